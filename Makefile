@@ -1,0 +1,158 @@
+# libregnn build. Targets: all (default), check, demo, bench, install,
+# uninstall, clean. Options: BLAS=openblas|builtin (default: openblas when
+# pkg-config finds it), WERROR=1, CC=..., PREFIX=..., DESTDIR=...
+
+VERSION := 1.0.0
+ABI     := 1
+
+PREFIX      ?= /usr/local
+exec_prefix ?= $(PREFIX)
+libdir      ?= $(exec_prefix)/lib
+includedir  ?= $(PREFIX)/include
+pkgconfigdir ?= $(libdir)/pkgconfig
+DESTDIR     ?=
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PKG_CONFIG ?= pkg-config
+WARN    := -std=c11 -Wall -Wextra -Wpedantic $(if $(filter 1,$(WERROR)),-Werror)
+
+ifeq ($(origin BLAS),undefined)
+  BLAS := $(shell $(PKG_CONFIG) --exists openblas 2>/dev/null && echo openblas || echo builtin)
+  ifeq ($(BLAS),builtin)
+    $(info libregnn: OpenBLAS not found (install libopenblas-dev); using the built-in GEMM)
+  endif
+endif
+ifeq ($(BLAS),openblas)
+  BLAS_CFLAGS := $(shell $(PKG_CONFIG) --cflags openblas) -DREGNN_USE_CBLAS
+  BLAS_LIBS   := $(shell $(PKG_CONFIG) --libs openblas)
+  PC_REQUIRES := openblas
+else ifeq ($(BLAS),builtin)
+  BLAS_CFLAGS :=
+  BLAS_LIBS   :=
+  PC_REQUIRES :=
+else
+  $(error BLAS must be openblas or builtin)
+endif
+
+BUILD   := build/$(BLAS)
+SRCS    := $(sort $(wildcard src/*.c))
+OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+TOBJS   := $(SRCS:src/%.c=$(BUILD)/tobj/%.o)
+LIBS    := $(BLAS_LIBS) -lm -lpthread
+
+SO_REAL := lib/libregnn.so.$(VERSION)
+SO_NAME := libregnn.so.$(ABI)
+STATIC  := lib/libregnn.a
+
+LIB_CFLAGS  := $(WARN) $(CFLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS)
+TEST_CFLAGS := $(WARN) $(CFLAGS) -DREGNN_TESTING -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS)
+
+.PHONY: all lib check check-deps test-c demo bench install uninstall clean FORCE
+all: lib examples-build
+
+lib: $(SO_REAL) lib/libregnn.so.$(ABI) lib/libregnn.so $(STATIC) lib/regnn.pc
+
+# Relink when the BLAS choice changes.
+lib/.blas: FORCE
+	@mkdir -p lib
+	@echo '$(BLAS)' | cmp -s - $@ || echo '$(BLAS)' > $@
+
+$(BUILD)/obj/%.o: src/%.c src/internal.h include/regnn.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(BUILD)/tobj/%.o: src/%.c src/internal.h include/regnn.h
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -c $< -o $@
+
+$(SO_REAL): $(OBJS) src/libregnn.map lib/.blas
+	@mkdir -p lib
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map \
+	    -Wl,--no-undefined -o $@ $(OBJS) $(LIBS) $(LDFLAGS)
+
+lib/libregnn.so.$(ABI): $(SO_REAL)
+	ln -sf libregnn.so.$(VERSION) $@
+lib/libregnn.so: lib/libregnn.so.$(ABI)
+	ln -sf libregnn.so.$(ABI) $@
+
+$(STATIC): $(OBJS) lib/.blas
+	@mkdir -p lib
+	rm -f $@
+	$(AR) rcs $@ $(OBJS)
+
+$(BUILD)/libregnn_test.a: $(TOBJS)
+	rm -f $@
+	$(AR) rcs $@ $(TOBJS)
+
+define make_pc
+	sed -e 's|@PREFIX@|$(1)|' -e 's|@LIBDIR@|$(2)|' -e 's|@INCLUDEDIR@|$(3)|' \
+	    -e 's|@VERSION@|$(VERSION)|' -e 's|@REQUIRES_PRIVATE@|$(PC_REQUIRES)|' \
+	    -e 's|@LIBS_PRIVATE@|-lm -lpthread|' pkgconfig/regnn.pc.in
+endef
+
+lib/regnn.pc: pkgconfig/regnn.pc.in lib/.blas
+	@mkdir -p lib
+	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $@
+
+# ---- tests ----
+TEST_SRCS := $(sort $(wildcard tests/check_*.c))
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_HDRS := $(wildcard tests/*.h)
+
+check-deps:
+	@$(PKG_CONFIG) --exists check || { \
+	  echo "make check needs the Check unit-test framework: sudo apt-get install check pkg-config" >&2; \
+	  exit 1; }
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libregnn_test.a $(TEST_HDRS) | check-deps
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Itests $(shell $(PKG_CONFIG) --cflags check) -o $@ $< \
+	    $(BUILD)/libregnn_test.a $(shell $(PKG_CONFIG) --libs check) $(LIBS)
+
+# Runs every suite even when one fails, then fails if any did.
+test-c: check-deps $(TEST_BINS)
+	@fail=0; for t in $(TEST_BINS); do \
+	  echo "== $$t"; $(TEST_RUNNER) ./$$t || fail=1; done; \
+	  if [ $$fail -ne 0 ]; then echo "make check: C test suites FAILED" >&2; exit 1; fi
+
+CHECK_TARGETS := test-c
+
+# ---- examples ----
+EXAMPLE_MAINS := $(shell grep -l '^int main' examples/*.c 2>/dev/null)
+EXAMPLE_LIBSRC := $(filter-out $(EXAMPLE_MAINS),$(wildcard examples/*.c))
+EXAMPLE_BINS := $(EXAMPLE_MAINS:examples/%.c=$(BUILD)/examples/%)
+EXAMPLE_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
+
+examples-build: $(EXAMPLE_BINS)
+
+# Examples link the shared library exactly as a user would (-lregnn).
+$(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIBSRC) $(wildcard examples/*.h) lib/libregnn.so
+	@mkdir -p $(@D)
+	$(CC) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBSRC) -Llib -lregnn -Wl,-rpath,'$$ORIGIN/../../../lib' -lm
+
+# Fragments in mk/ add targets and append to CHECK_TARGETS.
+-include $(sort $(wildcard mk/*.mk))
+
+check: check-deps lib $(CHECK_TARGETS)
+	@echo "make check: all tests passed ($(BLAS) GEMM)"
+
+# ---- install ----
+install: lib
+	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
+	install -m 644 include/regnn.h $(DESTDIR)$(includedir)/regnn.h
+	install -m 755 $(SO_REAL) $(DESTDIR)$(libdir)/
+	ln -sf libregnn.so.$(VERSION) $(DESTDIR)$(libdir)/libregnn.so.$(ABI)
+	ln -sf libregnn.so.$(ABI) $(DESTDIR)$(libdir)/libregnn.so
+	install -m 644 $(STATIC) $(DESTDIR)$(libdir)/
+	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $(DESTDIR)$(pkgconfigdir)/regnn.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(includedir)/regnn.h $(DESTDIR)$(libdir)/libregnn.so.$(VERSION) \
+	      $(DESTDIR)$(libdir)/libregnn.so.$(ABI) $(DESTDIR)$(libdir)/libregnn.so \
+	      $(DESTDIR)$(libdir)/libregnn.a $(DESTDIR)$(pkgconfigdir)/regnn.pc
+
+clean:
+	rm -rf build lib out
+
+FORCE:

@@ -1,0 +1,442 @@
+/*
+ * regnn.h - public interface of libregnn, a small C library that trains dense
+ * neural networks for regression, with L2/L1 penalties, dropout, Adam/SGD and
+ * early stopping.
+ *
+ * Everything declared in this file is the ABI; nothing else is. There are no
+ * public structs: every object is an opaque handle created by a
+ * regnn_*_create/_from_* call and released by the matching *_free (which
+ * accepts NULL). Every fallible call returns a regnn_status; on failure the
+ * call changes nothing the caller owns, sets *out parameters to NULL, and
+ * leaves a message for this thread in regnn_errmsg().
+ *
+ * Types at the boundary: float for tensors (row-major, contiguous), double for
+ * scalar hyperparameters and statistics, size_t for counts, uint64_t for
+ * seeds, int for enum keys and flags.
+ *
+ * Threads: there is no mutable global state except the allocator hook
+ * (regnn_set_allocator, set once before anything else) and the thread-local
+ * error message. Calls that take a const handle may run concurrently on the
+ * same handle; any other call needs exclusive use of the handles it is given.
+ *
+ * Full semantics, formulas and ownership rules: docs/api.md.
+ */
+#ifndef REGNN_H
+#define REGNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(REGNN_STATIC)
+#  define REGNN_API
+#elif defined(_WIN32)
+#  if defined(REGNN_BUILDING)
+#    define REGNN_API __declspec(dllexport)
+#  else
+#    define REGNN_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define REGNN_API __attribute__((visibility("default")))
+#else
+#  define REGNN_API
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Versions                                                             */
+/* ------------------------------------------------------------------ */
+
+#define REGNN_VERSION_MAJOR 1
+#define REGNN_VERSION_MINOR 0
+#define REGNN_VERSION_PATCH 0
+#define REGNN_VERSION_NUMBER \
+    (REGNN_VERSION_MAJOR * 10000 + REGNN_VERSION_MINOR * 100 + REGNN_VERSION_PATCH)
+#define REGNN_VERSION_STRING "1.0.0"
+/** ABI generation; equals the SONAME major (libregnn.so.1). */
+#define REGNN_ABI_VERSION 1
+
+/** Runtime REGNN_VERSION_NUMBER of the linked library. */
+REGNN_API unsigned regnn_version(void);
+/** Runtime REGNN_VERSION_STRING; static storage. */
+REGNN_API const char *regnn_version_string(void);
+/** Runtime REGNN_ABI_VERSION; a binding checks it against the value it was written for. */
+REGNN_API int regnn_abi_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Status codes and messages. Values are pinned; new codes are only     */
+/* appended.                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef int regnn_status;
+enum {
+    REGNN_OK = 0,
+    REGNN_E_INVALID_ARG = 1, /* NULL pointer, zero/overflowing size, value out of range */
+    REGNN_E_NOMEM = 2,       /* an allocation failed */
+    REGNN_E_SHAPE = 3,       /* sizes of two objects or buffers do not agree */
+    REGNN_E_STATE = 4,       /* call made in the wrong order (e.g. predict before init) */
+    REGNN_E_IO = 5,          /* a file could not be opened, read or written */
+    REGNN_E_FORMAT = 6,      /* malformed input (CSV, model file) */
+    REGNN_E_VERSION = 7,     /* input written by a newer, incompatible version */
+    REGNN_E_NUMERIC = 8,     /* NaN or Inf in inputs, or training diverged */
+    REGNN_E_CANCELLED = 9,   /* stopped on the caller's request */
+    REGNN_E_UNSUPPORTED = 10,/* unknown enum key or kind */
+    REGNN_E_INTERNAL = 11    /* a bug in libregnn; please report it */
+};
+
+/** Short static description of a status code; never NULL. */
+REGNN_API const char *regnn_strerror(regnn_status status);
+/** Detailed message of the most recent failing call on this thread ("" if
+ *  none). Successful calls leave it unchanged. Valid until the next regnn call
+ *  on this thread. */
+REGNN_API const char *regnn_errmsg(void);
+
+/* ------------------------------------------------------------------ */
+/* Allocator                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef void *(*regnn_malloc_fn)(void *user, size_t size);
+typedef void (*regnn_free_fn)(void *user, void *ptr);
+
+/** Route every allocation of the library through malloc_fn/free_fn.
+ *  Allowed once per process and only before any other allocation by the
+ *  library; otherwise REGNN_E_STATE. Not thread-safe: call it at start-up. */
+REGNN_API regnn_status regnn_set_allocator(regnn_malloc_fn malloc_fn, regnn_free_fn free_fn,
+                                           void *user);
+
+/* ------------------------------------------------------------------ */
+/* Handles                                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct regnn_dataset regnn_dataset;         /* rows of features and targets */
+typedef struct regnn_scaler regnn_scaler;           /* standardization statistics */
+typedef struct regnn_model regnn_model;             /* a stack of dense layers + parameters */
+typedef struct regnn_layer regnn_layer;             /* borrowed from its model */
+typedef struct regnn_optimizer regnn_optimizer;     /* Adam / SGD and their state */
+typedef struct regnn_fit_options regnn_fit_options; /* settings of regnn_fit */
+typedef struct regnn_history regnn_history;         /* per-epoch metrics of one fit */
+
+/* ------------------------------------------------------------------ */
+/* Datasets                                                             */
+/* ------------------------------------------------------------------ */
+
+enum {
+    REGNN_COPY = 0,  /* the dataset copies the arrays */
+    REGNN_BORROW = 1 /* the dataset keeps the pointers: the arrays must stay alive and
+                        unmodified until the dataset and every dataset derived from it
+                        by regnn_dataset_* calls that say "shares" are freed */
+};
+
+/** Dataset of n_rows rows: x is n_rows x n_features, y is n_rows x n_targets,
+ *  both row-major float. Values must be finite (REGNN_E_NUMERIC otherwise).
+ *  Columns are named x0.. and y0.. . */
+REGNN_API regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_rows,
+                                                 size_t n_features, size_t n_targets, int mode,
+                                                 regnn_dataset **out);
+
+/** Read a CSV file: comma separated, first line a header of column names,
+ *  every other non-empty line numbers in C locale syntax. Targets are chosen
+ *  either by name (target_names, n_targets entries, target_cols NULL) or by
+ *  0-based column index (target_cols, target_names NULL); every other column
+ *  is a feature, in file order. Errors name the line and column. */
+REGNN_API regnn_status regnn_dataset_from_csv(const char *path, const char *const *target_names,
+                                              const size_t *target_cols, size_t n_targets,
+                                              regnn_dataset **out);
+/** Same as regnn_dataset_from_csv, reading len bytes of CSV text from memory. */
+REGNN_API regnn_status regnn_dataset_parse_csv(const char *text, size_t len,
+                                               const char *const *target_names,
+                                               const size_t *target_cols, size_t n_targets,
+                                               regnn_dataset **out);
+
+REGNN_API void regnn_dataset_free(regnn_dataset *ds);
+/** Counts; 0 for NULL. */
+REGNN_API size_t regnn_dataset_rows(const regnn_dataset *ds);
+REGNN_API size_t regnn_dataset_features(const regnn_dataset *ds);
+REGNN_API size_t regnn_dataset_targets(const regnn_dataset *ds);
+/** Column names, owned by the dataset; NULL if ds is NULL or index out of range. */
+REGNN_API const char *regnn_dataset_feature_name(const regnn_dataset *ds, size_t index);
+REGNN_API const char *regnn_dataset_target_name(const regnn_dataset *ds, size_t index);
+/** Copy all features (len >= rows*features) or targets (len >= rows*targets). */
+REGNN_API regnn_status regnn_dataset_get_features(const regnn_dataset *ds, float *buf, size_t len);
+REGNN_API regnn_status regnn_dataset_get_targets(const regnn_dataset *ds, float *buf, size_t len);
+
+/** New dataset holding the given rows of ds, in the given order (copies). */
+REGNN_API regnn_status regnn_dataset_select(const regnn_dataset *ds, const size_t *rows,
+                                            size_t n_rows, regnn_dataset **out);
+/** Seeded shuffled split like sklearn's train_test_split(test_size, random_state):
+ *  n_test = ceil(test_size * n), a seeded permutation p of the rows,
+ *  test = rows p[0..n_test), train = rows p[n_test..n). 0 < test_size < 1 and
+ *  both parts non-empty. The permutation is libregnn's own (same seed, same rows
+ *  on every platform), not numpy's. Copies. */
+REGNN_API regnn_status regnn_dataset_split_shuffled(const regnn_dataset *ds, double test_size,
+                                                    uint64_t seed, regnn_dataset **train,
+                                                    regnn_dataset **test);
+/** Keras validation_split: split_at = floor(n * (1 - fraction)) computed in
+ *  double, train = rows [0, split_at), validation = rows [split_at, n), no
+ *  shuffling. 0 < fraction < 1 and both parts non-empty. Copies. */
+REGNN_API regnn_status regnn_dataset_split_tail(const regnn_dataset *ds, double fraction,
+                                                regnn_dataset **train, regnn_dataset **validation);
+
+/* ------------------------------------------------------------------ */
+/* Standardization                                                      */
+/* ------------------------------------------------------------------ */
+
+enum {
+    REGNN_SCALE_NONE = 0,    /* mean 0, scale 1: values unchanged */
+    REGNN_SCALE_ZSCORE = 1,  /* (v - mean) / std, std with divisor n (sklearn StandardScaler) */
+    REGNN_SCALE_UNIT_NORM = 2 /* (v - mean) / (std * sqrt(n)): sklearn's diabetes scaling;
+                                 each fitted column then has sum of squares 1 */
+};
+/* A column whose std is 0 gets scale 1 (it is only centred). */
+
+enum {
+    REGNN_STAT_FEATURE_MEAN = 1,  /* n_features doubles */
+    REGNN_STAT_FEATURE_SCALE = 2, /* n_features doubles: the divisor */
+    REGNN_STAT_TARGET_MEAN = 3,   /* n_targets doubles */
+    REGNN_STAT_TARGET_SCALE = 4   /* n_targets doubles */
+};
+
+/** Fit statistics on ds: features scaled by feature_kind, targets by target_kind. */
+REGNN_API regnn_status regnn_scaler_fit(const regnn_dataset *ds, int feature_kind, int target_kind,
+                                        regnn_scaler **out);
+REGNN_API void regnn_scaler_free(regnn_scaler *sc);
+REGNN_API size_t regnn_scaler_features(const regnn_scaler *sc);
+REGNN_API size_t regnn_scaler_targets(const regnn_scaler *sc);
+/** Copy one statistic (REGNN_STAT_*) into buf; len must be at least its count. */
+REGNN_API regnn_status regnn_scaler_get(const regnn_scaler *sc, int stat, double *buf, size_t len);
+/** New dataset with features and targets standardized by sc (ds unchanged). */
+REGNN_API regnn_status regnn_scaler_transform(const regnn_scaler *sc, const regnn_dataset *ds,
+                                              regnn_dataset **out);
+/** out = (in - mean) / scale for n_rows rows of features (in == out allowed). */
+REGNN_API regnn_status regnn_scaler_transform_features(const regnn_scaler *sc, const float *in,
+                                                       float *out, size_t n_rows);
+/** out = in * scale + mean for n_rows rows of targets: maps predictions back
+ *  to original units (in == out allowed). */
+REGNN_API regnn_status regnn_scaler_inverse_targets(const regnn_scaler *sc, const float *in,
+                                                    float *out, size_t n_rows);
+
+/* ------------------------------------------------------------------ */
+/* Models and layers                                                    */
+/* ------------------------------------------------------------------ */
+
+enum {
+    REGNN_ACT_LINEAR = 0,
+    REGNN_ACT_RELU = 1,
+    REGNN_ACT_SIGMOID = 2,
+    REGNN_ACT_TANH = 3
+};
+
+enum {
+    REGNN_INIT_GLOROT_UNIFORM = 0, /* kernel U(-a, a), a = sqrt(6 / (fan_in + fan_out)); Keras default */
+    REGNN_INIT_HE_UNIFORM = 1      /* kernel U(-a, a), a = sqrt(6 / fan_in) */
+};                                 /* biases start at 0 with either scheme */
+
+enum {
+    REGNN_LAYER_L2 = 1,     /* double >= 0: adds L2 * sum(kernel^2) to the loss (bias not penalized) */
+    REGNN_LAYER_L1 = 2,     /* double >= 0: adds L1 * sum(|kernel|) to the loss */
+    REGNN_LAYER_DROPOUT = 3 /* double in [0, 1): inverted dropout on the layer's output, training only */
+};
+
+/** Empty model taking n_inputs features. */
+REGNN_API regnn_status regnn_model_create(size_t n_inputs, regnn_model **out);
+REGNN_API void regnn_model_free(regnn_model *m);
+/** Deep copy: topology, settings, parameters, RNG state (no training workspace). */
+REGNN_API regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out);
+/** Append a dense layer: output = act(input * kernel + bias). Only before
+ *  regnn_model_init (REGNN_E_STATE after). layer_out (may be NULL) receives a
+ *  handle borrowed from the model, valid until the model is freed. */
+REGNN_API regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
+                                             regnn_layer **layer_out);
+REGNN_API size_t regnn_model_inputs(const regnn_model *m);
+/** Units of the last layer; 0 if there is none. */
+REGNN_API size_t regnn_model_outputs(const regnn_model *m);
+REGNN_API size_t regnn_model_layer_count(const regnn_model *m);
+/** Borrowed layer handle; NULL if out of range. */
+REGNN_API regnn_layer *regnn_model_layer(regnn_model *m, size_t index);
+/** Set a REGNN_LAYER_* value on every layer. */
+REGNN_API regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value);
+/** Initialize all parameters (and seed the model's RNG, used for shuffling and
+ *  dropout) from seed; freezes the topology. May be called again to re-initialize. */
+REGNN_API regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t seed);
+/** Re-seed the model's RNG (shuffling, dropout) without touching parameters. */
+REGNN_API regnn_status regnn_model_seed(regnn_model *m, uint64_t seed);
+/** Total number of parameters (0 before the first layer). */
+REGNN_API size_t regnn_model_param_count(const regnn_model *m);
+/** Flat parameters: for each layer in order, its kernel (inputs x units,
+ *  row-major, as Keras stores it) then its bias (units). len >= param count. */
+REGNN_API regnn_status regnn_model_get_params(const regnn_model *m, float *buf, size_t len);
+/** Replace all parameters; values must be finite. Marks the model initialized. */
+REGNN_API regnn_status regnn_model_set_params(regnn_model *m, const float *buf, size_t len);
+/** Predict n_rows rows of x (n_rows x inputs) into y (len >= n_rows x outputs).
+ *  Dropout is off. Safe to call concurrently on one model. */
+REGNN_API regnn_status regnn_model_predict(const regnn_model *m, const float *x, size_t n_rows,
+                                           float *y, size_t y_len);
+/** Metrics over ds at the current parameters, dropout off: mse = mean over rows
+ *  and targets of (prediction - target)^2, mae likewise with |.|, penalty =
+ *  sum over layers of L2*sum(kernel^2) + L1*sum(|kernel|). Loss as Keras
+ *  reports it is mse + penalty. Any out pointer may be NULL. Concurrency-safe. */
+REGNN_API regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
+                                            double *mse, double *mae, double *penalty);
+
+REGNN_API size_t regnn_layer_inputs(const regnn_layer *l);
+REGNN_API size_t regnn_layer_units(const regnn_layer *l);
+/** REGNN_ACT_* of the layer, or -1 for NULL. */
+REGNN_API int regnn_layer_activation(const regnn_layer *l);
+REGNN_API regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value);
+REGNN_API regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value);
+/** inputs*units + units. */
+REGNN_API size_t regnn_layer_param_count(const regnn_layer *l);
+/** The layer's kernel (inputs x units, row-major) then bias (units). */
+REGNN_API regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len);
+REGNN_API regnn_status regnn_layer_set_params(regnn_layer *l, const float *buf, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* Optimizers                                                           */
+/* ------------------------------------------------------------------ */
+
+enum {
+    REGNN_OPTIM_ADAM = 1, /* Keras form; see docs/api.md */
+    REGNN_OPTIM_SGD = 2   /* with optional (Nesterov) momentum, Keras form */
+};
+
+enum {
+    REGNN_OPT_LEARNING_RATE = 1, /* double > 0; default 1e-3 (Adam), 1e-2 (SGD) */
+    REGNN_OPT_BETA1 = 2,         /* double in [0, 1); default 0.9 (Adam) */
+    REGNN_OPT_BETA2 = 3,         /* double in [0, 1); default 0.999 (Adam) */
+    REGNN_OPT_EPSILON = 4,       /* double > 0; default 1e-7 (Adam), added to sqrt(v) */
+    REGNN_OPT_WEIGHT_DECAY = 5,  /* double >= 0; default 0: decoupled decay of every
+                                    parameter, theta -= lr * wd * theta before the step */
+    REGNN_OPT_MOMENTUM = 6,      /* double in [0, 1); default 0 (SGD) */
+    REGNN_OPT_NESTEROV = 7       /* double 0 or 1; default 0 (SGD) */
+};
+
+enum {
+    REGNN_STATE_M = 1,       /* Adam first moment */
+    REGNN_STATE_V = 2,       /* Adam second moment */
+    REGNN_STATE_VELOCITY = 3 /* SGD momentum buffer */
+};
+
+REGNN_API regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out);
+REGNN_API void regnn_optimizer_free(regnn_optimizer *o);
+/** REGNN_OPTIM_* of the optimizer, or -1 for NULL. */
+REGNN_API int regnn_optimizer_kind(const regnn_optimizer *o);
+REGNN_API regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double value);
+REGNN_API regnn_status regnn_optimizer_get_double(const regnn_optimizer *o, int key, double *value);
+/** Steps taken since creation or the last reset. */
+REGNN_API uint64_t regnn_optimizer_steps(const regnn_optimizer *o);
+REGNN_API regnn_status regnn_optimizer_set_steps(regnn_optimizer *o, uint64_t steps);
+/** Number of parameters the state buffers cover: 0 until the first step binds
+ *  the optimizer to a model (a later model must have the same count). */
+REGNN_API size_t regnn_optimizer_state_size(const regnn_optimizer *o);
+/** Copy a state buffer (REGNN_STATE_*) out / in; len must equal state_size.
+ *  regnn_optimizer_set_state on an unbound optimizer binds it to len parameters. */
+REGNN_API regnn_status regnn_optimizer_get_state(const regnn_optimizer *o, int which, float *buf,
+                                                 size_t len);
+REGNN_API regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, const float *buf,
+                                                 size_t len);
+/** Zero the step count and every state buffer, and unbind from the model. */
+REGNN_API regnn_status regnn_optimizer_reset(regnn_optimizer *o);
+
+/* ------------------------------------------------------------------ */
+/* Training                                                             */
+/* ------------------------------------------------------------------ */
+
+/** One optimizer step on one batch of n_rows rows (x: n_rows x inputs, y:
+ *  n_rows x outputs). loss_out (may be NULL) receives the batch loss before
+ *  the step: mse + penalty, with dropout as trained. */
+REGNN_API regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *x,
+                                         const float *y, size_t n_rows, double *loss_out);
+
+enum {
+    /* integer options (regnn_fit_options_set_int) */
+    REGNN_FIT_EPOCHS = 1,          /* >= 1; default 1 */
+    REGNN_FIT_BATCH_SIZE = 2,      /* >= 1; default 32; the last partial batch is trained on */
+    REGNN_FIT_SHUFFLE = 3,         /* 0/1; default 1: reshuffle training rows every epoch */
+    REGNN_FIT_EARLY_STOPPING = 4,  /* 0/1; default 0 */
+    REGNN_FIT_PATIENCE = 5,        /* >= 0; default 0 (Keras) */
+    REGNN_FIT_RESTORE_BEST = 6,    /* 0/1; default 0: at the end, restore the best epoch's weights */
+    REGNN_FIT_MONITOR = 7,         /* REGNN_MONITOR_*; default REGNN_MONITOR_VAL_LOSS */
+    REGNN_FIT_EVAL_TRAIN = 8,      /* 0/1; default 0: also record train MSE at end-of-epoch weights */
+    /* double options (regnn_fit_options_set_double) */
+    REGNN_FIT_VALIDATION_SPLIT = 100, /* [0, 1); default 0: Keras tail split of the training data */
+    REGNN_FIT_MIN_DELTA = 101         /* >= 0; default 0: smaller improvements do not count */
+};
+
+enum {
+    REGNN_MONITOR_VAL_LOSS = 0,   /* validation mse + penalty (Keras "val_loss") */
+    REGNN_MONITOR_VAL_MSE = 1,    /* validation mse */
+    REGNN_MONITOR_TRAIN_LOSS = 2  /* training loss (running mean) */
+};
+
+/** Called after each epoch with the history so far (epoch is 0-based).
+ *  Return 0 to go on, non-zero to stop training after this epoch. */
+typedef int (*regnn_epoch_fn)(void *user, const regnn_history *history, size_t epoch);
+
+REGNN_API regnn_status regnn_fit_options_create(regnn_fit_options **out);
+REGNN_API void regnn_fit_options_free(regnn_fit_options *opts);
+REGNN_API regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t value);
+REGNN_API regnn_status regnn_fit_options_get_int(const regnn_fit_options *opts, int key,
+                                                 int64_t *value);
+REGNN_API regnn_status regnn_fit_options_set_double(regnn_fit_options *opts, int key, double value);
+REGNN_API regnn_status regnn_fit_options_get_double(const regnn_fit_options *opts, int key,
+                                                    double *value);
+/** Epoch callback (NULL to clear); user is passed back unchanged. */
+REGNN_API regnn_status regnn_fit_options_set_callback(regnn_fit_options *opts, regnn_epoch_fn fn,
+                                                      void *user);
+
+/** Train m with o on train for the configured epochs. Validation data: val
+ *  if not NULL, else the REGNN_FIT_VALIDATION_SPLIT tail of train (not both).
+ *  opts NULL means defaults. history_out (may be NULL) receives the history,
+ *  also when early stopping or the callback ended training. On failure the
+ *  model and optimizer are restored to their state before the call. */
+REGNN_API regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
+                                 const regnn_dataset *val, const regnn_fit_options *opts,
+                                 regnn_history **history_out);
+
+/* ------------------------------------------------------------------ */
+/* History                                                              */
+/* ------------------------------------------------------------------ */
+
+enum {
+    REGNN_METRIC_TRAIN_LOSS = 1,     /* running mean over the epoch's batches of (mse + penalty),
+                                        weighted by batch rows: Keras "loss" */
+    REGNN_METRIC_TRAIN_MSE = 2,      /* the same running mean of the batch data MSE */
+    REGNN_METRIC_TRAIN_PENALTY = 3,  /* the same running mean of the penalty */
+    REGNN_METRIC_TRAIN_MAE = 4,      /* the same running mean of the batch MAE */
+    REGNN_METRIC_VAL_LOSS = 5,       /* validation mse + penalty at end-of-epoch weights */
+    REGNN_METRIC_VAL_MSE = 6,
+    REGNN_METRIC_VAL_MAE = 7,
+    REGNN_METRIC_SECONDS = 8,        /* wall seconds of the epoch */
+    REGNN_METRIC_TRAIN_EVAL_MSE = 9  /* train MSE at end-of-epoch weights (REGNN_FIT_EVAL_TRAIN) */
+};
+/* Metrics that were not recorded (no validation data, EVAL_TRAIN off) read as NaN. */
+
+enum {
+    REGNN_STOP_COMPLETED = 0,      /* ran every epoch */
+    REGNN_STOP_EARLY = 1,          /* early stopping fired */
+    REGNN_STOP_CALLBACK = 2        /* the epoch callback asked to stop */
+};
+
+REGNN_API void regnn_history_free(regnn_history *h);
+/** Epochs recorded; 0 for NULL. */
+REGNN_API size_t regnn_history_epochs(const regnn_history *h);
+/** Copy one metric for every epoch; len >= epochs. */
+REGNN_API regnn_status regnn_history_get(const regnn_history *h, int metric, double *buf,
+                                         size_t len);
+/** 0-based epoch with the best monitored value (the one restored by
+ *  REGNN_FIT_RESTORE_BEST). */
+REGNN_API regnn_status regnn_history_best_epoch(const regnn_history *h, size_t *epoch);
+/** REGNN_STOP_*, or -1 for NULL. */
+REGNN_API int regnn_history_stop_reason(const regnn_history *h);
+/** Write the history as CSV: header "epoch,loss,mse,penalty,mae,val_loss,val_mse,
+ *  val_mae,seconds,train_eval_mse", one line per epoch (1-based), C-locale numbers,
+ *  "nan" for metrics not recorded. */
+REGNN_API regnn_status regnn_history_write_csv(const regnn_history *h, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* REGNN_H */

@@ -1,0 +1,165 @@
+/* Private declarations shared by the library's source files. Not installed. */
+#ifndef REGNN_INTERNAL_H
+#define REGNN_INTERNAL_H
+
+#include "regnn.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#  define RG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#  define RG_PRINTF(a, b)
+#endif
+
+/* ---- allocation (src/alloc.c): every allocation goes through these ---- */
+void *rg_malloc(size_t size);            /* NULL on failure or size 0 */
+void *rg_calloc(size_t n, size_t size);  /* zeroed; NULL on overflow */
+void rg_free(void *p);
+/* n*size without overflow; 0 in *out and returns 0 on overflow. */
+int rg_mul_ok(size_t n, size_t size, size_t *out);
+char *rg_strdup(const char *s);
+
+#ifdef REGNN_TESTING
+/* Test hooks, built only with -DREGNN_TESTING (thread-local counters). */
+void regnn__test_alloc_fail_at(long nth, int persistent); /* 0 = off; resets the count */
+long regnn__test_alloc_count(void);                       /* attempts since the last fail_at */
+long regnn__test_alloc_live(void);                        /* blocks allocated minus freed */
+#endif
+
+/* ---- errors (src/error.c) ---- */
+/* Record a message for this thread and return status. */
+regnn_status rg_error(regnn_status status, const char *fmt, ...) RG_PRINTF(2, 3);
+/* Format a double in C-locale syntax ("%.9g"), whatever LC_NUMERIC says. */
+void rg_format_double(char *buf, size_t cap, double v);
+
+/* ---- random numbers (src/rng.c): xoshiro256** seeded by splitmix64 ---- */
+typedef struct rg_rng {
+    uint64_t s[4];
+} rg_rng;
+void rg_rng_seed(rg_rng *r, uint64_t seed);
+uint64_t rg_rng_next(rg_rng *r);
+double rg_rng_uniform(rg_rng *r);             /* [0, 1), 53 bits */
+uint64_t rg_rng_below(rg_rng *r, uint64_t n); /* unbiased in [0, n), n > 0 */
+void rg_rng_permutation(rg_rng *r, size_t *idx, size_t n); /* Fisher-Yates of 0..n-1 */
+
+/* ---- GEMM (src/gemm.c): row-major C = alpha*op(A)*op(B) + beta*C ---- */
+void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+              size_t ldc);
+const char *rg_blas_name(void);
+
+/* ---- datasets (src/dataset.c) ---- */
+struct regnn_dataset {
+    size_t rows, n_x, n_y;
+    const float *x; /* rows x n_x */
+    const float *y; /* rows x n_y */
+    float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
+    char **x_names, **y_names;
+};
+/* Build a dataset that owns x and y (taken over on success and on failure)
+ * and names (copied; NULL = default names). */
+regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_t n_y,
+                              const char *const *x_names, const char *const *y_names,
+                              regnn_dataset **out);
+/* 1 if every value is finite. */
+int rg_all_finite(const float *v, size_t n);
+
+/* ---- scaler (src/scaler.c) ---- */
+struct regnn_scaler {
+    size_t n_x, n_y;
+    double *x_mean, *x_scale, *y_mean, *y_scale;
+};
+
+/* ---- model (src/model.c, src/dense.c) ---- */
+typedef struct rg_layer_ws {
+    float *act;  /* batch x units: output after activation (before dropout) */
+    float *out;  /* batch x units: after dropout (== act when no dropout) */
+    float *mask; /* batch x units: dropout multipliers, or NULL */
+    float *delta;/* batch x units: d loss / d pre-activation */
+} rg_layer_ws;
+
+struct regnn_layer {
+    struct regnn_model *model;
+    size_t index;
+    size_t n_in, units;
+    int act;
+    double l2, l1, dropout;
+    size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
+};
+
+struct regnn_model {
+    size_t n_in;
+    size_t n_layers, cap_layers;
+    struct regnn_layer **layers;
+    size_t n_params;
+    float *params; /* all parameters, contiguous */
+    float *grads;  /* same layout */
+    int initialized;
+    rg_rng rng;
+    /* training workspace, sized for ws_batch rows */
+    size_t ws_batch;
+    rg_layer_ws *ws;
+    float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
+};
+
+/* Dense kernels (src/dense.c) */
+/* out = act(in * W + b), one fused pass after the GEMM. */
+void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
+                      size_t rows, float *out);
+/* In place: delta *= act'(a) where a = act(z). */
+void rg_dense_act_backward(int act, const float *a, float *delta, size_t n);
+/* Kernel penalty L2*sum(w^2) + L1*sum|w| of one layer. */
+double rg_dense_penalty(const struct regnn_layer *l, const float *params);
+const char *rg_act_name(int act);
+
+/* Model internals (src/model.c) */
+regnn_status rg_model_check_ready(const regnn_model *m); /* layers and initialized */
+/* Make the training workspace hold batch rows; allocates only when it grows. */
+regnn_status rg_model_reserve(regnn_model *m, size_t batch);
+/* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
+ * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
+regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
+                                 int train, double *mse, double *mae, double *penalty);
+double rg_model_penalty(const regnn_model *m);
+/* mse/mae of a dataset, concurrency-safe; no allocation for small models. */
+regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
+                                double *mse, double *mae);
+
+/* ---- optimizer (src/optimizer.c) ---- */
+struct regnn_optimizer {
+    int kind;
+    double lr, beta1, beta2, eps, wd, momentum;
+    int nesterov;
+    uint64_t steps;
+    size_t n;     /* bound parameter count; 0 = unbound */
+    float *m, *v; /* Adam moments, or SGD velocity in m */
+};
+/* Bind to n parameters if unbound (allocates), else check n matches. */
+regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
+/* One update of params with grads (no allocation). */
+void rg_optimizer_apply(regnn_optimizer *o, float *params, const float *grads, size_t n);
+
+/* ---- fit options and history (src/fit.c, src/history.c) ---- */
+struct regnn_fit_options {
+    int64_t epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
+        eval_train;
+    double validation_split, min_delta;
+    regnn_epoch_fn callback;
+    void *callback_user;
+};
+
+#define RG_N_METRICS 9
+struct regnn_history {
+    size_t epochs, cap;
+    double *v[RG_N_METRICS]; /* indexed by REGNN_METRIC_* - 1 */
+    size_t best_epoch;
+    int has_best;
+    int stop_reason;
+};
+regnn_status rg_history_create(size_t cap, regnn_history **out);
+/* Append one epoch (metrics indexed by REGNN_METRIC_* - 1); capacity is preallocated. */
+void rg_history_push(regnn_history *h, const double *metrics);
+
+#endif
