@@ -31,10 +31,14 @@ const char *regnn_errmsg(void) { return errbuf; }
 
 regnn_status rg_error(regnn_status status, const char *fmt, ...)
 {
+    /* Format into a temporary: callers may pass regnn_errmsg() as an argument
+     * to prefix the message of a failing inner call. */
+    char tmp[sizeof errbuf];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(errbuf, sizeof errbuf, fmt, ap);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
+    memcpy(errbuf, tmp, sizeof errbuf);
     return status;
 }
 

@@ -66,6 +66,19 @@ regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_
 /* 1 if every value is finite. */
 int rg_all_finite(const float *v, size_t n);
 
+/* Numbers in CSV text (src/csv.c). */
+enum {
+    RG_NUM_OK = 0,
+    RG_NUM_EMPTY = 1,     /* no characters */
+    RG_NUM_SYNTAX = 2,    /* not a decimal number */
+    RG_NUM_NONFINITE = 3, /* "nan", "inf" or "infinity" (any case, optional sign) */
+    RG_NUM_RANGE = 4      /* magnitude rounds past FLT_MAX */
+};
+/* Parse exactly s[0..n) as a C-locale decimal number, correctly rounded to
+ * the nearest float (ties to even), whatever LC_NUMERIC says. No surrounding
+ * spaces are allowed. *out is written only on RG_NUM_OK. */
+int rg_parse_float(const char *s, size_t n, float *out);
+
 /* ---- scaler (src/scaler.c) ---- */
 struct regnn_scaler {
     size_t n_x, n_y;
@@ -118,14 +131,18 @@ const char *rg_act_name(int act);
 regnn_status rg_model_check_ready(const regnn_model *m); /* layers and initialized */
 /* Make the training workspace hold batch rows; allocates only when it grows. */
 regnn_status rg_model_reserve(regnn_model *m, size_t batch);
+void rg_model_drop_workspace(regnn_model *m);
 /* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
                                  int train, double *mse, double *mae, double *penalty);
 double rg_model_penalty(const regnn_model *m);
-/* mse/mae of a dataset, concurrency-safe; no allocation for small models. */
+/* mse/mae of rows, concurrency-safe. scratch (may be NULL) holds
+ * 2 * scratch_rows * rg_model_max_width(m) floats; without it, small models use
+ * the stack and wide ones allocate per call. */
 regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
-                                double *mse, double *mae);
+                                double *mse, double *mae, float *scratch, size_t scratch_rows);
+size_t rg_model_max_width(const regnn_model *m);
 
 /* ---- optimizer (src/optimizer.c) ---- */
 struct regnn_optimizer {

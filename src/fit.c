@@ -1,0 +1,456 @@
+/* Training: one batch (regnn_train_batch) and whole epochs (regnn_fit), with
+ * Keras semantics for the reported loss, validation split and early stopping.
+ * Every buffer is allocated before the first step; steps never allocate. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+/* Largest batch: keeps rows x width inside a 32-bit BLAS int. */
+#define RG_MAX_BATCH ((size_t)1 << 20)
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static regnn_status check_model_optimizer(const char *fn, const regnn_model *m,
+                                          const regnn_optimizer *o)
+{
+    if (!m || !o)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: model and optimizer are required", fn);
+    regnn_status st = rg_model_check_ready(m);
+    if (st != REGNN_OK)
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    if (o->n != 0 && o->n != m->n_params)
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: the optimizer holds state for %zu parameters, the model has %zu "
+                        "(use a new optimizer or regnn_optimizer_reset)",
+                        fn, o->n, m->n_params);
+    return REGNN_OK;
+}
+
+regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                               size_t n_rows, double *loss_out)
+{
+    regnn_status st = check_model_optimizer("regnn_train_batch", m, o);
+    if (st != REGNN_OK)
+        return st;
+    if (!x || !y)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_train_batch: x and y are required");
+    if (n_rows == 0 || n_rows > RG_MAX_BATCH)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_train_batch: n_rows must be in 1..%zu, got %zu",
+                        RG_MAX_BATCH, n_rows);
+    const size_t n_out = regnn_model_outputs(m);
+    if (!rg_all_finite(x, n_rows * m->n_in) || !rg_all_finite(y, n_rows * n_out))
+        return rg_error(REGNN_E_NUMERIC, "regnn_train_batch: x or y contains NaN or Inf");
+    const int had_ws = m->ws && m->ws_batch >= n_rows;
+    st = rg_model_reserve(m, n_rows);
+    if (st == REGNN_OK)
+        st = rg_optimizer_bind(o, m->n_params);
+    if (st != REGNN_OK) {
+        if (!had_ws)
+            rg_model_drop_workspace(m);
+        return rg_error(st, "regnn_train_batch: %s", regnn_errmsg());
+    }
+    rg_rng saved = m->rng;
+    double mse, mae, pen;
+    rg_model_step_grads(m, x, y, n_rows, 1, &mse, &mae, &pen);
+    double loss = mse + pen;
+    if (!isfinite(loss)) {
+        m->rng = saved; /* the step is refused, so leave no trace of it */
+        return rg_error(REGNN_E_NUMERIC, "regnn_train_batch: the loss is not finite (%g); no update made",
+                        loss);
+    }
+    rg_optimizer_apply(o, m->params, m->grads, m->n_params);
+    if (loss_out)
+        *loss_out = loss;
+    return REGNN_OK;
+}
+
+/* ---- fit options ---- */
+
+static void options_defaults(regnn_fit_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->epochs = 1;
+    o->batch_size = 32;
+    o->shuffle = 1;
+    o->monitor = REGNN_MONITOR_VAL_LOSS;
+}
+
+regnn_status regnn_fit_options_create(regnn_fit_options **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_create: out is NULL");
+    *out = NULL;
+    regnn_fit_options *o = rg_malloc(sizeof *o);
+    if (!o)
+        return rg_error(REGNN_E_NOMEM, "regnn_fit_options_create: out of memory");
+    options_defaults(o);
+    *out = o;
+    return REGNN_OK;
+}
+
+void regnn_fit_options_free(regnn_fit_options *opts) { rg_free(opts); }
+
+static int64_t *int_slot(regnn_fit_options *o, int key)
+{
+    switch (key) {
+    case REGNN_FIT_EPOCHS: return &o->epochs;
+    case REGNN_FIT_BATCH_SIZE: return &o->batch_size;
+    case REGNN_FIT_SHUFFLE: return &o->shuffle;
+    case REGNN_FIT_EARLY_STOPPING: return &o->early_stopping;
+    case REGNN_FIT_PATIENCE: return &o->patience;
+    case REGNN_FIT_RESTORE_BEST: return &o->restore_best;
+    case REGNN_FIT_MONITOR: return &o->monitor;
+    case REGNN_FIT_EVAL_TRAIN: return &o->eval_train;
+    default: return NULL;
+    }
+}
+
+regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t value)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_int: options are NULL");
+    int64_t *slot = int_slot(opts, key);
+    if (!slot)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_set_int: unknown integer key %d", key);
+    int ok;
+    switch (key) {
+    case REGNN_FIT_EPOCHS: ok = value >= 1 && value <= 100000000; break;
+    case REGNN_FIT_BATCH_SIZE: ok = value >= 1 && (uint64_t)value <= RG_MAX_BATCH; break;
+    case REGNN_FIT_PATIENCE: ok = value >= 0; break;
+    case REGNN_FIT_MONITOR: ok = value >= REGNN_MONITOR_VAL_LOSS && value <= REGNN_MONITOR_TRAIN_LOSS; break;
+    default: ok = value == 0 || value == 1; break;
+    }
+    if (!ok)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_int: value %lld out of range for key %d",
+                        (long long)value, key);
+    *slot = value;
+    return REGNN_OK;
+}
+
+regnn_status regnn_fit_options_get_int(const regnn_fit_options *opts, int key, int64_t *value)
+{
+    if (!opts || !value)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_get_int: options and value are required");
+    int64_t *slot = int_slot((regnn_fit_options *)opts, key);
+    if (!slot)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_get_int: unknown integer key %d", key);
+    *value = *slot;
+    return REGNN_OK;
+}
+
+regnn_status regnn_fit_options_set_double(regnn_fit_options *opts, int key, double value)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_double: options are NULL");
+    if (key == REGNN_FIT_VALIDATION_SPLIT) {
+        if (!(value >= 0.0 && value < 1.0))
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "regnn_fit_options_set_double: validation split must be in [0, 1)");
+        opts->validation_split = value;
+        return REGNN_OK;
+    }
+    if (key == REGNN_FIT_MIN_DELTA) {
+        if (!(value >= 0.0) || isinf(value))
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "regnn_fit_options_set_double: min_delta must be finite and >= 0");
+        opts->min_delta = value;
+        return REGNN_OK;
+    }
+    return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_set_double: unknown double key %d", key);
+}
+
+regnn_status regnn_fit_options_get_double(const regnn_fit_options *opts, int key, double *value)
+{
+    if (!opts || !value)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_get_double: options and value are required");
+    if (key == REGNN_FIT_VALIDATION_SPLIT)
+        *value = opts->validation_split;
+    else if (key == REGNN_FIT_MIN_DELTA)
+        *value = opts->min_delta;
+    else
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_get_double: unknown double key %d", key);
+    return REGNN_OK;
+}
+
+regnn_status regnn_fit_options_set_callback(regnn_fit_options *opts, regnn_epoch_fn fn, void *user)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_callback: options are NULL");
+    opts->callback = fn;
+    opts->callback_user = user;
+    return REGNN_OK;
+}
+
+/* ---- fit ---- */
+
+typedef struct fit_bufs {
+    size_t *perm;
+    float *bx, *by;        /* gathered batch when shuffling */
+    float *snap_params;    /* state at entry, restored if training diverges */
+    float *snap_m, *snap_v;
+    float *best;           /* best epoch's parameters (RESTORE_BEST) */
+    float *eval;           /* scratch for end-of-epoch evaluation */
+    regnn_history *hist;
+} fit_bufs;
+
+static void free_bufs(fit_bufs *b)
+{
+    rg_free(b->perm);
+    rg_free(b->bx);
+    rg_free(b->by);
+    rg_free(b->snap_params);
+    rg_free(b->snap_m);
+    rg_free(b->snap_v);
+    rg_free(b->best);
+    rg_free(b->eval);
+    regnn_history_free(b->hist);
+    memset(b, 0, sizeof *b);
+}
+
+static double monitored(int monitor, const double *met)
+{
+    switch (monitor) {
+    case REGNN_MONITOR_VAL_MSE: return met[REGNN_METRIC_VAL_MSE - 1];
+    case REGNN_MONITOR_TRAIN_LOSS: return met[REGNN_METRIC_TRAIN_LOSS - 1];
+    default: return met[REGNN_METRIC_VAL_LOSS - 1];
+    }
+}
+
+regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
+                       const regnn_dataset *val, const regnn_fit_options *opts,
+                       regnn_history **history_out)
+{
+    static const char fn[] = "regnn_fit";
+    if (history_out)
+        *history_out = NULL;
+    regnn_status st = check_model_optimizer(fn, m, o);
+    if (st != REGNN_OK)
+        return st;
+    if (!train)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: training data is required", fn);
+    regnn_fit_options defaults;
+    if (!opts) {
+        options_defaults(&defaults);
+        opts = &defaults;
+    }
+    const size_t n_out = regnn_model_outputs(m);
+    if (train->n_x != m->n_in || train->n_y != n_out)
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: training data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, train->n_x, train->n_y, m->n_in, n_out);
+    if (val && (val->n_x != m->n_in || val->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: validation data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, val->n_x, val->n_y, m->n_in, n_out);
+    if (val && opts->validation_split > 0.0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
+
+    /* Training and validation rows as views: a tail split copies nothing. */
+    const float *tx = train->x, *ty = train->y, *vx = NULL, *vy = NULL;
+    size_t n_train = train->rows, n_val = 0;
+    if (val) {
+        vx = val->x;
+        vy = val->y;
+        n_val = val->rows;
+    } else if (opts->validation_split > 0.0) {
+        size_t split_at = (size_t)floor((double)train->rows * (1.0 - opts->validation_split));
+        if (split_at == 0 || split_at >= train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: validation split %g of %zu rows leaves an empty training or "
+                            "validation part",
+                            fn, opts->validation_split, train->rows);
+        n_train = split_at;
+        n_val = train->rows - split_at;
+        vx = train->x + split_at * train->n_x;
+        vy = train->y + split_at * train->n_y;
+    }
+    const int has_val = n_val > 0;
+    if ((opts->early_stopping || opts->restore_best) && !has_val &&
+        opts->monitor != REGNN_MONITOR_TRAIN_LOSS)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: early stopping / restore-best monitor validation loss, but there is no "
+                        "validation data (give val, a validation split, or monitor the training loss)",
+                        fn);
+
+    const size_t batch = (size_t)opts->batch_size < n_train ? (size_t)opts->batch_size : n_train;
+    const size_t epochs = (size_t)opts->epochs;
+    const int shuffle = opts->shuffle != 0;
+    const size_t np = m->n_params;
+    const int was_bound = o->n != 0;
+
+    fit_bufs b;
+    memset(&b, 0, sizeof b);
+    int ok = rg_history_create(epochs, &b.hist) == REGNN_OK;
+    if (ok && shuffle) {
+        b.perm = rg_calloc(n_train, sizeof *b.perm);
+        b.bx = rg_calloc(batch * m->n_in, sizeof *b.bx);
+        b.by = rg_calloc(batch * n_out, sizeof *b.by);
+        ok = b.perm && b.bx && b.by;
+    }
+    if (ok) {
+        b.snap_params = rg_malloc(np * sizeof(float));
+        ok = b.snap_params != NULL;
+    }
+    if (ok && was_bound) {
+        b.snap_m = rg_malloc(np * sizeof(float));
+        ok = b.snap_m != NULL;
+        if (ok && o->v) {
+            b.snap_v = rg_malloc(np * sizeof(float));
+            ok = b.snap_v != NULL;
+        }
+    }
+    if (ok && opts->restore_best) {
+        b.best = rg_malloc(np * sizeof(float));
+        ok = b.best != NULL;
+    }
+    size_t eval_rows = has_val ? n_val : 0;
+    if (opts->eval_train && n_train > eval_rows)
+        eval_rows = n_train;
+    if (eval_rows > 256)
+        eval_rows = 256;
+    if (ok && eval_rows) {
+        b.eval = rg_calloc(2 * eval_rows, rg_model_max_width(m) * sizeof(float));
+        ok = b.eval != NULL;
+    }
+    if (!ok) {
+        free_bufs(&b);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    }
+    const int had_ws = m->ws && m->ws_batch >= batch;
+    st = rg_model_reserve(m, batch);
+    if (st == REGNN_OK)
+        st = rg_optimizer_bind(o, np); /* last: nothing after it can fail before training */
+    if (st != REGNN_OK) {
+        if (!had_ws)
+            rg_model_drop_workspace(m);
+        free_bufs(&b);
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    }
+    memcpy(b.snap_params, m->params, np * sizeof(float));
+    if (was_bound) {
+        memcpy(b.snap_m, o->m, np * sizeof(float));
+        if (o->v)
+            memcpy(b.snap_v, o->v, np * sizeof(float));
+    }
+    const uint64_t snap_steps = o->steps;
+    const rg_rng snap_rng = m->rng;
+
+    regnn_history *h = b.hist;
+    h->stop_reason = REGNN_STOP_COMPLETED;
+    double best = INFINITY;
+    size_t wait = 0;
+    const double nan = NAN;
+
+    for (size_t e = 0; e < epochs; e++) {
+        double t0 = now_seconds();
+        if (shuffle)
+            rg_rng_permutation(&m->rng, b.perm, n_train);
+        double sum_mse = 0.0, sum_mae = 0.0, sum_pen = 0.0;
+        for (size_t r0 = 0; r0 < n_train; r0 += batch) {
+            size_t nr = n_train - r0 < batch ? n_train - r0 : batch; /* partial last batch kept */
+            const float *xb, *yb;
+            if (shuffle) {
+                for (size_t r = 0; r < nr; r++) {
+                    size_t src = b.perm[r0 + r];
+                    memcpy(b.bx + r * m->n_in, tx + src * m->n_in, m->n_in * sizeof(float));
+                    memcpy(b.by + r * n_out, ty + src * n_out, n_out * sizeof(float));
+                }
+                xb = b.bx;
+                yb = b.by;
+            } else {
+                xb = tx + r0 * m->n_in;
+                yb = ty + r0 * n_out;
+            }
+            double mse, mae, pen;
+            rg_model_step_grads(m, xb, yb, nr, 1, &mse, &mae, &pen);
+            if (!isfinite(mse + pen)) {
+                /* Diverged: put model and optimizer back as the caller gave them. */
+                memcpy(m->params, b.snap_params, np * sizeof(float));
+                if (was_bound) {
+                    memcpy(o->m, b.snap_m, np * sizeof(float));
+                    if (o->v)
+                        memcpy(o->v, b.snap_v, np * sizeof(float));
+                } else {
+                    regnn_optimizer_reset(o);
+                }
+                o->steps = snap_steps;
+                m->rng = snap_rng;
+                free_bufs(&b);
+                return rg_error(REGNN_E_NUMERIC,
+                                "%s: the loss became non-finite in epoch %zu; model and optimizer "
+                                "restored (try a lower learning rate)",
+                                fn, e + 1);
+            }
+            rg_optimizer_apply(o, m->params, m->grads, np);
+            sum_mse += mse * (double)nr;
+            sum_mae += mae * (double)nr;
+            sum_pen += pen * (double)nr;
+        }
+        double met[RG_N_METRICS];
+        met[REGNN_METRIC_TRAIN_MSE - 1] = sum_mse / (double)n_train;
+        met[REGNN_METRIC_TRAIN_MAE - 1] = sum_mae / (double)n_train;
+        met[REGNN_METRIC_TRAIN_PENALTY - 1] = sum_pen / (double)n_train;
+        met[REGNN_METRIC_TRAIN_LOSS - 1] = (sum_mse + sum_pen) / (double)n_train;
+        met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] = nan;
+        met[REGNN_METRIC_VAL_MAE - 1] = met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = nan;
+        /* With the preallocated scratch, evaluation cannot fail. */
+        if (has_val) {
+            double vm = nan, va = nan;
+            rg_model_eval_rows(m, vx, vy, n_val, &vm, &va, b.eval, eval_rows);
+            met[REGNN_METRIC_VAL_MSE - 1] = vm;
+            met[REGNN_METRIC_VAL_MAE - 1] = va;
+            met[REGNN_METRIC_VAL_LOSS - 1] = vm + rg_model_penalty(m);
+        }
+        if (opts->eval_train) {
+            double tm = nan;
+            rg_model_eval_rows(m, tx, ty, n_train, &tm, NULL, b.eval, eval_rows);
+            met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = tm;
+        }
+        met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
+        rg_history_push(h, met);
+
+        /* Keras EarlyStopping: improvement means value < best - min_delta. */
+        double cur = monitored(has_val ? (int)opts->monitor : REGNN_MONITOR_TRAIN_LOSS, met);
+        int stop = 0;
+        if (isfinite(cur) && cur < best - opts->min_delta) {
+            best = cur;
+            h->best_epoch = e;
+            h->has_best = 1;
+            wait = 0;
+            if (b.best)
+                memcpy(b.best, m->params, np * sizeof(float));
+        } else {
+            wait++;
+            if (opts->early_stopping && wait >= (size_t)opts->patience) {
+                h->stop_reason = REGNN_STOP_EARLY;
+                stop = 1;
+            }
+        }
+        /* The callback also sees the epoch on which early stopping fired. */
+        if (opts->callback && opts->callback(opts->callback_user, h, e) != 0 && !stop) {
+            h->stop_reason = REGNN_STOP_CALLBACK;
+            stop = 1;
+        }
+        if (stop)
+            break;
+    }
+    if (b.best && h->has_best)
+        memcpy(m->params, b.best, np * sizeof(float));
+    if (history_out) {
+        *history_out = h;
+        b.hist = NULL;
+    }
+    free_bufs(&b);
+    return REGNN_OK;
+}

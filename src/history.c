@@ -1,0 +1,102 @@
+/* Per-epoch training metrics. Capacity is reserved up front so recording an
+ * epoch never allocates. */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+regnn_status rg_history_create(size_t cap, regnn_history **out)
+{
+    *out = NULL;
+    regnn_history *h = rg_calloc(1, sizeof *h);
+    if (!h)
+        return rg_error(REGNN_E_NOMEM, "out of memory for the history");
+    h->cap = cap;
+    for (int i = 0; i < RG_N_METRICS; i++) {
+        h->v[i] = rg_calloc(cap ? cap : 1, sizeof(double));
+        if (!h->v[i]) {
+            regnn_history_free(h);
+            return rg_error(REGNN_E_NOMEM, "out of memory for the history (%zu epochs)", cap);
+        }
+    }
+    *out = h;
+    return REGNN_OK;
+}
+
+void rg_history_push(regnn_history *h, const double *metrics)
+{
+    if (h->epochs >= h->cap)
+        return;
+    for (int i = 0; i < RG_N_METRICS; i++)
+        h->v[i][h->epochs] = metrics[i];
+    h->epochs++;
+}
+
+void regnn_history_free(regnn_history *h)
+{
+    if (!h)
+        return;
+    for (int i = 0; i < RG_N_METRICS; i++)
+        rg_free(h->v[i]);
+    rg_free(h);
+}
+
+size_t regnn_history_epochs(const regnn_history *h) { return h ? h->epochs : 0; }
+
+regnn_status regnn_history_get(const regnn_history *h, int metric, double *buf, size_t len)
+{
+    if (!h || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_get: history and buf are required");
+    if (metric < 1 || metric > RG_N_METRICS)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_history_get: unknown metric %d", metric);
+    if (len < h->epochs)
+        return rg_error(REGNN_E_SHAPE, "regnn_history_get: buffer holds %zu values, history has %zu epochs",
+                        len, h->epochs);
+    if (h->epochs)
+        memcpy(buf, h->v[metric - 1], h->epochs * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_history_best_epoch(const regnn_history *h, size_t *epoch)
+{
+    if (!h || !epoch)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_best_epoch: history and epoch are required");
+    if (!h->has_best)
+        return rg_error(REGNN_E_STATE, "regnn_history_best_epoch: no epoch has a finite monitored value");
+    *epoch = h->best_epoch;
+    return REGNN_OK;
+}
+
+int regnn_history_stop_reason(const regnn_history *h) { return h ? h->stop_reason : -1; }
+
+regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
+{
+    static const int order[] = {REGNN_METRIC_TRAIN_LOSS, REGNN_METRIC_TRAIN_MSE,
+                                REGNN_METRIC_TRAIN_PENALTY, REGNN_METRIC_TRAIN_MAE,
+                                REGNN_METRIC_VAL_LOSS, REGNN_METRIC_VAL_MSE,
+                                REGNN_METRIC_VAL_MAE, REGNN_METRIC_SECONDS,
+                                REGNN_METRIC_TRAIN_EVAL_MSE};
+    if (!h || !path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_write_csv: history and path are required");
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return rg_error(REGNN_E_IO, "regnn_history_write_csv: cannot open '%s': %s", path,
+                        strerror(errno));
+    int bad = fputs("epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse\n",
+                    f) < 0;
+    char num[64];
+    for (size_t e = 0; e < h->epochs && !bad; e++) {
+        bad |= fprintf(f, "%zu", e + 1) < 0;
+        for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
+            rg_format_double(num, sizeof num, h->v[order[k] - 1][e]);
+            bad |= fprintf(f, ",%s", num) < 0;
+        }
+        bad |= fputc('\n', f) == EOF;
+    }
+    bad |= fclose(f) != 0;
+    if (bad)
+        return rg_error(REGNN_E_IO, "regnn_history_write_csv: error writing '%s'", path);
+    return REGNN_OK;
+}

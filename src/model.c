@@ -1,0 +1,622 @@
+/* Model handle: topology, the contiguous parameter and gradient buffers,
+ * initialization, prediction, evaluation and one training step's gradients. */
+#include "internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Dimensions stay below 2^24 so every GEMM size and product fits a 32-bit BLAS int
+ * once multiplied by a bounded row count. */
+#define RG_MAX_DIM ((size_t)1 << 24)
+/* Rows per GEMM call in predict/evaluate, to bound scratch memory. */
+#define RG_PREDICT_CHUNK 256
+#define RG_STACK_FLOATS 4096
+
+regnn_status regnn_model_create(size_t n_inputs, regnn_model **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_create: out is NULL");
+    *out = NULL;
+    if (n_inputs == 0 || n_inputs > RG_MAX_DIM)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_create: n_inputs must be in 1..%zu, got %zu",
+                        RG_MAX_DIM, n_inputs);
+    regnn_model *m = rg_calloc(1, sizeof *m);
+    if (!m)
+        return rg_error(REGNN_E_NOMEM, "regnn_model_create: out of memory");
+    m->n_in = n_inputs;
+    rg_rng_seed(&m->rng, 0);
+    *out = m;
+    return REGNN_OK;
+}
+
+static void free_workspace(regnn_model *m)
+{
+    if (m->ws) {
+        for (size_t i = 0; i < m->n_layers; i++) {
+            rg_free(m->ws[i].act);
+            if (m->ws[i].out != m->ws[i].act)
+                rg_free(m->ws[i].out);
+            rg_free(m->ws[i].mask);
+            rg_free(m->ws[i].delta);
+        }
+        rg_free(m->ws);
+    }
+    m->ws = NULL;
+    m->ws_batch = 0;
+}
+
+void rg_model_drop_workspace(regnn_model *m) { free_workspace(m); }
+
+void regnn_model_free(regnn_model *m)
+{
+    if (!m)
+        return;
+    free_workspace(m);
+    for (size_t i = 0; i < m->n_layers; i++)
+        rg_free(m->layers[i]);
+    rg_free(m->layers);
+    rg_free(m->params);
+    rg_free(m->grads);
+    rg_free(m);
+}
+
+/* Parameters and gradients exist once the topology is frozen. */
+static regnn_status ensure_params(regnn_model *m, const char *fn)
+{
+    if (m->params)
+        return REGNN_OK;
+    float *p = rg_calloc(m->n_params, sizeof *p);
+    float *g = rg_calloc(m->n_params, sizeof *g);
+    if (!p || !g) {
+        rg_free(p);
+        rg_free(g);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu parameters", fn, m->n_params);
+    }
+    m->params = p;
+    m->grads = g;
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_copy: out is NULL");
+    *out = NULL;
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_copy: model is NULL");
+    regnn_model *c = rg_calloc(1, sizeof *c);
+    if (!c)
+        return rg_error(REGNN_E_NOMEM, "regnn_model_copy: out of memory");
+    c->n_in = m->n_in;
+    c->rng = m->rng;
+    c->initialized = m->initialized;
+    c->n_params = m->n_params;
+    if (m->n_layers) {
+        c->layers = rg_calloc(m->n_layers, sizeof *c->layers);
+        if (!c->layers)
+            goto nomem;
+        c->cap_layers = m->n_layers;
+        for (size_t i = 0; i < m->n_layers; i++) {
+            c->layers[i] = rg_malloc(sizeof *c->layers[i]);
+            if (!c->layers[i])
+                goto nomem;
+            *c->layers[i] = *m->layers[i];
+            c->layers[i]->model = c;
+            c->n_layers = i + 1;
+        }
+    }
+    if (m->params) {
+        if (ensure_params(c, "regnn_model_copy") != REGNN_OK)
+            goto nomem;
+        memcpy(c->params, m->params, m->n_params * sizeof *c->params);
+    }
+    *out = c;
+    return REGNN_OK;
+nomem:
+    regnn_model_free(c);
+    return rg_error(REGNN_E_NOMEM, "regnn_model_copy: out of memory");
+}
+
+regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
+                                   regnn_layer **layer_out)
+{
+    if (layer_out)
+        *layer_out = NULL;
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_add_dense: model is NULL");
+    if (m->params)
+        return rg_error(REGNN_E_STATE,
+                        "regnn_model_add_dense: the topology is frozen once parameters exist "
+                        "(after regnn_model_init or regnn_model_set_params)");
+    if (units == 0 || units > RG_MAX_DIM)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_add_dense: units must be in 1..%zu, got %zu",
+                        RG_MAX_DIM, units);
+    if (!rg_act_name(activation))
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_model_add_dense: unknown activation %d",
+                        activation);
+    size_t n_in = m->n_layers ? m->layers[m->n_layers - 1]->units : m->n_in;
+    size_t count = n_in * units + units; /* both < 2^24: no overflow */
+    if (m->n_params > SIZE_MAX / sizeof(float) - count)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_add_dense: too many parameters");
+    if (m->n_layers == m->cap_layers) {
+        size_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
+        regnn_layer **nl = rg_calloc(cap, sizeof *nl);
+        if (!nl)
+            return rg_error(REGNN_E_NOMEM, "regnn_model_add_dense: out of memory");
+        if (m->n_layers)
+            memcpy(nl, m->layers, m->n_layers * sizeof *nl);
+        rg_free(m->layers);
+        m->layers = nl;
+        m->cap_layers = cap;
+    }
+    regnn_layer *l = rg_calloc(1, sizeof *l);
+    if (!l)
+        return rg_error(REGNN_E_NOMEM, "regnn_model_add_dense: out of memory");
+    l->model = m;
+    l->index = m->n_layers;
+    l->n_in = n_in;
+    l->units = units;
+    l->act = activation;
+    l->offset = m->n_params;
+    /* The workspace is laid out per layer; drop it so it is rebuilt for the new depth. */
+    free_workspace(m);
+    m->layers[m->n_layers++] = l;
+    m->n_params += count;
+    if (layer_out)
+        *layer_out = l;
+    return REGNN_OK;
+}
+
+size_t regnn_model_inputs(const regnn_model *m) { return m ? m->n_in : 0; }
+size_t regnn_model_outputs(const regnn_model *m)
+{
+    return (m && m->n_layers) ? m->layers[m->n_layers - 1]->units : 0;
+}
+size_t regnn_model_layer_count(const regnn_model *m) { return m ? m->n_layers : 0; }
+regnn_layer *regnn_model_layer(regnn_model *m, size_t index)
+{
+    return (m && index < m->n_layers) ? m->layers[index] : NULL;
+}
+
+static regnn_status check_layer_value(const char *fn, int key, double value)
+{
+    switch (key) {
+    case REGNN_LAYER_L2:
+    case REGNN_LAYER_L1:
+        if (!(value >= 0.0) || isinf(value))
+            return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be finite and >= 0", fn,
+                            key == REGNN_LAYER_L2 ? "L2" : "L1");
+        return REGNN_OK;
+    case REGNN_LAYER_DROPOUT:
+        if (!(value >= 0.0 && value < 1.0))
+            return rg_error(REGNN_E_INVALID_ARG, "%s: dropout rate must be in [0, 1)", fn);
+        return REGNN_OK;
+    default:
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown layer key %d", fn, key);
+    }
+}
+
+static void set_layer_value(regnn_layer *l, int key, double value)
+{
+    if (key == REGNN_LAYER_L2)
+        l->l2 = value;
+    else if (key == REGNN_LAYER_L1)
+        l->l1 = value;
+    else
+        l->dropout = value;
+}
+
+regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
+{
+    if (!l)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_layer_set_double: layer is NULL");
+    regnn_status st = check_layer_value("regnn_layer_set_double", key, value);
+    if (st != REGNN_OK)
+        return st;
+    /* A dropout change alters the workspace layout (mask buffers). */
+    if (key == REGNN_LAYER_DROPOUT && (l->dropout > 0.0) != (value > 0.0))
+        free_workspace(l->model);
+    set_layer_value(l, key, value);
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value)
+{
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_set_layers_double: model is NULL");
+    regnn_status st = check_layer_value("regnn_model_set_layers_double", key, value);
+    if (st != REGNN_OK)
+        return st;
+    if (key == REGNN_LAYER_DROPOUT)
+        free_workspace(m);
+    for (size_t i = 0; i < m->n_layers; i++)
+        set_layer_value(m->layers[i], key, value);
+    return REGNN_OK;
+}
+
+regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value)
+{
+    if (!l || !value)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_layer_get_double: layer and value are required");
+    switch (key) {
+    case REGNN_LAYER_L2: *value = l->l2; return REGNN_OK;
+    case REGNN_LAYER_L1: *value = l->l1; return REGNN_OK;
+    case REGNN_LAYER_DROPOUT: *value = l->dropout; return REGNN_OK;
+    default: return rg_error(REGNN_E_UNSUPPORTED, "regnn_layer_get_double: unknown layer key %d", key);
+    }
+}
+
+size_t regnn_layer_inputs(const regnn_layer *l) { return l ? l->n_in : 0; }
+size_t regnn_layer_units(const regnn_layer *l) { return l ? l->units : 0; }
+int regnn_layer_activation(const regnn_layer *l) { return l ? l->act : -1; }
+size_t regnn_layer_param_count(const regnn_layer *l) { return l ? l->n_in * l->units + l->units : 0; }
+
+regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len)
+{
+    if (!l || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_layer_get_params: layer and buf are required");
+    size_t n = regnn_layer_param_count(l);
+    if (len < n)
+        return rg_error(REGNN_E_SHAPE, "regnn_layer_get_params: buffer holds %zu floats, layer has %zu",
+                        len, n);
+    if (!l->model->params)
+        return rg_error(REGNN_E_STATE, "regnn_layer_get_params: the model is not initialized");
+    memcpy(buf, l->model->params + l->offset, n * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_layer_set_params(regnn_layer *l, const float *buf, size_t len)
+{
+    if (!l || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_layer_set_params: layer and buf are required");
+    size_t n = regnn_layer_param_count(l);
+    if (len != n)
+        return rg_error(REGNN_E_SHAPE, "regnn_layer_set_params: got %zu floats, layer has %zu", len, n);
+    if (!rg_all_finite(buf, n))
+        return rg_error(REGNN_E_NUMERIC, "regnn_layer_set_params: parameters contain NaN or Inf");
+    if (!l->model->params)
+        return rg_error(REGNN_E_STATE,
+                        "regnn_layer_set_params: initialize the model first (regnn_model_init)");
+    memcpy(l->model->params + l->offset, buf, n * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t seed)
+{
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_init: model is NULL");
+    if (scheme != REGNN_INIT_GLOROT_UNIFORM && scheme != REGNN_INIT_HE_UNIFORM)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_model_init: unknown scheme %d", scheme);
+    if (m->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "regnn_model_init: the model has no layers");
+    regnn_status st = ensure_params(m, "regnn_model_init");
+    if (st != REGNN_OK)
+        return st;
+    /* Weights and the training stream come from separate seeds, so the shuffle
+     * order does not depend on the number of parameters drawn. */
+    rg_rng init_rng;
+    rg_rng_seed(&init_rng, seed);
+    rg_rng_seed(&m->rng, seed ^ 0xA5A5A5A5DEADBEEFull);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        double fan = scheme == REGNN_INIT_HE_UNIFORM ? (double)l->n_in : (double)(l->n_in + l->units);
+        double limit = sqrt(6.0 / fan);
+        float *w = m->params + l->offset;
+        size_t nw = l->n_in * l->units;
+        for (size_t k = 0; k < nw; k++)
+            w[k] = (float)((2.0 * rg_rng_uniform(&init_rng) - 1.0) * limit);
+        memset(w + nw, 0, l->units * sizeof *w);
+    }
+    m->initialized = 1;
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_seed(regnn_model *m, uint64_t seed)
+{
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_seed: model is NULL");
+    rg_rng_seed(&m->rng, seed ^ 0xA5A5A5A5DEADBEEFull);
+    return REGNN_OK;
+}
+
+size_t regnn_model_param_count(const regnn_model *m) { return m ? m->n_params : 0; }
+
+regnn_status regnn_model_get_params(const regnn_model *m, float *buf, size_t len)
+{
+    if (!m || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_get_params: model and buf are required");
+    if (len < m->n_params)
+        return rg_error(REGNN_E_SHAPE, "regnn_model_get_params: buffer holds %zu floats, model has %zu",
+                        len, m->n_params);
+    if (!m->initialized)
+        return rg_error(REGNN_E_STATE, "regnn_model_get_params: the model is not initialized");
+    memcpy(buf, m->params, m->n_params * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_set_params(regnn_model *m, const float *buf, size_t len)
+{
+    if (!m || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_set_params: model and buf are required");
+    if (m->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "regnn_model_set_params: the model has no layers");
+    if (len != m->n_params)
+        return rg_error(REGNN_E_SHAPE, "regnn_model_set_params: got %zu floats, model has %zu", len,
+                        m->n_params);
+    if (!rg_all_finite(buf, len))
+        return rg_error(REGNN_E_NUMERIC, "regnn_model_set_params: parameters contain NaN or Inf");
+    regnn_status st = ensure_params(m, "regnn_model_set_params");
+    if (st != REGNN_OK)
+        return st;
+    memcpy(m->params, buf, len * sizeof *buf);
+    m->initialized = 1;
+    return REGNN_OK;
+}
+
+regnn_status rg_model_check_ready(const regnn_model *m)
+{
+    if (m->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "the model has no layers");
+    if (!m->initialized)
+        return rg_error(REGNN_E_STATE, "the model is not initialized (call regnn_model_init)");
+    return REGNN_OK;
+}
+
+size_t rg_model_max_width(const regnn_model *m)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (m->layers[i]->units > w)
+            w = m->layers[i]->units;
+    return w;
+}
+
+/* Forward rows of x through the model in chunks, with per-call scratch (stack
+ * for small models, or the caller's `scratch` of 2 * scratch_rows * width
+ * floats) so concurrent calls on one model never share memory. Writes
+ * predictions to y_out if given; accumulates squared and absolute errors
+ * against y_true if given. */
+static regnn_status forward_rows(const regnn_model *m, const float *x, size_t rows, float *y_out,
+                                 const float *y_true, double *se, double *ae, float *scratch,
+                                 size_t scratch_rows)
+{
+    float stack_buf[RG_STACK_FLOATS];
+    const size_t w = rg_model_max_width(m), n_out = regnn_model_outputs(m);
+    size_t chunk = RG_STACK_FLOATS / (2 * w);
+    float *heap = NULL, *buf = stack_buf;
+    if (scratch && scratch_rows > chunk) {
+        chunk = scratch_rows;
+        buf = scratch;
+    } else if (chunk == 0 || (rows > chunk && chunk < RG_PREDICT_CHUNK)) {
+        chunk = rows < RG_PREDICT_CHUNK ? rows : RG_PREDICT_CHUNK;
+        heap = rg_calloc(2 * chunk, w * sizeof(float));
+        if (!heap)
+            return rg_error(REGNN_E_NOMEM, "out of memory for prediction scratch");
+        buf = heap;
+    }
+    float *ping = buf, *pong = buf + chunk * w;
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t r0 = 0; r0 < rows; r0 += chunk) {
+        size_t nr = rows - r0 < chunk ? rows - r0 : chunk;
+        const float *in = x + r0 * m->n_in;
+        float *cur = ping;
+        for (size_t i = 0; i < m->n_layers; i++) {
+            rg_dense_forward(m->layers[i], m->params, in, nr, cur);
+            in = cur;
+            cur = cur == ping ? pong : ping;
+        }
+        size_t n = nr * n_out;
+        if (y_out)
+            memcpy(y_out + r0 * n_out, in, n * sizeof *in);
+        if (y_true) {
+            const float *t = y_true + r0 * n_out;
+            for (size_t k = 0; k < n; k++) {
+                double d = (double)in[k] - t[k];
+                s2 += d * d;
+                s1 += fabs(d);
+            }
+        }
+    }
+    rg_free(heap);
+    if (se)
+        *se = s2;
+    if (ae)
+        *ae = s1;
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_predict(const regnn_model *m, const float *x, size_t n_rows, float *y,
+                                 size_t y_len)
+{
+    if (!m || !x || !y)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_predict: model, x and y are required");
+    regnn_status st = rg_model_check_ready(m);
+    if (st != REGNN_OK)
+        return rg_error(st, "regnn_model_predict: %s", regnn_errmsg());
+    size_t n_out = regnn_model_outputs(m), need, nx;
+    if (n_rows == 0 || !rg_mul_ok(n_rows, n_out, &need) || !rg_mul_ok(n_rows, m->n_in, &nx) ||
+        !rg_mul_ok(nx, sizeof(float), &nx))
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_predict: n_rows %zu is 0 or too large",
+                        n_rows);
+    if (y_len < need)
+        return rg_error(REGNN_E_SHAPE, "regnn_model_predict: y holds %zu floats, need %zu rows x %zu",
+                        y_len, n_rows, n_out);
+    if (!rg_all_finite(x, n_rows * m->n_in))
+        return rg_error(REGNN_E_NUMERIC, "regnn_model_predict: x contains NaN or Inf");
+    st = forward_rows(m, x, n_rows, y, NULL, NULL, NULL, NULL, 0);
+    if (st != REGNN_OK)
+        return rg_error(st, "regnn_model_predict: %s", regnn_errmsg());
+    return REGNN_OK;
+}
+
+regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
+                                double *mse, double *mae, float *scratch, size_t scratch_rows)
+{
+    double se = 0.0, ae = 0.0;
+    regnn_status st = forward_rows(m, x, rows, NULL, y, &se, &ae, scratch, scratch_rows);
+    if (st != REGNN_OK)
+        return st;
+    double n = (double)rows * (double)regnn_model_outputs(m);
+    if (mse)
+        *mse = se / n;
+    if (mae)
+        *mae = ae / n;
+    return REGNN_OK;
+}
+
+double rg_model_penalty(const regnn_model *m)
+{
+    double p = 0.0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        p += rg_dense_penalty(m->layers[i], m->params);
+    return p;
+}
+
+regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds, double *mse,
+                                  double *mae, double *penalty)
+{
+    if (!m || !ds)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_evaluate: model and dataset are required");
+    regnn_status st = rg_model_check_ready(m);
+    if (st != REGNN_OK)
+        return rg_error(st, "regnn_model_evaluate: %s", regnn_errmsg());
+    if (ds->n_x != m->n_in || ds->n_y != regnn_model_outputs(m))
+        return rg_error(REGNN_E_SHAPE,
+                        "regnn_model_evaluate: dataset has %zu features and %zu targets, model "
+                        "takes %zu inputs and gives %zu outputs",
+                        ds->n_x, ds->n_y, m->n_in, regnn_model_outputs(m));
+    double a, b;
+    st = rg_model_eval_rows(m, ds->x, ds->y, ds->rows, &a, &b, NULL, 0);
+    if (st != REGNN_OK)
+        return rg_error(st, "regnn_model_evaluate: %s", regnn_errmsg());
+    if (mse)
+        *mse = a;
+    if (mae)
+        *mae = b;
+    if (penalty)
+        *penalty = rg_model_penalty(m);
+    return REGNN_OK;
+}
+
+regnn_status rg_model_reserve(regnn_model *m, size_t batch)
+{
+    if (m->ws && m->ws_batch >= batch)
+        return REGNN_OK;
+    rg_layer_ws *ws = rg_calloc(m->n_layers, sizeof *ws);
+    if (!ws)
+        return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+    int ok = 1;
+    for (size_t i = 0; i < m->n_layers && ok; i++) {
+        size_t n = batch * m->layers[i]->units; /* batch <= 2^31 checked by callers */
+        ws[i].act = rg_malloc(n * sizeof(float));
+        ws[i].delta = rg_malloc(n * sizeof(float));
+        ok = ws[i].act && ws[i].delta;
+        if (ok && m->layers[i]->dropout > 0.0) {
+            ws[i].out = rg_malloc(n * sizeof(float));
+            ws[i].mask = rg_malloc(n * sizeof(float));
+            ok = ws[i].out && ws[i].mask;
+        } else {
+            ws[i].out = ws[i].act;
+        }
+    }
+    /* Swap in the new workspace only when complete, so failure keeps the old one. */
+    rg_layer_ws *old = m->ws;
+    size_t old_batch = m->ws_batch;
+    m->ws = ws;
+    m->ws_batch = batch;
+    if (!ok) {
+        free_workspace(m);
+        m->ws = old;
+        m->ws_batch = old_batch;
+        return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+    }
+    if (old) {
+        regnn_model tmp = *m;
+        tmp.ws = old;
+        free_workspace(&tmp);
+    }
+    return REGNN_OK;
+}
+
+regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
+                                 int train, double *mse, double *mae, double *penalty)
+{
+    const size_t L = m->n_layers;
+    const float *in = x;
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = m->layers[i];
+        rg_layer_ws *w = &m->ws[i];
+        rg_dense_forward(l, m->params, in, rows, w->act);
+        size_t n = rows * l->units;
+        if (w->mask) {
+            if (train && l->dropout > 0.0) {
+                /* Inverted dropout: survivors are scaled so inference needs no change. */
+                float keep = (float)(1.0 / (1.0 - l->dropout));
+                for (size_t k = 0; k < n; k++) {
+                    w->mask[k] = rg_rng_uniform(&m->rng) >= l->dropout ? keep : 0.0f;
+                    w->out[k] = w->act[k] * w->mask[k];
+                }
+            } else {
+                for (size_t k = 0; k < n; k++)
+                    w->mask[k] = 1.0f;
+                memcpy(w->out, w->act, n * sizeof(float));
+            }
+        }
+        in = w->out;
+    }
+    /* MSE over rows x outputs: d/dy = 2 (y - t) / (rows * outputs). */
+    rg_layer_ws *top = &m->ws[L - 1];
+    const size_t n_out = m->layers[L - 1]->units, n = rows * n_out;
+    const float scale = (float)(2.0 / (double)n);
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        float d = top->out[k] - y[k];
+        s2 += (double)d * d;
+        s1 += fabs((double)d);
+        top->delta[k] = scale * d;
+    }
+    double pen = 0.0;
+    for (size_t i = L; i-- > 0;) {
+        const regnn_layer *l = m->layers[i];
+        rg_layer_ws *w = &m->ws[i];
+        size_t nu = rows * l->units;
+        if (w->mask)
+            for (size_t k = 0; k < nu; k++)
+                w->delta[k] *= w->mask[k];
+        rg_dense_act_backward(l->act, w->act, w->delta, nu);
+        const float *lin = i ? m->ws[i - 1].out : x;
+        const float *wk = m->params + l->offset;
+        float *gk = m->grads + l->offset;
+        float *gb = gk + l->n_in * l->units;
+        size_t nw = l->n_in * l->units;
+        float beta = 0.0f;
+        if (l->l2 > 0.0 || l->l1 > 0.0) {
+            /* Penalty gradient first, then the GEMM accumulates onto it (beta = 1). */
+            const float c2 = (float)(2.0 * l->l2), c1 = (float)l->l1;
+            double q2 = 0.0, q1 = 0.0;
+            for (size_t k = 0; k < nw; k++) {
+                float v = wk[k];
+                q2 += (double)v * v;
+                q1 += fabs((double)v);
+                gk[k] = c2 * v + (v > 0.0f ? c1 : v < 0.0f ? -c1 : 0.0f);
+            }
+            pen += l->l2 * q2 + l->l1 * q1;
+            beta = 1.0f;
+        }
+        rg_sgemm(1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta, l->units, beta, gk,
+                 l->units);
+        memset(gb, 0, l->units * sizeof *gb);
+        for (size_t r = 0; r < rows; r++) {
+            const float *d = w->delta + r * l->units;
+            for (size_t j = 0; j < l->units; j++)
+                gb[j] += d[j];
+        }
+        if (i > 0)
+            rg_sgemm(0, 1, rows, l->n_in, l->units, 1.0f, w->delta, l->units, wk, l->units, 0.0f,
+                     m->ws[i - 1].delta, l->n_in);
+    }
+    *mse = s2 / (double)n;
+    *mae = s1 / (double)n;
+    *penalty = pen;
+    return REGNN_OK;
+}

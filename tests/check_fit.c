@@ -1,0 +1,544 @@
+/* mkstemp */
+#define _POSIX_C_SOURCE 200809L
+/* Training: train_batch, fit, history, early stopping, callbacks,
+ * determinism, zero allocations per step, and failures. */
+#include "testutil.h"
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+/* y = sin(x0) + 0.5 x1^2 - x2, a smooth target a small MLP learns well. */
+static regnn_dataset *synth(size_t rows, uint64_t seed)
+{
+    float *x = malloc(rows * 3 * sizeof *x), *y = malloc(rows * sizeof *y);
+    rg_rng r;
+    rg_rng_seed(&r, seed);
+    for (size_t i = 0; i < rows; i++) {
+        for (int k = 0; k < 3; k++)
+            x[i * 3 + k] = (float)(2 * rg_rng_uniform(&r) - 1);
+        y[i] = (float)(sin(2 * x[i * 3]) + 0.5 * x[i * 3 + 1] * x[i * 3 + 1] - x[i * 3 + 2]);
+    }
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, rows, 3, 1, REGNN_COPY, &ds));
+    free(x);
+    free(y);
+    return ds;
+}
+
+static regnn_model *net(size_t width, size_t depth, double l2, uint64_t seed)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(3, &m));
+    for (size_t i = 0; i < depth; i++)
+        CK_OK(regnn_model_add_dense(m, width, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, l2));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed));
+    return m;
+}
+
+static regnn_fit_options *opts(int64_t epochs, int64_t batch)
+{
+    regnn_fit_options *o = NULL;
+    CK_OK(regnn_fit_options_create(&o));
+    CK_OK(regnn_fit_options_set_int(o, REGNN_FIT_EPOCHS, epochs));
+    CK_OK(regnn_fit_options_set_int(o, REGNN_FIT_BATCH_SIZE, batch));
+    return o;
+}
+
+START_TEST(test_learns_regression)
+{
+    regnn_dataset *tr = synth(512, 1), *te = synth(256, 2);
+    regnn_model *m = net(32, 2, 0.0, 3);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.01));
+    double before;
+    CK_OK(regnn_model_evaluate(m, te, &before, NULL, NULL));
+    regnn_fit_options *fo = opts(150, 32);
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, tr, NULL, fo, &h));
+    double after;
+    CK_OK(regnn_model_evaluate(m, te, &after, NULL, NULL));
+    ck_assert_msg(after < 0.02 && after < before / 20, "test mse %g -> %g", before, after);
+    ck_assert_uint_eq(regnn_history_epochs(h), 150);
+    ck_assert_int_eq(regnn_history_stop_reason(h), REGNN_STOP_COMPLETED);
+    /* 512 rows / 32 = 16 steps per epoch. */
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 150 * 16);
+    double loss[150], vl[150];
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, loss, 150));
+    ck_assert(loss[149] < loss[0] / 10);
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl, 150));
+    ck_assert(isnan(vl[0])); /* no validation data: NaN */
+    CK_STATUS(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, loss, 149), REGNN_E_SHAPE);
+    CK_STATUS(regnn_history_get(h, 0, loss, 150), REGNN_E_UNSUPPORTED);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(te);
+}
+END_TEST
+
+START_TEST(test_history_semantics)
+{
+    /* loss = mse + penalty (running means); val_loss = val mse + penalty at the end
+     * of the epoch; validation = the last floor-split rows. */
+    regnn_dataset *ds = synth(100, 4);
+    regnn_model *m = net(8, 1, 0.01, 5);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_fit_options *fo = opts(3, 16);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.2));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+    /* 80 training rows, batch 16: 5 steps per epoch. */
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 15);
+    double loss[3], mse[3], pen[3], vl[3], vm[3], sec[3], te[3];
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, loss, 3));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_MSE, mse, 3));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_PENALTY, pen, 3));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl, 3));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_MSE, vm, 3));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_SECONDS, sec, 3));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_EVAL_MSE, te, 3));
+    for (int e = 0; e < 3; e++) {
+        ck_assert_double_eq_tol(loss[e], mse[e] + pen[e], 1e-12);
+        ck_assert(pen[e] > 0);
+        ck_assert(sec[e] >= 0);
+        ck_assert(isfinite(te[e]));
+    }
+    /* The final epoch's validation numbers are those of the final weights on rows 80..99. */
+    size_t rows[20];
+    for (int i = 0; i < 20; i++)
+        rows[i] = 80 + (size_t)i;
+    regnn_dataset *tail = NULL;
+    CK_OK(regnn_dataset_select(ds, rows, 20, &tail));
+    double emse, epen;
+    CK_OK(regnn_model_evaluate(m, tail, &emse, NULL, &epen));
+    ck_assert_double_eq_tol(vm[2], emse, 1e-9);
+    ck_assert_double_eq_tol(vl[2], emse + epen, 1e-9);
+    size_t first80[80];
+    for (int i = 0; i < 80; i++)
+        first80[i] = (size_t)i;
+    regnn_dataset *head = NULL;
+    CK_OK(regnn_dataset_select(ds, first80, 80, &head));
+    CK_OK(regnn_model_evaluate(m, head, &emse, NULL, NULL));
+    ck_assert_double_eq_tol(te[2], emse, 1e-9);
+
+    char path[] = "/tmp/regnn_histXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    CK_OK(regnn_history_write_csv(h, path));
+    FILE *f = fopen(path, "r");
+    char line[512];
+    ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse\n");
+    int count = 0;
+    double first_loss = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (count == 0)
+            ck_assert_int_eq(sscanf(line, "1,%lf", &first_loss), 1);
+        count++;
+    }
+    fclose(f);
+    unlink(path);
+    ck_assert_int_eq(count, 3);
+    ck_assert_double_eq_tol(first_loss, loss[0], 1e-6 * loss[0]);
+    CK_STATUS(regnn_history_write_csv(h, "/nonexistent-dir/x.csv"), REGNN_E_IO);
+    regnn_history_free(h);
+    regnn_dataset_free(head);
+    regnn_dataset_free(tail);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+static void run_once(uint64_t seed, float *params, size_t np, double *loss, size_t epochs)
+{
+    regnn_dataset *ds = synth(200, 6);
+    regnn_model *m = net(16, 2, 1e-3, seed);
+    regnn_layer *l = regnn_model_layer(m, 0);
+    CK_OK(regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, 0.2));
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_fit_options *fo = opts((int64_t)epochs, 24);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+    CK_OK(regnn_model_get_params(m, params, np));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, loss, epochs));
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+}
+
+START_TEST(test_determinism)
+{
+    enum { E = 5 };
+    size_t np = 3 * 16 + 16 + 16 * 16 + 16 + 16 + 1;
+    float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b), *c = malloc(np * sizeof *c);
+    double la[E], lb[E], lc[E];
+    run_once(77, a, np, la, E);
+    run_once(77, b, np, lb, E);
+    run_once(78, c, np, lc, E);
+    ck_assert_mem_eq(a, b, np * sizeof *a);
+    ck_assert_mem_eq(la, lb, sizeof la);
+    ck_assert_int_ne(memcmp(a, c, np * sizeof *a), 0);
+    free(a);
+    free(b);
+    free(c);
+}
+END_TEST
+
+START_TEST(test_shuffle_off_and_partial_batch)
+{
+    /* 10 rows, batch 4: batches of 4, 4, 2 -> 3 steps per epoch. With shuffling
+     * off, fit equals the same train_batch calls made by hand. */
+    regnn_dataset *ds = synth(10, 8);
+    regnn_model *a = net(4, 1, 0.0, 9), *b = NULL;
+    CK_OK(regnn_model_copy(a, &b));
+    regnn_optimizer *oa = NULL, *ob = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oa));
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ob));
+    regnn_fit_options *fo = opts(2, 4);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHUFFLE, 0));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(a, oa, ds, NULL, fo, &h));
+    ck_assert_uint_eq(regnn_optimizer_steps(oa), 6);
+    float x[30], y[10];
+    CK_OK(regnn_dataset_get_features(ds, x, 30));
+    CK_OK(regnn_dataset_get_targets(ds, y, 10));
+    double l[3], first_epoch = 0;
+    for (int e = 0; e < 2; e++)
+        for (int s = 0; s < 3; s++) {
+            size_t r0 = (size_t)s * 4, nr = s < 2 ? 4 : 2;
+            CK_OK(regnn_train_batch(b, ob, x + r0 * 3, y + r0, nr, &l[s]));
+            if (e == 0)
+                first_epoch += l[s] * (double)nr;
+        }
+    float pa[64], pb[64];
+    size_t np = regnn_model_param_count(a);
+    CK_OK(regnn_model_get_params(a, pa, np));
+    CK_OK(regnn_model_get_params(b, pb, np));
+    ck_assert_mem_eq(pa, pb, np * sizeof(float));
+    double loss[2];
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, loss, 2));
+    ck_assert_double_eq_tol(loss[0], first_epoch / 10.0, 1e-9); /* weighted by batch rows */
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(oa);
+    regnn_optimizer_free(ob);
+    regnn_model_free(a);
+    regnn_model_free(b);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_early_stopping_and_restore)
+{
+    /* Big net on 40 noisy-free rows, validation on different data: validation
+     * loss stops improving at some point; patience 2 stops training after two
+     * non-improving epochs and restore-best puts back the best epoch's weights. */
+    regnn_dataset *tr = synth(40, 10), *va = synth(40, 11);
+    regnn_model *m = net(64, 3, 0.0, 12);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.02));
+    regnn_fit_options *fo = opts(500, 8);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, 2));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_RESTORE_BEST, 1));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, tr, va, fo, &h));
+    size_t n = regnn_history_epochs(h), best;
+    ck_assert_int_eq(regnn_history_stop_reason(h), REGNN_STOP_EARLY);
+    ck_assert_uint_lt(n, 500);
+    CK_OK(regnn_history_best_epoch(h, &best));
+    ck_assert_uint_eq(best, n - 3); /* two epochs after the best, training stopped */
+    double *vl = malloc(n * sizeof *vl);
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl, n));
+    for (size_t e = 0; e < n; e++)
+        ck_assert(vl[e] >= vl[best]);
+    double now;
+    CK_OK(regnn_model_evaluate(m, va, &now, NULL, NULL));
+    ck_assert_double_eq_tol(now, vl[best], 1e-9); /* best weights restored */
+    free(vl);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+typedef struct {
+    size_t calls, stop_at;
+    size_t seen_epochs;
+} cb_state;
+
+static int on_epoch(void *user, const regnn_history *h, size_t epoch)
+{
+    cb_state *s = user;
+    s->calls++;
+    s->seen_epochs = regnn_history_epochs(h);
+    ck_assert_uint_eq(s->seen_epochs, epoch + 1);
+    return epoch + 1 == s->stop_at;
+}
+
+START_TEST(test_callback_stops)
+{
+    regnn_dataset *ds = synth(64, 13);
+    regnn_model *m = net(8, 1, 0.0, 14);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    regnn_fit_options *fo = opts(50, 16);
+    cb_state s = {0, 7, 0};
+    CK_OK(regnn_fit_options_set_callback(fo, on_epoch, &s));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+    ck_assert_uint_eq(s.calls, 7);
+    ck_assert_uint_eq(regnn_history_epochs(h), 7);
+    ck_assert_int_eq(regnn_history_stop_reason(h), REGNN_STOP_CALLBACK);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_options)
+{
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    int64_t v;
+    double d;
+    CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_EPOCHS, &v));
+    ck_assert_int_eq(v, 1);
+    CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_BATCH_SIZE, &v));
+    ck_assert_int_eq(v, 32);
+    CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_SHUFFLE, &v));
+    ck_assert_int_eq(v, 1);
+    CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_MONITOR, &v));
+    ck_assert_int_eq(v, REGNN_MONITOR_VAL_LOSS);
+    CK_OK(regnn_fit_options_get_double(fo, REGNN_FIT_VALIDATION_SPLIT, &d));
+    ck_assert_double_eq(d, 0.0);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, -5), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_SHUFFLE, 2), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_MONITOR, 9), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, -1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, 555, 1), REGNN_E_UNSUPPORTED);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_VALIDATION_SPLIT, 1), REGNN_E_UNSUPPORTED);
+    CK_STATUS(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 1.0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, NAN), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_double(fo, REGNN_FIT_MIN_DELTA, -1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_double(fo, REGNN_FIT_EPOCHS, 1), REGNN_E_UNSUPPORTED);
+    CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_BATCH_SIZE, &v));
+    ck_assert_int_eq(v, 32);
+    CK_STATUS(regnn_fit_options_create(NULL), REGNN_E_INVALID_ARG);
+    regnn_fit_options_free(fo);
+    regnn_fit_options_free(NULL);
+}
+END_TEST
+
+START_TEST(test_fit_errors_leave_state)
+{
+    regnn_dataset *ds = synth(20, 15), *wide = NULL;
+    regnn_model *m = net(4, 1, 0.0, 16);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_history *h = (regnn_history *)1;
+    CK_STATUS(regnn_fit(NULL, o, ds, NULL, NULL, &h), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(h);
+    CK_STATUS(regnn_fit(m, NULL, ds, NULL, NULL, &h), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit(m, o, NULL, NULL, NULL, &h), REGNN_E_INVALID_ARG);
+    float x[20 * 5] = {0}, y[20] = {0};
+    CK_OK(regnn_dataset_from_arrays(x, y, 20, 5, 1, REGNN_BORROW, &wide));
+    CK_STATUS(regnn_fit(m, o, wide, NULL, NULL, &h), REGNN_E_SHAPE);
+    CK_STATUS(regnn_fit(m, o, ds, wide, NULL, &h), REGNN_E_SHAPE);
+    regnn_fit_options *fo = opts(2, 4);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.5));
+    CK_STATUS(regnn_fit(m, o, ds, ds, fo, &h), REGNN_E_INVALID_ARG); /* both */
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.999));
+    CK_STATUS(regnn_fit(m, o, ds, NULL, fo, &h), REGNN_E_INVALID_ARG); /* empty train part */
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.0));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1));
+    CK_STATUS(regnn_fit(m, o, ds, NULL, fo, &h), REGNN_E_INVALID_ARG); /* nothing to monitor */
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "validation"));
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 0);
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+
+    /* An optimizer bound to another model's size is refused. */
+    regnn_model *other = net(5, 1, 0.0, 1);
+    CK_OK(regnn_fit(other, o, ds, NULL, NULL, NULL));
+    CK_STATUS(regnn_fit(m, o, ds, NULL, NULL, NULL), REGNN_E_SHAPE);
+    CK_STATUS(regnn_train_batch(m, o, x, y, 1, NULL), REGNN_E_SHAPE);
+
+    /* Not initialized */
+    regnn_model *raw = NULL;
+    CK_OK(regnn_model_create(3, &raw));
+    CK_OK(regnn_model_add_dense(raw, 1, REGNN_ACT_LINEAR, NULL));
+    regnn_optimizer *o2 = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o2));
+    CK_STATUS(regnn_fit(raw, o2, ds, NULL, NULL, NULL), REGNN_E_STATE);
+    regnn_model_free(raw);
+    regnn_optimizer_free(o2);
+    regnn_model_free(other);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(wide);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_divergence_restores)
+{
+    /* A huge learning rate on SGD blows the loss up: fit fails with
+     * REGNN_E_NUMERIC and the model and optimizer are as before the call. */
+    regnn_dataset *ds = synth(64, 17);
+    regnn_model *m = net(16, 2, 0.0, 18);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 1e6));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.9));
+    size_t np = regnn_model_param_count(m);
+    float *before = malloc(np * sizeof *before), *after = malloc(np * sizeof *after);
+    CK_OK(regnn_model_get_params(m, before, np));
+    regnn_fit_options *fo = opts(20, 8);
+    regnn_history *h = (regnn_history *)1;
+    CK_STATUS(regnn_fit(m, o, ds, NULL, fo, &h), REGNN_E_NUMERIC);
+    ck_assert_ptr_null(h);
+    CK_OK(regnn_model_get_params(m, after, np));
+    ck_assert_mem_eq(before, after, np * sizeof *before);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 0);
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+    /* train_batch with non-finite inputs is refused without change. */
+    float x[3] = {1, NAN, 0}, y = 1;
+    CK_STATUS(regnn_train_batch(m, o, x, &y, 1, NULL), REGNN_E_NUMERIC);
+    x[1] = 0;
+    CK_STATUS(regnn_train_batch(m, o, x, &y, 0, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_train_batch(m, o, NULL, &y, 1, NULL), REGNN_E_INVALID_ARG);
+    free(before);
+    free(after);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_zero_allocations_per_step)
+{
+    regnn_dataset *ds = synth(256, 19);
+    regnn_model *m = net(128, 6, 1e-3, 20);
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 2), REGNN_LAYER_DROPOUT, 0.3));
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    float x[256 * 3], y[256];
+    CK_OK(regnn_dataset_get_features(ds, x, 256 * 3));
+    CK_OK(regnn_dataset_get_targets(ds, y, 256));
+    CK_OK(regnn_train_batch(m, o, x, y, 64, NULL)); /* first step sizes the workspace */
+    regnn__test_alloc_fail_at(0, 0);
+    for (int s = 0; s < 20; s++)
+        CK_OK(regnn_train_batch(m, o, x, y, s % 2 ? 64 : 17, NULL));
+    ck_assert_int_eq(regnn__test_alloc_count(), 0);
+    /* fit: the allocations do not depend on the number of epochs, so every step
+     * and every epoch is allocation-free. */
+    long counts[2];
+    for (int i = 0; i < 2; i++) {
+        regnn_fit_options *fo = opts(i == 0 ? 1 : 4, 64);
+        CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.25));
+        regnn__test_alloc_fail_at(0, 0);
+        CK_OK(regnn_fit(m, o, ds, NULL, fo, NULL));
+        counts[i] = regnn__test_alloc_count();
+        regnn_fit_options_free(fo);
+    }
+    ck_assert_int_eq(counts[0], counts[1]);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_alloc_failure_fit)
+{
+    regnn_dataset *ds = synth(50, 21);
+    long base = regnn__test_alloc_live();
+    int points = 0;
+    for (int persistent = 0; persistent <= 1; persistent++) {
+        for (long n = 1; n < 1000; n++) {
+            regnn_model *m = net(8, 2, 0.0, 22);
+            regnn_optimizer *o = NULL;
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+            regnn_fit_options *fo = opts(2, 16);
+            CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_RESTORE_BEST, 1));
+            CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.2));
+            size_t np = regnn_model_param_count(m);
+            float before[256], after[256];
+            CK_OK(regnn_model_get_params(m, before, np));
+            long live = regnn__test_alloc_live();
+            regnn_history *h = (regnn_history *)1;
+            regnn__test_alloc_fail_at(n, persistent);
+            regnn_status st = regnn_fit(m, o, ds, NULL, fo, &h);
+            long tried = regnn__test_alloc_count();
+            regnn__test_alloc_fail_at(0, 0);
+            if (st == REGNN_OK) {
+                ck_assert_int_lt(tried, n);
+                regnn_history_free(h);
+            } else {
+                points++;
+                ck_assert_int_eq(st, REGNN_E_NOMEM);
+                ck_assert_ptr_null(h);
+                ck_assert_int_eq(regnn__test_alloc_live(), live);
+                CK_OK(regnn_model_get_params(m, after, np));
+                ck_assert_mem_eq(before, after, np * sizeof(float));
+                ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+                /* still usable */
+                CK_OK(regnn_fit(m, o, ds, NULL, fo, NULL));
+            }
+            regnn_fit_options_free(fo);
+            regnn_optimizer_free(o);
+            regnn_model_free(m);
+            ck_assert_int_eq(regnn__test_alloc_live(), base);
+            if (st == REGNN_OK)
+                break;
+        }
+    }
+    ck_assert_int_ge(points, 10);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+static Suite *fit_suite(void)
+{
+    Suite *s = suite_create("fit");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_learns_regression);
+    tcase_add_test(tc, test_history_semantics);
+    tcase_add_test(tc, test_determinism);
+    tcase_add_test(tc, test_shuffle_off_and_partial_batch);
+    tcase_add_test(tc, test_early_stopping_and_restore);
+    tcase_add_test(tc, test_callback_stops);
+    tcase_add_test(tc, test_options);
+    tcase_add_test(tc, test_fit_errors_leave_state);
+    tcase_add_test(tc, test_divergence_restores);
+    tcase_add_test(tc, test_zero_allocations_per_step);
+    tcase_add_test(tc, test_alloc_failure_fit);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+RG_TEST_MAIN(fit_suite)

@@ -1,0 +1,267 @@
+/* Adam, AdamW and SGD updates against values worked out in the test, and the
+ * optimizer handle's settings and state. */
+#include "testutil.h"
+
+#include <math.h>
+
+static regnn_optimizer *make(int kind)
+{
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(kind, &o));
+    return o;
+}
+
+START_TEST(test_adam_defaults_are_keras)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    double v;
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_LEARNING_RATE, &v));
+    ck_assert_double_eq(v, 1e-3);
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_BETA1, &v));
+    ck_assert_double_eq(v, 0.9);
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_BETA2, &v));
+    ck_assert_double_eq(v, 0.999);
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_EPSILON, &v));
+    ck_assert_double_eq(v, 1e-7);
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_WEIGHT_DECAY, &v));
+    ck_assert_double_eq(v, 0.0);
+    ck_assert_int_eq(regnn_optimizer_kind(o), REGNN_OPTIM_ADAM);
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_adam_three_steps)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.1));
+    CK_OK(rg_optimizer_bind(o, 2));
+    float p[2] = {1.0f, -2.0f};
+    const float g[3][2] = {{0.5f, -1.0f}, {0.25f, 2.0f}, {-0.5f, 0.0f}};
+    /* Step 1 by hand: m = 0.1 g, v = 0.001 g^2, alpha = 0.1 * sqrt(0.001) / 0.1,
+     * so the step is 0.1 * sqrt(.001)*|g| / (sqrt(.001)*|g| + 1e-7) * sign(g). */
+    rg_optimizer_apply(o, p, g[0], 2);
+    double s = sqrt(0.001);
+    ck_assert_double_eq_tol(p[0], 1.0 - 0.1 * s * 0.5 / (s * 0.5 + 1e-7), 1e-6);
+    ck_assert_double_eq_tol(p[0], 0.9000006325, 1e-6);
+    ck_assert_double_eq_tol(p[1], -2.0 + 0.1 * s * 1.0 / (s * 1.0 + 1e-7), 1e-6);
+    /* Steps 2 and 3 by the Keras recurrences, in double. */
+    double m[2] = {0.05, -0.1}, v[2] = {0.001 * 0.25, 0.001 * 1.0};
+    double q[2] = {p[0], p[1]};
+    for (int t = 2; t <= 3; t++) {
+        rg_optimizer_apply(o, p, g[t - 1], 2);
+        double alpha = 0.1 * sqrt(1 - pow(0.999, t)) / (1 - pow(0.9, t));
+        for (int i = 0; i < 2; i++) {
+            m[i] = 0.9 * m[i] + 0.1 * g[t - 1][i];
+            v[i] = 0.999 * v[i] + 0.001 * g[t - 1][i] * g[t - 1][i];
+            q[i] -= alpha * m[i] / (sqrt(v[i]) + 1e-7);
+            ck_assert_msg(fabs(p[i] - q[i]) < 1e-5, "step %d param %d: %.8f vs %.8f", t, i, p[i], q[i]);
+        }
+    }
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 3);
+    float mb[2], vb[2];
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_M, mb, 2));
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_V, vb, 2));
+    ck_assert_double_eq_tol(mb[0], m[0], 1e-6);
+    ck_assert_double_eq_tol(vb[1], v[1], 1e-7);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_adamw_decoupled)
+{
+    /* Zero gradient isolates the decay: p <- p - lr * wd * p each step. */
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.1));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 0.5));
+    CK_OK(rg_optimizer_bind(o, 1));
+    float p = 2.0f, g = 0.0f;
+    for (int t = 0; t < 3; t++)
+        rg_optimizer_apply(o, &p, &g, 1);
+    ck_assert_double_eq_tol(p, 2.0 * pow(1 - 0.05, 3), 1e-6);
+    /* With a gradient, decay then the Adam step: first step moves by decay + ~lr. */
+    regnn_optimizer_reset(o);
+    CK_OK(rg_optimizer_bind(o, 1));
+    p = 2.0f;
+    g = 1.0f;
+    rg_optimizer_apply(o, &p, &g, 1);
+    double s = sqrt(0.001);
+    ck_assert_double_eq_tol(p, 2.0 * 0.95 - 0.1 * s / (s + 1e-7), 1e-6);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_sgd_plain_momentum_nesterov)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_SGD);
+    double lr;
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_LEARNING_RATE, &lr));
+    ck_assert_double_eq(lr, 0.01);
+    CK_OK(rg_optimizer_bind(o, 1));
+    float p = 1.0f, g = 2.0f;
+    rg_optimizer_apply(o, &p, &g, 1);
+    ck_assert_float_eq_tol(p, 0.98f, 1e-7f);
+    regnn_optimizer_free(o);
+
+    /* Momentum 0.9, lr 0.1, g = 1 each step: v = -0.1, -0.19, -0.271. */
+    o = make(REGNN_OPTIM_SGD);
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.1));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.9));
+    CK_OK(rg_optimizer_bind(o, 1));
+    p = 0.0f;
+    g = 1.0f;
+    const double expect_plain[3] = {-0.1, -0.29, -0.561};
+    for (int t = 0; t < 3; t++) {
+        rg_optimizer_apply(o, &p, &g, 1);
+        ck_assert_double_eq_tol(p, expect_plain[t], 1e-6);
+    }
+    float vel;
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_VELOCITY, &vel, 1));
+    ck_assert_double_eq_tol(vel, -0.271, 1e-6);
+    regnn_optimizer_free(o);
+
+    /* Nesterov: p += mu*v - lr*g: -0.19, then -0.19 + (-0.171 - 0.1), ... */
+    o = make(REGNN_OPTIM_SGD);
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.1));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.9));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_NESTEROV, 1.0));
+    CK_OK(rg_optimizer_bind(o, 1));
+    p = 0.0f;
+    const double expect_nest[3] = {-0.19, -0.19 - 0.271, -0.19 - 0.271 - 0.3439};
+    for (int t = 0; t < 3; t++) {
+        rg_optimizer_apply(o, &p, &g, 1);
+        ck_assert_double_eq_tol(p, expect_nest[t], 1e-6);
+    }
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_settings_errors)
+{
+    regnn_optimizer *o = NULL;
+    CK_STATUS(regnn_optimizer_create(99, &o), REGNN_E_UNSUPPORTED);
+    ck_assert_ptr_null(o);
+    CK_STATUS(regnn_optimizer_create(REGNN_OPTIM_ADAM, NULL), REGNN_E_INVALID_ARG);
+    o = make(REGNN_OPTIM_ADAM);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, -1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, NAN), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_BETA1, 1.0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_EPSILON, 0.0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, -0.1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.5), REGNN_E_UNSUPPORTED);
+    CK_STATUS(regnn_optimizer_set_double(o, 12345, 0.5), REGNN_E_UNSUPPORTED);
+    double v;
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_LEARNING_RATE, &v));
+    ck_assert_double_eq(v, 1e-3); /* failed sets changed nothing */
+    CK_STATUS(regnn_optimizer_get_double(o, REGNN_OPT_LEARNING_RATE, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(NULL, REGNN_OPT_LEARNING_RATE, 0.1), REGNN_E_INVALID_ARG);
+    ck_assert_int_eq(regnn_optimizer_kind(NULL), -1);
+    regnn_optimizer_free(o);
+    regnn_optimizer_free(NULL);
+
+    o = make(REGNN_OPTIM_SGD);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_NESTEROV, 0.5), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_BETA2, 0.5), REGNN_E_UNSUPPORTED);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_state_get_set_reset)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    float buf[3] = {1, 2, 3};
+    CK_STATUS(regnn_optimizer_get_state(o, REGNN_STATE_M, buf, 3), REGNN_E_STATE);
+    CK_OK(regnn_optimizer_set_state(o, REGNN_STATE_M, buf, 3)); /* binds to 3 */
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 3);
+    CK_STATUS(regnn_optimizer_set_state(o, REGNN_STATE_V, buf, 4), REGNN_E_SHAPE);
+    float neg[3] = {0, -1, 0};
+    CK_STATUS(regnn_optimizer_set_state(o, REGNN_STATE_V, neg, 3), REGNN_E_INVALID_ARG);
+    float bad[3] = {0, NAN, 0};
+    CK_STATUS(regnn_optimizer_set_state(o, REGNN_STATE_M, bad, 3), REGNN_E_NUMERIC);
+    CK_STATUS(regnn_optimizer_set_state(o, REGNN_STATE_VELOCITY, buf, 3), REGNN_E_UNSUPPORTED);
+    float got[3];
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_M, got, 3));
+    ck_assert_float_eq(got[2], 3.0f);
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_V, got, 3));
+    ck_assert_float_eq(got[0], 0.0f);
+    CK_OK(regnn_optimizer_set_steps(o, 17));
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 17);
+    CK_OK(regnn_optimizer_reset(o));
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 0);
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_set_steps_changes_bias_correction)
+{
+    /* Restoring step count and moments reproduces the next update exactly. */
+    regnn_optimizer *a = make(REGNN_OPTIM_ADAM), *b = make(REGNN_OPTIM_ADAM);
+    CK_OK(rg_optimizer_bind(a, 2));
+    float pa[2] = {1, 1}, g[2] = {0.3f, -0.7f};
+    rg_optimizer_apply(a, pa, g, 2);
+    rg_optimizer_apply(a, pa, g, 2);
+    float m[2], v[2];
+    CK_OK(regnn_optimizer_get_state(a, REGNN_STATE_M, m, 2));
+    CK_OK(regnn_optimizer_get_state(a, REGNN_STATE_V, v, 2));
+    CK_OK(regnn_optimizer_set_state(b, REGNN_STATE_M, m, 2));
+    CK_OK(regnn_optimizer_set_state(b, REGNN_STATE_V, v, 2));
+    CK_OK(regnn_optimizer_set_steps(b, regnn_optimizer_steps(a)));
+    float pb[2] = {pa[0], pa[1]};
+    rg_optimizer_apply(a, pa, g, 2);
+    rg_optimizer_apply(b, pb, g, 2);
+    ck_assert_mem_eq(pa, pb, sizeof pa);
+    regnn_optimizer_free(a);
+    regnn_optimizer_free(b);
+}
+END_TEST
+
+START_TEST(test_create_alloc_failure)
+{
+    long base = regnn__test_alloc_live();
+    for (int persistent = 0; persistent <= 1; persistent++) {
+        regnn__test_alloc_fail_at(1, persistent);
+        regnn_optimizer *o = (regnn_optimizer *)1;
+        CK_STATUS(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o), REGNN_E_NOMEM);
+        ck_assert_ptr_null(o);
+        regnn__test_alloc_fail_at(0, 0);
+        ck_assert_int_eq(regnn__test_alloc_live(), base);
+    }
+    /* Binding: fail each allocation, the optimizer stays unbound and usable. */
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    for (long n = 1; n < 10; n++) {
+        regnn__test_alloc_fail_at(n, 0);
+        regnn_status st = rg_optimizer_bind(o, 100);
+        long tried = regnn__test_alloc_count();
+        regnn__test_alloc_fail_at(0, 0);
+        if (st == REGNN_OK) {
+            ck_assert_int_lt(tried, n);
+            break;
+        }
+        ck_assert_int_eq(st, REGNN_E_NOMEM);
+        ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+        ck_assert_int_eq(regnn__test_alloc_live(), base + 1);
+    }
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 100);
+    regnn_optimizer_free(o);
+    ck_assert_int_eq(regnn__test_alloc_live(), base);
+}
+END_TEST
+
+static Suite *optimizer_suite(void)
+{
+    Suite *s = suite_create("optimizer");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_adam_defaults_are_keras);
+    tcase_add_test(tc, test_adam_three_steps);
+    tcase_add_test(tc, test_adamw_decoupled);
+    tcase_add_test(tc, test_sgd_plain_momentum_nesterov);
+    tcase_add_test(tc, test_settings_errors);
+    tcase_add_test(tc, test_state_get_set_reset);
+    tcase_add_test(tc, test_set_steps_changes_bias_correction);
+    tcase_add_test(tc, test_create_alloc_failure);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+RG_TEST_MAIN(optimizer_suite)
