@@ -1,7 +1,6 @@
-/* mkstemp */
-#define _POSIX_C_SOURCE 200809L
 /* Training: train_batch, fit, history, early stopping, callbacks,
  * determinism, zero allocations per step, and failures. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include "testutil.h"
 
 #include <math.h>
