@@ -35,7 +35,7 @@ else
   $(error BLAS must be openblas or builtin)
 endif
 
-BUILD   := build/$(BLAS)
+BUILD   := build/$(BLAS)$(if $(BUILDTAG),-$(BUILDTAG))
 SRCS    := $(sort $(wildcard src/*.c))
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 TOBJS   := $(SRCS:src/%.c=$(BUILD)/tobj/%.o)
