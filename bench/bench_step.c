@@ -1,0 +1,81 @@
+/* One training step of an MLP against the GEMMs it performs, in the same run.
+ * Usage: bench_step [batch] [widths...]   default: 64 10 128 128 128 128 128 128 1 */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "regnn.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    size_t batch = argc > 1 ? (size_t)atol(argv[1]) : 64;
+    size_t w[32] = {10, 128, 128, 128, 128, 128, 128, 1}, nw = 8;
+    if (argc > 3) {
+        nw = 0;
+        for (int i = 2; i < argc && nw < 32; i++)
+            w[nw++] = (size_t)atol(argv[i]);
+    }
+    regnn_model *m;
+    regnn_model_create(w[0], &m);
+    for (size_t i = 1; i < nw; i++)
+        regnn_model_add_dense(m, w[i], i + 1 < nw ? REGNN_ACT_RELU : REGNN_ACT_LINEAR, NULL);
+    regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-3);
+    regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 1);
+    regnn_optimizer *o;
+    regnn_optimizer_create(REGNN_OPTIM_ADAM, &o);
+    float *x = malloc(batch * w[0] * sizeof *x), *y = malloc(batch * w[nw - 1] * sizeof *y);
+    for (size_t i = 0; i < batch * w[0]; i++)
+        x[i] = (float)((i * 7919) % 1000) / 1000.0f;
+    for (size_t i = 0; i < batch * w[nw - 1]; i++)
+        y[i] = (float)(i % 13) / 13.0f;
+    /* Scratch for the bare GEMMs: same shapes as forward, weight grad, input grad. */
+    size_t maxw = 0;
+    for (size_t i = 0; i < nw; i++)
+        maxw = w[i] > maxw ? w[i] : maxw;
+    float *A = calloc(batch * maxw, 4), *B = calloc(maxw * maxw, 4), *C = calloc(batch * maxw + maxw * maxw, 4);
+    enum { REP = 15 };
+    double t_step[REP], t_gemm[REP];
+    size_t iters = 200;
+    for (int r = 0; r < REP; r++) {
+        double t0 = now();
+        for (size_t it = 0; it < iters; it++)
+            regnn_train_batch(m, o, x, y, batch, NULL);
+        t_step[r] = (now() - t0) / (double)iters;
+        t0 = now();
+        for (size_t it = 0; it < iters; it++)
+            for (size_t l = 1; l < nw; l++) {
+                size_t in = w[l - 1], out = w[l];
+                rg_sgemm(0, 0, batch, out, in, 1, A, in, B, out, 0, C, out);
+                rg_sgemm(1, 0, in, out, batch, 1, A, in, A, out, 0, C, out);
+                if (l > 1)
+                    rg_sgemm(0, 1, batch, in, out, 1, A, out, B, out, 0, C, in);
+            }
+        t_gemm[r] = (now() - t0) / (double)iters;
+    }
+    qsort(t_step, REP, sizeof(double), cmp);
+    qsort(t_gemm, REP, sizeof(double), cmp);
+    double flops = 0;
+    for (size_t l = 1; l < nw; l++)
+        flops += 6.0 * (double)batch * (double)w[l - 1] * (double)w[l];
+    printf("blas=%s batch=%zu params=%zu\n", rg_blas_name(), batch, regnn_model_param_count(m));
+    printf("train step   median %8.2f us  (%.2f GFLOP/s)\n", t_step[REP / 2] * 1e6, flops / t_step[REP / 2] * 1e-9);
+    printf("GEMMs alone  median %8.2f us  (%.2f GFLOP/s)\n", t_gemm[REP / 2] * 1e6, flops / t_gemm[REP / 2] * 1e-9);
+    printf("GEMM share of the step: %.1f %%\n", 100.0 * t_gemm[REP / 2] / t_step[REP / 2]);
+    return 0;
+}
