@@ -84,6 +84,7 @@ static void grad_check(const size_t *units, const int *acts, size_t n_layers, si
     size_t np = regnn_model_param_count(m), n_out = regnn_model_outputs(m);
     /* Non-zero biases so every term of the gradient is exercised. */
     float *pf = malloc(np * sizeof *pf);
+    ck_assert_ptr_nonnull(pf);
     CK_OK(regnn_model_get_params(m, pf, np));
     for (size_t i = 0; i < n_layers; i++) {
         const regnn_layer *l = m->layers[i];
@@ -97,7 +98,8 @@ static void grad_check(const size_t *units, const int *acts, size_t n_layers, si
     double mse, mae, pen;
     CK_OK(rg_model_step_grads(m, x, t, ROWS, 1, &mse, &mae, &pen));
 
-    double *p = malloc(np * sizeof *p);
+    double *p = calloc(np, sizeof *p);
+    ck_assert_ptr_nonnull(p);
     for (size_t i = 0; i < np; i++)
         p[i] = pf[i];
     double loss = ref_loss(m, p, x, t, ROWS);
