@@ -14,3 +14,12 @@ test-exports: $(SO_REAL)
 	scripts/check-exports.sh $(SO_REAL) include/regnn.h
 
 CHECK_TARGETS += test-header test-exports
+
+# ThreadSanitizer (clang): the thread suite plus the model and fit suites.
+TSAN_SUITES := check_threads check_model check_fit
+tsan:
+	$(MAKE) --no-print-directory CC=clang BUILDTAG=tsan WERROR=$(WERROR) \
+	    CFLAGS="-O1 -g -fsanitize=thread" $(TSAN_SUITES:%=build/$(BLAS)-tsan/tests/%)
+	@for t in $(TSAN_SUITES); do echo "== tsan $$t"; \
+	  OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66" CK_FORK=no \
+	    build/$(BLAS)-tsan/tests/$$t || exit 1; done
