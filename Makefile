@@ -45,8 +45,9 @@ SO_REAL := lib/libregnn.so.$(VERSION)
 SO_NAME := libregnn.so.$(ABI)
 STATIC  := lib/libregnn.a
 
-# No errno from sqrtf/expf: lets the compiler vectorize the optimizer and activations.
-OPT_FLAGS   := -fno-math-errno
+# No errno from sqrtf/expf: lets the compiler vectorize the optimizer and
+# activations. No FMA contraction: the same bits whichever SIMD clone runs.
+OPT_FLAGS   := -fno-math-errno -ffp-contract=off
 LIB_CFLAGS  := $(WARN) $(CFLAGS) $(OPT_FLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS)
 TEST_CFLAGS := $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_TESTING -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS)
 

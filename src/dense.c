@@ -48,6 +48,7 @@ void rg_dense_forward(const struct regnn_layer *l, const float *params, const fl
     }
 }
 
+RG_SIMD_CLONES
 void rg_dense_act_backward(int act, const float *a, float *delta, size_t n)
 {
     /* Derivatives written in terms of the output a = act(z), so z need not be kept. */

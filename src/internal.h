@@ -13,6 +13,14 @@
 #  define RG_PRINTF(a, b)
 #endif
 
+/* Hot loops get an AVX2 clone picked at load time (glibc ifunc) on x86-64. */
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(REGNN_NO_CLONES) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#  define RG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#  define RG_SIMD_CLONES
+#endif
+
 /* ---- allocation (src/alloc.c): every allocation goes through these ---- */
 void *rg_malloc(size_t size);            /* NULL on failure or size 0 */
 void *rg_calloc(size_t n, size_t size);  /* zeroed; NULL on overflow */
@@ -27,6 +35,10 @@ void regnn__test_alloc_fail_at(long nth, int persistent); /* 0 = off; resets the
 long regnn__test_alloc_count(void);                       /* attempts since the last fail_at */
 long regnn__test_alloc_live(void);                        /* blocks allocated minus freed */
 #endif
+
+/* ---- CRC-32 (src/crc32.c): IEEE 802.3 / zlib, crc32("123456789") = 0xCBF43926 ---- */
+/* Continue crc (0 to start) over n bytes of data. */
+uint32_t rg_crc32(uint32_t crc, const void *data, size_t n);
 
 /* ---- errors (src/error.c) ---- */
 /* Record a message for this thread and return status. */
@@ -84,6 +96,8 @@ struct regnn_scaler {
     size_t n_x, n_y;
     double *x_mean, *x_scale, *y_mean, *y_scale;
 };
+/* Deep copy (src/scaler_io.c); NULL when out of memory. */
+regnn_scaler *rg_scaler_copy(const regnn_scaler *sc);
 
 /* ---- model (src/model.c, src/dense.c) ---- */
 typedef struct rg_layer_ws {
@@ -115,6 +129,7 @@ struct regnn_model {
     size_t ws_batch;
     rg_layer_ws *ws;
     float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
+    regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
 };
 
 /* Dense kernels (src/dense.c) */

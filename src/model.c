@@ -543,6 +543,7 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
 
 /* g = 2*l2*w + l1*sign(w); returns l2*sum(w^2) + l1*sum|w|. Sums run in
  * float lanes over short blocks (so they vectorize) and blocks add up in double. */
+RG_SIMD_CLONES
 static double penalty_grad(const float *restrict w, float *restrict g, size_t n, double l2,
                            double l1)
 {
