@@ -23,3 +23,42 @@ tsan:
 	@for t in $(TSAN_SUITES); do echo "== tsan $$t"; \
 	  OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS="halt_on_error=1 exitcode=66" CK_FORK=no \
 	    build/$(BLAS)-tsan/tests/$$t || exit 1; done
+
+# Line and branch coverage of src/ by the C suites (gcovr).
+COV_MIN_LINES ?= 90
+COV_MIN_BRANCHES ?= 75
+coverage:
+	rm -rf build/$(BLAS)-cov
+	$(MAKE) --no-print-directory BUILDTAG=cov CFLAGS="-O0 -g --coverage" test-c
+	gcovr -r . --object-directory build/$(BLAS)-cov/tobj --filter 'src/' --exclude-unreachable-branches \
+	    --print-summary --txt build/$(BLAS)-cov/coverage.txt \
+	    --fail-under-line $(COV_MIN_LINES) --fail-under-branch $(COV_MIN_BRANCHES)
+
+# Static analysis: cppcheck and gcc's analyzer over the library sources.
+analyze:
+	cppcheck --enable=warning,style,performance,portability --std=c11 --inline-suppr \
+	    --error-exitcode=1 --quiet --suppress=missingIncludeSystem -Iinclude -Isrc -DREGNN_BUILDING src/
+	@for f in $(SRCS); do \
+	  gcc -std=c11 -O1 -fanalyzer -Werror -Iinclude -Isrc $(BLAS_CFLAGS) -c $$f -o /dev/null || exit 1; \
+	done
+	@echo "analyze: cppcheck and gcc -fanalyzer found nothing"
+
+# ABI gate: the committed baseline abi/libregnn.abi (libabigail) against a fresh
+# -g build of the shared library. Additions pass; any other change fails.
+ABI_SO := build/abi/libregnn.so
+$(ABI_SO): $(SRCS) include/regnn.h src/internal.h src/libregnn.map
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -g $(OPT_FLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS) \
+	    -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map -o $@ $(SRCS) $(LIBS)
+
+abi-dump: $(ABI_SO)
+	@mkdir -p abi
+	abidw --headers-dir include --drop-private-types --no-comp-dir-path --no-corpus-path \
+	    --short-locs --out-file abi/libregnn.abi $(ABI_SO)
+	@echo "abi-dump: wrote abi/libregnn.abi; commit it with the API change"
+
+abi-check: $(ABI_SO)
+	@readelf -S $(ABI_SO) | grep -q '\.debug_info' || { echo "abi-check: no DWARF in $(ABI_SO)"; exit 1; }
+	@test -f abi/libregnn.abi || { echo "abi-check: abi/libregnn.abi is missing (make abi-dump)"; exit 1; }
+	abidiff --no-added-syms --drop-private-types --headers-dir2 include abi/libregnn.abi $(ABI_SO) \
+	    && echo "abi-check: compatible with abi/libregnn.abi"
