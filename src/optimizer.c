@@ -183,7 +183,10 @@ regnn_status regnn_optimizer_get_state(const regnn_optimizer *o, int which, floa
     if (len != o->n)
         return rg_error(REGNN_E_SHAPE, "regnn_optimizer_get_state: buffer holds %zu floats, state has %zu",
                         len, o->n);
-    memcpy(buf, state_ptr(o, which), len * sizeof *buf);
+    const float *src = state_ptr(o, which);
+    if (!src)
+        return rg_error(REGNN_E_INTERNAL, "regnn_optimizer_get_state: state buffer missing");
+    memcpy(buf, src, len * sizeof *buf);
     return REGNN_OK;
 }
 
@@ -207,7 +210,10 @@ regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, const floa
     regnn_status st = rg_optimizer_bind(o, len);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_optimizer_set_state: %s", regnn_errmsg());
-    memcpy(state_ptr(o, which), buf, len * sizeof *buf);
+    float *dst = state_ptr(o, which);
+    if (!dst)
+        return rg_error(REGNN_E_INTERNAL, "regnn_optimizer_set_state: state buffer missing");
+    memcpy(dst, buf, len * sizeof *buf);
     return REGNN_OK;
 }
 
