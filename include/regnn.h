@@ -94,6 +94,19 @@ REGNN_API const char *regnn_strerror(regnn_status status);
 REGNN_API const char *regnn_errmsg(void);
 
 /* ------------------------------------------------------------------ */
+/* Math backend                                                         */
+/* ------------------------------------------------------------------ */
+
+/** "openblas" or "builtin": the GEMM this library was built with. */
+REGNN_API const char *regnn_blas_name(void);
+/** Threads the BLAS uses per GEMM (1 for the built-in GEMM). */
+REGNN_API int regnn_blas_threads(void);
+/** Set OpenBLAS's thread count (process-wide, like OPENBLAS_NUM_THREADS).
+ *  libregnn never changes it on its own; 1 is fastest for layers of a few
+ *  hundred units. n >= 1; the built-in GEMM accepts only 1. */
+REGNN_API regnn_status regnn_set_blas_threads(int n);
+
+/* ------------------------------------------------------------------ */
 /* Allocator                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -434,6 +447,53 @@ REGNN_API int regnn_history_stop_reason(const regnn_history *h);
  *  val_mae,seconds,train_eval_mse", one line per epoch (1-based), C-locale numbers,
  *  "nan" for metrics not recorded. */
 REGNN_API regnn_status regnn_history_write_csv(const regnn_history *h, const char *path);
+
+/* ------------------------------------------------------------------ */
+/* Persistence                                                          */
+/* ------------------------------------------------------------------ */
+
+/* Model files and checkpoints share one binary format (docs/format.md):
+ * little-endian, versioned, tagged sections, CRC-32. A reader accepts any
+ * 1.x file, skips optional sections it does not know, and refuses a newer
+ * major version with REGNN_E_VERSION. Malformed input gives REGNN_E_FORMAT
+ * with a message naming what is wrong. */
+#define REGNN_FORMAT_VERSION_MAJOR 1
+#define REGNN_FORMAT_VERSION_MINOR 0
+
+/** Attach a copy of sc's statistics to m, saved with it (NULL detaches).
+ *  sc must have regnn_model_inputs features and regnn_model_outputs targets
+ *  (REGNN_E_SHAPE); its values must be finite with scales > 0. */
+REGNN_API regnn_status regnn_model_attach_scaler(regnn_model *m, const regnn_scaler *sc);
+/** A copy of the attached statistics; REGNN_E_STATE if none is attached. */
+REGNN_API regnn_status regnn_model_get_scaler(const regnn_model *m, regnn_scaler **out);
+
+/** Write m (topology, layer settings, attached statistics, parameters, RNG
+ *  state) to path atomically: a temporary file in the same folder, then a
+ *  rename, so the previous file survives any failure. m must be initialized. */
+REGNN_API regnn_status regnn_model_save(const regnn_model *m, const char *path);
+/** Read a model file (or the model part of a checkpoint). */
+REGNN_API regnn_status regnn_model_load(const char *path, regnn_model **out);
+/** Encode m into buf. *size receives the bytes needed: with buf NULL the call
+ *  only measures (REGNN_OK); with cap too small it fails with REGNN_E_SHAPE. */
+REGNN_API regnn_status regnn_model_save_mem(const regnn_model *m, void *buf, size_t cap,
+                                            size_t *size);
+/** Decode len bytes of a model file (or checkpoint) from memory. */
+REGNN_API regnn_status regnn_model_load_mem(const void *buf, size_t len, regnn_model **out);
+
+/** Checkpoint: the model file plus o's kind, hyperparameters, step count and
+ *  state buffers, so that training resumes bit-identically. o must be unbound
+ *  or bound to m's parameter count (REGNN_E_SHAPE). Saving is atomic. */
+REGNN_API regnn_status regnn_checkpoint_save(const regnn_model *m, const regnn_optimizer *o,
+                                             const char *path);
+/** Read a checkpoint into a new model and a new optimizer (both NULL on
+ *  failure). A model file without optimizer state gives REGNN_E_FORMAT. */
+REGNN_API regnn_status regnn_checkpoint_load(const char *path, regnn_model **m_out,
+                                             regnn_optimizer **o_out);
+/** Memory variants; size semantics as regnn_model_save_mem. */
+REGNN_API regnn_status regnn_checkpoint_save_mem(const regnn_model *m, const regnn_optimizer *o,
+                                                 void *buf, size_t cap, size_t *size);
+REGNN_API regnn_status regnn_checkpoint_load_mem(const void *buf, size_t len, regnn_model **m_out,
+                                                 regnn_optimizer **o_out);
 
 #ifdef __cplusplus
 }

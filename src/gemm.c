@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+const char *regnn_blas_name(void) { return rg_blas_name(); }
+
 #ifdef REGNN_USE_CBLAS
 #include <cblas.h>
 
@@ -19,6 +21,16 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
 }
 
 const char *rg_blas_name(void) { return "openblas"; }
+
+int regnn_blas_threads(void) { return openblas_get_num_threads(); }
+
+regnn_status regnn_set_blas_threads(int n)
+{
+    if (n < 1 || n > 4096)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_set_blas_threads: n must be in 1..4096, got %d", n);
+    openblas_set_num_threads(n);
+    return REGNN_OK;
+}
 
 #else
 
@@ -90,5 +102,15 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
 }
 
 const char *rg_blas_name(void) { return "builtin"; }
+
+int regnn_blas_threads(void) { return 1; }
+
+regnn_status regnn_set_blas_threads(int n)
+{
+    if (n != 1)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_set_blas_threads: the built-in GEMM is single-threaded (n must be 1)");
+    return REGNN_OK;
+}
 
 #endif

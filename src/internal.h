@@ -70,6 +70,9 @@ struct regnn_dataset {
     float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
     char **x_names, **y_names;
 };
+/* Each names array is one block (the pointers, then the strings) released by
+ * a single rg_free: create datasets only through rg_dataset_adopt or the
+ * regnn_dataset_* calls. */
 /* Build a dataset that owns x and y (taken over on success and on failure)
  * and names (copied; NULL = default names). */
 regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_t n_y,

@@ -76,12 +76,30 @@ START_TEST(test_beta_zero_ignores_nan)
 }
 END_TEST
 
+START_TEST(test_blas_threads)
+{
+    ck_assert_str_eq(regnn_blas_name(), rg_blas_name());
+    CK_STATUS(regnn_set_blas_threads(0), strcmp(regnn_blas_name(), "builtin") ? REGNN_E_INVALID_ARG
+                                                                              : REGNN_E_UNSUPPORTED);
+    CK_OK(regnn_set_blas_threads(1));
+    ck_assert_int_eq(regnn_blas_threads(), 1);
+    if (strcmp(regnn_blas_name(), "openblas") == 0) {
+        CK_OK(regnn_set_blas_threads(2));
+        ck_assert_int_eq(regnn_blas_threads(), 2);
+        CK_OK(regnn_set_blas_threads(1));
+    } else {
+        CK_STATUS(regnn_set_blas_threads(2), REGNN_E_UNSUPPORTED);
+    }
+}
+END_TEST
+
 static Suite *gemm_suite(void)
 {
     Suite *s = suite_create("gemm");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_all_transposes);
     tcase_add_test(tc, test_beta_zero_ignores_nan);
+    tcase_add_test(tc, test_blas_threads);
     suite_add_tcase(s, tc);
     return s;
 }
