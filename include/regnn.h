@@ -138,8 +138,8 @@ typedef struct regnn_history regnn_history;         /* per-epoch metrics of one 
 enum {
     REGNN_COPY = 0,  /* the dataset copies the arrays */
     REGNN_BORROW = 1 /* the dataset keeps the pointers: the arrays must stay alive and
-                        unmodified until the dataset and every dataset derived from it
-                        by regnn_dataset_* calls that say "shares" are freed */
+                        unmodified until the dataset is freed (datasets derived from it
+                        by select, split or transform are copies) */
 };
 
 /** Dataset of n_rows rows: x is n_rows x n_features, y is n_rows x n_targets,
