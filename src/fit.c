@@ -26,6 +26,9 @@ static regnn_status check_model_optimizer(const char *fn, const regnn_model *m,
     regnn_status st = rg_model_check_ready(m);
     if (st != REGNN_OK)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    if (m->busy || o->busy)
+        return rg_error(REGNN_E_STATE, "%s: the model or optimizer is being trained by regnn_fit "
+                                       "(called from an epoch callback?)", fn);
     if (o->n != 0 && o->n != m->n_params)
         return rg_error(REGNN_E_SHAPE,
                         "%s: the optimizer holds state for %zu parameters, the model has %zu "
@@ -224,16 +227,33 @@ static double monitored(int monitor, const double *met)
     }
 }
 
+static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
+                            const regnn_dataset *val, const regnn_fit_options *opts,
+                            regnn_history **history_out);
+
 regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                        const regnn_dataset *val, const regnn_fit_options *opts,
                        regnn_history **history_out)
 {
-    static const char fn[] = "regnn_fit";
     if (history_out)
         *history_out = NULL;
-    regnn_status st = check_model_optimizer(fn, m, o);
+    regnn_status st = check_model_optimizer("regnn_fit", m, o);
     if (st != REGNN_OK)
         return st;
+    /* The epoch callback may call back into the library; calls that would free
+     * buffers this fit is using see the flags and refuse. */
+    m->busy = o->busy = 1;
+    st = fit_run(m, o, train, val, opts, history_out);
+    m->busy = o->busy = 0;
+    return st;
+}
+
+static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
+                            const regnn_dataset *val, const regnn_fit_options *opts,
+                            regnn_history **history_out)
+{
+    static const char fn[] = "regnn_fit";
+    regnn_status st;
     if (!train)
         return rg_error(REGNN_E_INVALID_ARG, "%s: training data is required", fn);
     regnn_fit_options defaults;
@@ -382,7 +402,7 @@ regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *
                     if (o->v)
                         memcpy(o->v, b.snap_v, np * sizeof(float));
                 } else {
-                    regnn_optimizer_reset(o);
+                    rg_optimizer_unbind(o);
                 }
                 o->steps = snap_steps;
                 m->rng = snap_rng;

@@ -127,6 +127,7 @@ struct regnn_model {
     float *params; /* all parameters, contiguous */
     float *grads;  /* same layout */
     int initialized;
+    int busy; /* inside regnn_fit: calls that would reallocate the workspace are refused */
     rg_rng rng;
     /* training workspace, sized for ws_batch rows */
     size_t ws_batch;
@@ -170,9 +171,12 @@ struct regnn_optimizer {
     uint64_t steps;
     size_t n;     /* bound parameter count; 0 = unbound */
     float *m, *v; /* Adam moments, or SGD velocity in m */
+    int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
 };
 /* Bind to n parameters if unbound (allocates), else check n matches. */
 regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
+/* Free the state and zero the step count. */
+void rg_optimizer_unbind(regnn_optimizer *o);
 /* One update of params with grads (no allocation). */
 void rg_optimizer_apply(regnn_optimizer *o, float *params, const float *grads, size_t n);
 

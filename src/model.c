@@ -217,8 +217,12 @@ regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
     if (st != REGNN_OK)
         return st;
     /* A dropout change alters the workspace layout (mask buffers). */
-    if (key == REGNN_LAYER_DROPOUT && (l->dropout > 0.0) != (value > 0.0))
+    if (key == REGNN_LAYER_DROPOUT && (l->dropout > 0.0) != (value > 0.0)) {
+        if (l->model->busy)
+            return rg_error(REGNN_E_STATE, "regnn_layer_set_double: dropout cannot be switched "
+                                           "on or off while regnn_fit runs");
         free_workspace(l->model);
+    }
     set_layer_value(l, key, value);
     return REGNN_OK;
 }
@@ -230,8 +234,12 @@ regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value
     regnn_status st = check_layer_value("regnn_model_set_layers_double", key, value);
     if (st != REGNN_OK)
         return st;
-    if (key == REGNN_LAYER_DROPOUT)
+    if (key == REGNN_LAYER_DROPOUT) {
+        if (m->busy)
+            return rg_error(REGNN_E_STATE, "regnn_model_set_layers_double: dropout cannot be "
+                                           "changed while regnn_fit runs");
         free_workspace(m);
+    }
     for (size_t i = 0; i < m->n_layers; i++)
         set_layer_value(m->layers[i], key, value);
     return REGNN_OK;

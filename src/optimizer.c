@@ -217,15 +217,22 @@ regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, const floa
     return REGNN_OK;
 }
 
-regnn_status regnn_optimizer_reset(regnn_optimizer *o)
+void rg_optimizer_unbind(regnn_optimizer *o)
 {
-    if (!o)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_reset: optimizer is NULL");
     rg_free(o->m);
     rg_free(o->v);
     o->m = o->v = NULL;
     o->n = 0;
     o->steps = 0;
+}
+
+regnn_status regnn_optimizer_reset(regnn_optimizer *o)
+{
+    if (!o)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_reset: optimizer is NULL");
+    if (o->busy)
+        return rg_error(REGNN_E_STATE, "regnn_optimizer_reset: not allowed while regnn_fit runs");
+    rg_optimizer_unbind(o);
     return REGNN_OK;
 }
 

@@ -520,6 +520,57 @@ START_TEST(test_alloc_failure_fit)
 }
 END_TEST
 
+typedef struct {
+    regnn_model *m;
+    regnn_optimizer *o;
+    regnn_dataset *ds;
+    int statuses[5];
+} meddler;
+
+/* An epoch callback that tries every call that would free buffers the running
+ * fit uses: each must be refused, and a learning-rate change must work. */
+static int meddle(void *user, const regnn_history *h, size_t epoch)
+{
+    (void)h;
+    meddler *d = user;
+    if (epoch != 0)
+        return 0;
+    d->statuses[0] = regnn_layer_set_double(regnn_model_layer(d->m, 0), REGNN_LAYER_DROPOUT, 0.5);
+    d->statuses[1] = regnn_model_set_layers_double(d->m, REGNN_LAYER_DROPOUT, 0.5);
+    d->statuses[2] = regnn_optimizer_reset(d->o);
+    d->statuses[3] = regnn_fit(d->m, d->o, d->ds, NULL, NULL, NULL);
+    d->statuses[4] = regnn_optimizer_set_double(d->o, REGNN_OPT_LEARNING_RATE, 1e-4);
+    return 0;
+}
+
+START_TEST(test_callback_cannot_pull_the_rug)
+{
+    meddler d;
+    d.ds = synth(64, 23);
+    d.m = net(8, 1, 0.0, 24);
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &d.o));
+    regnn_fit_options *fo = opts(3, 16);
+    CK_OK(regnn_fit_options_set_callback(fo, meddle, &d));
+    CK_OK(regnn_fit(d.m, d.o, d.ds, NULL, fo, NULL));
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(d.statuses[i], REGNN_E_STATE);
+    ck_assert_int_eq(d.statuses[4], REGNN_OK);
+    ck_assert_uint_eq(regnn_optimizer_steps(d.o), 12);
+    double lr, v;
+    CK_OK(regnn_optimizer_get_double(d.o, REGNN_OPT_LEARNING_RATE, &lr));
+    ck_assert_double_eq(lr, 1e-4);
+    CK_OK(regnn_layer_get_double(regnn_model_layer(d.m, 0), REGNN_LAYER_DROPOUT, &v));
+    ck_assert_double_eq(v, 0.0);
+    /* After fit the same calls work again. */
+    CK_OK(regnn_model_set_layers_double(d.m, REGNN_LAYER_DROPOUT, 0.5));
+    CK_OK(regnn_optimizer_reset(d.o));
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(d.o);
+    regnn_model_free(d.m);
+    regnn_dataset_free(d.ds);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -536,6 +587,7 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_divergence_restores);
     tcase_add_test(tc, test_zero_allocations_per_step);
     tcase_add_test(tc, test_alloc_failure_fit);
+    tcase_add_test(tc, test_callback_cannot_pull_the_rug);
     suite_add_tcase(s, tc);
     return s;
 }
