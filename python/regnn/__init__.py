@@ -1,0 +1,68 @@
+"""Python binding of libregnn over ctypes: dense regression networks with L2/L1/dropout,
+Adam/SGD and MSE. Needs only the standard library; numpy is used when it is installed.
+
+    import regnn
+    with regnn.Dataset.from_csv("diabetes.csv", targets="y") as ds:
+        train, test = ds.split_shuffled(0.1, seed=1)
+        model = regnn.Model(ds.n_features, [regnn.Dense(64, "relu", l2=1e-3), regnn.Dense(1)])
+        model.init(seed=1)
+        history = model.fit(train, regnn.Adam(), epochs=50, batch_size=32, validation_split=0.15)
+        print(model.evaluate(test).mse)
+
+The shared library is found through REGNN_LIBRARY, then the repository's lib/,
+then the system's loader paths; its ABI version is checked on import
+(ImportError, in fact regnn.LibraryError, on a mismatch). See docs/python.md.
+"""
+
+from ._capi import ABI_VERSION, LibraryError, library_path, lib as _lib
+from ._errors import (CancelledError, ClosedError, Error, FileError, FormatError, InternalError,
+                      InvalidArgumentError, NumericError, OutOfMemoryError, ShapeError,
+                      StateError, UnsupportedError, VersionError, strerror)
+from ._buffers import HAVE_NUMPY
+from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, INIT_GLOROT_UNIFORM,
+                    INIT_HE_UNIFORM, METRICS, MONITOR_TRAIN_LOSS, MONITOR_VAL_LOSS,
+                    MONITOR_VAL_MSE, OPTIM_ADAM, OPTIM_SGD, SCALE_NONE, SCALE_UNIT_NORM,
+                    SCALE_ZSCORE, STATE_M, STATE_V, STATE_VELOCITY, STOP_CALLBACK,
+                    STOP_COMPLETED, STOP_EARLY, SGD, Adam, Dataset, Dense, Evaluation, History,
+                    Layer, Model, Optimizer, Scaler)
+
+for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
+              "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
+              "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
+              "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
+              "History"):
+    globals()[_name].__module__ = __name__
+del _name
+
+#: Version of this binding (it follows the C library's version it was written for).
+__version__ = "1.0.0"
+
+
+def library_version():
+    """The loaded library's version string, e.g. "1.0.0"."""
+    return _lib.regnn_version_string().decode("ascii")
+
+
+def library_version_number():
+    """The loaded library's REGNN_VERSION_NUMBER (major*10000 + minor*100 + patch)."""
+    return _lib.regnn_version()
+
+
+def library_abi_version():
+    """The loaded library's REGNN_ABI_VERSION (equal to ABI_VERSION, checked on import)."""
+    return _lib.regnn_abi_version()
+
+
+__all__ = [
+    "ABI_VERSION", "HAVE_NUMPY", "METRICS", "LibraryError", "library_path", "library_version",
+    "library_version_number", "library_abi_version", "strerror",
+    "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError", "StateError",
+    "ClosedError", "FileError", "FormatError", "VersionError", "NumericError", "CancelledError",
+    "UnsupportedError", "InternalError",
+    "Dataset", "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
+    "History",
+    "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
+    "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",
+    "MONITOR_VAL_LOSS", "MONITOR_VAL_MSE", "MONITOR_TRAIN_LOSS", "STOP_COMPLETED", "STOP_EARLY",
+    "STOP_CALLBACK", "STATE_M", "STATE_V", "STATE_VELOCITY",
+]

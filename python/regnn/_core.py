@@ -1,0 +1,1026 @@
+"""Pythonic classes over libregnn's handles (internal; import them from regnn)."""
+
+import collections
+import os
+import threading
+from ctypes import byref, c_char_p, c_double, c_float, c_size_t, c_void_p
+
+from . import _buffers as B
+from ._capi import EPOCH_FN, lib
+from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
+                      UnsupportedError, check, error_for)
+
+_get_ident = threading.get_ident
+
+# ---------------------------------------------------------------- constants
+
+ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
+INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM = 0, 1
+SCALE_NONE, SCALE_ZSCORE, SCALE_UNIT_NORM = 0, 1, 2
+OPTIM_ADAM, OPTIM_SGD = 1, 2
+MONITOR_VAL_LOSS, MONITOR_VAL_MSE, MONITOR_TRAIN_LOSS = 0, 1, 2
+STOP_COMPLETED, STOP_EARLY, STOP_CALLBACK = 0, 1, 2
+STATE_M, STATE_V, STATE_VELOCITY = 1, 2, 3
+
+_LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
+_STAT_FEATURE_MEAN, _STAT_FEATURE_SCALE, _STAT_TARGET_MEAN, _STAT_TARGET_SCALE = 1, 2, 3, 4
+(_OPT_LEARNING_RATE, _OPT_BETA1, _OPT_BETA2, _OPT_EPSILON, _OPT_WEIGHT_DECAY, _OPT_MOMENTUM,
+ _OPT_NESTEROV) = range(1, 8)
+(_FIT_EPOCHS, _FIT_BATCH_SIZE, _FIT_SHUFFLE, _FIT_EARLY_STOPPING, _FIT_PATIENCE,
+ _FIT_RESTORE_BEST, _FIT_MONITOR, _FIT_EVAL_TRAIN) = range(1, 9)
+_FIT_VALIDATION_SPLIT, _FIT_MIN_DELTA = 100, 101
+
+_ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
+_INITS = {"glorot_uniform": INIT_GLOROT_UNIFORM, "glorot": INIT_GLOROT_UNIFORM,
+          "he_uniform": INIT_HE_UNIFORM, "he": INIT_HE_UNIFORM}
+_SCALES = {"none": SCALE_NONE, "zscore": SCALE_ZSCORE, "unit_norm": SCALE_UNIT_NORM}
+_MONITORS = {"val_loss": MONITOR_VAL_LOSS, "val_mse": MONITOR_VAL_MSE,
+             "loss": MONITOR_TRAIN_LOSS, "train_loss": MONITOR_TRAIN_LOSS}
+_STOP_NAMES = {STOP_COMPLETED: "completed", STOP_EARLY: "early", STOP_CALLBACK: "callback"}
+_STATES = {"m": STATE_M, "v": STATE_V, "velocity": STATE_VELOCITY}
+
+#: History metrics in REGNN_METRIC_* order (1-based codes), which is also the CSV column order.
+METRICS = ("loss", "mse", "penalty", "mae", "val_loss", "val_mse", "val_mae", "seconds",
+           "train_eval_mse")
+
+
+def _enum(value, table, what):
+    if value is None:
+        value = "none" if "none" in table else None
+    if isinstance(value, str):
+        try:
+            return table[value.lower()]
+        except KeyError:
+            raise UnsupportedError("unknown %s %r; expected one of %s"
+                                   % (what, value, ", ".join(sorted(table)))) from None
+    return B.index(value, what, -2 ** 31, 2 ** 31 - 1)
+
+
+def _name_of(value, table):
+    for k, v in table.items():
+        if v == value:
+            return k
+    return str(value)
+
+
+def _nonnull(ptr):
+    """A valid pointer even for an empty buffer, so the library reports the real problem."""
+    return ptr if ptr is not None else c_float()
+
+
+# ---------------------------------------------------------------- handles
+
+class _Handle:
+    """Owns one library handle; close() / `with` / garbage collection free it exactly once."""
+
+    _FREE = None     # the regnn_*_free function of the subclass
+    _h = None        # the handle (an int), None once closed
+    _busy = 0        # > 0 while a fit call uses the object
+    _busy_thread = None
+    _keep = None     # Python objects whose memory the handle borrows
+    _EXCLUSIVE = True  # fit() modifies it: other threads must wait (datasets are only read)
+
+    def _adopt(self, handle, keep=None):
+        self._h = handle
+        self._keep = keep
+
+    @property
+    def closed(self):
+        """True once close() has freed the handle."""
+        return self._h is None
+
+    def _closed_error(self):
+        return ClosedError("this %s is closed" % type(self).__name__)
+
+    def _handle(self):
+        h = self._h
+        if h is None:
+            raise self._closed_error()
+        if self._busy and self._EXCLUSIVE and _get_ident() != self._busy_thread:
+            raise StateError("this %s is in use by fit() in another thread" % type(self).__name__)
+        return h
+
+    def _check_idle(self, action):
+        h = self._handle()
+        if self._busy:
+            raise StateError("cannot %s while fit() is using this %s" % (action, type(self).__name__))
+        return h
+
+    def close(self):
+        """Free the library handle now. Idempotent. Raises StateError while fit() uses the object."""
+        h = self._h
+        if h is None:
+            return
+        if self._busy:
+            raise StateError("cannot close this %s while fit() is using it" % type(self).__name__)
+        self._h = None
+        type(self)._FREE(h)
+        self._keep = None
+
+    def __enter__(self):
+        self._handle()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def __del__(self):
+        h = self._h
+        if h is not None and not self._busy:
+            self._h = None
+            try:
+                type(self)._FREE(h)
+            except Exception:  # pragma: no cover - interpreter shutdown
+                pass
+
+
+class _Using:
+    """Marks objects busy for the duration of a fit call (same-thread reentrancy guard)."""
+
+    def __init__(self, objs):
+        self.objs = [o for o in objs if o is not None]
+
+    def __enter__(self):
+        tid = _get_ident()
+        for o in self.objs:
+            if o._busy == 0:
+                o._busy_thread = tid
+            o._busy += 1
+
+    def __exit__(self, *exc):
+        for o in self.objs:
+            o._busy -= 1
+            if o._busy == 0:
+                o._busy_thread = None
+        return False
+
+
+def _need(obj, cls, what):
+    if not isinstance(obj, cls):
+        raise TypeError("%s must be a regnn.%s, not %s" % (what, cls.__name__, type(obj).__name__))
+    return obj
+
+
+def _out_handle(fn, *args):
+    """Call a creating function whose last argument is `T **out`; return the handle."""
+    out = c_void_p()
+    check(fn(*args, byref(out)))
+    return out.value
+
+
+# ---------------------------------------------------------------- datasets
+
+class Dataset(_Handle):
+    """Rows of float features and targets (regnn_dataset).
+
+    Dataset(x, y) is Dataset.from_arrays(x, y). A float32 C-contiguous x or y is
+    borrowed without a copy: the dataset keeps a reference to it and the
+    library reads its memory directly, so do not write to it while the dataset
+    is open. Anything else is converted once to a private float32 copy. With
+    copy=True the library makes its own copy and nothing is borrowed.
+    """
+
+    _FREE = lib.regnn_dataset_free
+    _EXCLUSIVE = False
+
+    def __init__(self, x, y, *, copy=False, n_features=None, n_targets=None):
+        self._from_arrays(x, y, copy, n_features, n_targets)
+
+    @classmethod
+    def _wrap(cls, handle, keep=None):
+        self = cls.__new__(cls)
+        self._adopt(handle, keep)
+        self._borrowed = (False, False)
+        return self
+
+    @classmethod
+    def from_arrays(cls, x, y, *, copy=False, n_features=None, n_targets=None):
+        """Dataset from x (rows x features) and y (rows x targets, or 1-D: one target).
+
+        A 1-D x is one feature per row unless n_features is given, in which case
+        x holds rows of n_features values end to end (likewise y and n_targets).
+        """
+        self = cls.__new__(cls)
+        self._from_arrays(x, y, copy, n_features, n_targets)
+        return self
+
+    def _from_arrays(self, x, y, copy, n_features, n_targets):
+        if n_features is not None:
+            n_features = B.index(n_features, "n_features")
+        if n_targets is not None:
+            n_targets = B.index(n_targets, "n_targets")
+        bx = B.as_input(x, "x", n_features, "flat" if n_features is not None else "column")
+        by = B.as_input(y, "y", n_targets, "flat" if n_targets is not None else "column")
+        if bx.rows != by.rows:
+            raise ShapeError("x has %d rows but y has %d" % (bx.rows, by.rows))
+        if bx.size == 0 or by.size == 0:
+            raise InvalidArgumentError("a dataset needs at least one row, feature and target "
+                                       "(x is %d x %d, y is %d x %d)"
+                                       % (bx.rows, bx.cols, by.rows, by.cols))
+        mode = 0 if copy else 1  # REGNN_COPY / REGNN_BORROW
+        h = _out_handle(lib.regnn_dataset_from_arrays, bx.ptr, by.ptr, bx.rows, bx.cols, by.cols,
+                        mode)
+        self._adopt(h, None if copy else (bx.keep, by.keep))
+        self._borrowed = (False, False) if copy else (bx.zero_copy, by.zero_copy)
+
+    @classmethod
+    def from_csv(cls, path, targets):
+        """Read a CSV file (header line, then numbers). targets: a column name or
+        0-based index, or a list of them (all names or all indices); every other
+        column is a feature."""
+        p = os.fsencode(os.fspath(path))
+        args = _target_args(targets)
+        return cls._wrap(_out_handle(lib.regnn_dataset_from_csv, p, *args))
+
+    @classmethod
+    def parse_csv(cls, text, targets):
+        """Like from_csv, reading CSV text (str or bytes) from memory."""
+        data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
+        args = _target_args(targets)
+        return cls._wrap(_out_handle(lib.regnn_dataset_parse_csv, data, len(data), *args))
+
+    # -- shape and names
+    @property
+    def n_rows(self):
+        return lib.regnn_dataset_rows(self._handle())
+
+    def __len__(self):
+        return self.n_rows
+
+    @property
+    def n_features(self):
+        return lib.regnn_dataset_features(self._handle())
+
+    @property
+    def n_targets(self):
+        return lib.regnn_dataset_targets(self._handle())
+
+    @property
+    def shape(self):
+        """(rows, features, targets)."""
+        h = self._handle()
+        return (lib.regnn_dataset_rows(h), lib.regnn_dataset_features(h),
+                lib.regnn_dataset_targets(h))
+
+    @property
+    def feature_names(self):
+        h = self._handle()
+        return tuple(lib.regnn_dataset_feature_name(h, i).decode("utf-8", "replace")
+                     for i in range(lib.regnn_dataset_features(h)))
+
+    @property
+    def target_names(self):
+        h = self._handle()
+        return tuple(lib.regnn_dataset_target_name(h, i).decode("utf-8", "replace")
+                     for i in range(lib.regnn_dataset_targets(h)))
+
+    @property
+    def borrowed(self):
+        """True when the library reads the caller's own x or y memory (zero-copy)."""
+        return any(self._borrowed) and not self.closed
+
+    # -- data
+    def _copy_out(self, fn, cols, out):
+        h = self._handle()
+        rows = lib.regnn_dataset_rows(h)
+        count = rows * cols
+        if out is not None:
+            check(fn(h, _nonnull(B.as_output(out, count)), count))
+            return out
+        ptr, buf = B.new_floats(rows, cols, False)
+        check(fn(h, _nonnull(ptr), count))
+        return B.finish_floats(buf, rows, cols, False)
+
+    def features(self, out=None):
+        """All features as a rows x features float32 array (lists without numpy)."""
+        return self._copy_out(lib.regnn_dataset_get_features, self.n_features, out)
+
+    def targets(self, out=None):
+        """All targets as a rows x targets float32 array (lists without numpy)."""
+        return self._copy_out(lib.regnn_dataset_get_targets, self.n_targets, out)
+
+    def to_arrays(self):
+        return self.features(), self.targets()
+
+    # -- derived datasets (the library copies the rows: they borrow nothing)
+    def select(self, rows):
+        """New dataset with the given rows, in that order."""
+        arr, n = B.size_array(rows, "rows")
+        return Dataset._wrap(_out_handle(lib.regnn_dataset_select, self._handle(), arr, n))
+
+    def split_shuffled(self, test_size, seed=0):
+        """(train, test): sklearn-style seeded shuffled split, ceil(test_size*n) test rows."""
+        tr, te = c_void_p(), c_void_p()
+        check(lib.regnn_dataset_split_shuffled(self._handle(), B.real(test_size, "test_size"),
+                                               B.seed(seed), byref(tr), byref(te)))
+        return Dataset._wrap(tr.value), Dataset._wrap(te.value)
+
+    def split_tail(self, fraction):
+        """(train, validation): Keras validation_split, the last fraction of rows, no shuffle."""
+        tr, va = c_void_p(), c_void_p()
+        check(lib.regnn_dataset_split_tail(self._handle(), B.real(fraction, "fraction"),
+                                           byref(tr), byref(va)))
+        return Dataset._wrap(tr.value), Dataset._wrap(va.value)
+
+    def standardize(self, features="zscore", targets="zscore"):
+        """(scaled dataset, Scaler): fit a Scaler on this dataset and transform it."""
+        sc = Scaler.fit(self, features, targets)
+        try:
+            return sc.transform(self), sc
+        except BaseException:
+            sc.close()
+            raise
+
+    def __repr__(self):
+        if self.closed:
+            return "<regnn.Dataset closed>"
+        r, f, t = self.shape
+        return "<regnn.Dataset %d rows, %d features, %d targets%s>" % (
+            r, f, t, ", borrowed" if self.borrowed else "")
+
+
+def _target_args(targets):
+    """(names, cols, n) for the CSV readers."""
+    if isinstance(targets, (str, bytes, int)) or not hasattr(targets, "__iter__"):
+        targets = [targets]
+    targets = list(targets)
+    if not targets:
+        raise InvalidArgumentError("at least one target column is required")
+    if all(isinstance(t, (str, bytes)) for t in targets):
+        names = (c_char_p * len(targets))(
+            *[t.encode("utf-8") if isinstance(t, str) else t for t in targets])
+        return names, None, len(targets)
+    if any(isinstance(t, (str, bytes)) for t in targets):
+        raise TypeError("targets must be all column names or all column indices")
+    cols, n = B.size_array(targets, "target column")
+    return None, cols, n
+
+
+# ---------------------------------------------------------------- scaler
+
+class Scaler(_Handle):
+    """Standardization statistics fitted on a dataset (regnn_scaler)."""
+
+    _FREE = lib.regnn_scaler_free
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use Scaler.fit(dataset, features=..., targets=...)")
+
+    @classmethod
+    def fit(cls, dataset, features="zscore", targets="zscore"):
+        """Fit on dataset. features/targets: "none", "zscore", "unit_norm" (or SCALE_*)."""
+        fk = _enum(features, _SCALES, "scaling")
+        tk = _enum(targets, _SCALES, "scaling")
+        h = _need(dataset, Dataset, "dataset")._handle()
+        self = cls.__new__(cls)
+        self._adopt(_out_handle(lib.regnn_scaler_fit, h, fk, tk))
+        return self
+
+    @property
+    def n_features(self):
+        return lib.regnn_scaler_features(self._handle())
+
+    @property
+    def n_targets(self):
+        return lib.regnn_scaler_targets(self._handle())
+
+    def _stat(self, stat, n):
+        buf = B.new_doubles(n)
+        check(lib.regnn_scaler_get(self._handle(), stat, buf, n))
+        return B.finish_doubles(buf, n)
+
+    @property
+    def feature_mean(self):
+        return self._stat(_STAT_FEATURE_MEAN, self.n_features)
+
+    @property
+    def feature_scale(self):
+        return self._stat(_STAT_FEATURE_SCALE, self.n_features)
+
+    @property
+    def target_mean(self):
+        return self._stat(_STAT_TARGET_MEAN, self.n_targets)
+
+    @property
+    def target_scale(self):
+        return self._stat(_STAT_TARGET_SCALE, self.n_targets)
+
+    def transform(self, dataset):
+        """New Dataset with standardized features and targets (dataset unchanged)."""
+        return Dataset._wrap(_out_handle(lib.regnn_scaler_transform, self._handle(),
+                                         _need(dataset, Dataset, "dataset")._handle()))
+
+    def _rows(self, fn, values, cols, out, what):
+        h = self._handle()
+        b = B.as_input(values, what, cols, "row")
+        if b.rows == 0:
+            raise InvalidArgumentError("%s has no rows" % what)
+        if out is None:
+            ptr, buf = B.new_floats(b.rows, cols, b.ndim == 1)
+            check(fn(h, b.ptr, ptr, b.rows))
+            return B.finish_floats(buf, b.rows, cols, b.ndim == 1)
+        check(fn(h, b.ptr, B.as_output(out, b.rows * cols), b.rows))
+        return out
+
+    def transform_features(self, x, out=None):
+        """(x - mean) / scale for rows of features; out may be x itself (in place)."""
+        return self._rows(lib.regnn_scaler_transform_features, x, self.n_features, out, "x")
+
+    def inverse_targets(self, y, out=None):
+        """y * scale + mean: standardized predictions back to original units."""
+        return self._rows(lib.regnn_scaler_inverse_targets, y, self.n_targets, out, "y")
+
+
+# ---------------------------------------------------------------- models
+
+class Dense:
+    """Specification of a dense layer for Model(n_inputs, [Dense(...), ...])."""
+
+    __slots__ = ("units", "activation", "l2", "l1", "dropout")
+
+    def __init__(self, units, activation="linear", *, l2=0.0, l1=0.0, dropout=0.0):
+        self.units = units
+        self.activation = activation
+        self.l2 = l2
+        self.l1 = l1
+        self.dropout = dropout
+
+    def __repr__(self):
+        act = self.activation if isinstance(self.activation, str) else _name_of(
+            self.activation, _ACTIVATIONS)
+        extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
+                        if getattr(self, k))
+        return "Dense(%d, %r%s)" % (self.units, act, extra)
+
+
+Evaluation = collections.namedtuple("Evaluation", "mse mae penalty loss")
+Evaluation.__doc__ = "Metrics of Model.evaluate: loss = mse + penalty (as Keras reports it)."
+
+
+class Layer:
+    """A dense layer, borrowed from its Model: valid while the model is open."""
+
+    __slots__ = ("_model", "_h", "index")
+
+    def __init__(self, model, handle, index):
+        self._model = model
+        self._h = handle
+        self.index = index
+
+    @property
+    def model(self):
+        return self._model
+
+    def _handle(self):
+        self._model._handle()
+        return self._h
+
+    def _mutable(self, action):
+        self._model._check_idle(action)
+        return self._h
+
+    @property
+    def inputs(self):
+        return lib.regnn_layer_inputs(self._handle())
+
+    @property
+    def units(self):
+        return lib.regnn_layer_units(self._handle())
+
+    @property
+    def activation(self):
+        """REGNN_ACT_* code of the layer."""
+        return lib.regnn_layer_activation(self._handle())
+
+    @property
+    def activation_name(self):
+        return _name_of(self.activation, _ACTIVATIONS)
+
+    @property
+    def param_count(self):
+        return lib.regnn_layer_param_count(self._handle())
+
+    def _get(self, key):
+        v = c_double()
+        check(lib.regnn_layer_get_double(self._handle(), key, byref(v)))
+        return v.value
+
+    def _set(self, key, value, what):
+        check(lib.regnn_layer_set_double(self._mutable("change " + what), key, B.real(value, what)))
+
+    l2 = property(lambda self: self._get(_LAYER_L2),
+                  lambda self, v: self._set(_LAYER_L2, v, "l2"), doc="L2 penalty coefficient")
+    l1 = property(lambda self: self._get(_LAYER_L1),
+                  lambda self, v: self._set(_LAYER_L1, v, "l1"), doc="L1 penalty coefficient")
+    dropout = property(lambda self: self._get(_LAYER_DROPOUT),
+                       lambda self, v: self._set(_LAYER_DROPOUT, v, "dropout"),
+                       doc="dropout rate on the layer's output (training only)")
+
+    def get_params(self, out=None):
+        """Kernel (inputs x units, row-major) then bias (units), flat."""
+        h = self._handle()
+        n = lib.regnn_layer_param_count(h)
+        if out is not None:
+            check(lib.regnn_layer_get_params(h, _nonnull(B.as_output(out, n)), n))
+            return out
+        ptr, buf = B.new_floats(1, n, True)
+        check(lib.regnn_layer_get_params(h, _nonnull(ptr), n))
+        return B.finish_floats(buf, 1, n, True)
+
+    def set_params(self, values):
+        h = self._mutable("set parameters")
+        b = B.as_input(values, "values", None, "column")
+        check(lib.regnn_layer_set_params(h, _nonnull(b.ptr), b.size))
+
+    @property
+    def kernel(self):
+        """The kernel as an inputs x units array (nested lists without numpy)."""
+        p, ni, nu = self.get_params(), self.inputs, self.units
+        if B.np is not None:
+            return p[:ni * nu].reshape(ni, nu)
+        return [p[i * nu:(i + 1) * nu] for i in range(ni)]
+
+    @property
+    def bias(self):
+        p, ni, nu = self.get_params(), self.inputs, self.units
+        return p[ni * nu:]
+
+    def __repr__(self):
+        if self._model.closed:
+            return "<regnn.Layer of a closed model>"
+        extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
+                        if getattr(self, k))
+        return "<regnn.Layer %d: Dense(%d, %r%s), %d inputs>" % (
+            self.index, self.units, self.activation_name, extra, self.inputs)
+
+
+class Model(_Handle):
+    """A stack of dense layers and its parameters (regnn_model).
+
+        model = Model(10, [Dense(64, "relu", l2=1e-3), Dense(1)])
+        model.init("glorot_uniform", seed=42)
+    """
+
+    _FREE = lib.regnn_model_free
+
+    def __init__(self, n_inputs, layers=()):
+        n = B.index(n_inputs, "n_inputs")
+        self._layers = []
+        self._n_in = n
+        self._n_out = 0
+        self._adopt(_out_handle(lib.regnn_model_create, n))
+        for spec in layers:
+            self.add(spec)
+
+    @classmethod
+    def _wrap(cls, handle):
+        self = cls.__new__(cls)
+        self._adopt(handle)
+        self._n_in = lib.regnn_model_inputs(handle)
+        self._n_out = lib.regnn_model_outputs(handle)
+        self._layers = [Layer(self, lib.regnn_model_layer(handle, i), i)
+                        for i in range(lib.regnn_model_layer_count(handle))]
+        return self
+
+    # -- topology
+    def add(self, layer):
+        """Append a Dense spec; returns the Layer."""
+        if not isinstance(layer, Dense):
+            raise TypeError("Model.add expects a regnn.Dense, not %s" % type(layer).__name__)
+        return self.add_dense(layer.units, layer.activation, l2=layer.l2, l1=layer.l1,
+                              dropout=layer.dropout)
+
+    def add_dense(self, units, activation="linear", *, l2=None, l1=None, dropout=None):
+        """Append a dense layer (before init only); returns the Layer."""
+        h = self._check_idle("add layers")
+        act = _enum(activation, _ACTIVATIONS, "activation")
+        lh = c_void_p()
+        check(lib.regnn_model_add_dense(h, B.index(units, "units"), act, byref(lh)))
+        layer = Layer(self, lh.value, len(self._layers))
+        self._layers.append(layer)
+        self._n_out = lib.regnn_model_outputs(h)
+        for key, value, what in ((_LAYER_L2, l2, "l2"), (_LAYER_L1, l1, "l1"),
+                                 (_LAYER_DROPOUT, dropout, "dropout")):
+            if value:
+                layer._set(key, value, what)
+        return layer
+
+    @property
+    def n_inputs(self):
+        self._handle()
+        return self._n_in
+
+    @property
+    def n_outputs(self):
+        self._handle()
+        return self._n_out
+
+    @property
+    def layers(self):
+        """The Layer objects, in order (borrowed from this model)."""
+        self._handle()
+        return list(self._layers)
+
+    def __len__(self):
+        return len(self.layers)
+
+    @property
+    def param_count(self):
+        return lib.regnn_model_param_count(self._handle())
+
+    def set_layers(self, *, l2=None, l1=None, dropout=None):
+        """Set L2 / L1 / dropout on every layer (None leaves a setting unchanged)."""
+        h = self._check_idle("change layers")
+        for key, value, what in ((_LAYER_L2, l2, "l2"), (_LAYER_L1, l1, "l1"),
+                                 (_LAYER_DROPOUT, dropout, "dropout")):
+            if value is not None:
+                check(lib.regnn_model_set_layers_double(h, key, B.real(value, what)))
+
+    # -- parameters
+    def init(self, scheme="glorot_uniform", seed=0):
+        """Initialize all parameters from seed (also seeds shuffling/dropout); returns self."""
+        h = self._check_idle("initialize")
+        check(lib.regnn_model_init(h, _enum(scheme, _INITS, "init scheme"), B.seed(seed)))
+        return self
+
+    def seed(self, seed):
+        """Re-seed the shuffling/dropout RNG without touching parameters."""
+        check(lib.regnn_model_seed(self._check_idle("re-seed"), B.seed(seed)))
+
+    def get_params(self, out=None):
+        """All parameters, flat: per layer its kernel (inputs x units) then its bias."""
+        h = self._handle()
+        n = lib.regnn_model_param_count(h)
+        if out is not None:
+            check(lib.regnn_model_get_params(h, _nonnull(B.as_output(out, n)), n))
+            return out
+        ptr, buf = B.new_floats(1, n, True)
+        check(lib.regnn_model_get_params(h, _nonnull(ptr), n))
+        return B.finish_floats(buf, 1, n, True)
+
+    def set_params(self, values):
+        """Replace all parameters (any float sequence of param_count values)."""
+        h = self._check_idle("set parameters")
+        b = B.as_input(values, "values", None, "column")
+        check(lib.regnn_model_set_params(h, _nonnull(b.ptr), b.size))
+
+    def copy(self):
+        """Deep copy: topology, settings, parameters and RNG state."""
+        return Model._wrap(_out_handle(lib.regnn_model_copy, self._handle()))
+
+    # -- inference
+    def predict(self, x, out=None):
+        """Predictions for rows of x (rows x inputs; a 1-D x is one row and gives a 1-D result).
+
+        out: optional float32 C-contiguous buffer of rows*outputs values that
+        receives the predictions and is returned (no allocation).
+        """
+        h = self._h
+        if h is None or self._busy:
+            h = self._handle()
+        n_in = self._n_in
+        n_out = self._n_out
+        if (type(x) is _NDARRAY and x.dtype is _F32 and x.flags.c_contiguous
+                and 0 < x.ndim < 3 and x.shape[-1] == n_in and x.size):
+            # Fast path: the caller's float32 buffer is passed as it is.
+            one_d = x.ndim == 1
+            rows = 1 if one_d else x.shape[0]
+            try:
+                px = _from_buffer(x)
+            except TypeError:  # read-only
+                px = B.ndarray_ptr(x)
+        else:
+            b = B.as_input(x, "x", n_in, "row")
+            if b.rows == 0:
+                raise InvalidArgumentError("predict: x has no rows")
+            px, rows, one_d = b.ptr, b.rows, b.ndim == 1
+        count = rows * n_out
+        if out is None:
+            if _np is not None and count:
+                res = _empty(n_out if one_d else (rows, n_out), _F32)
+                st = _predict(h, px, rows, _from_buffer(res), count)
+                if st:
+                    raise error_for(st)
+                return res
+            py, buf = B.new_floats(rows, n_out, one_d)
+            check(_predict(h, px, rows, _nonnull(py), count))
+            return B.finish_floats(buf, rows, n_out, one_d)
+        if (type(out) is _NDARRAY and out.dtype is _F32 and out.flags.c_contiguous
+                and out.size == count and count and out.flags.writeable):
+            py = _from_buffer(out)  # written in place: no allocation, no copy
+        else:
+            py = _nonnull(B.as_output(out, count))
+        st = _predict(h, px, rows, py, count)
+        if st:
+            raise error_for(st)
+        return out
+
+    def evaluate(self, data):
+        """Evaluation(mse, mae, penalty, loss) over a Dataset or an (x, y) pair, dropout off."""
+        h = self._handle()
+        ds, tmp = _as_dataset(data, "data")
+        try:
+            mse, mae, pen = c_double(), c_double(), c_double()
+            check(lib.regnn_model_evaluate(h, ds._handle(), byref(mse), byref(mae), byref(pen)))
+        finally:
+            if tmp:
+                ds.close()
+        return Evaluation(mse.value, mae.value, pen.value, mse.value + pen.value)
+
+    # -- training
+    def train_batch(self, optimizer, x, y):
+        """One optimizer step on one batch; returns the batch loss before the step."""
+        h = self._check_idle("train")
+        oh = _need(optimizer, Optimizer, "optimizer")._check_idle("train")
+        bx = B.as_input(x, "x", self._n_in, "row")
+        by = B.as_input(y, "y", self._n_out or None, "column" if self._n_out == 1 else "row")
+        if bx.rows != by.rows:
+            raise ShapeError("x has %d rows but y has %d" % (bx.rows, by.rows))
+        loss = c_double()
+        check(lib.regnn_train_batch(h, oh, _nonnull(bx.ptr), _nonnull(by.ptr), bx.rows,
+                                    byref(loss)))
+        return loss.value
+
+    def fit(self, train, optimizer, *, epochs=1, batch_size=32, shuffle=True,
+            validation_data=None, validation_split=0.0, early_stopping=False, patience=0,
+            restore_best=False, monitor="val_loss", min_delta=0.0, eval_train=False,
+            callback=None):
+        """Train on `train` (a Dataset or an (x, y) pair) with `optimizer`; returns a History.
+
+        callback(epoch, history) runs after every epoch (epoch is 0-based,
+        history a History of the epochs so far); a true return value stops
+        training. An exception raised by the callback stops training and is
+        re-raised from fit (the model keeps the weights of the epochs done).
+        """
+        h = self._check_idle("start another fit")
+        oh = _need(optimizer, Optimizer, "optimizer")._check_idle("fit")
+        if callback is not None and not callable(callback):
+            raise TypeError("callback must be callable")
+        settings = (
+            (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.int64(epochs, "epochs")),
+            (lib.regnn_fit_options_set_int, _FIT_BATCH_SIZE, B.int64(batch_size, "batch_size")),
+            (lib.regnn_fit_options_set_int, _FIT_SHUFFLE, int(bool(shuffle))),
+            (lib.regnn_fit_options_set_int, _FIT_EARLY_STOPPING, int(bool(early_stopping))),
+            (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.int64(patience, "patience")),
+            (lib.regnn_fit_options_set_int, _FIT_RESTORE_BEST, int(bool(restore_best))),
+            (lib.regnn_fit_options_set_int, _FIT_MONITOR, _enum(monitor, _MONITORS, "monitor")),
+            (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),
+            (lib.regnn_fit_options_set_double, _FIT_VALIDATION_SPLIT,
+             B.real(validation_split, "validation_split")),
+            (lib.regnn_fit_options_set_double, _FIT_MIN_DELTA, B.real(min_delta, "min_delta")),
+        )
+        temps = []
+        try:
+            tr, tmp = _as_dataset(train, "train")
+            if tmp:
+                temps.append(tr)
+            va = None
+            if validation_data is not None:
+                va, tmp = _as_dataset(validation_data, "validation_data")
+                if tmp:
+                    temps.append(va)
+            with _FitOptions() as opts:
+                oph = opts._h
+                for fn, key, value in settings:
+                    check(fn(oph, key, value))
+                raised = []
+                cfn = None
+                if callback is not None:
+                    def trampoline(user, hist, epoch):
+                        try:
+                            return 1 if callback(epoch, History._from_handle(hist)) else 0
+                        except BaseException as e:  # stop training; re-raised below
+                            raised.append(e)
+                            return 1
+                    cfn = EPOCH_FN(trampoline)  # referenced until fit returns
+                    check(lib.regnn_fit_options_set_callback(oph, cfn, None))
+                hist = c_void_p()
+                with _Using((self, optimizer, tr, va)):
+                    st = lib.regnn_fit(h, oh, tr._h, va._h if va is not None else None, oph,
+                                       byref(hist))
+                    err = error_for(st) if st else None
+                try:
+                    if raised:
+                        raise raised[0]
+                    if err is not None:
+                        raise err
+                    return History._from_handle(hist.value)
+                finally:
+                    lib.regnn_history_free(hist.value)
+                    del cfn
+        finally:
+            for d in temps:
+                d.close()
+
+    def __repr__(self):
+        if self.closed:
+            return "<regnn.Model closed>"
+        return "<regnn.Model %d inputs: %s; %d parameters>" % (
+            self._n_in, ", ".join(repr(l) for l in self._layers) or "no layers",
+            self.param_count)
+
+
+_predict = lib.regnn_model_predict
+_from_buffer = c_float.from_buffer
+_np = B.np
+_NDARRAY = B.NDARRAY
+_F32 = B.F32
+_empty = _np.empty if _np is not None else None
+
+
+def _as_dataset(data, what):
+    """(Dataset, is_temporary) from a Dataset or an (x, y) pair."""
+    if isinstance(data, Dataset):
+        data._handle()
+        return data, False
+    if isinstance(data, (tuple, list)) and len(data) == 2:
+        return Dataset.from_arrays(data[0], data[1]), True
+    raise TypeError("%s must be a regnn.Dataset or an (x, y) pair, not %s"
+                    % (what, type(data).__name__))
+
+
+class _FitOptions(_Handle):
+    _FREE = lib.regnn_fit_options_free
+
+    def __init__(self):
+        self._adopt(_out_handle(lib.regnn_fit_options_create))
+
+
+# ---------------------------------------------------------------- optimizers
+
+def _opt_property(key, name, doc, conv=float):
+    def fget(self):
+        v = c_double()
+        check(lib.regnn_optimizer_get_double(self._handle(), key, byref(v)))
+        return conv(v.value)
+
+    def fset(self, value):
+        # Allowed from a fit callback (a learning-rate schedule): the value is read per step.
+        check(lib.regnn_optimizer_set_double(self._handle(), key, B.real(value, name)))
+    return property(fget, fset, doc=doc)
+
+
+class Optimizer(_Handle):
+    """Base of Adam and SGD (regnn_optimizer). Options given as None keep the library default."""
+
+    _FREE = lib.regnn_optimizer_free
+    _KIND = None
+    _OPTIONS = ()
+
+    def __init__(self, **options):
+        if self._KIND is None:
+            raise TypeError("use regnn.Adam or regnn.SGD")
+        self._adopt(_out_handle(lib.regnn_optimizer_create, self._KIND))
+        for name, value in options.items():
+            if name not in self._OPTIONS:
+                raise TypeError("%s has no option %r" % (type(self).__name__, name))
+            if value is not None:
+                setattr(self, name, value)
+
+    @property
+    def kind(self):
+        """REGNN_OPTIM_ADAM or REGNN_OPTIM_SGD."""
+        return lib.regnn_optimizer_kind(self._handle())
+
+    learning_rate = _opt_property(_OPT_LEARNING_RATE, "learning_rate", "step size")
+    weight_decay = _opt_property(_OPT_WEIGHT_DECAY, "weight_decay",
+                                 "decoupled weight decay (theta -= lr*wd*theta before the step)")
+
+    @property
+    def steps(self):
+        """Steps taken since creation or the last reset."""
+        return lib.regnn_optimizer_steps(self._handle())
+
+    @steps.setter
+    def steps(self, value):
+        check(lib.regnn_optimizer_set_steps(self._check_idle("set steps"), B.seed(value, "steps")))
+
+    @property
+    def state_size(self):
+        """Parameters the state buffers cover (0 until the first step binds them)."""
+        return lib.regnn_optimizer_state_size(self._handle())
+
+    def get_state(self, which):
+        """A state buffer: "m", "v" (Adam) or "velocity" (SGD), or a STATE_* code."""
+        h = self._handle()
+        w = _enum(which, _STATES, "state")
+        n = lib.regnn_optimizer_state_size(h)
+        ptr, buf = B.new_floats(1, n, True)
+        check(lib.regnn_optimizer_get_state(h, w, _nonnull(ptr), n))
+        return B.finish_floats(buf, 1, n, True)
+
+    def set_state(self, which, values):
+        h = self._check_idle("set state")
+        w = _enum(which, _STATES, "state")
+        b = B.as_input(values, "values", None, "column")
+        check(lib.regnn_optimizer_set_state(h, w, _nonnull(b.ptr), b.size))
+
+    def reset(self):
+        """Zero the step count and the state, and unbind from the model."""
+        check(lib.regnn_optimizer_reset(self._check_idle("reset")))
+
+    def __repr__(self):
+        if self.closed:
+            return "<regnn.%s closed>" % type(self).__name__
+        return "<regnn.%s %s, %d steps>" % (
+            type(self).__name__,
+            ", ".join("%s=%g" % (k, getattr(self, k)) for k in self._OPTIONS), self.steps)
+
+
+class Adam(Optimizer):
+    """Adam in Keras form: defaults learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7."""
+
+    _KIND = OPTIM_ADAM
+    _OPTIONS = ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay")
+
+    def __init__(self, learning_rate=None, beta1=None, beta2=None, epsilon=None,
+                 weight_decay=None):
+        super().__init__(learning_rate=learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                         weight_decay=weight_decay)
+
+    beta1 = _opt_property(_OPT_BETA1, "beta1", "first-moment decay")
+    beta2 = _opt_property(_OPT_BETA2, "beta2", "second-moment decay")
+    epsilon = _opt_property(_OPT_EPSILON, "epsilon", "added to sqrt(v)")
+
+
+class SGD(Optimizer):
+    """SGD with optional (Nesterov) momentum, Keras form: default learning_rate 1e-2."""
+
+    _KIND = OPTIM_SGD
+    _OPTIONS = ("learning_rate", "momentum", "nesterov", "weight_decay")
+
+    def __init__(self, learning_rate=None, momentum=None, nesterov=None, weight_decay=None):
+        super().__init__(learning_rate=learning_rate, momentum=momentum,
+                         nesterov=None if nesterov is None else float(bool(nesterov)),
+                         weight_decay=weight_decay)
+
+    momentum = _opt_property(_OPT_MOMENTUM, "momentum", "momentum coefficient")
+    nesterov = _opt_property(_OPT_NESTEROV, "nesterov", "Nesterov momentum on/off", bool)
+
+
+# ---------------------------------------------------------------- history
+
+class History:
+    """Per-epoch metrics of one fit, copied out of the library (a plain Python object).
+
+    Attributes loss, mse, penalty, mae, val_loss, val_mse, val_mae, seconds,
+    train_eval_mse are float64 arrays (lists without numpy), one value per
+    epoch; metrics that were not recorded are NaN. ``history`` maps the names
+    to the arrays, like Keras' History.history.
+    """
+
+    def __init__(self, metrics, best_epoch=None, stop_reason=STOP_COMPLETED):
+        self.history = {name: metrics[name] for name in METRICS}
+        self.epochs = len(self.history["loss"])
+        self.best_epoch = best_epoch
+        self.stop_reason = stop_reason
+
+    @classmethod
+    def _from_handle(cls, h):
+        n = lib.regnn_history_epochs(h)
+        metrics = {}
+        buf = B.new_doubles(n)
+        for code, name in enumerate(METRICS, 1):
+            check(lib.regnn_history_get(h, code, buf, n))
+            metrics[name] = B.finish_doubles(buf, n)
+        best = c_size_t()
+        best_epoch = best.value if lib.regnn_history_best_epoch(h, byref(best)) == 0 else None
+        return cls(metrics, best_epoch, lib.regnn_history_stop_reason(h))
+
+    def __getattr__(self, name):
+        history = self.__dict__.get("history")
+        if history is not None and name in history:
+            return history[name]
+        raise AttributeError("'History' object has no attribute %r" % name)
+
+    def __getitem__(self, name):
+        return self.history[name]
+
+    def __len__(self):
+        return self.epochs
+
+    @property
+    def stop_reason_name(self):
+        """"completed", "early" or "callback"."""
+        return _STOP_NAMES.get(self.stop_reason, str(self.stop_reason))
+
+    def to_csv(self, path=None):
+        """The history as CSV text in regnn_history_write_csv's format; also written to path if given."""
+        lines = ["epoch," + ",".join(METRICS)]
+        cols = [self.history[name] for name in METRICS]
+        for e in range(self.epochs):
+            lines.append("%d,%s" % (e + 1, ",".join(_fmt(float(c[e])) for c in cols)))
+        text = "\n".join(lines) + "\n"
+        if path is not None:
+            with open(path, "w", encoding="ascii", newline="\n") as f:
+                f.write(text)
+        return text
+
+    def __repr__(self):
+        return "<regnn.History %d epochs, stopped: %s, best epoch: %s>" % (
+            self.epochs, self.stop_reason_name, self.best_epoch)
+
+
+def _fmt(v):
+    return "nan" if v != v else "%.9g" % v

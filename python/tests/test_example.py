@@ -1,0 +1,93 @@
+"""examples/diabetes.py runs (shortened), writes its CSVs/figure, and matches examples/diabetes.c."""
+
+import csv
+import glob
+import os
+import subprocess
+import sys
+import unittest
+
+from _support import REPO, TempDir
+
+EXAMPLE = os.path.join(REPO, "examples", "diabetes.py")
+DATA = [p for p in (os.path.join(REPO, "examples", "data", "diabetes.csv"),
+                    os.path.join(REPO, "tests", "data", "diabetes.csv")) if os.path.exists(p)]
+
+
+def have_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+        return os.environ.get("REGNN_TEST_NO_NUMPY") != "1"  # matplotlib needs numpy
+    except ImportError:
+        return False
+
+
+def run_example(*args):
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    pre = "import sys; sys.modules['numpy'] = None; " if env.get("REGNN_TEST_NO_NUMPY") == "1" else ""
+    code = pre + "import runpy, sys; sys.argv = %r; runpy.run_path(%r, run_name='__main__')" % (
+        [EXAMPLE] + list(args), EXAMPLE)
+    return subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=600)
+
+
+def rows(path):
+    with open(path) as f:
+        return [r[:8] + r[9:] for r in csv.reader(f)]  # all columns but "seconds"
+
+
+@unittest.skipUnless(DATA, "no diabetes.csv in examples/data or tests/data")
+class TestDiabetesExample(unittest.TestCase):
+    def test_runs_and_writes_csv(self):
+        with TempDir() as d:
+            r = run_example("--epochs", "3", "--every", "1", "--out", d, "--no-plot", "--data", DATA[0])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = r.stdout
+            self.assertIn("442 rows x 10 features", out)
+            self.assertIn("397 train (337 fit + 60 validation, Keras tail split) / 45 test", out)
+            self.assertIn("[unregularized] epoch   3/3", out)
+            self.assertIn("[L2 0.01] epoch   1/3", out)
+            self.assertIn("test MSE (45 rows)", out)
+            for name in ("py_unregularized.csv", "py_l2_0.01.csv", "py_study.csv"):
+                with open(os.path.join(d, name)) as f:
+                    self.assertEqual(len(f.read().splitlines()), 4, name)
+            self.assertFalse(os.path.exists(os.path.join(d, "py_study.png")))
+
+    @unittest.skipUnless(have_matplotlib(), "matplotlib is not installed")
+    def test_figure(self):
+        with TempDir() as d:
+            r = run_example("--epochs", "2", "--out", d, "--lambda", "0.001")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(d, "py_study.png"), "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_bad_data_path(self):
+        with TempDir() as d:
+            r = run_example("--data", os.path.join(d, "none.csv"), "--out", d)
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("cannot open", r.stderr)
+
+    @unittest.skipUnless(os.path.exists(os.environ.get("REGNN_C_DIABETES", "/nonexistent")),
+                         "examples/diabetes.c is not built (REGNN_C_DIABETES)")
+    def test_same_curves_as_the_c_example(self):
+        with TempDir() as d:
+            r = run_example("--epochs", "4", "--out", d, "--no-plot", "--seed", "3", "--data", DATA[0])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+            c = subprocess.run([os.environ["REGNN_C_DIABETES"], "--epochs", "4", "--seed", "3",
+                                "--seeds", "1", "--lambdas", "0,0.01", "--jobs", "1",
+                                "--data", DATA[0], "--out", os.path.join(d, "c")],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True, timeout=600)
+            self.assertEqual(c.returncode, 0, c.stdout + c.stderr)
+            runs = os.path.join(d, "c", "runs")
+            self.assertEqual(rows(os.path.join(runs, "lambda0_seed3.csv")),
+                             rows(os.path.join(d, "py_unregularized.csv")))
+            reg = [p for p in glob.glob(os.path.join(runs, "lambda*_seed3.csv"))
+                   if not p.endswith("lambda0_seed3.csv")]
+            self.assertEqual(len(reg), 1, os.listdir(runs))
+            self.assertEqual(rows(reg[0]), rows(os.path.join(d, "py_l2_0.01.csv")))
+
+
+if __name__ == "__main__":
+    unittest.main()
