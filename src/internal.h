@@ -14,7 +14,8 @@
 #endif
 
 /* Hot loops get an AVX2 clone picked at load time (glibc ifunc) on x86-64. */
-#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(REGNN_NO_CLONES) && \
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(REGNN_NO_CLONES) && \
     !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 #  define RG_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
