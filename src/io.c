@@ -336,6 +336,11 @@ static int write_all(int fd, const uint8_t *p, size_t n)
  * rename, so a reader sees either the old or the new file, never a mix. */
 static regnn_status write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
 {
+    /* A device, folder or FIFO at path is never replaced by a regular file. */
+    struct stat old;
+    int have_old = stat(path, &old) == 0;
+    if (have_old && !S_ISREG(old.st_mode))
+        return rg_error(REGNN_E_IO, "%s: '%s' exists and is not a regular file", fn, path);
     const size_t plen = strlen(path);
     char *tmp = rg_malloc(plen + 32);
     if (!tmp)
@@ -360,8 +365,7 @@ static regnn_status write_atomic(const char *fn, const char *path, const uint8_t
         goto fail_nofile;
     }
     /* Keep the permissions of the file being replaced. */
-    struct stat old;
-    if (stat(path, &old) == 0 && S_ISREG(old.st_mode) && fchmod(fd, old.st_mode & 07777) != 0) {
+    if (have_old && fchmod(fd, old.st_mode & 07777) != 0) {
         /* not fatal: the new file keeps the default mode */
     }
     step = "write";
@@ -483,7 +487,9 @@ static const char *tag_text(const uint8_t *t, char out[17])
 static regnn_status check_header(const char *where, const uint8_t *p, size_t avail, uint64_t total)
 {
     size_t nm = avail < sizeof MAGIC ? avail : sizeof MAGIC;
-    if (memcmp(p, MAGIC, nm) != 0)
+    /* p may be NULL when nothing was read; memcmp must not see it then. */
+    /* cppcheck-suppress knownConditionTrueFalse */
+    if (nm > 0 && memcmp(p, MAGIC, nm) != 0)
         return rg_error(REGNN_E_FORMAT, "%s: not a libregnn model file (bad magic number)", where);
     if (avail < 12)
         return rg_error(REGNN_E_FORMAT, "%s: truncated: %llu bytes, a file has at least %u", where,
@@ -939,7 +945,8 @@ static regnn_status read_file(const char *where, const char *path, uint8_t **dat
     char why[128];
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         errno_text(errno, why, sizeof why);
         return rg_error(REGNN_E_IO, "%s: cannot open: %s", where, why);
