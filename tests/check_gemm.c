@@ -84,8 +84,27 @@ START_TEST(test_blas_threads)
     CK_OK(regnn_set_blas_threads(1));
     ck_assert_int_eq(regnn_blas_threads(), 1);
     if (strcmp(regnn_blas_name(), "openblas") == 0) {
-        CK_OK(regnn_set_blas_threads(2));
+        /* With 2 threads, small products are split into single-threaded pieces:
+         * the bits must equal the 1-thread result, for every transpose. */
+        enum { M = 64, N = 128, K = 128 };
+        float *a = malloc(M * K * 4), *b = malloc(K * N * 4), *c1 = malloc(M * N * 4),
+              *c2 = malloc(M * N * 4);
+        fill(a, M * K, 11);
+        fill(b, K * N, 12);
+        for (int ta = 0; ta <= 1; ta++)
+            for (int tb = 0; tb <= 1; tb++) {
+                size_t lda = ta ? M : K, ldb = tb ? K : N;
+                CK_OK(regnn_set_blas_threads(1));
+                rg_sgemm(ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c1, N);
+                CK_OK(regnn_set_blas_threads(2));
+                rg_sgemm(ta, tb, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c2, N);
+                ck_assert_mem_eq(c1, c2, M * N * 4);
+            }
         ck_assert_int_eq(regnn_blas_threads(), 2);
+        free(a);
+        free(b);
+        free(c1);
+        free(c2);
         CK_OK(regnn_set_blas_threads(1));
     } else {
         CK_STATUS(regnn_set_blas_threads(2), REGNN_E_UNSUPPORTED);
