@@ -1,14 +1,28 @@
 # make bench: benchmarks against the release build (static library, same flags).
+# BENCH_ARGS=--quick shortens the large-network runs.
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
+BENCH_ARGS ?=
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
-.PHONY: bench
+.PHONY: bench bench-torch
 bench: $(BENCH_BINS)
-	@echo "== one training step vs its GEMMs alone (study network 10-128x6-1, batch 64)"
-	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_step 64
-	@echo "== 64-512-512-512-1 at batch 256"
-	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_step 256 64 512 512 512 1
+	@echo "== libregnn benchmark suite"
+	$(BUILD)/bench/bench_train $(BENCH_ARGS)
+	@echo
+	@echo "== one training step vs its GEMMs alone"
+	$(BUILD)/bench/bench_step 64
+	$(BUILD)/bench/bench_step 256 64 512 512 512 1
+	@if [ -x $(BUILD)/bench/bench_path ]; then echo; echo "== regularization path: serial vs parallel"; \
+	  $(BUILD)/bench/bench_path; fi
+	@echo
+	@$(MAKE) --no-print-directory bench-torch
+
+bench-torch: $(BUILD)/bench/bench_train
+	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
+	  $(PYTHON) bench/compare_torch.py --regnn $(BUILD)/bench/bench_train $(BENCH_ARGS); \
+	else echo "bench-torch: skipped, PyTorch is not installed (apt-get install python3-torch)"; fi

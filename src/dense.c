@@ -22,7 +22,11 @@ void rg_dense_forward(const struct regnn_layer *l, const float *params, const fl
     const size_t n_in = l->n_in, units = l->units;
     const float *w = params + l->offset;
     const float *b = w + n_in * units;
-    rg_sgemm(0, 0, rows, units, n_in, 1.0f, in, n_in, w, units, 0.0f, out, units);
+    /* One row is a matrix-vector product; GEMM would pack the whole kernel for it. */
+    if (rows == 1)
+        rg_sgemv_t(n_in, units, w, units, in, out);
+    else
+        rg_sgemm(0, 0, rows, units, n_in, 1.0f, in, n_in, w, units, 0.0f, out, units);
     for (size_t r = 0; r < rows; r++) {
         float *o = out + r * units;
         switch (l->act) {

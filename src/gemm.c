@@ -52,6 +52,12 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
     }
 }
 
+void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
+{
+    cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)m, (blasint)n, 1.0f, a, (blasint)lda, x, 1,
+                0.0f, y, 1);
+}
+
 const char *rg_blas_name(void) { return "openblas"; }
 
 int regnn_blas_threads(void) { return openblas_get_num_threads(); }
@@ -130,6 +136,17 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
                 ci[j] += alpha * ((s0 + s1) + (s2 + s3));
             }
         }
+    }
+}
+
+void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
+{
+    memset(y, 0, n * sizeof *y);
+    for (size_t i = 0; i < m; i++) {
+        const float xi = x[i];
+        const float *restrict ai = a + i * lda;
+        for (size_t j = 0; j < n; j++)
+            y[j] += xi * ai[j];
     }
 }
 

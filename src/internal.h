@@ -61,6 +61,8 @@ void rg_rng_permutation(rg_rng *r, size_t *idx, size_t n); /* Fisher-Yates of 0.
 void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
               size_t ldc);
+/* y = A^T x for row-major A (m x n): one row through a dense layer. */
+void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
 const char *rg_blas_name(void);
 
 /* ---- datasets (src/dataset.c) ---- */

@@ -1,0 +1,395 @@
+/* The benchmark suite behind `make bench`: GEMM ceiling, training throughput,
+ * the study run, inference latency, allocations and peak memory, each printed
+ * with its target. Every ratio is measured in the same run; times are medians.
+ *
+ * Usage: bench_train [--quick] [--csv]   (--csv: machine-readable lines only) */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "regnn.h"
+
+static int csv_mode;
+
+/* ---- counting allocator: peak live bytes ---- */
+static size_t live_bytes, peak_bytes, n_allocs;
+
+static void *count_malloc(void *user, size_t size)
+{
+    (void)user;
+    size_t *p = malloc(size + 16);
+    if (!p)
+        return NULL;
+    p[0] = size;
+    live_bytes += size;
+    n_allocs++;
+    if (live_bytes > peak_bytes)
+        peak_bytes = live_bytes;
+    return (char *)p + 16;
+}
+
+static void count_free(void *user, void *q)
+{
+    (void)user;
+    size_t *p = (size_t *)((char *)q - 16);
+    live_bytes -= p[0];
+    free(p);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+#define CHECK(call)                                                                           \
+    do {                                                                                      \
+        regnn_status s_ = (call);                                                             \
+        if (s_ != REGNN_OK) {                                                                 \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, regnn_strerror(s_),       \
+                    regnn_errmsg());                                                          \
+            exit(1);                                                                          \
+        }                                                                                     \
+    } while (0)
+
+typedef struct {
+    const char *name;
+    size_t widths[8], n_widths;
+} net_spec;
+
+static const net_spec STUDY = {"10-128x6-1", {10, 128, 128, 128, 128, 128, 128, 1}, 8};
+static const net_spec LARGE = {"64-512x3-1", {64, 512, 512, 512, 1}, 5};
+
+static double weights_of(const net_spec *ns)
+{
+    double w = 0;
+    for (size_t i = 1; i < ns->n_widths; i++)
+        w += (double)ns->widths[i - 1] * (double)ns->widths[i];
+    return w;
+}
+
+static regnn_model *build(const net_spec *ns, double l2, uint64_t seed)
+{
+    regnn_model *m;
+    CHECK(regnn_model_create(ns->widths[0], &m));
+    for (size_t i = 1; i < ns->n_widths; i++)
+        CHECK(regnn_model_add_dense(m, ns->widths[i],
+                                    i + 1 < ns->n_widths ? REGNN_ACT_RELU : REGNN_ACT_LINEAR, NULL));
+    CHECK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, l2));
+    CHECK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed));
+    return m;
+}
+
+static regnn_dataset *synthetic(size_t rows, size_t n_in, uint64_t seed)
+{
+    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
+    rg_rng r;
+    rg_rng_seed(&r, seed);
+    for (size_t i = 0; i < rows; i++) {
+        double s = 0;
+        for (size_t k = 0; k < n_in; k++) {
+            x[i * n_in + k] = (float)(2 * rg_rng_uniform(&r) - 1);
+            s += sin((double)(k + 1) * x[i * n_in + k]);
+        }
+        y[i] = (float)(s / sqrt((double)n_in));
+    }
+    regnn_dataset *ds;
+    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
+    free(x);
+    free(y);
+    return ds;
+}
+
+/* Seconds for the GEMMs of one training step (forward, weight gradient, input
+ * gradient of every layer but the first), median of reps. */
+static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, int iters)
+{
+    size_t maxw = 0;
+    for (size_t i = 0; i < ns->n_widths; i++)
+        maxw = ns->widths[i] > maxw ? ns->widths[i] : maxw;
+    float *a = calloc(batch * maxw, 4), *w = calloc(maxw * maxw, 4), *c = calloc(batch * maxw + maxw * maxw, 4);
+    float *d = calloc(batch * maxw, 4);
+    for (size_t i = 0; i < batch * maxw; i++)
+        a[i] = d[i] = (float)(i % 7) * 0.1f;
+    for (size_t i = 0; i < maxw * maxw; i++)
+        w[i] = (float)(i % 5) * 0.01f;
+    double t[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        for (int it = 0; it < iters; it++)
+            for (size_t l = 1; l < ns->n_widths; l++) {
+                size_t in = ns->widths[l - 1], out = ns->widths[l];
+                rg_sgemm(0, 0, batch, out, in, 1, a, in, w, out, 0, c, out);
+                rg_sgemm(1, 0, in, out, batch, 1, a, in, d, out, 0, c, out);
+                if (l > 1)
+                    rg_sgemm(0, 1, batch, in, out, 1, d, out, w, out, 0, c, in);
+            }
+        t[r] = (now() - t0) / iters;
+    }
+    free(a);
+    free(w);
+    free(c);
+    free(d);
+    return median(t, reps);
+}
+
+/* Seconds per training epoch through regnn_fit (shuffling on), median of reps. */
+static double fit_epoch_seconds(const net_spec *ns, const regnn_dataset *ds, size_t batch,
+                                int epochs_per_rep, int reps)
+{
+    regnn_model *m = build(ns, 1e-4, 1);
+    regnn_optimizer *o;
+    regnn_fit_options *fo;
+    CHECK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CHECK(regnn_fit_options_create(&fo));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs_per_rep));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, (int64_t)batch));
+    CHECK(regnn_fit(m, o, ds, NULL, fo, NULL)); /* warm-up: workspace, optimizer state */
+    double t[64];
+    for (int r = 0; r < reps; r++) {
+        double t0 = now();
+        CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
+        t[r] = (now() - t0) / epochs_per_rep;
+    }
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    return median(t, reps);
+}
+
+static void row(const char *figure, const char *value, const char *target, int met)
+{
+    if (!csv_mode)
+        printf("| %-58s | %-28s | %-22s | %-4s |\n", figure, value, target,
+               met < 0 ? "" : met ? "yes" : "NO");
+}
+
+static void csv(const char *key, double v)
+{
+    if (csv_mode)
+        printf("%s,%.9g\n", key, v);
+}
+
+/* The study: unregularized and L2 1e-2 runs, 100 epochs each, 15 % validation. */
+static double study_run_seconds(const regnn_dataset *train)
+{
+    double t0 = now();
+    for (int k = 0; k < 2; k++) {
+        regnn_model *m = build(&STUDY, k ? 1e-2 : 0.0, 1);
+        regnn_optimizer *o;
+        regnn_fit_options *fo;
+        CHECK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        CHECK(regnn_fit_options_create(&fo));
+        CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 100));
+        CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+        CHECK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+        regnn_history *h;
+        CHECK(regnn_fit(m, o, train, NULL, fo, &h));
+        regnn_history_free(h);
+        regnn_fit_options_free(fo);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+    return now() - t0;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--csv"))
+            csv_mode = 1;
+        else {
+            fprintf(stderr, "usage: bench_train [--quick] [--csv]\n");
+            return 2;
+        }
+    }
+    CHECK(regnn_set_allocator(count_malloc, count_free, NULL));
+    const int threads_max = strcmp(regnn_blas_name(), "openblas") ? 1 : 2;
+    char v[128], tgt[64];
+    if (!csv_mode) {
+        printf("libregnn %s, GEMM: %s; medians of repeated runs; ratios from this run\n\n",
+               regnn_version_string(), regnn_blas_name());
+        printf("| %-58s | %-28s | %-22s | %-4s |\n", "figure", "value", "target", "met");
+        printf("|%s|%s|%s|%s|\n", "------------------------------------------------------------",
+               "------------------------------", "------------------------", "------");
+    }
+
+    /* 1 + 2: GEMM ceiling and training throughput. */
+    regnn_dataset *diab = synthetic(337, 10, 5);
+    regnn_dataset *big = synthetic(quick ? 8192 : 65536, 64, 6);
+    struct {
+        const net_spec *ns;
+        const regnn_dataset *ds;
+        size_t batch;
+        int epochs, reps;
+        double target;
+    } cases[] = {
+        {&STUDY, diab, 64, 20, 7, 0.75},
+        {&LARGE, big, 64, 1, 3, 0.75},
+        {&LARGE, big, 256, 1, 3, 0.90},
+        {&LARGE, big, 1024, 1, 3, 0.90},
+    };
+    double sps[4][3] = {{0}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (int th = 1; th <= threads_max; th++) {
+            CHECK(regnn_set_blas_threads(th));
+            const net_spec *ns = cases[c].ns;
+            size_t rows = regnn_dataset_rows(cases[c].ds), b = cases[c].batch;
+            double w = weights_of(ns);
+            double step_flops = 6.0 * w * (double)b;
+            double ceil_s = gemm_ceiling_step(ns, b, 7, b >= 1024 ? 3 : 20);
+            double ceil_gf = step_flops / ceil_s * 1e-9;
+            double ep = fit_epoch_seconds(ns, cases[c].ds, b, cases[c].epochs, cases[c].reps);
+            double samples = (double)rows / ep, gf = 6.0 * w * samples * 1e-9;
+            double frac = gf / ceil_gf;
+            sps[c][th] = samples;
+            char fig[96];
+            snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: GEMM ceiling", ns->name, b, th,
+                     th > 1 ? "s" : "");
+            snprintf(v, sizeof v, "%.1f GFLOP/s", ceil_gf);
+            row(fig, v, "", -1);
+            snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training", ns->name, b, th,
+                     th > 1 ? "s" : "");
+            snprintf(v, sizeof v, "%.0f samples/s, %.1f GFLOP/s", samples, gf);
+            row(fig, v, "", -1);
+            snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training / ceiling", ns->name, b,
+                     th, th > 1 ? "s" : "");
+            snprintf(v, sizeof v, "%.0f %%", 100 * frac);
+            if (th == 1)
+                snprintf(tgt, sizeof tgt, ">= %.0f %%", 100 * cases[c].target);
+            else
+                snprintf(tgt, sizeof tgt, "(2 threads)");
+            row(fig, v, tgt, th == 1 ? frac >= cases[c].target : -1);
+            char key[96];
+            snprintf(key, sizeof key, "train_samples_per_s.%s.b%zu.t%d", ns->name, b, th);
+            csv(key, samples);
+            snprintf(key, sizeof key, "ceiling_fraction.%s.b%zu.t%d", ns->name, b, th);
+            csv(key, frac);
+        }
+        if (threads_max == 2) {
+            char fig[96];
+            double r = sps[c][2] / sps[c][1];
+            snprintf(fig, sizeof fig, "%s batch %zu: 2 threads / 1 thread", cases[c].ns->name,
+                     cases[c].batch);
+            snprintf(v, sizeof v, "%.2fx", r);
+            row(fig, v, ">= 1.0x (faster if big)", r >= 0.97);
+        }
+    }
+    CHECK(regnn_set_blas_threads(1));
+
+    /* 3: the study run on the real data. */
+    regnn_dataset *raw, *scaled, *train, *test;
+    const char *names[] = {"y"};
+    CHECK(regnn_dataset_from_csv("examples/data/diabetes.csv", names, NULL, 1, &raw));
+    regnn_scaler *sc;
+    CHECK(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
+    CHECK(regnn_scaler_transform(sc, raw, &scaled));
+    CHECK(regnn_dataset_split_shuffled(scaled, 0.1, 1, &train, &test));
+    double st[5];
+    int n_study = quick ? 1 : 5;
+    for (int r = 0; r < n_study; r++)
+        st[r] = study_run_seconds(train);
+    double study_s = median(st, n_study);
+    snprintf(v, sizeof v, "%.3f s", study_s);
+    row("study run: 2 x 100 epochs, 10-128x6-1, 337+60 rows, 1 thread", v, "4x faster than PyTorch",
+        -1);
+    csv("study_run_seconds", study_s);
+
+    /* 4: inference latency. */
+    regnn_model *m = build(&STUDY, 0.0, 1);
+    float x[1024 * 10], y[1024];
+    for (size_t i = 0; i < 1024 * 10; i++)
+        x[i] = (float)sin((double)i);
+    double lat[7];
+    int calls = quick ? 20000 : 100000;
+    for (int r = 0; r < 7; r++) {
+        double t0 = now();
+        for (int i = 0; i < calls; i++)
+            regnn_model_predict(m, x + (i % 1024) * 10, 1, y, 1);
+        lat[r] = (now() - t0) / calls;
+    }
+    double one = median(lat, 7);
+    snprintf(v, sizeof v, "%.2f us", one * 1e6);
+    row("predict, one row, study network", v, "<= 5 us", one <= 5e-6);
+    csv("predict_one_row_us", one * 1e6);
+    for (int r = 0; r < 7; r++) {
+        double t0 = now();
+        for (int i = 0; i < 20; i++)
+            CHECK(regnn_model_predict(m, x, 1024, y, 1024));
+        lat[r] = (now() - t0) / (20.0 * 1024);
+    }
+    double per_row = median(lat, 7);
+    snprintf(v, sizeof v, "%.3f us/row", per_row * 1e6);
+    row("predict, batch of 1024 rows, study network", v, "", -1);
+    csv("predict_batch_us_per_row", per_row * 1e6);
+
+    /* 5: allocations per step and peak memory of a fit. */
+    regnn_optimizer *o;
+    regnn_fit_options *fo;
+    CHECK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CHECK(regnn_fit_options_create(&fo));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+    CHECK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+    size_t counts[2];
+    size_t base_live = live_bytes;
+    peak_bytes = live_bytes;
+    CHECK(regnn_fit(m, o, train, NULL, fo, NULL)); /* binds the optimizer, sizes the workspace */
+    for (int k = 0; k < 2; k++) {
+        CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, k ? 11 : 1));
+        size_t before = n_allocs;
+        CHECK(regnn_fit(m, o, train, NULL, fo, NULL));
+        counts[k] = n_allocs - before;
+    }
+    /* 10 more epochs = 60 more steps with no more allocations. */
+    double per_step = (double)((long)counts[1] - (long)counts[0]) / 60.0;
+    snprintf(v, sizeof v, "%.0f (fit: %zu allocations, any epochs)", per_step, counts[1]);
+    row("heap allocations per training step", v, "0", per_step == 0.0);
+    csv("allocations_per_step", per_step);
+    size_t np = regnn_model_param_count(m), width_sum = 0;
+    for (size_t i = 1; i < STUDY.n_widths; i++)
+        width_sum += STUDY.widths[i];
+    double model_bytes = (double)np * 4 * 2;       /* parameters + gradients */
+    double moment_bytes = (double)np * 4 * 2;      /* Adam m and v */
+    double ws_bytes = 64.0 * (double)width_sum * 4 * 2; /* activations + deltas */
+    double need = model_bytes + moment_bytes + ws_bytes;
+    snprintf(v, sizeof v, "%.0f kB (params+grads %.0f, moments %.0f, workspace %.0f)",
+             (double)(peak_bytes - base_live + model_bytes) / 1024, model_bytes / 1024,
+             moment_bytes / 1024, ws_bytes / 1024);
+    row("peak memory of a study fit", v, "", -1);
+    snprintf(v, sizeof v, "%.2fx", (double)(peak_bytes - base_live + model_bytes) / need);
+    row("peak / (params+grads + moments + workspace)", v, "~1x (+ restore snapshot)", -1);
+    csv("peak_bytes", (double)(peak_bytes - base_live + model_bytes));
+    csv("peak_over_minimum", (double)(peak_bytes - base_live + model_bytes) / need);
+
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_scaler_free(sc);
+    regnn_dataset_free(raw);
+    regnn_dataset_free(scaled);
+    regnn_dataset_free(train);
+    regnn_dataset_free(test);
+    regnn_dataset_free(diab);
+    regnn_dataset_free(big);
+    return 0;
+}
