@@ -449,6 +449,203 @@ REGNN_API int regnn_history_stop_reason(const regnn_history *h);
 REGNN_API regnn_status regnn_history_write_csv(const regnn_history *h, const char *path);
 
 /* ------------------------------------------------------------------ */
+/* Diagnosis: is a fit overfitting, underfitting or fine? The rule and  */
+/* its thresholds: docs/diagnosis.md.                                   */
+/* ------------------------------------------------------------------ */
+
+enum {
+    REGNN_VERDICT_INSUFFICIENT = 0, /* too few epochs, no validation metric, or NaN/Inf */
+    REGNN_VERDICT_GOOD_FIT = 1,
+    REGNN_VERDICT_OVERFITTING = 2,
+    REGNN_VERDICT_UNDERFITTING = 3
+};
+
+enum {
+    REGNN_REASON_NONE = 0,            /* good fit: no rule fired */
+    REGNN_REASON_TOO_SHORT = 1,       /* fewer than 10 epochs */
+    REGNN_REASON_NO_VALIDATION = 2,   /* the validation MSE was not recorded */
+    REGNN_REASON_NOT_FINITE = 3,      /* a validation or training MSE is NaN or Inf */
+    REGNN_REASON_VAL_ROSE = 4,        /* overfitting: val MSE rose >= 10 % above its minimum
+                                         and the gap widened */
+    REGNN_REASON_LARGE_GAP = 5,       /* overfitting: (val - train) / val >= 0.5, not closing */
+    REGNN_REASON_HIGH_ERROR = 6,      /* underfitting: train MSE >= 0.8 x the reference MSE */
+    REGNN_REASON_STILL_IMPROVING = 7  /* underfitting: val and train MSE still falling */
+};
+
+/* Indices into the values of regnn_history_diagnose. Pinned; new ones are
+ * only appended (REGNN_DIAG_COUNT grows). Epochs are 0-based. "train" is
+ * REGNN_METRIC_TRAIN_EVAL_MSE when recorded, else REGNN_METRIC_TRAIN_MSE.
+ * The window is the last max(5, floor(epochs / 5)) epochs. */
+enum {
+    REGNN_DIAG_EPOCHS = 0,             /* epochs recorded */
+    REGNN_DIAG_BEST_EPOCH = 1,         /* epoch of the lowest val MSE (the first, on ties) */
+    REGNN_DIAG_BEST_VAL_MSE = 2,
+    REGNN_DIAG_TRAIN_MSE_AT_BEST = 3,
+    REGNN_DIAG_FINAL_VAL_MSE = 4,      /* at the last epoch */
+    REGNN_DIAG_FINAL_TRAIN_MSE = 5,
+    REGNN_DIAG_FINAL_GAP = 6,          /* final val - final train */
+    REGNN_DIAG_GAP_AT_BEST = 7,        /* val - train at the best epoch */
+    REGNN_DIAG_WINDOW = 8,             /* epochs in the final window */
+    REGNN_DIAG_WINDOW_VAL_MSE = 9,     /* mean val MSE over the window */
+    REGNN_DIAG_WINDOW_TRAIN_MSE = 10,  /* mean train MSE over the window */
+    REGNN_DIAG_RELATIVE_GAP = 11,      /* (window val - window train) / window val */
+    REGNN_DIAG_VAL_RISE = 12,          /* (window val - best val) / best val */
+    REGNN_DIAG_GAP_GROWTH = 13,        /* ((window val - window train) - gap at best) / best val */
+    REGNN_DIAG_GAP_TREND = 14,         /* least-squares slope of val - train over the window, per epoch */
+    REGNN_DIAG_VAL_TREND = 15,         /* slope of val MSE over the window, per epoch */
+    REGNN_DIAG_TRAIN_TREND = 16,       /* slope of train MSE over the window, per epoch */
+    REGNN_DIAG_REFERENCE_MSE = 17,     /* baseline_mse if given, else the larger first-epoch MSE */
+    REGNN_DIAG_TRAIN_LEVEL = 18,       /* window train / reference */
+    REGNN_DIAG_TRAIN_METRIC = 19,      /* the REGNN_METRIC_* the train values come from */
+    REGNN_DIAG_COUNT = 20
+};
+
+/** Diagnose a history by the rule of docs/diagnosis.md. baseline_mse is the
+ *  error of predicting the mean (the MSE of the training targets' mean on the
+ *  validation rows; 1 for z-scored targets) or NaN/0 if unknown, in which case
+ *  the first epoch's error stands in for it. verdict receives a
+ *  REGNN_VERDICT_*, reason (may be NULL) the REGNN_REASON_* of the rule that
+ *  decided. values (may be NULL when len is 0) receives min(len,
+ *  REGNN_DIAG_COUNT) values indexed by REGNN_DIAG_*; values that cannot be
+ *  computed are NaN. Never allocates, so it may be called from an epoch
+ *  callback. A history that is too short or contains NaN is not an error: it
+ *  gives REGNN_VERDICT_INSUFFICIENT. */
+REGNN_API regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
+                                              int *verdict, int *reason, double *values,
+                                              size_t len);
+/** "insufficient", "good fit", "overfitting", "underfitting"; NULL if unknown. Static. */
+REGNN_API const char *regnn_verdict_name(int verdict);
+
+/* ------------------------------------------------------------------ */
+/* Regularization path: every (lambda, seed) pair of a sweep, trained   */
+/* in parallel, summarized per lambda, with the lambda to use.          */
+/* ------------------------------------------------------------------ */
+
+typedef struct regnn_path_options regnn_path_options; /* settings of a sweep */
+typedef struct regnn_path regnn_path;                 /* results of a sweep */
+
+enum {
+    REGNN_PENALTY_L2 = 0,          /* lambda is REGNN_LAYER_L2 of the chosen layers (default) */
+    REGNN_PENALTY_L1 = 1,          /* lambda is REGNN_LAYER_L1 of the chosen layers */
+    REGNN_PENALTY_WEIGHT_DECAY = 2 /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+};
+
+enum {
+    REGNN_PATH_SEEDS = 1,   /* int >= 1; default 1: runs per lambda */
+    REGNN_PATH_SEED = 2,    /* int >= 0; default 0: run s (0-based) uses seed SEED + s */
+    REGNN_PATH_PENALTY = 3, /* REGNN_PENALTY_*; default REGNN_PENALTY_L2 */
+    REGNN_PATH_THREADS = 4, /* 0..256; default 0: one per online CPU; 1 = on the calling thread */
+    REGNN_PATH_INIT = 5     /* REGNN_INIT_*; default REGNN_INIT_GLOROT_UNIFORM */
+};
+
+/* Values of one run (regnn_path_get_runs) and, summarized over the seeds of
+ * each lambda, regnn_path_get. Pinned; new ones are only appended. */
+enum {
+    REGNN_RUN_BEST_VAL_MSE = 1,      /* lowest val MSE over the epochs */
+    REGNN_RUN_BEST_EPOCH = 2,        /* its 0-based epoch */
+    REGNN_RUN_TRAIN_MSE_AT_BEST = 3, /* train MSE (end-of-epoch weights) at that epoch */
+    REGNN_RUN_FINAL_VAL_MSE = 4,     /* at the last epoch */
+    REGNN_RUN_FINAL_TRAIN_MSE = 5,
+    REGNN_RUN_FINAL_GAP = 6,         /* final val - final train */
+    REGNN_RUN_EPOCHS = 7,            /* epochs run (fewer with early stopping) */
+    REGNN_RUN_VERDICT = 8,           /* REGNN_VERDICT_* of regnn_history_diagnose (per run only) */
+    REGNN_RUN_REASON = 9,            /* its REGNN_REASON_* (per run only) */
+    REGNN_RUN_SECONDS = 10,          /* wall seconds of the fit's epochs */
+    REGNN_RUN_DIVERGED = 11          /* 1 if the fit diverged (REGNN_E_NUMERIC), else 0 */
+};
+/* A diverged run has NaN for every other value, and no history. */
+
+enum {
+    REGNN_AGG_MEAN = 0,
+    REGNN_AGG_SD = 1,  /* sample standard deviation (divisor seeds - 1); NaN for one seed */
+    REGNN_AGG_SE = 2,  /* standard error of the mean, SD / sqrt(seeds) */
+    REGNN_AGG_MIN = 3,
+    REGNN_AGG_MAX = 4
+};
+/* A summary is NaN when any of the lambda's runs diverged. */
+
+enum {
+    REGNN_SELECT_MIN = 0, /* the lambda with the lowest mean */
+    REGNN_SELECT_1SE = 1  /* the largest lambda whose mean is within one standard error of the
+                             lowest mean (glmnet's lambda.1se) */
+};
+
+/** Called on the calling thread after each finished run, in completion
+ *  order: done runs of total are finished; history is the run's (borrowed for
+ *  the call; NULL if it diverged). Return 0 to go on, non-zero to cancel. */
+typedef int (*regnn_path_progress_fn)(void *user, size_t done, size_t total, double lambda,
+                                      uint64_t seed, const regnn_history *history);
+
+REGNN_API regnn_status regnn_path_options_create(regnn_path_options **out);
+REGNN_API void regnn_path_options_free(regnn_path_options *opts);
+/** The lambda values, in the order results are reported (copied). n >= 1;
+ *  each value finite and >= 0. */
+REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,
+                                                      const double *lambdas, size_t n);
+/** *n receives the count; buf (may be NULL) receives the values, len >= count. */
+REGNN_API regnn_status regnn_path_options_get_lambdas(const regnn_path_options *opts, double *buf,
+                                                      size_t len, size_t *n);
+/** The 0-based layers lambda applies to (copied); NULL/0 = every layer (default).
+ *  Only with REGNN_PENALTY_L2 / L1; indices are checked against the model. */
+REGNN_API regnn_status regnn_path_options_set_layers(regnn_path_options *opts,
+                                                     const size_t *layers, size_t n);
+REGNN_API regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key,
+                                                  int64_t value);
+REGNN_API regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key,
+                                                  int64_t *value);
+/** Progress callback (NULL to clear); user is passed back unchanged. */
+REGNN_API regnn_status regnn_path_options_set_progress(regnn_path_options *opts,
+                                                       regnn_path_progress_fn fn, void *user);
+
+/** Train every (lambda, seed) pair: a copy of template_model (topology and
+ *  layer settings) with lambda set as the penalty chooses, initialized with
+ *  the run's seed (so every lambda starts from the same weights and shuffles
+ *  alike for a given seed), trained by regnn_fit with a fresh optimizer of
+ *  template_optimizer's kind and hyperparameters (NULL: Adam defaults) and
+ *  fit_opts (NULL: defaults; REGNN_FIT_EVAL_TRAIN is always on). Validation
+ *  data, required: val, or fit_opts' REGNN_FIT_VALIDATION_SPLIT. The
+ *  template, optimizer and datasets are only read. Runs go to
+ *  REGNN_PATH_THREADS threads, each run on one thread; results are identical
+ *  for every thread count when the BLAS uses one thread
+ *  (regnn_set_blas_threads(1)). fit_opts' epoch callback, if any, is called
+ *  from the worker threads, concurrently when there are several. A diverged
+ *  run is recorded (REGNN_RUN_DIVERGED), not an error; any other failure of
+ *  a run fails the call. Cancelling from the progress callback returns
+ *  REGNN_E_CANCELLED within about one epoch of the running fits. */
+REGNN_API regnn_status regnn_regularization_path(const regnn_model *template_model,
+                                                 const regnn_optimizer *template_optimizer,
+                                                 const regnn_dataset *train,
+                                                 const regnn_dataset *val,
+                                                 const regnn_fit_options *fit_opts,
+                                                 const regnn_path_options *popts,
+                                                 regnn_path **out);
+REGNN_API void regnn_path_free(regnn_path *p);
+/** Counts; 0 for NULL. */
+REGNN_API size_t regnn_path_lambda_count(const regnn_path *p);
+REGNN_API size_t regnn_path_seed_count(const regnn_path *p);
+/** The lambdas in the order given; len >= lambda count. */
+REGNN_API regnn_status regnn_path_lambdas(const regnn_path *p, double *buf, size_t len);
+/** The MSE of predicting the training targets' mean on the validation rows
+ *  (the diagnosis' baseline); NaN for NULL. */
+REGNN_API double regnn_path_baseline_mse(const regnn_path *p);
+/** One summary (REGNN_AGG_*) of a REGNN_RUN_* value over the seeds, per
+ *  lambda; len >= lambda count. */
+REGNN_API regnn_status regnn_path_get(const regnn_path *p, int stat, int agg, double *buf,
+                                      size_t len);
+/** A REGNN_RUN_* value of every run, lambda-major: buf[lambda_index * seeds +
+ *  seed_index]; len >= lambdas x seeds. */
+REGNN_API regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, size_t len);
+/** Index of the lambda to use by rule (REGNN_SELECT_*), judged on the mean of
+ *  stat (REGNN_RUN_BEST_VAL_MSE or REGNN_RUN_FINAL_VAL_MSE) over the seeds.
+ *  Ties go to the lower index; lambdas with a diverged run are skipped
+ *  (REGNN_E_NUMERIC if all have one). */
+REGNN_API regnn_status regnn_path_best_index(const regnn_path *p, int stat, int rule,
+                                             size_t *index);
+/** The history of one run, owned by the path; NULL if out of range or diverged. */
+REGNN_API const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index,
+                                                  size_t seed_index);
+
+/* ------------------------------------------------------------------ */
 /* Persistence                                                          */
 /* ------------------------------------------------------------------ */
 

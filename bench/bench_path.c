@@ -1,0 +1,179 @@
+/* The study's lambda sweep as one regnn_regularization_path call, serial
+ * (1 thread) and parallel (one thread per online CPU) in the same process:
+ * wall times, their ratio, a check that both give the same bits, and the table.
+ * Usage: bench_path [diabetes.csv] [epochs] [seeds]   defaults: tests/data/diabetes.csv 100 5
+ * Setup: features REGNN_SCALE_UNIT_NORM and target ZSCORE over all 442 rows,
+ * split_shuffled(0.1, seed 1) -> 397 rows (337 fit + 60 validation, Keras tail
+ * split 0.15), Dense(128, relu) x 6 -> Dense(1), Glorot, Adam defaults, batch 64,
+ * L2 on every kernel, seeds 1..N. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "regnn.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#define TRY(call)                                                                               \
+    do {                                                                                        \
+        regnn_status st_ = (call);                                                              \
+        if (st_ != REGNN_OK) {                                                                  \
+            fprintf(stderr, "%s failed: %s (%s)\n", #call, regnn_errmsg(), regnn_strerror(st_)); \
+            exit(1);                                                                            \
+        }                                                                                       \
+    } while (0)
+
+static int progress(void *user, size_t done, size_t total, double lambda, uint64_t seed,
+                    const regnn_history *h)
+{
+    (void)lambda;
+    (void)seed;
+    (void)h;
+    if (*(int *)user)
+        fprintf(stderr, "\r  %zu/%zu runs", done, total);
+    if (done == total && *(int *)user)
+        fprintf(stderr, "\n");
+    return 0;
+}
+
+enum { NL = 6 };
+static const double lambdas[NL] = {0, 1e-5, 1e-4, 1e-3, 1e-2, 3e-2};
+
+static regnn_path *sweep(const regnn_model *tm, const regnn_dataset *train,
+                         const regnn_fit_options *fo, long seeds, int threads, double *seconds)
+{
+    regnn_path_options *po;
+    TRY(regnn_path_options_create(&po));
+    TRY(regnn_path_options_set_lambdas(po, lambdas, NL));
+    TRY(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, seeds));
+    TRY(regnn_path_options_set_int(po, REGNN_PATH_SEED, 1));
+    TRY(regnn_path_options_set_int(po, REGNN_PATH_THREADS, threads));
+    int show = isatty(2);
+    TRY(regnn_path_options_set_progress(po, progress, &show));
+    regnn_path *p;
+    double t0 = now();
+    TRY(regnn_regularization_path(tm, NULL, train, NULL, fo, po, &p));
+    *seconds = now() - t0;
+    regnn_path_options_free(po);
+    return p;
+}
+
+static int same_results(const regnn_path *a, const regnn_path *b, size_t runs)
+{
+    double *x = malloc(runs * sizeof *x), *y = malloc(runs * sizeof *y);
+    int same = 1;
+    for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_DIVERGED; stat++) {
+        if (stat == REGNN_RUN_SECONDS)
+            continue;
+        TRY(regnn_path_get_runs(a, stat, x, runs));
+        TRY(regnn_path_get_runs(b, stat, y, runs));
+        same &= memcmp(x, y, runs * sizeof *x) == 0;
+    }
+    free(x);
+    free(y);
+    return same;
+}
+
+int main(int argc, char **argv)
+{
+    const char *csv = argc > 1 ? argv[1] : "tests/data/diabetes.csv";
+    long epochs = argc > 2 ? atol(argv[2]) : 100;
+    long seeds = argc > 3 ? atol(argv[3]) : 5;
+    if (epochs < 1 || seeds < 1) {
+        fprintf(stderr, "usage: bench_path [diabetes.csv] [epochs >= 1] [seeds >= 1]\n");
+        return 2;
+    }
+    TRY(regnn_set_blas_threads(1)); /* one BLAS thread per run; the runs are the parallelism */
+
+    const char *target = "y";
+    regnn_dataset *raw, *scaled, *train, *test;
+    regnn_scaler *sc;
+    TRY(regnn_dataset_from_csv(csv, &target, NULL, 1, &raw));
+    TRY(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
+    TRY(regnn_scaler_transform(sc, raw, &scaled));
+    TRY(regnn_dataset_split_shuffled(scaled, 0.1, 1, &train, &test));
+
+    regnn_model *tm;
+    TRY(regnn_model_create(regnn_dataset_features(train), &tm));
+    for (int i = 0; i < 6; i++)
+        TRY(regnn_model_add_dense(tm, 128, REGNN_ACT_RELU, NULL));
+    TRY(regnn_model_add_dense(tm, 1, REGNN_ACT_LINEAR, NULL));
+    regnn_fit_options *fo;
+    TRY(regnn_fit_options_create(&fo));
+    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs));
+    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+    TRY(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("blas=%s  %zu training rows (%.0f %% validation)  %d lambdas x %ld seeds x %ld epochs  "
+           "%ld online CPUs\n",
+           regnn_blas_name(), regnn_dataset_rows(train), 15.0, NL, seeds, epochs, cpus);
+    double t_serial, t_par;
+    regnn_path *ps = sweep(tm, train, fo, seeds, 1, &t_serial);
+    regnn_path *pp = sweep(tm, train, fo, seeds, 0, &t_par);
+    size_t runs = (size_t)NL * (size_t)seeds;
+    int same = same_results(ps, pp, runs);
+    printf("serial   (1 thread):   %8.2f s\n", t_serial);
+    printf("parallel (%ld threads): %8.2f s\n", cpus, t_par);
+    printf("parallel / serial = %.3f  (speed-up %.2fx); results bit-identical: %s\n",
+           t_par / t_serial, t_serial / t_par, same ? "yes" : "NO");
+
+    double bv[NL], bvsd[NL], be[NL], besd[NL], tr[NL], trsd[NL], va[NL], vasd[NL], gap[NL], gapsd[NL];
+    TRY(regnn_path_get(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_MEAN, bv, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_SD, bvsd, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_BEST_EPOCH, REGNN_AGG_MEAN, be, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_BEST_EPOCH, REGNN_AGG_SD, besd, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_TRAIN_MSE, REGNN_AGG_MEAN, tr, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_TRAIN_MSE, REGNN_AGG_SD, trsd, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_VAL_MSE, REGNN_AGG_MEAN, va, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_VAL_MSE, REGNN_AGG_SD, vasd, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_GAP, REGNN_AGG_MEAN, gap, NL));
+    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_GAP, REGNN_AGG_SD, gapsd, NL));
+    double *verdict = malloc(runs * sizeof *verdict);
+    TRY(regnn_path_get_runs(pp, REGNN_RUN_VERDICT, verdict, runs));
+    size_t best, best1se;
+    TRY(regnn_path_best_index(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_MIN, &best));
+    TRY(regnn_path_best_index(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_1SE, &best1se));
+
+    printf("\nbaseline (predict the training mean) val MSE: %.3f\n", regnn_path_baseline_mse(pp));
+    printf("| λ | best val MSE | best epoch (1-based) | final train MSE | final val MSE | gap (val − train) "
+           "| verdicts (O/U/G/I) | |\n|---|---|---|---|---|---|---|---|\n");
+    for (int li = 0; li < NL; li++) {
+        int cnt[4] = {0, 0, 0, 0};
+        for (long s = 0; s < seeds; s++) {
+            int v = (int)verdict[(size_t)li * (size_t)seeds + (size_t)s];
+            if (v >= 0 && v < 4)
+                cnt[v]++;
+        }
+        printf("| %g | %.3f ± %.3f | %.1f ± %.1f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | "
+               "%d/%d/%d/%d | %s%s |\n",
+               lambdas[li], bv[li], bvsd[li], be[li] + 1, besd[li], tr[li], trsd[li], va[li],
+               vasd[li], gap[li], gapsd[li], cnt[REGNN_VERDICT_OVERFITTING],
+               cnt[REGNN_VERDICT_UNDERFITTING], cnt[REGNN_VERDICT_GOOD_FIT],
+               cnt[REGNN_VERDICT_INSUFFICIENT], (size_t)li == best ? "min" : "",
+               (size_t)li == best1se ? ((size_t)li == best ? ", 1se" : "1se") : "");
+    }
+    printf("\nmean ± sample sd over seeds 1..%ld, standardized target units; verdicts per seed: "
+           "overfitting/underfitting/good fit/insufficient (docs/diagnosis.md)\n", seeds);
+
+    free(verdict);
+    regnn_path_free(ps);
+    regnn_path_free(pp);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(test);
+    regnn_dataset_free(train);
+    regnn_dataset_free(scaled);
+    regnn_dataset_free(raw);
+    regnn_scaler_free(sc);
+    return same ? 0 : 1;
+}

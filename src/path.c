@@ -1,0 +1,806 @@
+/* Regularization path: train every (lambda, seed) pair of a sweep from the
+ * same initialization per seed, on a caller-chosen number of threads, and
+ * summarize each lambda over the seeds. Results are stored by run index, so
+ * they do not depend on which thread ran what or in which order. */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RG_PATH_MAX_THREADS 256
+#define RG_PATH_MAX_COUNT ((size_t)1 << 20) /* lambdas, seeds and runs */
+#define RG_RUN_N 11                         /* REGNN_RUN_* keys 1..11 */
+
+struct regnn_path_options {
+    double *lambdas;
+    size_t n_lambdas;
+    size_t *layers; /* NULL: every layer */
+    size_t n_layers;
+    int64_t seeds, seed, penalty, threads, init;
+    regnn_path_progress_fn progress;
+    void *progress_user;
+#ifdef REGNN_TESTING
+    long test_fail_at; /* fail this allocation in every worker thread */
+    int test_persistent;
+#endif
+};
+
+struct regnn_path {
+    size_t n_lambdas, n_seeds;
+    double *lambdas;
+    uint64_t seed;
+    double baseline;
+    regnn_history **hist; /* per run, allocated before training starts */
+    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
+};
+
+/* ---- options ---- */
+
+regnn_status regnn_path_options_create(regnn_path_options **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_options_create: out is NULL");
+    *out = NULL;
+    regnn_path_options *o = rg_calloc(1, sizeof *o);
+    if (!o)
+        return rg_error(REGNN_E_NOMEM, "regnn_path_options_create: out of memory");
+    o->seeds = 1;
+    o->penalty = REGNN_PENALTY_L2;
+    o->init = REGNN_INIT_GLOROT_UNIFORM;
+    *out = o;
+    return REGNN_OK;
+}
+
+void regnn_path_options_free(regnn_path_options *opts)
+{
+    if (!opts)
+        return;
+    rg_free(opts->lambdas);
+    rg_free(opts->layers);
+    rg_free(opts);
+}
+
+regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts, const double *lambdas,
+                                            size_t n)
+{
+    static const char fn[] = "regnn_path_options_set_lambdas";
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
+    if (n == 0 || !lambdas)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the list of lambda values is empty", fn);
+    if (n > RG_PATH_MAX_COUNT)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambda values, at most %zu", fn, n,
+                        RG_PATH_MAX_COUNT);
+    for (size_t i = 0; i < n; i++)
+        if (!(lambdas[i] >= 0.0) || isinf(lambdas[i]))
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: lambda[%zu] is %g; every lambda must be finite and >= 0", fn, i,
+                            lambdas[i]);
+    double *copy = rg_malloc(n * sizeof *copy);
+    if (!copy)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    memcpy(copy, lambdas, n * sizeof *copy);
+    rg_free(opts->lambdas);
+    opts->lambdas = copy;
+    opts->n_lambdas = n;
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_options_get_lambdas(const regnn_path_options *opts, double *buf, size_t len,
+                                            size_t *n)
+{
+    if (!opts || !n)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_options_get_lambdas: options and n are required");
+    *n = opts->n_lambdas;
+    if (!buf)
+        return REGNN_OK;
+    if (len < opts->n_lambdas)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_options_get_lambdas: buffer holds %zu values, "
+                        "there are %zu", len, opts->n_lambdas);
+    if (opts->n_lambdas)
+        memcpy(buf, opts->lambdas, opts->n_lambdas * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_options_set_layers(regnn_path_options *opts, const size_t *layers, size_t n)
+{
+    static const char fn[] = "regnn_path_options_set_layers";
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
+    if (n > 0 && !layers)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: layers is NULL but n is %zu", fn, n);
+    if (n > RG_PATH_MAX_COUNT)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu layer indices, at most %zu", fn, n,
+                        RG_PATH_MAX_COUNT);
+    size_t *copy = NULL;
+    if (n > 0) {
+        copy = rg_malloc(n * sizeof *copy);
+        if (!copy)
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        memcpy(copy, layers, n * sizeof *copy);
+    }
+    rg_free(opts->layers);
+    opts->layers = copy;
+    opts->n_layers = n;
+    return REGNN_OK;
+}
+
+static int64_t *path_slot(regnn_path_options *o, int key)
+{
+    switch (key) {
+    case REGNN_PATH_SEEDS: return &o->seeds;
+    case REGNN_PATH_SEED: return &o->seed;
+    case REGNN_PATH_PENALTY: return &o->penalty;
+    case REGNN_PATH_THREADS: return &o->threads;
+    case REGNN_PATH_INIT: return &o->init;
+    default: return NULL;
+    }
+}
+
+regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64_t value)
+{
+    static const char fn[] = "regnn_path_options_set_int";
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
+    int64_t *slot = path_slot(opts, key);
+    if (!slot)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown key %d", fn, key);
+    int ok;
+    switch (key) {
+    case REGNN_PATH_SEEDS: ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT; break;
+    case REGNN_PATH_SEED: ok = value >= 0; break;
+    case REGNN_PATH_PENALTY:
+        ok = value == REGNN_PENALTY_L2 || value == REGNN_PENALTY_L1 ||
+             value == REGNN_PENALTY_WEIGHT_DECAY;
+        break;
+    case REGNN_PATH_THREADS: ok = value >= 0 && value <= RG_PATH_MAX_THREADS; break;
+    default: ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM; break;
+    }
+    if (!ok)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: value %lld out of range for key %d", fn,
+                        (long long)value, key);
+    *slot = value;
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key, int64_t *value)
+{
+    if (!opts || !value)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_options_get_int: options and value are required");
+    int64_t *slot = path_slot((regnn_path_options *)opts, key);
+    if (!slot)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_options_get_int: unknown key %d", key);
+    *value = *slot;
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_options_set_progress(regnn_path_options *opts, regnn_path_progress_fn fn,
+                                             void *user)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_options_set_progress: options are NULL");
+    opts->progress = fn;
+    opts->progress_user = user;
+    return REGNN_OK;
+}
+
+#ifdef REGNN_TESTING
+/* Test hook: every worker thread fails its nth allocation (0 = off). The
+ * allocation counters are per thread, so the caller's own setting does not
+ * reach the workers. */
+void regnn__test_path_worker_alloc_fail(regnn_path_options *opts, long nth, int persistent)
+{
+    opts->test_fail_at = nth;
+    opts->test_persistent = persistent;
+}
+#endif
+
+/* ---- results ---- */
+
+void regnn_path_free(regnn_path *p)
+{
+    if (!p)
+        return;
+    if (p->hist)
+        for (size_t r = 0; r < p->n_lambdas * p->n_seeds; r++)
+            regnn_history_free(p->hist[r]);
+    rg_free(p->hist);
+    rg_free(p->runv);
+    rg_free(p->lambdas);
+    rg_free(p);
+}
+
+static regnn_path *path_alloc(const regnn_path_options *po, size_t epochs)
+{
+    regnn_path *p = rg_calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    const size_t runs = po->n_lambdas * (size_t)po->seeds;
+    p->n_lambdas = po->n_lambdas;
+    p->n_seeds = (size_t)po->seeds;
+    p->seed = (uint64_t)po->seed;
+    p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
+    p->hist = rg_calloc(runs, sizeof *p->hist);
+    p->runv = rg_calloc(runs, RG_RUN_N * sizeof *p->runv);
+    if (!p->lambdas || !p->hist || !p->runv)
+        goto nomem;
+    memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
+    for (size_t r = 0; r < runs; r++)
+        if (rg_history_create(epochs, &p->hist[r]) != REGNN_OK)
+            goto nomem;
+    return p;
+nomem:
+    regnn_path_free(p);
+    return NULL;
+}
+
+/* ---- one run ---- */
+
+typedef struct path_job {
+    const regnn_model *tm;
+    const regnn_optimizer *to;
+    const regnn_dataset *train, *val;
+    const regnn_path_options *po;
+    struct regnn_fit_options fo; /* the caller's options, with our epoch callback */
+    regnn_epoch_fn user_cb;
+    void *user_cb_data;
+    regnn_path *p;
+    size_t total;
+    atomic_int stop; /* cancelled or failed: no new runs, running fits end after their epoch */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next;        /* next run to start */
+    size_t *done;       /* finished runs in completion order (total entries) */
+    size_t n_done, n_seen;
+    size_t active;      /* workers still running */
+    regnn_status err;   /* first failure by run index */
+    size_t err_run;
+    char err_msg[512];
+} path_job;
+
+static int run_epoch(void *user, const regnn_history *h, size_t epoch)
+{
+    path_job *j = user;
+    if (atomic_load_explicit(&j->stop, memory_order_relaxed))
+        return 1;
+    return j->user_cb ? j->user_cb(j->user_cb_data, h, epoch) : 0;
+}
+
+/* A fresh optimizer with the template's kind and hyperparameters (no state). */
+static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **out)
+{
+    regnn_status st = regnn_optimizer_create(t ? t->kind : REGNN_OPTIM_ADAM, out);
+    if (st != REGNN_OK || !t)
+        return st;
+    regnn_optimizer *o = *out;
+    o->lr = t->lr;
+    o->beta1 = t->beta1;
+    o->beta2 = t->beta2;
+    o->eps = t->eps;
+    o->wd = t->wd;
+    o->momentum = t->momentum;
+    o->nesterov = t->nesterov;
+    return REGNN_OK;
+}
+
+static void store_history(regnn_history *dst, const regnn_history *src)
+{
+    size_t n = src->epochs < dst->cap ? src->epochs : dst->cap;
+    for (int i = 0; i < RG_N_METRICS; i++)
+        if (n)
+            memcpy(dst->v[i], src->v[i], n * sizeof(double));
+    dst->epochs = n;
+    dst->best_epoch = src->best_epoch;
+    dst->has_best = src->has_best;
+    dst->stop_reason = src->stop_reason;
+}
+
+static void store_values(regnn_path *p, size_t r, const regnn_history *h)
+{
+    double *rv = p->runv + r * RG_RUN_N;
+    if (!h) {
+        for (int k = 0; k < RG_RUN_N; k++)
+            rv[k] = NAN;
+        rv[REGNN_RUN_DIVERGED - 1] = 1.0;
+        return;
+    }
+    double d[REGNN_DIAG_COUNT];
+    int verdict = REGNN_VERDICT_INSUFFICIENT, reason = REGNN_REASON_TOO_SHORT;
+    regnn_history_diagnose(h, p->baseline, &verdict, &reason, d, REGNN_DIAG_COUNT);
+    double secs = 0.0;
+    for (size_t e = 0; e < h->epochs; e++)
+        secs += h->v[REGNN_METRIC_SECONDS - 1][e];
+    rv[REGNN_RUN_BEST_VAL_MSE - 1] = d[REGNN_DIAG_BEST_VAL_MSE];
+    rv[REGNN_RUN_BEST_EPOCH - 1] = d[REGNN_DIAG_BEST_EPOCH];
+    rv[REGNN_RUN_TRAIN_MSE_AT_BEST - 1] = d[REGNN_DIAG_TRAIN_MSE_AT_BEST];
+    rv[REGNN_RUN_FINAL_VAL_MSE - 1] = d[REGNN_DIAG_FINAL_VAL_MSE];
+    rv[REGNN_RUN_FINAL_TRAIN_MSE - 1] = d[REGNN_DIAG_FINAL_TRAIN_MSE];
+    rv[REGNN_RUN_FINAL_GAP - 1] = d[REGNN_DIAG_FINAL_GAP];
+    rv[REGNN_RUN_EPOCHS - 1] = (double)h->epochs;
+    rv[REGNN_RUN_VERDICT - 1] = (double)verdict;
+    rv[REGNN_RUN_REASON - 1] = (double)reason;
+    rv[REGNN_RUN_SECONDS - 1] = secs;
+    rv[REGNN_RUN_DIVERGED - 1] = 0.0;
+}
+
+/* Train run r into its slot. REGNN_E_CANCELLED when the sweep was stopped
+ * meanwhile (the run's results are then incomplete and dropped). A diverged
+ * fit (REGNN_E_NUMERIC) is a result, not a failure. */
+static regnn_status run_one(path_job *j, size_t r)
+{
+    regnn_path *p = j->p;
+    const regnn_path_options *po = j->po;
+    const size_t li = r / p->n_seeds, si = r % p->n_seeds;
+    const double lambda = p->lambdas[li];
+    const uint64_t seed = p->seed + si;
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_history *h = NULL;
+    regnn_status st = regnn_model_copy(j->tm, &m);
+    if (st == REGNN_OK && po->penalty != REGNN_PENALTY_WEIGHT_DECAY) {
+        int key = po->penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
+        if (po->n_layers == 0)
+            st = regnn_model_set_layers_double(m, key, lambda);
+        for (size_t i = 0; i < po->n_layers && st == REGNN_OK; i++)
+            st = regnn_layer_set_double(m->layers[po->layers[i]], key, lambda);
+    }
+    /* The same seed gives the same initial weights and shuffling for every lambda. */
+    if (st == REGNN_OK)
+        st = regnn_model_init(m, (int)po->init, seed);
+    if (st == REGNN_OK)
+        st = optimizer_like(j->to, &o);
+    if (st == REGNN_OK && po->penalty == REGNN_PENALTY_WEIGHT_DECAY)
+        o->wd = lambda;
+    if (st == REGNN_OK) {
+        struct regnn_fit_options fo = j->fo;
+        st = regnn_fit(m, o, j->train, j->val, &fo, &h);
+    }
+    if (atomic_load(&j->stop)) {
+        st = REGNN_E_CANCELLED;
+    } else if (st == REGNN_OK && h) {
+        store_history(p->hist[r], h);
+        store_values(p, r, p->hist[r]);
+    } else if (st == REGNN_E_NUMERIC) {
+        store_values(p, r, NULL);
+        st = REGNN_OK;
+    } else {
+        rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
+    }
+    regnn_history_free(h);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    return st;
+}
+
+static void keep_message(path_job *j)
+{
+    const char *msg = regnn_errmsg();
+    size_t n = strlen(msg);
+    if (n >= sizeof j->err_msg)
+        n = sizeof j->err_msg - 1;
+    memcpy(j->err_msg, msg, n);
+    j->err_msg[n] = 0;
+}
+
+static void *worker(void *arg)
+{
+    path_job *j = arg;
+#ifdef REGNN_TESTING
+    if (j->po->test_fail_at)
+        regnn__test_alloc_fail_at(j->po->test_fail_at, j->po->test_persistent);
+#endif
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        if (atomic_load(&j->stop) || j->next >= j->total)
+            break;
+        size_t r = j->next++;
+        pthread_mutex_unlock(&j->mu);
+        regnn_status st = run_one(j, r);
+        pthread_mutex_lock(&j->mu);
+        if (st == REGNN_OK) {
+            j->done[j->n_done++] = r;
+        } else if (st != REGNN_E_CANCELLED) {
+            if (j->err == REGNN_OK || r < j->err_run) {
+                j->err = st;
+                j->err_run = r;
+                /* The message is this thread's; the caller's thread reports it. */
+                keep_message(j);
+            }
+            atomic_store(&j->stop, 1);
+        }
+        pthread_cond_signal(&j->cv);
+    }
+    j->active--;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+static int report(path_job *j, size_t r, size_t done)
+{
+    const regnn_path_options *po = j->po;
+    if (!po->progress)
+        return 0;
+    const regnn_path *p = j->p;
+    const regnn_history *h = p->runv[r * RG_RUN_N + REGNN_RUN_DIVERGED - 1] != 0.0 ? NULL : p->hist[r];
+    return po->progress(po->progress_user, done, j->total, p->lambdas[r / p->n_seeds],
+                        p->seed + r % p->n_seeds, h);
+}
+
+/* Returns 1 if the progress callback cancelled. */
+static int run_serial(path_job *j)
+{
+    for (size_t r = 0; r < j->total; r++) {
+        regnn_status st = run_one(j, r);
+        if (st != REGNN_OK) {
+            j->err = st;
+            j->err_run = r;
+            keep_message(j);
+            return 0;
+        }
+        if (report(j, r, r + 1) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Workers train; this thread calls the progress callback, so callbacks never
+ * run concurrently. Returns 1 if the callback cancelled, -1 if no thread
+ * could be started. */
+static int run_parallel(path_job *j, pthread_t *th, size_t nt)
+{
+    size_t created = 0;
+    for (size_t t = 0; t < nt; t++) {
+        pthread_mutex_lock(&j->mu);
+        j->active++;
+        pthread_mutex_unlock(&j->mu);
+        if (pthread_create(&th[t], NULL, worker, j) != 0) {
+            pthread_mutex_lock(&j->mu);
+            j->active--;
+            pthread_mutex_unlock(&j->mu);
+            break;
+        }
+        created++;
+    }
+    if (created == 0)
+        return -1;
+    int cancelled = 0;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (j->n_seen == j->n_done && j->active > 0)
+            pthread_cond_wait(&j->cv, &j->mu);
+        if (j->n_seen == j->n_done)
+            break; /* every worker has exited */
+        size_t r = j->done[j->n_seen++];
+        if (atomic_load(&j->stop))
+            continue;
+        size_t done = j->n_seen;
+        pthread_mutex_unlock(&j->mu);
+        int c = report(j, r, done);
+        pthread_mutex_lock(&j->mu);
+        if (c != 0) {
+            cancelled = 1;
+            atomic_store(&j->stop, 1);
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+    for (size_t t = 0; t < created; t++)
+        pthread_join(th[t], NULL);
+    return cancelled;
+}
+
+/* MSE of predicting the training targets' mean, on the validation rows. */
+static double baseline_mse(const float *ty, size_t n_train, const float *vy, size_t n_val, size_t k)
+{
+    double total = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        double mu = 0.0;
+        for (size_t i = 0; i < n_train; i++)
+            mu += ty[i * k + c];
+        mu /= (double)n_train;
+        for (size_t i = 0; i < n_val; i++) {
+            double d = vy[i * k + c] - mu;
+            total += d * d;
+        }
+    }
+    return total / ((double)n_val * (double)k);
+}
+
+regnn_status regnn_regularization_path(const regnn_model *template_model,
+                                       const regnn_optimizer *template_optimizer,
+                                       const regnn_dataset *train, const regnn_dataset *val,
+                                       const regnn_fit_options *fit_opts,
+                                       const regnn_path_options *popts, regnn_path **out)
+{
+    static const char fn[] = "regnn_regularization_path";
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    const regnn_model *tm = template_model;
+    const regnn_path_options *po = popts;
+    if (!tm || !train || !po)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the template model, training data and path options are required", fn);
+    if (po->n_lambdas == 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the list of lambda values is empty (regnn_path_options_set_lambdas)", fn);
+    if (tm->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: decoupled weight decay acts on every parameter; choosing layers "
+                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    for (size_t i = 0; i < po->n_layers; i++)
+        if (po->layers[i] >= tm->n_layers)
+            return rg_error(REGNN_E_INVALID_ARG, "%s: layer index %zu out of range (the model has %zu layers)",
+                            fn, po->layers[i], tm->n_layers);
+    const size_t n_out = regnn_model_outputs(tm);
+    if (train->n_x != tm->n_in || train->n_y != n_out)
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: training data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, train->n_x, train->n_y, tm->n_in, n_out);
+    if (val && (val->n_x != tm->n_in || val->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: validation data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, val->n_x, val->n_y, tm->n_in, n_out);
+    if (template_optimizer && template_optimizer->kind != REGNN_OPTIM_ADAM &&
+        template_optimizer->kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
+                        template_optimizer->kind);
+    if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %lld seeds is more than %zu runs", fn,
+                        po->n_lambdas, (long long)po->seeds, RG_PATH_MAX_COUNT);
+
+    path_job j;
+    memset(&j, 0, sizeof j);
+    if (fit_opts) {
+        j.fo = *fit_opts;
+    } else {
+        regnn_fit_options *d = NULL;
+        regnn_status st = regnn_fit_options_create(&d);
+        if (st != REGNN_OK)
+            return rg_error(st, "%s: %s", fn, regnn_errmsg());
+        j.fo = *d;
+        regnn_fit_options_free(d);
+    }
+    /* Training MSE at end-of-epoch weights, so the gap compares like with like. */
+    j.fo.eval_train = 1;
+    j.user_cb = j.fo.callback;
+    j.user_cb_data = j.fo.callback_user;
+    j.fo.callback = run_epoch;
+    j.fo.callback_user = &j;
+
+    /* Validation rows: val, or the fit's tail split of train (as regnn_fit takes it). */
+    const float *vy;
+    size_t n_train = train->rows, n_val;
+    if (val) {
+        if (j.fo.validation_split > 0.0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
+        if (val->rows == 0)
+            return rg_error(REGNN_E_INVALID_ARG, "%s: the validation data has no rows", fn);
+        vy = val->y;
+        n_val = val->rows;
+    } else {
+        if (!(j.fo.validation_split > 0.0))
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: the path compares validation errors: give validation data or set "
+                            "REGNN_FIT_VALIDATION_SPLIT", fn);
+        size_t split_at = (size_t)floor((double)train->rows * (1.0 - j.fo.validation_split));
+        if (split_at == 0 || split_at >= train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: validation split %g of %zu rows leaves an empty training or "
+                            "validation part", fn, j.fo.validation_split, train->rows);
+        n_train = split_at;
+        n_val = train->rows - split_at;
+        vy = train->y + split_at * n_out;
+    }
+    if (n_train == 0)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
+
+    regnn_path *p = path_alloc(po, (size_t)j.fo.epochs);
+    if (!p)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    p->baseline = baseline_mse(train->y, n_train, vy, n_val, n_out);
+
+    j.tm = tm;
+    j.to = template_optimizer;
+    j.train = train;
+    j.val = val;
+    j.po = po;
+    j.p = p;
+    j.total = p->n_lambdas * p->n_seeds;
+    atomic_init(&j.stop, 0);
+
+    size_t nt = (size_t)po->threads;
+    if (nt == 0) {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        nt = nc > 0 ? (size_t)nc : 1;
+        if (nt > RG_PATH_MAX_THREADS)
+            nt = RG_PATH_MAX_THREADS;
+    }
+    if (nt > j.total)
+        nt = j.total;
+
+    int cancelled = -1;
+    if (nt > 1) {
+        pthread_t *th = rg_calloc(nt, sizeof *th);
+        j.done = rg_calloc(j.total, sizeof *j.done);
+        if (!th || !j.done) {
+            rg_free(th);
+            rg_free(j.done);
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        }
+        if (pthread_mutex_init(&j.mu, NULL) != 0) {
+            rg_free(th);
+            rg_free(j.done);
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: cannot create a mutex", fn);
+        }
+        if (pthread_cond_init(&j.cv, NULL) != 0) {
+            pthread_mutex_destroy(&j.mu);
+            rg_free(th);
+            rg_free(j.done);
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: cannot create a condition variable", fn);
+        }
+        cancelled = run_parallel(&j, th, nt);
+        pthread_cond_destroy(&j.cv);
+        pthread_mutex_destroy(&j.mu);
+        rg_free(th);
+        rg_free(j.done);
+    }
+    if (cancelled < 0) /* one thread asked for, or none could be started */
+        cancelled = run_serial(&j);
+
+    if (cancelled) {
+        regnn_path_free(p);
+        return rg_error(REGNN_E_CANCELLED, "%s: cancelled by the progress callback", fn);
+    }
+    if (j.err != REGNN_OK) {
+        regnn_path_free(p);
+        return rg_error(j.err, "%s: %s", fn, j.err_msg);
+    }
+    *out = p;
+    return REGNN_OK;
+}
+
+/* ---- getters ---- */
+
+size_t regnn_path_lambda_count(const regnn_path *p) { return p ? p->n_lambdas : 0; }
+size_t regnn_path_seed_count(const regnn_path *p) { return p ? p->n_seeds : 0; }
+double regnn_path_baseline_mse(const regnn_path *p) { return p ? p->baseline : NAN; }
+
+regnn_status regnn_path_lambdas(const regnn_path *p, double *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_lambdas: path and buf are required");
+    if (len < p->n_lambdas)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_lambdas: buffer holds %zu values, the path has %zu",
+                        len, p->n_lambdas);
+    memcpy(buf, p->lambdas, p->n_lambdas * sizeof *buf);
+    return REGNN_OK;
+}
+
+static int run_stat_known(int stat) { return stat >= 1 && stat <= RG_RUN_N; }
+
+regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_get_runs: path and buf are required");
+    if (!run_stat_known(stat))
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_get_runs: unknown statistic %d", stat);
+    const size_t runs = p->n_lambdas * p->n_seeds;
+    if (len < runs)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_get_runs: buffer holds %zu values, the path has %zu runs",
+                        len, runs);
+    for (size_t r = 0; r < runs; r++)
+        buf[r] = p->runv[r * RG_RUN_N + stat - 1];
+    return REGNN_OK;
+}
+
+/* One aggregate over the seeds of lambda li; NaN if any run's value is NaN. */
+static double aggregate(const regnn_path *p, size_t li, int stat, int agg)
+{
+    const size_t ns = p->n_seeds;
+    const double *v = p->runv + li * ns * RG_RUN_N + (stat - 1);
+    double sum = 0.0, lo = INFINITY, hi = -INFINITY;
+    for (size_t s = 0; s < ns; s++) {
+        double x = v[s * RG_RUN_N];
+        if (isnan(x))
+            return NAN;
+        sum += x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    const double mean = sum / (double)ns;
+    switch (agg) {
+    case REGNN_AGG_MEAN: return mean;
+    case REGNN_AGG_MIN: return lo;
+    case REGNN_AGG_MAX: return hi;
+    default: break;
+    }
+    if (ns < 2)
+        return NAN;
+    double ss = 0.0;
+    for (size_t s = 0; s < ns; s++) {
+        double d = v[s * RG_RUN_N] - mean;
+        ss += d * d;
+    }
+    double sd = sqrt(ss / (double)(ns - 1));
+    return agg == REGNN_AGG_SD ? sd : sd / sqrt((double)ns);
+}
+
+regnn_status regnn_path_get(const regnn_path *p, int stat, int agg, double *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_get: path and buf are required");
+    if (!run_stat_known(stat) || stat == REGNN_RUN_VERDICT || stat == REGNN_RUN_REASON)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_path_get: statistic %d has no summary over seeds (per run: "
+                        "regnn_path_get_runs)", stat);
+    if (agg < REGNN_AGG_MEAN || agg > REGNN_AGG_MAX)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_get: unknown aggregate %d", agg);
+    if (len < p->n_lambdas)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_get: buffer holds %zu values, the path has %zu lambdas",
+                        len, p->n_lambdas);
+    for (size_t li = 0; li < p->n_lambdas; li++)
+        buf[li] = aggregate(p, li, stat, agg);
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_best_index(const regnn_path *p, int stat, int rule, size_t *index)
+{
+    static const char fn[] = "regnn_path_best_index";
+    if (!p || !index)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: path and index are required", fn);
+    if (stat != REGNN_RUN_BEST_VAL_MSE && stat != REGNN_RUN_FINAL_VAL_MSE)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "%s: statistic %d; select on REGNN_RUN_BEST_VAL_MSE or REGNN_RUN_FINAL_VAL_MSE",
+                        fn, stat);
+    if (rule != REGNN_SELECT_MIN && rule != REGNN_SELECT_1SE)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown rule %d", fn, rule);
+    size_t best = p->n_lambdas;
+    double best_mean = INFINITY;
+    for (size_t li = 0; li < p->n_lambdas; li++) {
+        double m = aggregate(p, li, stat, REGNN_AGG_MEAN);
+        if (!isnan(m) && (best == p->n_lambdas || m < best_mean)) {
+            best = li;
+            best_mean = m;
+        }
+    }
+    if (best == p->n_lambdas)
+        return rg_error(REGNN_E_NUMERIC, "%s: every lambda has a diverged run", fn);
+    if (rule == REGNN_SELECT_1SE) {
+        /* glmnet's lambda.1se: the largest lambda whose mean is within one
+         * standard error of the minimum's. */
+        double se = aggregate(p, best, stat, REGNN_AGG_SE);
+        double limit = best_mean + (isnan(se) ? 0.0 : se);
+        size_t pick = best;
+        for (size_t li = 0; li < p->n_lambdas; li++) {
+            double m = aggregate(p, li, stat, REGNN_AGG_MEAN);
+            if (!isnan(m) && m <= limit && p->lambdas[li] > p->lambdas[pick])
+                pick = li;
+        }
+        best = pick;
+    }
+    *index = best;
+    return REGNN_OK;
+}
+
+const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index, size_t seed_index)
+{
+    if (!p || lambda_index >= p->n_lambdas || seed_index >= p->n_seeds)
+        return NULL;
+    size_t r = lambda_index * p->n_seeds + seed_index;
+    if (p->runv[r * RG_RUN_N + REGNN_RUN_DIVERGED - 1] != 0.0)
+        return NULL;
+    return p->hist[r];
+}
