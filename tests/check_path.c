@@ -503,8 +503,9 @@ START_TEST(test_progress_and_cancel)
     ck_assert(c.order_ok && c.history_ok);
     long after = atomic_load(&epochs);
     /* Each worker ends its current epoch and starts no new run: at most one more
-     * epoch per worker (two here, plus slack), far from the 6 x 400 of the sweep. */
-    ck_assert_msg(after - c.epochs_at_cancel <= 4 && after < 6 * 400,
+     * epoch per worker (two here, plus slack). How many ran before the cancel
+     * depends on scheduling (under valgrind the workers may finish first). */
+    ck_assert_msg(after - c.epochs_at_cancel <= 4,
                   "%ld epochs after the cancel (%ld before)", after - c.epochs_at_cancel,
                   c.epochs_at_cancel);
     ck_assert_int_eq(regnn__test_alloc_live(), live);
