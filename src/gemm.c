@@ -86,6 +86,7 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
     }
 }
 
+RG_SIMD_CLONES
 void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
               size_t ldc)
@@ -139,6 +140,7 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
     }
 }
 
+RG_SIMD_CLONES
 void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
 {
     memset(y, 0, n * sizeof *y);
