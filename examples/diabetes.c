@@ -5,11 +5,16 @@
  * The data are the 442 rows of the diabetes study (Efron et al. 2004). The
  * network is Dense(128, relu) x 6 -> Dense(1), Glorot-uniform, Adam with Keras
  * defaults, MSE, batch 64, 100 epochs, Keras validation_split 0.15. The program
- *   1. trains every (lambda, seed) pair of an L2 sweep, one line per run;
- *   2. prints the lambda table (mean +- sd over seeds) and marks the lambda
- *      with the lowest validation MSE;
- *   3. compares the unregularized model with the regularized one per epoch;
- *   4. writes each run's history as CSV, a summary CSV, a Markdown table and
+ *   1. trains every (lambda, seed) pair of an L2 sweep with
+ *      regnn_regularization_path, one call per seed (each seed has its own
+ *      train/test split), one line per run;
+ *   2. trains each run once more, identically, to measure its test MSE: the
+ *      path keeps each run's history but not its trained network;
+ *   3. prints the lambda table (mean +- sd over seeds, and the majority
+ *      regnn_history_diagnose verdict) and marks the lambda with the lowest
+ *      validation MSE;
+ *   4. compares the unregularized model with the regularized one per epoch;
+ *   5. writes each run's history as CSV, a summary CSV, a Markdown table and
  *      two SVG figures (study.svg, lambda_sweep.svg) into the output folder.
  * Run with --help for the options and the exact definitions.
  */
@@ -65,18 +70,29 @@ typedef struct {
     size_t cfg;
     uint64_t seed;
     size_t epochs;                      /* epochs actually run */
-    double *train, *val, *loss, *val_loss; /* per epoch */
+    double *train, *val, *loss, *val_loss; /* per epoch, from the path's history */
     size_t best_epoch;                  /* 1-based epoch of the lowest validation MSE */
     double train_last, val_last, gap, test_mse, seconds;
     int stop_reason;
+    int verdict, reason;                /* regnn_history_diagnose with the path's baseline */
+    int same_curves;                    /* the retraining reproduced the path's history */
     regnn_status status;
     char err[600];
 } run;
 
+#define N_VERDICTS 4 /* REGNN_VERDICT_INSUFFICIENT .. REGNN_VERDICT_UNDERFITTING */
+
 typedef struct {
     double best_epoch, best_epoch_sd, epochs, epochs_sd, train, train_sd, val, val_sd, gap,
         gap_sd, test, test_sd;
+    size_t verdicts[N_VERDICTS]; /* runs per REGNN_VERDICT_* */
+    int verdict;                 /* the most common one */
 } summary;
+
+/* Settings shared by the runs of one group: the sweep (lambda varies) or the
+ * plain unregularized reference added when the sweep uses dropout or early
+ * stopping. */
+enum { GROUP_SWEEP = 0, GROUP_REFERENCE = 1, N_GROUPS = 2 };
 
 typedef struct {
     const options *o;
@@ -86,6 +102,8 @@ typedef struct {
     regnn_dataset **train; /* per seed index: the 90 % part (fit splits off validation) */
     regnn_dataset **test;  /* per seed index: the 10 % test part */
     size_t n_features;
+    regnn_model *tmpl[N_GROUPS]; /* template networks (lambda is set per run); NULL if unused */
+    size_t reported;             /* runs reported by the path's progress callback */
     pthread_mutex_t mu;
     size_t next, finished;
     int failed;
@@ -116,13 +134,16 @@ static void usage(FILE *f)
         "  --dropout R        Dropout(R) after each hidden layer of every sweep model [0]\n"
         "  --early-stopping P Keras EarlyStopping(patience=P) on val_loss for every sweep\n"
         "                     model, without restoring the best weights [off]\n"
-        "  --jobs J           runs trained in parallel threads [number of CPUs; 1 when\n"
-        "                     --blas-threads > 1]\n"
+        "  --jobs J           runs trained in parallel threads (REGNN_PATH_THREADS)\n"
+        "                     [number of CPUs; 1 when --blas-threads > 1]\n"
         "  --blas-threads N   threads of each matrix product, regnn_set_blas_threads [1]\n"
         "  --every K          print the comparison's learning curves every K epochs [10]\n"
-        "  --verbose          one progress line per epoch of every run\n"
+        "  --verbose          one progress line per epoch of every run (while the runs\n"
+        "                     are retrained for their test MSE)\n"
         "  --help             this text\n"
-        "\n"
+        "\n",
+        f);
+    fputs(
         "What it does, exactly:\n"
         "  Data: regnn_dataset_from_csv(path, target \"y\"); features scaled the sklearn\n"
         "    load_diabetes way, (x - mean) / (std * sqrt(n)) per column, and the target\n"
@@ -137,6 +158,13 @@ static void usage(FILE *f)
         "    0.9, beta2 0.999, eps 1e-7); MSE; training rows reshuffled every epoch.\n"
         "  Seeds: run with seed s uses s for the test split, for the weights and for the\n"
         "    shuffling/dropout RNG (regnn_model_init(m, GLOROT_UNIFORM, s)).\n"
+        "  Sweep: for each seed s, one regnn_regularization_path call (REGNN_PATH_SEEDS 1,\n"
+        "    REGNN_PATH_SEED s, the lambda list, --jobs threads) on that seed's 397 rows\n"
+        "    trains every lambda: a copy of the network with REGNN_LAYER_L2 = lambda,\n"
+        "    regnn_model_init(copy, GLOROT_UNIFORM, s), regnn_fit. The curves, the table\n"
+        "    columns but test MSE and the verdicts come from the path. The path keeps no\n"
+        "    trained network, so each run is then trained once more, the same way (same\n"
+        "    bits), and evaluated on its 45 test rows.\n"
         "  Table (mean +- sample sd over seeds), in standardized target units:\n"
         "    best val epoch  1-based epoch with the lowest validation MSE\n"
         "    train MSE       MSE on the 337 training rows at the last epoch's weights,\n"
@@ -144,6 +172,9 @@ static void usage(FILE *f)
         "    val MSE         MSE on the 60 validation rows, last epoch (REGNN_METRIC_VAL_MSE)\n"
         "    gap             val MSE - train MSE, both data-only and at the same weights\n"
         "    test MSE        MSE on the 45 test rows after training\n"
+        "    verdict         the most common regnn_history_diagnose verdict over the\n"
+        "                    seeds (overfitting, underfitting, good fit), with the\n"
+        "                    path's baseline (the MSE of predicting the training mean)\n"
         "  The Keras \"loss\" (running mean over the epoch's batches plus the L2 penalty)\n"
         "  is saved in the CSVs (column loss) and drawn dotted in study.svg; it is not\n"
         "  used for the gap because it mixes the penalty and changing weights in.\n"
@@ -158,6 +189,9 @@ static void usage(FILE *f)
         "default (one thread per core) one run is about 2x slower, and parallel runs\n"
         "fighting over the BLAS threads 20-30x slower; so the program calls\n"
         "regnn_set_blas_threads(1) and uses the cores for independent runs (--jobs).\n"
+        "Every run is trained twice (the path, then for the test MSE), so the program\n"
+        "takes about twice as long as the training itself; a warning says so if a\n"
+        "retrained run does not reproduce the path's curves.\n"
         "Results do not depend on --jobs; they can change in the last digits with\n"
         "--blas-threads or another BLAS (the order of float sums changes).\n"
         "Exit status: 0 on success, 1 if a step failed, 2 for bad options.\n",
@@ -271,7 +305,281 @@ static int parse_args(int argc, char **argv, options *o)
 }
 
 /* ------------------------------------------------------------------ */
-/* Training one run                                                     */
+/* The sweep: one regularization path per seed                          */
+/* ------------------------------------------------------------------ */
+
+#define TRY(call)                                                                 \
+    do {                                                                          \
+        st = (call);                                                              \
+        if (st != REGNN_OK) {                                                     \
+            snprintf(r->err, sizeof r->err, "%s (%s)", regnn_errmsg(),            \
+                     regnn_strerror(st));                                         \
+            goto done;                                                            \
+        }                                                                         \
+    } while (0)
+
+/* The network of a group, without lambda and uninitialized: Dense(128, relu) x 6
+ * -> Dense(1), with dropout after each hidden layer if given. */
+static regnn_status make_template(size_t n_features, double dropout, regnn_model **out)
+{
+    regnn_model *m = NULL;
+    regnn_status st = regnn_model_create(n_features, &m);
+    for (int i = 0; i < HIDDEN_LAYERS && st == REGNN_OK; i++)
+        st = regnn_model_add_dense(m, HIDDEN_UNITS, REGNN_ACT_RELU, NULL);
+    if (st == REGNN_OK)
+        st = regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL);
+    for (size_t i = 0; dropout > 0 && i < HIDDEN_LAYERS && st == REGNN_OK; i++)
+        st = regnn_layer_set_double(regnn_model_layer(m, i), REGNN_LAYER_DROPOUT, dropout);
+    if (st != REGNN_OK) {
+        regnn_model_free(m);
+        m = NULL;
+    }
+    *out = m;
+    return st;
+}
+
+/* The fit options of every run: Keras-style split, train MSE at end-of-epoch
+ * weights (the path turns it on anyway), early stopping if patience >= 0. */
+static regnn_status make_fit_options(const options *o, long patience, regnn_fit_options **out)
+{
+    regnn_fit_options *fo = NULL;
+    regnn_status st = regnn_fit_options_create(&fo);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o->epochs);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o->batch);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_SHUFFLE, 1);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, VAL_SPLIT);
+    if (st == REGNN_OK && patience >= 0) {
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1);
+        if (st == REGNN_OK)
+            st = regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, patience);
+        if (st == REGNN_OK)
+            st = regnn_fit_options_set_int(fo, REGNN_FIT_MONITOR, REGNN_MONITOR_VAL_LOSS);
+    }
+    if (st != REGNN_OK) {
+        regnn_fit_options_free(fo);
+        fo = NULL;
+    }
+    *out = fo;
+    return st;
+}
+
+/* The setting (config index) of a group's lambda. */
+static size_t config_of(const sweep *S, int group, double lambda)
+{
+    const options *o = S->o;
+    if (group == GROUP_REFERENCE)
+        return o->n_lambdas; /* the extra setting after the sweep's */
+    for (size_t c = 0; c < o->n_lambdas; c++)
+        if (S->cfgs[c].lambda == lambda)
+            return c;
+    return (size_t)-1;
+}
+
+typedef struct {
+    sweep *S;
+    int group;
+    double *buf; /* epochs doubles */
+} progress_ctx;
+
+/* regnn_path_progress_fn: one line per finished run (on the main thread). */
+static int on_run(void *user, size_t done, size_t total, double lambda, uint64_t seed,
+                  const regnn_history *h)
+{
+    progress_ctx *pc = user;
+    sweep *S = pc->S;
+    (void)done;
+    (void)total;
+    size_t c = config_of(S, pc->group, lambda);
+    const char *label = c != (size_t)-1 ? S->cfgs[c].label : "?";
+    S->reported++;
+    if (!h) {
+        printf("[%3zu/%zu] %-*s seed %-3llu diverged\n", S->reported, S->n_runs, S->label_w,
+               label, (unsigned long long)seed);
+        fflush(stdout);
+        return 0;
+    }
+    /* The descriptive values do not depend on the baseline; the verdict is
+     * taken later, with the path's baseline. */
+    double d[REGNN_DIAG_COUNT], secs = 0;
+    int verdict;
+    size_t n = regnn_history_epochs(h);
+    if (regnn_history_diagnose(h, NAN, &verdict, NULL, d, REGNN_DIAG_COUNT) != REGNN_OK ||
+        regnn_history_get(h, REGNN_METRIC_SECONDS, pc->buf, n) != REGNN_OK)
+        return 0; /* only the progress line is lost; the results are read after the call */
+    for (size_t e = 0; e < n; e++)
+        secs += pc->buf[e];
+    printf("[%3zu/%zu] %-*s seed %-3llu best val epoch %3.0f   train MSE %.3f   val MSE %.3f   "
+           "gap %6.3f   (%.1f s)\n",
+           S->reported, S->n_runs, S->label_w, label, (unsigned long long)seed,
+           d[REGNN_DIAG_BEST_EPOCH] + 1, d[REGNN_DIAG_FINAL_TRAIN_MSE], d[REGNN_DIAG_FINAL_VAL_MSE],
+           d[REGNN_DIAG_FINAL_GAP], secs);
+    fflush(stdout);
+    return 0;
+}
+
+/* Copy run r's results out of the path p (lambda index li, its only seed):
+ * curves, summary values, verdict; write its history CSV. */
+static regnn_status take_run(sweep *S, run *r, const regnn_path *p, size_t li)
+{
+    const options *o = S->o;
+    const config *c = &S->cfgs[r->cfg];
+    regnn_status st = REGNN_OK;
+    const regnn_history *h = regnn_path_history(p, li, 0);
+    if (!h) {
+        st = REGNN_E_NUMERIC;
+        snprintf(r->err, sizeof r->err,
+                 "training diverged: the loss became NaN or Inf (REGNN_RUN_DIVERGED)");
+        goto done;
+    }
+    size_t n = regnn_history_epochs(h);
+    if (n == 0) {
+        st = REGNN_E_INTERNAL;
+        snprintf(r->err, sizeof r->err, "regnn_fit recorded no epoch");
+        goto done;
+    }
+    /* One block per run, owned by r->train (freed by main): the four curves. */
+    r->train = malloc(4 * n * sizeof(double));
+    if (!r->train) {
+        st = REGNN_E_NOMEM;
+        snprintf(r->err, sizeof r->err, "out of memory");
+        goto done;
+    }
+    r->epochs = n;
+    r->val = r->train + n;
+    r->loss = r->train + 2 * n;
+    r->val_loss = r->train + 3 * n;
+    TRY(regnn_history_get(h, REGNN_METRIC_TRAIN_EVAL_MSE, r->train, n));
+    TRY(regnn_history_get(h, REGNN_METRIC_VAL_MSE, r->val, n));
+    TRY(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, r->loss, n));
+    TRY(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, r->val_loss, n));
+    r->stop_reason = regnn_history_stop_reason(h);
+
+    /* The per-run values of the path (lambda-major; one seed per call). */
+    static const int keys[] = {REGNN_RUN_BEST_EPOCH, REGNN_RUN_FINAL_TRAIN_MSE,
+                               REGNN_RUN_FINAL_VAL_MSE, REGNN_RUN_FINAL_GAP, REGNN_RUN_SECONDS};
+    double v[5][MAX_LAMBDAS];
+    size_t nl = regnn_path_lambda_count(p);
+    if (nl > MAX_LAMBDAS) {
+        st = REGNN_E_INTERNAL;
+        snprintf(r->err, sizeof r->err, "the path has %zu lambdas", nl);
+        goto done;
+    }
+    for (size_t k = 0; k < 5; k++)
+        TRY(regnn_path_get_runs(p, keys[k], v[k], MAX_LAMBDAS));
+    r->best_epoch = (size_t)v[0][li] + 1;
+    r->train_last = v[1][li];
+    r->val_last = v[2][li];
+    r->gap = v[3][li];
+    r->seconds = v[4][li];
+    TRY(regnn_history_diagnose(h, regnn_path_baseline_mse(p), &r->verdict, &r->reason, NULL, 0));
+
+    char name[160], path[4096];
+    snprintf(name, sizeof name, "runs/%s_seed%llu.csv", c->name, (unsigned long long)r->seed);
+    if (ex_join(path, sizeof path, o->out, name) != 0) {
+        st = REGNN_E_INVALID_ARG;
+        snprintf(r->err, sizeof r->err, "output path too long");
+        goto done;
+    }
+    TRY(regnn_history_write_csv(h, path));
+done:
+    return st;
+}
+
+/* Every run of the sweep: for each seed and group, one regularization path on
+ * that seed's training part. Returns 0, or -1 after printing the error. */
+static int run_paths(sweep *S, long jobs)
+{
+    const options *o = S->o;
+    const size_t ns = (size_t)o->n_seeds;
+    regnn_path_options *po[N_GROUPS] = {NULL, NULL};
+    regnn_fit_options *fo[N_GROUPS] = {NULL, NULL};
+    progress_ctx pc[N_GROUPS];
+    double *buf = malloc((size_t)o->epochs * sizeof *buf);
+    const double zero = 0.0;
+    int rc = -1;
+    regnn_status st = buf ? REGNN_OK : REGNN_E_NOMEM;
+    for (int g = 0; g < N_GROUPS && st == REGNN_OK; g++) {
+        if (!S->tmpl[g])
+            continue;
+        pc[g] = (progress_ctx){S, g, buf};
+        st = make_fit_options(o, g == GROUP_SWEEP ? o->patience : -1, &fo[g]);
+        if (st == REGNN_OK)
+            st = regnn_path_options_create(&po[g]);
+        if (st == REGNN_OK)
+            st = g == GROUP_SWEEP ? regnn_path_options_set_lambdas(po[g], o->lambdas, o->n_lambdas)
+                                  : regnn_path_options_set_lambdas(po[g], &zero, 1);
+        if (st == REGNN_OK)
+            st = regnn_path_options_set_int(po[g], REGNN_PATH_SEEDS, 1);
+        if (st == REGNN_OK)
+            st = regnn_path_options_set_int(po[g], REGNN_PATH_THREADS, jobs);
+        if (st == REGNN_OK)
+            st = regnn_path_options_set_progress(po[g], on_run, &pc[g]);
+    }
+    if (st != REGNN_OK) {
+        fprintf(stderr, "diabetes: setting up the sweep failed: %s\n",
+                buf ? regnn_errmsg() : "out of memory");
+        goto out;
+    }
+    for (size_t k = 0; k < ns; k++) {
+        for (int g = 0; g < N_GROUPS; g++) {
+            if (!S->tmpl[g])
+                continue;
+            uint64_t seed = (uint64_t)o->seed + k;
+            regnn_path *p = NULL;
+            st = regnn_path_options_set_int(po[g], REGNN_PATH_SEED, (int64_t)seed);
+            if (st == REGNN_OK)
+                st = regnn_regularization_path(S->tmpl[g], NULL, S->train[k], NULL, fo[g], po[g],
+                                               &p);
+            if (st != REGNN_OK) {
+                fprintf(stderr, "diabetes: the regularization path of seed %llu failed: %s\n",
+                        (unsigned long long)seed, regnn_errmsg());
+                goto out;
+            }
+            size_t nl = regnn_path_lambda_count(p);
+            double lam[MAX_LAMBDAS];
+            if (nl > MAX_LAMBDAS || regnn_path_lambdas(p, lam, MAX_LAMBDAS) != REGNN_OK) {
+                fprintf(stderr, "diabetes: the path of seed %llu has %zu lambdas\n",
+                        (unsigned long long)seed, nl);
+                regnn_path_free(p);
+                goto out;
+            }
+            for (size_t li = 0; li < nl && st == REGNN_OK; li++) {
+                size_t c = config_of(S, g, lam[li]);
+                if (c == (size_t)-1) {
+                    fprintf(stderr, "diabetes: the path returned lambda %g, not in the sweep\n",
+                            lam[li]);
+                    st = REGNN_E_INTERNAL;
+                    break;
+                }
+                run *r = &S->runs[c * ns + k];
+                st = r->status = take_run(S, r, p, li);
+                if (st != REGNN_OK)
+                    fprintf(stderr, "diabetes: run %s seed %llu failed: %s\n", S->cfgs[c].label,
+                            (unsigned long long)seed, r->err);
+            }
+            regnn_path_free(p);
+            if (st != REGNN_OK)
+                goto out;
+        }
+    }
+    rc = 0;
+out:
+    for (int g = 0; g < N_GROUPS; g++) {
+        regnn_path_options_free(po[g]);
+        regnn_fit_options_free(fo[g]);
+    }
+    free(buf);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The test MSE: each run trained once more                             */
 /* ------------------------------------------------------------------ */
 
 typedef struct {
@@ -304,107 +612,50 @@ static int on_epoch(void *user, const regnn_history *h, size_t epoch)
     return 0;
 }
 
-#define TRY(call)                                                                 \
-    do {                                                                          \
-        st = (call);                                                              \
-        if (st != REGNN_OK) {                                                     \
-            snprintf(r->err, sizeof r->err, "%s (%s)", regnn_errmsg(),            \
-                     regnn_strerror(st));                                         \
-            goto done;                                                            \
-        }                                                                         \
-    } while (0)
+/* 1 if metric `key` of h equals the curve v (n epochs) bit for bit. */
+static int same_curve(const regnn_history *h, int key, const double *v, size_t n, double *buf)
+{
+    if (regnn_history_get(h, key, buf, n) != REGNN_OK)
+        return 0;
+    return memcmp(buf, v, n * sizeof *buf) == 0;
+}
 
-static regnn_status train_run(sweep *S, run *r, size_t seed_idx)
+/* Train run r as the path did (copy of the template, L2 = lambda, init with
+ * the run's seed, a fresh Adam, the same fit options) and evaluate it on the
+ * seed's test rows. */
+static regnn_status retrain_run(sweep *S, run *r, size_t seed_idx)
 {
     const options *o = S->o;
     const config *c = &S->cfgs[r->cfg];
+    const int group = c->in_sweep ? GROUP_SWEEP : GROUP_REFERENCE;
     regnn_model *m = NULL;
     regnn_optimizer *opt = NULL;
     regnn_fit_options *fo = NULL;
     regnn_history *h = NULL;
-    double *secs = NULL;
     epoch_ctx ctx = {S, r, NULL};
     regnn_status st = REGNN_OK;
 
-    TRY(regnn_model_create(S->n_features, &m));
-    for (int i = 0; i < HIDDEN_LAYERS; i++)
-        TRY(regnn_model_add_dense(m, HIDDEN_UNITS, REGNN_ACT_RELU, NULL));
-    TRY(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
-    TRY(regnn_model_set_layers_double(m, REGNN_LAYER_L2, c->lambda));
-    for (size_t i = 0; c->dropout > 0 && i < HIDDEN_LAYERS; i++)
-        TRY(regnn_layer_set_double(regnn_model_layer(m, i), REGNN_LAYER_DROPOUT, c->dropout));
-    TRY(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, r->seed));
-    TRY(regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt)); /* Keras defaults */
-
-    TRY(regnn_fit_options_create(&fo));
-    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o->epochs));
-    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o->batch));
-    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_SHUFFLE, 1));
-    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
-    TRY(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, VAL_SPLIT));
-    if (c->patience >= 0) {
-        TRY(regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1));
-        TRY(regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, c->patience));
-        TRY(regnn_fit_options_set_int(fo, REGNN_FIT_MONITOR, REGNN_MONITOR_VAL_LOSS));
-    }
-    if (o->verbose) {
-        ctx.buf = malloc((size_t)o->epochs * sizeof *ctx.buf);
-        if (!ctx.buf) {
-            st = REGNN_E_NOMEM;
-            snprintf(r->err, sizeof r->err, "out of memory");
-            goto done;
-        }
-        TRY(regnn_fit_options_set_callback(fo, on_epoch, &ctx));
-    }
-
-    TRY(regnn_fit(m, opt, S->train[seed_idx], NULL, fo, &h));
-
-    size_t n = regnn_history_epochs(h);
-    if (n == 0) {
-        st = REGNN_E_INTERNAL;
-        snprintf(r->err, sizeof r->err, "regnn_fit recorded no epoch");
-        goto done;
-    }
-    /* One block per run, owned by r->train (freed by main): four curves + seconds. */
-    r->train = malloc(5 * n * sizeof(double));
-    if (!r->train) {
+    ctx.buf = malloc((size_t)o->epochs * sizeof *ctx.buf);
+    if (!ctx.buf) {
         st = REGNN_E_NOMEM;
         snprintf(r->err, sizeof r->err, "out of memory");
         goto done;
     }
-    r->epochs = n;
-    r->val = r->train + n;
-    r->loss = r->train + 2 * n;
-    r->val_loss = r->train + 3 * n;
-    secs = r->train + 4 * n;
-    TRY(regnn_history_get(h, REGNN_METRIC_TRAIN_EVAL_MSE, r->train, n));
-    TRY(regnn_history_get(h, REGNN_METRIC_VAL_MSE, r->val, n));
-    TRY(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, r->loss, n));
-    TRY(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, r->val_loss, n));
-    TRY(regnn_history_get(h, REGNN_METRIC_SECONDS, secs, n));
-    r->stop_reason = regnn_history_stop_reason(h);
-    r->seconds = 0;
-    size_t best = 0;
-    for (size_t e = 0; e < n; e++) {
-        r->seconds += secs[e];
-        if (r->val[e] < r->val[best])
-            best = e;
-    }
-    r->best_epoch = best + 1;
-    r->train_last = r->train[n - 1];
-    r->val_last = r->val[n - 1];
-    r->gap = r->val_last - r->train_last;
+    TRY(regnn_model_copy(S->tmpl[group], &m));
+    TRY(regnn_model_set_layers_double(m, REGNN_LAYER_L2, c->lambda));
+    TRY(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, r->seed));
+    TRY(regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt)); /* Keras defaults */
+    TRY(make_fit_options(o, c->patience, &fo));
+    if (o->verbose)
+        TRY(regnn_fit_options_set_callback(fo, on_epoch, &ctx));
+    TRY(regnn_fit(m, opt, S->train[seed_idx], NULL, fo, &h));
     TRY(regnn_model_evaluate(m, S->test[seed_idx], &r->test_mse, NULL, NULL));
-
-    char name[160], path[4096];
-    snprintf(name, sizeof name, "runs/%s_seed%llu.csv", c->name, (unsigned long long)r->seed);
-    if (ex_join(path, sizeof path, o->out, name) != 0) {
-        st = REGNN_E_INVALID_ARG;
-        snprintf(r->err, sizeof r->err, "output path too long");
-        goto done;
-    }
-    TRY(regnn_history_write_csv(h, path));
-
+    size_t n = regnn_history_epochs(h);
+    r->same_curves = n == r->epochs &&
+                     same_curve(h, REGNN_METRIC_TRAIN_EVAL_MSE, r->train, n, ctx.buf) &&
+                     same_curve(h, REGNN_METRIC_VAL_MSE, r->val, n, ctx.buf) &&
+                     same_curve(h, REGNN_METRIC_TRAIN_LOSS, r->loss, n, ctx.buf) &&
+                     same_curve(h, REGNN_METRIC_VAL_LOSS, r->val_loss, n, ctx.buf);
 done:
     free(ctx.buf);
     regnn_history_free(h);
@@ -426,7 +677,7 @@ static void *worker(void *arg)
             break;
         run *r = &S->runs[i];
         size_t seed_idx = (size_t)(r->seed - (uint64_t)S->o->seed);
-        r->status = train_run(S, r, seed_idx);
+        r->status = retrain_run(S, r, seed_idx);
 
         pthread_mutex_lock(&S->mu);
         S->finished++;
@@ -434,11 +685,9 @@ static void *worker(void *arg)
             S->failed = 1;
         } else {
             const config *c = &S->cfgs[r->cfg];
-            printf("[%3zu/%zu] %-*s seed %-3llu best val epoch %3zu   train MSE %.3f   val MSE "
-                   "%.3f   gap %6.3f   test MSE %.3f   (%.1f s)\n",
-                   S->finished, S->n_runs, S->label_w, c->label, (unsigned long long)r->seed,
-                   r->best_epoch,
-                   r->train_last, r->val_last, r->gap, r->test_mse, r->seconds);
+            printf("[%3zu/%zu] %-*s seed %-3llu test MSE %.3f%s\n", S->finished, S->n_runs,
+                   S->label_w, c->label, (unsigned long long)r->seed, r->test_mse,
+                   r->same_curves ? "" : "   (warning: the curves differ from the path's)");
             fflush(stdout);
         }
         pthread_mutex_unlock(&S->mu);
@@ -469,6 +718,36 @@ static void summarize(const sweep *S, size_t cfg, summary *s)
     ex_mean_sd(va, ns, &s->val, &s->val_sd);
     ex_mean_sd(ga, ns, &s->gap, &s->gap_sd);
     ex_mean_sd(te, ns, &s->test, &s->test_sd);
+    /* The most common verdict; on a tie the first of overfitting, underfitting,
+     * good fit, insufficient. */
+    static const int order[N_VERDICTS] = {REGNN_VERDICT_OVERFITTING, REGNN_VERDICT_UNDERFITTING,
+                                          REGNN_VERDICT_GOOD_FIT, REGNN_VERDICT_INSUFFICIENT};
+    memset(s->verdicts, 0, sizeof s->verdicts);
+    for (size_t k = 0; k < ns; k++) {
+        int v = S->runs[cfg * ns + k].verdict;
+        if (v >= 0 && v < N_VERDICTS)
+            s->verdicts[v]++;
+    }
+    s->verdict = order[0];
+    for (int i = 1; i < N_VERDICTS; i++)
+        if (s->verdicts[order[i]] > s->verdicts[s->verdict])
+            s->verdict = order[i];
+}
+
+/* "overfitting 5/5": the most common verdict and its count. */
+static void format_verdict(char *buf, size_t size, const summary *s, long n_seeds)
+{
+    const char *name = regnn_verdict_name(s->verdict);
+    snprintf(buf, size, "%s %zu/%ld", name ? name : "?", s->verdicts[s->verdict], n_seeds);
+}
+
+/* Reason names for runs.csv (REGNN_REASON_*). */
+static const char *reason_name(int reason)
+{
+    static const char *const names[] = {"none",      "too_short", "no_validation",
+                                        "not_finite", "val_rose",  "large_gap",
+                                        "high_error", "still_improving"};
+    return reason >= 0 && reason < (int)(sizeof names / sizeof names[0]) ? names[reason] : "?";
 }
 
 static void format_lambda(char *buf, size_t size, double l)
@@ -507,15 +786,19 @@ static int write_tables(const sweep *S, const config *cfgs, size_t n_cfg, const 
         goto io_error;
     fprintf(f, "setting,lambda,dropout,patience,seeds,epochs_mean,best_epoch_mean,best_epoch_sd,"
                "train_mse_mean,train_mse_sd,val_mse_mean,val_mse_sd,gap_mean,gap_sd,"
-               "test_mse_mean,test_mse_sd,in_sweep,unregularized,best\n");
+               "test_mse_mean,test_mse_sd,in_sweep,unregularized,best,verdict,overfitting_runs,"
+               "underfitting_runs,good_fit_runs,insufficient_runs\n");
     for (size_t c = 0; c < n_cfg; c++) {
         const summary *s = &sum[c];
         int unreg = cfgs[c].lambda == 0 && cfgs[c].dropout == 0 && cfgs[c].patience < 0;
         fprintf(f, "%s,%.9g,%.9g,%ld,%ld,%.6g,%.6g,%.6g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,"
-                   "%d,%d,%d\n",
+                   "%d,%d,%d,%s,%zu,%zu,%zu,%zu\n",
                 cfgs[c].name, cfgs[c].lambda, cfgs[c].dropout, cfgs[c].patience, o->n_seeds,
                 s->epochs, s->best_epoch, s->best_epoch_sd, s->train, s->train_sd, s->val, s->val_sd,
-                s->gap, s->gap_sd, s->test, s->test_sd, cfgs[c].in_sweep, unreg, c == best_cfg);
+                s->gap, s->gap_sd, s->test, s->test_sd, cfgs[c].in_sweep, unreg, c == best_cfg,
+                regnn_verdict_name(s->verdict), s->verdicts[REGNN_VERDICT_OVERFITTING],
+                s->verdicts[REGNN_VERDICT_UNDERFITTING], s->verdicts[REGNN_VERDICT_GOOD_FIT],
+                s->verdicts[REGNN_VERDICT_INSUFFICIENT]);
     }
     if (close_file(&f) != 0)
         goto io_error;
@@ -527,14 +810,16 @@ static int write_tables(const sweep *S, const config *cfgs, size_t n_cfg, const 
     if (!f)
         goto io_error;
     fprintf(f, "setting,lambda,dropout,patience,seed,epochs,best_epoch,train_mse,val_mse,gap,"
-               "test_mse,seconds,history\n");
+               "test_mse,seconds,history,verdict,reason\n");
     for (size_t i = 0; i < S->n_runs; i++) {
         const run *r = &S->runs[i];
         const config *c = &cfgs[r->cfg];
-        fprintf(f, "%s,%.9g,%.9g,%ld,%llu,%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.3f,runs/%s_seed%llu.csv\n",
+        const char *verdict = regnn_verdict_name(r->verdict);
+        fprintf(f, "%s,%.9g,%.9g,%ld,%llu,%zu,%zu,%.9g,%.9g,%.9g,%.9g,%.3f,runs/%s_seed%llu.csv,"
+                   "%s,%s\n",
                 c->name, c->lambda, c->dropout, c->patience, (unsigned long long)r->seed, r->epochs,
                 r->best_epoch, r->train_last, r->val_last, r->gap, r->test_mse, r->seconds, c->name,
-                (unsigned long long)r->seed);
+                (unsigned long long)r->seed, verdict ? verdict : "?", reason_name(r->reason));
     }
     if (close_file(&f) != 0)
         goto io_error;
@@ -545,9 +830,10 @@ static int write_tables(const sweep *S, const config *cfgs, size_t n_cfg, const 
     f = fopen(path, "w");
     if (!f)
         goto io_error;
-    fprintf(f, "| λ | best val epoch |%s train MSE | val MSE | gap (val − train) | test MSE |\n",
+    fprintf(f, "| λ | best val epoch |%s train MSE | val MSE | gap (val − train) | test MSE | "
+               "verdict |\n",
             es ? " epochs run |" : "");
-    fprintf(f, "|---|---:|%s---:|---:|---:|---:|\n", es ? "---:|" : "");
+    fprintf(f, "|---|---:|%s---:|---:|---:|---:|---|\n", es ? "---:|" : "");
     for (size_t c = 0; c < n_cfg; c++) {
         const summary *s = &sum[c];
         const char *b = c == best_cfg ? "**" : "";
@@ -555,12 +841,16 @@ static int write_tables(const sweep *S, const config *cfgs, size_t n_cfg, const 
                 c == best_cfg ? " (lowest val MSE)" : "", s->best_epoch, s->best_epoch_sd);
         if (es)
             fprintf(f, " %.1f ± %.1f |", s->epochs, s->epochs_sd);
-        fprintf(f, " %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f |\n", s->train,
-                s->train_sd, s->val, s->val_sd, s->gap, s->gap_sd, s->test, s->test_sd);
+        char verdict[64];
+        format_verdict(verdict, sizeof verdict, s, o->n_seeds);
+        fprintf(f, " %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %.3f ± %.3f | %s |\n", s->train,
+                s->train_sd, s->val, s->val_sd, s->gap, s->gap_sd, s->test, s->test_sd, verdict);
     }
     fprintf(f, "\nMeans ± sample sd over %ld seeds (%ld..%ld), %ld epochs, standardized target "
                "units. train MSE: training rows at the last epoch's weights (no dropout, no "
-               "penalty); val MSE: validation rows, last epoch; test MSE: 45 held-out rows.\n",
+               "penalty); val MSE: validation rows, last epoch; test MSE: 45 held-out rows; "
+               "verdict: the most common regnn_history_diagnose verdict over the seeds "
+               "(docs/diagnosis.md).\n",
             o->n_seeds, o->seed, o->seed + o->n_seeds - 1, o->epochs);
     if (close_file(&f) != 0)
         goto io_error;
@@ -752,23 +1042,30 @@ static int write_sweep_svg(const sweep *S, const config *cfgs, const summary *su
 static void print_table(const options *o, const config *cfgs, size_t n_cfg, const summary *sum,
                         size_t best_cfg)
 {
-    int es = o->patience >= 0, w = 6;
-    for (size_t c = 0; c < n_cfg; c++)
+    int es = o->patience >= 0, w = 6, vw = 7;
+    char verdict[MAX_LAMBDAS + 1][64];
+    for (size_t c = 0; c < n_cfg; c++) {
         if ((int)strlen(cfgs[c].label) > w)
             w = (int)strlen(cfgs[c].label);
+        format_verdict(verdict[c], sizeof verdict[c], &sum[c], o->n_seeds);
+        if ((int)strlen(verdict[c]) > vw)
+            vw = (int)strlen(verdict[c]);
+    }
     printf("\nlambda table: mean ± sd over %ld seeds (%ld..%ld), %ld epochs, standardized units\n",
            o->n_seeds, o->seed, o->seed + o->n_seeds - 1, o->epochs);
     printf("  train MSE = training rows at the last epoch's weights (no dropout, no penalty);\n"
-           "  val MSE = validation rows, last epoch; gap = val - train; test = 45 held-out rows\n\n");
-    printf("  %-*s  %-15s%s %-15s %-15s %-16s %-15s\n", w, "lambda", "best val epoch",
-           es ? " epochs run     " : "", "train MSE", "val MSE", "gap", "test MSE");
+           "  val MSE = validation rows, last epoch; gap = val - train; test = 45 held-out rows;\n"
+           "  verdict = the most common regnn_history_diagnose verdict over the seeds\n\n");
+    printf("  %-*s  %-15s%s %-15s %-15s %-16s %-15s %s\n", w, "lambda", "best val epoch",
+           es ? " epochs run     " : "", "train MSE", "val MSE", "gap", "test MSE", "verdict");
     for (size_t c = 0; c < n_cfg; c++) {
         const summary *s = &sum[c];
         printf("  %-*s  %5.1f ± %-5.1f  ", w, cfgs[c].label, s->best_epoch, s->best_epoch_sd);
         if (es)
             printf("%5.1f ± %-5.1f  ", s->epochs, s->epochs_sd);
-        printf("%.3f ± %.3f   %.3f ± %.3f   %6.3f ± %.3f   %.3f ± %.3f%s\n", s->train, s->train_sd,
-               s->val, s->val_sd, s->gap, s->gap_sd, s->test, s->test_sd,
+        printf("%.3f ± %.3f   %.3f ± %.3f   %6.3f ± %.3f   %.3f ± %.3f   %-*s%s\n", s->train,
+               s->train_sd, s->val, s->val_sd, s->gap, s->gap_sd, s->test, s->test_sd,
+               c == best_cfg ? vw : 0, verdict[c],
                c == best_cfg ? "   <- best (lowest val MSE)" : "");
     }
 }
@@ -965,11 +1262,34 @@ int main(int argc, char **argv)
     long jobs = o.jobs > 0 ? o.jobs : o.blas_threads == 1 ? ex_cpu_count() : 1;
     if ((size_t)jobs > S.n_runs)
         jobs = (long)S.n_runs;
-    printf("training %zu runs (%zu settings x %zu seeds) on %ld thread%s, %s GEMM with %d "
-           "thread%s each...\n\n",
+
+    /* The networks every run copies: the sweep's, and the plain reference. */
+    st = make_template(S.n_features, o.dropout, &S.tmpl[GROUP_SWEEP]);
+    if (st == REGNN_OK && n_cfg > o.n_lambdas)
+        st = make_template(S.n_features, 0.0, &S.tmpl[GROUP_REFERENCE]);
+    if (st != REGNN_OK) {
+        fprintf(stderr, "diabetes: cannot build the network: %s\n", regnn_errmsg());
+        goto cleanup;
+    }
+
+    /* 1. The sweep: one regularization path per seed. */
+    printf("training %zu runs (%zu settings x %zu seeds): regnn_regularization_path per seed on "
+           "%ld thread%s, %s GEMM with %d thread%s each...\n\n",
            S.n_runs, n_cfg, ns, jobs, jobs == 1 ? "" : "s", regnn_blas_name(), regnn_blas_threads(),
            regnn_blas_threads() == 1 ? "" : "s");
     fflush(stdout);
+    double t_path = ex_now();
+    if (run_paths(&S, jobs) != 0)
+        goto cleanup;
+    t_path = ex_now() - t_path;
+
+    /* 2. The test MSE: the path keeps no trained network, so each run is
+     * trained once more, identically, and evaluated on its test rows. */
+    printf("\ntest MSE: training the %zu runs once more (the path keeps histories, not "
+           "networks)...\n\n",
+           S.n_runs);
+    fflush(stdout);
+    double t_test = ex_now();
     if (pthread_mutex_init(&S.mu, NULL) != 0) {
         fprintf(stderr, "diabetes: pthread_mutex_init failed\n");
         goto cleanup;
@@ -985,13 +1305,20 @@ int main(int argc, char **argv)
     worker(&S);
     for (long j = 0; j < started; j++)
         pthread_join(th[j], NULL);
+    size_t differ = 0;
     for (size_t i = 0; i < S.n_runs; i++) {
         if (S.runs[i].status != REGNN_OK) {
             fprintf(stderr, "diabetes: run %s seed %llu failed: %s\n", cfgs[S.runs[i].cfg].label,
                     (unsigned long long)S.runs[i].seed, S.runs[i].err);
             goto cleanup;
         }
+        differ += !S.runs[i].same_curves;
     }
+    t_test = ex_now() - t_test;
+    if (differ)
+        printf("\nwarning: %zu of %zu retrained runs did not reproduce the path's curves (a\n"
+               "  nondeterministic BLAS?); their test MSE belongs to the retrained network\n",
+               differ, S.n_runs);
 
     summary sum[MAX_LAMBDAS + 1] = {{0}};
     for (size_t c = 0; c < n_cfg; c++)
@@ -1030,8 +1357,9 @@ int main(int argc, char **argv)
     printf("\nwrote %s/study.svg, %s/lambda_sweep.svg, %s/sweep.csv, %s/lambda_table.md,\n"
            "      %s/runs.csv and %zu histories in %s/runs/\n",
            o.out, o.out, o.out, o.out, o.out, S.n_runs, o.out);
-    printf("done in %.1f s (%zu runs, %ld thread%s)\n", ex_now() - t0, S.n_runs, jobs,
-           jobs == 1 ? "" : "s");
+    printf("done in %.1f s (%zu runs on %ld thread%s: %.1f s in the regularization paths, %.1f s "
+           "retraining for the test MSE)\n",
+           ex_now() - t0, S.n_runs, jobs, jobs == 1 ? "" : "s", t_path, t_test);
     rc = 0;
 
 cleanup:
@@ -1048,6 +1376,8 @@ cleanup:
     }
     free(S.train);
     free(S.test);
+    for (int g = 0; g < N_GROUPS; g++)
+        regnn_model_free(S.tmpl[g]);
     regnn_dataset_free(scaled);
     regnn_dataset_free(raw);
     regnn_scaler_free(sc);

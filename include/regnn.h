@@ -551,7 +551,9 @@ enum {
     REGNN_RUN_VERDICT = 8,           /* REGNN_VERDICT_* of regnn_history_diagnose (per run only) */
     REGNN_RUN_REASON = 9,            /* its REGNN_REASON_* (per run only) */
     REGNN_RUN_SECONDS = 10,          /* wall seconds of the fit's epochs */
-    REGNN_RUN_DIVERGED = 11          /* 1 if the fit diverged (REGNN_E_NUMERIC), else 0 */
+    REGNN_RUN_DIVERGED = 11,         /* 1 if the fit diverged (REGNN_E_NUMERIC), else 0 */
+    REGNN_RUN_TEST_MSE = 12          /* MSE of the trained run on the test data
+                                        (regnn_path_options_set_test); NaN without it */
 };
 /* A diverged run has NaN for every other value, and no history. */
 
@@ -593,6 +595,12 @@ REGNN_API regnn_status regnn_path_options_set_int(regnn_path_options *opts, int 
                                                   int64_t value);
 REGNN_API regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key,
                                                   int64_t *value);
+/** Held-out test data (borrowed: it must stay alive while
+ *  regnn_regularization_path runs with these options; NULL clears). Every run's
+ *  final model is scored on it (REGNN_RUN_TEST_MSE), so a sweep needs no
+ *  second training pass to report test error. */
+REGNN_API regnn_status regnn_path_options_set_test(regnn_path_options *opts,
+                                                   const regnn_dataset *test);
 /** Progress callback (NULL to clear); user is passed back unchanged. */
 REGNN_API regnn_status regnn_path_options_set_progress(regnn_path_options *opts,
                                                        regnn_path_progress_fn fn, void *user);

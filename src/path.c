@@ -13,7 +13,7 @@
 
 #define RG_PATH_MAX_THREADS 256
 #define RG_PATH_MAX_COUNT ((size_t)1 << 20) /* lambdas, seeds and runs */
-#define RG_RUN_N 11                         /* REGNN_RUN_* keys 1..11 */
+#define RG_RUN_N 12                         /* REGNN_RUN_* keys 1..12 */
 
 struct regnn_path_options {
     double *lambdas;
@@ -23,6 +23,7 @@ struct regnn_path_options {
     int64_t seeds, seed, penalty, threads, init;
     regnn_path_progress_fn progress;
     void *progress_user;
+    const regnn_dataset *test; /* borrowed */
 #ifdef REGNN_TESTING
     long test_fail_at; /* fail this allocation in every worker thread */
     int test_persistent;
@@ -178,6 +179,14 @@ regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key,
     return REGNN_OK;
 }
 
+regnn_status regnn_path_options_set_test(regnn_path_options *opts, const regnn_dataset *test)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_options_set_test: options are NULL");
+    opts->test = test;
+    return REGNN_OK;
+}
+
 regnn_status regnn_path_options_set_progress(regnn_path_options *opts, regnn_path_progress_fn fn,
                                              void *user)
 {
@@ -299,7 +308,7 @@ static void store_history(regnn_history *dst, const regnn_history *src)
     dst->stop_reason = src->stop_reason;
 }
 
-static void store_values(regnn_path *p, size_t r, const regnn_history *h)
+static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)
 {
     double *rv = p->runv + r * RG_RUN_N;
     if (!h) {
@@ -325,6 +334,7 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h)
     rv[REGNN_RUN_REASON - 1] = (double)reason;
     rv[REGNN_RUN_SECONDS - 1] = secs;
     rv[REGNN_RUN_DIVERGED - 1] = 0.0;
+    rv[REGNN_RUN_TEST_MSE - 1] = test_mse;
 }
 
 /* Train run r into its slot. REGNN_E_CANCELLED when the sweep was stopped
@@ -362,10 +372,17 @@ static regnn_status run_one(path_job *j, size_t r)
     if (atomic_load(&j->stop)) {
         st = REGNN_E_CANCELLED;
     } else if (st == REGNN_OK && h) {
-        store_history(p->hist[r], h);
-        store_values(p, r, p->hist[r]);
+        double test_mse = NAN;
+        if (po->test)
+            st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
+        if (st == REGNN_OK) {
+            store_history(p->hist[r], h);
+            store_values(p, r, p->hist[r], test_mse);
+        } else {
+            rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
+        }
     } else if (st == REGNN_E_NUMERIC) {
-        store_values(p, r, NULL);
+        store_values(p, r, NULL, NAN);
         st = REGNN_OK;
     } else {
         rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
@@ -544,6 +561,11 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
                         "%s: training data has %zu features and %zu targets, the model takes %zu "
                         "inputs and gives %zu outputs",
                         fn, train->n_x, train->n_y, tm->n_in, n_out);
+    if (po->test && (po->test->n_x != tm->n_in || po->test->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: test data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, po->test->n_x, po->test->n_y, tm->n_in, n_out);
     if (val && (val->n_x != tm->n_in || val->n_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: validation data has %zu features and %zu targets, the model takes %zu "

@@ -119,7 +119,8 @@ static void assert_same_path(const regnn_path *a, const regnn_path *b)
 static regnn_history *manual_run(const regnn_model *tmpl, const regnn_optimizer *topt, int penalty,
                                  const size_t *layers, size_t n_layers, double lambda,
                                  uint64_t seed, const regnn_dataset *train,
-                                 const regnn_dataset *val, const regnn_fit_options *fo_in)
+                                 const regnn_dataset *val, const regnn_fit_options *fo_in,
+                                 const regnn_dataset *test, double *test_mse)
 {
     regnn_model *m = NULL;
     CK_OK(regnn_model_copy(tmpl, &m));
@@ -153,6 +154,8 @@ static regnn_history *manual_run(const regnn_model *tmpl, const regnn_optimizer 
     CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
     regnn_history *h = NULL;
     CK_OK(regnn_fit(m, o, train, val, fo, &h));
+    if (test)
+        CK_OK(regnn_model_evaluate(m, test, test_mse, NULL, NULL));
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
     regnn_model_free(m);
@@ -186,7 +189,7 @@ START_TEST(test_matches_manual_runs_and_threads)
     for (size_t li = 0; li < 3; li++)
         for (size_t si = 0; si < 3; si++) {
             regnn_history *h = manual_run(tm, to, REGNN_PENALTY_L2, NULL, 0, lambdas[li], 11 + si,
-                                          ds, NULL, fo);
+                                          ds, NULL, fo, NULL, NULL);
             assert_same_history(h, regnn_path_history(p[1], li, si));
             regnn_history_free(h);
         }
@@ -301,7 +304,7 @@ START_TEST(test_summaries_and_selection)
     /* Getter arguments. */
     CK_STATUS(regnn_path_get(p, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_MEAN, mean, NL - 1), REGNN_E_SHAPE);
     CK_STATUS(regnn_path_get(p, 0, REGNN_AGG_MEAN, mean, NL), REGNN_E_UNSUPPORTED);
-    CK_STATUS(regnn_path_get(p, 12, REGNN_AGG_MEAN, mean, NL), REGNN_E_UNSUPPORTED);
+    CK_STATUS(regnn_path_get(p, 13, REGNN_AGG_MEAN, mean, NL), REGNN_E_UNSUPPORTED);
     CK_STATUS(regnn_path_get(p, REGNN_RUN_VERDICT, REGNN_AGG_MEAN, mean, NL), REGNN_E_UNSUPPORTED);
     CK_STATUS(regnn_path_get(p, REGNN_RUN_BEST_VAL_MSE, 5, mean, NL), REGNN_E_UNSUPPORTED);
     CK_STATUS(regnn_path_get(NULL, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_MEAN, mean, NL),
@@ -350,7 +353,7 @@ START_TEST(test_penalty_kinds_and_layers)
     for (size_t li = 0; li < 2; li++)
         for (size_t si = 0; si < 2; si++) {
             regnn_history *h = manual_run(tm, sgd, REGNN_PENALTY_L1, layers, 2, lambdas[li],
-                                          11 + si, ds, NULL, fo);
+                                          11 + si, ds, NULL, fo, NULL, NULL);
             assert_same_history(h, regnn_path_history(p, li, si));
             regnn_history_free(h);
         }
@@ -377,7 +380,7 @@ START_TEST(test_penalty_kinds_and_layers)
     for (size_t li = 0; li < 2; li++)
         for (size_t si = 0; si < 2; si++) {
             regnn_history *h = manual_run(tm, adam, REGNN_PENALTY_WEIGHT_DECAY, NULL, 0,
-                                          lambdas[li], 11 + si, ds, NULL, fo);
+                                          lambdas[li], 11 + si, ds, NULL, fo, NULL, NULL);
             assert_same_history(h, regnn_path_history(p, li, si));
             regnn_history_free(h);
         }
@@ -807,6 +810,58 @@ END_TEST
 /* Results are bit-identical across thread counts when the BLAS uses one thread. */
 static void one_blas_thread(void) { regnn_set_blas_threads(1); }
 
+START_TEST(test_test_mse)
+{
+    /* With test data, every run reports its final model's test MSE, equal to
+     * scoring a hand-made run, for any thread count. */
+    regnn_dataset *ds = synth(96, 4, 0.2, 21), *test = synth(40, 4, 0.2, 22);
+    regnn_model *tm = template_net(10);
+    regnn_fit_options *fo = fit_opts(5, 16, 0.25);
+    const double lambdas[] = {0.0, 1e-2};
+    double got[2][4];
+    for (int t = 0; t < 2; t++) {
+        regnn_path_options *po = path_opts(lambdas, 2, 2, t + 1);
+        CK_OK(regnn_path_options_set_test(po, test));
+        regnn_path *p = NULL;
+        CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p));
+        CK_OK(regnn_path_get_runs(p, REGNN_RUN_TEST_MSE, got[t], 4));
+        double mean[2];
+        CK_OK(regnn_path_get(p, REGNN_RUN_TEST_MSE, REGNN_AGG_MEAN, mean, 2));
+        ck_assert_double_eq_tol(mean[1], 0.5 * (got[t][2] + got[t][3]), 1e-12);
+        regnn_path_free(p);
+        regnn_path_options_free(po);
+    }
+    ck_assert_mem_eq(got[0], got[1], sizeof got[0]);
+    for (size_t r = 0; r < 4; r++) {
+        double mse = -1;
+        regnn_history *h = manual_run(tm, NULL, REGNN_PENALTY_L2, NULL, 0, lambdas[r / 2], 11 + r % 2,
+                                      ds, NULL, fo, test, &mse);
+        ck_assert(mse == got[0][r]);
+        regnn_history_free(h);
+    }
+    /* Without test data the value is NaN; a test set of the wrong shape is refused. */
+    regnn_path_options *po = path_opts(lambdas, 2, 1, 1);
+    regnn_path *p = NULL;
+    CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p));
+    CK_OK(regnn_path_get_runs(p, REGNN_RUN_TEST_MSE, got[0], 2));
+    ck_assert(isnan(got[0][0]));
+    regnn_path_free(p);
+    regnn_dataset *wrong = synth(10, 3, 0.2, 23);
+    CK_OK(regnn_path_options_set_test(po, wrong));
+    p = (regnn_path *)1;
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p), REGNN_E_SHAPE);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "test data"));
+    CK_STATUS(regnn_path_options_set_test(NULL, test), REGNN_E_INVALID_ARG);
+    regnn_dataset_free(wrong);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(test);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *path_suite(void)
 {
     Suite *s = suite_create("path");
@@ -814,6 +869,7 @@ static Suite *path_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_checked_fixture(tc, one_blas_thread, NULL);
     tcase_add_test(tc, test_matches_manual_runs_and_threads);
+    tcase_add_test(tc, test_test_mse);
     tcase_add_test(tc, test_summaries_and_selection);
     tcase_add_test(tc, test_penalty_kinds_and_layers);
     tcase_add_test(tc, test_progress_and_cancel);

@@ -13,7 +13,10 @@
 #      unregularized: mean (val - train) MSE gap at epoch 100 >= 0.5
 #      best lambda (lowest mean validation MSE, must be > 0): gap <= 0.2
 #      best lambda: mean test MSE < the unregularized mean test MSE
-#    and that the CSVs and SVG figures are there and well formed.
+#    It also checks that the unregularized network is diagnosed as
+#    overfitting, that the runs retrained for the test MSE reproduce the
+#    regularization path's curves, and that the CSVs and SVG figures are
+#    there and well formed.
 # 2. fit_csv: a short training run works; bad input exits non-zero with a
 #    message that says what is wrong.
 # Prints "N passed, N failed" and exits 1 if anything failed.
@@ -117,6 +120,19 @@ if [ -s "$OUT/sweep.csv" ]; then
 else
     ko "sweep.csv was not written"
 fi
+
+# The diagnosis (regnn_history_diagnose, majority over the seeds) and the
+# retraining for the test MSE (it must reproduce the path's curves).
+check "sweep.csv: the unregularized network's verdict is overfitting" \
+    sh -c "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[\$i] = i; next }
+        \$col[\"unregularized\"] == 1 && \$col[\"verdict\"] == \"overfitting\" { found = 1 }
+        END { exit !found }' '$OUT/sweep.csv'"
+check "runs.csv: every run has a verdict" \
+    sh -c "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[\$i] = i; next }
+        \$col[\"verdict\"] !~ /^(overfitting|underfitting|good fit|insufficient)\$/ { bad = 1 }
+        END { exit bad || NR < 2 }' '$OUT/runs.csv'"
+check "the runs retrained for the test MSE reproduce the path's curves" \
+    sh -c "grep -q '^test MSE: training the' '$TMP/study.log' && ! grep -q 'did not reproduce' '$TMP/study.log'"
 
 nlam=6
 check "runs.csv has one line per run ($nlam x $SEEDS)" \

@@ -19,18 +19,21 @@ from ._errors import (CancelledError, ClosedError, Error, FileError, FormatError
                       InvalidArgumentError, NumericError, OutOfMemoryError, ShapeError,
                       StateError, UnsupportedError, VersionError, strerror)
 from ._buffers import HAVE_NUMPY
-from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, INIT_GLOROT_UNIFORM,
-                    INIT_HE_UNIFORM, METRICS, MONITOR_TRAIN_LOSS, MONITOR_VAL_LOSS,
-                    MONITOR_VAL_MSE, OPTIM_ADAM, OPTIM_SGD, SCALE_NONE, SCALE_UNIT_NORM,
-                    SCALE_ZSCORE, STATE_M, STATE_V, STATE_VELOCITY, STOP_CALLBACK,
-                    STOP_COMPLETED, STOP_EARLY, SGD, Adam, Dataset, Dense, Evaluation, History,
-                    Layer, Model, Optimizer, Scaler)
+from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
+                    INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM, METRICS, MONITOR_TRAIN_LOSS,
+                    MONITOR_VAL_LOSS, MONITOR_VAL_MSE, OPTIM_ADAM, OPTIM_SGD, REASONS,
+                    SCALE_NONE, SCALE_UNIT_NORM, SCALE_ZSCORE, STATE_M, STATE_V, STATE_VELOCITY,
+                    STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, SGD, Adam, Dataset, Dense,
+                    Diagnosis, Evaluation, History, Layer, Model, Optimizer, Scaler)
+from ._errors import check as _check
+from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
+                    RegularizationPath, regularization_path)
 
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
-              "History"):
+              "History", "Diagnosis", "RegularizationPath", "regularization_path"):
     globals()[_name].__module__ = __name__
 del _name
 
@@ -53,14 +56,35 @@ def library_abi_version():
     return _lib.regnn_abi_version()
 
 
+def blas_name():
+    """"openblas" or "builtin": the GEMM the library was built with."""
+    return _lib.regnn_blas_name().decode("ascii")
+
+
+def blas_threads():
+    """Threads the BLAS uses per matrix product (1 for the built-in GEMM)."""
+    return _lib.regnn_blas_threads()
+
+
+def set_blas_threads(n):
+    """Set OpenBLAS's thread count, process-wide (the built-in GEMM accepts only 1).
+    1 is fastest for small layers, and makes regularization_path's results the same for
+    every thread count."""
+    from ._buffers import index
+    _check(_lib.regnn_set_blas_threads(index(n, "n", 1, 2 ** 31 - 1)))
+
+
 __all__ = [
     "ABI_VERSION", "HAVE_NUMPY", "METRICS", "LibraryError", "library_path", "library_version",
-    "library_version_number", "library_abi_version", "strerror",
+    "library_version_number", "library_abi_version", "strerror", "blas_name", "blas_threads",
+    "set_blas_threads",
     "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError", "StateError",
     "ClosedError", "FileError", "FormatError", "VersionError", "NumericError", "CancelledError",
     "UnsupportedError", "InternalError",
     "Dataset", "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
-    "History",
+    "History", "Diagnosis", "VERDICTS", "REASONS", "DIAG_VALUES",
+    "regularization_path", "RegularizationPath", "RUN_STATS", "AGGREGATES",
+    "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",
     "MONITOR_VAL_LOSS", "MONITOR_VAL_MSE", "MONITOR_TRAIN_LOSS", "STOP_COMPLETED", "STOP_EARLY",

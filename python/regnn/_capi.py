@@ -38,6 +38,9 @@ EPOCH_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 MALLOC_FN = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
 #: void (*regnn_free_fn)(void *user, void *ptr)
 FREE_FN = CFUNCTYPE(None, c_void_p, c_void_p)
+#: int (*regnn_path_progress_fn)(void *user, size_t done, size_t total, double lambda,
+#:                               uint64_t seed, const regnn_history *history)
+PATH_PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_size_t, c_double, c_uint64, c_void_p)
 
 H = c_void_p  # every handle is an opaque pointer
 S = c_int     # regnn_status
@@ -51,6 +54,10 @@ PROTOTYPES = {
     # status codes
     "regnn_strerror": (c_char_p, [c_int]),
     "regnn_errmsg": (c_char_p, []),
+    # math backend
+    "regnn_blas_name": (c_char_p, []),
+    "regnn_blas_threads": (c_int, []),
+    "regnn_set_blas_threads": (S, [c_int]),
     # allocator
     "regnn_set_allocator": (S, [MALLOC_FN, FREE_FN, c_void_p]),
     # datasets
@@ -133,6 +140,29 @@ PROTOTYPES = {
     "regnn_history_best_epoch": (S, [H, P_SIZE]),
     "regnn_history_stop_reason": (c_int, [H]),
     "regnn_history_write_csv": (S, [H, c_char_p]),
+    # diagnosis
+    "regnn_history_diagnose": (S, [H, c_double, POINTER(c_int), POINTER(c_int), P_DOUBLE,
+                                   c_size_t]),
+    "regnn_verdict_name": (c_char_p, [c_int]),
+    # regularization path
+    "regnn_path_options_create": (S, [P_HANDLE]),
+    "regnn_path_options_free": (None, [H]),
+    "regnn_path_options_set_lambdas": (S, [H, P_DOUBLE, c_size_t]),
+    "regnn_path_options_get_lambdas": (S, [H, P_DOUBLE, c_size_t, P_SIZE]),
+    "regnn_path_options_set_layers": (S, [H, P_SIZE, c_size_t]),
+    "regnn_path_options_set_int": (S, [H, c_int, c_int64]),
+    "regnn_path_options_get_int": (S, [H, c_int, P_INT64]),
+    "regnn_path_options_set_progress": (S, [H, PATH_PROGRESS_FN, c_void_p]),
+    "regnn_regularization_path": (S, [H, H, H, H, H, H, P_HANDLE]),
+    "regnn_path_free": (None, [H]),
+    "regnn_path_lambda_count": (c_size_t, [H]),
+    "regnn_path_seed_count": (c_size_t, [H]),
+    "regnn_path_lambdas": (S, [H, P_DOUBLE, c_size_t]),
+    "regnn_path_baseline_mse": (c_double, [H]),
+    "regnn_path_get": (S, [H, c_int, c_int, P_DOUBLE, c_size_t]),
+    "regnn_path_get_runs": (S, [H, c_int, P_DOUBLE, c_size_t]),
+    "regnn_path_best_index": (S, [H, c_int, c_int, P_SIZE]),
+    "regnn_path_history": (H, [H, c_size_t, c_size_t]),
 }
 
 

@@ -1,9 +1,10 @@
 """Pythonic classes over libregnn's handles (internal; import them from regnn)."""
 
 import collections
+import math
 import os
 import threading
-from ctypes import byref, c_char_p, c_double, c_float, c_size_t, c_void_p
+from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
 from ._capi import EPOCH_FN, lib
@@ -42,6 +43,18 @@ _STATES = {"m": STATE_M, "v": STATE_V, "velocity": STATE_VELOCITY}
 #: History metrics in REGNN_METRIC_* order (1-based codes), which is also the CSV column order.
 METRICS = ("loss", "mse", "penalty", "mae", "val_loss", "val_mse", "val_mae", "seconds",
            "train_eval_mse")
+
+#: Verdicts of the diagnosis, indexed by REGNN_VERDICT_* (regnn_verdict_name's texts).
+VERDICTS = ("insufficient", "good fit", "overfitting", "underfitting")
+#: Reasons of the diagnosis, indexed by REGNN_REASON_*.
+REASONS = ("none", "too_short", "no_validation", "not_finite", "val_rose", "large_gap",
+           "high_error", "still_improving")
+#: Names of the diagnosis values, indexed by REGNN_DIAG_* (pinned; only appended).
+DIAG_VALUES = ("epochs", "best_epoch", "best_val_mse", "train_mse_at_best", "final_val_mse",
+               "final_train_mse", "final_gap", "gap_at_best", "window", "window_val_mse",
+               "window_train_mse", "relative_gap", "val_rise", "gap_growth", "gap_trend",
+               "val_trend", "train_trend", "reference_mse", "train_level", "train_metric")
+_DIAG_INTS = ("epochs", "best_epoch", "window")
 
 
 def _enum(value, table, what):
@@ -752,24 +765,17 @@ class Model(_Handle):
         history a History of the epochs so far); a true return value stops
         training. An exception raised by the callback stops training and is
         re-raised from fit (the model keeps the weights of the epochs done).
+        The History's diagnosis (and the callback's) uses as its reference the MSE of
+        predicting the training targets' mean on the validation rows.
         """
         h = self._check_idle("start another fit")
         oh = _need(optimizer, Optimizer, "optimizer")._check_idle("fit")
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
-        settings = (
-            (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.int64(epochs, "epochs")),
-            (lib.regnn_fit_options_set_int, _FIT_BATCH_SIZE, B.int64(batch_size, "batch_size")),
-            (lib.regnn_fit_options_set_int, _FIT_SHUFFLE, int(bool(shuffle))),
-            (lib.regnn_fit_options_set_int, _FIT_EARLY_STOPPING, int(bool(early_stopping))),
-            (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.int64(patience, "patience")),
-            (lib.regnn_fit_options_set_int, _FIT_RESTORE_BEST, int(bool(restore_best))),
-            (lib.regnn_fit_options_set_int, _FIT_MONITOR, _enum(monitor, _MONITORS, "monitor")),
-            (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),
-            (lib.regnn_fit_options_set_double, _FIT_VALIDATION_SPLIT,
-             B.real(validation_split, "validation_split")),
-            (lib.regnn_fit_options_set_double, _FIT_MIN_DELTA, B.real(min_delta, "min_delta")),
-        )
+        split = B.real(validation_split, "validation_split")
+        settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
+                                 restore_best, monitor, min_delta, split) + (
+            (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),)
         temps = []
         try:
             tr, tmp = _as_dataset(train, "train")
@@ -784,12 +790,14 @@ class Model(_Handle):
                 oph = opts._h
                 for fn, key, value in settings:
                     check(fn(oph, key, value))
+                baseline = _baseline_mse(tr, va, split)
                 raised = []
                 cfn = None
                 if callback is not None:
                     def trampoline(user, hist, epoch):
                         try:
-                            return 1 if callback(epoch, History._from_handle(hist)) else 0
+                            so_far = History._from_handle(hist, baseline)
+                            return 1 if callback(epoch, so_far) else 0
                         except BaseException as e:  # stop training; re-raised below
                             raised.append(e)
                             return 1
@@ -805,7 +813,7 @@ class Model(_Handle):
                         raise raised[0]
                     if err is not None:
                         raise err
-                    return History._from_handle(hist.value)
+                    return History._from_handle(hist.value, baseline)
                 finally:
                     lib.regnn_history_free(hist.value)
                     del cfn
@@ -819,6 +827,22 @@ class Model(_Handle):
         return "<regnn.Model %d inputs: %s; %d parameters>" % (
             self._n_in, ", ".join(repr(l) for l in self._layers) or "no layers",
             self.param_count)
+
+
+def _fit_settings(epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
+                  min_delta, validation_split):
+    """(setter, key, value) of the regnn_fit options shared by fit and regularization_path."""
+    return (
+        (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.int64(epochs, "epochs")),
+        (lib.regnn_fit_options_set_int, _FIT_BATCH_SIZE, B.int64(batch_size, "batch_size")),
+        (lib.regnn_fit_options_set_int, _FIT_SHUFFLE, int(bool(shuffle))),
+        (lib.regnn_fit_options_set_int, _FIT_EARLY_STOPPING, int(bool(early_stopping))),
+        (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.int64(patience, "patience")),
+        (lib.regnn_fit_options_set_int, _FIT_RESTORE_BEST, int(bool(restore_best))),
+        (lib.regnn_fit_options_set_int, _FIT_MONITOR, _enum(monitor, _MONITORS, "monitor")),
+        (lib.regnn_fit_options_set_double, _FIT_VALIDATION_SPLIT, validation_split),
+        (lib.regnn_fit_options_set_double, _FIT_MIN_DELTA, B.real(min_delta, "min_delta")),
+    )
 
 
 _predict = lib.regnn_model_predict
@@ -961,6 +985,75 @@ class SGD(Optimizer):
 
 # ---------------------------------------------------------------- history
 
+Diagnosis = collections.namedtuple("Diagnosis", "verdict reason values")
+Diagnosis.__doc__ = """regnn_history_diagnose's answer (docs/diagnosis.md).
+
+verdict: "overfitting", "underfitting", "good fit" or "insufficient" (VERDICTS).
+reason: the rule that decided: "val_rose", "large_gap", "high_error", "still_improving",
+    "none" (good fit), "too_short", "no_validation" or "not_finite" (REASONS).
+values: dict of the REGNN_DIAG_* values by name (DIAG_VALUES); epochs, best_epoch
+    (0-based) and window are ints, train_metric the METRICS name the training curve came
+    from ("train_eval_mse" or "mse"); values that cannot be computed are NaN.
+"""
+
+
+def _diagnose(h, baseline_mse):
+    """Diagnosis of a live regnn_history handle; baseline_mse None means unknown (NaN)."""
+    verdict, reason = c_int(), c_int()
+    n = len(DIAG_VALUES)
+    buf = (c_double * n)()
+    base = float("nan") if baseline_mse is None else baseline_mse
+    check(lib.regnn_history_diagnose(h, base, byref(verdict), byref(reason), buf, n))
+    values = dict(zip(DIAG_VALUES, buf))
+    for name in _DIAG_INTS:
+        if values[name] == values[name]:
+            values[name] = int(values[name])
+    code = values["train_metric"]
+    values["train_metric"] = METRICS[int(code) - 1] if 1 <= code <= len(METRICS) else code
+    name = lib.regnn_verdict_name(verdict.value)
+    return Diagnosis(name.decode("ascii") if name else str(verdict.value),
+                     REASONS[reason.value] if 0 <= reason.value < len(REASONS)
+                     else str(reason.value), values)
+
+
+def _targets(ds):
+    """(flat list of a dataset's targets, rows, targets per row)."""
+    h = ds._handle()
+    rows, k = lib.regnn_dataset_rows(h), lib.regnn_dataset_targets(h)
+    buf = (c_float * max(rows * k, 1))()
+    check(lib.regnn_dataset_get_targets(h, buf, rows * k))
+    return buf[:rows * k], rows, k
+
+
+def _baseline_mse(train, val, validation_split):
+    """The MSE of predicting the training targets' mean on the validation rows, computed as
+    regnn_regularization_path computes regnn_path_baseline_mse (same order of sums, so the
+    same double); None without validation rows."""
+    if val is None and not 0.0 < validation_split < 1.0:
+        return None
+    ty, rows, k = _targets(train)
+    if val is not None:
+        vy, n_val, _ = _targets(val)
+        n_train = rows
+    else:
+        n_train = int(math.floor(rows * (1.0 - validation_split)))
+        if n_train == 0 or n_train >= rows:
+            return None
+        vy, n_val = ty[n_train * k:], rows - n_train
+    if n_train == 0 or n_val == 0 or k == 0:
+        return None
+    total = 0.0
+    for c in range(k):
+        mu = 0.0
+        for v in ty[c:n_train * k:k]:
+            mu += v
+        mu /= n_train
+        for v in vy[c::k]:
+            d = v - mu
+            total += d * d
+    return total / (float(n_val) * float(k))
+
+
 class History:
     """Per-epoch metrics of one fit, copied out of the library (a plain Python object).
 
@@ -968,16 +1061,25 @@ class History:
     train_eval_mse are float64 arrays (lists without numpy), one value per
     epoch; metrics that were not recorded are NaN. ``history`` maps the names
     to the arrays, like Keras' History.history.
+
+    ``diagnosis`` is regnn_history_diagnose's Diagnosis of these epochs (overfitting,
+    underfitting, good fit or insufficient), computed by the library when the history
+    was copied out, with ``baseline_mse`` as the reference error: the MSE of predicting
+    the training targets' mean on the validation rows (None without validation data:
+    the library then uses the first epoch's error). None for a History built by hand.
     """
 
-    def __init__(self, metrics, best_epoch=None, stop_reason=STOP_COMPLETED):
+    def __init__(self, metrics, best_epoch=None, stop_reason=STOP_COMPLETED, diagnosis=None,
+                 baseline_mse=None):
         self.history = {name: metrics[name] for name in METRICS}
         self.epochs = len(self.history["loss"])
         self.best_epoch = best_epoch
         self.stop_reason = stop_reason
+        self.diagnosis = diagnosis
+        self.baseline_mse = baseline_mse
 
     @classmethod
-    def _from_handle(cls, h):
+    def _from_handle(cls, h, baseline_mse=None):
         n = lib.regnn_history_epochs(h)
         metrics = {}
         buf = B.new_doubles(n)
@@ -986,7 +1088,13 @@ class History:
             metrics[name] = B.finish_doubles(buf, n)
         best = c_size_t()
         best_epoch = best.value if lib.regnn_history_best_epoch(h, byref(best)) == 0 else None
-        return cls(metrics, best_epoch, lib.regnn_history_stop_reason(h))
+        return cls(metrics, best_epoch, lib.regnn_history_stop_reason(h),
+                   _diagnose(h, baseline_mse), baseline_mse)
+
+    @property
+    def verdict(self):
+        """The diagnosis' verdict ("overfitting", ...), or None without a diagnosis."""
+        return self.diagnosis.verdict if self.diagnosis is not None else None
 
     def __getattr__(self, name):
         history = self.__dict__.get("history")
@@ -1018,8 +1126,9 @@ class History:
         return text
 
     def __repr__(self):
-        return "<regnn.History %d epochs, stopped: %s, best epoch: %s>" % (
-            self.epochs, self.stop_reason_name, self.best_epoch)
+        return "<regnn.History %d epochs, stopped: %s, best epoch: %s%s>" % (
+            self.epochs, self.stop_reason_name, self.best_epoch,
+            ", %s" % self.diagnosis.verdict if self.diagnosis is not None else "")
 
 
 def _fmt(v):

@@ -59,6 +59,8 @@ class TestLoading(unittest.TestCase):
                 self.assertIn(restype, (ctypes.c_void_p, ctypes.c_char_p), name)
             elif ret == "void":
                 self.assertIsNone(restype, name)
+            elif ret == "double":
+                self.assertIs(restype, ctypes.c_double, name)
             else:
                 self.assertIn(restype, (ctypes.c_int, ctypes.c_uint, ctypes.c_size_t,
                                         ctypes.c_uint64), name)

@@ -1,0 +1,246 @@
+"""The regularization path: regnn_regularization_path and its results (internal; import them
+from regnn)."""
+
+from ctypes import byref, c_double, c_size_t, c_void_p
+
+from . import _buffers as B
+from ._capi import PATH_PROGRESS_FN, lib
+from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
+                    _Using, _as_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
+                    _out_handle)
+from ._errors import check, error_for
+
+PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
+_PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
+_PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT = range(1, 6)
+
+#: Per-run values of a path (REGNN_RUN_* in code order, 1-based).
+RUN_STATS = ("best_val_mse", "best_epoch", "train_mse_at_best", "final_val_mse",
+             "final_train_mse", "final_gap", "epochs", "verdict", "reason", "seconds", "diverged")
+_NO_SUMMARY = ("verdict", "reason")  # per run only (regnn_path_get refuses them)
+#: Summaries over the seeds of one lambda (REGNN_AGG_* in code order, 0-based).
+AGGREGATES = ("mean", "sd", "se", "min", "max")
+_SELECT_STATS = {"best_val_mse": 1, "final_val_mse": 4}  # REGNN_RUN_BEST_VAL_MSE, _FINAL_VAL_MSE
+_RULES = {"min": 0, "1se": 1}  # REGNN_SELECT_MIN, REGNN_SELECT_1SE
+
+_CSV_STATS = ("best_val_mse", "best_epoch", "train_mse_at_best", "final_val_mse",
+              "final_train_mse", "final_gap", "epochs", "seconds")
+_COUNTS = VERDICTS + ("diverged",)
+
+
+class _PathOptions(_Handle):
+    _FREE = lib.regnn_path_options_free
+
+    def __init__(self):
+        self._adopt(_out_handle(lib.regnn_path_options_create))
+
+
+class RegularizationPath:
+    """Results of regularization_path(), copied out of the library (a plain Python object:
+    it holds no library memory, and neither do its histories).
+
+    lambdas: the lambda values in the order given; seeds: the seed of each seed index.
+    runs: per-run values by name (RUN_STATS), lambda-major: runs[name][i * n_seeds + s].
+        "verdict" and "reason" hold the names (VERDICTS, diagnosis REASONS), or
+        "diverged" for a run whose fit diverged (its other values are NaN).
+    table: one dict per lambda: "lambda"; every RUN_STATS value but verdict and reason
+        as "<name>" (the mean over the seeds) and "<name>_sd", "_se", "_min", "_max"
+        (sample sd, standard error; NaN for one seed, and every summary is NaN when a
+        run of the lambda diverged); "verdicts" (one per seed); "verdict_counts"
+        ({verdict: runs}, "diverged" included); "min" and "1se" (the selected rows).
+    histories: {(lambda index, seed index): History}, None for a diverged run; each
+        History has its .diagnosis with the path's baseline.
+    baseline_mse: the MSE of predicting the training targets' mean on the validation rows.
+    best_index, best_lambda: the lambda with the lowest mean best validation MSE;
+    index_1se, lambda_1se: the largest lambda within one standard error of it (glmnet's
+    lambda.1se). None if every lambda has a diverged run. select() chooses otherwise.
+    """
+
+    def __init__(self, p, first_seed):
+        nl, ns = lib.regnn_path_lambda_count(p), lib.regnn_path_seed_count(p)
+        self.n_seeds = ns
+        buf = (c_double * max(nl * ns, 1))()
+        check(lib.regnn_path_lambdas(p, buf, nl))
+        self.lambdas = buf[:nl]
+        self.baseline_mse = lib.regnn_path_baseline_mse(p)
+        self.runs = {}
+        for code, name in enumerate(RUN_STATS, 1):
+            check(lib.regnn_path_get_runs(p, code, buf, nl * ns))
+            self.runs[name] = buf[:nl * ns]
+        diverged = [v != 0.0 for v in self.runs["diverged"]]
+        self.runs["verdict"] = ["diverged" if d else VERDICTS[int(v)]
+                                for d, v in zip(diverged, self.runs["verdict"])]
+        self.runs["reason"] = ["diverged" if d else REASONS[int(v)]
+                               for d, v in zip(diverged, self.runs["reason"])]
+        summary = {}
+        for code, name in enumerate(RUN_STATS, 1):
+            if name in _NO_SUMMARY:
+                continue
+            for acode, agg in enumerate(AGGREGATES):
+                check(lib.regnn_path_get(p, code, acode, buf, nl))
+                summary[(name, agg)] = buf[:nl]
+        self._picks = {}
+        idx = c_size_t()
+        for stat, scode in _SELECT_STATS.items():
+            for rule, rcode in _RULES.items():
+                # REGNN_E_NUMERIC when every lambda has a diverged run: no selection.
+                st = lib.regnn_path_best_index(p, scode, rcode, byref(idx))
+                self._picks[(stat, rule)] = idx.value if st == 0 else None
+        self.best_index = self._picks[("best_val_mse", "min")]
+        self.index_1se = self._picks[("best_val_mse", "1se")]
+        self.best_lambda = None if self.best_index is None else self.lambdas[self.best_index]
+        self.lambda_1se = None if self.index_1se is None else self.lambdas[self.index_1se]
+        self.histories = {}
+        for i in range(nl):
+            for s in range(ns):
+                h = lib.regnn_path_history(p, i, s)
+                self.histories[(i, s)] = History._from_handle(h, self.baseline_mse) if h else None
+        self.seeds = [first_seed + s for s in range(ns)]
+        self.table = []
+        for i, lam in enumerate(self.lambdas):
+            row = {"lambda": lam}
+            for (name, agg), values in summary.items():
+                row[name if agg == "mean" else "%s_%s" % (name, agg)] = values[i]
+            verdicts = self.runs["verdict"][i * ns:(i + 1) * ns]
+            row["verdicts"] = verdicts
+            row["verdict_counts"] = {v: verdicts.count(v) for v in _COUNTS}
+            row["min"] = i == self.best_index
+            row["1se"] = i == self.index_1se
+            self.table.append(row)
+
+    def select(self, stat="best_val_mse", rule="min"):
+        """Index of the lambda chosen by rule ("min" or "1se") on the mean of stat
+        ("best_val_mse" or "final_val_mse") over the seeds; None if every lambda has a
+        diverged run (regnn_path_best_index)."""
+        if stat not in _SELECT_STATS:
+            raise ValueError("stat must be one of %s" % ", ".join(sorted(_SELECT_STATS)))
+        if rule not in _RULES:
+            raise ValueError("rule must be one of %s" % ", ".join(sorted(_RULES)))
+        return self._picks[(stat, rule)]
+
+    def history(self, lambda_index, seed_index=0):
+        """The History of one run (None if it diverged)."""
+        return self.histories[(lambda_index, seed_index)]
+
+    def __len__(self):
+        return len(self.lambdas)
+
+    def to_csv(self, path=None):
+        """The table as CSV text (one line per lambda: mean, sd and se of the per-run values,
+        the verdict counts, and the min / 1se flags); also written to path if given."""
+        cols = ["lambda"]
+        for name in _CSV_STATS:
+            cols += [name, name + "_sd", name + "_se"]
+        cols += [v.replace(" ", "_") for v in _COUNTS] + ["min", "1se"]
+        lines = [",".join(cols)]
+        for row in self.table:
+            vals = [_fmt(row["lambda"])]
+            for name in _CSV_STATS:
+                vals += [_fmt(row[name]), _fmt(row[name + "_sd"]), _fmt(row[name + "_se"])]
+            vals += [str(row["verdict_counts"][v]) for v in _COUNTS]
+            vals += [str(int(row["min"])), str(int(row["1se"]))]
+            lines.append(",".join(vals))
+        text = "\n".join(lines) + "\n"
+        if path is not None:
+            with open(path, "w", encoding="ascii", newline="\n") as f:
+                f.write(text)
+        return text
+
+    def __repr__(self):
+        return "<regnn.RegularizationPath %d lambdas x %d seeds, best lambda %s, lambda_1se %s>" % (
+            len(self.lambdas), self.n_seeds, self.best_lambda, self.lambda_1se)
+
+
+def regularization_path(model, train, lambdas, *, optimizer=None, validation_data=None,
+                        validation_split=0.0, epochs=1, batch_size=32, shuffle=True,
+                        early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
+                        min_delta=0.0, seeds=1, seed=0, penalty="l2", layers=None, threads=0,
+                        init="glorot_uniform", progress=None):
+    """Train every (lambda, seed) pair of a sweep and summarize it (regnn_regularization_path).
+
+    model: the template (topology and layer settings; only read, need not be initialized).
+    Each run trains a copy with lambda set, initialized (init) with its seed: run s of a
+    lambda uses seed + s, so every lambda starts from the same weights for a seed.
+    optimizer: the template optimizer (kind and hyperparameters; None = Adam defaults);
+    each run gets a fresh one. train, validation_data: Datasets or (x, y) pairs.
+    Validation data is required: validation_data or validation_split. The fit options
+    are Model.fit's; the training MSE at end-of-epoch weights is always recorded.
+    penalty: "l2" (default), "l1" (REGNN_LAYER_L2 / _L1 of the layers, all or the 0-based
+    indices in layers) or "weight_decay" (the optimizer's decoupled weight decay).
+    threads: worker threads, 0 = one per CPU; results are the same for every count when
+    the BLAS uses one thread (regnn.set_blas_threads(1)).
+    progress(done, total, lam, seed, history) runs on this thread after each run
+    (history None if the fit diverged); a true return value cancels the sweep
+    (regnn.CancelledError), an exception cancels it and is re-raised here.
+    Returns a RegularizationPath; a run that diverges is recorded, not an error.
+    """
+    mh = _need(model, Model, "model")._handle()
+    oh = _need(optimizer, Optimizer, "optimizer")._handle() if optimizer is not None else None
+    if isinstance(lambdas, (str, bytes)):
+        raise TypeError("lambdas must be a sequence of numbers, not %s" % type(lambdas).__name__)
+    lam = [B.real(v, "lambdas") for v in lambdas]
+    lam_buf = (c_double * max(len(lam), 1))(*lam)
+    layer_buf, n_layers = B.size_array(layers, "layers") if layers is not None else (None, 0)
+    split = B.real(validation_split, "validation_split")
+    fit_settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
+                                 restore_best, monitor, min_delta, split)
+    first_seed = B.index(seed, "seed", 0, B.I64_MAX)
+    path_settings = ((_PATH_SEEDS, B.int64(seeds, "seeds")),
+                     (_PATH_SEED, first_seed),
+                     (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
+                     (_PATH_THREADS, B.int64(threads, "threads")),
+                     (_PATH_INIT, _enum(init, _INITS, "init scheme")))
+    if progress is not None and not callable(progress):
+        raise TypeError("progress must be callable")
+    temps = []
+    try:
+        tr, tmp = _as_dataset(train, "train")
+        if tmp:
+            temps.append(tr)
+        va = None
+        if validation_data is not None:
+            va, tmp = _as_dataset(validation_data, "validation_data")
+            if tmp:
+                temps.append(va)
+        with _FitOptions() as fo, _PathOptions() as po:
+            for fn, key, value in fit_settings:
+                check(fn(fo._h, key, value))
+            check(lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam)))
+            if layer_buf is not None:
+                check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
+            for key, value in path_settings:
+                check(lib.regnn_path_options_set_int(po._h, key, value))
+            raised = []
+            cfn = None
+            if progress is not None:
+                # The path's baseline, for the diagnosis of the histories passed to progress.
+                baseline = _baseline_mse(tr, va, split)
+
+                def trampoline(user, done, total, lam_, seed_, hist):
+                    try:
+                        h = History._from_handle(hist, baseline) if hist else None
+                        return 1 if progress(done, total, lam_, seed_, h) else 0
+                    except BaseException as e:  # cancel the sweep; re-raised below
+                        raised.append(e)
+                        return 1
+                cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
+                check(lib.regnn_path_options_set_progress(po._h, cfn, None))
+            out = c_void_p()
+            with _Using((model, optimizer, tr, va)):
+                st = lib.regnn_regularization_path(mh, oh, tr._h,
+                                                   va._h if va is not None else None,
+                                                   fo._h, po._h, byref(out))
+                err = error_for(st) if st else None
+            del cfn
+            if raised:
+                lib.regnn_path_free(out.value)  # NULL after a cancel; freed in any case
+                raise raised[0]
+            if err is not None:
+                raise err
+            try:
+                return RegularizationPath(out.value, first_seed)
+            finally:
+                lib.regnn_path_free(out.value)
+    finally:
+        for d in temps:
+            d.close()
