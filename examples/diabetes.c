@@ -7,14 +7,14 @@
  * defaults, MSE, batch 64, 100 epochs, Keras validation_split 0.15. The program
  *   1. trains every (lambda, seed) pair of an L2 sweep with
  *      regnn_regularization_path, one call per seed (each seed has its own
- *      train/test split), one line per run;
- *   2. trains each run once more, identically, to measure its test MSE: the
- *      path keeps each run's history but not its trained network;
- *   3. prints the lambda table (mean +- sd over seeds, and the majority
+ *      train/test split), one line per run; the path scores each trained
+ *      network on the seed's test rows (regnn_path_options_set_test,
+ *      REGNN_RUN_TEST_MSE), so every run is trained once;
+ *   2. prints the lambda table (mean +- sd over seeds, and the majority
  *      regnn_history_diagnose verdict) and marks the lambda with the lowest
  *      validation MSE;
- *   4. compares the unregularized model with the regularized one per epoch;
- *   5. writes each run's history as CSV, a summary CSV, a Markdown table and
+ *   3. compares the unregularized model with the regularized one per epoch;
+ *   4. writes each run's history as CSV, a summary CSV, a Markdown table and
  *      two SVG figures (study.svg, lambda_sweep.svg) into the output folder.
  * Run with --help for the options and the exact definitions.
  */
@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +54,7 @@ typedef struct {
     int have_reg_lambda;
     double dropout;
     int verbose;
+    int self_check; /* hidden --self-check: retrain one run by hand, compare */
 } options;
 
 /* One model setting; every setting is trained once per seed. */
@@ -75,7 +75,6 @@ typedef struct {
     double train_last, val_last, gap, test_mse, seconds;
     int stop_reason;
     int verdict, reason;                /* regnn_history_diagnose with the path's baseline */
-    int same_curves;                    /* the retraining reproduced the path's history */
     regnn_status status;
     char err[600];
 } run;
@@ -104,9 +103,6 @@ typedef struct {
     size_t n_features;
     regnn_model *tmpl[N_GROUPS]; /* template networks (lambda is set per run); NULL if unused */
     size_t reported;             /* runs reported by the path's progress callback */
-    pthread_mutex_t mu;
-    size_t next, finished;
-    int failed;
     int label_w; /* width of the setting column */
     double t0;
 } sweep;
@@ -138,8 +134,9 @@ static void usage(FILE *f)
         "                     [number of CPUs; 1 when --blas-threads > 1]\n"
         "  --blas-threads N   threads of each matrix product, regnn_set_blas_threads [1]\n"
         "  --every K          print the comparison's learning curves every K epochs [10]\n"
-        "  --verbose          one progress line per epoch of every run (while the runs\n"
-        "                     are retrained for their test MSE)\n"
+        "  --verbose          also print every epoch of every run, from the run's\n"
+        "                     history once its seed's regularization path has finished\n"
+        "                     (not live: the path reports whole runs)\n"
         "  --help             this text\n"
         "\n",
         f);
@@ -161,17 +158,18 @@ static void usage(FILE *f)
         "  Sweep: for each seed s, one regnn_regularization_path call (REGNN_PATH_SEEDS 1,\n"
         "    REGNN_PATH_SEED s, the lambda list, --jobs threads) on that seed's 397 rows\n"
         "    trains every lambda: a copy of the network with REGNN_LAYER_L2 = lambda,\n"
-        "    regnn_model_init(copy, GLOROT_UNIFORM, s), regnn_fit. The curves, the table\n"
-        "    columns but test MSE and the verdicts come from the path. The path keeps no\n"
-        "    trained network, so each run is then trained once more, the same way (same\n"
-        "    bits), and evaluated on its 45 test rows.\n"
+        "    regnn_model_init(copy, GLOROT_UNIFORM, s), regnn_fit, and scores the trained\n"
+        "    network on that seed's 45 test rows (regnn_path_options_set_test). The\n"
+        "    curves, every table column and the verdicts come from the path\n"
+        "    (REGNN_RUN_TEST_MSE for the test MSE); each run is trained once.\n"
         "  Table (mean +- sample sd over seeds), in standardized target units:\n"
         "    best val epoch  1-based epoch with the lowest validation MSE\n"
         "    train MSE       MSE on the 337 training rows at the last epoch's weights,\n"
         "                    no dropout, no penalty (REGNN_METRIC_TRAIN_EVAL_MSE)\n"
         "    val MSE         MSE on the 60 validation rows, last epoch (REGNN_METRIC_VAL_MSE)\n"
         "    gap             val MSE - train MSE, both data-only and at the same weights\n"
-        "    test MSE        MSE on the 45 test rows after training\n"
+        "    test MSE        MSE on the 45 test rows after training (the last epoch's\n"
+        "                    weights; REGNN_RUN_TEST_MSE)\n"
         "    verdict         the most common regnn_history_diagnose verdict over the\n"
         "                    seeds (overfitting, underfitting, good fit), with the\n"
         "                    path's baseline (the MSE of predicting the training mean)\n"
@@ -189,9 +187,6 @@ static void usage(FILE *f)
         "default (one thread per core) one run is about 2x slower, and parallel runs\n"
         "fighting over the BLAS threads 20-30x slower; so the program calls\n"
         "regnn_set_blas_threads(1) and uses the cores for independent runs (--jobs).\n"
-        "Every run is trained twice (the path, then for the test MSE), so the program\n"
-        "takes about twice as long as the training itself; a warning says so if a\n"
-        "retrained run does not reproduce the path's curves.\n"
         "Results do not depend on --jobs; they can change in the last digits with\n"
         "--blas-threads or another BLAS (the order of float sums changes).\n"
         "Exit status: 0 on success, 1 if a step failed, 2 for bad options.\n",
@@ -233,6 +228,8 @@ static int parse_args(int argc, char **argv, options *o)
             exit(0);
         } else if (strcmp(a, "--verbose") == 0) {
             o->verbose = 1;
+        } else if (strcmp(a, "--self-check") == 0) {
+            o->self_check = 1; /* undocumented: for tests/test_examples.sh */
         } else if (ex_option(argc, argv, &i, "--data", &v)) {
             if (!v || !*v)
                 return bad_option(a, v, "a file name is required");
@@ -461,22 +458,25 @@ static regnn_status take_run(sweep *S, run *r, const regnn_path *p, size_t li)
     r->stop_reason = regnn_history_stop_reason(h);
 
     /* The per-run values of the path (lambda-major; one seed per call). */
-    static const int keys[] = {REGNN_RUN_BEST_EPOCH, REGNN_RUN_FINAL_TRAIN_MSE,
-                               REGNN_RUN_FINAL_VAL_MSE, REGNN_RUN_FINAL_GAP, REGNN_RUN_SECONDS};
-    double v[5][MAX_LAMBDAS];
+    static const int keys[] = {REGNN_RUN_BEST_EPOCH,    REGNN_RUN_FINAL_TRAIN_MSE,
+                               REGNN_RUN_FINAL_VAL_MSE, REGNN_RUN_FINAL_GAP,
+                               REGNN_RUN_SECONDS,       REGNN_RUN_TEST_MSE};
+    enum { N_KEYS = sizeof keys / sizeof keys[0] };
+    double v[N_KEYS][MAX_LAMBDAS];
     size_t nl = regnn_path_lambda_count(p);
     if (nl > MAX_LAMBDAS) {
         st = REGNN_E_INTERNAL;
         snprintf(r->err, sizeof r->err, "the path has %zu lambdas", nl);
         goto done;
     }
-    for (size_t k = 0; k < 5; k++)
+    for (size_t k = 0; k < N_KEYS; k++)
         TRY(regnn_path_get_runs(p, keys[k], v[k], MAX_LAMBDAS));
     r->best_epoch = (size_t)v[0][li] + 1;
     r->train_last = v[1][li];
     r->val_last = v[2][li];
     r->gap = v[3][li];
     r->seconds = v[4][li];
+    r->test_mse = v[5][li]; /* the path scored the trained network on S->test[seed] */
     TRY(regnn_history_diagnose(h, regnn_path_baseline_mse(p), &r->verdict, &r->reason, NULL, 0));
 
     char name[160], path[4096];
@@ -491,8 +491,22 @@ done:
     return st;
 }
 
+/* --verbose: run r's epochs, from the path's history (after the path call). */
+static void print_epochs(const sweep *S, const run *r)
+{
+    const config *c = &S->cfgs[r->cfg];
+    for (size_t e = 0; e < r->epochs; e++)
+        printf("  [%s seed %llu] epoch %3zu/%ld  loss %.4f  val_loss %.4f  train MSE %.4f  "
+               "val MSE %.4f\n",
+               c->label, (unsigned long long)r->seed, e + 1, S->o->epochs, r->loss[e],
+               r->val_loss[e], r->train[e], r->val[e]);
+    printf("  [%s seed %llu] test MSE %.4f\n", c->label, (unsigned long long)r->seed, r->test_mse);
+    fflush(stdout);
+}
+
 /* Every run of the sweep: for each seed and group, one regularization path on
- * that seed's training part. Returns 0, or -1 after printing the error. */
+ * that seed's training part, its trained networks scored on the seed's test
+ * part. Returns 0, or -1 after printing the error. */
 static int run_paths(sweep *S, long jobs)
 {
     const options *o = S->o;
@@ -533,6 +547,8 @@ static int run_paths(sweep *S, long jobs)
             uint64_t seed = (uint64_t)o->seed + k;
             regnn_path *p = NULL;
             st = regnn_path_options_set_int(po[g], REGNN_PATH_SEED, (int64_t)seed);
+            if (st == REGNN_OK) /* borrowed until the path call returns */
+                st = regnn_path_options_set_test(po[g], S->test[k]);
             if (st == REGNN_OK)
                 st = regnn_regularization_path(S->tmpl[g], NULL, S->train[k], NULL, fo[g], po[g],
                                                &p);
@@ -562,6 +578,8 @@ static int run_paths(sweep *S, long jobs)
                 if (st != REGNN_OK)
                     fprintf(stderr, "diabetes: run %s seed %llu failed: %s\n", S->cfgs[c].label,
                             (unsigned long long)seed, r->err);
+                else if (o->verbose)
+                    print_epochs(S, r);
             }
             regnn_path_free(p);
             if (st != REGNN_OK)
@@ -579,38 +597,8 @@ out:
 }
 
 /* ------------------------------------------------------------------ */
-/* The test MSE: each run trained once more                             */
+/* --self-check: one run trained by hand                                */
 /* ------------------------------------------------------------------ */
-
-typedef struct {
-    sweep *S;
-    run *r;
-    double *buf; /* epochs doubles */
-} epoch_ctx;
-
-static int on_epoch(void *user, const regnn_history *h, size_t epoch)
-{
-    epoch_ctx *c = user;
-    double loss, val_loss, train, val;
-    size_t n = regnn_history_epochs(h);
-    if (regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, c->buf, n) != REGNN_OK)
-        return 0;
-    loss = c->buf[epoch];
-    regnn_history_get(h, REGNN_METRIC_VAL_LOSS, c->buf, n);
-    val_loss = c->buf[epoch];
-    regnn_history_get(h, REGNN_METRIC_TRAIN_EVAL_MSE, c->buf, n);
-    train = c->buf[epoch];
-    regnn_history_get(h, REGNN_METRIC_VAL_MSE, c->buf, n);
-    val = c->buf[epoch];
-    const config *cf = &c->S->cfgs[c->r->cfg];
-    pthread_mutex_lock(&c->S->mu);
-    printf("  [%s seed %llu] epoch %3zu/%ld  loss %.4f  val_loss %.4f  train MSE %.4f  val MSE %.4f\n",
-           cf->label, (unsigned long long)c->r->seed, epoch + 1, c->S->o->epochs, loss, val_loss,
-           train, val);
-    fflush(stdout);
-    pthread_mutex_unlock(&c->S->mu);
-    return 0;
-}
 
 /* 1 if metric `key` of h equals the curve v (n epochs) bit for bit. */
 static int same_curve(const regnn_history *h, int key, const double *v, size_t n, double *buf)
@@ -620,79 +608,66 @@ static int same_curve(const regnn_history *h, int key, const double *v, size_t n
     return memcmp(buf, v, n * sizeof *buf) == 0;
 }
 
-/* Train run r as the path did (copy of the template, L2 = lambda, init with
- * the run's seed, a fresh Adam, the same fit options) and evaluate it on the
- * seed's test rows. */
-static regnn_status retrain_run(sweep *S, run *r, size_t seed_idx)
+/* Train run r as the path does (copy of the template, L2 = lambda, init with
+ * the run's seed, a fresh Adam, the same fit options), evaluate it on the
+ * seed's test rows, and compare with what the path reported: the test MSE
+ * (REGNN_RUN_TEST_MSE) and the four curves, bit for bit. Returns 0 if all
+ * match, -1 (after printing why) otherwise. */
+static int self_check(const sweep *S, const run *r)
 {
     const options *o = S->o;
     const config *c = &S->cfgs[r->cfg];
-    const int group = c->in_sweep ? GROUP_SWEEP : GROUP_REFERENCE;
+    const size_t seed_idx = (size_t)(r->seed - (uint64_t)o->seed);
     regnn_model *m = NULL;
     regnn_optimizer *opt = NULL;
     regnn_fit_options *fo = NULL;
     regnn_history *h = NULL;
-    epoch_ctx ctx = {S, r, NULL};
-    regnn_status st = REGNN_OK;
-
-    ctx.buf = malloc((size_t)o->epochs * sizeof *ctx.buf);
-    if (!ctx.buf) {
-        st = REGNN_E_NOMEM;
-        snprintf(r->err, sizeof r->err, "out of memory");
-        goto done;
+    double test_mse = NAN, *buf = malloc((size_t)o->epochs * sizeof *buf);
+    int rc = -1;
+    regnn_status st = buf ? REGNN_OK : REGNN_E_NOMEM;
+    if (st == REGNN_OK)
+        st = regnn_model_copy(S->tmpl[c->in_sweep ? GROUP_SWEEP : GROUP_REFERENCE], &m);
+    if (st == REGNN_OK)
+        st = regnn_model_set_layers_double(m, REGNN_LAYER_L2, c->lambda);
+    if (st == REGNN_OK)
+        st = regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, r->seed);
+    if (st == REGNN_OK)
+        st = regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt); /* Keras defaults */
+    if (st == REGNN_OK)
+        st = make_fit_options(o, c->patience, &fo);
+    if (st == REGNN_OK)
+        st = regnn_fit(m, opt, S->train[seed_idx], NULL, fo, &h);
+    if (st == REGNN_OK)
+        st = regnn_model_evaluate(m, S->test[seed_idx], &test_mse, NULL, NULL);
+    if (st != REGNN_OK) {
+        fprintf(stderr, "diabetes: self-check: retraining %s seed %llu failed: %s\n", c->label,
+                (unsigned long long)r->seed, buf ? regnn_errmsg() : "out of memory");
+        goto out;
     }
-    TRY(regnn_model_copy(S->tmpl[group], &m));
-    TRY(regnn_model_set_layers_double(m, REGNN_LAYER_L2, c->lambda));
-    TRY(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, r->seed));
-    TRY(regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt)); /* Keras defaults */
-    TRY(make_fit_options(o, c->patience, &fo));
-    if (o->verbose)
-        TRY(regnn_fit_options_set_callback(fo, on_epoch, &ctx));
-    TRY(regnn_fit(m, opt, S->train[seed_idx], NULL, fo, &h));
-    TRY(regnn_model_evaluate(m, S->test[seed_idx], &r->test_mse, NULL, NULL));
     size_t n = regnn_history_epochs(h);
-    r->same_curves = n == r->epochs &&
-                     same_curve(h, REGNN_METRIC_TRAIN_EVAL_MSE, r->train, n, ctx.buf) &&
-                     same_curve(h, REGNN_METRIC_VAL_MSE, r->val, n, ctx.buf) &&
-                     same_curve(h, REGNN_METRIC_TRAIN_LOSS, r->loss, n, ctx.buf) &&
-                     same_curve(h, REGNN_METRIC_VAL_LOSS, r->val_loss, n, ctx.buf);
-done:
-    free(ctx.buf);
+    int curves = n == r->epochs && same_curve(h, REGNN_METRIC_TRAIN_EVAL_MSE, r->train, n, buf) &&
+                 same_curve(h, REGNN_METRIC_VAL_MSE, r->val, n, buf) &&
+                 same_curve(h, REGNN_METRIC_TRAIN_LOSS, r->loss, n, buf) &&
+                 same_curve(h, REGNN_METRIC_VAL_LOSS, r->val_loss, n, buf);
+    if (!curves || memcmp(&test_mse, &r->test_mse, sizeof test_mse) != 0) {
+        fprintf(stderr,
+                "diabetes: self-check FAILED: %s seed %llu trained by hand gives test MSE %.17g,\n"
+                "  the path reported %.17g; the curves %s\n",
+                c->label, (unsigned long long)r->seed, test_mse, r->test_mse,
+                curves ? "match" : "differ");
+        goto out;
+    }
+    printf("self-check: %s seed %llu trained by hand (copy, L2, init, fit, evaluate) gives the\n"
+           "  path's curves and test MSE %.9g, bit for bit\n",
+           c->label, (unsigned long long)r->seed, test_mse);
+    rc = 0;
+out:
+    free(buf);
     regnn_history_free(h);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(opt);
     regnn_model_free(m);
-    return st;
-}
-
-static void *worker(void *arg)
-{
-    sweep *S = arg;
-    for (;;) {
-        pthread_mutex_lock(&S->mu);
-        size_t i = S->next++;
-        int stop = S->failed || i >= S->n_runs;
-        pthread_mutex_unlock(&S->mu);
-        if (stop)
-            break;
-        run *r = &S->runs[i];
-        size_t seed_idx = (size_t)(r->seed - (uint64_t)S->o->seed);
-        r->status = retrain_run(S, r, seed_idx);
-
-        pthread_mutex_lock(&S->mu);
-        S->finished++;
-        if (r->status != REGNN_OK) {
-            S->failed = 1;
-        } else {
-            const config *c = &S->cfgs[r->cfg];
-            printf("[%3zu/%zu] %-*s seed %-3llu test MSE %.3f%s\n", S->finished, S->n_runs,
-                   S->label_w, c->label, (unsigned long long)r->seed, r->test_mse,
-                   r->same_curves ? "" : "   (warning: the curves differ from the path's)");
-            fflush(stdout);
-        }
-        pthread_mutex_unlock(&S->mu);
-    }
-    return NULL;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1179,7 +1154,6 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < n_cfg; c++)
         if ((int)strlen(cfgs[c].label) > S.label_w)
             S.label_w = (int)strlen(cfgs[c].label);
-    int mutex_ok = 0;
     rc = 1;
 
     printf("libregnn %s - regularization study on the diabetes data\n", regnn_version_string());
@@ -1283,43 +1257,6 @@ int main(int argc, char **argv)
         goto cleanup;
     t_path = ex_now() - t_path;
 
-    /* 2. The test MSE: the path keeps no trained network, so each run is
-     * trained once more, identically, and evaluated on its test rows. */
-    printf("\ntest MSE: training the %zu runs once more (the path keeps histories, not "
-           "networks)...\n\n",
-           S.n_runs);
-    fflush(stdout);
-    double t_test = ex_now();
-    if (pthread_mutex_init(&S.mu, NULL) != 0) {
-        fprintf(stderr, "diabetes: pthread_mutex_init failed\n");
-        goto cleanup;
-    }
-    mutex_ok = 1;
-    pthread_t th[256];
-    long started = 0;
-    for (long j = 1; j < jobs; j++) { /* the main thread is worker 0 */
-        if (pthread_create(&th[started], NULL, worker, &S) != 0)
-            break;
-        started++;
-    }
-    worker(&S);
-    for (long j = 0; j < started; j++)
-        pthread_join(th[j], NULL);
-    size_t differ = 0;
-    for (size_t i = 0; i < S.n_runs; i++) {
-        if (S.runs[i].status != REGNN_OK) {
-            fprintf(stderr, "diabetes: run %s seed %llu failed: %s\n", cfgs[S.runs[i].cfg].label,
-                    (unsigned long long)S.runs[i].seed, S.runs[i].err);
-            goto cleanup;
-        }
-        differ += !S.runs[i].same_curves;
-    }
-    t_test = ex_now() - t_test;
-    if (differ)
-        printf("\nwarning: %zu of %zu retrained runs did not reproduce the path's curves (a\n"
-               "  nondeterministic BLAS?); their test MSE belongs to the retrained network\n",
-               differ, S.n_runs);
-
     summary sum[MAX_LAMBDAS + 1] = {{0}};
     for (size_t c = 0; c < n_cfg; c++)
         summarize(&S, c, &sum[c]);
@@ -1357,14 +1294,15 @@ int main(int argc, char **argv)
     printf("\nwrote %s/study.svg, %s/lambda_sweep.svg, %s/sweep.csv, %s/lambda_table.md,\n"
            "      %s/runs.csv and %zu histories in %s/runs/\n",
            o.out, o.out, o.out, o.out, o.out, S.n_runs, o.out);
-    printf("done in %.1f s (%zu runs on %ld thread%s: %.1f s in the regularization paths, %.1f s "
-           "retraining for the test MSE)\n",
-           ex_now() - t0, S.n_runs, jobs, jobs == 1 ? "" : "s", t_path, t_test);
+    printf("done in %.1f s (%zu runs on %ld thread%s: %.1f s in the regularization paths)\n",
+           ex_now() - t0, S.n_runs, jobs, jobs == 1 ? "" : "s", t_path);
     rc = 0;
+    /* Hidden --self-check (tests/test_examples.sh): the regularized setting's
+     * first-seed run, trained once more by hand, must match the path. */
+    if (o.self_check && self_check(&S, &S.runs[reg * ns]) != 0)
+        rc = 1;
 
 cleanup:
-    if (mutex_ok)
-        pthread_mutex_destroy(&S.mu);
     for (size_t i = 0; S.runs && i < S.n_runs; i++)
         free(S.runs[i].train); /* the run's whole block */
     free(S.runs);

@@ -3,14 +3,12 @@
 # tests/test_examples.sh, which asserts the study's qualitative result.
 #
 # BLAS threads do not pay off for these small matrices, so diabetes calls
-# regnn_set_blas_threads(1) and trains independent runs on the cores
-# (--jobs, default: one per CPU). Extra options: make demo DEMO_ARGS='--seeds 3'.
+# regnn_set_blas_threads(1) and lets regnn_regularization_path train
+# independent runs on the cores (--jobs, default: one per CPU).
+# Extra options: make demo DEMO_ARGS='--seeds 3'.
 
 DEMO_OUT  ?= out
 DEMO_ARGS ?=
-
-# diabetes.c trains runs in parallel threads.
-EXAMPLE_CFLAGS += -pthread
 
 .PHONY: demo test-examples
 demo: lib examples-build

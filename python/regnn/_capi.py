@@ -153,6 +153,7 @@ PROTOTYPES = {
     "regnn_path_options_set_int": (S, [H, c_int, c_int64]),
     "regnn_path_options_get_int": (S, [H, c_int, P_INT64]),
     "regnn_path_options_set_progress": (S, [H, PATH_PROGRESS_FN, c_void_p]),
+    "regnn_path_options_set_test": (S, [H, H]),
     "regnn_regularization_path": (S, [H, H, H, H, H, H, P_HANDLE]),
     "regnn_path_free": (None, [H]),
     "regnn_path_lambda_count": (c_size_t, [H]),

@@ -14,9 +14,11 @@ PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
 _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT = range(1, 6)
 
-#: Per-run values of a path (REGNN_RUN_* in code order, 1-based).
+#: Per-run values of a path (REGNN_RUN_* in code order, 1-based). test_mse is NaN
+#: without test_data.
 RUN_STATS = ("best_val_mse", "best_epoch", "train_mse_at_best", "final_val_mse",
-             "final_train_mse", "final_gap", "epochs", "verdict", "reason", "seconds", "diverged")
+             "final_train_mse", "final_gap", "epochs", "verdict", "reason", "seconds", "diverged",
+             "test_mse")
 _NO_SUMMARY = ("verdict", "reason")  # per run only (regnn_path_get refuses them)
 #: Summaries over the seeds of one lambda (REGNN_AGG_* in code order, 0-based).
 AGGREGATES = ("mean", "sd", "se", "min", "max")
@@ -43,6 +45,7 @@ class RegularizationPath:
     runs: per-run values by name (RUN_STATS), lambda-major: runs[name][i * n_seeds + s].
         "verdict" and "reason" hold the names (VERDICTS, diagnosis REASONS), or
         "diverged" for a run whose fit diverged (its other values are NaN).
+        "test_mse" is the trained run's MSE on test_data (NaN without it).
     table: one dict per lambda: "lambda"; every RUN_STATS value but verdict and reason
         as "<name>" (the mean over the seeds) and "<name>_sd", "_se", "_min", "_max"
         (sample sd, standard error; NaN for one seed, and every summary is NaN when a
@@ -155,7 +158,7 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                         validation_split=0.0, epochs=1, batch_size=32, shuffle=True,
                         early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
                         min_delta=0.0, seeds=1, seed=0, penalty="l2", layers=None, threads=0,
-                        init="glorot_uniform", progress=None):
+                        init="glorot_uniform", progress=None, test_data=None):
     """Train every (lambda, seed) pair of a sweep and summarize it (regnn_regularization_path).
 
     model: the template (topology and layer settings; only read, need not be initialized).
@@ -165,6 +168,9 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     each run gets a fresh one. train, validation_data: Datasets or (x, y) pairs.
     Validation data is required: validation_data or validation_split. The fit options
     are Model.fit's; the training MSE at end-of-epoch weights is always recorded.
+    test_data (a Dataset or an (x, y) pair; optional): each run's trained network is
+    scored on it (its final weights, as Model.evaluate does): runs["test_mse"] and the
+    table's test_mse columns (regnn_path_options_set_test). Without it they are NaN.
     penalty: "l2" (default), "l1" (REGNN_LAYER_L2 / _L1 of the layers, all or the 0-based
     indices in layers) or "weight_decay" (the optimizer's decoupled weight decay).
     threads: worker threads, 0 = one per CPU; results are the same for every count when
@@ -202,6 +208,11 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
             va, tmp = _as_dataset(validation_data, "validation_data")
             if tmp:
                 temps.append(va)
+        te = None
+        if test_data is not None:
+            te, tmp = _as_dataset(test_data, "test_data")
+            if tmp:
+                temps.append(te)
         with _FitOptions() as fo, _PathOptions() as po:
             for fn, key, value in fit_settings:
                 check(fn(fo._h, key, value))
@@ -210,6 +221,8 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                 check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
             for key, value in path_settings:
                 check(lib.regnn_path_options_set_int(po._h, key, value))
+            if te is not None:  # borrowed by the options until the call returns
+                check(lib.regnn_path_options_set_test(po._h, te._h))
             raised = []
             cfn = None
             if progress is not None:
@@ -226,7 +239,7 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                 cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
                 check(lib.regnn_path_options_set_progress(po._h, cfn, None))
             out = c_void_p()
-            with _Using((model, optimizer, tr, va)):
+            with _Using((model, optimizer, tr, va, te)):
                 st = lib.regnn_regularization_path(mh, oh, tr._h,
                                                    va._h if va is not None else None,
                                                    fo._h, po._h, byref(out))

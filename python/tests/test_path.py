@@ -45,6 +45,7 @@ def net(l2=0.0, units=64):
 
 FIT = dict(epochs=40, batch_size=8, validation_split=0.25)
 LAMBDAS = [0.0, 1e-2, 10.0]
+TEST = noisy(40, seed=7)  # held-out rows for the path's test MSE
 
 
 def path(**kw):
@@ -160,7 +161,7 @@ class TestDiagnosis(unittest.TestCase):
 class TestPath(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.res = path()
+        cls.res = path(test_data=TEST)
 
     def test_table(self):
         res = self.res
@@ -185,6 +186,7 @@ class TestPath(unittest.TestCase):
                 self.assertAlmostEqual(row[name + "_se"], sd / math.sqrt(2), places=12)
             self.assertEqual(row["epochs"], 40)
             self.assertEqual(row["diverged"], 0)
+            self.assertTrue(0 < row["test_mse_min"] <= row["test_mse_max"] < 100)
             self.assertEqual(row["verdicts"], res.runs["verdict"][2 * i:2 * i + 2])
             self.assertEqual(sum(row["verdict_counts"].values()), 2)
             self.assertEqual(row["min"], i == res.best_index)
@@ -255,6 +257,9 @@ class TestPath(unittest.TestCase):
             m.set_layers(l2=1e-2)
             m.init("glorot_uniform", seed=4)
             h = m.fit(noisy(), o, eval_train=True, **FIT)
+            test_mse = m.evaluate(TEST).mse
+        # The path scored the same trained network on the same rows: the same bits.
+        self.assertEqual(test_mse, res.runs["test_mse"][3])
         ph = res.history(1, 1)
         self.assertTrue(same_history(h, ph))
         self.assertEqual(h.baseline_mse, res.baseline_mse)
@@ -265,13 +270,49 @@ class TestPath(unittest.TestCase):
                               if k != "train_metric"]))
 
     def test_same_results_on_two_threads(self):
-        res2 = path(threads=2)
+        res2 = path(threads=2, test_data=TEST)
         for key, h in self.res.histories.items():
             self.assertTrue(same_history(h, res2.histories[key]), key)
         for name in regnn.RUN_STATS:
             if name != "seconds":
                 self.assertEqual(self.res.runs[name], res2.runs[name], name)
         self.assertEqual(self.res.best_index, res2.best_index)
+
+    def test_test_mse(self):
+        # One value per run, in RUN_STATS after the others (REGNN_RUN_TEST_MSE = 12).
+        self.assertEqual(regnn.RUN_STATS[-1], "test_mse")
+        self.assertEqual(regnn.RUN_STATS.index("test_mse") + 1, 12)
+        runs = self.res.runs["test_mse"]
+        self.assertEqual(len(runs), 6)
+        self.assertTrue(all(isinstance(v, float) and 0 < v < 100 for v in runs), runs)
+        # The same data as a Dataset (kept open) or as (x, y) give the same values.
+        with regnn.Dataset(*TEST) as ds:
+            res = path(lambdas=[1e-2], seeds=1, seed=4, test_data=ds)
+            self.assertFalse(ds.closed)
+        self.assertEqual(res.runs["test_mse"], [runs[3]])
+        self.assertEqual(res.table[0]["test_mse"], runs[3])
+        self.assertTrue(math.isnan(res.table[0]["test_mse_sd"]))  # one seed
+
+    def test_test_mse_is_nan_without_test_data(self):
+        res = path(lambdas=[0.0, 1e-2], seeds=2, epochs=5)
+        self.assertEqual(len(res.runs["test_mse"]), 4)
+        self.assertTrue(all(math.isnan(v) for v in res.runs["test_mse"]))
+        for row in res.table:
+            for agg in ("", "_sd", "_se", "_min", "_max"):
+                self.assertTrue(math.isnan(row["test_mse" + agg]), agg)
+            self.assertFalse(math.isnan(row["final_val_mse"]))  # only test_mse is missing
+        self.assertEqual(res.best_index, res.select())
+
+    def test_test_data_errors(self):
+        with self.assertRaises(regnn.ShapeError) as cm:  # 3 features, the model takes 4
+            path(lambdas=[0.0], seeds=1, epochs=1, test_data=noisy(10, nx=3))
+        self.assertIn("test data", cm.exception.message)
+        with self.assertRaises(TypeError):
+            path(lambdas=[0.0], seeds=1, epochs=1, test_data=[1, 2, 3])
+        closed = regnn.Dataset(*TEST)
+        closed.close()
+        with self.assertRaises(regnn.ClosedError):
+            path(lambdas=[0.0], seeds=1, epochs=1, test_data=closed)
 
     def test_progress(self):
         calls = []
@@ -464,8 +505,14 @@ regnn.set_blas_threads(1)
 ds, m = regnn.Dataset(*noisy(), copy=True), net()
 before = len(live)
 kw = dict(epochs=12, batch_size=8, validation_split=0.25, seeds=2, threads=2)
-res = regnn.regularization_path(m, ds, [0.0, 1.0], **kw)
+res = regnn.regularization_path(m, ds, [0.0, 1.0], test_data=noisy(30, seed=5), **kw)
 assert len(live) == before, ("path memory not freed", len(live) - before)
+assert res.runs["test_mse"][0] == res.runs["test_mse"][0]  # scored, not NaN
+try:
+    regnn.regularization_path(m, ds, [0.0], test_data=noisy(10, nx=3), **kw)
+except regnn.ShapeError:
+    pass
+assert len(live) == before, ("refused test data leaked", len(live) - before)
 for progress in (lambda *a: True, lambda *a: 1 / 0):
     try:
         regnn.regularization_path(m, ds, [0.0, 1.0], progress=progress, **kw)
