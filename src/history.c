@@ -86,14 +86,15 @@ regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
                         strerror(errno));
     int bad = fputs("epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse\n",
                     f) < 0;
-    char num[64];
+    /* Ten fields of at most 16 characters ("%.9g", "nan") and commas fit easily. */
+    char line[512], num[64];
     for (size_t e = 0; e < h->epochs && !bad; e++) {
-        bad |= fprintf(f, "%zu", e + 1) < 0;
+        size_t n = (size_t)snprintf(line, sizeof line, "%zu", e + 1);
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
             rg_format_double(num, sizeof num, h->v[order[k] - 1][e]);
-            bad |= fprintf(f, ",%s", num) < 0;
+            n += (size_t)snprintf(line + n, sizeof line - n, ",%s", num);
         }
-        bad |= fputc('\n', f) == EOF;
+        bad |= fputs(line, f) < 0 || fputc('\n', f) == EOF;
     }
     bad |= fclose(f) != 0;
     if (bad)
