@@ -846,7 +846,7 @@ START_TEST(test_test_mse)
     CK_OK(regnn_path_get_runs(p, REGNN_RUN_TEST_MSE, got[0], 2));
     ck_assert(isnan(got[0][0]));
     regnn_path_free(p);
-    regnn_dataset *wrong = synth(10, 3, 0.2, 23);
+    regnn_dataset *wrong = synth(10, 5, 0.2, 23);
     CK_OK(regnn_path_options_set_test(po, wrong));
     p = (regnn_path *)1;
     CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p), REGNN_E_SHAPE);
