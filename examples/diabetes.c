@@ -37,7 +37,7 @@
 #define TEST_SIZE 0.1
 #define VAL_SPLIT 0.15
 
-/* The thresholds issue 3 expects with the defaults (standardized units). */
+/* The study's expected result with the defaults (standardized units). */
 #define EXPECT_UNREG_BEST_EPOCH_MAX 30.0
 #define EXPECT_UNREG_GAP_MIN 0.5
 #define EXPECT_REG_GAP_MAX 0.2
@@ -1275,9 +1275,9 @@ int main(int argc, char **argv)
     if (reg == unreg)
         printf("\nnote: the regularized setting is the unregularized one (lambda 0 was best)\n");
 
-    /* The result issue 3 expects (informational; tests/test_examples.sh asserts it). */
+    /* The study's expected result (informational; tests/test_examples.sh asserts it). */
     const summary *u = &sum[unreg], *b = &sum[best];
-    printf("\nExpected result (issue 3):\n");
+    printf("\nExpected result (the study's, with the defaults):\n");
     printf("  unregularized: mean best val epoch %.1f <= %.0f: %s\n", u->best_epoch,
            EXPECT_UNREG_BEST_EPOCH_MAX, u->best_epoch <= EXPECT_UNREG_BEST_EPOCH_MAX ? "yes" : "NO");
     printf("  unregularized: mean gap at the last epoch %.3f >= %.1f: %s\n", u->gap,

@@ -1,4 +1,4 @@
-# Examples (issue 3): `make demo` runs the diabetes regularization study and
+# Examples: `make demo` runs the diabetes regularization study and
 # leaves its figures and tables in $(DEMO_OUT)/; `make check` also runs
 # tests/test_examples.sh, which asserts the study's qualitative result.
 #

@@ -1,4 +1,4 @@
-# Python binding (issue 4): `make test-python` runs python/tests/ (unittest,
+# Python binding: `make test-python` runs python/tests/ (unittest,
 # with numpy and, in a subprocess, without it) against lib/libregnn.so, and
 # compares the binding's results bit for bit with python/tests/c_reference.c,
 # built here against the shared library exactly as a user program would be.

@@ -7,7 +7,7 @@
 # 1. The regularization study (examples/diabetes) with 3 seeds (1..3) instead
 #    of the demo's 5, and otherwise its defaults: the full lambda sweep
 #    {0, 1e-5, 1e-4, 1e-3, 1e-2, 3e-2}, 100 epochs, batch 64. From its
-#    sweep.csv it asserts the result issue 3 expects (means over the seeds,
+#    sweep.csv it asserts the study's expected result (means over the seeds,
 #    standardized target units):
 #      unregularized: mean best-validation epoch <= 30
 #      unregularized: mean (val - train) MSE gap at epoch 100 >= 0.5
