@@ -778,14 +778,8 @@ class Model(_Handle):
             (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),)
         temps = []
         try:
-            tr, tmp = _as_dataset(train, "train")
-            if tmp:
-                temps.append(tr)
-            va = None
-            if validation_data is not None:
-                va, tmp = _as_dataset(validation_data, "validation_data")
-                if tmp:
-                    temps.append(va)
+            tr = _take_dataset(train, "train", temps)
+            va = _take_dataset(validation_data, "validation_data", temps)
             with _FitOptions() as opts:
                 oph = opts._h
                 for fn, key, value in settings:
@@ -851,6 +845,17 @@ _np = B.np
 _NDARRAY = B.NDARRAY
 _F32 = B.F32
 _empty = _np.empty if _np is not None else None
+
+
+def _take_dataset(data, what, temps):
+    """A Dataset for data (None stays None); one made here is appended to temps,
+    for the caller to close."""
+    if data is None:
+        return None
+    ds, tmp = _as_dataset(data, what)
+    if tmp:
+        temps.append(ds)
+    return ds
 
 
 def _as_dataset(data, what):

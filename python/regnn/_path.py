@@ -6,7 +6,7 @@ from ctypes import byref, c_double, c_size_t, c_void_p
 from . import _buffers as B
 from ._capi import PATH_PROGRESS_FN, lib
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
-                    _Using, _as_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
+                    _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
 from ._errors import check, error_for
 
@@ -200,19 +200,9 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
         raise TypeError("progress must be callable")
     temps = []
     try:
-        tr, tmp = _as_dataset(train, "train")
-        if tmp:
-            temps.append(tr)
-        va = None
-        if validation_data is not None:
-            va, tmp = _as_dataset(validation_data, "validation_data")
-            if tmp:
-                temps.append(va)
-        te = None
-        if test_data is not None:
-            te, tmp = _as_dataset(test_data, "test_data")
-            if tmp:
-                temps.append(te)
+        tr = _take_dataset(train, "train", temps)
+        va = _take_dataset(validation_data, "validation_data", temps)
+        te = _take_dataset(test_data, "test_data", temps)
         with _FitOptions() as fo, _PathOptions() as po:
             for fn, key, value in fit_settings:
                 check(fn(fo._h, key, value))
