@@ -44,7 +44,9 @@ regnn_status regnn_set_allocator(regnn_malloc_fn malloc_fn, regnn_free_fn free_f
 static _Thread_local long test_fail_at = 0;
 static _Thread_local int test_persistent = 0;
 static _Thread_local long test_count = 0;
-static _Thread_local long test_live = 0;
+/* Process-wide: a block allocated by a worker thread and freed by the caller
+ * (a path run's history) balances out. */
+static atomic_long test_live = 0;
 
 void regnn__test_alloc_fail_at(long nth, int persistent)
 {
@@ -53,7 +55,7 @@ void regnn__test_alloc_fail_at(long nth, int persistent)
     test_count = 0;
 }
 long regnn__test_alloc_count(void) { return test_count; }
-long regnn__test_alloc_live(void) { return test_live; }
+long regnn__test_alloc_live(void) { return atomic_load(&test_live); }
 #endif
 
 void *rg_malloc(size_t size)
@@ -71,7 +73,7 @@ void *rg_malloc(size_t size)
     void *p = hook_malloc(hook_user, size);
 #ifdef REGNN_TESTING
     if (p)
-        test_live++;
+        atomic_fetch_add(&test_live, 1);
 #endif
     return p;
 }
@@ -92,7 +94,7 @@ void rg_free(void *p)
     if (!p)
         return;
 #ifdef REGNN_TESTING
-    test_live--;
+    atomic_fetch_sub(&test_live, 1);
 #endif
     hook_free(hook_user, p);
 }

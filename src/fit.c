@@ -51,7 +51,12 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
     const size_t n_out = regnn_model_outputs(m);
     if (!rg_all_finite(x, n_rows * m->n_in) || !rg_all_finite(y, n_rows * n_out))
         return rg_error(REGNN_E_NUMERIC, "regnn_train_batch: x or y contains NaN or Inf");
+    if (o->steps >= RG_MAX_STEPS)
+        return rg_error(REGNN_E_STATE,
+                        "regnn_train_batch: the optimizer has made 2^53 steps, the most it can count "
+                        "(regnn_optimizer_set_steps or regnn_optimizer_reset to continue)");
     const int had_ws = m->ws && m->ws_batch >= n_rows;
+    const int was_bound = o->n != 0;
     st = rg_model_reserve(m, n_rows);
     if (st == REGNN_OK)
         st = rg_optimizer_bind(o, m->n_params);
@@ -64,15 +69,27 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
     double mse, mae, pen;
     rg_model_step_grads(m, x, y, n_rows, 1, &mse, &mae, &pen);
     double loss = mse + pen;
-    if (!isfinite(loss)) {
-        m->rng = saved; /* the step is refused, so leave no trace of it */
+    const int finite_loss = isfinite(loss);
+    /* The new parameters go to a spare buffer, swapped in only when the whole
+     * update is finite: a refused step leaves no trace. */
+    if (finite_loss && rg_optimizer_step(o, m->params, m->params_next, m->grads, m->n_params)) {
+        float *t = m->params;
+        m->params = m->params_next;
+        m->params_next = t;
+        if (loss_out)
+            *loss_out = loss;
+        return REGNN_OK;
+    }
+    m->rng = saved;
+    if (!was_bound)
+        rg_optimizer_unbind(o);
+    if (!finite_loss)
         return rg_error(REGNN_E_NUMERIC, "regnn_train_batch: the loss is not finite (%g); no update made",
                         loss);
-    }
-    rg_optimizer_apply(o, m->params, m->grads, m->n_params);
-    if (loss_out)
-        *loss_out = loss;
-    return REGNN_OK;
+    return rg_error(REGNN_E_NUMERIC,
+                    "regnn_train_batch: the update would make parameters or optimizer state NaN or "
+                    "Inf (loss %g; try a lower learning rate); no update made",
+                    loss);
 }
 
 /* ---- fit options ---- */
@@ -218,6 +235,24 @@ static void free_bufs(fit_bufs *b)
     memset(b, 0, sizeof *b);
 }
 
+/* Put model and optimizer back as regnn_fit found them, and free the buffers. */
+static void restore_entry(regnn_model *m, regnn_optimizer *o, fit_bufs *b, int was_bound,
+                          uint64_t steps, const rg_rng *rng)
+{
+    const size_t np = m->n_params;
+    memcpy(m->params, b->snap_params, np * sizeof(float));
+    if (was_bound) {
+        memcpy(o->m, b->snap_m, np * sizeof(float));
+        if (o->v)
+            memcpy(o->v, b->snap_v, np * sizeof(float));
+    } else {
+        rg_optimizer_unbind(o);
+    }
+    o->steps = steps;
+    m->rng = *rng;
+    free_bufs(b);
+}
+
 static double monitored(int monitor, const double *met)
 {
     switch (monitor) {
@@ -309,6 +344,15 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     const size_t np = m->n_params;
     const int was_bound = o->n != 0;
 
+    /* Refuse up front a fit that would push the step count past what it can hold. */
+    const size_t per_epoch = (n_train + batch - 1) / batch;
+    if (o->steps > RG_MAX_STEPS || per_epoch > (RG_MAX_STEPS - o->steps) / epochs)
+        return rg_error(REGNN_E_STATE,
+                        "%s: %zu epochs of %zu steps would take the optimizer's step count (%llu) "
+                        "past 2^53, the most it can count (regnn_optimizer_set_steps or "
+                        "regnn_optimizer_reset to continue)",
+                        fn, epochs, per_epoch, (unsigned long long)o->steps);
+
     fit_bufs b;
     memset(&b, 0, sizeof b);
     int ok = rg_history_create(epochs, &b.hist) == REGNN_OK;
@@ -394,25 +438,22 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             }
             double mse, mae, pen;
             rg_model_step_grads(m, xb, yb, nr, 1, &mse, &mae, &pen);
-            if (!isfinite(mse + pen)) {
+            const int finite_loss = isfinite(mse + pen);
+            if (finite_loss && rg_optimizer_step(o, m->params, m->params_next, m->grads, np)) {
+                float *t = m->params;
+                m->params = m->params_next;
+                m->params_next = t;
+            } else {
                 /* Diverged: put model and optimizer back as the caller gave them. */
-                memcpy(m->params, b.snap_params, np * sizeof(float));
-                if (was_bound) {
-                    memcpy(o->m, b.snap_m, np * sizeof(float));
-                    if (o->v)
-                        memcpy(o->v, b.snap_v, np * sizeof(float));
-                } else {
-                    rg_optimizer_unbind(o);
-                }
-                o->steps = snap_steps;
-                m->rng = snap_rng;
-                free_bufs(&b);
+                restore_entry(m, o, &b, was_bound, snap_steps, &snap_rng);
                 return rg_error(REGNN_E_NUMERIC,
-                                "%s: the loss became non-finite in epoch %zu; model and optimizer "
-                                "restored (try a lower learning rate)",
+                                finite_loss ? "%s: the update in epoch %zu made parameters or "
+                                              "optimizer state NaN or Inf; model and optimizer "
+                                              "restored (try a lower learning rate)"
+                                            : "%s: the loss became non-finite in epoch %zu; model "
+                                              "and optimizer restored (try a lower learning rate)",
                                 fn, e + 1);
             }
-            rg_optimizer_apply(o, m->params, m->grads, np);
             sum_mse += mse * (double)nr;
             sum_mae += mae * (double)nr;
             sum_pen += pen * (double)nr;
@@ -438,7 +479,12 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = tm;
         }
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
-        rg_history_push(h, met);
+        if (rg_history_push(h, met) != REGNN_OK) {
+            restore_entry(m, o, &b, was_bound, snap_steps, &snap_rng);
+            return rg_error(REGNN_E_NOMEM,
+                            "%s: out of memory recording epoch %zu; model and optimizer restored", fn,
+                            e + 1);
+        }
 
         /* Keras EarlyStopping: improvement means value < best - min_delta. */
         double cur = monitored(has_val ? (int)opts->monitor : REGNN_MONITOR_TRAIN_LOSS, met);

@@ -1,5 +1,5 @@
-/* Per-epoch training metrics. Capacity is reserved up front so recording an
- * epoch never allocates. */
+/* Per-epoch training metrics. Storage grows geometrically as epochs are
+ * recorded, so memory follows the epochs run, not the epochs requested. */
 #include "internal.h"
 
 #include <errno.h>
@@ -13,25 +13,44 @@ regnn_status rg_history_create(size_t cap, regnn_history **out)
     regnn_history *h = rg_calloc(1, sizeof *h);
     if (!h)
         return rg_error(REGNN_E_NOMEM, "out of memory for the history");
-    h->cap = cap;
+    h->cap = cap < RG_HISTORY_FIRST ? cap : RG_HISTORY_FIRST;
     for (int i = 0; i < RG_N_METRICS; i++) {
-        h->v[i] = rg_calloc(cap ? cap : 1, sizeof(double));
+        h->v[i] = rg_calloc(h->cap ? h->cap : 1, sizeof(double));
         if (!h->v[i]) {
             regnn_history_free(h);
-            return rg_error(REGNN_E_NOMEM, "out of memory for the history (%zu epochs)", cap);
+            return rg_error(REGNN_E_NOMEM, "out of memory for the history");
         }
     }
     *out = h;
     return REGNN_OK;
 }
 
-void rg_history_push(regnn_history *h, const double *metrics)
+regnn_status rg_history_push(regnn_history *h, const double *metrics)
 {
-    if (h->epochs >= h->cap)
-        return;
+    if (h->epochs >= h->cap) {
+        /* Double all columns at once; on failure the history is unchanged. */
+        size_t cap = h->cap ? 2 * h->cap : RG_HISTORY_FIRST;
+        double *nv[RG_N_METRICS];
+        for (int i = 0; i < RG_N_METRICS; i++) {
+            nv[i] = rg_calloc(cap, sizeof(double));
+            if (!nv[i]) {
+                while (i-- > 0)
+                    rg_free(nv[i]);
+                return rg_error(REGNN_E_NOMEM, "out of memory for the history (%zu epochs)", cap);
+            }
+        }
+        for (int i = 0; i < RG_N_METRICS; i++) {
+            if (h->epochs)
+                memcpy(nv[i], h->v[i], h->epochs * sizeof(double));
+            rg_free(h->v[i]);
+            h->v[i] = nv[i];
+        }
+        h->cap = cap;
+    }
     for (int i = 0; i < RG_N_METRICS; i++)
         h->v[i][h->epochs] = metrics[i];
     h->epochs++;
+    return REGNN_OK;
 }
 
 void regnn_history_free(regnn_history *h)

@@ -31,10 +31,11 @@ int rg_mul_ok(size_t n, size_t size, size_t *out);
 char *rg_strdup(const char *s);
 
 #ifdef REGNN_TESTING
-/* Test hooks, built only with -DREGNN_TESTING (thread-local counters). */
+/* Test hooks, built only with -DREGNN_TESTING (counts and failures per thread;
+ * the live-block count is process-wide). */
 void regnn__test_alloc_fail_at(long nth, int persistent); /* 0 = off; resets the count */
 long regnn__test_alloc_count(void);                       /* attempts since the last fail_at */
-long regnn__test_alloc_live(void);                        /* blocks allocated minus freed */
+long regnn__test_alloc_live(void);                        /* blocks allocated minus freed, all threads */
 #endif
 
 /* ---- CRC-32 (src/crc32.c): IEEE 802.3 / zlib, crc32("123456789") = 0xCBF43926 ---- */
@@ -129,6 +130,7 @@ struct regnn_model {
     size_t n_params;
     float *params; /* all parameters, contiguous */
     float *grads;  /* same layout */
+    float *params_next; /* a training step writes here, then swaps it with params */
     int initialized;
     int busy; /* inside regnn_fit: calls that would reallocate the workspace are refused */
     rg_rng rng;
@@ -174,14 +176,22 @@ struct regnn_optimizer {
     uint64_t steps;
     size_t n;     /* bound parameter count; 0 = unbound */
     float *m, *v; /* Adam moments, or SGD velocity in m */
+    float *m2, *v2; /* spares a step writes into; swapped in when it succeeds */
     int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
 };
 /* Bind to n parameters if unbound (allocates), else check n matches. */
 regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
 /* Free the state and zero the step count. */
 void rg_optimizer_unbind(regnn_optimizer *o);
-/* One update of params with grads (no allocation). */
-void rg_optimizer_apply(regnn_optimizer *o, float *params, const float *grads, size_t n);
+/* One update: reads params p and grads g, writes the new parameters to p_out
+ * (a different buffer). Returns 1 when every new parameter and state value is
+ * finite, and then commits the state and the step count; returns 0 and leaves
+ * the optimizer as it was otherwise. No allocation. */
+int rg_optimizer_step(regnn_optimizer *o, const float *p, float *p_out, const float *g, size_t n);
+/* The first setting out of range (as the setters judge it) as a message, or NULL. */
+const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len);
+/* Largest step count: Adam's bias correction uses it as an exact double. */
+#define RG_MAX_STEPS ((uint64_t)1 << 53)
 
 /* ---- fit options and history (src/fit.c, src/history.c) ---- */
 struct regnn_fit_options {
@@ -200,8 +210,11 @@ struct regnn_history {
     int has_best;
     int stop_reason;
 };
+/* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
-/* Append one epoch (metrics indexed by REGNN_METRIC_* - 1); capacity is preallocated. */
-void rg_history_push(regnn_history *h, const double *metrics);
+#define RG_HISTORY_FIRST 64
+/* Append one epoch (metrics indexed by REGNN_METRIC_* - 1). Allocates only when
+ * full (doubling); REGNN_E_NOMEM leaves the history unchanged. */
+regnn_status rg_history_push(regnn_history *h, const double *metrics);
 
 #endif

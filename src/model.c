@@ -45,7 +45,12 @@ static void free_workspace(regnn_model *m)
     m->ws_batch = 0;
 }
 
-void rg_model_drop_workspace(regnn_model *m) { free_workspace(m); }
+void rg_model_drop_workspace(regnn_model *m)
+{
+    free_workspace(m);
+    rg_free(m->params_next);
+    m->params_next = NULL;
+}
 
 void regnn_model_free(regnn_model *m)
 {
@@ -56,6 +61,7 @@ void regnn_model_free(regnn_model *m)
         rg_free(m->layers[i]);
     rg_free(m->layers);
     rg_free(m->params);
+    rg_free(m->params_next);
     rg_free(m->grads);
     regnn_scaler_free(m->scaler);
     rg_free(m);
@@ -511,6 +517,11 @@ regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
 
 regnn_status rg_model_reserve(regnn_model *m, size_t batch)
 {
+    if (!m->params_next) {
+        m->params_next = rg_malloc(m->n_params * sizeof(float));
+        if (!m->params_next)
+            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+    }
     if (m->ws && m->ws_batch >= batch)
         return REGNN_OK;
     rg_layer_ws *ws = rg_calloc(m->n_layers, sizeof *ws);

@@ -3,7 +3,9 @@
  * the first step and never reallocated by a step. */
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out)
@@ -35,6 +37,8 @@ void regnn_optimizer_free(regnn_optimizer *o)
         return;
     rg_free(o->m);
     rg_free(o->v);
+    rg_free(o->m2);
+    rg_free(o->v2);
     rg_free(o);
 }
 
@@ -54,6 +58,75 @@ static int key_applies(int kind, int key)
     }
 }
 
+/* Why a value is refused, or NULL. lr and wd are the optimizer's values after
+ * the change; they meet in the decay factor 1 - lr * wd. */
+static const char *value_problem(int key, double v, double lr, double wd, char *buf, size_t len)
+{
+    const float f = (float)v;
+    switch (key) {
+    case REGNN_OPT_LEARNING_RATE:
+    case REGNN_OPT_EPSILON:
+        /* The step runs in float32: a value that rounds to 0 or overflows there
+         * can only give NaN or Inf (ε = 1e-50 makes m / sqrt(v) divide by 0). */
+        if (!(isfinite(v) && v > 0.0 && f > 0.0f && isfinite(f)))
+            snprintf(buf, len, "%s must be in [%.2g, %.3g] (finite and non-zero in float32), got %g",
+                     key == REGNN_OPT_EPSILON ? "epsilon" : "learning rate",
+                     (double)FLT_TRUE_MIN, (double)FLT_MAX, v);
+        else if (key == REGNN_OPT_LEARNING_RATE && wd > 0.0 && lr * wd > 1.0)
+            snprintf(buf, len,
+                     "learning rate %g times weight decay %g is %g; it must be <= 1 (the decay "
+                     "step multiplies weights by 1 - lr*wd), so learning rate must be <= %g",
+                     v, wd, lr * wd, 1.0 / wd);
+        else
+            return NULL;
+        return buf;
+    case REGNN_OPT_BETA1:
+    case REGNN_OPT_BETA2:
+        if (v >= 0.0 && v < 1.0)
+            return NULL;
+        snprintf(buf, len, "beta%d must be in [0, 1), got %g", key == REGNN_OPT_BETA1 ? 1 : 2, v);
+        return buf;
+    case REGNN_OPT_WEIGHT_DECAY:
+        if (v >= 0.0 && isfinite(v) && lr * v <= 1.0)
+            return NULL;
+        snprintf(buf, len,
+                 "weight decay must be in [0, 1/learning rate] = [0, %g] (the decay step "
+                 "multiplies weights by 1 - lr*wd), got %g",
+                 1.0 / lr, v);
+        return buf;
+    case REGNN_OPT_MOMENTUM:
+        if (v >= 0.0 && v < 1.0)
+            return NULL;
+        snprintf(buf, len, "momentum must be in [0, 1), got %g", v);
+        return buf;
+    default: /* REGNN_OPT_NESTEROV */
+        if (v == 0.0 || v == 1.0)
+            return NULL;
+        snprintf(buf, len, "nesterov must be 0 or 1, got %g", v);
+        return buf;
+    }
+}
+
+const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len)
+{
+    static const int keys[] = {REGNN_OPT_LEARNING_RATE, REGNN_OPT_BETA1, REGNN_OPT_BETA2,
+                               REGNN_OPT_EPSILON, REGNN_OPT_WEIGHT_DECAY, REGNN_OPT_MOMENTUM};
+    const double vals[] = {o->lr, o->beta1, o->beta2, o->eps, o->wd, o->momentum};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (key_applies(o->kind, keys[i]) != 1)
+            continue;
+        const char *why = value_problem(keys[i], vals[i], o->lr, o->wd, buf, len);
+        if (why)
+            return why;
+    }
+    if (o->steps > RG_MAX_STEPS) {
+        snprintf(buf, len, "step count must be <= 2^53 = %llu, got %llu",
+                 (unsigned long long)RG_MAX_STEPS, (unsigned long long)o->steps);
+        return buf;
+    }
+    return NULL;
+}
+
 regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double v)
 {
     if (!o)
@@ -64,43 +137,19 @@ regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double v)
     if (k == 0)
         return rg_error(REGNN_E_UNSUPPORTED,
                         "regnn_optimizer_set_double: key %d does not apply to this optimizer", key);
-    if (!isfinite(v))
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: value must be finite");
+    char why[200];
+    const double lr = key == REGNN_OPT_LEARNING_RATE ? v : o->lr;
+    const double wd = key == REGNN_OPT_WEIGHT_DECAY ? v : o->wd;
+    if (value_problem(key, v, lr, wd, why, sizeof why))
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: %s", why);
     switch (key) {
-    case REGNN_OPT_LEARNING_RATE:
-        if (!(v > 0.0))
-            return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: learning rate must be > 0");
-        o->lr = v;
-        break;
-    case REGNN_OPT_BETA1:
-    case REGNN_OPT_BETA2:
-        if (!(v >= 0.0 && v < 1.0))
-            return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: beta must be in [0, 1)");
-        if (key == REGNN_OPT_BETA1)
-            o->beta1 = v;
-        else
-            o->beta2 = v;
-        break;
-    case REGNN_OPT_EPSILON:
-        if (!(v > 0.0))
-            return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: epsilon must be > 0");
-        o->eps = v;
-        break;
-    case REGNN_OPT_WEIGHT_DECAY:
-        if (!(v >= 0.0))
-            return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: weight decay must be >= 0");
-        o->wd = v;
-        break;
-    case REGNN_OPT_MOMENTUM:
-        if (!(v >= 0.0 && v < 1.0))
-            return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: momentum must be in [0, 1)");
-        o->momentum = v;
-        break;
-    default: /* REGNN_OPT_NESTEROV */
-        if (v != 0.0 && v != 1.0)
-            return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: nesterov must be 0 or 1");
-        o->nesterov = v == 1.0;
-        break;
+    case REGNN_OPT_LEARNING_RATE: o->lr = v; break;
+    case REGNN_OPT_BETA1: o->beta1 = v; break;
+    case REGNN_OPT_BETA2: o->beta2 = v; break;
+    case REGNN_OPT_EPSILON: o->eps = v; break;
+    case REGNN_OPT_WEIGHT_DECAY: o->wd = v; break;
+    case REGNN_OPT_MOMENTUM: o->momentum = v; break;
+    default: o->nesterov = v == 1.0; break;
     }
     return REGNN_OK;
 }
@@ -130,6 +179,11 @@ regnn_status regnn_optimizer_set_steps(regnn_optimizer *o, uint64_t steps)
 {
     if (!o)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_steps: optimizer is NULL");
+    if (steps > RG_MAX_STEPS)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_optimizer_set_steps: steps must be in 0..2^53 = 0..%llu (Adam's bias "
+                        "correction needs the count exact in double), got %llu",
+                        (unsigned long long)RG_MAX_STEPS, (unsigned long long)steps);
     o->steps = steps;
     return REGNN_OK;
 }
@@ -145,15 +199,22 @@ regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n)
                         "the optimizer holds state for %zu parameters, the model has %zu "
                         "(use a new optimizer or regnn_optimizer_reset)",
                         o->n, n);
-    float *m = rg_calloc(n, sizeof *m);
-    float *v = o->kind == REGNN_OPTIM_ADAM ? rg_calloc(n, sizeof *v) : NULL;
-    if (!m || (o->kind == REGNN_OPTIM_ADAM && !v)) {
+    /* Spares receive each step's new state, so a step that goes non-finite is
+     * dropped without touching the current state. */
+    const int adam = o->kind == REGNN_OPTIM_ADAM;
+    float *m = rg_calloc(n, sizeof *m), *m2 = rg_calloc(n, sizeof *m2);
+    float *v = adam ? rg_calloc(n, sizeof *v) : NULL, *v2 = adam ? rg_calloc(n, sizeof *v2) : NULL;
+    if (!m || !m2 || (adam && (!v || !v2))) {
         rg_free(m);
+        rg_free(m2);
         rg_free(v);
+        rg_free(v2);
         return rg_error(REGNN_E_NOMEM, "out of memory for optimizer state (%zu parameters)", n);
     }
     o->m = m;
+    o->m2 = m2;
     o->v = v;
+    o->v2 = v2;
     o->n = n;
     return REGNN_OK;
 }
@@ -221,7 +282,9 @@ void rg_optimizer_unbind(regnn_optimizer *o)
 {
     rg_free(o->m);
     rg_free(o->v);
-    o->m = o->v = NULL;
+    rg_free(o->m2);
+    rg_free(o->v2);
+    o->m = o->v = o->m2 = o->v2 = NULL;
     o->n = 0;
     o->steps = 0;
 }
@@ -236,49 +299,115 @@ regnn_status regnn_optimizer_reset(regnn_optimizer *o)
     return REGNN_OK;
 }
 
+/* Finiteness is tracked as an OR of the bits of x - x: +0 for every finite x,
+ * a NaN (non-zero bits) for Inf and NaN. It costs one subtraction and one OR per
+ * value, vectorizes, and never changes the values written. */
+static inline uint32_t nonfinite_bits(float x)
+{
+    const float d = x - x;
+    uint32_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
 /* The Adam loop is the largest cost outside GEMM; on x86-64 it gets an AVX2
  * clone chosen at load time. Both clones do the same IEEE operations in the same
- * order (no FMA contraction), so results do not depend on which one runs. */
+ * order (no FMA contraction), so results do not depend on which one runs.
+ * Out of place: p, m, v are read, po, mo, vo written. A non-finite new m makes
+ * the new parameter non-finite too (alpha > 0), so checking po and vo covers all. */
 RG_SIMD_CLONES
-static void adam_loop(float *restrict p, const float *restrict g, float *restrict m,
-                      float *restrict v, size_t n, float alpha, float c1, float c2, float eps)
+static uint32_t adam_loop(const float *restrict p, float *restrict po, const float *restrict g,
+                          const float *restrict m, float *restrict mo, const float *restrict v,
+                          float *restrict vo, size_t n, float alpha, float c1, float c2, float eps,
+                          int decay, float f)
 {
+    uint32_t bad = 0;
     for (size_t i = 0; i < n; i++) {
+        float pi = p[i];
+        if (decay) /* decoupled decay (AdamW / Keras weight_decay) before the gradient step */
+            pi -= pi * f;
         float gi = g[i];
         float mi = m[i] + (gi - m[i]) * c1;
         float vi = v[i] + (gi * gi - v[i]) * c2;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] -= alpha * mi / (sqrtf(vi) + eps);
+        mo[i] = mi;
+        vo[i] = vi;
+        float pn = pi - alpha * mi / (sqrtf(vi) + eps);
+        po[i] = pn;
+        bad |= nonfinite_bits(pn) | nonfinite_bits(vi);
     }
+    return bad;
 }
 
-void rg_optimizer_apply(regnn_optimizer *o, float *restrict p, const float *restrict g, size_t n)
+static uint32_t sgd_loop(const float *restrict p, float *restrict po, const float *restrict g,
+                         size_t n, float lr, int decay, float f)
 {
-    const uint64_t t = ++o->steps;
-    if (o->wd > 0.0) {
-        /* Decoupled decay (AdamW / Keras weight_decay): shrink before the gradient step. */
-        const float f = (float)(o->lr * o->wd);
-        for (size_t i = 0; i < n; i++)
-            p[i] -= p[i] * f;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float pi = p[i];
+        if (decay)
+            pi -= pi * f;
+        float pn = pi - lr * g[i];
+        po[i] = pn;
+        bad |= nonfinite_bits(pn);
     }
+    return bad;
+}
+
+static uint32_t momentum_loop(const float *restrict p, float *restrict po, const float *restrict g,
+                              const float *restrict v, float *restrict vo, size_t n, float lr,
+                              float mu, int nesterov, int decay, float f)
+{
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float pi = p[i];
+        if (decay)
+            pi -= pi * f;
+        /* Keras: v = mu*v - lr*g; p += v, or p += mu*v - lr*g with Nesterov. */
+        float vi = mu * v[i] - lr * g[i];
+        vo[i] = vi;
+        float pn = pi + (nesterov ? mu * vi - lr * g[i] : vi);
+        po[i] = pn;
+        bad |= nonfinite_bits(pn) | nonfinite_bits(vi);
+    }
+    return bad;
+}
+
+static void swap_buf(float **a, float **b)
+{
+    float *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+int rg_optimizer_step(regnn_optimizer *o, const float *restrict p, float *restrict p_out,
+                      const float *restrict g, size_t n)
+{
+    const uint64_t t = o->steps + 1;
+    const int decay = o->wd > 0.0;
+    const float f = (float)(o->lr * o->wd);
+    uint32_t bad;
     if (o->kind == REGNN_OPTIM_ADAM) {
         /* Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); p -= alpha * m / (sqrt(v) + eps). */
         const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
         const float alpha = (float)(o->lr * sqrt(bc2) / bc1);
         const float c1 = (float)(1.0 - o->beta1), c2 = (float)(1.0 - o->beta2);
-        adam_loop(p, g, o->m, o->v, n, alpha, c1, c2, (float)o->eps);
+        bad = adam_loop(p, p_out, g, o->m, o->m2, o->v, o->v2, n, alpha, c1, c2, (float)o->eps,
+                        decay, f);
+        if (bad)
+            return 0;
+        swap_buf(&o->m, &o->m2);
+        swap_buf(&o->v, &o->v2);
     } else if (o->momentum > 0.0) {
-        /* Keras: v = mu*v - lr*g; p += v, or p += mu*v - lr*g with Nesterov. */
-        const float lr = (float)o->lr, mu = (float)o->momentum;
-        float *restrict v = o->m;
-        for (size_t i = 0; i < n; i++) {
-            v[i] = mu * v[i] - lr * g[i];
-            p[i] += o->nesterov ? mu * v[i] - lr * g[i] : v[i];
-        }
+        bad = momentum_loop(p, p_out, g, o->m, o->m2, n, (float)o->lr, (float)o->momentum,
+                            o->nesterov, decay, f);
+        if (bad)
+            return 0;
+        swap_buf(&o->m, &o->m2);
     } else {
-        const float lr = (float)o->lr;
-        for (size_t i = 0; i < n; i++)
-            p[i] -= lr * g[i];
+        bad = sgd_loop(p, p_out, g, n, (float)o->lr, decay, f);
+        if (bad)
+            return 0;
     }
+    o->steps = t;
+    return 1;
 }

@@ -223,7 +223,7 @@ void regnn_path_free(regnn_path *p)
     rg_free(p);
 }
 
-static regnn_path *path_alloc(const regnn_path_options *po, size_t epochs)
+static regnn_path *path_alloc(const regnn_path_options *po)
 {
     regnn_path *p = rg_calloc(1, sizeof *p);
     if (!p)
@@ -238,9 +238,7 @@ static regnn_path *path_alloc(const regnn_path_options *po, size_t epochs)
     if (!p->lambdas || !p->hist || !p->runv)
         goto nomem;
     memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
-    for (size_t r = 0; r < runs; r++)
-        if (rg_history_create(epochs, &p->hist[r]) != REGNN_OK)
-            goto nomem;
+    /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
 nomem:
     regnn_path_free(p);
@@ -294,18 +292,6 @@ static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **o
     o->momentum = t->momentum;
     o->nesterov = t->nesterov;
     return REGNN_OK;
-}
-
-static void store_history(regnn_history *dst, const regnn_history *src)
-{
-    size_t n = src->epochs < dst->cap ? src->epochs : dst->cap;
-    for (int i = 0; i < RG_N_METRICS; i++)
-        if (n)
-            memcpy(dst->v[i], src->v[i], n * sizeof(double));
-    dst->epochs = n;
-    dst->best_epoch = src->best_epoch;
-    dst->has_best = src->has_best;
-    dst->stop_reason = src->stop_reason;
 }
 
 static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)
@@ -376,7 +362,8 @@ static regnn_status run_one(path_job *j, size_t r)
         if (po->test)
             st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
         if (st == REGNN_OK) {
-            store_history(p->hist[r], h);
+            p->hist[r] = h;
+            h = NULL;
             store_values(p, r, p->hist[r], test_mse);
         } else {
             rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
@@ -551,6 +538,15 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
                         "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+        const double lr = template_optimizer ? template_optimizer->lr : 1e-3;
+        for (size_t i = 0; i < po->n_lambdas; i++)
+            if (lr * po->lambdas[i] > 1.0)
+                return rg_error(REGNN_E_INVALID_ARG,
+                                "%s: lambda[%zu] = %g is a weight decay larger than 1/learning rate "
+                                "= %g (the decay step multiplies weights by 1 - lr*wd)",
+                                fn, i, po->lambdas[i], 1.0 / lr);
+    }
     for (size_t i = 0; i < po->n_layers; i++)
         if (po->layers[i] >= tm->n_layers)
             return rg_error(REGNN_E_INVALID_ARG, "%s: layer index %zu out of range (the model has %zu layers)",
@@ -626,7 +622,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     if (n_train == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
 
-    regnn_path *p = path_alloc(po, (size_t)j.fo.epochs);
+    regnn_path *p = path_alloc(po);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->baseline = baseline_mse(train->y, n_train, vy, n_val, n_out);
