@@ -44,6 +44,7 @@ regnn_status regnn_set_allocator(regnn_malloc_fn malloc_fn, regnn_free_fn free_f
 static _Thread_local long test_fail_at = 0;
 static _Thread_local int test_persistent = 0;
 static _Thread_local long test_count = 0;
+static _Thread_local size_t test_bytes = 0;
 /* Process-wide: a block allocated by a worker thread and freed by the caller
  * (a path run's history) balances out. */
 static atomic_long test_live = 0;
@@ -53,8 +54,10 @@ void regnn__test_alloc_fail_at(long nth, int persistent)
     test_fail_at = nth;
     test_persistent = persistent;
     test_count = 0;
+    test_bytes = 0;
 }
 long regnn__test_alloc_count(void) { return test_count; }
+size_t regnn__test_alloc_bytes(void) { return test_bytes; }
 long regnn__test_alloc_live(void) { return atomic_load(&test_live); }
 #endif
 
@@ -64,6 +67,7 @@ void *rg_malloc(size_t size)
         return NULL;
 #ifdef REGNN_TESTING
     test_count++;
+    test_bytes += size;
     if (test_fail_at > 0 &&
         (test_count == test_fail_at || (test_persistent && test_count > test_fail_at)))
         return NULL;

@@ -237,7 +237,7 @@ static void free_bufs(fit_bufs *b)
 
 /* Put model and optimizer back as regnn_fit found them, and free the buffers. */
 static void restore_entry(regnn_model *m, regnn_optimizer *o, fit_bufs *b, int was_bound,
-                          uint64_t steps, const rg_rng *rng)
+                          int had_ws, uint64_t steps, const rg_rng *rng)
 {
     const size_t np = m->n_params;
     memcpy(m->params, b->snap_params, np * sizeof(float));
@@ -250,6 +250,8 @@ static void restore_entry(regnn_model *m, regnn_optimizer *o, fit_bufs *b, int w
     }
     o->steps = steps;
     m->rng = *rng;
+    if (!had_ws)
+        rg_model_drop_workspace(m);
     free_bufs(b);
 }
 
@@ -445,7 +447,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 m->params_next = t;
             } else {
                 /* Diverged: put model and optimizer back as the caller gave them. */
-                restore_entry(m, o, &b, was_bound, snap_steps, &snap_rng);
+                restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
                 return rg_error(REGNN_E_NUMERIC,
                                 finite_loss ? "%s: the update in epoch %zu made parameters or "
                                               "optimizer state NaN or Inf; model and optimizer "
@@ -480,7 +482,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         }
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
         if (rg_history_push(h, met) != REGNN_OK) {
-            restore_entry(m, o, &b, was_bound, snap_steps, &snap_rng);
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
             return rg_error(REGNN_E_NOMEM,
                             "%s: out of memory recording epoch %zu; model and optimizer restored", fn,
                             e + 1);

@@ -35,6 +35,7 @@ char *rg_strdup(const char *s);
  * the live-block count is process-wide). */
 void regnn__test_alloc_fail_at(long nth, int persistent); /* 0 = off; resets the count */
 long regnn__test_alloc_count(void);                       /* attempts since the last fail_at */
+size_t regnn__test_alloc_bytes(void);                     /* bytes requested since the last fail_at */
 long regnn__test_alloc_live(void);                        /* blocks allocated minus freed, all threads */
 #endif
 

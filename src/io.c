@@ -673,6 +673,23 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
     if (bad)
         return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
     P->steps = rd_u64(&c);
+    {
+        /* The same ranges the setters enforce (ε and lr usable in float32,
+         * lr * weight decay <= 1, steps <= 2^53). */
+        regnn_optimizer chk;
+        memset(&chk, 0, sizeof chk);
+        chk.kind = (int)kind;
+        chk.lr = P->lr;
+        chk.beta1 = P->beta1;
+        chk.beta2 = P->beta2;
+        chk.eps = P->eps;
+        chk.wd = P->wd;
+        chk.momentum = P->momentum;
+        chk.steps = P->steps;
+        char why[200];
+        if (rg_optimizer_check(&chk, why, sizeof why))
+            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
+    }
     uint64_t n = rd_u64(&c);
     if (n != 0 && n != P->n_params)
         return rg_error(REGNN_E_FORMAT,

@@ -115,7 +115,9 @@ const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len)
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (key_applies(o->kind, keys[i]) != 1)
             continue;
-        const char *why = value_problem(keys[i], vals[i], o->lr, o->wd, buf, len);
+        /* lr alone first: a too large product is reported against the decay */
+        const double wd = keys[i] == REGNN_OPT_LEARNING_RATE ? 0.0 : o->wd;
+        const char *why = value_problem(keys[i], vals[i], o->lr, wd, buf, len);
         if (why)
             return why;
     }

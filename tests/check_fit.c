@@ -571,6 +571,338 @@ START_TEST(test_callback_cannot_pull_the_rug)
 }
 END_TEST
 
+/* The whole state a failed call must leave alone: parameters, RNG, optimizer
+ * settings, step count and moments, as checkpoint bytes. */
+static unsigned char *state_bytes(const regnn_model *m, const regnn_optimizer *o, size_t *n)
+{
+    CK_OK(regnn_checkpoint_save_mem(m, o, NULL, 0, n));
+    unsigned char *b = malloc(*n);
+    CK_OK(regnn_checkpoint_save_mem(m, o, b, *n, n));
+    return b;
+}
+
+static void assert_state_is(const regnn_model *m, const regnn_optimizer *o, const unsigned char *b,
+                            size_t n)
+{
+    size_t n2 = 0;
+    unsigned char *b2 = state_bytes(m, o, &n2);
+    ck_assert_uint_eq(n2, n);
+    ck_assert_mem_eq(b2, b, n);
+    free(b2);
+}
+
+/* 64 rows with targets around 1e4: the loss stays finite while a huge
+ * learning rate makes the update overflow. */
+static regnn_dataset *big_targets(float *x, float *y)
+{
+    regnn_dataset *ds = synth(64, 31);
+    CK_OK(regnn_dataset_get_features(ds, x, 64 * 3));
+    CK_OK(regnn_dataset_get_targets(ds, y, 64));
+    regnn_dataset_free(ds);
+    for (int i = 0; i < 64; i++)
+        y[i] = 1e4f + 1e3f * y[i];
+    ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, 64, 3, 1, REGNN_COPY, &ds));
+    return ds;
+}
+
+START_TEST(test_update_overflow_fit)
+{
+    /* SGD, lr 1e38, 64 rows, one batch of 64, one epoch: the loss is finite
+     * before the step and the update overflows. fit must not return OK over
+     * Inf weights; model, optimizer and RNG are as before the call, for an
+     * unbound optimizer and for one that already holds state. */
+    float x[64 * 3], y[64];
+    regnn_dataset *ds = big_targets(x, y);
+    for (int bound = 0; bound <= 1; bound++) {
+        for (int momentum = 0; momentum <= 1; momentum++) {
+            regnn_model *m = net(16, 2, 0.0, 32);
+            CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
+            regnn_optimizer *o = NULL;
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+            if (momentum)
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.5));
+            if (bound) {
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 1e-6));
+                CK_OK(regnn_train_batch(m, o, x, y, 64, NULL)); /* workspace sized for fit's batch */
+            }
+            CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 1e38));
+            size_t n = 0;
+            unsigned char *before = state_bytes(m, o, &n);
+            regnn_fit_options *fo = opts(1, 64);
+            regnn_history *h = (regnn_history *)1;
+            long live = regnn__test_alloc_live();
+            CK_STATUS(regnn_fit(m, o, ds, NULL, fo, &h), REGNN_E_NUMERIC);
+            ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "NaN or Inf"));
+            ck_assert_ptr_null(h);
+            ck_assert_int_eq(regnn__test_alloc_live(), live);
+            assert_state_is(m, o, before, n);
+            ck_assert_uint_eq(regnn_optimizer_state_size(o), bound ? regnn_model_param_count(m) : 0);
+            free(before);
+            regnn_fit_options_free(fo);
+            regnn_optimizer_free(o);
+            regnn_model_free(m);
+        }
+    }
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_update_overflow_train_batch)
+{
+    /* train_batch: "no update made" when the update would go non-finite, for
+     * plain SGD, SGD with momentum and Adam (first moments near FLT_MAX, second
+     * moments 0: m / (sqrt(v) + eps) overflows). */
+    float x[64 * 3], y[64];
+    regnn_dataset *ds = big_targets(x, y);
+    for (int c = 0; c < 3; c++) {
+        regnn_model *m = net(16, 2, 0.0, 33);
+        CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
+        regnn_optimizer *o = NULL;
+        size_t np = regnn_model_param_count(m);
+        if (c < 2) {
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+            CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 1e38));
+            if (c == 1)
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.5));
+        } else {
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+            float *mm = malloc(np * sizeof *mm);
+            for (size_t i = 0; i < np; i++)
+                mm[i] = 3e38f;
+            CK_OK(regnn_optimizer_set_state(o, REGNN_STATE_M, mm, np));
+            free(mm);
+        }
+        size_t n = 0;
+        unsigned char *before = state_bytes(m, o, &n);
+        double loss = -1.0;
+        CK_STATUS(regnn_train_batch(m, o, x, y, 64, &loss), REGNN_E_NUMERIC);
+        ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "no update made"));
+        ck_assert_double_eq(loss, -1.0);
+        assert_state_is(m, o, before, n);
+        ck_assert_uint_eq(regnn_optimizer_state_size(o), c == 2 ? np : 0);
+        free(before);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_nonfinite_loss_leaves_optimizer_unbound)
+{
+    /* A refused step (non-finite loss) must not bind a fresh optimizer. */
+    regnn_model *m = net(8, 1, 0.0, 34);
+    size_t np = regnn_model_param_count(m);
+    float *p = malloc(np * sizeof *p);
+    for (size_t i = 0; i < np; i++)
+        p[i] = 1e30f;
+    CK_OK(regnn_model_set_params(m, p, np));
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    float x[3] = {1, 1, 1}, y = 1;
+    CK_STATUS(regnn_train_batch(m, o, x, &y, 1, NULL), REGNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "loss is not finite"));
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 0);
+    free(p);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+}
+END_TEST
+
+static int stop_after_three(void *user, const regnn_history *h, size_t epoch)
+{
+    (void)user;
+    (void)h;
+    return epoch >= 2;
+}
+
+START_TEST(test_history_follows_epochs_run)
+{
+    /* 10^7 and 10^8 requested epochs, three run: memory follows the three
+     * (it was 708 MB and 7.2 GB reserved up front). */
+    regnn_dataset *ds = synth(32, 35);
+    for (int k = 0; k < 2; k++) {
+        regnn_model *m = net(4, 1, 0.0, 36);
+        regnn_optimizer *o = NULL;
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        regnn_fit_options *fo = opts(k == 0 ? 10000000 : 100000000, 16);
+        CK_OK(regnn_fit_options_set_callback(fo, stop_after_three, NULL));
+        regnn_history *h = NULL;
+        regnn__test_alloc_fail_at(0, 0);
+        CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+        ck_assert_uint_lt(regnn__test_alloc_bytes(), 256 * 1024);
+        ck_assert_uint_eq(regnn_history_epochs(h), 3);
+        ck_assert_int_eq(regnn_history_stop_reason(h), REGNN_STOP_CALLBACK);
+        regnn_history_free(h);
+        regnn_fit_options_free(fo);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_history_growth)
+{
+    /* 150 epochs cross two growths of the history; every value is kept, and a
+     * failed growth gives REGNN_E_NOMEM with the model and optimizer restored. */
+    regnn_dataset *ds = synth(16, 37);
+    regnn_fit_options *fo = opts(150, 16);
+    regnn_model *m = net(4, 1, 0.0, 38);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    double losses[150];
+    size_t n = 0;
+    unsigned char *before = state_bytes(m, o, &n);
+    regnn_history *h = NULL;
+    regnn__test_alloc_fail_at(0, 0);
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+    const long total = regnn__test_alloc_count();
+    ck_assert_uint_eq(regnn_history_epochs(h), 150);
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, losses, 150));
+    for (int e = 0; e < 150; e++)
+        ck_assert(isfinite(losses[e]) && losses[e] > 0.0);
+    ck_assert(losses[149] < losses[0]);
+    regnn_history_free(h);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    int nomem = 0;
+    for (long nth = 1; nth <= total; nth++) {
+        m = net(4, 1, 0.0, 38);
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        long live = regnn__test_alloc_live();
+        regnn__test_alloc_fail_at(nth, 0);
+        h = NULL;
+        regnn_status st = regnn_fit(m, o, ds, NULL, fo, &h);
+        regnn__test_alloc_fail_at(0, 0);
+        if (st == REGNN_OK) {
+            ck_assert_uint_eq(regnn_history_epochs(h), 150);
+            regnn_history_free(h);
+        } else {
+            CK_STATUS(st, REGNN_E_NOMEM);
+            ck_assert_ptr_null(h);
+            ck_assert_int_eq(regnn__test_alloc_live(), live);
+            assert_state_is(m, o, before, n);
+            nomem++;
+        }
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+    ck_assert_int_eq(nomem, total);
+    free(before);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_step_count_limit)
+{
+    /* Steps count up to 2^53 (exact in Adam's double bias correction); no
+     * setter, step or fit takes them further, so the count never wraps. */
+    const uint64_t lim = (uint64_t)1 << 53;
+    regnn_model *m = net(4, 1, 0.0, 39);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_STATUS(regnn_optimizer_set_steps(o, UINT64_MAX), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "0..2^53"));
+    CK_STATUS(regnn_optimizer_set_steps(o, lim + 1), REGNN_E_INVALID_ARG);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 0);
+    CK_OK(regnn_optimizer_set_steps(o, lim - 1));
+    float x[6] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f}, y[2] = {1, 2};
+    CK_OK(regnn_train_batch(m, o, x, y, 2, NULL));
+    ck_assert_uint_eq(regnn_optimizer_steps(o), lim);
+    CK_STATUS(regnn_train_batch(m, o, x, y, 2, NULL), REGNN_E_STATE);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "2^53"));
+    ck_assert_uint_eq(regnn_optimizer_steps(o), lim);
+    regnn_dataset *ds = synth(16, 40);
+    regnn_fit_options *fo = opts(2, 8); /* 4 steps */
+    CK_OK(regnn_optimizer_set_steps(o, lim - 3));
+    CK_STATUS(regnn_fit(m, o, ds, NULL, fo, NULL), REGNN_E_STATE);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), lim - 3);
+    CK_OK(regnn_optimizer_set_steps(o, lim - 4));
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, NULL));
+    ck_assert_uint_eq(regnn_optimizer_steps(o), lim);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(ds);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_restore_best_without_early_stopping)
+{
+    enum { EP = 150 };
+    /* Restore-best acts at the end of every fit, stopped early or not (as in
+     * Keras 3): after all epochs the weights are the best epoch's. */
+    regnn_dataset *tr = synth(40, 10), *va = synth(40, 11);
+    regnn_model *m = net(64, 3, 0.0, 12);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.02));
+    regnn_fit_options *fo = opts(EP, 8);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_RESTORE_BEST, 1));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, tr, va, fo, &h));
+    ck_assert_int_eq(regnn_history_stop_reason(h), REGNN_STOP_COMPLETED);
+    ck_assert_uint_eq(regnn_history_epochs(h), EP);
+    size_t best;
+    CK_OK(regnn_history_best_epoch(h, &best));
+    double vl[EP];
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl, EP));
+    ck_assert_uint_lt(best, EP - 1);
+    ck_assert(vl[EP - 1] > vl[best]); /* the last epoch's weights are worse: restoring matters */
+    double now;
+    CK_OK(regnn_model_evaluate(m, va, &now, NULL, NULL));
+    ck_assert_double_eq_tol(now, vl[best], 1e-9);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+START_TEST(test_min_delta_best_epoch_rule)
+{
+    /* With min_delta > 0 the best epoch is the last one that beat the best so
+     * far by more than min_delta (Keras's rule), not the lowest value: later
+     * small improvements do not move it. */
+    regnn_dataset *tr = synth(64, 41), *va = synth(64, 42);
+    regnn_model *m = net(16, 2, 0.0, 43);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.01));
+    regnn_fit_options *fo = opts(40, 16);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_MIN_DELTA, 0.01));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, tr, va, fo, &h));
+    double vl[40];
+    CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl, 40));
+    size_t best, keras = 0, lowest = 0;
+    double b = INFINITY;
+    for (size_t e = 0; e < 40; e++) {
+        if (vl[e] < b - 0.01) {
+            b = vl[e];
+            keras = e;
+        }
+        if (vl[e] < vl[lowest])
+            lowest = e;
+    }
+    CK_OK(regnn_history_best_epoch(h, &best));
+    ck_assert_uint_eq(best, keras);
+    ck_assert_uint_ne(best, lowest); /* the case the rule is about */
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -588,6 +920,14 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_zero_allocations_per_step);
     tcase_add_test(tc, test_alloc_failure_fit);
     tcase_add_test(tc, test_callback_cannot_pull_the_rug);
+    tcase_add_test(tc, test_update_overflow_fit);
+    tcase_add_test(tc, test_update_overflow_train_batch);
+    tcase_add_test(tc, test_nonfinite_loss_leaves_optimizer_unbound);
+    tcase_add_test(tc, test_history_follows_epochs_run);
+    tcase_add_test(tc, test_history_growth);
+    tcase_add_test(tc, test_step_count_limit);
+    tcase_add_test(tc, test_restore_best_without_early_stopping);
+    tcase_add_test(tc, test_min_delta_best_epoch_rule);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -990,6 +990,12 @@ START_TEST(test_bad_optimizer)
         {32, 8, 0, 1, 0.0, "epsilon 0"},
         {40, 8, 0, 1, INFINITY, "weight decay inf"},
         {48, 8, 0, 1, 2.0, "momentum 2"},
+        /* accepted by the old reader, but they can only give NaN: same ranges as the setters */
+        {32, 8, 0, 1, 1e-50, "epsilon must be in"},
+        {8, 8, 0, 1, 1e300, "learning rate must be in"},
+        {40, 8, 0, 1, 1e308, "weight decay must be in [0, 1/learning rate]"},
+        {56, 8, UINT64_MAX, 0, 0, "step count must be <= 2^53"},
+        {56, 8, ((uint64_t)1 << 53) + 1, 0, 0, "step count must be <= 2^53"},
         {64, 8, 12, 0, 0, "state for 12 parameters"},
         {64, 8, (uint64_t)1 << 40, 0, 0, "state for 1099511627776"},
         {64, 8, 0, 0, 0, "OPTM has"}, /* unbound, but state bytes follow */
@@ -1008,14 +1014,14 @@ START_TEST(test_bad_optimizer)
         expect_model_fail(b, REGNN_E_FORMAT, cases[i].needle);
         free(b.p);
     }
-    /* steps may be anything */
+    /* steps may be anything up to 2^53, the setter's limit */
     blob b = blob_copy(ref);
-    put_le(b.p + p + 56, UINT64_MAX, 8);
+    put_le(b.p + p + 56, (uint64_t)1 << 53, 8);
     blob_fix(&b);
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     CK_OK(regnn_checkpoint_load_mem(b.p, b.n, &m, &o));
-    ck_assert_uint_eq(regnn_optimizer_steps(o), UINT64_MAX);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), (uint64_t)1 << 53);
     regnn_model_free(m);
     regnn_optimizer_free(o);
     free(b.p);

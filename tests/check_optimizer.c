@@ -176,6 +176,45 @@ START_TEST(test_settings_errors)
 }
 END_TEST
 
+/* Assert a refused setting, its message and that nothing changed. */
+static void refused(regnn_optimizer *o, int key, double v, const char *needle)
+{
+    double before, after;
+    CK_OK(regnn_optimizer_get_double(o, key, &before));
+    CK_STATUS(regnn_optimizer_set_double(o, key, v), REGNN_E_INVALID_ARG);
+    ck_assert_msg(strstr(regnn_errmsg(), needle) != NULL, "key %d value %g: '%s' lacks '%s'", key, v,
+                  regnn_errmsg(), needle);
+    CK_OK(regnn_optimizer_get_double(o, key, &after));
+    ck_assert_double_eq(before, after);
+}
+
+START_TEST(test_settings_that_can_only_give_nan)
+{
+    /* ε that rounds to 0 in float32 divides by zero; a learning rate that
+     * rounds to 0 or Inf does nothing or overflows; lr * weight decay > 1
+     * flips the sign of every weight each step (1e308 overflows outright). */
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    refused(o, REGNN_OPT_EPSILON, 1e-50, "epsilon must be in [1.4e-45, 3.4e+38]");
+    refused(o, REGNN_OPT_EPSILON, 1e39, "epsilon must be in");
+    refused(o, REGNN_OPT_EPSILON, NAN, "got nan");
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_EPSILON, 1e-45)); /* rounds to the smallest float */
+    refused(o, REGNN_OPT_LEARNING_RATE, 1e300, "learning rate must be in");
+    refused(o, REGNN_OPT_LEARNING_RATE, 1e-46, "learning rate must be in");
+    refused(o, REGNN_OPT_LEARNING_RATE, INFINITY, "got inf");
+    refused(o, REGNN_OPT_WEIGHT_DECAY, 1e308, "weight decay must be in [0, 1/learning rate] = [0, 1000]");
+    refused(o, REGNN_OPT_WEIGHT_DECAY, NAN, "weight decay must be in");
+    refused(o, REGNN_OPT_BETA2, NAN, "beta2 must be in [0, 1), got nan");
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 1000.0)); /* lr * wd = 1: allowed */
+    refused(o, REGNN_OPT_LEARNING_RATE, 2e-3, "learning rate must be <= 0.001");
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 5e-4));
+    regnn_optimizer_free(o);
+    o = make(REGNN_OPTIM_SGD);
+    refused(o, REGNN_OPT_MOMENTUM, NAN, "momentum must be in [0, 1)");
+    refused(o, REGNN_OPT_NESTEROV, NAN, "nesterov must be 0 or 1");
+    regnn_optimizer_free(o);
+}
+END_TEST
+
 START_TEST(test_state_get_set_reset)
 {
     regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
@@ -267,6 +306,7 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, test_adamw_decoupled);
     tcase_add_test(tc, test_sgd_plain_momentum_nesterov);
     tcase_add_test(tc, test_settings_errors);
+    tcase_add_test(tc, test_settings_that_can_only_give_nan);
     tcase_add_test(tc, test_state_get_set_reset);
     tcase_add_test(tc, test_set_steps_changes_bias_correction);
     tcase_add_test(tc, test_create_alloc_failure);

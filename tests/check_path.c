@@ -376,6 +376,14 @@ START_TEST(test_penalty_kinds_and_layers)
     regnn_optimizer *adam = NULL;
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &adam));
     CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_WEIGHT_DECAY));
+    /* A decay above 1/lr is refused as the optimizer's setter refuses it. */
+    const double too_big[] = {0.0, 2000.0};
+    CK_OK(regnn_path_options_set_lambdas(po, too_big, 2));
+    p = (regnn_path *)&p;
+    CK_STATUS(regnn_regularization_path(tm, adam, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "lambda[1] = 2000"));
+    CK_OK(regnn_path_options_set_lambdas(po, lambdas, 2));
     CK_OK(regnn_regularization_path(tm, adam, ds, NULL, fo, po, &p));
     for (size_t li = 0; li < 2; li++)
         for (size_t si = 0; si < 2; si++) {
