@@ -7,7 +7,7 @@ PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyth
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS) -o $@ $< $(STATIC) $(LIBS)
+	$(CC) $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
 .PHONY: bench bench-torch
 bench: $(BENCH_BINS)
