@@ -126,6 +126,7 @@ START_TEST(test_layout_variants)
         ("\xEF\xBB\xBF" "a,b,y\n1,2,3\n4,5,6\n"), /* UTF-8 BOM */
         "\n  \n a , \"b\" ,\t\"y\"\t\n\n1 , 2,3  \n \t\n4,\t5 ,6\n\n\n", /* blanks, spaces, quotes */
         "a,b,y\r\n\r\n1,2,3\r\n\r\n4,5,6",
+        "a,b,y\n1,2,3\n4,5,6\n \t", /* spaces at the end */
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         regnn_dataset *ds = NULL;
@@ -288,6 +289,9 @@ START_TEST(test_binary_input)
     expect_binary_error("\x7f" "ELF\x02\x01,\n", 8, "line 1, byte offset 0: control byte '\\x7f'",
                         "not text");
     expect_binary_error("a,b\x1b[0m,y\n1,2,3\n", 16, "byte offset 3: control byte '\\x1b'",
+                        "not text");
+    /* ... also on a later line of a quoted name. */
+    expect_binary_error("\"a\n\x02\",y\n1,2\n", 12, "line 2, byte offset 3: control byte '\\x02'",
                         "not text");
 }
 END_TEST
