@@ -149,8 +149,9 @@ REGNN_API regnn_status regnn_dataset_from_arrays(const float *x, const float *y,
                                                  size_t n_features, size_t n_targets, int mode,
                                                  regnn_dataset **out);
 
-/** Read a CSV file: comma separated, first line a header of column names,
- *  every other non-empty line numbers in C locale syntax. Targets are chosen
+/** Read a CSV file (RFC 4180 quoting; a regular file, REGNN_E_IO otherwise):
+ *  comma separated, the first record a header of unique column names, every
+ *  other non-empty record numbers in C locale syntax. Targets are chosen
  *  either by name (target_names, n_targets entries, target_cols NULL) or by
  *  0-based column index (target_cols, target_names NULL); every other column
  *  is a feature, in file order. Errors name the line and column. */

@@ -1,14 +1,20 @@
 /* CSV input: a header of column names, then rows of C-locale decimal
  * numbers. strtod/strtof are not used because they follow LC_NUMERIC, which
  * a host application may have set to a decimal-comma locale. */
+#define _POSIX_C_SOURCE 200809L /* open, fstat, O_CLOEXEC, strerror_r */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ */
 /* Numbers                                                              */
@@ -371,77 +377,149 @@ int rg_parse_float(const char *s, size_t n, float *out)
 }
 
 /* ------------------------------------------------------------------ */
-/* Lines and fields                                                     */
+/* Bytes, lines and quoting                                             */
 /* ------------------------------------------------------------------ */
 
 static int is_space(char c) { return c == ' ' || c == '\t'; }
+static int is_break(char c) { return c == '\n' || c == '\r'; }
 
-static void trim(const char **b, const char **e)
+/* Past the line break at p (\n, \r\n or \r). */
+static const char *skip_break(const char *p, const char *end)
 {
-    while (*b < *e && is_space(**b))
-        (*b)++;
-    while (*e > *b && is_space((*e)[-1]))
-        (*e)--;
+    return (*p == '\r' && p + 1 < end && p[1] == '\n') ? p + 2 : p + 1;
 }
 
-/* Next line of [*p, end) without its terminator (\n, \r\n or \r). */
-static int next_line(const char **p, const char *end, const char **ls, const char **le)
+/* Line breaks in [b, e), counted as skip_break does. */
+static size_t count_breaks(const char *b, const char *e)
 {
-    if (*p >= end)
-        return 0;
-    const char *s = *p, *q = s;
-    while (q < end && *q != '\n' && *q != '\r')
-        q++;
-    *ls = s;
-    *le = q;
-    if (q < end)
-        q += (*q == '\r' && q + 1 < end && q[1] == '\n') ? 2 : 1;
-    *p = q;
-    return 1;
-}
-
-static int is_blank(const char *b, const char *e)
-{
-    trim(&b, &e);
-    return b == e;
-}
-
-static size_t count_fields(const char *b, const char *e)
-{
-    size_t n = 1;
-    while ((b = memchr(b, ',', (size_t)(e - b))) != NULL) {
-        n++;
-        b++;
+    size_t n = 0;
+    while (b < e) {
+        if (is_break(*b)) {
+            b = skip_break(b, e);
+            n++;
+        } else {
+            b++;
+        }
     }
     return n;
 }
 
+#define ONES ((uint64_t)0x0101010101010101u)
+/* Nonzero iff one of the eight bytes of w equals the byte repeated in pat. */
+static uint64_t has_byte(uint64_t w, uint64_t pat)
+{
+    uint64_t x = w ^ pat;
+    return (x - ONES) & ~x & (ONES * 0x80);
+}
+
+/* The first line break or double quote in [p, end), or end; eight bytes a
+ * step, since this scan sees every byte of the body. */
+static const char *find_special(const char *p, const char *end)
+{
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        if (has_byte(w, ONES * '\n') | has_byte(w, ONES * '\r') | has_byte(w, ONES * '"'))
+            break;
+        p += 8;
+    }
+    while (p < end && *p != '\n' && *p != '\r' && *p != '"')
+        p++;
+    return p;
+}
+
+/* Bytes that end an unquoted data field (or make it malformed). */
+static const unsigned char field_stop[256] = {['\n'] = 1, ['\r'] = 1, [','] = 1, ['"'] = 1};
+
+/* s[0, n) as printable text for a message: tab, line breaks and backslash
+ * as \t \n \r \\, other control bytes and bytes that are not UTF-8 as \xNN;
+ * cut with "..." to fit cap (>= 8). Returns out. */
+static const char *show(char *out, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0, i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        char tmp[4];
+        size_t k = 0, used = 1;
+        if (c == '\t' || c == '\n' || c == '\r' || c == '\\') {
+            tmp[0] = '\\';
+            tmp[1] = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+            k = 2;
+        } else if (c >= 0x20 && c < 0x7f) {
+            tmp[0] = (char)c;
+            k = 1;
+        } else if (c >= 0xc2 && c <= 0xf4) {
+            size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+            size_t j = 1;
+            while (j < len && i + j < n && ((unsigned char)s[i + j] & 0xc0) == 0x80)
+                j++;
+            if (j == len) {
+                memcpy(tmp, s + i, len);
+                k = used = len;
+            }
+        }
+        if (k == 0) {
+            tmp[0] = '\\';
+            tmp[1] = 'x';
+            tmp[2] = hex[c >> 4];
+            tmp[3] = hex[c & 15];
+            k = 4;
+        }
+        if (o + k + 3 >= cap && (i + used < n || o + k >= cap)) {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+        memcpy(out + o, tmp, k);
+        o += k;
+        i += used;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+#define SHOW_CAP 48 /* room for one quoted piece of input in a message */
+
+static const char *show_str(char *out, const char *s) { return show(out, SHOW_CAP, s, strlen(s)); }
+
 /* Where an error message points. */
 typedef struct csv_ctx {
     char where[256]; /* "regnn_dataset_parse_csv" or "regnn_dataset_from_csv: 'path'" */
+    const char *text; /* start of the input, for byte offsets */
 } csv_ctx;
 
+/* 1-based line of position p. */
+static size_t line_of(const csv_ctx *cx, const char *p) { return 1 + count_breaks(cx->text, p); }
 
-/* Header fields: names are trimmed; a name in double quotes may contain
- * commas and "" for a quote. With store == NULL only counts. */
-static regnn_status header_fields(const csv_ctx *cx, size_t line, const char *b, const char *e,
-                                  char **names, char *store, size_t *count)
+/* ------------------------------------------------------------------ */
+/* Header                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Parses the header record at p: names trimmed; a name that starts with a
+ * double quote may hold commas, line breaks and "" for a quote (RFC 4180);
+ * elsewhere a quote is an ordinary character. With store == NULL only
+ * counts. *rec_end is set past the record's line break. */
+static regnn_status header_fields(const csv_ctx *cx, size_t line, const char *p, const char *end,
+                                  char **names, char *store, size_t *count, const char **rec_end)
 {
     size_t col = 0;
-    const char *p = b;
+    char buf[SHOW_CAP];
     for (;;) {
         col++;
-        while (p < e && is_space(*p))
+        while (p < end && is_space(*p))
             p++;
         char *start = store;
-        if (p < e && *p == '"') {
-            p++;
+        if (p < end && *p == '"') {
+            const char *open = p++;
             for (;;) {
-                if (p == e)
-                    return rg_error(REGNN_E_FORMAT, "%s: line %zu, column %zu: unterminated quote",
-                                    cx->where, line, col);
+                if (p == end)
+                    return rg_error(REGNN_E_FORMAT,
+                                    "%s: line %zu, column %zu: unterminated quote (opened at byte "
+                                    "offset %zu)",
+                                    cx->where, line, col, (size_t)(open - cx->text));
                 if (*p == '"') {
-                    if (p + 1 < e && p[1] == '"') {
+                    if (p + 1 < end && p[1] == '"') {
                         if (store)
                             *store++ = '"';
                         p += 2;
@@ -454,21 +532,22 @@ static regnn_status header_fields(const csv_ctx *cx, size_t line, const char *b,
                     *store++ = *p;
                 p++;
             }
-            while (p < e && is_space(*p))
+            while (p < end && is_space(*p))
                 p++;
-            if (p < e && *p != ',')
+            if (p < end && *p != ',' && !is_break(*p))
                 return rg_error(REGNN_E_FORMAT,
-                                "%s: line %zu, column %zu: unexpected '%c' after a closing quote",
-                                cx->where, line, col, *p);
+                                "%s: line %zu, column %zu: unexpected '%s' after a closing quote",
+                                cx->where, line, col, show(buf, sizeof buf, p, 1));
             if (store && store == start)
                 return rg_error(REGNN_E_FORMAT, "%s: line %zu, column %zu: empty column name",
                                 cx->where, line, col);
         } else {
             const char *fb = p;
-            while (p < e && *p != ',')
+            while (p < end && *p != ',' && !is_break(*p))
                 p++;
             const char *fe = p;
-            trim(&fb, &fe);
+            while (fe > fb && is_space(fe[-1]))
+                fe--;
             if (fb == fe)
                 return rg_error(REGNN_E_FORMAT, "%s: line %zu, column %zu: empty column name",
                                 cx->where, line, col);
@@ -481,11 +560,370 @@ static regnn_status header_fields(const csv_ctx *cx, size_t line, const char *b,
             *store++ = '\0';
             names[col - 1] = start;
         }
-        if (p == e)
+        if (p == end || is_break(*p))
             break;
         p++; /* the comma */
     }
     *count = col;
+    *rec_end = p == end ? p : skip_break(p, end);
+    return REGNN_OK;
+}
+
+/* A header of one column: most likely another delimiter. */
+static regnn_status one_column_error(const csv_ctx *cx, size_t line, const char *b, const char *e)
+{
+    static const char delims[3] = {';', '\t', '|'};
+    static const char *const delim_names[3] = {"';'", "tab", "'|'"};
+    size_t best = 3, best_n = 0;
+    for (size_t d = 0; d < 3; d++) {
+        size_t n = 0;
+        for (const char *q = b; q < e; q++)
+            n += *q == delims[d];
+        if (n > best_n) {
+            best = d;
+            best_n = n;
+        }
+    }
+    char buf[SHOW_CAP];
+    show(buf, sizeof buf, b, (size_t)(e - b));
+    if (best < 3)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: line %zu: the header has one column ('%s'); the file seems to use %s "
+                        "as the delimiter, but columns must be separated by ','",
+                        cx->where, line, buf, delim_names[best]);
+    return rg_error(REGNN_E_FORMAT,
+                    "%s: line %zu: the header has one column ('%s'); a dataset needs at least a "
+                    "feature and a target column, separated by ','",
+                    cx->where, line, buf);
+}
+
+/* By name, then by address, which is column order (see check_duplicates). */
+static int cmp_names(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    int c = strcmp(x, y);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static size_t column_of(char **names, size_t ncols, const char *s)
+{
+    size_t lo = 0, hi = ncols;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (names[mid] <= s)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Column names are unique. sorted: ncols scratch pointers. names[] point
+ * into one block in column order, so addresses give column numbers. */
+static regnn_status check_duplicates(const csv_ctx *cx, size_t line, char **names, size_t ncols,
+                                     const char **sorted)
+{
+    memcpy(sorted, names, ncols * sizeof *sorted);
+    qsort(sorted, ncols, sizeof *sorted, cmp_names);
+    size_t first = ncols, second = ncols;
+    for (size_t i = 1; i < ncols; i++) {
+        if (strcmp(sorted[i - 1], sorted[i]) != 0)
+            continue;
+        size_t b = column_of(names, ncols, sorted[i]);
+        if (b < second) {
+            first = column_of(names, ncols, sorted[i - 1]);
+            second = b;
+        }
+        while (i + 1 < ncols && strcmp(sorted[i], sorted[i + 1]) == 0)
+            i++; /* later copies of the same name come after the second */
+    }
+    if (second == ncols)
+        return REGNN_OK;
+    char buf[SHOW_CAP];
+    return rg_error(REGNN_E_FORMAT,
+                    "%s: line %zu: columns %zu and %zu have the same name '%s'; column names must "
+                    "be unique",
+                    cx->where, line, first + 1, second + 1, show_str(buf, names[first]));
+}
+
+/* ------------------------------------------------------------------ */
+/* Target names                                                         */
+/* ------------------------------------------------------------------ */
+
+static char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
+
+#define NAME_CMP_MAX 64
+
+/* Case-insensitive edit distance; SIZE_MAX for names too long to compare. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > NAME_CMP_MAX || lb > NAME_CMP_MAX)
+        return SIZE_MAX;
+    size_t row[NAME_CMP_MAX + 1];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (lower(a[i - 1]) != lower(b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* Equal up to ASCII case and surrounding spaces. */
+static int loosely_equal(const char *a, const char *b)
+{
+    while (is_space(*a))
+        a++;
+    while (is_space(*b))
+        b++;
+    size_t la = strlen(a), lb = strlen(b);
+    while (la && is_space(a[la - 1]))
+        la--;
+    while (lb && is_space(b[lb - 1]))
+        lb--;
+    if (la != lb)
+        return 0;
+    for (size_t i = 0; i < la; i++)
+        if (lower(a[i]) != lower(b[i]))
+            return 0;
+    return 1;
+}
+
+#define LIST_CAP 128 /* room for the column list in a message */
+
+static regnn_status unknown_target(const csv_ctx *cx, size_t line, const char *target,
+                                   char **names, size_t ncols)
+{
+    /* Closest: a loose match, else an edit distance within a third of the length. */
+    size_t best = ncols, best_d = SIZE_MAX;
+    for (size_t j = 0; j < ncols && best_d > 0; j++) {
+        if (loosely_equal(names[j], target)) {
+            best = j;
+            best_d = 0;
+            continue;
+        }
+        size_t d = distance(names[j], target), l = strlen(names[j]), lt = strlen(target);
+        if (d < best_d && d * 3 <= (l > lt ? l : lt)) {
+            best = j;
+            best_d = d;
+        }
+    }
+    char tbuf[SHOW_CAP], bbuf[SHOW_CAP], list[LIST_CAP];
+    size_t o = 0, j = 0;
+    for (; j < ncols; j++) {
+        char nbuf[SHOW_CAP];
+        show_str(nbuf, names[j]);
+        size_t need = strlen(nbuf) + 4; /* ", '" ... "'" */
+        if (o + need + 4 >= sizeof list)
+            break;
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s'%s'", j ? ", " : "", nbuf);
+    }
+    if (j < ncols)
+        snprintf(list + o, sizeof list - o, "%s...", j ? ", " : "");
+    char hint[SHOW_CAP + 24] = "";
+    if (best < ncols)
+        snprintf(hint, sizeof hint, " (did you mean '%s'?)", show_str(bbuf, names[best]));
+    return rg_error(REGNN_E_INVALID_ARG,
+                    "%s: no column named '%s' in the header%s; line %zu has %zu columns: %s",
+                    cx->where, show_str(tbuf, target), hint, line, ncols, list);
+}
+
+/* ------------------------------------------------------------------ */
+/* Data rows                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Non-blank records from p on; a record ends at a line break outside double
+ * quotes. Agrees with parse_rows on every input parse_rows accepts, and
+ * parse_rows stops at the first quote where they could disagree. */
+static size_t count_rows(const char *p, const char *end)
+{
+    size_t rows = 0;
+    while (p < end) {
+        while (p < end && is_space(*p))
+            p++;
+        if (p == end)
+            break;
+        if (is_break(*p)) {
+            p++; /* blank line; the \n of a \r\n reads as another */
+            continue;
+        }
+        rows++;
+        for (;;) {
+            p = find_special(p, end);
+            if (p == end)
+                break;
+            if (*p == '"') {
+                const char *close = memchr(p + 1, '"', (size_t)(end - p - 1));
+                p = close ? close + 1 : end;
+                continue;
+            }
+            p++;
+            break;
+        }
+    }
+    return rows;
+}
+
+/* Fields of the record starting at p, by the rules of count_rows. */
+static size_t record_fields(const char *p, const char *end)
+{
+    size_t n = 1;
+    int quoted = 0;
+    for (; p < end && (quoted || !is_break(*p)); p++) {
+        if (*p == '"')
+            quoted = !quoted;
+        else if (*p == ',' && !quoted)
+            n++;
+    }
+    return n;
+}
+
+static regnn_status number_error(const csv_ctx *cx, int code, size_t line, size_t col,
+                                 const char *name, const char *fb, size_t len)
+{
+    char nbuf[SHOW_CAP], fbuf[SHOW_CAP];
+    show_str(nbuf, name);
+    show(fbuf, sizeof fbuf, fb, len);
+    switch (code) {
+    case RG_NUM_EMPTY:
+        return rg_error(REGNN_E_FORMAT, "%s: line %zu, column %zu ('%s'): empty field", cx->where,
+                        line, col, nbuf);
+    case RG_NUM_NONFINITE:
+        return rg_error(REGNN_E_NUMERIC,
+                        "%s: line %zu, column %zu ('%s'): '%s' is not a finite number", cx->where,
+                        line, col, nbuf, fbuf);
+    case RG_NUM_RANGE:
+        return rg_error(REGNN_E_NUMERIC,
+                        "%s: line %zu, column %zu ('%s'): '%s' is out of the float range",
+                        cx->where, line, col, nbuf, fbuf);
+    default:
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: line %zu, column %zu ('%s'): expected a number, found '%s'",
+                        cx->where, line, col, nbuf, fbuf);
+    }
+}
+
+/* The data rows from p: rows records of ncols fields into x and y by map
+ * (see parse_csv). line is the line p starts on. */
+static regnn_status parse_rows(const csv_ctx *cx, const char *p, const char *end, size_t line,
+                               char **names, const size_t *map, size_t ncols, size_t rows,
+                               size_t n_x, size_t n_y, float *x, float *y)
+{
+    size_t r = 0;
+    while (p < end) {
+        const char *rs = p;
+        while (p < end && is_space(*p))
+            p++;
+        if (p == end)
+            break;
+        if (is_break(*p)) {
+            p = skip_break(p, end);
+            line++;
+            continue;
+        }
+        if (r == rows) /* count_rows and this loop disagree */
+            return rg_error(REGNN_E_INTERNAL, "%s: line %zu: row count mismatch", cx->where, line);
+        size_t c = 0;
+        for (;;) {
+            const char *fb, *fe;
+            int code;
+            if (c == ncols)
+                goto field_count;
+            if (p < end && *p == '"') {
+                const char *open = p++;
+                int doubled = 0;
+                for (;;) {
+                    const char *q = memchr(p, '"', (size_t)(end - p));
+                    if (!q)
+                        return rg_error(REGNN_E_FORMAT,
+                                        "%s: line %zu, column %zu: unterminated quote (opened at "
+                                        "byte offset %zu)",
+                                        cx->where, line, c + 1, (size_t)(open - cx->text));
+                    if (q + 1 < end && q[1] == '"') {
+                        doubled = 1;
+                        p = q + 2;
+                        continue;
+                    }
+                    fb = open + 1;
+                    fe = q;
+                    p = q + 1;
+                    break;
+                }
+                while (p < end && is_space(*p))
+                    p++;
+                if (p < end && *p != ',' && !is_break(*p)) {
+                    char buf[SHOW_CAP];
+                    return rg_error(REGNN_E_FORMAT,
+                                    "%s: line %zu, column %zu: unexpected '%s' after a closing "
+                                    "quote",
+                                    cx->where, line + count_breaks(rs, p), c + 1,
+                                    show(buf, sizeof buf, p, 1));
+                }
+                while (fb < fe && is_space(*fb))
+                    fb++;
+                while (fe > fb && is_space(fe[-1]))
+                    fe--;
+                /* A number has no quote in it: "" inside is a syntax error. */
+                code = doubled ? RG_NUM_SYNTAX : RG_NUM_OK;
+            } else {
+                fb = p;
+                while (p < end && !field_stop[(unsigned char)*p])
+                    p++;
+                if (p < end && *p == '"') {
+                    char buf[SHOW_CAP];
+                    return rg_error(REGNN_E_FORMAT,
+                                    "%s: line %zu, column %zu ('%s'): a double quote inside an "
+                                    "unquoted field (a quoted field starts with it)",
+                                    cx->where, line, c + 1, show_str(buf, names[c]));
+                }
+                fe = p;
+                while (fe > fb && is_space(fe[-1]))
+                    fe--;
+                code = RG_NUM_OK;
+            }
+            float v = 0.0f;
+            if (code == RG_NUM_OK)
+                code = rg_parse_float(fb, (size_t)(fe - fb), &v);
+            if (code != RG_NUM_OK) {
+                if (record_fields(rs, end) != ncols)
+                    goto field_count;
+                return number_error(cx, code, line + count_breaks(rs, fb), c + 1, names[c], fb,
+                                    (size_t)(fe - fb));
+            }
+            size_t k = map[c] - 1;
+            if (k < n_y)
+                y[r * n_y + k] = v;
+            else
+                x[r * n_x + (k - n_y)] = v;
+            c++;
+            if (p == end || is_break(*p))
+                break;
+            p++; /* the comma */
+            while (p < end && is_space(*p))
+                p++;
+        }
+        if (c != ncols)
+            goto field_count;
+        if (p < end)
+            p = skip_break(p, end);
+        line++;
+        r++;
+        continue;
+    field_count:
+        return rg_error(REGNN_E_FORMAT, "%s: line %zu: expected %zu fields, found %zu", cx->where,
+                        line, ncols, record_fields(rs, end));
+    }
     return REGNN_OK;
 }
 
@@ -493,32 +931,37 @@ static regnn_status header_fields(const csv_ctx *cx, size_t line, const char *b,
 /* Parsing                                                              */
 /* ------------------------------------------------------------------ */
 
-static regnn_status number_error(const csv_ctx *cx, int code, size_t line, size_t col,
-                                 const char *name, const char *fb, size_t len)
+/* Input that is not text: a NUL byte anywhere, or a control byte in the
+ * header (tab and line breaks aside). */
+static regnn_status not_text(const csv_ctx *cx, const char *at)
 {
-    /* Quote at most 40 characters of the field. */
-    int show = len > 40 ? 40 : (int)len;
-    const char *more = len > 40 ? "..." : "";
-    switch (code) {
-    case RG_NUM_EMPTY:
-        return rg_error(REGNN_E_FORMAT, "%s: line %zu, column %zu ('%.40s'): empty field",
-                        cx->where, line, col, name);
-    case RG_NUM_NONFINITE:
-        return rg_error(REGNN_E_NUMERIC,
-                        "%s: line %zu, column %zu ('%.40s'): '%.*s%s' is not a finite number",
-                        cx->where, line, col, name, show, fb, more);
-    case RG_NUM_RANGE:
-        return rg_error(REGNN_E_NUMERIC,
-                        "%s: line %zu, column %zu ('%.40s'): '%.*s%s' is out of the float range",
-                        cx->where, line, col, name, show, fb, more);
-    default:
-        return rg_error(REGNN_E_FORMAT,
-                        "%s: line %zu, column %zu ('%.40s'): expected a number, found '%.*s%s'",
-                        cx->where, line, col, name, show, fb, more);
-    }
+    char buf[SHOW_CAP];
+    return rg_error(REGNN_E_FORMAT,
+                    "%s: line %zu, byte offset %zu: %s '%s'; the input is not text (binary "
+                    "data, or UTF-16?)",
+                    cx->where, line_of(cx, at), (size_t)(at - cx->text),
+                    *at ? "control byte" : "NUL byte", show(buf, sizeof buf, at, 1));
 }
 
-static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
+/* The first control byte in [b, e) other than tab and line breaks, or NULL. */
+static const char *first_control(const char *b, const char *e)
+{
+    for (; b < e; b++) {
+        unsigned char c = (unsigned char)*b;
+        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+            return b;
+    }
+    return NULL;
+}
+
+static const char *find_break(const char *p, const char *end)
+{
+    while (p < end && !is_break(*p))
+        p++;
+    return p;
+}
+
+static regnn_status parse_csv(csv_ctx *cx, const char *text, size_t len,
                               const char *const *target_names, const size_t *target_cols,
                               size_t n_targets, regnn_dataset **out)
 {
@@ -530,26 +973,46 @@ static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
     if (n_targets == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: n_targets must be at least 1", cx->where);
 
-    const char *p = text, *end = text + len, *ls = NULL, *le = NULL;
+    cx->text = text;
+    const char *p = text, *end = text + len;
+    const char *nul = memchr(text, '\0', len);
+    if (nul)
+        return not_text(cx, nul);
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* UTF-8 byte order mark */
-    size_t line = 0;
-    int have = 0;
-    while ((have = next_line(&p, end, &ls, &le)) != 0) {
-        line++;
-        if (!is_blank(ls, le))
+    size_t line = 1;
+    for (;;) { /* blank lines before the header */
+        while (p < end && is_space(*p))
+            p++;
+        if (p == end)
+            return rg_error(REGNN_E_FORMAT, "%s: no header line (the input is empty)", cx->where);
+        if (!is_break(*p))
             break;
+        p = skip_break(p, end);
+        line++;
     }
-    if (!have)
-        return rg_error(REGNN_E_FORMAT, "%s: no header line (the input is empty)", cx->where);
     const size_t header_line = line;
+    const char *hb = p, *he = NULL;
 
+    /* The first line before its syntax, so that binary input is called so;
+     * the whole header (quoted names may span lines) after it. */
+    const char *ctl = first_control(hb, find_break(hb, end));
+    if (ctl)
+        return not_text(cx, ctl);
     size_t ncols = 0, store_len, block;
-    regnn_status st = header_fields(cx, line, ls, le, NULL, NULL, &ncols);
+    regnn_status st = header_fields(cx, line, hb, end, NULL, NULL, &ncols, &he);
     if (st != REGNN_OK)
         return st;
+    if ((ctl = first_control(hb, he)) != NULL)
+        return not_text(cx, ctl);
+    if (ncols == 1) {
+        const char *e = he;
+        while (e > hb && is_break(e[-1]))
+            e--;
+        return one_column_error(cx, header_line, hb, e);
+    }
     /* Each name is at most its raw text, plus a terminator. */
-    store_len = (size_t)(le - ls) + ncols;
+    store_len = (size_t)(he - hb) + ncols;
     if (!rg_mul_ok(ncols, sizeof(char *), &block) || block > SIZE_MAX - store_len)
         return rg_error(REGNN_E_INVALID_ARG, "%s: header too large", cx->where);
     char **names = rg_malloc(block + store_len);
@@ -561,7 +1024,11 @@ static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
                       ncols);
         goto done;
     }
-    st = header_fields(cx, line, ls, le, names, (char *)(names + ncols), &ncols);
+    st = header_fields(cx, line, hb, end, names, (char *)(names + ncols), &ncols, &he);
+    if (st != REGNN_OK)
+        goto done;
+    line += count_breaks(hb, he);
+    st = check_duplicates(cx, header_line, names, ncols, ordered);
     if (st != REGNN_OK)
         goto done;
 
@@ -579,21 +1046,11 @@ static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
                 st = rg_error(REGNN_E_INVALID_ARG, "%s: target_names[%zu] is NULL", cx->where, t);
                 goto done;
             }
-            for (size_t j = 0; j < ncols; j++) {
-                if (strcmp(names[j], target_names[t]) != 0)
-                    continue;
-                if (c != ncols) {
-                    st = rg_error(REGNN_E_FORMAT,
-                                  "%s: line %zu: column name '%.40s' appears twice (column "
-                                  "indices %zu and %zu); select the target by index",
-                                  cx->where, header_line, names[j], c, j);
-                    goto done;
-                }
-                c = j;
-            }
+            for (size_t j = 0; j < ncols && c == ncols; j++)
+                if (strcmp(names[j], target_names[t]) == 0)
+                    c = j;
             if (c == ncols) {
-                st = rg_error(REGNN_E_INVALID_ARG, "%s: no column named '%.40s' in the header",
-                              cx->where, target_names[t]);
+                st = unknown_target(cx, header_line, target_names[t], names, ncols);
                 goto done;
             }
         } else {
@@ -606,8 +1063,10 @@ static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
             }
         }
         if (map[c]) {
-            st = rg_error(REGNN_E_INVALID_ARG, "%s: column index %zu ('%.40s') is chosen as a target twice",
-                          cx->where, c, names[c]);
+            char buf[SHOW_CAP];
+            st = rg_error(REGNN_E_INVALID_ARG,
+                          "%s: column index %zu ('%s') is chosen as a target twice", cx->where, c,
+                          show_str(buf, names[c]));
             goto done;
         }
         map[c] = t + 1;
@@ -622,11 +1081,7 @@ static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
     }
     /* Now map[c] - 1 indexes targets [0, n_y) then features [n_y, ncols). */
 
-    const char *body = p;
-    size_t rows = 0;
-    while (next_line(&p, end, &ls, &le))
-        if (!is_blank(ls, le))
-            rows++;
+    size_t rows = count_rows(he, end);
     if (rows == 0) {
         st = rg_error(REGNN_E_FORMAT, "%s: no data rows after the header", cx->where);
         goto done;
@@ -645,40 +1100,9 @@ static regnn_status parse_csv(const csv_ctx *cx, const char *text, size_t len,
                       rows, ncols);
         goto done;
     }
-
-    p = body;
-    size_t r = 0;
-    while (next_line(&p, end, &ls, &le)) {
-        line++;
-        if (is_blank(ls, le))
-            continue;
-        size_t nf = count_fields(ls, le);
-        if (nf != ncols) {
-            st = rg_error(REGNN_E_FORMAT, "%s: line %zu: expected %zu fields, found %zu",
-                          cx->where, line, ncols, nf);
-            goto done;
-        }
-        const char *q = ls;
-        for (size_t c = 0; c < ncols; c++) {
-            const char *fb = q, *fe = q;
-            while (fe < le && *fe != ',')
-                fe++;
-            q = fe + 1;
-            trim(&fb, &fe);
-            float v;
-            int code = rg_parse_float(fb, (size_t)(fe - fb), &v);
-            if (code != RG_NUM_OK) {
-                st = number_error(cx, code, line, c + 1, names[c], fb, (size_t)(fe - fb));
-                goto done;
-            }
-            size_t k = map[c] - 1;
-            if (k < n_y)
-                y[r * n_y + k] = v;
-            else
-                x[r * n_x + (k - n_y)] = v;
-        }
-        r++;
-    }
+    st = parse_rows(cx, he, end, line, names, map, ncols, rows, n_x, n_y, x, y);
+    if (st != REGNN_OK)
+        goto done;
 
     st = rg_dataset_adopt(x, y, rows, n_x, n_y, ordered + n_y, ordered, out);
     x = y = NULL; /* taken over */
@@ -707,6 +1131,85 @@ regnn_status regnn_dataset_parse_csv(const char *text, size_t len, const char *c
     return parse_csv(&cx, text, len, target_names, target_cols, n_targets, out);
 }
 
+/* ------------------------------------------------------------------ */
+/* Files                                                                */
+/* ------------------------------------------------------------------ */
+
+static void errno_text(int err, char *buf, size_t cap)
+{
+    if (strerror_r(err, buf, cap) != 0)
+        snprintf(buf, cap, "error %d", err);
+}
+
+/* The whole of a regular file. Anything else is refused before reading: a
+ * FIFO would block and a device such as /dev/zero never ends. */
+static regnn_status read_text(const char *where, const char *path, char **data, size_t *len)
+{
+    char why[128];
+    *data = NULL;
+    *len = 0;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        errno_text(errno, why, sizeof why);
+        return rg_error(REGNN_E_IO, "%s: cannot open: %s", where, why);
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        errno_text(errno, why, sizeof why);
+        close(fd);
+        return rg_error(REGNN_E_IO, "%s: cannot stat: %s", where, why);
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return rg_error(REGNN_E_IO, "%s: not a regular file", where);
+    }
+    if (sb.st_size < 0 || (uintmax_t)sb.st_size >= SIZE_MAX / 2) {
+        close(fd);
+        return rg_error(REGNN_E_IO, "%s: the file is too large", where);
+    }
+    /* One byte more than the size, so that a file that has grown shows it. */
+    size_t cap = (size_t)sb.st_size + 1, n = 0;
+    char *buf = rg_malloc(cap);
+    regnn_status st = REGNN_OK;
+    if (!buf)
+        st = rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu bytes", where, cap);
+    while (st == REGNN_OK) {
+        if (n == cap) {
+            /* No realloc in the allocator interface: grow by copying. */
+            char *bigger = cap <= SIZE_MAX / 4 ? rg_malloc(cap * 2) : NULL;
+            if (!bigger) {
+                st = rg_error(REGNN_E_NOMEM, "%s: out of memory reading (%zu bytes so far)",
+                              where, n);
+                break;
+            }
+            memcpy(bigger, buf, n);
+            rg_free(buf);
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t k = read(fd, buf + n, cap - n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            errno_text(errno, why, sizeof why);
+            st = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
+        } else if (k == 0) {
+            break;
+        } else {
+            n += (size_t)k;
+        }
+    }
+    close(fd);
+    if (st != REGNN_OK) {
+        rg_free(buf);
+        return st;
+    }
+    *data = buf;
+    *len = n;
+    return REGNN_OK;
+}
+
 regnn_status regnn_dataset_from_csv(const char *path, const char *const *target_names,
                                     const size_t *target_cols, size_t n_targets,
                                     regnn_dataset **out)
@@ -723,43 +1226,14 @@ regnn_status regnn_dataset_from_csv(const char *path, const char *const *target_
     if (n_targets == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: n_targets must be at least 1", fn);
 
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return rg_error(REGNN_E_IO, "%s: cannot open '%.200s': %s", fn, path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = rg_malloc(cap);
-    regnn_status st = REGNN_OK;
-    if (!buf)
-        st = rg_error(REGNN_E_NOMEM, "%s: out of memory reading '%.200s'", fn, path);
-    while (st == REGNN_OK) {
-        if (len == cap) {
-            /* No realloc in the allocator interface: grow by copying. */
-            char *bigger = cap <= (size_t)PTRDIFF_MAX / 2 ? rg_malloc(cap * 2) : NULL;
-            if (!bigger) {
-                st = rg_error(REGNN_E_NOMEM, "%s: out of memory reading '%.200s' (%zu bytes so far)",
-                              fn, path, len);
-                break;
-            }
-            memcpy(bigger, buf, len);
-            rg_free(buf);
-            buf = bigger;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0 || len < cap) {
-            if (ferror(f))
-                st = rg_error(REGNN_E_IO, "%s: error reading '%.200s'", fn, path);
-            else if (feof(f))
-                break;
-        }
-    }
-    fclose(f);
-    if (st == REGNN_OK) {
-        csv_ctx cx;
-        snprintf(cx.where, sizeof cx.where, "%s: '%.200s'", fn, path);
-        st = parse_csv(&cx, buf, len, target_names, target_cols, n_targets, out);
-    }
+    csv_ctx cx;
+    snprintf(cx.where, sizeof cx.where, "%s: '%.200s'", fn, path);
+    char *buf;
+    size_t len;
+    regnn_status st = read_text(cx.where, path, &buf, &len);
+    if (st != REGNN_OK)
+        return st;
+    st = parse_csv(&cx, buf, len, target_names, target_cols, n_targets, out);
     rg_free(buf);
     return st;
 }

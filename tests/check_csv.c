@@ -8,7 +8,9 @@
 #include <locale.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static regnn_dataset marker;
@@ -124,6 +126,7 @@ START_TEST(test_layout_variants)
         ("\xEF\xBB\xBF" "a,b,y\n1,2,3\n4,5,6\n"), /* UTF-8 BOM */
         "\n  \n a , \"b\" ,\t\"y\"\t\n\n1 , 2,3  \n \t\n4,\t5 ,6\n\n\n", /* blanks, spaces, quotes */
         "a,b,y\r\n\r\n1,2,3\r\n\r\n4,5,6",
+        "a,b,y\n1,2,3\n4,5,6\n \t", /* spaces at the end */
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         regnn_dataset *ds = NULL;
@@ -162,20 +165,190 @@ END_TEST
 
 START_TEST(test_duplicate_header_names)
 {
-    /* Duplicates are fine as long as the target is not one of them. */
-    regnn_dataset *ds = parse_ok("a,a,y\n1,2,3\n", "y");
-    ck_assert_str_eq(regnn_dataset_feature_name(ds, 1), "a");
-    ck_assert_float_eq(feature(ds, 0, 1), 2);
-    regnn_dataset_free(ds);
-    expect_error("a,y,b,y\n1,2,3,4\n", "y", REGNN_E_FORMAT, "'y' appears twice",
-                 "indices 1 and 3");
-    /* The index still selects it. */
+    /* Refused whether or not a duplicate is the target, and whichever way the
+     * targets are chosen. */
+    expect_error("a,a,y\n1,2,3\n", "y", REGNN_E_FORMAT, "line 1: columns 1 and 2",
+                 "same name 'a'");
+    expect_error("a,y,b,y\n1,2,3,4\n", "y", REGNN_E_FORMAT, "columns 2 and 4", "'y'");
     const char *text = "a,y,b,y\n1,2,3,4\n";
-    const size_t cols[1] = {3};
-    CK_OK(regnn_dataset_parse_csv(text, strlen(text), NULL, cols, 1, &ds));
-    ck_assert_float_eq(target(ds, 0, 0), 4);
-    ck_assert_str_eq(regnn_dataset_feature_name(ds, 1), "y");
+    const size_t cols[1] = {0};
+    regnn_dataset *ds = NOT_SET;
+    CK_STATUS(regnn_dataset_parse_csv(text, strlen(text), NULL, cols, 1, &ds), REGNN_E_FORMAT);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "columns 2 and 4"));
+    /* Quoting does not make a name different; surrounding spaces do when quoted. */
+    expect_error("\n a ,b,\"a\"\n1,2,3\n", "b", REGNN_E_FORMAT, "line 2: columns 1 and 3", "'a'");
+    ds = parse_ok("a,\" a\",y\n1,2,3\n", "y");
+    ck_assert_str_eq(regnn_dataset_feature_name(ds, 1), " a");
     regnn_dataset_free(ds);
+    /* Several duplicates: the pair whose second column comes first. */
+    expect_error("b,a,c,a,b,y\n1,2,3,4,5,6\n", "y", REGNN_E_FORMAT, "columns 2 and 4", "'a'");
+    expect_error("b,a,c,b,a,a,y\n1,2,3,4,5,6,7\n", "y", REGNN_E_FORMAT, "columns 1 and 4", "'b'");
+    /* Names differ by case are different names. */
+    ds = parse_ok("Y,y\n1,2\n", "y");
+    ck_assert_str_eq(regnn_dataset_feature_name(ds, 0), "Y");
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_quoted_fields)
+{
+    /* RFC 4180: quoted numbers, a quoted name with a comma and "", CRLF. */
+    const char *text = "\"x, one\",\"say \"\"hi\"\"\",y\r\n\"1\",\"2.5\",\"-3e2\"\r\n"
+                       " \"4\" ,5,  \" 6 \"\r\n";
+    regnn_dataset *ds = parse_ok(text, "y");
+    ck_assert_uint_eq(regnn_dataset_rows(ds), 2);
+    ck_assert_str_eq(regnn_dataset_feature_name(ds, 0), "x, one");
+    ck_assert_str_eq(regnn_dataset_feature_name(ds, 1), "say \"hi\"");
+    ck_assert_float_eq(feature(ds, 0, 0), 1);
+    ck_assert_float_eq(feature(ds, 0, 1), 2.5f);
+    ck_assert_float_eq(target(ds, 0, 0), -300);
+    ck_assert_float_eq(feature(ds, 1, 0), 4);
+    ck_assert_float_eq(feature(ds, 1, 1), 5);
+    ck_assert_float_eq(target(ds, 1, 0), 6);
+    regnn_dataset_free(ds);
+    /* A quoted name may span lines; later line numbers count them. */
+    ds = parse_ok("\"two\r\nlines\",y\n1,2\n", "y");
+    ck_assert_str_eq(regnn_dataset_feature_name(ds, 0), "two\r\nlines");
+    ck_assert_float_eq(target(ds, 0, 0), 2);
+    regnn_dataset_free(ds);
+    expect_error("\"a\nb\",y\n1,2\n3,x\n", "y", REGNN_E_FORMAT, "line 4, column 2", "'x'");
+    /* A quoted comma is part of the field: a number error, not a field count. */
+    expect_error("a,y\n\"1,5\",2\n", "y", REGNN_E_FORMAT, "line 2, column 1 ('a')",
+                 "expected a number, found '1,5'");
+    expect_error("a,y\n\"1\"\"2\",2\n", "y", REGNN_E_FORMAT, "line 2, column 1",
+                 "found '1\"\"2'");
+    expect_error("a,y\n1,\"\"\n", "y", REGNN_E_FORMAT, "line 2, column 2 ('y')", "empty field");
+    expect_error("a,y\n1,2\n\"1\n2\",3\n", "y", REGNN_E_FORMAT, "line 3, column 1",
+                 "found '1\\n2'");
+    expect_error("a,y\n1,2\n3,\"4\n5,6\n", "y", REGNN_E_FORMAT, "line 3, column 2",
+                 "unterminated quote (opened at byte offset 10)");
+    expect_error("a,y\n\"1\"x,2\n", "y", REGNN_E_FORMAT, "line 2, column 1",
+                 "unexpected 'x' after a closing quote");
+    expect_error("a,y\n1,2\"3\"\n", "y", REGNN_E_FORMAT, "line 2, column 2 ('y')",
+                 "double quote inside an unquoted field");
+    /* Field counts are checked before the values, quotes taken into account. */
+    expect_error("a,y\n\"1,2\",\"x\",3\n", "y", REGNN_E_FORMAT, "line 2",
+                 "expected 2 fields, found 3");
+    expect_error("a,b,y\n\"1\",2\n", "y", REGNN_E_FORMAT, "line 2", "expected 3 fields, found 2");
+    /* The header keeps a quote that does not start a name. */
+    ds = parse_ok("a\"b,y\n1,2\n", "y");
+    ck_assert_str_eq(regnn_dataset_feature_name(ds, 0), "a\"b");
+    regnn_dataset_free(ds);
+    expect_error("a,y\n1,2\n3,\"4\"\x1b\n", "y", REGNN_E_FORMAT, "line 3, column 2",
+                 "unexpected '\\x1b' after a closing quote");
+}
+END_TEST
+
+START_TEST(test_one_column_header)
+{
+    expect_error("a;b;y\n1;2;3\n", "y", REGNN_E_FORMAT, "line 1: the header has one column ('a;b;y')",
+                 "seems to use ';' as the delimiter");
+    expect_error("\na\tb\ty\n1\t2\t3\n", "y", REGNN_E_FORMAT, "line 2: the header has one column ('a\\tb\\ty')",
+                 "use tab as the delimiter");
+    expect_error("a|b;c|y\n1|2|3\n", "y", REGNN_E_FORMAT, "one column", "use '|' as");
+    expect_error("y\n1\n", "y", REGNN_E_FORMAT, "the header has one column ('y')",
+                 "a feature and a target column");
+    /* The same whichever way the target is chosen. */
+    const char *text = "a;y\n1;2\n";
+    const size_t cols[1] = {0};
+    regnn_dataset *ds = NOT_SET;
+    CK_STATUS(regnn_dataset_parse_csv(text, strlen(text), NULL, cols, 1, &ds), REGNN_E_FORMAT);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "seems to use ';'"));
+}
+END_TEST
+
+/* Parse len bytes (the text may hold NUL bytes) expecting a format error. */
+static void expect_binary_error(const char *text, size_t len, const char *frag1, const char *frag2)
+{
+    const char *names[1] = {"y"};
+    regnn_dataset *ds = NOT_SET;
+    CK_STATUS(regnn_dataset_parse_csv(text, len, names, NULL, 1, &ds), REGNN_E_FORMAT);
+    ck_assert_ptr_null(ds);
+    ck_assert_msg(strstr(regnn_errmsg(), frag1) != NULL, "'%s' not in: %s", frag1, regnn_errmsg());
+    ck_assert_msg(strstr(regnn_errmsg(), frag2) != NULL, "'%s' not in: %s", frag2, regnn_errmsg());
+}
+
+START_TEST(test_binary_input)
+{
+    /* gzip-compressed data. */
+    static const char gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xcb\x48\xcd\xc9";
+    expect_binary_error(gz, sizeof gz - 1, "line 1, byte offset 3: NUL byte '\\x00'",
+                        "the input is not text");
+    /* UTF-16 text. */
+    static const char u16[] = "\xff\xfe" "a\0,\0y\0\n\0" "1\0,\0" "2\0\n\0";
+    expect_binary_error(u16, sizeof u16 - 1, "byte offset 3: NUL byte", "UTF-16");
+    /* A NUL in a data row: named with its place, not cut off at it. */
+    static const char nul[] = "x,y\n1,2\n5\0,3\n";
+    expect_binary_error(nul, sizeof nul - 1, "line 3, byte offset 9: NUL byte '\\x00'",
+                        "not text");
+    static const char nul_cr[] = "x,y\r\n1,2\r\r\n5,\0\n";
+    expect_binary_error(nul_cr, sizeof nul_cr - 1, "line 4, byte offset 13: NUL byte", "not text");
+    /* Control bytes in the header. */
+    expect_binary_error("\x7f" "ELF\x02\x01,\n", 8, "line 1, byte offset 0: control byte '\\x7f'",
+                        "not text");
+    expect_binary_error("a,b\x1b[0m,y\n1,2,3\n", 16, "byte offset 3: control byte '\\x1b'",
+                        "not text");
+    /* ... also on a later line of a quoted name. */
+    expect_binary_error("\"a\n\x02\",y\n1,2\n", 12, "line 2, byte offset 3: control byte '\\x02'",
+                        "not text");
+}
+END_TEST
+
+START_TEST(test_messages_escape_input)
+{
+    expect_error("x,y\n1\x1b[31m,2\n", "y", REGNN_E_FORMAT, "line 2, column 1 ('x')",
+                 "found '1\\x1b[31m'");
+    expect_error("x,y\n\"1\t2\",2\n", "y", REGNN_E_FORMAT, "line 2, column 1", "found '1\\t2'");
+    expect_error("x,y\n1\\2,2\n", "y", REGNN_E_FORMAT, "line 2, column 1", "found '1\\\\2'");
+    /* UTF-8 is shown as it is, other bytes above 0x7f in hex. */
+    expect_error("x,Gr\xc3\xb6\xc3\x9f" "e\n1,\xff" "5\n", "x", REGNN_E_FORMAT,
+                 "column 2 ('Gr\xc3\xb6\xc3\x9f" "e')", "found '\\xff5'");
+    expect_error("x,y\n1,\xc3" "5\n", "x", REGNN_E_FORMAT, "found '\\xc35'", NULL);
+    /* The quoted text is bounded, so the message keeps its end. */
+    char text[700] = "x,";
+    memset(text + 2, 'n', 300);
+    strcpy(text + 302, "\n1,");
+    memset(text + 305, '\x01', 300);
+    strcpy(text + 605, "\n");
+    expect_error(text, "x", REGNN_E_FORMAT, "('nnnnnnnnnn", "\\x01\\x01...'");
+    ck_assert_uint_lt(strlen(regnn_errmsg()), 200);
+    expect_error("x,y\n1,2\n", "y\n\x1b", REGNN_E_INVALID_ARG, "no column named 'y\\n\\x1b'",
+                 NULL);
+}
+END_TEST
+
+START_TEST(test_unknown_target)
+{
+    const char *text = "age,sex,bmi,Target\n1,2,3,4\n";
+    expect_error(text, "target", REGNN_E_INVALID_ARG,
+                 "no column named 'target' in the header (did you mean 'Target'?)",
+                 "line 1 has 4 columns: 'age', 'sex', 'bmi', 'Target'");
+    expect_error(text, " TARGET ", REGNN_E_INVALID_ARG, "did you mean 'Target'?", NULL);
+    expect_error(text, "bmj", REGNN_E_INVALID_ARG, "did you mean 'bmi'?", NULL);
+    expect_error(text, "Tagret", REGNN_E_INVALID_ARG, "did you mean 'Target'?", NULL);
+    expect_error(text, "y", REGNN_E_INVALID_ARG, "no column named 'y' in the header;",
+                 "4 columns: 'age',");
+    expect_error(text, "bp", REGNN_E_INVALID_ARG, "no column named 'bp' in the header;", NULL);
+    /* Many columns: the list is cut, the message still fits. */
+    char big[4000] = "";
+    size_t o = 0;
+    for (int j = 0; j < 300; j++)
+        o += (size_t)snprintf(big + o, sizeof big - o, "%scolumn_%d", j ? "," : "", j);
+    o += (size_t)snprintf(big + o, sizeof big - o, "\n");
+    for (int j = 0; j < 300; j++)
+        o += (size_t)snprintf(big + o, sizeof big - o, "%s1", j ? "," : "");
+    snprintf(big + o, sizeof big - o, "\n");
+    expect_error(big, "colum_250", REGNN_E_INVALID_ARG, "did you mean 'column_250'?",
+                 "300 columns: 'column_0', 'column_1', ");
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), ", ..."));
+    ck_assert_uint_lt(strlen(regnn_errmsg()), 300);
+    /* Names too long to compare are listed, not suggested. */
+    char longname[200] = "x,";
+    memset(longname + 2, 'q', 100);
+    strcpy(longname + 102, "\n1,2\n");
+    expect_error(longname, "qqq", REGNN_E_INVALID_ARG, "header;", "'qqqqq");
 }
 END_TEST
 
@@ -234,7 +407,7 @@ START_TEST(test_malformed_numbers)
     expect_error("a,y\n1,2\n1,\n", "y", REGNN_E_FORMAT, "line 3, column 2 ('y')", "empty field");
     expect_error("a,y\n1,2\n  ,3\n", "y", REGNN_E_FORMAT, "line 3, column 1", "empty field");
     const char *bad[] = {"1e", "1e+", "e5", "--1", "+-1", "0x10", "1 2", ".", "-", "+", "1..2",
-                         "1e5.5", "1,5x", "12a", "nan(1)", "infinit", "1d5", "\"1\"", "1e--2"};
+                         "1e5.5", "1,5x", "12a", "nan(1)", "infinit", "1d5", "1e--2"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[64];
         snprintf(text, sizeof text, "x,y\n1,2\n3,4\n%s,5\n", bad[i]);
@@ -583,6 +756,42 @@ START_TEST(test_file_errors)
 }
 END_TEST
 
+START_TEST(test_non_regular_files)
+{
+    const char *names[1] = {"y"};
+    regnn_dataset *ds = NOT_SET;
+    /* A FIFO without a writer: refused at once instead of blocking. */
+    char dir[512];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/regnn_fifo_XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char fifo[600];
+    snprintf(fifo, sizeof fifo, "%s/data.csv", dir);
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    CK_STATUS(regnn_dataset_from_csv(fifo, names, NULL, 1, &ds), REGNN_E_IO);
+    ck_assert_ptr_null(ds);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "not a regular file"));
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "data.csv"));
+    unlink(fifo);
+    rmdir(dir);
+    /* An endless device. */
+    if (access("/dev/zero", R_OK) == 0) {
+        ds = NOT_SET;
+        CK_STATUS(regnn_dataset_from_csv("/dev/zero", names, NULL, 1, &ds), REGNN_E_IO);
+        ck_assert_ptr_null(ds);
+        ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "'/dev/zero': not a regular file"));
+    }
+    CK_STATUS(regnn_dataset_from_csv("tests/data", names, NULL, 1, &ds), REGNN_E_IO);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "not a regular file"));
+    /* A regular file whose size says 0 is still read to its end. */
+    if (access("/proc/self/status", R_OK) == 0) {
+        CK_STATUS(regnn_dataset_from_csv("/proc/self/status", names, NULL, 1, &ds),
+                  REGNN_E_FORMAT);
+        ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "one column ('Name:"));
+    }
+}
+END_TEST
+
 START_TEST(test_large_file)
 {
     /* Larger than the first read buffer, so the reader has to grow it. */
@@ -673,6 +882,11 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_layout_variants);
     tcase_add_test(tc, test_quoted_header_names);
     tcase_add_test(tc, test_duplicate_header_names);
+    tcase_add_test(tc, test_quoted_fields);
+    tcase_add_test(tc, test_one_column_header);
+    tcase_add_test(tc, test_binary_input);
+    tcase_add_test(tc, test_messages_escape_input);
+    tcase_add_test(tc, test_unknown_target);
     tcase_add_test(tc, test_target_selection_errors);
     tcase_add_test(tc, test_malformed_numbers);
     tcase_add_test(tc, test_non_finite_and_range);
@@ -685,6 +899,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_decimal_comma_locale);
     tcase_add_test(tc, test_diabetes_file);
     tcase_add_test(tc, test_file_errors);
+    tcase_add_test(tc, test_non_regular_files);
     tcase_add_test(tc, test_large_file);
     tcase_add_test(tc, test_alloc_failure_parse);
     tcase_add_test(tc, test_alloc_failure_file);
