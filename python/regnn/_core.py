@@ -8,6 +8,7 @@ from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
 from ._capi import EPOCH_FN, lib
+from ._sigint import DeferSigint
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
                       UnsupportedError, check, error_for)
 
@@ -776,6 +777,11 @@ class Model(_Handle):
         settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split) + (
             (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),)
+        with DeferSigint() as sigint:
+            return self._fit(h, oh, optimizer, train, validation_data, split, settings, callback,
+                             sigint)
+
+    def _fit(self, h, oh, optimizer, train, validation_data, split, settings, callback, sigint):
         temps = []
         try:
             tr = _take_dataset(train, "train", temps)
@@ -787,16 +793,26 @@ class Model(_Handle):
                 baseline = _baseline_mse(tr, va, split)
                 raised = []
                 cfn = None
-                if callback is not None:
+                if callback is not None or sigint.active:
                     def trampoline(user, hist, epoch):
+                        # A deferred Ctrl-C lands at entry without raising (DeferSigint).
                         try:
-                            so_far = History._from_handle(hist, baseline)
-                            return 1 if callback(epoch, so_far) else 0
+                            stop = False
+                            if callback is not None:
+                                sigint.in_python = True
+                                try:
+                                    so_far = History._from_handle(hist, baseline)
+                                    stop = callback(epoch, so_far)
+                                finally:
+                                    sigint.in_python = False
+                            return 1 if stop or sigint.pending else 0
                         except BaseException as e:  # stop training; re-raised below
                             raised.append(e)
                             return 1
                     cfn = EPOCH_FN(trampoline)  # referenced until fit returns
                     check(lib.regnn_fit_options_set_callback(oph, cfn, None))
+                if sigint.interrupted():
+                    raise KeyboardInterrupt
                 hist = c_void_p()
                 with _Using((self, optimizer, tr, va)):
                     st = lib.regnn_fit(h, oh, tr._h, va._h if va is not None else None, oph,
@@ -805,6 +821,8 @@ class Model(_Handle):
                 try:
                     if raised:
                         raise raised[0]
+                    if sigint.interrupted():
+                        raise KeyboardInterrupt
                     if err is not None:
                         raise err
                     return History._from_handle(hist.value, baseline)

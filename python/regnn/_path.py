@@ -9,6 +9,7 @@ from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _
                     _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
 from ._errors import check, error_for
+from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
@@ -198,52 +199,64 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                      (_PATH_INIT, _enum(init, _INITS, "init scheme")))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
-    temps = []
-    try:
-        tr = _take_dataset(train, "train", temps)
-        va = _take_dataset(validation_data, "validation_data", temps)
-        te = _take_dataset(test_data, "test_data", temps)
-        with _FitOptions() as fo, _PathOptions() as po:
-            for fn, key, value in fit_settings:
-                check(fn(fo._h, key, value))
-            check(lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam)))
-            if layer_buf is not None:
-                check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
-            for key, value in path_settings:
-                check(lib.regnn_path_options_set_int(po._h, key, value))
-            if te is not None:  # borrowed by the options until the call returns
-                check(lib.regnn_path_options_set_test(po._h, te._h))
-            raised = []
-            cfn = None
-            if progress is not None:
+    with DeferSigint() as sigint:
+        temps = []
+        try:
+            tr = _take_dataset(train, "train", temps)
+            va = _take_dataset(validation_data, "validation_data", temps)
+            te = _take_dataset(test_data, "test_data", temps)
+            with _FitOptions() as fo, _PathOptions() as po:
+                for fn, key, value in fit_settings:
+                    check(fn(fo._h, key, value))
+                check(lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam)))
+                if layer_buf is not None:
+                    check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
+                for key, value in path_settings:
+                    check(lib.regnn_path_options_set_int(po._h, key, value))
+                if te is not None:  # borrowed by the options until the call returns
+                    check(lib.regnn_path_options_set_test(po._h, te._h))
+                raised = []
+                cfn = None
                 # The path's baseline, for the diagnosis of the histories passed to progress.
-                baseline = _baseline_mse(tr, va, split)
-
-                def trampoline(user, done, total, lam_, seed_, hist):
-                    try:
-                        h = History._from_handle(hist, baseline) if hist else None
-                        return 1 if progress(done, total, lam_, seed_, h) else 0
-                    except BaseException as e:  # cancel the sweep; re-raised below
-                        raised.append(e)
-                        return 1
-                cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
-                check(lib.regnn_path_options_set_progress(po._h, cfn, None))
-            out = c_void_p()
-            with _Using((model, optimizer, tr, va, te)):
-                st = lib.regnn_regularization_path(mh, oh, tr._h,
-                                                   va._h if va is not None else None,
-                                                   fo._h, po._h, byref(out))
-                err = error_for(st) if st else None
-            del cfn
-            if raised:
-                lib.regnn_path_free(out.value)  # NULL after a cancel; freed in any case
-                raise raised[0]
-            if err is not None:
-                raise err
-            try:
-                return RegularizationPath(out.value, first_seed)
-            finally:
-                lib.regnn_path_free(out.value)
-    finally:
-        for d in temps:
-            d.close()
+                baseline = _baseline_mse(tr, va, split) if progress is not None else None
+                if progress is not None or sigint.active:
+                    def trampoline(user, done, total, lam_, seed_, hist):
+                        # A deferred Ctrl-C lands at entry without raising (DeferSigint).
+                        try:
+                            stop = False
+                            if progress is not None:
+                                sigint.in_python = True
+                                try:
+                                    h = History._from_handle(hist, baseline) if hist else None
+                                    stop = progress(done, total, lam_, seed_, h)
+                                finally:
+                                    sigint.in_python = False
+                            return 1 if stop or sigint.pending else 0
+                        except BaseException as e:  # cancel the sweep; re-raised below
+                            raised.append(e)
+                            return 1
+                    cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
+                    check(lib.regnn_path_options_set_progress(po._h, cfn, None))
+                if sigint.interrupted():
+                    raise KeyboardInterrupt
+                out = c_void_p()
+                with _Using((model, optimizer, tr, va, te)):
+                    st = lib.regnn_regularization_path(mh, oh, tr._h,
+                                                       va._h if va is not None else None,
+                                                       fo._h, po._h, byref(out))
+                    err = error_for(st) if st else None
+                del cfn
+                if raised or sigint.interrupted():
+                    lib.regnn_path_free(out.value)  # NULL after a cancel; freed in any case
+                    if raised:
+                        raise raised[0]
+                    raise KeyboardInterrupt
+                if err is not None:
+                    raise err
+                try:
+                    return RegularizationPath(out.value, first_seed)
+                finally:
+                    lib.regnn_path_free(out.value)
+        finally:
+            for d in temps:
+                d.close()
