@@ -695,7 +695,7 @@ class Model(_Handle):
             h = self._handle()
         n_in = self._n_in
         n_out = self._n_out
-        if (type(x) is _NDARRAY and x.dtype is _F32 and x.flags.c_contiguous
+        if (type(x) is _NDARRAY and x.dtype is _F32 and x.flags.c_contiguous and x.flags.aligned
                 and 0 < x.ndim < 3 and x.shape[-1] == n_in and x.size):
             # Fast path: the caller's float32 buffer is passed as it is.
             one_d = x.ndim == 1
@@ -721,7 +721,7 @@ class Model(_Handle):
             check(_predict(h, px, rows, _nonnull(py), count))
             return B.finish_floats(buf, rows, n_out, one_d)
         if (type(out) is _NDARRAY and out.dtype is _F32 and out.flags.c_contiguous
-                and out.size == count and count and out.flags.writeable):
+                and out.flags.aligned and out.size == count and count and out.flags.writeable):
             py = _from_buffer(out)  # written in place: no allocation, no copy
         else:
             py = _nonnull(B.as_output(out, count))
