@@ -333,6 +333,14 @@ def int64(v, what):
     return index(v, what, I64_MIN, I64_MAX)
 
 
+def real_in(v, what, lo, hi, text):
+    """v as a float with lo <= v < hi (hi inf: any finite v >= lo); text states the range."""
+    x = real(v, what)
+    if not (lo <= x < hi):
+        raise InvalidArgumentError("%s must be %s, got %r" % (what, text, x))
+    return x
+
+
 def real(v, what):
     if _is_text(v):
         raise TypeError("%s must be a number, not %s" % (what, type(v).__name__))

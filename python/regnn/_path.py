@@ -8,12 +8,13 @@ from ._capi import PATH_PROGRESS_FN, lib
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
                     _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
-from ._errors import check, error_for
+from ._errors import InvalidArgumentError, check, error_for
 from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
 _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT = range(1, 6)
+MAX_RUNS, MAX_THREADS = 1 << 20, 256  # src/path.c RG_PATH_MAX_COUNT, RG_PATH_MAX_THREADS
 
 #: Per-run values of a path (REGNN_RUN_* in code order, 1-based). test_mse is NaN
 #: without test_data.
@@ -186,16 +187,18 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     if isinstance(lambdas, (str, bytes)):
         raise TypeError("lambdas must be a sequence of numbers, not %s" % type(lambdas).__name__)
     lam = [B.real(v, "lambdas") for v in lambdas]
+    if not lam:
+        raise InvalidArgumentError("regularization_path: lambdas is empty")
     lam_buf = (c_double * max(len(lam), 1))(*lam)
     layer_buf, n_layers = B.size_array(layers, "layers") if layers is not None else (None, 0)
     split = B.real(validation_split, "validation_split")
     fit_settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split)
     first_seed = B.index(seed, "seed", 0, B.I64_MAX)
-    path_settings = ((_PATH_SEEDS, B.int64(seeds, "seeds")),
+    path_settings = ((_PATH_SEEDS, B.index(seeds, "seeds", 1, MAX_RUNS)),
                      (_PATH_SEED, first_seed),
                      (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
-                     (_PATH_THREADS, B.int64(threads, "threads")),
+                     (_PATH_THREADS, B.index(threads, "threads", 0, MAX_THREADS)),
                      (_PATH_INIT, _enum(init, _INITS, "init scheme")))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
