@@ -1,10 +1,12 @@
 """Turning Python arrays into float buffers for the C calls, and results back (internal).
 
-Zero-copy rule: a float32, C-contiguous, native-endian buffer (a numpy array,
-an array.array('f'), a ctypes c_float array, or any buffer-protocol object of
-that kind) is handed to the library at its own address. Anything else
-(float64, integers, non-contiguous views, lists, tuples) is converted once into
-a private float32 buffer.
+Zero-copy rule: a float32, C-contiguous, native-endian, float-aligned buffer (a
+numpy array, an array.array('f'), a ctypes c_float array, or any buffer-protocol
+object of that kind) is handed to the library at its own address. Anything else
+(float64, integers, bool, non-contiguous or unaligned views, lists, tuples) is
+converted once into a private float32 buffer. Values that are not real numbers
+(complex, datetime, text, objects, structured records) are refused with
+TypeError rather than converted.
 
 When the source is writable, the pointer is made with ctypes'
 ``c_float.from_buffer``, which holds a buffer export on the source for as long as
@@ -14,6 +16,7 @@ array, the array cannot be resized under the library.
 
 import ctypes
 import operator
+import struct
 from ctypes import c_double, c_float, c_size_t
 
 from ._capi import FLOAT_FORMATS, P_FLOAT
@@ -25,6 +28,13 @@ except ImportError:
     np = None
 
 HAVE_NUMPY = np is not None
+_F_ALIGN = ctypes.alignment(c_float)
+
+_REAL_KINDS = "biuf"  # numpy dtype kinds that convert to float32 without losing meaning
+_KIND_NAMES = {"c": "complex", "M": "datetime", "m": "timedelta", "O": "Python objects",
+               "U": "text", "S": "bytes", "V": "structured or raw bytes"}
+# struct formats of real numbers (memoryview.format without its byte-order prefix)
+_REAL_FORMATS = frozenset("bBhHiIlLqQnNefd?")
 if np is not None:
     NDARRAY = np.ndarray
     F32 = np.dtype(np.float32)
@@ -94,12 +104,23 @@ def _shape(ndim, shape, what, cols, vector):
     raise ShapeError("%s must be 1-D or 2-D, got %d dimension(s)" % (what, ndim))
 
 
+def _check_dtype(dt, what):
+    """TypeError unless dt holds real numbers (bool, integers, floats)."""
+    if dt.kind not in _REAL_KINDS:
+        kind = _KIND_NAMES.get(dt.kind, "not a real number type")
+        raise TypeError("%s has dtype %s (%s); expected real numbers (float, int or bool)"
+                        % (what, dt, kind))
+
+
 def _from_ndarray(a, what, cols, vector, converted=False):
-    zero = a.dtype == F32 and a.dtype.isnative and a.flags.c_contiguous
+    _check_dtype(a.dtype, what)
+    zero = (a.dtype == F32 and a.dtype.isnative and a.flags.c_contiguous
+            and a.flags.aligned)
     if not zero:
         try:
-            a = np.ascontiguousarray(a, dtype=F32)
-        except (TypeError, ValueError) as e:
+            # An unaligned float32 view is copied too: the library reads whole floats.
+            a = np.require(a, F32, ("C_CONTIGUOUS", "ALIGNED"))
+        except (TypeError, ValueError, OverflowError) as e:
             raise TypeError("%s cannot be converted to float32: %s" % (what, e)) from None
     rows, c = _shape(a.ndim, a.shape, what, cols, vector)
     return FloatBuf(ndarray_ptr(a), a, rows, c, a.ndim, zero and not converted)
@@ -112,6 +133,8 @@ def _is_text(obj):
 def _real(v, what):
     if _is_text(v):
         raise TypeError("%s contains a string (%r), expected numbers" % (what, v))
+    if isinstance(v, complex) or (np is not None and isinstance(v, np.complexfloating)):
+        raise TypeError("%s contains the complex number %r, expected real numbers" % (what, v))
     try:
         return float(v)
     except (TypeError, ValueError):
@@ -168,17 +191,21 @@ def as_input(obj, what, cols=None, vector="column"):
                 return FloatBuf(None, None, rows, c, m.ndim, False)
             if not m.readonly:
                 ptr = (c_float * n).from_buffer(m)
-                return FloatBuf(ptr, (obj, m, ptr), rows, c, m.ndim, True)
+                if ctypes.addressof(ptr) % _F_ALIGN == 0:
+                    return FloatBuf(ptr, (obj, m, ptr), rows, c, m.ndim, True)
+                del ptr  # not aligned for float: copied below
             ptr = (c_float * n).from_buffer_copy(m)
             return FloatBuf(ptr, ptr, rows, c, m.ndim, False)
+        fmt = m.format.lstrip("@=<>!")
+        if len(fmt) != 1 or fmt not in _REAL_FORMATS:
+            raise TypeError("%s has buffer format %r; expected real numbers (float, int or bool)"
+                            % (what, m.format))
         if np is not None:
             return _from_ndarray(np.asarray(m), what, cols, vector, True)
-        data = m.tolist()
         if m.ndim > 2:
             raise ShapeError("%s must be 1-D or 2-D, got %d dimension(s)" % (what, m.ndim))
-        flat, ndim, shape = _flatten(data, what)
-        if m.ndim == 2:
-            ndim, shape = 2, m.shape
+        flat = [float(v) for (v,) in struct.iter_unpack(m.format, m.tobytes())]
+        ndim, shape = m.ndim, m.shape
     else:
         try:
             iter(obj)
@@ -187,16 +214,14 @@ def as_input(obj, what, cols=None, vector="column"):
                             % (what, type(obj).__name__)) from None
         if np is not None:
             try:
-                a = np.array(obj, dtype=F32)
+                a = np.asarray(obj)
             except ValueError as e:
-                if "inhomogeneous" in str(e) or "sequence" in str(e):
-                    raise ShapeError("%s is ragged or not numeric: %s" % (what, e)) from None
-                raise TypeError("%s cannot be converted to float32: %s" % (what, e)) from None
-            except TypeError as e:
-                raise TypeError("%s cannot be converted to float32: %s" % (what, e)) from None
+                raise ShapeError("%s is ragged or not numeric: %s" % (what, e)) from None
             if a.ndim == 0:
                 raise ShapeError("%s must be 1-D or 2-D, got a scalar" % what)
-            return _from_ndarray(a, what, cols, vector, True)
+            if a.dtype.kind in _REAL_KINDS:
+                return _from_ndarray(a, what, cols, vector, True)
+            # Strings, None, complex, objects: checked value by value as without numpy.
         flat, ndim, shape = _flatten(obj, what)
     rows, c = _shape(ndim, shape, what, cols, vector)
     ptr = _float_array(flat)
@@ -206,9 +231,12 @@ def as_input(obj, what, cols=None, vector="column"):
 def as_output(out, count, what="out"):
     """Pointer into a caller-provided float32 buffer of exactly `count` values."""
     if np is not None and isinstance(out, NDARRAY):
-        if out.dtype != F32 or not out.dtype.isnative or not out.flags.c_contiguous:
-            raise TypeError("%s must be a C-contiguous float32 array, got %s%s"
-                            % (what, out.dtype, "" if out.flags.c_contiguous else " (not contiguous)"))
+        if (out.dtype != F32 or not out.dtype.isnative or not out.flags.c_contiguous
+                or not out.flags.aligned):
+            raise TypeError("%s must be a C-contiguous, aligned float32 array, got %s%s%s"
+                            % (what, out.dtype,
+                               "" if out.flags.c_contiguous else " (not contiguous)",
+                               "" if out.flags.aligned else " (not aligned)"))
         if not out.flags.writeable:
             raise ValueError("%s is read-only" % what)
         if out.size != count:
@@ -225,7 +253,12 @@ def as_output(out, count, what="out"):
         raise ValueError("%s is read-only" % what)
     if m.nbytes != 4 * count:
         raise ShapeError("%s holds %d values, %d are needed" % (what, m.nbytes // 4, count))
-    return (c_float * count).from_buffer(m) if count else None
+    if not count:
+        return None
+    ptr = (c_float * count).from_buffer(m)
+    if ctypes.addressof(ptr) % _F_ALIGN:
+        raise TypeError("%s is not aligned for float32 (address %% %d != 0)" % (what, _F_ALIGN))
+    return ptr
 
 
 def new_floats(rows, cols, one_d):
@@ -298,6 +331,14 @@ def seed(v, what="seed"):
 
 def int64(v, what):
     return index(v, what, I64_MIN, I64_MAX)
+
+
+def real_in(v, what, lo, hi, text):
+    """v as a float with lo <= v < hi (hi inf: any finite v >= lo); text states the range."""
+    x = real(v, what)
+    if not (lo <= x < hi):
+        raise InvalidArgumentError("%s must be %s, got %r" % (what, text, x))
+    return x
 
 
 def real(v, what):

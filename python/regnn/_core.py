@@ -8,6 +8,7 @@ from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
 from ._capi import EPOCH_FN, lib
+from ._sigint import DeferSigint
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
                       UnsupportedError, check, error_for)
 
@@ -24,6 +25,11 @@ STOP_COMPLETED, STOP_EARLY, STOP_CALLBACK = 0, 1, 2
 STATE_M, STATE_V, STATE_VELOCITY = 1, 2, 3
 
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
+# Limits the library enforces (src/model.c RG_MAX_DIM, src/fit.c), checked here first so
+# that errors name the Python argument.
+MAX_DIM = 1 << 24        # inputs of a model, units of a layer
+MAX_BATCH = 1 << 20      # rows of a batch
+MAX_EPOCHS = 100000000
 _STAT_FEATURE_MEAN, _STAT_FEATURE_SCALE, _STAT_TARGET_MEAN, _STAT_TARGET_SCALE = 1, 2, 3, 4
 (_OPT_LEARNING_RATE, _OPT_BETA1, _OPT_BETA2, _OPT_EPSILON, _OPT_WEIGHT_DECAY, _OPT_MOMENTUM,
  _OPT_NESTEROV) = range(1, 8)
@@ -453,6 +459,13 @@ class Dense:
     __slots__ = ("units", "activation", "l2", "l1", "dropout")
 
     def __init__(self, units, activation="linear", *, l2=0.0, l1=0.0, dropout=0.0):
+        B.index(units, "Dense: units", 1, MAX_DIM)
+        _enum(activation, _ACTIVATIONS, "activation")
+        for name, value in (("l2", l2), ("l1", l1)):
+            if value is not None:
+                B.real_in(value, "Dense: " + name, 0.0, math.inf, "finite and >= 0")
+        if dropout is not None:
+            B.real_in(dropout, "Dense: dropout", 0.0, 1.0, "in [0, 1)")
         self.units = units
         self.activation = activation
         self.l2 = l2
@@ -578,7 +591,7 @@ class Model(_Handle):
     _FREE = lib.regnn_model_free
 
     def __init__(self, n_inputs, layers=()):
-        n = B.index(n_inputs, "n_inputs")
+        n = B.index(n_inputs, "Model: n_inputs", 1, MAX_DIM)
         self._layers = []
         self._n_in = n
         self._n_out = 0
@@ -609,7 +622,7 @@ class Model(_Handle):
         h = self._check_idle("add layers")
         act = _enum(activation, _ACTIVATIONS, "activation")
         lh = c_void_p()
-        check(lib.regnn_model_add_dense(h, B.index(units, "units"), act, byref(lh)))
+        check(lib.regnn_model_add_dense(h, B.index(units, "units", 1, MAX_DIM), act, byref(lh)))
         layer = Layer(self, lh.value, len(self._layers))
         self._layers.append(layer)
         self._n_out = lib.regnn_model_outputs(h)
@@ -694,7 +707,7 @@ class Model(_Handle):
             h = self._handle()
         n_in = self._n_in
         n_out = self._n_out
-        if (type(x) is _NDARRAY and x.dtype is _F32 and x.flags.c_contiguous
+        if (type(x) is _NDARRAY and x.dtype is _F32 and x.flags.c_contiguous and x.flags.aligned
                 and 0 < x.ndim < 3 and x.shape[-1] == n_in and x.size):
             # Fast path: the caller's float32 buffer is passed as it is.
             one_d = x.ndim == 1
@@ -720,7 +733,7 @@ class Model(_Handle):
             check(_predict(h, px, rows, _nonnull(py), count))
             return B.finish_floats(buf, rows, n_out, one_d)
         if (type(out) is _NDARRAY and out.dtype is _F32 and out.flags.c_contiguous
-                and out.size == count and count and out.flags.writeable):
+                and out.flags.aligned and out.size == count and count and out.flags.writeable):
             py = _from_buffer(out)  # written in place: no allocation, no copy
         else:
             py = _nonnull(B.as_output(out, count))
@@ -776,6 +789,11 @@ class Model(_Handle):
         settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split) + (
             (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),)
+        with DeferSigint() as sigint:
+            return self._fit(h, oh, optimizer, train, validation_data, split, settings, callback,
+                             sigint)
+
+    def _fit(self, h, oh, optimizer, train, validation_data, split, settings, callback, sigint):
         temps = []
         try:
             tr = _take_dataset(train, "train", temps)
@@ -787,16 +805,26 @@ class Model(_Handle):
                 baseline = _baseline_mse(tr, va, split)
                 raised = []
                 cfn = None
-                if callback is not None:
+                if callback is not None or sigint.active:
                     def trampoline(user, hist, epoch):
+                        # A deferred Ctrl-C lands at entry without raising (DeferSigint).
                         try:
-                            so_far = History._from_handle(hist, baseline)
-                            return 1 if callback(epoch, so_far) else 0
+                            stop = False
+                            if callback is not None:
+                                sigint.in_python = True
+                                try:
+                                    so_far = History._from_handle(hist, baseline)
+                                    stop = callback(epoch, so_far)
+                                finally:
+                                    sigint.in_python = False
+                            return 1 if stop or sigint.pending else 0
                         except BaseException as e:  # stop training; re-raised below
                             raised.append(e)
                             return 1
                     cfn = EPOCH_FN(trampoline)  # referenced until fit returns
                     check(lib.regnn_fit_options_set_callback(oph, cfn, None))
+                if sigint.interrupted():
+                    raise KeyboardInterrupt
                 hist = c_void_p()
                 with _Using((self, optimizer, tr, va)):
                     st = lib.regnn_fit(h, oh, tr._h, va._h if va is not None else None, oph,
@@ -805,6 +833,8 @@ class Model(_Handle):
                 try:
                     if raised:
                         raise raised[0]
+                    if sigint.interrupted():
+                        raise KeyboardInterrupt
                     if err is not None:
                         raise err
                     return History._from_handle(hist.value, baseline)
@@ -827,15 +857,18 @@ def _fit_settings(epochs, batch_size, shuffle, early_stopping, patience, restore
                   min_delta, validation_split):
     """(setter, key, value) of the regnn_fit options shared by fit and regularization_path."""
     return (
-        (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.int64(epochs, "epochs")),
-        (lib.regnn_fit_options_set_int, _FIT_BATCH_SIZE, B.int64(batch_size, "batch_size")),
+        (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.index(epochs, "epochs", 1, MAX_EPOCHS)),
+        (lib.regnn_fit_options_set_int, _FIT_BATCH_SIZE,
+         B.index(batch_size, "batch_size", 1, MAX_BATCH)),
         (lib.regnn_fit_options_set_int, _FIT_SHUFFLE, int(bool(shuffle))),
         (lib.regnn_fit_options_set_int, _FIT_EARLY_STOPPING, int(bool(early_stopping))),
-        (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.int64(patience, "patience")),
+        (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.index(patience, "patience", 0, B.I64_MAX)),
         (lib.regnn_fit_options_set_int, _FIT_RESTORE_BEST, int(bool(restore_best))),
         (lib.regnn_fit_options_set_int, _FIT_MONITOR, _enum(monitor, _MONITORS, "monitor")),
-        (lib.regnn_fit_options_set_double, _FIT_VALIDATION_SPLIT, validation_split),
-        (lib.regnn_fit_options_set_double, _FIT_MIN_DELTA, B.real(min_delta, "min_delta")),
+        (lib.regnn_fit_options_set_double, _FIT_VALIDATION_SPLIT,
+         B.real_in(validation_split, "validation_split", 0.0, 1.0, "in [0, 1)")),
+        (lib.regnn_fit_options_set_double, _FIT_MIN_DELTA,
+         B.real_in(min_delta, "min_delta", 0.0, math.inf, "finite and >= 0")),
     )
 
 

@@ -8,11 +8,13 @@ from ._capi import PATH_PROGRESS_FN, lib
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
                     _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
-from ._errors import check, error_for
+from ._errors import InvalidArgumentError, check, error_for
+from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
 _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT = range(1, 6)
+MAX_RUNS, MAX_THREADS = 1 << 20, 256  # src/path.c RG_PATH_MAX_COUNT, RG_PATH_MAX_THREADS
 
 #: Per-run values of a path (REGNN_RUN_* in code order, 1-based). test_mse is NaN
 #: without test_data.
@@ -185,65 +187,79 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     if isinstance(lambdas, (str, bytes)):
         raise TypeError("lambdas must be a sequence of numbers, not %s" % type(lambdas).__name__)
     lam = [B.real(v, "lambdas") for v in lambdas]
+    if not lam:
+        raise InvalidArgumentError("regularization_path: lambdas is empty")
     lam_buf = (c_double * max(len(lam), 1))(*lam)
     layer_buf, n_layers = B.size_array(layers, "layers") if layers is not None else (None, 0)
     split = B.real(validation_split, "validation_split")
     fit_settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split)
     first_seed = B.index(seed, "seed", 0, B.I64_MAX)
-    path_settings = ((_PATH_SEEDS, B.int64(seeds, "seeds")),
+    path_settings = ((_PATH_SEEDS, B.index(seeds, "seeds", 1, MAX_RUNS)),
                      (_PATH_SEED, first_seed),
                      (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
-                     (_PATH_THREADS, B.int64(threads, "threads")),
+                     (_PATH_THREADS, B.index(threads, "threads", 0, MAX_THREADS)),
                      (_PATH_INIT, _enum(init, _INITS, "init scheme")))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
-    temps = []
-    try:
-        tr = _take_dataset(train, "train", temps)
-        va = _take_dataset(validation_data, "validation_data", temps)
-        te = _take_dataset(test_data, "test_data", temps)
-        with _FitOptions() as fo, _PathOptions() as po:
-            for fn, key, value in fit_settings:
-                check(fn(fo._h, key, value))
-            check(lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam)))
-            if layer_buf is not None:
-                check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
-            for key, value in path_settings:
-                check(lib.regnn_path_options_set_int(po._h, key, value))
-            if te is not None:  # borrowed by the options until the call returns
-                check(lib.regnn_path_options_set_test(po._h, te._h))
-            raised = []
-            cfn = None
-            if progress is not None:
+    with DeferSigint() as sigint:
+        temps = []
+        try:
+            tr = _take_dataset(train, "train", temps)
+            va = _take_dataset(validation_data, "validation_data", temps)
+            te = _take_dataset(test_data, "test_data", temps)
+            with _FitOptions() as fo, _PathOptions() as po:
+                for fn, key, value in fit_settings:
+                    check(fn(fo._h, key, value))
+                check(lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam)))
+                if layer_buf is not None:
+                    check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
+                for key, value in path_settings:
+                    check(lib.regnn_path_options_set_int(po._h, key, value))
+                if te is not None:  # borrowed by the options until the call returns
+                    check(lib.regnn_path_options_set_test(po._h, te._h))
+                raised = []
+                cfn = None
                 # The path's baseline, for the diagnosis of the histories passed to progress.
-                baseline = _baseline_mse(tr, va, split)
-
-                def trampoline(user, done, total, lam_, seed_, hist):
-                    try:
-                        h = History._from_handle(hist, baseline) if hist else None
-                        return 1 if progress(done, total, lam_, seed_, h) else 0
-                    except BaseException as e:  # cancel the sweep; re-raised below
-                        raised.append(e)
-                        return 1
-                cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
-                check(lib.regnn_path_options_set_progress(po._h, cfn, None))
-            out = c_void_p()
-            with _Using((model, optimizer, tr, va, te)):
-                st = lib.regnn_regularization_path(mh, oh, tr._h,
-                                                   va._h if va is not None else None,
-                                                   fo._h, po._h, byref(out))
-                err = error_for(st) if st else None
-            del cfn
-            if raised:
-                lib.regnn_path_free(out.value)  # NULL after a cancel; freed in any case
-                raise raised[0]
-            if err is not None:
-                raise err
-            try:
-                return RegularizationPath(out.value, first_seed)
-            finally:
-                lib.regnn_path_free(out.value)
-    finally:
-        for d in temps:
-            d.close()
+                baseline = _baseline_mse(tr, va, split) if progress is not None else None
+                if progress is not None or sigint.active:
+                    def trampoline(user, done, total, lam_, seed_, hist):
+                        # A deferred Ctrl-C lands at entry without raising (DeferSigint).
+                        try:
+                            stop = False
+                            if progress is not None:
+                                sigint.in_python = True
+                                try:
+                                    h = History._from_handle(hist, baseline) if hist else None
+                                    stop = progress(done, total, lam_, seed_, h)
+                                finally:
+                                    sigint.in_python = False
+                            return 1 if stop or sigint.pending else 0
+                        except BaseException as e:  # cancel the sweep; re-raised below
+                            raised.append(e)
+                            return 1
+                    cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
+                    check(lib.regnn_path_options_set_progress(po._h, cfn, None))
+                if sigint.interrupted():
+                    raise KeyboardInterrupt
+                out = c_void_p()
+                with _Using((model, optimizer, tr, va, te)):
+                    st = lib.regnn_regularization_path(mh, oh, tr._h,
+                                                       va._h if va is not None else None,
+                                                       fo._h, po._h, byref(out))
+                    err = error_for(st) if st else None
+                del cfn
+                if raised or sigint.interrupted():
+                    lib.regnn_path_free(out.value)  # NULL after a cancel; freed in any case
+                    if raised:
+                        raise raised[0]
+                    raise KeyboardInterrupt
+                if err is not None:
+                    raise err
+                try:
+                    return RegularizationPath(out.value, first_seed)
+                finally:
+                    lib.regnn_path_free(out.value)
+        finally:
+            for d in temps:
+                d.close()

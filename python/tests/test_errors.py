@@ -43,10 +43,13 @@ class TestErrorClasses(unittest.TestCase):
         self.assertEqual(e.status, "unknown status code")
 
     def test_message_defaults_to_errmsg(self):
-        with self.assertRaises(regnn.InvalidArgumentError):
-            regnn.Model(0)
-        e = _errors.error_for(1)
-        self.assertIn("regnn_model_create", e.message)
+        m = regnn.Model(2, [regnn.Dense(1)]).init()
+        with self.assertRaises(regnn.ShapeError):
+            m.set_params([1, 2])
+        e = _errors.error_for(3)
+        self.assertEqual(e.c_message, "regnn_model_set_params: got 2 floats, model has 3")
+        self.assertEqual(e.message, "Model.set_params: got 2 floats, model has 3")
+        self.assertIsNone(_errors.error_for(3, "own text").c_message)
 
     def test_check(self):
         self.assertIsNone(_errors.check(0))
@@ -79,12 +82,13 @@ class TestErrorsFromCalls(unittest.TestCase):
         return cm.exception
 
     def test_invalid_argument(self):
-        self.assertLibError(regnn.InvalidArgumentError, 1, "regnn_model_create: n_inputs must be",
-                            regnn.Model, 0)
+        e = self.assertLibError(regnn.InvalidArgumentError, 1,
+                                "Optimizer: learning rate must be > 0", regnn.Adam, -1.0)
+        self.assertIn("regnn_optimizer_set_double", e.c_message)
 
     def test_shape(self):
         m = regnn.Model(2, [regnn.Dense(1)]).init()
-        self.assertLibError(regnn.ShapeError, 3, "regnn_model_set_params: got 2 floats, model has 3",
+        self.assertLibError(regnn.ShapeError, 3, "Model.set_params: got 2 floats, model has 3",
                             m.set_params, [1, 2])
 
     def test_state(self):
@@ -129,6 +133,104 @@ class TestErrorsFromCalls(unittest.TestCase):
         with self.assertRaises(regnn.NumericError):
             m.set_params([1.0, float("nan"), 0.0])
         self.assertEqual(list(m.get_params()), before)
+
+
+class TestPythonMessages(unittest.TestCase):
+    """Messages name Python calls and arguments, and state the real limits."""
+
+    def err(self, cls, fn, *args, **kw):
+        with self.assertRaises(cls) as cm:
+            fn(*args, **kw)
+        e = cm.exception
+        self.assertNotRegex(e.message, r"regnn_|REGNN_")
+        return e.message
+
+    def data(self):
+        x = [[float(i % 3), float(i % 5)] for i in range(16)]
+        return regnn.Dataset(x, [float(i % 2) for i in range(16)])
+
+    def test_sizes_state_the_library_limits(self):
+        for units in (-3, 0, 2 ** 24 + 1):
+            msg = self.err(regnn.InvalidArgumentError, regnn.Dense, units=units)
+            self.assertEqual(msg, "Dense: units must be between 1 and 16777216, got %d" % units)
+        self.assertEqual(regnn.Dense(2 ** 24).units, 2 ** 24)
+        self.assertIn("n_inputs must be between 1 and 16777216, got 0",
+                      self.err(regnn.InvalidArgumentError, regnn.Model, 0))
+        self.assertIn("units must be between 1 and 16777216, got 0",
+                      self.err(regnn.InvalidArgumentError, regnn.Model(2).add_dense, 0))
+        self.assertIn("Dense: dropout must be in [0, 1), got 1.0",
+                      self.err(regnn.InvalidArgumentError, regnn.Dense, 3, dropout=1))
+        self.assertIn("Dense: l2 must be finite and >= 0, got -0.5",
+                      self.err(regnn.InvalidArgumentError, regnn.Dense, 3, l2=-0.5))
+        self.assertIn("unknown activation 'swish'",
+                      self.err(regnn.UnsupportedError, regnn.Dense, 3, "swish"))
+
+    def test_fit_and_path_options(self):
+        m = regnn.Model(2, [regnn.Dense(1)]).init()
+        ds = self.data()
+        for kw, text in (({"epochs": 0}, "epochs must be between 1 and 100000000, got 0"),
+                         ({"batch_size": 2 ** 20 + 1},
+                          "batch_size must be between 1 and 1048576, got 1048577"),
+                         ({"patience": -1}, "patience must be between 0 and"),
+                         ({"validation_split": 1.0}, "validation_split must be in [0, 1), got 1.0"),
+                         ({"min_delta": float("inf")}, "min_delta must be finite and >= 0")):
+            with self.subTest(kw=kw):
+                self.assertIn(text, self.err(regnn.InvalidArgumentError, m.fit, ds, regnn.Adam(),
+                                             **kw))
+                path_kw = dict({"validation_split": 0.25}, **kw)
+                self.assertIn(text, self.err(regnn.InvalidArgumentError, regnn.regularization_path,
+                                             m, ds, [0.0], **path_kw))
+        self.assertIn("seeds must be between 1 and 1048576, got 0",
+                      self.err(regnn.InvalidArgumentError, regnn.regularization_path, m, ds, [0.0],
+                               validation_split=0.25, seeds=0))
+        self.assertIn("threads must be between 0 and 256, got 257",
+                      self.err(regnn.InvalidArgumentError, regnn.regularization_path, m, ds, [0.0],
+                               validation_split=0.25, threads=257))
+
+    def test_library_messages_in_python_terms(self):
+        ds = self.data()
+        fresh = regnn.Model(2, [regnn.Dense(1)])
+        self.assertEqual(self.err(regnn.StateError, fresh.predict, [1.0, 2.0]),
+                         "Model.predict: the model is not initialized "
+                         "(call model.init(seed=...) first)")
+        self.assertIn("call model.init(seed=...) first",
+                      self.err(regnn.StateError, fresh.fit, ds, regnn.Adam()))
+        self.assertIn("call model.init(seed=...) first",
+                      self.err(regnn.StateError, fresh.evaluate, ds))
+        self.assertIn("Layer.set_params: initialize the model first: call model.init(seed=...)",
+                      self.err(regnn.StateError, fresh.layers[0].set_params, [1.0, 2.0, 3.0]))
+        m = regnn.Model(2, [regnn.Dense(1)]).init()
+        self.assertIn("Model.add_dense: the topology is frozen once parameters exist "
+                      "(after model.init() or model.set_params())",
+                      self.err(regnn.StateError, m.add_dense, 3))
+        opt = regnn.Adam()
+        m.fit(ds, opt)
+        other = regnn.Model(2, [regnn.Dense(3), regnn.Dense(1)]).init()
+        self.assertIn("use a new optimizer or optimizer.reset()",
+                      self.err(regnn.ShapeError, other.fit, ds, opt))
+        self.assertIn("Model.fit: give either validation_data or validation_split, not both",
+                      self.err(regnn.InvalidArgumentError, m.fit, ds, regnn.Adam(),
+                               validation_data=ds, validation_split=0.5))
+        path = regnn.regularization_path
+        self.assertIn("regularization_path: the path compares validation errors: give "
+                      "validation_data or validation_split",
+                      self.err(regnn.InvalidArgumentError, path, m, ds, [0.0]))
+        self.assertIn("regularization_path: lambdas is empty",
+                      self.err(regnn.InvalidArgumentError, path, m, ds, [], validation_split=0.5))
+        self.assertIn('choosing layers needs penalty="l2" or penalty="l1"',
+                      self.err(regnn.InvalidArgumentError, path, m, ds, [0.0],
+                               validation_split=0.5, penalty="weight_decay", layers=[0]))
+        self.assertIn('use "none", "zscore" or "unit_norm"',
+                      self.err(regnn.UnsupportedError, regnn.Scaler.fit, ds, 7))
+        self.assertIn("cancelled by progress()",
+                      self.err(regnn.CancelledError, path, m, ds, [0.0, 1.0],
+                               validation_split=0.5, progress=lambda *a: True))
+
+    def test_unknown_functions_keep_their_text(self):
+        self.assertEqual(_errors.pythonize("regnn_model_save: model and path are required"),
+                         "regnn_model_save: model and path are required")
+        self.assertEqual(_errors.pythonize("regnn_path_get: x"), "regularization_path: x")
+        self.assertEqual(_errors.pythonize("no prefix"), "no prefix")
 
 
 if __name__ == "__main__":
