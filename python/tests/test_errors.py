@@ -83,7 +83,8 @@ class TestErrorsFromCalls(unittest.TestCase):
 
     def test_invalid_argument(self):
         e = self.assertLibError(regnn.InvalidArgumentError, 1,
-                                "Optimizer: learning rate must be > 0", regnn.Adam, -1.0)
+                                "Optimizer: learning rate must be in [1.4e-45, 3.4e+38] (finite and non-zero in float32), got -1",
+                                regnn.Adam, -1.0)
         self.assertIn("regnn_optimizer_set_double", e.c_message)
 
     def test_shape(self):
