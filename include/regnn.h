@@ -316,11 +316,13 @@ enum {
 };
 
 enum {
-    REGNN_OPT_LEARNING_RATE = 1, /* double > 0; default 1e-3 (Adam), 1e-2 (SGD) */
+    REGNN_OPT_LEARNING_RATE = 1, /* double > 0, non-zero and finite in float32, lr * wd <= 1;
+                                    default 1e-3 (Adam), 1e-2 (SGD) */
     REGNN_OPT_BETA1 = 2,         /* double in [0, 1); default 0.9 (Adam) */
     REGNN_OPT_BETA2 = 3,         /* double in [0, 1); default 0.999 (Adam) */
-    REGNN_OPT_EPSILON = 4,       /* double > 0; default 1e-7 (Adam), added to sqrt(v) */
-    REGNN_OPT_WEIGHT_DECAY = 5,  /* double >= 0; default 0: decoupled decay of every
+    REGNN_OPT_EPSILON = 4,       /* double > 0, non-zero and finite in float32; default 1e-7
+                                    (Adam), added to sqrt(v) */
+    REGNN_OPT_WEIGHT_DECAY = 5,  /* double in [0, 1/lr]; default 0: decoupled decay of every
                                     parameter, theta -= lr * wd * theta before the step */
     REGNN_OPT_MOMENTUM = 6,      /* double in [0, 1); default 0 (SGD) */
     REGNN_OPT_NESTEROV = 7       /* double 0 or 1; default 0 (SGD) */
@@ -340,6 +342,7 @@ REGNN_API regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, d
 REGNN_API regnn_status regnn_optimizer_get_double(const regnn_optimizer *o, int key, double *value);
 /** Steps taken since creation or the last reset. */
 REGNN_API uint64_t regnn_optimizer_steps(const regnn_optimizer *o);
+/** steps <= 2^53 (REGNN_E_INVALID_ARG otherwise); training stops at that count. */
 REGNN_API regnn_status regnn_optimizer_set_steps(regnn_optimizer *o, uint64_t steps);
 /** Number of parameters the state buffers cover: 0 until the first step binds
  *  the optimizer to a model (a later model must have the same count). */
@@ -359,7 +362,9 @@ REGNN_API regnn_status regnn_optimizer_reset(regnn_optimizer *o);
 
 /** One optimizer step on one batch of n_rows rows (x: n_rows x inputs, y:
  *  n_rows x outputs). loss_out (may be NULL) receives the batch loss before
- *  the step: mse + penalty, with dropout as trained. */
+ *  the step: mse + penalty, with dropout as trained. A non-finite loss, or an
+ *  update that would leave any parameter or optimizer state NaN or Inf, gives
+ *  REGNN_E_NUMERIC with no update made. */
 REGNN_API regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *x,
                                          const float *y, size_t n_rows, double *loss_out);
 
