@@ -1455,9 +1455,10 @@ static int holds_one_of(const char *path, const blob *x, const blob *y)
 /* A child saves two models in turn to dir/m.rgnn until the parent SIGKILLs it
  * at a random moment. The target must always be whole; with the unnamed
  * temporary file (mode 0) any temporary file left behind must be a whole
- * model too (it only gets a name when complete). Returns how many trials
- * left temporary files. */
-static int crash_trials(const char *dir, int mode, int trials, const regnn_model *a,
+ * model too (it only gets a name when complete). With at_temp the kill
+ * comes as soon as a new temporary file shows up (or after three saves'
+ * time), instead of at a random moment. Returns how many trials left new temporary files. */
+static int crash_trials(const char *dir, int mode, int trials, int at_temp, const regnn_model *a,
                         const regnn_model *b, const blob *ea, const blob *eb)
 {
     char path[300];
@@ -1471,6 +1472,8 @@ static int crash_trials(const char *dir, int mode, int trials, const regnn_model
     rg_rng_seed(&r, 42 + (uint64_t)mode);
     int left = 0;
     for (int t = 0; t < trials; t++) {
+        int before = 0;
+        count_entries(dir, &before);
         int ready[2];
         ck_assert_int_eq(pipe(ready), 0);
         pid_t pid = fork();
@@ -1489,10 +1492,16 @@ static int crash_trials(const char *dir, int mode, int trials, const regnn_model
         char c;
         ck_assert_int_eq(read(ready[0], &c, 1), 1);
         close(ready[0]);
-        /* anywhere within the first three saves */
-        double delay = 3.0 * span * rg_rng_uniform(&r);
-        struct timespec d = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
-        nanosleep(&d, NULL);
+        if (at_temp) {
+            int now = before;
+            for (double t1 = now_seconds(); now <= before && now_seconds() - t1 < 3.0 * span + 0.1;)
+                count_entries(dir, &now);
+        } else {
+            /* anywhere within the first three saves */
+            double delay = 3.0 * span * rg_rng_uniform(&r);
+            struct timespec d = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+            nanosleep(&d, NULL);
+        }
         ck_assert_int_eq(kill(pid, SIGKILL), 0);
         int status = 0;
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -1514,7 +1523,7 @@ static int crash_trials(const char *dir, int mode, int trials, const regnn_model
             }
         }
         closedir(dd);
-        left += temps > 0;
+        left += temps > before;
     }
     return left;
 }
@@ -1526,9 +1535,11 @@ START_TEST(test_crash_mid_save)
     snprintf(path, sizeof path, "%s/m.rgnn", dir);
     regnn_model *a = big_net(1), *b = big_net(2);
     blob ea = encode(a, NULL), eb = encode(b, NULL);
-    crash_trials(dir, 0, 40, a, b, &ea, &eb);
+    crash_trials(dir, 0, 40, 0, a, b, &ea, &eb);
+    crash_trials(dir, 0, 10, 1, a, b, &ea, &eb);
     /* Where O_TMPFILE is missing the data goes to a named file: a kill leaves it. */
-    int left1 = crash_trials(dir, 1, 20, a, b, &ea, &eb);
+    crash_trials(dir, 1, 10, 0, a, b, &ea, &eb);
+    int left1 = crash_trials(dir, 1, 5, 1, a, b, &ea, &eb);
     ck_assert_int_ge(left1, 1);
     int temps = -1;
     count_entries(dir, &temps);
