@@ -424,6 +424,10 @@ START_TEST(test_option_messages)
            "regnn_fit_options_set_double: unknown double key -3 (not a REGNN_FIT_* value)");
     CK_MSG(regnn_fit_options_get_double(fo, 0, &d), REGNN_E_UNSUPPORTED,
            "regnn_fit_options_get_double: unknown double key 0 (not a REGNN_FIT_* value)");
+    CK_STATUS(regnn_fit_options_set_int(NULL, REGNN_FIT_EPOCHS, 1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_double(NULL, REGNN_FIT_MIN_DELTA, 0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_get_int(fo, REGNN_FIT_EPOCHS, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_get_double(NULL, REGNN_FIT_MIN_DELTA, &d), REGNN_E_INVALID_ARG);
     /* refused values change nothing */
     CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_EPOCHS, &v));
     ck_assert_int_eq(v, 100000000);

@@ -1656,6 +1656,14 @@ START_TEST(test_tmpfile_fallbacks)
         ck_assert_int_eq(count_entries(dir, &temps), 1);
         ck_assert_int_eq(temps, 0);
         ck_assert_int_eq(unlink(path), 0);
+        /* a missing folder is reported the same way whichever scheme runs */
+        char bad[400];
+        snprintf(bad, sizeof bad, "%s/no/such/m.rgnn", dir);
+        regnn__test_io_tmpfile(mode);
+        regnn_status sst = regnn_model_save(m, bad);
+        regnn__test_io_tmpfile(0);
+        ck_assert_int_eq(sst, REGNN_E_IO);
+        ck_assert(has("cannot create a temporary file next to") && has("No such file"));
     }
     free(em.p);
     free(eo.p);
