@@ -103,7 +103,8 @@ REGNN_API const char *regnn_blas_name(void);
 REGNN_API int regnn_blas_threads(void);
 /** Set OpenBLAS's thread count (process-wide, like OPENBLAS_NUM_THREADS).
  *  libregnn never changes it on its own; 1 is fastest for layers of a few
- *  hundred units. n >= 1; the built-in GEMM accepts only 1. */
+ *  hundred units. n outside 1..4096: REGNN_E_INVALID_ARG (both builds); the
+ *  built-in GEMM accepts only 1 (other valid n: REGNN_E_UNSUPPORTED). */
 REGNN_API regnn_status regnn_set_blas_threads(int n);
 
 /* ------------------------------------------------------------------ */
@@ -679,8 +680,11 @@ REGNN_API regnn_status regnn_model_attach_scaler(regnn_model *m, const regnn_sca
 REGNN_API regnn_status regnn_model_get_scaler(const regnn_model *m, regnn_scaler **out);
 
 /** Write m (topology, layer settings, attached statistics, parameters, RNG
- *  state) to path atomically: a temporary file in the same folder, then a
- *  rename, so the previous file survives any failure. m must be initialized. */
+ *  state) to path atomically: a new file in the same folder (unnamed until
+ *  complete where O_TMPFILE works), then a rename, so the previous file
+ *  survives any failure. m must be initialized; an empty path is
+ *  REGNN_E_INVALID_ARG. Stale "<path>.tmp-<hex>" files of earlier saves that
+ *  died are removed after an hour (docs/api.md). */
 REGNN_API regnn_status regnn_model_save(const regnn_model *m, const char *path);
 /** Read a model file (or the model part of a checkpoint). */
 REGNN_API regnn_status regnn_model_load(const char *path, regnn_model **out);

@@ -133,70 +133,127 @@ static int64_t *int_slot(regnn_fit_options *o, int key)
     }
 }
 
+static const char *fit_key_name(int key)
+{
+    switch (key) {
+    case REGNN_FIT_EPOCHS: return "REGNN_FIT_EPOCHS";
+    case REGNN_FIT_BATCH_SIZE: return "REGNN_FIT_BATCH_SIZE";
+    case REGNN_FIT_SHUFFLE: return "REGNN_FIT_SHUFFLE";
+    case REGNN_FIT_EARLY_STOPPING: return "REGNN_FIT_EARLY_STOPPING";
+    case REGNN_FIT_PATIENCE: return "REGNN_FIT_PATIENCE";
+    case REGNN_FIT_RESTORE_BEST: return "REGNN_FIT_RESTORE_BEST";
+    case REGNN_FIT_MONITOR: return "REGNN_FIT_MONITOR";
+    case REGNN_FIT_EVAL_TRAIN: return "REGNN_FIT_EVAL_TRAIN";
+    case REGNN_FIT_VALIDATION_SPLIT: return "REGNN_FIT_VALIDATION_SPLIT";
+    case REGNN_FIT_MIN_DELTA: return "REGNN_FIT_MIN_DELTA";
+    default: return NULL;
+    }
+}
+
+/* A key that is unknown, or belongs to the other setter: say which. */
+static regnn_status wrong_key(const char *fn, int key, int want_double)
+{
+    const char *name = fit_key_name(key);
+    if (!name)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown %s key %d (not a REGNN_FIT_* value)", fn,
+                        want_double ? "double" : "integer", key);
+    return rg_error(REGNN_E_UNSUPPORTED, "%s: %s is %s option: use regnn_fit_options_%s_%s", fn, name,
+                    want_double ? "an integer" : "a double", strstr(fn, "_get_") ? "get" : "set",
+                    want_double ? "int" : "double");
+}
+
 regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t value)
 {
+    static const char fn[] = "regnn_fit_options_set_int";
     if (!opts)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_int: options are NULL");
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
     int64_t *slot = int_slot(opts, key);
     if (!slot)
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_set_int: unknown integer key %d", key);
+        return wrong_key(fn, key, 0);
+    const char *range;
     int ok;
     switch (key) {
-    case REGNN_FIT_EPOCHS: ok = value >= 1 && value <= 100000000; break;
-    case REGNN_FIT_BATCH_SIZE: ok = value >= 1 && (uint64_t)value <= RG_MAX_BATCH; break;
-    case REGNN_FIT_PATIENCE: ok = value >= 0; break;
-    case REGNN_FIT_MONITOR: ok = value >= REGNN_MONITOR_VAL_LOSS && value <= REGNN_MONITOR_TRAIN_LOSS; break;
-    default: ok = value == 0 || value == 1; break;
+    case REGNN_FIT_EPOCHS:
+        ok = value >= 1 && value <= 100000000;
+        range = "in 1..100000000";
+        break;
+    case REGNN_FIT_BATCH_SIZE:
+        ok = value >= 1 && (uint64_t)value <= RG_MAX_BATCH;
+        _Static_assert(RG_MAX_BATCH == 1048576, "the message states the bound");
+        range = "in 1..1048576";
+        break;
+    case REGNN_FIT_PATIENCE:
+        ok = value >= 0;
+        range = ">= 0";
+        break;
+    case REGNN_FIT_MONITOR:
+        ok = value >= REGNN_MONITOR_VAL_LOSS && value <= REGNN_MONITOR_TRAIN_LOSS;
+        range = "REGNN_MONITOR_VAL_LOSS (0), REGNN_MONITOR_VAL_MSE (1) or REGNN_MONITOR_TRAIN_LOSS (2)";
+        break;
+    default:
+        ok = value == 0 || value == 1;
+        range = "0 or 1";
+        break;
     }
     if (!ok)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_int: value %lld out of range for key %d",
-                        (long long)value, key);
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %lld", fn, fit_key_name(key),
+                        range, (long long)value);
     *slot = value;
     return REGNN_OK;
 }
 
 regnn_status regnn_fit_options_get_int(const regnn_fit_options *opts, int key, int64_t *value)
 {
+    static const char fn[] = "regnn_fit_options_get_int";
     if (!opts || !value)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_get_int: options and value are required");
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options and value are required", fn);
     int64_t *slot = int_slot((regnn_fit_options *)opts, key);
     if (!slot)
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_get_int: unknown integer key %d", key);
+        return wrong_key(fn, key, 0);
     *value = *slot;
     return REGNN_OK;
 }
 
 regnn_status regnn_fit_options_set_double(regnn_fit_options *opts, int key, double value)
 {
+    static const char fn[] = "regnn_fit_options_set_double";
     if (!opts)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_double: options are NULL");
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
+    double *slot;
+    const char *range;
+    int ok;
     if (key == REGNN_FIT_VALIDATION_SPLIT) {
-        if (!(value >= 0.0 && value < 1.0))
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "regnn_fit_options_set_double: validation split must be in [0, 1)");
-        opts->validation_split = value;
-        return REGNN_OK;
+        slot = &opts->validation_split;
+        ok = value >= 0.0 && value < 1.0;
+        range = "in [0, 1)";
+    } else if (key == REGNN_FIT_MIN_DELTA) {
+        slot = &opts->min_delta;
+        ok = value >= 0.0 && !isinf(value);
+        range = "finite and >= 0";
+    } else {
+        return wrong_key(fn, key, 1);
     }
-    if (key == REGNN_FIT_MIN_DELTA) {
-        if (!(value >= 0.0) || isinf(value))
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "regnn_fit_options_set_double: min_delta must be finite and >= 0");
-        opts->min_delta = value;
-        return REGNN_OK;
+    if (!ok) {
+        char v[40];
+        rg_format_double(v, sizeof v, value);
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %s", fn, fit_key_name(key),
+                        range, v);
     }
-    return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_set_double: unknown double key %d", key);
+    *slot = value;
+    return REGNN_OK;
 }
 
 regnn_status regnn_fit_options_get_double(const regnn_fit_options *opts, int key, double *value)
 {
+    static const char fn[] = "regnn_fit_options_get_double";
     if (!opts || !value)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_get_double: options and value are required");
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options and value are required", fn);
     if (key == REGNN_FIT_VALIDATION_SPLIT)
         *value = opts->validation_split;
     else if (key == REGNN_FIT_MIN_DELTA)
         *value = opts->min_delta;
     else
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_fit_options_get_double: unknown double key %d", key);
+        return wrong_key(fn, key, 1);
     return REGNN_OK;
 }
 

@@ -7,6 +7,16 @@
 
 const char *regnn_blas_name(void) { return rg_blas_name(); }
 
+/* The same answer to the same invalid count whichever GEMM is built in. */
+#define RG_MAX_BLAS_THREADS 4096
+static regnn_status check_thread_count(int n)
+{
+    if (n < 1 || n > RG_MAX_BLAS_THREADS)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_set_blas_threads: n must be in 1..%d, got %d",
+                        RG_MAX_BLAS_THREADS, n);
+    return REGNN_OK;
+}
+
 #ifdef REGNN_USE_CBLAS
 #include <cblas.h>
 
@@ -64,8 +74,9 @@ int regnn_blas_threads(void) { return openblas_get_num_threads(); }
 
 regnn_status regnn_set_blas_threads(int n)
 {
-    if (n < 1 || n > 4096)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_set_blas_threads: n must be in 1..4096, got %d", n);
+    regnn_status st = check_thread_count(n);
+    if (st != REGNN_OK)
+        return st;
     openblas_set_num_threads(n);
     return REGNN_OK;
 }
@@ -158,9 +169,14 @@ int regnn_blas_threads(void) { return 1; }
 
 regnn_status regnn_set_blas_threads(int n)
 {
+    regnn_status st = check_thread_count(n);
+    if (st != REGNN_OK)
+        return st;
     if (n != 1)
         return rg_error(REGNN_E_UNSUPPORTED,
-                        "regnn_set_blas_threads: the built-in GEMM is single-threaded (n must be 1)");
+                        "regnn_set_blas_threads: the built-in GEMM is single-threaded: n must be 1, "
+                        "got %d",
+                        n);
     return REGNN_OK;
 }
 

@@ -37,6 +37,11 @@ void regnn__test_alloc_fail_at(long nth, int persistent); /* 0 = off; resets the
 long regnn__test_alloc_count(void);                       /* attempts since the last fail_at */
 size_t regnn__test_alloc_bytes(void);                     /* bytes requested since the last fail_at */
 long regnn__test_alloc_live(void);                        /* blocks allocated minus freed, all threads */
+/* Saving (src/io.c), this thread: 1 = act as if O_TMPFILE were unsupported,
+ * 2 = as if the unnamed file could not be linked (no /proc), 0 = normal. */
+void regnn__test_io_tmpfile(int mode);
+/* Age in seconds from which leftover temporary files are removed; -1 = default. */
+void regnn__test_io_stale_seconds(long seconds);
 #endif
 
 /* ---- CRC-32 (src/crc32.c): IEEE 802.3 / zlib, crc32("123456789") = 0xCBF43926 ---- */

@@ -149,21 +149,43 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
         return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
     int64_t *slot = path_slot(opts, key);
     if (!slot)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown key %d", fn, key);
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown key %d (not a REGNN_PATH_* value)", fn,
+                        key);
+    _Static_assert(RG_PATH_MAX_COUNT == 1048576 && RG_PATH_MAX_THREADS == 256,
+                   "the messages state the bounds");
+    const char *name, *range;
     int ok;
     switch (key) {
-    case REGNN_PATH_SEEDS: ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT; break;
-    case REGNN_PATH_SEED: ok = value >= 0; break;
+    case REGNN_PATH_SEEDS:
+        ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT;
+        name = "REGNN_PATH_SEEDS";
+        range = "in 1..1048576";
+        break;
+    case REGNN_PATH_SEED:
+        ok = value >= 0;
+        name = "REGNN_PATH_SEED";
+        range = ">= 0";
+        break;
     case REGNN_PATH_PENALTY:
         ok = value == REGNN_PENALTY_L2 || value == REGNN_PENALTY_L1 ||
              value == REGNN_PENALTY_WEIGHT_DECAY;
+        name = "REGNN_PATH_PENALTY";
+        range = "REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1) or REGNN_PENALTY_WEIGHT_DECAY (2)";
         break;
-    case REGNN_PATH_THREADS: ok = value >= 0 && value <= RG_PATH_MAX_THREADS; break;
-    default: ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM; break;
+    case REGNN_PATH_THREADS:
+        ok = value >= 0 && value <= RG_PATH_MAX_THREADS;
+        name = "REGNN_PATH_THREADS";
+        range = "in 0..256";
+        break;
+    default:
+        ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM;
+        name = "REGNN_PATH_INIT";
+        range = "REGNN_INIT_GLOROT_UNIFORM (0) or REGNN_INIT_HE_UNIFORM (1)";
+        break;
     }
     if (!ok)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: value %lld out of range for key %d", fn,
-                        (long long)value, key);
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %lld", fn, name, range,
+                        (long long)value);
     *slot = value;
     return REGNN_OK;
 }
@@ -174,7 +196,8 @@ regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key,
         return rg_error(REGNN_E_INVALID_ARG, "regnn_path_options_get_int: options and value are required");
     int64_t *slot = path_slot((regnn_path_options *)opts, key);
     if (!slot)
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_options_get_int: unknown key %d", key);
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_path_options_get_int: unknown key %d (not a REGNN_PATH_* value)", key);
     *value = *slot;
     return REGNN_OK;
 }

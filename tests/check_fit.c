@@ -351,6 +351,92 @@ START_TEST(test_options)
 }
 END_TEST
 
+/* The message names the key and its valid range, or the setter to use. */
+#define CK_MSG(call, expect, msg)                                                         \
+    do {                                                                                  \
+        CK_STATUS(call, expect);                                                          \
+        ck_assert_str_eq(regnn_errmsg(), msg);                                            \
+    } while (0)
+
+START_TEST(test_option_messages)
+{
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, -5), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_int: REGNN_FIT_EPOCHS must be in 1..100000000, got -5");
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 100000001), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_int: REGNN_FIT_EPOCHS must be in 1..100000000, got 100000001");
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 100000000));
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 1048577), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_int: REGNN_FIT_BATCH_SIZE must be in 1..1048576, got 1048577");
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 1048576));
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, -1), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_int: REGNN_FIT_PATIENCE must be >= 0, got -1");
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_MONITOR, 3), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_int: REGNN_FIT_MONITOR must be REGNN_MONITOR_VAL_LOSS (0), "
+           "REGNN_MONITOR_VAL_MSE (1) or REGNN_MONITOR_TRAIN_LOSS (2), got 3");
+    static const struct {
+        int key;
+        const char *name;
+    } flags[] = {{REGNN_FIT_SHUFFLE, "REGNN_FIT_SHUFFLE"},
+                 {REGNN_FIT_EARLY_STOPPING, "REGNN_FIT_EARLY_STOPPING"},
+                 {REGNN_FIT_RESTORE_BEST, "REGNN_FIT_RESTORE_BEST"},
+                 {REGNN_FIT_EVAL_TRAIN, "REGNN_FIT_EVAL_TRAIN"}};
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "regnn_fit_options_set_int: %s must be 0 or 1, got 2",
+                 flags[i].name);
+        CK_MSG(regnn_fit_options_set_int(fo, flags[i].key, 2), REGNN_E_INVALID_ARG, want);
+        snprintf(want, sizeof want,
+                 "regnn_fit_options_set_double: %s is an integer option: use "
+                 "regnn_fit_options_set_int",
+                 flags[i].name);
+        CK_MSG(regnn_fit_options_set_double(fo, flags[i].key, 1.0), REGNN_E_UNSUPPORTED, want);
+    }
+    CK_MSG(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 1.5), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_double: REGNN_FIT_VALIDATION_SPLIT must be in [0, 1), got 1.5");
+    CK_MSG(regnn_fit_options_set_double(fo, REGNN_FIT_MIN_DELTA, -0.25), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_double: REGNN_FIT_MIN_DELTA must be finite and >= 0, got -0.25");
+    CK_MSG(regnn_fit_options_set_double(fo, REGNN_FIT_MIN_DELTA, NAN), REGNN_E_INVALID_ARG,
+           "regnn_fit_options_set_double: REGNN_FIT_MIN_DELTA must be finite and >= 0, got nan");
+    /* a key of the other type */
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_VALIDATION_SPLIT, 0), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_set_int: REGNN_FIT_VALIDATION_SPLIT is a double option: use "
+           "regnn_fit_options_set_double");
+    CK_MSG(regnn_fit_options_set_int(fo, REGNN_FIT_MIN_DELTA, 0), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_set_int: REGNN_FIT_MIN_DELTA is a double option: use "
+           "regnn_fit_options_set_double");
+    CK_MSG(regnn_fit_options_set_double(fo, REGNN_FIT_EPOCHS, 10), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_set_double: REGNN_FIT_EPOCHS is an integer option: use "
+           "regnn_fit_options_set_int");
+    int64_t v;
+    double d;
+    CK_MSG(regnn_fit_options_get_int(fo, REGNN_FIT_MIN_DELTA, &v), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_get_int: REGNN_FIT_MIN_DELTA is a double option: use "
+           "regnn_fit_options_get_double");
+    CK_MSG(regnn_fit_options_get_double(fo, REGNN_FIT_PATIENCE, &d), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_get_double: REGNN_FIT_PATIENCE is an integer option: use "
+           "regnn_fit_options_get_int");
+    /* unknown keys */
+    CK_MSG(regnn_fit_options_set_int(fo, 555, 1), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_set_int: unknown integer key 555 (not a REGNN_FIT_* value)");
+    CK_MSG(regnn_fit_options_set_double(fo, -3, 1), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_set_double: unknown double key -3 (not a REGNN_FIT_* value)");
+    CK_MSG(regnn_fit_options_get_double(fo, 0, &d), REGNN_E_UNSUPPORTED,
+           "regnn_fit_options_get_double: unknown double key 0 (not a REGNN_FIT_* value)");
+    CK_STATUS(regnn_fit_options_set_int(NULL, REGNN_FIT_EPOCHS, 1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_double(NULL, REGNN_FIT_MIN_DELTA, 0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_get_int(fo, REGNN_FIT_EPOCHS, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_get_double(NULL, REGNN_FIT_MIN_DELTA, &d), REGNN_E_INVALID_ARG);
+    /* refused values change nothing */
+    CK_OK(regnn_fit_options_get_int(fo, REGNN_FIT_EPOCHS, &v));
+    ck_assert_int_eq(v, 100000000);
+    CK_OK(regnn_fit_options_get_double(fo, REGNN_FIT_MIN_DELTA, &d));
+    ck_assert_double_eq(d, 0.0);
+    regnn_fit_options_free(fo);
+}
+END_TEST
+
 START_TEST(test_fit_errors_leave_state)
 {
     regnn_dataset *ds = synth(20, 15), *wide = NULL;
@@ -915,6 +1001,7 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_early_stopping_and_restore);
     tcase_add_test(tc, test_callback_stops);
     tcase_add_test(tc, test_options);
+    tcase_add_test(tc, test_option_messages);
     tcase_add_test(tc, test_fit_errors_leave_state);
     tcase_add_test(tc, test_divergence_restores);
     tcase_add_test(tc, test_zero_allocations_per_step);

@@ -79,8 +79,15 @@ END_TEST
 START_TEST(test_blas_threads)
 {
     ck_assert_str_eq(regnn_blas_name(), rg_blas_name());
-    CK_STATUS(regnn_set_blas_threads(0), strcmp(regnn_blas_name(), "builtin") ? REGNN_E_INVALID_ARG
-                                                                              : REGNN_E_UNSUPPORTED);
+    /* invalid counts: the same status and message in both builds, no change */
+    const int before = regnn_blas_threads();
+    CK_STATUS(regnn_set_blas_threads(0), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_set_blas_threads: n must be in 1..4096, got 0");
+    CK_STATUS(regnn_set_blas_threads(-3), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_set_blas_threads: n must be in 1..4096, got -3");
+    CK_STATUS(regnn_set_blas_threads(4097), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_set_blas_threads: n must be in 1..4096, got 4097");
+    ck_assert_int_eq(regnn_blas_threads(), before);
     CK_OK(regnn_set_blas_threads(1));
     ck_assert_int_eq(regnn_blas_threads(), 1);
     if (strcmp(regnn_blas_name(), "openblas") == 0) {
@@ -108,7 +115,12 @@ START_TEST(test_blas_threads)
         free(c2);
         CK_OK(regnn_set_blas_threads(1));
     } else {
+        /* a valid count the single-threaded build cannot honour */
         CK_STATUS(regnn_set_blas_threads(2), REGNN_E_UNSUPPORTED);
+        ck_assert_str_eq(regnn_errmsg(), "regnn_set_blas_threads: the built-in GEMM is "
+                                         "single-threaded: n must be 1, got 2");
+        CK_STATUS(regnn_set_blas_threads(4096), REGNN_E_UNSUPPORTED);
+        ck_assert_int_eq(regnn_blas_threads(), 1);
     }
 }
 END_TEST

@@ -5,11 +5,14 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- helpers ---- */
@@ -1333,10 +1336,16 @@ START_TEST(test_io_errors)
     lim = old_lim;
     lim.rlim_cur = 2048;
     int set = setrlimit(RLIMIT_FSIZE, &lim);
+    /* the unnamed temporary file, then the named one used where O_TMPFILE is missing */
     regnn_status st1 = regnn_model_save(big, path);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", regnn_errmsg());
     regnn_status st2 = regnn_checkpoint_save(big, so, path);
+    regnn__test_io_tmpfile(1);
+    regnn_status st3 = regnn_model_save(big, path);
+    char msg3[512];
+    snprintf(msg3, sizeof msg3, "%s", regnn_errmsg());
+    regnn__test_io_tmpfile(0);
     int reset = setrlimit(RLIMIT_FSIZE, &old_lim);
     signal(SIGXFSZ, old_sig);
     ck_assert_int_eq(set, 0);
@@ -1344,6 +1353,8 @@ START_TEST(test_io_errors)
     ck_assert_msg(st1 == REGNN_E_IO, "%d: %s", st1, msg);
     ck_assert_msg(strstr(msg, "cannot write"), "%s", msg);
     ck_assert_int_eq(st2, REGNN_E_IO);
+    ck_assert_msg(st3 == REGNN_E_IO, "%d: %s", st3, msg3);
+    ck_assert_msg(strstr(msg3, "cannot write"), "%s", msg3);
     blob after = read_path(path);
     ck_assert_uint_eq(after.n, before.n);
     ck_assert_mem_eq(after.p, before.p, before.n);
@@ -1417,6 +1428,286 @@ START_TEST(test_arguments)
 }
 END_TEST
 
+/* ---- crash safety of saving ---- */
+
+/* ~4 MB of parameters: a save takes long enough to be interrupted mid-way. */
+static regnn_model *big_net(uint64_t seed)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(16, &m));
+    CK_OK(regnn_model_add_dense(m, 1000, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1000, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed));
+    return m;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 1 if the file at path holds exactly one of the two encodings. */
+static int holds_one_of(const char *path, const blob *x, const blob *y)
+{
+    blob b = read_path(path);
+    int ok = (b.n == x->n && !memcmp(b.p, x->p, b.n)) || (b.n == y->n && !memcmp(b.p, y->p, b.n));
+    free(b.p);
+    return ok;
+}
+
+/* A child saves two models in turn to dir/m.rgnn until the parent SIGKILLs it
+ * at a random moment. The target must always be whole; with the unnamed
+ * temporary file (mode 0) any temporary file left behind must be a whole
+ * model too (it only gets a name when complete). With at_temp the kill
+ * comes as soon as a new temporary file shows up (or after three saves'
+ * time), instead of at a random moment. Returns how many trials left new temporary files. */
+static int crash_trials(const char *dir, int mode, int trials, int at_temp, const regnn_model *a,
+                        const regnn_model *b, const blob *ea, const blob *eb)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/m.rgnn", dir);
+    regnn__test_io_tmpfile(mode);
+    double t0 = now_seconds();
+    CK_OK(regnn_model_save(a, path));
+    double span = now_seconds() - t0;
+    regnn__test_io_tmpfile(0);
+    rg_rng r;
+    rg_rng_seed(&r, 42 + (uint64_t)mode);
+    int left = 0;
+    for (int t = 0; t < trials; t++) {
+        int before = 0;
+        count_entries(dir, &before);
+        int ready[2];
+        ck_assert_int_eq(pipe(ready), 0);
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            regnn__test_io_tmpfile(mode);
+            close(ready[0]);
+            if (write(ready[1], "x", 1) != 1)
+                _exit(2);
+            for (;;) {
+                if (regnn_model_save(b, path) != REGNN_OK || regnn_model_save(a, path) != REGNN_OK)
+                    _exit(3);
+            }
+        }
+        close(ready[1]);
+        char c;
+        ck_assert_int_eq(read(ready[0], &c, 1), 1);
+        close(ready[0]);
+        if (at_temp) {
+            int now = before;
+            for (double t1 = now_seconds(); now <= before && now_seconds() - t1 < 3.0 * span + 0.1;)
+                count_entries(dir, &now);
+        } else {
+            /* anywhere within the first three saves */
+            double delay = 3.0 * span * rg_rng_uniform(&r);
+            struct timespec d = {(time_t)delay, (long)((delay - (double)(time_t)delay) * 1e9)};
+            nanosleep(&d, NULL);
+        }
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        int status = 0;
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "child status %d", status);
+        ck_assert_msg(holds_one_of(path, ea, eb), "trial %d: the target is not a whole model", t);
+        DIR *dd = opendir(dir);
+        ck_assert_ptr_nonnull(dd);
+        struct dirent *e;
+        int temps = 0;
+        while ((e = readdir(dd))) {
+            if (!strstr(e->d_name, ".tmp-"))
+                continue;
+            temps++;
+            if (mode == 0) {
+                char tp[600];
+                snprintf(tp, sizeof tp, "%s/%s", dir, e->d_name);
+                ck_assert_msg(holds_one_of(tp, ea, eb), "trial %d: partial temporary file %s", t,
+                              e->d_name);
+            }
+        }
+        closedir(dd);
+        left += temps > before;
+    }
+    return left;
+}
+
+START_TEST(test_crash_mid_save)
+{
+    char dir[256], path[300];
+    make_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/m.rgnn", dir);
+    regnn_model *a = big_net(1), *b = big_net(2);
+    blob ea = encode(a, NULL), eb = encode(b, NULL);
+    crash_trials(dir, 0, 40, 0, a, b, &ea, &eb);
+    crash_trials(dir, 0, 10, 1, a, b, &ea, &eb);
+    /* Where O_TMPFILE is missing the data goes to a named file: a kill leaves it. */
+    crash_trials(dir, 1, 10, 0, a, b, &ea, &eb);
+    int left1 = crash_trials(dir, 1, 5, 1, a, b, &ea, &eb);
+    ck_assert_int_ge(left1, 1);
+    int temps = -1;
+    count_entries(dir, &temps);
+    ck_assert_int_ge(temps, 1);
+    /* A fresh leftover may belong to a live save elsewhere: kept. */
+    CK_OK(regnn_model_save(a, path));
+    int temps2 = -1;
+    count_entries(dir, &temps2);
+    ck_assert_int_eq(temps2, temps);
+    /* Once old enough, the next save of the same path removes them all. */
+    regnn__test_io_stale_seconds(0);
+    CK_OK(regnn_model_save(b, path));
+    regnn__test_io_stale_seconds(-1);
+    ck_assert_int_eq(count_entries(dir, &temps), 1);
+    ck_assert_int_eq(temps, 0);
+    ck_assert(holds_one_of(path, &eb, &eb));
+    free(ea.p);
+    free(eb.p);
+    regnn_model_free(a);
+    regnn_model_free(b);
+    remove_tree(dir);
+}
+END_TEST
+
+/* Set a file's modification time to secs ago. */
+static void age_file(const char *path, long secs)
+{
+    struct timespec ts[2];
+    clock_gettime(CLOCK_REALTIME, &ts[0]);
+    ts[0].tv_sec -= secs;
+    ts[1] = ts[0];
+    ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+START_TEST(test_stale_cleanup)
+{
+    char dir[256], path[300], p[400];
+    make_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/m.rgnn", dir);
+    regnn_model *m = golden_model();
+    /* leftovers of m.rgnn: one fresh, one two hours old */
+    snprintf(p, sizeof p, "%s.tmp-0123456789abcdef", path);
+    write_path(p, "x", 1);
+    snprintf(p, sizeof p, "%s.tmp-00000000deadbeef", path);
+    write_path(p, "x", 1);
+    age_file(p, 7200);
+    /* old, but not ours: other targets, other name shapes, not regular files */
+    static const char *const keep[] = {"m.rgnn.tmp-0123", "m.rgnn.tmp-0123456789ABCDEF",
+                                       "m.rgnn.tmp-0123456789abcdef0", "n.rgnn.tmp-0123456789abcdef",
+                                       "m.rgnn.tmp-0123456789abcdeg", "m.rgnn.bak"};
+    for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, keep[i]);
+        write_path(p, "x", 1);
+        age_file(p, 7200);
+    }
+    snprintf(p, sizeof p, "%s.tmp-fedcba9876543210", path);
+    ck_assert_int_eq(mkdir(p, 0700), 0);
+    age_file(p, 7200);
+    char link_to[400];
+    snprintf(link_to, sizeof link_to, "%s.tmp-1111111111111111", path);
+    ck_assert_int_eq(symlink("m.rgnn.bak", link_to), 0);
+
+    for (int mode = 0; mode <= 2; mode++) {
+        regnn__test_io_tmpfile(mode);
+        CK_OK(regnn_model_save(m, path));
+        regnn__test_io_tmpfile(0);
+        snprintf(p, sizeof p, "%s.tmp-00000000deadbeef", path);
+        ck_assert_int_ne(access(p, F_OK), 0); /* removed */
+        snprintf(p, sizeof p, "%s.tmp-0123456789abcdef", path);
+        ck_assert_int_eq(access(p, F_OK), 0); /* too young */
+        for (size_t i = 0; i < sizeof keep / sizeof *keep; i++) {
+            snprintf(p, sizeof p, "%s/%s", dir, keep[i]);
+            ck_assert_msg(access(p, F_OK) == 0, "%s was removed", keep[i]);
+        }
+        snprintf(p, sizeof p, "%s.tmp-fedcba9876543210", path);
+        ck_assert_int_eq(access(p, F_OK), 0);
+        struct stat st;
+        ck_assert_int_eq(lstat(link_to, &st), 0);
+        /* 1 model + 1 fresh leftover + 6 others + folder + link */
+        ck_assert_int_eq(count_entries(dir, NULL), 10);
+        /* the next round has an old leftover again */
+        snprintf(p, sizeof p, "%s.tmp-00000000deadbeef", path);
+        write_path(p, "x", 1);
+        age_file(p, 7200);
+    }
+    regnn_model_free(m);
+    remove_tree(dir);
+}
+END_TEST
+
+START_TEST(test_tmpfile_fallbacks)
+{
+    /* the unnamed file, no O_TMPFILE, no way to link it (no /proc): same results */
+    char dir[256], path[300];
+    make_tmpdir(dir);
+    snprintf(path, sizeof path, "%s/m.rgnn", dir);
+    regnn_model *m = golden_model(), *other = net(5, 0.0, 0, 10);
+    regnn_optimizer *o = make_opt(REGNN_OPTIM_SGD);
+    blob em = encode(m, NULL), eo = encode(other, o);
+    for (int mode = 0; mode <= 2; mode++) {
+        regnn__test_io_tmpfile(mode);
+        CK_OK(regnn_model_save(m, path)); /* new file */
+        regnn__test_io_tmpfile(0);
+        ck_assert(holds_one_of(path, &em, &em));
+        ck_assert_int_eq(chmod(path, 0604), 0);
+        regnn__test_io_tmpfile(mode);
+        CK_OK(regnn_checkpoint_save(other, o, path)); /* replaced */
+        regnn__test_io_tmpfile(0);
+        ck_assert(holds_one_of(path, &eo, &eo));
+        struct stat st;
+        ck_assert_int_eq(stat(path, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0604);
+        int temps = -1;
+        ck_assert_int_eq(count_entries(dir, &temps), 1);
+        ck_assert_int_eq(temps, 0);
+        ck_assert_int_eq(unlink(path), 0);
+        /* a missing folder is reported the same way whichever scheme runs */
+        char bad[400];
+        snprintf(bad, sizeof bad, "%s/no/such/m.rgnn", dir);
+        regnn__test_io_tmpfile(mode);
+        regnn_status sst = regnn_model_save(m, bad);
+        regnn__test_io_tmpfile(0);
+        ck_assert_int_eq(sst, REGNN_E_IO);
+        ck_assert(has("cannot create a temporary file next to") && has("No such file"));
+    }
+    free(em.p);
+    free(eo.p);
+    regnn_optimizer_free(o);
+    regnn_model_free(other);
+    regnn_model_free(m);
+    remove_tree(dir);
+}
+END_TEST
+
+START_TEST(test_empty_path)
+{
+    char dir[256], cwd[512];
+    make_tmpdir(dir);
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+    ck_assert_int_eq(chdir(dir), 0);
+    regnn_model *m = golden_model(), *l = (regnn_model *)1;
+    regnn_optimizer *o = make_opt(REGNN_OPTIM_ADAM), *lo = (regnn_optimizer *)1;
+    CK_STATUS(regnn_model_save(m, ""), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_model_save: path is empty");
+    CK_STATUS(regnn_checkpoint_save(m, o, ""), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_checkpoint_save: path is empty");
+    CK_STATUS(regnn_model_load("", &l), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_model_load: path is empty");
+    ck_assert_ptr_null(l);
+    l = (regnn_model *)1;
+    CK_STATUS(regnn_checkpoint_load("", &l, &lo), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_checkpoint_load: path is empty");
+    ck_assert_ptr_null(l);
+    ck_assert_ptr_null(lo);
+    ck_assert_int_eq(count_entries(".", NULL), 0); /* nothing was written */
+    ck_assert_int_eq(chdir(cwd), 0);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    remove_tree(dir);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
@@ -1440,6 +1731,10 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_alloc_failure_save);
     tcase_add_test(tc, test_io_errors);
     tcase_add_test(tc, test_arguments);
+    tcase_add_test(tc, test_crash_mid_save);
+    tcase_add_test(tc, test_stale_cleanup);
+    tcase_add_test(tc, test_tmpfile_fallbacks);
+    tcase_add_test(tc, test_empty_path);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -90,6 +90,27 @@ START_TEST(test_layer_settings)
 }
 END_TEST
 
+START_TEST(test_layer_setting_messages)
+{
+    size_t units[] = {4, 1};
+    regnn_model *m = mlp(2, units, 2, REGNN_ACT_RELU, 1);
+    regnn_layer *l = regnn_model_layer(m, 0);
+    CK_STATUS(regnn_layer_set_double(l, REGNN_LAYER_L2, -1), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_layer_set_double: REGNN_LAYER_L2 must be finite and >= 0, got -1");
+    CK_STATUS(regnn_layer_set_double(l, REGNN_LAYER_L1, INFINITY), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_layer_set_double: REGNN_LAYER_L1 must be finite and >= 0, got inf");
+    CK_STATUS(regnn_model_set_layers_double(m, REGNN_LAYER_DROPOUT, 1.5), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_model_set_layers_double: REGNN_LAYER_DROPOUT must be in [0, 1), got 1.5");
+    CK_STATUS(regnn_layer_set_double(l, 7, 0.5), REGNN_E_UNSUPPORTED);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_layer_set_double: unknown layer key 7 (not a REGNN_LAYER_* value)");
+    regnn_model_free(m);
+}
+END_TEST
+
 START_TEST(test_init_schemes)
 {
     size_t units[] = {200, 50};
@@ -378,6 +399,7 @@ static Suite *model_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_create_and_topology);
     tcase_add_test(tc, test_layer_settings);
+    tcase_add_test(tc, test_layer_setting_messages);
     tcase_add_test(tc, test_init_schemes);
     tcase_add_test(tc, test_param_layout_is_keras);
     tcase_add_test(tc, test_predict_errors_and_batches);

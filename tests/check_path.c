@@ -643,7 +643,7 @@ START_TEST(test_bad_arguments)
     CK_OK(regnn_path_options_get_int(po, REGNN_PATH_INIT, &v));
     ck_assert_int_eq(v, REGNN_INIT_GLOROT_UNIFORM);
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 0), REGNN_E_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "out of range"));
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "REGNN_PATH_SEEDS must be in 1.."));
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_SEED, -1), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, 3), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_THREADS, -1), REGNN_E_INVALID_ARG);
@@ -732,6 +732,44 @@ static regnn_status tiny_path(regnn_model *tm, regnn_dataset *ds, regnn_fit_opti
 {
     return regnn_regularization_path(tm, NULL, ds, NULL, fo, po, out);
 }
+
+START_TEST(test_option_messages)
+{
+    regnn_path_options *po = NULL;
+    CK_OK(regnn_path_options_create(&po));
+    static const struct {
+        int key;
+        int64_t value;
+        const char *msg;
+    } cases[] = {
+        {REGNN_PATH_SEEDS, 0, "REGNN_PATH_SEEDS must be in 1..1048576, got 0"},
+        {REGNN_PATH_SEEDS, 1048577, "REGNN_PATH_SEEDS must be in 1..1048576, got 1048577"},
+        {REGNN_PATH_SEED, -5, "REGNN_PATH_SEED must be >= 0, got -5"},
+        {REGNN_PATH_PENALTY, 3,
+         "REGNN_PATH_PENALTY must be REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1) or "
+         "REGNN_PENALTY_WEIGHT_DECAY (2), got 3"},
+        {REGNN_PATH_THREADS, 257, "REGNN_PATH_THREADS must be in 0..256, got 257"},
+        {REGNN_PATH_INIT, -1,
+         "REGNN_PATH_INIT must be REGNN_INIT_GLOROT_UNIFORM (0) or REGNN_INIT_HE_UNIFORM (1), got -1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char want[200];
+        snprintf(want, sizeof want, "regnn_path_options_set_int: %s", cases[i].msg);
+        CK_STATUS(regnn_path_options_set_int(po, cases[i].key, cases[i].value), REGNN_E_INVALID_ARG);
+        ck_assert_str_eq(regnn_errmsg(), want);
+    }
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 1048576));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 256));
+    CK_STATUS(regnn_path_options_set_int(po, 42, 1), REGNN_E_UNSUPPORTED);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_path_options_set_int: unknown key 42 (not a REGNN_PATH_* value)");
+    int64_t v;
+    CK_STATUS(regnn_path_options_get_int(po, 42, &v), REGNN_E_UNSUPPORTED);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_path_options_get_int: unknown key 42 (not a REGNN_PATH_* value)");
+    regnn_path_options_free(po);
+}
+END_TEST
 
 START_TEST(test_alloc_failure_caller_thread)
 {
@@ -884,6 +922,7 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_user_callback_stops_runs);
     tcase_add_test(tc, test_diverged_runs);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_option_messages);
     tcase_add_test(tc, test_alloc_failure_caller_thread);
     tcase_add_test(tc, test_alloc_failure_in_workers);
     suite_add_tcase(s, tc);
