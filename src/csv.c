@@ -1219,6 +1219,8 @@ regnn_status regnn_dataset_from_csv(const char *path, const char *const *target_
         *out = NULL;
     if (!out || !path)
         return rg_error(REGNN_E_INVALID_ARG, "%s: path and out must not be NULL", fn);
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: path is empty", fn);
     /* Argument errors first, so that they do not depend on the file. */
     if ((target_names == NULL) == (target_cols == NULL))
         return rg_error(REGNN_E_INVALID_ARG, "%s: give exactly one of target_names and target_cols",

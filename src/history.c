@@ -99,6 +99,8 @@ regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
                                 REGNN_METRIC_TRAIN_EVAL_MSE};
     if (!h || !path)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_history_write_csv: history and path are required");
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_write_csv: path is empty");
     FILE *f = fopen(path, "wb");
     if (!f)
         return rg_error(REGNN_E_IO, "regnn_history_write_csv: cannot open '%s': %s", path,

@@ -872,6 +872,16 @@ START_TEST(test_alloc_failure_file)
 }
 END_TEST
 
+START_TEST(test_empty_path)
+{
+    regnn_dataset *ds = (regnn_dataset *)1;
+    const char *y = "y";
+    CK_STATUS(regnn_dataset_from_csv("", &y, NULL, 1, &ds), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_dataset_from_csv: path is empty");
+    ck_assert_ptr_null(ds);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
     Suite *s = suite_create("csv");
@@ -903,6 +913,7 @@ static Suite *csv_suite(void)
     tcase_add_test(tc, test_large_file);
     tcase_add_test(tc, test_alloc_failure_parse);
     tcase_add_test(tc, test_alloc_failure_file);
+    tcase_add_test(tc, test_empty_path);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -149,6 +149,8 @@ START_TEST(test_history_semantics)
     ck_assert_int_eq(count, 3);
     ck_assert_double_eq_tol(first_loss, loss[0], 1e-6 * loss[0]);
     CK_STATUS(regnn_history_write_csv(h, "/nonexistent-dir/x.csv"), REGNN_E_IO);
+    CK_STATUS(regnn_history_write_csv(h, ""), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_history_write_csv: path is empty");
     regnn_history_free(h);
     regnn_dataset_free(head);
     regnn_dataset_free(tail);
