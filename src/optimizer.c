@@ -58,6 +58,31 @@ static int key_applies(int kind, int key)
     }
 }
 
+static const char *key_name(int key)
+{
+    static const char *const names[] = {NULL,
+                                        "REGNN_OPT_LEARNING_RATE",
+                                        "REGNN_OPT_BETA1",
+                                        "REGNN_OPT_BETA2",
+                                        "REGNN_OPT_EPSILON",
+                                        "REGNN_OPT_WEIGHT_DECAY",
+                                        "REGNN_OPT_MOMENTUM",
+                                        "REGNN_OPT_NESTEROV"};
+    return key >= 1 && key <= REGNN_OPT_NESTEROV ? names[key] : NULL;
+}
+
+/* k < 0: no such key; k == 0: the key belongs to the other kind. */
+static regnn_status key_error(const char *fn, int kind, int key, int k)
+{
+    const char *self = kind == REGNN_OPTIM_ADAM ? "Adam" : "SGD";
+    if (k < 0)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "%s: unknown key %d (REGNN_OPT_LEARNING_RATE .. REGNN_OPT_NESTEROV are 1..7)",
+                        fn, key);
+    return rg_error(REGNN_E_UNSUPPORTED, "%s: %s does not apply to %s (it is %s's)", fn, key_name(key),
+                    self, kind == REGNN_OPTIM_ADAM ? "SGD" : "Adam");
+}
+
 /* Why a value is refused, or NULL. lr and wd are the optimizer's values after
  * the change; they meet in the decay factor 1 - lr * wd. */
 static const char *value_problem(int key, double v, double lr, double wd, char *buf, size_t len)
@@ -134,11 +159,8 @@ regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double v)
     if (!o)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: optimizer is NULL");
     int k = key_applies(o->kind, key);
-    if (k < 0)
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_optimizer_set_double: unknown key %d", key);
-    if (k == 0)
-        return rg_error(REGNN_E_UNSUPPORTED,
-                        "regnn_optimizer_set_double: key %d does not apply to this optimizer", key);
+    if (k <= 0)
+        return key_error("regnn_optimizer_set_double", o->kind, key, k);
     char why[200];
     const double lr = key == REGNN_OPT_LEARNING_RATE ? v : o->lr;
     const double wd = key == REGNN_OPT_WEIGHT_DECAY ? v : o->wd;
@@ -162,7 +184,7 @@ regnn_status regnn_optimizer_get_double(const regnn_optimizer *o, int key, doubl
         return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_get_double: optimizer and value are required");
     int k = key_applies(o->kind, key);
     if (k <= 0)
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_optimizer_get_double: key %d does not apply", key);
+        return key_error("regnn_optimizer_get_double", o->kind, key, k);
     switch (key) {
     case REGNN_OPT_LEARNING_RATE: *v = o->lr; break;
     case REGNN_OPT_BETA1: *v = o->beta1; break;

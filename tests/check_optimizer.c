@@ -159,7 +159,10 @@ START_TEST(test_settings_errors)
     CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_EPSILON, 0.0), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, -0.1), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.5), REGNN_E_UNSUPPORTED);
+    ck_assert_str_eq(regnn_errmsg(), "regnn_optimizer_set_double: REGNN_OPT_MOMENTUM does not apply "
+                                     "to Adam (it is SGD's)");
     CK_STATUS(regnn_optimizer_set_double(o, 12345, 0.5), REGNN_E_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "unknown key 12345"));
     double v;
     CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_LEARNING_RATE, &v));
     ck_assert_double_eq(v, 1e-3); /* failed sets changed nothing */
