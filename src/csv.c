@@ -719,7 +719,7 @@ static regnn_status unknown_target(const csv_ctx *cx, size_t line, const char *t
             best_d = d;
         }
     }
-    char tbuf[SHOW_CAP], bbuf[SHOW_CAP], list[LIST_CAP];
+    char tbuf[SHOW_CAP], list[LIST_CAP];
     size_t o = 0, j = 0;
     for (; j < ncols; j++) {
         char nbuf[SHOW_CAP];
@@ -732,8 +732,10 @@ static regnn_status unknown_target(const csv_ctx *cx, size_t line, const char *t
     if (j < ncols)
         snprintf(list + o, sizeof list - o, "%s...", j ? ", " : "");
     char hint[SHOW_CAP + 24] = "";
-    if (best < ncols)
+    if (best < ncols) {
+        char bbuf[SHOW_CAP];
         snprintf(hint, sizeof hint, " (did you mean '%s'?)", show_str(bbuf, names[best]));
+    }
     return rg_error(REGNN_E_INVALID_ARG,
                     "%s: no column named '%s' in the header%s; line %zu has %zu columns: %s",
                     cx->where, show_str(tbuf, target), hint, line, ncols, list);
