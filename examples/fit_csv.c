@@ -63,7 +63,7 @@ static void usage(FILE *f)
         "  --every K             print every K-th epoch [about 20 lines]\n"
         "  --history FILE.csv    write the per-epoch history (regnn_history_write_csv)\n"
         "  --plot FILE.svg       draw the learning curve\n"
-        "  --save FILE           save the trained model with its scaler (regnn_model_save)\n"
+        "  --save FILE.rgn       save the trained model with its scaler (regnn_model_save)\n"
         "  --blas-threads N      threads of each matrix product (regnn_set_blas_threads); more\n"
         "                        than 1 only pays off for layers of thousands of units [1]\n"
         "  --quiet               only the final result\n"

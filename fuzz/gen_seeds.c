@@ -84,8 +84,8 @@ int main(int argc, char **argv)
     regnn_model *lin = model(1, u1, a1, 1, 0.0, 0.0, 0.0, 1);
     regnn_model *deep = model(2, u3, a3, 3, 0.01, 0.001, 0.0, 2);
     regnn_model *reg = model(2, u2, a2, 2, 0.1, 0.0, 0.5, 3);
-    save(dir, "linear.rgnn", lin, NULL);
-    save(dir, "deep.rgnn", deep, NULL);
+    save(dir, "linear.rgn", lin, NULL);
+    save(dir, "deep.rgn", deep, NULL);
 
     /* with standardization statistics */
     regnn_dataset *ds = NULL;
@@ -93,22 +93,22 @@ int main(int argc, char **argv)
     ok(regnn_dataset_from_arrays(x, y, 4, 2, 2, REGNN_COPY, &ds), "dataset");
     ok(regnn_scaler_fit(ds, REGNN_SCALE_ZSCORE, REGNN_SCALE_UNIT_NORM, &sc), "scaler");
     ok(regnn_model_attach_scaler(reg, sc), "attach");
-    save(dir, "scaled.rgnn", reg, NULL);
+    save(dir, "scaled.rgn", reg, NULL);
 
     /* checkpoints: unbound SGD, trained Adam, trained SGD with Nesterov momentum */
     regnn_optimizer *sgd = NULL, *adam = NULL, *nest = NULL;
     ok(regnn_optimizer_create(REGNN_OPTIM_SGD, &sgd), "sgd");
-    save(dir, "ckpt-unbound.rgnn", lin, sgd);
+    save(dir, "ckpt-unbound.rgn", lin, sgd);
     ok(regnn_optimizer_create(REGNN_OPTIM_ADAM, &adam), "adam");
     ok(regnn_optimizer_set_double(adam, REGNN_OPT_WEIGHT_DECAY, 0.01), "wd");
     ok(regnn_train_batch(reg, adam, x, y, 4, NULL), "train adam");
-    save(dir, "ckpt-adam.rgnn", reg, adam);
+    save(dir, "ckpt-adam.rgn", reg, adam);
     ok(regnn_optimizer_create(REGNN_OPTIM_SGD, &nest), "sgd");
     ok(regnn_optimizer_set_double(nest, REGNN_OPT_MOMENTUM, 0.9), "momentum");
     ok(regnn_optimizer_set_double(nest, REGNN_OPT_NESTEROV, 1), "nesterov");
     ok(regnn_train_batch(deep, nest, x, y, 4, NULL), "train sgd");
     ok(regnn_train_batch(deep, nest, x, y, 4, NULL), "train sgd");
-    save(dir, "ckpt-sgd.rgnn", deep, nest);
+    save(dir, "ckpt-sgd.rgn", deep, nest);
 
     regnn_optimizer_free(sgd);
     regnn_optimizer_free(adam);

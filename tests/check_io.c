@@ -516,8 +516,8 @@ START_TEST(test_file_roundtrip)
 {
     char dir[256], p1[300], p2[300];
     make_tmpdir(dir);
-    snprintf(p1, sizeof p1, "%s/model.rgnn", dir);
-    snprintf(p2, sizeof p2, "%s/again.rgnn", dir);
+    snprintf(p1, sizeof p1, "%s/model.rgn", dir);
+    snprintf(p2, sizeof p2, "%s/again.rgn", dir);
     regnn_model *m = net(12, 0.1, 1, 9);
     CK_OK(regnn_model_save(m, p1));
     regnn_model *l = NULL;
@@ -547,7 +547,7 @@ START_TEST(test_file_roundtrip)
     char cwd[512];
     ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
     ck_assert_int_eq(chdir(dir), 0);
-    CK_OK(regnn_model_save(m, "plain.rgnn"));
+    CK_OK(regnn_model_save(m, "plain.rgn"));
     ck_assert_int_eq(chdir(cwd), 0);
     ck_assert_int_eq(count_entries(dir, &temps), 3);
     free(a.p);
@@ -607,7 +607,7 @@ static void resume_case(int kind, int via_file, const char *dir)
     regnn_optimizer *ob2 = NULL;
     if (via_file) {
         char path[300];
-        snprintf(path, sizeof path, "%s/ckpt-%d.rgnn", dir, kind);
+        snprintf(path, sizeof path, "%s/ckpt-%d.rgn", dir, kind);
         CK_OK(regnn_checkpoint_save(b, ob, path));
         CK_OK(regnn_checkpoint_load(path, &b2, &ob2));
     } else {
@@ -1204,7 +1204,7 @@ START_TEST(test_alloc_failure_save)
 {
     char dir[256], path[300];
     make_tmpdir(dir);
-    snprintf(path, sizeof path, "%s/m.rgnn", dir);
+    snprintf(path, sizeof path, "%s/m.rgn", dir);
     regnn_model *m = golden_model();
     regnn_optimizer *o = make_opt(REGNN_OPTIM_SGD);
     const long base = regnn__test_alloc_live();
@@ -1261,15 +1261,15 @@ START_TEST(test_io_errors)
 {
     char dir[256], path[300], bad[400];
     make_tmpdir(dir);
-    snprintf(path, sizeof path, "%s/model.rgnn", dir);
+    snprintf(path, sizeof path, "%s/model.rgn", dir);
     regnn_model *m = golden_model(), *l = (regnn_model *)1;
 
-    snprintf(bad, sizeof bad, "%s/no/such/dir/model.rgnn", dir);
+    snprintf(bad, sizeof bad, "%s/no/such/dir/model.rgn", dir);
     CK_STATUS(regnn_model_save(m, bad), REGNN_E_IO);
-    ck_assert(has("no/such/dir/model.rgnn") && has("No such file"));
+    ck_assert(has("no/such/dir/model.rgn") && has("No such file"));
     /* the parent is a regular file */
     CK_OK(regnn_model_save(m, path));
-    snprintf(bad, sizeof bad, "%s/child.rgnn", path);
+    snprintf(bad, sizeof bad, "%s/child.rgn", path);
     CK_STATUS(regnn_model_save(m, bad), REGNN_E_IO);
     ck_assert(has("Not a directory"));
     /* a directory or a device is not replaced */
@@ -1283,10 +1283,10 @@ START_TEST(test_io_errors)
     ck_assert_int_eq(temps, 0);
 
     /* loading */
-    snprintf(bad, sizeof bad, "%s/missing.rgnn", dir);
+    snprintf(bad, sizeof bad, "%s/missing.rgn", dir);
     CK_STATUS(regnn_model_load(bad, &l), REGNN_E_IO);
     ck_assert_ptr_null(l);
-    ck_assert(has("missing.rgnn") && has("No such file"));
+    ck_assert(has("missing.rgn") && has("No such file"));
     CK_STATUS(regnn_model_load(dir, &l), REGNN_E_IO);
     ck_assert(has("not a regular file"));
     /* a FIFO is refused at once, without waiting for a writer */
@@ -1300,11 +1300,11 @@ START_TEST(test_io_errors)
     CK_STATUS(regnn_checkpoint_load(path, &l, &o), REGNN_E_FORMAT); /* a model, not a checkpoint */
     ck_assert_ptr_null(l);
     ck_assert_ptr_null(o);
-    ck_assert(has("model.rgnn") && has("OPTM"));
-    snprintf(bad, sizeof bad, "%s/empty.rgnn", dir);
+    ck_assert(has("model.rgn") && has("OPTM"));
+    snprintf(bad, sizeof bad, "%s/empty.rgn", dir);
     write_path(bad, "", 0);
     CK_STATUS(regnn_model_load(bad, &l), REGNN_E_FORMAT);
-    ck_assert(has("truncated") && has("empty.rgnn"));
+    ck_assert(has("truncated") && has("empty.rgn"));
     write_path(bad, golden_v1, 100);
     CK_STATUS(regnn_model_load(bad, &l), REGNN_E_FORMAT);
     ck_assert(has("truncated"));
