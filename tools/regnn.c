@@ -39,10 +39,9 @@ int main(int argc, char **argv)
                 {"predict", "regnn predict", cmd_predict},
                 {"path", "regnn path", cmd_path},
                 {"info", "regnn info", cmd_info}};
-    if (argc < 2) {
-        help(stderr);
-        return CLI_USAGE;
-    }
+    if (argc < 2)
+        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path or info (see "
+                                   "regnn --help)");
     const char *c = argv[1];
     if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
         help(stdout);
