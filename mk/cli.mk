@@ -2,6 +2,7 @@
 # `make check` (tests/test_cli.sh), installed by `make install` with its
 # manual page. It links the shared library like the examples do; the in-tree
 # binary finds lib/ through $ORIGIN, the installed one through $(libdir).
+# make install-cli / uninstall-cli handle only the program and its manual.
 
 bindir ?= $(exec_prefix)/bin
 datarootdir ?= $(PREFIX)/share
@@ -28,9 +29,10 @@ $(BUILD)/tools/obj/%.o: examples/%.c examples/%.h
 $(CLI_BIN): $(CLI_OBJS) lib/libregnn.so
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -Llib -lregnn -Wl,-rpath,'$$ORIGIN/../../../lib' -lm $(LDFLAGS)
 
-# Relinked at every install: the run path is the libdir of this install.
+# Relinked at every install: the run path is the libdir of this install,
+# then ../lib next to the binary (a staged DESTDIR tree or a moved prefix).
 $(CLI_INSTALL_BIN): $(CLI_OBJS) lib/libregnn.so FORCE
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -Llib -lregnn -Wl,-rpath,'$(libdir)' -lm $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -Llib -lregnn -Wl,-rpath,'$(libdir):$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 test-cli: $(CLI_BIN)
 	sh tests/test_cli.sh $(CLI_BIN)

@@ -169,7 +169,7 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
         v = REGNN_VERDICT_UNDERFITTING;
         why = REGNN_REASON_HIGH_ERROR;
     } else if (val_change <= RG_DIAG_IMPROVING && train_change <= RG_DIAG_IMPROVING &&
-               !(ref > 0.0 && vw < RG_DIAG_NEAR_ZERO * ref)) {
+               vw >= RG_DIAG_NEAR_ZERO * ref) {
         v = REGNN_VERDICT_UNDERFITTING;
         why = REGNN_REASON_STILL_IMPROVING;
     } else {
