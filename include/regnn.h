@@ -476,7 +476,8 @@ enum {
                                          and the gap widened */
     REGNN_REASON_LARGE_GAP = 5,       /* overfitting: (val - train) / val >= 0.5, not closing */
     REGNN_REASON_HIGH_ERROR = 6,      /* underfitting: train MSE >= 0.8 x the reference MSE */
-    REGNN_REASON_STILL_IMPROVING = 7  /* underfitting: val and train MSE still falling */
+    REGNN_REASON_STILL_IMPROVING = 7  /* underfitting: val and train MSE still falling >= 5 %
+                                         across the window, val MSE >= 0.05 x the reference */
 };
 
 /* Indices into the values of regnn_history_diagnose. Pinned; new ones are
@@ -501,7 +502,8 @@ enum {
     REGNN_DIAG_GAP_TREND = 14,         /* least-squares slope of val - train over the window, per epoch */
     REGNN_DIAG_VAL_TREND = 15,         /* slope of val MSE over the window, per epoch */
     REGNN_DIAG_TRAIN_TREND = 16,       /* slope of train MSE over the window, per epoch */
-    REGNN_DIAG_REFERENCE_MSE = 17,     /* baseline_mse if given, else the larger first-epoch MSE */
+    REGNN_DIAG_REFERENCE_MSE = 17,     /* baseline_mse if given, else the largest first-epoch MSE
+                                          (val, train, running batch train MSE) */
     REGNN_DIAG_TRAIN_LEVEL = 18,       /* window train / reference */
     REGNN_DIAG_TRAIN_METRIC = 19,      /* the REGNN_METRIC_* the train values come from */
     REGNN_DIAG_COUNT = 20
@@ -510,7 +512,7 @@ enum {
 /** Diagnose a history by the rule of docs/diagnosis.md. baseline_mse is the
  *  error of predicting the mean (the MSE of the training targets' mean on the
  *  validation rows; 1 for z-scored targets) or NaN/0 if unknown, in which case
- *  the first epoch's error stands in for it. verdict receives a
+ *  the largest error of the first epoch stands in for it. verdict receives a
  *  REGNN_VERDICT_*, reason (may be NULL) the REGNN_REASON_* of the rule that
  *  decided. values (may be NULL when len is 0) receives min(len,
  *  REGNN_DIAG_COUNT) values indexed by REGNN_DIAG_*; values that cannot be

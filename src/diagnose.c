@@ -15,7 +15,12 @@
 #define RG_DIAG_REL_GAP 0.50    /* (val - train) / val of the window: overfitting ... */
 #define RG_DIAG_GAP_CLOSING -0.05 /* ... unless the gap closes by 5 % of val across the window */
 #define RG_DIAG_HIGH_ERROR 0.80 /* train MSE >= 80 % of the reference: underfitting */
-#define RG_DIAG_IMPROVING -0.05 /* val and train both fell by 5 % across the window */
+#define RG_DIAG_IMPROVING -0.05 /* val and train both fell by 5 % across the window ... */
+/* ... while the window's val MSE is still >= 5 % of the reference MSE S. A fit
+ * whose val MSE is below 0.05 S (R^2 > 0.95 against the mean when S is the
+ * baseline) has little left to gain, so a curve still creeping down near zero
+ * is a good fit, not underfitting: relative changes of tiny errors are large. */
+#define RG_DIAG_NEAR_ZERO 0.05
 
 /* Least-squares slope of v[0..k) against 0..k-1, per epoch. */
 static double slope(const double *v, const double *w, size_t k)
@@ -47,6 +52,17 @@ static int all_nan(const double *v, size_t n)
         if (!isnan(v[i]))
             return 0;
     return 1;
+}
+
+/* Largest of the finite values among a, b, c; NaN if none is finite. */
+static double max_finite(double a, double b, double c)
+{
+    double m = NAN;
+    const double v[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (isfinite(v[i]) && !(m >= v[i]))
+            m = v[i];
+    return m;
 }
 
 static int all_finite(const double *v, size_t n)
@@ -115,10 +131,14 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
     d[REGNN_DIAG_VAL_TREND] = slope(Vw, NULL, k);
     d[REGNN_DIAG_TRAIN_TREND] = slope(Tw, NULL, k);
     d[REGNN_DIAG_GAP_TREND] = slope(Vw, Tw, k);
-    /* The scale "high" is measured against: the caller's baseline (the MSE of
-     * predicting the mean), else the larger error of the first epoch. */
-    double ref = isfinite(baseline_mse) && baseline_mse > 0.0 ? baseline_mse
-                 : (V[0] > T[0] ? V[0] : T[0]);
+    /* The scale "high" and "near zero" are measured against: the caller's
+     * baseline (the MSE of predicting the mean), else the largest error of the
+     * first epoch. The running batch MSE of epoch 0 includes the error at
+     * initialization, so a fit that converged within its first epoch still
+     * gets the scale of its starting error rather than of its converged one. */
+    double ref = isfinite(baseline_mse) && baseline_mse > 0.0
+                     ? baseline_mse
+                     : max_finite(V[0], T[0], h->v[REGNN_METRIC_TRAIN_MSE - 1][0]);
     d[REGNN_DIAG_REFERENCE_MSE] = ref;
     d[REGNN_DIAG_TRAIN_LEVEL] = ref > 0.0 ? tw / ref : NAN;
 
@@ -148,7 +168,8 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
     } else if (ref > 0.0 && tw >= RG_DIAG_HIGH_ERROR * ref) {
         v = REGNN_VERDICT_UNDERFITTING;
         why = REGNN_REASON_HIGH_ERROR;
-    } else if (val_change <= RG_DIAG_IMPROVING && train_change <= RG_DIAG_IMPROVING) {
+    } else if (val_change <= RG_DIAG_IMPROVING && train_change <= RG_DIAG_IMPROVING &&
+               vw >= RG_DIAG_NEAR_ZERO * ref) {
         v = REGNN_VERDICT_UNDERFITTING;
         why = REGNN_REASON_STILL_IMPROVING;
     } else {

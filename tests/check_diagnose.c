@@ -121,9 +121,10 @@ START_TEST(test_underfitting_high_error)
     double d[REGNN_DIAG_COUNT];
     diagnose(h, 1.0, REGNN_VERDICT_UNDERFITTING, REGNN_REASON_HIGH_ERROR, d);
     ck_assert(d[REGNN_DIAG_TRAIN_LEVEL] > 0.9);
-    /* Without a baseline the first epoch's error is the reference: same verdict. */
+    /* Without a baseline the largest first-epoch error is the reference (here
+     * the running train MSE, 1.1 t[0]): same verdict. */
     diagnose(h, NAN, REGNN_VERDICT_UNDERFITTING, REGNN_REASON_HIGH_ERROR, d);
-    ck_assert_double_eq(d[REGNN_DIAG_REFERENCE_MSE], v[0] > t[0] ? v[0] : t[0]);
+    ck_assert_double_eq(d[REGNN_DIAG_REFERENCE_MSE], t[0] * 1.1);
     diagnose(h, 0.0, REGNN_VERDICT_UNDERFITTING, REGNN_REASON_HIGH_ERROR, d);
     diagnose(h, -1.0, REGNN_VERDICT_UNDERFITTING, REGNN_REASON_HIGH_ERROR, d);
     /* With a much larger baseline the same errors are low: a good fit. */
@@ -160,6 +161,77 @@ START_TEST(test_underfitting_still_improving)
     ck_assert_double_eq_tol(d[REGNN_DIAG_GAP_TREND], 0.0, 1e-12);
     ck_assert_double_eq(d[REGNN_DIAG_BEST_EPOCH], N - 1);
     regnn_history_free(h);
+}
+END_TEST
+
+/* Converged within the first epoch to val MSE 0.0009, no baseline: the
+ * end-of-epoch errors of epoch 0 are already near zero, but the running batch
+ * MSE of epoch 0 remembers the error at initialization. */
+START_TEST(test_near_perfect_fit)
+{
+    double t[N], tr[N], v[N];
+    for (size_t e = 0; e < N; e++) {
+        v[e] = e == 0 ? 0.00100 : 0.00090 * wiggle(e);
+        t[e] = e == 0 ? 0.00098 : 0.00085 * wiggle(e + 2);
+        tr[e] = e == 0 ? 0.4 : 0.0009;
+    }
+    regnn_history *h = make_hist(N, t, tr, v);
+    double d[REGNN_DIAG_COUNT];
+    /* Against max(V[0], T[0]) alone the train level is 0.85: "underfitting". */
+    ck_assert(0.00085 / 0.00100 >= 0.8);
+    diagnose(h, NAN, REGNN_VERDICT_GOOD_FIT, REGNN_REASON_NONE, d);
+    ck_assert_double_eq(d[REGNN_DIAG_REFERENCE_MSE], 0.4);
+    ck_assert(d[REGNN_DIAG_TRAIN_LEVEL] < 0.01);
+    diagnose(h, 1.0, REGNN_VERDICT_GOOD_FIT, REGNN_REASON_NONE, d);
+    regnn_history_free(h);
+    /* Without the running train MSE the end-of-epoch errors are all there is. */
+    for (size_t e = 0; e < N; e++)
+        tr[e] = NAN;
+    h = make_hist(N, t, tr, v);
+    diagnose(h, NAN, REGNN_VERDICT_UNDERFITTING, REGNN_REASON_HIGH_ERROR, d);
+    ck_assert_double_eq(d[REGNN_DIAG_REFERENCE_MSE], 0.00100);
+    regnn_history_free(h);
+}
+END_TEST
+
+/* Errors still falling by more than 5 % across the window, but near zero
+ * relative to the reference: a good fit. The same curve shape higher up is
+ * still underfitting, and the boundary is window val MSE = 0.05 S. */
+START_TEST(test_still_improving_near_zero)
+{
+    double t[N], v[N], d[REGNN_DIAG_COUNT];
+    /* From error ~1 down to ~0.004, still creeping down: no baseline. */
+    for (size_t e = 0; e < N; e++) {
+        v[e] = 0.002 + exp(-(double)e / 15.0);
+        t[e] = 0.0015 + exp(-(double)e / 15.0);
+    }
+    regnn_history *h = make_hist(N, t, NULL, v);
+    diagnose(h, NAN, REGNN_VERDICT_GOOD_FIT, REGNN_REASON_NONE, d);
+    ck_assert(d[REGNN_DIAG_VAL_TREND] * (d[REGNN_DIAG_WINDOW] - 1) / d[REGNN_DIAG_WINDOW_VAL_MSE] <
+              -0.05);
+    ck_assert(d[REGNN_DIAG_WINDOW_VAL_MSE] < 0.05 * d[REGNN_DIAG_REFERENCE_MSE]);
+    diagnose(h, 1.0, REGNN_VERDICT_GOOD_FIT, REGNN_REASON_NONE, d);
+    regnn_history_free(h);
+
+    /* c (0.2 + e^(-e/25)): relative changes do not depend on c, the level does.
+     * Window val MSE is about 0.227 c. */
+    const double cs[] = {1.0, 0.25, 0.2, 0.1};
+    const int want[] = {REGNN_VERDICT_UNDERFITTING, REGNN_VERDICT_UNDERFITTING,
+                        REGNN_VERDICT_GOOD_FIT, REGNN_VERDICT_GOOD_FIT};
+    for (size_t i = 0; i < 4; i++) {
+        for (size_t e = 0; e < N; e++) {
+            v[e] = cs[i] * (0.20 + exp(-(double)e / 25.0));
+            t[e] = cs[i] * (0.15 + exp(-(double)e / 25.0));
+        }
+        h = make_hist(N, t, NULL, v);
+        diagnose(h, 1.0, want[i],
+                 want[i] == REGNN_VERDICT_GOOD_FIT ? REGNN_REASON_NONE
+                                                   : REGNN_REASON_STILL_IMPROVING, d);
+        ck_assert((d[REGNN_DIAG_WINDOW_VAL_MSE] >= 0.05) == (want[i] != REGNN_VERDICT_GOOD_FIT));
+        /* Without a baseline the reference scales with c: always still improving. */
+        diagnose(h, NAN, REGNN_VERDICT_UNDERFITTING, REGNN_REASON_STILL_IMPROVING, d);
+        regnn_history_free(h);
+    }
 }
 END_TEST
 
@@ -409,8 +481,51 @@ static int real_verdict(double l2, int *reason)
     return verdict;
 }
 
+/* The README's quickstart fit (y = 3x0 - 2x1 + 1, exact): without a baseline
+ * it ends near zero error relative to its start, still creeping down. */
+static int quickstart_verdict(int *reason, double *d)
+{
+    float x[200 * 2], y[200];
+    for (int i = 0; i < 200; i++) {
+        x[2 * i] = (float)(i % 20) / 10.0f - 1.0f;
+        x[2 * i + 1] = (float)(i / 20) / 5.0f - 1.0f;
+        y[i] = 3.0f * x[2 * i] - 2.0f * x[2 * i + 1] + 1.0f;
+    }
+    regnn_dataset *ds = NULL;
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_history *h = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, 200, 2, 1, REGNN_COPY, &ds));
+    CK_OK(regnn_model_create(2, &m));
+    CK_OK(regnn_model_add_dense(m, 16, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-4));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 42));
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.01));
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 200));
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.2));
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+    int verdict;
+    CK_OK(regnn_history_diagnose(h, NAN, &verdict, reason, d, REGNN_DIAG_COUNT));
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+    return verdict;
+}
+
 START_TEST(test_real_fits)
 {
+    double d[REGNN_DIAG_COUNT];
+    int qreason;
+    ck_assert_int_eq(quickstart_verdict(&qreason, d), REGNN_VERDICT_GOOD_FIT);
+    ck_assert(d[REGNN_DIAG_WINDOW_VAL_MSE] < 0.05 * d[REGNN_DIAG_REFERENCE_MSE]);
+    ck_assert(d[REGNN_DIAG_VAL_TREND] < 0); /* still improving, slowly */
+
     int reason;
     /* 40 noisy rows, 4.5k parameters, 300 epochs: memorization. */
     ck_assert_int_eq(real_verdict(0.0, &reason), REGNN_VERDICT_OVERFITTING);
@@ -430,6 +545,8 @@ static Suite *diagnose_suite(void)
     tcase_add_test(tc, test_underfitting_high_error);
     tcase_add_test(tc, test_underfitting_still_improving);
     tcase_add_test(tc, test_good_fit);
+    tcase_add_test(tc, test_near_perfect_fit);
+    tcase_add_test(tc, test_still_improving_near_zero);
     tcase_add_test(tc, test_val_rise_threshold);
     tcase_add_test(tc, test_too_short);
     tcase_add_test(tc, test_nan_and_no_validation);

@@ -1,0 +1,114 @@
+/*
+ * cli.h - shared parts of the regnn command-line program (tools/): options
+ * common to the subcommands, data loading and scaling, the network, progress
+ * display and messages. Not part of libregnn; uses only its public API.
+ *
+ * Exit codes of every subcommand: CLI_OK, CLI_ERR (a library or runtime
+ * failure: the message comes from regnn_errmsg or strerror), CLI_USAGE.
+ */
+#ifndef REGNN_CLI_H
+#define REGNN_CLI_H
+
+#include <regnn.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
+
+#define CLI_MAX_LAYERS 64
+#define CLI_MAX_TARGETS 64
+#define CLI_MAX_LAMBDAS 256
+
+/* Settings shared by fit and path (defaults: the study's network and training). */
+typedef struct {
+    const char *data;                      /* DATA.csv */
+    const char *target_list;               /* --target, as given */
+    char target_buf[1024];                 /* --target split at the commas */
+    const char *targets[CLI_MAX_TARGETS];
+    size_t n_targets;
+    size_t units[CLI_MAX_LAYERS];          /* hidden layers */
+    size_t n_layers;
+    int activation, feature_scale, target_scale;
+    double l2, dropout, lr, val_split, test_split;
+    long epochs, batch, seed;
+    int quiet;
+} cli_train_opts;
+
+/* The data of a run: the raw file, its training (train + validation) and test
+ * parts, the scaler fitted on the training part, and both parts scaled. */
+typedef struct {
+    regnn_dataset *raw, *train_raw, *test_raw, *train, *test;
+    regnn_scaler *scaler;
+} cli_data;
+
+/* Program and subcommand name for messages, e.g. "regnn fit". */
+void cli_set_name(const char *name);
+const char *cli_name(void);
+
+/* "regnn fit: <message>" on stderr; returns code. */
+int cli_fail(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* "regnn fit: <what>: <regnn_errmsg()>" on stderr; returns CLI_ERR. */
+int cli_lib_fail(const char *what);
+/* A usage error about option opt with value (NULL: missing); returns CLI_USAGE. */
+int cli_bad_option(const char *opt, const char *value, const char *expected);
+
+/* Defaults of the training options. */
+void cli_train_defaults(cli_train_opts *o);
+/* If argv[*i] is a training option, parses it (advancing *i past its value)
+ * and returns CLI_OK; CLI_USAGE after printing the error for a bad value; -1
+ * when argv[*i] is not a training option. */
+int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o);
+/* Checks after parsing (a data file and a target). */
+int cli_train_finish(cli_train_opts *o);
+/* The training options' help text (shared by fit and path). */
+void cli_train_help(FILE *f);
+
+/* Load o->data, split off the test part (shuffled by o->seed), fit the scaler
+ * on the rest and scale both. Prints a summary unless quiet. */
+int cli_load(const cli_train_opts *o, cli_data *d);
+void cli_data_free(cli_data *d);
+
+/* The network of o, uninitialized: hidden layers, then a linear output layer. */
+int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regnn_model **out);
+/* "10-128x6-1 relu" style description into buf. */
+void cli_describe_layers(const regnn_model *m, char *buf, size_t size);
+
+/* MSE of predicting the mean of the first floor(n (1 - split)) rows' targets
+ * on the remaining rows (the diagnosis baseline of a Keras tail split). */
+double cli_tail_baseline(const regnn_dataset *train, double split);
+
+/* The diagnosis in words: verdict, why, and the key numbers. */
+void cli_print_diagnosis(FILE *f, const char *prefix, int verdict, int reason, const double *d);
+/* One-word reason name ("val_rose", ...). */
+const char *cli_reason_name(int reason);
+
+/* Progress on stderr: on a terminal one line rewritten with \r, else one
+ * line per call; nothing when quiet. cli_progress_end finishes a \r line. */
+typedef struct {
+    int quiet, tty, open;
+    size_t width;
+} cli_progress;
+void cli_progress_init(cli_progress *p, int quiet);
+void cli_progress_line(cli_progress *p, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void cli_progress_end(cli_progress *p);
+
+/* "1e-2" style formatting of a lambda into buf. */
+const char *cli_fmt_lambda(double v, char *buf, size_t size);
+
+/* Subcommands: argv[0] is the subcommand name. */
+int cmd_fit(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_path(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,297 @@
+/* regnn fit: train a network on a CSV file, save it with its scaler. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include "exutil.h"
+#include "svgplot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    cli_train_opts t;
+    const char *out, *checkpoint, *history, *plot;
+} fit_opts;
+
+static void fit_help(FILE *f)
+{
+    fputs("Usage: regnn fit DATA.csv --target NAME [options] [-o MODEL.rgn]\n"
+          "Train a dense regression network (MSE, Adam) on a CSV file, print the learning\n"
+          "progress, the diagnosis (overfitting, underfitting or good fit) and the test\n"
+          "error, and save the model with its scaler so that `regnn predict` works in the\n"
+          "data's own units.\n"
+          "\n"
+          "Output:\n"
+          "  -o, --output FILE   save the trained model and its scaler (regnn_model_save)\n"
+          "  --checkpoint FILE   also save a checkpoint: the model plus the optimizer state\n"
+          "  --history FILE.csv  the per-epoch learning curve (regnn_history_write_csv)\n"
+          "  --plot FILE.svg     the learning curve: training loss, val_loss and the\n"
+          "                      validation and training MSE\n"
+          "\n"
+          "Regularization:\n"
+          "  --l2 LAMBDA         Keras l2(LAMBDA) on every kernel: loss += LAMBDA sum(w^2) [0]\n"
+          "\n",
+          f);
+    cli_train_help(f);
+    fputs("\nProgress goes to stderr: one line rewritten in place on a terminal, one line\n"
+          "per epoch otherwise. Exit status: 0 ok, 1 error (data, file, training), 2 usage.\n"
+          "Example:\n"
+          "  regnn fit examples/data/diabetes.csv --target y --l2 1e-2 -o model.rgn \\\n"
+          "      --plot curves.svg\n",
+          f);
+}
+
+static int parse(int argc, char **argv, fit_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    cli_train_defaults(&o->t);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int r;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fit_help(stdout);
+            return -1;
+        }
+        if ((r = cli_train_option(argc, argv, &i, &o->t)) >= 0) {
+            if (r != CLI_OK)
+                return r;
+        } else if (ex_option(argc, argv, &i, "-o", &v) ||
+                   ex_option(argc, argv, &i, "--output", &v)) {
+            if (!v || !*v)
+                return cli_bad_option(a, v, "a file name");
+            o->out = v;
+        } else if (ex_option(argc, argv, &i, "--checkpoint", &v)) {
+            if (!v || !*v)
+                return cli_bad_option(a, v, "a file name");
+            o->checkpoint = v;
+        } else if (ex_option(argc, argv, &i, "--history", &v)) {
+            if (!v || !*v)
+                return cli_bad_option(a, v, "a file name");
+            o->history = v;
+        } else if (ex_option(argc, argv, &i, "--plot", &v)) {
+            if (!v || !*v)
+                return cli_bad_option(a, v, "a file name");
+            o->plot = v;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn fit --help)", a);
+        } else if (o->t.data) {
+            return cli_fail(CLI_USAGE, "more than one data file ('%s' and '%s')", o->t.data, a);
+        } else {
+            o->t.data = a;
+        }
+    }
+    return cli_train_finish(&o->t);
+}
+
+typedef struct {
+    cli_progress pr;
+    long epochs;
+    double *buf;
+} progress;
+
+static double metric_at(const regnn_history *h, int metric, size_t epoch, double *buf)
+{
+    size_t n = regnn_history_epochs(h);
+    return regnn_history_get(h, metric, buf, n) == REGNN_OK ? buf[epoch] : NAN;
+}
+
+static int on_epoch(void *user, const regnn_history *h, size_t epoch)
+{
+    progress *p = user;
+    double loss = metric_at(h, REGNN_METRIC_TRAIN_LOSS, epoch, p->buf);
+    double vl = metric_at(h, REGNN_METRIC_VAL_LOSS, epoch, p->buf);
+    double vm = metric_at(h, REGNN_METRIC_VAL_MSE, epoch, p->buf);
+    cli_progress_line(&p->pr, "epoch %zu/%ld  loss %.4f  val_loss %.4f  val_mse %.4f", epoch + 1,
+                      p->epochs, loss, vl, vm);
+    return 0;
+}
+
+static int write_plot(const fit_opts *o, const regnn_history *h, const char *model_desc)
+{
+    size_t n = regnn_history_epochs(h);
+    double *buf = malloc(5 * n * sizeof *buf);
+    if (!buf)
+        return cli_fail(CLI_ERR, "out of memory");
+    double *x = buf, *loss = buf + n, *vl = buf + 2 * n, *vm = buf + 3 * n, *tm = buf + 4 * n;
+    for (size_t e = 0; e < n; e++)
+        x[e] = (double)(e + 1);
+    if (regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, loss, n) != REGNN_OK ||
+        regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl, n) != REGNN_OK ||
+        regnn_history_get(h, REGNN_METRIC_VAL_MSE, vm, n) != REGNN_OK ||
+        regnn_history_get(h, REGNN_METRIC_TRAIN_EVAL_MSE, tm, n) != REGNN_OK) {
+        free(buf);
+        return cli_lib_fail("--plot");
+    }
+    svgp_series s[4] = {
+        {"training loss (MSE + penalty)", x, loss, NULL, n, "#1f77b4", 2, NULL, 0, 0},
+        {"val_loss (MSE + penalty)", x, vl, NULL, n, "#ff7f0e", 2, NULL, 0, 0},
+        {"training MSE", x, tm, NULL, n, "#1f77b4", 1.5, "6 4", 0, 0},
+        {"validation MSE", x, vm, NULL, n, "#ff7f0e", 1.5, "6 4", 0, 0},
+    };
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s, target %s · %s, L2 %g · MSE in scaled target units",
+             o->t.data, o->t.target_list, model_desc, o->t.l2);
+    svgp_panel p = svgp_panel_init();
+    p.title = "Learning curve";
+    p.subtitle = sub;
+    p.xlabel = "epoch";
+    p.ylabel = "loss / MSE";
+    p.xmin = 0;
+    p.ymin = 0;
+    p.series = s;
+    p.n_series = 4;
+    int rc = CLI_OK;
+    if (svgp_write(o->plot, NULL, &p, 1, 720, 440) != 0)
+        rc = cli_fail(CLI_ERR, "cannot write %s: %s", o->plot, strerror(errno));
+    free(buf);
+    return rc;
+}
+
+/* Test error in scaled units and, per target, in the target's own units. */
+static int report_test(const regnn_model *m, const cli_data *d)
+{
+    size_t n = regnn_dataset_rows(d->test), nf = regnn_dataset_features(d->test),
+           nt = regnn_dataset_targets(d->test);
+    double mse;
+    if (regnn_model_evaluate(m, d->test, &mse, NULL, NULL) != REGNN_OK)
+        return cli_lib_fail("test error");
+    float *x = malloc(n * nf * sizeof *x), *y = malloc(n * nt * sizeof *y),
+          *p = malloc(n * nt * sizeof *p);
+    int rc = CLI_ERR;
+    if (!x || !y || !p) {
+        rc = cli_fail(CLI_ERR, "out of memory");
+        goto out;
+    }
+    if (regnn_dataset_get_features(d->test, x, n * nf) != REGNN_OK ||
+        regnn_model_predict(m, x, n, p, n * nt) != REGNN_OK ||
+        regnn_scaler_inverse_targets(d->scaler, p, p, n) != REGNN_OK ||
+        regnn_dataset_get_targets(d->test_raw, y, n * nt) != REGNN_OK) {
+        rc = cli_lib_fail("test error");
+        goto out;
+    }
+    printf("test MSE %.4f (%zu rows, scaled target units)", mse, n);
+    for (size_t t = 0; t < nt; t++) {
+        double se = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = (double)p[i * nt + t] - (double)y[i * nt + t];
+            se += e * e;
+        }
+        printf("; %s RMSE %.4g", regnn_dataset_target_name(d->test_raw, t), sqrt(se / (double)n));
+    }
+    printf("\n");
+    rc = CLI_OK;
+out:
+    free(x);
+    free(y);
+    free(p);
+    return rc;
+}
+
+int cmd_fit(int argc, char **argv)
+{
+    fit_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+
+    cli_data d;
+    regnn_model *m = NULL;
+    regnn_optimizer *opt = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_history *h = NULL;
+    progress prog = {{0, 0, 0, 0}, o.t.epochs, NULL};
+    char desc[256];
+
+    regnn_set_blas_threads(1); /* small layers: threads cost more than they give */
+    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
+        goto out;
+    rc = CLI_ERR;
+    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
+                        &m) != CLI_OK)
+        goto out;
+    if (regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, (uint64_t)o.t.seed) != REGNN_OK) {
+        cli_lib_fail("model");
+        goto out;
+    }
+    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
+        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o.t.lr) != REGNN_OK) {
+        cli_lib_fail("--lr");
+        goto out;
+    }
+    prog.buf = malloc((size_t)o.t.epochs * sizeof *prog.buf);
+    if (!prog.buf) {
+        cli_fail(CLI_ERR, "out of memory");
+        goto out;
+    }
+    cli_progress_init(&prog.pr, o.t.quiet);
+    if (regnn_fit_options_create(&fo) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o.t.epochs) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o.t.batch) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1) != REGNN_OK ||
+        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o.t.val_split) != REGNN_OK ||
+        regnn_fit_options_set_callback(fo, on_epoch, &prog) != REGNN_OK) {
+        cli_lib_fail("options");
+        goto out;
+    }
+    cli_describe_layers(m, desc, sizeof desc);
+    if (!o.t.quiet)
+        printf("model: %s, L2 %g, %zu parameters; Adam lr %g, batch %ld, %ld epochs\n", desc,
+               o.t.l2, regnn_model_param_count(m), o.t.lr, o.t.batch, o.t.epochs);
+    fflush(stdout);
+    regnn_status st = regnn_fit(m, opt, d.train, NULL, fo, &h);
+    cli_progress_end(&prog.pr);
+    if (st != REGNN_OK) {
+        cli_lib_fail("training");
+        goto out;
+    }
+
+    int verdict, reason;
+    double dv[REGNN_DIAG_COUNT];
+    double base = cli_tail_baseline(d.train, o.t.val_split);
+    if (regnn_history_diagnose(h, base, &verdict, &reason, dv, REGNN_DIAG_COUNT) != REGNN_OK) {
+        cli_lib_fail("diagnosis");
+        goto out;
+    }
+    if (!o.t.quiet) {
+        cli_print_diagnosis(stdout, "diagnosis: ", verdict, reason, dv);
+        if (d.test && report_test(m, &d) != CLI_OK)
+            goto out;
+    }
+    if (o.history && regnn_history_write_csv(h, o.history) != REGNN_OK) {
+        cli_lib_fail("--history");
+        goto out;
+    }
+    if (o.plot && write_plot(&o, h, desc) != CLI_OK)
+        goto out;
+    if (o.out || o.checkpoint) {
+        /* The scaler travels with the model: predict scales new rows alike
+         * and maps predictions back to the target's units. */
+        if (regnn_model_attach_scaler(m, d.scaler) != REGNN_OK) {
+            cli_lib_fail("attaching the scaler");
+            goto out;
+        }
+        if (o.out && regnn_model_save(m, o.out) != REGNN_OK) {
+            cli_lib_fail("saving the model");
+            goto out;
+        }
+        if (o.checkpoint && regnn_checkpoint_save(m, opt, o.checkpoint) != REGNN_OK) {
+            cli_lib_fail("saving the checkpoint");
+            goto out;
+        }
+        if (!o.t.quiet && o.out)
+            printf("saved the model and its scaler to %s\n", o.out);
+        if (!o.t.quiet && o.checkpoint)
+            printf("saved a checkpoint (model, scaler, optimizer state) to %s\n", o.checkpoint);
+    }
+    rc = CLI_OK;
+out:
+    free(prog.buf);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(opt);
+    regnn_model_free(m);
+    cli_data_free(&d);
+    return rc;
+}

@@ -1,0 +1,286 @@
+/* regnn path: an L2 sweep (regnn_regularization_path) with the lambda to use. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include "exutil.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    cli_train_opts t;
+    double lambdas[CLI_MAX_LAMBDAS];
+    size_t n_lambdas;
+    long seeds, threads;
+} path_opts;
+
+static void path_help(FILE *f)
+{
+    fputs("Usage: regnn path DATA.csv --target NAME --lambdas L1,L2,... [options]\n"
+          "Train the network once per (lambda, seed) with Keras l2(lambda) on every kernel\n"
+          "(regnn_regularization_path, runs in parallel), and print per lambda the mean\n"
+          "and standard error over the seeds of the best and final validation MSE, the\n"
+          "final training MSE and gap, the test MSE, and the diagnosis of every run; then\n"
+          "the lambda with the lowest mean final validation MSE and the one-standard-error\n"
+          "choice (the largest lambda within one SE of that minimum).\n"
+          "\n"
+          "Sweep:\n"
+          "  --lambdas LIST      comma-separated L2 factors >= 0, e.g. 0,1e-3,1e-2,3e-2\n"
+          "                      (required)\n"
+          "  --seeds N           runs per lambda; run s uses seed --seed + s [1]\n"
+          "  --threads N         worker threads; 0 = one per CPU [0]\n"
+          "\n",
+          f);
+    cli_train_help(f);
+    fputs("\nEvery lambda starts from the same weights and sees the same batches for a\n"
+          "given seed, and all runs share one test split (--seed). Progress (one line per\n"
+          "finished run) goes to stderr. Exit status: 0 ok, 1 error, 2 usage.\n"
+          "Example:\n"
+          "  regnn path examples/data/diabetes.csv --target y --lambdas 0,1e-3,1e-2,3e-2 \\\n"
+          "      --seeds 3\n",
+          f);
+}
+
+static int parse(int argc, char **argv, path_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    cli_train_defaults(&o->t);
+    o->seeds = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int r;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            path_help(stdout);
+            return -1;
+        }
+        if ((r = cli_train_option(argc, argv, &i, &o->t)) >= 0) {
+            if (r != CLI_OK)
+                return r;
+        } else if (ex_option(argc, argv, &i, "--lambdas", &v)) {
+            int n = ex_parse_double_list(v, o->lambdas, CLI_MAX_LAMBDAS);
+            if (n < 1)
+                return cli_bad_option(a, v, "expected 1 to 256 comma-separated numbers >= 0");
+            for (int k = 0; k < n; k++)
+                if (o->lambdas[k] < 0)
+                    return cli_bad_option(a, v, "every lambda must be >= 0");
+            o->n_lambdas = (size_t)n;
+        } else if (ex_option(argc, argv, &i, "--seeds", &v)) {
+            if (ex_parse_long(v, 1, 1000, &o->seeds) != 0)
+                return cli_bad_option(a, v, "expected an integer in 1..1000");
+        } else if (ex_option(argc, argv, &i, "--threads", &v)) {
+            if (ex_parse_long(v, 0, 256, &o->threads) != 0)
+                return cli_bad_option(a, v, "expected an integer in 0..256");
+        } else if (strncmp(a, "--l2", 4) == 0) {
+            return cli_fail(CLI_USAGE, "--l2 does not apply to a sweep: give the values with "
+                                       "--lambdas");
+        } else if (a[0] == '-' && a[1] != '\0') {
+            return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn path --help)", a);
+        } else if (o->t.data) {
+            return cli_fail(CLI_USAGE, "more than one data file ('%s' and '%s')", o->t.data, a);
+        } else {
+            o->t.data = a;
+        }
+    }
+    int rc = cli_train_finish(&o->t);
+    if (rc == CLI_OK && o->n_lambdas == 0)
+        rc = cli_fail(CLI_USAGE, "--lambdas is required, e.g. --lambdas 0,1e-3,1e-2,3e-2");
+    return rc;
+}
+
+static int on_run(void *user, size_t done, size_t total, double lambda, uint64_t seed,
+                  const regnn_history *h)
+{
+    cli_progress *p = user;
+    char lb[32];
+    double v = NAN;
+    size_t n = regnn_history_epochs(h);
+    if (h && n > 0) {
+        double *buf = malloc(n * sizeof *buf);
+        if (buf && regnn_history_get(h, REGNN_METRIC_VAL_MSE, buf, n) == REGNN_OK)
+            v = buf[n - 1];
+        free(buf);
+    }
+    if (h)
+        cli_progress_line(p, "run %zu/%zu done: lambda %s, seed %llu, final val MSE %.4f", done,
+                          total, cli_fmt_lambda(lambda, lb, sizeof lb), (unsigned long long)seed,
+                          v);
+    else
+        cli_progress_line(p, "run %zu/%zu done: lambda %s, seed %llu, diverged", done, total,
+                          cli_fmt_lambda(lambda, lb, sizeof lb), (unsigned long long)seed);
+    return 0;
+}
+
+/* Mean and SE of a run value per lambda into mean[] and se[]. */
+static int summary(const regnn_path *p, int stat, double *mean, double *se, size_t n)
+{
+    if (regnn_path_get(p, stat, REGNN_AGG_MEAN, mean, n) != REGNN_OK ||
+        regnn_path_get(p, stat, REGNN_AGG_SE, se, n) != REGNN_OK)
+        return cli_lib_fail("path results");
+    return CLI_OK;
+}
+
+static void cell(char *buf, size_t size, double mean, double se, size_t seeds)
+{
+    if (seeds > 1)
+        snprintf(buf, size, "%.3f ± %.3f", mean, se);
+    else
+        snprintf(buf, size, "%.3f", mean);
+}
+
+int cmd_path(int argc, char **argv)
+{
+    path_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+
+    cli_data d;
+    regnn_model *tmpl = NULL;
+    regnn_optimizer *opt = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    regnn_path *p = NULL;
+    double *buf = NULL, *runs = NULL, *reasons = NULL;
+    cli_progress pr;
+    const size_t nl = o.n_lambdas, ns = (size_t)o.seeds;
+
+    regnn_set_blas_threads(1); /* runs go to the cores instead */
+    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
+        goto out;
+    rc = CLI_ERR;
+    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
+                        &tmpl) != CLI_OK)
+        goto out;
+    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
+        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o.t.lr) != REGNN_OK) {
+        cli_lib_fail("--lr");
+        goto out;
+    }
+    cli_progress_init(&pr, o.t.quiet);
+    if (regnn_fit_options_create(&fo) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o.t.epochs) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o.t.batch) != REGNN_OK ||
+        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o.t.val_split) != REGNN_OK ||
+        regnn_path_options_create(&po) != REGNN_OK ||
+        regnn_path_options_set_lambdas(po, o.lambdas, nl) != REGNN_OK ||
+        regnn_path_options_set_int(po, REGNN_PATH_SEEDS, o.seeds) != REGNN_OK ||
+        regnn_path_options_set_int(po, REGNN_PATH_SEED, o.t.seed) != REGNN_OK ||
+        regnn_path_options_set_int(po, REGNN_PATH_THREADS, o.threads) != REGNN_OK ||
+        (d.test && regnn_path_options_set_test(po, d.test) != REGNN_OK) ||
+        regnn_path_options_set_progress(po, on_run, &pr) != REGNN_OK) {
+        cli_lib_fail("options");
+        goto out;
+    }
+    if (!o.t.quiet) {
+        char desc[256];
+        regnn_model *probe = NULL;
+        /* Describe the template through a copy: describing needs layer handles. */
+        if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
+            cli_describe_layers(probe, desc, sizeof desc);
+            printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n",
+                   desc, o.t.lr, o.t.batch, o.t.epochs, nl, nl > 1 ? "s" : "", ns,
+                   ns > 1 ? "s" : "");
+        }
+        regnn_model_free(probe);
+        fflush(stdout);
+    }
+    regnn_status st = regnn_regularization_path(tmpl, opt, d.train, NULL, fo, po, &p);
+    cli_progress_end(&pr);
+    if (st != REGNN_OK) {
+        cli_lib_fail("sweep");
+        goto out;
+    }
+
+    buf = malloc(12 * nl * sizeof *buf);
+    runs = malloc(nl * ns * sizeof *runs);
+    reasons = malloc(nl * ns * sizeof *reasons);
+    if (!buf || !runs || !reasons) {
+        cli_fail(CLI_ERR, "out of memory");
+        goto out;
+    }
+    double *bv = buf, *bv_se = buf + nl, *fv = buf + 2 * nl, *fv_se = buf + 3 * nl,
+           *ft = buf + 4 * nl, *ft_se = buf + 5 * nl, *gap = buf + 6 * nl, *gap_se = buf + 7 * nl,
+           *te = buf + 8 * nl, *te_se = buf + 9 * nl, *be = buf + 10 * nl, *be_se = buf + 11 * nl;
+    if (summary(p, REGNN_RUN_BEST_VAL_MSE, bv, bv_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_VAL_MSE, fv, fv_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_TRAIN_MSE, ft, ft_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_GAP, gap, gap_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_TEST_MSE, te, te_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_BEST_EPOCH, be, be_se, nl) != CLI_OK)
+        goto out;
+    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, runs, nl * ns) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_REASON, reasons, nl * ns) != REGNN_OK) {
+        cli_lib_fail("path results");
+        goto out;
+    }
+    size_t i_min = 0, i_1se = 0;
+    int have_choice = regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_MIN, &i_min) ==
+                          REGNN_OK &&
+                      regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_1SE, &i_1se) ==
+                          REGNN_OK;
+    {
+        printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n",
+               regnn_path_baseline_mse(p));
+        if (ns > 1)
+            printf("MSE in scaled target units; mean ± standard error over %zu seeds\n\n", ns);
+        else
+            printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
+        printf("%-8s %-16s %-10s %-16s %-16s %-16s %-16s %s\n", "lambda", "best val MSE",
+               "best epoch", "final train MSE", "final val MSE", "gap (val-train)",
+               d.test ? "test MSE" : "test MSE (none)", "diagnosis");
+        for (size_t i = 0; i < nl; i++) {
+            char c[6][48], lb[32];
+            cell(c[0], sizeof c[0], bv[i], bv_se[i], ns);
+            snprintf(c[1], sizeof c[1], "%.1f", be[i] + 1);
+            cell(c[2], sizeof c[2], ft[i], ft_se[i], ns);
+            cell(c[3], sizeof c[3], fv[i], fv_se[i], ns);
+            cell(c[4], sizeof c[4], gap[i], gap_se[i], ns);
+            cell(c[5], sizeof c[5], te[i], te_se[i], ns);
+            /* "%-16s" pads bytes; "±" is two bytes in UTF-8, so widen by one. */
+            int w = ns > 1 ? 17 : 16;
+            printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(o.lambdas[i], lb, sizeof lb),
+                   w, c[0], c[1], w, c[2], w, c[3], w, c[4], w, c[5]);
+            /* Every verdict that occurred, with its count and the first run's reason. */
+            const char *sep = "";
+            for (int v = 0; v < 4; v++) {
+                size_t cnt = 0, first = 0;
+                for (size_t s = ns; s-- > 0;)
+                    if ((int)runs[i * ns + s] == v) {
+                        cnt++;
+                        first = s;
+                    }
+                if (cnt == 0)
+                    continue;
+                printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, ns,
+                       cli_reason_name((int)reasons[i * ns + first]));
+                sep = ", ";
+            }
+            if (!*sep)
+                printf("diverged");
+            printf("\n");
+        }
+        if (have_choice) {
+            char l1[32], l2[32];
+            printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
+                   cli_fmt_lambda(o.lambdas[i_min], l1, sizeof l1), fv[i_min]);
+            printf("one-standard-error choice: lambda %s (%.3f%s)\n",
+                   cli_fmt_lambda(o.lambdas[i_1se], l2, sizeof l2), fv[i_1se],
+                   ns > 1 ? "" : "; one seed has no standard error, so it is the minimum");
+        } else {
+            printf("\nno lambda to recommend: every lambda has a diverged run\n");
+        }
+    }
+    rc = CLI_OK;
+out:
+    free(buf);
+    free(runs);
+    free(reasons);
+    regnn_path_free(p);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(opt);
+    regnn_model_free(tmpl);
+    cli_data_free(&d);
+    return rc;
+}
