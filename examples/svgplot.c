@@ -294,7 +294,7 @@ static size_t place_legend(const svgp_panel *p, const svgp_panel_ext *ex, const 
 }
 
 /* Boxes of text already placed in the plot area, so later notes avoid them. */
-#define MAX_TAKEN 64
+#define MAX_TAKEN 128
 typedef struct {
     double b[MAX_TAKEN][4];
     size_t n;
@@ -302,6 +302,8 @@ typedef struct {
 
 static int box_free(const taken_boxes *t, double x0, double y0, double x1, double y1)
 {
+    if (t->n >= MAX_TAKEN) /* cannot tell any more: better no note than one on top of another */
+        return 0;
     for (size_t i = 0; i < t->n; i++)
         if (boxes_overlap(x0, y0, x1, y1, t->b[i][0], t->b[i][1], t->b[i][2], t->b[i][3]))
             return 0;
