@@ -174,11 +174,13 @@ static void usage(FILE *f)
         "                    seeds (overfitting, underfitting, good fit), with the\n"
         "                    path's baseline (the MSE of predicting the training mean)\n"
         "  The Keras \"loss\" (running mean over the epoch's batches plus the L2 penalty)\n"
-        "  is saved in the CSVs (column loss) and drawn dotted in study.svg; it is not\n"
-        "  used for the gap because it mixes the penalty and changing weights in.\n"
+        "  and \"val_loss\" (validation MSE plus the L2 penalty) are saved in the CSVs\n"
+        "  (columns loss, val_loss) and drawn dotted in study.svg; they are not used for\n"
+        "  the gap because they mix the penalty (and, for loss, changing weights) in.\n"
         "  The lambda with the lowest mean validation MSE is marked 'best'.\n"
         "\n"
-        "Output in DIR: study.svg (unregularized vs regularized learning curves),\n"
+        "Output in DIR: study.svg (unregularized vs regularized learning curves, each\n"
+        "  seed's best epoch ringed, the mean best epoch dashed),\n"
         "  lambda_sweep.svg (gap and MSEs against lambda), sweep.csv (the table),\n"
         "  lambda_table.md (the table in Markdown), runs.csv (one line per run) and\n"
         "  runs/<setting>_seed<s>.csv (each run's history, regnn_history_write_csv).\n"
@@ -850,7 +852,8 @@ static void mean_curve(const sweep *S, size_t cfg, int which, double *out, size_
             const run *r = &S->runs[cfg * ns + j];
             if (e >= r->epochs)
                 continue;
-            const double *v = which == 0 ? r->train : which == 1 ? r->val : r->loss;
+            const double *v = which == 0 ? r->train : which == 1 ? r->val
+                              : which == 2 ? r->loss : r->val_loss;
             s += v[e];
             k++;
         }
@@ -868,12 +871,13 @@ static int write_study_svg(const sweep *S, const config *cfgs, size_t unreg, siz
 {
     const options *o = S->o;
     size_t ns = (size_t)o->n_seeds, E = (size_t)o->epochs;
-    size_t per_panel = 2 * ns + 3;
+    size_t per_panel = 2 * ns + 4;
     double *xs = malloc(E * sizeof *xs);
-    double *curves = malloc(2 * 3 * E * sizeof *curves);
+    double *curves = malloc(2 * 4 * E * sizeof *curves);
     svgp_series *series = calloc(2 * per_panel, sizeof *series);
+    svgp_mark *marks = calloc(2 * ns, sizeof *marks);
     int rc = -1;
-    if (!xs || !curves || !series) {
+    if (!xs || !curves || !series || !marks) {
         fprintf(stderr, "diabetes: out of memory\n");
         goto out;
     }
@@ -881,40 +885,50 @@ static int write_study_svg(const sweep *S, const config *cfgs, size_t unreg, siz
         xs[e] = (double)(e + 1);
 
     svgp_panel panels[2];
-    char titles[2][128], subs[2][200];
+    svgp_panel_ext ext[2];
+    char titles[2][128], subs[2][200], vlabels[2][64];
     double ymax = 0;
     for (int p = 0; p < 2; p++) {
         size_t cfg = p == 0 ? unreg : reg;
         svgp_series *se = series + (size_t)p * per_panel;
-        size_t k = 0;
+        svgp_mark *mk = marks + (size_t)p * ns;
+        size_t k = 0, nm = 0;
         for (size_t j = 0; j < ns; j++) {
             const run *r = &S->runs[cfg * ns + j];
             se[k++] = (svgp_series){NULL, xs, r->train, NULL, r->epochs, C_TRAIN, 1, NULL, 0.28, 0};
             se[k++] = (svgp_series){NULL, xs, r->val, NULL, r->epochs, C_VAL, 1, NULL, 0.28, 0};
             for (size_t e = 0; e < r->epochs; e++)
                 ymax = fmax(ymax, fmax(r->train[e], r->val[e]));
+            if (r->best_epoch >= 1 && r->best_epoch <= r->epochs)
+                mk[nm++] = (svgp_mark){(double)r->best_epoch, r->val[r->best_epoch - 1], "#222"};
         }
-        double *mt = curves + (size_t)p * 3 * E, *mv = mt + E, *ml = mv + E;
+        double *mt = curves + (size_t)p * 4 * E, *mv = mt + E, *ml = mv + E, *mvl = ml + E;
         mean_curve(S, cfg, 0, mt, E);
         mean_curve(S, cfg, 1, mv, E);
         mean_curve(S, cfg, 2, ml, E);
-        se[k++] = (svgp_series){"Keras \"loss\" (batch mean + L2 penalty)", xs, ml, NULL, E, C_TRAIN,
+        mean_curve(S, cfg, 3, mvl, E);
+        /* Row by row in the legend: each MSE beside the Keras value that adds
+         * the penalty to it. */
+        se[k++] = (svgp_series){"training MSE (no penalty)", xs, mt, NULL, E, C_TRAIN, 2.4, NULL, 0, 0};
+        se[k++] = (svgp_series){"loss = train MSE (batch mean) + L2 penalty", xs, ml, NULL, E,
+                                C_TRAIN, 1.4, "2 3", 0, 0};
+        se[k++] = (svgp_series){"validation MSE (no penalty)", xs, mv, NULL, E, C_VAL, 2.4, NULL, 0, 0};
+        se[k++] = (svgp_series){"val_loss = validation MSE + L2 penalty", xs, mvl, NULL, E, C_VAL,
                                 1.4, "2 3", 0, 0};
-        se[k++] = (svgp_series){"training MSE", xs, mt, NULL, E, C_TRAIN, 2.4, NULL, 0, 0};
-        se[k++] = (svgp_series){"validation MSE", xs, mv, NULL, E, C_VAL, 2.4, NULL, 0, 0};
 
         char lam[32];
         format_lambda(lam, sizeof lam, cfgs[cfg].lambda);
         if (cfgs[cfg].lambda == 0 && cfgs[cfg].dropout == 0)
-            snprintf(titles[p], sizeof titles[p], "Unregularized");
+            snprintf(titles[p], sizeof titles[p], "Unregularized (L2 penalty 0)");
         else if (cfgs[cfg].dropout > 0)
             snprintf(titles[p], sizeof titles[p], "L2 λ = %s, dropout %.2g", lam, cfgs[cfg].dropout);
         else
             snprintf(titles[p], sizeof titles[p], "L2 regularized, λ = %s", lam);
         const summary *s = &sum[cfg];
         snprintf(subs[p], sizeof subs[p],
-                 "gap at epoch %ld: %.2f ± %.2f · best val epoch %.0f · test MSE %.2f ± %.2f",
+                 "gap at epoch %ld: %.2f ± %.2f · best val epoch %.1f · test MSE %.2f ± %.2f",
                  o->epochs, s->gap, s->gap_sd, s->best_epoch, s->test, s->test_sd);
+        snprintf(vlabels[p], sizeof vlabels[p], "mean best epoch %.1f", s->best_epoch);
         panels[p] = svgp_panel_init();
         panels[p].title = titles[p];
         panels[p].subtitle = subs[p];
@@ -922,10 +936,18 @@ static int write_study_svg(const sweep *S, const config *cfgs, size_t unreg, siz
         panels[p].ylabel = "MSE (standardized target)";
         panels[p].xmin = 0;
         panels[p].ymin = 0;
+        panels[p].vline = s->best_epoch;
+        panels[p].vline_label = vlabels[p];
         panels[p].series = se;
         panels[p].n_series = k;
+        ext[p] = svgp_panel_ext_init();
+        ext[p].marks = mk;
+        ext[p].n_marks = nm;
+        ext[p].marks_label = "best epoch of each seed (lowest validation MSE)";
+        ext[p].legend_below = 1;
     }
-    /* One y scale for both panels, so the gaps compare at a glance. */
+    /* One y scale for both panels, so the gaps compare at a glance; the
+     * Keras loss curves above it get off-scale arrows. */
     double step = ymax > 2 ? 0.5 : 0.2; /* the tick steps svgplot picks for such ranges */
     ymax = ceil(ymax / step) * step;
     panels[0].ymax = panels[1].ymax = ymax;
@@ -936,7 +958,7 @@ static int write_study_svg(const sweep *S, const config *cfgs, size_t unreg, siz
              "each seed)",
              o->n_seeds);
     if (ex_join(path, sizeof path, o->out, "study.svg") != 0 ||
-        svgp_write(path, title, panels, 2, 520, 400) != 0) {
+        svgp_write_ex(path, title, panels, ext, 2, 550, 470) != 0) {
         fprintf(stderr, "diabetes: cannot write %s/study.svg: %s\n", o->out, strerror(errno));
         goto out;
     }
@@ -945,6 +967,7 @@ out:
     free(xs);
     free(curves);
     free(series);
+    free(marks);
     return rc;
 }
 
@@ -1003,8 +1026,12 @@ static int write_sweep_svg(const sweep *S, const config *cfgs, const summary *su
              "λ sweep: L2 on every Dense kernel, %ld seeds × %ld epochs (error bars: ± 1 sd)",
              o->n_seeds, o->epochs);
     char path[4096];
+    /* A labelled tick at every lambda; the three series' error bars side by side. */
+    svgp_panel_ext ext[2] = {svgp_panel_ext_init(), svgp_panel_ext_init()};
+    ext[0].data_xticks = ext[1].data_xticks = 1;
+    ext[1].dodge = 9;
     if (ex_join(path, sizeof path, o->out, "lambda_sweep.svg") != 0 ||
-        svgp_write(path, title, p, 2, 520, 400) != 0) {
+        svgp_write_ex(path, title, p, ext, 2, 520, 400) != 0) {
         fprintf(stderr, "diabetes: cannot write %s/lambda_sweep.svg: %s\n", o->out,
                 strerror(errno));
         return -1;

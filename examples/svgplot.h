@@ -6,6 +6,11 @@
  * (optionally with markers and +-error bars), a legend placed in the emptiest
  * corner, and optional dashed reference lines. The output is a standalone
  * SVG 1.1 file with a viewBox, so it scales in browsers and on GitHub.
+ *
+ * A line never leaves its panel silently: where it runs off the axis range it
+ * is clipped and an arrow at the edge says "off scale" with the extreme value.
+ * Elements carry class names (panel, plot-area, series, line, errbar, point,
+ * offscale, mark, vline, xtick, ytick, legend) so tests can check the figures.
  */
 #ifndef SVGPLOT_H
 #define SVGPLOT_H
@@ -50,5 +55,30 @@ svgp_panel svgp_panel_init(void);
  * with errno set when the file cannot be written. */
 int svgp_write(const char *path, const char *title, const svgp_panel *panels, size_t n_panels,
                double panel_width, double panel_height);
+
+/* A highlighted point, drawn as a ring (e.g. a run's best epoch). */
+typedef struct {
+    double x, y;
+    const char *color; /* ring colour; NULL means "#222" */
+} svgp_mark;
+
+/* Optional extras of a panel for svgp_write_ex. */
+typedef struct {
+    const svgp_mark *marks;
+    size_t n_marks;
+    const char *marks_label; /* legend entry for the rings, or NULL */
+    double dodge;            /* px > 0: series with error bars are shifted apart by this much at
+                                each x, so their bars cannot overlap */
+    int data_xticks;         /* 1: a labelled x tick at every x of the data as well */
+    int legend_below;        /* 1: the legend goes under the axis (one or two columns) */
+} svgp_panel_ext;
+
+/* Extras with every field empty: svgp_write_ex then draws what svgp_write does. */
+svgp_panel_ext svgp_panel_ext_init(void);
+
+/* svgp_write with extras: ext is NULL or n_panels entries, one per panel. */
+int svgp_write_ex(const char *path, const char *title, const svgp_panel *panels,
+                  const svgp_panel_ext *ext, size_t n_panels, double panel_width,
+                  double panel_height);
 
 #endif

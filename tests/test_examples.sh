@@ -18,7 +18,11 @@
 #    REGNN_RUN_TEST_MSE), that one run trained again by hand (the hidden
 #    --self-check: copy, L2, init, fit, evaluate) gives the path's curves and
 #    test MSE bit for bit, and that the CSVs and SVG figures are there and
-#    well formed.
+#    well formed. tests/svg_check.py checks the figures' structure: lines
+#    that leave the plot area carry off-scale arrows, study.svg draws and
+#    explains loss and val_loss and marks the best epochs, lambda_sweep.svg
+#    labels every lambda and keeps error bars apart; each check must also
+#    reject a copy of the figure with that feature removed.
 # 2. fit_csv: a short training run works; bad input exits non-zero with a
 #    message that says what is wrong.
 # Prints "N passed, N failed" and exits 1 if anything failed.
@@ -155,7 +159,42 @@ check "lambda_table.md has the header and the best row marked" \
 check "study.svg is a well-formed SVG" svg_ok "$OUT/study.svg"
 check "lambda_sweep.svg is a well-formed SVG" svg_ok "$OUT/lambda_sweep.svg"
 check "study.svg has both panels and a legend" \
-    sh -c "grep -q '>Unregularized<' '$OUT/study.svg' && grep -q 'L2 regularized' '$OUT/study.svg' && grep -q '>validation MSE<' '$OUT/study.svg'"
+    sh -c "grep -q '>Unregularized (L2 penalty 0)<' '$OUT/study.svg' && grep -q 'L2 regularized' '$OUT/study.svg' && grep -q '>validation MSE (no penalty)<' '$OUT/study.svg'"
+
+# Figure structure (tests/svg_check.py): lines that leave the plot area are
+# marked, val_loss is drawn and explained, the best epochs are marked, every
+# lambda has a tick label, error bars of different series stay apart. Each
+# check is also run on a copy with the feature removed, which must fail.
+if command -v python3 >/dev/null 2>&1; then
+    SVGCHECK="python3 tests/svg_check.py"
+    lams=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        $col["in_sweep"] == 1 { printf "%s%s", (n++ ? "," : ""), $col["lambda"] }' "$OUT/sweep.csv")
+    check "study.svg: loss and val_loss with their legend, best-epoch marks, off-scale lines marked" \
+        $SVGCHECK --study "$OUT/study.svg"
+    check "study.svg: the Keras loss curves above the y range have off-scale arrows" \
+        grep -q 'class="offscale"' "$OUT/study.svg"
+    check "lambda_sweep.svg: a tick label for every lambda ($lams), error bars apart" \
+        $SVGCHECK --lambdas "$lams" "$OUT/lambda_sweep.svg"
+    sed 's/class="offscale"/class="x"/' "$OUT/study.svg" >"$TMP/m1.svg"
+    check "svg_check rejects study.svg without its off-scale arrows" \
+        sh -c "! $SVGCHECK --study '$TMP/m1.svg' >/dev/null"
+    sed 's/class="mark"/class="x"/' "$OUT/study.svg" >"$TMP/m2.svg"
+    check "svg_check rejects study.svg without its best-epoch marks" \
+        sh -c "! $SVGCHECK --study '$TMP/m2.svg' >/dev/null"
+    sed 's/>val_loss = />loss = /' "$OUT/study.svg" >"$TMP/m3.svg"
+    check "svg_check rejects study.svg without a val_loss legend entry" \
+        sh -c "! $SVGCHECK --study '$TMP/m3.svg' >/dev/null"
+    sed 's/3×10/3x10/' "$OUT/lambda_sweep.svg" >"$TMP/m4.svg"
+    check "svg_check rejects lambda_sweep.svg without a readable 3e-2 tick label" \
+        sh -c "! $SVGCHECK --lambdas '$lams' '$TMP/m4.svg' >/dev/null"
+    # A copy of one error bar of the training series, put into the validation series.
+    awk '/id="panel1-series0"/ { p1 = 1 } p1 && /class="errbar"/ && !got { eb = $0; got = 1 }
+        { print } /id="panel1-series1"/ { print eb }' "$OUT/lambda_sweep.svg" >"$TMP/m5.svg"
+    check "svg_check rejects overlapping error bars" \
+        sh -c "! $SVGCHECK '$TMP/m5.svg' >/dev/null"
+else
+    ko "python3 is needed for the SVG structure checks (tests/svg_check.py)"
+fi
 
 # Determinism: the same seed gives the same run, whatever the thread count.
 if "$BIN/diabetes" --data "$DATA" --out "$TMP/again" --seeds 1 --lambdas 0 --epochs 20 --jobs 1 >/dev/null 2>&1 &&
@@ -177,6 +216,9 @@ check "fit_csv prints the learning curve and the test error" \
     sh -c "grep -q '^ epoch  *loss  *val_loss' '$TMP/fit.log' && grep -q '^     5 ' '$TMP/fit.log' && grep -q '^test y: RMSE' '$TMP/fit.log'"
 check "fit_csv --history writes 5 epochs" test "$(wc -l <"$TMP/h.csv")" -eq 6
 check "fit_csv --plot writes a well-formed SVG" svg_ok "$TMP/c.svg"
+if command -v python3 >/dev/null 2>&1; then
+    check "fit_csv --plot: no line leaves the plot unmarked" python3 tests/svg_check.py "$TMP/c.svg"
+fi
 check "fit_csv --save writes a model file" \
     sh -c "'$BIN/fit_csv' --epochs 1 --quiet --save '$TMP/m.rgn' '$DATA' | grep -q '^saved' && test -s '$TMP/m.rgn'"
 expect_fail "fit_csv --save into a missing folder fails" "fit_csv:" \
