@@ -17,10 +17,29 @@ CFLAGS  ?= -O3 -g
 PKG_CONFIG ?= pkg-config
 WARN    := -std=c11 -Wall -Wextra -Wpedantic $(if $(filter 1,$(WERROR)),-Werror)
 
+# `make check` (or test-c) first gets what the tests need (scripts/check-deps.sh
+# installs it with apt-get when it may, or stops with the command to run). At
+# parse time, so that a pkg-config installed here already serves the BLAS
+# detection below. Not under -n, and not in sub-makes of a make that did it.
+ifneq ($(filter check test-c,$(MAKECMDGOALS)),)
+  ifeq ($(findstring n,$(firstword -$(MAKEFLAGS)))$(REGNN_DEPS_DONE),)
+    DEPS_STATUS := $(shell PKG_CONFIG='$(PKG_CONFIG)' CXX='$(CXX)' $(if $(PYTHON),PYTHON='$(PYTHON)') \
+                     sh scripts/check-deps.sh --install >&2; echo $$?)
+    ifneq ($(DEPS_STATUS),0)
+      $(error make check: test dependencies are missing (see above))
+    endif
+    export REGNN_DEPS_DONE := 1
+  endif
+endif
+
 ifeq ($(origin BLAS),undefined)
   BLAS := $(shell $(PKG_CONFIG) --exists openblas 2>/dev/null && echo openblas || echo builtin)
   ifeq ($(BLAS),builtin)
-    $(info libregnn: OpenBLAS not found (install libopenblas-dev); using the built-in GEMM)
+    ifeq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
+      $(info libregnn: no $(PKG_CONFIG), so no OpenBLAS (install pkg-config libopenblas-dev); using the built-in GEMM)
+    else
+      $(info libregnn: OpenBLAS not found (install libopenblas-dev); using the built-in GEMM)
+    endif
   endif
 endif
 ifeq ($(BLAS),openblas)
@@ -103,9 +122,12 @@ TEST_SRCS := $(sort $(wildcard tests/check_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_HDRS := $(wildcard tests/*.h)
 
+# The gate for targets that build test programs without going through `make
+# check` (e.g. a single suite): says what to install instead of failing in cc.
 check-deps:
-	@$(PKG_CONFIG) --exists check || { \
-	  echo "make check needs the Check unit-test framework: sudo apt-get install check pkg-config" >&2; \
+	@$(PKG_CONFIG) --exists check 2>/dev/null || { \
+	  echo "the C test suites need the Check unit-test framework: sudo apt-get install -y check pkg-config" >&2; \
+	  echo "(make check installs it by itself when it may)" >&2; \
 	  exit 1; }
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libregnn_test.a $(TEST_HDRS) | check-deps
@@ -120,6 +142,13 @@ test-c: check-deps $(TEST_BINS)
 	  if [ $$fail -ne 0 ]; then echo "make check: C test suites FAILED" >&2; exit 1; fi
 
 CHECK_TARGETS := test-c
+
+# scripts/check-deps.sh against stand-ins for apt-get, sudo and pkg-config.
+.PHONY: test-deps
+test-deps:
+	sh tests/test_deps.sh
+
+CHECK_TARGETS += test-deps
 
 # ---- examples ----
 EXAMPLE_MAINS := $(shell grep -l '^int main' examples/*.c 2>/dev/null)
