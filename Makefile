@@ -1,6 +1,8 @@
 # libregnn build. Targets: all (default), check, demo, bench, install,
 # uninstall, clean. Options: BLAS=openblas|builtin (default: openblas when
 # pkg-config finds it), WERROR=1, CC=..., PREFIX=..., DESTDIR=...
+# (CMakeLists.txt builds the library alone, for CMake projects that vendor
+# this tree with add_subdirectory; this Makefile is the primary build.)
 
 VERSION := 1.0.0
 ABI     := 1
@@ -10,6 +12,8 @@ exec_prefix ?= $(PREFIX)
 libdir      ?= $(exec_prefix)/lib
 includedir  ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
+# Not configurable: regnnConfig.cmake finds the library at ../.. from here.
+cmakedir    := $(libdir)/cmake/regnn
 DESTDIR     ?=
 
 CC      ?= cc
@@ -117,6 +121,15 @@ lib/regnn.pc: pkgconfig/regnn.pc.in lib/.blas
 	@mkdir -p lib
 	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $@
 
+# CMake package (find_package(regnn)), from cmake/*.in. Its paths are relative
+# to its own location, so a DESTDIR staging or a moved prefix still works.
+empty :=
+space := $(empty) $(empty)
+CMAKE_SUBST = -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' -e 's|@BLAS@|$(BLAS)|g' \
+    -e 's|@INCLUDEDIR_FROM_LIBDIR@|$(shell realpath -m --relative-to=$(libdir) $(includedir) 2>/dev/null || echo $(includedir))|' \
+    -e 's|@STATIC_LIBS@|$(subst $(space),;,$(strip $(BLAS_LIBS) Threads::Threads m))|' \
+    -e 's|@SIZEOF_VOID_P@|$(shell printf '__SIZEOF_POINTER__\n' | $(CC) -x c -E -P - 2>/dev/null | tr -d ' \n')|'
+
 # ---- tests ----
 TEST_SRCS := $(sort $(wildcard tests/check_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
@@ -178,11 +191,24 @@ install: lib
 	ln -sf libregnn.so.$(ABI) $(DESTDIR)$(libdir)/libregnn.so
 	install -m 644 $(STATIC) $(DESTDIR)$(libdir)/
 	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $(DESTDIR)$(pkgconfigdir)/regnn.pc
+	install -d $(DESTDIR)$(cmakedir)
+	sed $(CMAKE_SUBST) cmake/regnnConfig.cmake.in > $(DESTDIR)$(cmakedir)/regnnConfig.cmake
+	sed $(CMAKE_SUBST) cmake/regnnConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/regnnConfigVersion.cmake
+
+# CMakeLists.txt and the installed CMake package, used from a CMake project
+# (skips when cmake is not installed).
+.PHONY: test-cmake
+test-cmake: lib
+	bash tests/test_cmake.sh
+
+CHECK_TARGETS += test-cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(includedir)/regnn.h $(DESTDIR)$(libdir)/libregnn.so.$(VERSION) \
 	      $(DESTDIR)$(libdir)/libregnn.so.$(ABI) $(DESTDIR)$(libdir)/libregnn.so \
-	      $(DESTDIR)$(libdir)/libregnn.a $(DESTDIR)$(pkgconfigdir)/regnn.pc
+	      $(DESTDIR)$(libdir)/libregnn.a $(DESTDIR)$(pkgconfigdir)/regnn.pc \
+	      $(DESTDIR)$(cmakedir)/regnnConfig.cmake $(DESTDIR)$(cmakedir)/regnnConfigVersion.cmake
+	-rmdir $(DESTDIR)$(cmakedir) 2>/dev/null
 
 clean:
 	rm -rf build lib out
