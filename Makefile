@@ -163,6 +163,14 @@ test-deps:
 
 CHECK_TARGETS += test-deps
 
+# CMakeLists.txt and the installed CMake package, used from a CMake project
+# (skips when cmake is not installed).
+.PHONY: test-cmake
+test-cmake: lib
+	bash tests/test_cmake.sh
+
+CHECK_TARGETS += test-cmake
+
 # ---- examples ----
 EXAMPLE_MAINS := $(shell grep -l '^int main' examples/*.c 2>/dev/null)
 EXAMPLE_LIBSRC := $(filter-out $(EXAMPLE_MAINS),$(wildcard examples/*.c))
@@ -194,14 +202,6 @@ install: lib
 	install -d $(DESTDIR)$(cmakedir)
 	sed $(CMAKE_SUBST) cmake/regnnConfig.cmake.in > $(DESTDIR)$(cmakedir)/regnnConfig.cmake
 	sed $(CMAKE_SUBST) cmake/regnnConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/regnnConfigVersion.cmake
-
-# CMakeLists.txt and the installed CMake package, used from a CMake project
-# (skips when cmake is not installed).
-.PHONY: test-cmake
-test-cmake: lib
-	bash tests/test_cmake.sh
-
-CHECK_TARGETS += test-cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(includedir)/regnn.h $(DESTDIR)$(libdir)/libregnn.so.$(VERSION) \
