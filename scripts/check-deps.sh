@@ -78,8 +78,8 @@ echo "make check: installing:$why" >&2
 export DEBIAN_FRONTEND=noninteractive
 # A fresh machine may have no package lists yet: update once, then retry.
 # shellcheck disable=SC2086
-$sudo "$APT_GET" install -y --no-install-recommends $pkgs >&2 ||
-    { $sudo "$APT_GET" update >&2 && $sudo "$APT_GET" install -y --no-install-recommends $pkgs >&2; } || {
+$sudo "$APT_GET" -q install -y --no-install-recommends $pkgs >&2 ||
+    { $sudo "$APT_GET" -q update >&2 && $sudo "$APT_GET" -q install -y --no-install-recommends $pkgs >&2; } || {
     echo "make check: apt-get could not install $pkgs; install them with:  $cmd" >&2
     exit 1
 }
