@@ -32,6 +32,9 @@ case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-times.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 TREE=$TMP/tree
+# What is measured: the tree as it is now.
+commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo "?")
+[ -n "$(git -C "$SRC" status --porcelain 2>/dev/null)" ] && commit="$commit with uncommitted changes"
 mkdir "$TREE"
 if git -C "$SRC" rev-parse --git-dir >/dev/null 2>&1; then
     (cd "$SRC" && git ls-files --cached --others --exclude-standard |
@@ -96,8 +99,6 @@ else
 fi
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n 1)
 cc=$(${CC:-cc} --version 2>/dev/null | head -n 1)
-commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo "?")
-[ -n "$(git -C "$SRC" status --porcelain 2>/dev/null)" ] && commit="$commit with uncommitted changes"
 
 mkdir -p "$(dirname "$OUT")"
 {
