@@ -1,6 +1,8 @@
 # libregnn build. Targets: all (default), check, demo, bench, install,
 # uninstall, clean. Options: BLAS=openblas|builtin (default: openblas when
 # pkg-config finds it), WERROR=1, CC=..., PREFIX=..., DESTDIR=...
+# (CMakeLists.txt builds the library alone, for CMake projects that vendor
+# this tree with add_subdirectory; this Makefile is the primary build.)
 
 VERSION := 1.0.0
 ABI     := 1
@@ -10,6 +12,8 @@ exec_prefix ?= $(PREFIX)
 libdir      ?= $(exec_prefix)/lib
 includedir  ?= $(PREFIX)/include
 pkgconfigdir ?= $(libdir)/pkgconfig
+# Not configurable: regnnConfig.cmake finds the library at ../.. from here.
+cmakedir    := $(libdir)/cmake/regnn
 DESTDIR     ?=
 
 CC      ?= cc
@@ -17,10 +21,29 @@ CFLAGS  ?= -O3 -g
 PKG_CONFIG ?= pkg-config
 WARN    := -std=c11 -Wall -Wextra -Wpedantic $(if $(filter 1,$(WERROR)),-Werror)
 
+# `make check` (or test-c) first gets what the tests need (scripts/check-deps.sh
+# installs it with apt-get when it may, or stops with the command to run). At
+# parse time, so that a pkg-config installed here already serves the BLAS
+# detection below. Not under -n, and not in sub-makes of a make that did it.
+ifneq ($(filter check test-c,$(MAKECMDGOALS)),)
+  ifeq ($(findstring n,$(firstword -$(MAKEFLAGS)))$(REGNN_DEPS_DONE),)
+    DEPS_STATUS := $(shell PKG_CONFIG='$(PKG_CONFIG)' CXX='$(CXX)' $(if $(PYTHON),PYTHON='$(PYTHON)') \
+                     sh scripts/check-deps.sh --install >&2; echo $$?)
+    ifneq ($(DEPS_STATUS),0)
+      $(error make check: test dependencies are missing (see above))
+    endif
+    export REGNN_DEPS_DONE := 1
+  endif
+endif
+
 ifeq ($(origin BLAS),undefined)
   BLAS := $(shell $(PKG_CONFIG) --exists openblas 2>/dev/null && echo openblas || echo builtin)
   ifeq ($(BLAS),builtin)
-    $(info libregnn: OpenBLAS not found (install libopenblas-dev); using the built-in GEMM)
+    ifeq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
+      $(info libregnn: no $(PKG_CONFIG), so no OpenBLAS (install pkg-config libopenblas-dev); using the built-in GEMM)
+    else
+      $(info libregnn: OpenBLAS not found (install libopenblas-dev); using the built-in GEMM)
+    endif
   endif
 endif
 ifeq ($(BLAS),openblas)
@@ -98,14 +121,26 @@ lib/regnn.pc: pkgconfig/regnn.pc.in lib/.blas
 	@mkdir -p lib
 	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $@
 
+# CMake package (find_package(regnn)), from cmake/*.in. Its paths are relative
+# to its own location, so a DESTDIR staging or a moved prefix still works.
+empty :=
+space := $(empty) $(empty)
+CMAKE_SUBST = -e 's|@VERSION@|$(VERSION)|g' -e 's|@ABI@|$(ABI)|g' -e 's|@BLAS@|$(BLAS)|g' \
+    -e 's|@INCLUDEDIR_FROM_LIBDIR@|$(shell realpath -m --relative-to=$(libdir) $(includedir) 2>/dev/null || echo $(includedir))|' \
+    -e 's|@STATIC_LIBS@|$(subst $(space),;,$(strip $(BLAS_LIBS) Threads::Threads m))|' \
+    -e 's|@SIZEOF_VOID_P@|$(shell printf '__SIZEOF_POINTER__\n' | $(CC) -x c -E -P - 2>/dev/null | tr -d ' \n')|'
+
 # ---- tests ----
 TEST_SRCS := $(sort $(wildcard tests/check_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 TEST_HDRS := $(wildcard tests/*.h)
 
+# The gate for targets that build test programs without going through `make
+# check` (e.g. a single suite): says what to install instead of failing in cc.
 check-deps:
-	@$(PKG_CONFIG) --exists check || { \
-	  echo "make check needs the Check unit-test framework: sudo apt-get install check pkg-config" >&2; \
+	@$(PKG_CONFIG) --exists check 2>/dev/null || { \
+	  echo "the C test suites need the Check unit-test framework: sudo apt-get install -y check pkg-config" >&2; \
+	  echo "(make check installs it by itself when it may)" >&2; \
 	  exit 1; }
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libregnn_test.a $(TEST_HDRS) | check-deps
@@ -120,6 +155,21 @@ test-c: check-deps $(TEST_BINS)
 	  if [ $$fail -ne 0 ]; then echo "make check: C test suites FAILED" >&2; exit 1; fi
 
 CHECK_TARGETS := test-c
+
+# scripts/check-deps.sh against stand-ins for apt-get, sudo and pkg-config.
+.PHONY: test-deps
+test-deps:
+	sh tests/test_deps.sh
+
+CHECK_TARGETS += test-deps
+
+# CMakeLists.txt and the installed CMake package, used from a CMake project
+# (skips when cmake is not installed).
+.PHONY: test-cmake
+test-cmake: lib
+	bash tests/test_cmake.sh
+
+CHECK_TARGETS += test-cmake
 
 # ---- examples ----
 EXAMPLE_MAINS := $(shell grep -l '^int main' examples/*.c 2>/dev/null)
@@ -149,11 +199,16 @@ install: lib
 	ln -sf libregnn.so.$(ABI) $(DESTDIR)$(libdir)/libregnn.so
 	install -m 644 $(STATIC) $(DESTDIR)$(libdir)/
 	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $(DESTDIR)$(pkgconfigdir)/regnn.pc
+	install -d $(DESTDIR)$(cmakedir)
+	sed $(CMAKE_SUBST) cmake/regnnConfig.cmake.in > $(DESTDIR)$(cmakedir)/regnnConfig.cmake
+	sed $(CMAKE_SUBST) cmake/regnnConfigVersion.cmake.in > $(DESTDIR)$(cmakedir)/regnnConfigVersion.cmake
 
 uninstall:
 	rm -f $(DESTDIR)$(includedir)/regnn.h $(DESTDIR)$(libdir)/libregnn.so.$(VERSION) \
 	      $(DESTDIR)$(libdir)/libregnn.so.$(ABI) $(DESTDIR)$(libdir)/libregnn.so \
-	      $(DESTDIR)$(libdir)/libregnn.a $(DESTDIR)$(pkgconfigdir)/regnn.pc
+	      $(DESTDIR)$(libdir)/libregnn.a $(DESTDIR)$(pkgconfigdir)/regnn.pc \
+	      $(DESTDIR)$(cmakedir)/regnnConfig.cmake $(DESTDIR)$(cmakedir)/regnnConfigVersion.cmake
+	-rmdir $(DESTDIR)$(cmakedir) 2>/dev/null
 
 clean:
 	rm -rf build lib out

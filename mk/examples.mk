@@ -10,10 +10,23 @@
 DEMO_OUT  ?= out
 DEMO_ARGS ?=
 
-.PHONY: demo test-examples
-demo: lib examples-build
+# The build runs in parallel, one job per CPU: demo-build does it in a sub-make
+# first, then lib and examples-build find nothing left to do. A make given its
+# own -j (or -j1) builds them itself as usual.
+DEMO_JOBS = $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+
+.PHONY: demo demo-build demo-prereqs test-examples
+demo: demo-build lib examples-build
 	$(BUILD)/examples/diabetes --out $(DEMO_OUT) $(DEMO_ARGS)
 	@echo "make demo: figures in $(DEMO_OUT)/study.svg and $(DEMO_OUT)/lambda_sweep.svg, table in $(DEMO_OUT)/lambda_table.md"
+
+demo-build:
+	+@$(if $(filter -j%,$(MAKEFLAGS)),:,echo "make demo: building with -j$(DEMO_JOBS)"; \
+	  $(MAKE) --no-print-directory -j$(DEMO_JOBS) BLAS=$(BLAS) demo-prereqs)
+
+# A recipe, so that an up-to-date build prints nothing.
+demo-prereqs: lib examples-build
+	@:
 
 test-examples: lib examples-build
 	sh tests/test_examples.sh $(BUILD)/examples
