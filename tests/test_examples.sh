@@ -219,6 +219,9 @@ check "fit_csv --plot writes a well-formed SVG" svg_ok "$TMP/c.svg"
 if command -v python3 >/dev/null 2>&1; then
     check "fit_csv --plot: no line leaves the plot unmarked" python3 tests/svg_check.py "$TMP/c.svg"
 fi
+"$BIN/fit_csv" --target y --layers 16 --epochs 3 --l2 1e-2 --quiet --plot "$TMP/c2.svg" "$DATA" >/dev/null 2>&1
+check "fit_csv --plot with L2 draws val_loss and the validation MSE without penalty" \
+    sh -c "grep -q 'val_loss = validation MSE + penalty' '$TMP/c2.svg' && grep -q 'validation MSE (no penalty)' '$TMP/c2.svg'"
 check "fit_csv --save writes a model file" \
     sh -c "'$BIN/fit_csv' --epochs 1 --quiet --save '$TMP/m.rgn' '$DATA' | grep -q '^saved' && test -s '$TMP/m.rgn'"
 expect_fail "fit_csv --save into a missing folder fails" "fit_csv:" \
