@@ -23,22 +23,26 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The Adam update as the library did it before it checked finiteness: the same
- * arithmetic, out of place, without the check. The difference in time between
- * this and rg_optimizer_step is the check's cost. */
+/* The Adam update as the library did it before it checked finiteness: in
+ * place, the same arithmetic, no check. The library's steps are timed against it. */
 RG_SIMD_CLONES
-static void adam_unchecked(const float *restrict p, float *restrict po, const float *restrict g,
-                           const float *restrict m, float *restrict mo, const float *restrict v,
-                           float *restrict vo, size_t n, float alpha, float c1, float c2, float eps)
+static void adam_unchecked(float *restrict p, const float *restrict g, float *restrict m,
+                           float *restrict v, size_t n, float alpha, float c1, float c2, float eps)
 {
     for (size_t i = 0; i < n; i++) {
         float gi = g[i];
         float mi = m[i] + (gi - m[i]) * c1;
         float vi = v[i] + (gi * gi - v[i]) * c2;
-        mo[i] = mi;
-        vo[i] = vi;
-        po[i] = p[i] - alpha * mi / (sqrtf(vi) + eps);
+        m[i] = mi;
+        v[i] = vi;
+        p[i] -= alpha * mi / (sqrtf(vi) + eps);
     }
+}
+
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp);
+    return t[n / 2];
 }
 
 int main(int argc, char **argv)
@@ -87,32 +91,49 @@ int main(int argc, char **argv)
             }
         t_gemm[r] = (now() - t0) / (double)iters;
     }
-    /* The update alone, with and without the finiteness check, interleaved so
-     * both see the same machine state. Tiny gradients keep every value finite. */
+    /* The update alone: the unchecked in-place loop of old, fit's checked
+     * in-place step, regnn_train_batch's bound test + in-place step, and the
+     * out-of-place step it falls back to. Interleaved, so all see the same
+     * machine state; tiny gradients keep every value finite. */
     const size_t np = regnn_model_param_count(m);
     float *p0 = malloc(np * sizeof *p0), *p1 = malloc(np * sizeof *p1), *g = malloc(np * sizeof *g);
-    float *m1 = calloc(np, 4), *v1 = calloc(np, 4), *m2 = calloc(np, 4), *v2 = calloc(np, 4);
+    float *m1 = calloc(np, 4), *v1 = calloc(np, 4);
     regnn_model_get_params(m, p0, np);
     for (size_t i = 0; i < np; i++)
         g[i] = 1e-3f * (float)((i * 7919) % 1000 - 500) / 500.0f;
     regnn_optimizer *o2;
     regnn_optimizer_create(REGNN_OPTIM_ADAM, &o2);
     rg_optimizer_bind(o2, np);
-    double t_chk[REP], t_raw[REP];
+    rg_optimizer_reserve_spares(o2);
+    double t_raw[REP], t_fit[REP], t_tb[REP], t_oop[REP];
     size_t uiters = 20 * iters;
+    uint32_t pmax = 0;
     for (int r = 0; r < REP; r++) {
         double t0 = now();
         for (size_t it = 0; it < uiters; it++)
-            if (!rg_optimizer_step(o2, p0, p1, g, np))
-                return 1;
-        t_chk[r] = (now() - t0) / (double)uiters;
+            adam_unchecked(p0, g, m1, v1, np, 1e-3f, 0.1f, 0.001f, 1e-7f);
+        t_raw[r] = (now() - t0) / (double)uiters;
         t0 = now();
         for (size_t it = 0; it < uiters; it++)
-            adam_unchecked(p0, p1, g, m1, m2, v1, v2, np, 1e-3f, 0.1f, 0.001f, 1e-7f);
-        t_raw[r] = (now() - t0) / (double)uiters;
+            if (!rg_optimizer_step_inplace(o2, p0, g, np, &pmax))
+                return 1;
+        t_fit[r] = (now() - t0) / (double)uiters;
+        t0 = now();
+        for (size_t it = 0; it < uiters; it++)
+            if (!rg_optimizer_step_is_safe(o2, pmax, g, np) ||
+                !rg_optimizer_step_inplace(o2, p0, g, np, &pmax))
+                return 1;
+        t_tb[r] = (now() - t0) / (double)uiters;
+        t0 = now();
+        for (size_t it = 0; it < uiters; it++) {
+            if (!rg_optimizer_step_into(o2, p0, p1, g, np, &pmax))
+                return 1;
+            float *t = p0;
+            p0 = p1;
+            p1 = t;
+        }
+        t_oop[r] = (now() - t0) / (double)uiters;
     }
-    qsort(t_chk, REP, sizeof(double), cmp);
-    qsort(t_raw, REP, sizeof(double), cmp);
     qsort(t_step, REP, sizeof(double), cmp);
     qsort(t_gemm, REP, sizeof(double), cmp);
     double flops = 0;
@@ -122,17 +143,20 @@ int main(int argc, char **argv)
     printf("train step   median %8.2f us  (%.2f GFLOP/s)\n", t_step[REP / 2] * 1e6, flops / t_step[REP / 2] * 1e-9);
     printf("GEMMs alone  median %8.2f us  (%.2f GFLOP/s)\n", t_gemm[REP / 2] * 1e6, flops / t_gemm[REP / 2] * 1e-9);
     printf("GEMM share of the step: %.1f %%\n", 100.0 * t_gemm[REP / 2] / t_step[REP / 2]);
-    printf("Adam update  median %8.2f us with the finiteness check, %.2f us without\n",
-           t_chk[REP / 2] * 1e6, t_raw[REP / 2] * 1e6);
-    printf("finiteness check: %.2f us = %.2f %% of the train step\n",
-           (t_chk[REP / 2] - t_raw[REP / 2]) * 1e6, 100.0 * (t_chk[REP / 2] - t_raw[REP / 2]) / t_step[REP / 2]);
+    const double step = t_step[REP / 2], raw = median(t_raw, REP);
+    const double fit = median(t_fit, REP), tb = median(t_tb, REP), oop = median(t_oop, REP);
+    printf("Adam update, unchecked (before)  %8.2f us\n", raw * 1e6);
+    printf("  fit: checked, in place         %8.2f us  (+%.2f us = %.2f %% of the train step)\n",
+           fit * 1e6, (fit - raw) * 1e6, 100.0 * (fit - raw) / step);
+    printf("  train_batch: bound test + step %8.2f us  (+%.2f us = %.2f %% of the train step)\n",
+           tb * 1e6, (tb - raw) * 1e6, 100.0 * (tb - raw) / step);
+    printf("  out of place (first step, or when the bound test fails) %.2f us (+%.2f %%)\n",
+           oop * 1e6, 100.0 * (oop - raw) / step);
     regnn_optimizer_free(o2);
     free(p0);
     free(p1);
     free(g);
     free(m1);
-    free(m2);
     free(v1);
-    free(v2);
     return 0;
 }

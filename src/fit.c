@@ -59,8 +59,14 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
     const int was_bound = o->n != 0;
     st = rg_model_reserve(m, n_rows);
     if (st == REGNN_OK)
+        st = rg_model_reserve_next(m);
+    if (st == REGNN_OK)
         st = rg_optimizer_bind(o, m->n_params);
+    if (st == REGNN_OK)
+        st = rg_optimizer_reserve_spares(o);
     if (st != REGNN_OK) {
+        if (!was_bound)
+            rg_optimizer_unbind(o);
         if (!had_ws)
             rg_model_drop_workspace(m);
         return rg_error(st, "regnn_train_batch: %s", regnn_errmsg());
@@ -70,12 +76,27 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
     rg_model_step_grads(m, x, y, n_rows, 1, &mse, &mae, &pen);
     double loss = mse + pen;
     const int finite_loss = isfinite(loss);
-    /* The new parameters go to a spare buffer, swapped in only when the whole
-     * update is finite: a refused step leaves no trace. */
-    if (finite_loss && rg_optimizer_step(o, m->params, m->params_next, m->grads, m->n_params)) {
+    const size_t np = m->n_params;
+    if (finite_loss && m->params_max_known && rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
+        /* The bounds from the last step prove this one stays finite: in place. */
+        if (!rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max)) {
+            m->params_max_known = 0;
+            o->bounds_known = 0;
+            return rg_error(REGNN_E_INTERNAL,
+                            "regnn_train_batch: an update proved finite was not (please report)");
+        }
+        if (loss_out)
+            *loss_out = loss;
+        return REGNN_OK;
+    }
+    /* Otherwise the new values go to spare buffers, swapped in only when all
+     * are finite: a refused step leaves no trace. */
+    if (finite_loss && rg_optimizer_step_into(o, m->params, m->params_next, m->grads, np,
+                                              &m->params_max)) {
         float *t = m->params;
         m->params = m->params_next;
         m->params_next = t;
+        m->params_max_known = 1;
         if (loss_out)
             *loss_out = loss;
         return REGNN_OK;
@@ -307,6 +328,8 @@ static void restore_entry(regnn_model *m, regnn_optimizer *o, fit_bufs *b, int w
     }
     o->steps = steps;
     m->rng = *rng;
+    m->params_max_known = 0;
+    o->bounds_known = 0;
     if (!had_ws)
         rg_model_drop_workspace(m);
     free_bufs(b);
@@ -498,10 +521,9 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             double mse, mae, pen;
             rg_model_step_grads(m, xb, yb, nr, 1, &mse, &mae, &pen);
             const int finite_loss = isfinite(mse + pen);
-            if (finite_loss && rg_optimizer_step(o, m->params, m->params_next, m->grads, np)) {
-                float *t = m->params;
-                m->params = m->params_next;
-                m->params_next = t;
+            /* In place: a failed step is undone from the entry snapshot. */
+            if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max)) {
+                m->params_max_known = 1;
             } else {
                 /* Diverged: put model and optimizer back as the caller gave them. */
                 restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
@@ -570,8 +592,10 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         if (stop)
             break;
     }
-    if (b.best && h->has_best)
+    if (b.best && h->has_best) {
         memcpy(m->params, b.best, np * sizeof(float));
+        m->params_max_known = 0;
+    }
     if (history_out) {
         *history_out = h;
         b.hist = NULL;

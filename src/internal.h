@@ -136,7 +136,9 @@ struct regnn_model {
     size_t n_params;
     float *params; /* all parameters, contiguous */
     float *grads;  /* same layout */
-    float *params_next; /* a training step writes here, then swaps it with params */
+    float *params_next; /* regnn_train_batch's out-of-place step writes here, then swaps */
+    uint32_t params_max; /* largest |parameter| (float bits) the last step wrote ... */
+    int params_max_known; /* ... valid only while set: any other write clears it */
     int initialized;
     int busy; /* inside regnn_fit: calls that would reallocate the workspace are refused */
     rg_rng rng;
@@ -161,6 +163,9 @@ const char *rg_act_name(int act);
 regnn_status rg_model_check_ready(const regnn_model *m); /* layers and initialized */
 /* Make the training workspace hold batch rows; allocates only when it grows. */
 regnn_status rg_model_reserve(regnn_model *m, size_t batch);
+/* The buffer regnn_train_batch's out-of-place step writes (m->params_next). */
+regnn_status rg_model_reserve_next(regnn_model *m);
+/* Free the workspace and m->params_next. */
 void rg_model_drop_workspace(regnn_model *m);
 /* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
@@ -182,18 +187,32 @@ struct regnn_optimizer {
     uint64_t steps;
     size_t n;     /* bound parameter count; 0 = unbound */
     float *m, *v; /* Adam moments, or SGD velocity in m */
-    float *m2, *v2; /* spares a step writes into; swapped in when it succeeds */
+    float *m2, *v2; /* spares rg_optimizer_step_into writes; swapped in when it succeeds */
+    uint32_t m_max, v_max; /* largest |m|, |v| (float bits) the last step wrote ... */
+    int bounds_known;      /* ... valid only while set: any other write clears it */
     int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
 };
 /* Bind to n parameters if unbound (allocates), else check n matches. */
 regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
 /* Free the state and zero the step count. */
 void rg_optimizer_unbind(regnn_optimizer *o);
-/* One update: reads params p and grads g, writes the new parameters to p_out
- * (a different buffer). Returns 1 when every new parameter and state value is
- * finite, and then commits the state and the step count; returns 0 and leaves
- * the optimizer as it was otherwise. No allocation. */
-int rg_optimizer_step(regnn_optimizer *o, const float *p, float *p_out, const float *g, size_t n);
+/* One update of parameters p with gradients g, in place: returns 1 when every
+ * new parameter and state value is finite; 0 otherwise, and then p and the
+ * state hold the non-finite step (the caller restores them). *p_max receives
+ * the largest |parameter| written (as float bits). No allocation. */
+int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size_t n,
+                              uint32_t *p_max);
+/* The same update written to p_out and the spare state buffers (see
+ * rg_optimizer_reserve_spares): on success the state is swapped in and 1 is
+ * returned; a non-finite step returns 0 and leaves the optimizer unchanged. */
+int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, const float *g,
+                           size_t n, uint32_t *p_max);
+/* 1 when the next update of parameters whose largest |value| is p_max (float
+ * bits, as the steps report it) with gradients g is certain to stay finite, so
+ * that it can run in place; reads g once. */
+int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const float *g, size_t n);
+/* Allocate the spare state buffers of rg_optimizer_step_into (bound optimizer). */
+regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o);
 /* The first setting out of range (as the setters judge it) as a message, or NULL. */
 const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len);
 /* Largest step count: Adam's bias correction uses it as an exact double. */

@@ -304,6 +304,7 @@ regnn_status regnn_layer_set_params(regnn_layer *l, const float *buf, size_t len
         return rg_error(REGNN_E_STATE,
                         "regnn_layer_set_params: initialize the model first (regnn_model_init)");
     memcpy(l->model->params + l->offset, buf, n * sizeof *buf);
+    l->model->params_max_known = 0;
     return REGNN_OK;
 }
 
@@ -333,6 +334,7 @@ regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t seed)
             w[k] = (float)((2.0 * rg_rng_uniform(&init_rng) - 1.0) * limit);
         memset(w + nw, 0, l->units * sizeof *w);
     }
+    m->params_max_known = 0;
     m->initialized = 1;
     return REGNN_OK;
 }
@@ -375,6 +377,7 @@ regnn_status regnn_model_set_params(regnn_model *m, const float *buf, size_t len
     if (st != REGNN_OK)
         return st;
     memcpy(m->params, buf, len * sizeof *buf);
+    m->params_max_known = 0;
     m->initialized = 1;
     return REGNN_OK;
 }
@@ -524,13 +527,17 @@ regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
     return REGNN_OK;
 }
 
+regnn_status rg_model_reserve_next(regnn_model *m)
+{
+    if (!m->params_next)
+        m->params_next = rg_malloc(m->n_params * sizeof(float));
+    if (!m->params_next)
+        return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+    return REGNN_OK;
+}
+
 regnn_status rg_model_reserve(regnn_model *m, size_t batch)
 {
-    if (!m->params_next) {
-        m->params_next = rg_malloc(m->n_params * sizeof(float));
-        if (!m->params_next)
-            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
-    }
     if (m->ws && m->ws_batch >= batch)
         return REGNN_OK;
     rg_layer_ws *ws = rg_calloc(m->n_layers, sizeof *ws);

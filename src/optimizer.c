@@ -223,23 +223,31 @@ regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n)
                         "the optimizer holds state for %zu parameters, the model has %zu "
                         "(use a new optimizer or regnn_optimizer_reset)",
                         o->n, n);
-    /* Spares receive each step's new state, so a step that goes non-finite is
-     * dropped without touching the current state. */
-    const int adam = o->kind == REGNN_OPTIM_ADAM;
-    float *m = rg_calloc(n, sizeof *m), *m2 = rg_calloc(n, sizeof *m2);
-    float *v = adam ? rg_calloc(n, sizeof *v) : NULL, *v2 = adam ? rg_calloc(n, sizeof *v2) : NULL;
-    if (!m || !m2 || (adam && (!v || !v2))) {
+    float *m = rg_calloc(n, sizeof *m);
+    float *v = o->kind == REGNN_OPTIM_ADAM ? rg_calloc(n, sizeof *v) : NULL;
+    if (!m || (o->kind == REGNN_OPTIM_ADAM && !v)) {
         rg_free(m);
-        rg_free(m2);
         rg_free(v);
-        rg_free(v2);
         return rg_error(REGNN_E_NOMEM, "out of memory for optimizer state (%zu parameters)", n);
     }
     o->m = m;
-    o->m2 = m2;
     o->v = v;
-    o->v2 = v2;
     o->n = n;
+    o->bounds_known = 0;
+    return REGNN_OK;
+}
+
+regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o)
+{
+    const int adam = o->kind == REGNN_OPTIM_ADAM;
+    if (o->m2 && (!adam || o->v2))
+        return REGNN_OK;
+    float *m2 = o->m2 ? o->m2 : rg_malloc(o->n * sizeof *m2);
+    float *v2 = !adam || o->v2 ? o->v2 : rg_malloc(o->n * sizeof *v2);
+    o->m2 = m2;
+    o->v2 = v2;
+    if (!m2 || (adam && !v2))
+        return rg_error(REGNN_E_NOMEM, "out of memory for optimizer state (%zu parameters)", o->n);
     return REGNN_OK;
 }
 
@@ -299,6 +307,7 @@ regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, const floa
     if (!dst)
         return rg_error(REGNN_E_INTERNAL, "regnn_optimizer_set_state: state buffer missing");
     memcpy(dst, buf, len * sizeof *buf);
+    o->bounds_known = 0;
     return REGNN_OK;
 }
 
@@ -309,6 +318,7 @@ void rg_optimizer_unbind(regnn_optimizer *o)
     rg_free(o->m2);
     rg_free(o->v2);
     o->m = o->v = o->m2 = o->v2 = NULL;
+    o->bounds_known = 0;
     o->n = 0;
     o->steps = 0;
 }
@@ -323,115 +333,297 @@ regnn_status regnn_optimizer_reset(regnn_optimizer *o)
     return REGNN_OK;
 }
 
-/* Finiteness is tracked as an OR of the bits of x - x: +0 for every finite x,
- * a NaN (non-zero bits) for Inf and NaN. It costs one subtraction and one OR per
- * value, vectorizes, and never changes the values written. */
-static inline uint32_t nonfinite_bits(float x)
+/* A step records the largest magnitude of every value it writes, as the bits
+ * of |x| (float order = integer order for non-negative floats). A NaN or Inf
+ * has bits >= 0x7f800000, so the same maxima tell whether the step stayed
+ * finite, and they bound the next step (rg_optimizer_step_is_safe). Unsigned
+ * max reductions vectorize and change no value. */
+#define RG_NONFINITE_BITS 0x7f800000u
+
+static inline uint32_t abs_bits(float x)
 {
-    const float d = x - x;
     uint32_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
+    memcpy(&u, &x, sizeof u);
+    return u & 0x7fffffffu;
 }
 
-/* The Adam loop is the largest cost outside GEMM; on x86-64 it gets an AVX2
- * clone chosen at load time. Both clones do the same IEEE operations in the same
- * order (no FMA contraction), so results do not depend on which one runs.
- * Out of place: p, m, v are read, po, mo, vo written. A non-finite new m makes
- * the new parameter non-finite too (alpha > 0), so checking po and vo covers all. */
+/* |x| bits are below 2^31, so a signed compare orders them too; it vectorizes
+ * with SSE2 alone (there is no unsigned max before SSE4.1). */
+static inline uint32_t max_u32(uint32_t a, uint32_t b) { return (int32_t)a > (int32_t)b ? a : b; }
+
+static inline float bits_float(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* Constants of one step. */
+typedef struct step_k {
+    float alpha, c1, c2, eps; /* Adam */
+    float lr, mu;             /* SGD */
+    float f;                  /* decoupled decay: lr * wd */
+    int decay, nesterov;
+} step_k;
+
+typedef struct step_val {
+    float p, m, v;
+} step_val;
+
+/* One parameter's update, written once for the in-place and the out-of-place
+ * loops: both do the same IEEE operations in the same order (no FMA
+ * contraction), so they and the SIMD clones give the same bits. */
+static inline step_val adam_elem(float p, float g, float m, float v, const step_k *k)
+{
+    if (k->decay) /* decoupled decay (AdamW / Keras weight_decay) before the gradient step */
+        p -= p * k->f;
+    step_val r;
+    r.m = m + (g - m) * k->c1;
+    r.v = v + (g * g - v) * k->c2;
+    r.p = p - k->alpha * r.m / (sqrtf(r.v) + k->eps);
+    return r;
+}
+
+static inline step_val sgd_elem(float p, float g, float vel, const step_k *k)
+{
+    if (k->decay)
+        p -= p * k->f;
+    step_val r;
+    /* Keras: v = mu*v - lr*g; p += v, or p += mu*v - lr*g with Nesterov. */
+    r.m = k->mu * vel - k->lr * g;
+    r.p = p + (k->nesterov ? k->mu * r.m - k->lr * g : r.m);
+    r.v = 0.0f;
+    return r;
+}
+
+static inline step_val plain_elem(float p, float g, const step_k *k)
+{
+    if (k->decay)
+        p -= p * k->f;
+    step_val r = {p - k->lr * g, 0.0f, 0.0f};
+    return r;
+}
+
+/* The Adam loops are the largest cost outside GEMM; on x86-64 they get AVX2
+ * clones chosen at load time. mx receives the maxima of |p|, |m|, |v| written. */
 RG_SIMD_CLONES
-static uint32_t adam_loop(const float *restrict p, float *restrict po, const float *restrict g,
-                          const float *restrict m, float *restrict mo, const float *restrict v,
-                          float *restrict vo, size_t n, float alpha, float c1, float c2, float eps,
-                          int decay, float f)
+static void adam_inplace(float *restrict p, const float *restrict g, float *restrict m,
+                         float *restrict v, size_t n, step_k k, uint32_t *restrict mx)
 {
-    uint32_t bad = 0;
+    uint32_t a = 0, b = 0, c = 0;
     for (size_t i = 0; i < n; i++) {
-        float pi = p[i];
-        if (decay) /* decoupled decay (AdamW / Keras weight_decay) before the gradient step */
-            pi -= pi * f;
-        float gi = g[i];
-        float mi = m[i] + (gi - m[i]) * c1;
-        float vi = v[i] + (gi * gi - v[i]) * c2;
-        mo[i] = mi;
-        vo[i] = vi;
-        float pn = pi - alpha * mi / (sqrtf(vi) + eps);
-        po[i] = pn;
-        bad |= nonfinite_bits(pn) | nonfinite_bits(vi);
+        step_val r = adam_elem(p[i], g[i], m[i], v[i], &k);
+        p[i] = r.p;
+        m[i] = r.m;
+        v[i] = r.v;
+        a = max_u32(a, abs_bits(r.p));
+        b = max_u32(b, abs_bits(r.m));
+        c = max_u32(c, abs_bits(r.v));
     }
-    return bad;
+    mx[0] = a;
+    mx[1] = b;
+    mx[2] = c;
 }
 
-static uint32_t sgd_loop(const float *restrict p, float *restrict po, const float *restrict g,
-                         size_t n, float lr, int decay, float f)
+RG_SIMD_CLONES
+static void adam_into(const float *restrict p, float *restrict po, const float *restrict g,
+                      const float *restrict m, float *restrict mo, const float *restrict v,
+                      float *restrict vo, size_t n, step_k k, uint32_t *restrict mx)
 {
-    uint32_t bad = 0;
+    uint32_t a = 0, b = 0, c = 0;
     for (size_t i = 0; i < n; i++) {
-        float pi = p[i];
-        if (decay)
-            pi -= pi * f;
-        float pn = pi - lr * g[i];
-        po[i] = pn;
-        bad |= nonfinite_bits(pn);
+        step_val r = adam_elem(p[i], g[i], m[i], v[i], &k);
+        po[i] = r.p;
+        mo[i] = r.m;
+        vo[i] = r.v;
+        a = max_u32(a, abs_bits(r.p));
+        b = max_u32(b, abs_bits(r.m));
+        c = max_u32(c, abs_bits(r.v));
     }
-    return bad;
+    mx[0] = a;
+    mx[1] = b;
+    mx[2] = c;
 }
 
-static uint32_t momentum_loop(const float *restrict p, float *restrict po, const float *restrict g,
-                              const float *restrict v, float *restrict vo, size_t n, float lr,
-                              float mu, int nesterov, int decay, float f)
+static void sgd_inplace(float *restrict p, const float *restrict g, float *restrict vel, size_t n,
+                        step_k k, uint32_t *restrict mx)
 {
-    uint32_t bad = 0;
+    uint32_t a = 0, b = 0;
     for (size_t i = 0; i < n; i++) {
-        float pi = p[i];
-        if (decay)
-            pi -= pi * f;
-        /* Keras: v = mu*v - lr*g; p += v, or p += mu*v - lr*g with Nesterov. */
-        float vi = mu * v[i] - lr * g[i];
-        vo[i] = vi;
-        float pn = pi + (nesterov ? mu * vi - lr * g[i] : vi);
-        po[i] = pn;
-        bad |= nonfinite_bits(pn) | nonfinite_bits(vi);
+        step_val r = sgd_elem(p[i], g[i], vel[i], &k);
+        p[i] = r.p;
+        vel[i] = r.m;
+        a = max_u32(a, abs_bits(r.p));
+        b = max_u32(b, abs_bits(r.m));
     }
-    return bad;
+    mx[0] = a;
+    mx[1] = b;
 }
 
-static void swap_buf(float **a, float **b)
+static void sgd_into(const float *restrict p, float *restrict po, const float *restrict g,
+                     const float *restrict vel, float *restrict vo, size_t n, step_k k,
+                     uint32_t *restrict mx)
 {
-    float *t = *a;
-    *a = *b;
-    *b = t;
+    uint32_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        step_val r = sgd_elem(p[i], g[i], vel[i], &k);
+        po[i] = r.p;
+        vo[i] = r.m;
+        a = max_u32(a, abs_bits(r.p));
+        b = max_u32(b, abs_bits(r.m));
+    }
+    mx[0] = a;
+    mx[1] = b;
 }
 
-int rg_optimizer_step(regnn_optimizer *o, const float *restrict p, float *restrict p_out,
-                      const float *restrict g, size_t n)
+static void plain_inplace(float *restrict p, const float *restrict g, size_t n, step_k k,
+                          uint32_t *restrict mx)
 {
-    const uint64_t t = o->steps + 1;
-    const int decay = o->wd > 0.0;
-    const float f = (float)(o->lr * o->wd);
-    uint32_t bad;
+    uint32_t a = 0;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = plain_elem(p[i], g[i], &k).p;
+        a = max_u32(a, abs_bits(p[i]));
+    }
+    mx[0] = a;
+}
+
+static void plain_into(const float *restrict p, float *restrict po, const float *restrict g,
+                       size_t n, step_k k, uint32_t *restrict mx)
+{
+    uint32_t a = 0;
+    for (size_t i = 0; i < n; i++) {
+        po[i] = plain_elem(p[i], g[i], &k).p;
+        a = max_u32(a, abs_bits(po[i]));
+    }
+    mx[0] = a;
+}
+
+static int uses_state(const regnn_optimizer *o)
+{
+    return o->kind == REGNN_OPTIM_ADAM || o->momentum > 0.0;
+}
+
+static step_k step_constants(const regnn_optimizer *o, uint64_t t)
+{
+    step_k k;
+    memset(&k, 0, sizeof k);
+    k.decay = o->wd > 0.0;
+    k.f = (float)(o->lr * o->wd);
     if (o->kind == REGNN_OPTIM_ADAM) {
         /* Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); p -= alpha * m / (sqrt(v) + eps). */
         const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
-        const float alpha = (float)(o->lr * sqrt(bc2) / bc1);
-        const float c1 = (float)(1.0 - o->beta1), c2 = (float)(1.0 - o->beta2);
-        bad = adam_loop(p, p_out, g, o->m, o->m2, o->v, o->v2, n, alpha, c1, c2, (float)o->eps,
-                        decay, f);
-        if (bad)
-            return 0;
-        swap_buf(&o->m, &o->m2);
-        swap_buf(&o->v, &o->v2);
-    } else if (o->momentum > 0.0) {
-        bad = momentum_loop(p, p_out, g, o->m, o->m2, n, (float)o->lr, (float)o->momentum,
-                            o->nesterov, decay, f);
-        if (bad)
-            return 0;
-        swap_buf(&o->m, &o->m2);
+        k.alpha = (float)(o->lr * sqrt(bc2) / bc1);
+        k.c1 = (float)(1.0 - o->beta1);
+        k.c2 = (float)(1.0 - o->beta2);
+        k.eps = (float)o->eps;
     } else {
-        bad = sgd_loop(p, p_out, g, n, (float)o->lr, decay, f);
-        if (bad)
-            return 0;
+        k.lr = (float)o->lr;
+        k.mu = (float)o->momentum;
+        k.nesterov = o->nesterov;
     }
-    o->steps = t;
+    return k;
+}
+
+/* Keep the maxima of a finished step: the parameters' for the caller, the
+ * state's in the optimizer. 1 when every value written is finite. */
+static int commit_maxima(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max)
+{
+    int st = uses_state(o);
+    int ok = mx[0] < RG_NONFINITE_BITS && (!st || mx[1] < RG_NONFINITE_BITS) &&
+             (o->kind != REGNN_OPTIM_ADAM || mx[2] < RG_NONFINITE_BITS);
+    *p_max = mx[0];
+    if (st) {
+        o->m_max = mx[1];
+        o->v_max = o->kind == REGNN_OPTIM_ADAM ? mx[2] : 0;
+    }
+    return ok;
+}
+
+int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float *restrict g,
+                              size_t n, uint32_t *p_max)
+{
+    const step_k k = step_constants(o, o->steps + 1);
+    uint32_t mx[3] = {0, 0, 0};
+    if (o->kind == REGNN_OPTIM_ADAM)
+        adam_inplace(p, g, o->m, o->v, n, k, mx);
+    else if (o->momentum > 0.0)
+        sgd_inplace(p, g, o->m, n, k, mx);
+    else
+        plain_inplace(p, g, n, k, mx);
+    const int ok = commit_maxima(o, mx, p_max);
+    /* Plain SGD leaves the velocity alone, so its maximum stays valid. */
+    if (uses_state(o))
+        o->bounds_known = ok;
+    o->steps++;
+    return ok;
+}
+
+int rg_optimizer_step_into(regnn_optimizer *o, const float *restrict p, float *restrict p_out,
+                           const float *restrict g, size_t n, uint32_t *p_max)
+{
+    const step_k k = step_constants(o, o->steps + 1);
+    uint32_t mx[3] = {0, 0, 0};
+    const uint32_t keep_m = o->m_max, keep_v = o->v_max;
+    if (o->kind == REGNN_OPTIM_ADAM)
+        adam_into(p, p_out, g, o->m, o->m2, o->v, o->v2, n, k, mx);
+    else if (o->momentum > 0.0)
+        sgd_into(p, p_out, g, o->m, o->m2, n, k, mx);
+    else
+        plain_into(p, p_out, g, n, k, mx);
+    uint32_t pm;
+    if (!commit_maxima(o, mx, &pm)) {
+        o->m_max = keep_m;
+        o->v_max = keep_v;
+        return 0;
+    }
+    *p_max = pm;
+    if (uses_state(o)) {
+        float *t = o->m;
+        o->m = o->m2;
+        o->m2 = t;
+        t = o->v;
+        o->v = o->v2;
+        o->v2 = t;
+        o->bounds_known = 1;
+    }
+    o->steps++;
     return 1;
+}
+
+RG_SIMD_CLONES
+static uint32_t max_abs_bits(const float *restrict x, size_t n)
+{
+    uint32_t a = 0;
+    for (size_t i = 0; i < n; i++)
+        a = max_u32(a, abs_bits(x[i]));
+    return a;
+}
+
+int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const float *g, size_t n)
+{
+    if (uses_state(o) && !o->bounds_known)
+        return 0;
+    const uint32_t gb = max_abs_bits(g, n);
+    if (gb >= RG_NONFINITE_BITS || p_max >= RG_NONFINITE_BITS)
+        return 0;
+    /* Every intermediate of the update is bounded by sums and products of these
+     * maxima (m and v are convex combinations, the decay factor 1 - lr*wd is in
+     * [0, 1]); keeping the bound below FLT_MAX / 8 leaves room for rounding. */
+    const double lim = FLT_MAX / 8.0;
+    const double P = bits_float(p_max), G = bits_float(gb);
+    const double M = bits_float(o->m_max), V = bits_float(o->v_max);
+    const step_k k = step_constants(o, o->steps + 1);
+    if (o->kind == REGNN_OPTIM_ADAM) {
+        /* m / (sqrt(v) + eps) <= |m| / eps: needs a normal eps (a subnormal one
+         * may be read as 0 when the host flushes subnormals). */
+        if (!(k.eps >= FLT_MIN) || G > 1e18)
+            return 0;
+        const double mm = 2.0 * M + G;
+        return mm <= lim && V + G * G <= lim && P + (double)k.alpha * mm / (double)k.eps <= lim;
+    }
+    if (o->momentum > 0.0) {
+        const double vel = M + (double)k.lr * G;
+        return vel <= lim && P + vel + 2.0 * (double)k.lr * G <= lim;
+    }
+    return P + (double)k.lr * G <= lim;
 }

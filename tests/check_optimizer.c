@@ -5,13 +5,11 @@
 #include <math.h>
 #include <string.h>
 
-/* One in-place step through the out-of-place kernel; it must succeed. */
+/* One step; it must succeed and leave every value finite. */
 static void apply_ok(regnn_optimizer *o, float *p, const float *g, size_t n)
 {
-    float next[8];
-    ck_assert_uint_le(n, 8);
-    ck_assert_int_eq(rg_optimizer_step(o, p, next, g, n), 1);
-    memcpy(p, next, n * sizeof *p);
+    uint32_t pmax = 0;
+    ck_assert_int_eq(rg_optimizer_step_inplace(o, p, g, n, &pmax), 1);
 }
 
 static regnn_optimizer *make(int kind)
@@ -218,6 +216,83 @@ START_TEST(test_settings_that_can_only_give_nan)
 }
 END_TEST
 
+START_TEST(test_in_place_and_out_of_place_agree)
+{
+    /* regnn_train_batch runs a step in place or into spare buffers depending
+     * on the bounds: both must give the same bits, for every optimizer form. */
+    enum { N = 7, STEPS = 5 };
+    const float g[STEPS][N] = {{0.5f, -1, 2, 0, 1e-3f, -7, 0.25f},
+                               {0.25f, 2, -1, 0, 3, 1e-5f, -0.5f},
+                               {-0.5f, 0, 0.125f, 4, -2, 1, 1},
+                               {1, 1, 1, 1, 1, 1, 1},
+                               {-3, 0.5f, 0, -1e-2f, 2, 2, -8}};
+    for (int form = 0; form < 4; form++) {
+        regnn_optimizer *a = make(form < 2 ? REGNN_OPTIM_ADAM : REGNN_OPTIM_SGD);
+        regnn_optimizer *b = make(form < 2 ? REGNN_OPTIM_ADAM : REGNN_OPTIM_SGD);
+        for (int k = 0; k < 2; k++) {
+            regnn_optimizer *o = k ? b : a;
+            if (form == 1)
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 0.5));
+            if (form == 2)
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.9));
+            if (form == 3) {
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, 0.5));
+                CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_NESTEROV, 1));
+            }
+            CK_OK(rg_optimizer_bind(o, N));
+        }
+        CK_OK(rg_optimizer_reserve_spares(b));
+        float pa[N] = {1, -2, 3, 0.5f, -0.25f, 8, -1}, pb[N], next[N];
+        memcpy(pb, pa, sizeof pa);
+        for (int t = 0; t < STEPS; t++) {
+            uint32_t ma = 0, mb = 0;
+            ck_assert_int_eq(rg_optimizer_step_inplace(a, pa, g[t], N, &ma), 1);
+            ck_assert_int_eq(rg_optimizer_step_into(b, pb, next, g[t], N, &mb), 1);
+            memcpy(pb, next, sizeof pb);
+            ck_assert_mem_eq(pa, pb, sizeof pa);
+            ck_assert_uint_eq(ma, mb);
+        }
+        float sa[N], sb[N];
+        const int which = form < 2 ? REGNN_STATE_V : REGNN_STATE_VELOCITY;
+        CK_OK(regnn_optimizer_get_state(a, which, sa, N));
+        CK_OK(regnn_optimizer_get_state(b, which, sb, N));
+        ck_assert_mem_eq(sa, sb, sizeof sa);
+        ck_assert_uint_eq(regnn_optimizer_steps(a), regnn_optimizer_steps(b));
+        regnn_optimizer_free(a);
+        regnn_optimizer_free(b);
+    }
+}
+END_TEST
+
+START_TEST(test_safe_step_bounds)
+{
+    /* The in-place decision: known, moderate bounds allow it; unknown bounds,
+     * non-finite gradients or values near FLT_MAX do not. */
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    CK_OK(rg_optimizer_bind(o, 2));
+    CK_OK(rg_optimizer_reserve_spares(o));
+    float p[2] = {1, -1}, next[2], g[2] = {0.5f, -0.5f};
+    uint32_t pmax = 0;
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, 0x3f800000u, g, 2), 0); /* bounds unknown */
+    ck_assert_int_eq(rg_optimizer_step_into(o, p, next, g, 2, &pmax), 1);
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, g, 2), 1);
+    float bad[2] = {0.5f, NAN}, huge[2] = {1e30f, 0};
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, bad, 2), 0);
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, huge, 2), 0);
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, 0x7f000000u, g, 2), 0); /* |p| ~ 1.7e38 */
+    float m[2] = {1, 1};
+    CK_OK(regnn_optimizer_set_state(o, REGNN_STATE_M, m, 2)); /* any write forgets the bounds */
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, g, 2), 0);
+    regnn_optimizer_free(o);
+    o = make(REGNN_OPTIM_SGD); /* plain SGD has no state: only p and g count */
+    CK_OK(rg_optimizer_bind(o, 2));
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, 0x3f800000u, g, 2), 1);
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 1e38));
+    ck_assert_int_eq(rg_optimizer_step_is_safe(o, 0x3f800000u, g, 2), 0);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
 START_TEST(test_state_get_set_reset)
 {
     regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
@@ -310,6 +385,8 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, test_sgd_plain_momentum_nesterov);
     tcase_add_test(tc, test_settings_errors);
     tcase_add_test(tc, test_settings_that_can_only_give_nan);
+    tcase_add_test(tc, test_in_place_and_out_of_place_agree);
+    tcase_add_test(tc, test_safe_step_bounds);
     tcase_add_test(tc, test_state_get_set_reset);
     tcase_add_test(tc, test_set_steps_changes_bias_correction);
     tcase_add_test(tc, test_create_alloc_failure);
