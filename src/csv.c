@@ -1137,12 +1137,6 @@ regnn_status regnn_dataset_parse_csv(const char *text, size_t len, const char *c
 /* Files                                                                */
 /* ------------------------------------------------------------------ */
 
-static void errno_text(int err, char *buf, size_t cap)
-{
-    if (strerror_r(err, buf, cap) != 0)
-        snprintf(buf, cap, "error %d", err);
-}
-
 /* The whole of a regular file. Anything else is refused before reading: a
  * FIFO would block and a device such as /dev/zero never ends. */
 static regnn_status read_text(const char *where, const char *path, char **data, size_t *len)
@@ -1150,30 +1144,14 @@ static regnn_status read_text(const char *where, const char *path, char **data, 
     char why[128];
     *data = NULL;
     *len = 0;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        errno_text(errno, why, sizeof why);
-        return rg_error(REGNN_E_IO, "%s: cannot open: %s", where, why);
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        errno_text(errno, why, sizeof why);
-        close(fd);
-        return rg_error(REGNN_E_IO, "%s: cannot stat: %s", where, why);
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return rg_error(REGNN_E_IO, "%s: not a regular file", where);
-    }
-    if (sb.st_size < 0 || (uintmax_t)sb.st_size >= SIZE_MAX / 2) {
-        close(fd);
-        return rg_error(REGNN_E_IO, "%s: the file is too large", where);
-    }
+    int fd;
+    size_t size;
+    regnn_status st = rg_open_regular(where, path, &fd, &size);
+    if (st != REGNN_OK)
+        return st;
     /* One byte more than the size, so that a file that has grown shows it. */
-    size_t cap = (size_t)sb.st_size + 1, n = 0;
+    size_t cap = size + 1, n = 0;
     char *buf = rg_malloc(cap);
-    regnn_status st = REGNN_OK;
     if (!buf)
         st = rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu bytes", where, cap);
     while (st == REGNN_OK) {
@@ -1194,7 +1172,7 @@ static regnn_status read_text(const char *where, const char *path, char **data, 
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            errno_text(errno, why, sizeof why);
+            rg_errno_text(errno, why, sizeof why);
             st = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
         } else if (k == 0) {
             break;

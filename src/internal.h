@@ -44,6 +44,16 @@ void regnn__test_io_tmpfile(int mode);
 void regnn__test_io_stale_seconds(long seconds);
 #endif
 
+/* ---- files (src/file.c) ---- */
+/* strerror_r's text for err, or "error N". */
+void rg_errno_text(int err, char *buf, size_t cap);
+/* Open path for reading if it is a regular file (a FIFO or device is refused
+ * without blocking): *fd and its size on success, REGNN_E_IO naming `where`
+ * otherwise. The caller closes *fd. */
+regnn_status rg_open_regular(const char *where, const char *path, int *fd, size_t *size);
+/* read() until n bytes, end of file or an error (-1, errno set); EINTR retried. */
+long long rg_read_full(int fd, void *buf, size_t n);
+
 /* ---- CRC-32 (src/crc32.c): IEEE 802.3 / zlib, crc32("123456789") = 0xCBF43926 ---- */
 /* Continue crc (0 to start) over n bytes of data. */
 uint32_t rg_crc32(uint32_t crc, const void *data, size_t n);

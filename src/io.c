@@ -313,19 +313,6 @@ regnn_status regnn_checkpoint_save_mem(const regnn_model *m, const regnn_optimiz
 /* Atomic file writing                                                  */
 /* ------------------------------------------------------------------ */
 
-static void errno_text(int err, char *buf, size_t cap)
-{
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-    /* GNU flavour: may return a static string instead of filling buf. */
-    const char *s = strerror_r(err, buf, cap);
-    if (s != buf)
-        snprintf(buf, cap, "%s", s);
-#else
-    if (strerror_r(err, buf, cap) != 0)
-        snprintf(buf, cap, "error %d", err);
-#endif
-}
-
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -561,7 +548,7 @@ fail:
     if (named)
         unlink(tmp);
     rg_free(tmp);
-    errno_text(err, why, sizeof why);
+    rg_errno_text(err, why, sizeof why);
     return rg_error(REGNN_E_IO, "%s: cannot %s '%s': %s", fn, step, path, why);
 }
 
@@ -1096,23 +1083,6 @@ regnn_status regnn_checkpoint_load_mem(const void *buf, size_t len, regnn_model 
 /* ------------------------------------------------------------------ */
 
 /* Bytes read until n or end of file; -1 on error. */
-static long long read_full(int fd, uint8_t *p, size_t n)
-{
-    size_t got = 0;
-    while (got < n) {
-        ssize_t k = read(fd, p + got, n - got);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (k == 0)
-            break;
-        got += (size_t)k;
-    }
-    return (long long)got;
-}
-
 /* Read a whole model file, after checking from its header and size that it
  * is one, so a wrong or huge file is refused before the big allocation. */
 static regnn_status read_file(const char *where, const char *path, uint8_t **data, size_t *len)
@@ -1120,32 +1090,16 @@ static regnn_status read_file(const char *where, const char *path, uint8_t **dat
     char why[128];
     *data = NULL;
     *len = 0;
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0) {
-        errno_text(errno, why, sizeof why);
-        return rg_error(REGNN_E_IO, "%s: cannot open: %s", where, why);
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        errno_text(errno, why, sizeof why);
-        close(fd);
-        return rg_error(REGNN_E_IO, "%s: cannot stat: %s", where, why);
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return rg_error(REGNN_E_IO, "%s: not a regular file", where);
-    }
-    if (st.st_size < 0 || (uintmax_t)st.st_size > SIZE_MAX) {
-        close(fd);
-        return rg_error(REGNN_E_IO, "%s: the file is too large", where);
-    }
-    size_t total = (size_t)st.st_size;
+    int fd;
+    size_t total;
+    regnn_status os = rg_open_regular(where, path, &fd, &total);
+    if (os != REGNN_OK)
+        return os;
     uint8_t hdr[HDR_SIZE];
-    long long got = read_full(fd, hdr, total < HDR_SIZE ? total : HDR_SIZE);
+    long long got = rg_read_full(fd, hdr, total < HDR_SIZE ? total : HDR_SIZE);
     regnn_status rs = REGNN_OK;
     if (got < 0) {
-        errno_text(errno, why, sizeof why);
+        rg_errno_text(errno, why, sizeof why);
         rs = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
     } else {
         rs = check_header(where, hdr, (size_t)got, (size_t)got < HDR_SIZE ? (uint64_t)got : total);
@@ -1158,9 +1112,9 @@ static regnn_status read_file(const char *where, const char *path, uint8_t **dat
     }
     if (rs == REGNN_OK) {
         memcpy(buf, hdr, HDR_SIZE);
-        got = read_full(fd, buf + HDR_SIZE, total - HDR_SIZE);
+        got = rg_read_full(fd, buf + HDR_SIZE, total - HDR_SIZE);
         if (got < 0) {
-            errno_text(errno, why, sizeof why);
+            rg_errno_text(errno, why, sizeof why);
             rs = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
         } else {
             /* A file that shrank meanwhile reads as truncated. */
