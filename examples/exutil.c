@@ -148,3 +148,36 @@ int ex_cpu_count(void)
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 1 ? 1 : n > 64 ? 64 : (int)n;
 }
+
+int ex_parse_layers(const char *s, size_t *units, size_t cap, size_t *n_out)
+{
+    size_t n = 0;
+    if (strcmp(s, "none") != 0) {
+        const char *p = s;
+        for (;;) {
+            char *end;
+            errno = 0;
+            long width = strtol(p, &end, 10);
+            if (end == p || errno || width < 1 || width > 1000000)
+                return -1;
+            long count = 1;
+            if (*end == 'x' || *end == 'X') {
+                const char *q = end + 1;
+                count = strtol(q, &end, 10);
+                if (end == q || errno || count < 1)
+                    return -1;
+            }
+            if ((size_t)count > cap - n)
+                return -1;
+            for (long i = 0; i < count; i++)
+                units[n++] = (size_t)width;
+            if (*end == '\0')
+                break;
+            if (*end != ',')
+                return -1;
+            p = end + 1;
+        }
+    }
+    *n_out = n;
+    return 0;
+}

@@ -14,6 +14,10 @@ int ex_parse_long(const char *s, long lo, long hi, long *out);
 /* Comma separated finite numbers, at most cap of them. Returns the count, or -1. */
 int ex_parse_double_list(const char *s, double *out, size_t cap);
 
+/* Hidden layer widths such as "128x6", "64,32" or "128x2,16" ("none": no
+ * hidden layer) into units[0..cap); *n receives the count. 0 or -1. */
+int ex_parse_layers(const char *s, size_t *units, size_t cap, size_t *n);
+
 /* Option matcher for "--name value" and "--name=value". If argv[*i] is the
  * option `name`, sets *value (NULL when the value is missing), advances *i
  * past a separate value and returns 1; returns 0 for any other argument. */

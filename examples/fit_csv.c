@@ -83,37 +83,6 @@ static int bad_option(const char *opt, const char *value, const char *what)
     return 2;
 }
 
-static int parse_layers(const char *s, options *o)
-{
-    o->n_layers = 0;
-    if (strcmp(s, "none") == 0)
-        return 0;
-    const char *p = s;
-    for (;;) {
-        char *end;
-        errno = 0;
-        long units = strtol(p, &end, 10);
-        if (end == p || errno || units < 1 || units > 1000000)
-            return -1;
-        long count = 1;
-        if (*end == 'x' || *end == 'X') {
-            const char *q = end + 1;
-            count = strtol(q, &end, 10);
-            if (end == q || errno || count < 1)
-                return -1;
-        }
-        if ((size_t)count > MAX_LAYERS - o->n_layers)
-            return -1;
-        for (long i = 0; i < count; i++)
-            o->units[o->n_layers++] = (size_t)units;
-        if (*end == '\0')
-            return 0;
-        if (*end != ',')
-            return -1;
-        p = end + 1;
-    }
-}
-
 static int parse_args(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
@@ -143,7 +112,7 @@ static int parse_args(int argc, char **argv, options *o)
                 return bad_option(a, v, "a column name is required");
             o->targets = v;
         } else if (ex_option(argc, argv, &i, "--layers", &v)) {
-            if (!v || parse_layers(v, o) != 0)
+            if (!v || ex_parse_layers(v, o->units, MAX_LAYERS, &o->n_layers) != 0)
                 return bad_option(a, v, "expected e.g. 128x6, 64,32 or none (at most 64 layers)");
         } else if (ex_option(argc, argv, &i, "--activation", &v)) {
             if (v && strcmp(v, "relu") == 0)

@@ -57,41 +57,6 @@ void cli_train_defaults(cli_train_opts *o)
 }
 
 /* "128,128", "128x6", "128x2,16" or "none". 0, or -1 if malformed. */
-static int parse_layers(const char *s, cli_train_opts *o)
-{
-    size_t n = 0;
-    if (strcmp(s, "none") == 0) {
-        o->n_layers = 0;
-        return 0;
-    }
-    const char *p = s;
-    for (;;) {
-        char *end;
-        errno = 0;
-        long units = strtol(p, &end, 10);
-        if (end == p || errno || units < 1 || units > 1000000)
-            return -1;
-        long count = 1;
-        if (*end == 'x' || *end == 'X') {
-            const char *q = end + 1;
-            count = strtol(q, &end, 10);
-            if (end == q || errno || count < 1)
-                return -1;
-        }
-        if ((size_t)count > CLI_MAX_LAYERS - n)
-            return -1;
-        for (long i = 0; i < count; i++)
-            o->units[n++] = (size_t)units;
-        if (*end == '\0')
-            break;
-        if (*end != ',')
-            return -1;
-        p = end + 1;
-    }
-    o->n_layers = n;
-    return 0;
-}
-
 static int parse_targets(const char *s, cli_train_opts *o)
 {
     size_t len = strlen(s);
@@ -121,7 +86,7 @@ int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o)
         if (!v || parse_targets(v, o) != 0)
             return cli_bad_option(a, v, "expected 1 to 64 comma-separated column names");
     } else if (ex_option(argc, argv, i, "--layers", &v)) {
-        if (!v || parse_layers(v, o) != 0)
+        if (!v || ex_parse_layers(v, o->units, CLI_MAX_LAYERS, &o->n_layers) != 0)
             return cli_bad_option(a, v,
                                   "expected hidden layer sizes such as 128,128 or 128x6, or none "
                                   "(at most 64 layers)");
