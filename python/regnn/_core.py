@@ -830,8 +830,6 @@ class Model(_Handle):
         for i, r in enumerate(rows[1:]):
             print_fn(fmt(r))
             print_fn("_" * total if i < len(rows) - 2 else "=" * total)
-        if len(rows) == 1:
-            print_fn("=" * total)
         print_fn("Total params: {:,}".format(self.param_count))
         sc = _io.get_scaler(self._h)
         if sc is not None:
