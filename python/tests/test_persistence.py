@@ -1,6 +1,8 @@
 """Model files, checkpoints and the attached scaler: Python <-> C round trips, bytes and
 paths, bit-identical predictions, and checkpoint resume equal to uninterrupted training."""
 
+import csv
+import glob
 import os
 import pathlib
 import shutil
@@ -8,7 +10,10 @@ import subprocess
 import tempfile
 import unittest
 
-from _support import HERE, REPO, TempDir, bits, cc, flat, make_data, np, regnn
+from _support import HERE, REPO, TempDir, bits, cc, f32, flat, make_data, np, regnn
+
+CLI = sorted(glob.glob(os.path.join(REPO, "build", "*", "tools", "regnn")))
+DIABETES = os.path.join(REPO, "examples", "data", "diabetes.csv")
 
 
 def raw_data(rows=64):
@@ -109,6 +114,58 @@ class TestWithC(unittest.TestCase):
                                  [bits(v) for v in out["resumed"]])
                 m.train_batch(o, sx, sy)  # and so does continuing without saving
                 self.assertEqual(flat(m.get_params()), flat(m2.get_params()))
+
+
+def cli(*args):
+    r = subprocess.run([CLI[0]] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=300)
+    if r.returncode:
+        raise AssertionError("regnn %s failed: %s" % (" ".join(args), r.stderr))
+
+
+def cli_predictions(path):
+    with open(path) as f:
+        return [f32(float(row[0])) for row in list(csv.reader(f))[1:]]
+
+
+@unittest.skipUnless(CLI and os.path.exists(DIABETES), "tools/regnn is not built")
+class TestWithCli(unittest.TestCase):
+    # The regnn program multiplies with one BLAS thread; OpenBLAS's last bits depend on
+    # how many threads share a product, so this process uses one as well.
+    def setUp(self):
+        self.threads = regnn.blas_threads()
+        regnn.set_blas_threads(1)
+
+    def tearDown(self):
+        regnn.set_blas_threads(self.threads)
+
+    def test_regnn_fit_output_loads(self):
+        with TempDir() as d, regnn.Dataset.from_csv(DIABETES, "y") as ds:
+            mp, cp, pp = (os.path.join(d, n) for n in ("m.rgn", "m.ckpt", "p.csv"))
+            cli("fit", DIABETES, "--target", "y", "--epochs", "2", "--quiet", "-o", mp,
+                "--checkpoint", cp)
+            cli("predict", mp, DIABETES, "--target", "y", "-o", pp)
+            want = cli_predictions(pp)  # printed with 9 digits: exact for float32
+            with regnn.load_model(mp) as m:
+                self.assertEqual(flat(m.predict(ds.features(), raw=True)), want)
+                with m.scaler as sc:
+                    self.assertEqual(sc.n_features, 10)
+            m2, o2 = regnn.load_checkpoint(cp)
+            with m2, o2:
+                self.assertIsInstance(o2, regnn.Adam)
+                self.assertGreater(o2.steps, 0)
+                self.assertEqual(flat(m2.predict(ds.features(), raw=True)), want)
+
+    def test_regnn_predict_reads_python_files(self):
+        with TempDir() as d, regnn.Dataset.from_csv(DIABETES, "y") as ds:
+            data, sc = ds.standardize("unit_norm", "zscore")
+            with data, sc, regnn.Model(10, [regnn.Dense(16, "relu"), regnn.Dense(1)]) as m:
+                m.init(seed=2).fit(data, "adam", epochs=2)
+                m.attach_scaler(sc)
+                mp, pp = os.path.join(d, "py.rgn"), os.path.join(d, "p.csv")
+                m.save(mp)
+                cli("predict", mp, DIABETES, "--target", "y", "-o", pp)
+                self.assertEqual(cli_predictions(pp), flat(m.predict(ds.features(), raw=True)))
 
 
 def small_model(seed=3):
