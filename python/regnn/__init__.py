@@ -8,6 +8,9 @@ Adam/SGD and MSE. Needs only the standard library; numpy is used when it is inst
         model.init(seed=1)
         history = model.fit(train, regnn.Adam(), epochs=50, batch_size=32, validation_split=0.15)
         print(model.evaluate(test).mse)
+        model.save("model.rgn"); same = regnn.load_model("model.rgn")
+
+Keras style works too: model.fit(x, y, epochs=100, validation_split=0.15, verbose=2).
 
 The shared library is found through REGNN_LIBRARY, then the repository's lib/,
 then the system's loader paths; its ABI version is checked on import
@@ -23,8 +26,9 @@ from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
                     INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM, METRICS, MONITOR_TRAIN_LOSS,
                     MONITOR_VAL_LOSS, MONITOR_VAL_MSE, OPTIM_ADAM, OPTIM_SGD, REASONS,
                     SCALE_NONE, SCALE_UNIT_NORM, SCALE_ZSCORE, STATE_M, STATE_V, STATE_VELOCITY,
-                    STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, SGD, Adam, Dataset, Dense,
-                    Diagnosis, Evaluation, History, Layer, Model, Optimizer, Scaler)
+                    STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, SGD, Adam, Callback,
+                    Dataset, Dense, Diagnosis, Evaluation, History, Layer, Model, Optimizer,
+                    Scaler, checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint)
 from ._errors import check as _check
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, regularization_path)
@@ -33,7 +37,8 @@ for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
-              "History", "Diagnosis", "RegularizationPath", "regularization_path"):
+              "History", "Diagnosis", "RegularizationPath", "regularization_path", "Callback",
+              "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes"):
     globals()[_name].__module__ = __name__
 del _name
 
@@ -82,7 +87,8 @@ __all__ = [
     "ClosedError", "FileError", "FormatError", "VersionError", "NumericError", "CancelledError",
     "UnsupportedError", "InternalError",
     "Dataset", "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
-    "History", "Diagnosis", "VERDICTS", "REASONS", "DIAG_VALUES",
+    "History", "Diagnosis", "VERDICTS", "REASONS", "DIAG_VALUES", "Callback",
+    "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
     "regularization_path", "RegularizationPath", "RUN_STATS", "AGGREGATES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",

@@ -3,10 +3,12 @@
 import collections
 import math
 import os
+import sys
 import threading
 from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
+from . import _io
 from ._capi import EPOCH_FN, lib
 from ._sigint import DeferSigint
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
@@ -396,6 +398,12 @@ class Scaler(_Handle):
         self._adopt(_out_handle(lib.regnn_scaler_fit, h, fk, tk))
         return self
 
+    @classmethod
+    def _wrap(cls, handle):
+        self = cls.__new__(cls)
+        self._adopt(handle)
+        return self
+
     @property
     def n_features(self):
         return lib.regnn_scaler_features(self._handle())
@@ -460,6 +468,8 @@ class Dense:
 
     def __init__(self, units, activation="linear", *, l2=0.0, l1=0.0, dropout=0.0):
         B.index(units, "Dense: units", 1, MAX_DIM)
+        if activation is None:  # Keras' default: no activation
+            activation = "linear"
         _enum(activation, _ACTIVATIONS, "activation")
         for name, value in (("l2", l2), ("l1", l1)):
             if value is not None:
@@ -589,6 +599,10 @@ class Model(_Handle):
     """
 
     _FREE = lib.regnn_model_free
+    _optimizer = None
+    _shown_metrics = ()
+    #: Set to True by a callback to stop fit() after the current epoch (Keras).
+    stop_training = False
 
     def __init__(self, n_inputs, layers=()):
         n = B.index(n_inputs, "Model: n_inputs", 1, MAX_DIM)
@@ -620,7 +634,7 @@ class Model(_Handle):
     def add_dense(self, units, activation="linear", *, l2=None, l1=None, dropout=None):
         """Append a dense layer (before init only); returns the Layer."""
         h = self._check_idle("add layers")
-        act = _enum(activation, _ACTIVATIONS, "activation")
+        act = _enum("linear" if activation is None else activation, _ACTIVATIONS, "activation")
         lh = c_void_p()
         check(lib.regnn_model_add_dense(h, B.index(units, "units", 1, MAX_DIM), act, byref(lh)))
         layer = Layer(self, lh.value, len(self._layers))
@@ -695,13 +709,53 @@ class Model(_Handle):
         """Deep copy: topology, settings, parameters and RNG state."""
         return Model._wrap(_out_handle(lib.regnn_model_copy, self._handle()))
 
+    # -- persistence
+    def save(self, path):
+        """Write the model file (.rgn: topology, layer settings, parameters, RNG state and
+        the attached scaler) to path, atomically; regnn.load_model reads it back."""
+        _io.model_save(self._handle(), path)
+
+    def to_bytes(self):
+        """The model file's contents as bytes (regnn_model_save_mem)."""
+        return _io.encode(lib.regnn_model_save_mem, self._handle())
+
+    @classmethod
+    def load(cls, source):
+        """Model.load(path or bytes): the same as regnn.load_model."""
+        return cls._wrap(_io.model_load(source))
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A Model decoded from the bytes of a model file (or checkpoint)."""
+        if not _io.is_data(data):
+            raise TypeError("from_bytes needs bytes, bytearray or memoryview, not %s"
+                            % type(data).__name__)
+        return cls._wrap(_io.model_load(data))
+
+    @property
+    def scaler(self):
+        """A copy of the attached Scaler (a new object, yours to close), or None."""
+        sh = _io.get_scaler(self._handle())
+        return None if sh is None else Scaler._wrap(sh)
+
+    def attach_scaler(self, scaler):
+        """Attach a copy of scaler's statistics to the model (saved with it); None detaches.
+        The model still predicts in the units it was trained in unless predict(raw=True)."""
+        sh = None if scaler is None else _need(scaler, Scaler, "scaler")._handle()
+        _io.attach_scaler(self._check_idle("attach a scaler"), sh)
+
     # -- inference
-    def predict(self, x, out=None):
+    def predict(self, x, out=None, *, raw=False):
         """Predictions for rows of x (rows x inputs; a 1-D x is one row and gives a 1-D result).
 
         out: optional float32 C-contiguous buffer of rows*outputs values that
         receives the predictions and is returned (no allocation).
+        raw=True: x is in original (raw) units and so is the result: x goes through the
+        attached scaler's transform_features, the predictions through its
+        inverse_targets (StateError without an attached scaler).
         """
+        if raw:
+            return self._predict_raw(x, out)
         h = self._h
         if h is None or self._busy:
             h = self._handle()
@@ -742,6 +796,46 @@ class Model(_Handle):
             raise error_for(st)
         return out
 
+    def _predict_raw(self, x, out):
+        sh = _io.get_scaler(self._handle())
+        if sh is None:
+            raise StateError("predict(raw=True) needs the scaler the model was trained with: "
+                             "call model.attach_scaler(scaler) first")
+        with Scaler._wrap(sh) as sc:
+            scaled = self.predict(sc.transform_features(x))
+            return sc.inverse_targets(scaled, out=out)
+
+    def summary(self, print_fn=None):
+        """Print a Keras-like table of the layers: output shape, parameters, L2, L1 and
+        dropout. print_fn(line) replaces print."""
+        self._handle()
+        if print_fn is None:
+            print_fn = print
+        rows = [("Layer (type)", "Output Shape", "Param #", "L2", "L1", "Dropout")]
+        for layer in self._layers:
+            rows.append(("dense_%d (Dense, %s)" % (layer.index, layer.activation_name),
+                         "(None, %d)" % layer.units, "{:,}".format(layer.param_count),
+                         "%g" % layer.l2, "%g" % layer.l1, "%g" % layer.dropout))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        total = sum(w + 2 for w in widths)
+
+        def fmt(r):
+            return "  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                             for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+        print_fn("Model: %d inputs -> %d output%s" % (self._n_in, self._n_out,
+                                                  "" if self._n_out == 1 else "s"))
+        print_fn("_" * total)
+        print_fn(fmt(rows[0]))
+        print_fn("=" * total)
+        for i, r in enumerate(rows[1:]):
+            print_fn(fmt(r))
+            print_fn("_" * total if i < len(rows) - 2 else "=" * total)
+        print_fn("Total params: {:,}".format(self.param_count))
+        sc = _io.get_scaler(self._h)
+        if sc is not None:
+            lib.regnn_scaler_free(sc)
+        print_fn("Scaler attached: %s" % ("yes" if sc is not None else "no"))
+
     def evaluate(self, data):
         """Evaluation(mse, mae, penalty, loss) over a Dataset or an (x, y) pair, dropout off."""
         h = self._handle()
@@ -768,30 +862,112 @@ class Model(_Handle):
                                     byref(loss)))
         return loss.value
 
-    def fit(self, train, optimizer, *, epochs=1, batch_size=32, shuffle=True,
-            validation_data=None, validation_split=0.0, early_stopping=False, patience=0,
-            restore_best=False, monitor="val_loss", min_delta=0.0, eval_train=False,
-            callback=None):
-        """Train on `train` (a Dataset or an (x, y) pair) with `optimizer`; returns a History.
+    def compile(self, optimizer="adam", loss="mse", metrics=None):
+        """Keras' compile: the optimizer later fit calls use when given none (an Optimizer,
+        or "adam" / "sgd" for a new one with Keras defaults), the loss (only "mse": the
+        library trains on mean squared error, plus the layers' penalties) and the metrics
+        verbose fit prints ("mse", "mae"; the History records both anyway). Returns self."""
+        if not isinstance(loss, str) or loss.lower() not in ("mse", "mean_squared_error"):
+            raise UnsupportedError("loss %r is not supported: libregnn trains on mean squared "
+                                   "error (loss=\"mse\")" % (loss,))
+        shown = []
+        for m in ([metrics] if isinstance(metrics, str) else metrics or ()):
+            name = _METRIC_ALIASES.get(str(m).lower()) if isinstance(m, str) else None
+            if name is None:
+                raise UnsupportedError("metric %r is not supported; use \"mse\" or \"mae\""
+                                       % (m,))
+            shown.append(name)
+        self._optimizer = _make_optimizer(optimizer)
+        self._shown_metrics = tuple(shown)
+        return self
 
-        callback(epoch, history) runs after every epoch (epoch is 0-based,
-        history a History of the epochs so far); a true return value stops
-        training. An exception raised by the callback stops training and is
-        re-raised from fit (the model keeps the weights of the epochs done).
-        The History's diagnosis (and the callback's) uses as its reference the MSE of
-        predicting the training targets' mean on the validation rows.
+    @property
+    def optimizer(self):
+        """The optimizer set by compile(), or made by fit() from a name or by default; None
+        before. An optimizer passed to fit() as an object stays the caller's and is not kept."""
+        return self._optimizer
+
+    def fit(self, x=None, y=None, optimizer=None, *, epochs=1, batch_size=32, verbose=0,
+            callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
+            early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
+            min_delta=0.0, eval_train=False, callback=None, train=None):
+        """Train; returns a History. Either form:
+
+            model.fit(x, y, epochs=..., ...)            # Keras: arrays or lists
+            model.fit(train, optimizer, epochs=..., ...)  # train: a Dataset or an (x, y) pair
+
+        optimizer: an Optimizer (used as it is, its state carries over between calls), a
+        name ("adam", "sgd": a new one with Keras defaults, kept as model.optimizer), or
+        None: model.optimizer (from compile() or an earlier fit), else a new Adam.
+
+        verbose: 0 silent (the default), 1 a progress bar over the epochs (rewritten in
+        place on a terminal), 2 one line per epoch. callbacks: objects with Keras'
+        on_train_begin / on_epoch_end(epoch, logs) / on_train_end methods (see
+        regnn.Callback; setting model.stop_training = True stops after the epoch), or
+        functions called as callback(epoch, history). callback(epoch, history) runs
+        after every epoch (epoch is 0-based, history a History of the epochs so far); a
+        true return value stops training. An exception raised by a callback stops
+        training and is re-raised from fit (the model keeps the weights of the epochs
+        done). The History's diagnosis (and the callback's) uses as its reference the
+        MSE of predicting the training targets' mean on the validation rows.
         """
         h = self._check_idle("start another fit")
-        oh = _need(optimizer, Optimizer, "optimizer")._check_idle("fit")
+        if isinstance(y, (Optimizer, str)):  # fit(train, optimizer): the explicit form
+            if optimizer is not None:
+                raise TypeError("fit() got an optimizer twice (as y and as optimizer)")
+            optimizer, y = y, None
+        if train is not None:
+            if x is not None:
+                raise TypeError("fit() got the training data twice (as x and as train)")
+            x = train
+        if x is None:
+            raise TypeError("fit() needs training data: fit(x, y) with arrays or lists, or "
+                            "fit(dataset) with a regnn.Dataset")
+        if y is not None:
+            if isinstance(x, Dataset):
+                raise TypeError("fit(dataset, y): a Dataset already holds the targets; "
+                                "call fit(dataset) or fit(x, y)")
+            x = (x, y)
+        if optimizer is None:
+            if self._optimizer is None:
+                self._optimizer = Adam()
+            optimizer = self._optimizer
+        elif isinstance(optimizer, str):
+            optimizer = self._optimizer = _make_optimizer(optimizer)
+        oh = _need_optimizer(optimizer)._check_idle("fit")
         if callback is not None and not callable(callback):
             raise TypeError("callback must be callable")
+        if batch_size is None:
+            batch_size = 32  # Keras' default
+        verbose = _verbosity(verbose)
+        cbs = _callback_list(callbacks)
         split = B.real(validation_split, "validation_split")
         settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split) + (
             (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),)
-        with DeferSigint() as sigint:
-            return self._fit(h, oh, optimizer, train, validation_data, split, settings, callback,
-                             sigint)
+        progress = _Progress(verbose, epochs, self._shown_metrics) if verbose else None
+        each = _epoch_function(self, callback, cbs, progress)
+        self.stop_training = False
+        for cb in cbs:
+            if hasattr(cb, "set_model"):
+                cb.set_model(self)
+            elif hasattr(cb, "on_epoch_end"):
+                cb.model = self
+        for cb in cbs:
+            if hasattr(cb, "on_train_begin"):
+                cb.on_train_begin({})
+        try:
+            with DeferSigint() as sigint:
+                history = self._fit(h, oh, optimizer, x, validation_data, split, settings,
+                                    each, sigint)
+        finally:
+            if progress is not None:
+                progress.close()
+        logs = _epoch_logs(history, history.epochs - 1) if history.epochs else {}
+        for cb in cbs:
+            if hasattr(cb, "on_train_end"):
+                cb.on_train_end(logs)
+        return history
 
     def _fit(self, h, oh, optimizer, train, validation_data, split, settings, callback, sigint):
         temps = []
@@ -940,6 +1116,14 @@ class Optimizer(_Handle):
             if value is not None:
                 setattr(self, name, value)
 
+    @classmethod
+    def _wrap(cls, handle):
+        kind = lib.regnn_optimizer_kind(handle)
+        sub = Adam if kind == OPTIM_ADAM else SGD if kind == OPTIM_SGD else Optimizer
+        self = sub.__new__(sub)
+        self._adopt(handle)
+        return self
+
     @property
     def kind(self):
         """REGNN_OPTIM_ADAM or REGNN_OPTIM_SGD."""
@@ -990,14 +1174,27 @@ class Optimizer(_Handle):
             ", ".join("%s=%g" % (k, getattr(self, k)) for k in self._OPTIONS), self.steps)
 
 
+def _alias(value, alias, name, alias_name):
+    """Keras' legacy argument names (lr=, beta_1=) for the library's."""
+    if alias is None:
+        return value
+    if value is not None:
+        raise TypeError("give %s or %s (its Keras alias), not both" % (name, alias_name))
+    return alias
+
+
 class Adam(Optimizer):
-    """Adam in Keras form: defaults learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7."""
+    """Adam in Keras form: defaults learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7.
+    Keras' names lr=, beta_1=, beta_2= are accepted as aliases."""
 
     _KIND = OPTIM_ADAM
     _OPTIONS = ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay")
 
     def __init__(self, learning_rate=None, beta1=None, beta2=None, epsilon=None,
-                 weight_decay=None):
+                 weight_decay=None, *, lr=None, beta_1=None, beta_2=None):
+        learning_rate = _alias(learning_rate, lr, "learning_rate", "lr")
+        beta1 = _alias(beta1, beta_1, "beta1", "beta_1")
+        beta2 = _alias(beta2, beta_2, "beta2", "beta_2")
         super().__init__(learning_rate=learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon,
                          weight_decay=weight_decay)
 
@@ -1012,7 +1209,9 @@ class SGD(Optimizer):
     _KIND = OPTIM_SGD
     _OPTIONS = ("learning_rate", "momentum", "nesterov", "weight_decay")
 
-    def __init__(self, learning_rate=None, momentum=None, nesterov=None, weight_decay=None):
+    def __init__(self, learning_rate=None, momentum=None, nesterov=None, weight_decay=None, *,
+                 lr=None):
+        learning_rate = _alias(learning_rate, lr, "learning_rate", "lr")
         super().__init__(learning_rate=learning_rate, momentum=momentum,
                          nesterov=None if nesterov is None else float(bool(nesterov)),
                          weight_decay=weight_decay)
@@ -1097,8 +1296,10 @@ class History:
 
     Attributes loss, mse, penalty, mae, val_loss, val_mse, val_mae, seconds,
     train_eval_mse are float64 arrays (lists without numpy), one value per
-    epoch; metrics that were not recorded are NaN. ``history`` maps the names
-    to the arrays, like Keras' History.history.
+    epoch; metrics that were not recorded are NaN; ``metrics`` maps every name to its
+    array and ``h[name]`` reads it. ``history`` is Keras' History.history: a dict of
+    lists of floats holding only the metrics that were recorded (no val_* without
+    validation data, no train_eval_mse without eval_train).
 
     ``diagnosis`` is regnn_history_diagnose's Diagnosis of these epochs (overfitting,
     underfitting, good fit or insufficient), computed by the library when the history
@@ -1109,8 +1310,14 @@ class History:
 
     def __init__(self, metrics, best_epoch=None, stop_reason=STOP_COMPLETED, diagnosis=None,
                  baseline_mse=None):
-        self.history = {name: metrics[name] for name in METRICS}
-        self.epochs = len(self.history["loss"])
+        self.metrics = {name: metrics[name] for name in METRICS}
+        self.epochs = len(self.metrics["loss"])
+        # Keras' History.history: lists of floats, only the metrics that were recorded.
+        self.history = {}
+        for name in METRICS:
+            values = [float(v) for v in self.metrics[name]]
+            if any(v == v for v in values):
+                self.history[name] = values
         self.best_epoch = best_epoch
         self.stop_reason = stop_reason
         self.diagnosis = diagnosis
@@ -1135,13 +1342,13 @@ class History:
         return self.diagnosis.verdict if self.diagnosis is not None else None
 
     def __getattr__(self, name):
-        history = self.__dict__.get("history")
-        if history is not None and name in history:
-            return history[name]
+        metrics = self.__dict__.get("metrics")
+        if metrics is not None and name in metrics:
+            return metrics[name]
         raise AttributeError("'History' object has no attribute %r" % name)
 
     def __getitem__(self, name):
-        return self.history[name]
+        return self.metrics[name]
 
     def __len__(self):
         return self.epochs
@@ -1154,7 +1361,7 @@ class History:
     def to_csv(self, path=None):
         """The history as CSV text in regnn_history_write_csv's format; also written to path if given."""
         lines = ["epoch," + ",".join(METRICS)]
-        cols = [self.history[name] for name in METRICS]
+        cols = [self.metrics[name] for name in METRICS]
         for e in range(self.epochs):
             lines.append("%d,%s" % (e + 1, ",".join(_fmt(float(c[e])) for c in cols)))
         text = "\n".join(lines) + "\n"
@@ -1171,3 +1378,206 @@ class History:
 
 def _fmt(v):
     return "nan" if v != v else "%.9g" % v
+
+
+# ---------------------------------------------------------------- Keras-style fit helpers
+
+_METRIC_ALIASES = {"mse": "mse", "mean_squared_error": "mse", "mae": "mae",
+                   "mean_absolute_error": "mae"}
+_OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+
+
+def _make_optimizer(spec):
+    """An Optimizer from an Optimizer (returned as it is) or a name ("adam", "sgd")."""
+    if isinstance(spec, str):
+        name = _OPTIMIZER_NAMES.get(spec.lower())
+        if name is None:
+            raise UnsupportedError("unknown optimizer %r; expected \"adam\" or \"sgd\" (or a "
+                                   "regnn.Adam / regnn.SGD object)" % spec)
+        return Adam() if name == "Adam" else SGD()
+    return _need_optimizer(spec)
+
+
+def _need_optimizer(obj):
+    if not isinstance(obj, Optimizer):
+        raise TypeError("optimizer must be a regnn.Optimizer (regnn.Adam(), regnn.SGD()) or a "
+                        "name (\"adam\", \"sgd\"), not %s" % type(obj).__name__)
+    return obj
+
+
+def _verbosity(verbose):
+    if verbose is True or verbose == "auto":
+        return 1
+    if verbose is False or verbose is None:
+        return 0
+    if isinstance(verbose, int) and verbose in (0, 1, 2):
+        return verbose
+    raise InvalidArgumentError("verbose must be 0, 1, 2 or \"auto\", got %r" % (verbose,))
+
+
+def _callback_list(callbacks):
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        callbacks = [callbacks]
+    for cb in callbacks:
+        if not (callable(cb) or hasattr(cb, "on_epoch_end") or hasattr(cb, "on_train_begin")
+                or hasattr(cb, "on_train_end")):
+            raise TypeError("callbacks must hold regnn.Callback-like objects (on_epoch_end(epoch,"
+                            " logs)) or functions f(epoch, history), not %s" % type(cb).__name__)
+    return list(callbacks)
+
+
+#: History metrics that go into a callback's logs and verbose lines, Keras' names first.
+_LOG_METRICS = ("loss", "mse", "mae", "penalty", "val_loss", "val_mse", "val_mae",
+                "train_eval_mse")
+
+
+def _epoch_logs(history, e):
+    """Keras' logs of epoch e: the metrics the library recorded, as floats."""
+    logs = {}
+    for name in _LOG_METRICS:
+        v = float(history.metrics[name][e])
+        if v == v:
+            logs[name] = v
+    return logs
+
+
+def _epoch_function(model, callback, cbs, progress):
+    """One callback(epoch, history) running the verbose output, the user's callback and
+    Keras-style callbacks in that order; None when there is nothing to run."""
+    if callback is None and not cbs and progress is None:
+        return None
+
+    def each(epoch, history):
+        if progress is not None:
+            progress(epoch, history)
+        stop = bool(callback(epoch, history)) if callback is not None else False
+        if cbs:
+            logs = _epoch_logs(history, epoch)
+            for cb in cbs:
+                if hasattr(cb, "on_epoch_end"):
+                    cb.on_epoch_end(epoch, logs)
+                elif callable(cb) and not hasattr(cb, "on_train_begin"):
+                    stop = bool(cb(epoch, history)) or stop
+        return stop or model.stop_training
+    return each
+
+
+def _fmt_metric(v):
+    return "%.4f" % v if abs(v) >= 1e-3 or v == 0 else "%.4e" % v
+
+
+class _Progress:
+    """Keras' verbose output. 2: one line per epoch. 1: a bar over the epochs, one line
+    rewritten in place on a terminal, one line per epoch otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, verbose, epochs, shown, stream=None):
+        self.verbose = verbose
+        self.epochs = epochs
+        self.keys = ["loss"] + list(shown) + ["val_loss"] + ["val_" + m for m in shown]
+        self.stream = stream if stream is not None else sys.stdout
+        isatty = getattr(self.stream, "isatty", None)
+        try:
+            self.tty = verbose == 1 and bool(isatty and isatty())
+        except ValueError:  # closed stream
+            self.tty = False
+        self.open_line = False
+        self.last_len = 0
+
+    def line(self, epoch, history):
+        e = epoch + 1
+        parts = ["Epoch %d/%d" % (e, self.epochs)]
+        if self.verbose == 1:
+            done = self.WIDTH * e // self.epochs
+            bar = "=" * done
+            if done < self.WIDTH:
+                bar = bar[:-1] + ">" if bar else ">"
+            parts[0] += " [%s]" % bar.ljust(self.WIDTH, ".")
+        parts.append("%.2fs" % float(history.metrics["seconds"][epoch]))
+        for k in self.keys:
+            v = float(history.metrics[k][epoch])
+            if v == v:
+                parts.append("%s: %s" % (k, _fmt_metric(v)))
+        return " - ".join(parts)
+
+    def __call__(self, epoch, history):
+        text = self.line(epoch, history)
+        if self.tty:
+            pad = max(self.last_len - len(text), 0)
+            self.stream.write("\r" + text + " " * pad)
+            self.last_len = len(text)
+            self.open_line = True
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def close(self):
+        if self.open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open_line = False
+
+
+class Callback:
+    """Base of Keras-style callbacks for Model.fit(callbacks=[...]).
+
+    fit sets ``self.model`` (set_model), then calls on_train_begin(logs), after every
+    epoch on_epoch_end(epoch, logs) with logs the epoch's recorded metrics by name
+    ("loss", "mse", "mae", "penalty", "val_loss", "val_mse", "val_mae",
+    "train_eval_mse"), and on_train_end(logs) when fit returns. Setting
+    ``self.model.stop_training = True`` stops training after the epoch. The library
+    runs an epoch in one call, so there are no per-batch or epoch-begin hooks.
+    """
+
+    model = None
+
+    def set_model(self, model):
+        self.model = model
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+
+# ---------------------------------------------------------------- persistence
+
+def load_model(source):
+    """A Model read from a model file (path: str or os.PathLike) or from the bytes of
+    one (bytes, bytearray, memoryview: Model.to_bytes() or regnn_model_save_mem); a
+    checkpoint loads too (its optimizer is ignored). The attached scaler comes along."""
+    return Model._wrap(_io.model_load(source))
+
+
+def save_checkpoint(model, optimizer, path):
+    """Write model and optimizer (kind, settings, step count, state) to path atomically, so
+    that training resumes bit-identically after load_checkpoint."""
+    _io.checkpoint_save(_need(model, Model, "model")._handle(),
+                        _need_optimizer(optimizer)._handle(), path)
+
+
+def checkpoint_to_bytes(model, optimizer):
+    """save_checkpoint's file contents as bytes (regnn_checkpoint_save_mem)."""
+    return _io.encode(lib.regnn_checkpoint_save_mem, _need(model, Model, "model")._handle(),
+                      _need_optimizer(optimizer)._handle())
+
+
+def load_checkpoint(source):
+    """(Model, Optimizer) from a checkpoint file path or its bytes; the optimizer is an Adam
+    or SGD with the saved settings, step count and state, bound to the model."""
+    mh, oh = _io.checkpoint_load(source)
+    try:
+        model = Model._wrap(mh)
+    except BaseException:
+        lib.regnn_model_free(mh)
+        lib.regnn_optimizer_free(oh)
+        raise
+    model._optimizer = Optimizer._wrap(oh)
+    return model, model._optimizer

@@ -148,6 +148,12 @@ _PY_NAMES = {
     "regnn_train_batch": "Model.train_batch", "regnn_fit": "Model.fit",
     "regnn_history_diagnose": "History.diagnosis",
     "regnn_regularization_path": "regularization_path",
+    "regnn_model_attach_scaler": "Model.attach_scaler", "regnn_model_get_scaler": "Model.scaler",
+    "regnn_model_save": "Model.save", "regnn_model_load": "load_model",
+    "regnn_model_save_mem": "Model.to_bytes", "regnn_model_load_mem": "load_model",
+    "regnn_checkpoint_save": "save_checkpoint", "regnn_checkpoint_load": "load_checkpoint",
+    "regnn_checkpoint_save_mem": "checkpoint_to_bytes",
+    "regnn_checkpoint_load_mem": "load_checkpoint",
 }
 # C names inside messages, in Python terms (the C API's advice names C calls).
 _PY_PHRASES = (

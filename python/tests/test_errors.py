@@ -228,8 +228,11 @@ class TestPythonMessages(unittest.TestCase):
                                validation_split=0.5, progress=lambda *a: True))
 
     def test_unknown_functions_keep_their_text(self):
-        self.assertEqual(_errors.pythonize("regnn_model_save: model and path are required"),
-                         "regnn_model_save: model and path are required")
+        self.assertEqual(_errors.pythonize("regnn_no_such_call: model and path are required"),
+                         "regnn_no_such_call: model and path are required")
+        self.assertEqual(_errors.pythonize("regnn_model_save: path is empty"),
+                         "Model.save: path is empty")
+        self.assertEqual(_errors.pythonize("regnn_checkpoint_load_mem: x"), "load_checkpoint: x")
         self.assertEqual(_errors.pythonize("regnn_path_get: x"), "regularization_path: x")
         self.assertEqual(_errors.pythonize("no prefix"), "no prefix")
 

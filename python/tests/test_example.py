@@ -1,8 +1,10 @@
-"""examples/diabetes.py runs (shortened), writes its CSVs/figure, and matches examples/diabetes.c."""
+"""examples/diabetes.py runs, gives the study's result, writes its CSVs/figure, and matches
+examples/diabetes.c."""
 
 import csv
 import glob
 import os
+import re
 import subprocess
 import sys
 import unittest
@@ -36,30 +38,66 @@ def rows(path):
         return [r[:8] + r[9:] for r in csv.reader(f)]  # all columns but "seconds"
 
 
+RESULT = re.compile(r"^(unregularized|l2_[0-9.e-]+) +loss (\d+\.\d{4})  val_loss (\d+\.\d{4})  "
+                    r"test MSE (\d+\.\d{4})  gap ([+-]\d+\.\d{4})  \((.+)\)$", re.M)
+
+
+def results(out):
+    return {m.group(1): dict(loss=float(m.group(2)), val_loss=float(m.group(3)),
+                             test=float(m.group(4)), gap=float(m.group(5)), verdict=m.group(6))
+            for m in RESULT.finditer(out)}
+
+
 @unittest.skipUnless(DATA, "no diabetes.csv in examples/data or tests/data")
 class TestDiabetesExample(unittest.TestCase):
     def test_runs_and_writes_csv(self):
         with TempDir() as d:
-            r = run_example("--epochs", "3", "--every", "1", "--out", d, "--no-plot", "--data", DATA[0])
+            r = run_example("--epochs", "3", "--out", d, "--no-plot", "--data", DATA[0])
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             out = r.stdout
-            self.assertIn("442 rows x 10 features", out)
-            self.assertIn("397 train (337 fit + 60 validation, Keras tail split) / 45 test", out)
-            self.assertIn("[unregularized] epoch   3/3", out)
-            self.assertIn("[L2 0.01] epoch   1/3", out)
-            self.assertIn("test MSE (45 rows)", out)
-            for name in ("py_unregularized.csv", "py_l2_0.01.csv", "py_study.csv"):
+            self.assertIn("442 rows x 10 features: 397 train, 45 test", out)
+            self.assertEqual(sorted(results(out)), ["l2_0.01", "unregularized"], out)
+            self.assertIn("no figure (--no-plot)", out)
+            for name in ("py_unregularized.csv", "py_l2_0.01.csv"):
                 with open(os.path.join(d, name)) as f:
-                    self.assertEqual(len(f.read().splitlines()), 4, name)
+                    lines = f.read().splitlines()
+                self.assertEqual(len(lines), 4, name)
+                last = dict(zip(lines[0].split(","), lines[-1].split(",")))
+                got = results(out)[name[3:-4]]
+                self.assertAlmostEqual(float(last["loss"]), got["loss"], places=4)
+                self.assertAlmostEqual(float(last["val_loss"]), got["val_loss"], places=4)
             self.assertFalse(os.path.exists(os.path.join(d, "py_study.png")))
+
+    def test_the_study_result(self):
+        # The article's claim at its own settings (100 epochs): without a penalty the
+        # network overfits; L2 on every layer closes the gap and lowers the test error.
+        with TempDir() as d:
+            r = run_example("--out", d, "--no-plot", "--data", DATA[0])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            res = results(r.stdout)
+            u, g = res["unregularized"], res["l2_0.01"]
+            self.assertEqual(u["verdict"], "overfitting", r.stdout)
+            self.assertGreater(u["gap"], 0.3, r.stdout)
+            self.assertLess(abs(g["gap"]), u["gap"] / 4, r.stdout)
+            self.assertLess(g["test"], u["test"], r.stdout)
+            with open(os.path.join(d, "py_unregularized.csv")) as f:
+                self.assertEqual(len(f.read().splitlines()), 101)
 
     @unittest.skipUnless(have_matplotlib(), "matplotlib is not installed")
     def test_figure(self):
         with TempDir() as d:
-            r = run_example("--epochs", "2", "--out", d, "--lambda", "0.001")
+            r = run_example("--epochs", "2", "--out", d, "--lambda", "0.001", "--data", DATA[0])
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             with open(os.path.join(d, "py_study.png"), "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+            self.assertIn("l2_0.001 ", r.stdout)
+
+    @unittest.skipIf(have_matplotlib(), "matplotlib is installed")
+    def test_no_matplotlib_message(self):
+        with TempDir() as d:
+            r = run_example("--epochs", "1", "--out", d, "--data", DATA[0])
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("no figure (matplotlib is not installed)", r.stdout)
 
     def test_bad_data_path(self):
         with TempDir() as d:
@@ -72,6 +110,7 @@ class TestDiabetesExample(unittest.TestCase):
     def test_same_curves_as_the_c_example(self):
         with TempDir() as d:
             r = run_example("--epochs", "4", "--out", d, "--no-plot", "--seed", "3", "--data", DATA[0])
+            self.assertIn("test MSE", r.stdout)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
             c = subprocess.run([os.environ["REGNN_C_DIABETES"], "--epochs", "4", "--seed", "3",

@@ -32,10 +32,12 @@ class TestFit(unittest.TestCase):
         self.assertEqual((h.epochs, len(h)), (7, 7))
         self.assertEqual(h.stop_reason, regnn.STOP_COMPLETED)
         self.assertEqual(h.stop_reason_name, "completed")
-        self.assertEqual(tuple(h.history), regnn.METRICS)
+        self.assertEqual(tuple(h.metrics), regnn.METRICS)
         for name in regnn.METRICS:
             self.assertEqual(len(h[name]), 7)
-            self.assertIs(getattr(h, name), h.history[name])
+            self.assertIs(getattr(h, name), h.metrics[name])
+            self.assertEqual(h.history[name], [float(v) for v in h.metrics[name]])
+            self.assertIs(type(h.history[name]), list)
         self.assertLess(h.loss[-1], h.loss[0])
         self.assertTrue(all(v > 0 for v in h.val_mse))
         self.assertTrue(all(abs(a - (b + c)) < 1e-12 for a, b, c in zip(h.loss, h.mse, h.penalty)))
@@ -49,6 +51,8 @@ class TestFit(unittest.TestCase):
             h = m.fit(ds, regnn.SGD(), epochs=2)
         self.assertTrue(all(math.isnan(v) for v in h.val_loss))
         self.assertTrue(all(math.isnan(v) for v in h.train_eval_mse))
+        # Keras' History.history holds only what was recorded.
+        self.assertEqual(list(h.history), ["loss", "mse", "penalty", "mae", "seconds"])
 
     def test_validation_data_and_pairs(self):
         x, y = make_data(64)
@@ -96,8 +100,10 @@ class TestFit(unittest.TestCase):
                 m.fit(ds, o, callback=42)
             with self.assertRaises(TypeError):
                 m.fit([1, 2, 3], o)
+            with self.assertRaises(regnn.UnsupportedError):
+                m.fit(ds, "adamw")  # names: "adam", "sgd"
             with self.assertRaises(TypeError):
-                m.fit(ds, "adam")
+                m.fit(ds, optimizer=42)
             with self.assertRaises(TypeError):
                 regnn.Scaler.fit((ds,))
             with regnn.Dataset([[1, 2]], [1]) as wrong:

@@ -8,7 +8,9 @@ import unittest
 
 from _support import REPO, TempDir, cc, regnn, run_python
 
-from regnn import _capi
+from regnn import _capi, _io
+
+ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES)
 
 
 class FakeFn:
@@ -51,7 +53,7 @@ class TestLoading(unittest.TestCase):
     def test_declared_prototypes_match_the_header(self):
         protos = self.header_prototypes()
         self.assertGreater(len(protos), 70)
-        for name, (restype, argtypes) in _capi.PROTOTYPES.items():
+        for name, (restype, argtypes) in ALL_PROTOTYPES.items():
             self.assertIn(name, protos, "%s is declared but not in regnn.h" % name)
             ret, n = protos[name]
             self.assertEqual(len(argtypes), n, "%s: argument count" % name)
@@ -76,7 +78,8 @@ class TestLoading(unittest.TestCase):
                 with open(os.path.join(pkg, fname)) as f:
                     used |= set(re.findall(r"\blib\.(regnn_\w+)", f.read()))
         self.assertGreater(len(used), 60)
-        self.assertEqual(used - set(_capi.PROTOTYPES), set())
+        self.assertEqual(used - set(ALL_PROTOTYPES), set())
+        self.assertFalse(_io._missing)  # this library has the persistence functions
 
     def test_pointer_returns_are_not_int(self):
         # The ctypes default restype (int) would truncate a 64-bit pointer.

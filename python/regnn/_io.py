@@ -1,0 +1,133 @@
+"""Persistence: model files, checkpoints and the attached scaler (internal).
+
+Declares the prototypes of include/regnn.h's Persistence section on the loaded
+library (kept apart from _capi.PROTOTYPES so that loading stays as it is), and
+implements the calls Model, load_model and the checkpoint functions use.
+"""
+
+import os
+from ctypes import POINTER, byref, c_char, c_char_p, c_int, c_size_t, c_void_p
+
+from ._capi import LibraryError, lib, library_path
+from ._errors import E_STATE, InvalidArgumentError, check
+
+_H = c_void_p
+_S = c_int
+_PH = POINTER(c_void_p)
+_PSIZE = POINTER(c_size_t)
+
+PROTOTYPES = {
+    "regnn_model_attach_scaler": (_S, [_H, _H]),
+    "regnn_model_get_scaler": (_S, [_H, _PH]),
+    "regnn_model_save": (_S, [_H, c_char_p]),
+    "regnn_model_load": (_S, [c_char_p, _PH]),
+    "regnn_model_save_mem": (_S, [_H, c_void_p, c_size_t, _PSIZE]),
+    "regnn_model_load_mem": (_S, [c_void_p, c_size_t, _PH]),
+    "regnn_checkpoint_save": (_S, [_H, _H, c_char_p]),
+    "regnn_checkpoint_load": (_S, [c_char_p, _PH, _PH]),
+    "regnn_checkpoint_save_mem": (_S, [_H, _H, c_void_p, c_size_t, _PSIZE]),
+    "regnn_checkpoint_load_mem": (_S, [c_void_p, c_size_t, _PH, _PH]),
+}
+
+_missing = []
+for _name, (_res, _args) in PROTOTYPES.items():
+    _fn = getattr(lib, _name, None)
+    if _fn is None:
+        _missing.append(_name)
+        continue
+    _fn.restype = _res
+    _fn.argtypes = _args
+del _name, _res, _args, _fn
+
+
+def _need_persistence():
+    if _missing:
+        raise LibraryError("regnn: %s has no persistence functions (%s); install libregnn 1.x "
+                           "built with them" % (library_path, ", ".join(_missing)))
+
+
+def path_arg(path, what="path"):
+    """A file name for the library: str, bytes or os.PathLike, not empty."""
+    try:
+        p = os.fsencode(os.fspath(path))
+    except TypeError:
+        raise TypeError("%s must be a str, bytes or os.PathLike, not %s"
+                        % (what, type(path).__name__)) from None
+    if not p:
+        raise InvalidArgumentError("%s is empty" % what)
+    if b"\0" in p:
+        raise InvalidArgumentError("%s contains a NUL character" % what)
+    return p
+
+
+def is_data(obj):
+    """True for an in-memory encoding (bytes-like), False for a path."""
+    return isinstance(obj, (bytes, bytearray, memoryview))
+
+
+def encode(fn, *handles):
+    """The bytes fn (regnn_model_save_mem or regnn_checkpoint_save_mem) writes for handles."""
+    _need_persistence()
+    size = c_size_t()
+    check(fn(*handles, None, 0, byref(size)))
+    buf = (c_char * max(size.value, 1))()
+    check(fn(*handles, buf, size.value, byref(size)))
+    return buf.raw[:size.value]
+
+
+def _data_arg(data):
+    mv = memoryview(data).cast("B") if not isinstance(data, bytes) else None
+    raw = data if mv is None else mv.tobytes()
+    if not raw:
+        raise InvalidArgumentError("data is empty")
+    return raw
+
+
+def model_save(h, path):
+    _need_persistence()
+    check(lib.regnn_model_save(h, path_arg(path)))
+
+
+def model_load(source):
+    """A new model handle read from a path or from bytes."""
+    _need_persistence()
+    out = c_void_p()
+    if is_data(source):
+        raw = _data_arg(source)
+        check(lib.regnn_model_load_mem(raw, len(raw), byref(out)))
+    else:
+        check(lib.regnn_model_load(path_arg(source), byref(out)))
+    return out.value
+
+
+def checkpoint_save(mh, oh, path):
+    _need_persistence()
+    check(lib.regnn_checkpoint_save(mh, oh, path_arg(path)))
+
+
+def checkpoint_load(source):
+    """(model handle, optimizer handle) read from a path or from bytes."""
+    _need_persistence()
+    m, o = c_void_p(), c_void_p()
+    if is_data(source):
+        raw = _data_arg(source)
+        check(lib.regnn_checkpoint_load_mem(raw, len(raw), byref(m), byref(o)))
+    else:
+        check(lib.regnn_checkpoint_load(path_arg(source), byref(m), byref(o)))
+    return m.value, o.value
+
+
+def attach_scaler(mh, sh):
+    _need_persistence()
+    check(lib.regnn_model_attach_scaler(mh, sh))
+
+
+def get_scaler(mh):
+    """A new scaler handle copied from the model, or None when none is attached."""
+    _need_persistence()
+    out = c_void_p()
+    st = lib.regnn_model_get_scaler(mh, byref(out))
+    if st == E_STATE:
+        return None
+    check(st)
+    return out.value
