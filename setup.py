@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,13 +56,20 @@ class BuildPy(build_py):
         so = make_lib()
         dest = os.path.join(self.build_lib, "regnn", SONAME)
         # A regular file under the SONAME: wheels cannot hold symlinks.
-        self.copy_file(so, dest, preserve_symlinks=False)
+        self.copy_file(so, dest)
+
+
+class BinaryDistribution(Distribution):
+    """Installs into platlib and makes a platform wheel: the package holds a native library."""
+
+    def has_ext_modules(self):
+        return True
 
 
 cmdclass = {"build_py": BuildPy}
 
-# The package holds a native library: the wheel is platform-specific, but it does
-# not use the Python C API, so one wheel serves every Python 3 (py3-none-<platform>).
+# The library does not use the Python C API: one wheel serves every Python 3 on its
+# platform (py3-none-<platform>, not cpXY-cpXY-<platform>).
 try:
     from setuptools.command.bdist_wheel import bdist_wheel
 except ImportError:
@@ -98,5 +105,6 @@ setup(
     packages=["regnn"],
     extras_require={"numpy": ["numpy"]},
     cmdclass=cmdclass,
+    distclass=BinaryDistribution,
     zip_safe=False,
 )
