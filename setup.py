@@ -51,9 +51,9 @@ class BuildPy(build_py):
 
     def run(self):
         super().run()
+        so = make_lib()
         if getattr(self, "editable_mode", False):
             return  # an editable install loads the tree's lib/ (docs/python.md)
-        so = make_lib()
         dest = os.path.join(self.build_lib, "regnn", SONAME)
         # A regular file under the SONAME: wheels cannot hold symlinks.
         self.copy_file(so, dest)

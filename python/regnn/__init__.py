@@ -9,8 +9,9 @@ Adam/SGD and MSE. Needs only the standard library; numpy is used when it is inst
         history = model.fit(train, regnn.Adam(), epochs=50, batch_size=32, validation_split=0.15)
         print(model.evaluate(test).mse)
 
-The shared library is found through REGNN_LIBRARY, then the repository's lib/,
-then the system's loader paths; its ABI version is checked on import
+The shared library is found through REGNN_LIBRARY, then the copy inside this package
+(pip install), then the repository's lib/, then the system's loader paths; its ABI
+version is checked on import
 (ImportError, in fact regnn.LibraryError, on a mismatch). See docs/python.md.
 """
 
