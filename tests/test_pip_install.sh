@@ -111,11 +111,13 @@ sys.exit(0 if pkg.startswith(venv + os.sep) and pkg.endswith(os.sep + "site-pack
 EOF
 }
 
-# suite VENV: the Python tests, from /tmp, against the package installed in VENV.
+# suite VENV COPY: COPY's Python tests, run from /tmp, against the package in VENV
+# (COPY, not $SRC: examples/diabetes.py, which test_example runs, takes the tree's
+# binding and the lib/ that pip built there).
 suite() {
     (cd "$TMP/run" && export REGNN_TEST_INSTALLED=1 && logged "suite-$1" \
-        "$TMP/$1/bin/python" "$SRC/python/tests/run_tests.py" -q) || return 1
-    grep -E '^regnn Python tests|^python: ' "$TMP/suite-$1.log" | sed 's/^/    /'
+        "$TMP/$1/bin/python" "$TMP/$2/python/tests/run_tests.py") || return 1
+    grep -E '^regnn Python tests|^python: |skipped' "$TMP/suite-$1.log" | sed 's/^/    /'
 }
 
 mkdir -p "$TMP/run" "$TMP/dist" "$TMP/sdist"
@@ -140,7 +142,7 @@ if [ -n "$WHL" ]; then
     check "REGNN_LIBRARY still overrides the bundled library" sh -c \
         "cd '$TMP/run' && REGNN_LIBRARY='$TMP/src/lib/libregnn.so.$VERSION' '$TMP/venv1/bin/python' -c \
          'import regnn; assert regnn.library_path.startswith(\"$TMP/src/lib/\"), regnn.library_path'"
-    check "Python suite against the installed wheel" suite venv1
+    check "Python suite against the installed wheel" suite venv1 src
 else
     ko "no wheel was built"
 fi
@@ -168,7 +170,7 @@ check "fresh venv for pip install ." venv venv2
 check "pip install --no-build-isolation --no-index ." \
     logged install2 sh -c "cd '$TMP/src2' && '$TMP/venv2/bin/python' -m pip install --no-build-isolation --no-deps ."
 check "import regnn from /tmp after pip install ." imports_from venv2
-check "Python suite against pip install ." suite venv2
+check "Python suite against pip install ." suite venv2 src2
 
 echo "pip install: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
