@@ -211,6 +211,6 @@ uninstall:
 	-rmdir $(DESTDIR)$(cmakedir) 2>/dev/null
 
 clean:
-	rm -rf build lib out
+	rm -rf build lib out dist python/*.egg-info *.egg-info
 
 FORCE:

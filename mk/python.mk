@@ -21,3 +21,12 @@ test-python: lib/libregnn.so $(PY_REF)
 	    $(PYTHON) python/tests/run_tests.py -q
 
 CHECK_TARGETS += test-python
+
+# The pip package: wheel and `pip install .` into fresh venvs, offline, then the
+# suite against the installed copy from outside the tree (tests/test_pip_install.sh;
+# skips when python3 lacks venv, pip, setuptools or wheel).
+.PHONY: test-pip
+test-pip:
+	PYTHON=$(PYTHON) sh tests/test_pip_install.sh
+
+CHECK_TARGETS += test-pip

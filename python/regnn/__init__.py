@@ -12,8 +12,9 @@ Adam/SGD and MSE. Needs only the standard library; numpy is used when it is inst
 
 Keras style works too: model.fit(x, y, epochs=100, validation_split=0.15, verbose=2).
 
-The shared library is found through REGNN_LIBRARY, then the repository's lib/,
-then the system's loader paths; its ABI version is checked on import
+The shared library is found through REGNN_LIBRARY, then the copy inside this package
+(pip install), then the repository's lib/, then the system's loader paths; its ABI
+version is checked on import
 (ImportError, in fact regnn.LibraryError, on a mismatch). See docs/python.md.
 """
 

@@ -1,12 +1,14 @@
 """Loading libregnn and declaring its C functions (internal).
 
-Search order for the shared library:
+Search order for the shared library (docs/python.md, "Installing"):
 
 1. the REGNN_LIBRARY environment variable (a path; if it is set and cannot be
    loaded, import fails: there is no silent fall-back to another copy);
-2. the repository's lib/ folder next to python/ (lib/libregnn.so.1, the SONAME
-   file, then lib/libregnn.so);
-3. ctypes.util.find_library("regnn"), then the plain SONAME "libregnn.so.1"
+2. the copy inside this package, regnn/libregnn.so.1 (what `pip install .`
+   puts there);
+3. the repository's lib/ folder next to python/ (lib/libregnn.so.1, the SONAME
+   file, then lib/libregnn.so), for PYTHONPATH=python use of a built tree;
+4. ctypes.util.find_library("regnn"), then the plain SONAME "libregnn.so.1"
    through the dynamic loader's search path.
 
 Every function of include/regnn.h is declared here with argtypes and restype,
@@ -173,9 +175,15 @@ class LibraryError(ImportError):
     __module__ = "regnn"
 
 
-def _repo_candidates():
-    here = os.path.dirname(os.path.abspath(__file__))
-    libdir = os.path.normpath(os.path.join(here, os.pardir, os.pardir, "lib"))
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _package_candidates(pkg_dir=_PKG_DIR):
+    return [os.path.join(pkg_dir, "libregnn.so.%d" % ABI_VERSION)]
+
+
+def _repo_candidates(pkg_dir=_PKG_DIR):
+    libdir = os.path.normpath(os.path.join(pkg_dir, os.pardir, os.pardir, "lib"))
     return [os.path.join(libdir, "libregnn.so.%d" % ABI_VERSION), os.path.join(libdir, "libregnn.so")]
 
 
@@ -193,7 +201,7 @@ def find_and_load():
         except OSError as e:
             raise LibraryError("regnn: REGNN_LIBRARY=%r cannot be loaded: %s" % (env, e)) from None
     tried = []
-    for path in _repo_candidates():
+    for path in _package_candidates() + _repo_candidates():
         if os.path.exists(path):
             try:
                 return _open(path), path
@@ -212,7 +220,8 @@ def find_and_load():
         except OSError as e:
             tried.append("%s (%s)" % (name, e))
     raise LibraryError(
-        "regnn: cannot find libregnn (ABI %d). Build it with `make lib`, install it, or set "
+        "regnn: cannot find libregnn (ABI %d). Install the package with `pip install .` "
+        "from the source tree, build it with `make lib`, install it, or set "
         "REGNN_LIBRARY to the path of libregnn.so. Tried: %s" % (ABI_VERSION, "; ".join(tried)))
 
 

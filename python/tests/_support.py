@@ -2,6 +2,9 @@
 
 Set REGNN_TEST_NO_NUMPY=1 to run the tests as if numpy were not installed
 (``import numpy`` then raises ImportError); numpy-only tests skip themselves.
+Set REGNN_TEST_INSTALLED=1 to test an installed regnn package (pip install)
+instead of the tree's python/regnn: python/ is then kept off the module path,
+and importing a regnn from this tree is an error.
 """
 
 import os
@@ -19,10 +22,15 @@ REPO = os.path.dirname(PYDIR)
 NO_NUMPY = os.environ.get("REGNN_TEST_NO_NUMPY") == "1"
 if NO_NUMPY and "numpy" not in sys.modules:
     sys.modules["numpy"] = None  # makes `import numpy` raise ImportError
-if PYDIR not in sys.path:
+INSTALLED = os.environ.get("REGNN_TEST_INSTALLED") == "1"
+if not INSTALLED and PYDIR not in sys.path:
     sys.path.insert(0, PYDIR)
 
 import regnn  # noqa: E402
+
+if INSTALLED and os.path.abspath(regnn.__file__).startswith(PYDIR + os.sep):
+    raise RuntimeError("REGNN_TEST_INSTALLED=1 but regnn was imported from this tree (%s): run "
+                       "from outside it, without python/ on PYTHONPATH" % regnn.__file__)
 
 try:
     import numpy as np
@@ -110,9 +118,10 @@ def c_reference():
 
 
 def run_python(code, env=None, timeout=300):
-    """Run code in a fresh interpreter (this one) with python/ on the path."""
+    """Run code in a fresh interpreter (this one) that imports the regnn under test."""
     e = dict(os.environ)
-    e["PYTHONPATH"] = PYDIR + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
+    if not INSTALLED:
+        e["PYTHONPATH"] = PYDIR + (os.pathsep + e["PYTHONPATH"] if e.get("PYTHONPATH") else "")
     e["PYTHONDONTWRITEBYTECODE"] = "1"
     if env:
         for k, v in env.items():

@@ -3,10 +3,11 @@
 import ctypes
 import os
 import re
+import shutil
 import subprocess
 import unittest
 
-from _support import REPO, TempDir, cc, regnn, run_python
+from _support import INSTALLED, PYDIR, REPO, TempDir, cc, regnn, run_python
 
 from regnn import _capi, _io
 
@@ -121,8 +122,69 @@ class TestLoading(unittest.TestCase):
         self.assertIn("old.so lacks 1 function", str(cm.exception))
 
     def test_repo_candidates_point_at_lib(self):
-        c = _capi._repo_candidates()
-        self.assertEqual(c[0], os.path.join(REPO, "lib", "libregnn.so.1"))
+        c = _capi._repo_candidates(os.path.join(PYDIR, "regnn"))
+        self.assertEqual(c, [os.path.join(REPO, "lib", "libregnn.so.1"),
+                             os.path.join(REPO, "lib", "libregnn.so")])
+        if not INSTALLED:
+            self.assertEqual(_capi._repo_candidates(), c)
+
+    def test_package_candidate_is_inside_the_package(self):
+        pkg = os.path.dirname(os.path.abspath(regnn.__file__))
+        self.assertEqual(_capi._package_candidates(), [os.path.join(pkg, "libregnn.so.1")])
+
+    def fake_tree(self, d, package_copy, repo_copy):
+        """d/python/regnn (a copy of the package under test) with the loaded library copied
+        into d/python/regnn and/or d/lib; returns what `import regnn` there loads."""
+        pkg = os.path.join(d, "python", "regnn")
+        shutil.copytree(os.path.dirname(os.path.abspath(regnn.__file__)), pkg,
+                        ignore=shutil.ignore_patterns("__pycache__", "libregnn.so*"))
+        so = os.path.realpath(regnn.library_path)
+        if package_copy:
+            shutil.copyfile(so, os.path.join(pkg, "libregnn.so.1"))
+        if repo_copy:
+            os.makedirs(os.path.join(d, "lib"))
+            shutil.copyfile(so, os.path.join(d, "lib", "libregnn.so.1"))
+        r = run_python("import sys; sys.path.insert(0, %r); import regnn; "
+                       "print(regnn.__file__); print(regnn.library_path)"
+                       % os.path.join(d, "python"), env={"REGNN_LIBRARY": None})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        mod, path = r.stdout.split()
+        self.assertEqual(mod, os.path.join(pkg, "__init__.py"))
+        return path
+
+    def test_package_copy_comes_before_repo_lib(self):
+        with TempDir() as d:
+            self.assertEqual(self.fake_tree(d, True, True),
+                             os.path.join(d, "python", "regnn", "libregnn.so.1"))
+
+    def test_repo_lib_used_without_package_copy(self):
+        with TempDir() as d:
+            self.assertEqual(self.fake_tree(d, False, True), os.path.join(d, "lib", "libregnn.so.1"))
+
+    def test_env_library_comes_before_package_copy(self):
+        with TempDir() as d:
+            self.fake_tree(d, True, False)
+            so = os.path.realpath(regnn.library_path)
+            r = run_python("import sys; sys.path.insert(0, %r); import regnn; "
+                           "print(regnn.library_path)" % os.path.join(d, "python"),
+                           env={"REGNN_LIBRARY": so})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.strip(), so)
+
+    def test_missing_library_message(self):
+        with TempDir() as d:
+            pkg = os.path.join(d, "regnn")
+            shutil.copytree(os.path.dirname(os.path.abspath(regnn.__file__)), pkg,
+                            ignore=shutil.ignore_patterns("__pycache__", "libregnn.so*"))
+            # No copy in the package, no d/../lib, and nothing the loader can find.
+            r = run_python("import sys, ctypes.util; sys.path.insert(0, %r); "
+                           "ctypes.util.find_library = lambda name: None; import regnn" % d,
+                           env={"REGNN_LIBRARY": None, "LD_LIBRARY_PATH": None})
+            if r.returncode == 0:
+                self.skipTest("a libregnn.so.1 is installed on the loader's search path")
+            self.assertIn("regnn.LibraryError: regnn: cannot find libregnn (ABI 1)", r.stderr)
+            self.assertIn("pip install .", r.stderr)
+            self.assertIn(os.path.join(pkg, "libregnn.so.1") + " (missing)", r.stderr)
 
     def test_env_library_that_does_not_exist(self):
         r = run_python("import regnn", env={"REGNN_LIBRARY": "/nonexistent/libregnn.so"})
@@ -136,6 +198,17 @@ class TestLoading(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), path)
 
+    @unittest.skipUnless(INSTALLED, "testing the tree's python/regnn, not an installed one")
+    def test_installed_package_loads_its_own_copy(self):
+        pkg = os.path.dirname(os.path.abspath(regnn.__file__))
+        self.assertFalse(pkg.startswith(PYDIR + os.sep), pkg)
+        r = run_python("import regnn; print(regnn.library_path)", env={"REGNN_LIBRARY": None})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), os.path.join(pkg, "libregnn.so.1"))
+        self.assertTrue(os.path.isfile(r.stdout.strip()))
+        self.assertFalse(os.path.islink(r.stdout.strip()))
+
+    @unittest.skipIf(INSTALLED, "testing an installed regnn, not the tree's")
     @unittest.skipUnless(os.path.exists(os.path.join(REPO, "lib", "libregnn.so.1")),
                          "lib/ has no built library")
     def test_repo_lib_found_without_env(self):
