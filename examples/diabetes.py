@@ -9,7 +9,7 @@ kernel_regularizer=l2(lambda) on every layer; plots loss and val_loss of both
 (out/py_study.png with matplotlib, skipped with a message otherwise)
 and writes each history as CSV.
 
-    PYTHONPATH=python python3 examples/diabetes.py [--epochs 100] [--lambda 0.01] [--seed 1]
+    python3 examples/diabetes.py [--epochs 100] [--lambda 0.01] [--seed 1]
 """
 
 import argparse
@@ -18,8 +18,11 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # layers this small: one BLAS thread
-sys.path.insert(0, os.path.join(HERE, os.pardir, "python"))  # the in-tree binding
-import regnn  # noqa: E402
+try:
+    import regnn  # installed (pip install .), or on PYTHONPATH
+except ImportError:
+    sys.path.insert(0, os.path.join(HERE, os.pardir, "python"))  # the in-tree binding
+    import regnn  # noqa: E402
 
 p = argparse.ArgumentParser(description="the Keras regularization study in libregnn")
 p.add_argument("--epochs", type=int, default=100)

@@ -43,7 +43,7 @@ model = regnn.Model(4, [regnn.Dense(8, "tanh"), regnn.Dense(1)]).init(seed=1)
 opt = regnn.Adam()
 model.fit(ds, opt, epochs=1, batch_size=16)   # binds the optimizer's state
 EPOCHS = 100000                               # far more than a trial lasts
-SAFETY = 3.0                                  # seconds: a missed signal ends the call instead
+SAFETY = 10.0                                 # seconds: a missed signal ends the call instead
 rng = random.Random(%(seed)d)
 threads0 = threading.active_count()
 baseline = len(live)
