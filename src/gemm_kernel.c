@@ -1,0 +1,278 @@
+/* The built-in SGEMM: packed panels and a register-blocked micro-kernel, an
+ * AVX2+FMA one (6x16) picked at run time on x86-64 CPUs that have it, and a
+ * portable C one (4x8) that compilers vectorize everywhere else. It is
+ * rg_sgemm in BLAS=builtin builds; the OpenBLAS build compiles it only so that
+ * tests and benches can compare the two.
+ *
+ * Determinism rule: whatever the blocking, each element of C is computed as
+ *     c = (beta == 0 ? +0 : beta * c);
+ *     for p = 0, 1, ..., k-1:  c = c + (alpha * a_ip) * b_pj
+ * with one accumulator, k ascending. The AVX2 kernel rounds each
+ * "c + x * b" once (FMA); the portable kernel rounds the product and the sum
+ * separately (no contraction: the library builds with -ffp-contract=off).
+ * alpha * a_ip is rounded once when A is packed (exact for alpha = 1). Panels
+ * split only m and n; blocks over k carry the accumulator through C in float,
+ * which is exact. So splitting a product by rows or columns (for threads)
+ * never changes a bit, and results depend only on the build and on whether
+ * the CPU has AVX2+FMA. Edge tiles go through the same kernel via a padded
+ * tile, so they follow the same rule. */
+#include "internal.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#  define RG_GEMM_AVX2 1
+#  include <immintrin.h>
+#endif
+
+/* Blocking: an A block (MC x KC, 24 KiB) and a B block (KC x NC, 32 KiB) live on
+ * the stack, so a call allocates nothing and uses under 60 KiB of stack. MC is a
+ * multiple of both kernels' MR, NC of both NR. */
+enum { KC = 128, MC = 48, NC = 64, MR_MAX = 6, NR_MAX = 16 };
+
+typedef void (*rg_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc);
+
+typedef struct {
+    rg_kernel_fn fn;
+    size_t mr, nr;
+    const char *name;
+} rg_kernel;
+
+/* C[4x8] += A panel (kc x 4) times B panel (kc x 8); written so that compilers
+ * vectorize the inner loop over j without reassociating anything. */
+static void kernel_c4x8(size_t kc, const float *restrict a, const float *restrict b,
+                        float *restrict c, size_t ldc)
+{
+    float acc[4][8];
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 8; j++)
+            acc[i][j] = c[i * ldc + j];
+    for (size_t p = 0; p < kc; p++) {
+        const float *restrict bp = b + p * 8;
+        for (size_t i = 0; i < 4; i++) {
+            const float ai = a[p * 4 + i];
+            for (size_t j = 0; j < 8; j++)
+                acc[i][j] = acc[i][j] + ai * bp[j];
+        }
+    }
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 8; j++)
+            c[i * ldc + j] = acc[i][j];
+}
+
+static const rg_kernel kernel_portable = {kernel_c4x8, 4, 8, "portable"};
+
+#ifdef RG_GEMM_AVX2
+/* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
+ * B vectors and one broadcast, 15 of the 16 ymm registers. */
+__attribute__((target("avx2,fma"))) static void
+kernel_avx2_6x16(size_t kc, const float *restrict a, const float *restrict b, float *restrict c,
+                 size_t ldc)
+{
+    __m256 c00 = _mm256_loadu_ps(c), c01 = _mm256_loadu_ps(c + 8);
+    __m256 c10 = _mm256_loadu_ps(c + ldc), c11 = _mm256_loadu_ps(c + ldc + 8);
+    __m256 c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+    __m256 c30 = _mm256_loadu_ps(c + 3 * ldc), c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+    __m256 c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+    __m256 c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+    for (size_t p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 av = _mm256_broadcast_ss(a);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(a + 1);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(a + 2);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(a + 3);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(a + 4);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(a + 5);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+        a += 6;
+        b += 16;
+    }
+    _mm256_storeu_ps(c, c00);
+    _mm256_storeu_ps(c + 8, c01);
+    _mm256_storeu_ps(c + ldc, c10);
+    _mm256_storeu_ps(c + ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20);
+    _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30);
+    _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+    _mm256_storeu_ps(c + 4 * ldc, c40);
+    _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+    _mm256_storeu_ps(c + 5 * ldc, c50);
+    _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+}
+
+static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, 6, 16, "avx2-fma"};
+
+static int cpu_has_avx2_fma(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+#ifdef REGNN_TESTING
+static _Thread_local int forced_kernel; /* 0 = by CPU, 1 = portable, 2 = AVX2 */
+
+int regnn__test_gemm_kernel(int kind)
+{
+    if (kind < 0 || kind > 2)
+        return -1;
+#ifdef RG_GEMM_AVX2
+    if (kind == 2 && !cpu_has_avx2_fma())
+        return -1;
+#else
+    if (kind == 2)
+        return -1;
+#endif
+    forced_kernel = kind;
+    return 0;
+}
+#endif
+
+static const rg_kernel *pick_kernel(void)
+{
+#ifdef REGNN_TESTING
+    if (forced_kernel == 1)
+        return &kernel_portable;
+#endif
+#ifdef RG_GEMM_AVX2
+    if (cpu_has_avx2_fma())
+        return &kernel_avx2;
+#endif
+    return &kernel_portable;
+}
+
+const char *rg_gemm_kernel_name(void) { return pick_kernel()->name; }
+
+/* Packs rows i0..i0+mc of op(A), columns p0..p0+kc, times alpha, as panels of
+ * mr rows stored p-major (mr values per p), zero-padded to whole panels. */
+static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc,
+                   size_t mr, float alpha, float *restrict dst)
+{
+    for (size_t ir = 0; ir < mc; ir += mr) {
+        const size_t rows = mc - ir < mr ? mc - ir : mr;
+        if (ta) { /* A(i,p) = a[p*lda + i]: contiguous over i */
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + ir;
+                float *d = dst + p * mr;
+                size_t r = 0;
+                for (; r < rows; r++)
+                    d[r] = alpha * src[r];
+                for (; r < mr; r++)
+                    d[r] = 0.0f;
+            }
+        } else {
+            for (size_t r = 0; r < mr; r++) {
+                if (r < rows) {
+                    const float *src = a + (i0 + ir + r) * lda + p0;
+                    for (size_t p = 0; p < kc; p++)
+                        dst[p * mr + r] = alpha * src[p];
+                } else {
+                    for (size_t p = 0; p < kc; p++)
+                        dst[p * mr + r] = 0.0f;
+                }
+            }
+        }
+        dst += kc * mr;
+    }
+}
+
+/* Packs rows p0..p0+kc of op(B), columns j0..j0+nc, as panels of nr columns
+ * stored p-major, zero-padded to whole panels. */
+static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, size_t kc, size_t nc,
+                   size_t nr, float *restrict dst)
+{
+    for (size_t jr = 0; jr < nc; jr += nr) {
+        const size_t cols = nc - jr < nr ? nc - jr : nr;
+        if (!tb) { /* B(p,j) = b[p*ldb + j]: contiguous over j */
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * ldb + j0 + jr;
+                float *d = dst + p * nr;
+                memcpy(d, src, cols * sizeof *d);
+                for (size_t j = cols; j < nr; j++)
+                    d[j] = 0.0f;
+            }
+        } else {
+            for (size_t j = 0; j < nr; j++) {
+                if (j < cols) {
+                    const float *src = b + (j0 + jr + j) * ldb + p0;
+                    for (size_t p = 0; p < kc; p++)
+                        dst[p * nr + j] = src[p];
+                } else {
+                    for (size_t p = 0; p < kc; p++)
+                        dst[p * nr + j] = 0.0f;
+                }
+            }
+        }
+        dst += kc * nr;
+    }
+}
+
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
+{
+    if (beta == 1.0f)
+        return;
+    for (size_t i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        if (beta == 0.0f)
+            memset(ci, 0, n * sizeof *ci); /* beta 0 must not propagate NaN from C */
+        else
+            for (size_t j = 0; j < n; j++)
+                ci[j] *= beta;
+    }
+}
+
+void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                      size_t ldc)
+{
+    scale_c(m, n, beta, c, ldc);
+    if (alpha == 0.0f || k == 0 || m == 0 || n == 0)
+        return;
+    const rg_kernel *kern = pick_kernel();
+    const size_t mr = kern->mr, nr = kern->nr;
+    _Alignas(32) float apack[MC * KC];
+    _Alignas(32) float bpack[KC * NC];
+    _Alignas(32) float tile[MR_MAX * NR_MAX];
+    for (size_t jc = 0; jc < n; jc += NC) {
+        const size_t nc = n - jc < NC ? n - jc : NC;
+        for (size_t pc = 0; pc < k; pc += KC) {
+            const size_t kc = k - pc < KC ? k - pc : KC;
+            pack_b(trans_b, b, ldb, pc, jc, kc, nc, nr, bpack);
+            for (size_t ic = 0; ic < m; ic += MC) {
+                const size_t mc = m - ic < MC ? m - ic : MC;
+                pack_a(trans_a, a, lda, ic, pc, mc, kc, mr, alpha, apack);
+                for (size_t jr = 0; jr < nc; jr += nr) {
+                    const size_t cols = nc - jr < nr ? nc - jr : nr;
+                    const float *bp = bpack + (jr / nr) * kc * nr;
+                    for (size_t ir = 0; ir < mc; ir += mr) {
+                        const size_t rows = mc - ir < mr ? mc - ir : mr;
+                        const float *ap = apack + (ir / mr) * kc * mr;
+                        float *cij = c + (ic + ir) * ldc + jc + jr;
+                        if (rows == mr && cols == nr) {
+                            kern->fn(kc, ap, bp, cij, ldc);
+                            continue;
+                        }
+                        /* Edge tile: the same kernel on a padded copy. */
+                        for (size_t i = 0; i < mr; i++)
+                            for (size_t j = 0; j < nr; j++)
+                                tile[i * nr + j] = i < rows && j < cols ? cij[i * ldc + j] : 0.0f;
+                        kern->fn(kc, ap, bp, tile, nr);
+                        for (size_t i = 0; i < rows; i++)
+                            memcpy(cij + i * ldc, tile + i * nr, cols * sizeof *tile);
+                    }
+                }
+            }
+        }
+    }
+}
