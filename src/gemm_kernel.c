@@ -1,6 +1,6 @@
-/* The built-in SGEMM: packed panels and a register-blocked micro-kernel, an
- * AVX2+FMA one (6x16) picked at run time on x86-64 CPUs that have it, and a
- * portable C one (4x8) that compilers vectorize everywhere else. It is
+/* The built-in SGEMM: packed panels and a register-blocked micro-kernel picked
+ * at run time: AVX-512 (8x32) or AVX2+FMA (6x16) on x86-64 CPUs that have them,
+ * else a portable C one (4x8) that compilers vectorize. It is
  * rg_sgemm in BLAS=builtin builds; the OpenBLAS build compiles it only so that
  * tests and benches can compare the two.
  *
@@ -14,7 +14,7 @@
  * split only m and n; blocks over k carry the accumulator through C in float,
  * which is exact. So splitting a product by rows or columns (for threads)
  * never changes a bit, and results depend only on the build and on whether
- * the CPU has AVX2+FMA. Edge tiles go through the same kernel via a padded
+ * the CPU has FMA (AVX2 or AVX-512: the same bits) or not. Edge tiles go through the same kernel via a padded
  * tile, so they follow the same rule. */
 #include "internal.h"
 
@@ -28,7 +28,7 @@
 /* Blocking: an A block (MC x KC, 24 KiB) and a B block (KC x NC, 32 KiB) live on
  * the stack, so a call allocates nothing and uses under 60 KiB of stack. MC is a
  * multiple of both kernels' MR, NC of both NR. */
-enum { KC = 128, MC = 48, NC = 64, MR_MAX = 6, NR_MAX = 16 };
+enum { KC = 128, MC = 48, NC = 64, MR_MAX = 8, NR_MAX = 32 };
 
 typedef void (*rg_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc);
 
@@ -114,6 +114,37 @@ kernel_avx2_6x16(size_t kc, const float *restrict a, const float *restrict b, fl
 
 static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, 6, 16, "avx2-fma"};
 
+/* C[8x32] += A panel (kc x 8) times B panel (kc x 32): 16 zmm accumulators.
+ * The same fused chain per element as the AVX2 kernel, so the same bits. */
+__attribute__((target("avx512f"))) static void
+kernel_avx512_8x32(size_t kc, const float *restrict a, const float *restrict b,
+                   float *restrict c, size_t ldc)
+{
+    __m512 acc[8][2];
+    for (size_t i = 0; i < 8; i++) {
+        acc[i][0] = _mm512_loadu_ps(c + i * ldc);
+        acc[i][1] = _mm512_loadu_ps(c + i * ldc + 16);
+    }
+    for (size_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (size_t i = 0; i < 8; i++) {
+            const __m512 av = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+        }
+        a += 8;
+        b += 32;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc[i][0]);
+        _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+    }
+}
+
+static const rg_kernel kernel_avx512 = {kernel_avx512_8x32, 8, 32, "avx512-fma"};
+
+static int cpu_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+
 static int cpu_has_avx2_fma(void)
 {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -121,17 +152,17 @@ static int cpu_has_avx2_fma(void)
 #endif
 
 #ifdef REGNN_TESTING
-static _Thread_local int forced_kernel; /* 0 = by CPU, 1 = portable, 2 = AVX2 */
+static _Thread_local int forced_kernel; /* 0 = by CPU, 1 = portable, 2 = AVX2, 3 = AVX-512 */
 
 int regnn__test_gemm_kernel(int kind)
 {
-    if (kind < 0 || kind > 2)
+    if (kind < 0 || kind > 3)
         return -1;
 #ifdef RG_GEMM_AVX2
-    if (kind == 2 && !cpu_has_avx2_fma())
+    if ((kind == 2 && !cpu_has_avx2_fma()) || (kind == 3 && !cpu_has_avx512()))
         return -1;
 #else
-    if (kind == 2)
+    if (kind >= 2)
         return -1;
 #endif
     forced_kernel = kind;
@@ -144,8 +175,14 @@ static const rg_kernel *pick_kernel(void)
 #ifdef REGNN_TESTING
     if (forced_kernel == 1)
         return &kernel_portable;
+#ifdef RG_GEMM_AVX2
+    if (forced_kernel == 2)
+        return &kernel_avx2;
+#endif
 #endif
 #ifdef RG_GEMM_AVX2
+    if (cpu_has_avx512())
+        return &kernel_avx512;
     if (cpu_has_avx2_fma())
         return &kernel_avx2;
 #endif
@@ -241,9 +278,9 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
         return;
     const rg_kernel *kern = pick_kernel();
     const size_t mr = kern->mr, nr = kern->nr;
-    _Alignas(32) float apack[MC * KC];
-    _Alignas(32) float bpack[KC * NC];
-    _Alignas(32) float tile[MR_MAX * NR_MAX];
+    _Alignas(64) float apack[MC * KC];
+    _Alignas(64) float bpack[KC * NC];
+    _Alignas(64) float tile[MR_MAX * NR_MAX];
     for (size_t jc = 0; jc < n; jc += NC) {
         const size_t nc = n - jc < NC ? n - jc : NC;
         for (size_t pc = 0; pc < k; pc += KC) {

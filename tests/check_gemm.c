@@ -133,10 +133,16 @@ static int kernel_kinds(int *kinds)
 {
     int n = 0;
     kinds[n++] = 1;
-    if (regnn__test_gemm_kernel(2) == 0)
-        kinds[n++] = 2;
+    for (int k = 2; k <= 3; k++)
+        if (regnn__test_gemm_kernel(k) == 0)
+            kinds[n++] = k;
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
     return n;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == 1 ? "portable" : kind == 2 ? "avx2-fma" : "avx512-fma";
 }
 
 static float op_a(int ta, const float *a, size_t lda, size_t i, size_t p)
@@ -191,7 +197,7 @@ static void check_product(int kind, int ta, int tb, size_t m, size_t n, size_t k
     memcpy(cr, c0, m * ldc * 4);
     ck_assert_int_eq(regnn__test_gemm_kernel(kind), 0);
     rg_sgemm_builtin(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    ck_assert_str_eq(rg_gemm_kernel_name(), kind == 1 ? "portable" : "avx2-fma");
+    ck_assert_str_eq(rg_gemm_kernel_name(), kind_name(kind));
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
     rule(kind != 1, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cr, ldc);
     ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c0, cd, ldc);
@@ -223,7 +229,7 @@ START_TEST(test_builtin_odd_shapes)
      * (48 rows, 64 columns, 128 of k). */
     const size_t sizes[] = {1, 3, 7, 17, 129};
     const float ab[][2] = {{1.0f, 0.0f}, {-0.75f, 1.0f}, {1.0f, 0.5f}};
-    int kinds[2], nk = kernel_kinds(kinds);
+    int kinds[3], nk = kernel_kinds(kinds);
     uint64_t seed = 100;
     for (int q = 0; q < nk; q++)
         for (size_t im = 0; im < 5; im++)
@@ -243,7 +249,7 @@ START_TEST(test_builtin_study_shapes)
      * gradient NT; the study network at batch 64 and a 512-wide layer. */
     const size_t layers[][3] = {{64, 10, 128}, {64, 128, 128}, {64, 128, 1}, {64, 512, 512},
                                 {256, 64, 512}};
-    int kinds[2], nk = kernel_kinds(kinds);
+    int kinds[3], nk = kernel_kinds(kinds);
     for (int q = 0; q < nk; q++)
         for (size_t l = 0; l < sizeof layers / sizeof layers[0]; l++) {
             size_t batch = layers[l][0], in = layers[l][1], out = layers[l][2];
@@ -265,7 +271,7 @@ START_TEST(test_builtin_split_is_bitwise)
     fill(a, M * K, 21);
     fill(b, K * N, 22);
     fill(c0, M * N, 23);
-    int kinds[2], nk = kernel_kinds(kinds);
+    int kinds[3], nk = kernel_kinds(kinds);
     for (int q = 0; q < nk; q++)
         for (int ta = 0; ta <= 1; ta++)
             for (int tb = 0; tb <= 1; tb++) {
@@ -323,16 +329,20 @@ END_TEST
 START_TEST(test_gemm_kernel_hook)
 {
     ck_assert_int_eq(regnn__test_gemm_kernel(-1), -1);
-    ck_assert_int_eq(regnn__test_gemm_kernel(3), -1);
+    ck_assert_int_eq(regnn__test_gemm_kernel(4), -1);
     ck_assert_int_eq(regnn__test_gemm_kernel(1), 0);
     ck_assert_str_eq(rg_gemm_kernel_name(), "portable");
     int avx2 = regnn__test_gemm_kernel(2) == 0;
     ck_assert_str_eq(rg_gemm_kernel_name(), avx2 ? "avx2-fma" : "portable");
+    int avx512 = regnn__test_gemm_kernel(3) == 0;
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
 #if defined(__x86_64__)
     ck_assert_int_eq(avx2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+    ck_assert_int_eq(avx512, __builtin_cpu_supports("avx512f") != 0);
 #endif
-    ck_assert_str_eq(rg_gemm_kernel_name(), avx2 ? "avx2-fma" : "portable");
+    /* unforced: the CPU's best */
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
 }
 END_TEST
 
