@@ -15,7 +15,8 @@
  * which is exact. So splitting a product by rows or columns (for threads)
  * never changes a bit, and results depend only on the build and on whether
  * the CPU has FMA (AVX2 or AVX-512: the same bits) or not. Edge tiles go through the same kernel via a padded
- * tile, so they follow the same rule. */
+ * tile, and products with one column of C go through a column kernel with
+ * the same arithmetic, so they follow the same rule. */
 #include "internal.h"
 
 #include <string.h>
@@ -27,13 +28,16 @@
 
 /* Blocking: an A block (MC x KC, 24 KiB) and a B block (KC x NC, 32 KiB) live on
  * the stack, so a call allocates nothing and uses under 60 KiB of stack. MC is a
- * multiple of both kernels' MR, NC of both NR. */
-enum { KC = 128, MC = 48, NC = 64, MR_MAX = 8, NR_MAX = 32 };
+ * multiple of every kernel's MR, NC of every NR; MR_COL * KC fits in MC * KC. */
+enum { KC = 128, MC = 48, NC = 64, MR_MAX = 8, NR_MAX = 32, MR_COL = 32 };
 
 typedef void (*rg_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc);
 
+typedef void (*rg_column_fn)(size_t kc, const float *a, const float *b, float *c);
+
 typedef struct {
     rg_kernel_fn fn;
+    rg_column_fn column; /* n = 1: 32 rows, same arithmetic per element as fn */
     size_t mr, nr;
     const char *name;
 } rg_kernel;
@@ -60,7 +64,20 @@ static void kernel_c4x8(size_t kc, const float *restrict a, const float *restric
             c[i * ldc + j] = acc[i][j];
 }
 
-static const rg_kernel kernel_portable = {kernel_c4x8, 4, 8, "portable"};
+/* C[32x1] += A panel (kc x 32) times b (kc): a product with one column of C,
+ * vectorized over rows instead of wasting all but one column of a tile. */
+static void column_c32(size_t kc, const float *restrict a, const float *restrict b,
+                       float *restrict c)
+{
+    float acc[32];
+    memcpy(acc, c, sizeof acc);
+    for (size_t p = 0; p < kc; p++)
+        for (size_t i = 0; i < 32; i++)
+            acc[i] = acc[i] + a[p * 32 + i] * b[p];
+    memcpy(c, acc, sizeof acc);
+}
+
+static const rg_kernel kernel_portable = {kernel_c4x8, column_c32, 4, 8, "portable"};
 
 #ifdef RG_GEMM_AVX2
 /* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
@@ -112,7 +129,28 @@ kernel_avx2_6x16(size_t kc, const float *restrict a, const float *restrict b, fl
     _mm256_storeu_ps(c + 5 * ldc + 8, c51);
 }
 
-static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, 6, 16, "avx2-fma"};
+/* The fused column kernel of both FMA kernels: four independent chains of 8 rows. */
+__attribute__((target("avx2,fma"))) static void column_fma32(size_t kc, const float *restrict a,
+                                                             const float *restrict b,
+                                                             float *restrict c)
+{
+    __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8), c2 = _mm256_loadu_ps(c + 16),
+           c3 = _mm256_loadu_ps(c + 24);
+    for (size_t p = 0; p < kc; p++) {
+        const __m256 bv = _mm256_broadcast_ss(b + p);
+        c0 = _mm256_fmadd_ps(_mm256_loadu_ps(a), bv, c0);
+        c1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + 8), bv, c1);
+        c2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + 16), bv, c2);
+        c3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + 24), bv, c3);
+        a += 32;
+    }
+    _mm256_storeu_ps(c, c0);
+    _mm256_storeu_ps(c + 8, c1);
+    _mm256_storeu_ps(c + 16, c2);
+    _mm256_storeu_ps(c + 24, c3);
+}
+
+static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, column_fma32, 6, 16, "avx2-fma"};
 
 /* C[8x32] += A panel (kc x 8) times B panel (kc x 32): 16 zmm accumulators.
  * The same fused chain per element as the AVX2 kernel, so the same bits. */
@@ -141,7 +179,7 @@ kernel_avx512_8x32(size_t kc, const float *restrict a, const float *restrict b,
     }
 }
 
-static const rg_kernel kernel_avx512 = {kernel_avx512_8x32, 8, 32, "avx512-fma"};
+static const rg_kernel kernel_avx512 = {kernel_avx512_8x32, column_fma32, 8, 32, "avx512-fma"};
 
 static int cpu_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 
@@ -281,6 +319,22 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
     _Alignas(64) float apack[MC * KC];
     _Alignas(64) float bpack[KC * NC];
     _Alignas(64) float tile[MR_MAX * NR_MAX];
+    if (n == 1) {
+        for (size_t pc = 0; pc < k; pc += KC) {
+            const size_t kc = k - pc < KC ? k - pc : KC;
+            pack_b(trans_b, b, ldb, pc, 0, kc, 1, 1, bpack);
+            for (size_t ic = 0; ic < m; ic += MR_COL) {
+                const size_t rows = m - ic < MR_COL ? m - ic : MR_COL;
+                pack_a(trans_a, a, lda, ic, pc, rows, kc, MR_COL, alpha, apack);
+                for (size_t i = 0; i < MR_COL; i++)
+                    tile[i] = i < rows ? c[(ic + i) * ldc] : 0.0f;
+                kern->column(kc, apack, bpack, tile);
+                for (size_t i = 0; i < rows; i++)
+                    c[(ic + i) * ldc] = tile[i];
+            }
+        }
+        return;
+    }
     for (size_t jc = 0; jc < n; jc += NC) {
         const size_t nc = n - jc < NC ? n - jc : NC;
         for (size_t pc = 0; pc < k; pc += KC) {
