@@ -273,8 +273,14 @@ static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, siz
             for (size_t p = 0; p < kc; p++) {
                 const float *src = b + (p0 + p) * ldb + j0 + jr;
                 float *d = dst + p * nr;
-                memcpy(d, src, cols * sizeof *d);
-                for (size_t j = cols; j < nr; j++)
+                /* Fixed 32-byte copies: gcc turns a copy of a variable few dozen
+                 * bytes into a slow rep movs. */
+                size_t j = 0;
+                for (; j + 8 <= cols; j += 8)
+                    memcpy(d + j, src + j, 8 * sizeof *d);
+                for (; j < cols; j++)
+                    d[j] = src[j];
+                for (; j < nr; j++)
                     d[j] = 0.0f;
             }
         } else {
