@@ -31,7 +31,10 @@
  * multiple of every kernel's MR, NC of every NR; MR_COL * KC fits in MC * KC. */
 enum { KC = 128, MC = 48, NC = 64, MR_MAX = 8, NR_MAX = 32, MR_COL = 32 };
 
-typedef void (*rg_kernel_fn)(size_t kc, const float *a, const float *b, float *c, size_t ldc);
+/* A(i,p) of the tile is a[i*rs + p*ps]: a packed panel (rs 1, ps MR) or, when
+ * packing would only copy, op(A) in place (rs lda, ps 1 or rs 1, ps lda). */
+typedef void (*rg_kernel_fn)(size_t kc, const float *a, size_t rs, size_t ps, const float *b,
+                             float *c, size_t ldc);
 
 typedef void (*rg_column_fn)(size_t kc, const float *a, const float *b, float *c);
 
@@ -44,8 +47,8 @@ typedef struct {
 
 /* C[4x8] += A panel (kc x 4) times B panel (kc x 8); written so that compilers
  * vectorize the inner loop over j without reassociating anything. */
-static void kernel_c4x8(size_t kc, const float *restrict a, const float *restrict b,
-                        float *restrict c, size_t ldc)
+static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                        const float *restrict b, float *restrict c, size_t ldc)
 {
     float acc[4][8];
     for (size_t i = 0; i < 4; i++)
@@ -54,7 +57,7 @@ static void kernel_c4x8(size_t kc, const float *restrict a, const float *restric
     for (size_t p = 0; p < kc; p++) {
         const float *restrict bp = b + p * 8;
         for (size_t i = 0; i < 4; i++) {
-            const float ai = a[p * 4 + i];
+            const float ai = a[p * ps + i * rs];
             for (size_t j = 0; j < 8; j++)
                 acc[i][j] = acc[i][j] + ai * bp[j];
         }
@@ -83,8 +86,8 @@ static const rg_kernel kernel_portable = {kernel_c4x8, column_c32, 4, 8, "portab
 /* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
  * B vectors and one broadcast, 15 of the 16 ymm registers. */
 __attribute__((target("avx2,fma"))) static void
-kernel_avx2_6x16(size_t kc, const float *restrict a, const float *restrict b, float *restrict c,
-                 size_t ldc)
+kernel_avx2_6x16(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                 const float *restrict b, float *restrict c, size_t ldc)
 {
     __m256 c00 = _mm256_loadu_ps(c), c01 = _mm256_loadu_ps(c + 8);
     __m256 c10 = _mm256_loadu_ps(c + ldc), c11 = _mm256_loadu_ps(c + ldc + 8);
@@ -97,22 +100,22 @@ kernel_avx2_6x16(size_t kc, const float *restrict a, const float *restrict b, fl
         __m256 av = _mm256_broadcast_ss(a);
         c00 = _mm256_fmadd_ps(av, b0, c00);
         c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a + 1);
+        av = _mm256_broadcast_ss(a + 1 * rs);
         c10 = _mm256_fmadd_ps(av, b0, c10);
         c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(a + 2);
+        av = _mm256_broadcast_ss(a + 2 * rs);
         c20 = _mm256_fmadd_ps(av, b0, c20);
         c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(a + 3);
+        av = _mm256_broadcast_ss(a + 3 * rs);
         c30 = _mm256_fmadd_ps(av, b0, c30);
         c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(a + 4);
+        av = _mm256_broadcast_ss(a + 4 * rs);
         c40 = _mm256_fmadd_ps(av, b0, c40);
         c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(a + 5);
+        av = _mm256_broadcast_ss(a + 5 * rs);
         c50 = _mm256_fmadd_ps(av, b0, c50);
         c51 = _mm256_fmadd_ps(av, b1, c51);
-        a += 6;
+        a += ps;
         b += 16;
     }
     _mm256_storeu_ps(c, c00);
@@ -155,8 +158,8 @@ static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, column_fma32, 6, 16, "av
 /* C[8x32] += A panel (kc x 8) times B panel (kc x 32): 16 zmm accumulators.
  * The same fused chain per element as the AVX2 kernel, so the same bits. */
 __attribute__((target("avx512f"))) static void
-kernel_avx512_8x32(size_t kc, const float *restrict a, const float *restrict b,
-                   float *restrict c, size_t ldc)
+kernel_avx512_8x32(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                   const float *restrict b, float *restrict c, size_t ldc)
 {
     __m512 acc[8][2];
     for (size_t i = 0; i < 8; i++) {
@@ -166,11 +169,11 @@ kernel_avx512_8x32(size_t kc, const float *restrict a, const float *restrict b,
     for (size_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
         for (size_t i = 0; i < 8; i++) {
-            const __m512 av = _mm512_set1_ps(a[i]);
+            const __m512 av = _mm512_set1_ps(a[i * rs]);
             acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
             acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
         }
-        a += 8;
+        a += ps;
         b += 32;
     }
     for (size_t i = 0; i < 8; i++) {
@@ -246,16 +249,15 @@ static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, siz
                 for (; r < mr; r++)
                     d[r] = 0.0f;
             }
-        } else {
-            for (size_t r = 0; r < mr; r++) {
-                if (r < rows) {
-                    const float *src = a + (i0 + ir + r) * lda + p0;
-                    for (size_t p = 0; p < kc; p++)
-                        dst[p * mr + r] = alpha * src[p];
-                } else {
-                    for (size_t p = 0; p < kc; p++)
-                        dst[p * mr + r] = 0.0f;
-                }
+        } else { /* a transposition: contiguous writes, one read stream per row */
+            const float *src = a + (i0 + ir) * lda + p0;
+            for (size_t p = 0; p < kc; p++) {
+                float *d = dst + p * mr;
+                size_t r = 0;
+                for (; r < rows; r++)
+                    d[r] = alpha * src[r * lda + p];
+                for (; r < mr; r++)
+                    d[r] = 0.0f;
             }
         }
         dst += kc * mr;
@@ -283,16 +285,15 @@ static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, siz
                 for (; j < nr; j++)
                     d[j] = 0.0f;
             }
-        } else {
-            for (size_t j = 0; j < nr; j++) {
-                if (j < cols) {
-                    const float *src = b + (j0 + jr + j) * ldb + p0;
-                    for (size_t p = 0; p < kc; p++)
-                        dst[p * nr + j] = src[p];
-                } else {
-                    for (size_t p = 0; p < kc; p++)
-                        dst[p * nr + j] = 0.0f;
-                }
+        } else { /* a transposition: contiguous writes, one read stream per column */
+            const float *src = b + (j0 + jr) * ldb + p0;
+            for (size_t p = 0; p < kc; p++) {
+                float *d = dst + p * nr;
+                size_t j = 0;
+                for (; j < cols; j++)
+                    d[j] = src[j * ldb + p];
+                for (; j < nr; j++)
+                    d[j] = 0.0f;
             }
         }
         dst += kc * nr;
@@ -325,6 +326,7 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
     _Alignas(64) float apack[MC * KC];
     _Alignas(64) float bpack[KC * NC];
     _Alignas(64) float tile[MR_MAX * NR_MAX];
+    const int direct_a = alpha == 1.0f;
     if (n == 1) {
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
@@ -348,23 +350,38 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
             pack_b(trans_b, b, ldb, pc, jc, kc, nc, nr, bpack);
             for (size_t ic = 0; ic < m; ic += MC) {
                 const size_t mc = m - ic < MC ? m - ic : MC;
-                pack_a(trans_a, a, lda, ic, pc, mc, kc, mr, alpha, apack);
+                /* With alpha 1 packing A would only copy (or transpose) it: the
+                 * kernel reads whole panels in place and only a last partial
+                 * panel is packed, zero-padded, at the start of apack. */
+                const size_t full = mc / mr * mr;
+                if (!direct_a)
+                    pack_a(trans_a, a, lda, ic, pc, mc, kc, mr, alpha, apack);
+                else if (full < mc)
+                    pack_a(trans_a, a, lda, ic + full, pc, mc - full, kc, mr, alpha, apack);
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t cols = nc - jr < nr ? nc - jr : nr;
                     const float *bp = bpack + (jr / nr) * kc * nr;
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t rows = mc - ir < mr ? mc - ir : mr;
                         const float *ap = apack + (ir / mr) * kc * mr;
+                        size_t rs = 1, ps = mr;
+                        if (direct_a && ir < full) {
+                            ap = trans_a ? a + pc * lda + ic + ir : a + (ic + ir) * lda + pc;
+                            rs = trans_a ? 1 : lda;
+                            ps = trans_a ? lda : 1;
+                        } else if (direct_a) {
+                            ap = apack;
+                        }
                         float *cij = c + (ic + ir) * ldc + jc + jr;
                         if (rows == mr && cols == nr) {
-                            kern->fn(kc, ap, bp, cij, ldc);
+                            kern->fn(kc, ap, rs, ps, bp, cij, ldc);
                             continue;
                         }
                         /* Edge tile: the same kernel on a padded copy. */
                         for (size_t i = 0; i < mr; i++)
                             for (size_t j = 0; j < nr; j++)
                                 tile[i * nr + j] = i < rows && j < cols ? cij[i * ldc + j] : 0.0f;
-                        kern->fn(kc, ap, bp, tile, nr);
+                        kern->fn(kc, ap, rs, ps, bp, tile, nr);
                         for (size_t i = 0; i < rows; i++)
                             memcpy(cij + i * ldc, tile + i * nr, cols * sizeof *tile);
                     }

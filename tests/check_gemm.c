@@ -275,17 +275,20 @@ START_TEST(test_builtin_split_is_bitwise)
     fill(b, K * N, 22);
     fill(c0, M * N, 23);
     int kinds[3], nk = kernel_kinds(kinds);
+    /* alpha 1 reads A in place, other alphas pack it scaled */
+    for (int al = 0; al < 2; al++)
     for (int q = 0; q < nk; q++)
         for (int ta = 0; ta <= 1; ta++)
             for (int tb = 0; tb <= 1; tb++) {
+                const float alpha = al ? 0.5f : 1.0f;
                 size_t lda = ta ? M : K, ldb = tb ? K : N;
                 ck_assert_int_eq(regnn__test_gemm_kernel(kinds[q]), 0);
                 memcpy(whole, c0, M * N * 4);
-                rg_sgemm_builtin(ta, tb, M, N, K, 0.5f, a, lda, b, ldb, 0.25f, whole, N);
+                rg_sgemm_builtin(ta, tb, M, N, K, alpha, a, lda, b, ldb, 0.25f, whole, N);
                 memcpy(part, c0, M * N * 4);
                 for (size_t r = 0; r + 1 < sizeof rows / sizeof rows[0]; r++) {
                     const float *ar = ta ? a + rows[r] : a + rows[r] * lda;
-                    rg_sgemm_builtin(ta, tb, rows[r + 1] - rows[r], N, K, 0.5f, ar, lda, b, ldb,
+                    rg_sgemm_builtin(ta, tb, rows[r + 1] - rows[r], N, K, alpha, ar, lda, b, ldb,
                                      0.25f, part + rows[r] * N, N);
                 }
                 ck_assert_msg(memcmp(part, whole, M * N * 4) == 0, "row split, kernel %d ta=%d tb=%d",
@@ -293,7 +296,7 @@ START_TEST(test_builtin_split_is_bitwise)
                 memcpy(part, c0, M * N * 4);
                 for (size_t s = 0; s + 1 < sizeof cols / sizeof cols[0]; s++) {
                     const float *bs = tb ? b + cols[s] * ldb : b + cols[s];
-                    rg_sgemm_builtin(ta, tb, M, cols[s + 1] - cols[s], K, 0.5f, a, lda, bs, ldb,
+                    rg_sgemm_builtin(ta, tb, M, cols[s + 1] - cols[s], K, alpha, a, lda, bs, ldb,
                                      0.25f, part + cols[s], N);
                 }
                 ck_assert_msg(memcmp(part, whole, M * N * 4) == 0,
