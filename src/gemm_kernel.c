@@ -21,7 +21,10 @@
 
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* -DREGNN_GEMM_PORTABLE builds only the portable kernel (the bits of a CPU
+ * without FMA, everywhere). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(REGNN_GEMM_PORTABLE)
 #  define RG_GEMM_AVX2 1
 #  include <immintrin.h>
 #endif
