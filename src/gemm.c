@@ -91,16 +91,9 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
     rg_sgemm_builtin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-RG_SIMD_CLONES
 void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
 {
-    memset(y, 0, n * sizeof *y);
-    for (size_t i = 0; i < m; i++) {
-        const float xi = x[i];
-        const float *restrict ai = a + i * lda;
-        for (size_t j = 0; j < n; j++)
-            y[j] += xi * ai[j];
-    }
+    rg_sgemv_t_builtin(m, n, a, lda, x, y);
 }
 
 const char *rg_blas_name(void) { return "builtin"; }

@@ -41,8 +41,12 @@ typedef void (*rg_kernel_fn)(size_t kc, const float *a, size_t rs, size_t ps, co
 
 typedef void (*rg_column_fn)(size_t kc, const float *a, const float *b, float *c);
 
+typedef void (*rg_gemv_fn)(size_t m, size_t n, const float *a, size_t lda, const float *x,
+                           float *y);
+
 typedef struct {
     rg_kernel_fn fn;
+    rg_gemv_fn gemv; /* one row: the same arithmetic per element */
     rg_column_fn column; /* n = 1: 32 rows, same arithmetic per element as fn */
     size_t mr, nr;
     const char *name;
@@ -114,7 +118,20 @@ static void column_c32(size_t kc, const float *restrict a, const float *restrict
     memcpy(c, acc, sizeof acc);
 }
 
-static const rg_kernel kernel_portable = {kernel_c4x8, column_c32, 4, 8, "portable"};
+/* y = x^T A, a one-row product, i ascending: the rule with y starting at +0. */
+static void gemv_c(size_t m, size_t n, const float *restrict a, size_t lda,
+                   const float *restrict x, float *restrict y)
+{
+    memset(y, 0, n * sizeof *y);
+    for (size_t i = 0; i < m; i++) {
+        const float xi = x[i];
+        const float *restrict ai = a + i * lda;
+        for (size_t j = 0; j < n; j++)
+            y[j] = y[j] + xi * ai[j];
+    }
+}
+
+static const rg_kernel kernel_portable = {kernel_c4x8, gemv_c, column_c32, 4, 8, "portable"};
 
 #ifdef RG_GEMM_AVX2
 /* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
@@ -187,7 +204,29 @@ __attribute__((target("avx2,fma"))) static void column_fma32(size_t kc, const fl
     _mm256_storeu_ps(c + 24, c3);
 }
 
-static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, column_fma32, 6, 16, "avx2-fma"};
+__attribute__((target("avx2,fma"))) static void gemv_fma(size_t m, size_t n,
+                                                         const float *restrict a, size_t lda,
+                                                         const float *restrict x,
+                                                         float *restrict y)
+{
+    memset(y, 0, n * sizeof *y);
+    for (size_t i = 0; i < m; i++) {
+        const float *restrict ai = a + i * lda;
+        const __m256 xv = _mm256_set1_ps(x[i]);
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8)
+            _mm256_storeu_ps(y + j, _mm256_fmadd_ps(xv, _mm256_loadu_ps(ai + j),
+                                                    _mm256_loadu_ps(y + j)));
+        for (; j < n; j++) {
+            /* one lane: the same fused multiply-add as the vector loop */
+            const __m128 r = _mm_fmadd_ss(_mm_set_ss(x[i]), _mm_set_ss(ai[j]), _mm_set_ss(y[j]));
+            y[j] = _mm_cvtss_f32(r);
+        }
+    }
+}
+
+static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, gemv_fma, column_fma32, 6, 16,
+                                      "avx2-fma"};
 
 /* C[8x32] += A panel (kc x 8) times B panel (kc x 32): 16 zmm accumulators.
  * The same fused chain per element as the AVX2 kernel, so the same bits. */
@@ -216,7 +255,8 @@ kernel_avx512_8x32(size_t kc, const float *restrict a, size_t rs, size_t ps,
     }
 }
 
-static const rg_kernel kernel_avx512 = {kernel_avx512_8x32, column_fma32, 8, 32, "avx512-fma"};
+static const rg_kernel kernel_avx512 = {kernel_avx512_8x32, gemv_fma, column_fma32, 8, 32,
+                                        "avx512-fma"};
 
 static int cpu_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 
@@ -346,6 +386,11 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
             for (size_t j = 0; j < n; j++)
                 ci[j] *= beta;
     }
+}
+
+void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
+{
+    pick_kernel()->gemv(m, n, a, lda, x, y);
 }
 
 void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,

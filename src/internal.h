@@ -78,7 +78,11 @@ const char *rg_blas_name(void);
 void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta,
                       float *c, size_t ldc);
-/* The kernel rg_sgemm_builtin uses on this thread: "avx2-fma" or "portable". */
+/* rg_sgemv_t of the built-in GEMM: the same bits as the row of a product by
+ * rg_sgemm_builtin (one row through a layer = that row of a batch). */
+void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
+/* The kernel rg_sgemm_builtin uses on this thread: "avx512-fma", "avx2-fma" or
+ * "portable". */
 const char *rg_gemm_kernel_name(void);
 #ifdef REGNN_TESTING
 /* This thread's built-in GEMM kernel: 0 = the CPU's best, 1 = portable C,

@@ -332,6 +332,37 @@ START_TEST(test_builtin_alpha_zero_and_empty)
 }
 END_TEST
 
+START_TEST(test_builtin_gemv_is_a_row)
+{
+    /* One row through a layer gives that row's bits in a batch product. */
+    const size_t shapes[][2] = {{1, 1}, {3, 7}, {17, 129}, {128, 128}, {10, 3}, {64, 1}};
+    int kinds[3], nk = kernel_kinds(kinds);
+    for (int q = 0; q < nk; q++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            enum { R = 5 };
+            size_t m = shapes[s][0], n = shapes[s][1], lda = n + 2;
+            float *w = malloc(m * lda * 4), *x = malloc(R * m * 4), *c = malloc(R * n * 4),
+                  *y = malloc(n * 4);
+            fill(w, m * lda, 31 + s);
+            fill(x, R * m, 32 + s);
+            ck_assert_int_eq(regnn__test_gemm_kernel(kinds[q]), 0);
+            rg_sgemm_builtin(0, 0, R, n, m, 1.0f, x, m, w, lda, 0.0f, c, n);
+            for (size_t r = 0; r < R; r++) {
+                for (size_t j = 0; j < n; j++)
+                    y[j] = NAN; /* output only */
+                rg_sgemv_t_builtin(m, n, w, lda, x + r * m, y);
+                ck_assert_msg(memcmp(y, c + r * n, n * 4) == 0, "kernel %d %zux%zu row %zu: %a vs %a",
+                              kinds[q], m, n, r, y[0], c[r * n]);
+            }
+            ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+            free(w);
+            free(x);
+            free(c);
+            free(y);
+        }
+}
+END_TEST
+
 START_TEST(test_gemm_kernel_hook)
 {
     ck_assert_int_eq(regnn__test_gemm_kernel(-1), -1);
@@ -365,6 +396,7 @@ static Suite *gemm_suite(void)
     tcase_add_test(tc, test_builtin_study_shapes);
     tcase_add_test(tc, test_builtin_split_is_bitwise);
     tcase_add_test(tc, test_builtin_alpha_zero_and_empty);
+    tcase_add_test(tc, test_builtin_gemv_is_a_row);
     tcase_add_test(tc, test_gemm_kernel_hook);
     suite_add_tcase(s, tc);
     return s;
