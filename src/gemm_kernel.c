@@ -15,8 +15,10 @@
  * which is exact. So splitting a product by rows or columns (for threads)
  * never changes a bit, and results depend only on the build and on whether
  * the CPU has FMA (AVX2 or AVX-512: the same bits) or not. Edge tiles go through the same kernel via a padded
- * tile, and products with one column of C go through a column kernel with
- * the same arithmetic, so they follow the same rule. */
+ * tile, products with one column of C go through a column kernel and single
+ * rows (rg_sgemv_t_builtin) through a row loop with the same arithmetic, so
+ * they follow the same rule. Reading A in place instead of packing it (alpha 1)
+ * changes where values come from, not the arithmetic. */
 #include "internal.h"
 
 #include <string.h>
