@@ -17,6 +17,8 @@ bench: $(BENCH_BINS)
 	@echo "== one training step vs its GEMMs alone"
 	$(BUILD)/bench/bench_step 64
 	$(BUILD)/bench/bench_step 256 64 512 512 512 1
+	@echo "== built-in GEMM vs the build's BLAS, per product of a training step"
+	$(BUILD)/bench/bench_gemm
 	@if [ -x $(BUILD)/bench/bench_path ]; then echo; echo "== regularization path: serial vs parallel"; \
 	  $(BUILD)/bench/bench_path; fi
 	@echo

@@ -1,5 +1,5 @@
 /* Row-major single-precision GEMM: OpenBLAS when built with REGNN_USE_CBLAS,
- * otherwise a portable blocked implementation (BLAS=builtin) so the library can
+ * otherwise the built-in one of gemm_kernel.c (BLAS=builtin) so the library can
  * be vendored with nothing but a C compiler. */
 #include "internal.h"
 
@@ -83,84 +83,17 @@ regnn_status regnn_set_blas_threads(int n)
 
 #else
 
-enum { BLK_K = 128, BLK_N = 256 };
-
-static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
-{
-    for (size_t i = 0; i < m; i++) {
-        float *ci = c + i * ldc;
-        if (beta == 0.0f)
-            memset(ci, 0, n * sizeof *ci); /* beta 0 must not propagate NaN from C */
-        else if (beta != 1.0f)
-            for (size_t j = 0; j < n; j++)
-                ci[j] *= beta;
-    }
-}
-
-RG_SIMD_CLONES
+/* Packed, register-blocked kernels and the determinism rule: gemm_kernel.c. */
 void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
               size_t ldc)
 {
-    scale_c(m, n, beta, c, ldc);
-    if (alpha == 0.0f || k == 0)
-        return;
-    if (!trans_b) {
-        /* C[i, j0:j1] += alpha * A(i,p) * B[p, j0:j1]: unit-stride inner loop over j
-         * that the compiler vectorizes; blocks over p and j keep B in cache. */
-        for (size_t p0 = 0; p0 < k; p0 += BLK_K) {
-            size_t p1 = p0 + BLK_K < k ? p0 + BLK_K : k;
-            for (size_t j0 = 0; j0 < n; j0 += BLK_N) {
-                size_t j1 = j0 + BLK_N < n ? j0 + BLK_N : n;
-                for (size_t i = 0; i < m; i++) {
-                    float *restrict ci = c + i * ldc;
-                    for (size_t p = p0; p < p1; p++) {
-                        float av = alpha * (trans_a ? a[p * lda + i] : a[i * lda + p]);
-                        const float *restrict bp = b + p * ldb;
-                        for (size_t j = j0; j < j1; j++)
-                            ci[j] += av * bp[j];
-                    }
-                }
-            }
-        }
-    } else {
-        /* B transposed: C[i,j] += alpha * dot(A row i, B row j). */
-        for (size_t i = 0; i < m; i++) {
-            float *ci = c + i * ldc;
-            for (size_t j = 0; j < n; j++) {
-                const float *bj = b + j * ldb;
-                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-                size_t p = 0;
-                if (!trans_a) {
-                    const float *ai = a + i * lda;
-                    for (; p + 4 <= k; p += 4) {
-                        s0 += ai[p] * bj[p];
-                        s1 += ai[p + 1] * bj[p + 1];
-                        s2 += ai[p + 2] * bj[p + 2];
-                        s3 += ai[p + 3] * bj[p + 3];
-                    }
-                    for (; p < k; p++)
-                        s0 += ai[p] * bj[p];
-                } else {
-                    for (; p < k; p++)
-                        s0 += a[p * lda + i] * bj[p];
-                }
-                ci[j] += alpha * ((s0 + s1) + (s2 + s3));
-            }
-        }
-    }
+    rg_sgemm_builtin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-RG_SIMD_CLONES
 void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
 {
-    memset(y, 0, n * sizeof *y);
-    for (size_t i = 0; i < m; i++) {
-        const float xi = x[i];
-        const float *restrict ai = a + i * lda;
-        for (size_t j = 0; j < n; j++)
-            y[j] += xi * ai[j];
-    }
+    rg_sgemv_t_builtin(m, n, a, lda, x, y);
 }
 
 const char *rg_blas_name(void) { return "builtin"; }

@@ -81,6 +81,25 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
 /* y = A^T x for row-major A (m x n): one row through a dense layer. */
 void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
 const char *rg_blas_name(void);
+/* The built-in GEMM (src/gemm_kernel.c): rg_sgemm of BLAS=builtin builds, also
+ * compiled into OpenBLAS builds for tests and benches only. Each element of C
+ * is one accumulator over k ascending whatever the blocking, so splitting a
+ * product by rows or columns gives the same bits (rule in gemm_kernel.c). */
+void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                      float *c, size_t ldc);
+/* rg_sgemv_t of the built-in GEMM: the same bits as the row of a product by
+ * rg_sgemm_builtin (one row through a layer = that row of a batch). */
+void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
+/* The kernel rg_sgemm_builtin uses on this thread: "avx512-fma", "avx2-fma" or
+ * "portable". */
+const char *rg_gemm_kernel_name(void);
+#ifdef REGNN_TESTING
+/* This thread's built-in GEMM kernel: 0 = the CPU's best, 1 = portable C,
+ * 2 = AVX2+FMA. Returns 0, or -1 (no change) for an unknown kind or a kernel
+ * this CPU or build lacks. */
+int regnn__test_gemm_kernel(int kind);
+#endif
 
 /* ---- datasets (src/dataset.c) ---- */
 struct regnn_dataset {

@@ -1,5 +1,6 @@
 /* rg_sgemm (OpenBLAS or the built-in GEMM) against a double-precision
- * reference, for every transpose combination and beta. */
+ * reference, for every transpose combination and beta; the built-in GEMM's
+ * kernels (in every build) against its determinism rule, bit for bit. */
 #include "testutil.h"
 
 #include <math.h>
@@ -125,6 +126,263 @@ START_TEST(test_blas_threads)
 }
 END_TEST
 
+/* ---- the built-in GEMM, whichever rg_sgemm the build uses ---- */
+
+/* Kernels this CPU can run (regnn__test_gemm_kernel kinds), portable first. */
+static int kernel_kinds(int *kinds)
+{
+    int n = 0;
+    kinds[n++] = 1;
+    for (int k = 2; k <= 3; k++)
+        if (regnn__test_gemm_kernel(k) == 0)
+            kinds[n++] = k;
+    ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+    return n;
+}
+
+static const char *kind_name(int kind)
+{
+    return kind == 1 ? "portable" : kind == 2 ? "avx2-fma" : "avx512-fma";
+}
+
+static float op_a(int ta, const float *a, size_t lda, size_t i, size_t p)
+{
+    return ta ? a[p * lda + i] : a[i * lda + p];
+}
+
+static float op_b(int tb, const float *b, size_t ldb, size_t p, size_t j)
+{
+    return tb ? b[j * ldb + p] : b[p * ldb + j];
+}
+
+/* The documented rule, one element at a time: start from beta*c (+0 when beta is
+ * 0), then k ascending c = c + (alpha*a)*b, fused for the FMA kernels, rounded
+ * twice for the portable one. */
+static void rule(int fused, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                 const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                 size_t ldc)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            float acc = beta == 0.0f ? 0.0f : beta == 1.0f ? c[i * ldc + j] : c[i * ldc + j] * beta;
+            if (alpha != 0.0f)
+                for (size_t p = 0; p < k; p++) {
+                    float av = alpha * op_a(ta, a, lda, i, p), bv = op_b(tb, b, ldb, p, j);
+                    acc = fused ? fmaf(av, bv, acc) : acc + av * bv;
+                }
+            c[i * ldc + j] = acc;
+        }
+}
+
+/* One product with padded leading dimensions and operands one float off
+ * their allocation's alignment: the kernel `kind` must match the rule bit for
+ * bit and the double reference within rounding, and leave C's padding alone. */
+static void check_product(int kind, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+                          float beta, uint64_t seed)
+{
+    const size_t pad = 3;
+    size_t ar = ta ? k : m, ac = ta ? m : k, br = tb ? n : k, bc = tb ? k : n;
+    size_t lda = ac + pad, ldb = bc + pad, ldc = n + pad;
+    float *abuf = malloc((ar * lda + 1) * 4), *bbuf = malloc((br * ldb + 1) * 4);
+    float *cbuf = malloc((m * ldc + 1) * 4), *c0 = malloc(m * ldc * 4), *cr = malloc(m * ldc * 4),
+          *cd = malloc(m * ldc * 4);
+    float *a = abuf + 1, *b = bbuf + 1, *c = cbuf + 1;
+    fill(a, ar * lda, seed);
+    fill(b, br * ldb, seed + 1);
+    fill(c0, m * ldc, seed + 2);
+    if (beta == 0.0f)
+        for (size_t i = 0; i < m * ldc; i++)
+            c0[i] = NAN; /* not read when beta is 0 */
+    memcpy(c, c0, m * ldc * 4);
+    memcpy(cr, c0, m * ldc * 4);
+    ck_assert_int_eq(regnn__test_gemm_kernel(kind), 0);
+    rg_sgemm_builtin(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    ck_assert_str_eq(rg_gemm_kernel_name(), kind_name(kind));
+    ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+    rule(kind != 1, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cr, ldc);
+    ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c0, cd, ldc);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < ldc; j++) {
+            size_t x = i * ldc + j;
+            if (j >= n) {
+                ck_assert_msg(memcmp(&c[x], &c0[x], 4) == 0, "padding of C written");
+                continue;
+            }
+            ck_assert_msg(memcmp(&c[x], &cr[x], 4) == 0,
+                          "kernel %d ta=%d tb=%d %zux%zux%zu alpha=%g beta=%g (%zu,%zu): %a vs rule %a",
+                          kind, ta, tb, m, n, k, alpha, beta, i, j, c[x], cr[x]);
+            ck_assert_msg(fabsf(c[x] - cd[x]) <= 2e-6f * (float)k + 1e-6f,
+                          "kernel %d ta=%d tb=%d %zux%zux%zu: %g vs %g", kind, ta, tb, m, n, k,
+                          c[x], cd[x]);
+        }
+    free(abuf);
+    free(bbuf);
+    free(cbuf);
+    free(c0);
+    free(cr);
+    free(cd);
+}
+
+START_TEST(test_builtin_odd_shapes)
+{
+    /* Sizes on both sides of the micro-tiles (4x8, 6x16) and of the blocks
+     * (48 rows, 64 columns, 128 of k). */
+    const size_t sizes[] = {1, 3, 7, 17, 129};
+    const float ab[][2] = {{1.0f, 0.0f}, {-0.75f, 1.0f}, {1.0f, 0.5f}};
+    int kinds[3], nk = kernel_kinds(kinds);
+    uint64_t seed = 100;
+    for (int q = 0; q < nk; q++)
+        for (size_t im = 0; im < 5; im++)
+            for (size_t in = 0; in < 5; in++)
+                for (size_t ik = 0; ik < 5; ik++)
+                    for (int t = 0; t < 4; t++) {
+                        size_t x = im + in + ik + (size_t)t;
+                        /* two or three 129s: one transposition each, in turn (time) */
+                        if ((im == 4) + (in == 4) + (ik == 4) >= 2 && (size_t)t != (im + in + ik) % 4)
+                            continue;
+                        check_product(kinds[q], t >> 1, t & 1, sizes[im], sizes[in], sizes[ik],
+                                      ab[x % 3][0], ab[x % 3][1], seed++);
+                    }
+}
+END_TEST
+
+START_TEST(test_builtin_study_shapes)
+{
+    /* The products of a training step: forward NN, weight gradient TN, input
+     * gradient NT; the study network at batch 64 and a 512-wide layer (few rows,
+     * to keep sanitizer builds quick). */
+    const size_t layers[][3] = {{64, 10, 128}, {64, 128, 128}, {64, 128, 1}, {8, 512, 512}};
+    int kinds[3], nk = kernel_kinds(kinds);
+    for (int q = 0; q < nk; q++)
+        for (size_t l = 0; l < sizeof layers / sizeof layers[0]; l++) {
+            size_t batch = layers[l][0], in = layers[l][1], out = layers[l][2];
+            check_product(kinds[q], 0, 0, batch, out, in, 1.0f, 0.0f, 7 + l);
+            check_product(kinds[q], 1, 0, in, out, batch, 1.0f, 1.0f, 8 + l);
+            check_product(kinds[q], 0, 1, batch, in, out, 1.0f, 0.0f, 9 + l);
+        }
+}
+END_TEST
+
+START_TEST(test_builtin_split_is_bitwise)
+{
+    /* Row blocks and column blocks of a product give exactly the whole
+     * product's bits: what lets a product be split over threads. */
+    enum { M = 67, N = 75, K = 133 };
+    const size_t rows[] = {0, 1, 8, 50, M}, cols[] = {0, 1, 17, 64, N};
+    float *a = malloc(M * K * 4), *b = malloc(K * N * 4), *c0 = malloc(M * N * 4),
+          *whole = malloc(M * N * 4), *part = malloc(M * N * 4);
+    fill(a, M * K, 21);
+    fill(b, K * N, 22);
+    fill(c0, M * N, 23);
+    int kinds[3], nk = kernel_kinds(kinds);
+    /* alpha 1 reads A in place, other alphas pack it scaled */
+    for (int al = 0; al < 2; al++)
+    for (int q = 0; q < nk; q++)
+        for (int ta = 0; ta <= 1; ta++)
+            for (int tb = 0; tb <= 1; tb++) {
+                const float alpha = al ? 0.5f : 1.0f;
+                size_t lda = ta ? M : K, ldb = tb ? K : N;
+                ck_assert_int_eq(regnn__test_gemm_kernel(kinds[q]), 0);
+                memcpy(whole, c0, M * N * 4);
+                rg_sgemm_builtin(ta, tb, M, N, K, alpha, a, lda, b, ldb, 0.25f, whole, N);
+                memcpy(part, c0, M * N * 4);
+                for (size_t r = 0; r + 1 < sizeof rows / sizeof rows[0]; r++) {
+                    const float *ar = ta ? a + rows[r] : a + rows[r] * lda;
+                    rg_sgemm_builtin(ta, tb, rows[r + 1] - rows[r], N, K, alpha, ar, lda, b, ldb,
+                                     0.25f, part + rows[r] * N, N);
+                }
+                ck_assert_msg(memcmp(part, whole, M * N * 4) == 0, "row split, kernel %d ta=%d tb=%d",
+                              kinds[q], ta, tb);
+                memcpy(part, c0, M * N * 4);
+                for (size_t s = 0; s + 1 < sizeof cols / sizeof cols[0]; s++) {
+                    const float *bs = tb ? b + cols[s] * ldb : b + cols[s];
+                    rg_sgemm_builtin(ta, tb, M, cols[s + 1] - cols[s], K, alpha, a, lda, bs, ldb,
+                                     0.25f, part + cols[s], N);
+                }
+                ck_assert_msg(memcmp(part, whole, M * N * 4) == 0,
+                              "column split, kernel %d ta=%d tb=%d", kinds[q], ta, tb);
+            }
+    ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+    free(a);
+    free(b);
+    free(c0);
+    free(whole);
+    free(part);
+}
+END_TEST
+
+START_TEST(test_builtin_alpha_zero_and_empty)
+{
+    /* alpha 0 or k 0: C = beta*C without reading A or B (NaN there stays out). */
+    float a[6] = {NAN, NAN, NAN, NAN, NAN, NAN}, b[6] = {NAN, NAN, NAN, NAN, NAN, NAN};
+    float c[4] = {1, 2, 3, 4};
+    rg_sgemm_builtin(0, 0, 2, 2, 3, 0.0f, a, 3, b, 2, 0.5f, c, 2);
+    ck_assert_float_eq(c[0], 0.5f);
+    ck_assert_float_eq(c[3], 2.0f);
+    rg_sgemm_builtin(0, 0, 2, 2, 0, 1.0f, a, 3, b, 2, 2.0f, c, 2);
+    ck_assert_float_eq(c[1], 2.0f);
+    c[2] = NAN;
+    rg_sgemm_builtin(1, 1, 2, 2, 3, 0.0f, a, 2, b, 3, 0.0f, c, 2);
+    for (int i = 0; i < 4; i++)
+        ck_assert_float_eq(c[i], 0.0f);
+    /* m or n 0: nothing written, nothing read */
+    rg_sgemm_builtin(0, 0, 0, 2, 3, 1.0f, a, 3, b, 2, 0.0f, NULL, 2);
+    rg_sgemm_builtin(0, 0, 2, 0, 3, 1.0f, a, 3, b, 2, 1.0f, c, 2);
+    ck_assert_float_eq(c[0], 0.0f);
+}
+END_TEST
+
+START_TEST(test_builtin_gemv_is_a_row)
+{
+    /* One row through a layer gives that row's bits in a batch product. */
+    const size_t shapes[][2] = {{1, 1}, {3, 7}, {17, 129}, {128, 128}, {10, 3}, {64, 1}};
+    int kinds[3], nk = kernel_kinds(kinds);
+    for (int q = 0; q < nk; q++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            enum { R = 5 };
+            size_t m = shapes[s][0], n = shapes[s][1], lda = n + 2;
+            float *w = malloc(m * lda * 4), *x = malloc(R * m * 4), *c = malloc(R * n * 4),
+                  *y = malloc(n * 4);
+            fill(w, m * lda, 31 + s);
+            fill(x, R * m, 32 + s);
+            ck_assert_int_eq(regnn__test_gemm_kernel(kinds[q]), 0);
+            rg_sgemm_builtin(0, 0, R, n, m, 1.0f, x, m, w, lda, 0.0f, c, n);
+            for (size_t r = 0; r < R; r++) {
+                for (size_t j = 0; j < n; j++)
+                    y[j] = NAN; /* output only */
+                rg_sgemv_t_builtin(m, n, w, lda, x + r * m, y);
+                ck_assert_msg(memcmp(y, c + r * n, n * 4) == 0, "kernel %d %zux%zu row %zu: %a vs %a",
+                              kinds[q], m, n, r, y[0], c[r * n]);
+            }
+            ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+            free(w);
+            free(x);
+            free(c);
+            free(y);
+        }
+}
+END_TEST
+
+START_TEST(test_gemm_kernel_hook)
+{
+    ck_assert_int_eq(regnn__test_gemm_kernel(-1), -1);
+    ck_assert_int_eq(regnn__test_gemm_kernel(4), -1);
+    ck_assert_int_eq(regnn__test_gemm_kernel(1), 0);
+    ck_assert_str_eq(rg_gemm_kernel_name(), "portable");
+    int avx2 = regnn__test_gemm_kernel(2) == 0;
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx2 ? "avx2-fma" : "portable");
+    int avx512 = regnn__test_gemm_kernel(3) == 0;
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
+    ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+#if defined(__x86_64__) && !defined(REGNN_GEMM_PORTABLE)
+    ck_assert_int_eq(avx2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
+    ck_assert_int_eq(avx512, __builtin_cpu_supports("avx512f") != 0);
+#endif
+    /* unforced: the CPU's best */
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
+}
+END_TEST
+
 static Suite *gemm_suite(void)
 {
     Suite *s = suite_create("gemm");
@@ -132,6 +390,14 @@ static Suite *gemm_suite(void)
     tcase_add_test(tc, test_all_transposes);
     tcase_add_test(tc, test_beta_zero_ignores_nan);
     tcase_add_test(tc, test_blas_threads);
+    /* The reference loops are slow in sanitizer builds. */
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_builtin_odd_shapes);
+    tcase_add_test(tc, test_builtin_study_shapes);
+    tcase_add_test(tc, test_builtin_split_is_bitwise);
+    tcase_add_test(tc, test_builtin_alpha_zero_and_empty);
+    tcase_add_test(tc, test_builtin_gemv_is_a_row);
+    tcase_add_test(tc, test_gemm_kernel_hook);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,473 @@
+/* The built-in SGEMM: packed panels and a register-blocked micro-kernel picked
+ * at run time: AVX-512 (8x32) or AVX2+FMA (6x16) on x86-64 CPUs that have them,
+ * else a portable C one (4x8) that compilers vectorize. It is
+ * rg_sgemm in BLAS=builtin builds; the OpenBLAS build compiles it only so that
+ * tests and benches can compare the two.
+ *
+ * Determinism rule: whatever the blocking, each element of C is computed as
+ *     c = (beta == 0 ? +0 : beta * c);
+ *     for p = 0, 1, ..., k-1:  c = c + (alpha * a_ip) * b_pj
+ * with one accumulator, k ascending. The AVX2 kernel rounds each
+ * "c + x * b" once (FMA); the portable kernel rounds the product and the sum
+ * separately (no contraction: the library builds with -ffp-contract=off).
+ * alpha * a_ip is rounded once when A is packed (exact for alpha = 1). Panels
+ * split only m and n; blocks over k carry the accumulator through C in float,
+ * which is exact. So splitting a product by rows or columns (for threads)
+ * never changes a bit, and results depend only on the build and on whether
+ * the CPU has FMA (AVX2 or AVX-512: the same bits) or not. Edge tiles go through the same kernel via a padded
+ * tile, products with one column of C go through a column kernel and single
+ * rows (rg_sgemv_t_builtin) through a row loop with the same arithmetic, so
+ * they follow the same rule. Reading A in place instead of packing it (alpha 1)
+ * changes where values come from, not the arithmetic. */
+#include "internal.h"
+
+#include <string.h>
+
+/* -DREGNN_GEMM_PORTABLE builds only the portable kernel (the bits of a CPU
+ * without FMA, everywhere). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(REGNN_GEMM_PORTABLE)
+#  define RG_GEMM_AVX2 1
+#  include <immintrin.h>
+#endif
+
+/* Blocking: an A block (MC x KC, 24 KiB) and a B block (KC x NC, 32 KiB) live on
+ * the stack, so a call allocates nothing and uses under 60 KiB of stack. MC is a
+ * multiple of every kernel's MR, NC of every NR; MR_COL * KC fits in MC * KC. */
+enum { KC = 128, MC = 48, NC = 64, MR_MAX = 8, NR_MAX = 32, MR_COL = 32 };
+
+/* A(i,p) of the tile is a[i*rs + p*ps]: a packed panel (rs 1, ps MR) or, when
+ * packing would only copy, op(A) in place (rs lda, ps 1 or rs 1, ps lda). */
+typedef void (*rg_kernel_fn)(size_t kc, const float *a, size_t rs, size_t ps, const float *b,
+                             float *c, size_t ldc);
+
+typedef void (*rg_column_fn)(size_t kc, const float *a, const float *b, float *c);
+
+typedef void (*rg_gemv_fn)(size_t m, size_t n, const float *a, size_t lda, const float *x,
+                           float *y);
+
+typedef struct {
+    rg_kernel_fn fn;
+    rg_gemv_fn gemv; /* one row: the same arithmetic per element */
+    rg_column_fn column; /* n = 1: 32 rows, same arithmetic per element as fn */
+    size_t mr, nr;
+    const char *name;
+} rg_kernel;
+
+/* C[4x8] += A(4 x kc) times B panel (kc x 8), rounding each product and each
+ * sum (no contraction). GNU C vector types make this two 4-wide registers
+ * per row on any SIMD target; left to itself gcc vectorized over p instead,
+ * with shuffles, at scalar speed. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef float rg_v4 __attribute__((vector_size(16)));
+
+static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                        const float *restrict b, float *restrict c, size_t ldc)
+{
+    rg_v4 acc[4][2];
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(&acc[i][0], c + i * ldc, sizeof acc[i][0]);
+        memcpy(&acc[i][1], c + i * ldc + 4, sizeof acc[i][1]);
+    }
+    for (size_t p = 0; p < kc; p++) {
+        rg_v4 b0, b1;
+        memcpy(&b0, b + p * 8, sizeof b0);
+        memcpy(&b1, b + p * 8 + 4, sizeof b1);
+        for (size_t i = 0; i < 4; i++) {
+            const float ai = a[p * ps + i * rs];
+            const rg_v4 av = {ai, ai, ai, ai};
+            acc[i][0] = acc[i][0] + av * b0;
+            acc[i][1] = acc[i][1] + av * b1;
+        }
+    }
+    for (size_t i = 0; i < 4; i++) {
+        memcpy(c + i * ldc, &acc[i][0], sizeof acc[i][0]);
+        memcpy(c + i * ldc + 4, &acc[i][1], sizeof acc[i][1]);
+    }
+}
+#else
+static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                        const float *restrict b, float *restrict c, size_t ldc)
+{
+    float acc[4][8];
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 8; j++)
+            acc[i][j] = c[i * ldc + j];
+    for (size_t p = 0; p < kc; p++) {
+        const float *restrict bp = b + p * 8;
+        for (size_t i = 0; i < 4; i++) {
+            const float ai = a[p * ps + i * rs];
+            for (size_t j = 0; j < 8; j++)
+                acc[i][j] = acc[i][j] + ai * bp[j];
+        }
+    }
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 8; j++)
+            c[i * ldc + j] = acc[i][j];
+}
+#endif
+
+/* C[32x1] += A panel (kc x 32) times b (kc): a product with one column of C,
+ * vectorized over rows instead of wasting all but one column of a tile. */
+static void column_c32(size_t kc, const float *restrict a, const float *restrict b,
+                       float *restrict c)
+{
+    float acc[32];
+    memcpy(acc, c, sizeof acc);
+    for (size_t p = 0; p < kc; p++)
+        for (size_t i = 0; i < 32; i++)
+            acc[i] = acc[i] + a[p * 32 + i] * b[p];
+    memcpy(c, acc, sizeof acc);
+}
+
+/* y = x^T A, a one-row product, i ascending: the rule with y starting at +0. */
+static void gemv_c(size_t m, size_t n, const float *restrict a, size_t lda,
+                   const float *restrict x, float *restrict y)
+{
+    memset(y, 0, n * sizeof *y);
+    for (size_t i = 0; i < m; i++) {
+        const float xi = x[i];
+        const float *restrict ai = a + i * lda;
+        for (size_t j = 0; j < n; j++)
+            y[j] = y[j] + xi * ai[j];
+    }
+}
+
+static const rg_kernel kernel_portable = {kernel_c4x8, gemv_c, column_c32, 4, 8, "portable"};
+
+#ifdef RG_GEMM_AVX2
+/* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
+ * B vectors and one broadcast, 15 of the 16 ymm registers. */
+__attribute__((target("avx2,fma"))) static void
+kernel_avx2_6x16(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                 const float *restrict b, float *restrict c, size_t ldc)
+{
+    __m256 c00 = _mm256_loadu_ps(c), c01 = _mm256_loadu_ps(c + 8);
+    __m256 c10 = _mm256_loadu_ps(c + ldc), c11 = _mm256_loadu_ps(c + ldc + 8);
+    __m256 c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+    __m256 c30 = _mm256_loadu_ps(c + 3 * ldc), c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+    __m256 c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+    __m256 c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+    for (size_t p = 0; p < kc; p++) {
+        const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+        __m256 av = _mm256_broadcast_ss(a);
+        c00 = _mm256_fmadd_ps(av, b0, c00);
+        c01 = _mm256_fmadd_ps(av, b1, c01);
+        av = _mm256_broadcast_ss(a + 1 * rs);
+        c10 = _mm256_fmadd_ps(av, b0, c10);
+        c11 = _mm256_fmadd_ps(av, b1, c11);
+        av = _mm256_broadcast_ss(a + 2 * rs);
+        c20 = _mm256_fmadd_ps(av, b0, c20);
+        c21 = _mm256_fmadd_ps(av, b1, c21);
+        av = _mm256_broadcast_ss(a + 3 * rs);
+        c30 = _mm256_fmadd_ps(av, b0, c30);
+        c31 = _mm256_fmadd_ps(av, b1, c31);
+        av = _mm256_broadcast_ss(a + 4 * rs);
+        c40 = _mm256_fmadd_ps(av, b0, c40);
+        c41 = _mm256_fmadd_ps(av, b1, c41);
+        av = _mm256_broadcast_ss(a + 5 * rs);
+        c50 = _mm256_fmadd_ps(av, b0, c50);
+        c51 = _mm256_fmadd_ps(av, b1, c51);
+        a += ps;
+        b += 16;
+    }
+    _mm256_storeu_ps(c, c00);
+    _mm256_storeu_ps(c + 8, c01);
+    _mm256_storeu_ps(c + ldc, c10);
+    _mm256_storeu_ps(c + ldc + 8, c11);
+    _mm256_storeu_ps(c + 2 * ldc, c20);
+    _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+    _mm256_storeu_ps(c + 3 * ldc, c30);
+    _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+    _mm256_storeu_ps(c + 4 * ldc, c40);
+    _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+    _mm256_storeu_ps(c + 5 * ldc, c50);
+    _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+}
+
+/* The fused column kernel of both FMA kernels: four independent chains of 8 rows. */
+__attribute__((target("avx2,fma"))) static void column_fma32(size_t kc, const float *restrict a,
+                                                             const float *restrict b,
+                                                             float *restrict c)
+{
+    __m256 c0 = _mm256_loadu_ps(c), c1 = _mm256_loadu_ps(c + 8), c2 = _mm256_loadu_ps(c + 16),
+           c3 = _mm256_loadu_ps(c + 24);
+    for (size_t p = 0; p < kc; p++) {
+        const __m256 bv = _mm256_broadcast_ss(b + p);
+        c0 = _mm256_fmadd_ps(_mm256_loadu_ps(a), bv, c0);
+        c1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + 8), bv, c1);
+        c2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + 16), bv, c2);
+        c3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + 24), bv, c3);
+        a += 32;
+    }
+    _mm256_storeu_ps(c, c0);
+    _mm256_storeu_ps(c + 8, c1);
+    _mm256_storeu_ps(c + 16, c2);
+    _mm256_storeu_ps(c + 24, c3);
+}
+
+__attribute__((target("avx2,fma"))) static void gemv_fma(size_t m, size_t n,
+                                                         const float *restrict a, size_t lda,
+                                                         const float *restrict x,
+                                                         float *restrict y)
+{
+    memset(y, 0, n * sizeof *y);
+    for (size_t i = 0; i < m; i++) {
+        const float *restrict ai = a + i * lda;
+        const __m256 xv = _mm256_set1_ps(x[i]);
+        size_t j = 0;
+        for (; j + 8 <= n; j += 8)
+            _mm256_storeu_ps(y + j, _mm256_fmadd_ps(xv, _mm256_loadu_ps(ai + j),
+                                                    _mm256_loadu_ps(y + j)));
+        for (; j < n; j++) {
+            /* one lane: the same fused multiply-add as the vector loop */
+            const __m128 r = _mm_fmadd_ss(_mm_set_ss(x[i]), _mm_set_ss(ai[j]), _mm_set_ss(y[j]));
+            y[j] = _mm_cvtss_f32(r);
+        }
+    }
+}
+
+static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, gemv_fma, column_fma32, 6, 16,
+                                      "avx2-fma"};
+
+/* C[8x32] += A panel (kc x 8) times B panel (kc x 32): 16 zmm accumulators.
+ * The same fused chain per element as the AVX2 kernel, so the same bits. */
+__attribute__((target("avx512f"))) static void
+kernel_avx512_8x32(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                   const float *restrict b, float *restrict c, size_t ldc)
+{
+    __m512 acc[8][2];
+    for (size_t i = 0; i < 8; i++) {
+        acc[i][0] = _mm512_loadu_ps(c + i * ldc);
+        acc[i][1] = _mm512_loadu_ps(c + i * ldc + 16);
+    }
+    for (size_t p = 0; p < kc; p++) {
+        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        for (size_t i = 0; i < 8; i++) {
+            const __m512 av = _mm512_set1_ps(a[i * rs]);
+            acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+        }
+        a += ps;
+        b += 32;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        _mm512_storeu_ps(c + i * ldc, acc[i][0]);
+        _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
+    }
+}
+
+static const rg_kernel kernel_avx512 = {kernel_avx512_8x32, gemv_fma, column_fma32, 8, 32,
+                                        "avx512-fma"};
+
+static int cpu_has_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+
+static int cpu_has_avx2_fma(void)
+{
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#endif
+
+#ifdef REGNN_TESTING
+static _Thread_local int forced_kernel; /* 0 = by CPU, 1 = portable, 2 = AVX2, 3 = AVX-512 */
+
+int regnn__test_gemm_kernel(int kind)
+{
+    if (kind < 0 || kind > 3)
+        return -1;
+#ifdef RG_GEMM_AVX2
+    if ((kind == 2 && !cpu_has_avx2_fma()) || (kind == 3 && !cpu_has_avx512()))
+        return -1;
+#else
+    if (kind >= 2)
+        return -1;
+#endif
+    forced_kernel = kind;
+    return 0;
+}
+#endif
+
+static const rg_kernel *pick_kernel(void)
+{
+#ifdef REGNN_TESTING
+    if (forced_kernel == 1)
+        return &kernel_portable;
+#ifdef RG_GEMM_AVX2
+    if (forced_kernel == 2)
+        return &kernel_avx2;
+#endif
+#endif
+#ifdef RG_GEMM_AVX2
+    if (cpu_has_avx512())
+        return &kernel_avx512;
+    if (cpu_has_avx2_fma())
+        return &kernel_avx2;
+#endif
+    return &kernel_portable;
+}
+
+const char *rg_gemm_kernel_name(void) { return pick_kernel()->name; }
+
+/* Packs rows i0..i0+mc of op(A), columns p0..p0+kc, times alpha, as panels of
+ * mr rows stored p-major (mr values per p), zero-padded to whole panels. */
+static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc,
+                   size_t mr, float alpha, float *restrict dst)
+{
+    for (size_t ir = 0; ir < mc; ir += mr) {
+        const size_t rows = mc - ir < mr ? mc - ir : mr;
+        if (ta) { /* A(i,p) = a[p*lda + i]: contiguous over i */
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + ir;
+                float *d = dst + p * mr;
+                size_t r = 0;
+                for (; r < rows; r++)
+                    d[r] = alpha * src[r];
+                for (; r < mr; r++)
+                    d[r] = 0.0f;
+            }
+        } else { /* a transposition: contiguous writes, one read stream per row */
+            const float *src = a + (i0 + ir) * lda + p0;
+            for (size_t p = 0; p < kc; p++) {
+                float *d = dst + p * mr;
+                size_t r = 0;
+                for (; r < rows; r++)
+                    d[r] = alpha * src[r * lda + p];
+                for (; r < mr; r++)
+                    d[r] = 0.0f;
+            }
+        }
+        dst += kc * mr;
+    }
+}
+
+/* Packs rows p0..p0+kc of op(B), columns j0..j0+nc, as panels of nr columns
+ * stored p-major, zero-padded to whole panels. */
+static void pack_b(int tb, const float *b, size_t ldb, size_t p0, size_t j0, size_t kc, size_t nc,
+                   size_t nr, float *restrict dst)
+{
+    for (size_t jr = 0; jr < nc; jr += nr) {
+        const size_t cols = nc - jr < nr ? nc - jr : nr;
+        if (!tb) { /* B(p,j) = b[p*ldb + j]: contiguous over j */
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = b + (p0 + p) * ldb + j0 + jr;
+                float *d = dst + p * nr;
+                /* Fixed 32-byte copies: gcc turns a copy of a variable few dozen
+                 * bytes into a slow rep movs. */
+                size_t j = 0;
+                for (; j + 8 <= cols; j += 8)
+                    memcpy(d + j, src + j, 8 * sizeof *d);
+                for (; j < cols; j++)
+                    d[j] = src[j];
+                for (; j < nr; j++)
+                    d[j] = 0.0f;
+            }
+        } else { /* a transposition: contiguous writes, one read stream per column */
+            const float *src = b + (j0 + jr) * ldb + p0;
+            for (size_t p = 0; p < kc; p++) {
+                float *d = dst + p * nr;
+                size_t j = 0;
+                for (; j < cols; j++)
+                    d[j] = src[j * ldb + p];
+                for (; j < nr; j++)
+                    d[j] = 0.0f;
+            }
+        }
+        dst += kc * nr;
+    }
+}
+
+static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
+{
+    if (beta == 1.0f)
+        return;
+    for (size_t i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        if (beta == 0.0f)
+            memset(ci, 0, n * sizeof *ci); /* beta 0 must not propagate NaN from C */
+        else
+            for (size_t j = 0; j < n; j++)
+                ci[j] *= beta;
+    }
+}
+
+void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
+{
+    pick_kernel()->gemv(m, n, a, lda, x, y);
+}
+
+void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                      size_t ldc)
+{
+    scale_c(m, n, beta, c, ldc);
+    if (alpha == 0.0f || k == 0 || m == 0 || n == 0)
+        return;
+    const rg_kernel *kern = pick_kernel();
+    const size_t mr = kern->mr, nr = kern->nr;
+    _Alignas(64) float apack[MC * KC];
+    _Alignas(64) float bpack[KC * NC];
+    _Alignas(64) float tile[MR_MAX * NR_MAX];
+    const int direct_a = alpha == 1.0f;
+    if (n == 1) {
+        for (size_t pc = 0; pc < k; pc += KC) {
+            const size_t kc = k - pc < KC ? k - pc : KC;
+            pack_b(trans_b, b, ldb, pc, 0, kc, 1, 1, bpack);
+            for (size_t ic = 0; ic < m; ic += MR_COL) {
+                const size_t rows = m - ic < MR_COL ? m - ic : MR_COL;
+                pack_a(trans_a, a, lda, ic, pc, rows, kc, MR_COL, alpha, apack);
+                for (size_t i = 0; i < MR_COL; i++)
+                    tile[i] = i < rows ? c[(ic + i) * ldc] : 0.0f;
+                kern->column(kc, apack, bpack, tile);
+                for (size_t i = 0; i < rows; i++)
+                    c[(ic + i) * ldc] = tile[i];
+            }
+        }
+        return;
+    }
+    for (size_t jc = 0; jc < n; jc += NC) {
+        const size_t nc = n - jc < NC ? n - jc : NC;
+        for (size_t pc = 0; pc < k; pc += KC) {
+            const size_t kc = k - pc < KC ? k - pc : KC;
+            pack_b(trans_b, b, ldb, pc, jc, kc, nc, nr, bpack);
+            for (size_t ic = 0; ic < m; ic += MC) {
+                const size_t mc = m - ic < MC ? m - ic : MC;
+                /* With alpha 1 packing A would only copy (or transpose) it: the
+                 * kernel reads whole panels in place and only a last partial
+                 * panel is packed, zero-padded, at the start of apack. */
+                const size_t full = mc / mr * mr;
+                if (!direct_a)
+                    pack_a(trans_a, a, lda, ic, pc, mc, kc, mr, alpha, apack);
+                else if (full < mc)
+                    pack_a(trans_a, a, lda, ic + full, pc, mc - full, kc, mr, alpha, apack);
+                for (size_t jr = 0; jr < nc; jr += nr) {
+                    const size_t cols = nc - jr < nr ? nc - jr : nr;
+                    const float *bp = bpack + (jr / nr) * kc * nr;
+                    for (size_t ir = 0; ir < mc; ir += mr) {
+                        const size_t rows = mc - ir < mr ? mc - ir : mr;
+                        const float *ap = apack + (ir / mr) * kc * mr;
+                        size_t rs = 1, ps = mr;
+                        if (direct_a && ir < full) {
+                            ap = trans_a ? a + pc * lda + ic + ir : a + (ic + ir) * lda + pc;
+                            rs = trans_a ? 1 : lda;
+                            ps = trans_a ? lda : 1;
+                        } else if (direct_a) {
+                            ap = apack;
+                        }
+                        float *cij = c + (ic + ir) * ldc + jc + jr;
+                        if (rows == mr && cols == nr) {
+                            kern->fn(kc, ap, rs, ps, bp, cij, ldc);
+                            continue;
+                        }
+                        /* Edge tile: the same kernel on a padded copy. */
+                        for (size_t i = 0; i < mr; i++)
+                            for (size_t j = 0; j < nr; j++)
+                                tile[i * nr + j] = i < rows && j < cols ? cij[i * ldc + j] : 0.0f;
+                        kern->fn(kc, ap, rs, ps, bp, tile, nr);
+                        for (size_t i = 0; i < rows; i++)
+                            memcpy(cij + i * ldc, tile + i * nr, cols * sizeof *tile);
+                    }
+                }
+            }
+        }
+    }
+}
