@@ -48,6 +48,7 @@ typedef void (*rg_gemv_fn)(size_t m, size_t n, const float *a, size_t lda, const
 
 typedef struct {
     rg_kernel_fn fn;
+    /* cppcheck-suppress unusedStructMember ; used through pick_kernel()->gemv */
     rg_gemv_fn gemv; /* one row: the same arithmetic per element */
     rg_column_fn column; /* n = 1: 32 rows, same arithmetic per element as fn */
     size_t mr, nr;
@@ -416,8 +417,10 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
                 const size_t rows = m - ic < MR_COL ? m - ic : MR_COL;
                 pack_a(trans_a, a, lda, ic, pc, rows, kc, MR_COL, alpha, apack);
                 for (size_t i = 0; i < MR_COL; i++)
+                    /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                     tile[i] = i < rows ? c[(ic + i) * ldc] : 0.0f;
                 kern->column(kc, apack, bpack, tile);
+                /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                 for (size_t i = 0; i < rows; i++)
                     c[(ic + i) * ldc] = tile[i];
             }
@@ -437,8 +440,10 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
                 const size_t full = mc / mr * mr;
                 if (!direct_a)
                     pack_a(trans_a, a, lda, ic, pc, mc, kc, mr, alpha, apack);
+                /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                 else if (full < mc)
                     pack_a(trans_a, a, lda, ic + full, pc, mc - full, kc, mr, alpha, apack);
+                /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t cols = nc - jr < nr ? nc - jr : nr;
                     const float *bp = bpack + (jr / nr) * kc * nr;
