@@ -406,6 +406,21 @@ static int link_unnamed(int fd, const char *to)
 }
 #endif
 
+/* Fill a new file: the replaced file's permission bits, the data, fsync. NULL
+ * on success, else the step that failed (errno set). */
+static const char *fill_file(int fd, const struct stat *old, int have_old, const uint8_t *data,
+                             size_t n)
+{
+    if (have_old && fchmod(fd, old->st_mode & 07777) != 0) {
+        /* not fatal: the new file keeps the default mode */
+    }
+    if (write_all(fd, data, n) != 0)
+        return "write";
+    if (fsync(fd) != 0)
+        return "flush";
+    return NULL;
+}
+
 /* Write data to path so that a reader sees either the old or the new file,
  * never a mix. Where the folder's file system supports O_TMPFILE (Linux:
  * ext4, xfs, btrfs, tmpfs, ...), the data goes to an unnamed file that gets a
@@ -458,15 +473,11 @@ static regnn_status write_atomic(const char *fn, const char *path, const uint8_t
         goto fail;
     }
     if (fd >= 0) {
-        if (have_old && fchmod(fd, old.st_mode & 07777) != 0) {
-            /* not fatal: the new file keeps the default mode */
+        const char *failed = fill_file(fd, &old, have_old, data, n);
+        if (failed) {
+            step = failed;
+            goto fail_errno;
         }
-        step = "write";
-        if (write_all(fd, data, n) != 0)
-            goto fail_errno;
-        step = "flush";
-        if (fsync(fd) != 0)
-            goto fail_errno;
         int linked = 0;
         if (!have_old) {
             /* Nothing to replace: the file appears under its name at once. */
@@ -510,16 +521,11 @@ static regnn_status write_atomic(const char *fn, const char *path, const uint8_t
         goto fail;
     }
     named = 1;
-    /* Keep the permissions of the file being replaced. */
-    if (have_old && fchmod(fd, old.st_mode & 07777) != 0) {
-        /* not fatal: the new file keeps the default mode */
+    const char *failed = fill_file(fd, &old, have_old, data, n);
+    if (failed) {
+        step = failed;
+        goto fail_errno;
     }
-    step = "write";
-    if (write_all(fd, data, n) != 0)
-        goto fail_errno;
-    step = "flush";
-    if (fsync(fd) != 0)
-        goto fail_errno;
     int c = close(fd);
     fd = -1;
     if (c != 0)
@@ -1082,7 +1088,6 @@ regnn_status regnn_checkpoint_load_mem(const void *buf, size_t len, regnn_model 
 /* Reading files                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Bytes read until n or end of file; -1 on error. */
 /* Read a whole model file, after checking from its header and size that it
  * is one, so a wrong or huge file is refused before the big allocation. */
 static regnn_status read_file(const char *where, const char *path, uint8_t **data, size_t *len)

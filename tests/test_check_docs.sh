@@ -11,10 +11,7 @@ CHECK=scripts/check-docs.py
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-checkdocs.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
+. "$(dirname "$0")/testlib.sh"
 
 # expect_fail "description" "text the output must contain" header doc
 expect_fail() {

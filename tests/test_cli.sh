@@ -21,15 +21,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-cli.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 SMALL="--layers 32,32 --epochs 15"
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() { # check "description" command...
-    d=$1
-    shift
-    if "$@"; then ok "$d"; else ko "$d"; fi
-}
+. "$(dirname "$0")/testlib.sh"
 # status WANT "description" command...: exit status and a prefixed message on
 # stderr (for WANT != 0).
 status() {

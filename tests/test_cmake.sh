@@ -22,11 +22,7 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 JOBS=$(nproc 2>/dev/null || echo 2)
 MAKE=${MAKE:-make}
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else ko "$d"; fi; }
+. "$(dirname "$0")/testlib.sh"
 
 # build NAME CMAKE_ARGS...: configure and build the consumer in $TMP/NAME;
 # the log is $TMP/NAME.log.

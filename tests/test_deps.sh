@@ -8,11 +8,7 @@ set -u
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-deps.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 REAL_PKG_CONFIG=$(command -v pkg-config || echo false)
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else ko "$d"; fi; }
+. "$(dirname "$0")/testlib.sh"
 has() { grep -q -- "$2" "$1"; }   # has FILE TEXT
 lacks() { ! grep -q -- "$2" "$1"; }
 

@@ -34,15 +34,7 @@ SEEDS=${EXAMPLES_TEST_SEEDS:-3}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-examples.XXXXXX") || exit 1
 trap 'rm -rf "$TMP"' EXIT INT TERM
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() { # check "description" command...
-    d=$1
-    shift
-    if "$@"; then ok "$d"; else ko "$d"; fi
-}
+. "$(dirname "$0")/testlib.sh"
 # expect_fail "description" "expected text in stderr" command...
 expect_fail() {
     d=$1

@@ -48,11 +48,7 @@ unset MAKEFLAGS MFLAGS MAKELEVEL REGNN_LIBRARY PYTHONPATH LD_LIBRARY_PATH PYTHON
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 VERSION=$(sed -n 's/^VERSION *:= *//p' "$SRC/Makefile")
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL - $1"; }
-check() { d=$1; shift; if "$@"; then ok "$d"; else ko "$d"; fi; }
+. "$(dirname "$0")/testlib.sh"
 # logged NAME CMD...: runs CMD with a timeout, its output in $TMP/NAME.log
 # (shown when it fails).
 logged() {
