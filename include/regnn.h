@@ -729,8 +729,8 @@ REGNN_API regnn_status regnn_model_attach_scaler(regnn_model *m, const regnn_sca
 /** A copy of the attached statistics; REGNN_E_STATE if none is attached. */
 REGNN_API regnn_status regnn_model_get_scaler(const regnn_model *m, regnn_scaler **out);
 
-/** Write m (topology, layer settings, attached statistics, parameters, RNG
- *  state) to path atomically: a new file in the same folder (unnamed until
+/** Write m (topology, layer settings, attached statistics, loss, parameters,
+ *  RNG state) to path atomically: a new file in the same folder (unnamed until
  *  complete where O_TMPFILE works), then a rename, so the previous file
  *  survives any failure. m must be initialized; an empty path is
  *  REGNN_E_INVALID_ARG. Stale "<path>.tmp-<hex>" files of earlier saves that

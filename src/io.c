@@ -33,8 +33,8 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_LOSS, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "LOSS"};
 
 /* ------------------------------------------------------------------ */
 /* Little-endian encoding, byte by byte whatever the host order         */
@@ -233,6 +233,16 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
     for (int i = 0; i < 4; i++)
         put_u64(w, m->rng.s[i]);
     end_section(w, at);
+
+    if (m->loss != REGNN_LOSS_MSE) {
+        /* Optional: a reader without it still predicts the same. */
+        at = begin_section(w, SEC_LOSS);
+        if (w->p)
+            set_u32(w->p + at - 4, 0);
+        put_u32(w, (uint32_t)m->loss);
+        put_f64(w, m->loss_param);
+        end_section(w, at);
+    }
 
     if (o) {
         at = begin_section(w, SEC_OPTM);
@@ -618,6 +628,8 @@ typedef struct parsed {
     uint64_t steps;
     size_t n_state;
     const uint8_t *state; /* m (or velocity), then v for Adam */
+    int loss;
+    double loss_param;
 } parsed;
 
 /* A tag as printable text: bytes outside ASCII 32..126 as \xNN. */
@@ -786,6 +798,24 @@ static regnn_status check_rng(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+static regnn_status check_loss(const char *where, span s, parsed *P)
+{
+    if (s.n != 12)
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS has %zu bytes, expected 12", where, s.n);
+    cur c = {s.p, s.n};
+    uint32_t kind = rd_u32(&c);
+    double param = rd_f64(&c);
+    if (kind > 255 || !rg_loss_name((int)kind))
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS: unknown loss kind %lu", where,
+                        (unsigned long)kind);
+    if (kind == REGNN_LOSS_HUBER ? !(param > 0.0 && isfinite(param)) : param != 0.0)
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS: parameter %g is out of range for %s",
+                        where, param, rg_loss_name((int)kind));
+    P->loss = (int)kind;
+    P->loss_param = param;
+    return REGNN_OK;
+}
+
 static regnn_status check_optm(const char *where, span s, parsed *P)
 {
     if (s.n < OPTM_FIXED)
@@ -929,7 +959,8 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
-        (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK))
+        (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK) ||
+        (sec[SEC_LOSS].present && (st = check_loss(where, sec[SEC_LOSS], P)) != REGNN_OK))
         return st;
     return REGNN_OK;
 }
@@ -1014,6 +1045,8 @@ static regnn_status build(const char *where, const parsed *P, int want_opt, regn
     if (st == REGNN_OK) {
         for (int i = 0; i < 4; i++)
             m->rng.s[i] = P->rng[i];
+        m->loss = P->loss;
+        m->loss_param = P->loss_param;
     }
     if (st == REGNN_OK && want_opt) {
         st = regnn_optimizer_create(P->kind, &o);

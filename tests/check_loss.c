@@ -578,6 +578,68 @@ START_TEST(test_robust_losses_resist_outliers)
 }
 END_TEST
 
+static uint8_t *find_tag(uint8_t *buf, size_t len, const char *tag)
+{
+    for (size_t i = 20; i + 4 <= len; i++)
+        if (memcmp(buf + i, tag, 4) == 0)
+            return buf + i;
+    return NULL;
+}
+
+static void reseal(uint8_t *buf, size_t len)
+{
+    uint32_t crc = rg_crc32(0, buf, len - 4);
+    for (int i = 0; i < 4; i++)
+        buf[len - 4 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+START_TEST(test_saved_with_model)
+{
+    static uint8_t buf[4096];
+    size_t len;
+    regnn_model *m = net(REGNN_LOSS_MSE, 0), *l = NULL;
+    int kind;
+    double param;
+    /* The default loss writes no section. */
+    CK_OK(regnn_model_save_mem(m, buf, sizeof buf, &len));
+    ck_assert_ptr_null(find_tag(buf, len, "LOSS"));
+    CK_OK(regnn_model_set_loss(m, REGNN_LOSS_HUBER, 0.75));
+    CK_OK(regnn_model_save_mem(m, buf, sizeof buf, &len));
+    uint8_t *sec = find_tag(buf, len, "LOSS");
+    ck_assert_ptr_nonnull(sec);
+    ck_assert_uint_eq(sec[4] | sec[5] | sec[6] | sec[7], 0); /* optional: not required */
+    ck_assert_uint_eq(sec[8], 12);
+    CK_OK(regnn_model_load_mem(buf, len, &l));
+    CK_OK(regnn_model_get_loss(l, &kind, &param));
+    ck_assert_int_eq(kind, REGNN_LOSS_HUBER);
+    ck_assert_double_eq(param, 0.75);
+    regnn_model_free(l);
+    /* Checkpoints too. */
+    regnn_optimizer *o = NULL, *lo = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    CK_OK(regnn_model_set_loss(m, REGNN_LOSS_LOG_COSH, 0));
+    CK_OK(regnn_checkpoint_save_mem(m, o, buf, sizeof buf, &len));
+    CK_OK(regnn_checkpoint_load_mem(buf, len, &l, &lo));
+    CK_OK(regnn_model_get_loss(l, &kind, &param));
+    ck_assert_int_eq(kind, REGNN_LOSS_LOG_COSH);
+    regnn_model_free(l);
+    regnn_optimizer_free(lo);
+    /* A bad kind or parameter is refused. */
+    sec = find_tag(buf, len, "LOSS");
+    sec[16] = 9;
+    reseal(buf, len);
+    CK_STATUS(regnn_model_load_mem(buf, len, &l), REGNN_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "unknown loss kind 9"));
+    sec[16] = REGNN_LOSS_MAE;
+    sec[27] = 0x3f; /* param 0 -> a positive double */
+    reseal(buf, len);
+    CK_STATUS(regnn_model_load_mem(buf, len, &l), REGNN_E_FORMAT);
+    ck_assert_ptr_null(l);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+}
+END_TEST
+
 static Suite *loss_suite(void)
 {
     Suite *s = suite_create("loss");
@@ -592,6 +654,7 @@ static Suite *loss_suite(void)
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_history_uses_loss);
     tcase_add_test(tc, test_robust_losses_resist_outliers);
+    tcase_add_test(tc, test_saved_with_model);
     suite_add_tcase(s, tc);
     return s;
 }
