@@ -74,10 +74,11 @@ static char **names_build(const char *const *src, size_t n, char prefix)
     return names;
 }
 
-/* Wrap storage in a dataset. own_x/own_y are freed on failure; x/y are the
- * pointers the dataset reads (equal to own_* unless borrowed). */
+/* Wrap storage in a dataset. own_x/own_y/own_w are freed on failure; x/y are
+ * the pointers the dataset reads (equal to own_* unless borrowed); own_w is
+ * the weights (NULL: none). */
 static regnn_status ds_create(const char *fn, const float *x, const float *y, float *own_x,
-                              float *own_y, size_t rows, size_t n_x, size_t n_y,
+                              float *own_y, float *own_w, size_t rows, size_t n_x, size_t n_y,
                               const char *const *x_names, const char *const *y_names,
                               regnn_dataset **out)
 {
@@ -89,6 +90,7 @@ static regnn_status ds_create(const char *fn, const float *x, const float *y, fl
         rg_free(ds);
         rg_free(own_x);
         rg_free(own_y);
+        rg_free(own_w);
         return rg_error(REGNN_E_NOMEM, "%s: out of memory for a dataset of %zu rows", fn, rows);
     }
     ds->rows = rows;
@@ -98,6 +100,7 @@ static regnn_status ds_create(const char *fn, const float *x, const float *y, fl
     ds->y = y;
     ds->own_x = own_x;
     ds->own_y = own_y;
+    ds->w = own_w;
     ds->x_names = xn;
     ds->y_names = yn;
     *out = ds;
@@ -134,7 +137,7 @@ regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_
         rg_free(y);
         return st;
     }
-    return ds_create(fn, x, y, x, y, rows, n_x, n_y, x_names, y_names, out);
+    return ds_create(fn, x, y, x, y, NULL, rows, n_x, n_y, x_names, y_names, out);
 }
 
 regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_rows,
@@ -164,7 +167,8 @@ regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_
                         bad % n_targets, non_finite_kind(y[bad]));
 
     if (mode == REGNN_BORROW)
-        return ds_create(fn, x, y, NULL, NULL, n_rows, n_features, n_targets, NULL, NULL, out);
+        return ds_create(fn, x, y, NULL, NULL, NULL, n_rows, n_features, n_targets, NULL, NULL,
+                         out);
 
     float *cx = rg_malloc(nx * sizeof(float));
     float *cy = cx ? rg_malloc(ny * sizeof(float)) : NULL;
@@ -174,7 +178,7 @@ regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_
     }
     memcpy(cx, x, nx * sizeof(float));
     memcpy(cy, y, ny * sizeof(float));
-    return ds_create(fn, cx, cy, cx, cy, n_rows, n_features, n_targets, NULL, NULL, out);
+    return ds_create(fn, cx, cy, cx, cy, NULL, n_rows, n_features, n_targets, NULL, NULL, out);
 }
 
 void regnn_dataset_free(regnn_dataset *ds)
@@ -261,14 +265,8 @@ static regnn_status gather(const char *fn, const regnn_dataset *ds, const size_t
         for (size_t i = 0; i < n; i++)
             w[i] = ds->w[idx ? idx[i] : first + i];
     }
-    regnn_status st = ds_create(fn, x, y, x, y, n, ds->n_x, ds->n_y,
-                                (const char *const *)ds->x_names,
-                                (const char *const *)ds->y_names, out);
-    if (st == REGNN_OK)
-        (*out)->w = w;
-    else
-        rg_free(w);
-    return st;
+    return ds_create(fn, x, y, x, y, w, n, ds->n_x, ds->n_y, (const char *const *)ds->x_names,
+                     (const char *const *)ds->y_names, out);
 }
 
 regnn_status regnn_dataset_select(const regnn_dataset *ds, const size_t *rows, size_t n_rows,
