@@ -640,6 +640,54 @@ START_TEST(test_saved_with_model)
 }
 END_TEST
 
+START_TEST(test_threads_same_bits)
+{
+    /* The loss runs on the calling thread; the pooled step around it keeps
+     * its bits for every thread count, weights and robust losses included. */
+    enum { N = 300, H = 160 };
+    static float x[N * NI], y[N * NO], w[N];
+    for (int i = 0; i < N * NI; i++)
+        x[i] = (float)sin(0.21 * i);
+    for (int i = 0; i < N * NO; i++)
+        y[i] = (float)(2 * cos(0.13 * i));
+    for (int i = 0; i < N; i++)
+        w[i] = (float)(i % 5) * 0.5f;
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, N, NI, NO, REGNN_COPY, &ds));
+    CK_OK(regnn_dataset_set_weights(ds, w, N));
+    static float p[2][NI * H + H + H * NO + NO];
+    double vl[2][3];
+    for (int run = 0; run < 2; run++) {
+        regnn_model *m = NULL;
+        CK_OK(regnn_model_create(NI, &m));
+        CK_OK(regnn_model_add_dense(m, H, REGNN_ACT_RELU, NULL));
+        CK_OK(regnn_model_add_dense(m, NO, REGNN_ACT_LINEAR, NULL));
+        CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_DROPOUT, 0.1));
+        CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 9));
+        CK_OK(regnn_model_set_loss(m, REGNN_LOSS_HUBER, 0.5));
+        CK_OK(regnn_model_set_threads(m, run ? 3 : 1));
+        regnn_optimizer *o = NULL;
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        regnn_fit_options *fo = NULL;
+        CK_OK(regnn_fit_options_create(&fo));
+        CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 3));
+        CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+        CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.2));
+        regnn_history *h = NULL;
+        CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+        CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_LOSS, vl[run], 3));
+        CK_OK(regnn_model_get_params(m, p[run], sizeof p[run] / sizeof p[run][0]));
+        regnn_history_free(h);
+        regnn_fit_options_free(fo);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+    ck_assert(memcmp(p[0], p[1], sizeof p[0]) == 0);
+    ck_assert(memcmp(vl[0], vl[1], sizeof vl[0]) == 0);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *loss_suite(void)
 {
     Suite *s = suite_create("loss");
@@ -655,6 +703,7 @@ static Suite *loss_suite(void)
     tcase_add_test(tc, test_history_uses_loss);
     tcase_add_test(tc, test_robust_losses_resist_outliers);
     tcase_add_test(tc, test_saved_with_model);
+    tcase_add_test(tc, test_threads_same_bits);
     suite_add_tcase(s, tc);
     return s;
 }
