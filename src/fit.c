@@ -598,14 +598,14 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         /* With the preallocated scratch, evaluation cannot fail. */
         rg_loss_sums es;
         if (has_val) {
-            rg_model_eval_sums(m, vx, vy, vw, n_val, &es, b.eval, eval_rows);
+            rg_model_eval_sums(m, vx, vy, vw, n_val, &es, b.eval, eval_rows, m->pool);
             met[REGNN_METRIC_VAL_MSE - 1] = es.se / (vw_sum * (double)n_out);
             met[REGNN_METRIC_VAL_MAE - 1] = es.ae / (vw_sum * (double)n_out);
             met[REGNN_METRIC_VAL_LOSS - 1] =
                 es.loss / ((double)n_val * (double)n_out) + rg_model_penalty(m);
         }
         if (opts->eval_train) {
-            rg_model_eval_sums(m, tx, ty, tw, n_train, &es, b.eval, eval_rows);
+            rg_model_eval_sums(m, tx, ty, tw, n_train, &es, b.eval, eval_rows, m->pool);
             met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = es.se / (tw_sum * (double)n_out);
         }
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;

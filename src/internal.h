@@ -280,15 +280,18 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
                                    const float *w, size_t rows, int train, double *loss,
                                    double *mse, double *mae, double *penalty);
 double rg_model_penalty(const regnn_model *m);
-/* mse/mae of rows, concurrency-safe. scratch (may be NULL) holds
+/* mse/mae of rows, concurrency-safe without a pool (fit passes the model's
+ * pool: the same bits, on its threads). scratch (may be NULL) holds
  * 2 * scratch_rows * rg_model_max_width(m) floats; without it, small models use
  * the stack and wide ones allocate per call. */
 regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
-                                double *mse, double *mae, float *scratch, size_t scratch_rows);
-/* Weighted evaluation (w NULL = all 1) into sums (zeroed first). */
+                                double *mse, double *mae, float *scratch, size_t scratch_rows,
+                                rg_pool *pool);
+/* Weighted evaluation (w NULL = all 1) into sums (zeroed first); pool as
+ * rg_model_eval_rows. */
 regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const float *y,
                                 const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
-                                size_t scratch_rows);
+                                size_t scratch_rows, rg_pool *pool);
 size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved to the online CPUs. */
 size_t rg_model_resolved_threads(const regnn_model *m);

@@ -170,7 +170,7 @@ regnn_status regnn_model_evaluate_loss(const regnn_model *m, const regnn_dataset
                         "gives %zu outputs",
                         fn, ds->n_x, ds->n_y, m->n_in, n_out);
     rg_loss_sums s;
-    st = rg_model_eval_sums(m, ds->x, ds->y, ds->w, ds->rows, &s, NULL, 0);
+    st = rg_model_eval_sums(m, ds->x, ds->y, ds->w, ds->rows, &s, NULL, 0, NULL);
     if (st != REGNN_OK)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
     /* Keras: the loss divides by the row count, weighted metrics by the weight sum. */
