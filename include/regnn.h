@@ -314,8 +314,10 @@ REGNN_API regnn_status regnn_model_predict(const regnn_model *m, const float *x,
                                            float *y, size_t y_len);
 /** Metrics over ds at the current parameters, dropout off: mse = mean over rows
  *  and targets of (prediction - target)^2, mae likewise with |.|, penalty =
- *  sum over layers of L2*sum(kernel^2) + L1*sum(|kernel|). Loss as Keras
- *  reports it is mse + penalty. Any out pointer may be NULL. Concurrency-safe. */
+ *  sum over layers of L2*sum(kernel^2) + L1*sum(|kernel|). Unweighted; with
+ *  the MSE loss, the loss Keras reports is mse + penalty (other losses and
+ *  sample weights: regnn_model_evaluate_loss). Any out pointer may be NULL.
+ *  Concurrency-safe. */
 REGNN_API regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
                                             double *mse, double *mae, double *penalty);
 
