@@ -58,8 +58,8 @@ double rg_loss_delta(int kind, double param, const float *out, const float *y, c
     const double n = (double)rows * (double)n_out;
     double s2 = 0.0, s1 = 0.0, sl = 0.0;
     if (kind == REGNN_LOSS_MSE) {
-        /* Kept as the float expression the MSE step always used, so unweighted
-         * (and all-ones weighted) training keeps its bits. */
+        /* The gradient as one float product 2/n * d, the same bits with no
+         * weights and with all-ones weights. */
         const float scale = (float)(2.0 / n);
         for (size_t r = 0; r < rows; r++) {
             const float wr = w ? w[r] : 1.0f, sr = scale * wr;
