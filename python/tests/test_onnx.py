@@ -20,8 +20,9 @@ except ImportError as e:  # also when numpy is blocked: onnx imports it
 else:
     ONNX_MISSING = None
 
-needs_onnx = unittest.skipIf(onnx is None or np is None,
-                             ONNX_MISSING or "numpy is not installed (or blocked)")
+needs_onnx = unittest.skipIf(
+    np is None or onnx is None,
+    "numpy is not importable, and the ONNX checks need it" if np is None else ONNX_MISSING)
 
 RTOL = 1e-5
 # Shapes (inputs, hidden layers, outputs); each hidden layer is (units, activation).
