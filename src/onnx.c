@@ -130,7 +130,8 @@ static void dim_batch_body(pb *w, const void *ctx)
 }
 static void dim_cols_body(pb *w, const void *ctx)
 {
-    pb_int(w, DIM_VALUE, ((const value *)ctx)->cols);
+    const value *v = ctx;
+    pb_int(w, DIM_VALUE, v->cols);
 }
 static void shape_body(pb *w, const void *ctx)
 {
@@ -145,8 +146,9 @@ static void tensor_type_body(pb *w, const void *ctx)
 static void type_body(pb *w, const void *ctx) { pb_msg(w, TYPE_TENSOR, tensor_type_body, ctx); }
 static void value_body(pb *w, const void *ctx)
 {
-    pb_str(w, VALUE_NAME, ((const value *)ctx)->name);
-    pb_msg(w, VALUE_TYPE, type_body, ctx);
+    const value *v = ctx;
+    pb_str(w, VALUE_NAME, v->name);
+    pb_msg(w, VALUE_TYPE, type_body, v);
 }
 
 typedef struct node {
