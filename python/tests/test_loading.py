@@ -9,9 +9,9 @@ import unittest
 
 from _support import INSTALLED, PYDIR, REPO, TempDir, cc, regnn, run_python
 
-from regnn import _capi, _io
+from regnn import _capi, _io, _onnx
 
-ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES)
+ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES, **_onnx.PROTOTYPES)
 
 
 class FakeFn:
@@ -81,6 +81,7 @@ class TestLoading(unittest.TestCase):
         self.assertGreater(len(used), 60)
         self.assertEqual(used - set(ALL_PROTOTYPES), set())
         self.assertFalse(_io._missing)  # this library has the persistence functions
+        self.assertFalse(_onnx._missing)  # and the ONNX export
 
     def test_pointer_returns_are_not_int(self):
         # The ctypes default restype (int) would truncate a 64-bit pointer.
