@@ -571,8 +571,9 @@ typedef struct tval {
     size_t rows, cols;
 } tval;
 
-/* Runs the decoded graph on x (rows x n_in), float32 arithmetic per ONNX op,
- * broadcasting a 1-D initializer over the rows; returns rows x n_out. */
+/* Runs the decoded graph on x (rows x n_in) by the ONNX definitions of its ops,
+ * on float32 tensors (MatMul sums in double, then rounds), broadcasting a 1-D
+ * initializer over the rows; returns rows x n_out. */
 static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_in, size_t *n_out)
 {
     tval vals[MAX_NODES + 1];
