@@ -662,7 +662,7 @@ REGNN_API regnn_status regnn_path_options_set_progress(regnn_path_options *opts,
  *  layer settings) with lambda set as the penalty chooses, initialized with
  *  the run's seed (so every lambda starts from the same weights and shuffles
  *  alike for a given seed), trained by regnn_fit with a fresh optimizer of
- *  template_optimizer's kind and hyperparameters (NULL: Adam defaults) and
+ *  template_optimizer's kind, hyperparameters and schedule (NULL: Adam defaults) and
  *  fit_opts (NULL: defaults; REGNN_FIT_EVAL_TRAIN is always on). Validation
  *  data, required: val, or fit_opts' REGNN_FIT_VALIDATION_SPLIT. The
  *  template, optimizer and datasets are only read. Runs go to
@@ -741,8 +741,9 @@ REGNN_API regnn_status regnn_model_save_mem(const regnn_model *m, void *buf, siz
 /** Decode len bytes of a model file (or checkpoint) from memory. */
 REGNN_API regnn_status regnn_model_load_mem(const void *buf, size_t len, regnn_model **out);
 
-/** Checkpoint: the model file plus o's kind, hyperparameters, step count and
- *  state buffers, so that training resumes bit-identically. o must be unbound
+/** Checkpoint: the model file plus o's kind, hyperparameters, learning-rate
+ *  schedule, step count and state buffers, so that training resumes
+ *  bit-identically. o must be unbound
  *  or bound to m's parameter count (REGNN_E_SHAPE). Saving is atomic. */
 REGNN_API regnn_status regnn_checkpoint_save(const regnn_model *m, const regnn_optimizer *o,
                                              const char *path);

@@ -393,6 +393,7 @@ regnn_status regnn_optimizer_reset(regnn_optimizer *o)
     if (o->busy)
         return rg_error(REGNN_E_STATE, "regnn_optimizer_reset: not allowed while regnn_fit runs");
     rg_optimizer_unbind(o);
+    o->lr_now = rg_schedule_lr(&o->sched, 0, o->lr);
     return REGNN_OK;
 }
 
