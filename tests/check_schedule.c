@@ -332,6 +332,44 @@ START_TEST(test_checkpoint_resumes_fit_and_history_rate)
 }
 END_TEST
 
+/* The rate is computed once per step, before the step is cut into chunks for
+ * the model's threads: the same bits on one thread and on two. */
+START_TEST(test_threads_same_bits)
+{
+    regnn_dataset *ds = toy_data(50);
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 2));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 16));
+    const double p[4] = {0.01, 3.0, 0.5, 1.0};
+    float *w[2];
+    size_t np = 0;
+    for (int r = 0; r < 2; r++) {
+        regnn_model *m = NULL;
+        CK_OK(regnn_model_create(3, &m));
+        CK_OK(regnn_model_add_dense(m, 200, REGNN_ACT_RELU, NULL));
+        CK_OK(regnn_model_add_dense(m, 100, REGNN_ACT_TANH, NULL));
+        CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+        CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 8));
+        CK_OK(regnn_model_set_threads(m, (size_t)r + 1));
+        np = regnn_model_param_count(m);
+        ck_assert_uint_gt(np, 16384); /* large enough for the update to be shared */
+        regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+        CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_EXPONENTIAL, p, 4));
+        CK_OK(regnn_fit(m, o, ds, NULL, fo, NULL));
+        w[r] = malloc(np * sizeof(float));
+        params_of(m, w[r], np);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+    ck_assert_int_eq(memcmp(w[0], w[1], np * sizeof(float)), 0);
+    free(w[0]);
+    free(w[1]);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 /* Offset of a section's header in an encoded file, or 0. */
 static size_t find_section(const unsigned char *buf, size_t len, const char *tag)
 {
@@ -686,6 +724,7 @@ static Suite *schedule_suite(void)
     tcase_add_test(tc, test_step_uses_count_before_update);
     tcase_add_loop_test(tc, test_checkpoint_resumes_batches, 0, 3);
     tcase_add_test(tc, test_checkpoint_resumes_fit_and_history_rate);
+    tcase_add_test(tc, test_threads_same_bits);
     tcase_add_test(tc, test_section_is_optional);
     tcase_add_test(tc, test_bad_parameters_refused);
     tcase_add_test(tc, test_plateau_rule);
