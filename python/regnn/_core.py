@@ -1190,10 +1190,13 @@ class Optimizer(_Handle):
         if isinstance(value, LearningRateSchedule):
             self.schedule = value
             return
+        had = self.schedule is not None
+        if had:  # a number replaces the schedule: refused as a whole during fit
+            self._check_idle("replace the schedule")
         check(lib.regnn_optimizer_set_double(h, _OPT_LEARNING_RATE,
                                              B.real(value, "learning_rate")))
-        if self.schedule is not None:
-            self.schedule = None
+        if had:
+            check(lib.regnn_optimizer_set_schedule(h, 0, None, 0))
 
     @property
     def schedule(self):

@@ -111,6 +111,19 @@ class TestTraining(unittest.TestCase):
         self.assertEqual(flat(m1.get_params()), flat(m3.get_params()))
         self.assertEqual(float(h.learning_rate[0]), keras_cosine(0.0, 9, 0.1, 0.02, 4, 8))
 
+    def test_a_callback_cannot_swap_the_schedule_for_a_number(self):
+        x, y = make_data(16)
+        m = model()
+        sched = regnn.ExponentialDecay(0.01, 10, 0.5)
+        o = regnn.SGD(learning_rate=sched, momentum=0.5)
+
+        def cb(epoch, history):
+            o.learning_rate = 0.5
+        with self.assertRaises(regnn.StateError):
+            m.fit(x, y, o, epochs=2, callback=cb)
+        self.assertEqual(o.schedule, sched)
+        self.assertEqual(o.learning_rate_at(0), 0.01)
+
     def test_reduce_on_plateau(self):
         x, y = make_data(48)
         m, o = model(), regnn.SGD(learning_rate=0.04)
