@@ -12,8 +12,8 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 BENCH_ARGS ?=
 BENCH_PATH_SEEDS ?= 3
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
-XSMM_OK := $(shell $(PKG_CONFIG) --exists libxsmm 2>/dev/null && \
-             printf '\#include <libxsmm.h>\n' | $(CC) $$($(PKG_CONFIG) --cflags libxsmm) -E -x c - >/dev/null 2>&1 && echo 1)
+XSMM_INC := $(shell $(PKG_CONFIG) --variable=includedir libxsmm 2>/dev/null)
+XSMM_OK  := $(if $(XSMM_INC),$(wildcard $(XSMM_INC)/libxsmm.h))
 XSMM_CFLAGS := $(if $(XSMM_OK),-DREGNN_BENCH_LIBXSMM $(shell $(PKG_CONFIG) --cflags libxsmm))
 XSMM_LIBS   := $(if $(XSMM_OK),$(shell $(PKG_CONFIG) --libs libxsmm) $(if $(filter openblas,$(BLAS)),,-lxsmmnoblas))
 BENCH_CC = $(CC) $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS)
@@ -22,9 +22,14 @@ $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(BENCH_CC) -o $@ $< $(STATIC) $(LIBS)
 
-$(BUILD)/bench/bench_gemm: bench/bench_gemm.c $(STATIC)
+# Rebuilt when libxsmm comes or goes.
+$(BUILD)/bench/.xsmm: FORCE
 	@mkdir -p $(@D)
-	$(BENCH_CC) $(XSMM_CFLAGS) -o $@ $< $(STATIC) $(XSMM_LIBS) $(LIBS)
+	@echo '$(XSMM_OK)' | cmp -s - $@ || echo '$(XSMM_OK)' > $@
+
+$(BUILD)/bench/bench_gemm: bench/bench_gemm.c $(STATIC) $(BUILD)/bench/.xsmm
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(XSMM_CFLAGS) -o $@ bench/bench_gemm.c $(STATIC) $(XSMM_LIBS) $(LIBS)
 
 BUILTIN_BENCH := build/builtin/bench/bench_train build/builtin/bench/bench_path
 
@@ -43,7 +48,6 @@ bench: $(BENCH_BINS) bench-builtin
 	    $(if $(filter openblas,$(BLAS)),--train builtin=build/builtin/bench/train.csv --path builtin=build/builtin/bench/bench_path)
 	@echo
 	@echo "== built-in GEMM vs OpenBLAS vs libxsmm, per product of a training step"
-	$(if $(XSMM_OK),,@echo "(libxsmm: not installed, skipped; Debian: apt-get install libxsmm-dev)")
 	$(BUILD)/bench/bench_gemm
 	@echo "== one training step vs its GEMMs alone"
 	$(BUILD)/bench/bench_step 64
