@@ -64,9 +64,17 @@ OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 TOBJS   := $(SRCS:src/%.c=$(BUILD)/tobj/%.o)
 LIBS    := $(BLAS_LIBS) -lm -lpthread
 
-SO_REAL := lib/libregnn.so.$(VERSION)
+# Each build has its own library in $(BUILD)/lib, which its programs load
+# (run path $ORIGIN/../lib), so builds of both BLAS choices can coexist. An
+# untagged build's `make lib` also copies its library into the top-level lib/:
+# lib/ holds the library of the last such build (as before: `make` leaves
+# lib/libregnn.so*; pip and the Python binding use it).
+OUT     := $(BUILD)/lib
+SO_REAL := $(OUT)/libregnn.so.$(VERSION)
 SO_NAME := libregnn.so.$(ABI)
-STATIC  := lib/libregnn.a
+STATIC  := $(OUT)/libregnn.a
+OUT_FILES := $(SO_REAL) $(OUT)/libregnn.so.$(ABI) $(OUT)/libregnn.so $(STATIC) $(OUT)/regnn.pc
+TOP_FILES := lib/libregnn.so.$(VERSION) lib/libregnn.so.$(ABI) lib/libregnn.so lib/libregnn.a lib/regnn.pc
 
 # No errno from sqrtf/expf: lets the compiler vectorize the optimizer and
 # activations. No FMA contraction: the same bits whichever SIMD clone runs.
@@ -74,15 +82,16 @@ OPT_FLAGS   := -fno-math-errno -ffp-contract=off
 LIB_CFLAGS  := $(WARN) $(CFLAGS) $(OPT_FLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS)
 TEST_CFLAGS := $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_TESTING -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS)
 
-.PHONY: all lib check check-deps test-c demo bench install uninstall clean FORCE
+.PHONY: all lib lib-build check check-deps test-c demo bench install uninstall clean FORCE
 all: lib examples-build
 
-lib: $(SO_REAL) lib/libregnn.so.$(ABI) lib/libregnn.so $(STATIC) lib/regnn.pc
+lib: lib-build $(if $(BUILDTAG),,$(TOP_FILES))
+lib-build: $(OUT_FILES)
 
-# Relink when the BLAS choice changes.
+# Which build lib/ was copied from: a change of BLAS copies again.
 lib/.blas: FORCE
 	@mkdir -p lib
-	@echo '$(BLAS)' | cmp -s - $@ || echo '$(BLAS)' > $@
+	@echo '$(BUILD)' | cmp -s - $@ || echo '$(BUILD)' > $@
 
 $(BUILD)/obj/%.o: src/%.c src/internal.h include/regnn.h
 	@mkdir -p $(@D)
@@ -92,20 +101,28 @@ $(BUILD)/tobj/%.o: src/%.c src/internal.h include/regnn.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -c $< -o $@
 
-$(SO_REAL): $(OBJS) src/libregnn.map lib/.blas
-	@mkdir -p lib
+$(SO_REAL): $(OBJS) src/libregnn.map
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map \
 	    -Wl,--no-undefined -o $@ $(OBJS) $(LIBS) $(LDFLAGS)
 
-lib/libregnn.so.$(ABI): $(SO_REAL)
+$(OUT)/libregnn.so.$(ABI): $(SO_REAL)
+	ln -sf libregnn.so.$(VERSION) $@
+$(OUT)/libregnn.so: $(OUT)/libregnn.so.$(ABI)
+	ln -sf libregnn.so.$(ABI) $@
+
+$(STATIC): $(OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(OBJS)
+
+# Copied through a temporary name: a process that has lib/ loaded keeps its copy.
+lib/libregnn.so.$(VERSION) lib/libregnn.a lib/regnn.pc: lib/%: $(OUT)/% lib/.blas
+	cp -f $< $@.tmp && mv -f $@.tmp $@
+lib/libregnn.so.$(ABI): lib/libregnn.so.$(VERSION)
 	ln -sf libregnn.so.$(VERSION) $@
 lib/libregnn.so: lib/libregnn.so.$(ABI)
 	ln -sf libregnn.so.$(ABI) $@
-
-$(STATIC): $(OBJS) lib/.blas
-	@mkdir -p lib
-	rm -f $@
-	$(AR) rcs $@ $(OBJS)
 
 $(BUILD)/libregnn_test.a: $(TOBJS)
 	rm -f $@
@@ -117,8 +134,8 @@ define make_pc
 	    -e 's|@LIBS_PRIVATE@|-lm -lpthread|' pkgconfig/regnn.pc.in
 endef
 
-lib/regnn.pc: pkgconfig/regnn.pc.in lib/.blas
-	@mkdir -p lib
+$(OUT)/regnn.pc: pkgconfig/regnn.pc.in
+	@mkdir -p $(@D)
 	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $@
 
 # CMake package (find_package(regnn)), from cmake/*.in. Its paths are relative
@@ -171,6 +188,17 @@ test-cmake: lib
 
 CHECK_TARGETS += test-cmake
 
+# Each build's programs load that build's library: this build and one of the
+# other BLAS (the built-in one again when OpenBLAS is absent), side by side
+# (tests/test_build_libs.sh). The other build is tagged, so lib/ is left alone.
+OTHER_BLAS = $(if $(filter openblas,$(BLAS)),builtin,$(shell $(PKG_CONFIG) --exists openblas 2>/dev/null && echo openblas || echo builtin))
+.PHONY: test-build-libs
+test-build-libs: cli examples-build
+	+$(MAKE) --no-print-directory BLAS=$(OTHER_BLAS) BUILDTAG=libs-test CFLAGS='-O0 -g' cli examples-build
+	sh tests/test_build_libs.sh $(BUILD) build/$(OTHER_BLAS)-libs-test
+
+CHECK_TARGETS += test-build-libs
+
 # ---- examples ----
 EXAMPLE_MAINS := $(shell grep -l '^int main' examples/*.c 2>/dev/null)
 EXAMPLE_LIBSRC := $(filter-out $(EXAMPLE_MAINS),$(wildcard examples/*.c))
@@ -180,9 +208,9 @@ EXAMPLE_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
 examples-build: $(EXAMPLE_BINS)
 
 # Examples link the shared library exactly as a user would (-lregnn).
-$(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIBSRC) $(wildcard examples/*.h) lib/libregnn.so
+$(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIBSRC) $(wildcard examples/*.h) $(OUT)/libregnn.so
 	@mkdir -p $(@D)
-	$(CC) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBSRC) -Llib -lregnn -Wl,-rpath,'$$ORIGIN/../../../lib' -lm
+	$(CC) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBSRC) -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 # Fragments in mk/ add targets and append to CHECK_TARGETS.
 -include $(sort $(wildcard mk/*.mk))
@@ -191,7 +219,7 @@ check: check-deps lib $(CHECK_TARGETS)
 	@echo "make check: all tests passed ($(BLAS) GEMM)"
 
 # ---- install ----
-install: lib
+install: lib-build
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
 	install -m 644 include/regnn.h $(DESTDIR)$(includedir)/regnn.h
 	install -m 755 $(SO_REAL) $(DESTDIR)$(libdir)/

@@ -1,6 +1,9 @@
-/* The built-in SGEMM against the build's rg_sgemm (OpenBLAS when the build has
- * it) on every product of a training step: forward C = A*B (NN), weight
- * gradient A^T*delta (TN), input gradient delta*W^T (NT).
+/* The built-in SGEMM against OpenBLAS (cblas_sgemm called directly, when the
+ * build has it) and libxsmm's JIT kernels (when bench_gemm was built with
+ * -DREGNN_BENCH_LIBXSMM, see mk/bench.mk), side by side on every product of a
+ * training step: forward C = A*B (NN), weight gradient A^T*delta (TN), input
+ * gradient delta*W^T (NT). All in the same run, 1 thread, best of 5 runs of
+ * >= 20 ms each.
  * Usage: bench_gemm [batch widths...]   default: the study network at batch 64
  * and 64-512-512-512-1 at batches 64, 256 and 1024. */
 #define _POSIX_C_SOURCE 200809L
@@ -12,6 +15,13 @@
 #include "internal.h"
 #include "regnn.h"
 
+#ifdef REGNN_USE_CBLAS
+#include <cblas.h>
+#endif
+#ifdef REGNN_BENCH_LIBXSMM
+#include <libxsmm.h>
+#endif
+
 static double now(void)
 {
     struct timespec ts;
@@ -19,19 +29,52 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-typedef void (*gemm_fn)(int, int, size_t, size_t, size_t, float, const float *, size_t,
-                        const float *, size_t, float, float *, size_t);
+enum { BUILTIN, OPENBLAS, LIBXSMM, N_IMPL };
+static const char *impl_name[N_IMPL] = {"builtin", "OpenBLAS", "libxsmm"};
+static int have[N_IMPL];
+
+typedef struct {
+    int ta, tb;
+    size_t m, n, k, lda, ldb;
+    const float *a, *b;
+    float *c;
+#ifdef REGNN_BENCH_LIBXSMM
+    libxsmm_smmfunction xsmm;
+#endif
+} product;
+
+static void call(int impl, const product *p)
+{
+    switch (impl) {
+    case BUILTIN:
+        rg_sgemm_builtin(p->ta, p->tb, p->m, p->n, p->k, 1.0f, p->a, p->lda, p->b, p->ldb, 0.0f, p->c,
+                         p->n);
+        break;
+#ifdef REGNN_USE_CBLAS
+    case OPENBLAS:
+        cblas_sgemm(CblasRowMajor, p->ta ? CblasTrans : CblasNoTrans, p->tb ? CblasTrans : CblasNoTrans,
+                    (int)p->m, (int)p->n, (int)p->k, 1.0f, p->a, (int)p->lda, p->b, (int)p->ldb, 0.0f,
+                    p->c, (int)p->n);
+        break;
+#endif
+#ifdef REGNN_BENCH_LIBXSMM
+    case LIBXSMM: /* column-major C^T = op(B)^T op(A)^T: B's buffer first */
+        p->xsmm(p->b, p->a, p->c);
+        break;
+#endif
+    default:
+        break;
+    }
+}
 
 /* Best of 5 runs of enough calls for about 20 ms each: seconds per call. */
-static double time_gemm(gemm_fn f, int ta, int tb, size_t m, size_t n, size_t k, const float *a,
-                        const float *b, float *c)
+static double time_impl(int impl, const product *p)
 {
-    size_t lda = ta ? m : k, ldb = tb ? k : n;
     size_t iters = 1;
     for (;;) {
         double t0 = now();
         for (size_t i = 0; i < iters; i++)
-            f(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+            call(impl, p);
         if (now() - t0 > 0.02 || iters > (1u << 24))
             break;
         iters *= 2;
@@ -40,7 +83,7 @@ static double time_gemm(gemm_fn f, int ta, int tb, size_t m, size_t n, size_t k,
     for (int r = 0; r < 5; r++) {
         double t0 = now();
         for (size_t i = 0; i < iters; i++)
-            f(ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+            call(impl, p);
         double t = (now() - t0) / (double)iters;
         best = t < best ? t : best;
     }
@@ -53,12 +96,12 @@ static void fill(float *v, size_t n)
         v[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
 }
 
-static int other_blas;
-static double tot_builtin, tot_other;
+static double tot[N_IMPL];
+static int tot_ok[N_IMPL];
 
-/* Times one product, prints it, adds it to the step's totals; returns the
- * (builtin, other) seconds through t. */
-static void shape(const char *what, int ta, int tb, size_t m, size_t n, size_t k, double t[2])
+/* Times one product with every implementation, prints a row, adds to the
+ * step's totals; t[i] = seconds (0: not run). */
+static void shape(const char *what, int ta, int tb, size_t m, size_t n, size_t k, double t[N_IMPL])
 {
     float *a = malloc(m * k * sizeof *a), *b = malloc(k * n * sizeof *b),
           *c = malloc(m * n * sizeof *c);
@@ -68,17 +111,40 @@ static void shape(const char *what, int ta, int tb, size_t m, size_t n, size_t k
     }
     fill(a, m * k);
     fill(b, k * n);
-    double flop = 2.0 * (double)m * (double)n * (double)k;
-    double t1 = time_gemm(rg_sgemm_builtin, ta, tb, m, n, k, a, b, c);
-    t[0] = t1;
-    t[1] = 0;
-    printf("  %-4s %5zu %5zu %5zu  builtin %7.2f GFLOP/s", what, m, n, k, flop / t1 * 1e-9);
-    if (other_blas) {
-        double t2 = time_gemm(rg_sgemm, ta, tb, m, n, k, a, b, c);
-        t[1] = t2;
-        printf("  %s %7.2f GFLOP/s  builtin/%s time %5.2fx", rg_blas_name(), flop / t2 * 1e-9,
-               rg_blas_name(), t1 / t2);
+    product p = {ta, tb, m, n, k, ta ? m : k, tb ? k : n, a, b, c
+#ifdef REGNN_BENCH_LIBXSMM
+                 , NULL
+#endif
+    };
+    int ok[N_IMPL] = {1, have[OPENBLAS], 0};
+#ifdef REGNN_BENCH_LIBXSMM
+    {
+        libxsmm_blasint M = (libxsmm_blasint)n, N = (libxsmm_blasint)m, K = (libxsmm_blasint)k;
+        libxsmm_blasint lda = (libxsmm_blasint)p.ldb, ldb = (libxsmm_blasint)p.lda,
+                        ldc = (libxsmm_blasint)n;
+        float alpha = 1.0f, beta = 0.0f;
+        int flags = (tb ? LIBXSMM_GEMM_FLAG_TRANS_A : 0) | (ta ? LIBXSMM_GEMM_FLAG_TRANS_B : 0);
+        p.xsmm = libxsmm_smmdispatch(M, N, K, &lda, &ldb, &ldc, &alpha, &beta, &flags, NULL);
+        ok[LIBXSMM] = p.xsmm != NULL;
     }
+#endif
+    double flop = 2.0 * (double)m * (double)n * (double)k;
+    printf("  %-4s %5zu %5zu %5zu", what, m, n, k);
+    for (int i = 0; i < N_IMPL; i++) {
+        t[i] = 0;
+        if (!have[i])
+            continue;
+        if (!ok[i]) {
+            printf("  %8s %12s", impl_name[i], "no kernel");
+            tot_ok[i] = 0;
+            continue;
+        }
+        t[i] = time_impl(i, &p);
+        printf("  %8s %6.1f GFLOP/s", impl_name[i], flop / t[i] * 1e-9);
+    }
+    for (int i = 1; i < N_IMPL; i++)
+        if (t[i] > 0)
+            printf("  builtin/%s time %5.2fx", impl_name[i], t[0] / t[i]);
     printf("\n");
     free(a);
     free(b);
@@ -93,34 +159,56 @@ static void network(size_t batch, const size_t *w, size_t nw)
     for (size_t i = 0; i < nw; i++)
         printf(" %zu", w[i]);
     printf(" (m n k per product)\n");
-    tot_builtin = tot_other = 0;
-    double t[3][2] = {{0}};
+    for (int i = 0; i < N_IMPL; i++) {
+        tot[i] = 0;
+        tot_ok[i] = have[i];
+    }
+    double t[3][N_IMPL] = {{0}};
     for (size_t l = 1; l < nw; l++) {
         size_t in = w[l - 1], out = w[l];
         /* a layer like the previous one: the same times, not printed again */
         if (l < 3 || in != w[l - 2] || out != w[l - 1]) {
             shape("NN", 0, 0, batch, out, in, t[0]);
             shape("TN", 1, 0, in, out, batch, t[1]);
-            t[2][0] = t[2][1] = 0;
+            for (int i = 0; i < N_IMPL; i++)
+                t[2][i] = 0;
             if (l > 1)
                 shape("NT", 0, 1, batch, in, out, t[2]);
         }
-        for (int i = 0; i < 3; i++) {
-            tot_builtin += t[i][0];
-            tot_other += t[i][1];
-        }
+        for (int p = 0; p < 3; p++)
+            for (int i = 0; i < N_IMPL; i++)
+                tot[i] += t[p][i];
     }
-    printf("  all products of a step: builtin %.1f us", tot_builtin * 1e6);
-    if (other_blas)
-        printf(", %s %.1f us, ratio %.2fx", rg_blas_name(), tot_other * 1e6,
-               tot_builtin / tot_other);
+    printf("  all products of a step:");
+    for (int i = 0; i < N_IMPL; i++)
+        if (tot_ok[i])
+            printf(" %s %.1f us", impl_name[i], tot[i] * 1e6);
+    for (int i = 1; i < N_IMPL; i++)
+        if (tot_ok[i])
+            printf(", builtin/%s %.2fx", impl_name[i], tot[0] / tot[i]);
     printf("\n\n");
 }
 
 int main(int argc, char **argv)
 {
-    other_blas = strcmp(rg_blas_name(), "builtin") != 0;
-    printf("built-in GEMM kernel: %s; build BLAS: %s\n", rg_gemm_kernel_name(), rg_blas_name());
+    have[BUILTIN] = 1;
+#ifdef REGNN_USE_CBLAS
+    have[OPENBLAS] = 1;
+    openblas_set_num_threads(1);
+#endif
+#ifdef REGNN_BENCH_LIBXSMM
+    have[LIBXSMM] = 1;
+    libxsmm_init();
+#endif
+    printf("built-in GEMM kernel: %s; OpenBLAS: %s; libxsmm: %s; 1 thread; ratios are "
+           "builtin time / other time (< 1: builtin faster)\n",
+           rg_gemm_kernel_name(), have[OPENBLAS] ? "cblas_sgemm" : "not in this build",
+#ifdef REGNN_BENCH_LIBXSMM
+           LIBXSMM_VERSION " JIT kernels (libxsmm_smmdispatch)"
+#else
+           "not installed (Debian: apt-get install libxsmm-dev)"
+#endif
+    );
     if (argc > 2) {
         size_t w[32], nw = 0;
         for (int i = 2; i < argc && nw < 32; i++)
@@ -130,9 +218,13 @@ int main(int argc, char **argv)
     }
     const size_t study[] = {10, 128, 128, 128, 128, 128, 128, 1};
     const size_t big[] = {64, 512, 512, 512, 1};
-    network(64, study, sizeof study / sizeof study[0]);
     const size_t batches[] = {64, 256, 1024};
     for (size_t i = 0; i < 3; i++)
+        network(batches[i], study, sizeof study / sizeof study[0]);
+    for (size_t i = 0; i < 3; i++)
         network(batches[i], big, sizeof big / sizeof big[0]);
+#ifdef REGNN_BENCH_LIBXSMM
+    libxsmm_finalize();
+#endif
     return 0;
 }

@@ -74,7 +74,13 @@ int main(int argc, char **argv)
     float *A = calloc(batch * maxw, 4), *B = calloc(maxw * maxw, 4), *C = calloc(batch * maxw + maxw * maxw, 4);
     enum { REP = 15 };
     double t_step[REP], t_gemm[REP];
-    size_t iters = 200;
+    /* About 40 ms of steps per repetition (at least 5 steps). */
+    double t_one = now();
+    for (int it = 0; it < 5; it++)
+        regnn_train_batch(m, o, x, y, batch, NULL);
+    t_one = (now() - t_one) / 5;
+    size_t iters = (size_t)(0.04 / t_one);
+    iters = iters < 5 ? 5 : iters > 200 ? 200 : iters;
     for (int r = 0; r < REP; r++) {
         double t0 = now();
         for (size_t it = 0; it < iters; it++)

@@ -1,30 +1,61 @@
 # make bench: benchmarks against the release build (static library, same flags).
 # BENCH_ARGS=--quick shortens the large-network runs.
+#
+# With OpenBLAS, the built-in build's bench programs are built too (in
+# build/builtin, from a sub-make: it leaves lib/ alone), and bench/targets.py
+# prints issue 15's target table from both builds' figures of this run. The
+# GEMM comparison adds libxsmm's JIT kernels when its header is installed
+# (Debian: libxsmm-dev). BENCH_PATH_SEEDS: seeds of the whole-study run
+# (bench_path, 6 lambdas, 100 epochs), per build.
 BENCH_SRCS := $(sort $(wildcard bench/*.c))
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(BUILD)/bench/%)
 BENCH_ARGS ?=
+BENCH_PATH_SEEDS ?= 3
 PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+XSMM_INC := $(shell $(PKG_CONFIG) --variable=includedir libxsmm 2>/dev/null)
+XSMM_OK  := $(if $(XSMM_INC),$(wildcard $(XSMM_INC)/libxsmm.h))
+XSMM_CFLAGS := $(if $(XSMM_OK),-DREGNN_BENCH_LIBXSMM $(shell $(PKG_CONFIG) --cflags libxsmm))
+XSMM_LIBS   := $(if $(XSMM_OK),$(shell $(PKG_CONFIG) --libs libxsmm) $(if $(filter openblas,$(BLAS)),,-lxsmmnoblas))
+BENCH_CC = $(CC) $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS)
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS) -o $@ $< $(STATIC) $(LIBS)
+	$(BENCH_CC) -o $@ $< $(STATIC) $(LIBS)
 
-.PHONY: bench bench-torch
-bench: $(BENCH_BINS)
-	@echo "== libregnn benchmark suite"
-	$(BUILD)/bench/bench_train $(BENCH_ARGS)
+# Rebuilt when libxsmm comes or goes.
+$(BUILD)/bench/.xsmm: FORCE
+	@mkdir -p $(@D)
+	@echo '$(XSMM_OK)' | cmp -s - $@ || echo '$(XSMM_OK)' > $@
+
+$(BUILD)/bench/bench_gemm: bench/bench_gemm.c $(STATIC) $(BUILD)/bench/.xsmm
+	@mkdir -p $(@D)
+	$(BENCH_CC) $(XSMM_CFLAGS) -o $@ bench/bench_gemm.c $(STATIC) $(XSMM_LIBS) $(LIBS)
+
+BUILTIN_BENCH := build/builtin/bench/bench_train build/builtin/bench/bench_path
+
+.PHONY: bench bench-builtin bench-torch
+bench-builtin:
+	+@$(if $(filter openblas,$(BLAS)),$(MAKE) --no-print-directory BLAS=builtin BUILDTAG= $(BUILTIN_BENCH),:)
+
+bench: $(BENCH_BINS) bench-builtin
+	@echo "== libregnn benchmark suite ($(BLAS) build)"
+	$(BUILD)/bench/bench_train $(BENCH_ARGS) --csv-file $(BUILD)/bench/train.csv
 	@echo
+	@echo "== issue 15 targets: built-in vs OpenBLAS builds, this run"
+	$(if $(filter openblas,$(BLAS)),build/builtin/bench/bench_train --csv $(BENCH_ARGS) > build/builtin/bench/train.csv)
+	$(PYTHON) bench/targets.py --train $(BLAS)=$(BUILD)/bench/train.csv --peak $(BUILD)/bench/bench_peak \
+	    --path $(BLAS)=$(BUILD)/bench/bench_path --path-seeds $(BENCH_PATH_SEEDS) \
+	    $(if $(filter openblas,$(BLAS)),--train builtin=build/builtin/bench/train.csv --path builtin=build/builtin/bench/bench_path)
+	@echo
+	@echo "== built-in GEMM vs OpenBLAS vs libxsmm, per product of a training step"
+	$(BUILD)/bench/bench_gemm
 	@echo "== one training step vs its GEMMs alone"
 	$(BUILD)/bench/bench_step 64
 	$(BUILD)/bench/bench_step 256 64 512 512 512 1
-	@echo "== built-in GEMM vs the build's BLAS, per product of a training step"
-	$(BUILD)/bench/bench_gemm
-	@if [ -x $(BUILD)/bench/bench_path ]; then echo; echo "== regularization path: serial vs parallel"; \
-	  $(BUILD)/bench/bench_path; fi
 	@echo
-	@$(MAKE) --no-print-directory bench-torch
+	@$(MAKE) --no-print-directory bench-torch BENCH_CSV=$(BUILD)/bench/train.csv
 
 bench-torch: $(BUILD)/bench/bench_train
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
-	  $(PYTHON) bench/compare_torch.py --regnn $(BUILD)/bench/bench_train $(BENCH_ARGS); \
+	  $(PYTHON) bench/compare_torch.py $(if $(BENCH_CSV),--regnn-csv $(BENCH_CSV),--regnn $(BUILD)/bench/bench_train) $(BENCH_ARGS); \
 	else echo "bench-torch: skipped, PyTorch is not installed (apt-get install python3-torch)"; fi

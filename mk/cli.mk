@@ -1,7 +1,7 @@
 # The regnn command-line program (tools/): built by `make all`, tested by
 # `make check` (tests/test_cli.sh), installed by `make install` with its
 # manual page. It links the shared library like the examples do; the in-tree
-# binary finds lib/ through $ORIGIN, the installed one through $(libdir).
+# binary finds its build's lib/ through $ORIGIN, the installed one through $(libdir).
 # make install-cli / uninstall-cli handle only the program and its manual.
 
 bindir ?= $(exec_prefix)/bin
@@ -26,13 +26,13 @@ $(BUILD)/tools/obj/%.o: examples/%.c examples/%.h
 	@mkdir -p $(@D)
 	$(CC) $(CLI_CFLAGS) -c $< -o $@
 
-$(CLI_BIN): $(CLI_OBJS) lib/libregnn.so
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -Llib -lregnn -Wl,-rpath,'$$ORIGIN/../../../lib' -lm $(LDFLAGS)
+$(CLI_BIN): $(CLI_OBJS) $(OUT)/libregnn.so
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 # Relinked at every install: the run path is the libdir of this install,
 # then ../lib next to the binary (a staged DESTDIR tree or a moved prefix).
-$(CLI_INSTALL_BIN): $(CLI_OBJS) lib/libregnn.so FORCE
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -Llib -lregnn -Wl,-rpath,'$(libdir):$$ORIGIN/../lib' -lm $(LDFLAGS)
+$(CLI_INSTALL_BIN): $(CLI_OBJS) $(OUT)/libregnn.so FORCE
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -L$(OUT) -lregnn -Wl,-rpath,'$(libdir):$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 test-cli: $(CLI_BIN)
 	sh tests/test_cli.sh $(CLI_BIN)

@@ -5,7 +5,7 @@
 #                      tests/test_check_docs.sh, which shows the checker fails
 #                      when the reference falls behind.
 #   test-docs-example  the persistence example of docs/api.md, compiled against
-#                      lib/libregnn.so and run (tests/test_docs_example.sh).
+#                      $(BUILD)/lib/libregnn.so and run (tests/test_docs_example.sh).
 # Python 3 standard library only; /usr/bin/python3 is preferred, DOCS_PYTHON=... overrides.
 
 DOCS_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
@@ -15,7 +15,7 @@ check-docs:
 	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
 	sh tests/test_check_docs.sh $(DOCS_PYTHON)
 
-test-docs-example: lib/libregnn.so
-	CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=lib sh tests/test_docs_example.sh docs/api.md
+test-docs-example: $(OUT)/libregnn.so
+	CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=$(OUT) sh tests/test_docs_example.sh docs/api.md
 
 CHECK_TARGETS += check-docs test-docs-example

@@ -1,5 +1,5 @@
 # Python binding: `make test-python` runs python/tests/ (unittest,
-# with numpy and, in a subprocess, without it) against lib/libregnn.so, and
+# with numpy and, in a subprocess, without it) against $(BUILD)/lib/libregnn.so, and
 # compares the binding's results bit for bit with python/tests/c_reference.c,
 # built here against the shared library exactly as a user program would be.
 # Part of `make check`. Debian's /usr/bin/python3 is preferred (it sees
@@ -8,15 +8,15 @@
 PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 PY_REF := $(BUILD)/python/c_reference
 
-$(PY_REF): python/tests/c_reference.c include/regnn.h lib/libregnn.so
+$(PY_REF): python/tests/c_reference.c include/regnn.h $(OUT)/libregnn.so
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< -Llib -lregnn -Wl,-rpath,'$$ORIGIN/../../../lib' -lm $(LDFLAGS)
+	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 .PHONY: test-python
-test-python: lib/libregnn.so $(PY_REF)
+test-python: lib $(PY_REF)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 6))' || { \
 	  echo "make test-python needs Python >= 3.6: sudo apt-get install python3 python3-numpy" >&2; exit 1; }
-	REGNN_LIBRARY=$(abspath lib/libregnn.so) REGNN_C_REFERENCE=$(abspath $(PY_REF)) \
+	REGNN_LIBRARY=$(abspath $(OUT)/libregnn.so) REGNN_C_REFERENCE=$(abspath $(PY_REF)) \
 	REGNN_C_DIABETES=$(abspath $(BUILD)/examples/diabetes) PYTHONDONTWRITEBYTECODE=1 \
 	    $(PYTHON) python/tests/run_tests.py -q
 

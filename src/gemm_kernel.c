@@ -207,26 +207,44 @@ __attribute__((target("avx2,fma"))) static void column_fma32(size_t kc, const fl
     _mm256_storeu_ps(c + 24, c3);
 }
 
+/* y[j0 .. j0 + 8*NV) = x^T A for those columns: NV accumulators held in
+ * registers across the whole of m (a load/store per row of y would bind the
+ * loop to store-forwarding latency). Per element: acc = +0, then
+ * acc = fma(x_i, a_ij, acc) for i ascending, as in the GEMM kernels. */
+#define RG_GEMV_BLOCK(NV)                                                                        \
+    for (; j + 8 * (NV) <= n; j += 8 * (NV)) {                                                  \
+        __m256 acc[NV];                                                                         \
+        for (int v = 0; v < (NV); v++)                                                          \
+            acc[v] = _mm256_setzero_ps();                                                       \
+        for (size_t i = 0; i < m; i++) {                                                        \
+            const __m256 xv = _mm256_set1_ps(x[i]);                                             \
+            const float *restrict ai = a + i * lda + j;                                         \
+            for (int v = 0; v < (NV); v++)                                                      \
+                acc[v] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(ai + 8 * v), acc[v]);              \
+        }                                                                                       \
+        for (int v = 0; v < (NV); v++)                                                          \
+            _mm256_storeu_ps(y + j + 8 * v, acc[v]);                                            \
+    }
+
 __attribute__((target("avx2,fma"))) static void gemv_fma(size_t m, size_t n,
                                                          const float *restrict a, size_t lda,
                                                          const float *restrict x,
                                                          float *restrict y)
 {
-    memset(y, 0, n * sizeof *y);
-    for (size_t i = 0; i < m; i++) {
-        const float *restrict ai = a + i * lda;
-        const __m256 xv = _mm256_set1_ps(x[i]);
-        size_t j = 0;
-        for (; j + 8 <= n; j += 8)
-            _mm256_storeu_ps(y + j, _mm256_fmadd_ps(xv, _mm256_loadu_ps(ai + j),
-                                                    _mm256_loadu_ps(y + j)));
-        for (; j < n; j++) {
-            /* one lane: the same fused multiply-add as the vector loop */
-            const __m128 r = _mm_fmadd_ss(_mm_set_ss(x[i]), _mm_set_ss(ai[j]), _mm_set_ss(y[j]));
-            y[j] = _mm_cvtss_f32(r);
-        }
+    size_t j = 0;
+    RG_GEMV_BLOCK(8)
+    RG_GEMV_BLOCK(4)
+    RG_GEMV_BLOCK(2)
+    RG_GEMV_BLOCK(1)
+    for (; j < n; j++) {
+        /* one lane: the same fused multiply-add as the vector loop */
+        __m128 acc = _mm_setzero_ps();
+        for (size_t i = 0; i < m; i++)
+            acc = _mm_fmadd_ss(_mm_set_ss(x[i]), _mm_set_ss(a[i * lda + j]), acc);
+        y[j] = _mm_cvtss_f32(acc);
     }
 }
+#undef RG_GEMV_BLOCK
 
 static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, gemv_fma, column_fma32, 6, 16,
                                       "avx2-fma"};
