@@ -32,19 +32,19 @@ from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
                     Scaler, checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint)
 from ._errors import check as _check
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
-                    RegularizationPath, regularization_path)
+                    RegularizationPath, refit, regularization_path)
 
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
-              "History", "Diagnosis", "RegularizationPath", "regularization_path", "Callback",
+              "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes"):
     globals()[_name].__module__ = __name__
 del _name
 
 #: Version of this binding (it follows the C library's version it was written for).
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 
 def library_version():
@@ -90,7 +90,7 @@ __all__ = [
     "Dataset", "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
     "History", "Diagnosis", "VERDICTS", "REASONS", "DIAG_VALUES", "Callback",
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
-    "regularization_path", "RegularizationPath", "RUN_STATS", "AGGREGATES",
+    "regularization_path", "RegularizationPath", "refit", "RUN_STATS", "AGGREGATES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",

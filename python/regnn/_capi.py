@@ -26,7 +26,7 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int, c_in
 #: The ABI generation this binding was written for (REGNN_ABI_VERSION).
 ABI_VERSION = 1
 #: Oldest library release (REGNN_VERSION_NUMBER) providing every function declared below.
-MIN_VERSION = 10000
+MIN_VERSION = 10100
 
 P_FLOAT = POINTER(c_float)
 P_DOUBLE = POINTER(c_double)
@@ -166,6 +166,9 @@ PROTOTYPES = {
     "regnn_path_get_runs": (S, [H, c_int, P_DOUBLE, c_size_t]),
     "regnn_path_best_index": (S, [H, c_int, c_int, P_SIZE]),
     "regnn_path_history": (H, [H, c_size_t, c_size_t]),
+    "regnn_path_fold_count": (c_size_t, [H]),
+    "regnn_path_folds": (S, [H, P_SIZE, c_size_t]),
+    "regnn_path_refit": (S, [H, H, H, H, H, c_double, P_HANDLE, P_HANDLE]),
 }
 
 

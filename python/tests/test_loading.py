@@ -24,7 +24,7 @@ class FakeFn:
 
 
 class FakeLib:
-    def __init__(self, abi=1, version=10000, names=()):
+    def __init__(self, abi=1, version=_capi.MIN_VERSION, names=()):
         self.regnn_abi_version = FakeFn(abi)
         self.regnn_version = FakeFn(version)
         for n in names:
@@ -91,8 +91,9 @@ class TestLoading(unittest.TestCase):
                 self.assertIs(restype, ctypes.c_char_p, name)
 
     def test_check_abi_accepts_matching(self):
-        self.assertEqual(_capi.check_abi(FakeLib(1, 10000)), 10000)
-        self.assertEqual(_capi.check_abi(FakeLib(1, 10203)), 10203)
+        v = _capi.MIN_VERSION
+        self.assertEqual(_capi.check_abi(FakeLib(1, v)), v)
+        self.assertEqual(_capi.check_abi(FakeLib(1, 19999)), 19999)
 
     def test_check_abi_rejects_other_abi(self):
         with self.assertRaises(regnn.LibraryError) as cm:
@@ -104,7 +105,7 @@ class TestLoading(unittest.TestCase):
         self.assertIsInstance(cm.exception, ImportError)
 
     def test_check_abi_rejects_other_version(self):
-        for version in (9999, 20000):
+        for version in (9999, _capi.MIN_VERSION - 1, 20000):
             with self.assertRaises(regnn.LibraryError) as cm:
                 _capi.check_abi(FakeLib(version=version), "fake.so")
             self.assertIn("version mismatch", str(cm.exception))
@@ -238,7 +239,7 @@ class TestLoading(unittest.TestCase):
             so = os.path.join(d, "libregnn.so")
             with open(src, "w") as f:
                 f.write("int regnn_abi_version(void) { return 1; }\n"
-                        "unsigned regnn_version(void) { return 10000; }\n")
+                        "unsigned regnn_version(void) { return %d; }\n" % _capi.MIN_VERSION)
             subprocess.run([cc(), "-shared", "-fPIC", "-o", so, src], check=True)
             r = run_python("import regnn", env={"REGNN_LIBRARY": so})
             self.assertNotEqual(r.returncode, 0)
