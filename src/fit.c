@@ -549,14 +549,14 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         /* With the preallocated scratch, evaluation cannot fail. */
         if (has_val) {
             double vm = nan, va = nan;
-            rg_model_eval_rows(m, vx, vy, n_val, &vm, &va, b.eval, eval_rows);
+            rg_model_eval_rows(m, vx, vy, n_val, &vm, &va, b.eval, eval_rows, m->pool);
             met[REGNN_METRIC_VAL_MSE - 1] = vm;
             met[REGNN_METRIC_VAL_MAE - 1] = va;
             met[REGNN_METRIC_VAL_LOSS - 1] = vm + rg_model_penalty(m);
         }
         if (opts->eval_train) {
             double tm = nan;
-            rg_model_eval_rows(m, tx, ty, n_train, &tm, NULL, b.eval, eval_rows);
+            rg_model_eval_rows(m, tx, ty, n_train, &tm, NULL, b.eval, eval_rows, m->pool);
             met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = tm;
         }
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
