@@ -1107,8 +1107,10 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
                         "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    const regnn_optimizer *t = template_optimizer;
     if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY &&
-        (template_optimizer ? template_optimizer->lr : 1e-3) * lambda > 1.0)
+        (t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL, t->sched.n, 0.0))
+           : 1e-3) * lambda > 1.0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: lambda %g is a weight decay larger than 1/learning rate", fn, lambda);
     for (size_t i = 0; i < po->n_layers; i++)
