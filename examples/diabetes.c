@@ -15,7 +15,11 @@
  *      validation MSE;
  *   3. compares the unregularized model with the regularized one per epoch;
  *   4. writes each run's history as CSV, a summary CSV, a Markdown table and
- *      two SVG figures (study.svg, lambda_sweep.svg) into the output folder.
+ *      two SVG figures (study.svg, lambda_sweep.svg) into the output folder;
+ *   5. chooses lambda on the first seed's training rows by 5-fold
+ *      cross-validation (REGNN_PATH_FOLDS, cv.glmnet's lambda.min and
+ *      lambda.1se) and by the tail split, refits on all training rows at each
+ *      choice (regnn_path_refit) and reports the test MSE of each.
  * Run with --help for the options and the exact definitions.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -47,7 +51,7 @@ static const double default_lambdas[] = {0, 1e-5, 1e-4, 1e-3, 1e-2, 3e-2};
 typedef struct {
     const char *data;
     const char *out;
-    long seed, n_seeds, epochs, batch, jobs, every, patience, blas_threads;
+    long seed, n_seeds, epochs, batch, jobs, every, patience, blas_threads, cv_folds, cv_seeds;
     double lambdas[MAX_LAMBDAS];
     size_t n_lambdas;
     double reg_lambda;
@@ -134,6 +138,9 @@ static void usage(FILE *f)
         "                     [number of CPUs; 1 when --blas-threads > 1]\n"
         "  --blas-threads N   threads of each matrix product, regnn_set_blas_threads [1]\n"
         "  --every K          print the comparison's learning curves every K epochs [10]\n"
+        "  --cv K             choose lambda by K-fold cross-validation too, and compare\n"
+        "                     it with the tail split on the test rows (0 = off) [5]\n"
+        "  --cv-seeds N       do that on the first N seeds' splits [1]\n"
         "  --verbose          also print every epoch of every run, from the run's\n"
         "                     history once its seed's regularization path has finished\n"
         "                     (not live: the path reports whole runs)\n"
@@ -177,13 +184,27 @@ static void usage(FILE *f)
         "  and \"val_loss\" (validation MSE plus the L2 penalty) are saved in the CSVs\n"
         "  (columns loss, val_loss) and drawn dotted in study.svg; they are not used for\n"
         "  the gap because they mix the penalty (and, for loss, changing weights) in.\n"
-        "  The lambda with the lowest mean validation MSE is marked 'best'.\n"
+        "  The lambda with the lowest mean validation MSE is marked 'best'.\n",
+        f);
+    fputs(
+        "  Choosing lambda (--cv K): on a seed's 397 training rows, (a) the tail split:\n"
+        "    the lambda with the lowest last-epoch validation MSE of that seed's sweep;\n"
+        "    (b) K-fold CV: one regnn_regularization_path with REGNN_PATH_FOLDS K\n"
+        "    (REGNN_PATH_FOLD_SEED = the seed, no validation split), every lambda\n"
+        "    trained on K-1 folds and scored on the held-out fold at the last epoch;\n"
+        "    lambda.min = the lowest CV MSE (cv.glmnet's cvm, fold-size-weighted mean),\n"
+        "    lambda.1se = the largest lambda within one standard error (cvsd) of it\n"
+        "    (regnn_path_best_index on REGNN_RUN_FINAL_VAL_MSE). Each chosen lambda is\n"
+        "    refit on all 397 rows (regnn_path_refit: the same network, seed and\n"
+        "    epochs, no validation, no early stopping) and scored on the 45 test rows.\n"
         "\n"
         "Output in DIR: study.svg (unregularized vs regularized learning curves, each\n"
         "  seed's best epoch ringed, the mean best epoch dashed),\n"
         "  lambda_sweep.svg (gap and MSEs against lambda), sweep.csv (the table),\n"
-        "  lambda_table.md (the table in Markdown), runs.csv (one line per run) and\n"
-        "  runs/<setting>_seed<s>.csv (each run's history, regnn_history_write_csv).\n"
+        "  lambda_table.md (the table in Markdown), runs.csv (one line per run),\n"
+        "  runs/<setting>_seed<s>.csv (each run's history, regnn_history_write_csv),\n"
+        "  cv.csv (with --cv: per seed and rule the chosen lambda, its CV MSE and se,\n"
+        "  its tail-split val MSE and the refit's test MSE).\n"
         "\n"
         "Speed: these matrices are too small for BLAS threads. With OpenBLAS's own\n"
         "default (one thread per core) one run is about 2x slower, and parallel runs\n"
@@ -220,6 +241,8 @@ static int parse_args(int argc, char **argv, options *o)
     o->every = 10;
     o->patience = -1;
     o->blas_threads = 1;
+    o->cv_folds = 5;
+    o->cv_seeds = 1;
     o->n_lambdas = sizeof default_lambdas / sizeof default_lambdas[0];
     memcpy(o->lambdas, default_lambdas, sizeof default_lambdas);
 
@@ -261,6 +284,12 @@ static int parse_args(int argc, char **argv, options *o)
         } else if (ex_option(argc, argv, &i, "--every", &v)) {
             if (ex_parse_long(v, 1, 100000, &o->every) != 0)
                 return bad_option(a, v, "expected an integer >= 1");
+        } else if (ex_option(argc, argv, &i, "--cv", &v)) {
+            if (ex_parse_long(v, 0, 100, &o->cv_folds) != 0 || o->cv_folds == 1)
+                return bad_option(a, v, "expected 0 (off) or a fold count in 2..100");
+        } else if (ex_option(argc, argv, &i, "--cv-seeds", &v)) {
+            if (ex_parse_long(v, 1, MAX_SEEDS, &o->cv_seeds) != 0)
+                return bad_option(a, v, "expected an integer in 1..1000");
         } else if (ex_option(argc, argv, &i, "--early-stopping", &v)) {
             if (ex_parse_long(v, 0, 100000, &o->patience) != 0)
                 return bad_option(a, v, "expected a patience >= 0");
@@ -294,6 +323,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->lambdas[o->n_lambdas++] = o->reg_lambda;
         }
     }
+    if (o->cv_seeds > o->n_seeds)
+        o->cv_seeds = o->n_seeds;
     qsort(o->lambdas, o->n_lambdas, sizeof o->lambdas[0], cmp_double);
     size_t w = 0; /* drop duplicates */
     for (size_t k = 0; k < o->n_lambdas; k++)
@@ -596,6 +627,169 @@ out:
     }
     free(buf);
     return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Choosing lambda: tail split vs k-fold cross-validation               */
+/* ------------------------------------------------------------------ */
+
+static void format_lambda(char *buf, size_t size, double l);
+static int close_file(FILE **f);
+
+enum { PICK_TAIL = 0, PICK_CV_MIN = 1, PICK_CV_1SE = 2, N_PICKS = 3 };
+static const char *const pick_names[N_PICKS] = {"tail split, lowest val MSE", "CV, lambda.min",
+                                                "CV, lambda.1se"};
+
+/* Seed index k: the k-fold path on its training rows, the three choices, a
+ * refit at each (on all training rows) scored on the test rows. Prints the
+ * per-lambda CV table and the choices; pick[] and test[] receive the lambda
+ * indices and test MSEs. Returns 0, or -1 after printing the error. */
+static int cv_compare(const sweep *S, size_t k, long jobs, FILE *csv, size_t pick[N_PICKS],
+                      double test[N_PICKS])
+{
+    const options *o = S->o;
+    const size_t nl = o->n_lambdas, ns = (size_t)o->n_seeds;
+    const uint64_t seed = (uint64_t)o->seed + k;
+    regnn_path_options *po = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_path *p = NULL;
+    double cvm[MAX_LAMBDAS], cvsd[MAX_LAMBDAS];
+    int rc = -1;
+    /* The sweep's fit options without the validation split; the refit also
+     * without early stopping (it has no validation rows to monitor). */
+    regnn_status st = make_fit_options(o, o->patience, &fo);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.0);
+    if (st == REGNN_OK)
+        st = regnn_path_options_create(&po);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_lambdas(po, o->lambdas, nl);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_SEED, (int64_t)seed);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_THREADS, jobs);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_FOLDS, o->cv_folds);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, (int64_t)seed);
+    if (st == REGNN_OK)
+        st = regnn_regularization_path(S->tmpl[GROUP_SWEEP], NULL, S->train[k], NULL, fo, po, &p);
+    if (st == REGNN_OK)
+        st = regnn_path_get(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_AGG_MEAN, cvm, MAX_LAMBDAS);
+    if (st == REGNN_OK)
+        st = regnn_path_get(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_AGG_SE, cvsd, MAX_LAMBDAS);
+    if (st == REGNN_OK)
+        st = regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_MIN, &pick[PICK_CV_MIN]);
+    if (st == REGNN_OK)
+        st = regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_1SE, &pick[PICK_CV_1SE]);
+    if (st != REGNN_OK) {
+        fprintf(stderr, "diabetes: cross-validation on seed %llu failed: %s\n",
+                (unsigned long long)seed, regnn_errmsg());
+        goto out;
+    }
+    /* The tail split's choice: this seed's sweep runs (no refit needed to choose). */
+    pick[PICK_TAIL] = 0;
+    for (size_t c = 1; c < nl; c++)
+        if (S->runs[c * ns + k].val_last < S->runs[pick[PICK_TAIL] * ns + k].val_last)
+            pick[PICK_TAIL] = c;
+
+    printf("\nseed %llu: %ld-fold CV on the %zu training rows (fold sizes %zu..%zu) vs the tail "
+           "split\n", (unsigned long long)seed, o->cv_folds, regnn_dataset_rows(S->train[k]),
+           regnn_dataset_rows(S->train[k]) / (size_t)o->cv_folds,
+           (regnn_dataset_rows(S->train[k]) + (size_t)o->cv_folds - 1) / (size_t)o->cv_folds);
+    printf("  %-10s %-18s %-14s\n", "lambda", "CV MSE ± se", "tail val MSE");
+    for (size_t c = 0; c < nl; c++) {
+        char lam[32];
+        format_lambda(lam, sizeof lam, o->lambdas[c]);
+        printf("  %-10s %.3f ± %.3f      %.3f%s%s%s\n", lam, cvm[c], cvsd[c],
+               S->runs[c * ns + k].val_last, c == pick[PICK_CV_MIN] ? "   <- lambda.min" : "",
+               c == pick[PICK_CV_1SE] ? "   <- lambda.1se" : "",
+               c == pick[PICK_TAIL] ? "   <- tail split" : "");
+    }
+    /* Refit at each distinct choice on all training rows, without early stopping. */
+    st = regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 0);
+    for (int i = 0; i < N_PICKS && st == REGNN_OK; i++) {
+        int j;
+        for (j = 0; j < i && pick[j] != pick[i]; j++)
+            ;
+        if (j < i) {
+            test[i] = test[j];
+            continue;
+        }
+        regnn_model *m = NULL;
+        st = regnn_path_refit(S->tmpl[GROUP_SWEEP], NULL, S->train[k], fo, po,
+                              o->lambdas[pick[i]], &m, NULL);
+        if (st == REGNN_OK)
+            st = regnn_model_evaluate(m, S->test[k], &test[i], NULL, NULL);
+        regnn_model_free(m);
+    }
+    if (st != REGNN_OK) {
+        fprintf(stderr, "diabetes: the refit on seed %llu failed: %s\n", (unsigned long long)seed,
+                regnn_errmsg());
+        goto out;
+    }
+    for (int i = 0; i < N_PICKS; i++) {
+        char lam[32];
+        format_lambda(lam, sizeof lam, o->lambdas[pick[i]]);
+        printf("  %-28s lambda %-8s test MSE %.3f (refit on all %zu rows)\n", pick_names[i], lam,
+               test[i], regnn_dataset_rows(S->train[k]));
+        fprintf(csv, "%llu,%s,%.9g,%.9g,%.9g,%.9g,%.9g\n", (unsigned long long)seed,
+                i == PICK_TAIL ? "tail" : i == PICK_CV_MIN ? "cv_min" : "cv_1se",
+                o->lambdas[pick[i]], cvm[pick[i]], cvsd[pick[i]], S->runs[pick[i] * ns + k].val_last,
+                test[i]);
+    }
+    rc = 0;
+out:
+    regnn_path_free(p);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    return rc;
+}
+
+/* --cv: the comparison on the first --cv-seeds seeds, and the mean test MSE
+ * of each rule over them. */
+static int cv_section(const sweep *S, long jobs)
+{
+    const options *o = S->o;
+    if (o->cv_folds < 2)
+        return 0;
+    double t = ex_now(), sum[N_PICKS] = {0, 0, 0};
+    char path[4096];
+    FILE *csv = NULL;
+    if (ex_join(path, sizeof path, o->out, "cv.csv") == 0)
+        csv = fopen(path, "w");
+    if (!csv) {
+        fprintf(stderr, "diabetes: cannot write %s/cv.csv: %s\n", o->out, strerror(errno));
+        return -1;
+    }
+    fprintf(csv, "seed,rule,lambda,cv_mse,cv_se,tail_val_mse,test_mse\n");
+    printf("\nChoosing lambda on one training set: %ld-fold cross-validation vs the tail split\n"
+           "(CV MSE: last-epoch MSE on the held-out fold, fold-size-weighted mean ± standard "
+           "error,\n cv.glmnet's cvm ± cvsd; every choice refit on all training rows and scored "
+           "on the test rows)\n", o->cv_folds);
+    for (size_t k = 0; k < (size_t)o->cv_seeds; k++) {
+        size_t pick[N_PICKS];
+        double test[N_PICKS];
+        if (cv_compare(S, k, jobs, csv, pick, test) != 0) {
+            fclose(csv);
+            return -1;
+        }
+        for (int i = 0; i < N_PICKS; i++)
+            sum[i] += test[i];
+    }
+    if (o->cv_seeds > 1) {
+        printf("\nmean test MSE over %ld seeds:", o->cv_seeds);
+        for (int i = 0; i < N_PICKS; i++)
+            printf("  %s %.3f%s", pick_names[i], sum[i] / (double)o->cv_seeds,
+                   i + 1 < N_PICKS ? ";" : "\n");
+    }
+    printf("(cross-validation and refits: %.1f s; the choices in %s/cv.csv)\n", ex_now() - t,
+           o->out);
+    if (close_file(&csv) != 0) {
+        fprintf(stderr, "diabetes: cannot write %s/cv.csv: %s\n", o->out, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1313,6 +1507,9 @@ int main(int argc, char **argv)
            EXPECT_REG_GAP_MAX, b->gap <= EXPECT_REG_GAP_MAX ? "yes" : "NO");
     printf("  best lambda %s: mean test MSE %.3f < unregularized %.3f: %s\n", cfgs[best].label,
            b->test, u->test, b->test < u->test ? "yes" : "NO");
+
+    if (cv_section(&S, jobs) != 0)
+        goto cleanup;
 
     if (write_tables(&S, cfgs, n_cfg, sum, best) != 0 ||
         write_study_svg(&S, cfgs, unreg, reg, sum) != 0 ||

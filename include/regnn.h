@@ -647,7 +647,10 @@ enum {
     REGNN_PATH_SEED = 2,    /* int >= 0; default 0: run s (0-based) uses seed SEED + s */
     REGNN_PATH_PENALTY = 3, /* REGNN_PENALTY_*; default REGNN_PENALTY_L2 */
     REGNN_PATH_THREADS = 4, /* 0..256; default 0: one per online CPU; 1 = on the calling thread */
-    REGNN_PATH_INIT = 5     /* REGNN_INIT_*; default REGNN_INIT_GLOROT_UNIFORM */
+    REGNN_PATH_INIT = 5,    /* REGNN_INIT_*; default REGNN_INIT_GLOROT_UNIFORM */
+    REGNN_PATH_FOLDS = 6,   /* 0..1048576; default 0; k >= 2: k-fold cross-validation on the
+                               training data instead of validation data (0, 1: off) */
+    REGNN_PATH_FOLD_SEED = 7 /* int >= 0; default 0: seed of the fold assignment */
 };
 
 /* Values of one run (regnn_path_get_runs) and, summarized over the seeds of
@@ -749,11 +752,13 @@ REGNN_API regnn_status regnn_path_lambdas(const regnn_path *p, double *buf, size
  *  (the diagnosis' baseline); NaN for NULL. */
 REGNN_API double regnn_path_baseline_mse(const regnn_path *p);
 /** One summary (REGNN_AGG_*) of a REGNN_RUN_* value over the seeds, per
- *  lambda; len >= lambda count. */
+ *  lambda; len >= lambda count. With folds, cv.glmnet's summary over the
+ *  folds of the per-fold means over the seeds (docs/api.md). */
 REGNN_API regnn_status regnn_path_get(const regnn_path *p, int stat, int agg, double *buf,
                                       size_t len);
 /** A REGNN_RUN_* value of every run, lambda-major: buf[lambda_index * seeds +
- *  seed_index]; len >= lambdas x seeds. */
+ *  seed_index]; len >= lambdas x seeds. With folds: buf[(lambda_index * folds +
+ *  fold) * seeds + seed_index]; len >= lambdas x folds x seeds. */
 REGNN_API regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, size_t len);
 /** Index of the lambda to use by rule (REGNN_SELECT_*), judged on the mean of
  *  stat (REGNN_RUN_BEST_VAL_MSE or REGNN_RUN_FINAL_VAL_MSE) over the seeds.
@@ -761,9 +766,26 @@ REGNN_API regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double
  *  (REGNN_E_NUMERIC if all have one). */
 REGNN_API regnn_status regnn_path_best_index(const regnn_path *p, int stat, int rule,
                                              size_t *index);
-/** The history of one run, owned by the path; NULL if out of range or diverged. */
+/** The history of one run, owned by the path; NULL if out of range or diverged.
+ *  With folds, seed_index is fold * seeds + seed index. */
 REGNN_API const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index,
                                                   size_t seed_index);
+/** Folds of a cross-validated path (REGNN_PATH_FOLDS k >= 2); 1 without; 0 for NULL. */
+REGNN_API size_t regnn_path_fold_count(const regnn_path *p);
+/** The fold (0..k-1) of every training row; len >= training rows.
+ *  REGNN_E_STATE for a path without folds. */
+REGNN_API regnn_status regnn_path_folds(const regnn_path *p, size_t *buf, size_t len);
+/** Train one model on all of train at lambda, as a path run with the path
+ *  options' penalty, layers, init and REGNN_PATH_SEED (cv.glmnet's final fit):
+ *  the fit options' validation split is ignored and no validation data is
+ *  used. *model receives the trained model; *history (may be NULL) its
+ *  history. Nothing is written on failure. */
+REGNN_API regnn_status regnn_path_refit(const regnn_model *template_model,
+                                        const regnn_optimizer *template_optimizer,
+                                        const regnn_dataset *train,
+                                        const regnn_fit_options *fit_opts,
+                                        const regnn_path_options *popts, double lambda,
+                                        regnn_model **model, regnn_history **history);
 
 /* ------------------------------------------------------------------ */
 /* Persistence                                                          */

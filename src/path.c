@@ -1,7 +1,9 @@
 /* Regularization path: train every (lambda, seed) pair of a sweep from the
  * same initialization per seed, on a caller-chosen number of threads, and
  * summarize each lambda over the seeds. Results are stored by run index, so
- * they do not depend on which thread ran what or in which order. */
+ * they do not depend on which thread ran what or in which order. With k-fold
+ * cross-validation every (lambda, fold, seed) is a run and a lambda is
+ * summarized the way glmnet's cv.glmnet does. */
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
@@ -20,7 +22,7 @@ struct regnn_path_options {
     size_t n_lambdas;
     size_t *layers; /* NULL: every layer */
     size_t n_layers;
-    int64_t seeds, seed, penalty, threads, init;
+    int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
     regnn_path_progress_fn progress;
     void *progress_user;
     const regnn_dataset *test; /* borrowed */
@@ -37,7 +39,15 @@ struct regnn_path {
     double baseline;
     regnn_history **hist; /* per run, allocated before training starts */
     double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
+    /* k-fold cross-validation (n_folds >= 2); else n_folds is 1 and the rest NULL/0 */
+    size_t n_folds, n_rows;
+    size_t *fold_of;    /* per training row: its fold */
+    size_t *fold_rows;  /* per fold: held-out rows */
+    double *fold_base;  /* per fold: baseline MSE on its held-out rows */
 };
+
+/* Runs of one lambda: fold-major over (fold, seed). */
+static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
 
 /* ---- options ---- */
 
@@ -138,6 +148,8 @@ static int64_t *path_slot(regnn_path_options *o, int key)
     case REGNN_PATH_PENALTY: return &o->penalty;
     case REGNN_PATH_THREADS: return &o->threads;
     case REGNN_PATH_INIT: return &o->init;
+    case REGNN_PATH_FOLDS: return &o->folds;
+    case REGNN_PATH_FOLD_SEED: return &o->fold_seed;
     default: return NULL;
     }
 }
@@ -176,6 +188,16 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
         ok = value >= 0 && value <= RG_PATH_MAX_THREADS;
         name = "REGNN_PATH_THREADS";
         range = "in 0..256";
+        break;
+    case REGNN_PATH_FOLDS:
+        ok = value >= 0 && (uint64_t)value <= RG_PATH_MAX_COUNT;
+        name = "REGNN_PATH_FOLDS";
+        range = "in 0..1048576";
+        break;
+    case REGNN_PATH_FOLD_SEED:
+        ok = value >= 0;
+        name = "REGNN_PATH_FOLD_SEED";
+        range = ">= 0";
         break;
     default:
         ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM;
@@ -238,22 +260,26 @@ void regnn_path_free(regnn_path *p)
     if (!p)
         return;
     if (p->hist)
-        for (size_t r = 0; r < p->n_lambdas * p->n_seeds; r++)
+        for (size_t r = 0; r < p->n_lambdas * runs_per_lambda(p); r++)
             regnn_history_free(p->hist[r]);
     rg_free(p->hist);
     rg_free(p->runv);
     rg_free(p->lambdas);
+    rg_free(p->fold_of);
+    rg_free(p->fold_rows);
+    rg_free(p->fold_base);
     rg_free(p);
 }
 
-static regnn_path *path_alloc(const regnn_path_options *po)
+static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
 {
     regnn_path *p = rg_calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    const size_t runs = po->n_lambdas * (size_t)po->seeds;
+    const size_t runs = po->n_lambdas * n_folds * (size_t)po->seeds;
     p->n_lambdas = po->n_lambdas;
     p->n_seeds = (size_t)po->seeds;
+    p->n_folds = n_folds;
     p->seed = (uint64_t)po->seed;
     p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(runs, sizeof *p->hist);
@@ -336,7 +362,10 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
     }
     double d[REGNN_DIAG_COUNT];
     int verdict = REGNN_VERDICT_INSUFFICIENT, reason = REGNN_REASON_TOO_SHORT;
-    regnn_history_diagnose(h, p->baseline, &verdict, &reason, d, REGNN_DIAG_COUNT);
+    /* With folds, a run is judged against its own fold's baseline. */
+    const double base =
+        p->fold_base ? p->fold_base[(r / p->n_seeds) % p->n_folds] : p->baseline;
+    regnn_history_diagnose(h, base, &verdict, &reason, d, REGNN_DIAG_COUNT);
     double secs = 0.0;
     for (size_t e = 0; e < h->epochs; e++)
         secs += h->v[REGNN_METRIC_SECONDS - 1][e];
@@ -354,20 +383,15 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
     rv[REGNN_RUN_TEST_MSE - 1] = test_mse;
 }
 
-/* Train run r into its slot. REGNN_E_CANCELLED when the sweep was stopped
- * meanwhile (the run's results are then incomplete and dropped). A diverged
- * fit (REGNN_E_NUMERIC) is a result, not a failure. */
-static regnn_status run_one(path_job *j, size_t r)
+/* The model and fresh optimizer of one run: a copy of the template with
+ * lambda set as the penalty chooses, initialized with seed. */
+static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
+                             const regnn_path_options *po, double lambda, uint64_t seed,
+                             regnn_model **m_out, regnn_optimizer **o_out)
 {
-    regnn_path *p = j->p;
-    const regnn_path_options *po = j->po;
-    const size_t li = r / p->n_seeds, si = r % p->n_seeds;
-    const double lambda = p->lambdas[li];
-    const uint64_t seed = p->seed + si;
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
-    regnn_history *h = NULL;
-    regnn_status st = regnn_model_copy(j->tm, &m);
+    regnn_status st = regnn_model_copy(tm, &m);
     if (st == REGNN_OK && po->penalty != REGNN_PENALTY_WEIGHT_DECAY) {
         int key = po->penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
         if (po->n_layers == 0)
@@ -379,12 +403,66 @@ static regnn_status run_one(path_job *j, size_t r)
     if (st == REGNN_OK)
         st = regnn_model_init(m, (int)po->init, seed);
     if (st == REGNN_OK)
-        st = optimizer_like(j->to, &o);
+        st = optimizer_like(to, &o);
     if (st == REGNN_OK && po->penalty == REGNN_PENALTY_WEIGHT_DECAY)
         o->wd = lambda;
+    if (st != REGNN_OK) {
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+        return st;
+    }
+    *m_out = m;
+    *o_out = o;
+    return REGNN_OK;
+}
+
+/* Fold f's training part (every other fold's rows, ascending) and held-out
+ * part (its rows, ascending), as copies. */
+static regnn_status fold_data(const regnn_path *p, const regnn_dataset *train, size_t f,
+                              regnn_dataset **tr, regnn_dataset **va)
+{
+    const size_t n = p->n_rows, n_va = p->fold_rows[f];
+    size_t *idx = rg_malloc(n * sizeof *idx);
+    if (!idx)
+        return rg_error(REGNN_E_NOMEM, "out of memory");
+    size_t a = 0, b = n - n_va;
+    for (size_t i = 0; i < n; i++)
+        idx[p->fold_of[i] == f ? b++ : a++] = i;
+    regnn_status st = regnn_dataset_select(train, idx, n - n_va, tr);
+    if (st == REGNN_OK) {
+        st = regnn_dataset_select(train, idx + (n - n_va), n_va, va);
+        if (st != REGNN_OK) {
+            regnn_dataset_free(*tr);
+            *tr = NULL;
+        }
+    }
+    rg_free(idx);
+    return st;
+}
+
+/* Train run r into its slot. REGNN_E_CANCELLED when the sweep was stopped
+ * meanwhile (the run's results are then incomplete and dropped). A diverged
+ * fit (REGNN_E_NUMERIC) is a result, not a failure. */
+static regnn_status run_one(path_job *j, size_t r)
+{
+    regnn_path *p = j->p;
+    const regnn_path_options *po = j->po;
+    const size_t li = r / runs_per_lambda(p), fi = (r / p->n_seeds) % p->n_folds,
+                 si = r % p->n_seeds;
+    const double lambda = p->lambdas[li];
+    const uint64_t seed = p->seed + si;
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_history *h = NULL;
+    regnn_dataset *ftr = NULL, *fva = NULL;
+    regnn_status st = REGNN_OK;
+    if (p->n_folds > 1)
+        st = fold_data(p, j->train, fi, &ftr, &fva);
+    if (st == REGNN_OK)
+        st = make_run(j->tm, j->to, po, lambda, seed, &m, &o);
     if (st == REGNN_OK) {
         struct regnn_fit_options fo = j->fo;
-        st = regnn_fit(m, o, j->train, j->val, &fo, &h);
+        st = ftr ? regnn_fit(m, o, ftr, fva, &fo, &h) : regnn_fit(m, o, j->train, j->val, &fo, &h);
     }
     if (atomic_load(&j->stop)) {
         st = REGNN_E_CANCELLED;
@@ -402,12 +480,17 @@ static regnn_status run_one(path_job *j, size_t r)
     } else if (st == REGNN_E_NUMERIC) {
         store_values(p, r, NULL, NAN);
         st = REGNN_OK;
+    } else if (p->n_folds > 1) {
+        rg_error(st, "lambda %g, fold %zu, seed %llu: %s", lambda, fi, (unsigned long long)seed,
+                 regnn_errmsg());
     } else {
         rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
     }
     regnn_history_free(h);
     regnn_optimizer_free(o);
     regnn_model_free(m);
+    regnn_dataset_free(ftr);
+    regnn_dataset_free(fva);
     return st;
 }
 
@@ -462,7 +545,7 @@ static int report(path_job *j, size_t r, size_t done)
         return 0;
     const regnn_path *p = j->p;
     const regnn_history *h = p->runv[r * RG_RUN_N + REGNN_RUN_DIVERGED - 1] != 0.0 ? NULL : p->hist[r];
-    return po->progress(po->progress_user, done, j->total, p->lambdas[r / p->n_seeds],
+    return po->progress(po->progress_user, done, j->total, p->lambdas[r / runs_per_lambda(p)],
                         p->seed + r % p->n_seeds, h);
 }
 
@@ -543,6 +626,62 @@ static double baseline_mse(const float *ty, size_t n_train, const float *vy, siz
         }
     }
     return total / ((double)n_val * (double)k);
+}
+
+/* Folds of the n training rows: p = a permutation of 0..n-1 by libregnn's
+ * RNG seeded with seed; row p[i] is in fold floor(i * k / n). Then each
+ * fold's baseline: the MSE of the other folds' target means on its rows, and
+ * the pooled one over all rows (= the fold-size-weighted mean). */
+static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64_t seed)
+{
+    const size_t n = train->rows, k = p->n_folds, ny = train->n_y;
+    size_t *perm = rg_malloc(n * sizeof *perm);
+    double *sum = rg_calloc(k * ny, sizeof *sum), *tot = rg_calloc(ny, sizeof *tot);
+    p->n_rows = n;
+    p->fold_of = rg_malloc(n * sizeof *p->fold_of);
+    p->fold_rows = rg_calloc(k, sizeof *p->fold_rows);
+    p->fold_base = rg_calloc(k, sizeof *p->fold_base);
+    if (!perm || !sum || !tot || !p->fold_of || !p->fold_rows || !p->fold_base) {
+        rg_free(perm);
+        rg_free(sum);
+        rg_free(tot);
+        return REGNN_E_NOMEM;
+    }
+    rg_rng r;
+    rg_rng_seed(&r, seed);
+    rg_rng_permutation(&r, perm, n);
+    /* k <= n and n rows of floats fit in memory, so i * k cannot overflow in
+     * 64 bits; the division keeps fold sizes within one of each other. */
+    for (size_t i = 0; i < n; i++) {
+        size_t f = (size_t)((uint64_t)i * (uint64_t)k / (uint64_t)n);
+        p->fold_of[perm[i]] = f;
+        p->fold_rows[f]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < ny; c++) {
+            sum[p->fold_of[i] * ny + c] += train->y[i * ny + c];
+            tot[c] += train->y[i * ny + c];
+        }
+    double all = 0.0;
+    for (size_t f = 0; f < k; f++) {
+        double sse = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (p->fold_of[i] != f)
+                continue;
+            for (size_t c = 0; c < ny; c++) {
+                double mu = (tot[c] - sum[f * ny + c]) / (double)(n - p->fold_rows[f]);
+                double d = train->y[i * ny + c] - mu;
+                sse += d * d;
+            }
+        }
+        p->fold_base[f] = sse / ((double)p->fold_rows[f] * (double)ny);
+        all += sse;
+    }
+    p->baseline = all / ((double)n * (double)ny);
+    rg_free(perm);
+    rg_free(sum);
+    rg_free(tot);
+    return REGNN_OK;
 }
 
 regnn_status regnn_regularization_path(const regnn_model *template_model,
@@ -628,10 +767,25 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     j.fo.callback = run_epoch;
     j.fo.callback_user = &j;
 
-    /* Validation rows: val, or the fit's tail split of train (as regnn_fit takes it). */
-    const float *vy;
-    size_t n_train = train->rows, n_val;
-    if (val) {
+    /* Validation rows: val, or the fit's tail split of train (as regnn_fit takes it),
+     * or with folds each fold in turn. */
+    const float *vy = NULL;
+    size_t n_train = train->rows, n_val = 0;
+    const size_t n_folds = po->folds >= 2 ? (size_t)po->folds : 1;
+    if (n_folds > 1) {
+        if (val || j.fo.validation_split > 0.0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PATH_FOLDS %zu validates on the held-out folds; give no "
+                            "validation data and no REGNN_FIT_VALIDATION_SPLIT with it", fn, n_folds);
+        if (n_folds > train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PATH_FOLDS %zu is more than the %zu training rows", fn,
+                            n_folds, train->rows);
+        if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas / n_folds)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: %zu lambdas x %zu folds x %lld seeds is more than %zu runs", fn,
+                            po->n_lambdas, n_folds, (long long)po->seeds, RG_PATH_MAX_COUNT);
+    } else if (val) {
         if (j.fo.validation_split > 0.0)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
@@ -656,10 +810,17 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     if (n_train == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
 
-    regnn_path *p = path_alloc(po);
+    regnn_path *p = path_alloc(po, n_folds);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-    p->baseline = baseline_mse(train->y, n_train, vy, n_val, n_out);
+    if (n_folds > 1) {
+        if (make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        }
+    } else {
+        p->baseline = baseline_mse(train->y, n_train, vy, n_val, n_out);
+    }
 
     j.tm = tm;
     j.to = template_optimizer;
@@ -667,7 +828,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     j.val = val;
     j.po = po;
     j.p = p;
-    j.total = p->n_lambdas * p->n_seeds;
+    j.total = p->n_lambdas * runs_per_lambda(p);
     atomic_init(&j.stop, 0);
 
     size_t nt = (size_t)po->threads;
@@ -733,6 +894,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
 
 size_t regnn_path_lambda_count(const regnn_path *p) { return p ? p->n_lambdas : 0; }
 size_t regnn_path_seed_count(const regnn_path *p) { return p ? p->n_seeds : 0; }
+size_t regnn_path_fold_count(const regnn_path *p) { return p ? p->n_folds : 0; }
 double regnn_path_baseline_mse(const regnn_path *p) { return p ? p->baseline : NAN; }
 
 regnn_status regnn_path_lambdas(const regnn_path *p, double *buf, size_t len)
@@ -754,7 +916,7 @@ regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, siz
         return rg_error(REGNN_E_INVALID_ARG, "regnn_path_get_runs: path and buf are required");
     if (!run_stat_known(stat))
         return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_get_runs: unknown statistic %d", stat);
-    const size_t runs = p->n_lambdas * p->n_seeds;
+    const size_t runs = p->n_lambdas * runs_per_lambda(p);
     if (len < runs)
         return rg_error(REGNN_E_SHAPE, "regnn_path_get_runs: buffer holds %zu values, the path has %zu runs",
                         len, runs);
@@ -763,9 +925,51 @@ regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, siz
     return REGNN_OK;
 }
 
+/* cv.glmnet's summary of lambda li: e_f = the mean over the seeds of fold f,
+ * cvm = sum n_f e_f / n, cvsd = sqrt(sum n_f (e_f - cvm)^2 / n / (k - 1)).
+ * MIN and MAX are over every run; NaN if any run's value is NaN. */
+static double aggregate_folds(const regnn_path *p, size_t li, int stat, int agg)
+{
+    const size_t ns = p->n_seeds, k = p->n_folds;
+    const double *v = p->runv + li * k * ns * RG_RUN_N + (stat - 1);
+    double lo = INFINITY, hi = -INFINITY, cvm = 0.0;
+    for (size_t r = 0; r < k * ns; r++) {
+        double x = v[r * RG_RUN_N];
+        if (isnan(x))
+            return NAN;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (agg == REGNN_AGG_MIN)
+        return lo;
+    if (agg == REGNN_AGG_MAX)
+        return hi;
+    /* The fold means, summed in fold order, each over its seeds in seed order. */
+    double e[2];
+    for (int pass = 0; pass < 2; pass++) {
+        double acc = 0.0;
+        for (size_t f = 0; f < k; f++) {
+            double s = 0.0;
+            for (size_t si = 0; si < ns; si++)
+                s += v[(f * ns + si) * RG_RUN_N];
+            double ef = s / (double)ns, w = (double)p->fold_rows[f];
+            acc += pass == 0 ? w * ef : w * (ef - cvm) * (ef - cvm);
+        }
+        e[pass] = acc / (double)p->n_rows;
+        if (pass == 0)
+            cvm = e[0];
+    }
+    if (agg == REGNN_AGG_MEAN)
+        return cvm;
+    const double se = sqrt(e[1] / (double)(k - 1));
+    return agg == REGNN_AGG_SE ? se : se * sqrt((double)k);
+}
+
 /* One aggregate over the seeds of lambda li; NaN if any run's value is NaN. */
 static double aggregate(const regnn_path *p, size_t li, int stat, int agg)
 {
+    if (p->n_folds > 1)
+        return aggregate_folds(p, li, stat, agg);
     const size_t ns = p->n_seeds;
     const double *v = p->runv + li * ns * RG_RUN_N + (stat - 1);
     double sum = 0.0, lo = INFINITY, hi = -INFINITY;
@@ -854,10 +1058,99 @@ regnn_status regnn_path_best_index(const regnn_path *p, int stat, int rule, size
 
 const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index, size_t seed_index)
 {
-    if (!p || lambda_index >= p->n_lambdas || seed_index >= p->n_seeds)
+    /* With folds, seed_index runs over the lambda's fold x seed runs. */
+    if (!p || lambda_index >= p->n_lambdas || seed_index >= runs_per_lambda(p))
         return NULL;
-    size_t r = lambda_index * p->n_seeds + seed_index;
+    size_t r = lambda_index * runs_per_lambda(p) + seed_index;
     if (p->runv[r * RG_RUN_N + REGNN_RUN_DIVERGED - 1] != 0.0)
         return NULL;
     return p->hist[r];
+}
+
+regnn_status regnn_path_folds(const regnn_path *p, size_t *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_folds: path and buf are required");
+    if (p->n_folds < 2)
+        return rg_error(REGNN_E_STATE, "regnn_path_folds: the path was not cross-validated "
+                        "(REGNN_PATH_FOLDS < 2)");
+    if (len < p->n_rows)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_folds: buffer holds %zu values, there are %zu "
+                        "training rows", len, p->n_rows);
+    memcpy(buf, p->fold_of, p->n_rows * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_refit(const regnn_model *template_model,
+                              const regnn_optimizer *template_optimizer,
+                              const regnn_dataset *train, const regnn_fit_options *fit_opts,
+                              const regnn_path_options *popts, double lambda, regnn_model **model,
+                              regnn_history **history)
+{
+    static const char fn[] = "regnn_path_refit";
+    if (model)
+        *model = NULL;
+    if (history)
+        *history = NULL;
+    const regnn_model *tm = template_model;
+    const regnn_path_options *po = popts;
+    if (!tm || !train || !po || !model)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the template model, training data, path options and model are "
+                        "required", fn);
+    if (!(lambda >= 0.0) || isinf(lambda))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: lambda is %g; it must be finite and >= 0", fn,
+                        lambda);
+    if (tm->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: decoupled weight decay acts on every parameter; choosing layers "
+                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    const regnn_optimizer *t = template_optimizer;
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY &&
+        (t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL, t->sched.n, 0.0))
+           : 1e-3) * lambda > 1.0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: lambda %g is a weight decay larger than 1/learning rate", fn, lambda);
+    for (size_t i = 0; i < po->n_layers; i++)
+        if (po->layers[i] >= tm->n_layers)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: layer index %zu out of range (the model has %zu layers)", fn,
+                            po->layers[i], tm->n_layers);
+    if (template_optimizer && template_optimizer->kind != REGNN_OPTIM_ADAM &&
+        template_optimizer->kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
+                        template_optimizer->kind);
+    struct regnn_fit_options fo;
+    if (fit_opts) {
+        fo = *fit_opts;
+    } else {
+        regnn_fit_options *d = NULL;
+        regnn_status st = regnn_fit_options_create(&d);
+        if (st != REGNN_OK)
+            return rg_error(st, "%s: %s", fn, regnn_errmsg());
+        fo = *d;
+        regnn_fit_options_free(d);
+    }
+    /* All of train, as in cv.glmnet's final fit; the fit's callback stays. */
+    fo.validation_split = 0.0;
+    fo.eval_train = 1;
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_history *h = NULL;
+    regnn_status st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
+    if (st == REGNN_OK)
+        st = regnn_fit(m, o, train, NULL, &fo, &h);
+    regnn_optimizer_free(o);
+    if (st != REGNN_OK) {
+        regnn_model_free(m);
+        return rg_error(st, "%s: lambda %g: %s", fn, lambda, regnn_errmsg());
+    }
+    *model = m;
+    if (history)
+        *history = h;
+    else
+        regnn_history_free(h);
+    return REGNN_OK;
 }

@@ -91,9 +91,12 @@ static void assert_same_history(const regnn_history *a, const regnn_history *b)
 /* Every summary and per-run value but the seconds, bit for bit. */
 static void assert_same_path(const regnn_path *a, const regnn_path *b)
 {
-    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a);
+    size_t nl = regnn_path_lambda_count(a), nf = regnn_path_fold_count(a);
+    size_t ns = regnn_path_seed_count(a) * nf; /* runs per lambda */
     ck_assert_uint_eq(nl, regnn_path_lambda_count(b));
-    ck_assert_uint_eq(ns, regnn_path_seed_count(b));
+    ck_assert_uint_eq(ns / nf, regnn_path_seed_count(b));
+    ck_assert_uint_eq(nf, regnn_path_fold_count(b));
+    ck_assert_uint_le(nl * ns, 256);
     double x[256], y[256];
     for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_DIVERGED; stat++) {
         if (stat == REGNN_RUN_SECONDS)
@@ -908,6 +911,455 @@ START_TEST(test_test_mse)
 }
 END_TEST
 
+/* ---- k-fold cross-validation ---- */
+
+/* A path on ds with k folds (fold seed fseed), no validation data. */
+static regnn_path *cv_path(const regnn_model *tm, const regnn_optimizer *to, const regnn_dataset *ds,
+                           const regnn_fit_options *fo, const double *lambdas, size_t nl,
+                           int64_t seeds, int64_t threads, int64_t k, int64_t fseed)
+{
+    regnn_path_options *po = path_opts(lambdas, nl, seeds, threads);
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, k));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, fseed));
+    regnn_path *p = NULL;
+    CK_OK(regnn_regularization_path(tm, to, ds, NULL, fo, po, &p));
+    regnn_path_options_free(po);
+    return p;
+}
+
+START_TEST(test_folds_assignment)
+{
+    /* 50 rows in 3 folds: every row in exactly one fold 0..2, sizes 16 or 17
+     * summing to 50, the assignment the documented rule gives (row perm[i] of
+     * the fold seed's permutation in fold i*k/n), the same for the same fold
+     * seed and another for another seed. */
+    regnn_dataset *ds = synth(50, 4, 0.2, 31);
+    regnn_model *tm = template_net(4);
+    regnn_fit_options *fo = fit_opts(1, 16, 0.0);
+    const double lambdas[] = {0.0};
+    size_t fold[3][50];
+    const int64_t fseeds[3] = {7, 7, 8};
+    for (int t = 0; t < 3; t++) {
+        regnn_path *p = cv_path(tm, NULL, ds, fo, lambdas, 1, 1, 1, 3, fseeds[t]);
+        ck_assert_uint_eq(regnn_path_fold_count(p), 3);
+        CK_STATUS(regnn_path_folds(p, fold[t], 49), REGNN_E_SHAPE);
+        CK_STATUS(regnn_path_folds(p, NULL, 50), REGNN_E_INVALID_ARG);
+        CK_OK(regnn_path_folds(p, fold[t], 50));
+        regnn_path_free(p);
+    }
+    ck_assert_mem_eq(fold[0], fold[1], sizeof fold[0]);
+    ck_assert(memcmp(fold[0], fold[2], sizeof fold[0]) != 0);
+    for (int t = 0; t < 3; t += 2) {
+        size_t count[3] = {0, 0, 0}, perm[50];
+        for (int i = 0; i < 50; i++) {
+            ck_assert_uint_lt(fold[t][i], 3);
+            count[fold[t][i]]++;
+        }
+        ck_assert_uint_eq(count[0] + count[1] + count[2], 50);
+        for (int f = 0; f < 3; f++)
+            ck_assert(count[f] == 16 || count[f] == 17);
+        rg_rng r;
+        rg_rng_seed(&r, (uint64_t)fseeds[t]);
+        rg_rng_permutation(&r, perm, 50);
+        for (size_t i = 0; i < 50; i++)
+            ck_assert_uint_eq(fold[t][perm[i]], i * 3 / 50);
+    }
+    /* k = n: leave-one-out, one row per fold. */
+    regnn_path *p = cv_path(tm, NULL, ds, fo, lambdas, 1, 1, 2, 50, 0);
+    CK_OK(regnn_path_folds(p, fold[0], 50));
+    int seen[50] = {0};
+    for (int i = 0; i < 50; i++)
+        seen[fold[0][i]]++;
+    for (int f = 0; f < 50; f++)
+        ck_assert_int_eq(seen[f], 1);
+    ck_assert_uint_eq(regnn_path_fold_count(p), 50);
+    regnn_path_free(p);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_folds_runs_and_threads)
+{
+    /* Every (lambda, fold, seed) run is a hand-made run trained on the other
+     * folds' rows (ascending) and validated on the fold's rows, stored
+     * lambda-major over (fold, seed); the same bits for 1, 2 and 3 threads. */
+    regnn_dataset *ds = synth(70, 4, 0.2, 32), *test = synth(20, 4, 0.2, 33);
+    regnn_model *tm = template_net(8);
+    regnn_optimizer *to = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &to));
+    CK_OK(regnn_optimizer_set_double(to, REGNN_OPT_LEARNING_RATE, 0.01));
+    regnn_fit_options *fo = fit_opts(4, 16, 0.0);
+    const double lambdas[] = {1e-2, 0.0};
+    enum { NL = 2, K = 3, NS = 2 };
+    regnn_path *p[3];
+    for (int t = 0; t < 3; t++) {
+        regnn_path_options *po = path_opts(lambdas, NL, NS, t + 1);
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, K));
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, 4));
+        CK_OK(regnn_path_options_set_test(po, test));
+        CK_OK(regnn_regularization_path(tm, to, ds, NULL, fo, po, &p[t]));
+        regnn_path_options_free(po);
+    }
+    assert_same_path(p[0], p[1]);
+    assert_same_path(p[0], p[2]);
+    ck_assert_uint_eq(regnn_path_seed_count(p[0]), NS);
+    size_t fold[70];
+    CK_OK(regnn_path_folds(p[0], fold, 70));
+    double test_mse[NL * K * NS], tmp[NL * K * NS];
+    CK_OK(regnn_path_get_runs(p[0], REGNN_RUN_TEST_MSE, test_mse, NL * K * NS));
+    CK_STATUS(regnn_path_get_runs(p[0], REGNN_RUN_TEST_MSE, tmp, NL * K * NS - 1), REGNN_E_SHAPE);
+    for (size_t f = 0; f < K; f++) {
+        size_t in[70], out[70], n_in = 0, n_out = 0;
+        for (size_t i = 0; i < 70; i++) {
+            if (fold[i] == f)
+                out[n_out++] = i;
+            else
+                in[n_in++] = i;
+        }
+        regnn_dataset *tr = NULL, *va = NULL;
+        CK_OK(regnn_dataset_select(ds, in, n_in, &tr));
+        CK_OK(regnn_dataset_select(ds, out, n_out, &va));
+        for (size_t li = 0; li < NL; li++)
+            for (size_t si = 0; si < NS; si++) {
+                double mse = -1;
+                regnn_history *h = manual_run(tm, to, REGNN_PENALTY_L2, NULL, 0, lambdas[li],
+                                              11 + si, tr, va, fo, test, &mse);
+                assert_same_history(h, regnn_path_history(p[1], li, f * NS + si));
+                ck_assert(mse == test_mse[(li * K + f) * NS + si]);
+                regnn_history_free(h);
+            }
+        regnn_dataset_free(tr);
+        regnn_dataset_free(va);
+    }
+    ck_assert_ptr_null(regnn_path_history(p[0], 0, K * NS));
+    ck_assert_ptr_nonnull(regnn_path_history(p[0], NL - 1, K * NS - 1));
+    for (int t = 0; t < 3; t++)
+        regnn_path_free(p[t]);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(to);
+    regnn_model_free(tm);
+    regnn_dataset_free(test);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_folds_summaries_and_1se)
+{
+    /* 4 folds of 90 rows (sizes 22 and 23): the summaries are cv.glmnet's,
+     * computed by hand from the per-run values and the fold sizes; the
+     * baseline is the pooled one; min and 1se follow glmnet's rules. */
+    regnn_dataset *ds = synth(90, 4, 0.3, 34);
+    regnn_model *tm = template_net(16);
+    CK_OK(regnn_layer_set_double(regnn_model_layer(tm, 0), REGNN_LAYER_DROPOUT, 0.0));
+    regnn_optimizer *to = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &to));
+    CK_OK(regnn_optimizer_set_double(to, REGNN_OPT_LEARNING_RATE, 0.01));
+    regnn_fit_options *fo = fit_opts(15, 16, 0.0);
+    const double lambdas[] = {0.0, 1e-3, 1e-2, 1e-1, 1.0};
+    enum { NL = 5, K = 4, NS = 2 };
+    regnn_path *p = cv_path(tm, to, ds, fo, lambdas, NL, NS, 0, K, 3);
+    size_t fold[90], nf[K] = {0};
+    CK_OK(regnn_path_folds(p, fold, 90));
+    for (int i = 0; i < 90; i++)
+        nf[fold[i]]++;
+    ck_assert(nf[0] != nf[K - 1] || nf[1] != nf[2]); /* unequal sizes: the weights matter */
+
+    /* The baseline: each fold's rows around the other folds' mean, pooled. */
+    float y[90];
+    CK_OK(regnn_dataset_get_targets(ds, y, 90));
+    double sse = 0, fold_base[K];
+    for (size_t f = 0; f < K; f++) {
+        double mu = 0, s = 0;
+        for (int i = 0; i < 90; i++)
+            if (fold[i] != f)
+                mu += y[i];
+        mu /= (double)(90 - nf[f]);
+        for (int i = 0; i < 90; i++)
+            if (fold[i] == f)
+                s += (y[i] - mu) * (y[i] - mu);
+        sse += s;
+        fold_base[f] = s / (double)nf[f];
+    }
+    ck_assert_double_eq_tol(regnn_path_baseline_mse(p), sse / 90, 1e-9);
+    /* Each run's verdict used its own fold's baseline. */
+    double verdicts[NL * K * NS];
+    CK_OK(regnn_path_get_runs(p, REGNN_RUN_VERDICT, verdicts, NL * K * NS));
+    for (size_t f = 0; f < K; f++) {
+        int v;
+        CK_OK(regnn_history_diagnose(regnn_path_history(p, 4, f * NS + 1), fold_base[f], &v, NULL,
+                                     NULL, 0));
+        ck_assert_double_eq(verdicts[(4 * K + f) * NS + 1], v);
+    }
+
+    const int stats[] = {REGNN_RUN_BEST_VAL_MSE, REGNN_RUN_FINAL_VAL_MSE, REGNN_RUN_EPOCHS};
+    for (size_t k_ = 0; k_ < 3; k_++) {
+        double runs[NL * K * NS], mean[NL], sd[NL], se[NL], lo[NL], hi[NL];
+        CK_OK(regnn_path_get_runs(p, stats[k_], runs, NL * K * NS));
+        CK_OK(regnn_path_get(p, stats[k_], REGNN_AGG_MEAN, mean, NL));
+        CK_OK(regnn_path_get(p, stats[k_], REGNN_AGG_SD, sd, NL));
+        CK_OK(regnn_path_get(p, stats[k_], REGNN_AGG_SE, se, NL));
+        CK_OK(regnn_path_get(p, stats[k_], REGNN_AGG_MIN, lo, NL));
+        CK_OK(regnn_path_get(p, stats[k_], REGNN_AGG_MAX, hi, NL));
+        for (size_t li = 0; li < NL; li++) {
+            double e[K], cvm = 0, ss = 0, mn = INFINITY, mx = -INFINITY;
+            for (size_t f = 0; f < K; f++) {
+                const double *r = runs + (li * K + f) * NS;
+                e[f] = (r[0] + r[1]) / 2;
+                cvm += (double)nf[f] * e[f] / 90;
+                for (int s_ = 0; s_ < NS; s_++) {
+                    mn = fmin(mn, r[s_]);
+                    mx = fmax(mx, r[s_]);
+                }
+            }
+            for (size_t f = 0; f < K; f++)
+                ss += (double)nf[f] * (e[f] - cvm) * (e[f] - cvm) / 90;
+            double cvsd = sqrt(ss / (K - 1));
+            ck_assert_double_eq_tol(mean[li], cvm, 1e-12);
+            ck_assert_double_eq_tol(se[li], cvsd, 1e-12);
+            ck_assert_double_eq_tol(sd[li], cvsd * 2.0, 1e-12); /* sqrt(4) */
+            ck_assert(lo[li] == mn && hi[li] == mx);
+        }
+        if (stats[k_] == REGNN_RUN_EPOCHS)
+            continue;
+        /* lambda.min: the lowest cvm; lambda.1se: the largest lambda with
+         * cvm <= cvm(min) + cvsd(min). */
+        size_t imin = 0, i1se = 0, got = 99;
+        for (size_t li = 1; li < NL; li++)
+            if (mean[li] < mean[imin])
+                imin = li;
+        for (size_t li = 0; li < NL; li++)
+            if (mean[li] <= mean[imin] + se[imin] && lambdas[li] > lambdas[i1se])
+                i1se = li;
+        if (!(mean[i1se] <= mean[imin] + se[imin]))
+            i1se = imin;
+        CK_OK(regnn_path_best_index(p, stats[k_], REGNN_SELECT_MIN, &got));
+        ck_assert_uint_eq(got, imin);
+        CK_OK(regnn_path_best_index(p, stats[k_], REGNN_SELECT_1SE, &got));
+        ck_assert_uint_eq(got, i1se);
+        ck_assert(lambdas[i1se] >= lambdas[imin]);
+        /* lambda = 1 underfits: its CV error is near the baseline, not the best. */
+        ck_assert(imin != 4);
+        ck_assert(mean[4] > 0.8 * regnn_path_baseline_mse(p));
+    }
+    regnn_path_free(p);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(to);
+    regnn_model_free(tm);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_folds_bad_options)
+{
+    regnn_dataset *ds = synth(12, 4, 0.2, 35);
+    regnn_model *tm = template_net(4);
+    regnn_fit_options *fo = fit_opts(2, 16, 0.0), *split = fit_opts(2, 16, 0.25);
+    const double lambdas[] = {0.0, 1e-2};
+    regnn_path_options *po = path_opts(lambdas, 2, 1, 1);
+    int64_t v = -1;
+    CK_OK(regnn_path_options_get_int(po, REGNN_PATH_FOLDS, &v));
+    ck_assert_int_eq(v, 0);
+    CK_OK(regnn_path_options_get_int(po, REGNN_PATH_FOLD_SEED, &v));
+    ck_assert_int_eq(v, 0);
+    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, -1), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_path_options_set_int: REGNN_PATH_FOLDS must be in 0..1048576, got -1");
+    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 1048577), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, -1), REGNN_E_INVALID_ARG);
+    ck_assert_str_eq(regnn_errmsg(),
+                     "regnn_path_options_set_int: REGNN_PATH_FOLD_SEED must be >= 0, got -1");
+    CK_OK(regnn_path_options_get_int(po, REGNN_PATH_FOLDS, &v));
+    ck_assert_int_eq(v, 0); /* unchanged by the failed calls */
+
+    /* Folds 1 is the default behaviour: the tail split, no fold accessor. */
+    regnn_path *a = NULL, *b = NULL;
+    CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, split, po, &a));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 1));
+    CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, split, po, &b));
+    assert_same_path(a, b);
+    ck_assert_uint_eq(regnn_path_fold_count(a), 1);
+    ck_assert_uint_eq(regnn_path_fold_count(NULL), 0);
+    size_t fold[12];
+    CK_STATUS(regnn_path_folds(a, fold, 12), REGNN_E_STATE);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "not cross-validated"));
+    CK_STATUS(regnn_path_folds(NULL, fold, 12), REGNN_E_INVALID_ARG);
+    regnn_path_free(a);
+    regnn_path_free(b);
+
+    /* Folds with validation data or a validation split; more folds than rows. */
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 3));
+    regnn_path *p = (regnn_path *)&v;
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, split, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(p);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "REGNN_PATH_FOLDS 3 validates on the held-out "
+                                                 "folds; give no validation data and no "
+                                                 "REGNN_FIT_VALIDATION_SPLIT"));
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, ds, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "held-out folds"));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 13));
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "REGNN_PATH_FOLDS 13 is more than the 12 training rows"));
+    /* Too many runs: lambdas x folds x seeds. */
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 12));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 1048576 / 12));
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "2 lambdas x 12 folds x 87381 seeds"));
+    /* k = n works (leave-one-out) and the fit options need no validation. */
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 1));
+    CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, NULL, po, &p));
+    ck_assert_uint_eq(regnn_path_fold_count(p), 12);
+    regnn_path_free(p);
+
+    regnn_path_options_free(po);
+    regnn_fit_options_free(split);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_refit)
+{
+    /* The refit is a hand-made run on every training row without validation,
+     * with the path options' penalty, layers and first seed; the fit options'
+     * validation split is ignored. */
+    regnn_dataset *ds = synth(60, 4, 0.2, 36), *test = synth(20, 4, 0.2, 37);
+    regnn_model *tm = template_net(8);
+    regnn_optimizer *to = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &to));
+    CK_OK(regnn_optimizer_set_double(to, REGNN_OPT_LEARNING_RATE, 0.05));
+    regnn_fit_options *fo = fit_opts(5, 16, 0.0), *split = fit_opts(5, 16, 0.25);
+    const double lambdas[] = {0.0};
+    const size_t layers[] = {1};
+    regnn_path_options *po = path_opts(lambdas, 1, 3, 1);
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_L1));
+    CK_OK(regnn_path_options_set_layers(po, layers, 1));
+    regnn_model *m = NULL, *m2 = NULL;
+    regnn_history *h = NULL;
+    CK_OK(regnn_path_refit(tm, to, ds, split, po, 3e-3, &m, &h));
+    CK_OK(regnn_path_refit(tm, to, ds, fo, po, 3e-3, &m2, NULL));
+    double mse_a, mse_b, mse_c = -1;
+    regnn_history *ref = manual_run(tm, to, REGNN_PENALTY_L1, layers, 1, 3e-3, 11, ds, NULL, fo,
+                                    test, &mse_c);
+    assert_same_history(ref, h);
+    ck_assert_uint_eq(regnn_history_epochs(h), 5);
+    CK_OK(regnn_model_evaluate(m, test, &mse_a, NULL, NULL));
+    CK_OK(regnn_model_evaluate(m2, test, &mse_b, NULL, NULL));
+    ck_assert(mse_a == mse_c && mse_b == mse_c);
+    double l1;
+    CK_OK(regnn_layer_get_double(regnn_model_layer(m, 1), REGNN_LAYER_L1, &l1));
+    ck_assert_double_eq(l1, 3e-3);
+    CK_OK(regnn_layer_get_double(regnn_model_layer(m, 0), REGNN_LAYER_L1, &l1));
+    ck_assert_double_eq(l1, 0.0);
+    regnn_history_free(ref);
+    regnn_history_free(h);
+    regnn_model_free(m);
+    regnn_model_free(m2);
+
+    /* Bad arguments write nothing. */
+    m = (regnn_model *)&l1;
+    h = (regnn_history *)&l1;
+    CK_STATUS(regnn_path_refit(tm, to, ds, fo, po, -1.0, &m, &h), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_null(h);
+    CK_STATUS(regnn_path_refit(tm, to, ds, fo, po, NAN, &m, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_refit(tm, to, ds, fo, po, 0.0, NULL, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_refit(NULL, to, ds, fo, po, 0.0, &m, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_refit(tm, to, ds, fo, NULL, 0.0, &m, NULL), REGNN_E_INVALID_ARG);
+    const size_t bad_layer[] = {3};
+    CK_OK(regnn_path_options_set_layers(po, bad_layer, 1));
+    CK_STATUS(regnn_path_refit(tm, to, ds, fo, po, 0.0, &m, NULL), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "layer index 3 out of range"));
+    CK_OK(regnn_path_options_set_layers(po, NULL, 0));
+    /* Early stopping on val_loss needs validation data, which a refit has none of. */
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1));
+    m = (regnn_model *)&l1;
+    CK_STATUS(regnn_path_refit(tm, to, ds, fo, po, 0.0, &m, NULL), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "regnn_path_refit: lambda 0: "));
+    /* Allocation failures: REGNN_E_NOMEM and nothing leaked, until it succeeds. */
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 0));
+    int ok = 0;
+    long nth;
+    for (nth = 1; nth < 500 && !ok; nth++) {
+        long live = regnn__test_alloc_live();
+        m = NULL;
+        regnn__test_alloc_fail_at(nth, 0);
+        regnn_status st = regnn_path_refit(tm, to, ds, fo, po, 1e-3, &m, &h);
+        regnn__test_alloc_fail_at(0, 0);
+        if (st == REGNN_OK) {
+            ok = 1;
+            regnn_model_free(m);
+            regnn_history_free(h);
+        } else {
+            ck_assert_int_eq(st, REGNN_E_NOMEM);
+            ck_assert_ptr_null(m);
+        }
+        ck_assert_int_eq(regnn__test_alloc_live(), live);
+    }
+    ck_assert_msg(ok && nth > 5, "nth %ld", nth);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(split);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(to);
+    regnn_model_free(tm);
+    regnn_dataset_free(test);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(test_folds_alloc_failures)
+{
+    /* The fold assignment (calling thread) and each run's fold data (workers)
+     * fail cleanly with REGNN_E_NOMEM, leaking nothing, until they succeed
+     * with the reference result. */
+    regnn_dataset *ds = synth(30, 4, 0.2, 38);
+    regnn_model *tm = template_net(4);
+    regnn_fit_options *fo = fit_opts(2, 16, 0.0);
+    const double lambdas[] = {0.0, 1e-2};
+    for (int threads = 1; threads <= 2; threads++) {
+        regnn_path_options *po = path_opts(lambdas, 2, 1, threads);
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 3));
+        regnn_path *ref = NULL;
+        CK_OK(tiny_path(tm, ds, fo, po, &ref));
+        for (int persistent = 0; persistent <= 1; persistent++) {
+            int ok = 0;
+            long nth;
+            for (nth = 1; nth < 3000 && !ok; nth++) {
+                long live = regnn__test_alloc_live();
+                regnn_path *p = (regnn_path *)&ok;
+                if (threads == 1)
+                    regnn__test_alloc_fail_at(nth, persistent);
+                else
+                    regnn__test_path_worker_alloc_fail(po, nth, persistent);
+                regnn_status st = tiny_path(tm, ds, fo, po, &p);
+                regnn__test_alloc_fail_at(0, 0);
+                regnn__test_path_worker_alloc_fail(po, 0, 0);
+                if (st == REGNN_OK) {
+                    ok = 1;
+                    assert_same_path(ref, p);
+                    regnn_path_free(p);
+                } else {
+                    ck_assert_msg(st == REGNN_E_NOMEM, "nth %ld: status %d: %s", nth, st,
+                                  regnn_errmsg());
+                    ck_assert_ptr_null(p);
+                    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "regnn_regularization_path"));
+                }
+                ck_assert_int_eq(regnn__test_alloc_live(), live);
+            }
+            ck_assert_msg(ok && nth > 20, "nth %ld", nth);
+        }
+        regnn_path_free(ref);
+        regnn_path_options_free(po);
+    }
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *path_suite(void)
 {
     Suite *s = suite_create("path");
@@ -925,6 +1377,12 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_option_messages);
     tcase_add_test(tc, test_alloc_failure_caller_thread);
     tcase_add_test(tc, test_alloc_failure_in_workers);
+    tcase_add_test(tc, test_folds_assignment);
+    tcase_add_test(tc, test_folds_runs_and_threads);
+    tcase_add_test(tc, test_folds_summaries_and_1se);
+    tcase_add_test(tc, test_folds_bad_options);
+    tcase_add_test(tc, test_refit);
+    tcase_add_test(tc, test_folds_alloc_failures);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -137,6 +137,19 @@ check "runs.csv: every run has a finite, positive test MSE" \
 check "self-check: a run trained by hand matches the path's curves and test MSE" \
     grep -q '^self-check: .* trained by hand' "$TMP/study.log"
 
+# Choosing lambda by 5-fold CV vs the tail split (seed 1): three choices, each a
+# lambda of the sweep, lambda.1se >= lambda.min, every refit's test MSE finite.
+check "cv.csv: tail, cv_min and cv_1se for seed 1, lambdas from the sweep, finite test MSEs" \
+    sh -c "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) col[\$i] = i; next }
+        { n++; lam[\$col[\"rule\"]] = \$col[\"lambda\"] + 0; if (\$col[\"seed\"] != 1) bad = 1
+          if (\$col[\"lambda\"] !~ /^(0|1e-05|0.0001|0.001|0.01|0.03)\$/) bad = 1
+          if (!(\$col[\"test_mse\"] + 0 > 0) || \$col[\"test_mse\"] ~ /nan|inf/) bad = 1
+          if (!(\$col[\"cv_se\"] + 0 > 0)) bad = 1 }
+        END { exit bad || n != 3 || !(\"tail\" in lam) || !(\"cv_min\" in lam) ||
+                   !(\"cv_1se\" in lam) || lam[\"cv_1se\"] < lam[\"cv_min\"] }' '$OUT/cv.csv'"
+check "the study log shows the 5-fold CV table and the three refits" \
+    sh -c "grep -q '^seed 1: 5-fold CV on the 397 training rows' '$TMP/study.log' && test \$(grep -c 'refit on all 397 rows' '$TMP/study.log') -eq 3"
+
 nlam=6
 check "runs.csv has one line per run ($nlam x $SEEDS)" \
     test "$(($(wc -l <"$OUT/runs.csv") - 1))" -eq $((nlam * SEEDS))
@@ -193,6 +206,8 @@ if "$BIN/diabetes" --data "$DATA" --out "$TMP/again" --seeds 1 --lambdas 0 --epo
     "$BIN/diabetes" --data "$DATA" --out "$TMP/again2" --seeds 1 --lambdas 0 --epochs 20 --jobs 2 >/dev/null 2>&1; then
     check "a run is reproducible (same seed, same history apart from timings)" \
         sh -c "cut -d, -f1-8,10 '$TMP/again/runs/lambda0_seed1.csv' >'$TMP/a' && cut -d, -f1-8,10 '$TMP/again2/runs/lambda0_seed1.csv' >'$TMP/b' && cmp -s '$TMP/a' '$TMP/b'"
+    check "the CV choice and refit are reproducible (cv.csv the same for 1 and 2 jobs)" \
+        cmp -s "$TMP/again/cv.csv" "$TMP/again2/cv.csv"
 else
     ko "short diabetes runs for the determinism check failed"
 fi

@@ -36,13 +36,13 @@ from ._errors import check as _check
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
-                    RegularizationPath, regularization_path)
+                    RegularizationPath, refit, regularization_path)
 
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
-              "History", "Diagnosis", "RegularizationPath", "regularization_path", "Callback",
+              "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
               "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
               "CosineDecay", "ReduceLROnPlateau"):
@@ -98,7 +98,7 @@ __all__ = [
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",
     "ReduceLROnPlateau",
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
-    "regularization_path", "RegularizationPath", "RUN_STATS", "AGGREGATES",
+    "regularization_path", "RegularizationPath", "refit", "RUN_STATS", "AGGREGATES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",

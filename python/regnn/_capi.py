@@ -179,6 +179,9 @@ PROTOTYPES = {
     "regnn_path_get_runs": (S, [H, c_int, P_DOUBLE, c_size_t]),
     "regnn_path_best_index": (S, [H, c_int, c_int, P_SIZE]),
     "regnn_path_history": (H, [H, c_size_t, c_size_t]),
+    "regnn_path_fold_count": (c_size_t, [H]),
+    "regnn_path_folds": (S, [H, P_SIZE, c_size_t]),
+    "regnn_path_refit": (S, [H, H, H, H, H, c_double, P_HANDLE, P_HANDLE]),
 }
 
 

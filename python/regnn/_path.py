@@ -13,7 +13,8 @@ from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
-_PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT = range(1, 6)
+_PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT, _PATH_FOLDS, \
+    _PATH_FOLD_SEED = range(1, 8)
 MAX_RUNS, MAX_THREADS = 1 << 20, 256  # src/path.c RG_PATH_MAX_COUNT, RG_PATH_MAX_THREADS
 
 #: Per-run values of a path (REGNN_RUN_* in code order, 1-based). test_mse is NaN
@@ -44,26 +45,44 @@ class RegularizationPath:
     it holds no library memory, and neither do its histories).
 
     lambdas: the lambda values in the order given; seeds: the seed of each seed index.
-    runs: per-run values by name (RUN_STATS), lambda-major: runs[name][i * n_seeds + s].
+    n_folds: k of a cross-validated path (folds=k), else 1; folds: the fold of every
+        training row (None without folds).
+    runs: per-run values by name (RUN_STATS), lambda-major: runs[name][i * n_seeds + s];
+        with folds runs[name][(i * n_folds + f) * n_seeds + s].
         "verdict" and "reason" hold the names (VERDICTS, diagnosis REASONS), or
         "diverged" for a run whose fit diverged (its other values are NaN).
         "test_mse" is the trained run's MSE on test_data (NaN without it).
     table: one dict per lambda: "lambda"; every RUN_STATS value but verdict and reason
         as "<name>" (the mean over the seeds) and "<name>_sd", "_se", "_min", "_max"
         (sample sd, standard error; NaN for one seed, and every summary is NaN when a
-        run of the lambda diverged); "verdicts" (one per seed); "verdict_counts"
+        run of the lambda diverged; with folds cv.glmnet's cvm and cvsd: "<name>" is the
+        fold-size-weighted mean over the folds of each fold's seed mean, "_se" its
+        standard error, "_sd" = se * sqrt(k), "_min"/"_max" over every run; docs/api.md);
+        "verdicts" (one per run of the lambda); "verdict_counts"
         ({verdict: runs}, "diverged" included); "min" and "1se" (the selected rows).
     histories: {(lambda index, seed index): History}, None for a diverged run; each
-        History has its .diagnosis with the path's baseline.
-    baseline_mse: the MSE of predicting the training targets' mean on the validation rows.
+        History has its .diagnosis with the path's baseline. With folds the key is
+        (lambda index, fold * n_seeds + seed index) and the histories carry no diagnosis
+        (each run's verdict, judged against its fold's baseline, is in runs["verdict"]).
+    baseline_mse: the MSE of predicting the training targets' mean on the validation rows
+        (with folds: pooled over the folds, each predicted by the other folds' mean).
     best_index, best_lambda: the lambda with the lowest mean best validation MSE;
     index_1se, lambda_1se: the largest lambda within one standard error of it (glmnet's
     lambda.1se). None if every lambda has a diverged run. select() chooses otherwise.
     """
 
-    def __init__(self, p, first_seed):
+    def __init__(self, p, first_seed, n_rows=0):
         nl, ns = lib.regnn_path_lambda_count(p), lib.regnn_path_seed_count(p)
+        nf = lib.regnn_path_fold_count(p)
         self.n_seeds = ns
+        self.n_folds = nf
+        self.folds = None
+        if nf > 1:
+            rows = n_rows
+            fbuf = (c_size_t * max(rows, 1))()
+            check(lib.regnn_path_folds(p, fbuf, rows))
+            self.folds = fbuf[:rows]
+        ns_seeds, ns = ns, ns * nf  # runs per lambda
         buf = (c_double * max(nl * ns, 1))()
         check(lib.regnn_path_lambdas(p, buf, nl))
         self.lambdas = buf[:nl]
@@ -99,8 +118,9 @@ class RegularizationPath:
         for i in range(nl):
             for s in range(ns):
                 h = lib.regnn_path_history(p, i, s)
-                self.histories[(i, s)] = History._from_handle(h, self.baseline_mse) if h else None
-        self.seeds = [first_seed + s for s in range(ns)]
+                base = self.baseline_mse if nf == 1 else None
+                self.histories[(i, s)] = History._from_handle(h, base) if h else None
+        self.seeds = [first_seed + s for s in range(ns_seeds)]
         self.table = []
         for i, lam in enumerate(self.lambdas):
             row = {"lambda": lam}
@@ -123,9 +143,11 @@ class RegularizationPath:
             raise ValueError("rule must be one of %s" % ", ".join(sorted(_RULES)))
         return self._picks[(stat, rule)]
 
-    def history(self, lambda_index, seed_index=0):
+    def history(self, lambda_index, seed_index=0, fold=0):
         """The History of one run (None if it diverged)."""
-        return self.histories[(lambda_index, seed_index)]
+        if not 0 <= seed_index < self.n_seeds or not 0 <= fold < self.n_folds:
+            raise IndexError("seed_index or fold out of range")
+        return self.histories[(lambda_index, fold * self.n_seeds + seed_index)]
 
     def __len__(self):
         return len(self.lambdas)
@@ -152,15 +174,17 @@ class RegularizationPath:
         return text
 
     def __repr__(self):
-        return "<regnn.RegularizationPath %d lambdas x %d seeds, best lambda %s, lambda_1se %s>" % (
-            len(self.lambdas), self.n_seeds, self.best_lambda, self.lambda_1se)
+        folds = " x %d folds" % self.n_folds if self.n_folds > 1 else ""
+        return "<regnn.RegularizationPath %d lambdas%s x %d seeds, best lambda %s, lambda_1se %s>" % (
+            len(self.lambdas), folds, self.n_seeds, self.best_lambda, self.lambda_1se)
 
 
 def regularization_path(model, train, lambdas, *, optimizer=None, validation_data=None,
                         validation_split=0.0, epochs=1, batch_size=32, shuffle=True,
                         early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
                         min_delta=0.0, seeds=1, seed=0, penalty="l2", layers=None, threads=0,
-                        init="glorot_uniform", progress=None, test_data=None):
+                        init="glorot_uniform", progress=None, test_data=None, folds=0,
+                        fold_seed=0):
     """Train every (lambda, seed) pair of a sweep and summarize it (regnn_regularization_path).
 
     model: the template (topology and layer settings; only read, need not be initialized).
@@ -180,6 +204,10 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     progress(done, total, lam, seed, history) runs on this thread after each run
     (history None if the fit diverged); a true return value cancels the sweep
     (regnn.CancelledError), an exception cancels it and is re-raised here.
+    folds: k >= 2 chooses lambda by k-fold cross-validation on train, as glmnet's
+    cv.glmnet (REGNN_PATH_FOLDS; 0 or 1 = off): row p[i] of a permutation seeded with
+    fold_seed is in fold i*k//n; every (lambda, fold, seed) run trains on the other folds
+    and validates on its fold, so give no validation_data or validation_split with it.
     Returns a RegularizationPath; a run that diverges is recorded, not an error.
     """
     mh = _need(model, Model, "model")._handle()
@@ -199,7 +227,9 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                      (_PATH_SEED, first_seed),
                      (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
                      (_PATH_THREADS, B.index(threads, "threads", 0, MAX_THREADS)),
-                     (_PATH_INIT, _enum(init, _INITS, "init scheme")))
+                     (_PATH_INIT, _enum(init, _INITS, "init scheme")),
+                     (_PATH_FOLDS, B.index(folds, "folds", 0, MAX_RUNS)),
+                     (_PATH_FOLD_SEED, B.index(fold_seed, "fold_seed", 0, B.I64_MAX)))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
     with DeferSigint() as sigint:
@@ -221,7 +251,9 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                 raised = []
                 cfn = None
                 # The path's baseline, for the diagnosis of the histories passed to progress.
-                baseline = _baseline_mse(tr, va, split) if progress is not None else None
+                # (With folds each run has its fold's baseline: no diagnosis here.)
+                baseline = (_baseline_mse(tr, va, split)
+                            if progress is not None and folds < 2 else None)
                 if progress is not None or sigint.active:
                     def trampoline(user, done, total, lam_, seed_, hist):
                         # A deferred Ctrl-C lands at entry without raising (DeferSigint).
@@ -257,9 +289,51 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                 if err is not None:
                     raise err
                 try:
-                    return RegularizationPath(out.value, first_seed)
+                    return RegularizationPath(out.value, first_seed,
+                                              lib.regnn_dataset_rows(tr._h))
                 finally:
                     lib.regnn_path_free(out.value)
         finally:
             for d in temps:
                 d.close()
+
+
+def refit(model, train, lam, *, optimizer=None, epochs=1, batch_size=32, shuffle=True,
+          early_stopping=False, patience=0, restore_best=False, monitor="train_loss",
+          min_delta=0.0, seed=0, penalty="l2", layers=None, init="glorot_uniform"):
+    """Train one model on all of train at lambda lam, as a run of regularization_path with
+    the same arguments would be trained, but without validation data (cv.glmnet's final
+    fit after choosing lambda by folds; regnn_path_refit): a copy of model with lam set
+    by penalty (on layers), initialized (init) with seed, a fresh optimizer like
+    optimizer, Model.fit's options. Early stopping can only monitor "train_loss".
+    Returns (Model, History)."""
+    mh = _need(model, Model, "model")._handle()
+    oh = _need(optimizer, Optimizer, "optimizer")._handle() if optimizer is not None else None
+    lam = B.real(lam, "lam")
+    layer_buf, n_layers = B.size_array(layers, "layers") if layers is not None else (None, 0)
+    fit_settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
+                                 restore_best, monitor, min_delta, 0.0)
+    path_settings = ((_PATH_SEED, B.index(seed, "seed", 0, B.I64_MAX)),
+                     (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
+                     (_PATH_INIT, _enum(init, _INITS, "init scheme")))
+    temps = []
+    try:
+        tr = _take_dataset(train, "train", temps)
+        with _FitOptions() as fo, _PathOptions() as po:
+            for fn, key, value in fit_settings:
+                check(fn(fo._h, key, value))
+            if layer_buf is not None:
+                check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
+            for key, value in path_settings:
+                check(lib.regnn_path_options_set_int(po._h, key, value))
+            m, h = c_void_p(), c_void_p()
+            with _Using((model, optimizer, tr)):
+                check(lib.regnn_path_refit(mh, oh, tr._h, fo._h, po._h, lam, byref(m), byref(h)))
+            try:
+                hist = History._from_handle(h.value)
+            finally:
+                lib.regnn_history_free(h.value)
+            return Model._wrap(m.value), hist
+    finally:
+        for d in temps:
+            d.close()

@@ -540,6 +540,77 @@ print("path accounting ok")
 '''
 
 
+class TestFolds(unittest.TestCase):
+    """folds=k: cv.glmnet's choice of lambda (regnn_path_* with REGNN_PATH_FOLDS)."""
+
+    def test_folds_runs_and_summaries(self):
+        p = path(folds=3, fold_seed=5, validation_split=0.0, data=noisy(100), epochs=8)
+        self.assertEqual(p.n_folds, 3)
+        self.assertEqual(len(p.folds), 100)
+        sizes = [p.folds.count(f) for f in range(3)]
+        self.assertEqual(sorted(sizes), [33, 33, 34])
+        nl, k, ns = len(LAMBDAS), 3, 2
+        self.assertEqual(len(p.runs["final_val_mse"]), nl * k * ns)
+        for i, row in enumerate(p.table):
+            r = p.runs["final_val_mse"]
+            e = [(r[(i * k + f) * ns] + r[(i * k + f) * ns + 1]) / 2 for f in range(k)]
+            cvm = sum(sizes[f] * e[f] for f in range(k)) / 100
+            cvsd = math.sqrt(sum(sizes[f] * (e[f] - cvm) ** 2 for f in range(k)) / 100 / (k - 1))
+            self.assertAlmostEqual(row["final_val_mse"], cvm, places=12)
+            self.assertAlmostEqual(row["final_val_mse_se"], cvsd, places=12)
+            self.assertEqual(len(row["verdicts"]), k * ns)
+        means = [row["final_val_mse"] for row in p.table]
+        self.assertEqual(p.select("final_val_mse", "min"), means.index(min(means)))
+        self.assertIsNotNone(p.history(1, seed_index=1, fold=2))
+        self.assertIs(p.history(1, 1, 2), p.histories[(1, 2 * ns + 1)])
+        with self.assertRaises(IndexError):
+            p.history(0, 0, fold=3)
+        self.assertIn("3 folds", repr(p))
+        # The same folds and results on two threads; another fold seed, other folds.
+        p2 = path(folds=3, fold_seed=5, validation_split=0.0, data=noisy(100), epochs=8,
+                  threads=2)
+        self.assertEqual(p2.folds, p.folds)
+        self.assertTrue(same(p2.runs["final_val_mse"], p.runs["final_val_mse"]))
+        p3 = path(folds=3, fold_seed=6, validation_split=0.0, data=noisy(100), epochs=1,
+                  seeds=1)
+        self.assertNotEqual(p3.folds, p.folds)
+
+    def test_without_folds(self):
+        p = path()
+        self.assertEqual(p.n_folds, 1)
+        self.assertIsNone(p.folds)
+
+    def test_bad_combinations(self):
+        with self.assertRaises(regnn.InvalidArgumentError) as cm:
+            path(folds=3)  # FIT has a validation split
+        self.assertIn("REGNN_PATH_FOLDS 3", str(cm.exception))
+        with self.assertRaises(regnn.InvalidArgumentError):
+            path(folds=3, validation_split=0.0, validation_data=noisy(20))
+        with self.assertRaises(regnn.InvalidArgumentError):
+            path(folds=121, validation_split=0.0)
+        with self.assertRaises((ValueError, regnn.InvalidArgumentError)):
+            path(folds=-1, validation_split=0.0)
+
+    def test_refit(self):
+        data = noisy(60)
+        kw = dict(optimizer=regnn.Adam(learning_rate=0.01), epochs=4, batch_size=8, seed=3)
+        m1, h1 = regnn.refit(net(), data, 1e-2, **kw)
+        m2, h2 = regnn.refit(net(), data, 1e-2, **kw)
+        self.assertIsInstance(m1, regnn.Model)
+        self.assertEqual(len(h1["loss"]), 4)
+        self.assertTrue(same_history(h1, h2))
+        x = [row for row in TEST[0]]
+        self.assertTrue(same(tolist(m1.predict(x)), tolist(m2.predict(x))))
+        # lambda lands on every layer's L2; another lambda trains another model.
+        self.assertTrue(all(layer.l2 == 1e-2 for layer in m1.layers))
+        m3, _ = regnn.refit(net(), data, 0.0, **kw)
+        self.assertFalse(same(tolist(m1.predict(x)), tolist(m3.predict(x))))
+        with self.assertRaises(regnn.InvalidArgumentError):
+            regnn.refit(net(), data, -1.0, **kw)
+        with self.assertRaises(regnn.InvalidArgumentError):
+            regnn.refit(net(), data, 0.0, early_stopping=True, monitor="val_loss", **kw)
+
+
 class TestPathMemory(unittest.TestCase):
     def test_every_block_freed(self):
         code = ACCOUNTING % {"tests": os.path.dirname(os.path.abspath(__file__))}
