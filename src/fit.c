@@ -10,6 +10,7 @@
 
 /* Largest batch: keeps rows x width inside a 32-bit BLAS int. */
 #define RG_MAX_BATCH ((size_t)1 << 20)
+#define RG_MAX_SHARDS 65536
 
 static double now_seconds(void)
 {
@@ -122,6 +123,7 @@ static void options_defaults(regnn_fit_options *o)
     o->batch_size = 32;
     o->shuffle = 1;
     o->monitor = REGNN_MONITOR_VAL_LOSS;
+    o->shard_count = 1;
 }
 
 regnn_status regnn_fit_options_create(regnn_fit_options **out)
@@ -150,6 +152,8 @@ static int64_t *int_slot(regnn_fit_options *o, int key)
     case REGNN_FIT_RESTORE_BEST: return &o->restore_best;
     case REGNN_FIT_MONITOR: return &o->monitor;
     case REGNN_FIT_EVAL_TRAIN: return &o->eval_train;
+    case REGNN_FIT_SHARD_INDEX: return &o->shard_index;
+    case REGNN_FIT_SHARD_COUNT: return &o->shard_count;
     default: return NULL;
     }
 }
@@ -165,6 +169,8 @@ static const char *fit_key_name(int key)
     case REGNN_FIT_RESTORE_BEST: return "REGNN_FIT_RESTORE_BEST";
     case REGNN_FIT_MONITOR: return "REGNN_FIT_MONITOR";
     case REGNN_FIT_EVAL_TRAIN: return "REGNN_FIT_EVAL_TRAIN";
+    case REGNN_FIT_SHARD_INDEX: return "REGNN_FIT_SHARD_INDEX";
+    case REGNN_FIT_SHARD_COUNT: return "REGNN_FIT_SHARD_COUNT";
     case REGNN_FIT_VALIDATION_SPLIT: return "REGNN_FIT_VALIDATION_SPLIT";
     case REGNN_FIT_MIN_DELTA: return "REGNN_FIT_MIN_DELTA";
     default: return NULL;
@@ -210,6 +216,15 @@ regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t
     case REGNN_FIT_MONITOR:
         ok = value >= REGNN_MONITOR_VAL_LOSS && value <= REGNN_MONITOR_TRAIN_LOSS;
         range = "REGNN_MONITOR_VAL_LOSS (0), REGNN_MONITOR_VAL_MSE (1) or REGNN_MONITOR_TRAIN_LOSS (2)";
+        break;
+    case REGNN_FIT_SHARD_INDEX:
+        ok = value >= 0 && value < RG_MAX_SHARDS;
+        _Static_assert(RG_MAX_SHARDS == 65536, "the messages state the bound");
+        range = "in 0..65535";
+        break;
+    case REGNN_FIT_SHARD_COUNT:
+        ok = value >= 1 && value <= RG_MAX_SHARDS;
+        range = "in 1..65536";
         break;
     default:
         ok = value == 0 || value == 1;
@@ -287,6 +302,31 @@ regnn_status regnn_fit_options_set_callback(regnn_fit_options *opts, regnn_epoch
     return REGNN_OK;
 }
 
+regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts, regnn_exchange_fn fn,
+                                            void *user)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_exchange: options are NULL");
+    opts->exchange = fn;
+    opts->exchange_user = user;
+    return REGNN_OK;
+}
+
+regnn_status regnn_fit_options_copy(const regnn_fit_options *opts, regnn_fit_options **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_copy: out is NULL");
+    *out = NULL;
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_copy: options are NULL");
+    regnn_fit_options *o = rg_malloc(sizeof *o);
+    if (!o)
+        return rg_error(REGNN_E_NOMEM, "regnn_fit_options_copy: out of memory");
+    *o = *opts;
+    *out = o;
+    return REGNN_OK;
+}
+
 /* ---- fit ---- */
 
 typedef struct fit_bufs {
@@ -346,7 +386,14 @@ static double monitored(int monitor, const double *met)
 
 static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                             const regnn_dataset *val, const regnn_fit_options *opts,
-                            regnn_history **history_out);
+                            regnn_history **history_out, int *synced);
+
+/* Data-parallel: sum n_sums values (and n gradients) over the processes.
+ * Non-zero when the exchange failed. */
+static int exchange(const regnn_fit_options *opts, float *g, size_t n, double *sums, size_t n_sums)
+{
+    return opts->exchange(opts->exchange_user, g, n, sums, n_sums) != 0;
+}
 
 regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                        const regnn_dataset *val, const regnn_fit_options *opts,
@@ -354,20 +401,26 @@ regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *
 {
     if (history_out)
         *history_out = NULL;
+    int synced = 0;
     regnn_status st = check_model_optimizer("regnn_fit", m, o);
-    if (st != REGNN_OK)
-        return st;
-    /* The epoch callback may call back into the library; calls that would free
-     * buffers this fit is using see the flags and refuse. */
-    m->busy = o->busy = 1;
-    st = fit_run(m, o, train, val, opts, history_out);
-    m->busy = o->busy = 0;
+    if (st == REGNN_OK) {
+        /* The epoch callback may call back into the library; calls that would free
+         * buffers this fit is using see the flags and refuse. */
+        m->busy = o->busy = 1;
+        st = fit_run(m, o, train, val, opts, history_out, &synced);
+        m->busy = o->busy = 0;
+    }
+    /* A process that failed before training tells the others, which wait for it. */
+    if (!synced && opts && opts->exchange) {
+        double failed = 1.0;
+        (void)exchange(opts, NULL, 0, &failed, 1);
+    }
     return st;
 }
 
 static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                             const regnn_dataset *val, const regnn_fit_options *opts,
-                            regnn_history **history_out)
+                            regnn_history **history_out, int *synced)
 {
     static const char fn[] = "regnn_fit";
     regnn_status st;
@@ -392,6 +445,24 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     if (val && opts->validation_split > 0.0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
+    /* Data-parallel: this process computes rows [nr*si/sc, nr*(si+1)/sc) of each batch. */
+    const int dp = opts->exchange != NULL;
+    const size_t si = (size_t)opts->shard_index, sc = (size_t)opts->shard_count;
+    if (si >= sc)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: REGNN_FIT_SHARD_INDEX %zu is not below REGNN_FIT_SHARD_COUNT %zu", fn,
+                        si, sc);
+    if (sc > 1 && !dp)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: REGNN_FIT_SHARD_COUNT %zu needs an exchange "
+                        "(regnn_fit_options_set_exchange)", fn, sc);
+    if (sc > 1)
+        for (size_t i = 0; i < m->n_layers; i++)
+            if (m->layers[i]->dropout > 0.0)
+                return rg_error(REGNN_E_UNSUPPORTED,
+                                "%s: dropout (layer %zu) draws per row from the model's random "
+                                "stream, which the processes of a data-parallel fit must share",
+                                fn, i);
 
     /* Training and validation rows as views: a tail split copies nothing. */
     const float *tx = train->x, *ty = train->y, *vx = NULL, *vy = NULL;
@@ -491,6 +562,17 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     }
     const uint64_t snap_steps = o->steps;
     const rg_rng snap_rng = m->rng;
+    if (dp) {
+        double failed = 0.0;
+        *synced = 1;
+        if (exchange(opts, NULL, 0, &failed, 1) || failed != 0.0) {
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+            return rg_error(failed != 0.0 ? REGNN_E_STATE : REGNN_E_IO,
+                            failed != 0.0 ? "%s: another process of the data-parallel fit failed "
+                                            "before training"
+                                          : "%s: the exchange failed before training", fn);
+        }
+    }
 
     regnn_history *h = b.hist;
     h->stop_reason = REGNN_STOP_COMPLETED;
@@ -505,21 +587,44 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         double sum_mse = 0.0, sum_mae = 0.0, sum_pen = 0.0;
         for (size_t r0 = 0; r0 < n_train; r0 += batch) {
             size_t nr = n_train - r0 < batch ? n_train - r0 : batch; /* partial last batch kept */
+            /* This process's rows [lo, lo + nl) of the batch (all of it without sharding). */
+            const size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo;
             const float *xb, *yb;
             if (shuffle) {
-                for (size_t r = 0; r < nr; r++) {
-                    size_t src = b.perm[r0 + r];
+                for (size_t r = 0; r < nl; r++) {
+                    size_t src = b.perm[r0 + lo + r];
                     memcpy(b.bx + r * m->n_in, tx + src * m->n_in, m->n_in * sizeof(float));
                     memcpy(b.by + r * n_out, ty + src * n_out, n_out * sizeof(float));
                 }
                 xb = b.bx;
                 yb = b.by;
             } else {
-                xb = tx + r0 * m->n_in;
-                yb = ty + r0 * n_out;
+                xb = tx + (r0 + lo) * m->n_in;
+                yb = ty + (r0 + lo) * n_out;
             }
-            double mse, mae, pen;
-            rg_model_step_grads(m, xb, yb, nr, 1, &mse, &mae, &pen);
+            double mse = 0.0, mae = 0.0, pen = 0.0;
+            if (nl > 0)
+                rg_model_step_grads(m, xb, yb, nl, 1, &mse, &mae, &pen);
+            if (dp) {
+                /* The mean over the global batch: each part weighted by its share. */
+                const double w = (double)nl / (double)nr;
+                double sums[3] = {mse * w, mae * w, pen * w};
+                if (nl == 0) {
+                    memset(m->grads, 0, np * sizeof(float));
+                } else if (w != 1.0) {
+                    const float wf = (float)w;
+                    for (size_t k = 0; k < np; k++)
+                        m->grads[k] *= wf;
+                }
+                if (exchange(opts, m->grads, np, sums, 3)) {
+                    restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+                    return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
+                                    "optimizer restored", fn, e + 1);
+                }
+                mse = sums[0];
+                mae = sums[1];
+                pen = sums[2];
+            }
             const int finite_loss = isfinite(mse + pen);
             /* In place: a failed step is undone from the entry snapshot. */
             if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max)) {
@@ -547,24 +652,62 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] = nan;
         met[REGNN_METRIC_VAL_MAE - 1] = met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = nan;
         /* With the preallocated scratch, evaluation cannot fail. */
+        /* Data-parallel: each process evaluates its part of the rows; the
+         * shares' weighted sum is the mean over all rows. */
+        double ev[3] = {0.0, 0.0, 0.0};
         if (has_val) {
+            const size_t vlo = n_val * si / sc, vn = n_val * (si + 1) / sc - vlo;
             double vm = nan, va = nan;
-            rg_model_eval_rows(m, vx, vy, n_val, &vm, &va, b.eval, eval_rows);
+            if (vn > 0)
+                rg_model_eval_rows(m, vx + vlo * m->n_in, vy + vlo * n_out, vn, &vm, &va, b.eval,
+                                   eval_rows);
+            const double w = (double)vn / (double)n_val;
+            ev[0] = vn ? vm * w : 0.0;
+            ev[1] = vn ? va * w : 0.0;
             met[REGNN_METRIC_VAL_MSE - 1] = vm;
             met[REGNN_METRIC_VAL_MAE - 1] = va;
-            met[REGNN_METRIC_VAL_LOSS - 1] = vm + rg_model_penalty(m);
         }
         if (opts->eval_train) {
+            const size_t tlo = n_train * si / sc, tn = n_train * (si + 1) / sc - tlo;
             double tm = nan;
-            rg_model_eval_rows(m, tx, ty, n_train, &tm, NULL, b.eval, eval_rows);
+            if (tn > 0)
+                rg_model_eval_rows(m, tx + tlo * m->n_in, ty + tlo * n_out, tn, &tm, NULL, b.eval,
+                                   eval_rows);
+            ev[2] = tn ? tm * ((double)tn / (double)n_train) : 0.0;
             met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = tm;
         }
+        if (dp && (has_val || opts->eval_train)) {
+            if (exchange(opts, NULL, 0, ev, 3)) {
+                restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+                return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
+                                "optimizer restored", fn, e + 1);
+            }
+            if (has_val) {
+                met[REGNN_METRIC_VAL_MSE - 1] = ev[0];
+                met[REGNN_METRIC_VAL_MAE - 1] = ev[1];
+            }
+            if (opts->eval_train)
+                met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = ev[2];
+        }
+        if (has_val)
+            met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] + rg_model_penalty(m);
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
-        if (rg_history_push(h, met) != REGNN_OK) {
+        regnn_status pst = rg_history_push(h, met);
+        if (dp) { /* every process stops if one could not record the epoch */
+            double failed = pst != REGNN_OK;
+            if (exchange(opts, NULL, 0, &failed, 1))
+                failed = 1.0;
+            if (failed != 0.0 && pst == REGNN_OK)
+                pst = REGNN_E_STATE;
+        }
+        if (pst != REGNN_OK) {
             restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
-            return rg_error(REGNN_E_NOMEM,
-                            "%s: out of memory recording epoch %zu; model and optimizer restored", fn,
-                            e + 1);
+            return rg_error(pst,
+                            pst == REGNN_E_NOMEM
+                                ? "%s: out of memory recording epoch %zu; model and optimizer restored"
+                                : "%s: another process of the data-parallel fit failed in epoch "
+                                  "%zu; model and optimizer restored",
+                            fn, e + 1);
         }
 
         /* Keras EarlyStopping: improvement means value < best - min_delta. */
@@ -585,7 +728,14 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             }
         }
         /* The callback also sees the epoch on which early stopping fired. */
-        if (opts->callback && opts->callback(opts->callback_user, h, e) != 0 && !stop) {
+        int cb_stop = opts->callback && opts->callback(opts->callback_user, h, e) != 0;
+        if (dp) { /* one process's callback stops them all */
+            double vote = cb_stop;
+            if (exchange(opts, NULL, 0, &vote, 1))
+                vote = 1.0;
+            cb_stop = vote != 0.0;
+        }
+        if (cb_stop && !stop) {
             h->stop_reason = REGNN_STOP_CALLBACK;
             stop = 1;
         }

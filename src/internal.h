@@ -254,6 +254,9 @@ struct regnn_fit_options {
     double validation_split, min_delta;
     regnn_epoch_fn callback;
     void *callback_user;
+    int64_t shard_index, shard_count; /* rows of each batch this process computes */
+    regnn_exchange_fn exchange;       /* NULL: one process */
+    void *exchange_user;
 };
 
 #define RG_N_METRICS 9
@@ -264,6 +267,18 @@ struct regnn_history {
     int has_best;
     int stop_reason;
 };
+/* ---- regularization path (src/path.c, src/path_io.c) ---- */
+#define RG_RUN_N 12 /* REGNN_RUN_* keys 1..12 */
+struct regnn_path {
+    size_t n_lambdas, n_seeds;
+    double *lambdas;
+    uint64_t seed;
+    double baseline;
+    size_t shard_index, shard_count; /* runs r with r % count == index are present */
+    regnn_history **hist; /* per run, allocated before training starts */
+    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
+};
+
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
 #define RG_HISTORY_FIRST 64

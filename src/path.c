@@ -13,7 +13,6 @@
 
 #define RG_PATH_MAX_THREADS 256
 #define RG_PATH_MAX_COUNT ((size_t)1 << 20) /* lambdas, seeds and runs */
-#define RG_RUN_N 12                         /* REGNN_RUN_* keys 1..12 */
 
 struct regnn_path_options {
     double *lambdas;
@@ -21,6 +20,7 @@ struct regnn_path_options {
     size_t *layers; /* NULL: every layer */
     size_t n_layers;
     int64_t seeds, seed, penalty, threads, init;
+    int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
     regnn_path_progress_fn progress;
     void *progress_user;
     const regnn_dataset *test; /* borrowed */
@@ -30,14 +30,6 @@ struct regnn_path_options {
 #endif
 };
 
-struct regnn_path {
-    size_t n_lambdas, n_seeds;
-    double *lambdas;
-    uint64_t seed;
-    double baseline;
-    regnn_history **hist; /* per run, allocated before training starts */
-    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
-};
 
 /* ---- options ---- */
 
@@ -52,6 +44,7 @@ regnn_status regnn_path_options_create(regnn_path_options **out)
     o->seeds = 1;
     o->penalty = REGNN_PENALTY_L2;
     o->init = REGNN_INIT_GLOROT_UNIFORM;
+    o->shard_count = 1;
     *out = o;
     return REGNN_OK;
 }
@@ -138,6 +131,8 @@ static int64_t *path_slot(regnn_path_options *o, int key)
     case REGNN_PATH_PENALTY: return &o->penalty;
     case REGNN_PATH_THREADS: return &o->threads;
     case REGNN_PATH_INIT: return &o->init;
+    case REGNN_PATH_SHARD_INDEX: return &o->shard_index;
+    case REGNN_PATH_SHARD_COUNT: return &o->shard_count;
     default: return NULL;
     }
 }
@@ -176,6 +171,16 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
         ok = value >= 0 && value <= RG_PATH_MAX_THREADS;
         name = "REGNN_PATH_THREADS";
         range = "in 0..256";
+        break;
+    case REGNN_PATH_SHARD_INDEX:
+        ok = value >= 0 && (uint64_t)value < RG_PATH_MAX_COUNT;
+        name = "REGNN_PATH_SHARD_INDEX";
+        range = "in 0..1048575";
+        break;
+    case REGNN_PATH_SHARD_COUNT:
+        ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT;
+        name = "REGNN_PATH_SHARD_COUNT";
+        range = "in 1..1048576";
         break;
     default:
         ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM;
@@ -255,12 +260,19 @@ static regnn_path *path_alloc(const regnn_path_options *po)
     p->n_lambdas = po->n_lambdas;
     p->n_seeds = (size_t)po->seeds;
     p->seed = (uint64_t)po->seed;
+    p->shard_index = (size_t)po->shard_index;
+    p->shard_count = (size_t)po->shard_count;
     p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(runs, sizeof *p->hist);
     p->runv = rg_calloc(runs, RG_RUN_N * sizeof *p->runv);
     if (!p->lambdas || !p->hist || !p->runv)
         goto nomem;
     memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
+    /* Runs of other shards hold NaN until regnn_path_merge fills them. */
+    for (size_t r = 0; r < runs; r++)
+        if (r % p->shard_count != p->shard_index)
+            for (size_t k = 0; k < RG_RUN_N; k++)
+                p->runv[r * RG_RUN_N + k] = NAN;
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
 nomem:
@@ -279,7 +291,7 @@ typedef struct path_job {
     regnn_epoch_fn user_cb;
     void *user_cb_data;
     regnn_path *p;
-    size_t total;
+    size_t total; /* runs of this shard; job k is run shard_index + k * shard_count */
     atomic_int stop; /* cancelled or failed: no new runs, running fits end after their epoch */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -291,6 +303,11 @@ typedef struct path_job {
     size_t err_run;
     char err_msg[512];
 } path_job;
+
+static size_t job_run(const path_job *j, size_t k)
+{
+    return j->p->shard_index + k * j->p->shard_count;
+}
 
 static int run_epoch(void *user, const regnn_history *h, size_t epoch)
 {
@@ -424,7 +441,7 @@ static void *worker(void *arg)
     for (;;) {
         if (atomic_load(&j->stop) || j->next >= j->total)
             break;
-        size_t r = j->next++;
+        size_t r = job_run(j, j->next++);
         pthread_mutex_unlock(&j->mu);
         regnn_status st = run_one(j, r);
         pthread_mutex_lock(&j->mu);
@@ -461,7 +478,8 @@ static int report(path_job *j, size_t r, size_t done)
 /* Returns 1 if the progress callback cancelled. */
 static int run_serial(path_job *j)
 {
-    for (size_t r = 0; r < j->total; r++) {
+    for (size_t k = 0; k < j->total; k++) {
+        const size_t r = job_run(j, k);
         regnn_status st = run_one(j, r);
         if (st != REGNN_OK) {
             j->err = st;
@@ -469,7 +487,7 @@ static int run_serial(path_job *j)
             keep_message(j);
             return 0;
         }
-        if (report(j, r, r + 1) != 0)
+        if (report(j, r, k + 1) != 0)
             return 1;
     }
     return 0;
@@ -594,6 +612,14 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
         template_optimizer->kind != REGNN_OPTIM_SGD)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
                         template_optimizer->kind);
+    if (po->shard_index >= po->shard_count)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
+                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
+                        (long long)po->shard_count);
+    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
+                        "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
+                        "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
     if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas)
         return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %lld seeds is more than %zu runs", fn,
                         po->n_lambdas, (long long)po->seeds, RG_PATH_MAX_COUNT);
@@ -656,7 +682,8 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     j.val = val;
     j.po = po;
     j.p = p;
-    j.total = p->n_lambdas * p->n_seeds;
+    const size_t runs = p->n_lambdas * p->n_seeds;
+    j.total = runs > p->shard_index ? (runs - p->shard_index - 1) / p->shard_count + 1 : 0;
     atomic_init(&j.stop, 0);
 
     size_t nt = (size_t)po->threads;
