@@ -616,6 +616,10 @@ typedef int (*regnn_path_progress_fn)(void *user, size_t done, size_t total, dou
 
 REGNN_API regnn_status regnn_path_options_create(regnn_path_options **out);
 REGNN_API void regnn_path_options_free(regnn_path_options *opts);
+/** A copy of opts (lambdas, layers, settings, the borrowed test data and the
+ *  progress callback). */
+REGNN_API regnn_status regnn_path_options_copy(const regnn_path_options *opts,
+                                               regnn_path_options **out);
 /** The lambda values, in the order results are reported (copied). n >= 1;
  *  each value finite and >= 0. */
 REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,

@@ -58,6 +58,38 @@ void regnn_path_options_free(regnn_path_options *opts)
     rg_free(opts);
 }
 
+regnn_status regnn_path_options_copy(const regnn_path_options *opts, regnn_path_options **out)
+{
+    static const char fn[] = "regnn_path_options_copy";
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
+    regnn_path_options *o = rg_malloc(sizeof *o);
+    if (!o)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    *o = *opts;
+    o->lambdas = NULL;
+    o->layers = NULL;
+    if (opts->n_lambdas) {
+        o->lambdas = rg_malloc(opts->n_lambdas * sizeof *o->lambdas);
+        if (o->lambdas)
+            memcpy(o->lambdas, opts->lambdas, opts->n_lambdas * sizeof *o->lambdas);
+    }
+    if (opts->n_layers) {
+        o->layers = rg_malloc(opts->n_layers * sizeof *o->layers);
+        if (o->layers)
+            memcpy(o->layers, opts->layers, opts->n_layers * sizeof *o->layers);
+    }
+    if ((opts->n_lambdas && !o->lambdas) || (opts->n_layers && !o->layers)) {
+        regnn_path_options_free(o);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    }
+    *out = o;
+    return REGNN_OK;
+}
+
 regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts, const double *lambdas,
                                             size_t n)
 {
