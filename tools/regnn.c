@@ -19,6 +19,7 @@ static void help(FILE *f)
           "                                           progress, diagnosis and test error\n"
           "  predict MODEL.rgn DATA.csv [-o OUT.csv]  predictions in the target's own units\n"
           "  path DATA.csv --target Y --lambdas LIST  L2 sweep: table, 1-SE choice, diagnoses\n"
+          "  merge FILE...                            the path table of shards (path --shard)\n"
           "  info MODEL.rgn                           what a model file or checkpoint holds\n"
           "\n"
           "Options:\n"
@@ -38,9 +39,10 @@ int main(int argc, char **argv)
     } cmds[] = {{"fit", "regnn fit", cmd_fit},
                 {"predict", "regnn predict", cmd_predict},
                 {"path", "regnn path", cmd_path},
+                {"merge", "regnn merge", cmd_merge},
                 {"info", "regnn info", cmd_info}};
     if (argc < 2)
-        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path or info (see "
+        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path, merge or info (see "
                                    "regnn --help)");
     const char *c = argv[1];
     if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
@@ -59,6 +61,6 @@ int main(int argc, char **argv)
         }
     if (c[0] == '-')
         return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn --help)", c);
-    return cli_fail(CLI_USAGE, "unknown command '%s': expected fit, predict, path or info (see "
+    return cli_fail(CLI_USAGE, "unknown command '%s': expected fit, predict, path, merge or info (see "
                                "regnn --help)", c);
 }
