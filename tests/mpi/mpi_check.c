@@ -1,4 +1,5 @@
-/* Run under mpirun by tests/test_mpi.sh: `mpi_check path|fit|fail`. Every rank
+/* Run under mpirun by tests/test_mpi.sh: `mpi_check path|fit|fail` (and
+ * `study DATA.csv [EPOCHS]` by scripts/measure-mpi.sh). Every rank
  * compares the MPI result with the one-process result it computes itself, bit
  * for bit; exits 0 when every check on every rank passed. Public API only. */
 #define _POSIX_C_SOURCE 200809L
@@ -229,6 +230,72 @@ static void test_fit(void)
     regnn_dataset_free(va);
 }
 
+/* The study's network and schedule on the diabetes data (Dense(128, relu) x 6,
+ * batch 64, 100 epochs, validation split 0.15, L2 1e-3): the MPI fit against
+ * regnn_fit in this process; prints the relative differences (scaling.md). */
+static void study(const char *csv, long epochs)
+{
+    const char *target = "y";
+    regnn_dataset *raw = NULL, *ds = NULL;
+    regnn_scaler *sc = NULL;
+    OK(regnn_dataset_from_csv(csv, &target, NULL, 1, &raw));
+    OK(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
+    OK(regnn_scaler_transform(sc, raw, &ds));
+    regnn_fit_options *fo = NULL;
+    OK(regnn_fit_options_create(&fo));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+    OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+    regnn_model *m[2];
+    regnn_optimizer *o[2];
+    regnn_history *h[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        regnn_model_create(regnn_dataset_features(ds), &m[k]);
+        for (int i = 0; i < 6; i++)
+            regnn_model_add_dense(m[k], 128, REGNN_ACT_RELU, NULL);
+        regnn_model_add_dense(m[k], 1, REGNN_ACT_LINEAR, NULL);
+        regnn_model_set_layers_double(m[k], REGNN_LAYER_L2, 1e-3);
+        regnn_model_init(m[k], REGNN_INIT_GLOROT_UNIFORM, 42);
+        regnn_optimizer_create(REGNN_OPTIM_ADAM, &o[k]);
+    }
+    OK(regnn_mpi_fit(MPI_COMM_WORLD, m[0], o[0], ds, NULL, fo, &h[0]));
+    OK(regnn_fit(m[1], o[1], ds, NULL, fo, &h[1]));
+    float *a, *b;
+    size_t np;
+    params(m[0], &a, &np);
+    params(m[1], &b, &np);
+    double num = 0, den = 0, worst = 0;
+    for (size_t k = 0; k < np; k++) {
+        double d = fabs((double)a[k] - b[k]);
+        num += d * d;
+        den += (double)b[k] * b[k];
+        if (d > worst)
+            worst = d;
+    }
+    double *va = calloc((size_t)epochs, sizeof *va), *vb = calloc((size_t)epochs, sizeof *vb);
+    OK(regnn_history_get(h[0], REGNN_METRIC_VAL_MSE, va, (size_t)epochs));
+    OK(regnn_history_get(h[1], REGNN_METRIC_VAL_MSE, vb, (size_t)epochs));
+    const size_t last = (size_t)epochs - 1;
+    if (rank == 0)
+        printf("study fit, %d ranks vs regnn_fit after %ld epochs: parameters relative L2 %.3g, "
+               "largest |difference| %.3g; final val MSE %.9g vs %.9g (relative %.3g)\n",
+               size, epochs, sqrt(num / den), worst, va[last], vb[last],
+               fabs(va[last] - vb[last]) / vb[last]);
+    free(va);
+    free(vb);
+    free(a);
+    free(b);
+    for (int k = 0; k < 2; k++) {
+        regnn_history_free(h[k]);
+        regnn_optimizer_free(o[k]);
+        regnn_model_free(m[k]);
+    }
+    regnn_fit_options_free(fo);
+    regnn_scaler_free(sc);
+    regnn_dataset_free(ds);
+    regnn_dataset_free(raw);
+}
+
 /* Allocation failure on demand: the public allocator hook, armed on one rank. */
 static long alloc_budget = -1; /* -1: unlimited */
 static void *budget_malloc(void *user, size_t n)
@@ -337,8 +404,10 @@ int main(int argc, char **argv)
         test_fit();
     else if (strcmp(what, "fail") == 0)
         test_fail();
+    else if (strcmp(what, "study") == 0 && argc > 2)
+        study(argv[2], argc > 3 ? atol(argv[3]) : 100);
     else {
-        fprintf(stderr, "usage: mpi_check path|fit|fail\n");
+        fprintf(stderr, "usage: mpi_check path|fit|fail|study DATA.csv [EPOCHS]\n");
         failures++;
     }
     int total = 0;
