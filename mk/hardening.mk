@@ -16,7 +16,7 @@ test-exports: $(SO_REAL)
 CHECK_TARGETS += test-header test-exports
 
 # ThreadSanitizer (clang): the thread suite plus the model and fit suites.
-TSAN_SUITES := check_threads check_model check_fit check_path
+TSAN_SUITES := check_threads check_pool check_model check_fit check_path
 tsan:
 	$(MAKE) --no-print-directory CC=clang BUILDTAG=tsan WERROR=$(WERROR) \
 	    CFLAGS="-O1 -g -fsanitize=thread" $(TSAN_SUITES:%=build/$(BLAS)-tsan/tests/%)

@@ -16,39 +16,61 @@ const char *rg_act_name(int act)
     }
 }
 
-void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
-                      size_t rows, float *out)
+void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, size_t r0,
+                       size_t r1, size_t c0, size_t c1)
 {
-    const size_t n_in = l->n_in, units = l->units;
-    const float *w = params + l->offset;
-    const float *b = w + n_in * units;
-    /* One row is a matrix-vector product; GEMM would pack the whole kernel for it. */
-    if (rows == 1)
-        rg_sgemv_t(n_in, units, w, units, in, out);
-    else
-        rg_sgemm(0, 0, rows, units, n_in, 1.0f, in, n_in, w, units, 0.0f, out, units);
-    for (size_t r = 0; r < rows; r++) {
-        float *o = out + r * units;
+    const size_t units = l->units;
+    const float *b = params + l->offset + l->n_in * units + c0;
+    const size_t n = c1 - c0;
+    for (size_t r = r0; r < r1; r++) {
+        float *o = out + r * units + c0;
         switch (l->act) {
         case REGNN_ACT_RELU:
-            for (size_t j = 0; j < units; j++) {
+            for (size_t j = 0; j < n; j++) {
                 float z = o[j] + b[j];
                 o[j] = z > 0.0f ? z : 0.0f;
             }
             break;
         case REGNN_ACT_SIGMOID:
-            for (size_t j = 0; j < units; j++)
+            for (size_t j = 0; j < n; j++)
                 o[j] = 1.0f / (1.0f + expf(-(o[j] + b[j])));
             break;
         case REGNN_ACT_TANH:
-            for (size_t j = 0; j < units; j++)
+            for (size_t j = 0; j < n; j++)
                 o[j] = tanhf(o[j] + b[j]);
             break;
         default:
-            for (size_t j = 0; j < units; j++)
+            for (size_t j = 0; j < n; j++)
                 o[j] += b[j];
             break;
         }
+    }
+}
+
+void rg_dense_gemm(rg_gemm *g, const struct regnn_layer *l, const float *params, const float *in,
+                   size_t rows, float *out)
+{
+    const rg_gemm t = {0, 0, rows, l->units, l->n_in, 1.0f, in, l->n_in,
+                       params + l->offset, l->units, 0.0f, out, l->units, 0, 1, 1, rows, l->units};
+    *g = t;
+}
+
+void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
+                      size_t rows, float *out)
+{
+    /* One row is a matrix-vector product; GEMM would pack the whole kernel for it. */
+    if (rows == 1) {
+        rg_sgemv_t(l->n_in, l->units, params + l->offset, l->units, in, out);
+        rg_dense_bias_act(l, params, out, 0, 1, 0, l->units);
+        return;
+    }
+    rg_gemm g;
+    rg_dense_gemm(&g, l, params, in, rows, out);
+    rg_gemm_plan(&g, 1, 0);
+    for (size_t p = 0; p < g.pr * g.pc; p++) {
+        size_t r0, r1, c0, c1;
+        rg_gemm_piece(&g, p, &r0, &r1, &c0, &c1);
+        rg_dense_bias_act(l, params, out, r0, r1, c0, c1);
     }
 }
 

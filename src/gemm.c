@@ -37,9 +37,9 @@ static void gemm_call(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
                 (blasint)lda, b, (blasint)ldb, beta, c, (blasint)ldc);
 }
 
-void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
-              size_t ldc)
+static void blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                       const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                       size_t ldc)
 {
     double mnk = (double)m * (double)n * (double)k;
     if (mnk <= RG_OB_SINGLE_MNK || mnk >= RG_THREADING_PAYS_MNK ||
@@ -62,13 +62,15 @@ void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alph
     }
 }
 
-void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
+static void blas_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x,
+                         float *y)
 {
     cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)m, (blasint)n, 1.0f, a, (blasint)lda, x, 1,
                 0.0f, y, 1);
 }
 
 const char *rg_blas_name(void) { return "openblas"; }
+#define RG_HAVE_BLAS 1
 
 int regnn_blas_threads(void) { return openblas_get_num_threads(); }
 
@@ -83,20 +85,8 @@ regnn_status regnn_set_blas_threads(int n)
 
 #else
 
-/* Packed, register-blocked kernels and the determinism rule: gemm_kernel.c. */
-void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
-              size_t ldc)
-{
-    rg_sgemm_builtin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-}
-
-void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
-{
-    rg_sgemv_t_builtin(m, n, a, lda, x, y);
-}
-
 const char *rg_blas_name(void) { return "builtin"; }
+#define RG_HAVE_BLAS 0
 
 int regnn_blas_threads(void) { return 1; }
 
@@ -114,3 +104,103 @@ regnn_status regnn_set_blas_threads(int n)
 }
 
 #endif
+
+/* ---- the shape rule and pieces ----
+ * A product goes to the built-in kernel when the build has no BLAS or when it
+ * is small (m*n*k <= RG_BUILTIN_MNK: the layer-sized products where the
+ * built-in kernel is as fast as OpenBLAS or faster, see make bench). The
+ * choice depends on the product's shape only.
+ * Threads compute a product as pieces, rectangles of C. The built-in kernel
+ * gives every element the same bits however C is cut (gemm_kernel.c), so its
+ * pieces follow the thread count. OpenBLAS promises no such thing, so its
+ * pieces are fixed by the shape: the longer side of C is cut into up to
+ * RG_BLAS_PIECES parts of at least RG_BLAS_PIECE_MIN rows or columns, and a
+ * whole product (rg_sgemm) is computed piece by piece too. Either way the
+ * bits do not depend on the thread count. */
+#define RG_BUILTIN_MNK 4194304.0
+#define RG_BLAS_PIECES 4
+#define RG_BLAS_PIECE_MIN 256
+
+static int use_builtin(size_t m, size_t n, size_t k)
+{
+    return !RG_HAVE_BLAS || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK;
+}
+
+static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
+
+void rg_gemm_plan(rg_gemm *g, size_t threads, int rows_only)
+{
+    g->builtin = use_builtin(g->m, g->n, g->k);
+    g->pr = g->pc = 1;
+    g->rstep = g->m;
+    g->cstep = g->n;
+    const int cut_rows = rows_only || g->m > g->n || (g->builtin && g->n < 64);
+    const size_t len = cut_rows ? g->m : g->n;
+    size_t parts, align;
+    if (g->builtin) {
+        /* One piece per thread, in whole micro-tiles; tiny products stay whole. */
+        parts = (double)g->m * (double)g->n * (double)g->k < 65536.0 ? 1 : threads;
+        align = cut_rows ? 8 : 32;
+    } else {
+        parts = len / RG_BLAS_PIECE_MIN;
+        if (parts > RG_BLAS_PIECES)
+            parts = RG_BLAS_PIECES;
+        align = 16;
+    }
+    if (parts < 2 || len < 2 * align)
+        return;
+    const size_t step = round_up((len + parts - 1) / parts, align);
+    const size_t count = (len + step - 1) / step;
+    if (cut_rows) {
+        g->rstep = step;
+        g->pr = count;
+    } else {
+        g->cstep = step;
+        g->pc = count;
+    }
+}
+
+void rg_gemm_piece(const rg_gemm *g, size_t piece, size_t *r0, size_t *r1, size_t *c0, size_t *c1)
+{
+    const size_t pi = piece / g->pc, pj = piece % g->pc;
+    const size_t i0 = pi * g->rstep, j0 = pj * g->cstep;
+    const size_t mi = g->m - i0 < g->rstep ? g->m - i0 : g->rstep;
+    const size_t nj = g->n - j0 < g->cstep ? g->n - j0 : g->cstep;
+    const float *a = g->ta ? g->a + i0 : g->a + i0 * g->lda;
+    const float *b = g->tb ? g->b + j0 * g->ldb : g->b + j0;
+    float *c = g->c + i0 * g->ldc + j0;
+#if RG_HAVE_BLAS
+    if (!g->builtin)
+        blas_sgemm(g->ta, g->tb, mi, nj, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c, g->ldc);
+    else
+#endif
+        rg_sgemm_builtin(g->ta, g->tb, mi, nj, g->k, g->alpha, a, g->lda, b, g->ldb, g->beta, c,
+                         g->ldc);
+    if (r0) {
+        *r0 = i0;
+        *r1 = i0 + mi;
+        *c0 = j0;
+        *c1 = j0 + nj;
+    }
+}
+
+void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+              size_t ldc)
+{
+    rg_gemm g = {trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0, 0, 0, 0, 0};
+    rg_gemm_plan(&g, 1, 0);
+    for (size_t p = 0; p < g.pr * g.pc; p++)
+        rg_gemm_piece(&g, p, NULL, NULL, NULL, NULL);
+}
+
+void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y)
+{
+#if RG_HAVE_BLAS
+    if (!use_builtin(1, n, m)) {
+        blas_sgemv_t(m, n, a, lda, x, y);
+        return;
+    }
+#endif
+    rg_sgemv_t_builtin(m, n, a, lda, x, y);
+}

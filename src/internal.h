@@ -78,6 +78,27 @@ void rg_rng_permutation(rg_rng *r, size_t *idx, size_t n); /* Fisher-Yates of 0.
 void rg_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
               const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
               size_t ldc);
+/* A product cut into pieces (rectangles of C) that threads compute; bits do
+ * not depend on the cut (rule in gemm.c). Fill the first 13 fields, then plan. */
+typedef struct rg_gemm {
+    int ta, tb;
+    size_t m, n, k;
+    float alpha;
+    const float *a;
+    size_t lda;
+    const float *b;
+    size_t ldb;
+    float beta;
+    float *c;
+    size_t ldc;
+    int builtin;         /* the kernel, chosen by the shape */
+    size_t pr, pc;       /* pieces along rows and columns of C */
+    size_t rstep, cstep; /* rows and columns per piece (the last ones shorter) */
+} rg_gemm;
+/* Cut for threads (1: as few pieces as the rule allows); rows_only cuts C by rows. */
+void rg_gemm_plan(rg_gemm *g, size_t threads, int rows_only);
+/* Compute piece p (0 <= p < pr * pc); its rectangle goes to r0..c1 when r0 is not NULL. */
+void rg_gemm_piece(const rg_gemm *g, size_t piece, size_t *r0, size_t *r1, size_t *c0, size_t *c1);
 /* y = A^T x for row-major A (m x n): one row through a dense layer. */
 void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
 const char *rg_blas_name(void);
@@ -99,6 +120,23 @@ const char *rg_gemm_kernel_name(void);
  * 2 = AVX2+FMA. Returns 0, or -1 (no change) for an unknown kind or a kernel
  * this CPU or build lacks. */
 int regnn__test_gemm_kernel(int kind);
+#endif
+
+/* ---- thread pool (src/pool.c) ---- */
+#define RG_MAX_THREADS 256
+typedef struct rg_pool rg_pool;
+typedef void (*rg_task_fn)(void *ctx, size_t task);
+/* n_threads >= 2 threads in all, the caller included (n_threads - 1 workers). */
+regnn_status rg_pool_create(size_t n_threads, rg_pool **out);
+void rg_pool_free(rg_pool *p);
+/* Threads in the pool, the caller included; 1 for NULL. */
+size_t rg_pool_threads(const rg_pool *p);
+/* Run fn(ctx, t) for t in [0, n_tasks) on the pool and the caller; returns when
+ * all are done. NULL pool: on the caller, in order. */
+void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
+#ifdef REGNN_TESTING
+/* Make the nth thread creation on this thread fail (0 = off). */
+void regnn__test_pool_refuse_thread(long nth);
 #endif
 
 /* ---- datasets (src/dataset.c) ---- */
@@ -175,13 +213,22 @@ struct regnn_model {
     size_t ws_batch;
     rg_layer_ws *ws;
     float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
+    double *ws_pen; /* one penalty partial sum per kernel row, all layers */
+    size_t threads; /* regnn_model_set_threads: 0 = one per online CPU */
+    rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
     regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
 };
 
 /* Dense kernels (src/dense.c) */
-/* out = act(in * W + b), one fused pass after the GEMM. */
+/* out = act(in * W + b), one fused pass after each piece of the GEMM. */
 void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
                       size_t rows, float *out);
+/* The product in * W of a layer, unplanned (rg_gemm_plan next). */
+void rg_dense_gemm(rg_gemm *g, const struct regnn_layer *l, const float *params, const float *in,
+                   size_t rows, float *out);
+/* out += bias, then the activation, on rows [r0, r1) x columns [c0, c1) of out. */
+void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, size_t r0,
+                       size_t r1, size_t c0, size_t c1);
 /* In place: delta *= act'(a) where a = act(z). */
 void rg_dense_act_backward(int act, const float *a, float *delta, size_t n);
 /* Kernel penalty L2*sum(w^2) + L1*sum|w| of one layer. */
@@ -207,6 +254,8 @@ double rg_model_penalty(const regnn_model *m);
 regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
                                 double *mse, double *mae, float *scratch, size_t scratch_rows);
 size_t rg_model_max_width(const regnn_model *m);
+/* Threads a fit of m runs on: its setting, with 0 resolved to the online CPUs. */
+size_t rg_model_resolved_threads(const regnn_model *m);
 
 /* ---- optimizer (src/optimizer.c) ---- */
 struct regnn_optimizer {
@@ -230,12 +279,12 @@ void rg_optimizer_unbind(regnn_optimizer *o);
  * state hold the non-finite step (the caller restores them). *p_max receives
  * the largest |parameter| written (as float bits). No allocation. */
 int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size_t n,
-                              uint32_t *p_max);
+                              uint32_t *p_max, rg_pool *pool);
 /* The same update written to p_out and the spare state buffers (see
  * rg_optimizer_reserve_spares): on success the state is swapped in and 1 is
  * returned; a non-finite step returns 0 and leaves the optimizer unchanged. */
 int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, const float *g,
-                           size_t n, uint32_t *p_max);
+                           size_t n, uint32_t *p_max, rg_pool *pool);
 /* 1 when the next update of parameters whose largest |value| is p_max (float
  * bits, as the steps report it) with gradients g is certain to stay finite, so
  * that it can run in place; reads g once. */

@@ -1,9 +1,11 @@
 /* Model handle: topology, the contiguous parameter and gradient buffers,
  * initialization, prediction, evaluation and one training step's gradients. */
+#define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Dimensions stay below 2^24 so every GEMM size and product fits a 32-bit BLAS int
  * once multiplied by a bounded row count. */
@@ -24,6 +26,7 @@ regnn_status regnn_model_create(size_t n_inputs, regnn_model **out)
     if (!m)
         return rg_error(REGNN_E_NOMEM, "regnn_model_create: out of memory");
     m->n_in = n_inputs;
+    m->threads = 1;
     rg_rng_seed(&m->rng, 0);
     *out = m;
     return REGNN_OK;
@@ -50,18 +53,21 @@ void rg_model_drop_workspace(regnn_model *m)
     free_workspace(m);
     rg_free(m->params_next);
     m->params_next = NULL;
+    rg_free(m->ws_pen);
+    m->ws_pen = NULL;
+    rg_pool_free(m->pool);
+    m->pool = NULL;
 }
 
 void regnn_model_free(regnn_model *m)
 {
     if (!m)
         return;
-    free_workspace(m);
+    rg_model_drop_workspace(m);
     for (size_t i = 0; i < m->n_layers; i++)
         rg_free(m->layers[i]);
     rg_free(m->layers);
     rg_free(m->params);
-    rg_free(m->params_next);
     rg_free(m->grads);
     regnn_scaler_free(m->scaler);
     rg_free(m);
@@ -95,6 +101,7 @@ regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
     if (!c)
         return rg_error(REGNN_E_NOMEM, "regnn_model_copy: out of memory");
     c->n_in = m->n_in;
+    c->threads = m->threads;
     c->rng = m->rng;
     c->initialized = m->initialized;
     c->n_params = m->n_params;
@@ -536,8 +543,56 @@ regnn_status rg_model_reserve_next(regnn_model *m)
     return REGNN_OK;
 }
 
+/* The thread count a setting resolves to. */
+static size_t resolve_threads(size_t n)
+{
+    if (n == 0) {
+        long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        n = nc > 0 ? (size_t)nc : 1;
+    }
+    return n > RG_MAX_THREADS ? RG_MAX_THREADS : n;
+}
+
+size_t rg_model_resolved_threads(const regnn_model *m) { return resolve_threads(m->threads); }
+
+regnn_status regnn_model_set_threads(regnn_model *m, size_t n)
+{
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_set_threads: model is NULL");
+    if (n > RG_MAX_THREADS)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_model_set_threads: n must be in 0..%d (0 = one per online CPU), got %zu",
+                        RG_MAX_THREADS, n);
+    if (m->busy)
+        return rg_error(REGNN_E_STATE, "regnn_model_set_threads: the model is being trained by "
+                                       "regnn_fit (called from an epoch callback?)");
+    if (resolve_threads(n) != rg_pool_threads(m->pool)) {
+        /* The pool restarts at the next training call with the new count. */
+        rg_pool_free(m->pool);
+        m->pool = NULL;
+    }
+    m->threads = n;
+    return REGNN_OK;
+}
+
+size_t regnn_model_threads(const regnn_model *m) { return m ? m->threads : 0; }
+
 regnn_status rg_model_reserve(regnn_model *m, size_t batch)
 {
+    if (!m->ws_pen) {
+        size_t rows = 0;
+        for (size_t i = 0; i < m->n_layers; i++)
+            rows += m->layers[i]->n_in;
+        m->ws_pen = rg_calloc(rows, sizeof *m->ws_pen);
+        if (!m->ws_pen)
+            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+    }
+    const size_t nt = resolve_threads(m->threads);
+    if (nt > 1 && !m->pool) {
+        regnn_status st = rg_pool_create(nt, &m->pool);
+        if (st != REGNN_OK)
+            return st;
+    }
     if (m->ws && m->ws_batch >= batch)
         return REGNN_OK;
     rg_layer_ws *ws = rg_calloc(m->n_layers, sizeof *ws);
@@ -632,35 +687,148 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
     return l2 * q2 + l1 * q1;
 }
 
+/* ---- one training step as tasks ----
+ * A step runs layer by layer; each layer is one job of independent tasks on
+ * the model's pool: forward, the pieces of in * W with bias, activation and
+ * dropout applied to each piece; backward, the pieces of the kernel gradient
+ * (by kernel rows, each starting from its rows' penalty gradient), the bias
+ * gradient by columns, and the pieces of the input gradient with the lower
+ * layer's dropout and activation derivative applied. Every value is computed
+ * by the same operations in the same order whatever the number of pieces
+ * (gemm.c's rule; the penalty is summed per kernel row, then rows in order;
+ * bias sums run over rows in order), so the bits do not depend on the thread
+ * count. Dropout masks are drawn before the step, in the order one thread
+ * would draw them. */
+typedef struct step_job {
+    regnn_model *m;
+    const float *x;
+    size_t rows, layer;
+    int train;
+    rg_gemm g1, g2;    /* forward: g1; backward: g1 = kernel gradient, g2 = input gradient */
+    size_t n1, nb, n2; /* tasks: pieces of g1, bias column blocks, pieces of g2 */
+    size_t bstep;      /* columns per bias block */
+} step_job;
+
+static size_t pen_row0(const regnn_model *m, size_t layer)
+{
+    size_t r = 0;
+    for (size_t i = 0; i < layer; i++)
+        r += m->layers[i]->n_in;
+    return r;
+}
+
+static void forward_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    const regnn_layer *l = j->m->layers[j->layer];
+    const rg_layer_ws *w = &j->m->ws[j->layer];
+    size_t r0, r1, c0, c1;
+    rg_gemm_piece(&j->g1, t, &r0, &r1, &c0, &c1);
+    rg_dense_bias_act(l, j->m->params, w->act, r0, r1, c0, c1);
+    if (w->mask)
+        for (size_t r = r0; r < r1; r++)
+            for (size_t k = r * l->units + c0; k < r * l->units + c1; k++)
+                w->out[k] = w->act[k] * w->mask[k];
+}
+
+static void backward_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[j->layer];
+    const rg_layer_ws *w = &m->ws[j->layer];
+    size_t r0, r1, c0, c1;
+    if (t < j->n1) {
+        const rg_gemm *g = &j->g1;
+        if (g->beta != 0.0f) {
+            /* The kernel rows of this piece start from their penalty gradient. */
+            const size_t i0 = (t / g->pc) * g->rstep;
+            const size_t i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
+            double *pen = m->ws_pen + pen_row0(m, j->layer);
+            const float *wk = m->params + l->offset;
+            float *gk = m->grads + l->offset;
+            for (size_t i = i0; i < i1; i++)
+                pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2, l->l1);
+        }
+        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+        return;
+    }
+    t -= j->n1;
+    if (t < j->nb) {
+        float *gb = m->grads + l->offset + l->n_in * l->units;
+        const size_t b0 = t * j->bstep, b1 = b0 + j->bstep < l->units ? b0 + j->bstep : l->units;
+        memset(gb + b0, 0, (b1 - b0) * sizeof *gb);
+        for (size_t r = 0; r < j->rows; r++) {
+            const float *d = w->delta + r * l->units;
+            for (size_t c = b0; c < b1; c++)
+                gb[c] += d[c];
+        }
+        return;
+    }
+    t -= j->nb;
+    rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
+    /* The lower layer's delta: its dropout mask, then its activation derivative. */
+    const regnn_layer *lo = m->layers[j->layer - 1];
+    const rg_layer_ws *wl = &m->ws[j->layer - 1];
+    for (size_t r = r0; r < r1; r++) {
+        float *d = wl->delta + r * lo->units + c0;
+        if (wl->mask) {
+            const float *mk = wl->mask + r * lo->units + c0;
+            for (size_t k = 0; k < c1 - c0; k++)
+                d[k] *= mk[k];
+        }
+        rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
+    }
+}
+
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
                                  int train, double *mse, double *mae, double *penalty)
 {
     const size_t L = m->n_layers;
+    const size_t nt = rg_pool_threads(m->pool);
+    step_job j;
+    memset(&j, 0, sizeof j);
+    j.m = m;
+    j.x = x;
+    j.rows = rows;
+    j.train = train;
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = m->layers[i];
+        rg_layer_ws *w = &m->ws[i];
+        if (!w->mask)
+            continue;
+        size_t n = rows * l->units;
+        if (train && l->dropout > 0.0) {
+            /* Inverted dropout: survivors are scaled so inference needs no change. */
+            float keep = (float)(1.0 / (1.0 - l->dropout));
+            for (size_t k = 0; k < n; k++)
+                w->mask[k] = rg_rng_uniform(&m->rng) >= l->dropout ? keep : 0.0f;
+        } else {
+            for (size_t k = 0; k < n; k++)
+                w->mask[k] = 1.0f;
+        }
+    }
     const float *in = x;
     for (size_t i = 0; i < L; i++) {
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
-        rg_dense_forward(l, m->params, in, rows, w->act);
-        size_t n = rows * l->units;
-        if (w->mask) {
-            if (train && l->dropout > 0.0) {
-                /* Inverted dropout: survivors are scaled so inference needs no change. */
-                float keep = (float)(1.0 / (1.0 - l->dropout));
-                for (size_t k = 0; k < n; k++) {
-                    w->mask[k] = rg_rng_uniform(&m->rng) >= l->dropout ? keep : 0.0f;
+        j.layer = i;
+        if (rows == 1) {
+            rg_dense_forward(l, m->params, in, rows, w->act);
+            if (w->mask)
+                for (size_t k = 0; k < l->units; k++)
                     w->out[k] = w->act[k] * w->mask[k];
-                }
-            } else {
-                for (size_t k = 0; k < n; k++)
-                    w->mask[k] = 1.0f;
-                memcpy(w->out, w->act, n * sizeof(float));
-            }
+        } else {
+            rg_dense_gemm(&j.g1, l, m->params, in, rows, w->act);
+            rg_gemm_plan(&j.g1, nt, 0);
+            rg_pool_run(m->pool, forward_task, &j, j.g1.pr * j.g1.pc);
         }
         in = w->out;
     }
     /* MSE over rows x outputs: d/dy = 2 (y - t) / (rows * outputs). */
     rg_layer_ws *top = &m->ws[L - 1];
-    const size_t n_out = m->layers[L - 1]->units, n = rows * n_out;
+    const regnn_layer *lt = m->layers[L - 1];
+    const size_t n_out = lt->units, n = rows * n_out;
     const float scale = (float)(2.0 / (double)n);
     double s2 = 0.0, s1 = 0.0;
     for (size_t k = 0; k < n; k++) {
@@ -669,37 +837,44 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
         s1 += fabs((double)d);
         top->delta[k] = scale * d;
     }
+    if (top->mask)
+        for (size_t k = 0; k < n; k++)
+            top->delta[k] *= top->mask[k];
+    rg_dense_act_backward(lt->act, top->act, top->delta, n);
     double pen = 0.0;
     for (size_t i = L; i-- > 0;) {
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
-        size_t nu = rows * l->units;
-        if (w->mask)
-            for (size_t k = 0; k < nu; k++)
-                w->delta[k] *= w->mask[k];
-        rg_dense_act_backward(l->act, w->act, w->delta, nu);
         const float *lin = i ? m->ws[i - 1].out : x;
         const float *wk = m->params + l->offset;
         float *gk = m->grads + l->offset;
-        float *gb = gk + l->n_in * l->units;
-        size_t nw = l->n_in * l->units;
-        float beta = 0.0f;
-        if (l->l2 > 0.0 || l->l1 > 0.0) {
-            /* Penalty gradient first, then the GEMM accumulates onto it (beta = 1). */
-            pen += penalty_grad(wk, gk, nw, l->l2, l->l1);
-            beta = 1.0f;
+        const int penalized = l->l2 > 0.0 || l->l1 > 0.0;
+        j.layer = i;
+        /* Kernel gradient lin^T * delta (+ the penalty gradient already in gk). */
+        const rg_gemm g1 = {1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta,
+                            l->units, penalized ? 1.0f : 0.0f, gk, l->units, 0, 1, 1, 0, 0};
+        j.g1 = g1;
+        rg_gemm_plan(&j.g1, nt, 1);
+        j.n1 = j.g1.pr * j.g1.pc;
+        j.bstep = l->units;
+        if (nt > 1 && l->units >= 128)
+            j.bstep = (l->units + nt - 1) / nt;
+        j.nb = (l->units + j.bstep - 1) / j.bstep;
+        j.n2 = 0;
+        if (i > 0) {
+            /* Input gradient delta * W^T, the lower layer's delta. */
+            const rg_gemm g2 = {0, 1, rows, l->n_in, l->units, 1.0f, w->delta, l->units, wk,
+                                l->units, 0.0f, m->ws[i - 1].delta, l->n_in, 0, 1, 1, 0, 0};
+            j.g2 = g2;
+            rg_gemm_plan(&j.g2, nt, 0);
+            j.n2 = j.g2.pr * j.g2.pc;
         }
-        rg_sgemm(1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta, l->units, beta, gk,
-                 l->units);
-        memset(gb, 0, l->units * sizeof *gb);
-        for (size_t r = 0; r < rows; r++) {
-            const float *d = w->delta + r * l->units;
-            for (size_t j = 0; j < l->units; j++)
-                gb[j] += d[j];
+        rg_pool_run(m->pool, backward_task, &j, j.n1 + j.nb + j.n2);
+        if (penalized) {
+            const double *pr = m->ws_pen + pen_row0(m, i);
+            for (size_t r = 0; r < l->n_in; r++)
+                pen += pr[r];
         }
-        if (i > 0)
-            rg_sgemm(0, 1, rows, l->n_in, l->units, 1.0f, w->delta, l->units, wk, l->units, 0.0f,
-                     m->ws[i - 1].delta, l->n_in);
     }
     *mse = s2 / (double)n;
     *mae = s1 / (double)n;

@@ -539,17 +539,82 @@ static int commit_maxima(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max
     return ok;
 }
 
-int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float *restrict g,
-                              size_t n, uint32_t *p_max)
+/* One update over chunks of the parameters on the pool. Each element's
+ * arithmetic does not depend on the chunk it falls in and the maxima combine
+ * by max, so any cut gives the same bits. out NULL: in place (p, m, v);
+ * otherwise into out and the spares m2, v2. */
+typedef struct opt_job {
+    const regnn_optimizer *o;
+    step_k k;
+    float *p;          /* in place */
+    const float *pin;  /* out of place: read from pin, written to out */
+    float *out;
+    const float *g;
+    size_t n, chunk;
+    uint32_t mx[RG_MAX_THREADS][3];
+} opt_job;
+
+static void opt_task(void *ctx, size_t t)
 {
-    const step_k k = step_constants(o, o->steps + 1);
-    uint32_t mx[3] = {0, 0, 0};
-    if (o->kind == REGNN_OPTIM_ADAM)
-        adam_inplace(p, g, o->m, o->v, n, k, mx);
-    else if (o->momentum > 0.0)
-        sgd_inplace(p, g, o->m, n, k, mx);
-    else
-        plain_inplace(p, g, n, k, mx);
+    opt_job *j = ctx;
+    const regnn_optimizer *o = j->o;
+    const size_t i0 = t * j->chunk, len = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
+    uint32_t *mx = j->mx[t];
+    const float *g = j->g + i0;
+    if (!j->out) {
+        float *p = j->p + i0;
+        if (o->kind == REGNN_OPTIM_ADAM)
+            adam_inplace(p, g, o->m + i0, o->v + i0, len, j->k, mx);
+        else if (o->momentum > 0.0)
+            sgd_inplace(p, g, o->m + i0, len, j->k, mx);
+        else
+            plain_inplace(p, g, len, j->k, mx);
+    } else {
+        const float *p = j->pin + i0;
+        float *po = j->out + i0;
+        if (o->kind == REGNN_OPTIM_ADAM)
+            adam_into(p, po, g, o->m + i0, o->m2 + i0, o->v + i0, o->v2 + i0, len, j->k, mx);
+        else if (o->momentum > 0.0)
+            sgd_into(p, po, g, o->m + i0, o->m2 + i0, len, j->k, mx);
+        else
+            plain_into(p, po, g, len, j->k, mx);
+    }
+}
+
+/* Below this many parameters a step is too short to share. */
+#define RG_OPT_SHARE_MIN 16384
+
+static void run_update(regnn_optimizer *o, float *p, const float *pin, float *out,
+                       const float *g, size_t n, rg_pool *pool, uint32_t *mx)
+{
+    opt_job j;
+    j.o = o;
+    j.k = step_constants(o, o->steps + 1);
+    j.p = p;
+    j.pin = pin;
+    j.out = out;
+    j.g = g;
+    j.n = n;
+    size_t tasks = rg_pool_threads(pool);
+    if (n < RG_OPT_SHARE_MIN)
+        tasks = 1;
+    /* Chunks in whole cache lines, so threads never write the same line. */
+    j.chunk = ((n + tasks - 1) / tasks + 15) / 16 * 16;
+    tasks = (n + j.chunk - 1) / j.chunk;
+    for (size_t t = 0; t < tasks; t++)
+        j.mx[t][0] = j.mx[t][1] = j.mx[t][2] = 0;
+    rg_pool_run(tasks > 1 ? pool : NULL, opt_task, &j, tasks);
+    mx[0] = mx[1] = mx[2] = 0;
+    for (size_t t = 0; t < tasks; t++)
+        for (size_t c = 0; c < 3; c++)
+            mx[c] = max_u32(mx[c], j.mx[t][c]);
+}
+
+int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float *restrict g,
+                              size_t n, uint32_t *p_max, rg_pool *pool)
+{
+    uint32_t mx[3];
+    run_update(o, p, NULL, NULL, g, n, pool, mx);
     const int ok = commit_maxima(o, mx, p_max);
     /* Plain SGD leaves the velocity alone, so its maximum stays valid. */
     if (uses_state(o))
@@ -559,17 +624,11 @@ int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float
 }
 
 int rg_optimizer_step_into(regnn_optimizer *o, const float *restrict p, float *restrict p_out,
-                           const float *restrict g, size_t n, uint32_t *p_max)
+                           const float *restrict g, size_t n, uint32_t *p_max, rg_pool *pool)
 {
-    const step_k k = step_constants(o, o->steps + 1);
-    uint32_t mx[3] = {0, 0, 0};
+    uint32_t mx[3];
     const uint32_t keep_m = o->m_max, keep_v = o->v_max;
-    if (o->kind == REGNN_OPTIM_ADAM)
-        adam_into(p, p_out, g, o->m, o->m2, o->v, o->v2, n, k, mx);
-    else if (o->momentum > 0.0)
-        sgd_into(p, p_out, g, o->m, o->m2, n, k, mx);
-    else
-        plain_into(p, p_out, g, n, k, mx);
+    run_update(o, NULL, p, p_out, g, n, pool, mx);
     uint32_t pm;
     if (!commit_maxima(o, mx, &pm)) {
         o->m_max = keep_m;

@@ -9,7 +9,7 @@
 static void apply_ok(regnn_optimizer *o, float *p, const float *g, size_t n)
 {
     uint32_t pmax = 0;
-    ck_assert_int_eq(rg_optimizer_step_inplace(o, p, g, n, &pmax), 1);
+    ck_assert_int_eq(rg_optimizer_step_inplace(o, p, g, n, &pmax, NULL), 1);
 }
 
 static regnn_optimizer *make(int kind)
@@ -246,8 +246,8 @@ START_TEST(test_in_place_and_out_of_place_agree)
         memcpy(pb, pa, sizeof pa);
         for (int t = 0; t < STEPS; t++) {
             uint32_t ma = 0, mb = 0;
-            ck_assert_int_eq(rg_optimizer_step_inplace(a, pa, g[t], N, &ma), 1);
-            ck_assert_int_eq(rg_optimizer_step_into(b, pb, next, g[t], N, &mb), 1);
+            ck_assert_int_eq(rg_optimizer_step_inplace(a, pa, g[t], N, &ma, NULL), 1);
+            ck_assert_int_eq(rg_optimizer_step_into(b, pb, next, g[t], N, &mb, NULL), 1);
             memcpy(pb, next, sizeof pb);
             ck_assert_mem_eq(pa, pb, sizeof pa);
             ck_assert_uint_eq(ma, mb);
@@ -274,7 +274,7 @@ START_TEST(test_safe_step_bounds)
     float p[2] = {1, -1}, next[2], g[2] = {0.5f, -0.5f};
     uint32_t pmax = 0;
     ck_assert_int_eq(rg_optimizer_step_is_safe(o, 0x3f800000u, g, 2), 0); /* bounds unknown */
-    ck_assert_int_eq(rg_optimizer_step_into(o, p, next, g, 2, &pmax), 1);
+    ck_assert_int_eq(rg_optimizer_step_into(o, p, next, g, 2, &pmax, NULL), 1);
     ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, g, 2), 1);
     float bad[2] = {0.5f, NAN}, huge[2] = {1e30f, 0};
     ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, bad, 2), 0);

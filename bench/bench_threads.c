@@ -1,0 +1,186 @@
+/* Data-parallel training inside one process: samples/s of regnn_fit at 1 and
+ * N threads (default 2) on the study network and on 64-512-512-512-1, the
+ * study run (2 models x 100 epochs, one fit at a time) at each count, and a
+ * check that every count gave the same bits. Ratios come from one run;
+ * times are medians of --reps runs (default 5).
+ *
+ * Usage: bench_threads [--threads N] [--reps R] [--quick] */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "regnn.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+#define CHECK(call)                                                                       \
+    do {                                                                                  \
+        regnn_status st_ = (call);                                                        \
+        if (st_ != REGNN_OK) {                                                            \
+            fprintf(stderr, "bench_threads: %s: %s\n", #call, regnn_errmsg());            \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+/* A deterministic regression problem of rows x n_in. */
+static regnn_dataset *make_data(size_t rows, size_t n_in)
+{
+    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
+    if (!x || !y)
+        exit(1);
+    uint64_t s = 12345;
+    for (size_t i = 0; i < rows * n_in; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        double t = 0.0;
+        for (size_t k = 0; k < n_in; k++)
+            t += sin((double)(k + 1) * x[r * n_in + k]);
+        y[r] = (float)t;
+    }
+    regnn_dataset *ds;
+    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
+    free(x);
+    free(y);
+    return ds;
+}
+
+static regnn_model *make_model(size_t n_in, const size_t *widths, size_t n_w, double l2,
+                               size_t threads)
+{
+    regnn_model *m;
+    CHECK(regnn_model_create(n_in, &m));
+    for (size_t i = 0; i < n_w; i++)
+        CHECK(regnn_model_add_dense(m, widths[i], REGNN_ACT_RELU, NULL));
+    CHECK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CHECK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, l2));
+    CHECK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 7));
+    CHECK(regnn_model_set_threads(m, threads));
+    return m;
+}
+
+/* Seconds of one fit; params (may be NULL) receives the trained parameters. */
+static double time_fit(const regnn_dataset *ds, size_t n_in, const size_t *widths, size_t n_w,
+                       size_t batch, size_t epochs, size_t threads, double l2, double val_split,
+                       float *params)
+{
+    regnn_model *m = make_model(n_in, widths, n_w, l2, threads);
+    regnn_optimizer *o;
+    CHECK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_fit_options *fo;
+    CHECK(regnn_fit_options_create(&fo));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, (int64_t)epochs));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, (int64_t)batch));
+    if (val_split > 0.0)
+        CHECK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, val_split));
+    /* A first short fit starts the pool and sizes the workspace, as a warm-up. */
+    double t0 = now();
+    CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
+    double t = now() - t0;
+    if (params)
+        CHECK(regnn_model_get_params(m, params, regnn_model_param_count(m)));
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    return t;
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+typedef struct {
+    const char *name;
+    size_t n_in, widths[8], n_w, batch, rows, epochs;
+    double target;
+} workload;
+
+int main(int argc, char **argv)
+{
+    size_t nt = 2, reps = 5;
+    int quick = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            nt = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+    }
+    if (reps < 1 || reps > 99 || nt < 2 || nt > 256) {
+        fprintf(stderr, "usage: bench_threads [--threads N>=2] [--reps 1..99] [--quick]\n");
+        return 2;
+    }
+    if (regnn_set_blas_threads(1) != REGNN_OK && strcmp(regnn_blas_name(), "builtin") != 0)
+        return 1;
+    const workload w[] = {
+        {"study net 10-128x6-1, batch 64", 10, {128, 128, 128, 128, 128, 128}, 6, 64, 4096, 4, 1.4},
+        {"64-512-512-512-1, batch 64", 64, {512, 512, 512}, 3, 64, 2048, 1, 1.5},
+        {"64-512-512-512-1, batch 256", 64, {512, 512, 512}, 3, 256, 4096, 1, 1.75},
+        {"64-512-512-512-1, batch 1024", 64, {512, 512, 512}, 3, 1024, 8192, 1, 1.85},
+    };
+    printf("data-parallel training, %s build, 1 vs %zu threads (median of %zu fits each)\n",
+           regnn_blas_name(), nt, reps);
+    printf("%-32s %12s %12s %8s %8s %s\n", "workload", "1 thr smp/s", "N thr smp/s", "ratio",
+           "target", "same bits");
+    int all_same = 1;
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+        const workload *x = &w[i];
+        size_t rows = quick ? x->rows / 4 : x->rows;
+        regnn_dataset *ds = make_data(rows, x->n_in);
+        regnn_model *probe = make_model(x->n_in, x->widths, x->n_w, 1e-3, 1);
+        size_t np = regnn_model_param_count(probe);
+        regnn_model_free(probe);
+        float *p1 = malloc(np * sizeof *p1), *pn = malloc(np * sizeof *pn);
+        double t1[99], tn[99];
+        for (size_t r = 0; r < reps; r++) {
+            /* Interleaved, so drift in the machine's speed hits both alike. */
+            t1[r] = time_fit(ds, x->n_in, x->widths, x->n_w, x->batch, x->epochs, 1, 1e-3, 0.0, p1);
+            tn[r] = time_fit(ds, x->n_in, x->widths, x->n_w, x->batch, x->epochs, nt, 1e-3, 0.0, pn);
+        }
+        int same = memcmp(p1, pn, np * sizeof *p1) == 0;
+        all_same &= same;
+        double samples = (double)rows * (double)x->epochs;
+        double m1 = median(t1, reps), mn = median(tn, reps);
+        printf("%-32s %12.0f %12.0f %7.2fx %7.2fx %s\n", x->name, samples / m1, samples / mn,
+               m1 / mn, x->target, same ? "yes" : "NO");
+        free(p1);
+        free(pn);
+        regnn_dataset_free(ds);
+    }
+    /* The study run: 442-row-sized data, 80/20 tail split, batch 32... as the
+     * example trains it: 2 models (lambda 0 and 1e-3) x 100 epochs, batch 64. */
+    {
+        regnn_dataset *ds = make_data(353, 10);
+        const size_t widths[6] = {128, 128, 128, 128, 128, 128};
+        double t1[99], tn[99];
+        for (size_t r = 0; r < reps; r++) {
+            t1[r] = time_fit(ds, 10, widths, 6, 64, 100, 1, 0.0, 0.2, NULL) +
+                    time_fit(ds, 10, widths, 6, 64, 100, 1, 1e-3, 0.2, NULL);
+            tn[r] = time_fit(ds, 10, widths, 6, 64, 100, nt, 0.0, 0.2, NULL) +
+                    time_fit(ds, 10, widths, 6, 64, 100, nt, 1e-3, 0.2, NULL);
+        }
+        double m1 = median(t1, reps), mn = median(tn, reps);
+        printf("%-32s %11.3fs %11.3fs %7.2fx\n", "study run (2 fits x 100 epochs)", m1, mn,
+               m1 / mn);
+    }
+    printf("bits identical at 1 and %zu threads: %s\n", nt, all_same ? "yes" : "NO");
+    return all_same ? 0 : 1;
+}

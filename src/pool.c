@@ -1,0 +1,218 @@
+/* A persistent pool of worker threads for one model's training steps. The
+ * calling thread publishes a job of n tasks and takes tasks itself; workers
+ * claim tasks with one compare-and-swap each. Between jobs a worker spins
+ * briefly (the next job of a step follows within microseconds) and then
+ * sleeps on a condition variable, so an idle pool burns no CPU. What a task
+ * computes never depends on which thread runs it: results are the caller's
+ * business (see model.c for the rule that keeps them thread-count free). */
+#define _POSIX_C_SOURCE 200809L
+#include "internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#  include <immintrin.h>
+#  define rg_pause() _mm_pause()
+#  define RG_HAVE_CSR 1
+#else
+#  define rg_pause() ((void)0)
+#endif
+
+/* How long an idle worker spins before it sleeps. */
+#define RG_SPIN_NS 100000L
+
+struct rg_pool {
+    size_t n_threads; /* including the caller */
+    pthread_t *th;
+    size_t started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* The job: generation in the high 32 bits, next task index in the low 32. */
+    _Atomic uint64_t next;
+    _Atomic uint32_t gen;
+    _Atomic size_t n_tasks;
+    _Atomic size_t done;
+    _Atomic int sleepers;
+    _Atomic int stop;
+    uint32_t gen_count; /* the caller's copy of gen */
+    /* Read by a worker only while it holds a task of the current job, and
+     * rewritten by the caller only after every task of the job is done. */
+    rg_task_fn fn;
+    void *ctx;
+    unsigned csr; /* the caller's SSE control word (flush-to-zero, rounding) */
+};
+
+#ifdef REGNN_TESTING
+/* Test hook: refuse the nth thread creation on this thread (0 = off). */
+static _Thread_local long refuse_at, creations;
+static int refuse_thread(void) { return refuse_at > 0 && ++creations == refuse_at; }
+void regnn__test_pool_refuse_thread(long nth)
+{
+    refuse_at = nth;
+    creations = 0;
+}
+#else
+#  define refuse_thread() 0
+#endif
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Claim and run tasks of job g until none is left. A worker takes the
+ * caller's floating-point mode first: a caller that flushes subnormals to zero
+ * must get the same bits from every thread. */
+static void run_tasks(rg_pool *p, uint32_t g, int worker)
+{
+    for (int first = 1;; first = 0) {
+        uint64_t v = atomic_load_explicit(&p->next, memory_order_acquire);
+        for (;;) {
+            if ((uint32_t)(v >> 32) != g ||
+                (v & 0xffffffffu) >= atomic_load_explicit(&p->n_tasks, memory_order_relaxed))
+                return;
+            if (atomic_compare_exchange_weak_explicit(&p->next, &v, v + 1, memory_order_acq_rel,
+                                                      memory_order_acquire))
+                break;
+        }
+#ifdef RG_HAVE_CSR
+        if (first && worker && _mm_getcsr() != p->csr)
+            _mm_setcsr(p->csr);
+#else
+        (void)first;
+        (void)worker;
+#endif
+        p->fn(p->ctx, (size_t)(v & 0xffffffffu));
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
+/* Wait until the generation differs from seen (or stop); returns it. */
+static uint32_t wait_job(rg_pool *p, uint32_t seen)
+{
+    long long t0 = now_ns();
+    unsigned i = 0;
+    uint32_t g;
+    while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
+           !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
+        rg_pause();
+        if ((++i & 63u) == 0 && now_ns() - t0 > RG_SPIN_NS)
+            break;
+    }
+    if (g != seen)
+        return g;
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->sleepers, 1);
+    /* seq_cst: either the caller sees this sleeper and signals, or this
+     * thread sees the caller's new generation (see rg_pool_run). */
+    while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->stop))
+        pthread_cond_wait(&p->cv, &p->mu);
+    atomic_fetch_sub(&p->sleepers, 1);
+    pthread_mutex_unlock(&p->mu);
+    return g;
+}
+
+static void *worker(void *arg)
+{
+    rg_pool *p = arg;
+    uint32_t seen = 0;
+    for (;;) {
+        seen = wait_job(p, seen);
+        if (atomic_load(&p->stop))
+            return NULL;
+        run_tasks(p, seen, 1);
+    }
+}
+
+static void wake_all(rg_pool *p)
+{
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void rg_pool_free(rg_pool *p)
+{
+    if (!p)
+        return;
+    atomic_store(&p->stop, 1);
+    wake_all(p);
+    for (size_t i = 0; i < p->started; i++)
+        pthread_join(p->th[i], NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    rg_free(p->th);
+    rg_free(p);
+}
+
+regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
+{
+    *out = NULL;
+    rg_pool *p = rg_calloc(1, sizeof *p);
+    if (!p)
+        return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
+    p->n_threads = n_threads;
+    p->th = rg_calloc(n_threads - 1, sizeof *p->th);
+    if (!p->th || pthread_mutex_init(&p->mu, NULL) != 0) {
+        rg_free(p->th);
+        rg_free(p);
+        return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        rg_free(p->th);
+        rg_free(p);
+        return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
+    }
+    atomic_init(&p->next, 0);
+    atomic_init(&p->gen, 0);
+    atomic_init(&p->n_tasks, 0);
+    atomic_init(&p->done, 0);
+    atomic_init(&p->sleepers, 0);
+    atomic_init(&p->stop, 0);
+    for (size_t i = 0; i + 1 < n_threads; i++) {
+        int err = refuse_thread() ? EAGAIN : pthread_create(&p->th[i], NULL, worker, p);
+        if (err != 0) {
+            char msg[96];
+            rg_errno_text(err, msg, sizeof msg);
+            rg_pool_free(p);
+            return rg_error(REGNN_E_NOMEM, "cannot start thread %zu of %zu for training: %s",
+                            i + 2, n_threads, msg);
+        }
+        p->started++;
+    }
+    *out = p;
+    return REGNN_OK;
+}
+
+size_t rg_pool_threads(const rg_pool *p) { return p ? p->n_threads : 1; }
+
+void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
+{
+    if (!p || p->n_threads < 2 || n_tasks < 2) {
+        for (size_t t = 0; t < n_tasks; t++)
+            fn(ctx, t);
+        return;
+    }
+    p->fn = fn;
+    p->ctx = ctx;
+#ifdef RG_HAVE_CSR
+    p->csr = _mm_getcsr();
+#endif
+    atomic_store_explicit(&p->n_tasks, n_tasks, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    const uint32_t g = ++p->gen_count;
+    atomic_store_explicit(&p->next, (uint64_t)g << 32, memory_order_release);
+    atomic_store(&p->gen, g);
+    if (atomic_load(&p->sleepers) > 0)
+        wake_all(p);
+    run_tasks(p, g, 0);
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks)
+        rg_pause();
+}
+
