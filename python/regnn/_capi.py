@@ -100,6 +100,8 @@ PROTOTYPES = {
     "regnn_model_set_layers_double": (S, [H, c_int, c_double]),
     "regnn_model_init": (S, [H, c_int, c_uint64]),
     "regnn_model_seed": (S, [H, c_uint64]),
+    "regnn_model_set_threads": (S, [H, c_size_t]),
+    "regnn_model_threads": (c_size_t, [H]),
     "regnn_model_param_count": (c_size_t, [H]),
     "regnn_model_get_params": (S, [H, P_FLOAT, c_size_t]),
     "regnn_model_set_params": (S, [H, P_FLOAT, c_size_t]),

@@ -604,7 +604,7 @@ class Model(_Handle):
     #: Set to True by a callback to stop fit() after the current epoch (Keras).
     stop_training = False
 
-    def __init__(self, n_inputs, layers=()):
+    def __init__(self, n_inputs, layers=(), *, threads=None):
         n = B.index(n_inputs, "Model: n_inputs", 1, MAX_DIM)
         self._layers = []
         self._n_in = n
@@ -612,6 +612,19 @@ class Model(_Handle):
         self._adopt(_out_handle(lib.regnn_model_create, n))
         for spec in layers:
             self.add(spec)
+        if threads is not None:
+            self.threads = threads
+
+    @property
+    def threads(self):
+        """Threads fit() and train_batch() use: 1..256, or 0 for one per online CPU
+        (default 1). Results are bit-identical for every count."""
+        return lib.regnn_model_threads(self._handle())
+
+    @threads.setter
+    def threads(self, n):
+        h = self._check_idle("change threads")
+        check(lib.regnn_model_set_threads(h, B.index(n, "threads", 0, 256)))
 
     @classmethod
     def _wrap(cls, handle):
@@ -890,7 +903,7 @@ class Model(_Handle):
     def fit(self, x=None, y=None, optimizer=None, *, epochs=1, batch_size=32, verbose=0,
             callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
             early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
-            min_delta=0.0, eval_train=False, callback=None, train=None):
+            min_delta=0.0, eval_train=False, callback=None, train=None, threads=None):
         """Train; returns a History. Either form:
 
             model.fit(x, y, epochs=..., ...)            # Keras: arrays or lists
@@ -910,8 +923,13 @@ class Model(_Handle):
         training and is re-raised from fit (the model keeps the weights of the epochs
         done). The History's diagnosis (and the callback's) uses as its reference the
         MSE of predicting the training targets' mean on the validation rows.
+
+        threads: if given, sets model.threads first (it stays set): the step runs on that
+        many threads with the same bits as on one.
         """
         h = self._check_idle("start another fit")
+        if threads is not None:
+            self.threads = threads
         if isinstance(y, (Optimizer, str)):  # fit(train, optimizer): the explicit form
             if optimizer is not None:
                 raise TypeError("fit() got an optimizer twice (as y and as optimizer)")

@@ -137,6 +137,7 @@ _PY_NAMES = {
     "regnn_model_create": "Model", "regnn_model_copy": "Model.copy",
     "regnn_model_add_dense": "Model.add_dense", "regnn_model_set_layers_double": "Model.set_layers",
     "regnn_model_init": "Model.init", "regnn_model_seed": "Model.seed",
+    "regnn_model_set_threads": "Model.threads",
     "regnn_model_get_params": "Model.get_params", "regnn_model_set_params": "Model.set_params",
     "regnn_model_predict": "Model.predict", "regnn_model_evaluate": "Model.evaluate",
     "regnn_layer_set_double": "Layer", "regnn_layer_get_double": "Layer",

@@ -311,3 +311,47 @@ class TestHistoryObject(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestThreads(unittest.TestCase):
+    """threads=: the same bits at every count; setting and errors."""
+
+    def train(self, threads, via_fit):
+        x, y = make_data(200)
+        m = regnn.Model(4, [regnn.Dense(96, "relu", l2=1e-3, dropout=0.1), regnn.Dense(64, "tanh"),
+                            regnn.Dense(1)], threads=None if via_fit else threads).init(seed=3)
+        with m, regnn.Adam(learning_rate=0.01) as o:
+            h = m.fit(x, y, optimizer=o, epochs=3, batch_size=40, validation_split=0.2,
+                      threads=threads if via_fit else None)
+            self.assertEqual(m.threads, threads)
+            return flat(m.get_params()), [float(v) for v in h.val_loss], o.steps
+
+    def test_same_bits_for_every_count(self):
+        ref = self.train(1, False)
+        for n in (2, 3):
+            for via_fit in (False, True):
+                self.assertEqual(self.train(n, via_fit), ref)
+
+    def test_setting_and_errors(self):
+        with model() as m:
+            self.assertEqual(m.threads, 1)
+            m.threads = 0
+            self.assertEqual(m.threads, 0)
+            with self.assertRaises(ValueError):
+                m.threads = 257
+            with self.assertRaises((ValueError, TypeError)):
+                m.threads = -1
+            self.assertEqual(m.threads, 0)
+            m.threads = 2
+            with m.copy() as c:
+                self.assertEqual(c.threads, 2)
+            with data() as ds:
+                seen = []
+
+                def cb(epoch, hist):
+                    with self.assertRaises(regnn.StateError):
+                        m.threads = 1
+                    seen.append(epoch)
+                m.fit(ds, "adam", epochs=2, callback=cb)
+            self.assertEqual(seen, [0, 1])
+            self.assertEqual(m.threads, 2)
