@@ -55,7 +55,7 @@ typedef struct {
 
 static const uint8_t *r_take(pr *r, size_t n)
 {
-    static const uint8_t zero[8];
+    static const uint8_t zero[8] = {0};
     if (r->bad || r->left < n) {
         r->bad = 1;
         return zero;

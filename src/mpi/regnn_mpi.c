@@ -312,10 +312,10 @@ static regnn_status ds_hash(const regnn_dataset *ds, uint64_t *h, float **scratc
     }
     uint64_t v = 1469598103934665603ULL;
     regnn_status st = regnn_dataset_get_features(ds, *scratch, *cap);
-    if (st == REGNN_OK)
+    if (st == REGNN_OK) {
         v = fnv(v, *scratch, nx * sizeof(float));
-    if (st == REGNN_OK)
         st = regnn_dataset_get_targets(ds, *scratch, *cap);
+    }
     if (st == REGNN_OK)
         v = fnv(v, *scratch, ny * sizeof(float));
     *h = v;
