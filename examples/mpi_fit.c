@@ -113,9 +113,13 @@ int main(int argc, char **argv)
     double secs = MPI_Wtime() - t0;
     if (st != REGNN_OK && rank == 0)
         fprintf(stderr, "mpi_fit: %s\n", regnn_mpi_errmsg());
-    if (st == REGNN_OK && rank == 0)
-        printf("%zu params, %ld rows, global batch %ld, %ld epochs on %d rank%s: %.2f s\n",
-               regnn_model_param_count(m), rows, batch, epochs, size, size == 1 ? "" : "s", secs);
+    if (st == REGNN_OK && rank == 0) {
+        size_t nt = regnn_dataset_rows(train), steps = regnn_history_epochs(h) *
+                                                     ((nt + (size_t)batch - 1) / (size_t)batch);
+        printf("%zu params, %zu training rows, global batch %ld, %zu steps (%.2f ms each) on "
+               "%d rank%s: %.2f s\n", regnn_model_param_count(m), nt, batch, steps,
+               1e3 * secs / (double)steps, size, size == 1 ? "" : "s", secs);
+    }
     regnn_history_free(h);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);

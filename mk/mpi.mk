@@ -5,7 +5,8 @@
 #   test-mpi    tests/test_mpi.sh: mpirun -np 1, 2, 4 of both jobs and of a
 #               failing rank, each under `timeout` (part of `make check`;
 #               skipped with a message when mpicc or mpirun is missing)
-#   bench-mpi   scripts/measure-mpi.sh: 1 vs 2 ranks (docs/scaling.md)
+#   bench-mpi   scripts/measure-mpi.sh (1 vs 2 ranks) and scripts/cost-model.sh
+#               (docs/scaling.md)
 
 MPICC  ?= mpicc
 MPIRUN ?= mpirun
@@ -61,8 +62,9 @@ install: install-mpi
 ifeq ($(HAVE_MPIRUN),1)
 test-mpi: $(MPI_CHECK) $(CLI_BIN)
 	MPIRUN='$(MPIRUN)' sh tests/test_mpi.sh $(MPI_CHECK) $(BUILD)/examples
-bench-mpi: mpi
-	MPIRUN='$(MPIRUN)' sh scripts/measure-mpi.sh $(BUILD)/examples
+bench-mpi: mpi $(MPI_CHECK) $(BUILD)/bench/bench_step
+	MPIRUN='$(MPIRUN)' sh scripts/measure-mpi.sh $(BUILD)/examples $(MPI_CHECK)
+	MPIRUN='$(MPIRUN)' sh scripts/cost-model.sh $(BUILD)/bench/bench_step $(BUILD)/examples/mpi_fit
 else
 test-mpi bench-mpi:
 	@echo "$@: skipped, $(MPIRUN) not found (apt-get install openmpi-bin libopenmpi-dev)"
