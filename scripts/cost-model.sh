@@ -36,7 +36,7 @@ fitstep() { # fitstep NAME WIDTH: one rank of examples/mpi_fit at batch 1024
 }
 
 {
-    step study-10-128x6-1 64 64 10 128 128 128 128 128 128 1
+    step study-10-128x6-1 64 10 128 128 128 128 128 128 1
     fitstep 64-512x3-1 512
     fitstep 64-1024x3-1 1024
 } | awk -v alpha="$ALPHA_US" '
