@@ -660,7 +660,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             double vm = nan, va = nan;
             if (vn > 0)
                 rg_model_eval_rows(m, vx + vlo * m->n_in, vy + vlo * n_out, vn, &vm, &va, b.eval,
-                                   eval_rows);
+                                   eval_rows, m->pool);
             const double w = (double)vn / (double)n_val;
             ev[0] = vn ? vm * w : 0.0;
             ev[1] = vn ? va * w : 0.0;
@@ -672,7 +672,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             double tm = nan;
             if (tn > 0)
                 rg_model_eval_rows(m, tx + tlo * m->n_in, ty + tlo * n_out, tn, &tm, NULL, b.eval,
-                                   eval_rows);
+                                   eval_rows, m->pool);
             ev[2] = tn ? tm * ((double)tn / (double)n_train) : 0.0;
             met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = tm;
         }

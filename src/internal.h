@@ -248,11 +248,13 @@ void rg_model_drop_workspace(regnn_model *m);
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
                                  int train, double *mse, double *mae, double *penalty);
 double rg_model_penalty(const regnn_model *m);
-/* mse/mae of rows, concurrency-safe. scratch (may be NULL) holds
+/* mse/mae of rows, concurrency-safe without a pool (fit passes the model's
+ * pool: the same bits, on its threads). scratch (may be NULL) holds
  * 2 * scratch_rows * rg_model_max_width(m) floats; without it, small models use
  * the stack and wide ones allocate per call. */
 regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
-                                double *mse, double *mae, float *scratch, size_t scratch_rows);
+                                double *mse, double *mae, float *scratch, size_t scratch_rows,
+                                rg_pool *pool);
 size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved to the online CPUs. */
 size_t rg_model_resolved_threads(const regnn_model *m);

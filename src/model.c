@@ -412,9 +412,25 @@ size_t rg_model_max_width(const regnn_model *m)
  * floats) so concurrent calls on one model never share memory. Writes
  * predictions to y_out if given; accumulates squared and absolute errors
  * against y_true if given. */
+/* One layer of forward_rows on the pool: a piece of the product, then its bias
+ * and activation. */
+typedef struct fwd_job {
+    const regnn_layer *l;
+    const float *params;
+    rg_gemm g;
+} fwd_job;
+
+static void fwd_task(void *ctx, size_t t)
+{
+    const fwd_job *j = ctx;
+    size_t r0, r1, c0, c1;
+    rg_gemm_piece(&j->g, t, &r0, &r1, &c0, &c1);
+    rg_dense_bias_act(j->l, j->params, j->g.c, r0, r1, c0, c1);
+}
+
 static regnn_status forward_rows(const regnn_model *m, const float *x, size_t rows, float *y_out,
                                  const float *y_true, double *se, double *ae, float *scratch,
-                                 size_t scratch_rows)
+                                 size_t scratch_rows, rg_pool *pool)
 {
     float stack_buf[RG_STACK_FLOATS];
     const size_t w = rg_model_max_width(m), n_out = regnn_model_outputs(m);
@@ -437,7 +453,15 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
         const float *in = x + r0 * m->n_in;
         float *cur = ping;
         for (size_t i = 0; i < m->n_layers; i++) {
-            rg_dense_forward(m->layers[i], m->params, in, nr, cur);
+            if (pool && nr > 1) {
+                /* The same pieces' bits as rg_dense_forward (gemm.c's rule). */
+                fwd_job j = {m->layers[i], m->params, {0}};
+                rg_dense_gemm(&j.g, m->layers[i], m->params, in, nr, cur);
+                rg_gemm_plan(&j.g, rg_pool_threads(pool), 0);
+                rg_pool_run(pool, fwd_task, &j, j.g.pr * j.g.pc);
+            } else {
+                rg_dense_forward(m->layers[i], m->params, in, nr, cur);
+            }
             in = cur;
             cur = cur == ping ? pong : ping;
         }
@@ -479,17 +503,18 @@ regnn_status regnn_model_predict(const regnn_model *m, const float *x, size_t n_
                         y_len, n_rows, n_out);
     if (!rg_all_finite(x, n_rows * m->n_in))
         return rg_error(REGNN_E_NUMERIC, "regnn_model_predict: x contains NaN or Inf");
-    st = forward_rows(m, x, n_rows, y, NULL, NULL, NULL, NULL, 0);
+    st = forward_rows(m, x, n_rows, y, NULL, NULL, NULL, NULL, 0, NULL);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_model_predict: %s", regnn_errmsg());
     return REGNN_OK;
 }
 
 regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
-                                double *mse, double *mae, float *scratch, size_t scratch_rows)
+                                double *mse, double *mae, float *scratch, size_t scratch_rows,
+                                rg_pool *pool)
 {
     double se = 0.0, ae = 0.0;
-    regnn_status st = forward_rows(m, x, rows, NULL, y, &se, &ae, scratch, scratch_rows);
+    regnn_status st = forward_rows(m, x, rows, NULL, y, &se, &ae, scratch, scratch_rows, pool);
     if (st != REGNN_OK)
         return st;
     double n = (double)rows * (double)regnn_model_outputs(m);
@@ -522,7 +547,7 @@ regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
                         "takes %zu inputs and gives %zu outputs",
                         ds->n_x, ds->n_y, m->n_in, regnn_model_outputs(m));
     double a, b;
-    st = rg_model_eval_rows(m, ds->x, ds->y, ds->rows, &a, &b, NULL, 0);
+    st = rg_model_eval_rows(m, ds->x, ds->y, ds->rows, &a, &b, NULL, 0, NULL);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_model_evaluate: %s", regnn_errmsg());
     if (mse)

@@ -42,6 +42,7 @@ struct rg_pool {
      * rewritten by the caller only after every task of the job is done. */
     rg_task_fn fn;
     void *ctx;
+    /* cppcheck-suppress unusedStructMember ; used where RG_HAVE_CSR (x86) */
     unsigned csr; /* the caller's SSE control word (flush-to-zero, rounding) */
 };
 
