@@ -50,11 +50,11 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 #define REGNN_VERSION_MAJOR 1
-#define REGNN_VERSION_MINOR 0
+#define REGNN_VERSION_MINOR 1
 #define REGNN_VERSION_PATCH 0
 #define REGNN_VERSION_NUMBER \
     (REGNN_VERSION_MAJOR * 10000 + REGNN_VERSION_MINOR * 100 + REGNN_VERSION_PATCH)
-#define REGNN_VERSION_STRING "1.0.0"
+#define REGNN_VERSION_STRING "1.1.0"
 /** ABI generation; equals the SONAME major (libregnn.so.1). */
 #define REGNN_ABI_VERSION 1
 
@@ -763,6 +763,22 @@ REGNN_API regnn_status regnn_checkpoint_save_mem(const regnn_model *m, const reg
                                                  void *buf, size_t cap, size_t *size);
 REGNN_API regnn_status regnn_checkpoint_load_mem(const void *buf, size_t len, regnn_model **m_out,
                                                  regnn_optimizer **o_out);
+
+/* ------------------------------------------------------------------ */
+/* ONNX export                                                          */
+/* ------------------------------------------------------------------ */
+
+/** Write m as an ONNX model (IR version 7, opset 13) for inference elsewhere:
+ *  input "input" float [N, inputs], output "output" float [N, outputs], per
+ *  layer MatMul, Add and Relu/Sigmoid/Tanh (none for linear); dropout is left
+ *  out. With an attached scaler the graph takes raw inputs (Sub mean, Div
+ *  scale) and returns original units (Mul scale, Add mean). m must be
+ *  initialized (REGNN_E_STATE); the file is written atomically like
+ *  regnn_model_save. Layout and names: docs/api.md. */
+REGNN_API regnn_status regnn_model_export_onnx(const regnn_model *m, const char *path);
+/** The same ONNX bytes into buf; size semantics as regnn_model_save_mem. */
+REGNN_API regnn_status regnn_model_export_onnx_mem(const regnn_model *m, void *buf, size_t cap,
+                                                   size_t *size);
 
 #ifdef __cplusplus
 }

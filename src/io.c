@@ -429,7 +429,7 @@ static const char *fill_file(int fd, const struct stat *old, int have_old, const
  * Elsewhere the data is written to that named file. Either way a crash can
  * leave a "<path>.tmp-<hex>" file only inside that window; the next save of
  * the same path removes such files once they are STALE_SECONDS old. */
-static regnn_status write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
+regnn_status rg_write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
 {
     /* A device, folder or FIFO at path is never replaced by a regular file. */
     struct stat old;
@@ -571,7 +571,7 @@ static regnn_status save_file(const char *fn, const regnn_model *m, const regnn_
         return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu bytes", fn, need);
     w.pos = 0;
     encode(&w, m, o);
-    st = write_atomic(fn, path, w.p, need);
+    st = rg_write_atomic(fn, path, w.p, need);
     rg_free(w.p);
     return st;
 }

@@ -268,6 +268,7 @@ static regnn_status op_model_load_mem(fixture *f)
     return regnn_model_load_mem(f->ckpt, f->ckpt_len, OUT(0, regnn_model));
 }
 static regnn_status op_checkpoint_save(fixture *f) { return regnn_checkpoint_save(f->m, f->o, f->out_path); }
+static regnn_status op_export_onnx(fixture *f) { return regnn_model_export_onnx(f->m, f->out_path); }
 static regnn_status op_checkpoint_load(fixture *f)
 {
     return regnn_checkpoint_load(f->ckpt_path, OUT(0, regnn_model), OUT(1, regnn_optimizer));
@@ -348,6 +349,7 @@ static const op OPS[] = {
     {"model_load", NULL, op_model_load},
     {"model_load_mem", NULL, op_model_load_mem},
     {"checkpoint_save", NULL, op_checkpoint_save},
+    {"export_onnx", NULL, op_export_onnx},
     {"checkpoint_load", NULL, op_checkpoint_load},
     {"checkpoint_load_mem", NULL, op_checkpoint_load_mem},
     {"path_options", NULL, op_path_options},

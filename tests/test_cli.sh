@@ -10,7 +10,9 @@
 # when it is, --quiet silence, history CSV, learning-curve SVG, model and
 # checkpoint files); predict round trip (one prediction per row, in the
 # target's own units, the same with or without the target column); path (table,
-# choices, diagnoses); info on a model and on a checkpoint; and the README's
+# choices, diagnoses); info on a model and on a checkpoint; export-onnx (the
+# file, and with python3-onnx its graph run with numpy gives predict's
+# numbers from raw features); and the README's
 # claim that --l2 1e-2 lowers the test MSE of the default network on the
 # diabetes data. Prints "N passed, N failed" and exits 1 if anything failed.
 
@@ -32,7 +34,7 @@ status() {
     got=$?
     if [ "$got" -ne "$want" ]; then
         ko "$d (exit $got, expected $want; stderr: $(head -c 300 "$TMP/err"))"
-    elif [ "$want" -ne 0 ] && ! grep -q '^regnn[a-z ]*: ' "$TMP/err"; then
+    elif [ "$want" -ne 0 ] && ! grep -q '^regnn[a-z -]*: ' "$TMP/err"; then
         ko "$d (no 'regnn ...:' message on stderr: $(head -c 300 "$TMP/err"))"
     else
         ok "$d"
@@ -42,8 +44,8 @@ has() { grep -q -- "$2" "$1"; }
 
 # ---- help and usage errors ----
 status 0 "regnn --help" "$BIN" --help
-check "regnn --help lists the commands" sh -c "grep -q 'fit' '$TMP/out' && grep -q 'predict' '$TMP/out' && grep -q 'path' '$TMP/out' && grep -q 'info' '$TMP/out'"
-for c in fit predict path merge info; do
+check "regnn --help lists the commands" sh -c "grep -q 'fit' '$TMP/out' && grep -q 'predict' '$TMP/out' && grep -q 'path' '$TMP/out' && grep -q 'merge' '$TMP/out' && grep -q 'info' '$TMP/out' && grep -q 'export-onnx' '$TMP/out'"
+for c in fit predict path merge info export-onnx; do
     status 0 "regnn $c --help" "$BIN" $c --help
     check "regnn $c --help shows its usage" has "$TMP/out" "Usage: regnn $c"
 done
@@ -67,6 +69,9 @@ status 2 "path without --lambdas: exit 2" "$BIN" path "$DATA" --target y
 status 2 "path --lambdas with a negative value: exit 2" "$BIN" path "$DATA" --target y --lambdas 0,-1
 status 2 "path --l2: exit 2 (use --lambdas)" "$BIN" path "$DATA" --target y --l2 1e-2
 status 2 "info without a file: exit 2" "$BIN" info
+status 2 "export-onnx without an output file: exit 2" "$BIN" export-onnx model.rgn
+status 2 "export-onnx with three files: exit 2" "$BIN" export-onnx a.rgn b.onnx c.onnx
+status 2 "export-onnx unknown option: exit 2" "$BIN" export-onnx a.rgn b.onnx --frob
 
 # ---- missing and malformed files: exit 1 ----
 status 1 "fit on a missing file: exit 1" "$BIN" fit "$TMP/none.csv" --target y
@@ -136,6 +141,43 @@ check "info: the scaler" has "$TMP/out" "^scaler: 10 features, 1 target"
 check "info: not a checkpoint" has "$TMP/out" "^optimizer: none"
 status 0 "info on a checkpoint" "$BIN" info "$TMP/ck.rgn"
 check "info: checkpoint with optimizer state" sh -c "grep -q 'regnn checkpoint' '$TMP/out' && grep -q '^optimizer: Adam, lr 0.001' '$TMP/out' && grep -q '90 steps taken; state for 1441 parameters' '$TMP/out'"
+
+# ---- export-onnx ----
+status 1 "export-onnx with a missing model: exit 1" "$BIN" export-onnx "$TMP/none.rgn" "$TMP/x.onnx"
+check "export-onnx: nothing written for a missing model" test ! -e "$TMP/x.onnx"
+status 1 "export-onnx into a missing folder: exit 1" "$BIN" export-onnx "$TMP/m.rgn" "$TMP/no/m.onnx"
+check "export-onnx: the message names the output" has "$TMP/err" "no/m.onnx"
+status 0 "export-onnx a model" "$BIN" export-onnx "$TMP/m.rgn" "$TMP/m.onnx"
+check "export-onnx: file written" test -s "$TMP/m.onnx"
+check "export-onnx: summary names the shapes and the scaler" sh -c "grep -q 'input float \[N, 10\], output float \[N, 1\]' '$TMP/out' && grep -q '^scaler included' '$TMP/out'"
+status 0 "export-onnx --quiet from a checkpoint" "$BIN" export-onnx "$TMP/ck.rgn" "$TMP/ck.onnx" -q
+check "export-onnx --quiet: no output" sh -c "test ! -s '$TMP/out' && test ! -s '$TMP/err'"
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+if "$PY" -c 'import numpy, onnx' >/dev/null 2>&1; then
+    # The graph, run with numpy on the raw features, gives regnn predict's numbers.
+    check "export-onnx: the ONNX graph on raw features = regnn predict (python3-onnx)" \
+        "$PY" - "$TMP/m.onnx" "$TMP/features.csv" "$TMP/p.pred" <<'EOF'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+m = onnx.load(sys.argv[1])
+onnx.checker.check_model(m, full_check=True)
+env = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+env["input"] = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1, dtype=np.float32)
+f = {"MatMul": np.matmul, "Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
+     "Div": np.divide, "Relu": lambda a: np.maximum(a, np.float32(0)), "Tanh": np.tanh,
+     "Sigmoid": lambda a: np.float32(1) / (np.float32(1) + np.exp(-a))}
+for n in m.graph.node:
+    env[n.output[0]] = f[n.op_type](*[env[i] for i in n.input])
+got = env["output"][:, 0]
+want = np.loadtxt(sys.argv[3], dtype=np.float32)
+np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+EOF
+else
+    echo "skip - export-onnx graph vs regnn predict (python3 cannot import numpy and onnx: apt-get install python3-onnx)"
+fi
 
 # ---- path ----
 status 0 "path: 2 lambdas x 2 seeds" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --seeds 2 \

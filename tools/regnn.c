@@ -1,8 +1,8 @@
 /*
  * regnn - command-line front end of libregnn: train a regression network on
  * a CSV file, predict with a saved model, sweep the L2 factor, describe a
- * model file. Run `regnn --help` or `regnn COMMAND --help`; the manual is
- * docs/regnn.1 and docs/cli.md.
+ * model file, export it to ONNX. Run `regnn --help` or `regnn COMMAND
+ * --help`; the manual is docs/regnn.1 and docs/cli.md.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -21,6 +21,7 @@ static void help(FILE *f)
           "  path DATA.csv --target Y --lambdas LIST  L2 sweep: table, 1-SE choice, diagnoses\n"
           "  merge FILE...                            the path table of shards (path --shard)\n"
           "  info MODEL.rgn                           what a model file or checkpoint holds\n"
+          "  export-onnx MODEL.rgn OUT.onnx           the model as an ONNX file (opset 13)\n"
           "\n"
           "Options:\n"
           "  --help, -h      this text; `regnn COMMAND --help` for a command's options\n"
@@ -40,10 +41,11 @@ int main(int argc, char **argv)
                 {"predict", "regnn predict", cmd_predict},
                 {"path", "regnn path", cmd_path},
                 {"merge", "regnn merge", cmd_merge},
-                {"info", "regnn info", cmd_info}};
+                {"info", "regnn info", cmd_info},
+                {"export-onnx", "regnn export-onnx", cmd_export_onnx}};
     if (argc < 2)
-        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path, merge or info (see "
-                                   "regnn --help)");
+        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path, merge, info or "
+                                   "export-onnx (see regnn --help)");
     const char *c = argv[1];
     if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
         help(stdout);
@@ -61,6 +63,6 @@ int main(int argc, char **argv)
         }
     if (c[0] == '-')
         return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn --help)", c);
-    return cli_fail(CLI_USAGE, "unknown command '%s': expected fit, predict, path, merge or info (see "
-                               "regnn --help)", c);
+    return cli_fail(CLI_USAGE, "unknown command '%s': expected fit, predict, path, merge, info "
+                               "or export-onnx (see regnn --help)", c);
 }

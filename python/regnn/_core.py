@@ -8,7 +8,7 @@ import threading
 from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
-from . import _io
+from . import _io, _onnx
 from ._capi import EPOCH_FN, lib
 from ._sigint import DeferSigint
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
@@ -731,6 +731,16 @@ class Model(_Handle):
     def to_bytes(self):
         """The model file's contents as bytes (regnn_model_save_mem)."""
         return _io.encode(lib.regnn_model_save_mem, self._handle())
+
+    def export_onnx(self, path):
+        """Write the model as an ONNX file (opset 13) for ONNX runtimes, atomically. With an
+        attached scaler the graph takes raw inputs and returns original units; dropout is
+        left out (regnn_model_export_onnx, docs/api.md)."""
+        _onnx.export(self._handle(), path)
+
+    def to_onnx(self):
+        """The bytes export_onnx writes (regnn_model_export_onnx_mem)."""
+        return _onnx.encode(self._handle())
 
     @classmethod
     def load(cls, source):

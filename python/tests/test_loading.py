@@ -9,9 +9,9 @@ import unittest
 
 from _support import INSTALLED, PYDIR, REPO, TempDir, cc, regnn, run_python
 
-from regnn import _capi, _io
+from regnn import _capi, _io, _onnx
 
-ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES)
+ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES, **_onnx.PROTOTYPES)
 
 
 class FakeFn:
@@ -24,7 +24,7 @@ class FakeFn:
 
 
 class FakeLib:
-    def __init__(self, abi=1, version=10000, names=()):
+    def __init__(self, abi=1, version=10100, names=()):
         self.regnn_abi_version = FakeFn(abi)
         self.regnn_version = FakeFn(version)
         for n in names:
@@ -81,6 +81,7 @@ class TestLoading(unittest.TestCase):
         self.assertGreater(len(used), 60)
         self.assertEqual(used - set(ALL_PROTOTYPES), set())
         self.assertFalse(_io._missing)  # this library has the persistence functions
+        self.assertFalse(_onnx._missing)  # and the ONNX export
 
     def test_pointer_returns_are_not_int(self):
         # The ctypes default restype (int) would truncate a 64-bit pointer.
@@ -91,8 +92,13 @@ class TestLoading(unittest.TestCase):
                 self.assertIs(restype, ctypes.c_char_p, name)
 
     def test_check_abi_accepts_matching(self):
-        self.assertEqual(_capi.check_abi(FakeLib(1, 10000)), 10000)
+        self.assertEqual(_capi.check_abi(FakeLib(1, 10100)), 10100)
         self.assertEqual(_capi.check_abi(FakeLib(1, 10203)), 10203)
+
+    def test_check_abi_rejects_older_minor(self):
+        # 1.0 lacks the functions of 1.1 (threads, ONNX export, ...) the binding declares.
+        with self.assertRaises(regnn.LibraryError):
+            _capi.check_abi(FakeLib(1, 10000), "old.so")
 
     def test_check_abi_rejects_other_abi(self):
         with self.assertRaises(regnn.LibraryError) as cm:
@@ -238,7 +244,7 @@ class TestLoading(unittest.TestCase):
             so = os.path.join(d, "libregnn.so")
             with open(src, "w") as f:
                 f.write("int regnn_abi_version(void) { return 1; }\n"
-                        "unsigned regnn_version(void) { return 10000; }\n")
+                        "unsigned regnn_version(void) { return 10100; }\n")
             subprocess.run([cc(), "-shared", "-fPIC", "-o", so, src], check=True)
             r = run_python("import regnn", env={"REGNN_LIBRARY": so})
             self.assertNotEqual(r.returncode, 0)

@@ -1,0 +1,71 @@
+/* regnn export-onnx: a saved model as an ONNX file, for ONNX runtimes. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+
+#include <string.h>
+
+static void export_help(FILE *f)
+{
+    fputs("Usage: regnn export-onnx MODEL.rgn OUT.onnx [--quiet]\n"
+          "Write a model file (or the model of a checkpoint) as an ONNX model (opset 13)\n"
+          "that ONNX runtimes can run: input \"input\" float [N, inputs], output \"output\"\n"
+          "float [N, outputs]; per layer MatMul, Add and Relu/Sigmoid/Tanh; dropout left\n"
+          "out. When the model carries a scaler (regnn fit attaches it), the graph takes\n"
+          "raw features and returns predictions in the target's own units, like\n"
+          "regnn predict. OUT.onnx is replaced atomically.\n"
+          "\n"
+          "  --quiet, -q   no summary on standard output\n"
+          "  --help, -h    this text\n"
+          "\n"
+          "Exit status: 0 ok, 1 error (the model cannot be read, OUT.onnx cannot be\n"
+          "written), 2 usage.\n",
+          f);
+}
+
+int cmd_export_onnx(int argc, char **argv)
+{
+    const char *model = NULL, *out = NULL;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            export_help(stdout);
+            return CLI_OK;
+        }
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
+            quiet = 1;
+        else if (a[0] == '-' && a[1] != '\0')
+            return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn export-onnx --help)", a);
+        else if (!model)
+            model = a;
+        else if (!out)
+            out = a;
+        else
+            return cli_fail(CLI_USAGE, "unexpected argument '%s': expected MODEL.rgn OUT.onnx", a);
+    }
+    if (!out)
+        return cli_fail(CLI_USAGE, "expected a model file and an output file (usage: regnn "
+                                   "export-onnx MODEL.rgn OUT.onnx)");
+
+    regnn_model *m = NULL;
+    if (regnn_model_load(model, &m) != REGNN_OK)
+        return cli_lib_fail("cannot load the model");
+    if (regnn_model_export_onnx(m, out) != REGNN_OK) {
+        regnn_model_free(m);
+        return cli_lib_fail("cannot export the model");
+    }
+    if (!quiet) {
+        regnn_scaler *sc = NULL;
+        int scaled = regnn_model_get_scaler(m, &sc) == REGNN_OK;
+        char layers[256];
+        cli_describe_layers(m, layers, sizeof layers);
+        printf("%s: ONNX opset 13, network %s, input float [N, %zu], output float [N, %zu]\n",
+               out, layers, regnn_model_inputs(m), regnn_model_outputs(m));
+        printf("%s\n", scaled ? "scaler included: the graph takes raw features and returns "
+                                "predictions in the target's own units"
+                              : "no scaler: inputs and outputs in the model's own units");
+        regnn_scaler_free(sc);
+    }
+    regnn_model_free(m);
+    return CLI_OK;
+}
