@@ -366,6 +366,36 @@ REGNN_API regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, 
 /** Zero the step count and every state buffer, and unbind from the model. */
 REGNN_API regnn_status regnn_optimizer_reset(regnn_optimizer *o);
 
+/* Learning-rate schedules, as tf.keras.optimizers.schedules (formulas in
+ * docs/api.md). The schedule is evaluated at the optimizer's step count before
+ * the update (0 for the first step); the parameters hold everything,
+ * initial_learning_rate included, in the order of the Keras constructor. */
+enum {
+    REGNN_SCHEDULE_CONSTANT = 0,    /* no schedule: REGNN_OPT_LEARNING_RATE every step (default);
+                                       no parameters */
+    REGNN_SCHEDULE_EXPONENTIAL = 1, /* ExponentialDecay: {initial_learning_rate, decay_steps,
+                                       decay_rate[, staircase]} */
+    REGNN_SCHEDULE_PIECEWISE = 2,   /* PiecewiseConstantDecay: {boundaries[0..k), values[0..k]},
+                                       2k + 1 parameters */
+    REGNN_SCHEDULE_COSINE = 3       /* CosineDecay: {initial_learning_rate, decay_steps[, alpha[,
+                                       warmup_target[, warmup_steps]]]} */
+};
+
+/** Give o a learning-rate schedule (kind REGNN_SCHEDULE_*, n parameters,
+ *  copied); REGNN_SCHEDULE_CONSTANT with n = 0 removes it. While a schedule is
+ *  set, REGNN_OPT_LEARNING_RATE is kept but not used. Refused while regnn_fit
+ *  runs (REGNN_E_STATE). Saved in checkpoints. */
+REGNN_API regnn_status regnn_optimizer_set_schedule(regnn_optimizer *o, int kind,
+                                                    const double *params, size_t n);
+/** *kind and *n receive the schedule's kind and parameter count; params (may
+ *  be NULL when len is 0) receives min(len, n) parameters. */
+REGNN_API regnn_status regnn_optimizer_get_schedule(const regnn_optimizer *o, int *kind,
+                                                    double *params, size_t len, size_t *n);
+/** The learning rate the update after `step` steps uses (the schedule at
+ *  step, or REGNN_OPT_LEARNING_RATE without one), in double. */
+REGNN_API regnn_status regnn_optimizer_learning_rate_at(const regnn_optimizer *o, uint64_t step,
+                                                        double *lr);
+
 /* ------------------------------------------------------------------ */
 /* Training                                                             */
 /* ------------------------------------------------------------------ */
@@ -394,6 +424,17 @@ enum {
     /* double options (regnn_fit_options_set_double) */
     REGNN_FIT_VALIDATION_SPLIT = 100, /* [0, 1); default 0: Keras tail split of the training data */
     REGNN_FIT_MIN_DELTA = 101         /* >= 0; default 0: smaller improvements do not count */
+};
+
+/* ReduceLROnPlateau (keras.callbacks), per epoch on the REGNN_FIT_MONITOR
+ * value; rule in docs/api.md. */
+enum {
+    REGNN_FIT_REDUCE_LR = 20,             /* 0/1; default 0 */
+    REGNN_FIT_REDUCE_LR_PATIENCE = 21,    /* >= 0; default 10 */
+    REGNN_FIT_REDUCE_LR_COOLDOWN = 22,    /* >= 0; default 0 */
+    REGNN_FIT_REDUCE_LR_FACTOR = 120,     /* double in (0, 1); default 0.1 */
+    REGNN_FIT_REDUCE_LR_MIN_DELTA = 121,  /* double >= 0; default 1e-4 */
+    REGNN_FIT_REDUCE_LR_MIN_LR = 122      /* double >= 0; default 0 */
 };
 
 enum {
@@ -464,6 +505,9 @@ enum {
     REGNN_METRIC_SECONDS = 8,        /* wall seconds of the epoch */
     REGNN_METRIC_TRAIN_EVAL_MSE = 9  /* train MSE at end-of-epoch weights (REGNN_FIT_EVAL_TRAIN) */
 };
+enum {
+    REGNN_METRIC_LEARNING_RATE = 10  /* the learning rate of the epoch's last step */
+};
 /* Metrics that were not recorded (no validation data, EVAL_TRAIN off) read as NaN. */
 
 enum {
@@ -484,8 +528,8 @@ REGNN_API regnn_status regnn_history_best_epoch(const regnn_history *h, size_t *
 /** REGNN_STOP_*, or -1 for NULL. */
 REGNN_API int regnn_history_stop_reason(const regnn_history *h);
 /** Write the history as CSV: header "epoch,loss,mse,penalty,mae,val_loss,val_mse,
- *  val_mae,seconds,train_eval_mse", one line per epoch (1-based), C-locale numbers,
- *  "nan" for metrics not recorded. */
+ *  val_mae,seconds,train_eval_mse,learning_rate", one line per epoch (1-based),
+ *  C-locale numbers, "nan" for metrics not recorded. */
 REGNN_API regnn_status regnn_history_write_csv(const regnn_history *h, const char *path);
 
 /* ------------------------------------------------------------------ */
@@ -658,7 +702,7 @@ REGNN_API regnn_status regnn_path_options_set_progress(regnn_path_options *opts,
  *  layer settings) with lambda set as the penalty chooses, initialized with
  *  the run's seed (so every lambda starts from the same weights and shuffles
  *  alike for a given seed), trained by regnn_fit with a fresh optimizer of
- *  template_optimizer's kind and hyperparameters (NULL: Adam defaults) and
+ *  template_optimizer's kind, hyperparameters and schedule (NULL: Adam defaults) and
  *  fit_opts (NULL: defaults; REGNN_FIT_EVAL_TRAIN is always on). Validation
  *  data, required: val, or fit_opts' REGNN_FIT_VALIDATION_SPLIT. The
  *  template, optimizer and datasets are only read. Runs go to
@@ -749,8 +793,9 @@ REGNN_API regnn_status regnn_model_save_mem(const regnn_model *m, void *buf, siz
 /** Decode len bytes of a model file (or checkpoint) from memory. */
 REGNN_API regnn_status regnn_model_load_mem(const void *buf, size_t len, regnn_model **out);
 
-/** Checkpoint: the model file plus o's kind, hyperparameters, step count and
- *  state buffers, so that training resumes bit-identically. o must be unbound
+/** Checkpoint: the model file plus o's kind, hyperparameters, learning-rate
+ *  schedule, step count and state buffers, so that training resumes
+ *  bit-identically. o must be unbound
  *  or bound to m's parameter count (REGNN_E_SHAPE). Saving is atomic. */
 REGNN_API regnn_status regnn_checkpoint_save(const regnn_model *m, const regnn_optimizer *o,
                                              const char *path);

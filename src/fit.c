@@ -124,6 +124,9 @@ static void options_defaults(regnn_fit_options *o)
     o->shuffle = 1;
     o->monitor = REGNN_MONITOR_VAL_LOSS;
     o->shard_count = 1;
+    o->reduce_lr_patience = 10; /* keras.callbacks.ReduceLROnPlateau defaults */
+    o->reduce_lr_factor = 0.1;
+    o->reduce_lr_min_delta = 1e-4;
 }
 
 regnn_status regnn_fit_options_create(regnn_fit_options **out)
@@ -154,6 +157,9 @@ static int64_t *int_slot(regnn_fit_options *o, int key)
     case REGNN_FIT_EVAL_TRAIN: return &o->eval_train;
     case REGNN_FIT_SHARD_INDEX: return &o->shard_index;
     case REGNN_FIT_SHARD_COUNT: return &o->shard_count;
+    case REGNN_FIT_REDUCE_LR: return &o->reduce_lr;
+    case REGNN_FIT_REDUCE_LR_PATIENCE: return &o->reduce_lr_patience;
+    case REGNN_FIT_REDUCE_LR_COOLDOWN: return &o->reduce_lr_cooldown;
     default: return NULL;
     }
 }
@@ -173,6 +179,12 @@ static const char *fit_key_name(int key)
     case REGNN_FIT_SHARD_COUNT: return "REGNN_FIT_SHARD_COUNT";
     case REGNN_FIT_VALIDATION_SPLIT: return "REGNN_FIT_VALIDATION_SPLIT";
     case REGNN_FIT_MIN_DELTA: return "REGNN_FIT_MIN_DELTA";
+    case REGNN_FIT_REDUCE_LR: return "REGNN_FIT_REDUCE_LR";
+    case REGNN_FIT_REDUCE_LR_PATIENCE: return "REGNN_FIT_REDUCE_LR_PATIENCE";
+    case REGNN_FIT_REDUCE_LR_COOLDOWN: return "REGNN_FIT_REDUCE_LR_COOLDOWN";
+    case REGNN_FIT_REDUCE_LR_FACTOR: return "REGNN_FIT_REDUCE_LR_FACTOR";
+    case REGNN_FIT_REDUCE_LR_MIN_DELTA: return "REGNN_FIT_REDUCE_LR_MIN_DELTA";
+    case REGNN_FIT_REDUCE_LR_MIN_LR: return "REGNN_FIT_REDUCE_LR_MIN_LR";
     default: return NULL;
     }
 }
@@ -210,6 +222,8 @@ regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t
         range = "in 1..1048576";
         break;
     case REGNN_FIT_PATIENCE:
+    case REGNN_FIT_REDUCE_LR_PATIENCE:
+    case REGNN_FIT_REDUCE_LR_COOLDOWN:
         ok = value >= 0;
         range = ">= 0";
         break;
@@ -262,10 +276,17 @@ regnn_status regnn_fit_options_set_double(regnn_fit_options *opts, int key, doub
         slot = &opts->validation_split;
         ok = value >= 0.0 && value < 1.0;
         range = "in [0, 1)";
-    } else if (key == REGNN_FIT_MIN_DELTA) {
-        slot = &opts->min_delta;
+    } else if (key == REGNN_FIT_MIN_DELTA || key == REGNN_FIT_REDUCE_LR_MIN_DELTA ||
+               key == REGNN_FIT_REDUCE_LR_MIN_LR) {
+        slot = key == REGNN_FIT_MIN_DELTA         ? &opts->min_delta
+               : key == REGNN_FIT_REDUCE_LR_MIN_LR ? &opts->reduce_lr_min_lr
+                                                   : &opts->reduce_lr_min_delta;
         ok = value >= 0.0 && !isinf(value);
         range = "finite and >= 0";
+    } else if (key == REGNN_FIT_REDUCE_LR_FACTOR) {
+        slot = &opts->reduce_lr_factor;
+        ok = value > 0.0 && value < 1.0;
+        range = "in (0, 1)";
     } else {
         return wrong_key(fn, key, 1);
     }
@@ -288,6 +309,12 @@ regnn_status regnn_fit_options_get_double(const regnn_fit_options *opts, int key
         *value = opts->validation_split;
     else if (key == REGNN_FIT_MIN_DELTA)
         *value = opts->min_delta;
+    else if (key == REGNN_FIT_REDUCE_LR_FACTOR)
+        *value = opts->reduce_lr_factor;
+    else if (key == REGNN_FIT_REDUCE_LR_MIN_DELTA)
+        *value = opts->reduce_lr_min_delta;
+    else if (key == REGNN_FIT_REDUCE_LR_MIN_LR)
+        *value = opts->reduce_lr_min_lr;
     else
         return wrong_key(fn, key, 1);
     return REGNN_OK;
@@ -337,6 +364,7 @@ typedef struct fit_bufs {
     float *best;           /* best epoch's parameters (RESTORE_BEST) */
     float *eval;           /* scratch for end-of-epoch evaluation */
     regnn_history *hist;
+    double snap_lr, snap_lr_now; /* learning rate at entry (ReduceLROnPlateau changes it) */
 } fit_bufs;
 
 static void free_bufs(fit_bufs *b)
@@ -367,6 +395,8 @@ static void restore_entry(regnn_model *m, regnn_optimizer *o, fit_bufs *b, int w
         rg_optimizer_unbind(o);
     }
     o->steps = steps;
+    o->lr = b->snap_lr;
+    o->lr_now = b->snap_lr_now;
     m->rng = *rng;
     m->params_max_known = 0;
     o->bounds_known = 0;
@@ -484,6 +514,11 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         vy = train->y + split_at * train->n_y;
     }
     const int has_val = n_val > 0;
+    if (opts->reduce_lr && o->sched.kind != REGNN_SCHEDULE_CONSTANT)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: REGNN_FIT_REDUCE_LR changes the learning rate, but the optimizer has a "
+                        "schedule (as in Keras, use one or the other)",
+                        fn);
     if ((opts->early_stopping || opts->restore_best) && !has_val &&
         opts->monitor != REGNN_MONITOR_TRAIN_LOSS)
         return rg_error(REGNN_E_INVALID_ARG,
@@ -562,6 +597,10 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     }
     const uint64_t snap_steps = o->steps;
     const rg_rng snap_rng = m->rng;
+    b.snap_lr = o->lr;
+    b.snap_lr_now = o->lr_now;
+    rg_plateau plateau;
+    rg_plateau_start(&plateau, opts);
     if (dp) {
         double failed = 0.0;
         *synced = 1;
@@ -691,6 +730,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         }
         if (has_val)
             met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] + rg_model_penalty(m);
+        met[REGNN_METRIC_LEARNING_RATE - 1] = o->lr_now;
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
         regnn_status pst = rg_history_push(h, met);
         if (dp) { /* every process stops if one could not record the epoch */
@@ -727,6 +767,8 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 stop = 1;
             }
         }
+        if (opts->reduce_lr)
+            rg_plateau_update(&plateau, cur, &o->lr);
         /* The callback also sees the epoch on which early stopping fired. */
         int cb_stop = opts->callback && opts->callback(opts->callback_user, h, e) != 0;
         if (dp) { /* one process's callback stops them all */

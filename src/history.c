@@ -96,7 +96,7 @@ regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
                                 REGNN_METRIC_TRAIN_PENALTY, REGNN_METRIC_TRAIN_MAE,
                                 REGNN_METRIC_VAL_LOSS, REGNN_METRIC_VAL_MSE,
                                 REGNN_METRIC_VAL_MAE, REGNN_METRIC_SECONDS,
-                                REGNN_METRIC_TRAIN_EVAL_MSE};
+                                REGNN_METRIC_TRAIN_EVAL_MSE, REGNN_METRIC_LEARNING_RATE};
     if (!h || !path)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_history_write_csv: history and path are required");
     if (!*path)
@@ -105,9 +105,10 @@ regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
     if (!f)
         return rg_error(REGNN_E_IO, "regnn_history_write_csv: cannot open '%s': %s", path,
                         strerror(errno));
-    int bad = fputs("epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse\n",
+    int bad = fputs("epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse,"
+                    "learning_rate\n",
                     f) < 0;
-    /* Ten fields of at most 16 characters ("%.9g", "nan") and commas fit easily. */
+    /* Eleven fields of at most 16 characters ("%.9g", "nan") and commas fit easily. */
     char line[512], num[64];
     for (size_t e = 0; e < h->epochs && !bad; e++) {
         size_t n = (size_t)snprintf(line, sizeof line, "%zu", e + 1);

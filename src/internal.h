@@ -262,6 +262,25 @@ size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved to the online CPUs. */
 size_t rg_model_resolved_threads(const regnn_model *m);
 
+/* ---- learning-rate schedules (src/schedule.c) ---- */
+typedef struct rg_schedule {
+    int kind;  /* REGNN_SCHEDULE_* */
+    size_t n;  /* parameters, as given to regnn_optimizer_set_schedule */
+    double *p; /* owned; NULL when n == 0 */
+} rg_schedule;
+#define RG_SCHEDULE_MAX_BOUNDARIES 65536
+/* The learning rate at 0-based step `step` (the step count before the
+ * update, as Keras passes optimizer.iterations); base_lr without a schedule. */
+double rg_schedule_lr(const rg_schedule *s, uint64_t step, double base_lr);
+/* Why parameters are refused, or NULL. They come as doubles p or, from a
+ * file, as n little-endian binary64 in le (the other pointer NULL). wd > 0:
+ * the largest learning rate times wd must be <= 1. */
+const char *rg_schedule_check(int kind, const double *p, const unsigned char *le, size_t n,
+                              double wd, char *buf, size_t len);
+/* The largest learning rate of valid parameters (base_lr for CONSTANT). */
+double rg_schedule_peak(int kind, const double *p, const unsigned char *le, size_t n,
+                        double base_lr);
+
 /* ---- optimizer (src/optimizer.c) ---- */
 struct regnn_optimizer {
     int kind;
@@ -274,6 +293,8 @@ struct regnn_optimizer {
     uint32_t m_max, v_max; /* largest |m|, |v| (float bits) the last step wrote ... */
     int bounds_known;      /* ... valid only while set: any other write clears it */
     int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
+    rg_schedule sched; /* learning-rate schedule; kind CONSTANT = lr every step */
+    double lr_now;     /* the learning rate of the last step (lr before any) */
 };
 /* Bind to n parameters if unbound (allocates), else check n matches. */
 regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
@@ -306,6 +327,8 @@ struct regnn_fit_options {
     int64_t epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
         eval_train;
     double validation_split, min_delta;
+    int64_t reduce_lr, reduce_lr_patience, reduce_lr_cooldown; /* ReduceLROnPlateau */
+    double reduce_lr_factor, reduce_lr_min_delta, reduce_lr_min_lr;
     regnn_epoch_fn callback;
     void *callback_user;
     int64_t shard_index, shard_count; /* rows of each batch this process computes */
@@ -313,7 +336,7 @@ struct regnn_fit_options {
     void *exchange_user;
 };
 
-#define RG_N_METRICS 9
+#define RG_N_METRICS 10
 struct regnn_history {
     size_t epochs, cap;
     double *v[RG_N_METRICS]; /* indexed by REGNN_METRIC_* - 1 */
@@ -339,5 +362,16 @@ regnn_status rg_history_create(size_t cap, regnn_history **out);
 /* Append one epoch (metrics indexed by REGNN_METRIC_* - 1). Allocates only when
  * full (doubling); REGNN_E_NOMEM leaves the history unchanged. */
 regnn_status rg_history_push(regnn_history *h, const double *metrics);
+
+/* ReduceLROnPlateau state of one fit (src/schedule.c). */
+typedef struct rg_plateau {
+    double factor, min_delta, min_lr, best;
+    int64_t patience, cooldown, wait, cooldown_counter;
+} rg_plateau;
+/* Keras's on_train_begin: settings from opts, best = +inf, counters 0. */
+void rg_plateau_start(rg_plateau *pl, const regnn_fit_options *opts);
+/* Keras's on_epoch_end (mode 'min') on the monitored value; returns 1 when
+ * it lowered *lr. */
+int rg_plateau_update(rg_plateau *pl, double current, double *lr);
 
 #endif

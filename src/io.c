@@ -33,8 +33,9 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD"};
+#define SCHD_FIXED 8u
 
 /* ------------------------------------------------------------------ */
 /* Little-endian encoding, byte by byte whatever the host order         */
@@ -151,7 +152,8 @@ static void put_f64s(wr *w, const double *v, size_t n)
 static size_t begin_section(wr *w, int sec)
 {
     put(w, SEC_TAG[sec], 4);
-    put_u32(w, FLAG_REQUIRED);
+    /* SCHD is optional: a 1.0 reader still loads the model and optimizer. */
+    put_u32(w, sec == SEC_SCHD ? 0u : FLAG_REQUIRED);
     size_t at = w->pos;
     put_u64(w, 0);
     return at;
@@ -252,6 +254,13 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
                 put_f32s(w, o->v, o->n);
         }
         end_section(w, at);
+        if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+            at = begin_section(w, SEC_SCHD);
+            put_u32(w, (uint32_t)o->sched.kind);
+            put_u32(w, (uint32_t)o->sched.n);
+            put_f64s(w, o->sched.p, o->sched.n);
+            end_section(w, at);
+        }
     }
 
     if (w->p) {
@@ -618,6 +627,9 @@ typedef struct parsed {
     uint64_t steps;
     size_t n_state;
     const uint8_t *state; /* m (or velocity), then v for Adam */
+    int sched_kind;       /* REGNN_SCHEDULE_CONSTANT without a SCHD section */
+    size_t sched_n;
+    const uint8_t *sched; /* sched_n little-endian doubles */
 } parsed;
 
 /* A tag as printable text: bytes outside ASCII 32..126 as \xNN. */
@@ -869,6 +881,28 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+static regnn_status check_schd(const char *where, span s, parsed *P)
+{
+    if (s.n < SCHD_FIXED)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD has %zu bytes, fewer than %u", where, s.n,
+                        SCHD_FIXED);
+    cur c = {s.p, s.n};
+    uint32_t kind = rd_u32(&c), n = rd_u32(&c);
+    if (kind < REGNN_SCHEDULE_EXPONENTIAL || kind > REGNN_SCHEDULE_COSINE)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD: unknown schedule kind %lu", where,
+                        (unsigned long)kind);
+    if ((s.n - SCHD_FIXED) % 8 != 0 || (s.n - SCHD_FIXED) / 8 != n)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD has %zu bytes, %lu parameters need %u + 8 each",
+                        where, s.n, (unsigned long)n, SCHD_FIXED);
+    char why[240];
+    if (rg_schedule_check((int)kind, NULL, c.p, n, P->wd, why, sizeof why))
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD: %s", where, why);
+    P->sched_kind = (int)kind;
+    P->sched_n = n;
+    P->sched = c.p;
+    return REGNN_OK;
+}
+
 /* Validate a whole input; on success P describes it. */
 static regnn_status parse(const char *where, const uint8_t *p, size_t len, int want_opt, parsed *P)
 {
@@ -930,6 +964,11 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
         (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK))
+        return st;
+    if (sec[SEC_SCHD].present && !sec[SEC_OPTM].present)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: a learning-rate schedule (section 'SCHD') without optimizer state", where);
+    if (sec[SEC_SCHD].present && (st = check_schd(where, sec[SEC_SCHD], P)) != REGNN_OK)
         return st;
     return REGNN_OK;
 }
@@ -1028,6 +1067,17 @@ static regnn_status build(const char *where, const parsed *P, int want_opt, regn
             o->nesterov = P->nesterov;
             o->steps = P->steps;
         }
+        if (st == REGNN_OK && P->sched_n) {
+            double *sp = rg_malloc(P->sched_n * sizeof *sp);
+            st = sp ? REGNN_OK : REGNN_E_NOMEM;
+            if (sp) {
+                decode_f64s(P->sched, sp, P->sched_n);
+                st = regnn_optimizer_set_schedule(o, P->sched_kind, sp, P->sched_n);
+                rg_free(sp);
+            }
+        }
+        if (o)
+            o->lr_now = rg_schedule_lr(&o->sched, o->steps ? o->steps - 1 : 0, o->lr);
         if (st == REGNN_OK && P->n_state) {
             decode_f32s(P->state, tmp, P->n_state);
             st = regnn_optimizer_set_state(

@@ -27,6 +27,7 @@ regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out)
     } else {
         o->lr = 1e-2;
     }
+    o->lr_now = o->lr;
     *out = o;
     return REGNN_OK;
 }
@@ -39,6 +40,7 @@ void regnn_optimizer_free(regnn_optimizer *o)
     rg_free(o->v);
     rg_free(o->m2);
     rg_free(o->v2);
+    rg_free(o->sched.p);
     rg_free(o);
 }
 
@@ -162,12 +164,18 @@ regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double v)
     if (k <= 0)
         return key_error("regnn_optimizer_set_double", o->kind, key, k);
     char why[200];
-    const double lr = key == REGNN_OPT_LEARNING_RATE ? v : o->lr;
+    /* With a schedule, its largest learning rate meets the weight decay too. */
+    const double lr = fmax(key == REGNN_OPT_LEARNING_RATE ? v : o->lr,
+                           rg_schedule_peak(o->sched.kind, o->sched.p, NULL, o->sched.n, 0.0));
     const double wd = key == REGNN_OPT_WEIGHT_DECAY ? v : o->wd;
     if (value_problem(key, v, lr, wd, why, sizeof why))
         return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: %s", why);
     switch (key) {
-    case REGNN_OPT_LEARNING_RATE: o->lr = v; break;
+    case REGNN_OPT_LEARNING_RATE:
+        o->lr = v;
+        if (o->steps == 0)
+            o->lr_now = v;
+        break;
     case REGNN_OPT_BETA1: o->beta1 = v; break;
     case REGNN_OPT_BETA2: o->beta2 = v; break;
     case REGNN_OPT_EPSILON: o->eps = v; break;
@@ -198,6 +206,61 @@ regnn_status regnn_optimizer_get_double(const regnn_optimizer *o, int key, doubl
 }
 
 uint64_t regnn_optimizer_steps(const regnn_optimizer *o) { return o ? o->steps : 0; }
+
+regnn_status regnn_optimizer_set_schedule(regnn_optimizer *o, int kind, const double *params,
+                                          size_t n)
+{
+    static const char fn[] = "regnn_optimizer_set_schedule";
+    if (!o)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: optimizer is NULL", fn);
+    if (o->busy)
+        return rg_error(REGNN_E_STATE, "%s: not allowed while regnn_fit runs", fn);
+    if (n > 0 && !params)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: params is NULL with n = %zu", fn, n);
+    char why[240];
+    if (rg_schedule_check(kind, params, NULL, n, o->wd, why, sizeof why))
+        return rg_error(kind < REGNN_SCHEDULE_CONSTANT || kind > REGNN_SCHEDULE_COSINE
+                            ? REGNN_E_UNSUPPORTED
+                            : REGNN_E_INVALID_ARG,
+                        "%s: %s", fn, why);
+    double *p = NULL;
+    if (n > 0) {
+        p = rg_malloc(n * sizeof *p);
+        if (!p)
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        memcpy(p, params, n * sizeof *p);
+    }
+    rg_free(o->sched.p);
+    o->sched.kind = kind;
+    o->sched.n = n;
+    o->sched.p = p;
+    if (o->steps == 0)
+        o->lr_now = rg_schedule_lr(&o->sched, 0, o->lr);
+    return REGNN_OK;
+}
+
+regnn_status regnn_optimizer_get_schedule(const regnn_optimizer *o, int *kind, double *params,
+                                          size_t len, size_t *n)
+{
+    if (!o || !kind || !n || (len > 0 && !params))
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_optimizer_get_schedule: optimizer, kind, n (and params when len > 0) "
+                        "are required");
+    *kind = o->sched.kind;
+    *n = o->sched.n;
+    if (len > 0 && o->sched.n > 0)
+        memcpy(params, o->sched.p, (len < o->sched.n ? len : o->sched.n) * sizeof *params);
+    return REGNN_OK;
+}
+
+regnn_status regnn_optimizer_learning_rate_at(const regnn_optimizer *o, uint64_t step, double *lr)
+{
+    if (!o || !lr)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_optimizer_learning_rate_at: optimizer and lr are required");
+    *lr = rg_schedule_lr(&o->sched, step, o->lr);
+    return REGNN_OK;
+}
 
 regnn_status regnn_optimizer_set_steps(regnn_optimizer *o, uint64_t steps)
 {
@@ -330,6 +393,7 @@ regnn_status regnn_optimizer_reset(regnn_optimizer *o)
     if (o->busy)
         return rg_error(REGNN_E_STATE, "regnn_optimizer_reset: not allowed while regnn_fit runs");
     rg_optimizer_unbind(o);
+    o->lr_now = rg_schedule_lr(&o->sched, 0, o->lr);
     return REGNN_OK;
 }
 
@@ -505,19 +569,21 @@ static int uses_state(const regnn_optimizer *o)
 
 static step_k step_constants(const regnn_optimizer *o, uint64_t t)
 {
+    /* Keras evaluates the schedule at optimizer.iterations: t - 1. */
+    const double lr = rg_schedule_lr(&o->sched, t - 1, o->lr);
     step_k k;
     memset(&k, 0, sizeof k);
     k.decay = o->wd > 0.0;
-    k.f = (float)(o->lr * o->wd);
+    k.f = (float)(lr * o->wd);
     if (o->kind == REGNN_OPTIM_ADAM) {
         /* Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); p -= alpha * m / (sqrt(v) + eps). */
         const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
-        k.alpha = (float)(o->lr * sqrt(bc2) / bc1);
+        k.alpha = (float)(lr * sqrt(bc2) / bc1);
         k.c1 = (float)(1.0 - o->beta1);
         k.c2 = (float)(1.0 - o->beta2);
         k.eps = (float)o->eps;
     } else {
-        k.lr = (float)o->lr;
+        k.lr = (float)lr;
         k.mu = (float)o->momentum;
         k.nesterov = o->nesterov;
     }
@@ -619,6 +685,7 @@ int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float
     /* Plain SGD leaves the velocity alone, so its maximum stays valid. */
     if (uses_state(o))
         o->bounds_known = ok;
+    o->lr_now = rg_schedule_lr(&o->sched, o->steps, o->lr);
     o->steps++;
     return ok;
 }
@@ -645,6 +712,7 @@ int rg_optimizer_step_into(regnn_optimizer *o, const float *restrict p, float *r
         o->v2 = t;
         o->bounds_known = 1;
     }
+    o->lr_now = rg_schedule_lr(&o->sched, o->steps, o->lr);
     o->steps++;
     return 1;
 }

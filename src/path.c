@@ -363,7 +363,15 @@ static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **o
     o->wd = t->wd;
     o->momentum = t->momentum;
     o->nesterov = t->nesterov;
-    return REGNN_OK;
+    o->lr_now = t->lr;
+    if (t->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+        st = regnn_optimizer_set_schedule(o, t->sched.kind, t->sched.p, t->sched.n);
+        if (st != REGNN_OK) {
+            regnn_optimizer_free(o);
+            *out = NULL;
+        }
+    }
+    return st;
 }
 
 static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)
@@ -612,7 +620,10 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
                         "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
     if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
-        const double lr = template_optimizer ? template_optimizer->lr : 1e-3;
+        const regnn_optimizer *t = template_optimizer;
+        const double lr = t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL,
+                                                           t->sched.n, 0.0))
+                            : 1e-3;
         for (size_t i = 0; i < po->n_lambdas; i++)
             if (lr * po->lambdas[i] > 1.0)
                 return rg_error(REGNN_E_INVALID_ARG,

@@ -246,6 +246,11 @@ static regnn_status op_set_state(fixture *f)
     float s[10] = {0};
     return regnn_optimizer_set_state(f->so, REGNN_STATE_M, s, 10);
 }
+static regnn_status op_set_schedule(fixture *f)
+{
+    const double p[5] = {10, 20, 0.1, 0.01, 0.001};
+    return regnn_optimizer_set_schedule(f->so, REGNN_SCHEDULE_PIECEWISE, p, 5);
+}
 static regnn_status op_train_batch(fixture *f)
 {
     float x[6] = {1, 2, 3, 4, 5, 6}, y[3] = {1, 0, 1};
@@ -340,6 +345,7 @@ static const op OPS[] = {
     {"evaluate_wide", NULL, op_evaluate_wide},
     {"optimizer_create", NULL, op_optimizer_create},
     {"set_state", prep_copy, op_set_state},
+    {"set_schedule", prep_copy, op_set_schedule},
     {"train_batch", prep_copy, op_train_batch},
     {"fit", prep_copy, op_fit},
     {"fit_options_create", NULL, op_fit_options_create},

@@ -138,7 +138,8 @@ START_TEST(test_history_semantics)
     FILE *f = fopen(path, "r");
     char line[512];
     ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-    ck_assert_str_eq(line, "epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse\n");
+    ck_assert_str_eq(line, "epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse,"
+                           "learning_rate\n");
     int count = 0;
     double first_loss = 0;
     while (fgets(line, sizeof line, f)) {

@@ -143,9 +143,9 @@ check "runs.csv has one line per run ($nlam x $SEEDS)" \
 check "sweep.csv has one line per lambda" test "$(($(wc -l <"$OUT/sweep.csv") - 1))" -eq $nlam
 hist="$OUT/runs/lambda0_seed1.csv"
 check "history CSV of the unregularized seed-1 run has a header and 100 epochs" \
-    sh -c "head -n 1 '$hist' | grep -q '^epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse$' && test \$(wc -l <'$hist') -eq 101"
-check "history CSVs record train_eval_mse (no nan in the last column)" \
-    sh -c "! awk -F, 'NR > 1 && \$NF == \"nan\"' '$OUT'/runs/*.csv | grep -q ."
+    sh -c "head -n 1 '$hist' | grep -q '^epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse,learning_rate$' && test \$(wc -l <'$hist') -eq 101"
+check "history CSVs record train_eval_mse and learning_rate (no nan in the last two columns)" \
+    sh -c "! awk -F, 'NR > 1 && (\$NF == \"nan\" || \$(NF - 1) == \"nan\")' '$OUT'/runs/*.csv | grep -q ."
 check "lambda_table.md has the header and the best row marked" \
     sh -c "grep -q '^| λ | best val epoch |' '$OUT/lambda_table.md' && grep -q 'lowest val MSE' '$OUT/lambda_table.md'"
 check "study.svg is a well-formed SVG" svg_ok "$OUT/study.svg"

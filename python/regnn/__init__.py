@@ -31,6 +31,8 @@ from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
                     Dataset, Dense, Diagnosis, Evaluation, History, Layer, Model, Optimizer,
                     Scaler, checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint)
 from ._errors import check as _check
+from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
+                        PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, regularization_path)
 
@@ -39,7 +41,9 @@ for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
               "History", "Diagnosis", "RegularizationPath", "regularization_path", "Callback",
-              "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes"):
+              "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
+              "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
+              "CosineDecay", "ReduceLROnPlateau"):
     globals()[_name].__module__ = __name__
 del _name
 
@@ -89,6 +93,8 @@ __all__ = [
     "UnsupportedError", "InternalError",
     "Dataset", "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
     "History", "Diagnosis", "VERDICTS", "REASONS", "DIAG_VALUES", "Callback",
+    "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",
+    "ReduceLROnPlateau",
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
     "regularization_path", "RegularizationPath", "RUN_STATS", "AGGREGATES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",

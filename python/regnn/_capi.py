@@ -127,6 +127,9 @@ PROTOTYPES = {
     "regnn_optimizer_get_state": (S, [H, c_int, P_FLOAT, c_size_t]),
     "regnn_optimizer_set_state": (S, [H, c_int, P_FLOAT, c_size_t]),
     "regnn_optimizer_reset": (S, [H]),
+    "regnn_optimizer_set_schedule": (S, [H, c_int, P_DOUBLE, c_size_t]),
+    "regnn_optimizer_get_schedule": (S, [H, POINTER(c_int), P_DOUBLE, c_size_t, P_SIZE]),
+    "regnn_optimizer_learning_rate_at": (S, [H, c_uint64, P_DOUBLE]),
     # training
     "regnn_train_batch": (S, [H, H, P_FLOAT, P_FLOAT, c_size_t, P_DOUBLE]),
     "regnn_fit_options_create": (S, [P_HANDLE]),

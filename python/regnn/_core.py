@@ -11,6 +11,7 @@ from . import _buffers as B
 from . import _io, _onnx
 from ._capi import EPOCH_FN, lib
 from ._sigint import DeferSigint
+from ._schedule import LearningRateSchedule, ReduceLROnPlateau
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
                       UnsupportedError, check, error_for)
 
@@ -38,6 +39,8 @@ _STAT_FEATURE_MEAN, _STAT_FEATURE_SCALE, _STAT_TARGET_MEAN, _STAT_TARGET_SCALE =
 (_FIT_EPOCHS, _FIT_BATCH_SIZE, _FIT_SHUFFLE, _FIT_EARLY_STOPPING, _FIT_PATIENCE,
  _FIT_RESTORE_BEST, _FIT_MONITOR, _FIT_EVAL_TRAIN) = range(1, 9)
 _FIT_VALIDATION_SPLIT, _FIT_MIN_DELTA = 100, 101
+_FIT_REDUCE_LR, _FIT_REDUCE_LR_PATIENCE, _FIT_REDUCE_LR_COOLDOWN = 20, 21, 22
+_FIT_REDUCE_LR_FACTOR, _FIT_REDUCE_LR_MIN_DELTA, _FIT_REDUCE_LR_MIN_LR = 120, 121, 122
 
 _ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
 _INITS = {"glorot_uniform": INIT_GLOROT_UNIFORM, "glorot": INIT_GLOROT_UNIFORM,
@@ -50,7 +53,7 @@ _STATES = {"m": STATE_M, "v": STATE_V, "velocity": STATE_VELOCITY}
 
 #: History metrics in REGNN_METRIC_* order (1-based codes), which is also the CSV column order.
 METRICS = ("loss", "mse", "penalty", "mae", "val_loss", "val_mse", "val_mae", "seconds",
-           "train_eval_mse")
+           "train_eval_mse", "learning_rate")
 
 #: Verdicts of the diagnosis, indexed by REGNN_VERDICT_* (regnn_verdict_name's texts).
 VERDICTS = ("insufficient", "good fit", "overfitting", "underfitting")
@@ -969,10 +972,13 @@ class Model(_Handle):
             batch_size = 32  # Keras' default
         verbose = _verbosity(verbose)
         cbs = _callback_list(callbacks)
+        plateaus = [cb for cb in cbs if isinstance(cb, ReduceLROnPlateau)]
+        cbs = [cb for cb in cbs if not isinstance(cb, ReduceLROnPlateau)]
         split = B.real(validation_split, "validation_split")
         settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split) + (
-            (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),)
+            (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),
+        ) + _plateau_settings(plateaus, monitor)
         progress = _Progress(verbose, epochs, self._shown_metrics) if verbose else None
         each = _epoch_function(self, callback, cbs, progress)
         self.stop_training = False
@@ -1055,6 +1061,30 @@ class Model(_Handle):
         return "<regnn.Model %d inputs: %s; %d parameters>" % (
             self._n_in, ", ".join(repr(l) for l in self._layers) or "no layers",
             self.param_count)
+
+
+def _plateau_settings(plateaus, monitor):
+    """Fit options of a ReduceLROnPlateau from fit's callbacks (at most one)."""
+    if not plateaus:
+        return ()
+    if len(plateaus) > 1:
+        raise InvalidArgumentError("fit takes at most one ReduceLROnPlateau callback")
+    p = plateaus[0]
+    if _enum(p.monitor, _MONITORS, "monitor") != _enum(monitor, _MONITORS, "monitor"):
+        raise InvalidArgumentError(
+            "ReduceLROnPlateau(monitor=%r) must watch fit's monitor (%r): the library has one "
+            "monitored value; pass monitor=%r to fit" % (p.monitor, monitor, p.monitor))
+    return (
+        (lib.regnn_fit_options_set_int, _FIT_REDUCE_LR, 1),
+        (lib.regnn_fit_options_set_int, _FIT_REDUCE_LR_PATIENCE,
+         B.index(p.patience, "patience", 0, B.I64_MAX)),
+        (lib.regnn_fit_options_set_int, _FIT_REDUCE_LR_COOLDOWN,
+         B.index(p.cooldown, "cooldown", 0, B.I64_MAX)),
+        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_FACTOR, B.real(p.factor, "factor")),
+        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_MIN_DELTA,
+         B.real(p.min_delta, "min_delta")),
+        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_MIN_LR, B.real(p.min_lr, "min_lr")),
+    )
 
 
 def _fit_settings(epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
@@ -1157,7 +1187,61 @@ class Optimizer(_Handle):
         """REGNN_OPTIM_ADAM or REGNN_OPTIM_SGD."""
         return lib.regnn_optimizer_kind(self._handle())
 
-    learning_rate = _opt_property(_OPT_LEARNING_RATE, "learning_rate", "step size")
+    @property
+    def learning_rate(self):
+        """Step size: a number, or a schedule (regnn.ExponentialDecay, ...) to set one.
+        Reads as the rate the next step uses (with a schedule, its value at `steps`, as
+        Keras' optimizer.learning_rate)."""
+        return self.learning_rate_at(self.steps)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        h = self._handle()
+        if isinstance(value, LearningRateSchedule):
+            self.schedule = value
+            return
+        had = self.schedule is not None
+        if had:  # a number replaces the schedule: refused as a whole during fit
+            self._check_idle("replace the schedule")
+        check(lib.regnn_optimizer_set_double(h, _OPT_LEARNING_RATE,
+                                             B.real(value, "learning_rate")))
+        if had:
+            check(lib.regnn_optimizer_set_schedule(h, 0, None, 0))
+
+    @property
+    def schedule(self):
+        """The learning-rate schedule (a regnn.LearningRateSchedule), or None. Setting
+        None returns to the constant learning rate."""
+        h = self._handle()
+        kind, n = c_int(), c_size_t()
+        check(lib.regnn_optimizer_get_schedule(h, byref(kind), None, 0, byref(n)))
+        if n.value == 0:
+            return None
+        buf = (c_double * n.value)()
+        check(lib.regnn_optimizer_get_schedule(h, byref(kind), buf, n.value, byref(n)))
+        return LearningRateSchedule._from_params(kind.value, list(buf))
+
+    @schedule.setter
+    def schedule(self, value):
+        h = self._check_idle("set a schedule")
+        if value is None:
+            check(lib.regnn_optimizer_set_schedule(h, 0, None, 0))
+            return
+        if not isinstance(value, LearningRateSchedule):
+            raise TypeError("schedule must be a regnn.LearningRateSchedule (ExponentialDecay, "
+                            "PiecewiseConstantDecay, CosineDecay) or None, not %s"
+                            % type(value).__name__)
+        p = [float(v) for v in value.params()]
+        buf = (c_double * max(len(p), 1))(*p)
+        check(lib.regnn_optimizer_set_schedule(h, value.kind, buf, len(p)))
+
+    def learning_rate_at(self, step):
+        """The rate of the update after `step` steps (the schedule at step, or the constant
+        learning rate)."""
+        v = c_double()
+        check(lib.regnn_optimizer_learning_rate_at(self._handle(), B.seed(step, "step"),
+                                                   byref(v)))
+        return v.value
     weight_decay = _opt_property(_OPT_WEIGHT_DECAY, "weight_decay",
                                  "decoupled weight decay (theta -= lr*wd*theta before the step)")
 
@@ -1323,7 +1407,7 @@ class History:
     """Per-epoch metrics of one fit, copied out of the library (a plain Python object).
 
     Attributes loss, mse, penalty, mae, val_loss, val_mse, val_mae, seconds,
-    train_eval_mse are float64 arrays (lists without numpy), one value per
+    train_eval_mse, learning_rate (of each epoch's last step) are float64 arrays (lists without numpy), one value per
     epoch; metrics that were not recorded are NaN; ``metrics`` maps every name to its
     array and ``h[name]`` reads it. ``history`` is Keras' History.history: a dict of
     lists of floats holding only the metrics that were recorded (no val_* without
@@ -1338,8 +1422,11 @@ class History:
 
     def __init__(self, metrics, best_epoch=None, stop_reason=STOP_COMPLETED, diagnosis=None,
                  baseline_mse=None):
-        self.metrics = {name: metrics[name] for name in METRICS}
-        self.epochs = len(self.metrics["loss"])
+        n = len(metrics["loss"])
+        nans = (c_double * max(n, 1))(*([math.nan] * n))
+        self.metrics = {name: metrics[name] if name in metrics else B.finish_doubles(nans, n)
+                        for name in METRICS}
+        self.epochs = n
         # Keras' History.history: lists of floats, only the metrics that were recorded.
         self.history = {}
         for name in METRICS:
@@ -1450,7 +1537,7 @@ def _callback_list(callbacks):
         callbacks = [callbacks]
     for cb in callbacks:
         if not (callable(cb) or hasattr(cb, "on_epoch_end") or hasattr(cb, "on_train_begin")
-                or hasattr(cb, "on_train_end")):
+                or hasattr(cb, "on_train_end") or isinstance(cb, ReduceLROnPlateau)):
             raise TypeError("callbacks must hold regnn.Callback-like objects (on_epoch_end(epoch,"
                             " logs)) or functions f(epoch, history), not %s" % type(cb).__name__)
     return list(callbacks)

@@ -52,7 +52,8 @@ class TestFit(unittest.TestCase):
         self.assertTrue(all(math.isnan(v) for v in h.val_loss))
         self.assertTrue(all(math.isnan(v) for v in h.train_eval_mse))
         # Keras' History.history holds only what was recorded.
-        self.assertEqual(list(h.history), ["loss", "mse", "penalty", "mae", "seconds"])
+        self.assertEqual(list(h.history),
+                         ["loss", "mse", "penalty", "mae", "seconds", "learning_rate"])
 
     def test_validation_data_and_pairs(self):
         x, y = make_data(64)
@@ -143,7 +144,7 @@ class TestFit(unittest.TestCase):
                 self.assertEqual(f.read(), c_text)
             self.assertEqual(c_text.splitlines()[0],
                              "epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,"
-                             "train_eval_mse")
+                             "train_eval_mse,learning_rate")
 
 
 class TestCallbacks(unittest.TestCase):
@@ -295,9 +296,14 @@ class TestHistoryObject(unittest.TestCase):
         metrics["seconds"] = [1e-05, 123456789.0]
         h = History(metrics, best_epoch=0, stop_reason=regnn.STOP_EARLY)
         self.assertEqual(h.to_csv().splitlines()[1:],
-                         ["1,0.5,0.5,0.5,0.5,0.5,0.5,0.5,1e-05,0.5",
-                          "2,nan,nan,nan,nan,nan,nan,nan,123456789,nan"])
+                         ["1,0.5,0.5,0.5,0.5,0.5,0.5,0.5,1e-05,0.5,0.5",
+                          "2,nan,nan,nan,nan,nan,nan,nan,123456789,nan,nan"])
         self.assertEqual(h.stop_reason_name, "early")
+        # A metric left out (a History built before learning_rate existed) reads as NaN.
+        del metrics["learning_rate"]
+        h2 = History(metrics)
+        self.assertTrue(all(math.isnan(v) for v in h2.learning_rate))
+        self.assertEqual(len(h2.learning_rate), 2)
         import copy
         self.assertEqual(copy.deepcopy(h).to_csv(), h.to_csv())
 
