@@ -194,6 +194,21 @@ REGNN_API regnn_status regnn_dataset_split_shuffled(const regnn_dataset *ds, dou
 REGNN_API regnn_status regnn_dataset_split_tail(const regnn_dataset *ds, double fraction,
                                                 regnn_dataset **train, regnn_dataset **validation);
 
+/** Sample weights, one per row (Keras sample_weight), copied: n must equal
+ *  the row count, every weight finite and >= 0 (REGNN_E_INVALID_ARG naming
+ *  the first bad one). w NULL with n 0 removes them. regnn_fit, and
+ *  regnn_model_evaluate_loss, use them; select, split and transform carry
+ *  them along. */
+REGNN_API regnn_status regnn_dataset_set_weights(regnn_dataset *ds, const float *w, size_t n);
+/** 1 if ds carries sample weights, else 0 (also for NULL). */
+REGNN_API int regnn_dataset_has_weights(const regnn_dataset *ds);
+/** Copy the weights (len >= rows); all 1 when ds has none. */
+REGNN_API regnn_status regnn_dataset_get_weights(const regnn_dataset *ds, float *buf, size_t len);
+/** Make the feature column called name the sample weights: it is removed
+ *  from the features (so a CSV file can carry a weight column). At least one
+ *  feature must remain; the values must be valid weights. */
+REGNN_API regnn_status regnn_dataset_set_weight_column(regnn_dataset *ds, const char *name);
+
 /* ------------------------------------------------------------------ */
 /* Standardization                                                      */
 /* ------------------------------------------------------------------ */
@@ -299,10 +314,36 @@ REGNN_API regnn_status regnn_model_predict(const regnn_model *m, const float *x,
                                            float *y, size_t y_len);
 /** Metrics over ds at the current parameters, dropout off: mse = mean over rows
  *  and targets of (prediction - target)^2, mae likewise with |.|, penalty =
- *  sum over layers of L2*sum(kernel^2) + L1*sum(|kernel|). Loss as Keras
- *  reports it is mse + penalty. Any out pointer may be NULL. Concurrency-safe. */
+ *  sum over layers of L2*sum(kernel^2) + L1*sum(|kernel|). Unweighted; with
+ *  the MSE loss, the loss Keras reports is mse + penalty (other losses and
+ *  sample weights: regnn_model_evaluate_loss). Any out pointer may be NULL.
+ *  Concurrency-safe. */
 REGNN_API regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
                                             double *mse, double *mae, double *penalty);
+
+/* Training loss of a model (Keras compile(loss=...)), per element d =
+ * prediction - target; a row's loss is the mean over outputs. Exact formulas:
+ * docs/api.md. */
+enum {
+    REGNN_LOSS_MSE = 0,     /* d^2 (default) */
+    REGNN_LOSS_MAE = 1,     /* |d| */
+    REGNN_LOSS_HUBER = 2,   /* 0.5 d^2 if |d| <= delta, else delta (|d| - 0.5 delta) */
+    REGNN_LOSS_LOG_COSH = 3 /* log(cosh(d)) */
+};
+/** Set the loss regnn_fit and regnn_train_batch minimize. param is Huber's
+ *  delta (finite, > 0; Keras' default is 1) and must be 0 for the other
+ *  kinds. Saved with the model. Not while regnn_fit runs (REGNN_E_STATE). */
+REGNN_API regnn_status regnn_model_set_loss(regnn_model *m, int kind, double param);
+/** The loss kind (REGNN_LOSS_*) and its parameter (0 unless Huber). */
+REGNN_API regnn_status regnn_model_get_loss(const regnn_model *m, int *kind, double *param);
+/** Keras model.evaluate with sample weights: loss = sum_i w_i loss_i / rows
+ *  (the model's loss, w_i = 1 when ds has no weights), mse and mae the
+ *  weighted means sum_i w_i e_i / sum_i w_i (0 when the weights sum to 0),
+ *  penalty as regnn_model_evaluate; Keras' reported loss is loss + penalty.
+ *  Any out pointer may be NULL. Concurrency-safe. */
+REGNN_API regnn_status regnn_model_evaluate_loss(const regnn_model *m, const regnn_dataset *ds,
+                                                 double *loss, double *mse, double *mae,
+                                                 double *penalty);
 
 REGNN_API size_t regnn_layer_inputs(const regnn_layer *l);
 REGNN_API size_t regnn_layer_units(const regnn_layer *l);
@@ -402,11 +443,18 @@ REGNN_API regnn_status regnn_optimizer_learning_rate_at(const regnn_optimizer *o
 
 /** One optimizer step on one batch of n_rows rows (x: n_rows x inputs, y:
  *  n_rows x outputs). loss_out (may be NULL) receives the batch loss before
- *  the step: mse + penalty, with dropout as trained. A non-finite loss, or an
+ *  the step: the model's loss (regnn_model_set_loss; MSE by default) +
+ *  penalty, with dropout as trained. A non-finite loss, or an
  *  update that would leave any parameter or optimizer state NaN or Inf, gives
  *  REGNN_E_NUMERIC with no update made. */
 REGNN_API regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *x,
                                          const float *y, size_t n_rows, double *loss_out);
+
+/** regnn_train_batch with sample weights w (n_rows values, finite, >= 0;
+ *  NULL = all 1): the batch loss is sum_i w_i loss_i / n_rows + penalty. */
+REGNN_API regnn_status regnn_train_batch_weighted(regnn_model *m, regnn_optimizer *o,
+                                                  const float *x, const float *y, const float *w,
+                                                  size_t n_rows, double *loss_out);
 
 enum {
     /* integer options (regnn_fit_options_set_int) */
@@ -438,7 +486,7 @@ enum {
 };
 
 enum {
-    REGNN_MONITOR_VAL_LOSS = 0,   /* validation mse + penalty (Keras "val_loss") */
+    REGNN_MONITOR_VAL_LOSS = 0,   /* validation loss + penalty (Keras "val_loss") */
     REGNN_MONITOR_VAL_MSE = 1,    /* validation mse */
     REGNN_MONITOR_TRAIN_LOSS = 2  /* training loss (running mean) */
 };
@@ -494,12 +542,14 @@ REGNN_API regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn
 /* ------------------------------------------------------------------ */
 
 enum {
-    REGNN_METRIC_TRAIN_LOSS = 1,     /* running mean over the epoch's batches of (mse + penalty),
-                                        weighted by batch rows: Keras "loss" */
-    REGNN_METRIC_TRAIN_MSE = 2,      /* the same running mean of the batch data MSE */
+    REGNN_METRIC_TRAIN_LOSS = 1,     /* running mean over the epoch's batches of (loss + penalty),
+                                        weighted by batch rows: Keras "loss"; the loss is the
+                                        model's (regnn_model_set_loss), sample-weighted */
+    REGNN_METRIC_TRAIN_MSE = 2,      /* the same running mean of the batch data MSE (weighted
+                                        by the sample weights when the data has them) */
     REGNN_METRIC_TRAIN_PENALTY = 3,  /* the same running mean of the penalty */
     REGNN_METRIC_TRAIN_MAE = 4,      /* the same running mean of the batch MAE */
-    REGNN_METRIC_VAL_LOSS = 5,       /* validation mse + penalty at end-of-epoch weights */
+    REGNN_METRIC_VAL_LOSS = 5,       /* validation loss + penalty at end-of-epoch weights */
     REGNN_METRIC_VAL_MSE = 6,
     REGNN_METRIC_VAL_MAE = 7,
     REGNN_METRIC_SECONDS = 8,        /* wall seconds of the epoch */
@@ -777,8 +827,8 @@ REGNN_API regnn_status regnn_model_attach_scaler(regnn_model *m, const regnn_sca
 /** A copy of the attached statistics; REGNN_E_STATE if none is attached. */
 REGNN_API regnn_status regnn_model_get_scaler(const regnn_model *m, regnn_scaler **out);
 
-/** Write m (topology, layer settings, attached statistics, parameters, RNG
- *  state) to path atomically: a new file in the same folder (unnamed until
+/** Write m (topology, layer settings, attached statistics, loss, parameters,
+ *  RNG state) to path atomically: a new file in the same folder (unnamed until
  *  complete where O_TMPFILE works), then a rename, so the previous file
  *  survives any failure. m must be initialized; an empty path is
  *  REGNN_E_INVALID_ARG. Stale "<path>.tmp-<hex>" files of earlier saves that

@@ -74,10 +74,11 @@ static char **names_build(const char *const *src, size_t n, char prefix)
     return names;
 }
 
-/* Wrap storage in a dataset. own_x/own_y are freed on failure; x/y are the
- * pointers the dataset reads (equal to own_* unless borrowed). */
+/* Wrap storage in a dataset. own_x/own_y/own_w are freed on failure; x/y are
+ * the pointers the dataset reads (equal to own_* unless borrowed); own_w is
+ * the weights (NULL: none). */
 static regnn_status ds_create(const char *fn, const float *x, const float *y, float *own_x,
-                              float *own_y, size_t rows, size_t n_x, size_t n_y,
+                              float *own_y, float *own_w, size_t rows, size_t n_x, size_t n_y,
                               const char *const *x_names, const char *const *y_names,
                               regnn_dataset **out)
 {
@@ -89,6 +90,7 @@ static regnn_status ds_create(const char *fn, const float *x, const float *y, fl
         rg_free(ds);
         rg_free(own_x);
         rg_free(own_y);
+        rg_free(own_w);
         return rg_error(REGNN_E_NOMEM, "%s: out of memory for a dataset of %zu rows", fn, rows);
     }
     ds->rows = rows;
@@ -98,6 +100,7 @@ static regnn_status ds_create(const char *fn, const float *x, const float *y, fl
     ds->y = y;
     ds->own_x = own_x;
     ds->own_y = own_y;
+    ds->w = own_w;
     ds->x_names = xn;
     ds->y_names = yn;
     *out = ds;
@@ -134,7 +137,7 @@ regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_
         rg_free(y);
         return st;
     }
-    return ds_create(fn, x, y, x, y, rows, n_x, n_y, x_names, y_names, out);
+    return ds_create(fn, x, y, x, y, NULL, rows, n_x, n_y, x_names, y_names, out);
 }
 
 regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_rows,
@@ -164,7 +167,8 @@ regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_
                         bad % n_targets, non_finite_kind(y[bad]));
 
     if (mode == REGNN_BORROW)
-        return ds_create(fn, x, y, NULL, NULL, n_rows, n_features, n_targets, NULL, NULL, out);
+        return ds_create(fn, x, y, NULL, NULL, NULL, n_rows, n_features, n_targets, NULL, NULL,
+                         out);
 
     float *cx = rg_malloc(nx * sizeof(float));
     float *cy = cx ? rg_malloc(ny * sizeof(float)) : NULL;
@@ -174,7 +178,7 @@ regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_
     }
     memcpy(cx, x, nx * sizeof(float));
     memcpy(cy, y, ny * sizeof(float));
-    return ds_create(fn, cx, cy, cx, cy, n_rows, n_features, n_targets, NULL, NULL, out);
+    return ds_create(fn, cx, cy, cx, cy, NULL, n_rows, n_features, n_targets, NULL, NULL, out);
 }
 
 void regnn_dataset_free(regnn_dataset *ds)
@@ -183,6 +187,7 @@ void regnn_dataset_free(regnn_dataset *ds)
         return;
     rg_free(ds->own_x);
     rg_free(ds->own_y);
+    rg_free(ds->w);
     rg_free(ds->x_names);
     rg_free(ds->y_names);
     rg_free(ds);
@@ -249,7 +254,18 @@ static regnn_status gather(const char *fn, const regnn_dataset *ds, const size_t
         memcpy(x, ds->x + first * ds->n_x, bx);
         memcpy(y, ds->y + first * ds->n_y, by);
     }
-    return ds_create(fn, x, y, x, y, n, ds->n_x, ds->n_y, (const char *const *)ds->x_names,
+    float *w = NULL;
+    if (ds->w) {
+        w = rg_malloc(n * sizeof(float)); /* n * sizeof(float) <= bx */
+        if (!w) {
+            rg_free(x);
+            rg_free(y);
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, n);
+        }
+        for (size_t i = 0; i < n; i++)
+            w[i] = ds->w[idx ? idx[i] : first + i];
+    }
+    return ds_create(fn, x, y, x, y, w, n, ds->n_x, ds->n_y, (const char *const *)ds->x_names,
                      (const char *const *)ds->y_names, out);
 }
 
@@ -353,5 +369,136 @@ regnn_status regnn_dataset_split_tail(const regnn_dataset *ds, double fraction,
     }
     *train = tr;
     *validation = va;
+    return REGNN_OK;
+}
+
+/* ---- sample weights ---- */
+
+static regnn_status weights_valid(const char *fn, const float *w, size_t n)
+{
+    size_t bad;
+    if (rg_weights_check(w, n, &bad))
+        return REGNN_OK;
+    char v[40];
+    rg_format_double(v, sizeof v, w[bad]);
+    return rg_error(REGNN_E_INVALID_ARG, "%s: weight %zu is %s; weights must be finite and >= 0", fn,
+                    bad, v);
+}
+
+regnn_status rg_dataset_copy_weights(const char *fn, const regnn_dataset *src, regnn_dataset **dst)
+{
+    if (!src->w)
+        return REGNN_OK;
+    float *w = rg_malloc(src->rows * sizeof(float));
+    if (!w) {
+        regnn_dataset_free(*dst);
+        *dst = NULL;
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu weights", fn, src->rows);
+    }
+    memcpy(w, src->w, src->rows * sizeof(float));
+    (*dst)->w = w;
+    return REGNN_OK;
+}
+
+regnn_status regnn_dataset_set_weights(regnn_dataset *ds, const float *w, size_t n)
+{
+    static const char fn[] = "regnn_dataset_set_weights";
+    if (!ds)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: ds must not be NULL", fn);
+    if (!w) {
+        if (n != 0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: w is NULL but n is %zu (NULL with n 0 removes the weights)", fn, n);
+        rg_free(ds->w);
+        ds->w = NULL;
+        return REGNN_OK;
+    }
+    if (n != ds->rows)
+        return rg_error(REGNN_E_SHAPE, "%s: got %zu weights for %zu rows", fn, n, ds->rows);
+    regnn_status st = weights_valid(fn, w, n);
+    if (st != REGNN_OK)
+        return st;
+    float *c = rg_malloc(n * sizeof(float)); /* bounded by the features' size */
+    if (!c)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu weights", fn, n);
+    memcpy(c, w, n * sizeof(float));
+    rg_free(ds->w);
+    ds->w = c;
+    return REGNN_OK;
+}
+
+int regnn_dataset_has_weights(const regnn_dataset *ds) { return ds && ds->w ? 1 : 0; }
+
+regnn_status regnn_dataset_get_weights(const regnn_dataset *ds, float *buf, size_t len)
+{
+    static const char fn[] = "regnn_dataset_get_weights";
+    if (!ds || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: ds and buf must not be NULL", fn);
+    if (len < ds->rows)
+        return rg_error(REGNN_E_SHAPE, "%s: buffer holds %zu floats, %zu rows need %zu", fn, len,
+                        ds->rows, ds->rows);
+    for (size_t i = 0; i < ds->rows; i++)
+        buf[i] = ds->w ? ds->w[i] : 1.0f;
+    return REGNN_OK;
+}
+
+regnn_status regnn_dataset_set_weight_column(regnn_dataset *ds, const char *name)
+{
+    static const char fn[] = "regnn_dataset_set_weight_column";
+    if (!ds || !name)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: ds and name must not be NULL", fn);
+    size_t col = ds->n_x;
+    for (size_t j = 0; j < ds->n_x; j++)
+        if (strcmp(ds->x_names[j], name) == 0) {
+            col = j;
+            break;
+        }
+    if (col == ds->n_x)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: no feature column is called \"%s\"", fn, name);
+    if (ds->n_x < 2)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: \"%s\" is the only feature column; at least one must remain", fn, name);
+    const size_t rows = ds->rows, nx = ds->n_x - 1;
+    for (size_t i = 0; i < rows; i++) {
+        float v = ds->x[i * ds->n_x + col];
+        if (!(v >= 0.0f)) {
+            char num[40];
+            rg_format_double(num, sizeof num, v);
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: column \"%s\" row %zu is %s; weights must be finite and >= 0", fn,
+                            name, i, num);
+        }
+    }
+    /* Build everything first, so a failure leaves ds as it was. */
+    float *w = rg_malloc(rows * sizeof(float));
+    float *x = w ? rg_malloc(rows * nx * sizeof(float)) : NULL;
+    const char **names = x ? rg_malloc(nx * sizeof *names) : NULL;
+    char **xn = NULL;
+    if (names) {
+        for (size_t j = 0, k = 0; j < ds->n_x; j++)
+            if (j != col)
+                names[k++] = ds->x_names[j];
+        xn = names_build(names, nx, 'x');
+    }
+    rg_free(names);
+    if (!xn) {
+        rg_free(w);
+        rg_free(x);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, rows);
+    }
+    for (size_t i = 0; i < rows; i++) {
+        const float *src = ds->x + i * ds->n_x;
+        w[i] = src[col];
+        memcpy(x + i * nx, src, col * sizeof(float));
+        memcpy(x + i * nx + col, src + col + 1, (nx - col) * sizeof(float));
+    }
+    rg_free(ds->own_x);
+    rg_free(ds->x_names);
+    rg_free(ds->w);
+    ds->own_x = x;
+    ds->x = x;
+    ds->x_names = xn;
+    ds->n_x = nx;
+    ds->w = w;
     return REGNN_OK;
 }

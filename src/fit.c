@@ -38,24 +38,31 @@ static regnn_status check_model_optimizer(const char *fn, const regnn_model *m,
     return REGNN_OK;
 }
 
-regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
-                               size_t n_rows, double *loss_out)
+static regnn_status train_batch(const char *fn, regnn_model *m, regnn_optimizer *o,
+                                const float *x, const float *y, const float *w, size_t n_rows,
+                                double *loss_out)
 {
-    regnn_status st = check_model_optimizer("regnn_train_batch", m, o);
+    regnn_status st = check_model_optimizer(fn, m, o);
     if (st != REGNN_OK)
         return st;
     if (!x || !y)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_train_batch: x and y are required");
+        return rg_error(REGNN_E_INVALID_ARG, "%s: x and y are required", fn);
     if (n_rows == 0 || n_rows > RG_MAX_BATCH)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_train_batch: n_rows must be in 1..%zu, got %zu",
+        return rg_error(REGNN_E_INVALID_ARG, "%s: n_rows must be in 1..%zu, got %zu", fn,
                         RG_MAX_BATCH, n_rows);
     const size_t n_out = regnn_model_outputs(m);
     if (!rg_all_finite(x, n_rows * m->n_in) || !rg_all_finite(y, n_rows * n_out))
-        return rg_error(REGNN_E_NUMERIC, "regnn_train_batch: x or y contains NaN or Inf");
+        return rg_error(REGNN_E_NUMERIC, "%s: x or y contains NaN or Inf", fn);
+    if (w) {
+        size_t bad;
+        if (!rg_weights_check(w, n_rows, &bad))
+            return rg_error(REGNN_E_INVALID_ARG, "%s: w[%zu] is %g; weights must be finite and >= 0",
+                            fn, bad, (double)w[bad]);
+    }
     if (o->steps >= RG_MAX_STEPS)
         return rg_error(REGNN_E_STATE,
-                        "regnn_train_batch: the optimizer has made 2^53 steps, the most it can count "
-                        "(regnn_optimizer_set_steps or regnn_optimizer_reset to continue)");
+                        "%s: the optimizer has made 2^53 steps, the most it can count "
+                        "(regnn_optimizer_set_steps or regnn_optimizer_reset to continue)", fn);
     const int had_ws = m->ws && m->ws_batch >= n_rows;
     const int was_bound = o->n != 0;
     st = rg_model_reserve(m, n_rows);
@@ -70,12 +77,12 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
             rg_optimizer_unbind(o);
         if (!had_ws)
             rg_model_drop_workspace(m);
-        return rg_error(st, "regnn_train_batch: %s", regnn_errmsg());
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
     }
     rg_rng saved = m->rng;
-    double mse, mae, pen;
-    rg_model_step_grads(m, x, y, n_rows, 1, &mse, &mae, &pen);
-    double loss = mse + pen;
+    double data_loss, mse, mae, pen;
+    rg_model_step_grads_w(m, x, y, w, n_rows, 1, &data_loss, &mse, &mae, &pen);
+    double loss = data_loss + pen;
     const int finite_loss = isfinite(loss);
     const size_t np = m->n_params;
     if (finite_loss && m->params_max_known && rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
@@ -84,7 +91,7 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
             m->params_max_known = 0;
             o->bounds_known = 0;
             return rg_error(REGNN_E_INTERNAL,
-                            "regnn_train_batch: an update proved finite was not (please report)");
+                            "%s: an update proved finite was not (please report)", fn);
         }
         if (loss_out)
             *loss_out = loss;
@@ -106,12 +113,25 @@ regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *
     if (!was_bound)
         rg_optimizer_unbind(o);
     if (!finite_loss)
-        return rg_error(REGNN_E_NUMERIC, "regnn_train_batch: the loss is not finite (%g); no update made",
+        return rg_error(REGNN_E_NUMERIC, "%s: the loss is not finite (%g); no update made", fn,
                         loss);
     return rg_error(REGNN_E_NUMERIC,
-                    "regnn_train_batch: the update would make parameters or optimizer state NaN or "
-                    "Inf (loss %g; try a lower learning rate); no update made",
+                    "%s: the update would make parameters or optimizer state NaN or "
+                    "Inf (loss %g; try a lower learning rate); no update made", fn,
                     loss);
+}
+
+regnn_status regnn_train_batch(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                               size_t n_rows, double *loss_out)
+{
+    return train_batch("regnn_train_batch", m, o, x, y, NULL, n_rows, loss_out);
+}
+
+regnn_status regnn_train_batch_weighted(regnn_model *m, regnn_optimizer *o, const float *x,
+                                        const float *y, const float *w, size_t n_rows,
+                                        double *loss_out)
+{
+    return train_batch("regnn_train_batch_weighted", m, o, x, y, w, n_rows, loss_out);
 }
 
 /* ---- fit options ---- */
@@ -359,6 +379,7 @@ regnn_status regnn_fit_options_copy(const regnn_fit_options *opts, regnn_fit_opt
 typedef struct fit_bufs {
     size_t *perm;
     float *bx, *by;        /* gathered batch when shuffling */
+    float *bw;             /* its sample weights, when the data has them */
     float *snap_params;    /* state at entry, restored if training diverges */
     float *snap_m, *snap_v;
     float *best;           /* best epoch's parameters (RESTORE_BEST) */
@@ -372,6 +393,7 @@ static void free_bufs(fit_bufs *b)
     rg_free(b->perm);
     rg_free(b->bx);
     rg_free(b->by);
+    rg_free(b->bw);
     rg_free(b->snap_params);
     rg_free(b->snap_m);
     rg_free(b->snap_v);
@@ -496,10 +518,12 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
 
     /* Training and validation rows as views: a tail split copies nothing. */
     const float *tx = train->x, *ty = train->y, *vx = NULL, *vy = NULL;
+    const float *tw = train->w, *vw = NULL; /* sample weights, NULL = all 1 */
     size_t n_train = train->rows, n_val = 0;
     if (val) {
         vx = val->x;
         vy = val->y;
+        vw = val->w;
         n_val = val->rows;
     } else if (opts->validation_split > 0.0) {
         size_t split_at = (size_t)floor((double)train->rows * (1.0 - opts->validation_split));
@@ -512,7 +536,23 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         n_val = train->rows - split_at;
         vx = train->x + split_at * train->n_x;
         vy = train->y + split_at * train->n_y;
+        vw = train->w ? train->w + split_at : NULL;
     }
+    /* Weighted metrics divide by the weight sum (Keras weighted_metrics). */
+    double tw_sum = (double)n_train, vw_sum = (double)n_val;
+    if (tw) {
+        tw_sum = 0.0;
+        for (size_t i = 0; i < n_train; i++)
+            tw_sum += tw[i];
+    }
+    if (vw) {
+        vw_sum = 0.0;
+        for (size_t i = 0; i < n_val; i++)
+            vw_sum += vw[i];
+    }
+    if (!(tw_sum > 0.0) || (n_val > 0 && !(vw_sum > 0.0)))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the %s sample weights are all 0", fn,
+                        tw_sum > 0.0 ? "validation" : "training");
     const int has_val = n_val > 0;
     if (opts->reduce_lr && o->sched.kind != REGNN_SCHEDULE_CONSTANT)
         return rg_error(REGNN_E_INVALID_ARG,
@@ -549,6 +589,10 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         b.bx = rg_calloc(batch * m->n_in, sizeof *b.bx);
         b.by = rg_calloc(batch * n_out, sizeof *b.by);
         ok = b.perm && b.bx && b.by;
+        if (ok && tw) {
+            b.bw = rg_calloc(batch, sizeof *b.bw);
+            ok = b.bw != NULL;
+        }
     }
     if (ok) {
         b.snap_params = rg_malloc(np * sizeof(float));
@@ -623,31 +667,35 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         double t0 = now_seconds();
         if (shuffle)
             rg_rng_permutation(&m->rng, b.perm, n_train);
-        double sum_mse = 0.0, sum_mae = 0.0, sum_pen = 0.0;
+        double sum_loss = 0.0, sum_mse = 0.0, sum_mae = 0.0, sum_pen = 0.0;
         for (size_t r0 = 0; r0 < n_train; r0 += batch) {
             size_t nr = n_train - r0 < batch ? n_train - r0 : batch; /* partial last batch kept */
             /* This process's rows [lo, lo + nl) of the batch (all of it without sharding). */
             const size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo;
-            const float *xb, *yb;
+            const float *xb, *yb, *wb = NULL;
             if (shuffle) {
                 for (size_t r = 0; r < nl; r++) {
                     size_t src = b.perm[r0 + lo + r];
                     memcpy(b.bx + r * m->n_in, tx + src * m->n_in, m->n_in * sizeof(float));
                     memcpy(b.by + r * n_out, ty + src * n_out, n_out * sizeof(float));
+                    if (tw)
+                        b.bw[r] = tw[src];
                 }
                 xb = b.bx;
                 yb = b.by;
+                wb = tw ? b.bw : NULL;
             } else {
                 xb = tx + (r0 + lo) * m->n_in;
                 yb = ty + (r0 + lo) * n_out;
+                wb = tw ? tw + r0 + lo : NULL;
             }
-            double mse = 0.0, mae = 0.0, pen = 0.0;
+            double loss = 0.0, mse = 0.0, mae = 0.0, pen = 0.0;
             if (nl > 0)
-                rg_model_step_grads(m, xb, yb, nl, 1, &mse, &mae, &pen);
+                rg_model_step_grads_w(m, xb, yb, wb, nl, 1, &loss, &mse, &mae, &pen);
             if (dp) {
                 /* The mean over the global batch: each part weighted by its share. */
                 const double w = (double)nl / (double)nr;
-                double sums[3] = {mse * w, mae * w, pen * w};
+                double sums[4] = {loss * w, mse * w, mae * w, pen * w};
                 if (nl == 0) {
                     memset(m->grads, 0, np * sizeof(float));
                 } else if (w != 1.0) {
@@ -655,16 +703,17 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                     for (size_t k = 0; k < np; k++)
                         m->grads[k] *= wf;
                 }
-                if (exchange(opts, m->grads, np, sums, 3)) {
+                if (exchange(opts, m->grads, np, sums, 4)) {
                     restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
                     return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
                                     "optimizer restored", fn, e + 1);
                 }
-                mse = sums[0];
-                mae = sums[1];
-                pen = sums[2];
+                loss = sums[0];
+                mse = sums[1];
+                mae = sums[2];
+                pen = sums[3];
             }
-            const int finite_loss = isfinite(mse + pen);
+            const int finite_loss = isfinite(loss + pen);
             /* In place: a failed step is undone from the entry snapshot. */
             if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool)) {
                 m->params_max_known = 1;
@@ -679,57 +728,54 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                                               "and optimizer restored (try a lower learning rate)",
                                 fn, e + 1);
             }
+            sum_loss += loss * (double)nr;
             sum_mse += mse * (double)nr;
             sum_mae += mae * (double)nr;
             sum_pen += pen * (double)nr;
         }
         double met[RG_N_METRICS];
-        met[REGNN_METRIC_TRAIN_MSE - 1] = sum_mse / (double)n_train;
-        met[REGNN_METRIC_TRAIN_MAE - 1] = sum_mae / (double)n_train;
+        met[REGNN_METRIC_TRAIN_MSE - 1] = sum_mse / tw_sum;
+        met[REGNN_METRIC_TRAIN_MAE - 1] = sum_mae / tw_sum;
         met[REGNN_METRIC_TRAIN_PENALTY - 1] = sum_pen / (double)n_train;
-        met[REGNN_METRIC_TRAIN_LOSS - 1] = (sum_mse + sum_pen) / (double)n_train;
+        met[REGNN_METRIC_TRAIN_LOSS - 1] = (sum_loss + sum_pen) / (double)n_train;
         met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] = nan;
         met[REGNN_METRIC_VAL_MAE - 1] = met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = nan;
         /* With the preallocated scratch, evaluation cannot fail. */
-        /* Data-parallel: each process evaluates its part of the rows; the
-         * shares' weighted sum is the mean over all rows. */
-        double ev[3] = {0.0, 0.0, 0.0};
+        /* Data-parallel: each process sums its part of the rows; the sums are
+         * summed over the processes, then divided as in one process. */
+        rg_loss_sums es;
+        double ev[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
         if (has_val) {
             const size_t vlo = n_val * si / sc, vn = n_val * (si + 1) / sc - vlo;
-            double vm = nan, va = nan;
-            if (vn > 0)
-                rg_model_eval_rows(m, vx + vlo * m->n_in, vy + vlo * n_out, vn, &vm, &va, b.eval,
-                                   eval_rows, m->pool);
-            const double w = (double)vn / (double)n_val;
-            ev[0] = vn ? vm * w : 0.0;
-            ev[1] = vn ? va * w : 0.0;
-            met[REGNN_METRIC_VAL_MSE - 1] = vm;
-            met[REGNN_METRIC_VAL_MAE - 1] = va;
+            if (vn > 0) {
+                rg_model_eval_sums(m, vx + vlo * m->n_in, vy + vlo * n_out, vw ? vw + vlo : NULL,
+                                   vn, &es, b.eval, eval_rows, m->pool);
+                ev[0] = es.se;
+                ev[1] = es.ae;
+                ev[2] = es.loss;
+            }
         }
         if (opts->eval_train) {
             const size_t tlo = n_train * si / sc, tn = n_train * (si + 1) / sc - tlo;
-            double tm = nan;
-            if (tn > 0)
-                rg_model_eval_rows(m, tx + tlo * m->n_in, ty + tlo * n_out, tn, &tm, NULL, b.eval,
-                                   eval_rows, m->pool);
-            ev[2] = tn ? tm * ((double)tn / (double)n_train) : 0.0;
-            met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = tm;
-        }
-        if (dp && (has_val || opts->eval_train)) {
-            if (exchange(opts, NULL, 0, ev, 3)) {
-                restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
-                return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
-                                "optimizer restored", fn, e + 1);
+            if (tn > 0) {
+                rg_model_eval_sums(m, tx + tlo * m->n_in, ty + tlo * n_out, tw ? tw + tlo : NULL,
+                                   tn, &es, b.eval, eval_rows, m->pool);
+                ev[3] = es.se;
             }
-            if (has_val) {
-                met[REGNN_METRIC_VAL_MSE - 1] = ev[0];
-                met[REGNN_METRIC_VAL_MAE - 1] = ev[1];
-            }
-            if (opts->eval_train)
-                met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = ev[2];
         }
-        if (has_val)
-            met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] + rg_model_penalty(m);
+        if (dp && (has_val || opts->eval_train) && exchange(opts, NULL, 0, ev, 4)) {
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+            return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
+                            "optimizer restored", fn, e + 1);
+        }
+        if (has_val) {
+            met[REGNN_METRIC_VAL_MSE - 1] = ev[0] / (vw_sum * (double)n_out);
+            met[REGNN_METRIC_VAL_MAE - 1] = ev[1] / (vw_sum * (double)n_out);
+            met[REGNN_METRIC_VAL_LOSS - 1] =
+                ev[2] / ((double)n_val * (double)n_out) + rg_model_penalty(m);
+        }
+        if (opts->eval_train)
+            met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = ev[3] / (tw_sum * (double)n_out);
         met[REGNN_METRIC_LEARNING_RATE - 1] = o->lr_now;
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
         regnn_status pst = rg_history_push(h, met);

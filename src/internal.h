@@ -149,6 +149,7 @@ struct regnn_dataset {
     const float *y; /* rows x n_y */
     float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
     char **x_names, **y_names;
+    float *w; /* rows sample weights (owned), or NULL: all 1 */
 };
 /* Each names array is one block (the pointers, then the strings) released by
  * a single rg_free: create datasets only through rg_dataset_adopt or the
@@ -160,6 +161,9 @@ regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_
                               regnn_dataset **out);
 /* 1 if every value is finite. */
 int rg_all_finite(const float *v, size_t n);
+/* Give dst (same row count) a copy of src's weights, if any; on REGNN_E_NOMEM
+ * dst is freed and *dst set to NULL. */
+regnn_status rg_dataset_copy_weights(const char *fn, const regnn_dataset *src, regnn_dataset **dst);
 
 /* Numbers in CSV text (src/csv.c). */
 enum {
@@ -181,6 +185,27 @@ struct regnn_scaler {
 };
 /* Deep copy (src/scaler_io.c); NULL when out of memory. */
 regnn_scaler *rg_scaler_copy(const regnn_scaler *sc);
+
+/* ---- losses (src/loss.c) ---- */
+/* "mse", "mae", "huber", "log_cosh"; NULL if unknown. */
+const char *rg_loss_name(int kind);
+/* Elementwise loss of residual d = prediction - target. */
+double rg_loss_value(int kind, double param, double d);
+/* Training step: residuals out - y in float (rows x n_out), weights w (NULL
+ * = all 1). delta receives d batch loss / d out; returns the batch loss
+ * sum_i w_i loss_i / rows; *mse, *mae the same reduction of squared and
+ * absolute errors. */
+double rg_loss_delta(int kind, double param, const float *out, const float *y, const float *w,
+                     size_t rows, size_t n_out, float *delta, double *mse, double *mae);
+/* Evaluation sums over elements (residuals in double): loss, se and ae are
+ * sums of w_i * elementwise value, w the sum of the row weights. */
+typedef struct rg_loss_sums {
+    double loss, se, ae, w;
+} rg_loss_sums;
+void rg_loss_accumulate(int kind, double param, const float *out, const float *y, const float *w,
+                        size_t rows, size_t n_out, rg_loss_sums *s);
+/* 1 if every weight is finite and >= 0; else 0 and *bad = first bad index. */
+int rg_weights_check(const float *w, size_t n, size_t *bad);
 
 /* ---- model (src/model.c, src/dense.c) ---- */
 typedef struct rg_layer_ws {
@@ -220,6 +245,8 @@ struct regnn_model {
     size_t threads; /* regnn_model_set_threads: 0 = one per online CPU */
     rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
     regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
+    int loss;          /* REGNN_LOSS_* */
+    double loss_param; /* Huber delta, else 0 */
 };
 
 /* Dense kernels (src/dense.c) */
@@ -250,6 +277,11 @@ void rg_model_drop_workspace(regnn_model *m);
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
                                  int train, double *mse, double *mae, double *penalty);
+/* The same with sample weights w (NULL = all 1) and the model's loss: *loss
+ * receives the data loss (penalty excluded). */
+regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
+                                   const float *w, size_t rows, int train, double *loss,
+                                   double *mse, double *mae, double *penalty);
 double rg_model_penalty(const regnn_model *m);
 /* mse/mae of rows, concurrency-safe without a pool (fit passes the model's
  * pool: the same bits, on its threads). scratch (may be NULL) holds
@@ -258,6 +290,11 @@ double rg_model_penalty(const regnn_model *m);
 regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const float *y, size_t rows,
                                 double *mse, double *mae, float *scratch, size_t scratch_rows,
                                 rg_pool *pool);
+/* Weighted evaluation (w NULL = all 1) into sums (zeroed first); pool as
+ * rg_model_eval_rows. */
+regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const float *y,
+                                const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
+                                size_t scratch_rows, rg_pool *pool);
 size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved to the online CPUs. */
 size_t rg_model_resolved_threads(const regnn_model *m);

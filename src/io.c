@@ -33,8 +33,8 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS"};
 #define SCHD_FIXED 8u
 
 /* ------------------------------------------------------------------ */
@@ -152,8 +152,9 @@ static void put_f64s(wr *w, const double *v, size_t n)
 static size_t begin_section(wr *w, int sec)
 {
     put(w, SEC_TAG[sec], 4);
-    /* SCHD is optional: a 1.0 reader still loads the model and optimizer. */
-    put_u32(w, sec == SEC_SCHD ? 0u : FLAG_REQUIRED);
+    /* SCHD and LOSS are optional: a 1.0 reader still loads the model and
+     * optimizer, and predicts the same. */
+    put_u32(w, sec == SEC_SCHD || sec == SEC_LOSS ? 0u : FLAG_REQUIRED);
     size_t at = w->pos;
     put_u64(w, 0);
     return at;
@@ -261,6 +262,13 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
             put_f64s(w, o->sched.p, o->sched.n);
             end_section(w, at);
         }
+    }
+
+    if (m->loss != REGNN_LOSS_MSE) {
+        at = begin_section(w, SEC_LOSS);
+        put_u32(w, (uint32_t)m->loss);
+        put_f64(w, m->loss_param);
+        end_section(w, at);
     }
 
     if (w->p) {
@@ -630,6 +638,8 @@ typedef struct parsed {
     int sched_kind;       /* REGNN_SCHEDULE_CONSTANT without a SCHD section */
     size_t sched_n;
     const uint8_t *sched; /* sched_n little-endian doubles */
+    int loss;
+    double loss_param;
 } parsed;
 
 /* A tag as printable text: bytes outside ASCII 32..126 as \xNN. */
@@ -798,6 +808,24 @@ static regnn_status check_rng(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+static regnn_status check_loss(const char *where, span s, parsed *P)
+{
+    if (s.n != 12)
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS has %zu bytes, expected 12", where, s.n);
+    cur c = {s.p, s.n};
+    uint32_t kind = rd_u32(&c);
+    double param = rd_f64(&c);
+    if (kind > 255 || !rg_loss_name((int)kind))
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS: unknown loss kind %lu", where,
+                        (unsigned long)kind);
+    if (kind == REGNN_LOSS_HUBER ? !(param > 0.0 && isfinite(param)) : param != 0.0)
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS: parameter %g is out of range for %s",
+                        where, param, rg_loss_name((int)kind));
+    P->loss = (int)kind;
+    P->loss_param = param;
+    return REGNN_OK;
+}
+
 static regnn_status check_optm(const char *where, span s, parsed *P)
 {
     if (s.n < OPTM_FIXED)
@@ -963,7 +991,8 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
-        (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK))
+        (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK) ||
+        (sec[SEC_LOSS].present && (st = check_loss(where, sec[SEC_LOSS], P)) != REGNN_OK))
         return st;
     if (sec[SEC_SCHD].present && !sec[SEC_OPTM].present)
         return rg_error(REGNN_E_FORMAT,
@@ -1053,6 +1082,8 @@ static regnn_status build(const char *where, const parsed *P, int want_opt, regn
     if (st == REGNN_OK) {
         for (int i = 0; i < 4; i++)
             m->rng.s[i] = P->rng[i];
+        m->loss = P->loss;
+        m->loss_param = P->loss_param;
     }
     if (st == REGNN_OK && want_opt) {
         st = regnn_optimizer_create(P->kind, &o);

@@ -105,6 +105,8 @@ regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
     c->rng = m->rng;
     c->initialized = m->initialized;
     c->n_params = m->n_params;
+    c->loss = m->loss;
+    c->loss_param = m->loss_param;
     if (m->n_layers) {
         c->layers = rg_calloc(m->n_layers, sizeof *c->layers);
         if (!c->layers)
@@ -410,8 +412,8 @@ size_t rg_model_max_width(const regnn_model *m)
 /* Forward rows of x through the model in chunks, with per-call scratch (stack
  * for small models, or the caller's `scratch` of 2 * scratch_rows * width
  * floats) so concurrent calls on one model never share memory. Writes
- * predictions to y_out if given; accumulates squared and absolute errors
- * against y_true if given. */
+ * predictions to y_out if given; accumulates loss kind's sums against y_true
+ * (weighted by wt, may be NULL) if given. */
 /* One layer of forward_rows on the pool: a piece of the product, then its bias
  * and activation. */
 typedef struct fwd_job {
@@ -429,8 +431,8 @@ static void fwd_task(void *ctx, size_t t)
 }
 
 static regnn_status forward_rows(const regnn_model *m, const float *x, size_t rows, float *y_out,
-                                 const float *y_true, double *se, double *ae, float *scratch,
-                                 size_t scratch_rows, rg_pool *pool)
+                                 const float *y_true, int kind, const float *wt, rg_loss_sums *sums,
+                                 float *scratch, size_t scratch_rows, rg_pool *pool)
 {
     float stack_buf[RG_STACK_FLOATS];
     const size_t w = rg_model_max_width(m), n_out = regnn_model_outputs(m);
@@ -447,7 +449,6 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
         buf = heap;
     }
     float *ping = buf, *pong = buf + chunk * w;
-    double s2 = 0.0, s1 = 0.0;
     for (size_t r0 = 0; r0 < rows; r0 += chunk) {
         size_t nr = rows - r0 < chunk ? rows - r0 : chunk;
         const float *in = x + r0 * m->n_in;
@@ -468,20 +469,11 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
         size_t n = nr * n_out;
         if (y_out)
             memcpy(y_out + r0 * n_out, in, n * sizeof *in);
-        if (y_true) {
-            const float *t = y_true + r0 * n_out;
-            for (size_t k = 0; k < n; k++) {
-                double d = (double)in[k] - t[k];
-                s2 += d * d;
-                s1 += fabs(d);
-            }
-        }
+        if (y_true)
+            rg_loss_accumulate(kind, m->loss_param, in, y_true + r0 * n_out, wt ? wt + r0 : NULL,
+                               nr, n_out, sums);
     }
     rg_free(heap);
-    if (se)
-        *se = s2;
-    if (ae)
-        *ae = s1;
     return REGNN_OK;
 }
 
@@ -503,7 +495,7 @@ regnn_status regnn_model_predict(const regnn_model *m, const float *x, size_t n_
                         y_len, n_rows, n_out);
     if (!rg_all_finite(x, n_rows * m->n_in))
         return rg_error(REGNN_E_NUMERIC, "regnn_model_predict: x contains NaN or Inf");
-    st = forward_rows(m, x, n_rows, y, NULL, NULL, NULL, NULL, 0, NULL);
+    st = forward_rows(m, x, n_rows, y, NULL, REGNN_LOSS_MSE, NULL, NULL, NULL, 0, NULL);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_model_predict: %s", regnn_errmsg());
     return REGNN_OK;
@@ -513,16 +505,25 @@ regnn_status rg_model_eval_rows(const regnn_model *m, const float *x, const floa
                                 double *mse, double *mae, float *scratch, size_t scratch_rows,
                                 rg_pool *pool)
 {
-    double se = 0.0, ae = 0.0;
-    regnn_status st = forward_rows(m, x, rows, NULL, y, &se, &ae, scratch, scratch_rows, pool);
+    rg_loss_sums sums = {0.0, 0.0, 0.0, 0.0};
+    regnn_status st = forward_rows(m, x, rows, NULL, y, REGNN_LOSS_MSE, NULL, &sums, scratch,
+                                   scratch_rows, pool);
     if (st != REGNN_OK)
         return st;
     double n = (double)rows * (double)regnn_model_outputs(m);
     if (mse)
-        *mse = se / n;
+        *mse = sums.se / n;
     if (mae)
-        *mae = ae / n;
+        *mae = sums.ae / n;
     return REGNN_OK;
+}
+
+regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const float *y,
+                                const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
+                                size_t scratch_rows, rg_pool *pool)
+{
+    sums->loss = sums->se = sums->ae = sums->w = 0.0;
+    return forward_rows(m, x, rows, NULL, y, m->loss, w, sums, scratch, scratch_rows, pool);
 }
 
 double rg_model_penalty(const regnn_model *m)
@@ -809,6 +810,14 @@ static void backward_task(void *ctx, size_t t)
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
                                  int train, double *mse, double *mae, double *penalty)
 {
+    double loss;
+    return rg_model_step_grads_w(m, x, y, NULL, rows, train, &loss, mse, mae, penalty);
+}
+
+regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
+                                   const float *wt, size_t rows, int train, double *loss,
+                                   double *mse, double *mae, double *penalty)
+{
     const size_t L = m->n_layers;
     const size_t nt = rg_pool_threads(m->pool);
     step_job j;
@@ -850,18 +859,12 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
         }
         in = w->out;
     }
-    /* MSE over rows x outputs: d/dy = 2 (y - t) / (rows * outputs). */
+    /* The loss over rows x outputs and its gradient (src/loss.c). */
     rg_layer_ws *top = &m->ws[L - 1];
     const regnn_layer *lt = m->layers[L - 1];
-    const size_t n_out = lt->units, n = rows * n_out;
-    const float scale = (float)(2.0 / (double)n);
-    double s2 = 0.0, s1 = 0.0;
-    for (size_t k = 0; k < n; k++) {
-        float d = top->out[k] - y[k];
-        s2 += (double)d * d;
-        s1 += fabs((double)d);
-        top->delta[k] = scale * d;
-    }
+    const size_t n = rows * lt->units;
+    *loss = rg_loss_delta(m->loss, m->loss_param, top->out, y, wt, rows, lt->units, top->delta,
+                          mse, mae);
     if (top->mask)
         for (size_t k = 0; k < n; k++)
             top->delta[k] *= top->mask[k];
@@ -901,8 +904,6 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
                 pen += pr[r];
         }
     }
-    *mse = s2 / (double)n;
-    *mae = s1 / (double)n;
     *penalty = pen;
     return REGNN_OK;
 }

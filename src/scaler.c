@@ -158,6 +158,8 @@ regnn_status regnn_scaler_transform(const regnn_scaler *sc, const regnn_dataset 
                                        (const char *const *)ds->y_names, out);
     if (st == REGNN_E_NOMEM)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, ds->rows);
+    if (st == REGNN_OK)
+        st = rg_dataset_copy_weights(fn, ds, out); /* weights are not standardized */
     return st;
 }
 

@@ -23,6 +23,7 @@ typedef struct {
     regnn_model *sm;
     regnn_optimizer *so;
     regnn_path_options *spo;
+    regnn_dataset *sds;
     /* outputs of the operation under test */
     void *out[3];
 } fixture;
@@ -50,6 +51,10 @@ static void setup(fixture *f)
         y[i] = x[2 * i] - x[2 * i + 1];
     }
     CK_OK(regnn_dataset_from_arrays(x, y, 20, 2, 1, REGNN_COPY, &f->ds));
+    float w[20];
+    for (int i = 0; i < 20; i++)
+        w[i] = 0.5f * (float)(i % 4);
+    CK_OK(regnn_dataset_set_weights(f->ds, w, 20));
     CK_OK(regnn_scaler_fit(f->ds, REGNN_SCALE_ZSCORE, REGNN_SCALE_ZSCORE, &f->sc));
     f->m = small_model(1);
     CK_OK(regnn_model_attach_scaler(f->m, f->sc));
@@ -141,7 +146,21 @@ static size_t fingerprint(const fixture *f, unsigned char *buf, size_t cap)
     float feats[40];
     CK_OK(regnn_dataset_get_features(f->ds, feats, 40));
     memcpy(buf + n, feats, sizeof feats);
-    return n + sizeof feats;
+    n += sizeof feats;
+    CK_OK(regnn_dataset_get_weights(f->ds, feats, 20));
+    memcpy(buf + n, feats, 20 * sizeof *feats);
+    n += 20 * sizeof *feats;
+    if (f->sds) {
+        size_t nx = regnn_dataset_features(f->sds);
+        memcpy(buf + n, &nx, sizeof nx);
+        n += sizeof nx;
+        CK_OK(regnn_dataset_get_features(f->sds, feats, 40));
+        CK_OK(regnn_dataset_get_weights(f->sds, feats + 3 * 4, 4));
+        memcpy(buf + n, feats, (nx * 4 + 4) * sizeof *feats);
+        n += (nx * 4 + 4) * sizeof *feats;
+        buf[n++] = (unsigned char)regnn_dataset_has_weights(f->sds);
+    }
+    return n;
 }
 
 typedef struct {
@@ -172,6 +191,12 @@ static void prep_raw(fixture *f)
     CK_OK(regnn_model_create(2, &f->sm));
     CK_OK(regnn_model_add_dense(f->sm, 5, REGNN_ACT_RELU, NULL));
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &f->so));
+}
+
+static void prep_dataset(fixture *f)
+{
+    float x[12] = {1, 0.5f, 2, 3, 1, 4, 5, 0, 6, 7, 2, 8}, y[4] = {1, 2, 3, 4};
+    CK_OK(regnn_dataset_from_arrays(x, y, 4, 3, 1, REGNN_COPY, &f->sds));
 }
 
 #define OUT(i, T) ((T **)&f->out[i])
@@ -255,6 +280,25 @@ static regnn_status op_train_batch(fixture *f)
 {
     float x[6] = {1, 2, 3, 4, 5, 6}, y[3] = {1, 0, 1};
     return regnn_train_batch(f->sm, f->so, x, y, 3, NULL);
+}
+static regnn_status op_train_batch_weighted(fixture *f)
+{
+    float x[6] = {1, 2, 3, 4, 5, 6}, y[3] = {1, 0, 1}, w[3] = {0.5f, 0, 2};
+    return regnn_train_batch_weighted(f->sm, f->so, x, y, w, 3, NULL);
+}
+static regnn_status op_set_weights(fixture *f)
+{
+    float w[4] = {1, 2, 0, 0.25f};
+    return regnn_dataset_set_weights(f->sds, w, 4);
+}
+static regnn_status op_set_weight_column(fixture *f)
+{
+    return regnn_dataset_set_weight_column(f->sds, "x1");
+}
+static regnn_status op_evaluate_loss_wide(fixture *f)
+{
+    double loss;
+    return regnn_model_evaluate_loss(f->wide, f->ds, &loss, NULL, NULL, NULL);
 }
 static regnn_status op_fit(fixture *f)
 {
@@ -348,6 +392,10 @@ static const op OPS[] = {
     {"set_schedule", prep_copy, op_set_schedule},
     {"train_batch", prep_copy, op_train_batch},
     {"fit", prep_copy, op_fit},
+    {"train_batch_weighted", prep_copy, op_train_batch_weighted},
+    {"set_weights", prep_dataset, op_set_weights},
+    {"set_weight_column", prep_dataset, op_set_weight_column},
+    {"evaluate_loss_wide", NULL, op_evaluate_loss_wide},
     {"fit_options_create", NULL, op_fit_options_create},
     {"attach_scaler", prep_copy, op_attach_scaler},
     {"get_scaler", NULL, op_get_scaler},
@@ -414,6 +462,8 @@ static void run_op(int i)
             regnn_model_free(f->sm);
             regnn_optimizer_free(f->so);
             regnn_path_options_free(f->spo);
+            regnn_dataset_free(f->sds);
+            f->sds = NULL;
             f->sm = NULL;
             f->so = NULL;
             f->spo = NULL;

@@ -1,5 +1,5 @@
 """Python binding of libregnn over ctypes: dense regression networks with L2/L1/dropout,
-Adam/SGD and MSE. Needs only the standard library; numpy is used when it is installed.
+Adam/SGD, MSE/MAE/Huber/log-cosh losses and sample weights. Needs only the standard library; numpy is used when it is installed.
 
     import regnn
     with regnn.Dataset.from_csv("diabetes.csv", targets="y") as ds:
@@ -24,11 +24,13 @@ from ._errors import (CancelledError, ClosedError, Error, FileError, FormatError
                       StateError, UnsupportedError, VersionError, strerror)
 from ._buffers import HAVE_NUMPY
 from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
-                    INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM, METRICS, MONITOR_TRAIN_LOSS,
+                    INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM, LOSS_HUBER, LOSS_LOG_COSH, LOSS_MAE,
+                    LOSS_MSE, METRICS, MONITOR_TRAIN_LOSS,
                     MONITOR_VAL_LOSS, MONITOR_VAL_MSE, OPTIM_ADAM, OPTIM_SGD, REASONS,
                     SCALE_NONE, SCALE_UNIT_NORM, SCALE_ZSCORE, STATE_M, STATE_V, STATE_VELOCITY,
                     STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, SGD, Adam, Callback,
-                    Dataset, Dense, Diagnosis, Evaluation, History, Layer, Model, Optimizer,
+                    Dataset, Dense, Diagnosis, Evaluation, History, Huber, Layer, Model,
+                    Optimizer,
                     Scaler, checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint)
 from ._errors import check as _check
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
@@ -39,7 +41,7 @@ from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RU
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
-              "Scaler", "Dense", "Layer", "Model", "Evaluation", "Optimizer", "Adam", "SGD",
+              "Scaler", "Dense", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
               "History", "Diagnosis", "RegularizationPath", "regularization_path", "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
               "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",

@@ -79,6 +79,10 @@ PROTOTYPES = {
     "regnn_dataset_select": (S, [H, P_SIZE, c_size_t, P_HANDLE]),
     "regnn_dataset_split_shuffled": (S, [H, c_double, c_uint64, P_HANDLE, P_HANDLE]),
     "regnn_dataset_split_tail": (S, [H, c_double, P_HANDLE, P_HANDLE]),
+    "regnn_dataset_set_weights": (S, [H, P_FLOAT, c_size_t]),
+    "regnn_dataset_has_weights": (c_int, [H]),
+    "regnn_dataset_get_weights": (S, [H, P_FLOAT, c_size_t]),
+    "regnn_dataset_set_weight_column": (S, [H, c_char_p]),
     # standardization
     "regnn_scaler_fit": (S, [H, c_int, c_int, P_HANDLE]),
     "regnn_scaler_free": (None, [H]),
@@ -107,6 +111,9 @@ PROTOTYPES = {
     "regnn_model_set_params": (S, [H, P_FLOAT, c_size_t]),
     "regnn_model_predict": (S, [H, P_FLOAT, c_size_t, P_FLOAT, c_size_t]),
     "regnn_model_evaluate": (S, [H, H, P_DOUBLE, P_DOUBLE, P_DOUBLE]),
+    "regnn_model_set_loss": (S, [H, c_int, c_double]),
+    "regnn_model_get_loss": (S, [H, POINTER(c_int), P_DOUBLE]),
+    "regnn_model_evaluate_loss": (S, [H, H, P_DOUBLE, P_DOUBLE, P_DOUBLE, P_DOUBLE]),
     "regnn_layer_inputs": (c_size_t, [H]),
     "regnn_layer_units": (c_size_t, [H]),
     "regnn_layer_activation": (c_int, [H]),
@@ -132,6 +139,7 @@ PROTOTYPES = {
     "regnn_optimizer_learning_rate_at": (S, [H, c_uint64, P_DOUBLE]),
     # training
     "regnn_train_batch": (S, [H, H, P_FLOAT, P_FLOAT, c_size_t, P_DOUBLE]),
+    "regnn_train_batch_weighted": (S, [H, H, P_FLOAT, P_FLOAT, P_FLOAT, c_size_t, P_DOUBLE]),
     "regnn_fit_options_create": (S, [P_HANDLE]),
     "regnn_fit_options_free": (None, [H]),
     "regnn_fit_options_set_int": (S, [H, c_int, c_int64]),

@@ -26,6 +26,7 @@ OPTIM_ADAM, OPTIM_SGD = 1, 2
 MONITOR_VAL_LOSS, MONITOR_VAL_MSE, MONITOR_TRAIN_LOSS = 0, 1, 2
 STOP_COMPLETED, STOP_EARLY, STOP_CALLBACK = 0, 1, 2
 STATE_M, STATE_V, STATE_VELOCITY = 1, 2, 3
+LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
 # Limits the library enforces (src/model.c RG_MAX_DIM, src/fit.c), checked here first so
@@ -208,8 +209,8 @@ class Dataset(_Handle):
     _FREE = lib.regnn_dataset_free
     _EXCLUSIVE = False
 
-    def __init__(self, x, y, *, copy=False, n_features=None, n_targets=None):
-        self._from_arrays(x, y, copy, n_features, n_targets)
+    def __init__(self, x, y, *, copy=False, n_features=None, n_targets=None, sample_weight=None):
+        self._from_arrays(x, y, copy, n_features, n_targets, sample_weight)
 
     @classmethod
     def _wrap(cls, handle, keep=None):
@@ -219,17 +220,19 @@ class Dataset(_Handle):
         return self
 
     @classmethod
-    def from_arrays(cls, x, y, *, copy=False, n_features=None, n_targets=None):
+    def from_arrays(cls, x, y, *, copy=False, n_features=None, n_targets=None,
+                    sample_weight=None):
         """Dataset from x (rows x features) and y (rows x targets, or 1-D: one target).
 
         A 1-D x is one feature per row unless n_features is given, in which case
         x holds rows of n_features values end to end (likewise y and n_targets).
+        sample_weight: one weight per row (Keras' sample_weight), copied.
         """
         self = cls.__new__(cls)
-        self._from_arrays(x, y, copy, n_features, n_targets)
+        self._from_arrays(x, y, copy, n_features, n_targets, sample_weight)
         return self
 
-    def _from_arrays(self, x, y, copy, n_features, n_targets):
+    def _from_arrays(self, x, y, copy, n_features, n_targets, sample_weight=None):
         if n_features is not None:
             n_features = B.index(n_features, "n_features")
         if n_targets is not None:
@@ -247,22 +250,79 @@ class Dataset(_Handle):
                         mode)
         self._adopt(h, None if copy else (bx.keep, by.keep))
         self._borrowed = (False, False) if copy else (bx.zero_copy, by.zero_copy)
+        if sample_weight is not None:
+            try:
+                self.sample_weight = sample_weight
+            except BaseException:
+                self.close()
+                raise
 
     @classmethod
-    def from_csv(cls, path, targets):
+    def from_csv(cls, path, targets, *, weight=None):
         """Read a CSV file (header line, then numbers). targets: a column name or
-        0-based index, or a list of them (all names or all indices); every other
-        column is a feature."""
+        0-based index, or a list of them (all names or all indices); weight: the
+        name of a column of sample weights, or None; every other column is a
+        feature."""
         p = os.fsencode(os.fspath(path))
         args = _target_args(targets)
-        return cls._wrap(_out_handle(lib.regnn_dataset_from_csv, p, *args))
+        return cls._wrap(_out_handle(lib.regnn_dataset_from_csv, p, *args))._weighted_by(weight)
 
     @classmethod
-    def parse_csv(cls, text, targets):
+    def parse_csv(cls, text, targets, *, weight=None):
         """Like from_csv, reading CSV text (str or bytes) from memory."""
         data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
         args = _target_args(targets)
-        return cls._wrap(_out_handle(lib.regnn_dataset_parse_csv, data, len(data), *args))
+        return cls._wrap(_out_handle(lib.regnn_dataset_parse_csv, data, len(data),
+                                     *args))._weighted_by(weight)
+
+    def _weighted_by(self, column):
+        if column is not None:
+            try:
+                self.set_weight_column(column)
+            except BaseException:
+                self.close()
+                raise
+        return self
+
+    # -- sample weights
+    @property
+    def sample_weight(self):
+        """The per-row sample weights (a float32 array, a list without numpy), or None.
+        Assigning one weight per row (finite, >= 0) copies them; None removes them.
+        regnn_fit and evaluate weight the loss and metrics by them (Keras'
+        sample_weight); select, splits and standardize carry them along."""
+        h = self._handle()
+        if not lib.regnn_dataset_has_weights(h):
+            return None
+        return self._copy_out(lib.regnn_dataset_get_weights, 1, None, one_d=True)
+
+    @sample_weight.setter
+    def sample_weight(self, w):
+        h = self._handle()
+        if w is None:
+            check(lib.regnn_dataset_set_weights(h, None, 0))
+            return
+        bw = B.as_input(w, "sample_weight", 1, "column")
+        if bw.cols != 1:
+            raise ShapeError("sample_weight must be 1-D (one weight per row), got %d columns"
+                             % bw.cols)
+        rows = lib.regnn_dataset_rows(h)
+        if bw.rows != rows:
+            raise ShapeError("sample_weight has %d values for %d rows" % (bw.rows, rows))
+        check(lib.regnn_dataset_set_weights(h, _nonnull(bw.ptr), bw.rows))
+
+    @property
+    def has_sample_weight(self):
+        return bool(lib.regnn_dataset_has_weights(self._handle()))
+
+    def set_weight_column(self, name):
+        """Make the feature column called name the sample weights (it leaves the features)."""
+        if not isinstance(name, (str, bytes)):
+            raise TypeError("the weight column must be given by name, not %s"
+                            % type(name).__name__)
+        check(lib.regnn_dataset_set_weight_column(
+            self._handle(), name.encode("utf-8") if isinstance(name, str) else name))
+        self._borrowed = (False, self._borrowed[1])
 
     # -- shape and names
     @property
@@ -305,16 +365,17 @@ class Dataset(_Handle):
         return any(self._borrowed) and not self.closed
 
     # -- data
-    def _copy_out(self, fn, cols, out):
+    def _copy_out(self, fn, cols, out, one_d=False):
         h = self._handle()
         rows = lib.regnn_dataset_rows(h)
         count = rows * cols
         if out is not None:
             check(fn(h, _nonnull(B.as_output(out, count)), count))
             return out
-        ptr, buf = B.new_floats(rows, cols, False)
+        shape = (1, count) if one_d else (rows, cols)  # one_d: a vector of count values
+        ptr, buf = B.new_floats(shape[0], shape[1], one_d)
         check(fn(h, _nonnull(ptr), count))
-        return B.finish_floats(buf, rows, cols, False)
+        return B.finish_floats(buf, shape[0], shape[1], one_d)
 
     def features(self, out=None):
         """All features as a rows x features float32 array (lists without numpy)."""
@@ -360,8 +421,9 @@ class Dataset(_Handle):
         if self.closed:
             return "<regnn.Dataset closed>"
         r, f, t = self.shape
-        return "<regnn.Dataset %d rows, %d features, %d targets%s>" % (
-            r, f, t, ", borrowed" if self.borrowed else "")
+        return "<regnn.Dataset %d rows, %d features, %d targets%s%s>" % (
+            r, f, t, ", sample weights" if self.has_sample_weight else "",
+            ", borrowed" if self.borrowed else "")
 
 
 def _target_args(targets):
@@ -494,7 +556,9 @@ class Dense:
 
 
 Evaluation = collections.namedtuple("Evaluation", "mse mae penalty loss")
-Evaluation.__doc__ = "Metrics of Model.evaluate: loss = mse + penalty (as Keras reports it)."
+Evaluation.__doc__ = ("Metrics of Model.evaluate: loss = the model's loss (sample-weighted, "
+                      "divided by the rows) + penalty, as Keras reports it; mse and mae are "
+                      "weighted means (divided by the weight sum) when there are weights.")
 
 
 class Layer:
@@ -862,21 +926,54 @@ class Model(_Handle):
             lib.regnn_scaler_free(sc)
         print_fn("Scaler attached: %s" % ("yes" if sc is not None else "no"))
 
-    def evaluate(self, data):
-        """Evaluation(mse, mae, penalty, loss) over a Dataset or an (x, y) pair, dropout off."""
+    def evaluate(self, data, sample_weight=None):
+        """Evaluation(mse, mae, penalty, loss) over a Dataset, an (x, y) pair or an (x, y,
+        sample_weight) triple, dropout off. The dataset's sample weights (or sample_weight
+        with an (x, y) pair) weight the loss and metrics as in Keras' evaluate."""
         h = self._handle()
+        if sample_weight is not None:
+            if not isinstance(data, (tuple, list)) or len(data) != 2:
+                raise TypeError("evaluate(data, sample_weight): give sample_weight with an (x, y) "
+                                "pair; a Dataset carries its own (Dataset.sample_weight)")
+            data = (data[0], data[1], sample_weight)
         ds, tmp = _as_dataset(data, "data")
         try:
-            mse, mae, pen = c_double(), c_double(), c_double()
-            check(lib.regnn_model_evaluate(h, ds._handle(), byref(mse), byref(mae), byref(pen)))
+            loss, mse, mae, pen = c_double(), c_double(), c_double(), c_double()
+            check(lib.regnn_model_evaluate_loss(h, ds._handle(), byref(loss), byref(mse),
+                                                byref(mae), byref(pen)))
         finally:
             if tmp:
                 ds.close()
-        return Evaluation(mse.value, mae.value, pen.value, mse.value + pen.value)
+        return Evaluation(mse.value, mae.value, pen.value, loss.value + pen.value)
+
+    # -- loss
+    def set_loss(self, loss="mse", delta=None):
+        """The loss fit and train_batch minimize (Keras' compile(loss=...)): "mse"
+        ("mean_squared_error"), "mae" ("mean_absolute_error"), "huber" (delta: Keras'
+        default 1.0; or a regnn.Huber(delta)), "log_cosh" ("logcosh"). Saved with the
+        model. Returns self."""
+        kind, param = _loss_args(loss, delta)
+        check(lib.regnn_model_set_loss(self._check_idle("change the loss"), kind, param))
+        return self
+
+    @property
+    def loss(self):
+        """The loss name: "mse", "mae", "huber" or "log_cosh"."""
+        kind, param = c_int(), c_double()
+        check(lib.regnn_model_get_loss(self._handle(), byref(kind), byref(param)))
+        return _name_of(kind.value, _LOSSES)
+
+    @property
+    def huber_delta(self):
+        """Huber's delta, or None for the other losses."""
+        kind, param = c_int(), c_double()
+        check(lib.regnn_model_get_loss(self._handle(), byref(kind), byref(param)))
+        return param.value if kind.value == LOSS_HUBER else None
 
     # -- training
-    def train_batch(self, optimizer, x, y):
-        """One optimizer step on one batch; returns the batch loss before the step."""
+    def train_batch(self, optimizer, x, y, sample_weight=None):
+        """One optimizer step on one batch; returns the batch loss before the step.
+        sample_weight: one weight per row (Keras' train_on_batch sample_weight)."""
         h = self._check_idle("train")
         oh = _need(optimizer, Optimizer, "optimizer")._check_idle("train")
         bx = B.as_input(x, "x", self._n_in, "row")
@@ -884,18 +981,25 @@ class Model(_Handle):
         if bx.rows != by.rows:
             raise ShapeError("x has %d rows but y has %d" % (bx.rows, by.rows))
         loss = c_double()
-        check(lib.regnn_train_batch(h, oh, _nonnull(bx.ptr), _nonnull(by.ptr), bx.rows,
-                                    byref(loss)))
+        if sample_weight is None:
+            check(lib.regnn_train_batch(h, oh, _nonnull(bx.ptr), _nonnull(by.ptr), bx.rows,
+                                        byref(loss)))
+            return loss.value
+        bw = B.as_input(sample_weight, "sample_weight", 1, "column")
+        if bw.cols != 1 or bw.rows != bx.rows:
+            raise ShapeError("sample_weight must hold one weight per row: %d rows, got %d x %d"
+                             % (bx.rows, bw.rows, bw.cols))
+        check(lib.regnn_train_batch_weighted(h, oh, _nonnull(bx.ptr), _nonnull(by.ptr),
+                                             _nonnull(bw.ptr), bx.rows, byref(loss)))
         return loss.value
 
-    def compile(self, optimizer="adam", loss="mse", metrics=None):
+    def compile(self, optimizer="adam", loss="mse", metrics=None, *, delta=None):
         """Keras' compile: the optimizer later fit calls use when given none (an Optimizer,
-        or "adam" / "sgd" for a new one with Keras defaults), the loss (only "mse": the
-        library trains on mean squared error, plus the layers' penalties) and the metrics
-        verbose fit prints ("mse", "mae"; the History records both anyway). Returns self."""
-        if not isinstance(loss, str) or loss.lower() not in ("mse", "mean_squared_error"):
-            raise UnsupportedError("loss %r is not supported: libregnn trains on mean squared "
-                                   "error (loss=\"mse\")" % (loss,))
+        or "adam" / "sgd" for a new one with Keras defaults), the loss (see set_loss:
+        "mse", "mae", "huber" with delta or regnn.Huber(delta), "log_cosh"; the layers'
+        penalties are added to it) and the metrics verbose fit prints ("mse", "mae"; the
+        History records both anyway). Returns self."""
+        kind, param = _loss_args(loss, delta)
         shown = []
         for m in ([metrics] if isinstance(metrics, str) else metrics or ()):
             name = _METRIC_ALIASES.get(str(m).lower()) if isinstance(m, str) else None
@@ -903,7 +1007,9 @@ class Model(_Handle):
                 raise UnsupportedError("metric %r is not supported; use \"mse\" or \"mae\""
                                        % (m,))
             shown.append(name)
-        self._optimizer = _make_optimizer(optimizer)
+        opt = _make_optimizer(optimizer)
+        check(lib.regnn_model_set_loss(self._check_idle("compile"), kind, param))
+        self._optimizer = opt
         self._shown_metrics = tuple(shown)
         return self
 
@@ -916,7 +1022,8 @@ class Model(_Handle):
     def fit(self, x=None, y=None, optimizer=None, *, epochs=1, batch_size=32, verbose=0,
             callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
             early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
-            min_delta=0.0, eval_train=False, callback=None, train=None, threads=None):
+            min_delta=0.0, eval_train=False, callback=None, train=None, threads=None,
+            sample_weight=None):
         """Train; returns a History. Either form:
 
             model.fit(x, y, epochs=..., ...)            # Keras: arrays or lists
@@ -939,6 +1046,10 @@ class Model(_Handle):
 
         threads: if given, sets model.threads first (it stays set): the step runs on that
         many threads with the same bits as on one.
+
+        sample_weight (with x and y arrays; a Dataset carries its own) weights the rows as
+        Keras' sample_weight does; validation_data may be an (x, y, sample_weight) triple,
+        and a validation_split takes the weights of its rows.
         """
         h = self._check_idle("start another fit")
         if threads is not None:
@@ -959,6 +1070,11 @@ class Model(_Handle):
                 raise TypeError("fit(dataset, y): a Dataset already holds the targets; "
                                 "call fit(dataset) or fit(x, y)")
             x = (x, y)
+        if sample_weight is not None:
+            if not isinstance(x, (tuple, list)) or len(x) != 2:
+                raise TypeError("fit(sample_weight=...) goes with x and y arrays; a Dataset "
+                                "carries its own weights (Dataset.sample_weight)")
+            x = (x[0], x[1], sample_weight)
         if optimizer is None:
             if self._optimizer is None:
                 self._optimizer = Adam()
@@ -1132,8 +1248,10 @@ def _as_dataset(data, what):
         return data, False
     if isinstance(data, (tuple, list)) and len(data) == 2:
         return Dataset.from_arrays(data[0], data[1]), True
-    raise TypeError("%s must be a regnn.Dataset or an (x, y) pair, not %s"
-                    % (what, type(data).__name__))
+    if isinstance(data, tuple) and len(data) == 3:
+        return Dataset.from_arrays(data[0], data[1], sample_weight=data[2]), True
+    raise TypeError("%s must be a regnn.Dataset, an (x, y) pair or an (x, y, sample_weight) "
+                    "triple, not %s" % (what, type(data).__name__))
 
 
 class _FitOptions(_Handle):
@@ -1499,6 +1617,41 @@ def _fmt(v):
 
 _METRIC_ALIASES = {"mse": "mse", "mean_squared_error": "mse", "mae": "mae",
                    "mean_absolute_error": "mae"}
+_LOSSES = {"mse": LOSS_MSE, "mae": LOSS_MAE, "huber": LOSS_HUBER, "log_cosh": LOSS_LOG_COSH}
+_LOSS_ALIASES = {"mean_squared_error": "mse", "mean_absolute_error": "mae", "logcosh": "log_cosh",
+                 "huber_loss": "huber"}
+
+
+class Huber:
+    """Keras' keras.losses.Huber(delta=1.0) as a loss spec for compile / set_loss."""
+
+    def __init__(self, delta=1.0):
+        self.delta = delta
+
+    def __repr__(self):
+        return "Huber(delta=%r)" % (self.delta,)
+
+
+def _loss_args(loss, delta):
+    """(REGNN_LOSS_*, param) for a loss name or a Huber spec; Huber's delta defaults to 1."""
+    if isinstance(loss, Huber):
+        if delta is not None:
+            raise TypeError("give Huber's delta once (in regnn.Huber or as delta)")
+        return LOSS_HUBER, B.real(loss.delta, "Huber delta")
+    if not isinstance(loss, str):
+        raise TypeError("loss must be a name (\"mse\", \"mae\", \"huber\", \"log_cosh\") "
+                        "or a regnn.Huber, not %s" % type(loss).__name__)
+    name = loss.lower()
+    name = _LOSS_ALIASES.get(name, name)
+    if name not in _LOSSES:
+        raise UnsupportedError("loss %r is not supported; use \"mse\", \"mae\", \"huber\" or "
+                               "\"log_cosh\"" % (loss,))
+    kind = _LOSSES[name]
+    if kind == LOSS_HUBER:
+        return kind, 1.0 if delta is None else B.real(delta, "delta")
+    if delta is not None:
+        raise InvalidArgumentError("delta is Huber's parameter; loss %r takes none" % (loss,))
+    return kind, 0.0
 _OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
 
 

@@ -155,6 +155,12 @@ _PY_NAMES = {
     "regnn_checkpoint_save": "save_checkpoint", "regnn_checkpoint_load": "load_checkpoint",
     "regnn_checkpoint_save_mem": "checkpoint_to_bytes",
     "regnn_checkpoint_load_mem": "load_checkpoint",
+    "regnn_dataset_set_weights": "Dataset.sample_weight",
+    "regnn_dataset_get_weights": "Dataset.sample_weight",
+    "regnn_dataset_set_weight_column": "Dataset.set_weight_column",
+    "regnn_model_set_loss": "Model.set_loss", "regnn_model_get_loss": "Model.loss",
+    "regnn_model_evaluate_loss": "Model.evaluate",
+    "regnn_train_batch_weighted": "Model.train_batch",
 }
 # C names inside messages, in Python terms (the C API's advice names C calls).
 _PY_PHRASES = (
