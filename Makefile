@@ -200,8 +200,10 @@ test-build-libs: cli examples-build
 CHECK_TARGETS += test-build-libs
 
 # ---- examples ----
-EXAMPLE_MAINS := $(shell grep -l '^int main' examples/*.c 2>/dev/null)
-EXAMPLE_LIBSRC := $(filter-out $(EXAMPLE_MAINS),$(wildcard examples/*.c))
+# examples/mpi_*.c need mpicc: mk/mpi.mk builds them.
+EXAMPLE_MPI := $(wildcard examples/mpi_*.c)
+EXAMPLE_MAINS := $(filter-out $(EXAMPLE_MPI),$(shell grep -l '^int main' examples/*.c 2>/dev/null))
+EXAMPLE_LIBSRC := $(filter-out $(EXAMPLE_MAINS) $(EXAMPLE_MPI),$(wildcard examples/*.c))
 EXAMPLE_BINS := $(EXAMPLE_MAINS:examples/%.c=$(BUILD)/examples/%)
 EXAMPLE_CFLAGS := $(WARN) $(CFLAGS) -Iinclude
 

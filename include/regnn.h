@@ -466,6 +466,9 @@ enum {
     REGNN_FIT_RESTORE_BEST = 6,    /* 0/1; default 0: at the end, restore the best epoch's weights */
     REGNN_FIT_MONITOR = 7,         /* REGNN_MONITOR_*; default REGNN_MONITOR_VAL_LOSS */
     REGNN_FIT_EVAL_TRAIN = 8,      /* 0/1; default 0: also record train MSE at end-of-epoch weights */
+    REGNN_FIT_SHARD_INDEX = 9,     /* 0..65535; default 0: this process's part of each batch */
+    REGNN_FIT_SHARD_COUNT = 10,    /* 1..65536; default 1: processes sharing each batch (> 1
+                                      needs regnn_fit_options_set_exchange) */
     /* double options (regnn_fit_options_set_double) */
     REGNN_FIT_VALIDATION_SPLIT = 100, /* [0, 1); default 0: Keras tail split of the training data */
     REGNN_FIT_MIN_DELTA = 101         /* >= 0; default 0: smaller improvements do not count */
@@ -503,6 +506,27 @@ REGNN_API regnn_status regnn_fit_options_get_double(const regnn_fit_options *opt
 /** Epoch callback (NULL to clear); user is passed back unchanged. */
 REGNN_API regnn_status regnn_fit_options_set_callback(regnn_fit_options *opts, regnn_epoch_fn fn,
                                                       void *user);
+
+/** Sums a data-parallel fit's values over its processes, in place: grad (n
+ *  floats; NULL when n is 0) and sums (n_sums doubles). Every process must
+ *  receive the same bits, so that all take the same step and decisions.
+ *  Return 0 on success, non-zero to fail the fit. */
+typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums, size_t n_sums);
+
+/** Data-parallel training (NULL clears): with fn set, regnn_fit computes rows
+ *  [nr*i/c, nr*(i+1)/c) of every global batch of nr rows (i, c: REGNN_FIT_SHARD_INDEX,
+ *  _COUNT), weights its gradient and losses by its share of the batch, and
+ *  calls fn to sum them over the processes before each optimizer step; it
+ *  also sums the end-of-epoch metrics (each process evaluates its part of the
+ *  validation rows) and the stop votes of the epoch callbacks, and agrees on
+ *  failures before training starts. Every process must call regnn_fit with
+ *  the same data, model, optimizer and options. Dropout is refused
+ *  (REGNN_E_UNSUPPORTED) when the count is > 1. */
+REGNN_API regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts,
+                                                      regnn_exchange_fn fn, void *user);
+/** A copy of opts (settings, callback and exchange). */
+REGNN_API regnn_status regnn_fit_options_copy(const regnn_fit_options *opts,
+                                              regnn_fit_options **out);
 
 /** Train m with o on train for the configured epochs. Validation data: val
  *  if not NULL, else the REGNN_FIT_VALIDATION_SPLIT tail of train (not both).
@@ -650,7 +674,11 @@ enum {
     REGNN_PATH_INIT = 5,    /* REGNN_INIT_*; default REGNN_INIT_GLOROT_UNIFORM */
     REGNN_PATH_FOLDS = 6,   /* 0..1048576; default 0; k >= 2: k-fold cross-validation on the
                                training data instead of validation data (0, 1: off) */
-    REGNN_PATH_FOLD_SEED = 7 /* int >= 0; default 0: seed of the fold assignment */
+    REGNN_PATH_FOLD_SEED = 7, /* int >= 0; default 0: seed of the fold assignment */
+    REGNN_PATH_SHARD_INDEX = 8, /* 0..1048575; default 0 */
+    REGNN_PATH_SHARD_COUNT = 9  /* 1..1048576; default 1: train only the runs r (numbered as
+                                   regnn_path_get_runs orders them) with r % COUNT == INDEX;
+                                   not with REGNN_PATH_FOLDS */
 };
 
 /* Values of one run (regnn_path_get_runs) and, summarized over the seeds of
@@ -695,6 +723,10 @@ typedef int (*regnn_path_progress_fn)(void *user, size_t done, size_t total, dou
 
 REGNN_API regnn_status regnn_path_options_create(regnn_path_options **out);
 REGNN_API void regnn_path_options_free(regnn_path_options *opts);
+/** A copy of opts (lambdas, layers, settings, the borrowed test data and the
+ *  progress callback). */
+REGNN_API regnn_status regnn_path_options_copy(const regnn_path_options *opts,
+                                               regnn_path_options **out);
 /** The lambda values, in the order results are reported (copied). n >= 1;
  *  each value finite and >= 0. */
 REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,
@@ -786,6 +818,18 @@ REGNN_API regnn_status regnn_path_refit(const regnn_model *template_model,
                                         const regnn_fit_options *fit_opts,
                                         const regnn_path_options *popts, double lambda,
                                         regnn_model **model, regnn_history **history);
+
+/** Encode p (every value, history and the shard it holds) into buf; size
+ *  semantics as regnn_model_save_mem. Little-endian, versioned, CRC-32. */
+REGNN_API regnn_status regnn_path_save_mem(const regnn_path *p, void *buf, size_t cap,
+                                           size_t *size);
+/** Decode a path encoded by regnn_path_save_mem. */
+REGNN_API regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out);
+/** Merge the results of shards of one sweep (same lambdas, seeds, seed and
+ *  data) that together hold every run exactly once, into a new, whole path
+ *  equal to the path of one call without shards. */
+REGNN_API regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n,
+                                        regnn_path **out);
 
 /* ------------------------------------------------------------------ */
 /* Persistence                                                          */

@@ -2,6 +2,9 @@
 """Check that docs/api.md documents everything public in include/regnn.h.
 
 Usage: scripts/check-docs.py [--header include/regnn.h] [--doc docs/api.md]
+                              [--api-macro REGNN_API]
+(the MPI companion: --header include/regnn_mpi.h --doc docs/scaling.md
+--api-macro REGNN_MPI_API, where REGNN_MPI_API takes REGNN_API's place below)
 
 Python 3 standard library only. Exit status 0 when the reference is complete,
 1 (with a list of what is wrong) otherwise, 2 on a usage or parse error.
@@ -82,7 +85,7 @@ def param_count(proto):
     return len(params)
 
 
-def parse_header(path):
+def parse_header(path, api="REGNN_API"):
     with open(path, encoding="utf-8") as f:
         raw = f.read()
     src = strip_comments(raw)
@@ -91,7 +94,7 @@ def parse_header(path):
     m = re.search(r"^\s*#\s*ifndef\s+(\w+)\s*\n\s*#\s*define\s+\1\b", src, flags=re.M)
     if m:
         guard = m.group(1)
-    excluded = {"REGNN_API"}
+    excluded = {"REGNN_API", api}
     if guard:
         excluded.add(guard)
     macros = []
@@ -111,14 +114,14 @@ def parse_header(path):
     # Declarations are preprocessor-free statements ending in ';'.
     functions = {}
     flat = re.sub(r"^\s*#.*$", "", src, flags=re.M)
-    for m in re.finditer(r"\bREGNN_API\b([^;{}]*;)", flat):
+    for m in re.finditer(r"\b" + re.escape(api) + r"\b([^;{}]*;)", flat):
         decl = normalise(m.group(1))
         nm = re.search(r"(regnn_[a-z0-9_]+)\(", decl)
         if not nm:
             raise ValueError("cannot read the declaration: " + decl)
         functions[nm.group(1)] = decl
     if not functions:
-        raise ValueError("no REGNN_API declarations found in " + path)
+        raise ValueError("no " + api + " declarations found in " + path)
     return functions, constants, macros, types
 
 
@@ -188,9 +191,12 @@ def main(argv):
     ap = argparse.ArgumentParser(description="check docs/api.md against include/regnn.h")
     ap.add_argument("--header", default=os.path.join(root, "include", "regnn.h"))
     ap.add_argument("--doc", default=os.path.join(root, "docs", "api.md"))
+    ap.add_argument("--api-macro", default="REGNN_API",
+                    help="the export decoration that marks the header's functions "
+                         "(REGNN_MPI_API for include/regnn_mpi.h)")
     args = ap.parse_args(argv)
     try:
-        functions, constants, macros, types = parse_header(args.header)
+        functions, constants, macros, types = parse_header(args.header, args.api_macro)
         with open(args.doc, encoding="utf-8") as f:
             doc = f.read()
     except (OSError, ValueError) as e:

@@ -10,6 +10,7 @@
 
 /* Largest batch: keeps rows x width inside a 32-bit BLAS int. */
 #define RG_MAX_BATCH ((size_t)1 << 20)
+#define RG_MAX_SHARDS 65536
 
 static double now_seconds(void)
 {
@@ -142,6 +143,7 @@ static void options_defaults(regnn_fit_options *o)
     o->batch_size = 32;
     o->shuffle = 1;
     o->monitor = REGNN_MONITOR_VAL_LOSS;
+    o->shard_count = 1;
     o->reduce_lr_patience = 10; /* keras.callbacks.ReduceLROnPlateau defaults */
     o->reduce_lr_factor = 0.1;
     o->reduce_lr_min_delta = 1e-4;
@@ -173,6 +175,8 @@ static int64_t *int_slot(regnn_fit_options *o, int key)
     case REGNN_FIT_RESTORE_BEST: return &o->restore_best;
     case REGNN_FIT_MONITOR: return &o->monitor;
     case REGNN_FIT_EVAL_TRAIN: return &o->eval_train;
+    case REGNN_FIT_SHARD_INDEX: return &o->shard_index;
+    case REGNN_FIT_SHARD_COUNT: return &o->shard_count;
     case REGNN_FIT_REDUCE_LR: return &o->reduce_lr;
     case REGNN_FIT_REDUCE_LR_PATIENCE: return &o->reduce_lr_patience;
     case REGNN_FIT_REDUCE_LR_COOLDOWN: return &o->reduce_lr_cooldown;
@@ -191,6 +195,8 @@ static const char *fit_key_name(int key)
     case REGNN_FIT_RESTORE_BEST: return "REGNN_FIT_RESTORE_BEST";
     case REGNN_FIT_MONITOR: return "REGNN_FIT_MONITOR";
     case REGNN_FIT_EVAL_TRAIN: return "REGNN_FIT_EVAL_TRAIN";
+    case REGNN_FIT_SHARD_INDEX: return "REGNN_FIT_SHARD_INDEX";
+    case REGNN_FIT_SHARD_COUNT: return "REGNN_FIT_SHARD_COUNT";
     case REGNN_FIT_VALIDATION_SPLIT: return "REGNN_FIT_VALIDATION_SPLIT";
     case REGNN_FIT_MIN_DELTA: return "REGNN_FIT_MIN_DELTA";
     case REGNN_FIT_REDUCE_LR: return "REGNN_FIT_REDUCE_LR";
@@ -244,6 +250,15 @@ regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t
     case REGNN_FIT_MONITOR:
         ok = value >= REGNN_MONITOR_VAL_LOSS && value <= REGNN_MONITOR_TRAIN_LOSS;
         range = "REGNN_MONITOR_VAL_LOSS (0), REGNN_MONITOR_VAL_MSE (1) or REGNN_MONITOR_TRAIN_LOSS (2)";
+        break;
+    case REGNN_FIT_SHARD_INDEX:
+        ok = value >= 0 && value < RG_MAX_SHARDS;
+        _Static_assert(RG_MAX_SHARDS == 65536, "the messages state the bound");
+        range = "in 0..65535";
+        break;
+    case REGNN_FIT_SHARD_COUNT:
+        ok = value >= 1 && value <= RG_MAX_SHARDS;
+        range = "in 1..65536";
         break;
     default:
         ok = value == 0 || value == 1;
@@ -334,6 +349,31 @@ regnn_status regnn_fit_options_set_callback(regnn_fit_options *opts, regnn_epoch
     return REGNN_OK;
 }
 
+regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts, regnn_exchange_fn fn,
+                                            void *user)
+{
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_set_exchange: options are NULL");
+    opts->exchange = fn;
+    opts->exchange_user = user;
+    return REGNN_OK;
+}
+
+regnn_status regnn_fit_options_copy(const regnn_fit_options *opts, regnn_fit_options **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_copy: out is NULL");
+    *out = NULL;
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_fit_options_copy: options are NULL");
+    regnn_fit_options *o = rg_malloc(sizeof *o);
+    if (!o)
+        return rg_error(REGNN_E_NOMEM, "regnn_fit_options_copy: out of memory");
+    *o = *opts;
+    *out = o;
+    return REGNN_OK;
+}
+
 /* ---- fit ---- */
 
 typedef struct fit_bufs {
@@ -398,7 +438,14 @@ static double monitored(int monitor, const double *met)
 
 static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                             const regnn_dataset *val, const regnn_fit_options *opts,
-                            regnn_history **history_out);
+                            regnn_history **history_out, int *synced);
+
+/* Data-parallel: sum n_sums values (and n gradients) over the processes.
+ * Non-zero when the exchange failed. */
+static int exchange(const regnn_fit_options *opts, float *g, size_t n, double *sums, size_t n_sums)
+{
+    return opts->exchange(opts->exchange_user, g, n, sums, n_sums) != 0;
+}
 
 regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                        const regnn_dataset *val, const regnn_fit_options *opts,
@@ -406,20 +453,26 @@ regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *
 {
     if (history_out)
         *history_out = NULL;
+    int synced = 0;
     regnn_status st = check_model_optimizer("regnn_fit", m, o);
-    if (st != REGNN_OK)
-        return st;
-    /* The epoch callback may call back into the library; calls that would free
-     * buffers this fit is using see the flags and refuse. */
-    m->busy = o->busy = 1;
-    st = fit_run(m, o, train, val, opts, history_out);
-    m->busy = o->busy = 0;
+    if (st == REGNN_OK) {
+        /* The epoch callback may call back into the library; calls that would free
+         * buffers this fit is using see the flags and refuse. */
+        m->busy = o->busy = 1;
+        st = fit_run(m, o, train, val, opts, history_out, &synced);
+        m->busy = o->busy = 0;
+    }
+    /* A process that failed before training tells the others, which wait for it. */
+    if (!synced && opts && opts->exchange) {
+        double failed = 1.0;
+        (void)exchange(opts, NULL, 0, &failed, 1);
+    }
     return st;
 }
 
 static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_dataset *train,
                             const regnn_dataset *val, const regnn_fit_options *opts,
-                            regnn_history **history_out)
+                            regnn_history **history_out, int *synced)
 {
     static const char fn[] = "regnn_fit";
     regnn_status st;
@@ -444,6 +497,24 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     if (val && opts->validation_split > 0.0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
+    /* Data-parallel: this process computes rows [nr*si/sc, nr*(si+1)/sc) of each batch. */
+    const int dp = opts->exchange != NULL;
+    const size_t si = (size_t)opts->shard_index, sc = (size_t)opts->shard_count;
+    if (si >= sc)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: REGNN_FIT_SHARD_INDEX %zu is not below REGNN_FIT_SHARD_COUNT %zu", fn,
+                        si, sc);
+    if (sc > 1 && !dp)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: REGNN_FIT_SHARD_COUNT %zu needs an exchange "
+                        "(regnn_fit_options_set_exchange)", fn, sc);
+    if (sc > 1)
+        for (size_t i = 0; i < m->n_layers; i++)
+            if (m->layers[i]->dropout > 0.0)
+                return rg_error(REGNN_E_UNSUPPORTED,
+                                "%s: dropout (layer %zu) draws per row from the model's random "
+                                "stream, which the processes of a data-parallel fit must share",
+                                fn, i);
 
     /* Training and validation rows as views: a tail split copies nothing. */
     const float *tx = train->x, *ty = train->y, *vx = NULL, *vy = NULL;
@@ -574,6 +645,17 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     b.snap_lr_now = o->lr_now;
     rg_plateau plateau;
     rg_plateau_start(&plateau, opts);
+    if (dp) {
+        double failed = 0.0;
+        *synced = 1;
+        if (exchange(opts, NULL, 0, &failed, 1) || failed != 0.0) {
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+            return rg_error(failed != 0.0 ? REGNN_E_STATE : REGNN_E_IO,
+                            failed != 0.0 ? "%s: another process of the data-parallel fit failed "
+                                            "before training"
+                                          : "%s: the exchange failed before training", fn);
+        }
+    }
 
     regnn_history *h = b.hist;
     h->stop_reason = REGNN_STOP_COMPLETED;
@@ -588,10 +670,12 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         double sum_loss = 0.0, sum_mse = 0.0, sum_mae = 0.0, sum_pen = 0.0;
         for (size_t r0 = 0; r0 < n_train; r0 += batch) {
             size_t nr = n_train - r0 < batch ? n_train - r0 : batch; /* partial last batch kept */
+            /* This process's rows [lo, lo + nl) of the batch (all of it without sharding). */
+            const size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo;
             const float *xb, *yb, *wb = NULL;
             if (shuffle) {
-                for (size_t r = 0; r < nr; r++) {
-                    size_t src = b.perm[r0 + r];
+                for (size_t r = 0; r < nl; r++) {
+                    size_t src = b.perm[r0 + lo + r];
                     memcpy(b.bx + r * m->n_in, tx + src * m->n_in, m->n_in * sizeof(float));
                     memcpy(b.by + r * n_out, ty + src * n_out, n_out * sizeof(float));
                     if (tw)
@@ -601,12 +685,34 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 yb = b.by;
                 wb = tw ? b.bw : NULL;
             } else {
-                xb = tx + r0 * m->n_in;
-                yb = ty + r0 * n_out;
-                wb = tw ? tw + r0 : NULL;
+                xb = tx + (r0 + lo) * m->n_in;
+                yb = ty + (r0 + lo) * n_out;
+                wb = tw ? tw + r0 + lo : NULL;
             }
-            double loss, mse, mae, pen;
-            rg_model_step_grads_w(m, xb, yb, wb, nr, 1, &loss, &mse, &mae, &pen);
+            double loss = 0.0, mse = 0.0, mae = 0.0, pen = 0.0;
+            if (nl > 0)
+                rg_model_step_grads_w(m, xb, yb, wb, nl, 1, &loss, &mse, &mae, &pen);
+            if (dp) {
+                /* The mean over the global batch: each part weighted by its share. */
+                const double w = (double)nl / (double)nr;
+                double sums[4] = {loss * w, mse * w, mae * w, pen * w};
+                if (nl == 0) {
+                    memset(m->grads, 0, np * sizeof(float));
+                } else if (w != 1.0) {
+                    const float wf = (float)w;
+                    for (size_t k = 0; k < np; k++)
+                        m->grads[k] *= wf;
+                }
+                if (exchange(opts, m->grads, np, sums, 4)) {
+                    restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+                    return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
+                                    "optimizer restored", fn, e + 1);
+                }
+                loss = sums[0];
+                mse = sums[1];
+                mae = sums[2];
+                pen = sums[3];
+            }
             const int finite_loss = isfinite(loss + pen);
             /* In place: a failed step is undone from the entry snapshot. */
             if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool)) {
@@ -635,25 +741,59 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         met[REGNN_METRIC_VAL_LOSS - 1] = met[REGNN_METRIC_VAL_MSE - 1] = nan;
         met[REGNN_METRIC_VAL_MAE - 1] = met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = nan;
         /* With the preallocated scratch, evaluation cannot fail. */
+        /* Data-parallel: each process sums its part of the rows; the sums are
+         * summed over the processes, then divided as in one process. */
         rg_loss_sums es;
+        double ev[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
         if (has_val) {
-            rg_model_eval_sums(m, vx, vy, vw, n_val, &es, b.eval, eval_rows, m->pool);
-            met[REGNN_METRIC_VAL_MSE - 1] = es.se / (vw_sum * (double)n_out);
-            met[REGNN_METRIC_VAL_MAE - 1] = es.ae / (vw_sum * (double)n_out);
-            met[REGNN_METRIC_VAL_LOSS - 1] =
-                es.loss / ((double)n_val * (double)n_out) + rg_model_penalty(m);
+            const size_t vlo = n_val * si / sc, vn = n_val * (si + 1) / sc - vlo;
+            if (vn > 0) {
+                rg_model_eval_sums(m, vx + vlo * m->n_in, vy + vlo * n_out, vw ? vw + vlo : NULL,
+                                   vn, &es, b.eval, eval_rows, m->pool);
+                ev[0] = es.se;
+                ev[1] = es.ae;
+                ev[2] = es.loss;
+            }
         }
         if (opts->eval_train) {
-            rg_model_eval_sums(m, tx, ty, tw, n_train, &es, b.eval, eval_rows, m->pool);
-            met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = es.se / (tw_sum * (double)n_out);
+            const size_t tlo = n_train * si / sc, tn = n_train * (si + 1) / sc - tlo;
+            if (tn > 0) {
+                rg_model_eval_sums(m, tx + tlo * m->n_in, ty + tlo * n_out, tw ? tw + tlo : NULL,
+                                   tn, &es, b.eval, eval_rows, m->pool);
+                ev[3] = es.se;
+            }
         }
+        if (dp && (has_val || opts->eval_train) && exchange(opts, NULL, 0, ev, 4)) {
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+            return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
+                            "optimizer restored", fn, e + 1);
+        }
+        if (has_val) {
+            met[REGNN_METRIC_VAL_MSE - 1] = ev[0] / (vw_sum * (double)n_out);
+            met[REGNN_METRIC_VAL_MAE - 1] = ev[1] / (vw_sum * (double)n_out);
+            met[REGNN_METRIC_VAL_LOSS - 1] =
+                ev[2] / ((double)n_val * (double)n_out) + rg_model_penalty(m);
+        }
+        if (opts->eval_train)
+            met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = ev[3] / (tw_sum * (double)n_out);
         met[REGNN_METRIC_LEARNING_RATE - 1] = o->lr_now;
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
-        if (rg_history_push(h, met) != REGNN_OK) {
+        regnn_status pst = rg_history_push(h, met);
+        if (dp) { /* every process stops if one could not record the epoch */
+            double failed = pst != REGNN_OK;
+            if (exchange(opts, NULL, 0, &failed, 1))
+                failed = 1.0;
+            if (failed != 0.0 && pst == REGNN_OK)
+                pst = REGNN_E_STATE;
+        }
+        if (pst != REGNN_OK) {
             restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
-            return rg_error(REGNN_E_NOMEM,
-                            "%s: out of memory recording epoch %zu; model and optimizer restored", fn,
-                            e + 1);
+            return rg_error(pst,
+                            pst == REGNN_E_NOMEM
+                                ? "%s: out of memory recording epoch %zu; model and optimizer restored"
+                                : "%s: another process of the data-parallel fit failed in epoch "
+                                  "%zu; model and optimizer restored",
+                            fn, e + 1);
         }
 
         /* Keras EarlyStopping: improvement means value < best - min_delta. */
@@ -676,7 +816,14 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         if (opts->reduce_lr)
             rg_plateau_update(&plateau, cur, &o->lr);
         /* The callback also sees the epoch on which early stopping fired. */
-        if (opts->callback && opts->callback(opts->callback_user, h, e) != 0 && !stop) {
+        int cb_stop = opts->callback && opts->callback(opts->callback_user, h, e) != 0;
+        if (dp) { /* one process's callback stops them all */
+            double vote = cb_stop;
+            if (exchange(opts, NULL, 0, &vote, 1))
+                vote = 1.0;
+            cb_stop = vote != 0.0;
+        }
+        if (cb_stop && !stop) {
             h->stop_reason = REGNN_STOP_CALLBACK;
             stop = 1;
         }

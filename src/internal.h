@@ -368,6 +368,9 @@ struct regnn_fit_options {
     double reduce_lr_factor, reduce_lr_min_delta, reduce_lr_min_lr;
     regnn_epoch_fn callback;
     void *callback_user;
+    int64_t shard_index, shard_count; /* rows of each batch this process computes */
+    regnn_exchange_fn exchange;       /* NULL: one process */
+    void *exchange_user;
 };
 
 #define RG_N_METRICS 10
@@ -378,6 +381,23 @@ struct regnn_history {
     int has_best;
     int stop_reason;
 };
+/* ---- regularization path (src/path.c, src/path_io.c) ---- */
+#define RG_RUN_N 12 /* REGNN_RUN_* keys 1..12 */
+struct regnn_path {
+    size_t n_lambdas, n_seeds;
+    double *lambdas;
+    uint64_t seed;
+    double baseline;
+    size_t shard_index, shard_count; /* runs r with r % count == index are present */
+    regnn_history **hist; /* per run, allocated before training starts */
+    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
+    /* k-fold cross-validation (n_folds >= 2); else n_folds is 1 and the rest NULL/0 */
+    size_t n_folds, n_rows;
+    size_t *fold_of;    /* per training row: its fold */
+    size_t *fold_rows;  /* per fold: held-out rows */
+    double *fold_base;  /* per fold: baseline MSE on its held-out rows */
+};
+
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
 #define RG_HISTORY_FIRST 64

@@ -15,7 +15,6 @@
 
 #define RG_PATH_MAX_THREADS 256
 #define RG_PATH_MAX_COUNT ((size_t)1 << 20) /* lambdas, seeds and runs */
-#define RG_RUN_N 12                         /* REGNN_RUN_* keys 1..12 */
 
 struct regnn_path_options {
     double *lambdas;
@@ -23,6 +22,7 @@ struct regnn_path_options {
     size_t *layers; /* NULL: every layer */
     size_t n_layers;
     int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
+    int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
     regnn_path_progress_fn progress;
     void *progress_user;
     const regnn_dataset *test; /* borrowed */
@@ -32,19 +32,6 @@ struct regnn_path_options {
 #endif
 };
 
-struct regnn_path {
-    size_t n_lambdas, n_seeds;
-    double *lambdas;
-    uint64_t seed;
-    double baseline;
-    regnn_history **hist; /* per run, allocated before training starts */
-    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
-    /* k-fold cross-validation (n_folds >= 2); else n_folds is 1 and the rest NULL/0 */
-    size_t n_folds, n_rows;
-    size_t *fold_of;    /* per training row: its fold */
-    size_t *fold_rows;  /* per fold: held-out rows */
-    double *fold_base;  /* per fold: baseline MSE on its held-out rows */
-};
 
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
@@ -62,6 +49,7 @@ regnn_status regnn_path_options_create(regnn_path_options **out)
     o->seeds = 1;
     o->penalty = REGNN_PENALTY_L2;
     o->init = REGNN_INIT_GLOROT_UNIFORM;
+    o->shard_count = 1;
     *out = o;
     return REGNN_OK;
 }
@@ -73,6 +61,38 @@ void regnn_path_options_free(regnn_path_options *opts)
     rg_free(opts->lambdas);
     rg_free(opts->layers);
     rg_free(opts);
+}
+
+regnn_status regnn_path_options_copy(const regnn_path_options *opts, regnn_path_options **out)
+{
+    static const char fn[] = "regnn_path_options_copy";
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (!opts)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
+    regnn_path_options *o = rg_malloc(sizeof *o);
+    if (!o)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    *o = *opts;
+    o->lambdas = NULL;
+    o->layers = NULL;
+    if (opts->n_lambdas) {
+        o->lambdas = rg_malloc(opts->n_lambdas * sizeof *o->lambdas);
+        if (o->lambdas)
+            memcpy(o->lambdas, opts->lambdas, opts->n_lambdas * sizeof *o->lambdas);
+    }
+    if (opts->n_layers) {
+        o->layers = rg_malloc(opts->n_layers * sizeof *o->layers);
+        if (o->layers)
+            memcpy(o->layers, opts->layers, opts->n_layers * sizeof *o->layers);
+    }
+    if ((opts->n_lambdas && !o->lambdas) || (opts->n_layers && !o->layers)) {
+        regnn_path_options_free(o);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    }
+    *out = o;
+    return REGNN_OK;
 }
 
 regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts, const double *lambdas,
@@ -150,6 +170,8 @@ static int64_t *path_slot(regnn_path_options *o, int key)
     case REGNN_PATH_INIT: return &o->init;
     case REGNN_PATH_FOLDS: return &o->folds;
     case REGNN_PATH_FOLD_SEED: return &o->fold_seed;
+    case REGNN_PATH_SHARD_INDEX: return &o->shard_index;
+    case REGNN_PATH_SHARD_COUNT: return &o->shard_count;
     default: return NULL;
     }
 }
@@ -198,6 +220,16 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
         ok = value >= 0;
         name = "REGNN_PATH_FOLD_SEED";
         range = ">= 0";
+        break;
+    case REGNN_PATH_SHARD_INDEX:
+        ok = value >= 0 && (uint64_t)value < RG_PATH_MAX_COUNT;
+        name = "REGNN_PATH_SHARD_INDEX";
+        range = "in 0..1048575";
+        break;
+    case REGNN_PATH_SHARD_COUNT:
+        ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT;
+        name = "REGNN_PATH_SHARD_COUNT";
+        range = "in 1..1048576";
         break;
     default:
         ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM;
@@ -281,12 +313,19 @@ static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
     p->n_seeds = (size_t)po->seeds;
     p->n_folds = n_folds;
     p->seed = (uint64_t)po->seed;
+    p->shard_index = (size_t)po->shard_index;
+    p->shard_count = (size_t)po->shard_count;
     p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(runs, sizeof *p->hist);
     p->runv = rg_calloc(runs, RG_RUN_N * sizeof *p->runv);
     if (!p->lambdas || !p->hist || !p->runv)
         goto nomem;
     memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
+    /* Runs of other shards hold NaN until regnn_path_merge fills them. */
+    for (size_t r = 0; r < runs; r++)
+        if (r % p->shard_count != p->shard_index)
+            for (size_t k = 0; k < RG_RUN_N; k++)
+                p->runv[r * RG_RUN_N + k] = NAN;
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
 nomem:
@@ -305,7 +344,7 @@ typedef struct path_job {
     regnn_epoch_fn user_cb;
     void *user_cb_data;
     regnn_path *p;
-    size_t total;
+    size_t total; /* runs of this shard; job k is run shard_index + k * shard_count */
     atomic_int stop; /* cancelled or failed: no new runs, running fits end after their epoch */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -317,6 +356,11 @@ typedef struct path_job {
     size_t err_run;
     char err_msg[512];
 } path_job;
+
+static size_t job_run(const path_job *j, size_t k)
+{
+    return j->p->shard_index + k * j->p->shard_count;
+}
 
 static int run_epoch(void *user, const regnn_history *h, size_t epoch)
 {
@@ -515,7 +559,7 @@ static void *worker(void *arg)
     for (;;) {
         if (atomic_load(&j->stop) || j->next >= j->total)
             break;
-        size_t r = j->next++;
+        size_t r = job_run(j, j->next++);
         pthread_mutex_unlock(&j->mu);
         regnn_status st = run_one(j, r);
         pthread_mutex_lock(&j->mu);
@@ -552,7 +596,8 @@ static int report(path_job *j, size_t r, size_t done)
 /* Returns 1 if the progress callback cancelled. */
 static int run_serial(path_job *j)
 {
-    for (size_t r = 0; r < j->total; r++) {
+    for (size_t k = 0; k < j->total; k++) {
+        const size_t r = job_run(j, k);
         regnn_status st = run_one(j, r);
         if (st != REGNN_OK) {
             j->err = st;
@@ -560,7 +605,7 @@ static int run_serial(path_job *j)
             keep_message(j);
             return 0;
         }
-        if (report(j, r, r + 1) != 0)
+        if (report(j, r, k + 1) != 0)
             return 1;
     }
     return 0;
@@ -744,6 +789,17 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
         template_optimizer->kind != REGNN_OPTIM_SGD)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
                         template_optimizer->kind);
+    if (po->shard_index >= po->shard_count)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
+                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
+                        (long long)po->shard_count);
+    if (po->shard_count > 1 && po->folds >= 2)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: REGNN_PATH_SHARD_COUNT > 1 with REGNN_PATH_FOLDS "
+                        "is not supported yet", fn);
+    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
+                        "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
+                        "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
     if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas)
         return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %lld seeds is more than %zu runs", fn,
                         po->n_lambdas, (long long)po->seeds, RG_PATH_MAX_COUNT);
@@ -828,7 +884,8 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     j.val = val;
     j.po = po;
     j.p = p;
-    j.total = p->n_lambdas * runs_per_lambda(p);
+    const size_t runs = p->n_lambdas * runs_per_lambda(p);
+    j.total = runs > p->shard_index ? (runs - p->shard_index - 1) / p->shard_count + 1 : 0;
     atomic_init(&j.stop, 0);
 
     size_t nt = (size_t)po->threads;

@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include "testutil.h"
 
+#include "dp_emulate.h"
+
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -1002,6 +1004,249 @@ START_TEST(test_min_delta_best_epoch_rule)
 }
 END_TEST
 
+/* ---- data-parallel fit through the exchange hook ---- */
+
+static int sum_of_one(void *user, float *grad, size_t n, double *sums, size_t n_sums)
+{
+    (void)grad;
+    (void)n;
+    (void)sums;
+    (void)n_sums;
+    ++*(long *)user;
+    return 0;
+}
+
+static void params_of(const regnn_model *m, float **out, size_t *np)
+{
+    *np = regnn_model_param_count(m);
+    *out = malloc(*np * sizeof **out);
+    CK_OK(regnn_model_get_params(m, *out, *np));
+}
+
+/* One process with an exchange is the plain fit, bit for bit. */
+START_TEST(test_exchange_one_shard_is_plain_fit)
+{
+    regnn_dataset *tr = synth(203, 1), *va = synth(41, 2);
+    regnn_model *a = net(16, 2, 1e-3, 5), *b = net(16, 2, 1e-3, 5);
+    regnn_optimizer *oa = NULL, *ob = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oa));
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ob));
+    regnn_fit_options *fo = opts(6, 32), *fx = NULL;
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
+    CK_OK(regnn_fit_options_copy(fo, &fx));
+    long calls = 0;
+    CK_OK(regnn_fit_options_set_exchange(fx, sum_of_one, &calls));
+    regnn_history *ha = NULL, *hb = NULL;
+    CK_OK(regnn_fit(a, oa, tr, va, fo, &ha));
+    CK_OK(regnn_fit(b, ob, tr, va, fx, &hb));
+    /* 1 start + 7 steps and 3 end-of-epoch exchanges per epoch */
+    ck_assert_int_eq(calls, 1 + 6 * (7 + 3));
+    float *pa, *pb;
+    size_t np;
+    params_of(a, &pa, &np);
+    params_of(b, &pb, &np);
+    ck_assert(memcmp(pa, pb, np * sizeof *pa) == 0);
+    double x[8], y[8];
+    for (int k = 1; k <= RG_N_METRICS; k++) {
+        if (k == REGNN_METRIC_SECONDS)
+            continue;
+        CK_OK(regnn_history_get(ha, k, x, 8));
+        CK_OK(regnn_history_get(hb, k, y, 8));
+        ck_assert_msg(memcmp(x, y, 6 * sizeof *x) == 0, "metric %d", k);
+    }
+    free(pa);
+    free(pb);
+    regnn_history_free(ha);
+    regnn_history_free(hb);
+    regnn_fit_options_free(fo);
+    regnn_fit_options_free(fx);
+    regnn_optimizer_free(oa);
+    regnn_optimizer_free(ob);
+    regnn_model_free(a);
+    regnn_model_free(b);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+static int stop_shard1_at_2(void *user, const regnn_history *h, size_t epoch)
+{
+    (void)h;
+    return *(size_t *)user == 1 && epoch == 2;
+}
+
+/* n shards in threads: every shard ends with the same bits, close to the
+ * one-process fit; the loss and metrics are the global means. */
+START_TEST(test_shards_agree_and_match_plain_fit)
+{
+    const size_t n = (size_t)_i + 2; /* 2, 3, 4 shards */
+    regnn_dataset *tr = synth(250, 3), *va = synth(37, 4);
+    regnn_fit_options *fo = opts(8, 64);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
+    regnn_model *ref = net(24, 2, 1e-3, 9);
+    regnn_optimizer *oref = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
+    regnn_history *href = NULL;
+    CK_OK(regnn_fit(ref, oref, tr, va, fo, &href));
+    float *pref;
+    size_t np;
+    params_of(ref, &pref, &np);
+
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < n; i++) {
+        sh[i].m = net(24, 2, 1e-3, 9);
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = tr;
+        sh[i].val = va;
+        sh[i].opts = fo;
+    }
+    ck_assert_int_eq(dp_run(sh, n, np), 0);
+    float *p0 = NULL;
+    for (size_t i = 0; i < n; i++) {
+        CK_OK(sh[i].st);
+        float *pi;
+        params_of(sh[i].m, &pi, &np);
+        if (i == 0) {
+            p0 = pi;
+            continue;
+        }
+        ck_assert_msg(memcmp(p0, pi, np * sizeof *pi) == 0, "shard %zu differs from shard 0", i);
+        for (int k = 1; k <= RG_N_METRICS; k++) {
+            double x[8], y[8];
+            if (k == REGNN_METRIC_SECONDS)
+                continue;
+            CK_OK(regnn_history_get(sh[0].h, k, x, 8));
+            CK_OK(regnn_history_get(sh[i].h, k, y, 8));
+            ck_assert_msg(memcmp(x, y, 8 * sizeof *x) == 0, "metric %d of shard %zu", k, i);
+        }
+        free(pi);
+    }
+    /* Another summation order of the same global mean: close, not equal. */
+    double num = 0.0, den = 0.0;
+    for (size_t k = 0; k < np; k++) {
+        num += ((double)p0[k] - pref[k]) * ((double)p0[k] - pref[k]);
+        den += (double)pref[k] * pref[k];
+    }
+    ck_assert_msg(sqrt(num / den) < 1e-4, "relative difference %g", sqrt(num / den));
+    double x[8], y[8];
+    CK_OK(regnn_history_get(href, REGNN_METRIC_VAL_MSE, x, 8));
+    CK_OK(regnn_history_get(sh[0].h, REGNN_METRIC_VAL_MSE, y, 8));
+    ck_assert_msg(fabs(x[7] - y[7]) < 1e-4 * x[7], "val mse %.9g vs %.9g", x[7], y[7]);
+    CK_OK(regnn_history_get(href, REGNN_METRIC_TRAIN_LOSS, x, 8));
+    CK_OK(regnn_history_get(sh[0].h, REGNN_METRIC_TRAIN_LOSS, y, 8));
+    ck_assert_msg(fabs(x[7] - y[7]) < 1e-4 * x[7], "train loss %.9g vs %.9g", x[7], y[7]);
+    free(p0);
+
+    /* One shard's callback stops every shard after the same epoch. */
+    for (size_t i = 0; i < n; i++) {
+        regnn_history_free(sh[i].h);
+        sh[i].h = NULL;
+    }
+    regnn_fit_options *fc[DP_MAX];
+    size_t idx[DP_MAX];
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        CK_OK(regnn_fit_options_copy(fo, &fc[i]));
+        CK_OK(regnn_fit_options_set_callback(fc[i], stop_shard1_at_2, &idx[i]));
+        sh[i].opts = fc[i];
+    }
+    ck_assert_int_eq(dp_run(sh, n, np), 0);
+    for (size_t i = 0; i < n; i++) {
+        CK_OK(sh[i].st);
+        ck_assert_uint_eq(regnn_history_epochs(sh[i].h), 3);
+        ck_assert_int_eq(regnn_history_stop_reason(sh[i].h), REGNN_STOP_CALLBACK);
+        regnn_history_free(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+        regnn_fit_options_free(fc[i]);
+    }
+    free(pref);
+    regnn_history_free(href);
+    regnn_optimizer_free(oref);
+    regnn_model_free(ref);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+/* A shard that fails before training makes every shard fail, none hangs. */
+START_TEST(test_shard_failure_reaches_all)
+{
+    regnn_dataset *tr = synth(100, 3), *va = synth(20, 4), *bad = NULL;
+    float x[8] = {0}, y[2] = {0};
+    CK_OK(regnn_dataset_from_arrays(x, y, 2, 4, 1, REGNN_COPY, &bad)); /* 4 features, not 3 */
+    regnn_fit_options *fo = opts(3, 16);
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < 3; i++) {
+        sh[i].m = net(8, 1, 0.0, 9);
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = tr;
+        sh[i].val = i == 2 ? bad : va;
+        sh[i].opts = fo;
+    }
+    float *before;
+    size_t np;
+    params_of(sh[0].m, &before, &np);
+    ck_assert_int_eq(dp_run(sh, 3, np), 0);
+    ck_assert_int_eq(sh[0].st, REGNN_E_STATE);
+    ck_assert_int_eq(sh[1].st, REGNN_E_STATE);
+    ck_assert_int_eq(sh[2].st, REGNN_E_SHAPE);
+    for (size_t i = 0; i < 3; i++) {
+        float *after;
+        params_of(sh[i].m, &after, &np);
+        ck_assert(memcmp(before, after, np * sizeof *after) == 0);
+        free(after);
+        ck_assert_ptr_null(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    free(before);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+    regnn_dataset_free(bad);
+}
+END_TEST
+
+START_TEST(test_shard_option_errors)
+{
+    regnn_dataset *tr = synth(50, 3);
+    regnn_model *m = net(8, 1, 0.0, 1);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_fit_options *fo = opts(1, 16);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 0), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 65537), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, -1), REGNN_E_INVALID_ARG);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 2));
+    CK_STATUS(regnn_fit(m, o, tr, NULL, fo, NULL), REGNN_E_INVALID_ARG); /* no exchange */
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "needs an exchange"));
+    long calls = 0;
+    CK_OK(regnn_fit_options_set_exchange(fo, sum_of_one, &calls));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, 2));
+    CK_STATUS(regnn_fit(m, o, tr, NULL, fo, NULL), REGNN_E_INVALID_ARG);
+    ck_assert_int_eq(calls, 1); /* the failure was still announced */
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, 1));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
+    CK_STATUS(regnn_fit(m, o, tr, NULL, fo, NULL), REGNN_E_UNSUPPORTED);
+    int64_t v = 0;
+    regnn_fit_options *c = NULL;
+    CK_OK(regnn_fit_options_copy(fo, &c));
+    CK_OK(regnn_fit_options_get_int(c, REGNN_FIT_SHARD_INDEX, &v));
+    ck_assert_int_eq(v, 1);
+    CK_STATUS(regnn_fit_options_copy(NULL, &c), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(c);
+    CK_STATUS(regnn_fit_options_set_exchange(NULL, NULL, NULL), REGNN_E_INVALID_ARG);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(tr);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -1028,6 +1273,10 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_step_count_limit);
     tcase_add_test(tc, test_restore_best_without_early_stopping);
     tcase_add_test(tc, test_min_delta_best_epoch_rule);
+    tcase_add_test(tc, test_exchange_one_shard_is_plain_fit);
+    tcase_add_loop_test(tc, test_shards_agree_and_match_plain_fit, 0, 3);
+    tcase_add_test(tc, test_shard_failure_reaches_all);
+    tcase_add_test(tc, test_shard_option_errors);
     suite_add_tcase(s, tc);
     return s;
 }

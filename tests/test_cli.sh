@@ -44,8 +44,8 @@ has() { grep -q -- "$2" "$1"; }
 
 # ---- help and usage errors ----
 status 0 "regnn --help" "$BIN" --help
-check "regnn --help lists the commands" sh -c "grep -q 'fit' '$TMP/out' && grep -q 'predict' '$TMP/out' && grep -q 'path' '$TMP/out' && grep -q 'info' '$TMP/out' && grep -q 'export-onnx' '$TMP/out'"
-for c in fit predict path info export-onnx; do
+check "regnn --help lists the commands" sh -c "grep -q 'fit' '$TMP/out' && grep -q 'predict' '$TMP/out' && grep -q 'path' '$TMP/out' && grep -q 'merge' '$TMP/out' && grep -q 'info' '$TMP/out' && grep -q 'export-onnx' '$TMP/out'"
+for c in fit predict path merge info export-onnx; do
     status 0 "regnn $c --help" "$BIN" $c --help
     check "regnn $c --help shows its usage" has "$TMP/out" "Usage: regnn $c"
 done
@@ -188,6 +188,30 @@ check "path: the 1-SE choice" has "$TMP/out" "^one-standard-error choice: lambda
 check "path: one progress line per run" test "$(grep -c '^run [1-4]/4 done' "$TMP/err")" -eq 4
 status 0 "path --quiet" "$BIN" path "$DATA" --target y --lambdas 0 --layers 8 --epochs 10 -q
 check "path --quiet: no progress, still the table" sh -c "test ! -s '$TMP/err' && grep -q '^one-standard-error' '$TMP/out'"
+
+# ---- path --shard I/N --out FILE, then merge: the table of one path call ----
+SW="--target y --lambdas 0,1e-3,1e-2 --seeds 2 --layers 16 --epochs 8 -q"
+"$BIN" path "$DATA" $SW > "$TMP/whole.txt" 2>/dev/null
+for i in 0 1 2 3; do
+    status 0 "path --shard $i/4 --out" "$BIN" path "$DATA" $SW --shard $i/4 --out "$TMP/s$i.rgp"
+done
+status 0 "merge of 4 shards (any order)" "$BIN" merge "$TMP/s3.rgp" "$TMP/s1.rgp" "$TMP/s0.rgp" \
+    "$TMP/s2.rgp" --out "$TMP/all.rgp"
+check "merge prints the table of the single path, byte for byte" cmp -s "$TMP/out" "$TMP/whole.txt"
+check "merge --out writes the whole path" test -s "$TMP/all.rgp"
+status 0 "merge of the merged file alone" "$BIN" merge "$TMP/all.rgp"
+check "the merged file gives the same table" cmp -s "$TMP/out" "$TMP/whole.txt"
+status 1 "merge with a shard missing: exit 1" "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" "$TMP/s2.rgp"
+check "merge names the missing run" has "$TMP/err" "is in 0 parts"
+status 1 "merge with a shard twice: exit 1" "$BIN" merge "$TMP/s0.rgp" "$TMP/s0.rgp" "$TMP/s1.rgp" \
+    "$TMP/s2.rgp" "$TMP/s3.rgp"
+head -c 100 "$TMP/s1.rgp" > "$TMP/cut.rgp"
+status 1 "merge of a truncated file: exit 1" "$BIN" merge "$TMP/s0.rgp" "$TMP/cut.rgp" "$TMP/s2.rgp" "$TMP/s3.rgp"
+status 1 "merge of a missing file: exit 1" "$BIN" merge "$TMP/nothere.rgp"
+status 2 "merge without files: exit 2" "$BIN" merge
+status 2 "path --shard without --out: exit 2" "$BIN" path "$DATA" $SW --shard 0/2
+status 2 "path --shard 2/2: exit 2" "$BIN" path "$DATA" $SW --shard 2/2 --out "$TMP/x.rgp"
+status 2 "path --shard 1: exit 2" "$BIN" path "$DATA" $SW --shard 1 --out "$TMP/x.rgp"
 
 # ---- the README's example: L2 closes the gap and lowers the test MSE ----
 "$BIN" fit "$DATA" --target y > "$TMP/l0.out" 2>/dev/null

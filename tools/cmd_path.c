@@ -4,6 +4,7 @@
 
 #include "exutil.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@ typedef struct {
     double lambdas[CLI_MAX_LAMBDAS];
     size_t n_lambdas;
     long seeds, threads;
+    long shard_index, shard_count; /* --shard I/N */
+    const char *out;               /* --out FILE */
 } path_opts;
 
 static void path_help(FILE *f)
@@ -30,6 +33,10 @@ static void path_help(FILE *f)
           "                      (required)\n"
           "  --seeds N           runs per lambda; run s uses seed --seed + s [1]\n"
           "  --threads N         worker threads; 0 = one per CPU [0]\n"
+          "  --shard I/N         train only the runs r with r % N == I (runs numbered\n"
+          "                      lambda-major: r = lambda index * seeds + seed index),\n"
+          "                      e.g. one batch job each; needs --out, prints no table\n"
+          "  --out FILE          also write the results to FILE, for `regnn merge`\n"
           "\n",
           f);
     cli_train_help(f);
@@ -38,7 +45,10 @@ static void path_help(FILE *f)
           "finished run) goes to stderr. Exit status: 0 ok, 1 error, 2 usage.\n"
           "Example:\n"
           "  regnn path examples/data/diabetes.csv --target y --lambdas 0,1e-3,1e-2,3e-2 \\\n"
-          "      --seeds 3\n",
+          "      --seeds 3\n"
+          "Split over jobs (same arguments in every job), then the same table:\n"
+          "  regnn path ... --shard 0/2 --out s0.rgp;  regnn path ... --shard 1/2 --out s1.rgp\n"
+          "  regnn merge s0.rgp s1.rgp\n",
           f);
 }
 
@@ -68,6 +78,24 @@ static int parse(int argc, char **argv, path_opts *o)
         } else if (ex_option(argc, argv, &i, "--seeds", &v)) {
             if (ex_parse_long(v, 1, 1000, &o->seeds) != 0)
                 return cli_bad_option(a, v, "expected an integer in 1..1000");
+        } else if (ex_option(argc, argv, &i, "--shard", &v)) {
+            if (!v)
+                return cli_bad_option(a, v, "expected I/N, e.g. 0/4");
+            char *end = NULL;
+            errno = 0;
+            long si = strtol(v, &end, 10), sc = 0;
+            if (end != v && *end == '/' && end[1] >= '0' && end[1] <= '9') {
+                const char *n = end + 1;
+                sc = strtol(n, &end, 10);
+            }
+            if (errno || *end || sc < 1 || sc > 1048576 || si < 0 || si >= sc)
+                return cli_bad_option(a, v, "expected I/N with 0 <= I < N <= 1048576, e.g. 0/4");
+            o->shard_index = si;
+            o->shard_count = sc;
+        } else if (ex_option(argc, argv, &i, "--out", &v)) {
+            if (!v || !*v)
+                return cli_bad_option(a, v, "expected a file name");
+            o->out = v;
         } else if (ex_option(argc, argv, &i, "--threads", &v)) {
             if (ex_parse_long(v, 0, 256, &o->threads) != 0)
                 return cli_bad_option(a, v, "expected an integer in 0..256");
@@ -85,6 +113,8 @@ static int parse(int argc, char **argv, path_opts *o)
     int rc = cli_train_finish(&o->t);
     if (rc == CLI_OK && o->n_lambdas == 0)
         rc = cli_fail(CLI_USAGE, "--lambdas is required, e.g. --lambdas 0,1e-3,1e-2,3e-2");
+    if (rc == CLI_OK && o->shard_count > 0 && !o->out)
+        rc = cli_fail(CLI_USAGE, "--shard needs --out FILE (merge the files with regnn merge)");
     return rc;
 }
 
@@ -128,74 +158,16 @@ static void cell(char *buf, size_t size, double mean, double se, size_t seeds)
         snprintf(buf, size, "%.3f", mean);
 }
 
-int cmd_path(int argc, char **argv)
+/* The results table, the two choices and the diagnoses. */
+static int print_table(const regnn_path *p, int have_test)
 {
-    path_opts o;
-    int rc = parse(argc, argv, &o);
-    if (rc != CLI_OK)
-        return rc < 0 ? CLI_OK : rc;
-
-    cli_data d;
-    regnn_model *tmpl = NULL;
-    regnn_optimizer *opt = NULL;
-    regnn_fit_options *fo = NULL;
-    regnn_path_options *po = NULL;
-    regnn_path *p = NULL;
-    double *buf = NULL, *runs = NULL, *reasons = NULL;
-    cli_progress pr;
-    const size_t nl = o.n_lambdas, ns = (size_t)o.seeds;
-
-    regnn_set_blas_threads(1); /* runs go to the cores instead */
-    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
-        goto out;
-    rc = CLI_ERR;
-    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
-                        &tmpl) != CLI_OK)
-        goto out;
-    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
-        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o.t.lr) != REGNN_OK) {
-        cli_lib_fail("--lr");
-        goto out;
-    }
-    cli_progress_init(&pr, o.t.quiet);
-    if (regnn_fit_options_create(&fo) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o.t.epochs) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o.t.batch) != REGNN_OK ||
-        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o.t.val_split) != REGNN_OK ||
-        regnn_path_options_create(&po) != REGNN_OK ||
-        regnn_path_options_set_lambdas(po, o.lambdas, nl) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_SEEDS, o.seeds) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_SEED, o.t.seed) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_THREADS, o.threads) != REGNN_OK ||
-        (d.test && regnn_path_options_set_test(po, d.test) != REGNN_OK) ||
-        regnn_path_options_set_progress(po, on_run, &pr) != REGNN_OK) {
-        cli_lib_fail("options");
-        goto out;
-    }
-    if (!o.t.quiet) {
-        char desc[256];
-        regnn_model *probe = NULL;
-        /* Describe the template through a copy: describing needs layer handles. */
-        if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
-            cli_describe_layers(probe, desc, sizeof desc);
-            printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n",
-                   desc, o.t.lr, o.t.batch, o.t.epochs, nl, nl > 1 ? "s" : "", ns,
-                   ns > 1 ? "s" : "");
-        }
-        regnn_model_free(probe);
-        fflush(stdout);
-    }
-    regnn_status st = regnn_regularization_path(tmpl, opt, d.train, NULL, fo, po, &p);
-    cli_progress_end(&pr);
-    if (st != REGNN_OK) {
-        cli_lib_fail("sweep");
-        goto out;
-    }
-
-    buf = malloc(12 * nl * sizeof *buf);
-    runs = malloc(nl * ns * sizeof *runs);
-    reasons = malloc(nl * ns * sizeof *reasons);
-    if (!buf || !runs || !reasons) {
+    int rc = CLI_ERR;
+    const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p);
+    double *lambdas = malloc(nl * sizeof *lambdas);
+    double *buf = malloc(12 * nl * sizeof *buf);
+    double *runs = malloc(nl * ns * sizeof *runs);
+    double *reasons = malloc(nl * ns * sizeof *reasons);
+    if (!lambdas || !buf || !runs || !reasons || regnn_path_lambdas(p, lambdas, nl) != REGNN_OK) {
         cli_fail(CLI_ERR, "out of memory");
         goto out;
     }
@@ -228,7 +200,7 @@ int cmd_path(int argc, char **argv)
             printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
         printf("%-8s %-16s %-10s %-16s %-16s %-16s %-16s %s\n", "lambda", "best val MSE",
                "best epoch", "final train MSE", "final val MSE", "gap (val-train)",
-               d.test ? "test MSE" : "test MSE (none)", "diagnosis");
+               have_test ? "test MSE" : "test MSE (none)", "diagnosis");
         for (size_t i = 0; i < nl; i++) {
             char c[6][48], lb[32];
             cell(c[0], sizeof c[0], bv[i], bv_se[i], ns);
@@ -239,7 +211,7 @@ int cmd_path(int argc, char **argv)
             cell(c[5], sizeof c[5], te[i], te_se[i], ns);
             /* "%-16s" pads bytes; "±" is two bytes in UTF-8, so widen by one. */
             int w = ns > 1 ? 17 : 16;
-            printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(o.lambdas[i], lb, sizeof lb),
+            printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(lambdas[i], lb, sizeof lb),
                    w, c[0], c[1], w, c[2], w, c[3], w, c[4], w, c[5]);
             /* Every verdict that occurred, with its count and the first run's reason. */
             const char *sep = "";
@@ -263,9 +235,9 @@ int cmd_path(int argc, char **argv)
         if (have_choice) {
             char l1[32], l2[32];
             printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
-                   cli_fmt_lambda(o.lambdas[i_min], l1, sizeof l1), fv[i_min]);
+                   cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min]);
             printf("one-standard-error choice: lambda %s (%.3f%s)\n",
-                   cli_fmt_lambda(o.lambdas[i_1se], l2, sizeof l2), fv[i_1se],
+                   cli_fmt_lambda(lambdas[i_1se], l2, sizeof l2), fv[i_1se],
                    ns > 1 ? "" : "; one seed has no standard error, so it is the minimum");
         } else {
             printf("\nno lambda to recommend: every lambda has a diverged run\n");
@@ -273,14 +245,229 @@ int cmd_path(int argc, char **argv)
     }
     rc = CLI_OK;
 out:
+    free(lambdas);
     free(buf);
     free(runs);
     free(reasons);
+    return rc;
+}
+
+/* p's encoding (regnn_path_save_mem) into path, through a temporary file and
+ * a rename, so that a job killed while writing leaves no partial file. */
+static int write_path(const regnn_path *p, const char *path)
+{
+    size_t n = 0;
+    if (regnn_path_save_mem(p, NULL, 0, &n) != REGNN_OK)
+        return cli_lib_fail("--out");
+    unsigned char *b = malloc(n);
+    size_t len = strlen(path) + 8;
+    char *tmp = malloc(len);
+    if (!b || !tmp) {
+        free(b);
+        free(tmp);
+        return cli_fail(CLI_ERR, "out of memory");
+    }
+    snprintf(tmp, len, "%s.tmp", path);
+    int rc = CLI_OK;
+    if (regnn_path_save_mem(p, b, n, &n) != REGNN_OK) {
+        rc = cli_lib_fail("--out");
+    } else {
+        FILE *f = fopen(tmp, "wb");
+        int bad = !f || fwrite(b, 1, n, f) != n;
+        if (f && fclose(f) != 0)
+            bad = 1;
+        if (bad || rename(tmp, path) != 0) {
+            rc = cli_fail(CLI_ERR, "cannot write %s: %s", path, strerror(errno));
+            remove(tmp);
+        }
+    }
+    free(b);
+    free(tmp);
+    return rc;
+}
+
+static int read_path(const char *path, regnn_path **out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cli_fail(CLI_ERR, "cannot open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *b = malloc(cap);
+    while (b) {
+        n += fread(b + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        unsigned char *nb = realloc(b, cap * 2);
+        if (!nb) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!b)
+        return cli_fail(CLI_ERR, "out of memory reading %s", path);
+    int rc = CLI_OK;
+    if (err)
+        rc = cli_fail(CLI_ERR, "cannot read %s", path);
+    else if (regnn_path_load_mem(b, n, out) != REGNN_OK)
+        rc = cli_fail(CLI_ERR, "%s: %s", path, regnn_errmsg());
+    free(b);
+    return rc;
+}
+
+int cmd_path(int argc, char **argv)
+{
+    path_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+
+    cli_data d;
+    regnn_model *tmpl = NULL;
+    regnn_optimizer *opt = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    regnn_path *p = NULL;
+    cli_progress pr;
+    const size_t nl = o.n_lambdas, ns = (size_t)o.seeds;
+
+    regnn_set_blas_threads(1); /* runs go to the cores instead */
+    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
+        goto out;
+    rc = CLI_ERR;
+    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
+                        &tmpl) != CLI_OK)
+        goto out;
+    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
+        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o.t.lr) != REGNN_OK) {
+        cli_lib_fail("--lr");
+        goto out;
+    }
+    cli_progress_init(&pr, o.t.quiet);
+    if (regnn_fit_options_create(&fo) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o.t.epochs) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o.t.batch) != REGNN_OK ||
+        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o.t.val_split) != REGNN_OK ||
+        regnn_path_options_create(&po) != REGNN_OK ||
+        regnn_path_options_set_lambdas(po, o.lambdas, nl) != REGNN_OK ||
+        regnn_path_options_set_int(po, REGNN_PATH_SEEDS, o.seeds) != REGNN_OK ||
+        regnn_path_options_set_int(po, REGNN_PATH_SEED, o.t.seed) != REGNN_OK ||
+        regnn_path_options_set_int(po, REGNN_PATH_THREADS, o.threads) != REGNN_OK ||
+        (d.test && regnn_path_options_set_test(po, d.test) != REGNN_OK) ||
+        (o.shard_count > 0 &&
+         (regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, o.shard_index) != REGNN_OK ||
+          regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, o.shard_count) != REGNN_OK)) ||
+        regnn_path_options_set_progress(po, on_run, &pr) != REGNN_OK) {
+        cli_lib_fail("options");
+        goto out;
+    }
+    if (!o.t.quiet) {
+        char desc[256];
+        regnn_model *probe = NULL;
+        /* Describe the template through a copy: describing needs layer handles. */
+        if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
+            cli_describe_layers(probe, desc, sizeof desc);
+            printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n",
+                   desc, o.t.lr, o.t.batch, o.t.epochs, nl, nl > 1 ? "s" : "", ns,
+                   ns > 1 ? "s" : "");
+        }
+        regnn_model_free(probe);
+        fflush(stdout);
+    }
+    regnn_status st = regnn_regularization_path(tmpl, opt, d.train, NULL, fo, po, &p);
+    cli_progress_end(&pr);
+    if (st != REGNN_OK) {
+        cli_lib_fail("sweep");
+        goto out;
+    }
+
+    if (o.out && write_path(p, o.out) != CLI_OK)
+        goto out;
+    if (o.shard_count > 0) {
+        if (!o.t.quiet)
+            printf("shard %ld/%ld written to %s (regnn merge FILE... prints the table)\n",
+                   o.shard_index, o.shard_count, o.out);
+        rc = CLI_OK;
+        goto out;
+    }
+    if (print_table(p, d.test != NULL) != CLI_OK)
+        goto out;
+    rc = CLI_OK;
+out:
     regnn_path_free(p);
     regnn_path_options_free(po);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(opt);
     regnn_model_free(tmpl);
     cli_data_free(&d);
+    return rc;
+}
+
+/* regnn merge: the table of a sweep from the files of its shards. */
+int cmd_merge(int argc, char **argv)
+{
+    const char *out = NULL;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    int n = 0;
+    if (!files)
+        return cli_fail(CLI_ERR, "out of memory");
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs("Usage: regnn merge FILE... [--out FILE]\n"
+                  "Merge the files that `regnn path ... --shard I/N --out FILE` wrote for every\n"
+                  "I of one sweep and print the table `regnn path` prints for the whole sweep\n"
+                  "(the same numbers, bit for bit); --out also writes the merged results.\n"
+                  "Exit status: 0 ok, 1 error (a file is missing, damaged, from another sweep,\n"
+                  "or a run is missing or twice), 2 usage.\n",
+                  stdout);
+            free(files);
+            return CLI_OK;
+        }
+        int bad = 0;
+        if (ex_option(argc, argv, &i, "--out", &v)) {
+            out = v;
+            bad = !v || !*v ? cli_bad_option("--out", v, "expected a file name") : 0;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            bad = cli_fail(CLI_USAGE, "unknown option '%s' (see regnn merge --help)", argv[i]);
+        } else {
+            files[n++] = argv[i];
+        }
+        if (bad) {
+            free(files);
+            return bad;
+        }
+    }
+    if (n == 0) {
+        free(files);
+        return cli_fail(CLI_USAGE, "no files given (see regnn merge --help)");
+    }
+    regnn_path **parts = calloc((size_t)n, sizeof *parts), *p = NULL;
+    int rc = parts ? CLI_OK : cli_fail(CLI_ERR, "out of memory");
+    for (int k = 0; k < n && rc == CLI_OK; k++)
+        rc = read_path(files[k], &parts[k]);
+    if (rc == CLI_OK && regnn_path_merge((const regnn_path *const *)parts, (size_t)n, &p) != REGNN_OK)
+        rc = cli_lib_fail("merge");
+    if (rc == CLI_OK && out)
+        rc = write_path(p, out);
+    if (rc == CLI_OK) {
+        int have_test = 0;
+        const size_t runs = regnn_path_lambda_count(p) * regnn_path_seed_count(p);
+        double *t = malloc(runs * sizeof *t);
+        if (t && regnn_path_get_runs(p, REGNN_RUN_TEST_MSE, t, runs) == REGNN_OK)
+            for (size_t r = 0; r < runs; r++)
+                have_test |= !isnan(t[r]);
+        free(t);
+        rc = print_table(p, have_test);
+    }
+    regnn_path_free(p);
+    for (int i = 0; parts && i < n; i++)
+        regnn_path_free(parts[i]);
+    free(parts);
+    free(files);
     return rc;
 }

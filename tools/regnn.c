@@ -19,6 +19,7 @@ static void help(FILE *f)
           "                                           progress, diagnosis and test error\n"
           "  predict MODEL.rgn DATA.csv [-o OUT.csv]  predictions in the target's own units\n"
           "  path DATA.csv --target Y --lambdas LIST  L2 sweep: table, 1-SE choice, diagnoses\n"
+          "  merge FILE...                            the path table of shards (path --shard)\n"
           "  info MODEL.rgn                           what a model file or checkpoint holds\n"
           "  export-onnx MODEL.rgn OUT.onnx           the model as an ONNX file (opset 13)\n"
           "\n"
@@ -39,10 +40,11 @@ int main(int argc, char **argv)
     } cmds[] = {{"fit", "regnn fit", cmd_fit},
                 {"predict", "regnn predict", cmd_predict},
                 {"path", "regnn path", cmd_path},
+                {"merge", "regnn merge", cmd_merge},
                 {"info", "regnn info", cmd_info},
                 {"export-onnx", "regnn export-onnx", cmd_export_onnx}};
     if (argc < 2)
-        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path, info or "
+        return cli_fail(CLI_USAGE, "no command given: expected fit, predict, path, merge, info or "
                                    "export-onnx (see regnn --help)");
     const char *c = argv[1];
     if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
@@ -61,6 +63,6 @@ int main(int argc, char **argv)
         }
     if (c[0] == '-')
         return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn --help)", c);
-    return cli_fail(CLI_USAGE, "unknown command '%s': expected fit, predict, path, info or "
-                               "export-onnx (see regnn --help)", c);
+    return cli_fail(CLI_USAGE, "unknown command '%s': expected fit, predict, path, merge, info "
+                               "or export-onnx (see regnn --help)", c);
 }

@@ -1,0 +1,443 @@
+/* libregnn_mpi: the two distributed jobs of libregnn on MPI, built only from
+ * libregnn's public API (REGNN_PATH_SHARD_*, path save/load/merge, the fit's
+ * exchange hook). Every call is collective, and every rank agrees on success
+ * or failure (an MPI_Allreduce of the status) before and after the work, so a
+ * rank that fails makes all return an error instead of leaving them waiting. */
+#define REGNN_MPI_BUILDING
+#include "regnn_mpi.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_LEN 512
+#define MAX_SUMS 8 /* values a fit sums at once besides the gradient */
+
+static _Thread_local char last_msg[MSG_LEN];
+
+const char *regnn_mpi_errmsg(void) { return last_msg; }
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static regnn_status fail(regnn_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Keep this rank's failure message (regnn_errmsg, or text) for agree(). */
+static void keep(char *why, const char *text)
+{
+    snprintf(why, MSG_LEN, "%s", text ? text : regnn_errmsg());
+}
+
+/* Collective: REGNN_OK when no rank failed; otherwise this rank's own status,
+ * or the status of the lowest failing rank, with a message naming it. */
+static regnn_status agree(MPI_Comm comm, int rank, const char *fn, regnn_status st, const char *why)
+{
+    int mine = st != REGNN_OK ? rank : INT_MAX, lowest = INT_MAX;
+    if (MPI_Allreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS)
+        return fail(REGNN_E_IO, "%s: MPI_Allreduce failed", fn);
+    if (lowest == INT_MAX)
+        return REGNN_OK;
+    int code = st;
+    char text[MSG_LEN];
+    memset(text, 0, sizeof text);
+    if (rank == lowest)
+        snprintf(text, sizeof text, "%s", why);
+    if (MPI_Bcast(&code, 1, MPI_INT, lowest, comm) != MPI_SUCCESS ||
+        MPI_Bcast(text, MSG_LEN, MPI_CHAR, lowest, comm) != MPI_SUCCESS)
+        return fail(st != REGNN_OK ? st : REGNN_E_IO, "%s: rank %d failed; MPI_Bcast failed", fn,
+                    lowest);
+    text[MSG_LEN - 1] = 0;
+    if (st != REGNN_OK)
+        return fail(st, "%s: rank %d: %s", fn, rank, why);
+    return fail(code, "%s: rank %d failed: %s", fn, lowest, text);
+}
+
+static regnn_status comm_info(MPI_Comm comm, int *rank, int *size)
+{
+    if (MPI_Comm_rank(comm, rank) != MPI_SUCCESS || MPI_Comm_size(comm, size) != MPI_SUCCESS)
+        return REGNN_E_INVALID_ARG;
+    return REGNN_OK;
+}
+
+/* ---- distributed regularization path ---- */
+
+regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *template_model,
+                                           const regnn_optimizer *template_optimizer,
+                                           const regnn_dataset *train, const regnn_dataset *val,
+                                           const regnn_fit_options *fit_opts,
+                                           const regnn_path_options *popts, regnn_path **out)
+{
+    static const char fn[] = "regnn_mpi_regularization_path";
+    int rank = 0, size = 1;
+    if (out)
+        *out = NULL;
+    if (comm_info(comm, &rank, &size) != REGNN_OK)
+        return fail(REGNN_E_INVALID_ARG, "%s: not a valid communicator", fn);
+    char why[MSG_LEN] = "";
+    regnn_path_options *po = NULL;
+    regnn_path *part = NULL, *merged = NULL, **parts = NULL;
+    unsigned char *mine = NULL, *all = NULL;
+    int *lens = NULL, *displs = NULL;
+    size_t n = 0;
+
+    /* 1. this rank's runs */
+    regnn_status st = REGNN_OK;
+    if (!out || !popts) {
+        st = REGNN_E_INVALID_ARG;
+        keep(why, "out and the path options are required");
+    }
+    if (st == REGNN_OK)
+        st = regnn_path_options_copy(popts, &po);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, rank);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, size);
+    if (st == REGNN_OK)
+        st = regnn_regularization_path(template_model, template_optimizer, train, val, fit_opts,
+                                       po, &part);
+    if (st != REGNN_OK && !why[0])
+        keep(why, NULL);
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK)
+        goto done;
+
+    /* 2. every rank gets every part */
+    st = regnn_path_save_mem(part, NULL, 0, &n);
+    if (st == REGNN_OK && n > INT_MAX) {
+        st = REGNN_E_SHAPE;
+        keep(why, "a part is larger than 2 GiB");
+    }
+    if (st == REGNN_OK) {
+        mine = malloc(n);
+        lens = calloc((size_t)size, sizeof *lens);
+        displs = calloc((size_t)size, sizeof *displs);
+        parts = calloc((size_t)size, sizeof *parts);
+        if (!mine || !lens || !displs || !parts) {
+            st = REGNN_E_NOMEM;
+            keep(why, "out of memory");
+        }
+    }
+    if (st == REGNN_OK)
+        st = regnn_path_save_mem(part, mine, n, &n);
+    if (st != REGNN_OK && !why[0])
+        keep(why, NULL);
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK)
+        goto done;
+    int len = (int)n;
+    if (MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, comm) != MPI_SUCCESS) {
+        st = fail(REGNN_E_IO, "%s: MPI_Allgather failed", fn);
+        goto done;
+    }
+    size_t total = 0;
+    for (int k = 0; k < size; k++) {
+        displs[k] = (int)total;
+        total += (size_t)lens[k];
+        if (total > INT_MAX) { /* the same on every rank */
+            st = fail(REGNN_E_SHAPE, "%s: the parts add up to more than 2 GiB", fn);
+            goto done;
+        }
+    }
+    all = malloc(total);
+    st = all ? REGNN_OK : REGNN_E_NOMEM;
+    if (st != REGNN_OK)
+        keep(why, "out of memory");
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK)
+        goto done;
+    if (MPI_Allgatherv(mine, len, MPI_BYTE, all, lens, displs, MPI_BYTE, comm) != MPI_SUCCESS) {
+        st = fail(REGNN_E_IO, "%s: MPI_Allgatherv failed", fn);
+        goto done;
+    }
+
+    /* 3. merge, the same on every rank */
+    for (int k = 0; k < size && st == REGNN_OK; k++)
+        st = regnn_path_load_mem(all + displs[k], (size_t)lens[k], &parts[k]);
+    if (st == REGNN_OK)
+        st = regnn_path_merge((const regnn_path *const *)parts, (size_t)size, &merged);
+    if (st != REGNN_OK)
+        keep(why, NULL);
+    st = agree(comm, rank, fn, st, why);
+    if (st == REGNN_OK) {
+        *out = merged;
+        merged = NULL;
+    }
+done:
+    if (parts)
+        for (int k = 0; k < size; k++)
+            regnn_path_free(parts[k]);
+    regnn_path_free(merged);
+    free(parts);
+    free(all);
+    free(displs);
+    free(lens);
+    free(mine);
+    regnn_path_free(part);
+    regnn_path_options_free(po);
+    return st;
+}
+
+/* ---- data-parallel fit ---- */
+
+typedef struct xchg {
+    MPI_Comm comm;
+    int rank, size;
+    size_t n;          /* gradient length */
+    int *sc, *sd;      /* chunk k of the gradient: sc[k] floats at sd[k] (owned by rank k) */
+    int *rc, *rd;      /* this rank's chunk from every rank */
+    float *recv, *acc; /* size x chunk received, chunk summed */
+    double *sbuf;      /* size x MAX_SUMS */
+} xchg;
+
+static void xchg_free(xchg *x)
+{
+    free(x->sc);
+    free(x->sd);
+    free(x->rc);
+    free(x->rd);
+    free(x->recv);
+    free(x->acc);
+    free(x->sbuf);
+}
+
+static regnn_status xchg_init(xchg *x, MPI_Comm comm, int rank, int size, size_t n)
+{
+    memset(x, 0, sizeof *x);
+    x->comm = comm;
+    x->rank = rank;
+    x->size = size;
+    x->n = n;
+    const size_t s = (size_t)size;
+    const size_t chunk = n * ((size_t)rank + 1) / s - n * (size_t)rank / s;
+    if (n > INT_MAX || chunk * s > INT_MAX)
+        return REGNN_E_SHAPE;
+    x->sc = calloc(s, sizeof *x->sc);
+    x->sd = calloc(s, sizeof *x->sd);
+    x->rc = calloc(s, sizeof *x->rc);
+    x->rd = calloc(s, sizeof *x->rd);
+    x->recv = calloc(chunk * s + 1, sizeof *x->recv);
+    x->acc = calloc(chunk + 1, sizeof *x->acc);
+    x->sbuf = calloc(s * MAX_SUMS, sizeof *x->sbuf);
+    if (!x->sc || !x->sd || !x->rc || !x->rd || !x->recv || !x->acc || !x->sbuf)
+        return REGNN_E_NOMEM;
+    for (size_t k = 0; k < s; k++) {
+        x->sd[k] = (int)(n * k / s);
+        x->sc[k] = (int)(n * (k + 1) / s) - x->sd[k];
+        x->rc[k] = (int)chunk;
+        x->rd[k] = (int)(k * chunk);
+    }
+    return REGNN_OK;
+}
+
+/* The sum over ranks in rank order (rank 0 + rank 1 + ...), the same bits on
+ * every rank: each rank sums one chunk of the gradient (an all-to-all), then
+ * all chunks go to all ranks (an all-gather); the traffic of a ring allreduce. */
+static int mpi_exchange(void *user, float *g, size_t n, double *sums, size_t n_sums)
+{
+    xchg *x = user;
+    if (n) {
+        if (n != x->n)
+            return 1;
+        if (MPI_Alltoallv(g, x->sc, x->sd, MPI_FLOAT, x->recv, x->rc, x->rd, MPI_FLOAT, x->comm) !=
+            MPI_SUCCESS)
+            return 1;
+        const size_t c = (size_t)x->rc[0];
+        for (size_t j = 0; j < c; j++) {
+            float acc = x->recv[j];
+            for (int r = 1; r < x->size; r++)
+                acc += x->recv[(size_t)x->rd[r] + j];
+            x->acc[j] = acc;
+        }
+        if (MPI_Allgatherv(x->acc, (int)c, MPI_FLOAT, g, x->sc, x->sd, MPI_FLOAT, x->comm) !=
+            MPI_SUCCESS)
+            return 1;
+    }
+    if (n_sums) {
+        if (n_sums > MAX_SUMS)
+            return 1;
+        if (MPI_Allgather(sums, (int)n_sums, MPI_DOUBLE, x->sbuf, (int)n_sums, MPI_DOUBLE,
+                          x->comm) != MPI_SUCCESS)
+            return 1;
+        for (size_t k = 0; k < n_sums; k++) {
+            double acc = x->sbuf[k];
+            for (int r = 1; r < x->size; r++)
+                acc += x->sbuf[(size_t)r * n_sums + k];
+            sums[k] = acc;
+        }
+    }
+    return 0;
+}
+
+/* FNV-1a over bytes. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+enum { FP_SHAPE, FP_TRAIN, FP_VAL, FP_PARAMS, FP_OPTIONS, FP_N };
+static const char *const fp_what[FP_N] = {
+    "data shapes or parameter counts", "training data", "validation data",
+    "model parameters (initialize with the same seed)", "fit options or optimizer settings"};
+
+static regnn_status ds_hash(const regnn_dataset *ds, uint64_t *h, float **scratch, size_t *cap)
+{
+    if (!ds) {
+        *h = 0;
+        return REGNN_OK;
+    }
+    size_t nx = regnn_dataset_rows(ds) * regnn_dataset_features(ds);
+    size_t ny = regnn_dataset_rows(ds) * regnn_dataset_targets(ds);
+    size_t need = (nx > ny ? nx : ny) + 1;
+    if (need > *cap) {
+        float *p = realloc(*scratch, need * sizeof *p);
+        if (!p)
+            return REGNN_E_NOMEM;
+        *scratch = p;
+        *cap = need;
+    }
+    uint64_t v = 1469598103934665603ULL;
+    regnn_status st = regnn_dataset_get_features(ds, *scratch, *cap);
+    if (st == REGNN_OK) {
+        v = fnv(v, *scratch, nx * sizeof(float));
+        st = regnn_dataset_get_targets(ds, *scratch, *cap);
+    }
+    if (st == REGNN_OK)
+        v = fnv(v, *scratch, ny * sizeof(float));
+    *h = v;
+    return st;
+}
+
+/* What every rank must hold alike, as numbers to compare with MIN and MAX. */
+static regnn_status fingerprint(const regnn_model *m, const regnn_optimizer *o,
+                                const regnn_dataset *train, const regnn_dataset *val,
+                                const regnn_fit_options *fo, uint64_t fp[FP_N])
+{
+    float *buf = NULL;
+    size_t cap = 0;
+    uint64_t shape[6] = {regnn_dataset_rows(train), regnn_dataset_features(train),
+                         regnn_dataset_targets(train), val ? regnn_dataset_rows(val) + 1 : 0,
+                         regnn_model_param_count(m), (uint64_t)regnn_optimizer_kind(o)};
+    fp[FP_SHAPE] = fnv(1469598103934665603ULL, shape, sizeof shape);
+    regnn_status st = ds_hash(train, &fp[FP_TRAIN], &buf, &cap);
+    if (st == REGNN_OK)
+        st = ds_hash(val, &fp[FP_VAL], &buf, &cap);
+    if (st == REGNN_OK) {
+        size_t np = regnn_model_param_count(m);
+        if (np + 1 > cap) {
+            float *p = realloc(buf, (np + 1) * sizeof *p);
+            st = p ? REGNN_OK : REGNN_E_NOMEM;
+            if (p) {
+                buf = p;
+                cap = np + 1;
+            }
+        }
+        if (st == REGNN_OK)
+            st = regnn_model_get_params(m, buf, cap);
+        if (st == REGNN_OK)
+            fp[FP_PARAMS] = fnv(1469598103934665603ULL, buf, np * sizeof(float));
+    }
+    if (st == REGNN_OK) {
+        uint64_t h = 1469598103934665603ULL;
+        for (int key = REGNN_FIT_EPOCHS; key <= REGNN_FIT_EVAL_TRAIN; key++) {
+            int64_t v = 0;
+            regnn_fit_options_get_int(fo, key, &v);
+            h = fnv(h, &v, sizeof v);
+        }
+        for (int key = REGNN_FIT_VALIDATION_SPLIT; key <= REGNN_FIT_MIN_DELTA; key++) {
+            double v = 0.0;
+            regnn_fit_options_get_double(fo, key, &v);
+            h = fnv(h, &v, sizeof v);
+        }
+        uint64_t steps = regnn_optimizer_steps(o);
+        h = fnv(h, &steps, sizeof steps);
+        fp[FP_OPTIONS] = h;
+    }
+    free(buf);
+    return st;
+}
+
+regnn_status regnn_mpi_fit(MPI_Comm comm, regnn_model *m, regnn_optimizer *o,
+                           const regnn_dataset *train, const regnn_dataset *val,
+                           const regnn_fit_options *opts, regnn_history **history_out)
+{
+    static const char fn[] = "regnn_mpi_fit";
+    int rank = 0, size = 1;
+    if (history_out)
+        *history_out = NULL;
+    if (comm_info(comm, &rank, &size) != REGNN_OK)
+        return fail(REGNN_E_INVALID_ARG, "%s: not a valid communicator", fn);
+    char why[MSG_LEN] = "";
+    regnn_fit_options *fo = NULL;
+    xchg x;
+    memset(&x, 0, sizeof x);
+    uint64_t fp[FP_N] = {0}, lo[FP_N], hi[FP_N];
+
+    /* 1. everything that can fail here, before any rank trains */
+    regnn_status st = REGNN_OK;
+    if (!m || !o || !train) {
+        st = REGNN_E_INVALID_ARG;
+        keep(why, "the model, optimizer and training data are required");
+    }
+    if (st == REGNN_OK)
+        st = opts ? regnn_fit_options_copy(opts, &fo) : regnn_fit_options_create(&fo);
+    if (st == REGNN_OK)
+        st = fingerprint(m, o, train, val, fo, fp);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, rank);
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, size);
+    if (st == REGNN_OK)
+        st = xchg_init(&x, comm, rank, size, regnn_model_param_count(m));
+    if (st == REGNN_OK)
+        st = regnn_fit_options_set_exchange(fo, mpi_exchange, &x);
+    if (st != REGNN_OK && !why[0])
+        keep(why, st == REGNN_E_NOMEM ? "out of memory" : NULL);
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK)
+        goto done;
+
+    /* 2. every rank holds the same data, model and settings */
+    if (MPI_Allreduce(fp, lo, FP_N, MPI_UINT64_T, MPI_MIN, comm) != MPI_SUCCESS ||
+        MPI_Allreduce(fp, hi, FP_N, MPI_UINT64_T, MPI_MAX, comm) != MPI_SUCCESS) {
+        st = fail(REGNN_E_IO, "%s: MPI_Allreduce failed", fn);
+        goto done;
+    }
+    for (int k = 0; k < FP_N; k++)
+        if (lo[k] != hi[k]) {
+            st = fail(REGNN_E_INVALID_ARG,
+                      "%s: the ranks hold different %s; every rank must hold the whole dataset "
+                      "and the same model, optimizer and options (rank-local rows are not "
+                      "supported: concatenate them on every rank)",
+                      fn, fp_what[k]);
+            goto done;
+        }
+
+    /* 3. train; regnn_fit agrees on failures before training through the exchange */
+    st = regnn_fit(m, o, train, val, fo, history_out);
+    if (st != REGNN_OK)
+        keep(why, NULL);
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK && history_out) {
+        regnn_history_free(*history_out);
+        *history_out = NULL;
+    }
+done:
+    xchg_free(&x);
+    regnn_fit_options_free(fo);
+    return st;
+}

@@ -1,0 +1,419 @@
+/* Run under mpirun by tests/test_mpi.sh: `mpi_check path|fit|fail` (and
+ * `study DATA.csv [EPOCHS]` by scripts/measure-mpi.sh). Every rank
+ * compares the MPI result with the one-process result it computes itself, bit
+ * for bit; exits 0 when every check on every rank passed. Public API only. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regnn_mpi.h"
+#include "../dp_emulate.h"
+
+static int rank, size, failures;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fputc('\n', stderr);                                           \
+            failures++;                                                    \
+        }                                                                  \
+    } while (0)
+#define OK(call) CHECK((call) == REGNN_OK, "%s: %s | %s", #call, regnn_errmsg(), regnn_mpi_errmsg())
+
+/* y = sin(2 x0) + x1 x2 - 0.5 x3, from a fixed LCG: the same on every rank. */
+static regnn_dataset *synth(size_t rows, size_t features, unsigned seed)
+{
+    float *x = malloc(rows * features * sizeof *x), *y = malloc(rows * sizeof *y);
+    unsigned long s = seed * 2654435761UL + 1;
+    for (size_t i = 0; i < rows; i++) {
+        for (size_t k = 0; k < features; k++) {
+            s = s * 6364136223846793005UL + 1442695040888963407UL;
+            x[i * features + k] = (float)((double)(s >> 11) / 9007199254740992.0 * 2 - 1);
+        }
+        const float *xi = x + i * features;
+        y[i] = (float)(sin(2 * xi[0]) + xi[1] * xi[2] - 0.5 * xi[3]);
+    }
+    regnn_dataset *ds = NULL;
+    regnn_dataset_from_arrays(x, y, rows, features, 1, REGNN_COPY, &ds);
+    free(x);
+    free(y);
+    return ds;
+}
+
+static regnn_model *net(size_t in, size_t width, double l2, uint64_t seed)
+{
+    regnn_model *m = NULL;
+    regnn_model_create(in, &m);
+    regnn_model_add_dense(m, width, REGNN_ACT_RELU, NULL);
+    regnn_model_add_dense(m, width, REGNN_ACT_TANH, NULL);
+    regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL);
+    regnn_model_set_layers_double(m, REGNN_LAYER_L2, l2);
+    regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed);
+    return m;
+}
+
+static void same_history(const regnn_history *a, const regnn_history *b, const char *what)
+{
+    CHECK(a && b, "%s: missing history", what);
+    if (!a || !b)
+        return;
+    size_t n = regnn_history_epochs(a);
+    CHECK(n == regnn_history_epochs(b), "%s: epochs %zu vs %zu", what, n, regnn_history_epochs(b));
+    CHECK(regnn_history_stop_reason(a) == regnn_history_stop_reason(b), "%s: stop reason", what);
+    double *x = calloc(n + 1, sizeof *x), *y = calloc(n + 1, sizeof *y);
+    for (int k = REGNN_METRIC_TRAIN_LOSS; k <= REGNN_METRIC_TRAIN_EVAL_MSE; k++) {
+        if (k == REGNN_METRIC_SECONDS || regnn_history_get(a, k, x, n) != REGNN_OK ||
+            regnn_history_get(b, k, y, n) != REGNN_OK)
+            continue;
+        CHECK(memcmp(x, y, n * sizeof *x) == 0, "%s: metric %d differs", what, k);
+    }
+    free(x);
+    free(y);
+}
+
+static void same_path(const regnn_path *a, const regnn_path *b)
+{
+    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a);
+    CHECK(nl == regnn_path_lambda_count(b) && ns == regnn_path_seed_count(b), "path sizes");
+    double x[256], y[256];
+    for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_TEST_MSE; stat++) {
+        if (stat == REGNN_RUN_SECONDS)
+            continue;
+        OK(regnn_path_get_runs(a, stat, x, 256));
+        OK(regnn_path_get_runs(b, stat, y, 256));
+        CHECK(memcmp(x, y, nl * ns * sizeof *x) == 0, "run values of %d differ", stat);
+    }
+    for (size_t li = 0; li < nl; li++)
+        for (size_t si = 0; si < ns; si++)
+            same_history(regnn_path_history(a, li, si), regnn_path_history(b, li, si), "path run");
+    size_t ia = 0, ib = 1;
+    OK(regnn_path_best_index(a, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_1SE, &ia));
+    OK(regnn_path_best_index(b, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_1SE, &ib));
+    CHECK(ia == ib, "best index %zu vs %zu", ia, ib);
+    CHECK(regnn_path_baseline_mse(a) == regnn_path_baseline_mse(b), "baseline");
+}
+
+static void test_path(void)
+{
+    static const double lambdas[] = {0.0, 1e-4, 1e-3, 1e-2, 3e-2};
+    regnn_dataset *tr = synth(150, 4, 1), *te = synth(40, 4, 2);
+    regnn_model *tm = net(4, 12, 0.0, 0);
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    OK(regnn_fit_options_create(&fo));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 8));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 16));
+    OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.2));
+    OK(regnn_path_options_create(&po));
+    OK(regnn_path_options_set_lambdas(po, lambdas, 5));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 3));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 1));
+    OK(regnn_path_options_set_test(po, te));
+    regnn_path *one = NULL, *dist = NULL;
+    OK(regnn_regularization_path(tm, NULL, tr, NULL, fo, po, &one));
+    OK(regnn_mpi_regularization_path(MPI_COMM_WORLD, tm, NULL, tr, NULL, fo, po, &dist));
+    if (one && dist)
+        same_path(one, dist);
+    /* the caller's options are untouched */
+    int64_t v = -1;
+    OK(regnn_path_options_get_int(po, REGNN_PATH_SHARD_COUNT, &v));
+    CHECK(v == 1, "shard count changed to %lld", (long long)v);
+    regnn_path_free(one);
+    regnn_path_free(dist);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(te);
+}
+
+static void params(const regnn_model *m, float **p, size_t *n)
+{
+    *n = regnn_model_param_count(m);
+    *p = malloc(*n * sizeof **p);
+    regnn_model_get_params(m, *p, *n);
+}
+
+static void test_fit(void)
+{
+    const size_t epochs = 12;
+    regnn_dataset *tr = synth(333, 4, 3), *va = synth(61, 4, 4);
+    regnn_fit_options *fo = NULL;
+    OK(regnn_fit_options_create(&fo));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, (int64_t)epochs));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 50));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, 3));
+
+    /* MPI */
+    regnn_model *m = net(4, 32, 1e-3, 5);
+    regnn_optimizer *o = NULL;
+    regnn_history *h = NULL;
+    OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    OK(regnn_mpi_fit(MPI_COMM_WORLD, m, o, tr, va, fo, &h));
+    float *pm;
+    size_t np;
+    params(m, &pm, &np);
+
+    /* the same shards in threads of this process, summed in rank order */
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (int i = 0; i < size; i++) {
+        sh[i].m = net(4, 32, 1e-3, 5);
+        regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o);
+        sh[i].train = tr;
+        sh[i].val = va;
+        sh[i].opts = fo;
+    }
+    CHECK(dp_run(sh, (size_t)size, np) == 0, "threads");
+    OK(sh[0].st);
+    float *pe;
+    params(sh[0].m, &pe, &np);
+    CHECK(memcmp(pm, pe, np * sizeof *pm) == 0, "MPI fit differs from the in-process shards");
+    same_history(h, sh[0].h, "fit vs shards");
+
+    /* the plain one-process fit: equal for one rank, close otherwise */
+    regnn_model *r = net(4, 32, 1e-3, 5);
+    regnn_optimizer *ro = NULL;
+    regnn_history *rh = NULL;
+    OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ro));
+    OK(regnn_fit(r, ro, tr, va, fo, &rh));
+    float *pr;
+    params(r, &pr, &np);
+    double num = 0, den = 0;
+    for (size_t k = 0; k < np; k++) {
+        num += ((double)pm[k] - pr[k]) * ((double)pm[k] - pr[k]);
+        den += (double)pr[k] * pr[k];
+    }
+    double rel = sqrt(num / den);
+    if (size == 1) {
+        CHECK(rel == 0.0, "one rank differs from regnn_fit (relative %g)", rel);
+        same_history(h, rh, "one rank vs regnn_fit");
+    } else {
+        CHECK(rel < 1e-4, "relative difference from regnn_fit %g", rel);
+    }
+    if (rank == 0)
+        printf("mpi fit, %d ranks: bit-identical to the in-process shards; relative L2 "
+               "difference from regnn_fit %.3g after %zu epochs\n", size, rel,
+               regnn_history_epochs(h));
+
+    /* every rank holds the same bits */
+    double sum = 0;
+    for (size_t k = 0; k < np; k++)
+        sum += pm[k] * (double)(k % 7 + 1);
+    double lo, hi;
+    MPI_Allreduce(&sum, &lo, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&sum, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    CHECK(lo == hi, "ranks hold different parameters");
+
+    for (int i = 0; i < size; i++) {
+        regnn_history_free(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    free(pm);
+    free(pe);
+    free(pr);
+    regnn_history_free(h);
+    regnn_history_free(rh);
+    regnn_optimizer_free(o);
+    regnn_optimizer_free(ro);
+    regnn_model_free(m);
+    regnn_model_free(r);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+
+/* The study's network and schedule on the diabetes data (Dense(128, relu) x 6,
+ * batch 64, 100 epochs, validation split 0.15, L2 1e-3): the MPI fit against
+ * regnn_fit in this process; prints the relative differences (scaling.md). */
+static void study(const char *csv, long epochs)
+{
+    const char *target = "y";
+    regnn_dataset *raw = NULL, *ds = NULL;
+    regnn_scaler *sc = NULL;
+    OK(regnn_dataset_from_csv(csv, &target, NULL, 1, &raw));
+    OK(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
+    OK(regnn_scaler_transform(sc, raw, &ds));
+    regnn_fit_options *fo = NULL;
+    OK(regnn_fit_options_create(&fo));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+    OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+    regnn_model *m[2];
+    regnn_optimizer *o[2];
+    regnn_history *h[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        regnn_model_create(regnn_dataset_features(ds), &m[k]);
+        for (int i = 0; i < 6; i++)
+            regnn_model_add_dense(m[k], 128, REGNN_ACT_RELU, NULL);
+        regnn_model_add_dense(m[k], 1, REGNN_ACT_LINEAR, NULL);
+        regnn_model_set_layers_double(m[k], REGNN_LAYER_L2, 1e-3);
+        regnn_model_init(m[k], REGNN_INIT_GLOROT_UNIFORM, 42);
+        regnn_optimizer_create(REGNN_OPTIM_ADAM, &o[k]);
+    }
+    OK(regnn_mpi_fit(MPI_COMM_WORLD, m[0], o[0], ds, NULL, fo, &h[0]));
+    OK(regnn_fit(m[1], o[1], ds, NULL, fo, &h[1]));
+    float *a, *b;
+    size_t np;
+    params(m[0], &a, &np);
+    params(m[1], &b, &np);
+    double num = 0, den = 0, worst = 0;
+    for (size_t k = 0; k < np; k++) {
+        double d = fabs((double)a[k] - b[k]);
+        num += d * d;
+        den += (double)b[k] * b[k];
+        if (d > worst)
+            worst = d;
+    }
+    double *va = calloc((size_t)epochs, sizeof *va), *vb = calloc((size_t)epochs, sizeof *vb);
+    OK(regnn_history_get(h[0], REGNN_METRIC_VAL_MSE, va, (size_t)epochs));
+    OK(regnn_history_get(h[1], REGNN_METRIC_VAL_MSE, vb, (size_t)epochs));
+    const size_t last = (size_t)epochs - 1;
+    if (rank == 0)
+        printf("study fit, %d ranks vs regnn_fit after %ld epochs: parameters relative L2 %.3g, "
+               "largest |difference| %.3g; final val MSE %.9g vs %.9g (relative %.3g)\n",
+               size, epochs, sqrt(num / den), worst, va[last], vb[last],
+               fabs(va[last] - vb[last]) / vb[last]);
+    free(va);
+    free(vb);
+    free(a);
+    free(b);
+    for (int k = 0; k < 2; k++) {
+        regnn_history_free(h[k]);
+        regnn_optimizer_free(o[k]);
+        regnn_model_free(m[k]);
+    }
+    regnn_fit_options_free(fo);
+    regnn_scaler_free(sc);
+    regnn_dataset_free(ds);
+    regnn_dataset_free(raw);
+}
+
+/* Allocation failure on demand: the public allocator hook, armed on one rank. */
+static long alloc_budget = -1; /* -1: unlimited */
+static void *budget_malloc(void *user, size_t n)
+{
+    (void)user;
+    if (alloc_budget == 0)
+        return NULL;
+    if (alloc_budget > 0)
+        alloc_budget--;
+    return malloc(n);
+}
+static void budget_free(void *user, void *p)
+{
+    (void)user;
+    free(p);
+}
+
+static void test_fail(void)
+{
+    const int bad = size - 1;
+    regnn_dataset *tr = synth(120, 4, 5), *va = synth(30, 4, 6), *wrong = synth(30, 3, 6);
+    regnn_fit_options *fo = NULL;
+    OK(regnn_fit_options_create(&fo));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 3));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 16));
+    regnn_model *m = net(4, 8, 0.0, 1);
+    regnn_optimizer *o = NULL;
+    OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_history *h = NULL;
+
+    /* bad data on the last rank */
+    regnn_status st = regnn_mpi_fit(MPI_COMM_WORLD, m, o, tr, rank == bad ? wrong : va, fo, &h);
+    CHECK(st != REGNN_OK && !h, "fit with bad data on rank %d: status %d", bad, st);
+    CHECK(strstr(regnn_mpi_errmsg(), "rank") != NULL, "message: %s", regnn_mpi_errmsg());
+    if (rank == 0)
+        printf("bad data on rank %d -> rank 0: %s\n", bad, regnn_mpi_errmsg());
+
+    /* rank-local rows: refused on every rank when the ranks' rows differ */
+    regnn_dataset *mine = synth(120, 4, 100 + (unsigned)rank);
+    st = regnn_mpi_fit(MPI_COMM_WORLD, m, o, mine, va, fo, &h);
+    if (size > 1) {
+        CHECK(st == REGNN_E_INVALID_ARG, "rank-local rows: status %d", st);
+        CHECK(strstr(regnn_mpi_errmsg(), "training data") != NULL, "message: %s", regnn_mpi_errmsg());
+    } else {
+        OK(st);
+    }
+    regnn_history_free(h);
+    h = NULL;
+    regnn_dataset_free(mine);
+
+    /* allocation failure on the last rank, at several depths */
+    for (long budget = 0; budget < 12; budget += 3) {
+        if (rank == bad)
+            alloc_budget = budget;
+        st = regnn_mpi_fit(MPI_COMM_WORLD, m, o, tr, va, fo, &h);
+        alloc_budget = -1;
+        int any;
+        int mine_failed = st != REGNN_OK;
+        MPI_Allreduce(&mine_failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        CHECK(mine_failed == any, "budget %ld: ranks disagree (status %d)", budget, st);
+        CHECK(any, "budget %ld: no rank failed", budget);
+        regnn_history_free(h);
+        h = NULL;
+    }
+
+    /* the path: bad data on one rank, then an allocation failure */
+    static const double lambdas[] = {0.0, 1e-3};
+    regnn_path_options *po = NULL;
+    OK(regnn_path_options_create(&po));
+    OK(regnn_path_options_set_lambdas(po, lambdas, 2));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 2));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 1));
+    regnn_path *p = NULL;
+    st = regnn_mpi_regularization_path(MPI_COMM_WORLD, m, NULL, tr, rank == bad ? wrong : va, fo,
+                                       po, &p);
+    CHECK(st != REGNN_OK && !p, "path with bad data: status %d", st);
+    if (rank == bad)
+        alloc_budget = 2;
+    st = regnn_mpi_regularization_path(MPI_COMM_WORLD, m, NULL, tr, va, fo, po, &p);
+    alloc_budget = -1;
+    CHECK(st != REGNN_OK && !p, "path with an allocation failure: status %d", st);
+    st = regnn_mpi_regularization_path(MPI_COMM_WORLD, m, NULL, tr, va, fo, po, &p);
+    OK(st);
+    regnn_path_free(p);
+
+    regnn_path_options_free(po);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+    regnn_dataset_free(wrong);
+}
+
+int main(int argc, char **argv)
+{
+    regnn_set_allocator(budget_malloc, budget_free, NULL);
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    regnn_set_blas_threads(1);
+    const char *what = argc > 1 ? argv[1] : "";
+    if (strcmp(what, "path") == 0)
+        test_path();
+    else if (strcmp(what, "fit") == 0)
+        test_fit();
+    else if (strcmp(what, "fail") == 0)
+        test_fail();
+    else if (strcmp(what, "study") == 0 && argc > 2)
+        study(argv[2], argc > 3 ? atol(argv[3]) : 100);
+    else {
+        fprintf(stderr, "usage: mpi_check path|fit|fail|study DATA.csv [EPOCHS]\n");
+        failures++;
+    }
+    int total = 0;
+    MPI_Allreduce(&failures, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("mpi_check %s, %d ranks: %s\n", what, size, total ? "FAILED" : "ok");
+    MPI_Finalize();
+    return total ? 1 : 0;
+}
