@@ -134,7 +134,7 @@ void rg_gemm_plan(rg_gemm *g, size_t threads, int rows_only)
     g->pr = g->pc = 1;
     g->rstep = g->m;
     g->cstep = g->n;
-    const int cut_rows = rows_only || g->m > g->n || (g->builtin && g->n < 64);
+    const int cut_rows = rows_only || g->m > g->n || (g->builtin && (g->n < 64 || g->m >= 32));
     const size_t len = cut_rows ? g->m : g->n;
     size_t parts, align;
     if (g->builtin) {

@@ -764,6 +764,25 @@ static void backward_task(void *ctx, size_t t)
     const regnn_layer *l = m->layers[j->layer];
     const rg_layer_ws *w = &m->ws[j->layer];
     size_t r0, r1, c0, c1;
+    /* Input-gradient pieces first: piece k goes to thread k first (pool.c), the
+     * thread that computed those batch rows going forward. */
+    if (t < j->n2) {
+        rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
+        /* The lower layer's delta: its dropout mask, then its activation derivative. */
+        const regnn_layer *lo = m->layers[j->layer - 1];
+        const rg_layer_ws *wl = &m->ws[j->layer - 1];
+        for (size_t r = r0; r < r1; r++) {
+            float *d = wl->delta + r * lo->units + c0;
+            if (wl->mask) {
+                const float *mk = wl->mask + r * lo->units + c0;
+                for (size_t k = 0; k < c1 - c0; k++)
+                    d[k] *= mk[k];
+            }
+            rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
+        }
+        return;
+    }
+    t -= j->n2;
     if (t < j->n1) {
         const rg_gemm *g = &j->g1;
         if (g->beta != 0.0f) {
@@ -780,30 +799,13 @@ static void backward_task(void *ctx, size_t t)
         return;
     }
     t -= j->n1;
-    if (t < j->nb) {
-        float *gb = m->grads + l->offset + l->n_in * l->units;
-        const size_t b0 = t * j->bstep, b1 = b0 + j->bstep < l->units ? b0 + j->bstep : l->units;
-        memset(gb + b0, 0, (b1 - b0) * sizeof *gb);
-        for (size_t r = 0; r < j->rows; r++) {
-            const float *d = w->delta + r * l->units;
-            for (size_t c = b0; c < b1; c++)
-                gb[c] += d[c];
-        }
-        return;
-    }
-    t -= j->nb;
-    rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
-    /* The lower layer's delta: its dropout mask, then its activation derivative. */
-    const regnn_layer *lo = m->layers[j->layer - 1];
-    const rg_layer_ws *wl = &m->ws[j->layer - 1];
-    for (size_t r = r0; r < r1; r++) {
-        float *d = wl->delta + r * lo->units + c0;
-        if (wl->mask) {
-            const float *mk = wl->mask + r * lo->units + c0;
-            for (size_t k = 0; k < c1 - c0; k++)
-                d[k] *= mk[k];
-        }
-        rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
+    float *gb = m->grads + l->offset + l->n_in * l->units;
+    const size_t b0 = t * j->bstep, b1 = b0 + j->bstep < l->units ? b0 + j->bstep : l->units;
+    memset(gb + b0, 0, (b1 - b0) * sizeof *gb);
+    for (size_t r = 0; r < j->rows; r++) {
+        const float *d = w->delta + r * l->units;
+        for (size_t c = b0; c < b1; c++)
+            gb[c] += d[c];
     }
 }
 

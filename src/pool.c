@@ -24,20 +24,31 @@
 /* How long an idle worker spins before it sleeps. */
 #define RG_SPIN_NS 100000L
 
+/* Most tasks of one job (larger jobs run on the caller alone). */
+#define RG_POOL_TASKS 1024
+
+typedef struct rg_worker {
+    struct rg_pool *p;
+    size_t id;
+} rg_worker;
+
 struct rg_pool {
     size_t n_threads; /* including the caller */
     pthread_t *th;
     size_t started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    /* The job: generation in the high 32 bits, next task index in the low 32. */
-    _Atomic uint64_t next;
-    _Atomic uint32_t gen;
+    struct rg_worker *workers; /* their arguments: the pool and a thread index */
+    /* A task of job g is free while its stamp is below g; taking it writes g.
+     * 64 bits never wrap, so a thread still looking at an older job can never
+     * take a task of a newer one. */
+    _Atomic uint64_t stamp[RG_POOL_TASKS];
+    _Atomic uint64_t gen;
     _Atomic size_t n_tasks;
     _Atomic size_t done;
     _Atomic int sleepers;
     _Atomic int stop;
-    uint32_t gen_count; /* the caller's copy of gen */
+    uint64_t gen_count; /* the caller's copy of gen */
     /* Read by a worker only while it holds a task of the current job, and
      * rewritten by the caller only after every task of the job is done. */
     rg_task_fn fn;
@@ -66,39 +77,54 @@ static long long now_ns(void)
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Claim and run tasks of job g until none is left. A worker takes the
- * caller's floating-point mode first: a caller that flushes subnormals to zero
- * must get the same bits from every thread. */
-static void run_tasks(rg_pool *p, uint32_t g, int worker)
+static int claim(rg_pool *p, size_t t, uint64_t g)
 {
-    for (int first = 1;; first = 0) {
-        uint64_t v = atomic_load_explicit(&p->next, memory_order_acquire);
-        for (;;) {
-            if ((uint32_t)(v >> 32) != g ||
-                (v & 0xffffffffu) >= atomic_load_explicit(&p->n_tasks, memory_order_relaxed))
+    uint64_t v = atomic_load_explicit(&p->stamp[t], memory_order_relaxed);
+    while (v < g)
+        if (atomic_compare_exchange_weak_explicit(&p->stamp[t], &v, g, memory_order_acq_rel,
+                                                  memory_order_relaxed))
+            return 1;
+    return 0;
+}
+
+/* Run tasks of job g: first this thread's own (t = id, id + n, ...), so a
+ * thread keeps working on the rows it produced in the job before, then any
+ * left (a late or descheduled thread's). A worker takes the caller's
+ * floating-point mode first: a caller that flushes subnormals to zero must
+ * get the same bits from every thread. */
+static void run_tasks(rg_pool *p, uint64_t g, size_t id)
+{
+    const size_t n = atomic_load_explicit(&p->n_tasks, memory_order_acquire);
+    int first = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        const size_t t0 = pass ? 0 : id, dt = pass ? 1 : p->n_threads;
+        for (size_t t = t0; t < n; t += dt) {
+            if (atomic_load_explicit(&p->gen, memory_order_acquire) != g)
                 return;
-            if (atomic_compare_exchange_weak_explicit(&p->next, &v, v + 1, memory_order_acq_rel,
-                                                      memory_order_acquire))
-                break;
-        }
+            if (!claim(p, t, g))
+                continue;
+            /* Taken after a newer job was published: its stamp is still below
+             * that job's generation, so the task stays free for it. */
+            if (atomic_load(&p->gen) != g)
+                return;
 #ifdef RG_HAVE_CSR
-        if (first && worker && _mm_getcsr() != p->csr)
-            _mm_setcsr(p->csr);
-#else
-        (void)first;
-        (void)worker;
+            if (first && id != 0 && _mm_getcsr() != p->csr)
+                _mm_setcsr(p->csr);
 #endif
-        p->fn(p->ctx, (size_t)(v & 0xffffffffu));
-        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+            first = 0;
+            p->fn(p->ctx, t);
+            atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        }
     }
+    (void)first;
 }
 
 /* Wait until the generation differs from seen (or stop); returns it. */
-static uint32_t wait_job(rg_pool *p, uint32_t seen)
+static uint64_t wait_job(rg_pool *p, uint64_t seen)
 {
     long long t0 = now_ns();
     unsigned i = 0;
-    uint32_t g;
+    uint64_t g;
     while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
            !atomic_load_explicit(&p->stop, memory_order_relaxed)) {
         rg_pause();
@@ -120,13 +146,14 @@ static uint32_t wait_job(rg_pool *p, uint32_t seen)
 
 static void *worker(void *arg)
 {
-    rg_pool *p = arg;
-    uint32_t seen = 0;
+    const rg_worker *w = arg;
+    rg_pool *p = w->p;
+    uint64_t seen = 0;
     for (;;) {
         seen = wait_job(p, seen);
         if (atomic_load(&p->stop))
             return NULL;
-        run_tasks(p, seen, 1);
+        run_tasks(p, seen, w->id);
     }
 }
 
@@ -148,6 +175,7 @@ void rg_pool_free(rg_pool *p)
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     rg_free(p->th);
+    rg_free(p->workers);
     rg_free(p);
 }
 
@@ -159,25 +187,32 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
         return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
     p->n_threads = n_threads;
     p->th = rg_calloc(n_threads - 1, sizeof *p->th);
-    if (!p->th || pthread_mutex_init(&p->mu, NULL) != 0) {
+    p->workers = rg_calloc(n_threads, sizeof *p->workers);
+    if (!p->th || !p->workers || pthread_mutex_init(&p->mu, NULL) != 0) {
         rg_free(p->th);
+        rg_free(p->workers);
         rg_free(p);
         return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
     }
     if (pthread_cond_init(&p->cv, NULL) != 0) {
         pthread_mutex_destroy(&p->mu);
         rg_free(p->th);
+        rg_free(p->workers);
         rg_free(p);
         return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
     }
-    atomic_init(&p->next, 0);
+    for (size_t t = 0; t < RG_POOL_TASKS; t++)
+        atomic_init(&p->stamp[t], 0);
     atomic_init(&p->gen, 0);
     atomic_init(&p->n_tasks, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
     for (size_t i = 0; i + 1 < n_threads; i++) {
-        int err = refuse_thread() ? EAGAIN : pthread_create(&p->th[i], NULL, worker, p);
+        p->workers[i + 1].p = p;
+        p->workers[i + 1].id = i + 1;
+        int err = refuse_thread() ? EAGAIN
+                                  : pthread_create(&p->th[i], NULL, worker, &p->workers[i + 1]);
         if (err != 0) {
             char msg[96];
             rg_errno_text(err, msg, sizeof msg);
@@ -195,7 +230,7 @@ size_t rg_pool_threads(const rg_pool *p) { return p ? p->n_threads : 1; }
 
 void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
 {
-    if (!p || p->n_threads < 2 || n_tasks < 2) {
+    if (!p || p->n_threads < 2 || n_tasks < 2 || n_tasks > RG_POOL_TASKS) {
         for (size_t t = 0; t < n_tasks; t++)
             fn(ctx, t);
         return;
@@ -207,8 +242,7 @@ void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
 #endif
     atomic_store_explicit(&p->n_tasks, n_tasks, memory_order_relaxed);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    const uint32_t g = ++p->gen_count;
-    atomic_store_explicit(&p->next, (uint64_t)g << 32, memory_order_release);
+    const uint64_t g = ++p->gen_count;
     atomic_store(&p->gen, g);
     if (atomic_load(&p->sleepers) > 0)
         wake_all(p);
