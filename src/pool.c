@@ -43,8 +43,9 @@ struct rg_pool {
      * 64 bits never wrap, so a thread still looking at an older job can never
      * take a task of a newer one. */
     _Atomic uint64_t stamp[RG_POOL_TASKS];
+    /* The job word: generation << 16 | task count, read in one load so a
+     * thread never pairs one job's generation with another's count. */
     _Atomic uint64_t gen;
-    _Atomic size_t n_tasks;
     _Atomic size_t done;
     _Atomic int sleepers;
     _Atomic int stop;
@@ -92,21 +93,20 @@ static int claim(rg_pool *p, size_t t, uint64_t g)
  * left (a late or descheduled thread's). A worker takes the caller's
  * floating-point mode first: a caller that flushes subnormals to zero must
  * get the same bits from every thread. */
-static void run_tasks(rg_pool *p, uint64_t g, size_t id)
+static void run_tasks(rg_pool *p, uint64_t word, size_t id)
 {
-    const size_t n = atomic_load_explicit(&p->n_tasks, memory_order_acquire);
+    const uint64_t g = word >> 16;
+    const size_t n = (size_t)(word & 0xffffu);
     int first = 1;
     for (int pass = 0; pass < 2; pass++) {
         const size_t t0 = pass ? 0 : id, dt = pass ? 1 : p->n_threads;
         for (size_t t = t0; t < n; t += dt) {
-            if (atomic_load_explicit(&p->gen, memory_order_acquire) != g)
+            if (atomic_load_explicit(&p->gen, memory_order_acquire) != word)
                 return;
+            /* Every task below n of an older job is done before a newer job is
+             * published, so a late thread finds nothing left to take. */
             if (!claim(p, t, g))
                 continue;
-            /* Taken after a newer job was published: its stamp is still below
-             * that job's generation, so the task stays free for it. */
-            if (atomic_load(&p->gen) != g)
-                return;
 #ifdef RG_HAVE_CSR
             if (first && id != 0 && _mm_getcsr() != p->csr)
                 _mm_setcsr(p->csr);
@@ -204,7 +204,6 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
     for (size_t t = 0; t < RG_POOL_TASKS; t++)
         atomic_init(&p->stamp[t], 0);
     atomic_init(&p->gen, 0);
-    atomic_init(&p->n_tasks, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
@@ -240,13 +239,13 @@ void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
 #ifdef RG_HAVE_CSR
     p->csr = _mm_getcsr();
 #endif
-    atomic_store_explicit(&p->n_tasks, n_tasks, memory_order_relaxed);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     const uint64_t g = ++p->gen_count;
-    atomic_store(&p->gen, g);
+    const uint64_t word = g << 16 | (uint64_t)n_tasks;
+    atomic_store(&p->gen, word);
     if (atomic_load(&p->sleepers) > 0)
         wake_all(p);
-    run_tasks(p, g, 0);
+    run_tasks(p, word, 0);
     while (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks)
         rg_pause();
 }
