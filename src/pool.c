@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -246,7 +247,12 @@ void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
     if (atomic_load(&p->sleepers) > 0)
         wake_all(p);
     run_tasks(p, word, 0);
-    while (atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks)
+    /* A worker still on a task is usually microseconds away; past that (a
+     * descheduled or oversubscribed thread) give it the CPU. */
+    for (unsigned i = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks; i++) {
         rg_pause();
+        if (i >= 4096)
+            sched_yield();
+    }
 }
 

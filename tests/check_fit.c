@@ -1237,6 +1237,7 @@ START_TEST(test_shard_option_errors)
     CK_OK(regnn_fit_options_copy(fo, &c));
     CK_OK(regnn_fit_options_get_int(c, REGNN_FIT_SHARD_INDEX, &v));
     ck_assert_int_eq(v, 1);
+    regnn_fit_options_free(c);
     CK_STATUS(regnn_fit_options_copy(NULL, &c), REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(c);
     CK_STATUS(regnn_fit_options_set_exchange(NULL, NULL, NULL), REGNN_E_INVALID_ARG);
