@@ -264,17 +264,23 @@ def check_abi(lib, where="libregnn"):
     return version
 
 
-def declare(lib, where="libregnn"):
-    """Set argtypes/restype of every function; raise LibraryError if one is missing."""
+def bind(lib, prototypes):
+    """Set argtypes/restype of each function of prototypes that lib has; return the
+    names it lacks."""
     missing = []
-    for name, (restype, argtypes) in PROTOTYPES.items():
-        try:
-            fn = getattr(lib, name)
-        except AttributeError:
+    for name, (restype, argtypes) in prototypes.items():
+        fn = getattr(lib, name, None)
+        if fn is None:
             missing.append(name)
             continue
         fn.restype = restype
         fn.argtypes = argtypes
+    return missing
+
+
+def declare(lib, where="libregnn"):
+    """Set argtypes/restype of every function; raise LibraryError if one is missing."""
+    missing = bind(lib, PROTOTYPES)
     if missing:
         raise LibraryError("regnn: %s lacks %d function(s) this binding needs: %s"
                            % (where, len(missing), ", ".join(missing)))

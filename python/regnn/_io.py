@@ -8,7 +8,7 @@ implements the calls Model, load_model and the checkpoint functions use.
 import os
 from ctypes import POINTER, byref, c_char, c_char_p, c_int, c_size_t, c_void_p
 
-from ._capi import LibraryError, lib, library_path
+from ._capi import LibraryError, bind, lib, library_path
 from ._errors import E_STATE, InvalidArgumentError, check
 
 _H = c_void_p
@@ -29,15 +29,7 @@ PROTOTYPES = {
     "regnn_checkpoint_load_mem": (_S, [c_void_p, c_size_t, _PH, _PH]),
 }
 
-_missing = []
-for _name, (_res, _args) in PROTOTYPES.items():
-    _fn = getattr(lib, _name, None)
-    if _fn is None:
-        _missing.append(_name)
-        continue
-    _fn.restype = _res
-    _fn.argtypes = _args
-del _name, _res, _args, _fn
+_missing = bind(lib, PROTOTYPES)
 
 
 def _need_persistence():

@@ -5,7 +5,7 @@ Model.export_onnx / Model.to_onnx say what is missing.
 
 from ctypes import POINTER, c_char_p, c_int, c_size_t, c_void_p
 
-from ._capi import LibraryError, lib, library_path
+from ._capi import LibraryError, bind, lib, library_path
 from ._errors import check
 from . import _io
 
@@ -14,15 +14,7 @@ PROTOTYPES = {
     "regnn_model_export_onnx_mem": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
 }
 
-_missing = []
-for _name, (_res, _args) in PROTOTYPES.items():
-    _fn = getattr(lib, _name, None)
-    if _fn is None:
-        _missing.append(_name)
-        continue
-    _fn.restype = _res
-    _fn.argtypes = _args
-del _name, _res, _args, _fn
+_missing = bind(lib, PROTOTYPES)
 
 
 def _need_onnx():
