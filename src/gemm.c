@@ -117,7 +117,7 @@ regnn_status regnn_set_blas_threads(int n)
  * RG_BLAS_PIECES parts of at least RG_BLAS_PIECE_MIN rows or columns, and a
  * whole product (rg_sgemm) is computed piece by piece too. Either way the
  * bits do not depend on the thread count. */
-#define RG_BUILTIN_MNK 4194304.0
+#define RG_BUILTIN_MNK RG_SMALL_MNK
 #define RG_BLAS_PIECES 4
 #define RG_BLAS_PIECE_MIN 256
 

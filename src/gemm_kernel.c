@@ -35,11 +35,18 @@
  * the stack, so a call allocates nothing and uses under 60 KiB of stack. MC is a
  * multiple of every kernel's MR, NC of every NR; MR_COL * KC fits in MC * KC. */
 enum { KC = 128, MC = 48, NC = 64, MR_MAX = 8, NR_MAX = 32, MR_COL = 32 };
+_Static_assert(KC == RG_GEMM_ADD_K, "rg_sgemm_builtin_add adds once per KC block");
 
 /* A(i,p) of the tile is a[i*rs + p*ps]: a packed panel (rs 1, ps MR) or, when
  * packing would only copy, op(A) in place (rs lda, ps 1 or rs 1, ps lda). */
+/* B(p,j) of the tile is b[p*bs + j]: a packed panel (bs NR) or op(B) in place.
+ * mode: how the chain of each element starts and ends (rg_mode). */
 typedef void (*rg_kernel_fn)(size_t kc, const float *a, size_t rs, size_t ps, const float *b,
-                             float *c, size_t ldc);
+                             size_t bs, float *c, size_t ldc, int mode);
+
+/* RG_ACC: c = c + ...; RG_STORE: c = (+0 + ...), C not read (beta 0);
+ * RG_ADD: c = c + (+0 + ...), one rounding added to C (rg_sgemm_builtin_add). */
+enum { RG_ACC, RG_STORE, RG_ADD };
 
 typedef void (*rg_column_fn)(size_t kc, const float *a, const float *b, float *c);
 
@@ -63,17 +70,22 @@ typedef struct {
 typedef float rg_v4 __attribute__((vector_size(16)));
 
 static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
-                        const float *restrict b, float *restrict c, size_t ldc)
+                        const float *restrict b, size_t bs, float *restrict c, size_t ldc,
+                        int mode)
 {
     rg_v4 acc[4][2];
     for (size_t i = 0; i < 4; i++) {
+        if (mode != RG_ACC) {
+            acc[i][0] = acc[i][1] = (rg_v4){0.0f, 0.0f, 0.0f, 0.0f};
+            continue;
+        }
         memcpy(&acc[i][0], c + i * ldc, sizeof acc[i][0]);
         memcpy(&acc[i][1], c + i * ldc + 4, sizeof acc[i][1]);
     }
     for (size_t p = 0; p < kc; p++) {
         rg_v4 b0, b1;
-        memcpy(&b0, b + p * 8, sizeof b0);
-        memcpy(&b1, b + p * 8 + 4, sizeof b1);
+        memcpy(&b0, b + p * bs, sizeof b0);
+        memcpy(&b1, b + p * bs + 4, sizeof b1);
         for (size_t i = 0; i < 4; i++) {
             const float ai = a[p * ps + i * rs];
             const rg_v4 av = {ai, ai, ai, ai};
@@ -82,20 +94,28 @@ static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps
         }
     }
     for (size_t i = 0; i < 4; i++) {
+        if (mode == RG_ADD) {
+            rg_v4 c0, c1;
+            memcpy(&c0, c + i * ldc, sizeof c0);
+            memcpy(&c1, c + i * ldc + 4, sizeof c1);
+            acc[i][0] = c0 + acc[i][0];
+            acc[i][1] = c1 + acc[i][1];
+        }
         memcpy(c + i * ldc, &acc[i][0], sizeof acc[i][0]);
         memcpy(c + i * ldc + 4, &acc[i][1], sizeof acc[i][1]);
     }
 }
 #else
 static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
-                        const float *restrict b, float *restrict c, size_t ldc)
+                        const float *restrict b, size_t bs, float *restrict c, size_t ldc,
+                        int mode)
 {
     float acc[4][8];
     for (size_t i = 0; i < 4; i++)
         for (size_t j = 0; j < 8; j++)
-            acc[i][j] = c[i * ldc + j];
+            acc[i][j] = mode != RG_ACC ? 0.0f : c[i * ldc + j];
     for (size_t p = 0; p < kc; p++) {
-        const float *restrict bp = b + p * 8;
+        const float *restrict bp = b + p * bs;
         for (size_t i = 0; i < 4; i++) {
             const float ai = a[p * ps + i * rs];
             for (size_t j = 0; j < 8; j++)
@@ -104,7 +124,7 @@ static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps
     }
     for (size_t i = 0; i < 4; i++)
         for (size_t j = 0; j < 8; j++)
-            c[i * ldc + j] = acc[i][j];
+            c[i * ldc + j] = mode == RG_ADD ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 #endif
 
@@ -141,14 +161,15 @@ static const rg_kernel kernel_portable = {kernel_c4x8, gemv_c, column_c32, 4, 8,
  * B vectors and one broadcast, 15 of the 16 ymm registers. */
 __attribute__((target("avx2,fma"))) static void
 kernel_avx2_6x16(size_t kc, const float *restrict a, size_t rs, size_t ps,
-                 const float *restrict b, float *restrict c, size_t ldc)
+                 const float *restrict b, size_t bs, float *restrict c, size_t ldc, int mode)
 {
-    __m256 c00 = _mm256_loadu_ps(c), c01 = _mm256_loadu_ps(c + 8);
-    __m256 c10 = _mm256_loadu_ps(c + ldc), c11 = _mm256_loadu_ps(c + ldc + 8);
-    __m256 c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
-    __m256 c30 = _mm256_loadu_ps(c + 3 * ldc), c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
-    __m256 c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
-    __m256 c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+#define RG_LD(p) (mode != RG_ACC ? _mm256_setzero_ps() : _mm256_loadu_ps(p))
+    __m256 c00 = RG_LD(c), c01 = RG_LD(c + 8);
+    __m256 c10 = RG_LD(c + ldc), c11 = RG_LD(c + ldc + 8);
+    __m256 c20 = RG_LD(c + 2 * ldc), c21 = RG_LD(c + 2 * ldc + 8);
+    __m256 c30 = RG_LD(c + 3 * ldc), c31 = RG_LD(c + 3 * ldc + 8);
+    __m256 c40 = RG_LD(c + 4 * ldc), c41 = RG_LD(c + 4 * ldc + 8);
+    __m256 c50 = RG_LD(c + 5 * ldc), c51 = RG_LD(c + 5 * ldc + 8);
     for (size_t p = 0; p < kc; p++) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         __m256 av = _mm256_broadcast_ss(a);
@@ -170,20 +191,23 @@ kernel_avx2_6x16(size_t kc, const float *restrict a, size_t rs, size_t ps,
         c50 = _mm256_fmadd_ps(av, b0, c50);
         c51 = _mm256_fmadd_ps(av, b1, c51);
         a += ps;
-        b += 16;
+        b += bs;
     }
-    _mm256_storeu_ps(c, c00);
-    _mm256_storeu_ps(c + 8, c01);
-    _mm256_storeu_ps(c + ldc, c10);
-    _mm256_storeu_ps(c + ldc + 8, c11);
-    _mm256_storeu_ps(c + 2 * ldc, c20);
-    _mm256_storeu_ps(c + 2 * ldc + 8, c21);
-    _mm256_storeu_ps(c + 3 * ldc, c30);
-    _mm256_storeu_ps(c + 3 * ldc + 8, c31);
-    _mm256_storeu_ps(c + 4 * ldc, c40);
-    _mm256_storeu_ps(c + 4 * ldc + 8, c41);
-    _mm256_storeu_ps(c + 5 * ldc, c50);
-    _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+#undef RG_LD
+#define RG_ST(p, v) _mm256_storeu_ps(p, mode == RG_ADD ? _mm256_add_ps(_mm256_loadu_ps(p), v) : (v))
+    RG_ST(c, c00);
+    RG_ST(c + 8, c01);
+    RG_ST(c + ldc, c10);
+    RG_ST(c + ldc + 8, c11);
+    RG_ST(c + 2 * ldc, c20);
+    RG_ST(c + 2 * ldc + 8, c21);
+    RG_ST(c + 3 * ldc, c30);
+    RG_ST(c + 3 * ldc + 8, c31);
+    RG_ST(c + 4 * ldc, c40);
+    RG_ST(c + 4 * ldc + 8, c41);
+    RG_ST(c + 5 * ldc, c50);
+    RG_ST(c + 5 * ldc + 8, c51);
+#undef RG_ST
 }
 
 /* The fused column kernel of both FMA kernels: four independent chains of 8 rows. */
@@ -253,12 +277,12 @@ static const rg_kernel kernel_avx2 = {kernel_avx2_6x16, gemv_fma, column_fma32, 
  * The same fused chain per element as the AVX2 kernel, so the same bits. */
 __attribute__((target("avx512f"))) static void
 kernel_avx512_8x32(size_t kc, const float *restrict a, size_t rs, size_t ps,
-                   const float *restrict b, float *restrict c, size_t ldc)
+                   const float *restrict b, size_t bs, float *restrict c, size_t ldc, int mode)
 {
     __m512 acc[8][2];
     for (size_t i = 0; i < 8; i++) {
-        acc[i][0] = _mm512_loadu_ps(c + i * ldc);
-        acc[i][1] = _mm512_loadu_ps(c + i * ldc + 16);
+        acc[i][0] = mode != RG_ACC ? _mm512_setzero_ps() : _mm512_loadu_ps(c + i * ldc);
+        acc[i][1] = mode != RG_ACC ? _mm512_setzero_ps() : _mm512_loadu_ps(c + i * ldc + 16);
     }
     for (size_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
@@ -268,9 +292,13 @@ kernel_avx512_8x32(size_t kc, const float *restrict a, size_t rs, size_t ps,
             acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
         }
         a += ps;
-        b += 32;
+        b += bs;
     }
     for (size_t i = 0; i < 8; i++) {
+        if (mode == RG_ADD) {
+            acc[i][0] = _mm512_add_ps(_mm512_loadu_ps(c + i * ldc), acc[i][0]);
+            acc[i][1] = _mm512_add_ps(_mm512_loadu_ps(c + i * ldc + 16), acc[i][1]);
+        }
         _mm512_storeu_ps(c + i * ldc, acc[i][0]);
         _mm512_storeu_ps(c + i * ldc + 16, acc[i][1]);
     }
@@ -414,11 +442,15 @@ void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const fl
     pick_kernel()->gemv(m, n, a, lda, x, y);
 }
 
-void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
-                      size_t ldc)
+/* add = 0: the rule above; add = 1: for each block of KC values of p, the
+ * chain runs from +0 in registers and is added to C once (c = c + chain). */
+static void sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                          const float *a, size_t lda, const float *b, size_t ldb, float beta,
+                          float *c, size_t ldc, int add)
 {
-    scale_c(m, n, beta, c, ldc);
+    /* beta 0 is the first block's RG_STORE mode, unless there is no block. */
+    if (!add && (beta != 0.0f || alpha == 0.0f || k == 0))
+        scale_c(m, n, beta, c, ldc);
     if (alpha == 0.0f || k == 0 || m == 0 || n == 0)
         return;
     const rg_kernel *kern = pick_kernel();
@@ -430,26 +462,32 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
     if (n == 1) {
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
+            const int mode = add ? RG_ADD : pc == 0 && beta == 0.0f ? RG_STORE : RG_ACC;
             pack_b(trans_b, b, ldb, pc, 0, kc, 1, 1, bpack);
             for (size_t ic = 0; ic < m; ic += MR_COL) {
                 const size_t rows = m - ic < MR_COL ? m - ic : MR_COL;
                 pack_a(trans_a, a, lda, ic, pc, rows, kc, MR_COL, alpha, apack);
                 for (size_t i = 0; i < MR_COL; i++)
                     /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
-                    tile[i] = i < rows ? c[(ic + i) * ldc] : 0.0f;
+                    tile[i] = i < rows && mode == RG_ACC ? c[(ic + i) * ldc] : 0.0f;
                 kern->column(kc, apack, bpack, tile);
                 /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                 for (size_t i = 0; i < rows; i++)
-                    c[(ic + i) * ldc] = tile[i];
+                    c[(ic + i) * ldc] = mode == RG_ADD ? c[(ic + i) * ldc] + tile[i] : tile[i];
             }
         }
         return;
     }
     for (size_t jc = 0; jc < n; jc += NC) {
         const size_t nc = n - jc < NC ? n - jc : NC;
+        /* B not transposed is read in place but for a last partial panel,
+         * packed zero-padded at the start of bpack. */
+        const size_t bfull = trans_b ? 0 : nc / nr * nr;
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
-            pack_b(trans_b, b, ldb, pc, jc, kc, nc, nr, bpack);
+            const int mode = add ? RG_ADD : pc == 0 && beta == 0.0f ? RG_STORE : RG_ACC;
+            if (bfull < nc)
+                pack_b(trans_b, b, ldb, pc, jc + bfull, kc, nc - bfull, nr, bpack);
             for (size_t ic = 0; ic < m; ic += MC) {
                 const size_t mc = m - ic < MC ? m - ic : MC;
                 /* With alpha 1 packing A would only copy (or transpose) it: the
@@ -464,7 +502,12 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
                 /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t cols = nc - jr < nr ? nc - jr : nr;
-                    const float *bp = bpack + (jr / nr) * kc * nr;
+                    const float *bp = bpack + (jr - bfull) / nr * kc * nr;
+                    size_t bs = nr;
+                    if (jr < bfull) {
+                        bp = b + pc * ldb + jc + jr;
+                        bs = ldb;
+                    }
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t rows = mc - ir < mr ? mc - ir : mr;
                         const float *ap = apack + (ir / mr) * kc * mr;
@@ -478,14 +521,14 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
                         }
                         float *cij = c + (ic + ir) * ldc + jc + jr;
                         if (rows == mr && cols == nr) {
-                            kern->fn(kc, ap, rs, ps, bp, cij, ldc);
+                            kern->fn(kc, ap, rs, ps, bp, bs, cij, ldc, mode);
                             continue;
                         }
                         /* Edge tile: the same kernel on a padded copy. */
                         for (size_t i = 0; i < mr; i++)
                             for (size_t j = 0; j < nr; j++)
                                 tile[i * nr + j] = i < rows && j < cols ? cij[i * ldc + j] : 0.0f;
-                        kern->fn(kc, ap, rs, ps, bp, tile, nr);
+                        kern->fn(kc, ap, rs, ps, bp, bs, tile, nr, mode);
                         for (size_t i = 0; i < rows; i++)
                             memcpy(cij + i * ldc, tile + i * nr, cols * sizeof *tile);
                     }
@@ -493,4 +536,17 @@ void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, fl
             }
         }
     }
+}
+
+void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
+                      size_t ldc)
+{
+    sgemm_builtin(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 0);
+}
+
+void rg_sgemm_builtin_add(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a,
+                          size_t lda, const float *b, size_t ldb, float *c, size_t ldc)
+{
+    sgemm_builtin(trans_a, trans_b, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c, ldc, 1);
 }

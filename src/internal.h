@@ -105,6 +105,9 @@ void rg_gemm_piece(const rg_gemm *g, size_t piece, size_t *r0, size_t *r1, size_
 /* y = A^T x for row-major A (m x n): one row through a dense layer. */
 void rg_sgemv_t(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
 const char *rg_blas_name(void);
+/* Products with m*n*k up to this go to the built-in kernel in every build
+ * (gemm.c's shape rule). */
+#define RG_SMALL_MNK 4194304.0
 /* The built-in GEMM (src/gemm_kernel.c): rg_sgemm of BLAS=builtin builds, also
  * compiled into OpenBLAS builds for tests and benches only. Each element of C
  * is one accumulator over k ascending whatever the blocking, so splitting a
@@ -112,6 +115,13 @@ const char *rg_blas_name(void);
 void rg_sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, const float *b, size_t ldb, float beta,
                       float *c, size_t ldc);
+/* C = C + op(A)*op(B) where each element's sum runs from +0 over p ascending
+ * and is added to C once, for k <= RG_GEMM_ADD_K (per block of RG_GEMM_ADD_K
+ * beyond): a product split over p into such calls gives the same bits as
+ * computing the parts separately from +0 and adding them in order. */
+#define RG_GEMM_ADD_K 128
+void rg_sgemm_builtin_add(int trans_a, int trans_b, size_t m, size_t n, size_t k, const float *a,
+                          size_t lda, const float *b, size_t ldb, float *c, size_t ldc);
 /* rg_sgemv_t of the built-in GEMM: the same bits as the row of a product by
  * rg_sgemm_builtin (one row through a layer = that row of a batch). */
 void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
@@ -195,6 +205,10 @@ double rg_loss_value(int kind, double param, double d);
  * = all 1). delta receives d batch loss / d out; returns the batch loss
  * sum_i w_i loss_i / rows; *mse, *mae the same reduction of squared and
  * absolute errors. */
+/* rg_loss_delta over rows of a batch of total_rows (the gradient's scale):
+ * the weighted sums of loss, squared and absolute errors from 0 in row order. */
+void rg_loss_delta_part(int kind, double param, const float *out, const float *y, const float *w,
+                        size_t rows, size_t n_out, size_t total_rows, float *delta, double sums[3]);
 double rg_loss_delta(int kind, double param, const float *out, const float *y, const float *w,
                      size_t rows, size_t n_out, float *delta, double *mse, double *mae);
 /* Evaluation sums over elements (residuals in double): loss, se and ae are
@@ -242,6 +256,8 @@ struct regnn_model {
     rg_layer_ws *ws;
     float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
     double *ws_pen; /* one penalty partial sum per kernel row, all layers */
+    float *ws_shard; /* shard gradients of a sharded step on threads, each n_params */
+    size_t ws_shards; /* how many ws_shard holds */
     size_t threads; /* regnn_model_set_threads: 0 = one per online CPU */
     rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
     regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
@@ -341,6 +357,9 @@ void rg_optimizer_unbind(regnn_optimizer *o);
  * new parameter and state value is finite; 0 otherwise, and then p and the
  * state hold the non-finite step (the caller restores them). *p_max receives
  * the largest |parameter| written (as float bits). No allocation. */
+/* Parameters per task of an update on `threads` threads: the pool's task t
+ * updates [t*chunk, (t+1)*chunk). */
+size_t rg_optimizer_chunk(size_t n, size_t threads);
 int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size_t n,
                               uint32_t *p_max, rg_pool *pool);
 /* The same update written to p_out and the spare state buffers (see

@@ -52,10 +52,10 @@ static double loss_grad(int kind, double param, double d)
     }
 }
 
-double rg_loss_delta(int kind, double param, const float *out, const float *y, const float *w,
-                     size_t rows, size_t n_out, float *delta, double *mse, double *mae)
+void rg_loss_delta_part(int kind, double param, const float *out, const float *y, const float *w,
+                        size_t rows, size_t n_out, size_t total_rows, float *delta, double sums[3])
 {
-    const double n = (double)rows * (double)n_out;
+    const double n = (double)total_rows * (double)n_out;
     double s2 = 0.0, s1 = 0.0, sl = 0.0;
     if (kind == REGNN_LOSS_MSE) {
         /* The gradient as one float product 2/n * d, the same bits with no
@@ -87,9 +87,20 @@ double rg_loss_delta(int kind, double param, const float *out, const float *y, c
             }
         }
     }
-    *mse = s2 / n;
-    *mae = s1 / n;
-    return sl / n;
+    sums[0] = sl;
+    sums[1] = s2;
+    sums[2] = s1;
+}
+
+double rg_loss_delta(int kind, double param, const float *out, const float *y, const float *w,
+                     size_t rows, size_t n_out, float *delta, double *mse, double *mae)
+{
+    const double n = (double)rows * (double)n_out;
+    double sums[3];
+    rg_loss_delta_part(kind, param, out, y, w, rows, n_out, rows, delta, sums);
+    *mse = sums[1] / n;
+    *mae = sums[2] / n;
+    return sums[0] / n;
 }
 
 void rg_loss_accumulate(int kind, double param, const float *out, const float *y, const float *w,

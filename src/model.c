@@ -14,6 +14,9 @@
 #define RG_PREDICT_CHUNK 256
 #define RG_STACK_FLOATS 4096
 
+#define RG_SHARDS_MAX 4
+static size_t shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHARDS_MAX + 1]);
+
 regnn_status regnn_model_create(size_t n_inputs, regnn_model **out)
 {
     if (!out)
@@ -55,6 +58,9 @@ void rg_model_drop_workspace(regnn_model *m)
     m->params_next = NULL;
     rg_free(m->ws_pen);
     m->ws_pen = NULL;
+    rg_free(m->ws_shard);
+    m->ws_shard = NULL;
+    m->ws_shards = 0;
     rg_pool_free(m->pool);
     m->pool = NULL;
 }
@@ -619,6 +625,23 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         if (st != REGNN_OK)
             return st;
     }
+    if (nt > 1) {
+        /* Buffers for the shard parts of any batch up to this size (shard_plan). */
+        size_t need = 0, b[RG_SHARDS_MAX + 1];
+        for (size_t r = batch < 512 ? batch : 512; r >= 64 && need < RG_SHARDS_MAX; r--) {
+            size_t s = shard_plan(m, r, b);
+            if (s > 1 && s > need)
+                need = s;
+        }
+        if (need > m->ws_shards) {
+            float *p = rg_malloc(need * m->n_params * sizeof *p);
+            if (!p)
+                return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+            rg_free(m->ws_shard);
+            m->ws_shard = p;
+            m->ws_shards = need;
+        }
+    }
     if (m->ws && m->ws_batch >= batch)
         return REGNN_OK;
     rg_layer_ws *ws = rg_calloc(m->n_layers, sizeof *ws);
@@ -657,11 +680,12 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
     return REGNN_OK;
 }
 
-/* g = 2*l2*w + l1*sign(w); returns l2*sum(w^2) + l1*sum|w|. Sums run in
- * float lanes over short blocks (so they vectorize) and blocks add up in double. */
+/* g = 2*l2*w + l1*sign(w), or with add g = g + (2*l2*w + l1*sign(w)); returns
+ * l2*sum(w^2) + l1*sum|w|. Sums run in float lanes over short blocks (so they
+ * vectorize) and blocks add up in double. */
 RG_SIMD_CLONES
 static double penalty_grad(const float *restrict w, float *restrict g, size_t n, double l2,
-                           double l1)
+                           double l1, int add)
 {
     enum { LANES = 8, BLOCK = 256 };
     const float c2 = (float)(2.0 * l2), c1 = (float)l1;
@@ -676,11 +700,11 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
                 for (size_t k = 0; k < LANES; k++) {
                     float v = w[i + k];
                     a2[k] += v * v;
-                    g[i + k] = c2 * v;
+                    g[i + k] = add ? g[i + k] + c2 * v : c2 * v;
                 }
             for (; i < end; i++) {
                 a2[0] += w[i] * w[i];
-                g[i] = c2 * w[i];
+                g[i] = add ? g[i] + c2 * w[i] : c2 * w[i];
             }
             for (size_t k = 0; k < LANES; k++)
                 q2 += a2[k];
@@ -696,14 +720,14 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
                 float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
                 a2[k] += v * v;
                 a1[k] += sg * v;
-                g[i + k] = c2 * v + c1 * sg;
+                g[i + k] = add ? g[i + k] + (c2 * v + c1 * sg) : c2 * v + c1 * sg;
             }
         for (; i < end; i++) {
             float v = w[i];
             float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
             a2[0] += v * v;
             a1[0] += sg * v;
-            g[i] = c2 * v + c1 * sg;
+            g[i] = add ? g[i] + (c2 * v + c1 * sg) : c2 * v + c1 * sg;
         }
         for (size_t k = 0; k < LANES; k++) {
             q2 += a2[k];
@@ -713,26 +737,85 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
     return l2 * q2 + l1 * q1;
 }
 
+/* ---- shards ----
+ * A batch of 64 to 512 rows of a model whose every layer product is small
+ * (rows * n_in * units <= RG_SMALL_MNK, so the built-in kernel computes all of
+ * them in every build) is cut into S = min(4, rows / 32) shards of whole
+ * multiples of 8 rows (at most RG_GEMM_ADD_K each). The rule looks at the
+ * batch and the model only, never at the thread count. A sharded step's
+ * gradients are, per element,
+ *     kernel: ((P_0 + P_1) + ... + P_{S-1}) + (2*l2*w + l1*sign(w))
+ *     bias:   (P_0 + P_1) + ... + P_{S-1}
+ *     loss sums: shard sums from 0 in row order, added in shard order
+ * where P_s is shard s's part (its rows, the batch's scale), summed from +0
+ * over its rows ascending. One thread computes the batch layer by layer and
+ * adds each P_s as it goes (rg_sgemm_builtin_add); several threads each run
+ * whole shards, forward and backward, with no wait between layers, and then
+ * add the parts up over kernel rows in the same order. Same bits either way. */
+#define RG_SHARD_MIN_ROWS 32
+
+static size_t shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHARDS_MAX + 1])
+{
+    size_t s = rows / RG_SHARD_MIN_ROWS;
+    if (s < 2 || rows > RG_SHARDS_MAX * RG_GEMM_ADD_K)
+        return 1;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if ((double)rows * (double)m->layers[i]->n_in * (double)m->layers[i]->units > RG_SMALL_MNK)
+            return 1;
+    if (s > RG_SHARDS_MAX)
+        s = RG_SHARDS_MAX;
+    const size_t step = ((rows + s - 1) / s + 7) / 8 * 8;
+    size_t n = 0;
+    for (size_t r = 0; r < rows; r += step)
+        bounds[n++] = r;
+    bounds[n] = rows;
+    return n;
+}
+
+/* Bias part of rows r0..r1, columns c0..c1: from +0, rows ascending; stored
+ * (add 0) or added to gb (add 1). */
+static void bias_part(const float *delta, size_t units, size_t r0, size_t r1, size_t c0,
+                      size_t c1, float *gb, int add)
+{
+    enum { COLS = 64 };
+    for (size_t cb = c0; cb < c1; cb += COLS) {
+        const size_t ce = c1 - cb < COLS ? c1 : cb + COLS;
+        float acc[COLS];
+        memset(acc, 0, sizeof acc);
+        for (size_t r = r0; r < r1; r++) {
+            const float *d = delta + r * units;
+            for (size_t c = cb; c < ce; c++)
+                acc[c - cb] += d[c];
+        }
+        for (size_t c = cb; c < ce; c++)
+            gb[c] = add ? gb[c] + acc[c - cb] : acc[c - cb];
+    }
+}
+
 /* ---- one training step as tasks ----
  * A step runs layer by layer; each layer is one job of independent tasks on
  * the model's pool: forward, the pieces of in * W with bias, activation and
  * dropout applied to each piece; backward, the pieces of the kernel gradient
- * (by kernel rows, each starting from its rows' penalty gradient), the bias
- * gradient by columns, and the pieces of the input gradient with the lower
- * layer's dropout and activation derivative applied. Every value is computed
- * by the same operations in the same order whatever the number of pieces
- * (gemm.c's rule; the penalty is summed per kernel row, then rows in order;
- * bias sums run over rows in order), so the bits do not depend on the thread
- * count. Dropout masks are drawn before the step, in the order one thread
- * would draw them. */
+ * (by kernel rows, with their rows' penalty gradient), the bias gradient by
+ * columns, and the pieces of the input gradient with the lower layer's
+ * dropout and activation derivative applied. Every value is computed by the
+ * same operations in the same order whatever the number of pieces (gemm.c's
+ * rule; the penalty is summed per kernel row, then rows in order; bias sums
+ * run over rows in order), so the bits do not depend on the thread count.
+ * Sharded batches on several threads run as shards instead (above).
+ * Dropout masks are drawn before the step, in the order one thread would
+ * draw them. */
 typedef struct step_job {
     regnn_model *m;
-    const float *x;
+    const float *x, *y, *wt;
     size_t rows, layer;
     int train;
     rg_gemm g1, g2;    /* forward: g1; backward: g1 = kernel gradient, g2 = input gradient */
     size_t n1, nb, n2; /* tasks: pieces of g1, bias column blocks, pieces of g2 */
     size_t bstep;      /* columns per bias block */
+    size_t n_shards, shard[RG_SHARDS_MAX + 1];
+    size_t rchunk; /* parameters per task adding the shard parts up */
+    double sums[RG_SHARDS_MAX][3];
 } step_job;
 
 static size_t pen_row0(const regnn_model *m, size_t layer)
@@ -757,6 +840,24 @@ static void forward_task(void *ctx, size_t t)
                 w->out[k] = w->act[k] * w->mask[k];
 }
 
+/* The lower layer's delta for rows r0..r1, columns c0..c1, once the product
+ * is in it: its dropout mask, then its activation derivative. */
+static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
+                        size_t c1)
+{
+    const regnn_layer *lo = m->layers[layer - 1];
+    const rg_layer_ws *wl = &m->ws[layer - 1];
+    for (size_t r = r0; r < r1; r++) {
+        float *d = wl->delta + r * lo->units + c0;
+        if (wl->mask) {
+            const float *mk = wl->mask + r * lo->units + c0;
+            for (size_t k = 0; k < c1 - c0; k++)
+                d[k] *= mk[k];
+        }
+        rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
+    }
+}
+
 static void backward_task(void *ctx, size_t t)
 {
     const step_job *j = ctx;
@@ -768,44 +869,150 @@ static void backward_task(void *ctx, size_t t)
      * thread that computed those batch rows going forward. */
     if (t < j->n2) {
         rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
-        /* The lower layer's delta: its dropout mask, then its activation derivative. */
-        const regnn_layer *lo = m->layers[j->layer - 1];
-        const rg_layer_ws *wl = &m->ws[j->layer - 1];
-        for (size_t r = r0; r < r1; r++) {
-            float *d = wl->delta + r * lo->units + c0;
-            if (wl->mask) {
-                const float *mk = wl->mask + r * lo->units + c0;
-                for (size_t k = 0; k < c1 - c0; k++)
-                    d[k] *= mk[k];
-            }
-            rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
-        }
+        lower_delta(m, j->layer, r0, r1, c0, c1);
         return;
     }
     t -= j->n2;
     if (t < j->n1) {
         const rg_gemm *g = &j->g1;
-        if (g->beta != 0.0f) {
-            /* The kernel rows of this piece start from their penalty gradient. */
-            const size_t i0 = (t / g->pc) * g->rstep;
-            const size_t i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
-            double *pen = m->ws_pen + pen_row0(m, j->layer);
-            const float *wk = m->params + l->offset;
-            float *gk = m->grads + l->offset;
-            for (size_t i = i0; i < i1; i++)
-                pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2, l->l1);
+        const size_t i0 = (t / g->pc) * g->rstep;
+        const size_t i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
+        double *pen = m->ws_pen + pen_row0(m, j->layer);
+        const float *wk = m->params + l->offset;
+        float *gk = m->grads + l->offset;
+        const int penalized = l->l2 > 0.0 || l->l1 > 0.0;
+        if (j->n_shards > 1) {
+            /* Rows i0..i1 of the kernel gradient, shard by shard, then the penalty. */
+            for (size_t s = 0; s < j->n_shards; s++) {
+                const size_t a0 = j->shard[s], k = j->shard[s + 1] - a0;
+                const float *a = g->a + a0 * g->lda + i0;
+                const float *b = g->b + a0 * g->ldb;
+                float *c = gk + i0 * l->units;
+                if (s == 0)
+                    rg_sgemm_builtin(1, 0, i1 - i0, l->units, k, 1.0f, a, g->lda, b, g->ldb, 0.0f,
+                                     c, l->units);
+                else
+                    rg_sgemm_builtin_add(1, 0, i1 - i0, l->units, k, a, g->lda, b, g->ldb, c,
+                                         l->units);
+            }
+            if (penalized)
+                for (size_t i = i0; i < i1; i++)
+                    pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
+                                          l->l1, 1);
+            return;
         }
+        if (g->beta != 0.0f)
+            /* The kernel rows of this piece start from their penalty gradient. */
+            for (size_t i = i0; i < i1; i++)
+                pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
+                                      l->l1, 0);
         rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
         return;
     }
     t -= j->n1;
     float *gb = m->grads + l->offset + l->n_in * l->units;
     const size_t b0 = t * j->bstep, b1 = b0 + j->bstep < l->units ? b0 + j->bstep : l->units;
-    memset(gb + b0, 0, (b1 - b0) * sizeof *gb);
-    for (size_t r = 0; r < j->rows; r++) {
-        const float *d = w->delta + r * l->units;
-        for (size_t c = b0; c < b1; c++)
-            gb[c] += d[c];
+    for (size_t s = 0; s < j->n_shards; s++)
+        bias_part(w->delta, l->units, j->shard[s], j->shard[s + 1], b0, b1, gb, s > 0);
+}
+
+/* The loss, its gradient at the top and its sums per shard. */
+static void top_delta(step_job *j, size_t s)
+{
+    regnn_model *m = j->m;
+    const size_t L = m->n_layers, r0 = j->shard[s], r1 = j->shard[s + 1];
+    rg_layer_ws *top = &m->ws[L - 1];
+    const regnn_layer *lt = m->layers[L - 1];
+    const size_t no = lt->units, k0 = r0 * no, n = (r1 - r0) * no;
+    rg_loss_delta_part(m->loss, m->loss_param, top->out + k0, j->y + k0, j->wt ? j->wt + r0 : NULL,
+                       r1 - r0, no, j->rows, top->delta + k0, j->sums[s]);
+    if (top->mask)
+        for (size_t k = k0; k < k0 + n; k++)
+            top->delta[k] *= top->mask[k];
+    rg_dense_act_backward(lt->act, top->act + k0, top->delta + k0, n);
+}
+
+/* Shard s's forward and backward on one thread, its parts into ws_shard's
+ * buffer s (not the gradient buffer: its lines stay with the thread that
+ * adds them up and updates them). */
+static void shard_task(void *ctx, size_t s)
+{
+    step_job *j = ctx;
+    regnn_model *m = j->m;
+    const size_t L = m->n_layers, r0 = j->shard[s], r1 = j->shard[s + 1], nr = r1 - r0;
+    const float *in = j->x + r0 * m->n_in;
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = m->layers[i];
+        rg_layer_ws *w = &m->ws[i];
+        const size_t k0 = r0 * l->units;
+        rg_dense_forward(l, m->params, in, nr, w->act + k0);
+        if (w->mask)
+            for (size_t k = k0; k < k0 + nr * l->units; k++)
+                w->out[k] = w->act[k] * w->mask[k];
+        in = w->out + k0;
+    }
+    top_delta(j, s);
+    float *dst = m->ws_shard + s * m->n_params;
+    for (size_t i = L; i-- > 0;) {
+        const regnn_layer *l = m->layers[i];
+        const rg_layer_ws *w = &m->ws[i];
+        const float *lin = i ? m->ws[i - 1].out : j->x;
+        const float *d = w->delta + r0 * l->units;
+        rg_sgemm_builtin(1, 0, l->n_in, l->units, nr, 1.0f, lin + r0 * l->n_in, l->n_in, d,
+                         l->units, 0.0f, dst + l->offset, l->units);
+        bias_part(w->delta, l->units, r0, r1, 0, l->units, dst + l->offset + l->n_in * l->units, 0);
+        if (i > 0) {
+            rg_sgemm_builtin(0, 1, nr, l->n_in, l->units, 1.0f, d, l->units, m->params + l->offset,
+                             l->units, 0.0f, m->ws[i - 1].delta + r0 * l->n_in, l->n_in);
+            lower_delta(m, i, r0, r1, 0, l->n_in);
+        }
+    }
+}
+
+/* Adds the shard parts up in shard order, then the penalty. Task t covers
+ * the parameters [t*chunk, (t+1)*chunk), the range the optimizer's task t
+ * updates next (optimizer.c), so each thread keeps its range's lines; a
+ * kernel row belongs to the task holding its first element, so the penalty
+ * is summed over whole rows whatever the cut. */
+static void reduce_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    regnn_model *m = j->m;
+    const size_t e0 = t * j->rchunk;
+    const size_t e1 = m->n_params - e0 < j->rchunk ? m->n_params : e0 + j->rchunk;
+    float *g = m->grads;
+    const float *p0 = m->ws_shard;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        const size_t off = l->offset, u = l->units, nk = l->n_in * u;
+        /* Kernel rows starting in [e0, e1). */
+        size_t r0 = e0 <= off ? 0 : (e0 - off + u - 1) / u;
+        size_t r1 = e1 <= off ? 0 : (e1 - off + u - 1) / u;
+        if (r0 > l->n_in)
+            r0 = l->n_in;
+        if (r1 > l->n_in)
+            r1 = l->n_in;
+        /* Bias elements in [e0, e1). */
+        size_t b0 = off + nk, b1 = b0 + u;
+        if (b0 < e0)
+            b0 = e0;
+        if (b1 > e1)
+            b1 = e1;
+        for (int part = 0; part < 2; part++) {
+            const size_t s0 = part ? b0 : off + r0 * u, s1 = part ? b1 : off + r1 * u;
+            for (size_t e = s0; e < s1; e++)
+                g[e] = p0[e];
+            for (size_t s = 1; s < j->n_shards; s++) {
+                const float *p = p0 + s * m->n_params;
+                for (size_t e = s0; e < s1; e++)
+                    g[e] = g[e] + p[e];
+            }
+        }
+        if (l->l2 == 0.0 && l->l1 == 0.0)
+            continue;
+        double *pen = m->ws_pen + pen_row0(m, i);
+        for (size_t r = r0; r < r1; r++)
+            pen[r] = penalty_grad(m->params + off + r * u, g + off + r * u, u, l->l2, l->l1, 1);
     }
 }
 
@@ -816,19 +1023,9 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
     return rg_model_step_grads_w(m, x, y, NULL, rows, train, &loss, mse, mae, penalty);
 }
 
-regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
-                                   const float *wt, size_t rows, int train, double *loss,
-                                   double *mse, double *mae, double *penalty)
+static void draw_masks(regnn_model *m, size_t rows, int train)
 {
-    const size_t L = m->n_layers;
-    const size_t nt = rg_pool_threads(m->pool);
-    step_job j;
-    memset(&j, 0, sizeof j);
-    j.m = m;
-    j.x = x;
-    j.rows = rows;
-    j.train = train;
-    for (size_t i = 0; i < L; i++) {
+    for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
         if (!w->mask)
@@ -844,63 +1041,95 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
                 w->mask[k] = 1.0f;
         }
     }
-    const float *in = x;
-    for (size_t i = 0; i < L; i++) {
-        const regnn_layer *l = m->layers[i];
-        rg_layer_ws *w = &m->ws[i];
-        j.layer = i;
-        if (rows == 1) {
-            rg_dense_forward(l, m->params, in, rows, w->act);
-            if (w->mask)
-                for (size_t k = 0; k < l->units; k++)
-                    w->out[k] = w->act[k] * w->mask[k];
-        } else {
-            rg_dense_gemm(&j.g1, l, m->params, in, rows, w->act);
-            rg_gemm_plan(&j.g1, nt, 0);
-            rg_pool_run(m->pool, forward_task, &j, j.g1.pr * j.g1.pc);
-        }
-        in = w->out;
+}
+
+regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
+                                   const float *wt, size_t rows, int train, double *loss,
+                                   double *mse, double *mae, double *penalty)
+{
+    const size_t L = m->n_layers;
+    const size_t nt = rg_pool_threads(m->pool);
+    step_job j;
+    memset(&j, 0, sizeof j);
+    j.m = m;
+    j.x = x;
+    j.y = y;
+    j.wt = wt;
+    j.rows = rows;
+    j.train = train;
+    j.n_shards = shard_plan(m, rows, j.shard);
+    if (j.n_shards == 1) {
+        j.shard[0] = 0;
+        j.shard[1] = rows;
     }
-    /* The loss over rows x outputs and its gradient (src/loss.c). */
-    rg_layer_ws *top = &m->ws[L - 1];
-    const regnn_layer *lt = m->layers[L - 1];
-    const size_t n = rows * lt->units;
-    *loss = rg_loss_delta(m->loss, m->loss_param, top->out, y, wt, rows, lt->units, top->delta,
-                          mse, mae);
-    if (top->mask)
-        for (size_t k = 0; k < n; k++)
-            top->delta[k] *= top->mask[k];
-    rg_dense_act_backward(lt->act, top->act, top->delta, n);
+    draw_masks(m, rows, train);
+    const int sharded = j.n_shards > 1 && nt > 1 && m->ws_shards >= j.n_shards;
+    if (sharded) {
+        rg_pool_run(m->pool, shard_task, &j, j.n_shards);
+        j.rchunk = rg_optimizer_chunk(m->n_params, nt);
+        rg_pool_run(m->pool, reduce_task, &j, (m->n_params + j.rchunk - 1) / j.rchunk);
+    } else {
+        const float *in = x;
+        for (size_t i = 0; i < L; i++) {
+            const regnn_layer *l = m->layers[i];
+            rg_layer_ws *w = &m->ws[i];
+            j.layer = i;
+            if (rows == 1) {
+                rg_dense_forward(l, m->params, in, rows, w->act);
+                if (w->mask)
+                    for (size_t k = 0; k < l->units; k++)
+                        w->out[k] = w->act[k] * w->mask[k];
+            } else {
+                rg_dense_gemm(&j.g1, l, m->params, in, rows, w->act);
+                rg_gemm_plan(&j.g1, nt, 0);
+                rg_pool_run(m->pool, forward_task, &j, j.g1.pr * j.g1.pc);
+            }
+            in = w->out;
+        }
+        for (size_t s = 0; s < j.n_shards; s++)
+            top_delta(&j, s);
+        for (size_t i = L; i-- > 0;) {
+            const regnn_layer *l = m->layers[i];
+            rg_layer_ws *w = &m->ws[i];
+            const float *lin = i ? m->ws[i - 1].out : x;
+            const float *wk = m->params + l->offset;
+            float *gk = m->grads + l->offset;
+            const int penalized = l->l2 > 0.0 || l->l1 > 0.0;
+            j.layer = i;
+            /* Kernel gradient lin^T * delta (+ the penalty gradient already in gk). */
+            const rg_gemm g1 = {1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta,
+                                l->units, penalized ? 1.0f : 0.0f, gk, l->units, 0, 1, 1, 0, 0};
+            j.g1 = g1;
+            rg_gemm_plan(&j.g1, nt, 1);
+            j.n1 = j.g1.pr * j.g1.pc;
+            j.bstep = l->units;
+            if (nt > 1 && l->units >= 128)
+                j.bstep = (l->units + nt - 1) / nt;
+            j.nb = (l->units + j.bstep - 1) / j.bstep;
+            j.n2 = 0;
+            if (i > 0) {
+                /* Input gradient delta * W^T, the lower layer's delta. */
+                const rg_gemm g2 = {0, 1, rows, l->n_in, l->units, 1.0f, w->delta, l->units, wk,
+                                    l->units, 0.0f, m->ws[i - 1].delta, l->n_in, 0, 1, 1, 0, 0};
+                j.g2 = g2;
+                rg_gemm_plan(&j.g2, nt, 0);
+                j.n2 = j.g2.pr * j.g2.pc;
+            }
+            rg_pool_run(m->pool, backward_task, &j, j.n1 + j.nb + j.n2);
+        }
+    }
+    double sums[3] = {0.0, 0.0, 0.0};
+    for (size_t s = 0; s < j.n_shards; s++)
+        for (int k = 0; k < 3; k++)
+            sums[k] += j.sums[s][k];
+    const double n = (double)rows * (double)m->layers[L - 1]->units;
+    *loss = sums[0] / n;
+    *mse = sums[1] / n;
+    *mae = sums[2] / n;
     double pen = 0.0;
     for (size_t i = L; i-- > 0;) {
         const regnn_layer *l = m->layers[i];
-        rg_layer_ws *w = &m->ws[i];
-        const float *lin = i ? m->ws[i - 1].out : x;
-        const float *wk = m->params + l->offset;
-        float *gk = m->grads + l->offset;
-        const int penalized = l->l2 > 0.0 || l->l1 > 0.0;
-        j.layer = i;
-        /* Kernel gradient lin^T * delta (+ the penalty gradient already in gk). */
-        const rg_gemm g1 = {1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta,
-                            l->units, penalized ? 1.0f : 0.0f, gk, l->units, 0, 1, 1, 0, 0};
-        j.g1 = g1;
-        rg_gemm_plan(&j.g1, nt, 1);
-        j.n1 = j.g1.pr * j.g1.pc;
-        j.bstep = l->units;
-        if (nt > 1 && l->units >= 128)
-            j.bstep = (l->units + nt - 1) / nt;
-        j.nb = (l->units + j.bstep - 1) / j.bstep;
-        j.n2 = 0;
-        if (i > 0) {
-            /* Input gradient delta * W^T, the lower layer's delta. */
-            const rg_gemm g2 = {0, 1, rows, l->n_in, l->units, 1.0f, w->delta, l->units, wk,
-                                l->units, 0.0f, m->ws[i - 1].delta, l->n_in, 0, 1, 1, 0, 0};
-            j.g2 = g2;
-            rg_gemm_plan(&j.g2, nt, 0);
-            j.n2 = j.g2.pr * j.g2.pc;
-        }
-        rg_pool_run(m->pool, backward_task, &j, j.n1 + j.nb + j.n2);
-        if (penalized) {
+        if (l->l2 > 0.0 || l->l1 > 0.0) {
             const double *pr = m->ws_pen + pen_row0(m, i);
             for (size_t r = 0; r < l->n_in; r++)
                 pen += pr[r];

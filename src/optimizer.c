@@ -650,6 +650,14 @@ static void opt_task(void *ctx, size_t t)
 /* Below this many parameters a step is too short to share. */
 #define RG_OPT_SHARE_MIN 16384
 
+size_t rg_optimizer_chunk(size_t n, size_t threads)
+{
+    if (n < RG_OPT_SHARE_MIN || threads < 1)
+        threads = 1;
+    /* Chunks in whole cache lines, so threads never write the same line. */
+    return ((n + threads - 1) / threads + 15) / 16 * 16;
+}
+
 static void run_update(regnn_optimizer *o, float *p, const float *pin, float *out,
                        const float *g, size_t n, rg_pool *pool, uint32_t *mx)
 {
@@ -661,12 +669,8 @@ static void run_update(regnn_optimizer *o, float *p, const float *pin, float *ou
     j.out = out;
     j.g = g;
     j.n = n;
-    size_t tasks = rg_pool_threads(pool);
-    if (n < RG_OPT_SHARE_MIN)
-        tasks = 1;
-    /* Chunks in whole cache lines, so threads never write the same line. */
-    j.chunk = ((n + tasks - 1) / tasks + 15) / 16 * 16;
-    tasks = (n + j.chunk - 1) / j.chunk;
+    j.chunk = rg_optimizer_chunk(n, rg_pool_threads(pool));
+    size_t tasks = (n + j.chunk - 1) / j.chunk;
     for (size_t t = 0; t < tasks; t++)
         j.mx[t][0] = j.mx[t][1] = j.mx[t][2] = 0;
     rg_pool_run(tasks > 1 ? pool : NULL, opt_task, &j, tasks);
