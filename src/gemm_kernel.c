@@ -17,8 +17,12 @@
  * the CPU has FMA (AVX2 or AVX-512: the same bits) or not. Edge tiles go through the same kernel via a padded
  * tile, products with one column of C go through a column kernel and single
  * rows (rg_sgemv_t_builtin) through a row loop with the same arithmetic, so
- * they follow the same rule. Reading A in place instead of packing it (alpha 1)
- * changes where values come from, not the arithmetic. */
+ * they follow the same rule. Reading A in place instead of packing it (alpha 1),
+ * or B (not transposed), changes where values come from, not the arithmetic.
+ * The first block of a beta-0 product starts its accumulators at +0 in
+ * registers, which is the rule without a pass zeroing C.
+ * rg_sgemm_builtin_add is the other form: per block of KC values of p the
+ * chain starts from +0 and is then added to C (c = c + chain). */
 #include "internal.h"
 
 #include <string.h>

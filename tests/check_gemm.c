@@ -311,6 +311,70 @@ START_TEST(test_builtin_split_is_bitwise)
 }
 END_TEST
 
+START_TEST(test_builtin_add_splits_over_k)
+{
+    /* rg_sgemm_builtin_add over parts of k (at most RG_GEMM_ADD_K each) gives,
+     * per element, c + part_0 + part_1 + ... with each part summed from +0:
+     * the same bits as the parts computed separately (beta 0) and added in
+     * order, which is what lets threads compute them. */
+    const size_t shapes[][2] = {{1, 1}, {7, 17}, {67, 75}, {129, 33}, {128, 128}, {10, 1}};
+    const size_t cuts[] = {0, 5, 37, 165, 200};
+    enum { K = 200 };
+    int kinds[3], nk = kernel_kinds(kinds);
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++) {
+        const size_t m = shapes[sh][0], n = shapes[sh][1];
+        float *a = malloc(m * K * 4), *b = malloc(K * n * 4), *c0 = malloc(m * n * 4),
+              *got = malloc(m * n * 4), *sep = malloc(m * n * 4), *part = malloc(m * n * 4),
+              *rl = malloc(m * n * 4);
+        fill(a, m * K, 41 + sh);
+        fill(b, K * n, 42 + sh);
+        fill(c0, m * n, 43 + sh);
+        c0[0] = -0.0f; /* with a part of -0 somewhere, signed zeros too */
+        for (int q = 0; q < nk; q++)
+            for (int ta = 0; ta <= 1; ta++)
+                for (int tb = 0; tb <= 1; tb++) {
+                    const size_t lda = ta ? m : K, ldb = tb ? K : n;
+                    memcpy(got, c0, m * n * 4);
+                    memcpy(sep, c0, m * n * 4);
+                    memcpy(rl, c0, m * n * 4);
+                    ck_assert_int_eq(regnn__test_gemm_kernel(kinds[q]), 0);
+                    for (size_t c = 0; c + 1 < sizeof cuts / sizeof cuts[0]; c++) {
+                        const size_t p0 = cuts[c], kp = cuts[c + 1] - p0;
+                        ck_assert_uint_le(kp, RG_GEMM_ADD_K);
+                        const float *ap = ta ? a + p0 * lda : a + p0;
+                        const float *bp = tb ? b + p0 : b + p0 * ldb;
+                        rg_sgemm_builtin_add(ta, tb, m, n, kp, ap, lda, bp, ldb, got, n);
+                        rg_sgemm_builtin(ta, tb, m, n, kp, 1.0f, ap, lda, bp, ldb, 0.0f, part, n);
+                        for (size_t x = 0; x < m * n; x++)
+                            sep[x] = sep[x] + part[x];
+                        rule(kinds[q] != 1, ta, tb, m, n, kp, 1.0f, ap, lda, bp, ldb, 0.0f, part,
+                             n);
+                        for (size_t x = 0; x < m * n; x++)
+                            rl[x] = rl[x] + part[x];
+                    }
+                    ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+                    ck_assert_msg(memcmp(got, sep, m * n * 4) == 0,
+                                  "add vs separate parts: kernel %d ta=%d tb=%d %zux%zu", kinds[q],
+                                  ta, tb, m, n);
+                    ck_assert_msg(memcmp(got, rl, m * n * 4) == 0,
+                                  "add vs the rule: kernel %d ta=%d tb=%d %zux%zu", kinds[q], ta,
+                                  tb, m, n);
+                    /* and it is the product: within rounding of the double reference */
+                    ref(ta, tb, m, n, K, 1.0f, a, lda, b, ldb, 1.0f, c0, part, n);
+                    for (size_t x = 0; x < m * n; x++)
+                        ck_assert_float_eq_tol(got[x], part[x], 1e-4f);
+                }
+        free(a);
+        free(b);
+        free(c0);
+        free(got);
+        free(sep);
+        free(part);
+        free(rl);
+    }
+}
+END_TEST
+
 START_TEST(test_builtin_alpha_zero_and_empty)
 {
     /* alpha 0 or k 0: C = beta*C without reading A or B (NaN there stays out). */
@@ -396,6 +460,7 @@ static Suite *gemm_suite(void)
     tcase_add_test(tc, test_builtin_odd_shapes);
     tcase_add_test(tc, test_builtin_study_shapes);
     tcase_add_test(tc, test_builtin_split_is_bitwise);
+    tcase_add_test(tc, test_builtin_add_splits_over_k);
     tcase_add_test(tc, test_builtin_alpha_zero_and_empty);
     tcase_add_test(tc, test_builtin_gemv_is_a_row);
     tcase_add_test(tc, test_gemm_kernel_hook);

@@ -273,9 +273,10 @@ START_TEST(test_same_bits_adam_l2)
 }
 END_TEST
 
+/* Batches of 100 rows: three shards of 40, 40 and 20 rows (model.c). */
 START_TEST(test_same_bits_sgd_l1_dropout)
 {
-    config c = {7, 77, 3, 50, 230, 3, REGNN_OPTIM_SGD, 0.9, 0, 1e-4, 0.2, 0, REGNN_ACT_TANH};
+    config c = {7, 77, 3, 100, 230, 3, REGNN_OPTIM_SGD, 0.9, 0, 1e-4, 0.2, 0, REGNN_ACT_TANH};
     check_config(&c);
 }
 END_TEST
@@ -291,6 +292,80 @@ START_TEST(test_same_bits_early_stopping)
 {
     config c = {10, 64, 2, 32, 256, 12, REGNN_OPTIM_ADAM, 0, 1e-2, 0, 0.1, 1, REGNN_ACT_RELU};
     check_config(&c);
+    /* batches of 128 and 64 rows: four and two shards */
+    c.batch = 128;
+    check_config(&c);
+}
+END_TEST
+
+/* Batches of 512 rows: four shards of 128 rows, the most one part sums. */
+START_TEST(test_same_bits_largest_shards)
+{
+    config c = {16, 48, 2, 512, 1100, 1, REGNN_OPTIM_ADAM, 0, 1e-3, 1e-4, 0.1, 0, REGNN_ACT_RELU};
+    check_config(&c);
+}
+END_TEST
+
+/* The sharded gradient as documented: a batch of 64 rows is two shards of
+ * 32; each shard's part is half (exactly: 2/64 = 2/32 / 2) the gradient of a
+ * step on its rows alone, and the batch's gradient is, per element,
+ * (part_0 + part_1) + (2*l2*w + l1*sign(w)). The same at 1 and 2 threads, and
+ * on 2 threads the parts are the shard buffers' contents. */
+START_TEST(test_sharded_gradient_is_documented_sum)
+{
+    config c = {10, 128, 2, 64, 64, 1, REGNN_OPTIM_ADAM, 0, 0, 0, 0, 0, REGNN_ACT_RELU};
+    const double l2 = 1e-3, l1 = 2e-4;
+    regnn_dataset *ds = synth(64, 10, 4);
+    float x[64 * 10], y[64];
+    CK_OK(regnn_dataset_get_features(ds, x, 640));
+    CK_OK(regnn_dataset_get_targets(ds, y, 64));
+    regnn_model *m = make_model(&c, 1);
+    const size_t np = regnn_model_param_count(m);
+    float *half[2], *want = malloc(np * 4);
+    double mse_part[2], mae, pen, loss;
+    for (int s = 0; s < 2; s++) {
+        half[s] = malloc(np * 4);
+        CK_OK(rg_model_reserve(m, 32));
+        CK_OK(rg_model_step_grads_w(m, x + 32 * s * 10, y + 32 * s, NULL, 32, 1, &loss,
+                                    &mse_part[s], &mae, &pen));
+        for (size_t k = 0; k < np; k++)
+            half[s][k] = m->grads[k] * 0.5f;
+    }
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, l2));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L1, l1));
+    for (size_t k = 0; k < np; k++)
+        want[k] = half[0][k] + half[1][k];
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++) {
+        const regnn_layer *l = regnn_model_layer(m, i);
+        for (size_t k = l->offset; k < l->offset + l->n_in * l->units; k++) {
+            const float w = m->params[k];
+            const float sg = (float)(w > 0.0f) - (float)(w < 0.0f);
+            want[k] = want[k] + ((float)(2.0 * l2) * w + (float)l1 * sg);
+        }
+    }
+    for (size_t t = 1; t <= 2; t++) {
+        double mse;
+        CK_OK(regnn_model_set_threads(m, t));
+        CK_OK(rg_model_reserve(m, 64));
+        memset(m->grads, 0xff, np * 4); /* NaN: every element must be written */
+        CK_OK(rg_model_step_grads_w(m, x, y, NULL, 64, 1, &loss, &mse, &mae, &pen));
+        ck_assert_msg(memcmp(m->grads, want, np * 4) == 0, "gradient at %zu threads", t);
+        /* the loss sums: each shard's from 0, added in shard order */
+        ck_assert_double_eq_tol(mse, (mse_part[0] + mse_part[1]) / 2, 1e-14 * mse);
+        if (t == 2) {
+            ck_assert_uint_ge(m->ws_shards, 2);
+            for (int s = 0; s < 2; s++)
+                for (size_t k = 0; k < np; k++)
+                    ck_assert(m->ws_shard[s * np + k] == half[s][k]);
+        } else {
+            ck_assert_uint_eq(m->ws_shards, 0);
+        }
+    }
+    free(half[0]);
+    free(half[1]);
+    free(want);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
 }
 END_TEST
 
@@ -498,7 +573,7 @@ END_TEST
 /* Every allocation of a multithreaded fit (pool included) fails cleanly. */
 START_TEST(test_fit_allocation_failures_with_threads)
 {
-    config c = {10, 64, 2, 32, 96, 1, REGNN_OPTIM_ADAM, 0, 1e-3, 0, 0.1, 0, REGNN_ACT_RELU};
+    config c = {10, 64, 2, 64, 96, 1, REGNN_OPTIM_ADAM, 0, 1e-3, 0, 0.1, 0, REGNN_ACT_RELU};
     regnn_dataset *ds = synth(96, 10, 2);
     int failed = 0, succeeded = 0;
     for (long nth = 1; nth < 200 && !succeeded; nth++) {
@@ -537,6 +612,8 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_same_bits_sgd_l1_dropout);
     tcase_add_test(tc, test_same_bits_plain_sgd_sigmoid);
     tcase_add_test(tc, test_same_bits_early_stopping);
+    tcase_add_test(tc, test_same_bits_largest_shards);
+    tcase_add_test(tc, test_sharded_gradient_is_documented_sum);
     tcase_add_test(tc, test_same_bits_blas_shapes);
     tcase_add_test(tc, test_same_bits_train_batch);
     tcase_add_test(tc, test_same_bits_path);
