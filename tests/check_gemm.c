@@ -400,7 +400,7 @@ START_TEST(test_builtin_gemv_is_a_row)
 {
     /* One row through a layer gives that row's bits in a batch product. */
     const size_t shapes[][2] = {{1, 1}, {3, 7}, {17, 129}, {128, 128}, {10, 3}, {64, 1},
-                                {9, 121}, {5, 100}};
+                                {9, 121}, {5, 100}, {3, 300}};
     int kinds[3], nk = kernel_kinds(kinds);
     for (int q = 0; q < nk; q++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
