@@ -676,9 +676,13 @@ enum {
                                training data instead of validation data (0, 1: off) */
     REGNN_PATH_FOLD_SEED = 7, /* int >= 0; default 0: seed of the fold assignment */
     REGNN_PATH_SHARD_INDEX = 8, /* 0..1048575; default 0 */
-    REGNN_PATH_SHARD_COUNT = 9  /* 1..1048576; default 1: train only the runs r (numbered as
+    REGNN_PATH_SHARD_COUNT = 9, /* 1..1048576; default 1: train only the runs r (numbered as
                                    regnn_path_get_runs orders them) with r % COUNT == INDEX;
                                    not with REGNN_PATH_FOLDS */
+    REGNN_PATH_EVAL_TRAIN = 10  /* 0/1; default 1: every run records the training MSE at
+                                   end-of-epoch weights (REGNN_FIT_EVAL_TRAIN on) for the
+                                   gap; 0: fit_opts' REGNN_FIT_EVAL_TRAIN as given, the gap
+                                   from the epoch's running mean, no extra pass */
 };
 
 /* Values of one run (regnn_path_get_runs) and, summarized over the seeds of
@@ -757,7 +761,8 @@ REGNN_API regnn_status regnn_path_options_set_progress(regnn_path_options *opts,
  *  the run's seed (so every lambda starts from the same weights and shuffles
  *  alike for a given seed), trained by regnn_fit with a fresh optimizer of
  *  template_optimizer's kind, hyperparameters and schedule (NULL: Adam defaults) and
- *  fit_opts (NULL: defaults; REGNN_FIT_EVAL_TRAIN is always on). Validation
+ *  fit_opts (NULL: defaults; REGNN_FIT_EVAL_TRAIN on unless REGNN_PATH_EVAL_TRAIN
+ *  is 0). Validation
  *  data, required: val, or fit_opts' REGNN_FIT_VALIDATION_SPLIT. The
  *  template, optimizer and datasets are only read. Runs go to
  *  REGNN_PATH_THREADS threads, each run on one thread; results are identical

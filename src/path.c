@@ -23,6 +23,7 @@ struct regnn_path_options {
     size_t n_layers;
     int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
     int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
+    int64_t eval_train;
     regnn_path_progress_fn progress;
     void *progress_user;
     const regnn_dataset *test; /* borrowed */
@@ -50,6 +51,7 @@ regnn_status regnn_path_options_create(regnn_path_options **out)
     o->penalty = REGNN_PENALTY_L2;
     o->init = REGNN_INIT_GLOROT_UNIFORM;
     o->shard_count = 1;
+    o->eval_train = 1;
     *out = o;
     return REGNN_OK;
 }
@@ -172,6 +174,7 @@ static int64_t *path_slot(regnn_path_options *o, int key)
     case REGNN_PATH_FOLD_SEED: return &o->fold_seed;
     case REGNN_PATH_SHARD_INDEX: return &o->shard_index;
     case REGNN_PATH_SHARD_COUNT: return &o->shard_count;
+    case REGNN_PATH_EVAL_TRAIN: return &o->eval_train;
     default: return NULL;
     }
 }
@@ -230,6 +233,11 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
         ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT;
         name = "REGNN_PATH_SHARD_COUNT";
         range = "in 1..1048576";
+        break;
+    case REGNN_PATH_EVAL_TRAIN:
+        ok = value == 0 || value == 1;
+        name = "REGNN_PATH_EVAL_TRAIN";
+        range = "0 or 1";
         break;
     default:
         ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM;
@@ -816,8 +824,10 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
         j.fo = *d;
         regnn_fit_options_free(d);
     }
-    /* Training MSE at end-of-epoch weights, so the gap compares like with like. */
-    j.fo.eval_train = 1;
+    /* Training MSE at end-of-epoch weights, so the gap compares like with like
+     * (unless the caller trades that for time: REGNN_PATH_EVAL_TRAIN 0). */
+    if (po->eval_train)
+        j.fo.eval_train = 1;
     j.user_cb = j.fo.callback;
     j.user_cb_data = j.fo.callback_user;
     j.fo.callback = run_epoch;
@@ -1192,7 +1202,8 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
     }
     /* All of train, as in cv.glmnet's final fit; the fit's callback stays. */
     fo.validation_split = 0.0;
-    fo.eval_train = 1;
+    if (po->eval_train)
+        fo.eval_train = 1;
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_history *h = NULL;

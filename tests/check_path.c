@@ -736,6 +736,56 @@ static regnn_status tiny_path(regnn_model *tm, regnn_dataset *ds, regnn_fit_opti
     return regnn_regularization_path(tm, NULL, ds, NULL, fo, po, out);
 }
 
+/* REGNN_PATH_EVAL_TRAIN 0: the runs train exactly as with 1 (evaluation
+ * changes nothing), but no end-of-epoch training evaluation is recorded and
+ * the training MSEs in the results are the epochs' running means. */
+START_TEST(test_eval_train_off)
+{
+    regnn_dataset *ds = synth(96, 4, 0.2, 3);
+    regnn_model *tm = template_net(12);
+    regnn_fit_options *fo = fit_opts(5, 16, 0.25);
+    const double lambdas[] = {1e-2, 0.0};
+    regnn_path *p[2] = {NULL, NULL};
+    for (int e = 0; e < 2; e++) {
+        regnn_path_options *po = path_opts(lambdas, 2, 2, 2);
+        int64_t v = -1;
+        CK_OK(regnn_path_options_get_int(po, REGNN_PATH_EVAL_TRAIN, &v));
+        ck_assert_int_eq(v, 1);
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_EVAL_TRAIN, e));
+        CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p[e]));
+        regnn_path_options_free(po);
+    }
+    double a[4], b[4];
+    CK_OK(regnn_path_get_runs(p[0], REGNN_RUN_FINAL_VAL_MSE, a, 4));
+    CK_OK(regnn_path_get_runs(p[1], REGNN_RUN_FINAL_VAL_MSE, b, 4));
+    ck_assert_mem_eq(a, b, sizeof a);
+    CK_OK(regnn_path_get_runs(p[0], REGNN_RUN_FINAL_TRAIN_MSE, a, 4));
+    CK_OK(regnn_path_get_runs(p[1], REGNN_RUN_FINAL_TRAIN_MSE, b, 4));
+    for (size_t r = 0; r < 4; r++) {
+        const regnn_history *h0 = regnn_path_history(p[0], r / 2, r % 2);
+        const regnn_history *h1 = regnn_path_history(p[1], r / 2, r % 2);
+        const size_t n = regnn_history_epochs(h0);
+        ck_assert_uint_eq(n, 5);
+        double run[5], ev0[5], ev1[5];
+        CK_OK(regnn_history_get(h0, REGNN_METRIC_TRAIN_MSE, run, 5));
+        CK_OK(regnn_history_get(h0, REGNN_METRIC_TRAIN_EVAL_MSE, ev0, 5));
+        CK_OK(regnn_history_get(h1, REGNN_METRIC_TRAIN_EVAL_MSE, ev1, 5));
+        for (size_t k = 0; k < 5; k++) {
+            ck_assert(isnan(ev0[k]));
+            ck_assert(isfinite(ev1[k]));
+        }
+        ck_assert(a[r] == run[4]); /* the running mean */
+        ck_assert(b[r] == ev1[4]);  /* end-of-epoch weights */
+        ck_assert(a[r] != b[r]);
+    }
+    regnn_path_free(p[0]);
+    regnn_path_free(p[1]);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 START_TEST(test_option_messages)
 {
     regnn_path_options *po = NULL;
@@ -754,6 +804,7 @@ START_TEST(test_option_messages)
         {REGNN_PATH_THREADS, 257, "REGNN_PATH_THREADS must be in 0..256, got 257"},
         {REGNN_PATH_INIT, -1,
          "REGNN_PATH_INIT must be REGNN_INIT_GLOROT_UNIFORM (0) or REGNN_INIT_HE_UNIFORM (1), got -1"},
+        {REGNN_PATH_EVAL_TRAIN, 2, "REGNN_PATH_EVAL_TRAIN must be 0 or 1, got 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         char want[200];
@@ -1374,6 +1425,7 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_user_callback_stops_runs);
     tcase_add_test(tc, test_diverged_runs);
     tcase_add_test(tc, test_bad_arguments);
+    tcase_add_test(tc, test_eval_train_off);
     tcase_add_test(tc, test_option_messages);
     tcase_add_test(tc, test_alloc_failure_caller_thread);
     tcase_add_test(tc, test_alloc_failure_in_workers);

@@ -15,6 +15,7 @@ PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
 _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT, _PATH_FOLDS, \
     _PATH_FOLD_SEED = range(1, 8)
+_PATH_EVAL_TRAIN = 10
 MAX_RUNS, MAX_THREADS = 1 << 20, 256  # src/path.c RG_PATH_MAX_COUNT, RG_PATH_MAX_THREADS
 
 #: Per-run values of a path (REGNN_RUN_* in code order, 1-based). test_mse is NaN
@@ -184,7 +185,7 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                         early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
                         min_delta=0.0, seeds=1, seed=0, penalty="l2", layers=None, threads=0,
                         init="glorot_uniform", progress=None, test_data=None, folds=0,
-                        fold_seed=0):
+                        fold_seed=0, eval_train=True):
     """Train every (lambda, seed) pair of a sweep and summarize it (regnn_regularization_path).
 
     model: the template (topology and layer settings; only read, need not be initialized).
@@ -193,7 +194,10 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     optimizer: the template optimizer (kind and hyperparameters; None = Adam defaults);
     each run gets a fresh one. train, validation_data: Datasets or (x, y) pairs.
     Validation data is required: validation_data or validation_split. The fit options
-    are Model.fit's; the training MSE at end-of-epoch weights is always recorded.
+    are Model.fit's. eval_train (default True): every run also records the training MSE
+    at end-of-epoch weights, and the results' training MSEs and gaps use it; False skips
+    that pass over the training rows each epoch (faster) and uses the epoch's running
+    mean of the batch MSE instead (REGNN_PATH_EVAL_TRAIN).
     test_data (a Dataset or an (x, y) pair; optional): each run's trained network is
     scored on it (its final weights, as Model.evaluate does): runs["test_mse"] and the
     table's test_mse columns (regnn_path_options_set_test). Without it they are NaN.
@@ -229,7 +233,8 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                      (_PATH_THREADS, B.index(threads, "threads", 0, MAX_THREADS)),
                      (_PATH_INIT, _enum(init, _INITS, "init scheme")),
                      (_PATH_FOLDS, B.index(folds, "folds", 0, MAX_RUNS)),
-                     (_PATH_FOLD_SEED, B.index(fold_seed, "fold_seed", 0, B.I64_MAX)))
+                     (_PATH_FOLD_SEED, B.index(fold_seed, "fold_seed", 0, B.I64_MAX)),
+                     (_PATH_EVAL_TRAIN, int(bool(eval_train))))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
     with DeferSigint() as sigint:

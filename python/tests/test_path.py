@@ -540,6 +540,23 @@ print("path accounting ok")
 '''
 
 
+class TestEvalTrain(unittest.TestCase):
+    """eval_train=False: the same training, no end-of-epoch pass over the training rows."""
+
+    def test_eval_train_off(self):
+        on, off = path(epochs=4), path(epochs=4, eval_train=False)
+        self.assertTrue(same(on.runs["final_val_mse"], off.runs["final_val_mse"]))
+        for li in range(len(LAMBDAS)):
+            h_on, h_off = on.history(li, 1), off.history(li, 1)
+            self.assertTrue(all(v != v for v in tolist(h_off["train_eval_mse"])))
+            self.assertTrue(all(v == v for v in tolist(h_on["train_eval_mse"])))
+            self.assertTrue(same(h_on["mse"], h_off["mse"]))
+        r_off, r_on = off.runs["final_train_mse"], on.runs["final_train_mse"]
+        self.assertEqual(r_off[1], tolist(off.history(0, 1)["mse"])[-1])
+        self.assertEqual(r_on[1], tolist(on.history(0, 1)["train_eval_mse"])[-1])
+        self.assertNotEqual(r_off[1], r_on[1])
+
+
 class TestFolds(unittest.TestCase):
     """folds=k: cv.glmnet's choice of lambda (regnn_path_* with REGNN_PATH_FOLDS)."""
 
