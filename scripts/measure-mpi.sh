@@ -2,7 +2,7 @@
 # scripts/measure-mpi.sh - the figures of docs/scaling.md: 1 vs 2 MPI ranks for
 # the study sweep (examples/mpi_path: 6 lambdas x 5 seeds x 100 epochs, one
 # training thread per rank) and for a data-parallel fit of 64-512-512-512-1 at
-# global batch 1024 (examples/mpi_fit), as wall-time ratios from one run each;
+# global batch 1024 (examples/mpi_fit), as wall-time ratios of REPS pairs of runs;
 # then how far the 2-rank study fit drifts from the one-process fit
 # (tests/mpi/mpi_check study). Run by `make bench-mpi`.
 #
@@ -19,12 +19,25 @@ secs() { sed -n 's/.*: \([0-9.]*\) s$/\1/p' | tail -n 1; }
 
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 echo "mpirun: $($MPIRUN --version 2>/dev/null | head -n 1); load before: $(cut -d" " -f1-3 /proc/loadavg)"
-p1=$(timeout 1200 "$MPIRUN" -np 1 "$EX/mpi_path" "$DATA" | secs)
-p2=$(timeout 1200 "$MPIRUN" -np 2 "$EX/mpi_path" "$DATA" | secs)
-echo "study sweep (6 lambdas x 5 seeds x 100 epochs): 1 rank $p1 s, 2 ranks $p2 s, speed-up $(echo "$p1 $p2" | awk '{printf "%.2f", $1 / $2}')x"
-f1=$(timeout 1200 "$MPIRUN" -np 1 "$EX/mpi_fit" $FIT_ARGS | secs)
-f2=$(timeout 1200 "$MPIRUN" -np 2 "$EX/mpi_fit" $FIT_ARGS | secs)
-echo "data-parallel fit (64-512-512-512-1, global batch 1024, $FIT_ARGS): 1 rank $f1 s, 2 ranks $f2 s, speed-up $(echo "$f1 $f2" | awk '{printf "%.2f", $1 / $2}')x"
+REPS=${MPI_BENCH_REPS:-3}
+# Each figure: REPS pairs of runs (1 rank, then 2 ranks), the ratio of each pair,
+# and their median: this machine's noise moves single runs by 10-20 %.
+pairs() { # NAME CMD...: prints "NAME: 1 rank A s, 2 ranks B s, ..., speed-up median Mx (ratios ...)"
+    name=$1; shift
+    ratios=""; line=""
+    i=0
+    while [ "$i" -lt "$REPS" ]; do
+        t1=$(timeout 1200 "$MPIRUN" -np 1 "$@" | secs)
+        t2=$(timeout 1200 "$MPIRUN" -np 2 "$@" | secs)
+        ratios="$ratios $(echo "$t1 $t2" | awk '{printf "%.2f", $1 / $2}')"
+        line="$line ${t1}/${t2}"
+        i=$((i + 1))
+    done
+    med=$(echo $ratios | tr ' ' '\n' | sort -n | awk '{v[NR]=$1} END {print v[int((NR + 1) / 2)]}')
+    echo "$name: seconds 1 rank/2 ranks:$line; speed-up median ${med}x (pairs:$ratios)"
+}
+pairs "study sweep (6 lambdas x 5 seeds x 100 epochs)" "$EX/mpi_path" "$DATA"
+pairs "data-parallel fit (64-512-512-512-1, global batch 1024, $FIT_ARGS)" "$EX/mpi_fit" $FIT_ARGS
 if [ -x "$CHECK" ]; then
     for e in 1 5 20 100; do
         timeout 1200 "$MPIRUN" -np 2 "$CHECK" study "$DATA" "$e" | grep '^study'

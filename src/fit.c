@@ -663,6 +663,9 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     size_t wait = 0;
     const double nan = NAN;
 
+    /* One shard per process (rg_model_shards of the batch size): bit for bit the
+     * one-process fit. */
+    const int exact = dp && sc > 1 && rg_model_shards(m, batch, NULL) == sc;
     for (size_t e = 0; e < epochs; e++) {
         double t0 = now_seconds();
         if (shuffle)
@@ -670,8 +673,17 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         double sum_loss = 0.0, sum_mse = 0.0, sum_mae = 0.0, sum_pen = 0.0;
         for (size_t r0 = 0; r0 < n_train; r0 += batch) {
             size_t nr = n_train - r0 < batch ? n_train - r0 : batch; /* partial last batch kept */
-            /* This process's rows [lo, lo + nl) of the batch (all of it without sharding). */
-            const size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo;
+            /* This process's rows [lo, lo + nl) of the batch (all of it without sharding):
+             * its shard of the one-process step when the batch size has one
+             * shard per process (so the sum over processes is that step's sum
+             * of shards, bit for bit), else an even share. */
+            size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo;
+            if (exact) {
+                size_t bd[5];
+                const size_t ns = rg_model_shards(m, nr, bd);
+                lo = si < ns ? bd[si] : 0;
+                nl = si < ns ? bd[si + 1] - bd[si] : 0;
+            }
             const float *xb, *yb, *wb = NULL;
             if (shuffle) {
                 for (size_t r = 0; r < nl; r++) {
@@ -690,28 +702,28 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 wb = tw ? tw + r0 + lo : NULL;
             }
             double loss = 0.0, mse = 0.0, mae = 0.0, pen = 0.0;
-            if (nl > 0)
+            if (!dp) {
                 rg_model_step_grads_w(m, xb, yb, wb, nl, 1, &loss, &mse, &mae, &pen);
-            if (dp) {
-                /* The mean over the global batch: each part weighted by its share. */
-                const double w = (double)nl / (double)nr;
-                double sums[4] = {loss * w, mse * w, mae * w, pen * w};
-                if (nl == 0) {
-                    memset(m->grads, 0, np * sizeof(float));
-                } else if (w != 1.0) {
-                    const float wf = (float)w;
+            } else {
+                /* Each process's data gradient and loss sums at the global batch's
+                 * scale; -0 (which adds nothing, not even to a -0) from a process
+                 * without rows; summed over processes in order; then the penalty. */
+                double sums[3] = {-0.0, -0.0, -0.0};
+                if (nl > 0)
+                    rg_model_step_data(m, xb, yb, wb, nl, nr, 1, sums);
+                else
                     for (size_t k = 0; k < np; k++)
-                        m->grads[k] *= wf;
-                }
-                if (exchange(opts, m->grads, np, sums, 4)) {
+                        m->grads[k] = -0.0f;
+                if (exchange(opts, m->grads, np, sums, 3)) {
                     restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
                     return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
                                     "optimizer restored", fn, e + 1);
                 }
-                loss = sums[0];
-                mse = sums[1];
-                mae = sums[2];
-                pen = sums[3];
+                const double n = (double)nr * (double)n_out;
+                loss = sums[0] / n;
+                mse = sums[1] / n;
+                mae = sums[2] / n;
+                pen = rg_model_add_penalty(m);
             }
             const int finite_loss = isfinite(loss + pen);
             /* In place: a failed step is undone from the entry snapshot. */

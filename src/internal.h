@@ -291,6 +291,17 @@ regnn_status rg_model_reserve_next(regnn_model *m);
 void rg_model_drop_workspace(regnn_model *m);
 /* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
+/* The data gradient only (no penalty) of `rows` rows of a batch of
+ * total_rows (the loss's scale) into m->grads, and the loss sums (loss,
+ * squared and absolute errors) from 0 in the step's order: a part of a
+ * data-parallel step. rg_model_add_penalty then adds the penalty gradient as
+ * a whole step does and returns the penalty. */
+void rg_model_step_data(regnn_model *m, const float *x, const float *y, const float *wt,
+                        size_t rows, size_t total_rows, int train, double sums[3]);
+double rg_model_add_penalty(regnn_model *m);
+/* The shards of a step of `rows` rows (model.c): their count, and their
+ * bounds into bounds[0..count] if bounds is not NULL (at most 5 values). */
+size_t rg_model_shards(const regnn_model *m, size_t rows, size_t *bounds);
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
                                  int train, double *mse, double *mae, double *penalty);
 /* The same with sample weights w (NULL = all 1) and the model's loss: *loss

@@ -815,6 +815,8 @@ typedef struct step_job {
     size_t bstep;      /* columns per bias block */
     size_t n_shards, shard[RG_SHARDS_MAX + 1];
     size_t rchunk; /* parameters per task adding the shard parts up */
+    size_t total;  /* rows of the whole batch (the loss's scale) */
+    int penalty;   /* add the penalty gradient (else the data gradient only) */
     double sums[RG_SHARDS_MAX][3];
 } step_job;
 
@@ -895,18 +897,17 @@ static void backward_task(void *ctx, size_t t)
                     rg_sgemm_builtin_add(1, 0, i1 - i0, l->units, k, a, g->lda, b, g->ldb, c,
                                          l->units);
             }
-            if (penalized)
+            if (penalized && j->penalty)
                 for (size_t i = i0; i < i1; i++)
                     pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
                                           l->l1, 1);
             return;
         }
-        if (g->beta != 0.0f)
-            /* The kernel rows of this piece start from their penalty gradient. */
+        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+        if (penalized && j->penalty)
             for (size_t i = i0; i < i1; i++)
                 pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
-                                      l->l1, 0);
-        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+                                      l->l1, 1);
         return;
     }
     t -= j->n1;
@@ -925,7 +926,7 @@ static void top_delta(step_job *j, size_t s)
     const regnn_layer *lt = m->layers[L - 1];
     const size_t no = lt->units, k0 = r0 * no, n = (r1 - r0) * no;
     rg_loss_delta_part(m->loss, m->loss_param, top->out + k0, j->y + k0, j->wt ? j->wt + r0 : NULL,
-                       r1 - r0, no, j->rows, top->delta + k0, j->sums[s]);
+                       r1 - r0, no, j->total, top->delta + k0, j->sums[s]);
     if (top->mask)
         for (size_t k = k0; k < k0 + n; k++)
             top->delta[k] *= top->mask[k];
@@ -1008,7 +1009,7 @@ static void reduce_task(void *ctx, size_t t)
                     g[e] = g[e] + p[e];
             }
         }
-        if (l->l2 == 0.0 && l->l1 == 0.0)
+        if ((l->l2 == 0.0 && l->l1 == 0.0) || !j->penalty)
             continue;
         double *pen = m->ws_pen + pen_row0(m, i);
         for (size_t r = r0; r < r1; r++)
@@ -1043,9 +1044,27 @@ static void draw_masks(regnn_model *m, size_t rows, int train)
     }
 }
 
-regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
-                                   const float *wt, size_t rows, int train, double *loss,
-                                   double *mse, double *mae, double *penalty)
+/* The penalty of the rows' sums, layers from the top, rows in order. */
+static double penalty_sum(const regnn_model *m)
+{
+    double pen = 0.0;
+    for (size_t i = m->n_layers; i-- > 0;) {
+        const regnn_layer *l = m->layers[i];
+        if (l->l2 > 0.0 || l->l1 > 0.0) {
+            const double *pr = m->ws_pen + pen_row0(m, i);
+            for (size_t r = 0; r < l->n_in; r++)
+                pen += pr[r];
+        }
+    }
+    return pen;
+}
+
+/* One step's gradient into m->grads: the data gradient of `rows` rows of a
+ * batch of `total` (the loss's scale), plus the penalty gradient if
+ * `penalty`; the loss sums into sums (from 0, rows in order by shard, shards
+ * in order); the penalty value into *pen_value when added. */
+static void step(regnn_model *m, const float *x, const float *y, const float *wt, size_t rows,
+                 size_t total, int train, int penalty, double sums_out[3], double *pen_value)
 {
     const size_t L = m->n_layers;
     const size_t nt = rg_pool_threads(m->pool);
@@ -1056,6 +1075,8 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
     j.y = y;
     j.wt = wt;
     j.rows = rows;
+    j.total = total;
+    j.penalty = penalty;
     j.train = train;
     j.n_shards = shard_plan(m, rows, j.shard);
     if (j.n_shards == 1) {
@@ -1094,11 +1115,10 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
             const float *lin = i ? m->ws[i - 1].out : x;
             const float *wk = m->params + l->offset;
             float *gk = m->grads + l->offset;
-            const int penalized = l->l2 > 0.0 || l->l1 > 0.0;
             j.layer = i;
-            /* Kernel gradient lin^T * delta (+ the penalty gradient already in gk). */
+            /* Kernel gradient lin^T * delta, then the penalty gradient is added. */
             const rg_gemm g1 = {1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta,
-                                l->units, penalized ? 1.0f : 0.0f, gk, l->units, 0, 1, 1, 0, 0};
+                                l->units, 0.0f, gk, l->units, 0, 1, 1, 0, 0};
             j.g1 = g1;
             rg_gemm_plan(&j.g1, nt, 1);
             j.n1 = j.g1.pr * j.g1.pc;
@@ -1118,23 +1138,57 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
             rg_pool_run(m->pool, backward_task, &j, j.n1 + j.nb + j.n2);
         }
     }
-    double sums[3] = {0.0, 0.0, 0.0};
-    for (size_t s = 0; s < j.n_shards; s++)
-        for (int k = 0; k < 3; k++)
-            sums[k] += j.sums[s][k];
-    const double n = (double)rows * (double)m->layers[L - 1]->units;
+    for (int k = 0; k < 3; k++) {
+        sums_out[k] = j.sums[0][k];
+        for (size_t s = 1; s < j.n_shards; s++)
+            sums_out[k] += j.sums[s][k];
+    }
+    if (penalty)
+        *pen_value = penalty_sum(m);
+}
+
+regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
+                                   const float *wt, size_t rows, int train, double *loss,
+                                   double *mse, double *mae, double *penalty)
+{
+    double sums[3];
+    step(m, x, y, wt, rows, rows, train, 1, sums, penalty);
+    const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
     *loss = sums[0] / n;
     *mse = sums[1] / n;
     *mae = sums[2] / n;
-    double pen = 0.0;
-    for (size_t i = L; i-- > 0;) {
-        const regnn_layer *l = m->layers[i];
-        if (l->l2 > 0.0 || l->l1 > 0.0) {
-            const double *pr = m->ws_pen + pen_row0(m, i);
-            for (size_t r = 0; r < l->n_in; r++)
-                pen += pr[r];
-        }
-    }
-    *penalty = pen;
     return REGNN_OK;
+}
+
+void rg_model_step_data(regnn_model *m, const float *x, const float *y, const float *wt,
+                        size_t rows, size_t total_rows, int train, double sums[3])
+{
+    step(m, x, y, wt, rows, total_rows, train, 0, sums, NULL);
+}
+
+double rg_model_add_penalty(regnn_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        if (l->l2 == 0.0 && l->l1 == 0.0)
+            continue;
+        double *pen = m->ws_pen + pen_row0(m, i);
+        for (size_t r = 0; r < l->n_in; r++)
+            pen[r] = penalty_grad(m->params + l->offset + r * l->units,
+                                  m->grads + l->offset + r * l->units, l->units, l->l2, l->l1, 1);
+    }
+    return penalty_sum(m);
+}
+
+size_t rg_model_shards(const regnn_model *m, size_t rows, size_t *bounds)
+{
+    size_t b[RG_SHARDS_MAX + 1];
+    const size_t n = shard_plan(m, rows, b);
+    if (n == 1) {
+        b[0] = 0;
+        b[1] = rows;
+    }
+    if (bounds)
+        memcpy(bounds, b, (n + 1) * sizeof *b);
+    return n;
 }

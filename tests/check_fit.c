@@ -1171,6 +1171,74 @@ START_TEST(test_shards_agree_and_match_plain_fit)
 }
 END_TEST
 
+/* A batch size with one shard per process (32 n rows for n processes): the
+ * processes' sum is the one-process step's sum of shards, so the fit is the
+ * plain regnn_fit bit for bit, short last batches (fewer shards, idle
+ * processes) included; validation metrics sum in another order. */
+START_TEST(test_shards_reproduce_one_process_fit)
+{
+    const size_t n = (size_t)_i + 2; /* 2, 3, 4 shards */
+    const size_t batch = 32 * n;
+    regnn_dataset *tr = synth(250, 3), *va = synth(37, 4);
+    regnn_fit_options *fo = opts(6, (int64_t)batch);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
+    regnn_model *ref = net(24, 2, 1e-3, 9);
+    CK_OK(regnn_model_set_layers_double(ref, REGNN_LAYER_L1, 1e-4));
+    ck_assert_uint_eq(rg_model_shards(ref, batch, NULL), n);
+    regnn_optimizer *oref = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
+    regnn_history *href = NULL;
+    CK_OK(regnn_fit(ref, oref, tr, va, fo, &href));
+    float *pref;
+    size_t np;
+    params_of(ref, &pref, &np);
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < n; i++) {
+        sh[i].m = net(24, 2, 1e-3, 9);
+        CK_OK(regnn_model_set_layers_double(sh[i].m, REGNN_LAYER_L1, 1e-4));
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = tr;
+        sh[i].val = va;
+        sh[i].opts = fo;
+    }
+    ck_assert_int_eq(dp_run(sh, n, np), 0);
+    for (size_t i = 0; i < n; i++) {
+        CK_OK(sh[i].st);
+        float *pi;
+        params_of(sh[i].m, &pi, &np);
+        ck_assert_msg(memcmp(pref, pi, np * sizeof *pi) == 0, "%zu shards: shard %zu differs from "
+                      "regnn_fit", n, i);
+        free(pi);
+        static const int exact[] = {REGNN_METRIC_TRAIN_LOSS, REGNN_METRIC_TRAIN_MSE,
+                                    REGNN_METRIC_TRAIN_PENALTY, REGNN_METRIC_TRAIN_MAE};
+        static const int close[] = {REGNN_METRIC_VAL_LOSS, REGNN_METRIC_VAL_MSE,
+                                    REGNN_METRIC_VAL_MAE, REGNN_METRIC_TRAIN_EVAL_MSE};
+        double x[6], y[6];
+        for (size_t k = 0; k < 4; k++) {
+            CK_OK(regnn_history_get(href, exact[k], x, 6));
+            CK_OK(regnn_history_get(sh[i].h, exact[k], y, 6));
+            ck_assert_msg(memcmp(x, y, sizeof x) == 0, "%zu shards: metric %d", n, exact[k]);
+            CK_OK(regnn_history_get(href, close[k], x, 6));
+            CK_OK(regnn_history_get(sh[i].h, close[k], y, 6));
+            for (size_t e = 0; e < 6; e++)
+                ck_assert_msg(fabs(x[e] - y[e]) <= 1e-12 * fabs(x[e]), "%zu shards: metric %d",
+                              n, close[k]);
+        }
+        regnn_history_free(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    free(pref);
+    regnn_history_free(href);
+    regnn_optimizer_free(oref);
+    regnn_model_free(ref);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
 /* A shard that fails before training makes every shard fail, none hangs. */
 START_TEST(test_shard_failure_reaches_all)
 {
@@ -1276,6 +1344,7 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_min_delta_best_epoch_rule);
     tcase_add_test(tc, test_exchange_one_shard_is_plain_fit);
     tcase_add_loop_test(tc, test_shards_agree_and_match_plain_fit, 0, 3);
+    tcase_add_loop_test(tc, test_shards_reproduce_one_process_fit, 0, 3);
     tcase_add_test(tc, test_shard_failure_reaches_all);
     tcase_add_test(tc, test_shard_option_errors);
     suite_add_tcase(s, tc);

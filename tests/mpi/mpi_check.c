@@ -211,6 +211,43 @@ static void test_fit(void)
     MPI_Allreduce(&sum, &hi, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     CHECK(lo == hi, "ranks hold different parameters");
 
+    /* a batch with one shard per rank (32 x ranks rows): regnn_fit bit for bit */
+    if (size <= 4) {
+        const int64_t bs = 32 * (size > 1 ? size : 2);
+        regnn_fit_options *fx = NULL;
+        OK(regnn_fit_options_copy(fo, &fx));
+        OK(regnn_fit_options_set_int(fx, REGNN_FIT_BATCH_SIZE, bs));
+        OK(regnn_fit_options_set_int(fx, REGNN_FIT_EARLY_STOPPING, 0));
+        regnn_model *mx = net(4, 32, 1e-3, 6), *rx = net(4, 32, 1e-3, 6);
+        regnn_optimizer *ox = NULL, *rox = NULL;
+        regnn_history *hx = NULL, *rhx = NULL;
+        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ox));
+        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &rox));
+        OK(regnn_mpi_fit(MPI_COMM_WORLD, mx, ox, tr, va, fx, &hx));
+        OK(regnn_fit(rx, rox, tr, va, fx, &rhx));
+        float *a, *c;
+        params(mx, &a, &np);
+        params(rx, &c, &np);
+        CHECK(memcmp(a, c, np * sizeof *a) == 0,
+              "batch %lld on %d ranks differs from regnn_fit", (long long)bs, size);
+        double x[12], y[12];
+        OK(regnn_history_get(hx, REGNN_METRIC_TRAIN_LOSS, x, epochs));
+        OK(regnn_history_get(rhx, REGNN_METRIC_TRAIN_LOSS, y, epochs));
+        CHECK(memcmp(x, y, epochs * sizeof *x) == 0, "training loss history differs");
+        if (rank == 0)
+            printf("mpi fit, %d ranks, batch %lld: bit-identical to regnn_fit (parameters and "
+                   "training loss over %zu epochs)\n", size, (long long)bs, epochs);
+        free(a);
+        free(c);
+        regnn_history_free(hx);
+        regnn_history_free(rhx);
+        regnn_optimizer_free(ox);
+        regnn_optimizer_free(rox);
+        regnn_model_free(mx);
+        regnn_model_free(rx);
+        regnn_fit_options_free(fx);
+    }
+
     for (int i = 0; i < size; i++) {
         regnn_history_free(sh[i].h);
         regnn_optimizer_free(sh[i].o);
