@@ -705,16 +705,21 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             if (!dp) {
                 rg_model_step_grads_w(m, xb, yb, wb, nl, 1, &loss, &mse, &mae, &pen);
             } else {
-                /* Each process's data gradient and loss sums at the global batch's
-                 * scale; -0 (which adds nothing, not even to a -0) from a process
-                 * without rows; summed over processes in order; then the penalty. */
-                double sums[3] = {-0.0, -0.0, -0.0};
+                /* Each process's gradient and loss sums at the global batch's scale;
+                 * -0 (which adds nothing, not even to a -0) from a process without
+                 * rows; summed over processes in order. The penalty: in the step of
+                 * the one process with rows when the batch is not split (one
+                 * process, or a short batch of one shard: the one-process step's
+                 * order), else added by every process after the sum, as a sharded
+                 * step adds it. */
+                const int pen_in_step = sc == 1 || (exact && rg_model_shards(m, nr, NULL) == 1);
+                double sums[4] = {-0.0, -0.0, -0.0, -0.0};
                 if (nl > 0)
-                    rg_model_step_data(m, xb, yb, wb, nl, nr, 1, sums);
+                    rg_model_step_sums(m, xb, yb, wb, nl, nr, 1, pen_in_step, sums, &sums[3]);
                 else
                     for (size_t k = 0; k < np; k++)
                         m->grads[k] = -0.0f;
-                if (exchange(opts, m->grads, np, sums, 3)) {
+                if (exchange(opts, m->grads, np, sums, 4)) {
                     restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
                     return rg_error(REGNN_E_IO, "%s: the exchange failed in epoch %zu; model and "
                                     "optimizer restored", fn, e + 1);
@@ -723,7 +728,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 loss = sums[0] / n;
                 mse = sums[1] / n;
                 mae = sums[2] / n;
-                pen = rg_model_add_penalty(m);
+                pen = pen_in_step ? sums[3] : rg_model_add_penalty(m);
             }
             const int finite_loss = isfinite(loss + pen);
             /* In place: a failed step is undone from the entry snapshot. */

@@ -291,13 +291,15 @@ regnn_status rg_model_reserve_next(regnn_model *m);
 void rg_model_drop_workspace(regnn_model *m);
 /* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
-/* The data gradient only (no penalty) of `rows` rows of a batch of
- * total_rows (the loss's scale) into m->grads, and the loss sums (loss,
- * squared and absolute errors) from 0 in the step's order: a part of a
- * data-parallel step. rg_model_add_penalty then adds the penalty gradient as
- * a whole step does and returns the penalty. */
-void rg_model_step_data(regnn_model *m, const float *x, const float *y, const float *wt,
-                        size_t rows, size_t total_rows, int train, double sums[3]);
+/* The gradient of `rows` rows of a batch of total_rows (the loss's scale)
+ * into m->grads, with the penalty gradient if `penalty` (its value into
+ * *pen), and the loss sums (loss, squared and absolute errors) from 0 in the
+ * step's order: a part of a data-parallel step. Without the penalty,
+ * rg_model_add_penalty then adds it as a sharded step does (last) and returns
+ * the penalty. */
+void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
+                        size_t rows, size_t total_rows, int train, int penalty, double sums[3],
+                        double *pen);
 double rg_model_add_penalty(regnn_model *m);
 /* The shards of a step of `rows` rows (model.c): their count, and their
  * bounds into bounds[0..count] if bounds is not NULL (at most 5 values). */

@@ -903,11 +903,12 @@ static void backward_task(void *ctx, size_t t)
                                           l->l1, 1);
             return;
         }
-        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
-        if (penalized && j->penalty)
+        if (g->beta != 0.0f)
+            /* The kernel rows of this piece start from their penalty gradient. */
             for (size_t i = i0; i < i1; i++)
                 pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
-                                      l->l1, 1);
+                                      l->l1, 0);
+        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
         return;
     }
     t -= j->n1;
@@ -1061,8 +1062,9 @@ static double penalty_sum(const regnn_model *m)
 
 /* One step's gradient into m->grads: the data gradient of `rows` rows of a
  * batch of `total` (the loss's scale), plus the penalty gradient if
- * `penalty`; the loss sums into sums (from 0, rows in order by shard, shards
- * in order); the penalty value into *pen_value when added. */
+ * `penalty` (unsharded: the chain starts from it; sharded: added last); the
+ * loss sums into sums (from 0, rows in order by shard, shards in order); the
+ * penalty value into *pen_value when added. */
 static void step(regnn_model *m, const float *x, const float *y, const float *wt, size_t rows,
                  size_t total, int train, int penalty, double sums_out[3], double *pen_value)
 {
@@ -1116,9 +1118,11 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
             const float *wk = m->params + l->offset;
             float *gk = m->grads + l->offset;
             j.layer = i;
-            /* Kernel gradient lin^T * delta, then the penalty gradient is added. */
+            /* Kernel gradient lin^T * delta, unsharded starting from the penalty
+             * gradient (no extra pass over it; sharded, the penalty comes last). */
+            const int pen_first = j.n_shards == 1 && penalty && (l->l2 > 0.0 || l->l1 > 0.0);
             const rg_gemm g1 = {1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta,
-                                l->units, 0.0f, gk, l->units, 0, 1, 1, 0, 0};
+                                l->units, pen_first ? 1.0f : 0.0f, gk, l->units, 0, 1, 1, 0, 0};
             j.g1 = g1;
             rg_gemm_plan(&j.g1, nt, 1);
             j.n1 = j.g1.pr * j.g1.pc;
@@ -1160,10 +1164,11 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
     return REGNN_OK;
 }
 
-void rg_model_step_data(regnn_model *m, const float *x, const float *y, const float *wt,
-                        size_t rows, size_t total_rows, int train, double sums[3])
+void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
+                        size_t rows, size_t total_rows, int train, int penalty, double sums[3],
+                        double *pen)
 {
-    step(m, x, y, wt, rows, total_rows, train, 0, sums, NULL);
+    step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen);
 }
 
 double rg_model_add_penalty(regnn_model *m)
