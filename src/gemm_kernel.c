@@ -515,6 +515,7 @@ static void sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
             const int mode = add ? RG_ADD : pc == 0 && beta == 0.0f ? RG_STORE : RG_ACC;
+            /* cppcheck-suppress knownConditionTrueFalse ; false positive: nc is at least 1 here */
             if (bfull < nc)
                 pack_b(trans_b, b, ldb, pc, jc + bfull, kc, nc - bfull, nr, bpack);
             for (size_t ic = 0; ic < m; ic += MC) {

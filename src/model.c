@@ -764,9 +764,9 @@ static size_t shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHA
             return 1;
     if (s > RG_SHARDS_MAX)
         s = RG_SHARDS_MAX;
-    const size_t step = ((rows + s - 1) / s + 7) / 8 * 8;
+    const size_t per = ((rows + s - 1) / s + 7) / 8 * 8;
     size_t n = 0;
-    for (size_t r = 0; r < rows; r += step)
+    for (size_t r = 0; r < rows; r += per)
         bounds[n++] = r;
     bounds[n] = rows;
     return n;
