@@ -106,10 +106,12 @@ regnn_status regnn_set_blas_threads(int n)
 #endif
 
 /* ---- the shape rule and pieces ----
- * A product goes to the built-in kernel when the build has no BLAS or when it
+ * A product goes to the built-in kernel when the build has no BLAS, when it
  * is small (m*n*k <= RG_BUILTIN_MNK: the layer-sized products where the
- * built-in kernel is as fast as OpenBLAS or faster, see make bench). The
- * choice depends on the product's shape only.
+ * built-in kernel is as fast as OpenBLAS or faster, see make bench), or when
+ * the built-in kernel is the AVX-512 one (about twice OpenBLAS's speed at every
+ * size of make bench's products). The choice depends on the product's shape
+ * and the CPU only, never on the thread count.
  * Threads compute a product as pieces, rectangles of C. The built-in kernel
  * gives every element the same bits however C is cut (gemm_kernel.c), so its
  * pieces follow the thread count. OpenBLAS promises no such thing, so its
@@ -123,7 +125,8 @@ regnn_status regnn_set_blas_threads(int n)
 
 static int use_builtin(size_t m, size_t n, size_t k)
 {
-    return !RG_HAVE_BLAS || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK;
+    return !RG_HAVE_BLAS || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK ||
+           rg_gemm_kernel_wide();
 }
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }

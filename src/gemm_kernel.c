@@ -384,6 +384,15 @@ static const rg_kernel *pick_kernel(void)
 
 const char *rg_gemm_kernel_name(void) { return pick_kernel()->name; }
 
+int rg_gemm_kernel_wide(void)
+{
+#ifdef RG_GEMM_AVX2
+    return pick_kernel() == &kernel_avx512;
+#else
+    return 0;
+#endif
+}
+
 /* Packs rows i0..i0+mc of op(A), columns p0..p0+kc, times alpha, as panels of
  * mr rows stored p-major (mr values per p), zero-padded to whole panels. */
 static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc,

@@ -128,6 +128,8 @@ void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const fl
 /* The kernel rg_sgemm_builtin uses on this thread: "avx512-fma", "avx2-fma" or
  * "portable". */
 const char *rg_gemm_kernel_name(void);
+/* 1 when that kernel is the AVX-512 one (gemm.c's shape rule). */
+int rg_gemm_kernel_wide(void);
 #ifdef REGNN_TESTING
 /* This thread's built-in GEMM kernel: 0 = the CPU's best, 1 = portable C,
  * 2 = AVX2+FMA. Returns 0, or -1 (no change) for an unknown kind or a kernel
