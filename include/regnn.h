@@ -513,10 +513,12 @@ REGNN_API regnn_status regnn_fit_options_set_callback(regnn_fit_options *opts, r
  *  Return 0 on success, non-zero to fail the fit. */
 typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums, size_t n_sums);
 
-/** Data-parallel training (NULL clears): with fn set, regnn_fit computes rows
- *  [nr*i/c, nr*(i+1)/c) of every global batch of nr rows (i, c: REGNN_FIT_SHARD_INDEX,
- *  _COUNT), weights its gradient and losses by its share of the batch, and
- *  calls fn to sum them over the processes before each optimizer step; it
+/** Data-parallel training (NULL clears): with fn set, regnn_fit computes part
+ *  of every global batch of nr rows (i, c: REGNN_FIT_SHARD_INDEX, _COUNT): shard
+ *  i of the one-process step when the batch size has c shards (then the fit is
+ *  the one-process fit bit for bit; docs/api.md), else rows [nr*i/c, nr*(i+1)/c);
+ *  its data gradient and loss sums at the global batch's scale, which fn sums
+ *  over the processes before the penalty and each optimizer step; it
  *  also sums the end-of-epoch metrics (each process evaluates its part of the
  *  validation rows) and the stop votes of the epoch callbacks, and agrees on
  *  failures before training starts. Every process must call regnn_fit with

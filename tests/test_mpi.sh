@@ -53,6 +53,25 @@ if mpi 2 "$EX/mpi_fit" --rows 600 --width 32 --batch 64 --epochs 2 --checkpoint 
 else
     ko "mpi_fit on 2 ranks: $(tail -n 20 "$TMP/out")"
 fi
+# The Python binding over mpi4py (examples/mpi_fit.py): the same bits as one process
+# when the batch has one shard per process.
+PY=${PYTHON:-/usr/bin/python3}
+LIBSO=$(cd "$EX/../lib" && pwd)/libregnn.so.1
+if "$PY" -c 'import mpi4py, numpy' 2>/dev/null; then
+    for run in "2 64" "4 128"; do
+        set -- $run
+        if mpi "$1" env PYTHONPATH="$PWD/python" REGNN_LIBRARY="$LIBSO" \
+            "$PY" examples/mpi_fit.py --epochs 5 --batch "$2" --check &&
+            grep -q "^mpi_fit.py check, $1 processes: weights bit-identical" "$TMP/out"; then
+            ok "python mpi_fit on $1 processes, batch $2: the bits of model.fit"
+            grep '^mpi_fit.py check' "$TMP/out"
+        else
+            ko "python mpi_fit on $1 processes: $(tail -n 20 "$TMP/out")"
+        fi
+    done
+else
+    echo "skip - python mpi_fit: $PY lacks mpi4py or numpy (apt-get install python3-mpi4py python3-numpy)"
+fi
 # A hang is a failure: a rank that never reaches the collective ends in the timeout.
 start=$(date +%s)
 timeout 5 "$MPIRUN" -np 2 --oversubscribe sh -c 'test "$OMPI_COMM_WORLD_RANK" = 0 || sleep 60' \

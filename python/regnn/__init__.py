@@ -35,6 +35,7 @@ from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
 from ._errors import check as _check
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
+from ._mpi import mpi_fit
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, refit, regularization_path)
 
@@ -42,7 +43,8 @@ for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
-              "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "Callback",
+              "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "mpi_fit",
+              "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
               "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
               "CosineDecay", "ReduceLROnPlateau"):
@@ -98,7 +100,7 @@ __all__ = [
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",
     "ReduceLROnPlateau",
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
-    "regularization_path", "RegularizationPath", "refit", "RUN_STATS", "AGGREGATES",
+    "regularization_path", "RegularizationPath", "refit", "mpi_fit", "RUN_STATS", "AGGREGATES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",

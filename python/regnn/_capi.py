@@ -43,6 +43,8 @@ FREE_FN = CFUNCTYPE(None, c_void_p, c_void_p)
 #: int (*regnn_path_progress_fn)(void *user, size_t done, size_t total, double lambda,
 #:                               uint64_t seed, const regnn_history *history)
 PATH_PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_size_t, c_size_t, c_double, c_uint64, c_void_p)
+#: regnn_exchange_fn: int (*)(void *user, float *grad, size_t n, double *sums, size_t n_sums)
+EXCHANGE_FN = CFUNCTYPE(c_int, c_void_p, POINTER(c_float), c_size_t, POINTER(c_double), c_size_t)
 
 H = c_void_p  # every handle is an opaque pointer
 S = c_int     # regnn_status
@@ -147,6 +149,7 @@ PROTOTYPES = {
     "regnn_fit_options_set_double": (S, [H, c_int, c_double]),
     "regnn_fit_options_get_double": (S, [H, c_int, P_DOUBLE]),
     "regnn_fit_options_set_callback": (S, [H, EPOCH_FN, c_void_p]),
+    "regnn_fit_options_set_exchange": (S, [H, EXCHANGE_FN, c_void_p]),
     "regnn_fit": (S, [H, H, H, H, H, P_HANDLE]),
     # history
     "regnn_history_free": (None, [H]),

@@ -9,7 +9,7 @@ from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
 from . import _io, _onnx
-from ._capi import EPOCH_FN, lib
+from ._capi import EPOCH_FN, EXCHANGE_FN, lib
 from ._sigint import DeferSigint
 from ._schedule import LearningRateSchedule, ReduceLROnPlateau
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
@@ -38,7 +38,7 @@ _STAT_FEATURE_MEAN, _STAT_FEATURE_SCALE, _STAT_TARGET_MEAN, _STAT_TARGET_SCALE =
 (_OPT_LEARNING_RATE, _OPT_BETA1, _OPT_BETA2, _OPT_EPSILON, _OPT_WEIGHT_DECAY, _OPT_MOMENTUM,
  _OPT_NESTEROV) = range(1, 8)
 (_FIT_EPOCHS, _FIT_BATCH_SIZE, _FIT_SHUFFLE, _FIT_EARLY_STOPPING, _FIT_PATIENCE,
- _FIT_RESTORE_BEST, _FIT_MONITOR, _FIT_EVAL_TRAIN) = range(1, 9)
+ _FIT_RESTORE_BEST, _FIT_MONITOR, _FIT_EVAL_TRAIN, _FIT_SHARD_INDEX, _FIT_SHARD_COUNT) = range(1, 11)
 _FIT_VALIDATION_SPLIT, _FIT_MIN_DELTA = 100, 101
 _FIT_REDUCE_LR, _FIT_REDUCE_LR_PATIENCE, _FIT_REDUCE_LR_COOLDOWN = 20, 21, 22
 _FIT_REDUCE_LR_FACTOR, _FIT_REDUCE_LR_MIN_DELTA, _FIT_REDUCE_LR_MIN_LR = 120, 121, 122
@@ -1023,7 +1023,7 @@ class Model(_Handle):
             callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
             early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
             min_delta=0.0, eval_train=False, callback=None, train=None, threads=None,
-            sample_weight=None):
+            sample_weight=None, _shard=None):
         """Train; returns a History. Either form:
 
             model.fit(x, y, epochs=..., ...)            # Keras: arrays or lists
@@ -1095,6 +1095,11 @@ class Model(_Handle):
                                  restore_best, monitor, min_delta, split) + (
             (lib.regnn_fit_options_set_int, _FIT_EVAL_TRAIN, int(bool(eval_train))),
         ) + _plateau_settings(plateaus, monitor)
+        exchange = None
+        if _shard is not None:  # (index, count, exchange): regnn.mpi_fit
+            index, count, exchange = _shard
+            settings += ((lib.regnn_fit_options_set_int, _FIT_SHARD_INDEX, index),
+                         (lib.regnn_fit_options_set_int, _FIT_SHARD_COUNT, count))
         progress = _Progress(verbose, epochs, self._shown_metrics) if verbose else None
         each = _epoch_function(self, callback, cbs, progress)
         self.stop_training = False
@@ -1109,7 +1114,7 @@ class Model(_Handle):
         try:
             with DeferSigint() as sigint:
                 history = self._fit(h, oh, optimizer, x, validation_data, split, settings,
-                                    each, sigint)
+                                    each, sigint, exchange)
         finally:
             if progress is not None:
                 progress.close()
@@ -1119,7 +1124,8 @@ class Model(_Handle):
                 cb.on_train_end(logs)
         return history
 
-    def _fit(self, h, oh, optimizer, train, validation_data, split, settings, callback, sigint):
+    def _fit(self, h, oh, optimizer, train, validation_data, split, settings, callback, sigint,
+             exchange=None):
         temps = []
         try:
             tr = _take_dataset(train, "train", temps)
@@ -1149,6 +1155,16 @@ class Model(_Handle):
                             return 1
                     cfn = EPOCH_FN(trampoline)  # referenced until fit returns
                     check(lib.regnn_fit_options_set_callback(oph, cfn, None))
+                xfn = None
+                if exchange is not None:
+                    def xtrampoline(user, grad, n, sums, n_sums):
+                        try:
+                            return 1 if exchange(grad, n, sums, n_sums) else 0
+                        except BaseException as e:  # fails the fit; re-raised below
+                            raised.append(e)
+                            return 1
+                    xfn = EXCHANGE_FN(xtrampoline)  # referenced until fit returns
+                    check(lib.regnn_fit_options_set_exchange(oph, xfn, None))
                 if sigint.interrupted():
                     raise KeyboardInterrupt
                 hist = c_void_p()
@@ -1166,7 +1182,7 @@ class Model(_Handle):
                     return History._from_handle(hist.value, baseline)
                 finally:
                     lib.regnn_history_free(hist.value)
-                    del cfn
+                    del cfn, xfn
         finally:
             for d in temps:
                 d.close()

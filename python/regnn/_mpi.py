@@ -1,0 +1,58 @@
+"""Data-parallel training over MPI processes with mpi4py (regnn.mpi_fit).
+
+The transport is the caller's mpi4py communicator; the library only asks, once per
+step, for the sum over processes of its gradient and loss sums (the exchange of
+regnn_fit_options_set_exchange), which this module computes in rank order.
+"""
+from ctypes import c_double, c_float, c_void_p, cast
+
+from ._errors import InvalidArgumentError
+
+
+def _rank_order_sum(comm, buf, dtype):
+    """Replace buf (a ctypes array view) by the sum over the ranks in rank order
+    (rank 0 + rank 1 + ...): every rank gets the same bits, as libregnn_mpi's."""
+    import numpy as np
+    local = np.frombuffer(buf, dtype=dtype)
+    everyone = np.empty((comm.Get_size(), local.size), dtype=dtype)
+    comm.Allgather(local.copy(), everyone)
+    acc = everyone[0].copy()
+    for r in range(1, everyone.shape[0]):
+        acc += everyone[r]  # one IEEE addition per element, in rank order
+    local[:] = acc
+
+
+def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
+    """Model.fit on every process of comm (an mpi4py communicator), data-parallel.
+
+    Every process calls it with the same model (same topology and initial weights),
+    optimizer kind and data, and the same fit arguments (Model.fit's). Each process
+    computes its part of every global batch of batch_size rows, the parts are summed
+    over the processes in rank order, and every process takes the same step, so all
+    end with the same weights and History. When the batch size has one shard per
+    process in one process (64-95 rows on 2 processes, 96-127 on 3, 128-512 on 4 for a
+    small model; docs/api.md), the result is the one-process model.fit bit for bit.
+    Dropout is refused with more than one process. Needs numpy; a failing process
+    makes every process raise instead of hanging.
+    """
+    try:
+        import numpy  # noqa: F401  (used by _rank_order_sum)
+    except ImportError:
+        raise ImportError("regnn.mpi_fit needs numpy (apt-get install python3-numpy)") from None
+    rank, size = comm.Get_rank(), comm.Get_size()
+    if not 1 <= size <= 65536:
+        raise InvalidArgumentError("mpi_fit: the communicator has %d processes" % size)
+
+    def exchange(grad, n, sums, n_sums):
+        if n:
+            _rank_order_sum(comm, (c_float * n).from_address(_address(grad)), numpy.float32)
+        if n_sums:
+            _rank_order_sum(comm, (c_double * n_sums).from_address(_address(sums)),
+                            numpy.float64)
+        return 0
+
+    return model.fit(x, y, optimizer, _shard=(rank, size, exchange), **fit_kwargs)
+
+
+def _address(ptr):
+    return cast(ptr, c_void_p).value

@@ -1,0 +1,113 @@
+"""regnn.mpi_fit without MPI: two threads stand in for two processes, with a
+communicator whose Allgather meets at a barrier. The exchange sums in rank order,
+so the processes agree bit for bit and, with one shard per process (batch 64 on
+2), equal the one-process Model.fit."""
+import threading
+import unittest
+
+import regnn
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - numpy is needed by mpi_fit
+    np = None
+
+
+class ThreadComm:
+    """The part of an mpi4py communicator mpi_fit uses, for `size` threads."""
+
+    def __init__(self, shared, rank):
+        self.shared, self.rank = shared, rank
+
+    def Get_rank(self):
+        return self.rank
+
+    def Get_size(self):
+        return self.shared["size"]
+
+    def Allgather(self, send, recv):
+        s = self.shared
+        s["slots"][self.rank] = np.array(send, copy=True)
+        s["barrier"].wait()
+        for r in range(s["size"]):
+            recv[r] = s["slots"][r]
+        s["barrier"].wait()
+
+
+def data(rows=250):
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, (rows, 5)).astype(np.float32)
+    y = (np.sin(2 * x[:, 0]) + x[:, 1] * x[:, 2]).astype(np.float32)
+    return x, y
+
+
+def net():
+    m = regnn.Model(5, [regnn.Dense(24, "relu", l2=1e-3), regnn.Dense(24, "tanh"),
+                        regnn.Dense(1, l2=1e-3)])
+    m.init(seed=9)
+    return m
+
+
+@unittest.skipIf(np is None, "numpy is not installed")
+class TestMpiFit(unittest.TestCase):
+    def run_ranks(self, size, batch):
+        x, y = data()
+        shared = {"size": size, "slots": [None] * size,
+                  "barrier": threading.Barrier(size, timeout=60)}
+        models, hists, errors = [net() for _ in range(size)], [None] * size, []
+
+        def rank(r):
+            try:
+                hists[r] = regnn.mpi_fit(ThreadComm(shared, r), models[r], x, y, epochs=4,
+                                         batch_size=batch, validation_split=0.2)
+            except BaseException as e:  # reported below
+                errors.append(e)
+                shared["barrier"].abort()
+        threads = [threading.Thread(target=rank, args=(r,)) for r in range(size)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertFalse(errors, errors)
+        alone = net()
+        h = alone.fit(x, y, epochs=4, batch_size=batch, validation_split=0.2)
+        return models, hists, alone, h
+
+    def test_one_shard_per_process_is_model_fit(self):
+        models, hists, alone, h = self.run_ranks(2, 64)
+        ref = alone.get_params().tobytes()
+        for m, hist in zip(models, hists):
+            self.assertEqual(m.get_params().tobytes(), ref)
+            self.assertEqual(list(hist["loss"]), list(h["loss"]))
+
+    def test_even_shares_agree_and_are_close(self):
+        models, hists, alone, h = self.run_ranks(2, 50)
+        p0 = models[0].get_params()
+        self.assertEqual(models[1].get_params().tobytes(), p0.tobytes())
+        ref = alone.get_params()
+        rel = float(np.linalg.norm(p0 - ref) / np.linalg.norm(ref))
+        self.assertLess(rel, 1e-4)
+
+    def test_dropout_refused_with_two_processes(self):
+        x, y = data()
+        shared = {"size": 2, "slots": [None] * 2, "barrier": threading.Barrier(2, timeout=60)}
+        errors = [None, None]
+
+        def rank(r):
+            m = regnn.Model(5, [regnn.Dense(8, "relu", dropout=0.2), regnn.Dense(1)])
+            m.init(seed=1)
+            try:
+                regnn.mpi_fit(ThreadComm(shared, r), m, x, y, epochs=1, batch_size=64)
+            except BaseException as e:
+                errors[r] = e
+        threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        for e in errors:
+            self.assertIsInstance(e, regnn.UnsupportedError)
+
+
+if __name__ == "__main__":
+    unittest.main()
