@@ -541,11 +541,13 @@ static void sgemm_builtin(int trans_a, int trans_b, size_t m, size_t n, size_t k
                 /* cppcheck-suppress knownConditionTrueFalse ; false positive: the bound is never below 1 here */
                 for (size_t jr = 0; jr < nc; jr += nr) {
                     const size_t cols = nc - jr < nr ? nc - jr : nr;
-                    const float *bp = bpack + (jr - bfull) / nr * kc * nr;
+                    const float *bp;
                     size_t bs = nr;
                     if (jr < bfull) {
                         bp = b + pc * ldb + jc + jr;
                         bs = ldb;
+                    } else {
+                        bp = bpack + (jr - bfull) / nr * kc * nr;
                     }
                     for (size_t ir = 0; ir < mc; ir += mr) {
                         const size_t rows = mc - ir < mr ? mc - ir : mr;
