@@ -677,10 +677,10 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
              * its shard of the one-process step when the batch size has one
              * shard per process (so the sum over processes is that step's sum
              * of shards, bit for bit), else an even share. */
-            size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo;
+            size_t lo = nr * si / sc, nl = nr * (si + 1) / sc - lo, ns = 0;
             if (exact) {
                 size_t bd[5];
-                const size_t ns = rg_model_shards(m, nr, bd);
+                ns = rg_model_shards(m, nr, bd);
                 lo = si < ns ? bd[si] : 0;
                 nl = si < ns ? bd[si + 1] - bd[si] : 0;
             }
@@ -712,7 +712,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                  * process, or a short batch of one shard: the one-process step's
                  * order), else added by every process after the sum, as a sharded
                  * step adds it. */
-                const int pen_in_step = sc == 1 || (exact && rg_model_shards(m, nr, NULL) == 1);
+                const int pen_in_step = sc == 1 || ns == 1;
                 double sums[4] = {-0.0, -0.0, -0.0, -0.0};
                 if (nl > 0)
                     rg_model_step_sums(m, xb, yb, wb, nl, nr, 1, pen_in_step, sums, &sums[3]);

@@ -757,11 +757,14 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
 static size_t shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHARDS_MAX + 1])
 {
     size_t s = rows / RG_SHARD_MIN_ROWS;
-    if (s < 2 || rows > RG_SHARDS_MAX * RG_GEMM_ADD_K)
-        return 1;
-    for (size_t i = 0; i < m->n_layers; i++)
+    for (size_t i = 0; i < m->n_layers && s >= 2; i++)
         if ((double)rows * (double)m->layers[i]->n_in * (double)m->layers[i]->units > RG_SMALL_MNK)
-            return 1;
+            s = 1;
+    if (s < 2 || rows > RG_SHARDS_MAX * RG_GEMM_ADD_K) {
+        bounds[0] = 0;
+        bounds[1] = rows;
+        return 1;
+    }
     if (s > RG_SHARDS_MAX)
         s = RG_SHARDS_MAX;
     const size_t per = ((rows + s - 1) / s + 7) / 8 * 8;
@@ -1081,10 +1084,6 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
     j.penalty = penalty;
     j.train = train;
     j.n_shards = shard_plan(m, rows, j.shard);
-    if (j.n_shards == 1) {
-        j.shard[0] = 0;
-        j.shard[1] = rows;
-    }
     draw_masks(m, rows, train);
     const int sharded = j.n_shards > 1 && nt > 1 && m->ws_shards >= j.n_shards;
     if (sharded) {
@@ -1189,10 +1188,6 @@ size_t rg_model_shards(const regnn_model *m, size_t rows, size_t *bounds)
 {
     size_t b[RG_SHARDS_MAX + 1];
     const size_t n = shard_plan(m, rows, b);
-    if (n == 1) {
-        b[0] = 0;
-        b[1] = rows;
-    }
     if (bounds)
         memcpy(bounds, b, (n + 1) * sizeof *b);
     return n;
