@@ -87,7 +87,7 @@ static regnn_status train_batch(const char *fn, regnn_model *m, regnn_optimizer 
     const size_t np = m->n_params;
     if (finite_loss && m->params_max_known && rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
         /* The bounds from the last step prove this one stays finite: in place. */
-        if (!rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool)) {
+        if (!rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool, rg_model_plan(m))) {
             m->params_max_known = 0;
             o->bounds_known = 0;
             return rg_error(REGNN_E_INTERNAL,
@@ -100,7 +100,7 @@ static regnn_status train_batch(const char *fn, regnn_model *m, regnn_optimizer 
     /* Otherwise the new values go to spare buffers, swapped in only when all
      * are finite: a refused step leaves no trace. */
     if (finite_loss && rg_optimizer_step_into(o, m->params, m->params_next, m->grads, np,
-                                              &m->params_max, m->pool)) {
+                                              &m->params_max, m->pool, rg_model_plan(m))) {
         float *t = m->params;
         m->params = m->params_next;
         m->params_next = t;
@@ -732,7 +732,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             }
             const int finite_loss = isfinite(loss + pen);
             /* In place: a failed step is undone from the entry snapshot. */
-            if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool)) {
+            if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool, rg_model_plan(m))) {
                 m->params_max_known = 1;
             } else {
                 /* Diverged: put model and optimizer back as the caller gave them. */

@@ -153,6 +153,14 @@ void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
 /* Make the nth thread creation on this thread fail (0 = off). */
 void regnn__test_pool_refuse_thread(long nth);
 #endif
+/* Which parameters each task of a threaded step owns: task t holds the
+ * ranges [seg[2k], seg[2k+1]) for k in [t*per, (t+1)*per); ranges may be
+ * empty. The tasks that compute a layer's gradient, add up its shard parts and
+ * update it cover the same ranges, so each thread keeps its lines. */
+typedef struct rg_plan {
+    size_t tasks, per;
+    size_t *seg;
+} rg_plan;
 
 /* ---- datasets (src/dataset.c) ---- */
 struct regnn_dataset {
@@ -260,6 +268,9 @@ struct regnn_model {
     double *ws_pen; /* one penalty partial sum per kernel row, all layers */
     float *ws_shard; /* shard gradients of a sharded step on threads, each n_params */
     size_t ws_shards; /* how many ws_shard holds */
+    rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
+    rg_plan flat;     /* the same in contiguous chunks, for sharded steps */
+    const rg_plan *plan; /* the one the last step used, for the optimizer */
     size_t threads; /* regnn_model_set_threads: 0 = one per online CPU */
     rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
     regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
@@ -285,6 +296,8 @@ const char *rg_act_name(int act);
 
 /* Model internals (src/model.c) */
 regnn_status rg_model_check_ready(const regnn_model *m); /* layers and initialized */
+/* The threads' parameter ranges for the optimizer, or NULL (one thread). */
+const rg_plan *rg_model_plan(const regnn_model *m);
 /* Make the training workspace hold batch rows; allocates only when it grows. */
 regnn_status rg_model_reserve(regnn_model *m, size_t batch);
 /* The buffer regnn_train_batch's out-of-place step writes (m->params_next). */
@@ -375,13 +388,15 @@ void rg_optimizer_unbind(regnn_optimizer *o);
 /* Parameters per task of an update on `threads` threads: the pool's task t
  * updates [t*chunk, (t+1)*chunk). */
 size_t rg_optimizer_chunk(size_t n, size_t threads);
+/* With a plan (rg_plan, model.c) instead, task t updates the plan's ranges of
+ * task t: the parameters whose gradient the same thread computed. */
 int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size_t n,
-                              uint32_t *p_max, rg_pool *pool);
+                              uint32_t *p_max, rg_pool *pool, const rg_plan *plan);
 /* The same update written to p_out and the spare state buffers (see
  * rg_optimizer_reserve_spares): on success the state is swapped in and 1 is
  * returned; a non-finite step returns 0 and leaves the optimizer unchanged. */
 int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, const float *g,
-                           size_t n, uint32_t *p_max, rg_pool *pool);
+                           size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan);
 /* 1 when the next update of parameters whose largest |value| is p_max (float
  * bits, as the steps report it) with gradients g is certain to stay finite, so
  * that it can run in place; reads g once. */

@@ -61,6 +61,10 @@ void rg_model_drop_workspace(regnn_model *m)
     rg_free(m->ws_shard);
     m->ws_shard = NULL;
     m->ws_shards = 0;
+    rg_free(m->own.seg);
+    memset(&m->own, 0, sizeof m->own);
+    memset(&m->flat, 0, sizeof m->flat);
+    m->plan = NULL;
     rg_pool_free(m->pool);
     m->pool = NULL;
 }
@@ -575,6 +579,88 @@ regnn_status rg_model_reserve_next(regnn_model *m)
     return REGNN_OK;
 }
 
+/* ---- parameter ownership ----
+ * With T threads, each layer's kernel rows are cut into T ranges of whole
+ * multiples of 8 rows (its bias into T ranges of multiples of 16), and task t
+ * owns range t of every layer; a layer under RG_OWN_MIN parameters is not cut
+ * (task 0 owns it). A thread computes its rows' kernel gradient and the matching
+ * columns of the input gradient (which read the same kernel rows), adds its
+ * rows' shard parts and updates them; so the kernel rows stay in one core's
+ * cache from step to step. The plan decides where work runs, never what it
+ * computes. */
+#define RG_OWN_MIN 4096
+#define RG_OWN_ROWS 256
+
+static size_t own_step(size_t n, size_t parts, size_t align)
+{
+    return ((n + parts - 1) / parts + align - 1) / align * align;
+}
+
+/* Rows [lo, hi) of n in part t of parts, steps of align. */
+static void own_cut(size_t n, size_t parts, size_t align, size_t t, size_t *lo, size_t *hi)
+{
+    const size_t step = own_step(n, parts, align);
+    *lo = t * step < n ? t * step : n;
+    *hi = (t + 1) * step < n ? (t + 1) * step : n;
+}
+
+static size_t own_parts(const regnn_layer *l, size_t nt)
+{
+    return l->n_in * l->units < RG_OWN_MIN ? 1 : nt;
+}
+
+/* The sharded steps' plan: task t owns the parameters in one contiguous
+ * chunk (optimizer.c's), a kernel row going with its first element. */
+static void flat_plan(regnn_model *m)
+{
+    const size_t nt = m->flat.tasks, chunk = rg_optimizer_chunk(m->n_params, nt);
+    for (size_t t = 0; t < nt; t++) {
+        const size_t e0 = t * chunk < m->n_params ? t * chunk : m->n_params;
+        const size_t e1 = m->n_params - e0 < chunk ? m->n_params : e0 + chunk;
+        for (size_t i = 0; i < m->n_layers; i++) {
+            const regnn_layer *l = m->layers[i];
+            const size_t off = l->offset, u = l->units, nk = l->n_in * u;
+            size_t *seg = m->flat.seg + 2 * (t * m->flat.per + 2 * i);
+            size_t r0 = e0 <= off ? 0 : (e0 - off + u - 1) / u;
+            size_t r1 = e1 <= off ? 0 : (e1 - off + u - 1) / u;
+            r0 = r0 < l->n_in ? r0 : l->n_in;
+            r1 = r1 < l->n_in ? r1 : l->n_in;
+            size_t b0 = off + nk, b1 = b0 + u;
+            b0 = b0 < e0 ? e0 : b0;
+            b1 = b1 > e1 ? e1 : b1;
+            seg[0] = off + r0 * u;
+            seg[1] = off + r1 * u;
+            seg[2] = b0 < b1 ? b0 : b1;
+            seg[3] = b1;
+        }
+    }
+}
+
+static void own_plan(regnn_model *m)
+{
+    const size_t nt = m->own.tasks;
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = 0; i < m->n_layers; i++) {
+            const regnn_layer *l = m->layers[i];
+            const size_t parts = own_parts(l, nt), nk = l->n_in * l->units;
+            size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * i);
+            size_t r0 = 0, r1 = 0, b0 = 0, b1 = 0;
+            if (t < parts) {
+                own_cut(l->n_in, parts, 8, t, &r0, &r1);
+                own_cut(l->units, parts, 16, t, &b0, &b1);
+            }
+            seg[0] = l->offset + r0 * l->units;
+            seg[1] = l->offset + r1 * l->units;
+            seg[2] = l->offset + nk + b0;
+            seg[3] = l->offset + nk + b1;
+        }
+}
+
+const rg_plan *rg_model_plan(const regnn_model *m)
+{
+    return m->plan && m->plan->tasks == rg_pool_threads(m->pool) ? m->plan : NULL;
+}
+
 /* The thread count a setting resolves to. */
 static size_t resolve_threads(size_t n)
 {
@@ -624,6 +710,20 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         regnn_status st = rg_pool_create(nt, &m->pool);
         if (st != REGNN_OK)
             return st;
+    }
+    if (nt > 1 && m->own.tasks != nt) {
+        const size_t per = 2 * m->n_layers;
+        size_t *seg = rg_malloc(2 * 2 * nt * per * sizeof *seg);
+        if (!seg)
+            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+        rg_free(m->own.seg);
+        m->own.seg = seg;
+        m->flat.seg = seg + 2 * nt * per;
+        m->own.tasks = m->flat.tasks = nt;
+        m->own.per = m->flat.per = per;
+        own_plan(m);
+        flat_plan(m);
+        m->plan = NULL;
     }
     if (nt > 1) {
         /* Buffers for the shard parts of any batch up to this size (shard_plan). */
@@ -805,7 +905,10 @@ static void bias_part(const float *delta, size_t units, size_t r0, size_t r1, si
  * same operations in the same order whatever the number of pieces (gemm.c's
  * rule; the penalty is summed per kernel row, then rows in order; bias sums
  * run over rows in order), so the bits do not depend on the thread count.
- * Sharded batches on several threads run as shards instead (above).
+ * Batches of up to RG_OWN_ROWS rows on several threads cut the backward
+ * products of built-in layers by the kernel rows each thread owns instead
+ * (own_backward_task). Sharded batches on several threads run as shards
+ * (above).
  * Dropout masks are drawn before the step, in the order one thread would
  * draw them. */
 typedef struct step_job {
@@ -817,7 +920,6 @@ typedef struct step_job {
     size_t n1, nb, n2; /* tasks: pieces of g1, bias column blocks, pieces of g2 */
     size_t bstep;      /* columns per bias block */
     size_t n_shards, shard[RG_SHARDS_MAX + 1];
-    size_t rchunk; /* parameters per task adding the shard parts up */
     size_t total;  /* rows of the whole batch (the loss's scale) */
     int penalty;   /* add the penalty gradient (else the data gradient only) */
     double sums[RG_SHARDS_MAX][3];
@@ -921,6 +1023,36 @@ static void backward_task(void *ctx, size_t t)
         bias_part(w->delta, l->units, j->shard[s], j->shard[s + 1], b0, b1, gb, s > 0);
 }
 
+/* Layer j->layer's backward on the threads' own rows (m->own): task t
+ * computes the input-gradient columns and kernel-gradient rows of its kernel
+ * rows and its bias columns. */
+static void own_backward_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[j->layer];
+    const rg_layer_ws *w = &m->ws[j->layer];
+    size_t r0, r1, c0, c1;
+    if (j->n2 && t < j->g2.pc) {
+        rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
+        lower_delta(m, j->layer, r0, r1, c0, c1);
+    }
+    if (t < j->g1.pr) {
+        const rg_gemm *g = &j->g1;
+        const size_t i0 = t * g->rstep, i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
+        if (g->beta != 0.0f) {
+            double *pen = m->ws_pen + pen_row0(m, j->layer);
+            for (size_t i = i0; i < i1; i++)
+                pen[i] = penalty_grad(m->params + l->offset + i * l->units,
+                                      m->grads + l->offset + i * l->units, l->units, l->l2, l->l1,
+                                      0);
+        }
+        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+    }
+    own_cut(l->units, own_parts(l, m->own.tasks), 16, t, &c0, &c1);
+    bias_part(w->delta, l->units, 0, j->rows, c0, c1, m->grads + l->offset + l->n_in * l->units, 0);
+}
+
 /* The loss, its gradient at the top and its sums per shard. */
 static void top_delta(step_job *j, size_t s)
 {
@@ -974,37 +1106,20 @@ static void shard_task(void *ctx, size_t s)
     }
 }
 
-/* Adds the shard parts up in shard order, then the penalty. Task t covers
- * the parameters [t*chunk, (t+1)*chunk), the range the optimizer's task t
- * updates next (optimizer.c), so each thread keeps its range's lines; a
- * kernel row belongs to the task holding its first element, so the penalty
- * is summed over whole rows whatever the cut. */
+/* Adds the shard parts up in shard order, then the penalty, over the
+ * ranges task t owns (m->own): the rows its thread updates next. */
 static void reduce_task(void *ctx, size_t t)
 {
     const step_job *j = ctx;
     regnn_model *m = j->m;
-    const size_t e0 = t * j->rchunk;
-    const size_t e1 = m->n_params - e0 < j->rchunk ? m->n_params : e0 + j->rchunk;
     float *g = m->grads;
     const float *p0 = m->ws_shard;
-    for (size_t i = 0; i < m->n_layers; i++) {
+    const size_t *seg = m->flat.seg + 2 * t * m->flat.per;
+    for (size_t i = 0; i < m->n_layers; i++, seg += 4) {
         const regnn_layer *l = m->layers[i];
-        const size_t off = l->offset, u = l->units, nk = l->n_in * u;
-        /* Kernel rows starting in [e0, e1). */
-        size_t r0 = e0 <= off ? 0 : (e0 - off + u - 1) / u;
-        size_t r1 = e1 <= off ? 0 : (e1 - off + u - 1) / u;
-        if (r0 > l->n_in)
-            r0 = l->n_in;
-        if (r1 > l->n_in)
-            r1 = l->n_in;
-        /* Bias elements in [e0, e1). */
-        size_t b0 = off + nk, b1 = b0 + u;
-        if (b0 < e0)
-            b0 = e0;
-        if (b1 > e1)
-            b1 = e1;
+        const size_t off = l->offset, u = l->units;
         for (int part = 0; part < 2; part++) {
-            const size_t s0 = part ? b0 : off + r0 * u, s1 = part ? b1 : off + r1 * u;
+            const size_t s0 = seg[2 * part], s1 = seg[2 * part + 1];
             for (size_t e = s0; e < s1; e++)
                 g[e] = p0[e];
             for (size_t s = 1; s < j->n_shards; s++) {
@@ -1016,7 +1131,7 @@ static void reduce_task(void *ctx, size_t t)
         if ((l->l2 == 0.0 && l->l1 == 0.0) || !j->penalty)
             continue;
         double *pen = m->ws_pen + pen_row0(m, i);
-        for (size_t r = r0; r < r1; r++)
+        for (size_t r = (seg[0] - off) / u; r < (seg[1] - off) / u; r++)
             pen[r] = penalty_grad(m->params + off + r * u, g + off + r * u, u, l->l2, l->l1, 1);
     }
 }
@@ -1085,13 +1200,18 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
     j.train = train;
     j.n_shards = shard_plan(m, rows, j.shard);
     draw_masks(m, rows, train);
-    const int sharded = j.n_shards > 1 && nt > 1 && m->ws_shards >= j.n_shards;
+    const int sharded =
+        j.n_shards > 1 && nt > 1 && m->ws_shards >= j.n_shards && m->own.tasks == nt;
     if (sharded) {
         rg_pool_run(m->pool, shard_task, &j, j.n_shards);
-        j.rchunk = rg_optimizer_chunk(m->n_params, nt);
-        rg_pool_run(m->pool, reduce_task, &j, (m->n_params + j.rchunk - 1) / j.rchunk);
+        rg_pool_run(m->pool, reduce_task, &j, m->flat.tasks);
+        m->plan = &m->flat;
     } else {
         const float *in = x;
+        /* Up to RG_OWN_ROWS rows, a layer's products are cheap next to moving
+         * its kernel between cores: cut them by the rows each thread owns. */
+        const int own = nt > 1 && m->own.tasks == nt && j.n_shards == 1 && rows <= RG_OWN_ROWS;
+        m->plan = own ? &m->own : NULL;
         for (size_t i = 0; i < L; i++) {
             const regnn_layer *l = m->layers[i];
             rg_layer_ws *w = &m->ws[i];
@@ -1137,6 +1257,21 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
                 j.g2 = g2;
                 rg_gemm_plan(&j.g2, nt, 0);
                 j.n2 = j.g2.pr * j.g2.pc;
+            }
+            if (own && j.g1.builtin && (i == 0 || j.g2.builtin)) {
+                /* Built-in pieces may follow the thread count (gemm.c): cut both
+                 * products along the kernel rows each thread owns. */
+                const size_t st = own_step(l->n_in, own_parts(l, nt), 8);
+                j.g1.pr = (l->n_in + st - 1) / st;
+                j.g1.rstep = st;
+                j.g1.pc = 1;
+                j.g1.cstep = l->units;
+                j.g2.pr = 1;
+                j.g2.rstep = rows;
+                j.g2.pc = j.g1.pr;
+                j.g2.cstep = st;
+                rg_pool_run(m->pool, own_backward_task, &j, nt);
+                continue;
             }
             rg_pool_run(m->pool, backward_task, &j, j.n1 + j.nb + j.n2);
         }

@@ -605,9 +605,9 @@ static int commit_maxima(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max
     return ok;
 }
 
-/* One update over chunks of the parameters on the pool. Each element's
- * arithmetic does not depend on the chunk it falls in and the maxima combine
- * by max, so any cut gives the same bits. out NULL: in place (p, m, v);
+/* One update over chunks of the parameters (or a plan's ranges) on the pool.
+ * Each element's arithmetic does not depend on the range it falls in and the
+ * maxima combine by max, so any cut gives the same bits. out NULL: in place (p, m, v);
  * otherwise into out and the spares m2, v2. */
 typedef struct opt_job {
     const regnn_optimizer *o;
@@ -617,15 +617,13 @@ typedef struct opt_job {
     float *out;
     const float *g;
     size_t n, chunk;
+    const rg_plan *plan; /* or chunks */
     uint32_t mx[RG_MAX_THREADS][3];
 } opt_job;
 
-static void opt_task(void *ctx, size_t t)
+static void opt_range(opt_job *j, size_t i0, size_t len, uint32_t *mx)
 {
-    opt_job *j = ctx;
     const regnn_optimizer *o = j->o;
-    const size_t i0 = t * j->chunk, len = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
-    uint32_t *mx = j->mx[t];
     const float *g = j->g + i0;
     if (!j->out) {
         float *p = j->p + i0;
@@ -647,6 +645,25 @@ static void opt_task(void *ctx, size_t t)
     }
 }
 
+static void opt_task(void *ctx, size_t t)
+{
+    opt_job *j = ctx;
+    uint32_t *mx = j->mx[t];
+    if (!j->plan) {
+        const size_t i0 = t * j->chunk, len = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
+        opt_range(j, i0, len, mx);
+        return;
+    }
+    const size_t *seg = j->plan->seg + 2 * t * j->plan->per;
+    for (size_t k = 0; k < j->plan->per; k++) {
+        uint32_t r[3] = {0, 0, 0};
+        if (seg[2 * k + 1] > seg[2 * k])
+            opt_range(j, seg[2 * k], seg[2 * k + 1] - seg[2 * k], r);
+        for (int c = 0; c < 3; c++)
+            mx[c] = max_u32(mx[c], r[c]);
+    }
+}
+
 /* Below this many parameters a step is too short to share. */
 #define RG_OPT_SHARE_MIN 16384
 
@@ -659,7 +676,7 @@ size_t rg_optimizer_chunk(size_t n, size_t threads)
 }
 
 static void run_update(regnn_optimizer *o, float *p, const float *pin, float *out,
-                       const float *g, size_t n, rg_pool *pool, uint32_t *mx)
+                       const float *g, size_t n, rg_pool *pool, const rg_plan *plan, uint32_t *mx)
 {
     opt_job j;
     j.o = o;
@@ -671,6 +688,11 @@ static void run_update(regnn_optimizer *o, float *p, const float *pin, float *ou
     j.n = n;
     j.chunk = rg_optimizer_chunk(n, rg_pool_threads(pool));
     size_t tasks = (n + j.chunk - 1) / j.chunk;
+    j.plan = NULL;
+    if (plan && tasks > 1) {
+        j.plan = plan;
+        tasks = plan->tasks;
+    }
     for (size_t t = 0; t < tasks; t++)
         j.mx[t][0] = j.mx[t][1] = j.mx[t][2] = 0;
     rg_pool_run(tasks > 1 ? pool : NULL, opt_task, &j, tasks);
@@ -681,10 +703,10 @@ static void run_update(regnn_optimizer *o, float *p, const float *pin, float *ou
 }
 
 int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float *restrict g,
-                              size_t n, uint32_t *p_max, rg_pool *pool)
+                              size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan)
 {
     uint32_t mx[3];
-    run_update(o, p, NULL, NULL, g, n, pool, mx);
+    run_update(o, p, NULL, NULL, g, n, pool, plan, mx);
     const int ok = commit_maxima(o, mx, p_max);
     /* Plain SGD leaves the velocity alone, so its maximum stays valid. */
     if (uses_state(o))
@@ -695,11 +717,12 @@ int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float
 }
 
 int rg_optimizer_step_into(regnn_optimizer *o, const float *restrict p, float *restrict p_out,
-                           const float *restrict g, size_t n, uint32_t *p_max, rg_pool *pool)
+                           const float *restrict g, size_t n, uint32_t *p_max, rg_pool *pool,
+                           const rg_plan *plan)
 {
     uint32_t mx[3];
     const uint32_t keep_m = o->m_max, keep_v = o->v_max;
-    run_update(o, NULL, p, p_out, g, n, pool, mx);
+    run_update(o, NULL, p, p_out, g, n, pool, plan, mx);
     uint32_t pm;
     if (!commit_maxima(o, mx, &pm)) {
         o->m_max = keep_m;

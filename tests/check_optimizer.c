@@ -3,13 +3,14 @@
 #include "testutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* One step; it must succeed and leave every value finite. */
 static void apply_ok(regnn_optimizer *o, float *p, const float *g, size_t n)
 {
     uint32_t pmax = 0;
-    ck_assert_int_eq(rg_optimizer_step_inplace(o, p, g, n, &pmax, NULL), 1);
+    ck_assert_int_eq(rg_optimizer_step_inplace(o, p, g, n, &pmax, NULL, NULL), 1);
 }
 
 static regnn_optimizer *make(int kind)
@@ -246,8 +247,8 @@ START_TEST(test_in_place_and_out_of_place_agree)
         memcpy(pb, pa, sizeof pa);
         for (int t = 0; t < STEPS; t++) {
             uint32_t ma = 0, mb = 0;
-            ck_assert_int_eq(rg_optimizer_step_inplace(a, pa, g[t], N, &ma, NULL), 1);
-            ck_assert_int_eq(rg_optimizer_step_into(b, pb, next, g[t], N, &mb, NULL), 1);
+            ck_assert_int_eq(rg_optimizer_step_inplace(a, pa, g[t], N, &ma, NULL, NULL), 1);
+            ck_assert_int_eq(rg_optimizer_step_into(b, pb, next, g[t], N, &mb, NULL, NULL), 1);
             memcpy(pb, next, sizeof pb);
             ck_assert_mem_eq(pa, pb, sizeof pa);
             ck_assert_uint_eq(ma, mb);
@@ -264,6 +265,66 @@ START_TEST(test_in_place_and_out_of_place_agree)
 }
 END_TEST
 
+/* An update on threads over a plan's ranges (ragged, some empty, out of
+ * order across tasks) gives the bits and maxima of one thread over all. */
+START_TEST(test_plan_ranges_give_the_same_bits)
+{
+    enum { N = 20000, STEPS = 3 };
+    float *g = malloc(N * sizeof *g), *p[2], *nx = malloc(N * sizeof *nx);
+    for (int k = 0; k < 2; k++)
+        p[k] = malloc(N * sizeof *p[k]);
+    for (size_t i = 0; i < N; i++) {
+        g[i] = (float)sin(0.37 * (double)i) * (i % 7 == 0 ? 100.0f : 1.0f);
+        p[0][i] = p[1][i] = (float)cos(0.11 * (double)i);
+    }
+    /* Task 0: [0, 5000) and [12000, 12001); task 1: [5000, 12000) and nothing;
+     * task 2: [12001, 20000) and nothing. */
+    size_t seg[3 * 2 * 2] = {0, 5000, 12000, 12001, 5000, 12000, 7, 7, 12001, N, 0, 0};
+    const rg_plan plan = {3, 2, seg};
+    rg_pool *pool = NULL;
+    CK_OK(rg_pool_create(3, &pool));
+    for (int kind = 0; kind < 2; kind++) {
+        regnn_optimizer *o[2];
+        for (int k = 0; k < 2; k++) {
+            o[k] = make(kind ? REGNN_OPTIM_SGD : REGNN_OPTIM_ADAM);
+            if (kind)
+                CK_OK(regnn_optimizer_set_double(o[k], REGNN_OPT_MOMENTUM, 0.9));
+            CK_OK(rg_optimizer_bind(o[k], N));
+            CK_OK(rg_optimizer_reserve_spares(o[k]));
+        }
+        for (int t = 0; t < STEPS; t++) {
+            uint32_t m0 = 0, m1 = 0;
+            if (t < 2) {
+                ck_assert_int_eq(rg_optimizer_step_inplace(o[0], p[0], g, N, &m0, NULL, NULL), 1);
+                ck_assert_int_eq(rg_optimizer_step_inplace(o[1], p[1], g, N, &m1, pool, &plan), 1);
+            } else {
+                ck_assert_int_eq(rg_optimizer_step_into(o[0], p[0], nx, g, N, &m0, NULL, NULL), 1);
+                memcpy(p[0], nx, N * sizeof *nx);
+                ck_assert_int_eq(rg_optimizer_step_into(o[1], p[1], nx, g, N, &m1, pool, &plan), 1);
+                memcpy(p[1], nx, N * sizeof *nx);
+            }
+            ck_assert_mem_eq(p[0], p[1], N * sizeof *p[0]);
+            ck_assert_uint_eq(m0, m1);
+            ck_assert(m0 != 0);
+        }
+        float *s0 = malloc(N * sizeof *s0), *s1 = malloc(N * sizeof *s1);
+        const int which = kind ? REGNN_STATE_VELOCITY : REGNN_STATE_V;
+        CK_OK(regnn_optimizer_get_state(o[0], which, s0, N));
+        CK_OK(regnn_optimizer_get_state(o[1], which, s1, N));
+        ck_assert_mem_eq(s0, s1, N * sizeof *s0);
+        free(s0);
+        free(s1);
+        regnn_optimizer_free(o[0]);
+        regnn_optimizer_free(o[1]);
+    }
+    rg_pool_free(pool);
+    free(g);
+    free(nx);
+    free(p[0]);
+    free(p[1]);
+}
+END_TEST
+
 START_TEST(test_safe_step_bounds)
 {
     /* The in-place decision: known, moderate bounds allow it; unknown bounds,
@@ -274,7 +335,7 @@ START_TEST(test_safe_step_bounds)
     float p[2] = {1, -1}, next[2], g[2] = {0.5f, -0.5f};
     uint32_t pmax = 0;
     ck_assert_int_eq(rg_optimizer_step_is_safe(o, 0x3f800000u, g, 2), 0); /* bounds unknown */
-    ck_assert_int_eq(rg_optimizer_step_into(o, p, next, g, 2, &pmax, NULL), 1);
+    ck_assert_int_eq(rg_optimizer_step_into(o, p, next, g, 2, &pmax, NULL, NULL), 1);
     ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, g, 2), 1);
     float bad[2] = {0.5f, NAN}, huge[2] = {1e30f, 0};
     ck_assert_int_eq(rg_optimizer_step_is_safe(o, pmax, bad, 2), 0);
@@ -386,6 +447,7 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, test_settings_errors);
     tcase_add_test(tc, test_settings_that_can_only_give_nan);
     tcase_add_test(tc, test_in_place_and_out_of_place_agree);
+    tcase_add_test(tc, test_plan_ranges_give_the_same_bits);
     tcase_add_test(tc, test_safe_step_bounds);
     tcase_add_test(tc, test_state_get_set_reset);
     tcase_add_test(tc, test_set_steps_changes_bias_correction);

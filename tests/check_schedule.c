@@ -157,7 +157,7 @@ START_TEST(test_step_uses_count_before_update)
     const float rates[5] = {0.5f, 0.25f, 0.25f, 0.125f, 0.125f}; /* steps 0..4 */
     for (int t = 0; t < 5; t++) {
         uint32_t mx;
-        ck_assert_int_eq(rg_optimizer_step_inplace(o, &w, &g, 1, &mx, NULL), 1);
+        ck_assert_int_eq(rg_optimizer_step_inplace(o, &w, &g, 1, &mx, NULL, NULL), 1);
         expect -= rates[t];
         ck_assert_float_eq(w, expect);
         ck_assert_double_eq(o->lr_now, (double)rates[t]);
