@@ -121,18 +121,18 @@ int main(int argc, char **argv)
         t_raw[r] = (now() - t0) / (double)uiters;
         t0 = now();
         for (size_t it = 0; it < uiters; it++)
-            if (!rg_optimizer_step_inplace(o2, p0, g, np, &pmax, NULL))
+            if (!rg_optimizer_step_inplace(o2, p0, g, np, &pmax, NULL, NULL))
                 return 1;
         t_fit[r] = (now() - t0) / (double)uiters;
         t0 = now();
         for (size_t it = 0; it < uiters; it++)
             if (!rg_optimizer_step_is_safe(o2, pmax, g, np) ||
-                !rg_optimizer_step_inplace(o2, p0, g, np, &pmax, NULL))
+                !rg_optimizer_step_inplace(o2, p0, g, np, &pmax, NULL, NULL))
                 return 1;
         t_tb[r] = (now() - t0) / (double)uiters;
         t0 = now();
         for (size_t it = 0; it < uiters; it++) {
-            if (!rg_optimizer_step_into(o2, p0, p1, g, np, &pmax, NULL))
+            if (!rg_optimizer_step_into(o2, p0, p1, g, np, &pmax, NULL, NULL))
                 return 1;
             float *t = p0;
             p0 = p1;

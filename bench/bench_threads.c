@@ -4,7 +4,8 @@
  * check that every count gave the same bits. Ratios come from one run;
  * times are medians of --reps runs (default 5).
  *
- * Usage: bench_threads [--threads N] [--reps R] [--quick] */
+ * Usage: bench_threads [--threads N] [--reps R] [--quick] [--csv-file PATH]
+ * (--csv-file: the figures as key,value lines, for bench/thread_targets.py) */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <pthread.h>
@@ -219,10 +220,18 @@ static double handoff_us(size_t bytes)
 }
 
 typedef struct {
-    const char *name;
+    const char *name, *key;
     size_t n_in, widths[8], n_w, batch, rows, epochs;
     double target;
 } workload;
+
+static FILE *csv_fp; /* --csv-file: key,value lines for bench/thread_targets.py */
+
+static void csv(const char *key, double v)
+{
+    if (csv_fp)
+        fprintf(csv_fp, "%s,%.9g\n", key, v);
+}
 
 int main(int argc, char **argv)
 {
@@ -235,18 +244,29 @@ int main(int argc, char **argv)
             reps = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--quick"))
             quick = 1;
+        else if (!strcmp(argv[i], "--csv-file") && i + 1 < argc) {
+            csv_fp = fopen(argv[++i], "w");
+            if (!csv_fp) {
+                perror(argv[i]);
+                return 1;
+            }
+        }
     }
     if (reps < 1 || reps > 99 || nt < 2 || nt > 256) {
-        fprintf(stderr, "usage: bench_threads [--threads N>=2] [--reps 1..99] [--quick]\n");
+        fprintf(stderr, "usage: bench_threads [--threads N>=2] [--reps 1..99] [--quick] "
+                        "[--csv-file PATH]\n");
         return 2;
     }
     if (regnn_set_blas_threads(1) != REGNN_OK && strcmp(regnn_blas_name(), "builtin") != 0)
         return 1;
     const workload w[] = {
-        {"study net 10-128x6-1, batch 64", 10, {128, 128, 128, 128, 128, 128}, 6, 64, 4096, 4, 1.4},
-        {"64-512-512-512-1, batch 64", 64, {512, 512, 512}, 3, 64, 2048, 1, 1.5},
-        {"64-512-512-512-1, batch 256", 64, {512, 512, 512}, 3, 256, 4096, 1, 1.75},
-        {"64-512-512-512-1, batch 1024", 64, {512, 512, 512}, 3, 1024, 8192, 1, 1.85},
+        {"study net 10-128x6-1, batch 64", "10-128x6-1.b64", 10, {128, 128, 128, 128, 128, 128}, 6,
+         64, 4096, 4, 1.4},
+        {"64-512-512-512-1, batch 64", "64-512x3-1.b64", 64, {512, 512, 512}, 3, 64, 2048, 1, 1.5},
+        {"64-512-512-512-1, batch 256", "64-512x3-1.b256", 64, {512, 512, 512}, 3, 256, 4096, 1,
+         1.75},
+        {"64-512-512-512-1, batch 1024", "64-512x3-1.b1024", 64, {512, 512, 512}, 3, 1024, 8192,
+         1, 1.85},
     };
     printf("data-parallel training, %s build, 1 vs %zu threads (median of %zu fits each)\n",
            regnn_blas_name(), nt, reps);
@@ -281,10 +301,22 @@ int main(int argc, char **argv)
             snprintf(ceil_s, sizeof ceil_s, "%.2fx", 2.0 * m1 / mp);
         printf("%-32s %12.0f %12.0f %7.2fx %8s %7.2fx %s\n", x->name, samples / m1, samples / mn,
                m1 / mn, ceil_s, x->target, same ? "yes" : "NO");
+        char key[96];
+        snprintf(key, sizeof key, "ratio.%s", x->key);
+        csv(key, m1 / mn);
+        snprintf(key, sizeof key, "samples_per_s.%s.t1", x->key);
+        csv(key, samples / m1);
+        snprintf(key, sizeof key, "samples_per_s.%s.tn", x->key);
+        csv(key, samples / mn);
+        if (nt == 2) {
+            snprintf(key, sizeof key, "ceiling.%s", x->key);
+            csv(key, 2.0 * m1 / mp);
+        }
         if (i == 0 && nt == 2) {
             /* The study net's steps are sharded (api.md): the data they must move. */
             const double step_us = 1e6 * m1 / (samples / (double)x->batch);
             const double move_us = handoff_us(np * sizeof(float));
+            csv("handoff_us", move_us);
             snprintf(move_s, sizeof move_s,
                      "study net: a sharded 2-thread step moves >= %.0f KB into each core: %.0f us "
                      "here, against a 1-thread step of %.0f us;\n  so 2 threads can give at most "
@@ -311,8 +343,14 @@ int main(int argc, char **argv)
         double m1 = median(t1, reps), mn = median(tn, reps);
         printf("%-32s %11.3fs %11.3fs %7.2fx\n", "study run (2 fits x 100 epochs)", m1, mn,
                m1 / mn);
+        csv("study_run_seconds.t1", m1);
+        csv("study_run_seconds.tn", mn);
     }
     printf("bits identical at 1 and %zu threads: %s\n", nt, all_same ? "yes" : "NO");
+    csv("threads", (double)nt);
+    csv("same_bits", all_same);
+    if (csv_fp)
+        fclose(csv_fp);
     fputs(move_s, stdout);
     return all_same ? 0 : 1;
 }

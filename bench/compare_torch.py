@@ -172,6 +172,7 @@ def main():
     ap.add_argument("--regnn", help="path to the bench_train binary")
     ap.add_argument("--regnn-csv", help="bench_train's key,value output of this run, instead of running it")
     ap.add_argument("--quick", action="store_true", help="fewer rows for the large network")
+    ap.add_argument("--json-out", help="write the best-thread-count study comparison here")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -230,6 +231,11 @@ def main():
     label = f"study run, each at its best thread count ({bo} vs {bt})"
     print(f"| {label:<54} | {ours_t[bo]:>12.3f} s | {theirs_t[bt]:>12.3f} s | "
           f"{theirs_t[bt] / ours_t[bo]:>11.2f}x faster |")
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"torch": tr[1]["torch"], "best_ratio": theirs_t[bt] / ours_t[bo],
+                       "regnn_threads": bo, "regnn_seconds": ours_t[bo],
+                       "torch_threads": bt, "torch_seconds": theirs_t[bt]}, f)
     print("(study run: 2 fits x 100 epochs, batch 64, 10-128x6-1, 337 rows with 15 % validation; "
           "targets: >= 4x at 1 thread, >= 5x at each side's best thread count)")
 

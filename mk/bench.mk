@@ -33,7 +33,10 @@ $(BUILD)/bench/bench_gemm: bench/bench_gemm.c $(STATIC) $(BUILD)/bench/.xsmm
 
 BUILTIN_BENCH := build/builtin/bench/bench_train build/builtin/bench/bench_path
 
-.PHONY: bench bench-builtin bench-torch
+.PHONY: bench bench-builtin bench-torch bench-build
+# The bench programs without running them (CI builds them so they keep compiling).
+bench-build: $(BENCH_BINS)
+
 bench-builtin:
 	+@$(if $(filter openblas,$(BLAS)),$(MAKE) --no-print-directory BLAS=builtin BUILDTAG= $(BUILTIN_BENCH),:)
 
@@ -53,9 +56,13 @@ bench: $(BENCH_BINS) bench-builtin
 	$(BUILD)/bench/bench_step 64
 	$(BUILD)/bench/bench_step 256 64 512 512 512 1
 	@echo
-	@$(MAKE) --no-print-directory bench-torch BENCH_CSV=$(BUILD)/bench/train.csv
+	@rm -f $(BUILD)/bench/torch.json
+	@$(MAKE) --no-print-directory bench-torch BENCH_CSV=$(BUILD)/bench/train.csv BENCH_TORCH_JSON=$(BUILD)/bench/torch.json
+	@echo
+	@echo "== issue 13 targets: one model on 2 threads, this run"
+	$(PYTHON) bench/thread_targets.py --threads $(BUILD)/bench/threads.csv --torch $(BUILD)/bench/torch.json
 
 bench-torch: $(BUILD)/bench/bench_train
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
-	  $(PYTHON) bench/compare_torch.py $(if $(BENCH_CSV),--regnn-csv $(BENCH_CSV),--regnn $(BUILD)/bench/bench_train) $(BENCH_ARGS); \
+	  $(PYTHON) bench/compare_torch.py $(if $(BENCH_CSV),--regnn-csv $(BENCH_CSV),--regnn $(BUILD)/bench/bench_train) $(if $(BENCH_TORCH_JSON),--json-out $(BENCH_TORCH_JSON)) $(BENCH_ARGS); \
 	else echo "bench-torch: skipped, PyTorch is not installed (apt-get install python3-torch)"; fi

@@ -3,7 +3,7 @@
 .PHONY: bench-threads
 bench-threads: $(BUILD)/bench/bench_threads
 	@echo "== data-parallel training inside one process"
-	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_threads $(BENCH_ARGS)
+	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_threads $(BENCH_ARGS) --csv-file $(BUILD)/bench/threads.csv
 	@echo
 
 bench: bench-threads
