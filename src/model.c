@@ -599,9 +599,9 @@ static size_t own_step(size_t n, size_t parts, size_t align)
 /* Rows [lo, hi) of n in part t of parts, steps of align. */
 static void own_cut(size_t n, size_t parts, size_t align, size_t t, size_t *lo, size_t *hi)
 {
-    const size_t step = own_step(n, parts, align);
-    *lo = t * step < n ? t * step : n;
-    *hi = (t + 1) * step < n ? (t + 1) * step : n;
+    const size_t st = own_step(n, parts, align);
+    *lo = t * st < n ? t * st : n;
+    *hi = (t + 1) * st < n ? (t + 1) * st : n;
 }
 
 static size_t own_parts(const regnn_layer *l, size_t nt)
@@ -1289,7 +1289,7 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
                                    const float *wt, size_t rows, int train, double *loss,
                                    double *mse, double *mae, double *penalty)
 {
-    double sums[3];
+    double sums[3] = {0.0, 0.0, 0.0};
     step(m, x, y, wt, rows, rows, train, 1, sums, penalty);
     const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
     *loss = sums[0] / n;
