@@ -717,7 +717,7 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         if (!seg)
             return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
         rg_free(m->own.seg);
-        m->own.seg = seg;
+        m->own.seg = seg; /* one allocation holds both plans */
         m->flat.seg = seg + 2 * nt * per;
         m->own.tasks = m->flat.tasks = nt;
         m->own.per = m->flat.per = per;
@@ -965,6 +965,24 @@ static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1
     }
 }
 
+/* Piece t of an unsharded step's kernel gradient (j->g1); with beta 1 its
+ * kernel rows start from their penalty gradient (no extra pass over them). */
+static void kernel_piece(const step_job *j, size_t t)
+{
+    const regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[j->layer];
+    const rg_gemm *g = &j->g1;
+    if (g->beta != 0.0f) {
+        const size_t i0 = (t / g->pc) * g->rstep;
+        const size_t i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
+        double *pen = m->ws_pen + pen_row0(m, j->layer);
+        for (size_t i = i0; i < i1; i++)
+            pen[i] = penalty_grad(m->params + l->offset + i * l->units,
+                                  m->grads + l->offset + i * l->units, l->units, l->l2, l->l1, 0);
+    }
+    rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+}
+
 static void backward_task(void *ctx, size_t t)
 {
     const step_job *j = ctx;
@@ -1008,12 +1026,7 @@ static void backward_task(void *ctx, size_t t)
                                           l->l1, 1);
             return;
         }
-        if (g->beta != 0.0f)
-            /* The kernel rows of this piece start from their penalty gradient. */
-            for (size_t i = i0; i < i1; i++)
-                pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
-                                      l->l1, 0);
-        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+        kernel_piece(j, t);
         return;
     }
     t -= j->n1;
@@ -1037,20 +1050,12 @@ static void own_backward_task(void *ctx, size_t t)
         rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
         lower_delta(m, j->layer, r0, r1, c0, c1);
     }
-    if (t < j->g1.pr) {
-        const rg_gemm *g = &j->g1;
-        const size_t i0 = t * g->rstep, i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
-        if (g->beta != 0.0f) {
-            double *pen = m->ws_pen + pen_row0(m, j->layer);
-            for (size_t i = i0; i < i1; i++)
-                pen[i] = penalty_grad(m->params + l->offset + i * l->units,
-                                      m->grads + l->offset + i * l->units, l->units, l->l2, l->l1,
-                                      0);
-        }
-        rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
-    }
-    own_cut(l->units, own_parts(l, m->own.tasks), 16, t, &c0, &c1);
-    bias_part(w->delta, l->units, 0, j->rows, c0, c1, m->grads + l->offset + l->n_in * l->units, 0);
+    if (t < j->g1.pr)
+        kernel_piece(j, t);
+    /* The bias units task t owns (m->own). */
+    const size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * j->layer);
+    const size_t b = l->offset + l->n_in * l->units;
+    bias_part(w->delta, l->units, 0, j->rows, seg[2] - b, seg[3] - b, m->grads + b, 0);
 }
 
 /* The loss, its gradient at the top and its sums per shard. */
@@ -1107,7 +1112,8 @@ static void shard_task(void *ctx, size_t s)
 }
 
 /* Adds the shard parts up in shard order, then the penalty, over the
- * ranges task t owns (m->own): the rows its thread updates next. */
+ * ranges task t owns in a sharded step (m->flat): the ones its thread
+ * updates next. */
 static void reduce_task(void *ctx, size_t t)
 {
     const step_job *j = ctx;
