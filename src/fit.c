@@ -702,8 +702,12 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 wb = tw ? tw + r0 + lo : NULL;
             }
             double loss = 0.0, mse = 0.0, mae = 0.0, pen = 0.0;
+            rg_update upd;
+            int updated = 0;
             if (!dp) {
-                rg_model_step_grads_w(m, xb, yb, wb, nl, 1, &loss, &mse, &mae, &pen);
+                /* The step runs the update in its last job when it can: one wait less. */
+                rg_optimizer_update_begin(o, &upd, m->params, m->grads, np);
+                updated = rg_model_step_update(m, xb, yb, wb, nl, &loss, &mse, &mae, &pen, &upd);
             } else {
                 /* Each process's gradient and loss sums at the global batch's scale;
                  * -0 (which adds nothing, not even to a -0) from a process without
@@ -731,8 +735,14 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                 pen = pen_in_step ? sums[3] : rg_model_add_penalty(m);
             }
             const int finite_loss = isfinite(loss + pen);
-            /* In place: a failed step is undone from the entry snapshot. */
-            if (finite_loss && rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool, rg_model_plan(m))) {
+            /* In place: a failed step is undone from the entry snapshot (so is an
+             * update the step ran with a non-finite loss). */
+            int ok = 0;
+            if (finite_loss)
+                ok = updated ? rg_optimizer_update_end(o, &upd, &m->params_max)
+                             : rg_optimizer_step_inplace(o, m->params, m->grads, np,
+                                                         &m->params_max, m->pool, rg_model_plan(m));
+            if (ok) {
                 m->params_max_known = 1;
             } else {
                 /* Diverged: put model and optimizer back as the caller gave them. */

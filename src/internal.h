@@ -326,6 +326,14 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
 regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
                                    const float *w, size_t rows, int train, double *loss,
                                    double *mse, double *mae, double *penalty);
+/* rg_model_step_grads_w (train, the model's loss) whose last job also runs
+ * upd, an update begun in place (rg_optimizer_update_begin), when the step's
+ * tasks own the ranges they finish: returns 1 when it ran it (then the loss
+ * and penalty are those before the update), 0 when the caller updates. */
+struct rg_update;
+int rg_model_step_update(regnn_model *m, const float *x, const float *y, const float *w,
+                         size_t rows, double *loss, double *mse, double *mae, double *penalty,
+                         struct rg_update *upd);
 double rg_model_penalty(const regnn_model *m);
 /* mse/mae of rows, concurrency-safe without a pool (fit passes the model's
  * pool: the same bits, on its threads). scratch (may be NULL) holds
@@ -397,6 +405,35 @@ int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size
  * returned; a non-finite step returns 0 and leaves the optimizer unchanged. */
 int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, const float *g,
                            size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan);
+/* An in-place update run by another job's tasks (model.c runs it in the
+ * step's last job, on the ranges whose gradient each task just finished):
+ * rg_optimizer_update_begin; the job sets plan and tasks and calls
+ * rg_optimizer_update_task once for every task of the plan, after all
+ * gradients of the task's ranges are final and while no other task reads its
+ * parameters; rg_optimizer_update_end finishes the step as
+ * rg_optimizer_step_inplace does. Same bits as rg_optimizer_step_inplace. */
+typedef struct rg_step_k {
+    float alpha, c1, c2, eps; /* Adam */
+    float lr, mu;             /* SGD */
+    float f;                  /* decoupled decay: lr * wd */
+    int decay, nesterov;
+} rg_step_k;
+typedef struct rg_update {
+    const regnn_optimizer *o;
+    rg_step_k k;
+    float *p;          /* in place */
+    const float *pin;  /* out of place: read from pin, written to out */
+    float *out;
+    const float *g;
+    size_t n, chunk;
+    const rg_plan *plan; /* or chunks */
+    size_t tasks;
+    uint32_t mx[RG_MAX_THREADS][3];
+} rg_update;
+void rg_optimizer_update_begin(const regnn_optimizer *o, rg_update *u, float *p, const float *g,
+                               size_t n);
+void rg_optimizer_update_task(rg_update *u, size_t t);
+int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max);
 /* 1 when the next update of parameters whose largest |value| is p_max (float
  * bits, as the steps report it) with gradients g is certain to stay finite, so
  * that it can run in place; reads g once. */

@@ -922,6 +922,7 @@ typedef struct step_job {
     size_t n_shards, shard[RG_SHARDS_MAX + 1];
     size_t total;  /* rows of the whole batch (the loss's scale) */
     int penalty;   /* add the penalty gradient (else the data gradient only) */
+    rg_update *upd; /* the optimizer update the last job runs, or NULL */
     double sums[RG_SHARDS_MAX][3];
 } step_job;
 
@@ -1056,6 +1057,8 @@ static void own_backward_task(void *ctx, size_t t)
     const size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * j->layer);
     const size_t b = l->offset + l->n_in * l->units;
     bias_part(w->delta, l->units, 0, j->rows, seg[2] - b, seg[3] - b, m->grads + b, 0);
+    if (j->upd)
+        rg_optimizer_update_task(j->upd, t);
 }
 
 /* The loss, its gradient at the top and its sums per shard. */
@@ -1140,6 +1143,8 @@ static void reduce_task(void *ctx, size_t t)
         for (size_t r = (seg[0] - off) / u; r < (seg[1] - off) / u; r++)
             pen[r] = penalty_grad(m->params + off + r * u, g + off + r * u, u, l->l2, l->l1, 1);
     }
+    if (j->upd)
+        rg_optimizer_update_task(j->upd, t);
 }
 
 regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y, size_t rows,
@@ -1188,9 +1193,13 @@ static double penalty_sum(const regnn_model *m)
  * batch of `total` (the loss's scale), plus the penalty gradient if
  * `penalty` (unsharded: the chain starts from it; sharded: added last); the
  * loss sums into sums (from 0, rows in order by shard, shards in order); the
- * penalty value into *pen_value when added. */
-static void step(regnn_model *m, const float *x, const float *y, const float *wt, size_t rows,
-                 size_t total, int train, int penalty, double sums_out[3], double *pen_value)
+ * penalty value into *pen_value when added. With upd (begun, in place) the
+ * step's last job also runs the update when its tasks own the ranges they
+ * finish (sharded, or owned rows down to the first layer): returns 1 when
+ * it did (the loss and penalty are those before the update). */
+static int step(regnn_model *m, const float *x, const float *y, const float *wt, size_t rows,
+                size_t total, int train, int penalty, double sums_out[3], double *pen_value,
+                rg_update *upd)
 {
     const size_t L = m->n_layers;
     const size_t nt = rg_pool_threads(m->pool);
@@ -1208,10 +1217,17 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
     draw_masks(m, rows, train);
     const int sharded =
         j.n_shards > 1 && nt > 1 && m->ws_shards >= j.n_shards && m->own.tasks == nt;
+    int updated = 0;
     if (sharded) {
         rg_pool_run(m->pool, shard_task, &j, j.n_shards);
-        rg_pool_run(m->pool, reduce_task, &j, m->flat.tasks);
         m->plan = &m->flat;
+        if (upd) {
+            upd->plan = m->plan;
+            upd->tasks = m->plan->tasks;
+            j.upd = upd;
+            updated = 1;
+        }
+        rg_pool_run(m->pool, reduce_task, &j, m->flat.tasks);
     } else {
         const float *in = x;
         /* Up to RG_OWN_ROWS rows, a layer's products are cheap next to moving
@@ -1276,6 +1292,14 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
                 j.g2.rstep = rows;
                 j.g2.pc = j.g1.pr;
                 j.g2.cstep = st;
+                if (i == 0 && upd) {
+                    /* Every gradient but this layer's is final, and nothing of
+                     * the step reads the parameters any more. */
+                    upd->plan = m->plan;
+                    upd->tasks = m->plan->tasks;
+                    j.upd = upd;
+                    updated = 1;
+                }
                 rg_pool_run(m->pool, own_backward_task, &j, nt);
                 continue;
             }
@@ -1289,6 +1313,7 @@ static void step(regnn_model *m, const float *x, const float *y, const float *wt
     }
     if (penalty)
         *pen_value = penalty_sum(m);
+    return updated;
 }
 
 regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
@@ -1296,7 +1321,7 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
                                    double *mse, double *mae, double *penalty)
 {
     double sums[3] = {0.0, 0.0, 0.0};
-    step(m, x, y, wt, rows, rows, train, 1, sums, penalty);
+    step(m, x, y, wt, rows, rows, train, 1, sums, penalty, NULL);
     const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
     *loss = sums[0] / n;
     *mse = sums[1] / n;
@@ -1308,7 +1333,20 @@ void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const fl
                         size_t rows, size_t total_rows, int train, int penalty, double sums[3],
                         double *pen)
 {
-    step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen);
+    step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen, NULL);
+}
+
+int rg_model_step_update(regnn_model *m, const float *x, const float *y, const float *wt,
+                         size_t rows, double *loss, double *mse, double *mae, double *penalty,
+                         struct rg_update *upd)
+{
+    double sums[3] = {0.0, 0.0, 0.0};
+    const int updated = step(m, x, y, wt, rows, rows, 1, 1, sums, penalty, upd);
+    const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
+    *loss = sums[0] / n;
+    *mse = sums[1] / n;
+    *mae = sums[2] / n;
+    return updated;
 }
 
 double rg_model_add_penalty(regnn_model *m)

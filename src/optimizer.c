@@ -422,13 +422,7 @@ static inline float bits_float(uint32_t u)
     return x;
 }
 
-/* Constants of one step. */
-typedef struct step_k {
-    float alpha, c1, c2, eps; /* Adam */
-    float lr, mu;             /* SGD */
-    float f;                  /* decoupled decay: lr * wd */
-    int decay, nesterov;
-} step_k;
+typedef rg_step_k step_k;
 
 typedef struct step_val {
     float p, m, v;
@@ -605,21 +599,10 @@ static int commit_maxima(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max
     return ok;
 }
 
-/* One update over chunks of the parameters (or a plan's ranges) on the pool.
- * Each element's arithmetic does not depend on the range it falls in and the
- * maxima combine by max, so any cut gives the same bits. out NULL: in place (p, m, v);
- * otherwise into out and the spares m2, v2. */
-typedef struct opt_job {
-    const regnn_optimizer *o;
-    step_k k;
-    float *p;          /* in place */
-    const float *pin;  /* out of place: read from pin, written to out */
-    float *out;
-    const float *g;
-    size_t n, chunk;
-    const rg_plan *plan; /* or chunks */
-    uint32_t mx[RG_MAX_THREADS][3];
-} opt_job;
+/* One update over chunks of the parameters (or a plan's ranges): each
+ * element's arithmetic does not depend on the range it falls in and the
+ * maxima combine by max, so any cut gives the same bits. */
+typedef rg_update opt_job;
 
 static void opt_range(opt_job *j, size_t i0, size_t len, uint32_t *mx)
 {
@@ -649,6 +632,7 @@ static void opt_task(void *ctx, size_t t)
 {
     opt_job *j = ctx;
     uint32_t *mx = j->mx[t];
+    mx[0] = mx[1] = mx[2] = 0;
     if (!j->plan) {
         const size_t i0 = t * j->chunk, len = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
         opt_range(j, i0, len, mx);
@@ -675,6 +659,14 @@ size_t rg_optimizer_chunk(size_t n, size_t threads)
     return ((n + threads - 1) / threads + 15) / 16 * 16;
 }
 
+static void combine_maxima(const opt_job *j, size_t tasks, uint32_t *mx)
+{
+    mx[0] = mx[1] = mx[2] = 0;
+    for (size_t t = 0; t < tasks; t++)
+        for (size_t c = 0; c < 3; c++)
+            mx[c] = max_u32(mx[c], j->mx[t][c]);
+}
+
 static void run_update(regnn_optimizer *o, float *p, const float *pin, float *out,
                        const float *g, size_t n, rg_pool *pool, const rg_plan *plan, uint32_t *mx)
 {
@@ -693,20 +685,13 @@ static void run_update(regnn_optimizer *o, float *p, const float *pin, float *ou
         j.plan = plan;
         tasks = plan->tasks;
     }
-    for (size_t t = 0; t < tasks; t++)
-        j.mx[t][0] = j.mx[t][1] = j.mx[t][2] = 0;
+    j.tasks = tasks;
     rg_pool_run(tasks > 1 ? pool : NULL, opt_task, &j, tasks);
-    mx[0] = mx[1] = mx[2] = 0;
-    for (size_t t = 0; t < tasks; t++)
-        for (size_t c = 0; c < 3; c++)
-            mx[c] = max_u32(mx[c], j.mx[t][c]);
+    combine_maxima(&j, tasks, mx);
 }
 
-int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float *restrict g,
-                              size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan)
+static int finish_inplace(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max)
 {
-    uint32_t mx[3];
-    run_update(o, p, NULL, NULL, g, n, pool, plan, mx);
     const int ok = commit_maxima(o, mx, p_max);
     /* Plain SGD leaves the velocity alone, so its maximum stays valid. */
     if (uses_state(o))
@@ -714,6 +699,38 @@ int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float
     o->lr_now = rg_schedule_lr(&o->sched, o->steps, o->lr);
     o->steps++;
     return ok;
+}
+
+int rg_optimizer_step_inplace(regnn_optimizer *o, float *restrict p, const float *restrict g,
+                              size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan)
+{
+    uint32_t mx[3];
+    run_update(o, p, NULL, NULL, g, n, pool, plan, mx);
+    return finish_inplace(o, mx, p_max);
+}
+
+void rg_optimizer_update_begin(const regnn_optimizer *o, rg_update *u, float *p, const float *g,
+                               size_t n)
+{
+    u->o = o;
+    u->k = step_constants(o, o->steps + 1);
+    u->p = p;
+    u->pin = NULL;
+    u->out = NULL;
+    u->g = g;
+    u->n = n;
+    u->chunk = n;
+    u->plan = NULL;
+    u->tasks = 0;
+}
+
+void rg_optimizer_update_task(rg_update *u, size_t t) { opt_task(u, t); }
+
+int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max)
+{
+    uint32_t mx[3];
+    combine_maxima(u, u->tasks, mx);
+    return finish_inplace(o, mx, p_max);
 }
 
 int rg_optimizer_step_into(regnn_optimizer *o, const float *restrict p, float *restrict p_out,
