@@ -737,12 +737,12 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             const int finite_loss = isfinite(loss + pen);
             /* In place: a failed step is undone from the entry snapshot (so is an
              * update the step ran with a non-finite loss). */
-            int ok = 0;
+            int stepped = 0;
             if (finite_loss)
-                ok = updated ? rg_optimizer_update_end(o, &upd, &m->params_max)
-                             : rg_optimizer_step_inplace(o, m->params, m->grads, np,
+                stepped = updated ? rg_optimizer_update_end(o, &upd, &m->params_max)
+                              : rg_optimizer_step_inplace(o, m->params, m->grads, np,
                                                          &m->params_max, m->pool, rg_model_plan(m));
-            if (ok) {
+            if (stepped) {
                 m->params_max_known = 1;
             } else {
                 /* Diverged: put model and optimizer back as the caller gave them. */
