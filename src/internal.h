@@ -405,13 +405,15 @@ int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size
  * returned; a non-finite step returns 0 and leaves the optimizer unchanged. */
 int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, const float *g,
                            size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan);
-/* An in-place update run by another job's tasks (model.c runs it in the
- * step's last job, on the ranges whose gradient each task just finished):
- * rg_optimizer_update_begin; the job sets plan and tasks and calls
- * rg_optimizer_update_task once for every task of the plan, after all
- * gradients of the task's ranges are final and while no other task reads its
- * parameters; rg_optimizer_update_end finishes the step as
- * rg_optimizer_step_inplace does. Same bits as rg_optimizer_step_inplace. */
+/* An in-place update run by another job's tasks (model.c runs it inside the
+ * step, on the ranges whose gradient each task just finished):
+ * rg_optimizer_update_begin; rg_optimizer_update_plan (the plan and its task
+ * count); then every range of the plan exactly once, each after its gradient
+ * is final and when nothing else of the step reads its parameters: task t's
+ * all at once (rg_optimizer_update_task) or piece by piece
+ * (rg_optimizer_update_range, by task t); rg_optimizer_update_end finishes
+ * the step as rg_optimizer_step_inplace does. Same bits as
+ * rg_optimizer_step_inplace. */
 typedef struct rg_step_k {
     float alpha, c1, c2, eps; /* Adam */
     float lr, mu;             /* SGD */
@@ -432,7 +434,9 @@ typedef struct rg_update {
 } rg_update;
 void rg_optimizer_update_begin(const regnn_optimizer *o, rg_update *u, float *p, const float *g,
                                size_t n);
+void rg_optimizer_update_plan(rg_update *u, const rg_plan *plan, size_t tasks);
 void rg_optimizer_update_task(rg_update *u, size_t t);
+void rg_optimizer_update_range(rg_update *u, size_t t, size_t i0, size_t len);
 int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max);
 /* 1 when the next update of parameters whose largest |value| is p_max (float
  * bits, as the steps report it) with gradients g is certain to stay finite, so

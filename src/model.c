@@ -1057,8 +1057,11 @@ static void own_backward_task(void *ctx, size_t t)
     const size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * j->layer);
     const size_t b = l->offset + l->n_in * l->units;
     bias_part(w->delta, l->units, 0, j->rows, seg[2] - b, seg[3] - b, m->grads + b, 0);
-    if (j->upd)
-        rg_optimizer_update_task(j->upd, t);
+    if (j->upd) {
+        /* Its own rows of this layer: nothing of the step reads them now. */
+        rg_optimizer_update_range(j->upd, t, seg[0], seg[1] - seg[0]);
+        rg_optimizer_update_range(j->upd, t, seg[2], seg[3] - seg[2]);
+    }
 }
 
 /* The loss, its gradient at the top and its sums per shard. */
@@ -1189,6 +1192,40 @@ static double penalty_sum(const regnn_model *m)
     return pen;
 }
 
+/* Layer i's backward products in j (g1: kernel gradient, g2: input gradient)
+ * cut for nt threads, with its task counts; 1 when both run on the built-in
+ * kernel (so they may be cut by owned rows). */
+static int backward_products(step_job *j, size_t i, size_t nt)
+{
+    const regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[i];
+    const rg_layer_ws *w = &m->ws[i];
+    const float *lin = i ? m->ws[i - 1].out : j->x;
+    /* Kernel gradient lin^T * delta, unsharded starting from the penalty
+     * gradient (no extra pass over it; sharded, the penalty comes last). */
+    const int pen_first = j->n_shards == 1 && j->penalty && (l->l2 > 0.0 || l->l1 > 0.0);
+    const rg_gemm g1 = {1, 0, l->n_in, l->units, j->rows, 1.0f, lin, l->n_in, w->delta, l->units,
+                        pen_first ? 1.0f : 0.0f, m->grads + l->offset, l->units, 0, 1, 1, 0, 0};
+    j->g1 = g1;
+    rg_gemm_plan(&j->g1, nt, 1);
+    j->n1 = j->g1.pr * j->g1.pc;
+    j->bstep = l->units;
+    if (nt > 1 && l->units >= 128)
+        j->bstep = (l->units + nt - 1) / nt;
+    j->nb = (l->units + j->bstep - 1) / j->bstep;
+    j->n2 = 0;
+    if (i > 0) {
+        /* Input gradient delta * W^T, the lower layer's delta. */
+        const rg_gemm g2 = {0, 1, j->rows, l->n_in, l->units, 1.0f, w->delta, l->units,
+                            m->params + l->offset, l->units, 0.0f, m->ws[i - 1].delta, l->n_in,
+                            0, 1, 1, 0, 0};
+        j->g2 = g2;
+        rg_gemm_plan(&j->g2, nt, 0);
+        j->n2 = j->g2.pr * j->g2.pc;
+    }
+    return j->g1.builtin && (i == 0 || j->g2.builtin);
+}
+
 /* One step's gradient into m->grads: the data gradient of `rows` rows of a
  * batch of `total` (the loss's scale), plus the penalty gradient if
  * `penalty` (unsharded: the chain starts from it; sharded: added last); the
@@ -1222,8 +1259,7 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
         rg_pool_run(m->pool, shard_task, &j, j.n_shards);
         m->plan = &m->flat;
         if (upd) {
-            upd->plan = m->plan;
-            upd->tasks = m->plan->tasks;
+            rg_optimizer_update_plan(upd, m->plan, m->plan->tasks);
             j.upd = upd;
             updated = 1;
         }
@@ -1252,35 +1288,24 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
         }
         for (size_t s = 0; s < j.n_shards; s++)
             top_delta(&j, s);
+        if (own && upd) {
+            /* When every layer runs on owned rows, each task updates a layer's
+             * rows as soon as it has their gradient (nothing of the step reads
+             * them after that), while they are still in its cache. */
+            int all = 1;
+            for (size_t i = 0; i < L && all; i++)
+                all = backward_products(&j, i, nt);
+            if (all) {
+                rg_optimizer_update_plan(upd, m->plan, nt);
+                j.upd = upd;
+                updated = 1;
+            }
+        }
         for (size_t i = L; i-- > 0;) {
             const regnn_layer *l = m->layers[i];
-            rg_layer_ws *w = &m->ws[i];
-            const float *lin = i ? m->ws[i - 1].out : x;
-            const float *wk = m->params + l->offset;
-            float *gk = m->grads + l->offset;
             j.layer = i;
-            /* Kernel gradient lin^T * delta, unsharded starting from the penalty
-             * gradient (no extra pass over it; sharded, the penalty comes last). */
-            const int pen_first = j.n_shards == 1 && penalty && (l->l2 > 0.0 || l->l1 > 0.0);
-            const rg_gemm g1 = {1, 0, l->n_in, l->units, rows, 1.0f, lin, l->n_in, w->delta,
-                                l->units, pen_first ? 1.0f : 0.0f, gk, l->units, 0, 1, 1, 0, 0};
-            j.g1 = g1;
-            rg_gemm_plan(&j.g1, nt, 1);
-            j.n1 = j.g1.pr * j.g1.pc;
-            j.bstep = l->units;
-            if (nt > 1 && l->units >= 128)
-                j.bstep = (l->units + nt - 1) / nt;
-            j.nb = (l->units + j.bstep - 1) / j.bstep;
-            j.n2 = 0;
-            if (i > 0) {
-                /* Input gradient delta * W^T, the lower layer's delta. */
-                const rg_gemm g2 = {0, 1, rows, l->n_in, l->units, 1.0f, w->delta, l->units, wk,
-                                    l->units, 0.0f, m->ws[i - 1].delta, l->n_in, 0, 1, 1, 0, 0};
-                j.g2 = g2;
-                rg_gemm_plan(&j.g2, nt, 0);
-                j.n2 = j.g2.pr * j.g2.pc;
-            }
-            if (own && j.g1.builtin && (i == 0 || j.g2.builtin)) {
+            const int builtin = backward_products(&j, i, nt);
+            if (own && builtin) {
                 /* Built-in pieces may follow the thread count (gemm.c): cut both
                  * products along the kernel rows each thread owns. */
                 const size_t st = own_step(l->n_in, own_parts(l, nt), 8);
@@ -1292,14 +1317,6 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
                 j.g2.rstep = rows;
                 j.g2.pc = j.g1.pr;
                 j.g2.cstep = st;
-                if (i == 0 && upd) {
-                    /* Every gradient but this layer's is final, and nothing of
-                     * the step reads the parameters any more. */
-                    upd->plan = m->plan;
-                    upd->tasks = m->plan->tasks;
-                    j.upd = upd;
-                    updated = 1;
-                }
                 rg_pool_run(m->pool, own_backward_task, &j, nt);
                 continue;
             }

@@ -632,7 +632,6 @@ static void opt_task(void *ctx, size_t t)
 {
     opt_job *j = ctx;
     uint32_t *mx = j->mx[t];
-    mx[0] = mx[1] = mx[2] = 0;
     if (!j->plan) {
         const size_t i0 = t * j->chunk, len = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
         opt_range(j, i0, len, mx);
@@ -680,12 +679,9 @@ static void run_update(regnn_optimizer *o, float *p, const float *pin, float *ou
     j.n = n;
     j.chunk = rg_optimizer_chunk(n, rg_pool_threads(pool));
     size_t tasks = (n + j.chunk - 1) / j.chunk;
-    j.plan = NULL;
-    if (plan && tasks > 1) {
-        j.plan = plan;
+    if (plan && tasks > 1)
         tasks = plan->tasks;
-    }
-    j.tasks = tasks;
+    rg_optimizer_update_plan(&j, plan && tasks > 1 ? plan : NULL, tasks);
     rg_pool_run(tasks > 1 ? pool : NULL, opt_task, &j, tasks);
     combine_maxima(&j, tasks, mx);
 }
@@ -724,7 +720,24 @@ void rg_optimizer_update_begin(const regnn_optimizer *o, rg_update *u, float *p,
     u->tasks = 0;
 }
 
+void rg_optimizer_update_plan(rg_update *u, const rg_plan *plan, size_t tasks)
+{
+    u->plan = plan;
+    u->tasks = tasks;
+    for (size_t t = 0; t < tasks; t++)
+        u->mx[t][0] = u->mx[t][1] = u->mx[t][2] = 0;
+}
+
 void rg_optimizer_update_task(rg_update *u, size_t t) { opt_task(u, t); }
+
+void rg_optimizer_update_range(rg_update *u, size_t t, size_t i0, size_t len)
+{
+    uint32_t r[3] = {0, 0, 0};
+    if (len)
+        opt_range(u, i0, len, r);
+    for (int c = 0; c < 3; c++)
+        u->mx[t][c] = max_u32(u->mx[t][c], r[c]);
+}
 
 int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max)
 {
