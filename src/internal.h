@@ -326,10 +326,10 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
 regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
                                    const float *w, size_t rows, int train, double *loss,
                                    double *mse, double *mae, double *penalty);
-/* rg_model_step_grads_w (train, the model's loss) whose last job also runs
- * upd, an update begun in place (rg_optimizer_update_begin), when the step's
- * tasks own the ranges they finish: returns 1 when it ran it (then the loss
- * and penalty are those before the update), 0 when the caller updates. */
+/* rg_model_step_grads_w (train, the model's loss) whose tasks also run upd,
+ * an update begun in place (rg_optimizer_update_begin), when they own the
+ * ranges they finish: returns 1 when they ran it (then the loss and penalty
+ * are those before the update), 0 when the caller updates. */
 struct rg_update;
 int rg_model_step_update(regnn_model *m, const float *x, const float *y, const float *w,
                          size_t rows, double *loss, double *mse, double *mae, double *penalty,

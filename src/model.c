@@ -922,7 +922,7 @@ typedef struct step_job {
     size_t n_shards, shard[RG_SHARDS_MAX + 1];
     size_t total;  /* rows of the whole batch (the loss's scale) */
     int penalty;   /* add the penalty gradient (else the data gradient only) */
-    rg_update *upd; /* the optimizer update the last job runs, or NULL */
+    rg_update *upd; /* the optimizer update the step's tasks run, or NULL */
     double sums[RG_SHARDS_MAX][3];
 } step_job;
 
@@ -1231,9 +1231,10 @@ static int backward_products(step_job *j, size_t i, size_t nt)
  * `penalty` (unsharded: the chain starts from it; sharded: added last); the
  * loss sums into sums (from 0, rows in order by shard, shards in order); the
  * penalty value into *pen_value when added. With upd (begun, in place) the
- * step's last job also runs the update when its tasks own the ranges they
- * finish (sharded, or owned rows down to the first layer): returns 1 when
- * it did (the loss and penalty are those before the update). */
+ * step's tasks also run the update when they own the ranges they finish (a
+ * sharded step's last job; an owned-row step with every layer on owned rows,
+ * layer by layer): returns 1 when they did (the loss and penalty are those
+ * before the update). */
 static int step(regnn_model *m, const float *x, const float *y, const float *wt, size_t rows,
                 size_t total, int train, int penalty, double sums_out[3], double *pen_value,
                 rg_update *upd)
@@ -1333,16 +1334,25 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
     return updated;
 }
 
-regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
-                                   const float *wt, size_t rows, int train, double *loss,
-                                   double *mse, double *mae, double *penalty)
+/* A whole batch's step with the penalty; the loss sums as means. */
+static int step_means(regnn_model *m, const float *x, const float *y, const float *wt,
+                      size_t rows, int train, double *loss, double *mse, double *mae,
+                      double *penalty, rg_update *upd)
 {
     double sums[3] = {0.0, 0.0, 0.0};
-    step(m, x, y, wt, rows, rows, train, 1, sums, penalty, NULL);
+    const int updated = step(m, x, y, wt, rows, rows, train, 1, sums, penalty, upd);
     const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
     *loss = sums[0] / n;
     *mse = sums[1] / n;
     *mae = sums[2] / n;
+    return updated;
+}
+
+regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
+                                   const float *wt, size_t rows, int train, double *loss,
+                                   double *mse, double *mae, double *penalty)
+{
+    step_means(m, x, y, wt, rows, train, loss, mse, mae, penalty, NULL);
     return REGNN_OK;
 }
 
@@ -1357,13 +1367,7 @@ int rg_model_step_update(regnn_model *m, const float *x, const float *y, const f
                          size_t rows, double *loss, double *mse, double *mae, double *penalty,
                          struct rg_update *upd)
 {
-    double sums[3] = {0.0, 0.0, 0.0};
-    const int updated = step(m, x, y, wt, rows, rows, 1, 1, sums, penalty, upd);
-    const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
-    *loss = sums[0] / n;
-    *mse = sums[1] / n;
-    *mae = sums[2] / n;
-    return updated;
+    return step_means(m, x, y, wt, rows, 1, loss, mse, mae, penalty, upd);
 }
 
 double rg_model_add_penalty(regnn_model *m)

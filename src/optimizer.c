@@ -631,20 +631,14 @@ static void opt_range(opt_job *j, size_t i0, size_t len, uint32_t *mx)
 static void opt_task(void *ctx, size_t t)
 {
     opt_job *j = ctx;
-    uint32_t *mx = j->mx[t];
     if (!j->plan) {
         const size_t i0 = t * j->chunk, len = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
-        opt_range(j, i0, len, mx);
+        rg_optimizer_update_range(j, t, i0, len);
         return;
     }
     const size_t *seg = j->plan->seg + 2 * t * j->plan->per;
-    for (size_t k = 0; k < j->plan->per; k++) {
-        uint32_t r[3] = {0, 0, 0};
-        if (seg[2 * k + 1] > seg[2 * k])
-            opt_range(j, seg[2 * k], seg[2 * k + 1] - seg[2 * k], r);
-        for (int c = 0; c < 3; c++)
-            mx[c] = max_u32(mx[c], r[c]);
-    }
+    for (size_t k = 0; k < j->plan->per; k++)
+        rg_optimizer_update_range(j, t, seg[2 * k], seg[2 * k + 1] - seg[2 * k]);
 }
 
 /* Below this many parameters a step is too short to share. */
@@ -670,20 +664,16 @@ static void run_update(regnn_optimizer *o, float *p, const float *pin, float *ou
                        const float *g, size_t n, rg_pool *pool, const rg_plan *plan, uint32_t *mx)
 {
     opt_job j;
-    j.o = o;
-    j.k = step_constants(o, o->steps + 1);
-    j.p = p;
+    rg_optimizer_update_begin(o, &j, p, g, n);
     j.pin = pin;
     j.out = out;
-    j.g = g;
-    j.n = n;
     j.chunk = rg_optimizer_chunk(n, rg_pool_threads(pool));
-    size_t tasks = (n + j.chunk - 1) / j.chunk;
-    if (plan && tasks > 1)
-        tasks = plan->tasks;
-    rg_optimizer_update_plan(&j, plan && tasks > 1 ? plan : NULL, tasks);
-    rg_pool_run(tasks > 1 ? pool : NULL, opt_task, &j, tasks);
-    combine_maxima(&j, tasks, mx);
+    const size_t chunks = (n + j.chunk - 1) / j.chunk;
+    if (chunks < 2)
+        plan = NULL;
+    rg_optimizer_update_plan(&j, plan, plan ? plan->tasks : chunks);
+    rg_pool_run(j.tasks > 1 ? pool : NULL, opt_task, &j, j.tasks);
+    combine_maxima(&j, j.tasks, mx);
 }
 
 static int finish_inplace(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max)
