@@ -219,6 +219,12 @@ class Dataset(_Handle):
         self._borrowed = (False, False)
         return self
 
+    def __reduce__(self):
+        """Pickles through the library's own encoding (regnn._pickle); copy.copy and
+        copy.deepcopy give an independent object the same way."""
+        from . import _pickle
+        return _pickle.dataset_from_state, (_pickle.dataset_state(self),)
+
     @classmethod
     def from_arrays(cls, x, y, *, copy=False, n_features=None, n_targets=None,
                     sample_weight=None):
@@ -472,6 +478,12 @@ class Scaler(_Handle):
     @property
     def n_features(self):
         return lib.regnn_scaler_features(self._handle())
+
+    def __reduce__(self):
+        """Pickles through the library's own encoding (regnn._pickle); copy.copy and
+        copy.deepcopy give an independent object the same way."""
+        from . import _pickle
+        return _pickle.scaler_from_state, (_pickle.scaler_state(self),)
 
     @property
     def n_targets(self):
@@ -789,6 +801,12 @@ class Model(_Handle):
         """Deep copy: topology, settings, parameters and RNG state."""
         return Model._wrap(_out_handle(lib.regnn_model_copy, self._handle()))
 
+    def __reduce__(self):
+        """Pickles through the library's own encoding (regnn._pickle); copy.copy and
+        copy.deepcopy give an independent object the same way."""
+        from . import _pickle
+        return _pickle.model_from_state, (_pickle.model_state(self),)
+
     # -- persistence
     def save(self, path):
         """Write the model file (.rgn: topology, layer settings, parameters, RNG state and
@@ -993,20 +1011,26 @@ class Model(_Handle):
                                              _nonnull(bw.ptr), bx.rows, byref(loss)))
         return loss.value
 
-    def compile(self, optimizer="adam", loss="mse", metrics=None, *, delta=None):
+    def compile(self, optimizer="adam", loss="mse", metrics=None, *, weighted_metrics=None,
+                delta=None):
         """Keras' compile: the optimizer later fit calls use when given none (an Optimizer,
         or "adam" / "sgd" for a new one with Keras defaults), the loss (see set_loss:
         "mse", "mae", "huber" with delta or regnn.Huber(delta), "log_cosh"; the layers'
         penalties are added to it) and the metrics verbose fit prints ("mse", "mae"; the
-        History records both anyway). Returns self."""
+        History records both anyway). The library's mse and mae are weighted by the
+        sample weights when there are any: they are Keras 3's weighted_metrics=.
+        metrics= names the same values (Keras 3's metrics= would ignore the weights; without
+        sample weights the two are equal; docs/python.md). Returns self."""
         kind, param = _loss_args(loss, delta)
         shown = []
-        for m in ([metrics] if isinstance(metrics, str) else metrics or ()):
-            name = _METRIC_ALIASES.get(str(m).lower()) if isinstance(m, str) else None
-            if name is None:
-                raise UnsupportedError("metric %r is not supported; use \"mse\" or \"mae\""
-                                       % (m,))
-            shown.append(name)
+        for arg in (metrics, weighted_metrics):
+            for m in ([arg] if isinstance(arg, str) else arg or ()):
+                name = _METRIC_ALIASES.get(str(m).lower()) if isinstance(m, str) else None
+                if name is None:
+                    raise UnsupportedError("metric %r is not supported; use \"mse\" or "
+                                           "\"mae\"" % (m,))
+                if name not in shown:
+                    shown.append(name)
         opt = _make_optimizer(optimizer)
         check(lib.regnn_model_set_loss(self._check_idle("compile"), kind, param))
         self._optimizer = opt
@@ -1315,6 +1339,12 @@ class Optimizer(_Handle):
         self = sub.__new__(sub)
         self._adopt(handle)
         return self
+
+    def __reduce__(self):
+        """Pickles through the library's own encoding (regnn._pickle); copy.copy and
+        copy.deepcopy give an independent object the same way."""
+        from . import _pickle
+        return _pickle.optimizer_from_state, (_pickle.optimizer_state(self),)
 
     @property
     def kind(self):
