@@ -8,7 +8,7 @@ import threading
 from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
-from . import _io, _onnx
+from . import _io, _onnx, _pandas
 from ._capi import EPOCH_FN, EXCHANGE_FN, lib
 from ._sigint import DeferSigint
 from ._schedule import LearningRateSchedule, ReduceLROnPlateau
@@ -239,6 +239,12 @@ class Dataset(_Handle):
         return self
 
     def _from_arrays(self, x, y, copy, n_features, n_targets, sample_weight=None):
+        if _pandas.is_pandas(x) or _pandas.is_pandas(y):  # columns keep their names
+            text, tcols = _pandas.csv_of(x, y)
+            self._adopt(_parse_csv(text, tcols))
+            self._borrowed = (False, False)
+            self._weighted_by(None, sample_weight)
+            return
         if n_features is not None:
             n_features = B.index(n_features, "n_features")
         if n_targets is not None:
@@ -256,12 +262,18 @@ class Dataset(_Handle):
                         mode)
         self._adopt(h, None if copy else (bx.keep, by.keep))
         self._borrowed = (False, False) if copy else (bx.zero_copy, by.zero_copy)
-        if sample_weight is not None:
-            try:
-                self.sample_weight = sample_weight
-            except BaseException:
-                self.close()
-                raise
+        self._weighted_by(None, sample_weight)
+
+    @classmethod
+    def from_dataframe(cls, df, targets, *, weight=None):
+        """Dataset from a pandas DataFrame: targets is a column name or a list of them,
+        weight the name of a column of sample weights or None; every other column is a
+        feature. The dataset's feature and target names are the columns' names."""
+        if not _pandas.is_pandas(df):
+            raise TypeError("from_dataframe needs a pandas DataFrame, not %s"
+                            % type(df).__name__)
+        text, tcols = _pandas.csv_of(df, targets=targets, weight=weight)
+        return cls._wrap(_parse_csv(text, tcols))._weighted_by(weight)
 
     @classmethod
     def from_csv(cls, path, targets, *, weight=None):
@@ -281,13 +293,16 @@ class Dataset(_Handle):
         return cls._wrap(_out_handle(lib.regnn_dataset_parse_csv, data, len(data),
                                      *args))._weighted_by(weight)
 
-    def _weighted_by(self, column):
-        if column is not None:
-            try:
+    def _weighted_by(self, column, weights=None):
+        """Set the sample weights from a column or from values; closes self on failure."""
+        try:
+            if column is not None:
                 self.set_weight_column(column)
-            except BaseException:
-                self.close()
-                raise
+            if weights is not None:
+                self.sample_weight = weights
+        except BaseException:
+            self.close()
+            raise
         return self
 
     # -- sample weights
@@ -430,6 +445,12 @@ class Dataset(_Handle):
         return "<regnn.Dataset %d rows, %d features, %d targets%s%s>" % (
             r, f, t, ", sample weights" if self.has_sample_weight else "",
             ", borrowed" if self.borrowed else "")
+
+
+def _parse_csv(text, target_cols):
+    """A dataset handle read by the library's CSV parser from text (a str)."""
+    data = text.encode("utf-8")
+    return _out_handle(lib.regnn_dataset_parse_csv, data, len(data), *_target_args(target_cols))
 
 
 def _target_args(targets):
@@ -1631,6 +1652,11 @@ class History:
 
     def __len__(self):
         return self.epochs
+
+    def to_dataframe(self):
+        """The recorded metrics as a pandas DataFrame, one row per epoch (index "epoch",
+        from 1), the columns of ``history`` (imports pandas)."""
+        return _pandas.history_frame(self)
 
     @property
     def stop_reason_name(self):

@@ -153,6 +153,18 @@ class RegularizationPath:
     def __len__(self):
         return len(self.lambdas)
 
+    def to_dataframe(self):
+        """The table as a pandas DataFrame, one row per lambda (verdict counts as
+        verdict_<name> columns; imports pandas)."""
+        from ._pandas import path_frame
+        return path_frame(self)
+
+    def runs_dataframe(self):
+        """Every run as a row of a pandas DataFrame: lambda, fold (with folds), seed and
+        the RUN_STATS values (imports pandas)."""
+        from ._pandas import runs_frame
+        return runs_frame(self)
+
     def to_csv(self, path=None):
         """The table as CSV text (one line per lambda: mean, sd and se of the per-run values,
         the verdict counts, and the min / 1se flags); also written to path if given."""
