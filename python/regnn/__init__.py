@@ -37,13 +37,15 @@ from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._mpi import mpi_fit
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
-                    RegularizationPath, refit, regularization_path)
+                    RegularizationPath, merge_path_shards, path_shard, refit,
+                    regularization_path)
 
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
               "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "mpi_fit",
+              "path_shard", "merge_path_shards",
               "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
               "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
@@ -101,6 +103,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
     "regularization_path", "RegularizationPath", "refit", "mpi_fit", "RUN_STATS", "AGGREGATES",
+    "path_shard", "merge_path_shards",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",

@@ -1,10 +1,10 @@
 """The regularization path: regnn_regularization_path and its results (internal; import them
 from regnn)."""
 
-from ctypes import byref, c_double, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
-from ._capi import PATH_PROGRESS_FN, lib
+from ._capi import PATH_PROGRESS_FN, LibraryError, bind, lib, library_path
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
                     _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
@@ -15,6 +15,7 @@ PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY}
 _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT, _PATH_FOLDS, \
     _PATH_FOLD_SEED = range(1, 8)
+_PATH_SHARD_INDEX, _PATH_SHARD_COUNT = 8, 9
 _PATH_EVAL_TRAIN = 10
 MAX_RUNS, MAX_THREADS = 1 << 20, 256  # src/path.c RG_PATH_MAX_COUNT, RG_PATH_MAX_THREADS
 
@@ -32,6 +33,55 @@ _RULES = {"min": 0, "1se": 1}  # REGNN_SELECT_MIN, REGNN_SELECT_1SE
 _CSV_STATS = ("best_val_mse", "best_epoch", "train_mse_at_best", "final_val_mse",
               "final_train_mse", "final_gap", "epochs", "seconds")
 _COUNTS = VERDICTS + ("diverged",)
+
+
+_SHARD_PROTOTYPES = {
+    "regnn_path_save_mem": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
+    "regnn_path_load_mem": (c_int, [c_void_p, c_size_t, POINTER(c_void_p)]),
+    "regnn_path_merge": (c_int, [POINTER(c_void_p), c_size_t, POINTER(c_void_p)]),
+}
+_missing_shards = bind(lib, _SHARD_PROTOTYPES)
+
+
+def _need_shards():
+    if _missing_shards:
+        raise LibraryError("regnn: %s has no path shard functions (%s)"
+                           % (library_path, ", ".join(_missing_shards)))
+
+
+def encode_path(p):
+    """The bytes of a path handle (regnn_path_save_mem: every value, history and the shard
+    it holds)."""
+    _need_shards()
+    size = c_size_t()
+    check(lib.regnn_path_save_mem(p, None, 0, byref(size)))
+    buf = (c_char * max(size.value, 1))()
+    check(lib.regnn_path_save_mem(p, buf, size.value, byref(size)))
+    return buf.raw[:size.value]
+
+
+def merge_shards(parts, first_seed):
+    """The RegularizationPath of a sweep from the encodings of its shards (bytes of
+    regularization_path(..., _shard=(i, n)) for i in 0..n-1): decoded by
+    regnn_path_load_mem and merged by regnn_path_merge, equal to the one-call path."""
+    _need_shards()
+    handles = (c_void_p * max(len(parts), 1))()
+    try:
+        for i, data in enumerate(parts):
+            raw = bytes(data)
+            out = c_void_p()
+            check(lib.regnn_path_load_mem(raw, len(raw), byref(out)))
+            handles[i] = out.value
+        merged = c_void_p()
+        check(lib.regnn_path_merge(handles, len(parts), byref(merged)))
+        try:
+            return RegularizationPath(merged.value, first_seed)
+        finally:
+            lib.regnn_path_free(merged.value)
+    finally:
+        for h in handles:
+            if h:
+                lib.regnn_path_free(h)
 
 
 class _PathOptions(_Handle):
@@ -197,7 +247,7 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                         early_stopping=False, patience=0, restore_best=False, monitor="val_loss",
                         min_delta=0.0, seeds=1, seed=0, penalty="l2", layers=None, threads=0,
                         init="glorot_uniform", progress=None, test_data=None, folds=0,
-                        fold_seed=0, eval_train=True):
+                        fold_seed=0, eval_train=True, _shard=None):
     """Train every (lambda, seed) pair of a sweep and summarize it (regnn_regularization_path).
 
     model: the template (topology and layer settings; only read, need not be initialized).
@@ -247,6 +297,9 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                      (_PATH_FOLDS, B.index(folds, "folds", 0, MAX_RUNS)),
                      (_PATH_FOLD_SEED, B.index(fold_seed, "fold_seed", 0, B.I64_MAX)),
                      (_PATH_EVAL_TRAIN, int(bool(eval_train))))
+    if _shard is not None:  # (index, count): regnn.dask; returns the shard's encoding
+        path_settings += ((_PATH_SHARD_INDEX, B.index(_shard[0], "shard index", 0, MAX_RUNS - 1)),
+                          (_PATH_SHARD_COUNT, B.index(_shard[1], "shard count", 1, MAX_RUNS)))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
     with DeferSigint() as sigint:
@@ -306,6 +359,8 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                 if err is not None:
                     raise err
                 try:
+                    if _shard is not None:
+                        return encode_path(out.value)
                     return RegularizationPath(out.value, first_seed,
                                               lib.regnn_dataset_rows(tr._h))
                 finally:
@@ -313,6 +368,31 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
         finally:
             for d in temps:
                 d.close()
+
+
+def path_shard(model, train, lambdas, index, count, **kwargs):
+    """Shard index (0-based) of count of regularization_path(model, train, lambdas,
+    **kwargs), as bytes (regnn_path_save_mem): the runs r with r % count == index
+    (REGNN_PATH_SHARD_INDEX / _COUNT). merge_path_shards of the count shards' bytes is
+    the path one call returns (the same bits with one BLAS thread). Not with folds >= 2
+    (the library cannot shard a cross-validated path yet), nor with progress."""
+    if kwargs.get("progress") is not None:
+        raise TypeError("path_shard takes no progress callback")
+    return regularization_path(model, train, lambdas, _shard=(index, count), **kwargs)
+
+
+def merge_path_shards(parts, seed=0):
+    """The RegularizationPath of a sweep from the bytes of its shards (path_shard for
+    index 0..count-1, in any order; regnn_path_load_mem, regnn_path_merge). seed: the
+    sweep's first seed (regularization_path's seed), for RegularizationPath.seeds. A
+    damaged part raises FormatError; parts of different sweeps or a missing or repeated
+    run raise the library's error."""
+    if isinstance(parts, (bytes, bytearray, memoryview)):
+        raise TypeError("parts must be a list of the shards' bytes")
+    parts = list(parts)
+    if not parts:
+        raise InvalidArgumentError("merge_path_shards: no parts")
+    return merge_shards(parts, B.index(seed, "seed", 0, B.I64_MAX))
 
 
 def refit(model, train, lam, *, optimizer=None, epochs=1, batch_size=32, shuffle=True,
