@@ -2,10 +2,18 @@
 regnn.dask.regularization_path runs the shards on a dask.distributed LocalCluster of two
 worker processes with the same bits."""
 
+import os
+import shutil
+import subprocess
 import sys
 import unittest
 
-from _support import make_data, np, regnn
+from _support import REPO, PYDIR, INSTALLED, make_data, np, regnn
+
+try:
+    import mpi4py
+except ImportError:
+    mpi4py = None
 
 try:
     import distributed
@@ -86,6 +94,26 @@ class TestDask(unittest.TestCase):
                 regnn.dask.regularization_path(client, template(), (x, y), LAMBDAS, folds=3)
         sys.stdout.write("\ndask: regularization path as %d shards on a LocalCluster of 2 worker "
                          "processes = the one-process path\n" % 2)
+
+
+
+@unittest.skipIf(mpi4py is None or shutil.which("mpirun") is None,
+                 "mpi4py or mpirun is missing (apt-get install python3-mpi4py openmpi-bin)")
+class TestMpi4pyShards(unittest.TestCase):
+    def test_example_merges_the_shards_of_two_processes(self):
+        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+                   REGNN_LIBRARY=os.path.realpath(regnn.library_path))
+        if not INSTALLED:
+            env["PYTHONPATH"] = PYDIR
+        r = subprocess.run(["mpirun", "-np", "2", "--oversubscribe", sys.executable,
+                            os.path.join(REPO, "examples", "mpi_path.py"), "--epochs", "2",
+                            "--seeds", "2", "--check",
+                            "--data", os.path.join(REPO, "examples", "data", "diabetes.csv")],
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("mpi_path.py check, 2 processes: the path is bit-identical to one "
+                      "process's", r.stdout)
 
 
 if __name__ == "__main__":
