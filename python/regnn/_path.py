@@ -35,18 +35,18 @@ _CSV_STATS = ("best_val_mse", "best_epoch", "train_mse_at_best", "final_val_mse"
 _COUNTS = VERDICTS + ("diverged",)
 
 
-_SHARD_PROTOTYPES = {
+SHARD_PROTOTYPES = {
     "regnn_path_save_mem": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
     "regnn_path_load_mem": (c_int, [c_void_p, c_size_t, POINTER(c_void_p)]),
     "regnn_path_merge": (c_int, [POINTER(c_void_p), c_size_t, POINTER(c_void_p)]),
 }
-_missing_shards = bind(lib, _SHARD_PROTOTYPES)
+missing_shards = bind(lib, SHARD_PROTOTYPES)
 
 
 def _need_shards():
-    if _missing_shards:
+    if missing_shards:
         raise LibraryError("regnn: %s has no path shard functions (%s)"
-                           % (library_path, ", ".join(_missing_shards)))
+                           % (library_path, ", ".join(missing_shards)))
 
 
 def encode_path(p):

@@ -9,9 +9,10 @@ import unittest
 
 from _support import INSTALLED, PYDIR, REPO, TempDir, cc, regnn, run_python
 
-from regnn import _capi, _io, _onnx
+from regnn import _capi, _io, _onnx, _path
 
-ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES, **_onnx.PROTOTYPES)
+ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES, **_onnx.PROTOTYPES,
+                      **_path.SHARD_PROTOTYPES)
 
 
 class FakeFn:
@@ -82,6 +83,7 @@ class TestLoading(unittest.TestCase):
         self.assertEqual(used - set(ALL_PROTOTYPES), set())
         self.assertFalse(_io._missing)  # this library has the persistence functions
         self.assertFalse(_onnx._missing)  # and the ONNX export
+        self.assertFalse(_path.missing_shards)  # and the path shard functions
 
     def test_pointer_returns_are_not_int(self):
         # The ctypes default restype (int) would truncate a 64-bit pointer.
