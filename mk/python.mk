@@ -3,7 +3,8 @@
 # compares the binding's results bit for bit with python/tests/c_reference.c,
 # built here against the shared library exactly as a user program would be.
 # Part of `make check`. Debian's /usr/bin/python3 is preferred (it sees
-# python3-numpy / python3-matplotlib); PYTHON=... overrides.
+# python3-numpy / python3-matplotlib, and python3-sklearn, -pandas, -distributed and
+# -mpi4py, whose tests skip with a message when missing); PYTHON=... overrides.
 
 PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 PY_REF := $(BUILD)/python/c_reference
