@@ -22,3 +22,27 @@ test-docs-example: $(OUT)/libregnn.so
 	CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=$(OUT) sh tests/test_docs_example.sh docs/api.md
 
 CHECK_TARGETS += check-docs test-docs-example
+
+# Numbers in the docs that come from a run (scripts/docs-numbers.py):
+#   docs-numbers        reruns the runs and rewrites the docs' generated
+#                       blocks, numbers and docs/figures/;
+#   check-docs-numbers  reruns them (cached in $(BUILD)/docs-numbers by the
+#                       bytes of the programs, library and data) and fails
+#                       when a number differs; then tests/test_docs_numbers.sh.
+# $(BUILD)/tests/gemm_kernel tells which GEMM arithmetic this CPU runs.
+DOCS_NUMBERS = $(DOCS_PYTHON) scripts/docs-numbers.py --build $(BUILD)
+DOCS_NUMBERS_DEPS = lib examples-build cli $(BUILD)/tests/gemm_kernel
+
+$(BUILD)/tests/gemm_kernel: tests/gemm_kernel.c $(BUILD)/libregnn_test.a
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libregnn_test.a $(LIBS)
+
+.PHONY: docs-numbers check-docs-numbers
+docs-numbers: $(DOCS_NUMBERS_DEPS)
+	$(DOCS_NUMBERS) --update
+
+check-docs-numbers: $(DOCS_NUMBERS_DEPS)
+	$(DOCS_NUMBERS)
+	sh tests/test_docs_numbers.sh $(DOCS_PYTHON) $(BUILD)
+
+CHECK_TARGETS += check-docs-numbers
