@@ -4,18 +4,27 @@
 #                      prototypes equal to the header's, and docs/scaling.md
 #                      those of include/regnn_mpi.h; then
 #                      tests/test_check_docs.sh, which shows the checker fails
-#                      when the reference falls behind.
+#                      when the reference falls behind; and
+#                      scripts/docs-toc.py: the contents of docs/api.md are
+#                      those of its headings (make docs-toc rewrites them).
 #   test-docs-example  the persistence example of docs/api.md, compiled against
 #                      $(BUILD)/lib/libregnn.so and run (tests/test_docs_example.sh).
 # Python 3 standard library only; /usr/bin/python3 is preferred, DOCS_PYTHON=... overrides.
 
 DOCS_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 
-.PHONY: check-docs test-docs-example
+.PHONY: check-docs test-docs-example docs-toc
+# The table of contents of docs/api.md, rewritten from its headings
+# (check-docs fails when it is stale, or when a link to docs/api.md#... names
+# no heading).
+docs-toc:
+	$(DOCS_PYTHON) scripts/docs-toc.py --update docs/api.md
+
 check-docs:
 	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
 	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn_mpi.h --doc docs/scaling.md \
 	    --api-macro REGNN_MPI_API
+	$(DOCS_PYTHON) scripts/docs-toc.py docs/api.md --links README.md $(wildcard docs/*.md) examples/README.md
 	sh tests/test_check_docs.sh $(DOCS_PYTHON)
 
 test-docs-example: $(OUT)/libregnn.so

@@ -81,5 +81,27 @@ sed 's/REGNN_RUN_TEST_MSE/REGNN_RUN_TESTMSE/g' docs/api.md > "$TMP/dropped.md"
 expect_fail "a constant missing from the reference fails" "enum constant REGNN_RUN_TEST_MSE is not mentioned" \
     include/regnn.h "$TMP/dropped.md"
 
+# The contents of docs/api.md (scripts/docs-toc.py).
+TOC=scripts/docs-toc.py
+toc_fail() { # toc_fail "description" "text the output must contain" args...
+    d=$1 want=$2
+    shift 2
+    "$PY" "$TOC" "$@" > "$TMP/out" 2>&1
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qF -- "$want" "$TMP/out"; then ok "$d"; else
+        ko "$d (exit $rc)"; cat "$TMP/out"; fi
+}
+if "$PY" "$TOC" docs/api.md --links README.md > "$TMP/out" 2>&1; then
+    ok "the contents of docs/api.md are current"; else
+    ko "the contents of docs/api.md are current"; cat "$TMP/out"; fi
+printf '\n## A new section\n\ntext\n' | cat docs/api.md - > "$TMP/toc.md"
+toc_fail "a heading missing from the contents fails" "the contents differ from the headings" "$TMP/toc.md"
+"$PY" "$TOC" --update "$TMP/toc.md" > /dev/null
+if grep -qF -- '- [A new section](#a-new-section)' "$TMP/toc.md" && "$PY" "$TOC" "$TMP/toc.md" > /dev/null; then
+    ok "--update adds the heading to the contents"; else ko "--update adds the heading to the contents"; fi
+printf 'See [the path](docs/api.md#no-such-heading).\n' > "$TMP/links.md"
+toc_fail "a link to a heading docs/api.md lacks fails" "link to api.md#no-such-heading" \
+    docs/api.md --links "$TMP/links.md"
+
 echo "test_check_docs: $pass passed, $fail failed"
 [ $fail -eq 0 ]
