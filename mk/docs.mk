@@ -55,3 +55,11 @@ check-docs-numbers: $(DOCS_NUMBERS_DEPS)
 	sh tests/test_docs_numbers.sh $(DOCS_PYTHON) $(BUILD)
 
 CHECK_TARGETS += check-docs-numbers
+
+# The version: VERSION above, and every copy of it (scripts/check-version.sh),
+# including what the built regnn program prints.
+.PHONY: check-version
+check-version: cli
+	sh scripts/check-version.sh --regnn $(CLI_BIN)
+
+CHECK_TARGETS += check-version
