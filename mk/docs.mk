@@ -63,3 +63,12 @@ check-version: cli
 	sh scripts/check-version.sh --regnn $(CLI_BIN)
 
 CHECK_TARGETS += check-version
+
+# The README's lines for a program built against an installed library:
+# make install into a temporary PREFIX, then the pkg-config line without and
+# with the run path (tests/test_install.sh).
+.PHONY: test-install
+test-install: lib-build cli
+	+MAKE='$(MAKE)' CC='$(CC)' sh tests/test_install.sh BLAS=$(BLAS) $(if $(BUILDTAG),BUILDTAG=$(BUILDTAG))
+
+CHECK_TARGETS += test-install
