@@ -72,3 +72,15 @@ test-install: lib-build cli
 	+MAKE='$(MAKE)' CC='$(CC)' sh tests/test_install.sh BLAS=$(BLAS) $(if $(BUILDTAG),BUILDTAG=$(BUILDTAG))
 
 CHECK_TARGETS += test-install
+
+# SPDX identifiers: check-spdx fails when a source file lacks
+# `SPDX-License-Identifier: MIT` (scripts/check-spdx.sh); test-check-spdx
+# shows the script tells such a tree apart.
+.PHONY: check-spdx test-check-spdx
+check-spdx:
+	sh scripts/check-spdx.sh
+
+test-check-spdx:
+	sh tests/test_check_spdx.sh
+
+CHECK_TARGETS += test-check-spdx
