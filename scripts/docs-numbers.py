@@ -96,8 +96,11 @@ def sha(path):
 class Runner:
     """Runs RUNS on demand, each once, through the cache."""
 
-    def __init__(self, root, build, cache, signature):
+    def __init__(self, root, build, cache, signature, version, recorded):
         self.root, self.build, self.cache, self.signature = root, build, cache, signature
+        # what the provenance block states: this version, and the arithmetic
+        # the docs' numbers come from
+        self.version, self.recorded = version, recorded
         self.done = {}
         lib = os.path.realpath(os.path.join(build, "lib", "libregnn.so"))
         self.inputs = {"lib": sha(lib), "data": sha(os.path.join(root, DATA))}
@@ -224,7 +227,7 @@ def block_provenance(r):
             "(scripts/docs-numbers.py, which `make check` reruns to compare), with\n"
             "libregnn %s on the `%s` GEMM arithmetic. Another arithmetic (another\n"
             "CPU's kernel, or OpenBLAS on a CPU without AVX-512) gives slightly\n"
-            "different digits but the same picture." % (r.version, r.signature))
+            "different digits but the same picture." % (r.version, r.recorded))
 
 
 def block_cv_seed1(r):
@@ -504,8 +507,7 @@ def main(argv):
     sig = signature_of(build, args.kernel)
     rec = recorded_signature(root)
     exact = args.update or rec == sig
-    r = Runner(here, build, cache, sig)
-    r.version, r.signature = makefile_version(root), (sig if args.update else rec)
+    r = Runner(here, build, cache, sig, makefile_version(root), sig if args.update else rec)
     problems, skipped = [], []
     t0 = time.monotonic()
 
@@ -610,8 +612,10 @@ def main(argv):
         for p in problems:
             print("  " + p)
         return 1
-    nblocks = sum(len(BEGIN_RE.findall(open(os.path.join(root, p), encoding="utf-8").read()))
-                  for p in DOCS)
+    nblocks = 0
+    for p in DOCS:
+        with open(os.path.join(root, p), encoding="utf-8") as f:
+            nblocks += len(BEGIN_RE.findall(f.read()))
     print("docs-numbers: %s %d blocks, %d claims, %d copies of docs/times.md, %d timings and %d "
           "figures %s (%s arithmetic, %.1f s)"
           % ("rewrote" if args.update else "checked", nblocks, len(CLAIMS), len(TIMES_CLAIMS),
