@@ -1,6 +1,8 @@
 #!/bin/sh
 # tests/test_check_docs.sh - scripts/check-docs.py passes on the real tree and
-# fails, naming the problem, when the reference falls behind the header (run by
+# fails, naming the problem, when the reference falls behind the header; so do
+# scripts/docs-toc.py when the contents of docs/api.md are stale, and
+# scripts/check-version.sh when a copy of the version differs (run by
 # `make check`, target check-docs in mk/docs.mk).
 #
 # Usage: sh tests/test_check_docs.sh [PYTHON]   (default: /usr/bin/python3 if present)
@@ -80,6 +82,64 @@ expect_fail "a prototype of an unknown function fails" "regnn_removed_function, 
 sed 's/REGNN_RUN_TEST_MSE/REGNN_RUN_TESTMSE/g' docs/api.md > "$TMP/dropped.md"
 expect_fail "a constant missing from the reference fails" "enum constant REGNN_RUN_TEST_MSE is not mentioned" \
     include/regnn.h "$TMP/dropped.md"
+
+# The contents of docs/api.md (scripts/docs-toc.py).
+TOC=scripts/docs-toc.py
+toc_fail() { # toc_fail "description" "text the output must contain" args...
+    d=$1 want=$2
+    shift 2
+    "$PY" "$TOC" "$@" > "$TMP/out" 2>&1
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qF -- "$want" "$TMP/out"; then ok "$d"; else
+        ko "$d (exit $rc)"; cat "$TMP/out"; fi
+}
+if "$PY" "$TOC" docs/api.md --links README.md > "$TMP/out" 2>&1; then
+    ok "the contents of docs/api.md are current"; else
+    ko "the contents of docs/api.md are current"; cat "$TMP/out"; fi
+printf '\n## A new section\n\ntext\n' | cat docs/api.md - > "$TMP/toc.md"
+toc_fail "a heading missing from the contents fails" "the contents differ from the headings" "$TMP/toc.md"
+"$PY" "$TOC" --update "$TMP/toc.md" > /dev/null
+if grep -qF -- '- [A new section](#a-new-section)' "$TMP/toc.md" && "$PY" "$TOC" "$TMP/toc.md" > /dev/null; then
+    ok "--update adds the heading to the contents"; else ko "--update adds the heading to the contents"; fi
+printf 'See [the path](docs/api.md#no-such-heading).\n' > "$TMP/links.md"
+toc_fail "a link to a heading docs/api.md lacks fails" "link to api.md#no-such-heading" \
+    docs/api.md --links "$TMP/links.md"
+
+# The version's copies (scripts/check-version.sh), in a copy of the files it reads.
+vroot=$TMP/version
+vcopy() {
+    rm -rf "$vroot" && mkdir -p "$vroot/include" "$vroot/docs" "$vroot/python/regnn" &&
+    cp Makefile README.md CHANGELOG.md "$vroot/" && cp include/regnn.h "$vroot/include/" &&
+    cp docs/api.md docs/python.md docs/regnn.1 "$vroot/docs/" &&
+    cp python/regnn/__init__.py "$vroot/python/regnn/"
+}
+vcopy
+if sh scripts/check-version.sh --root "$vroot" > "$TMP/out" 2>&1; then
+    ok "the version's copies agree"; else ko "the version's copies agree"; cat "$TMP/out"; fi
+v=$(sed -n 's/^VERSION *:= *//p' Makefile)
+# version_fail "description" "text the output must contain" file sed-expression [--regnn PROG]
+version_fail() {
+    d=$1 want=$2 f=$3 e=$4
+    shift 4
+    vcopy
+    sed -i "$e" "$vroot/$f"
+    sh scripts/check-version.sh --root "$vroot" "$@" > "$TMP/out" 2>&1
+    rc=$?
+    if [ $rc -eq 1 ] && grep -qF -- "$want" "$TMP/out"; then ok "$d"; else
+        ko "$d (exit $rc)"; cat "$TMP/out"; fi
+}
+version_fail "a header version that differs fails" "include/regnn.h: REGNN_VERSION_STRING" \
+    include/regnn.h "s/REGNN_VERSION_STRING \"$v\"/REGNN_VERSION_STRING \"9.9.9\"/"
+version_fail "a README version that differs fails" "README.md: the version line" \
+    README.md "s/^Version $v /Version 9.9.9 /"
+version_fail "a changelog without the version's section fails" "CHANGELOG.md: the newest section is" \
+    CHANGELOG.md "s/^## \[$v\]/## [9.9.9]/"
+version_fail "a changelog section without a date fails" "has no date" \
+    CHANGELOG.md "s/^\(## \[$v\]\) - .*/\1/"
+printf '#!/bin/sh\necho "regnn 9.9.9 (libregnn %s, builtin GEMM)"\n' "$v" > "$TMP/fake-regnn"
+chmod +x "$TMP/fake-regnn"
+version_fail "a regnn --version that differs fails" "--version prints 'regnn 9.9.9" \
+    Makefile "s/^x//" --regnn "$TMP/fake-regnn"
 
 echo "test_check_docs: $pass passed, $fail failed"
 [ $fail -eq 0 ]
