@@ -211,8 +211,10 @@ typedef struct {
 
 /* Three networks: A on one target, W with a 64 x 64 layer (4096 weights: its
  * kernel rows are split between threads), M on two targets. */
-#define NET_A .units = {16, 8, 1}, .act = {REGNN_ACT_RELU, REGNN_ACT_TANH, REGNN_ACT_LINEAR}, .seed = 11
-#define NET_W .units = {64, 64, 1}, .act = {REGNN_ACT_RELU, REGNN_ACT_RELU, REGNN_ACT_LINEAR}, .seed = 12
+#define NET_A                                                                             \
+    .units = {16, 8, 1}, .act = {REGNN_ACT_RELU, REGNN_ACT_TANH, REGNN_ACT_LINEAR}, .seed = 11
+#define NET_W                                                                             \
+    .units = {64, 64, 1}, .act = {REGNN_ACT_RELU, REGNN_ACT_RELU, REGNN_ACT_LINEAR}, .seed = 12
 #define NET_M .units = {12, 6, 2}, .act = {REGNN_ACT_SIGMOID, REGNN_ACT_RELU, REGNN_ACT_LINEAR}, \
               .he_init = 1, .seed = 13
 
@@ -468,7 +470,8 @@ static const fit_config fit_configs[] = {
     /* losses */
     {"loss_mse", D_PLAIN, {NET_A}, {.lr = 1e-2}, {0}},
     {"loss_mae", D_PLAIN, {NET_A, .loss = REGNN_LOSS_MAE}, {.lr = 1e-2}, {0}},
-    {"loss_huber", D_PLAIN, {NET_A, .loss = REGNN_LOSS_HUBER, .loss_param = 0.5}, {.lr = 1e-2}, {0}},
+    {"loss_huber", D_PLAIN, {NET_A, .loss = REGNN_LOSS_HUBER, .loss_param = 0.5}, {.lr = 1e-2},
+     {0}},
     {"loss_log_cosh", D_PLAIN, {NET_A, .loss = REGNN_LOSS_LOG_COSH}, {.lr = 1e-2}, {0}},
     /* optimizers */
     {"opt_adam_default", D_PLAIN, {NET_A}, {0}, {0}},
@@ -514,7 +517,8 @@ static const fit_config fit_configs[] = {
     {"shard_b96_dropout", D_PLAIN, {NET_A, .dropout = {0.1, 0.1, 0}}, {.lr = 1e-2}, {.batch = 96}},
     /* the wide network: owned kernel rows, layer by layer, sharded */
     {"wide_b32", D_PLAIN, {NET_W}, {.lr = 3e-3}, {.epochs = 3}},
-    {"wide_b48_l2", D_PLAIN, {NET_W, .l2 = {1e-3, 1e-3, 0}}, {.lr = 3e-3}, {.epochs = 3, .batch = 48}},
+    {"wide_b48_l2", D_PLAIN, {NET_W, .l2 = {1e-3, 1e-3, 0}}, {.lr = 3e-3},
+     {.epochs = 3, .batch = 48}},
     {"wide_b600_layers", D_DOUBLE, {NET_W, .l1 = {0, 1e-4, 0}}, {.lr = 3e-3},
      {.epochs = 3, .batch = 600}},
     {"wide_b256_sharded", D_DOUBLE, {NET_W, .dropout = {0.1, 0, 0}}, {.lr = 3e-3},
@@ -532,7 +536,8 @@ static const fit_config fit_configs[] = {
     {"reduce_lr_plateau", D_PLAIN, {NET_A}, {.lr = 3e-2},
      {.epochs = 15, .reduce_lr = 1, .reduce_lr_patience = 1, .reduce_lr_cooldown = 1,
       .reduce_lr_factor = 0.5, .reduce_lr_min_lr = 1e-3, .monitor = REGNN_MONITOR_TRAIN_LOSS}},
-    {"no_shuffle_b50", D_PLAIN, {NET_A}, {.lr = 1e-2}, {.batch = 50, .no_shuffle = 1, .eval_train = 1}},
+    {"no_shuffle_b50", D_PLAIN, {NET_A}, {.lr = 1e-2},
+     {.batch = 50, .no_shuffle = 1, .eval_train = 1}},
     {"no_validation", D_PLAIN, {NET_A}, {.lr = 1e-2}, {.no_val = 1}},
 };
 
@@ -619,7 +624,8 @@ static const dp_config dp_configs[] = {
       {.batch = 128}}},
     /* other batches: rows split evenly between the processes */
     {"dp3_b50_rows", 3, 1, {NULL, D_PLAIN, {NET_A}, {.lr = 1e-2}, {.batch = 50, .eval_train = 1}}},
-    {"dp2_wide_b64_threads2", 2, 2, {NULL, D_PLAIN, {NET_W}, {.lr = 3e-3}, {.epochs = 3, .batch = 64}}},
+    {"dp2_wide_b64_threads2", 2, 2,
+     {NULL, D_PLAIN, {NET_W}, {.lr = 3e-3}, {.epochs = 3, .batch = 64}}},
     {"dp2_early_stop", 2, 1,
      {NULL, D_PLAIN, {NET_A}, {.lr = 3e-2},
       {.epochs = 40, .batch = 64, .early_stopping = 1, .patience = 2, .restore_best = 1}}},
@@ -716,7 +722,8 @@ typedef struct {
 static const path_config path_configs[] = {
     {"path_l2", {NULL, D_PLAIN, {NET_A}, {.lr = 1e-2}, {.epochs = 5}},
      {0, 1e-4, 1e-3, 1e-2}, 4, .seeds = 2, .seed = 3, .test = 1, .refit_lambda = 1e-3},
-    {"path_l1_layers", {NULL, D_PLAIN, {NET_A, .he_init = 1}, {.lr = 1e-2}, {.epochs = 4, .batch = 64}},
+    {"path_l1_layers",
+     {NULL, D_PLAIN, {NET_A, .he_init = 1}, {.lr = 1e-2}, {.epochs = 4, .batch = 64}},
      {0, 1e-3, 1e-2}, 3, .seeds = 2, .penalty = REGNN_PENALTY_L1, .layers = {0, 2}, .n_layers = 2,
      .no_eval_train = 1, .refit_lambda = -1},
     {"path_weight_decay",
@@ -730,7 +737,8 @@ static const path_config path_configs[] = {
      {0, 1e-2}, 2, .seeds = 2, .seed = 1, .refit_lambda = -1},
     {"cv_path_l2", {NULL, D_PLAIN, {NET_A}, {.lr = 1e-2}, {.epochs = 4, .no_val = 1}},
      {0, 1e-3, 1e-2}, 3, .seeds = 2, .folds = 3, .fold_seed = 5},
-    {"cv_path_l1_b64", {NULL, D_PLAIN, {NET_A}, {.lr = 1e-2}, {.epochs = 3, .batch = 64, .no_val = 1}},
+    {"cv_path_l1_b64",
+     {NULL, D_PLAIN, {NET_A}, {.lr = 1e-2}, {.epochs = 3, .batch = 64, .no_val = 1}},
      {0, 1e-3}, 2, .seeds = 1, .seed = 2, .folds = 4, .fold_seed = 9, .penalty = REGNN_PENALTY_L1},
 };
 
@@ -895,12 +903,20 @@ done:
 
 #define MAX_THREADS 4
 
-/* One configuration at 1..MAX_THREADS threads, and with the AVX2 kernel on
- * one thread when avx2 is set (runs then stay on the calling thread). */
+/* One configuration at 1..MAX_THREADS threads, and on one thread (runs then
+ * stay on the calling thread) with the AVX2 kernel forced when avx2 is set. */
 typedef void (*run_fn)(text *t, const void *config, const golden_data *d, size_t threads);
 
-static void run_fit_cb(text *t, const void *c, const golden_data *d, size_t th) { run_fit(t, c, d, th); }
-static void run_path_cb(text *t, const void *c, const golden_data *d, size_t th) { run_path(t, c, d, th); }
+static void run_fit_cb(text *t, const void *c, const golden_data *d, size_t th)
+{
+    run_fit(t, c, d, th);
+}
+
+static void run_path_cb(text *t, const void *c, const golden_data *d, size_t th)
+{
+    run_path(t, c, d, th);
+}
+
 static void run_tb_cb(text *t, const void *c, const golden_data *d, size_t th)
 {
     (void)c;
@@ -913,14 +929,17 @@ static size_t run_variants(const char *dir, const char *name, run_fn fn, const v
     size_t files = 0;
     for (size_t th = 1; th <= MAX_THREADS + (avx2 ? 1 : 0); th++) {
         const int forced = th > MAX_THREADS;
-        char variant[32];
+        char variant[64];
         text t = {0};
         if (forced && regnn__test_gemm_kernel(KERNEL_AVX2) != 0)
             die("cannot force the AVX2 kernel");
+        if (forced)
+            snprintf(variant, sizeof variant, "kernel-%s", rg_gemm_kernel_name());
+        else
+            snprintf(variant, sizeof variant, "threads%zu", th);
         fn(&t, config, d, forced ? 1 : th);
         if (forced)
             regnn__test_gemm_kernel(KERNEL_BY_CPU);
-        snprintf(variant, sizeof variant, forced ? "avx2-fma" : "threads%zu", th);
         write_file(dir, name, th == 1 ? NULL : variant, &t);
         free(t.s);
         files++;
@@ -939,8 +958,13 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[2];
-    /* The AVX2 kernel is forced on AVX-512 CPUs, to show it gives the same bits. */
-    const int avx2 = strcmp(rg_gemm_kernel_name(), "avx512-fma") == 0;
+    /* Where the CPU runs another kernel that has AVX2 too (AVX-512), the AVX2
+     * kernel is also forced, to show that it gives the same bits. */
+    char cpu_kernel[64];
+    snprintf(cpu_kernel, sizeof cpu_kernel, "%s", rg_gemm_kernel_name());
+    const int avx2 = regnn__test_gemm_kernel(KERNEL_AVX2) == 0 &&
+               strcmp(rg_gemm_kernel_name(), cpu_kernel) != 0;
+    regnn__test_gemm_kernel(KERNEL_BY_CPU);
     golden_data d;
     load_data(argv[1], &d);
     if (regnn_set_blas_threads(1) != REGNN_OK)
@@ -957,7 +981,7 @@ int main(int argc, char **argv)
         files += dp_configs[i].processes;
     }
     free_data(&d);
-    printf("golden: %zu configurations, %zu outputs, kernel %s%s\n", configs, files,
-           rg_gemm_kernel_name(), avx2 ? " (and avx2-fma forced on 1 thread)" : "");
+    printf("golden: %zu configurations, %zu outputs, kernel %s%s\n", configs, files, cpu_kernel,
+           avx2 ? " (and the AVX2 kernel forced on 1 thread)" : "");
     return 0;
 }
