@@ -12,7 +12,12 @@
 # target's own units, the same with or without the target column); path (table,
 # choices, diagnoses); info on a model and on a checkpoint; export-onnx (the
 # file, and with python3-onnx its graph run with numpy gives predict's
-# numbers from raw features); and the README's
+# numbers from raw features); files: FIFO and /dev/zero inputs fail at once,
+# an output that is an input (symbolic or hard link too) or another output is
+# refused with exit 2 before any work, missing output folders fail before work,
+# failed writes (file size limit, a full tmpfs, /dev/full) leave every output
+# unchanged and no temporary, outputs through symbolic links keep the link;
+# the terminal test skips without a pseudo-terminal; and the README's
 # claim that --l2 1e-2 lowers the test MSE of the default network on the
 # diabetes data. Prints "N passed, N failed" and exits 1 if anything failed.
 
