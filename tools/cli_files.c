@@ -141,8 +141,8 @@ int cli_output_reserve(cli_output *o)
         return cli_fail(CLI_ERR, "cannot write %s: cannot create a temporary file: %s", o->path,
                         strerror(err));
     }
-    /* The replaced file's permission bits; not fatal if refused. */
     if (o->exists && fchmod(fd, o->mode & 07777) != 0) {
+        /* not fatal: the new file keeps the default mode */
     }
     o->fd = fd;
     return CLI_OK;
@@ -222,6 +222,7 @@ int cli_outputs_commit(cli_output *outs, size_t n)
         int dfd = dir ? open(dir, O_RDONLY | O_CLOEXEC) : -1;
         if (dfd >= 0) {
             if (fsync(dfd) != 0) {
+                /* ignored: the data itself is already on disk */
             }
             close(dfd);
         }
