@@ -38,7 +38,7 @@ regnn_status regnn_path_load(const char *path, regnn_path **out)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_path_load: path is NULL");
     if (!*path)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_path_load: path is empty");
-    char where[320], why[128];
+    char where[320];
     snprintf(where, sizeof where, "regnn_path_load: '%s'", path);
     int fd;
     size_t size;
@@ -56,6 +56,7 @@ regnn_status regnn_path_load(const char *path, regnn_path **out)
     int err = errno;
     close(fd);
     if (got < 0) {
+        char why[128];
         rg_errno_text(err, why, sizeof why);
         st = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
     } else if ((size_t)got != size) {
