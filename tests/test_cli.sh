@@ -288,6 +288,9 @@ refused "fit -o and --checkpoint the same file" "$BIN" fit "$TMP/d.csv" --target
 check "fit -o and --checkpoint the same file: nothing written" test ! -e "$TMP/two.rgn"
 refused "predict -o the data" "$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y -o "$TMP/d.csv"
 refused "predict -o the model" "$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y -o "$TMP/keep.rgn"
+"$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y >> "$TMP/d.csv" 2>"$TMP/err"
+check "predict >> the data (standard output is an input): exit 2, the data unchanged" \
+    sh -c "test $? -eq 2 && grep -q 'standard output is the input' '$TMP/err' && cmp -s '$DATA' '$TMP/d.csv'"
 refused "predict -o a hard link of the data" "$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y -o "$TMP/d-hard.csv"
 refused "export-onnx m.rgn m.rgn" "$BIN" export-onnx "$TMP/keep.rgn" "$TMP/keep.rgn"
 refused "export-onnx into a symbolic link to the model" "$BIN" export-onnx "$TMP/keep.rgn" "$TMP/keep-link.rgn"

@@ -130,6 +130,9 @@ typedef struct {
  * output exists and is not a regular file. Outputs with a NULL path are
  * skipped; NULL inputs too. Prints the message. */
 int cli_outputs_check(const char *const *inputs, size_t n_inputs, cli_output *outs, size_t n);
+/* CLI_USAGE when standard output is a regular file that is one of the inputs
+ * (e.g. `>> DATA.csv`); prints the message. */
+int cli_stdout_check(const char *const *inputs, size_t n_inputs);
 /* Write n bytes of data to a new temporary file for o, synced. */
 int cli_output_stage(cli_output *o, const void *data, size_t n);
 /* Create o's empty temporary file (o->tmp, open as o->fd) for a writer that

@@ -106,6 +106,19 @@ int cli_outputs_check(const char *const *inputs, size_t n_inputs, cli_output *ou
     return CLI_OK;
 }
 
+int cli_stdout_check(const char *const *inputs, size_t n_inputs)
+{
+    struct stat out, in;
+    if (fstat(STDOUT_FILENO, &out) != 0 || !S_ISREG(out.st_mode))
+        return CLI_OK;
+    for (size_t k = 0; k < n_inputs; k++)
+        if (inputs[k] && stat(inputs[k], &in) == 0 && in.st_dev == out.st_dev &&
+            in.st_ino == out.st_ino)
+            return cli_fail(CLI_USAGE, "standard output is the input %s: refusing to write into "
+                                       "an input", inputs[k]);
+    return CLI_OK;
+}
+
 /* A unique name "<target>.tmp-<16 hex digits>" (the library's pattern, so a
  * save of the same file removes one left by a killed process once it is old). */
 static void tmp_name(char *buf, size_t cap, const char *target, unsigned attempt)

@@ -176,7 +176,8 @@ int cmd_predict(int argc, char **argv)
     cli_output dest = CLI_OUTPUT("-o", o.out);
     const char *in_files[] = {o.model, o.data};
 
-    if ((rc = cli_outputs_check(in_files, 2, &dest, 1)) != CLI_OK)
+    if ((rc = o.out ? cli_outputs_check(in_files, 2, &dest, 1) : cli_stdout_check(in_files, 2)) !=
+        CLI_OK)
         goto done;
     rc = CLI_ERR;
     regnn_set_blas_threads(1);
