@@ -383,6 +383,11 @@ else
     echo "skip - fit on a full file system (cannot mount a small tmpfs here: needs root or user namespaces)"
 fi
 
+# Temporary names are unique: a file named OUT.tmp is not the temporary of OUT.
+printf 'mine\n' > "$TMP/u.rgp.tmp"
+status 0 "merge --out next to a file named OUT.tmp" "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" "$TMP/s2.rgp" "$TMP/s3.rgp" --out "$TMP/u.rgp"
+check "merge --out: OUT.tmp left alone, OUT written" sh -c "test \"\$(cat '$TMP/u.rgp.tmp')\" = mine && cmp -s '$TMP/u.rgp' '$TMP/all.rgp'"
+
 # ---- outputs through symbolic links: the link stays, its target is replaced ----
 mkdir "$TMP/real"
 for f in m.rgn ck.rgn h.csv c.svg p.csv m.onnx all.rgp; do
