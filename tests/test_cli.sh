@@ -359,6 +359,29 @@ rc=$?
 check "export-onnx with writes failing: exit 1 (got $rc), the old file unchanged" \
     sh -c "test $rc -eq 1 && grep -q 'cannot write $TMP/o.onnx: File too large' '$TMP/err'"
 check "export-onnx with writes failing: no temporary left" all_old "$TMP/o.onnx"
+# A command stopped (SIGTERM) while it writes its outputs removes its temporary
+# files and changes no output. strace slows every fsync down so that the signal
+# lands while the outputs are being staged.
+if command -v strace >/dev/null 2>&1 &&
+    strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_exit=1000 true 2>/dev/null; then
+    mkdir "$TMP/stop"
+    keep_old "$TMP/stop/m.rgn" "$TMP/stop/h.csv"
+    strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_exit=500000 \
+        sh -c 'echo $$ > "$0/../stop.pid"; exec "$@"' "$TMP/stop" "$BIN" fit "$DATA" --target y \
+        $SMALL -q -o "$TMP/stop/m.rgn" --history "$TMP/stop/h.csv" > /dev/null 2>&1 &
+    spid=$!
+    n=0
+    while [ $n -lt 300 ] && ! ls "$TMP/stop" | grep -q '\.tmp-'; do sleep 0.1; n=$((n + 1)); done
+    check "the stop test saw a temporary file (within 30 s)" test $n -lt 300
+    kill -TERM "$(cat "$TMP/stop.pid")"
+    wait $spid 2>/dev/null
+    st=$?
+    check "fit stopped (SIGTERM) while writing its outputs: killed (exit status $st)" test $st -gt 128
+    check "fit stopped while writing: every output unchanged, no temporary left" \
+        all_old "$TMP/stop/m.rgn" "$TMP/stop/h.csv"
+else
+    echo "skip - a command stopped while writing (strace cannot delay fsync here)"
+fi
 # A really full file system: a small tmpfs, where mounting one is allowed.
 mkdir "$TMP/full"
 if unshare -rm sh -c "mount -t tmpfs -o size=64k none '$TMP/full'" 2>/dev/null; then

@@ -109,7 +109,9 @@ const char *cli_fmt_lambda(double v, char *buf, size_t size);
 /* An output file of a command. Every output is written to a unique temporary
  * file next to its target, synced, and renamed over the target only when the
  * command has staged all of its outputs (cli_outputs_commit), so a failing
- * command leaves no new or changed output. A symbolic link is followed: the
+ * command leaves no new or changed output; SIGINT, SIGTERM, SIGHUP and SIGQUIT
+ * are caught meanwhile, and a command stopped by one removes its temporary
+ * files before it dies of the signal. A symbolic link is followed: the
  * file it leads to is replaced and the link stays. */
 typedef struct {
     const char *opt;      /* the option naming it, for messages ("-o") */

@@ -6,12 +6,56 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The signals that end a command (Ctrl-C, a batch system's time limit) are
+ * caught from the first staged output to the end of the commit: a command
+ * stopped meanwhile removes its temporary files and changes no output
+ * (cli_outputs_commit), then dies of the signal as it would have. A handler,
+ * not a blocked mask, because any thread (the BLAS's too) may receive it. */
+static const int stop_sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define N_STOP_SIGS (sizeof stop_sigs / sizeof stop_sigs[0])
+static struct sigaction stop_saved[N_STOP_SIGS];
+static int stop_caught;
+static volatile sig_atomic_t stop_sig;
+
+static void on_stop(int sig) { stop_sig = sig; }
+
+static void catch_stops(void)
+{
+    if (stop_caught)
+        return;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < N_STOP_SIGS; i++)
+        /* An ignored signal (nohup) stays ignored. */
+        if (sigaction(stop_sigs[i], NULL, &stop_saved[i]) == 0 &&
+            stop_saved[i].sa_handler != SIG_IGN)
+            sigaction(stop_sigs[i], &sa, NULL);
+    stop_caught = 1;
+}
+
+/* The previous actions back; a signal caught meanwhile is raised again. */
+static void release_stops(void)
+{
+    if (!stop_caught)
+        return;
+    for (size_t i = 0; i < N_STOP_SIGS; i++)
+        if (stop_saved[i].sa_handler != SIG_IGN)
+            sigaction(stop_sigs[i], &stop_saved[i], NULL);
+    stop_caught = 0;
+    if (stop_sig)
+        raise(stop_sig);
+}
 
 /* The folder of path into a new string ("." for a bare name). */
 static char *folder_of(const char *path)
@@ -136,6 +180,7 @@ static void tmp_name(char *buf, size_t cap, const char *target, unsigned attempt
 
 int cli_output_reserve(cli_output *o)
 {
+    catch_stops();
     size_t cap = strlen(o->target) + 32;
     o->tmp = malloc(cap);
     if (!o->tmp)
@@ -223,6 +268,12 @@ int cli_output_written_by(cli_output *o, int rc)
 
 int cli_outputs_commit(cli_output *outs, size_t n)
 {
+    /* A stop requested while staging: no output changes; the signal's own
+     * action (usually the end of the process) follows the clean-up. */
+    if (stop_sig) {
+        cli_outputs_free(outs, n); /* raises the signal again */
+        return cli_fail(CLI_ERR, "stopped by signal %d: no output written", (int)stop_sig);
+    }
     for (size_t i = 0; i < n; i++) {
         if (!outs[i].tmp)
             continue;
@@ -256,4 +307,5 @@ void cli_outputs_free(cli_output *outs, size_t n)
         outs[i].fd = -1;
         outs[i].tmp = outs[i].target = NULL;
     }
+    release_stops();
 }
