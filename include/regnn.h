@@ -832,6 +832,11 @@ REGNN_API regnn_status regnn_path_save_mem(const regnn_path *p, void *buf, size_
                                            size_t *size);
 /** Decode a path encoded by regnn_path_save_mem. */
 REGNN_API regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out);
+/** regnn_path_save_mem's encoding written to a file, atomically as
+ *  regnn_model_save writes (a symbolic link is followed). Since 1.1. */
+REGNN_API regnn_status regnn_path_save(const regnn_path *p, const char *path);
+/** Read a file written by regnn_path_save (a regular file only). Since 1.1. */
+REGNN_API regnn_status regnn_path_load(const char *path, regnn_path **out);
 /** Merge the results of shards of one sweep (same lambdas, seeds, seed and
  *  data) that together hold every run exactly once, into a new, whole path
  *  equal to the path of one call without shards. */

@@ -1,12 +1,14 @@
 /* Reading files: the checks every reader makes before it trusts a path, and
  * system error texts, in one place for the CSV reader and the model loader. */
-#define _POSIX_C_SOURCE 200809L /* open, fstat, O_CLOEXEC, XSI strerror_r */
+#define _XOPEN_SOURCE 700 /* open, fstat, O_CLOEXEC, XSI strerror_r, realpath */
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -65,4 +67,23 @@ long long rg_read_full(int fd, void *buf, size_t n)
         got += (size_t)k;
     }
     return (long long)got;
+}
+
+regnn_status rg_follow_link(const char *fn, const char *path, char **real)
+{
+    *real = NULL;
+    struct stat sb;
+    if (lstat(path, &sb) != 0 || !S_ISLNK(sb.st_mode))
+        return REGNN_OK;
+    /* realpath resolves every link in the chain, so the temporary file goes
+     * next to the file that is finally replaced and the link survives. */
+    char *r = realpath(path, NULL);
+    if (!r) {
+        char why[128];
+        rg_errno_text(errno, why, sizeof why);
+        return rg_error(REGNN_E_IO, "%s: '%s' is a symbolic link whose target cannot be resolved: %s",
+                        fn, path, why);
+    }
+    *real = r;
+    return REGNN_OK;
 }

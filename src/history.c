@@ -2,8 +2,8 @@
  * recorded, so memory follows the epochs run, not the epochs requested. */
 #include "internal.h"
 
-#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,34 +92,41 @@ int regnn_history_stop_reason(const regnn_history *h) { return h ? h->stop_reaso
 
 regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
 {
+    static const char header[] = "epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,"
+                                 "train_eval_mse,learning_rate\n";
     static const int order[] = {REGNN_METRIC_TRAIN_LOSS, REGNN_METRIC_TRAIN_MSE,
                                 REGNN_METRIC_TRAIN_PENALTY, REGNN_METRIC_TRAIN_MAE,
                                 REGNN_METRIC_VAL_LOSS, REGNN_METRIC_VAL_MSE,
                                 REGNN_METRIC_VAL_MAE, REGNN_METRIC_SECONDS,
                                 REGNN_METRIC_TRAIN_EVAL_MSE, REGNN_METRIC_LEARNING_RATE};
+    /* Eleven fields of at most 16 characters ("%.9g", "nan") and commas fit easily. */
+    enum { LINE_MAX_LEN = 512 };
     if (!h || !path)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_history_write_csv: history and path are required");
     if (!*path)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_history_write_csv: path is empty");
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return rg_error(REGNN_E_IO, "regnn_history_write_csv: cannot open '%s': %s", path,
-                        strerror(errno));
-    int bad = fputs("epoch,loss,mse,penalty,mae,val_loss,val_mse,val_mae,seconds,train_eval_mse,"
-                    "learning_rate\n",
-                    f) < 0;
-    /* Eleven fields of at most 16 characters ("%.9g", "nan") and commas fit easily. */
-    char line[512], num[64];
-    for (size_t e = 0; e < h->epochs && !bad; e++) {
-        size_t n = (size_t)snprintf(line, sizeof line, "%zu", e + 1);
+    /* The whole text first, then one atomic write: a failure leaves the
+     * previous file, never a partial one. */
+    if (h->epochs > (SIZE_MAX - sizeof header) / LINE_MAX_LEN)
+        return rg_error(REGNN_E_NOMEM, "regnn_history_write_csv: out of memory");
+    const size_t cap = sizeof header + h->epochs * LINE_MAX_LEN;
+    char *text = rg_malloc(cap);
+    if (!text)
+        return rg_error(REGNN_E_NOMEM, "regnn_history_write_csv: out of memory for %zu bytes", cap);
+    size_t len = sizeof header - 1;
+    memcpy(text, header, len);
+    char num[64];
+    for (size_t e = 0; e < h->epochs; e++) {
+        char *line = text + len;
+        size_t n = (size_t)snprintf(line, LINE_MAX_LEN, "%zu", e + 1);
         for (size_t k = 0; k < sizeof order / sizeof order[0]; k++) {
             rg_format_double(num, sizeof num, h->v[order[k] - 1][e]);
-            n += (size_t)snprintf(line + n, sizeof line - n, ",%s", num);
+            n += (size_t)snprintf(line + n, LINE_MAX_LEN - n, ",%s", num);
         }
-        bad |= fputs(line, f) < 0 || fputc('\n', f) == EOF;
+        line[n++] = '\n';
+        len += n;
     }
-    bad |= fclose(f) != 0;
-    if (bad)
-        return rg_error(REGNN_E_IO, "regnn_history_write_csv: error writing '%s'", path);
-    return REGNN_OK;
+    regnn_status st = rg_write_atomic("regnn_history_write_csv", path, (const uint8_t *)text, len);
+    rg_free(text);
+    return st;
 }

@@ -53,8 +53,13 @@ void rg_errno_text(int err, char *buf, size_t cap);
 regnn_status rg_open_regular(const char *where, const char *path, int *fd, size_t *size);
 /* read() until n bytes, end of file or an error (-1, errno set); EINTR retried. */
 long long rg_read_full(int fd, void *buf, size_t n);
+/* When path is a symbolic link, its final target (every link followed) in
+ * *real, to free(); else *real = NULL. A dangling link or a loop is
+ * REGNN_E_IO naming fn and path. */
+regnn_status rg_follow_link(const char *fn, const char *path, char **real);
 /* Replace path with n bytes of data atomically (src/io.c: the old file or the
- * new one, never a mix); REGNN_E_IO naming fn and path on failure. */
+ * new one, never a mix); a symbolic link is followed and its target
+ * replaced; REGNN_E_IO naming fn and path on failure. */
 regnn_status rg_write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n);
 
 /* ---- CRC-32 (src/crc32.c): IEEE 802.3 / zlib, crc32("123456789") = 0xCBF43926 ---- */

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -446,7 +447,7 @@ static const char *fill_file(int fd, const struct stat *old, int have_old, const
  * Elsewhere the data is written to that named file. Either way a crash can
  * leave a "<path>.tmp-<hex>" file only inside that window; the next save of
  * the same path removes such files once they are STALE_SECONDS old. */
-regnn_status rg_write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
+static regnn_status write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
 {
     /* A device, folder or FIFO at path is never replaced by a regular file. */
     struct stat old;
@@ -573,6 +574,19 @@ fail:
     rg_free(tmp);
     rg_errno_text(err, why, sizeof why);
     return rg_error(REGNN_E_IO, "%s: cannot %s '%s': %s", fn, step, path, why);
+}
+
+/* A symbolic link at path stays: the file it leads to is the one replaced,
+ * through a temporary file in that file's own folder. */
+regnn_status rg_write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
+{
+    char *real;
+    regnn_status st = rg_follow_link(fn, path, &real);
+    if (st != REGNN_OK)
+        return st;
+    st = write_atomic(fn, real ? real : path, data, n);
+    free(real); /* from realpath */
+    return st;
 }
 
 static regnn_status save_file(const char *fn, const regnn_model *m, const regnn_optimizer *o,

@@ -12,7 +12,12 @@
 # target's own units, the same with or without the target column); path (table,
 # choices, diagnoses); info on a model and on a checkpoint; export-onnx (the
 # file, and with python3-onnx its graph run with numpy gives predict's
-# numbers from raw features); and the README's
+# numbers from raw features); files: FIFO and /dev/zero inputs fail at once,
+# an output that is an input (symbolic or hard link too) or another output is
+# refused with exit 2 before any work, missing output folders fail before work,
+# failed writes (file size limit, a full tmpfs, /dev/full) leave every output
+# unchanged and no temporary, outputs through symbolic links keep the link;
+# the terminal test skips without a pseudo-terminal; and the README's
 # claim that --l2 1e-2 lowers the test MSE of the default network on the
 # diabetes data. Prints "N passed, N failed" and exits 1 if anything failed.
 
@@ -41,6 +46,30 @@ status() {
     fi
 }
 has() { grep -q -- "$2" "$1"; }
+
+# On a terminal the progress is one line rewritten with \r. script(1) runs the
+# command on a pseudo-terminal; where none can be opened (a chroot or
+# container without /dev/pts) even `true` fails under it, and the test skips.
+tty_test() {
+    CR=$(printf '\r')
+    if ! command -v script >/dev/null 2>&1; then
+        echo "skip - fit on a terminal (no script(1))"
+    elif ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+        echo "skip - fit on a terminal (no pseudo-terminal can be opened here)"
+    else
+        script -qec "'$BIN' fit '$DATA' --target y --layers 8 --epochs 4" "$TMP/tty.log" >/dev/null 2>&1
+        check "fit on a terminal: progress rewritten in place (\\r)" \
+            sh -c "grep -q '${CR}epoch 2/4' '$TMP/tty.log' && ! grep -q '^epoch 2/4' '$TMP/tty.log'"
+    fi
+}
+# sh tests/test_cli.sh BIN --tty-only: only the terminal test (run below
+# without a pseudo-terminal).
+if [ "${2:-}" = --tty-only ]; then
+    tty_test
+    echo "$pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit
+fi
 
 # ---- help and usage errors ----
 status 0 "regnn --help" "$BIN" --help
@@ -106,13 +135,16 @@ check "fit --quiet: no output on stdout or stderr" sh -c "test ! -s '$TMP/out' &
 check "fit --quiet: model written" test -s "$TMP/q.rgn"
 check "fit is deterministic for a seed" cmp -s "$TMP/m.rgn" "$TMP/q.rgn"
 
-# On a terminal the progress is one line rewritten with \r.
-if command -v script >/dev/null 2>&1; then
-    script -qec "'$BIN' fit '$DATA' --target y --layers 8 --epochs 4" "$TMP/tty.log" >/dev/null 2>&1
-    check "fit on a terminal: progress rewritten in place (\\r)" \
-        sh -c "grep -q '${CR}epoch 2/4' '$TMP/tty.log' && ! grep -q '^epoch 2/4' '$TMP/tty.log'"
+tty_test
+# Without a pseudo-terminal (an empty /dev/pts and no /dev/ptmx, in a mount
+# namespace where one can be made) the terminal test skips instead of failing.
+if unshare -rm true 2>/dev/null; then
+    unshare -rm sh -c 'mount -t tmpfs none /dev/pts && mount --bind /dev/null /dev/ptmx &&
+        exec sh "$0" "$1" --tty-only' "$0" "$BIN" > "$TMP/nopty.out" 2>&1
+    check "fit on a terminal: skips where no pseudo-terminal can be opened" \
+        sh -c "grep -q '^skip - fit on a terminal (no pseudo-terminal' '$TMP/nopty.out' && grep -q '^0 passed, 0 failed' '$TMP/nopty.out'"
 else
-    echo "skip - fit on a terminal (no script(1))"
+    echo "skip - the terminal test without a pseudo-terminal (no user namespaces to hide /dev/pts)"
 fi
 
 # ---- predict ----
@@ -212,6 +244,200 @@ status 2 "merge without files: exit 2" "$BIN" merge
 status 2 "path --shard without --out: exit 2" "$BIN" path "$DATA" $SW --shard 0/2
 status 2 "path --shard 2/2: exit 2" "$BIN" path "$DATA" $SW --shard 2/2 --out "$TMP/x.rgp"
 status 2 "path --shard 1: exit 2" "$BIN" path "$DATA" $SW --shard 1 --out "$TMP/x.rgp"
+
+# ---- files the program reads: regular files only, never a hang ----
+mkfifo "$TMP/fifo"
+# timeout: a reader that blocks on the FIFO would stop the test here (exit 124).
+status 1 "merge of a FIFO: exit 1, no hang" timeout 20 "$BIN" merge "$TMP/fifo"
+check "merge of a FIFO: the message names the file and why" has "$TMP/err" "'$TMP/fifo': not a regular file"
+status 1 "merge of /dev/zero: exit 1, no endless read" timeout 20 "$BIN" merge /dev/zero
+check "merge of /dev/zero: the message says why" has "$TMP/err" "'/dev/zero': not a regular file"
+status 1 "merge of a part and a FIFO: exit 1" timeout 20 "$BIN" merge "$TMP/s0.rgp" "$TMP/fifo"
+status 1 "fit on a FIFO: exit 1" timeout 20 "$BIN" fit "$TMP/fifo" --target y $SMALL
+status 1 "predict with /dev/zero as the model: exit 1" timeout 20 "$BIN" predict /dev/zero "$DATA"
+status 1 "predict on /dev/zero as the data: exit 1" timeout 20 "$BIN" predict "$TMP/m.rgn" /dev/zero
+status 1 "info on a FIFO: exit 1" timeout 20 "$BIN" info "$TMP/fifo"
+status 1 "export-onnx of /dev/zero: exit 1" timeout 20 "$BIN" export-onnx /dev/zero "$TMP/z.onnx"
+check "export-onnx of /dev/zero: nothing written" test ! -e "$TMP/z.onnx"
+
+# ---- an output that is an input is refused before any work (exit 2) ----
+cp "$DATA" "$TMP/d.csv"
+cp "$TMP/m.rgn" "$TMP/keep.rgn"
+ln -s d.csv "$TMP/d-link.csv"
+ln "$TMP/d.csv" "$TMP/d-hard.csv"
+ln -s keep.rgn "$TMP/keep-link.rgn"
+# refused NAME command...: exit 2, nothing trained, every input unchanged.
+refused() {
+    d=$1
+    shift
+    status 2 "$d: exit 2" "$@"
+    check "$d: refused before any work, the message says so" \
+        sh -c "! grep -q '^epoch\|^run ' '$TMP/err' && grep -q 'refusing to overwrite an input\|are the same file' '$TMP/err'"
+    check "$d: the inputs are unchanged" \
+        sh -c "cmp -s '$DATA' '$TMP/d.csv' && cmp -s '$TMP/m.rgn' '$TMP/keep.rgn' && cmp -s '$TMP/s0.rgp' '$TMP/s0.keep' && test -L '$TMP/d-link.csv' && test -L '$TMP/keep-link.rgn'"
+}
+cp "$TMP/s0.rgp" "$TMP/s0.keep"
+refused "fit d.csv -o d.csv" "$BIN" fit "$TMP/d.csv" --target y $SMALL -o "$TMP/d.csv"
+refused "fit --checkpoint the data" "$BIN" fit "$TMP/d.csv" --target y $SMALL --checkpoint "$TMP/d.csv"
+refused "fit --history the data" "$BIN" fit "$TMP/d.csv" --target y $SMALL --history "$TMP/d.csv"
+refused "fit --plot the data" "$BIN" fit "$TMP/d.csv" --target y $SMALL --plot "$TMP/d.csv"
+refused "fit -o a symbolic link to the data" "$BIN" fit "$TMP/d.csv" --target y $SMALL -o "$TMP/d-link.csv"
+refused "fit on a symbolic link, -o its target" "$BIN" fit "$TMP/d-link.csv" --target y $SMALL -o "$TMP/d.csv"
+refused "fit -o a hard link of the data" "$BIN" fit "$TMP/d.csv" --target y $SMALL -o "$TMP/d-hard.csv"
+refused "fit -o and --checkpoint the same file" "$BIN" fit "$TMP/d.csv" --target y $SMALL -o "$TMP/two.rgn" --checkpoint "$TMP/two.rgn"
+check "fit -o and --checkpoint the same file: nothing written" test ! -e "$TMP/two.rgn"
+refused "predict -o the data" "$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y -o "$TMP/d.csv"
+refused "predict -o the model" "$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y -o "$TMP/keep.rgn"
+"$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y >> "$TMP/d.csv" 2>"$TMP/err"
+check "predict >> the data (standard output is an input): exit 2, the data unchanged" \
+    sh -c "test $? -eq 2 && grep -q 'standard output is the input' '$TMP/err' && cmp -s '$DATA' '$TMP/d.csv'"
+refused "predict -o a hard link of the data" "$BIN" predict "$TMP/keep.rgn" "$TMP/d.csv" --target y -o "$TMP/d-hard.csv"
+refused "export-onnx m.rgn m.rgn" "$BIN" export-onnx "$TMP/keep.rgn" "$TMP/keep.rgn"
+refused "export-onnx into a symbolic link to the model" "$BIN" export-onnx "$TMP/keep.rgn" "$TMP/keep-link.rgn"
+status 0 "export-onnx m.rgn m.rgn refused: the model still loads" "$BIN" info "$TMP/keep.rgn"
+refused "path --out the data" "$BIN" path "$TMP/d.csv" --target y --lambdas 0 $SMALL --out "$TMP/d.csv"
+refused "merge --out a part" "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" "$TMP/s2.rgp" "$TMP/s3.rgp" --out "$TMP/s0.rgp"
+
+# ---- outputs: all or none, and a folder that is missing fails before work ----
+printf 'old\n' > "$TMP/old.rgn"
+status 1 "fit --checkpoint into a missing folder: exit 1" "$BIN" fit "$DATA" --target y $SMALL \
+    -o "$TMP/new.rgn" --history "$TMP/new.csv" --plot "$TMP/new.svg" --checkpoint "$TMP/nodir/ck.rgn"
+check "fit --checkpoint into a missing folder: names the file, the folder and the reason" \
+    has "$TMP/err" "cannot write $TMP/nodir/ck.rgn: folder $TMP/nodir: No such file or directory"
+check "fit --checkpoint into a missing folder: fails before training" sh -c "! grep -q '^epoch' '$TMP/err'"
+check "fit --checkpoint into a missing folder: no -o model, history or plot" \
+    sh -c "test ! -e '$TMP/new.rgn' && test ! -e '$TMP/new.csv' && test ! -e '$TMP/new.svg'"
+status 1 "predict -o into a missing folder: exit 1" "$BIN" predict "$TMP/m.rgn" "$DATA" --target y -o "$TMP/nodir/p.csv"
+status 1 "path --out into a missing folder: exit 1 before the sweep" "$BIN" path "$DATA" --target y --lambdas 0 $SMALL --out "$TMP/nodir/x.rgp"
+check "path --out into a missing folder: no run started" sh -c "! grep -q '^run ' '$TMP/err'"
+status 1 "merge --out into a missing folder: exit 1" "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" "$TMP/s2.rgp" "$TMP/s3.rgp" --out "$TMP/nodir/x.rgp"
+status 1 "fit -o a folder: exit 1" "$BIN" fit "$DATA" --target y $SMALL -o "$TMP"
+status 1 "predict -o /dev/full (not a regular file): exit 1" "$BIN" predict "$TMP/m.rgn" "$DATA" --target y -o /dev/full
+# Standard output on a full device: the reason, exit 1.
+"$BIN" predict "$TMP/m.rgn" "$DATA" --target y -q > /dev/full 2>"$TMP/err"
+check "predict to a full standard output (/dev/full): exit 1, the reason" \
+    sh -c "test $? -eq 1 && grep -q 'No space left on device' '$TMP/err'"
+
+# full FILE...: save copies of FILE... and, after the command, check that each
+# is unchanged and that no temporary file is left next to it.
+keep_old() { for f in "$@"; do printf 'old %s\n' "$f" > "$f"; done; }
+all_old() {
+    for f in "$@"; do
+        [ "$(cat "$f")" = "old $f" ] || return 1
+        for t in "$f".tmp-*; do [ -e "$t" ] && return 1; done
+    done
+    return 0
+}
+# A file size limit (ulimit -f, SIGXFSZ ignored) makes the writes fail (EFBIG)
+# like a full disk: every output keeps its old contents.
+O="$TMP/o.rgn $TMP/o-ck.rgn $TMP/o.csv $TMP/o.svg"
+keep_old $O
+sh -c 'trap "" XFSZ; ulimit -f 2; exec "$@"' sh "$BIN" fit "$DATA" --target y $SMALL -q \
+    -o "$TMP/o.rgn" --checkpoint "$TMP/o-ck.rgn" --history "$TMP/o.csv" --plot "$TMP/o.svg" \
+    > /dev/null 2>"$TMP/err"
+rc=$?
+check "fit with writes failing (file size limit): exit 1 (got $rc)" test "$rc" -eq 1
+check "fit with writes failing: the message names the file and the reason" has "$TMP/err" "cannot write $TMP/.*: File too large"
+check "fit with writes failing: every output unchanged, no temporary left" all_old $O
+keep_old "$TMP/o-p.csv"
+sh -c 'trap "" XFSZ; ulimit -f 2; exec "$@"' sh "$BIN" predict "$TMP/m.rgn" "$DATA" --target y -q \
+    -o "$TMP/o-p.csv" > /dev/null 2>"$TMP/err"
+rc=$?
+check "predict -o with writes failing: exit 1 (got $rc), names the file" \
+    sh -c "test $rc -eq 1 && grep -q 'cannot write $TMP/o-p.csv: File too large' '$TMP/err'"
+check "predict -o with writes failing: the old file unchanged" all_old "$TMP/o-p.csv"
+keep_old "$TMP/o.rgp" "$TMP/o.onnx"
+sh -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' sh "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" \
+    "$TMP/s2.rgp" "$TMP/s3.rgp" --out "$TMP/o.rgp" > /dev/null 2>"$TMP/err"
+rc=$?
+check "merge --out with writes failing: exit 1 (got $rc), the old file unchanged" \
+    sh -c "test $rc -eq 1 && grep -q 'cannot write $TMP/o.rgp: File too large' '$TMP/err'"
+check "merge --out with writes failing: no temporary left" all_old "$TMP/o.rgp"
+sh -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' sh "$BIN" export-onnx "$TMP/m.rgn" "$TMP/o.onnx" \
+    > /dev/null 2>"$TMP/err"
+rc=$?
+check "export-onnx with writes failing: exit 1 (got $rc), the old file unchanged" \
+    sh -c "test $rc -eq 1 && grep -q 'cannot write $TMP/o.onnx: File too large' '$TMP/err'"
+check "export-onnx with writes failing: no temporary left" all_old "$TMP/o.onnx"
+# A command stopped (SIGTERM) while it writes its outputs removes its temporary
+# files and changes no output. strace slows every fsync down so that the signal
+# lands while the outputs are being staged.
+if command -v strace >/dev/null 2>&1 &&
+    strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_exit=1000 true 2>/dev/null; then
+    mkdir "$TMP/stop"
+    keep_old "$TMP/stop/m.rgn" "$TMP/stop/h.csv"
+    strace -f -o /dev/null -e trace=fsync -e inject=fsync:delay_exit=500000 \
+        sh -c 'echo $$ > "$0/../stop.pid"; exec "$@"' "$TMP/stop" "$BIN" fit "$DATA" --target y \
+        $SMALL -q -o "$TMP/stop/m.rgn" --history "$TMP/stop/h.csv" > /dev/null 2>&1 &
+    spid=$!
+    n=0
+    while [ $n -lt 300 ] && ! ls "$TMP/stop" | grep -q '\.tmp-'; do sleep 0.1; n=$((n + 1)); done
+    check "the stop test saw a temporary file (within 30 s)" test $n -lt 300
+    kill -TERM "$(cat "$TMP/stop.pid")"
+    wait $spid 2>/dev/null
+    st=$?
+    check "fit stopped (SIGTERM) while writing its outputs: killed (exit status $st)" test $st -gt 128
+    check "fit stopped while writing: every output unchanged, no temporary left" \
+        all_old "$TMP/stop/m.rgn" "$TMP/stop/h.csv"
+else
+    echo "skip - a command stopped while writing (strace cannot delay fsync here)"
+fi
+# A really full file system: a small tmpfs, where mounting one is allowed.
+mkdir "$TMP/full"
+if unshare -rm sh -c "mount -t tmpfs -o size=64k none '$TMP/full'" 2>/dev/null; then
+    unshare -rm sh -c '
+        set -u
+        d=$1; shift
+        mount -t tmpfs -o size=64k none "$d" || exit 3
+        for f in o.rgn o-ck.rgn o.csv o.svg p.csv; do printf "old %s\n" "$d/$f" > "$d/$f"; done
+        dd if=/dev/zero of="$d/fill" bs=1k 2>/dev/null
+        "$@" -o "$d/o.rgn" --checkpoint "$d/o-ck.rgn" --history "$d/o.csv" --plot "$d/o.svg" -q \
+            >/dev/null 2>"$d/../full-fit.err"
+        echo $? > "$d/../full-fit.rc"
+        for f in o.rgn o-ck.rgn o.csv o.svg; do
+            [ "$(cat "$d/$f")" = "old $d/$f" ] || echo "$f changed"
+        done > "$d/../full-fit.changed"
+        ls "$d" | grep "\.tmp-" >> "$d/../full-fit.changed"
+        true' sh "$TMP/full" "$BIN" fit "$DATA" --target y $SMALL
+    check "fit on a full file system (tmpfs): exit 1" test "$(cat "$TMP/full-fit.rc")" = 1
+    check "fit on a full file system: the reason named" has "$TMP/full-fit.err" "cannot write $TMP/full/.*: No space left on device"
+    check "fit on a full file system: every output unchanged, no temporary left" test ! -s "$TMP/full-fit.changed"
+else
+    echo "skip - fit on a full file system (cannot mount a small tmpfs here: needs root or user namespaces)"
+fi
+
+# Temporary names are unique: a file named OUT.tmp is not the temporary of OUT.
+printf 'mine\n' > "$TMP/u.rgp.tmp"
+status 0 "merge --out next to a file named OUT.tmp" "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" "$TMP/s2.rgp" "$TMP/s3.rgp" --out "$TMP/u.rgp"
+check "merge --out: OUT.tmp left alone, OUT written" sh -c "test \"\$(cat '$TMP/u.rgp.tmp')\" = mine && cmp -s '$TMP/u.rgp' '$TMP/all.rgp'"
+
+# ---- outputs through symbolic links: the link stays, its target is replaced ----
+mkdir "$TMP/real"
+for f in m.rgn ck.rgn h.csv c.svg p.csv m.onnx all.rgp; do
+    printf 'old\n' > "$TMP/real/$f"
+    ln -s "real/$f" "$TMP/ln-$f"
+done
+status 0 "fit -o, --checkpoint, --history, --plot through symbolic links" "$BIN" fit "$DATA" --target y $SMALL -q \
+    -o "$TMP/ln-m.rgn" --checkpoint "$TMP/ln-ck.rgn" --history "$TMP/ln-h.csv" --plot "$TMP/ln-c.svg"
+status 0 "predict -o through a symbolic link" "$BIN" predict "$TMP/m.rgn" "$DATA" --target y -q -o "$TMP/ln-p.csv"
+status 0 "export-onnx through a symbolic link" "$BIN" export-onnx "$TMP/m.rgn" "$TMP/ln-m.onnx" -q
+status 0 "merge --out through a symbolic link" "$BIN" merge "$TMP/s0.rgp" "$TMP/s1.rgp" "$TMP/s2.rgp" "$TMP/s3.rgp" --out "$TMP/ln-all.rgp"
+links_kept() {
+    for f in m.rgn ck.rgn h.csv c.svg p.csv m.onnx all.rgp; do
+        test -L "$TMP/ln-$f" && [ "$(cat "$TMP/real/$f")" != old ] || return 1
+    done
+}
+check "every output through a link: the link stays, its target holds the new file" links_kept
+check "the model through a link is the model" cmp -s "$TMP/real/m.rgn" "$TMP/m.rgn"
+check "the merged path through a link is the merged path" cmp -s "$TMP/real/all.rgp" "$TMP/all.rgp"
+check "no temporary file left next to the links or their targets" \
+    sh -c "! ls '$TMP' '$TMP/real' | grep -q '\.tmp-'"
+ln -s nowhere/x.rgn "$TMP/dangling.rgn"
+status 1 "fit -o a dangling symbolic link: exit 1 before work" "$BIN" fit "$DATA" --target y $SMALL -o "$TMP/dangling.rgn"
+check "fit -o a dangling link: the message says why" has "$TMP/err" "dangling.rgn: a symbolic link whose target cannot be resolved: No such file or directory"
+chmod 640 "$TMP/real/m.rgn"
+status 0 "fit -o over a file with mode 640" "$BIN" fit "$DATA" --target y $SMALL -q -o "$TMP/real/m.rgn"
+check "fit -o keeps the replaced file's permission bits" test "$(stat -c %a "$TMP/real/m.rgn")" = 640
 
 # ---- the README's example: L2 closes the gap and lowers the test MSE ----
 "$BIN" fit "$DATA" --target y > "$TMP/l0.out" 2>/dev/null

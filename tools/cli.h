@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
 
@@ -104,6 +105,50 @@ void cli_progress_end(cli_progress *p);
 
 /* "1e-2" style formatting of a lambda into buf. */
 const char *cli_fmt_lambda(double v, char *buf, size_t size);
+
+/* An output file of a command. Every output is written to a unique temporary
+ * file next to its target, synced, and renamed over the target only when the
+ * command has staged all of its outputs (cli_outputs_commit), so a failing
+ * command leaves no new or changed output; SIGINT, SIGTERM, SIGHUP and SIGQUIT
+ * are caught meanwhile, and a command stopped by one removes its temporary
+ * files before it dies of the signal. A symbolic link is followed: the
+ * file it leads to is replaced and the link stays. */
+typedef struct {
+    const char *opt;      /* the option naming it, for messages ("-o") */
+    const char *path;     /* as given; NULL when not requested */
+    char *target;         /* the file replaced: path with its links followed */
+    char *tmp;            /* the staged temporary file, or NULL */
+    int fd;               /* open on tmp while being written, else -1 */
+    int exists;           /* target exists (dev, ino, mode are its) */
+    dev_t dev, dir_dev;
+    ino_t ino, dir_ino;   /* dir_*: the target's folder */
+    mode_t mode;
+} cli_output;
+#define CLI_OUTPUT(option, file) {.opt = (option), .path = (file), .fd = -1}
+
+/* Before any work: CLI_USAGE when an output is the same file as an input (same
+ * device and inode after following links, so hard links too) or as another
+ * output; CLI_ERR when an output's folder is missing or not writable, or the
+ * output exists and is not a regular file. Outputs with a NULL path are
+ * skipped; NULL inputs too. Prints the message. */
+int cli_outputs_check(const char *const *inputs, size_t n_inputs, cli_output *outs, size_t n);
+/* CLI_USAGE when standard output is a regular file that is one of the inputs
+ * (e.g. `>> DATA.csv`); prints the message. */
+int cli_stdout_check(const char *const *inputs, size_t n_inputs);
+/* Write n bytes of data to a new temporary file for o, synced. */
+int cli_output_stage(cli_output *o, const void *data, size_t n);
+/* Create o's empty temporary file (o->tmp, open as o->fd) for a writer that
+ * takes a file name; then cli_output_written_by with the writer's result. */
+int cli_output_reserve(cli_output *o);
+/* After a writer filled o->tmp: on rc == CLI_OK syncs it, else removes it;
+ * returns the outcome. */
+int cli_output_written_by(cli_output *o, int rc);
+/* Sync o's temporary file and close it (CLI_ERR and the message on failure). */
+int cli_output_sync(cli_output *o);
+/* Rename every staged temporary over its target and sync the folders. */
+int cli_outputs_commit(cli_output *outs, size_t n);
+/* Remove temporaries not committed; free what the outputs hold. */
+void cli_outputs_free(cli_output *outs, size_t n);
 
 /* Subcommands: argv[0] is the subcommand name. */
 int cmd_fit(int argc, char **argv);

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void export_help(FILE *f)
@@ -20,6 +21,24 @@ static void export_help(FILE *f)
           "Exit status: 0 ok, 1 error (the model cannot be read, OUT.onnx cannot be\n"
           "written), 2 usage.\n",
           f);
+}
+
+/* m's ONNX bytes staged for dest. */
+static int stage_onnx(cli_output *dest, const regnn_model *m)
+{
+    size_t n = 0;
+    if (regnn_model_export_onnx_mem(m, NULL, 0, &n) != REGNN_OK)
+        return cli_lib_fail("cannot export the model");
+    unsigned char *b = malloc(n);
+    int rc;
+    if (!b)
+        rc = cli_fail(CLI_ERR, "out of memory");
+    else if (regnn_model_export_onnx_mem(m, b, n, &n) != REGNN_OK)
+        rc = cli_lib_fail("cannot export the model");
+    else
+        rc = cli_output_stage(dest, b, n);
+    free(b);
+    return rc;
 }
 
 int cmd_export_onnx(int argc, char **argv)
@@ -47,12 +66,19 @@ int cmd_export_onnx(int argc, char **argv)
         return cli_fail(CLI_USAGE, "expected a model file and an output file (usage: regnn "
                                    "export-onnx MODEL.rgn OUT.onnx)");
 
+    cli_output dest = CLI_OUTPUT("output", out);
+    int rc = cli_outputs_check(&model, 1, &dest, 1);
     regnn_model *m = NULL;
-    if (regnn_model_load(model, &m) != REGNN_OK)
-        return cli_lib_fail("cannot load the model");
-    if (regnn_model_export_onnx(m, out) != REGNN_OK) {
+    if (rc == CLI_OK && regnn_model_load(model, &m) != REGNN_OK)
+        rc = cli_lib_fail("cannot load the model");
+    if (rc == CLI_OK)
+        rc = stage_onnx(&dest, m);
+    if (rc == CLI_OK)
+        rc = cli_outputs_commit(&dest, 1);
+    cli_outputs_free(&dest, 1);
+    if (rc != CLI_OK) {
         regnn_model_free(m);
-        return cli_lib_fail("cannot export the model");
+        return rc;
     }
     if (!quiet) {
         regnn_scaler *sc = NULL;

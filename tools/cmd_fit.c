@@ -108,7 +108,8 @@ static int on_epoch(void *user, const regnn_history *h, size_t epoch)
     return 0;
 }
 
-static int write_plot(const fit_opts *o, const regnn_history *h, const char *model_desc)
+static int write_plot(const fit_opts *o, const char *path, const regnn_history *h,
+                      const char *model_desc)
 {
     size_t n = regnn_history_epochs(h);
     double *buf = malloc(5 * n * sizeof *buf);
@@ -143,7 +144,7 @@ static int write_plot(const fit_opts *o, const regnn_history *h, const char *mod
     p.series = s;
     p.n_series = 4;
     int rc = CLI_OK;
-    if (svgp_write(o->plot, NULL, &p, 1, 720, 440) != 0)
+    if (svgp_write(path, NULL, &p, 1, 720, 440) != 0)
         rc = cli_fail(CLI_ERR, "cannot write %s: %s", o->plot, strerror(errno));
     free(buf);
     return rc;
@@ -189,6 +190,52 @@ out:
     return rc;
 }
 
+enum { OUT_MODEL, OUT_CHECKPOINT, OUT_HISTORY, OUT_PLOT, N_OUTS };
+
+/* An encoding of m (save_mem style: measure, then fill) staged into out: the
+ * model, or with opt the checkpoint. */
+static int stage_encoded(cli_output *out, const regnn_model *m, const regnn_optimizer *opt)
+{
+    const char *what = opt ? "saving the checkpoint" : "saving the model";
+    size_t n = 0;
+    regnn_status st = opt ? regnn_checkpoint_save_mem(m, opt, NULL, 0, &n)
+                          : regnn_model_save_mem(m, NULL, 0, &n);
+    unsigned char *b = st == REGNN_OK ? malloc(n) : NULL;
+    int rc;
+    if (st != REGNN_OK)
+        rc = cli_lib_fail(what);
+    else if (!b)
+        rc = cli_fail(CLI_ERR, "out of memory");
+    else if ((opt ? regnn_checkpoint_save_mem(m, opt, b, n, &n)
+                  : regnn_model_save_mem(m, b, n, &n)) != REGNN_OK)
+        rc = cli_lib_fail(what);
+    else
+        rc = cli_output_stage(out, b, n);
+    free(b);
+    return rc;
+}
+
+/* Every requested output into its temporary file. */
+static int stage_outputs(const fit_opts *o, cli_output *outs, const regnn_model *m,
+                         const regnn_optimizer *opt, const regnn_history *h, const char *desc)
+{
+    int rc = CLI_OK;
+    cli_output *hist = &outs[OUT_HISTORY], *plot = &outs[OUT_PLOT];
+    if (hist->path && (rc = cli_output_reserve(hist)) == CLI_OK) {
+        rc = regnn_history_write_csv(h, hist->tmp) == REGNN_OK
+                 ? CLI_OK
+                 : cli_fail(CLI_ERR, "cannot write %s: %s", hist->path, regnn_errmsg());
+        rc = cli_output_written_by(hist, rc);
+    }
+    if (rc == CLI_OK && plot->path && (rc = cli_output_reserve(plot)) == CLI_OK)
+        rc = cli_output_written_by(plot, write_plot(o, plot->tmp, h, desc));
+    if (rc == CLI_OK && outs[OUT_MODEL].path)
+        rc = stage_encoded(&outs[OUT_MODEL], m, NULL);
+    if (rc == CLI_OK && outs[OUT_CHECKPOINT].path)
+        rc = stage_encoded(&outs[OUT_CHECKPOINT], m, opt);
+    return rc;
+}
+
 int cmd_fit(int argc, char **argv)
 {
     fit_opts o;
@@ -204,6 +251,13 @@ int cmd_fit(int argc, char **argv)
     progress prog = {{0, 0, 0, 0}, o.t.epochs, NULL};
     char desc[256];
 
+    /* Every output is checked before the work and written after it, all or none. */
+    cli_output outs[N_OUTS] = {CLI_OUTPUT("-o", o.out), CLI_OUTPUT("--checkpoint", o.checkpoint),
+                               CLI_OUTPUT("--history", o.history), CLI_OUTPUT("--plot", o.plot)};
+    const char *inputs[] = {o.t.data};
+    memset(&d, 0, sizeof d);
+    if ((rc = cli_outputs_check(inputs, 1, outs, N_OUTS)) != CLI_OK)
+        goto out;
     regnn_set_blas_threads(1); /* small layers: threads cost more than they give */
     if ((rc = cli_load(&o.t, &d)) != CLI_OK)
         goto out;
@@ -259,34 +313,22 @@ int cmd_fit(int argc, char **argv)
         if (d.test && report_test(m, &d) != CLI_OK)
             goto out;
     }
-    if (o.history && regnn_history_write_csv(h, o.history) != REGNN_OK) {
-        cli_lib_fail("--history");
-        goto out;
-    }
-    if (o.plot && write_plot(&o, h, desc) != CLI_OK)
-        goto out;
-    if (o.out || o.checkpoint) {
+    if ((o.out || o.checkpoint) && regnn_model_attach_scaler(m, d.scaler) != REGNN_OK) {
         /* The scaler travels with the model: predict scales new rows alike
          * and maps predictions back to the target's units. */
-        if (regnn_model_attach_scaler(m, d.scaler) != REGNN_OK) {
-            cli_lib_fail("attaching the scaler");
-            goto out;
-        }
-        if (o.out && regnn_model_save(m, o.out) != REGNN_OK) {
-            cli_lib_fail("saving the model");
-            goto out;
-        }
-        if (o.checkpoint && regnn_checkpoint_save(m, opt, o.checkpoint) != REGNN_OK) {
-            cli_lib_fail("saving the checkpoint");
-            goto out;
-        }
-        if (!o.t.quiet && o.out)
-            printf("saved the model and its scaler to %s\n", o.out);
-        if (!o.t.quiet && o.checkpoint)
-            printf("saved a checkpoint (model, scaler, optimizer state) to %s\n", o.checkpoint);
+        cli_lib_fail("attaching the scaler");
+        goto out;
     }
+    if (stage_outputs(&o, outs, m, opt, h, desc) != CLI_OK ||
+        cli_outputs_commit(outs, N_OUTS) != CLI_OK)
+        goto out;
+    if (!o.t.quiet && o.out)
+        printf("saved the model and its scaler to %s\n", o.out);
+    if (!o.t.quiet && o.checkpoint)
+        printf("saved a checkpoint (model, scaler, optimizer state) to %s\n", o.checkpoint);
     rc = CLI_OK;
 out:
+    cli_outputs_free(outs, N_OUTS);
     free(prog.buf);
     regnn_history_free(h);
     regnn_fit_options_free(fo);

@@ -2,8 +2,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void info_help(FILE *f)
 {
@@ -27,14 +30,18 @@ static const char *act_name(int a)
     }
 }
 
-/* "format 1.0" from the file header; the load already validated it. */
+/* "format 1.0" from the file header; the load already validated it. The
+ * header is read only from a regular file, without waiting on a FIFO that
+ * might have replaced it since. */
 static void print_format(const char *path, int checkpoint)
 {
     unsigned char h[12];
-    FILE *f = fopen(path, "rb");
-    int ok = f && fread(h, 1, sizeof h, f) == sizeof h;
-    if (f)
-        fclose(f);
+    struct stat sb;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int ok = fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+             read(fd, h, sizeof h) == (ssize_t)sizeof h;
+    if (fd >= 0)
+        close(fd);
     printf("%s: regnn %s", path, checkpoint ? "checkpoint (model and optimizer state)" : "model");
     if (ok)
         printf(", format %u.%u", (unsigned)(h[8] | h[9] << 8), (unsigned)(h[10] | h[11] << 8));

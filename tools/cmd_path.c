@@ -252,71 +252,22 @@ out:
     return rc;
 }
 
-/* p's encoding (regnn_path_save_mem) into path, through a temporary file and
- * a rename, so that a job killed while writing leaves no partial file. */
-static int write_path(const regnn_path *p, const char *path)
+/* p's encoding (regnn_path_save_mem) staged for dest and renamed over it. */
+static int write_path(const regnn_path *p, cli_output *dest)
 {
     size_t n = 0;
     if (regnn_path_save_mem(p, NULL, 0, &n) != REGNN_OK)
         return cli_lib_fail("--out");
     unsigned char *b = malloc(n);
-    size_t len = strlen(path) + 8;
-    char *tmp = malloc(len);
-    if (!b || !tmp) {
-        free(b);
-        free(tmp);
-        return cli_fail(CLI_ERR, "out of memory");
-    }
-    snprintf(tmp, len, "%s.tmp", path);
-    int rc = CLI_OK;
-    if (regnn_path_save_mem(p, b, n, &n) != REGNN_OK) {
-        rc = cli_lib_fail("--out");
-    } else {
-        FILE *f = fopen(tmp, "wb");
-        int bad = !f || fwrite(b, 1, n, f) != n;
-        if (f && fclose(f) != 0)
-            bad = 1;
-        if (bad || rename(tmp, path) != 0) {
-            rc = cli_fail(CLI_ERR, "cannot write %s: %s", path, strerror(errno));
-            remove(tmp);
-        }
-    }
-    free(b);
-    free(tmp);
-    return rc;
-}
-
-static int read_path(const char *path, regnn_path **out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return cli_fail(CLI_ERR, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        unsigned char *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    int err = ferror(f);
-    fclose(f);
+    int rc;
     if (!b)
-        return cli_fail(CLI_ERR, "out of memory reading %s", path);
-    int rc = CLI_OK;
-    if (err)
-        rc = cli_fail(CLI_ERR, "cannot read %s", path);
-    else if (regnn_path_load_mem(b, n, out) != REGNN_OK)
-        rc = cli_fail(CLI_ERR, "%s: %s", path, regnn_errmsg());
+        rc = cli_fail(CLI_ERR, "out of memory");
+    else if (regnn_path_save_mem(p, b, n, &n) != REGNN_OK)
+        rc = cli_lib_fail("--out");
+    else
+        rc = cli_output_stage(dest, b, n);
     free(b);
-    return rc;
+    return rc == CLI_OK ? cli_outputs_commit(dest, 1) : rc;
 }
 
 int cmd_path(int argc, char **argv)
@@ -334,7 +285,11 @@ int cmd_path(int argc, char **argv)
     regnn_path *p = NULL;
     cli_progress pr;
     const size_t nl = o.n_lambdas, ns = (size_t)o.seeds;
+    cli_output dest = CLI_OUTPUT("--out", o.out);
 
+    memset(&d, 0, sizeof d);
+    if ((rc = cli_outputs_check(&o.t.data, 1, &dest, 1)) != CLI_OK)
+        goto out;
     regnn_set_blas_threads(1); /* runs go to the cores instead */
     if ((rc = cli_load(&o.t, &d)) != CLI_OK)
         goto out;
@@ -385,7 +340,7 @@ int cmd_path(int argc, char **argv)
         goto out;
     }
 
-    if (o.out && write_path(p, o.out) != CLI_OK)
+    if (o.out && write_path(p, &dest) != CLI_OK)
         goto out;
     if (o.shard_count > 0) {
         if (!o.t.quiet)
@@ -398,6 +353,7 @@ int cmd_path(int argc, char **argv)
         goto out;
     rc = CLI_OK;
 out:
+    cli_outputs_free(&dest, 1);
     regnn_path_free(p);
     regnn_path_options_free(po);
     regnn_fit_options_free(fo);
@@ -446,14 +402,20 @@ int cmd_merge(int argc, char **argv)
         free(files);
         return cli_fail(CLI_USAGE, "no files given (see regnn merge --help)");
     }
-    regnn_path **parts = calloc((size_t)n, sizeof *parts), *p = NULL;
-    int rc = parts ? CLI_OK : cli_fail(CLI_ERR, "out of memory");
+    cli_output dest = CLI_OUTPUT("--out", out);
+    int rc = cli_outputs_check(files, (size_t)n, &dest, 1);
+    regnn_path **parts = NULL, *p = NULL;
+    if (rc == CLI_OK) {
+        parts = calloc((size_t)n, sizeof *parts);
+        rc = parts ? CLI_OK : cli_fail(CLI_ERR, "out of memory");
+    }
     for (int k = 0; k < n && rc == CLI_OK; k++)
-        rc = read_path(files[k], &parts[k]);
+        if (regnn_path_load(files[k], &parts[k]) != REGNN_OK)
+            rc = cli_lib_fail("cannot read a part");
     if (rc == CLI_OK && regnn_path_merge((const regnn_path *const *)parts, (size_t)n, &p) != REGNN_OK)
         rc = cli_lib_fail("merge");
     if (rc == CLI_OK && out)
-        rc = write_path(p, out);
+        rc = write_path(p, &dest);
     if (rc == CLI_OK) {
         int have_test = 0;
         const size_t runs = regnn_path_lambda_count(p) * regnn_path_seed_count(p);
@@ -464,6 +426,7 @@ int cmd_merge(int argc, char **argv)
         free(t);
         rc = print_table(p, have_test);
     }
+    cli_outputs_free(&dest, 1);
     regnn_path_free(p);
     for (int i = 0; parts && i < n; i++)
         regnn_path_free(parts[i]);

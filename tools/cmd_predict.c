@@ -140,6 +140,24 @@ static int load_rows(const predict_opts *o, size_t inputs, size_t outputs, regnn
     return rc;
 }
 
+/* The predictions as CSV: a header, then one line per row. */
+static void write_predictions(FILE *out, const predict_opts *o, const float *p, size_t rows,
+                              size_t outputs)
+{
+    for (size_t t = 0; t < outputs; t++) {
+        if (o->t.n_targets)
+            fprintf(out, "%s%s", t ? "," : "", o->t.targets[t]);
+        else if (outputs == 1)
+            fprintf(out, "prediction");
+        else
+            fprintf(out, "%sprediction%zu", t ? "," : "", t + 1);
+    }
+    fputc('\n', out);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t = 0; t < outputs; t++)
+            fprintf(out, "%.9g%c", (double)p[r * outputs + t], t + 1 < outputs ? ',' : '\n');
+}
+
 int cmd_predict(int argc, char **argv)
 {
     predict_opts o;
@@ -152,8 +170,16 @@ int cmd_predict(int argc, char **argv)
     regnn_scaler *sc = NULL;
     regnn_dataset *ds = NULL;
     float *x = NULL, *y = NULL, *p = NULL;
+    char *text = NULL;
+    size_t text_len = 0;
     FILE *out = NULL;
+    cli_output dest = CLI_OUTPUT("-o", o.out);
+    const char *in_files[] = {o.model, o.data};
 
+    if ((rc = o.out ? cli_outputs_check(in_files, 2, &dest, 1) : cli_stdout_check(in_files, 2)) !=
+        CLI_OK)
+        goto done;
+    rc = CLI_ERR;
     regnn_set_blas_threads(1);
     if (regnn_model_load(o.model, &m) != REGNN_OK) {
         cli_lib_fail("cannot load the model");
@@ -185,25 +211,27 @@ int cmd_predict(int argc, char **argv)
         goto done;
     }
 
-    out = o.out ? fopen(o.out, "w") : stdout;
+    /* The whole text first: to standard output, or staged and then renamed
+     * over -o's file. */
+    out = open_memstream(&text, &text_len);
     if (!out) {
-        cli_fail(CLI_ERR, "cannot write %s: %s", o.out, strerror(errno));
+        cli_fail(CLI_ERR, "out of memory");
         goto done;
     }
-    for (size_t t = 0; t < outputs; t++) {
-        if (o.t.n_targets)
-            fprintf(out, "%s%s", t ? "," : "", o.t.targets[t]);
-        else if (outputs == 1)
-            fprintf(out, "prediction");
-        else
-            fprintf(out, "%sprediction%zu", t ? "," : "", t + 1);
+    write_predictions(out, &o, p, rows, outputs);
+    int bad = ferror(out);
+    if (fclose(out) != 0 || bad) {
+        out = NULL;
+        cli_fail(CLI_ERR, "out of memory");
+        goto done;
     }
-    fputc('\n', out);
-    for (size_t r = 0; r < rows; r++)
-        for (size_t t = 0; t < outputs; t++)
-            fprintf(out, "%.9g%c", (double)p[r * outputs + t], t + 1 < outputs ? ',' : '\n');
-    if (fflush(out) != 0 || ferror(out)) {
-        cli_fail(CLI_ERR, "cannot write %s: %s", o.out ? o.out : "the predictions", strerror(errno));
+    out = NULL;
+    if (o.out) {
+        if (cli_output_stage(&dest, text, text_len) != CLI_OK ||
+            cli_outputs_commit(&dest, 1) != CLI_OK)
+            goto done;
+    } else if (fwrite(text, 1, text_len, stdout) != text_len || fflush(stdout) != 0) {
+        cli_fail(CLI_ERR, "cannot write the predictions: %s", strerror(errno));
         goto done;
     }
     if (!o.t.quiet) {
@@ -223,8 +251,10 @@ int cmd_predict(int argc, char **argv)
     }
     rc = CLI_OK;
 done:
-    if (out && out != stdout && fclose(out) != 0 && rc == CLI_OK)
-        rc = cli_fail(CLI_ERR, "cannot write %s: %s", o.out, strerror(errno));
+    if (out)
+        fclose(out);
+    free(text);
+    cli_outputs_free(&dest, 1);
     free(x);
     free(y);
     free(p);
