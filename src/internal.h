@@ -479,14 +479,32 @@ struct regnn_path {
     uint64_t seed;
     double baseline;
     size_t shard_index, shard_count; /* runs r with r % count == index are present */
-    regnn_history **hist; /* per run, allocated before training starts */
-    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
+    /* Only the present runs are stored, run r at slot r / shard_count, so a
+     * shard's memory follows its own runs, not the whole sweep's. */
+    regnn_history **hist; /* per present run */
+    double *runv;         /* per present run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
     /* k-fold cross-validation (n_folds >= 2); else n_folds is 1 and the rest NULL/0 */
     size_t n_folds, n_rows;
     size_t *fold_of;    /* per training row: its fold */
     size_t *fold_rows;  /* per fold: held-out rows */
     double *fold_base;  /* per fold: baseline MSE on its held-out rows */
 };
+
+/* The number of runs r < runs with r % count == index. */
+static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
+{
+    return runs > index ? (runs - index - 1) / count + 1 : 0;
+}
+/* Run r's RG_RUN_N values; NULL if the run is not present. */
+static inline double *rg_path_values(const regnn_path *p, size_t r)
+{
+    return r % p->shard_count == p->shard_index ? p->runv + r / p->shard_count * RG_RUN_N : NULL;
+}
+/* Run r's history slot; NULL if the run is not present. */
+static inline regnn_history **rg_path_hist(const regnn_path *p, size_t r)
+{
+    return r % p->shard_count == p->shard_index ? p->hist + r / p->shard_count : NULL;
+}
 
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
