@@ -905,8 +905,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
 
     size_t nt = (size_t)po->threads;
     if (nt == 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        nt = nc > 0 ? (size_t)nc : 1;
+        nt = rg_usable_cpus();
         /* Each run's fit brings its own threads (regnn_model_set_threads): share
          * the CPUs among runs so the two levels never oversubscribe by default. */
         nt /= rg_model_resolved_threads(template_model);
