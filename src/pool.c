@@ -312,9 +312,10 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
         if (err != 0) {
             char msg[96];
             rg_errno_text(err, msg, sizeof msg);
+            const size_t active = p->active;
             rg_pool_free(p);
             return rg_error(REGNN_E_NOMEM, "cannot start thread %zu of %zu for training: %s",
-                            i + 2, p->active, msg);
+                            i + 2, active, msg);
         }
         p->started++;
     }
