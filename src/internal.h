@@ -514,16 +514,10 @@ static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
 {
     return runs > index ? (runs - index - 1) / count + 1 : 0;
 }
-/* Run r's RG_RUN_N values; NULL if the run is not present. */
-static inline double *rg_path_values(const regnn_path *p, size_t r)
-{
-    return r % p->shard_count == p->shard_index ? p->runv + r / p->shard_count * RG_RUN_N : NULL;
-}
-/* Run r's history slot; NULL if the run is not present. */
-static inline regnn_history **rg_path_hist(const regnn_path *p, size_t r)
-{
-    return r % p->shard_count == p->shard_index ? p->hist + r / p->shard_count : NULL;
-}
+/* Whether run r is present in p (one of its shard's runs). */
+static inline int rg_path_has(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
+/* Where a present run r is kept: p->hist[slot], p->runv[slot * RG_RUN_N ...]. */
+static inline size_t rg_path_slot(const regnn_path *p, size_t r) { return r / p->shard_count; }
 
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);

@@ -43,8 +43,7 @@ static size_t path_held(const regnn_path *p)
 /* Run r's value of stat; NaN when the run is in another shard. */
 static double run_value(const regnn_path *p, size_t r, int stat)
 {
-    const double *v = rg_path_values(p, r);
-    return v ? v[stat - 1] : NAN;
+    return rg_path_has(p, r) ? p->runv[rg_path_slot(p, r) * RG_RUN_N + stat - 1] : NAN;
 }
 
 /* ---- options ---- */
@@ -410,7 +409,7 @@ static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **o
 
 static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)
 {
-    double *rv = rg_path_values(p, r);
+    double *rv = p->runv + rg_path_slot(p, r) * RG_RUN_N;
     if (!h) {
         for (int k = 0; k < RG_RUN_N; k++)
             rv[k] = NAN;
@@ -528,9 +527,9 @@ static regnn_status run_one(path_job *j, size_t r)
         if (po->test)
             st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
         if (st == REGNN_OK) {
-            *rg_path_hist(p, r) = h;
+            p->hist[rg_path_slot(p, r)] = h;
             h = NULL;
-            store_values(p, r, *rg_path_hist(p, r), test_mse);
+            store_values(p, r, p->hist[rg_path_slot(p, r)], test_mse);
         } else {
             rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
         }
@@ -601,7 +600,7 @@ static int report(path_job *j, size_t r, size_t done)
     if (!po->progress)
         return 0;
     const regnn_path *p = j->p;
-    const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : *rg_path_hist(p, r);
+    const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
     return po->progress(po->progress_user, done, j->total, p->lambdas[r / runs_per_lambda(p)],
                         p->seed + r % p->n_seeds, h);
 }
@@ -1131,9 +1130,9 @@ const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index
     if (!p || lambda_index >= p->n_lambdas || seed_index >= runs_per_lambda(p))
         return NULL;
     size_t r = lambda_index * runs_per_lambda(p) + seed_index;
-    if (run_value(p, r, REGNN_RUN_DIVERGED) != 0.0)
+    if (!rg_path_has(p, r) || run_value(p, r, REGNN_RUN_DIVERGED) != 0.0)
         return NULL;
-    return *rg_path_hist(p, r);
+    return p->hist[rg_path_slot(p, r)];
 }
 
 regnn_status regnn_path_folds(const regnn_path *p, size_t *buf, size_t len)

@@ -103,10 +103,10 @@ static void encode(const regnn_path *p, pw *w)
         w_f64(w, p->lambdas[i]);
     const size_t runs = p->n_lambdas * p->n_seeds;
     for (size_t r = p->shard_index; r < runs; r += p->shard_count) {
-        const double *v = rg_path_values(p, r);
+        const double *v = p->runv + rg_path_slot(p, r) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
             w_f64(w, v[k]);
-        const regnn_history *h = *rg_path_hist(p, r);
+        const regnn_history *h = p->hist[rg_path_slot(p, r)];
         uint8_t has = h != NULL;
         w_bytes(w, &has, 1);
         if (!h)
@@ -256,7 +256,7 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     }
     const size_t runs = p->n_lambdas * p->n_seeds;
     for (size_t run = p->shard_index; run < runs; run += p->shard_count) {
-        double *v = rg_path_values(p, run);
+        double *v = p->runv + rg_path_slot(p, run) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
             v[k] = r_f64(&r);
         const uint8_t has = *r_take(&r, 1);
@@ -274,7 +274,7 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
             goto fail;
         }
         enc_hist eh = {r.p, (size_t)epochs};
-        regnn_history **h = rg_path_hist(p, run);
+        regnn_history **h = &p->hist[rg_path_slot(p, run)];
         st = history_build((size_t)epochs, enc_get, &eh, h);
         if (st != REGNN_OK) {
             st = rg_error(st, "%s: out of memory", fn);
@@ -324,7 +324,7 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
     for (size_t r = 0; r < runs; r++) {
         size_t holders = 0;
         for (size_t i = 0; i < n; i++)
-            holders += rg_path_values(parts[i], r) != NULL;
+            holders += rg_path_has(parts[i], r);
         if (holders != 1)
             return rg_error(REGNN_E_INVALID_ARG, "%s: run %zu (lambda %zu, seed %zu) is in %zu parts, "
                             "not exactly one", fn, r, r / a->n_seeds, r % a->n_seeds, holders);
@@ -338,11 +338,12 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
     for (size_t i = 0; i < n; i++) {
         const regnn_path *b = parts[i];
         for (size_t r = b->shard_index; r < runs; r += b->shard_count) {
-            memcpy(rg_path_values(p, r), rg_path_values(b, r), RG_RUN_N * sizeof *p->runv);
-            const regnn_history *h = *rg_path_hist(b, r);
+            memcpy(p->runv + rg_path_slot(p, r) * RG_RUN_N, b->runv + rg_path_slot(b, r) * RG_RUN_N,
+                   RG_RUN_N * sizeof *p->runv);
+            const regnn_history *h = b->hist[rg_path_slot(b, r)];
             if (!h)
                 continue;
-            regnn_history **to = rg_path_hist(p, r);
+            regnn_history **to = &p->hist[rg_path_slot(p, r)];
             if (history_build(h->epochs, hist_get, h, to) != REGNN_OK) {
                 regnn_path_free(p);
                 return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
