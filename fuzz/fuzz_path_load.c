@@ -2,8 +2,8 @@
  * arbitrary bytes. Each input is tried as given, then with its CRC-32
  * repaired so that mutations reach the parser. Loading allocates at most a
  * small multiple of the input's length (counted through the allocator hook);
- * a path that loads encodes back to the same bytes, and a whole (unsharded)
- * path merges with itself alone to the same bytes. */
+ * a path that loads encodes back to the same bytes, and one that holds every
+ * run merges alone to the same bytes as shard 0 of 1. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +33,9 @@ static void count_free(void *user, void *p)
 #define FUZZ_PATH_FIXED_BYTES 512
 
 /* p encodes to the input's bytes, but for the reserved header word (bytes
- * 20..23, written as 0 and not read) and so the CRC. */
-static void same_bytes(const regnn_path *p, const uint8_t *data, size_t size)
+ * 20..23, written as 0 and not read) and so the CRC; whole: and for the shard
+ * index and count (bytes 48..63), 0 and 1. */
+static void same_bytes(const regnn_path *p, const uint8_t *data, size_t size, int whole)
 {
     size_t n = 0;
     if (regnn_path_save_mem(p, NULL, 0, &n) != REGNN_OK || n != size)
@@ -43,6 +44,10 @@ static void same_bytes(const regnn_path *p, const uint8_t *data, size_t size)
     if (b && want) {
         memcpy(want, data, size);
         memset(want + 20, 0, 4);
+        if (whole) {
+            memset(want + 48, 0, 16);
+            want[56] = 1;
+        }
         fuzz_fix_crc(want, size);
         if (regnn_path_save_mem(p, b, n, &n) != REGNN_OK || memcmp(b, want, size) != 0)
             abort();
@@ -56,7 +61,7 @@ static void exercise(const regnn_path *p, const uint8_t *data, size_t size)
     const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p);
     if (nl == 0 || ns == 0 || nl > size)
         abort();
-    same_bytes(p, data, size);
+    same_bytes(p, data, size, 0);
     double *v = malloc(nl * sizeof *v);
     size_t best = 0;
     if (v && regnn_path_get(p, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_MEAN, v, nl) != REGNN_OK)
@@ -67,7 +72,7 @@ static void exercise(const regnn_path *p, const uint8_t *data, size_t size)
     regnn_path *m = NULL;
     const regnn_path *parts[1] = {p};
     if (regnn_path_merge(parts, 1, &m) == REGNN_OK) {
-        same_bytes(m, data, size);
+        same_bytes(m, data, size, 1);
         regnn_path_free(m);
     } else if (m) {
         abort();
