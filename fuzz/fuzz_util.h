@@ -18,15 +18,21 @@ static inline uint32_t fuzz_crc32(const uint8_t *p, size_t n)
     return ~c;
 }
 
+/* The trailing CRC-32 of everything before it, for an input of n >= 4 bytes. */
+static inline void fuzz_fix_crc(uint8_t *p, size_t n)
+{
+    uint32_t crc = fuzz_crc32(p, n - 4);
+    for (int i = 0; i < 4; i++)
+        p[n - 4 + i] = (uint8_t)(crc >> (8 * i));
+}
+
 /* Header body length (bytes 12..19) and trailing CRC, for a model file of n >= 24 bytes. */
 static inline void fuzz_fix_model(uint8_t *p, size_t n)
 {
     uint64_t body = (uint64_t)(n - 24);
     for (int i = 0; i < 8; i++)
         p[12 + i] = (uint8_t)(body >> (8 * i));
-    uint32_t crc = fuzz_crc32(p, n - 4);
-    for (int i = 0; i < 4; i++)
-        p[n - 4 + i] = (uint8_t)(crc >> (8 * i));
+    fuzz_fix_crc(p, n);
 }
 
 #endif

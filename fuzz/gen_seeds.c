@@ -1,5 +1,6 @@
 /* Writes the seed model files and checkpoints of the fuzz corpora into the
- * folder given (make fuzz-seeds). Small models, so mutations stay cheap. */
+ * folder given, or with --path the seed path results (make fuzz-seeds).
+ * Small models and sweeps, so mutations stay cheap. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,10 +69,98 @@ static regnn_model *model(size_t n_in, const size_t *units, const int *acts, siz
     return m;
 }
 
+static void save_path(const char *dir, const char *name, const regnn_path *p)
+{
+    size_t n = 0;
+    ok(regnn_path_save_mem(p, NULL, 0, &n), name);
+    uint8_t *b = malloc(n);
+    if (!b)
+        return;
+    ok(regnn_path_save_mem(p, b, n, &n), name);
+    write_file(dir, name, b, n);
+    free(b);
+}
+
+static void put_le(uint8_t *b, size_t *at, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        b[(*at)++] = (uint8_t)(v >> (8 * i));
+}
+
+/* One run of a sweep of 2^20 runs (shard 0 of 2^20): a small file that
+ * declares a huge sweep. */
+static void huge_sweep_seed(const char *dir)
+{
+    uint8_t b[181];
+    size_t at = 0;
+    memcpy(b, "RGNNPATH", 8);
+    at = 8;
+    put_le(b, &at, 1, 4);  /* version */
+    put_le(b, &at, 12, 4); /* values per run */
+    put_le(b, &at, 10, 4); /* metrics */
+    put_le(b, &at, 0, 4);
+    put_le(b, &at, 1, 8);                  /* lambdas */
+    put_le(b, &at, (uint64_t)1 << 20, 8);  /* seeds */
+    put_le(b, &at, 7, 8);                  /* seed */
+    put_le(b, &at, 0, 8);                  /* shard index */
+    put_le(b, &at, (uint64_t)1 << 20, 8);  /* shard count */
+    put_le(b, &at, 0x3ff0000000000000, 8); /* baseline 1.0 */
+    put_le(b, &at, 0, 8);                  /* lambda 0.0 */
+    for (int k = 0; k < 12; k++)
+        put_le(b, &at, 0, 8);
+    b[at++] = 0; /* no history */
+    fuzz_fix_crc(b, at + 4);
+    write_file(dir, "huge-sweep-one-run.rgp", b, sizeof b);
+}
+
+/* Path results of a tiny sweep: whole, and shards of it. */
+static int path_seeds(const char *dir)
+{
+    static const float x[16] = {0, 1, 1, 0, 2, 1, 1, 2, 3, 0, 0, 3, 2, 2, 1, 3},
+                       y[8] = {1, 1, 3, 3, 3, 3, 4, 4};
+    static const double lambdas[2] = {0.0, 0.01};
+    regnn_dataset *ds = NULL;
+    regnn_model *m = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    ok(regnn_dataset_from_arrays(x, y, 8, 2, 1, REGNN_COPY, &ds), "dataset");
+    ok(regnn_model_create(2, &m), "create");
+    ok(regnn_model_add_dense(m, 3, REGNN_ACT_RELU, NULL), "add_dense");
+    ok(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL), "add_dense");
+    ok(regnn_fit_options_create(&fo), "fit options");
+    ok(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 3), "epochs");
+    ok(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 4), "batch");
+    ok(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.25), "split");
+    ok(regnn_path_options_create(&po), "path options");
+    ok(regnn_path_options_set_lambdas(po, lambdas, 2), "lambdas");
+    ok(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 2), "seeds");
+    ok(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 1), "threads");
+    static const int shards[3][2] = {{0, 1}, {0, 2}, {2, 3}};
+    for (int i = 0; i < 3 && !failed; i++) {
+        char name[64];
+        regnn_path *p = NULL;
+        ok(regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, shards[i][0]), "shard");
+        ok(regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, shards[i][1]), "shards");
+        ok(regnn_regularization_path(m, NULL, ds, NULL, fo, po, &p), "path");
+        snprintf(name, sizeof name, "shard-%d-of-%d.rgp", shards[i][0], shards[i][1]);
+        if (p)
+            save_path(dir, name, p);
+        regnn_path_free(p);
+    }
+    huge_sweep_seed(dir);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--path") == 0)
+        return path_seeds(argv[2]);
     if (argc != 2) {
-        fprintf(stderr, "usage: %s DIR\n", argv[0]);
+        fprintf(stderr, "usage: %s DIR | --path DIR\n", argv[0]);
         return 2;
     }
     const char *dir = argv[1];

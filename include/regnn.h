@@ -293,13 +293,14 @@ REGNN_API regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t see
 /** Re-seed the model's RNG (shuffling, dropout) without touching parameters. */
 REGNN_API regnn_status regnn_model_seed(regnn_model *m, uint64_t seed);
 /** Threads that regnn_fit and regnn_train_batch use for this model: 1..256,
- *  or 0 for one per online CPU; default 1. Training gives the same bits for
+ *  or 0 for one per CPU the process may use (affinity mask, cgroup quota);
+ *  a count above those CPUs runs on that many; default 1. Training gives the same bits for
  *  every count (docs/api.md states the promise). The threads start at the
  *  next training call, sleep between calls and stop when the model is freed
  *  or the count changes. Copied by regnn_model_copy, not saved in files.
  *  REGNN_E_STATE from an epoch callback of a fit of this model. */
 REGNN_API regnn_status regnn_model_set_threads(regnn_model *m, size_t n);
-/** The thread setting (0 = one per online CPU); 0 for NULL. */
+/** The thread setting (0 = one per usable CPU); 0 for NULL. */
 REGNN_API size_t regnn_model_threads(const regnn_model *m);
 /** Total number of parameters (0 before the first layer). */
 REGNN_API size_t regnn_model_param_count(const regnn_model *m);
@@ -672,7 +673,7 @@ enum {
     REGNN_PATH_SEEDS = 1,   /* int >= 1; default 1: runs per lambda */
     REGNN_PATH_SEED = 2,    /* int >= 0; default 0: run s (0-based) uses seed SEED + s */
     REGNN_PATH_PENALTY = 3, /* REGNN_PENALTY_*; default REGNN_PENALTY_L2 */
-    REGNN_PATH_THREADS = 4, /* 0..256; default 0: one per online CPU; 1 = on the calling thread */
+    REGNN_PATH_THREADS = 4, /* 0..256; default 0: the usable CPUs / the model's threads; 1 = on the calling thread */
     REGNN_PATH_INIT = 5,    /* REGNN_INIT_*; default REGNN_INIT_GLOROT_UNIFORM */
     REGNN_PATH_FOLDS = 6,   /* 0..1048576; default 0; k >= 2: k-fold cross-validation on the
                                training data instead of validation data (0, 1: off) */

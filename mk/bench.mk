@@ -61,6 +61,9 @@ bench: $(BENCH_BINS) bench-builtin
 	@echo
 	@echo "== issue 13 targets: one model on 2 threads, this run"
 	$(PYTHON) bench/thread_targets.py --threads $(BUILD)/bench/threads.csv --torch $(BUILD)/bench/torch.json
+	@echo
+	@echo "== oversubscription: 64 threads vs threads = 0 (the usable CPUs), target <= 1.25x"
+	$(BUILD)/bench/bench_oversub
 
 bench-torch: $(BUILD)/bench/bench_train
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \

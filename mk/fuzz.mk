@@ -2,11 +2,11 @@
 #   fuzz         build build/fuzz/fuzz_<target> (-fsanitize=fuzzer,address,undefined)
 #   fuzz-run     run each target for FUZZ_SECONDS (default 60); fails on any crash
 #   fuzz-replay  replay the committed corpora with the normal compiler (part of check)
-#   fuzz-seeds   regenerate the model-file seeds from fuzz/gen_seeds.c
+#   fuzz-seeds   regenerate the model-file and path-results seeds from fuzz/gen_seeds.c
 # Crash reproducers go to build/fuzz/artifacts/; copy them to fuzz/regressions/<target>/
 # once fixed, so that fuzz-replay keeps checking them.
 
-FUZZ_TARGETS := model_load csv roundtrip
+FUZZ_TARGETS := model_load csv roundtrip path_load
 FUZZ_CC      ?= $(firstword $(shell command -v clang-14 clang 2>/dev/null))
 FUZZ_SECONDS ?= 60
 FUZZ_OUT     := build/fuzz
@@ -52,8 +52,9 @@ $(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c fuzz/fuzz_util.h $(BUILD)/libregnn_tes
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libregnn_test.a $(LIBS) $(LDFLAGS)
 
 fuzz-seeds: $(BUILD)/fuzz/gen_seeds
-	@mkdir -p fuzz/corpus/model_load fuzz/corpus/roundtrip
+	@mkdir -p fuzz/corpus/model_load fuzz/corpus/roundtrip fuzz/corpus/path_load
 	./$(BUILD)/fuzz/gen_seeds fuzz/corpus/model_load
 	./$(BUILD)/fuzz/gen_seeds fuzz/corpus/roundtrip
+	./$(BUILD)/fuzz/gen_seeds --path fuzz/corpus/path_load
 
 CHECK_TARGETS += fuzz-replay

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -440,6 +441,48 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
                             const regnn_dataset *val, const regnn_fit_options *opts,
                             regnn_history **history_out, int *synced);
 
+/* The first end-of-epoch metric (REGNN_METRIC_*) that was computed and is not
+ * finite, or 0. Validation and train-eval metrics are NaN by design when absent. */
+static int nonfinite_metric(const double *met, int has_val, int eval_train)
+{
+    for (int k = 1; k <= RG_N_METRICS; k++) {
+        const int absent = (!has_val && (k == REGNN_METRIC_VAL_LOSS || k == REGNN_METRIC_VAL_MSE ||
+                                          k == REGNN_METRIC_VAL_MAE)) ||
+                           (!eval_train && k == REGNN_METRIC_TRAIN_EVAL_MSE);
+        if (!absent && k != REGNN_METRIC_SECONDS && !isfinite(met[k - 1]))
+            return k;
+    }
+    return 0;
+}
+
+/* Whether m's predictions on rows whose features are at most xmax in magnitude
+ * are provably finite in float: with P the largest |parameter|, a layer's
+ * |z| <= P (fan_in |a| + 1), and every activation keeps |act(z)| <= max(|z|, 1). */
+static int predictions_bounded(const regnn_model *m, double xmax)
+{
+    float p = 0.0f;
+    for (size_t i = 0; i < m->n_params; i++) {
+        const float a = fabsf(m->params[i]);
+        p = a > p ? a : p;
+    }
+    double bound = xmax;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        bound = (double)p * ((double)m->layers[l]->n_in * bound + 1.0);
+        bound = bound > 1.0 ? bound : 1.0;
+    }
+    return bound <= FLT_MAX / 4; /* isfinite too: NaN compares false */
+}
+
+static double max_abs(const float *v, size_t n)
+{
+    float mx = 0.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float a = fabsf(v[i]);
+        mx = a > mx ? a : mx;
+    }
+    return mx;
+}
+
 /* Data-parallel: sum n_sums values (and n gradients) over the processes.
  * Non-zero when the exchange failed. */
 static int exchange(const regnn_fit_options *opts, float *g, size_t n, double *sums, size_t n_sums)
@@ -805,6 +848,16 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
             met[REGNN_METRIC_TRAIN_EVAL_MSE - 1] = ev[3] / (tw_sum * (double)n_out);
         met[REGNN_METRIC_LEARNING_RATE - 1] = o->lr_now;
         met[REGNN_METRIC_SECONDS - 1] = now_seconds() - t0;
+        /* Finite steps can still end on weights whose predictions overflow. The
+         * metrics are the same in every process, so all stop here together. */
+        const int bad = nonfinite_metric(met, has_val, opts->eval_train != 0);
+        if (bad) {
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+            return rg_error(REGNN_E_NUMERIC,
+                            "%s: end-of-epoch metric %d of epoch %zu is %g (not finite); model and "
+                            "optimizer restored (try a lower learning rate)",
+                            fn, bad, e + 1, met[bad - 1]);
+        }
         regnn_status pst = rg_history_push(h, met);
         if (dp) { /* every process stops if one could not record the epoch */
             double failed = pst != REGNN_OK;
@@ -860,6 +913,31 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     if (b.best && h->has_best) {
         memcpy(m->params, b.best, np * sizeof(float));
         m->params_max_known = 0;
+    }
+    /* No metric evaluated the final weights: check that their predictions on the
+     * training rows are finite, by a bound when it proves it, else by evaluating. */
+    if (!has_val && !opts->eval_train && !predictions_bounded(m, max_abs(tx, n_train * m->n_in))) {
+        const size_t tlo = n_train * si / sc, tn = n_train * (si + 1) / sc - tlo;
+        rg_loss_sums es;
+        double se = 0.0;
+        regnn_status est = REGNN_OK;
+        if (tn > 0) {
+            est = rg_model_eval_sums(m, tx + tlo * m->n_in, ty + tlo * n_out, tw ? tw + tlo : NULL,
+                                     tn, &es, NULL, 0, m->pool);
+            se = est == REGNN_OK ? es.se : NAN;
+        }
+        if (dp && exchange(opts, NULL, 0, &se, 1))
+            se = NAN;
+        if (!isfinite(se)) {
+            restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
+            return rg_error(est == REGNN_E_NOMEM ? REGNN_E_NOMEM : REGNN_E_NUMERIC,
+                            est == REGNN_E_NOMEM
+                                ? "%s: out of memory checking the final weights; model and "
+                                  "optimizer restored"
+                                : "%s: the final weights' predictions on the training data are not "
+                                  "finite; model and optimizer restored (try a lower learning rate)",
+                            fn);
+        }
     }
     if (history_out) {
         *history_out = h;

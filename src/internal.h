@@ -149,14 +149,32 @@ typedef void (*rg_task_fn)(void *ctx, size_t task);
 /* n_threads >= 2 threads in all, the caller included (n_threads - 1 workers). */
 regnn_status rg_pool_create(size_t n_threads, rg_pool **out);
 void rg_pool_free(rg_pool *p);
-/* Threads in the pool, the caller included; 1 for NULL. */
+/* Threads in the pool, the caller included; 1 for NULL. Jobs are split for
+ * this many, whatever rg_pool_active says. */
 size_t rg_pool_threads(const rg_pool *p);
+/* Threads that run its tasks, the caller included: rg_pool_threads capped at
+ * rg_usable_cpus when the pool started (no spinning for a CPU); 1 for NULL. */
+size_t rg_pool_active(const rg_pool *p);
+/* The CPUs this process may use: its affinity mask's count (online CPUs if
+ * unknown), capped by the cgroup v2 quota in /sys/fs/cgroup/cpu.max rounded
+ * up; at least 1. */
+size_t rg_usable_cpus(void);
+/* CPUs of a cgroup v2 cpu.max text ("QUOTA PERIOD"), rounded up and at most
+ * RG_MAX_THREADS; 0 for "max" (no limit) or anything unreadable. */
+size_t rg_cpu_quota_cpus(const char *text);
+/* The one resolution of a thread setting: the threads training runs on.
+ * 0 means rg_usable_cpus(), and so does any larger setting: the bits do not
+ * depend on the count, and threads beyond the CPUs would only wait for one.
+ * At most RG_MAX_THREADS. */
+size_t rg_threads_resolve(size_t setting);
 /* Run fn(ctx, t) for t in [0, n_tasks) on the pool and the caller; returns when
  * all are done. NULL pool: on the caller, in order. */
 void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
 #ifdef REGNN_TESTING
 /* Make the nth thread creation on this thread fail (0 = off). */
 void regnn__test_pool_refuse_thread(long nth);
+/* rg_usable_cpus on this thread returns n (0 = the real count). */
+void regnn__test_usable_cpus(long n);
 #endif
 /* Which parameters each task of a threaded step owns: task t holds the
  * ranges [seg[2k], seg[2k+1]) for k in [t*per, (t+1)*per); ranges may be
@@ -276,7 +294,8 @@ struct regnn_model {
     rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
     rg_plan flat;     /* the same in contiguous chunks, for sharded steps */
     const rg_plan *plan; /* the one the last step used, for the optimizer */
-    size_t threads; /* regnn_model_set_threads: 0 = one per online CPU */
+    size_t threads; /* regnn_model_set_threads: 0 = one per usable CPU */
+    size_t threads_resolved; /* threads with 0 resolved at the first training call; 0 = not yet */
     rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
     regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
     int loss;          /* REGNN_LOSS_* */
@@ -353,7 +372,7 @@ regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const floa
                                 const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
                                 size_t scratch_rows, rg_pool *pool);
 size_t rg_model_max_width(const regnn_model *m);
-/* Threads a fit of m runs on: its setting, with 0 resolved to the online CPUs. */
+/* Threads a fit of m runs on: its setting, with 0 resolved (rg_threads_resolve). */
 size_t rg_model_resolved_threads(const regnn_model *m);
 
 /* ---- learning-rate schedules (src/schedule.c) ---- */
@@ -484,14 +503,26 @@ struct regnn_path {
     uint64_t seed;
     double baseline;
     size_t shard_index, shard_count; /* runs r with r % count == index are present */
-    regnn_history **hist; /* per run, allocated before training starts */
-    double *runv;         /* per run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
+    /* Only the present runs are stored, run r at slot r / shard_count, so a
+     * shard's memory follows its own runs, not the whole sweep's. */
+    regnn_history **hist; /* per present run */
+    double *runv;         /* per present run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
     /* k-fold cross-validation (n_folds >= 2); else n_folds is 1 and the rest NULL/0 */
     size_t n_folds, n_rows;
     size_t *fold_of;    /* per training row: its fold */
     size_t *fold_rows;  /* per fold: held-out rows */
     double *fold_base;  /* per fold: baseline MSE on its held-out rows */
 };
+
+/* The number of runs r < runs with r % count == index. */
+static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
+{
+    return runs > index ? (runs - index - 1) / count + 1 : 0;
+}
+/* Whether run r is present in p (one of its shard's runs). */
+static inline int rg_path_has(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
+/* Where a present run r is kept: p->hist[slot], p->runv[slot * RG_RUN_N ...]. */
+static inline size_t rg_path_slot(const regnn_path *p, size_t r) { return r / p->shard_count; }
 
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);

@@ -661,17 +661,10 @@ const rg_plan *rg_model_plan(const regnn_model *m)
     return m->plan && m->plan->tasks == rg_pool_threads(m->pool) ? m->plan : NULL;
 }
 
-/* The thread count a setting resolves to. */
-static size_t resolve_threads(size_t n)
+size_t rg_model_resolved_threads(const regnn_model *m)
 {
-    if (n == 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        n = nc > 0 ? (size_t)nc : 1;
-    }
-    return n > RG_MAX_THREADS ? RG_MAX_THREADS : n;
+    return m->threads_resolved ? m->threads_resolved : rg_threads_resolve(m->threads);
 }
-
-size_t rg_model_resolved_threads(const regnn_model *m) { return resolve_threads(m->threads); }
 
 regnn_status regnn_model_set_threads(regnn_model *m, size_t n)
 {
@@ -679,12 +672,13 @@ regnn_status regnn_model_set_threads(regnn_model *m, size_t n)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_model_set_threads: model is NULL");
     if (n > RG_MAX_THREADS)
         return rg_error(REGNN_E_INVALID_ARG,
-                        "regnn_model_set_threads: n must be in 0..%d (0 = one per online CPU), got %zu",
+                        "regnn_model_set_threads: n must be in 0..%d (0 = one per usable CPU), got %zu",
                         RG_MAX_THREADS, n);
     if (m->busy)
         return rg_error(REGNN_E_STATE, "regnn_model_set_threads: the model is being trained by "
                                        "regnn_fit (called from an epoch callback?)");
-    if (resolve_threads(n) != rg_pool_threads(m->pool)) {
+    m->threads_resolved = 0;
+    if (rg_threads_resolve(n) != rg_pool_threads(m->pool)) {
         /* The pool restarts at the next training call with the new count. */
         rg_pool_free(m->pool);
         m->pool = NULL;
@@ -705,7 +699,10 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         if (!m->ws_pen)
             return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
     }
-    const size_t nt = resolve_threads(m->threads);
+    /* Resolved once per setting: 0 reads the CPUs (system calls) only then. */
+    if (!m->threads_resolved)
+        m->threads_resolved = rg_threads_resolve(m->threads);
+    const size_t nt = m->threads_resolved;
     if (nt > 1 && !m->pool) {
         regnn_status st = rg_pool_create(nt, &m->pool);
         if (st != REGNN_OK)

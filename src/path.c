@@ -36,6 +36,15 @@ struct regnn_path_options {
 
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
+static size_t path_held(const regnn_path *p)
+{
+    return rg_path_held(p->n_lambdas * runs_per_lambda(p), p->shard_index, p->shard_count);
+}
+/* Run r's value of stat; NaN when the run is in another shard. */
+static double run_value(const regnn_path *p, size_t r, int stat)
+{
+    return rg_path_has(p, r) ? p->runv[rg_path_slot(p, r) * RG_RUN_N + stat - 1] : NAN;
+}
 
 /* ---- options ---- */
 
@@ -300,8 +309,8 @@ void regnn_path_free(regnn_path *p)
     if (!p)
         return;
     if (p->hist)
-        for (size_t r = 0; r < p->n_lambdas * runs_per_lambda(p); r++)
-            regnn_history_free(p->hist[r]);
+        for (size_t k = 0; k < path_held(p); k++)
+            regnn_history_free(p->hist[k]);
     rg_free(p->hist);
     rg_free(p->runv);
     rg_free(p->lambdas);
@@ -316,7 +325,6 @@ static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
     regnn_path *p = rg_calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    const size_t runs = po->n_lambdas * n_folds * (size_t)po->seeds;
     p->n_lambdas = po->n_lambdas;
     p->n_seeds = (size_t)po->seeds;
     p->n_folds = n_folds;
@@ -324,16 +332,12 @@ static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
     p->shard_index = (size_t)po->shard_index;
     p->shard_count = (size_t)po->shard_count;
     p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
-    p->hist = rg_calloc(runs, sizeof *p->hist);
-    p->runv = rg_calloc(runs, RG_RUN_N * sizeof *p->runv);
+    const size_t held = path_held(p);
+    p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
+    p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
     if (!p->lambdas || !p->hist || !p->runv)
         goto nomem;
     memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
-    /* Runs of other shards hold NaN until regnn_path_merge fills them. */
-    for (size_t r = 0; r < runs; r++)
-        if (r % p->shard_count != p->shard_index)
-            for (size_t k = 0; k < RG_RUN_N; k++)
-                p->runv[r * RG_RUN_N + k] = NAN;
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
 nomem:
@@ -405,7 +409,7 @@ static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **o
 
 static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)
 {
-    double *rv = p->runv + r * RG_RUN_N;
+    double *rv = p->runv + rg_path_slot(p, r) * RG_RUN_N;
     if (!h) {
         for (int k = 0; k < RG_RUN_N; k++)
             rv[k] = NAN;
@@ -523,9 +527,9 @@ static regnn_status run_one(path_job *j, size_t r)
         if (po->test)
             st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
         if (st == REGNN_OK) {
-            p->hist[r] = h;
+            p->hist[rg_path_slot(p, r)] = h;
             h = NULL;
-            store_values(p, r, p->hist[r], test_mse);
+            store_values(p, r, p->hist[rg_path_slot(p, r)], test_mse);
         } else {
             rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
         }
@@ -596,7 +600,7 @@ static int report(path_job *j, size_t r, size_t done)
     if (!po->progress)
         return 0;
     const regnn_path *p = j->p;
-    const regnn_history *h = p->runv[r * RG_RUN_N + REGNN_RUN_DIVERGED - 1] != 0.0 ? NULL : p->hist[r];
+    const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
     return po->progress(po->progress_user, done, j->total, p->lambdas[r / runs_per_lambda(p)],
                         p->seed + r % p->n_seeds, h);
 }
@@ -900,8 +904,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
 
     size_t nt = (size_t)po->threads;
     if (nt == 0) {
-        long nc = sysconf(_SC_NPROCESSORS_ONLN);
-        nt = nc > 0 ? (size_t)nc : 1;
+        nt = rg_usable_cpus();
         /* Each run's fit brings its own threads (regnn_model_set_threads): share
          * the CPUs among runs so the two levels never oversubscribe by default. */
         nt /= rg_model_resolved_threads(template_model);
@@ -988,7 +991,7 @@ regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, siz
         return rg_error(REGNN_E_SHAPE, "regnn_path_get_runs: buffer holds %zu values, the path has %zu runs",
                         len, runs);
     for (size_t r = 0; r < runs; r++)
-        buf[r] = p->runv[r * RG_RUN_N + stat - 1];
+        buf[r] = run_value(p, r, stat);
     return REGNN_OK;
 }
 
@@ -997,11 +1000,10 @@ regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, siz
  * MIN and MAX are over every run; NaN if any run's value is NaN. */
 static double aggregate_folds(const regnn_path *p, size_t li, int stat, int agg)
 {
-    const size_t ns = p->n_seeds, k = p->n_folds;
-    const double *v = p->runv + li * k * ns * RG_RUN_N + (stat - 1);
+    const size_t ns = p->n_seeds, k = p->n_folds, r0 = li * k * ns;
     double lo = INFINITY, hi = -INFINITY, cvm = 0.0;
     for (size_t r = 0; r < k * ns; r++) {
-        double x = v[r * RG_RUN_N];
+        double x = run_value(p, r0 + r, stat);
         if (isnan(x))
             return NAN;
         lo = x < lo ? x : lo;
@@ -1018,7 +1020,7 @@ static double aggregate_folds(const regnn_path *p, size_t li, int stat, int agg)
         for (size_t f = 0; f < k; f++) {
             double s = 0.0;
             for (size_t si = 0; si < ns; si++)
-                s += v[(f * ns + si) * RG_RUN_N];
+                s += run_value(p, r0 + f * ns + si, stat);
             double ef = s / (double)ns, w = (double)p->fold_rows[f];
             acc += pass == 0 ? w * ef : w * (ef - cvm) * (ef - cvm);
         }
@@ -1037,11 +1039,10 @@ static double aggregate(const regnn_path *p, size_t li, int stat, int agg)
 {
     if (p->n_folds > 1)
         return aggregate_folds(p, li, stat, agg);
-    const size_t ns = p->n_seeds;
-    const double *v = p->runv + li * ns * RG_RUN_N + (stat - 1);
+    const size_t ns = p->n_seeds, r0 = li * ns;
     double sum = 0.0, lo = INFINITY, hi = -INFINITY;
     for (size_t s = 0; s < ns; s++) {
-        double x = v[s * RG_RUN_N];
+        double x = run_value(p, r0 + s, stat);
         if (isnan(x))
             return NAN;
         sum += x;
@@ -1059,7 +1060,7 @@ static double aggregate(const regnn_path *p, size_t li, int stat, int agg)
         return NAN;
     double ss = 0.0;
     for (size_t s = 0; s < ns; s++) {
-        double d = v[s * RG_RUN_N] - mean;
+        double d = run_value(p, r0 + s, stat) - mean;
         ss += d * d;
     }
     double sd = sqrt(ss / (double)(ns - 1));
@@ -1129,9 +1130,9 @@ const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index
     if (!p || lambda_index >= p->n_lambdas || seed_index >= runs_per_lambda(p))
         return NULL;
     size_t r = lambda_index * runs_per_lambda(p) + seed_index;
-    if (p->runv[r * RG_RUN_N + REGNN_RUN_DIVERGED - 1] != 0.0)
+    if (!rg_path_has(p, r) || run_value(p, r, REGNN_RUN_DIVERGED) != 0.0)
         return NULL;
-    return p->hist[r];
+    return p->hist[rg_path_slot(p, r)];
 }
 
 regnn_status regnn_path_folds(const regnn_path *p, size_t *buf, size_t len)

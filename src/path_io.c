@@ -86,8 +86,6 @@ static double r_f64(pr *r)
     return d;
 }
 
-static int run_in_shard(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
-
 static void encode(const regnn_path *p, pw *w)
 {
     w_bytes(w, path_magic, sizeof path_magic);
@@ -104,12 +102,11 @@ static void encode(const regnn_path *p, pw *w)
     for (size_t i = 0; i < p->n_lambdas; i++)
         w_f64(w, p->lambdas[i]);
     const size_t runs = p->n_lambdas * p->n_seeds;
-    for (size_t r = 0; r < runs; r++) {
-        if (!run_in_shard(p, r))
-            continue;
+    for (size_t r = p->shard_index; r < runs; r += p->shard_count) {
+        const double *v = p->runv + rg_path_slot(p, r) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
-            w_f64(w, p->runv[r * RG_RUN_N + k]);
-        const regnn_history *h = p->hist[r];
+            w_f64(w, v[k]);
+        const regnn_history *h = p->hist[rg_path_slot(p, r)];
         uint8_t has = h != NULL;
         w_bytes(w, &has, 1);
         if (!h)
@@ -148,26 +145,26 @@ regnn_status regnn_path_save_mem(const regnn_path *p, void *buf, size_t cap, siz
     return REGNN_OK;
 }
 
-/* An empty path of the given size; NULL when out of memory. */
-static regnn_path *path_new(size_t n_lambdas, size_t n_seeds)
+/* An empty path of the given size holding the runs of one shard; NULL when
+ * out of memory. Memory follows the runs held, not the sweep's size. */
+static regnn_path *path_new(size_t n_lambdas, size_t n_seeds, size_t shard_index, size_t shard_count)
 {
     regnn_path *p = rg_calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    const size_t runs = n_lambdas * n_seeds;
     p->n_lambdas = n_lambdas;
     p->n_seeds = n_seeds;
     p->n_folds = 1;
-    p->shard_count = 1;
+    p->shard_index = shard_index;
+    p->shard_count = shard_count;
+    const size_t held = rg_path_held(n_lambdas * n_seeds, shard_index, shard_count);
     p->lambdas = rg_malloc(n_lambdas * sizeof *p->lambdas);
-    p->hist = rg_calloc(runs, sizeof *p->hist);
-    p->runv = rg_calloc(runs, RG_RUN_N * sizeof *p->runv);
+    p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
+    p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
     if (!p->lambdas || !p->hist || !p->runv) {
         regnn_path_free(p);
         return NULL;
     }
-    for (size_t k = 0; k < runs * RG_RUN_N; k++)
-        p->runv[k] = NAN;
     return p;
 }
 
@@ -219,6 +216,8 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     r_take(&r, sizeof path_magic);
     uint32_t version = r_u32(&r), n_run = r_u32(&r), n_met = r_u32(&r);
     (void)r_u32(&r);
+    if (version == 0)
+        return rg_error(REGNN_E_FORMAT, "%s: format version 0 does not exist", fn);
     if (version > RG_PATH_IO_VERSION)
         return rg_error(REGNN_E_VERSION, "%s: format version %u, this library reads up to %d", fn,
                         version, RG_PATH_IO_VERSION);
@@ -236,15 +235,17 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
                         "%s: bad header (lambdas %llu, seeds %llu, shard %llu of %llu)", fn,
                         (unsigned long long)nl, (unsigned long long)ns, (unsigned long long)si,
                         (unsigned long long)sc);
-    if (r.left / 8 < nl)
-        return rg_error(REGNN_E_FORMAT, "%s: truncated lambda list", fn);
-    regnn_path *p = path_new((size_t)nl, (size_t)ns);
+    /* Every run held takes at least RG_RUN_N values and a flag: check the
+     * declared counts against the bytes left before allocating for them. */
+    const size_t held = rg_path_held((size_t)(nl * ns), (size_t)si, (size_t)sc);
+    if (r.left / 8 < nl || (r.left - nl * 8) / (RG_RUN_N * 8 + 1) < held)
+        return rg_error(REGNN_E_FORMAT, "%s: truncated data (%llu lambdas and %zu runs declared, "
+                        "%zu bytes left)", fn, (unsigned long long)nl, held, r.left);
+    regnn_path *p = path_new((size_t)nl, (size_t)ns, (size_t)si, (size_t)sc);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = seed;
     p->baseline = baseline;
-    p->shard_index = (size_t)si;
-    p->shard_count = (size_t)sc;
     regnn_status st = REGNN_OK;
     for (size_t i = 0; i < p->n_lambdas; i++) {
         p->lambdas[i] = r_f64(&r);
@@ -254,11 +255,10 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
         }
     }
     const size_t runs = p->n_lambdas * p->n_seeds;
-    for (size_t run = 0; run < runs; run++) {
-        if (!run_in_shard(p, run))
-            continue;
+    for (size_t run = p->shard_index; run < runs; run += p->shard_count) {
+        double *v = p->runv + rg_path_slot(p, run) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
-            p->runv[run * RG_RUN_N + k] = r_f64(&r);
+            v[k] = r_f64(&r);
         const uint8_t has = *r_take(&r, 1);
         if (r.bad || has > 1) {
             st = rg_error(REGNN_E_FORMAT, "%s: run %zu is truncated or malformed", fn, run);
@@ -274,14 +274,15 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
             goto fail;
         }
         enc_hist eh = {r.p, (size_t)epochs};
-        st = history_build((size_t)epochs, enc_get, &eh, &p->hist[run]);
+        regnn_history **h = &p->hist[rg_path_slot(p, run)];
+        st = history_build((size_t)epochs, enc_get, &eh, h);
         if (st != REGNN_OK) {
             st = rg_error(st, "%s: out of memory", fn);
             goto fail;
         }
-        p->hist[run]->best_epoch = (size_t)best;
-        p->hist[run]->has_best = (int)has_best;
-        p->hist[run]->stop_reason = (int)reason;
+        (*h)->best_epoch = (size_t)best;
+        (*h)->has_best = (int)has_best;
+        (*h)->stop_reason = (int)reason;
         r_take(&r, (size_t)epochs * RG_N_METRICS * 8);
     }
     if (r.bad || r.left != 0) {
@@ -323,12 +324,12 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
     for (size_t r = 0; r < runs; r++) {
         size_t holders = 0;
         for (size_t i = 0; i < n; i++)
-            holders += run_in_shard(parts[i], r);
+            holders += rg_path_has(parts[i], r);
         if (holders != 1)
             return rg_error(REGNN_E_INVALID_ARG, "%s: run %zu (lambda %zu, seed %zu) is in %zu parts, "
                             "not exactly one", fn, r, r / a->n_seeds, r % a->n_seeds, holders);
     }
-    regnn_path *p = path_new(a->n_lambdas, a->n_seeds);
+    regnn_path *p = path_new(a->n_lambdas, a->n_seeds, 0, 1);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = a->seed;
@@ -337,17 +338,19 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
     for (size_t i = 0; i < n; i++) {
         const regnn_path *b = parts[i];
         for (size_t r = b->shard_index; r < runs; r += b->shard_count) {
-            memcpy(p->runv + r * RG_RUN_N, b->runv + r * RG_RUN_N, RG_RUN_N * sizeof *p->runv);
-            const regnn_history *h = b->hist[r];
+            memcpy(p->runv + rg_path_slot(p, r) * RG_RUN_N, b->runv + rg_path_slot(b, r) * RG_RUN_N,
+                   RG_RUN_N * sizeof *p->runv);
+            const regnn_history *h = b->hist[rg_path_slot(b, r)];
             if (!h)
                 continue;
-            if (history_build(h->epochs, hist_get, h, &p->hist[r]) != REGNN_OK) {
+            regnn_history **to = &p->hist[rg_path_slot(p, r)];
+            if (history_build(h->epochs, hist_get, h, to) != REGNN_OK) {
                 regnn_path_free(p);
                 return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
             }
-            p->hist[r]->best_epoch = h->best_epoch;
-            p->hist[r]->has_best = h->has_best;
-            p->hist[r]->stop_reason = h->stop_reason;
+            (*to)->best_epoch = h->best_epoch;
+            (*to)->has_best = h->has_best;
+            (*to)->stop_reason = h->stop_reason;
         }
     }
     *out = p;

@@ -4,15 +4,23 @@
  * briefly (the next job of a step follows within microseconds) and then
  * sleeps on a condition variable, so an idle pool burns no CPU. What a task
  * computes never depends on which thread runs it: results are the caller's
- * business (see model.c for the rule that keeps them thread-count free). */
-#define _POSIX_C_SOURCE 200809L
+ * business (see model.c for the rule that keeps them thread-count free).
+ * So a pool of more threads than the process may use CPUs starts only as
+ * many threads as it has CPUs: the jobs keep their n_threads-way split (the
+ * same bits), and no thread spins for a CPU another of its own holds. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT_S */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #  include <immintrin.h>
@@ -34,7 +42,8 @@ typedef struct rg_worker {
 } rg_worker;
 
 struct rg_pool {
-    size_t n_threads; /* including the caller */
+    size_t n_threads; /* including the caller: the jobs' split */
+    size_t active;    /* threads that run tasks, the caller included: min(n_threads, CPUs) */
     pthread_t *th;
     size_t started;
     pthread_mutex_t mu;
@@ -68,9 +77,94 @@ void regnn__test_pool_refuse_thread(long nth)
     refuse_at = nth;
     creations = 0;
 }
+/* Test hook: the usable CPUs for rg_usable_cpus on this thread (0 = the real count). */
+static _Thread_local long usable_override;
+void regnn__test_usable_cpus(long n) { usable_override = n; }
 #else
 #  define refuse_thread() 0
 #endif
+
+/* ---- the CPUs this process may use ---- */
+
+size_t rg_cpu_quota_cpus(const char *text)
+{
+    /* "QUOTA PERIOD" in microseconds, or "max PERIOD" for no limit */
+    char *end = NULL, *end2 = NULL;
+    if (text[0] < '0' || text[0] > '9')
+        return 0;
+    const unsigned long long quota = strtoull(text, &end, 10);
+    if (*end != ' ' || end[1] < '0' || end[1] > '9')
+        return 0;
+    const unsigned long long period = strtoull(end + 1, &end2, 10);
+    if (quota == 0 || period == 0 || quota == ULLONG_MAX || period == ULLONG_MAX)
+        return 0;
+    const unsigned long long n = quota / period + (quota % period != 0);
+    return n > RG_MAX_THREADS ? RG_MAX_THREADS : (size_t)n;
+}
+
+/* CPUs in the affinity mask; 0 if unknown. A stack mask covers 1024 CPUs;
+ * beyond that, masks from the allocator. */
+static size_t affinity_cpus(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        return (size_t)CPU_COUNT(&set);
+    int err = errno; /* EINVAL: the kernel's mask is larger */
+    for (size_t cpus = 2 * CPU_SETSIZE; err == EINVAL && cpus <= ((size_t)1 << 20); cpus *= 2) {
+        const size_t bytes = CPU_ALLOC_SIZE(cpus);
+        cpu_set_t *big = rg_malloc(bytes);
+        if (!big)
+            return 0;
+        CPU_ZERO_S(bytes, big);
+        const int ok = sched_getaffinity(0, bytes, big) == 0;
+        err = errno;
+        const size_t n = ok ? (size_t)CPU_COUNT_S(bytes, big) : 0;
+        rg_free(big);
+        if (ok)
+            return n;
+    }
+    return 0;
+}
+
+/* The cgroup v2 CPU limit of this process's cgroup, rounded up; 0 for none. */
+static size_t quota_cpus(void)
+{
+    char buf[64];
+    const int fd = open("/sys/fs/cgroup/cpu.max", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    const ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return rg_cpu_quota_cpus(buf);
+}
+
+size_t rg_usable_cpus(void)
+{
+#ifdef REGNN_TESTING
+    if (usable_override > 0)
+        return (size_t)usable_override;
+#endif
+    size_t n = affinity_cpus();
+    if (n == 0) {
+        const long nc = sysconf(_SC_NPROCESSORS_ONLN);
+        n = nc > 0 ? (size_t)nc : 1;
+    }
+    const size_t q = quota_cpus();
+    if (q > 0 && q < n)
+        n = q;
+    return n > 0 ? n : 1;
+}
+
+size_t rg_threads_resolve(size_t setting)
+{
+    const size_t cpus = rg_usable_cpus();
+    const size_t n = setting && setting < cpus ? setting : cpus;
+    return n > RG_MAX_THREADS ? RG_MAX_THREADS : n;
+}
 
 static long long now_ns(void)
 {
@@ -100,7 +194,7 @@ static void run_tasks(rg_pool *p, uint64_t word, size_t id)
     const size_t n = (size_t)(word & 0xffffu);
     int first = 1;
     for (int pass = 0; pass < 2; pass++) {
-        const size_t t0 = pass ? 0 : id, dt = pass ? 1 : p->n_threads;
+        const size_t t0 = pass ? 0 : id, dt = pass ? 1 : p->active;
         for (size_t t = t0; t < n; t += dt) {
             if (atomic_load_explicit(&p->gen, memory_order_acquire) != word)
                 return;
@@ -187,6 +281,8 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
     if (!p)
         return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
     p->n_threads = n_threads;
+    const size_t cpus = rg_usable_cpus();
+    p->active = n_threads < cpus ? n_threads : cpus;
     p->th = rg_calloc(n_threads - 1, sizeof *p->th);
     p->workers = rg_calloc(n_threads, sizeof *p->workers);
     if (!p->th || !p->workers || pthread_mutex_init(&p->mu, NULL) != 0) {
@@ -208,7 +304,7 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, 0);
-    for (size_t i = 0; i + 1 < n_threads; i++) {
+    for (size_t i = 0; i + 1 < p->active; i++) {
         p->workers[i + 1].p = p;
         p->workers[i + 1].id = i + 1;
         int err = refuse_thread() ? EAGAIN
@@ -216,9 +312,10 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
         if (err != 0) {
             char msg[96];
             rg_errno_text(err, msg, sizeof msg);
+            const size_t active = p->active;
             rg_pool_free(p);
             return rg_error(REGNN_E_NOMEM, "cannot start thread %zu of %zu for training: %s",
-                            i + 2, n_threads, msg);
+                            i + 2, active, msg);
         }
         p->started++;
     }
@@ -228,9 +325,11 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
 
 size_t rg_pool_threads(const rg_pool *p) { return p ? p->n_threads : 1; }
 
+size_t rg_pool_active(const rg_pool *p) { return p ? p->active : 1; }
+
 void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
 {
-    if (!p || p->n_threads < 2 || n_tasks < 2 || n_tasks > RG_POOL_TASKS) {
+    if (!p || p->active < 2 || n_tasks < 2 || n_tasks > RG_POOL_TASKS) {
         for (size_t t = 0; t < n_tasks; t++)
             fn(ctx, t);
         return;

@@ -529,6 +529,83 @@ START_TEST(test_divergence_restores)
 }
 END_TEST
 
+/* Features up to `scale` and y = 3 x0 + 1, for the overflow tests. */
+static regnn_dataset *wide_range(size_t rows, double scale, uint64_t seed)
+{
+    float *x = malloc(rows * 3 * sizeof *x), *y = malloc(rows * sizeof *y);
+    rg_rng r;
+    rg_rng_seed(&r, seed);
+    for (size_t i = 0; i < rows * 3; i++)
+        x[i] = (float)((2 * rg_rng_uniform(&r) - 1) * scale);
+    for (size_t i = 0; i < rows; i++)
+        y[i] = 3 * x[i * 3] + 1;
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, rows, 3, 1, REGNN_COPY, &ds));
+    free(x);
+    free(y);
+    return ds;
+}
+
+/* One full-batch SGD step per epoch at learning rate lr on a linear 3-8-1 net:
+ * the status of regnn_fit, with the model and optimizer checked unchanged
+ * when it fails. */
+static regnn_status overflow_fit(double lr, double scale, uint64_t seed, double split, int eval_train)
+{
+    regnn_dataset *ds = wide_range(64, scale, seed);
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(3, &m));
+    CK_OK(regnn_model_add_dense(m, 8, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed));
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, lr));
+    regnn_fit_options *fo = opts(2, 64);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, split));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, eval_train));
+    const size_t np = regnn_model_param_count(m);
+    float *before = malloc(np * sizeof *before), *after = malloc(np * sizeof *after);
+    CK_OK(regnn_model_get_params(m, before, np));
+    regnn_history *h = (regnn_history *)1;
+    regnn_status st = regnn_fit(m, o, ds, NULL, fo, &h);
+    if (st == REGNN_OK) {
+        /* an OK fit's model predicts finite values on its training data */
+        double mse = NAN;
+        CK_OK(regnn_model_evaluate(m, ds, &mse, NULL, NULL));
+        ck_assert_msg(isfinite(mse), "lr %g: fit OK but training mse %g", lr, mse);
+        regnn_history_free(h);
+    } else {
+        ck_assert_ptr_null(h);
+        CK_OK(regnn_model_get_params(m, after, np));
+        ck_assert_mem_eq(before, after, np * sizeof *before);
+        ck_assert_uint_eq(regnn_optimizer_steps(o), 0);
+    }
+    free(before);
+    free(after);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+    return st;
+}
+
+START_TEST(test_overflow_is_numeric)
+{
+    /* Every step's loss is finite, but the last step leaves weights whose
+     * predictions overflow: caught by the validation metrics, the train-eval
+     * metric, or (with neither) the final check of the training predictions. */
+    CK_STATUS(overflow_fit(1.0, 1000.0, 3, 0.25, 0), REGNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "not finite"));
+    CK_STATUS(overflow_fit(1000.0, 1000.0, 23, 0.0, 1), REGNN_E_NUMERIC);
+    CK_STATUS(overflow_fit(1000.0, 1000.0, 23, 0.0, 0), REGNN_E_NUMERIC);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "final weights"));
+    /* a learning rate that trains gives OK in each mode */
+    CK_OK(overflow_fit(1e-7, 1000.0, 3, 0.25, 0));
+    CK_OK(overflow_fit(1e-7, 1000.0, 23, 0.0, 1));
+    CK_OK(overflow_fit(1e-7, 1000.0, 23, 0.0, 0));
+}
+END_TEST
+
 START_TEST(test_zero_allocations_per_step)
 {
     regnn_dataset *ds = synth(256, 19);
@@ -1331,6 +1408,7 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_option_messages);
     tcase_add_test(tc, test_fit_errors_leave_state);
     tcase_add_test(tc, test_divergence_restores);
+    tcase_add_test(tc, test_overflow_is_numeric);
     tcase_add_test(tc, test_zero_allocations_per_step);
     tcase_add_test(tc, test_alloc_failure_fit);
     tcase_add_test(tc, test_callback_cannot_pull_the_rug);

@@ -893,6 +893,46 @@ START_TEST(test_absurd_sizes)
 }
 END_TEST
 
+/* Loading costs memory in proportion to the input: wide, deep and narrow
+ * models and a checkpoint each allocate at most 4 bytes per byte loaded. */
+START_TEST(test_load_memory_bounded)
+{
+    static const size_t shapes[][4] = {{1, 1, 1, 0}, {5000, 1, 0, 0}, {1, 1000, 1, 0}, {1, 1, 1, 1}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        for (int ckpt = 0; ckpt < 2; ckpt++) {
+            regnn_model *m = NULL, *q = NULL;
+            regnn_optimizer *o = NULL, *qo = NULL;
+            CK_OK(regnn_model_create(shapes[i][0], &m));
+            for (int k = 1; k < 4 && shapes[i][k]; k++)
+                CK_OK(regnn_model_add_dense(m, shapes[i][k], REGNN_ACT_RELU, NULL));
+            CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 1));
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+            size_t n = 0;
+            if (ckpt)
+                CK_OK(regnn_checkpoint_save_mem(m, o, NULL, 0, &n));
+            else
+                CK_OK(regnn_model_save_mem(m, NULL, 0, &n));
+            void *b = malloc(n);
+            if (ckpt)
+                CK_OK(regnn_checkpoint_save_mem(m, o, b, n, &n));
+            else
+                CK_OK(regnn_model_save_mem(m, b, n, &n));
+            regnn__test_alloc_fail_at(0, 0);
+            if (ckpt)
+                CK_OK(regnn_checkpoint_load_mem(b, n, &q, &qo));
+            else
+                CK_OK(regnn_model_load_mem(b, n, &q));
+            const size_t bytes = regnn__test_alloc_bytes();
+            ck_assert_msg(bytes <= 4 * n, "shape %zu ckpt %d: %zu bytes for %zu", i, ckpt, bytes, n);
+            free(b);
+            regnn_model_free(q);
+            regnn_optimizer_free(qo);
+            regnn_model_free(m);
+            regnn_optimizer_free(o);
+        }
+}
+END_TEST
+
 START_TEST(test_bad_values)
 {
     struct {
@@ -1724,6 +1764,7 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_bit_flips);
     tcase_add_test(tc, test_header_errors);
     tcase_add_test(tc, test_absurd_sizes);
+    tcase_add_test(tc, test_load_memory_bounded);
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_bad_optimizer);
     tcase_add_test(tc, test_sections);

@@ -248,6 +248,13 @@ START_TEST(test_malformed_input)
         b[n - 4 + i] = (unsigned char)(crc >> (8 * i));
     CK_STATUS(regnn_path_load_mem(b, n, &q), REGNN_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "lambda[0]"));
+    /* versions start at 1 */
+    memset(b + 8, 0, 4);
+    crc = rg_crc32(0, b, n - 4);
+    for (int i = 0; i < 4; i++)
+        b[n - 4 + i] = (unsigned char)(crc >> (8 * i));
+    CK_STATUS(regnn_path_load_mem(b, n, &q), REGNN_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "version 0"));
     free(b);
     regnn_path_free(p);
     sweep_free(&s);
@@ -284,6 +291,85 @@ START_TEST(test_alloc_failures)
     regnn_path_free(a);
     regnn_path_free(b);
     sweep_free(&s);
+}
+END_TEST
+
+static void put_u32(unsigned char *b, size_t *at, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b[(*at)++] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *b, size_t *at, uint64_t v)
+{
+    put_u32(b, at, (uint32_t)v);
+    put_u32(b, at, (uint32_t)(v >> 32));
+}
+
+static void put_f64(unsigned char *b, size_t *at, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    put_u64(b, at, u);
+}
+
+/* A path file of 1 lambda x seeds runs, shard index 0 of count, holding one
+ * run without history; returns its length. */
+static size_t craft(unsigned char *b, uint64_t seeds, uint64_t count)
+{
+    size_t at = 0;
+    memcpy(b, "RGNNPATH", 8);
+    at = 8;
+    put_u32(b, &at, 1);
+    put_u32(b, &at, RG_RUN_N);
+    put_u32(b, &at, RG_N_METRICS);
+    put_u32(b, &at, 0);
+    put_u64(b, &at, 1);      /* lambdas */
+    put_u64(b, &at, seeds);  /* seeds */
+    put_u64(b, &at, 5);      /* seed */
+    put_u64(b, &at, 0);      /* shard index */
+    put_u64(b, &at, count);  /* shard count */
+    put_f64(b, &at, 2.0);    /* baseline */
+    put_f64(b, &at, 0.0);    /* lambda 0 */
+    for (int k = 0; k < RG_RUN_N; k++)
+        put_f64(b, &at, k == REGNN_RUN_DIVERGED - 1 ? 0.0 : 0.5 + k);
+    b[at++] = 0;
+    put_u32(b, &at, rg_crc32(0, b, at));
+    return at;
+}
+
+/* A small file declaring a huge sweep costs memory in proportion to its own
+ * length, valid (a one-run shard of 2^20 runs) or not (2^20 runs declared,
+ * one present). */
+START_TEST(test_declared_counts_bounded)
+{
+    unsigned char b[256];
+    const uint64_t big = (uint64_t)1 << 20;
+    size_t n = craft(b, big, big);
+    ck_assert_uint_eq(n, 181);
+    regnn_path *p = NULL;
+    regnn__test_alloc_fail_at(0, 0);
+    CK_OK(regnn_path_load_mem(b, n, &p));
+    size_t bytes = regnn__test_alloc_bytes();
+    ck_assert_msg(bytes <= 4 * n, "%zu bytes allocated for a %zu-byte file", bytes, n);
+    ck_assert_uint_eq(regnn_path_seed_count(p), big);
+    ck_assert_ptr_null(regnn_path_history(p, 0, 0));
+    ck_assert_ptr_null(regnn_path_history(p, 0, big - 1));
+    /* it encodes back to the same bytes */
+    size_t m = 0;
+    unsigned char c[256];
+    CK_OK(regnn_path_save_mem(p, c, sizeof c, &m));
+    ck_assert_uint_eq(m, n);
+    ck_assert(memcmp(b, c, n) == 0);
+    regnn_path_free(p);
+
+    n = craft(b, big, 1);
+    p = (regnn_path *)b;
+    regnn__test_alloc_fail_at(0, 0);
+    CK_STATUS(regnn_path_load_mem(b, n, &p), REGNN_E_FORMAT);
+    ck_assert_ptr_null(p);
+    bytes = regnn__test_alloc_bytes();
+    ck_assert_msg(bytes <= 4 * n, "%zu bytes allocated for a %zu-byte file", bytes, n);
 }
 END_TEST
 
@@ -328,6 +414,7 @@ static Suite *path_io_suite(void)
     tcase_add_test(tc, test_partial_path);
     tcase_add_test(tc, test_malformed_input);
     tcase_add_test(tc, test_alloc_failures);
+    tcase_add_test(tc, test_declared_counts_bounded);
     tcase_add_test(tc, test_folds_not_sharded);
     suite_add_tcase(s, tc);
     return s;

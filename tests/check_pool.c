@@ -4,14 +4,16 @@
  * batches, products on either GEMM, train_batch and the path; the pool's
  * allocations and thread starts fail cleanly. Also built under
  * ThreadSanitizer (make tsan). */
-#define _POSIX_C_SOURCE 200809L /* nanosleep */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, popen, readlink */
 #include "testutil.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ---- the pool itself ---- */
 
@@ -107,6 +109,95 @@ START_TEST(test_pool_create_failures)
         ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "cannot start thread"));
         ck_assert_int_eq(regnn__test_alloc_live(), live);
     }
+}
+END_TEST
+
+/* A pool of more threads than the process may use CPUs runs its tasks on as
+ * many threads as CPUs (none spins for a CPU another holds), every task once. */
+START_TEST(test_pool_caps_active_threads)
+{
+    static count_ctx c;
+    const size_t cases[3][3] = {{8, 2, 2}, {4, 1, 1}, {4, RG_MAX_THREADS, 4}}; /* threads, cpus, active */
+    for (int k = 0; k < 3; k++) {
+        regnn__test_usable_cpus((long)cases[k][1]);
+        rg_pool *p = NULL;
+        CK_OK(rg_pool_create(cases[k][0], &p));
+        regnn__test_usable_cpus(RG_MAX_THREADS);
+        ck_assert_uint_eq(rg_pool_threads(p), cases[k][0]);
+        ck_assert_uint_eq(rg_pool_active(p), cases[k][2]);
+        const size_t sizes[] = {1, 2, 3, 7, 64, 1000};
+        for (int rep = 0; rep < 60; rep++) {
+            size_t n = sizes[rep % 6];
+            for (size_t t = 0; t < n; t++)
+                atomic_store(&c.hits[t], 0);
+            rg_pool_run(p, count_task, &c, n);
+            for (size_t t = 0; t < n; t++)
+                ck_assert_int_eq(atomic_load(&c.hits[t]), 1);
+        }
+        rg_pool_free(p);
+    }
+    ck_assert_uint_eq(rg_pool_active(NULL), 1);
+}
+END_TEST
+
+/* cgroup v2 cpu.max: QUOTA PERIOD rounded up to whole CPUs; "max" is no limit. */
+START_TEST(test_cpu_quota_text)
+{
+    const struct {
+        const char *text;
+        size_t cpus;
+    } cases[] = {{"max 100000\n", 0}, {"150000 100000\n", 2}, {"100000 100000\n", 1},
+                 {"50000 100000", 1},  {"1 100000", 1},         {"400000 100000", 4},
+                 {"0 100000", 0},      {"100000", 0},           {"100000 0", 0},
+                 {"", 0},              {"abc 1", 0},            {"-5 100000", 0},
+                 {"99999999999 1", RG_MAX_THREADS}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(rg_cpu_quota_cpus(cases[i].text) == cases[i].cpus, "'%s': %zu, expected %zu",
+                      cases[i].text, rg_cpu_quota_cpus(cases[i].text), cases[i].cpus);
+}
+END_TEST
+
+/* REGNN_TEST_PRINT_CPUS mode (main): what this process resolves threads = 0
+ * to, and how many threads a pool of 4 runs on. */
+static int print_cpus(void)
+{
+    regnn_model *m = NULL;
+    rg_pool *p = NULL;
+    if (regnn_model_create(3, &m) != REGNN_OK || regnn_model_set_threads(m, 0) != REGNN_OK ||
+        rg_pool_create(4, &p) != REGNN_OK)
+        return EXIT_FAILURE;
+    printf("usable %zu resolved %zu model %zu active %zu\n", rg_usable_cpus(), rg_threads_resolve(0),
+           rg_model_resolved_threads(m), rg_pool_active(p));
+    rg_pool_free(p);
+    regnn_model_free(m);
+    return EXIT_SUCCESS;
+}
+
+/* Under taskset -c 0 the process may use one CPU: threads = 0 resolves to 1
+ * (not the online count) and a pool of 4 runs on one thread. */
+START_TEST(test_threads_zero_under_taskset)
+{
+    if (system("command -v taskset >/dev/null 2>&1") != 0) {
+        printf("check_pool: taskset is not installed; skipping the affinity test\n");
+        return;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ck_assert(n > 0);
+    exe[n] = '\0';
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "REGNN_TEST_PRINT_CPUS=1 taskset -c 0 '%s'", exe);
+    FILE *f = popen(cmd, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t usable = 0, resolved = 0, model = 0, active = 0;
+    int got = fscanf(f, "usable %zu resolved %zu model %zu active %zu", &usable, &resolved, &model,
+                     &active);
+    ck_assert_int_eq(pclose(f), 0);
+    ck_assert_int_eq(got, 4);
+    ck_assert_uint_eq(usable, 1);
+    ck_assert_uint_eq(resolved, 1);
+    ck_assert_uint_eq(model, 1);
+    ck_assert_uint_eq(active, 1);
 }
 END_TEST
 
@@ -250,6 +341,14 @@ static void check_config(const config *c)
     for (size_t t = 2; t <= 4; t++) {
         outcome other = train(c, t, ds);
         same_outcome(&one, &other, t);
+        outcome_free(&other);
+    }
+    /* More threads than CPUs: the pool runs their split on fewer threads. */
+    for (long cpus = 1; cpus <= 2; cpus++) {
+        regnn__test_usable_cpus(cpus);
+        outcome other = train(c, 5, ds);
+        regnn__test_usable_cpus(RG_MAX_THREADS);
+        same_outcome(&one, &other, 5);
         outcome_free(&other);
     }
     /* The training changed the model: the comparison is not between two
@@ -600,12 +699,20 @@ START_TEST(test_fit_allocation_failures_with_threads)
 }
 END_TEST
 
+/* Every test sees all the threads it asks for, whatever CPUs this machine
+ * has, unless it sets a count itself. */
+static void all_cpus(void) { regnn__test_usable_cpus(RG_MAX_THREADS); }
+
 static Suite *pool_suite(void)
 {
     Suite *s = suite_create("pool");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, all_cpus, NULL);
     tcase_add_test(tc, test_pool_runs_every_task_once);
+    tcase_add_test(tc, test_pool_caps_active_threads);
+    tcase_add_test(tc, test_cpu_quota_text);
+    tcase_add_test(tc, test_threads_zero_under_taskset);
     tcase_add_test(tc, test_pool_wakes_sleeping_workers);
     tcase_add_test(tc, test_pool_create_failures);
     tcase_add_test(tc, test_same_bits_adam_l2);
@@ -628,4 +735,9 @@ static Suite *pool_suite(void)
     return s;
 }
 
-RG_TEST_MAIN(pool_suite)
+int main(void)
+{
+    if (getenv("REGNN_TEST_PRINT_CPUS"))
+        return print_cpus();
+    return rg_run_suite(pool_suite()) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

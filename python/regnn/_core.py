@@ -717,8 +717,9 @@ class Model(_Handle):
 
     @property
     def threads(self):
-        """Threads fit() and train_batch() use: 1..256, or 0 for one per online CPU
-        (default 1). Results are bit-identical for every count."""
+        """Threads fit() and train_batch() use: 1..256, or 0 for one per CPU the
+        process may use (affinity mask, cgroup quota); a count above those CPUs runs
+        on that many (default 1). Results are bit-identical for every count."""
         return lib.regnn_model_threads(self._handle())
 
     @threads.setter

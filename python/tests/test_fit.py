@@ -121,6 +121,23 @@ class TestFit(unittest.TestCase):
             self.assertEqual(flat(m.get_params()), before)
             self.assertEqual(o.steps, 0)
 
+    def test_overflow_restores_model(self):
+        # Each step's loss is finite, but the last one leaves weights whose
+        # predictions overflow: NumericError, as for NaN, with the model restored.
+        x, y = make_data(64)
+        x = [[v * 1000.0 for v in r] for r in x]
+        y = [v * 1000.0 for v in y]
+        for split in (0.25, 0.0):
+            with regnn.Dataset(x, y) as ds, \
+                    regnn.Model(4, [regnn.Dense(8), regnn.Dense(1)]).init(seed=3) as m, \
+                    regnn.SGD(learning_rate=1000.0) as o:
+                before = flat(m.get_params())
+                with self.assertRaises(regnn.NumericError) as cm:
+                    m.fit(ds, o, epochs=2, batch_size=64, validation_split=split)
+                self.assertIn("not finite", cm.exception.message)
+                self.assertEqual(flat(m.get_params()), before)
+                self.assertEqual(o.steps, 0)
+
     def test_to_csv_matches_the_c_writer(self):
         lib = _capi.lib
         with data() as ds, model() as m, regnn.Adam() as o, TempDir() as d:

@@ -1,0 +1,141 @@
+/* Oversubscription: a fit of the study network (10-128x6-1) with more threads
+ * than the process may use CPUs, against threads = 0 (one per usable CPU),
+ * at batch 32 and batch 1. The target is a ratio of at most 1.25; the bits
+ * must be the same at every count. Times are medians of --reps fits.
+ *
+ * Usage: bench_oversub [--threads N] [--reps R]  (N default 64) */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "regnn.h"
+
+#define TARGET_RATIO 1.25
+
+#define CHECK(call)                                                                       \
+    do {                                                                                  \
+        regnn_status st_ = (call);                                                        \
+        if (st_ != REGNN_OK) {                                                            \
+            fprintf(stderr, "bench_oversub: %s: %s\n", #call, regnn_errmsg());            \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static regnn_dataset *make_data(size_t rows, size_t n_in)
+{
+    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
+    if (!x || !y)
+        exit(1);
+    uint64_t s = 12345;
+    for (size_t i = 0; i < rows * n_in; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+    }
+    for (size_t r = 0; r < rows; r++) {
+        double t = 0.0;
+        for (size_t k = 0; k < n_in; k++)
+            t += sin((double)(k + 1) * x[r * n_in + k]);
+        y[r] = (float)t;
+    }
+    regnn_dataset *ds;
+    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
+    free(x);
+    free(y);
+    return ds;
+}
+
+/* Seconds of one epoch at the given threads (after a warm-up epoch that
+ * starts the pool); params receives the trained parameters. */
+static double time_fit(const regnn_dataset *ds, size_t batch, size_t threads, float *params,
+                       size_t np)
+{
+    regnn_model *m;
+    CHECK(regnn_model_create(10, &m));
+    for (int i = 0; i < 6; i++)
+        CHECK(regnn_model_add_dense(m, 128, REGNN_ACT_RELU, NULL));
+    CHECK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CHECK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 7));
+    CHECK(regnn_model_set_threads(m, threads));
+    regnn_optimizer *o;
+    CHECK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_fit_options *fo;
+    CHECK(regnn_fit_options_create(&fo));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, (int64_t)batch));
+    CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
+    double t0 = now();
+    CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
+    double t = now() - t0;
+    CHECK(regnn_model_get_params(m, params, np));
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    return t;
+}
+
+int main(int argc, char **argv)
+{
+    size_t nt = 64, reps = 3;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            nt = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = (size_t)atol(argv[++i]);
+        else
+            nt = 0;
+    }
+    if (nt < 2 || nt > 256 || reps < 1 || reps > 99) {
+        fprintf(stderr, "usage: bench_oversub [--threads 2..256] [--reps 1..99]\n");
+        return 2;
+    }
+    if (regnn_set_blas_threads(1) != REGNN_OK && strcmp(regnn_blas_name(), "builtin") != 0)
+        return 1;
+    const size_t np = 10 * 128 + 128 + 5 * (128 * 128 + 128) + 128 + 1;
+    float *pa = malloc(np * sizeof *pa), *pb = malloc(np * sizeof *pb);
+    double *ta = malloc(reps * sizeof *ta), *tb = malloc(reps * sizeof *tb);
+    if (!pa || !pb || !ta || !tb)
+        return 1;
+    const struct {
+        size_t batch, rows;
+    } w[2] = {{32, 4096}, {1, 512}};
+    printf("oversubscription, %s build: study net 10-128x6-1, one epoch, threads = 0 (the usable\n"
+           "CPUs) vs %zu threads (median of %zu; target ratio <= %.2f)\n",
+           regnn_blas_name(), nt, reps, TARGET_RATIO);
+    printf("%-10s %12s %12s %8s %s\n", "batch", "threads=0 s", "N threads s", "ratio", "bits");
+    int same = 1;
+    for (int k = 0; k < 2; k++) {
+        regnn_dataset *ds = make_data(w[k].rows, 10);
+        for (size_t r = 0; r < reps; r++) {
+            ta[r] = time_fit(ds, w[k].batch, 0, pa, np);
+            tb[r] = time_fit(ds, w[k].batch, nt, pb, np);
+        }
+        const int eq = memcmp(pa, pb, np * sizeof *pa) == 0;
+        same &= eq;
+        qsort(ta, reps, sizeof *ta, cmp_double);
+        qsort(tb, reps, sizeof *tb, cmp_double);
+        const double a = ta[reps / 2], b = tb[reps / 2];
+        printf("%-10zu %12.3f %12.3f %7.2fx %s\n", w[k].batch, a, b, b / a,
+               eq ? "same" : "DIFFER");
+        regnn_dataset_free(ds);
+    }
+    free(pa);
+    free(pb);
+    free(ta);
+    free(tb);
+    return same ? 0 : 1;
+}
