@@ -101,6 +101,18 @@ status 2 "export-onnx without an output file: exit 2" "$BIN" export-onnx model.r
 status 2 "export-onnx with three files: exit 2" "$BIN" export-onnx a.rgn b.onnx c.onnx
 status 2 "export-onnx unknown option: exit 2" "$BIN" export-onnx a.rgn b.onnx --frob
 
+# ---- every option of fit and path --help is in the manual page and docs/cli.md ----
+for c in fit path; do
+    "$BIN" $c --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$TMP/opts-$c"
+    missing=""
+    while read -r o; do
+        r=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+        grep -q -- "$r" docs/regnn.1 || missing="$missing $o(regnn.1)"
+        grep -q -- "\`$o" docs/cli.md || missing="$missing $o(cli.md)"
+    done < "$TMP/opts-$c"
+    check "every option of regnn $c --help is documented in docs/regnn.1 and docs/cli.md${missing:+ (missing:$missing)}" test -z "$missing"
+done
+
 # ---- missing and malformed files: exit 1 ----
 status 1 "fit on a missing file: exit 1" "$BIN" fit "$TMP/none.csv" --target y
 check "missing file message names the file" has "$TMP/err" "none.csv"
@@ -491,7 +503,7 @@ check "--schedule: the learning rate decays" awk -F, 'NR == 2 { a = $11 } END { 
 status 2 "fit --schedule bogus: exit 2" "$BIN" fit "$DATA" --target y --schedule bogus:1
 status 0 "path --test-split 0" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --layers 8 --epochs 10 --test-split 0 --seeds 2 -q
 check "path without test rows: no 'nan', the reason said" sh -c "! grep -qi 'nan' '$TMP/out' && grep -q '^test MSE: none, as there are no test rows' '$TMP/out'"
-status 0 "path with a grid too large" "$BIN" path "$DATA" --target y --lambdas 10,100 --layers 8 --epochs 10 -q
+status 0 "path with a grid too large" "$BIN" path "$DATA" --target y --lambdas 10,100 --layers 8 --epochs 10
 check "every lambda predicts a constant: a warning suggesting smaller lambdas" has "$TMP/err" "warning: every lambda of the grid gives a model that predicts about a constant.*try lambdas below 10"
 status 0 "path --folds 3" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --layers 8 --epochs 10 --folds 3 -q
 check "path --folds: lambda.min and lambda.1se" sh -c "grep -q '^lambda.min (lowest cross-validated MSE): lambda' '$TMP/out' && grep -q '^lambda.1se (largest lambda within one standard error): lambda' '$TMP/out'"

@@ -340,7 +340,7 @@ void cli_train_help(FILE *f)
           "  --restore-best      end with the weights of the best val_loss epoch [off]\n"
           "  --weight COLUMN     per-row sample weights (>= 0) from COLUMN, not a feature\n"
           "  --seed N            seed of the test split, the weights and the shuffling [1]\n"
-          "  --quiet, -q         no progress and no summary: fit prints nothing but\n"
+          "  --quiet, -q         no progress, summary or warnings: fit prints nothing but\n"
           "                      errors, path only its table and choice\n"
           "CSV input:\n"
           "  --delimiter C       field delimiter: one character such as ';', or tab [,]\n"

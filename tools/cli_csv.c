@@ -298,6 +298,11 @@ static int rewrite(const cli_train_opts *o, const table *t, const unsigned char 
             } else if (is_number(f, &v)) {
                 mean[c] += v;
                 present[c]++;
+            } else if (listed(o->targets, o->n_targets, field(t, 0, c)) ||
+                       (o->weight && strcmp(o->weight, field(t, 0, c)) == 0)) {
+                cli_fail(CLI_ERR, "%s: column '%s' holds text (line %zu: '%.40s'), not numbers",
+                         o->data, field(t, 0, c), t->line[r], f);
+                goto out;
             } else {
                 cli_fail(CLI_ERR,
                          "%s: column '%s' holds text (line %zu: '%.40s'), not numbers: leave "

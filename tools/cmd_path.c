@@ -178,7 +178,7 @@ static int pad(const char *c, int w) { return strstr(c, "±") ? w + 1 : w; }
 #define CONSTANT_LEVEL 0.95
 
 /* The results table, the two choices and the diagnoses. */
-static int print_table(const regnn_path *p, int have_test)
+static int print_table(const regnn_path *p, int have_test, int quiet)
 {
     int rc = CLI_ERR;
     const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p),
@@ -290,7 +290,7 @@ static int print_table(const regnn_path *p, int have_test)
     size_t flat = 0;
     for (size_t i = 0; i < nl; i++)
         flat += ft[i] >= CONSTANT_LEVEL * base;
-    if (flat == nl && base > 0) {
+    if (flat == nl && base > 0 && !quiet) {
         char lb[32];
         double lo = lambdas[0];
         for (size_t i = 1; i < nl; i++)
@@ -483,7 +483,7 @@ int cmd_path(int argc, char **argv)
         rc = CLI_OK;
         goto out;
     }
-    if (print_table(p, d.test != NULL) != CLI_OK)
+    if (print_table(p, d.test != NULL, o.t.quiet) != CLI_OK)
         goto out;
     rc = CLI_OK;
 out:
@@ -558,7 +558,7 @@ int cmd_merge(int argc, char **argv)
             for (size_t r = 0; r < runs; r++)
                 have_test |= !isnan(t[r]);
         free(t);
-        rc = print_table(p, have_test);
+        rc = print_table(p, have_test, 0);
     }
     cli_outputs_free(&dest, 1);
     regnn_path_free(p);
