@@ -508,6 +508,8 @@ check "every lambda predicts a constant: a warning suggesting smaller lambdas" h
 status 0 "path --folds 3" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --layers 8 --epochs 10 --folds 3 -q
 check "path --folds: lambda.min and lambda.1se" sh -c "grep -q '^lambda.min (lowest cross-validated MSE): lambda' '$TMP/out' && grep -q '^lambda.1se (largest lambda within one standard error): lambda' '$TMP/out'"
 check "path --folds: the verdicts count every fold" has "$TMP/out" "^1e-2 .* [0-9]/3 ("
+status 0 "path --folds 5 on 100 rows" "$BIN" path "$TMP/small.csv" --target y --lambdas 0 --layers 8 --epochs 10 --folds 5
+check "path --folds: fewer than 30 rows per fold, a warning" has "$TMP/err" "warning: only 17 rows per fold (fewer than 30).*fewer --folds"
 status 2 "path --folds 1: exit 2" "$BIN" path "$DATA" --target y --folds 1
 status 0 "path without --lambdas: the grid from the data" "$BIN" path "$DATA" --target y --layers 8 --epochs 5 --test-split 0
 got=$(sed -n 's/^lambda grid from the data: lambda_max = .* = \([^ ]*\) (rounded up).*/\1/p' "$TMP/out")

@@ -634,7 +634,10 @@ void cli_warn_split(const cli_train_opts *o, const cli_data *d)
         fit = n;
         nv = n / (size_t)o->folds;
     }
-    if (nv < CLI_FEW_VAL_ROWS)
+    if (nv < CLI_FEW_VAL_ROWS && o->folds > 1)
+        cli_warn("only %zu rows per fold (fewer than %d): each fold's MSE is noisy; use more "
+                 "data or fewer --folds", nv, CLI_FEW_VAL_ROWS);
+    else if (nv < CLI_FEW_VAL_ROWS)
         cli_warn("only %zu validation rows (fewer than %d): the validation MSE, the diagnosis "
                  "and a lambda chosen on them are noisy; use more data or a larger --val-split",
                  nv, CLI_FEW_VAL_ROWS);
