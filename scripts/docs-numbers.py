@@ -78,6 +78,12 @@ RUNS = {
                              "--seeds", "3"]),
     "info": ("tools/regnn", ["info", "OUT/model.rgn"]),
 }
+# docs/cli.md's worked example on a public data set (tests/data/README.md): the
+# sweep with the grid from the data, then fit at its one-standard-error choice.
+GRUNFELD = ["tests/data/grunfeld.csv", "--target", "invest", "--drop", "firm"]
+GRUNFELD_L2 = "1.3e-4"  # the sweep's choice; block_grunfeld_fit checks it
+RUNS["grunfeld-path"] = ("tools/regnn", ["path"] + GRUNFELD + ["--seeds", "3"])
+RUNS["grunfeld-fit"] = ("tools/regnn", ["fit"] + GRUNFELD + ["--l2", GRUNFELD_L2])
 for _i, (_label, _args) in enumerate(FIT_SETTINGS):
     for _seed in range(1, 6):
         RUNS["fit%d_seed%d" % (_i, _seed)] = (
@@ -136,6 +142,7 @@ class Runner:
                  sha(os.path.join(self.build, prog))]
         if name == "info":  # reads the model fit1_seed1 saved
             parts.append(self.key("fit1_seed1"))
+        parts += [sha(os.path.join(self.root, a)) for a in args if a.startswith("tests/data/")]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
     def run(self, name):
@@ -336,6 +343,25 @@ def block_path(r):
     return "```\n" + out[i + 1:].rstrip() + "\n```"
 
 
+def block_grunfeld_path(r):
+    out = r.run("grunfeld-path")["stdout"]
+    i = out.find("lambda grid from the data")
+    if i < 0:
+        raise Fail("no lambda grid in regnn path's output:\n" + out)
+    cmd = "$ regnn " + " ".join(RUNS["grunfeld-path"][1])
+    return "```\n" + cmd + "\n" + out[i:].rstrip() + "\n```"
+
+
+def block_grunfeld_fit(r):
+    m = re.search(r"^one-standard-error choice: lambda (\S+)", r.run("grunfeld-path")["stdout"], re.M)
+    if not m or m.group(1) != GRUNFELD_L2:
+        raise Fail("docs/cli.md's Grunfeld fit uses --l2 %s, the sweep chooses %s: set GRUNFELD_L2 "
+                   "in scripts/docs-numbers.py"
+                   % (GRUNFELD_L2, m.group(1) if m else "nothing"))
+    cmd = "$ regnn " + " ".join(RUNS["grunfeld-fit"][1])
+    return "```\n" + cmd + "\n" + r.run("grunfeld-fit")["stdout"].rstrip() + "\n```"
+
+
 BLOCKS = {
     "lambda-table": (block_lambda_table, ["study"]),
     "provenance": (block_provenance, []),
@@ -345,6 +371,8 @@ BLOCKS = {
     "variants": (block_variants, ["study", "dropout", "es"]),
     "fit-table": (block_fit_table, ["fit%d_seed1" % i for i in range(len(FIT_SETTINGS))]),
     "path": (block_path, ["path"]),
+    "grunfeld-path": (block_grunfeld_path, ["grunfeld-path"]),
+    "grunfeld-fit": (block_grunfeld_fit, ["grunfeld-path", "grunfeld-fit"]),
 }
 
 

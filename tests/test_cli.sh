@@ -94,13 +94,24 @@ status 2 "fit --scale bogus: exit 2" "$BIN" fit "$DATA" --target y --scale bogus
 status 2 "fit unknown option: exit 2" "$BIN" fit "$DATA" --target y --frob
 status 2 "fit two data files: exit 2" "$BIN" fit "$DATA" "$DATA" --target y
 status 2 "predict with one argument: exit 2" "$BIN" predict model.rgn
-status 2 "path without --lambdas: exit 2" "$BIN" path "$DATA" --target y
 status 2 "path --lambdas with a negative value: exit 2" "$BIN" path "$DATA" --target y --lambdas 0,-1
 status 2 "path --l2: exit 2 (use --lambdas)" "$BIN" path "$DATA" --target y --l2 1e-2
 status 2 "info without a file: exit 2" "$BIN" info
 status 2 "export-onnx without an output file: exit 2" "$BIN" export-onnx model.rgn
 status 2 "export-onnx with three files: exit 2" "$BIN" export-onnx a.rgn b.onnx c.onnx
 status 2 "export-onnx unknown option: exit 2" "$BIN" export-onnx a.rgn b.onnx --frob
+
+# ---- every option of fit and path --help is in the manual page and docs/cli.md ----
+for c in fit path; do
+    "$BIN" $c --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$TMP/opts-$c"
+    missing=""
+    while read -r o; do
+        r=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+        grep -q -- "$r" docs/regnn.1 || missing="$missing $o(regnn.1)"
+        grep -q -- "\`$o" docs/cli.md || missing="$missing $o(cli.md)"
+    done < "$TMP/opts-$c"
+    check "every option of regnn $c --help is documented in docs/regnn.1 and docs/cli.md${missing:+ (missing:$missing)}" test -z "$missing"
+done
 
 # ---- missing and malformed files: exit 1 ----
 status 1 "fit on a missing file: exit 1" "$BIN" fit "$TMP/none.csv" --target y
@@ -438,6 +449,147 @@ check "fit -o a dangling link: the message says why" has "$TMP/err" "dangling.rg
 chmod 640 "$TMP/real/m.rgn"
 status 0 "fit -o over a file with mode 640" "$BIN" fit "$DATA" --target y $SMALL -q -o "$TMP/real/m.rgn"
 check "fit -o keeps the replaced file's permission bits" test "$(stat -c %a "$TMP/real/m.rgn")" = 640
+
+# ---- messy CSV files and the options of fit and path ----
+G=tests/data/grunfeld.csv
+status 1 "fit on a file with a text column: exit 1" "$BIN" fit "$G" --target invest $SMALL
+check "text column: the message names it and --drop" has "$TMP/err" "column 'firm' holds text (line 2: 'General Motors').*--drop firm"
+status 0 "fit --drop firm" "$BIN" fit "$G" --target invest --drop firm $SMALL
+check "fit --drop: the other columns are the features" has "$TMP/out" "220 rows, 3 features, target invest"
+status 2 "fit --drop of a missing column: exit 2" "$BIN" fit "$G" --target invest --drop nosuch $SMALL
+check "--drop of a missing column names it" has "$TMP/err" "no column named 'nosuch'"
+awk -F, 'NR == 4 || NR == 9 { $3 = "NA" } 1' OFS=, "$DATA" > "$TMP/na.csv"
+status 1 "fit on a file with NA: exit 1" "$BIN" fit "$TMP/na.csv" --target y $SMALL
+check "NA: the message names the column, the count, the line and the options" has "$TMP/err" "column 'bmi' has 2 missing values (of 442 rows; the first on line 4): --na drop .*--na mean .*--drop bmi"
+status 0 "fit --na drop" "$BIN" fit "$TMP/na.csv" --target y --na drop $SMALL
+check "--na drop leaves out the 2 rows" has "$TMP/out" "440 rows, 10 features.*(2 rows with missing values left out)"
+status 0 "fit --na mean" "$BIN" fit "$TMP/na.csv" --target y --na mean $SMALL
+check "--na mean fills the 2 values" has "$TMP/out" "442 rows, 10 features.*(2 missing values filled with column means)"
+status 2 "fit --na bogus: exit 2" "$BIN" fit "$DATA" --target y --na bogus
+tr , ';' < "$DATA" > "$TMP/semi.csv"
+status 0 "fit --delimiter ';'" "$BIN" fit "$TMP/semi.csv" --target y --delimiter ';' $SMALL -q -o "$TMP/semi.rgn"
+check "--delimiter ';': the same model as from the comma-separated file" cmp -s "$TMP/semi.rgn" "$TMP/m.rgn"
+status 1 "fit on a ';' file without --delimiter: exit 1" "$BIN" fit "$TMP/semi.csv" --target y $SMALL
+# A file sorted by its target: the tail split is not a fair validation set.
+{ head -1 "$DATA"; tail -n +2 "$DATA" | sort -t, -k11,11n; } > "$TMP/sorted.csv"
+status 0 "fit on a sorted file, no test split" "$BIN" fit "$TMP/sorted.csv" --target y --test-split 0 $SMALL
+check "sorted file: a warning that the target trends with the row order, suggesting --shuffle" has "$TMP/err" "warning: target y trends with the row order.*use --shuffle"
+status 0 "fit --shuffle on the sorted file" "$BIN" fit "$TMP/sorted.csv" --target y --test-split 0 --shuffle $SMALL
+check "--shuffle: no row-order warning, the split says shuffled" sh -c "! grep -q 'trends with the row order' '$TMP/err' && grep -q 'validation rows (last 0.15, shuffled)' '$TMP/out'"
+status 0 "fit on the default split of the diabetes data" "$BIN" fit "$DATA" --target y $SMALL
+check "no warning on a fair split" sh -c "! grep -q 'warning' '$TMP/err'"
+awk -F, 'NR > 376 { $11 = 100 } 1' OFS=, "$DATA" > "$TMP/flat.csv"
+status 0 "fit with constant validation targets" "$BIN" fit "$TMP/flat.csv" --target y --test-split 0 $SMALL
+check "constant validation targets: a warning" has "$TMP/err" "warning: the 67 validation rows' target y is constant"
+head -100 "$DATA" > "$TMP/small.csv"
+status 0 "fit on 100 rows" "$BIN" fit "$TMP/small.csv" --target y $SMALL
+check "fewer than 30 validation rows: a warning" has "$TMP/err" "warning: only 14 validation rows (fewer than 30)"
+status 0 "fit --early-stopping 2 --restore-best" "$BIN" fit "$DATA" --target y --layers 32,32 --epochs 300 --lr 1e-2 --early-stopping 2 --restore-best
+check "early stopping stopped before 300 epochs and restored the best" has "$TMP/out" "^early stopping after epoch [0-9]* (best val_loss at epoch [0-9]*, whose weights were restored)"
+status 0 "fit --l1 1e-3 --loss huber:0.5 --dropout 0.1" "$BIN" fit "$DATA" --target y $SMALL --l1 1e-3 --loss huber:0.5 --dropout 0.1 -q -o "$TMP/l1.rgn"
+"$BIN" info "$TMP/l1.rgn" > "$TMP/l1.info"
+check "--l1 and --dropout reach every hidden layer" sh -c "grep -c '^  [01] .* 0.001 *0.1 ' '$TMP/l1.info' | grep -qx 2"
+check "--loss huber:0.5 changes the model" sh -c "! cmp -s '$TMP/l1.rgn' '$TMP/m.rgn'"
+status 2 "fit --loss huber:0: exit 2" "$BIN" fit "$DATA" --target y --loss huber:0
+status 2 "fit --loss bogus: exit 2" "$BIN" fit "$DATA" --target y --loss bogus
+awk -F, 'NR == 1 { print $0 ",w"; next } { print $0 ",1" }' "$DATA" > "$TMP/w1.csv"
+status 0 "fit --weight w (all 1)" "$BIN" fit "$TMP/w1.csv" --target y --weight w $SMALL -q -o "$TMP/w1.rgn"
+check "--weight: weights of 1 give the unweighted model" cmp -s "$TMP/w1.rgn" "$TMP/m.rgn"
+awk -F, 'NR == 1 { print $0 ",w"; next } { print $0 "," (NR % 2) }' "$DATA" > "$TMP/w2.csv"
+status 0 "fit --weight w (0 and 1)" "$BIN" fit "$TMP/w2.csv" --target y --weight w $SMALL -q -o "$TMP/w2.rgn"
+check "--weight: other weights give another model" sh -c "! cmp -s '$TMP/w2.rgn' '$TMP/m.rgn'"
+status 0 "fit --schedule exponential:10:0.5" "$BIN" fit "$DATA" --target y $SMALL --schedule exponential:10:0.5 -q --history "$TMP/sch.csv"
+check "--schedule: the learning rate decays" awk -F, 'NR == 2 { a = $11 } END { exit !($11 < a / 100) }' "$TMP/sch.csv"
+status 2 "fit --schedule bogus: exit 2" "$BIN" fit "$DATA" --target y --schedule bogus:1
+status 0 "path --test-split 0" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --layers 8 --epochs 10 --test-split 0 --seeds 2 -q
+check "path without test rows: no 'nan', the reason said" sh -c "! grep -qi 'nan' '$TMP/out' && grep -q '^test MSE: none, as there are no test rows' '$TMP/out'"
+status 0 "path with a grid too large" "$BIN" path "$DATA" --target y --lambdas 10,100 --layers 8 --epochs 10
+check "every lambda predicts a constant: a warning suggesting smaller lambdas" has "$TMP/err" "warning: every lambda of the grid gives a model that predicts about a constant.*try lambdas below 10"
+status 0 "path --folds 3" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --layers 8 --epochs 10 --folds 3 -q
+check "path --folds: lambda.min and lambda.1se" sh -c "grep -q '^lambda.min (lowest cross-validated MSE): lambda' '$TMP/out' && grep -q '^lambda.1se (largest lambda within one standard error): lambda' '$TMP/out'"
+check "path --folds: the verdicts count every fold" has "$TMP/out" "^1e-2 .* [0-9]/3 ("
+status 0 "path --folds 5 on 100 rows" "$BIN" path "$TMP/small.csv" --target y --lambdas 0 --layers 8 --epochs 10 --folds 5
+check "path --folds: fewer than 30 rows per fold, a warning" has "$TMP/err" "warning: only 17 rows per fold (fewer than 30).*fewer --folds"
+status 2 "path --folds 1: exit 2" "$BIN" path "$DATA" --target y --folds 1
+status 0 "path without --lambdas: the grid from the data" "$BIN" path "$DATA" --target y --layers 8 --epochs 5 --test-split 0
+got=$(sed -n 's/^lambda grid from the data: lambda_max = .* = \([^ ]*\) (rounded up).*/\1/p' "$TMP/out")
+check "path: 6 lambdas, 0 and lambda_max x 1e-4 .. 1" sh -c "grep -c '^\(0 \|[0-9.]*e-[0-9]* \|[0-9.]* \)' '$TMP/out' | grep -qx 6"
+if "$PY" -c 'import numpy' >/dev/null 2>&1; then
+    # The rule of docs/cli.md, computed here: unit-scaled features, z-scored y.
+    want=$("$PY" - "$DATA" <<'EOF'
+import sys, math
+import numpy as np
+d = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)
+x, y = d[:, :-1], d[:, -1]
+n = len(y)
+x = (x - x.mean(0)) / (x.std(0) * math.sqrt(n))
+y = (y - y.mean()) / y.std()
+lmax = 2 * np.max(np.abs(x.T @ (y - y.mean()))) / n
+e = math.floor(math.log10(lmax)) - 1
+m = math.ceil(lmax / 10 ** e)
+print("%de%d" % (m // 10, e + 1) if m % 10 == 0 else "%.1fe%d" % (m / 10, e + 1))
+EOF
+)
+    check "path: lambda_max is the documented rule ($got = $want)" test "$got" = "$want"
+fi
+
+# ---- real public data sets (tests/data/README.md): fit and path against a
+# linear least-squares baseline on a shuffled 80/20 split made here ----
+if "$PY" -c 'import numpy' >/dev/null 2>&1; then
+    # realdata NAME TARGET DROP: prints "fit MSE, path lambda, path MSE, linear MSE, mean MSE"
+    # in the target's units on the held-out rows.
+    realdata() {
+        "$PY" - "tests/data/$1.csv" "$2" "$3" "$TMP/rd-$1" <<'EOF' || return 1
+import csv, sys
+import numpy as np
+path, target, drop, out = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+rows = list(csv.reader(open(path, newline="")))
+head, data = rows[0], rows[1:]
+perm = np.random.default_rng(7).permutation(len(data))
+n_test = int(np.ceil(0.2 * len(data)))
+test, train = perm[:n_test], perm[n_test:]
+# the training part as the file has it (text columns too); the test part numeric
+with open(out + "-train.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(head)
+    w.writerows(data[i] for i in train)
+feats = [j for j, c in enumerate(head) if c not in drop and c != target]
+ty = head.index(target)
+with open(out + "-test.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow([head[j] for j in feats] + [target])
+    w.writerows([data[i][j] for j in feats] + [data[i][ty]] for i in test)
+def xy(idx):
+    return (np.array([[float(data[i][j]) for j in feats] for i in idx]),
+            np.array([float(data[i][ty]) for i in idx]))
+xtr, ytr = xy(train)
+xte, yte = xy(test)
+coef = np.linalg.lstsq(np.c_[xtr, np.ones(len(xtr))], ytr, rcond=None)[0]
+lin = np.mean((np.c_[xte, np.ones(len(xte))] @ coef - yte) ** 2)
+print("%.6g %.6g" % (lin, np.mean((yte - ytr.mean()) ** 2)), file=open(out + "-base", "w"))
+EOF
+        net="--target $2 --drop $3 --test-split 0 --shuffle --layers 32,32 --epochs 200 --batch 16"
+        "$BIN" fit "$TMP/rd-$1-train.csv" $net -q -o "$TMP/rd-$1.rgn" || return 1
+        fit=$("$BIN" predict "$TMP/rd-$1.rgn" "$TMP/rd-$1-test.csv" --target "$2" 2>&1 >/dev/null |
+            sed -n "s/.*: $2: MSE \([^,]*\),.*/\1/p")
+        "$BIN" path "$TMP/rd-$1-train.csv" $net -q --threads 2 > "$TMP/rd-$1.path" || return 1
+        lam=$(sed -n 's/^one-standard-error choice: lambda \([^ ]*\) .*/\1/p' "$TMP/rd-$1.path")
+        "$BIN" fit "$TMP/rd-$1-train.csv" $net -q --l2 "$lam" -o "$TMP/rd-$1-l2.rgn" || return 1
+        pth=$("$BIN" predict "$TMP/rd-$1-l2.rgn" "$TMP/rd-$1-test.csv" --target "$2" 2>&1 >/dev/null |
+            sed -n "s/.*: $2: MSE \([^,]*\),.*/\1/p")
+        echo "${fit:-nan} $lam ${pth:-nan} $(cat "$TMP/rd-$1-base")"
+    }
+    for spec in "grunfeld invest firm" "macrodata realinv year,quarter" "statecrime murder state"; do
+        set -- $spec
+        r=$(realdata "$1" "$2" "$3")
+        echo "# $1 ($2): test MSE fit, path lambda, fit at that lambda, linear, mean: $r"
+        # A network that learned: well under the mean's error, near least squares.
+        check "$1: regnn fit and the path's lambda beat the mean by 2x and stay within 2x of least squares ($r)" \
+            awk -v r="$r" 'BEGIN { split(r, v, " "); exit !(v[1] < 0.5 * v[5] && v[3] < 0.5 * v[5] && v[1] < 2 * v[4] && v[3] < 2 * v[4]) }'
+    done
+else
+    echo "skip - the real data sets against least squares (python3 cannot import numpy)"
+fi
 
 # ---- the README's example: L2 closes the gap and lowers the test MSE ----
 "$BIN" fit "$DATA" --target y > "$TMP/l0.out" 2>/dev/null

@@ -21,6 +21,11 @@ enum { CLI_OK = 0, CLI_ERR = 1, CLI_USAGE = 2 };
 #define CLI_MAX_LAYERS 64
 #define CLI_MAX_TARGETS 64
 #define CLI_MAX_LAMBDAS 256
+#define CLI_MAX_DROPS 256
+#define CLI_MAX_SCHEDULE 65 /* a piecewise schedule of 32 boundaries */
+
+/* --na: what a missing value (empty, NA, NaN, ...: cli_is_missing) does. */
+enum { CLI_NA_ERROR = 0, CLI_NA_DROP = 1, CLI_NA_MEAN = 2 };
 
 /* Settings shared by fit and path (defaults: the study's network and training). */
 typedef struct {
@@ -35,6 +40,22 @@ typedef struct {
     double l2, dropout, lr, val_split, test_split;
     long epochs, batch, seed;
     int quiet;
+    int shuffle;                           /* --shuffle: before the validation split */
+    long patience;                         /* --early-stopping PATIENCE; -1: off */
+    int restore_best;
+    double l1;
+    int loss;                              /* REGNN_LOSS_* and Huber's delta */
+    double loss_param;
+    const char *weight;                    /* --weight COLUMN */
+    int schedule;                          /* REGNN_SCHEDULE_* and its parameters */
+    double sched[CLI_MAX_SCHEDULE];
+    size_t n_sched;
+    char delimiter;                        /* --delimiter */
+    char drop_buf[4096];                   /* --drop split at the commas */
+    const char *drops[CLI_MAX_DROPS];
+    size_t n_drops;
+    int na;                                /* CLI_NA_* */
+    long folds;                            /* path --folds K: cross-validation; 0: off */
 } cli_train_opts;
 
 /* The data of a run: the raw file, its training (train + validation) and test
@@ -70,10 +91,34 @@ int cli_train_finish(cli_train_opts *o);
 /* The training options' help text (shared by fit and path). */
 void cli_train_help(FILE *f);
 
+/* Whether a CSV field is a missing value: empty, NA, N/A, NaN, nan, NULL,
+ * null, ? or . */
+int cli_is_missing(const char *s);
+/* Read o->data with o's --delimiter, --drop and --na: a text column or a
+ * missing value (with --na error) fails with a message naming the column and
+ * the options. *dropped receives the rows --na left out, *filled the values
+ * --na mean filled. Prints the message on failure. */
+int cli_read_data(const cli_train_opts *o, regnn_dataset **out, size_t *dropped, size_t *filled);
+
 /* Load o->data, split off the test part (shuffled by o->seed), fit the scaler
  * on the rest and scale both. Prints a summary unless quiet. */
 int cli_load(const cli_train_opts *o, cli_data *d);
 void cli_data_free(cli_data *d);
+
+/* The fit options of o (epochs, batch, validation split, early stopping). */
+int cli_fit_options(const cli_train_opts *o, regnn_fit_options **out);
+/* The optimizer of o: Adam with --lr and --schedule. */
+int cli_optimizer(const cli_train_opts *o, regnn_optimizer **out);
+/* Warnings about a split that cannot be trusted, on stderr (unless quiet):
+ * constant validation or test targets, targets that trend with the row
+ * order (without --shuffle), fewer than 30 validation rows. */
+void cli_warn_split(const cli_train_opts *o, const cli_data *d);
+/* "warning: <message>" on stderr, after the program name. */
+void cli_warn(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
 
 /* The network of o, uninitialized: hidden layers, then a linear output layer. */
 int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regnn_model **out);

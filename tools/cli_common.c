@@ -54,6 +54,119 @@ void cli_train_defaults(cli_train_opts *o)
     o->epochs = 100;
     o->batch = 64;
     o->seed = 1;
+    o->patience = -1;
+    o->loss = REGNN_LOSS_MSE;
+    o->schedule = REGNN_SCHEDULE_CONSTANT;
+    o->delimiter = ',';
+    o->na = CLI_NA_ERROR;
+}
+
+/* "a,b,c" into o->drops. 0, or -1 if malformed. */
+static int parse_drops(const char *s, cli_train_opts *o)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len >= sizeof o->drop_buf)
+        return -1;
+    memcpy(o->drop_buf, s, len + 1);
+    o->n_drops = 0;
+    for (char *p = o->drop_buf; p;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p || o->n_drops == CLI_MAX_DROPS)
+            return -1;
+        o->drops[o->n_drops++] = p;
+        p = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+/* mse, mae, huber, huber:DELTA or log-cosh. 0, or -1 if malformed. */
+static int parse_loss(const char *s, cli_train_opts *o)
+{
+    o->loss_param = 0;
+    if (strcmp(s, "mse") == 0)
+        o->loss = REGNN_LOSS_MSE;
+    else if (strcmp(s, "mae") == 0)
+        o->loss = REGNN_LOSS_MAE;
+    else if (strcmp(s, "log-cosh") == 0 || strcmp(s, "logcosh") == 0)
+        o->loss = REGNN_LOSS_LOG_COSH;
+    else if (strcmp(s, "huber") == 0) {
+        o->loss = REGNN_LOSS_HUBER;
+        o->loss_param = 1.0; /* Keras' default delta */
+    } else if (strncmp(s, "huber:", 6) == 0) {
+        o->loss = REGNN_LOSS_HUBER;
+        if (ex_parse_double(s + 6, &o->loss_param) != 0 || !(o->loss_param > 0) ||
+            !isfinite(o->loss_param))
+            return -1;
+    } else
+        return -1;
+    return 0;
+}
+
+/* The numbers of a comma-separated list s into out[0..cap); their count, or
+ * -1 if malformed. */
+static int number_list(const char *s, double *out, size_t cap)
+{
+    int n = ex_parse_double_list(s, out, cap);
+    return n >= 1 ? n : -1;
+}
+
+/* exponential:STEPS:RATE[:staircase], cosine:STEPS[:ALPHA],
+ * piecewise:B1,...,Bk:V0,...,Vk or constant; the initial learning rate is
+ * --lr (filled in by cli_optimizer). 0, or -1 if malformed. */
+static int parse_schedule(const char *s, cli_train_opts *o)
+{
+    char buf[1024];
+    if (strlen(s) >= sizeof buf)
+        return -1;
+    strcpy(buf, s);
+    char *f[4] = {buf, NULL, NULL, NULL};
+    size_t nf = 1;
+    for (char *p = buf; *p && nf < 4; p++)
+        if (*p == ':') {
+            *p = '\0';
+            f[nf++] = p + 1;
+        }
+    o->n_sched = 0;
+    if (strcmp(f[0], "constant") == 0 && nf == 1) {
+        o->schedule = REGNN_SCHEDULE_CONSTANT;
+        return 0;
+    }
+    if (strcmp(f[0], "exponential") == 0 && (nf == 3 || nf == 4)) {
+        o->schedule = REGNN_SCHEDULE_EXPONENTIAL;
+        if (ex_parse_double(f[1], &o->sched[1]) != 0 || ex_parse_double(f[2], &o->sched[2]) != 0)
+            return -1;
+        o->n_sched = 3;
+        if (nf == 4) {
+            if (strcmp(f[3], "staircase") != 0)
+                return -1;
+            o->sched[o->n_sched++] = 1;
+        }
+        return 0;
+    }
+    if (strcmp(f[0], "cosine") == 0 && (nf == 2 || nf == 3)) {
+        o->schedule = REGNN_SCHEDULE_COSINE;
+        if (ex_parse_double(f[1], &o->sched[1]) != 0)
+            return -1;
+        o->n_sched = 2;
+        if (nf == 3 && ex_parse_double(f[2], &o->sched[o->n_sched++]) != 0)
+            return -1;
+        return 0;
+    }
+    if (strcmp(f[0], "piecewise") == 0 && nf == 3) {
+        o->schedule = REGNN_SCHEDULE_PIECEWISE;
+        double b[CLI_MAX_SCHEDULE], v[CLI_MAX_SCHEDULE];
+        int nb = number_list(f[1], b, CLI_MAX_SCHEDULE / 2),
+            nv = number_list(f[2], v, CLI_MAX_SCHEDULE / 2 + 1);
+        if (nb < 1 || nv != nb + 1)
+            return -1;
+        memcpy(o->sched, b, (size_t)nb * sizeof *b);
+        memcpy(o->sched + nb, v, (size_t)nv * sizeof *v);
+        o->n_sched = (size_t)(nb + nv);
+        return 0;
+    }
+    return -1;
 }
 
 /* "128,128", "128x6", "128x2,16" or "none". 0, or -1 if malformed. */
@@ -132,6 +245,48 @@ int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o)
             o->feature_scale = REGNN_SCALE_NONE;
         else
             return cli_bad_option(a, v, "expected unit, zscore or none");
+    } else if (strcmp(a, "--shuffle") == 0) {
+        o->shuffle = 1;
+    } else if (strcmp(a, "--restore-best") == 0) {
+        o->restore_best = 1;
+    } else if (ex_option(argc, argv, i, "--early-stopping", &v)) {
+        if (ex_parse_long(v, 0, 10000000L, &o->patience) != 0)
+            return cli_bad_option(a, v, "expected a patience in epochs, 0..10000000");
+    } else if (ex_option(argc, argv, i, "--l1", &v)) {
+        if (ex_parse_double(v, &o->l1) != 0 || o->l1 < 0)
+            return cli_bad_option(a, v, "expected a number >= 0");
+    } else if (ex_option(argc, argv, i, "--loss", &v)) {
+        if (!v || parse_loss(v, o) != 0)
+            return cli_bad_option(a, v, "expected mse, mae, huber, huber:DELTA (DELTA > 0) or "
+                                        "log-cosh");
+    } else if (ex_option(argc, argv, i, "--weight", &v)) {
+        if (!v || !*v)
+            return cli_bad_option(a, v, "expected a column name");
+        o->weight = v;
+    } else if (ex_option(argc, argv, i, "--schedule", &v)) {
+        if (!v || parse_schedule(v, o) != 0)
+            return cli_bad_option(a, v, "expected exponential:STEPS:RATE[:staircase], "
+                                        "cosine:STEPS[:ALPHA], piecewise:B1,..,Bk:V0,..,Vk or "
+                                        "constant");
+    } else if (ex_option(argc, argv, i, "--delimiter", &v)) {
+        if (v && strcmp(v, "tab") == 0)
+            o->delimiter = '\t';
+        else if (v && strlen(v) == 1 && v[0] != '"' && v[0] != '\n' && v[0] != '\r')
+            o->delimiter = v[0];
+        else
+            return cli_bad_option(a, v, "expected one character, e.g. ';', or tab");
+    } else if (ex_option(argc, argv, i, "--drop", &v)) {
+        if (!v || parse_drops(v, o) != 0)
+            return cli_bad_option(a, v, "expected comma-separated column names");
+    } else if (ex_option(argc, argv, i, "--na", &v)) {
+        if (v && strcmp(v, "error") == 0)
+            o->na = CLI_NA_ERROR;
+        else if (v && strcmp(v, "drop") == 0)
+            o->na = CLI_NA_DROP;
+        else if (v && strcmp(v, "mean") == 0)
+            o->na = CLI_NA_MEAN;
+        else
+            return cli_bad_option(a, v, "expected error, drop or mean");
     } else if (ex_option(argc, argv, i, "--scale-target", &v)) {
         if (v && strcmp(v, "zscore") == 0)
             o->target_scale = REGNN_SCALE_ZSCORE;
@@ -163,44 +318,138 @@ void cli_train_help(FILE *f)
           "                      linear model [128x6]\n"
           "  --activation NAME   relu, tanh or sigmoid for the hidden layers [relu]\n"
           "  --dropout R         dropout rate after each hidden layer [0]\n"
+          "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
+          "  --loss KIND         training loss: mse, mae, huber (delta 1), huber:DELTA or\n"
+          "                      log-cosh [mse]\n"
           "  --scale KIND        feature scaling: unit ((x - mean) / (std sqrt(n)), as\n"
           "                      sklearn's diabetes data), zscore or none [unit]\n"
           "  --scale-target KIND target scaling: zscore or none [zscore]\n"
           "  --test-split F      shuffled fraction of the rows held out as test data;\n"
           "                      0 for none [0.1]\n"
           "  --val-split F       Keras validation_split: the last F of the training rows,\n"
-          "                      unshuffled [0.15]\n"
+          "                      in their order (the file's with --test-split 0) [0.15]\n"
+          "  --shuffle           shuffle the training rows (seeded by --seed) before the\n"
+          "                      validation split [off: Keras' tail split]\n"
           "  --epochs N          [100]\n"
           "  --batch N           batch size [64]\n"
           "  --lr X              Adam learning rate [1e-3]\n"
+          "  --schedule SPEC     learning-rate schedule starting at --lr, per step:\n"
+          "                      exponential:STEPS:RATE[:staircase], cosine:STEPS[:ALPHA],\n"
+          "                      piecewise:B1,..,Bk:V0,..,Vk (V0 replaces --lr) [constant]\n"
+          "  --early-stopping P  stop when val_loss has not improved for P epochs [off]\n"
+          "  --restore-best      end with the weights of the best val_loss epoch [off]\n"
+          "  --weight COLUMN     per-row sample weights (>= 0) from COLUMN, not a feature\n"
           "  --seed N            seed of the test split, the weights and the shuffling [1]\n"
-          "  --quiet, -q         no progress and no summary: fit prints nothing but\n"
+          "  --quiet, -q         no progress, summary or warnings: fit prints nothing but\n"
           "                      errors, path only its table and choice\n"
-          "The scaler is fitted on the training rows only; the L2 factor lambda acts on the\n"
+          "CSV input:\n"
+          "  --delimiter C       field delimiter: one character such as ';', or tab [,]\n"
+          "  --drop COLS         comma-separated columns to leave out (IDs, names, text)\n"
+          "  --na WHAT           missing values (empty, NA, N/A, NaN, nan, NULL, null, ?, .):\n"
+          "                      error, drop (the rows) or mean (of the column, over the\n"
+          "                      file's rows; a row missing a target or weight is dropped)\n"
+          "                      [error]\n"
+          "A column holding text is refused: leave it out with --drop. The scaler is\n"
+          "fitted on the training rows only; the L2 factor lambda acts on the\n"
           "weights, whose size depends on the feature scaling, so a good lambda for one\n"
           "--scale is not one for another. Errors (MSE) are in scaled target units: with\n"
-          "z-scored targets 1.0 is no better than predicting the mean.\n",
+          "z-scored targets 1.0 is no better than predicting the mean. Warnings on stderr\n"
+          "say when a split cannot be trusted: constant validation or test targets,\n"
+          "targets that trend with the row order (no --shuffle), < 30 validation rows.\n",
           f);
 }
 
-static void print_summary(const cli_train_opts *o, const cli_data *d)
+static void print_summary(const cli_train_opts *o, const cli_data *d, size_t dropped,
+                          size_t filled)
 {
     size_t nf = regnn_dataset_features(d->raw), nt = regnn_dataset_targets(d->raw);
     printf("%s: %zu rows, %zu features, target%s", o->data, regnn_dataset_rows(d->raw), nf,
            nt > 1 ? "s" : "");
     for (size_t t = 0; t < nt; t++)
         printf("%s%s", t ? ", " : " ", regnn_dataset_target_name(d->raw, t));
+    if (o->weight)
+        printf(", weights %s", o->weight);
+    if (dropped)
+        printf(" (%zu row%s with missing values left out)", dropped, dropped == 1 ? "" : "s");
+    if (filled)
+        printf(" (%zu missing value%s filled with column means)", filled,
+               filled == 1 ? "" : "s");
     size_t n = regnn_dataset_rows(d->train);
     size_t fit_rows = (size_t)floor((double)n * (1.0 - o->val_split));
-    printf("\nsplit: %zu training + %zu validation rows (last %g, unshuffled), %zu test rows\n",
-           fit_rows, n - fit_rows, o->val_split, d->test ? regnn_dataset_rows(d->test) : 0);
+    if (o->folds > 1) {
+        printf("\nsplit: %zu training rows in %ld shuffled folds (cross-validation), %zu test "
+               "rows\n", n, o->folds, d->test ? regnn_dataset_rows(d->test) : 0);
+        return;
+    }
+    printf("\nsplit: %zu training + %zu validation rows (last %g, %s), %zu test rows\n",
+           fit_rows, n - fit_rows, o->val_split, o->shuffle ? "shuffled" : "unshuffled",
+           d->test ? regnn_dataset_rows(d->test) : 0);
+}
+
+/* A seeded permutation of the n rows into d->train_raw's order (--shuffle):
+ * Fisher-Yates with splitmix64, a stream of its own (the seed mixed with a
+ * constant) so it does not repeat the test split's. */
+static int shuffle_rows(const cli_train_opts *o, regnn_dataset **ds)
+{
+    size_t n = regnn_dataset_rows(*ds);
+    size_t *perm = malloc(n * sizeof *perm);
+    if (!perm)
+        return cli_fail(CLI_ERR, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        perm[i] = i;
+    uint64_t x = (uint64_t)o->seed ^ 0x5bd1e995a1b2c3d4ULL;
+    for (size_t i = n; i > 1; i--) {
+        uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        size_t j = (size_t)(z % i);
+        size_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+    regnn_dataset *out = NULL;
+    regnn_status st = regnn_dataset_select(*ds, perm, n, &out);
+    free(perm);
+    if (st != REGNN_OK)
+        return cli_lib_fail("--shuffle");
+    regnn_dataset_free(*ds);
+    *ds = out;
+    return CLI_OK;
+}
+
+/* The data file: through the library's reader as it is, or through
+ * cli_read_data when a CSV option is given; a format error of the former is
+ * explained by the latter (a text column, a missing value). */
+static int read_raw(const cli_train_opts *o, regnn_dataset **raw, size_t *dropped, size_t *filled)
+{
+    *dropped = *filled = 0;
+    if (o->delimiter != ',' || o->n_drops > 0 || o->na != CLI_NA_ERROR)
+        return cli_read_data(o, raw, dropped, filled);
+    regnn_status st = regnn_dataset_from_csv(o->data, o->targets, NULL, o->n_targets, raw);
+    if (st == REGNN_OK)
+        return CLI_OK;
+    if (st != REGNN_E_FORMAT)
+        return cli_lib_fail("cannot read the data");
+    char saved[1024];
+    snprintf(saved, sizeof saved, "%s", regnn_errmsg());
+    regnn_dataset *again = NULL;
+    int rc = cli_read_data(o, &again, dropped, filled);
+    regnn_dataset_free(again);
+    if (rc == CLI_OK) /* nothing to add: the library's own message */
+        rc = cli_fail(CLI_ERR, "cannot read the data: %s", saved);
+    return rc;
 }
 
 int cli_load(const cli_train_opts *o, cli_data *d)
 {
     memset(d, 0, sizeof *d);
-    if (regnn_dataset_from_csv(o->data, o->targets, NULL, o->n_targets, &d->raw) != REGNN_OK)
-        return cli_lib_fail("cannot read the data");
+    size_t dropped = 0, filled = 0;
+    int rc = read_raw(o, &d->raw, &dropped, &filled);
+    if (rc != CLI_OK)
+        return rc;
+    if (o->weight && regnn_dataset_set_weight_column(d->raw, o->weight) != REGNN_OK)
+        return cli_lib_fail("--weight");
     size_t rows = regnn_dataset_rows(d->raw);
     if (regnn_dataset_features(d->raw) == 0)
         return cli_fail(CLI_ERR, "%s: no feature columns besides the target%s", o->data,
@@ -220,19 +469,24 @@ int cli_load(const cli_train_opts *o, cli_data *d)
         if (st != REGNN_OK)
             return cli_lib_fail("copying the data");
     }
+    if (o->shuffle && (rc = shuffle_rows(o, &d->train_raw)) != CLI_OK)
+        return rc;
     if (regnn_scaler_fit(d->train_raw, o->feature_scale, o->target_scale, &d->scaler) != REGNN_OK ||
         regnn_scaler_transform(d->scaler, d->train_raw, &d->train) != REGNN_OK ||
         (d->test_raw && regnn_scaler_transform(d->scaler, d->test_raw, &d->test) != REGNN_OK))
         return cli_lib_fail("scaling");
     size_t n = regnn_dataset_rows(d->train);
     size_t fit_rows = (size_t)floor((double)n * (1.0 - o->val_split));
-    if (fit_rows == 0 || fit_rows == n)
+    if (o->folds <= 1 && (fit_rows == 0 || fit_rows == n))
         return cli_fail(CLI_ERR,
                         "%zu training rows: --val-split %g leaves no %s rows (use more data or "
                         "another fraction)",
                         n, o->val_split, fit_rows == 0 ? "training" : "validation");
-    if (!o->quiet)
-        print_summary(o, d);
+    if (!o->quiet) {
+        print_summary(o, d, dropped, filled);
+        fflush(stdout);
+        cli_warn_split(o, d);
+    }
     return CLI_OK;
 }
 
@@ -269,8 +523,155 @@ int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regn
         regnn_model_free(m);
         return cli_lib_fail("--l2");
     }
+    if (o->l1 > 0 && regnn_model_set_layers_double(m, REGNN_LAYER_L1, o->l1) != REGNN_OK) {
+        regnn_model_free(m);
+        return cli_lib_fail("--l1");
+    }
+    if (o->loss != REGNN_LOSS_MSE && regnn_model_set_loss(m, o->loss, o->loss_param) != REGNN_OK) {
+        regnn_model_free(m);
+        return cli_lib_fail("--loss");
+    }
     *out = m;
     return CLI_OK;
+}
+
+int cli_fit_options(const cli_train_opts *o, regnn_fit_options **out)
+{
+    regnn_fit_options *fo = NULL;
+    *out = NULL;
+    if (regnn_fit_options_create(&fo) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o->epochs) != REGNN_OK ||
+        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o->batch) != REGNN_OK ||
+        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o->val_split) != REGNN_OK ||
+        (o->patience >= 0 &&
+         (regnn_fit_options_set_int(fo, REGNN_FIT_EARLY_STOPPING, 1) != REGNN_OK ||
+          regnn_fit_options_set_int(fo, REGNN_FIT_PATIENCE, o->patience) != REGNN_OK)) ||
+        (o->restore_best && regnn_fit_options_set_int(fo, REGNN_FIT_RESTORE_BEST, 1) != REGNN_OK)) {
+        regnn_fit_options_free(fo);
+        return cli_lib_fail("options");
+    }
+    *out = fo;
+    return CLI_OK;
+}
+
+int cli_optimizer(const cli_train_opts *o, regnn_optimizer **out)
+{
+    regnn_optimizer *opt = NULL;
+    *out = NULL;
+    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
+        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o->lr) != REGNN_OK) {
+        regnn_optimizer_free(opt);
+        return cli_lib_fail("--lr");
+    }
+    if (o->schedule != REGNN_SCHEDULE_CONSTANT) {
+        double p[CLI_MAX_SCHEDULE];
+        memcpy(p, o->sched, o->n_sched * sizeof *p);
+        if (o->schedule != REGNN_SCHEDULE_PIECEWISE)
+            p[0] = o->lr; /* initial_learning_rate */
+        if (regnn_optimizer_set_schedule(opt, o->schedule, p, o->n_sched) != REGNN_OK) {
+            regnn_optimizer_free(opt);
+            return cli_lib_fail("--schedule");
+        }
+    }
+    *out = opt;
+    return CLI_OK;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: warning: ", g_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Mean and population standard deviation of y[0..n) (stride nt, column t). */
+static void moments(const float *y, size_t n, size_t nt, size_t t, double *mean, double *sd)
+{
+    double m = 0, s = 0;
+    for (size_t i = 0; i < n; i++)
+        m += y[i * nt + t];
+    m = n ? m / (double)n : NAN;
+    for (size_t i = 0; i < n; i++)
+        s += ((double)y[i * nt + t] - m) * ((double)y[i * nt + t] - m);
+    *mean = m;
+    *sd = n ? sqrt(s / (double)n) : NAN;
+}
+
+/* Thresholds of the split warnings (docs/cli.md). */
+#define CLI_FEW_VAL_ROWS 30     /* fewer validation rows: its MSE is noise */
+#define CLI_CONSTANT_SD 1e-3    /* part sd below this fraction of the training sd */
+#define CLI_ORDER_Z 4.0         /* |z| of a row-order effect (about 6e-5 by chance) */
+
+/* Targets of rows [from, to) of ds's column t that are (nearly) constant. */
+static void warn_constant(const char *part, const float *y, size_t n, size_t nt, size_t t,
+                          double ref_sd, const char *name)
+{
+    double m, sd;
+    moments(y, n, nt, t, &m, &sd);
+    if (n > 0 && !(sd > CLI_CONSTANT_SD * ref_sd))
+        cli_warn("the %zu %s rows' target %s is %s (sd %.3g against %.3g in all training "
+                 "rows): their MSE and any diagnosis on them mean little%s",
+                 n, part, name, sd == 0 ? "constant" : "nearly constant", sd, ref_sd,
+                 strcmp(part, "validation") == 0 ? "; is the file sorted? try --shuffle" : "");
+}
+
+void cli_warn_split(const cli_train_opts *o, const cli_data *d)
+{
+    const regnn_dataset *tr = d->train_raw;
+    size_t n = regnn_dataset_rows(tr), nt = regnn_dataset_targets(tr);
+    size_t fit = (size_t)floor((double)n * (1.0 - o->val_split)), nv = n - fit;
+    size_t ntest = regnn_dataset_rows(d->test_raw);
+    float *y = malloc((n * nt + ntest * nt + 1) * sizeof *y);
+    if (!y || regnn_dataset_get_targets(tr, y, n * nt) != REGNN_OK ||
+        (ntest && regnn_dataset_get_targets(d->test_raw, y + n * nt, ntest * nt) != REGNN_OK)) {
+        free(y);
+        return;
+    }
+    if (o->folds > 1) { /* the folds are shuffled: no tail; each fold is n / k rows */
+        fit = n;
+        nv = n / (size_t)o->folds;
+    }
+    if (nv < CLI_FEW_VAL_ROWS && o->folds > 1)
+        cli_warn("only %zu rows per fold (fewer than %d): each fold's MSE is noisy; use more "
+                 "data or fewer --folds", nv, CLI_FEW_VAL_ROWS);
+    else if (nv < CLI_FEW_VAL_ROWS)
+        cli_warn("only %zu validation rows (fewer than %d): the validation MSE, the diagnosis "
+                 "and a lambda chosen on them are noisy; use more data or a larger --val-split",
+                 nv, CLI_FEW_VAL_ROWS);
+    for (size_t t = 0; t < nt; t++) {
+        const char *name = regnn_dataset_target_name(tr, t);
+        double m_all, sd_all, m_fit, sd_fit, m_val, sd_val;
+        moments(y, n, nt, t, &m_all, &sd_all);
+        if (o->folds <= 1)
+            warn_constant("validation", y + fit * nt, nv, nt, t, sd_all, name);
+        if (ntest)
+            warn_constant("test", y + n * nt, ntest, nt, t, sd_all, name);
+        if (o->shuffle || o->folds > 1 || !(sd_all > 0))
+            continue;
+        moments(y, fit, nt, t, &m_fit, &sd_fit);
+        moments(y + fit * nt, nv, nt, t, &m_val, &sd_val);
+        /* Row order: the validation tail's mean against the other rows' (a
+         * two-sample z), and the correlation of the target with the row
+         * number (z = r sqrt(n - 1) under a random order). */
+        double z_tail = (m_val - m_fit) / (sd_all * sqrt(1.0 / (double)nv + 1.0 / (double)fit));
+        double sxy = 0, sxx = 0, xm = 0.5 * (double)(n - 1);
+        for (size_t i = 0; i < n; i++) {
+            sxy += ((double)i - xm) * ((double)y[i * nt + t] - m_all);
+            sxx += ((double)i - xm) * ((double)i - xm);
+        }
+        double r = sxy / (sqrt(sxx) * sd_all * sqrt((double)n));
+        double z_trend = r * sqrt((double)(n - 1));
+        if (fabs(z_tail) > CLI_ORDER_Z || fabs(z_trend) > CLI_ORDER_Z)
+            cli_warn("target %s trends with the row order (correlation with the row number "
+                     "%.2f; the validation rows' mean is %.3g standard errors from the "
+                     "training rows'): the rows look sorted or grouped, so the last %g of them "
+                     "are not a fair validation set; use --shuffle",
+                     name, r, z_tail, o->val_split);
+    }
+    free(y);
 }
 
 static const char *act_name(int act)

@@ -18,8 +18,8 @@ typedef struct {
 static void fit_help(FILE *f)
 {
     fputs("Usage: regnn fit DATA.csv --target NAME [options] [-o MODEL.rgn]\n"
-          "Train a dense regression network (MSE, Adam) on a CSV file, print the learning\n"
-          "progress, the diagnosis (overfitting, underfitting or good fit) and the test\n"
+          "Train a dense regression network (Adam; MSE or --loss) on a CSV file, print\n"
+          "the learning progress, the diagnosis (overfitting, underfitting or good fit) and the test\n"
           "error, and save the model with its scaler so that `regnn predict` works in the\n"
           "data's own units.\n"
           "\n"
@@ -32,6 +32,7 @@ static void fit_help(FILE *f)
           "\n"
           "Regularization:\n"
           "  --l2 LAMBDA         Keras l2(LAMBDA) on every kernel: loss += LAMBDA sum(w^2) [0]\n"
+          "                      (--l1, --dropout, --early-stopping: below)\n"
           "\n",
           f);
     cli_train_help(f);
@@ -269,22 +270,17 @@ int cmd_fit(int argc, char **argv)
         cli_lib_fail("model");
         goto out;
     }
-    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
-        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o.t.lr) != REGNN_OK) {
-        cli_lib_fail("--lr");
+    if (cli_optimizer(&o.t, &opt) != CLI_OK)
         goto out;
-    }
     prog.buf = malloc((size_t)o.t.epochs * sizeof *prog.buf);
     if (!prog.buf) {
         cli_fail(CLI_ERR, "out of memory");
         goto out;
     }
     cli_progress_init(&prog.pr, o.t.quiet);
-    if (regnn_fit_options_create(&fo) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o.t.epochs) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o.t.batch) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1) != REGNN_OK ||
-        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o.t.val_split) != REGNN_OK ||
+    if (cli_fit_options(&o.t, &fo) != CLI_OK)
+        goto out;
+    if (regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1) != REGNN_OK ||
         regnn_fit_options_set_callback(fo, on_epoch, &prog) != REGNN_OK) {
         cli_lib_fail("options");
         goto out;
@@ -299,6 +295,13 @@ int cmd_fit(int argc, char **argv)
     if (st != REGNN_OK) {
         cli_lib_fail("training");
         goto out;
+    }
+    if (!o.t.quiet && regnn_history_stop_reason(h) == REGNN_STOP_EARLY) {
+        size_t best = 0;
+        regnn_history_best_epoch(h, &best);
+        printf("early stopping after epoch %zu (best val_loss at epoch %zu%s)\n",
+               regnn_history_epochs(h), best + 1,
+               o.t.restore_best ? ", whose weights were restored" : "");
     }
 
     int verdict, reason;

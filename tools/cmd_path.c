@@ -20,7 +20,7 @@ typedef struct {
 
 static void path_help(FILE *f)
 {
-    fputs("Usage: regnn path DATA.csv --target NAME --lambdas L1,L2,... [options]\n"
+    fputs("Usage: regnn path DATA.csv --target NAME [--lambdas L1,L2,...] [options]\n"
           "Train the network once per (lambda, seed) with Keras l2(lambda) on every kernel\n"
           "(regnn_regularization_path, runs in parallel), and print per lambda the mean\n"
           "and standard error over the seeds of the best and final validation MSE, the\n"
@@ -30,7 +30,11 @@ static void path_help(FILE *f)
           "\n"
           "Sweep:\n"
           "  --lambdas LIST      comma-separated L2 factors >= 0, e.g. 0,1e-3,1e-2,3e-2\n"
-          "                      (required)\n"
+          "                      [from the data: 0 and lambda_max x 1e-4, 1e-3, 1e-2, 1e-1,\n"
+          "                      1, lambda_max = 2 max_j |x_j . (y - mean y)| / n on the\n"
+          "                      scaled training rows, rounded up to 2 digits]\n"
+          "  --folds K           K-fold cross-validation on the training rows instead of\n"
+          "                      the validation split (cv.glmnet): lambda.min, lambda.1se\n"
           "  --seeds N           runs per lambda; run s uses seed --seed + s [1]\n"
           "  --threads N         worker threads; 0 = one per CPU [0]\n"
           "  --shard I/N         train only the runs r with r % N == I (runs numbered\n"
@@ -64,6 +68,9 @@ static int parse(int argc, char **argv, path_opts *o)
             path_help(stdout);
             return -1;
         }
+        if (strncmp(a, "--l2", 4) == 0)
+            return cli_fail(CLI_USAGE, "--l2 does not apply to a sweep: give the values with "
+                                       "--lambdas");
         if ((r = cli_train_option(argc, argv, &i, &o->t)) >= 0) {
             if (r != CLI_OK)
                 return r;
@@ -75,6 +82,9 @@ static int parse(int argc, char **argv, path_opts *o)
                 if (o->lambdas[k] < 0)
                     return cli_bad_option(a, v, "every lambda must be >= 0");
             o->n_lambdas = (size_t)n;
+        } else if (ex_option(argc, argv, &i, "--folds", &v)) {
+            if (ex_parse_long(v, 2, 1000, &o->t.folds) != 0)
+                return cli_bad_option(a, v, "expected a number of folds in 2..1000");
         } else if (ex_option(argc, argv, &i, "--seeds", &v)) {
             if (ex_parse_long(v, 1, 1000, &o->seeds) != 0)
                 return cli_bad_option(a, v, "expected an integer in 1..1000");
@@ -99,9 +109,6 @@ static int parse(int argc, char **argv, path_opts *o)
         } else if (ex_option(argc, argv, &i, "--threads", &v)) {
             if (ex_parse_long(v, 0, 256, &o->threads) != 0)
                 return cli_bad_option(a, v, "expected an integer in 0..256");
-        } else if (strncmp(a, "--l2", 4) == 0) {
-            return cli_fail(CLI_USAGE, "--l2 does not apply to a sweep: give the values with "
-                                       "--lambdas");
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn path --help)", a);
         } else if (o->t.data) {
@@ -111,8 +118,8 @@ static int parse(int argc, char **argv, path_opts *o)
         }
     }
     int rc = cli_train_finish(&o->t);
-    if (rc == CLI_OK && o->n_lambdas == 0)
-        rc = cli_fail(CLI_USAGE, "--lambdas is required, e.g. --lambdas 0,1e-3,1e-2,3e-2");
+    if (rc == CLI_OK && o->t.folds > 1 && o->shard_count > 0)
+        rc = cli_fail(CLI_USAGE, "--folds and --shard do not go together");
     if (rc == CLI_OK && o->shard_count > 0 && !o->out)
         rc = cli_fail(CLI_USAGE, "--shard needs --out FILE (merge the files with regnn merge)");
     return rc;
@@ -150,24 +157,39 @@ static int summary(const regnn_path *p, int stat, double *mean, double *se, size
     return CLI_OK;
 }
 
-static void cell(char *buf, size_t size, double mean, double se, size_t seeds)
+/* mean ± se, or the mean alone for one run per lambda; why (e.g. "none",
+ * "diverged") in place of a value that is NaN, never "nan". */
+static void cell(char *buf, size_t size, double mean, double se, size_t runs, const char *why)
 {
-    if (seeds > 1)
+    if (isnan(mean))
+        snprintf(buf, size, "%s", why);
+    else if (runs > 1 && !isnan(se))
         snprintf(buf, size, "%.3f ± %.3f", mean, se);
     else
         snprintf(buf, size, "%.3f", mean);
 }
 
+/* "%-*s" pads bytes: "±" is two bytes in UTF-8, so a cell holding one gets
+ * one more. */
+static int pad(const char *c, int w) { return strstr(c, "±") ? w + 1 : w; }
+
+/* Fraction of the baseline (predicting the training mean) at or above which a
+ * lambda's mean final training MSE counts as a constant prediction. */
+#define CONSTANT_LEVEL 0.95
+
 /* The results table, the two choices and the diagnoses. */
-static int print_table(const regnn_path *p, int have_test)
+static int print_table(const regnn_path *p, int have_test, int quiet)
 {
     int rc = CLI_ERR;
-    const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p);
+    const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p),
+                 nk = regnn_path_fold_count(p), rpl = ns * nk; /* runs per lambda */
     double *lambdas = malloc(nl * sizeof *lambdas);
     double *buf = malloc(12 * nl * sizeof *buf);
-    double *runs = malloc(nl * ns * sizeof *runs);
-    double *reasons = malloc(nl * ns * sizeof *reasons);
-    if (!lambdas || !buf || !runs || !reasons || regnn_path_lambdas(p, lambdas, nl) != REGNN_OK) {
+    double *runs = malloc(nl * rpl * sizeof *runs);
+    double *reasons = malloc(nl * rpl * sizeof *reasons);
+    double *div = malloc(nl * rpl * sizeof *div);
+    if (!lambdas || !buf || !runs || !reasons || !div ||
+        regnn_path_lambdas(p, lambdas, nl) != REGNN_OK) {
         cli_fail(CLI_ERR, "out of memory");
         goto out;
     }
@@ -181,8 +203,9 @@ static int print_table(const regnn_path *p, int have_test)
         summary(p, REGNN_RUN_TEST_MSE, te, te_se, nl) != CLI_OK ||
         summary(p, REGNN_RUN_BEST_EPOCH, be, be_se, nl) != CLI_OK)
         goto out;
-    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, runs, nl * ns) != REGNN_OK ||
-        regnn_path_get_runs(p, REGNN_RUN_REASON, reasons, nl * ns) != REGNN_OK) {
+    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, runs, nl * rpl) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_REASON, reasons, nl * rpl) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_DIVERGED, div, nl * rpl) != REGNN_OK) {
         cli_lib_fail("path results");
         goto out;
     }
@@ -191,10 +214,14 @@ static int print_table(const regnn_path *p, int have_test)
                           REGNN_OK &&
                       regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_1SE, &i_1se) ==
                           REGNN_OK;
+    const double base = regnn_path_baseline_mse(p);
     {
-        printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n",
-               regnn_path_baseline_mse(p));
-        if (ns > 1)
+        printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n", base);
+        if (nk > 1)
+            printf("MSE in scaled target units; %zu-fold cross-validation: the fold-size-weighted "
+                   "mean ± standard error over the folds (cv.glmnet's cvm ± cvsd)%s\n\n",
+                   nk, ns > 1 ? ", each fold's value the mean over its seeds" : "");
+        else if (ns > 1)
             printf("MSE in scaled target units; mean ± standard error over %zu seeds\n\n", ns);
         else
             printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
@@ -203,36 +230,51 @@ static int print_table(const regnn_path *p, int have_test)
                have_test ? "test MSE" : "test MSE (none)", "diagnosis");
         for (size_t i = 0; i < nl; i++) {
             char c[6][48], lb[32];
-            cell(c[0], sizeof c[0], bv[i], bv_se[i], ns);
-            snprintf(c[1], sizeof c[1], "%.1f", be[i] + 1);
-            cell(c[2], sizeof c[2], ft[i], ft_se[i], ns);
-            cell(c[3], sizeof c[3], fv[i], fv_se[i], ns);
-            cell(c[4], sizeof c[4], gap[i], gap_se[i], ns);
-            cell(c[5], sizeof c[5], te[i], te_se[i], ns);
-            /* "%-16s" pads bytes; "±" is two bytes in UTF-8, so widen by one. */
-            int w = ns > 1 ? 17 : 16;
+            int diverged = 0;
+            for (size_t r = 0; r < rpl; r++)
+                diverged |= div[i * rpl + r] != 0;
+            const char *why = diverged ? "diverged" : "n/a";
+            cell(c[0], sizeof c[0], bv[i], bv_se[i], rpl, why);
+            if (isnan(be[i]))
+                snprintf(c[1], sizeof c[1], "%s", why);
+            else
+                snprintf(c[1], sizeof c[1], "%.1f", be[i] + 1);
+            cell(c[2], sizeof c[2], ft[i], ft_se[i], rpl, why);
+            cell(c[3], sizeof c[3], fv[i], fv_se[i], rpl, why);
+            cell(c[4], sizeof c[4], gap[i], gap_se[i], rpl, why);
+            cell(c[5], sizeof c[5], te[i], te_se[i], rpl, have_test ? why : "none");
+            const int w = 16;
             printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(lambdas[i], lb, sizeof lb),
-                   w, c[0], c[1], w, c[2], w, c[3], w, c[4], w, c[5]);
+                   pad(c[0], w), c[0], c[1], pad(c[2], w), c[2], pad(c[3], w), c[3],
+                   pad(c[4], w), c[4], pad(c[5], w), c[5]);
             /* Every verdict that occurred, with its count and the first run's reason. */
             const char *sep = "";
             for (int v = 0; v < 4; v++) {
                 size_t cnt = 0, first = 0;
-                for (size_t s = ns; s-- > 0;)
-                    if ((int)runs[i * ns + s] == v) {
+                for (size_t s = rpl; s-- > 0;)
+                    if ((int)runs[i * rpl + s] == v) {
                         cnt++;
                         first = s;
                     }
                 if (cnt == 0)
                     continue;
-                printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, ns,
-                       cli_reason_name((int)reasons[i * ns + first]));
+                printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, rpl,
+                       cli_reason_name((int)reasons[i * rpl + first]));
                 sep = ", ";
             }
             if (!*sep)
                 printf("diverged");
             printf("\n");
         }
-        if (have_choice) {
+        if (!have_test)
+            printf("\ntest MSE: none, as there are no test rows (--test-split 0)\n");
+        if (have_choice && nk > 1) {
+            char l1[32], l2[32];
+            printf("\nlambda.min (lowest cross-validated MSE): lambda %s (%.3f ± %.3f)\n",
+                   cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min], fv_se[i_min]);
+            printf("lambda.1se (largest lambda within one standard error): lambda %s (%.3f)\n",
+                   cli_fmt_lambda(lambdas[i_1se], l2, sizeof l2), fv[i_1se]);
+        } else if (have_choice) {
             char l1[32], l2[32];
             printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
                    cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min]);
@@ -243,12 +285,102 @@ static int print_table(const regnn_path *p, int have_test)
             printf("\nno lambda to recommend: every lambda has a diverged run\n");
         }
     }
+    /* A grid under which every model predicts about the mean has nothing to
+     * choose from. */
+    size_t flat = 0;
+    for (size_t i = 0; i < nl; i++)
+        flat += ft[i] >= CONSTANT_LEVEL * base;
+    if (flat == nl && base > 0 && !quiet) {
+        char lb[32];
+        double lo = lambdas[0];
+        for (size_t i = 1; i < nl; i++)
+            lo = lambdas[i] < lo ? lambdas[i] : lo;
+        cli_warn("every lambda of the grid gives a model that predicts about a constant (final "
+                 "training MSE >= %.0f%% of the baseline %.3f): the grid is too large for this "
+                 "data; try lambdas below %s, or leave out --lambdas for a grid derived from the "
+                 "data",
+                 100 * CONSTANT_LEVEL, base, cli_fmt_lambda(lo, lb, sizeof lb));
+    }
     rc = CLI_OK;
 out:
     free(lambdas);
     free(buf);
     free(runs);
     free(reasons);
+    free(div);
+    return rc;
+}
+
+/* Rounds v > 0 up to two significant digits: mantissa 10..99 into *m, the
+ * power of ten of its last digit into *e. */
+static void round_up_2(double v, double *m, int *e)
+{
+    int p = (int)floor(log10(v)) - 1;
+    double mm = ceil(v / pow(10, p) * (1 - 1e-12));
+    if (mm >= 100) {
+        mm = 10;
+        p++;
+    }
+    *m = mm;
+    *e = p;
+}
+
+/* The lambda grid when --lambdas is not given (docs/cli.md): 0 and
+ * lambda_max x 10^-k, k = 4..0, lambda_max = 2 max_j |x_j . (y - mean y)| / n
+ * over the scaled training rows and the targets, rounded up to two digits:
+ * the smallest L1 factor at which the lasso's weights are all 0 (glmnet's
+ * lambda_max, in Keras' loss = MSE + lambda sum|w| convention). */
+static int default_grid(path_opts *o, const regnn_dataset *train)
+{
+    size_t n = regnn_dataset_rows(train), nf = regnn_dataset_features(train),
+           nt = regnn_dataset_targets(train);
+    float *x = malloc(n * nf * sizeof *x), *y = malloc(n * nt * sizeof *y);
+    int rc = CLI_ERR;
+    if (!x || !y) {
+        rc = cli_fail(CLI_ERR, "out of memory");
+        goto out;
+    }
+    if (regnn_dataset_get_features(train, x, n * nf) != REGNN_OK ||
+        regnn_dataset_get_targets(train, y, n * nt) != REGNN_OK) {
+        rc = cli_lib_fail("lambda grid");
+        goto out;
+    }
+    double lmax = 0;
+    for (size_t t = 0; t < nt; t++) {
+        double ym = 0;
+        for (size_t i = 0; i < n; i++)
+            ym += y[i * nt + t];
+        ym /= (double)n;
+        for (size_t j = 0; j < nf; j++) {
+            double s = 0;
+            for (size_t i = 0; i < n; i++)
+                s += (double)x[i * nf + j] * ((double)y[i * nt + t] - ym);
+            s = 2 * fabs(s) / (double)n;
+            lmax = s > lmax ? s : lmax;
+        }
+    }
+    if (!(lmax > 0) || !isfinite(lmax)) {
+        rc = cli_fail(CLI_ERR, "cannot derive a lambda grid: no feature is correlated with the "
+                               "target on the training rows; give --lambdas");
+        goto out;
+    }
+    double m;
+    int e;
+    round_up_2(lmax, &m, &e);
+    o->lambdas[0] = 0;
+    for (int k = 0; k <= 4; k++)
+        o->lambdas[1 + k] = m * pow(10, e - 4 + k);
+    o->n_lambdas = 6;
+    if (!o->t.quiet) {
+        char lb[32];
+        printf("lambda grid from the data: lambda_max = 2 max_j |x_j . (y - mean)| / n = %s "
+               "(rounded up); 0 and lambda_max x 1e-4 .. 1 (--lambdas to choose)\n",
+               cli_fmt_lambda(o->lambdas[5], lb, sizeof lb));
+    }
+    rc = CLI_OK;
+out:
+    free(x);
+    free(y);
     return rc;
 }
 
@@ -284,7 +416,8 @@ int cmd_path(int argc, char **argv)
     regnn_path_options *po = NULL;
     regnn_path *p = NULL;
     cli_progress pr;
-    const size_t nl = o.n_lambdas, ns = (size_t)o.seeds;
+    size_t nl = o.n_lambdas;
+    const size_t ns = (size_t)o.seeds;
     cli_output dest = CLI_OUTPUT("--out", o.out);
 
     memset(&d, 0, sizeof d);
@@ -297,17 +430,18 @@ int cmd_path(int argc, char **argv)
     if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
                         &tmpl) != CLI_OK)
         goto out;
-    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
-        regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o.t.lr) != REGNN_OK) {
-        cli_lib_fail("--lr");
+    if (cli_optimizer(&o.t, &opt) != CLI_OK || cli_fit_options(&o.t, &fo) != CLI_OK)
         goto out;
-    }
+    if (o.n_lambdas == 0 && default_grid(&o, d.train) != CLI_OK)
+        goto out;
+    nl = o.n_lambdas;
     cli_progress_init(&pr, o.t.quiet);
-    if (regnn_fit_options_create(&fo) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, o.t.epochs) != REGNN_OK ||
-        regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, o.t.batch) != REGNN_OK ||
-        regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, o.t.val_split) != REGNN_OK ||
-        regnn_path_options_create(&po) != REGNN_OK ||
+    if ((o.t.folds > 1 &&
+         (regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0) != REGNN_OK ||
+          regnn_path_options_create(&po) != REGNN_OK ||
+          regnn_path_options_set_int(po, REGNN_PATH_FOLDS, o.t.folds) != REGNN_OK ||
+          regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, o.t.seed) != REGNN_OK)) ||
+        (!po && regnn_path_options_create(&po) != REGNN_OK) ||
         regnn_path_options_set_lambdas(po, o.lambdas, nl) != REGNN_OK ||
         regnn_path_options_set_int(po, REGNN_PATH_SEEDS, o.seeds) != REGNN_OK ||
         regnn_path_options_set_int(po, REGNN_PATH_SEED, o.t.seed) != REGNN_OK ||
@@ -349,7 +483,7 @@ int cmd_path(int argc, char **argv)
         rc = CLI_OK;
         goto out;
     }
-    if (print_table(p, d.test != NULL) != CLI_OK)
+    if (print_table(p, d.test != NULL, o.t.quiet) != CLI_OK)
         goto out;
     rc = CLI_OK;
 out:
@@ -424,7 +558,7 @@ int cmd_merge(int argc, char **argv)
             for (size_t r = 0; r < runs; r++)
                 have_test |= !isnan(t[r]);
         free(t);
-        rc = print_table(p, have_test);
+        rc = print_table(p, have_test, 0);
     }
     cli_outputs_free(&dest, 1);
     regnn_path_free(p);
