@@ -6,6 +6,7 @@
 #define REGNN_DP_EMULATE_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ typedef struct dp_shard {
     const regnn_fit_options *opts;
     /* outputs */
     regnn_status st;
+    char msg[512]; /* regnn_errmsg() of the shard's thread after its fit */
     regnn_history *h;
 } dp_shard;
 
@@ -82,6 +84,7 @@ static void *dp_thread(void *arg)
         me->st = regnn_fit_options_set_exchange(o, dp_exchange, me);
     if (me->st == REGNN_OK)
         me->st = regnn_fit(me->m, me->o, me->train, me->val, o, &me->h);
+    snprintf(me->msg, sizeof me->msg, "%s", regnn_errmsg());
     regnn_fit_options_free(o);
     return NULL;
 }
