@@ -522,7 +522,10 @@ typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums
  *  also sums the end-of-epoch metrics (each process evaluates its part of the
  *  validation rows) and the stop votes of the epoch callbacks, and agrees on
  *  failures before training starts. Every process must call regnn_fit with
- *  the same data, model, optimizer and options. Dropout is refused
+ *  the same data, model, optimizer and options: before training they are
+ *  compared (a hash per setting that changes results), and on a mismatch
+ *  every process fails with REGNN_E_INVALID_ARG naming the first differing
+ *  setting and the ranks (REGNN_FIT_SHARD_INDEX). Dropout is refused
  *  (REGNN_E_UNSUPPORTED) when the count is > 1. */
 REGNN_API regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts,
                                                       regnn_exchange_fn fn, void *user);

@@ -128,7 +128,8 @@ static regnn_status compare_settings(const regnn_fit_options *opts, const rg_fit
         return rg_error(REGNN_E_IO, "%s: the exchange failed before training", fn);
     return rg_error(REGNN_E_INVALID_ARG,
                     "%s: setting '%s' differs: rank 0 vs rank %u (every process of a "
-                    "data-parallel fit needs the same model, optimizer, options and data)",
+                    "data-parallel fit needs the same model, optimizer, options and the whole "
+                    "data, not only its own rows)",
                     fn, rg_settings_name(which), (unsigned)who);
 }
 

@@ -26,7 +26,9 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
     """Model.fit on every process of comm (an mpi4py communicator), data-parallel.
 
     Every process calls it with the same model (same topology and initial weights),
-    optimizer kind and data, and the same fit arguments (Model.fit's). Each process
+    optimizer and data, and the same fit arguments (Model.fit's); the library compares
+    every setting that changes results before training and, if one differs, every
+    process raises InvalidArgumentError naming it and the ranks. Each process
     computes its part of every global batch of batch_size rows, the parts are summed
     over the processes in rank order, and every process takes the same step, so all
     end with the same weights and History. When the batch size has one shard per
