@@ -529,6 +529,15 @@ typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums
  *  (REGNN_E_UNSUPPORTED) when the count is > 1. */
 REGNN_API regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts,
                                                       regnn_exchange_fn fn, void *user);
+/** For a process of a data-parallel fit that fails before it can call
+ *  regnn_fit (e.g. its own argument checks): takes a failing process's part in
+ *  the start of the fit through opts's exchange, so that the others' regnn_fit
+ *  returns REGNN_E_STATE naming this rank (REGNN_FIT_SHARD_INDEX) with status
+ *  (not REGNN_OK) and message (NULL: regnn_strerror's text) instead of waiting.
+ *  REGNN_OK when told; REGNN_E_INVALID_ARG without an exchange or with status
+ *  REGNN_OK; REGNN_E_IO when the exchange failed. */
+REGNN_API regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts,
+                                                  regnn_status status, const char *message);
 /** A copy of opts (settings, callback and exchange). */
 REGNN_API regnn_status regnn_fit_options_copy(const regnn_fit_options *opts,
                                               regnn_fit_options **out);

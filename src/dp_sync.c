@@ -70,38 +70,34 @@ static uint32_t my_index(const regnn_fit_options *opts)
                                                                        : NONE - 1;
 }
 
-/* Some process failed: the lowest failing one sends its status and message.
- * A failing process keeps its own; the others fail naming it. */
-static regnn_status share_failure(const regnn_fit_options *opts, regnn_status st)
+/* Some process failed (failing: this one did, why says why): the lowest
+ * failing one sends its status and message to all, into *st_out and text.
+ * Non-zero when the exchange failed. */
+static int share_failure(const regnn_fit_options *opts, regnn_status failing, const char *why,
+                         uint32_t *who, regnn_status *st_out, char text[MSG_BYTES + 1])
 {
-    static const char fn[] = "regnn_fit";
-    char text[MSG_BYTES + 1];
-    memset(text, 0, sizeof text);
-    if (st != REGNN_OK)
-        snprintf(text, sizeof text, "%s", regnn_errmsg());
-    uint32_t who;
-    if (dp_min(opts, st != REGNN_OK ? my_index(opts) : NONE, &who))
-        return st != REGNN_OK ? st : rg_error(REGNN_E_IO, "%s: the exchange failed before training", fn);
-    double buf[1 + MSG_DOUBLES] = {(double)st};
+    memset(text, 0, MSG_BYTES + 1);
+    if (failing != REGNN_OK)
+        snprintf(text, MSG_BYTES + 1, "%s", why);
+    if (dp_min(opts, failing != REGNN_OK ? my_index(opts) : NONE, who))
+        return 1;
+    double buf[1 + MSG_DOUBLES] = {(double)failing};
     for (size_t i = 0; i < MSG_DOUBLES; i++) {
         uint64_t w = 0;
         for (size_t b = 0; b < BYTES_PER_DOUBLE; b++)
             w |= (uint64_t)(unsigned char)text[i * BYTES_PER_DOUBLE + b] << (8 * b);
         buf[1 + i] = (double)w;
     }
-    const int owner = st != REGNN_OK && my_index(opts) == who;
-    if (dp_share(opts, owner, buf, 1 + MSG_DOUBLES))
-        return st != REGNN_OK ? st : rg_error(REGNN_E_IO, "%s: the exchange failed before training", fn);
-    if (st != REGNN_OK)
-        return st;
+    if (dp_share(opts, failing != REGNN_OK && my_index(opts) == *who, buf, 1 + MSG_DOUBLES))
+        return 1;
     for (size_t i = 0; i < MSG_DOUBLES; i++) {
         const uint64_t w = (uint64_t)buf[1 + i];
         for (size_t b = 0; b < BYTES_PER_DOUBLE; b++)
             text[i * BYTES_PER_DOUBLE + b] = (char)(unsigned char)(w >> (8 * b));
     }
     text[MSG_BYTES] = 0;
-    return rg_error(REGNN_E_STATE, "%s: rank %u of the data-parallel fit failed before training (%s): %s",
-                    fn, (unsigned)who, regnn_strerror((regnn_status)(int)buf[0]), text);
+    *st_out = (regnn_status)(int)buf[0];
+    return 0;
 }
 
 /* Every process ready: compare the fingerprints with rank 0's, and name the
@@ -133,13 +129,55 @@ static regnn_status compare_settings(const regnn_fit_options *opts, const rg_fit
                     fn, rg_settings_name(which), (unsigned)who);
 }
 
-regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const rg_fit_setup *s)
+/* This process's part of the start, failing (st and why) or ready (s).
+ * Non-zero when the exchange failed; else *out is the outcome, with the
+ * message set when it is a failure this process did not have. */
+static int start(const regnn_fit_options *opts, regnn_status st, const char *why,
+                 const rg_fit_setup *s, regnn_status *out)
 {
     double failed = st != REGNN_OK;
     if (sum(opts, &failed, 1))
-        return st != REGNN_OK ? st
-                              : rg_error(REGNN_E_IO, "regnn_fit: the exchange failed before training");
-    if (failed != 0.0)
-        return share_failure(opts, st);
-    return compare_settings(opts, s);
+        return 1;
+    if (failed == 0.0) {
+        if (st != REGNN_OK) /* this process's own flag went missing */
+            return 1;
+        *out = compare_settings(opts, s);
+        return *out == REGNN_E_IO;
+    }
+    uint32_t who;
+    regnn_status theirs;
+    char text[MSG_BYTES + 1];
+    if (share_failure(opts, st, why, &who, &theirs, text))
+        return 1;
+    *out = st != REGNN_OK ? st
+                          : rg_error(REGNN_E_STATE,
+                                     "regnn_fit: rank %u of the data-parallel fit failed before "
+                                     "training (%s): %s",
+                                     (unsigned)who, regnn_strerror(theirs), text);
+    return 0;
+}
+
+regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const rg_fit_setup *s)
+{
+    char why[MSG_BYTES + 1] = "";
+    if (st != REGNN_OK)
+        snprintf(why, sizeof why, "%s", regnn_errmsg());
+    regnn_status out = st;
+    if (start(opts, st, why, s, &out) && st == REGNN_OK)
+        return rg_error(REGNN_E_IO, "regnn_fit: the exchange failed before training");
+    return out;
+}
+
+regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts, regnn_status status,
+                                        const char *message)
+{
+    static const char fn[] = "regnn_fit_exchange_failure";
+    if (!opts || !opts->exchange)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the options have no exchange", fn);
+    if (status == REGNN_OK)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the status is REGNN_OK, not a failure", fn);
+    regnn_status out;
+    if (start(opts, status, message ? message : regnn_strerror(status), NULL, &out))
+        return rg_error(REGNN_E_IO, "%s: the exchange failed", fn);
+    return REGNN_OK;
 }

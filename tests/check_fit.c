@@ -1572,6 +1572,46 @@ START_TEST(test_shard_settings_must_agree)
 }
 END_TEST
 
+/* A process that fails before it can call regnn_fit tells the others, whose
+ * fits fail naming its rank, status and message. */
+START_TEST(test_exchange_failure_before_fit)
+{
+    fp_parts p[3];
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < 3; i++) {
+        fp_build(&p[i], REGNN_OPTIM_ADAM);
+        sh[i].m = p[i].m;
+        sh[i].o = p[i].o;
+        sh[i].train = p[i].tr;
+        sh[i].val = p[i].va;
+        sh[i].opts = p[i].fo;
+    }
+    sh[1].fail = REGNN_E_NOMEM;
+    sh[1].why = "loader: out of memory for 12 GB of rows";
+    ck_assert_int_eq(dp_run(sh, 3, regnn_model_param_count(p[0].m)), 0);
+    CK_OK(sh[1].st);
+    for (size_t i = 0; i < 3; i += 2) {
+        ck_assert_int_eq(sh[i].st, REGNN_E_STATE);
+        ck_assert_msg(strstr(sh[i].msg, "rank 1 of the data-parallel fit failed before training "
+                                        "(out of memory): loader: out of memory for 12 GB of rows"),
+                      "shard %zu: %s", i, sh[i].msg);
+        ck_assert_uint_eq(regnn_optimizer_steps(p[i].o), 0);
+    }
+    for (size_t i = 0; i < 3; i++)
+        fp_free(&p[i]);
+    /* refused: no options, no exchange, a status that is not a failure */
+    regnn_fit_options *fo = opts(1, 8);
+    CK_STATUS(regnn_fit_exchange_failure(NULL, REGNN_E_NOMEM, NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_fit_exchange_failure(fo, REGNN_E_NOMEM, NULL), REGNN_E_INVALID_ARG);
+    long calls = 0;
+    CK_OK(regnn_fit_options_set_exchange(fo, sum_of_one, &calls));
+    CK_STATUS(regnn_fit_exchange_failure(fo, REGNN_OK, NULL), REGNN_E_INVALID_ARG);
+    ck_assert_int_eq(calls, 0);
+    regnn_fit_options_free(fo);
+}
+END_TEST
+
 /* Two shards differ from rank 0 in different settings: the first setting of
  * the table is named, with the lowest rank that differs in it. */
 START_TEST(test_shard_settings_first_difference)
@@ -1636,6 +1676,7 @@ static Suite *fit_suite(void)
     tcase_add_loop_test(tc, test_shard_settings_must_agree, 0,
                         (int)(sizeof dp_differs / sizeof dp_differs[0]));
     tcase_add_test(tc, test_shard_settings_first_difference);
+    tcase_add_test(tc, test_exchange_failure_before_fit);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -173,6 +173,21 @@ class TestMpiFit(unittest.TestCase):
         self.assertIn("rank 1 of the data-parallel fit failed before training", str(errors[0]))
         self.assertIn("validation data has 4 features", str(errors[0]))
 
+    def test_failing_before_the_library_is_named(self):
+        # A process whose arguments fail in the binding, before the library's fit:
+        # the others raise naming it and its error instead of waiting for it.
+        x, y = data()
+        for bad in (0, 1):
+            def setup(r, bad=bad):
+                return net(), x, y, {"validation_split": "half"} if r == bad else {}
+            errors = self.run_each(2, setup)
+            self.assertIsInstance(errors[bad], TypeError)
+            other = errors[1 - bad]
+            self.assertIsInstance(other, regnn.StateError, other)
+            self.assertIn("rank %d of the data-parallel fit failed before training "
+                          "(invalid argument): TypeError: " % bad, str(other))
+            self.assertIn(str(errors[bad])[:40], str(other))
+
     def test_dropout_refused_with_two_processes(self):
         x, y = data()
         shared = {"size": 2, "slots": [None] * 2, "barrier": threading.Barrier(2, timeout=60)}
