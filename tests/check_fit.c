@@ -1526,6 +1526,78 @@ START_TEST(test_settings_fingerprint_entries)
 }
 END_TEST
 
+/* Every key the public setters take changes the fingerprint (the shard index
+ * aside), so a setting added to the API but not to the table fails here. */
+enum { FP_FIT_INT, FP_FIT_DOUBLE, FP_OPTIMIZER, FP_LAYER };
+
+static int fp_try(fp_parts *p, int where, int key, int *is_key)
+{
+    static const double cand[] = {0.5, 0.25, 1.0, 2.0, 3.0, 1e-3, 0.0};
+    double v = 0.0;
+    int64_t iv = 0;
+    regnn_layer *l = regnn_model_layer(p->m, 1);
+    switch (where) {
+    case FP_FIT_INT: *is_key = regnn_fit_options_get_int(p->fo, key, &iv) == REGNN_OK; break;
+    case FP_FIT_DOUBLE: *is_key = regnn_fit_options_get_double(p->fo, key, &v) == REGNN_OK; break;
+    case FP_OPTIMIZER: *is_key = regnn_optimizer_get_double(p->o, key, &v) == REGNN_OK; break;
+    default: *is_key = regnn_layer_get_double(l, key, &v) == REGNN_OK; break;
+    }
+    if (!*is_key)
+        return 0;
+    for (size_t k = 0; k < sizeof cand / sizeof cand[0]; k++) {
+        regnn_status st;
+        if (where == FP_FIT_INT) {
+            if ((int64_t)cand[k] == iv || cand[k] != (double)(int64_t)cand[k])
+                continue;
+            st = regnn_fit_options_set_int(p->fo, key, (int64_t)cand[k]);
+        } else {
+            if (cand[k] == v)
+                continue;
+            st = where == FP_FIT_DOUBLE ? regnn_fit_options_set_double(p->fo, key, cand[k])
+                 : where == FP_OPTIMIZER ? regnn_optimizer_set_double(p->o, key, cand[k])
+                                         : regnn_layer_set_double(l, key, cand[k]);
+        }
+        if (st == REGNN_OK)
+            return 1;
+    }
+    return 0;
+}
+
+START_TEST(test_settings_fingerprint_public_keys)
+{
+    static const struct {
+        int where, kind;
+    } sets[] = {{FP_FIT_INT, REGNN_OPTIM_ADAM},   {FP_FIT_DOUBLE, REGNN_OPTIM_ADAM},
+                {FP_OPTIMIZER, REGNN_OPTIM_ADAM}, {FP_OPTIMIZER, REGNN_OPTIM_SGD},
+                {FP_LAYER, REGNN_OPTIM_ADAM}};
+    size_t found = 0;
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        for (int key = 0; key < 256; key++) {
+            fp_parts a, b;
+            uint64_t fa[RG_SETTINGS_COUNT], fb[RG_SETTINGS_COUNT];
+            fp_build(&a, sets[s].kind);
+            fp_build(&b, sets[s].kind);
+            fp_of(&a, fa);
+            int is_key = 0;
+            const int changed = fp_try(&b, sets[s].where, key, &is_key);
+            if (is_key) {
+                found++;
+                ck_assert_msg(changed, "set %zu key %d: no other value accepted", s, key);
+                fp_of(&b, fb);
+                const int same = memcmp(fa, fb, sizeof fa) == 0;
+                if (sets[s].where == FP_FIT_INT && key == REGNN_FIT_SHARD_INDEX)
+                    ck_assert_msg(same, "the shard index changed the fingerprint");
+                else
+                    ck_assert_msg(!same, "set %zu key %d does not change the fingerprint", s, key);
+            }
+            fp_free(&a);
+            fp_free(&b);
+        }
+    }
+    ck_assert_uint_ge(found, 16 + 5 + 5 + 3); /* the keys of regnn.h today, at least */
+}
+END_TEST
+
 /* One shard of three holds another setting: every shard fails before
  * training, naming the setting and the ranks; nothing changes. */
 static const char *const dp_differs[] = {
@@ -1673,6 +1745,7 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_shard_failure_reaches_all);
     tcase_add_test(tc, test_shard_option_errors);
     tcase_add_test(tc, test_settings_fingerprint_entries);
+    tcase_add_test(tc, test_settings_fingerprint_public_keys);
     tcase_add_loop_test(tc, test_shard_settings_must_agree, 0,
                         (int)(sizeof dp_differs / sizeof dp_differs[0]));
     tcase_add_test(tc, test_shard_settings_first_difference);
