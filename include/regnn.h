@@ -793,6 +793,22 @@ REGNN_API regnn_status regnn_regularization_path(const regnn_model *template_mod
                                                  const regnn_fit_options *fit_opts,
                                                  const regnn_path_options *popts,
                                                  regnn_path **out);
+/** The settings fingerprint of a path call (same arguments as
+ *  regnn_regularization_path; NULL optimizer or fit options: the defaults):
+ *  one hash per setting that changes the runs' results, in the order of
+ *  regnn_settings_name, into out (len >= *count; *count is set on every call;
+ *  out NULL and len 0: only the count),
+ *  so that the processes of a sharded sweep can check they agree. Equal
+ *  settings give equal values on every machine with this library version. */
+REGNN_API regnn_status regnn_path_settings_fingerprint(const regnn_model *template_model,
+                                                       const regnn_optimizer *template_optimizer,
+                                                       const regnn_dataset *train,
+                                                       const regnn_dataset *val,
+                                                       const regnn_fit_options *fit_opts,
+                                                       const regnn_path_options *popts,
+                                                       uint64_t *out, size_t len, size_t *count);
+/** Name of fingerprint entry i ("optimizer.learning_rate"); NULL past the end. */
+REGNN_API const char *regnn_settings_name(size_t i);
 REGNN_API void regnn_path_free(regnn_path *p);
 /** Counts; 0 for NULL. */
 REGNN_API size_t regnn_path_lambda_count(const regnn_path *p);

@@ -644,7 +644,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     rg_plateau plateau;
     rg_plateau_start(&plateau, opts);
     if (dp) { /* every process ready, with the same settings */
-        const rg_fit_setup setup = {m, o, train, val, opts};
+        const rg_fit_setup setup = {m, o, train, val, opts, NULL};
         *synced = 1;
         st = rg_dp_start(opts, REGNN_OK, &setup);
         if (st != REGNN_OK) {

@@ -264,6 +264,20 @@ regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key,
     return REGNN_OK;
 }
 
+const regnn_dataset *rg_path_options_test(const regnn_path_options *opts) { return opts->test; }
+
+const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n)
+{
+    *n = opts->n_lambdas;
+    return opts->lambdas;
+}
+
+const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n)
+{
+    *n = opts->n_layers;
+    return opts->layers;
+}
+
 regnn_status regnn_path_options_set_test(regnn_path_options *opts, const regnn_dataset *test)
 {
     if (!opts)

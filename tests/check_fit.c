@@ -1354,7 +1354,7 @@ static void fp_free(fp_parts *p)
 
 static void fp_of(const fp_parts *p, uint64_t out[RG_SETTINGS_COUNT])
 {
-    const rg_fit_setup s = {p->m, p->o, p->tr, p->va, p->fo};
+    const rg_fit_setup s = {p->m, p->o, p->tr, p->va, p->fo, NULL};
     rg_settings_fingerprint(&s, out);
 }
 
@@ -1494,6 +1494,8 @@ START_TEST(test_settings_fingerprint_entries)
         ck_assert_ptr_nonnull(name);
         for (size_t j = 0; j < i; j++)
             ck_assert_str_ne(rg_settings_name(j), name);
+        if (!strncmp(name, "path.", 5) || !strcmp(name, "data.test"))
+            continue; /* a path's settings: check_path */
         fp_parts a, b;
         uint64_t fa[RG_SETTINGS_COUNT], fb[RG_SETTINGS_COUNT];
         fp_build(&a, fp_kind(name));

@@ -71,6 +71,53 @@ static regnn_status comm_info(MPI_Comm comm, int *rank, int *size)
 
 /* ---- distributed regularization path ---- */
 
+/* Collective: REGNN_OK when every rank's path settings fingerprint equals
+ * rank 0's; else every rank fails naming the first differing setting (in the
+ * library's table order) and the lowest rank that differs in it. */
+static regnn_status path_settings_agree(MPI_Comm comm, int rank, int size, const char *fn,
+                                        const regnn_model *tm, const regnn_optimizer *to,
+                                        const regnn_dataset *train, const regnn_dataset *val,
+                                        const regnn_fit_options *fo, const regnn_path_options *po)
+{
+    char why[MSG_LEN] = "";
+    size_t n = 0;
+    (void)regnn_path_settings_fingerprint(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, &n);
+    uint64_t *mine = calloc(n + 1, sizeof *mine), *all = calloc((size_t)size * (n + 1), sizeof *all);
+    regnn_status st = mine && all ? REGNN_OK : REGNN_E_NOMEM;
+    if (st != REGNN_OK)
+        keep(why, "out of memory");
+    if (st == REGNN_OK) {
+        mine[0] = n; /* ranks with another library version differ here */
+        st = regnn_path_settings_fingerprint(tm, to, train, val, fo, po, mine + 1, n, &n);
+        if (st != REGNN_OK)
+            keep(why, NULL);
+    }
+    st = agree(comm, rank, fn, st, why);
+    if (st == REGNN_OK &&
+        MPI_Allgather(mine, (int)(n + 1), MPI_UINT64_T, all, (int)(n + 1), MPI_UINT64_T, comm) !=
+            MPI_SUCCESS)
+        st = fail(REGNN_E_IO, "%s: MPI_Allgather failed", fn);
+    size_t first = n + 1;
+    int who = 0;
+    for (int r = 1; st == REGNN_OK && r < size; r++) /* the same on every rank */
+        for (size_t k = 0; k < first; k++)
+            if (all[(size_t)r * (n + 1) + k] != all[k]) {
+                first = k;
+                who = r;
+                break;
+            }
+    if (st == REGNN_OK && first <= n) {
+        const char *name = first == 0 ? NULL : regnn_settings_name(first - 1);
+        st = fail(REGNN_E_INVALID_ARG,
+                  "%s: setting '%s' differs: rank 0 vs rank %d (every rank needs the same "
+                  "template model, optimizer, options and the whole data)",
+                  fn, name ? name : "library version", who);
+    }
+    free(all);
+    free(mine);
+    return st;
+}
+
 regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *template_model,
                                            const regnn_optimizer *template_optimizer,
                                            const regnn_dataset *train, const regnn_dataset *val,
@@ -96,8 +143,14 @@ regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *tem
         st = REGNN_E_INVALID_ARG;
         keep(why, "out and the path options are required");
     }
-    if (st == REGNN_OK)
-        st = regnn_path_options_copy(popts, &po);
+    if (st != REGNN_OK)
+        st = agree(comm, rank, fn, st, why);
+    else
+        st = path_settings_agree(comm, rank, size, fn, template_model, template_optimizer, train,
+                                 val, fit_opts, popts);
+    if (st != REGNN_OK)
+        goto done;
+    st = regnn_path_options_copy(popts, &po);
     if (st == REGNN_OK)
         st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, rank);
     if (st == REGNN_OK)

@@ -516,6 +516,50 @@ static void test_settings(void)
         regnn_dataset_free(tr);
         regnn_dataset_free(va);
     }
+
+    /* the distributed path: the same for its settings */
+    static const char *const path_names[] = {"path.lambdas", "path.seeds", "fit.epochs",
+                                             "optimizer.learning_rate", "data.train"};
+    static const double lambdas[] = {0.0, 1e-3}, others[] = {0.0, 2e-3};
+    for (size_t k = 0; k < sizeof path_names / sizeof path_names[0]; k++) {
+        const char *name = path_names[k];
+        const int mine = rank == last;
+        regnn_dataset *tr = synth(120, 4, mine && !strcmp(name, "data.train") ? 98 : 5),
+                      *va = synth(30, 4, 6);
+        regnn_model *m = net(4, 8, 0.0, 1);
+        regnn_optimizer *o = NULL;
+        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        if (mine && !strcmp(name, "optimizer.learning_rate"))
+            OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.05));
+        regnn_fit_options *pf = NULL;
+        OK(regnn_fit_options_copy(fo, &pf));
+        OK(regnn_fit_options_set_int(pf, REGNN_FIT_EPOCHS, mine && !strcmp(name, "fit.epochs") ? 3 : 2));
+        regnn_path_options *po = NULL;
+        OK(regnn_path_options_create(&po));
+        OK(regnn_path_options_set_lambdas(po, mine && !strcmp(name, "path.lambdas") ? others : lambdas, 2));
+        OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, mine && !strcmp(name, "path.seeds") ? 3 : 2));
+        OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 1));
+        regnn_path *p = NULL;
+        regnn_status st = regnn_mpi_regularization_path(MPI_COMM_WORLD, m, o, tr, va, pf, po, &p);
+        if (size == 1) {
+            CHECK(st == REGNN_OK && p, "path %s, one rank: %s", name, regnn_mpi_errmsg());
+        } else {
+            char want[160];
+            snprintf(want, sizeof want, "setting '%s' differs: rank 0 vs rank %d", name, last);
+            CHECK(st == REGNN_E_INVALID_ARG && !p, "path %s: status %d", name, st);
+            CHECK(strstr(regnn_mpi_errmsg(), want) != NULL, "path %s: message: %s", name,
+                  regnn_mpi_errmsg());
+            if (rank == 0)
+                printf("path: %s on rank %d -> rank 0: %s\n", name, last, regnn_mpi_errmsg());
+        }
+        regnn_path_free(p);
+        regnn_path_options_free(po);
+        regnn_fit_options_free(pf);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+        regnn_dataset_free(tr);
+        regnn_dataset_free(va);
+    }
     regnn_fit_options_free(fo);
 }
 
