@@ -77,8 +77,11 @@ static void same_history(const regnn_history *a, const regnn_history *b, const c
 
 static void same_path(const regnn_path *a, const regnn_path *b)
 {
-    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a);
-    CHECK(nl == regnn_path_lambda_count(b) && ns == regnn_path_seed_count(b), "path sizes");
+    const size_t nf = regnn_path_fold_count(a) > 1 ? regnn_path_fold_count(a) : 1;
+    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a) * nf; /* per lambda */
+    CHECK(nl == regnn_path_lambda_count(b) && regnn_path_seed_count(a) == regnn_path_seed_count(b) &&
+              regnn_path_fold_count(a) == regnn_path_fold_count(b) && nl * ns <= 256,
+          "path sizes");
     double x[256], y[256];
     for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_TEST_MSE; stat++) {
         if (stat == REGNN_RUN_SECONDS)
@@ -122,6 +125,22 @@ static void test_path(void)
     int64_t v = -1;
     OK(regnn_path_options_get_int(po, REGNN_PATH_SHARD_COUNT, &v));
     CHECK(v == 1, "shard count changed to %lld", (long long)v);
+    regnn_path_free(one);
+    regnn_path_free(dist);
+    /* cross-validated: folds x lambdas x seeds over the ranks, the same bits */
+    one = dist = NULL;
+    OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.0));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 3));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 2));
+    OK(regnn_regularization_path(tm, NULL, tr, NULL, fo, po, &one));
+    OK(regnn_mpi_regularization_path(MPI_COMM_WORLD, tm, NULL, tr, NULL, fo, po, &dist));
+    if (one && dist) {
+        same_path(one, dist);
+        size_t fa[150], fb[150];
+        OK(regnn_path_folds(one, fa, 150));
+        OK(regnn_path_folds(dist, fb, 150));
+        CHECK(memcmp(fa, fb, sizeof fa) == 0, "fold assignment");
+    }
     regnn_path_free(one);
     regnn_path_free(dist);
     regnn_path_options_free(po);
