@@ -523,10 +523,22 @@ typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums
  *  also sums the end-of-epoch metrics (each process evaluates its part of the
  *  validation rows) and the stop votes of the epoch callbacks, and agrees on
  *  failures before training starts. Every process must call regnn_fit with
- *  the same data, model, optimizer and options. Dropout is refused
+ *  the same data, model, optimizer and options: before training they are
+ *  compared (a hash per setting that changes results), and on a mismatch
+ *  every process fails with REGNN_E_INVALID_ARG naming the first differing
+ *  setting and the ranks (REGNN_FIT_SHARD_INDEX). Dropout is refused
  *  (REGNN_E_UNSUPPORTED) when the count is > 1. */
 REGNN_API regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts,
                                                       regnn_exchange_fn fn, void *user);
+/** For a process of a data-parallel fit that fails before it can call
+ *  regnn_fit (e.g. its own argument checks): takes a failing process's part in
+ *  the start of the fit through opts's exchange, so that the others' regnn_fit
+ *  returns REGNN_E_STATE naming this rank (REGNN_FIT_SHARD_INDEX) with status
+ *  (not REGNN_OK) and message (NULL: regnn_strerror's text) instead of waiting.
+ *  REGNN_OK when told; REGNN_E_INVALID_ARG without an exchange or with status
+ *  REGNN_OK; REGNN_E_IO when the exchange failed. */
+REGNN_API regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts,
+                                                  regnn_status status, const char *message);
 /** A copy of opts (settings, callback and exchange). */
 REGNN_API regnn_status regnn_fit_options_copy(const regnn_fit_options *opts,
                                               regnn_fit_options **out);
@@ -782,6 +794,22 @@ REGNN_API regnn_status regnn_regularization_path(const regnn_model *template_mod
                                                  const regnn_fit_options *fit_opts,
                                                  const regnn_path_options *popts,
                                                  regnn_path **out);
+/** The settings fingerprint of a path call (same arguments as
+ *  regnn_regularization_path; NULL optimizer or fit options: the defaults):
+ *  one hash per setting that changes the runs' results, in the order of
+ *  regnn_settings_name, into out (len >= *count; *count is set on every call;
+ *  out NULL and len 0: only the count),
+ *  so that the processes of a sharded sweep can check they agree. Equal
+ *  settings give equal values on every machine with this library version. */
+REGNN_API regnn_status regnn_path_settings_fingerprint(const regnn_model *template_model,
+                                                       const regnn_optimizer *template_optimizer,
+                                                       const regnn_dataset *train,
+                                                       const regnn_dataset *val,
+                                                       const regnn_fit_options *fit_opts,
+                                                       const regnn_path_options *popts,
+                                                       uint64_t *out, size_t len, size_t *count);
+/** Name of fingerprint entry i ("optimizer.learning_rate"); NULL past the end. */
+REGNN_API const char *regnn_settings_name(size_t i);
 REGNN_API void regnn_path_free(regnn_path *p);
 /** Counts; 0 for NULL. */
 REGNN_API size_t regnn_path_lambda_count(const regnn_path *p);

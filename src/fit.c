@@ -506,10 +506,8 @@ regnn_status regnn_fit(regnn_model *m, regnn_optimizer *o, const regnn_dataset *
         m->busy = o->busy = 0;
     }
     /* A process that failed before training tells the others, which wait for it. */
-    if (!synced && opts && opts->exchange) {
-        double failed = 1.0;
-        (void)exchange(opts, NULL, 0, &failed, 1);
-    }
+    if (!synced && opts && opts->exchange)
+        (void)rg_dp_start(opts, st, NULL);
     return st;
 }
 
@@ -688,15 +686,13 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
     b.snap_lr_now = o->lr_now;
     rg_plateau plateau;
     rg_plateau_start(&plateau, opts);
-    if (dp) {
-        double failed = 0.0;
+    if (dp) { /* every process ready, with the same settings */
+        const rg_fit_setup setup = {m, o, train, val, opts, NULL};
         *synced = 1;
-        if (exchange(opts, NULL, 0, &failed, 1) || failed != 0.0) {
+        st = rg_dp_start(opts, REGNN_OK, &setup);
+        if (st != REGNN_OK) {
             restore_entry(m, o, &b, was_bound, had_ws, snap_steps, &snap_rng);
-            return rg_error(failed != 0.0 ? REGNN_E_STATE : REGNN_E_IO,
-                            failed != 0.0 ? "%s: another process of the data-parallel fit failed "
-                                            "before training"
-                                          : "%s: the exchange failed before training", fn);
+            return st;
         }
     }
 

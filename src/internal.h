@@ -542,4 +542,36 @@ void rg_plateau_start(rg_plateau *pl, const regnn_fit_options *opts);
  * it lowered *lr. */
 int rg_plateau_update(rg_plateau *pl, double current, double *lr);
 
+/* ---- the settings that change a fit's result (src/settings.c) ---- */
+typedef struct rg_fit_setup {
+    const regnn_model *m;
+    const regnn_optimizer *o;
+    const regnn_dataset *train, *val; /* val may be NULL */
+    const regnn_fit_options *opts;
+    const regnn_path_options *po; /* a path's runs; NULL: one fit */
+} rg_fit_setup;
+#define RG_SETTINGS_COUNT 53
+#define RG_SETTINGS_HASH_MASK ((1ULL << 48) - 1) /* hashes are 48-bit */
+/* Entry i's name ("optimizer.learning_rate"), NULL past the table. */
+const char *rg_settings_name(size_t i);
+/* One hash per entry of the table, in table order. */
+void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COUNT]);
+
+/* A path's test data (NULL: none), lambdas and penalized layers (none: all), from path.c. */
+const regnn_dataset *rg_path_options_test(const regnn_path_options *opts);
+const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n);
+const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n);
+
+/* ---- the start of a data-parallel fit (src/dp_sync.c) ---- */
+/* Collective over opts's exchange: st is this process's status (REGNN_OK =
+ * ready to train, s its settings; else regnn_errmsg() says why, s unused).
+ * REGNN_OK when every process is ready and their settings agree; a failing
+ * process keeps its status and message; the others fail naming the lowest
+ * failing rank and its message (REGNN_E_STATE), or the first differing
+ * setting and rank (REGNN_E_INVALID_ARG). */
+regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const rg_fit_setup *s);
+#define RG_DP_MIN_ROUNDS 6 /* exchange calls of one minimum over the processes */
+/* Exchange calls of rg_dp_start when every process is ready and agrees. */
+#define RG_DP_START_CALLS (1 + (RG_SETTINGS_COUNT + 7) / 8 + RG_DP_MIN_ROUNDS)
+
 #endif

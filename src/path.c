@@ -273,6 +273,20 @@ regnn_status regnn_path_options_get_int(const regnn_path_options *opts, int key,
     return REGNN_OK;
 }
 
+const regnn_dataset *rg_path_options_test(const regnn_path_options *opts) { return opts->test; }
+
+const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n)
+{
+    *n = opts->n_lambdas;
+    return opts->lambdas;
+}
+
+const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n)
+{
+    *n = opts->n_layers;
+    return opts->layers;
+}
+
 regnn_status regnn_path_options_set_test(regnn_path_options *opts, const regnn_dataset *test)
 {
     if (!opts)
@@ -805,9 +819,6 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
         return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
                         "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
                         (long long)po->shard_count);
-    if (po->shard_count > 1 && po->folds >= 2)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: REGNN_PATH_SHARD_COUNT > 1 with REGNN_PATH_FOLDS "
-                        "is not supported yet", fn);
     if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
         return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
                         "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "

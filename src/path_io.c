@@ -1,9 +1,12 @@
 /* Regularization path results as bytes, and the merge of shards: a sweep
  * split over processes or batch jobs (REGNN_PATH_SHARD_*) comes back as the
  * path of one call. Encoding (little-endian):
- *   "RGNNPATH" u32 version=1 u32 RG_RUN_N u32 RG_N_METRICS u32 0
+ *   "RGNNPATH" u32 version u32 RG_RUN_N u32 RG_N_METRICS u32 folds (0: none)
  *   u64 lambdas, seeds, seed, shard index, shard count  f64 baseline  f64 lambdas[]
- *   per run of the shard, ascending: f64 values[RG_RUN_N], u8 has history,
+ *   with folds (version 2; version 1 without): u64 rows, u32 fold of each row,
+ *     f64 baseline of each fold
+ *   per run of the shard (lambda-major, then fold, then seed), ascending:
+ *     f64 values[RG_RUN_N], u8 has history,
  *     then if 1: u64 epochs, best epoch; u32 has best; u32 stop reason;
  *                f64 metric m of every epoch, for each metric m
  *   u32 CRC-32 of everything before it. */
@@ -12,7 +15,7 @@
 #include <math.h>
 #include <string.h>
 
-#define RG_PATH_IO_VERSION 1
+#define RG_PATH_IO_VERSION 2 /* 1 when the path has no folds: such files are as before */
 #define RG_PATH_IO_MAX ((size_t)1 << 20) /* lambdas, seeds and runs, as path.c */
 static const char path_magic[8] = {'R', 'G', 'N', 'N', 'P', 'A', 'T', 'H'};
 
@@ -86,13 +89,80 @@ static double r_f64(pr *r)
     return d;
 }
 
+static size_t path_runs(const regnn_path *p) { return p->n_lambdas * p->n_folds * p->n_seeds; }
+
+static void encode_folds(const regnn_path *p, pw *w)
+{
+    w_u64(w, p->n_rows);
+    for (size_t i = 0; i < p->n_rows; i++)
+        w_u32(w, (uint32_t)p->fold_of[i]);
+    for (size_t f = 0; f < p->n_folds; f++)
+        w_f64(w, p->fold_base[f]);
+}
+
+/* The fold section of p (n_folds set), checked; fold sizes recounted. */
+static regnn_status decode_folds(const char *fn, regnn_path *p, pr *r)
+{
+    const uint64_t rows = r_u64(r);
+    if (r->bad || rows < p->n_folds || rows > r->left / 4)
+        return rg_error(REGNN_E_FORMAT, "%s: bad fold section (%llu rows for %zu folds)", fn,
+                        (unsigned long long)rows, p->n_folds);
+    p->n_rows = (size_t)rows;
+    p->fold_of = rg_malloc(p->n_rows * sizeof *p->fold_of);
+    p->fold_rows = rg_calloc(p->n_folds, sizeof *p->fold_rows);
+    p->fold_base = rg_calloc(p->n_folds, sizeof *p->fold_base);
+    if (!p->fold_of || !p->fold_rows || !p->fold_base)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    for (size_t i = 0; i < p->n_rows; i++) {
+        p->fold_of[i] = r_u32(r);
+        if (p->fold_of[i] >= p->n_folds)
+            return rg_error(REGNN_E_FORMAT, "%s: row %zu is in fold %zu of %zu", fn, i,
+                            p->fold_of[i], p->n_folds);
+        p->fold_rows[p->fold_of[i]]++;
+    }
+    for (size_t f = 0; f < p->n_folds; f++) {
+        p->fold_base[f] = r_f64(r);
+        if (!p->fold_rows[f])
+            return rg_error(REGNN_E_FORMAT, "%s: fold %zu has no rows", fn, f);
+    }
+    return r->bad ? rg_error(REGNN_E_FORMAT, "%s: truncated fold section", fn) : REGNN_OK;
+}
+
+/* A copy of a's folds into p (n_folds set). */
+static int copy_folds(regnn_path *p, const regnn_path *a)
+{
+    p->n_rows = a->n_rows;
+    p->fold_of = rg_malloc(a->n_rows * sizeof *p->fold_of);
+    p->fold_rows = rg_malloc(a->n_folds * sizeof *p->fold_rows);
+    p->fold_base = rg_malloc(a->n_folds * sizeof *p->fold_base);
+    if (!p->fold_of || !p->fold_rows || !p->fold_base)
+        return 0;
+    memcpy(p->fold_of, a->fold_of, a->n_rows * sizeof *p->fold_of);
+    memcpy(p->fold_rows, a->fold_rows, a->n_folds * sizeof *p->fold_rows);
+    memcpy(p->fold_base, a->fold_base, a->n_folds * sizeof *p->fold_base);
+    return 1;
+}
+
+/* 1 when the parts were cut from the same folds. */
+static int same_folds(const regnn_path *a, const regnn_path *b)
+{
+    if (a->n_folds != b->n_folds)
+        return 0;
+    if (a->n_folds < 2)
+        return 1;
+    return a->n_rows == b->n_rows &&
+           memcmp(a->fold_of, b->fold_of, a->n_rows * sizeof *a->fold_of) == 0 &&
+           memcmp(a->fold_base, b->fold_base, a->n_folds * sizeof *a->fold_base) == 0;
+}
+
 static void encode(const regnn_path *p, pw *w)
 {
+    const int folded = p->n_folds > 1;
     w_bytes(w, path_magic, sizeof path_magic);
-    w_u32(w, RG_PATH_IO_VERSION);
+    w_u32(w, folded ? RG_PATH_IO_VERSION : 1);
     w_u32(w, RG_RUN_N);
     w_u32(w, RG_N_METRICS);
-    w_u32(w, 0);
+    w_u32(w, folded ? (uint32_t)p->n_folds : 0);
     w_u64(w, p->n_lambdas);
     w_u64(w, p->n_seeds);
     w_u64(w, p->seed);
@@ -101,7 +171,9 @@ static void encode(const regnn_path *p, pw *w)
     w_f64(w, p->baseline);
     for (size_t i = 0; i < p->n_lambdas; i++)
         w_f64(w, p->lambdas[i]);
-    const size_t runs = p->n_lambdas * p->n_seeds;
+    if (folded)
+        encode_folds(p, w);
+    const size_t runs = path_runs(p);
     for (size_t r = p->shard_index; r < runs; r += p->shard_count) {
         const double *v = p->runv + rg_path_slot(p, r) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
@@ -126,9 +198,6 @@ regnn_status regnn_path_save_mem(const regnn_path *p, void *buf, size_t cap, siz
     static const char fn[] = "regnn_path_save_mem";
     if (!p || !size)
         return rg_error(REGNN_E_INVALID_ARG, "%s: path and size are required", fn);
-    if (p->n_folds > 1)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: a cross-validated path (REGNN_PATH_FOLDS) cannot "
-                        "be encoded yet", fn);
     pw w = {NULL, 0};
     encode(p, &w);
     const size_t need = w.n + 4;
@@ -145,19 +214,21 @@ regnn_status regnn_path_save_mem(const regnn_path *p, void *buf, size_t cap, siz
     return REGNN_OK;
 }
 
-/* An empty path of the given size holding the runs of one shard; NULL when
- * out of memory. Memory follows the runs held, not the sweep's size. */
-static regnn_path *path_new(size_t n_lambdas, size_t n_seeds, size_t shard_index, size_t shard_count)
+/* An empty path of the given size holding the runs of one shard (its folds
+ * not yet filled in); NULL when out of memory. Memory follows the runs held,
+ * not the sweep's size. */
+static regnn_path *path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t shard_index,
+                            size_t shard_count)
 {
     regnn_path *p = rg_calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->n_lambdas = n_lambdas;
     p->n_seeds = n_seeds;
-    p->n_folds = 1;
+    p->n_folds = n_folds;
     p->shard_index = shard_index;
     p->shard_count = shard_count;
-    const size_t held = rg_path_held(n_lambdas * n_seeds, shard_index, shard_count);
+    const size_t held = rg_path_held(n_lambdas * n_folds * n_seeds, shard_index, shard_count);
     p->lambdas = rg_malloc(n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
     p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
@@ -214,8 +285,7 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
         return rg_error(REGNN_E_FORMAT, "%s: not a regularization path (no RGNNPATH header)", fn);
     pr r = {buf, len - 4, 0};
     r_take(&r, sizeof path_magic);
-    uint32_t version = r_u32(&r), n_run = r_u32(&r), n_met = r_u32(&r);
-    (void)r_u32(&r);
+    uint32_t version = r_u32(&r), n_run = r_u32(&r), n_met = r_u32(&r), folds = r_u32(&r);
     if (version == 0)
         return rg_error(REGNN_E_FORMAT, "%s: format version 0 does not exist", fn);
     if (version > RG_PATH_IO_VERSION)
@@ -229,19 +299,23 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
                         fn, n_run, n_met, RG_RUN_N, RG_N_METRICS);
     uint64_t nl = r_u64(&r), ns = r_u64(&r), seed = r_u64(&r), si = r_u64(&r), sc = r_u64(&r);
     double baseline = r_f64(&r);
+    const uint64_t nf = folds ? folds : 1;
+    if ((version < 2 && folds) || folds == 1)
+        return rg_error(REGNN_E_FORMAT, "%s: bad fold count %u for format version %u", fn, folds,
+                        version);
     if (r.bad || nl == 0 || ns == 0 || nl > RG_PATH_IO_MAX || ns > RG_PATH_IO_MAX / nl ||
-        sc == 0 || sc > RG_PATH_IO_MAX || si >= sc)
+        nf > RG_PATH_IO_MAX / nl / ns || sc == 0 || sc > RG_PATH_IO_MAX || si >= sc)
         return rg_error(REGNN_E_FORMAT,
                         "%s: bad header (lambdas %llu, seeds %llu, shard %llu of %llu)", fn,
                         (unsigned long long)nl, (unsigned long long)ns, (unsigned long long)si,
                         (unsigned long long)sc);
     /* Every run held takes at least RG_RUN_N values and a flag: check the
      * declared counts against the bytes left before allocating for them. */
-    const size_t held = rg_path_held((size_t)(nl * ns), (size_t)si, (size_t)sc);
+    const size_t held = rg_path_held((size_t)(nl * nf * ns), (size_t)si, (size_t)sc);
     if (r.left / 8 < nl || (r.left - nl * 8) / (RG_RUN_N * 8 + 1) < held)
         return rg_error(REGNN_E_FORMAT, "%s: truncated data (%llu lambdas and %zu runs declared, "
                         "%zu bytes left)", fn, (unsigned long long)nl, held, r.left);
-    regnn_path *p = path_new((size_t)nl, (size_t)ns, (size_t)si, (size_t)sc);
+    regnn_path *p = path_new((size_t)nl, (size_t)ns, (size_t)nf, (size_t)si, (size_t)sc);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = seed;
@@ -254,7 +328,9 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
             goto fail;
         }
     }
-    const size_t runs = p->n_lambdas * p->n_seeds;
+    if (p->n_folds > 1 && (st = decode_folds(fn, p, &r)) != REGNN_OK)
+        goto fail;
+    const size_t runs = path_runs(p);
     for (size_t run = p->shard_index; run < runs; run += p->shard_count) {
         double *v = p->runv + rg_path_slot(p, run) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
@@ -307,29 +383,31 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
     for (size_t i = 0; i < n; i++)
         if (!parts[i])
             return rg_error(REGNN_E_INVALID_ARG, "%s: part %zu is NULL", fn, i);
-        else if (parts[i]->n_folds > 1)
-            return rg_error(REGNN_E_UNSUPPORTED, "%s: part %zu is cross-validated "
-                            "(REGNN_PATH_FOLDS); such paths cannot be merged yet", fn, i);
     const regnn_path *a = parts[0];
     for (size_t i = 1; i < n; i++) {
         const regnn_path *b = parts[i];
         if (b->n_lambdas != a->n_lambdas || b->n_seeds != a->n_seeds || b->seed != a->seed ||
             memcmp(b->lambdas, a->lambdas, a->n_lambdas * sizeof *a->lambdas) != 0 ||
-            memcmp(&b->baseline, &a->baseline, sizeof a->baseline) != 0)
+            memcmp(&b->baseline, &a->baseline, sizeof a->baseline) != 0 || !same_folds(a, b))
             return rg_error(REGNN_E_SHAPE,
                             "%s: part %zu is not from the same sweep as part 0 (lambdas, seeds, "
-                            "seed or validation data differ)", fn, i);
+                            "seed, folds or validation data differ)", fn, i);
     }
-    const size_t runs = a->n_lambdas * a->n_seeds;
+    const size_t runs = path_runs(a);
     for (size_t r = 0; r < runs; r++) {
         size_t holders = 0;
         for (size_t i = 0; i < n; i++)
             holders += rg_path_has(parts[i], r);
         if (holders != 1)
             return rg_error(REGNN_E_INVALID_ARG, "%s: run %zu (lambda %zu, seed %zu) is in %zu parts, "
-                            "not exactly one", fn, r, r / a->n_seeds, r % a->n_seeds, holders);
+                            "not exactly one", fn, r, r / (a->n_folds * a->n_seeds),
+                            r % a->n_seeds, holders);
     }
-    regnn_path *p = path_new(a->n_lambdas, a->n_seeds, 0, 1);
+    regnn_path *p = path_new(a->n_lambdas, a->n_seeds, a->n_folds, 0, 1);
+    if (p && a->n_folds > 1 && !copy_folds(p, a)) {
+        regnn_path_free(p);
+        p = NULL;
+    }
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = a->seed;

@@ -1411,6 +1411,114 @@ START_TEST(test_folds_alloc_failures)
 }
 END_TEST
 
+/* The settings fingerprint of a path call: every path key (threads and the
+ * shard index aside), the lambdas, layers and test data change their entry
+ * first; what a run re-initializes or takes by default does not. */
+static void path_fp(const regnn_model *tm, const regnn_optimizer *to, const regnn_dataset *ds,
+                    const regnn_fit_options *fo, const regnn_path_options *po, uint64_t *out)
+{
+    size_t n = 0;
+    CK_OK(regnn_path_settings_fingerprint(tm, to, ds, NULL, fo, po, out, RG_SETTINGS_COUNT, &n));
+    ck_assert_uint_eq(n, RG_SETTINGS_COUNT);
+}
+
+static size_t first_difference(const uint64_t *a, const uint64_t *b)
+{
+    size_t k = 0;
+    while (k < RG_SETTINGS_COUNT && a[k] == b[k])
+        k++;
+    return k;
+}
+
+static size_t entry(const char *name)
+{
+    for (size_t k = 0; regnn_settings_name(k); k++)
+        if (!strcmp(regnn_settings_name(k), name))
+            return k;
+    ck_abort_msg("no setting '%s'", name);
+    return 0;
+}
+
+START_TEST(test_settings_fingerprint)
+{
+    static const double lambdas[] = {0.0, 1e-3}, other[] = {0.0, 2e-3};
+    regnn_model *tm = template_net(8);
+    regnn_dataset *ds = synth(60, 4, 0.1, 1), *test = synth(20, 4, 0.1, 2);
+    regnn_fit_options *fo = fit_opts(2, 16, 0.25);
+    uint64_t a[RG_SETTINGS_COUNT], b[RG_SETTINGS_COUNT];
+    size_t n = 0;
+    CK_OK(regnn_path_settings_fingerprint(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, &n));
+    ck_assert_uint_eq(n, RG_SETTINGS_COUNT);
+    ck_assert_ptr_null(regnn_settings_name(n));
+    ck_assert_str_eq(regnn_settings_name(0), "model.inputs");
+    regnn_path_options *po = path_opts(lambdas, 2, 2, 1);
+    path_fp(tm, NULL, ds, fo, po, a);
+    int found = 0;
+    for (int key = 0; key < 64; key++) {
+        regnn_path_options *q = NULL;
+        int64_t v;
+        CK_OK(regnn_path_options_copy(po, &q));
+        if (regnn_path_options_get_int(q, key, &v) != REGNN_OK) {
+            regnn_path_options_free(q);
+            continue;
+        }
+        found++;
+        int set = 0;
+        for (int64_t c = 0; c <= 3 && !set; c++)
+            set = c != v && regnn_path_options_set_int(q, key, c) == REGNN_OK;
+        ck_assert_msg(set, "key %d: no other value accepted", key);
+        path_fp(tm, NULL, ds, fo, q, b);
+        if (key == REGNN_PATH_THREADS || key == REGNN_PATH_SHARD_INDEX)
+            ck_assert_msg(memcmp(a, b, sizeof a) == 0, "key %d changed the fingerprint", key);
+        else
+            ck_assert_msg(first_difference(a, b) < RG_SETTINGS_COUNT, "key %d", key);
+        regnn_path_options_free(q);
+    }
+    ck_assert_int_ge(found, 10);
+    /* lambdas, penalized layers, test data: their own entry first */
+    regnn_path_options *q = path_opts(other, 2, 2, 1);
+    path_fp(tm, NULL, ds, fo, q, b);
+    ck_assert_uint_eq(first_difference(a, b), entry("path.lambdas"));
+    static const size_t last[] = {2};
+    CK_OK(regnn_path_options_set_layers(po, last, 1));
+    path_fp(tm, NULL, ds, fo, po, b);
+    ck_assert_uint_eq(first_difference(a, b), entry("path.layers"));
+    CK_OK(regnn_path_options_set_layers(po, NULL, 0));
+    CK_OK(regnn_path_options_set_test(po, test));
+    path_fp(tm, NULL, ds, fo, po, b);
+    ck_assert_uint_eq(first_difference(a, b), entry("data.test"));
+    CK_OK(regnn_path_options_set_test(po, NULL));
+    /* the template's weights, an explicit default optimizer or fit options: no change */
+    CK_OK(regnn_model_init(tm, REGNN_INIT_GLOROT_UNIFORM, 77));
+    regnn_optimizer *adam = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &adam));
+    path_fp(tm, adam, ds, fo, po, b);
+    ck_assert(memcmp(a, b, sizeof a) == 0);
+    regnn_fit_options *d = NULL;
+    CK_OK(regnn_fit_options_create(&d));
+    path_fp(tm, NULL, ds, d, po, a);
+    path_fp(tm, NULL, ds, NULL, po, b);
+    ck_assert(memcmp(a, b, sizeof a) == 0);
+    /* a setting of the optimizer does change it */
+    CK_OK(regnn_optimizer_set_double(adam, REGNN_OPT_LEARNING_RATE, 0.01));
+    path_fp(tm, adam, ds, NULL, po, a);
+    ck_assert_uint_eq(first_difference(a, b), entry("optimizer.learning_rate"));
+    CK_STATUS(regnn_path_settings_fingerprint(NULL, NULL, ds, NULL, fo, po, a, RG_SETTINGS_COUNT,
+                                              NULL), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_settings_fingerprint(tm, NULL, ds, NULL, fo, po, a, 3, &n),
+              REGNN_E_SHAPE);
+    ck_assert_uint_eq(n, RG_SETTINGS_COUNT);
+    regnn_optimizer_free(adam);
+    regnn_fit_options_free(d);
+    regnn_path_options_free(q);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(test);
+    regnn_dataset_free(ds);
+    regnn_model_free(tm);
+}
+END_TEST
+
 static Suite *path_suite(void)
 {
     Suite *s = suite_create("path");
@@ -1435,6 +1543,7 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_folds_bad_options);
     tcase_add_test(tc, test_refit);
     tcase_add_test(tc, test_folds_alloc_failures);
+    tcase_add_test(tc, test_settings_fingerprint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -81,9 +81,12 @@ static unsigned char *save(const regnn_path *p, size_t *n)
 /* Every value but the seconds, and every history, bit for bit. */
 static void assert_same_path(const regnn_path *a, const regnn_path *b)
 {
-    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a);
+    const size_t nf = regnn_path_fold_count(a) > 1 ? regnn_path_fold_count(a) : 1;
+    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a) * nf; /* runs per lambda */
     ck_assert_uint_eq(nl, regnn_path_lambda_count(b));
-    ck_assert_uint_eq(ns, regnn_path_seed_count(b));
+    ck_assert_uint_eq(regnn_path_seed_count(a), regnn_path_seed_count(b));
+    ck_assert_uint_eq(regnn_path_fold_count(a), regnn_path_fold_count(b));
+    ck_assert_uint_le(nl * ns, 64);
     double x[64], y[64];
     for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_TEST_MSE; stat++) {
         if (stat == REGNN_RUN_SECONDS)
@@ -373,31 +376,62 @@ START_TEST(test_declared_counts_bounded)
 }
 END_TEST
 
-/* Cross-validated paths are refused by sharding, encoding and merging (not
- * supported yet), with nothing returned. */
-START_TEST(test_folds_not_sharded)
+/* A cross-validated sweep sharded, saved, loaded and merged is the path of
+ * one call (the same folds and bits); parts of other folds are refused. */
+START_TEST(test_folds_sharded_and_merged)
 {
     sweep s;
     sweep_init(&s);
     CK_OK(regnn_fit_options_set_double(s.fo, REGNN_FIT_VALIDATION_SPLIT, 0.0));
-    CK_OK(regnn_fit_options_set_int(s.fo, REGNN_FIT_EARLY_STOPPING, 0));
     CK_OK(regnn_path_options_set_int(s.po, REGNN_PATH_FOLDS, 3));
-    CK_OK(regnn_path_options_set_int(s.po, REGNN_PATH_SHARD_COUNT, 2));
-    regnn_path *p = (regnn_path *)&s;
-    CK_STATUS(regnn_regularization_path(s.tm, NULL, s.train, NULL, s.fo, s.po, &p),
-              REGNN_E_UNSUPPORTED);
-    ck_assert_ptr_null(p);
-    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "REGNN_PATH_FOLDS"));
-    CK_OK(regnn_path_options_set_int(s.po, REGNN_PATH_SHARD_COUNT, 1));
-    CK_OK(regnn_regularization_path(s.tm, NULL, s.train, NULL, s.fo, s.po, &p));
-    ck_assert_uint_eq(regnn_path_fold_count(p), 3);
-    size_t n = 0;
-    CK_STATUS(regnn_path_save_mem(p, NULL, 0, &n), REGNN_E_UNSUPPORTED);
-    const regnn_path *parts[1] = {p};
+    CK_OK(regnn_path_options_set_int(s.po, REGNN_PATH_FOLD_SEED, 5));
+    regnn_path *whole = run_shard(&s, 0, 1);
+    ck_assert_uint_eq(regnn_path_fold_count(whole), 3);
+    size_t fw[120], fm[120];
+    CK_OK(regnn_path_folds(whole, fw, 120));
+    for (int64_t count = 1; count <= 4; count++) {
+        regnn_path *loaded[4];
+        for (int64_t i = 0; i < count; i++) {
+            regnn_path *part = run_shard(&s, i, count);
+            size_t n;
+            unsigned char *b = save(part, &n);
+            CK_OK(regnn_path_load_mem(b, n, &loaded[i]));
+            free(b);
+            regnn_path_free(part);
+        }
+        regnn_path *merged = NULL;
+        CK_OK(regnn_path_merge((const regnn_path *const *)loaded, (size_t)count, &merged));
+        assert_same_path(whole, merged);
+        CK_OK(regnn_path_folds(merged, fm, 120));
+        ck_assert(memcmp(fw, fm, sizeof fw) == 0);
+        regnn_path_free(merged);
+        for (int64_t i = 0; i < count; i++)
+            regnn_path_free(loaded[i]);
+    }
+    /* a part cut from other folds is not of the same sweep */
+    regnn_path *p0 = run_shard(&s, 0, 2);
+    CK_OK(regnn_path_options_set_int(s.po, REGNN_PATH_FOLD_SEED, 6));
+    regnn_path *p1 = run_shard(&s, 1, 2);
+    const regnn_path *parts[2] = {p0, p1};
     regnn_path *m = (regnn_path *)&s;
-    CK_STATUS(regnn_path_merge(parts, 1, &m), REGNN_E_UNSUPPORTED);
+    CK_STATUS(regnn_path_merge(parts, 2, &m), REGNN_E_SHAPE);
     ck_assert_ptr_null(m);
-    regnn_path_free(p);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "folds"));
+    /* a fold section in a version 1 file, or a row in no fold, is malformed */
+    size_t n;
+    unsigned char *b = save(p0, &n);
+    ck_assert_uint_eq(b[8], 2); /* format version 2: with folds */
+    b[8] = 1;
+    const uint32_t crc = rg_crc32(0, b, n - 4);
+    for (int k = 0; k < 4; k++)
+        b[n - 4 + (size_t)k] = (unsigned char)(crc >> (8 * k));
+    regnn_path *bad = (regnn_path *)&s;
+    CK_STATUS(regnn_path_load_mem(b, n, &bad), REGNN_E_FORMAT);
+    ck_assert_ptr_null(bad);
+    free(b);
+    regnn_path_free(p0);
+    regnn_path_free(p1);
+    regnn_path_free(whole);
     sweep_free(&s);
 }
 END_TEST
@@ -415,7 +449,7 @@ static Suite *path_io_suite(void)
     tcase_add_test(tc, test_malformed_input);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_declared_counts_bounded);
-    tcase_add_test(tc, test_folds_not_sharded);
+    tcase_add_test(tc, test_folds_sharded_and_merged);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 #define REGNN_DP_EMULATE_H
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,8 +32,11 @@ typedef struct dp_shard {
     regnn_optimizer *o;
     const regnn_dataset *train, *val;
     const regnn_fit_options *opts;
+    regnn_status fail; /* not REGNN_OK: regnn_fit_exchange_failure(fail, why) instead of a fit */
+    const char *why;
     /* outputs */
     regnn_status st;
+    char msg[512]; /* regnn_errmsg() of the shard's thread after its fit */
     regnn_history *h;
 } dp_shard;
 
@@ -80,8 +84,11 @@ static void *dp_thread(void *arg)
         me->st = regnn_fit_options_set_int(o, REGNN_FIT_SHARD_COUNT, (int64_t)me->sh->n);
     if (me->st == REGNN_OK)
         me->st = regnn_fit_options_set_exchange(o, dp_exchange, me);
-    if (me->st == REGNN_OK)
+    if (me->st == REGNN_OK && me->fail != REGNN_OK)
+        me->st = regnn_fit_exchange_failure(o, me->fail, me->why);
+    else if (me->st == REGNN_OK)
         me->st = regnn_fit(me->m, me->o, me->train, me->val, o, &me->h);
+    snprintf(me->msg, sizeof me->msg, "%s", regnn_errmsg());
     regnn_fit_options_free(o);
     return NULL;
 }

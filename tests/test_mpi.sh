@@ -41,6 +41,16 @@ for np in 1 2 4; do
     done
 done
 
+# Ranks that differ in one setting that changes results (learning rate, L2,
+# schedule, loss, activation, sample weights, seed, data) all fail, naming it.
+for np in 2 3; do
+    if mpi "$np" "$CHECK" settings && grep -q "^mpi_check settings, $np ranks: ok" "$TMP/out"; then
+        ok "mpirun -np $np mpi_check settings: every rank names the differing setting"
+    else
+        ko "mpirun -np $np mpi_check settings (exit $?): $(tail -n 20 "$TMP/out")"
+    fi
+    grep " -> rank 0: " "$TMP/out" | head -n 2
+done
 if mpi 2 "$EX/mpi_path" examples/data/diabetes.csv --epochs 3 --seeds 2 &&
     grep -q '^12 runs x 3 epochs on 2 ranks' "$TMP/out" && [ "$(grep -c '1se' "$TMP/out")" -eq 1 ]; then
     ok "mpi_path on 2 ranks: table and choice"

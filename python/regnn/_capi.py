@@ -150,6 +150,7 @@ PROTOTYPES = {
     "regnn_fit_options_get_double": (S, [H, c_int, P_DOUBLE]),
     "regnn_fit_options_set_callback": (S, [H, EPOCH_FN, c_void_p]),
     "regnn_fit_options_set_exchange": (S, [H, EXCHANGE_FN, c_void_p]),
+    "regnn_fit_exchange_failure": (S, [H, c_int, c_char_p]),
     "regnn_fit": (S, [H, H, H, H, H, P_HANDLE]),
     # history
     "regnn_history_free": (None, [H]),

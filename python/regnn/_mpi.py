@@ -6,7 +6,8 @@ regnn_fit_options_set_exchange), which this module computes in rank order.
 """
 from ctypes import c_double, c_float, c_void_p, cast
 
-from ._errors import InvalidArgumentError
+from ._capi import EXCHANGE_FN, lib
+from ._errors import E_INVALID_ARG, Error, InvalidArgumentError, check
 
 
 def _rank_order_sum(comm, buf, dtype):
@@ -26,7 +27,9 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
     """Model.fit on every process of comm (an mpi4py communicator), data-parallel.
 
     Every process calls it with the same model (same topology and initial weights),
-    optimizer kind and data, and the same fit arguments (Model.fit's). Each process
+    optimizer and data, and the same fit arguments (Model.fit's); the library compares
+    every setting that changes results before training and, if one differs, every
+    process raises InvalidArgumentError naming it and the ranks. Each process
     computes its part of every global batch of batch_size rows, the parts are summed
     over the processes in rank order, and every process takes the same step, so all
     end with the same weights and History. When the batch size has one shard per
@@ -43,7 +46,10 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
     if not 1 <= size <= 65536:
         raise InvalidArgumentError("mpi_fit: the communicator has %d processes" % size)
 
+    started = []  # the library has called the exchange: it takes care of failures
+
     def exchange(grad, n, sums, n_sums):
+        started.append(True)
         if n:
             _rank_order_sum(comm, (c_float * n).from_address(_address(grad)), numpy.float32)
         if n_sums:
@@ -51,7 +57,33 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
                             numpy.float64)
         return 0
 
-    return model.fit(x, y, optimizer, _shard=(rank, size, exchange), **fit_kwargs)
+    try:
+        return model.fit(x, y, optimizer, _shard=(rank, size, exchange), **fit_kwargs)
+    except BaseException as e:
+        if not started:  # failed before the library's fit: tell the others, who wait for us
+            _tell_failure(rank, size, exchange, e)
+        raise
+
+
+def _tell_failure(rank, size, exchange, error):
+    """The failing process's part of the fit's start (regnn_fit_exchange_failure):
+    the other processes' fits fail naming this rank and the error."""
+    from ._core import _FIT_SHARD_COUNT, _FIT_SHARD_INDEX, _FitOptions
+    code = error.code if isinstance(error, Error) and error.code else E_INVALID_ARG
+    text = ("%s: %s" % (type(error).__name__, getattr(error, "message", error))).encode(
+        "utf-8", "replace")
+
+    def trampoline(user, grad, n, sums, n_sums):
+        try:
+            return 1 if exchange(grad, n, sums, n_sums) else 0
+        except BaseException:  # the error being raised is the one to report
+            return 1
+    xfn = EXCHANGE_FN(trampoline)
+    with _FitOptions() as opts:
+        check(lib.regnn_fit_options_set_int(opts._h, _FIT_SHARD_INDEX, rank))
+        check(lib.regnn_fit_options_set_int(opts._h, _FIT_SHARD_COUNT, size))
+        check(lib.regnn_fit_options_set_exchange(opts._h, xfn, None))
+        lib.regnn_fit_exchange_failure(opts._h, code, text)
 
 
 def _address(ptr):

@@ -88,6 +88,106 @@ class TestMpiFit(unittest.TestCase):
         rel = float(np.linalg.norm(p0 - ref) / np.linalg.norm(ref))
         self.assertLess(rel, 1e-4)
 
+    def run_each(self, size, setup):
+        """mpi_fit on `size` threads, setup(rank) -> (model, x, y, kwargs); the
+        exception each rank raised (None for none)."""
+        shared = {"size": size, "slots": [None] * size,
+                  "barrier": threading.Barrier(size, timeout=60)}
+        errors = [None] * size
+
+        def rank(r):
+            try:
+                m, x, y, kw = setup(r)
+                regnn.mpi_fit(ThreadComm(shared, r), m, x, y, epochs=2, batch_size=64, **kw)
+            except BaseException as e:  # checked by the caller
+                errors[r] = e
+        threads = [threading.Thread(target=rank, args=(r,)) for r in range(size)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        return errors
+
+    def test_differing_settings_fail_everywhere(self):
+        # One setting differs on the last rank: every rank raises, naming the
+        # setting and the ranks (the C library's settings fingerprint).
+        x, y = data()
+
+        def other_l2():
+            m = regnn.Model(5, [regnn.Dense(24, "relu", l2=1e-2), regnn.Dense(24, "tanh"),
+                                regnn.Dense(1, l2=1e-3)])
+            m.init(seed=9)
+            return m
+
+        def other_activation():
+            m = regnn.Model(5, [regnn.Dense(24, "tanh", l2=1e-3), regnn.Dense(24, "tanh"),
+                                regnn.Dense(1, l2=1e-3)])
+            m.init(seed=9)
+            return m
+
+        def other_loss():
+            m = net()
+            m.set_loss("huber", delta=0.5)
+            return m
+
+        def other_seed():
+            m = net()
+            m.init(seed=10)
+            return m
+
+        x2 = x.copy()
+        x2[7, 1] += 0.5
+        cases = {
+            "optimizer.learning_rate": lambda: (net(), x, y, {"optimizer": regnn.Adam(0.01)}),
+            "layer.l2": lambda: (other_l2(), x, y, {}),
+            "optimizer.schedule": lambda: (net(), x, y, {"optimizer": regnn.Adam(
+                regnn.ExponentialDecay(1e-3, 100, 0.5))}),
+            "model.loss": lambda: (other_loss(), x, y, {}),
+            "layer.activation": lambda: (other_activation(), x, y, {}),
+            "data.train_weights": lambda: (net(), x, y, {"sample_weight": np.ones(len(y))}),
+            "model.seed": lambda: (other_seed(), x, y, {}),
+            "data.train": lambda: (net(), x2, y, {}),
+        }
+        for size in (2, 3):
+            for name, changed in cases.items():
+                def setup(r, changed=changed, size=size):
+                    return changed() if r == size - 1 else (net(), x, y, {})
+                errors = self.run_each(size, setup)
+                want = "setting '%s' differs: rank 0 vs rank %d" % (name, size - 1)
+                for r, e in enumerate(errors):
+                    self.assertIsInstance(e, regnn.InvalidArgumentError, (name, r, e))
+                    self.assertIn(want, str(e))
+
+    def test_failing_process_is_named(self):
+        # A process that fails in the library before training: the others' errors
+        # name its rank and its reason.
+        x, y = data()
+        val = (x[:20], y[:20])
+        bad_val = (x[:20, :4].copy(), y[:20])
+
+        def setup(r):
+            return net(), x, y, {"validation_data": bad_val if r == 1 else val}
+        errors = self.run_each(2, setup)
+        self.assertIsInstance(errors[1], regnn.ShapeError)
+        self.assertIsInstance(errors[0], regnn.StateError)
+        self.assertIn("rank 1 of the data-parallel fit failed before training", str(errors[0]))
+        self.assertIn("validation data has 4 features", str(errors[0]))
+
+    def test_failing_before_the_library_is_named(self):
+        # A process whose arguments fail in the binding, before the library's fit:
+        # the others raise naming it and its error instead of waiting for it.
+        x, y = data()
+        for bad in (0, 1):
+            def setup(r, bad=bad):
+                return net(), x, y, {"validation_split": "half"} if r == bad else {}
+            errors = self.run_each(2, setup)
+            self.assertIsInstance(errors[bad], TypeError)
+            other = errors[1 - bad]
+            self.assertIsInstance(other, regnn.StateError, other)
+            self.assertIn("rank %d of the data-parallel fit failed before training "
+                          "(invalid argument): TypeError: " % bad, str(other))
+            self.assertIn(str(errors[bad])[:40], str(other))
+
     def test_dropout_refused_with_two_processes(self):
         x, y = data()
         shared = {"size": 2, "slots": [None] * 2, "barrier": threading.Barrier(2, timeout=60)}

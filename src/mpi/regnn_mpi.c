@@ -71,6 +71,53 @@ static regnn_status comm_info(MPI_Comm comm, int *rank, int *size)
 
 /* ---- distributed regularization path ---- */
 
+/* Collective: REGNN_OK when every rank's path settings fingerprint equals
+ * rank 0's; else every rank fails naming the first differing setting (in the
+ * library's table order) and the lowest rank that differs in it. */
+static regnn_status path_settings_agree(MPI_Comm comm, int rank, int size, const char *fn,
+                                        const regnn_model *tm, const regnn_optimizer *to,
+                                        const regnn_dataset *train, const regnn_dataset *val,
+                                        const regnn_fit_options *fo, const regnn_path_options *po)
+{
+    char why[MSG_LEN] = "";
+    size_t n = 0;
+    (void)regnn_path_settings_fingerprint(NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, &n);
+    uint64_t *mine = calloc(n + 1, sizeof *mine), *all = calloc((size_t)size * (n + 1), sizeof *all);
+    regnn_status st = mine && all ? REGNN_OK : REGNN_E_NOMEM;
+    if (st != REGNN_OK)
+        keep(why, "out of memory");
+    if (st == REGNN_OK) {
+        mine[0] = n; /* ranks with another library version differ here */
+        st = regnn_path_settings_fingerprint(tm, to, train, val, fo, po, mine + 1, n, &n);
+        if (st != REGNN_OK)
+            keep(why, NULL);
+    }
+    st = agree(comm, rank, fn, st, why);
+    if (st == REGNN_OK &&
+        MPI_Allgather(mine, (int)(n + 1), MPI_UINT64_T, all, (int)(n + 1), MPI_UINT64_T, comm) !=
+            MPI_SUCCESS)
+        st = fail(REGNN_E_IO, "%s: MPI_Allgather failed", fn);
+    size_t first = n + 1;
+    int who = 0;
+    for (int r = 1; st == REGNN_OK && r < size; r++) /* the same on every rank */
+        for (size_t k = 0; k < first; k++)
+            if (all[(size_t)r * (n + 1) + k] != all[k]) {
+                first = k;
+                who = r;
+                break;
+            }
+    if (st == REGNN_OK && first <= n) {
+        const char *name = first == 0 ? NULL : regnn_settings_name(first - 1);
+        st = fail(REGNN_E_INVALID_ARG,
+                  "%s: setting '%s' differs: rank 0 vs rank %d (every rank needs the same "
+                  "template model, optimizer, options and the whole data)",
+                  fn, name ? name : "library version", who);
+    }
+    free(all);
+    free(mine);
+    return st;
+}
+
 regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *template_model,
                                            const regnn_optimizer *template_optimizer,
                                            const regnn_dataset *train, const regnn_dataset *val,
@@ -96,8 +143,14 @@ regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *tem
         st = REGNN_E_INVALID_ARG;
         keep(why, "out and the path options are required");
     }
-    if (st == REGNN_OK)
-        st = regnn_path_options_copy(popts, &po);
+    if (st != REGNN_OK)
+        st = agree(comm, rank, fn, st, why);
+    else
+        st = path_settings_agree(comm, rank, size, fn, template_model, template_optimizer, train,
+                                 val, fit_opts, popts);
+    if (st != REGNN_OK)
+        goto done;
+    st = regnn_path_options_copy(popts, &po);
     if (st == REGNN_OK)
         st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, rank);
     if (st == REGNN_OK)
@@ -278,99 +331,6 @@ static int mpi_exchange(void *user, float *g, size_t n, double *sums, size_t n_s
     return 0;
 }
 
-/* FNV-1a over bytes. */
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-enum { FP_SHAPE, FP_TRAIN, FP_VAL, FP_PARAMS, FP_OPTIONS, FP_N };
-static const char *const fp_what[FP_N] = {
-    "data shapes or parameter counts", "training data", "validation data",
-    "model parameters (initialize with the same seed)", "fit options or optimizer settings"};
-
-static regnn_status ds_hash(const regnn_dataset *ds, uint64_t *h, float **scratch, size_t *cap)
-{
-    if (!ds) {
-        *h = 0;
-        return REGNN_OK;
-    }
-    size_t nx = regnn_dataset_rows(ds) * regnn_dataset_features(ds);
-    size_t ny = regnn_dataset_rows(ds) * regnn_dataset_targets(ds);
-    size_t need = (nx > ny ? nx : ny) + 1;
-    if (need > *cap) {
-        float *p = realloc(*scratch, need * sizeof *p);
-        if (!p)
-            return REGNN_E_NOMEM;
-        *scratch = p;
-        *cap = need;
-    }
-    uint64_t v = 1469598103934665603ULL;
-    regnn_status st = regnn_dataset_get_features(ds, *scratch, *cap);
-    if (st == REGNN_OK) {
-        v = fnv(v, *scratch, nx * sizeof(float));
-        st = regnn_dataset_get_targets(ds, *scratch, *cap);
-    }
-    if (st == REGNN_OK)
-        v = fnv(v, *scratch, ny * sizeof(float));
-    *h = v;
-    return st;
-}
-
-/* What every rank must hold alike, as numbers to compare with MIN and MAX. */
-static regnn_status fingerprint(const regnn_model *m, const regnn_optimizer *o,
-                                const regnn_dataset *train, const regnn_dataset *val,
-                                const regnn_fit_options *fo, uint64_t fp[FP_N])
-{
-    float *buf = NULL;
-    size_t cap = 0;
-    uint64_t shape[6] = {regnn_dataset_rows(train), regnn_dataset_features(train),
-                         regnn_dataset_targets(train), val ? regnn_dataset_rows(val) + 1 : 0,
-                         regnn_model_param_count(m), (uint64_t)regnn_optimizer_kind(o)};
-    fp[FP_SHAPE] = fnv(1469598103934665603ULL, shape, sizeof shape);
-    regnn_status st = ds_hash(train, &fp[FP_TRAIN], &buf, &cap);
-    if (st == REGNN_OK)
-        st = ds_hash(val, &fp[FP_VAL], &buf, &cap);
-    if (st == REGNN_OK) {
-        size_t np = regnn_model_param_count(m);
-        if (np + 1 > cap) {
-            float *p = realloc(buf, (np + 1) * sizeof *p);
-            st = p ? REGNN_OK : REGNN_E_NOMEM;
-            if (p) {
-                buf = p;
-                cap = np + 1;
-            }
-        }
-        if (st == REGNN_OK)
-            st = regnn_model_get_params(m, buf, cap);
-        if (st == REGNN_OK)
-            fp[FP_PARAMS] = fnv(1469598103934665603ULL, buf, np * sizeof(float));
-    }
-    if (st == REGNN_OK) {
-        uint64_t h = 1469598103934665603ULL;
-        for (int key = REGNN_FIT_EPOCHS; key <= REGNN_FIT_EVAL_TRAIN; key++) {
-            int64_t v = 0;
-            regnn_fit_options_get_int(fo, key, &v);
-            h = fnv(h, &v, sizeof v);
-        }
-        for (int key = REGNN_FIT_VALIDATION_SPLIT; key <= REGNN_FIT_MIN_DELTA; key++) {
-            double v = 0.0;
-            regnn_fit_options_get_double(fo, key, &v);
-            h = fnv(h, &v, sizeof v);
-        }
-        uint64_t steps = regnn_optimizer_steps(o);
-        h = fnv(h, &steps, sizeof steps);
-        fp[FP_OPTIONS] = h;
-    }
-    free(buf);
-    return st;
-}
-
 regnn_status regnn_mpi_fit(MPI_Comm comm, regnn_model *m, regnn_optimizer *o,
                            const regnn_dataset *train, const regnn_dataset *val,
                            const regnn_fit_options *opts, regnn_history **history_out)
@@ -385,7 +345,6 @@ regnn_status regnn_mpi_fit(MPI_Comm comm, regnn_model *m, regnn_optimizer *o,
     regnn_fit_options *fo = NULL;
     xchg x;
     memset(&x, 0, sizeof x);
-    uint64_t fp[FP_N] = {0}, lo[FP_N], hi[FP_N];
 
     /* 1. everything that can fail here, before any rank trains */
     regnn_status st = REGNN_OK;
@@ -395,8 +354,6 @@ regnn_status regnn_mpi_fit(MPI_Comm comm, regnn_model *m, regnn_optimizer *o,
     }
     if (st == REGNN_OK)
         st = opts ? regnn_fit_options_copy(opts, &fo) : regnn_fit_options_create(&fo);
-    if (st == REGNN_OK)
-        st = fingerprint(m, o, train, val, fo, fp);
     if (st == REGNN_OK)
         st = regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, rank);
     if (st == REGNN_OK)
@@ -411,23 +368,9 @@ regnn_status regnn_mpi_fit(MPI_Comm comm, regnn_model *m, regnn_optimizer *o,
     if (st != REGNN_OK)
         goto done;
 
-    /* 2. every rank holds the same data, model and settings */
-    if (MPI_Allreduce(fp, lo, FP_N, MPI_UINT64_T, MPI_MIN, comm) != MPI_SUCCESS ||
-        MPI_Allreduce(fp, hi, FP_N, MPI_UINT64_T, MPI_MAX, comm) != MPI_SUCCESS) {
-        st = fail(REGNN_E_IO, "%s: MPI_Allreduce failed", fn);
-        goto done;
-    }
-    for (int k = 0; k < FP_N; k++)
-        if (lo[k] != hi[k]) {
-            st = fail(REGNN_E_INVALID_ARG,
-                      "%s: the ranks hold different %s; every rank must hold the whole dataset "
-                      "and the same model, optimizer and options (rank-local rows are not "
-                      "supported: concatenate them on every rank)",
-                      fn, fp_what[k]);
-            goto done;
-        }
-
-    /* 3. train; regnn_fit agrees on failures before training through the exchange */
+    /* 2. train: through the exchange, regnn_fit agrees on failures and on every
+     * setting that changes results (model, optimizer, options, data) before
+     * training, naming the failing rank or the first differing setting */
     st = regnn_fit(m, o, train, val, fo, history_out);
     if (st != REGNN_OK)
         keep(why, NULL);

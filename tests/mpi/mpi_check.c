@@ -1,4 +1,4 @@
-/* Run under mpirun by tests/test_mpi.sh: `mpi_check path|fit|fail` (and
+/* Run under mpirun by tests/test_mpi.sh: `mpi_check path|fit|fail|settings` (and
  * `study DATA.csv [EPOCHS]` by scripts/measure-mpi.sh). Every rank
  * compares the MPI result with the one-process result it computes itself, bit
  * for bit; exits 0 when every check on every rank passed. Public API only. */
@@ -77,8 +77,11 @@ static void same_history(const regnn_history *a, const regnn_history *b, const c
 
 static void same_path(const regnn_path *a, const regnn_path *b)
 {
-    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a);
-    CHECK(nl == regnn_path_lambda_count(b) && ns == regnn_path_seed_count(b), "path sizes");
+    const size_t nf = regnn_path_fold_count(a) > 1 ? regnn_path_fold_count(a) : 1;
+    size_t nl = regnn_path_lambda_count(a), ns = regnn_path_seed_count(a) * nf; /* per lambda */
+    CHECK(nl == regnn_path_lambda_count(b) && regnn_path_seed_count(a) == regnn_path_seed_count(b) &&
+              regnn_path_fold_count(a) == regnn_path_fold_count(b) && nl * ns <= 256,
+          "path sizes");
     double x[256], y[256];
     for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_TEST_MSE; stat++) {
         if (stat == REGNN_RUN_SECONDS)
@@ -122,6 +125,22 @@ static void test_path(void)
     int64_t v = -1;
     OK(regnn_path_options_get_int(po, REGNN_PATH_SHARD_COUNT, &v));
     CHECK(v == 1, "shard count changed to %lld", (long long)v);
+    regnn_path_free(one);
+    regnn_path_free(dist);
+    /* cross-validated: folds x lambdas x seeds over the ranks, the same bits */
+    one = dist = NULL;
+    OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.0));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 3));
+    OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 2));
+    OK(regnn_regularization_path(tm, NULL, tr, NULL, fo, po, &one));
+    OK(regnn_mpi_regularization_path(MPI_COMM_WORLD, tm, NULL, tr, NULL, fo, po, &dist));
+    if (one && dist) {
+        same_path(one, dist);
+        size_t fa[150], fb[150];
+        OK(regnn_path_folds(one, fa, 150));
+        OK(regnn_path_folds(dist, fb, 150));
+        CHECK(memcmp(fa, fb, sizeof fa) == 0, "fold assignment");
+    }
     regnn_path_free(one);
     regnn_path_free(dist);
     regnn_path_options_free(po);
@@ -375,7 +394,8 @@ static void test_fail(void)
     st = regnn_mpi_fit(MPI_COMM_WORLD, m, o, mine, va, fo, &h);
     if (size > 1) {
         CHECK(st == REGNN_E_INVALID_ARG, "rank-local rows: status %d", st);
-        CHECK(strstr(regnn_mpi_errmsg(), "training data") != NULL, "message: %s", regnn_mpi_errmsg());
+        CHECK(strstr(regnn_mpi_errmsg(), "setting 'data.train' differs: rank 0 vs rank 1") != NULL,
+              "message: %s", regnn_mpi_errmsg());
     } else {
         OK(st);
     }
@@ -384,6 +404,7 @@ static void test_fail(void)
     regnn_dataset_free(mine);
 
     /* allocation failure on the last rank, at several depths */
+    int in_fit = 0;
     for (long budget = 0; budget < 12; budget += 3) {
         if (rank == bad)
             alloc_budget = budget;
@@ -394,9 +415,20 @@ static void test_fail(void)
         MPI_Allreduce(&mine_failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         CHECK(mine_failed == any, "budget %ld: ranks disagree (status %d)", budget, st);
         CHECK(any, "budget %ld: no rank failed", budget);
+        /* every rank's message names the failing rank and its reason */
+        char who[32];
+        snprintf(who, sizeof who, "rank %d", bad);
+        const char *msg = regnn_mpi_errmsg();
+        CHECK(strstr(msg, who) && strstr(msg, "out of memory"), "budget %ld: message: %s", budget,
+              msg);
+        in_fit += strstr(msg, "regnn_fit: out of memory") != NULL;
+        if (rank == 0)
+            printf("out of memory on rank %d (budget %ld) -> rank 0: %s\n", bad, budget, msg);
         regnn_history_free(h);
         h = NULL;
     }
+
+    CHECK(in_fit > 0, "no allocation failure reached regnn_fit");
 
     /* the path: bad data on one rank, then an allocation failure */
     static const double lambdas[] = {0.0, 1e-3};
@@ -427,6 +459,129 @@ static void test_fail(void)
     regnn_dataset_free(wrong);
 }
 
+/* One setting that changes results differs on the last rank: regnn_mpi_fit
+ * fails on every rank with REGNN_E_INVALID_ARG naming it and the ranks (with
+ * one rank nothing differs and the fit runs). */
+static void change(const char *name, regnn_model **m, regnn_optimizer *o, regnn_dataset **tr)
+{
+    if (!strcmp(name, "optimizer.learning_rate")) {
+        OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.05));
+    } else if (!strcmp(name, "layer.l2")) {
+        OK(regnn_layer_set_double(regnn_model_layer(*m, 1), REGNN_LAYER_L2, 1e-2));
+    } else if (!strcmp(name, "optimizer.schedule")) {
+        static const double ex[] = {1e-3, 50.0, 0.5};
+        OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_EXPONENTIAL, ex, 3));
+    } else if (!strcmp(name, "model.loss")) {
+        OK(regnn_model_set_loss(*m, REGNN_LOSS_HUBER, 1.0));
+    } else if (!strcmp(name, "layer.activation")) { /* tanh then relu: same shape, other act */
+        regnn_model_free(*m);
+        OK(regnn_model_create(4, m));
+        OK(regnn_model_add_dense(*m, 8, REGNN_ACT_TANH, NULL));
+        OK(regnn_model_add_dense(*m, 8, REGNN_ACT_TANH, NULL));
+        OK(regnn_model_add_dense(*m, 1, REGNN_ACT_LINEAR, NULL));
+        OK(regnn_model_init(*m, REGNN_INIT_GLOROT_UNIFORM, 3));
+    } else if (!strcmp(name, "data.train_weights")) {
+        float w[120];
+        for (size_t i = 0; i < 120; i++)
+            w[i] = 1.0f + (float)(i % 2);
+        OK(regnn_dataset_set_weights(*tr, w, 120));
+    } else if (!strcmp(name, "model.seed")) {
+        OK(regnn_model_init(*m, REGNN_INIT_GLOROT_UNIFORM, 4));
+    } else if (!strcmp(name, "data.train")) {
+        regnn_dataset_free(*tr);
+        *tr = synth(120, 4, 99);
+    }
+}
+
+static void test_settings(void)
+{
+    static const char *const names[] = {"optimizer.learning_rate", "layer.l2", "optimizer.schedule",
+                                        "model.loss", "layer.activation", "data.train_weights",
+                                        "model.seed", "data.train"};
+    const int last = size - 1;
+    regnn_fit_options *fo = NULL;
+    OK(regnn_fit_options_create(&fo));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 2));
+    OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 16));
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        regnn_dataset *tr = synth(120, 4, 5), *va = synth(30, 4, 6);
+        regnn_model *m = NULL;
+        OK(regnn_model_create(4, &m));
+        OK(regnn_model_add_dense(m, 8, REGNN_ACT_RELU, NULL));
+        OK(regnn_model_add_dense(m, 8, REGNN_ACT_TANH, NULL));
+        OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+        OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 3));
+        regnn_optimizer *o = NULL;
+        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        if (rank == last)
+            change(names[k], &m, o, &tr);
+        regnn_history *h = NULL;
+        regnn_status st = regnn_mpi_fit(MPI_COMM_WORLD, m, o, tr, va, fo, &h);
+        if (size == 1) {
+            CHECK(st == REGNN_OK, "%s, one rank: %s", names[k], regnn_mpi_errmsg());
+        } else {
+            char want[160];
+            snprintf(want, sizeof want, "setting '%s' differs: rank 0 vs rank %d", names[k], last);
+            CHECK(st == REGNN_E_INVALID_ARG && !h, "%s: status %d", names[k], st);
+            CHECK(strstr(regnn_mpi_errmsg(), want) != NULL, "%s: message: %s", names[k],
+                  regnn_mpi_errmsg());
+            CHECK(regnn_optimizer_steps(o) == 0, "%s: the optimizer took steps", names[k]);
+            if (rank == 0)
+                printf("%s on rank %d -> rank 0: %s\n", names[k], last, regnn_mpi_errmsg());
+        }
+        regnn_history_free(h);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+        regnn_dataset_free(tr);
+        regnn_dataset_free(va);
+    }
+
+    /* the distributed path: the same for its settings */
+    static const char *const path_names[] = {"path.lambdas", "path.seeds", "fit.epochs",
+                                             "optimizer.learning_rate", "data.train"};
+    static const double lambdas[] = {0.0, 1e-3}, others[] = {0.0, 2e-3};
+    for (size_t k = 0; k < sizeof path_names / sizeof path_names[0]; k++) {
+        const char *name = path_names[k];
+        const int mine = rank == last;
+        regnn_dataset *tr = synth(120, 4, mine && !strcmp(name, "data.train") ? 98 : 5),
+                      *va = synth(30, 4, 6);
+        regnn_model *m = net(4, 8, 0.0, 1);
+        regnn_optimizer *o = NULL;
+        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+        if (mine && !strcmp(name, "optimizer.learning_rate"))
+            OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.05));
+        regnn_fit_options *pf = NULL;
+        OK(regnn_fit_options_copy(fo, &pf));
+        OK(regnn_fit_options_set_int(pf, REGNN_FIT_EPOCHS, mine && !strcmp(name, "fit.epochs") ? 3 : 2));
+        regnn_path_options *po = NULL;
+        OK(regnn_path_options_create(&po));
+        OK(regnn_path_options_set_lambdas(po, mine && !strcmp(name, "path.lambdas") ? others : lambdas, 2));
+        OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, mine && !strcmp(name, "path.seeds") ? 3 : 2));
+        OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 1));
+        regnn_path *p = NULL;
+        regnn_status st = regnn_mpi_regularization_path(MPI_COMM_WORLD, m, o, tr, va, pf, po, &p);
+        if (size == 1) {
+            CHECK(st == REGNN_OK && p, "path %s, one rank: %s", name, regnn_mpi_errmsg());
+        } else {
+            char want[160];
+            snprintf(want, sizeof want, "setting '%s' differs: rank 0 vs rank %d", name, last);
+            CHECK(st == REGNN_E_INVALID_ARG && !p, "path %s: status %d", name, st);
+            CHECK(strstr(regnn_mpi_errmsg(), want) != NULL, "path %s: message: %s", name,
+                  regnn_mpi_errmsg());
+            if (rank == 0)
+                printf("path: %s on rank %d -> rank 0: %s\n", name, last, regnn_mpi_errmsg());
+        }
+        regnn_path_free(p);
+        regnn_path_options_free(po);
+        regnn_fit_options_free(pf);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+        regnn_dataset_free(tr);
+        regnn_dataset_free(va);
+    }
+    regnn_fit_options_free(fo);
+}
+
 int main(int argc, char **argv)
 {
     regnn_set_allocator(budget_malloc, budget_free, NULL);
@@ -441,10 +596,12 @@ int main(int argc, char **argv)
         test_fit();
     else if (strcmp(what, "fail") == 0)
         test_fail();
+    else if (strcmp(what, "settings") == 0)
+        test_settings();
     else if (strcmp(what, "study") == 0 && argc > 2)
         study(argv[2], argc > 3 ? atol(argv[3]) : 100);
     else {
-        fprintf(stderr, "usage: mpi_check path|fit|fail|study DATA.csv [EPOCHS]\n");
+        fprintf(stderr, "usage: mpi_check path|fit|fail|settings|study DATA.csv [EPOCHS]\n");
         failures++;
     }
     int total = 0;
