@@ -88,7 +88,7 @@ fails() { ! "$@"; }
 check "find_package(regnn 1.0 REQUIRED): found, version and target" findv 1.0
 check "find_package(regnn 1) works" findv 1
 check "find_package(regnn 2.0) is refused (another ABI)" fails findv 2.0
-check "find_package(regnn 2.0): says which version it found" grep -q "1.1.0" "$TMP/v2.0.log"
+check "find_package(regnn 2.0): says which version it found" grep -qF "$(sed -n 's/^VERSION[ 	]*:=[ 	]*//p' "$SRC/Makefile")" "$TMP/v2.0.log"
 check "find_package(regnn 1.9) is refused (newer than installed)" fails findv 1.9
 
 for n in sub-static sub-shared pkg-shared pkg-static; do

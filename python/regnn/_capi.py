@@ -26,7 +26,7 @@ from ctypes import (CFUNCTYPE, POINTER, c_char_p, c_double, c_float, c_int, c_in
 #: The ABI generation this binding was written for (REGNN_ABI_VERSION).
 ABI_VERSION = 1
 #: Oldest library release (REGNN_VERSION_NUMBER) providing every function declared below.
-MIN_VERSION = 10100
+MIN_VERSION = 10200
 
 P_FLOAT = POINTER(c_float)
 P_DOUBLE = POINTER(c_double)

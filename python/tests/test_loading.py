@@ -25,7 +25,7 @@ class FakeFn:
 
 
 class FakeLib:
-    def __init__(self, abi=1, version=10100, names=()):
+    def __init__(self, abi=1, version=10200, names=()):
         self.regnn_abi_version = FakeFn(abi)
         self.regnn_version = FakeFn(version)
         for n in names:
@@ -94,13 +94,13 @@ class TestLoading(unittest.TestCase):
                 self.assertIs(restype, ctypes.c_char_p, name)
 
     def test_check_abi_accepts_matching(self):
-        self.assertEqual(_capi.check_abi(FakeLib(1, 10100)), 10100)
+        self.assertEqual(_capi.check_abi(FakeLib(1, 10200)), 10200)
         self.assertEqual(_capi.check_abi(FakeLib(1, 10203)), 10203)
 
     def test_check_abi_rejects_older_minor(self):
-        # 1.0 lacks the functions of 1.1 (threads, ONNX export, ...) the binding declares.
+        # 1.1 lacks the functions of 1.2 (path files, the data-parallel failure report) the binding declares.
         with self.assertRaises(regnn.LibraryError):
-            _capi.check_abi(FakeLib(1, 10000), "old.so")
+            _capi.check_abi(FakeLib(1, 10100), "old.so")
 
     def test_check_abi_rejects_other_abi(self):
         with self.assertRaises(regnn.LibraryError) as cm:
@@ -246,7 +246,7 @@ class TestLoading(unittest.TestCase):
             so = os.path.join(d, "libregnn.so")
             with open(src, "w") as f:
                 f.write("int regnn_abi_version(void) { return 1; }\n"
-                        "unsigned regnn_version(void) { return 10100; }\n")
+                        "unsigned regnn_version(void) { return 10200; }\n")
             subprocess.run([cc(), "-shared", "-fPIC", "-o", so, src], check=True)
             r = run_python("import regnn", env={"REGNN_LIBRARY": so})
             self.assertNotEqual(r.returncode, 0)
