@@ -13,12 +13,12 @@ DOCS_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 
 .PHONY: check-docs test-docs-example
 check-docs:
-	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
-	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn_mpi.h --doc docs/scaling.md \
+	$(Q)$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
+	$(Q)$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn_mpi.h --doc docs/scaling.md \
 	    --api-macro REGNN_MPI_API
-	sh tests/test_check_docs.sh $(DOCS_PYTHON)
+	$(Q)sh tests/test_check_docs.sh $(DOCS_PYTHON)
 
 test-docs-example: $(OUT)/libregnn.so
-	CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=$(OUT) sh tests/test_docs_example.sh docs/api.md
+	$(Q)CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=$(OUT) sh tests/test_docs_example.sh docs/api.md
 
 CHECK_TARGETS += check-docs test-docs-example
