@@ -7,3 +7,10 @@ FRESH_TIMEOUT ?= 2400
 .PHONY: fresh-check
 fresh-check:
 	timeout -k 60 $(FRESH_TIMEOUT) sh scripts/fresh-check.sh
+
+# Its reading of README.md and of the apt sources, without root (part of make check).
+.PHONY: test-fresh-plan
+test-fresh-plan:
+	$(Q)sh tests/test_fresh_plan.sh
+
+CHECK_TARGETS += test-fresh-plan

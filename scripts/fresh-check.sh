@@ -33,14 +33,21 @@ BASE_PKGS=build-essential
 say() { printf 'fresh-check: %s\n' "$*"; }
 die() { printf 'fresh-check: %s\n' "$*" >&2; exit 1; }
 
-[ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount, chroot): run it as root or with sudo"
-for tool in debootstrap chroot mount umount tar git timeout; do
-    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install debootstrap git)"
-done
-git -C "$SRC" rev-parse --verify -q HEAD >/dev/null || die "$SRC is not a git repository with a commit"
+PLAN=0
+[ "${1-}" = --plan ] && PLAN=1
+if [ $PLAN -eq 0 ]; then
+    [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount, chroot): run it as root or with sudo"
+    for tool in debootstrap chroot mount umount tar git timeout; do
+        command -v "$tool" >/dev/null 2>&1 || die "$tool is missing (apt-get install debootstrap git)"
+    done
+    git -C "$SRC" rev-parse --verify -q HEAD >/dev/null || die "$SRC is not a git repository with a commit"
+fi
 
 # ---- what the README says --------------------------------------------------
-README=$SRC/README.md
+# (REGNN_FRESH_README and REGNN_FRESH_APT_ETC stand in for README.md and /etc/apt
+# in tests/test_fresh_plan.sh, with --plan: print what would run, and stop.)
+README=${REGNN_FRESH_README:-$SRC/README.md}
+APT_ETC=${REGNN_FRESH_APT_ETC:-/etc/apt}
 # The quick start's first ```sh block: one command a line, comments dropped.
 readme_commands() {
     awk '/^## Quick start/ { q = 1; next } q && /^## / { exit }
@@ -67,23 +74,23 @@ say "README.md's optional packages (round 2, as root): $APT_ROOT"
 # Debian entries of the host's sources for $SUITE (and its -updates/-security),
 # as one-line-style entries: "URI SUITE COMPONENTS".
 host_entries() {
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    for f in "$APT_ETC/sources.list" "$APT_ETC"/sources.list.d/*.list; do
         [ -f "$f" ] || continue
         awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) while ($i !~ /\]$/) i++; if ($2 ~ /^\[/) i++
                            s = ""; for (j = i + 2; j <= NF; j++) s = s " " $j
                            print $i, $(i + 1), s }' "$f"
     done
-    for f in /etc/apt/sources.list.d/*.sources; do
+    for f in "$APT_ETC"/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
-        awk 'function flush() { if (deb) { n = split(su, S, " "); m = split(ur, U, " ")
+        awk 'function flush() { if (deb && !off) { n = split(su, S, " "); m = split(ur, U, " ")
                                   for (a = 1; a <= m; a++) for (b = 1; b <= n; b++) print U[a], S[b], co }
-                              deb = 0; ur = su = co = "" }
+                              deb = off = 0; ur = su = co = "" }
              /^[ \t]*$/ { flush(); next } /^#/ { next }
              /^Types:/ { deb = ($0 ~ /[ \t]deb([ \t]|$)/) }
              /^URIs:/ { sub(/^URIs:[ \t]*/, ""); ur = $0 }
              /^Suites:/ { sub(/^Suites:[ \t]*/, ""); su = $0 }
              /^Components:/ { sub(/^Components:[ \t]*/, ""); co = $0 }
-             /^Enabled:[ \t]*no/ { deb = 0 }
+             /^Enabled:[ \t]*no/ { off = 1 }
              END { flush() }' "$f"
     done
 }
@@ -96,6 +103,14 @@ root_sources() {
     echo "$ENTRIES" | awk -v m="$MIRROR" '{ print "deb", $1, $2, "main" }'
     echo "$ENTRIES" | grep -q . || echo "deb $MIRROR $SUITE main"
 }
+
+if [ $PLAN -eq 1 ]; then
+    echo "$CMDS" | sed 's/^/command: /'
+    echo "packages: $APT_ROOT"
+    echo "mirror: $MIRROR"
+    root_sources | sed 's/^/source: /'
+    exit 0
+fi
 
 # ---- mounts, always undone ----------------------------------------------------
 WORK=${REGNN_FRESH_WORK:-}
@@ -208,9 +223,20 @@ summary() {
     done
 }
 
+# expect ROUND REGEX WHAT: the output of round ROUND's commands has a line
+# matching REGEX (what the README says happens there).
+expect() {
+    if cat "$WORK"/round"$1"-*.log 2>/dev/null | grep -q -- "$2"; then r=ok; else r=FAILED; failed=1; fi
+    printf '  round %s  %-58s %-10s\n' "$1" "  $3" "$r" >> "$WORK/results"
+}
+
+# Round 1: no OpenBLAS, so the build says so and uses the built-in GEMM.
 round 1 || true
+expect 1 'OpenBLAS.*using the built-in GEMM' "make demo says it falls back to the built-in GEMM"
+expect 1 '^make check: all tests passed (builtin GEMM)' "make check passed with the built-in GEMM"
 # Round 2 runs even after a failed round 1: it answers another question.
 if run 2 0 "$APT_LINE" "$APT_ROOT"; then round 2 || true; fi
+expect 2 '^make check: all tests passed (openblas GEMM)' "make check passed with OpenBLAS"
 unmount_all
 
 echo
