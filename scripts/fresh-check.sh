@@ -12,20 +12,22 @@
 #      clean clone of this repository's HEAD copied in, and the commands of the
 #      README's quick start run in it as root, exactly as written there (read out
 #      of README.md, not copied here). `make check` installs what it needs itself.
-#   3. Round 2 (also when round 1 failed): in the same root, the README's optional apt-get line (its `sudo`
-#      dropped: this runs as root), then the same commands in a second clean clone.
+#   3. Round 2 (also when round 1 failed): in the same root, the README's
+#      optional apt-get line (its `sudo` dropped: this runs as root), then the
+#      same commands in a second clean clone.
+#   Round 1 must have used the built-in GEMM (and said so), round 2 OpenBLAS.
 #
 # Every command runs under `timeout`. Prints each round's make check summary
 # (the suites, what was skipped and why), then one line per command with its
 # time. Exits 1 when any command failed. Logs stay in $REGNN_FRESH_WORK (default:
 # a temporary folder, deleted at the end unless REGNN_FRESH_KEEP=1).
 # Environment: REGNN_FRESH_CACHE, REGNN_FRESH_TIMEOUT (seconds per command,
-# default 2400), REGNN_FRESH_MIRROR (overrides the host's mirror).
+# default 1500), REGNN_FRESH_MIRROR (overrides the host's mirror).
 
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${REGNN_FRESH_CACHE:-/var/cache/regnn-fresh}
-T=${REGNN_FRESH_TIMEOUT:-2400}
+T=${REGNN_FRESH_TIMEOUT:-1500}
 SUITE=bookworm
 VARIANT=minbase
 BASE_PKGS=build-essential
@@ -219,7 +221,7 @@ round() {
 summary() {
     for f in "$WORK"/round"$1"-*.log; do
         [ -f "$f" ] || continue
-        sed -n '/^==== make check: summary/,$p' "$f" | grep -v '^==== make check: summary'
+        sed -n '/^==== make check: summary/,$p' "$f" | sed 1d
     done
 }
 
