@@ -40,6 +40,7 @@ check "shell test counts and a skip line" row shell ok 2 1 0
 check "the Python suite's counts with its skips" row py ok 7 3 0
 check "a skipped make target" row mpi ok - 1 -
 check "a suite without counts" row plain ok - - -
+check "a total row: 22 passed, 5 skipped, 1 failed" sh -c "grep -q '^total  *22  *5  *1  *[0-9]*s$' '$TMP/out'"
 check "why: the shell test's skip" has "$TMP/out" "^  shell: skip - no cmake (apt-get install cmake)$"
 check "why: the Python suite's reason" has "$TMP/out" "^  py: python: skipped 3: numpy is not installed$"
 check "why: the skipped make target" has "$TMP/out" "^  mpi: test-mpi: skipped, mpirun not found"
