@@ -195,7 +195,7 @@ check "README.md has a pip block: apt-get, venv, pip install lines" sh -c \
 check "docs/python.md has the README's venv and pip lines" sh -c \
     "grep -e ' -m venv ' -e 'pip install' '$TMP/readme-pip.txt' | while IFS= read -r l; do
        grep -qxF \"\$l\" '$SRC/docs/python.md' || { echo \"not in docs/python.md: \$l\"; exit 1; }; done"
-VENV_DIR=$(echo "$README_PIP" | sed -n 's/.* -m venv .* \(~\/[^ ]*\).*/\1/p' | head -n 1)
+VENV_DIR=$(echo "$README_PIP" | grep ' -m venv ' | tr ' ' '\n' | grep '^~/' | head -n 1)
 check "the README's venv folder is ~/...: ${VENV_DIR:-none}" test -n "$VENV_DIR"
 n=0
 echo "$README_PIP" | grep -v 'apt-get install' | sed "s|${VENV_DIR:-~/}|$TMP/venv2|g" > "$TMP/readme-pip.sh"
