@@ -201,11 +201,14 @@ run() {
     [ "$st" -eq 0 ] || failed=1
     return "$st"
 }
-# round N: a clean clone of HEAD at /root/libregnn-N, then the README's commands
+# Both rounds test the commit that was HEAD when the check started.
+REV=$(git -C "$SRC" rev-parse HEAD)
+# round N: a clean clone of that commit at /root/libregnn-N, then the README's commands
 # in it, in order, up to the first that fails.
 round() {
-    git clone -q --no-hardlinks "$SRC" "$R/root/libregnn-$1"
-    say "round $1: clean clone of $(git -C "$SRC" rev-parse --short HEAD) in /root/libregnn-$1"
+    git clone -q --no-hardlinks --no-checkout "$SRC" "$R/root/libregnn-$1" &&
+        git -C "$R/root/libregnn-$1" checkout -q "$REV" || return 1
+    say "round $1: clean clone of $(git -C "$SRC" rev-parse --short "$REV") in /root/libregnn-$1"
     n=0
     oldifs=$IFS
     IFS='
@@ -248,7 +251,7 @@ for n in 1 2; do
         summary $n
     fi
 done
-echo "==== fresh-check: Debian $SUITE ($VARIANT + $BASE_PKGS), mirror $MIRROR, HEAD $(git -C "$SRC" rev-parse --short HEAD)"
+echo "==== fresh-check: Debian $SUITE ($VARIANT + $BASE_PKGS), mirror $MIRROR, commit $(git -C "$SRC" rev-parse --short "$REV")"
 cat "$WORK/results"
 echo "fresh-check: $(( $(date +%s) - t0 )) s in all"
 if [ "$failed" -ne 0 ]; then
