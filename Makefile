@@ -21,6 +21,15 @@ CFLAGS  ?= -O3 -g
 PKG_CONFIG ?= pkg-config
 WARN    := -std=c11 -Wall -Wextra -Wpedantic $(if $(filter 1,$(WERROR)),-Werror)
 
+# Build lines are short ("  CC      src/fit.c"); V=1 prints the whole commands.
+ifeq ($(V),1)
+  Q   :=
+  say  =
+else
+  Q   := @
+  say  = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
+
 # `make check` (or test-c) first gets what the tests need (scripts/check-deps.sh
 # installs it with apt-get when it may, or stops with the command to run). At
 # parse time, so that a pkg-config installed here already serves the BLAS
@@ -95,38 +104,38 @@ lib/.blas: FORCE
 
 $(BUILD)/obj/%.o: src/%.c src/internal.h include/regnn.h
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(BUILD)/tobj/%.o: src/%.c src/internal.h include/regnn.h
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -c $< -o $@
+	$(call say,CC,$< (tests))$(CC) $(TEST_CFLAGS) -c $< -o $@
 
 $(SO_REAL): $(OBJS) src/libregnn.map
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map \
+	$(call say,LD,$@)$(CC) $(CFLAGS) -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map \
 	    -Wl,--no-undefined -o $@ $(OBJS) $(LIBS) $(LDFLAGS)
 
 $(OUT)/libregnn.so.$(ABI): $(SO_REAL)
-	ln -sf libregnn.so.$(VERSION) $@
+	$(Q)ln -sf libregnn.so.$(VERSION) $@
 $(OUT)/libregnn.so: $(OUT)/libregnn.so.$(ABI)
-	ln -sf libregnn.so.$(ABI) $@
+	$(Q)ln -sf libregnn.so.$(ABI) $@
 
 $(STATIC): $(OBJS)
 	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $(OBJS)
+	$(call say,AR,$@)rm -f $@
+	$(Q)$(AR) rcs $@ $(OBJS)
 
 # Copied through a temporary name: a process that has lib/ loaded keeps its copy.
 lib/libregnn.so.$(VERSION) lib/libregnn.a lib/regnn.pc: lib/%: $(OUT)/% lib/.blas
-	cp -f $< $@.tmp && mv -f $@.tmp $@
+	$(call say,CP,$@)cp -f $< $@.tmp && mv -f $@.tmp $@
 lib/libregnn.so.$(ABI): lib/libregnn.so.$(VERSION)
-	ln -sf libregnn.so.$(VERSION) $@
+	$(Q)ln -sf libregnn.so.$(VERSION) $@
 lib/libregnn.so: lib/libregnn.so.$(ABI)
-	ln -sf libregnn.so.$(ABI) $@
+	$(Q)ln -sf libregnn.so.$(ABI) $@
 
 $(BUILD)/libregnn_test.a: $(TOBJS)
-	rm -f $@
-	$(AR) rcs $@ $(TOBJS)
+	$(call say,AR,$@)rm -f $@
+	$(Q)$(AR) rcs $@ $(TOBJS)
 
 define make_pc
 	sed -e 's|@PREFIX@|$(1)|' -e 's|@LIBDIR@|$(2)|' -e 's|@INCLUDEDIR@|$(3)|' \
@@ -136,7 +145,7 @@ endef
 
 $(OUT)/regnn.pc: pkgconfig/regnn.pc.in
 	@mkdir -p $(@D)
-	$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $@
+	$(call say,GEN,$@)$(call make_pc,$(PREFIX),$(libdir),$(includedir)) > $@
 
 # CMake package (find_package(regnn)), from cmake/*.in. Its paths are relative
 # to its own location, so a DESTDIR staging or a moved prefix still works.
@@ -162,7 +171,7 @@ check-deps:
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libregnn_test.a $(TEST_HDRS) | check-deps
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -Itests $(shell $(PKG_CONFIG) --cflags check) -o $@ $< \
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -Itests $(shell $(PKG_CONFIG) --cflags check) -o $@ $< \
 	    $(BUILD)/libregnn_test.a $(shell $(PKG_CONFIG) --libs check) $(LIBS)
 
 # Runs every suite even when one fails, then fails if any did.
@@ -176,7 +185,7 @@ CHECK_TARGETS := test-c
 # scripts/check-deps.sh against stand-ins for apt-get, sudo and pkg-config.
 .PHONY: test-deps
 test-deps:
-	sh tests/test_deps.sh
+	$(Q)sh tests/test_deps.sh
 
 CHECK_TARGETS += test-deps
 
@@ -184,7 +193,7 @@ CHECK_TARGETS += test-deps
 # (skips when cmake is not installed).
 .PHONY: test-cmake
 test-cmake: lib
-	bash tests/test_cmake.sh
+	$(Q)bash tests/test_cmake.sh
 
 CHECK_TARGETS += test-cmake
 
@@ -195,7 +204,7 @@ OTHER_BLAS = $(if $(filter openblas,$(BLAS)),builtin,$(shell $(PKG_CONFIG) --exi
 .PHONY: test-build-libs
 test-build-libs: cli examples-build
 	+$(MAKE) --no-print-directory BLAS=$(OTHER_BLAS) BUILDTAG=libs-test CFLAGS='-O0 -g' cli examples-build
-	sh tests/test_build_libs.sh $(BUILD) build/$(OTHER_BLAS)-libs-test
+	$(Q)sh tests/test_build_libs.sh $(BUILD) build/$(OTHER_BLAS)-libs-test
 
 CHECK_TARGETS += test-build-libs
 
@@ -212,12 +221,15 @@ examples-build: $(EXAMPLE_BINS)
 # Examples link the shared library exactly as a user would (-lregnn).
 $(BUILD)/examples/%: examples/%.c $(EXAMPLE_LIBSRC) $(wildcard examples/*.h) $(OUT)/libregnn.so
 	@mkdir -p $(@D)
-	$(CC) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBSRC) -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(call say,CCLD,$@)$(CC) $(EXAMPLE_CFLAGS) -o $@ $< $(EXAMPLE_LIBSRC) -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 # Fragments in mk/ add targets and append to CHECK_TARGETS.
 -include $(sort $(wildcard mk/*.mk))
 
-check: check-deps lib $(CHECK_TARGETS)
+# One suite after the other, each announced, all run even when one fails; then
+# a table of the suites' counts and times (scripts/check-suites.sh).
+check: check-deps lib
+	+@sh scripts/check-suites.sh $(BUILD)/check '$(MAKE) --no-print-directory BLAS=$(BLAS)' $(CHECK_TARGETS)
 	@echo "make check: all tests passed ($(BLAS) GEMM)"
 
 # ---- install ----

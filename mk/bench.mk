@@ -20,7 +20,7 @@ BENCH_CC = $(CC) $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_STATIC -Iinclude -Isrc $
 
 $(BUILD)/bench/%: bench/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(BENCH_CC) -o $@ $< $(STATIC) $(LIBS)
+	$(call say,CCLD,$@)$(BENCH_CC) -o $@ $< $(STATIC) $(LIBS)
 
 # Rebuilt when libxsmm comes or goes.
 $(BUILD)/bench/.xsmm: FORCE
@@ -29,7 +29,7 @@ $(BUILD)/bench/.xsmm: FORCE
 
 $(BUILD)/bench/bench_gemm: bench/bench_gemm.c $(STATIC) $(BUILD)/bench/.xsmm
 	@mkdir -p $(@D)
-	$(BENCH_CC) $(XSMM_CFLAGS) -o $@ bench/bench_gemm.c $(STATIC) $(XSMM_LIBS) $(LIBS)
+	$(call say,CCLD,$@)$(BENCH_CC) $(XSMM_CFLAGS) -o $@ bench/bench_gemm.c $(STATIC) $(XSMM_LIBS) $(LIBS)
 
 BUILTIN_BENCH := build/builtin/bench/bench_train build/builtin/bench/bench_path
 

@@ -21,21 +21,21 @@ cli: $(CLI_BIN)
 
 $(BUILD)/tools/obj/%.o: tools/%.c tools/cli.h include/regnn.h examples/exutil.h examples/svgplot.h
 	@mkdir -p $(@D)
-	$(CC) $(CLI_CFLAGS) -c $< -o $@
+	$(call say,CC,$@)$(CC) $(CLI_CFLAGS) -c $< -o $@
 $(BUILD)/tools/obj/%.o: examples/%.c examples/%.h
 	@mkdir -p $(@D)
-	$(CC) $(CLI_CFLAGS) -c $< -o $@
+	$(call say,CC,$@)$(CC) $(CLI_CFLAGS) -c $< -o $@
 
 $(CLI_BIN): $(CLI_OBJS) $(OUT)/libregnn.so
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm $(LDFLAGS)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 # Relinked at every install: the run path is the libdir of this install,
 # then ../lib next to the binary (a staged DESTDIR tree or a moved prefix).
 $(CLI_INSTALL_BIN): $(CLI_OBJS) $(OUT)/libregnn.so FORCE
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -L$(OUT) -lregnn -Wl,-rpath,'$(libdir):$$ORIGIN/../lib' -lm $(LDFLAGS)
+	$(call say,CCLD,$@)$(CC) $(CFLAGS) -o $@ $(CLI_OBJS) -L$(OUT) -lregnn -Wl,-rpath,'$(libdir):$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 test-cli: $(CLI_BIN)
-	sh tests/test_cli.sh $(CLI_BIN)
+	$(Q)sh tests/test_cli.sh $(CLI_BIN)
 
 CHECK_TARGETS += test-cli
 

@@ -18,17 +18,17 @@ DOCS_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 # (check-docs fails when it is stale, or when a link to docs/api.md#... names
 # no heading).
 docs-toc:
-	$(DOCS_PYTHON) scripts/docs-toc.py --update docs/api.md
+	$(Q)$(DOCS_PYTHON) scripts/docs-toc.py --update docs/api.md
 
 check-docs:
-	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
-	$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn_mpi.h --doc docs/scaling.md \
+	$(Q)$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
+	$(Q)$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn_mpi.h --doc docs/scaling.md \
 	    --api-macro REGNN_MPI_API
-	$(DOCS_PYTHON) scripts/docs-toc.py docs/api.md --links README.md $(wildcard docs/*.md) examples/README.md
-	sh tests/test_check_docs.sh $(DOCS_PYTHON)
+	$(Q)$(DOCS_PYTHON) scripts/docs-toc.py docs/api.md --links README.md $(wildcard docs/*.md) examples/README.md
+	$(Q)sh tests/test_check_docs.sh $(DOCS_PYTHON)
 
 test-docs-example: $(OUT)/libregnn.so
-	CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=$(OUT) sh tests/test_docs_example.sh docs/api.md
+	$(Q)CC='$(CC)' CFLAGS='$(WARN) $(CFLAGS)' LIBDIR=$(OUT) sh tests/test_docs_example.sh docs/api.md
 
 CHECK_TARGETS += check-docs test-docs-example
 
@@ -44,15 +44,15 @@ DOCS_NUMBERS_DEPS = lib examples-build cli $(BUILD)/tests/gemm_kernel
 
 $(BUILD)/tests/gemm_kernel: tests/gemm_kernel.c $(BUILD)/libregnn_test.a
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libregnn_test.a $(LIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libregnn_test.a $(LIBS)
 
 .PHONY: docs-numbers check-docs-numbers
 docs-numbers: $(DOCS_NUMBERS_DEPS)
-	$(DOCS_NUMBERS) --update
+	$(Q)$(DOCS_NUMBERS) --update
 
 check-docs-numbers: $(DOCS_NUMBERS_DEPS)
-	$(DOCS_NUMBERS)
-	sh tests/test_docs_numbers.sh $(DOCS_PYTHON) $(BUILD)
+	$(Q)$(DOCS_NUMBERS)
+	$(Q)sh tests/test_docs_numbers.sh $(DOCS_PYTHON) $(BUILD)
 
 CHECK_TARGETS += check-docs-numbers
 
@@ -60,7 +60,7 @@ CHECK_TARGETS += check-docs-numbers
 # including what the built regnn program prints.
 .PHONY: check-version
 check-version: cli
-	sh scripts/check-version.sh --regnn $(CLI_BIN)
+	$(Q)sh scripts/check-version.sh --regnn $(CLI_BIN)
 
 CHECK_TARGETS += check-version
 
@@ -69,7 +69,7 @@ CHECK_TARGETS += check-version
 # with the run path (tests/test_install.sh).
 .PHONY: test-install
 test-install: lib-build cli
-	+MAKE='$(MAKE)' CC='$(CC)' sh tests/test_install.sh BLAS=$(BLAS) $(if $(BUILDTAG),BUILDTAG=$(BUILDTAG))
+	+$(Q)MAKE='$(MAKE)' CC='$(CC)' sh tests/test_install.sh BLAS=$(BLAS) $(if $(BUILDTAG),BUILDTAG=$(BUILDTAG))
 
 CHECK_TARGETS += test-install
 
@@ -78,9 +78,9 @@ CHECK_TARGETS += test-install
 # shows the script tells such a tree apart.
 .PHONY: check-spdx test-check-spdx
 check-spdx:
-	sh scripts/check-spdx.sh
+	$(Q)sh scripts/check-spdx.sh
 
 test-check-spdx:
-	sh tests/test_check_spdx.sh
+	$(Q)sh tests/test_check_spdx.sh
 
 CHECK_TARGETS += test-check-spdx

@@ -29,6 +29,6 @@ demo-prereqs: lib examples-build
 	@:
 
 test-examples: lib examples-build
-	sh tests/test_examples.sh $(BUILD)/examples
+	$(Q)sh tests/test_examples.sh $(BUILD)/examples
 
 CHECK_TARGETS += test-examples

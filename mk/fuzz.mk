@@ -41,7 +41,7 @@ fuzz-run: $(FUZZ_BINS)
 
 $(BUILD)/fuzz/replay_%: fuzz/fuzz_%.c fuzz/replay_main.c fuzz/fuzz_util.h $(BUILD)/libregnn_test.a
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< fuzz/replay_main.c $(BUILD)/libregnn_test.a $(LIBS) $(LDFLAGS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -o $@ $< fuzz/replay_main.c $(BUILD)/libregnn_test.a $(LIBS) $(LDFLAGS)
 
 fuzz-replay: $(FUZZ_REPLAY)
 	@for t in $(FUZZ_TARGETS); do \
@@ -49,7 +49,7 @@ fuzz-replay: $(FUZZ_REPLAY)
 
 $(BUILD)/fuzz/gen_seeds: fuzz/gen_seeds.c fuzz/fuzz_util.h $(BUILD)/libregnn_test.a
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libregnn_test.a $(LIBS) $(LDFLAGS)
+	$(call say,CCLD,$@)$(CC) $(TEST_CFLAGS) -o $@ $< $(BUILD)/libregnn_test.a $(LIBS) $(LDFLAGS)
 
 fuzz-seeds: $(BUILD)/fuzz/gen_seeds
 	@mkdir -p fuzz/corpus/model_load fuzz/corpus/roundtrip fuzz/corpus/path_load

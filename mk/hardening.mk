@@ -5,13 +5,13 @@ HDR_FLAGS := -Wall -Wextra -Wpedantic -Werror -Iinclude -c -o /dev/null
 
 .PHONY: test-header test-exports abi-dump abi-check coverage analyze tsan
 test-header:
-	$(CC) -std=c99 $(HDR_FLAGS) tests/header_test.c
-	$(CC) -std=c11 $(HDR_FLAGS) tests/header_test.c
-	$(CXX) -std=c++11 -x c++ $(HDR_FLAGS) tests/header_test.c
+	$(Q)$(CC) -std=c99 $(HDR_FLAGS) tests/header_test.c
+	$(Q)$(CC) -std=c11 $(HDR_FLAGS) tests/header_test.c
+	$(Q)$(CXX) -std=c++11 -x c++ $(HDR_FLAGS) tests/header_test.c
 	@echo "test-header: regnn.h compiles alone as C99, C11 and C++11"
 
 test-exports: $(SO_REAL)
-	scripts/check-exports.sh $(SO_REAL) include/regnn.h
+	$(Q)scripts/check-exports.sh $(SO_REAL) include/regnn.h
 
 CHECK_TARGETS += test-header test-exports
 
@@ -49,7 +49,7 @@ analyze:
 ABI_SO := build/abi/libregnn.so
 $(ABI_SO): $(SRCS) include/regnn.h src/internal.h src/libregnn.map
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -g $(OPT_FLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS) \
+	$(call say,CCLD,$@)$(CC) $(WARN) -O2 -g $(OPT_FLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS) \
 	    -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map -o $@ $(SRCS) $(LIBS)
 
 abi-dump: $(ABI_SO)

@@ -27,15 +27,15 @@ mpi: $(MPI_SO_REAL) $(OUT)/libregnn_mpi.so.$(ABI) $(OUT)/libregnn_mpi.so $(OUT)/
 
 $(BUILD)/mpi/regnn_mpi.o: src/mpi/regnn_mpi.c include/regnn_mpi.h include/regnn.h
 	@mkdir -p $(@D)
-	$(MPICC) $(MPI_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(call say,CC,$@)$(MPICC) $(MPI_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(MPI_SO_REAL): $(BUILD)/mpi/regnn_mpi.o src/mpi/libregnn_mpi.map $(OUT)/libregnn.so
-	$(MPICC) $(CFLAGS) -shared -Wl,-soname,$(MPI_SO_NAME) -Wl,--version-script=src/mpi/libregnn_mpi.map \
+	$(call say,CCLD,$@)$(MPICC) $(CFLAGS) -shared -Wl,-soname,$(MPI_SO_NAME) -Wl,--version-script=src/mpi/libregnn_mpi.map \
 	    -Wl,--no-undefined -o $@ $< -L$(OUT) -lregnn $(LDFLAGS)
 $(OUT)/libregnn_mpi.so.$(ABI): $(MPI_SO_REAL)
-	ln -sf libregnn_mpi.so.$(VERSION) $@
+	$(Q)ln -sf libregnn_mpi.so.$(VERSION) $@
 $(OUT)/libregnn_mpi.so: $(OUT)/libregnn_mpi.so.$(ABI)
-	ln -sf libregnn_mpi.so.$(ABI) $@
+	$(Q)ln -sf libregnn_mpi.so.$(ABI) $@
 
 $(OUT)/regnn_mpi.pc: pkgconfig/regnn_mpi.pc.in
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(libdir)|' -e 's|@INCLUDEDIR@|$(includedir)|' \
@@ -44,11 +44,11 @@ $(OUT)/regnn_mpi.pc: pkgconfig/regnn_mpi.pc.in
 # Linked as a user would: -lregnn_mpi -lregnn, with mpicc.
 $(BUILD)/examples/mpi_%: examples/mpi_%.c $(OUT)/libregnn_mpi.so
 	@mkdir -p $(@D)
-	$(MPICC) $(MPI_CFLAGS) -o $@ $< -L$(OUT) -lregnn_mpi -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(call say,CCLD,$@)$(MPICC) $(MPI_CFLAGS) -o $@ $< -L$(OUT) -lregnn_mpi -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 $(MPI_CHECK): tests/mpi/mpi_check.c tests/dp_emulate.h $(OUT)/libregnn_mpi.so
 	@mkdir -p $(@D)
-	$(MPICC) $(MPI_CFLAGS) -pthread -o $@ $< -L$(OUT) -lregnn_mpi -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
+	$(call say,CCLD,$@)$(MPICC) $(MPI_CFLAGS) -pthread -o $@ $< -L$(OUT) -lregnn_mpi -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm
 
 install-mpi: mpi
 	install -d $(DESTDIR)$(libdir) $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir)
@@ -61,10 +61,10 @@ install: install-mpi
 
 ifeq ($(HAVE_MPIRUN),1)
 test-mpi: $(MPI_CHECK) $(CLI_BIN)
-	MPIRUN='$(MPIRUN)' sh tests/test_mpi.sh $(MPI_CHECK) $(BUILD)/examples
+	$(Q)MPIRUN='$(MPIRUN)' sh tests/test_mpi.sh $(MPI_CHECK) $(BUILD)/examples
 bench-mpi: mpi $(MPI_CHECK) $(BUILD)/bench/bench_step
-	MPIRUN='$(MPIRUN)' sh scripts/measure-mpi.sh $(BUILD)/examples $(MPI_CHECK)
-	MPIRUN='$(MPIRUN)' sh scripts/cost-model.sh $(BUILD)/bench/bench_step $(BUILD)/examples/mpi_fit
+	$(Q)MPIRUN='$(MPIRUN)' sh scripts/measure-mpi.sh $(BUILD)/examples $(MPI_CHECK)
+	$(Q)MPIRUN='$(MPIRUN)' sh scripts/cost-model.sh $(BUILD)/bench/bench_step $(BUILD)/examples/mpi_fit
 else
 test-mpi bench-mpi:
 	@echo "$@: skipped, $(MPIRUN) not found (apt-get install openmpi-bin libopenmpi-dev)"

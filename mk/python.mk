@@ -11,13 +11,13 @@ PY_REF := $(BUILD)/python/c_reference
 
 $(PY_REF): python/tests/c_reference.c include/regnn.h $(OUT)/libregnn.so
 	@mkdir -p $(@D)
-	$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm $(LDFLAGS)
+	$(call say,CCLD,$@)$(CC) $(WARN) $(CFLAGS) -Iinclude -o $@ $< -L$(OUT) -lregnn -Wl,-rpath,'$$ORIGIN/../lib' -lm $(LDFLAGS)
 
 .PHONY: test-python
 test-python: lib $(PY_REF)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 6))' || { \
 	  echo "make test-python needs Python >= 3.6: sudo apt-get install python3 python3-numpy" >&2; exit 1; }
-	REGNN_LIBRARY=$(abspath $(OUT)/libregnn.so) REGNN_C_REFERENCE=$(abspath $(PY_REF)) \
+	$(Q)REGNN_LIBRARY=$(abspath $(OUT)/libregnn.so) REGNN_C_REFERENCE=$(abspath $(PY_REF)) \
 	REGNN_C_DIABETES=$(abspath $(BUILD)/examples/diabetes) PYTHONDONTWRITEBYTECODE=1 \
 	    $(PYTHON) python/tests/run_tests.py -q
 
@@ -28,6 +28,6 @@ CHECK_TARGETS += test-python
 # skips when python3 lacks venv, pip, setuptools or wheel).
 .PHONY: test-pip
 test-pip:
-	PYTHON=$(PYTHON) sh tests/test_pip_install.sh
+	$(Q)PYTHON=$(PYTHON) sh tests/test_pip_install.sh
 
 CHECK_TARGETS += test-pip

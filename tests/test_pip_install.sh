@@ -10,8 +10,13 @@
 #       suite (python/tests/run_tests.py, REGNN_TEST_INSTALLED=1) must pass there,
 #       run from outside the tree without python/ on the module path;
 #   (b) the sdist (python3-build only) must build a working wheel too;
-#   (c) `pip install --no-build-isolation --no-index .` in a second venv, straight
-#       from another clean copy, must import from /tmp and pass the suite.
+#   (c) the README's pip lines, read out of README.md (its ```sh block with
+#       `pip install --no-build-isolation .`; docs/python.md must hold the same
+#       lines), run as written in another clean copy, offline (PIP_NO_INDEX=1),
+#       with the venv in a temporary folder: the package must import from /tmp
+#       and pass the suite.
+# Python modules are looked for from a neutral folder: in the tree, build/ (the
+# build output) would import as a namespace package named `build`.
 # Skips (exit 0) when python3 lacks venv, pip, setuptools or wheel. Run by
 # `make check` (test-pip). PYTHON=... chooses the interpreter (default: Debian's
 # /usr/bin/python3 when it exists). Prints "N passed, N failed"; exits 1 if
@@ -24,27 +29,41 @@ if [ -z "${PYTHON:-}" ]; then
 fi
 T=${REGNN_PIP_TIMEOUT:-600}   # seconds for each build, install or test run
 
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-pip.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT INT TERM
+# A make check's jobserver and settings are not the package build's business; the
+# tests must find the installed package and its library by themselves.
+unset MAKEFLAGS MFLAGS MAKELEVEL REGNN_LIBRARY PYTHONPATH LD_LIBRARY_PATH PYTHONHOME
+mkdir -p "$TMP/run"
+
+# has_module M: $PYTHON imports M from a neutral folder ($TMP/run), where no
+# folder of the current directory (such as the tree's build/) can pass for M.
+has_module() { (cd "$TMP/run" && "$PYTHON" -c "import $1") >/dev/null 2>&1; }
+
+# The README's pip block: the first ```sh block of README.md that runs
+# `pip install --no-build-isolation .`, one line a line.
+readme_pip_block() {
+    awk '/^ *```sh/ { inb = 1; blk = ""; next }
+         inb && /^ *```/ { if (blk ~ /pip install --no-build-isolation \./) { printf "%s", blk; exit } inb = 0; next }
+         inb { sub(/^  /, ""); blk = blk $0 "\n" }' "$1"
+}
+README_PIP=$(readme_pip_block "$SRC/README.md")
+APT_LINE=$(echo "$README_PIP" | grep 'apt-get install')
+
 missing=""
 command -v "$PYTHON" >/dev/null 2>&1 || missing="python3"
 if [ -z "$missing" ]; then
     for m in venv ensurepip pip setuptools wheel; do
-        "$PYTHON" -c "import $m" >/dev/null 2>&1 || missing="$missing $m"
+        has_module "$m" || missing="$missing $m"
     done
 fi
 for tool in make cc; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
-    echo "skip - $PYTHON lacks:$missing (sudo apt-get install python3-pip python3-setuptools" \
-         "python3-wheel python3-venv python3-build): pip install is not tested"
+    echo "skip - $PYTHON lacks:$missing ($APT_LINE): pip install is not tested"
     exit 0
 fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/regnn-pip.XXXXXX") || exit 1
-trap 'rm -rf "$TMP"' EXIT INT TERM
-# A make check's jobserver and settings are not the package build's business; the
-# tests must find the installed package and its library by themselves.
-unset MAKEFLAGS MFLAGS MAKELEVEL REGNN_LIBRARY PYTHONPATH LD_LIBRARY_PATH PYTHONHOME
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PYTHONDONTWRITEBYTECODE=1
 VERSION=$(sed -n 's/^VERSION *:= *//p' "$SRC/Makefile")
 
@@ -116,12 +135,18 @@ suite() {
     grep -E '^regnn Python tests|^python: |skipped' "$TMP/suite-$1.log" | sed 's/^/    /'
 }
 
-mkdir -p "$TMP/run" "$TMP/dist" "$TMP/sdist"
+mkdir -p "$TMP/dist" "$TMP/sdist"
 copy "$TMP/src"
 check "the copy has no built library" test ! -e "$TMP/src/lib"
+# The trap has_module avoids: from a folder holding a folder M, `import M` works.
+mkdir -p "$TMP/fool/regnn_no_such_module"
+check "from a folder holding regnn_no_such_module/, python imports it" \
+    sh -c "cd '$TMP/fool' && '$PYTHON' -c 'import regnn_no_such_module'"
+detect_from() { (cd "$1" && ! has_module "$2"); }
+check "has_module from that folder: no regnn_no_such_module" detect_from "$TMP/fool" regnn_no_such_module
 
 # (a) wheel -> venv -> pip install --no-index -> suite
-if "$PYTHON" -c "import build" >/dev/null 2>&1; then
+if has_module build; then
     check "python3 -m build --no-isolation --wheel" \
         logged wheel sh -c "cd '$TMP/src' && '$PYTHON' -m build --no-isolation --wheel --outdir '$TMP/dist'"
 else
@@ -144,7 +169,7 @@ else
 fi
 
 # (b) sdist -> wheel
-if "$PYTHON" -c "import build" >/dev/null 2>&1; then
+if has_module build; then
     copy "$TMP/src-sdist"
     check "python3 -m build --no-isolation --sdist" \
         logged sdist sh -c "cd '$TMP/src-sdist' && '$PYTHON' -m build --no-isolation --sdist --outdir '$TMP/sdist'"
@@ -160,13 +185,26 @@ if "$PYTHON" -c "import build" >/dev/null 2>&1; then
     fi
 fi
 
-# (c) pip install --no-build-isolation . straight from a clean copy
+# (c) the README's pip lines, as written, in another clean copy. Its venv goes to
+# $TMP/venv2 instead of the home folder; pip stays offline (PIP_NO_INDEX=1).
 copy "$TMP/src2"
-check "fresh venv for pip install ." venv venv2
-check "pip install --no-build-isolation --no-index ." \
-    logged install2 sh -c "cd '$TMP/src2' && '$TMP/venv2/bin/python' -m pip install --no-build-isolation --no-deps ."
-check "import regnn from /tmp after pip install ." imports_from venv2
-check "Python suite against pip install ." suite venv2 src2
+echo "$README_PIP" > "$TMP/readme-pip.txt"
+check "README.md has a pip block: apt-get, venv, pip install lines" sh -c \
+    "grep -q 'apt-get install' '$TMP/readme-pip.txt' && grep -q ' -m venv ' '$TMP/readme-pip.txt' &&
+     grep -q 'pip install --no-build-isolation \.' '$TMP/readme-pip.txt'"
+check "docs/python.md has the README's venv and pip lines" sh -c \
+    "grep -e ' -m venv ' -e 'pip install' '$TMP/readme-pip.txt' | while IFS= read -r l; do
+       grep -qxF \"\$l\" '$SRC/docs/python.md' || { echo \"not in docs/python.md: \$l\"; exit 1; }; done"
+VENV_DIR=$(echo "$README_PIP" | grep ' -m venv ' | tr ' ' '\n' | grep '^~/' | head -n 1)
+check "the README's venv folder is ~/...: ${VENV_DIR:-none}" test -n "$VENV_DIR"
+n=0
+echo "$README_PIP" | grep -v 'apt-get install' | sed "s|${VENV_DIR:-~/}|$TMP/venv2|g" > "$TMP/readme-pip.sh"
+while IFS= read -r line; do
+    n=$((n + 1))
+    check "README: $line" logged "readme-$n" sh -c "cd '$TMP/src2' && $line"
+done < "$TMP/readme-pip.sh"
+check "import regnn from /tmp after the README's pip install ." imports_from venv2
+check "Python suite against the README's pip install ." suite venv2 src2
 
 echo "pip install: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

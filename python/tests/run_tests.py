@@ -33,6 +33,12 @@ def main(argv):
     passed = result.testsRun - failed - skipped
     label = "python-nonumpy" if _support.np is None else "python"
     print("%s: %d passed, %d failed, %d skipped" % (label, passed, failed, skipped))
+    # Why, once per reason: make check's summary lists these lines.
+    reasons = {}
+    for _, why in result.skipped:
+        reasons[why] = reasons.get(why, 0) + 1
+    for why in sorted(reasons):
+        print("%s: skipped %d: %s" % (label, reasons[why], why))
     return 0 if failed == 0 and result.testsRun > 0 else 1
 
 
