@@ -2,10 +2,10 @@
 
 The runs of the sweep, cross-validated (folds=k) or not, are split into shards as the
 library splits them (REGNN_PATH_SHARD_INDEX / _COUNT: shard i trains the runs r with
-r % shards == i), one
-Dask task per shard; each task returns its shard's encoding (regnn_path_save_mem), and
-the client merges them (regnn_path_load_mem, regnn_path_merge) into the path one process
-computes, bit for bit (with one BLAS thread per worker; regnn.set_blas_threads(1)).
+r % shards == i), one Dask task per shard; each task returns its shard's encoding
+(regnn_path_save_mem), and the client merges them (regnn_path_load_mem,
+regnn_path_merge) into the path one process computes, bit for bit (with one BLAS
+thread per worker; regnn.set_blas_threads(1)).
 The model, optimizer and datasets travel to the workers pickled (regnn's pickling:
 the library's own encodings). Needs dask.distributed (apt-get install
 python3-distributed); importing regnn does not import this module.
