@@ -255,6 +255,20 @@ status 2 "merge without files: exit 2" "$BIN" merge
 status 2 "path --shard without --out: exit 2" "$BIN" path "$DATA" $SW --shard 0/2
 status 2 "path --shard 2/2: exit 2" "$BIN" path "$DATA" $SW --shard 2/2 --out "$TMP/x.rgp"
 status 2 "path --shard 1: exit 2" "$BIN" path "$DATA" $SW --shard 1 --out "$TMP/x.rgp"
+# A cross-validated sweep (2 lambdas x 3 folds x 2 seeds) in 2 shards: the same table.
+FW="--target y --lambdas 0,1e-2 --seeds 2 --layers 8 --epochs 6 --folds 3 -q"
+"$BIN" path "$DATA" $FW --out "$TMP/cvwhole.rgp" > "$TMP/cvwhole.txt" 2>/dev/null
+for i in 0 1; do
+    status 0 "path --folds 3 --shard $i/2 --out" "$BIN" path "$DATA" $FW --shard $i/2 --out "$TMP/cv$i.rgp"
+done
+status 0 "merge of 2 folded shards" "$BIN" merge "$TMP/cv1.rgp" "$TMP/cv0.rgp" --out "$TMP/cvall.rgp"
+check "folded merge prints the single path's table (test MSE, lambda.min, lambda.1se), byte for byte" \
+    sh -c "cmp -s '$TMP/out' '$TMP/cvwhole.txt' && grep -q '^lambda.1se' '$TMP/out' && ! grep -q 'test MSE (none)' '$TMP/out'"
+status 0 "merge of the folded merged file alone" "$BIN" merge "$TMP/cvall.rgp" --out "$TMP/cvall2.rgp"
+check "the folded merged file: the same table, rewritten byte for byte" \
+    sh -c "cmp -s '$TMP/out' '$TMP/cvwhole.txt' && cmp -s '$TMP/cvall.rgp' '$TMP/cvall2.rgp'"
+status 0 "merge of the unsharded folded file" "$BIN" merge "$TMP/cvwhole.rgp"
+check "the unsharded folded file gives the same table" cmp -s "$TMP/out" "$TMP/cvwhole.txt"
 
 # ---- files the program reads: regular files only, never a hang ----
 mkfifo "$TMP/fifo"

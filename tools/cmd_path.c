@@ -38,7 +38,8 @@ static void path_help(FILE *f)
           "  --seeds N           runs per lambda; run s uses seed --seed + s [1]\n"
           "  --threads N         worker threads; 0 = one per CPU [0]\n"
           "  --shard I/N         train only the runs r with r % N == I (runs numbered\n"
-          "                      lambda-major: r = lambda index * seeds + seed index),\n"
+          "                      lambda-major: r = lambda index * seeds + seed index;\n"
+          "                      with --folds K, (lambda index * K + fold) * seeds + seed),\n"
           "                      e.g. one batch job each; needs --out, prints no table\n"
           "  --out FILE          also write the results to FILE, for `regnn merge`\n"
           "\n",
@@ -118,8 +119,6 @@ static int parse(int argc, char **argv, path_opts *o)
         }
     }
     int rc = cli_train_finish(&o->t);
-    if (rc == CLI_OK && o->t.folds > 1 && o->shard_count > 0)
-        rc = cli_fail(CLI_USAGE, "--folds and --shard do not go together");
     if (rc == CLI_OK && o->shard_count > 0 && !o->out)
         rc = cli_fail(CLI_USAGE, "--shard needs --out FILE (merge the files with regnn merge)");
     return rc;
@@ -552,7 +551,8 @@ int cmd_merge(int argc, char **argv)
         rc = write_path(p, &dest);
     if (rc == CLI_OK) {
         int have_test = 0;
-        const size_t runs = regnn_path_lambda_count(p) * regnn_path_seed_count(p);
+        const size_t runs =
+            regnn_path_lambda_count(p) * regnn_path_fold_count(p) * regnn_path_seed_count(p);
         double *t = malloc(runs * sizeof *t);
         if (t && regnn_path_get_runs(p, REGNN_RUN_TEST_MSE, t, runs) == REGNN_OK)
             for (size_t r = 0; r < runs; r++)

@@ -1,14 +1,14 @@
 """The regularization path: regnn_regularization_path and its results (internal; import them
 from regnn)."""
 
-from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p, memset, sizeof
 
 from . import _buffers as B
 from ._capi import PATH_PROGRESS_FN, LibraryError, bind, lib, library_path
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
                     _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
-from ._errors import InvalidArgumentError, check, error_for
+from ._errors import E_SHAPE, InvalidArgumentError, check, error_for
 from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
@@ -84,6 +84,28 @@ def merge_shards(parts, first_seed):
                 lib.regnn_path_free(h)
 
 
+def _fold_of_rows(p, n_rows=None):
+    """The fold of every training row of cross-validated path p (regnn_path_folds).
+    n_rows None (a merged path: the library has no row count getter): the buffer grows
+    while the library reports it short (REGNN_E_SHAPE, before writing anything), and
+    the rows are the values it wrote, counted from a value no fold has."""
+    if n_rows is not None:
+        fbuf = (c_size_t * max(n_rows, 1))()
+        check(lib.regnn_path_folds(p, fbuf, n_rows))
+        return fbuf[:n_rows]
+    unset = (1 << (8 * sizeof(c_size_t))) - 1
+    cap = 1024
+    while True:
+        fbuf = (c_size_t * cap)()
+        memset(fbuf, 0xFF, sizeof(fbuf))  # every value `unset`
+        st = lib.regnn_path_folds(p, fbuf, cap)
+        if st != E_SHAPE:
+            check(st)
+            values = fbuf[:]
+            return values[:values.index(unset)] if unset in values else values
+        cap *= 2
+
+
 class _PathOptions(_Handle):
     _FREE = lib.regnn_path_options_free
 
@@ -122,17 +144,12 @@ class RegularizationPath:
     lambda.1se). None if every lambda has a diverged run. select() chooses otherwise.
     """
 
-    def __init__(self, p, first_seed, n_rows=0):
+    def __init__(self, p, first_seed, n_rows=None):
         nl, ns = lib.regnn_path_lambda_count(p), lib.regnn_path_seed_count(p)
         nf = lib.regnn_path_fold_count(p)
         self.n_seeds = ns
         self.n_folds = nf
-        self.folds = None
-        if nf > 1:
-            rows = n_rows
-            fbuf = (c_size_t * max(rows, 1))()
-            check(lib.regnn_path_folds(p, fbuf, rows))
-            self.folds = fbuf[:rows]
+        self.folds = _fold_of_rows(p, n_rows) if nf > 1 else None
         ns_seeds, ns = ns, ns * nf  # runs per lambda
         buf = (c_double * max(nl * ns, 1))()
         check(lib.regnn_path_lambdas(p, buf, nl))
@@ -374,8 +391,9 @@ def path_shard(model, train, lambdas, index, count, **kwargs):
     """Shard index (0-based) of count of regularization_path(model, train, lambdas,
     **kwargs), as bytes (regnn_path_save_mem): the runs r with r % count == index
     (REGNN_PATH_SHARD_INDEX / _COUNT). merge_path_shards of the count shards' bytes is
-    the path one call returns (the same bits with one BLAS thread). Not with folds >= 2
-    (the library cannot shard a cross-validated path yet), nor with progress."""
+    the path one call returns (the same bits with one BLAS thread), with or without
+    folds (a cross-validated path's runs are numbered (lambda * folds + fold) * seeds +
+    seed, and each shard's bytes carry the folds). Not with progress."""
     if kwargs.get("progress") is not None:
         raise TypeError("path_shard takes no progress callback")
     return regularization_path(model, train, lambdas, _shard=(index, count), **kwargs)
@@ -383,8 +401,9 @@ def path_shard(model, train, lambdas, index, count, **kwargs):
 
 def merge_path_shards(parts, seed=0):
     """The RegularizationPath of a sweep from the bytes of its shards (path_shard for
-    index 0..count-1, in any order; regnn_path_load_mem, regnn_path_merge). seed: the
-    sweep's first seed (regularization_path's seed), for RegularizationPath.seeds. A
+    index 0..count-1, in any order; regnn_path_load_mem, regnn_path_merge), folds
+    included for a cross-validated sweep. seed: the sweep's first seed
+    (regularization_path's seed), for RegularizationPath.seeds. A
     damaged part raises FormatError; parts of different sweeps or a missing or repeated
     run raise the library's error."""
     if isinstance(parts, (bytes, bytearray, memoryview)):

@@ -1,10 +1,11 @@
 """Regularization paths on a dask.distributed cluster: regnn.dask.regularization_path.
 
-The runs of the sweep are split into shards as the library splits them
-(REGNN_PATH_SHARD_INDEX / _COUNT: shard i trains the runs r with r % shards == i), one
-Dask task per shard; each task returns its shard's encoding (regnn_path_save_mem), and
-the client merges them (regnn_path_load_mem, regnn_path_merge) into the path one process
-computes, bit for bit (with one BLAS thread per worker; regnn.set_blas_threads(1)).
+The runs of the sweep, cross-validated (folds=k) or not, are split into shards as the
+library splits them (REGNN_PATH_SHARD_INDEX / _COUNT: shard i trains the runs r with
+r % shards == i), one Dask task per shard; each task returns its shard's encoding
+(regnn_path_save_mem), and the client merges them (regnn_path_load_mem,
+regnn_path_merge) into the path one process computes, bit for bit (with one BLAS
+thread per worker; regnn.set_blas_threads(1)).
 The model, optimizer and datasets travel to the workers pickled (regnn's pickling:
 the library's own encodings). Needs dask.distributed (apt-get install
 python3-distributed); importing regnn does not import this module.
@@ -18,7 +19,7 @@ python3-distributed); importing regnn does not import this module.
 
 from . import _path
 from ._core import Model
-from ._errors import InvalidArgumentError, UnsupportedError
+from ._errors import InvalidArgumentError
 
 __all__ = ["regularization_path"]
 
@@ -37,20 +38,16 @@ def regularization_path(client, model, train, lambdas, *, shards=None, threads=1
 
     threads: worker threads of each shard's call (default 1: one task per worker thread).
     Every argument of regnn.regularization_path is accepted but progress (the runs end in
-    other processes). The library cannot yet split a cross-validated path (folds >= 2)
-    into shards: such a path raises UnsupportedError here; run it with
-    regnn.regularization_path on one machine.
+    other processes); a cross-validated path (folds=k) is split over its (lambda, fold,
+    seed) runs and merged with its folds.
     """
     if kwargs.get("progress") is not None:
         raise TypeError("regnn.dask.regularization_path takes no progress callback: the runs "
                         "end in other processes")
-    if kwargs.get("folds", 0) >= 2:
-        raise UnsupportedError("the library cannot split a cross-validated path (folds >= 2) "
-                               "into shards yet (REGNN_PATH_SHARD_COUNT with REGNN_PATH_FOLDS)")
     if not isinstance(model, Model):
         raise TypeError("model must be a regnn.Model, not %s" % type(model).__name__)
     lambdas = list(lambdas)
-    runs = len(lambdas) * int(kwargs.get("seeds", 1))
+    runs = len(lambdas) * int(kwargs.get("seeds", 1)) * max(int(kwargs.get("folds", 0)), 1)
     if shards is None:
         shards = max(1, min(len(client.scheduler_info()["workers"]), runs))
     if not isinstance(shards, int) or isinstance(shards, bool) or not 1 <= shards <= max(runs, 1):
