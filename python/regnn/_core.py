@@ -1,5 +1,6 @@
 """Pythonic classes over libregnn's handles (internal; import them from regnn)."""
 
+import _thread
 import collections
 import math
 import os
@@ -10,6 +11,7 @@ from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 from . import _buffers as B
 from . import _io, _onnx, _pandas
 from ._capi import EPOCH_FN, EXCHANGE_FN, lib
+from . import _sigint
 from ._sigint import DeferSigint
 from ._schedule import LearningRateSchedule, ReduceLROnPlateau
 from ._errors import (ClosedError, InvalidArgumentError, ShapeError, StateError,
@@ -138,8 +140,10 @@ class _Handle:
             return
         if self._busy:
             raise StateError("cannot close this %s while fit() is using it" % type(self).__name__)
+        # No call between taking the handle and freeing it (a Ctrl-C raised
+        # there would leak it): _FREE is a plain class attribute.
         self._h = None
-        type(self)._FREE(h)
+        self._FREE(h)
         self._keep = None
 
     def __enter__(self):
@@ -150,14 +154,26 @@ class _Handle:
         self.close()
         return False
 
+    @_sigint.finalizer
     def __del__(self):
-        h = self._h
-        if h is not None and not self._busy:
-            self._h = None
-            try:
-                type(self)._FREE(h)
-            except Exception:  # pragma: no cover - interpreter shutdown
-                pass
+        # A KeyboardInterrupt can only be raised at this function's entry (where
+        # the binding's handler defers it, see _sigint) or when _FREE returns:
+        # taking the handle and freeing it has no check point between them.
+        try:
+            h = self._h
+            if h is not None and not self._busy:
+                self._h = None
+                self._FREE(h)
+        except KeyboardInterrupt:  # freed already; raise it outside the finalizer
+            if not _sigint.defer_pending():
+                # interrupt_main from a new thread trips SIGINT once this has returned;
+                # tripped here, the handler would run at the call's end, still in here.
+                try:
+                    _thread.start_new_thread(_thread.interrupt_main, ())
+                except RuntimeError:  # pragma: no cover - interpreter shutdown
+                    pass
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
 
 
 class _Using:

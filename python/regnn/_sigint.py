@@ -11,6 +11,13 @@ the library has returned and every resource is released. While the callback
 runs the user's own Python code, Ctrl-C raises KeyboardInterrupt there as usual
 (so a slow callback stays interruptible); the callback's exception handling
 turns it into a stop as well.
+
+A finalizer (_Handle.__del__) can run at any moment, also inside the user's
+code, and a KeyboardInterrupt raised in it is printed and dropped by Python. So
+_handler defers a signal that lands in a registered finalizer (a pending flag
+for the active call), and a finalizer that catches a KeyboardInterrupt from
+another handler hands it back (defer_pending, or SIGINT tripped again from
+a new thread, see _Handle.__del__).
 """
 
 import ctypes
@@ -25,13 +32,31 @@ except (AttributeError, OSError):  # pragma: no cover - not CPython
     _check_signals = None
 
 _current = None  # the innermost active DeferSigint (main thread only)
+_finalizer_codes = []  # code objects of the registered finalizers (set at import time)
+
+
+def finalizer(fn):
+    """Registers fn (a __del__) as a place where _handler never raises."""
+    _finalizer_codes.append(fn.__code__)
+    return fn
 
 
 def _handler(signum, frame):
     guard = _current
-    if guard is None or guard.in_python:
+    if guard is None or (guard.in_python and
+                         (frame is None or frame.f_code not in _finalizer_codes)):
         signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt
     guard.pending = True
+
+
+def defer_pending():
+    """A KeyboardInterrupt caught in a finalizer becomes the active call's pending
+    Ctrl-C: True if there is such a call (else the finalizer must re-trip SIGINT)."""
+    guard = _current
+    if guard is not None and guard.active:
+        guard.pending = True
+        return True
+    return False
 
 
 class DeferSigint:
