@@ -130,11 +130,16 @@ void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const fl
 const char *rg_gemm_kernel_name(void);
 /* 1 when that kernel is the AVX-512 one (gemm.c's shape rule). */
 int rg_gemm_kernel_wide(void);
+/* 1 when the value of REGNN_OPENBLAS_LARGE opts in to OpenBLAS for large
+ * products ("1"), else 0 (NULL: unset). */
+int rg_openblas_large_parse(const char *value);
 #ifdef REGNN_TESTING
 /* This thread's built-in GEMM kernel: 0 = the CPU's best, 1 = portable C,
  * 2 = AVX2+FMA. Returns 0, or -1 (no change) for an unknown kind or a kernel
  * this CPU or build lacks. */
 int regnn__test_gemm_kernel(int kind);
+/* This thread's REGNN_OPENBLAS_LARGE: 0 or 1 forced, -1 = the environment's. */
+void regnn__test_openblas_large(int on);
 #endif
 
 /* ---- thread pool (src/pool.c) ---- */
