@@ -6,24 +6,26 @@
 #                                        BIN (each thread count, process) equals
 #                                        its configuration's file byte for byte
 #   sh tests/test_golden.sh update BIN   record them again (make golden-update)
+# GOLDEN_RUNNER runs BIN through a program (make check-arm64: qemu-user).
 # Every kernel computes each element by one rule, so one set of files holds
 # for all of them, on every CPU.
 set -u
 mode=${1:-}
 bin=${2:-}
+runner=${GOLDEN_RUNNER:-}
 here=$(cd "$(dirname "$0")" && pwd)
 gold=$here/golden
 expected=$gold/expected
 csv=$here/data/diabetes.csv
 case $mode in check | update) ;; *) echo "usage: $0 check|update GOLDEN_BIN" >&2; exit 2 ;; esac
 
-kernels=$("$bin" --kernels) || { echo "test_golden: FAIL: $bin --kernels failed"; exit 1; }
-kernel=$("$bin" --kernel) || { echo "test_golden: FAIL: $bin --kernel failed"; exit 1; }
+kernels=$($runner "$bin" --kernels) || { echo "test_golden: FAIL: $bin --kernels failed"; exit 1; }
+kernel=$($runner "$bin" --kernel) || { echo "test_golden: FAIL: $bin --kernel failed"; exit 1; }
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 start=$(date +%s)
-"$bin" "$csv" "$tmp" || { echo "test_golden: FAIL: $bin exited with status $?"; exit 1; }
+$runner "$bin" "$csv" "$tmp" || { echo "test_golden: FAIL: $bin exited with status $?"; exit 1; }
 secs=$(($(date +%s) - start))
 
 # The configuration of an output file: <config>.txt or <config>@<variant>.txt.
@@ -100,14 +102,14 @@ done_kernels=$kernel
 for k in $kernels; do
     [ "$k" = "$kernel" ] && continue
     cur=$k
-    got=$(REGNN_GEMM_KERNEL=$k "$bin" --kernel)
+    got=$(REGNN_GEMM_KERNEL=$k $runner "$bin" --kernel)
     if [ "$got" != "$k" ]; then
         echo "test_golden: FAIL: REGNN_GEMM_KERNEL=$k runs the $got kernel"
         exit 1
     fi
     mkdir "$tmp/$k"
     s0=$(date +%s)
-    REGNN_GEMM_KERNEL=$k "$bin" "$csv" "$tmp/$k" ||
+    REGNN_GEMM_KERNEL=$k $runner "$bin" "$csv" "$tmp/$k" ||
         { echo "test_golden: FAIL: $bin (kernel $k) exited with status $?"; exit 1; }
     secs="$secs+$(($(date +%s) - s0))"
     compare "$expected" "$tmp/$k"
