@@ -2,15 +2,18 @@
 # portable kernel is ARM64's) with Debian's aarch64 gcc, then runs the C test
 # suites and the golden program under qemu-user, the golden outputs compared
 # byte for byte with tests/golden/expected (recorded on x86-64). Static
-# binaries, so qemu needs no ARM64 C library. Needs gcc-aarch64-linux-gnu,
-# libc6-dev-arm64-cross, qemu-user-static and Check for arm64 (check:arm64,
-# dpkg multiarch); scripts/install-arm64-deps.sh installs them.
+# binaries, so qemu needs no ARM64 C library. Needs (arm64-deps says so):
+#   dpkg --add-architecture arm64 && apt-get update
+#   apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \
+#       check:arm64 libsubunit-dev:arm64
 #   ARM64_SUITES  the suites to run (default: every tests/check_*.c)
+#   ARM64_CC      the cross compiler (clang --target=aarch64-linux-gnu works too,
+#                 with ARM64_BUILD=build/arm64-clang)
 # See docs/reproducibility.md.
 
 ARM64_CC      ?= aarch64-linux-gnu-gcc
 ARM64_QEMU    ?= qemu-aarch64-static
-ARM64_BUILD   := build/arm64
+ARM64_BUILD   ?= build/arm64
 ARM64_SUITES  ?= $(TEST_SRCS:tests/%.c=%)
 ARM64_CFLAGS  := $(WARN) -O3 -g $(OPT_FLAGS) -DREGNN_TESTING -DREGNN_STATIC -Iinclude -Isrc
 ARM64_LIBS    := -static -lm -lpthread
@@ -18,7 +21,15 @@ ARM64_CHECK   := -lcheck -lsubunit -lrt -lm -pthread
 
 ARM64_OBJS := $(SRCS:src/%.c=$(ARM64_BUILD)/obj/%.o)
 
-$(ARM64_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/regnn.h
+.PHONY: arm64-deps
+arm64-deps:
+	@command -v $(firstword $(ARM64_CC)) >/dev/null && command -v $(ARM64_QEMU) >/dev/null && \
+	  test -f /usr/lib/aarch64-linux-gnu/libcheck.a || { \
+	  echo "make check-arm64 needs: dpkg --add-architecture arm64 && apt-get update &&" >&2; \
+	  echo "  apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static check:arm64 libsubunit-dev:arm64" >&2; \
+	  exit 1; }
+
+$(ARM64_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/regnn.h | arm64-deps
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(ARM64_CFLAGS) -c $< -o $@
 
