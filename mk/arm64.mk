@@ -1,7 +1,7 @@
-# ARM64: `make check-arm64` cross-builds the library (built-in GEMM, whose
-# portable kernel is ARM64's) with Debian's aarch64 gcc, then runs the C test
-# suites and the golden program under qemu-user, the golden outputs compared
-# byte for byte with tests/golden/expected (recorded on x86-64). Static
+# ARM64: `make check-arm64` cross-builds the library (built-in GEMM: the NEON
+# and portable kernels) with Debian's aarch64 gcc, then runs the C test suites
+# and the golden program under qemu-user, the golden outputs of both kernels
+# compared byte for byte with tests/golden/expected (recorded on x86-64). Static
 # binaries, so qemu needs no ARM64 C library. Needs (arm64-deps says so):
 #   dpkg --add-architecture arm64 && apt-get update
 #   apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static \

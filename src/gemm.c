@@ -138,7 +138,10 @@ int rg_openblas_large_parse(const char *value)
 static pthread_once_t large_once = PTHREAD_ONCE_INIT;
 static int large_env; /* written once under pthread_once, then only read */
 
-static void read_large_env(void) { large_env = rg_openblas_large_parse(getenv("REGNN_OPENBLAS_LARGE")); }
+static void read_large_env(void)
+{
+    large_env = rg_openblas_large_parse(getenv("REGNN_OPENBLAS_LARGE"));
+}
 
 #ifdef REGNN_TESTING
 static _Thread_local int large_forced = -1;

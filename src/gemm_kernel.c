@@ -1,6 +1,6 @@
 /* The built-in SGEMM: packed panels and a register-blocked micro-kernel picked
  * at run time: AVX-512 (8x32) or AVX2+FMA (6x16) on x86-64 CPUs that have them,
- * else a portable C one (4x8) that compilers vectorize. It is
+ * NEON (8x8) on ARM64, else a portable C one (4x8). It is
  * rg_sgemm in BLAS=builtin builds; the OpenBLAS build compiles it only so that
  * tests and benches can compare the two.
  *
@@ -13,9 +13,10 @@
  * alpha * a_ip is rounded once when A is packed (exact for alpha = 1). Panels
  * split only m and n; blocks over k carry the accumulator through C in float,
  * which is exact. So splitting a product by rows or columns (for threads)
- * never changes a bit, and every kernel gives the same bits. Edge tiles go through the same kernel via a padded
- * tile, products with one column of C go through a column kernel and single
- * rows (rg_sgemv_t_builtin) through a row loop with the same arithmetic, so
+ * never changes a bit, and every kernel gives the same bits. Edge tiles go
+ * through the same kernel via a padded tile, products with one column of C
+ * through a column kernel and single rows (rg_sgemv_t_builtin) through a row
+ * loop with the same arithmetic, so
  * they follow the same rule. Reading A in place instead of packing it (alpha 1),
  * or B (not transposed), changes where values come from, not the arithmetic.
  * The first block of a beta-0 product starts its accumulators at +0 in
@@ -34,6 +35,11 @@
     !defined(REGNN_GEMM_PORTABLE)
 #  define RG_GEMM_AVX2 1
 #  include <immintrin.h>
+#endif
+/* AArch64 always has NEON, with fused multiply-adds. */
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(REGNN_GEMM_PORTABLE)
+#  define RG_GEMM_NEON 1
+#  include <arm_neon.h>
 #endif
 
 /* Blocking: an A block (MC x KC, 24 KiB) and a B block (KC x NC, 32 KiB) live on
@@ -120,6 +126,42 @@ static void gemv_c(size_t m, size_t n, const float *restrict a, size_t lda,
 }
 
 static const rg_kernel kernel_portable = {kernel_c4x8, gemv_c, column_c32, 4, 8, "portable"};
+
+#ifdef RG_GEMM_NEON
+/* C[8x8] += A panel (kc x 8) times B panel (kc x 8): 16 accumulators of 4,
+ * each step one vfmaq_f32 (c + a * b rounded once), the rule of every kernel.
+ * One row and one column use the portable code (fmaf is one fmadd here). */
+static void kernel_neon_8x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                            const float *restrict b, size_t bs, float *restrict c, size_t ldc,
+                            int mode)
+{
+    float32x4_t acc[8][2];
+    for (size_t i = 0; i < 8; i++) {
+        acc[i][0] = mode != RG_ACC ? vdupq_n_f32(0.0f) : vld1q_f32(c + i * ldc);
+        acc[i][1] = mode != RG_ACC ? vdupq_n_f32(0.0f) : vld1q_f32(c + i * ldc + 4);
+    }
+    for (size_t p = 0; p < kc; p++) {
+        const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+        for (size_t i = 0; i < 8; i++) {
+            const float32x4_t av = vdupq_n_f32(a[i * rs]);
+            acc[i][0] = vfmaq_f32(acc[i][0], av, b0);
+            acc[i][1] = vfmaq_f32(acc[i][1], av, b1);
+        }
+        a += ps;
+        b += bs;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        if (mode == RG_ADD) {
+            acc[i][0] = vaddq_f32(vld1q_f32(c + i * ldc), acc[i][0]);
+            acc[i][1] = vaddq_f32(vld1q_f32(c + i * ldc + 4), acc[i][1]);
+        }
+        vst1q_f32(c + i * ldc, acc[i][0]);
+        vst1q_f32(c + i * ldc + 4, acc[i][1]);
+    }
+}
+
+static const rg_kernel kernel_neon = {kernel_neon_8x8, gemv_c, column_c32, 8, 8, "neon-fma"};
+#endif
 
 #ifdef RG_GEMM_AVX2
 /* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
@@ -314,7 +356,11 @@ static const rg_kernel *cpu_kernel(void)
     if (cpu_has_avx2_fma())
         return &kernel_avx2;
 #endif
+#ifdef RG_GEMM_NEON
+    return &kernel_neon;
+#else
     return &kernel_portable;
+#endif
 }
 
 /* A kernel by name, NULL when unknown or not runnable on this CPU. */
@@ -322,6 +368,10 @@ static const rg_kernel *kernel_named(const char *name)
 {
     if (strcmp(name, kernel_portable.name) == 0)
         return &kernel_portable;
+#ifdef RG_GEMM_NEON
+    if (strcmp(name, kernel_neon.name) == 0)
+        return &kernel_neon;
+#endif
 #ifdef RG_GEMM_AVX2
     if (strcmp(name, kernel_avx2.name) == 0 && cpu_has_avx2_fma())
         return &kernel_avx2;
@@ -345,12 +395,13 @@ static void read_env_kernel(void)
 }
 
 #ifdef REGNN_TESTING
-static _Thread_local int forced_kernel; /* 0 = by CPU, 1 = portable, 2 = AVX2, 3 = AVX-512 */
-static const char *const forced_names[] = {NULL, "portable", "avx2-fma", "avx512-fma"};
+/* 0 = by CPU, 1 = portable, 2 = AVX2, 3 = AVX-512, 4 = NEON */
+static _Thread_local int forced_kernel;
+static const char *const forced_names[] = {NULL, "portable", "avx2-fma", "avx512-fma", "neon-fma"};
 
 int regnn__test_gemm_kernel(int kind)
 {
-    if (kind < 0 || kind > 3)
+    if (kind < 0 || kind > 4)
         return -1;
     if (kind != 0 && !kernel_named(forced_names[kind]))
         return -1;

@@ -133,7 +133,7 @@ static int kernel_kinds(int *kinds)
 {
     int n = 0;
     kinds[n++] = 1;
-    for (int k = 2; k <= 3; k++)
+    for (int k = 2; k <= 4; k++)
         if (regnn__test_gemm_kernel(k) == 0)
             kinds[n++] = k;
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
@@ -142,7 +142,7 @@ static int kernel_kinds(int *kinds)
 
 static const char *kind_name(int kind)
 {
-    return kind == 1 ? "portable" : kind == 2 ? "avx2-fma" : "avx512-fma";
+    return kind == 1 ? "portable" : kind == 2 ? "avx2-fma" : kind == 3 ? "avx512-fma" : "neon-fma";
 }
 
 static float op_a(int ta, const float *a, size_t lda, size_t i, size_t p)
@@ -430,20 +430,31 @@ END_TEST
 START_TEST(test_gemm_kernel_hook)
 {
     ck_assert_int_eq(regnn__test_gemm_kernel(-1), -1);
-    ck_assert_int_eq(regnn__test_gemm_kernel(4), -1);
+    ck_assert_int_eq(regnn__test_gemm_kernel(5), -1);
     ck_assert_int_eq(regnn__test_gemm_kernel(1), 0);
     ck_assert_str_eq(rg_gemm_kernel_name(), "portable");
     int avx2 = regnn__test_gemm_kernel(2) == 0;
     ck_assert_str_eq(rg_gemm_kernel_name(), avx2 ? "avx2-fma" : "portable");
     int avx512 = regnn__test_gemm_kernel(3) == 0;
     ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
+    ck_assert_int_eq(regnn__test_gemm_kernel(1), 0);
+    const int neon = regnn__test_gemm_kernel(4) == 0;
+    ck_assert_str_eq(rg_gemm_kernel_name(), neon ? "neon-fma" : "portable");
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
 #if defined(__x86_64__) && !defined(REGNN_GEMM_PORTABLE)
     ck_assert_int_eq(avx2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
     ck_assert_int_eq(avx512, __builtin_cpu_supports("avx512f") != 0);
 #endif
+#if defined(__aarch64__) && !defined(REGNN_GEMM_PORTABLE)
+    ck_assert(neon);
+#else
+    ck_assert(!neon);
+#endif
     /* unforced: the CPU's best */
-    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma"
+                                            : avx2 ? "avx2-fma"
+                                            : neon ? "neon-fma"
+                                                   : "portable");
 }
 END_TEST
 

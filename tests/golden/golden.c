@@ -30,7 +30,7 @@
 #include "sha256.h"
 
 const char *rg_gemm_kernel_name(void);
-int regnn__test_gemm_kernel(int kind); /* 0 = by CPU, 1..3 (this thread only) */
+int regnn__test_gemm_kernel(int kind); /* 0 = by CPU, 1..4 (this thread only) */
 #define KERNEL_BY_CPU 0
 
 /* ---------------------------------------------------------------- text */
@@ -943,14 +943,15 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 2 && strcmp(argv[1], "--kernels") == 0) {
-        for (int kind = 1; kind <= 3; kind++)
+        for (int kind = 1; kind <= 4; kind++)
             if (regnn__test_gemm_kernel(kind) == 0)
                 printf("%s\n", rg_gemm_kernel_name());
         regnn__test_gemm_kernel(KERNEL_BY_CPU);
         return 0;
     }
     if (argc != 3) {
-        fprintf(stderr, "usage: golden --kernel | golden --kernels | golden DIABETES_CSV OUT_DIR\n");
+        fprintf(stderr,
+                "usage: golden --kernel | golden --kernels | golden DIABETES_CSV OUT_DIR\n");
         return 2;
     }
     const char *dir = argv[2];
