@@ -159,10 +159,14 @@ static int openblas_large(void)
     return large_env;
 }
 
+int rg_gemm_builtin_only(void)
+{
+    return !RG_HAVE_BLAS || !openblas_large() || rg_gemm_kernel_wide();
+}
+
 static int use_builtin(size_t m, size_t n, size_t k)
 {
-    return !RG_HAVE_BLAS || !openblas_large() ||
-           (double)m * (double)n * (double)k <= RG_BUILTIN_MNK || rg_gemm_kernel_wide();
+    return rg_gemm_builtin_only() || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK;
 }
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }

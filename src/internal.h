@@ -130,6 +130,9 @@ void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const fl
 const char *rg_gemm_kernel_name(void);
 /* 1 when that kernel is the AVX-512 one (gemm.c's shape rule). */
 int rg_gemm_kernel_wide(void);
+/* 1 when every product goes to the built-in kernels (no OpenBLAS, or
+ * REGNN_OPENBLAS_LARGE unset, or the AVX-512 kernel): the one arithmetic. */
+int rg_gemm_builtin_only(void);
 /* 1 when the value of REGNN_OPENBLAS_LARGE opts in to OpenBLAS for large
  * products ("1"), else 0 (NULL: unset). */
 int rg_openblas_large_parse(const char *value);
