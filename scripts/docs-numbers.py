@@ -259,8 +259,9 @@ def block_lambda_table(r):
 def block_provenance(r):
     return ("The numbers and figures on this page come from `make docs-numbers`\n"
             "(scripts/docs-numbers.py, which `make check` reruns to compare), with\n"
-            "libregnn %s on the `%s` GEMM arithmetic. Another arithmetic (another\n"
-            "CPU's kernel, or OpenBLAS on a CPU without AVX-512) gives slightly\n"
+            "libregnn %s on the `%s` GEMM arithmetic, the same bits on every\n"
+            "CPU ([reproducibility](reproducibility.md)). Another arithmetic\n"
+            "(`REGNN_OPENBLAS_LARGE=1` on a CPU without AVX-512) gives slightly\n"
             "different digits but the same picture." % (r.version, r.recorded))
 
 
@@ -537,13 +538,14 @@ def makefile_version(root):
 
 
 def signature_of(build, kernel):
-    """The arithmetic: the kernel alone when it takes every product (AVX-512,
-    or a build without OpenBLAS), else OpenBLAS with the kernel for small ones."""
-    name, wide = kernel.split()
+    """The arithmetic: `built-in` when the built-in kernels take every product
+    (they all give the same bits, docs/reproducibility.md), else OpenBLAS for
+    large products (REGNN_OPENBLAS_LARGE=1) with the kernel for small ones."""
+    name, builtin_only = kernel.split()
     ver = subprocess.run([os.path.join(build, "tools", "regnn"), "--version"],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     blas = "openblas" if "openblas GEMM" in ver else "builtin"
-    return name if blas == "builtin" or wide == "1" else "openblas+" + name
+    return "built-in" if blas == "builtin" or builtin_only == "1" else "openblas+" + name
 
 
 def main(argv):

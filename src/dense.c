@@ -36,8 +36,11 @@ void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *
                 o[j] = 1.0f / (1.0f + expf(-(o[j] + b[j])));
             break;
         case REGNN_ACT_TANH:
+            /* double tanh rounded to float, not tanhf: glibc's tanhf gives
+             * other bits on ARM64 than on x86-64; its tanh gives the same
+             * (docs/reproducibility.md). */
             for (size_t j = 0; j < n; j++)
-                o[j] = tanhf(o[j] + b[j]);
+                o[j] = (float)tanh((double)(o[j] + b[j]));
             break;
         default:
             for (size_t j = 0; j < n; j++)

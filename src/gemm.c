@@ -3,6 +3,8 @@
  * be vendored with nothing but a C compiler. */
 #include "internal.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *regnn_blas_name(void) { return rg_blas_name(); }
@@ -106,12 +108,13 @@ regnn_status regnn_set_blas_threads(int n)
 #endif
 
 /* ---- the shape rule and pieces ----
- * A product goes to the built-in kernel when the build has no BLAS, when it
- * is small (m*n*k <= RG_BUILTIN_MNK: the layer-sized products where the
- * built-in kernel is as fast as OpenBLAS or faster, see make bench), or when
- * the built-in kernel is the AVX-512 one (about twice OpenBLAS's speed at every
- * size of make bench's products). The choice depends on the product's shape
- * and the CPU only, never on the thread count.
+ * A product goes to the built-in kernels unless the build has OpenBLAS and
+ * REGNN_OPENBLAS_LARGE opts in to it. Then only products above RG_BUILTIN_MNK
+ * go to OpenBLAS (below it, the layer-sized products, the built-in kernel is
+ * as fast or faster, see make bench), and none where the built-in kernel is
+ * the AVX-512 one (about twice OpenBLAS's speed at every size of make bench's
+ * products). The choice depends on the product's shape, the CPU and that
+ * setting only, never on the thread count.
  * Threads compute a product as pieces, rectangles of C. The built-in kernel
  * gives every element the same bits however C is cut (gemm_kernel.c), so its
  * pieces follow the thread count. OpenBLAS promises no such thing, so its
@@ -123,10 +126,47 @@ regnn_status regnn_set_blas_threads(int n)
 #define RG_BLAS_PIECES 4
 #define RG_BLAS_PIECE_MIN 256
 
+/* REGNN_OPENBLAS_LARGE=1 (docs/api.md, "Math backend"), read once per
+ * process: products above RG_BUILTIN_MNK go to OpenBLAS (faster on CPUs
+ * without AVX-512, different bits). Unset or anything else: every product
+ * goes to the built-in kernels, whose bits are the same on every CPU. */
+int rg_openblas_large_parse(const char *value)
+{
+    return value != NULL && strcmp(value, "1") == 0;
+}
+
+static pthread_once_t large_once = PTHREAD_ONCE_INIT;
+static int large_env; /* written once under pthread_once, then only read */
+
+static void read_large_env(void)
+{
+    large_env = rg_openblas_large_parse(getenv("REGNN_OPENBLAS_LARGE"));
+}
+
+#ifdef REGNN_TESTING
+static _Thread_local int large_forced = -1;
+
+void regnn__test_openblas_large(int on) { large_forced = on < 0 ? -1 : on != 0; }
+#endif
+
+static int openblas_large(void)
+{
+#ifdef REGNN_TESTING
+    if (large_forced >= 0)
+        return large_forced;
+#endif
+    pthread_once(&large_once, read_large_env);
+    return large_env;
+}
+
+int rg_gemm_builtin_only(void)
+{
+    return !RG_HAVE_BLAS || !openblas_large() || rg_gemm_kernel_wide();
+}
+
 static int use_builtin(size_t m, size_t n, size_t k)
 {
-    return !RG_HAVE_BLAS || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK ||
-           rg_gemm_kernel_wide();
+    return rg_gemm_builtin_only() || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK;
 }
 
 static size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }

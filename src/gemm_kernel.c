@@ -1,22 +1,22 @@
 /* The built-in SGEMM: packed panels and a register-blocked micro-kernel picked
  * at run time: AVX-512 (8x32) or AVX2+FMA (6x16) on x86-64 CPUs that have them,
- * else a portable C one (4x8) that compilers vectorize. It is
+ * NEON (8x8) on ARM64, else a portable C one (4x8). It is
  * rg_sgemm in BLAS=builtin builds; the OpenBLAS build compiles it only so that
  * tests and benches can compare the two.
  *
  * Determinism rule: whatever the blocking, each element of C is computed as
  *     c = (beta == 0 ? +0 : beta * c);
  *     for p = 0, 1, ..., k-1:  c = c + (alpha * a_ip) * b_pj
- * with one accumulator, k ascending. The AVX2 kernel rounds each
- * "c + x * b" once (FMA); the portable kernel rounds the product and the sum
- * separately (no contraction: the library builds with -ffp-contract=off).
+ * with one accumulator, k ascending, each "c + x * b" rounded once (a fused
+ * multiply-add: FMA instructions in the AVX kernels, fmaf in the portable
+ * one).
  * alpha * a_ip is rounded once when A is packed (exact for alpha = 1). Panels
  * split only m and n; blocks over k carry the accumulator through C in float,
  * which is exact. So splitting a product by rows or columns (for threads)
- * never changes a bit, and results depend only on the build and on whether
- * the CPU has FMA (AVX2 or AVX-512: the same bits) or not. Edge tiles go through the same kernel via a padded
- * tile, products with one column of C go through a column kernel and single
- * rows (rg_sgemv_t_builtin) through a row loop with the same arithmetic, so
+ * never changes a bit, and every kernel gives the same bits. Edge tiles go
+ * through the same kernel via a padded tile, products with one column of C
+ * through a column kernel and single rows (rg_sgemv_t_builtin) through a row
+ * loop with the same arithmetic, so
  * they follow the same rule. Reading A in place instead of packing it (alpha 1),
  * or B (not transposed), changes where values come from, not the arithmetic.
  * The first block of a beta-0 product starts its accumulators at +0 in
@@ -25,14 +25,21 @@
  * chain starts from +0 and is then added to C (c = c + chain). */
 #include "internal.h"
 
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* -DREGNN_GEMM_PORTABLE builds only the portable kernel (the bits of a CPU
- * without FMA, everywhere). */
+/* -DREGNN_GEMM_PORTABLE builds only the portable kernel. */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
     !defined(REGNN_GEMM_PORTABLE)
 #  define RG_GEMM_AVX2 1
 #  include <immintrin.h>
+#endif
+/* AArch64 always has NEON, with fused multiply-adds. */
+#if defined(__aarch64__) && defined(__ARM_NEON) && !defined(REGNN_GEMM_PORTABLE)
+#  define RG_GEMM_NEON 1
+#  include <arm_neon.h>
 #endif
 
 /* Blocking: an A block (MC x KC, 24 KiB) and a B block (KC x NC, 32 KiB) live on
@@ -66,50 +73,11 @@ typedef struct {
     const char *name;
 } rg_kernel;
 
-/* C[4x8] += A(4 x kc) times B panel (kc x 8), rounding each product and each
- * sum (no contraction). GNU C vector types make this two 4-wide registers
- * per row on any SIMD target; left to itself gcc vectorized over p instead,
- * with shuffles, at scalar speed. */
-#if defined(__GNUC__) || defined(__clang__)
-typedef float rg_v4 __attribute__((vector_size(16)));
-
-static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
-                        const float *restrict b, size_t bs, float *restrict c, size_t ldc,
-                        int mode)
-{
-    rg_v4 acc[4][2];
-    for (size_t i = 0; i < 4; i++) {
-        if (mode != RG_ACC) {
-            acc[i][0] = acc[i][1] = (rg_v4){0.0f, 0.0f, 0.0f, 0.0f};
-            continue;
-        }
-        memcpy(&acc[i][0], c + i * ldc, sizeof acc[i][0]);
-        memcpy(&acc[i][1], c + i * ldc + 4, sizeof acc[i][1]);
-    }
-    for (size_t p = 0; p < kc; p++) {
-        rg_v4 b0, b1;
-        memcpy(&b0, b + p * bs, sizeof b0);
-        memcpy(&b1, b + p * bs + 4, sizeof b1);
-        for (size_t i = 0; i < 4; i++) {
-            const float ai = a[p * ps + i * rs];
-            const rg_v4 av = {ai, ai, ai, ai};
-            acc[i][0] = acc[i][0] + av * b0;
-            acc[i][1] = acc[i][1] + av * b1;
-        }
-    }
-    for (size_t i = 0; i < 4; i++) {
-        if (mode == RG_ADD) {
-            rg_v4 c0, c1;
-            memcpy(&c0, c + i * ldc, sizeof c0);
-            memcpy(&c1, c + i * ldc + 4, sizeof c1);
-            acc[i][0] = c0 + acc[i][0];
-            acc[i][1] = c1 + acc[i][1];
-        }
-        memcpy(c + i * ldc, &acc[i][0], sizeof acc[i][0]);
-        memcpy(c + i * ldc + 4, &acc[i][1], sizeof acc[i][1]);
-    }
-}
-#else
+/* C[4x8] += A(4 x kc) times B panel (kc x 8) with fmaf: the FMA kernels'
+ * chain per element, so the same bits. Compilers turn the loop over j into
+ * vector fused multiply-adds where the target has them (ARM64, x86-64 with
+ * -mfma); elsewhere fmaf is a libm call per element, the price of one set of
+ * bits on every CPU. */
 static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
                         const float *restrict b, size_t bs, float *restrict c, size_t ldc,
                         int mode)
@@ -123,14 +91,13 @@ static void kernel_c4x8(size_t kc, const float *restrict a, size_t rs, size_t ps
         for (size_t i = 0; i < 4; i++) {
             const float ai = a[p * ps + i * rs];
             for (size_t j = 0; j < 8; j++)
-                acc[i][j] = acc[i][j] + ai * bp[j];
+                acc[i][j] = fmaf(ai, bp[j], acc[i][j]);
         }
     }
     for (size_t i = 0; i < 4; i++)
         for (size_t j = 0; j < 8; j++)
             c[i * ldc + j] = mode == RG_ADD ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
-#endif
 
 /* C[32x1] += A panel (kc x 32) times b (kc): a product with one column of C,
  * vectorized over rows instead of wasting all but one column of a tile. */
@@ -141,7 +108,7 @@ static void column_c32(size_t kc, const float *restrict a, const float *restrict
     memcpy(acc, c, sizeof acc);
     for (size_t p = 0; p < kc; p++)
         for (size_t i = 0; i < 32; i++)
-            acc[i] = acc[i] + a[p * 32 + i] * b[p];
+            acc[i] = fmaf(a[p * 32 + i], b[p], acc[i]);
     memcpy(c, acc, sizeof acc);
 }
 
@@ -154,11 +121,47 @@ static void gemv_c(size_t m, size_t n, const float *restrict a, size_t lda,
         const float xi = x[i];
         const float *restrict ai = a + i * lda;
         for (size_t j = 0; j < n; j++)
-            y[j] = y[j] + xi * ai[j];
+            y[j] = fmaf(xi, ai[j], y[j]);
     }
 }
 
 static const rg_kernel kernel_portable = {kernel_c4x8, gemv_c, column_c32, 4, 8, "portable"};
+
+#ifdef RG_GEMM_NEON
+/* C[8x8] += A panel (kc x 8) times B panel (kc x 8): 16 accumulators of 4,
+ * each step one vfmaq_f32 (c + a * b rounded once), the rule of every kernel.
+ * One row and one column use the portable code (fmaf is one fmadd here). */
+static void kernel_neon_8x8(size_t kc, const float *restrict a, size_t rs, size_t ps,
+                            const float *restrict b, size_t bs, float *restrict c, size_t ldc,
+                            int mode)
+{
+    float32x4_t acc[8][2];
+    for (size_t i = 0; i < 8; i++) {
+        acc[i][0] = mode != RG_ACC ? vdupq_n_f32(0.0f) : vld1q_f32(c + i * ldc);
+        acc[i][1] = mode != RG_ACC ? vdupq_n_f32(0.0f) : vld1q_f32(c + i * ldc + 4);
+    }
+    for (size_t p = 0; p < kc; p++) {
+        const float32x4_t b0 = vld1q_f32(b), b1 = vld1q_f32(b + 4);
+        for (size_t i = 0; i < 8; i++) {
+            const float32x4_t av = vdupq_n_f32(a[i * rs]);
+            acc[i][0] = vfmaq_f32(acc[i][0], av, b0);
+            acc[i][1] = vfmaq_f32(acc[i][1], av, b1);
+        }
+        a += ps;
+        b += bs;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        if (mode == RG_ADD) {
+            acc[i][0] = vaddq_f32(vld1q_f32(c + i * ldc), acc[i][0]);
+            acc[i][1] = vaddq_f32(vld1q_f32(c + i * ldc + 4), acc[i][1]);
+        }
+        vst1q_f32(c + i * ldc, acc[i][0]);
+        vst1q_f32(c + i * ldc + 4, acc[i][1]);
+    }
+}
+
+static const rg_kernel kernel_neon = {kernel_neon_8x8, gemv_c, column_c32, 8, 8, "neon-fma"};
+#endif
 
 #ifdef RG_GEMM_AVX2
 /* C[6x16] += A panel (kc x 6) times B panel (kc x 16): 12 accumulators, two
@@ -344,20 +347,64 @@ static int cpu_has_avx2_fma(void)
 }
 #endif
 
+/* The CPU's best kernel. */
+static const rg_kernel *cpu_kernel(void)
+{
+#ifdef RG_GEMM_AVX2
+    if (cpu_has_avx512())
+        return &kernel_avx512;
+    if (cpu_has_avx2_fma())
+        return &kernel_avx2;
+#endif
+#ifdef RG_GEMM_NEON
+    return &kernel_neon;
+#else
+    return &kernel_portable;
+#endif
+}
+
+/* A kernel by name, NULL when unknown or not runnable on this CPU. */
+static const rg_kernel *kernel_named(const char *name)
+{
+    if (strcmp(name, kernel_portable.name) == 0)
+        return &kernel_portable;
+#ifdef RG_GEMM_NEON
+    if (strcmp(name, kernel_neon.name) == 0)
+        return &kernel_neon;
+#endif
+#ifdef RG_GEMM_AVX2
+    if (strcmp(name, kernel_avx2.name) == 0 && cpu_has_avx2_fma())
+        return &kernel_avx2;
+    if (strcmp(name, kernel_avx512.name) == 0 && cpu_has_avx512())
+        return &kernel_avx512;
+#endif
+    return NULL;
+}
+
+/* REGNN_GEMM_KERNEL (a test aid, docs/api.md "Math backend"), read once per
+ * process: the kernel of every product on every thread. Written once under
+ * pthread_once, then only read. */
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static const rg_kernel *env_kernel;
+
+static void read_env_kernel(void)
+{
+    const char *name = getenv("REGNN_GEMM_KERNEL");
+    const rg_kernel *k = name ? kernel_named(name) : NULL;
+    env_kernel = k ? k : cpu_kernel();
+}
+
 #ifdef REGNN_TESTING
-static _Thread_local int forced_kernel; /* 0 = by CPU, 1 = portable, 2 = AVX2, 3 = AVX-512 */
+/* 0 = by CPU, 1 = portable, 2 = AVX2, 3 = AVX-512, 4 = NEON */
+static _Thread_local int forced_kernel;
+static const char *const forced_names[] = {NULL, "portable", "avx2-fma", "avx512-fma", "neon-fma"};
 
 int regnn__test_gemm_kernel(int kind)
 {
-    if (kind < 0 || kind > 3)
+    if (kind < 0 || kind > 4)
         return -1;
-#ifdef RG_GEMM_AVX2
-    if ((kind == 2 && !cpu_has_avx2_fma()) || (kind == 3 && !cpu_has_avx512()))
+    if (kind != 0 && !kernel_named(forced_names[kind]))
         return -1;
-#else
-    if (kind >= 2)
-        return -1;
-#endif
     forced_kernel = kind;
     return 0;
 }
@@ -366,20 +413,11 @@ int regnn__test_gemm_kernel(int kind)
 static const rg_kernel *pick_kernel(void)
 {
 #ifdef REGNN_TESTING
-    if (forced_kernel == 1)
-        return &kernel_portable;
-#ifdef RG_GEMM_AVX2
-    if (forced_kernel == 2)
-        return &kernel_avx2;
+    if (forced_kernel != 0)
+        return kernel_named(forced_names[forced_kernel]);
 #endif
-#endif
-#ifdef RG_GEMM_AVX2
-    if (cpu_has_avx512())
-        return &kernel_avx512;
-    if (cpu_has_avx2_fma())
-        return &kernel_avx2;
-#endif
-    return &kernel_portable;
+    pthread_once(&env_once, read_env_kernel);
+    return env_kernel;
 }
 
 const char *rg_gemm_kernel_name(void) { return pick_kernel()->name; }

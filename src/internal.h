@@ -130,16 +130,24 @@ void rg_sgemm_builtin_add(int trans_a, int trans_b, size_t m, size_t n, size_t k
 /* rg_sgemv_t of the built-in GEMM: the same bits as the row of a product by
  * rg_sgemm_builtin (one row through a layer = that row of a batch). */
 void rg_sgemv_t_builtin(size_t m, size_t n, const float *a, size_t lda, const float *x, float *y);
-/* The kernel rg_sgemm_builtin uses on this thread: "avx512-fma", "avx2-fma" or
- * "portable". */
+/* The kernel rg_sgemm_builtin uses on this thread: "avx512-fma", "avx2-fma",
+ * "neon-fma" or "portable". */
 const char *rg_gemm_kernel_name(void);
 /* 1 when that kernel is the AVX-512 one (gemm.c's shape rule). */
 int rg_gemm_kernel_wide(void);
+/* 1 when every product goes to the built-in kernels (no OpenBLAS, or
+ * REGNN_OPENBLAS_LARGE unset, or the AVX-512 kernel): the one arithmetic. */
+int rg_gemm_builtin_only(void);
+/* 1 when the value of REGNN_OPENBLAS_LARGE opts in to OpenBLAS for large
+ * products ("1"), else 0 (NULL: unset). */
+int rg_openblas_large_parse(const char *value);
 #ifdef REGNN_TESTING
 /* This thread's built-in GEMM kernel: 0 = the CPU's best, 1 = portable C,
- * 2 = AVX2+FMA. Returns 0, or -1 (no change) for an unknown kind or a kernel
- * this CPU or build lacks. */
+ * 2 = AVX2+FMA, 3 = AVX-512, 4 = NEON. Returns 0, or -1 (no change) for an
+ * unknown kind or a kernel this CPU or build lacks. */
 int regnn__test_gemm_kernel(int kind);
+/* This thread's REGNN_OPENBLAS_LARGE: 0 or 1 forced, -1 = the environment's. */
+void regnn__test_openblas_large(int on);
 #endif
 
 /* ---- thread pool (src/pool.c) ---- */

@@ -42,9 +42,15 @@ double rg_schedule_peak(int kind, const double *p, const unsigned char *le, size
     switch (kind) {
     case REGNN_SCHEDULE_EXPONENTIAL: return param(p, le, 0); /* decay_rate <= 1 */
     case REGNN_SCHEDULE_PIECEWISE: {
+        /* A compare, not fmax: Debian 12's aarch64 gcc 12 stops with an
+         * internal error vectorizing this fmax reduction at -O3. The same
+         * result: NaN never wins either way. */
         double m = 0.0;
-        for (size_t i = n / 2; i < n; i++)
-            m = fmax(m, param(p, le, i));
+        for (size_t i = n / 2; i < n; i++) {
+            const double v = param(p, le, i);
+            if (v > m)
+                m = v;
+        }
         return m;
     }
     case REGNN_SCHEDULE_COSINE:

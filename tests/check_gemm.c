@@ -133,7 +133,7 @@ static int kernel_kinds(int *kinds)
 {
     int n = 0;
     kinds[n++] = 1;
-    for (int k = 2; k <= 3; k++)
+    for (int k = 2; k <= 4; k++)
         if (regnn__test_gemm_kernel(k) == 0)
             kinds[n++] = k;
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
@@ -142,7 +142,7 @@ static int kernel_kinds(int *kinds)
 
 static const char *kind_name(int kind)
 {
-    return kind == 1 ? "portable" : kind == 2 ? "avx2-fma" : "avx512-fma";
+    return kind == 1 ? "portable" : kind == 2 ? "avx2-fma" : kind == 3 ? "avx512-fma" : "neon-fma";
 }
 
 static float op_a(int ta, const float *a, size_t lda, size_t i, size_t p)
@@ -156,9 +156,8 @@ static float op_b(int tb, const float *b, size_t ldb, size_t p, size_t j)
 }
 
 /* The documented rule, one element at a time: start from beta*c (+0 when beta is
- * 0), then k ascending c = c + (alpha*a)*b, fused for the FMA kernels, rounded
- * twice for the portable one. */
-static void rule(int fused, int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+ * 0), then k ascending c = fma(alpha*a, b, c), in every kernel. */
+static void rule(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
                  const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                  size_t ldc)
 {
@@ -168,7 +167,7 @@ static void rule(int fused, int ta, int tb, size_t m, size_t n, size_t k, float 
             if (alpha != 0.0f)
                 for (size_t p = 0; p < k; p++) {
                     float av = alpha * op_a(ta, a, lda, i, p), bv = op_b(tb, b, ldb, p, j);
-                    acc = fused ? fmaf(av, bv, acc) : acc + av * bv;
+                    acc = fmaf(av, bv, acc);
                 }
             c[i * ldc + j] = acc;
         }
@@ -199,7 +198,7 @@ static void check_product(int kind, int ta, int tb, size_t m, size_t n, size_t k
     rg_sgemm_builtin(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     ck_assert_str_eq(rg_gemm_kernel_name(), kind_name(kind));
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
-    rule(kind != 1, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cr, ldc);
+    rule(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, cr, ldc);
     ref(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c0, cd, ldc);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < ldc; j++) {
@@ -347,7 +346,7 @@ START_TEST(test_builtin_add_splits_over_k)
                         rg_sgemm_builtin(ta, tb, m, n, kp, 1.0f, ap, lda, bp, ldb, 0.0f, part, n);
                         for (size_t x = 0; x < m * n; x++)
                             sep[x] = sep[x] + part[x];
-                        rule(kinds[q] != 1, ta, tb, m, n, kp, 1.0f, ap, lda, bp, ldb, 0.0f, part,
+                        rule(ta, tb, m, n, kp, 1.0f, ap, lda, bp, ldb, 0.0f, part,
                              n);
                         for (size_t x = 0; x < m * n; x++)
                             rl[x] = rl[x] + part[x];
@@ -431,20 +430,72 @@ END_TEST
 START_TEST(test_gemm_kernel_hook)
 {
     ck_assert_int_eq(regnn__test_gemm_kernel(-1), -1);
-    ck_assert_int_eq(regnn__test_gemm_kernel(4), -1);
+    ck_assert_int_eq(regnn__test_gemm_kernel(5), -1);
     ck_assert_int_eq(regnn__test_gemm_kernel(1), 0);
     ck_assert_str_eq(rg_gemm_kernel_name(), "portable");
     int avx2 = regnn__test_gemm_kernel(2) == 0;
     ck_assert_str_eq(rg_gemm_kernel_name(), avx2 ? "avx2-fma" : "portable");
     int avx512 = regnn__test_gemm_kernel(3) == 0;
     ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
+    ck_assert_int_eq(regnn__test_gemm_kernel(1), 0);
+    const int neon = regnn__test_gemm_kernel(4) == 0;
+    ck_assert_str_eq(rg_gemm_kernel_name(), neon ? "neon-fma" : "portable");
     ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
 #if defined(__x86_64__) && !defined(REGNN_GEMM_PORTABLE)
     ck_assert_int_eq(avx2, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"));
     ck_assert_int_eq(avx512, __builtin_cpu_supports("avx512f") != 0);
 #endif
+#if defined(__aarch64__) && !defined(REGNN_GEMM_PORTABLE)
+    ck_assert(neon);
+#else
+    ck_assert(!neon);
+#endif
     /* unforced: the CPU's best */
-    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma" : avx2 ? "avx2-fma" : "portable");
+    ck_assert_str_eq(rg_gemm_kernel_name(), avx512 ? "avx512-fma"
+                                            : avx2 ? "avx2-fma"
+                                            : neon ? "neon-fma"
+                                                   : "portable");
+}
+END_TEST
+
+/* REGNN_OPENBLAS_LARGE: unset or not "1" keeps every product on the built-in
+ * kernels (the same bits on every CPU); "1" sends a product above 4,194,304
+ * multiply-adds to OpenBLAS, where there is OpenBLAS and the kernel is not
+ * the AVX-512 one. */
+START_TEST(test_openblas_large_setting)
+{
+    ck_assert_int_eq(rg_openblas_large_parse(NULL), 0);
+    ck_assert_int_eq(rg_openblas_large_parse("0"), 0);
+    ck_assert_int_eq(rg_openblas_large_parse(""), 0);
+    ck_assert_int_eq(rg_openblas_large_parse("yes"), 0);
+    ck_assert_int_eq(rg_openblas_large_parse("1"), 1);
+    const size_t m = 256, n = 256, k = 96; /* 6,291,456 multiply-adds */
+    float *a = malloc(m * k * 4), *b = malloc(k * n * 4), *c = malloc(m * n * 4),
+          *cb = malloc(m * n * 4);
+    fill(a, m * k, 41);
+    fill(b, k * n, 42);
+    int kinds[3];
+    const int nk = kernel_kinds(kinds);
+    for (int q = 0; q < nk; q++)
+        for (int on = 0; on <= 1; on++) {
+            ck_assert_int_eq(regnn__test_gemm_kernel(kinds[q]), 0);
+            regnn__test_openblas_large(on);
+            rg_gemm g = {0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n, 0, 0, 0, 0, 0};
+            rg_gemm_plan(&g, 1, 0);
+            const int openblas = strcmp(regnn_blas_name(), "openblas") == 0;
+            ck_assert_int_eq(g.builtin, !(on && openblas && kinds[q] != 3));
+            rg_sgemm(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
+            rg_sgemm_builtin(0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, cb, n);
+            if (g.builtin)
+                ck_assert_msg(memcmp(c, cb, m * n * 4) == 0, "kernel %d: not the built-in bits",
+                              kinds[q]);
+            regnn__test_openblas_large(-1);
+            ck_assert_int_eq(regnn__test_gemm_kernel(0), 0);
+        }
+    free(a);
+    free(b);
+    free(c);
+    free(cb);
 }
 END_TEST
 
@@ -464,6 +515,7 @@ static Suite *gemm_suite(void)
     tcase_add_test(tc, test_builtin_alpha_zero_and_empty);
     tcase_add_test(tc, test_builtin_gemv_is_a_row);
     tcase_add_test(tc, test_gemm_kernel_hook);
+    tcase_add_test(tc, test_openblas_large_setting);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,6 @@
-/* Prints the GEMM kernel this CPU runs ("avx512-fma", "avx2-fma" or "portable")
- * and whether every product goes to it (1) or large ones go to the BLAS (0).
+/* Prints the GEMM kernel this CPU runs ("avx512-fma", "avx2-fma", "neon-fma"
+ * or "portable") and whether every product goes to the built-in kernels (1) or
+ * large ones go to OpenBLAS (0: REGNN_OPENBLAS_LARGE=1 without AVX-512).
  * scripts/docs-numbers.py uses it to tell whether the numbers recorded in the
  * docs were made with the same arithmetic as this machine's. */
 #include "internal.h"
@@ -8,6 +9,6 @@
 
 int main(void)
 {
-    printf("%s %d\n", rg_gemm_kernel_name(), rg_gemm_kernel_wide());
+    printf("%s %d\n", rg_gemm_kernel_name(), rg_gemm_builtin_only());
     return 0;
 }

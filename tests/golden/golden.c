@@ -5,17 +5,16 @@
  * floats for histories, metrics and small vectors, SHA-256 for parameters and
  * saved bytes. tests/test_golden.sh compares them with tests/golden/expected/.
  *
- *   golden --kernel           print the GEMM kernel this CPU runs, and exit
+ *   golden --kernel           print the GEMM kernel this process runs, and exit
+ *   golden --kernels          print every GEMM kernel this CPU can run, and exit
  *   golden DIABETES_CSV DIR   write DIR/<config>.txt (1 thread), and the same
  *                             output of every other run of the configuration
  *                             as DIR/<config>@<variant>.txt (thread counts
- *                             2-4, the shards of a data-parallel fit, and the
- *                             AVX2 kernel forced on an AVX-512 CPU)
+ *                             2-4, the shards of a data-parallel fit)
+ * REGNN_GEMM_KERNEL picks the kernel (tests/test_golden.sh runs each).
  *
  * Public API only, except the two calls below of the test build of the library
- * (libregnn_test.a), which name and force the GEMM kernel: the bits depend on
- * it. Every product stays at most 4,194,304 multiply-adds, so the built-in
- * kernel computes them in both BLAS builds. */
+ * (libregnn_test.a), which name and probe the GEMM kernels. */
 /* pthread barriers (tests/dp_emulate.h) */
 #define _POSIX_C_SOURCE 200809L
 
@@ -31,9 +30,8 @@
 #include "sha256.h"
 
 const char *rg_gemm_kernel_name(void);
-int regnn__test_gemm_kernel(int kind); /* 0 = by CPU, 2 = AVX2 (this thread only) */
+int regnn__test_gemm_kernel(int kind); /* 0 = by CPU, 1..4 (this thread only) */
 #define KERNEL_BY_CPU 0
-#define KERNEL_AVX2 2
 
 /* ---------------------------------------------------------------- text */
 
@@ -903,8 +901,7 @@ done:
 
 #define MAX_THREADS 4
 
-/* One configuration at 1..MAX_THREADS threads, and on one thread (runs then
- * stay on the calling thread) with the AVX2 kernel forced when avx2 is set. */
+/* One configuration at 1..MAX_THREADS threads. */
 typedef void (*run_fn)(text *t, const void *config, const golden_data *d, size_t threads);
 
 static void run_fit_cb(text *t, const void *c, const golden_data *d, size_t th)
@@ -924,22 +921,14 @@ static void run_tb_cb(text *t, const void *c, const golden_data *d, size_t th)
 }
 
 static size_t run_variants(const char *dir, const char *name, run_fn fn, const void *config,
-                           const golden_data *d, int avx2)
+                           const golden_data *d)
 {
     size_t files = 0;
-    for (size_t th = 1; th <= MAX_THREADS + (avx2 ? 1 : 0); th++) {
-        const int forced = th > MAX_THREADS;
+    for (size_t th = 1; th <= MAX_THREADS; th++) {
         char variant[64];
         text t = {0};
-        if (forced && regnn__test_gemm_kernel(KERNEL_AVX2) != 0)
-            die("cannot force the AVX2 kernel");
-        if (forced)
-            snprintf(variant, sizeof variant, "kernel-%s", rg_gemm_kernel_name());
-        else
-            snprintf(variant, sizeof variant, "threads%zu", th);
-        fn(&t, config, d, forced ? 1 : th);
-        if (forced)
-            regnn__test_gemm_kernel(KERNEL_BY_CPU);
+        snprintf(variant, sizeof variant, "threads%zu", th);
+        fn(&t, config, d, th);
         write_file(dir, name, th == 1 ? NULL : variant, &t);
         free(t.s);
         files++;
@@ -953,35 +942,36 @@ int main(int argc, char **argv)
         printf("%s\n", rg_gemm_kernel_name());
         return 0;
     }
+    if (argc == 2 && strcmp(argv[1], "--kernels") == 0) {
+        for (int kind = 1; kind <= 4; kind++)
+            if (regnn__test_gemm_kernel(kind) == 0)
+                printf("%s\n", rg_gemm_kernel_name());
+        regnn__test_gemm_kernel(KERNEL_BY_CPU);
+        return 0;
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: golden --kernel | golden DIABETES_CSV OUT_DIR\n");
+        fprintf(stderr,
+                "usage: golden --kernel | golden --kernels | golden DIABETES_CSV OUT_DIR\n");
         return 2;
     }
     const char *dir = argv[2];
-    /* Where the CPU runs another kernel that has AVX2 too (AVX-512), the AVX2
-     * kernel is also forced, to show that it gives the same bits. */
-    char cpu_kernel[64];
-    snprintf(cpu_kernel, sizeof cpu_kernel, "%s", rg_gemm_kernel_name());
-    const int avx2 = regnn__test_gemm_kernel(KERNEL_AVX2) == 0 &&
-               strcmp(rg_gemm_kernel_name(), cpu_kernel) != 0;
-    regnn__test_gemm_kernel(KERNEL_BY_CPU);
     golden_data d;
     load_data(argv[1], &d);
     if (regnn_set_blas_threads(1) != REGNN_OK)
         die(regnn_errmsg());
     size_t configs = 0, files = 0;
     for (size_t i = 0; i < sizeof fit_configs / sizeof fit_configs[0]; i++, configs++)
-        files += run_variants(dir, fit_configs[i].name, run_fit_cb, &fit_configs[i], &d, avx2);
-    files += run_variants(dir, "train_batch", run_tb_cb, NULL, &d, avx2);
+        files += run_variants(dir, fit_configs[i].name, run_fit_cb, &fit_configs[i], &d);
+    files += run_variants(dir, "train_batch", run_tb_cb, NULL, &d);
     configs++;
     for (size_t i = 0; i < sizeof path_configs / sizeof path_configs[0]; i++, configs++)
-        files += run_variants(dir, path_configs[i].name, run_path_cb, &path_configs[i], &d, avx2);
+        files += run_variants(dir, path_configs[i].name, run_path_cb, &path_configs[i], &d);
     for (size_t i = 0; i < sizeof dp_configs / sizeof dp_configs[0]; i++, configs++) {
         run_dp(dir, &dp_configs[i], &d);
         files += dp_configs[i].processes;
     }
     free_data(&d);
-    printf("golden: %zu configurations, %zu outputs, kernel %s%s\n", configs, files, cpu_kernel,
-           avx2 ? " (and the AVX2 kernel forced on 1 thread)" : "");
+    printf("golden: %zu configurations, %zu outputs, kernel %s\n", configs, files,
+           rg_gemm_kernel_name());
     return 0;
 }
