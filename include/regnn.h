@@ -934,7 +934,12 @@ enum {
     REGNN_OPTION_LAYER = 3, /* REGNN_LAYER_* of regnn_layer_set_double */
     REGNN_OPTION_ADAM = 4,  /* REGNN_OPT_* of regnn_optimizer_set_double on an Adam optimizer */
     REGNN_OPTION_SGD = 5,   /* REGNN_OPT_* of regnn_optimizer_set_double on an SGD optimizer */
-    REGNN_OPTION_LOSS = 6   /* key REGNN_LOSS_*: the param of regnn_model_set_loss */
+    REGNN_OPTION_LOSS = 6,  /* key REGNN_LOSS_*: the param of regnn_model_set_loss */
+    /* regnn_optimizer_set_schedule's parameters; default_value NaN: no default (required,
+       or for warmup_target: absent means no warm-up) */
+    REGNN_OPTION_EXPONENTIAL_DECAY = 7, /* key i: parameter i of REGNN_SCHEDULE_EXPONENTIAL */
+    REGNN_OPTION_PIECEWISE_DECAY = 8,   /* key 0: every boundary, key 1: every value */
+    REGNN_OPTION_COSINE_DECAY = 9       /* key i: parameter i of REGNN_SCHEDULE_COSINE */
 };
 
 /* regnn_bounds.flags */

@@ -44,6 +44,9 @@ typedef struct rg_option {
 #define F32_LO (FLT_TRUE_MIN / 2.0)      /* above it, (float)v > 0 */
 #define F32_HI ((double)FLT_MAX + 0x1p103) /* below it, (float)v is finite */
 
+#define SCHED(kind, key, name, min, max, def, flags) \
+    {kind, key, name, "optimizer.schedule", min, max, def, flags, NULL}
+
 /* Flags 0 and 1 are integers in 0..1. "Finite and >= 0" is [0, inf). */
 static const rg_option table[] = {
     FIT(REGNN_FIT_EPOCHS, "fit.epochs", 1, RG_MAX_EPOCHS, 1, INT),
@@ -111,6 +114,22 @@ static const rg_option table[] = {
     LOSS(REGNN_LOSS_MAE, 0, 0, 0, 0),
     LOSS(REGNN_LOSS_HUBER, 0, INFINITY, 1, MIN_OPEN | MAX_OPEN),
     LOSS(REGNN_LOSS_LOG_COSH, 0, 0, 0, 0),
+
+    /* Schedule parameters by position. A learning rate may be 0 here, as in
+     * Keras (warm-up from 0, alpha = 0); its peak times the weight decay is
+     * at most 1. */
+    SCHED(REGNN_OPTION_EXPONENTIAL_DECAY, 0, "initial_learning_rate", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_EXPONENTIAL_DECAY, 1, "decay_steps", 0, INFINITY, NAN, MIN_OPEN | MAX_OPEN),
+    SCHED(REGNN_OPTION_EXPONENTIAL_DECAY, 2, "decay_rate", 0, 1, NAN, 0), /* > 1 grows without bound */
+    SCHED(REGNN_OPTION_EXPONENTIAL_DECAY, 3, "staircase", 0, 1, 0, INT),
+    SCHED(REGNN_OPTION_PIECEWISE_DECAY, 0, "boundary", 0, (double)RG_MAX_STEPS, NAN, INT | COUPLED), /* increasing */
+    SCHED(REGNN_OPTION_PIECEWISE_DECAY, 1, "value", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_COSINE_DECAY, 0, "initial_learning_rate", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_COSINE_DECAY, 1, "decay_steps", 0, INFINITY, NAN, MIN_OPEN | MAX_OPEN),
+    SCHED(REGNN_OPTION_COSINE_DECAY, 2, "alpha", 0, 1, 0, 0),
+    /* absent: no warm-up (the decay starts from initial_learning_rate) */
+    SCHED(REGNN_OPTION_COSINE_DECAY, 3, "warmup_target", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_COSINE_DECAY, 4, "warmup_steps", 0, INFINITY, 0, MAX_OPEN),
 };
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])
@@ -161,9 +180,9 @@ static void describe(const rg_option *e, char *buf, size_t len)
     else if ((e->flags & INT) && e->min == 0 && e->max == 1)
         snprintf(buf, len, "0 or 1");
     else if ((e->flags & INT) && open_top)
-        snprintf(buf, len, ">= %s", lo);
-    else if (e->flags & INT)
-        snprintf(buf, len, "in %s..%s", lo, hi);
+        snprintf(buf, len, ">= %.0f", e->min);
+    else if (e->flags & INT) /* whole numbers below 2^54: exact in %.0f */
+        snprintf(buf, len, "in %.0f..%.0f", e->min, e->max);
     else if (open_top)
         snprintf(buf, len, "finite and %s %s", e->flags & MIN_OPEN ? ">" : ">=", lo);
     else

@@ -38,7 +38,34 @@ static void objects_free(objects *ob)
     regnn_optimizer_free(ob->sgd);
 }
 
-/* Set key of kind to v through its own setter (ints through _set_int). */
+/* A valid parameter vector of each schedule, and its schedule kind. */
+static int schedule_base(int kind, double p[5], size_t *n)
+{
+    static const double exp_p[] = {1e-3, 100, 0.9, 0}, pw_p[] = {10, 1e-3, 1e-4},
+                        cos_p[] = {1e-3, 100, 0, 0, 0};
+    const double *src = kind == REGNN_OPTION_EXPONENTIAL_DECAY ? exp_p
+                        : kind == REGNN_OPTION_PIECEWISE_DECAY ? pw_p
+                                                               : cos_p;
+    *n = kind == REGNN_OPTION_EXPONENTIAL_DECAY ? 4 : kind == REGNN_OPTION_PIECEWISE_DECAY ? 3 : 5;
+    memcpy(p, src, *n * sizeof *p);
+    return kind == REGNN_OPTION_EXPONENTIAL_DECAY ? REGNN_SCHEDULE_EXPONENTIAL
+           : kind == REGNN_OPTION_PIECEWISE_DECAY ? REGNN_SCHEDULE_PIECEWISE
+                                                  : REGNN_SCHEDULE_COSINE;
+}
+
+static int is_schedule(int kind) { return kind >= REGNN_OPTION_EXPONENTIAL_DECAY; }
+
+/* The base vector's value at key (a required parameter has no default). */
+static double schedule_value(int kind, int key)
+{
+    double p[5];
+    size_t n;
+    schedule_base(kind, p, &n);
+    return p[key];
+}
+
+/* Set key of kind to v through its own setter (ints through _set_int; a
+ * schedule parameter in an otherwise valid vector). */
 static regnn_status set(objects *ob, int kind, int key, int integer, double v)
 {
     switch (kind) {
@@ -49,7 +76,14 @@ static regnn_status set(objects *ob, int kind, int key, int integer, double v)
     case REGNN_OPTION_LAYER: return regnn_layer_set_double(regnn_model_layer(ob->model, 0), key, v);
     case REGNN_OPTION_ADAM: return regnn_optimizer_set_double(ob->adam, key, v);
     case REGNN_OPTION_SGD: return regnn_optimizer_set_double(ob->sgd, key, v);
-    default: return regnn_model_set_loss(ob->model, key, v);
+    case REGNN_OPTION_LOSS: return regnn_model_set_loss(ob->model, key, v);
+    default: {
+        double p[5];
+        size_t n;
+        const int sk = schedule_base(kind, p, &n);
+        p[key] = v;
+        return regnn_optimizer_set_schedule(ob->adam, sk, p, n);
+    }
     }
 }
 
@@ -93,10 +127,10 @@ static void expect(objects *ob, int kind, int key, int integer, double v, regnn_
         CK_OK(regnn_model_set_loss(ob->model, REGNN_LOSS_MSE, 0)); /* back to the default */
 }
 
-/* One step beyond v, away from the range (integers: 1). */
-static double outside(double v, int integer, double dir)
+/* One step beyond v, away from the range (through an int64 setter: 1). */
+static double outside(double v, int via_int, double dir)
 {
-    return integer ? v + dir : nextafter(v, dir * INFINITY);
+    return via_int ? v + dir : nextafter(v, dir * INFINITY);
 }
 
 static void check_edges(objects *ob, int kind, int key)
@@ -109,10 +143,10 @@ static void check_edges(objects *ob, int kind, int key)
     /* lower edge */
     if (b.flags & REGNN_BOUNDS_MIN_OPEN) {
         expect(ob, kind, key, via_int, b.min, bad);
-        expect(ob, kind, key, via_int, outside(b.min, integer, 1), REGNN_OK);
+        expect(ob, kind, key, via_int, outside(b.min, via_int, 1), REGNN_OK);
     } else {
         expect(ob, kind, key, via_int, b.min, REGNN_OK);
-        expect(ob, kind, key, via_int, outside(b.min, integer, -1), bad);
+        expect(ob, kind, key, via_int, outside(b.min, via_int, -1), bad);
     }
     /* upper edge */
     if (isinf(b.max)) {
@@ -130,10 +164,10 @@ static void check_edges(objects *ob, int kind, int key)
         }
     } else if (b.flags & REGNN_BOUNDS_MAX_OPEN) {
         expect(ob, kind, key, via_int, b.max, bad);
-        expect(ob, kind, key, via_int, outside(b.max, integer, -1), REGNN_OK);
+        expect(ob, kind, key, via_int, outside(b.max, via_int, -1), REGNN_OK);
     } else {
         expect(ob, kind, key, via_int, b.max, REGNN_OK);
-        expect(ob, kind, key, via_int, outside(b.max, integer, 1), bad);
+        expect(ob, kind, key, via_int, outside(b.max, via_int, 1), bad);
     }
     if (!via_int) {
         expect(ob, kind, key, 0, NAN, bad);
@@ -201,8 +235,8 @@ START_TEST(test_fresh_objects_hold_the_defaults)
     objects_make(&ob);
     int kind, key, n = 0;
     for (size_t i = 0; rg_option_setting(i, &kind, &key); i++) {
-        if (kind == REGNN_OPTION_LOSS)
-            continue; /* the param's default is the caller's when it picks a loss */
+        if (kind == REGNN_OPTION_LOSS || is_schedule(kind))
+            continue; /* the caller's when it picks a loss or schedule: test below */
         regnn_bounds b = {sizeof b, 0, 0, 0, 0};
         CK_OK(regnn_option_bounds(kind, key, &b));
         ck_assert_msg(get(&ob, kind, key, int_setter(kind, &b)) == b.default_value,
@@ -211,6 +245,44 @@ START_TEST(test_fresh_objects_hold_the_defaults)
     }
     ck_assert_int_ge(n, 38);
     objects_free(&ob);
+}
+END_TEST
+
+/* An optional schedule parameter left out acts as its table default: the
+ * same learning rate at every step as the vector that states it. */
+START_TEST(test_schedule_defaults)
+{
+    regnn_optimizer *a = NULL, *b = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &a));
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &b));
+    int checked = 0;
+    for (int kind = REGNN_OPTION_EXPONENTIAL_DECAY; kind <= REGNN_OPTION_COSINE_DECAY; kind++) {
+        double p[5];
+        size_t n;
+        const int sk = schedule_base(kind, p, &n);
+        for (int key = 0; (size_t)key < n && regnn_option_name(kind, key); key++) {
+            regnn_bounds bd = {sizeof bd, 0, 0, 0, 0};
+            CK_OK(regnn_option_bounds(kind, key, &bd));
+            if (isnan(bd.default_value))
+                continue; /* required */
+            double full[5];
+            memcpy(full, p, sizeof full);
+            full[key] = bd.default_value; /* left out, or stated at its default */
+            CK_OK(regnn_optimizer_set_schedule(a, sk, full, (size_t)key));
+            CK_OK(regnn_optimizer_set_schedule(b, sk, full, (size_t)key + 1));
+            for (uint64_t step = 0; step < 300; step += 7) {
+                double la, lb;
+                CK_OK(regnn_optimizer_learning_rate_at(a, step, &la));
+                CK_OK(regnn_optimizer_learning_rate_at(b, step, &lb));
+                ck_assert_msg(la == lb, "%s default, step %llu", regnn_option_name(kind, key),
+                              (unsigned long long)step);
+            }
+            checked++;
+        }
+    }
+    ck_assert_int_ge(checked, 3);
+    regnn_optimizer_free(a);
+    regnn_optimizer_free(b);
 }
 END_TEST
 
@@ -238,15 +310,15 @@ START_TEST(test_fingerprint_covers_every_option)
                       regnn_option_name(kind, key), setting);
         regnn_optimizer *o = kind == REGNN_OPTION_SGD ? ob.sgd : ob.adam;
         uint64_t before[2][RG_SETTINGS_COUNT], after[2][RG_SETTINGS_COUNT];
-        if (kind == REGNN_OPTION_LOSS) /* the loss kind is an entry of its own */
-            CK_OK(set(&ob, kind, key, 0, b.default_value));
+        const double def = isnan(b.default_value) ? schedule_value(kind, key) : b.default_value;
+        if (kind == REGNN_OPTION_LOSS || is_schedule(kind)) /* the kind is an entry of its own */
+            CK_OK(set(&ob, kind, key, 0, def));
         for (int mode = 0; mode < 2; mode++) {
             rg_fit_setup s = {ob.model, o, train, NULL, ob.fit, mode ? ob.path : NULL};
             rg_settings_fingerprint(&s, before[mode]);
         }
         /* another accepted value: the default moved inside the range */
         const int integer = (b.flags & REGNN_BOUNDS_INTEGER) != 0;
-        const double def = b.default_value;
         double v = integer ? (def + 1 <= b.max ? def + 1 : def - 1)
                            : (def > 0 ? def / 2 : isinf(b.max) ? 1 : b.max / 2);
         if (kind == REGNN_OPTION_LOSS)
@@ -267,11 +339,28 @@ START_TEST(test_fingerprint_covers_every_option)
         if (setting[0] && !(kind == REGNN_OPTION_LOSS && key != REGNN_LOSS_HUBER))
             ck_assert_msg(changed, "%s does not change its fingerprint entry",
                           regnn_option_name(kind, key));
-        CK_OK(set(&ob, kind, key, int_setter(kind, &b), b.default_value)); /* back */
+        CK_OK(set(&ob, kind, key, int_setter(kind, &b), def)); /* back */
         if (kind == REGNN_OPTION_LOSS)
             CK_OK(regnn_model_set_loss(ob.model, REGNN_LOSS_MSE, 0));
+        if (is_schedule(kind))
+            CK_OK(regnn_optimizer_set_schedule(ob.adam, REGNN_SCHEDULE_CONSTANT, NULL, 0));
     }
     regnn_dataset_free(train);
+    objects_free(&ob);
+}
+END_TEST
+
+/* Every schedule parameter (no enum keys: positions) against
+ * regnn_optimizer_set_schedule. */
+START_TEST(test_every_schedule_parameter_edges)
+{
+    objects ob;
+    objects_make(&ob);
+    int n = 0;
+    for (int kind = REGNN_OPTION_EXPONENTIAL_DECAY; kind <= REGNN_OPTION_COSINE_DECAY; kind++)
+        for (int key = 0; regnn_option_name(kind, key); key++, n++)
+            check_edges(&ob, kind, key);
+    ck_assert_int_eq(n, 11);
     objects_free(&ob);
 }
 END_TEST
@@ -314,7 +403,9 @@ static Suite *options_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_every_key_has_an_entry_and_its_edges_hold);
     tcase_add_test(tc, test_fresh_objects_hold_the_defaults);
+    tcase_add_test(tc, test_schedule_defaults);
     tcase_add_test(tc, test_fingerprint_covers_every_option);
+    tcase_add_test(tc, test_every_schedule_parameter_edges);
     tcase_add_test(tc, test_bounds_query);
     suite_add_tcase(s, tc);
     return s;

@@ -303,6 +303,7 @@ lib, library_path = load()
 
 # ---- option bounds: the library's table of ranges and defaults (regnn_option_bounds)
 OPTION_FIT, OPTION_PATH, OPTION_LAYER, OPTION_ADAM, OPTION_SGD, OPTION_LOSS = range(1, 7)
+OPTION_EXPONENTIAL_DECAY, OPTION_PIECEWISE_DECAY, OPTION_COSINE_DECAY = 7, 8, 9
 BOUNDS_MIN_OPEN, BOUNDS_MAX_OPEN, BOUNDS_INTEGER, BOUNDS_CHANGES_RESULTS, BOUNDS_COUPLED = \
     1, 2, 4, 8, 16
 
