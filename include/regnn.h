@@ -682,7 +682,7 @@ enum {
 };
 
 enum {
-    REGNN_PATH_SEEDS = 1,   /* int >= 1; default 1: runs per lambda */
+    REGNN_PATH_SEEDS = 1,   /* 1..1048576; default 1: runs per lambda */
     REGNN_PATH_SEED = 2,    /* int >= 0; default 0: run s (0-based) uses seed SEED + s */
     REGNN_PATH_PENALTY = 3, /* REGNN_PENALTY_*; default REGNN_PENALTY_L2 */
     REGNN_PATH_THREADS = 4, /* 0..256; default 0: the usable CPUs / the model's threads; 1 = on the calling thread */

@@ -1,6 +1,7 @@
 """The binding's constants against include/regnn.h, and option ranges and defaults read
 from the library's table (regnn_option_bounds) rather than copied."""
 
+import math
 import os
 import re
 import unittest
@@ -37,6 +38,75 @@ class TestConstants(unittest.TestCase):
         for c_name, value in header.items():
             if c_name.startswith(("REGNN_OPTION_", "REGNN_BOUNDS_")):
                 self.assertEqual(getattr(_capi, c_name[len("REGNN_"):]), value, c_name)
+
+
+_SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹−", "0123456789-")
+
+
+def _doc_number(text, constants):
+    """A number of docs/api.md: 1e-4, 2²⁰, 2²⁰−1, or a REGNN_ constant; None otherwise."""
+    text = text.strip().strip("`")
+    if text in constants:
+        return constants[text]
+    m = re.fullmatch(r"2([⁰¹²³⁴⁵⁶⁷⁸⁹]+)(−1)?", text)
+    if m:
+        return 2 ** int(m.group(1).translate(_SUPER)) - (1 if m.group(2) else 0)
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _doc_range(text, constants):
+    """(min, max, min_open, max_open) of a range column, or None if it states none."""
+    text = text.strip()
+    if text in ("0/1", "0 or 1"):
+        return 0, 1, False, False
+    m = re.fullmatch(r"(?:int )?≥ (\S+)", text)
+    if m:
+        return _doc_number(m.group(1), constants), math.inf, False, True
+    m = re.fullmatch(r"int (\S+)…(\S+)", text)
+    if m:
+        return (_doc_number(m.group(1), constants), _doc_number(m.group(2), constants),
+                False, False)
+    m = re.fullmatch(r"(?:in )?([\[(])(\S+), (\S+)([\])])", text)
+    if m and _doc_number(m.group(3), constants) is not None:
+        return (_doc_number(m.group(2), constants), _doc_number(m.group(3), constants),
+                m.group(1) == "(", m.group(4) == ")")
+    return None
+
+
+class TestDocsReadTheTable(unittest.TestCase):
+    """The ranges and defaults docs/api.md's option tables state are the library's."""
+
+    def test_option_tables_match_the_bounds(self):
+        constants = header_constants()
+        kinds = {"FIT": [_capi.OPTION_FIT], "PATH": [_capi.OPTION_PATH],
+                 "LAYER": [_capi.OPTION_LAYER], "OPT": [_capi.OPTION_ADAM, _capi.OPTION_SGD]}
+        with open(os.path.join(REPO, "docs", "api.md"), encoding="utf-8") as f:
+            rows = re.findall(r"^ *\| ((?:`REGNN_(?:FIT|PATH|LAYER|OPT)_\w+`(?:, )?)+) \|"
+                              r"([^|]*)\|(?:([^|]*)\|)?", f.read(), flags=re.M)
+        checked = 0
+        for names, range_col, default_col in rows:
+            for name in re.findall(r"`(REGNN_\w+)`", names):
+                prefix = name.split("_")[1]
+                for kind in kinds[prefix]:
+                    try:
+                        b = _capi.option_bounds(kind, constants[name])
+                    except _capi.LibraryError:
+                        continue  # a key of the other optimizer
+                    stated = _doc_range(range_col, constants)
+                    if stated is not None:
+                        self.assertEqual(stated, (b.min, b.max,
+                                                  bool(b.flags & _capi.BOUNDS_MIN_OPEN),
+                                                  bool(b.flags & _capi.BOUNDS_MAX_OPEN)),
+                                         "%s: docs/api.md says %r" % (name, range_col))
+                        checked += 1
+                    if default_col and prefix in ("FIT", "PATH"):
+                        self.assertEqual(_doc_number(default_col, constants), b.default_value,
+                                         "%s: docs/api.md's default %r" % (name, default_col))
+                        checked += 1
+        self.assertGreater(checked, 40)
 
 
 class TestBoundsFromTheLibrary(unittest.TestCase):
