@@ -682,7 +682,7 @@ enum {
 };
 
 enum {
-    REGNN_PATH_SEEDS = 1,   /* int >= 1; default 1: runs per lambda */
+    REGNN_PATH_SEEDS = 1,   /* 1..1048576; default 1: runs per lambda */
     REGNN_PATH_SEED = 2,    /* int >= 0; default 0: run s (0-based) uses seed SEED + s */
     REGNN_PATH_PENALTY = 3, /* REGNN_PENALTY_*; default REGNN_PENALTY_L2 */
     REGNN_PATH_THREADS = 4, /* 0..256; default 0: the usable CPUs / the model's threads; 1 = on the calling thread */
@@ -922,6 +922,52 @@ REGNN_API regnn_status regnn_checkpoint_save_mem(const regnn_model *m, const reg
                                                  void *buf, size_t cap, size_t *size);
 REGNN_API regnn_status regnn_checkpoint_load_mem(const void *buf, size_t len, regnn_model **m_out,
                                                  regnn_optimizer **o_out);
+
+/* ------------------------------------------------------------------ */
+/* Option bounds: the range and default of every enum-keyed setting     */
+/* ------------------------------------------------------------------ */
+
+/* The setter a key belongs to (regnn_option_bounds' kind). */
+enum {
+    REGNN_OPTION_FIT = 1,   /* REGNN_FIT_* of regnn_fit_options_set_int / _set_double */
+    REGNN_OPTION_PATH = 2,  /* REGNN_PATH_* of regnn_path_options_set_int */
+    REGNN_OPTION_LAYER = 3, /* REGNN_LAYER_* of regnn_layer_set_double */
+    REGNN_OPTION_ADAM = 4,  /* REGNN_OPT_* of regnn_optimizer_set_double on an Adam optimizer */
+    REGNN_OPTION_SGD = 5,   /* REGNN_OPT_* of regnn_optimizer_set_double on an SGD optimizer */
+    REGNN_OPTION_LOSS = 6,  /* key REGNN_LOSS_*: the param of regnn_model_set_loss */
+    /* regnn_optimizer_set_schedule's parameters; default_value NaN: no default (required,
+       or for warmup_target: absent means no warm-up) */
+    REGNN_OPTION_EXPONENTIAL_DECAY = 7, /* key i: parameter i of REGNN_SCHEDULE_EXPONENTIAL */
+    REGNN_OPTION_PIECEWISE_DECAY = 8,   /* key 0: every boundary, key 1: every value */
+    REGNN_OPTION_COSINE_DECAY = 9       /* key i: parameter i of REGNN_SCHEDULE_COSINE */
+};
+
+/* regnn_bounds.flags */
+enum {
+    REGNN_BOUNDS_MIN_OPEN = 1,        /* min itself is refused (value > min) */
+    REGNN_BOUNDS_MAX_OPEN = 2,        /* max itself is refused (value < max); max may be +inf */
+    REGNN_BOUNDS_INTEGER = 4,         /* only whole numbers (the _set_int setters, 0/1 flags) */
+    REGNN_BOUNDS_CHANGES_RESULTS = 8, /* part of the settings fingerprint: it changes results */
+    REGNN_BOUNDS_COUPLED = 16         /* another setting narrows the range further (docs/api.md) */
+};
+
+/** A setting's range and default. The caller sets size to sizeof(regnn_bounds);
+ *  the library fills at most size bytes, so fields added later at the end leave
+ *  older callers unaffected. */
+typedef struct regnn_bounds {
+    size_t size;
+    double min, max;      /* closed unless a REGNN_BOUNDS_*_OPEN flag says otherwise */
+    double default_value; /* what a fresh object holds */
+    unsigned flags;       /* REGNN_BOUNDS_* */
+} regnn_bounds;
+
+/** Range and default of option key of kind (REGNN_OPTION_*): REGNN_E_UNSUPPORTED
+ *  for an unknown kind or key (or a key of the other optimizer),
+ *  REGNN_E_INVALID_ARG for NULL out or out->size < offsetof(regnn_bounds, flags)
+ *  + sizeof(unsigned). */
+REGNN_API regnn_status regnn_option_bounds(int kind, int key, regnn_bounds *out);
+/** The key's name ("REGNN_FIT_EPOCHS"); NULL for an unknown kind or key. */
+REGNN_API const char *regnn_option_name(int kind, int key);
 
 /* ------------------------------------------------------------------ */
 /* ONNX export                                                          */

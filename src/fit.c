@@ -9,10 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Largest batch: keeps rows x width inside a 32-bit BLAS int. */
-#define RG_MAX_BATCH ((size_t)1 << 20)
-#define RG_MAX_SHARDS 65536
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -137,17 +133,24 @@ regnn_status regnn_train_batch_weighted(regnn_model *m, regnn_optimizer *o, cons
 
 /* ---- fit options ---- */
 
+static int64_t *int_slot(regnn_fit_options *o, int key);
+static double *double_slot(regnn_fit_options *o, int key);
+
+/* Every key from the options table's defaults. */
 static void options_defaults(regnn_fit_options *o)
 {
     memset(o, 0, sizeof *o);
-    o->epochs = 1;
-    o->batch_size = 32;
-    o->shuffle = 1;
-    o->monitor = REGNN_MONITOR_VAL_LOSS;
-    o->shard_count = 1;
-    o->reduce_lr_patience = 10; /* keras.callbacks.ReduceLROnPlateau defaults */
-    o->reduce_lr_factor = 0.1;
-    o->reduce_lr_min_delta = 1e-4;
+    int kind, key;
+    for (size_t i = 0; rg_option_setting(i, &kind, &key); i++) {
+        if (kind != REGNN_OPTION_FIT)
+            continue;
+        const double def = rg_option_default(kind, key);
+        int64_t *si = int_slot(o, key);
+        if (si)
+            *si = (int64_t)def;
+        else
+            *double_slot(o, key) = def;
+    }
 }
 
 regnn_status regnn_fit_options_create(regnn_fit_options **out)
@@ -185,27 +188,14 @@ static int64_t *int_slot(regnn_fit_options *o, int key)
     }
 }
 
-static const char *fit_key_name(int key)
+static double *double_slot(regnn_fit_options *o, int key)
 {
     switch (key) {
-    case REGNN_FIT_EPOCHS: return "REGNN_FIT_EPOCHS";
-    case REGNN_FIT_BATCH_SIZE: return "REGNN_FIT_BATCH_SIZE";
-    case REGNN_FIT_SHUFFLE: return "REGNN_FIT_SHUFFLE";
-    case REGNN_FIT_EARLY_STOPPING: return "REGNN_FIT_EARLY_STOPPING";
-    case REGNN_FIT_PATIENCE: return "REGNN_FIT_PATIENCE";
-    case REGNN_FIT_RESTORE_BEST: return "REGNN_FIT_RESTORE_BEST";
-    case REGNN_FIT_MONITOR: return "REGNN_FIT_MONITOR";
-    case REGNN_FIT_EVAL_TRAIN: return "REGNN_FIT_EVAL_TRAIN";
-    case REGNN_FIT_SHARD_INDEX: return "REGNN_FIT_SHARD_INDEX";
-    case REGNN_FIT_SHARD_COUNT: return "REGNN_FIT_SHARD_COUNT";
-    case REGNN_FIT_VALIDATION_SPLIT: return "REGNN_FIT_VALIDATION_SPLIT";
-    case REGNN_FIT_MIN_DELTA: return "REGNN_FIT_MIN_DELTA";
-    case REGNN_FIT_REDUCE_LR: return "REGNN_FIT_REDUCE_LR";
-    case REGNN_FIT_REDUCE_LR_PATIENCE: return "REGNN_FIT_REDUCE_LR_PATIENCE";
-    case REGNN_FIT_REDUCE_LR_COOLDOWN: return "REGNN_FIT_REDUCE_LR_COOLDOWN";
-    case REGNN_FIT_REDUCE_LR_FACTOR: return "REGNN_FIT_REDUCE_LR_FACTOR";
-    case REGNN_FIT_REDUCE_LR_MIN_DELTA: return "REGNN_FIT_REDUCE_LR_MIN_DELTA";
-    case REGNN_FIT_REDUCE_LR_MIN_LR: return "REGNN_FIT_REDUCE_LR_MIN_LR";
+    case REGNN_FIT_VALIDATION_SPLIT: return &o->validation_split;
+    case REGNN_FIT_MIN_DELTA: return &o->min_delta;
+    case REGNN_FIT_REDUCE_LR_FACTOR: return &o->reduce_lr_factor;
+    case REGNN_FIT_REDUCE_LR_MIN_DELTA: return &o->reduce_lr_min_delta;
+    case REGNN_FIT_REDUCE_LR_MIN_LR: return &o->reduce_lr_min_lr;
     default: return NULL;
     }
 }
@@ -213,7 +203,7 @@ static const char *fit_key_name(int key)
 /* A key that is unknown, or belongs to the other setter: say which. */
 static regnn_status wrong_key(const char *fn, int key, int want_double)
 {
-    const char *name = fit_key_name(key);
+    const char *name = regnn_option_name(REGNN_OPTION_FIT, key);
     if (!name)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown %s key %d (not a REGNN_FIT_* value)", fn,
                         want_double ? "double" : "integer", key);
@@ -230,45 +220,9 @@ regnn_status regnn_fit_options_set_int(regnn_fit_options *opts, int key, int64_t
     int64_t *slot = int_slot(opts, key);
     if (!slot)
         return wrong_key(fn, key, 0);
-    const char *range;
-    int ok;
-    switch (key) {
-    case REGNN_FIT_EPOCHS:
-        ok = value >= 1 && value <= 100000000;
-        range = "in 1..100000000";
-        break;
-    case REGNN_FIT_BATCH_SIZE:
-        ok = value >= 1 && (uint64_t)value <= RG_MAX_BATCH;
-        _Static_assert(RG_MAX_BATCH == 1048576, "the message states the bound");
-        range = "in 1..1048576";
-        break;
-    case REGNN_FIT_PATIENCE:
-    case REGNN_FIT_REDUCE_LR_PATIENCE:
-    case REGNN_FIT_REDUCE_LR_COOLDOWN:
-        ok = value >= 0;
-        range = ">= 0";
-        break;
-    case REGNN_FIT_MONITOR:
-        ok = value >= REGNN_MONITOR_VAL_LOSS && value <= REGNN_MONITOR_TRAIN_LOSS;
-        range = "REGNN_MONITOR_VAL_LOSS (0), REGNN_MONITOR_VAL_MSE (1) or REGNN_MONITOR_TRAIN_LOSS (2)";
-        break;
-    case REGNN_FIT_SHARD_INDEX:
-        ok = value >= 0 && value < RG_MAX_SHARDS;
-        _Static_assert(RG_MAX_SHARDS == 65536, "the messages state the bound");
-        range = "in 0..65535";
-        break;
-    case REGNN_FIT_SHARD_COUNT:
-        ok = value >= 1 && value <= RG_MAX_SHARDS;
-        range = "in 1..65536";
-        break;
-    default:
-        ok = value == 0 || value == 1;
-        range = "0 or 1";
-        break;
-    }
-    if (!ok)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %lld", fn, fit_key_name(key),
-                        range, (long long)value);
+    regnn_status st = rg_option_check_int(fn, REGNN_OPTION_FIT, key, value);
+    if (st != REGNN_OK)
+        return st;
     *slot = value;
     return REGNN_OK;
 }
@@ -290,33 +244,12 @@ regnn_status regnn_fit_options_set_double(regnn_fit_options *opts, int key, doub
     static const char fn[] = "regnn_fit_options_set_double";
     if (!opts)
         return rg_error(REGNN_E_INVALID_ARG, "%s: options are NULL", fn);
-    double *slot;
-    const char *range;
-    int ok;
-    if (key == REGNN_FIT_VALIDATION_SPLIT) {
-        slot = &opts->validation_split;
-        ok = value >= 0.0 && value < 1.0;
-        range = "in [0, 1)";
-    } else if (key == REGNN_FIT_MIN_DELTA || key == REGNN_FIT_REDUCE_LR_MIN_DELTA ||
-               key == REGNN_FIT_REDUCE_LR_MIN_LR) {
-        slot = key == REGNN_FIT_MIN_DELTA         ? &opts->min_delta
-               : key == REGNN_FIT_REDUCE_LR_MIN_LR ? &opts->reduce_lr_min_lr
-                                                   : &opts->reduce_lr_min_delta;
-        ok = value >= 0.0 && !isinf(value);
-        range = "finite and >= 0";
-    } else if (key == REGNN_FIT_REDUCE_LR_FACTOR) {
-        slot = &opts->reduce_lr_factor;
-        ok = value > 0.0 && value < 1.0;
-        range = "in (0, 1)";
-    } else {
+    double *slot = double_slot(opts, key);
+    if (!slot)
         return wrong_key(fn, key, 1);
-    }
-    if (!ok) {
-        char v[40];
-        rg_format_double(v, sizeof v, value);
-        return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %s", fn, fit_key_name(key),
-                        range, v);
-    }
+    regnn_status st = rg_option_check(fn, REGNN_OPTION_FIT, key, value);
+    if (st != REGNN_OK)
+        return st;
     *slot = value;
     return REGNN_OK;
 }
@@ -326,18 +259,10 @@ regnn_status regnn_fit_options_get_double(const regnn_fit_options *opts, int key
     static const char fn[] = "regnn_fit_options_get_double";
     if (!opts || !value)
         return rg_error(REGNN_E_INVALID_ARG, "%s: options and value are required", fn);
-    if (key == REGNN_FIT_VALIDATION_SPLIT)
-        *value = opts->validation_split;
-    else if (key == REGNN_FIT_MIN_DELTA)
-        *value = opts->min_delta;
-    else if (key == REGNN_FIT_REDUCE_LR_FACTOR)
-        *value = opts->reduce_lr_factor;
-    else if (key == REGNN_FIT_REDUCE_LR_MIN_DELTA)
-        *value = opts->reduce_lr_min_delta;
-    else if (key == REGNN_FIT_REDUCE_LR_MIN_LR)
-        *value = opts->reduce_lr_min_lr;
-    else
+    const double *slot = double_slot((regnn_fit_options *)opts, key);
+    if (!slot)
         return wrong_key(fn, key, 1);
+    *value = *slot;
     return REGNN_OK;
 }
 

@@ -550,6 +550,23 @@ void rg_plateau_start(rg_plateau *pl, const regnn_fit_options *opts);
  * it lowered *lr. */
 int rg_plateau_update(rg_plateau *pl, double current, double *lr);
 
+/* ---- option limits and the options table (src/options.c) ---- */
+#define RG_MAX_EPOCHS 100000000
+#define RG_MAX_BATCH ((size_t)1 << 20) /* keeps rows x width inside a 32-bit BLAS int */
+#define RG_MAX_SHARDS 65536
+#define RG_PATH_MAX_THREADS 256
+#define RG_PATH_MAX_COUNT ((size_t)1 << 20) /* lambdas, seeds and runs */
+/* Why v is refused for option key of kind (REGNN_OPTION_*), naming the option, or NULL. */
+const char *rg_option_problem(int kind, int key, double v, char *buf, size_t len);
+/* REGNN_E_INVALID_ARG with "fn: <the problem>" if the table refuses v. */
+regnn_status rg_option_check(const char *fn, int kind, int key, double v);
+regnn_status rg_option_check_int(const char *fn, int kind, int key, int64_t v);
+/* The option's default from the table (0 for an unknown key). */
+double rg_option_default(int kind, int key);
+/* Entry i's kind, key and fingerprint entry name ("" if it does not change
+ * results); NULL past the table. */
+const char *rg_option_setting(size_t i, int *kind, int *key);
+
 /* ---- the settings that change a fit's result (src/settings.c) ---- */
 typedef struct rg_fit_setup {
     const regnn_model *m;

@@ -891,7 +891,7 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
         chk.wd = P->wd;
         chk.momentum = P->momentum;
         chk.steps = P->steps;
-        char why[200];
+        char why[256];
         if (rg_optimizer_check(&chk, why, sizeof why))
             return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
     }

@@ -141,14 +141,10 @@ regnn_status regnn_model_set_loss(regnn_model *m, int kind, double param)
     if (!rg_loss_name(kind))
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown loss %d (not a REGNN_LOSS_* value)", fn,
                         kind);
-    char v[40];
-    rg_format_double(v, sizeof v, param);
-    if (kind == REGNN_LOSS_HUBER && !(param > 0.0 && !isinf(param)))
-        return rg_error(REGNN_E_INVALID_ARG, "%s: the Huber delta must be finite and > 0, got %s",
-                        fn, v);
-    if (kind != REGNN_LOSS_HUBER && param != 0.0)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: loss %s takes no parameter: param must be 0, got %s",
-                        fn, rg_loss_name(kind), v);
+    char why[256];
+    if (rg_option_problem(REGNN_OPTION_LOSS, kind, param, why, sizeof why))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: param (%s): %s", fn,
+                        kind == REGNN_LOSS_HUBER ? "the Huber delta" : "unused by this loss", why);
     if (m->busy)
         return rg_error(REGNN_E_STATE, "%s: the loss cannot change while regnn_fit runs", fn);
     m->loss = kind;

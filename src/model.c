@@ -208,29 +208,10 @@ regnn_layer *regnn_model_layer(regnn_model *m, size_t index)
 
 static regnn_status check_layer_value(const char *fn, int key, double value)
 {
-    const char *name, *range;
-    int ok;
-    switch (key) {
-    case REGNN_LAYER_L2:
-    case REGNN_LAYER_L1:
-        ok = value >= 0.0 && !isinf(value);
-        name = key == REGNN_LAYER_L2 ? "REGNN_LAYER_L2" : "REGNN_LAYER_L1";
-        range = "finite and >= 0";
-        break;
-    case REGNN_LAYER_DROPOUT:
-        ok = value >= 0.0 && value < 1.0;
-        name = "REGNN_LAYER_DROPOUT";
-        range = "in [0, 1)";
-        break;
-    default:
+    if (!regnn_option_name(REGNN_OPTION_LAYER, key))
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown layer key %d (not a REGNN_LAYER_* value)",
                         fn, key);
-    }
-    if (ok)
-        return REGNN_OK;
-    char v[40];
-    rg_format_double(v, sizeof v, value);
-    return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %s", fn, name, range, v);
+    return rg_option_check(fn, REGNN_OPTION_LAYER, key, value);
 }
 
 static void set_layer_value(regnn_layer *l, int key, double value)

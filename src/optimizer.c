@@ -8,6 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The options table's kind for an optimizer kind. */
+static int option_kind(int kind)
+{
+    return kind == REGNN_OPTIM_ADAM ? REGNN_OPTION_ADAM : REGNN_OPTION_SGD;
+}
+
 regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out)
 {
     if (!out)
@@ -19,14 +25,11 @@ regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out)
     if (!o)
         return rg_error(REGNN_E_NOMEM, "regnn_optimizer_create: out of memory");
     o->kind = kind;
-    if (kind == REGNN_OPTIM_ADAM) {
-        o->lr = 1e-3;
-        o->beta1 = 0.9;
-        o->beta2 = 0.999;
-        o->eps = 1e-7;
-    } else {
-        o->lr = 1e-2;
-    }
+    const int k = option_kind(kind); /* the defaults from the options table */
+    o->lr = rg_option_default(k, REGNN_OPT_LEARNING_RATE);
+    o->beta1 = rg_option_default(k, REGNN_OPT_BETA1);
+    o->beta2 = rg_option_default(k, REGNN_OPT_BETA2);
+    o->eps = rg_option_default(k, REGNN_OPT_EPSILON);
     o->lr_now = o->lr;
     *out = o;
     return REGNN_OK;
@@ -60,19 +63,6 @@ static int key_applies(int kind, int key)
     }
 }
 
-static const char *key_name(int key)
-{
-    static const char *const names[] = {NULL,
-                                        "REGNN_OPT_LEARNING_RATE",
-                                        "REGNN_OPT_BETA1",
-                                        "REGNN_OPT_BETA2",
-                                        "REGNN_OPT_EPSILON",
-                                        "REGNN_OPT_WEIGHT_DECAY",
-                                        "REGNN_OPT_MOMENTUM",
-                                        "REGNN_OPT_NESTEROV"};
-    return key >= 1 && key <= REGNN_OPT_NESTEROV ? names[key] : NULL;
-}
-
 /* k < 0: no such key; k == 0: the key belongs to the other kind. */
 static regnn_status key_error(const char *fn, int kind, int key, int k)
 {
@@ -81,57 +71,31 @@ static regnn_status key_error(const char *fn, int kind, int key, int k)
         return rg_error(REGNN_E_UNSUPPORTED,
                         "%s: unknown key %d (REGNN_OPT_LEARNING_RATE .. REGNN_OPT_NESTEROV are 1..7)",
                         fn, key);
-    return rg_error(REGNN_E_UNSUPPORTED, "%s: %s does not apply to %s (it is %s's)", fn, key_name(key),
+    return rg_error(REGNN_E_UNSUPPORTED, "%s: %s does not apply to %s (it is %s's)", fn, regnn_option_name(option_kind(kind == REGNN_OPTIM_ADAM ? REGNN_OPTIM_SGD : REGNN_OPTIM_ADAM), key),
                     self, kind == REGNN_OPTIM_ADAM ? "SGD" : "Adam");
 }
 
-/* Why a value is refused, or NULL. lr and wd are the optimizer's values after
- * the change; they meet in the decay factor 1 - lr * wd. */
-static const char *value_problem(int key, double v, double lr, double wd, char *buf, size_t len)
+/* Why a value is refused, or NULL: its range from the options table, then
+ * the coupling of lr and wd (the optimizer's values after the change) in the
+ * decay factor 1 - lr * wd. */
+static const char *value_problem(int kind, int key, double v, double lr, double wd, char *buf,
+                                 size_t len)
 {
-    const float f = (float)v;
-    switch (key) {
-    case REGNN_OPT_LEARNING_RATE:
-    case REGNN_OPT_EPSILON:
-        /* The step runs in float32: a value that rounds to 0 or overflows there
-         * can only give NaN or Inf (ε = 1e-50 makes m / sqrt(v) divide by 0). */
-        if (!(isfinite(v) && v > 0.0 && f > 0.0f && isfinite(f)))
-            snprintf(buf, len, "%s must be in [%.2g, %.3g] (finite and non-zero in float32), got %g",
-                     key == REGNN_OPT_EPSILON ? "epsilon" : "learning rate",
-                     (double)FLT_TRUE_MIN, (double)FLT_MAX, v);
-        else if (key == REGNN_OPT_LEARNING_RATE && wd > 0.0 && lr * wd > 1.0)
-            snprintf(buf, len,
-                     "learning rate %g times weight decay %g is %g; it must be <= 1 (the decay "
-                     "step multiplies weights by 1 - lr*wd), so learning rate must be <= %g",
-                     v, wd, lr * wd, 1.0 / wd);
-        else
-            return NULL;
+    if (rg_option_problem(option_kind(kind), key, v, buf, len))
         return buf;
-    case REGNN_OPT_BETA1:
-    case REGNN_OPT_BETA2:
-        if (v >= 0.0 && v < 1.0)
-            return NULL;
-        snprintf(buf, len, "beta%d must be in [0, 1), got %g", key == REGNN_OPT_BETA1 ? 1 : 2, v);
-        return buf;
-    case REGNN_OPT_WEIGHT_DECAY:
-        if (v >= 0.0 && isfinite(v) && lr * v <= 1.0)
-            return NULL;
+    if (key == REGNN_OPT_LEARNING_RATE && wd > 0.0 && lr * wd > 1.0)
         snprintf(buf, len,
-                 "weight decay must be in [0, 1/learning rate] = [0, %g] (the decay step "
+                 "REGNN_OPT_LEARNING_RATE: learning rate %g times weight decay %g is %g; it must be <= 1 (the decay "
+                 "step multiplies weights by 1 - lr*wd), so learning rate must be <= %g",
+                 v, wd, lr * wd, 1.0 / wd);
+    else if (key == REGNN_OPT_WEIGHT_DECAY && lr * v > 1.0)
+        snprintf(buf, len,
+                 "REGNN_OPT_WEIGHT_DECAY: weight decay must be in [0, 1/learning rate] = [0, %g] (the decay step "
                  "multiplies weights by 1 - lr*wd), got %g",
                  1.0 / lr, v);
-        return buf;
-    case REGNN_OPT_MOMENTUM:
-        if (v >= 0.0 && v < 1.0)
-            return NULL;
-        snprintf(buf, len, "momentum must be in [0, 1), got %g", v);
-        return buf;
-    default: /* REGNN_OPT_NESTEROV */
-        if (v == 0.0 || v == 1.0)
-            return NULL;
-        snprintf(buf, len, "nesterov must be 0 or 1, got %g", v);
-        return buf;
-    }
+    else
+        return NULL;
+    return buf;
 }
 
 const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len)
@@ -144,7 +108,7 @@ const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len)
             continue;
         /* lr alone first: a too large product is reported against the decay */
         const double wd = keys[i] == REGNN_OPT_LEARNING_RATE ? 0.0 : o->wd;
-        const char *why = value_problem(keys[i], vals[i], o->lr, wd, buf, len);
+        const char *why = value_problem(o->kind, keys[i], vals[i], o->lr, wd, buf, len);
         if (why)
             return why;
     }
@@ -163,12 +127,12 @@ regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double v)
     int k = key_applies(o->kind, key);
     if (k <= 0)
         return key_error("regnn_optimizer_set_double", o->kind, key, k);
-    char why[200];
+    char why[256];
     /* With a schedule, its largest learning rate meets the weight decay too. */
     const double lr = fmax(key == REGNN_OPT_LEARNING_RATE ? v : o->lr,
                            rg_schedule_peak(o->sched.kind, o->sched.p, NULL, o->sched.n, 0.0));
     const double wd = key == REGNN_OPT_WEIGHT_DECAY ? v : o->wd;
-    if (value_problem(key, v, lr, wd, why, sizeof why))
+    if (value_problem(o->kind, key, v, lr, wd, why, sizeof why))
         return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_set_double: %s", why);
     switch (key) {
     case REGNN_OPT_LEARNING_RATE:

@@ -13,8 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RG_PATH_MAX_THREADS 256
-#define RG_PATH_MAX_COUNT ((size_t)1 << 20) /* lambdas, seeds and runs */
 
 struct regnn_path_options {
     double *lambdas;
@@ -48,6 +46,8 @@ static double run_value(const regnn_path *p, size_t r, int stat)
 
 /* ---- options ---- */
 
+static int64_t *path_slot(regnn_path_options *o, int key);
+
 regnn_status regnn_path_options_create(regnn_path_options **out)
 {
     if (!out)
@@ -56,11 +56,10 @@ regnn_status regnn_path_options_create(regnn_path_options **out)
     regnn_path_options *o = rg_calloc(1, sizeof *o);
     if (!o)
         return rg_error(REGNN_E_NOMEM, "regnn_path_options_create: out of memory");
-    o->seeds = 1;
-    o->penalty = REGNN_PENALTY_L2;
-    o->init = REGNN_INIT_GLOROT_UNIFORM;
-    o->shard_count = 1;
-    o->eval_train = 1;
+    int kind, key; /* every key from the options table's defaults */
+    for (size_t i = 0; rg_option_setting(i, &kind, &key); i++)
+        if (kind == REGNN_OPTION_PATH)
+            *path_slot(o, key) = (int64_t)rg_option_default(kind, key);
     *out = o;
     return REGNN_OK;
 }
@@ -197,66 +196,9 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
     if (!slot)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown key %d (not a REGNN_PATH_* value)", fn,
                         key);
-    _Static_assert(RG_PATH_MAX_COUNT == 1048576 && RG_PATH_MAX_THREADS == 256,
-                   "the messages state the bounds");
-    const char *name, *range;
-    int ok;
-    switch (key) {
-    case REGNN_PATH_SEEDS:
-        ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT;
-        name = "REGNN_PATH_SEEDS";
-        range = "in 1..1048576";
-        break;
-    case REGNN_PATH_SEED:
-        ok = value >= 0;
-        name = "REGNN_PATH_SEED";
-        range = ">= 0";
-        break;
-    case REGNN_PATH_PENALTY:
-        ok = value == REGNN_PENALTY_L2 || value == REGNN_PENALTY_L1 ||
-             value == REGNN_PENALTY_WEIGHT_DECAY;
-        name = "REGNN_PATH_PENALTY";
-        range = "REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1) or REGNN_PENALTY_WEIGHT_DECAY (2)";
-        break;
-    case REGNN_PATH_THREADS:
-        ok = value >= 0 && value <= RG_PATH_MAX_THREADS;
-        name = "REGNN_PATH_THREADS";
-        range = "in 0..256";
-        break;
-    case REGNN_PATH_FOLDS:
-        ok = value >= 0 && (uint64_t)value <= RG_PATH_MAX_COUNT;
-        name = "REGNN_PATH_FOLDS";
-        range = "in 0..1048576";
-        break;
-    case REGNN_PATH_FOLD_SEED:
-        ok = value >= 0;
-        name = "REGNN_PATH_FOLD_SEED";
-        range = ">= 0";
-        break;
-    case REGNN_PATH_SHARD_INDEX:
-        ok = value >= 0 && (uint64_t)value < RG_PATH_MAX_COUNT;
-        name = "REGNN_PATH_SHARD_INDEX";
-        range = "in 0..1048575";
-        break;
-    case REGNN_PATH_SHARD_COUNT:
-        ok = value >= 1 && (uint64_t)value <= RG_PATH_MAX_COUNT;
-        name = "REGNN_PATH_SHARD_COUNT";
-        range = "in 1..1048576";
-        break;
-    case REGNN_PATH_EVAL_TRAIN:
-        ok = value == 0 || value == 1;
-        name = "REGNN_PATH_EVAL_TRAIN";
-        range = "0 or 1";
-        break;
-    default:
-        ok = value == REGNN_INIT_GLOROT_UNIFORM || value == REGNN_INIT_HE_UNIFORM;
-        name = "REGNN_PATH_INIT";
-        range = "REGNN_INIT_GLOROT_UNIFORM (0) or REGNN_INIT_HE_UNIFORM (1)";
-        break;
-    }
-    if (!ok)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: %s must be %s, got %lld", fn, name, range,
-                        (long long)value);
+    regnn_status st = rg_option_check_int(fn, REGNN_OPTION_PATH, key, value);
+    if (st != REGNN_OK)
+        return st;
     *slot = value;
     return REGNN_OK;
 }

@@ -23,10 +23,6 @@ static double param(const double *p, const unsigned char *le, size_t i)
     return d;
 }
 
-/* A learning rate the float32 step can use: finite in float32 and >= 0 (0
- * is allowed in a schedule, as in Keras: warm-up from 0, alpha = 0). */
-static int lr_ok(double v) { return v >= 0.0 && v <= (double)FLT_MAX; }
-
 static const char *kind_name(int kind)
 {
     switch (kind) {
@@ -60,8 +56,18 @@ double rg_schedule_peak(int kind, const double *p, const unsigned char *le, size
     }
 }
 
-const char *rg_schedule_check(int kind, const double *p, const unsigned char *le, size_t n,
-                              double wd, char *buf, size_t len)
+/* The options table's kind and key of parameter i of n. */
+static int param_option(int kind, size_t i, size_t n, int *key)
+{
+    switch (kind) {
+    case REGNN_SCHEDULE_EXPONENTIAL: *key = (int)i; return REGNN_OPTION_EXPONENTIAL_DECAY;
+    case REGNN_SCHEDULE_PIECEWISE: *key = i >= n / 2; return REGNN_OPTION_PIECEWISE_DECAY;
+    default: *key = (int)i; return REGNN_OPTION_COSINE_DECAY;
+    }
+}
+
+/* Why n parameters do not fit kind, or NULL. */
+static const char *count_problem(int kind, size_t n, char *buf, size_t len)
 {
     const char *what = kind_name(kind);
     switch (kind) {
@@ -70,94 +76,57 @@ const char *rg_schedule_check(int kind, const double *p, const unsigned char *le
             return NULL;
         snprintf(buf, len, "REGNN_SCHEDULE_CONSTANT takes no parameters, got %zu", n);
         return buf;
-    case REGNN_SCHEDULE_EXPONENTIAL: {
-        if (n < 3 || n > 4) {
-            snprintf(buf, len,
-                     "%s takes 3 or 4 parameters {initial_learning_rate, decay_steps, "
-                     "decay_rate[, staircase]}, got %zu",
-                     what, n);
-            return buf;
-        }
-        const double lr = param(p, le, 0), ds = param(p, le, 1), dr = param(p, le, 2);
-        const double sc = n == 4 ? param(p, le, 3) : 0.0;
-        if (!lr_ok(lr))
-            snprintf(buf, len, "%s: initial_learning_rate must be in [0, %.3g], got %g", what,
-                     (double)FLT_MAX, lr);
-        else if (!(isfinite(ds) && ds > 0.0))
-            snprintf(buf, len, "%s: decay_steps must be finite and > 0, got %g", what, ds);
-        else if (!(dr >= 0.0 && dr <= 1.0))
-            snprintf(buf, len,
-                     "%s: decay_rate must be in [0, 1] (a rate above 1 grows the learning rate "
-                     "without bound), got %g",
-                     what, dr);
-        else if (sc != 0.0 && sc != 1.0)
-            snprintf(buf, len, "%s: staircase must be 0 or 1, got %g", what, sc);
-        else
-            break;
+    case REGNN_SCHEDULE_EXPONENTIAL:
+        if (n >= 3 && n <= 4)
+            return NULL;
+        snprintf(buf, len,
+                 "%s takes 3 or 4 parameters {initial_learning_rate, decay_steps, "
+                 "decay_rate[, staircase]}, got %zu",
+                 what, n);
         return buf;
-    }
-    case REGNN_SCHEDULE_PIECEWISE: {
-        if (n < 3 || n % 2 == 0 || n > 2 * (size_t)RG_SCHEDULE_MAX_BOUNDARIES + 1) {
-            snprintf(buf, len,
-                     "%s takes k boundaries then k + 1 values (2k + 1 parameters, 1 <= k <= %d), "
-                     "got %zu",
-                     what, RG_SCHEDULE_MAX_BOUNDARIES, n);
-            return buf;
-        }
-        const size_t k = n / 2;
-        for (size_t i = 0; i < k; i++) {
-            const double b = param(p, le, i);
-            if (!(b >= 0.0 && b <= (double)RG_MAX_STEPS && b == floor(b))) {
-                snprintf(buf, len, "%s: boundary %zu must be a whole step count in 0..2^53, got %g",
-                         what, i, b);
-                return buf;
-            }
-            if (i > 0 && !(b > param(p, le, i - 1))) {
-                snprintf(buf, len, "%s: boundaries must increase strictly; boundary %zu is %g after %g",
-                         what, i, b, param(p, le, i - 1));
-                return buf;
-            }
-        }
-        for (size_t i = k; i < n; i++)
-            if (!lr_ok(param(p, le, i))) {
-                snprintf(buf, len, "%s: value %zu must be a learning rate in [0, %.3g], got %g", what,
-                         i - k, (double)FLT_MAX, param(p, le, i));
-                return buf;
-            }
-        break;
-    }
-    case REGNN_SCHEDULE_COSINE: {
-        if (n < 2 || n > 5) {
-            snprintf(buf, len,
-                     "%s takes 2 to 5 parameters {initial_learning_rate, decay_steps[, alpha[, "
-                     "warmup_target[, warmup_steps]]]}, got %zu",
-                     what, n);
-            return buf;
-        }
-        const double lr = param(p, le, 0), ds = param(p, le, 1);
-        const double al = n >= 3 ? param(p, le, 2) : 0.0, wt = n >= 4 ? param(p, le, 3) : 0.0;
-        const double ws = n >= 5 ? param(p, le, 4) : 0.0;
-        if (!lr_ok(lr))
-            snprintf(buf, len, "%s: initial_learning_rate must be in [0, %.3g], got %g", what,
-                     (double)FLT_MAX, lr);
-        else if (!(isfinite(ds) && ds > 0.0))
-            snprintf(buf, len, "%s: decay_steps must be finite and > 0, got %g", what, ds);
-        else if (!(al >= 0.0 && al <= 1.0))
-            snprintf(buf, len, "%s: alpha must be in [0, 1], got %g", what, al);
-        else if (!lr_ok(wt))
-            snprintf(buf, len, "%s: warmup_target must be in [0, %.3g], got %g", what,
-                     (double)FLT_MAX, wt);
-        else if (!(isfinite(ws) && ws >= 0.0))
-            snprintf(buf, len, "%s: warmup_steps must be finite and >= 0, got %g", what, ws);
-        else
-            break;
+    case REGNN_SCHEDULE_PIECEWISE:
+        if (n >= 3 && n % 2 == 1 && n <= 2 * (size_t)RG_SCHEDULE_MAX_BOUNDARIES + 1)
+            return NULL;
+        snprintf(buf, len,
+                 "%s takes k boundaries then k + 1 values (2k + 1 parameters, 1 <= k <= %d), "
+                 "got %zu",
+                 what, RG_SCHEDULE_MAX_BOUNDARIES, n);
         return buf;
-    }
+    case REGNN_SCHEDULE_COSINE:
+        if (n >= 2 && n <= 5)
+            return NULL;
+        snprintf(buf, len,
+                 "%s takes 2 to 5 parameters {initial_learning_rate, decay_steps[, alpha[, "
+                 "warmup_target[, warmup_steps]]]}, got %zu",
+                 what, n);
+        return buf;
     default:
         snprintf(buf, len, "unknown schedule kind %d (REGNN_SCHEDULE_CONSTANT .. "
                            "REGNN_SCHEDULE_COSINE are 0..3)", kind);
         return buf;
     }
+}
+
+const char *rg_schedule_check(int kind, const double *p, const unsigned char *le, size_t n,
+                              double wd, char *buf, size_t len)
+{
+    if (count_problem(kind, n, buf, len))
+        return buf;
+    for (size_t i = 0; i < n; i++) { /* each parameter's range, from the options table */
+        int key;
+        const int okind = param_option(kind, i, n, &key);
+        char why[256];
+        if (rg_option_problem(okind, key, param(p, le, i), why, sizeof why)) {
+            snprintf(buf, len, "%s: parameter %zu: %s", kind_name(kind), i, why);
+            return buf;
+        }
+    }
+    for (size_t i = 1; kind == REGNN_SCHEDULE_PIECEWISE && i < n / 2; i++)
+        if (!(param(p, le, i) > param(p, le, i - 1))) {
+            snprintf(buf, len, "%s: boundaries must increase strictly; boundary %zu is %g after %g",
+                     kind_name(kind), i, param(p, le, i), param(p, le, i - 1));
+            return buf;
+        }
     const double peak = rg_schedule_peak(kind, p, le, n, 0.0);
     if (wd > 0.0 && peak * wd > 1.0) {
         snprintf(buf, len,

@@ -1034,8 +1034,8 @@ START_TEST(test_bad_optimizer)
         {40, 8, 0, 1, INFINITY, "weight decay inf"},
         {48, 8, 0, 1, 2.0, "momentum 2"},
         /* accepted by the old reader, but they can only give NaN: same ranges as the setters */
-        {32, 8, 0, 1, 1e-50, "epsilon must be in"},
-        {8, 8, 0, 1, 1e300, "learning rate must be in"},
+        {32, 8, 0, 1, 1e-50, "REGNN_OPT_EPSILON must be in"},
+        {8, 8, 0, 1, 1e300, "REGNN_OPT_LEARNING_RATE must be in"},
         {40, 8, 0, 1, 1e308, "weight decay must be in [0, 1/learning rate]"},
         {56, 8, UINT64_MAX, 0, 0, "step count must be <= 2^53"},
         {56, 8, ((uint64_t)1 << 53) + 1, 0, 0, "step count must be <= 2^53"},

@@ -196,23 +196,23 @@ START_TEST(test_settings_that_can_only_give_nan)
      * rounds to 0 or Inf does nothing or overflows; lr * weight decay > 1
      * flips the sign of every weight each step (1e308 overflows outright). */
     regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
-    refused(o, REGNN_OPT_EPSILON, 1e-50, "epsilon must be in [1.4e-45, 3.4e+38]");
-    refused(o, REGNN_OPT_EPSILON, 1e39, "epsilon must be in");
+    refused(o, REGNN_OPT_EPSILON, 1e-50, "REGNN_OPT_EPSILON must be in (7.00649232e-46, 3.40282357e+38)");
+    refused(o, REGNN_OPT_EPSILON, 1e39, "REGNN_OPT_EPSILON must be in");
     refused(o, REGNN_OPT_EPSILON, NAN, "got nan");
     CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_EPSILON, 1e-45)); /* rounds to the smallest float */
-    refused(o, REGNN_OPT_LEARNING_RATE, 1e300, "learning rate must be in");
-    refused(o, REGNN_OPT_LEARNING_RATE, 1e-46, "learning rate must be in");
+    refused(o, REGNN_OPT_LEARNING_RATE, 1e300, "REGNN_OPT_LEARNING_RATE must be in");
+    refused(o, REGNN_OPT_LEARNING_RATE, 1e-46, "REGNN_OPT_LEARNING_RATE must be in");
     refused(o, REGNN_OPT_LEARNING_RATE, INFINITY, "got inf");
     refused(o, REGNN_OPT_WEIGHT_DECAY, 1e308, "weight decay must be in [0, 1/learning rate] = [0, 1000]");
-    refused(o, REGNN_OPT_WEIGHT_DECAY, NAN, "weight decay must be in");
-    refused(o, REGNN_OPT_BETA2, NAN, "beta2 must be in [0, 1), got nan");
+    refused(o, REGNN_OPT_WEIGHT_DECAY, NAN, "REGNN_OPT_WEIGHT_DECAY must be finite and >= 0");
+    refused(o, REGNN_OPT_BETA2, NAN, "REGNN_OPT_BETA2 must be in [0, 1), got nan");
     CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 1000.0)); /* lr * wd = 1: allowed */
     refused(o, REGNN_OPT_LEARNING_RATE, 2e-3, "learning rate must be <= 0.001");
     CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 5e-4));
     regnn_optimizer_free(o);
     o = make(REGNN_OPTIM_SGD);
-    refused(o, REGNN_OPT_MOMENTUM, NAN, "momentum must be in [0, 1)");
-    refused(o, REGNN_OPT_NESTEROV, NAN, "nesterov must be 0 or 1");
+    refused(o, REGNN_OPT_MOMENTUM, NAN, "REGNN_OPT_MOMENTUM must be in [0, 1)");
+    refused(o, REGNN_OPT_NESTEROV, NAN, "REGNN_OPT_NESTEROV must be 0 or 1");
     regnn_optimizer_free(o);
 }
 END_TEST

@@ -255,6 +255,11 @@ status 2 "merge without files: exit 2" "$BIN" merge
 status 2 "path --shard without --out: exit 2" "$BIN" path "$DATA" $SW --shard 0/2
 status 2 "path --shard 2/2: exit 2" "$BIN" path "$DATA" $SW --shard 2/2 --out "$TMP/x.rgp"
 status 2 "path --shard 1: exit 2" "$BIN" path "$DATA" $SW --shard 1 --out "$TMP/x.rgp"
+# the limits are the library's (regnn_option_bounds: REGNN_PATH_SHARD_COUNT, REGNN_PATH_THREADS)
+status 2 "path --shard 0/1048577: exit 2" "$BIN" path "$DATA" $SW --shard 0/1048577 --out "$TMP/x.rgp"
+check "path --shard states the library's largest count" has "$TMP/err" "N <= 1048576"
+status 2 "path --threads 257: exit 2" "$BIN" path "$DATA" $SW --threads 257
+check "path --threads states the library's range" has "$TMP/err" "in 0..256"
 # A cross-validated sweep (2 lambdas x 3 folds x 2 seeds) in 2 shards: the same table.
 FW="--target y --lambdas 0,1e-2 --seeds 2 --layers 8 --epochs 6 --folds 3 -q"
 "$BIN" path "$DATA" $FW --out "$TMP/cvwhole.rgp" > "$TMP/cvwhole.txt" 2>/dev/null

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,13 @@ static void path_help(FILE *f)
           f);
 }
 
+/* The library's largest value of an integer path option (regnn_option_bounds). */
+static long path_option_max(int key)
+{
+    regnn_bounds b = {sizeof b, 0, 0, 0, 0};
+    return regnn_option_bounds(REGNN_OPTION_PATH, key, &b) == REGNN_OK ? (long)b.max : 0;
+}
+
 static int parse(int argc, char **argv, path_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -99,8 +107,12 @@ static int parse(int argc, char **argv, path_opts *o)
                 const char *n = end + 1;
                 sc = strtol(n, &end, 10);
             }
-            if (errno || *end || sc < 1 || sc > 1048576 || si < 0 || si >= sc)
-                return cli_bad_option(a, v, "expected I/N with 0 <= I < N <= 1048576, e.g. 0/4");
+            const long max = path_option_max(REGNN_PATH_SHARD_COUNT);
+            if (errno || *end || sc < 1 || sc > max || si < 0 || si >= sc) {
+                char want[80];
+                snprintf(want, sizeof want, "expected I/N with 0 <= I < N <= %ld, e.g. 0/4", max);
+                return cli_bad_option(a, v, want);
+            }
             o->shard_index = si;
             o->shard_count = sc;
         } else if (ex_option(argc, argv, &i, "--out", &v)) {
@@ -108,8 +120,12 @@ static int parse(int argc, char **argv, path_opts *o)
                 return cli_bad_option(a, v, "expected a file name");
             o->out = v;
         } else if (ex_option(argc, argv, &i, "--threads", &v)) {
-            if (ex_parse_long(v, 0, 256, &o->threads) != 0)
-                return cli_bad_option(a, v, "expected an integer in 0..256");
+            const long max = path_option_max(REGNN_PATH_THREADS);
+            if (ex_parse_long(v, 0, max, &o->threads) != 0) {
+                char want[64];
+                snprintf(want, sizeof want, "expected an integer in 0..%ld", max);
+                return cli_bad_option(a, v, want);
+            }
         } else if (a[0] == '-' && a[1] != '\0') {
             return cli_fail(CLI_USAGE, "unknown option '%s' (see regnn path --help)", a);
         } else if (o->t.data) {

@@ -15,6 +15,7 @@ array, the array cannot be resized under the library.
 """
 
 import ctypes
+import math
 import operator
 import struct
 from ctypes import c_double, c_float, c_size_t
@@ -333,10 +334,26 @@ def int64(v, what):
     return index(v, what, I64_MIN, I64_MAX)
 
 
-def real_in(v, what, lo, hi, text):
-    """v as a float with lo <= v < hi (hi inf: any finite v >= lo); text states the range."""
+def _num(x):
+    return "%d" % x if x == int(x) else "%r" % x
+
+
+def in_bounds(v, what, b):
+    """v checked against a Bounds of the library's options table (regnn_option_bounds):
+    an int for integer options, else a float; the message states the range."""
+    lo_open, hi_open = b.flags & 1, b.flags & 2
+    if b.flags & 4:
+        hi = I64_MAX if math.isinf(b.max) else int(b.max) - (1 if hi_open else 0)
+        return index(v, what, int(b.min) + (1 if lo_open else 0), hi)
     x = real(v, what)
-    if not (lo <= x < hi):
+    above = x > b.min if lo_open else x >= b.min
+    below = x < b.max if hi_open else x <= b.max
+    if not (above and below):
+        if math.isinf(b.max):
+            text = "finite and %s %s" % (">" if lo_open else ">=", _num(b.min))
+        else:
+            text = "in %s%s, %s%s" % ("(" if lo_open else "[", _num(b.min), _num(b.max),
+                                      ")" if hi_open else "]")
         raise InvalidArgumentError("%s must be %s, got %r" % (what, text, x))
     return x
 

@@ -186,6 +186,8 @@ PROTOTYPES = {
     "regnn_path_fold_count": (c_size_t, [H]),
     "regnn_path_folds": (S, [H, P_SIZE, c_size_t]),
     "regnn_path_refit": (S, [H, H, H, H, H, c_double, P_HANDLE, P_HANDLE]),
+    "regnn_option_bounds": (S, [c_int, c_int, c_void_p]),
+    "regnn_option_name": (c_char_p, [c_int, c_int]),
 }
 
 
@@ -298,6 +300,27 @@ def load():
 
 
 lib, library_path = load()
+
+# ---- option bounds: the library's table of ranges and defaults (regnn_option_bounds)
+OPTION_FIT, OPTION_PATH, OPTION_LAYER, OPTION_ADAM, OPTION_SGD, OPTION_LOSS = range(1, 7)
+OPTION_EXPONENTIAL_DECAY, OPTION_PIECEWISE_DECAY, OPTION_COSINE_DECAY = 7, 8, 9
+BOUNDS_MIN_OPEN, BOUNDS_MAX_OPEN, BOUNDS_INTEGER, BOUNDS_CHANGES_RESULTS, BOUNDS_COUPLED = \
+    1, 2, 4, 8, 16
+
+
+class Bounds(ctypes.Structure):
+    """struct regnn_bounds."""
+    _fields_ = [("size", c_size_t), ("min", c_double), ("max", c_double),
+                ("default_value", c_double), ("flags", c_uint)]
+
+
+def option_bounds(kind, key):
+    """The library's Bounds of option key of kind (OPTION_*)."""
+    b = Bounds(ctypes.sizeof(Bounds))
+    status = lib.regnn_option_bounds(kind, key, ctypes.byref(b))
+    if status:
+        raise LibraryError("regnn: the library has no bounds for option %d of kind %d" % (key, kind))
+    return b
 
 if sys.byteorder == "little":
     FLOAT_FORMATS = ("f", "@f", "=f", "<f")

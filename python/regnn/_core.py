@@ -10,7 +10,8 @@ from ctypes import byref, c_char_p, c_double, c_float, c_int, c_size_t, c_void_p
 
 from . import _buffers as B
 from . import _io, _onnx, _pandas
-from ._capi import EPOCH_FN, EXCHANGE_FN, lib
+from ._capi import EPOCH_FN, EXCHANGE_FN, OPTION_FIT, OPTION_LAYER, OPTION_LOSS, lib
+from ._capi import option_bounds as _bounds
 from . import _sigint
 from ._sigint import DeferSigint
 from ._schedule import LearningRateSchedule, ReduceLROnPlateau
@@ -31,11 +32,9 @@ STATE_M, STATE_V, STATE_VELOCITY = 1, 2, 3
 LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
-# Limits the library enforces (src/model.c RG_MAX_DIM, src/fit.c), checked here first so
-# that errors name the Python argument.
+# Limits the library enforces (src/model.c RG_MAX_DIM), checked here first so that errors
+# name the Python argument; option ranges come from the library's table (_bounds).
 MAX_DIM = 1 << 24        # inputs of a model, units of a layer
-MAX_BATCH = 1 << 20      # rows of a batch
-MAX_EPOCHS = 100000000
 _STAT_FEATURE_MEAN, _STAT_FEATURE_SCALE, _STAT_TARGET_MEAN, _STAT_TARGET_SCALE = 1, 2, 3, 4
 (_OPT_LEARNING_RATE, _OPT_BETA1, _OPT_BETA2, _OPT_EPSILON, _OPT_WEIGHT_DECAY, _OPT_MOMENTUM,
  _OPT_NESTEROV) = range(1, 8)
@@ -585,11 +584,11 @@ class Dense:
         if activation is None:  # Keras' default: no activation
             activation = "linear"
         _enum(activation, _ACTIVATIONS, "activation")
-        for name, value in (("l2", l2), ("l1", l1)):
+        for name, key, value in (("l2", _LAYER_L2, l2), ("l1", _LAYER_L1, l1)):
             if value is not None:
-                B.real_in(value, "Dense: " + name, 0.0, math.inf, "finite and >= 0")
+                B.in_bounds(value, "Dense: " + name, _bounds(OPTION_LAYER, key))
         if dropout is not None:
-            B.real_in(dropout, "Dense: dropout", 0.0, 1.0, "in [0, 1)")
+            B.in_bounds(dropout, "Dense: dropout", _bounds(OPTION_LAYER, _LAYER_DROPOUT))
         self.units = units
         self.activation = activation
         self.l2 = l2
@@ -1285,18 +1284,19 @@ def _fit_settings(epochs, batch_size, shuffle, early_stopping, patience, restore
                   min_delta, validation_split):
     """(setter, key, value) of the regnn_fit options shared by fit and regularization_path."""
     return (
-        (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.index(epochs, "epochs", 1, MAX_EPOCHS)),
+        (lib.regnn_fit_options_set_int, _FIT_EPOCHS, B.in_bounds(epochs, "epochs", _bounds(OPTION_FIT, _FIT_EPOCHS))),
         (lib.regnn_fit_options_set_int, _FIT_BATCH_SIZE,
-         B.index(batch_size, "batch_size", 1, MAX_BATCH)),
+         B.in_bounds(batch_size, "batch_size", _bounds(OPTION_FIT, _FIT_BATCH_SIZE))),
         (lib.regnn_fit_options_set_int, _FIT_SHUFFLE, int(bool(shuffle))),
         (lib.regnn_fit_options_set_int, _FIT_EARLY_STOPPING, int(bool(early_stopping))),
-        (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.index(patience, "patience", 0, B.I64_MAX)),
+        (lib.regnn_fit_options_set_int, _FIT_PATIENCE, B.in_bounds(patience, "patience", _bounds(OPTION_FIT, _FIT_PATIENCE))),
         (lib.regnn_fit_options_set_int, _FIT_RESTORE_BEST, int(bool(restore_best))),
         (lib.regnn_fit_options_set_int, _FIT_MONITOR, _enum(monitor, _MONITORS, "monitor")),
         (lib.regnn_fit_options_set_double, _FIT_VALIDATION_SPLIT,
-         B.real_in(validation_split, "validation_split", 0.0, 1.0, "in [0, 1)")),
+         B.in_bounds(validation_split, "validation_split",
+                     _bounds(OPTION_FIT, _FIT_VALIDATION_SPLIT))),
         (lib.regnn_fit_options_set_double, _FIT_MIN_DELTA,
-         B.real_in(min_delta, "min_delta", 0.0, math.inf, "finite and >= 0")),
+         B.in_bounds(min_delta, "min_delta", _bounds(OPTION_FIT, _FIT_MIN_DELTA))),
     )
 
 
@@ -1737,7 +1737,8 @@ def _loss_args(loss, delta):
                                "\"log_cosh\"" % (loss,))
     kind = _LOSSES[name]
     if kind == LOSS_HUBER:
-        return kind, 1.0 if delta is None else B.real(delta, "delta")
+        return kind, (_bounds(OPTION_LOSS, kind).default_value if delta is None
+                      else B.real(delta, "delta"))
     if delta is not None:
         raise InvalidArgumentError("delta is Huber's parameter; loss %r takes none" % (loss,))
     return kind, 0.0

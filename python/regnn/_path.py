@@ -4,7 +4,8 @@ from regnn)."""
 from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p, memset, sizeof
 
 from . import _buffers as B
-from ._capi import PATH_PROGRESS_FN, LibraryError, bind, lib, library_path
+from ._capi import OPTION_PATH, PATH_PROGRESS_FN, LibraryError, bind, lib, library_path
+from ._capi import option_bounds as _bounds
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
                     _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
@@ -17,7 +18,6 @@ _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT, _PATH_FOLDS, 
     _PATH_FOLD_SEED = range(1, 8)
 _PATH_SHARD_INDEX, _PATH_SHARD_COUNT = 8, 9
 _PATH_EVAL_TRAIN = 10
-MAX_RUNS, MAX_THREADS = 1 << 20, 256  # src/path.c RG_PATH_MAX_COUNT, RG_PATH_MAX_THREADS
 
 #: Per-run values of a path (REGNN_RUN_* in code order, 1-based). test_mse is NaN
 #: without test_data.
@@ -305,18 +305,20 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     split = B.real(validation_split, "validation_split")
     fit_settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, split)
-    first_seed = B.index(seed, "seed", 0, B.I64_MAX)
-    path_settings = ((_PATH_SEEDS, B.index(seeds, "seeds", 1, MAX_RUNS)),
+    first_seed = B.in_bounds(seed, "seed", _bounds(OPTION_PATH, _PATH_SEED))
+    path_settings = ((_PATH_SEEDS, B.in_bounds(seeds, "seeds", _bounds(OPTION_PATH, _PATH_SEEDS))),
                      (_PATH_SEED, first_seed),
                      (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
-                     (_PATH_THREADS, B.index(threads, "threads", 0, MAX_THREADS)),
+                     (_PATH_THREADS, B.in_bounds(threads, "threads", _bounds(OPTION_PATH, _PATH_THREADS))),
                      (_PATH_INIT, _enum(init, _INITS, "init scheme")),
-                     (_PATH_FOLDS, B.index(folds, "folds", 0, MAX_RUNS)),
-                     (_PATH_FOLD_SEED, B.index(fold_seed, "fold_seed", 0, B.I64_MAX)),
+                     (_PATH_FOLDS, B.in_bounds(folds, "folds", _bounds(OPTION_PATH, _PATH_FOLDS))),
+                     (_PATH_FOLD_SEED, B.in_bounds(fold_seed, "fold_seed", _bounds(OPTION_PATH, _PATH_FOLD_SEED))),
                      (_PATH_EVAL_TRAIN, int(bool(eval_train))))
     if _shard is not None:  # (index, count): regnn.dask; returns the shard's encoding
-        path_settings += ((_PATH_SHARD_INDEX, B.index(_shard[0], "shard index", 0, MAX_RUNS - 1)),
-                          (_PATH_SHARD_COUNT, B.index(_shard[1], "shard count", 1, MAX_RUNS)))
+        path_settings += ((_PATH_SHARD_INDEX, B.in_bounds(_shard[0], "shard index",
+                                                        _bounds(OPTION_PATH, _PATH_SHARD_INDEX))),
+                          (_PATH_SHARD_COUNT, B.in_bounds(_shard[1], "shard count",
+                                                        _bounds(OPTION_PATH, _PATH_SHARD_COUNT))))
     if progress is not None and not callable(progress):
         raise TypeError("progress must be callable")
     with DeferSigint() as sigint:
@@ -411,7 +413,7 @@ def merge_path_shards(parts, seed=0):
     parts = list(parts)
     if not parts:
         raise InvalidArgumentError("merge_path_shards: no parts")
-    return merge_shards(parts, B.index(seed, "seed", 0, B.I64_MAX))
+    return merge_shards(parts, B.in_bounds(seed, "seed", _bounds(OPTION_PATH, _PATH_SEED)))
 
 
 def refit(model, train, lam, *, optimizer=None, epochs=1, batch_size=32, shuffle=True,
@@ -429,7 +431,7 @@ def refit(model, train, lam, *, optimizer=None, epochs=1, batch_size=32, shuffle
     layer_buf, n_layers = B.size_array(layers, "layers") if layers is not None else (None, 0)
     fit_settings = _fit_settings(epochs, batch_size, shuffle, early_stopping, patience,
                                  restore_best, monitor, min_delta, 0.0)
-    path_settings = ((_PATH_SEED, B.index(seed, "seed", 0, B.I64_MAX)),
+    path_settings = ((_PATH_SEED, B.in_bounds(seed, "seed", _bounds(OPTION_PATH, _PATH_SEED))),
                      (_PATH_PENALTY, _enum(penalty, _PENALTIES, "penalty")),
                      (_PATH_INIT, _enum(init, _INITS, "init scheme")))
     temps = []

@@ -83,7 +83,7 @@ class TestErrorsFromCalls(unittest.TestCase):
 
     def test_invalid_argument(self):
         e = self.assertLibError(regnn.InvalidArgumentError, 1,
-                                "Optimizer: learning rate must be in [1.4e-45, 3.4e+38] (finite and non-zero in float32), got -1",
+                                "Optimizer: REGNN_OPT_LEARNING_RATE must be in (7.00649232e-46, 3.40282357e+38), got -1",
                                 regnn.Adam, -1.0)
         self.assertIn("regnn_optimizer_set_double", e.c_message)
 

@@ -50,7 +50,7 @@ class TestLoss(unittest.TestCase):
             self.assertEqual(m.huber_delta, 0.25)
             with self.assertRaises(regnn.InvalidArgumentError) as cm:
                 m.set_loss("huber", delta=0)
-            self.assertIn("delta must be finite and > 0", cm.exception.message)
+            self.assertIn("the Huber delta): REGNN_LOSS_HUBER must be finite and > 0", cm.exception.message)
             with self.assertRaises(regnn.InvalidArgumentError):
                 m.set_loss("huber", delta=float("nan"))
             with self.assertRaises(regnn.InvalidArgumentError):
