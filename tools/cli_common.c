@@ -355,7 +355,7 @@ void cli_train_help(FILE *f)
           "--scale is not one for another. Errors (MSE) are in scaled target units: with\n"
           "z-scored targets 1.0 is no better than predicting the mean. Warnings on stderr\n"
           "say when a split cannot be trusted: constant validation or test targets,\n"
-          "targets that trend with the row order (no --shuffle), < 30 validation rows.\n",
+          "targets that trend with the row order (no --shuffle), few validation rows.\n",
           f);
 }
 
