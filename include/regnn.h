@@ -873,6 +873,75 @@ REGNN_API regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n
                                         regnn_path **out);
 
 /* ------------------------------------------------------------------ */
+/* Warnings: a split or a lambda grid whose results cannot be trusted.  */
+/* Rules and thresholds: docs/diagnosis.md. Since 1.2.                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct regnn_warnings regnn_warnings; /* the warnings of one check */
+
+/* Warning codes. Pinned; new ones are only appended. */
+enum {
+    REGNN_WARN_FEW_VALIDATION_ROWS = 1, /* fewer than 30 validation rows */
+    REGNN_WARN_FEW_FOLD_ROWS = 2,       /* fewer than 30 rows in the smallest fold */
+    REGNN_WARN_CONSTANT_VALIDATION = 3, /* a target's sd over the validation rows <= 1e-3 x
+                                           its sd over the training data */
+    REGNN_WARN_CONSTANT_TEST = 4,       /* the same over the test rows */
+    REGNN_WARN_ROW_ORDER = 5,           /* a target trends with the row order (|z| > 4) */
+    REGNN_WARN_CONSTANT_GRID = 6        /* every lambda's mean final training MSE >= 0.95 x
+                                           the baseline: every model predicts about a constant */
+};
+
+/* Values of one warning (regnn_warnings_get), NaN where they do not apply.
+ * Pinned; new ones are only appended (REGNN_WARNVAL_COUNT grows). */
+enum {
+    REGNN_WARNVAL_TARGET = 0,      /* 0-based target column the warning is about */
+    REGNN_WARNVAL_ROWS = 1,        /* rows it is about (validation, fold, test or all rows) */
+    REGNN_WARNVAL_VALUE = 2,       /* the statistic that crossed its threshold */
+    REGNN_WARNVAL_THRESHOLD = 3,   /* that threshold */
+    REGNN_WARNVAL_REFERENCE = 4,   /* what VALUE is measured against (training sd, baseline MSE) */
+    REGNN_WARNVAL_CORRELATION = 5, /* ROW_ORDER: correlation of the target with the row number */
+    REGNN_WARNVAL_TAIL_Z = 6,      /* ROW_ORDER: validation mean - training mean, in standard errors */
+    REGNN_WARNVAL_LAMBDA = 7,      /* CONSTANT_GRID: the smallest lambda of the grid */
+    REGNN_WARNVAL_COUNT = 8
+};
+
+/* Flags of regnn_split_diagnose. */
+enum {
+    REGNN_SPLIT_SHUFFLED = 1 /* the rows were shuffled before the split: no row-order check */
+};
+
+/** Check the split a fit or path with these arguments would validate on:
+ *  the validation rows are val, or fit_opts' REGNN_FIT_VALIDATION_SPLIT tail of
+ *  train, or with popts' REGNN_PATH_FOLDS k >= 2 the folds (fit_opts and popts
+ *  may be NULL: defaults); test (may be NULL) is held-out test data. Checks
+ *  few validation (or fold) rows, (nearly) constant validation or test
+ *  targets and, unless flags has REGNN_SPLIT_SHUFFLED or folds are used, targets
+ *  that trend with the row order. *out receives the warnings, possibly none;
+ *  free it with regnn_warnings_free. The datasets are only read. Since 1.2. */
+REGNN_API regnn_status regnn_split_diagnose(const regnn_dataset *train, const regnn_dataset *val,
+                                            const regnn_dataset *test,
+                                            const regnn_fit_options *fit_opts,
+                                            const regnn_path_options *popts, int flags,
+                                            regnn_warnings **out);
+/** Check a whole path's lambda grid: REGNN_WARN_CONSTANT_GRID when every lambda's
+ *  models predict about a constant. Since 1.2. */
+REGNN_API regnn_status regnn_path_diagnose(const regnn_path *p, regnn_warnings **out);
+/** Warnings held; 0 for NULL. Since 1.2. */
+REGNN_API size_t regnn_warnings_count(const regnn_warnings *w);
+/** Warning i: code (may be NULL) receives its REGNN_WARN_*, values (may be NULL
+ *  when len is 0) min(len, REGNN_WARNVAL_COUNT) values indexed by
+ *  REGNN_WARNVAL_*. Since 1.2. */
+REGNN_API regnn_status regnn_warnings_get(const regnn_warnings *w, size_t i, int *code,
+                                          double *values, size_t len);
+/** Warning i in words, with its numbers (owned by w); NULL if out of range. Since 1.2. */
+REGNN_API const char *regnn_warnings_message(const regnn_warnings *w, size_t i);
+/** Since 1.2. */
+REGNN_API void regnn_warnings_free(regnn_warnings *w);
+/** "few_validation_rows", "few_fold_rows", "constant_validation", "constant_test",
+ *  "row_order", "constant_grid"; NULL if unknown. Static. Since 1.2. */
+REGNN_API const char *regnn_warning_name(int code);
+
+/* ------------------------------------------------------------------ */
 /* Persistence                                                          */
 /* ------------------------------------------------------------------ */
 

@@ -492,7 +492,7 @@ static regnn_status fit_run(regnn_model *m, regnn_optimizer *o, const regnn_data
         vw = val->w;
         n_val = val->rows;
     } else if (opts->validation_split > 0.0) {
-        size_t split_at = (size_t)floor((double)train->rows * (1.0 - opts->validation_split));
+        size_t split_at = rg_tail_split_at(train->rows, opts->validation_split);
         if (split_at == 0 || split_at >= train->rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: validation split %g of %zu rows leaves an empty training or "

@@ -5,6 +5,7 @@
 #include "regnn.h"
 
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 
 #if defined(__GNUC__)
@@ -494,6 +495,13 @@ struct regnn_fit_options {
     regnn_exchange_fn exchange;       /* NULL: one process */
     void *exchange_user;
 };
+
+/* The first validation row of a REGNN_FIT_VALIDATION_SPLIT tail split of rows
+ * (Keras's validation_split): rows before it train, the rest validate. */
+static inline size_t rg_tail_split_at(size_t rows, double split)
+{
+    return (size_t)floor((double)rows * (1.0 - split));
+}
 
 #define RG_N_METRICS 10
 struct regnn_history {

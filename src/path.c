@@ -821,7 +821,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: the path compares validation errors: give validation data or set "
                             "REGNN_FIT_VALIDATION_SPLIT", fn);
-        size_t split_at = (size_t)floor((double)train->rows * (1.0 - j.fo.validation_split));
+        size_t split_at = rg_tail_split_at(train->rows, j.fo.validation_split);
         if (split_at == 0 || split_at >= train->rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: validation split %g of %zu rows leaves an empty training or "

@@ -535,6 +535,304 @@ START_TEST(test_real_fits)
 }
 END_TEST
 
+/* ---- warnings about a split or a lambda grid ---- */
+
+/* A dataset of n rows, one feature (the row number) and target y[i]. */
+static regnn_dataset *ds_of(const float *y, size_t n)
+{
+    float *x = malloc(n * sizeof *x);
+    ck_assert_ptr_nonnull(x);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)i;
+    regnn_dataset *d = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, n, 1, 1, 1, &d));
+    free(x);
+    return d;
+}
+
+/* Targets in a fair random order: a fixed LCG's uniforms in [-1, 1]. */
+static void fair_targets(float *y, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        y[i] = (float)((double)(seed >> 8) / (double)(1u << 24) * 2.0 - 1.0);
+    }
+}
+
+/* The warnings of a split: count, and the code of each into codes[]. */
+static size_t split_codes(const regnn_dataset *train, const regnn_dataset *val,
+                          const regnn_dataset *test, double split, int64_t folds, int flags,
+                          int *codes, double (*v)[REGNN_WARNVAL_COUNT])
+{
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    regnn_warnings *w = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_path_options_create(&po));
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, split));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, folds));
+    CK_OK(regnn_split_diagnose(train, val, test, fo, po, flags, &w));
+    size_t n = regnn_warnings_count(w);
+    for (size_t i = 0; i < n; i++) {
+        CK_OK(regnn_warnings_get(w, i, &codes[i], v ? v[i] : NULL, v ? REGNN_WARNVAL_COUNT : 0));
+        ck_assert_ptr_nonnull(regnn_warnings_message(w, i));
+        ck_assert_ptr_nonnull(regnn_warning_name(codes[i]));
+    }
+    ck_assert_ptr_null(regnn_warnings_message(w, n));
+    regnn_warnings_free(w);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    return n;
+}
+
+START_TEST(test_split_fair)
+{
+    float y[400];
+    fair_targets(y, 400, 7);
+    regnn_dataset *train = ds_of(y, 200), *test = ds_of(y + 200, 200);
+    int codes[8];
+    /* 200 rows, split 0.15: 30 validation rows, in random order. */
+    ck_assert_uint_eq(split_codes(train, NULL, test, 0.15, 0, 0, codes, NULL), 0);
+    ck_assert_uint_eq(split_codes(train, NULL, NULL, 0.0, 5, 0, codes, NULL), 0);
+    ck_assert_uint_eq(split_codes(train, test, NULL, 0.0, 0, 0, codes, NULL), 0);
+    regnn_dataset_free(train);
+    regnn_dataset_free(test);
+}
+END_TEST
+
+START_TEST(test_split_few_rows)
+{
+    float y[120];
+    fair_targets(y, 120, 3);
+    regnn_dataset *train = ds_of(y, 60), *v30 = ds_of(y + 60, 30), *v29 = ds_of(y + 60, 29);
+    int codes[8];
+    double v[8][REGNN_WARNVAL_COUNT];
+    ck_assert_uint_eq(split_codes(train, v30, NULL, 0.0, 0, 0, codes, v), 0);
+    ck_assert_uint_eq(split_codes(train, v29, NULL, 0.0, 0, 0, codes, v), 1);
+    ck_assert_int_eq(codes[0], REGNN_WARN_FEW_VALIDATION_ROWS);
+    ck_assert(v[0][REGNN_WARNVAL_ROWS] == 29 && v[0][REGNN_WARNVAL_THRESHOLD] == 30);
+    ck_assert(isnan(v[0][REGNN_WARNVAL_TARGET]));
+    regnn_dataset *t90 = ds_of(y, 90), *t89 = ds_of(y, 89);
+    /* 3 folds of 90 rows: 30 each; of 89: the smallest 29. */
+    ck_assert_uint_eq(split_codes(t90, NULL, NULL, 0.0, 3, 0, codes, v), 0);
+    ck_assert_uint_eq(split_codes(t89, NULL, NULL, 0.0, 3, 0, codes, v), 1);
+    ck_assert_int_eq(codes[0], REGNN_WARN_FEW_FOLD_ROWS);
+    ck_assert(v[0][REGNN_WARNVAL_ROWS] == 29);
+    /* No validation at all: nothing to count. */
+    ck_assert_uint_eq(split_codes(t89, NULL, NULL, 0.0, 0, 0, codes, v), 0);
+    regnn_dataset_free(train);
+    regnn_dataset_free(v30);
+    regnn_dataset_free(v29);
+    regnn_dataset_free(t90);
+    regnn_dataset_free(t89);
+}
+END_TEST
+
+START_TEST(test_split_constant)
+{
+    /* Training targets +-1000 (sd 1000); validation and test +-a (sd a): a
+     * warning when a <= 1e-3 x 1000 = 1. */
+    float ty[100], at[40], above[40], zero[40];
+    for (size_t i = 0; i < 100; i++)
+        ty[i] = i % 2 ? 1000.0f : -1000.0f;
+    for (size_t i = 0; i < 40; i++) {
+        at[i] = i % 2 ? 1.0f : -1.0f;
+        above[i] = i % 2 ? 1.001f : -1.001f;
+        zero[i] = 5.0f;
+    }
+    regnn_dataset *train = ds_of(ty, 100), *v_at = ds_of(at, 40), *v_above = ds_of(above, 40),
+                  *v_zero = ds_of(zero, 40);
+    int codes[8];
+    double v[8][REGNN_WARNVAL_COUNT];
+    ck_assert_uint_eq(split_codes(train, v_above, v_above, 0.0, 0, 0, codes, v), 0);
+    ck_assert_uint_eq(split_codes(train, v_at, NULL, 0.0, 0, 0, codes, v), 1);
+    ck_assert_int_eq(codes[0], REGNN_WARN_CONSTANT_VALIDATION);
+    ck_assert(v[0][REGNN_WARNVAL_VALUE] == 1.0 && v[0][REGNN_WARNVAL_REFERENCE] == 1000.0 &&
+              v[0][REGNN_WARNVAL_TARGET] == 0 && v[0][REGNN_WARNVAL_ROWS] == 40);
+    ck_assert_uint_eq(split_codes(train, v_above, v_at, 0.0, 0, 0, codes, v), 1);
+    ck_assert_int_eq(codes[0], REGNN_WARN_CONSTANT_TEST);
+    /* A constant validation part: its mean 5 is far from the training mean 0
+     * in standard errors? No: 5 / (1000 sqrt(1/40 + 1/100)) is 0.03. */
+    ck_assert_uint_eq(split_codes(train, v_zero, NULL, 0.0, 0, 0, codes, v), 1);
+    ck_assert_int_eq(codes[0], REGNN_WARN_CONSTANT_VALIDATION);
+    ck_assert(v[0][REGNN_WARNVAL_VALUE] == 0.0);
+    regnn_dataset_free(train);
+    regnn_dataset_free(v_at);
+    regnn_dataset_free(v_above);
+    regnn_dataset_free(v_zero);
+}
+END_TEST
+
+/* Largest |z| of the two row-order tests, computed here independently. */
+static double order_z(const float *y, size_t n, size_t n_fit)
+{
+    double m = 0, mf = 0, mv = 0, q = 0, sxy = 0, sxx = 0;
+    for (size_t i = 0; i < n; i++) {
+        m += y[i];
+        if (i < n_fit)
+            mf += y[i];
+        else
+            mv += y[i];
+    }
+    m /= (double)n;
+    mf /= (double)n_fit;
+    mv /= (double)(n - n_fit);
+    for (size_t i = 0; i < n; i++) {
+        double dx = (double)i - 0.5 * (double)(n - 1);
+        q += (y[i] - m) * (y[i] - m);
+        sxy += dx * (y[i] - m);
+        sxx += dx * dx;
+    }
+    double sd = sqrt(q / (double)n);
+    double zt = (mv - mf) / (sd * sqrt(1.0 / (double)(n - n_fit) + 1.0 / (double)n_fit));
+    double r = sxy / (sqrt(sxx) * sd * sqrt((double)n));
+    double zr = r * sqrt((double)(n - 1));
+    return fabs(zt) > fabs(zr) ? fabs(zt) : fabs(zr);
+}
+
+START_TEST(test_split_row_order)
+{
+    /* Fair targets with the validation tail shifted by c: the warning comes
+     * exactly when the larger |z| passes 4; c sweeps across that boundary. */
+    enum { NR = 200 };
+    float base[NR], y[NR];
+    fair_targets(base, NR, 11);
+    int below = 0, above = 0;
+    for (int step = 0; step < 400; step++) {
+        double c = 0.2 + 0.002 * step;
+        for (size_t i = 0; i < NR; i++)
+            y[i] = base[i] + (i >= 170 ? (float)c : 0.0f);
+        regnn_dataset *d = ds_of(y, NR);
+        int codes[8];
+        double v[8][REGNN_WARNVAL_COUNT];
+        size_t n = split_codes(d, NULL, NULL, 0.15, 0, 0, codes, v);
+        double z = order_z(y, NR, 170);
+        if (z > 4.0) {
+            ck_assert_msg(n == 1 && codes[0] == REGNN_WARN_ROW_ORDER, "z %g: no warning", z);
+            ck_assert(fabs(v[0][REGNN_WARNVAL_VALUE] - z) < 1e-9 * z);
+            ck_assert(v[0][REGNN_WARNVAL_THRESHOLD] == 4.0);
+            above += z < 4.02;
+        } else {
+            ck_assert_msg(n == 0, "z %g: a warning", z);
+            below += z > 3.98;
+        }
+        /* Shuffled rows: never. */
+        ck_assert_uint_eq(split_codes(d, NULL, NULL, 0.15, 0, REGNN_SPLIT_SHUFFLED, codes, v), 0);
+        regnn_dataset_free(d);
+    }
+    ck_assert_msg(below > 0 && above > 0, "the sweep missed the boundary (%d, %d)", below, above);
+
+    /* Sorted targets: a strong trend, named in the message. */
+    for (size_t i = 0; i < NR; i++)
+        y[i] = (float)i;
+    regnn_dataset *d = ds_of(y, NR);
+    regnn_fit_options *fo = NULL;
+    regnn_warnings *w = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+    CK_OK(regnn_split_diagnose(d, NULL, NULL, fo, NULL, 0, &w));
+    ck_assert_uint_eq(regnn_warnings_count(w), 1);
+    ck_assert_ptr_nonnull(strstr(regnn_warnings_message(w, 0), "trends with the row order"));
+    ck_assert_str_eq(regnn_warning_name(REGNN_WARN_ROW_ORDER), "row_order");
+    regnn_warnings_free(w);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(d);
+}
+END_TEST
+
+START_TEST(test_split_arguments)
+{
+    float y[100];
+    fair_targets(y, 100, 5);
+    regnn_dataset *d = ds_of(y, 100), *v = ds_of(y, 40);
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    regnn_warnings *w = (regnn_warnings *)&w;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_path_options_create(&po));
+    ck_assert_int_eq(regnn_split_diagnose(NULL, NULL, NULL, NULL, NULL, 0, &w), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(w);
+    ck_assert_int_eq(regnn_split_diagnose(d, NULL, NULL, NULL, NULL, 0, NULL), REGNN_E_INVALID_ARG);
+    ck_assert_int_eq(regnn_split_diagnose(d, NULL, NULL, NULL, NULL, 2, &w), REGNN_E_UNSUPPORTED);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.2));
+    ck_assert_int_eq(regnn_split_diagnose(d, v, NULL, fo, NULL, 0, &w), REGNN_E_INVALID_ARG);
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_FOLDS, 3));
+    ck_assert_int_eq(regnn_split_diagnose(d, NULL, NULL, fo, po, 0, &w), REGNN_E_INVALID_ARG);
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.999));
+    ck_assert_int_eq(regnn_split_diagnose(d, NULL, NULL, fo, NULL, 0, &w), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "leaves an empty"));
+    ck_assert_uint_eq(regnn_warnings_count(NULL), 0);
+    ck_assert_ptr_null(regnn_warnings_message(NULL, 0));
+    ck_assert_int_eq(regnn_warnings_get(NULL, 0, NULL, NULL, 0), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(regnn_warning_name(0));
+    ck_assert_ptr_null(regnn_warning_name(7));
+    CK_OK(regnn_split_diagnose(d, NULL, NULL, NULL, NULL, 0, &w));
+    ck_assert_int_eq(regnn_warnings_get(w, 0, NULL, NULL, 0), REGNN_E_INVALID_ARG);
+    regnn_warnings_free(w);
+    regnn_warnings_free(NULL);
+    ck_assert_int_eq(regnn_path_diagnose(NULL, &w), REGNN_E_INVALID_ARG);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(d);
+    regnn_dataset_free(v);
+}
+END_TEST
+
+/* A whole path of three lambdas, one seed, baseline 2, with the given mean
+ * final training MSEs (NaN: a diverged run). */
+static regnn_path *fake_path(const double *ft)
+{
+    regnn_path *p = rg_calloc(1, sizeof *p);
+    ck_assert_ptr_nonnull(p);
+    p->n_lambdas = 3;
+    p->n_seeds = 1;
+    p->n_folds = 1;
+    p->shard_count = 1;
+    p->baseline = 2.0;
+    p->lambdas = rg_malloc(3 * sizeof *p->lambdas);
+    p->hist = rg_calloc(3, sizeof *p->hist);
+    p->runv = rg_calloc(3 * RG_RUN_N, sizeof *p->runv);
+    ck_assert(p->lambdas && p->hist && p->runv);
+    const double lam[3] = {0.5, 0.1, 3.0};
+    for (size_t i = 0; i < 3; i++) {
+        p->lambdas[i] = lam[i];
+        p->runv[i * RG_RUN_N + REGNN_RUN_FINAL_TRAIN_MSE - 1] = ft[i];
+        p->runv[i * RG_RUN_N + REGNN_RUN_DIVERGED - 1] = isnan(ft[i]);
+    }
+    return p;
+}
+
+START_TEST(test_path_grid)
+{
+    /* 0.95 x baseline 2 = 1.9: every lambda at or above it warns. */
+    const double at[3] = {1.9, 2.1, 1.95}, below[3] = {1.9, 1.8999, 2.5},
+                 diverged[3] = {1.9, NAN, 2.0};
+    regnn_warnings *w = NULL;
+    regnn_path *p = fake_path(at);
+    CK_OK(regnn_path_diagnose(p, &w));
+    ck_assert_uint_eq(regnn_warnings_count(w), 1);
+    int code = 0;
+    double v[REGNN_WARNVAL_COUNT];
+    CK_OK(regnn_warnings_get(w, 0, &code, v, REGNN_WARNVAL_COUNT));
+    ck_assert_int_eq(code, REGNN_WARN_CONSTANT_GRID);
+    ck_assert(v[REGNN_WARNVAL_VALUE] == 1.9 / 2.0 && v[REGNN_WARNVAL_THRESHOLD] == 0.95 &&
+              v[REGNN_WARNVAL_REFERENCE] == 2.0 && v[REGNN_WARNVAL_LAMBDA] == 0.1);
+    ck_assert_ptr_nonnull(strstr(regnn_warnings_message(w, 0), "try lambdas below 0.1"));
+    regnn_warnings_free(w);
+    regnn_path_free(p);
+    p = fake_path(below);
+    CK_OK(regnn_path_diagnose(p, &w));
+    ck_assert_uint_eq(regnn_warnings_count(w), 0);
+    regnn_warnings_free(w);
+    regnn_path_free(p);
+    p = fake_path(diverged);
+    CK_OK(regnn_path_diagnose(p, &w));
+    ck_assert_uint_eq(regnn_warnings_count(w), 0);
+    regnn_warnings_free(w);
+    regnn_path_free(p);
+}
+END_TEST
+
 static Suite *diagnose_suite(void)
 {
     Suite *s = suite_create("diagnose");
@@ -553,6 +851,12 @@ static Suite *diagnose_suite(void)
     tcase_add_test(tc, test_train_metric_fallback);
     tcase_add_test(tc, test_arguments);
     tcase_add_test(tc, test_real_fits);
+    tcase_add_test(tc, test_split_fair);
+    tcase_add_test(tc, test_split_few_rows);
+    tcase_add_test(tc, test_split_constant);
+    tcase_add_test(tc, test_split_row_order);
+    tcase_add_test(tc, test_split_arguments);
+    tcase_add_test(tc, test_path_grid);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -109,10 +109,12 @@ void cli_data_free(cli_data *d);
 int cli_fit_options(const cli_train_opts *o, regnn_fit_options **out);
 /* The optimizer of o: Adam with --lr and --schedule. */
 int cli_optimizer(const cli_train_opts *o, regnn_optimizer **out);
-/* Warnings about a split that cannot be trusted, on stderr (unless quiet):
- * constant validation or test targets, targets that trend with the row
- * order (without --shuffle), fewer than 30 validation rows. */
+/* Warnings about a split that cannot be trusted (regnn_split_diagnose), on
+ * stderr: constant validation or test targets, targets that trend with the
+ * row order (without --shuffle), few validation rows. */
 void cli_warn_split(const cli_train_opts *o, const cli_data *d);
+/* Each of the library's warnings, with the option that helps. */
+void cli_warn_all(const regnn_warnings *w);
 /* "warning: <message>" on stderr, after the program name. */
 void cli_warn(const char *fmt, ...)
 #if defined(__GNUC__)

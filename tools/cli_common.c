@@ -355,7 +355,7 @@ void cli_train_help(FILE *f)
           "--scale is not one for another. Errors (MSE) are in scaled target units: with\n"
           "z-scored targets 1.0 is no better than predicting the mean. Warnings on stderr\n"
           "say when a split cannot be trusted: constant validation or test targets,\n"
-          "targets that trend with the row order (no --shuffle), < 30 validation rows.\n",
+          "targets that trend with the row order (no --shuffle), few validation rows.\n",
           f);
 }
 
@@ -587,91 +587,46 @@ void cli_warn(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-/* Mean and population standard deviation of y[0..n) (stride nt, column t). */
-static void moments(const float *y, size_t n, size_t nt, size_t t, double *mean, double *sd)
+/* What the program adds to a library warning: the option that helps. */
+static const char *warn_advice(int code)
 {
-    double m = 0, s = 0;
-    for (size_t i = 0; i < n; i++)
-        m += y[i * nt + t];
-    m = n ? m / (double)n : NAN;
-    for (size_t i = 0; i < n; i++)
-        s += ((double)y[i * nt + t] - m) * ((double)y[i * nt + t] - m);
-    *mean = m;
-    *sd = n ? sqrt(s / (double)n) : NAN;
+    switch (code) {
+    case REGNN_WARN_FEW_VALIDATION_ROWS: return "; use more data or a larger --val-split";
+    case REGNN_WARN_FEW_FOLD_ROWS: return "; use more data or fewer --folds";
+    case REGNN_WARN_CONSTANT_VALIDATION: return "; is the file sorted? try --shuffle";
+    case REGNN_WARN_ROW_ORDER: return "; use --shuffle";
+    case REGNN_WARN_CONSTANT_GRID: return ", or leave out --lambdas for a grid derived from the data";
+    default: return "";
+    }
 }
 
-/* Thresholds of the split warnings (docs/cli.md). */
-#define CLI_FEW_VAL_ROWS 30     /* fewer validation rows: its MSE is noise */
-#define CLI_CONSTANT_SD 1e-3    /* part sd below this fraction of the training sd */
-#define CLI_ORDER_Z 4.0         /* |z| of a row-order effect (about 6e-5 by chance) */
-
-/* Targets of rows [from, to) of ds's column t that are (nearly) constant. */
-static void warn_constant(const char *part, const float *y, size_t n, size_t nt, size_t t,
-                          double ref_sd, const char *name)
+void cli_warn_all(const regnn_warnings *w)
 {
-    double m, sd;
-    moments(y, n, nt, t, &m, &sd);
-    if (n > 0 && !(sd > CLI_CONSTANT_SD * ref_sd))
-        cli_warn("the %zu %s rows' target %s is %s (sd %.3g against %.3g in all training "
-                 "rows): their MSE and any diagnosis on them mean little%s",
-                 n, part, name, sd == 0 ? "constant" : "nearly constant", sd, ref_sd,
-                 strcmp(part, "validation") == 0 ? "; is the file sorted? try --shuffle" : "");
+    for (size_t i = 0; i < regnn_warnings_count(w); i++) {
+        int code = 0;
+        regnn_warnings_get(w, i, &code, NULL, 0);
+        cli_warn("%s%s", regnn_warnings_message(w, i), warn_advice(code));
+    }
 }
 
 void cli_warn_split(const cli_train_opts *o, const cli_data *d)
 {
-    const regnn_dataset *tr = d->train_raw;
-    size_t n = regnn_dataset_rows(tr), nt = regnn_dataset_targets(tr);
-    size_t fit = (size_t)floor((double)n * (1.0 - o->val_split)), nv = n - fit;
-    size_t ntest = regnn_dataset_rows(d->test_raw);
-    float *y = malloc((n * nt + ntest * nt + 1) * sizeof *y);
-    if (!y || regnn_dataset_get_targets(tr, y, n * nt) != REGNN_OK ||
-        (ntest && regnn_dataset_get_targets(d->test_raw, y + n * nt, ntest * nt) != REGNN_OK)) {
-        free(y);
-        return;
-    }
-    if (o->folds > 1) { /* the folds are shuffled: no tail; each fold is n / k rows */
-        fit = n;
-        nv = n / (size_t)o->folds;
-    }
-    if (nv < CLI_FEW_VAL_ROWS && o->folds > 1)
-        cli_warn("only %zu rows per fold (fewer than %d): each fold's MSE is noisy; use more "
-                 "data or fewer --folds", nv, CLI_FEW_VAL_ROWS);
-    else if (nv < CLI_FEW_VAL_ROWS)
-        cli_warn("only %zu validation rows (fewer than %d): the validation MSE, the diagnosis "
-                 "and a lambda chosen on them are noisy; use more data or a larger --val-split",
-                 nv, CLI_FEW_VAL_ROWS);
-    for (size_t t = 0; t < nt; t++) {
-        const char *name = regnn_dataset_target_name(tr, t);
-        double m_all, sd_all, m_fit, sd_fit, m_val, sd_val;
-        moments(y, n, nt, t, &m_all, &sd_all);
-        if (o->folds <= 1)
-            warn_constant("validation", y + fit * nt, nv, nt, t, sd_all, name);
-        if (ntest)
-            warn_constant("test", y + n * nt, ntest, nt, t, sd_all, name);
-        if (o->shuffle || o->folds > 1 || !(sd_all > 0))
-            continue;
-        moments(y, fit, nt, t, &m_fit, &sd_fit);
-        moments(y + fit * nt, nv, nt, t, &m_val, &sd_val);
-        /* Row order: the validation tail's mean against the other rows' (a
-         * two-sample z), and the correlation of the target with the row
-         * number (z = r sqrt(n - 1) under a random order). */
-        double z_tail = (m_val - m_fit) / (sd_all * sqrt(1.0 / (double)nv + 1.0 / (double)fit));
-        double sxy = 0, sxx = 0, xm = 0.5 * (double)(n - 1);
-        for (size_t i = 0; i < n; i++) {
-            sxy += ((double)i - xm) * ((double)y[i * nt + t] - m_all);
-            sxx += ((double)i - xm) * ((double)i - xm);
-        }
-        double r = sxy / (sqrt(sxx) * sd_all * sqrt((double)n));
-        double z_trend = r * sqrt((double)(n - 1));
-        if (fabs(z_tail) > CLI_ORDER_Z || fabs(z_trend) > CLI_ORDER_Z)
-            cli_warn("target %s trends with the row order (correlation with the row number "
-                     "%.2f; the validation rows' mean is %.3g standard errors from the "
-                     "training rows'): the rows look sorted or grouped, so the last %g of them "
-                     "are not a fair validation set; use --shuffle",
-                     name, r, z_tail, o->val_split);
-    }
-    free(y);
+    regnn_fit_options *fo = NULL;
+    regnn_path_options *po = NULL;
+    regnn_warnings *w = NULL;
+    /* The split the fit or path will use: the tail, or the folds. */
+    if (regnn_fit_options_create(&fo) == REGNN_OK && regnn_path_options_create(&po) == REGNN_OK &&
+        (o->folds > 1 ? regnn_path_options_set_int(po, REGNN_PATH_FOLDS, o->folds)
+                      : regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT,
+                                                     o->val_split)) == REGNN_OK &&
+        regnn_split_diagnose(d->train_raw, NULL, d->test_raw, fo, po,
+                             o->shuffle ? REGNN_SPLIT_SHUFFLED : 0, &w) == REGNN_OK)
+        cli_warn_all(w);
+    else
+        cli_lib_fail("checking the split");
+    regnn_warnings_free(w);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
 }
 
 static const char *act_name(int act)

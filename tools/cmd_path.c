@@ -188,10 +188,6 @@ static void cell(char *buf, size_t size, double mean, double se, size_t runs, co
  * one more. */
 static int pad(const char *c, int w) { return strstr(c, "±") ? w + 1 : w; }
 
-/* Fraction of the baseline (predicting the training mean) at or above which a
- * lambda's mean final training MSE counts as a constant prediction. */
-#define CONSTANT_LEVEL 0.95
-
 /* The results table, the two choices and the diagnoses. */
 static int print_table(const regnn_path *p, int have_test, int quiet)
 {
@@ -302,19 +298,14 @@ static int print_table(const regnn_path *p, int have_test, int quiet)
     }
     /* A grid under which every model predicts about the mean has nothing to
      * choose from. */
-    size_t flat = 0;
-    for (size_t i = 0; i < nl; i++)
-        flat += ft[i] >= CONSTANT_LEVEL * base;
-    if (flat == nl && base > 0 && !quiet) {
-        char lb[32];
-        double lo = lambdas[0];
-        for (size_t i = 1; i < nl; i++)
-            lo = lambdas[i] < lo ? lambdas[i] : lo;
-        cli_warn("every lambda of the grid gives a model that predicts about a constant (final "
-                 "training MSE >= %.0f%% of the baseline %.3f): the grid is too large for this "
-                 "data; try lambdas below %s, or leave out --lambdas for a grid derived from the "
-                 "data",
-                 100 * CONSTANT_LEVEL, base, cli_fmt_lambda(lo, lb, sizeof lb));
+    if (!quiet) {
+        regnn_warnings *w = NULL;
+        if (regnn_path_diagnose(p, &w) != REGNN_OK) {
+            cli_lib_fail("checking the lambda grid");
+            goto out;
+        }
+        cli_warn_all(w);
+        regnn_warnings_free(w);
     }
     rc = CLI_OK;
 out:

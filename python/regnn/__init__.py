@@ -39,13 +39,14 @@ from ._mpi import mpi_fit
 from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, merge_path_shards, path_shard, refit,
                     regularization_path)
+from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings
 
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
               "Scaler", "Dense", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
               "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "mpi_fit",
-              "path_shard", "merge_path_shards",
+              "path_shard", "merge_path_shards", "DiagnosisWarning", "split_warnings",
               "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
               "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
@@ -104,6 +105,7 @@ __all__ = [
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
     "regularization_path", "RegularizationPath", "refit", "mpi_fit", "RUN_STATS", "AGGREGATES",
     "path_shard", "merge_path_shards",
+    "split_warnings", "DiagnosisWarning", "WARNING_VALUES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",

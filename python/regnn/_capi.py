@@ -188,6 +188,14 @@ PROTOTYPES = {
     "regnn_path_refit": (S, [H, H, H, H, H, c_double, P_HANDLE, P_HANDLE]),
     "regnn_option_bounds": (S, [c_int, c_int, c_void_p]),
     "regnn_option_name": (c_char_p, [c_int, c_int]),
+    # warnings about a split or a lambda grid (1.2)
+    "regnn_split_diagnose": (S, [H, H, H, H, H, c_int, P_HANDLE]),
+    "regnn_path_diagnose": (S, [H, P_HANDLE]),
+    "regnn_warnings_count": (c_size_t, [H]),
+    "regnn_warnings_get": (S, [H, c_size_t, POINTER(c_int), P_DOUBLE, c_size_t]),
+    "regnn_warnings_message": (c_char_p, [H, c_size_t]),
+    "regnn_warnings_free": (None, [H]),
+    "regnn_warning_name": (c_char_p, [c_int]),
 }
 
 

@@ -1,13 +1,14 @@
 """The regularization path: regnn_regularization_path and its results (internal; import them
 from regnn)."""
 
+import collections
 from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p, memset, sizeof
 
 from . import _buffers as B
 from ._capi import OPTION_PATH, PATH_PROGRESS_FN, LibraryError, bind, lib, library_path
 from ._capi import option_bounds as _bounds
 from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
-                    _Using, _take_dataset, _baseline_mse, _enum, _fit_settings, _fmt, _need,
+                    _Using, _take_dataset, _FIT_VALIDATION_SPLIT, _baseline_mse, _enum, _fit_settings, _fmt, _need,
                     _out_handle)
 from ._errors import E_SHAPE, InvalidArgumentError, check, error_for
 from ._sigint import DeferSigint
@@ -106,6 +107,72 @@ def _fold_of_rows(p, n_rows=None):
         cap *= 2
 
 
+#: Values of a warning (REGNN_WARNVAL_* in code order, 0-based).
+WARNING_VALUES = ("target", "rows", "value", "threshold", "reference", "correlation", "tail_z",
+                  "lambda")
+_SPLIT_SHUFFLED = 1  # REGNN_SPLIT_SHUFFLED
+
+DiagnosisWarning = collections.namedtuple("DiagnosisWarning", "code message values")
+DiagnosisWarning.__doc__ = """A warning of split_warnings() or RegularizationPath.warnings
+(regnn_split_diagnose, regnn_path_diagnose; rules in docs/diagnosis.md).
+
+code: "few_validation_rows", "few_fold_rows", "constant_validation", "constant_test",
+    "row_order" or "constant_grid" (regnn_warning_name).
+message: the library's sentence, with its numbers.
+values: dict of the REGNN_WARNVAL_* values by name (WARNING_VALUES); NaN where one does
+    not apply; target (the 0-based target column) and rows are ints when given.
+"""
+
+
+def _warnings(fn, *args):
+    """The DiagnosisWarnings of a regnn_*_diagnose call whose last argument is `regnn_warnings **`."""
+    w = _out_handle(fn, *args)
+    try:
+        out = []
+        code = c_int()
+        buf = (c_double * len(WARNING_VALUES))()
+        for i in range(lib.regnn_warnings_count(w)):
+            check(lib.regnn_warnings_get(w, i, byref(code), buf, len(WARNING_VALUES)))
+            values = dict(zip(WARNING_VALUES, buf))
+            for name in ("target", "rows"):
+                if values[name] == values[name]:
+                    values[name] = int(values[name])
+            name = lib.regnn_warning_name(code.value)
+            out.append(DiagnosisWarning(name.decode("ascii") if name else str(code.value),
+                               lib.regnn_warnings_message(w, i).decode("utf-8", "replace"),
+                               values))
+        return out
+    finally:
+        lib.regnn_warnings_free(w)
+
+
+def split_warnings(train, *, validation_data=None, validation_split=0.0, test_data=None,
+                   folds=0, shuffled=False):
+    """Warnings about the split a fit or regularization_path with these arguments would
+    validate on (regnn_split_diagnose; docs/diagnosis.md): fewer than 30 validation rows
+    (or rows per fold with folds=k), (nearly) constant validation or test targets, and,
+    unless shuffled (the rows were shuffled before the split) or folds are used, a
+    target that trends with the row order. train, validation_data, test_data: Datasets
+    or (x, y) pairs. Returns a list of DiagnosisWarning, empty for a fair split."""
+    split = B.real(validation_split, "validation_split")
+    k = B.in_bounds(folds, "folds", _bounds(OPTION_PATH, _PATH_FOLDS))
+    temps = []
+    try:
+        tr = _take_dataset(train, "train", temps)
+        va = _take_dataset(validation_data, "validation_data", temps)
+        te = _take_dataset(test_data, "test_data", temps)
+        with _FitOptions() as fo, _PathOptions() as po:
+            check(lib.regnn_fit_options_set_double(fo._h, _FIT_VALIDATION_SPLIT, split))
+            check(lib.regnn_path_options_set_int(po._h, _PATH_FOLDS, k))
+            return _warnings(lib.regnn_split_diagnose, tr._handle(),
+                             va._handle() if va is not None else None,
+                             te._handle() if te is not None else None, fo._h, po._h,
+                             _SPLIT_SHUFFLED if shuffled else 0)
+    finally:
+        for d in temps:
+            d.close()
+
+
 class _PathOptions(_Handle):
     _FREE = lib.regnn_path_options_free
 
@@ -137,6 +204,8 @@ class RegularizationPath:
         History has its .diagnosis with the path's baseline. With folds the key is
         (lambda index, fold * n_seeds + seed index) and the histories carry no diagnosis
         (each run's verdict, judged against its fold's baseline, is in runs["verdict"]).
+    warnings: the lambda grid's DiagnosisWarnings (regnn_path_diagnose): "constant_grid" when
+        every lambda's models predict about a constant; else empty.
     baseline_mse: the MSE of predicting the training targets' mean on the validation rows
         (with folds: pooled over the folds, each predicted by the other folds' mean).
     best_index, best_lambda: the lambda with the lowest mean best validation MSE;
@@ -155,6 +224,7 @@ class RegularizationPath:
         check(lib.regnn_path_lambdas(p, buf, nl))
         self.lambdas = buf[:nl]
         self.baseline_mse = lib.regnn_path_baseline_mse(p)
+        self.warnings = _warnings(lib.regnn_path_diagnose, p)
         self.runs = {}
         for code, name in enumerate(RUN_STATS, 1):
             check(lib.regnn_path_get_runs(p, code, buf, nl * ns))
