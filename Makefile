@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libregnn build. Targets: all (default), check, demo, bench, install,
 # uninstall, clean. Options: BLAS=openblas|builtin (default: openblas when
 # pkg-config finds it), WERROR=1, CC=..., PREFIX=..., DESTDIR=...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pip install . (offline: pip install --no-build-isolation .) builds libregnn with
 `make lib` (OpenBLAS when pkg-config finds it, else the built-in GEMM; BLAS=builtin,
 CC=... and CFLAGS=... in the environment choose, as for make) and installs the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The built-in SGEMM against OpenBLAS (cblas_sgemm called directly, when the
  * build has it) and libxsmm's JIT kernels (when bench_gemm was built with
  * -DREGNN_BENCH_LIBXSMM, see mk/bench.mk), side by side on every product of a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Oversubscription: a fit of the study network (10-128x6-1) with more threads
  * than the process may use CPUs, against threads = 0 (one per usable CPU),
  * at batch 32 and batch 1. The target is a ratio of at most 1.25; the bits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The study's lambda sweep as one regnn_regularization_path call, serial
  * (1 thread) and parallel (one thread per online CPU) in the same process:
  * wall times, their ratio, a check that both give the same bits, and the table.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* This core's fp32 peak, measured: the clock from a chain of dependent integer
  * adds (one per cycle on every x86-64 core), and the FMA throughput of the
  * widest vectors the built-in GEMM uses (12 independent accumulators, enough

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One training step of an MLP against the GEMMs it performs, in the same run.
  * Usage: bench_step [batch] [widths...]   default: 64 10 128 128 128 128 128 128 1 */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Data-parallel training inside one process: samples/s of regnn_fit at 1 and
  * N threads (default 2) on the study network and on 64-512-512-512-1, the
  * study run (2 models x 100 epochs, one fit at a time) at each count, and a

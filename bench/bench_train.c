@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The benchmark suite behind `make bench`: GEMM ceiling, training throughput,
  * the study run, inference latency, allocations and peak memory, each printed
  * with its target. GEMM ceilings: median of 5 runs of >= 0.25 s each. Every ratio is measured in the same run; times are medians.

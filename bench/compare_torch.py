@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Run libregnn's benchmark workloads in PyTorch and print libregnn/PyTorch
 speed ratios measured in the same run.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The target table of issue 15 with a measured column, from one `make bench` run.
 
 Inputs (all measured in this run): bench_train's key,value figures of each build

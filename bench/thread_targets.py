@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The target table of issue 13 (one model on every core) with a measured
 column, from one `make bench` run.
 

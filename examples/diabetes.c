@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diabetes.c - reproduces the study "Impact of regularization on deep neural
  * networks" (TensorFlow 2 / Keras) with libregnn's public API only.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """diabetes.py - the Keras study "Impact of regularization on deep neural networks" in libregnn.
 
 The article's script, call for call (docs/python.md sets the two side by side):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exutil.c - see exutil.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "exutil.h"

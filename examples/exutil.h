@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * exutil.h - small helpers shared by the example programs (not part of
  * libregnn): option parsing, folders, timing and statistics.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fit_csv.c - train a dense regression network on any CSV file with
  * libregnn's public API, print the learning curve and the test error.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mpi_fit - data-parallel training with regnn_mpi_fit: every rank holds the
  * whole (synthetic) dataset and computes its share of each global batch; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Data-parallel training of the study's network over MPI processes, from Python.
 
     mpirun -np 2 python3 examples/mpi_fit.py [--data examples/data/diabetes.csv]

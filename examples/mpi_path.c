@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * mpi_path - the diabetes study's L2 sweep (6 lambdas x 5 seeds x 100 epochs,
  * Dense(128, relu) x 6 -> Dense(1), batch 64, validation split 0.15) with its

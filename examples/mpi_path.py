@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The study's regularization sweep over MPI processes, from Python (path shards).
 
     mpirun -np 2 python3 examples/mpi_path.py [--data examples/data/diabetes.csv]

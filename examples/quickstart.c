@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The README's example: learn y = 3x0 - 2x1 + 1 with a small MLP. */
 #include <regnn.h>
 #include <stdio.h>

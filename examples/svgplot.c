@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* svgplot.c - see svgplot.h. Plain C11, no dependencies beyond libm. */
 #include "svgplot.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * svgplot.h - a small, dependency-free SVG line-plot writer for the examples.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the CSV dataset parser (regnn_dataset_parse_csv) on
  * arbitrary text, with targets chosen by index and by name. A dataset that
  * parses must be consistent: non-empty, named columns, finite values. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the model and checkpoint loaders (memory variants) on
  * arbitrary bytes. Each input is tried as given, then with its length field
  * and checksum repaired so that mutations reach the section parser. A model

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the path-results loader (regnn_path_load_mem) on
  * arbitrary bytes. Each input is tried as given, then with its CRC-32
  * repaired so that mutations reach the parser. Loading allocates at most a

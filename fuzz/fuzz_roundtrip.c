@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: whatever loads must save, load again and save to the
  * same bytes, and predict identically (model files and checkpoints). */
 #include <stdlib.h>

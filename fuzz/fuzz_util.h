@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the fuzz targets: make an input's length field and CRC agree
  * with its bytes, so that mutations get past the checksum into the parser. */
 #ifndef REGNN_FUZZ_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writes the seed model files and checkpoints of the fuzz corpora into the
  * folder given, or with --path the seed path results (make fuzz-seeds).
  * Small models and sweeps, so mutations stay cheap. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs a fuzz target's LLVMFuzzerTestOneInput once on each file given, or on
  * every file in each folder given, without libFuzzer: for make check (gcc),
  * valgrind, sanitizer and coverage builds. Exits non-zero if a path cannot

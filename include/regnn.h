@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * regnn.h - public interface of libregnn, a small C library that trains dense
  * neural networks for regression, with L2/L1 penalties, dropout, Adam/SGD and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * regnn_mpi.h - libregnn on MPI: a regularization path whose runs are spread
  * over the ranks of a communicator, and a data-parallel regnn_fit, one call

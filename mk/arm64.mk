@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # ARM64: `make check-arm64` cross-builds the library (built-in GEMM: the NEON
 # and portable kernels) with Debian's aarch64 gcc, then runs the C test suites
 # and the golden program under qemu-user, the golden outputs of both kernels

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make bench: benchmarks against the release build (static library, same flags).
 # BENCH_ARGS=--quick shortens the large-network runs.
 #

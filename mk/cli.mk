@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The regnn command-line program (tools/): built by `make all`, tested by
 # `make check` (tests/test_cli.sh), installed by `make install` with its
 # manual page. It links the shared library like the examples do; the in-tree

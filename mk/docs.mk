@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Documentation checks, part of `make check`:
 #   check-docs         scripts/check-docs.py: docs/api.md names every function,
 #                      enum constant, macro and type of include/regnn.h, with
@@ -83,4 +84,4 @@ check-spdx:
 test-check-spdx:
 	$(Q)sh tests/test_check_spdx.sh
 
-CHECK_TARGETS += test-check-spdx
+CHECK_TARGETS += check-spdx test-check-spdx

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Examples: `make demo` runs the diabetes regularization study and
 # leaves its figures and tables in $(DEMO_OUT)/; `make check` also runs
 # tests/test_examples.sh, which asserts the study's qualitative result.

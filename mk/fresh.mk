@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make fresh-check: the README's quick start (make demo, make check) on a
 # freshly bootstrapped minimal Debian 12, then again after the README's
 # optional apt-get line (scripts/fresh-check.sh; needs root and the Debian

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fuzzing with libFuzzer (clang). Targets:
 #   fuzz         build build/fuzz/fuzz_<target> (-fsanitize=fuzzer,address,undefined)
 #   fuzz-run     run each target for FUZZ_SECONDS (default 60); fails on any crash

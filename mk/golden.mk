@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Golden outputs (tests/golden/): the exact results of a fixed set of small
 # trainings, compared byte for byte by `make check` (test-golden); `make
 # golden-update` records them again after an intended change of numerics.

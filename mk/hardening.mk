@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Header hygiene, exported symbols, ABI gate, sanitizers, coverage and static analysis.
 
 CXX ?= c++

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # libregnn_mpi (include/regnn_mpi.h, src/mpi/): the companion library for MPI,
 # built by `make all` when $(MPICC) (default mpicc) is found, skipped with a
 # message otherwise. libregnn itself never includes src/mpi/. Targets:

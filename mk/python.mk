@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Python binding: `make test-python` runs python/tests/ (unittest,
 # with numpy and, in a subprocess, without it) against $(BUILD)/lib/libregnn.so, and
 # compares the binding's results bit for bit with python/tests/c_reference.c,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make bench, part: data-parallel training at 1 and 2 threads (bench/bench_threads.c).
 # OpenBLAS gets one thread, as docs/api.md advises when the pool trains.
 .PHONY: bench-threads

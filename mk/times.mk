@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # make times: how long `make demo` (from clean), its study alone, the example
 # test and `make demo BLAS=builtin` take here, TIMES_RUNS runs each (default
 # 3), measured in a clean temporary copy of the tree; writes TIMES_OUT

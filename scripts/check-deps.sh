@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/check-deps.sh - what `make check` needs besides a C compiler and make:
 # pkg-config, the Check framework, a C++ compiler (the header test) and
 # python3 (the binding's tests). python3-numpy is optional (without it the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Check that docs/api.md documents everything public in include/regnn.h.
 
 Usage: scripts/check-docs.py [--header include/regnn.h] [--doc docs/api.md]

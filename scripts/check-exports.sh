@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The shared library must export exactly the functions include/regnn.h declares
 # (compared against the header, not a hand-kept list) and carry SONAME libregnn.so.<ABI>.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/check-suites.sh LOGDIR MAKE-COMMAND SUITE... : how `make check` runs
 # its suites. Each suite is one make target, run as `MAKE-COMMAND SUITE` after a
 # line saying it starts; its output goes to the terminal and to LOGDIR/SUITE.log.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/check-version.sh - the version is VERSION in the Makefile; every copy
 # says the same: the header's macros, the README, the newest CHANGELOG.md
 # section, the API reference, docs/python.md's wheel name, the manual page,

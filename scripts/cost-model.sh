@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/cost-model.sh - docs/scaling.md's cost model of data-parallel
 # training on a cluster, from one-core step times measured here: the study
 # net's by bench/bench_step (make bench builds it), the wide nets' by one rank

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Regenerate, or check, every number in the docs that comes from a run.
 
 Usage: scripts/docs-numbers.py --build build/builtin [--update] [--root DIR]

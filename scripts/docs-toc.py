@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The table of contents of a Markdown file, generated and checked.
 
 Usage: scripts/docs-toc.py [--update] [--links FILE...] DOC

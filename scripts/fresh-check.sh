@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/fresh-check.sh (make fresh-check): the README's quick start on a fresh
 # minimal Debian 12. Needs root (debootstrap, mount, chroot) and network access
 # to the host's Debian mirror.

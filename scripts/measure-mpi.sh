@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/measure-mpi.sh - the figures of docs/scaling.md: 1 vs 2 MPI ranks for
 # the study sweep (examples/mpi_path: 6 lambdas x 5 seeds x 100 epochs, one
 # training thread per rank) and for a data-parallel fit of 64-512-512-512-1 at

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # scripts/measure-times.sh - how long the README's commands take, measured in
 # a clean temporary copy of this tree (the tracked and untracked, not ignored
 # files: no build/, lib/ or out/), and written up as Markdown.

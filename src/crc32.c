@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CRC-32 as in zlib, PNG and gzip (reflected polynomial 0xEDB88320, initial
  * value and final XOR 0xFFFFFFFF), with a 16-entry table: small, no
  * initialization, and fast enough for model files. */

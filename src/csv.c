@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CSV input: a header of column names, then rows of C-locale decimal
  * numbers. strtod/strtof are not used because they follow LC_NUMERIC, which
  * a host application may have set to a decimal-comma locale. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Datasets: row-major float features and targets plus column names. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dense layer kernels: forward with bias and activation fused into one pass
  * after the GEMM, activation derivatives from the stored outputs, and the
  * kernel penalty. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Diagnosis of a training history: overfitting, underfitting or a good fit,
  * by the rule of docs/diagnosis.md. Reads the history only; never allocates,
  * so it can run inside an epoch callback. Then the warnings about a split or

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The start of a data-parallel fit: the processes agree that every one is
  * ready and holds the same settings (rg_settings_fingerprint), or all fail
  * with a message naming the process and the cause. The only channel is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status texts and the thread-local detail message. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training: one batch (regnn_train_batch) and whole epochs (regnn_fit), with
  * Keras semantics for the reported loss, validation split and early stopping.
  * Every buffer is allocated before the first step; steps never allocate. */

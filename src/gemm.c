@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Row-major single-precision GEMM: OpenBLAS when built with REGNN_USE_CBLAS,
  * otherwise the built-in one of gemm_kernel.c (BLAS=builtin) so the library can
  * be vendored with nothing but a C compiler. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The built-in SGEMM: packed panels and a register-blocked micro-kernel picked
  * at run time: AVX-512 (8x32) or AVX2+FMA (6x16) on x86-64 CPUs that have them,
  * NEON (8x8) on ARM64, else a portable C one (4x8). It is

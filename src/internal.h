@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Private declarations shared by the library's source files. Not installed. */
 #ifndef REGNN_INTERNAL_H
 #define REGNN_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model files and checkpoints: the binary format of docs/format.md (writer
  * and validating reader) and atomic saving. The reader checks every count
  * against the bytes that remain and validates the whole input before it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training losses with Keras semantics (MSE, MAE, Huber, log-cosh) and
  * Keras sample_weight reduction: each row's loss is the mean over outputs of
  * the elementwise loss, weighted by the row's weight; the batch loss is the

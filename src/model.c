@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model handle: topology, the contiguous parameter and gradient buffers,
  * initialization, prediction, evaluation and one training step's gradients. */
 #define _POSIX_C_SOURCE 200809L

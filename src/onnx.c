@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ONNX export: a trained model as an ONNX inference graph (opset 13), so that
  * ONNX runtimes and converters can run it. The library writes the protobuf
  * itself: only the few messages of onnx/onnx.proto the graph needs (field

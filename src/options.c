@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Every enum-keyed option in one table: its range, default and whether it
  * changes results. The setters check values and word their refusals from it,
  * regnn_option_bounds hands it to callers (the Python binding, the regnn

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Regularization path: train every (lambda, seed) pair of a sweep from the
  * same initialization per seed, on a caller-chosen number of threads, and
  * summarize each lambda over the seeds. Results are stored by run index, so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Regularization path results as bytes, and the merge of shards: a sweep
  * split over processes or batch jobs (REGNN_PATH_SHARD_*) comes back as the
  * path of one call. Encoding (little-endian):

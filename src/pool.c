@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A persistent pool of worker threads for one model's training steps. The
  * calling thread publishes a job of n tasks and takes tasks itself; workers
  * claim tasks with one compare-and-swap each. Between jobs a worker spins

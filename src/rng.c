@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* xoshiro256** (Blackman & Vigna), seeded through splitmix64 so that any
  * 64-bit seed, including 0, gives a well-mixed state. Identical on every
  * platform: the library's "same seed, same bits" rests on it. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Standardization statistics: per-column mean and divisor, fitted once and
  * applied to any dataset or buffer with the same columns. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Standardization statistics attached to a model, so that a saved model
  * carries what is needed to feed it raw inputs and read its outputs in
  * original units. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Learning-rate schedules with the semantics of tf.keras.optimizers.schedules
  * (Keras 3), evaluated at the optimizer's step count before the update, and
  * the ReduceLROnPlateau rule of keras.callbacks. Formulas: docs/api.md. */

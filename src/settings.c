@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The settings that change the result of a fit or of a path's runs, as one
  * table of named entries, and a fingerprint of them: one hash per entry, so
  * that processes that must hold the same settings can say which differs. */

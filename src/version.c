@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "internal.h"
 
 unsigned regnn_version(void) { return REGNN_VERSION_NUMBER; }

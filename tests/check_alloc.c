@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The allocator hook (set once, before anything is allocated), the internal
  * wrappers' overflow guards, and the test hooks themselves. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CSV input: header and target selection, line endings and spacing, the
  * locale-independent number parser, every malformed-input path, files and
  * allocation failures. Run from the repository root (tests/data/...). */

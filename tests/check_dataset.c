@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Datasets from arrays: copy and borrow, validation, names, buffers, row
  * selection, the Keras tail split and the seeded shuffled split, and
  * allocation failures.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dense layer kernels and whole-network gradients against central finite
  * differences computed in double precision. */
 #include "testutil.h"

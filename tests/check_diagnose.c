@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Diagnosis of training histories: each verdict and reason of the rule in
  * docs/diagnosis.md on constructed histories, the values reported, the
  * insufficient cases (too short, no validation, NaN/Inf), arguments, and two

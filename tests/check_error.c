@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Status texts, the per-thread message, and C-locale number formatting. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fault injection over every public function that allocates: allocation
  * 1, 2, ... N fails in turn (once, then persistently) until the call succeeds.
  * Each failure must return REGNN_E_NOMEM, set outputs to NULL, leak nothing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The file checks shared by the readers: regular files only, sizes, full
  * reads and system error texts; saving through symbolic links (the link
  * stays, its target is replaced); path files written and read back; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Training: train_batch, fit, history, early stopping, callbacks,
  * determinism, zero allocations per step, and failures. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rg_sgemm (OpenBLAS or the built-in GEMM) against a double-precision
  * reference, for every transpose combination and beta; the built-in GEMM's
  * kernels (in every build) against its determinism rule, bit for bit. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model files and checkpoints: round trips through memory and files, a
  * golden 1.0 file, bit-identical resumption of training, every kind of
  * malformed input, allocation failures and I/O failures. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Losses and sample weights: elementwise values against the Keras formulas,
  * gradient checks by finite differences in double, weighted losses and
  * metrics against hand computations, all-ones weights against no weights bit

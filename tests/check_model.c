@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Model handle: topology, layers, initialization, parameter layout, predict,
  * evaluate, copy, errors and allocation failures. */
 #include "testutil.h"

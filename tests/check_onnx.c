@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ONNX export: the bytes decoded by a small protobuf reader written here from
  * onnx.proto (not the library's writer), checked for structure (header,
  * nodes in order, initializers bit-equal to the parameters, scaler nodes only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Adam, AdamW and SGD updates against values worked out in the test, and the
  * optimizer handle's settings and state. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The options table against the setters: every key declared in
  * include/regnn.h has an entry, each setter accepts the entry's edges and
  * refuses just outside them, fresh objects hold the entry's default, and the

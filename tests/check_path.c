@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Regularization path: results equal to hand-made runs, bit-identical for
  * every thread count, summaries and lambda selection, penalty kinds and layer
  * choice, progress and cancellation, diverged runs, bad arguments, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Path results as bytes and the merge of shards: shards of a sweep, saved,
  * loaded and merged, give the one-call path bit for bit, in any order and
  * for any shard count; partial paths; malformed input; merge refusals;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The generator behind every seed: fixed reference outputs (so results are
  * the same on every platform), range and uniformity of the derived draws. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Standardization: fitted statistics, the three scaling kinds, transforms of
  * datasets and buffers, the inverse for targets, sklearn's diabetes scaling,
  * errors and allocation failures. */

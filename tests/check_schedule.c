@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Learning-rate schedules against the Keras formulas written out here, the
  * step they are evaluated at, checkpoints that resume them bit-identically,
  * ReduceLROnPlateau, the learning rate in the history, and refused input. */

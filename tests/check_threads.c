@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The thread contract: independent handles train in parallel with the same
  * bits as alone, and many threads predict and evaluate on one shared model.
  * Built also under ThreadSanitizer (make tsan). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A data-parallel fit of n shards in one process, one thread per shard, with
  * an exchange that sums in shard order (shard 0 + shard 1 + ...), the order
  * regnn_mpi's exchange uses: the reference the MPI tests compare bit for bit.

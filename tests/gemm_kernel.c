@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prints the GEMM kernel this CPU runs ("avx512-fma", "avx2-fma", "neon-fma"
  * or "portable") and whether every product goes to the built-in kernels (1) or
  * large ones go to OpenBLAS (0: REGNN_OPENBLAS_LARGE=1 without AVX-512).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Compiled alone as C99, C11 and C++ with -Wall -Wextra -Wpedantic -Werror:
  * the public header must need nothing else and warn about nothing. */
 #include "regnn.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """tests/svg_check.py - structural checks of the SVG figures written by
 examples/svgplot.c (run by tests/test_examples.sh).
 

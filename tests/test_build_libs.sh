@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_build_libs.sh - every build loads its own library (run by `make
 # check` through the test-build-libs target of the Makefile).
 #

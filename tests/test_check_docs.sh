@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_check_docs.sh - scripts/check-docs.py passes on the real tree and
 # fails, naming the problem, when the reference falls behind the header; so do
 # scripts/docs-toc.py when the contents of docs/api.md are stale, and

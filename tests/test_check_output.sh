@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_check_output.sh - what `make check` prints: scripts/check-suites.sh
 # run against a stand-in for make (suites that pass, skip and fail, in the
 # formats the real suites print), then the build lines of a real object file

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_check_spdx.sh - scripts/check-spdx.sh passes a tree whose source
 # files carry the SPDX identifier and fails, naming them, when one lacks it or
 # has it too far down; data files need none. Run by `make check`

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_cli.sh - tests of the regnn command-line program (run by `make
 # check` through the test-cli target in mk/cli.mk).
 #

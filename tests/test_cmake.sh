@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_cmake.sh - libregnn from a CMake project (tests/cmake_consumer),
 # built and run both ways:
 #   (a) add_subdirectory of this source tree, static (the default), shared,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_deps.sh - scripts/check-deps.sh and the Makefile's use of it,
 # against stand-ins for pkg-config, apt-get, sudo, id, dpkg-query and python3
 # (nothing is installed for real). Run by `make check` (test-deps).

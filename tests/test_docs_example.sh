@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_docs_example.sh - the persistence example of docs/api.md must
 # compile against the built library and work (run by `make check`, target
 # test-docs-example in mk/docs.mk).

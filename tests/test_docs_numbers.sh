@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_docs_numbers.sh - scripts/docs-numbers.py fails, naming the place,
 # when a number in the docs no longer matches its run, skips the run-derived
 # numbers (saying so) on another GEMM arithmetic, and its --update writes what

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_examples.sh - tests of the example programs (run by `make check`
 # through the test-examples target in mk/examples.mk).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_fresh_plan.sh - what `make fresh-check` would run, without root:
 # scripts/fresh-check.sh --plan against stand-ins for README.md and /etc/apt.
 # The commands and the apt-get line must come from the README's quick start,

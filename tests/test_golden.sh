@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Golden outputs (tests/golden/golden.c): the exact results of a fixed set of
 # trainings, against tests/golden/expected/<config>.txt.
 #   sh tests/test_golden.sh check  BIN   on every GEMM kernel this CPU can run

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_install.sh - the README's lines for a program built against an
 # installed library work as written: `make install PREFIX=DIR` into a
 # temporary prefix, then examples/quickstart.c built with the README's

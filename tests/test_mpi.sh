@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_mpi.sh - libregnn_mpi under mpirun (run by `make check` through
 # the test-mpi target in mk/mpi.mk when mpicc and mpirun are installed).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tests/test_pip_install.sh - the Python package, offline, from a clean copy of
 # this tree (its tracked and untracked-but-not-ignored files, so no lib/):
 #   (a) a wheel built with `python3 -m build --no-isolation --wheel` (or, without

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the shell tests: pass/fail counters and the ok/ko/check reporters.
 # Sourced with: . "$(dirname "$0")/testlib.sh"
 pass=0

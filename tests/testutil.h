@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the Check suites. */
 #ifndef REGNN_TESTUTIL_H
 #define REGNN_TESTUTIL_H

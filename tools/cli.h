@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cli.h - shared parts of the regnn command-line program (tools/): options
  * common to the subcommands, data loading and scaling, the network, progress

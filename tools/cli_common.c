@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_common.c - see cli.h. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

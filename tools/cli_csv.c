@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_csv.c - reading a real-world CSV file for fit and path (see cli.h):
  * another delimiter, columns to leave out, missing values, and a clear message
  * for a text column or a missing value. The file is tokenized here (RFC 4180

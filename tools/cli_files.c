@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli_files.c - the outputs of a command (see cli.h): checked against its
  * inputs and folders before any work, staged in unique temporary files next
  * to their targets, and renamed over them together at the end. */

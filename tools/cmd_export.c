@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regnn export-onnx: a saved model as an ONNX file, for ONNX runtimes. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

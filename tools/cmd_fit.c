@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regnn fit: train a network on a CSV file, save it with its scaler. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regnn info: what a model file or checkpoint holds. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

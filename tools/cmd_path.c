@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regnn path: an L2 sweep (regnn_regularization_path) with the lambda to use. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* regnn predict: predictions of a saved model for the rows of a CSV file,
  * in the target's own units when the model carries its scaler. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * regnn - command-line front end of libregnn: train a regression network on
  * a CSV file, predict with a saved model, sweep the L2 factor, describe a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Python binding of libregnn over ctypes: dense regression networks with L2/L1/dropout,
 Adam/SGD, MSE/MAE/Huber/log-cosh losses and sample weights. Needs only the standard library; numpy is used when it is installed.
 

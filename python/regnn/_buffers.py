@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Turning Python arrays into float buffers for the C calls, and results back (internal).
 
 Zero-copy rule: a float32, C-contiguous, native-endian, float-aligned buffer (a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Loading libregnn and declaring its C functions (internal).
 
 Search order for the shared library (docs/python.md, "Installing"):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Pythonic classes over libregnn's handles (internal; import them from regnn)."""
 
 import _thread

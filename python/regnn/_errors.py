@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Exceptions: one class per regnn_status, all derived from regnn.Error."""
 
 import re

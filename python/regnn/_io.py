@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Persistence: model files, checkpoints and the attached scaler (internal).
 
 Declares the prototypes of include/regnn.h's Persistence section on the loaded

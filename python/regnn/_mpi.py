@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Data-parallel training over MPI processes with mpi4py (regnn.mpi_fit).
 
 The transport is the caller's mpi4py communicator; the library only asks, once per

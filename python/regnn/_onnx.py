@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ONNX export (internal): declares regnn_model_export_onnx and _mem on the loaded library,
 apart from the other prototypes, so that a 1.0 library without them still loads and only
 Model.export_onnx / Model.to_onnx say what is missing.

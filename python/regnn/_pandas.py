@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pandas in and out (internal). pandas is imported only by the functions that return
 DataFrames; recognizing a DataFrame or Series needs no import.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The regularization path: regnn_regularization_path and its results (internal; import them
 from regnn)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Pickling and copying of Model, Optimizer, Scaler and Dataset (internal).
 
 Each object pickles as the library's own encoding of it, so that what comes back is what

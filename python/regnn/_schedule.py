@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Learning-rate schedules (keras.optimizers.schedules) and ReduceLROnPlateau
 (keras.callbacks), as descriptions the library runs: formulas in docs/api.md."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Ctrl-C during long library calls (internal).
 
 While regnn_fit or regnn_regularization_path runs, Python code executes only in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Regularization paths on a dask.distributed cluster: regnn.dask.regularization_path.
 
 The runs of the sweep, cross-validated (folds=k) or not, are split into shards as the

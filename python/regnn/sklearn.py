@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """scikit-learn estimator over libregnn: regnn.sklearn.RegNNRegressor.
 
 Needs scikit-learn and numpy (apt-get install python3-sklearn); importing regnn does

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Shared helpers of the Python binding's tests.
 
 Set REGNN_TEST_NO_NUMPY=1 to run the tests as if numpy were not installed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C side of python/tests/test_persistence.py: writes model files and
  * checkpoints for the Python binding to read, and reads the ones it wrote.
  *

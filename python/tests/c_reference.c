@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reference results of the C API for python/tests/test_reference.py.
  *
  * Runs fixed, seeded computations and prints every result as "name v1 v2 ..."

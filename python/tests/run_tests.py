@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Run the Python binding's tests: python3 python/tests/run_tests.py [-q] [test_module ...]
 
 Environment: REGNN_LIBRARY (the library to test), REGNN_C_REFERENCE (the built

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Which arrays cross into the library: alignment, dtypes and buffer formats."""
 
 import array

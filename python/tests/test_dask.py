@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Path shards: path_shard / merge_path_shards give the one-call path, cross-validated
 or not, and regnn.dask.regularization_path runs the shards on a dask.distributed
 LocalCluster of two worker processes with the same bits."""

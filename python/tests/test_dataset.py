@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Dataset and Scaler: construction from every input kind, zero-copy, CSV, splits, scaling."""
 
 import array

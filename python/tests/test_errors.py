@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Exceptions: one class per status, carrying the code and the library's message."""
 
 import os

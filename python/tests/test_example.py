@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """examples/diabetes.py runs, gives the study's result, writes its CSVs/figure, and matches
 examples/diabetes.c."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """fit(): options, History, callbacks (kept alive, stop, exceptions), and the in-use guards."""
 
 import ctypes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Ctrl-C: a real SIGINT during fit / regularization_path always ends in KeyboardInterrupt.
 
 The trials run in a fresh interpreter whose library allocations are counted

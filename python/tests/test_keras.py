@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Keras-style use: fit(x, y) with lists and numpy, optimizer names and compile, verbose
 output (0, 1 on a terminal and off it, 2), callbacks, Dense(activation=None), Adam(lr=),
 summary() and History.history."""

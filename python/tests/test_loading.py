@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Finding and loading the library, prototypes, and the ABI/version check."""
 
 import ctypes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Losses (compile / set_loss, saved with the model) and sample weights (datasets, fit,
 train_batch, evaluate) with Keras semantics."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Memory: 10 000 create/free cycles without growth; every library block freed exactly once;
 allocation failures surface as regnn.OutOfMemoryError.
 """

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """compile(metrics=..., weighted_metrics=...) in Keras 3's names: the library's mse and mae
 are weighted by the sample weights, so they are what Keras calls weighted_metrics."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Model, Dense, Layer: topology, parameters, predict (zero-copy out=), evaluate, copy."""
 
 import array

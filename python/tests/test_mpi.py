@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """regnn.mpi_fit without MPI: two threads stand in for two processes, with a
 communicator whose Allgather meets at a barrier. The exchange sums in rank order,
 so the processes agree bit for bit and, with one shard per process (batch 64 on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The binding without numpy: lists, tuples and array.array everywhere.
 
 Runs the whole suite again in a subprocess where ``import numpy`` fails

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """ONNX export checked by the onnx package itself (Debian's python3-onnx):
 onnx.checker.check_model accepts the file, and an evaluation of its graph node by node
 with numpy, from the file's own initializers, gives what Model.predict gives (with a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Adam and SGD: options, steps, state, reset, train_batch."""
 
 import unittest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The binding's constants against include/regnn.h, and option ranges and defaults read
 from the library's table (regnn_option_bounds) rather than copied."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The pip package (setup.py) carries the library's version; tests/test_pip_install.sh
 builds and installs it."""
 

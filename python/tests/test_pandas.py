@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """pandas in and out: DataFrames and Series into Dataset, fit and predict (columns by
 name), History / path results as DataFrames; pandas is imported only when used."""
 

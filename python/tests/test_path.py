@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Diagnosis (History.diagnosis) and the regularization path (regnn.regularization_path)."""
 
 import gc

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Model files, checkpoints and the attached scaler: Python <-> C round trips, bytes and
 paths, bit-identical predictions, and checkpoint resume equal to uninterrupted training."""
 

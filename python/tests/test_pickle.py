@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Pickling and copying of Model, Optimizer, Scaler and Dataset through the library's own
 encodings (regnn._pickle): the same bits back, independent handles, and damaged bytes
 raise the library's error."""

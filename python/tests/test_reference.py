@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The binding gives bit-for-bit the results of the C API for the same calls and seeds.
 
 python/tests/c_reference.c runs a fixed sequence of C calls and prints every

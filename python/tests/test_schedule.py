@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Learning-rate schedules on optimizers, ReduceLROnPlateau in fit, the learning rate
 in the history, and schedules in checkpoints."""
 

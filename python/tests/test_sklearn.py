@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """regnn.sklearn.RegNNRegressor: scikit-learn's own estimator checks, Pipeline,
 GridSearchCV with joblib processes, cross_val_score, pickling."""
 

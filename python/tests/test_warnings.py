@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Warnings about a split or a lambda grid (regnn.split_warnings,
 RegularizationPath.warnings): the library's rules through the binding."""
 

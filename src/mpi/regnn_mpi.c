@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libregnn_mpi: the two distributed jobs of libregnn on MPI, built only from
  * libregnn's public API (REGNN_PATH_SHARD_*, path save/load/merge, the fit's
  * exchange hook). Every call is collective, and every rank agrees on success

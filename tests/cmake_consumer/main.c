@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Trains a small network through regnn::regnn and checks what it gets back. */
 #include <regnn.h>
 #include <stdio.h>

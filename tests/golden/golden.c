@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Golden outputs: a fixed set of small trainings (every loss, optimizer,
  * schedule and penalty, dropout, sample weights, sharded and layer-by-layer
  * steps, the emulated data-parallel fit, early stopping, the path and the

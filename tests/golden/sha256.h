@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SHA-256 (FIPS 180-4) for the golden test's digests of large outputs. */
 #ifndef GOLDEN_SHA256_H
 #define GOLDEN_SHA256_H

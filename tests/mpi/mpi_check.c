@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run under mpirun by tests/test_mpi.sh: `mpi_check path|fit|fail|settings` (and
  * `study DATA.csv [EPOCHS]` by scripts/measure-mpi.sh). Every rank
  * compares the MPI result with the one-process result it computes itself, bit
