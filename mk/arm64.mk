@@ -55,7 +55,7 @@ arm64-build: $(ARM64_BUILD)/tests/golden $(ARM64_SUITES:%=$(ARM64_BUILD)/tests/%
 # Each suite and the golden run under a time limit: qemu is far slower.
 check-arm64: arm64-build
 	@fail=0; for t in $(ARM64_SUITES); do echo "== arm64 $$t"; \
-	  CK_DEFAULT_TIMEOUT=600 timeout 900 $(ARM64_QEMU) $(ARM64_BUILD)/tests/$$t || fail=1; done; \
+	  CK_DEFAULT_TIMEOUT=600 REGNN_TEST_RUNNER=$(ARM64_QEMU) timeout 900 $(ARM64_QEMU) $(ARM64_BUILD)/tests/$$t || fail=1; done; \
 	  if [ $$fail -ne 0 ]; then echo "check-arm64: C test suites FAILED" >&2; exit 1; fi
 	GOLDEN_RUNNER=$(ARM64_QEMU) timeout 600 \
 	    sh tests/test_golden.sh check $(ARM64_BUILD)/tests/golden
