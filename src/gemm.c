@@ -167,6 +167,7 @@ int rg_gemm_builtin_only(void)
 
 static int use_builtin(size_t m, size_t n, size_t k)
 {
+    /* cppcheck-suppress knownConditionTrueFalse ; true only in a build without OpenBLAS */
     return rg_gemm_builtin_only() || (double)m * (double)n * (double)k <= RG_BUILTIN_MNK;
 }
 
