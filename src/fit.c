@@ -147,10 +147,11 @@ static void options_defaults(regnn_fit_options *o)
             continue;
         const double def = rg_option_default(kind, key);
         int64_t *si = int_slot(o, key);
+        double *sd = si ? NULL : double_slot(o, key);
         if (si)
             *si = (int64_t)def;
-        else
-            *double_slot(o, key) = def;
+        else if (sd) /* every fit key has a slot (check_options) */
+            *sd = def;
     }
 }
 
