@@ -44,7 +44,6 @@ static void same_bytes(const regnn_path *p, const uint8_t *data, size_t size, in
     uint8_t *b = malloc(n), *want = malloc(size);
     if (b && want) {
         memcpy(want, data, size);
-        memset(want + 20, 0, 4);
         if (whole) {
             memset(want + 48, 0, 16);
             want[56] = 1;

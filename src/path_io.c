@@ -301,7 +301,8 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     uint64_t nl = r_u64(&r), ns = r_u64(&r), seed = r_u64(&r), si = r_u64(&r), sc = r_u64(&r);
     double baseline = r_f64(&r);
     const uint64_t nf = folds ? folds : 1;
-    if ((version < 2 && folds) || folds == 1)
+    /* Version 2 is written for cross-validated paths only, so that a file reads back to its bytes. */
+    if ((version < 2 && folds) || (version >= 2 && !folds) || folds == 1)
         return rg_error(REGNN_E_FORMAT, "%s: bad fold count %u for format version %u", fn, folds,
                         version);
     if (r.bad || nl == 0 || ns == 0 || nl > RG_PATH_IO_MAX || ns > RG_PATH_IO_MAX / nl ||
