@@ -70,3 +70,9 @@ bench-torch: $(BUILD)/bench/bench_train
 	@if $(PYTHON) -c "import torch" 2>/dev/null; then \
 	  $(PYTHON) bench/compare_torch.py $(if $(BENCH_CSV),--regnn-csv $(BENCH_CSV),--regnn $(BUILD)/bench/bench_train) $(if $(BENCH_TORCH_JSON),--json-out $(BENCH_TORCH_JSON)) $(BENCH_ARGS); \
 	else echo "bench-torch: skipped, PyTorch is not installed (apt-get install python3-torch)"; fi
+
+# Interleaved A/B training speed against another revision (bench/bench_ab.c,
+# best of REPS): make bench-ab AB_BASE=v1.2.0
+.PHONY: bench-ab
+bench-ab:
+	BLAS=$(BLAS) sh scripts/ab-speed.sh $(if $(AB_BASE),$(AB_BASE),$(error bench-ab: set AB_BASE=<revision>))
