@@ -47,6 +47,9 @@ PROTOTYPES = {
     "regnn_verdict_name": (c_char_p, [c_int]),
 }
 declare(PROTOTYPES)
+# Declared when the library has them (1.2; the binding does not call them).
+LATER_PROTOTYPES = {"regnn_fit_options_copy": (S, [H, P_HANDLE])}
+declare(LATER_PROTOTYPES, optional=True)
 
 MONITOR_VAL_LOSS, MONITOR_VAL_MSE, MONITOR_TRAIN_LOSS = 0, 1, 2
 STOP_COMPLETED, STOP_EARLY, STOP_CALLBACK = 0, 1, 2
@@ -90,14 +93,21 @@ def _plateau_settings(plateaus, monitor):
     return (
         (lib.regnn_fit_options_set_int, _FIT_REDUCE_LR, 1),
         (lib.regnn_fit_options_set_int, _FIT_REDUCE_LR_PATIENCE,
-         B.index(p.patience, "patience", 0, B.I64_MAX)),
+         _plateau(p.patience, "patience", _FIT_REDUCE_LR_PATIENCE)),
         (lib.regnn_fit_options_set_int, _FIT_REDUCE_LR_COOLDOWN,
-         B.index(p.cooldown, "cooldown", 0, B.I64_MAX)),
-        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_FACTOR, B.real(p.factor, "factor")),
+         _plateau(p.cooldown, "cooldown", _FIT_REDUCE_LR_COOLDOWN)),
+        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_FACTOR,
+         _plateau(p.factor, "factor", _FIT_REDUCE_LR_FACTOR)),
         (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_MIN_DELTA,
-         B.real(p.min_delta, "min_delta")),
-        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_MIN_LR, B.real(p.min_lr, "min_lr")),
+         _plateau(p.min_delta, "min_delta", _FIT_REDUCE_LR_MIN_DELTA)),
+        (lib.regnn_fit_options_set_double, _FIT_REDUCE_LR_MIN_LR,
+         _plateau(p.min_lr, "min_lr", _FIT_REDUCE_LR_MIN_LR)),
     )
+
+
+def _plateau(value, name, key):
+    """A ReduceLROnPlateau setting (changeable after construction) in the library's range."""
+    return B.in_bounds(value, "ReduceLROnPlateau: " + name, _bounds(OPTION_FIT, key))
 
 
 def _fit_settings(epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,

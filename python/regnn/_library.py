@@ -24,6 +24,9 @@ PROTOTYPES = {
     "regnn_option_name": (c_char_p, [c_int, c_int]),
 }
 declare(PROTOTYPES)
+# Declared when the library has it (1.2; the binding does not call it).
+LATER_PROTOTYPES = {"regnn_settings_name": (c_char_p, [c_size_t])}
+declare(LATER_PROTOTYPES, optional=True)
 
 # ---- option bounds: the library's table of ranges and defaults (regnn_option_bounds)
 OPTION_FIT, OPTION_PATH, OPTION_LAYER, OPTION_ADAM, OPTION_SGD, OPTION_LOSS = range(1, 7)

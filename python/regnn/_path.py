@@ -3,8 +3,8 @@
 from regnn)."""
 
 import collections
-from ctypes import (POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_size_t, c_void_p,
-                    memset, sizeof)
+from ctypes import (POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_size_t,
+                    c_uint64, c_void_p, memset, sizeof)
 
 from . import _buffers as B
 from ._capi import (P_DOUBLE, P_HANDLE, P_INT64, P_SIZE, PATH_PROGRESS_FN, H, S, LibraryError, lib,
@@ -77,6 +77,15 @@ PROTOTYPES = {
     "regnn_warning_name": (c_char_p, [c_int]),
 }
 declare(PROTOTYPES)
+# Declared when the library has them (1.2; the binding does not call them).
+LATER_PROTOTYPES = {
+    "regnn_path_options_copy": (S, [H, P_HANDLE]),
+    "regnn_path_settings_fingerprint": (S, [H, H, H, H, H, H, POINTER(c_uint64), c_size_t,
+                                            P_SIZE]),
+    "regnn_path_save": (S, [H, c_char_p]),
+    "regnn_path_load": (S, [c_char_p, P_HANDLE]),
+}
+declare(LATER_PROTOTYPES, optional=True)
 
 SHARD_PROTOTYPES = {
     "regnn_path_save_mem": (S, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),

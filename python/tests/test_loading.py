@@ -103,6 +103,9 @@ class TestLoading(unittest.TestCase):
             self.assertIs(getattr(fn, "errcheck", None) is _errors.check,
                           ret == "regnn_status", name)
 
+    def test_every_function_of_the_header_is_declared(self):
+        self.assertEqual(set(self.header_prototypes()) - set(ALL_PROTOTYPES), set())
+
     def test_each_module_declares_its_own_concept(self):
         where = {name: module for module, table in module_prototypes().items()
                  for name in table}

@@ -132,6 +132,48 @@ class TestBoundsFromTheLibrary(unittest.TestCase):
                                       threads=int(b.max) + 1)
         self.assertIn("threads must be between 0 and %d" % b.max, str(cm.exception))
 
+    def test_plateau_defaults_and_ranges_are_the_library_s(self):
+        keys = {"factor": _fit._FIT_REDUCE_LR_FACTOR, "patience": _fit._FIT_REDUCE_LR_PATIENCE,
+                "min_delta": _fit._FIT_REDUCE_LR_MIN_DELTA,
+                "cooldown": _fit._FIT_REDUCE_LR_COOLDOWN, "min_lr": _fit._FIT_REDUCE_LR_MIN_LR}
+        cb = regnn.ReduceLROnPlateau()
+        for name, key in keys.items():
+            self.assertEqual(getattr(cb, name),
+                             _library.option_bounds(_library.OPTION_FIT, key).default_value, name)
+        real = _library.option_bounds
+
+        def narrowed(kind, key):
+            b = real(kind, key)
+            if (kind, key) == (_library.OPTION_FIT, _fit._FIT_REDUCE_LR_FACTOR):
+                b.max = 0.25
+            return b
+        regnn.ReduceLROnPlateau(factor=0.5)
+        _library.option_bounds = narrowed
+        try:
+            with self.assertRaises(regnn.InvalidArgumentError) as cm:
+                regnn.ReduceLROnPlateau(factor=0.5)
+            self.assertIn("ReduceLROnPlateau: factor must be in (0, 0.25), got 0.5",
+                          str(cm.exception))
+        finally:
+            _library.option_bounds = real
+
+    def test_mpi_process_count_is_the_library_s(self):
+        try:
+            import numpy  # noqa: F401  (mpi_fit needs it)
+        except ImportError:
+            self.skipTest("numpy is not installed")
+        b = _library.option_bounds(_library.OPTION_FIT, _fit._FIT_SHARD_COUNT)
+
+        class Comm:
+            def Get_rank(self):
+                return 0
+
+            def Get_size(self):
+                return int(b.max) + 1
+        with self.assertRaises(regnn.InvalidArgumentError) as cm:
+            regnn.mpi_fit(Comm(), regnn.Model(1, [regnn.Dense(1)]))
+        self.assertIn("must be between 1 and %d" % b.max, str(cm.exception))
+
     def test_huber_default_is_the_library_default(self):
         b = _library.option_bounds(_library.OPTION_LOSS, _model.LOSS_HUBER)
         self.assertEqual(regnn.Huber().delta, b.default_value)  # Keras' signature keeps its own
