@@ -23,21 +23,21 @@ from ._capi import ABI_VERSION, LibraryError, library_path, lib as _lib
 from ._errors import (CancelledError, ClosedError, Error, FileError, FormatError, InternalError,
                       InvalidArgumentError, NumericError, OutOfMemoryError, ShapeError,
                       StateError, UnsupportedError, VersionError, strerror)
+from . import _library  # noqa: F401  (declares the library-wide functions used below)
 from ._buffers import HAVE_NUMPY
-from ._core import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, DIAG_VALUES,
-                    INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM, LOSS_HUBER, LOSS_LOG_COSH, LOSS_MAE,
-                    LOSS_MSE, METRICS, MONITOR_TRAIN_LOSS,
-                    MONITOR_VAL_LOSS, MONITOR_VAL_MSE, OPTIM_ADAM, OPTIM_SGD, REASONS,
-                    SCALE_NONE, SCALE_UNIT_NORM, SCALE_ZSCORE, STATE_M, STATE_V, STATE_VELOCITY,
-                    STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, SGD, Adam, Callback,
-                    Dataset, Dense, Diagnosis, Evaluation, History, Huber, Layer, Model,
-                    Optimizer,
-                    Scaler, checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint)
-from ._errors import check as _check
+from ._dataset import SCALE_NONE, SCALE_UNIT_NORM, SCALE_ZSCORE, Dataset, Scaler
+from ._optimizer import OPTIM_ADAM, OPTIM_SGD, STATE_M, STATE_V, STATE_VELOCITY, SGD, Adam, Optimizer
+from ._fit import (DIAG_VALUES, METRICS, MONITOR_TRAIN_LOSS, MONITOR_VAL_LOSS, MONITOR_VAL_MSE,
+                   REASONS, STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, Callback,
+                   Diagnosis, History)
+from ._model import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, INIT_GLOROT_UNIFORM,  # noqa: F401
+                     INIT_HE_UNIFORM, LOSS_HUBER, LOSS_LOG_COSH, LOSS_MAE, LOSS_MSE, Dense,
+                     Evaluation, Huber, Layer, Model)
+from ._io import checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._mpi import mpi_fit
-from ._path import (AGGREGATES, PENALTY_L1, PENALTY_L2, PENALTY_WEIGHT_DECAY, RUN_STATS,
+from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, merge_path_shards, path_shard, refit,
                     regularization_path)
 from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings
@@ -89,7 +89,7 @@ def set_blas_threads(n):
     1 is fastest for small layers, and makes regularization_path's results the same for
     every thread count."""
     from ._buffers import index
-    _check(_lib.regnn_set_blas_threads(index(n, "n", 1, 2 ** 31 - 1)))
+    _lib.regnn_set_blas_threads(index(n, "n", -2 ** 31, 2 ** 31 - 1))  # a C int
 
 
 __all__ = [

@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: MIT
 """Exceptions: one class per regnn_status, all derived from regnn.Error."""
 
-import re
+from ctypes import c_char_p, c_int
 
-from ._capi import lib
+from . import _capi
+from ._capi import Status, bind, lib, library_path
 
 OK = 0
 E_INVALID_ARG = 1
@@ -26,10 +27,9 @@ class Error(Exception):
         code: the regnn_status value (REGNN_E_*).
         status: the library's short text for the code (regnn_strerror).
         message: the detailed message: the library's (regnn_errmsg() of the failing
-            call) in Python terms, or the binding's own text when the binding
-            detected the problem first.
-        c_message: the library's message as the C API words it (None when the
-            binding detected the problem).
+            call, which names the C function and the argument), or the binding's own
+            text when the binding detected the problem first.
+        c_message: the library's message (None when the binding detected the problem).
     """
 
     code = None
@@ -113,115 +113,47 @@ ERRORS = {cls.code: cls for cls in (
     InvalidArgumentError, OutOfMemoryError, ShapeError, StateError, FileError, FormatError,
     VersionError, NumericError, CancelledError, UnsupportedError, InternalError)}
 
-_strerror = lib.regnn_strerror
-_errmsg = lib.regnn_errmsg
 
 
 def strerror(code):
     """The library's short text for a status code."""
-    return _strerror(code).decode("utf-8", "replace")
-
-
-# The C function a message starts with, as the binding's caller knows it.
-_PY_NAMES = {
-    "regnn_set_blas_threads": "set_blas_threads",
-    "regnn_dataset_from_arrays": "Dataset", "regnn_dataset_from_csv": "Dataset.from_csv",
-    "regnn_dataset_parse_csv": "Dataset.parse_csv",
-    "regnn_dataset_get_features": "Dataset.features",
-    "regnn_dataset_get_targets": "Dataset.targets", "regnn_dataset_select": "Dataset.select",
-    "regnn_dataset_split_shuffled": "Dataset.split_shuffled",
-    "regnn_dataset_split_tail": "Dataset.split_tail",
-    "regnn_scaler_fit": "Scaler.fit", "regnn_scaler_get": "Scaler",
-    "regnn_scaler_transform": "Scaler.transform",
-    "regnn_scaler_transform_features": "Scaler.transform_features",
-    "regnn_scaler_inverse_targets": "Scaler.inverse_targets",
-    "regnn_model_create": "Model", "regnn_model_copy": "Model.copy",
-    "regnn_model_add_dense": "Model.add_dense", "regnn_model_set_layers_double": "Model.set_layers",
-    "regnn_model_init": "Model.init", "regnn_model_seed": "Model.seed",
-    "regnn_model_set_threads": "Model.threads",
-    "regnn_model_get_params": "Model.get_params", "regnn_model_set_params": "Model.set_params",
-    "regnn_model_predict": "Model.predict", "regnn_model_evaluate": "Model.evaluate",
-    "regnn_layer_set_double": "Layer", "regnn_layer_get_double": "Layer",
-    "regnn_layer_get_params": "Layer.get_params", "regnn_layer_set_params": "Layer.set_params",
-    "regnn_optimizer_create": "Optimizer", "regnn_optimizer_set_double": "Optimizer",
-    "regnn_optimizer_get_double": "Optimizer", "regnn_optimizer_set_steps": "Optimizer.steps",
-    "regnn_optimizer_get_state": "Optimizer.get_state",
-    "regnn_optimizer_set_state": "Optimizer.set_state", "regnn_optimizer_reset": "Optimizer.reset",
-    "regnn_train_batch": "Model.train_batch", "regnn_fit": "Model.fit",
-    "regnn_history_diagnose": "History.diagnosis",
-    "regnn_regularization_path": "regularization_path",
-    "regnn_model_attach_scaler": "Model.attach_scaler", "regnn_model_get_scaler": "Model.scaler",
-    "regnn_model_save": "Model.save", "regnn_model_load": "load_model",
-    "regnn_model_save_mem": "Model.to_bytes", "regnn_model_load_mem": "load_model",
-    "regnn_checkpoint_save": "save_checkpoint", "regnn_checkpoint_load": "load_checkpoint",
-    "regnn_checkpoint_save_mem": "checkpoint_to_bytes",
-    "regnn_checkpoint_load_mem": "load_checkpoint",
-    "regnn_dataset_set_weights": "Dataset.sample_weight",
-    "regnn_dataset_get_weights": "Dataset.sample_weight",
-    "regnn_dataset_set_weight_column": "Dataset.set_weight_column",
-    "regnn_model_set_loss": "Model.set_loss", "regnn_model_get_loss": "Model.loss",
-    "regnn_model_evaluate_loss": "Model.evaluate",
-    "regnn_train_batch_weighted": "Model.train_batch",
-}
-# C names inside messages, in Python terms (the C API's advice names C calls).
-_PY_PHRASES = (
-    ("(call regnn_model_init)", "(call model.init(seed=...) first)"),
-    ("initialize the model first (regnn_model_init)",
-     "initialize the model first: call model.init(seed=...)"),
-    ("call regnn_model_init first", "call model.init(seed=...) first"),
-    ("(after regnn_model_init or regnn_model_set_params)",
-     "(after model.init() or model.set_params())"),
-    ("is being trained by regnn_fit (called from an epoch callback?)",
-     "is in use by fit() (called from a fit callback?)"),
-    ("use a new optimizer or regnn_optimizer_reset", "use a new optimizer or optimizer.reset()"),
-    ("while regnn_fit runs", "while fit() runs"),
-    ("give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both",
-     "give either validation_data or validation_split, not both"),
-    ("give validation data or set REGNN_FIT_VALIDATION_SPLIT",
-     "give validation_data or validation_split"),
-    ("the list of lambda values is empty (regnn_path_options_set_lambdas)", "lambdas is empty"),
-    ("the list of lambda values is empty", "lambdas is empty"),
-    ("choosing layers needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1",
-     'choosing layers needs penalty="l2" or penalty="l1"'),
-    ("use REGNN_SCALE_*", 'use "none", "zscore" or "unit_norm"'),
-    ("select on REGNN_RUN_BEST_VAL_MSE or REGNN_RUN_FINAL_VAL_MSE",
-     'select on "best_val_mse" or "final_val_mse"'),
-    ("cancelled by the progress callback", "cancelled by progress()"),
-)
-_PREFIX = re.compile(r"^(regnn_\w+): ")
-
-
-def pythonize(message):
-    """A library message in the binding's terms: Python names for C functions and advice."""
-    m = _PREFIX.match(message)
-    if m:
-        name = _PY_NAMES.get(m.group(1))
-        if name is None and m.group(1).startswith(("regnn_path_", "regnn_path_options_")):
-            name = "regularization_path"
-        elif name is None and m.group(1).startswith("regnn_fit_options_"):
-            name = "fit options"
-        elif name is None and m.group(1).startswith("regnn_history_"):
-            name = "History"
-        if name is not None:
-            message = name + ": " + message[m.end():]
-    for c_text, py_text in _PY_PHRASES:
-        if c_text in message:
-            message = message.replace(c_text, py_text)
-    return message
+    return lib.regnn_strerror(code).decode("utf-8", "replace")
 
 
 def error_for(code, message=None):
-    """The exception for a non-OK status; message defaults to regnn_errmsg() in Python terms."""
+    """The exception for a non-OK status; message defaults to the library's
+    (regnn_errmsg of the failing call, which names the C function and the argument)."""
     c_message = None
     if message is None:
-        c_message = _errmsg().decode("utf-8", "replace") or strerror(code)
-        message = pythonize(c_message)
+        c_message = lib.regnn_errmsg().decode("utf-8", "replace") or strerror(code)
+        message = c_message
     e = ERRORS.get(code, Error)(message, code)
     e.c_message = c_message
     return e
 
 
-def check(status):
-    """Raise the matching Error if status is not REGNN_OK (call right after the C call)."""
+def check(result, func=None, args=None):
+    """The errcheck of every function returning a regnn_status (set by declare): raise the
+    matching Error with regnn_errmsg's text unless the status is REGNN_OK; else 0."""
+    status = result.value if isinstance(result, Status) else result
     if status:
         raise error_for(status)
+    return status
+
+
+def declare(prototypes, optional=False):
+    """Declare prototypes (name: (restype, argtypes)) on the loaded library, with check as
+    the errcheck of those returning a Status. A missing function raises LibraryError, or
+    with optional=True the missing names are returned (their callers say what is missing
+    when used)."""
+    if optional:
+        return bind(lib, prototypes, check)
+    _capi.declare(lib, prototypes, library_path, check)
+    return []
+
+
+PROTOTYPES = {
+    "regnn_strerror": (c_char_p, [c_int]),
+    "regnn_errmsg": (c_char_p, []),
+}
+declare(PROTOTYPES)

@@ -2,18 +2,20 @@
 """Persistence: model files, checkpoints and the attached scaler (internal).
 
 Declares the prototypes of include/regnn.h's Persistence section on the loaded
-library (kept apart from _capi.PROTOTYPES so that loading stays as it is), and
+library (optional: a library without them still loads), and
 implements the calls Model, load_model and the checkpoint functions use.
 """
 
 import os
-from ctypes import POINTER, byref, c_char, c_char_p, c_int, c_size_t, c_void_p
+from ctypes import POINTER, byref, c_char, c_char_p, c_size_t, c_void_p
 
-from ._capi import LibraryError, bind, lib, library_path
-from ._errors import E_STATE, InvalidArgumentError, check
+from ._capi import S, LibraryError, lib, library_path
+from ._errors import InvalidArgumentError, StateError, declare
+from ._handles import _need
+from ._optimizer import Optimizer, _need_optimizer
 
 _H = c_void_p
-_S = c_int
+_S = S
 _PH = POINTER(c_void_p)
 _PSIZE = POINTER(c_size_t)
 
@@ -30,7 +32,7 @@ PROTOTYPES = {
     "regnn_checkpoint_load_mem": (_S, [c_void_p, c_size_t, _PH, _PH]),
 }
 
-_missing = bind(lib, PROTOTYPES)
+_missing = declare(PROTOTYPES, optional=True)
 
 
 def _need_persistence():
@@ -62,9 +64,9 @@ def encode(fn, *handles):
     """The bytes fn (regnn_model_save_mem or regnn_checkpoint_save_mem) writes for handles."""
     _need_persistence()
     size = c_size_t()
-    check(fn(*handles, None, 0, byref(size)))
+    fn(*handles, None, 0, byref(size))
     buf = (c_char * max(size.value, 1))()
-    check(fn(*handles, buf, size.value, byref(size)))
+    fn(*handles, buf, size.value, byref(size))
     return buf.raw[:size.value]
 
 
@@ -78,7 +80,7 @@ def _data_arg(data):
 
 def model_save(h, path):
     _need_persistence()
-    check(lib.regnn_model_save(h, path_arg(path)))
+    lib.regnn_model_save(h, path_arg(path))
 
 
 def model_load(source):
@@ -87,15 +89,15 @@ def model_load(source):
     out = c_void_p()
     if is_data(source):
         raw = _data_arg(source)
-        check(lib.regnn_model_load_mem(raw, len(raw), byref(out)))
+        lib.regnn_model_load_mem(raw, len(raw), byref(out))
     else:
-        check(lib.regnn_model_load(path_arg(source), byref(out)))
+        lib.regnn_model_load(path_arg(source), byref(out))
     return out.value
 
 
 def checkpoint_save(mh, oh, path):
     _need_persistence()
-    check(lib.regnn_checkpoint_save(mh, oh, path_arg(path)))
+    lib.regnn_checkpoint_save(mh, oh, path_arg(path))
 
 
 def checkpoint_load(source):
@@ -104,23 +106,63 @@ def checkpoint_load(source):
     m, o = c_void_p(), c_void_p()
     if is_data(source):
         raw = _data_arg(source)
-        check(lib.regnn_checkpoint_load_mem(raw, len(raw), byref(m), byref(o)))
+        lib.regnn_checkpoint_load_mem(raw, len(raw), byref(m), byref(o))
     else:
-        check(lib.regnn_checkpoint_load(path_arg(source), byref(m), byref(o)))
+        lib.regnn_checkpoint_load(path_arg(source), byref(m), byref(o))
     return m.value, o.value
 
 
 def attach_scaler(mh, sh):
     _need_persistence()
-    check(lib.regnn_model_attach_scaler(mh, sh))
+    lib.regnn_model_attach_scaler(mh, sh)
 
 
 def get_scaler(mh):
     """A new scaler handle copied from the model, or None when none is attached."""
     _need_persistence()
     out = c_void_p()
-    st = lib.regnn_model_get_scaler(mh, byref(out))
-    if st == E_STATE:
+    try:
+        lib.regnn_model_get_scaler(mh, byref(out))
+    except StateError:  # REGNN_E_STATE: no scaler attached
         return None
-    check(st)
     return out.value
+
+
+# ---------------------------------------------------------------- public functions
+
+def load_model(source):
+    """A Model read from a model file (path: str or os.PathLike) or from the bytes of
+    one (bytes, bytearray, memoryview: Model.to_bytes() or regnn_model_save_mem); a
+    checkpoint loads too (its optimizer is ignored). The attached scaler comes along."""
+    from ._model import Model  # _model imports this module
+    return Model._wrap(model_load(source))
+
+
+def save_checkpoint(model, optimizer, path):
+    """Write model and optimizer (kind, settings, step count, state) to path atomically, so
+    that training resumes bit-identically after load_checkpoint."""
+    from ._model import Model  # _model imports this module
+    checkpoint_save(_need(model, Model, "model")._handle(),
+                    _need_optimizer(optimizer)._handle(), path)
+
+
+def checkpoint_to_bytes(model, optimizer):
+    """save_checkpoint's file contents as bytes (regnn_checkpoint_save_mem)."""
+    from ._model import Model  # _model imports this module
+    return encode(lib.regnn_checkpoint_save_mem, _need(model, Model, "model")._handle(),
+                  _need_optimizer(optimizer)._handle())
+
+
+def load_checkpoint(source):
+    """(Model, Optimizer) from a checkpoint file path or its bytes; the optimizer is an Adam
+    or SGD with the saved settings, step count and state, bound to the model."""
+    from ._model import Model  # _model imports this module
+    mh, oh = checkpoint_load(source)
+    try:
+        model = Model._wrap(mh)
+    except BaseException:
+        lib.regnn_model_free(mh)
+        lib.regnn_optimizer_free(oh)
+        raise
+    model._optimizer = Optimizer._wrap(oh)
+    return model, model._optimizer

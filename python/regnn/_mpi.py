@@ -7,8 +7,11 @@ regnn_fit_options_set_exchange), which this module computes in rank order.
 """
 from ctypes import c_double, c_float, c_void_p, cast
 
+from . import _buffers as B
 from ._capi import EXCHANGE_FN, lib
-from ._errors import E_INVALID_ARG, Error, InvalidArgumentError, check
+from ._fit import _FIT_SHARD_COUNT, _FIT_SHARD_INDEX, _FitOptions
+from ._library import OPTION_FIT, option_bounds
+from ._errors import E_INVALID_ARG, Error
 
 
 def _rank_order_sum(comm, buf, dtype):
@@ -44,8 +47,8 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
     except ImportError:
         raise ImportError("regnn.mpi_fit needs numpy (apt-get install python3-numpy)") from None
     rank, size = comm.Get_rank(), comm.Get_size()
-    if not 1 <= size <= 65536:
-        raise InvalidArgumentError("mpi_fit: the communicator has %d processes" % size)
+    B.in_bounds(size, "mpi_fit: the communicator's processes",
+                option_bounds(OPTION_FIT, _FIT_SHARD_COUNT))
 
     started = []  # the library has called the exchange: it takes care of failures
 
@@ -69,7 +72,6 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
 def _tell_failure(rank, size, exchange, error):
     """The failing process's part of the fit's start (regnn_fit_exchange_failure):
     the other processes' fits fail naming this rank and the error."""
-    from ._core import _FIT_SHARD_COUNT, _FIT_SHARD_INDEX, _FitOptions
     code = error.code if isinstance(error, Error) and error.code else E_INVALID_ARG
     text = ("%s: %s" % (type(error).__name__, getattr(error, "message", error))).encode(
         "utf-8", "replace")
@@ -81,9 +83,9 @@ def _tell_failure(rank, size, exchange, error):
             return 1
     xfn = EXCHANGE_FN(trampoline)
     with _FitOptions() as opts:
-        check(lib.regnn_fit_options_set_int(opts._h, _FIT_SHARD_INDEX, rank))
-        check(lib.regnn_fit_options_set_int(opts._h, _FIT_SHARD_COUNT, size))
-        check(lib.regnn_fit_options_set_exchange(opts._h, xfn, None))
+        lib.regnn_fit_options_set_int(opts._h, _FIT_SHARD_INDEX, rank)
+        lib.regnn_fit_options_set_int(opts._h, _FIT_SHARD_COUNT, size)
+        lib.regnn_fit_options_set_exchange(opts._h, xfn, None)
         lib.regnn_fit_exchange_failure(opts._h, code, text)
 
 

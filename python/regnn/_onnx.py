@@ -4,18 +4,18 @@ apart from the other prototypes, so that a 1.0 library without them still loads 
 Model.export_onnx / Model.to_onnx say what is missing.
 """
 
-from ctypes import POINTER, c_char_p, c_int, c_size_t, c_void_p
+from ctypes import POINTER, c_char_p, c_size_t, c_void_p
 
-from ._capi import LibraryError, bind, lib, library_path
-from ._errors import check
+from ._capi import S, LibraryError, lib, library_path
+from ._errors import declare
 from . import _io
 
 PROTOTYPES = {
-    "regnn_model_export_onnx": (c_int, [c_void_p, c_char_p]),
-    "regnn_model_export_onnx_mem": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
+    "regnn_model_export_onnx": (S, [c_void_p, c_char_p]),
+    "regnn_model_export_onnx_mem": (S, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
 }
 
-_missing = bind(lib, PROTOTYPES)
+_missing = declare(PROTOTYPES, optional=True)
 
 
 def _need_onnx():
@@ -26,7 +26,7 @@ def _need_onnx():
 
 def export(h, path):
     _need_onnx()
-    check(lib.regnn_model_export_onnx(h, _io.path_arg(path)))
+    lib.regnn_model_export_onnx(h, _io.path_arg(path))
 
 
 def encode(h):

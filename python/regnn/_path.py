@@ -3,15 +3,21 @@
 from regnn)."""
 
 import collections
-from ctypes import POINTER, byref, c_char, c_double, c_int, c_size_t, c_void_p, memset, sizeof
+from ctypes import (POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_size_t,
+                    c_uint64, c_void_p, memset, sizeof)
 
 from . import _buffers as B
-from ._capi import OPTION_PATH, PATH_PROGRESS_FN, LibraryError, bind, lib, library_path
-from ._capi import option_bounds as _bounds
-from ._core import (REASONS, VERDICTS, History, Model, Optimizer, _FitOptions, _Handle, _INITS,
-                    _Using, _take_dataset, _FIT_VALIDATION_SPLIT, _baseline_mse, _enum, _fit_settings, _fmt, _need,
-                    _out_handle)
-from ._errors import E_SHAPE, InvalidArgumentError, check, error_for
+from ._capi import (P_DOUBLE, P_HANDLE, P_INT64, P_SIZE, PATH_PROGRESS_FN, H, S, LibraryError, lib,
+                    library_path)
+from ._library import OPTION_PATH
+from ._library import option_bounds as _bounds
+from ._handles import _Handle, _Using, _enum, _need, _out_handle
+from ._dataset import _take_dataset
+from ._optimizer import Optimizer
+from ._fit import (REASONS, VERDICTS, History, _FitOptions, _FIT_VALIDATION_SPLIT, _baseline_mse,
+                   _fit_settings, _fmt)
+from ._model import Model, _INITS
+from ._errors import Error, InvalidArgumentError, NumericError, ShapeError, declare
 from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
@@ -37,12 +43,56 @@ _CSV_STATS = ("best_val_mse", "best_epoch", "train_mse_at_best", "final_val_mse"
 _COUNTS = VERDICTS + ("diverged",)
 
 
-SHARD_PROTOTYPES = {
-    "regnn_path_save_mem": (c_int, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
-    "regnn_path_load_mem": (c_int, [c_void_p, c_size_t, POINTER(c_void_p)]),
-    "regnn_path_merge": (c_int, [POINTER(c_void_p), c_size_t, POINTER(c_void_p)]),
+PROTOTYPES = {
+    # regularization path
+    "regnn_path_options_create": (S, [P_HANDLE]),
+    "regnn_path_options_free": (None, [H]),
+    "regnn_path_options_set_lambdas": (S, [H, P_DOUBLE, c_size_t]),
+    "regnn_path_options_get_lambdas": (S, [H, P_DOUBLE, c_size_t, P_SIZE]),
+    "regnn_path_options_set_layers": (S, [H, P_SIZE, c_size_t]),
+    "regnn_path_options_set_int": (S, [H, c_int, c_int64]),
+    "regnn_path_options_get_int": (S, [H, c_int, P_INT64]),
+    "regnn_path_options_set_progress": (S, [H, PATH_PROGRESS_FN, c_void_p]),
+    "regnn_path_options_set_test": (S, [H, H]),
+    "regnn_regularization_path": (S, [H, H, H, H, H, H, P_HANDLE]),
+    "regnn_path_free": (None, [H]),
+    "regnn_path_lambda_count": (c_size_t, [H]),
+    "regnn_path_seed_count": (c_size_t, [H]),
+    "regnn_path_lambdas": (S, [H, P_DOUBLE, c_size_t]),
+    "regnn_path_baseline_mse": (c_double, [H]),
+    "regnn_path_get": (S, [H, c_int, c_int, P_DOUBLE, c_size_t]),
+    "regnn_path_get_runs": (S, [H, c_int, P_DOUBLE, c_size_t]),
+    "regnn_path_best_index": (S, [H, c_int, c_int, P_SIZE]),
+    "regnn_path_history": (H, [H, c_size_t, c_size_t]),
+    "regnn_path_fold_count": (c_size_t, [H]),
+    "regnn_path_folds": (S, [H, P_SIZE, c_size_t]),
+    "regnn_path_refit": (S, [H, H, H, H, H, c_double, P_HANDLE, P_HANDLE]),
+    # warnings about a split or a lambda grid (1.2)
+    "regnn_split_diagnose": (S, [H, H, H, H, H, c_int, P_HANDLE]),
+    "regnn_path_diagnose": (S, [H, P_HANDLE]),
+    "regnn_warnings_count": (c_size_t, [H]),
+    "regnn_warnings_get": (S, [H, c_size_t, POINTER(c_int), P_DOUBLE, c_size_t]),
+    "regnn_warnings_message": (c_char_p, [H, c_size_t]),
+    "regnn_warnings_free": (None, [H]),
+    "regnn_warning_name": (c_char_p, [c_int]),
 }
-missing_shards = bind(lib, SHARD_PROTOTYPES)
+declare(PROTOTYPES)
+# Declared when the library has them (1.2; the binding does not call them).
+LATER_PROTOTYPES = {
+    "regnn_path_options_copy": (S, [H, P_HANDLE]),
+    "regnn_path_settings_fingerprint": (S, [H, H, H, H, H, H, POINTER(c_uint64), c_size_t,
+                                            P_SIZE]),
+    "regnn_path_save": (S, [H, c_char_p]),
+    "regnn_path_load": (S, [c_char_p, P_HANDLE]),
+}
+declare(LATER_PROTOTYPES, optional=True)
+
+SHARD_PROTOTYPES = {
+    "regnn_path_save_mem": (S, [c_void_p, c_void_p, c_size_t, POINTER(c_size_t)]),
+    "regnn_path_load_mem": (S, [c_void_p, c_size_t, POINTER(c_void_p)]),
+    "regnn_path_merge": (S, [POINTER(c_void_p), c_size_t, POINTER(c_void_p)]),
+}
+missing_shards = declare(SHARD_PROTOTYPES, optional=True)
 
 
 def _need_shards():
@@ -56,9 +106,9 @@ def encode_path(p):
     it holds)."""
     _need_shards()
     size = c_size_t()
-    check(lib.regnn_path_save_mem(p, None, 0, byref(size)))
+    lib.regnn_path_save_mem(p, None, 0, byref(size))
     buf = (c_char * max(size.value, 1))()
-    check(lib.regnn_path_save_mem(p, buf, size.value, byref(size)))
+    lib.regnn_path_save_mem(p, buf, size.value, byref(size))
     return buf.raw[:size.value]
 
 
@@ -72,10 +122,10 @@ def merge_shards(parts, first_seed):
         for i, data in enumerate(parts):
             raw = bytes(data)
             out = c_void_p()
-            check(lib.regnn_path_load_mem(raw, len(raw), byref(out)))
+            lib.regnn_path_load_mem(raw, len(raw), byref(out))
             handles[i] = out.value
         merged = c_void_p()
-        check(lib.regnn_path_merge(handles, len(parts), byref(merged)))
+        lib.regnn_path_merge(handles, len(parts), byref(merged))
         try:
             return RegularizationPath(merged.value, first_seed)
         finally:
@@ -93,19 +143,20 @@ def _fold_of_rows(p, n_rows=None):
     the rows are the values it wrote, counted from a value no fold has."""
     if n_rows is not None:
         fbuf = (c_size_t * max(n_rows, 1))()
-        check(lib.regnn_path_folds(p, fbuf, n_rows))
+        lib.regnn_path_folds(p, fbuf, n_rows)
         return fbuf[:n_rows]
     unset = (1 << (8 * sizeof(c_size_t))) - 1
     cap = 1024
     while True:
         fbuf = (c_size_t * cap)()
         memset(fbuf, 0xFF, sizeof(fbuf))  # every value `unset`
-        st = lib.regnn_path_folds(p, fbuf, cap)
-        if st != E_SHAPE:
-            check(st)
-            values = fbuf[:]
-            return values[:values.index(unset)] if unset in values else values
-        cap *= 2
+        try:
+            lib.regnn_path_folds(p, fbuf, cap)
+        except ShapeError:
+            cap *= 2
+            continue
+        values = fbuf[:]
+        return values[:values.index(unset)] if unset in values else values
 
 
 #: Values of a warning (REGNN_WARNVAL_* in code order, 0-based).
@@ -133,7 +184,7 @@ def _warnings(fn, *args):
         code = c_int()
         buf = (c_double * len(WARNING_VALUES))()
         for i in range(lib.regnn_warnings_count(w)):
-            check(lib.regnn_warnings_get(w, i, byref(code), buf, len(WARNING_VALUES)))
+            lib.regnn_warnings_get(w, i, byref(code), buf, len(WARNING_VALUES))
             values = dict(zip(WARNING_VALUES, buf))
             for name in ("target", "rows"):
                 if values[name] == values[name]:
@@ -163,8 +214,8 @@ def split_warnings(train, *, validation_data=None, validation_split=0.0, test_da
         va = _take_dataset(validation_data, "validation_data", temps)
         te = _take_dataset(test_data, "test_data", temps)
         with _FitOptions() as fo, _PathOptions() as po:
-            check(lib.regnn_fit_options_set_double(fo._h, _FIT_VALIDATION_SPLIT, split))
-            check(lib.regnn_path_options_set_int(po._h, _PATH_FOLDS, k))
+            lib.regnn_fit_options_set_double(fo._h, _FIT_VALIDATION_SPLIT, split)
+            lib.regnn_path_options_set_int(po._h, _PATH_FOLDS, k)
             return _warnings(lib.regnn_split_diagnose, tr._handle(),
                              va._handle() if va is not None else None,
                              te._handle() if te is not None else None, fo._h, po._h,
@@ -222,13 +273,13 @@ class RegularizationPath:
         self.folds = _fold_of_rows(p, n_rows) if nf > 1 else None
         ns_seeds, ns = ns, ns * nf  # runs per lambda
         buf = (c_double * max(nl * ns, 1))()
-        check(lib.regnn_path_lambdas(p, buf, nl))
+        lib.regnn_path_lambdas(p, buf, nl)
         self.lambdas = buf[:nl]
         self.baseline_mse = lib.regnn_path_baseline_mse(p)
         self.warnings = _warnings(lib.regnn_path_diagnose, p)
         self.runs = {}
         for code, name in enumerate(RUN_STATS, 1):
-            check(lib.regnn_path_get_runs(p, code, buf, nl * ns))
+            lib.regnn_path_get_runs(p, code, buf, nl * ns)
             self.runs[name] = buf[:nl * ns]
         diverged = [v != 0.0 for v in self.runs["diverged"]]
         self.runs["verdict"] = ["diverged" if d else VERDICTS[int(v)]
@@ -240,15 +291,18 @@ class RegularizationPath:
             if name in _NO_SUMMARY:
                 continue
             for acode, agg in enumerate(AGGREGATES):
-                check(lib.regnn_path_get(p, code, acode, buf, nl))
+                lib.regnn_path_get(p, code, acode, buf, nl)
                 summary[(name, agg)] = buf[:nl]
         self._picks = {}
         idx = c_size_t()
         for stat, scode in _SELECT_STATS.items():
             for rule, rcode in _RULES.items():
                 # REGNN_E_NUMERIC when every lambda has a diverged run: no selection.
-                st = lib.regnn_path_best_index(p, scode, rcode, byref(idx))
-                self._picks[(stat, rule)] = idx.value if st == 0 else None
+                try:
+                    lib.regnn_path_best_index(p, scode, rcode, byref(idx))
+                    self._picks[(stat, rule)] = idx.value
+                except NumericError:
+                    self._picks[(stat, rule)] = None
         self.best_index = self._picks[("best_val_mse", "min")]
         self.index_1se = self._picks[("best_val_mse", "1se")]
         self.best_lambda = None if self.best_index is None else self.lambdas[self.best_index]
@@ -400,14 +454,14 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
             te = _take_dataset(test_data, "test_data", temps)
             with _FitOptions() as fo, _PathOptions() as po:
                 for fn, key, value in fit_settings:
-                    check(fn(fo._h, key, value))
-                check(lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam)))
+                    fn(fo._h, key, value)
+                lib.regnn_path_options_set_lambdas(po._h, lam_buf, len(lam))
                 if layer_buf is not None:
-                    check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
+                    lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers)
                 for key, value in path_settings:
-                    check(lib.regnn_path_options_set_int(po._h, key, value))
+                    lib.regnn_path_options_set_int(po._h, key, value)
                 if te is not None:  # borrowed by the options until the call returns
-                    check(lib.regnn_path_options_set_test(po._h, te._h))
+                    lib.regnn_path_options_set_test(po._h, te._h)
                 raised = []
                 cfn = None
                 # The path's baseline, for the diagnosis of the histories passed to progress.
@@ -431,15 +485,18 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
                             raised.append(e)
                             return 1
                     cfn = PATH_PROGRESS_FN(trampoline)  # referenced until the call returns
-                    check(lib.regnn_path_options_set_progress(po._h, cfn, None))
+                    lib.regnn_path_options_set_progress(po._h, cfn, None)
                 if sigint.interrupted():
                     raise KeyboardInterrupt
                 out = c_void_p()
                 with _Using((model, optimizer, tr, va, te)):
-                    st = lib.regnn_regularization_path(mh, oh, tr._h,
-                                                       va._h if va is not None else None,
-                                                       fo._h, po._h, byref(out))
-                    err = error_for(st) if st else None
+                    err = None
+                    try:
+                        lib.regnn_regularization_path(mh, oh, tr._h,
+                                                      va._h if va is not None else None,
+                                                      fo._h, po._h, byref(out))
+                    except Error as e:
+                        err = e
                 del cfn
                 if raised or sigint.interrupted():
                     lib.regnn_path_free(out.value)  # NULL after a cancel; freed in any case
@@ -510,14 +567,14 @@ def refit(model, train, lam, *, optimizer=None, epochs=1, batch_size=32, shuffle
         tr = _take_dataset(train, "train", temps)
         with _FitOptions() as fo, _PathOptions() as po:
             for fn, key, value in fit_settings:
-                check(fn(fo._h, key, value))
+                fn(fo._h, key, value)
             if layer_buf is not None:
-                check(lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers))
+                lib.regnn_path_options_set_layers(po._h, layer_buf, n_layers)
             for key, value in path_settings:
-                check(lib.regnn_path_options_set_int(po._h, key, value))
+                lib.regnn_path_options_set_int(po._h, key, value)
             m, h = c_void_p(), c_void_p()
             with _Using((model, optimizer, tr)):
-                check(lib.regnn_path_refit(mh, oh, tr._h, fo._h, po._h, lam, byref(m), byref(h)))
+                lib.regnn_path_refit(mh, oh, tr._h, fo._h, po._h, lam, byref(m), byref(h))
             try:
                 hist = History._from_handle(h.value)
             finally:

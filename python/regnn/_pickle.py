@@ -24,10 +24,15 @@ import array
 
 from . import _io
 from ._capi import lib
-from ._core import (MAX_DIM, Dataset, Dense, Model, Optimizer, Scaler, _name_of, _ACTIVATIONS,
-                    load_checkpoint)
+from ._dataset import Dataset
+from ._handles import _name_of
+from ._io import load_checkpoint
+from ._model import Dense, Model, _ACTIVATIONS
 from ._errors import StateError, UnsupportedError
 
+# The library's largest n_inputs and units (RG_MAX_DIM of its model module; no public call
+# gives it): the carrier model's layout needs it. test_pickle checks it against src/.
+MAX_DIM = 1 << 24
 # Largest optimizer state a carrier model (a -> 1 -> c) can hold: (MAX_DIM + 1) + 2 MAX_DIM.
 MAX_CARRIED = 3 * MAX_DIM + 1
 

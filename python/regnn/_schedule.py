@@ -133,25 +133,34 @@ class ReduceLROnPlateau:
     value did not beat best - min_delta, lr = max(lr * factor, min_lr), then `cooldown`
     as in Keras. monitor must be the fit's monitor ("val_loss", "val_mse" or "loss"; the
     training loss without validation data). The reduced rate stays in the optimizer;
-    the counters start afresh in every fit."""
+    the counters start afresh in every fit. factor, patience, min_delta, cooldown and
+    min_lr left None take the library's defaults (REGNN_FIT_REDUCE_LR_*: Keras' 0.1, 10,
+    1e-4, 0 and 0), and each is checked against the library's range here."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+    def __init__(self, monitor="val_loss", factor=None, patience=None, verbose=0, mode="auto",
+                 min_delta=None, cooldown=None, min_lr=None):
+        from . import _buffers as B
+        from ._fit import (_FIT_REDUCE_LR_COOLDOWN, _FIT_REDUCE_LR_FACTOR,
+                           _FIT_REDUCE_LR_MIN_DELTA, _FIT_REDUCE_LR_MIN_LR,
+                           _FIT_REDUCE_LR_PATIENCE)
+        from ._library import BOUNDS_INTEGER, OPTION_FIT, option_bounds
         if mode not in ("auto", "min"):
             raise ValueError("ReduceLROnPlateau: mode %r is not supported: the monitored "
                              "values are losses ('min', which 'auto' means for them)" % (mode,))
-        factor = _num(factor, "factor")
-        if not factor < 1.0:
-            raise ValueError("ReduceLROnPlateau does not support a factor >= 1.0, got %r"
-                             % factor)
+
+        def setting(value, name, key):
+            b = option_bounds(OPTION_FIT, key)
+            if value is None:
+                value = int(b.default_value) if b.flags & BOUNDS_INTEGER else b.default_value
+            return B.in_bounds(value, "ReduceLROnPlateau: " + name, b)
         self.monitor = monitor
-        self.factor = factor
-        self.patience = patience
+        self.factor = setting(factor, "factor", _FIT_REDUCE_LR_FACTOR)
+        self.patience = setting(patience, "patience", _FIT_REDUCE_LR_PATIENCE)
         self.verbose = verbose
         self.mode = mode
-        self.min_delta = _num(min_delta, "min_delta")
-        self.cooldown = cooldown
-        self.min_lr = _num(min_lr, "min_lr")
+        self.min_delta = setting(min_delta, "min_delta", _FIT_REDUCE_LR_MIN_DELTA)
+        self.cooldown = setting(cooldown, "cooldown", _FIT_REDUCE_LR_COOLDOWN)
+        self.min_lr = setting(min_lr, "min_lr", _FIT_REDUCE_LR_MIN_LR)
 
     def __repr__(self):
         return ("regnn.ReduceLROnPlateau(monitor=%r, factor=%r, patience=%r, min_delta=%r, "

@@ -19,7 +19,7 @@ python3-distributed); importing regnn does not import this module.
 """
 
 from . import _path
-from ._core import Model
+from ._model import Model
 from ._errors import InvalidArgumentError
 
 __all__ = ["regularization_path"]

@@ -22,7 +22,9 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._core import SGD, Adam, Dataset, Dense, Model, _INITS, _LOSSES, _LOSS_ALIASES
+from ._dataset import Dataset
+from ._model import Dense, Model, _INITS, _LOSSES, _LOSS_ALIASES
+from ._optimizer import SGD, Adam
 
 __all__ = ["RegNNRegressor"]
 

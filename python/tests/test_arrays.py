@@ -8,7 +8,7 @@ import unittest
 from _support import flat, make_data, needs_numpy, np, regnn
 
 from regnn import _buffers as B
-from regnn import _core
+from regnn import _model
 
 
 def unaligned_floats(n):
@@ -69,17 +69,17 @@ class TestAlignment(unittest.TestCase):
         x = np.frombuffer(raw, np.float32, 20, 1).reshape(10, 2)
         x[:] = np.linspace(-1, 1, 20, dtype=np.float32).reshape(10, 2)
         seen = []
-        real = _core._predict
+        real = _model._predict
 
         def spy(h, px, rows, py, count):
             seen.append(address(px))
             return real(h, px, rows, py, count)
-        _core._predict = spy
+        _model._predict = spy
         try:
             got = m.predict(x)
             got1 = m.predict(x[3])
         finally:
-            _core._predict = real
+            _model._predict = real
         self.assertEqual([p % 4 for p in seen], [0, 0])
         self.assertEqual(got.tolist(), m.predict(np.array(x)).tolist())
         self.assertEqual(got1.tolist(), got[3].tolist())

@@ -12,7 +12,7 @@ import unittest
 from _support import TempDir, flat, make_data, np, regnn
 
 from regnn import _capi
-from regnn._core import History
+from regnn._fit import History
 
 
 def data(rows=64):

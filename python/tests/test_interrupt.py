@@ -189,9 +189,9 @@ class TestCtrlCInFinalizer(unittest.TestCase):
     is raised outside the finalizer, never printed as "Exception ignored"."""
 
     def fake(self, free):
-        from regnn import _core
+        from regnn import _handles
 
-        class Fake(_core._Handle):
+        class Fake(_handles._Handle):
             # The handle object doubles as raise()'s argument (see test_signal_at_entry).
             _as_parameter_ = int(signal.SIGINT)
             _FREE = free

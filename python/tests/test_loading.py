@@ -2,6 +2,7 @@
 """Finding and loading the library, prototypes, and the ABI/version check."""
 
 import ctypes
+import importlib
 import os
 import re
 import shutil
@@ -10,10 +11,33 @@ import unittest
 
 from _support import INSTALLED, PYDIR, REPO, TempDir, cc, regnn, run_python
 
-from regnn import _capi, _io, _onnx, _path
+from regnn import _capi, _errors, _io, _onnx, _path
 
-ALL_PROTOTYPES = dict(_capi.PROTOTYPES, **_io.PROTOTYPES, **_onnx.PROTOTYPES,
-                      **_path.SHARD_PROTOTYPES)
+
+def module_prototypes():
+    """{module name: its prototypes}: every internal module's PROTOTYPES and *_PROTOTYPES."""
+    pkg = os.path.dirname(os.path.abspath(regnn.__file__))
+    found = {}
+    for fname in sorted(os.listdir(pkg)):
+        if fname.startswith("_") and fname.endswith(".py") and fname != "__init__.py":
+            mod = importlib.import_module("regnn." + fname[:-3])
+            for attr, value in vars(mod).items():
+                if attr == "PROTOTYPES" or attr.endswith("_PROTOTYPES"):
+                    found.setdefault(mod.__name__, {}).update(value)
+    return found
+
+
+def all_prototypes():
+    protos = {}
+    for module, table in module_prototypes().items():
+        for name in table:
+            if name in protos:
+                raise AssertionError("%s is declared twice (%s)" % (name, module))
+        protos.update(table)
+    return protos
+
+
+ALL_PROTOTYPES = all_prototypes()
 
 
 class FakeFn:
@@ -66,12 +90,43 @@ class TestLoading(unittest.TestCase):
                 self.assertIsNone(restype, name)
             elif ret == "double":
                 self.assertIs(restype, ctypes.c_double, name)
+            elif ret == "regnn_status":
+                self.assertIs(restype, _capi.Status, name)
             else:
                 self.assertIn(restype, (ctypes.c_int, ctypes.c_uint, ctypes.c_size_t,
                                         ctypes.c_uint64), name)
             fn = getattr(_capi.lib, name)
             self.assertEqual(fn.argtypes, argtypes, name)
             self.assertIs(fn.restype, restype, name)
+            # Errors are converted where the function is declared: every function
+            # returning a regnn_status, and only those, raises through _errors.check.
+            self.assertIs(getattr(fn, "errcheck", None) is _errors.check,
+                          ret == "regnn_status", name)
+
+    def test_every_function_of_the_header_is_declared(self):
+        self.assertEqual(set(self.header_prototypes()) - set(ALL_PROTOTYPES), set())
+
+    def test_each_module_declares_its_own_concept(self):
+        where = {name: module for module, table in module_prototypes().items()
+                 for name in table}
+        for name, module in (("regnn_strerror", "regnn._errors"),
+                             ("regnn_dataset_from_arrays", "regnn._dataset"),
+                             ("regnn_scaler_fit", "regnn._dataset"),
+                             ("regnn_model_predict", "regnn._model"),
+                             ("regnn_layer_set_double", "regnn._model"),
+                             ("regnn_optimizer_set_double", "regnn._optimizer"),
+                             ("regnn_fit", "regnn._fit"), ("regnn_history_get", "regnn._fit"),
+                             ("regnn_regularization_path", "regnn._path"),
+                             ("regnn_model_save", "regnn._io"),
+                             ("regnn_option_bounds", "regnn._library")):
+            self.assertEqual(where[name], module, name)
+
+    def test_a_failing_call_raises_its_error(self):
+        # No check() after the call: the declaration's errcheck raises with the message.
+        with self.assertRaises(regnn.InvalidArgumentError) as cm:
+            _capi.lib.regnn_model_create(0, ctypes.byref(ctypes.c_void_p()))
+        self.assertTrue(cm.exception.message.startswith("regnn_model_create: "),
+                        cm.exception.message)
 
     def test_every_function_called_is_declared(self):
         pkg = os.path.dirname(os.path.abspath(regnn.__file__))
@@ -88,7 +143,7 @@ class TestLoading(unittest.TestCase):
 
     def test_pointer_returns_are_not_int(self):
         # The ctypes default restype (int) would truncate a 64-bit pointer.
-        for name, (restype, _) in _capi.PROTOTYPES.items():
+        for name, (restype, _) in ALL_PROTOTYPES.items():
             if name in ("regnn_model_layer",):
                 self.assertIs(restype, ctypes.c_void_p)
             if name.endswith(("_name", "strerror", "errmsg", "version_string")):
@@ -124,9 +179,9 @@ class TestLoading(unittest.TestCase):
         self.assertIn("not libregnn", str(cm.exception))
 
     def test_declare_reports_missing_functions(self):
-        fake = FakeLib(names=[n for n in _capi.PROTOTYPES if n != "regnn_fit"])
+        fake = FakeLib(names=[n for n in ALL_PROTOTYPES if n != "regnn_fit"])
         with self.assertRaises(regnn.LibraryError) as cm:
-            _capi.declare(fake, "old.so")
+            _capi.declare(fake, ALL_PROTOTYPES, "old.so")
         self.assertIn("regnn_fit", str(cm.exception))
         self.assertIn("old.so lacks 1 function", str(cm.exception))
 
@@ -252,7 +307,8 @@ class TestLoading(unittest.TestCase):
             r = run_python("import regnn", env={"REGNN_LIBRARY": so})
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("lacks", r.stderr)
-            self.assertIn("regnn_model_create", r.stderr)
+            # The first module to declare its functions names the ones it lacks.
+            self.assertIn("regnn_strerror", r.stderr)
 
 
 if __name__ == "__main__":

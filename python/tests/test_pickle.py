@@ -4,10 +4,12 @@ encodings (regnn._pickle): the same bits back, independent handles, and damaged 
 raise the library's error."""
 
 import copy
+import os
 import pickle
+import re
 import unittest
 
-from _support import bits, flat, make_data, regnn
+from _support import REPO, bits, flat, make_data, regnn
 
 
 def trained():
@@ -82,6 +84,21 @@ class TestPickle(unittest.TestCase):
         fresh = copy.deepcopy(regnn.SGD(learning_rate=0.5, momentum=0.75, nesterov=True))
         self.assertEqual((fresh.learning_rate, fresh.momentum, fresh.nesterov, fresh.state_size),
                          (0.5, 0.75, True, 0))
+
+    def test_max_dim_is_the_library_s(self):
+        # The carrier's layout needs the library's largest dimension, which no public call
+        # gives: the copy must equal RG_MAX_DIM wherever src/ defines it.
+        import glob
+        from regnn import _pickle
+        found = []
+        for path in glob.glob(os.path.join(REPO, "src", "**", "*.[ch]"), recursive=True):
+            with open(path, encoding="utf-8") as f:
+                found += re.findall(r"#define RG_MAX_DIM \(\(size_t\)1 << (\d+)\)", f.read())
+        self.assertEqual(found, [str(_pickle.MAX_DIM.bit_length() - 1)])
+        self.assertEqual(_pickle.MAX_DIM, 1 << int(found[0]))
+        with self.assertRaises(regnn.InvalidArgumentError):
+            regnn.Model(_pickle.MAX_DIM + 1)
+        self.assertEqual(regnn.Model(_pickle.MAX_DIM).n_inputs, _pickle.MAX_DIM)
 
     def test_carrier_holds_any_state_size(self):
         from regnn import _pickle
