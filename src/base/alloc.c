@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The one place memory is obtained and released, so that a host can supply
  * its own allocator and tests can fail the Nth allocation. */
-#include "../internal.h"
+#include "base.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

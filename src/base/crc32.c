@@ -2,7 +2,7 @@
 /* CRC-32 as in zlib, PNG and gzip (reflected polynomial 0xEDB88320, initial
  * value and final XOR 0xFFFFFFFF), with a 16-entry table: small, no
  * initialization, and fast enough for model files. */
-#include "../internal.h"
+#include "base.h"
 
 static const uint32_t crc_nibble[16] = {
     0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu, 0x76DC4190u, 0x6B6B51F4u,

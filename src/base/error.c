@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Status texts and the thread-local detail message. */
-#include "../internal.h"
+#include "base.h"
 
 #include <locale.h>
 #include <stdarg.h>

@@ -2,7 +2,7 @@
 /* Reading files: the checks every reader makes before it trusts a path, and
  * system error texts, in one place for the CSV reader and the model loader. */
 #define _XOPEN_SOURCE 700 /* open, fstat, O_CLOEXEC, XSI strerror_r, realpath */
-#include "../internal.h"
+#include "base.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
  * changes results. The setters check values and word their refusals from it,
  * regnn_option_bounds hands it to callers (the Python binding, the regnn
  * program), and check_options proves each entry against its setter. */
-#include "../internal.h"
+#include "base.h"
 
 #include <float.h>
 #include <math.h>

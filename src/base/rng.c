@@ -2,7 +2,7 @@
 /* xoshiro256** (Blackman & Vigna), seeded through splitmix64 so that any
  * 64-bit seed, including 0, gives a well-mixed state. Identical on every
  * platform: the library's "same seed, same bits" rests on it. */
-#include "../internal.h"
+#include "base.h"
 
 static uint64_t splitmix64(uint64_t *x)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "../internal.h"
+#include "base.h"
 
 unsigned regnn_version(void) { return REGNN_VERSION_NUMBER; }
 const char *regnn_version_string(void) { return REGNN_VERSION_STRING; }

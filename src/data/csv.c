@@ -3,7 +3,7 @@
  * numbers. strtod/strtof are not used because they follow LC_NUMERIC, which
  * a host application may have set to a decimal-comma locale. */
 #define _POSIX_C_SOURCE 200809L /* open, fstat, O_CLOEXEC, strerror_r */
-#include "../internal.h"
+#include "data.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Datasets: row-major float features and targets plus column names. */
-#include "../internal.h"
+#include "data.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -20,24 +20,6 @@ static int matrix_bytes(size_t rows, size_t cols, size_t *bytes)
     }
     return 1;
 }
-
-static int float_is_finite(float v)
-{
-    /* Bit test rather than isfinite(): stays correct under -ffinite-math-only. */
-    uint32_t u;
-    memcpy(&u, &v, sizeof u);
-    return (u & 0x7f800000u) != 0x7f800000u;
-}
-
-static size_t first_non_finite(const float *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!float_is_finite(v[i]))
-            return i;
-    return n;
-}
-
-int rg_all_finite(const float *v, size_t n) { return first_non_finite(v, n) == n; }
 
 static const char *non_finite_kind(float v) { return v != v ? "NaN" : "infinite"; }
 
@@ -158,11 +140,11 @@ regnn_status regnn_dataset_from_arrays(const float *x, const float *y, size_t n_
         return st;
 
     size_t nx = n_rows * n_features, ny = n_rows * n_targets;
-    size_t bad = first_non_finite(x, nx);
+    size_t bad = rg_first_non_finite(x, nx);
     if (bad < nx)
         return rg_error(REGNN_E_NUMERIC, "%s: x[%zu][%zu] is %s", fn, bad / n_features,
                         bad % n_features, non_finite_kind(x[bad]));
-    bad = first_non_finite(y, ny);
+    bad = rg_first_non_finite(y, ny);
     if (bad < ny)
         return rg_error(REGNN_E_NUMERIC, "%s: y[%zu][%zu] is %s", fn, bad / n_targets,
                         bad % n_targets, non_finite_kind(y[bad]));

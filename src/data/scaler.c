@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Standardization statistics: per-column mean and divisor, fitted once and
  * applied to any dataset or buffer with the same columns. */
-#include "../internal.h"
+#include "data.h"
 
 #include <float.h>
 #include <math.h>
@@ -207,4 +207,30 @@ regnn_status regnn_scaler_inverse_targets(const regnn_scaler *sc, const float *i
         }
     }
     return REGNN_OK;
+}
+
+static double *dup_doubles(const double *v, size_t n)
+{
+    double *d = rg_malloc(n * sizeof *d); /* n <= column count of an existing scaler */
+    if (d)
+        memcpy(d, v, n * sizeof *d);
+    return d;
+}
+
+regnn_scaler *rg_scaler_copy(const regnn_scaler *sc)
+{
+    regnn_scaler *c = rg_calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->n_x = sc->n_x;
+    c->n_y = sc->n_y;
+    c->x_mean = dup_doubles(sc->x_mean, sc->n_x);
+    c->x_scale = dup_doubles(sc->x_scale, sc->n_x);
+    c->y_mean = dup_doubles(sc->y_mean, sc->n_y);
+    c->y_scale = dup_doubles(sc->y_scale, sc->n_y);
+    if (!c->x_mean || !c->x_scale || !c->y_mean || !c->y_scale) {
+        regnn_scaler_free(c);
+        return NULL;
+    }
+    return c;
 }

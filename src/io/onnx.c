@@ -3,7 +3,7 @@
  * ONNX runtimes and converters can run it. The library writes the protobuf
  * itself: only the few messages of onnx/onnx.proto the graph needs (field
  * numbers below are that file's), with no dependency on protobuf. */
-#include "../internal.h"
+#include "io.h"
 
 #include <math.h>
 #include <stdio.h>

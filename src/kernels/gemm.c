@@ -2,7 +2,7 @@
 /* Row-major single-precision GEMM: OpenBLAS when built with REGNN_USE_CBLAS,
  * otherwise the built-in one of gemm_kernel.c (BLAS=builtin) so the library can
  * be vendored with nothing but a C compiler. */
-#include "../internal.h"
+#include "kernels.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -24,7 +24,7 @@
  * registers, which is the rule without a pass zeroing C.
  * rg_sgemm_builtin_add is the other form: per block of KC values of p the
  * chain starts from +0 and is then added to C (c = c + chain). */
-#include "../internal.h"
+#include "kernels.h"
 
 #include <math.h>
 #include <pthread.h>

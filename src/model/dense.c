@@ -2,7 +2,7 @@
 /* Dense layer kernels: forward with bias and activation fused into one pass
  * after the GEMM, activation derivatives from the stored outputs, and the
  * kernel penalty. */
-#include "../internal.h"
+#include "model.h"
 
 #include <math.h>
 

@@ -2,7 +2,7 @@
 /* Model handle: topology, the contiguous parameter and gradient buffers,
  * initialization, prediction, evaluation and one training step's gradients. */
 #define _POSIX_C_SOURCE 200809L
-#include "../internal.h"
+#include "model.h"
 
 #include <math.h>
 #include <string.h>

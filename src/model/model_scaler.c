@@ -2,36 +2,10 @@
 /* Standardization statistics attached to a model, so that a saved model
  * carries what is needed to feed it raw inputs and read its outputs in
  * original units. */
-#include "../internal.h"
+#include "model.h"
 
 #include <math.h>
 #include <string.h>
-
-static double *dup_doubles(const double *v, size_t n)
-{
-    double *d = rg_malloc(n * sizeof *d); /* n <= column count of an existing scaler */
-    if (d)
-        memcpy(d, v, n * sizeof *d);
-    return d;
-}
-
-regnn_scaler *rg_scaler_copy(const regnn_scaler *sc)
-{
-    regnn_scaler *c = rg_calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->n_x = sc->n_x;
-    c->n_y = sc->n_y;
-    c->x_mean = dup_doubles(sc->x_mean, sc->n_x);
-    c->x_scale = dup_doubles(sc->x_scale, sc->n_x);
-    c->y_mean = dup_doubles(sc->y_mean, sc->n_y);
-    c->y_scale = dup_doubles(sc->y_scale, sc->n_y);
-    if (!c->x_mean || !c->x_scale || !c->y_mean || !c->y_scale) {
-        regnn_scaler_free(c);
-        return NULL;
-    }
-    return c;
-}
 
 /* Index of the first value that is not finite (or, for scales, not > 0); n if none. */
 static size_t first_bad(const double *v, size_t n, int is_scale)

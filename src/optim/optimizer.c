@@ -2,7 +2,7 @@
 /* Optimizers in Keras's update form (see docs/api.md for the formulas and how
  * they differ from PyTorch's). State buffers are bound to a parameter count at
  * the first step and never reallocated by a step. */
-#include "../internal.h"
+#include "optim.h"
 
 #include <float.h>
 #include <math.h>

@@ -10,7 +10,7 @@
  * many threads as it has CPUs: the jobs keep their n_threads-way split (the
  * same bits), and no thread spins for a CPU another of its own holds. */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT_S */
-#include "../internal.h"
+#include "parallel.h"
 
 #include <errno.h>
 #include <fcntl.h>

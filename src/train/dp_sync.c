@@ -6,7 +6,7 @@
  * value only one process contributes (the others give 0) arrives exactly,
  * which is how a process's numbers are sent to all. Every process makes the
  * same calls in the same order, whatever its settings. */
-#include "../internal.h"
+#include "train.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * Keras semantics for the reported loss, validation split and early stopping.
  * Every buffer is allocated before the first step; steps never allocate. */
 #define _POSIX_C_SOURCE 200809L
-#include "../internal.h"
+#include "train.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Per-epoch training metrics. Storage grows geometrically as epochs are
  * recorded, so memory follows the epochs run, not the epochs requested. */
-#include "../internal.h"
+#include "train.h"
 
 #include <math.h>
 #include <stdint.h>

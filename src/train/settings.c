@@ -2,7 +2,7 @@
 /* The settings that change the result of a fit or of a path's runs, as one
  * table of named entries, and a fingerprint of them: one hash per entry, so
  * that processes that must hold the same settings can say which differs. */
-#include "../internal.h"
+#include "train.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -253,42 +253,3 @@ void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COU
 }
 
 const char *regnn_settings_name(size_t i) { return rg_settings_name(i); }
-
-regnn_status regnn_path_settings_fingerprint(const regnn_model *template_model,
-                                             const regnn_optimizer *template_optimizer,
-                                             const regnn_dataset *train, const regnn_dataset *val,
-                                             const regnn_fit_options *fit_opts,
-                                             const regnn_path_options *popts, uint64_t *out,
-                                             size_t len, size_t *count)
-{
-    static const char fn[] = "regnn_path_settings_fingerprint";
-    if (count)
-        *count = RG_SETTINGS_COUNT;
-    if (!out && len == 0 && count)
-        return REGNN_OK; /* only the count */
-    if (!template_model || !train || !popts || !out)
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: the template model, training data, path options and out are required",
-                        fn);
-    if (len < RG_SETTINGS_COUNT)
-        return rg_error(REGNN_E_SHAPE, "%s: out holds %zu values, the fingerprint has %d", fn, len,
-                        RG_SETTINGS_COUNT);
-    /* NULL means the defaults, as regnn_regularization_path takes it */
-    regnn_optimizer *o = NULL;
-    regnn_fit_options *fo = NULL;
-    regnn_status st = REGNN_OK;
-    if (!template_optimizer)
-        st = regnn_optimizer_create(REGNN_OPTIM_ADAM, &o);
-    if (st == REGNN_OK && !fit_opts)
-        st = regnn_fit_options_create(&fo);
-    if (st == REGNN_OK) {
-        const rg_fit_setup s = {template_model, template_optimizer ? template_optimizer : o, train,
-                                val, fit_opts ? fit_opts : fo, popts};
-        rg_settings_fingerprint(&s, out);
-    } else {
-        st = rg_error(st, "%s: %s", fn, regnn_errmsg());
-    }
-    regnn_optimizer_free(o);
-    regnn_fit_options_free(fo);
-    return st;
-}
