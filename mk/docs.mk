@@ -85,3 +85,15 @@ test-check-spdx:
 	$(Q)sh tests/test_check_spdx.sh
 
 CHECK_TARGETS += check-spdx test-check-spdx
+
+# Layers of src/ (docs/architecture.md): check-layers fails on an include
+# upward or sideways, a call upward and any circle between files
+# (scripts/check-layers.sh); test-check-layers shows it fails on such trees.
+.PHONY: check-layers test-check-layers
+check-layers:
+	$(Q)CC='$(CC)' sh scripts/check-layers.sh
+
+test-check-layers:
+	$(Q)CC='$(CC)' sh tests/test_check_layers.sh
+
+CHECK_TARGETS += check-layers test-check-layers
