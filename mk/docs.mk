@@ -97,3 +97,10 @@ test-check-layers:
 	$(Q)CC='$(CC)' sh tests/test_check_layers.sh
 
 CHECK_TARGETS += check-layers test-check-layers
+
+# README's vendoring recipe, as written (tests/test_vendor.sh).
+.PHONY: test-vendor
+test-vendor:
+	$(Q)sh tests/test_vendor.sh
+
+CHECK_TARGETS += test-vendor
