@@ -19,9 +19,11 @@ regnn_status regnn_path_options_create(regnn_path_options **out)
     if (!o)
         return rg_error(REGNN_E_NOMEM, "regnn_path_options_create: out of memory");
     int kind, key; /* every key from the options table's defaults */
-    for (size_t i = 0; rg_option_setting(i, &kind, &key); i++)
-        if (kind == REGNN_OPTION_PATH)
-            *path_slot(o, key) = (int64_t)rg_option_default(kind, key);
+    for (size_t i = 0; rg_option_setting(i, &kind, &key); i++) {
+        int64_t *slot = kind == REGNN_OPTION_PATH ? path_slot(o, key) : NULL;
+        if (slot) /* every path key of the table has a slot */
+            *slot = (int64_t)rg_option_default(kind, key);
+    }
     *out = o;
     return REGNN_OK;
 }
