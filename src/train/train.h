@@ -93,6 +93,16 @@ const regnn_dataset *rg_path_options_test(const regnn_path_options *opts);
 const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n);
 const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n);
 
+/* ---- warnings about a split or a lambda grid (diagnose.c) ---- */
+/* An empty list with room for cap warnings; NULL when out of memory. */
+regnn_warnings *rg_warnings_new(size_t cap);
+/* Append a warning (room was reserved by rg_warnings_new); values NaN but
+ * those given. REGNN_E_NOMEM if the message cannot be stored. */
+regnn_status rg_warnings_add(regnn_warnings *w, int code, const double *v, const char *fmt, ...)
+    RG_PRINTF(4, 5);
+/* Every one of the REGNN_WARNVAL_COUNT values NaN. */
+void rg_warnings_nan(double *v);
+
 /* ---- the start of a data-parallel fit (dp_sync.c) ---- */
 /* Collective over opts's exchange: st is this process's status (REGNN_OK =
  * ready to train, s its settings; else regnn_errmsg() says why, s unused).
