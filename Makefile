@@ -22,7 +22,7 @@ CFLAGS  ?= -O3 -g
 PKG_CONFIG ?= pkg-config
 WARN    := -std=c11 -Wall -Wextra -Wpedantic $(if $(filter 1,$(WERROR)),-Werror)
 
-# Build lines are short ("  CC      src/fit.c"); V=1 prints the whole commands.
+# Build lines are short ("  CC      src/train/fit.c"); V=1 prints the whole commands.
 ifeq ($(V),1)
   Q   :=
   say  =
@@ -69,7 +69,9 @@ else
 endif
 
 BUILD   := build/$(BLAS)$(if $(BUILDTAG),-$(BUILDTAG))
-SRCS    := $(sort $(wildcard src/*.c))
+# src/<layer>/*.c (src/mpi is the separate libregnn_mpi; docs/architecture.md).
+SRCS    := $(sort $(filter-out src/mpi/%,$(wildcard src/*/*.c)))
+PRIV_HDRS := $(sort $(wildcard src/*.h src/*/*.h))
 OBJS    := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 TOBJS   := $(SRCS:src/%.c=$(BUILD)/tobj/%.o)
 LIBS    := $(BLAS_LIBS) -lm -lpthread
@@ -103,11 +105,11 @@ lib/.blas: FORCE
 	@mkdir -p lib
 	@echo '$(BUILD)' | cmp -s - $@ || echo '$(BUILD)' > $@
 
-$(BUILD)/obj/%.o: src/%.c src/internal.h include/regnn.h
+$(BUILD)/obj/%.o: src/%.c $(PRIV_HDRS) include/regnn.h
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(BUILD)/tobj/%.o: src/%.c src/internal.h include/regnn.h
+$(BUILD)/tobj/%.o: src/%.c $(PRIV_HDRS) include/regnn.h
 	@mkdir -p $(@D)
 	$(call say,CC,$< (tests))$(CC) $(TEST_CFLAGS) -c $< -o $@
 

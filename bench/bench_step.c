@@ -8,7 +8,7 @@
 #include <time.h>
 #include <math.h>
 
-#include "internal.h"
+#include "optim/optim.h"
 #include "regnn.h"
 
 static double now(void)

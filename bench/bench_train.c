@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "kernels/kernels.h"
 #include "regnn.h"
 
 static int csv_mode;

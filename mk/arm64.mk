@@ -30,7 +30,7 @@ arm64-deps:
 	  echo "  apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static check:arm64 libsubunit-dev:arm64" >&2; \
 	  exit 1; }
 
-$(ARM64_BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) include/regnn.h | arm64-deps
+$(ARM64_BUILD)/obj/%.o: src/%.c $(PRIV_HDRS) include/regnn.h | arm64-deps
 	@mkdir -p $(@D)
 	$(ARM64_CC) $(ARM64_CFLAGS) -c $< -o $@
 

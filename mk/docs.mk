@@ -6,8 +6,9 @@
 #                      those of include/regnn_mpi.h; then
 #                      tests/test_check_docs.sh, which shows the checker fails
 #                      when the reference falls behind; and
-#                      scripts/docs-toc.py: the contents of docs/api.md are
-#                      those of its headings (make docs-toc rewrites them).
+#                      scripts/docs-toc.py: the contents of docs/api.md and
+#                      docs/architecture.md are those of their headings (make
+#                      docs-toc rewrites them).
 #   test-docs-example  the persistence example of docs/api.md, compiled against
 #                      $(BUILD)/lib/libregnn.so and run (tests/test_docs_example.sh).
 # Python 3 standard library only; /usr/bin/python3 is preferred, DOCS_PYTHON=... overrides.
@@ -20,12 +21,14 @@ DOCS_PYTHON ?= $(if $(wildcard /usr/bin/python3),/usr/bin/python3,python3)
 # no heading).
 docs-toc:
 	$(Q)$(DOCS_PYTHON) scripts/docs-toc.py --update docs/api.md
+	$(Q)$(DOCS_PYTHON) scripts/docs-toc.py --update docs/architecture.md
 
 check-docs:
 	$(Q)$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn.h --doc docs/api.md
 	$(Q)$(DOCS_PYTHON) scripts/check-docs.py --header include/regnn_mpi.h --doc docs/scaling.md \
 	    --api-macro REGNN_MPI_API
 	$(Q)$(DOCS_PYTHON) scripts/docs-toc.py docs/api.md --links README.md $(wildcard docs/*.md) examples/README.md
+	$(Q)$(DOCS_PYTHON) scripts/docs-toc.py docs/architecture.md --links README.md $(wildcard docs/*.md)
 	$(Q)sh tests/test_check_docs.sh $(DOCS_PYTHON)
 
 test-docs-example: $(OUT)/libregnn.so
@@ -85,3 +88,22 @@ test-check-spdx:
 	$(Q)sh tests/test_check_spdx.sh
 
 CHECK_TARGETS += check-spdx test-check-spdx
+
+# Layers of src/ (docs/architecture.md): check-layers fails on an include
+# upward or sideways, a call upward and any circle between files
+# (scripts/check-layers.sh); test-check-layers shows it fails on such trees.
+.PHONY: check-layers test-check-layers
+check-layers:
+	$(Q)CC='$(CC)' sh scripts/check-layers.sh
+
+test-check-layers:
+	$(Q)CC='$(CC)' sh tests/test_check_layers.sh
+
+CHECK_TARGETS += check-layers test-check-layers
+
+# README's vendoring recipe, as written (tests/test_vendor.sh).
+.PHONY: test-vendor
+test-vendor:
+	$(Q)sh tests/test_vendor.sh
+
+CHECK_TARGETS += test-vendor

@@ -23,7 +23,7 @@ FUZZ_INPUTS = fuzz/corpus/$$t $$( [ -d fuzz/regressions/$$t ] && echo fuzz/regre
 fuzz: $(FUZZ_BINS)
 
 # The library sources are compiled into each target (built-in GEMM: nothing to link).
-$(FUZZ_OUT)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(SRCS) src/internal.h include/regnn.h
+$(FUZZ_OUT)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.h $(SRCS) $(PRIV_HDRS) include/regnn.h
 	@test -n "$(FUZZ_CC)" || { echo "make fuzz needs clang: apt-get install clang" >&2; exit 1; }
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(SRCS) -lm -lpthread

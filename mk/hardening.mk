@@ -48,7 +48,7 @@ analyze:
 # ABI gate: the committed baseline abi/libregnn.abi (libabigail) against a fresh
 # -g build of the shared library. Additions pass; any other change fails.
 ABI_SO := build/abi/libregnn.so
-$(ABI_SO): $(SRCS) include/regnn.h src/internal.h src/libregnn.map
+$(ABI_SO): $(SRCS) include/regnn.h $(PRIV_HDRS) src/libregnn.map
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(CC) $(WARN) -O2 -g $(OPT_FLAGS) -fPIC -fvisibility=hidden -DREGNN_BUILDING -Iinclude $(BLAS_CFLAGS) \
 	    -shared -Wl,-soname,$(SO_NAME) -Wl,--version-script=src/libregnn.map -o $@ $(SRCS) $(LIBS)

@@ -1401,8 +1401,8 @@ START_TEST(test_shard_option_errors)
 }
 END_TEST
 
-/* ---- the settings fingerprint (src/settings.c) and the start of a
- * data-parallel fit (src/dp_sync.c) ---- */
+/* ---- the settings fingerprint (src/train/settings.c) and the start of a
+ * data-parallel fit (src/train/dp_sync.c) ---- */
 
 typedef struct fp_parts {
     regnn_model *m;

@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Test hook of src/path.c (test builds only): every worker thread fails its
+/* Test hook of src/path/path.c (test builds only): every worker thread fails its
  * nth allocation. */
 void regnn__test_path_worker_alloc_fail(regnn_path_options *opts, long nth, int persistent);
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The training thread pool (src/pool.c) and its promise: a model trains to
+/* The training thread pool (src/parallel/pool.c) and its promise: a model trains to
  * the same bits at every thread count (parameters, histories, checkpoints,
  * losses), for Adam and SGD, L1 and L2, dropout, early stopping, partial
  * batches, products on either GEMM, train_batch and the path; the pool's

@@ -4,7 +4,7 @@
  * large ones go to OpenBLAS (0: REGNN_OPENBLAS_LARGE=1 without AVX-512).
  * scripts/docs-numbers.py uses it to tell whether the numbers recorded in the
  * docs were made with the same arithmetic as this machine's. */
-#include "internal.h"
+#include "kernels/kernels.h"
 
 #include <stdio.h>
 

@@ -52,8 +52,9 @@ sh scripts/check-suites.sh "$TMP/logs2" "$TMP/fakemake" shell plain > "$TMP/out2
 check "all suites passed: exit 0" test $? -eq 0
 
 # Build lines: one short line per compile by default, the command with V=1.
-src=$(ls src/*.c | head -n 1)
-obj=build/builtin-quiet-test/obj/$(basename "$src" .c).o
+src=$(ls src/base/*.c | head -n 1)
+obj=build/builtin-quiet-test/obj/${src#src/}
+obj=${obj%.c}.o
 make --no-print-directory BLAS=builtin BUILDTAG=quiet-test "$obj" > "$TMP/quiet" 2>&1
 rm -f "$obj"
 make --no-print-directory BLAS=builtin BUILDTAG=quiet-test V=1 "$obj" > "$TMP/verbose" 2>&1

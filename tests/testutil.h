@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "io/io.h" /* the top layer: every private declaration */
 #include "regnn.h"
 
 /* Assert a call returned REGNN_OK, printing the library's message if not. */

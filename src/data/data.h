@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* Private declarations of the data layer: datasets, CSV numbers, scalers.
+ * Included only by the files of src/data/ and the layers above (docs/architecture.md). */
+#ifndef REGNN_DATA_H
+#define REGNN_DATA_H
+
+#include "../parallel/parallel.h"
+
+/* ---- datasets (dataset.c) ---- */
+struct regnn_dataset {
+    size_t rows, n_x, n_y;
+    const float *x; /* rows x n_x */
+    const float *y; /* rows x n_y */
+    float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
+    char **x_names, **y_names;
+    float *w; /* rows sample weights (owned), or NULL: all 1 */
+};
+/* Each names array is one block (the pointers, then the strings) released by
+ * a single rg_free: create datasets only through rg_dataset_adopt or the
+ * regnn_dataset_* calls. */
+/* Build a dataset that owns x and y (taken over on success and on failure)
+ * and names (copied; NULL = default names). */
+regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_t n_y,
+                              const char *const *x_names, const char *const *y_names,
+                              regnn_dataset **out);
+/* Give dst (same row count) a copy of src's weights, if any; on REGNN_E_NOMEM
+ * dst is freed and *dst set to NULL. */
+regnn_status rg_dataset_copy_weights(const char *fn, const regnn_dataset *src, regnn_dataset **dst);
+
+/* Numbers in CSV text (csv.c). */
+enum {
+    RG_NUM_OK = 0,
+    RG_NUM_EMPTY = 1,     /* no characters */
+    RG_NUM_SYNTAX = 2,    /* not a decimal number */
+    RG_NUM_NONFINITE = 3, /* "nan", "inf" or "infinity" (any case, optional sign) */
+    RG_NUM_RANGE = 4      /* magnitude rounds past FLT_MAX */
+};
+/* Parse exactly s[0..n) as a C-locale decimal number, correctly rounded to
+ * the nearest float (ties to even), whatever LC_NUMERIC says. No surrounding
+ * spaces are allowed. *out is written only on RG_NUM_OK. */
+int rg_parse_float(const char *s, size_t n, float *out);
+
+/* ---- scaler (scaler.c) ---- */
+struct regnn_scaler {
+    size_t n_x, n_y;
+    double *x_mean, *x_scale, *y_mean, *y_scale;
+};
+/* Deep copy (scaler.c); NULL when out of memory. */
+regnn_scaler *rg_scaler_copy(const regnn_scaler *sc);
+
+#endif

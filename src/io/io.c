@@ -1,0 +1,1012 @@
+/* SPDX-License-Identifier: MIT */
+/* Model files and checkpoints: the binary format of docs/format.md (writer
+ * and validating reader) and atomic saving. The reader checks every count
+ * against the bytes that remain and validates the whole input before it
+ * allocates anything, so a hostile file costs at most a few times its own
+ * size in memory. */
+/* open, fstat, fsync, linkat, O_CLOEXEC, strerror_r; O_TMPFILE and AT_EMPTY_PATH (Linux) */
+#define _GNU_SOURCE
+#include "io.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Floats travel as their IEEE 754 bit patterns. */
+_Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64 floats expected");
+
+#define HDR_SIZE 20u  /* magic, major, minor, body length */
+#define CRC_SIZE 4u
+#define SEC_HDR 16u   /* tag, flags, payload length */
+#define LAYER_REC 36u /* units, activation, l2, l1, dropout */
+#define TOPO_FIXED 16u
+#define OPTM_FIXED 72u
+#define FLAG_REQUIRED 1u
+/* Same bound as regnn_model_create / regnn_model_add_dense. */
+#define MAX_DIM ((uint64_t)1 << 24)
+
+static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
+
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS"};
+#define SCHD_FIXED 8u
+
+/* ------------------------------------------------------------------ */
+/* Little-endian encoding, byte by byte whatever the host order         */
+/* ------------------------------------------------------------------ */
+
+static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | (unsigned)p[1] << 8); }
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get_u64(const uint8_t *p) { return get_u32(p) | (uint64_t)get_u32(p + 4) << 32; }
+static float get_f32(const uint8_t *p)
+{
+    uint32_t u = get_u32(p);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+static double get_f64(const uint8_t *p)
+{
+    uint64_t u = get_u64(p);
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+static void set_u32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static void set_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Reading cursor over a span whose length was validated beforehand; a read
+ * past the end yields zeros instead of touching memory outside the span. */
+typedef struct cur {
+    const uint8_t *p;
+    size_t left;
+} cur;
+
+static const uint8_t *take(cur *c, size_t n)
+{
+    static const uint8_t zeros[8] = {0};
+    if (n > c->left) {
+        c->left = 0;
+        return zeros;
+    }
+    const uint8_t *p = c->p;
+    c->p += n;
+    c->left -= n;
+    return p;
+}
+static uint32_t rd_u32(cur *c) { return get_u32(take(c, 4)); }
+static uint64_t rd_u64(cur *c) { return get_u64(take(c, 8)); }
+static float rd_f32(cur *c) { return get_f32(take(c, 4)); }
+static double rd_f64(cur *c) { return get_f64(take(c, 8)); }
+
+/* Writer: with p == NULL it only counts, so measuring and writing share one path. */
+typedef struct wr {
+    uint8_t *p;
+    size_t pos;
+} wr;
+
+static void put(wr *w, const void *src, size_t n)
+{
+    if (w->p)
+        memcpy(w->p + w->pos, src, n);
+    w->pos += n;
+}
+static void put_u16(wr *w, uint16_t v)
+{
+    uint8_t b[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
+    put(w, b, 2);
+}
+static void put_u32(wr *w, uint32_t v)
+{
+    uint8_t b[4];
+    set_u32(b, v);
+    put(w, b, 4);
+}
+static void put_u64(wr *w, uint64_t v)
+{
+    uint8_t b[8];
+    set_u64(b, v);
+    put(w, b, 8);
+}
+static void put_f32(wr *w, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    put_u32(w, u);
+}
+static void put_f64(wr *w, double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    put_u64(w, u);
+}
+static void put_f32s(wr *w, const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_f32(w, v[i]);
+}
+static void put_f64s(wr *w, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put_f64(w, v[i]);
+}
+
+/* Section header with a length patched in by end_section. */
+static size_t begin_section(wr *w, int sec)
+{
+    put(w, SEC_TAG[sec], 4);
+    /* SCHD and LOSS are optional: a 1.0 reader still loads the model and
+     * optimizer, and predicts the same. */
+    put_u32(w, sec == SEC_SCHD || sec == SEC_LOSS ? 0u : FLAG_REQUIRED);
+    size_t at = w->pos;
+    put_u64(w, 0);
+    return at;
+}
+static void end_section(wr *w, size_t at)
+{
+    if (w->p)
+        set_u64(w->p + at, (uint64_t)(w->pos - at - 8));
+}
+
+/* ------------------------------------------------------------------ */
+/* Writer                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Refuse what the reader would refuse, so every saved file loads again. */
+static regnn_status check_saveable(const char *fn, const regnn_model *m, const regnn_optimizer *o)
+{
+    regnn_status st = rg_model_check_ready(m);
+    if (st != REGNN_OK)
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    if (!rg_all_finite(m->params, m->n_params))
+        return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
+    const size_t n_out = regnn_model_outputs(m);
+    if (m->scaler && (m->scaler->n_x != m->n_in || m->scaler->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: the attached scaler has %zu features and %zu targets, the model "
+                        "takes %zu inputs and gives %zu outputs",
+                        fn, m->scaler->n_x, m->scaler->n_y, m->n_in, n_out);
+    if (o && o->n != 0) {
+        if (o->n != m->n_params)
+            return rg_error(REGNN_E_SHAPE,
+                            "%s: the optimizer holds state for %zu parameters, the model has %zu",
+                            fn, o->n, m->n_params);
+        if (!rg_all_finite(o->m, o->n) || (o->v && !rg_all_finite(o->v, o->n)))
+            return rg_error(REGNN_E_NUMERIC, "%s: the optimizer state contains NaN or Inf", fn);
+    }
+    return REGNN_OK;
+}
+
+/* Encode m (and o for a checkpoint) into w; returns the total size. */
+static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
+{
+    put(w, MAGIC, sizeof MAGIC);
+    put_u16(w, REGNN_FORMAT_VERSION_MAJOR);
+    put_u16(w, REGNN_FORMAT_VERSION_MINOR);
+    put_u64(w, 0); /* body length, patched below */
+
+    size_t at = begin_section(w, SEC_TOPO);
+    put_u64(w, m->n_in);
+    put_u64(w, m->n_layers);
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        put_u64(w, l->units);
+        put_u32(w, (uint32_t)l->act);
+        put_f64(w, l->l2);
+        put_f64(w, l->l1);
+        put_f64(w, l->dropout);
+    }
+    end_section(w, at);
+
+    at = begin_section(w, SEC_PARM);
+    put_u64(w, m->n_params);
+    put_f32s(w, m->params, m->n_params);
+    end_section(w, at);
+
+    if (m->scaler) {
+        const regnn_scaler *sc = m->scaler;
+        at = begin_section(w, SEC_SCAL);
+        put_u64(w, sc->n_x);
+        put_u64(w, sc->n_y);
+        put_f64s(w, sc->x_mean, sc->n_x);
+        put_f64s(w, sc->x_scale, sc->n_x);
+        put_f64s(w, sc->y_mean, sc->n_y);
+        put_f64s(w, sc->y_scale, sc->n_y);
+        end_section(w, at);
+    }
+
+    at = begin_section(w, SEC_RNG);
+    for (int i = 0; i < 4; i++)
+        put_u64(w, m->rng.s[i]);
+    end_section(w, at);
+
+    if (o) {
+        at = begin_section(w, SEC_OPTM);
+        put_u32(w, (uint32_t)o->kind);
+        put_u32(w, o->nesterov ? 1u : 0u);
+        put_f64(w, o->lr);
+        put_f64(w, o->beta1);
+        put_f64(w, o->beta2);
+        put_f64(w, o->eps);
+        put_f64(w, o->wd);
+        put_f64(w, o->momentum);
+        put_u64(w, o->steps);
+        put_u64(w, o->n);
+        if (o->n) {
+            put_f32s(w, o->m, o->n);
+            if (o->kind == REGNN_OPTIM_ADAM)
+                put_f32s(w, o->v, o->n);
+        }
+        end_section(w, at);
+        if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+            at = begin_section(w, SEC_SCHD);
+            put_u32(w, (uint32_t)o->sched.kind);
+            put_u32(w, (uint32_t)o->sched.n);
+            put_f64s(w, o->sched.p, o->sched.n);
+            end_section(w, at);
+        }
+    }
+
+    if (m->loss != REGNN_LOSS_MSE) {
+        at = begin_section(w, SEC_LOSS);
+        put_u32(w, (uint32_t)m->loss);
+        put_f64(w, m->loss_param);
+        end_section(w, at);
+    }
+
+    if (w->p) {
+        set_u64(w->p + 12, (uint64_t)(w->pos - HDR_SIZE));
+        uint32_t crc = rg_crc32(0, w->p, w->pos);
+        put_u32(w, crc);
+    } else {
+        w->pos += CRC_SIZE;
+    }
+    return w->pos;
+}
+
+static regnn_status save_mem(const char *fn, const regnn_model *m, const regnn_optimizer *o,
+                             void *buf, size_t cap, size_t *size)
+{
+    if (!size)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: size is NULL", fn);
+    *size = 0;
+    regnn_status st = check_saveable(fn, m, o);
+    if (st != REGNN_OK)
+        return st;
+    wr w = {NULL, 0};
+    size_t need = encode(&w, m, o);
+    *size = need;
+    if (!buf)
+        return REGNN_OK;
+    if (cap < need)
+        return rg_error(REGNN_E_SHAPE, "%s: the buffer holds %zu bytes, the encoding needs %zu", fn,
+                        cap, need);
+    w.p = buf;
+    w.pos = 0;
+    encode(&w, m, o);
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_save_mem(const regnn_model *m, void *buf, size_t cap, size_t *size)
+{
+    if (!m) {
+        if (size)
+            *size = 0;
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_save_mem: model is NULL");
+    }
+    return save_mem("regnn_model_save_mem", m, NULL, buf, cap, size);
+}
+
+regnn_status regnn_checkpoint_save_mem(const regnn_model *m, const regnn_optimizer *o, void *buf,
+                                       size_t cap, size_t *size)
+{
+    if (!m || !o) {
+        if (size)
+            *size = 0;
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_checkpoint_save_mem: model and optimizer are required");
+    }
+    return save_mem("regnn_checkpoint_save_mem", m, o, buf, cap, size);
+}
+
+static regnn_status save_file(const char *fn, const regnn_model *m, const regnn_optimizer *o,
+                              const char *path)
+{
+    regnn_status st = check_saveable(fn, m, o);
+    if (st != REGNN_OK)
+        return st;
+    wr w = {NULL, 0};
+    size_t need = encode(&w, m, o);
+    w.p = rg_malloc(need);
+    if (!w.p)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu bytes", fn, need);
+    w.pos = 0;
+    encode(&w, m, o);
+    st = rg_write_atomic(fn, path, w.p, need);
+    rg_free(w.p);
+    return st;
+}
+
+regnn_status regnn_model_save(const regnn_model *m, const char *path)
+{
+    if (!m || !path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_save: model and path are required");
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_save: path is empty");
+    return save_file("regnn_model_save", m, NULL, path);
+}
+
+regnn_status regnn_checkpoint_save(const regnn_model *m, const regnn_optimizer *o, const char *path)
+{
+    if (!m || !o || !path)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_checkpoint_save: model, optimizer and path are required");
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_checkpoint_save: path is empty");
+    return save_file("regnn_checkpoint_save", m, o, path);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reader: validation (no allocation)                                   */
+/* ------------------------------------------------------------------ */
+
+typedef struct span {
+    const uint8_t *p;
+    size_t n;
+    int present;
+} span;
+
+/* Everything the loader builds from, validated and pointing into the input. */
+typedef struct parsed {
+    size_t n_in, n_layers, n_params, n_out;
+    const uint8_t *layers, *params;
+    int has_scaler;
+    const uint8_t *scal; /* the four statistics, n_in and n_out doubles each */
+    uint64_t rng[4];
+    int has_opt;
+    int kind, nesterov;
+    double lr, beta1, beta2, eps, wd, momentum;
+    uint64_t steps;
+    size_t n_state;
+    const uint8_t *state; /* m (or velocity), then v for Adam */
+    int sched_kind;       /* REGNN_SCHEDULE_CONSTANT without a SCHD section */
+    size_t sched_n;
+    const uint8_t *sched; /* sched_n little-endian doubles */
+    int loss;
+    double loss_param;
+} parsed;
+
+/* A tag as printable text: bytes outside ASCII 32..126 as \xNN. */
+static const char *tag_text(const uint8_t *t, char out[17])
+{
+    size_t k = 0;
+    for (int i = 0; i < 4; i++) {
+        if (t[i] >= 32 && t[i] < 127 && t[i] != '\\')
+            out[k++] = (char)t[i];
+        else
+            k += (size_t)snprintf(out + k, 17 - k, "\\x%02X", t[i]);
+    }
+    out[k] = '\0';
+    return out;
+}
+
+/* Magic, version and total length, from the first avail bytes of a total-byte input. */
+static regnn_status check_header(const char *where, const uint8_t *p, size_t avail, uint64_t total)
+{
+    size_t nm = avail < sizeof MAGIC ? avail : sizeof MAGIC;
+    /* p may be NULL when nothing was read; memcmp must not see it then. */
+    /* cppcheck-suppress knownConditionTrueFalse */
+    if (nm > 0 && memcmp(p, MAGIC, nm) != 0)
+        return rg_error(REGNN_E_FORMAT, "%s: not a libregnn model file (bad magic number)", where);
+    if (avail < 12)
+        return rg_error(REGNN_E_FORMAT, "%s: truncated: %llu bytes, a file has at least %u", where,
+                        (unsigned long long)total, HDR_SIZE + CRC_SIZE);
+    unsigned major = get_u16(p + 8), minor = get_u16(p + 10);
+    if (major == 0)
+        return rg_error(REGNN_E_FORMAT, "%s: invalid format version 0.%u", where, minor);
+    if (major > REGNN_FORMAT_VERSION_MAJOR)
+        return rg_error(REGNN_E_VERSION,
+                        "%s: written in format version %u.%u by a newer libregnn; this library "
+                        "reads version %d.x",
+                        where, major, minor, REGNN_FORMAT_VERSION_MAJOR);
+    if (total < HDR_SIZE + CRC_SIZE || avail < HDR_SIZE)
+        return rg_error(REGNN_E_FORMAT, "%s: truncated: %llu bytes, a file has at least %u", where,
+                        (unsigned long long)total, HDR_SIZE + CRC_SIZE);
+    uint64_t body = get_u64(p + 12), have = total - HDR_SIZE - CRC_SIZE;
+    if (body > have)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: truncated: the header announces %llu bytes of sections, %llu are present",
+                        where, (unsigned long long)body, (unsigned long long)have);
+    if (body < have)
+        return rg_error(REGNN_E_FORMAT, "%s: %llu trailing bytes after the checksum", where,
+                        (unsigned long long)(have - body));
+    return REGNN_OK;
+}
+
+static int finite_nonneg(double v) { return isfinite(v) && v >= 0.0; }
+
+static regnn_status check_topo(const char *where, span s, parsed *P)
+{
+    if (s.n < TOPO_FIXED)
+        return rg_error(REGNN_E_FORMAT, "%s: section TOPO has %zu bytes, fewer than %u", where, s.n,
+                        TOPO_FIXED);
+    cur c = {s.p, s.n};
+    uint64_t n_in = rd_u64(&c), L = rd_u64(&c);
+    if (n_in == 0 || n_in > MAX_DIM)
+        return rg_error(REGNN_E_FORMAT, "%s: section TOPO: %llu inputs, must be in 1..%llu", where,
+                        (unsigned long long)n_in, (unsigned long long)MAX_DIM);
+    if (L == 0)
+        return rg_error(REGNN_E_FORMAT, "%s: section TOPO: the model has no layers", where);
+    size_t room = (s.n - TOPO_FIXED) / LAYER_REC;
+    if (L > room || s.n != TOPO_FIXED + (size_t)L * LAYER_REC)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section TOPO: %llu layers announced, the section has %zu bytes "
+                        "(%u + %u per layer)",
+                        where, (unsigned long long)L, s.n, TOPO_FIXED, LAYER_REC);
+    P->n_in = (size_t)n_in;
+    P->n_layers = (size_t)L;
+    P->layers = c.p;
+    size_t fan_in = P->n_in, total = 0;
+    for (size_t i = 0; i < P->n_layers; i++) {
+        uint64_t units = rd_u64(&c);
+        uint32_t act = rd_u32(&c);
+        double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c);
+        if (units == 0 || units > MAX_DIM)
+            return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has %llu units, must be in 1..%llu",
+                            where, i, (unsigned long long)units, (unsigned long long)MAX_DIM);
+        if (act > 255 || !rg_act_name((int)act))
+            return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has unknown activation code %lu",
+                            where, i, (unsigned long)act);
+        if (!finite_nonneg(l2) || !finite_nonneg(l1))
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section TOPO: layer %zu has L2 %g and L1 %g (must be finite and >= 0)",
+                            where, i, l2, l1);
+        if (!(drop >= 0.0 && drop < 1.0))
+            return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has dropout %g, must be in [0, 1)",
+                            where, i, drop);
+        /* Both factors < 2^25, so each count fits; the sum is bounded like add_dense's. */
+        size_t count = fan_in * (size_t)units + (size_t)units;
+        if (total > SIZE_MAX / sizeof(float) - count)
+            return rg_error(REGNN_E_FORMAT, "%s: section TOPO: too many parameters", where);
+        total += count;
+        fan_in = (size_t)units;
+    }
+    P->n_params = total;
+    P->n_out = fan_in;
+    return REGNN_OK;
+}
+
+static regnn_status check_parm(const char *where, span s, parsed *P)
+{
+    if (s.n < 8)
+        return rg_error(REGNN_E_FORMAT, "%s: section PARM has %zu bytes, fewer than 8", where, s.n);
+    cur c = {s.p, s.n};
+    uint64_t count = rd_u64(&c);
+    if (count != P->n_params)
+        return rg_error(REGNN_E_FORMAT, "%s: section PARM holds %llu parameters, the topology has %zu",
+                        where, (unsigned long long)count, P->n_params);
+    if ((s.n - 8) % 4 != 0 || (s.n - 8) / 4 != P->n_params)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section PARM has %zu bytes, %zu parameters need 8 + 4 per parameter",
+                        where, s.n, P->n_params);
+    P->params = c.p;
+    for (size_t i = 0; i < P->n_params; i++)
+        if (!isfinite(rd_f32(&c)))
+            return rg_error(REGNN_E_FORMAT, "%s: section PARM: parameter %zu is NaN or infinite",
+                            where, i);
+    return REGNN_OK;
+}
+
+static regnn_status check_scal(const char *where, span s, parsed *P)
+{
+    if (s.n < 16)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCAL has %zu bytes, fewer than 16", where, s.n);
+    cur c = {s.p, s.n};
+    uint64_t nx = rd_u64(&c), ny = rd_u64(&c);
+    if (nx != P->n_in || ny != P->n_out)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section SCAL has %llu features and %llu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        where, (unsigned long long)nx, (unsigned long long)ny, P->n_in, P->n_out);
+    /* n_in, n_out <= 2^24: no overflow. */
+    if (s.n != 16 + 16 * (P->n_in + P->n_out))
+        return rg_error(REGNN_E_FORMAT, "%s: section SCAL has %zu bytes, expected %zu", where, s.n,
+                        16 + 16 * (P->n_in + P->n_out));
+    P->scal = c.p;
+    static const char *const names[4] = {"feature mean", "feature scale", "target mean",
+                                         "target scale"};
+    for (int k = 0; k < 4; k++) {
+        size_t n = k < 2 ? P->n_in : P->n_out;
+        for (size_t i = 0; i < n; i++) {
+            double v = rd_f64(&c);
+            if (!isfinite(v) || (k % 2 == 1 && !(v > 0.0)))
+                return rg_error(REGNN_E_FORMAT, "%s: section SCAL: %s %zu is %g (must be finite%s)",
+                                where, names[k], i, v, k % 2 ? " and > 0" : "");
+        }
+    }
+    P->has_scaler = 1;
+    return REGNN_OK;
+}
+
+static regnn_status check_rng(const char *where, span s, parsed *P)
+{
+    if (s.n != 32)
+        return rg_error(REGNN_E_FORMAT, "%s: section RNG has %zu bytes, expected 32", where, s.n);
+    cur c = {s.p, s.n};
+    uint64_t any = 0;
+    for (int i = 0; i < 4; i++)
+        any |= P->rng[i] = rd_u64(&c);
+    /* xoshiro256** never leaves the all-zero state, so no generator produced it. */
+    if (!any)
+        return rg_error(REGNN_E_FORMAT, "%s: section RNG: the generator state is all zero", where);
+    return REGNN_OK;
+}
+
+static regnn_status check_loss(const char *where, span s, parsed *P)
+{
+    if (s.n != 12)
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS has %zu bytes, expected 12", where, s.n);
+    cur c = {s.p, s.n};
+    uint32_t kind = rd_u32(&c);
+    double param = rd_f64(&c);
+    if (kind > 255 || !rg_loss_name((int)kind))
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS: unknown loss kind %lu", where,
+                        (unsigned long)kind);
+    if (kind == REGNN_LOSS_HUBER ? !(param > 0.0 && isfinite(param)) : param != 0.0)
+        return rg_error(REGNN_E_FORMAT, "%s: section LOSS: parameter %g is out of range for %s",
+                        where, param, rg_loss_name((int)kind));
+    P->loss = (int)kind;
+    P->loss_param = param;
+    return REGNN_OK;
+}
+
+static regnn_status check_optm(const char *where, span s, parsed *P)
+{
+    if (s.n < OPTM_FIXED)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM has %zu bytes, fewer than %u", where, s.n,
+                        OPTM_FIXED);
+    cur c = {s.p, s.n};
+    uint32_t kind = rd_u32(&c), nest = rd_u32(&c);
+    if (kind != REGNN_OPTIM_ADAM && kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: unknown optimizer kind %lu", where,
+                        (unsigned long)kind);
+    if (nest > 1)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: nesterov flag %lu, must be 0 or 1", where,
+                        (unsigned long)nest);
+    P->kind = (int)kind;
+    P->nesterov = (int)nest;
+    P->lr = rd_f64(&c);
+    P->beta1 = rd_f64(&c);
+    P->beta2 = rd_f64(&c);
+    P->eps = rd_f64(&c);
+    P->wd = rd_f64(&c);
+    P->momentum = rd_f64(&c);
+    const char *bad = NULL;
+    double badv = 0.0;
+    if (!(isfinite(P->lr) && P->lr > 0.0))
+        bad = "learning rate", badv = P->lr;
+    else if (!(P->beta1 >= 0.0 && P->beta1 < 1.0))
+        bad = "beta1", badv = P->beta1;
+    else if (!(P->beta2 >= 0.0 && P->beta2 < 1.0))
+        bad = "beta2", badv = P->beta2;
+    else if (!finite_nonneg(P->eps) || (kind == REGNN_OPTIM_ADAM && !(P->eps > 0.0)))
+        bad = "epsilon", badv = P->eps;
+    else if (!finite_nonneg(P->wd))
+        bad = "weight decay", badv = P->wd;
+    else if (!(P->momentum >= 0.0 && P->momentum < 1.0))
+        bad = "momentum", badv = P->momentum;
+    if (bad)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
+    P->steps = rd_u64(&c);
+    {
+        /* The same ranges the setters enforce (ε and lr usable in float32,
+         * lr * weight decay <= 1, steps <= 2^53). */
+        regnn_optimizer chk;
+        memset(&chk, 0, sizeof chk);
+        chk.kind = (int)kind;
+        chk.lr = P->lr;
+        chk.beta1 = P->beta1;
+        chk.beta2 = P->beta2;
+        chk.eps = P->eps;
+        chk.wd = P->wd;
+        chk.momentum = P->momentum;
+        chk.steps = P->steps;
+        char why[256];
+        if (rg_optimizer_check(&chk, why, sizeof why))
+            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
+    }
+    uint64_t n = rd_u64(&c);
+    if (n != 0 && n != P->n_params)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section OPTM: state for %llu parameters, the model has %zu", where,
+                        (unsigned long long)n, P->n_params);
+    const size_t per = (kind == REGNN_OPTIM_ADAM ? 2 : 1) * sizeof(float);
+    if ((s.n - OPTM_FIXED) % per != 0 || (s.n - OPTM_FIXED) / per != n)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section OPTM has %zu bytes, %llu parameters need %u + %zu per parameter",
+                        where, s.n, (unsigned long long)n, OPTM_FIXED, per);
+    P->n_state = (size_t)n;
+    P->state = c.p;
+    for (size_t i = 0; i < P->n_state; i++)
+        if (!isfinite(rd_f32(&c)))
+            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: state value %zu is NaN or infinite",
+                            where, i);
+    if (kind == REGNN_OPTIM_ADAM)
+        for (size_t i = 0; i < P->n_state; i++) {
+            float v = rd_f32(&c);
+            if (!isfinite(v) || v < 0.0f)
+                return rg_error(REGNN_E_FORMAT,
+                                "%s: section OPTM: second moment %zu is %g (must be finite and >= 0)",
+                                where, i, (double)v);
+        }
+    P->has_opt = 1;
+    return REGNN_OK;
+}
+
+static regnn_status check_schd(const char *where, span s, parsed *P)
+{
+    if (s.n < SCHD_FIXED)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD has %zu bytes, fewer than %u", where, s.n,
+                        SCHD_FIXED);
+    cur c = {s.p, s.n};
+    uint32_t kind = rd_u32(&c), n = rd_u32(&c);
+    if (kind < REGNN_SCHEDULE_EXPONENTIAL || kind > REGNN_SCHEDULE_COSINE)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD: unknown schedule kind %lu", where,
+                        (unsigned long)kind);
+    if ((s.n - SCHD_FIXED) % 8 != 0 || (s.n - SCHD_FIXED) / 8 != n)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD has %zu bytes, %lu parameters need %u + 8 each",
+                        where, s.n, (unsigned long)n, SCHD_FIXED);
+    char why[240];
+    if (rg_schedule_check((int)kind, NULL, c.p, n, P->wd, why, sizeof why))
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD: %s", where, why);
+    P->sched_kind = (int)kind;
+    P->sched_n = n;
+    P->sched = c.p;
+    return REGNN_OK;
+}
+
+/* Validate a whole input; on success P describes it. */
+static regnn_status parse(const char *where, const uint8_t *p, size_t len, int want_opt, parsed *P)
+{
+    memset(P, 0, sizeof *P);
+    regnn_status st = check_header(where, p, len, len);
+    if (st != REGNN_OK)
+        return st;
+    uint32_t stored = get_u32(p + len - CRC_SIZE), crc = rg_crc32(0, p, len - CRC_SIZE);
+    if (stored != crc)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: checksum mismatch (stored 0x%08lX, computed 0x%08lX): the data is corrupt",
+                        where, (unsigned long)stored, (unsigned long)crc);
+
+    span sec[N_SEC];
+    memset(sec, 0, sizeof sec);
+    const size_t end = len - CRC_SIZE;
+    size_t pos = HDR_SIZE;
+    char tt[17];
+    while (pos < end) {
+        if (end - pos < SEC_HDR)
+            return rg_error(REGNN_E_FORMAT, "%s: the section header at offset %zu is cut short",
+                            where, pos);
+        const uint8_t *tag = p + pos;
+        uint32_t flags = get_u32(p + pos + 4);
+        uint64_t n = get_u64(p + pos + 8);
+        pos += SEC_HDR;
+        if (n > end - pos)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section '%s' at offset %zu announces %llu bytes, %zu remain", where,
+                            tag_text(tag, tt), pos - SEC_HDR, (unsigned long long)n, end - pos);
+        int k = 0;
+        while (k < N_SEC && memcmp(tag, SEC_TAG[k], 4) != 0)
+            k++;
+        if (k < N_SEC) {
+            if (sec[k].present)
+                return rg_error(REGNN_E_FORMAT, "%s: section '%s' appears twice", where, SEC_TAG[k]);
+            sec[k].p = p + pos;
+            sec[k].n = (size_t)n;
+            sec[k].present = 1;
+        } else if (flags & FLAG_REQUIRED) {
+            return rg_error(REGNN_E_VERSION,
+                            "%s: unknown required section '%s' (written by a newer libregnn?)", where,
+                            tag_text(tag, tt));
+        }
+        pos += (size_t)n;
+    }
+    static const int needed[3] = {SEC_TOPO, SEC_PARM, SEC_RNG};
+    for (int i = 0; i < 3; i++)
+        if (!sec[needed[i]].present)
+            return rg_error(REGNN_E_FORMAT, "%s: the required section '%s' is missing", where,
+                            SEC_TAG[needed[i]]);
+    if (want_opt && !sec[SEC_OPTM].present)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: no optimizer state (section 'OPTM'): this is a model file, not a "
+                        "checkpoint",
+                        where);
+    if ((st = check_topo(where, sec[SEC_TOPO], P)) != REGNN_OK ||
+        (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
+        (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
+        (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
+        (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK) ||
+        (sec[SEC_LOSS].present && (st = check_loss(where, sec[SEC_LOSS], P)) != REGNN_OK))
+        return st;
+    if (sec[SEC_SCHD].present && !sec[SEC_OPTM].present)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: a learning-rate schedule (section 'SCHD') without optimizer state", where);
+    if (sec[SEC_SCHD].present && (st = check_schd(where, sec[SEC_SCHD], P)) != REGNN_OK)
+        return st;
+    return REGNN_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reader: building the objects                                         */
+/* ------------------------------------------------------------------ */
+
+static void decode_f32s(const uint8_t *p, float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = get_f32(p + 4 * i);
+}
+
+static void decode_f64s(const uint8_t *p, double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        v[i] = get_f64(p + 8 * i);
+}
+
+/* Failures after validation can only be allocation failures; anything else is a bug. */
+static regnn_status build_fail(const char *where, regnn_status st)
+{
+    if (st == REGNN_E_NOMEM)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", where);
+    return rg_error(REGNN_E_INTERNAL, "%s: %s", where, regnn_errmsg());
+}
+
+static regnn_status build(const char *where, const parsed *P, int want_opt, regnn_model **m_out,
+                          regnn_optimizer **o_out)
+{
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    float *tmp = NULL;
+    regnn_status st = regnn_model_create(P->n_in, &m);
+    cur c = {P->layers, P->n_layers * LAYER_REC};
+    for (size_t i = 0; st == REGNN_OK && i < P->n_layers; i++) {
+        uint64_t units = rd_u64(&c);
+        int act = (int)rd_u32(&c);
+        double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c);
+        regnn_layer *l = NULL;
+        st = regnn_model_add_dense(m, (size_t)units, act, &l);
+        if (st == REGNN_OK)
+            st = regnn_layer_set_double(l, REGNN_LAYER_L2, l2);
+        if (st == REGNN_OK)
+            st = regnn_layer_set_double(l, REGNN_LAYER_L1, l1);
+        if (st == REGNN_OK)
+            st = regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, drop);
+    }
+    if (st == REGNN_OK) {
+        tmp = rg_malloc(P->n_params * sizeof *tmp);
+        st = tmp ? REGNN_OK : REGNN_E_NOMEM;
+    }
+    if (st == REGNN_OK) {
+        decode_f32s(P->params, tmp, P->n_params);
+        st = regnn_model_set_params(m, tmp, P->n_params);
+    }
+    if (st == REGNN_OK && P->has_scaler) {
+        regnn_scaler *sc = rg_calloc(1, sizeof *sc);
+        if (sc) {
+            sc->n_x = P->n_in;
+            sc->n_y = P->n_out;
+            sc->x_mean = rg_malloc(P->n_in * sizeof(double));
+            sc->x_scale = rg_malloc(P->n_in * sizeof(double));
+            sc->y_mean = rg_malloc(P->n_out * sizeof(double));
+            sc->y_scale = rg_malloc(P->n_out * sizeof(double));
+            m->scaler = sc;
+        }
+        if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale) {
+            st = REGNN_E_NOMEM;
+        } else {
+            const uint8_t *q = P->scal;
+            decode_f64s(q, sc->x_mean, P->n_in);
+            q += 8 * P->n_in;
+            decode_f64s(q, sc->x_scale, P->n_in);
+            q += 8 * P->n_in;
+            decode_f64s(q, sc->y_mean, P->n_out);
+            q += 8 * P->n_out;
+            decode_f64s(q, sc->y_scale, P->n_out);
+        }
+    }
+    if (st == REGNN_OK) {
+        for (int i = 0; i < 4; i++)
+            m->rng.s[i] = P->rng[i];
+        m->loss = P->loss;
+        m->loss_param = P->loss_param;
+    }
+    if (st == REGNN_OK && want_opt) {
+        st = regnn_optimizer_create(P->kind, &o);
+        if (st == REGNN_OK) {
+            /* Copied field by field: setters refuse keys that do not apply to the kind. */
+            o->lr = P->lr;
+            o->beta1 = P->beta1;
+            o->beta2 = P->beta2;
+            o->eps = P->eps;
+            o->wd = P->wd;
+            o->momentum = P->momentum;
+            o->nesterov = P->nesterov;
+            o->steps = P->steps;
+        }
+        if (st == REGNN_OK && P->sched_n) {
+            double *sp = rg_malloc(P->sched_n * sizeof *sp);
+            st = sp ? REGNN_OK : REGNN_E_NOMEM;
+            if (sp) {
+                decode_f64s(P->sched, sp, P->sched_n);
+                st = regnn_optimizer_set_schedule(o, P->sched_kind, sp, P->sched_n);
+                rg_free(sp);
+            }
+        }
+        if (o)
+            o->lr_now = rg_schedule_lr(&o->sched, o->steps ? o->steps - 1 : 0, o->lr);
+        if (st == REGNN_OK && P->n_state) {
+            decode_f32s(P->state, tmp, P->n_state);
+            st = regnn_optimizer_set_state(
+                o, P->kind == REGNN_OPTIM_ADAM ? REGNN_STATE_M : REGNN_STATE_VELOCITY, tmp,
+                P->n_state);
+            if (st == REGNN_OK && P->kind == REGNN_OPTIM_ADAM) {
+                decode_f32s(P->state + 4 * P->n_state, tmp, P->n_state);
+                st = regnn_optimizer_set_state(o, REGNN_STATE_V, tmp, P->n_state);
+            }
+        }
+    }
+    rg_free(tmp);
+    if (st != REGNN_OK) {
+        regnn_model_free(m);
+        regnn_optimizer_free(o);
+        return build_fail(where, st);
+    }
+    *m_out = m;
+    if (o_out)
+        *o_out = o;
+    return REGNN_OK;
+}
+
+static regnn_status load_mem(const char *where, const uint8_t *p, size_t len, regnn_model **m_out,
+                             regnn_optimizer **o_out)
+{
+    parsed P;
+    regnn_status st = parse(where, p, len, o_out != NULL, &P);
+    if (st != REGNN_OK)
+        return st;
+    return build(where, &P, o_out != NULL, m_out, o_out);
+}
+
+regnn_status regnn_model_load_mem(const void *buf, size_t len, regnn_model **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_load_mem: out is NULL");
+    *out = NULL;
+    if (!buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_load_mem: buf is NULL");
+    return load_mem("regnn_model_load_mem", buf, len, out, NULL);
+}
+
+regnn_status regnn_checkpoint_load_mem(const void *buf, size_t len, regnn_model **m_out,
+                                       regnn_optimizer **o_out)
+{
+    if (m_out)
+        *m_out = NULL;
+    if (o_out)
+        *o_out = NULL;
+    if (!m_out || !o_out || !buf)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_checkpoint_load_mem: buf, m_out and o_out are required");
+    return load_mem("regnn_checkpoint_load_mem", buf, len, m_out, o_out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading files                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Read a whole model file, after checking from its header and size that it
+ * is one, so a wrong or huge file is refused before the big allocation. */
+static regnn_status read_file(const char *where, const char *path, uint8_t **data, size_t *len)
+{
+    char why[128];
+    *data = NULL;
+    *len = 0;
+    int fd;
+    size_t total;
+    regnn_status os = rg_open_regular(where, path, &fd, &total);
+    if (os != REGNN_OK)
+        return os;
+    uint8_t hdr[HDR_SIZE];
+    long long got = rg_read_full(fd, hdr, total < HDR_SIZE ? total : HDR_SIZE);
+    regnn_status rs = REGNN_OK;
+    if (got < 0) {
+        rg_errno_text(errno, why, sizeof why);
+        rs = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
+    } else {
+        rs = check_header(where, hdr, (size_t)got, (size_t)got < HDR_SIZE ? (uint64_t)got : total);
+    }
+    uint8_t *buf = NULL;
+    if (rs == REGNN_OK) {
+        buf = rg_malloc(total);
+        if (!buf)
+            rs = rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu bytes", where, total);
+    }
+    if (rs == REGNN_OK) {
+        memcpy(buf, hdr, HDR_SIZE);
+        got = rg_read_full(fd, buf + HDR_SIZE, total - HDR_SIZE);
+        if (got < 0) {
+            rg_errno_text(errno, why, sizeof why);
+            rs = rg_error(REGNN_E_IO, "%s: cannot read: %s", where, why);
+        } else {
+            /* A file that shrank meanwhile reads as truncated. */
+            total = HDR_SIZE + (size_t)got;
+        }
+    }
+    close(fd);
+    if (rs != REGNN_OK) {
+        rg_free(buf);
+        return rs;
+    }
+    *data = buf;
+    *len = total;
+    return REGNN_OK;
+}
+
+static regnn_status load_file(const char *fn, const char *path, regnn_model **m_out,
+                              regnn_optimizer **o_out)
+{
+    char where[320];
+    snprintf(where, sizeof where, "%s: '%s'", fn, path);
+    uint8_t *data;
+    size_t len;
+    regnn_status st = read_file(where, path, &data, &len);
+    if (st != REGNN_OK)
+        return st;
+    st = load_mem(where, data, len, m_out, o_out);
+    rg_free(data);
+    return st;
+}
+
+regnn_status regnn_model_load(const char *path, regnn_model **out)
+{
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_load: out is NULL");
+    *out = NULL;
+    if (!path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_load: path is NULL");
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_model_load: path is empty");
+    return load_file("regnn_model_load", path, out, NULL);
+}
+
+regnn_status regnn_checkpoint_load(const char *path, regnn_model **m_out, regnn_optimizer **o_out)
+{
+    if (m_out)
+        *m_out = NULL;
+    if (o_out)
+        *o_out = NULL;
+    if (!path || !m_out || !o_out)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "regnn_checkpoint_load: path, m_out and o_out are required");
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_checkpoint_load: path is empty");
+    return load_file("regnn_checkpoint_load", path, m_out, o_out);
+}

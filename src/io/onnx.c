@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/* ONNX export: a trained model as an ONNX inference graph (opset 13), so that
+ * ONNX runtimes and converters can run it. The library writes the protobuf
+ * itself: only the few messages of onnx/onnx.proto the graph needs (field
+ * numbers below are that file's), with no dependency on protobuf. */
+#include "io.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* IR version 7 is that of ONNX 1.8, the release that introduced opset 13, so
+ * every runtime that knows the opset reads the file. */
+#define ONNX_IR_VERSION 7
+#define ONNX_OPSET 13
+#define ONNX_FLOAT 1 /* TensorProto.DataType.FLOAT */
+/* The reference protobuf parser refuses messages of 2 GiB and more; larger
+ * models need ONNX's external-data layout, which this writer does not produce. */
+#define PB_MAX_MESSAGE ((size_t)0x7fffffff)
+
+enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+
+/* Field numbers of onnx.proto. */
+enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_GRAPH = 7,
+       MODEL_OPSET = 8 };
+enum { OPSET_VERSION = 2 };
+enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11,
+       GRAPH_OUTPUT = 12 };
+enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4 };
+enum { TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9 };
+enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
+enum { TYPE_TENSOR = 1 };
+enum { TTYPE_ELEM = 1, TTYPE_SHAPE = 2 };
+enum { SHAPE_DIM = 1 };
+enum { DIM_VALUE = 1, DIM_PARAM = 2 };
+
+/* Writer: with p == NULL it only counts, so measuring and writing share one path. */
+typedef struct pb {
+    uint8_t *p;
+    size_t pos;
+} pb;
+
+static void pb_put(pb *w, const void *src, size_t n)
+{
+    if (w->p)
+        memcpy(w->p + w->pos, src, n);
+    w->pos += n;
+}
+static void pb_varint(pb *w, uint64_t v)
+{
+    uint8_t b[10];
+    size_t n = 0;
+    do {
+        b[n] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    pb_put(w, b, n);
+}
+static void pb_key(pb *w, unsigned field, unsigned wire) { pb_varint(w, (uint64_t)field << 3 | wire); }
+static void pb_int(pb *w, unsigned field, uint64_t v)
+{
+    pb_key(w, field, WIRE_VARINT);
+    pb_varint(w, v);
+}
+static void pb_str(pb *w, unsigned field, const char *s)
+{
+    size_t n = strlen(s);
+    pb_key(w, field, WIRE_LEN);
+    pb_varint(w, n);
+    pb_put(w, s, n);
+}
+/* A nested message: body runs once to measure its length, once to write it. */
+typedef void (*pb_body)(pb *w, const void *ctx);
+static void pb_msg(pb *w, unsigned field, pb_body body, const void *ctx)
+{
+    pb m = {NULL, 0};
+    body(&m, ctx);
+    pb_key(w, field, WIRE_LEN);
+    pb_varint(w, m.pos);
+    body(w, ctx);
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                             */
+/* ------------------------------------------------------------------ */
+
+/* An initializer: float32 values, from floats or (scaler statistics) doubles. */
+typedef struct tensor {
+    const char *name;
+    size_t dims[2], ndims, n;
+    const float *f;
+    const double *d;
+} tensor;
+
+static void tensor_body(pb *w, const void *ctx)
+{
+    const tensor *t = ctx;
+    for (size_t i = 0; i < t->ndims; i++)
+        pb_int(w, TENSOR_DIMS, t->dims[i]);
+    pb_int(w, TENSOR_DATA_TYPE, ONNX_FLOAT);
+    pb_str(w, TENSOR_NAME, t->name);
+    /* raw_data: little-endian IEEE 754 binary32, whatever the host order. */
+    pb_key(w, TENSOR_RAW_DATA, WIRE_LEN);
+    pb_varint(w, (uint64_t)t->n * 4);
+    if (!w->p) {
+        w->pos += t->n * 4;
+        return;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        float v = t->f ? t->f[i] : (float)t->d[i];
+        uint32_t u;
+        memcpy(&u, &v, sizeof u);
+        uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+        pb_put(w, b, 4);
+    }
+}
+
+/* A graph input or output: float32 [N, cols], N the batch size left free. */
+typedef struct value {
+    const char *name;
+    size_t cols;
+} value;
+
+static void dim_batch_body(pb *w, const void *ctx)
+{
+    (void)ctx;
+    pb_str(w, DIM_PARAM, "N");
+}
+static void dim_cols_body(pb *w, const void *ctx)
+{
+    const value *v = ctx;
+    pb_int(w, DIM_VALUE, v->cols);
+}
+static void shape_body(pb *w, const void *ctx)
+{
+    pb_msg(w, SHAPE_DIM, dim_batch_body, ctx);
+    pb_msg(w, SHAPE_DIM, dim_cols_body, ctx);
+}
+static void tensor_type_body(pb *w, const void *ctx)
+{
+    pb_int(w, TTYPE_ELEM, ONNX_FLOAT);
+    pb_msg(w, TTYPE_SHAPE, shape_body, ctx);
+}
+static void type_body(pb *w, const void *ctx) { pb_msg(w, TYPE_TENSOR, tensor_type_body, ctx); }
+static void value_body(pb *w, const void *ctx)
+{
+    const value *v = ctx;
+    pb_str(w, VALUE_NAME, v->name);
+    pb_msg(w, VALUE_TYPE, type_body, v);
+}
+
+typedef struct node {
+    const char *op, *in0, *in1, *out, *name;
+} node;
+
+static void node_body(pb *w, const void *ctx)
+{
+    const node *n = ctx;
+    pb_str(w, NODE_INPUT, n->in0);
+    if (n->in1)
+        pb_str(w, NODE_INPUT, n->in1);
+    pb_str(w, NODE_OUTPUT, n->out);
+    pb_str(w, NODE_NAME, n->name);
+    pb_str(w, NODE_OP_TYPE, n->op);
+}
+
+/* The nodes form one chain: each takes the previous node's output (the first
+ * takes "input") and at most one initializer; the last writes "output".
+ * Tensors are named after the node that produces them. */
+typedef struct chain {
+    pb *w;
+    size_t done, total;
+    char prev[48], cur[48];
+} chain;
+
+static void chain_node(chain *c, const char *op, const char *prefix, const char *param)
+{
+    snprintf(c->cur, sizeof c->cur, "%s/%s", prefix, op);
+    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur};
+    pb_msg(c->w, GRAPH_NODE, node_body, &n);
+    memcpy(c->prev, c->cur, sizeof c->prev);
+}
+
+static const char *act_op(int act)
+{
+    switch (act) {
+    case REGNN_ACT_RELU: return "Relu";
+    case REGNN_ACT_SIGMOID: return "Sigmoid";
+    case REGNN_ACT_TANH: return "Tanh";
+    default: return NULL;
+    }
+}
+
+static size_t node_count(const regnn_model *m)
+{
+    size_t n = m->scaler ? 4 : 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        n += act_op(m->layers[i]->act) ? 3 : 2;
+    return n;
+}
+
+static void graph_body(pb *w, const void *ctx)
+{
+    const regnn_model *m = ctx;
+    const regnn_scaler *sc = m->scaler;
+    const size_t n_out = regnn_model_outputs(m);
+    char kname[48], bname[48], prefix[32];
+
+    chain c = {w, 0, node_count(m), "input", ""};
+    if (sc) {
+        chain_node(&c, "Sub", "scaler", "scaler/feature_mean");
+        chain_node(&c, "Div", "scaler", "scaler/feature_scale");
+    }
+    for (size_t i = 0; i < m->n_layers; i++) {
+        snprintf(prefix, sizeof prefix, "layer%zu", i);
+        snprintf(kname, sizeof kname, "%s/kernel", prefix);
+        snprintf(bname, sizeof bname, "%s/bias", prefix);
+        chain_node(&c, "MatMul", prefix, kname);
+        chain_node(&c, "Add", prefix, bname);
+        const char *op = act_op(m->layers[i]->act);
+        if (op)
+            chain_node(&c, op, prefix, NULL);
+    }
+    if (sc) {
+        chain_node(&c, "Mul", "scaler", "scaler/target_scale");
+        chain_node(&c, "Add", "scaler", "scaler/target_mean");
+    }
+
+    pb_str(w, GRAPH_NAME, "regnn");
+
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        snprintf(kname, sizeof kname, "layer%zu/kernel", i);
+        snprintf(bname, sizeof bname, "layer%zu/bias", i);
+        tensor k = {kname, {l->n_in, l->units}, 2, l->n_in * l->units, m->params + l->offset,
+                    NULL};
+        tensor b = {bname, {l->units, 0}, 1, l->units, k.f + k.n, NULL};
+        pb_msg(w, GRAPH_INITIALIZER, tensor_body, &k);
+        pb_msg(w, GRAPH_INITIALIZER, tensor_body, &b);
+    }
+    if (sc) {
+        const tensor stats[4] = {
+            {"scaler/feature_mean", {m->n_in, 0}, 1, m->n_in, NULL, sc->x_mean},
+            {"scaler/feature_scale", {m->n_in, 0}, 1, m->n_in, NULL, sc->x_scale},
+            {"scaler/target_scale", {n_out, 0}, 1, n_out, NULL, sc->y_scale},
+            {"scaler/target_mean", {n_out, 0}, 1, n_out, NULL, sc->y_mean}};
+        for (int i = 0; i < 4; i++)
+            pb_msg(w, GRAPH_INITIALIZER, tensor_body, &stats[i]);
+    }
+
+    const value in = {"input", m->n_in}, out = {"output", n_out};
+    pb_msg(w, GRAPH_INPUT, value_body, &in);
+    pb_msg(w, GRAPH_OUTPUT, value_body, &out);
+}
+
+static void opset_body(pb *w, const void *ctx)
+{
+    (void)ctx;
+    pb_int(w, OPSET_VERSION, ONNX_OPSET); /* domain left empty: the default ai.onnx */
+}
+
+static void model_body(pb *w, const void *ctx)
+{
+    pb_int(w, MODEL_IR_VERSION, ONNX_IR_VERSION);
+    pb_str(w, MODEL_PRODUCER, "libregnn");
+    pb_str(w, MODEL_PRODUCER_VERSION, REGNN_VERSION_STRING);
+    pb_msg(w, MODEL_GRAPH, graph_body, ctx);
+    pb_msg(w, MODEL_OPSET, opset_body, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Export                                                               */
+/* ------------------------------------------------------------------ */
+
+/* Index of the first statistic that float32 cannot hold (or, for a scale,
+ * that rounds to 0); n if none. */
+static size_t first_unfit(const double *v, size_t n, int is_scale)
+{
+    for (size_t i = 0; i < n; i++) {
+        float f = (float)v[i];
+        if (!isfinite(f) || (is_scale && !(f > 0.0f)))
+            return i;
+    }
+    return n;
+}
+
+static regnn_status check_exportable(const char *fn, const regnn_model *m)
+{
+    regnn_status st = rg_model_check_ready(m);
+    if (st != REGNN_OK)
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    if (!rg_all_finite(m->params, m->n_params))
+        return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
+    const regnn_scaler *sc = m->scaler;
+    if (!sc)
+        return REGNN_OK;
+    const size_t n_out = regnn_model_outputs(m);
+    if (sc->n_x != m->n_in || sc->n_y != n_out)
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: the attached scaler has %zu features and %zu targets, the model "
+                        "takes %zu inputs and gives %zu outputs",
+                        fn, sc->n_x, sc->n_y, m->n_in, n_out);
+    const struct {
+        const double *v;
+        size_t n;
+        int is_scale;
+        const char *name;
+    } stats[4] = {{sc->x_mean, sc->n_x, 0, "feature mean"},
+                  {sc->x_scale, sc->n_x, 1, "feature scale"},
+                  {sc->y_mean, sc->n_y, 0, "target mean"},
+                  {sc->y_scale, sc->n_y, 1, "target scale"}};
+    for (int k = 0; k < 4; k++) {
+        size_t i = first_unfit(stats[k].v, stats[k].n, stats[k].is_scale);
+        if (i < stats[k].n)
+            return rg_error(REGNN_E_NUMERIC,
+                            "%s: the attached scaler's %s %zu (%g) is out of float32 range", fn,
+                            stats[k].name, i, stats[k].v[i]);
+    }
+    return REGNN_OK;
+}
+
+/* Check m and measure its encoding. */
+static regnn_status measure(const char *fn, const regnn_model *m, size_t *need)
+{
+    regnn_status st = check_exportable(fn, m);
+    if (st != REGNN_OK)
+        return st;
+    pb w = {NULL, 0};
+    model_body(&w, m);
+    if (w.pos > PB_MAX_MESSAGE)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "%s: the ONNX encoding would take %zu bytes; protobuf allows less than "
+                        "2 GiB",
+                        fn, w.pos);
+    *need = w.pos;
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_export_onnx_mem(const regnn_model *m, void *buf, size_t cap,
+                                         size_t *size)
+{
+    static const char fn[] = "regnn_model_export_onnx_mem";
+    if (!size)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: size is NULL", fn);
+    *size = 0;
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: model is NULL", fn);
+    size_t need = 0;
+    regnn_status st = measure(fn, m, &need);
+    if (st != REGNN_OK)
+        return st;
+    *size = need;
+    if (!buf)
+        return REGNN_OK;
+    if (cap < need)
+        return rg_error(REGNN_E_SHAPE, "%s: the buffer holds %zu bytes, the encoding needs %zu", fn,
+                        cap, need);
+    pb w = {buf, 0};
+    model_body(&w, m);
+    return REGNN_OK;
+}
+
+regnn_status regnn_model_export_onnx(const regnn_model *m, const char *path)
+{
+    static const char fn[] = "regnn_model_export_onnx";
+    if (!m || !path)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: model and path are required", fn);
+    if (!*path)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: path is empty", fn);
+    size_t need = 0;
+    regnn_status st = measure(fn, m, &need);
+    if (st != REGNN_OK)
+        return st;
+    pb w = {rg_malloc(need), 0};
+    if (!w.p)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu bytes", fn, need);
+    model_body(&w, m);
+    st = rg_write_atomic(fn, path, w.p, need);
+    rg_free(w.p);
+    return st;
+}

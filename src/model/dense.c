@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* Dense layer kernels: forward with bias and activation fused into one pass
+ * after the GEMM, activation derivatives from the stored outputs, and the
+ * kernel penalty. */
+#include "model.h"
+
+#include <math.h>
+
+const char *rg_act_name(int act)
+{
+    switch (act) {
+    case REGNN_ACT_LINEAR: return "linear";
+    case REGNN_ACT_RELU: return "relu";
+    case REGNN_ACT_SIGMOID: return "sigmoid";
+    case REGNN_ACT_TANH: return "tanh";
+    default: return NULL;
+    }
+}
+
+void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, size_t r0,
+                       size_t r1, size_t c0, size_t c1)
+{
+    const size_t units = l->units;
+    const float *b = params + l->offset + l->n_in * units + c0;
+    const size_t n = c1 - c0;
+    for (size_t r = r0; r < r1; r++) {
+        float *o = out + r * units + c0;
+        switch (l->act) {
+        case REGNN_ACT_RELU:
+            for (size_t j = 0; j < n; j++) {
+                float z = o[j] + b[j];
+                o[j] = z > 0.0f ? z : 0.0f;
+            }
+            break;
+        case REGNN_ACT_SIGMOID:
+            for (size_t j = 0; j < n; j++)
+                o[j] = 1.0f / (1.0f + expf(-(o[j] + b[j])));
+            break;
+        case REGNN_ACT_TANH:
+            /* double tanh rounded to float, not tanhf: glibc's tanhf gives
+             * other bits on ARM64 than on x86-64; its tanh gives the same
+             * (docs/reproducibility.md). */
+            for (size_t j = 0; j < n; j++)
+                o[j] = (float)tanh((double)(o[j] + b[j]));
+            break;
+        default:
+            for (size_t j = 0; j < n; j++)
+                o[j] += b[j];
+            break;
+        }
+    }
+}
+
+void rg_dense_gemm(rg_gemm *g, const struct regnn_layer *l, const float *params, const float *in,
+                   size_t rows, float *out)
+{
+    const rg_gemm t = {0, 0, rows, l->units, l->n_in, 1.0f, in, l->n_in,
+                       params + l->offset, l->units, 0.0f, out, l->units, 0, 1, 1, rows, l->units};
+    *g = t;
+}
+
+void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
+                      size_t rows, float *out)
+{
+    /* One row is a matrix-vector product; GEMM would pack the whole kernel for it. */
+    if (rows == 1) {
+        rg_sgemv_t(l->n_in, l->units, params + l->offset, l->units, in, out);
+        rg_dense_bias_act(l, params, out, 0, 1, 0, l->units);
+        return;
+    }
+    rg_gemm g;
+    rg_dense_gemm(&g, l, params, in, rows, out);
+    rg_gemm_plan(&g, 1, 0);
+    for (size_t p = 0; p < g.pr * g.pc; p++) {
+        size_t r0, r1, c0, c1;
+        rg_gemm_piece(&g, p, &r0, &r1, &c0, &c1);
+        rg_dense_bias_act(l, params, out, r0, r1, c0, c1);
+    }
+}
+
+RG_SIMD_CLONES
+void rg_dense_act_backward(int act, const float *a, float *delta, size_t n)
+{
+    /* Derivatives written in terms of the output a = act(z), so z need not be kept. */
+    switch (act) {
+    case REGNN_ACT_RELU:
+        for (size_t i = 0; i < n; i++)
+            delta[i] = a[i] > 0.0f ? delta[i] : 0.0f;
+        break;
+    case REGNN_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++)
+            delta[i] *= a[i] * (1.0f - a[i]);
+        break;
+    case REGNN_ACT_TANH:
+        for (size_t i = 0; i < n; i++)
+            delta[i] *= 1.0f - a[i] * a[i];
+        break;
+    default:
+        break;
+    }
+}
+
+double rg_dense_penalty(const struct regnn_layer *l, const float *params)
+{
+    if (l->l2 == 0.0 && l->l1 == 0.0)
+        return 0.0;
+    const float *w = params + l->offset;
+    size_t n = l->n_in * l->units;
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s2 += (double)w[i] * w[i];
+        s1 += fabs((double)w[i]);
+    }
+    return l->l2 * s2 + l->l1 * s1;
+}

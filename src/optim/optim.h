@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* Private declarations of the optim layer: learning-rate schedules and optimizer state and updates.
+ * Included only by the files of src/optim/ and the layers above (docs/architecture.md). */
+#ifndef REGNN_OPTIM_H
+#define REGNN_OPTIM_H
+
+#include "../data/data.h"
+
+/* ---- learning-rate schedules (schedule.c) ---- */
+typedef struct rg_schedule {
+    int kind;  /* REGNN_SCHEDULE_* */
+    size_t n;  /* parameters, as given to regnn_optimizer_set_schedule */
+    double *p; /* owned; NULL when n == 0 */
+} rg_schedule;
+#define RG_SCHEDULE_MAX_BOUNDARIES 65536
+/* The learning rate at 0-based step `step` (the step count before the
+ * update, as Keras passes optimizer.iterations); base_lr without a schedule. */
+double rg_schedule_lr(const rg_schedule *s, uint64_t step, double base_lr);
+/* Why parameters are refused, or NULL. They come as doubles p or, from a
+ * file, as n little-endian binary64 in le (the other pointer NULL). wd > 0:
+ * the largest learning rate times wd must be <= 1. */
+const char *rg_schedule_check(int kind, const double *p, const unsigned char *le, size_t n,
+                              double wd, char *buf, size_t len);
+/* The largest learning rate of valid parameters (base_lr for CONSTANT). */
+double rg_schedule_peak(int kind, const double *p, const unsigned char *le, size_t n,
+                        double base_lr);
+
+/* ---- optimizer (optimizer.c) ---- */
+struct regnn_optimizer {
+    int kind;
+    double lr, beta1, beta2, eps, wd, momentum;
+    int nesterov;
+    uint64_t steps;
+    size_t n;     /* bound parameter count; 0 = unbound */
+    float *m, *v; /* Adam moments, or SGD velocity in m */
+    float *m2, *v2; /* spares rg_optimizer_step_into writes; swapped in when it succeeds */
+    uint32_t m_max, v_max; /* largest |m|, |v| (float bits) the last step wrote ... */
+    int bounds_known;      /* ... valid only while set: any other write clears it */
+    int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
+    rg_schedule sched; /* learning-rate schedule; kind CONSTANT = lr every step */
+    double lr_now;     /* the learning rate of the last step (lr before any) */
+};
+/* Bind to n parameters if unbound (allocates), else check n matches. */
+regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
+/* Free the state and zero the step count. */
+void rg_optimizer_unbind(regnn_optimizer *o);
+/* One update of parameters p with gradients g, in place: returns 1 when every
+ * new parameter and state value is finite; 0 otherwise, and then p and the
+ * state hold the non-finite step (the caller restores them). *p_max receives
+ * the largest |parameter| written (as float bits). No allocation. */
+/* Parameters per task of an update on `threads` threads: the pool's task t
+ * updates [t*chunk, (t+1)*chunk). */
+size_t rg_optimizer_chunk(size_t n, size_t threads);
+/* With a plan (rg_plan, model.c) instead, task t updates the plan's ranges of
+ * task t: the parameters whose gradient the same thread computed. */
+int rg_optimizer_step_inplace(regnn_optimizer *o, float *p, const float *g, size_t n,
+                              uint32_t *p_max, rg_pool *pool, const rg_plan *plan);
+/* The same update written to p_out and the spare state buffers (see
+ * rg_optimizer_reserve_spares): on success the state is swapped in and 1 is
+ * returned; a non-finite step returns 0 and leaves the optimizer unchanged. */
+int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, const float *g,
+                           size_t n, uint32_t *p_max, rg_pool *pool, const rg_plan *plan);
+/* An in-place update run by another job's tasks (model.c runs it inside the
+ * step, on the ranges whose gradient each task just finished):
+ * rg_optimizer_update_begin; rg_optimizer_update_plan (the plan and its task
+ * count); then every range of the plan exactly once, each after its gradient
+ * is final and when nothing else of the step reads its parameters: task t's
+ * all at once (rg_optimizer_update_task) or piece by piece
+ * (rg_optimizer_update_range, by task t); rg_optimizer_update_end finishes
+ * the step as rg_optimizer_step_inplace does. Same bits as
+ * rg_optimizer_step_inplace. */
+typedef struct rg_step_k {
+    float alpha, c1, c2, eps; /* Adam */
+    float lr, mu;             /* SGD */
+    float f;                  /* decoupled decay: lr * wd */
+    int decay, nesterov;
+} rg_step_k;
+typedef struct rg_update {
+    const regnn_optimizer *o;
+    rg_step_k k;
+    float *p;          /* in place */
+    const float *pin;  /* out of place: read from pin, written to out */
+    float *out;
+    const float *g;
+    size_t n, chunk;
+    const rg_plan *plan; /* or chunks */
+    size_t tasks;
+    uint32_t mx[RG_MAX_THREADS][3];
+} rg_update;
+void rg_optimizer_update_begin(const regnn_optimizer *o, rg_update *u, float *p, const float *g,
+                               size_t n);
+void rg_optimizer_update_plan(rg_update *u, const rg_plan *plan, size_t tasks);
+void rg_optimizer_update_task(rg_update *u, size_t t);
+void rg_optimizer_update_range(rg_update *u, size_t t, size_t i0, size_t len);
+int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max);
+/* 1 when the next update of parameters whose largest |value| is p_max (float
+ * bits, as the steps report it) with gradients g is certain to stay finite, so
+ * that it can run in place; reads g once. */
+int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const float *g, size_t n);
+/* Allocate the spare state buffers of rg_optimizer_step_into (bound optimizer). */
+regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o);
+/* The first setting out of range (as the setters judge it) as a message, or NULL. */
+const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len);
+
+#endif

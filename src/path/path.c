@@ -1,0 +1,987 @@
+/* SPDX-License-Identifier: MIT */
+/* Regularization path: train every (lambda, seed) pair of a sweep from the
+ * same initialization per seed, on a caller-chosen number of threads, and
+ * summarize each lambda over the seeds. Results are stored by run index, so
+ * they do not depend on which thread ran what or in which order. With k-fold
+ * cross-validation every (lambda, fold, seed) is a run and a lambda is
+ * summarized the way glmnet's cv.glmnet does. */
+#define _POSIX_C_SOURCE 200809L
+#include "path.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+
+
+/* Runs of one lambda: fold-major over (fold, seed). */
+static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
+static size_t path_held(const regnn_path *p)
+{
+    return rg_path_held(p->n_lambdas * runs_per_lambda(p), p->shard_index, p->shard_count);
+}
+/* Run r's value of stat; NaN when the run is in another shard. */
+static double run_value(const regnn_path *p, size_t r, int stat)
+{
+    return rg_path_has(p, r) ? p->runv[rg_path_slot(p, r) * RG_RUN_N + stat - 1] : NAN;
+}
+
+/* ---- results ---- */
+
+void regnn_path_free(regnn_path *p)
+{
+    if (!p)
+        return;
+    if (p->hist)
+        for (size_t k = 0; k < path_held(p); k++)
+            regnn_history_free(p->hist[k]);
+    rg_free(p->hist);
+    rg_free(p->runv);
+    rg_free(p->lambdas);
+    rg_free(p->fold_of);
+    rg_free(p->fold_rows);
+    rg_free(p->fold_base);
+    rg_free(p);
+}
+
+static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
+{
+    regnn_path *p = rg_calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->n_lambdas = po->n_lambdas;
+    p->n_seeds = (size_t)po->seeds;
+    p->n_folds = n_folds;
+    p->seed = (uint64_t)po->seed;
+    p->shard_index = (size_t)po->shard_index;
+    p->shard_count = (size_t)po->shard_count;
+    p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
+    const size_t held = path_held(p);
+    p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
+    p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
+    if (!p->lambdas || !p->hist || !p->runv)
+        goto nomem;
+    memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
+    /* A run's history is the one its fit returns, sized by the epochs it ran. */
+    return p;
+nomem:
+    regnn_path_free(p);
+    return NULL;
+}
+
+/* ---- one run ---- */
+
+typedef struct path_job {
+    const regnn_model *tm;
+    const regnn_optimizer *to;
+    const regnn_dataset *train, *val;
+    const regnn_path_options *po;
+    struct regnn_fit_options fo; /* the caller's options, with our epoch callback */
+    regnn_epoch_fn user_cb;
+    void *user_cb_data;
+    regnn_path *p;
+    size_t total; /* runs of this shard; job k is run shard_index + k * shard_count */
+    atomic_int stop; /* cancelled or failed: no new runs, running fits end after their epoch */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t next;        /* next run to start */
+    size_t *done;       /* finished runs in completion order (total entries) */
+    size_t n_done, n_seen;
+    size_t active;      /* workers still running */
+    regnn_status err;   /* first failure by run index */
+    size_t err_run;
+    char err_msg[512];
+} path_job;
+
+static size_t job_run(const path_job *j, size_t k)
+{
+    return j->p->shard_index + k * j->p->shard_count;
+}
+
+static int run_epoch(void *user, const regnn_history *h, size_t epoch)
+{
+    path_job *j = user;
+    if (atomic_load_explicit(&j->stop, memory_order_relaxed))
+        return 1;
+    return j->user_cb ? j->user_cb(j->user_cb_data, h, epoch) : 0;
+}
+
+/* A fresh optimizer with the template's kind and hyperparameters (no state). */
+static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **out)
+{
+    regnn_status st = regnn_optimizer_create(t ? t->kind : REGNN_OPTIM_ADAM, out);
+    if (st != REGNN_OK || !t)
+        return st;
+    regnn_optimizer *o = *out;
+    o->lr = t->lr;
+    o->beta1 = t->beta1;
+    o->beta2 = t->beta2;
+    o->eps = t->eps;
+    o->wd = t->wd;
+    o->momentum = t->momentum;
+    o->nesterov = t->nesterov;
+    o->lr_now = t->lr;
+    if (t->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+        st = regnn_optimizer_set_schedule(o, t->sched.kind, t->sched.p, t->sched.n);
+        if (st != REGNN_OK) {
+            regnn_optimizer_free(o);
+            *out = NULL;
+        }
+    }
+    return st;
+}
+
+static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)
+{
+    double *rv = p->runv + rg_path_slot(p, r) * RG_RUN_N;
+    if (!h) {
+        for (int k = 0; k < RG_RUN_N; k++)
+            rv[k] = NAN;
+        rv[REGNN_RUN_DIVERGED - 1] = 1.0;
+        return;
+    }
+    double d[REGNN_DIAG_COUNT];
+    int verdict = REGNN_VERDICT_INSUFFICIENT, reason = REGNN_REASON_TOO_SHORT;
+    /* With folds, a run is judged against its own fold's baseline. */
+    const double base =
+        p->fold_base ? p->fold_base[(r / p->n_seeds) % p->n_folds] : p->baseline;
+    regnn_history_diagnose(h, base, &verdict, &reason, d, REGNN_DIAG_COUNT);
+    double secs = 0.0;
+    for (size_t e = 0; e < h->epochs; e++)
+        secs += h->v[REGNN_METRIC_SECONDS - 1][e];
+    rv[REGNN_RUN_BEST_VAL_MSE - 1] = d[REGNN_DIAG_BEST_VAL_MSE];
+    rv[REGNN_RUN_BEST_EPOCH - 1] = d[REGNN_DIAG_BEST_EPOCH];
+    rv[REGNN_RUN_TRAIN_MSE_AT_BEST - 1] = d[REGNN_DIAG_TRAIN_MSE_AT_BEST];
+    rv[REGNN_RUN_FINAL_VAL_MSE - 1] = d[REGNN_DIAG_FINAL_VAL_MSE];
+    rv[REGNN_RUN_FINAL_TRAIN_MSE - 1] = d[REGNN_DIAG_FINAL_TRAIN_MSE];
+    rv[REGNN_RUN_FINAL_GAP - 1] = d[REGNN_DIAG_FINAL_GAP];
+    rv[REGNN_RUN_EPOCHS - 1] = (double)h->epochs;
+    rv[REGNN_RUN_VERDICT - 1] = (double)verdict;
+    rv[REGNN_RUN_REASON - 1] = (double)reason;
+    rv[REGNN_RUN_SECONDS - 1] = secs;
+    rv[REGNN_RUN_DIVERGED - 1] = 0.0;
+    rv[REGNN_RUN_TEST_MSE - 1] = test_mse;
+}
+
+/* The model and fresh optimizer of one run: a copy of the template with
+ * lambda set as the penalty chooses, initialized with seed. */
+static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
+                             const regnn_path_options *po, double lambda, uint64_t seed,
+                             regnn_model **m_out, regnn_optimizer **o_out)
+{
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_status st = regnn_model_copy(tm, &m);
+    if (st == REGNN_OK && po->penalty != REGNN_PENALTY_WEIGHT_DECAY) {
+        int key = po->penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
+        if (po->n_layers == 0)
+            st = regnn_model_set_layers_double(m, key, lambda);
+        for (size_t i = 0; i < po->n_layers && st == REGNN_OK; i++)
+            st = regnn_layer_set_double(m->layers[po->layers[i]], key, lambda);
+    }
+    /* The same seed gives the same initial weights and shuffling for every lambda. */
+    if (st == REGNN_OK)
+        st = regnn_model_init(m, (int)po->init, seed);
+    if (st == REGNN_OK)
+        st = optimizer_like(to, &o);
+    if (st == REGNN_OK && po->penalty == REGNN_PENALTY_WEIGHT_DECAY)
+        o->wd = lambda;
+    if (st != REGNN_OK) {
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+        return st;
+    }
+    *m_out = m;
+    *o_out = o;
+    return REGNN_OK;
+}
+
+/* Fold f's training part (every other fold's rows, ascending) and held-out
+ * part (its rows, ascending), as copies. */
+static regnn_status fold_data(const regnn_path *p, const regnn_dataset *train, size_t f,
+                              regnn_dataset **tr, regnn_dataset **va)
+{
+    const size_t n = p->n_rows, n_va = p->fold_rows[f];
+    size_t *idx = rg_malloc(n * sizeof *idx);
+    if (!idx)
+        return rg_error(REGNN_E_NOMEM, "out of memory");
+    size_t a = 0, b = n - n_va;
+    for (size_t i = 0; i < n; i++)
+        idx[p->fold_of[i] == f ? b++ : a++] = i;
+    regnn_status st = regnn_dataset_select(train, idx, n - n_va, tr);
+    if (st == REGNN_OK) {
+        st = regnn_dataset_select(train, idx + (n - n_va), n_va, va);
+        if (st != REGNN_OK) {
+            regnn_dataset_free(*tr);
+            *tr = NULL;
+        }
+    }
+    rg_free(idx);
+    return st;
+}
+
+/* Train run r into its slot. REGNN_E_CANCELLED when the sweep was stopped
+ * meanwhile (the run's results are then incomplete and dropped). A diverged
+ * fit (REGNN_E_NUMERIC) is a result, not a failure. */
+static regnn_status run_one(path_job *j, size_t r)
+{
+    regnn_path *p = j->p;
+    const regnn_path_options *po = j->po;
+    const size_t li = r / runs_per_lambda(p), fi = (r / p->n_seeds) % p->n_folds,
+                 si = r % p->n_seeds;
+    const double lambda = p->lambdas[li];
+    const uint64_t seed = p->seed + si;
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_history *h = NULL;
+    regnn_dataset *ftr = NULL, *fva = NULL;
+    regnn_status st = REGNN_OK;
+    if (p->n_folds > 1)
+        st = fold_data(p, j->train, fi, &ftr, &fva);
+    if (st == REGNN_OK)
+        st = make_run(j->tm, j->to, po, lambda, seed, &m, &o);
+    if (st == REGNN_OK) {
+        struct regnn_fit_options fo = j->fo;
+        st = ftr ? regnn_fit(m, o, ftr, fva, &fo, &h) : regnn_fit(m, o, j->train, j->val, &fo, &h);
+    }
+    if (atomic_load(&j->stop)) {
+        st = REGNN_E_CANCELLED;
+    } else if (st == REGNN_OK && h) {
+        double test_mse = NAN;
+        if (po->test)
+            st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
+        if (st == REGNN_OK) {
+            p->hist[rg_path_slot(p, r)] = h;
+            h = NULL;
+            store_values(p, r, p->hist[rg_path_slot(p, r)], test_mse);
+        } else {
+            rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
+        }
+    } else if (st == REGNN_E_NUMERIC) {
+        store_values(p, r, NULL, NAN);
+        st = REGNN_OK;
+    } else if (p->n_folds > 1) {
+        rg_error(st, "lambda %g, fold %zu, seed %llu: %s", lambda, fi, (unsigned long long)seed,
+                 regnn_errmsg());
+    } else {
+        rg_error(st, "lambda %g, seed %llu: %s", lambda, (unsigned long long)seed, regnn_errmsg());
+    }
+    regnn_history_free(h);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ftr);
+    regnn_dataset_free(fva);
+    return st;
+}
+
+static void keep_message(path_job *j)
+{
+    const char *msg = regnn_errmsg();
+    size_t n = strlen(msg);
+    if (n >= sizeof j->err_msg)
+        n = sizeof j->err_msg - 1;
+    memcpy(j->err_msg, msg, n);
+    j->err_msg[n] = 0;
+}
+
+static void *worker(void *arg)
+{
+    path_job *j = arg;
+#ifdef REGNN_TESTING
+    if (j->po->test_fail_at)
+        regnn__test_alloc_fail_at(j->po->test_fail_at, j->po->test_persistent);
+#endif
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        if (atomic_load(&j->stop) || j->next >= j->total)
+            break;
+        size_t r = job_run(j, j->next++);
+        pthread_mutex_unlock(&j->mu);
+        regnn_status st = run_one(j, r);
+        pthread_mutex_lock(&j->mu);
+        if (st == REGNN_OK) {
+            j->done[j->n_done++] = r;
+        } else if (st != REGNN_E_CANCELLED) {
+            if (j->err == REGNN_OK || r < j->err_run) {
+                j->err = st;
+                j->err_run = r;
+                /* The message is this thread's; the caller's thread reports it. */
+                keep_message(j);
+            }
+            atomic_store(&j->stop, 1);
+        }
+        pthread_cond_signal(&j->cv);
+    }
+    j->active--;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+static int report(path_job *j, size_t r, size_t done)
+{
+    const regnn_path_options *po = j->po;
+    if (!po->progress)
+        return 0;
+    const regnn_path *p = j->p;
+    const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
+    return po->progress(po->progress_user, done, j->total, p->lambdas[r / runs_per_lambda(p)],
+                        p->seed + r % p->n_seeds, h);
+}
+
+/* Returns 1 if the progress callback cancelled. */
+static int run_serial(path_job *j)
+{
+    for (size_t k = 0; k < j->total; k++) {
+        const size_t r = job_run(j, k);
+        regnn_status st = run_one(j, r);
+        if (st != REGNN_OK) {
+            j->err = st;
+            j->err_run = r;
+            keep_message(j);
+            return 0;
+        }
+        if (report(j, r, k + 1) != 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Workers train; this thread calls the progress callback, so callbacks never
+ * run concurrently. Returns 1 if the callback cancelled, -1 if no thread
+ * could be started. */
+static int run_parallel(path_job *j, pthread_t *th, size_t nt)
+{
+    size_t created = 0;
+    for (size_t t = 0; t < nt; t++) {
+        pthread_mutex_lock(&j->mu);
+        j->active++;
+        pthread_mutex_unlock(&j->mu);
+        if (pthread_create(&th[t], NULL, worker, j) != 0) {
+            pthread_mutex_lock(&j->mu);
+            j->active--;
+            pthread_mutex_unlock(&j->mu);
+            break;
+        }
+        created++;
+    }
+    if (created == 0)
+        return -1;
+    int cancelled = 0;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (j->n_seen == j->n_done && j->active > 0)
+            pthread_cond_wait(&j->cv, &j->mu);
+        if (j->n_seen == j->n_done)
+            break; /* every worker has exited */
+        size_t r = j->done[j->n_seen++];
+        if (atomic_load(&j->stop))
+            continue;
+        size_t done = j->n_seen;
+        pthread_mutex_unlock(&j->mu);
+        int c = report(j, r, done);
+        pthread_mutex_lock(&j->mu);
+        if (c != 0) {
+            cancelled = 1;
+            atomic_store(&j->stop, 1);
+        }
+    }
+    pthread_mutex_unlock(&j->mu);
+    for (size_t t = 0; t < created; t++)
+        pthread_join(th[t], NULL);
+    return cancelled;
+}
+
+/* MSE of predicting the training targets' mean, on the validation rows. */
+static double baseline_mse(const float *ty, size_t n_train, const float *vy, size_t n_val, size_t k)
+{
+    double total = 0.0;
+    for (size_t c = 0; c < k; c++) {
+        double mu = 0.0;
+        for (size_t i = 0; i < n_train; i++)
+            mu += ty[i * k + c];
+        mu /= (double)n_train;
+        for (size_t i = 0; i < n_val; i++) {
+            double d = vy[i * k + c] - mu;
+            total += d * d;
+        }
+    }
+    return total / ((double)n_val * (double)k);
+}
+
+/* Folds of the n training rows: p = a permutation of 0..n-1 by libregnn's
+ * RNG seeded with seed; row p[i] is in fold floor(i * k / n). Then each
+ * fold's baseline: the MSE of the other folds' target means on its rows, and
+ * the pooled one over all rows (= the fold-size-weighted mean). */
+static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64_t seed)
+{
+    const size_t n = train->rows, k = p->n_folds, ny = train->n_y;
+    size_t *perm = rg_malloc(n * sizeof *perm);
+    double *sum = rg_calloc(k * ny, sizeof *sum), *tot = rg_calloc(ny, sizeof *tot);
+    p->n_rows = n;
+    p->fold_of = rg_malloc(n * sizeof *p->fold_of);
+    p->fold_rows = rg_calloc(k, sizeof *p->fold_rows);
+    p->fold_base = rg_calloc(k, sizeof *p->fold_base);
+    if (!perm || !sum || !tot || !p->fold_of || !p->fold_rows || !p->fold_base) {
+        rg_free(perm);
+        rg_free(sum);
+        rg_free(tot);
+        return REGNN_E_NOMEM;
+    }
+    rg_rng r;
+    rg_rng_seed(&r, seed);
+    rg_rng_permutation(&r, perm, n);
+    /* k <= n and n rows of floats fit in memory, so i * k cannot overflow in
+     * 64 bits; the division keeps fold sizes within one of each other. */
+    for (size_t i = 0; i < n; i++) {
+        size_t f = (size_t)((uint64_t)i * (uint64_t)k / (uint64_t)n);
+        p->fold_of[perm[i]] = f;
+        p->fold_rows[f]++;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < ny; c++) {
+            sum[p->fold_of[i] * ny + c] += train->y[i * ny + c];
+            tot[c] += train->y[i * ny + c];
+        }
+    double all = 0.0;
+    for (size_t f = 0; f < k; f++) {
+        double sse = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            if (p->fold_of[i] != f)
+                continue;
+            for (size_t c = 0; c < ny; c++) {
+                double mu = (tot[c] - sum[f * ny + c]) / (double)(n - p->fold_rows[f]);
+                double d = train->y[i * ny + c] - mu;
+                sse += d * d;
+            }
+        }
+        p->fold_base[f] = sse / ((double)p->fold_rows[f] * (double)ny);
+        all += sse;
+    }
+    p->baseline = all / ((double)n * (double)ny);
+    rg_free(perm);
+    rg_free(sum);
+    rg_free(tot);
+    return REGNN_OK;
+}
+
+regnn_status regnn_regularization_path(const regnn_model *template_model,
+                                       const regnn_optimizer *template_optimizer,
+                                       const regnn_dataset *train, const regnn_dataset *val,
+                                       const regnn_fit_options *fit_opts,
+                                       const regnn_path_options *popts, regnn_path **out)
+{
+    static const char fn[] = "regnn_regularization_path";
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    const regnn_model *tm = template_model;
+    const regnn_path_options *po = popts;
+    if (!tm || !train || !po)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the template model, training data and path options are required", fn);
+    if (po->n_lambdas == 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the list of lambda values is empty (regnn_path_options_set_lambdas)", fn);
+    if (tm->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: decoupled weight decay acts on every parameter; choosing layers "
+                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+        const regnn_optimizer *t = template_optimizer;
+        const double lr = t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL,
+                                                           t->sched.n, 0.0))
+                            : 1e-3;
+        for (size_t i = 0; i < po->n_lambdas; i++)
+            if (lr * po->lambdas[i] > 1.0)
+                return rg_error(REGNN_E_INVALID_ARG,
+                                "%s: lambda[%zu] = %g is a weight decay larger than 1/learning rate "
+                                "= %g (the decay step multiplies weights by 1 - lr*wd)",
+                                fn, i, po->lambdas[i], 1.0 / lr);
+    }
+    for (size_t i = 0; i < po->n_layers; i++)
+        if (po->layers[i] >= tm->n_layers)
+            return rg_error(REGNN_E_INVALID_ARG, "%s: layer index %zu out of range (the model has %zu layers)",
+                            fn, po->layers[i], tm->n_layers);
+    const size_t n_out = regnn_model_outputs(tm);
+    if (train->n_x != tm->n_in || train->n_y != n_out)
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: training data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, train->n_x, train->n_y, tm->n_in, n_out);
+    if (po->test && (po->test->n_x != tm->n_in || po->test->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: test data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, po->test->n_x, po->test->n_y, tm->n_in, n_out);
+    if (val && (val->n_x != tm->n_in || val->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: validation data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, val->n_x, val->n_y, tm->n_in, n_out);
+    if (template_optimizer && template_optimizer->kind != REGNN_OPTIM_ADAM &&
+        template_optimizer->kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
+                        template_optimizer->kind);
+    if (po->shard_index >= po->shard_count)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
+                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
+                        (long long)po->shard_count);
+    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
+                        "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
+                        "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
+    if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %lld seeds is more than %zu runs", fn,
+                        po->n_lambdas, (long long)po->seeds, RG_PATH_MAX_COUNT);
+
+    path_job j;
+    memset(&j, 0, sizeof j);
+    if (fit_opts) {
+        j.fo = *fit_opts;
+    } else {
+        regnn_fit_options *d = NULL;
+        regnn_status st = regnn_fit_options_create(&d);
+        if (st != REGNN_OK)
+            return rg_error(st, "%s: %s", fn, regnn_errmsg());
+        j.fo = *d;
+        regnn_fit_options_free(d);
+    }
+    /* Training MSE at end-of-epoch weights, so the gap compares like with like
+     * (unless the caller trades that for time: REGNN_PATH_EVAL_TRAIN 0). */
+    if (po->eval_train)
+        j.fo.eval_train = 1;
+    j.user_cb = j.fo.callback;
+    j.user_cb_data = j.fo.callback_user;
+    j.fo.callback = run_epoch;
+    j.fo.callback_user = &j;
+
+    /* Validation rows: val, or the fit's tail split of train (as regnn_fit takes it),
+     * or with folds each fold in turn. */
+    const float *vy = NULL;
+    size_t n_train = train->rows, n_val = 0;
+    const size_t n_folds = po->folds >= 2 ? (size_t)po->folds : 1;
+    if (n_folds > 1) {
+        if (val || j.fo.validation_split > 0.0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PATH_FOLDS %zu validates on the held-out folds; give no "
+                            "validation data and no REGNN_FIT_VALIDATION_SPLIT with it", fn, n_folds);
+        if (n_folds > train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PATH_FOLDS %zu is more than the %zu training rows", fn,
+                            n_folds, train->rows);
+        if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas / n_folds)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: %zu lambdas x %zu folds x %lld seeds is more than %zu runs", fn,
+                            po->n_lambdas, n_folds, (long long)po->seeds, RG_PATH_MAX_COUNT);
+    } else if (val) {
+        if (j.fo.validation_split > 0.0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
+        if (val->rows == 0)
+            return rg_error(REGNN_E_INVALID_ARG, "%s: the validation data has no rows", fn);
+        vy = val->y;
+        n_val = val->rows;
+    } else {
+        if (!(j.fo.validation_split > 0.0))
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: the path compares validation errors: give validation data or set "
+                            "REGNN_FIT_VALIDATION_SPLIT", fn);
+        size_t split_at = rg_tail_split_at(train->rows, j.fo.validation_split);
+        if (split_at == 0 || split_at >= train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: validation split %g of %zu rows leaves an empty training or "
+                            "validation part", fn, j.fo.validation_split, train->rows);
+        n_train = split_at;
+        n_val = train->rows - split_at;
+        vy = train->y + split_at * n_out;
+    }
+    if (n_train == 0)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
+
+    regnn_path *p = path_alloc(po, n_folds);
+    if (!p)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    if (n_folds > 1) {
+        if (make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        }
+    } else {
+        p->baseline = baseline_mse(train->y, n_train, vy, n_val, n_out);
+    }
+
+    j.tm = tm;
+    j.to = template_optimizer;
+    j.train = train;
+    j.val = val;
+    j.po = po;
+    j.p = p;
+    const size_t runs = p->n_lambdas * runs_per_lambda(p);
+    j.total = runs > p->shard_index ? (runs - p->shard_index - 1) / p->shard_count + 1 : 0;
+    atomic_init(&j.stop, 0);
+
+    size_t nt = (size_t)po->threads;
+    if (nt == 0) {
+        nt = rg_usable_cpus();
+        /* Each run's fit brings its own threads (regnn_model_set_threads): share
+         * the CPUs among runs so the two levels never oversubscribe by default. */
+        nt /= rg_model_resolved_threads(template_model);
+        if (nt == 0)
+            nt = 1;
+        if (nt > RG_PATH_MAX_THREADS)
+            nt = RG_PATH_MAX_THREADS;
+    }
+    if (nt > j.total)
+        nt = j.total;
+
+    int cancelled = -1;
+    if (nt > 1) {
+        pthread_t *th = rg_calloc(nt, sizeof *th);
+        j.done = rg_calloc(j.total, sizeof *j.done);
+        if (!th || !j.done) {
+            rg_free(th);
+            rg_free(j.done);
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        }
+        if (pthread_mutex_init(&j.mu, NULL) != 0) {
+            rg_free(th);
+            rg_free(j.done);
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: cannot create a mutex", fn);
+        }
+        if (pthread_cond_init(&j.cv, NULL) != 0) {
+            pthread_mutex_destroy(&j.mu);
+            rg_free(th);
+            rg_free(j.done);
+            regnn_path_free(p);
+            return rg_error(REGNN_E_NOMEM, "%s: cannot create a condition variable", fn);
+        }
+        cancelled = run_parallel(&j, th, nt);
+        pthread_cond_destroy(&j.cv);
+        pthread_mutex_destroy(&j.mu);
+        rg_free(th);
+        rg_free(j.done);
+    }
+    if (cancelled < 0) /* one thread asked for, or none could be started */
+        cancelled = run_serial(&j);
+
+    if (cancelled) {
+        regnn_path_free(p);
+        return rg_error(REGNN_E_CANCELLED, "%s: cancelled by the progress callback", fn);
+    }
+    if (j.err != REGNN_OK) {
+        regnn_path_free(p);
+        return rg_error(j.err, "%s: %s", fn, j.err_msg);
+    }
+    *out = p;
+    return REGNN_OK;
+}
+
+/* ---- getters ---- */
+
+size_t regnn_path_lambda_count(const regnn_path *p) { return p ? p->n_lambdas : 0; }
+size_t regnn_path_seed_count(const regnn_path *p) { return p ? p->n_seeds : 0; }
+size_t regnn_path_fold_count(const regnn_path *p) { return p ? p->n_folds : 0; }
+double regnn_path_baseline_mse(const regnn_path *p) { return p ? p->baseline : NAN; }
+
+regnn_status regnn_path_lambdas(const regnn_path *p, double *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_lambdas: path and buf are required");
+    if (len < p->n_lambdas)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_lambdas: buffer holds %zu values, the path has %zu",
+                        len, p->n_lambdas);
+    memcpy(buf, p->lambdas, p->n_lambdas * sizeof *buf);
+    return REGNN_OK;
+}
+
+static int run_stat_known(int stat) { return stat >= 1 && stat <= RG_RUN_N; }
+
+regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_get_runs: path and buf are required");
+    if (!run_stat_known(stat))
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_get_runs: unknown statistic %d", stat);
+    const size_t runs = p->n_lambdas * runs_per_lambda(p);
+    if (len < runs)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_get_runs: buffer holds %zu values, the path has %zu runs",
+                        len, runs);
+    for (size_t r = 0; r < runs; r++)
+        buf[r] = run_value(p, r, stat);
+    return REGNN_OK;
+}
+
+/* cv.glmnet's summary of lambda li: e_f = the mean over the seeds of fold f,
+ * cvm = sum n_f e_f / n, cvsd = sqrt(sum n_f (e_f - cvm)^2 / n / (k - 1)).
+ * MIN and MAX are over every run; NaN if any run's value is NaN. */
+static double aggregate_folds(const regnn_path *p, size_t li, int stat, int agg)
+{
+    const size_t ns = p->n_seeds, k = p->n_folds, r0 = li * k * ns;
+    double lo = INFINITY, hi = -INFINITY, cvm = 0.0;
+    for (size_t r = 0; r < k * ns; r++) {
+        double x = run_value(p, r0 + r, stat);
+        if (isnan(x))
+            return NAN;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    if (agg == REGNN_AGG_MIN)
+        return lo;
+    if (agg == REGNN_AGG_MAX)
+        return hi;
+    /* The fold means, summed in fold order, each over its seeds in seed order. */
+    double e[2];
+    for (int pass = 0; pass < 2; pass++) {
+        double acc = 0.0;
+        for (size_t f = 0; f < k; f++) {
+            double s = 0.0;
+            for (size_t si = 0; si < ns; si++)
+                s += run_value(p, r0 + f * ns + si, stat);
+            double ef = s / (double)ns, w = (double)p->fold_rows[f];
+            acc += pass == 0 ? w * ef : w * (ef - cvm) * (ef - cvm);
+        }
+        e[pass] = acc / (double)p->n_rows;
+        if (pass == 0)
+            cvm = e[0];
+    }
+    if (agg == REGNN_AGG_MEAN)
+        return cvm;
+    const double se = sqrt(e[1] / (double)(k - 1));
+    return agg == REGNN_AGG_SE ? se : se * sqrt((double)k);
+}
+
+/* One aggregate over the seeds of lambda li; NaN if any run's value is NaN. */
+static double aggregate(const regnn_path *p, size_t li, int stat, int agg)
+{
+    if (p->n_folds > 1)
+        return aggregate_folds(p, li, stat, agg);
+    const size_t ns = p->n_seeds, r0 = li * ns;
+    double sum = 0.0, lo = INFINITY, hi = -INFINITY;
+    for (size_t s = 0; s < ns; s++) {
+        double x = run_value(p, r0 + s, stat);
+        if (isnan(x))
+            return NAN;
+        sum += x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    const double mean = sum / (double)ns;
+    switch (agg) {
+    case REGNN_AGG_MEAN: return mean;
+    case REGNN_AGG_MIN: return lo;
+    case REGNN_AGG_MAX: return hi;
+    default: break;
+    }
+    if (ns < 2)
+        return NAN;
+    double ss = 0.0;
+    for (size_t s = 0; s < ns; s++) {
+        double d = run_value(p, r0 + s, stat) - mean;
+        ss += d * d;
+    }
+    double sd = sqrt(ss / (double)(ns - 1));
+    return agg == REGNN_AGG_SD ? sd : sd / sqrt((double)ns);
+}
+
+regnn_status regnn_path_get(const regnn_path *p, int stat, int agg, double *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_get: path and buf are required");
+    if (!run_stat_known(stat) || stat == REGNN_RUN_VERDICT || stat == REGNN_RUN_REASON)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_path_get: statistic %d has no summary over seeds (per run: "
+                        "regnn_path_get_runs)", stat);
+    if (agg < REGNN_AGG_MEAN || agg > REGNN_AGG_MAX)
+        return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_get: unknown aggregate %d", agg);
+    if (len < p->n_lambdas)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_get: buffer holds %zu values, the path has %zu lambdas",
+                        len, p->n_lambdas);
+    for (size_t li = 0; li < p->n_lambdas; li++)
+        buf[li] = aggregate(p, li, stat, agg);
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_best_index(const regnn_path *p, int stat, int rule, size_t *index)
+{
+    static const char fn[] = "regnn_path_best_index";
+    if (!p || !index)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: path and index are required", fn);
+    if (stat != REGNN_RUN_BEST_VAL_MSE && stat != REGNN_RUN_FINAL_VAL_MSE)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "%s: statistic %d; select on REGNN_RUN_BEST_VAL_MSE or REGNN_RUN_FINAL_VAL_MSE",
+                        fn, stat);
+    if (rule != REGNN_SELECT_MIN && rule != REGNN_SELECT_1SE)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown rule %d", fn, rule);
+    size_t best = p->n_lambdas;
+    double best_mean = INFINITY;
+    for (size_t li = 0; li < p->n_lambdas; li++) {
+        double m = aggregate(p, li, stat, REGNN_AGG_MEAN);
+        if (!isnan(m) && (best == p->n_lambdas || m < best_mean)) {
+            best = li;
+            best_mean = m;
+        }
+    }
+    if (best == p->n_lambdas)
+        return rg_error(REGNN_E_NUMERIC, "%s: every lambda has a diverged run", fn);
+    if (rule == REGNN_SELECT_1SE) {
+        /* glmnet's lambda.1se: the largest lambda whose mean is within one
+         * standard error of the minimum's. */
+        double se = aggregate(p, best, stat, REGNN_AGG_SE);
+        double limit = best_mean + (isnan(se) ? 0.0 : se);
+        size_t pick = best;
+        for (size_t li = 0; li < p->n_lambdas; li++) {
+            double m = aggregate(p, li, stat, REGNN_AGG_MEAN);
+            if (!isnan(m) && m <= limit && p->lambdas[li] > p->lambdas[pick])
+                pick = li;
+        }
+        best = pick;
+    }
+    *index = best;
+    return REGNN_OK;
+}
+
+const regnn_history *regnn_path_history(const regnn_path *p, size_t lambda_index, size_t seed_index)
+{
+    /* With folds, seed_index runs over the lambda's fold x seed runs. */
+    if (!p || lambda_index >= p->n_lambdas || seed_index >= runs_per_lambda(p))
+        return NULL;
+    size_t r = lambda_index * runs_per_lambda(p) + seed_index;
+    if (!rg_path_has(p, r) || run_value(p, r, REGNN_RUN_DIVERGED) != 0.0)
+        return NULL;
+    return p->hist[rg_path_slot(p, r)];
+}
+
+regnn_status regnn_path_folds(const regnn_path *p, size_t *buf, size_t len)
+{
+    if (!p || !buf)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_path_folds: path and buf are required");
+    if (p->n_folds < 2)
+        return rg_error(REGNN_E_STATE, "regnn_path_folds: the path was not cross-validated "
+                        "(REGNN_PATH_FOLDS < 2)");
+    if (len < p->n_rows)
+        return rg_error(REGNN_E_SHAPE, "regnn_path_folds: buffer holds %zu values, there are %zu "
+                        "training rows", len, p->n_rows);
+    memcpy(buf, p->fold_of, p->n_rows * sizeof *buf);
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_refit(const regnn_model *template_model,
+                              const regnn_optimizer *template_optimizer,
+                              const regnn_dataset *train, const regnn_fit_options *fit_opts,
+                              const regnn_path_options *popts, double lambda, regnn_model **model,
+                              regnn_history **history)
+{
+    static const char fn[] = "regnn_path_refit";
+    if (model)
+        *model = NULL;
+    if (history)
+        *history = NULL;
+    const regnn_model *tm = template_model;
+    const regnn_path_options *po = popts;
+    if (!tm || !train || !po || !model)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the template model, training data, path options and model are "
+                        "required", fn);
+    if (!(lambda >= 0.0) || isinf(lambda))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: lambda is %g; it must be finite and >= 0", fn,
+                        lambda);
+    if (tm->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: decoupled weight decay acts on every parameter; choosing layers "
+                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    const regnn_optimizer *t = template_optimizer;
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY &&
+        (t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL, t->sched.n, 0.0))
+           : 1e-3) * lambda > 1.0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: lambda %g is a weight decay larger than 1/learning rate", fn, lambda);
+    for (size_t i = 0; i < po->n_layers; i++)
+        if (po->layers[i] >= tm->n_layers)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: layer index %zu out of range (the model has %zu layers)", fn,
+                            po->layers[i], tm->n_layers);
+    if (template_optimizer && template_optimizer->kind != REGNN_OPTIM_ADAM &&
+        template_optimizer->kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
+                        template_optimizer->kind);
+    struct regnn_fit_options fo;
+    if (fit_opts) {
+        fo = *fit_opts;
+    } else {
+        regnn_fit_options *d = NULL;
+        regnn_status st = regnn_fit_options_create(&d);
+        if (st != REGNN_OK)
+            return rg_error(st, "%s: %s", fn, regnn_errmsg());
+        fo = *d;
+        regnn_fit_options_free(d);
+    }
+    /* All of train, as in cv.glmnet's final fit; the fit's callback stays. */
+    fo.validation_split = 0.0;
+    if (po->eval_train)
+        fo.eval_train = 1;
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    regnn_history *h = NULL;
+    regnn_status st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
+    if (st == REGNN_OK)
+        st = regnn_fit(m, o, train, NULL, &fo, &h);
+    regnn_optimizer_free(o);
+    if (st != REGNN_OK) {
+        regnn_model_free(m);
+        return rg_error(st, "%s: lambda %g: %s", fn, lambda, regnn_errmsg());
+    }
+    *model = m;
+    if (history)
+        *history = h;
+    else
+        regnn_history_free(h);
+    return REGNN_OK;
+}
+
+regnn_status regnn_path_settings_fingerprint(const regnn_model *template_model,
+                                             const regnn_optimizer *template_optimizer,
+                                             const regnn_dataset *train, const regnn_dataset *val,
+                                             const regnn_fit_options *fit_opts,
+                                             const regnn_path_options *popts, uint64_t *out,
+                                             size_t len, size_t *count)
+{
+    static const char fn[] = "regnn_path_settings_fingerprint";
+    if (count)
+        *count = RG_SETTINGS_COUNT;
+    if (!out && len == 0 && count)
+        return REGNN_OK; /* only the count */
+    if (!template_model || !train || !popts || !out)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the template model, training data, path options and out are required",
+                        fn);
+    if (len < RG_SETTINGS_COUNT)
+        return rg_error(REGNN_E_SHAPE, "%s: out holds %zu values, the fingerprint has %d", fn, len,
+                        RG_SETTINGS_COUNT);
+    /* NULL means the defaults, as regnn_regularization_path takes it */
+    regnn_optimizer *o = NULL;
+    regnn_fit_options *fo = NULL;
+    regnn_status st = REGNN_OK;
+    if (!template_optimizer)
+        st = regnn_optimizer_create(REGNN_OPTIM_ADAM, &o);
+    if (st == REGNN_OK && !fit_opts)
+        st = regnn_fit_options_create(&fo);
+    if (st == REGNN_OK) {
+        const rg_fit_setup s = {template_model, template_optimizer ? template_optimizer : o, train,
+                                val, fit_opts ? fit_opts : fo, popts};
+        rg_settings_fingerprint(&s, out);
+    } else {
+        st = rg_error(st, "%s: %s", fn, regnn_errmsg());
+    }
+    regnn_optimizer_free(o);
+    regnn_fit_options_free(fo);
+    return st;
+}

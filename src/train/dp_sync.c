@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* The start of a data-parallel fit: the processes agree that every one is
+ * ready and holds the same settings (rg_settings_fingerprint), or all fail
+ * with a message naming the process and the cause. The only channel is the
+ * fit's exchange, a sum over the processes of at most 8 doubles a call; a
+ * value only one process contributes (the others give 0) arrives exactly,
+ * which is how a process's numbers are sent to all. Every process makes the
+ * same calls in the same order, whatever its settings. */
+#include "train.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define CHUNK 8                              /* doubles per exchange call */
+#define MIN_BITS 3                           /* bits of a value decided per call: 2^3 = CHUNK */
+#define NONE ((1u << (MIN_BITS * RG_DP_MIN_ROUNDS)) - 1) /* above every rank and index */
+#define MSG_BYTES 240                        /* of a failing process's message */
+#define BYTES_PER_DOUBLE 6                   /* 48-bit integers: exact in a double */
+#define MSG_DOUBLES (MSG_BYTES / BYTES_PER_DOUBLE)
+
+_Static_assert(RG_SETTINGS_COUNT < NONE && 65535 < NONE, "values rg_dp_min can order");
+_Static_assert(RG_SETTINGS_HASH_MASK < (1ULL << 53), "hashes travel exactly as doubles");
+
+static int sum(const regnn_fit_options *opts, double *v, size_t n)
+{
+    return opts->exchange(opts->exchange_user, NULL, 0, v, n) != 0;
+}
+
+/* The smallest v over the processes (v < 2^(MIN_BITS*RG_DP_MIN_ROUNDS)), a
+ * few bits a call: each process still in the running counts itself in the
+ * bucket of its next bits; the lowest non-empty bucket wins. */
+static int dp_min(const regnn_fit_options *opts, uint32_t v, uint32_t *out)
+{
+    uint32_t best = 0;
+    int alive = 1;
+    for (int r = RG_DP_MIN_ROUNDS - 1; r >= 0; r--) {
+        const unsigned shift = (unsigned)r * MIN_BITS, mine = (v >> shift) & (CHUNK - 1);
+        double buckets[CHUNK] = {0};
+        if (alive)
+            buckets[mine] = 1.0;
+        if (sum(opts, buckets, CHUNK))
+            return 1;
+        unsigned b = 0;
+        while (b < CHUNK - 1 && !(buckets[b] > 0.0))
+            b++;
+        alive = alive && mine == b;
+        best |= (uint32_t)b << shift;
+    }
+    *out = best;
+    return 0;
+}
+
+/* The owner's n values to every process (the others' v are overwritten). */
+static int dp_share(const regnn_fit_options *opts, int owner, double *v, size_t n)
+{
+    for (size_t at = 0; at < n; at += CHUNK) {
+        const size_t k = n - at < CHUNK ? n - at : CHUNK;
+        double part[CHUNK] = {0};
+        if (owner)
+            memcpy(part, v + at, k * sizeof *part);
+        if (sum(opts, part, k))
+            return 1;
+        memcpy(v + at, part, k * sizeof *part);
+    }
+    return 0;
+}
+
+static uint32_t my_index(const regnn_fit_options *opts)
+{
+    return opts->shard_index >= 0 && opts->shard_index < (int64_t)NONE ? (uint32_t)opts->shard_index
+                                                                       : NONE - 1;
+}
+
+/* Some process failed (failing: this one did, why says why): the lowest
+ * failing one sends its status and message to all, into *st_out and text.
+ * Non-zero when the exchange failed. */
+static int share_failure(const regnn_fit_options *opts, regnn_status failing, const char *why,
+                         uint32_t *who, regnn_status *st_out, char text[MSG_BYTES + 1])
+{
+    memset(text, 0, MSG_BYTES + 1);
+    if (failing != REGNN_OK)
+        snprintf(text, MSG_BYTES + 1, "%s", why);
+    if (dp_min(opts, failing != REGNN_OK ? my_index(opts) : NONE, who))
+        return 1;
+    double buf[1 + MSG_DOUBLES] = {(double)failing};
+    for (size_t i = 0; i < MSG_DOUBLES; i++) {
+        uint64_t w = 0;
+        for (size_t b = 0; b < BYTES_PER_DOUBLE; b++)
+            w |= (uint64_t)(unsigned char)text[i * BYTES_PER_DOUBLE + b] << (8 * b);
+        buf[1 + i] = (double)w;
+    }
+    if (dp_share(opts, failing != REGNN_OK && my_index(opts) == *who, buf, 1 + MSG_DOUBLES))
+        return 1;
+    for (size_t i = 0; i < MSG_DOUBLES; i++) {
+        const uint64_t w = (uint64_t)buf[1 + i];
+        for (size_t b = 0; b < BYTES_PER_DOUBLE; b++)
+            text[i * BYTES_PER_DOUBLE + b] = (char)(unsigned char)(w >> (8 * b));
+    }
+    text[MSG_BYTES] = 0;
+    *st_out = (regnn_status)(int)buf[0];
+    return 0;
+}
+
+/* Every process ready: compare the fingerprints with rank 0's, and name the
+ * first setting that differs and the lowest rank that differs in it. */
+static regnn_status compare_settings(const regnn_fit_options *opts, const rg_fit_setup *s)
+{
+    static const char fn[] = "regnn_fit";
+    uint64_t mine[RG_SETTINGS_COUNT];
+    double first[RG_SETTINGS_COUNT];
+    rg_settings_fingerprint(s, mine);
+    for (size_t i = 0; i < RG_SETTINGS_COUNT; i++)
+        first[i] = (double)mine[i];
+    uint32_t differs = RG_SETTINGS_COUNT, which, who;
+    if (dp_share(opts, my_index(opts) == 0, first, RG_SETTINGS_COUNT))
+        return rg_error(REGNN_E_IO, "%s: the exchange failed before training", fn);
+    for (uint32_t i = 0; i < RG_SETTINGS_COUNT && differs == RG_SETTINGS_COUNT; i++)
+        if ((double)mine[i] != first[i])
+            differs = i;
+    if (dp_min(opts, differs, &which))
+        return rg_error(REGNN_E_IO, "%s: the exchange failed before training", fn);
+    if (which == RG_SETTINGS_COUNT)
+        return REGNN_OK;
+    if (dp_min(opts, differs == which ? my_index(opts) : NONE, &who))
+        return rg_error(REGNN_E_IO, "%s: the exchange failed before training", fn);
+    return rg_error(REGNN_E_INVALID_ARG,
+                    "%s: setting '%s' differs: rank 0 vs rank %u (every process of a "
+                    "data-parallel fit needs the same model, optimizer, options and the whole "
+                    "data, not only its own rows)",
+                    fn, rg_settings_name(which), (unsigned)who);
+}
+
+/* This process's part of the start, failing (st and why) or ready (s).
+ * Non-zero when the exchange failed; else *out is the outcome, with the
+ * message set when it is a failure this process did not have. */
+static int start(const regnn_fit_options *opts, regnn_status st, const char *why,
+                 const rg_fit_setup *s, regnn_status *out)
+{
+    double failed = st != REGNN_OK;
+    if (sum(opts, &failed, 1))
+        return 1;
+    if (failed == 0.0) {
+        if (st != REGNN_OK) /* this process's own flag went missing */
+            return 1;
+        *out = compare_settings(opts, s);
+        return *out == REGNN_E_IO;
+    }
+    uint32_t who;
+    regnn_status theirs;
+    char text[MSG_BYTES + 1];
+    if (share_failure(opts, st, why, &who, &theirs, text))
+        return 1;
+    *out = st != REGNN_OK ? st
+                          : rg_error(REGNN_E_STATE,
+                                     "regnn_fit: rank %u of the data-parallel fit failed before "
+                                     "training (%s): %s",
+                                     (unsigned)who, regnn_strerror(theirs), text);
+    return 0;
+}
+
+regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const rg_fit_setup *s)
+{
+    char why[MSG_BYTES + 1] = "";
+    if (st != REGNN_OK)
+        snprintf(why, sizeof why, "%s", regnn_errmsg());
+    regnn_status out = st;
+    if (start(opts, st, why, s, &out) && st == REGNN_OK)
+        return rg_error(REGNN_E_IO, "regnn_fit: the exchange failed before training");
+    return out;
+}
+
+regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts, regnn_status status,
+                                        const char *message)
+{
+    static const char fn[] = "regnn_fit_exchange_failure";
+    if (!opts || !opts->exchange)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the options have no exchange", fn);
+    if (status == REGNN_OK)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the status is REGNN_OK, not a failure", fn);
+    regnn_status out;
+    if (start(opts, status, message ? message : regnn_strerror(status), NULL, &out))
+        return rg_error(REGNN_E_IO, "%s: the exchange failed", fn);
+    return REGNN_OK;
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* The settings that change the result of a fit or of a path's runs, as one
+ * table of named entries, and a fingerprint of them: one hash per entry, so
+ * that processes that must hold the same settings can say which differs. */
+#include "train.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Where an entry's bytes live. */
+enum { SRC_MODEL, SRC_LAYERS, SRC_OPTIMIZER, SRC_FIT, SRC_PATH_INT, SRC_CUSTOM };
+/* What an entry changes: a fit, a path's runs (which start from fresh
+ * weights and optimizer state, and set the penalty they sweep), or both. */
+enum { USE_FIT = 1, USE_PATH = 2, USE_BOTH = 3 };
+
+typedef struct rg_hash {
+    uint64_t h, len;
+} rg_hash;
+
+typedef void (*feed_fn)(const rg_fit_setup *s, rg_hash *h);
+
+typedef struct setting {
+    const char *name;
+    int src, uses;
+    size_t offset, size; /* the field's bytes in its struct; SRC_PATH_INT: offset is the key */
+    feed_fn feed;        /* SRC_CUSTOM */
+} setting;
+
+/* A word-at-a-time multiplicative hash: fast over data, and any change of a
+ * byte or of the length changes it with overwhelming probability. */
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+    h ^= w;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+static void feed(rg_hash *h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    h->len += n;
+    for (; n >= 8; n -= 8, b += 8) {
+        uint64_t w;
+        memcpy(&w, b, 8);
+        h->h = mix(h->h, w);
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, b, n);
+        h->h = mix(h->h, w ^ ((uint64_t)n << 56));
+    }
+}
+
+static void feed_size(rg_hash *h, size_t v)
+{
+    uint64_t w = v;
+    feed(h, &w, sizeof w);
+}
+
+static void feed_floats(rg_hash *h, const float *v, size_t n)
+{
+    feed_size(h, n);
+    if (v && n)
+        feed(h, v, n * sizeof *v);
+}
+
+/* ---- entries read by a function ---- */
+
+static void feed_topology(const rg_fit_setup *s, rg_hash *h)
+{
+    feed_size(h, s->m->n_layers);
+    for (size_t i = 0; i < s->m->n_layers; i++)
+        feed_size(h, s->m->layers[i]->units);
+}
+
+static void feed_params(const rg_fit_setup *s, rg_hash *h)
+{
+    feed_floats(h, s->m->params, s->m->n_params);
+}
+
+static void feed_state(const rg_fit_setup *s, rg_hash *h)
+{
+    const regnn_optimizer *o = s->o;
+    feed_floats(h, o->m, o->m ? o->n : 0);
+    feed_floats(h, o->v, o->v ? o->n : 0);
+}
+
+static void feed_schedule(const rg_fit_setup *s, rg_hash *h)
+{
+    const rg_schedule *sc = &s->o->sched;
+    feed(h, &sc->kind, sizeof sc->kind);
+    feed_size(h, sc->n);
+    if (sc->n)
+        feed(h, sc->p, sc->n * sizeof *sc->p);
+}
+
+static void feed_data(const regnn_dataset *d, rg_hash *h)
+{
+    feed_size(h, d != NULL);
+    if (!d)
+        return;
+    feed_size(h, d->rows);
+    feed_size(h, d->n_x);
+    feed_floats(h, d->x, d->rows * d->n_x);
+    feed_floats(h, d->y, d->rows * d->n_y);
+}
+
+static void feed_weights(const regnn_dataset *d, rg_hash *h)
+{
+    feed_size(h, d && d->w); /* presence, then the values */
+    if (d && d->w)
+        feed_floats(h, d->w, d->rows);
+}
+
+static void feed_lambdas(const rg_fit_setup *s, rg_hash *h)
+{
+    size_t n;
+    const double *v = rg_path_options_lambdas(s->po, &n);
+    feed_size(h, n);
+    if (n)
+        feed(h, v, n * sizeof *v);
+}
+
+static void feed_layers(const rg_fit_setup *s, rg_hash *h)
+{
+    size_t n;
+    const size_t *v = rg_path_options_layers(s->po, &n);
+    feed_size(h, n);
+    for (size_t i = 0; i < n; i++)
+        feed_size(h, v[i]);
+}
+
+static void feed_test(const rg_fit_setup *s, rg_hash *h)
+{
+    const regnn_dataset *d = rg_path_options_test(s->po);
+    feed_data(d, h);
+    feed_weights(d, h);
+}
+
+static void feed_train(const rg_fit_setup *s, rg_hash *h) { feed_data(s->train, h); }
+static void feed_val(const rg_fit_setup *s, rg_hash *h) { feed_data(s->val, h); }
+static void feed_train_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->train, h); }
+static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val, h); }
+
+#define FIELD(src, uses, type, name, field) \
+    {name, src, uses, offsetof(type, field), sizeof(((type *)0)->field), NULL}
+#define MODEL(name, field, uses) FIELD(SRC_MODEL, uses, regnn_model, name, field)
+#define LAYER(name, field) FIELD(SRC_LAYERS, USE_BOTH, struct regnn_layer, name, field)
+#define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, regnn_optimizer, name, field)
+#define FIT(name, field, uses) FIELD(SRC_FIT, uses, regnn_fit_options, name, field)
+#define PATH_INT(name, key) {name, SRC_PATH_INT, USE_PATH, key, 0, NULL}
+#define CUSTOM(name, fn, uses) {name, SRC_CUSTOM, uses, 0, 0, fn}
+
+/* Structure first, so that the first differing entry is the cause (other
+ * layer sizes also change the parameters). Not here, as they do not change
+ * the result: threads, callbacks, shard indexes, names, the scaler. */
+static const setting table[] = {
+    MODEL("model.inputs", n_in, USE_BOTH),
+    CUSTOM("model.layers", feed_topology, USE_BOTH),
+    LAYER("layer.activation", act),
+    LAYER("layer.l2", l2),
+    LAYER("layer.l1", l1),
+    LAYER("layer.dropout", dropout),
+    MODEL("model.loss", loss, USE_BOTH),
+    MODEL("model.loss_param", loss_param, USE_BOTH),
+    MODEL("model.seed", rng, USE_FIT), /* the random stream: shuffling, dropout */
+    CUSTOM("model.params", feed_params, USE_FIT),
+    OPTIM("optimizer.kind", kind, USE_BOTH),
+    OPTIM("optimizer.learning_rate", lr, USE_BOTH),
+    OPTIM("optimizer.beta_1", beta1, USE_BOTH),
+    OPTIM("optimizer.beta_2", beta2, USE_BOTH),
+    OPTIM("optimizer.epsilon", eps, USE_BOTH),
+    OPTIM("optimizer.weight_decay", wd, USE_BOTH),
+    OPTIM("optimizer.momentum", momentum, USE_BOTH),
+    OPTIM("optimizer.nesterov", nesterov, USE_BOTH),
+    CUSTOM("optimizer.schedule", feed_schedule, USE_BOTH),
+    OPTIM("optimizer.steps", steps, USE_FIT),
+    CUSTOM("optimizer.state", feed_state, USE_FIT),
+    FIT("fit.epochs", epochs, USE_BOTH),
+    FIT("fit.batch_size", batch_size, USE_BOTH),
+    FIT("fit.shuffle", shuffle, USE_BOTH),
+    FIT("fit.validation_split", validation_split, USE_BOTH),
+    FIT("fit.eval_train", eval_train, USE_BOTH),
+    FIT("fit.early_stopping", early_stopping, USE_BOTH),
+    FIT("fit.patience", patience, USE_BOTH),
+    FIT("fit.restore_best", restore_best, USE_BOTH),
+    FIT("fit.monitor", monitor, USE_BOTH),
+    FIT("fit.min_delta", min_delta, USE_BOTH),
+    FIT("fit.reduce_lr", reduce_lr, USE_BOTH),
+    FIT("fit.reduce_lr_patience", reduce_lr_patience, USE_BOTH),
+    FIT("fit.reduce_lr_cooldown", reduce_lr_cooldown, USE_BOTH),
+    FIT("fit.reduce_lr_factor", reduce_lr_factor, USE_BOTH),
+    FIT("fit.reduce_lr_min_delta", reduce_lr_min_delta, USE_BOTH),
+    FIT("fit.reduce_lr_min_lr", reduce_lr_min_lr, USE_BOTH),
+    FIT("fit.shard_count", shard_count, USE_FIT),
+    CUSTOM("path.lambdas", feed_lambdas, USE_PATH),
+    CUSTOM("path.layers", feed_layers, USE_PATH),
+    PATH_INT("path.penalty", REGNN_PATH_PENALTY),
+    PATH_INT("path.seeds", REGNN_PATH_SEEDS),
+    PATH_INT("path.seed", REGNN_PATH_SEED),
+    PATH_INT("path.init", REGNN_PATH_INIT),
+    PATH_INT("path.folds", REGNN_PATH_FOLDS),
+    PATH_INT("path.fold_seed", REGNN_PATH_FOLD_SEED),
+    PATH_INT("path.shard_count", REGNN_PATH_SHARD_COUNT),
+    PATH_INT("path.eval_train", REGNN_PATH_EVAL_TRAIN),
+    CUSTOM("data.train", feed_train, USE_BOTH),
+    CUSTOM("data.train_weights", feed_train_w, USE_BOTH),
+    CUSTOM("data.val", feed_val, USE_BOTH),
+    CUSTOM("data.val_weights", feed_val_w, USE_BOTH),
+    CUSTOM("data.test", feed_test, USE_PATH),
+};
+
+_Static_assert(sizeof table / sizeof table[0] == RG_SETTINGS_COUNT,
+               "RG_SETTINGS_COUNT is the size of the settings table");
+
+const char *rg_settings_name(size_t i)
+{
+    return i < RG_SETTINGS_COUNT ? table[i].name : NULL;
+}
+
+static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
+{
+    const unsigned char *base = NULL;
+    if (!(e->uses & (s->po ? USE_PATH : USE_FIT)))
+        return; /* the same (empty) hash everywhere */
+    switch (e->src) {
+    case SRC_PATH_INT: {
+        int64_t v = 0;
+        (void)regnn_path_options_get_int(s->po, (int)e->offset, &v);
+        feed(h, &v, sizeof v);
+        return;
+    }
+    case SRC_MODEL: base = (const unsigned char *)s->m; break;
+    case SRC_OPTIMIZER: base = (const unsigned char *)s->o; break;
+    case SRC_FIT: base = (const unsigned char *)s->opts; break;
+    case SRC_LAYERS: /* the field of every layer, in order */
+        for (size_t i = 0; i < s->m->n_layers; i++)
+            feed(h, (const unsigned char *)s->m->layers[i] + e->offset, e->size);
+        return;
+    default: e->feed(s, h); return;
+    }
+    feed(h, base + e->offset, e->size);
+}
+
+void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COUNT])
+{
+    for (size_t i = 0; i < RG_SETTINGS_COUNT; i++) {
+        rg_hash h = {0x6A09E667F3BCC909ULL ^ i, 0};
+        feed_entry(&table[i], s, &h);
+        uint64_t v = mix(h.h, h.len);
+        out[i] = (v ^ (v >> 40)) & RG_SETTINGS_HASH_MASK;
+    }
+}
+
+const char *regnn_settings_name(size_t i) { return rg_settings_name(i); }

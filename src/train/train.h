@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* Private declarations of the train layer: fit options, histories, plateau, settings fingerprint, path options,
+ * the start of a data-parallel fit.
+ * Included only by the files of src/train/ and the layers above (docs/architecture.md). */
+#ifndef REGNN_TRAIN_H
+#define REGNN_TRAIN_H
+
+#include "../model/model.h"
+
+/* ---- fit options and history (fit.c, history.c) ---- */
+struct regnn_fit_options {
+    int64_t epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
+        eval_train;
+    double validation_split, min_delta;
+    int64_t reduce_lr, reduce_lr_patience, reduce_lr_cooldown; /* ReduceLROnPlateau */
+    double reduce_lr_factor, reduce_lr_min_delta, reduce_lr_min_lr;
+    regnn_epoch_fn callback;
+    void *callback_user;
+    int64_t shard_index, shard_count; /* rows of each batch this process computes */
+    regnn_exchange_fn exchange;       /* NULL: one process */
+    void *exchange_user;
+};
+
+/* The first validation row of a REGNN_FIT_VALIDATION_SPLIT tail split of rows
+ * (Keras's validation_split): rows before it train, the rest validate. */
+static inline size_t rg_tail_split_at(size_t rows, double split)
+{
+    return (size_t)floor((double)rows * (1.0 - split));
+}
+
+#define RG_N_METRICS 10
+struct regnn_history {
+    size_t epochs, cap;
+    double *v[RG_N_METRICS]; /* indexed by REGNN_METRIC_* - 1 */
+    size_t best_epoch;
+    int has_best;
+    int stop_reason;
+};
+
+/* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
+regnn_status rg_history_create(size_t cap, regnn_history **out);
+#define RG_HISTORY_FIRST 64
+/* Append one epoch (metrics indexed by REGNN_METRIC_* - 1). Allocates only when
+ * full (doubling); REGNN_E_NOMEM leaves the history unchanged. */
+regnn_status rg_history_push(regnn_history *h, const double *metrics);
+
+/* ReduceLROnPlateau state of one fit (plateau.c). */
+typedef struct rg_plateau {
+    double factor, min_delta, min_lr, best;
+    int64_t patience, cooldown, wait, cooldown_counter;
+} rg_plateau;
+/* Keras's on_train_begin: settings from opts, best = +inf, counters 0. */
+void rg_plateau_start(rg_plateau *pl, const regnn_fit_options *opts);
+/* Keras's on_epoch_end (mode 'min') on the monitored value; returns 1 when
+ * it lowered *lr. */
+int rg_plateau_update(rg_plateau *pl, double current, double *lr);
+
+/* ---- the settings that change a fit's result (settings.c) ---- */
+typedef struct rg_fit_setup {
+    const regnn_model *m;
+    const regnn_optimizer *o;
+    const regnn_dataset *train, *val; /* val may be NULL */
+    const regnn_fit_options *opts;
+    const regnn_path_options *po; /* a path's runs; NULL: one fit */
+} rg_fit_setup;
+#define RG_SETTINGS_COUNT 53
+#define RG_SETTINGS_HASH_MASK ((1ULL << 48) - 1) /* hashes are 48-bit */
+/* Entry i's name ("optimizer.learning_rate"), NULL past the table. */
+const char *rg_settings_name(size_t i);
+/* One hash per entry of the table, in table order. */
+void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COUNT]);
+
+/* Path options (path_options.c); path.c reads the fields. */
+struct regnn_path_options {
+    double *lambdas;
+    size_t n_lambdas;
+    size_t *layers; /* NULL: every layer */
+    size_t n_layers;
+    int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
+    int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
+    int64_t eval_train;
+    regnn_path_progress_fn progress;
+    void *progress_user;
+    const regnn_dataset *test; /* borrowed */
+#ifdef REGNN_TESTING
+    long test_fail_at; /* fail this allocation in every worker thread */
+    int test_persistent;
+#endif
+};
+
+/* A path's test data (NULL: none), lambdas and penalized layers (none: all), from path_options.c. */
+const regnn_dataset *rg_path_options_test(const regnn_path_options *opts);
+const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n);
+const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n);
+
+/* ---- warnings about a split or a lambda grid (diagnose.c) ---- */
+/* An empty list with room for cap warnings; NULL when out of memory. */
+regnn_warnings *rg_warnings_new(size_t cap);
+/* Append a warning (room was reserved by rg_warnings_new); values NaN but
+ * those given. REGNN_E_NOMEM if the message cannot be stored. */
+regnn_status rg_warnings_add(regnn_warnings *w, int code, const double *v, const char *fmt, ...)
+    RG_PRINTF(4, 5);
+/* Every one of the REGNN_WARNVAL_COUNT values NaN. */
+void rg_warnings_nan(double *v);
+
+/* ---- the start of a data-parallel fit (dp_sync.c) ---- */
+/* Collective over opts's exchange: st is this process's status (REGNN_OK =
+ * ready to train, s its settings; else regnn_errmsg() says why, s unused).
+ * REGNN_OK when every process is ready and their settings agree; a failing
+ * process keeps its status and message; the others fail naming the lowest
+ * failing rank and its message (REGNN_E_STATE), or the first differing
+ * setting and rank (REGNN_E_INVALID_ARG). */
+regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const rg_fit_setup *s);
+#define RG_DP_MIN_ROUNDS 6 /* exchange calls of one minimum over the processes */
+/* Exchange calls of rg_dp_start when every process is ready and agrees. */
+#define RG_DP_START_CALLS (1 + (RG_SETTINGS_COUNT + 7) / 8 + RG_DP_MIN_ROUNDS)
+
+#endif
