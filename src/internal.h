@@ -217,6 +217,13 @@ int rg_all_finite(const float *v, size_t n);
 /* Give dst (same row count) a copy of src's weights, if any; on REGNN_E_NOMEM
  * dst is freed and *dst set to NULL. */
 regnn_status rg_dataset_copy_weights(const char *fn, const regnn_dataset *src, regnn_dataset **dst);
+/* A dataset's rows as read-only views: x (rows x n_x), y (rows x n_y) and
+ * the weights (NULL = all 1). */
+typedef struct rg_rows {
+    const float *x, *y, *w;
+    size_t rows, n_x, n_y;
+} rg_rows;
+rg_rows rg_dataset_view(const regnn_dataset *ds);
 
 /* Numbers in CSV text (src/csv.c). */
 enum {
@@ -343,7 +350,8 @@ void rg_model_drop_workspace(regnn_model *m);
 /* The gradient of `rows` rows of a batch of total_rows (the loss's scale)
  * into m->grads, with the penalty gradient if `penalty` (its value into
  * *pen), and the loss sums (loss, squared and absolute errors) from 0 in the
- * step's order: a part of a data-parallel step. Without the penalty,
+ * step's order: a part of a data-parallel step (rows 0: the gradient is -0,
+ * which adds nothing to a sum, and sums are untouched). Without the penalty,
  * rg_model_add_penalty then adds it as a sharded step does (last) and returns
  * the penalty. */
 void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
@@ -360,14 +368,6 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
 regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
                                    const float *w, size_t rows, int train, double *loss,
                                    double *mse, double *mae, double *penalty);
-/* rg_model_step_grads_w (train, the model's loss) whose tasks also run upd,
- * an update begun in place (rg_optimizer_update_begin), when they own the
- * ranges they finish: returns 1 when they ran it (then the loss and penalty
- * are those before the update), 0 when the caller updates. */
-struct rg_update;
-int rg_model_step_update(regnn_model *m, const float *x, const float *y, const float *w,
-                         size_t rows, double *loss, double *mse, double *mae, double *penalty,
-                         struct rg_update *upd);
 double rg_model_penalty(const regnn_model *m);
 /* mse/mae of rows, concurrency-safe without a pool (fit passes the model's
  * pool: the same bits, on its threads). scratch (may be NULL) holds
@@ -384,6 +384,71 @@ regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const floa
 size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved (rg_threads_resolve). */
 size_t rg_model_resolved_threads(const regnn_model *m);
+/* What training asks of the model (model.c). The busy flag: inside
+ * regnn_fit. The first layer with dropout, or the layer count. Whether the
+ * workspace holds `rows` rows. The scratch rows of an evaluation of `rows`
+ * rows at a time. */
+int rg_model_busy(const regnn_model *m);
+void rg_model_set_busy(regnn_model *m, int busy);
+size_t rg_model_first_dropout(const regnn_model *m);
+int rg_model_has_workspace(const regnn_model *m, size_t rows);
+size_t rg_model_eval_chunk(size_t rows);
+/* A Fisher-Yates permutation of 0..n-1 from the model's random stream. */
+void rg_model_permutation(regnn_model *m, size_t *idx, size_t n);
+/* rg_model_eval_sums on the model's own threads. */
+regnn_status rg_model_eval_pooled(const regnn_model *m, const float *x, const float *y,
+                                  const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
+                                  size_t scratch_rows);
+/* Shard `index` of a step of `rows` rows: its rows [*lo, *lo + *len) (empty
+ * past the last shard); returns the shard count (rg_model_shards). */
+size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size_t *lo,
+                           size_t *len);
+/* The gradient buffer (*n floats), to sum over the processes of a fit. */
+float *rg_model_grads(regnn_model *m, size_t *n);
+/* Copy the parameters out, or in (which forgets their bound). */
+void rg_model_params_save(const regnn_model *m, float *to);
+void rg_model_params_load(regnn_model *m, const float *from);
+/* The model as a fit found it: parameters, random stream, and whether it
+ * had a workspace for the fit's batch. rg_model_snapshot allocates
+ * (REGNN_E_NOMEM without a message); rg_model_restore puts it all back,
+ * rg_model_release only drops a workspace the model did not have; both, and
+ * rg_model_snapshot_free, free the snapshot. */
+typedef struct rg_model_snap {
+    float *params;
+    rg_rng rng;
+    int had_ws;
+} rg_model_snap;
+regnn_status rg_model_snapshot(const regnn_model *m, size_t batch, rg_model_snap *s);
+void rg_model_restore(regnn_model *m, rg_model_snap *s);
+void rg_model_release(regnn_model *m, rg_model_snap *s);
+void rg_model_snapshot_free(rg_model_snap *s);
+/* Whether predictions on rows whose features are at most xmax in magnitude
+ * are provably finite in float: with P the largest |parameter|, a layer's
+ * output is at most P * (n_in * (its input bound) + 1). */
+int rg_model_predictions_bounded(const regnn_model *m, double xmax);
+/* Outcomes of a training step. */
+enum {
+    RG_STEP_OK = 0,
+    RG_STEP_LOSS = 1,   /* the loss is not finite */
+    RG_STEP_UPDATE = 2, /* the update would make parameters or state non-finite */
+    RG_STEP_BROKEN = 3, /* an update proved finite was not */
+    RG_STEP_EXCHANGE = 4 /* the exchange of a data-parallel step failed (rg_dp_step) */
+};
+/* o's update of the parameters with the gradient, in place: 1 when finite,
+ * else 0 and the parameters and state hold the failed step (restore them). */
+int rg_model_update(regnn_model *m, regnn_optimizer *o);
+/* A fit's step on rows (workspace reserved, o bound): gradient, then the
+ * update, run by the step's tasks when they can. out: data loss, mse, mae,
+ * penalty. Not RG_STEP_OK: the model and o may hold a partial step (restore
+ * them). */
+int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                      const float *w, size_t rows, double out[4]);
+/* regnn_train_batch's step (also the spares and m's next buffer reserved):
+ * in place when the bounds prove it finite, else out of place and swapped in
+ * when finite. *loss: data loss + penalty. RG_STEP_LOSS or RG_STEP_UPDATE
+ * leave the model and o unchanged. */
+int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                        const float *w, size_t rows, double *loss);
 
 /* ---- learning-rate schedules (src/schedule.c) ---- */
 typedef struct rg_schedule {
@@ -482,6 +547,32 @@ regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o);
 const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len);
 /* Largest step count: Adam's bias correction uses it as an exact double. */
 #define RG_MAX_STEPS ((uint64_t)1 << 53)
+/* What training asks of the optimizer (optimizer.c): the busy flag (inside
+ * regnn_fit), whether it has a schedule, the base learning rate and the last
+ * step's; forget the state bounds. */
+int rg_optimizer_busy(const regnn_optimizer *o);
+void rg_optimizer_set_busy(regnn_optimizer *o, int busy);
+int rg_optimizer_has_schedule(const regnn_optimizer *o);
+double rg_optimizer_lr(const regnn_optimizer *o);
+void rg_optimizer_set_lr(regnn_optimizer *o, double lr);
+double rg_optimizer_lr_now(const regnn_optimizer *o);
+void rg_optimizer_forget_bounds(regnn_optimizer *o);
+/* A new optimizer with t's kind, hyperparameters and schedule, no state (t
+ * NULL: Adam's defaults). */
+regnn_status rg_optimizer_like(const regnn_optimizer *t, regnn_optimizer **out);
+/* The optimizer as a fit found it: its state (when bound), step count and
+ * learning rates. rg_optimizer_snapshot allocates (REGNN_E_NOMEM without a
+ * message); rg_optimizer_restore puts it back (unbinding an optimizer that
+ * was unbound) and, as rg_optimizer_snapshot_free, frees the snapshot. */
+typedef struct rg_optimizer_snap {
+    float *m, *v;
+    uint64_t steps;
+    double lr, lr_now;
+    int bound;
+} rg_optimizer_snap;
+regnn_status rg_optimizer_snapshot(const regnn_optimizer *o, rg_optimizer_snap *s);
+void rg_optimizer_restore(regnn_optimizer *o, rg_optimizer_snap *s);
+void rg_optimizer_snapshot_free(rg_optimizer_snap *s);
 
 /* ---- fit options and history (src/fit.c, src/history.c) ---- */
 struct regnn_fit_options {
@@ -547,6 +638,9 @@ regnn_status rg_history_create(size_t cap, regnn_history **out);
 /* Append one epoch (metrics indexed by REGNN_METRIC_* - 1). Allocates only when
  * full (doubling); REGNN_E_NOMEM leaves the history unchanged. */
 regnn_status rg_history_push(regnn_history *h, const double *metrics);
+/* Record the best epoch so far, and why training stopped (REGNN_STOP_*). */
+void rg_history_set_best(regnn_history *h, size_t epoch);
+void rg_history_set_stop(regnn_history *h, int reason);
 
 /* ReduceLROnPlateau state of one fit (src/schedule.c). */
 typedef struct rg_plateau {
@@ -607,5 +701,33 @@ regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const r
 #define RG_DP_MIN_ROUNDS 6 /* exchange calls of one minimum over the processes */
 /* Exchange calls of rg_dp_start when every process is ready and agrees. */
 #define RG_DP_START_CALLS (1 + (RG_SETTINGS_COUNT + 7) / 8 + RG_DP_MIN_ROUNDS)
+/* The exchange of one fit as fit.c sees it: with no exchange (one process)
+ * every part is the whole, every sum leaves its values as they are, and
+ * rg_dp_any returns the flag. */
+typedef struct rg_dp {
+    const regnn_fit_options *opts; /* NULL: one process */
+    size_t index, count;           /* this process, of count */
+    int exact; /* one shard per process: bit for bit the one-process fit */
+} rg_dp;
+void rg_dp_init(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch);
+static inline int rg_dp_active(const rg_dp *d) { return d->opts != NULL; }
+/* This process's even share [*lo, *lo + *n) of rows. */
+void rg_dp_share(const rg_dp *d, size_t rows, size_t *lo, size_t *n);
+/* Its rows of a batch: its shard of the one-process step when exact (the
+ * shard count returned), else its share (0 returned). */
+size_t rg_dp_batch_part(const rg_dp *d, const regnn_model *m, size_t rows, size_t *lo, size_t *n);
+/* Sum n_sums values and n gradients over the processes; non-zero when the
+ * exchange failed. */
+int rg_dp_sum(const rg_dp *d, float *g, size_t n, double *sums, size_t n_sums);
+/* Whether any process has flag set (a failed exchange counts as set). */
+int rg_dp_any(const rg_dp *d, int flag);
+/* One step of the fit on this process's rows [0, rows) of a batch of
+ * total_rows (shards: what rg_dp_batch_part returned): in one process the
+ * model's step (rg_model_fit_step); else the gradient and loss sums summed
+ * over the processes, then the update. out and the outcome as
+ * rg_model_fit_step's, or RG_STEP_EXCHANGE. */
+int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *x,
+               const float *y, const float *w, size_t rows, size_t total_rows, size_t shards,
+               double out[4]);
 
 #endif
