@@ -7,7 +7,6 @@
 
 #include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -341,19 +340,19 @@ static void fit_free(fit_ctx *f)
 }
 
 /* Training failed: put model and optimizer back as regnn_fit found them, free
- * the buffers, and return st with the message. */
+ * the buffers, and return st with the message (formatted first: it may quote
+ * regnn_errmsg(), which restoring leaves alone). */
 RG_PRINTF(3, 4)
 static regnn_status fit_fail(fit_ctx *f, regnn_status st, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    rg_verror(st, fmt, ap);
     va_end(ap);
     rg_model_restore(f->m, &f->ms);
     rg_optimizer_restore(f->o, &f->os);
     fit_free(f);
-    return rg_error(st, "%s", msg);
+    return st;
 }
 
 static double monitored(int monitor, const double *met)
@@ -727,9 +726,12 @@ static int fit_decide(fit_ctx *f, size_t e, const double *met)
         rg_history_set_best(f->hist, e);
         if (f->best)
             rg_model_params_save(f->m, f->best);
-    } else if (++f->wait >= (size_t)opts->patience && opts->early_stopping) {
-        rg_history_set_stop(f->hist, REGNN_STOP_EARLY);
-        stop = 1;
+    } else {
+        f->wait++;
+        if (opts->early_stopping && f->wait >= (size_t)opts->patience) {
+            rg_history_set_stop(f->hist, REGNN_STOP_EARLY);
+            stop = 1;
+        }
     }
     double lr = rg_optimizer_lr(f->o);
     if (opts->reduce_lr && rg_plateau_update(&f->plateau, cur, &lr))
