@@ -1793,6 +1793,59 @@ START_TEST(test_shard_settings_first_difference)
 }
 END_TEST
 
+/* Counts the exchange's calls and adds 1 to every value (a stand-in for the
+ * sum over processes). */
+static int plus_one_exchange(void *user, float *g, size_t n, double *sums, size_t n_sums)
+{
+    ++*(int *)user;
+    for (size_t i = 0; i < n; i++)
+        g[i] += 1.0f;
+    for (size_t i = 0; i < n_sums; i++)
+        sums[i] += 1.0;
+    return 0;
+}
+
+/* The exchange interface: in one process every part is the whole and no sum
+ * changes a value; with an exchange, a process's share and the sums. */
+START_TEST(test_dp_interface)
+{
+    regnn_model *m = net(8, 1, 0.0, 1);
+    regnn_fit_options *fo;
+    CK_OK(regnn_fit_options_create(&fo));
+    rg_dp d;
+    rg_dp_init(&d, fo, m, 32);
+    ck_assert_int_eq(rg_dp_active(&d), 0);
+    size_t lo = 9, n = 9;
+    rg_dp_share(&d, 10, &lo, &n);
+    ck_assert_uint_eq(lo, 0);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_uint_eq(rg_dp_batch_part(&d, m, 10, &lo, &n), 0);
+    ck_assert_uint_eq(n, 10);
+    double v[2] = {1.5, -0.0};
+    float g[1] = {2.0f};
+    ck_assert_int_eq(rg_dp_sum(&d, g, 1, v, 2), 0);
+    ck_assert(v[0] == 1.5 && signbit(v[1]) && g[0] == 2.0f);
+    ck_assert_int_eq(rg_dp_any(&d, 0), 0);
+    ck_assert_int_eq(rg_dp_any(&d, 1), 1);
+
+    int calls = 0;
+    CK_OK(regnn_fit_options_set_exchange(fo, plus_one_exchange, &calls));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 3));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, 2));
+    rg_dp_init(&d, fo, m, 32);
+    ck_assert_int_eq(rg_dp_active(&d), 1);
+    rg_dp_share(&d, 10, &lo, &n);
+    ck_assert_uint_eq(lo, 6);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_int_eq(rg_dp_sum(&d, g, 1, v, 2), 0);
+    ck_assert(v[0] == 2.5 && v[1] == 1.0 && g[0] == 3.0f);
+    ck_assert_int_eq(rg_dp_any(&d, 0), 1); /* the stand-in's +1: another process's vote */
+    ck_assert_int_eq(calls, 2);
+    regnn_fit_options_free(fo);
+    regnn_model_free(m);
+}
+END_TEST
+
 static Suite *fit_suite(void)
 {
     Suite *s = suite_create("fit");
@@ -1831,6 +1884,7 @@ static Suite *fit_suite(void)
                         (int)(sizeof dp_differs / sizeof dp_differs[0]));
     tcase_add_test(tc, test_shard_settings_first_difference);
     tcase_add_test(tc, test_exchange_failure_before_fit);
+    tcase_add_test(tc, test_dp_interface);
     suite_add_tcase(s, tc);
     return s;
 }

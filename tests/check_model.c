@@ -393,6 +393,70 @@ START_TEST(test_concurrent_predict)
 }
 END_TEST
 
+/* A snapshot puts back the parameters and the random stream, and drops a
+ * workspace the model did not have; a release keeps one it had. */
+START_TEST(test_snapshot_restore_release)
+{
+    const size_t units[2] = {4, 1};
+    regnn_model *m = mlp(3, units, 2, REGNN_ACT_RELU, 5);
+    const size_t np = regnn_model_param_count(m);
+    float p0[21], p1[21], other[21];
+    ck_assert_uint_eq(np, 21);
+    CK_OK(regnn_model_get_params(m, p0, np));
+    rg_model_snap s;
+    CK_OK(rg_model_snapshot(m, 8, &s));
+    ck_assert_int_eq(s.had_ws, 0);
+    size_t a[10], b[10];
+    rg_model_permutation(m, a, 10);
+    CK_OK(rg_model_reserve(m, 8));
+    ck_assert_int_eq(rg_model_has_workspace(m, 8), 1);
+    for (size_t i = 0; i < np; i++)
+        other[i] = (float)i;
+    CK_OK(regnn_model_set_params(m, other, np));
+    rg_model_restore(m, &s);
+    ck_assert_ptr_null(s.params);
+    CK_OK(regnn_model_get_params(m, p1, np));
+    ck_assert_mem_eq(p1, p0, sizeof p0);
+    ck_assert_int_eq(rg_model_has_workspace(m, 8), 0);
+    rg_model_permutation(m, b, 10);
+    ck_assert_mem_eq(a, b, sizeof a);
+
+    CK_OK(rg_model_reserve(m, 8));
+    CK_OK(rg_model_snapshot(m, 8, &s));
+    ck_assert_int_eq(s.had_ws, 1);
+    ck_assert_int_eq(rg_model_has_workspace(m, 9), 0);
+    rg_model_release(m, &s);
+    ck_assert_int_eq(rg_model_has_workspace(m, 8), 1);
+    regnn_model_free(m);
+}
+END_TEST
+
+/* A process's shard of a step: the bounds rg_model_shards gives; none past them. */
+START_TEST(test_shard_part_matches_shards)
+{
+    const size_t units[3] = {64, 64, 1};
+    regnn_model *m = mlp(16, units, 3, REGNN_ACT_RELU, 1);
+    CK_OK(regnn_model_set_threads(m, 4));
+    CK_OK(rg_model_reserve(m, 256));
+    const size_t rows[4] = {1, 31, 64, 256};
+    for (size_t k = 0; k < 4; k++) {
+        size_t bd[8] = {0};
+        const size_t n = rg_model_shards(m, rows[k], bd);
+        ck_assert_uint_ge(n, rows[k] == 256 ? 2 : 1); /* a split step among them */
+        for (size_t i = 0; i <= n; i++) {
+            size_t lo = 99, len = 99;
+            ck_assert_uint_eq(rg_model_shard_part(m, rows[k], i, &lo, &len), n);
+            ck_assert_uint_eq(lo, i < n ? bd[i] : 0);
+            ck_assert_uint_eq(len, i < n ? bd[i + 1] - bd[i] : 0);
+        }
+    }
+    ck_assert_uint_eq(rg_model_first_dropout(m), 3);
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 1), REGNN_LAYER_DROPOUT, 0.5));
+    ck_assert_uint_eq(rg_model_first_dropout(m), 1);
+    regnn_model_free(m);
+}
+END_TEST
+
 static Suite *model_suite(void)
 {
     Suite *s = suite_create("model");
@@ -409,6 +473,8 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_copy_is_independent);
     tcase_add_test(tc, test_alloc_failure_model_build);
     tcase_add_test(tc, test_concurrent_predict);
+    tcase_add_test(tc, test_snapshot_restore_release);
+    tcase_add_test(tc, test_shard_part_matches_shards);
     suite_add_tcase(s, tc);
     return s;
 }

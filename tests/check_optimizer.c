@@ -437,6 +437,70 @@ START_TEST(test_create_alloc_failure)
 }
 END_TEST
 
+/* A snapshot puts back the state, step count and learning rates as they
+ * were, and unbinds an optimizer that was unbound when it was taken. */
+START_TEST(test_snapshot_restore)
+{
+    enum { N = 5 };
+    const float m0[N] = {0.1f, -0.2f, 0.3f, -0.4f, 0.5f}, v0[N] = {1, 2, 3, 4, 5};
+    const float g[N] = {1, -1, 2, -2, 3};
+    float p[N] = {0}, got[N];
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    CK_OK(regnn_optimizer_set_state(o, REGNN_STATE_M, m0, N));
+    CK_OK(regnn_optimizer_set_state(o, REGNN_STATE_V, v0, N));
+    CK_OK(regnn_optimizer_set_steps(o, 7));
+    rg_optimizer_snap s;
+    CK_OK(rg_optimizer_snapshot(o, &s));
+    apply_ok(o, p, g, N);
+    rg_optimizer_set_lr(o, 0.5);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 8);
+    rg_optimizer_restore(o, &s);
+    ck_assert_ptr_null(s.m);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 7);
+    ck_assert_double_eq(rg_optimizer_lr(o), 1e-3);
+    ck_assert_double_eq(rg_optimizer_lr_now(o), 1e-3);
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_M, got, N));
+    ck_assert_mem_eq(got, m0, sizeof m0);
+    CK_OK(regnn_optimizer_get_state(o, REGNN_STATE_V, got, N));
+    ck_assert_mem_eq(got, v0, sizeof v0);
+    regnn_optimizer_free(o);
+
+    o = make(REGNN_OPTIM_SGD);
+    CK_OK(regnn_optimizer_set_steps(o, 3));
+    CK_OK(rg_optimizer_snapshot(o, &s));
+    CK_OK(rg_optimizer_bind(o, N));
+    apply_ok(o, p, g, N);
+    rg_optimizer_restore(o, &s);
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+    ck_assert_uint_eq(regnn_optimizer_steps(o), 3);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+/* rg_optimizer_like: same kind, settings and schedule, no state. */
+START_TEST(test_like_copies_settings_not_state)
+{
+    const float m0[2] = {1, 2};
+    const double sched[3] = {0.25, 100, 0.5};
+    regnn_optimizer *t = make(REGNN_OPTIM_SGD), *o = NULL;
+    CK_OK(regnn_optimizer_set_double(t, REGNN_OPT_MOMENTUM, 0.75));
+    CK_OK(regnn_optimizer_set_schedule(t, REGNN_SCHEDULE_EXPONENTIAL, sched, 3));
+    CK_OK(regnn_optimizer_set_state(t, REGNN_STATE_VELOCITY, m0, 2));
+    CK_OK(rg_optimizer_like(t, &o));
+    ck_assert_int_eq(regnn_optimizer_kind(o), REGNN_OPTIM_SGD);
+    ck_assert_uint_eq(regnn_optimizer_state_size(o), 0);
+    double v, lr_t, lr_o;
+    CK_OK(regnn_optimizer_get_double(o, REGNN_OPT_MOMENTUM, &v));
+    ck_assert_double_eq(v, 0.75);
+    CK_OK(regnn_optimizer_learning_rate_at(t, 250, &lr_t));
+    CK_OK(regnn_optimizer_learning_rate_at(o, 250, &lr_o));
+    ck_assert_double_eq(lr_o, lr_t);
+    ck_assert_double_lt(lr_o, 0.25);
+    regnn_optimizer_free(o);
+    regnn_optimizer_free(t);
+}
+END_TEST
+
 static Suite *optimizer_suite(void)
 {
     Suite *s = suite_create("optimizer");
@@ -453,6 +517,8 @@ static Suite *optimizer_suite(void)
     tcase_add_test(tc, test_state_get_set_reset);
     tcase_add_test(tc, test_set_steps_changes_bias_correction);
     tcase_add_test(tc, test_create_alloc_failure);
+    tcase_add_test(tc, test_snapshot_restore);
+    tcase_add_test(tc, test_like_copies_settings_not_state);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -7,6 +7,7 @@
 
 #include "regnn.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdint.h>
@@ -73,6 +74,8 @@ uint32_t rg_crc32(uint32_t crc, const void *data, size_t n);
 /* ---- errors (error.c) ---- */
 /* Record a message for this thread and return status. */
 regnn_status rg_error(regnn_status status, const char *fmt, ...) RG_PRINTF(2, 3);
+/* The same with the arguments as a va_list. */
+regnn_status rg_verror(regnn_status status, const char *fmt, va_list ap) RG_PRINTF(2, 0);
 /* Format a double in C-locale syntax ("%.9g"), whatever LC_NUMERIC says. */
 void rg_format_double(char *buf, size_t cap, double v);
 

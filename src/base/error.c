@@ -30,16 +30,22 @@ const char *regnn_strerror(regnn_status status)
 
 const char *regnn_errmsg(void) { return errbuf; }
 
-regnn_status rg_error(regnn_status status, const char *fmt, ...)
+regnn_status rg_verror(regnn_status status, const char *fmt, va_list ap)
 {
     /* Format into a temporary: callers may pass regnn_errmsg() as an argument
      * to prefix the message of a failing inner call. */
     char tmp[sizeof errbuf];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    memcpy(errbuf, tmp, sizeof errbuf);
+    return status;
+}
+
+regnn_status rg_error(regnn_status status, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    rg_verror(status, fmt, ap);
     va_end(ap);
-    memcpy(errbuf, tmp, sizeof errbuf);
     return status;
 }
 

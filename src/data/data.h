@@ -26,6 +26,13 @@ regnn_status rg_dataset_adopt(float *x, float *y, size_t rows, size_t n_x, size_
 /* Give dst (same row count) a copy of src's weights, if any; on REGNN_E_NOMEM
  * dst is freed and *dst set to NULL. */
 regnn_status rg_dataset_copy_weights(const char *fn, const regnn_dataset *src, regnn_dataset **dst);
+/* A dataset's rows as read-only views: x (rows x n_x), y (rows x n_y) and
+ * the weights (NULL = all 1). */
+typedef struct rg_rows {
+    const float *x, *y, *w;
+    size_t rows, n_x, n_y;
+} rg_rows;
+rg_rows rg_dataset_view(const regnn_dataset *ds);
 
 /* Numbers in CSV text (csv.c). */
 enum {

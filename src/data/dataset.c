@@ -485,3 +485,9 @@ regnn_status regnn_dataset_set_weight_column(regnn_dataset *ds, const char *name
     ds->w = w;
     return REGNN_OK;
 }
+
+rg_rows rg_dataset_view(const regnn_dataset *ds)
+{
+    const rg_rows r = {ds->x, ds->y, ds->w, ds->rows, ds->n_x, ds->n_y};
+    return r;
+}

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -1339,14 +1340,12 @@ void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const fl
                         size_t rows, size_t total_rows, int train, int penalty, double sums[3],
                         double *pen)
 {
+    if (rows == 0) { /* -0 adds nothing to a sum over processes, not even to a -0 */
+        for (size_t k = 0; k < m->n_params; k++)
+            m->grads[k] = -0.0f;
+        return;
+    }
     step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen, NULL);
-}
-
-int rg_model_step_update(regnn_model *m, const float *x, const float *y, const float *wt,
-                         size_t rows, double *loss, double *mse, double *mae, double *penalty,
-                         struct rg_update *upd)
-{
-    return step_means(m, x, y, wt, rows, 1, loss, mse, mae, penalty, upd);
 }
 
 double rg_model_add_penalty(regnn_model *m)
@@ -1370,4 +1369,169 @@ size_t rg_model_shards(const regnn_model *m, size_t rows, size_t *bounds)
     if (bounds)
         memcpy(bounds, b, (n + 1) * sizeof *b);
     return n;
+}
+
+/* ---- what training asks of the model (fit.c) ---- */
+
+int rg_model_busy(const regnn_model *m) { return m->busy; }
+
+void rg_model_set_busy(regnn_model *m, int busy) { m->busy = busy; }
+
+size_t rg_model_first_dropout(const regnn_model *m)
+{
+    size_t i = 0;
+    while (i < m->n_layers && !(m->layers[i]->dropout > 0.0))
+        i++;
+    return i;
+}
+
+int rg_model_has_workspace(const regnn_model *m, size_t rows)
+{
+    return m->ws && m->ws_batch >= rows;
+}
+
+void rg_model_permutation(regnn_model *m, size_t *idx, size_t n)
+{
+    rg_rng_permutation(&m->rng, idx, n);
+}
+
+regnn_status rg_model_eval_pooled(const regnn_model *m, const float *x, const float *y,
+                                  const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
+                                  size_t scratch_rows)
+{
+    return rg_model_eval_sums(m, x, y, w, rows, sums, scratch, scratch_rows, m->pool);
+}
+
+size_t rg_model_eval_chunk(size_t rows) { return rows < RG_PREDICT_CHUNK ? rows : RG_PREDICT_CHUNK; }
+
+size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size_t *lo,
+                           size_t *len)
+{
+    size_t b[RG_SHARDS_MAX + 1];
+    const size_t n = shard_plan(m, rows, b);
+    *lo = index < n ? b[index] : 0;
+    *len = index < n ? b[index + 1] - b[index] : 0;
+    return n;
+}
+
+float *rg_model_grads(regnn_model *m, size_t *n)
+{
+    *n = m->n_params;
+    return m->grads;
+}
+
+void rg_model_params_save(const regnn_model *m, float *to)
+{
+    memcpy(to, m->params, m->n_params * sizeof *to);
+}
+
+void rg_model_params_load(regnn_model *m, const float *from)
+{
+    memcpy(m->params, from, m->n_params * sizeof *from);
+    m->params_max_known = 0;
+}
+
+regnn_status rg_model_snapshot(const regnn_model *m, size_t batch, rg_model_snap *s)
+{
+    s->params = rg_malloc(m->n_params * sizeof *s->params);
+    if (!s->params)
+        return REGNN_E_NOMEM;
+    rg_model_params_save(m, s->params);
+    s->rng = m->rng;
+    s->had_ws = rg_model_has_workspace(m, batch);
+    return REGNN_OK;
+}
+
+void rg_model_release(regnn_model *m, rg_model_snap *s)
+{
+    if (!s->had_ws)
+        rg_model_drop_workspace(m);
+    rg_model_snapshot_free(s);
+}
+
+void rg_model_restore(regnn_model *m, rg_model_snap *s)
+{
+    rg_model_params_load(m, s->params);
+    m->rng = s->rng;
+    rg_model_release(m, s);
+}
+
+void rg_model_snapshot_free(rg_model_snap *s)
+{
+    rg_free(s->params);
+    s->params = NULL;
+}
+
+int rg_model_predictions_bounded(const regnn_model *m, double xmax)
+{
+    float p = 0.0f;
+    for (size_t i = 0; i < m->n_params; i++) {
+        const float a = fabsf(m->params[i]);
+        p = a > p ? a : p;
+    }
+    double bound = xmax;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        bound = (double)p * ((double)m->layers[l]->n_in * bound + 1.0);
+        bound = bound > 1.0 ? bound : 1.0;
+    }
+    return bound <= FLT_MAX / 4; /* isfinite too: NaN compares false */
+}
+
+int rg_model_update(regnn_model *m, regnn_optimizer *o)
+{
+    if (!rg_optimizer_step_inplace(o, m->params, m->grads, m->n_params, &m->params_max, m->pool,
+                                   rg_model_plan(m)))
+        return 0;
+    m->params_max_known = 1;
+    return 1;
+}
+
+int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                      const float *w, size_t rows, double out[4])
+{
+    /* The step runs the update in its last job when it can: one wait less. */
+    rg_update upd;
+    rg_optimizer_update_begin(o, &upd, m->params, m->grads, m->n_params);
+    const int updated = step_means(m, x, y, w, rows, 1, &out[0], &out[1], &out[2], &out[3], &upd);
+    if (!isfinite(out[0] + out[3]))
+        return RG_STEP_LOSS;
+    if (!updated)
+        return rg_model_update(m, o) ? RG_STEP_OK : RG_STEP_UPDATE;
+    if (!rg_optimizer_update_end(o, &upd, &m->params_max))
+        return RG_STEP_UPDATE;
+    m->params_max_known = 1;
+    return RG_STEP_OK;
+}
+
+int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                        const float *w, size_t rows, double *loss)
+{
+    const rg_rng saved = m->rng;
+    double data_loss, mse, mae, pen;
+    step_means(m, x, y, w, rows, 1, &data_loss, &mse, &mae, &pen, NULL);
+    *loss = data_loss + pen;
+    const int finite_loss = isfinite(*loss);
+    const size_t np = m->n_params;
+    if (finite_loss && m->params_max_known &&
+        rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
+        /* The bounds from the last step prove this one stays finite: in place. */
+        if (rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool,
+                                      rg_model_plan(m)))
+            return RG_STEP_OK;
+        m->params_max_known = 0;
+        rg_optimizer_forget_bounds(o);
+        return RG_STEP_BROKEN;
+    }
+    /* Otherwise the new values go to spare buffers, swapped in only when all
+     * are finite: a refused step leaves no trace. */
+    if (finite_loss && rg_optimizer_step_into(o, m->params, m->params_next, m->grads, np,
+                                              &m->params_max, m->pool, rg_model_plan(m))) {
+        float *t = m->params;
+        m->params = m->params_next;
+        m->params_next = t;
+        m->params_max_known = 1;
+        return RG_STEP_OK;
+    }
+    m->rng = saved;
+    return finite_loss ? RG_STEP_UPDATE : RG_STEP_LOSS;
 }

@@ -85,7 +85,8 @@ void rg_model_drop_workspace(regnn_model *m);
 /* The gradient of `rows` rows of a batch of total_rows (the loss's scale)
  * into m->grads, with the penalty gradient if `penalty` (its value into
  * *pen), and the loss sums (loss, squared and absolute errors) from 0 in the
- * step's order: a part of a data-parallel step. Without the penalty,
+ * step's order: a part of a data-parallel step (rows 0: the gradient is -0,
+ * which adds nothing to a sum, and sums are untouched). Without the penalty,
  * rg_model_add_penalty then adds it as a sharded step does (last) and returns
  * the penalty. */
 void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
@@ -102,14 +103,6 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
 regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *y,
                                    const float *w, size_t rows, int train, double *loss,
                                    double *mse, double *mae, double *penalty);
-/* rg_model_step_grads_w (train, the model's loss) whose tasks also run upd,
- * an update begun in place (rg_optimizer_update_begin), when they own the
- * ranges they finish: returns 1 when they ran it (then the loss and penalty
- * are those before the update), 0 when the caller updates. */
-struct rg_update;
-int rg_model_step_update(regnn_model *m, const float *x, const float *y, const float *w,
-                         size_t rows, double *loss, double *mse, double *mae, double *penalty,
-                         struct rg_update *upd);
 double rg_model_penalty(const regnn_model *m);
 /* mse/mae of rows, concurrency-safe without a pool (fit passes the model's
  * pool: the same bits, on its threads). scratch (may be NULL) holds
@@ -126,5 +119,70 @@ regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const floa
 size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved (rg_threads_resolve). */
 size_t rg_model_resolved_threads(const regnn_model *m);
+/* What training asks of the model (model.c). The busy flag: inside
+ * regnn_fit. The first layer with dropout, or the layer count. Whether the
+ * workspace holds `rows` rows. The scratch rows of an evaluation of `rows`
+ * rows at a time. */
+int rg_model_busy(const regnn_model *m);
+void rg_model_set_busy(regnn_model *m, int busy);
+size_t rg_model_first_dropout(const regnn_model *m);
+int rg_model_has_workspace(const regnn_model *m, size_t rows);
+size_t rg_model_eval_chunk(size_t rows);
+/* A Fisher-Yates permutation of 0..n-1 from the model's random stream. */
+void rg_model_permutation(regnn_model *m, size_t *idx, size_t n);
+/* rg_model_eval_sums on the model's own threads. */
+regnn_status rg_model_eval_pooled(const regnn_model *m, const float *x, const float *y,
+                                  const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
+                                  size_t scratch_rows);
+/* Shard `index` of a step of `rows` rows: its rows [*lo, *lo + *len) (empty
+ * past the last shard); returns the shard count (rg_model_shards). */
+size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size_t *lo,
+                           size_t *len);
+/* The gradient buffer (*n floats), to sum over the processes of a fit. */
+float *rg_model_grads(regnn_model *m, size_t *n);
+/* Copy the parameters out, or in (which forgets their bound). */
+void rg_model_params_save(const regnn_model *m, float *to);
+void rg_model_params_load(regnn_model *m, const float *from);
+/* The model as a fit found it: parameters, random stream, and whether it
+ * had a workspace for the fit's batch. rg_model_snapshot allocates
+ * (REGNN_E_NOMEM without a message); rg_model_restore puts it all back,
+ * rg_model_release only drops a workspace the model did not have; both, and
+ * rg_model_snapshot_free, free the snapshot. */
+typedef struct rg_model_snap {
+    float *params;
+    rg_rng rng;
+    int had_ws;
+} rg_model_snap;
+regnn_status rg_model_snapshot(const regnn_model *m, size_t batch, rg_model_snap *s);
+void rg_model_restore(regnn_model *m, rg_model_snap *s);
+void rg_model_release(regnn_model *m, rg_model_snap *s);
+void rg_model_snapshot_free(rg_model_snap *s);
+/* Whether predictions on rows whose features are at most xmax in magnitude
+ * are provably finite in float: with P the largest |parameter|, a layer's
+ * output is at most P * (n_in * (its input bound) + 1). */
+int rg_model_predictions_bounded(const regnn_model *m, double xmax);
+/* Outcomes of a training step. */
+enum {
+    RG_STEP_OK = 0,
+    RG_STEP_LOSS = 1,   /* the loss is not finite */
+    RG_STEP_UPDATE = 2, /* the update would make parameters or state non-finite */
+    RG_STEP_BROKEN = 3, /* an update proved finite was not */
+    RG_STEP_EXCHANGE = 4 /* the exchange of a data-parallel step failed (rg_dp_step) */
+};
+/* o's update of the parameters with the gradient, in place: 1 when finite,
+ * else 0 and the parameters and state hold the failed step (restore them). */
+int rg_model_update(regnn_model *m, regnn_optimizer *o);
+/* A fit's step on rows (workspace reserved, o bound): gradient, then the
+ * update, run by the step's tasks when they can. out: data loss, mse, mae,
+ * penalty. Not RG_STEP_OK: the model and o may hold a partial step (restore
+ * them). */
+int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                      const float *w, size_t rows, double out[4]);
+/* regnn_train_batch's step (also the spares and m's next buffer reserved):
+ * in place when the bounds prove it finite, else out of place and swapped in
+ * when finite. *loss: data loss + penalty. RG_STEP_LOSS or RG_STEP_UPDATE
+ * leave the model and o unchanged. */
+int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
+                        const float *w, size_t rows, double *loss);
 
 #endif

@@ -101,5 +101,31 @@ int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const fl
 regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o);
 /* The first setting out of range (as the setters judge it) as a message, or NULL. */
 const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len);
+/* What training asks of the optimizer (optimizer.c): the busy flag (inside
+ * regnn_fit), whether it has a schedule, the base learning rate and the last
+ * step's; forget the state bounds. */
+int rg_optimizer_busy(const regnn_optimizer *o);
+void rg_optimizer_set_busy(regnn_optimizer *o, int busy);
+int rg_optimizer_has_schedule(const regnn_optimizer *o);
+double rg_optimizer_lr(const regnn_optimizer *o);
+void rg_optimizer_set_lr(regnn_optimizer *o, double lr);
+double rg_optimizer_lr_now(const regnn_optimizer *o);
+void rg_optimizer_forget_bounds(regnn_optimizer *o);
+/* A new optimizer with t's kind, hyperparameters and schedule, no state (t
+ * NULL: Adam's defaults). */
+regnn_status rg_optimizer_like(const regnn_optimizer *t, regnn_optimizer **out);
+/* The optimizer as a fit found it: its state (when bound), step count and
+ * learning rates. rg_optimizer_snapshot allocates (REGNN_E_NOMEM without a
+ * message); rg_optimizer_restore puts it back (unbinding an optimizer that
+ * was unbound) and, as rg_optimizer_snapshot_free, frees the snapshot. */
+typedef struct rg_optimizer_snap {
+    float *m, *v;
+    uint64_t steps;
+    double lr, lr_now;
+    int bound;
+} rg_optimizer_snap;
+regnn_status rg_optimizer_snapshot(const regnn_optimizer *o, rg_optimizer_snap *s);
+void rg_optimizer_restore(regnn_optimizer *o, rg_optimizer_snap *s);
+void rg_optimizer_snapshot_free(rg_optimizer_snap *s);
 
 #endif

@@ -766,3 +766,91 @@ int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const fl
     }
     return P + (double)k.lr * G <= lim;
 }
+
+/* ---- what training asks of the optimizer (fit.c, path.c) ---- */
+
+int rg_optimizer_busy(const regnn_optimizer *o) { return o->busy; }
+
+void rg_optimizer_set_busy(regnn_optimizer *o, int busy) { o->busy = busy; }
+
+int rg_optimizer_has_schedule(const regnn_optimizer *o)
+{
+    return o->sched.kind != REGNN_SCHEDULE_CONSTANT;
+}
+
+double rg_optimizer_lr(const regnn_optimizer *o) { return o->lr; }
+
+void rg_optimizer_set_lr(regnn_optimizer *o, double lr) { o->lr = lr; }
+
+double rg_optimizer_lr_now(const regnn_optimizer *o) { return o->lr_now; }
+
+void rg_optimizer_forget_bounds(regnn_optimizer *o) { o->bounds_known = 0; }
+
+regnn_status rg_optimizer_like(const regnn_optimizer *t, regnn_optimizer **out)
+{
+    regnn_status st = regnn_optimizer_create(t ? t->kind : REGNN_OPTIM_ADAM, out);
+    if (st != REGNN_OK || !t)
+        return st;
+    regnn_optimizer *o = *out;
+    o->lr = t->lr;
+    o->beta1 = t->beta1;
+    o->beta2 = t->beta2;
+    o->eps = t->eps;
+    o->wd = t->wd;
+    o->momentum = t->momentum;
+    o->nesterov = t->nesterov;
+    o->lr_now = t->lr;
+    if (t->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+        st = regnn_optimizer_set_schedule(o, t->sched.kind, t->sched.p, t->sched.n);
+        if (st != REGNN_OK) {
+            regnn_optimizer_free(o);
+            *out = NULL;
+        }
+    }
+    return st;
+}
+
+regnn_status rg_optimizer_snapshot(const regnn_optimizer *o, rg_optimizer_snap *s)
+{
+    memset(s, 0, sizeof *s);
+    s->bound = o->n != 0;
+    if (s->bound) {
+        s->m = rg_malloc(o->n * sizeof *s->m);
+        if (s->m && o->v)
+            s->v = rg_malloc(o->n * sizeof *s->v);
+        if (!s->m || (o->v && !s->v)) {
+            rg_optimizer_snapshot_free(s);
+            return REGNN_E_NOMEM;
+        }
+        memcpy(s->m, o->m, o->n * sizeof *s->m);
+        if (o->v)
+            memcpy(s->v, o->v, o->n * sizeof *s->v);
+    }
+    s->steps = o->steps;
+    s->lr = o->lr;
+    s->lr_now = o->lr_now;
+    return REGNN_OK;
+}
+
+void rg_optimizer_restore(regnn_optimizer *o, rg_optimizer_snap *s)
+{
+    if (s->bound) {
+        memcpy(o->m, s->m, o->n * sizeof *o->m);
+        if (o->v)
+            memcpy(o->v, s->v, o->n * sizeof *o->v);
+    } else {
+        rg_optimizer_unbind(o);
+    }
+    o->steps = s->steps;
+    o->lr = s->lr;
+    o->lr_now = s->lr_now;
+    o->bounds_known = 0;
+    rg_optimizer_snapshot_free(s);
+}
+
+void rg_optimizer_snapshot_free(rg_optimizer_snap *s)
+{
+    rg_free(s->m);
+    rg_free(s->v);
+    s->m = s->v = NULL;
+}

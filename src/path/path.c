@@ -111,26 +111,7 @@ static int run_epoch(void *user, const regnn_history *h, size_t epoch)
 /* A fresh optimizer with the template's kind and hyperparameters (no state). */
 static regnn_status optimizer_like(const regnn_optimizer *t, regnn_optimizer **out)
 {
-    regnn_status st = regnn_optimizer_create(t ? t->kind : REGNN_OPTIM_ADAM, out);
-    if (st != REGNN_OK || !t)
-        return st;
-    regnn_optimizer *o = *out;
-    o->lr = t->lr;
-    o->beta1 = t->beta1;
-    o->beta2 = t->beta2;
-    o->eps = t->eps;
-    o->wd = t->wd;
-    o->momentum = t->momentum;
-    o->nesterov = t->nesterov;
-    o->lr_now = t->lr;
-    if (t->sched.kind != REGNN_SCHEDULE_CONSTANT) {
-        st = regnn_optimizer_set_schedule(o, t->sched.kind, t->sched.p, t->sched.n);
-        if (st != REGNN_OK) {
-            regnn_optimizer_free(o);
-            *out = NULL;
-        }
-    }
-    return st;
+    return rg_optimizer_like(t, out);
 }
 
 static void store_values(regnn_path *p, size_t r, const regnn_history *h, double test_mse)

@@ -5,9 +5,14 @@
  * fit's exchange, a sum over the processes of at most 8 doubles a call; a
  * value only one process contributes (the others give 0) arrives exactly,
  * which is how a process's numbers are sent to all. Every process makes the
- * same calls in the same order, whatever its settings. */
+ * same calls in the same order, whatever its settings.
+ *
+ * Then the exchange during training (rg_dp_*): which rows each process
+ * computes, and the sums over the processes; with no exchange, one process,
+ * these do nothing, so regnn_fit has one loop. */
 #include "train.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -181,4 +186,71 @@ regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts, regnn_sta
     if (start(opts, status, message ? message : regnn_strerror(status), NULL, &out))
         return rg_error(REGNN_E_IO, "%s: the exchange failed", fn);
     return REGNN_OK;
+}
+
+/* ---- the exchange during training ---- */
+
+void rg_dp_init(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch)
+{
+    d->opts = opts->exchange ? opts : NULL;
+    d->index = (size_t)opts->shard_index;
+    d->count = (size_t)opts->shard_count;
+    d->exact = d->opts && d->count > 1 && rg_model_shards(m, batch, NULL) == d->count;
+}
+
+void rg_dp_share(const rg_dp *d, size_t rows, size_t *lo, size_t *n)
+{
+    *lo = rows * d->index / d->count;
+    *n = rows * (d->index + 1) / d->count - *lo;
+}
+
+size_t rg_dp_batch_part(const rg_dp *d, const regnn_model *m, size_t rows, size_t *lo, size_t *n)
+{
+    if (!d->exact) {
+        rg_dp_share(d, rows, lo, n);
+        return 0;
+    }
+    return rg_model_shard_part(m, rows, d->index, lo, n);
+}
+
+int rg_dp_sum(const rg_dp *d, float *g, size_t n, double *sums, size_t n_sums)
+{
+    return d->opts && d->opts->exchange(d->opts->exchange_user, g, n, sums, n_sums) != 0;
+}
+
+int rg_dp_any(const rg_dp *d, int flag)
+{
+    double v = flag != 0;
+    if (rg_dp_sum(d, NULL, 0, &v, 1))
+        return 1;
+    return v != 0.0;
+}
+
+int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *x,
+               const float *y, const float *w, size_t rows, size_t total_rows, size_t shards,
+               double out[4])
+{
+    if (!d->opts)
+        return rg_model_fit_step(m, o, x, y, w, rows, out);
+    /* Each process's gradient and loss sums at the global batch's scale; -0
+     * (which adds nothing, not even to a -0) from a process without rows;
+     * summed over processes in order. The penalty: in the step of the one
+     * process with rows when the batch is not split (one process, or a short
+     * batch of one shard: the one-process step's order), else added by every
+     * process after the sum, as a sharded step adds it. */
+    const int pen_in_step = d->count == 1 || shards == 1;
+    double sums[4] = {-0.0, -0.0, -0.0, -0.0};
+    rg_model_step_sums(m, x, y, w, rows, total_rows, 1, pen_in_step, sums, &sums[3]);
+    size_t np;
+    float *g = rg_model_grads(m, &np);
+    if (rg_dp_sum(d, g, np, sums, 4))
+        return RG_STEP_EXCHANGE;
+    const double n = (double)total_rows * (double)regnn_model_outputs(m);
+    out[0] = sums[0] / n;
+    out[1] = sums[1] / n;
+    out[2] = sums[2] / n;
+    out[3] = pen_in_step ? sums[3] : rg_model_add_penalty(m);
+    if (!isfinite(out[0] + out[3]))
+        return RG_STEP_LOSS;
+    return rg_model_update(m, o) ? RG_STEP_OK : RG_STEP_UPDATE;
 }

@@ -131,3 +131,11 @@ regnn_status regnn_history_write_csv(const regnn_history *h, const char *path)
     rg_free(text);
     return st;
 }
+
+void rg_history_set_best(regnn_history *h, size_t epoch)
+{
+    h->best_epoch = epoch;
+    h->has_best = 1;
+}
+
+void rg_history_set_stop(regnn_history *h, int reason) { h->stop_reason = reason; }

@@ -43,6 +43,9 @@ regnn_status rg_history_create(size_t cap, regnn_history **out);
 /* Append one epoch (metrics indexed by REGNN_METRIC_* - 1). Allocates only when
  * full (doubling); REGNN_E_NOMEM leaves the history unchanged. */
 regnn_status rg_history_push(regnn_history *h, const double *metrics);
+/* Record the best epoch so far, and why training stopped (REGNN_STOP_*). */
+void rg_history_set_best(regnn_history *h, size_t epoch);
+void rg_history_set_stop(regnn_history *h, int reason);
 
 /* ReduceLROnPlateau state of one fit (plateau.c). */
 typedef struct rg_plateau {
@@ -114,5 +117,33 @@ regnn_status rg_dp_start(const regnn_fit_options *opts, regnn_status st, const r
 #define RG_DP_MIN_ROUNDS 6 /* exchange calls of one minimum over the processes */
 /* Exchange calls of rg_dp_start when every process is ready and agrees. */
 #define RG_DP_START_CALLS (1 + (RG_SETTINGS_COUNT + 7) / 8 + RG_DP_MIN_ROUNDS)
+/* The exchange of one fit as fit.c sees it: with no exchange (one process)
+ * every part is the whole, every sum leaves its values as they are, and
+ * rg_dp_any returns the flag. */
+typedef struct rg_dp {
+    const regnn_fit_options *opts; /* NULL: one process */
+    size_t index, count;           /* this process, of count */
+    int exact; /* one shard per process: bit for bit the one-process fit */
+} rg_dp;
+void rg_dp_init(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch);
+static inline int rg_dp_active(const rg_dp *d) { return d->opts != NULL; }
+/* This process's even share [*lo, *lo + *n) of rows. */
+void rg_dp_share(const rg_dp *d, size_t rows, size_t *lo, size_t *n);
+/* Its rows of a batch: its shard of the one-process step when exact (the
+ * shard count returned), else its share (0 returned). */
+size_t rg_dp_batch_part(const rg_dp *d, const regnn_model *m, size_t rows, size_t *lo, size_t *n);
+/* Sum n_sums values and n gradients over the processes; non-zero when the
+ * exchange failed. */
+int rg_dp_sum(const rg_dp *d, float *g, size_t n, double *sums, size_t n_sums);
+/* Whether any process has flag set (a failed exchange counts as set). */
+int rg_dp_any(const rg_dp *d, int flag);
+/* One step of the fit on this process's rows [0, rows) of a batch of
+ * total_rows (shards: what rg_dp_batch_part returned): in one process the
+ * model's step (rg_model_fit_step); else the gradient and loss sums summed
+ * over the processes, then the update. out and the outcome as
+ * rg_model_fit_step's, or RG_STEP_EXCHANGE. */
+int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *x,
+               const float *y, const float *w, size_t rows, size_t total_rows, size_t shards,
+               double out[4]);
 
 #endif
