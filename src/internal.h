@@ -180,6 +180,18 @@ size_t rg_threads_resolve(size_t setting);
 /* Run fn(ctx, t) for t in [0, n_tasks) on the pool and the caller; returns when
  * all are done. NULL pool: on the caller, in order. */
 void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
+/* A pool for coarse tasks: like rg_pool_create, but every one of the
+ * n_threads - 1 workers is started, even beyond rg_usable_cpus (a task is a
+ * whole training run with threads of its own, so none spins for a CPU). */
+regnn_status rg_pool_create_all(size_t n_threads, rg_pool **out);
+/* Run fn(ctx, t) for t in [0, n_tasks) on the pool's workers only, and return
+ * at once, so the caller can do other work meanwhile; rg_pool_wait must
+ * follow before the next job or rg_pool_free. A pool without workers (or
+ * NULL) runs them on the caller, in order, before returning. */
+void rg_pool_start(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
+/* Return when every task of the job rg_pool_start published is done. It
+ * spins (yielding the CPU): call it once the tasks are known to be ending. */
+void rg_pool_wait(rg_pool *p);
 #ifdef REGNN_TESTING
 /* Make the nth thread creation on this thread fail (0 = off). */
 void regnn__test_pool_refuse_thread(long nth);
@@ -540,6 +552,15 @@ static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
 static inline int rg_path_has(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
 /* Where a present run r is kept: p->hist[slot], p->runv[slot * RG_RUN_N ...]. */
 static inline size_t rg_path_slot(const regnn_path *p, size_t r) { return r / p->shard_count; }
+/* Runs of the whole sweep: lambda-major, then fold, then seed. */
+static inline size_t rg_path_runs(const regnn_path *p) { return p->n_lambdas * p->n_folds * p->n_seeds; }
+/* Whether lambda is a penalty a path takes: finite and >= 0. */
+static inline int rg_path_lambda_ok(double lambda) { return lambda >= 0.0 && !isinf(lambda); }
+/* An empty path of the given size holding the runs of one shard (lambdas,
+ * seed, baseline and folds not yet filled in; src/path_io.c); NULL when out
+ * of memory. Memory follows the runs held, not the sweep's size. */
+regnn_path *rg_path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t shard_index,
+                        size_t shard_count);
 
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
