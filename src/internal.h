@@ -552,8 +552,12 @@ static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
 static inline int rg_path_has(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
 /* Where a present run r is kept: p->hist[slot], p->runv[slot * RG_RUN_N ...]. */
 static inline size_t rg_path_slot(const regnn_path *p, size_t r) { return r / p->shard_count; }
-/* Runs of the whole sweep: lambda-major, then fold, then seed. */
+/* Runs of the whole sweep, numbered lambda-major, then fold, then seed:
+ * r = (lambda index * folds + fold) * seeds + seed index. */
 static inline size_t rg_path_runs(const regnn_path *p) { return p->n_lambdas * p->n_folds * p->n_seeds; }
+static inline size_t rg_path_run_lambda(const regnn_path *p, size_t r) { return r / (p->n_folds * p->n_seeds); }
+static inline size_t rg_path_run_fold(const regnn_path *p, size_t r) { return (r / p->n_seeds) % p->n_folds; }
+static inline size_t rg_path_run_seed(const regnn_path *p, size_t r) { return r % p->n_seeds; }
 /* Whether lambda is a penalty a path takes: finite and >= 0. */
 static inline int rg_path_lambda_ok(double lambda) { return lambda >= 0.0 && !isinf(lambda); }
 /* An empty path of the given size holding the runs of one shard (lambdas,

@@ -364,7 +364,7 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
     int verdict = REGNN_VERDICT_INSUFFICIENT, reason = REGNN_REASON_TOO_SHORT;
     /* With folds, a run is judged against its own fold's baseline. */
     const double base =
-        p->fold_base ? p->fold_base[(r / p->n_seeds) % p->n_folds] : p->baseline;
+        p->fold_base ? p->fold_base[rg_path_run_fold(p, r)] : p->baseline;
     regnn_history_diagnose(h, base, &verdict, &reason, d, REGNN_DIAG_COUNT);
     double secs = 0.0;
     for (size_t e = 0; e < h->epochs; e++)
@@ -447,8 +447,8 @@ static regnn_status run_one(path_job *j, size_t r)
 {
     regnn_path *p = j->p;
     const regnn_path_options *po = j->po;
-    const size_t li = r / runs_per_lambda(p), fi = (r / p->n_seeds) % p->n_folds,
-                 si = r % p->n_seeds;
+    const size_t li = rg_path_run_lambda(p, r), fi = rg_path_run_fold(p, r),
+                 si = rg_path_run_seed(p, r);
     const double lambda = p->lambdas[li];
     const uint64_t seed = p->seed + si;
     regnn_model *m = NULL;
@@ -547,8 +547,8 @@ static int report(path_job *j, size_t r, size_t done)
         return 0;
     const regnn_path *p = j->p;
     const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
-    return po->progress(po->progress_user, done, j->total, p->lambdas[r / runs_per_lambda(p)],
-                        p->seed + r % p->n_seeds, h);
+    return po->progress(po->progress_user, done, j->total, p->lambdas[rg_path_run_lambda(p, r)],
+                        p->seed + rg_path_run_seed(p, r), h);
 }
 
 /* Returns 1 if the progress callback cancelled. */

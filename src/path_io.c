@@ -223,7 +223,7 @@ regnn_path *rg_path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t
     p->n_folds = n_folds;
     p->shard_index = shard_index;
     p->shard_count = shard_count;
-    const size_t held = rg_path_held(n_lambdas * n_folds * n_seeds, shard_index, shard_count);
+    const size_t held = rg_path_held(rg_path_runs(p), shard_index, shard_count);
     p->lambdas = rg_malloc(n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
     p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
@@ -398,8 +398,8 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
             holders += rg_path_has(parts[i], r);
         if (holders != 1)
             return rg_error(REGNN_E_INVALID_ARG, "%s: run %zu (lambda %zu, seed %zu) is in %zu parts, "
-                            "not exactly one", fn, r, r / (a->n_folds * a->n_seeds),
-                            r % a->n_seeds, holders);
+                            "not exactly one", fn, r, rg_path_run_lambda(a, r),
+                            rg_path_run_seed(a, r), holders);
     }
     regnn_path *p = rg_path_new(a->n_lambdas, a->n_seeds, a->n_folds, 0, 1);
     if (p && a->n_folds > 1 && !copy_folds(p, a)) {
