@@ -307,7 +307,7 @@ typedef struct path_job {
     size_t next;        /* next run to start */
     size_t *done;       /* finished runs in completion order (total entries) */
     size_t n_done, n_seen;
-    size_t active;      /* workers still running */
+    size_t active;      /* worker tasks still taking runs */
     regnn_status err;   /* first failure by run index */
     size_t err_run;
     char err_msg[512];
