@@ -12,6 +12,8 @@
 /* Test hook of src/path/path.c (test builds only): every worker thread fails its
  * nth allocation. */
 void regnn__test_path_worker_alloc_fail(regnn_path_options *opts, long nth, int persistent);
+/* Test hook of src/pool.c: the nth thread creation on this thread fails (0 = off). */
+void regnn__test_pool_refuse_thread(long nth);
 
 /* y = sin(2 x0) + x1 x2 - 0.5 x3 + noise. */
 static regnn_dataset *synth(size_t rows, size_t features, double noise, uint64_t seed)
@@ -736,6 +738,38 @@ static regnn_status tiny_path(regnn_model *tm, regnn_dataset *ds, regnn_fit_opti
 {
     return regnn_regularization_path(tm, NULL, ds, NULL, fo, po, out);
 }
+
+/* The runs' workers come from the library's pool: when it cannot start
+ * them (the first or a later thread refused), the runs go on the calling
+ * thread with the same results, and nothing leaks. */
+START_TEST(test_threads_cannot_start)
+{
+    regnn_dataset *ds = synth(40, 4, 0.2, 12);
+    regnn_model *tm = template_net(4);
+    regnn_fit_options *fo = fit_opts(3, 16, 0.25);
+    const double lambdas[] = {0.0, 1e-2};
+    regnn_path_options *po = path_opts(lambdas, 2, 2, 1);
+    regnn_path *ref = NULL;
+    CK_OK(tiny_path(tm, ds, fo, po, &ref));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 3));
+    for (long nth = 1; nth <= 3; nth++) {
+        long live = regnn__test_alloc_live();
+        regnn_path *p = NULL;
+        regnn__test_pool_refuse_thread(nth);
+        regnn_status st = tiny_path(tm, ds, fo, po, &p);
+        regnn__test_pool_refuse_thread(0);
+        CK_OK(st);
+        assert_same_path(ref, p);
+        regnn_path_free(p);
+        ck_assert_int_eq(regnn__test_alloc_live(), live);
+    }
+    regnn_path_free(ref);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(ds);
+}
+END_TEST
 
 /* REGNN_PATH_EVAL_TRAIN 0: the runs train exactly as with 1 (evaluation
  * changes nothing), but no end-of-epoch training evaluation is recorded and
@@ -1538,6 +1572,7 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_option_messages);
     tcase_add_test(tc, test_alloc_failure_caller_thread);
     tcase_add_test(tc, test_alloc_failure_in_workers);
+    tcase_add_test(tc, test_threads_cannot_start);
     tcase_add_test(tc, test_folds_assignment);
     tcase_add_test(tc, test_folds_runs_and_threads);
     tcase_add_test(tc, test_folds_summaries_and_1se);

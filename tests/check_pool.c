@@ -141,6 +141,75 @@ START_TEST(test_pool_caps_active_threads)
 }
 END_TEST
 
+/* A job started on the workers alone: the caller returns at once and never
+ * runs a task itself, each task runs once, and rg_pool_wait returns when all
+ * are done. The tasks wait for the caller's go, so a caller that ran one
+ * would never give it (they give up after 10 s and the test fails). */
+typedef struct {
+    _Atomic int hits[8], started, go, saw_go, on_caller;
+    pthread_t caller;
+} start_ctx;
+
+static void gated_task(void *ctx, size_t t)
+{
+    start_ctx *c = ctx;
+    atomic_fetch_add(&c->started, 1);
+    if (pthread_equal(pthread_self(), c->caller))
+        atomic_store(&c->on_caller, 1);
+    for (int i = 0; i < 10000 && !atomic_load(&c->go); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    atomic_fetch_add(&c->saw_go, atomic_load(&c->go));
+    atomic_fetch_add(&c->hits[t], 1);
+}
+
+START_TEST(test_pool_start_runs_on_workers)
+{
+    /* A pool for coarse tasks starts every worker, whatever the CPUs. */
+    regnn__test_usable_cpus(1);
+    rg_pool *p = NULL;
+    CK_OK(rg_pool_create_all(4, &p));
+    regnn__test_usable_cpus(RG_MAX_THREADS);
+    ck_assert_uint_eq(rg_pool_threads(p), 4);
+    ck_assert_uint_eq(rg_pool_active(p), 4);
+    static start_ctx c;
+    const size_t sizes[] = {3, 1, 2};
+    for (int k = 0; k < 3; k++) {
+        const size_t n = sizes[k];
+        memset(&c, 0, sizeof c);
+        c.caller = pthread_self();
+        rg_pool_start(p, gated_task, &c, n);
+        for (int i = 0; i < 10000 && (size_t)atomic_load(&c.started) < n; i++) {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+        ck_assert_int_eq(atomic_load(&c.started), (int)n);
+        atomic_store(&c.go, 1);
+        rg_pool_wait(p);
+        for (size_t t = 0; t < n; t++)
+            ck_assert_int_eq(atomic_load(&c.hits[t]), 1);
+        ck_assert_int_eq(atomic_load(&c.saw_go), (int)n);
+        ck_assert_int_eq(atomic_load(&c.on_caller), 0);
+    }
+    /* The pool still runs ordinary jobs afterwards. */
+    static count_ctx cc;
+    for (size_t t = 0; t < 64; t++)
+        atomic_store(&cc.hits[t], 0);
+    rg_pool_run(p, count_task, &cc, 64);
+    for (size_t t = 0; t < 64; t++)
+        ck_assert_int_eq(atomic_load(&cc.hits[t]), 1);
+    rg_pool_free(p);
+    /* Without a pool: on the caller, done on return. */
+    for (size_t t = 0; t < 5; t++)
+        atomic_store(&cc.hits[t], 0);
+    rg_pool_start(NULL, count_task, &cc, 5);
+    for (size_t t = 0; t < 5; t++)
+        ck_assert_int_eq(atomic_load(&cc.hits[t]), 1);
+    rg_pool_wait(NULL);
+}
+END_TEST
+
 /* cgroup v2 cpu.max: QUOTA PERIOD rounded up to whole CPUs; "max" is no limit. */
 START_TEST(test_cpu_quota_text)
 {
@@ -715,6 +784,7 @@ static Suite *pool_suite(void)
     tcase_add_checked_fixture(tc, all_cpus, NULL);
     tcase_add_test(tc, test_pool_runs_every_task_once);
     tcase_add_test(tc, test_pool_caps_active_threads);
+    tcase_add_test(tc, test_pool_start_runs_on_workers);
     tcase_add_test(tc, test_cpu_quota_text);
     tcase_add_test(tc, test_threads_zero_under_taskset);
     tcase_add_test(tc, test_pool_wakes_sleeping_workers);

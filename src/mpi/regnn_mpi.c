@@ -119,6 +119,126 @@ static regnn_status path_settings_agree(MPI_Comm comm, int rank, int size, const
     return st;
 }
 
+/* Collective: every rank has out and the path options, and the same settings. */
+static regnn_status check_path_args(MPI_Comm comm, int rank, int size, const char *fn, int have_out,
+                                    const regnn_model *tm, const regnn_optimizer *to,
+                                    const regnn_dataset *train, const regnn_dataset *val,
+                                    const regnn_fit_options *fo, const regnn_path_options *po)
+{
+    if (!have_out || !po) {
+        char why[MSG_LEN] = "";
+        keep(why, "out and the path options are required");
+        return agree(comm, rank, fn, REGNN_E_INVALID_ARG, why);
+    }
+    return path_settings_agree(comm, rank, size, fn, tm, to, train, val, fo, po);
+}
+
+/* Collective: this rank's runs (shard rank of size) into *part. */
+static regnn_status run_shard(MPI_Comm comm, int rank, int size, const char *fn,
+                              const regnn_model *tm, const regnn_optimizer *to,
+                              const regnn_dataset *train, const regnn_dataset *val,
+                              const regnn_fit_options *fo, const regnn_path_options *popts,
+                              regnn_path **part)
+{
+    char why[MSG_LEN] = "";
+    regnn_path_options *po = NULL;
+    regnn_status st = regnn_path_options_copy(popts, &po);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, rank);
+    if (st == REGNN_OK)
+        st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, size);
+    if (st == REGNN_OK)
+        st = regnn_regularization_path(tm, to, train, val, fo, po, part);
+    if (st != REGNN_OK)
+        keep(why, NULL);
+    regnn_path_options_free(po);
+    return agree(comm, rank, fn, st, why);
+}
+
+/* Collective: part encoded into *mine (*n bytes), and room for every rank's
+ * length and offset in *lens and *displs. */
+static regnn_status encode_part(MPI_Comm comm, int rank, int size, const char *fn,
+                                const regnn_path *part, unsigned char **mine, size_t *n,
+                                int **lens, int **displs)
+{
+    char why[MSG_LEN] = "";
+    regnn_status st = regnn_path_save_mem(part, NULL, 0, n);
+    if (st == REGNN_OK && *n > INT_MAX) {
+        st = REGNN_E_SHAPE;
+        keep(why, "a part is larger than 2 GiB");
+    }
+    if (st == REGNN_OK) {
+        *mine = malloc(*n);
+        *lens = calloc((size_t)size, sizeof **lens);
+        *displs = calloc((size_t)size, sizeof **displs);
+        if (!*mine || !*lens || !*displs) {
+            st = REGNN_E_NOMEM;
+            keep(why, "out of memory");
+        }
+    }
+    if (st == REGNN_OK)
+        st = regnn_path_save_mem(part, *mine, *n, n);
+    if (st != REGNN_OK && !why[0])
+        keep(why, NULL);
+    return agree(comm, rank, fn, st, why);
+}
+
+/* Collective: every rank's encoded part into *all, rank k's lens[k] bytes at
+ * displs[k]. */
+static regnn_status gather_parts(MPI_Comm comm, int rank, int size, const char *fn,
+                                 const unsigned char *mine, size_t n, int *lens, int *displs,
+                                 unsigned char **all)
+{
+    int len = (int)n;
+    if (MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, comm) != MPI_SUCCESS)
+        return fail(REGNN_E_IO, "%s: MPI_Allgather failed", fn);
+    size_t total = 0;
+    for (int k = 0; k < size; k++) {
+        displs[k] = (int)total;
+        total += (size_t)lens[k];
+        if (total > INT_MAX) /* the same on every rank */
+            return fail(REGNN_E_SHAPE, "%s: the parts add up to more than 2 GiB", fn);
+    }
+    char why[MSG_LEN] = "";
+    *all = malloc(total);
+    regnn_status st = *all ? REGNN_OK : REGNN_E_NOMEM;
+    if (st != REGNN_OK)
+        keep(why, "out of memory");
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK)
+        return st;
+    if (MPI_Allgatherv(mine, len, MPI_BYTE, *all, lens, displs, MPI_BYTE, comm) != MPI_SUCCESS)
+        return fail(REGNN_E_IO, "%s: MPI_Allgatherv failed", fn);
+    return REGNN_OK;
+}
+
+/* Collective: the parts decoded and merged, the same on every rank. */
+static regnn_status merge_parts(MPI_Comm comm, int rank, int size, const char *fn,
+                                const unsigned char *all, const int *lens, const int *displs,
+                                regnn_path **merged)
+{
+    char why[MSG_LEN] = "";
+    regnn_path **parts = calloc((size_t)size, sizeof *parts);
+    regnn_status st = parts ? REGNN_OK : REGNN_E_NOMEM;
+    if (!parts)
+        keep(why, "out of memory");
+    for (int k = 0; k < size && st == REGNN_OK; k++)
+        st = regnn_path_load_mem(all + displs[k], (size_t)lens[k], &parts[k]);
+    if (st == REGNN_OK)
+        st = regnn_path_merge((const regnn_path *const *)parts, (size_t)size, merged);
+    if (st != REGNN_OK && !why[0])
+        keep(why, NULL);
+    for (int k = 0; parts && k < size; k++)
+        regnn_path_free(parts[k]);
+    free(parts);
+    st = agree(comm, rank, fn, st, why);
+    if (st != REGNN_OK) {
+        regnn_path_free(*merged);
+        *merged = NULL;
+    }
+    return st;
+}
+
 regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *template_model,
                                            const regnn_optimizer *template_optimizer,
                                            const regnn_dataset *train, const regnn_dataset *val,
@@ -131,113 +251,29 @@ regnn_status regnn_mpi_regularization_path(MPI_Comm comm, const regnn_model *tem
         *out = NULL;
     if (comm_info(comm, &rank, &size) != REGNN_OK)
         return fail(REGNN_E_INVALID_ARG, "%s: not a valid communicator", fn);
-    char why[MSG_LEN] = "";
-    regnn_path_options *po = NULL;
-    regnn_path *part = NULL, *merged = NULL, **parts = NULL;
+    regnn_path *part = NULL, *merged = NULL;
     unsigned char *mine = NULL, *all = NULL;
     int *lens = NULL, *displs = NULL;
     size_t n = 0;
-
-    /* 1. this rank's runs */
-    regnn_status st = REGNN_OK;
-    if (!out || !popts) {
-        st = REGNN_E_INVALID_ARG;
-        keep(why, "out and the path options are required");
-    }
-    if (st != REGNN_OK)
-        st = agree(comm, rank, fn, st, why);
-    else
-        st = path_settings_agree(comm, rank, size, fn, template_model, template_optimizer, train,
-                                 val, fit_opts, popts);
-    if (st != REGNN_OK)
-        goto done;
-    st = regnn_path_options_copy(popts, &po);
+    /* Every step ends in agreement, so all ranks go on or stop together. */
+    regnn_status st = check_path_args(comm, rank, size, fn, out != NULL, template_model,
+                                      template_optimizer, train, val, fit_opts, popts);
     if (st == REGNN_OK)
-        st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, rank);
+        st = run_shard(comm, rank, size, fn, template_model, template_optimizer, train, val,
+                       fit_opts, popts, &part);
     if (st == REGNN_OK)
-        st = regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, size);
+        st = encode_part(comm, rank, size, fn, part, &mine, &n, &lens, &displs);
     if (st == REGNN_OK)
-        st = regnn_regularization_path(template_model, template_optimizer, train, val, fit_opts,
-                                       po, &part);
-    if (st != REGNN_OK && !why[0])
-        keep(why, NULL);
-    st = agree(comm, rank, fn, st, why);
-    if (st != REGNN_OK)
-        goto done;
-
-    /* 2. every rank gets every part */
-    st = regnn_path_save_mem(part, NULL, 0, &n);
-    if (st == REGNN_OK && n > INT_MAX) {
-        st = REGNN_E_SHAPE;
-        keep(why, "a part is larger than 2 GiB");
-    }
-    if (st == REGNN_OK) {
-        mine = malloc(n);
-        lens = calloc((size_t)size, sizeof *lens);
-        displs = calloc((size_t)size, sizeof *displs);
-        parts = calloc((size_t)size, sizeof *parts);
-        if (!mine || !lens || !displs || !parts) {
-            st = REGNN_E_NOMEM;
-            keep(why, "out of memory");
-        }
-    }
+        st = gather_parts(comm, rank, size, fn, mine, n, lens, displs, &all);
     if (st == REGNN_OK)
-        st = regnn_path_save_mem(part, mine, n, &n);
-    if (st != REGNN_OK && !why[0])
-        keep(why, NULL);
-    st = agree(comm, rank, fn, st, why);
-    if (st != REGNN_OK)
-        goto done;
-    int len = (int)n;
-    if (MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, comm) != MPI_SUCCESS) {
-        st = fail(REGNN_E_IO, "%s: MPI_Allgather failed", fn);
-        goto done;
-    }
-    size_t total = 0;
-    for (int k = 0; k < size; k++) {
-        displs[k] = (int)total;
-        total += (size_t)lens[k];
-        if (total > INT_MAX) { /* the same on every rank */
-            st = fail(REGNN_E_SHAPE, "%s: the parts add up to more than 2 GiB", fn);
-            goto done;
-        }
-    }
-    all = malloc(total);
-    st = all ? REGNN_OK : REGNN_E_NOMEM;
-    if (st != REGNN_OK)
-        keep(why, "out of memory");
-    st = agree(comm, rank, fn, st, why);
-    if (st != REGNN_OK)
-        goto done;
-    if (MPI_Allgatherv(mine, len, MPI_BYTE, all, lens, displs, MPI_BYTE, comm) != MPI_SUCCESS) {
-        st = fail(REGNN_E_IO, "%s: MPI_Allgatherv failed", fn);
-        goto done;
-    }
-
-    /* 3. merge, the same on every rank */
-    for (int k = 0; k < size && st == REGNN_OK; k++)
-        st = regnn_path_load_mem(all + displs[k], (size_t)lens[k], &parts[k]);
+        st = merge_parts(comm, rank, size, fn, all, lens, displs, &merged);
     if (st == REGNN_OK)
-        st = regnn_path_merge((const regnn_path *const *)parts, (size_t)size, &merged);
-    if (st != REGNN_OK)
-        keep(why, NULL);
-    st = agree(comm, rank, fn, st, why);
-    if (st == REGNN_OK) {
         *out = merged;
-        merged = NULL;
-    }
-done:
-    if (parts)
-        for (int k = 0; k < size; k++)
-            regnn_path_free(parts[k]);
-    regnn_path_free(merged);
-    free(parts);
     free(all);
     free(displs);
     free(lens);
     free(mine);
     regnn_path_free(part);
-    regnn_path_options_free(po);
     return st;
 }
 

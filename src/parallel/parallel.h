@@ -34,6 +34,18 @@ size_t rg_threads_resolve(size_t setting);
 /* Run fn(ctx, t) for t in [0, n_tasks) on the pool and the caller; returns when
  * all are done. NULL pool: on the caller, in order. */
 void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
+/* A pool for coarse tasks: like rg_pool_create, but every one of the
+ * n_threads - 1 workers is started, even beyond rg_usable_cpus (a task is a
+ * whole training run with threads of its own, so none spins for a CPU). */
+regnn_status rg_pool_create_all(size_t n_threads, rg_pool **out);
+/* Run fn(ctx, t) for t in [0, n_tasks) on the pool's workers only, and return
+ * at once, so the caller can do other work meanwhile; rg_pool_wait must
+ * follow before the next job or rg_pool_free. A pool without workers (or
+ * NULL) runs them on the caller, in order, before returning. */
+void rg_pool_start(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);
+/* Return when every task of the job rg_pool_start published is done. It
+ * spins (yielding the CPU): call it once the tasks are known to be ending. */
+void rg_pool_wait(rg_pool *p);
 #ifdef REGNN_TESTING
 /* Make the nth thread creation on this thread fail (0 = off). */
 void regnn__test_pool_refuse_thread(long nth);

@@ -8,7 +8,10 @@
  * business (see model.c for the rule that keeps them thread-count free).
  * So a pool of more threads than the process may use CPUs starts only as
  * many threads as it has CPUs: the jobs keep their n_threads-way split (the
- * same bits), and no thread spins for a CPU another of its own holds. */
+ * same bits), and no thread spins for a CPU another of its own holds.
+ * A pool for coarse tasks (a whole training run each: the regularization
+ * path) starts every thread it is asked for, and its caller may start a job
+ * on the workers alone and wait for it later (rg_pool_start, rg_pool_wait). */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT_S */
 #include "parallel.h"
 
@@ -61,6 +64,7 @@ struct rg_pool {
     _Atomic int sleepers;
     _Atomic int stop;
     uint64_t gen_count; /* the caller's copy of gen */
+    size_t pending;     /* tasks of a job rg_pool_start published, until rg_pool_wait */
     /* Read by a worker only while it holds a task of the current job, and
      * rewritten by the caller only after every task of the job is done. */
     rg_task_fn fn;
@@ -275,15 +279,15 @@ void rg_pool_free(rg_pool *p)
     rg_free(p);
 }
 
-regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
+/* A pool of n_threads whose first active threads (the caller included) run tasks. */
+static regnn_status pool_create(size_t n_threads, size_t active, rg_pool **out)
 {
     *out = NULL;
     rg_pool *p = rg_calloc(1, sizeof *p);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
     p->n_threads = n_threads;
-    const size_t cpus = rg_usable_cpus();
-    p->active = n_threads < cpus ? n_threads : cpus;
+    p->active = active;
     p->th = rg_calloc(n_threads - 1, sizeof *p->th);
     p->workers = rg_calloc(n_threads, sizeof *p->workers);
     if (!p->th || !p->workers || pthread_mutex_init(&p->mu, NULL) != 0) {
@@ -324,17 +328,24 @@ regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
     return REGNN_OK;
 }
 
+regnn_status rg_pool_create(size_t n_threads, rg_pool **out)
+{
+    const size_t cpus = rg_usable_cpus();
+    return pool_create(n_threads, n_threads < cpus ? n_threads : cpus, out);
+}
+
+regnn_status rg_pool_create_all(size_t n_threads, rg_pool **out)
+{
+    return pool_create(n_threads, n_threads, out);
+}
+
 size_t rg_pool_threads(const rg_pool *p) { return p ? p->n_threads : 1; }
 
 size_t rg_pool_active(const rg_pool *p) { return p ? p->active : 1; }
 
-void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
+/* Publish a job of n_tasks (1..RG_POOL_TASKS) on a pool with workers; returns its job word. */
+static uint64_t publish(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
 {
-    if (!p || p->active < 2 || n_tasks < 2 || n_tasks > RG_POOL_TASKS) {
-        for (size_t t = 0; t < n_tasks; t++)
-            fn(ctx, t);
-        return;
-    }
     p->fn = fn;
     p->ctx = ctx;
 #ifdef RG_HAVE_CSR
@@ -346,9 +357,13 @@ void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
     atomic_store(&p->gen, word);
     if (atomic_load(&p->sleepers) > 0)
         wake_all(p);
-    run_tasks(p, word, 0);
-    /* A worker still on a task is usually microseconds away; past that (a
-     * descheduled or oversubscribed thread) give it the CPU. */
+    return word;
+}
+
+/* A worker still on a task is usually microseconds away; past that (a
+ * descheduled or oversubscribed thread) give it the CPU. */
+static void wait_done(rg_pool *p, size_t n_tasks)
+{
     for (unsigned i = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n_tasks; i++) {
         rg_pause();
         if (i >= 4096)
@@ -356,3 +371,34 @@ void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
     }
 }
 
+void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
+{
+    if (!p || p->active < 2 || n_tasks < 2 || n_tasks > RG_POOL_TASKS) {
+        for (size_t t = 0; t < n_tasks; t++)
+            fn(ctx, t);
+        return;
+    }
+    run_tasks(p, publish(p, fn, ctx, n_tasks), 0);
+    wait_done(p, n_tasks);
+}
+
+void rg_pool_start(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks)
+{
+    if (!p || p->active < 2 || n_tasks > RG_POOL_TASKS) {
+        for (size_t t = 0; t < n_tasks; t++)
+            fn(ctx, t);
+        return;
+    }
+    /* One task is a job too: the workers' second pass takes it. */
+    p->pending = n_tasks;
+    if (n_tasks)
+        publish(p, fn, ctx, n_tasks);
+}
+
+void rg_pool_wait(rg_pool *p)
+{
+    if (!p || !p->pending)
+        return;
+    wait_done(p, p->pending);
+    p->pending = 0;
+}

@@ -11,16 +11,14 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-
 
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
 static size_t path_held(const regnn_path *p)
 {
-    return rg_path_held(p->n_lambdas * runs_per_lambda(p), p->shard_index, p->shard_count);
+    return rg_path_held(rg_path_runs(p), p->shard_index, p->shard_count);
 }
 /* Run r's value of stat; NaN when the run is in another shard. */
 static double run_value(const regnn_path *p, size_t r, int stat)
@@ -30,45 +28,16 @@ static double run_value(const regnn_path *p, size_t r, int stat)
 
 /* ---- results ---- */
 
-void regnn_path_free(regnn_path *p)
-{
-    if (!p)
-        return;
-    if (p->hist)
-        for (size_t k = 0; k < path_held(p); k++)
-            regnn_history_free(p->hist[k]);
-    rg_free(p->hist);
-    rg_free(p->runv);
-    rg_free(p->lambdas);
-    rg_free(p->fold_of);
-    rg_free(p->fold_rows);
-    rg_free(p->fold_base);
-    rg_free(p);
-}
-
 static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
 {
-    regnn_path *p = rg_calloc(1, sizeof *p);
+    regnn_path *p = rg_path_new(po->n_lambdas, (size_t)po->seeds, n_folds,
+                                (size_t)po->shard_index, (size_t)po->shard_count);
     if (!p)
         return NULL;
-    p->n_lambdas = po->n_lambdas;
-    p->n_seeds = (size_t)po->seeds;
-    p->n_folds = n_folds;
     p->seed = (uint64_t)po->seed;
-    p->shard_index = (size_t)po->shard_index;
-    p->shard_count = (size_t)po->shard_count;
-    p->lambdas = rg_malloc(p->n_lambdas * sizeof *p->lambdas);
-    const size_t held = path_held(p);
-    p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
-    p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
-    if (!p->lambdas || !p->hist || !p->runv)
-        goto nomem;
     memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
-nomem:
-    regnn_path_free(p);
-    return NULL;
 }
 
 /* ---- one run ---- */
@@ -89,7 +58,7 @@ typedef struct path_job {
     size_t next;        /* next run to start */
     size_t *done;       /* finished runs in completion order (total entries) */
     size_t n_done, n_seen;
-    size_t active;      /* workers still running */
+    size_t active;      /* worker tasks still taking runs */
     regnn_status err;   /* first failure by run index */
     size_t err_run;
     char err_msg[512];
@@ -127,7 +96,7 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
     int verdict = REGNN_VERDICT_INSUFFICIENT, reason = REGNN_REASON_TOO_SHORT;
     /* With folds, a run is judged against its own fold's baseline. */
     const double base =
-        p->fold_base ? p->fold_base[(r / p->n_seeds) % p->n_folds] : p->baseline;
+        p->fold_base ? p->fold_base[rg_path_run_fold(p, r)] : p->baseline;
     regnn_history_diagnose(h, base, &verdict, &reason, d, REGNN_DIAG_COUNT);
     double secs = 0.0;
     for (size_t e = 0; e < h->epochs; e++)
@@ -210,8 +179,8 @@ static regnn_status run_one(path_job *j, size_t r)
 {
     regnn_path *p = j->p;
     const regnn_path_options *po = j->po;
-    const size_t li = r / runs_per_lambda(p), fi = (r / p->n_seeds) % p->n_folds,
-                 si = r % p->n_seeds;
+    const size_t li = rg_path_run_lambda(p, r), fi = rg_path_run_fold(p, r),
+                 si = rg_path_run_seed(p, r);
     const double lambda = p->lambdas[li];
     const uint64_t seed = p->seed + si;
     regnn_model *m = NULL;
@@ -267,8 +236,11 @@ static void keep_message(path_job *j)
     j->err_msg[n] = 0;
 }
 
-static void *worker(void *arg)
+/* A pool task: train runs in index order until none is left or the sweep
+ * stops, queueing each finished run for the caller's progress reports. */
+static void run_worker(void *arg, size_t task)
 {
+    (void)task; /* every task takes runs from the same queue */
     path_job *j = arg;
 #ifdef REGNN_TESTING
     if (j->po->test_fail_at)
@@ -298,7 +270,6 @@ static void *worker(void *arg)
     j->active--;
     pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
-    return NULL;
 }
 
 static int report(path_job *j, size_t r, size_t done)
@@ -308,8 +279,8 @@ static int report(path_job *j, size_t r, size_t done)
         return 0;
     const regnn_path *p = j->p;
     const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
-    return po->progress(po->progress_user, done, j->total, p->lambdas[r / runs_per_lambda(p)],
-                        p->seed + r % p->n_seeds, h);
+    return po->progress(po->progress_user, done, j->total, p->lambdas[rg_path_run_lambda(p, r)],
+                        p->seed + rg_path_run_seed(p, r), h);
 }
 
 /* Returns 1 if the progress callback cancelled. */
@@ -330,33 +301,18 @@ static int run_serial(path_job *j)
     return 0;
 }
 
-/* Workers train; this thread calls the progress callback, so callbacks never
- * run concurrently. Returns 1 if the callback cancelled, -1 if no thread
- * could be started. */
-static int run_parallel(path_job *j, pthread_t *th, size_t nt)
+/* The caller's part while the workers train: report each finished run in
+ * completion order, so callbacks never run concurrently, until every worker
+ * has ended. Returns 1 if the callback cancelled. */
+static int report_finished(path_job *j)
 {
-    size_t created = 0;
-    for (size_t t = 0; t < nt; t++) {
-        pthread_mutex_lock(&j->mu);
-        j->active++;
-        pthread_mutex_unlock(&j->mu);
-        if (pthread_create(&th[t], NULL, worker, j) != 0) {
-            pthread_mutex_lock(&j->mu);
-            j->active--;
-            pthread_mutex_unlock(&j->mu);
-            break;
-        }
-        created++;
-    }
-    if (created == 0)
-        return -1;
     int cancelled = 0;
     pthread_mutex_lock(&j->mu);
     for (;;) {
         while (j->n_seen == j->n_done && j->active > 0)
             pthread_cond_wait(&j->cv, &j->mu);
         if (j->n_seen == j->n_done)
-            break; /* every worker has exited */
+            break; /* every worker has ended */
         size_t r = j->done[j->n_seen++];
         if (atomic_load(&j->stop))
             continue;
@@ -370,8 +326,58 @@ static int run_parallel(path_job *j, pthread_t *th, size_t nt)
         }
     }
     pthread_mutex_unlock(&j->mu);
-    for (size_t t = 0; t < created; t++)
-        pthread_join(th[t], NULL);
+    return cancelled;
+}
+
+/* The queue the workers fill and the reporting caller reads. 0 when it
+ * cannot be set up (REGNN_E_NOMEM in j->err, with the reason). */
+static int queue_init(path_job *j)
+{
+    const char *why = NULL;
+    j->done = rg_calloc(j->total, sizeof *j->done);
+    if (!j->done) {
+        why = "out of memory";
+    } else if (pthread_mutex_init(&j->mu, NULL) != 0) {
+        why = "cannot create a mutex";
+    } else if (pthread_cond_init(&j->cv, NULL) != 0) {
+        pthread_mutex_destroy(&j->mu);
+        why = "cannot create a condition variable";
+    }
+    if (!why)
+        return 1;
+    rg_free(j->done);
+    j->done = NULL;
+    j->err = REGNN_E_NOMEM;
+    snprintf(j->err_msg, sizeof j->err_msg, "%s", why);
+    return 0;
+}
+
+static void queue_free(path_job *j)
+{
+    pthread_cond_destroy(&j->cv);
+    pthread_mutex_destroy(&j->mu);
+    rg_free(j->done);
+    j->done = NULL;
+}
+
+/* The runs on nt workers of a pool for coarse tasks (each task trains whole
+ * fits, which bring their own step threads) while this thread reports.
+ * Returns 1 if the callback cancelled, -1 if the workers could not be
+ * started (the caller then trains on its own thread). */
+static int run_parallel(path_job *j, size_t nt)
+{
+    rg_pool *pool = NULL;
+    if (rg_pool_create_all(nt + 1, &pool) != REGNN_OK)
+        return -1;
+    int cancelled = 0;
+    if (queue_init(j)) {
+        j->active = nt;
+        rg_pool_start(pool, run_worker, j, nt);
+        cancelled = report_finished(j);
+        rg_pool_wait(pool);
+        queue_free(j);
+    }
+    rg_pool_free(pool);
     return cancelled;
 }
 
@@ -448,6 +454,250 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
     return REGNN_OK;
 }
 
+/* ---- the sweep: check, plan, run ---- */
+
+/* The default-or-given fit options of a path's runs, as a value. */
+static regnn_status fit_options_of(const char *fn, const regnn_fit_options *given,
+                                   struct regnn_fit_options *fo)
+{
+    if (given) {
+        *fo = *given;
+        return REGNN_OK;
+    }
+    regnn_fit_options *d = NULL;
+    regnn_status st = regnn_fit_options_create(&d);
+    if (st != REGNN_OK)
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    *fo = *d;
+    regnn_fit_options_free(d);
+    return REGNN_OK;
+}
+
+/* What a path and its refit both check: the template has layers, the chosen
+ * layers exist and suit the penalty, each of lambdas[0..n) is a weight decay
+ * the optimizer can take, and the optimizer's kind is known. A path names its
+ * lambdas by index (indexed), a refit by value. */
+static regnn_status check_template(const char *fn, const regnn_model *tm,
+                                   const regnn_optimizer *to, const regnn_path_options *po,
+                                   const double *lambdas, size_t n, int indexed)
+{
+    if (tm->n_layers == 0)
+        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: decoupled weight decay acts on every parameter; choosing layers "
+                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
+    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+        const double lr =
+            to ? fmax(to->lr, rg_schedule_peak(to->sched.kind, to->sched.p, NULL, to->sched.n, 0.0))
+               : 1e-3;
+        for (size_t i = 0; i < n; i++) {
+            if (!(lr * lambdas[i] > 1.0))
+                continue;
+            char name[64];
+            if (indexed)
+                snprintf(name, sizeof name, "lambda[%zu] = %g", i, lambdas[i]);
+            else
+                snprintf(name, sizeof name, "lambda %g", lambdas[i]);
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: %s is a weight decay larger than 1/learning rate = %g (the decay "
+                            "step multiplies weights by 1 - lr*wd)", fn, name, 1.0 / lr);
+        }
+    }
+    for (size_t i = 0; i < po->n_layers; i++)
+        if (po->layers[i] >= tm->n_layers)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: layer index %zu out of range (the model has %zu layers)", fn,
+                            po->layers[i], tm->n_layers);
+    if (to && to->kind != REGNN_OPTIM_ADAM && to->kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, to->kind);
+    return REGNN_OK;
+}
+
+/* The columns of ds (NULL: none), named what, against the template's. */
+static regnn_status check_columns(const char *fn, const char *what, const regnn_dataset *ds,
+                                  const regnn_model *tm)
+{
+    const size_t n_out = regnn_model_outputs(tm);
+    if (ds && (ds->n_x != tm->n_in || ds->n_y != n_out))
+        return rg_error(REGNN_E_SHAPE,
+                        "%s: %s data has %zu features and %zu targets, the model takes %zu "
+                        "inputs and gives %zu outputs",
+                        fn, what, ds->n_x, ds->n_y, tm->n_in, n_out);
+    return REGNN_OK;
+}
+
+/* Folds of a path: REGNN_PATH_FOLDS, or 1 without cross-validation. */
+static size_t path_folds(const regnn_path_options *po)
+{
+    return po->folds >= 2 ? (size_t)po->folds : 1;
+}
+
+/* The path's arguments, before anything is allocated. */
+static regnn_status check_path(const char *fn, const regnn_model *tm, const regnn_optimizer *to,
+                               const regnn_dataset *train, const regnn_dataset *val,
+                               const regnn_fit_options *fit_opts, const regnn_path_options *po)
+{
+    if (!tm || !train || !po)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the template model, training data and path options are required", fn);
+    if (po->n_lambdas == 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: the list of lambda values is empty (regnn_path_options_set_lambdas)", fn);
+    regnn_status st = check_template(fn, tm, to, po, po->lambdas, po->n_lambdas, 1);
+    if (st == REGNN_OK)
+        st = check_columns(fn, "training", train, tm);
+    if (st == REGNN_OK)
+        st = check_columns(fn, "test", po->test, tm);
+    if (st == REGNN_OK)
+        st = check_columns(fn, "validation", val, tm);
+    if (st != REGNN_OK)
+        return st;
+    if (po->shard_index >= po->shard_count)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
+                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
+                        (long long)po->shard_count);
+    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
+                        "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
+                        "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
+    const size_t n_folds = path_folds(po);
+    if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas / n_folds) {
+        char folds[48] = "";
+        if (n_folds > 1)
+            snprintf(folds, sizeof folds, "%zu folds x ", n_folds);
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %s%lld seeds is more than %zu runs",
+                        fn, po->n_lambdas, folds, (long long)po->seeds, RG_PATH_MAX_COUNT);
+    }
+    return REGNN_OK;
+}
+
+/* The rows a path validates on: with folds each fold in turn (none here);
+ * else val, or the fit's tail split of train as regnn_fit takes it. Sets
+ * the training rows' count and the validation targets for the baseline. */
+static regnn_status plan_validation(const char *fn, const regnn_path_options *po,
+                                    const regnn_dataset *train, const regnn_dataset *val,
+                                    double split, size_t *n_train, const float **vy, size_t *n_val)
+{
+    const size_t n_folds = path_folds(po);
+    *n_train = train->rows;
+    *vy = NULL;
+    *n_val = 0;
+    if (n_folds > 1) {
+        if (val || split > 0.0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PATH_FOLDS %zu validates on the held-out folds; give no "
+                            "validation data and no REGNN_FIT_VALIDATION_SPLIT with it", fn, n_folds);
+        if (n_folds > train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PATH_FOLDS %zu is more than the %zu training rows", fn,
+                            n_folds, train->rows);
+    } else if (val) {
+        if (split > 0.0)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
+        if (val->rows == 0)
+            return rg_error(REGNN_E_INVALID_ARG, "%s: the validation data has no rows", fn);
+        *vy = val->y;
+        *n_val = val->rows;
+    } else {
+        if (!(split > 0.0))
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: the path compares validation errors: give validation data or set "
+                            "REGNN_FIT_VALIDATION_SPLIT", fn);
+        size_t split_at = rg_tail_split_at(train->rows, split);
+        if (split_at == 0 || split_at >= train->rows)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: validation split %g of %zu rows leaves an empty training or "
+                            "validation part", fn, split, train->rows);
+        *n_train = split_at;
+        *n_val = train->rows - split_at;
+        *vy = train->y + split_at * train->n_y;
+    }
+    if (*n_train == 0)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
+    return REGNN_OK;
+}
+
+/* The results to fill, with the folds or the baseline known before training. */
+static regnn_status plan_results(const char *fn, const regnn_path_options *po,
+                                 const regnn_dataset *train, size_t n_train, const float *vy,
+                                 size_t n_val, regnn_path **out)
+{
+    const size_t n_folds = path_folds(po);
+    regnn_path *p = path_alloc(po, n_folds);
+    if (p && n_folds > 1 && make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
+        regnn_path_free(p);
+        p = NULL;
+    }
+    if (!p)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    if (n_folds == 1)
+        p->baseline = baseline_mse(train->y, n_train, vy, n_val, train->n_y);
+    *out = p;
+    return REGNN_OK;
+}
+
+/* Everything the runs need: the fit options with the path's epoch callback,
+ * the validation rows, the results and the runs of this shard. */
+static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_options *fit_opts)
+{
+    regnn_status st = fit_options_of(fn, fit_opts, &j->fo);
+    if (st != REGNN_OK)
+        return st;
+    /* Training MSE at end-of-epoch weights, so the gap compares like with like
+     * (unless the caller trades that for time: REGNN_PATH_EVAL_TRAIN 0). */
+    if (j->po->eval_train)
+        j->fo.eval_train = 1;
+    j->user_cb = j->fo.callback;
+    j->user_cb_data = j->fo.callback_user;
+    j->fo.callback = run_epoch;
+    j->fo.callback_user = j;
+    const float *vy;
+    size_t n_train, n_val;
+    st = plan_validation(fn, j->po, j->train, j->val, j->fo.validation_split, &n_train, &vy,
+                         &n_val);
+    if (st == REGNN_OK)
+        st = plan_results(fn, j->po, j->train, n_train, vy, n_val, &j->p);
+    if (st != REGNN_OK)
+        return st;
+    const regnn_path *p = j->p;
+    j->total = path_held(p);
+    atomic_init(&j->stop, 0);
+    return REGNN_OK;
+}
+
+/* Runs at a time: REGNN_PATH_THREADS, or with 0 the usable CPUs shared
+ * among runs whose fits bring their own threads (regnn_model_set_threads), so
+ * the two levels never oversubscribe by default; at most the runs. */
+static size_t path_threads(const path_job *j)
+{
+    size_t nt = (size_t)j->po->threads;
+    if (nt == 0) {
+        nt = rg_usable_cpus() / rg_model_resolved_threads(j->tm);
+        if (nt == 0)
+            nt = 1;
+        if (nt > RG_PATH_MAX_THREADS)
+            nt = RG_PATH_MAX_THREADS;
+    }
+    return nt < j->total ? nt : j->total;
+}
+
+/* Train every run of the job: on workers when more than one thread is
+ * asked for and they start, else on this thread. */
+static regnn_status run_job(const char *fn, path_job *j)
+{
+    const size_t nt = path_threads(j);
+    int cancelled = nt > 1 ? run_parallel(j, nt) : -1;
+    if (cancelled < 0) /* one thread asked for, or none could be started */
+        cancelled = run_serial(j);
+    if (cancelled)
+        return rg_error(REGNN_E_CANCELLED, "%s: cancelled by the progress callback", fn);
+    if (j->err != REGNN_OK)
+        return rg_error(j->err, "%s: %s", fn, j->err_msg);
+    return REGNN_OK;
+}
+
 regnn_status regnn_regularization_path(const regnn_model *template_model,
                                        const regnn_optimizer *template_optimizer,
                                        const regnn_dataset *train, const regnn_dataset *val,
@@ -458,209 +708,25 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     if (!out)
         return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
-    const regnn_model *tm = template_model;
-    const regnn_path_options *po = popts;
-    if (!tm || !train || !po)
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: the template model, training data and path options are required", fn);
-    if (po->n_lambdas == 0)
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: the list of lambda values is empty (regnn_path_options_set_lambdas)", fn);
-    if (tm->n_layers == 0)
-        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: decoupled weight decay acts on every parameter; choosing layers "
-                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
-        const regnn_optimizer *t = template_optimizer;
-        const double lr = t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL,
-                                                           t->sched.n, 0.0))
-                            : 1e-3;
-        for (size_t i = 0; i < po->n_lambdas; i++)
-            if (lr * po->lambdas[i] > 1.0)
-                return rg_error(REGNN_E_INVALID_ARG,
-                                "%s: lambda[%zu] = %g is a weight decay larger than 1/learning rate "
-                                "= %g (the decay step multiplies weights by 1 - lr*wd)",
-                                fn, i, po->lambdas[i], 1.0 / lr);
-    }
-    for (size_t i = 0; i < po->n_layers; i++)
-        if (po->layers[i] >= tm->n_layers)
-            return rg_error(REGNN_E_INVALID_ARG, "%s: layer index %zu out of range (the model has %zu layers)",
-                            fn, po->layers[i], tm->n_layers);
-    const size_t n_out = regnn_model_outputs(tm);
-    if (train->n_x != tm->n_in || train->n_y != n_out)
-        return rg_error(REGNN_E_SHAPE,
-                        "%s: training data has %zu features and %zu targets, the model takes %zu "
-                        "inputs and gives %zu outputs",
-                        fn, train->n_x, train->n_y, tm->n_in, n_out);
-    if (po->test && (po->test->n_x != tm->n_in || po->test->n_y != n_out))
-        return rg_error(REGNN_E_SHAPE,
-                        "%s: test data has %zu features and %zu targets, the model takes %zu "
-                        "inputs and gives %zu outputs",
-                        fn, po->test->n_x, po->test->n_y, tm->n_in, n_out);
-    if (val && (val->n_x != tm->n_in || val->n_y != n_out))
-        return rg_error(REGNN_E_SHAPE,
-                        "%s: validation data has %zu features and %zu targets, the model takes %zu "
-                        "inputs and gives %zu outputs",
-                        fn, val->n_x, val->n_y, tm->n_in, n_out);
-    if (template_optimizer && template_optimizer->kind != REGNN_OPTIM_ADAM &&
-        template_optimizer->kind != REGNN_OPTIM_SGD)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
-                        template_optimizer->kind);
-    if (po->shard_index >= po->shard_count)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
-                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
-                        (long long)po->shard_count);
-    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
-        return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
-                        "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
-                        "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
-    if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %lld seeds is more than %zu runs", fn,
-                        po->n_lambdas, (long long)po->seeds, RG_PATH_MAX_COUNT);
-
+    regnn_status st =
+        check_path(fn, template_model, template_optimizer, train, val, fit_opts, popts);
+    if (st != REGNN_OK)
+        return st;
     path_job j;
     memset(&j, 0, sizeof j);
-    if (fit_opts) {
-        j.fo = *fit_opts;
-    } else {
-        regnn_fit_options *d = NULL;
-        regnn_status st = regnn_fit_options_create(&d);
-        if (st != REGNN_OK)
-            return rg_error(st, "%s: %s", fn, regnn_errmsg());
-        j.fo = *d;
-        regnn_fit_options_free(d);
-    }
-    /* Training MSE at end-of-epoch weights, so the gap compares like with like
-     * (unless the caller trades that for time: REGNN_PATH_EVAL_TRAIN 0). */
-    if (po->eval_train)
-        j.fo.eval_train = 1;
-    j.user_cb = j.fo.callback;
-    j.user_cb_data = j.fo.callback_user;
-    j.fo.callback = run_epoch;
-    j.fo.callback_user = &j;
-
-    /* Validation rows: val, or the fit's tail split of train (as regnn_fit takes it),
-     * or with folds each fold in turn. */
-    const float *vy = NULL;
-    size_t n_train = train->rows, n_val = 0;
-    const size_t n_folds = po->folds >= 2 ? (size_t)po->folds : 1;
-    if (n_folds > 1) {
-        if (val || j.fo.validation_split > 0.0)
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: REGNN_PATH_FOLDS %zu validates on the held-out folds; give no "
-                            "validation data and no REGNN_FIT_VALIDATION_SPLIT with it", fn, n_folds);
-        if (n_folds > train->rows)
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: REGNN_PATH_FOLDS %zu is more than the %zu training rows", fn,
-                            n_folds, train->rows);
-        if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas / n_folds)
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: %zu lambdas x %zu folds x %lld seeds is more than %zu runs", fn,
-                            po->n_lambdas, n_folds, (long long)po->seeds, RG_PATH_MAX_COUNT);
-    } else if (val) {
-        if (j.fo.validation_split > 0.0)
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
-        if (val->rows == 0)
-            return rg_error(REGNN_E_INVALID_ARG, "%s: the validation data has no rows", fn);
-        vy = val->y;
-        n_val = val->rows;
-    } else {
-        if (!(j.fo.validation_split > 0.0))
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: the path compares validation errors: give validation data or set "
-                            "REGNN_FIT_VALIDATION_SPLIT", fn);
-        size_t split_at = rg_tail_split_at(train->rows, j.fo.validation_split);
-        if (split_at == 0 || split_at >= train->rows)
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: validation split %g of %zu rows leaves an empty training or "
-                            "validation part", fn, j.fo.validation_split, train->rows);
-        n_train = split_at;
-        n_val = train->rows - split_at;
-        vy = train->y + split_at * n_out;
-    }
-    if (n_train == 0)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
-
-    regnn_path *p = path_alloc(po, n_folds);
-    if (!p)
-        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-    if (n_folds > 1) {
-        if (make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
-            regnn_path_free(p);
-            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-        }
-    } else {
-        p->baseline = baseline_mse(train->y, n_train, vy, n_val, n_out);
-    }
-
-    j.tm = tm;
+    j.tm = template_model;
     j.to = template_optimizer;
     j.train = train;
     j.val = val;
-    j.po = po;
-    j.p = p;
-    const size_t runs = p->n_lambdas * runs_per_lambda(p);
-    j.total = runs > p->shard_index ? (runs - p->shard_index - 1) / p->shard_count + 1 : 0;
-    atomic_init(&j.stop, 0);
-
-    size_t nt = (size_t)po->threads;
-    if (nt == 0) {
-        nt = rg_usable_cpus();
-        /* Each run's fit brings its own threads (regnn_model_set_threads): share
-         * the CPUs among runs so the two levels never oversubscribe by default. */
-        nt /= rg_model_resolved_threads(template_model);
-        if (nt == 0)
-            nt = 1;
-        if (nt > RG_PATH_MAX_THREADS)
-            nt = RG_PATH_MAX_THREADS;
+    j.po = popts;
+    st = plan_job(fn, &j, fit_opts);
+    if (st == REGNN_OK)
+        st = run_job(fn, &j);
+    if (st != REGNN_OK) {
+        regnn_path_free(j.p);
+        return st;
     }
-    if (nt > j.total)
-        nt = j.total;
-
-    int cancelled = -1;
-    if (nt > 1) {
-        pthread_t *th = rg_calloc(nt, sizeof *th);
-        j.done = rg_calloc(j.total, sizeof *j.done);
-        if (!th || !j.done) {
-            rg_free(th);
-            rg_free(j.done);
-            regnn_path_free(p);
-            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-        }
-        if (pthread_mutex_init(&j.mu, NULL) != 0) {
-            rg_free(th);
-            rg_free(j.done);
-            regnn_path_free(p);
-            return rg_error(REGNN_E_NOMEM, "%s: cannot create a mutex", fn);
-        }
-        if (pthread_cond_init(&j.cv, NULL) != 0) {
-            pthread_mutex_destroy(&j.mu);
-            rg_free(th);
-            rg_free(j.done);
-            regnn_path_free(p);
-            return rg_error(REGNN_E_NOMEM, "%s: cannot create a condition variable", fn);
-        }
-        cancelled = run_parallel(&j, th, nt);
-        pthread_cond_destroy(&j.cv);
-        pthread_mutex_destroy(&j.mu);
-        rg_free(th);
-        rg_free(j.done);
-    }
-    if (cancelled < 0) /* one thread asked for, or none could be started */
-        cancelled = run_serial(&j);
-
-    if (cancelled) {
-        regnn_path_free(p);
-        return rg_error(REGNN_E_CANCELLED, "%s: cancelled by the progress callback", fn);
-    }
-    if (j.err != REGNN_OK) {
-        regnn_path_free(p);
-        return rg_error(j.err, "%s: %s", fn, j.err_msg);
-    }
-    *out = p;
+    *out = j.p;
     return REGNN_OK;
 }
 
@@ -690,7 +756,7 @@ regnn_status regnn_path_get_runs(const regnn_path *p, int stat, double *buf, siz
         return rg_error(REGNN_E_INVALID_ARG, "regnn_path_get_runs: path and buf are required");
     if (!run_stat_known(stat))
         return rg_error(REGNN_E_UNSUPPORTED, "regnn_path_get_runs: unknown statistic %d", stat);
-    const size_t runs = p->n_lambdas * runs_per_lambda(p);
+    const size_t runs = rg_path_runs(p);
     if (len < runs)
         return rg_error(REGNN_E_SHAPE, "regnn_path_get_runs: buffer holds %zu values, the path has %zu runs",
                         len, runs);
@@ -870,41 +936,15 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: the template model, training data, path options and model are "
                         "required", fn);
-    if (!(lambda >= 0.0) || isinf(lambda))
+    if (!rg_path_lambda_ok(lambda))
         return rg_error(REGNN_E_INVALID_ARG, "%s: lambda is %g; it must be finite and >= 0", fn,
                         lambda);
-    if (tm->n_layers == 0)
-        return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: decoupled weight decay acts on every parameter; choosing layers "
-                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
-    const regnn_optimizer *t = template_optimizer;
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY &&
-        (t ? fmax(t->lr, rg_schedule_peak(t->sched.kind, t->sched.p, NULL, t->sched.n, 0.0))
-           : 1e-3) * lambda > 1.0)
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: lambda %g is a weight decay larger than 1/learning rate", fn, lambda);
-    for (size_t i = 0; i < po->n_layers; i++)
-        if (po->layers[i] >= tm->n_layers)
-            return rg_error(REGNN_E_INVALID_ARG,
-                            "%s: layer index %zu out of range (the model has %zu layers)", fn,
-                            po->layers[i], tm->n_layers);
-    if (template_optimizer && template_optimizer->kind != REGNN_OPTIM_ADAM &&
-        template_optimizer->kind != REGNN_OPTIM_SGD)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn,
-                        template_optimizer->kind);
     struct regnn_fit_options fo;
-    if (fit_opts) {
-        fo = *fit_opts;
-    } else {
-        regnn_fit_options *d = NULL;
-        regnn_status st = regnn_fit_options_create(&d);
-        if (st != REGNN_OK)
-            return rg_error(st, "%s: %s", fn, regnn_errmsg());
-        fo = *d;
-        regnn_fit_options_free(d);
-    }
+    regnn_status st = check_template(fn, tm, template_optimizer, po, &lambda, 1, 0);
+    if (st == REGNN_OK)
+        st = fit_options_of(fn, fit_opts, &fo);
+    if (st != REGNN_OK)
+        return st;
     /* All of train, as in cv.glmnet's final fit; the fit's callback stays. */
     fo.validation_split = 0.0;
     if (po->eval_train)
@@ -912,7 +952,7 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_history *h = NULL;
-    regnn_status st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
+    st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
     if (st == REGNN_OK)
         st = regnn_fit(m, o, train, NULL, &fo, &h);
     regnn_optimizer_free(o);

@@ -34,5 +34,16 @@ static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
 static inline int rg_path_has(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
 /* Where a present run r is kept: p->hist[slot], p->runv[slot * RG_RUN_N ...]. */
 static inline size_t rg_path_slot(const regnn_path *p, size_t r) { return r / p->shard_count; }
+/* Runs of the whole sweep, numbered lambda-major, then fold, then seed:
+ * r = (lambda index * folds + fold) * seeds + seed index. */
+static inline size_t rg_path_runs(const regnn_path *p) { return p->n_lambdas * p->n_folds * p->n_seeds; }
+static inline size_t rg_path_run_lambda(const regnn_path *p, size_t r) { return r / (p->n_folds * p->n_seeds); }
+static inline size_t rg_path_run_fold(const regnn_path *p, size_t r) { return (r / p->n_seeds) % p->n_folds; }
+static inline size_t rg_path_run_seed(const regnn_path *p, size_t r) { return r % p->n_seeds; }
+/* An empty path of the given size holding the runs of one shard (lambdas,
+ * seed, baseline and folds not yet filled in; src/path_io.c); NULL when out
+ * of memory. Memory follows the runs held, not the sweep's size. */
+regnn_path *rg_path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t shard_index,
+                        size_t shard_count);
 
 #endif

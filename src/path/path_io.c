@@ -17,7 +17,6 @@
 #include <string.h>
 
 #define RG_PATH_IO_VERSION 2 /* 1 when the path has no folds: such files are as before */
-#define RG_PATH_IO_MAX ((size_t)1 << 20) /* lambdas, seeds and runs, as path.c */
 static const char path_magic[8] = {'R', 'G', 'N', 'N', 'P', 'A', 'T', 'H'};
 
 typedef struct {
@@ -89,8 +88,6 @@ static double r_f64(pr *r)
     memcpy(&d, &u, sizeof d);
     return d;
 }
-
-static size_t path_runs(const regnn_path *p) { return p->n_lambdas * p->n_folds * p->n_seeds; }
 
 static void encode_folds(const regnn_path *p, pw *w)
 {
@@ -174,7 +171,7 @@ static void encode(const regnn_path *p, pw *w)
         w_f64(w, p->lambdas[i]);
     if (folded)
         encode_folds(p, w);
-    const size_t runs = path_runs(p);
+    const size_t runs = rg_path_runs(p);
     for (size_t r = p->shard_index; r < runs; r += p->shard_count) {
         const double *v = p->runv + rg_path_slot(p, r) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
@@ -215,11 +212,24 @@ regnn_status regnn_path_save_mem(const regnn_path *p, void *buf, size_t cap, siz
     return REGNN_OK;
 }
 
-/* An empty path of the given size holding the runs of one shard (its folds
- * not yet filled in); NULL when out of memory. Memory follows the runs held,
- * not the sweep's size. */
-static regnn_path *path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t shard_index,
-                            size_t shard_count)
+void regnn_path_free(regnn_path *p)
+{
+    if (!p)
+        return;
+    if (p->hist)
+        for (size_t k = 0; k < rg_path_held(rg_path_runs(p), p->shard_index, p->shard_count); k++)
+            regnn_history_free(p->hist[k]);
+    rg_free(p->hist);
+    rg_free(p->runv);
+    rg_free(p->lambdas);
+    rg_free(p->fold_of);
+    rg_free(p->fold_rows);
+    rg_free(p->fold_base);
+    rg_free(p);
+}
+
+regnn_path *rg_path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t shard_index,
+                        size_t shard_count)
 {
     regnn_path *p = rg_calloc(1, sizeof *p);
     if (!p)
@@ -229,7 +239,7 @@ static regnn_path *path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, si
     p->n_folds = n_folds;
     p->shard_index = shard_index;
     p->shard_count = shard_count;
-    const size_t held = rg_path_held(n_lambdas * n_folds * n_seeds, shard_index, shard_count);
+    const size_t held = rg_path_held(rg_path_runs(p), shard_index, shard_count);
     p->lambdas = rg_malloc(n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
     p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
@@ -240,8 +250,10 @@ static regnn_path *path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, si
     return p;
 }
 
-/* A history of the given epochs whose metric m is read by get(ctx, m, e). */
-static regnn_status history_build(size_t epochs, double (*get)(const void *, int, size_t), const void *ctx,
+/* A history of the given epochs whose metric m is read by get(ctx, m, e),
+ * with its best epoch (if has_best) and stop reason. */
+static regnn_status history_build(size_t epochs, size_t best, int has_best, int reason,
+                                  double (*get)(const void *, int, size_t), const void *ctx,
                                   regnn_history **out)
 {
     regnn_history *h = NULL;
@@ -256,6 +268,9 @@ static regnn_status history_build(size_t epochs, double (*get)(const void *, int
         regnn_history_free(h);
         return st;
     }
+    h->best_epoch = best;
+    h->has_best = has_best;
+    h->stop_reason = reason;
     *out = h;
     return REGNN_OK;
 }
@@ -305,8 +320,8 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     if ((version < 2 && folds) || (version >= 2 && !folds) || folds == 1)
         return rg_error(REGNN_E_FORMAT, "%s: bad fold count %u for format version %u", fn, folds,
                         version);
-    if (r.bad || nl == 0 || ns == 0 || nl > RG_PATH_IO_MAX || ns > RG_PATH_IO_MAX / nl ||
-        nf > RG_PATH_IO_MAX / nl / ns || sc == 0 || sc > RG_PATH_IO_MAX || si >= sc)
+    if (r.bad || nl == 0 || ns == 0 || nl > RG_PATH_MAX_COUNT || ns > RG_PATH_MAX_COUNT / nl ||
+        nf > RG_PATH_MAX_COUNT / nl / ns || sc == 0 || sc > RG_PATH_MAX_COUNT || si >= sc)
         return rg_error(REGNN_E_FORMAT,
                         "%s: bad header (lambdas %llu, seeds %llu, shard %llu of %llu)", fn,
                         (unsigned long long)nl, (unsigned long long)ns, (unsigned long long)si,
@@ -317,7 +332,7 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     if (r.left / 8 < nl || (r.left - nl * 8) / (RG_RUN_N * 8 + 1) < held)
         return rg_error(REGNN_E_FORMAT, "%s: truncated data (%llu lambdas and %zu runs declared, "
                         "%zu bytes left)", fn, (unsigned long long)nl, held, r.left);
-    regnn_path *p = path_new((size_t)nl, (size_t)ns, (size_t)nf, (size_t)si, (size_t)sc);
+    regnn_path *p = rg_path_new((size_t)nl, (size_t)ns, (size_t)nf, (size_t)si, (size_t)sc);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = seed;
@@ -325,14 +340,14 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     regnn_status st = REGNN_OK;
     for (size_t i = 0; i < p->n_lambdas; i++) {
         p->lambdas[i] = r_f64(&r);
-        if (!(p->lambdas[i] >= 0.0) || isinf(p->lambdas[i])) {
+        if (!rg_path_lambda_ok(p->lambdas[i])) {
             st = rg_error(REGNN_E_FORMAT, "%s: lambda[%zu] is not finite and >= 0", fn, i);
             goto fail;
         }
     }
     if (p->n_folds > 1 && (st = decode_folds(fn, p, &r)) != REGNN_OK)
         goto fail;
-    const size_t runs = path_runs(p);
+    const size_t runs = rg_path_runs(p);
     for (size_t run = p->shard_index; run < runs; run += p->shard_count) {
         double *v = p->runv + rg_path_slot(p, run) * RG_RUN_N;
         for (size_t k = 0; k < RG_RUN_N; k++)
@@ -353,14 +368,11 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
         }
         enc_hist eh = {r.p, (size_t)epochs};
         regnn_history **h = &p->hist[rg_path_slot(p, run)];
-        st = history_build((size_t)epochs, enc_get, &eh, h);
+        st = history_build((size_t)epochs, (size_t)best, (int)has_best, (int)reason, enc_get, &eh, h);
         if (st != REGNN_OK) {
             st = rg_error(st, "%s: out of memory", fn);
             goto fail;
         }
-        (*h)->best_epoch = (size_t)best;
-        (*h)->has_best = (int)has_best;
-        (*h)->stop_reason = (int)reason;
         r_take(&r, (size_t)epochs * RG_N_METRICS * 8);
     }
     if (r.bad || r.left != 0) {
@@ -395,17 +407,17 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
                             "%s: part %zu is not from the same sweep as part 0 (lambdas, seeds, "
                             "seed, folds or validation data differ)", fn, i);
     }
-    const size_t runs = path_runs(a);
+    const size_t runs = rg_path_runs(a);
     for (size_t r = 0; r < runs; r++) {
         size_t holders = 0;
         for (size_t i = 0; i < n; i++)
             holders += rg_path_has(parts[i], r);
         if (holders != 1)
             return rg_error(REGNN_E_INVALID_ARG, "%s: run %zu (lambda %zu, seed %zu) is in %zu parts, "
-                            "not exactly one", fn, r, r / (a->n_folds * a->n_seeds),
-                            r % a->n_seeds, holders);
+                            "not exactly one", fn, r, rg_path_run_lambda(a, r),
+                            rg_path_run_seed(a, r), holders);
     }
-    regnn_path *p = path_new(a->n_lambdas, a->n_seeds, a->n_folds, 0, 1);
+    regnn_path *p = rg_path_new(a->n_lambdas, a->n_seeds, a->n_folds, 0, 1);
     if (p && a->n_folds > 1 && !copy_folds(p, a)) {
         regnn_path_free(p);
         p = NULL;
@@ -424,13 +436,11 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
             if (!h)
                 continue;
             regnn_history **to = &p->hist[rg_path_slot(p, r)];
-            if (history_build(h->epochs, hist_get, h, to) != REGNN_OK) {
+            if (history_build(h->epochs, h->best_epoch, h->has_best, h->stop_reason, hist_get, h,
+                              to) != REGNN_OK) {
                 regnn_path_free(p);
                 return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
             }
-            (*to)->best_epoch = h->best_epoch;
-            (*to)->has_best = h->has_best;
-            (*to)->stop_reason = h->stop_reason;
         }
     }
     *out = p;

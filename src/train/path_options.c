@@ -81,7 +81,7 @@ regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts, const doub
         return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambda values, at most %zu", fn, n,
                         RG_PATH_MAX_COUNT);
     for (size_t i = 0; i < n; i++)
-        if (!(lambdas[i] >= 0.0) || isinf(lambdas[i]))
+        if (!rg_path_lambda_ok(lambdas[i]))
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: lambda[%zu] is %g; every lambda must be finite and >= 0", fn, i,
                             lambdas[i]);

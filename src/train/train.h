@@ -73,6 +73,8 @@ const char *rg_settings_name(size_t i);
 /* One hash per entry of the table, in table order. */
 void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COUNT]);
 
+/* Whether lambda is a penalty a path takes: finite and >= 0. */
+static inline int rg_path_lambda_ok(double lambda) { return lambda >= 0.0 && !isinf(lambda); }
 /* Path options (path_options.c); path.c reads the fields. */
 struct regnn_path_options {
     double *lambdas;
