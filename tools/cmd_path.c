@@ -189,132 +189,171 @@ static void cell(char *buf, size_t size, double mean, double se, size_t runs, co
  * one more. */
 static int pad(const char *c, int w) { return strstr(c, "±") ? w + 1 : w; }
 
-/* The results table, the two choices and the diagnoses. */
-static int print_table(const regnn_path *p, int have_test, int quiet)
+/* What the results table shows: per lambda the mean and SE of six run
+ * values, and per run its verdict, reason and whether it diverged. */
+typedef struct {
+    size_t nl, ns, nk, rpl; /* lambdas, seeds, folds, runs per lambda */
+    double *lambdas, *buf, *verdicts, *reasons, *div;
+    double *bv, *bv_se, *fv, *fv_se, *ft, *ft_se, *gap, *gap_se, *te, *te_se, *be, *be_se;
+} path_table;
+
+static void table_free(path_table *t)
 {
-    int rc = CLI_ERR;
-    const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p),
-                 nk = regnn_path_fold_count(p), rpl = ns * nk; /* runs per lambda */
-    double *lambdas = malloc(nl * sizeof *lambdas);
-    double *buf = malloc(12 * nl * sizeof *buf);
-    double *runs = malloc(nl * rpl * sizeof *runs);
-    double *reasons = malloc(nl * rpl * sizeof *reasons);
-    double *div = malloc(nl * rpl * sizeof *div);
-    if (!lambdas || !buf || !runs || !reasons || !div ||
-        regnn_path_lambdas(p, lambdas, nl) != REGNN_OK) {
-        cli_fail(CLI_ERR, "out of memory");
-        goto out;
+    free(t->lambdas);
+    free(t->buf);
+    free(t->verdicts);
+    free(t->reasons);
+    free(t->div);
+}
+
+/* Reads the table's values from p into t (table_free frees them). */
+static int table_load(const regnn_path *p, path_table *t)
+{
+    const size_t nl = t->nl = regnn_path_lambda_count(p);
+    t->ns = regnn_path_seed_count(p);
+    t->nk = regnn_path_fold_count(p);
+    const size_t runs = nl * (t->rpl = t->ns * t->nk);
+    t->lambdas = malloc(nl * sizeof *t->lambdas);
+    double *buf = t->buf = malloc(12 * nl * sizeof *buf);
+    t->verdicts = malloc(runs * sizeof *t->verdicts);
+    t->reasons = malloc(runs * sizeof *t->reasons);
+    t->div = malloc(runs * sizeof *t->div);
+    if (!t->lambdas || !buf || !t->verdicts || !t->reasons || !t->div ||
+        regnn_path_lambdas(p, t->lambdas, nl) != REGNN_OK)
+        return cli_fail(CLI_ERR, "out of memory");
+    t->bv = buf, t->bv_se = buf + nl, t->fv = buf + 2 * nl, t->fv_se = buf + 3 * nl;
+    t->ft = buf + 4 * nl, t->ft_se = buf + 5 * nl, t->gap = buf + 6 * nl, t->gap_se = buf + 7 * nl;
+    t->te = buf + 8 * nl, t->te_se = buf + 9 * nl, t->be = buf + 10 * nl, t->be_se = buf + 11 * nl;
+    if (summary(p, REGNN_RUN_BEST_VAL_MSE, t->bv, t->bv_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_VAL_MSE, t->fv, t->fv_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_TRAIN_MSE, t->ft, t->ft_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_GAP, t->gap, t->gap_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_TEST_MSE, t->te, t->te_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_BEST_EPOCH, t->be, t->be_se, nl) != CLI_OK)
+        return CLI_ERR;
+    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, t->verdicts, runs) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_REASON, t->reasons, runs) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_DIVERGED, t->div, runs) != REGNN_OK)
+        return cli_lib_fail("path results");
+    return CLI_OK;
+}
+
+/* The baseline, what the numbers are, and the column heads. */
+static void print_heading(const path_table *t, double base, int have_test)
+{
+    printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n", base);
+    if (t->nk > 1)
+        printf("MSE in scaled target units; %zu-fold cross-validation: the fold-size-weighted "
+               "mean ± standard error over the folds (cv.glmnet's cvm ± cvsd)%s\n\n",
+               t->nk, t->ns > 1 ? ", each fold's value the mean over its seeds" : "");
+    else if (t->ns > 1)
+        printf("MSE in scaled target units; mean ± standard error over %zu seeds\n\n", t->ns);
+    else
+        printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
+    printf("%-8s %-16s %-10s %-16s %-16s %-16s %-16s %s\n", "lambda", "best val MSE",
+           "best epoch", "final train MSE", "final val MSE", "gap (val-train)",
+           have_test ? "test MSE" : "test MSE (none)", "diagnosis");
+}
+
+/* Every verdict that occurred for lambda i, with its count and the first
+ * run's reason; "diverged" when none did. */
+static void print_verdicts(const path_table *t, size_t i)
+{
+    const size_t rpl = t->rpl;
+    const char *sep = "";
+    for (int v = 0; v < 4; v++) {
+        size_t cnt = 0, first = 0;
+        for (size_t s = rpl; s-- > 0;)
+            if ((int)t->verdicts[i * rpl + s] == v) {
+                cnt++;
+                first = s;
+            }
+        if (cnt == 0)
+            continue;
+        printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, rpl,
+               cli_reason_name((int)t->reasons[i * rpl + first]));
+        sep = ", ";
     }
-    double *bv = buf, *bv_se = buf + nl, *fv = buf + 2 * nl, *fv_se = buf + 3 * nl,
-           *ft = buf + 4 * nl, *ft_se = buf + 5 * nl, *gap = buf + 6 * nl, *gap_se = buf + 7 * nl,
-           *te = buf + 8 * nl, *te_se = buf + 9 * nl, *be = buf + 10 * nl, *be_se = buf + 11 * nl;
-    if (summary(p, REGNN_RUN_BEST_VAL_MSE, bv, bv_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_FINAL_VAL_MSE, fv, fv_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_FINAL_TRAIN_MSE, ft, ft_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_FINAL_GAP, gap, gap_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_TEST_MSE, te, te_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_BEST_EPOCH, be, be_se, nl) != CLI_OK)
-        goto out;
-    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, runs, nl * rpl) != REGNN_OK ||
-        regnn_path_get_runs(p, REGNN_RUN_REASON, reasons, nl * rpl) != REGNN_OK ||
-        regnn_path_get_runs(p, REGNN_RUN_DIVERGED, div, nl * rpl) != REGNN_OK) {
-        cli_lib_fail("path results");
-        goto out;
-    }
+    if (!*sep)
+        printf("diverged");
+    printf("\n");
+}
+
+/* The table's row of lambda i. */
+static void print_row(const path_table *t, size_t i, int have_test)
+{
+    const size_t rpl = t->rpl;
+    char c[6][48], lb[32];
+    int diverged = 0;
+    for (size_t r = 0; r < rpl; r++)
+        diverged |= t->div[i * rpl + r] != 0;
+    const char *why = diverged ? "diverged" : "n/a";
+    cell(c[0], sizeof c[0], t->bv[i], t->bv_se[i], rpl, why);
+    if (isnan(t->be[i]))
+        snprintf(c[1], sizeof c[1], "%s", why);
+    else
+        snprintf(c[1], sizeof c[1], "%.1f", t->be[i] + 1);
+    cell(c[2], sizeof c[2], t->ft[i], t->ft_se[i], rpl, why);
+    cell(c[3], sizeof c[3], t->fv[i], t->fv_se[i], rpl, why);
+    cell(c[4], sizeof c[4], t->gap[i], t->gap_se[i], rpl, why);
+    cell(c[5], sizeof c[5], t->te[i], t->te_se[i], rpl, have_test ? why : "none");
+    const int w = 16;
+    printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(t->lambdas[i], lb, sizeof lb),
+           pad(c[0], w), c[0], c[1], pad(c[2], w), c[2], pad(c[3], w), c[3], pad(c[4], w), c[4],
+           pad(c[5], w), c[5]);
+    print_verdicts(t, i);
+}
+
+/* The two lambdas to choose from (lambda.min and lambda.1se with folds). */
+static void print_choices(const regnn_path *p, const path_table *t)
+{
     size_t i_min = 0, i_1se = 0;
     int have_choice = regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_MIN, &i_min) ==
                           REGNN_OK &&
                       regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_1SE, &i_1se) ==
                           REGNN_OK;
-    const double base = regnn_path_baseline_mse(p);
-    {
-        printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n", base);
-        if (nk > 1)
-            printf("MSE in scaled target units; %zu-fold cross-validation: the fold-size-weighted "
-                   "mean ± standard error over the folds (cv.glmnet's cvm ± cvsd)%s\n\n",
-                   nk, ns > 1 ? ", each fold's value the mean over its seeds" : "");
-        else if (ns > 1)
-            printf("MSE in scaled target units; mean ± standard error over %zu seeds\n\n", ns);
-        else
-            printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
-        printf("%-8s %-16s %-10s %-16s %-16s %-16s %-16s %s\n", "lambda", "best val MSE",
-               "best epoch", "final train MSE", "final val MSE", "gap (val-train)",
-               have_test ? "test MSE" : "test MSE (none)", "diagnosis");
-        for (size_t i = 0; i < nl; i++) {
-            char c[6][48], lb[32];
-            int diverged = 0;
-            for (size_t r = 0; r < rpl; r++)
-                diverged |= div[i * rpl + r] != 0;
-            const char *why = diverged ? "diverged" : "n/a";
-            cell(c[0], sizeof c[0], bv[i], bv_se[i], rpl, why);
-            if (isnan(be[i]))
-                snprintf(c[1], sizeof c[1], "%s", why);
-            else
-                snprintf(c[1], sizeof c[1], "%.1f", be[i] + 1);
-            cell(c[2], sizeof c[2], ft[i], ft_se[i], rpl, why);
-            cell(c[3], sizeof c[3], fv[i], fv_se[i], rpl, why);
-            cell(c[4], sizeof c[4], gap[i], gap_se[i], rpl, why);
-            cell(c[5], sizeof c[5], te[i], te_se[i], rpl, have_test ? why : "none");
-            const int w = 16;
-            printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(lambdas[i], lb, sizeof lb),
-                   pad(c[0], w), c[0], c[1], pad(c[2], w), c[2], pad(c[3], w), c[3],
-                   pad(c[4], w), c[4], pad(c[5], w), c[5]);
-            /* Every verdict that occurred, with its count and the first run's reason. */
-            const char *sep = "";
-            for (int v = 0; v < 4; v++) {
-                size_t cnt = 0, first = 0;
-                for (size_t s = rpl; s-- > 0;)
-                    if ((int)runs[i * rpl + s] == v) {
-                        cnt++;
-                        first = s;
-                    }
-                if (cnt == 0)
-                    continue;
-                printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, rpl,
-                       cli_reason_name((int)reasons[i * rpl + first]));
-                sep = ", ";
-            }
-            if (!*sep)
-                printf("diverged");
-            printf("\n");
-        }
+    char l1[32], l2[32];
+    if (have_choice && t->nk > 1) {
+        printf("\nlambda.min (lowest cross-validated MSE): lambda %s (%.3f ± %.3f)\n",
+               cli_fmt_lambda(t->lambdas[i_min], l1, sizeof l1), t->fv[i_min], t->fv_se[i_min]);
+        printf("lambda.1se (largest lambda within one standard error): lambda %s (%.3f)\n",
+               cli_fmt_lambda(t->lambdas[i_1se], l2, sizeof l2), t->fv[i_1se]);
+    } else if (have_choice) {
+        printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
+               cli_fmt_lambda(t->lambdas[i_min], l1, sizeof l1), t->fv[i_min]);
+        printf("one-standard-error choice: lambda %s (%.3f%s)\n",
+               cli_fmt_lambda(t->lambdas[i_1se], l2, sizeof l2), t->fv[i_1se],
+               t->ns > 1 ? "" : "; one seed has no standard error, so it is the minimum");
+    } else {
+        printf("\nno lambda to recommend: every lambda has a diverged run\n");
+    }
+}
+
+/* The results table, the two choices and the diagnoses. */
+static int print_table(const regnn_path *p, int have_test, int quiet)
+{
+    path_table t;
+    memset(&t, 0, sizeof t);
+    int rc = table_load(p, &t);
+    if (rc == CLI_OK) {
+        print_heading(&t, regnn_path_baseline_mse(p), have_test);
+        for (size_t i = 0; i < t.nl; i++)
+            print_row(&t, i, have_test);
         if (!have_test)
             printf("\ntest MSE: none, as there are no test rows (--test-split 0)\n");
-        if (have_choice && nk > 1) {
-            char l1[32], l2[32];
-            printf("\nlambda.min (lowest cross-validated MSE): lambda %s (%.3f ± %.3f)\n",
-                   cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min], fv_se[i_min]);
-            printf("lambda.1se (largest lambda within one standard error): lambda %s (%.3f)\n",
-                   cli_fmt_lambda(lambdas[i_1se], l2, sizeof l2), fv[i_1se]);
-        } else if (have_choice) {
-            char l1[32], l2[32];
-            printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
-                   cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min]);
-            printf("one-standard-error choice: lambda %s (%.3f%s)\n",
-                   cli_fmt_lambda(lambdas[i_1se], l2, sizeof l2), fv[i_1se],
-                   ns > 1 ? "" : "; one seed has no standard error, so it is the minimum");
-        } else {
-            printf("\nno lambda to recommend: every lambda has a diverged run\n");
-        }
+        print_choices(p, &t);
     }
     /* A grid under which every model predicts about the mean has nothing to
      * choose from. */
-    if (!quiet) {
+    if (rc == CLI_OK && !quiet) {
         regnn_warnings *w = NULL;
-        if (regnn_path_diagnose(p, &w) != REGNN_OK) {
-            cli_lib_fail("checking the lambda grid");
-            goto out;
-        }
-        cli_warn_all(w);
+        if (regnn_path_diagnose(p, &w) != REGNN_OK)
+            rc = cli_lib_fail("checking the lambda grid");
+        else
+            cli_warn_all(w);
         regnn_warnings_free(w);
     }
-    rc = CLI_OK;
-out:
-    free(lambdas);
-    free(buf);
-    free(runs);
-    free(reasons);
-    free(div);
+    table_free(&t);
     return rc;
 }
 
