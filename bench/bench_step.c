@@ -9,20 +9,8 @@
 #include <math.h>
 
 #include "internal.h"
+#include "benchutil.h"
 #include "regnn.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The Adam update as the library did it before it checked finiteness: in
  * place, the same arithmetic, no check. The library's steps are timed against it. */
@@ -38,12 +26,6 @@ static void adam_unchecked(float *restrict p, const float *restrict g, float *re
         v[i] = vi;
         p[i] -= alpha * mi / (sqrtf(vi) + eps);
     }
-}
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp);
-    return t[n / 2];
 }
 
 int main(int argc, char **argv)
@@ -76,18 +58,18 @@ int main(int argc, char **argv)
     enum { REP = 15 };
     double t_step[REP], t_gemm[REP];
     /* About 40 ms of steps per repetition (at least 5 steps). */
-    double t_one = now();
+    double t_one = bench_now();
     for (int it = 0; it < 5; it++)
         regnn_train_batch(m, o, x, y, batch, NULL);
-    t_one = (now() - t_one) / 5;
+    t_one = (bench_now() - t_one) / 5;
     size_t iters = (size_t)(0.04 / t_one);
     iters = iters < 5 ? 5 : iters > 200 ? 200 : iters;
     for (int r = 0; r < REP; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t it = 0; it < iters; it++)
             regnn_train_batch(m, o, x, y, batch, NULL);
-        t_step[r] = (now() - t0) / (double)iters;
-        t0 = now();
+        t_step[r] = (bench_now() - t0) / (double)iters;
+        t0 = bench_now();
         for (size_t it = 0; it < iters; it++)
             for (size_t l = 1; l < nw; l++) {
                 size_t in = w[l - 1], out = w[l];
@@ -96,7 +78,7 @@ int main(int argc, char **argv)
                 if (l > 1)
                     rg_sgemm(0, 1, batch, in, out, 1, A, out, B, out, 0, C, in);
             }
-        t_gemm[r] = (now() - t0) / (double)iters;
+        t_gemm[r] = (bench_now() - t0) / (double)iters;
     }
     /* The update alone: the unchecked in-place loop of old, fit's checked
      * in-place step, regnn_train_batch's bound test + in-place step, and the
@@ -116,22 +98,22 @@ int main(int argc, char **argv)
     size_t uiters = 20 * iters;
     uint32_t pmax = 0;
     for (int r = 0; r < REP; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t it = 0; it < uiters; it++)
             adam_unchecked(p0, g, m1, v1, np, 1e-3f, 0.1f, 0.001f, 1e-7f);
-        t_raw[r] = (now() - t0) / (double)uiters;
-        t0 = now();
+        t_raw[r] = (bench_now() - t0) / (double)uiters;
+        t0 = bench_now();
         for (size_t it = 0; it < uiters; it++)
             if (!rg_optimizer_step_inplace(o2, p0, g, np, &pmax, NULL, NULL))
                 return 1;
-        t_fit[r] = (now() - t0) / (double)uiters;
-        t0 = now();
+        t_fit[r] = (bench_now() - t0) / (double)uiters;
+        t0 = bench_now();
         for (size_t it = 0; it < uiters; it++)
             if (!rg_optimizer_step_is_safe(o2, pmax, g, np) ||
                 !rg_optimizer_step_inplace(o2, p0, g, np, &pmax, NULL, NULL))
                 return 1;
-        t_tb[r] = (now() - t0) / (double)uiters;
-        t0 = now();
+        t_tb[r] = (bench_now() - t0) / (double)uiters;
+        t0 = bench_now();
         for (size_t it = 0; it < uiters; it++) {
             if (!rg_optimizer_step_into(o2, p0, p1, g, np, &pmax, NULL, NULL))
                 return 1;
@@ -139,10 +121,10 @@ int main(int argc, char **argv)
             p0 = p1;
             p1 = t;
         }
-        t_oop[r] = (now() - t0) / (double)uiters;
+        t_oop[r] = (bench_now() - t0) / (double)uiters;
     }
-    qsort(t_step, REP, sizeof(double), cmp);
-    qsort(t_gemm, REP, sizeof(double), cmp);
+    qsort(t_step, REP, sizeof(double), bench_cmp_double);
+    qsort(t_gemm, REP, sizeof(double), bench_cmp_double);
     double flops = 0;
     for (size_t l = 1; l < nw; l++)
         flops += 6.0 * (double)batch * (double)w[l - 1] * (double)w[l];
@@ -150,8 +132,8 @@ int main(int argc, char **argv)
     printf("train step   median %8.2f us  (%.2f GFLOP/s)\n", t_step[REP / 2] * 1e6, flops / t_step[REP / 2] * 1e-9);
     printf("GEMMs alone  median %8.2f us  (%.2f GFLOP/s)\n", t_gemm[REP / 2] * 1e6, flops / t_gemm[REP / 2] * 1e-9);
     printf("GEMM share of the step: %.1f %%\n", 100.0 * t_gemm[REP / 2] / t_step[REP / 2]);
-    const double step = t_step[REP / 2], raw = median(t_raw, REP);
-    const double fit = median(t_fit, REP), tb = median(t_tb, REP), oop = median(t_oop, REP);
+    const double step = t_step[REP / 2], raw = bench_median(t_raw, REP);
+    const double fit = bench_median(t_fit, REP), tb = bench_median(t_tb, REP), oop = bench_median(t_oop, REP);
     printf("Adam update, unchecked (before)  %8.2f us\n", raw * 1e6);
     printf("  fit: checked, in place         %8.2f us  (+%.2f us = %.2f %% of the train step)\n",
            fit * 1e6, (fit - raw) * 1e6, 100.0 * (fit - raw) / step);

@@ -17,53 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "regnn.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-#define CHECK(call)                                                                       \
-    do {                                                                                  \
-        regnn_status st_ = (call);                                                        \
-        if (st_ != REGNN_OK) {                                                            \
-            fprintf(stderr, "bench_threads: %s: %s\n", #call, regnn_errmsg());            \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-/* A deterministic regression problem of rows x n_in. */
-static regnn_dataset *make_data(size_t rows, size_t n_in)
-{
-    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
-    if (!x || !y)
-        exit(1);
-    uint64_t s = 12345;
-    for (size_t i = 0; i < rows * n_in; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
-    for (size_t r = 0; r < rows; r++) {
-        double t = 0.0;
-        for (size_t k = 0; k < n_in; k++)
-            t += sin((double)(k + 1) * x[r * n_in + k]);
-        y[r] = (float)t;
-    }
-    regnn_dataset *ds;
-    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
-    free(x);
-    free(y);
-    return ds;
-}
 
 static regnn_model *make_model(size_t n_in, const size_t *widths, size_t n_w, double l2,
                                size_t threads)
@@ -100,9 +55,9 @@ static double time_fit(const regnn_dataset *ds, size_t n_in, const size_t *width
     CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, (int64_t)epochs));
     if (start)
         pthread_barrier_wait(start);
-    double t0 = now();
+    double t0 = bench_now();
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (params)
         CHECK(regnn_model_get_params(m, params, regnn_model_param_count(m)));
     regnn_fit_options_free(fo);
@@ -147,12 +102,6 @@ static double pair_seconds(pair_job *j)
     return j->seconds > other.seconds ? j->seconds : other.seconds;
 }
 
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* ---- cross-core data movement ----
  * One thread writes `bytes`, the other then reads them, in turns: the time per
  * turn minus the same turns without the writes is what moving those bytes from
@@ -193,7 +142,7 @@ static double handoff_seconds(size_t bytes, int write, int rounds)
     pthread_t th;
     if (!h.buf || pthread_create(&th, NULL, handoff_reader, &h) != 0)
         exit(1);
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < rounds; r++) {
         while (atomic_load(&h.turn) != 2 * r)
             ;
@@ -204,7 +153,7 @@ static double handoff_seconds(size_t bytes, int write, int rounds)
     }
     while (atomic_load(&h.turn) != 2 * rounds)
         ;
-    double t = now() - t0;
+    double t = bench_now() - t0;
     pthread_join(th, NULL);
     free(h.buf);
     return t / rounds;
@@ -216,7 +165,7 @@ static double handoff_us(size_t bytes)
     double d[5];
     for (int k = 0; k < 5; k++)
         d[k] = handoff_seconds(bytes, 1, 2000) - handoff_seconds(bytes, 0, 2000);
-    qsort(d, 5, sizeof *d, cmp_double);
+    qsort(d, 5, sizeof *d, bench_cmp_double);
     return d[2] * 1e6;
 }
 
@@ -280,7 +229,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
         const workload *x = &w[i];
         size_t rows = quick ? x->rows / 4 : x->rows;
-        regnn_dataset *ds = make_data(rows, x->n_in);
+        regnn_dataset *ds = bench_make_data(rows, x->n_in);
         regnn_model *probe = make_model(x->n_in, x->widths, x->n_w, 1e-3, 1);
         size_t np = regnn_model_param_count(probe);
         regnn_model_free(probe);
@@ -296,7 +245,7 @@ int main(int argc, char **argv)
         int same = memcmp(p1, pn, np * sizeof *p1) == 0;
         all_same &= same;
         double samples = (double)rows * (double)x->epochs;
-        double m1 = median(t1, reps), mn = median(tn, reps), mp = median(tp, reps);
+        double m1 = bench_median(t1, reps), mn = bench_median(tn, reps), mp = bench_median(tp, reps);
         char ceil_s[16] = "-";
         if (nt == 2)
             snprintf(ceil_s, sizeof ceil_s, "%.2fx", 2.0 * m1 / mp);
@@ -332,7 +281,7 @@ int main(int argc, char **argv)
     /* The study run as the example trains it: 353 training rows, a 20 % tail
      * for validation, 2 models (lambda 0 and 1e-3) x 100 epochs, batch 64. */
     {
-        regnn_dataset *ds = make_data(353, 10);
+        regnn_dataset *ds = bench_make_data(353, 10);
         const size_t widths[6] = {128, 128, 128, 128, 128, 128};
         double t1[99], tn[99];
         for (size_t r = 0; r < reps; r++) {
@@ -341,7 +290,7 @@ int main(int argc, char **argv)
             tn[r] = time_fit(ds, 10, widths, 6, 64, 100, nt, 0.0, 0.2, NULL, NULL) +
                     time_fit(ds, 10, widths, 6, 64, 100, nt, 1e-3, 0.2, NULL, NULL);
         }
-        double m1 = median(t1, reps), mn = median(tn, reps);
+        double m1 = bench_median(t1, reps), mn = bench_median(tn, reps);
         printf("%-32s %11.3fs %11.3fs %7.2fx\n", "study run (2 fits x 100 epochs)", m1, mn,
                m1 / mn);
         csv("study_run_seconds.t1", m1);

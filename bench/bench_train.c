@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "benchutil.h"
 #include "regnn.h"
 
 static int csv_mode;
@@ -43,35 +44,6 @@ static void count_free(void *user, void *q)
     live_bytes -= p[0];
     free(p);
 }
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-#define CHECK(call)                                                                           \
-    do {                                                                                      \
-        regnn_status s_ = (call);                                                             \
-        if (s_ != REGNN_OK) {                                                                 \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, regnn_strerror(s_),       \
-                    regnn_errmsg());                                                          \
-            exit(1);                                                                          \
-        }                                                                                     \
-    } while (0)
 
 typedef struct {
     const char *name;
@@ -138,7 +110,7 @@ static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, doub
     double t[64];
     int iters = 1;
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int it = 0; it < iters; it++)
             for (size_t l = 1; l < ns->n_widths; l++) {
                 size_t in = ns->widths[l - 1], out = ns->widths[l];
@@ -147,7 +119,7 @@ static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, doub
                 if (l > 1)
                     rg_sgemm(0, 1, batch, in, out, 1, d, out, w, out, 0, c, in);
             }
-        double el = now() - t0;
+        double el = bench_now() - t0;
         if (r < 0) { /* calibration: double until 20 ms, then scale to min_s */
             if (el < 0.02) {
                 iters *= 2;
@@ -162,7 +134,7 @@ static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, doub
     free(w);
     free(c);
     free(d);
-    return median(t, reps);
+    return bench_median(t, reps);
 }
 
 /* Seconds per training epoch through regnn_fit (shuffling on), median of reps. */
@@ -179,14 +151,14 @@ static double fit_epoch_seconds(const net_spec *ns, const regnn_dataset *ds, siz
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL)); /* warm-up: workspace, optimizer state */
     double t[64];
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-        t[r] = (now() - t0) / epochs_per_rep;
+        t[r] = (bench_now() - t0) / epochs_per_rep;
     }
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
     regnn_model_free(m);
-    return median(t, reps);
+    return bench_median(t, reps);
 }
 
 static void row(const char *figure, const char *value, const char *target, int met)
@@ -208,7 +180,7 @@ static void csv(const char *key, double v)
  * the penalty term), 100 epochs each, 15 % validation. */
 static double study_run_seconds(const regnn_dataset *train, double l2, size_t threads)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (int k = 0; k < 2; k++) {
         regnn_model *m = build(&STUDY, k ? l2 : 0.0, 1);
         CHECK(regnn_model_set_threads(m, threads));
@@ -226,7 +198,7 @@ static double study_run_seconds(const regnn_dataset *train, double l2, size_t th
         regnn_optimizer_free(o);
         regnn_model_free(m);
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -337,8 +309,8 @@ int main(int argc, char **argv)
         st0[r] = study_run_seconds(train, 0.0, 1);
         st2[r] = study_run_seconds(train, 1e-2, 2);
     }
-    double study_s = median(st, n_study), study0_s = median(st0, n_study);
-    double study2_s = median(st2, n_study);
+    double study_s = bench_median(st, n_study), study0_s = bench_median(st0, n_study);
+    double study2_s = bench_median(st2, n_study);
     snprintf(v, sizeof v, "%.3f s", study_s);
     row("study run: 2 x 100 epochs, 10-128x6-1, 337+60 rows, 1 thread", v, "4x faster than PyTorch",
         -1);
@@ -358,22 +330,22 @@ int main(int argc, char **argv)
     double lat[7];
     int calls = quick ? 20000 : 100000;
     for (int r = 0; r < 7; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < calls; i++)
             regnn_model_predict(m, x + (i % 1024) * 10, 1, y, 1);
-        lat[r] = (now() - t0) / calls;
+        lat[r] = (bench_now() - t0) / calls;
     }
-    double one = median(lat, 7);
+    double one = bench_median(lat, 7);
     snprintf(v, sizeof v, "%.2f us", one * 1e6);
     row("predict, one row, study network", v, "<= 4 us", one <= 4e-6);
     csv("predict_one_row_us", one * 1e6);
     for (int r = 0; r < 7; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < 20; i++)
             CHECK(regnn_model_predict(m, x, 1024, y, 1024));
-        lat[r] = (now() - t0) / (20.0 * 1024);
+        lat[r] = (bench_now() - t0) / (20.0 * 1024);
     }
-    double per_row = median(lat, 7);
+    double per_row = bench_median(lat, 7);
     snprintf(v, sizeof v, "%.3f us/row", per_row * 1e6);
     row("predict, batch of 1024 rows, study network", v, "", -1);
     csv("predict_batch_us_per_row", per_row * 1e6);
