@@ -448,6 +448,103 @@ static int write_path(const regnn_path *p, cli_output *dest)
     return rc == CLI_OK ? cli_outputs_commit(dest, 1) : rc;
 }
 
+/* What one sweep holds; sweep_free frees it. */
+typedef struct {
+    cli_data d;
+    regnn_model *tmpl;
+    regnn_optimizer *opt;
+    regnn_fit_options *fo;
+    regnn_path_options *po;
+    regnn_path *p;
+    cli_progress pr;
+} sweep_run;
+
+static void sweep_free(sweep_run *r)
+{
+    regnn_path_free(r->p);
+    regnn_path_options_free(r->po);
+    regnn_fit_options_free(r->fo);
+    regnn_optimizer_free(r->opt);
+    regnn_model_free(r->tmpl);
+    cli_data_free(&r->d);
+}
+
+/* The path options: folds or the validation split, lambdas, seeds,
+ * threads, the test rows, the shard, progress. */
+static int set_path_options(const path_opts *o, sweep_run *r)
+{
+    if ((o->t.folds > 1 &&
+         (regnn_fit_options_set_double(r->fo, REGNN_FIT_VALIDATION_SPLIT, 0) != REGNN_OK ||
+          regnn_path_options_create(&r->po) != REGNN_OK ||
+          regnn_path_options_set_int(r->po, REGNN_PATH_FOLDS, o->t.folds) != REGNN_OK ||
+          regnn_path_options_set_int(r->po, REGNN_PATH_FOLD_SEED, o->t.seed) != REGNN_OK)) ||
+        (!r->po && regnn_path_options_create(&r->po) != REGNN_OK) ||
+        regnn_path_options_set_lambdas(r->po, o->lambdas, o->n_lambdas) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_SEEDS, o->seeds) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_SEED, o->t.seed) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_THREADS, o->threads) != REGNN_OK ||
+        (r->d.test && regnn_path_options_set_test(r->po, r->d.test) != REGNN_OK) ||
+        (o->shard_count > 0 &&
+         (regnn_path_options_set_int(r->po, REGNN_PATH_SHARD_INDEX, o->shard_index) != REGNN_OK ||
+          regnn_path_options_set_int(r->po, REGNN_PATH_SHARD_COUNT, o->shard_count) != REGNN_OK)) ||
+        regnn_path_options_set_progress(r->po, on_run, &r->pr) != REGNN_OK)
+        return cli_lib_fail("options");
+    return CLI_OK;
+}
+
+/* The template, optimizer, options and lambda grid for the loaded data. */
+static int setup_sweep(path_opts *o, sweep_run *r)
+{
+    if (cli_build_model(&o->t, regnn_dataset_features(r->d.train),
+                        regnn_dataset_targets(r->d.train), &r->tmpl) != CLI_OK)
+        return CLI_ERR;
+    if (cli_optimizer(&o->t, &r->opt) != CLI_OK || cli_fit_options(&o->t, &r->fo) != CLI_OK)
+        return CLI_ERR;
+    if (o->n_lambdas == 0 && default_grid(o, r->d.train) != CLI_OK)
+        return CLI_ERR;
+    cli_progress_init(&r->pr, o->t.quiet);
+    return set_path_options(o, r);
+}
+
+/* The line that says what is swept. */
+static void describe_sweep(const path_opts *o, const regnn_model *tmpl)
+{
+    const size_t nl = o->n_lambdas, ns = (size_t)o->seeds;
+    char desc[256];
+    regnn_model *probe = NULL;
+    /* Describe the template through a copy: describing needs layer handles. */
+    if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
+        cli_describe_layers(probe, desc, sizeof desc);
+        printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n", desc,
+               o->t.lr, o->t.batch, o->t.epochs, nl, nl > 1 ? "s" : "", ns, ns > 1 ? "s" : "");
+    }
+    regnn_model_free(probe);
+    fflush(stdout);
+}
+
+/* The sweep, then its file (--out) and, unless it is one shard, the table. */
+static int run_sweep(const path_opts *o, sweep_run *r, cli_output *dest)
+{
+    if (!o->t.quiet)
+        describe_sweep(o, r->tmpl);
+    regnn_status st = regnn_regularization_path(r->tmpl, r->opt, r->d.train, NULL, r->fo, r->po,
+                                                &r->p);
+    cli_progress_end(&r->pr);
+    if (st != REGNN_OK)
+        return cli_lib_fail("sweep");
+    if (o->out && write_path(r->p, dest) != CLI_OK)
+        return CLI_ERR;
+    if (o->shard_count > 0) {
+        if (!o->t.quiet)
+            printf("shard %ld/%ld written to %s (regnn merge FILE... prints the table)\n",
+                   o->shard_index, o->shard_count, o->out);
+        return CLI_OK;
+    }
+    if (print_table(r->p, r->d.test != NULL, o->t.quiet) != CLI_OK)
+        return CLI_ERR;
+    return CLI_OK;
+}
+
 int cmd_path(int argc, char **argv)
 {
     path_opts o;
@@ -455,91 +552,20 @@ int cmd_path(int argc, char **argv)
     if (rc != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
 
-    cli_data d;
-    regnn_model *tmpl = NULL;
-    regnn_optimizer *opt = NULL;
-    regnn_fit_options *fo = NULL;
-    regnn_path_options *po = NULL;
-    regnn_path *p = NULL;
-    cli_progress pr;
-    size_t nl = o.n_lambdas;
-    const size_t ns = (size_t)o.seeds;
+    sweep_run r;
+    memset(&r, 0, sizeof r);
     cli_output dest = CLI_OUTPUT("--out", o.out);
-
-    memset(&d, 0, sizeof d);
-    if ((rc = cli_outputs_check(&o.t.data, 1, &dest, 1)) != CLI_OK)
-        goto out;
-    regnn_set_blas_threads(1); /* runs go to the cores instead */
-    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
-        goto out;
-    rc = CLI_ERR;
-    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
-                        &tmpl) != CLI_OK)
-        goto out;
-    if (cli_optimizer(&o.t, &opt) != CLI_OK || cli_fit_options(&o.t, &fo) != CLI_OK)
-        goto out;
-    if (o.n_lambdas == 0 && default_grid(&o, d.train) != CLI_OK)
-        goto out;
-    nl = o.n_lambdas;
-    cli_progress_init(&pr, o.t.quiet);
-    if ((o.t.folds > 1 &&
-         (regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0) != REGNN_OK ||
-          regnn_path_options_create(&po) != REGNN_OK ||
-          regnn_path_options_set_int(po, REGNN_PATH_FOLDS, o.t.folds) != REGNN_OK ||
-          regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, o.t.seed) != REGNN_OK)) ||
-        (!po && regnn_path_options_create(&po) != REGNN_OK) ||
-        regnn_path_options_set_lambdas(po, o.lambdas, nl) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_SEEDS, o.seeds) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_SEED, o.t.seed) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_THREADS, o.threads) != REGNN_OK ||
-        (d.test && regnn_path_options_set_test(po, d.test) != REGNN_OK) ||
-        (o.shard_count > 0 &&
-         (regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, o.shard_index) != REGNN_OK ||
-          regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, o.shard_count) != REGNN_OK)) ||
-        regnn_path_options_set_progress(po, on_run, &pr) != REGNN_OK) {
-        cli_lib_fail("options");
-        goto out;
+    rc = cli_outputs_check(&o.t.data, 1, &dest, 1);
+    if (rc == CLI_OK) {
+        regnn_set_blas_threads(1); /* runs go to the cores instead */
+        rc = cli_load(&o.t, &r.d);
     }
-    if (!o.t.quiet) {
-        char desc[256];
-        regnn_model *probe = NULL;
-        /* Describe the template through a copy: describing needs layer handles. */
-        if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
-            cli_describe_layers(probe, desc, sizeof desc);
-            printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n",
-                   desc, o.t.lr, o.t.batch, o.t.epochs, nl, nl > 1 ? "s" : "", ns,
-                   ns > 1 ? "s" : "");
-        }
-        regnn_model_free(probe);
-        fflush(stdout);
-    }
-    regnn_status st = regnn_regularization_path(tmpl, opt, d.train, NULL, fo, po, &p);
-    cli_progress_end(&pr);
-    if (st != REGNN_OK) {
-        cli_lib_fail("sweep");
-        goto out;
-    }
-
-    if (o.out && write_path(p, &dest) != CLI_OK)
-        goto out;
-    if (o.shard_count > 0) {
-        if (!o.t.quiet)
-            printf("shard %ld/%ld written to %s (regnn merge FILE... prints the table)\n",
-                   o.shard_index, o.shard_count, o.out);
-        rc = CLI_OK;
-        goto out;
-    }
-    if (print_table(p, d.test != NULL, o.t.quiet) != CLI_OK)
-        goto out;
-    rc = CLI_OK;
-out:
+    if (rc == CLI_OK)
+        rc = setup_sweep(&o, &r);
+    if (rc == CLI_OK)
+        rc = run_sweep(&o, &r, &dest);
     cli_outputs_free(&dest, 1);
-    regnn_path_free(p);
-    regnn_path_options_free(po);
-    regnn_fit_options_free(fo);
-    regnn_optimizer_free(opt);
-    regnn_model_free(tmpl);
-    cli_data_free(&d);
+    sweep_free(&r);
     return rc;
 }
 
