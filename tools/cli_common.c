@@ -493,6 +493,17 @@ static int read_raw(const cli_train_opts *o, regnn_dataset **raw, size_t *droppe
     return rc;
 }
 
+int cli_open_data(const cli_train_opts *o, cli_output *outs, size_t n_outs, cli_data *d)
+{
+    int rc = cli_outputs_check(&o->data, 1, outs, n_outs);
+    if (rc != CLI_OK)
+        return rc;
+    /* fit's layers are small, so threads cost more than they give; path's
+     * runs go to the cores instead */
+    regnn_set_blas_threads(1);
+    return cli_load(o, d);
+}
+
 int cli_load(const cli_train_opts *o, cli_data *d)
 {
     memset(d, 0, sizeof *d);

@@ -350,12 +350,7 @@ int cmd_fit(int argc, char **argv)
     /* Every output is checked before the work and written after it, all or none. */
     cli_output outs[N_OUTS] = {CLI_OUTPUT("-o", o.out), CLI_OUTPUT("--checkpoint", o.checkpoint),
                                CLI_OUTPUT("--history", o.history), CLI_OUTPUT("--plot", o.plot)};
-    const char *inputs[] = {o.t.data};
-    rc = cli_outputs_check(inputs, 1, outs, N_OUTS);
-    if (rc == CLI_OK) {
-        regnn_set_blas_threads(1); /* small layers: threads cost more than they give */
-        rc = cli_load(&o.t, &r.d);
-    }
+    rc = cli_open_data(&o.t, outs, N_OUTS, &r.d);
     if (rc == CLI_OK)
         rc = setup_training(&o, &r);
     if (rc == CLI_OK)

@@ -555,11 +555,7 @@ int cmd_path(int argc, char **argv)
     sweep_run r;
     memset(&r, 0, sizeof r);
     cli_output dest = CLI_OUTPUT("--out", o.out);
-    rc = cli_outputs_check(&o.t.data, 1, &dest, 1);
-    if (rc == CLI_OK) {
-        regnn_set_blas_threads(1); /* runs go to the cores instead */
-        rc = cli_load(&o.t, &r.d);
-    }
+    rc = cli_open_data(&o.t, &dest, 1, &r.d);
     if (rc == CLI_OK)
         rc = setup_sweep(&o, &r);
     if (rc == CLI_OK)
