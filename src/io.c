@@ -196,14 +196,9 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
     return REGNN_OK;
 }
 
-/* Encode m (and o for a checkpoint) into w; returns the total size. */
-static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
+/* The topology section: inputs, then per layer units, activation and penalties. */
+static void put_topology(wr *w, const regnn_model *m)
 {
-    put(w, MAGIC, sizeof MAGIC);
-    put_u16(w, REGNN_FORMAT_VERSION_MAJOR);
-    put_u16(w, REGNN_FORMAT_VERSION_MINOR);
-    put_u64(w, 0); /* body length, patched below */
-
     size_t at = begin_section(w, SEC_TOPO);
     put_u64(w, m->n_in);
     put_u64(w, m->n_layers);
@@ -216,56 +211,71 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
         put_f64(w, l->dropout);
     }
     end_section(w, at);
+}
 
-    at = begin_section(w, SEC_PARM);
+static void put_scaler(wr *w, const regnn_scaler *sc)
+{
+    size_t at = begin_section(w, SEC_SCAL);
+    put_u64(w, sc->n_x);
+    put_u64(w, sc->n_y);
+    put_f64s(w, sc->x_mean, sc->n_x);
+    put_f64s(w, sc->x_scale, sc->n_x);
+    put_f64s(w, sc->y_mean, sc->n_y);
+    put_f64s(w, sc->y_scale, sc->n_y);
+    end_section(w, at);
+}
+
+/* The optimizer section (settings, step count, moments) and, when it has
+ * one, the schedule's. */
+static void put_optimizer(wr *w, const regnn_optimizer *o)
+{
+    size_t at = begin_section(w, SEC_OPTM);
+    put_u32(w, (uint32_t)o->kind);
+    put_u32(w, o->nesterov ? 1u : 0u);
+    put_f64(w, o->lr);
+    put_f64(w, o->beta1);
+    put_f64(w, o->beta2);
+    put_f64(w, o->eps);
+    put_f64(w, o->wd);
+    put_f64(w, o->momentum);
+    put_u64(w, o->steps);
+    put_u64(w, o->n);
+    if (o->n) {
+        put_f32s(w, o->m, o->n);
+        if (o->kind == REGNN_OPTIM_ADAM)
+            put_f32s(w, o->v, o->n);
+    }
+    end_section(w, at);
+    if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+        at = begin_section(w, SEC_SCHD);
+        put_u32(w, (uint32_t)o->sched.kind);
+        put_u32(w, (uint32_t)o->sched.n);
+        put_f64s(w, o->sched.p, o->sched.n);
+        end_section(w, at);
+    }
+}
+
+/* Encode m (and o for a checkpoint) into w; returns the total size. */
+static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
+{
+    put(w, MAGIC, sizeof MAGIC);
+    put_u16(w, REGNN_FORMAT_VERSION_MAJOR);
+    put_u16(w, REGNN_FORMAT_VERSION_MINOR);
+    put_u64(w, 0); /* body length, patched below */
+
+    put_topology(w, m);
+    size_t at = begin_section(w, SEC_PARM);
     put_u64(w, m->n_params);
     put_f32s(w, m->params, m->n_params);
     end_section(w, at);
-
-    if (m->scaler) {
-        const regnn_scaler *sc = m->scaler;
-        at = begin_section(w, SEC_SCAL);
-        put_u64(w, sc->n_x);
-        put_u64(w, sc->n_y);
-        put_f64s(w, sc->x_mean, sc->n_x);
-        put_f64s(w, sc->x_scale, sc->n_x);
-        put_f64s(w, sc->y_mean, sc->n_y);
-        put_f64s(w, sc->y_scale, sc->n_y);
-        end_section(w, at);
-    }
-
+    if (m->scaler)
+        put_scaler(w, m->scaler);
     at = begin_section(w, SEC_RNG);
     for (int i = 0; i < 4; i++)
         put_u64(w, m->rng.s[i]);
     end_section(w, at);
-
-    if (o) {
-        at = begin_section(w, SEC_OPTM);
-        put_u32(w, (uint32_t)o->kind);
-        put_u32(w, o->nesterov ? 1u : 0u);
-        put_f64(w, o->lr);
-        put_f64(w, o->beta1);
-        put_f64(w, o->beta2);
-        put_f64(w, o->eps);
-        put_f64(w, o->wd);
-        put_f64(w, o->momentum);
-        put_u64(w, o->steps);
-        put_u64(w, o->n);
-        if (o->n) {
-            put_f32s(w, o->m, o->n);
-            if (o->kind == REGNN_OPTIM_ADAM)
-                put_f32s(w, o->v, o->n);
-        }
-        end_section(w, at);
-        if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
-            at = begin_section(w, SEC_SCHD);
-            put_u32(w, (uint32_t)o->sched.kind);
-            put_u32(w, (uint32_t)o->sched.n);
-            put_f64s(w, o->sched.p, o->sched.n);
-            end_section(w, at);
-        }
-    }
-
+    if (o)
+        put_optimizer(w, o);
     if (m->loss != REGNN_LOSS_MSE) {
         at = begin_section(w, SEC_LOSS);
         put_u32(w, (uint32_t)m->loss);
@@ -890,6 +900,63 @@ static regnn_status check_loss(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+/* The optimizer settings of OPTM in P against the ranges the setters
+ * enforce. */
+static regnn_status check_optm_settings(const char *where, const parsed *P)
+{
+    const char *bad = NULL;
+    double badv = 0.0;
+    if (!(isfinite(P->lr) && P->lr > 0.0))
+        bad = "learning rate", badv = P->lr;
+    else if (!(P->beta1 >= 0.0 && P->beta1 < 1.0))
+        bad = "beta1", badv = P->beta1;
+    else if (!(P->beta2 >= 0.0 && P->beta2 < 1.0))
+        bad = "beta2", badv = P->beta2;
+    else if (!finite_nonneg(P->eps) || (P->kind == REGNN_OPTIM_ADAM && !(P->eps > 0.0)))
+        bad = "epsilon", badv = P->eps;
+    else if (!finite_nonneg(P->wd))
+        bad = "weight decay", badv = P->wd;
+    else if (!(P->momentum >= 0.0 && P->momentum < 1.0))
+        bad = "momentum", badv = P->momentum;
+    if (bad)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
+    /* The same ranges the setters enforce (ε and lr usable in float32,
+     * lr * weight decay <= 1, steps <= 2^53). */
+    regnn_optimizer chk;
+    memset(&chk, 0, sizeof chk);
+    chk.kind = P->kind;
+    chk.lr = P->lr;
+    chk.beta1 = P->beta1;
+    chk.beta2 = P->beta2;
+    chk.eps = P->eps;
+    chk.wd = P->wd;
+    chk.momentum = P->momentum;
+    chk.steps = P->steps;
+    char why[256];
+    if (rg_optimizer_check(&chk, why, sizeof why))
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
+    return REGNN_OK;
+}
+
+/* The moments at c: P->n_state finite values, then for Adam as many finite
+ * second moments >= 0. */
+static regnn_status check_optm_state(const char *where, cur *c, const parsed *P)
+{
+    for (size_t i = 0; i < P->n_state; i++)
+        if (!isfinite(rd_f32(c)))
+            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: state value %zu is NaN or infinite",
+                            where, i);
+    if (P->kind == REGNN_OPTIM_ADAM)
+        for (size_t i = 0; i < P->n_state; i++) {
+            float v = rd_f32(c);
+            if (!isfinite(v) || v < 0.0f)
+                return rg_error(REGNN_E_FORMAT,
+                                "%s: section OPTM: second moment %zu is %g (must be finite and >= 0)",
+                                where, i, (double)v);
+        }
+    return REGNN_OK;
+}
+
 static regnn_status check_optm(const char *where, span s, parsed *P)
 {
     if (s.n < OPTM_FIXED)
@@ -911,40 +978,10 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
     P->eps = rd_f64(&c);
     P->wd = rd_f64(&c);
     P->momentum = rd_f64(&c);
-    const char *bad = NULL;
-    double badv = 0.0;
-    if (!(isfinite(P->lr) && P->lr > 0.0))
-        bad = "learning rate", badv = P->lr;
-    else if (!(P->beta1 >= 0.0 && P->beta1 < 1.0))
-        bad = "beta1", badv = P->beta1;
-    else if (!(P->beta2 >= 0.0 && P->beta2 < 1.0))
-        bad = "beta2", badv = P->beta2;
-    else if (!finite_nonneg(P->eps) || (kind == REGNN_OPTIM_ADAM && !(P->eps > 0.0)))
-        bad = "epsilon", badv = P->eps;
-    else if (!finite_nonneg(P->wd))
-        bad = "weight decay", badv = P->wd;
-    else if (!(P->momentum >= 0.0 && P->momentum < 1.0))
-        bad = "momentum", badv = P->momentum;
-    if (bad)
-        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
     P->steps = rd_u64(&c);
-    {
-        /* The same ranges the setters enforce (ε and lr usable in float32,
-         * lr * weight decay <= 1, steps <= 2^53). */
-        regnn_optimizer chk;
-        memset(&chk, 0, sizeof chk);
-        chk.kind = (int)kind;
-        chk.lr = P->lr;
-        chk.beta1 = P->beta1;
-        chk.beta2 = P->beta2;
-        chk.eps = P->eps;
-        chk.wd = P->wd;
-        chk.momentum = P->momentum;
-        chk.steps = P->steps;
-        char why[256];
-        if (rg_optimizer_check(&chk, why, sizeof why))
-            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
-    }
+    regnn_status st = check_optm_settings(where, P);
+    if (st != REGNN_OK)
+        return st;
     uint64_t n = rd_u64(&c);
     if (n != 0 && n != P->n_params)
         return rg_error(REGNN_E_FORMAT,
@@ -957,18 +994,9 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
                         where, s.n, (unsigned long long)n, OPTM_FIXED, per);
     P->n_state = (size_t)n;
     P->state = c.p;
-    for (size_t i = 0; i < P->n_state; i++)
-        if (!isfinite(rd_f32(&c)))
-            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: state value %zu is NaN or infinite",
-                            where, i);
-    if (kind == REGNN_OPTIM_ADAM)
-        for (size_t i = 0; i < P->n_state; i++) {
-            float v = rd_f32(&c);
-            if (!isfinite(v) || v < 0.0f)
-                return rg_error(REGNN_E_FORMAT,
-                                "%s: section OPTM: second moment %zu is %g (must be finite and >= 0)",
-                                where, i, (double)v);
-        }
+    st = check_optm_state(where, &c, P);
+    if (st != REGNN_OK)
+        return st;
     P->has_opt = 1;
     return REGNN_OK;
 }
