@@ -473,78 +473,87 @@ static int rewrite(const cli_train_opts *o, const table *t, const unsigned char 
     return rc;
 }
 
+/* Which columns stay (all but --drop's, which must exist and not be a target
+ * or the weight) into a new *keep. */
+static int keep_columns(const cli_train_opts *o, const table *t, unsigned char **keep)
+{
+    *keep = malloc(t->ncols);
+    if (!*keep)
+        return cli_fail(CLI_ERR, "out of memory");
+    for (size_t c = 0; c < t->ncols; c++)
+        (*keep)[c] = !listed(o->drops, o->n_drops, field(t, 0, c));
+    for (size_t k = 0; k < o->n_drops; k++) {
+        if (column_index(t, o->drops[k]) == (size_t)-1)
+            return cli_fail(CLI_USAGE, "--drop %s: %s has no column named '%s'", o->drops[k],
+                            o->data, o->drops[k]);
+        if (is_special(o, o->drops[k]))
+            return cli_fail(CLI_USAGE, "--drop %s: that column is the target or the weight",
+                            o->drops[k]);
+    }
+    return CLI_OK;
+}
+
+/* No column is named target: the library's message, which lists the
+ * columns and near misses, from the header alone. */
+static int no_target_column(const cli_train_opts *o, const table *t, const char *target)
+{
+    sbuf h = {NULL, 0, 0, 0};
+    for (size_t c = 0; c < t->ncols; c++) {
+        put_str(&h, c ? "," : "");
+        put_name(&h, field(t, 0, c));
+    }
+    put(&h, "\n", 1);
+    regnn_dataset *ds = NULL;
+    if (!h.oom && regnn_dataset_parse_csv(h.b, h.n, o->targets, NULL, o->n_targets, &ds) !=
+                      REGNN_OK)
+        cli_lib_fail("cannot read the data");
+    else
+        cli_fail(CLI_ERR, "%s: no column named '%s'", o->data, target);
+    regnn_dataset_free(ds);
+    free(h.b);
+    return CLI_ERR;
+}
+
+/* The checked columns of t rewritten as plain CSV, parsed by the library. */
+static int table_dataset(const cli_train_opts *o, const table *t, regnn_dataset **out,
+                         size_t *dropped, size_t *filled)
+{
+    unsigned char *keep = NULL;
+    sbuf s = {NULL, 0, 0, 0};
+    int rc = keep_columns(o, t, &keep);
+    for (size_t k = 0; rc == CLI_OK && k < o->n_targets; k++)
+        if (column_index(t, o->targets[k]) == (size_t)-1)
+            rc = no_target_column(o, t, o->targets[k]);
+    size_t rows_dropped = 0, fills = 0;
+    if (rc == CLI_OK)
+        rc = rewrite(o, t, keep, &s, &rows_dropped, &fills);
+    if (rc == CLI_OK &&
+        regnn_dataset_parse_csv(s.b, s.n, o->targets, NULL, o->n_targets, out) != REGNN_OK)
+        rc = cli_lib_fail("cannot read the data");
+    if (rc == CLI_OK) {
+        *dropped = rows_dropped;
+        *filled = fills;
+    }
+    free(keep);
+    free(s.b);
+    return rc;
+}
+
 int cli_read_data(const cli_train_opts *o, regnn_dataset **out, size_t *dropped, size_t *filled)
 {
     *out = NULL;
     *dropped = *filled = 0;
     char *text = NULL;
     size_t len = 0;
-    table t;
-    sbuf s = {NULL, 0, 0, 0};
-    unsigned char *keep = NULL;
     int rc = read_file(o->data, &text, &len);
     if (rc != CLI_OK)
         return rc;
+    table t;
     rc = tokenize(o->data, text, len, o->delimiter, &t);
     free(text);
     if (rc != CLI_OK)
         return rc;
-    rc = CLI_ERR;
-    keep = malloc(t.ncols);
-    if (!keep) {
-        cli_fail(CLI_ERR, "out of memory");
-        goto out;
-    }
-    for (size_t c = 0; c < t.ncols; c++)
-        keep[c] = !listed(o->drops, o->n_drops, field(&t, 0, c));
-    for (size_t k = 0; k < o->n_drops; k++) {
-        size_t c = column_index(&t, o->drops[k]);
-        if (c == (size_t)-1) {
-            cli_fail(CLI_USAGE, "--drop %s: %s has no column named '%s'", o->drops[k], o->data,
-                     o->drops[k]);
-            rc = CLI_USAGE;
-            goto out;
-        }
-        if (listed(o->targets, o->n_targets, o->drops[k]) ||
-            (o->weight && strcmp(o->weight, o->drops[k]) == 0)) {
-            cli_fail(CLI_USAGE, "--drop %s: that column is the target or the weight",
-                     o->drops[k]);
-            rc = CLI_USAGE;
-            goto out;
-        }
-    }
-    for (size_t k = 0; k < o->n_targets; k++)
-        if (column_index(&t, o->targets[k]) == (size_t)-1) {
-            /* the library's message: it lists the columns and near misses */
-            sbuf h = {NULL, 0, 0, 0};
-            for (size_t c = 0; c < t.ncols; c++) {
-                put_str(&h, c ? "," : "");
-                put_name(&h, field(&t, 0, c));
-            }
-            put(&h, "\n", 1);
-            regnn_dataset *ds = NULL;
-            if (!h.oom && regnn_dataset_parse_csv(h.b, h.n, o->targets, NULL, o->n_targets, &ds) !=
-                              REGNN_OK)
-                cli_lib_fail("cannot read the data");
-            else
-                cli_fail(CLI_ERR, "%s: no column named '%s'", o->data, o->targets[k]);
-            regnn_dataset_free(ds);
-            free(h.b);
-            goto out;
-        }
-    size_t rows_dropped = 0, fills = 0;
-    if (rewrite(o, &t, keep, &s, &rows_dropped, &fills) != CLI_OK)
-        goto out;
-    if (regnn_dataset_parse_csv(s.b, s.n, o->targets, NULL, o->n_targets, out) != REGNN_OK) {
-        cli_lib_fail("cannot read the data");
-        goto out;
-    }
-    *dropped = rows_dropped;
-    *filled = fills;
-    rc = CLI_OK;
-out:
-    free(keep);
-    free(s.b);
+    rc = table_dataset(o, &t, out, dropped, filled);
     table_free(&t);
     return rc;
 }
