@@ -6,45 +6,11 @@
  * Usage: bench_ab NET THREADS BATCH EPOCHS
  *   NET: study (10-128x6-1, 442 rows) or wide (64-512-512-512-1, 4096 rows) */
 #define _POSIX_C_SOURCE 200809L
-#include <math.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "benchutil.h"
 #include "regnn.h"
-
-#define CHECK(call)                                                                       \
-    do {                                                                                  \
-        if ((call) != REGNN_OK) {                                                         \
-            fprintf(stderr, "bench_ab: %s: %s\n", #call, regnn_errmsg());                 \
-            return 1;                                                                     \
-        }                                                                                 \
-    } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* A deterministic regression problem: inputs in [-1, 1), y = sum sin(k x_k). */
-static void fill(float *x, float *y, size_t rows, size_t n_in)
-{
-    uint64_t s = 12345;
-    for (size_t i = 0; i < rows * n_in; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
-    for (size_t r = 0; r < rows; r++) {
-        double t = 0.0;
-        for (size_t k = 0; k < n_in; k++)
-            t += sin((double)(k + 1) * x[r * n_in + k]);
-        y[r] = (float)t;
-    }
-}
 
 int main(int argc, char **argv)
 {
@@ -60,15 +26,10 @@ int main(int argc, char **argv)
     if (!study)
         widths[0] = widths[1] = widths[2] = 512;
 
-    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
-    if (!x || !y)
-        return 1;
-    fill(x, y, rows, n_in);
-    regnn_dataset *ds;
+    regnn_dataset *ds = bench_make_data(rows, n_in);
     regnn_model *m;
     regnn_optimizer *o;
     regnn_fit_options *fo;
-    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
     CHECK(regnn_model_create(n_in, &m));
     for (size_t i = 0; i < n_w; i++)
         CHECK(regnn_model_add_dense(m, widths[i], REGNN_ACT_RELU, NULL));
@@ -83,15 +44,13 @@ int main(int argc, char **argv)
     CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 1));
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
     CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs));
-    double t0 = now();
+    double t0 = bench_now();
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-    double t = now() - t0;
+    double t = bench_now() - t0;
     printf("%.6f %.0f\n", t, (double)rows * (double)epochs / t);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
     regnn_model_free(m);
     regnn_dataset_free(ds);
-    free(x);
-    free(y);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
+#include "benchutil.h"
 #include "regnn.h"
 
 #ifdef REGNN_USE_CBLAS
@@ -22,13 +23,6 @@
 #ifdef REGNN_BENCH_LIBXSMM
 #include <libxsmm.h>
 #endif
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 enum { BUILTIN, OPENBLAS, LIBXSMM, N_IMPL };
 static const char *impl_name[N_IMPL] = {"builtin", "OpenBLAS", "libxsmm"};
@@ -73,19 +67,19 @@ static double time_impl(int impl, const product *p)
 {
     size_t iters = 1;
     for (;;) {
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < iters; i++)
             call(impl, p);
-        if (now() - t0 > 0.02 || iters > (1u << 24))
+        if (bench_now() - t0 > 0.02 || iters > (1u << 24))
             break;
         iters *= 2;
     }
     double best = 1e30;
     for (int r = 0; r < 5; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < iters; i++)
             call(impl, p);
-        double t = (now() - t0) / (double)iters;
+        double t = (bench_now() - t0) / (double)iters;
         best = t < best ? t : best;
     }
     return best;

@@ -12,54 +12,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "regnn.h"
 
 #define TARGET_RATIO 1.25
-
-#define CHECK(call)                                                                       \
-    do {                                                                                  \
-        regnn_status st_ = (call);                                                        \
-        if (st_ != REGNN_OK) {                                                            \
-            fprintf(stderr, "bench_oversub: %s: %s\n", #call, regnn_errmsg());            \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static regnn_dataset *make_data(size_t rows, size_t n_in)
-{
-    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
-    if (!x || !y)
-        exit(1);
-    uint64_t s = 12345;
-    for (size_t i = 0; i < rows * n_in; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
-    for (size_t r = 0; r < rows; r++) {
-        double t = 0.0;
-        for (size_t k = 0; k < n_in; k++)
-            t += sin((double)(k + 1) * x[r * n_in + k]);
-        y[r] = (float)t;
-    }
-    regnn_dataset *ds;
-    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
-    free(x);
-    free(y);
-    return ds;
-}
 
 /* Seconds of one epoch at the given threads (after a warm-up epoch that
  * starts the pool); params receives the trained parameters. */
@@ -79,9 +35,9 @@ static double time_fit(const regnn_dataset *ds, size_t batch, size_t threads, fl
     CHECK(regnn_fit_options_create(&fo));
     CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, (int64_t)batch));
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-    double t0 = now();
+    double t0 = bench_now();
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-    double t = now() - t0;
+    double t = bench_now() - t0;
     CHECK(regnn_model_get_params(m, params, np));
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
@@ -120,15 +76,15 @@ int main(int argc, char **argv)
     printf("%-10s %12s %12s %8s %s\n", "batch", "threads=0 s", "N threads s", "ratio", "bits");
     int same = 1;
     for (int k = 0; k < 2; k++) {
-        regnn_dataset *ds = make_data(w[k].rows, 10);
+        regnn_dataset *ds = bench_make_data(w[k].rows, 10);
         for (size_t r = 0; r < reps; r++) {
             ta[r] = time_fit(ds, w[k].batch, 0, pa, np);
             tb[r] = time_fit(ds, w[k].batch, nt, pb, np);
         }
         const int eq = memcmp(pa, pb, np * sizeof *pa) == 0;
         same &= eq;
-        qsort(ta, reps, sizeof *ta, cmp_double);
-        qsort(tb, reps, sizeof *tb, cmp_double);
+        qsort(ta, reps, sizeof *ta, bench_cmp_double);
+        qsort(tb, reps, sizeof *tb, bench_cmp_double);
         const double a = ta[reps / 2], b = tb[reps / 2];
         printf("%-10zu %12.3f %12.3f %7.2fx %s\n", w[k].batch, a, b, b / a,
                eq ? "same" : "DIFFER");

@@ -15,23 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "regnn.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-#define TRY(call)                                                                               \
-    do {                                                                                        \
-        regnn_status st_ = (call);                                                              \
-        if (st_ != REGNN_OK) {                                                                  \
-            fprintf(stderr, "%s failed: %s (%s)\n", #call, regnn_errmsg(), regnn_strerror(st_)); \
-            exit(1);                                                                            \
-        }                                                                                       \
-    } while (0)
 
 static int progress(void *user, size_t done, size_t total, double lambda, uint64_t seed,
                     const regnn_history *h)
@@ -54,18 +39,18 @@ static regnn_path *sweep(const regnn_model *tm, const regnn_dataset *train,
                          double *seconds)
 {
     regnn_path_options *po;
-    TRY(regnn_path_options_create(&po));
-    TRY(regnn_path_options_set_lambdas(po, lambdas, NL));
-    TRY(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, seeds));
-    TRY(regnn_path_options_set_int(po, REGNN_PATH_SEED, 1));
-    TRY(regnn_path_options_set_int(po, REGNN_PATH_THREADS, threads));
-    TRY(regnn_path_options_set_int(po, REGNN_PATH_EVAL_TRAIN, eval_train));
+    CHECK(regnn_path_options_create(&po));
+    CHECK(regnn_path_options_set_lambdas(po, lambdas, NL));
+    CHECK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, seeds));
+    CHECK(regnn_path_options_set_int(po, REGNN_PATH_SEED, 1));
+    CHECK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, threads));
+    CHECK(regnn_path_options_set_int(po, REGNN_PATH_EVAL_TRAIN, eval_train));
     int show = isatty(2);
-    TRY(regnn_path_options_set_progress(po, progress, &show));
+    CHECK(regnn_path_options_set_progress(po, progress, &show));
     regnn_path *p;
-    double t0 = now();
-    TRY(regnn_regularization_path(tm, NULL, train, NULL, fo, po, &p));
-    *seconds = now() - t0;
+    double t0 = bench_now();
+    CHECK(regnn_regularization_path(tm, NULL, train, NULL, fo, po, &p));
+    *seconds = bench_now() - t0;
     regnn_path_options_free(po);
     return p;
 }
@@ -77,8 +62,8 @@ static int same_results(const regnn_path *a, const regnn_path *b, size_t runs)
     for (int stat = REGNN_RUN_BEST_VAL_MSE; stat <= REGNN_RUN_DIVERGED; stat++) {
         if (stat == REGNN_RUN_SECONDS)
             continue;
-        TRY(regnn_path_get_runs(a, stat, x, runs));
-        TRY(regnn_path_get_runs(b, stat, y, runs));
+        CHECK(regnn_path_get_runs(a, stat, x, runs));
+        CHECK(regnn_path_get_runs(b, stat, y, runs));
         same &= memcmp(x, y, runs * sizeof *x) == 0;
     }
     free(x);
@@ -86,78 +71,85 @@ static int same_results(const regnn_path *a, const regnn_path *b, size_t runs)
     return same;
 }
 
-int main(int argc, char **argv)
-{
-    const char *csv = argc > 1 ? argv[1] : "tests/data/diabetes.csv";
-    long epochs = argc > 2 ? atol(argv[2]) : 100;
-    long seeds = argc > 3 ? atol(argv[3]) : 5;
-    if (epochs < 1 || seeds < 1) {
-        fprintf(stderr, "usage: bench_path [diabetes.csv] [epochs >= 1] [seeds >= 1]\n");
-        return 2;
-    }
-    TRY(regnn_set_blas_threads(1)); /* one BLAS thread per run; the runs are the parallelism */
-
-    const char *target = "y";
+/* The study's data: the file scaled (features unit norm, target z-score)
+ * and split 90/10 with seed 1. */
+typedef struct {
     regnn_dataset *raw, *scaled, *train, *test;
     regnn_scaler *sc;
-    TRY(regnn_dataset_from_csv(csv, &target, NULL, 1, &raw));
-    TRY(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
-    TRY(regnn_scaler_transform(sc, raw, &scaled));
-    TRY(regnn_dataset_split_shuffled(scaled, 0.1, 1, &train, &test));
+} study_data;
 
+static void study_load(const char *csv, study_data *d)
+{
+    const char *target = "y";
+    CHECK(regnn_dataset_from_csv(csv, &target, NULL, 1, &d->raw));
+    CHECK(regnn_scaler_fit(d->raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &d->sc));
+    CHECK(regnn_scaler_transform(d->sc, d->raw, &d->scaled));
+    CHECK(regnn_dataset_split_shuffled(d->scaled, 0.1, 1, &d->train, &d->test));
+}
+
+static void study_free(study_data *d)
+{
+    regnn_dataset_free(d->test);
+    regnn_dataset_free(d->train);
+    regnn_dataset_free(d->scaled);
+    regnn_dataset_free(d->raw);
+    regnn_scaler_free(d->sc);
+}
+
+/* The study network, Dense(128, relu) x 6 -> Dense(1), as the path's template. */
+static regnn_model *study_model(size_t n_in)
+{
     regnn_model *tm;
-    TRY(regnn_model_create(regnn_dataset_features(train), &tm));
+    CHECK(regnn_model_create(n_in, &tm));
     for (int i = 0; i < 6; i++)
-        TRY(regnn_model_add_dense(tm, 128, REGNN_ACT_RELU, NULL));
-    TRY(regnn_model_add_dense(tm, 1, REGNN_ACT_LINEAR, NULL));
-    regnn_fit_options *fo;
-    TRY(regnn_fit_options_create(&fo));
-    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs));
-    TRY(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
-    TRY(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+        CHECK(regnn_model_add_dense(tm, 128, REGNN_ACT_RELU, NULL));
+    CHECK(regnn_model_add_dense(tm, 1, REGNN_ACT_LINEAR, NULL));
+    return tm;
+}
 
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("blas=%s  %zu training rows (%.0f %% validation)  %d lambdas x %ld seeds x %ld epochs  "
-           "%ld online CPUs\n",
-           regnn_blas_name(), regnn_dataset_rows(train), 15.0, NL, seeds, epochs, cpus);
-    double t_serial, t_par;
-    regnn_path *ps = sweep(tm, train, fo, seeds, 1, 1, &t_serial);
-    regnn_path *pp = sweep(tm, train, fo, seeds, 0, 1, &t_par);
-    size_t runs = (size_t)NL * (size_t)seeds;
-    int same = same_results(ps, pp, runs);
-    printf("serial   (1 thread):   %8.2f s\n", t_serial);
-    printf("parallel (%ld threads): %8.2f s\n", cpus, t_par);
-    printf("parallel / serial = %.3f  (speed-up %.2fx); results bit-identical: %s\n",
-           t_par / t_serial, t_serial / t_par, same ? "yes" : "NO");
-    /* The end-of-epoch pass over the training rows, skipped: the same training. */
+/* The parallel sweep again without the end-of-epoch pass over the training
+ * rows: its time against t_par (pp's), and whether the training is the same. */
+static void compare_eval_train(const regnn_model *tm, const regnn_dataset *train,
+                               const regnn_fit_options *fo, long seeds, const regnn_path *pp,
+                               double t_par)
+{
+    const size_t runs = (size_t)NL * (size_t)seeds;
     double t_fast;
     regnn_path *pf = sweep(tm, train, fo, seeds, 0, 0, &t_fast);
     double *x = malloc(runs * sizeof *x), *y = malloc(runs * sizeof *y);
-    TRY(regnn_path_get_runs(pp, REGNN_RUN_FINAL_VAL_MSE, x, runs));
-    TRY(regnn_path_get_runs(pf, REGNN_RUN_FINAL_VAL_MSE, y, runs));
+    CHECK(regnn_path_get_runs(pp, REGNN_RUN_FINAL_VAL_MSE, x, runs));
+    CHECK(regnn_path_get_runs(pf, REGNN_RUN_FINAL_VAL_MSE, y, runs));
     printf("parallel, REGNN_PATH_EVAL_TRAIN 0: %8.2f s (%.2fx the time with it on); "
            "validation results bit-identical: %s\n",
            t_fast, t_fast / t_par, memcmp(x, y, runs * sizeof *x) == 0 ? "yes" : "NO");
     free(x);
     free(y);
     regnn_path_free(pf);
+}
 
+/* Mean and sample sd over the seeds of a run value, per lambda. */
+static void mean_sd(const regnn_path *p, int stat, double *mean, double *sd)
+{
+    CHECK(regnn_path_get(p, stat, REGNN_AGG_MEAN, mean, NL));
+    CHECK(regnn_path_get(p, stat, REGNN_AGG_SD, sd, NL));
+}
+
+/* The study's table of pp: per lambda the means and sds, the verdicts per
+ * seed, and which lambdas are chosen. */
+static void print_results(const regnn_path *pp, long seeds)
+{
+    const size_t runs = (size_t)NL * (size_t)seeds;
     double bv[NL], bvsd[NL], be[NL], besd[NL], tr[NL], trsd[NL], va[NL], vasd[NL], gap[NL], gapsd[NL];
-    TRY(regnn_path_get(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_MEAN, bv, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_AGG_SD, bvsd, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_BEST_EPOCH, REGNN_AGG_MEAN, be, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_BEST_EPOCH, REGNN_AGG_SD, besd, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_TRAIN_MSE, REGNN_AGG_MEAN, tr, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_TRAIN_MSE, REGNN_AGG_SD, trsd, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_VAL_MSE, REGNN_AGG_MEAN, va, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_VAL_MSE, REGNN_AGG_SD, vasd, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_GAP, REGNN_AGG_MEAN, gap, NL));
-    TRY(regnn_path_get(pp, REGNN_RUN_FINAL_GAP, REGNN_AGG_SD, gapsd, NL));
+    mean_sd(pp, REGNN_RUN_BEST_VAL_MSE, bv, bvsd);
+    mean_sd(pp, REGNN_RUN_BEST_EPOCH, be, besd);
+    mean_sd(pp, REGNN_RUN_FINAL_TRAIN_MSE, tr, trsd);
+    mean_sd(pp, REGNN_RUN_FINAL_VAL_MSE, va, vasd);
+    mean_sd(pp, REGNN_RUN_FINAL_GAP, gap, gapsd);
     double *verdict = malloc(runs * sizeof *verdict);
-    TRY(regnn_path_get_runs(pp, REGNN_RUN_VERDICT, verdict, runs));
+    CHECK(regnn_path_get_runs(pp, REGNN_RUN_VERDICT, verdict, runs));
     size_t best, best1se;
-    TRY(regnn_path_best_index(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_MIN, &best));
-    TRY(regnn_path_best_index(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_1SE, &best1se));
+    CHECK(regnn_path_best_index(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_MIN, &best));
+    CHECK(regnn_path_best_index(pp, REGNN_RUN_BEST_VAL_MSE, REGNN_SELECT_1SE, &best1se));
 
     printf("\nbaseline (predict the training mean) val MSE: %.3f\n", regnn_path_baseline_mse(pp));
     printf("| λ | best val MSE | best epoch (1-based) | final train MSE | final val MSE | gap (val − train) "
@@ -179,16 +171,47 @@ int main(int argc, char **argv)
     }
     printf("\nmean ± sample sd over seeds 1..%ld, standardized target units; verdicts per seed: "
            "overfitting/underfitting/good fit/insufficient (docs/diagnosis.md)\n", seeds);
-
     free(verdict);
+}
+
+int main(int argc, char **argv)
+{
+    const char *csv = argc > 1 ? argv[1] : "tests/data/diabetes.csv";
+    long epochs = argc > 2 ? atol(argv[2]) : 100;
+    long seeds = argc > 3 ? atol(argv[3]) : 5;
+    if (epochs < 1 || seeds < 1) {
+        fprintf(stderr, "usage: bench_path [diabetes.csv] [epochs >= 1] [seeds >= 1]\n");
+        return 2;
+    }
+    CHECK(regnn_set_blas_threads(1)); /* one BLAS thread per run; the runs are the parallelism */
+    study_data d;
+    study_load(csv, &d);
+    regnn_model *tm = study_model(regnn_dataset_features(d.train));
+    regnn_fit_options *fo;
+    CHECK(regnn_fit_options_create(&fo));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, epochs));
+    CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 64));
+    CHECK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
+
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("blas=%s  %zu training rows (%.0f %% validation)  %d lambdas x %ld seeds x %ld epochs  "
+           "%ld online CPUs\n",
+           regnn_blas_name(), regnn_dataset_rows(d.train), 15.0, NL, seeds, epochs, cpus);
+    double t_serial, t_par;
+    regnn_path *ps = sweep(tm, d.train, fo, seeds, 1, 1, &t_serial);
+    regnn_path *pp = sweep(tm, d.train, fo, seeds, 0, 1, &t_par);
+    int same = same_results(ps, pp, (size_t)NL * (size_t)seeds);
+    printf("serial   (1 thread):   %8.2f s\n", t_serial);
+    printf("parallel (%ld threads): %8.2f s\n", cpus, t_par);
+    printf("parallel / serial = %.3f  (speed-up %.2fx); results bit-identical: %s\n",
+           t_par / t_serial, t_serial / t_par, same ? "yes" : "NO");
+    compare_eval_train(tm, d.train, fo, seeds, pp, t_par);
+    print_results(pp, seeds);
+
     regnn_path_free(ps);
     regnn_path_free(pp);
     regnn_fit_options_free(fo);
     regnn_model_free(tm);
-    regnn_dataset_free(test);
-    regnn_dataset_free(train);
-    regnn_dataset_free(scaled);
-    regnn_dataset_free(raw);
-    regnn_scaler_free(sc);
+    study_free(&d);
     return same ? 0 : 1;
 }

@@ -11,13 +11,7 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "benchutil.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -27,9 +21,9 @@ static double now(void)
     do {                                                                                      \
         double best_ = 1e30;                                                                  \
         for (int r_ = 0; r_ < 9; r_++) {                                                      \
-            double t0_ = now();                                                               \
+            double t0_ = bench_now();                                                         \
             expr;                                                                             \
-            double t_ = (now() - t0_) / (double)(n);                                          \
+            double t_ = (bench_now() - t0_) / (double)(n);                                    \
             best_ = t_ < best_ ? t_ : best_;                                                  \
         }                                                                                     \
         (out) = best_;                                                                        \

@@ -17,53 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchutil.h"
 #include "regnn.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-#define CHECK(call)                                                                       \
-    do {                                                                                  \
-        regnn_status st_ = (call);                                                        \
-        if (st_ != REGNN_OK) {                                                            \
-            fprintf(stderr, "bench_threads: %s: %s\n", #call, regnn_errmsg());            \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-/* A deterministic regression problem of rows x n_in. */
-static regnn_dataset *make_data(size_t rows, size_t n_in)
-{
-    float *x = malloc(rows * n_in * sizeof *x), *y = malloc(rows * sizeof *y);
-    if (!x || !y)
-        exit(1);
-    uint64_t s = 12345;
-    for (size_t i = 0; i < rows * n_in; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        x[i] = (float)((double)(s >> 11) / 9007199254740992.0 * 2.0 - 1.0);
-    }
-    for (size_t r = 0; r < rows; r++) {
-        double t = 0.0;
-        for (size_t k = 0; k < n_in; k++)
-            t += sin((double)(k + 1) * x[r * n_in + k]);
-        y[r] = (float)t;
-    }
-    regnn_dataset *ds;
-    CHECK(regnn_dataset_from_arrays(x, y, rows, n_in, 1, REGNN_COPY, &ds));
-    free(x);
-    free(y);
-    return ds;
-}
 
 static regnn_model *make_model(size_t n_in, const size_t *widths, size_t n_w, double l2,
                                size_t threads)
@@ -100,9 +55,9 @@ static double time_fit(const regnn_dataset *ds, size_t n_in, const size_t *width
     CHECK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, (int64_t)epochs));
     if (start)
         pthread_barrier_wait(start);
-    double t0 = now();
+    double t0 = bench_now();
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (params)
         CHECK(regnn_model_get_params(m, params, regnn_model_param_count(m)));
     regnn_fit_options_free(fo);
@@ -147,12 +102,6 @@ static double pair_seconds(pair_job *j)
     return j->seconds > other.seconds ? j->seconds : other.seconds;
 }
 
-static double median(double *v, size_t n)
-{
-    qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* ---- cross-core data movement ----
  * One thread writes `bytes`, the other then reads them, in turns: the time per
  * turn minus the same turns without the writes is what moving those bytes from
@@ -193,7 +142,7 @@ static double handoff_seconds(size_t bytes, int write, int rounds)
     pthread_t th;
     if (!h.buf || pthread_create(&th, NULL, handoff_reader, &h) != 0)
         exit(1);
-    double t0 = now();
+    double t0 = bench_now();
     for (int r = 0; r < rounds; r++) {
         while (atomic_load(&h.turn) != 2 * r)
             ;
@@ -204,7 +153,7 @@ static double handoff_seconds(size_t bytes, int write, int rounds)
     }
     while (atomic_load(&h.turn) != 2 * rounds)
         ;
-    double t = now() - t0;
+    double t = bench_now() - t0;
     pthread_join(th, NULL);
     free(h.buf);
     return t / rounds;
@@ -216,7 +165,7 @@ static double handoff_us(size_t bytes)
     double d[5];
     for (int k = 0; k < 5; k++)
         d[k] = handoff_seconds(bytes, 1, 2000) - handoff_seconds(bytes, 0, 2000);
-    qsort(d, 5, sizeof *d, cmp_double);
+    qsort(d, 5, sizeof *d, bench_cmp_double);
     return d[2] * 1e6;
 }
 
@@ -234,17 +183,99 @@ static void csv(const char *key, double v)
         fprintf(csv_fp, "%s,%.9g\n", key, v);
 }
 
-int main(int argc, char **argv)
+/* The line on the data a sharded 2-thread step of the study net (np
+ * parameters, one 1-thread step of step_us) must move between cores, into
+ * out; its time goes to the figures. */
+static void describe_handoff(size_t np, double step_us, char *out, size_t cap)
 {
-    size_t nt = 2, reps = 5;
-    int quick = 0;
+    const double move_us = handoff_us(np * sizeof(float));
+    csv("handoff_us", move_us);
+    snprintf(out, cap,
+             "study net: a sharded 2-thread step moves >= %.0f KB into each core: %.0f us "
+             "here, against a 1-thread step of %.0f us;\n  so 2 threads can give at most "
+             "about %.2fx on this machine, however the work is cut\n",
+             (double)(np * sizeof(float)) / 1024, move_us, step_us,
+             step_us / (step_us / 2 + move_us));
+}
+
+/* Workload x at 1 and nt threads (and the two-fit ceiling at 2): its table
+ * line and figures. Whether the two counts gave the same bits. With move_s,
+ * the study net's hand-off line goes there. */
+static int run_workload(const workload *x, size_t nt, size_t reps, int quick, char *move_s,
+                        size_t move_cap)
+{
+    size_t rows = quick ? x->rows / 4 : x->rows;
+    regnn_dataset *ds = bench_make_data(rows, x->n_in);
+    regnn_model *probe = make_model(x->n_in, x->widths, x->n_w, 1e-3, 1);
+    size_t np = regnn_model_param_count(probe);
+    regnn_model_free(probe);
+    float *p1 = malloc(np * sizeof *p1), *pn = malloc(np * sizeof *pn);
+    double t1[99], tn[99], tp[99];
+    pair_job pj = {ds, x->n_in, x->n_w, x->batch, x->epochs, x->widths, NULL, 0.0};
+    for (size_t r = 0; r < reps; r++) {
+        /* Interleaved, so drift in the machine's speed hits all alike. */
+        t1[r] = time_fit(ds, x->n_in, x->widths, x->n_w, x->batch, x->epochs, 1, 1e-3, 0.0, p1, NULL);
+        tn[r] = time_fit(ds, x->n_in, x->widths, x->n_w, x->batch, x->epochs, nt, 1e-3, 0.0, pn, NULL);
+        tp[r] = pair_seconds(&pj);
+    }
+    int same = memcmp(p1, pn, np * sizeof *p1) == 0;
+    double samples = (double)rows * (double)x->epochs;
+    double m1 = bench_median(t1, reps), mn = bench_median(tn, reps), mp = bench_median(tp, reps);
+    char ceil_s[16] = "-";
+    if (nt == 2)
+        snprintf(ceil_s, sizeof ceil_s, "%.2fx", 2.0 * m1 / mp);
+    printf("%-32s %12.0f %12.0f %7.2fx %8s %7.2fx %s\n", x->name, samples / m1, samples / mn,
+           m1 / mn, ceil_s, x->target, same ? "yes" : "NO");
+    char key[96];
+    snprintf(key, sizeof key, "ratio.%s", x->key);
+    csv(key, m1 / mn);
+    snprintf(key, sizeof key, "samples_per_s.%s.t1", x->key);
+    csv(key, samples / m1);
+    snprintf(key, sizeof key, "samples_per_s.%s.tn", x->key);
+    csv(key, samples / mn);
+    if (nt == 2) {
+        snprintf(key, sizeof key, "ceiling.%s", x->key);
+        csv(key, 2.0 * m1 / mp);
+    }
+    /* The study net's steps are sharded (api.md): the data they must move. */
+    if (move_s && nt == 2)
+        describe_handoff(np, 1e6 * m1 / (samples / (double)x->batch), move_s, move_cap);
+    free(p1);
+    free(pn);
+    regnn_dataset_free(ds);
+    return same;
+}
+
+/* The study run as the example trains it: 353 training rows, a 20 % tail
+ * for validation, 2 models (lambda 0 and 1e-3) x 100 epochs, batch 64. */
+static void study_run(size_t nt, size_t reps)
+{
+    regnn_dataset *ds = bench_make_data(353, 10);
+    const size_t widths[6] = {128, 128, 128, 128, 128, 128};
+    double t1[99], tn[99];
+    for (size_t r = 0; r < reps; r++) {
+        t1[r] = time_fit(ds, 10, widths, 6, 64, 100, 1, 0.0, 0.2, NULL, NULL) +
+                time_fit(ds, 10, widths, 6, 64, 100, 1, 1e-3, 0.2, NULL, NULL);
+        tn[r] = time_fit(ds, 10, widths, 6, 64, 100, nt, 0.0, 0.2, NULL, NULL) +
+                time_fit(ds, 10, widths, 6, 64, 100, nt, 1e-3, 0.2, NULL, NULL);
+    }
+    double m1 = bench_median(t1, reps), mn = bench_median(tn, reps);
+    printf("%-32s %11.3fs %11.3fs %7.2fx\n", "study run (2 fits x 100 epochs)", m1, mn, m1 / mn);
+    csv("study_run_seconds.t1", m1);
+    csv("study_run_seconds.tn", mn);
+}
+
+/* --threads N, --reps R, --quick, --csv-file PATH: -1, or the exit status
+ * of bad arguments. */
+static int parse_args(int argc, char **argv, size_t *nt, size_t *reps, int *quick)
+{
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
-            nt = (size_t)atol(argv[++i]);
+            *nt = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
-            reps = (size_t)atol(argv[++i]);
+            *reps = (size_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--quick"))
-            quick = 1;
+            *quick = 1;
         else if (!strcmp(argv[i], "--csv-file") && i + 1 < argc) {
             csv_fp = fopen(argv[++i], "w");
             if (!csv_fp) {
@@ -253,11 +284,21 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (reps < 1 || reps > 99 || nt < 2 || nt > 256) {
+    if (*reps < 1 || *reps > 99 || *nt < 2 || *nt > 256) {
         fprintf(stderr, "usage: bench_threads [--threads N>=2] [--reps 1..99] [--quick] "
                         "[--csv-file PATH]\n");
         return 2;
     }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    size_t nt = 2, reps = 5;
+    int quick = 0;
+    int rc = parse_args(argc, argv, &nt, &reps, &quick);
+    if (rc >= 0)
+        return rc;
     if (regnn_set_blas_threads(1) != REGNN_OK && strcmp(regnn_blas_name(), "builtin") != 0)
         return 1;
     const workload w[] = {
@@ -277,76 +318,9 @@ int main(int argc, char **argv)
            "ceiling", "target", "same bits");
     int all_same = 1;
     char move_s[320] = "";
-    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
-        const workload *x = &w[i];
-        size_t rows = quick ? x->rows / 4 : x->rows;
-        regnn_dataset *ds = make_data(rows, x->n_in);
-        regnn_model *probe = make_model(x->n_in, x->widths, x->n_w, 1e-3, 1);
-        size_t np = regnn_model_param_count(probe);
-        regnn_model_free(probe);
-        float *p1 = malloc(np * sizeof *p1), *pn = malloc(np * sizeof *pn);
-        double t1[99], tn[99], tp[99];
-        pair_job pj = {ds, x->n_in, x->n_w, x->batch, x->epochs, x->widths, NULL, 0.0};
-        for (size_t r = 0; r < reps; r++) {
-            /* Interleaved, so drift in the machine's speed hits all alike. */
-            t1[r] = time_fit(ds, x->n_in, x->widths, x->n_w, x->batch, x->epochs, 1, 1e-3, 0.0, p1, NULL);
-            tn[r] = time_fit(ds, x->n_in, x->widths, x->n_w, x->batch, x->epochs, nt, 1e-3, 0.0, pn, NULL);
-            tp[r] = pair_seconds(&pj);
-        }
-        int same = memcmp(p1, pn, np * sizeof *p1) == 0;
-        all_same &= same;
-        double samples = (double)rows * (double)x->epochs;
-        double m1 = median(t1, reps), mn = median(tn, reps), mp = median(tp, reps);
-        char ceil_s[16] = "-";
-        if (nt == 2)
-            snprintf(ceil_s, sizeof ceil_s, "%.2fx", 2.0 * m1 / mp);
-        printf("%-32s %12.0f %12.0f %7.2fx %8s %7.2fx %s\n", x->name, samples / m1, samples / mn,
-               m1 / mn, ceil_s, x->target, same ? "yes" : "NO");
-        char key[96];
-        snprintf(key, sizeof key, "ratio.%s", x->key);
-        csv(key, m1 / mn);
-        snprintf(key, sizeof key, "samples_per_s.%s.t1", x->key);
-        csv(key, samples / m1);
-        snprintf(key, sizeof key, "samples_per_s.%s.tn", x->key);
-        csv(key, samples / mn);
-        if (nt == 2) {
-            snprintf(key, sizeof key, "ceiling.%s", x->key);
-            csv(key, 2.0 * m1 / mp);
-        }
-        if (i == 0 && nt == 2) {
-            /* The study net's steps are sharded (api.md): the data they must move. */
-            const double step_us = 1e6 * m1 / (samples / (double)x->batch);
-            const double move_us = handoff_us(np * sizeof(float));
-            csv("handoff_us", move_us);
-            snprintf(move_s, sizeof move_s,
-                     "study net: a sharded 2-thread step moves >= %.0f KB into each core: %.0f us "
-                     "here, against a 1-thread step of %.0f us;\n  so 2 threads can give at most "
-                     "about %.2fx on this machine, however the work is cut\n",
-                     (double)(np * sizeof(float)) / 1024, move_us, step_us,
-                     step_us / (step_us / 2 + move_us));
-        }
-        free(p1);
-        free(pn);
-        regnn_dataset_free(ds);
-    }
-    /* The study run as the example trains it: 353 training rows, a 20 % tail
-     * for validation, 2 models (lambda 0 and 1e-3) x 100 epochs, batch 64. */
-    {
-        regnn_dataset *ds = make_data(353, 10);
-        const size_t widths[6] = {128, 128, 128, 128, 128, 128};
-        double t1[99], tn[99];
-        for (size_t r = 0; r < reps; r++) {
-            t1[r] = time_fit(ds, 10, widths, 6, 64, 100, 1, 0.0, 0.2, NULL, NULL) +
-                    time_fit(ds, 10, widths, 6, 64, 100, 1, 1e-3, 0.2, NULL, NULL);
-            tn[r] = time_fit(ds, 10, widths, 6, 64, 100, nt, 0.0, 0.2, NULL, NULL) +
-                    time_fit(ds, 10, widths, 6, 64, 100, nt, 1e-3, 0.2, NULL, NULL);
-        }
-        double m1 = median(t1, reps), mn = median(tn, reps);
-        printf("%-32s %11.3fs %11.3fs %7.2fx\n", "study run (2 fits x 100 epochs)", m1, mn,
-               m1 / mn);
-        csv("study_run_seconds.t1", m1);
-        csv("study_run_seconds.tn", mn);
-    }
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+        all_same &= run_workload(&w[i], nt, reps, quick, i == 0 ? move_s : NULL, sizeof move_s);
+    study_run(nt, reps);
     printf("bits identical at 1 and %zu threads: %s\n", nt, all_same ? "yes" : "NO");
     csv("threads", (double)nt);
     csv("same_bits", all_same);

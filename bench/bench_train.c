@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
+#include "benchutil.h"
 #include "regnn.h"
 
 static int csv_mode;
@@ -43,35 +44,6 @@ static void count_free(void *user, void *q)
     live_bytes -= p[0];
     free(p);
 }
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-#define CHECK(call)                                                                           \
-    do {                                                                                      \
-        regnn_status s_ = (call);                                                             \
-        if (s_ != REGNN_OK) {                                                                 \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, regnn_strerror(s_),       \
-                    regnn_errmsg());                                                          \
-            exit(1);                                                                          \
-        }                                                                                     \
-    } while (0)
 
 typedef struct {
     const char *name;
@@ -138,7 +110,7 @@ static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, doub
     double t[64];
     int iters = 1;
     for (int r = -1; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int it = 0; it < iters; it++)
             for (size_t l = 1; l < ns->n_widths; l++) {
                 size_t in = ns->widths[l - 1], out = ns->widths[l];
@@ -147,7 +119,7 @@ static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, doub
                 if (l > 1)
                     rg_sgemm(0, 1, batch, in, out, 1, d, out, w, out, 0, c, in);
             }
-        double el = now() - t0;
+        double el = bench_now() - t0;
         if (r < 0) { /* calibration: double until 20 ms, then scale to min_s */
             if (el < 0.02) {
                 iters *= 2;
@@ -162,7 +134,7 @@ static double gemm_ceiling_step(const net_spec *ns, size_t batch, int reps, doub
     free(w);
     free(c);
     free(d);
-    return median(t, reps);
+    return bench_median(t, reps);
 }
 
 /* Seconds per training epoch through regnn_fit (shuffling on), median of reps. */
@@ -179,14 +151,14 @@ static double fit_epoch_seconds(const net_spec *ns, const regnn_dataset *ds, siz
     CHECK(regnn_fit(m, o, ds, NULL, fo, NULL)); /* warm-up: workspace, optimizer state */
     double t[64];
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         CHECK(regnn_fit(m, o, ds, NULL, fo, NULL));
-        t[r] = (now() - t0) / epochs_per_rep;
+        t[r] = (bench_now() - t0) / epochs_per_rep;
     }
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
     regnn_model_free(m);
-    return median(t, reps);
+    return bench_median(t, reps);
 }
 
 static void row(const char *figure, const char *value, const char *target, int met)
@@ -208,7 +180,7 @@ static void csv(const char *key, double v)
  * the penalty term), 100 epochs each, 15 % validation. */
 static double study_run_seconds(const regnn_dataset *train, double l2, size_t threads)
 {
-    double t0 = now();
+    double t0 = bench_now();
     for (int k = 0; k < 2; k++) {
         regnn_model *m = build(&STUDY, k ? l2 : 0.0, 1);
         CHECK(regnn_model_set_threads(m, threads));
@@ -226,94 +198,73 @@ static double study_run_seconds(const regnn_dataset *train, double l2, size_t th
         regnn_optimizer_free(o);
         regnn_model_free(m);
     }
-    return now() - t0;
+    return bench_now() - t0;
 }
 
-int main(int argc, char **argv)
-{
-    int quick = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--quick"))
-            quick = 1;
-        else if (!strcmp(argv[i], "--csv"))
-            csv_mode = 1;
-        else if (!strcmp(argv[i], "--csv-file") && i + 1 < argc) {
-            csv_fp = fopen(argv[++i], "w");
-            if (!csv_fp) {
-                perror(argv[i]);
-                return 1;
-            }
-        } else {
-            fprintf(stderr, "usage: bench_train [--quick] [--csv] [--csv-file PATH]\n");
-            return 2;
-        }
-    }
-    CHECK(regnn_set_allocator(count_malloc, count_free, NULL));
-    const int threads_max = strcmp(regnn_blas_name(), "openblas") ? 1 : 2;
-    char v[128], tgt[64];
-    if (!csv_mode) {
-        printf("libregnn %s, GEMM: %s; medians of repeated runs; ratios from this run\n\n",
-               regnn_version_string(), regnn_blas_name());
-        printf("| %-58s | %-28s | %-22s | %-4s |\n", "figure", "value", "target", "met");
-        printf("|%s|%s|%s|%s|\n", "------------------------------------------------------------",
-               "------------------------------", "------------------------", "------");
-    }
+/* One throughput case at th threads: its GEMM ceiling, training speed and
+ * their ratio (against the target at 1 thread); the samples per second. */
+typedef struct {
+    const net_spec *ns;
+    const regnn_dataset *ds;
+    size_t batch;
+    int epochs, reps;
+    double target;
+} train_case;
 
-    /* 1 + 2: GEMM ceiling and training throughput. */
+static double throughput_case(const train_case *tc, int th)
+{
+    char fig[96], v[128], tgt[64], key[96];
+    const net_spec *ns = tc->ns;
+    size_t rows = regnn_dataset_rows(tc->ds), b = tc->batch;
+    double w = weights_of(ns);
+    double step_flops = 6.0 * w * (double)b;
+    double ceil_s = gemm_ceiling_step(ns, b, 5, 0.25);
+    double ceil_gf = step_flops / ceil_s * 1e-9;
+    double ep = fit_epoch_seconds(ns, tc->ds, b, tc->epochs, tc->reps);
+    double samples = (double)rows / ep, gf = 6.0 * w * samples * 1e-9;
+    double frac = gf / ceil_gf;
+    const char *s = th > 1 ? "s" : "";
+    snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: GEMM ceiling", ns->name, b, th, s);
+    snprintf(v, sizeof v, "%.1f GFLOP/s", ceil_gf);
+    row(fig, v, "", -1);
+    snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training", ns->name, b, th, s);
+    snprintf(v, sizeof v, "%.0f samples/s, %.1f GFLOP/s", samples, gf);
+    row(fig, v, "", -1);
+    snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training / ceiling", ns->name, b, th, s);
+    snprintf(v, sizeof v, "%.0f %%", 100 * frac);
+    if (th == 1)
+        snprintf(tgt, sizeof tgt, ">= %.0f %%", 100 * tc->target);
+    else
+        snprintf(tgt, sizeof tgt, "(2 threads)");
+    row(fig, v, tgt, th == 1 ? frac >= tc->target : -1);
+    snprintf(key, sizeof key, "train_samples_per_s.%s.b%zu.t%d", ns->name, b, th);
+    csv(key, samples);
+    snprintf(key, sizeof key, "ceiling_fraction.%s.b%zu.t%d", ns->name, b, th);
+    csv(key, frac);
+    return samples;
+}
+
+/* 1 + 2: GEMM ceiling and training throughput, at 1 and (with OpenBLAS) 2
+ * threads. */
+static void bench_throughput(int quick, int threads_max)
+{
     regnn_dataset *diab = synthetic(337, 10, 5);
     regnn_dataset *big = synthetic(quick ? 8192 : 65536, 64, 6);
-    struct {
-        const net_spec *ns;
-        const regnn_dataset *ds;
-        size_t batch;
-        int epochs, reps;
-        double target;
-    } cases[] = {
+    const train_case cases[] = {
         {&STUDY, diab, 64, 20, 7, 0.75},
         {&LARGE, big, 64, 1, 3, 0.75},
         {&LARGE, big, 256, 1, 3, 0.90},
         {&LARGE, big, 1024, 1, 3, 0.90},
     };
-    double sps[4][3] = {{0}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        double sps[3] = {0};
         for (int th = 1; th <= threads_max; th++) {
             CHECK(regnn_set_blas_threads(th));
-            const net_spec *ns = cases[c].ns;
-            size_t rows = regnn_dataset_rows(cases[c].ds), b = cases[c].batch;
-            double w = weights_of(ns);
-            double step_flops = 6.0 * w * (double)b;
-            double ceil_s = gemm_ceiling_step(ns, b, 5, 0.25);
-            double ceil_gf = step_flops / ceil_s * 1e-9;
-            double ep = fit_epoch_seconds(ns, cases[c].ds, b, cases[c].epochs, cases[c].reps);
-            double samples = (double)rows / ep, gf = 6.0 * w * samples * 1e-9;
-            double frac = gf / ceil_gf;
-            sps[c][th] = samples;
-            char fig[96];
-            snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: GEMM ceiling", ns->name, b, th,
-                     th > 1 ? "s" : "");
-            snprintf(v, sizeof v, "%.1f GFLOP/s", ceil_gf);
-            row(fig, v, "", -1);
-            snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training", ns->name, b, th,
-                     th > 1 ? "s" : "");
-            snprintf(v, sizeof v, "%.0f samples/s, %.1f GFLOP/s", samples, gf);
-            row(fig, v, "", -1);
-            snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training / ceiling", ns->name, b,
-                     th, th > 1 ? "s" : "");
-            snprintf(v, sizeof v, "%.0f %%", 100 * frac);
-            if (th == 1)
-                snprintf(tgt, sizeof tgt, ">= %.0f %%", 100 * cases[c].target);
-            else
-                snprintf(tgt, sizeof tgt, "(2 threads)");
-            row(fig, v, tgt, th == 1 ? frac >= cases[c].target : -1);
-            char key[96];
-            snprintf(key, sizeof key, "train_samples_per_s.%s.b%zu.t%d", ns->name, b, th);
-            csv(key, samples);
-            snprintf(key, sizeof key, "ceiling_fraction.%s.b%zu.t%d", ns->name, b, th);
-            csv(key, frac);
+            sps[th] = throughput_case(&cases[c], th);
         }
         if (threads_max == 2) {
-            char fig[96];
-            double r = sps[c][2] / sps[c][1];
+            char fig[96], v[128];
+            double r = sps[2] / sps[1];
             snprintf(fig, sizeof fig, "%s batch %zu: 2 threads / 1 thread", cases[c].ns->name,
                      cases[c].batch);
             snprintf(v, sizeof v, "%.2fx", r);
@@ -321,15 +272,14 @@ int main(int argc, char **argv)
         }
     }
     CHECK(regnn_set_blas_threads(1));
+    regnn_dataset_free(diab);
+    regnn_dataset_free(big);
+}
 
-    /* 3: the study run on the real data. */
-    regnn_dataset *raw, *scaled, *train, *test;
-    const char *names[] = {"y"};
-    CHECK(regnn_dataset_from_csv("examples/data/diabetes.csv", names, NULL, 1, &raw));
-    regnn_scaler *sc;
-    CHECK(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
-    CHECK(regnn_scaler_transform(sc, raw, &scaled));
-    CHECK(regnn_dataset_split_shuffled(scaled, 0.1, 1, &train, &test));
+/* 3: the study run on the real data (train: its scaled training rows). */
+static void bench_study(const regnn_dataset *train, int quick)
+{
+    char v[128];
     double st[5], st0[5], st2[5];
     int n_study = quick ? 1 : 5;
     for (int r = 0; r < n_study; r++) {
@@ -337,8 +287,8 @@ int main(int argc, char **argv)
         st0[r] = study_run_seconds(train, 0.0, 1);
         st2[r] = study_run_seconds(train, 1e-2, 2);
     }
-    double study_s = median(st, n_study), study0_s = median(st0, n_study);
-    double study2_s = median(st2, n_study);
+    double study_s = bench_median(st, n_study), study0_s = bench_median(st0, n_study);
+    double study2_s = bench_median(st2, n_study);
     snprintf(v, sizeof v, "%.3f s", study_s);
     row("study run: 2 x 100 epochs, 10-128x6-1, 337+60 rows, 1 thread", v, "4x faster than PyTorch",
         -1);
@@ -349,36 +299,64 @@ int main(int argc, char **argv)
     snprintf(v, sizeof v, "%.3f s", study2_s);
     row("the study run on 2 threads (regnn_model_set_threads)", v, "", -1);
     csv("study_run_seconds.t2", study2_s);
+}
 
-    /* 4: inference latency. */
-    regnn_model *m = build(&STUDY, 0.0, 1);
+/* 4: inference latency of the study network m, one row and a batch. */
+static void bench_latency(const regnn_model *m, int quick)
+{
+    char v[128];
     float x[1024 * 10], y[1024];
     for (size_t i = 0; i < 1024 * 10; i++)
         x[i] = (float)sin((double)i);
     double lat[7];
     int calls = quick ? 20000 : 100000;
     for (int r = 0; r < 7; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < calls; i++)
             regnn_model_predict(m, x + (i % 1024) * 10, 1, y, 1);
-        lat[r] = (now() - t0) / calls;
+        lat[r] = (bench_now() - t0) / calls;
     }
-    double one = median(lat, 7);
+    double one = bench_median(lat, 7);
     snprintf(v, sizeof v, "%.2f us", one * 1e6);
     row("predict, one row, study network", v, "<= 4 us", one <= 4e-6);
     csv("predict_one_row_us", one * 1e6);
     for (int r = 0; r < 7; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         for (int i = 0; i < 20; i++)
             CHECK(regnn_model_predict(m, x, 1024, y, 1024));
-        lat[r] = (now() - t0) / (20.0 * 1024);
+        lat[r] = (bench_now() - t0) / (20.0 * 1024);
     }
-    double per_row = median(lat, 7);
+    double per_row = bench_median(lat, 7);
     snprintf(v, sizeof v, "%.3f us/row", per_row * 1e6);
     row("predict, batch of 1024 rows, study network", v, "", -1);
     csv("predict_batch_us_per_row", per_row * 1e6);
+}
 
-    /* 5: allocations per step and peak memory of a fit. */
+/* Peak memory of the study fit against what it must hold. */
+static void report_peak(const regnn_model *m, size_t base_live)
+{
+    char v[128];
+    size_t np = regnn_model_param_count(m), width_sum = 0;
+    for (size_t i = 1; i < STUDY.n_widths; i++)
+        width_sum += STUDY.widths[i];
+    double model_bytes = (double)np * 4 * 2;       /* parameters + gradients */
+    double moment_bytes = (double)np * 4 * 2;      /* Adam m and v */
+    double ws_bytes = 64.0 * (double)width_sum * 4 * 2; /* activations + deltas */
+    double need = model_bytes + moment_bytes + ws_bytes;
+    double peak = (double)(peak_bytes - base_live + model_bytes);
+    snprintf(v, sizeof v, "%.0f kB (params+grads %.0f, moments %.0f, workspace %.0f)",
+             peak / 1024, model_bytes / 1024, moment_bytes / 1024, ws_bytes / 1024);
+    row("peak memory of a study fit", v, "", -1);
+    snprintf(v, sizeof v, "%.2fx", peak / need);
+    row("peak / (params+grads + moments + workspace)", v, "~1x (+ restore snapshot)", -1);
+    csv("peak_bytes", peak);
+    csv("peak_over_minimum", peak / need);
+}
+
+/* 5: allocations per step and peak memory of a fit of m on train. */
+static void bench_memory(regnn_model *m, const regnn_dataset *train)
+{
+    char v[128];
     regnn_optimizer *o;
     regnn_fit_options *fo;
     CHECK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
@@ -400,32 +378,68 @@ int main(int argc, char **argv)
     snprintf(v, sizeof v, "%.0f (fit: %zu allocations, any epochs)", per_step, counts[1]);
     row("heap allocations per training step", v, "0", per_step == 0.0);
     csv("allocations_per_step", per_step);
-    size_t np = regnn_model_param_count(m), width_sum = 0;
-    for (size_t i = 1; i < STUDY.n_widths; i++)
-        width_sum += STUDY.widths[i];
-    double model_bytes = (double)np * 4 * 2;       /* parameters + gradients */
-    double moment_bytes = (double)np * 4 * 2;      /* Adam m and v */
-    double ws_bytes = 64.0 * (double)width_sum * 4 * 2; /* activations + deltas */
-    double need = model_bytes + moment_bytes + ws_bytes;
-    snprintf(v, sizeof v, "%.0f kB (params+grads %.0f, moments %.0f, workspace %.0f)",
-             (double)(peak_bytes - base_live + model_bytes) / 1024, model_bytes / 1024,
-             moment_bytes / 1024, ws_bytes / 1024);
-    row("peak memory of a study fit", v, "", -1);
-    snprintf(v, sizeof v, "%.2fx", (double)(peak_bytes - base_live + model_bytes) / need);
-    row("peak / (params+grads + moments + workspace)", v, "~1x (+ restore snapshot)", -1);
-    csv("peak_bytes", (double)(peak_bytes - base_live + model_bytes));
-    csv("peak_over_minimum", (double)(peak_bytes - base_live + model_bytes) / need);
-
+    report_peak(m, base_live);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
+}
+
+/* --quick, --csv, --csv-file PATH: 0, or the exit status of a bad argument. */
+static int parse_args(int argc, char **argv, int *quick)
+{
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            *quick = 1;
+        else if (!strcmp(argv[i], "--csv"))
+            csv_mode = 1;
+        else if (!strcmp(argv[i], "--csv-file") && i + 1 < argc) {
+            csv_fp = fopen(argv[++i], "w");
+            if (!csv_fp) {
+                perror(argv[i]);
+                return 1;
+            }
+        } else {
+            fprintf(stderr, "usage: bench_train [--quick] [--csv] [--csv-file PATH]\n");
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0;
+    int rc = parse_args(argc, argv, &quick);
+    if (rc != 0)
+        return rc;
+    CHECK(regnn_set_allocator(count_malloc, count_free, NULL));
+    const int threads_max = strcmp(regnn_blas_name(), "openblas") ? 1 : 2;
+    if (!csv_mode) {
+        printf("libregnn %s, GEMM: %s; medians of repeated runs; ratios from this run\n\n",
+               regnn_version_string(), regnn_blas_name());
+        printf("| %-58s | %-28s | %-22s | %-4s |\n", "figure", "value", "target", "met");
+        printf("|%s|%s|%s|%s|\n", "------------------------------------------------------------",
+               "------------------------------", "------------------------", "------");
+    }
+    bench_throughput(quick, threads_max);
+
+    regnn_dataset *raw, *scaled, *train, *test;
+    const char *names[] = {"y"};
+    CHECK(regnn_dataset_from_csv("examples/data/diabetes.csv", names, NULL, 1, &raw));
+    regnn_scaler *sc;
+    CHECK(regnn_scaler_fit(raw, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc));
+    CHECK(regnn_scaler_transform(sc, raw, &scaled));
+    CHECK(regnn_dataset_split_shuffled(scaled, 0.1, 1, &train, &test));
+    bench_study(train, quick);
+    regnn_model *m = build(&STUDY, 0.0, 1);
+    bench_latency(m, quick);
+    bench_memory(m, train);
+
     regnn_model_free(m);
     regnn_scaler_free(sc);
     regnn_dataset_free(raw);
     regnn_dataset_free(scaled);
     regnn_dataset_free(train);
     regnn_dataset_free(test);
-    regnn_dataset_free(diab);
-    regnn_dataset_free(big);
     if (csv_fp && fclose(csv_fp) != 0) {
         perror("bench_train: --csv-file");
         return 1;

@@ -28,7 +28,7 @@ build() { # name rev
             xargs -0 tar -cf - --ignore-failed-read 2>/dev/null) | tar -x -C "$work/$1"
     fi
     make -s -C "$work/$1" BLAS="$blas" lib-build >/dev/null
-    ${CC:-cc} -O2 -DREGNN_STATIC -I"$work/$1/include" -o "$work/$1/bench_ab" \
+    ${CC:-cc} -O2 -DREGNN_STATIC -I"$work/$1/include" -I"$top/bench" -o "$work/$1/bench_ab" \
         "$top/bench/bench_ab.c" "$work/$1/build/$blas/lib/libregnn.a" $blibs -lm -lpthread
 }
 build a "$base"

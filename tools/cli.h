@@ -180,6 +180,9 @@ typedef struct {
  * output exists and is not a regular file. Outputs with a NULL path are
  * skipped; NULL inputs too. Prints the message. */
 int cli_outputs_check(const char *const *inputs, size_t n_inputs, cli_output *outs, size_t n);
+/* What fit and path do first: check the outputs against o->data (before
+ * any work), then cli_load with one BLAS thread. */
+int cli_open_data(const cli_train_opts *o, cli_output *outs, size_t n_outs, cli_data *d);
 /* CLI_USAGE when standard output is a regular file that is one of the inputs
  * (e.g. `>> DATA.csv`); prints the message. */
 int cli_stdout_check(const char *const *inputs, size_t n_inputs);

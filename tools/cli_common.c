@@ -191,43 +191,71 @@ static int parse_targets(const char *s, cli_train_opts *o)
     return 0;
 }
 
-int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o)
+/* One of words[0..n) into *out as values[i]: 0, or -1 (v NULL or none of
+ * them). */
+static int pick(const char *v, const char *const *words, const int *values, size_t n, int *out)
 {
+    for (size_t k = 0; v && k < n; k++)
+        if (strcmp(v, words[k]) == 0) {
+            *out = values[k];
+            return 0;
+        }
+    return -1;
+}
+
+#define PICK(v, words, values, out) pick(v, words, values, sizeof words / sizeof *words, out)
+
+/* The options of the network: --layers, --activation, --l2, --l1,
+ * --dropout, --loss. CLI_OK, a usage error, or -1 when a is none of them. */
+static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
+{
+    static const char *const acts[] = {"relu", "tanh", "sigmoid"};
+    static const int act_values[] = {REGNN_ACT_RELU, REGNN_ACT_TANH, REGNN_ACT_SIGMOID};
     const char *a = argv[*i], *v = NULL;
-    if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-        o->quiet = 1;
-    } else if (ex_option(argc, argv, i, "--target", &v)) {
-        if (!v || parse_targets(v, o) != 0)
-            return cli_bad_option(a, v, "expected 1 to 64 comma-separated column names");
-    } else if (ex_option(argc, argv, i, "--layers", &v)) {
+    if (ex_option(argc, argv, i, "--layers", &v)) {
         if (!v || ex_parse_layers(v, o->units, CLI_MAX_LAYERS, &o->n_layers) != 0)
             return cli_bad_option(a, v,
                                   "expected hidden layer sizes such as 128,128 or 128x6, or none "
                                   "(at most 64 layers)");
     } else if (ex_option(argc, argv, i, "--activation", &v)) {
-        if (v && strcmp(v, "relu") == 0)
-            o->activation = REGNN_ACT_RELU;
-        else if (v && strcmp(v, "tanh") == 0)
-            o->activation = REGNN_ACT_TANH;
-        else if (v && strcmp(v, "sigmoid") == 0)
-            o->activation = REGNN_ACT_SIGMOID;
-        else
+        if (PICK(v, acts, act_values, &o->activation) != 0)
             return cli_bad_option(a, v, "expected relu, tanh or sigmoid");
     } else if (ex_option(argc, argv, i, "--l2", &v)) {
         if (ex_parse_double(v, &o->l2) != 0 || o->l2 < 0)
             return cli_bad_option(a, v, "expected a number >= 0");
+    } else if (ex_option(argc, argv, i, "--l1", &v)) {
+        if (ex_parse_double(v, &o->l1) != 0 || o->l1 < 0)
+            return cli_bad_option(a, v, "expected a number >= 0");
     } else if (ex_option(argc, argv, i, "--dropout", &v)) {
         if (ex_parse_double(v, &o->dropout) != 0 || o->dropout < 0 || o->dropout >= 1)
             return cli_bad_option(a, v, "expected a rate in [0, 1)");
+    } else if (ex_option(argc, argv, i, "--loss", &v)) {
+        if (!v || parse_loss(v, o) != 0)
+            return cli_bad_option(a, v, "expected mse, mae, huber, huber:DELTA (DELTA > 0) or "
+                                        "log-cosh");
+    } else {
+        return -1;
+    }
+    return CLI_OK;
+}
+
+/* The options of training: --lr, --schedule, --epochs, --batch, --seed,
+ * --shuffle, --restore-best, --early-stopping. As model_option. */
+static int training_option(int argc, char **argv, int *i, cli_train_opts *o)
+{
+    const char *a = argv[*i], *v = NULL;
+    if (strcmp(a, "--shuffle") == 0) {
+        o->shuffle = 1;
+    } else if (strcmp(a, "--restore-best") == 0) {
+        o->restore_best = 1;
     } else if (ex_option(argc, argv, i, "--lr", &v)) {
         if (ex_parse_double(v, &o->lr) != 0 || o->lr <= 0)
             return cli_bad_option(a, v, "expected a learning rate > 0");
-    } else if (ex_option(argc, argv, i, "--val-split", &v)) {
-        if (ex_parse_double(v, &o->val_split) != 0 || o->val_split <= 0 || o->val_split >= 1)
-            return cli_bad_option(a, v, "expected a fraction in (0, 1)");
-    } else if (ex_option(argc, argv, i, "--test-split", &v)) {
-        if (ex_parse_double(v, &o->test_split) != 0 || o->test_split < 0 || o->test_split >= 1)
-            return cli_bad_option(a, v, "expected a fraction in [0, 1); 0 for no test part");
+    } else if (ex_option(argc, argv, i, "--schedule", &v)) {
+        if (!v || parse_schedule(v, o) != 0)
+            return cli_bad_option(a, v, "expected exponential:STEPS:RATE[:staircase], "
+                                        "cosine:STEPS[:ALPHA], piecewise:B1,..,Bk:V0,..,Vk or "
+                                        "constant");
     } else if (ex_option(argc, argv, i, "--epochs", &v)) {
         if (ex_parse_long(v, 1, 10000000L, &o->epochs) != 0)
             return cli_bad_option(a, v, "expected an integer in 1..10000000");
@@ -237,38 +265,56 @@ int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o)
     } else if (ex_option(argc, argv, i, "--seed", &v)) {
         if (ex_parse_long(v, 0, 2000000000L, &o->seed) != 0)
             return cli_bad_option(a, v, "expected an integer in 0..2000000000");
-    } else if (ex_option(argc, argv, i, "--scale", &v)) {
-        if (v && strcmp(v, "unit") == 0)
-            o->feature_scale = REGNN_SCALE_UNIT_NORM;
-        else if (v && strcmp(v, "zscore") == 0)
-            o->feature_scale = REGNN_SCALE_ZSCORE;
-        else if (v && strcmp(v, "none") == 0)
-            o->feature_scale = REGNN_SCALE_NONE;
-        else
-            return cli_bad_option(a, v, "expected unit, zscore or none");
-    } else if (strcmp(a, "--shuffle") == 0) {
-        o->shuffle = 1;
-    } else if (strcmp(a, "--restore-best") == 0) {
-        o->restore_best = 1;
     } else if (ex_option(argc, argv, i, "--early-stopping", &v)) {
         if (ex_parse_long(v, 0, 10000000L, &o->patience) != 0)
             return cli_bad_option(a, v, "expected a patience in epochs, 0..10000000");
-    } else if (ex_option(argc, argv, i, "--l1", &v)) {
-        if (ex_parse_double(v, &o->l1) != 0 || o->l1 < 0)
-            return cli_bad_option(a, v, "expected a number >= 0");
-    } else if (ex_option(argc, argv, i, "--loss", &v)) {
-        if (!v || parse_loss(v, o) != 0)
-            return cli_bad_option(a, v, "expected mse, mae, huber, huber:DELTA (DELTA > 0) or "
-                                        "log-cosh");
+    } else {
+        return -1;
+    }
+    return CLI_OK;
+}
+
+/* How to scale: --scale and --scale-target. As model_option. */
+static int scale_option(int argc, char **argv, int *i, cli_train_opts *o)
+{
+    static const char *const feature[] = {"unit", "zscore", "none"};
+    static const int feature_values[] = {REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE,
+                                         REGNN_SCALE_NONE};
+    static const char *const target[] = {"zscore", "none"};
+    static const int target_values[] = {REGNN_SCALE_ZSCORE, REGNN_SCALE_NONE};
+    const char *a = argv[*i], *v = NULL;
+    if (ex_option(argc, argv, i, "--scale", &v)) {
+        if (PICK(v, feature, feature_values, &o->feature_scale) != 0)
+            return cli_bad_option(a, v, "expected unit, zscore or none");
+    } else if (ex_option(argc, argv, i, "--scale-target", &v)) {
+        if (PICK(v, target, target_values, &o->target_scale) != 0)
+            return cli_bad_option(a, v, "expected zscore or none");
+    } else {
+        return -1;
+    }
+    return CLI_OK;
+}
+
+/* The options of the data: --target, --weight, --val-split, --test-split,
+ * --delimiter, --drop, --na. As model_option. */
+static int data_option(int argc, char **argv, int *i, cli_train_opts *o)
+{
+    static const char *const na[] = {"error", "drop", "mean"};
+    static const int na_values[] = {CLI_NA_ERROR, CLI_NA_DROP, CLI_NA_MEAN};
+    const char *a = argv[*i], *v = NULL;
+    if (ex_option(argc, argv, i, "--target", &v)) {
+        if (!v || parse_targets(v, o) != 0)
+            return cli_bad_option(a, v, "expected 1 to 64 comma-separated column names");
     } else if (ex_option(argc, argv, i, "--weight", &v)) {
         if (!v || !*v)
             return cli_bad_option(a, v, "expected a column name");
         o->weight = v;
-    } else if (ex_option(argc, argv, i, "--schedule", &v)) {
-        if (!v || parse_schedule(v, o) != 0)
-            return cli_bad_option(a, v, "expected exponential:STEPS:RATE[:staircase], "
-                                        "cosine:STEPS[:ALPHA], piecewise:B1,..,Bk:V0,..,Vk or "
-                                        "constant");
+    } else if (ex_option(argc, argv, i, "--val-split", &v)) {
+        if (ex_parse_double(v, &o->val_split) != 0 || o->val_split <= 0 || o->val_split >= 1)
+            return cli_bad_option(a, v, "expected a fraction in (0, 1)");
+    } else if (ex_option(argc, argv, i, "--test-split", &v)) {
+        if (ex_parse_double(v, &o->test_split) != 0 || o->test_split < 0 || o->test_split >= 1)
+            return cli_bad_option(a, v, "expected a fraction in [0, 1); 0 for no test part");
     } else if (ex_option(argc, argv, i, "--delimiter", &v)) {
         if (v && strcmp(v, "tab") == 0)
             o->delimiter = '\t';
@@ -280,25 +326,30 @@ int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o)
         if (!v || parse_drops(v, o) != 0)
             return cli_bad_option(a, v, "expected comma-separated column names");
     } else if (ex_option(argc, argv, i, "--na", &v)) {
-        if (v && strcmp(v, "error") == 0)
-            o->na = CLI_NA_ERROR;
-        else if (v && strcmp(v, "drop") == 0)
-            o->na = CLI_NA_DROP;
-        else if (v && strcmp(v, "mean") == 0)
-            o->na = CLI_NA_MEAN;
-        else
+        if (PICK(v, na, na_values, &o->na) != 0)
             return cli_bad_option(a, v, "expected error, drop or mean");
-    } else if (ex_option(argc, argv, i, "--scale-target", &v)) {
-        if (v && strcmp(v, "zscore") == 0)
-            o->target_scale = REGNN_SCALE_ZSCORE;
-        else if (v && strcmp(v, "none") == 0)
-            o->target_scale = REGNN_SCALE_NONE;
-        else
-            return cli_bad_option(a, v, "expected zscore or none");
     } else {
         return -1;
     }
     return CLI_OK;
+}
+
+/* Options match by their whole name, so the groups may be tried in any order. */
+int cli_train_option(int argc, char **argv, int *i, cli_train_opts *o)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+        o->quiet = 1;
+        return CLI_OK;
+    }
+    int rc = model_option(argc, argv, i, o);
+    if (rc == -1)
+        rc = training_option(argc, argv, i, o);
+    if (rc == -1)
+        rc = scale_option(argc, argv, i, o);
+    if (rc == -1)
+        rc = data_option(argc, argv, i, o);
+    return rc;
 }
 
 int cli_train_finish(cli_train_opts *o)
@@ -440,6 +491,17 @@ static int read_raw(const cli_train_opts *o, regnn_dataset **raw, size_t *droppe
     if (rc == CLI_OK) /* nothing to add: the library's own message */
         rc = cli_fail(CLI_ERR, "cannot read the data: %s", saved);
     return rc;
+}
+
+int cli_open_data(const cli_train_opts *o, cli_output *outs, size_t n_outs, cli_data *d)
+{
+    int rc = cli_outputs_check(&o->data, 1, outs, n_outs);
+    if (rc != CLI_OK)
+        return rc;
+    /* fit's layers are small, so threads cost more than they give; path's
+     * runs go to the cores instead */
+    regnn_set_blas_threads(1);
+    return cli_load(o, d);
 }
 
 int cli_load(const cli_train_opts *o, cli_data *d)

@@ -238,6 +238,105 @@ static int stage_outputs(const fit_opts *o, cli_output *outs, const regnn_model 
     return rc;
 }
 
+/* What one fit holds; run_free frees it. */
+typedef struct {
+    cli_data d;
+    regnn_model *m;
+    regnn_optimizer *opt;
+    regnn_fit_options *fo;
+    regnn_history *h;
+    progress prog;
+    char desc[256]; /* the layers, for the summary line and the plot */
+} fit_run;
+
+static void run_free(fit_run *r)
+{
+    free(r->prog.buf);
+    regnn_history_free(r->h);
+    regnn_fit_options_free(r->fo);
+    regnn_optimizer_free(r->opt);
+    regnn_model_free(r->m);
+    cli_data_free(&r->d);
+}
+
+/* The model, its optimizer and the fit options for the loaded data. */
+static int setup_training(const fit_opts *o, fit_run *r)
+{
+    if (cli_build_model(&o->t, regnn_dataset_features(r->d.train),
+                        regnn_dataset_targets(r->d.train), &r->m) != CLI_OK)
+        return CLI_ERR;
+    if (regnn_model_init(r->m, REGNN_INIT_GLOROT_UNIFORM, (uint64_t)o->t.seed) != REGNN_OK)
+        return cli_lib_fail("model");
+    if (cli_optimizer(&o->t, &r->opt) != CLI_OK)
+        return CLI_ERR;
+    r->prog.buf = malloc((size_t)o->t.epochs * sizeof *r->prog.buf);
+    if (!r->prog.buf)
+        return cli_fail(CLI_ERR, "out of memory");
+    cli_progress_init(&r->prog.pr, o->t.quiet);
+    if (cli_fit_options(&o->t, &r->fo) != CLI_OK)
+        return CLI_ERR;
+    if (regnn_fit_options_set_int(r->fo, REGNN_FIT_EVAL_TRAIN, 1) != REGNN_OK ||
+        regnn_fit_options_set_callback(r->fo, on_epoch, &r->prog) != REGNN_OK)
+        return cli_lib_fail("options");
+    return CLI_OK;
+}
+
+/* The training, between a line that says what is trained and, when it
+ * stopped early, a line that says so. */
+static int train(const fit_opts *o, fit_run *r)
+{
+    cli_describe_layers(r->m, r->desc, sizeof r->desc);
+    if (!o->t.quiet)
+        printf("model: %s, L2 %g, %zu parameters; Adam lr %g, batch %ld, %ld epochs\n", r->desc,
+               o->t.l2, regnn_model_param_count(r->m), o->t.lr, o->t.batch, o->t.epochs);
+    fflush(stdout);
+    regnn_status st = regnn_fit(r->m, r->opt, r->d.train, NULL, r->fo, &r->h);
+    cli_progress_end(&r->prog.pr);
+    if (st != REGNN_OK)
+        return cli_lib_fail("training");
+    if (!o->t.quiet && regnn_history_stop_reason(r->h) == REGNN_STOP_EARLY) {
+        size_t best = 0;
+        regnn_history_best_epoch(r->h, &best);
+        printf("early stopping after epoch %zu (best val_loss at epoch %zu%s)\n",
+               regnn_history_epochs(r->h), best + 1,
+               o->t.restore_best ? ", whose weights were restored" : "");
+    }
+    return CLI_OK;
+}
+
+/* The diagnosis of the history and the test error. */
+static int report(const fit_opts *o, const fit_run *r)
+{
+    int verdict, reason;
+    double dv[REGNN_DIAG_COUNT];
+    double base = cli_tail_baseline(r->d.train, o->t.val_split);
+    if (regnn_history_diagnose(r->h, base, &verdict, &reason, dv, REGNN_DIAG_COUNT) != REGNN_OK)
+        return cli_lib_fail("diagnosis");
+    if (!o->t.quiet) {
+        cli_print_diagnosis(stdout, "diagnosis: ", verdict, reason, dv);
+        if (r->d.test && report_test(r->m, &r->d) != CLI_OK)
+            return CLI_ERR;
+    }
+    return CLI_OK;
+}
+
+/* Every requested output, all or none, and what was saved. */
+static int save_outputs(const fit_opts *o, const fit_run *r, cli_output *outs)
+{
+    if ((o->out || o->checkpoint) && regnn_model_attach_scaler(r->m, r->d.scaler) != REGNN_OK)
+        /* The scaler travels with the model: predict scales new rows alike
+         * and maps predictions back to the target's units. */
+        return cli_lib_fail("attaching the scaler");
+    if (stage_outputs(o, outs, r->m, r->opt, r->h, r->desc) != CLI_OK ||
+        cli_outputs_commit(outs, N_OUTS) != CLI_OK)
+        return CLI_ERR;
+    if (!o->t.quiet && o->out)
+        printf("saved the model and its scaler to %s\n", o->out);
+    if (!o->t.quiet && o->checkpoint)
+        printf("saved a checkpoint (model, scaler, optimizer state) to %s\n", o->checkpoint);
+    return CLI_OK;
+}
+
 int cmd_fit(int argc, char **argv)
 {
     fit_opts o;
@@ -245,99 +344,22 @@ int cmd_fit(int argc, char **argv)
     if (rc != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
 
-    cli_data d;
-    regnn_model *m = NULL;
-    regnn_optimizer *opt = NULL;
-    regnn_fit_options *fo = NULL;
-    regnn_history *h = NULL;
-    progress prog = {{0, 0, 0, 0}, o.t.epochs, NULL};
-    char desc[256];
-
+    fit_run r;
+    memset(&r, 0, sizeof r);
+    r.prog.epochs = o.t.epochs;
     /* Every output is checked before the work and written after it, all or none. */
     cli_output outs[N_OUTS] = {CLI_OUTPUT("-o", o.out), CLI_OUTPUT("--checkpoint", o.checkpoint),
                                CLI_OUTPUT("--history", o.history), CLI_OUTPUT("--plot", o.plot)};
-    const char *inputs[] = {o.t.data};
-    memset(&d, 0, sizeof d);
-    if ((rc = cli_outputs_check(inputs, 1, outs, N_OUTS)) != CLI_OK)
-        goto out;
-    regnn_set_blas_threads(1); /* small layers: threads cost more than they give */
-    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
-        goto out;
-    rc = CLI_ERR;
-    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
-                        &m) != CLI_OK)
-        goto out;
-    if (regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, (uint64_t)o.t.seed) != REGNN_OK) {
-        cli_lib_fail("model");
-        goto out;
-    }
-    if (cli_optimizer(&o.t, &opt) != CLI_OK)
-        goto out;
-    prog.buf = malloc((size_t)o.t.epochs * sizeof *prog.buf);
-    if (!prog.buf) {
-        cli_fail(CLI_ERR, "out of memory");
-        goto out;
-    }
-    cli_progress_init(&prog.pr, o.t.quiet);
-    if (cli_fit_options(&o.t, &fo) != CLI_OK)
-        goto out;
-    if (regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1) != REGNN_OK ||
-        regnn_fit_options_set_callback(fo, on_epoch, &prog) != REGNN_OK) {
-        cli_lib_fail("options");
-        goto out;
-    }
-    cli_describe_layers(m, desc, sizeof desc);
-    if (!o.t.quiet)
-        printf("model: %s, L2 %g, %zu parameters; Adam lr %g, batch %ld, %ld epochs\n", desc,
-               o.t.l2, regnn_model_param_count(m), o.t.lr, o.t.batch, o.t.epochs);
-    fflush(stdout);
-    regnn_status st = regnn_fit(m, opt, d.train, NULL, fo, &h);
-    cli_progress_end(&prog.pr);
-    if (st != REGNN_OK) {
-        cli_lib_fail("training");
-        goto out;
-    }
-    if (!o.t.quiet && regnn_history_stop_reason(h) == REGNN_STOP_EARLY) {
-        size_t best = 0;
-        regnn_history_best_epoch(h, &best);
-        printf("early stopping after epoch %zu (best val_loss at epoch %zu%s)\n",
-               regnn_history_epochs(h), best + 1,
-               o.t.restore_best ? ", whose weights were restored" : "");
-    }
-
-    int verdict, reason;
-    double dv[REGNN_DIAG_COUNT];
-    double base = cli_tail_baseline(d.train, o.t.val_split);
-    if (regnn_history_diagnose(h, base, &verdict, &reason, dv, REGNN_DIAG_COUNT) != REGNN_OK) {
-        cli_lib_fail("diagnosis");
-        goto out;
-    }
-    if (!o.t.quiet) {
-        cli_print_diagnosis(stdout, "diagnosis: ", verdict, reason, dv);
-        if (d.test && report_test(m, &d) != CLI_OK)
-            goto out;
-    }
-    if ((o.out || o.checkpoint) && regnn_model_attach_scaler(m, d.scaler) != REGNN_OK) {
-        /* The scaler travels with the model: predict scales new rows alike
-         * and maps predictions back to the target's units. */
-        cli_lib_fail("attaching the scaler");
-        goto out;
-    }
-    if (stage_outputs(&o, outs, m, opt, h, desc) != CLI_OK ||
-        cli_outputs_commit(outs, N_OUTS) != CLI_OK)
-        goto out;
-    if (!o.t.quiet && o.out)
-        printf("saved the model and its scaler to %s\n", o.out);
-    if (!o.t.quiet && o.checkpoint)
-        printf("saved a checkpoint (model, scaler, optimizer state) to %s\n", o.checkpoint);
-    rc = CLI_OK;
-out:
+    rc = cli_open_data(&o.t, outs, N_OUTS, &r.d);
+    if (rc == CLI_OK)
+        rc = setup_training(&o, &r);
+    if (rc == CLI_OK)
+        rc = train(&o, &r);
+    if (rc == CLI_OK)
+        rc = report(&o, &r);
+    if (rc == CLI_OK)
+        rc = save_outputs(&o, &r, outs);
     cli_outputs_free(outs, N_OUTS);
-    free(prog.buf);
-    regnn_history_free(h);
-    regnn_fit_options_free(fo);
-    regnn_optimizer_free(opt);
-    regnn_model_free(m);
-    cli_data_free(&d);
+    run_free(&r);
     return rc;
 }

@@ -189,132 +189,171 @@ static void cell(char *buf, size_t size, double mean, double se, size_t runs, co
  * one more. */
 static int pad(const char *c, int w) { return strstr(c, "±") ? w + 1 : w; }
 
-/* The results table, the two choices and the diagnoses. */
-static int print_table(const regnn_path *p, int have_test, int quiet)
+/* What the results table shows: per lambda the mean and SE of six run
+ * values, and per run its verdict, reason and whether it diverged. */
+typedef struct {
+    size_t nl, ns, nk, rpl; /* lambdas, seeds, folds, runs per lambda */
+    double *lambdas, *buf, *verdicts, *reasons, *div;
+    double *bv, *bv_se, *fv, *fv_se, *ft, *ft_se, *gap, *gap_se, *te, *te_se, *be, *be_se;
+} path_table;
+
+static void table_free(path_table *t)
 {
-    int rc = CLI_ERR;
-    const size_t nl = regnn_path_lambda_count(p), ns = regnn_path_seed_count(p),
-                 nk = regnn_path_fold_count(p), rpl = ns * nk; /* runs per lambda */
-    double *lambdas = malloc(nl * sizeof *lambdas);
-    double *buf = malloc(12 * nl * sizeof *buf);
-    double *runs = malloc(nl * rpl * sizeof *runs);
-    double *reasons = malloc(nl * rpl * sizeof *reasons);
-    double *div = malloc(nl * rpl * sizeof *div);
-    if (!lambdas || !buf || !runs || !reasons || !div ||
-        regnn_path_lambdas(p, lambdas, nl) != REGNN_OK) {
-        cli_fail(CLI_ERR, "out of memory");
-        goto out;
+    free(t->lambdas);
+    free(t->buf);
+    free(t->verdicts);
+    free(t->reasons);
+    free(t->div);
+}
+
+/* Reads the table's values from p into t (table_free frees them). */
+static int table_load(const regnn_path *p, path_table *t)
+{
+    const size_t nl = t->nl = regnn_path_lambda_count(p);
+    t->ns = regnn_path_seed_count(p);
+    t->nk = regnn_path_fold_count(p);
+    const size_t runs = nl * (t->rpl = t->ns * t->nk);
+    t->lambdas = malloc(nl * sizeof *t->lambdas);
+    double *buf = t->buf = malloc(12 * nl * sizeof *buf);
+    t->verdicts = malloc(runs * sizeof *t->verdicts);
+    t->reasons = malloc(runs * sizeof *t->reasons);
+    t->div = malloc(runs * sizeof *t->div);
+    if (!t->lambdas || !buf || !t->verdicts || !t->reasons || !t->div ||
+        regnn_path_lambdas(p, t->lambdas, nl) != REGNN_OK)
+        return cli_fail(CLI_ERR, "out of memory");
+    t->bv = buf, t->bv_se = buf + nl, t->fv = buf + 2 * nl, t->fv_se = buf + 3 * nl;
+    t->ft = buf + 4 * nl, t->ft_se = buf + 5 * nl, t->gap = buf + 6 * nl, t->gap_se = buf + 7 * nl;
+    t->te = buf + 8 * nl, t->te_se = buf + 9 * nl, t->be = buf + 10 * nl, t->be_se = buf + 11 * nl;
+    if (summary(p, REGNN_RUN_BEST_VAL_MSE, t->bv, t->bv_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_VAL_MSE, t->fv, t->fv_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_TRAIN_MSE, t->ft, t->ft_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_FINAL_GAP, t->gap, t->gap_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_TEST_MSE, t->te, t->te_se, nl) != CLI_OK ||
+        summary(p, REGNN_RUN_BEST_EPOCH, t->be, t->be_se, nl) != CLI_OK)
+        return CLI_ERR;
+    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, t->verdicts, runs) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_REASON, t->reasons, runs) != REGNN_OK ||
+        regnn_path_get_runs(p, REGNN_RUN_DIVERGED, t->div, runs) != REGNN_OK)
+        return cli_lib_fail("path results");
+    return CLI_OK;
+}
+
+/* The baseline, what the numbers are, and the column heads. */
+static void print_heading(const path_table *t, double base, int have_test)
+{
+    printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n", base);
+    if (t->nk > 1)
+        printf("MSE in scaled target units; %zu-fold cross-validation: the fold-size-weighted "
+               "mean ± standard error over the folds (cv.glmnet's cvm ± cvsd)%s\n\n",
+               t->nk, t->ns > 1 ? ", each fold's value the mean over its seeds" : "");
+    else if (t->ns > 1)
+        printf("MSE in scaled target units; mean ± standard error over %zu seeds\n\n", t->ns);
+    else
+        printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
+    printf("%-8s %-16s %-10s %-16s %-16s %-16s %-16s %s\n", "lambda", "best val MSE",
+           "best epoch", "final train MSE", "final val MSE", "gap (val-train)",
+           have_test ? "test MSE" : "test MSE (none)", "diagnosis");
+}
+
+/* Every verdict that occurred for lambda i, with its count and the first
+ * run's reason; "diverged" when none did. */
+static void print_verdicts(const path_table *t, size_t i)
+{
+    const size_t rpl = t->rpl;
+    const char *sep = "";
+    for (int v = 0; v < 4; v++) {
+        size_t cnt = 0, first = 0;
+        for (size_t s = rpl; s-- > 0;)
+            if ((int)t->verdicts[i * rpl + s] == v) {
+                cnt++;
+                first = s;
+            }
+        if (cnt == 0)
+            continue;
+        printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, rpl,
+               cli_reason_name((int)t->reasons[i * rpl + first]));
+        sep = ", ";
     }
-    double *bv = buf, *bv_se = buf + nl, *fv = buf + 2 * nl, *fv_se = buf + 3 * nl,
-           *ft = buf + 4 * nl, *ft_se = buf + 5 * nl, *gap = buf + 6 * nl, *gap_se = buf + 7 * nl,
-           *te = buf + 8 * nl, *te_se = buf + 9 * nl, *be = buf + 10 * nl, *be_se = buf + 11 * nl;
-    if (summary(p, REGNN_RUN_BEST_VAL_MSE, bv, bv_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_FINAL_VAL_MSE, fv, fv_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_FINAL_TRAIN_MSE, ft, ft_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_FINAL_GAP, gap, gap_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_TEST_MSE, te, te_se, nl) != CLI_OK ||
-        summary(p, REGNN_RUN_BEST_EPOCH, be, be_se, nl) != CLI_OK)
-        goto out;
-    if (regnn_path_get_runs(p, REGNN_RUN_VERDICT, runs, nl * rpl) != REGNN_OK ||
-        regnn_path_get_runs(p, REGNN_RUN_REASON, reasons, nl * rpl) != REGNN_OK ||
-        regnn_path_get_runs(p, REGNN_RUN_DIVERGED, div, nl * rpl) != REGNN_OK) {
-        cli_lib_fail("path results");
-        goto out;
-    }
+    if (!*sep)
+        printf("diverged");
+    printf("\n");
+}
+
+/* The table's row of lambda i. */
+static void print_row(const path_table *t, size_t i, int have_test)
+{
+    const size_t rpl = t->rpl;
+    char c[6][48], lb[32];
+    int diverged = 0;
+    for (size_t r = 0; r < rpl; r++)
+        diverged |= t->div[i * rpl + r] != 0;
+    const char *why = diverged ? "diverged" : "n/a";
+    cell(c[0], sizeof c[0], t->bv[i], t->bv_se[i], rpl, why);
+    if (isnan(t->be[i]))
+        snprintf(c[1], sizeof c[1], "%s", why);
+    else
+        snprintf(c[1], sizeof c[1], "%.1f", t->be[i] + 1);
+    cell(c[2], sizeof c[2], t->ft[i], t->ft_se[i], rpl, why);
+    cell(c[3], sizeof c[3], t->fv[i], t->fv_se[i], rpl, why);
+    cell(c[4], sizeof c[4], t->gap[i], t->gap_se[i], rpl, why);
+    cell(c[5], sizeof c[5], t->te[i], t->te_se[i], rpl, have_test ? why : "none");
+    const int w = 16;
+    printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(t->lambdas[i], lb, sizeof lb),
+           pad(c[0], w), c[0], c[1], pad(c[2], w), c[2], pad(c[3], w), c[3], pad(c[4], w), c[4],
+           pad(c[5], w), c[5]);
+    print_verdicts(t, i);
+}
+
+/* The two lambdas to choose from (lambda.min and lambda.1se with folds). */
+static void print_choices(const regnn_path *p, const path_table *t)
+{
     size_t i_min = 0, i_1se = 0;
     int have_choice = regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_MIN, &i_min) ==
                           REGNN_OK &&
                       regnn_path_best_index(p, REGNN_RUN_FINAL_VAL_MSE, REGNN_SELECT_1SE, &i_1se) ==
                           REGNN_OK;
-    const double base = regnn_path_baseline_mse(p);
-    {
-        printf("baseline (predicting the training mean) on the validation rows: MSE %.3f\n", base);
-        if (nk > 1)
-            printf("MSE in scaled target units; %zu-fold cross-validation: the fold-size-weighted "
-                   "mean ± standard error over the folds (cv.glmnet's cvm ± cvsd)%s\n\n",
-                   nk, ns > 1 ? ", each fold's value the mean over its seeds" : "");
-        else if (ns > 1)
-            printf("MSE in scaled target units; mean ± standard error over %zu seeds\n\n", ns);
-        else
-            printf("MSE in scaled target units; one seed (--seeds N for means and errors)\n\n");
-        printf("%-8s %-16s %-10s %-16s %-16s %-16s %-16s %s\n", "lambda", "best val MSE",
-               "best epoch", "final train MSE", "final val MSE", "gap (val-train)",
-               have_test ? "test MSE" : "test MSE (none)", "diagnosis");
-        for (size_t i = 0; i < nl; i++) {
-            char c[6][48], lb[32];
-            int diverged = 0;
-            for (size_t r = 0; r < rpl; r++)
-                diverged |= div[i * rpl + r] != 0;
-            const char *why = diverged ? "diverged" : "n/a";
-            cell(c[0], sizeof c[0], bv[i], bv_se[i], rpl, why);
-            if (isnan(be[i]))
-                snprintf(c[1], sizeof c[1], "%s", why);
-            else
-                snprintf(c[1], sizeof c[1], "%.1f", be[i] + 1);
-            cell(c[2], sizeof c[2], ft[i], ft_se[i], rpl, why);
-            cell(c[3], sizeof c[3], fv[i], fv_se[i], rpl, why);
-            cell(c[4], sizeof c[4], gap[i], gap_se[i], rpl, why);
-            cell(c[5], sizeof c[5], te[i], te_se[i], rpl, have_test ? why : "none");
-            const int w = 16;
-            printf("%-8s %-*s %-10s %-*s %-*s %-*s %-*s ", cli_fmt_lambda(lambdas[i], lb, sizeof lb),
-                   pad(c[0], w), c[0], c[1], pad(c[2], w), c[2], pad(c[3], w), c[3],
-                   pad(c[4], w), c[4], pad(c[5], w), c[5]);
-            /* Every verdict that occurred, with its count and the first run's reason. */
-            const char *sep = "";
-            for (int v = 0; v < 4; v++) {
-                size_t cnt = 0, first = 0;
-                for (size_t s = rpl; s-- > 0;)
-                    if ((int)runs[i * rpl + s] == v) {
-                        cnt++;
-                        first = s;
-                    }
-                if (cnt == 0)
-                    continue;
-                printf("%s%s %zu/%zu (%s)", sep, regnn_verdict_name(v), cnt, rpl,
-                       cli_reason_name((int)reasons[i * rpl + first]));
-                sep = ", ";
-            }
-            if (!*sep)
-                printf("diverged");
-            printf("\n");
-        }
+    char l1[32], l2[32];
+    if (have_choice && t->nk > 1) {
+        printf("\nlambda.min (lowest cross-validated MSE): lambda %s (%.3f ± %.3f)\n",
+               cli_fmt_lambda(t->lambdas[i_min], l1, sizeof l1), t->fv[i_min], t->fv_se[i_min]);
+        printf("lambda.1se (largest lambda within one standard error): lambda %s (%.3f)\n",
+               cli_fmt_lambda(t->lambdas[i_1se], l2, sizeof l2), t->fv[i_1se]);
+    } else if (have_choice) {
+        printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
+               cli_fmt_lambda(t->lambdas[i_min], l1, sizeof l1), t->fv[i_min]);
+        printf("one-standard-error choice: lambda %s (%.3f%s)\n",
+               cli_fmt_lambda(t->lambdas[i_1se], l2, sizeof l2), t->fv[i_1se],
+               t->ns > 1 ? "" : "; one seed has no standard error, so it is the minimum");
+    } else {
+        printf("\nno lambda to recommend: every lambda has a diverged run\n");
+    }
+}
+
+/* The results table, the two choices and the diagnoses. */
+static int print_table(const regnn_path *p, int have_test, int quiet)
+{
+    path_table t;
+    memset(&t, 0, sizeof t);
+    int rc = table_load(p, &t);
+    if (rc == CLI_OK) {
+        print_heading(&t, regnn_path_baseline_mse(p), have_test);
+        for (size_t i = 0; i < t.nl; i++)
+            print_row(&t, i, have_test);
         if (!have_test)
             printf("\ntest MSE: none, as there are no test rows (--test-split 0)\n");
-        if (have_choice && nk > 1) {
-            char l1[32], l2[32];
-            printf("\nlambda.min (lowest cross-validated MSE): lambda %s (%.3f ± %.3f)\n",
-                   cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min], fv_se[i_min]);
-            printf("lambda.1se (largest lambda within one standard error): lambda %s (%.3f)\n",
-                   cli_fmt_lambda(lambdas[i_1se], l2, sizeof l2), fv[i_1se]);
-        } else if (have_choice) {
-            char l1[32], l2[32];
-            printf("\nlowest mean final val MSE: lambda %s (%.3f)\n",
-                   cli_fmt_lambda(lambdas[i_min], l1, sizeof l1), fv[i_min]);
-            printf("one-standard-error choice: lambda %s (%.3f%s)\n",
-                   cli_fmt_lambda(lambdas[i_1se], l2, sizeof l2), fv[i_1se],
-                   ns > 1 ? "" : "; one seed has no standard error, so it is the minimum");
-        } else {
-            printf("\nno lambda to recommend: every lambda has a diverged run\n");
-        }
+        print_choices(p, &t);
     }
     /* A grid under which every model predicts about the mean has nothing to
      * choose from. */
-    if (!quiet) {
+    if (rc == CLI_OK && !quiet) {
         regnn_warnings *w = NULL;
-        if (regnn_path_diagnose(p, &w) != REGNN_OK) {
-            cli_lib_fail("checking the lambda grid");
-            goto out;
-        }
-        cli_warn_all(w);
+        if (regnn_path_diagnose(p, &w) != REGNN_OK)
+            rc = cli_lib_fail("checking the lambda grid");
+        else
+            cli_warn_all(w);
         regnn_warnings_free(w);
     }
-    rc = CLI_OK;
-out:
-    free(lambdas);
-    free(buf);
-    free(runs);
-    free(reasons);
-    free(div);
+    table_free(&t);
     return rc;
 }
 
@@ -409,6 +448,103 @@ static int write_path(const regnn_path *p, cli_output *dest)
     return rc == CLI_OK ? cli_outputs_commit(dest, 1) : rc;
 }
 
+/* What one sweep holds; sweep_free frees it. */
+typedef struct {
+    cli_data d;
+    regnn_model *tmpl;
+    regnn_optimizer *opt;
+    regnn_fit_options *fo;
+    regnn_path_options *po;
+    regnn_path *p;
+    cli_progress pr;
+} sweep_run;
+
+static void sweep_free(sweep_run *r)
+{
+    regnn_path_free(r->p);
+    regnn_path_options_free(r->po);
+    regnn_fit_options_free(r->fo);
+    regnn_optimizer_free(r->opt);
+    regnn_model_free(r->tmpl);
+    cli_data_free(&r->d);
+}
+
+/* The path options: folds or the validation split, lambdas, seeds,
+ * threads, the test rows, the shard, progress. */
+static int set_path_options(const path_opts *o, sweep_run *r)
+{
+    if ((o->t.folds > 1 &&
+         (regnn_fit_options_set_double(r->fo, REGNN_FIT_VALIDATION_SPLIT, 0) != REGNN_OK ||
+          regnn_path_options_create(&r->po) != REGNN_OK ||
+          regnn_path_options_set_int(r->po, REGNN_PATH_FOLDS, o->t.folds) != REGNN_OK ||
+          regnn_path_options_set_int(r->po, REGNN_PATH_FOLD_SEED, o->t.seed) != REGNN_OK)) ||
+        (!r->po && regnn_path_options_create(&r->po) != REGNN_OK) ||
+        regnn_path_options_set_lambdas(r->po, o->lambdas, o->n_lambdas) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_SEEDS, o->seeds) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_SEED, o->t.seed) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_THREADS, o->threads) != REGNN_OK ||
+        (r->d.test && regnn_path_options_set_test(r->po, r->d.test) != REGNN_OK) ||
+        (o->shard_count > 0 &&
+         (regnn_path_options_set_int(r->po, REGNN_PATH_SHARD_INDEX, o->shard_index) != REGNN_OK ||
+          regnn_path_options_set_int(r->po, REGNN_PATH_SHARD_COUNT, o->shard_count) != REGNN_OK)) ||
+        regnn_path_options_set_progress(r->po, on_run, &r->pr) != REGNN_OK)
+        return cli_lib_fail("options");
+    return CLI_OK;
+}
+
+/* The template, optimizer, options and lambda grid for the loaded data. */
+static int setup_sweep(path_opts *o, sweep_run *r)
+{
+    if (cli_build_model(&o->t, regnn_dataset_features(r->d.train),
+                        regnn_dataset_targets(r->d.train), &r->tmpl) != CLI_OK)
+        return CLI_ERR;
+    if (cli_optimizer(&o->t, &r->opt) != CLI_OK || cli_fit_options(&o->t, &r->fo) != CLI_OK)
+        return CLI_ERR;
+    if (o->n_lambdas == 0 && default_grid(o, r->d.train) != CLI_OK)
+        return CLI_ERR;
+    cli_progress_init(&r->pr, o->t.quiet);
+    return set_path_options(o, r);
+}
+
+/* The line that says what is swept. */
+static void describe_sweep(const path_opts *o, const regnn_model *tmpl)
+{
+    const size_t nl = o->n_lambdas, ns = (size_t)o->seeds;
+    char desc[256];
+    regnn_model *probe = NULL;
+    /* Describe the template through a copy: describing needs layer handles. */
+    if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
+        cli_describe_layers(probe, desc, sizeof desc);
+        printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n", desc,
+               o->t.lr, o->t.batch, o->t.epochs, nl, nl > 1 ? "s" : "", ns, ns > 1 ? "s" : "");
+    }
+    regnn_model_free(probe);
+    fflush(stdout);
+}
+
+/* The sweep, then its file (--out) and, unless it is one shard, the table. */
+static int run_sweep(const path_opts *o, sweep_run *r, cli_output *dest)
+{
+    if (!o->t.quiet)
+        describe_sweep(o, r->tmpl);
+    regnn_status st = regnn_regularization_path(r->tmpl, r->opt, r->d.train, NULL, r->fo, r->po,
+                                                &r->p);
+    cli_progress_end(&r->pr);
+    if (st != REGNN_OK)
+        return cli_lib_fail("sweep");
+    if (o->out && write_path(r->p, dest) != CLI_OK)
+        return CLI_ERR;
+    if (o->shard_count > 0) {
+        if (!o->t.quiet)
+            printf("shard %ld/%ld written to %s (regnn merge FILE... prints the table)\n",
+                   o->shard_index, o->shard_count, o->out);
+        return CLI_OK;
+    }
+    if (print_table(r->p, r->d.test != NULL, o->t.quiet) != CLI_OK)
+        return CLI_ERR;
+    return CLI_OK;
+}
+
 int cmd_path(int argc, char **argv)
 {
     path_opts o;
@@ -416,91 +552,16 @@ int cmd_path(int argc, char **argv)
     if (rc != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
 
-    cli_data d;
-    regnn_model *tmpl = NULL;
-    regnn_optimizer *opt = NULL;
-    regnn_fit_options *fo = NULL;
-    regnn_path_options *po = NULL;
-    regnn_path *p = NULL;
-    cli_progress pr;
-    size_t nl = o.n_lambdas;
-    const size_t ns = (size_t)o.seeds;
+    sweep_run r;
+    memset(&r, 0, sizeof r);
     cli_output dest = CLI_OUTPUT("--out", o.out);
-
-    memset(&d, 0, sizeof d);
-    if ((rc = cli_outputs_check(&o.t.data, 1, &dest, 1)) != CLI_OK)
-        goto out;
-    regnn_set_blas_threads(1); /* runs go to the cores instead */
-    if ((rc = cli_load(&o.t, &d)) != CLI_OK)
-        goto out;
-    rc = CLI_ERR;
-    if (cli_build_model(&o.t, regnn_dataset_features(d.train), regnn_dataset_targets(d.train),
-                        &tmpl) != CLI_OK)
-        goto out;
-    if (cli_optimizer(&o.t, &opt) != CLI_OK || cli_fit_options(&o.t, &fo) != CLI_OK)
-        goto out;
-    if (o.n_lambdas == 0 && default_grid(&o, d.train) != CLI_OK)
-        goto out;
-    nl = o.n_lambdas;
-    cli_progress_init(&pr, o.t.quiet);
-    if ((o.t.folds > 1 &&
-         (regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0) != REGNN_OK ||
-          regnn_path_options_create(&po) != REGNN_OK ||
-          regnn_path_options_set_int(po, REGNN_PATH_FOLDS, o.t.folds) != REGNN_OK ||
-          regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, o.t.seed) != REGNN_OK)) ||
-        (!po && regnn_path_options_create(&po) != REGNN_OK) ||
-        regnn_path_options_set_lambdas(po, o.lambdas, nl) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_SEEDS, o.seeds) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_SEED, o.t.seed) != REGNN_OK ||
-        regnn_path_options_set_int(po, REGNN_PATH_THREADS, o.threads) != REGNN_OK ||
-        (d.test && regnn_path_options_set_test(po, d.test) != REGNN_OK) ||
-        (o.shard_count > 0 &&
-         (regnn_path_options_set_int(po, REGNN_PATH_SHARD_INDEX, o.shard_index) != REGNN_OK ||
-          regnn_path_options_set_int(po, REGNN_PATH_SHARD_COUNT, o.shard_count) != REGNN_OK)) ||
-        regnn_path_options_set_progress(po, on_run, &pr) != REGNN_OK) {
-        cli_lib_fail("options");
-        goto out;
-    }
-    if (!o.t.quiet) {
-        char desc[256];
-        regnn_model *probe = NULL;
-        /* Describe the template through a copy: describing needs layer handles. */
-        if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
-            cli_describe_layers(probe, desc, sizeof desc);
-            printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n",
-                   desc, o.t.lr, o.t.batch, o.t.epochs, nl, nl > 1 ? "s" : "", ns,
-                   ns > 1 ? "s" : "");
-        }
-        regnn_model_free(probe);
-        fflush(stdout);
-    }
-    regnn_status st = regnn_regularization_path(tmpl, opt, d.train, NULL, fo, po, &p);
-    cli_progress_end(&pr);
-    if (st != REGNN_OK) {
-        cli_lib_fail("sweep");
-        goto out;
-    }
-
-    if (o.out && write_path(p, &dest) != CLI_OK)
-        goto out;
-    if (o.shard_count > 0) {
-        if (!o.t.quiet)
-            printf("shard %ld/%ld written to %s (regnn merge FILE... prints the table)\n",
-                   o.shard_index, o.shard_count, o.out);
-        rc = CLI_OK;
-        goto out;
-    }
-    if (print_table(p, d.test != NULL, o.t.quiet) != CLI_OK)
-        goto out;
-    rc = CLI_OK;
-out:
+    rc = cli_open_data(&o.t, &dest, 1, &r.d);
+    if (rc == CLI_OK)
+        rc = setup_sweep(&o, &r);
+    if (rc == CLI_OK)
+        rc = run_sweep(&o, &r, &dest);
     cli_outputs_free(&dest, 1);
-    regnn_path_free(p);
-    regnn_path_options_free(po);
-    regnn_fit_options_free(fo);
-    regnn_optimizer_free(opt);
-    regnn_model_free(tmpl);
-    cli_data_free(&d);
+    sweep_free(&r);
     return rc;
 }
 

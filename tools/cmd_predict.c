@@ -159,102 +159,108 @@ static void write_predictions(FILE *out, const predict_opts *o, const float *p, 
             fprintf(out, "%.9g%c", (double)p[r * outputs + t], t + 1 < outputs ? ',' : '\n');
 }
 
+/* The model, and its scaler when it carries one (a note says when not). */
+static int load_model(const predict_opts *o, regnn_model **m, regnn_scaler **sc)
+{
+    if (regnn_model_load(o->model, m) != REGNN_OK)
+        return cli_lib_fail("cannot load the model");
+    regnn_status st = regnn_model_get_scaler(*m, sc);
+    if (st != REGNN_OK && st != REGNN_E_STATE)
+        return cli_lib_fail("reading the model's scaler");
+    if (!*sc && !o->t.quiet)
+        fprintf(stderr, "%s: note: %s has no scaler attached: the rows are used and the "
+                        "predictions given as they are\n",
+                cli_name(), o->model);
+    return CLI_OK;
+}
+
+/* The predictions of m for the rows of x (scaled in place by sc) into a new
+ * *p, in the target's units. */
+static int predict_rows(const regnn_model *m, const regnn_scaler *sc, float *x, size_t rows,
+                        size_t outputs, float **p)
+{
+    *p = malloc(rows * outputs * sizeof **p);
+    if (!*p)
+        return cli_fail(CLI_ERR, "out of memory");
+    if ((sc && regnn_scaler_transform_features(sc, x, x, rows) != REGNN_OK) ||
+        regnn_model_predict(m, x, rows, *p, rows * outputs) != REGNN_OK ||
+        (sc && regnn_scaler_inverse_targets(sc, *p, *p, rows) != REGNN_OK))
+        return cli_lib_fail("prediction");
+    return CLI_OK;
+}
+
+/* The whole text first: to standard output, or staged and then renamed
+ * over -o's file. */
+static int emit_predictions(const predict_opts *o, cli_output *dest, const float *p, size_t rows,
+                            size_t outputs)
+{
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
+    if (!out)
+        return cli_fail(CLI_ERR, "out of memory");
+    write_predictions(out, o, p, rows, outputs);
+    int bad = ferror(out);
+    int rc = CLI_OK;
+    if (fclose(out) != 0 || bad)
+        rc = cli_fail(CLI_ERR, "out of memory");
+    else if (o->out) {
+        if (cli_output_stage(dest, text, text_len) != CLI_OK ||
+            cli_outputs_commit(dest, 1) != CLI_OK)
+            rc = CLI_ERR;
+    } else if (fwrite(text, 1, text_len, stdout) != text_len || fflush(stdout) != 0) {
+        rc = cli_fail(CLI_ERR, "cannot write the predictions: %s", strerror(errno));
+    }
+    free(text);
+    return rc;
+}
+
+/* How many rows, and per target (when the data has them) the errors. */
+static void print_summary(const predict_opts *o, const float *p, const float *y, size_t rows,
+                          size_t outputs)
+{
+    fprintf(stderr, "%s: %zu rows predicted%s%s\n", cli_name(), rows, o->out ? " into " : "",
+            o->out ? o->out : "");
+    for (size_t t = 0; y && t < outputs; t++) {
+        double se = 0, ae = 0;
+        for (size_t r = 0; r < rows; r++) {
+            double e = (double)p[r * outputs + t] - (double)y[r * outputs + t];
+            se += e * e;
+            ae += fabs(e);
+        }
+        fprintf(stderr, "%s: %s: MSE %.6g, RMSE %.6g, MAE %.6g (in its own units)\n", cli_name(),
+                o->t.targets[t], se / (double)rows, sqrt(se / (double)rows), ae / (double)rows);
+    }
+}
+
 int cmd_predict(int argc, char **argv)
 {
     predict_opts o;
     int rc = parse(argc, argv, &o);
     if (rc != CLI_OK)
         return rc < 0 ? CLI_OK : rc;
-    rc = CLI_ERR;
 
     regnn_model *m = NULL;
     regnn_scaler *sc = NULL;
     regnn_dataset *ds = NULL;
     float *x = NULL, *y = NULL, *p = NULL;
-    char *text = NULL;
-    size_t text_len = 0;
-    FILE *out = NULL;
     cli_output dest = CLI_OUTPUT("-o", o.out);
     const char *in_files[] = {o.model, o.data};
 
-    if ((rc = o.out ? cli_outputs_check(in_files, 2, &dest, 1) : cli_stdout_check(in_files, 2)) !=
-        CLI_OK)
-        goto done;
-    rc = CLI_ERR;
-    regnn_set_blas_threads(1);
-    if (regnn_model_load(o.model, &m) != REGNN_OK) {
-        cli_lib_fail("cannot load the model");
-        goto done;
+    rc = o.out ? cli_outputs_check(in_files, 2, &dest, 1) : cli_stdout_check(in_files, 2);
+    if (rc == CLI_OK) {
+        regnn_set_blas_threads(1);
+        rc = load_model(&o, &m, &sc);
     }
-    size_t inputs = regnn_model_inputs(m), outputs = regnn_model_outputs(m);
-    regnn_status st = regnn_model_get_scaler(m, &sc);
-    if (st != REGNN_OK && st != REGNN_E_STATE) {
-        cli_lib_fail("reading the model's scaler");
-        goto done;
-    }
-    if (!sc && !o.t.quiet)
-        fprintf(stderr, "%s: note: %s has no scaler attached: the rows are used and the "
-                        "predictions given as they are\n",
-                cli_name(), o.model);
-    if ((rc = load_rows(&o, inputs, outputs, &ds, &x, &y)) != CLI_OK)
-        goto done;
-    rc = CLI_ERR;
-    size_t rows = regnn_dataset_rows(ds);
-    p = malloc(rows * outputs * sizeof *p);
-    if (!p) {
-        cli_fail(CLI_ERR, "out of memory");
-        goto done;
-    }
-    if ((sc && regnn_scaler_transform_features(sc, x, x, rows) != REGNN_OK) ||
-        regnn_model_predict(m, x, rows, p, rows * outputs) != REGNN_OK ||
-        (sc && regnn_scaler_inverse_targets(sc, p, p, rows) != REGNN_OK)) {
-        cli_lib_fail("prediction");
-        goto done;
-    }
-
-    /* The whole text first: to standard output, or staged and then renamed
-     * over -o's file. */
-    out = open_memstream(&text, &text_len);
-    if (!out) {
-        cli_fail(CLI_ERR, "out of memory");
-        goto done;
-    }
-    write_predictions(out, &o, p, rows, outputs);
-    int bad = ferror(out);
-    if (fclose(out) != 0 || bad) {
-        out = NULL;
-        cli_fail(CLI_ERR, "out of memory");
-        goto done;
-    }
-    out = NULL;
-    if (o.out) {
-        if (cli_output_stage(&dest, text, text_len) != CLI_OK ||
-            cli_outputs_commit(&dest, 1) != CLI_OK)
-            goto done;
-    } else if (fwrite(text, 1, text_len, stdout) != text_len || fflush(stdout) != 0) {
-        cli_fail(CLI_ERR, "cannot write the predictions: %s", strerror(errno));
-        goto done;
-    }
-    if (!o.t.quiet) {
-        fprintf(stderr, "%s: %zu rows predicted%s%s\n", cli_name(), rows, o.out ? " into " : "",
-                o.out ? o.out : "");
-        for (size_t t = 0; y && t < outputs; t++) {
-            double se = 0, ae = 0;
-            for (size_t r = 0; r < rows; r++) {
-                double e = (double)p[r * outputs + t] - (double)y[r * outputs + t];
-                se += e * e;
-                ae += fabs(e);
-            }
-            fprintf(stderr, "%s: %s: MSE %.6g, RMSE %.6g, MAE %.6g (in its own units)\n",
-                    cli_name(), o.t.targets[t], se / (double)rows, sqrt(se / (double)rows),
-                    ae / (double)rows);
-        }
-    }
-    rc = CLI_OK;
-done:
-    if (out)
-        fclose(out);
-    free(text);
+    if (rc == CLI_OK)
+        rc = load_rows(&o, regnn_model_inputs(m), regnn_model_outputs(m), &ds, &x, &y);
+    const size_t rows = ds ? regnn_dataset_rows(ds) : 0, outputs = m ? regnn_model_outputs(m) : 0;
+    if (rc == CLI_OK)
+        rc = predict_rows(m, sc, x, rows, outputs, &p);
+    if (rc == CLI_OK)
+        rc = emit_predictions(&o, &dest, p, rows, outputs);
+    if (rc == CLI_OK && !o.t.quiet)
+        print_summary(&o, p, y, rows, outputs);
     cli_outputs_free(&dest, 1);
     free(x);
     free(y);

@@ -128,6 +128,140 @@ static const char *fill_file(int fd, const struct stat *old, int have_old, const
     return NULL;
 }
 
+/* One atomic write: what goes where, its temporary name, and on failure the
+ * step that failed and its errno. */
+typedef struct atomic_job {
+    const char *path;
+    const uint8_t *data;
+    size_t n;
+    struct stat old; /* the file replaced, when have_old */
+    int have_old;
+    char *tmp; /* the temporary name, tcap bytes */
+    size_t tcap;
+    char *dir; /* the folder of path */
+    rg_rng r;  /* draws the temporary names */
+    const char *step;
+    int err;
+    int named; /* tmp names a file that a failure must remove */
+} atomic_job;
+
+enum { WRITE_DONE, WRITE_FALLBACK, WRITE_FAILED };
+
+static int job_failed(atomic_job *j, int err)
+{
+    j->err = err;
+    return WRITE_FAILED;
+}
+
+/* The folder of path into dir (room for strlen(path) + 1 bytes). */
+static void folder_of(const char *path, char *dir)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == path)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+    }
+}
+
+#ifdef O_TMPFILE
+/* Gives the complete unnamed file fd its name: path at once when nothing is
+ * there, else a temporary name renamed over path. WRITE_FALLBACK when it
+ * cannot be named (no /proc). */
+static int name_unnamed(atomic_job *j, int fd)
+{
+    if (!j->have_old) {
+        /* Nothing to replace: the file appears under its name at once. */
+        if (link_unnamed(fd, j->path) == 0)
+            return WRITE_DONE;
+        if (errno != EEXIST)
+            return WRITE_FALLBACK;
+    }
+    int linked = 0;
+    for (int attempt = 0; attempt < 64 && !linked; attempt++) {
+        next_tmp_name(j->tmp, j->tcap, j->path, &j->r);
+        linked = link_unnamed(fd, j->tmp) == 0;
+        if (!linked && errno != EEXIST)
+            break;
+    }
+    if (!linked)
+        return WRITE_FALLBACK;
+    j->named = 1;
+    j->step = "replace";
+    if (rename(j->tmp, j->path) != 0)
+        return job_failed(j, errno);
+    j->named = 0;
+    return WRITE_DONE;
+}
+
+/* The data into an unnamed file in the folder (O_TMPFILE), then named.
+ * WRITE_FALLBACK where the file system or kernel has no O_TMPFILE. */
+static int write_unnamed(atomic_job *j)
+{
+    int fd = -1;
+    if (TEST_TMPFILE_MODE == 1)
+        errno = EOPNOTSUPP;
+    else
+        fd = open(j->dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+    if (fd < 0) /* EISDIR/EINVAL: a kernel or file system without O_TMPFILE */
+        return (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) ? WRITE_FALLBACK
+                                                                           : job_failed(j, errno);
+    int res;
+    const char *failed = fill_file(fd, &j->old, j->have_old, j->data, j->n);
+    if (failed) {
+        j->step = failed;
+        res = job_failed(j, errno);
+    } else {
+        res = name_unnamed(j, fd);
+    }
+    close(fd);
+    return res;
+}
+#endif
+
+/* The data into a new "<path>.tmp-<hex>" file, closed and renamed over path. */
+static int write_named(atomic_job *j)
+{
+    int fd = -1;
+    for (int attempt = 0; attempt < 64; attempt++) {
+        next_tmp_name(j->tmp, j->tcap, j->path, &j->r);
+        fd = open(j->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return job_failed(j, errno);
+    j->named = 1;
+    const char *failed = fill_file(fd, &j->old, j->have_old, j->data, j->n);
+    if (failed) {
+        j->step = failed;
+        int err = errno;
+        close(fd);
+        return job_failed(j, err);
+    }
+    if (close(fd) != 0)
+        return job_failed(j, errno);
+    j->step = "replace";
+    if (rename(j->tmp, j->path) != 0)
+        return job_failed(j, errno);
+    return WRITE_DONE;
+}
+
+/* Makes a new name in dir durable; best effort, as some file systems refuse it. */
+static void sync_folder(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0) {
+            /* ignored: the data itself is already on disk */
+        }
+        close(dfd);
+    }
+}
+
 /* Write data to path so that a reader sees either the old or the new file,
  * never a mix. Where the folder's file system supports O_TMPFILE (Linux:
  * ext4, xfs, btrfs, tmpfs, ...), the data goes to an unnamed file that gets a
@@ -138,131 +272,46 @@ static const char *fill_file(int fd, const struct stat *old, int have_old, const
  * the same path removes such files once they are STALE_SECONDS old. */
 static regnn_status write_atomic(const char *fn, const char *path, const uint8_t *data, size_t n)
 {
+    atomic_job j;
+    memset(&j, 0, sizeof j);
     /* A device, folder or FIFO at path is never replaced by a regular file. */
-    struct stat old;
-    int have_old = stat(path, &old) == 0;
-    if (have_old && !S_ISREG(old.st_mode))
+    j.have_old = stat(path, &j.old) == 0;
+    if (j.have_old && !S_ISREG(j.old.st_mode))
         return rg_error(REGNN_E_IO, "%s: '%s' exists and is not a regular file", fn, path);
-    const size_t plen = strlen(path), tcap = plen + 32;
+    j.tcap = strlen(path) + 32;
     /* One block: the temporary name, then the folder. */
-    char *tmp = rg_malloc(2 * tcap);
-    if (!tmp)
+    j.tmp = rg_malloc(2 * j.tcap);
+    if (!j.tmp)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-    char *dir = tmp + tcap;
+    j.dir = j.tmp + j.tcap;
+    j.path = path;
+    j.data = data;
+    j.n = n;
+    j.step = "create a temporary file next to";
+    folder_of(path, j.dir);
     const char *slash = strrchr(path, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == path)
-        strcpy(dir, "/");
-    else {
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-    }
-    remove_stale(dir, slash ? slash + 1 : path);
-
-    char why[128];
-    const char *step = "create a temporary file next to";
-    int fd = -1, err = 0, named = 0;
+    remove_stale(j.dir, slash ? slash + 1 : path);
     /* Names only need to be unlikely to collide: O_EXCL or EEXIST catch the rest. */
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    rg_rng r;
-    rg_rng_seed(&r, (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 16 ^
-                        (uint64_t)(uintptr_t)&fd);
+    rg_rng_seed(&j.r, (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 16 ^
+                          (uint64_t)(uintptr_t)&j);
+    int res = WRITE_FALLBACK;
 #ifdef O_TMPFILE
-    if (TEST_TMPFILE_MODE == 1)
-        errno = EOPNOTSUPP;
-    else
-        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
-        /* EISDIR/EINVAL: a kernel or file system without O_TMPFILE */
-        err = errno;
-        goto fail;
-    }
-    if (fd >= 0) {
-        const char *failed = fill_file(fd, &old, have_old, data, n);
-        if (failed) {
-            step = failed;
-            goto fail_errno;
-        }
-        int linked = 0;
-        if (!have_old) {
-            /* Nothing to replace: the file appears under its name at once. */
-            linked = link_unnamed(fd, path) == 0;
-            if (!linked && errno != EEXIST)
-                goto named_fallback;
-        }
-        if (!linked) {
-            for (int attempt = 0; attempt < 64 && !linked; attempt++) {
-                next_tmp_name(tmp, tcap, path, &r);
-                linked = link_unnamed(fd, tmp) == 0;
-                if (!linked && errno != EEXIST)
-                    break;
-            }
-            if (!linked)
-                goto named_fallback;
-            named = 1;
-            step = "replace";
-            if (rename(tmp, path) != 0)
-                goto fail_errno;
-            named = 0;
-        }
-        close(fd);
-        fd = -1;
-        goto sync_dir;
-    named_fallback:
-        /* Cannot give the unnamed file a name (no /proc): write a named one. */
-        close(fd);
-        fd = -1;
-        step = "create a temporary file next to";
-    }
+    res = write_unnamed(&j);
 #endif
-    for (int attempt = 0; attempt < 64; attempt++) {
-        next_tmp_name(tmp, tcap, path, &r);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        err = errno;
-        goto fail;
-    }
-    named = 1;
-    const char *failed = fill_file(fd, &old, have_old, data, n);
-    if (failed) {
-        step = failed;
-        goto fail_errno;
-    }
-    int c = close(fd);
-    fd = -1;
-    if (c != 0)
-        goto fail_errno;
-    step = "replace";
-    if (rename(tmp, path) != 0)
-        goto fail_errno;
-#ifdef O_TMPFILE
-sync_dir:;
-#endif
-    /* Make the new name durable; best effort, as some file systems refuse it. */
-    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (dfd >= 0) {
-        if (fsync(dfd) != 0) {
-            /* ignored: the data itself is already on disk */
-        }
-        close(dfd);
-    }
-    rg_free(tmp);
-    return REGNN_OK;
-fail_errno:
-    err = errno;
-fail:
-    if (fd >= 0)
-        close(fd);
-    if (named)
-        unlink(tmp);
-    rg_free(tmp);
-    rg_errno_text(err, why, sizeof why);
-    return rg_error(REGNN_E_IO, "%s: cannot %s '%s': %s", fn, step, path, why);
+    if (res == WRITE_FALLBACK)
+        res = write_named(&j);
+    if (res == WRITE_DONE)
+        sync_folder(j.dir);
+    else if (j.named)
+        unlink(j.tmp);
+    rg_free(j.tmp);
+    if (res == WRITE_DONE)
+        return REGNN_OK;
+    char why[128];
+    rg_errno_text(j.err, why, sizeof why);
+    return rg_error(REGNN_E_IO, "%s: cannot %s '%s': %s", fn, j.step, path, why);
 }
 
 /* A symbolic link at path stays: the file it leads to is the one replaced,

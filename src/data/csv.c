@@ -273,11 +273,114 @@ static int match_word(const char *s, size_t n, const char *w)
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-int rg_parse_float(const char *s, size_t n, float *out)
+/* Reads the digits at s[*i..n) into *count more digits; advances *i. */
+static void skip_digits(const char *s, size_t n, size_t *i, size_t *count)
+{
+    while (*i < n && is_digit(s[*i])) {
+        (*i)++;
+        (*count)++;
+    }
+}
+
+/* The syntax of an unsigned decimal s[i..n): digits with at most one '.',
+ * then an optional exponent. Fills *d; RG_NUM_OK or RG_NUM_SYNTAX. */
+static int scan_decimal(const char *s, size_t n, size_t i, decimal *d)
+{
+    d->mant = s + i;
+    size_t digits = 0;
+    skip_digits(s, n, &i, &digits);
+    if (i < n && s[i] == '.') {
+        i++;
+        skip_digits(s, n, &i, &digits);
+    }
+    if (digits == 0)
+        return RG_NUM_SYNTAX;
+    d->mant_len = (size_t)(s + i - d->mant);
+    d->exp = 0;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        if (i < n && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        if (i == n || !is_digit(s[i]))
+            return RG_NUM_SYNTAX;
+        while (i < n && is_digit(s[i])) {
+            d->exp = d->exp < EXP_SAT / 10 ? d->exp * 10 + (s[i] - '0') : EXP_SAT;
+            i++;
+        }
+        if (eneg)
+            d->exp = -d->exp;
+    }
+    return i == n ? RG_NUM_OK : RG_NUM_SYNTAX;
+}
+
+/* m * 10^e in double: at most four roundings, a relative error far below
+ * the 1e-13 margin that round_float checks. */
+static double fast_value(uint64_t m, long long e)
 {
     static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    double v = (double)m;
+    while (e > 22) {
+        v *= 1e22;
+        e -= 22;
+    }
+    while (e < -22) {
+        v /= 1e22;
+        e += 22;
+    }
+    return e >= 0 ? v * p10[e] : v / p10[-e];
+}
+
+/* The float nearest d, given its fast approximation v: the exact path
+ * decides when v lies within the margin of a midpoint. */
+static int round_float(const decimal *d, double v, float *out)
+{
+    const double tol = v * 1e-13;
+    uint32_t u = fbits((float)v);
+    if (u >= 0x7f800000u) {
+        if (v - (0x1p128 - 0x1p103) > tol)
+            return RG_NUM_RANGE;
+        u = 0x7f7fffffu; /* let the exact path decide between FLT_MAX and overflow */
+    }
+    double fd = (double)bitsf(u);
+    double hi = (fd + next_up(u)) / 2;
+    double lo = u > 0 ? (fd + (double)bitsf(u - 1)) / 2 : -1.0;
+    if (fabs(hi - v) <= tol || fabs(v - lo) <= tol) {
+        int st = round_exact(d, u, &u);
+        if (st != RG_NUM_OK)
+            return st;
+    }
+    *out = bitsf(u);
+    return RG_NUM_OK;
+}
+
+/* The magnitude of d as a float (0 below half the smallest subnormal). */
+static int decimal_to_float(const decimal *d, float *out)
+{
+    uint64_t m;
+    long long e;
+    int sticky;
+    int nd = scan_digits(d, FAST_DIGITS, &m, NULL, &e, &sticky);
+    if (m == 0) {
+        *out = 0.0f;
+        return RG_NUM_OK;
+    }
+    long long top = e + nd - 1; /* decimal place of the first significant digit */
+    if (top > 38)
+        return RG_NUM_RANGE; /* >= 1e39 */
+    if (top < -46) {         /* < 1e-46, below half the smallest subnormal */
+        *out = 0.0f;
+        return RG_NUM_OK;
+    }
+    return round_float(d, fast_value(m, e), out);
+}
+
+int rg_parse_float(const char *s, size_t n, float *out)
+{
     if (n == 0)
         return RG_NUM_EMPTY;
     size_t i = 0;
@@ -289,92 +392,14 @@ int rg_parse_float(const char *s, size_t n, float *out)
     if (match_word(s + i, n - i, "nan") || match_word(s + i, n - i, "inf") ||
         match_word(s + i, n - i, "infinity"))
         return RG_NUM_NONFINITE;
-
     decimal d;
-    d.mant = s + i;
-    size_t digits = 0;
-    while (i < n && is_digit(s[i])) {
-        i++;
-        digits++;
-    }
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && is_digit(s[i])) {
-            i++;
-            digits++;
-        }
-    }
-    if (digits == 0)
-        return RG_NUM_SYNTAX;
-    d.mant_len = (size_t)(s + i - d.mant);
-    d.exp = 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        int eneg = 0;
-        if (i < n && (s[i] == '+' || s[i] == '-')) {
-            eneg = s[i] == '-';
-            i++;
-        }
-        if (i == n || !is_digit(s[i]))
-            return RG_NUM_SYNTAX;
-        while (i < n && is_digit(s[i])) {
-            d.exp = d.exp < EXP_SAT / 10 ? d.exp * 10 + (s[i] - '0') : EXP_SAT;
-            i++;
-        }
-        if (eneg)
-            d.exp = -d.exp;
-    }
-    if (i != n)
-        return RG_NUM_SYNTAX;
-
-    uint64_t m;
-    long long e;
-    int sticky;
-    int nd = scan_digits(&d, FAST_DIGITS, &m, NULL, &e, &sticky);
-    if (m == 0) {
-        *out = neg ? -0.0f : 0.0f;
-        return RG_NUM_OK;
-    }
-    long long top = e + nd - 1; /* decimal place of the first significant digit */
-    if (top > 38)
-        return RG_NUM_RANGE; /* >= 1e39 */
-    if (top < -46) {         /* < 1e-46, below half the smallest subnormal */
-        *out = neg ? -0.0f : 0.0f;
-        return RG_NUM_OK;
-    }
-
-    /* Fast path: at most four roundings in double, a relative error far
-     * below the 1e-13 margin checked next. */
-    double v = (double)m;
-    while (e > 22) {
-        v *= 1e22;
-        e -= 22;
-    }
-    while (e < -22) {
-        v /= 1e22;
-        e += 22;
-    }
-    v = e >= 0 ? v * p10[e] : v / p10[-e];
-
-    const double tol = v * 1e-13;
-    float f = (float)v;
-    uint32_t u = fbits(f);
-    if (u >= 0x7f800000u) {
-        if (v - (0x1p128 - 0x1p103) > tol)
-            return RG_NUM_RANGE;
-        u = 0x7f7fffffu; /* let the exact path decide between FLT_MAX and overflow */
-    }
-    double fd = (double)bitsf(u);
-    double hi = (fd + next_up(u)) / 2;
-    double lo = u > 0 ? (fd + (double)bitsf(u - 1)) / 2 : -1.0;
-    if (fabs(hi - v) <= tol || fabs(v - lo) <= tol) {
-        int st = round_exact(&d, u, &u);
-        if (st != RG_NUM_OK)
-            return st;
-    }
-    f = bitsf(u);
-    *out = neg ? -f : f;
-    return RG_NUM_OK;
+    int st = scan_decimal(s, n, i, &d);
+    float f;
+    if (st == RG_NUM_OK)
+        st = decimal_to_float(&d, &f);
+    if (st == RG_NUM_OK)
+        *out = neg ? -f : f;
+    return st;
 }
 
 /* ------------------------------------------------------------------ */
@@ -817,11 +842,138 @@ static regnn_status number_error(const csv_ctx *cx, int code, size_t line, size_
     }
 }
 
-/* The data rows from p: rows records of ncols fields into x and y by map
- * (see parse_csv). line is the line p starts on. */
+/* Where parse_rows puts a record's values: column c goes to target or
+ * feature map[c] - 1 (targets [0, n_y), then features). */
+typedef struct row_dest {
+    char **names;
+    const size_t *map;
+    size_t ncols, n_x, n_y;
+    float *x, *y;
+} row_dest;
+
+static regnn_status field_count_error(const csv_ctx *cx, size_t line, const char *rs,
+                                      const char *end, size_t ncols)
+{
+    return rg_error(REGNN_E_FORMAT, "%s: line %zu: expected %zu fields, found %zu", cx->where,
+                    line, ncols, record_fields(rs, end));
+}
+
+/* A quoted field at *pp (on its opening quote) of the record starting at
+ * rs: [*fb, *fe) is its trimmed content, and *pp moves past the closing
+ * quote and the spaces after it. *code is RG_NUM_SYNTAX when the content
+ * holds a "": a number has no quote in it. */
+static regnn_status quoted_field(const csv_ctx *cx, const char **pp, const char *end,
+                                 const char *rs, size_t line, size_t col, const char **fb,
+                                 const char **fe, int *code)
+{
+    const char *p = *pp, *open = p++;
+    int doubled = 0;
+    for (;;) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: line %zu, column %zu: unterminated quote (opened at "
+                            "byte offset %zu)",
+                            cx->where, line, col, (size_t)(open - cx->text));
+        if (q + 1 < end && q[1] == '"') {
+            doubled = 1;
+            p = q + 2;
+            continue;
+        }
+        *fb = open + 1;
+        *fe = q;
+        p = q + 1;
+        break;
+    }
+    while (p < end && is_space(*p))
+        p++;
+    if (p < end && *p != ',' && !is_break(*p)) {
+        char buf[SHOW_CAP];
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: line %zu, column %zu: unexpected '%s' after a closing "
+                        "quote",
+                        cx->where, line + count_breaks(rs, p), col, show(buf, sizeof buf, p, 1));
+    }
+    while (*fb < *fe && is_space(**fb))
+        (*fb)++;
+    while (*fe > *fb && is_space((*fe)[-1]))
+        (*fe)--;
+    *code = doubled ? RG_NUM_SYNTAX : RG_NUM_OK;
+    *pp = p;
+    return REGNN_OK;
+}
+
+/* An unquoted field at *pp, named name: [*fb, *fe) without trailing
+ * spaces; *pp moves to the comma, line break or end after it. */
+static regnn_status plain_field(const csv_ctx *cx, const char **pp, const char *end, size_t line,
+                                size_t col, const char *name, const char **fb, const char **fe)
+{
+    const char *p = *pp;
+    *fb = p;
+    while (p < end && !field_stop[(unsigned char)*p])
+        p++;
+    if (p < end && *p == '"') {
+        char buf[SHOW_CAP];
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: line %zu, column %zu ('%s'): a double quote inside an "
+                        "unquoted field (a quoted field starts with it)",
+                        cx->where, line, col, show_str(buf, name));
+    }
+    *fe = p;
+    while (*fe > *fb && is_space((*fe)[-1]))
+        (*fe)--;
+    *pp = p;
+    return REGNN_OK;
+}
+
+/* The record at *pp (its line starts at rs, on line `line`) into row r;
+ * *pp moves to the line break or end after it. */
+static regnn_status parse_record(const csv_ctx *cx, const char **pp, const char *end,
+                                 const char *rs, size_t line, const row_dest *d, size_t r)
+{
+    const char *p = *pp;
+    size_t c = 0;
+    for (;;) {
+        if (c == d->ncols)
+            return field_count_error(cx, line, rs, end, d->ncols);
+        const char *fb = NULL, *fe = NULL;
+        int code = RG_NUM_OK;
+        regnn_status st = (p < end && *p == '"')
+                              ? quoted_field(cx, &p, end, rs, line, c + 1, &fb, &fe, &code)
+                              : plain_field(cx, &p, end, line, c + 1, d->names[c], &fb, &fe);
+        if (st != REGNN_OK)
+            return st;
+        float v = 0.0f;
+        if (code == RG_NUM_OK)
+            code = rg_parse_float(fb, (size_t)(fe - fb), &v);
+        if (code != RG_NUM_OK) {
+            if (record_fields(rs, end) != d->ncols)
+                return field_count_error(cx, line, rs, end, d->ncols);
+            return number_error(cx, code, line + count_breaks(rs, fb), c + 1, d->names[c], fb,
+                                (size_t)(fe - fb));
+        }
+        size_t k = d->map[c] - 1;
+        if (k < d->n_y)
+            d->y[r * d->n_y + k] = v;
+        else
+            d->x[r * d->n_x + (k - d->n_y)] = v;
+        c++;
+        if (p == end || is_break(*p))
+            break;
+        p++; /* the comma */
+        while (p < end && is_space(*p))
+            p++;
+    }
+    if (c != d->ncols)
+        return field_count_error(cx, line, rs, end, d->ncols);
+    *pp = p;
+    return REGNN_OK;
+}
+
+/* The data rows from p: rows records of d->ncols fields into d. line is
+ * the line p starts on. */
 static regnn_status parse_rows(const csv_ctx *cx, const char *p, const char *end, size_t line,
-                               char **names, const size_t *map, size_t ncols, size_t rows,
-                               size_t n_x, size_t n_y, float *x, float *y)
+                               const row_dest *d, size_t rows)
 {
     size_t r = 0;
     while (p < end) {
@@ -837,95 +989,13 @@ static regnn_status parse_rows(const csv_ctx *cx, const char *p, const char *end
         }
         if (r == rows) /* count_rows and this loop disagree */
             return rg_error(REGNN_E_INTERNAL, "%s: line %zu: row count mismatch", cx->where, line);
-        size_t c = 0;
-        for (;;) {
-            const char *fb, *fe;
-            int code;
-            if (c == ncols)
-                goto field_count;
-            if (p < end && *p == '"') {
-                const char *open = p++;
-                int doubled = 0;
-                for (;;) {
-                    const char *q = memchr(p, '"', (size_t)(end - p));
-                    if (!q)
-                        return rg_error(REGNN_E_FORMAT,
-                                        "%s: line %zu, column %zu: unterminated quote (opened at "
-                                        "byte offset %zu)",
-                                        cx->where, line, c + 1, (size_t)(open - cx->text));
-                    if (q + 1 < end && q[1] == '"') {
-                        doubled = 1;
-                        p = q + 2;
-                        continue;
-                    }
-                    fb = open + 1;
-                    fe = q;
-                    p = q + 1;
-                    break;
-                }
-                while (p < end && is_space(*p))
-                    p++;
-                if (p < end && *p != ',' && !is_break(*p)) {
-                    char buf[SHOW_CAP];
-                    return rg_error(REGNN_E_FORMAT,
-                                    "%s: line %zu, column %zu: unexpected '%s' after a closing "
-                                    "quote",
-                                    cx->where, line + count_breaks(rs, p), c + 1,
-                                    show(buf, sizeof buf, p, 1));
-                }
-                while (fb < fe && is_space(*fb))
-                    fb++;
-                while (fe > fb && is_space(fe[-1]))
-                    fe--;
-                /* A number has no quote in it: "" inside is a syntax error. */
-                code = doubled ? RG_NUM_SYNTAX : RG_NUM_OK;
-            } else {
-                fb = p;
-                while (p < end && !field_stop[(unsigned char)*p])
-                    p++;
-                if (p < end && *p == '"') {
-                    char buf[SHOW_CAP];
-                    return rg_error(REGNN_E_FORMAT,
-                                    "%s: line %zu, column %zu ('%s'): a double quote inside an "
-                                    "unquoted field (a quoted field starts with it)",
-                                    cx->where, line, c + 1, show_str(buf, names[c]));
-                }
-                fe = p;
-                while (fe > fb && is_space(fe[-1]))
-                    fe--;
-                code = RG_NUM_OK;
-            }
-            float v = 0.0f;
-            if (code == RG_NUM_OK)
-                code = rg_parse_float(fb, (size_t)(fe - fb), &v);
-            if (code != RG_NUM_OK) {
-                if (record_fields(rs, end) != ncols)
-                    goto field_count;
-                return number_error(cx, code, line + count_breaks(rs, fb), c + 1, names[c], fb,
-                                    (size_t)(fe - fb));
-            }
-            size_t k = map[c] - 1;
-            if (k < n_y)
-                y[r * n_y + k] = v;
-            else
-                x[r * n_x + (k - n_y)] = v;
-            c++;
-            if (p == end || is_break(*p))
-                break;
-            p++; /* the comma */
-            while (p < end && is_space(*p))
-                p++;
-        }
-        if (c != ncols)
-            goto field_count;
+        regnn_status st = parse_record(cx, &p, end, rs, line, d, r);
+        if (st != REGNN_OK)
+            return st;
         if (p < end)
             p = skip_break(p, end);
         line++;
         r++;
-        continue;
-    field_count:
-        return rg_error(REGNN_E_FORMAT, "%s: line %zu: expected %zu fields, found %zu", cx->where,
-                        line, ncols, record_fields(rs, end));
     }
     return REGNN_OK;
 }
@@ -964,9 +1034,9 @@ static const char *find_break(const char *p, const char *end)
     return p;
 }
 
-static regnn_status parse_csv(csv_ctx *cx, const char *text, size_t len,
-                              const char *const *target_names, const size_t *target_cols,
-                              size_t n_targets, regnn_dataset **out)
+static regnn_status check_parse_args(const csv_ctx *cx, const char *text,
+                                     const char *const *target_names, const size_t *target_cols,
+                                     size_t n_targets)
 {
     if (!text)
         return rg_error(REGNN_E_INVALID_ARG, "%s: text must not be NULL", cx->where);
@@ -975,16 +1045,21 @@ static regnn_status parse_csv(csv_ctx *cx, const char *text, size_t len,
                         "%s: give exactly one of target_names and target_cols", cx->where);
     if (n_targets == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: n_targets must be at least 1", cx->where);
+    return REGNN_OK;
+}
 
-    cx->text = text;
-    const char *p = text, *end = text + len;
-    const char *nul = memchr(text, '\0', len);
+/* Past a byte order mark and blank lines to the header of cx->text, which
+ * has len bytes: *hb is where it starts and *line its line. */
+static regnn_status find_header(const csv_ctx *cx, size_t len, const char **hb, size_t *line)
+{
+    const char *p = cx->text, *end = cx->text + len;
+    const char *nul = memchr(p, '\0', len);
     if (nul)
         return not_text(cx, nul);
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         p += 3; /* UTF-8 byte order mark */
-    size_t line = 1;
-    for (;;) { /* blank lines before the header */
+    size_t ln = 1;
+    for (;;) {
         while (p < end && is_space(*p))
             p++;
         if (p == end)
@@ -992,132 +1067,191 @@ static regnn_status parse_csv(csv_ctx *cx, const char *text, size_t len,
         if (!is_break(*p))
             break;
         p = skip_break(p, end);
-        line++;
+        ln++;
     }
-    const size_t header_line = line;
-    const char *hb = p, *he = NULL;
+    *hb = p;
+    *line = ln;
+    return REGNN_OK;
+}
 
-    /* The first line before its syntax, so that binary input is called so;
-     * the whole header (quoted names may span lines) after it. */
+/* The header record at hb: its column count and end (past its line
+ * break). The first line is checked for control bytes before its syntax, so
+ * that binary input is called so; the whole header (quoted names may span
+ * lines) after it. */
+static regnn_status scan_header(const csv_ctx *cx, size_t line, const char *hb, const char *end,
+                                size_t *ncols, const char **he)
+{
     const char *ctl = first_control(hb, find_break(hb, end));
     if (ctl)
         return not_text(cx, ctl);
-    size_t ncols = 0, store_len, block;
-    regnn_status st = header_fields(cx, line, hb, end, NULL, NULL, &ncols, &he);
+    regnn_status st = header_fields(cx, line, hb, end, NULL, NULL, ncols, he);
     if (st != REGNN_OK)
         return st;
-    if ((ctl = first_control(hb, he)) != NULL)
+    if ((ctl = first_control(hb, *he)) != NULL)
         return not_text(cx, ctl);
-    if (ncols == 1) {
-        const char *e = he;
+    if (*ncols == 1) {
+        const char *e = *he;
         while (e > hb && is_break(e[-1]))
             e--;
-        return one_column_error(cx, header_line, hb, e);
+        return one_column_error(cx, line, hb, e);
     }
+    return REGNN_OK;
+}
+
+/* The header's names and where each column goes. */
+typedef struct csv_header {
+    char **names;         /* ncols names; their text is stored after the pointers */
+    size_t *map;          /* map[c] - 1 indexes ordered; 0 while unplaced */
+    const char **ordered; /* the target names, then the feature names */
+    size_t ncols;
+} csv_header;
+
+static void header_free(csv_header *h)
+{
+    rg_free(h->ordered);
+    rg_free(h->map);
+    rg_free(h->names);
+}
+
+/* The header record at hb (on line `line`) into h, which the caller frees
+ * whatever this returns; *he is set past the record. */
+static regnn_status read_header(const csv_ctx *cx, size_t line, const char *hb, const char *end,
+                                csv_header *h, const char **he)
+{
+    regnn_status st = scan_header(cx, line, hb, end, &h->ncols, he);
+    if (st != REGNN_OK)
+        return st;
+    size_t ncols = h->ncols, block;
     /* Each name is at most its raw text, plus a terminator. */
-    store_len = (size_t)(he - hb) + ncols;
+    size_t store_len = (size_t)(*he - hb) + ncols;
     if (!rg_mul_ok(ncols, sizeof(char *), &block) || block > SIZE_MAX - store_len)
         return rg_error(REGNN_E_INVALID_ARG, "%s: header too large", cx->where);
-    char **names = rg_malloc(block + store_len);
-    size_t *map = names ? rg_calloc(ncols, sizeof *map) : NULL;
-    const char **ordered = map ? rg_calloc(ncols, sizeof *ordered) : NULL;
-    float *x = NULL, *y = NULL;
-    if (!ordered) {
-        st = rg_error(REGNN_E_NOMEM, "%s: out of memory for a header of %zu columns", cx->where,
-                      ncols);
-        goto done;
-    }
-    st = header_fields(cx, line, hb, end, names, (char *)(names + ncols), &ncols, &he);
+    h->names = rg_malloc(block + store_len);
+    h->map = h->names ? rg_calloc(ncols, sizeof *h->map) : NULL;
+    h->ordered = h->map ? rg_calloc(ncols, sizeof *h->ordered) : NULL;
+    if (!h->ordered)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for a header of %zu columns", cx->where,
+                        ncols);
+    st = header_fields(cx, line, hb, end, h->names, (char *)(h->names + ncols), &h->ncols, he);
     if (st != REGNN_OK)
-        goto done;
-    line += count_breaks(hb, he);
-    st = check_duplicates(cx, header_line, names, ncols, ordered);
-    if (st != REGNN_OK)
-        goto done;
+        return st;
+    return check_duplicates(cx, line, h->names, h->ncols, h->ordered);
+}
 
-    if (n_targets >= ncols) {
-        st = rg_error(REGNN_E_INVALID_ARG,
-                      "%s: %zu target column(s) leave no feature column (the header has %zu)",
-                      cx->where, n_targets, ncols);
-        goto done;
+/* The column of target t, chosen by name or by index. */
+static regnn_status target_column(const csv_ctx *cx, size_t line, const csv_header *h,
+                                  const char *const *target_names, const size_t *target_cols,
+                                  size_t t, size_t *col)
+{
+    size_t ncols = h->ncols, c = ncols;
+    if (target_names) {
+        if (!target_names[t])
+            return rg_error(REGNN_E_INVALID_ARG, "%s: target_names[%zu] is NULL", cx->where, t);
+        for (size_t j = 0; j < ncols && c == ncols; j++)
+            if (strcmp(h->names[j], target_names[t]) == 0)
+                c = j;
+        if (c == ncols)
+            return unknown_target(cx, line, target_names[t], h->names, ncols);
+    } else {
+        c = target_cols[t];
+        if (c >= ncols)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: target_cols[%zu] = %zu is out of range (%zu columns)", cx->where,
+                            t, c, ncols);
     }
-    /* map[c]: 0 = feature, else 1 + target index. */
+    *col = c;
+    return REGNN_OK;
+}
+
+/* Fills h->map and h->ordered: the targets in the order given, then the
+ * other columns in header order. line is the header's line. */
+static regnn_status map_columns(const csv_ctx *cx, size_t line, csv_header *h,
+                                const char *const *target_names, const size_t *target_cols,
+                                size_t n_targets)
+{
+    size_t ncols = h->ncols;
+    if (n_targets >= ncols)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: %zu target column(s) leave no feature column (the header has %zu)",
+                        cx->where, n_targets, ncols);
     for (size_t t = 0; t < n_targets; t++) {
-        size_t c = ncols;
-        if (target_names) {
-            if (!target_names[t]) {
-                st = rg_error(REGNN_E_INVALID_ARG, "%s: target_names[%zu] is NULL", cx->where, t);
-                goto done;
-            }
-            for (size_t j = 0; j < ncols && c == ncols; j++)
-                if (strcmp(names[j], target_names[t]) == 0)
-                    c = j;
-            if (c == ncols) {
-                st = unknown_target(cx, header_line, target_names[t], names, ncols);
-                goto done;
-            }
-        } else {
-            c = target_cols[t];
-            if (c >= ncols) {
-                st = rg_error(REGNN_E_INVALID_ARG,
-                              "%s: target_cols[%zu] = %zu is out of range (%zu columns)",
-                              cx->where, t, c, ncols);
-                goto done;
-            }
-        }
-        if (map[c]) {
+        size_t c = 0;
+        regnn_status st = target_column(cx, line, h, target_names, target_cols, t, &c);
+        if (st != REGNN_OK)
+            return st;
+        if (h->map[c]) {
             char buf[SHOW_CAP];
-            st = rg_error(REGNN_E_INVALID_ARG,
-                          "%s: column index %zu ('%s') is chosen as a target twice", cx->where, c,
-                          show_str(buf, names[c]));
-            goto done;
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: column index %zu ('%s') is chosen as a target twice", cx->where,
+                            c, show_str(buf, h->names[c]));
         }
-        map[c] = t + 1;
-        ordered[t] = names[c];
+        h->map[c] = t + 1;
+        h->ordered[t] = h->names[c];
     }
-    size_t n_x = ncols - n_targets, n_y = n_targets;
     for (size_t c = 0, f = 0; c < ncols; c++) {
-        if (!map[c]) {
-            ordered[n_y + f] = names[c];
-            map[c] = n_y + 1 + f++;
+        if (!h->map[c]) {
+            h->ordered[n_targets + f] = h->names[c];
+            h->map[c] = n_targets + 1 + f++;
         }
     }
-    /* Now map[c] - 1 indexes targets [0, n_y) then features [n_y, ncols). */
+    return REGNN_OK;
+}
 
-    size_t rows = count_rows(he, end);
-    if (rows == 0) {
-        st = rg_error(REGNN_E_FORMAT, "%s: no data rows after the header", cx->where);
-        goto done;
-    }
+/* The data rows from p (on line `line`) into a new dataset of h's columns,
+ * the first n_y of h->ordered its targets. */
+static regnn_status read_dataset(const csv_ctx *cx, const char *p, const char *end, size_t line,
+                                 const csv_header *h, size_t n_y, regnn_dataset **out)
+{
+    size_t ncols = h->ncols, n_x = ncols - n_y;
+    size_t rows = count_rows(p, end);
+    if (rows == 0)
+        return rg_error(REGNN_E_FORMAT, "%s: no data rows after the header", cx->where);
     size_t nbx, nby;
     if (!rg_mul_ok(rows, n_x, &nbx) || !rg_mul_ok(nbx, sizeof(float), &nbx) ||
-        !rg_mul_ok(rows, n_y, &nby) || !rg_mul_ok(nby, sizeof(float), &nby)) {
-        st = rg_error(REGNN_E_INVALID_ARG, "%s: %zu rows of %zu columns is too large", cx->where,
-                      rows, ncols);
-        goto done;
-    }
-    x = rg_malloc(nbx);
-    y = x ? rg_malloc(nby) : NULL;
-    if (!y) {
+        !rg_mul_ok(rows, n_y, &nby) || !rg_mul_ok(nby, sizeof(float), &nby))
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %zu rows of %zu columns is too large",
+                        cx->where, rows, ncols);
+    float *x = rg_malloc(nbx);
+    float *y = x ? rg_malloc(nby) : NULL;
+    regnn_status st = REGNN_OK;
+    if (!y)
         st = rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows of %zu columns", cx->where,
                       rows, ncols);
-        goto done;
+    if (st == REGNN_OK) {
+        const row_dest d = {h->names, h->map, ncols, n_x, n_y, x, y};
+        st = parse_rows(cx, p, end, line, &d, rows);
     }
-    st = parse_rows(cx, he, end, line, names, map, ncols, rows, n_x, n_y, x, y);
-    if (st != REGNN_OK)
-        goto done;
-
-    st = rg_dataset_adopt(x, y, rows, n_x, n_y, ordered + n_y, ordered, out);
-    x = y = NULL; /* taken over */
+    if (st != REGNN_OK) {
+        rg_free(x);
+        rg_free(y);
+        return st;
+    }
+    st = rg_dataset_adopt(x, y, rows, n_x, n_y, h->ordered + n_y, h->ordered, out);
     if (st == REGNN_E_NOMEM)
         st = rg_error(REGNN_E_NOMEM, "%s: out of memory for a dataset of %zu rows", cx->where, rows);
+    return st;
+}
 
-done:
-    rg_free(x);
-    rg_free(y);
-    rg_free(ordered);
-    rg_free(map);
-    rg_free(names);
+static regnn_status parse_csv(csv_ctx *cx, const char *text, size_t len,
+                              const char *const *target_names, const size_t *target_cols,
+                              size_t n_targets, regnn_dataset **out)
+{
+    regnn_status st = check_parse_args(cx, text, target_names, target_cols, n_targets);
+    if (st != REGNN_OK)
+        return st;
+    cx->text = text;
+    const char *hb = text, *he = NULL, *end = text + len;
+    size_t line = 1;
+    st = find_header(cx, len, &hb, &line);
+    if (st != REGNN_OK)
+        return st;
+    csv_header h = {NULL, NULL, NULL, 0};
+    st = read_header(cx, line, hb, end, &h, &he);
+    if (st == REGNN_OK)
+        st = map_columns(cx, line, &h, target_names, target_cols, n_targets);
+    if (st == REGNN_OK)
+        st = read_dataset(cx, he, end, line + count_breaks(hb, he), &h, n_targets, out);
+    header_free(&h);
     return st;
 }
 

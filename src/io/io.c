@@ -196,14 +196,9 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
     return REGNN_OK;
 }
 
-/* Encode m (and o for a checkpoint) into w; returns the total size. */
-static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
+/* The topology section: inputs, then per layer units, activation and penalties. */
+static void put_topology(wr *w, const regnn_model *m)
 {
-    put(w, MAGIC, sizeof MAGIC);
-    put_u16(w, REGNN_FORMAT_VERSION_MAJOR);
-    put_u16(w, REGNN_FORMAT_VERSION_MINOR);
-    put_u64(w, 0); /* body length, patched below */
-
     size_t at = begin_section(w, SEC_TOPO);
     put_u64(w, m->n_in);
     put_u64(w, m->n_layers);
@@ -216,56 +211,71 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
         put_f64(w, l->dropout);
     }
     end_section(w, at);
+}
 
-    at = begin_section(w, SEC_PARM);
+static void put_scaler(wr *w, const regnn_scaler *sc)
+{
+    size_t at = begin_section(w, SEC_SCAL);
+    put_u64(w, sc->n_x);
+    put_u64(w, sc->n_y);
+    put_f64s(w, sc->x_mean, sc->n_x);
+    put_f64s(w, sc->x_scale, sc->n_x);
+    put_f64s(w, sc->y_mean, sc->n_y);
+    put_f64s(w, sc->y_scale, sc->n_y);
+    end_section(w, at);
+}
+
+/* The optimizer section (settings, step count, moments) and, when it has
+ * one, the schedule's. */
+static void put_optimizer(wr *w, const regnn_optimizer *o)
+{
+    size_t at = begin_section(w, SEC_OPTM);
+    put_u32(w, (uint32_t)o->kind);
+    put_u32(w, o->nesterov ? 1u : 0u);
+    put_f64(w, o->lr);
+    put_f64(w, o->beta1);
+    put_f64(w, o->beta2);
+    put_f64(w, o->eps);
+    put_f64(w, o->wd);
+    put_f64(w, o->momentum);
+    put_u64(w, o->steps);
+    put_u64(w, o->n);
+    if (o->n) {
+        put_f32s(w, o->m, o->n);
+        if (o->kind == REGNN_OPTIM_ADAM)
+            put_f32s(w, o->v, o->n);
+    }
+    end_section(w, at);
+    if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+        at = begin_section(w, SEC_SCHD);
+        put_u32(w, (uint32_t)o->sched.kind);
+        put_u32(w, (uint32_t)o->sched.n);
+        put_f64s(w, o->sched.p, o->sched.n);
+        end_section(w, at);
+    }
+}
+
+/* Encode m (and o for a checkpoint) into w; returns the total size. */
+static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
+{
+    put(w, MAGIC, sizeof MAGIC);
+    put_u16(w, REGNN_FORMAT_VERSION_MAJOR);
+    put_u16(w, REGNN_FORMAT_VERSION_MINOR);
+    put_u64(w, 0); /* body length, patched below */
+
+    put_topology(w, m);
+    size_t at = begin_section(w, SEC_PARM);
     put_u64(w, m->n_params);
     put_f32s(w, m->params, m->n_params);
     end_section(w, at);
-
-    if (m->scaler) {
-        const regnn_scaler *sc = m->scaler;
-        at = begin_section(w, SEC_SCAL);
-        put_u64(w, sc->n_x);
-        put_u64(w, sc->n_y);
-        put_f64s(w, sc->x_mean, sc->n_x);
-        put_f64s(w, sc->x_scale, sc->n_x);
-        put_f64s(w, sc->y_mean, sc->n_y);
-        put_f64s(w, sc->y_scale, sc->n_y);
-        end_section(w, at);
-    }
-
+    if (m->scaler)
+        put_scaler(w, m->scaler);
     at = begin_section(w, SEC_RNG);
     for (int i = 0; i < 4; i++)
         put_u64(w, m->rng.s[i]);
     end_section(w, at);
-
-    if (o) {
-        at = begin_section(w, SEC_OPTM);
-        put_u32(w, (uint32_t)o->kind);
-        put_u32(w, o->nesterov ? 1u : 0u);
-        put_f64(w, o->lr);
-        put_f64(w, o->beta1);
-        put_f64(w, o->beta2);
-        put_f64(w, o->eps);
-        put_f64(w, o->wd);
-        put_f64(w, o->momentum);
-        put_u64(w, o->steps);
-        put_u64(w, o->n);
-        if (o->n) {
-            put_f32s(w, o->m, o->n);
-            if (o->kind == REGNN_OPTIM_ADAM)
-                put_f32s(w, o->v, o->n);
-        }
-        end_section(w, at);
-        if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
-            at = begin_section(w, SEC_SCHD);
-            put_u32(w, (uint32_t)o->sched.kind);
-            put_u32(w, (uint32_t)o->sched.n);
-            put_f64s(w, o->sched.p, o->sched.n);
-            end_section(w, at);
-        }
-    }
-
+    if (o)
+        put_optimizer(w, o);
     if (m->loss != REGNN_LOSS_MSE) {
         at = begin_section(w, SEC_LOSS);
         put_u32(w, (uint32_t)m->loss);
@@ -579,6 +589,63 @@ static regnn_status check_loss(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+/* The optimizer settings of OPTM in P against the ranges the setters
+ * enforce. */
+static regnn_status check_optm_settings(const char *where, const parsed *P)
+{
+    const char *bad = NULL;
+    double badv = 0.0;
+    if (!(isfinite(P->lr) && P->lr > 0.0))
+        bad = "learning rate", badv = P->lr;
+    else if (!(P->beta1 >= 0.0 && P->beta1 < 1.0))
+        bad = "beta1", badv = P->beta1;
+    else if (!(P->beta2 >= 0.0 && P->beta2 < 1.0))
+        bad = "beta2", badv = P->beta2;
+    else if (!finite_nonneg(P->eps) || (P->kind == REGNN_OPTIM_ADAM && !(P->eps > 0.0)))
+        bad = "epsilon", badv = P->eps;
+    else if (!finite_nonneg(P->wd))
+        bad = "weight decay", badv = P->wd;
+    else if (!(P->momentum >= 0.0 && P->momentum < 1.0))
+        bad = "momentum", badv = P->momentum;
+    if (bad)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
+    /* The same ranges the setters enforce (ε and lr usable in float32,
+     * lr * weight decay <= 1, steps <= 2^53). */
+    regnn_optimizer chk;
+    memset(&chk, 0, sizeof chk);
+    chk.kind = P->kind;
+    chk.lr = P->lr;
+    chk.beta1 = P->beta1;
+    chk.beta2 = P->beta2;
+    chk.eps = P->eps;
+    chk.wd = P->wd;
+    chk.momentum = P->momentum;
+    chk.steps = P->steps;
+    char why[256];
+    if (rg_optimizer_check(&chk, why, sizeof why))
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
+    return REGNN_OK;
+}
+
+/* The moments at c: P->n_state finite values, then for Adam as many finite
+ * second moments >= 0. */
+static regnn_status check_optm_state(const char *where, cur *c, const parsed *P)
+{
+    for (size_t i = 0; i < P->n_state; i++)
+        if (!isfinite(rd_f32(c)))
+            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: state value %zu is NaN or infinite",
+                            where, i);
+    if (P->kind == REGNN_OPTIM_ADAM)
+        for (size_t i = 0; i < P->n_state; i++) {
+            float v = rd_f32(c);
+            if (!isfinite(v) || v < 0.0f)
+                return rg_error(REGNN_E_FORMAT,
+                                "%s: section OPTM: second moment %zu is %g (must be finite and >= 0)",
+                                where, i, (double)v);
+        }
+    return REGNN_OK;
+}
+
 static regnn_status check_optm(const char *where, span s, parsed *P)
 {
     if (s.n < OPTM_FIXED)
@@ -600,40 +667,10 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
     P->eps = rd_f64(&c);
     P->wd = rd_f64(&c);
     P->momentum = rd_f64(&c);
-    const char *bad = NULL;
-    double badv = 0.0;
-    if (!(isfinite(P->lr) && P->lr > 0.0))
-        bad = "learning rate", badv = P->lr;
-    else if (!(P->beta1 >= 0.0 && P->beta1 < 1.0))
-        bad = "beta1", badv = P->beta1;
-    else if (!(P->beta2 >= 0.0 && P->beta2 < 1.0))
-        bad = "beta2", badv = P->beta2;
-    else if (!finite_nonneg(P->eps) || (kind == REGNN_OPTIM_ADAM && !(P->eps > 0.0)))
-        bad = "epsilon", badv = P->eps;
-    else if (!finite_nonneg(P->wd))
-        bad = "weight decay", badv = P->wd;
-    else if (!(P->momentum >= 0.0 && P->momentum < 1.0))
-        bad = "momentum", badv = P->momentum;
-    if (bad)
-        return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
     P->steps = rd_u64(&c);
-    {
-        /* The same ranges the setters enforce (ε and lr usable in float32,
-         * lr * weight decay <= 1, steps <= 2^53). */
-        regnn_optimizer chk;
-        memset(&chk, 0, sizeof chk);
-        chk.kind = (int)kind;
-        chk.lr = P->lr;
-        chk.beta1 = P->beta1;
-        chk.beta2 = P->beta2;
-        chk.eps = P->eps;
-        chk.wd = P->wd;
-        chk.momentum = P->momentum;
-        chk.steps = P->steps;
-        char why[256];
-        if (rg_optimizer_check(&chk, why, sizeof why))
-            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
-    }
+    regnn_status st = check_optm_settings(where, P);
+    if (st != REGNN_OK)
+        return st;
     uint64_t n = rd_u64(&c);
     if (n != 0 && n != P->n_params)
         return rg_error(REGNN_E_FORMAT,
@@ -646,18 +683,9 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
                         where, s.n, (unsigned long long)n, OPTM_FIXED, per);
     P->n_state = (size_t)n;
     P->state = c.p;
-    for (size_t i = 0; i < P->n_state; i++)
-        if (!isfinite(rd_f32(&c)))
-            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: state value %zu is NaN or infinite",
-                            where, i);
-    if (kind == REGNN_OPTIM_ADAM)
-        for (size_t i = 0; i < P->n_state; i++) {
-            float v = rd_f32(&c);
-            if (!isfinite(v) || v < 0.0f)
-                return rg_error(REGNN_E_FORMAT,
-                                "%s: section OPTM: second moment %zu is %g (must be finite and >= 0)",
-                                where, i, (double)v);
-        }
+    st = check_optm_state(where, &c, P);
+    if (st != REGNN_OK)
+        return st;
     P->has_opt = 1;
     return REGNN_OK;
 }
@@ -779,13 +807,10 @@ static regnn_status build_fail(const char *where, regnn_status st)
     return rg_error(REGNN_E_INTERNAL, "%s: %s", where, regnn_errmsg());
 }
 
-static regnn_status build(const char *where, const parsed *P, int want_opt, regnn_model **m_out,
-                          regnn_optimizer **o_out)
+/* The layers of P onto the model m (which has none yet). */
+static regnn_status build_layers(const parsed *P, regnn_model *m)
 {
-    regnn_model *m = NULL;
-    regnn_optimizer *o = NULL;
-    float *tmp = NULL;
-    regnn_status st = regnn_model_create(P->n_in, &m);
+    regnn_status st = REGNN_OK;
     cur c = {P->layers, P->n_layers * LAYER_REC};
     for (size_t i = 0; st == REGNN_OK && i < P->n_layers; i++) {
         uint64_t units = rd_u64(&c);
@@ -800,79 +825,115 @@ static regnn_status build(const char *where, const parsed *P, int want_opt, regn
         if (st == REGNN_OK)
             st = regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, drop);
     }
+    return st;
+}
+
+/* P's scaler, attached to m (which frees it with itself). */
+static regnn_status build_scaler(const parsed *P, regnn_model *m)
+{
+    regnn_scaler *sc = rg_calloc(1, sizeof *sc);
+    if (sc) {
+        sc->n_x = P->n_in;
+        sc->n_y = P->n_out;
+        sc->x_mean = rg_malloc(P->n_in * sizeof(double));
+        sc->x_scale = rg_malloc(P->n_in * sizeof(double));
+        sc->y_mean = rg_malloc(P->n_out * sizeof(double));
+        sc->y_scale = rg_malloc(P->n_out * sizeof(double));
+        m->scaler = sc;
+    }
+    if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale)
+        return REGNN_E_NOMEM;
+    const uint8_t *q = P->scal;
+    decode_f64s(q, sc->x_mean, P->n_in);
+    q += 8 * P->n_in;
+    decode_f64s(q, sc->x_scale, P->n_in);
+    q += 8 * P->n_in;
+    decode_f64s(q, sc->y_mean, P->n_out);
+    q += 8 * P->n_out;
+    decode_f64s(q, sc->y_scale, P->n_out);
+    return REGNN_OK;
+}
+
+/* P's optimizer state (Adam's m and v, or the velocity) into o, through
+ * tmp (room for P->n_state floats). */
+static regnn_status build_optimizer_state(const parsed *P, regnn_optimizer *o, float *tmp)
+{
+    decode_f32s(P->state, tmp, P->n_state);
+    regnn_status st = regnn_optimizer_set_state(
+        o, P->kind == REGNN_OPTIM_ADAM ? REGNN_STATE_M : REGNN_STATE_VELOCITY, tmp, P->n_state);
+    if (st == REGNN_OK && P->kind == REGNN_OPTIM_ADAM) {
+        decode_f32s(P->state + 4 * P->n_state, tmp, P->n_state);
+        st = regnn_optimizer_set_state(o, REGNN_STATE_V, tmp, P->n_state);
+    }
+    return st;
+}
+
+/* P's optimizer into *o_out, which the caller frees even on failure. */
+static regnn_status build_optimizer(const parsed *P, float *tmp, regnn_optimizer **o_out)
+{
+    regnn_status st = regnn_optimizer_create(P->kind, o_out);
+    regnn_optimizer *o = *o_out;
     if (st == REGNN_OK) {
-        tmp = rg_malloc(P->n_params * sizeof *tmp);
-        st = tmp ? REGNN_OK : REGNN_E_NOMEM;
+        /* Copied field by field: setters refuse keys that do not apply to the kind. */
+        o->lr = P->lr;
+        o->beta1 = P->beta1;
+        o->beta2 = P->beta2;
+        o->eps = P->eps;
+        o->wd = P->wd;
+        o->momentum = P->momentum;
+        o->nesterov = P->nesterov;
+        o->steps = P->steps;
     }
-    if (st == REGNN_OK) {
-        decode_f32s(P->params, tmp, P->n_params);
-        st = regnn_model_set_params(m, tmp, P->n_params);
-    }
-    if (st == REGNN_OK && P->has_scaler) {
-        regnn_scaler *sc = rg_calloc(1, sizeof *sc);
-        if (sc) {
-            sc->n_x = P->n_in;
-            sc->n_y = P->n_out;
-            sc->x_mean = rg_malloc(P->n_in * sizeof(double));
-            sc->x_scale = rg_malloc(P->n_in * sizeof(double));
-            sc->y_mean = rg_malloc(P->n_out * sizeof(double));
-            sc->y_scale = rg_malloc(P->n_out * sizeof(double));
-            m->scaler = sc;
-        }
-        if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale) {
-            st = REGNN_E_NOMEM;
-        } else {
-            const uint8_t *q = P->scal;
-            decode_f64s(q, sc->x_mean, P->n_in);
-            q += 8 * P->n_in;
-            decode_f64s(q, sc->x_scale, P->n_in);
-            q += 8 * P->n_in;
-            decode_f64s(q, sc->y_mean, P->n_out);
-            q += 8 * P->n_out;
-            decode_f64s(q, sc->y_scale, P->n_out);
+    if (st == REGNN_OK && P->sched_n) {
+        double *sp = rg_malloc(P->sched_n * sizeof *sp);
+        st = sp ? REGNN_OK : REGNN_E_NOMEM;
+        if (sp) {
+            decode_f64s(P->sched, sp, P->sched_n);
+            st = regnn_optimizer_set_schedule(o, P->sched_kind, sp, P->sched_n);
+            rg_free(sp);
         }
     }
+    if (o)
+        o->lr_now = rg_schedule_lr(&o->sched, o->steps ? o->steps - 1 : 0, o->lr);
+    if (st == REGNN_OK && P->n_state)
+        st = build_optimizer_state(P, o, tmp);
+    return st;
+}
+
+/* P's parameters (through tmp, room for P->n_params floats), scaler,
+ * generator state and loss into m, which has P's layers. */
+static regnn_status build_state(const parsed *P, float *tmp, regnn_model *m)
+{
+    decode_f32s(P->params, tmp, P->n_params);
+    regnn_status st = regnn_model_set_params(m, tmp, P->n_params);
+    if (st == REGNN_OK && P->has_scaler)
+        st = build_scaler(P, m);
     if (st == REGNN_OK) {
         for (int i = 0; i < 4; i++)
             m->rng.s[i] = P->rng[i];
         m->loss = P->loss;
         m->loss_param = P->loss_param;
     }
-    if (st == REGNN_OK && want_opt) {
-        st = regnn_optimizer_create(P->kind, &o);
-        if (st == REGNN_OK) {
-            /* Copied field by field: setters refuse keys that do not apply to the kind. */
-            o->lr = P->lr;
-            o->beta1 = P->beta1;
-            o->beta2 = P->beta2;
-            o->eps = P->eps;
-            o->wd = P->wd;
-            o->momentum = P->momentum;
-            o->nesterov = P->nesterov;
-            o->steps = P->steps;
-        }
-        if (st == REGNN_OK && P->sched_n) {
-            double *sp = rg_malloc(P->sched_n * sizeof *sp);
-            st = sp ? REGNN_OK : REGNN_E_NOMEM;
-            if (sp) {
-                decode_f64s(P->sched, sp, P->sched_n);
-                st = regnn_optimizer_set_schedule(o, P->sched_kind, sp, P->sched_n);
-                rg_free(sp);
-            }
-        }
-        if (o)
-            o->lr_now = rg_schedule_lr(&o->sched, o->steps ? o->steps - 1 : 0, o->lr);
-        if (st == REGNN_OK && P->n_state) {
-            decode_f32s(P->state, tmp, P->n_state);
-            st = regnn_optimizer_set_state(
-                o, P->kind == REGNN_OPTIM_ADAM ? REGNN_STATE_M : REGNN_STATE_VELOCITY, tmp,
-                P->n_state);
-            if (st == REGNN_OK && P->kind == REGNN_OPTIM_ADAM) {
-                decode_f32s(P->state + 4 * P->n_state, tmp, P->n_state);
-                st = regnn_optimizer_set_state(o, REGNN_STATE_V, tmp, P->n_state);
-            }
-        }
+    return st;
+}
+
+static regnn_status build(const char *where, const parsed *P, int want_opt, regnn_model **m_out,
+                          regnn_optimizer **o_out)
+{
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    float *tmp = NULL;
+    regnn_status st = regnn_model_create(P->n_in, &m);
+    if (st == REGNN_OK)
+        st = build_layers(P, m);
+    if (st == REGNN_OK) {
+        tmp = rg_malloc(P->n_params * sizeof *tmp);
+        st = tmp ? REGNN_OK : REGNN_E_NOMEM;
     }
+    if (st == REGNN_OK)
+        st = build_state(P, tmp, m);
+    if (st == REGNN_OK && want_opt)
+        st = build_optimizer(P, tmp, &o);
     rg_free(tmp);
     if (st != REGNN_OK) {
         regnn_model_free(m);

@@ -78,42 +78,33 @@ static int all_finite(const double *v, size_t n)
     return 1;
 }
 
-regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse, int *verdict,
-                                    int *reason, double *values, size_t len)
+/* The train metric the rule compares with the validation MSE: the
+ * end-of-epoch train MSE (no dropout, final weights of the epoch), else the
+ * running mean. */
+static int train_metric(const regnn_history *h)
 {
-    if (!h || !verdict)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_diagnose: history and verdict are required");
-    if (!values && len > 0)
-        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_diagnose: values is NULL but len is %zu",
-                        len);
-    double d[REGNN_DIAG_COUNT];
-    for (size_t i = 0; i < REGNN_DIAG_COUNT; i++)
-        d[i] = NAN;
-    const size_t n = h->epochs;
-    const double *V = h->v[REGNN_METRIC_VAL_MSE - 1];
-    /* The end-of-epoch train MSE (no dropout, final weights of the epoch) is
-     * comparable with the validation MSE; the running mean is the fallback. */
-    int train_key = REGNN_METRIC_TRAIN_EVAL_MSE;
-    if (all_nan(h->v[REGNN_METRIC_TRAIN_EVAL_MSE - 1], n))
-        train_key = REGNN_METRIC_TRAIN_MSE;
-    const double *T = h->v[train_key - 1];
-    d[REGNN_DIAG_EPOCHS] = (double)n;
-    d[REGNN_DIAG_TRAIN_METRIC] = (double)train_key;
+    if (all_nan(h->v[REGNN_METRIC_TRAIN_EVAL_MSE - 1], h->epochs))
+        return REGNN_METRIC_TRAIN_MSE;
+    return REGNN_METRIC_TRAIN_EVAL_MSE;
+}
 
-    int v = REGNN_VERDICT_INSUFFICIENT, why;
-    if (n == 0) {
-        why = REGNN_REASON_TOO_SHORT;
-        goto out;
-    }
-    if (all_nan(V, n)) {
-        why = REGNN_REASON_NO_VALIDATION;
-        goto out;
-    }
-    /* Descriptive values; a NaN anywhere makes the verdict "insufficient" below. */
+/* The epoch of the lowest validation MSE (NaN skipped; V not all NaN). */
+static size_t best_epoch(const double *V, size_t n)
+{
     size_t b = n;
     for (size_t e = 0; e < n; e++)
         if (!isnan(V[e]) && (b == n || V[e] < V[b]))
             b = e;
+    return b;
+}
+
+/* The descriptive values of the n >= 1 epochs of V and T (a NaN anywhere
+ * makes the verdict "insufficient" later) into d; *b_out is the best epoch
+ * and *k_out the final window's length. */
+static void describe(const regnn_history *h, const double *V, const double *T,
+                     double baseline_mse, double *d, size_t *b_out, size_t *k_out)
+{
+    const size_t n = h->epochs, b = best_epoch(V, n);
     d[REGNN_DIAG_BEST_EPOCH] = (double)b;
     d[REGNN_DIAG_BEST_VAL_MSE] = V[b];
     d[REGNN_DIAG_TRAIN_MSE_AT_BEST] = T[b];
@@ -146,15 +137,16 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
                      : max_finite(V[0], T[0], h->v[REGNN_METRIC_TRAIN_MSE - 1][0]);
     d[REGNN_DIAG_REFERENCE_MSE] = ref;
     d[REGNN_DIAG_TRAIN_LEVEL] = ref > 0.0 ? tw / ref : NAN;
+    *b_out = b;
+    *k_out = k;
+}
 
-    if (!all_finite(V, n) || !all_finite(T, n)) {
-        why = REGNN_REASON_NOT_FINITE;
-        goto out;
-    }
-    if (n < RG_DIAG_MIN_EPOCHS) {
-        why = REGNN_REASON_TOO_SHORT;
-        goto out;
-    }
+/* The verdict on finite curves of n >= RG_DIAG_MIN_EPOCHS epochs from their
+ * values d (best epoch b, window k); *why gets the reason. */
+static int judge(const double *d, size_t n, size_t b, size_t k, int *why)
+{
+    const double vw = d[REGNN_DIAG_WINDOW_VAL_MSE], tw = d[REGNN_DIAG_WINDOW_TRAIN_MSE];
+    const double ref = d[REGNN_DIAG_REFERENCE_MSE];
     /* Changes across the window relative to the window's val MSE. */
     const double span = (double)(k - 1);
     const double scale = vw > 0.0 ? vw : 1.0;
@@ -165,23 +157,58 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
      * after the first epochs) is not overfitting: the gap must widen too. */
     if (d[REGNN_DIAG_VAL_RISE] >= RG_DIAG_VAL_RISE && b < n - k &&
         d[REGNN_DIAG_GAP_GROWTH] >= RG_DIAG_GAP_GROWTH) {
-        v = REGNN_VERDICT_OVERFITTING;
-        why = REGNN_REASON_VAL_ROSE;
-    } else if (d[REGNN_DIAG_RELATIVE_GAP] >= RG_DIAG_REL_GAP && gap_change > RG_DIAG_GAP_CLOSING) {
-        v = REGNN_VERDICT_OVERFITTING;
-        why = REGNN_REASON_LARGE_GAP;
-    } else if (ref > 0.0 && tw >= RG_DIAG_HIGH_ERROR * ref) {
-        v = REGNN_VERDICT_UNDERFITTING;
-        why = REGNN_REASON_HIGH_ERROR;
-    } else if (val_change <= RG_DIAG_IMPROVING && train_change <= RG_DIAG_IMPROVING &&
-               vw >= RG_DIAG_NEAR_ZERO * ref) {
-        v = REGNN_VERDICT_UNDERFITTING;
-        why = REGNN_REASON_STILL_IMPROVING;
-    } else {
-        v = REGNN_VERDICT_GOOD_FIT;
-        why = REGNN_REASON_NONE;
+        *why = REGNN_REASON_VAL_ROSE;
+        return REGNN_VERDICT_OVERFITTING;
     }
-out:
+    if (d[REGNN_DIAG_RELATIVE_GAP] >= RG_DIAG_REL_GAP && gap_change > RG_DIAG_GAP_CLOSING) {
+        *why = REGNN_REASON_LARGE_GAP;
+        return REGNN_VERDICT_OVERFITTING;
+    }
+    if (ref > 0.0 && tw >= RG_DIAG_HIGH_ERROR * ref) {
+        *why = REGNN_REASON_HIGH_ERROR;
+        return REGNN_VERDICT_UNDERFITTING;
+    }
+    if (val_change <= RG_DIAG_IMPROVING && train_change <= RG_DIAG_IMPROVING &&
+        vw >= RG_DIAG_NEAR_ZERO * ref) {
+        *why = REGNN_REASON_STILL_IMPROVING;
+        return REGNN_VERDICT_UNDERFITTING;
+    }
+    *why = REGNN_REASON_NONE;
+    return REGNN_VERDICT_GOOD_FIT;
+}
+
+regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse, int *verdict,
+                                    int *reason, double *values, size_t len)
+{
+    if (!h || !verdict)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_diagnose: history and verdict are required");
+    if (!values && len > 0)
+        return rg_error(REGNN_E_INVALID_ARG, "regnn_history_diagnose: values is NULL but len is %zu",
+                        len);
+    double d[REGNN_DIAG_COUNT];
+    for (size_t i = 0; i < REGNN_DIAG_COUNT; i++)
+        d[i] = NAN;
+    const size_t n = h->epochs;
+    const int train_key = train_metric(h);
+    const double *V = h->v[REGNN_METRIC_VAL_MSE - 1], *T = h->v[train_key - 1];
+    d[REGNN_DIAG_EPOCHS] = (double)n;
+    d[REGNN_DIAG_TRAIN_METRIC] = (double)train_key;
+
+    int v = REGNN_VERDICT_INSUFFICIENT, why;
+    if (n == 0) {
+        why = REGNN_REASON_TOO_SHORT;
+    } else if (all_nan(V, n)) {
+        why = REGNN_REASON_NO_VALIDATION;
+    } else {
+        size_t b, k;
+        describe(h, V, T, baseline_mse, d, &b, &k);
+        if (!all_finite(V, n) || !all_finite(T, n))
+            why = REGNN_REASON_NOT_FINITE;
+        else if (n < RG_DIAG_MIN_EPOCHS)
+            why = REGNN_REASON_TOO_SHORT;
+        else
+            v = judge(d, n, b, k, &why);
+    }
     *verdict = v;
     if (reason)
         *reason = why;
@@ -266,6 +293,17 @@ void rg_warnings_nan(double *v)
         v[i] = NAN;
 }
 
+/* The values of a warning about target t over n rows: value against
+ * threshold, the others NaN but those the caller sets. */
+static void target_values(double *v, size_t t, size_t n, double value, double threshold)
+{
+    rg_warnings_nan(v);
+    v[REGNN_WARNVAL_TARGET] = (double)t;
+    v[REGNN_WARNVAL_ROWS] = (double)n;
+    v[REGNN_WARNVAL_VALUE] = value;
+    v[REGNN_WARNVAL_THRESHOLD] = threshold;
+}
+
 /* Mean and population sd of column t of the n rows of y (nt columns). */
 static void moments(const float *y, size_t n, size_t nt, size_t t, double *m, double *sd)
 {
@@ -288,11 +326,7 @@ static regnn_status check_constant(regnn_warnings *w, int code, const char *part
     if (n == 0 || sd > RG_WARN_CONSTANT_SD * ref_sd)
         return REGNN_OK;
     double v[REGNN_WARNVAL_COUNT];
-    rg_warnings_nan(v);
-    v[REGNN_WARNVAL_TARGET] = (double)t;
-    v[REGNN_WARNVAL_ROWS] = (double)n;
-    v[REGNN_WARNVAL_VALUE] = sd;
-    v[REGNN_WARNVAL_THRESHOLD] = RG_WARN_CONSTANT_SD;
+    target_values(v, t, n, sd, RG_WARN_CONSTANT_SD);
     v[REGNN_WARNVAL_REFERENCE] = ref_sd;
     return rg_warnings_add(w, code, v,
                "the %zu %s rows' target %s is %s (sd %.3g against %.3g in all training rows): "
@@ -333,11 +367,7 @@ static regnn_status check_order(regnn_warnings *w, const float *ty, size_t n_fit
     if (!(z > RG_WARN_ORDER_Z))
         return REGNN_OK;
     double v[REGNN_WARNVAL_COUNT];
-    rg_warnings_nan(v);
-    v[REGNN_WARNVAL_TARGET] = (double)t;
-    v[REGNN_WARNVAL_ROWS] = (double)n;
-    v[REGNN_WARNVAL_VALUE] = z;
-    v[REGNN_WARNVAL_THRESHOLD] = RG_WARN_ORDER_Z;
+    target_values(v, t, n, z, RG_WARN_ORDER_Z);
     v[REGNN_WARNVAL_CORRELATION] = r;
     v[REGNN_WARNVAL_TAIL_Z] = z_tail;
     return rg_warnings_add(w, REGNN_WARN_ROW_ORDER, v,

@@ -57,12 +57,15 @@ static void feed_size(rg_hash *h, size_t v)
     feed(h, &w, sizeof w);
 }
 
-static void feed_floats(rg_hash *h, const float *v, size_t n)
+/* An array of n elements of size bytes: its length, then its bytes. */
+static void feed_array(rg_hash *h, const void *v, size_t n, size_t size)
 {
     feed_size(h, n);
     if (v && n)
-        feed(h, v, n * sizeof *v);
+        feed(h, v, n * size);
 }
+
+static void feed_floats(rg_hash *h, const float *v, size_t n) { feed_array(h, v, n, sizeof *v); }
 
 /* ---- entries read by a function ---- */
 
@@ -89,9 +92,7 @@ static void feed_schedule(const rg_fit_setup *s, rg_hash *h)
 {
     const rg_schedule *sc = &s->o->sched;
     feed(h, &sc->kind, sizeof sc->kind);
-    feed_size(h, sc->n);
-    if (sc->n)
-        feed(h, sc->p, sc->n * sizeof *sc->p);
+    feed_array(h, sc->p, sc->n, sizeof *sc->p);
 }
 
 static void feed_data(const regnn_dataset *d, rg_hash *h)
@@ -116,9 +117,7 @@ static void feed_lambdas(const rg_fit_setup *s, rg_hash *h)
 {
     size_t n;
     const double *v = rg_path_options_lambdas(s->po, &n);
-    feed_size(h, n);
-    if (n)
-        feed(h, v, n * sizeof *v);
+    feed_array(h, v, n, sizeof *v);
 }
 
 static void feed_layers(const rg_fit_setup *s, rg_hash *h)
