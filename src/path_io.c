@@ -376,7 +376,7 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     pr r = {buf, len - 4, 0};
     regnn_path *p = NULL;
     regnn_status st = decode_header(fn, buf, len, &r, &p);
-    if (st != REGNN_OK)
+    if (!p) /* st says why */
         return st;
     st = decode_body(fn, p, &r);
     if (st != REGNN_OK) {
