@@ -279,15 +279,15 @@ void rg_pool_free(rg_pool *p)
     rg_free(p);
 }
 
-/* A pool of n_threads whose first active threads (the caller included) run tasks. */
-static regnn_status pool_create(size_t n_threads, size_t active, rg_pool **out)
+/* A pool of n_threads whose first n_active threads (the caller included) run tasks. */
+static regnn_status pool_create(size_t n_threads, size_t n_active, rg_pool **out)
 {
     *out = NULL;
     rg_pool *p = rg_calloc(1, sizeof *p);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "out of memory for the thread pool");
     p->n_threads = n_threads;
-    p->active = active;
+    p->active = n_active;
     p->th = rg_calloc(n_threads - 1, sizeof *p->th);
     p->workers = rg_calloc(n_threads, sizeof *p->workers);
     if (!p->th || !p->workers || pthread_mutex_init(&p->mu, NULL) != 0) {

@@ -619,23 +619,20 @@ static regnn_status plan_validation(const char *fn, const regnn_path_options *po
     return REGNN_OK;
 }
 
-/* The results to fill, with the folds or the baseline known before training. */
-static regnn_status plan_results(const char *fn, const regnn_path_options *po,
-                                 const regnn_dataset *train, size_t n_train, const float *vy,
-                                 size_t n_val, regnn_path **out)
+/* The results to fill, with the folds or the baseline known before
+ * training; NULL when out of memory. */
+static regnn_path *plan_results(const regnn_path_options *po, const regnn_dataset *train,
+                                size_t n_train, const float *vy, size_t n_val)
 {
     const size_t n_folds = path_folds(po);
     regnn_path *p = path_alloc(po, n_folds);
     if (p && n_folds > 1 && make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
         regnn_path_free(p);
-        p = NULL;
+        return NULL;
     }
-    if (!p)
-        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-    if (n_folds == 1)
+    if (p && n_folds == 1)
         p->baseline = baseline_mse(train->y, n_train, vy, n_val, train->n_y);
-    *out = p;
-    return REGNN_OK;
+    return p;
 }
 
 /* Everything the runs need: the fit options with the path's epoch callback,
@@ -657,12 +654,12 @@ static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_option
     size_t n_train, n_val;
     st = plan_validation(fn, j->po, j->train, j->val, j->fo.validation_split, &n_train, &vy,
                          &n_val);
-    if (st == REGNN_OK)
-        st = plan_results(fn, j->po, j->train, n_train, vy, n_val, &j->p);
     if (st != REGNN_OK)
         return st;
-    const regnn_path *p = j->p;
-    j->total = path_held(p);
+    j->p = plan_results(j->po, j->train, n_train, vy, n_val);
+    if (!j->p)
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+    j->total = path_held(j->p);
     atomic_init(&j->stop, 0);
     return REGNN_OK;
 }

@@ -289,19 +289,14 @@ static double enc_get(const void *ctx, int m, size_t e)
 
 static double hist_get(const void *ctx, int m, size_t e) { return ((const regnn_history *)ctx)->v[m][e]; }
 
-regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
+/* The header of buf (len >= magic + CRC, magic checked), its CRC and its
+ * counts against the bytes there are; then the empty path it declares, with
+ * *r past the header. */
+static regnn_status decode_header(const char *fn, const void *buf, size_t len, pr *r,
+                                  regnn_path **out)
 {
-    static const char fn[] = "regnn_path_load_mem";
-    if (!out)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
-    *out = NULL;
-    if (!buf && len)
-        return rg_error(REGNN_E_INVALID_ARG, "%s: buf is NULL", fn);
-    if (len < sizeof path_magic + 4 || memcmp(buf, path_magic, sizeof path_magic) != 0)
-        return rg_error(REGNN_E_FORMAT, "%s: not a regularization path (no RGNNPATH header)", fn);
-    pr r = {buf, len - 4, 0};
-    r_take(&r, sizeof path_magic);
-    uint32_t version = r_u32(&r), n_run = r_u32(&r), n_met = r_u32(&r), folds = r_u32(&r);
+    r_take(r, sizeof path_magic);
+    uint32_t version = r_u32(r), n_run = r_u32(r), n_met = r_u32(r), folds = r_u32(r);
     if (version == 0)
         return rg_error(REGNN_E_FORMAT, "%s: format version 0 does not exist", fn);
     if (version > RG_PATH_IO_VERSION)
@@ -313,14 +308,14 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     if (n_run != RG_RUN_N || n_met != RG_N_METRICS)
         return rg_error(REGNN_E_FORMAT, "%s: %u values per run and %u metrics, expected %d and %d",
                         fn, n_run, n_met, RG_RUN_N, RG_N_METRICS);
-    uint64_t nl = r_u64(&r), ns = r_u64(&r), seed = r_u64(&r), si = r_u64(&r), sc = r_u64(&r);
-    double baseline = r_f64(&r);
+    uint64_t nl = r_u64(r), ns = r_u64(r), seed = r_u64(r), si = r_u64(r), sc = r_u64(r);
+    double baseline = r_f64(r);
     const uint64_t nf = folds ? folds : 1;
     /* Version 2 is written for cross-validated paths only, so that a file reads back to its bytes. */
     if ((version < 2 && folds) || (version >= 2 && !folds) || folds == 1)
         return rg_error(REGNN_E_FORMAT, "%s: bad fold count %u for format version %u", fn, folds,
                         version);
-    if (r.bad || nl == 0 || ns == 0 || nl > RG_PATH_MAX_COUNT || ns > RG_PATH_MAX_COUNT / nl ||
+    if (r->bad || nl == 0 || ns == 0 || nl > RG_PATH_MAX_COUNT || ns > RG_PATH_MAX_COUNT / nl ||
         nf > RG_PATH_MAX_COUNT / nl / ns || sc == 0 || sc > RG_PATH_MAX_COUNT || si >= sc)
         return rg_error(REGNN_E_FORMAT,
                         "%s: bad header (lambdas %llu, seeds %llu, shard %llu of %llu)", fn,
@@ -329,61 +324,83 @@ regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
     /* Every run held takes at least RG_RUN_N values and a flag: check the
      * declared counts against the bytes left before allocating for them. */
     const size_t held = rg_path_held((size_t)(nl * nf * ns), (size_t)si, (size_t)sc);
-    if (r.left / 8 < nl || (r.left - nl * 8) / (RG_RUN_N * 8 + 1) < held)
+    if (r->left / 8 < nl || (r->left - nl * 8) / (RG_RUN_N * 8 + 1) < held)
         return rg_error(REGNN_E_FORMAT, "%s: truncated data (%llu lambdas and %zu runs declared, "
-                        "%zu bytes left)", fn, (unsigned long long)nl, held, r.left);
+                        "%zu bytes left)", fn, (unsigned long long)nl, held, r->left);
     regnn_path *p = rg_path_new((size_t)nl, (size_t)ns, (size_t)nf, (size_t)si, (size_t)sc);
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = seed;
     p->baseline = baseline;
-    regnn_status st = REGNN_OK;
+    *out = p;
+    return REGNN_OK;
+}
+
+/* Run `run` of p (one it holds): its values and, if it has one, its history. */
+static regnn_status decode_run(const char *fn, regnn_path *p, pr *r, size_t run)
+{
+    double *v = p->runv + rg_path_slot(p, run) * RG_RUN_N;
+    for (size_t k = 0; k < RG_RUN_N; k++)
+        v[k] = r_f64(r);
+    const uint8_t has = *r_take(r, 1);
+    if (r->bad || has > 1)
+        return rg_error(REGNN_E_FORMAT, "%s: run %zu is truncated or malformed", fn, run);
+    if (!has)
+        return REGNN_OK;
+    uint64_t epochs = r_u64(r), best = r_u64(r);
+    uint32_t has_best = r_u32(r), reason = r_u32(r);
+    if (r->bad || epochs > r->left / 8 / RG_N_METRICS || has_best > 1 ||
+        (has_best && best >= epochs) || reason > REGNN_STOP_CALLBACK)
+        return rg_error(REGNN_E_FORMAT, "%s: run %zu has a malformed history", fn, run);
+    enc_hist eh = {r->p, (size_t)epochs};
+    regnn_history **h = &p->hist[rg_path_slot(p, run)];
+    regnn_status st =
+        history_build((size_t)epochs, (size_t)best, (int)has_best, (int)reason, enc_get, &eh, h);
+    if (st != REGNN_OK)
+        return rg_error(st, "%s: out of memory", fn);
+    r_take(r, (size_t)epochs * RG_N_METRICS * 8);
+    return REGNN_OK;
+}
+
+/* Everything after the header into p: lambdas, folds, runs, and no byte more. */
+static regnn_status decode_body(const char *fn, regnn_path *p, pr *r)
+{
     for (size_t i = 0; i < p->n_lambdas; i++) {
-        p->lambdas[i] = r_f64(&r);
-        if (!rg_path_lambda_ok(p->lambdas[i])) {
-            st = rg_error(REGNN_E_FORMAT, "%s: lambda[%zu] is not finite and >= 0", fn, i);
-            goto fail;
-        }
+        p->lambdas[i] = r_f64(r);
+        if (!rg_path_lambda_ok(p->lambdas[i]))
+            return rg_error(REGNN_E_FORMAT, "%s: lambda[%zu] is not finite and >= 0", fn, i);
     }
-    if (p->n_folds > 1 && (st = decode_folds(fn, p, &r)) != REGNN_OK)
-        goto fail;
+    regnn_status st = p->n_folds > 1 ? decode_folds(fn, p, r) : REGNN_OK;
     const size_t runs = rg_path_runs(p);
-    for (size_t run = p->shard_index; run < runs; run += p->shard_count) {
-        double *v = p->runv + rg_path_slot(p, run) * RG_RUN_N;
-        for (size_t k = 0; k < RG_RUN_N; k++)
-            v[k] = r_f64(&r);
-        const uint8_t has = *r_take(&r, 1);
-        if (r.bad || has > 1) {
-            st = rg_error(REGNN_E_FORMAT, "%s: run %zu is truncated or malformed", fn, run);
-            goto fail;
-        }
-        if (!has)
-            continue;
-        uint64_t epochs = r_u64(&r), best = r_u64(&r);
-        uint32_t has_best = r_u32(&r), reason = r_u32(&r);
-        if (r.bad || epochs > r.left / 8 / RG_N_METRICS || has_best > 1 ||
-            (has_best && best >= epochs) || reason > REGNN_STOP_CALLBACK) {
-            st = rg_error(REGNN_E_FORMAT, "%s: run %zu has a malformed history", fn, run);
-            goto fail;
-        }
-        enc_hist eh = {r.p, (size_t)epochs};
-        regnn_history **h = &p->hist[rg_path_slot(p, run)];
-        st = history_build((size_t)epochs, (size_t)best, (int)has_best, (int)reason, enc_get, &eh, h);
-        if (st != REGNN_OK) {
-            st = rg_error(st, "%s: out of memory", fn);
-            goto fail;
-        }
-        r_take(&r, (size_t)epochs * RG_N_METRICS * 8);
-    }
-    if (r.bad || r.left != 0) {
-        st = rg_error(REGNN_E_FORMAT, "%s: %s", fn, r.bad ? "truncated data" : "trailing bytes");
-        goto fail;
+    for (size_t run = p->shard_index; st == REGNN_OK && run < runs; run += p->shard_count)
+        st = decode_run(fn, p, r, run);
+    if (st == REGNN_OK && (r->bad || r->left != 0))
+        st = rg_error(REGNN_E_FORMAT, "%s: %s", fn, r->bad ? "truncated data" : "trailing bytes");
+    return st;
+}
+
+regnn_status regnn_path_load_mem(const void *buf, size_t len, regnn_path **out)
+{
+    static const char fn[] = "regnn_path_load_mem";
+    if (!out)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    if (!buf && len)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: buf is NULL", fn);
+    if (len < sizeof path_magic + 4 || memcmp(buf, path_magic, sizeof path_magic) != 0)
+        return rg_error(REGNN_E_FORMAT, "%s: not a regularization path (no RGNNPATH header)", fn);
+    pr r = {buf, len - 4, 0};
+    regnn_path *p = NULL;
+    regnn_status st = decode_header(fn, buf, len, &r, &p);
+    if (!p) /* st says why */
+        return st;
+    st = decode_body(fn, p, &r);
+    if (st != REGNN_OK) {
+        regnn_path_free(p);
+        return st;
     }
     *out = p;
     return REGNN_OK;
-fail:
-    regnn_path_free(p);
-    return st;
 }
 
 regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_path **out)
