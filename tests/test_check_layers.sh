@@ -24,7 +24,7 @@ run() {
 # A copy of the real tree with a bad include and a circle.
 real=$TMP/real
 mkdir -p "$real"
-git ls-files src include | tar -cf - -T - | tar -xf - -C "$real"
+cp -R src include "$real/"
 run "a copy of the library passes" "$real" 0 "no circle"
 printf '#include "../model/model.h"\n' >> "$real/src/kernels/loss.c"
 cat > "$real/src/model/ring_a.c" <<'EOF'
