@@ -185,4 +185,60 @@ int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const 
 int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
                         const float *w, size_t rows, double *loss);
 
+/* ---- the step engine's internals (plan.c, workspace.c, step_task.c, step.c) ---- */
+#define RG_SHARDS_MAX 4
+#define RG_OWN_MIN 4096
+#define RG_OWN_ROWS 256
+/* plan.c: the cut of n into parts of whole multiples of align; how many
+ * parts a layer's rows are cut into on nt threads; the two plans of m's
+ * threads; the shards of a step of `rows` rows (their count, bounds). */
+size_t rg_own_step(size_t n, size_t parts, size_t align);
+size_t rg_own_parts(const regnn_layer *l, size_t nt);
+void rg_flat_plan(regnn_model *m);
+void rg_own_plan(regnn_model *m);
+size_t rg_shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHARDS_MAX + 1]);
+/* workspace.c: free the per-layer buffers (rg_model_drop_workspace frees all). */
+void rg_model_free_workspace(regnn_model *m);
+
+/* ---- one training step as tasks ----
+ * A step runs layer by layer; each layer is one job of independent tasks on
+ * the model's pool: forward, the pieces of in * W with bias, activation and
+ * dropout applied to each piece; backward, the pieces of the kernel gradient
+ * (by kernel rows, with their rows' penalty gradient), the bias gradient by
+ * columns, and the pieces of the input gradient with the lower layer's
+ * dropout and activation derivative applied. Every value is computed by the
+ * same operations in the same order whatever the number of pieces (gemm.c's
+ * rule; the penalty is summed per kernel row, then rows in order; bias sums
+ * run over rows in order), so the bits do not depend on the thread count.
+ * Batches of up to RG_OWN_ROWS rows on several threads cut the backward
+ * products of built-in layers by the kernel rows each thread owns instead
+ * (rg_step_own_backward_task). Sharded batches on several threads run as shards
+ * (plan.c).
+ * Dropout masks are drawn before the step, in the order one thread would
+ * draw them. */
+typedef struct step_job {
+    regnn_model *m;
+    const float *x, *y, *wt;
+    size_t rows, layer;
+    int train;
+    rg_gemm g1, g2;    /* forward: g1; backward: g1 = kernel gradient, g2 = input gradient */
+    size_t n1, nb, n2; /* tasks: pieces of g1, bias column blocks, pieces of g2 */
+    size_t bstep;      /* columns per bias block */
+    size_t n_shards, shard[RG_SHARDS_MAX + 1];
+    size_t total;  /* rows of the whole batch (the loss's scale) */
+    int penalty;   /* add the penalty gradient (else the data gradient only) */
+    rg_update *upd; /* the optimizer update the step's tasks run, or NULL */
+    double sums[RG_SHARDS_MAX][3];
+} step_job;
+
+/* step_task.c: the tasks a step runs on the pool (ctx: a step_job), the
+ * loss's gradient at the top of shard s, the penalty of the rows' sums. */
+void rg_step_forward_task(void *ctx, size_t t);
+void rg_step_backward_task(void *ctx, size_t t);
+void rg_step_own_backward_task(void *ctx, size_t t);
+void rg_step_shard_task(void *ctx, size_t s);
+void rg_step_reduce_task(void *ctx, size_t t);
+void rg_step_top_delta(step_job *j, size_t s);
+double rg_penalty_sum(const regnn_model *m);
+
 #endif
