@@ -187,16 +187,14 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
 
 /* ---- the step engine's internals (plan.c, workspace.c, step_task.c, step.c) ---- */
 #define RG_SHARDS_MAX 4
-#define RG_OWN_MIN 4096
-#define RG_OWN_ROWS 256
-/* plan.c: the cut of n into parts of whole multiples of align; how many
- * parts a layer's rows are cut into on nt threads; the two plans of m's
- * threads; the shards of a step of `rows` rows (their count, bounds). */
-size_t rg_own_step(size_t n, size_t parts, size_t align);
-size_t rg_own_parts(const regnn_layer *l, size_t nt);
+/* plan.c: the two plans of m's threads; the shards of a step of `rows`
+ * rows (their count, bounds); whether a step runs as shards, or on owned
+ * rows (rg_own_products below cuts its products). */
 void rg_flat_plan(regnn_model *m);
 void rg_own_plan(regnn_model *m);
 size_t rg_shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHARDS_MAX + 1]);
+int rg_step_sharded(const regnn_model *m, size_t n_shards, size_t nt);
+int rg_step_owned(const regnn_model *m, size_t rows, size_t n_shards, size_t nt);
 /* workspace.c: free the per-layer buffers (rg_model_drop_workspace frees all). */
 void rg_model_free_workspace(regnn_model *m);
 
@@ -240,5 +238,7 @@ void rg_step_shard_task(void *ctx, size_t s);
 void rg_step_reduce_task(void *ctx, size_t t);
 void rg_step_top_delta(step_job *j, size_t s);
 double rg_penalty_sum(const regnn_model *m);
+/* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
+void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
 
 #endif

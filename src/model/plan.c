@@ -15,8 +15,10 @@
  * rows' shard parts and updates them; so the kernel rows stay in one core's
  * cache from step to step. The plan decides where work runs, never what it
  * computes. */
+#define RG_OWN_MIN 4096
+#define RG_OWN_ROWS 256
 
-size_t rg_own_step(size_t n, size_t parts, size_t align)
+static size_t own_step(size_t n, size_t parts, size_t align)
 {
     return ((n + parts - 1) / parts + align - 1) / align * align;
 }
@@ -24,12 +26,12 @@ size_t rg_own_step(size_t n, size_t parts, size_t align)
 /* Rows [lo, hi) of n in part t of parts, steps of align. */
 static void own_cut(size_t n, size_t parts, size_t align, size_t t, size_t *lo, size_t *hi)
 {
-    const size_t st = rg_own_step(n, parts, align);
+    const size_t st = own_step(n, parts, align);
     *lo = t * st < n ? t * st : n;
     *hi = (t + 1) * st < n ? (t + 1) * st : n;
 }
 
-size_t rg_own_parts(const regnn_layer *l, size_t nt)
+static size_t own_parts(const regnn_layer *l, size_t nt)
 {
     return l->n_in * l->units < RG_OWN_MIN ? 1 : nt;
 }
@@ -67,7 +69,7 @@ void rg_own_plan(regnn_model *m)
     for (size_t t = 0; t < nt; t++)
         for (size_t i = 0; i < m->n_layers; i++) {
             const regnn_layer *l = m->layers[i];
-            const size_t parts = rg_own_parts(l, nt), nk = l->n_in * l->units;
+            const size_t parts = own_parts(l, nt), nk = l->n_in * l->units;
             size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * i);
             size_t r0 = 0, r1 = 0, b0 = 0, b1 = 0;
             if (t < parts) {
@@ -142,4 +144,35 @@ size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size
     *lo = index < n ? b[index] : 0;
     *len = index < n ? b[index + 1] - b[index] : 0;
     return n;
+}
+
+/* ---- the decomposition of a step (step.c asks) ---- */
+
+/* A step runs as shards on the threads when the batch has several shards and
+ * the workspace holds their parts. */
+int rg_step_sharded(const regnn_model *m, size_t n_shards, size_t nt)
+{
+    return n_shards > 1 && nt > 1 && m->ws_shards >= n_shards && m->own.tasks == nt;
+}
+
+/* Up to RG_OWN_ROWS rows, a layer's products are cheap next to moving its
+ * kernel between cores: cut them by the rows each thread owns. */
+int rg_step_owned(const regnn_model *m, size_t rows, size_t n_shards, size_t nt)
+{
+    return nt > 1 && m->own.tasks == nt && n_shards == 1 && rows <= RG_OWN_ROWS;
+}
+
+/* Built-in pieces may follow the thread count (gemm.c): cut both products of
+ * layer l (j->g1, j->g2) along the kernel rows each thread owns. */
+void rg_own_products(step_job *j, const regnn_layer *l, size_t nt)
+{
+    const size_t st = own_step(l->n_in, own_parts(l, nt), 8);
+    j->g1.pr = (l->n_in + st - 1) / st;
+    j->g1.rstep = st;
+    j->g1.pc = 1;
+    j->g1.cstep = l->units;
+    j->g2.pr = 1;
+    j->g2.rstep = j->rows;
+    j->g2.pc = j->g1.pr;
+    j->g2.cstep = st;
 }

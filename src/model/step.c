@@ -68,6 +68,98 @@ static int backward_products(step_job *j, size_t i, size_t nt)
     return j->g1.builtin && (i == 0 || j->g2.builtin);
 }
 
+/* The job of a step: its rows, the loss's scale, the penalty, the shards. */
+static void step_prepare(step_job *j, regnn_model *m, const float *x, const float *y,
+                         const float *wt, size_t rows, size_t total, int train, int penalty)
+{
+    memset(j, 0, sizeof *j);
+    j->m = m;
+    j->x = x;
+    j->y = y;
+    j->wt = wt;
+    j->rows = rows;
+    j->total = total;
+    j->penalty = penalty;
+    j->train = train;
+    j->n_shards = rg_shard_plan(m, rows, j->shard);
+    draw_masks(m, rows, train);
+}
+
+/* A sharded step on the threads: each shard forward and backward, then the
+ * parts added up (and, with upd, updated) over the flat plan's ranges. */
+static int step_shards(step_job *j, rg_update *upd)
+{
+    regnn_model *m = j->m;
+    int updated = 0;
+    rg_pool_run(m->pool, rg_step_shard_task, j, j->n_shards);
+    m->plan = &m->flat;
+    if (upd) {
+        rg_optimizer_update_plan(upd, m->plan, m->plan->tasks);
+        j->upd = upd;
+        updated = 1;
+    }
+    rg_pool_run(m->pool, rg_step_reduce_task, j, m->flat.tasks);
+    return updated;
+}
+
+/* The forward pass of an unsharded step, layer by layer, then the loss's
+ * gradient at the top. */
+static void step_forward(step_job *j, size_t nt)
+{
+    regnn_model *m = j->m;
+    const float *in = j->x;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        rg_layer_ws *w = &m->ws[i];
+        j->layer = i;
+        if (j->rows == 1) {
+            rg_dense_forward(l, m->params, in, j->rows, w->act);
+            if (w->mask)
+                for (size_t k = 0; k < l->units; k++)
+                    w->out[k] = w->act[k] * w->mask[k];
+        } else {
+            rg_dense_gemm(&j->g1, l, m->params, in, j->rows, w->act);
+            rg_gemm_plan(&j->g1, nt, 0);
+            rg_pool_run(m->pool, rg_step_forward_task, j, j->g1.pr * j->g1.pc);
+        }
+        in = w->out;
+    }
+    for (size_t s = 0; s < j->n_shards; s++)
+        rg_step_top_delta(j, s);
+}
+
+/* When every layer runs on owned rows, each task updates a layer's rows as
+ * soon as it has their gradient (nothing of the step reads them after that),
+ * while they are still in its cache: 1 when the tasks will run upd. */
+static int step_owned_update(step_job *j, size_t nt, rg_update *upd)
+{
+    int all = 1;
+    for (size_t i = 0; i < j->m->n_layers && all; i++)
+        all = backward_products(j, i, nt);
+    if (!all)
+        return 0;
+    rg_optimizer_update_plan(upd, j->m->plan, nt);
+    j->upd = upd;
+    return 1;
+}
+
+/* The backward pass of an unsharded step, layers from the top; on owned
+ * rows when `own` and the layer's products run on the built-in kernel. */
+static void step_backward(step_job *j, size_t nt, int own)
+{
+    regnn_model *m = j->m;
+    for (size_t i = m->n_layers; i-- > 0;) {
+        j->layer = i;
+        const int builtin = backward_products(j, i, nt);
+        if (own && builtin) {
+            rg_own_products(j, m->layers[i], nt);
+            rg_pool_run(m->pool, rg_step_own_backward_task, j, nt);
+            continue;
+        }
+        rg_pool_run(m->pool, rg_step_backward_task, j, j->n1 + j->nb + j->n2);
+    }
+}
+
 /* One step's gradient into m->grads: the data gradient of `rows` rows of a
  * batch of `total` (the loss's scale), plus the penalty gradient if
  * `penalty` (unsharded: the chain starts from it; sharded: added last); the
@@ -81,90 +173,19 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
                 size_t total, int train, int penalty, double sums_out[3], double *pen_value,
                 rg_update *upd)
 {
-    const size_t L = m->n_layers;
     const size_t nt = rg_pool_threads(m->pool);
     step_job j;
-    memset(&j, 0, sizeof j);
-    j.m = m;
-    j.x = x;
-    j.y = y;
-    j.wt = wt;
-    j.rows = rows;
-    j.total = total;
-    j.penalty = penalty;
-    j.train = train;
-    j.n_shards = rg_shard_plan(m, rows, j.shard);
-    draw_masks(m, rows, train);
-    const int sharded =
-        j.n_shards > 1 && nt > 1 && m->ws_shards >= j.n_shards && m->own.tasks == nt;
+    step_prepare(&j, m, x, y, wt, rows, total, train, penalty);
     int updated = 0;
-    if (sharded) {
-        rg_pool_run(m->pool, rg_step_shard_task, &j, j.n_shards);
-        m->plan = &m->flat;
-        if (upd) {
-            rg_optimizer_update_plan(upd, m->plan, m->plan->tasks);
-            j.upd = upd;
-            updated = 1;
-        }
-        rg_pool_run(m->pool, rg_step_reduce_task, &j, m->flat.tasks);
+    if (rg_step_sharded(m, j.n_shards, nt)) {
+        updated = step_shards(&j, upd);
     } else {
-        const float *in = x;
-        /* Up to RG_OWN_ROWS rows, a layer's products are cheap next to moving
-         * its kernel between cores: cut them by the rows each thread owns. */
-        const int own = nt > 1 && m->own.tasks == nt && j.n_shards == 1 && rows <= RG_OWN_ROWS;
+        const int own = rg_step_owned(m, rows, j.n_shards, nt);
         m->plan = own ? &m->own : NULL;
-        for (size_t i = 0; i < L; i++) {
-            const regnn_layer *l = m->layers[i];
-            rg_layer_ws *w = &m->ws[i];
-            j.layer = i;
-            if (rows == 1) {
-                rg_dense_forward(l, m->params, in, rows, w->act);
-                if (w->mask)
-                    for (size_t k = 0; k < l->units; k++)
-                        w->out[k] = w->act[k] * w->mask[k];
-            } else {
-                rg_dense_gemm(&j.g1, l, m->params, in, rows, w->act);
-                rg_gemm_plan(&j.g1, nt, 0);
-                rg_pool_run(m->pool, rg_step_forward_task, &j, j.g1.pr * j.g1.pc);
-            }
-            in = w->out;
-        }
-        for (size_t s = 0; s < j.n_shards; s++)
-            rg_step_top_delta(&j, s);
-        if (own && upd) {
-            /* When every layer runs on owned rows, each task updates a layer's
-             * rows as soon as it has their gradient (nothing of the step reads
-             * them after that), while they are still in its cache. */
-            int all = 1;
-            for (size_t i = 0; i < L && all; i++)
-                all = backward_products(&j, i, nt);
-            if (all) {
-                rg_optimizer_update_plan(upd, m->plan, nt);
-                j.upd = upd;
-                updated = 1;
-            }
-        }
-        for (size_t i = L; i-- > 0;) {
-            const regnn_layer *l = m->layers[i];
-            j.layer = i;
-            const int builtin = backward_products(&j, i, nt);
-            if (own && builtin) {
-                /* Built-in pieces may follow the thread count (gemm.c): cut both
-                 * products along the kernel rows each thread owns. */
-                const size_t st = rg_own_step(l->n_in, rg_own_parts(l, nt), 8);
-                j.g1.pr = (l->n_in + st - 1) / st;
-                j.g1.rstep = st;
-                j.g1.pc = 1;
-                j.g1.cstep = l->units;
-                j.g2.pr = 1;
-                j.g2.rstep = rows;
-                j.g2.pc = j.g1.pr;
-                j.g2.cstep = st;
-                rg_pool_run(m->pool, rg_step_own_backward_task, &j, nt);
-                continue;
-            }
-            rg_pool_run(m->pool, rg_step_backward_task, &j, j.n1 + j.nb + j.n2);
-        }
+        step_forward(&j, nt);
+        if (own && upd)
+            updated = step_owned_update(&j, nt, upd);
+        step_backward(&j, nt, own);
     }
     for (int k = 0; k < 3; k++) {
         sums_out[k] = j.sums[0][k];
