@@ -2,7 +2,7 @@
 /* The forward pass outside training: prediction, evaluation, their loss
  * sums, the penalty's value, and the bound on predictions. */
 #define _POSIX_C_SOURCE 200809L
-#include "model.h"
+#include "model_impl.h"
 
 #include <float.h>
 #include <math.h>

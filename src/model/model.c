@@ -2,7 +2,7 @@
 /* Model handle: topology, the contiguous parameter and gradient buffers,
  * initialization, the thread setting, and what training asks of the model. */
 #define _POSIX_C_SOURCE 200809L
-#include "model.h"
+#include "model_impl.h"
 
 #include <string.h>
 
@@ -452,4 +452,38 @@ void rg_model_snapshot_free(rg_model_snap *s)
 {
     rg_free(s->params);
     s->params = NULL;
+}
+
+/* ---- what the layers above read and set (io, settings, path) ---- */
+
+const regnn_layer *rg_model_layer_at(const regnn_model *m, size_t i) { return m->layers[i]; }
+
+const float *rg_model_params(const regnn_model *m) { return m->params; }
+
+const float *rg_layer_params(const regnn_layer *l) { return l->model->params + l->offset; }
+
+double rg_layer_value(const regnn_layer *l, int key)
+{
+    return key == REGNN_LAYER_L2        ? l->l2
+           : key == REGNN_LAYER_L1      ? l->l1
+           : key == REGNN_LAYER_DROPOUT ? l->dropout
+                                        : 0.0;
+}
+
+const rg_rng *rg_model_rng(const regnn_model *m) { return &m->rng; }
+
+void rg_model_set_rng(regnn_model *m, const rg_rng *r) { m->rng = *r; }
+
+void rg_model_set_loss_checked(regnn_model *m, int kind, double param)
+{
+    m->loss = kind;
+    m->loss_param = param;
+}
+
+const regnn_scaler *rg_model_scaler(const regnn_model *m) { return m->scaler; }
+
+void rg_model_adopt_scaler(regnn_model *m, regnn_scaler *sc)
+{
+    regnn_scaler_free(m->scaler);
+    m->scaler = sc;
 }

@@ -2,7 +2,7 @@
 /* Where a step's work runs: the threads' parameter ranges (by owned kernel
  * rows, or contiguous chunks) and the shard rule of a batch. */
 #define _POSIX_C_SOURCE 200809L
-#include "model.h"
+#include "model_impl.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
 /* One training step: its masks, its decomposition into the tasks of
  * step_task.c, and the fit's and regnn_train_batch's steps with their update. */
 #define _POSIX_C_SOURCE 200809L
-#include "model.h"
+#include "model_impl.h"
 
 #include <math.h>
 #include <string.h>

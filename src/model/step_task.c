@@ -2,7 +2,7 @@
 /* The tasks of one training step on the model's pool: forward and backward
  * pieces, shards and their reduction, with the penalty kernel they share. */
 #define _POSIX_C_SOURCE 200809L
-#include "model.h"
+#include "model_impl.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
 /* The training workspace: per-layer buffers, the penalty rows, the shard
  * buffers, the plans and the pool, grown for a batch and dropped together. */
 #define _POSIX_C_SOURCE 200809L
-#include "model.h"
+#include "model_impl.h"
 
 #include <string.h>
 
