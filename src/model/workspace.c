@@ -49,16 +49,9 @@ regnn_status rg_model_reserve_next(regnn_model *m)
     return REGNN_OK;
 }
 
-regnn_status rg_model_reserve(regnn_model *m, size_t batch)
+/* The pool and both plans for the resolved thread count (none for one). */
+static regnn_status reserve_threads(regnn_model *m)
 {
-    if (!m->ws_pen) {
-        size_t rows = 0;
-        for (size_t i = 0; i < m->n_layers; i++)
-            rows += m->layers[i]->n_in;
-        m->ws_pen = rg_calloc(rows, sizeof *m->ws_pen);
-        if (!m->ws_pen)
-            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
-    }
     /* Resolved once per setting: 0 reads the CPUs (system calls) only then. */
     if (!m->threads_resolved)
         m->threads_resolved = rg_threads_resolve(m->threads);
@@ -82,25 +75,33 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         rg_flat_plan(m);
         m->plan = NULL;
     }
-    if (nt > 1) {
-        /* Buffers for the shard parts of any batch up to this size (shard_plan). */
-        size_t need = 0, b[RG_SHARDS_MAX + 1];
-        for (size_t r = batch < 512 ? batch : 512; r >= 64 && need < RG_SHARDS_MAX; r--) {
-            size_t s = rg_shard_plan(m, r, b);
-            if (s > 1 && s > need)
-                need = s;
-        }
-        if (need > m->ws_shards) {
-            float *p = rg_malloc(need * m->n_params * sizeof *p);
-            if (!p)
-                return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
-            rg_free(m->ws_shard);
-            m->ws_shard = p;
-            m->ws_shards = need;
-        }
+    return REGNN_OK;
+}
+
+/* Buffers for the shard parts of any batch up to this size (rg_shard_plan). */
+static regnn_status reserve_shards(regnn_model *m, size_t batch)
+{
+    size_t need = 0, b[RG_SHARDS_MAX + 1];
+    for (size_t r = batch < 512 ? batch : 512; r >= 64 && need < RG_SHARDS_MAX; r--) {
+        size_t s = rg_shard_plan(m, r, b);
+        if (s > 1 && s > need)
+            need = s;
     }
-    if (m->ws && m->ws_batch >= batch)
-        return REGNN_OK;
+    if (need > m->ws_shards) {
+        float *p = rg_malloc(need * m->n_params * sizeof *p);
+        if (!p)
+            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+        rg_free(m->ws_shard);
+        m->ws_shard = p;
+        m->ws_shards = need;
+    }
+    return REGNN_OK;
+}
+
+/* The layers' buffers for batch rows, swapped in only when complete, so
+ * failure keeps the old ones. */
+static regnn_status reserve_layers(regnn_model *m, size_t batch)
+{
     rg_layer_ws *ws = rg_calloc(m->n_layers, sizeof *ws);
     if (!ws)
         return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
@@ -118,7 +119,6 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
             ws[i].out = ws[i].act;
         }
     }
-    /* Swap in the new workspace only when complete, so failure keeps the old one. */
     rg_layer_ws *old = m->ws;
     size_t old_batch = m->ws_batch;
     m->ws = ws;
@@ -135,6 +135,24 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         rg_model_free_workspace(&tmp);
     }
     return REGNN_OK;
+}
+
+regnn_status rg_model_reserve(regnn_model *m, size_t batch)
+{
+    if (!m->ws_pen) {
+        size_t rows = 0;
+        for (size_t i = 0; i < m->n_layers; i++)
+            rows += m->layers[i]->n_in;
+        m->ws_pen = rg_calloc(rows, sizeof *m->ws_pen);
+        if (!m->ws_pen)
+            return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
+    }
+    regnn_status st = reserve_threads(m);
+    if (st == REGNN_OK && m->threads_resolved > 1)
+        st = reserve_shards(m, batch);
+    if (st != REGNN_OK || (m->ws && m->ws_batch >= batch))
+        return st;
+    return reserve_layers(m, batch);
 }
 
 int rg_model_has_workspace(const regnn_model *m, size_t rows)
