@@ -3,8 +3,10 @@
 # The layers of src/ (docs/architecture.md). Fails when
 #  - a source file is outside a layer folder, or a folder is not in LAYERS;
 #  - an #include names a header of a higher layer, or a .c file includes
-#    anything private but its own layer's header (src/L/L.h), or a layer
-#    header includes anything private but the headers of lower layers;
+#    anything private but its own layer's header (src/L/L.h) and internal
+#    headers, or a layer header includes anything private but the headers of
+#    lower layers; any other header of src/L/ (src/L/L_impl.h) is internal to
+#    L: only the files of src/L/ include it;
 #  - a file calls a function defined in a higher layer, or files call each
 #    other in a circle (from the symbol tables of the compiled objects: nm);
 #  - two files share a name (the static library stores members by name);
@@ -99,10 +101,15 @@ for f in src/*/*.c src/*/*.h; do
             if [ "$tr" -gt "$r" ] || { [ "$tr" = "$r" ] && [ "$tl" != "$l" ]; }; then
                 bad "$f: includes \"$inc\" of layer $tl, above $l"
             elif [ "$th" != "$tl.h" ]; then
-                bad "$f: includes \"$inc\": only the layer headers src/<layer>/<layer>.h are shared"
+                # Any other header of a layer is internal to it.
+                if [ "$tl" != "$l" ]; then
+                    bad "$f: includes \"$inc\", an internal header of layer $tl: only src/$tl/*.c include it"
+                elif [ "$f" = "$dir/$l.h" ]; then
+                    bad "$f: includes \"$inc\": the layer header must not include its layer's internal headers"
+                fi
             elif [ "${f%.c}" != "$f" ] && [ "$tl" != "$l" ]; then
                 bad "$f: includes \"$inc\": a .c file includes its own layer's header ($l.h) only"
-            elif [ "${f%.h}" != "$f" ] && [ "$tl" = "$l" ]; then
+            elif [ "$f" = "$dir/$l.h" ] && [ "$tl" = "$l" ]; then
                 bad "$f: includes itself"
             fi
         elif [ -f "include/$inc" ]; then

@@ -2,6 +2,7 @@
 /* Dense layer kernels and whole-network gradients against central finite
  * differences computed in double precision. */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <math.h>
 #include <string.h>

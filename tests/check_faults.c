@@ -5,6 +5,7 @@
  * and leave the caller's objects bit-identical and usable. */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <string.h>
 #include <unistd.h>

@@ -3,6 +3,7 @@
  * determinism, zero allocations per step, and failures. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include "dp_emulate.h"
 

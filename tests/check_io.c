@@ -4,6 +4,7 @@
  * malformed input, allocation failures and I/O failures. */
 #define _XOPEN_SOURCE 700 /* mkdtemp, setrlimit */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <dirent.h>
 #include <fcntl.h>

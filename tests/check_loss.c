@@ -4,6 +4,7 @@
  * metrics against hand computations, all-ones weights against no weights bit
  * for bit, zero-weight rows, weights carried by datasets, bad input. */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <math.h>
 #include <string.h>

@@ -2,6 +2,7 @@
 /* Model handle: topology, layers, initialization, parameter layout, predict,
  * evaluate, copy, errors and allocation failures. */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <math.h>
 #include <pthread.h>

@@ -7,6 +7,7 @@
  * allocation failures. */
 #define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <math.h>
 #include <string.h>

@@ -4,6 +4,7 @@
  * choice, progress and cancellation, diverged runs, bad arguments, and
  * allocation failures on the calling thread and inside the workers. */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <math.h>
 #include <stdatomic.h>

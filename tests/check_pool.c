@@ -7,6 +7,7 @@
  * ThreadSanitizer (make tsan). */
 #define _POSIX_C_SOURCE 200809L /* nanosleep, popen, readlink */
 #include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads or breaks */
 
 #include <math.h>
 #include <pthread.h>

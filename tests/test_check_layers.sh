@@ -4,7 +4,8 @@
 # files, on an include of a higher layer's header, on a .c file including a
 # lower layer's header directly, on a call upward, on files calling each
 # other in a circle, on a file outside a layer folder, an unknown folder, a
-# shared file name and a layer table in the docs that differs from its order.
+# shared file name, a layer table in the docs that differs from its order, and
+# a layer's internal header (src/L/L_impl.h) included outside src/L/.
 # Run by `make check` (test-check-layers in mk/docs.mk).
 
 set -u
@@ -86,6 +87,18 @@ mkdir -p "$t/docs"
 run "a docs table from the layer order passes" "$t" 0 "no circle"
 sed -i 's/`parallel` |/`parallelism` |/' "$t/docs/architecture.md"
 run "a docs table that differs from the order fails" "$t" 1 "docs/architecture.md: the layer table differs"
+fresh
+printf '#include "base.h"\nstruct rg_low_state { int n; };\n' > "$t/src/base/base_impl.h"
+printf '#include "base_impl.h"\nint rg_low(void) { struct rg_low_state s = {1}; return s.n; }\n' > "$t/src/base/low.c"
+run "a layer's internal header included by its own .c files passes" "$t" 0 "no circle"
+printf '#include "kernels.h"\n#include "../base/base_impl.h"\nint rg_peek(void) { return 4; }\n' > "$t/src/kernels/peek.c"
+run "another layer's file including a layer's internal header fails" "$t" 1 \
+    'src/kernels/peek.c: includes "../base/base_impl.h", an internal header of layer base'
+fresh
+printf '#include "base.h"\nstruct rg_low_state { int n; };\n' > "$t/src/base/base_impl.h"
+printf '#include "regnn.h"\n#include "base_impl.h"\nint rg_low(void);\n' > "$t/src/base/base.h"
+run "a layer header including its layer's internal header fails" "$t" 1 \
+    'src/base/base.h: includes "base_impl.h": the layer header must not include'
 
 echo "test_check_layers: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -177,19 +177,20 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
     regnn_status st = rg_model_check_ready(m);
     if (st != REGNN_OK)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
-    if (!rg_all_finite(m->params, m->n_params))
+    if (!rg_all_finite(rg_model_params(m), regnn_model_param_count(m)))
         return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
-    const size_t n_out = regnn_model_outputs(m);
-    if (m->scaler && (m->scaler->n_x != m->n_in || m->scaler->n_y != n_out))
+    const size_t n_out = regnn_model_outputs(m), n_in = regnn_model_inputs(m);
+    const regnn_scaler *sc = rg_model_scaler(m);
+    if (sc && (sc->n_x != n_in || sc->n_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: the attached scaler has %zu features and %zu targets, the model "
                         "takes %zu inputs and gives %zu outputs",
-                        fn, m->scaler->n_x, m->scaler->n_y, m->n_in, n_out);
+                        fn, sc->n_x, sc->n_y, n_in, n_out);
     if (o && o->n != 0) {
-        if (o->n != m->n_params)
+        if (o->n != regnn_model_param_count(m))
             return rg_error(REGNN_E_SHAPE,
                             "%s: the optimizer holds state for %zu parameters, the model has %zu",
-                            fn, o->n, m->n_params);
+                            fn, o->n, regnn_model_param_count(m));
         if (!rg_all_finite(o->m, o->n) || (o->v && !rg_all_finite(o->v, o->n)))
             return rg_error(REGNN_E_NUMERIC, "%s: the optimizer state contains NaN or Inf", fn);
     }
@@ -200,15 +201,15 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
 static void put_topology(wr *w, const regnn_model *m)
 {
     size_t at = begin_section(w, SEC_TOPO);
-    put_u64(w, m->n_in);
-    put_u64(w, m->n_layers);
-    for (size_t i = 0; i < m->n_layers; i++) {
-        const regnn_layer *l = m->layers[i];
-        put_u64(w, l->units);
-        put_u32(w, (uint32_t)l->act);
-        put_f64(w, l->l2);
-        put_f64(w, l->l1);
-        put_f64(w, l->dropout);
+    put_u64(w, regnn_model_inputs(m));
+    put_u64(w, regnn_model_layer_count(m));
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++) {
+        const regnn_layer *l = rg_model_layer_at(m, i);
+        put_u64(w, regnn_layer_units(l));
+        put_u32(w, (uint32_t)regnn_layer_activation(l));
+        put_f64(w, rg_layer_value(l, REGNN_LAYER_L2));
+        put_f64(w, rg_layer_value(l, REGNN_LAYER_L1));
+        put_f64(w, rg_layer_value(l, REGNN_LAYER_DROPOUT));
     }
     end_section(w, at);
 }
@@ -265,21 +266,24 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
 
     put_topology(w, m);
     size_t at = begin_section(w, SEC_PARM);
-    put_u64(w, m->n_params);
-    put_f32s(w, m->params, m->n_params);
+    put_u64(w, regnn_model_param_count(m));
+    put_f32s(w, rg_model_params(m), regnn_model_param_count(m));
     end_section(w, at);
-    if (m->scaler)
-        put_scaler(w, m->scaler);
+    if (rg_model_scaler(m))
+        put_scaler(w, rg_model_scaler(m));
     at = begin_section(w, SEC_RNG);
     for (int i = 0; i < 4; i++)
-        put_u64(w, m->rng.s[i]);
+        put_u64(w, rg_model_rng(m)->s[i]);
     end_section(w, at);
     if (o)
         put_optimizer(w, o);
-    if (m->loss != REGNN_LOSS_MSE) {
+    int loss;
+    double loss_param;
+    (void)regnn_model_get_loss(m, &loss, &loss_param);
+    if (loss != REGNN_LOSS_MSE) {
         at = begin_section(w, SEC_LOSS);
-        put_u32(w, (uint32_t)m->loss);
-        put_f64(w, m->loss_param);
+        put_u32(w, (uint32_t)loss);
+        put_f64(w, loss_param);
         end_section(w, at);
     }
 
@@ -839,7 +843,7 @@ static regnn_status build_scaler(const parsed *P, regnn_model *m)
         sc->x_scale = rg_malloc(P->n_in * sizeof(double));
         sc->y_mean = rg_malloc(P->n_out * sizeof(double));
         sc->y_scale = rg_malloc(P->n_out * sizeof(double));
-        m->scaler = sc;
+        rg_model_adopt_scaler(m, sc);
     }
     if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale)
         return REGNN_E_NOMEM;
@@ -909,10 +913,11 @@ static regnn_status build_state(const parsed *P, float *tmp, regnn_model *m)
     if (st == REGNN_OK && P->has_scaler)
         st = build_scaler(P, m);
     if (st == REGNN_OK) {
+        rg_rng r;
         for (int i = 0; i < 4; i++)
-            m->rng.s[i] = P->rng[i];
-        m->loss = P->loss;
-        m->loss_param = P->loss_param;
+            r.s[i] = P->rng[i];
+        rg_model_set_rng(m, &r);
+        rg_model_set_loss_checked(m, P->loss, P->loss_param);
     }
     return st;
 }

@@ -196,17 +196,18 @@ static const char *act_op(int act)
 
 static size_t node_count(const regnn_model *m)
 {
-    size_t n = m->scaler ? 4 : 0;
-    for (size_t i = 0; i < m->n_layers; i++)
-        n += act_op(m->layers[i]->act) ? 3 : 2;
+    size_t n = rg_model_scaler(m) ? 4 : 0;
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++)
+        n += act_op(regnn_layer_activation(rg_model_layer_at(m, i))) ? 3 : 2;
     return n;
 }
 
 static void graph_body(pb *w, const void *ctx)
 {
     const regnn_model *m = ctx;
-    const regnn_scaler *sc = m->scaler;
-    const size_t n_out = regnn_model_outputs(m);
+    const regnn_scaler *sc = rg_model_scaler(m);
+    const size_t n_out = regnn_model_outputs(m), n_in = regnn_model_inputs(m);
+    const size_t n_layers = regnn_model_layer_count(m);
     char kname[48], bname[48], prefix[32];
 
     chain c = {w, 0, node_count(m), "input", ""};
@@ -214,13 +215,13 @@ static void graph_body(pb *w, const void *ctx)
         chain_node(&c, "Sub", "scaler", "scaler/feature_mean");
         chain_node(&c, "Div", "scaler", "scaler/feature_scale");
     }
-    for (size_t i = 0; i < m->n_layers; i++) {
+    for (size_t i = 0; i < n_layers; i++) {
         snprintf(prefix, sizeof prefix, "layer%zu", i);
         snprintf(kname, sizeof kname, "%s/kernel", prefix);
         snprintf(bname, sizeof bname, "%s/bias", prefix);
         chain_node(&c, "MatMul", prefix, kname);
         chain_node(&c, "Add", prefix, bname);
-        const char *op = act_op(m->layers[i]->act);
+        const char *op = act_op(regnn_layer_activation(rg_model_layer_at(m, i)));
         if (op)
             chain_node(&c, op, prefix, NULL);
     }
@@ -231,27 +232,27 @@ static void graph_body(pb *w, const void *ctx)
 
     pb_str(w, GRAPH_NAME, "regnn");
 
-    for (size_t i = 0; i < m->n_layers; i++) {
-        const regnn_layer *l = m->layers[i];
+    for (size_t i = 0; i < n_layers; i++) {
+        const regnn_layer *l = rg_model_layer_at(m, i);
+        const size_t li = regnn_layer_inputs(l), lu = regnn_layer_units(l);
         snprintf(kname, sizeof kname, "layer%zu/kernel", i);
         snprintf(bname, sizeof bname, "layer%zu/bias", i);
-        tensor k = {kname, {l->n_in, l->units}, 2, l->n_in * l->units, m->params + l->offset,
-                    NULL};
-        tensor b = {bname, {l->units, 0}, 1, l->units, k.f + k.n, NULL};
+        tensor k = {kname, {li, lu}, 2, li * lu, rg_layer_params(l), NULL};
+        tensor b = {bname, {lu, 0}, 1, lu, k.f + k.n, NULL};
         pb_msg(w, GRAPH_INITIALIZER, tensor_body, &k);
         pb_msg(w, GRAPH_INITIALIZER, tensor_body, &b);
     }
     if (sc) {
         const tensor stats[4] = {
-            {"scaler/feature_mean", {m->n_in, 0}, 1, m->n_in, NULL, sc->x_mean},
-            {"scaler/feature_scale", {m->n_in, 0}, 1, m->n_in, NULL, sc->x_scale},
+            {"scaler/feature_mean", {n_in, 0}, 1, n_in, NULL, sc->x_mean},
+            {"scaler/feature_scale", {n_in, 0}, 1, n_in, NULL, sc->x_scale},
             {"scaler/target_scale", {n_out, 0}, 1, n_out, NULL, sc->y_scale},
             {"scaler/target_mean", {n_out, 0}, 1, n_out, NULL, sc->y_mean}};
         for (int i = 0; i < 4; i++)
             pb_msg(w, GRAPH_INITIALIZER, tensor_body, &stats[i]);
     }
 
-    const value in = {"input", m->n_in}, out = {"output", n_out};
+    const value in = {"input", n_in}, out = {"output", n_out};
     pb_msg(w, GRAPH_INPUT, value_body, &in);
     pb_msg(w, GRAPH_OUTPUT, value_body, &out);
 }
@@ -292,17 +293,17 @@ static regnn_status check_exportable(const char *fn, const regnn_model *m)
     regnn_status st = rg_model_check_ready(m);
     if (st != REGNN_OK)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
-    if (!rg_all_finite(m->params, m->n_params))
+    if (!rg_all_finite(rg_model_params(m), regnn_model_param_count(m)))
         return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
-    const regnn_scaler *sc = m->scaler;
+    const regnn_scaler *sc = rg_model_scaler(m);
     if (!sc)
         return REGNN_OK;
-    const size_t n_out = regnn_model_outputs(m);
-    if (sc->n_x != m->n_in || sc->n_y != n_out)
+    const size_t n_out = regnn_model_outputs(m), n_in = regnn_model_inputs(m);
+    if (sc->n_x != n_in || sc->n_y != n_out)
         return rg_error(REGNN_E_SHAPE,
                         "%s: the attached scaler has %zu features and %zu targets, the model "
                         "takes %zu inputs and gives %zu outputs",
-                        fn, sc->n_x, sc->n_y, m->n_in, n_out);
+                        fn, sc->n_x, sc->n_y, n_in, n_out);
     const struct {
         const double *v;
         size_t n;

@@ -2,7 +2,7 @@
 /* Dense layer kernels: forward with bias and activation fused into one pass
  * after the GEMM, activation derivatives from the stored outputs, and the
  * kernel penalty. */
-#include "model.h"
+#include "model_impl.h"
 
 #include <math.h>
 

@@ -6,54 +6,7 @@
 
 #include "../optim/optim.h"
 
-/* ---- model (model.c, dense.c, model_loss.c, model_scaler.c) ---- */
-typedef struct rg_layer_ws {
-    float *act;  /* batch x units: output after activation (before dropout) */
-    float *out;  /* batch x units: after dropout (== act when no dropout) */
-    float *mask; /* batch x units: dropout multipliers, or NULL */
-    float *delta;/* batch x units: d loss / d pre-activation */
-} rg_layer_ws;
-
-struct regnn_layer {
-    struct regnn_model *model;
-    size_t index;
-    size_t n_in, units;
-    int act;
-    double l2, l1, dropout;
-    size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
-};
-
-struct regnn_model {
-    size_t n_in;
-    size_t n_layers, cap_layers;
-    struct regnn_layer **layers;
-    size_t n_params;
-    float *params; /* all parameters, contiguous */
-    float *grads;  /* same layout */
-    float *params_next; /* regnn_train_batch's out-of-place step writes here, then swaps */
-    uint32_t params_max; /* largest |parameter| (float bits) the last step wrote ... */
-    int params_max_known; /* ... valid only while set: any other write clears it */
-    int initialized;
-    int busy; /* inside regnn_fit: calls that would reallocate the workspace are refused */
-    rg_rng rng;
-    /* training workspace, sized for ws_batch rows */
-    size_t ws_batch;
-    rg_layer_ws *ws;
-    float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
-    double *ws_pen; /* one penalty partial sum per kernel row, all layers */
-    float *ws_shard; /* shard gradients of a sharded step on threads, each n_params */
-    size_t ws_shards; /* how many ws_shard holds */
-    rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
-    rg_plan flat;     /* the same in contiguous chunks, for sharded steps */
-    const rg_plan *plan; /* the one the last step used, for the optimizer */
-    size_t threads; /* regnn_model_set_threads: 0 = one per usable CPU */
-    size_t threads_resolved; /* threads with 0 resolved at the first training call; 0 = not yet */
-    rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
-    regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
-    int loss;          /* REGNN_LOSS_* */
-    double loss_param; /* Huber delta, else 0 */
-};
-
+/* ---- model (the files of src/model; its structs are in model_impl.h) ---- */
 /* Dense kernels (dense.c) */
 /* out = act(in * W + b), one fused pass after each piece of the GEMM. */
 void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
@@ -184,5 +137,21 @@ int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const 
  * leave the model and o unchanged. */
 int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, const float *y,
                         const float *w, size_t rows, double *loss);
+
+/* What the layers above read and set (model.c). Layer i of m (i below its
+ * layer count); the parameters (regnn_model_param_count of them); a layer's
+ * parameters, kernel rows then bias; a layer's REGNN_LAYER_L2, _L1 or
+ * _DROPOUT (0 for any other key); the random stream, and setting it; the
+ * loss, set without checks (the caller checked kind and param); the attached
+ * scaler or NULL, and attaching sc, which m then owns and frees. */
+const regnn_layer *rg_model_layer_at(const regnn_model *m, size_t i);
+const float *rg_model_params(const regnn_model *m);
+const float *rg_layer_params(const regnn_layer *l);
+double rg_layer_value(const regnn_layer *l, int key);
+const rg_rng *rg_model_rng(const regnn_model *m);
+void rg_model_set_rng(regnn_model *m, const rg_rng *r);
+void rg_model_set_loss_checked(regnn_model *m, int kind, double param);
+const regnn_scaler *rg_model_scaler(const regnn_model *m);
+void rg_model_adopt_scaler(regnn_model *m, regnn_scaler *sc);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The model's loss: which one it trains with (Keras semantics, src/kernels/
  * loss.c) and its weighted evaluation on a dataset. */
-#include "model.h"
+#include "model_impl.h"
 
 #include <math.h>
 

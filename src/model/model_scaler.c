@@ -2,7 +2,7 @@
 /* Standardization statistics attached to a model, so that a saved model
  * carries what is needed to feed it raw inputs and read its outputs in
  * original units. */
-#include "model.h"
+#include "model_impl.h"
 
 #include <math.h>
 #include <string.h>

@@ -129,7 +129,7 @@ static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
         if (po->n_layers == 0)
             st = regnn_model_set_layers_double(m, key, lambda);
         for (size_t i = 0; i < po->n_layers && st == REGNN_OK; i++)
-            st = regnn_layer_set_double(m->layers[po->layers[i]], key, lambda);
+            st = regnn_layer_set_double(regnn_model_layer(m, po->layers[i]), key, lambda);
     }
     /* The same seed gives the same initial weights and shuffling for every lambda. */
     if (st == REGNN_OK)
@@ -481,7 +481,7 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
                                    const regnn_optimizer *to, const regnn_path_options *po,
                                    const double *lambdas, size_t n, int indexed)
 {
-    if (tm->n_layers == 0)
+    if (regnn_model_layer_count(tm) == 0)
         return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
     if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
         return rg_error(REGNN_E_INVALID_ARG,
@@ -505,10 +505,10 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
         }
     }
     for (size_t i = 0; i < po->n_layers; i++)
-        if (po->layers[i] >= tm->n_layers)
+        if (po->layers[i] >= regnn_model_layer_count(tm))
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
-                            po->layers[i], tm->n_layers);
+                            po->layers[i], regnn_model_layer_count(tm));
     if (to && to->kind != REGNN_OPTIM_ADAM && to->kind != REGNN_OPTIM_SGD)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, to->kind);
     return REGNN_OK;
@@ -519,11 +519,12 @@ static regnn_status check_columns(const char *fn, const char *what, const regnn_
                                   const regnn_model *tm)
 {
     const size_t n_out = regnn_model_outputs(tm);
-    if (ds && (ds->n_x != tm->n_in || ds->n_y != n_out))
+    const size_t n_in = regnn_model_inputs(tm);
+    if (ds && (ds->n_x != n_in || ds->n_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: %s data has %zu features and %zu targets, the model takes %zu "
                         "inputs and gives %zu outputs",
-                        fn, what, ds->n_x, ds->n_y, tm->n_in, n_out);
+                        fn, what, ds->n_x, ds->n_y, n_in, n_out);
     return REGNN_OK;
 }
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Where an entry's bytes live. */
-enum { SRC_MODEL, SRC_LAYERS, SRC_OPTIMIZER, SRC_FIT, SRC_PATH_INT, SRC_CUSTOM };
+enum { SRC_OPTIMIZER, SRC_FIT, SRC_PATH_INT, SRC_CUSTOM };
 /* What an entry changes: a fit, a path's runs (which start from fresh
  * weights and optimizer state, and set the penalty they sweep), or both. */
 enum { USE_FIT = 1, USE_PATH = 2, USE_BOTH = 3 };
@@ -69,16 +69,64 @@ static void feed_floats(rg_hash *h, const float *v, size_t n) { feed_array(h, v,
 
 /* ---- entries read by a function ---- */
 
+static void feed_inputs(const rg_fit_setup *s, rg_hash *h) { feed_size(h, regnn_model_inputs(s->m)); }
+
 static void feed_topology(const rg_fit_setup *s, rg_hash *h)
 {
-    feed_size(h, s->m->n_layers);
-    for (size_t i = 0; i < s->m->n_layers; i++)
-        feed_size(h, s->m->layers[i]->units);
+    feed_size(h, regnn_model_layer_count(s->m));
+    for (size_t i = 0; i < regnn_model_layer_count(s->m); i++)
+        feed_size(h, regnn_layer_units(rg_model_layer_at(s->m, i)));
+}
+
+/* A layer value of every layer, in order. */
+static void feed_activation(const rg_fit_setup *s, rg_hash *h)
+{
+    for (size_t i = 0; i < regnn_model_layer_count(s->m); i++) {
+        const int v = regnn_layer_activation(rg_model_layer_at(s->m, i));
+        feed(h, &v, sizeof v);
+    }
+}
+
+static void feed_layer_value(const rg_fit_setup *s, rg_hash *h, int key)
+{
+    for (size_t i = 0; i < regnn_model_layer_count(s->m); i++) {
+        const double v = rg_layer_value(rg_model_layer_at(s->m, i), key);
+        feed(h, &v, sizeof v);
+    }
+}
+
+static void feed_l2(const rg_fit_setup *s, rg_hash *h) { feed_layer_value(s, h, REGNN_LAYER_L2); }
+static void feed_l1(const rg_fit_setup *s, rg_hash *h) { feed_layer_value(s, h, REGNN_LAYER_L1); }
+static void feed_dropout(const rg_fit_setup *s, rg_hash *h)
+{
+    feed_layer_value(s, h, REGNN_LAYER_DROPOUT);
+}
+
+static void feed_loss(const rg_fit_setup *s, rg_hash *h)
+{
+    int kind;
+    double param;
+    (void)regnn_model_get_loss(s->m, &kind, &param);
+    feed(h, &kind, sizeof kind);
+}
+
+static void feed_loss_param(const rg_fit_setup *s, rg_hash *h)
+{
+    int kind;
+    double param;
+    (void)regnn_model_get_loss(s->m, &kind, &param);
+    feed(h, &param, sizeof param);
+}
+
+static void feed_rng(const rg_fit_setup *s, rg_hash *h)
+{
+    const rg_rng *r = rg_model_rng(s->m);
+    feed(h, r, sizeof *r);
 }
 
 static void feed_params(const rg_fit_setup *s, rg_hash *h)
 {
-    feed_floats(h, s->m->params, s->m->n_params);
+    feed_floats(h, rg_model_params(s->m), regnn_model_param_count(s->m));
 }
 
 static void feed_state(const rg_fit_setup *s, rg_hash *h)
@@ -143,8 +191,6 @@ static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val,
 
 #define FIELD(src, uses, type, name, field) \
     {name, src, uses, offsetof(type, field), sizeof(((type *)0)->field), NULL}
-#define MODEL(name, field, uses) FIELD(SRC_MODEL, uses, regnn_model, name, field)
-#define LAYER(name, field) FIELD(SRC_LAYERS, USE_BOTH, struct regnn_layer, name, field)
 #define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, regnn_optimizer, name, field)
 #define FIT(name, field, uses) FIELD(SRC_FIT, uses, regnn_fit_options, name, field)
 #define PATH_INT(name, key) {name, SRC_PATH_INT, USE_PATH, key, 0, NULL}
@@ -154,15 +200,15 @@ static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val,
  * layer sizes also change the parameters). Not here, as they do not change
  * the result: threads, callbacks, shard indexes, names, the scaler. */
 static const setting table[] = {
-    MODEL("model.inputs", n_in, USE_BOTH),
+    CUSTOM("model.inputs", feed_inputs, USE_BOTH),
     CUSTOM("model.layers", feed_topology, USE_BOTH),
-    LAYER("layer.activation", act),
-    LAYER("layer.l2", l2),
-    LAYER("layer.l1", l1),
-    LAYER("layer.dropout", dropout),
-    MODEL("model.loss", loss, USE_BOTH),
-    MODEL("model.loss_param", loss_param, USE_BOTH),
-    MODEL("model.seed", rng, USE_FIT), /* the random stream: shuffling, dropout */
+    CUSTOM("layer.activation", feed_activation, USE_BOTH),
+    CUSTOM("layer.l2", feed_l2, USE_BOTH),
+    CUSTOM("layer.l1", feed_l1, USE_BOTH),
+    CUSTOM("layer.dropout", feed_dropout, USE_BOTH),
+    CUSTOM("model.loss", feed_loss, USE_BOTH),
+    CUSTOM("model.loss_param", feed_loss_param, USE_BOTH),
+    CUSTOM("model.seed", feed_rng, USE_FIT), /* the random stream: shuffling, dropout */
     CUSTOM("model.params", feed_params, USE_FIT),
     OPTIM("optimizer.kind", kind, USE_BOTH),
     OPTIM("optimizer.learning_rate", lr, USE_BOTH),
@@ -229,13 +275,8 @@ static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
         feed(h, &v, sizeof v);
         return;
     }
-    case SRC_MODEL: base = (const unsigned char *)s->m; break;
     case SRC_OPTIMIZER: base = (const unsigned char *)s->o; break;
     case SRC_FIT: base = (const unsigned char *)s->opts; break;
-    case SRC_LAYERS: /* the field of every layer, in order */
-        for (size_t i = 0; i < s->m->n_layers; i++)
-            feed(h, (const unsigned char *)s->m->layers[i] + e->offset, e->size);
-        return;
     default: e->feed(s, h); return;
     }
     feed(h, base + e->offset, e->size);

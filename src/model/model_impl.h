@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* The model layer's own declarations: the model's and a layer's structs, the
+ * training workspace and the step engine's internals. Included only by the
+ * .c files of src/model/ (scripts/check-layers.sh); other layers go through
+ * the functions of model.h. */
+#ifndef REGNN_MODEL_IMPL_H
+#define REGNN_MODEL_IMPL_H
+
+#include "model.h"
+
+typedef struct rg_layer_ws {
+    float *act;  /* batch x units: output after activation (before dropout) */
+    float *out;  /* batch x units: after dropout (== act when no dropout) */
+    float *mask; /* batch x units: dropout multipliers, or NULL */
+    float *delta;/* batch x units: d loss / d pre-activation */
+} rg_layer_ws;
+
+struct regnn_layer {
+    struct regnn_model *model;
+    size_t index;
+    size_t n_in, units;
+    int act;
+    double l2, l1, dropout;
+    size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
+};
+
+struct regnn_model {
+    size_t n_in;
+    size_t n_layers, cap_layers;
+    struct regnn_layer **layers;
+    size_t n_params;
+    float *params; /* all parameters, contiguous */
+    float *grads;  /* same layout */
+    float *params_next; /* regnn_train_batch's out-of-place step writes here, then swaps */
+    uint32_t params_max; /* largest |parameter| (float bits) the last step wrote ... */
+    int params_max_known; /* ... valid only while set: any other write clears it */
+    int initialized;
+    int busy; /* inside regnn_fit: calls that would reallocate the workspace are refused */
+    rg_rng rng;
+    /* training workspace, sized for ws_batch rows */
+    size_t ws_batch;
+    rg_layer_ws *ws;
+    float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
+    double *ws_pen; /* one penalty partial sum per kernel row, all layers */
+    float *ws_shard; /* shard gradients of a sharded step on threads, each n_params */
+    size_t ws_shards; /* how many ws_shard holds */
+    rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
+    rg_plan flat;     /* the same in contiguous chunks, for sharded steps */
+    const rg_plan *plan; /* the one the last step used, for the optimizer */
+    size_t threads; /* regnn_model_set_threads: 0 = one per usable CPU */
+    size_t threads_resolved; /* threads with 0 resolved at the first training call; 0 = not yet */
+    rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
+    regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
+    int loss;          /* REGNN_LOSS_* */
+    double loss_param; /* Huber delta, else 0 */
+};
+
+/* ---- the step engine's internals (plan.c, workspace.c, step_task.c, step.c) ---- */
+#define RG_SHARDS_MAX 4
+/* plan.c: the two plans of m's threads; the shards of a step of `rows`
+ * rows (their count, bounds); whether a step runs as shards, or on owned
+ * rows (rg_own_products below cuts its products). */
+void rg_flat_plan(regnn_model *m);
+void rg_own_plan(regnn_model *m);
+size_t rg_shard_plan(const regnn_model *m, size_t rows, size_t bounds[RG_SHARDS_MAX + 1]);
+int rg_step_sharded(const regnn_model *m, size_t n_shards, size_t nt);
+int rg_step_owned(const regnn_model *m, size_t rows, size_t n_shards, size_t nt);
+/* workspace.c: free the per-layer buffers (rg_model_drop_workspace frees all). */
+void rg_model_free_workspace(regnn_model *m);
+
+/* ---- one training step as tasks ----
+ * A step runs layer by layer; each layer is one job of independent tasks on
+ * the model's pool: forward, the pieces of in * W with bias, activation and
+ * dropout applied to each piece; backward, the pieces of the kernel gradient
+ * (by kernel rows, with their rows' penalty gradient), the bias gradient by
+ * columns, and the pieces of the input gradient with the lower layer's
+ * dropout and activation derivative applied. Every value is computed by the
+ * same operations in the same order whatever the number of pieces (gemm.c's
+ * rule; the penalty is summed per kernel row, then rows in order; bias sums
+ * run over rows in order), so the bits do not depend on the thread count.
+ * Batches of up to RG_OWN_ROWS rows on several threads cut the backward
+ * products of built-in layers by the kernel rows each thread owns instead
+ * (rg_step_own_backward_task). Sharded batches on several threads run as shards
+ * (plan.c).
+ * Dropout masks are drawn before the step, in the order one thread would
+ * draw them. */
+typedef struct step_job {
+    regnn_model *m;
+    const float *x, *y, *wt;
+    size_t rows, layer;
+    int train;
+    rg_gemm g1, g2;    /* forward: g1; backward: g1 = kernel gradient, g2 = input gradient */
+    size_t n1, nb, n2; /* tasks: pieces of g1, bias column blocks, pieces of g2 */
+    size_t bstep;      /* columns per bias block */
+    size_t n_shards, shard[RG_SHARDS_MAX + 1];
+    size_t total;  /* rows of the whole batch (the loss's scale) */
+    int penalty;   /* add the penalty gradient (else the data gradient only) */
+    rg_update *upd; /* the optimizer update the step's tasks run, or NULL */
+    double sums[RG_SHARDS_MAX][3];
+} step_job;
+
+/* step_task.c: the tasks a step runs on the pool (ctx: a step_job), the
+ * loss's gradient at the top of shard s, the penalty of the rows' sums. */
+void rg_step_forward_task(void *ctx, size_t t);
+void rg_step_backward_task(void *ctx, size_t t);
+void rg_step_own_backward_task(void *ctx, size_t t);
+void rg_step_shard_task(void *ctx, size_t s);
+void rg_step_reduce_task(void *ctx, size_t t);
+void rg_step_top_delta(step_job *j, size_t s);
+double rg_penalty_sum(const regnn_model *m);
+/* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
+void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
+
+#endif

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* The tasks of one training step on the model's pool: forward and backward
+ * pieces, shards and their reduction, with the penalty kernel they share. */
+#define _POSIX_C_SOURCE 200809L
+#include "model_impl.h"
+
+#include <string.h>
+
+/* g = 2*l2*w + l1*sign(w), or with add g = g + (2*l2*w + l1*sign(w)); returns
+ * l2*sum(w^2) + l1*sum|w|. Sums run in float lanes over short blocks (so they
+ * vectorize) and blocks add up in double. */
+RG_SIMD_CLONES
+static double penalty_grad(const float *restrict w, float *restrict g, size_t n, double l2,
+                           double l1, int add)
+{
+    enum { LANES = 8, BLOCK = 256 };
+    const float c2 = (float)(2.0 * l2), c1 = (float)l1;
+    double q2 = 0.0, q1 = 0.0;
+    size_t i = 0;
+    if (l1 == 0.0) {
+        /* The common L2-only case: half the arithmetic, no sign. */
+        while (i < n) {
+            size_t end = n - i > BLOCK ? i + BLOCK : n;
+            float a2[LANES] = {0};
+            for (; i + LANES <= end; i += LANES)
+                for (size_t k = 0; k < LANES; k++) {
+                    float v = w[i + k];
+                    a2[k] += v * v;
+                    g[i + k] = add ? g[i + k] + c2 * v : c2 * v;
+                }
+            for (; i < end; i++) {
+                a2[0] += w[i] * w[i];
+                g[i] = add ? g[i] + c2 * w[i] : c2 * w[i];
+            }
+            for (size_t k = 0; k < LANES; k++)
+                q2 += a2[k];
+        }
+        return l2 * q2;
+    }
+    while (i < n) {
+        size_t end = n - i > BLOCK ? i + BLOCK : n;
+        float a2[LANES] = {0}, a1[LANES] = {0};
+        for (; i + LANES <= end; i += LANES)
+            for (size_t k = 0; k < LANES; k++) {
+                float v = w[i + k];
+                float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+                a2[k] += v * v;
+                a1[k] += sg * v;
+                g[i + k] = add ? g[i + k] + (c2 * v + c1 * sg) : c2 * v + c1 * sg;
+            }
+        for (; i < end; i++) {
+            float v = w[i];
+            float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+            a2[0] += v * v;
+            a1[0] += sg * v;
+            g[i] = add ? g[i] + (c2 * v + c1 * sg) : c2 * v + c1 * sg;
+        }
+        for (size_t k = 0; k < LANES; k++) {
+            q2 += a2[k];
+            q1 += a1[k];
+        }
+    }
+    return l2 * q2 + l1 * q1;
+}
+
+/* Bias part of rows r0..r1, columns c0..c1: from +0, rows ascending; stored
+ * (add 0) or added to gb (add 1). */
+static void bias_part(const float *delta, size_t units, size_t r0, size_t r1, size_t c0,
+                      size_t c1, float *gb, int add)
+{
+    enum { COLS = 64 };
+    for (size_t cb = c0; cb < c1; cb += COLS) {
+        const size_t ce = c1 - cb < COLS ? c1 : cb + COLS;
+        float acc[COLS];
+        memset(acc, 0, sizeof acc);
+        for (size_t r = r0; r < r1; r++) {
+            const float *d = delta + r * units;
+            for (size_t c = cb; c < ce; c++)
+                acc[c - cb] += d[c];
+        }
+        for (size_t c = cb; c < ce; c++)
+            gb[c] = add ? gb[c] + acc[c - cb] : acc[c - cb];
+    }
+}
+
+static size_t pen_row0(const regnn_model *m, size_t layer)
+{
+    size_t r = 0;
+    for (size_t i = 0; i < layer; i++)
+        r += m->layers[i]->n_in;
+    return r;
+}
+
+void rg_step_forward_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    const regnn_layer *l = j->m->layers[j->layer];
+    const rg_layer_ws *w = &j->m->ws[j->layer];
+    size_t r0, r1, c0, c1;
+    rg_gemm_piece(&j->g1, t, &r0, &r1, &c0, &c1);
+    rg_dense_bias_act(l, j->m->params, w->act, r0, r1, c0, c1);
+    if (w->mask)
+        for (size_t r = r0; r < r1; r++)
+            for (size_t k = r * l->units + c0; k < r * l->units + c1; k++)
+                w->out[k] = w->act[k] * w->mask[k];
+}
+
+/* The lower layer's delta for rows r0..r1, columns c0..c1, once the product
+ * is in it: its dropout mask, then its activation derivative. */
+static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
+                        size_t c1)
+{
+    const regnn_layer *lo = m->layers[layer - 1];
+    const rg_layer_ws *wl = &m->ws[layer - 1];
+    for (size_t r = r0; r < r1; r++) {
+        float *d = wl->delta + r * lo->units + c0;
+        if (wl->mask) {
+            const float *mk = wl->mask + r * lo->units + c0;
+            for (size_t k = 0; k < c1 - c0; k++)
+                d[k] *= mk[k];
+        }
+        rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
+    }
+}
+
+/* Piece t of an unsharded step's kernel gradient (j->g1); with beta 1 its
+ * kernel rows start from their penalty gradient (no extra pass over them). */
+static void kernel_piece(const step_job *j, size_t t)
+{
+    const regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[j->layer];
+    const rg_gemm *g = &j->g1;
+    if (g->beta != 0.0f) {
+        const size_t i0 = (t / g->pc) * g->rstep;
+        const size_t i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
+        double *pen = m->ws_pen + pen_row0(m, j->layer);
+        for (size_t i = i0; i < i1; i++)
+            pen[i] = penalty_grad(m->params + l->offset + i * l->units,
+                                  m->grads + l->offset + i * l->units, l->units, l->l2, l->l1, 0);
+    }
+    rg_gemm_piece(g, t, NULL, NULL, NULL, NULL);
+}
+
+void rg_step_backward_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[j->layer];
+    const rg_layer_ws *w = &m->ws[j->layer];
+    size_t r0, r1, c0, c1;
+    /* Input-gradient pieces first: piece k goes to thread k first (pool.c), the
+     * thread that computed those batch rows going forward. */
+    if (t < j->n2) {
+        rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
+        lower_delta(m, j->layer, r0, r1, c0, c1);
+        return;
+    }
+    t -= j->n2;
+    if (t < j->n1) {
+        const rg_gemm *g = &j->g1;
+        const size_t i0 = (t / g->pc) * g->rstep;
+        const size_t i1 = i0 + g->rstep < g->m ? i0 + g->rstep : g->m;
+        double *pen = m->ws_pen + pen_row0(m, j->layer);
+        const float *wk = m->params + l->offset;
+        float *gk = m->grads + l->offset;
+        const int penalized = l->l2 > 0.0 || l->l1 > 0.0;
+        if (j->n_shards > 1) {
+            /* Rows i0..i1 of the kernel gradient, shard by shard, then the penalty. */
+            for (size_t s = 0; s < j->n_shards; s++) {
+                const size_t a0 = j->shard[s], k = j->shard[s + 1] - a0;
+                const float *a = g->a + a0 * g->lda + i0;
+                const float *b = g->b + a0 * g->ldb;
+                float *c = gk + i0 * l->units;
+                if (s == 0)
+                    rg_sgemm_builtin(1, 0, i1 - i0, l->units, k, 1.0f, a, g->lda, b, g->ldb, 0.0f,
+                                     c, l->units);
+                else
+                    rg_sgemm_builtin_add(1, 0, i1 - i0, l->units, k, a, g->lda, b, g->ldb, c,
+                                         l->units);
+            }
+            if (penalized && j->penalty)
+                for (size_t i = i0; i < i1; i++)
+                    pen[i] = penalty_grad(wk + i * l->units, gk + i * l->units, l->units, l->l2,
+                                          l->l1, 1);
+            return;
+        }
+        kernel_piece(j, t);
+        return;
+    }
+    t -= j->n1;
+    float *gb = m->grads + l->offset + l->n_in * l->units;
+    const size_t b0 = t * j->bstep, b1 = b0 + j->bstep < l->units ? b0 + j->bstep : l->units;
+    for (size_t s = 0; s < j->n_shards; s++)
+        bias_part(w->delta, l->units, j->shard[s], j->shard[s + 1], b0, b1, gb, s > 0);
+}
+
+/* Layer j->layer's backward on the threads' own rows (m->own): task t
+ * computes the input-gradient columns and kernel-gradient rows of its kernel
+ * rows and its bias columns. */
+void rg_step_own_backward_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[j->layer];
+    const rg_layer_ws *w = &m->ws[j->layer];
+    size_t r0, r1, c0, c1;
+    if (j->n2 && t < j->g2.pc) {
+        rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
+        lower_delta(m, j->layer, r0, r1, c0, c1);
+    }
+    if (t < j->g1.pr)
+        kernel_piece(j, t);
+    /* The bias units task t owns (m->own). */
+    const size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * j->layer);
+    const size_t b = l->offset + l->n_in * l->units;
+    bias_part(w->delta, l->units, 0, j->rows, seg[2] - b, seg[3] - b, m->grads + b, 0);
+    if (j->upd) {
+        /* Its own rows of this layer: nothing of the step reads them now. */
+        rg_optimizer_update_range(j->upd, t, seg[0], seg[1] - seg[0]);
+        rg_optimizer_update_range(j->upd, t, seg[2], seg[3] - seg[2]);
+    }
+}
+
+/* The loss, its gradient at the top and its sums per shard. */
+void rg_step_top_delta(step_job *j, size_t s)
+{
+    regnn_model *m = j->m;
+    const size_t L = m->n_layers, r0 = j->shard[s], r1 = j->shard[s + 1];
+    rg_layer_ws *top = &m->ws[L - 1];
+    const regnn_layer *lt = m->layers[L - 1];
+    const size_t no = lt->units, k0 = r0 * no, n = (r1 - r0) * no;
+    rg_loss_delta_part(m->loss, m->loss_param, top->out + k0, j->y + k0, j->wt ? j->wt + r0 : NULL,
+                       r1 - r0, no, j->total, top->delta + k0, j->sums[s]);
+    if (top->mask)
+        for (size_t k = k0; k < k0 + n; k++)
+            top->delta[k] *= top->mask[k];
+    rg_dense_act_backward(lt->act, top->act + k0, top->delta + k0, n);
+}
+
+/* Shard s's forward and backward on one thread, its parts into ws_shard's
+ * buffer s (not the gradient buffer: its lines stay with the thread that
+ * adds them up and updates them). */
+void rg_step_shard_task(void *ctx, size_t s)
+{
+    step_job *j = ctx;
+    regnn_model *m = j->m;
+    const size_t L = m->n_layers, r0 = j->shard[s], r1 = j->shard[s + 1], nr = r1 - r0;
+    const float *in = j->x + r0 * m->n_in;
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = m->layers[i];
+        rg_layer_ws *w = &m->ws[i];
+        const size_t k0 = r0 * l->units;
+        rg_dense_forward(l, m->params, in, nr, w->act + k0);
+        if (w->mask)
+            for (size_t k = k0; k < k0 + nr * l->units; k++)
+                w->out[k] = w->act[k] * w->mask[k];
+        in = w->out + k0;
+    }
+    rg_step_top_delta(j, s);
+    float *dst = m->ws_shard + s * m->n_params;
+    for (size_t i = L; i-- > 0;) {
+        const regnn_layer *l = m->layers[i];
+        const rg_layer_ws *w = &m->ws[i];
+        const float *lin = i ? m->ws[i - 1].out : j->x;
+        const float *d = w->delta + r0 * l->units;
+        rg_sgemm_builtin(1, 0, l->n_in, l->units, nr, 1.0f, lin + r0 * l->n_in, l->n_in, d,
+                         l->units, 0.0f, dst + l->offset, l->units);
+        bias_part(w->delta, l->units, r0, r1, 0, l->units, dst + l->offset + l->n_in * l->units, 0);
+        if (i > 0) {
+            rg_sgemm_builtin(0, 1, nr, l->n_in, l->units, 1.0f, d, l->units, m->params + l->offset,
+                             l->units, 0.0f, m->ws[i - 1].delta + r0 * l->n_in, l->n_in);
+            lower_delta(m, i, r0, r1, 0, l->n_in);
+        }
+    }
+}
+
+/* Adds the shard parts up in shard order, then the penalty, over the
+ * ranges task t owns in a sharded step (m->flat): the ones its thread
+ * updates next. */
+void rg_step_reduce_task(void *ctx, size_t t)
+{
+    const step_job *j = ctx;
+    regnn_model *m = j->m;
+    float *g = m->grads;
+    const float *p0 = m->ws_shard;
+    const size_t *seg = m->flat.seg + 2 * t * m->flat.per;
+    for (size_t i = 0; i < m->n_layers; i++, seg += 4) {
+        const regnn_layer *l = m->layers[i];
+        const size_t off = l->offset, u = l->units;
+        for (int part = 0; part < 2; part++) {
+            const size_t s0 = seg[2 * part], s1 = seg[2 * part + 1];
+            for (size_t e = s0; e < s1; e++)
+                g[e] = p0[e];
+            for (size_t s = 1; s < j->n_shards; s++) {
+                const float *p = p0 + s * m->n_params;
+                for (size_t e = s0; e < s1; e++)
+                    g[e] = g[e] + p[e];
+            }
+        }
+        if ((l->l2 == 0.0 && l->l1 == 0.0) || !j->penalty)
+            continue;
+        double *pen = m->ws_pen + pen_row0(m, i);
+        for (size_t r = (seg[0] - off) / u; r < (seg[1] - off) / u; r++)
+            pen[r] = penalty_grad(m->params + off + r * u, g + off + r * u, u, l->l2, l->l1, 1);
+    }
+    if (j->upd)
+        rg_optimizer_update_task(j->upd, t);
+}
+
+/* The penalty of the rows' sums, layers from the top, rows in order. */
+double rg_penalty_sum(const regnn_model *m)
+{
+    double pen = 0.0;
+    for (size_t i = m->n_layers; i-- > 0;) {
+        const regnn_layer *l = m->layers[i];
+        if (l->l2 > 0.0 || l->l1 > 0.0) {
+            const double *pr = m->ws_pen + pen_row0(m, i);
+            for (size_t r = 0; r < l->n_in; r++)
+                pen += pr[r];
+        }
+    }
+    return pen;
+}
+
+double rg_model_add_penalty(regnn_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        if (l->l2 == 0.0 && l->l1 == 0.0)
+            continue;
+        double *pen = m->ws_pen + pen_row0(m, i);
+        for (size_t r = 0; r < l->n_in; r++)
+            pen[r] = penalty_grad(m->params + l->offset + r * l->units,
+                                  m->grads + l->offset + r * l->units, l->units, l->l2, l->l1, 1);
+    }
+    return rg_penalty_sum(m);
+}
