@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-static regnn_scaler scaler_marker;
-static regnn_dataset dataset_marker;
+/* Addresses no call returns: an output left unchanged is seen. */
+static char scaler_marker, dataset_marker;
 
 /* 6 rows, 3 features (one constant), 2 targets. */
 static const float X6[18] = {1.0f,  -2.0f, 7.0f, 2.5f,  0.0f,  7.0f, 4.0f,  3.5f,  7.0f,
@@ -278,13 +278,13 @@ END_TEST
 START_TEST(test_errors)
 {
     regnn_dataset *ds = make6();
-    regnn_scaler *sc = &scaler_marker;
+    regnn_scaler *sc = (regnn_scaler *)&scaler_marker;
     CK_STATUS(regnn_scaler_fit(NULL, REGNN_SCALE_ZSCORE, REGNN_SCALE_ZSCORE, &sc),
               REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(sc);
     CK_STATUS(regnn_scaler_fit(ds, REGNN_SCALE_ZSCORE, REGNN_SCALE_ZSCORE, NULL),
               REGNN_E_INVALID_ARG);
-    sc = &scaler_marker;
+    sc = (regnn_scaler *)&scaler_marker;
     CK_STATUS(regnn_scaler_fit(ds, 3, REGNN_SCALE_ZSCORE, &sc), REGNN_E_UNSUPPORTED);
     ck_assert_ptr_null(sc);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "regnn_scaler_fit"));
@@ -305,15 +305,15 @@ START_TEST(test_errors)
 
     /* Shapes must match the fitted ones. */
     float x[4] = {1, 2, 3, 4}, y[2] = {1, 2};
-    regnn_dataset *other = NULL, *t = &dataset_marker;
+    regnn_dataset *other = NULL, *t = (regnn_dataset *)&dataset_marker;
     CK_OK(regnn_dataset_from_arrays(x, y, 2, 2, 1, REGNN_COPY, &other));
     CK_STATUS(regnn_scaler_transform(sc, other, &t), REGNN_E_SHAPE);
     ck_assert_ptr_null(t);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "3 features and 2 targets"));
-    t = &dataset_marker;
+    t = (regnn_dataset *)&dataset_marker;
     CK_STATUS(regnn_scaler_transform(NULL, ds, &t), REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(t);
-    t = &dataset_marker;
+    t = (regnn_dataset *)&dataset_marker;
     CK_STATUS(regnn_scaler_transform(sc, NULL, &t), REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(t);
     CK_STATUS(regnn_scaler_transform(sc, ds, NULL), REGNN_E_INVALID_ARG);
@@ -345,7 +345,7 @@ START_TEST(test_transform_overflow)
     /* A tiny spread scales a far-off value of another dataset past FLT_MAX. */
     float xa[2] = {0, 1e-30f}, ya[2] = {0, 1};
     float xb[2] = {1e12f, 0}, yb[2] = {0, 1};
-    regnn_dataset *a = NULL, *b = NULL, *t = &dataset_marker;
+    regnn_dataset *a = NULL, *b = NULL, *t = (regnn_dataset *)&dataset_marker;
     CK_OK(regnn_dataset_from_arrays(xa, ya, 2, 1, 1, REGNN_COPY, &a));
     CK_OK(regnn_dataset_from_arrays(xb, yb, 2, 1, 1, REGNN_COPY, &b));
     regnn_scaler *sc = NULL;
@@ -368,13 +368,13 @@ START_TEST(test_alloc_failure_fit_transform)
     for (int persistent = 0; persistent <= 1; persistent++) {
         long n;
         for (n = 1; n < 100; n++) {
-            regnn_scaler *sc = &scaler_marker;
+            regnn_scaler *sc = (regnn_scaler *)&scaler_marker;
             regnn_dataset *t = NULL;
             long live = regnn__test_alloc_live();
             regnn__test_alloc_fail_at(n, persistent);
             regnn_status st = regnn_scaler_fit(ds, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc);
             if (st == REGNN_OK) {
-                t = &dataset_marker;
+                t = (regnn_dataset *)&dataset_marker;
                 st = regnn_scaler_transform(sc, ds, &t);
                 if (st != REGNN_OK) {
                     regnn_scaler_free(sc);

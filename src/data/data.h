@@ -48,11 +48,18 @@ enum {
 int rg_parse_float(const char *s, size_t n, float *out);
 
 /* ---- scaler (scaler.c) ---- */
-struct regnn_scaler {
-    size_t n_x, n_y;
-    double *x_mean, *x_scale, *y_mean, *y_scale;
-};
 /* Deep copy (scaler.c); NULL when out of memory. */
 regnn_scaler *rg_scaler_copy(const regnn_scaler *sc);
+/* A scaler's statistics, read only: per feature x_mean, x_scale (n_x), per
+ * target y_mean, y_scale (n_y). */
+typedef struct rg_scaler_stats {
+    size_t n_x, n_y;
+    const double *x_mean, *x_scale, *y_mean, *y_scale;
+} rg_scaler_stats;
+rg_scaler_stats rg_scaler_view(const regnn_scaler *sc);
+/* A scaler of n_x features and n_y targets whose statistics the caller fills
+ * in: stat[0..3] receive x_mean, x_scale (n_x each), y_mean, y_scale (n_y
+ * each). NULL when out of memory. */
+regnn_scaler *rg_scaler_alloc(size_t n_x, size_t n_y, double *stat[4]);
 
 #endif

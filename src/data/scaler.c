@@ -7,6 +7,11 @@
 #include <math.h>
 #include <string.h>
 
+struct regnn_scaler {
+    size_t n_x, n_y;
+    double *x_mean, *x_scale, *y_mean, *y_scale;
+};
+
 static int kind_ok(int kind)
 {
     return kind == REGNN_SCALE_NONE || kind == REGNN_SCALE_ZSCORE || kind == REGNN_SCALE_UNIT_NORM;
@@ -233,4 +238,32 @@ regnn_scaler *rg_scaler_copy(const regnn_scaler *sc)
         return NULL;
     }
     return c;
+}
+
+rg_scaler_stats rg_scaler_view(const regnn_scaler *sc)
+{
+    rg_scaler_stats v = {sc->n_x, sc->n_y, sc->x_mean, sc->x_scale, sc->y_mean, sc->y_scale};
+    return v;
+}
+
+regnn_scaler *rg_scaler_alloc(size_t n_x, size_t n_y, double *stat[4])
+{
+    regnn_scaler *sc = rg_calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->n_x = n_x;
+    sc->n_y = n_y;
+    sc->x_mean = rg_malloc(n_x * sizeof(double));
+    sc->x_scale = rg_malloc(n_x * sizeof(double));
+    sc->y_mean = rg_malloc(n_y * sizeof(double));
+    sc->y_scale = rg_malloc(n_y * sizeof(double));
+    if (!sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale) {
+        regnn_scaler_free(sc);
+        return NULL;
+    }
+    stat[0] = sc->x_mean;
+    stat[1] = sc->x_scale;
+    stat[2] = sc->y_mean;
+    stat[3] = sc->y_scale;
+    return sc;
 }

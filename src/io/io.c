@@ -180,11 +180,12 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
     if (!rg_all_finite(m->params, m->n_params))
         return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
     const size_t n_out = regnn_model_outputs(m);
-    if (m->scaler && (m->scaler->n_x != m->n_in || m->scaler->n_y != n_out))
+    const size_t sc_x = regnn_scaler_features(m->scaler), sc_y = regnn_scaler_targets(m->scaler);
+    if (m->scaler && (sc_x != m->n_in || sc_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: the attached scaler has %zu features and %zu targets, the model "
                         "takes %zu inputs and gives %zu outputs",
-                        fn, m->scaler->n_x, m->scaler->n_y, m->n_in, n_out);
+                        fn, sc_x, sc_y, m->n_in, n_out);
     if (o && o->n != 0) {
         if (o->n != m->n_params)
             return rg_error(REGNN_E_SHAPE,
@@ -213,8 +214,9 @@ static void put_topology(wr *w, const regnn_model *m)
     end_section(w, at);
 }
 
-static void put_scaler(wr *w, const regnn_scaler *sc)
+static void put_scaler(wr *w, const regnn_scaler *scaler)
 {
+    const rg_scaler_stats s = rg_scaler_view(scaler), *sc = &s;
     size_t at = begin_section(w, SEC_SCAL);
     put_u64(w, sc->n_x);
     put_u64(w, sc->n_y);
@@ -831,26 +833,18 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
 /* P's scaler, attached to m (which frees it with itself). */
 static regnn_status build_scaler(const parsed *P, regnn_model *m)
 {
-    regnn_scaler *sc = rg_calloc(1, sizeof *sc);
-    if (sc) {
-        sc->n_x = P->n_in;
-        sc->n_y = P->n_out;
-        sc->x_mean = rg_malloc(P->n_in * sizeof(double));
-        sc->x_scale = rg_malloc(P->n_in * sizeof(double));
-        sc->y_mean = rg_malloc(P->n_out * sizeof(double));
-        sc->y_scale = rg_malloc(P->n_out * sizeof(double));
-        m->scaler = sc;
-    }
-    if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale)
+    double *stat[4];
+    m->scaler = rg_scaler_alloc(P->n_in, P->n_out, stat);
+    if (!m->scaler)
         return REGNN_E_NOMEM;
     const uint8_t *q = P->scal;
-    decode_f64s(q, sc->x_mean, P->n_in);
+    decode_f64s(q, stat[0], P->n_in);
     q += 8 * P->n_in;
-    decode_f64s(q, sc->x_scale, P->n_in);
+    decode_f64s(q, stat[1], P->n_in);
     q += 8 * P->n_in;
-    decode_f64s(q, sc->y_mean, P->n_out);
+    decode_f64s(q, stat[2], P->n_out);
     q += 8 * P->n_out;
-    decode_f64s(q, sc->y_scale, P->n_out);
+    decode_f64s(q, stat[3], P->n_out);
     return REGNN_OK;
 }
 

@@ -99,15 +99,16 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
         p->fold_base ? p->fold_base[rg_path_run_fold(p, r)] : p->baseline;
     regnn_history_diagnose(h, base, &verdict, &reason, d, REGNN_DIAG_COUNT);
     double secs = 0.0;
-    for (size_t e = 0; e < h->epochs; e++)
-        secs += h->v[REGNN_METRIC_SECONDS - 1][e];
+    const double *sv = rg_history_metric(h, REGNN_METRIC_SECONDS);
+    for (size_t e = 0; e < regnn_history_epochs(h); e++)
+        secs += sv[e];
     rv[REGNN_RUN_BEST_VAL_MSE - 1] = d[REGNN_DIAG_BEST_VAL_MSE];
     rv[REGNN_RUN_BEST_EPOCH - 1] = d[REGNN_DIAG_BEST_EPOCH];
     rv[REGNN_RUN_TRAIN_MSE_AT_BEST - 1] = d[REGNN_DIAG_TRAIN_MSE_AT_BEST];
     rv[REGNN_RUN_FINAL_VAL_MSE - 1] = d[REGNN_DIAG_FINAL_VAL_MSE];
     rv[REGNN_RUN_FINAL_TRAIN_MSE - 1] = d[REGNN_DIAG_FINAL_TRAIN_MSE];
     rv[REGNN_RUN_FINAL_GAP - 1] = d[REGNN_DIAG_FINAL_GAP];
-    rv[REGNN_RUN_EPOCHS - 1] = (double)h->epochs;
+    rv[REGNN_RUN_EPOCHS - 1] = (double)regnn_history_epochs(h);
     rv[REGNN_RUN_VERDICT - 1] = (double)verdict;
     rv[REGNN_RUN_REASON - 1] = (double)reason;
     rv[REGNN_RUN_SECONDS - 1] = secs;

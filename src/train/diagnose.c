@@ -83,7 +83,7 @@ static int all_finite(const double *v, size_t n)
  * running mean. */
 static int train_metric(const regnn_history *h)
 {
-    if (all_nan(h->v[REGNN_METRIC_TRAIN_EVAL_MSE - 1], h->epochs))
+    if (all_nan(rg_history_metric(h, REGNN_METRIC_TRAIN_EVAL_MSE), regnn_history_epochs(h)))
         return REGNN_METRIC_TRAIN_MSE;
     return REGNN_METRIC_TRAIN_EVAL_MSE;
 }
@@ -104,7 +104,7 @@ static size_t best_epoch(const double *V, size_t n)
 static void describe(const regnn_history *h, const double *V, const double *T,
                      double baseline_mse, double *d, size_t *b_out, size_t *k_out)
 {
-    const size_t n = h->epochs, b = best_epoch(V, n);
+    const size_t n = regnn_history_epochs(h), b = best_epoch(V, n);
     d[REGNN_DIAG_BEST_EPOCH] = (double)b;
     d[REGNN_DIAG_BEST_VAL_MSE] = V[b];
     d[REGNN_DIAG_TRAIN_MSE_AT_BEST] = T[b];
@@ -134,7 +134,7 @@ static void describe(const regnn_history *h, const double *V, const double *T,
      * gets the scale of its starting error rather than of its converged one. */
     double ref = isfinite(baseline_mse) && baseline_mse > 0.0
                      ? baseline_mse
-                     : max_finite(V[0], T[0], h->v[REGNN_METRIC_TRAIN_MSE - 1][0]);
+                     : max_finite(V[0], T[0], rg_history_metric(h, REGNN_METRIC_TRAIN_MSE)[0]);
     d[REGNN_DIAG_REFERENCE_MSE] = ref;
     d[REGNN_DIAG_TRAIN_LEVEL] = ref > 0.0 ? tw / ref : NAN;
     *b_out = b;
@@ -188,9 +188,10 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
     double d[REGNN_DIAG_COUNT];
     for (size_t i = 0; i < REGNN_DIAG_COUNT; i++)
         d[i] = NAN;
-    const size_t n = h->epochs;
+    const size_t n = regnn_history_epochs(h);
     const int train_key = train_metric(h);
-    const double *V = h->v[REGNN_METRIC_VAL_MSE - 1], *T = h->v[train_key - 1];
+    const double *V = rg_history_metric(h, REGNN_METRIC_VAL_MSE);
+    const double *T = rg_history_metric(h, train_key);
     d[REGNN_DIAG_EPOCHS] = (double)n;
     d[REGNN_DIAG_TRAIN_METRIC] = (double)train_key;
 

@@ -29,13 +29,6 @@ static inline size_t rg_tail_split_at(size_t rows, double split)
 }
 
 #define RG_N_METRICS 10
-struct regnn_history {
-    size_t epochs, cap;
-    double *v[RG_N_METRICS]; /* indexed by REGNN_METRIC_* - 1 */
-    size_t best_epoch;
-    int has_best;
-    int stop_reason;
-};
 
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
@@ -46,6 +39,16 @@ regnn_status rg_history_push(regnn_history *h, const double *metrics);
 /* Record the best epoch so far, and why training stopped (REGNN_STOP_*). */
 void rg_history_set_best(regnn_history *h, size_t epoch);
 void rg_history_set_stop(regnn_history *h, int reason);
+/* The epochs values of metric (REGNN_METRIC_*) of a history. */
+const double *rg_history_metric(const regnn_history *h, int metric);
+/* A history's best epoch (meaningful when has_best) and stop reason, as a
+ * path file stores them. */
+typedef struct rg_history_marks {
+    size_t best_epoch;
+    int has_best, stop_reason;
+} rg_history_marks;
+rg_history_marks rg_history_get_marks(const regnn_history *h);
+void rg_history_set_marks(regnn_history *h, rg_history_marks mk);
 
 /* ReduceLROnPlateau state of one fit (plateau.c). */
 typedef struct rg_plateau {
