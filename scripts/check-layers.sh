@@ -3,8 +3,10 @@
 # The layers of src/ (docs/architecture.md). Fails when
 #  - a source file is outside a layer folder, or a folder is not in LAYERS;
 #  - an #include names a header of a higher layer, or a .c file includes
-#    anything private but its own layer's header (src/L/L.h), or a layer
-#    header includes anything private but the headers of lower layers;
+#    anything private but its own layer's header (src/L/L.h) and the
+#    layer-internal headers of its folder (src/L/<name>_impl.h: a module's
+#    struct, seen only by that module's files), or a layer header includes
+#    anything private but the headers of lower layers;
 #  - a file calls a function defined in a higher layer, or files call each
 #    other in a circle (from the symbol tables of the compiled objects: nm);
 #  - two files share a name (the static library stores members by name);
@@ -96,13 +98,19 @@ for f in src/*/*.c src/*/*.h; do
                 continue
             fi
             tr=$(rank "$tl")
+            impl=0
+            case $th in */*) ;; *_impl.h) impl=1 ;; esac
             if [ "$tr" -gt "$r" ] || { [ "$tr" = "$r" ] && [ "$tl" != "$l" ]; }; then
                 bad "$f: includes \"$inc\" of layer $tl, above $l"
+            elif [ "$impl" = 1 ]; then
+                if [ "$tl" != "$l" ] || [ "${f%.c}" = "$f" ]; then
+                    bad "$f: includes \"$inc\": a layer-internal header (<name>_impl.h) is included by .c files of its own folder only"
+                fi
             elif [ "$th" != "$tl.h" ]; then
                 bad "$f: includes \"$inc\": only the layer headers src/<layer>/<layer>.h are shared"
             elif [ "${f%.c}" != "$f" ] && [ "$tl" != "$l" ]; then
                 bad "$f: includes \"$inc\": a .c file includes its own layer's header ($l.h) only"
-            elif [ "${f%.h}" != "$f" ] && [ "$tl" = "$l" ]; then
+            elif [ "${f%.h}" != "$f" ] && [ "$tl" = "$l" ] && [ "${f%_impl.h}" = "$f" ]; then
                 bad "$f: includes itself"
             fi
         elif [ -f "include/$inc" ]; then

@@ -81,6 +81,18 @@ fresh
 printf '#include "kernels.h"\nint rg_other(void) { return 3; }\n' > "$t/src/kernels/low.c"
 run "two files of one name fail" "$t" 1 "source files share a name: low.c"
 fresh
+printf '#include "base.h"\nstruct rg_s { int a; };\n' > "$t/src/base/low_impl.h"
+printf '#include "low_impl.h"\nint rg_low(void) { struct rg_s s = {1}; return s.a; }\n' > "$t/src/base/low.c"
+run "a layer-internal header included by its folder's .c files passes" "$t" 0 "no circle"
+printf '#include "../base/base.h"\n#include "../base/low_impl.h"\nint rg_high(void);\n' > "$t/src/kernels/kernels.h"
+run "a layer-internal header included from a higher layer fails" "$t" 1 \
+    'src/kernels/kernels.h: includes "../base/low_impl.h": a layer-internal header'
+fresh
+printf '#include "base.h"\nstruct rg_s { int a; };\n' > "$t/src/base/low_impl.h"
+printf '#include "regnn.h"\n#include "low_impl.h"\nint rg_low(void);\n' > "$t/src/base/base.h"
+run "a layer header including its layer-internal header fails" "$t" 1 \
+    'src/base/base.h: includes "low_impl.h": a layer-internal header'
+fresh
 mkdir -p "$t/docs"
 { echo '<!-- layers -->'; sh "$CHECK" --table; echo '<!-- /layers -->'; } > "$t/docs/architecture.md"
 run "a docs table from the layer order passes" "$t" 0 "no circle"

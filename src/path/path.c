@@ -6,7 +6,7 @@
  * cross-validation every (lambda, fold, seed) is a run and a lambda is
  * summarized the way glmnet's cv.glmnet does. */
 #define _POSIX_C_SOURCE 200809L
-#include "path.h"
+#include "path_impl.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -11,7 +11,7 @@
  *     then if 1: u64 epochs, best epoch; u32 has best; u32 stop reason;
  *                f64 metric m of every epoch, for each metric m
  *   u32 CRC-32 of everything before it. */
-#include "path.h"
+#include "path_impl.h"
 
 #include <math.h>
 #include <string.h>
