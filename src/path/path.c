@@ -47,7 +47,7 @@ typedef struct path_job {
     const regnn_optimizer *to;
     const regnn_dataset *train, *val;
     const regnn_path_options *po;
-    struct regnn_fit_options fo; /* the caller's options, with our epoch callback */
+    regnn_fit_options *fo; /* a copy of the caller's options, with our epoch callback */
     regnn_epoch_fn user_cb;
     void *user_cb_data;
     regnn_path *p;
@@ -193,10 +193,9 @@ static regnn_status run_one(path_job *j, size_t r)
         st = fold_data(p, j->train, fi, &ftr, &fva);
     if (st == REGNN_OK)
         st = make_run(j->tm, j->to, po, lambda, seed, &m, &o);
-    if (st == REGNN_OK) {
-        struct regnn_fit_options fo = j->fo;
-        st = ftr ? regnn_fit(m, o, ftr, fva, &fo, &h) : regnn_fit(m, o, j->train, j->val, &fo, &h);
-    }
+    if (st == REGNN_OK)
+        st = ftr ? regnn_fit(m, o, ftr, fva, j->fo, &h)
+                 : regnn_fit(m, o, j->train, j->val, j->fo, &h);
     if (atomic_load(&j->stop)) {
         st = REGNN_E_CANCELLED;
     } else if (st == REGNN_OK && h) {
@@ -457,20 +456,20 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
 
 /* ---- the sweep: check, plan, run ---- */
 
-/* The default-or-given fit options of a path's runs, as a value. */
+/* A copy of the given fit options (NULL: the defaults) for a path's runs,
+ * with the training MSE at end-of-epoch weights when the path options ask
+ * for it (so the gap compares like with like). */
 static regnn_status fit_options_of(const char *fn, const regnn_fit_options *given,
-                                   struct regnn_fit_options *fo)
+                                   const regnn_path_options *po, regnn_fit_options **fo)
 {
-    if (given) {
-        *fo = *given;
-        return REGNN_OK;
-    }
-    regnn_fit_options *d = NULL;
-    regnn_status st = regnn_fit_options_create(&d);
-    if (st != REGNN_OK)
+    regnn_status st = given ? regnn_fit_options_copy(given, fo) : regnn_fit_options_create(fo);
+    if (st == REGNN_OK && po->eval_train)
+        st = regnn_fit_options_set_int(*fo, REGNN_FIT_EVAL_TRAIN, 1);
+    if (st != REGNN_OK) {
+        regnn_fit_options_free(*fo);
+        *fo = NULL;
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
-    *fo = *d;
-    regnn_fit_options_free(d);
+    }
     return REGNN_OK;
 }
 
@@ -558,7 +557,10 @@ static regnn_status check_path(const char *fn, const regnn_model *tm, const regn
         return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
                         "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
                         (long long)po->shard_count);
-    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
+    int64_t fit_shards = 1;
+    if (fit_opts)
+        (void)regnn_fit_options_get_int(fit_opts, REGNN_FIT_SHARD_COUNT, &fit_shards);
+    if (fit_opts && (rg_fit_options_has_exchange(fit_opts) || fit_shards > 1))
         return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
                         "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
                         "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
@@ -643,21 +645,16 @@ static regnn_status plan_results(const char *fn, const regnn_path_options *po,
  * the validation rows, the results and the runs of this shard. */
 static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_options *fit_opts)
 {
-    regnn_status st = fit_options_of(fn, fit_opts, &j->fo);
+    regnn_status st = fit_options_of(fn, fit_opts, j->po, &j->fo);
     if (st != REGNN_OK)
         return st;
-    /* Training MSE at end-of-epoch weights, so the gap compares like with like
-     * (unless the caller trades that for time: REGNN_PATH_EVAL_TRAIN 0). */
-    if (j->po->eval_train)
-        j->fo.eval_train = 1;
-    j->user_cb = j->fo.callback;
-    j->user_cb_data = j->fo.callback_user;
-    j->fo.callback = run_epoch;
-    j->fo.callback_user = j;
+    j->user_cb = rg_fit_options_callback(j->fo, &j->user_cb_data);
+    (void)regnn_fit_options_set_callback(j->fo, run_epoch, j);
+    double split = 0.0;
+    (void)regnn_fit_options_get_double(j->fo, REGNN_FIT_VALIDATION_SPLIT, &split);
     const float *vy;
     size_t n_train, n_val;
-    st = plan_validation(fn, j->po, j->train, j->val, j->fo.validation_split, &n_train, &vy,
-                         &n_val);
+    st = plan_validation(fn, j->po, j->train, j->val, split, &n_train, &vy, &n_val);
     if (st == REGNN_OK)
         st = plan_results(fn, j->po, j->train, n_train, vy, n_val, &j->p);
     if (st != REGNN_OK)
@@ -723,6 +720,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     st = plan_job(fn, &j, fit_opts);
     if (st == REGNN_OK)
         st = run_job(fn, &j);
+    regnn_fit_options_free(j.fo);
     if (st != REGNN_OK) {
         regnn_path_free(j.p);
         return st;
@@ -940,23 +938,22 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
     if (!rg_path_lambda_ok(lambda))
         return rg_error(REGNN_E_INVALID_ARG, "%s: lambda is %g; it must be finite and >= 0", fn,
                         lambda);
-    struct regnn_fit_options fo;
+    regnn_fit_options *fo = NULL;
     regnn_status st = check_template(fn, tm, template_optimizer, po, &lambda, 1, 0);
     if (st == REGNN_OK)
-        st = fit_options_of(fn, fit_opts, &fo);
+        st = fit_options_of(fn, fit_opts, po, &fo);
     if (st != REGNN_OK)
         return st;
     /* All of train, as in cv.glmnet's final fit; the fit's callback stays. */
-    fo.validation_split = 0.0;
-    if (po->eval_train)
-        fo.eval_train = 1;
+    (void)regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.0);
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_history *h = NULL;
     st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
     if (st == REGNN_OK)
-        st = regnn_fit(m, o, train, NULL, &fo, &h);
+        st = regnn_fit(m, o, train, NULL, fo, &h);
     regnn_optimizer_free(o);
+    regnn_fit_options_free(fo);
     if (st != REGNN_OK) {
         regnn_model_free(m);
         return rg_error(st, "%s: lambda %g: %s", fn, lambda, regnn_errmsg());

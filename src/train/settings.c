@@ -8,7 +8,15 @@
 #include <string.h>
 
 /* Where an entry's bytes live. */
-enum { SRC_MODEL, SRC_LAYERS, SRC_OPTIMIZER, SRC_FIT, SRC_PATH_INT, SRC_CUSTOM };
+enum {
+    SRC_MODEL,
+    SRC_LAYERS,
+    SRC_OPTIMIZER,
+    SRC_FIT_INT,
+    SRC_FIT_DOUBLE,
+    SRC_PATH_INT,
+    SRC_CUSTOM
+};
 /* What an entry changes: a fit, a path's runs (which start from fresh
  * weights and optimizer state, and set the penalty they sweep), or both. */
 enum { USE_FIT = 1, USE_PATH = 2, USE_BOTH = 3 };
@@ -22,7 +30,8 @@ typedef void (*feed_fn)(const rg_fit_setup *s, rg_hash *h);
 typedef struct setting {
     const char *name;
     int src, uses;
-    size_t offset, size; /* the field's bytes in its struct; SRC_PATH_INT: offset is the key */
+    size_t offset, size; /* the field's bytes in its struct; SRC_FIT_*, SRC_PATH_INT: offset is
+                            the key */
     feed_fn feed;        /* SRC_CUSTOM */
 } setting;
 
@@ -146,7 +155,8 @@ static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val,
 #define MODEL(name, field, uses) FIELD(SRC_MODEL, uses, regnn_model, name, field)
 #define LAYER(name, field) FIELD(SRC_LAYERS, USE_BOTH, struct regnn_layer, name, field)
 #define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, regnn_optimizer, name, field)
-#define FIT(name, field, uses) FIELD(SRC_FIT, uses, regnn_fit_options, name, field)
+#define FIT_INT(name, key, uses) {name, SRC_FIT_INT, uses, key, 0, NULL}
+#define FIT_DOUBLE(name, key, uses) {name, SRC_FIT_DOUBLE, uses, key, 0, NULL}
 #define PATH_INT(name, key) {name, SRC_PATH_INT, USE_PATH, key, 0, NULL}
 #define CUSTOM(name, fn, uses) {name, SRC_CUSTOM, uses, 0, 0, fn}
 
@@ -175,23 +185,23 @@ static const setting table[] = {
     CUSTOM("optimizer.schedule", feed_schedule, USE_BOTH),
     OPTIM("optimizer.steps", steps, USE_FIT),
     CUSTOM("optimizer.state", feed_state, USE_FIT),
-    FIT("fit.epochs", epochs, USE_BOTH),
-    FIT("fit.batch_size", batch_size, USE_BOTH),
-    FIT("fit.shuffle", shuffle, USE_BOTH),
-    FIT("fit.validation_split", validation_split, USE_BOTH),
-    FIT("fit.eval_train", eval_train, USE_BOTH),
-    FIT("fit.early_stopping", early_stopping, USE_BOTH),
-    FIT("fit.patience", patience, USE_BOTH),
-    FIT("fit.restore_best", restore_best, USE_BOTH),
-    FIT("fit.monitor", monitor, USE_BOTH),
-    FIT("fit.min_delta", min_delta, USE_BOTH),
-    FIT("fit.reduce_lr", reduce_lr, USE_BOTH),
-    FIT("fit.reduce_lr_patience", reduce_lr_patience, USE_BOTH),
-    FIT("fit.reduce_lr_cooldown", reduce_lr_cooldown, USE_BOTH),
-    FIT("fit.reduce_lr_factor", reduce_lr_factor, USE_BOTH),
-    FIT("fit.reduce_lr_min_delta", reduce_lr_min_delta, USE_BOTH),
-    FIT("fit.reduce_lr_min_lr", reduce_lr_min_lr, USE_BOTH),
-    FIT("fit.shard_count", shard_count, USE_FIT),
+    FIT_INT("fit.epochs", REGNN_FIT_EPOCHS, USE_BOTH),
+    FIT_INT("fit.batch_size", REGNN_FIT_BATCH_SIZE, USE_BOTH),
+    FIT_INT("fit.shuffle", REGNN_FIT_SHUFFLE, USE_BOTH),
+    FIT_DOUBLE("fit.validation_split", REGNN_FIT_VALIDATION_SPLIT, USE_BOTH),
+    FIT_INT("fit.eval_train", REGNN_FIT_EVAL_TRAIN, USE_BOTH),
+    FIT_INT("fit.early_stopping", REGNN_FIT_EARLY_STOPPING, USE_BOTH),
+    FIT_INT("fit.patience", REGNN_FIT_PATIENCE, USE_BOTH),
+    FIT_INT("fit.restore_best", REGNN_FIT_RESTORE_BEST, USE_BOTH),
+    FIT_INT("fit.monitor", REGNN_FIT_MONITOR, USE_BOTH),
+    FIT_DOUBLE("fit.min_delta", REGNN_FIT_MIN_DELTA, USE_BOTH),
+    FIT_INT("fit.reduce_lr", REGNN_FIT_REDUCE_LR, USE_BOTH),
+    FIT_INT("fit.reduce_lr_patience", REGNN_FIT_REDUCE_LR_PATIENCE, USE_BOTH),
+    FIT_INT("fit.reduce_lr_cooldown", REGNN_FIT_REDUCE_LR_COOLDOWN, USE_BOTH),
+    FIT_DOUBLE("fit.reduce_lr_factor", REGNN_FIT_REDUCE_LR_FACTOR, USE_BOTH),
+    FIT_DOUBLE("fit.reduce_lr_min_delta", REGNN_FIT_REDUCE_LR_MIN_DELTA, USE_BOTH),
+    FIT_DOUBLE("fit.reduce_lr_min_lr", REGNN_FIT_REDUCE_LR_MIN_LR, USE_BOTH),
+    FIT_INT("fit.shard_count", REGNN_FIT_SHARD_COUNT, USE_FIT),
     CUSTOM("path.lambdas", feed_lambdas, USE_PATH),
     CUSTOM("path.layers", feed_layers, USE_PATH),
     PATH_INT("path.penalty", REGNN_PATH_PENALTY),
@@ -229,9 +239,20 @@ static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
         feed(h, &v, sizeof v);
         return;
     }
+    case SRC_FIT_INT: { /* the bytes of the int64_t field */
+        int64_t v = 0;
+        (void)regnn_fit_options_get_int(s->opts, (int)e->offset, &v);
+        feed(h, &v, sizeof v);
+        return;
+    }
+    case SRC_FIT_DOUBLE: {
+        double v = 0.0;
+        (void)regnn_fit_options_get_double(s->opts, (int)e->offset, &v);
+        feed(h, &v, sizeof v);
+        return;
+    }
     case SRC_MODEL: base = (const unsigned char *)s->m; break;
     case SRC_OPTIMIZER: base = (const unsigned char *)s->o; break;
-    case SRC_FIT: base = (const unsigned char *)s->opts; break;
     case SRC_LAYERS: /* the field of every layer, in order */
         for (size_t i = 0; i < s->m->n_layers; i++)
             feed(h, (const unsigned char *)s->m->layers[i] + e->offset, e->size);

@@ -7,19 +7,14 @@
 
 #include "../model/model.h"
 
-/* ---- fit options and history (fit.c, history.c) ---- */
-struct regnn_fit_options {
-    int64_t epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
-        eval_train;
-    double validation_split, min_delta;
-    int64_t reduce_lr, reduce_lr_patience, reduce_lr_cooldown; /* ReduceLROnPlateau */
-    double reduce_lr_factor, reduce_lr_min_delta, reduce_lr_min_lr;
-    regnn_epoch_fn callback;
-    void *callback_user;
-    int64_t shard_index, shard_count; /* rows of each batch this process computes */
-    regnn_exchange_fn exchange;       /* NULL: one process */
-    void *exchange_user;
-};
+/* ---- fit options and history (fit_options.c, history.c) ---- */
+/* The epoch callback of opts and, in *user, its user pointer. */
+regnn_epoch_fn rg_fit_options_callback(const regnn_fit_options *opts, void **user);
+/* Whether opts has an exchange (a data-parallel fit), and one call of it
+ * (opts must have one): non-zero when it failed. */
+int rg_fit_options_has_exchange(const regnn_fit_options *opts);
+int rg_fit_options_exchange(const regnn_fit_options *opts, float *g, size_t n, double *sums,
+                            size_t n_sums);
 
 /* The first validation row of a REGNN_FIT_VALIDATION_SPLIT tail split of rows
  * (Keras's validation_split): rows before it train, the rest validate. */
