@@ -14,6 +14,14 @@
 #include <stdio.h>
 #include <string.h>
 
+/* An integer setting of checked path options (the getter cannot fail). */
+static int64_t po_int(const regnn_path_options *po, int key)
+{
+    int64_t v = 0;
+    (void)regnn_path_options_get_int(po, key, &v);
+    return v;
+}
+
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
 static size_t path_held(const regnn_path *p)
@@ -30,12 +38,15 @@ static double run_value(const regnn_path *p, size_t r, int stat)
 
 static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
 {
-    regnn_path *p = rg_path_new(po->n_lambdas, (size_t)po->seeds, n_folds,
-                                (size_t)po->shard_index, (size_t)po->shard_count);
+    size_t n_lambdas;
+    const double *lambdas = rg_path_options_lambdas(po, &n_lambdas);
+    regnn_path *p = rg_path_new(n_lambdas, (size_t)po_int(po, REGNN_PATH_SEEDS), n_folds,
+                                (size_t)po_int(po, REGNN_PATH_SHARD_INDEX),
+                                (size_t)po_int(po, REGNN_PATH_SHARD_COUNT));
     if (!p)
         return NULL;
-    p->seed = (uint64_t)po->seed;
-    memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
+    p->seed = (uint64_t)po_int(po, REGNN_PATH_SEED);
+    memcpy(p->lambdas, lambdas, p->n_lambdas * sizeof *p->lambdas);
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
 }
@@ -125,19 +136,22 @@ static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_status st = regnn_model_copy(tm, &m);
-    if (st == REGNN_OK && po->penalty != REGNN_PENALTY_WEIGHT_DECAY) {
-        int key = po->penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
-        if (po->n_layers == 0)
+    const int64_t penalty = po_int(po, REGNN_PATH_PENALTY);
+    if (st == REGNN_OK && penalty != REGNN_PENALTY_WEIGHT_DECAY) {
+        int key = penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
+        size_t n_layers;
+        const size_t *layers = rg_path_options_layers(po, &n_layers);
+        if (n_layers == 0)
             st = regnn_model_set_layers_double(m, key, lambda);
-        for (size_t i = 0; i < po->n_layers && st == REGNN_OK; i++)
-            st = regnn_layer_set_double(m->layers[po->layers[i]], key, lambda);
+        for (size_t i = 0; i < n_layers && st == REGNN_OK; i++)
+            st = regnn_layer_set_double(m->layers[layers[i]], key, lambda);
     }
     /* The same seed gives the same initial weights and shuffling for every lambda. */
     if (st == REGNN_OK)
-        st = regnn_model_init(m, (int)po->init, seed);
+        st = regnn_model_init(m, (int)po_int(po, REGNN_PATH_INIT), seed);
     if (st == REGNN_OK)
         st = optimizer_like(to, &o);
-    if (st == REGNN_OK && po->penalty == REGNN_PENALTY_WEIGHT_DECAY)
+    if (st == REGNN_OK && po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY)
         o->wd = lambda;
     if (st != REGNN_OK) {
         regnn_optimizer_free(o);
@@ -200,8 +214,8 @@ static regnn_status run_one(path_job *j, size_t r)
         st = REGNN_E_CANCELLED;
     } else if (st == REGNN_OK && h) {
         double test_mse = NAN;
-        if (po->test)
-            st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
+        if (rg_path_options_test(po))
+            st = regnn_model_evaluate(m, rg_path_options_test(po), &test_mse, NULL, NULL);
         if (st == REGNN_OK) {
             p->hist[rg_path_slot(p, r)] = h;
             h = NULL;
@@ -243,8 +257,10 @@ static void run_worker(void *arg, size_t task)
     (void)task; /* every task takes runs from the same queue */
     path_job *j = arg;
 #ifdef REGNN_TESTING
-    if (j->po->test_fail_at)
-        regnn__test_alloc_fail_at(j->po->test_fail_at, j->po->test_persistent);
+    int persistent = 0;
+    const long fail_at = rg_path_options_worker_fail(j->po, &persistent);
+    if (fail_at)
+        regnn__test_alloc_fail_at(fail_at, persistent);
 #endif
     pthread_mutex_lock(&j->mu);
     for (;;) {
@@ -275,11 +291,13 @@ static void run_worker(void *arg, size_t task)
 static int report(path_job *j, size_t r, size_t done)
 {
     const regnn_path_options *po = j->po;
-    if (!po->progress)
+    void *user = NULL;
+    const regnn_path_progress_fn progress = rg_path_options_progress(po, &user);
+    if (!progress)
         return 0;
     const regnn_path *p = j->p;
     const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
-    return po->progress(po->progress_user, done, j->total, p->lambdas[rg_path_run_lambda(p, r)],
+    return progress(user, done, j->total, p->lambdas[rg_path_run_lambda(p, r)],
                         p->seed + rg_path_run_seed(p, r), h);
 }
 
@@ -463,7 +481,7 @@ static regnn_status fit_options_of(const char *fn, const regnn_fit_options *give
                                    const regnn_path_options *po, regnn_fit_options **fo)
 {
     regnn_status st = given ? regnn_fit_options_copy(given, fo) : regnn_fit_options_create(fo);
-    if (st == REGNN_OK && po->eval_train)
+    if (st == REGNN_OK && po_int(po, REGNN_PATH_EVAL_TRAIN))
         st = regnn_fit_options_set_int(*fo, REGNN_FIT_EVAL_TRAIN, 1);
     if (st != REGNN_OK) {
         regnn_fit_options_free(*fo);
@@ -483,11 +501,13 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
 {
     if (tm->n_layers == 0)
         return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+    size_t n_layers;
+    const size_t *layers = rg_path_options_layers(po, &n_layers);
+    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY && n_layers > 0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
                         "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY) {
         const double lr =
             to ? fmax(to->lr, rg_schedule_peak(to->sched.kind, to->sched.p, NULL, to->sched.n, 0.0))
                : 1e-3;
@@ -504,11 +524,11 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
                             "step multiplies weights by 1 - lr*wd)", fn, name, 1.0 / lr);
         }
     }
-    for (size_t i = 0; i < po->n_layers; i++)
-        if (po->layers[i] >= tm->n_layers)
+    for (size_t i = 0; i < n_layers; i++)
+        if (layers[i] >= tm->n_layers)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
-                            po->layers[i], tm->n_layers);
+                            layers[i], tm->n_layers);
     if (to && to->kind != REGNN_OPTIM_ADAM && to->kind != REGNN_OPTIM_SGD)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, to->kind);
     return REGNN_OK;
@@ -530,7 +550,7 @@ static regnn_status check_columns(const char *fn, const char *what, const regnn_
 /* Folds of a path: REGNN_PATH_FOLDS, or 1 without cross-validation. */
 static size_t path_folds(const regnn_path_options *po)
 {
-    return po->folds >= 2 ? (size_t)po->folds : 1;
+    return po_int(po, REGNN_PATH_FOLDS) >= 2 ? (size_t)po_int(po, REGNN_PATH_FOLDS) : 1;
 }
 
 /* The path's arguments, before anything is allocated. */
@@ -541,22 +561,26 @@ static regnn_status check_path(const char *fn, const regnn_model *tm, const regn
     if (!tm || !train || !po)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: the template model, training data and path options are required", fn);
-    if (po->n_lambdas == 0)
+    size_t n_lambdas;
+    const double *lambdas = rg_path_options_lambdas(po, &n_lambdas);
+    if (n_lambdas == 0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: the list of lambda values is empty (regnn_path_options_set_lambdas)", fn);
-    regnn_status st = check_template(fn, tm, to, po, po->lambdas, po->n_lambdas, 1);
+    regnn_status st = check_template(fn, tm, to, po, lambdas, n_lambdas, 1);
     if (st == REGNN_OK)
         st = check_columns(fn, "training", train, tm);
     if (st == REGNN_OK)
-        st = check_columns(fn, "test", po->test, tm);
+        st = check_columns(fn, "test", rg_path_options_test(po), tm);
     if (st == REGNN_OK)
         st = check_columns(fn, "validation", val, tm);
     if (st != REGNN_OK)
         return st;
-    if (po->shard_index >= po->shard_count)
+    const int64_t shard_index = po_int(po, REGNN_PATH_SHARD_INDEX),
+                  shard_count = po_int(po, REGNN_PATH_SHARD_COUNT);
+    if (shard_index >= shard_count)
         return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
-                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
-                        (long long)po->shard_count);
+                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)shard_index,
+                        (long long)shard_count);
     int64_t fit_shards = 1;
     if (fit_opts)
         (void)regnn_fit_options_get_int(fit_opts, REGNN_FIT_SHARD_COUNT, &fit_shards);
@@ -565,12 +589,13 @@ static regnn_status check_path(const char *fn, const regnn_model *tm, const regn
                         "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
                         "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
     const size_t n_folds = path_folds(po);
-    if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas / n_folds) {
+    const int64_t seeds = po_int(po, REGNN_PATH_SEEDS);
+    if ((size_t)seeds > RG_PATH_MAX_COUNT / n_lambdas / n_folds) {
         char folds[48] = "";
         if (n_folds > 1)
             snprintf(folds, sizeof folds, "%zu folds x ", n_folds);
         return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %s%lld seeds is more than %zu runs",
-                        fn, po->n_lambdas, folds, (long long)po->seeds, RG_PATH_MAX_COUNT);
+                        fn, n_lambdas, folds, (long long)seeds, RG_PATH_MAX_COUNT);
     }
     return REGNN_OK;
 }
@@ -629,7 +654,8 @@ static regnn_status plan_results(const char *fn, const regnn_path_options *po,
 {
     const size_t n_folds = path_folds(po);
     regnn_path *p = path_alloc(po, n_folds);
-    if (p && n_folds > 1 && make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
+    const uint64_t fold_seed = (uint64_t)po_int(po, REGNN_PATH_FOLD_SEED);
+    if (p && n_folds > 1 && make_folds(p, train, fold_seed) != REGNN_OK) {
         regnn_path_free(p);
         p = NULL;
     }
@@ -670,7 +696,7 @@ static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_option
  * the two levels never oversubscribe by default; at most the runs. */
 static size_t path_threads(const path_job *j)
 {
-    size_t nt = (size_t)j->po->threads;
+    size_t nt = (size_t)po_int(j->po, REGNN_PATH_THREADS);
     if (nt == 0) {
         nt = rg_usable_cpus() / rg_model_resolved_threads(j->tm);
         if (nt == 0)
@@ -949,7 +975,8 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_history *h = NULL;
-    st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
+    const uint64_t seed = (uint64_t)po_int(po, REGNN_PATH_SEED);
+    st = make_run(tm, template_optimizer, po, lambda, seed, &m, &o);
     if (st == REGNN_OK)
         st = regnn_fit(m, o, train, NULL, fo, &h);
     regnn_optimizer_free(o);

@@ -73,28 +73,18 @@ void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COU
 
 /* Whether lambda is a penalty a path takes: finite and >= 0. */
 static inline int rg_path_lambda_ok(double lambda) { return lambda >= 0.0 && !isinf(lambda); }
-/* Path options (path_options.c); path.c reads the fields. */
-struct regnn_path_options {
-    double *lambdas;
-    size_t n_lambdas;
-    size_t *layers; /* NULL: every layer */
-    size_t n_layers;
-    int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
-    int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
-    int64_t eval_train;
-    regnn_path_progress_fn progress;
-    void *progress_user;
-    const regnn_dataset *test; /* borrowed */
-#ifdef REGNN_TESTING
-    long test_fail_at; /* fail this allocation in every worker thread */
-    int test_persistent;
-#endif
-};
 
 /* A path's test data (NULL: none), lambdas and penalized layers (none: all), from path_options.c. */
 const regnn_dataset *rg_path_options_test(const regnn_path_options *opts);
 const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n);
 const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n);
+/* Its progress callback (NULL: none) and, in *user, the callback's pointer. */
+regnn_path_progress_fn rg_path_options_progress(const regnn_path_options *opts, void **user);
+#ifdef REGNN_TESTING
+/* The allocation every worker thread fails (0: none) and whether it persists
+ * (regnn__test_path_worker_alloc_fail). */
+long rg_path_options_worker_fail(const regnn_path_options *opts, int *persistent);
+#endif
 
 /* ---- warnings about a split or a lambda grid (diagnose.c) ---- */
 /* An empty list with room for cap warnings; NULL when out of memory. */
