@@ -151,8 +151,12 @@ static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
         st = regnn_model_init(m, (int)po_int(po, REGNN_PATH_INIT), seed);
     if (st == REGNN_OK)
         st = optimizer_like(to, &o);
-    if (st == REGNN_OK && po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY)
-        o->wd = lambda;
+    if (st == REGNN_OK && penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+        /* lambda was checked against the learning rate (check_template) */
+        rg_optimizer_settings s = rg_optimizer_get_settings(o);
+        s.wd = lambda;
+        rg_optimizer_set_settings(o, &s);
+    }
     if (st != REGNN_OK) {
         regnn_optimizer_free(o);
         regnn_model_free(m);
@@ -508,9 +512,7 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
                         "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
     if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY) {
-        const double lr =
-            to ? fmax(to->lr, rg_schedule_peak(to->sched.kind, to->sched.p, NULL, to->sched.n, 0.0))
-               : 1e-3;
+        const double lr = to ? rg_optimizer_peak_lr(to) : 1e-3;
         for (size_t i = 0; i < n; i++) {
             if (!(lr * lambdas[i] > 1.0))
                 continue;
@@ -529,8 +531,9 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
                             layers[i], tm->n_layers);
-    if (to && to->kind != REGNN_OPTIM_ADAM && to->kind != REGNN_OPTIM_SGD)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, to->kind);
+    const int kind = to ? regnn_optimizer_kind(to) : REGNN_OPTIM_ADAM;
+    if (kind != REGNN_OPTIM_ADAM && kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, kind);
     return REGNN_OK;
 }
 

@@ -92,14 +92,15 @@ static void feed_params(const rg_fit_setup *s, rg_hash *h)
 
 static void feed_state(const rg_fit_setup *s, rg_hash *h)
 {
-    const regnn_optimizer *o = s->o;
-    feed_floats(h, o->m, o->m ? o->n : 0);
-    feed_floats(h, o->v, o->v ? o->n : 0);
+    const float *m, *v;
+    const size_t n = rg_optimizer_state(s->o, &m, &v);
+    feed_floats(h, m, m ? n : 0);
+    feed_floats(h, v, v ? n : 0);
 }
 
 static void feed_schedule(const rg_fit_setup *s, rg_hash *h)
 {
-    const rg_schedule *sc = &s->o->sched;
+    const rg_schedule *sc = rg_optimizer_schedule(s->o);
     feed(h, &sc->kind, sizeof sc->kind);
     feed_array(h, sc->p, sc->n, sizeof *sc->p);
 }
@@ -154,7 +155,7 @@ static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val,
     {name, src, uses, offsetof(type, field), sizeof(((type *)0)->field), NULL}
 #define MODEL(name, field, uses) FIELD(SRC_MODEL, uses, regnn_model, name, field)
 #define LAYER(name, field) FIELD(SRC_LAYERS, USE_BOTH, struct regnn_layer, name, field)
-#define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, regnn_optimizer, name, field)
+#define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, rg_optimizer_settings, name, field)
 #define FIT_INT(name, key, uses) {name, SRC_FIT_INT, uses, key, 0, NULL}
 #define FIT_DOUBLE(name, key, uses) {name, SRC_FIT_DOUBLE, uses, key, 0, NULL}
 #define PATH_INT(name, key) {name, SRC_PATH_INT, USE_PATH, key, 0, NULL}
@@ -252,7 +253,11 @@ static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
         return;
     }
     case SRC_MODEL: base = (const unsigned char *)s->m; break;
-    case SRC_OPTIMIZER: base = (const unsigned char *)s->o; break;
+    case SRC_OPTIMIZER: { /* the field's bytes, as the optimizer holds them */
+        const rg_optimizer_settings os = rg_optimizer_get_settings(s->o);
+        feed(h, (const unsigned char *)&os + e->offset, e->size);
+        return;
+    }
     case SRC_LAYERS: /* the field of every layer, in order */
         for (size_t i = 0; i < s->m->n_layers; i++)
             feed(h, (const unsigned char *)s->m->layers[i] + e->offset, e->size);
