@@ -202,8 +202,8 @@ static void assert_same_predictions(const regnn_model *a, const regnn_model *b)
 {
     regnn_dataset *ds = synth(64, 99);
     float ya[64], yb[64];
-    CK_OK(regnn_model_predict(a, ds->x, 64, ya, 64));
-    CK_OK(regnn_model_predict(b, ds->x, 64, yb, 64));
+    CK_OK(regnn_model_predict(a, rg_dataset_view(ds).x, 64, ya, 64));
+    CK_OK(regnn_model_predict(b, rg_dataset_view(ds).x, 64, yb, 64));
     ck_assert_mem_eq(ya, yb, sizeof ya);
     regnn_dataset_free(ds);
 }

@@ -7,14 +7,6 @@
 #include "../parallel/parallel.h"
 
 /* ---- datasets (dataset.c) ---- */
-struct regnn_dataset {
-    size_t rows, n_x, n_y;
-    const float *x; /* rows x n_x */
-    const float *y; /* rows x n_y */
-    float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
-    char **x_names, **y_names;
-    float *w; /* rows sample weights (owned), or NULL: all 1 */
-};
 /* Each names array is one block (the pointers, then the strings) released by
  * a single rg_free: create datasets only through rg_dataset_adopt or the
  * regnn_dataset_* calls. */
@@ -33,6 +25,9 @@ typedef struct rg_rows {
     size_t rows, n_x, n_y;
 } rg_rows;
 rg_rows rg_dataset_view(const regnn_dataset *ds);
+/* A dataset's feature (targets 0) or target (targets 1) names, as
+ * rg_dataset_adopt takes them. */
+const char *const *rg_dataset_names(const regnn_dataset *ds, int targets);
 
 /* Numbers in CSV text (csv.c). */
 enum {

@@ -426,7 +426,8 @@ static double baseline_mse(const float *ty, size_t n_train, const float *vy, siz
  * the pooled one over all rows (= the fold-size-weighted mean). */
 static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64_t seed)
 {
-    const size_t n = train->rows, k = p->n_folds, ny = train->n_y;
+    const rg_rows tr = rg_dataset_view(train);
+    const size_t n = tr.rows, k = p->n_folds, ny = tr.n_y;
     size_t *perm = rg_malloc(n * sizeof *perm);
     double *sum = rg_calloc(k * ny, sizeof *sum), *tot = rg_calloc(ny, sizeof *tot);
     p->n_rows = n;
@@ -451,8 +452,8 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
     }
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < ny; c++) {
-            sum[p->fold_of[i] * ny + c] += train->y[i * ny + c];
-            tot[c] += train->y[i * ny + c];
+            sum[p->fold_of[i] * ny + c] += tr.y[i * ny + c];
+            tot[c] += tr.y[i * ny + c];
         }
     double all = 0.0;
     for (size_t f = 0; f < k; f++) {
@@ -462,7 +463,7 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
                 continue;
             for (size_t c = 0; c < ny; c++) {
                 double mu = (tot[c] - sum[f * ny + c]) / (double)(n - p->fold_rows[f]);
-                double d = train->y[i * ny + c] - mu;
+                double d = tr.y[i * ny + c] - mu;
                 sse += d * d;
             }
         }
@@ -542,11 +543,12 @@ static regnn_status check_columns(const char *fn, const char *what, const regnn_
                                   const regnn_model *tm)
 {
     const size_t n_out = regnn_model_outputs(tm);
-    if (ds && (ds->n_x != tm->n_in || ds->n_y != n_out))
+    const size_t n_x = regnn_dataset_features(ds), n_y = regnn_dataset_targets(ds);
+    if (ds && (n_x != tm->n_in || n_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: %s data has %zu features and %zu targets, the model takes %zu "
                         "inputs and gives %zu outputs",
-                        fn, what, ds->n_x, ds->n_y, tm->n_in, n_out);
+                        fn, what, n_x, n_y, tm->n_in, n_out);
     return REGNN_OK;
 }
 
@@ -611,7 +613,8 @@ static regnn_status plan_validation(const char *fn, const regnn_path_options *po
                                     double split, size_t *n_train, const float **vy, size_t *n_val)
 {
     const size_t n_folds = path_folds(po);
-    *n_train = train->rows;
+    const rg_rows tr = rg_dataset_view(train);
+    *n_train = tr.rows;
     *vy = NULL;
     *n_val = 0;
     if (n_folds > 1) {
@@ -619,31 +622,31 @@ static regnn_status plan_validation(const char *fn, const regnn_path_options *po
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: REGNN_PATH_FOLDS %zu validates on the held-out folds; give no "
                             "validation data and no REGNN_FIT_VALIDATION_SPLIT with it", fn, n_folds);
-        if (n_folds > train->rows)
+        if (n_folds > tr.rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: REGNN_PATH_FOLDS %zu is more than the %zu training rows", fn,
-                            n_folds, train->rows);
+                            n_folds, tr.rows);
     } else if (val) {
         if (split > 0.0)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
-        if (val->rows == 0)
+        if (rg_dataset_view(val).rows == 0)
             return rg_error(REGNN_E_INVALID_ARG, "%s: the validation data has no rows", fn);
-        *vy = val->y;
-        *n_val = val->rows;
+        *vy = rg_dataset_view(val).y;
+        *n_val = rg_dataset_view(val).rows;
     } else {
         if (!(split > 0.0))
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: the path compares validation errors: give validation data or set "
                             "REGNN_FIT_VALIDATION_SPLIT", fn);
-        size_t split_at = rg_tail_split_at(train->rows, split);
-        if (split_at == 0 || split_at >= train->rows)
+        size_t split_at = rg_tail_split_at(tr.rows, split);
+        if (split_at == 0 || split_at >= tr.rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: validation split %g of %zu rows leaves an empty training or "
-                            "validation part", fn, split, train->rows);
+                            "validation part", fn, split, tr.rows);
         *n_train = split_at;
-        *n_val = train->rows - split_at;
-        *vy = train->y + split_at * train->n_y;
+        *n_val = tr.rows - split_at;
+        *vy = tr.y + split_at * tr.n_y;
     }
     if (*n_train == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
@@ -665,7 +668,8 @@ static regnn_status plan_results(const char *fn, const regnn_path_options *po,
     if (!p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     if (n_folds == 1)
-        p->baseline = baseline_mse(train->y, n_train, vy, n_val, train->n_y);
+        p->baseline = baseline_mse(rg_dataset_view(train).y, n_train, vy, n_val,
+                                   regnn_dataset_targets(train));
     *out = p;
     return REGNN_OK;
 }

@@ -110,17 +110,19 @@ static void feed_data(const regnn_dataset *d, rg_hash *h)
     feed_size(h, d != NULL);
     if (!d)
         return;
-    feed_size(h, d->rows);
-    feed_size(h, d->n_x);
-    feed_floats(h, d->x, d->rows * d->n_x);
-    feed_floats(h, d->y, d->rows * d->n_y);
+    const rg_rows r = rg_dataset_view(d);
+    feed_size(h, r.rows);
+    feed_size(h, r.n_x);
+    feed_floats(h, r.x, r.rows * r.n_x);
+    feed_floats(h, r.y, r.rows * r.n_y);
 }
 
 static void feed_weights(const regnn_dataset *d, rg_hash *h)
 {
-    feed_size(h, d && d->w); /* presence, then the values */
-    if (d && d->w)
-        feed_floats(h, d->w, d->rows);
+    const float *w = d ? rg_dataset_view(d).w : NULL;
+    feed_size(h, w != NULL); /* presence, then the values */
+    if (w)
+        feed_floats(h, w, regnn_dataset_rows(d));
 }
 
 static void feed_lambdas(const rg_fit_setup *s, rg_hash *h)
