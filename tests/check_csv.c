@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static regnn_dataset marker;
-#define NOT_SET (&marker)
+static char marker;
+#define NOT_SET ((regnn_dataset *)&marker)
 
 static regnn_status parse(const char *text, const char *target, regnn_dataset **out)
 {
@@ -30,8 +30,16 @@ static regnn_dataset *parse_ok(const char *text, const char *target)
     return ds;
 }
 
-static float feature(const regnn_dataset *ds, size_t r, size_t j) { return ds->x[r * ds->n_x + j]; }
-static float target(const regnn_dataset *ds, size_t r, size_t k) { return ds->y[r * ds->n_y + k]; }
+static float feature(const regnn_dataset *ds, size_t r, size_t j)
+{
+    const rg_rows v = rg_dataset_view(ds);
+    return v.x[r * v.n_x + j];
+}
+static float target(const regnn_dataset *ds, size_t r, size_t k)
+{
+    const rg_rows v = rg_dataset_view(ds);
+    return v.y[r * v.n_y + k];
+}
 
 /* Parse text expecting failure: status, *out NULL, and every fragment in the message. */
 static void expect_error(const char *text, const char *tname, regnn_status status,
@@ -75,9 +83,9 @@ START_TEST(test_target_by_name)
     ck_assert_str_eq(regnn_dataset_target_name(ds, 0), "y");
     const float fx[6] = {1, 2, 4, 5, 6, 8}, fy[2] = {3, 7};
     for (size_t i = 0; i < 6; i++)
-        ck_assert_float_eq(ds->x[i], fx[i]);
+        ck_assert_float_eq(rg_dataset_view(ds).x[i], fx[i]);
     for (size_t i = 0; i < 2; i++)
-        ck_assert_float_eq(ds->y[i], fy[i]);
+        ck_assert_float_eq(rg_dataset_view(ds).y[i], fy[i]);
     regnn_dataset_free(ds);
 }
 END_TEST

@@ -12,8 +12,8 @@
 #include <string.h>
 
 /* A non-NULL value that no call returns: a failing call must overwrite it. */
-static regnn_dataset marker;
-#define NOT_SET (&marker)
+static char marker;
+#define NOT_SET ((regnn_dataset *)&marker)
 
 /* rows x nx features with x[i][j] = 100*i + j and y[i][k] = -(i + 0.5*k). */
 static regnn_dataset *make_indexed(size_t rows, size_t nx, size_t ny)
@@ -39,19 +39,20 @@ static regnn_dataset *make_indexed(size_t rows, size_t nx, size_t ny)
 static size_t row_id(const regnn_dataset *ds, size_t r)
 {
     size_t nx = regnn_dataset_features(ds);
-    return (size_t)(ds->x[r * nx] / 100.0f);
+    return (size_t)(rg_dataset_view(ds).x[r * nx] / 100.0f);
 }
 
 /* Every row of part looks like a make_indexed row: features and targets agree. */
 static void check_rows_consistent(const regnn_dataset *part)
 {
-    size_t nx = part->n_x, ny = part->n_y;
-    for (size_t r = 0; r < part->rows; r++) {
+    const rg_rows v = rg_dataset_view(part);
+    size_t nx = v.n_x, ny = v.n_y;
+    for (size_t r = 0; r < v.rows; r++) {
         size_t id = row_id(part, r);
         for (size_t j = 0; j < nx; j++)
-            ck_assert_float_eq(part->x[r * nx + j], (float)(100 * id + j));
+            ck_assert_float_eq(v.x[r * nx + j], (float)(100 * id + j));
         for (size_t k = 0; k < ny; k++)
-            ck_assert_float_eq(part->y[r * ny + k], -(float)id - 0.5f * (float)k);
+            ck_assert_float_eq(v.y[r * ny + k], -(float)id - 0.5f * (float)k);
     }
 }
 
@@ -64,7 +65,7 @@ START_TEST(test_copy_does_not_follow_caller)
     ck_assert_uint_eq(regnn_dataset_rows(ds), 2);
     ck_assert_uint_eq(regnn_dataset_features(ds), 3);
     ck_assert_uint_eq(regnn_dataset_targets(ds), 1);
-    ck_assert_ptr_ne(ds->x, x);
+    ck_assert_ptr_ne(rg_dataset_view(ds).x, x);
     x[4] = 99;
     y[1] = -7;
     float bx[6], by[2];
@@ -83,8 +84,8 @@ START_TEST(test_borrow_follows_caller)
     float y[4] = {10, 11, 20, 21};
     regnn_dataset *ds = NULL;
     CK_OK(regnn_dataset_from_arrays(x, y, 2, 3, 2, REGNN_BORROW, &ds));
-    ck_assert_ptr_eq(ds->x, x);
-    ck_assert_ptr_eq(ds->y, y);
+    ck_assert_ptr_eq(rg_dataset_view(ds).x, x);
+    ck_assert_ptr_eq(rg_dataset_view(ds).y, y);
     x[4] = 99;
     y[3] = -7;
     float bx[6], by[4];
@@ -204,8 +205,8 @@ START_TEST(test_adopt_names)
     regnn_dataset *ds = NULL;
     long live = regnn__test_alloc_live();
     CK_OK(rg_dataset_adopt(x, y, 2, 2, 1, xn, yn, &ds));
-    ck_assert_ptr_eq(ds->x, x);
-    ck_assert_ptr_eq(ds->own_y, y);
+    ck_assert_ptr_eq(rg_dataset_view(ds).x, x);
+    ck_assert_ptr_eq(rg_dataset_view(ds).y, y); /* adopted, not copied */
     ck_assert_str_eq(regnn_dataset_feature_name(ds, 0), "alpha");
     ck_assert_str_eq(regnn_dataset_feature_name(ds, 1), "x1");
     ck_assert_str_eq(regnn_dataset_target_name(ds, 0), "target");

@@ -4,6 +4,7 @@
  * insufficient cases (too short, no validation, NaN/Inf), arguments, and two
  * real fits. */
 #include "testutil.h"
+#include "path/path_impl.h" /* test-only: fake_path builds a path by hand */
 
 #include <math.h>
 #include <string.h>

@@ -122,17 +122,21 @@ static size_t fingerprint(const fixture *f, unsigned char *buf, size_t cap)
             o = tmp;
         }
         /* An unbound optimizer and an uninitialized model still fingerprint. */
-        if (f->sm->initialized && (o->n == 0 || o->n == f->sm->n_params)) {
+        const float *om, *ov;
+        const size_t on = rg_optimizer_state(o, &om, &ov);
+        if (f->sm->initialized && (on == 0 || on == f->sm->n_params)) {
             CK_OK(regnn_checkpoint_save_mem(f->sm, o, buf + n, cap - n, &len));
             n += len;
         }
         memcpy(buf + n, &f->sm->n_layers, sizeof f->sm->n_layers);
         n += sizeof f->sm->n_layers;
         if (f->so) {
-            memcpy(buf + n, &f->so->steps, sizeof f->so->steps);
-            n += sizeof f->so->steps;
-            memcpy(buf + n, &f->so->n, sizeof f->so->n);
-            n += sizeof f->so->n;
+            const uint64_t steps = regnn_optimizer_steps(f->so);
+            const size_t bound = rg_optimizer_state(f->so, &om, &ov);
+            memcpy(buf + n, &steps, sizeof steps);
+            n += sizeof steps;
+            memcpy(buf + n, &bound, sizeof bound);
+            n += sizeof bound;
         }
         regnn_optimizer_free(tmp);
     }

@@ -1499,7 +1499,9 @@ static void fp_change(fp_parts *p, const char *name)
         CK_OK(regnn_optimizer_set_steps(p->o, 5));
     } else if (!strcmp(name, "optimizer.state")) {
         CK_OK(rg_optimizer_bind(p->o, regnn_model_param_count(p->m)));
-        p->o->m[0] = 0.5f;
+        const float *om, *ov;
+        (void)rg_optimizer_state(p->o, &om, &ov);
+        ((float *)om)[0] = 0.5f; /* the optimizer's own storage */
     } else if (!strcmp(name, "fit.epochs")) {
         fp_fit_int(p, REGNN_FIT_EPOCHS, 3);
     } else if (!strcmp(name, "fit.batch_size")) {

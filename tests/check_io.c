@@ -188,7 +188,8 @@ static void assert_same_model(const regnn_model *a, const regnn_model *b)
     ck_assert_mem_eq(a->rng.s, b->rng.s, sizeof a->rng.s);
     ck_assert_int_eq(a->scaler != NULL, b->scaler != NULL);
     if (a->scaler) {
-        const regnn_scaler *s = a->scaler, *t = b->scaler;
+        const rg_scaler_stats sv = rg_scaler_view(a->scaler), tv = rg_scaler_view(b->scaler);
+        const rg_scaler_stats *s = &sv, *t = &tv;
         ck_assert_uint_eq(s->n_x, t->n_x);
         ck_assert_uint_eq(s->n_y, t->n_y);
         ck_assert_mem_eq(s->x_mean, t->x_mean, s->n_x * sizeof(double));
@@ -202,24 +203,28 @@ static void assert_same_predictions(const regnn_model *a, const regnn_model *b)
 {
     regnn_dataset *ds = synth(64, 99);
     float ya[64], yb[64];
-    CK_OK(regnn_model_predict(a, ds->x, 64, ya, 64));
-    CK_OK(regnn_model_predict(b, ds->x, 64, yb, 64));
+    CK_OK(regnn_model_predict(a, rg_dataset_view(ds).x, 64, ya, 64));
+    CK_OK(regnn_model_predict(b, rg_dataset_view(ds).x, 64, yb, 64));
     ck_assert_mem_eq(ya, yb, sizeof ya);
     regnn_dataset_free(ds);
 }
 
-static void assert_same_optimizer(const regnn_optimizer *a, const regnn_optimizer *b)
+static void assert_same_optimizer(const regnn_optimizer *oa, const regnn_optimizer *ob)
 {
+    const rg_optimizer_settings sa = rg_optimizer_get_settings(oa),
+                                sb = rg_optimizer_get_settings(ob), *a = &sa, *b = &sb;
     ck_assert_int_eq(a->kind, b->kind);
     ck_assert(a->lr == b->lr && a->beta1 == b->beta1 && a->beta2 == b->beta2 && a->eps == b->eps);
     ck_assert(a->wd == b->wd && a->momentum == b->momentum && a->nesterov == b->nesterov);
     ck_assert_uint_eq(a->steps, b->steps);
-    ck_assert_uint_eq(a->n, b->n);
-    if (a->n) {
-        ck_assert_mem_eq(a->m, b->m, a->n * sizeof(float));
-        ck_assert_int_eq(a->v != NULL, b->v != NULL);
-        if (a->v)
-            ck_assert_mem_eq(a->v, b->v, a->n * sizeof(float));
+    const float *am, *av, *bm, *bv;
+    const size_t n = rg_optimizer_state(oa, &am, &av);
+    ck_assert_uint_eq(n, rg_optimizer_state(ob, &bm, &bv));
+    if (n) {
+        ck_assert_mem_eq(am, bm, n * sizeof(float));
+        ck_assert_int_eq(av != NULL, bv != NULL);
+        if (av)
+            ck_assert_mem_eq(av, bv, n * sizeof(float));
     }
 }
 
@@ -422,7 +427,7 @@ START_TEST(test_scaler_attach)
     ck_assert_ptr_ne(got, m->scaler);
     ck_assert_uint_eq(regnn_scaler_features(got), 3);
     ck_assert_uint_eq(regnn_scaler_targets(got), 1);
-    ck_assert_mem_eq(got->x_scale, sc->x_scale, 3 * sizeof(double));
+    ck_assert_mem_eq(rg_scaler_view(got).x_scale, rg_scaler_view(sc).x_scale, 3 * sizeof(double));
     regnn_scaler_free(got);
     /* copies carry their own statistics */
     regnn_model *c = NULL;
@@ -445,11 +450,14 @@ START_TEST(test_scaler_attach)
     CK_OK(regnn_model_create(3, &empty));
     CK_STATUS(regnn_model_attach_scaler(empty, sc), REGNN_E_SHAPE);
     regnn_model_free(empty);
-    sc->x_scale[1] = 0.0;
+    /* the scaler's own storage, written to plant bad values */
+    double *x_scale = (double *)rg_scaler_view(sc).x_scale;
+    double *y_mean = (double *)rg_scaler_view(sc).y_mean;
+    x_scale[1] = 0.0;
     CK_STATUS(regnn_model_attach_scaler(m, sc), REGNN_E_NUMERIC);
     ck_assert(has("feature scale 1"));
-    sc->x_scale[1] = 1.0;
-    sc->y_mean[0] = NAN;
+    x_scale[1] = 1.0;
+    y_mean[0] = NAN;
     CK_STATUS(regnn_model_attach_scaler(m, sc), REGNN_E_NUMERIC);
     ck_assert(has("target mean 0"));
     ck_assert_ptr_null(m->scaler);
@@ -1460,7 +1468,9 @@ START_TEST(test_arguments)
     regnn_dataset *ds = synth(8, 1);
     regnn_model *m3 = net(4, 0.0, 0, 1);
     CK_OK(regnn_fit(m3, o, ds, NULL, NULL, NULL));
-    o->v[2] = NAN;
+    const float *om, *ov;
+    (void)rg_optimizer_state(o, &om, &ov);
+    ((float *)ov)[2] = NAN; /* the optimizer's own storage, written to plant a bad value */
     CK_STATUS(regnn_checkpoint_save_mem(m3, o, NULL, 0, &n), REGNN_E_NUMERIC);
     ck_assert(has("optimizer state"));
     regnn_dataset_free(ds);

@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-static regnn_scaler scaler_marker;
-static regnn_dataset dataset_marker;
+/* Addresses no call returns: an output left unchanged is seen. */
+static char scaler_marker, dataset_marker;
 
 /* 6 rows, 3 features (one constant), 2 targets. */
 static const float X6[18] = {1.0f,  -2.0f, 7.0f, 2.5f,  0.0f,  7.0f, 4.0f,  3.5f,  7.0f,
@@ -126,7 +126,7 @@ START_TEST(test_transform_kinds)
     ck_assert_uint_eq(regnn_dataset_rows(t), 6);
     for (size_t j = 0; j < 3; j++) {
         double s, ss;
-        column_sums(t->x, 6, 3, j, &s, &ss);
+        column_sums(rg_dataset_view(t).x, 6, 3, j, &s, &ss);
         ck_assert_double_eq_tol(s / 6, 0.0, 1e-6);
         if (j < 2)
             ck_assert_double_eq_tol(ss, 1.0, 1e-5); /* UNIT_NORM: sum of squares 1 */
@@ -135,13 +135,13 @@ START_TEST(test_transform_kinds)
     }
     for (size_t k = 0; k < 2; k++) {
         double s, ss;
-        column_sums(t->y, 6, 2, k, &s, &ss);
+        column_sums(rg_dataset_view(t).y, 6, 2, k, &s, &ss);
         ck_assert_double_eq_tol(s / 6, 0.0, 1e-6);
         ck_assert_double_eq_tol(ss / 6, 1.0, 1e-5); /* ZSCORE: population std 1 */
     }
     /* The input is unchanged and names carry over. */
-    ck_assert_float_eq(ds->x[0], X6[0]);
-    ck_assert_float_eq(ds->y[2], Y6[2]);
+    ck_assert_float_eq(rg_dataset_view(ds).x[0], X6[0]);
+    ck_assert_float_eq(rg_dataset_view(ds).y[2], Y6[2]);
     ck_assert_str_eq(regnn_dataset_feature_name(t, 2), "x2");
     ck_assert_str_eq(regnn_dataset_target_name(t, 1), "y1");
     regnn_dataset_free(t);
@@ -150,8 +150,8 @@ START_TEST(test_transform_kinds)
     /* NONE leaves values as they are. */
     CK_OK(regnn_scaler_fit(ds, REGNN_SCALE_NONE, REGNN_SCALE_NONE, &sc));
     CK_OK(regnn_scaler_transform(sc, ds, &t));
-    ck_assert_int_eq(memcmp(t->x, X6, sizeof X6), 0);
-    ck_assert_int_eq(memcmp(t->y, Y6, sizeof Y6), 0);
+    ck_assert_int_eq(memcmp(rg_dataset_view(t).x, X6, sizeof X6), 0);
+    ck_assert_int_eq(memcmp(rg_dataset_view(t).y, Y6, sizeof Y6), 0);
     regnn_dataset_free(t);
     regnn_scaler_free(sc);
     regnn_dataset_free(ds);
@@ -167,16 +167,16 @@ START_TEST(test_inverse_targets)
         CK_OK(regnn_scaler_fit(ds, REGNN_SCALE_ZSCORE, kind, &sc));
         CK_OK(regnn_scaler_transform(sc, ds, &t));
         float back[12];
-        CK_OK(regnn_scaler_inverse_targets(sc, t->y, back, 6));
+        CK_OK(regnn_scaler_inverse_targets(sc, rg_dataset_view(t).y, back, 6));
         for (size_t i = 0; i < 12; i++)
             ck_assert_float_eq_tol(back[i], Y6[i], 1e-5f * fmaxf(1.0f, fabsf(Y6[i])));
         /* In place. */
         float buf[12];
-        memcpy(buf, t->y, sizeof buf);
+        memcpy(buf, rg_dataset_view(t).y, sizeof buf);
         CK_OK(regnn_scaler_inverse_targets(sc, buf, buf, 6));
         ck_assert_int_eq(memcmp(buf, back, sizeof buf), 0);
         if (kind != REGNN_SCALE_NONE)
-            ck_assert_float_ne(t->y[0], Y6[0]);
+            ck_assert_float_ne(rg_dataset_view(t).y[0], Y6[0]);
         regnn_dataset_free(t);
         regnn_scaler_free(sc);
     }
@@ -193,7 +193,7 @@ START_TEST(test_transform_features_buffer)
     CK_OK(regnn_scaler_transform(sc, ds, &t));
     float out[18], inplace[18];
     CK_OK(regnn_scaler_transform_features(sc, X6, out, 6));
-    ck_assert_int_eq(memcmp(out, t->x, sizeof out), 0);
+    ck_assert_int_eq(memcmp(out, rg_dataset_view(t).x, sizeof out), 0);
     memcpy(inplace, X6, sizeof inplace);
     CK_OK(regnn_scaler_transform_features(sc, inplace, inplace, 6));
     ck_assert_int_eq(memcmp(inplace, out, sizeof out), 0);
@@ -226,18 +226,20 @@ START_TEST(test_fitted_statistics_apply_elsewhere)
         if (s == 0)
             s = 1;
         for (size_t i = 0; i < 2; i++)
-            ck_assert_float_eq_tol(t->x[i * 3 + j], (float)((xb[i * 3 + j] - m) / s), 1e-5f);
+            ck_assert_float_eq_tol(rg_dataset_view(t).x[i * 3 + j], (float)((xb[i * 3 + j] - m) / s),
+                                   1e-5f);
     }
     for (size_t k = 0; k < 2; k++) {
         double m, s;
         column_stats(Y6, 6, 2, k, &m, &s);
         for (size_t i = 0; i < 2; i++)
-            ck_assert_float_eq_tol(t->y[i * 2 + k], (float)((yb[i * 2 + k] - m) / (s * sqrt(6.0))),
+            ck_assert_float_eq_tol(rg_dataset_view(t).y[i * 2 + k],
+                                   (float)((yb[i * 2 + k] - m) / (s * sqrt(6.0))),
                                    1e-5f);
     }
     /* b's own statistics would have given something else. */
-    ck_assert_float_eq_tol(t->x[2], 0.0f, 1e-6f); /* 7 is a's constant */
-    ck_assert_float_eq_tol(t->x[5], 1.0f, 1e-6f); /* 8 - 7, scale 1 */
+    ck_assert_float_eq_tol(rg_dataset_view(t).x[2], 0.0f, 1e-6f); /* 7 is a's constant */
+    ck_assert_float_eq_tol(rg_dataset_view(t).x[5], 1.0f, 1e-6f); /* 8 - 7, scale 1 */
     regnn_dataset_free(t);
     regnn_scaler_free(sc);
     regnn_dataset_free(a);
@@ -257,18 +259,18 @@ START_TEST(test_diabetes_unit_norm)
     ck_assert_str_eq(regnn_dataset_feature_name(t, 0), "age");
     ck_assert_str_eq(regnn_dataset_feature_name(t, 2), "bmi");
     /* sklearn.datasets.load_diabetes()['data'][0][:3] */
-    ck_assert_float_eq_tol(t->x[0], 0.03807591f, 1e-5f);
-    ck_assert_float_eq_tol(t->x[1], 0.05068012f, 1e-5f);
-    ck_assert_float_eq_tol(t->x[2], 0.06169621f, 1e-5f);
+    ck_assert_float_eq_tol(rg_dataset_view(t).x[0], 0.03807591f, 1e-5f);
+    ck_assert_float_eq_tol(rg_dataset_view(t).x[1], 0.05068012f, 1e-5f);
+    ck_assert_float_eq_tol(rg_dataset_view(t).x[2], 0.06169621f, 1e-5f);
     /* ... and data[441][0] */
-    ck_assert_float_eq_tol(t->x[441 * 10], -0.04547248f, 1e-5f);
+    ck_assert_float_eq_tol(rg_dataset_view(t).x[441 * 10], -0.04547248f, 1e-5f);
     for (size_t j = 0; j < 10; j++) {
         double s, ss;
-        column_sums(t->x, 442, 10, j, &s, &ss);
+        column_sums(rg_dataset_view(t).x, 442, 10, j, &s, &ss);
         ck_assert_double_eq_tol(s / 442, 0.0, 1e-6);
         ck_assert_double_eq_tol(ss, 1.0, 1e-5);
     }
-    ck_assert_float_eq(t->y[0], 151.0f); /* targets unscaled */
+    ck_assert_float_eq(rg_dataset_view(t).y[0], 151.0f); /* targets unscaled */
     regnn_dataset_free(t);
     regnn_scaler_free(sc);
     regnn_dataset_free(ds);
@@ -278,13 +280,13 @@ END_TEST
 START_TEST(test_errors)
 {
     regnn_dataset *ds = make6();
-    regnn_scaler *sc = &scaler_marker;
+    regnn_scaler *sc = (regnn_scaler *)&scaler_marker;
     CK_STATUS(regnn_scaler_fit(NULL, REGNN_SCALE_ZSCORE, REGNN_SCALE_ZSCORE, &sc),
               REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(sc);
     CK_STATUS(regnn_scaler_fit(ds, REGNN_SCALE_ZSCORE, REGNN_SCALE_ZSCORE, NULL),
               REGNN_E_INVALID_ARG);
-    sc = &scaler_marker;
+    sc = (regnn_scaler *)&scaler_marker;
     CK_STATUS(regnn_scaler_fit(ds, 3, REGNN_SCALE_ZSCORE, &sc), REGNN_E_UNSUPPORTED);
     ck_assert_ptr_null(sc);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "regnn_scaler_fit"));
@@ -305,15 +307,15 @@ START_TEST(test_errors)
 
     /* Shapes must match the fitted ones. */
     float x[4] = {1, 2, 3, 4}, y[2] = {1, 2};
-    regnn_dataset *other = NULL, *t = &dataset_marker;
+    regnn_dataset *other = NULL, *t = (regnn_dataset *)&dataset_marker;
     CK_OK(regnn_dataset_from_arrays(x, y, 2, 2, 1, REGNN_COPY, &other));
     CK_STATUS(regnn_scaler_transform(sc, other, &t), REGNN_E_SHAPE);
     ck_assert_ptr_null(t);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "3 features and 2 targets"));
-    t = &dataset_marker;
+    t = (regnn_dataset *)&dataset_marker;
     CK_STATUS(regnn_scaler_transform(NULL, ds, &t), REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(t);
-    t = &dataset_marker;
+    t = (regnn_dataset *)&dataset_marker;
     CK_STATUS(regnn_scaler_transform(sc, NULL, &t), REGNN_E_INVALID_ARG);
     ck_assert_ptr_null(t);
     CK_STATUS(regnn_scaler_transform(sc, ds, NULL), REGNN_E_INVALID_ARG);
@@ -345,7 +347,7 @@ START_TEST(test_transform_overflow)
     /* A tiny spread scales a far-off value of another dataset past FLT_MAX. */
     float xa[2] = {0, 1e-30f}, ya[2] = {0, 1};
     float xb[2] = {1e12f, 0}, yb[2] = {0, 1};
-    regnn_dataset *a = NULL, *b = NULL, *t = &dataset_marker;
+    regnn_dataset *a = NULL, *b = NULL, *t = (regnn_dataset *)&dataset_marker;
     CK_OK(regnn_dataset_from_arrays(xa, ya, 2, 1, 1, REGNN_COPY, &a));
     CK_OK(regnn_dataset_from_arrays(xb, yb, 2, 1, 1, REGNN_COPY, &b));
     regnn_scaler *sc = NULL;
@@ -368,13 +370,13 @@ START_TEST(test_alloc_failure_fit_transform)
     for (int persistent = 0; persistent <= 1; persistent++) {
         long n;
         for (n = 1; n < 100; n++) {
-            regnn_scaler *sc = &scaler_marker;
+            regnn_scaler *sc = (regnn_scaler *)&scaler_marker;
             regnn_dataset *t = NULL;
             long live = regnn__test_alloc_live();
             regnn__test_alloc_fail_at(n, persistent);
             regnn_status st = regnn_scaler_fit(ds, REGNN_SCALE_UNIT_NORM, REGNN_SCALE_ZSCORE, &sc);
             if (st == REGNN_OK) {
-                t = &dataset_marker;
+                t = (regnn_dataset *)&dataset_marker;
                 st = regnn_scaler_transform(sc, ds, &t);
                 if (st != REGNN_OK) {
                     regnn_scaler_free(sc);
@@ -385,7 +387,7 @@ START_TEST(test_alloc_failure_fit_transform)
             regnn__test_alloc_fail_at(0, 0);
             if (st == REGNN_OK) {
                 ck_assert_int_lt(used, n);
-                ck_assert_float_ne(t->y[0], Y6[0]);
+                ck_assert_float_ne(rg_dataset_view(t).y[0], Y6[0]);
                 regnn_dataset_free(t);
                 regnn_scaler_free(sc);
                 ck_assert_int_eq(regnn__test_alloc_live(), live);

@@ -161,7 +161,7 @@ START_TEST(test_step_uses_count_before_update)
         ck_assert_int_eq(rg_optimizer_step_inplace(o, &w, &g, 1, &mx, NULL, NULL), 1);
         expect -= rates[t];
         ck_assert_float_eq(w, expect);
-        ck_assert_double_eq(o->lr_now, (double)rates[t]);
+        ck_assert_double_eq(rg_optimizer_lr_now(o), (double)rates[t]);
     }
     ck_assert_uint_eq(regnn_optimizer_steps(o), 5);
     regnn_optimizer_free(o);

@@ -7,14 +7,6 @@
 #include "../parallel/parallel.h"
 
 /* ---- datasets (dataset.c) ---- */
-struct regnn_dataset {
-    size_t rows, n_x, n_y;
-    const float *x; /* rows x n_x */
-    const float *y; /* rows x n_y */
-    float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
-    char **x_names, **y_names;
-    float *w; /* rows sample weights (owned), or NULL: all 1 */
-};
 /* Each names array is one block (the pointers, then the strings) released by
  * a single rg_free: create datasets only through rg_dataset_adopt or the
  * regnn_dataset_* calls. */
@@ -33,6 +25,9 @@ typedef struct rg_rows {
     size_t rows, n_x, n_y;
 } rg_rows;
 rg_rows rg_dataset_view(const regnn_dataset *ds);
+/* A dataset's feature (targets 0) or target (targets 1) names, as
+ * rg_dataset_adopt takes them. */
+const char *const *rg_dataset_names(const regnn_dataset *ds, int targets);
 
 /* Numbers in CSV text (csv.c). */
 enum {
@@ -48,11 +43,18 @@ enum {
 int rg_parse_float(const char *s, size_t n, float *out);
 
 /* ---- scaler (scaler.c) ---- */
-struct regnn_scaler {
-    size_t n_x, n_y;
-    double *x_mean, *x_scale, *y_mean, *y_scale;
-};
 /* Deep copy (scaler.c); NULL when out of memory. */
 regnn_scaler *rg_scaler_copy(const regnn_scaler *sc);
+/* A scaler's statistics, read only: per feature x_mean, x_scale (n_x), per
+ * target y_mean, y_scale (n_y). */
+typedef struct rg_scaler_stats {
+    size_t n_x, n_y;
+    const double *x_mean, *x_scale, *y_mean, *y_scale;
+} rg_scaler_stats;
+rg_scaler_stats rg_scaler_view(const regnn_scaler *sc);
+/* A scaler of n_x features and n_y targets whose statistics the caller fills
+ * in: stat[0..3] receive x_mean, x_scale (n_x each), y_mean, y_scale (n_y
+ * each). NULL when out of memory. */
+regnn_scaler *rg_scaler_alloc(size_t n_x, size_t n_y, double *stat[4]);
 
 #endif

@@ -7,6 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
+struct regnn_dataset {
+    size_t rows, n_x, n_y;
+    const float *x; /* rows x n_x */
+    const float *y; /* rows x n_y */
+    float *own_x, *own_y; /* non-NULL when the dataset owns the storage */
+    char **x_names, **y_names;
+    float *w; /* rows sample weights (owned), or NULL: all 1 */
+};
+
 /* Bytes of a rows x cols float matrix; 0 when the product overflows or is
  * larger than any object can be (sizes past PTRDIFF_MAX break pointer
  * arithmetic). */
@@ -490,4 +499,9 @@ rg_rows rg_dataset_view(const regnn_dataset *ds)
 {
     const rg_rows r = {ds->x, ds->y, ds->w, ds->rows, ds->n_x, ds->n_y};
     return r;
+}
+
+const char *const *rg_dataset_names(const regnn_dataset *ds, int targets)
+{
+    return (const char *const *)(targets ? ds->y_names : ds->x_names);
 }

@@ -7,6 +7,11 @@
 #include <math.h>
 #include <string.h>
 
+struct regnn_scaler {
+    size_t n_x, n_y;
+    double *x_mean, *x_scale, *y_mean, *y_scale;
+};
+
 static int kind_ok(int kind)
 {
     return kind == REGNN_SCALE_NONE || kind == REGNN_SCALE_ZSCORE || kind == REGNN_SCALE_UNIT_NORM;
@@ -62,22 +67,23 @@ regnn_status regnn_scaler_fit(const regnn_dataset *ds, int feature_kind, int tar
         return rg_error(REGNN_E_UNSUPPORTED,
                         "%s: unknown scaling kind (features %d, targets %d); use REGNN_SCALE_*", fn,
                         feature_kind, target_kind);
+    const rg_rows r = rg_dataset_view(ds);
     regnn_scaler *sc = rg_calloc(1, sizeof *sc);
     if (sc) {
-        sc->n_x = ds->n_x;
-        sc->n_y = ds->n_y;
-        sc->x_mean = rg_calloc(ds->n_x, sizeof(double));
-        sc->x_scale = rg_calloc(ds->n_x, sizeof(double));
-        sc->y_mean = rg_calloc(ds->n_y, sizeof(double));
-        sc->y_scale = rg_calloc(ds->n_y, sizeof(double));
+        sc->n_x = r.n_x;
+        sc->n_y = r.n_y;
+        sc->x_mean = rg_calloc(r.n_x, sizeof(double));
+        sc->x_scale = rg_calloc(r.n_x, sizeof(double));
+        sc->y_mean = rg_calloc(r.n_y, sizeof(double));
+        sc->y_scale = rg_calloc(r.n_y, sizeof(double));
     }
     if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale) {
         regnn_scaler_free(sc);
-        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu + %zu columns", fn, ds->n_x,
-                        ds->n_y);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu + %zu columns", fn, r.n_x,
+                        r.n_y);
     }
-    fit_columns(ds->x, ds->rows, ds->n_x, feature_kind, sc->x_mean, sc->x_scale);
-    fit_columns(ds->y, ds->rows, ds->n_y, target_kind, sc->y_mean, sc->y_scale);
+    fit_columns(r.x, r.rows, r.n_x, feature_kind, sc->x_mean, sc->x_scale);
+    fit_columns(r.y, r.rows, r.n_y, target_kind, sc->y_mean, sc->y_scale);
     *out = sc;
     return REGNN_OK;
 }
@@ -134,31 +140,31 @@ regnn_status regnn_scaler_transform(const regnn_scaler *sc, const regnn_dataset 
         *out = NULL;
     if (!sc || !ds || !out)
         return rg_error(REGNN_E_INVALID_ARG, "%s: sc, ds and out must not be NULL", fn);
-    if (ds->n_x != sc->n_x || ds->n_y != sc->n_y)
+    const rg_rows r = rg_dataset_view(ds);
+    if (r.n_x != sc->n_x || r.n_y != sc->n_y)
         return rg_error(REGNN_E_SHAPE,
                         "%s: the scaler was fitted on %zu features and %zu targets, the dataset "
                         "has %zu and %zu",
-                        fn, sc->n_x, sc->n_y, ds->n_x, ds->n_y);
-    size_t nx = ds->rows * ds->n_x, ny = ds->rows * ds->n_y; /* bounded at creation */
+                        fn, sc->n_x, sc->n_y, r.n_x, r.n_y);
+    size_t nx = r.rows * r.n_x, ny = r.rows * r.n_y; /* bounded at creation */
     float *x = rg_malloc(nx * sizeof(float));
     float *y = x ? rg_malloc(ny * sizeof(float)) : NULL;
     if (!y) {
         rg_free(x);
-        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, ds->rows);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, r.rows);
     }
     /* Statistics fitted on another dataset can push a far-off value past FLT_MAX. */
-    int ok = standardize(sc->x_mean, sc->x_scale, sc->n_x, ds->x, x, ds->rows);
-    ok &= standardize(sc->y_mean, sc->y_scale, sc->n_y, ds->y, y, ds->rows);
+    int ok = standardize(sc->x_mean, sc->x_scale, sc->n_x, r.x, x, r.rows);
+    ok &= standardize(sc->y_mean, sc->y_scale, sc->n_y, r.y, y, r.rows);
     if (!ok) {
         rg_free(x);
         rg_free(y);
         return rg_error(REGNN_E_NUMERIC, "%s: a standardized value overflows a float", fn);
     }
-    regnn_status st = rg_dataset_adopt(x, y, ds->rows, ds->n_x, ds->n_y,
-                                       (const char *const *)ds->x_names,
-                                       (const char *const *)ds->y_names, out);
+    regnn_status st = rg_dataset_adopt(x, y, r.rows, r.n_x, r.n_y, rg_dataset_names(ds, 0),
+                                       rg_dataset_names(ds, 1), out);
     if (st == REGNN_E_NOMEM)
-        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, ds->rows);
+        return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu rows", fn, r.rows);
     if (st == REGNN_OK)
         st = rg_dataset_copy_weights(fn, ds, out); /* weights are not standardized */
     return st;
@@ -233,4 +239,32 @@ regnn_scaler *rg_scaler_copy(const regnn_scaler *sc)
         return NULL;
     }
     return c;
+}
+
+rg_scaler_stats rg_scaler_view(const regnn_scaler *sc)
+{
+    rg_scaler_stats v = {sc->n_x, sc->n_y, sc->x_mean, sc->x_scale, sc->y_mean, sc->y_scale};
+    return v;
+}
+
+regnn_scaler *rg_scaler_alloc(size_t n_x, size_t n_y, double *stat[4])
+{
+    regnn_scaler *sc = rg_calloc(1, sizeof *sc);
+    if (!sc)
+        return NULL;
+    sc->n_x = n_x;
+    sc->n_y = n_y;
+    sc->x_mean = rg_malloc(n_x * sizeof(double));
+    sc->x_scale = rg_malloc(n_x * sizeof(double));
+    sc->y_mean = rg_malloc(n_y * sizeof(double));
+    sc->y_scale = rg_malloc(n_y * sizeof(double));
+    if (!sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale) {
+        regnn_scaler_free(sc);
+        return NULL;
+    }
+    stat[0] = sc->x_mean;
+    stat[1] = sc->x_scale;
+    stat[2] = sc->y_mean;
+    stat[3] = sc->y_scale;
+    return sc;
 }

@@ -181,17 +181,20 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
         return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
     const size_t n_out = regnn_model_outputs(m), n_in = regnn_model_inputs(m);
     const regnn_scaler *sc = rg_model_scaler(m);
-    if (sc && (sc->n_x != n_in || sc->n_y != n_out))
+    const size_t sc_x = regnn_scaler_features(sc), sc_y = regnn_scaler_targets(sc);
+    if (sc && (sc_x != n_in || sc_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: the attached scaler has %zu features and %zu targets, the model "
                         "takes %zu inputs and gives %zu outputs",
-                        fn, sc->n_x, sc->n_y, n_in, n_out);
-    if (o && o->n != 0) {
-        if (o->n != regnn_model_param_count(m))
+                        fn, sc_x, sc_y, n_in, n_out);
+    const float *om = NULL, *ov = NULL;
+    const size_t on = o ? rg_optimizer_state(o, &om, &ov) : 0;
+    if (on != 0) {
+        if (on != regnn_model_param_count(m))
             return rg_error(REGNN_E_SHAPE,
                             "%s: the optimizer holds state for %zu parameters, the model has %zu",
-                            fn, o->n, regnn_model_param_count(m));
-        if (!rg_all_finite(o->m, o->n) || (o->v && !rg_all_finite(o->v, o->n)))
+                            fn, on, regnn_model_param_count(m));
+        if (!rg_all_finite(om, on) || (ov && !rg_all_finite(ov, on)))
             return rg_error(REGNN_E_NUMERIC, "%s: the optimizer state contains NaN or Inf", fn);
     }
     return REGNN_OK;
@@ -214,8 +217,9 @@ static void put_topology(wr *w, const regnn_model *m)
     end_section(w, at);
 }
 
-static void put_scaler(wr *w, const regnn_scaler *sc)
+static void put_scaler(wr *w, const regnn_scaler *scaler)
 {
+    const rg_scaler_stats s = rg_scaler_view(scaler), *sc = &s;
     size_t at = begin_section(w, SEC_SCAL);
     put_u64(w, sc->n_x);
     put_u64(w, sc->n_y);
@@ -228,30 +232,34 @@ static void put_scaler(wr *w, const regnn_scaler *sc)
 
 /* The optimizer section (settings, step count, moments) and, when it has
  * one, the schedule's. */
-static void put_optimizer(wr *w, const regnn_optimizer *o)
+static void put_optimizer(wr *w, const regnn_optimizer *opt)
 {
+    const rg_optimizer_settings s = rg_optimizer_get_settings(opt);
+    const float *om, *ov;
+    const size_t n = rg_optimizer_state(opt, &om, &ov);
     size_t at = begin_section(w, SEC_OPTM);
-    put_u32(w, (uint32_t)o->kind);
-    put_u32(w, o->nesterov ? 1u : 0u);
-    put_f64(w, o->lr);
-    put_f64(w, o->beta1);
-    put_f64(w, o->beta2);
-    put_f64(w, o->eps);
-    put_f64(w, o->wd);
-    put_f64(w, o->momentum);
-    put_u64(w, o->steps);
-    put_u64(w, o->n);
-    if (o->n) {
-        put_f32s(w, o->m, o->n);
-        if (o->kind == REGNN_OPTIM_ADAM)
-            put_f32s(w, o->v, o->n);
+    put_u32(w, (uint32_t)s.kind);
+    put_u32(w, s.nesterov ? 1u : 0u);
+    put_f64(w, s.lr);
+    put_f64(w, s.beta1);
+    put_f64(w, s.beta2);
+    put_f64(w, s.eps);
+    put_f64(w, s.wd);
+    put_f64(w, s.momentum);
+    put_u64(w, s.steps);
+    put_u64(w, n);
+    if (n) {
+        put_f32s(w, om, n);
+        if (s.kind == REGNN_OPTIM_ADAM)
+            put_f32s(w, ov, n);
     }
     end_section(w, at);
-    if (o->sched.kind != REGNN_SCHEDULE_CONSTANT) {
+    const rg_schedule *sched = rg_optimizer_schedule(opt);
+    if (sched->kind != REGNN_SCHEDULE_CONSTANT) {
         at = begin_section(w, SEC_SCHD);
-        put_u32(w, (uint32_t)o->sched.kind);
-        put_u32(w, (uint32_t)o->sched.n);
-        put_f64s(w, o->sched.p, o->sched.n);
+        put_u32(w, (uint32_t)sched->kind);
+        put_u32(w, (uint32_t)sched->n);
+        put_f64s(w, sched->p, sched->n);
         end_section(w, at);
     }
 }
@@ -593,6 +601,14 @@ static regnn_status check_loss(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+/* The optimizer settings of OPTM in P. */
+static rg_optimizer_settings settings_of(const parsed *P)
+{
+    rg_optimizer_settings s = {P->kind, P->lr,       P->beta1,    P->beta2, P->eps,
+                               P->wd,   P->momentum, P->nesterov, P->steps};
+    return s;
+}
+
 /* The optimizer settings of OPTM in P against the ranges the setters
  * enforce. */
 static regnn_status check_optm_settings(const char *where, const parsed *P)
@@ -615,16 +631,7 @@ static regnn_status check_optm_settings(const char *where, const parsed *P)
         return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s %g is out of range", where, bad, badv);
     /* The same ranges the setters enforce (ε and lr usable in float32,
      * lr * weight decay <= 1, steps <= 2^53). */
-    regnn_optimizer chk;
-    memset(&chk, 0, sizeof chk);
-    chk.kind = P->kind;
-    chk.lr = P->lr;
-    chk.beta1 = P->beta1;
-    chk.beta2 = P->beta2;
-    chk.eps = P->eps;
-    chk.wd = P->wd;
-    chk.momentum = P->momentum;
-    chk.steps = P->steps;
+    const rg_optimizer_settings chk = settings_of(P);
     char why[256];
     if (rg_optimizer_check(&chk, why, sizeof why))
         return rg_error(REGNN_E_FORMAT, "%s: section OPTM: %s", where, why);
@@ -835,26 +842,19 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
 /* P's scaler, attached to m (which frees it with itself). */
 static regnn_status build_scaler(const parsed *P, regnn_model *m)
 {
-    regnn_scaler *sc = rg_calloc(1, sizeof *sc);
-    if (sc) {
-        sc->n_x = P->n_in;
-        sc->n_y = P->n_out;
-        sc->x_mean = rg_malloc(P->n_in * sizeof(double));
-        sc->x_scale = rg_malloc(P->n_in * sizeof(double));
-        sc->y_mean = rg_malloc(P->n_out * sizeof(double));
-        sc->y_scale = rg_malloc(P->n_out * sizeof(double));
-        rg_model_adopt_scaler(m, sc);
-    }
-    if (!sc || !sc->x_mean || !sc->x_scale || !sc->y_mean || !sc->y_scale)
+    double *stat[4];
+    regnn_scaler *sc = rg_scaler_alloc(P->n_in, P->n_out, stat);
+    if (!sc)
         return REGNN_E_NOMEM;
+    rg_model_adopt_scaler(m, sc);
     const uint8_t *q = P->scal;
-    decode_f64s(q, sc->x_mean, P->n_in);
+    decode_f64s(q, stat[0], P->n_in);
     q += 8 * P->n_in;
-    decode_f64s(q, sc->x_scale, P->n_in);
+    decode_f64s(q, stat[1], P->n_in);
     q += 8 * P->n_in;
-    decode_f64s(q, sc->y_mean, P->n_out);
+    decode_f64s(q, stat[2], P->n_out);
     q += 8 * P->n_out;
-    decode_f64s(q, sc->y_scale, P->n_out);
+    decode_f64s(q, stat[3], P->n_out);
     return REGNN_OK;
 }
 
@@ -878,15 +878,9 @@ static regnn_status build_optimizer(const parsed *P, float *tmp, regnn_optimizer
     regnn_status st = regnn_optimizer_create(P->kind, o_out);
     regnn_optimizer *o = *o_out;
     if (st == REGNN_OK) {
-        /* Copied field by field: setters refuse keys that do not apply to the kind. */
-        o->lr = P->lr;
-        o->beta1 = P->beta1;
-        o->beta2 = P->beta2;
-        o->eps = P->eps;
-        o->wd = P->wd;
-        o->momentum = P->momentum;
-        o->nesterov = P->nesterov;
-        o->steps = P->steps;
+        /* All at once: setters refuse keys that do not apply to the kind. */
+        const rg_optimizer_settings s = settings_of(P);
+        rg_optimizer_set_settings(o, &s);
     }
     if (st == REGNN_OK && P->sched_n) {
         double *sp = rg_malloc(P->sched_n * sizeof *sp);
@@ -898,7 +892,7 @@ static regnn_status build_optimizer(const parsed *P, float *tmp, regnn_optimizer
         }
     }
     if (o)
-        o->lr_now = rg_schedule_lr(&o->sched, o->steps ? o->steps - 1 : 0, o->lr);
+        rg_optimizer_sync_lr_now(o);
     if (st == REGNN_OK && P->n_state)
         st = build_optimizer_state(P, o, tmp);
     return st;

@@ -243,11 +243,12 @@ static void graph_body(pb *w, const void *ctx)
         pb_msg(w, GRAPH_INITIALIZER, tensor_body, &b);
     }
     if (sc) {
+        const rg_scaler_stats s = rg_scaler_view(sc);
         const tensor stats[4] = {
-            {"scaler/feature_mean", {n_in, 0}, 1, n_in, NULL, sc->x_mean},
-            {"scaler/feature_scale", {n_in, 0}, 1, n_in, NULL, sc->x_scale},
-            {"scaler/target_scale", {n_out, 0}, 1, n_out, NULL, sc->y_scale},
-            {"scaler/target_mean", {n_out, 0}, 1, n_out, NULL, sc->y_mean}};
+            {"scaler/feature_mean", {n_in, 0}, 1, n_in, NULL, s.x_mean},
+            {"scaler/feature_scale", {n_in, 0}, 1, n_in, NULL, s.x_scale},
+            {"scaler/target_scale", {n_out, 0}, 1, n_out, NULL, s.y_scale},
+            {"scaler/target_mean", {n_out, 0}, 1, n_out, NULL, s.y_mean}};
         for (int i = 0; i < 4; i++)
             pb_msg(w, GRAPH_INITIALIZER, tensor_body, &stats[i]);
     }
@@ -295,9 +296,9 @@ static regnn_status check_exportable(const char *fn, const regnn_model *m)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
     if (!rg_all_finite(rg_model_params(m), regnn_model_param_count(m)))
         return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
-    const regnn_scaler *sc = rg_model_scaler(m);
-    if (!sc)
+    if (!rg_model_scaler(m))
         return REGNN_OK;
+    const rg_scaler_stats s = rg_scaler_view(rg_model_scaler(m)), *sc = &s;
     const size_t n_out = regnn_model_outputs(m), n_in = regnn_model_inputs(m);
     if (sc->n_x != n_in || sc->n_y != n_out)
         return rg_error(REGNN_E_SHAPE,

@@ -145,13 +145,14 @@ regnn_status regnn_model_evaluate(const regnn_model *m, const regnn_dataset *ds,
     regnn_status st = rg_model_check_ready(m);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_model_evaluate: %s", regnn_errmsg());
-    if (ds->n_x != m->n_in || ds->n_y != regnn_model_outputs(m))
+    const rg_rows r = rg_dataset_view(ds);
+    if (r.n_x != m->n_in || r.n_y != regnn_model_outputs(m))
         return rg_error(REGNN_E_SHAPE,
                         "regnn_model_evaluate: dataset has %zu features and %zu targets, model "
                         "takes %zu inputs and gives %zu outputs",
-                        ds->n_x, ds->n_y, m->n_in, regnn_model_outputs(m));
+                        r.n_x, r.n_y, m->n_in, regnn_model_outputs(m));
     double a, b;
-    st = rg_model_eval_rows(m, ds->x, ds->y, ds->rows, &a, &b, NULL, 0, NULL);
+    st = rg_model_eval_rows(m, r.x, r.y, r.rows, &a, &b, NULL, 0, NULL);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_model_evaluate: %s", regnn_errmsg());
     if (mse)

@@ -42,20 +42,21 @@ regnn_status regnn_model_evaluate_loss(const regnn_model *m, const regnn_dataset
     regnn_status st = rg_model_check_ready(m);
     if (st != REGNN_OK)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    const rg_rows r = rg_dataset_view(ds);
     const size_t n_out = regnn_model_outputs(m);
-    if (ds->n_x != m->n_in || ds->n_y != n_out)
+    if (r.n_x != m->n_in || r.n_y != n_out)
         return rg_error(REGNN_E_SHAPE,
                         "%s: dataset has %zu features and %zu targets, model takes %zu inputs and "
                         "gives %zu outputs",
-                        fn, ds->n_x, ds->n_y, m->n_in, n_out);
+                        fn, r.n_x, r.n_y, m->n_in, n_out);
     rg_loss_sums s;
-    st = rg_model_eval_sums(m, ds->x, ds->y, ds->w, ds->rows, &s, NULL, 0, NULL);
+    st = rg_model_eval_sums(m, r.x, r.y, r.w, r.rows, &s, NULL, 0, NULL);
     if (st != REGNN_OK)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
     /* Keras: the loss divides by the row count, weighted metrics by the weight sum. */
     const double no = (double)n_out, wsum = s.w * no;
     if (loss)
-        *loss = s.loss / ((double)ds->rows * no);
+        *loss = s.loss / ((double)r.rows * no);
     if (mse)
         *mse = wsum > 0.0 ? s.se / wsum : 0.0;
     if (mae)

@@ -27,21 +27,22 @@ regnn_status regnn_model_attach_scaler(regnn_model *m, const regnn_scaler *sc)
         return REGNN_OK;
     }
     const size_t n_out = regnn_model_outputs(m);
-    if (sc->n_x != m->n_in || sc->n_y != n_out)
+    const rg_scaler_stats v = rg_scaler_view(sc);
+    if (v.n_x != m->n_in || v.n_y != n_out)
         return rg_error(REGNN_E_SHAPE,
                         "%s: the scaler has %zu features and %zu targets, the model takes %zu "
                         "inputs and gives %zu outputs",
-                        fn, sc->n_x, sc->n_y, m->n_in, n_out);
+                        fn, v.n_x, v.n_y, m->n_in, n_out);
     /* Saved files must load again, and the loader refuses such values. */
     const struct {
         const double *v;
         size_t n;
         int is_scale;
         const char *name;
-    } stats[4] = {{sc->x_mean, sc->n_x, 0, "feature mean"},
-                  {sc->x_scale, sc->n_x, 1, "feature scale"},
-                  {sc->y_mean, sc->n_y, 0, "target mean"},
-                  {sc->y_scale, sc->n_y, 1, "target scale"}};
+    } stats[4] = {{v.x_mean, v.n_x, 0, "feature mean"},
+                  {v.x_scale, v.n_x, 1, "feature scale"},
+                  {v.y_mean, v.n_y, 0, "target mean"},
+                  {v.y_scale, v.n_y, 1, "target scale"}};
     for (int k = 0; k < 4; k++) {
         size_t i = first_bad(stats[k].v, stats[k].n, stats[k].is_scale);
         if (i < stats[k].n)

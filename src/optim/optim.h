@@ -26,20 +26,6 @@ double rg_schedule_peak(int kind, const double *p, const unsigned char *le, size
                         double base_lr);
 
 /* ---- optimizer (optimizer.c) ---- */
-struct regnn_optimizer {
-    int kind;
-    double lr, beta1, beta2, eps, wd, momentum;
-    int nesterov;
-    uint64_t steps;
-    size_t n;     /* bound parameter count; 0 = unbound */
-    float *m, *v; /* Adam moments, or SGD velocity in m */
-    float *m2, *v2; /* spares rg_optimizer_step_into writes; swapped in when it succeeds */
-    uint32_t m_max, v_max; /* largest |m|, |v| (float bits) the last step wrote ... */
-    int bounds_known;      /* ... valid only while set: any other write clears it */
-    int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
-    rg_schedule sched; /* learning-rate schedule; kind CONSTANT = lr every step */
-    double lr_now;     /* the learning rate of the last step (lr before any) */
-};
 /* Bind to n parameters if unbound (allocates), else check n matches. */
 regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n);
 /* Free the state and zero the step count. */
@@ -99,8 +85,16 @@ int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max);
 int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const float *g, size_t n);
 /* Allocate the spare state buffers of rg_optimizer_step_into (bound optimizer). */
 regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o);
-/* The first setting out of range (as the setters judge it) as a message, or NULL. */
-const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len);
+/* An optimizer's kind and hyperparameters and its step count, as a value
+ * (what a model file stores and the settings fingerprint hashes). */
+typedef struct rg_optimizer_settings {
+    int kind;
+    double lr, beta1, beta2, eps, wd, momentum;
+    int nesterov;
+    uint64_t steps;
+} rg_optimizer_settings;
+/* The first setting of s out of range (as the setters judge it) as a message, or NULL. */
+const char *rg_optimizer_check(const rg_optimizer_settings *s, char *buf, size_t len);
 /* What training asks of the optimizer (optimizer.c): the busy flag (inside
  * regnn_fit), whether it has a schedule, the base learning rate and the last
  * step's; forget the state bounds. */
@@ -127,5 +121,21 @@ typedef struct rg_optimizer_snap {
 regnn_status rg_optimizer_snapshot(const regnn_optimizer *o, rg_optimizer_snap *s);
 void rg_optimizer_restore(regnn_optimizer *o, rg_optimizer_snap *s);
 void rg_optimizer_snapshot_free(rg_optimizer_snap *s);
+
+/* Read and write every setting at once; rg_optimizer_set_settings takes
+ * values the caller checked (rg_optimizer_check) and leaves the state and
+ * the last step's learning rate alone. */
+rg_optimizer_settings rg_optimizer_get_settings(const regnn_optimizer *o);
+void rg_optimizer_set_settings(regnn_optimizer *o, const rg_optimizer_settings *s);
+/* The learning rate of the last step from the step count and the schedule
+ * (an optimizer read from a file). */
+void rg_optimizer_sync_lr_now(regnn_optimizer *o);
+/* Its schedule (kind CONSTANT: none). */
+const rg_schedule *rg_optimizer_schedule(const regnn_optimizer *o);
+/* Its largest learning rate: the base rate or the schedule's peak. */
+double rg_optimizer_peak_lr(const regnn_optimizer *o);
+/* Its state: the bound parameter count (0: unbound) and the moments (Adam's
+ * m and v, SGD's velocity in m and v NULL; NULL when unbound). */
+size_t rg_optimizer_state(const regnn_optimizer *o, const float **m, const float **v);
 
 #endif

@@ -9,6 +9,21 @@
 #include <stdio.h>
 #include <string.h>
 
+struct regnn_optimizer {
+    int kind;
+    double lr, beta1, beta2, eps, wd, momentum;
+    int nesterov;
+    uint64_t steps;
+    size_t n;     /* bound parameter count; 0 = unbound */
+    float *m, *v; /* Adam moments, or SGD velocity in m */
+    float *m2, *v2; /* spares rg_optimizer_step_into writes; swapped in when it succeeds */
+    uint32_t m_max, v_max; /* largest |m|, |v| (float bits) the last step wrote ... */
+    int bounds_known;      /* ... valid only while set: any other write clears it */
+    int busy;     /* inside regnn_fit: reset (which frees the moments) is refused */
+    rg_schedule sched; /* learning-rate schedule; kind CONSTANT = lr every step */
+    double lr_now;     /* the learning rate of the last step (lr before any) */
+};
+
 /* The options table's kind for an optimizer kind. */
 static int option_kind(int kind)
 {
@@ -99,7 +114,7 @@ static const char *value_problem(int kind, int key, double v, double lr, double 
     return buf;
 }
 
-const char *rg_optimizer_check(const regnn_optimizer *o, char *buf, size_t len)
+const char *rg_optimizer_check(const rg_optimizer_settings *o, char *buf, size_t len)
 {
     static const int keys[] = {REGNN_OPT_LEARNING_RATE, REGNN_OPT_BETA1, REGNN_OPT_BETA2,
                                REGNN_OPT_EPSILON, REGNN_OPT_WEIGHT_DECAY, REGNN_OPT_MOMENTUM};
@@ -853,4 +868,43 @@ void rg_optimizer_snapshot_free(rg_optimizer_snap *s)
     rg_free(s->m);
     rg_free(s->v);
     s->m = s->v = NULL;
+}
+
+rg_optimizer_settings rg_optimizer_get_settings(const regnn_optimizer *o)
+{
+    rg_optimizer_settings s = {o->kind, o->lr,  o->beta1,    o->beta2,   o->eps,
+                               o->wd,   o->momentum, o->nesterov, o->steps};
+    return s;
+}
+
+void rg_optimizer_set_settings(regnn_optimizer *o, const rg_optimizer_settings *s)
+{
+    o->kind = s->kind;
+    o->lr = s->lr;
+    o->beta1 = s->beta1;
+    o->beta2 = s->beta2;
+    o->eps = s->eps;
+    o->wd = s->wd;
+    o->momentum = s->momentum;
+    o->nesterov = s->nesterov;
+    o->steps = s->steps;
+}
+
+void rg_optimizer_sync_lr_now(regnn_optimizer *o)
+{
+    o->lr_now = rg_schedule_lr(&o->sched, o->steps ? o->steps - 1 : 0, o->lr);
+}
+
+const rg_schedule *rg_optimizer_schedule(const regnn_optimizer *o) { return &o->sched; }
+
+double rg_optimizer_peak_lr(const regnn_optimizer *o)
+{
+    return fmax(o->lr, rg_schedule_peak(o->sched.kind, o->sched.p, NULL, o->sched.n, 0.0));
+}
+
+size_t rg_optimizer_state(const regnn_optimizer *o, const float **m, const float **v)
+{
+    *m = o->m;
+    *v = o->v;
+    return o->n;
 }

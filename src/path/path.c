@@ -6,13 +6,21 @@
  * cross-validation every (lambda, fold, seed) is a run and a lambda is
  * summarized the way glmnet's cv.glmnet does. */
 #define _POSIX_C_SOURCE 200809L
-#include "path.h"
+#include "path_impl.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+/* An integer setting of checked path options (the getter cannot fail). */
+static int64_t po_int(const regnn_path_options *po, int key)
+{
+    int64_t v = 0;
+    (void)regnn_path_options_get_int(po, key, &v);
+    return v;
+}
 
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
@@ -30,12 +38,15 @@ static double run_value(const regnn_path *p, size_t r, int stat)
 
 static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
 {
-    regnn_path *p = rg_path_new(po->n_lambdas, (size_t)po->seeds, n_folds,
-                                (size_t)po->shard_index, (size_t)po->shard_count);
+    size_t n_lambdas;
+    const double *lambdas = rg_path_options_lambdas(po, &n_lambdas);
+    regnn_path *p = rg_path_new(n_lambdas, (size_t)po_int(po, REGNN_PATH_SEEDS), n_folds,
+                                (size_t)po_int(po, REGNN_PATH_SHARD_INDEX),
+                                (size_t)po_int(po, REGNN_PATH_SHARD_COUNT));
     if (!p)
         return NULL;
-    p->seed = (uint64_t)po->seed;
-    memcpy(p->lambdas, po->lambdas, p->n_lambdas * sizeof *p->lambdas);
+    p->seed = (uint64_t)po_int(po, REGNN_PATH_SEED);
+    memcpy(p->lambdas, lambdas, p->n_lambdas * sizeof *p->lambdas);
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
 }
@@ -47,7 +58,7 @@ typedef struct path_job {
     const regnn_optimizer *to;
     const regnn_dataset *train, *val;
     const regnn_path_options *po;
-    struct regnn_fit_options fo; /* the caller's options, with our epoch callback */
+    regnn_fit_options *fo; /* a copy of the caller's options, with our epoch callback */
     regnn_epoch_fn user_cb;
     void *user_cb_data;
     regnn_path *p;
@@ -99,15 +110,16 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
         p->fold_base ? p->fold_base[rg_path_run_fold(p, r)] : p->baseline;
     regnn_history_diagnose(h, base, &verdict, &reason, d, REGNN_DIAG_COUNT);
     double secs = 0.0;
-    for (size_t e = 0; e < h->epochs; e++)
-        secs += h->v[REGNN_METRIC_SECONDS - 1][e];
+    const double *sv = rg_history_metric(h, REGNN_METRIC_SECONDS);
+    for (size_t e = 0; e < regnn_history_epochs(h); e++)
+        secs += sv[e];
     rv[REGNN_RUN_BEST_VAL_MSE - 1] = d[REGNN_DIAG_BEST_VAL_MSE];
     rv[REGNN_RUN_BEST_EPOCH - 1] = d[REGNN_DIAG_BEST_EPOCH];
     rv[REGNN_RUN_TRAIN_MSE_AT_BEST - 1] = d[REGNN_DIAG_TRAIN_MSE_AT_BEST];
     rv[REGNN_RUN_FINAL_VAL_MSE - 1] = d[REGNN_DIAG_FINAL_VAL_MSE];
     rv[REGNN_RUN_FINAL_TRAIN_MSE - 1] = d[REGNN_DIAG_FINAL_TRAIN_MSE];
     rv[REGNN_RUN_FINAL_GAP - 1] = d[REGNN_DIAG_FINAL_GAP];
-    rv[REGNN_RUN_EPOCHS - 1] = (double)h->epochs;
+    rv[REGNN_RUN_EPOCHS - 1] = (double)regnn_history_epochs(h);
     rv[REGNN_RUN_VERDICT - 1] = (double)verdict;
     rv[REGNN_RUN_REASON - 1] = (double)reason;
     rv[REGNN_RUN_SECONDS - 1] = secs;
@@ -124,20 +136,27 @@ static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_status st = regnn_model_copy(tm, &m);
-    if (st == REGNN_OK && po->penalty != REGNN_PENALTY_WEIGHT_DECAY) {
-        int key = po->penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
-        if (po->n_layers == 0)
+    const int64_t penalty = po_int(po, REGNN_PATH_PENALTY);
+    if (st == REGNN_OK && penalty != REGNN_PENALTY_WEIGHT_DECAY) {
+        int key = penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
+        size_t n_layers;
+        const size_t *layers = rg_path_options_layers(po, &n_layers);
+        if (n_layers == 0)
             st = regnn_model_set_layers_double(m, key, lambda);
-        for (size_t i = 0; i < po->n_layers && st == REGNN_OK; i++)
-            st = regnn_layer_set_double(regnn_model_layer(m, po->layers[i]), key, lambda);
+        for (size_t i = 0; i < n_layers && st == REGNN_OK; i++)
+            st = regnn_layer_set_double(regnn_model_layer(m, layers[i]), key, lambda);
     }
     /* The same seed gives the same initial weights and shuffling for every lambda. */
     if (st == REGNN_OK)
-        st = regnn_model_init(m, (int)po->init, seed);
+        st = regnn_model_init(m, (int)po_int(po, REGNN_PATH_INIT), seed);
     if (st == REGNN_OK)
         st = optimizer_like(to, &o);
-    if (st == REGNN_OK && po->penalty == REGNN_PENALTY_WEIGHT_DECAY)
-        o->wd = lambda;
+    if (st == REGNN_OK && penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+        /* lambda was checked against the learning rate (check_template) */
+        rg_optimizer_settings s = rg_optimizer_get_settings(o);
+        s.wd = lambda;
+        rg_optimizer_set_settings(o, &s);
+    }
     if (st != REGNN_OK) {
         regnn_optimizer_free(o);
         regnn_model_free(m);
@@ -192,16 +211,15 @@ static regnn_status run_one(path_job *j, size_t r)
         st = fold_data(p, j->train, fi, &ftr, &fva);
     if (st == REGNN_OK)
         st = make_run(j->tm, j->to, po, lambda, seed, &m, &o);
-    if (st == REGNN_OK) {
-        struct regnn_fit_options fo = j->fo;
-        st = ftr ? regnn_fit(m, o, ftr, fva, &fo, &h) : regnn_fit(m, o, j->train, j->val, &fo, &h);
-    }
+    if (st == REGNN_OK)
+        st = ftr ? regnn_fit(m, o, ftr, fva, j->fo, &h)
+                 : regnn_fit(m, o, j->train, j->val, j->fo, &h);
     if (atomic_load(&j->stop)) {
         st = REGNN_E_CANCELLED;
     } else if (st == REGNN_OK && h) {
         double test_mse = NAN;
-        if (po->test)
-            st = regnn_model_evaluate(m, po->test, &test_mse, NULL, NULL);
+        if (rg_path_options_test(po))
+            st = regnn_model_evaluate(m, rg_path_options_test(po), &test_mse, NULL, NULL);
         if (st == REGNN_OK) {
             p->hist[rg_path_slot(p, r)] = h;
             h = NULL;
@@ -243,8 +261,10 @@ static void run_worker(void *arg, size_t task)
     (void)task; /* every task takes runs from the same queue */
     path_job *j = arg;
 #ifdef REGNN_TESTING
-    if (j->po->test_fail_at)
-        regnn__test_alloc_fail_at(j->po->test_fail_at, j->po->test_persistent);
+    int persistent = 0;
+    const long fail_at = rg_path_options_worker_fail(j->po, &persistent);
+    if (fail_at)
+        regnn__test_alloc_fail_at(fail_at, persistent);
 #endif
     pthread_mutex_lock(&j->mu);
     for (;;) {
@@ -275,11 +295,13 @@ static void run_worker(void *arg, size_t task)
 static int report(path_job *j, size_t r, size_t done)
 {
     const regnn_path_options *po = j->po;
-    if (!po->progress)
+    void *user = NULL;
+    const regnn_path_progress_fn progress = rg_path_options_progress(po, &user);
+    if (!progress)
         return 0;
     const regnn_path *p = j->p;
     const regnn_history *h = run_value(p, r, REGNN_RUN_DIVERGED) != 0.0 ? NULL : p->hist[rg_path_slot(p, r)];
-    return po->progress(po->progress_user, done, j->total, p->lambdas[rg_path_run_lambda(p, r)],
+    return progress(user, done, j->total, p->lambdas[rg_path_run_lambda(p, r)],
                         p->seed + rg_path_run_seed(p, r), h);
 }
 
@@ -404,7 +426,8 @@ static double baseline_mse(const float *ty, size_t n_train, const float *vy, siz
  * the pooled one over all rows (= the fold-size-weighted mean). */
 static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64_t seed)
 {
-    const size_t n = train->rows, k = p->n_folds, ny = train->n_y;
+    const rg_rows tr = rg_dataset_view(train);
+    const size_t n = tr.rows, k = p->n_folds, ny = tr.n_y;
     size_t *perm = rg_malloc(n * sizeof *perm);
     double *sum = rg_calloc(k * ny, sizeof *sum), *tot = rg_calloc(ny, sizeof *tot);
     p->n_rows = n;
@@ -429,8 +452,8 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
     }
     for (size_t i = 0; i < n; i++)
         for (size_t c = 0; c < ny; c++) {
-            sum[p->fold_of[i] * ny + c] += train->y[i * ny + c];
-            tot[c] += train->y[i * ny + c];
+            sum[p->fold_of[i] * ny + c] += tr.y[i * ny + c];
+            tot[c] += tr.y[i * ny + c];
         }
     double all = 0.0;
     for (size_t f = 0; f < k; f++) {
@@ -440,7 +463,7 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
                 continue;
             for (size_t c = 0; c < ny; c++) {
                 double mu = (tot[c] - sum[f * ny + c]) / (double)(n - p->fold_rows[f]);
-                double d = train->y[i * ny + c] - mu;
+                double d = tr.y[i * ny + c] - mu;
                 sse += d * d;
             }
         }
@@ -456,20 +479,20 @@ static regnn_status make_folds(regnn_path *p, const regnn_dataset *train, uint64
 
 /* ---- the sweep: check, plan, run ---- */
 
-/* The default-or-given fit options of a path's runs, as a value. */
+/* A copy of the given fit options (NULL: the defaults) for a path's runs,
+ * with the training MSE at end-of-epoch weights when the path options ask
+ * for it (so the gap compares like with like). */
 static regnn_status fit_options_of(const char *fn, const regnn_fit_options *given,
-                                   struct regnn_fit_options *fo)
+                                   const regnn_path_options *po, regnn_fit_options **fo)
 {
-    if (given) {
-        *fo = *given;
-        return REGNN_OK;
-    }
-    regnn_fit_options *d = NULL;
-    regnn_status st = regnn_fit_options_create(&d);
-    if (st != REGNN_OK)
+    regnn_status st = given ? regnn_fit_options_copy(given, fo) : regnn_fit_options_create(fo);
+    if (st == REGNN_OK && po_int(po, REGNN_PATH_EVAL_TRAIN))
+        st = regnn_fit_options_set_int(*fo, REGNN_FIT_EVAL_TRAIN, 1);
+    if (st != REGNN_OK) {
+        regnn_fit_options_free(*fo);
+        *fo = NULL;
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
-    *fo = *d;
-    regnn_fit_options_free(d);
+    }
     return REGNN_OK;
 }
 
@@ -483,14 +506,14 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
 {
     if (regnn_model_layer_count(tm) == 0)
         return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY && po->n_layers > 0)
+    size_t n_layers;
+    const size_t *layers = rg_path_options_layers(po, &n_layers);
+    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY && n_layers > 0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
                         "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
-    if (po->penalty == REGNN_PENALTY_WEIGHT_DECAY) {
-        const double lr =
-            to ? fmax(to->lr, rg_schedule_peak(to->sched.kind, to->sched.p, NULL, to->sched.n, 0.0))
-               : 1e-3;
+    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY) {
+        const double lr = to ? rg_optimizer_peak_lr(to) : 1e-3;
         for (size_t i = 0; i < n; i++) {
             if (!(lr * lambdas[i] > 1.0))
                 continue;
@@ -504,13 +527,14 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
                             "step multiplies weights by 1 - lr*wd)", fn, name, 1.0 / lr);
         }
     }
-    for (size_t i = 0; i < po->n_layers; i++)
-        if (po->layers[i] >= regnn_model_layer_count(tm))
+    for (size_t i = 0; i < n_layers; i++)
+        if (layers[i] >= regnn_model_layer_count(tm))
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
-                            po->layers[i], regnn_model_layer_count(tm));
-    if (to && to->kind != REGNN_OPTIM_ADAM && to->kind != REGNN_OPTIM_SGD)
-        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, to->kind);
+                            layers[i], regnn_model_layer_count(tm));
+    const int kind = to ? regnn_optimizer_kind(to) : REGNN_OPTIM_ADAM;
+    if (kind != REGNN_OPTIM_ADAM && kind != REGNN_OPTIM_SGD)
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, kind);
     return REGNN_OK;
 }
 
@@ -520,18 +544,19 @@ static regnn_status check_columns(const char *fn, const char *what, const regnn_
 {
     const size_t n_out = regnn_model_outputs(tm);
     const size_t n_in = regnn_model_inputs(tm);
-    if (ds && (ds->n_x != n_in || ds->n_y != n_out))
+    const size_t n_x = regnn_dataset_features(ds), n_y = regnn_dataset_targets(ds);
+    if (ds && (n_x != n_in || n_y != n_out))
         return rg_error(REGNN_E_SHAPE,
                         "%s: %s data has %zu features and %zu targets, the model takes %zu "
                         "inputs and gives %zu outputs",
-                        fn, what, ds->n_x, ds->n_y, n_in, n_out);
+                        fn, what, n_x, n_y, n_in, n_out);
     return REGNN_OK;
 }
 
 /* Folds of a path: REGNN_PATH_FOLDS, or 1 without cross-validation. */
 static size_t path_folds(const regnn_path_options *po)
 {
-    return po->folds >= 2 ? (size_t)po->folds : 1;
+    return po_int(po, REGNN_PATH_FOLDS) >= 2 ? (size_t)po_int(po, REGNN_PATH_FOLDS) : 1;
 }
 
 /* The path's arguments, before anything is allocated. */
@@ -542,33 +567,41 @@ static regnn_status check_path(const char *fn, const regnn_model *tm, const regn
     if (!tm || !train || !po)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: the template model, training data and path options are required", fn);
-    if (po->n_lambdas == 0)
+    size_t n_lambdas;
+    const double *lambdas = rg_path_options_lambdas(po, &n_lambdas);
+    if (n_lambdas == 0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: the list of lambda values is empty (regnn_path_options_set_lambdas)", fn);
-    regnn_status st = check_template(fn, tm, to, po, po->lambdas, po->n_lambdas, 1);
+    regnn_status st = check_template(fn, tm, to, po, lambdas, n_lambdas, 1);
     if (st == REGNN_OK)
         st = check_columns(fn, "training", train, tm);
     if (st == REGNN_OK)
-        st = check_columns(fn, "test", po->test, tm);
+        st = check_columns(fn, "test", rg_path_options_test(po), tm);
     if (st == REGNN_OK)
         st = check_columns(fn, "validation", val, tm);
     if (st != REGNN_OK)
         return st;
-    if (po->shard_index >= po->shard_count)
+    const int64_t shard_index = po_int(po, REGNN_PATH_SHARD_INDEX),
+                  shard_count = po_int(po, REGNN_PATH_SHARD_COUNT);
+    if (shard_index >= shard_count)
         return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_SHARD_INDEX %lld is not below "
-                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)po->shard_index,
-                        (long long)po->shard_count);
-    if (fit_opts && (fit_opts->exchange || fit_opts->shard_count > 1))
+                        "REGNN_PATH_SHARD_COUNT %lld", fn, (long long)shard_index,
+                        (long long)shard_count);
+    int64_t fit_shards = 1;
+    if (fit_opts)
+        (void)regnn_fit_options_get_int(fit_opts, REGNN_FIT_SHARD_COUNT, &fit_shards);
+    if (fit_opts && (rg_fit_options_has_exchange(fit_opts) || fit_shards > 1))
         return rg_error(REGNN_E_INVALID_ARG, "%s: the fit options have an exchange or "
                         "REGNN_FIT_SHARD_COUNT > 1 (one data-parallel fit); a path shards its "
                         "runs with REGNN_PATH_SHARD_INDEX/COUNT", fn);
     const size_t n_folds = path_folds(po);
-    if ((size_t)po->seeds > RG_PATH_MAX_COUNT / po->n_lambdas / n_folds) {
+    const int64_t seeds = po_int(po, REGNN_PATH_SEEDS);
+    if ((size_t)seeds > RG_PATH_MAX_COUNT / n_lambdas / n_folds) {
         char folds[48] = "";
         if (n_folds > 1)
             snprintf(folds, sizeof folds, "%zu folds x ", n_folds);
         return rg_error(REGNN_E_INVALID_ARG, "%s: %zu lambdas x %s%lld seeds is more than %zu runs",
-                        fn, po->n_lambdas, folds, (long long)po->seeds, RG_PATH_MAX_COUNT);
+                        fn, n_lambdas, folds, (long long)seeds, RG_PATH_MAX_COUNT);
     }
     return REGNN_OK;
 }
@@ -581,7 +614,8 @@ static regnn_status plan_validation(const char *fn, const regnn_path_options *po
                                     double split, size_t *n_train, const float **vy, size_t *n_val)
 {
     const size_t n_folds = path_folds(po);
-    *n_train = train->rows;
+    const rg_rows tr = rg_dataset_view(train);
+    *n_train = tr.rows;
     *vy = NULL;
     *n_val = 0;
     if (n_folds > 1) {
@@ -589,31 +623,31 @@ static regnn_status plan_validation(const char *fn, const regnn_path_options *po
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: REGNN_PATH_FOLDS %zu validates on the held-out folds; give no "
                             "validation data and no REGNN_FIT_VALIDATION_SPLIT with it", fn, n_folds);
-        if (n_folds > train->rows)
+        if (n_folds > tr.rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: REGNN_PATH_FOLDS %zu is more than the %zu training rows", fn,
-                            n_folds, train->rows);
+                            n_folds, tr.rows);
     } else if (val) {
         if (split > 0.0)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
-        if (val->rows == 0)
+        if (rg_dataset_view(val).rows == 0)
             return rg_error(REGNN_E_INVALID_ARG, "%s: the validation data has no rows", fn);
-        *vy = val->y;
-        *n_val = val->rows;
+        *vy = rg_dataset_view(val).y;
+        *n_val = rg_dataset_view(val).rows;
     } else {
         if (!(split > 0.0))
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: the path compares validation errors: give validation data or set "
                             "REGNN_FIT_VALIDATION_SPLIT", fn);
-        size_t split_at = rg_tail_split_at(train->rows, split);
-        if (split_at == 0 || split_at >= train->rows)
+        size_t split_at = rg_tail_split_at(tr.rows, split);
+        if (split_at == 0 || split_at >= tr.rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: validation split %g of %zu rows leaves an empty training or "
-                            "validation part", fn, split, train->rows);
+                            "validation part", fn, split, tr.rows);
         *n_train = split_at;
-        *n_val = train->rows - split_at;
-        *vy = train->y + split_at * train->n_y;
+        *n_val = tr.rows - split_at;
+        *vy = tr.y + split_at * tr.n_y;
     }
     if (*n_train == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
@@ -627,12 +661,14 @@ static regnn_path *plan_results(const regnn_path_options *po, const regnn_datase
 {
     const size_t n_folds = path_folds(po);
     regnn_path *p = path_alloc(po, n_folds);
-    if (p && n_folds > 1 && make_folds(p, train, (uint64_t)po->fold_seed) != REGNN_OK) {
+    const uint64_t fold_seed = (uint64_t)po_int(po, REGNN_PATH_FOLD_SEED);
+    if (p && n_folds > 1 && make_folds(p, train, fold_seed) != REGNN_OK) {
         regnn_path_free(p);
         return NULL;
     }
     if (p && n_folds == 1)
-        p->baseline = baseline_mse(train->y, n_train, vy, n_val, train->n_y);
+        p->baseline = baseline_mse(rg_dataset_view(train).y, n_train, vy, n_val,
+                                   regnn_dataset_targets(train));
     return p;
 }
 
@@ -640,21 +676,16 @@ static regnn_path *plan_results(const regnn_path_options *po, const regnn_datase
  * the validation rows, the results and the runs of this shard. */
 static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_options *fit_opts)
 {
-    regnn_status st = fit_options_of(fn, fit_opts, &j->fo);
+    regnn_status st = fit_options_of(fn, fit_opts, j->po, &j->fo);
     if (st != REGNN_OK)
         return st;
-    /* Training MSE at end-of-epoch weights, so the gap compares like with like
-     * (unless the caller trades that for time: REGNN_PATH_EVAL_TRAIN 0). */
-    if (j->po->eval_train)
-        j->fo.eval_train = 1;
-    j->user_cb = j->fo.callback;
-    j->user_cb_data = j->fo.callback_user;
-    j->fo.callback = run_epoch;
-    j->fo.callback_user = j;
+    j->user_cb = rg_fit_options_callback(j->fo, &j->user_cb_data);
+    (void)regnn_fit_options_set_callback(j->fo, run_epoch, j);
+    double split = 0.0;
+    (void)regnn_fit_options_get_double(j->fo, REGNN_FIT_VALIDATION_SPLIT, &split);
     const float *vy;
     size_t n_train, n_val;
-    st = plan_validation(fn, j->po, j->train, j->val, j->fo.validation_split, &n_train, &vy,
-                         &n_val);
+    st = plan_validation(fn, j->po, j->train, j->val, split, &n_train, &vy, &n_val);
     if (st != REGNN_OK)
         return st;
     j->p = plan_results(j->po, j->train, n_train, vy, n_val);
@@ -670,7 +701,7 @@ static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_option
  * the two levels never oversubscribe by default; at most the runs. */
 static size_t path_threads(const path_job *j)
 {
-    size_t nt = (size_t)j->po->threads;
+    size_t nt = (size_t)po_int(j->po, REGNN_PATH_THREADS);
     if (nt == 0) {
         nt = rg_usable_cpus() / rg_model_resolved_threads(j->tm);
         if (nt == 0)
@@ -720,6 +751,7 @@ regnn_status regnn_regularization_path(const regnn_model *template_model,
     st = plan_job(fn, &j, fit_opts);
     if (st == REGNN_OK)
         st = run_job(fn, &j);
+    regnn_fit_options_free(j.fo);
     if (st != REGNN_OK) {
         regnn_path_free(j.p);
         return st;
@@ -937,23 +969,23 @@ regnn_status regnn_path_refit(const regnn_model *template_model,
     if (!rg_path_lambda_ok(lambda))
         return rg_error(REGNN_E_INVALID_ARG, "%s: lambda is %g; it must be finite and >= 0", fn,
                         lambda);
-    struct regnn_fit_options fo;
+    regnn_fit_options *fo = NULL;
     regnn_status st = check_template(fn, tm, template_optimizer, po, &lambda, 1, 0);
     if (st == REGNN_OK)
-        st = fit_options_of(fn, fit_opts, &fo);
+        st = fit_options_of(fn, fit_opts, po, &fo);
     if (st != REGNN_OK)
         return st;
     /* All of train, as in cv.glmnet's final fit; the fit's callback stays. */
-    fo.validation_split = 0.0;
-    if (po->eval_train)
-        fo.eval_train = 1;
+    (void)regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.0);
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_history *h = NULL;
-    st = make_run(tm, template_optimizer, po, lambda, (uint64_t)po->seed, &m, &o);
+    const uint64_t seed = (uint64_t)po_int(po, REGNN_PATH_SEED);
+    st = make_run(tm, template_optimizer, po, lambda, seed, &m, &o);
     if (st == REGNN_OK)
-        st = regnn_fit(m, o, train, NULL, &fo, &h);
+        st = regnn_fit(m, o, train, NULL, fo, &h);
     regnn_optimizer_free(o);
+    regnn_fit_options_free(fo);
     if (st != REGNN_OK) {
         regnn_model_free(m);
         return rg_error(st, "%s: lambda %g: %s", fn, lambda, regnn_errmsg());

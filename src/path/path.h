@@ -6,40 +6,9 @@
 
 #include "../train/train.h"
 
-/* ---- regularization path (path.c, path_io.c, path_file.c, warnings.c) ---- */
+/* ---- regularization path (path.c, path_io.c, path_file.c, path_diagnose.c; its struct is in
+ * path_impl.h) ---- */
 #define RG_RUN_N 12 /* REGNN_RUN_* keys 1..12 */
-struct regnn_path {
-    size_t n_lambdas, n_seeds;
-    double *lambdas;
-    uint64_t seed;
-    double baseline;
-    size_t shard_index, shard_count; /* runs r with r % count == index are present */
-    /* Only the present runs are stored, run r at slot r / shard_count, so a
-     * shard's memory follows its own runs, not the whole sweep's. */
-    regnn_history **hist; /* per present run */
-    double *runv;         /* per present run, RG_RUN_N values indexed by REGNN_RUN_* - 1 */
-    /* k-fold cross-validation (n_folds >= 2); else n_folds is 1 and the rest NULL/0 */
-    size_t n_folds, n_rows;
-    size_t *fold_of;    /* per training row: its fold */
-    size_t *fold_rows;  /* per fold: held-out rows */
-    double *fold_base;  /* per fold: baseline MSE on its held-out rows */
-};
-
-/* The number of runs r < runs with r % count == index. */
-static inline size_t rg_path_held(size_t runs, size_t index, size_t count)
-{
-    return runs > index ? (runs - index - 1) / count + 1 : 0;
-}
-/* Whether run r is present in p (one of its shard's runs). */
-static inline int rg_path_has(const regnn_path *p, size_t r) { return r % p->shard_count == p->shard_index; }
-/* Where a present run r is kept: p->hist[slot], p->runv[slot * RG_RUN_N ...]. */
-static inline size_t rg_path_slot(const regnn_path *p, size_t r) { return r / p->shard_count; }
-/* Runs of the whole sweep, numbered lambda-major, then fold, then seed:
- * r = (lambda index * folds + fold) * seeds + seed index. */
-static inline size_t rg_path_runs(const regnn_path *p) { return p->n_lambdas * p->n_folds * p->n_seeds; }
-static inline size_t rg_path_run_lambda(const regnn_path *p, size_t r) { return r / (p->n_folds * p->n_seeds); }
-static inline size_t rg_path_run_fold(const regnn_path *p, size_t r) { return (r / p->n_seeds) % p->n_folds; }
-static inline size_t rg_path_run_seed(const regnn_path *p, size_t r) { return r % p->n_seeds; }
 /* An empty path of the given size holding the runs of one shard (lambdas,
  * seed, baseline and folds not yet filled in; src/path_io.c); NULL when out
  * of memory. Memory follows the runs held, not the sweep's size. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The warning about a lambda grid whose results cannot be trusted
  * (docs/diagnosis.md); the warnings list is src/train/diagnose.c's. */
-#include "path.h"
+#include "path_impl.h"
 
 #include <math.h>
 

@@ -2,7 +2,7 @@
 /* Path results as files: regnn_path_save_mem's encoding written atomically,
  * and read back through the regular-file checks every loader makes. */
 #define _POSIX_C_SOURCE 200809L /* close */
-#include "path.h"
+#include "path_impl.h"
 
 #include <errno.h>
 #include <stdint.h>

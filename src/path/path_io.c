@@ -11,7 +11,7 @@
  *     then if 1: u64 epochs, best epoch; u32 has best; u32 stop reason;
  *                f64 metric m of every epoch, for each metric m
  *   u32 CRC-32 of everything before it. */
-#include "path.h"
+#include "path_impl.h"
 
 #include <math.h>
 #include <string.h>
@@ -181,13 +181,17 @@ static void encode(const regnn_path *p, pw *w)
         w_bytes(w, &has, 1);
         if (!h)
             continue;
-        w_u64(w, h->epochs);
-        w_u64(w, h->best_epoch);
-        w_u32(w, (uint32_t)h->has_best);
-        w_u32(w, (uint32_t)h->stop_reason);
-        for (int m = 0; m < RG_N_METRICS; m++)
-            for (size_t e = 0; e < h->epochs; e++)
-                w_f64(w, h->v[m][e]);
+        const size_t epochs = regnn_history_epochs(h);
+        const rg_history_marks mk = rg_history_get_marks(h);
+        w_u64(w, epochs);
+        w_u64(w, mk.best_epoch);
+        w_u32(w, (uint32_t)mk.has_best);
+        w_u32(w, (uint32_t)mk.stop_reason);
+        for (int m = 0; m < RG_N_METRICS; m++) {
+            const double *v = rg_history_metric(h, m + 1);
+            for (size_t e = 0; e < epochs; e++)
+                w_f64(w, v[e]);
+        }
     }
 }
 
@@ -268,9 +272,8 @@ static regnn_status history_build(size_t epochs, size_t best, int has_best, int 
         regnn_history_free(h);
         return st;
     }
-    h->best_epoch = best;
-    h->has_best = has_best;
-    h->stop_reason = reason;
+    const rg_history_marks mk = {best, has_best, reason};
+    rg_history_set_marks(h, mk);
     *out = h;
     return REGNN_OK;
 }
@@ -287,7 +290,10 @@ static double enc_get(const void *ctx, int m, size_t e)
     return r_f64(&r);
 }
 
-static double hist_get(const void *ctx, int m, size_t e) { return ((const regnn_history *)ctx)->v[m][e]; }
+static double hist_get(const void *ctx, int m, size_t e)
+{
+    return rg_history_metric(ctx, m + 1)[e];
+}
 
 /* The header of buf (len >= magic + CRC, magic checked), its CRC and its
  * counts against the bytes there are; then the empty path it declares, with
@@ -453,8 +459,9 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
             if (!h)
                 continue;
             regnn_history **to = &p->hist[rg_path_slot(p, r)];
-            if (history_build(h->epochs, h->best_epoch, h->has_best, h->stop_reason, hist_get, h,
-                              to) != REGNN_OK) {
+            const rg_history_marks mk = rg_history_get_marks(h);
+            if (history_build(regnn_history_epochs(h), mk.best_epoch, mk.has_best, mk.stop_reason,
+                              hist_get, h, to) != REGNN_OK) {
                 regnn_path_free(p);
                 return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
             }

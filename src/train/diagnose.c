@@ -83,7 +83,7 @@ static int all_finite(const double *v, size_t n)
  * running mean. */
 static int train_metric(const regnn_history *h)
 {
-    if (all_nan(h->v[REGNN_METRIC_TRAIN_EVAL_MSE - 1], h->epochs))
+    if (all_nan(rg_history_metric(h, REGNN_METRIC_TRAIN_EVAL_MSE), regnn_history_epochs(h)))
         return REGNN_METRIC_TRAIN_MSE;
     return REGNN_METRIC_TRAIN_EVAL_MSE;
 }
@@ -104,7 +104,7 @@ static size_t best_epoch(const double *V, size_t n)
 static void describe(const regnn_history *h, const double *V, const double *T,
                      double baseline_mse, double *d, size_t *b_out, size_t *k_out)
 {
-    const size_t n = h->epochs, b = best_epoch(V, n);
+    const size_t n = regnn_history_epochs(h), b = best_epoch(V, n);
     d[REGNN_DIAG_BEST_EPOCH] = (double)b;
     d[REGNN_DIAG_BEST_VAL_MSE] = V[b];
     d[REGNN_DIAG_TRAIN_MSE_AT_BEST] = T[b];
@@ -134,7 +134,7 @@ static void describe(const regnn_history *h, const double *V, const double *T,
      * gets the scale of its starting error rather than of its converged one. */
     double ref = isfinite(baseline_mse) && baseline_mse > 0.0
                      ? baseline_mse
-                     : max_finite(V[0], T[0], h->v[REGNN_METRIC_TRAIN_MSE - 1][0]);
+                     : max_finite(V[0], T[0], rg_history_metric(h, REGNN_METRIC_TRAIN_MSE)[0]);
     d[REGNN_DIAG_REFERENCE_MSE] = ref;
     d[REGNN_DIAG_TRAIN_LEVEL] = ref > 0.0 ? tw / ref : NAN;
     *b_out = b;
@@ -188,9 +188,10 @@ regnn_status regnn_history_diagnose(const regnn_history *h, double baseline_mse,
     double d[REGNN_DIAG_COUNT];
     for (size_t i = 0; i < REGNN_DIAG_COUNT; i++)
         d[i] = NAN;
-    const size_t n = h->epochs;
+    const size_t n = regnn_history_epochs(h);
     const int train_key = train_metric(h);
-    const double *V = h->v[REGNN_METRIC_VAL_MSE - 1], *T = h->v[train_key - 1];
+    const double *V = rg_history_metric(h, REGNN_METRIC_VAL_MSE);
+    const double *T = rg_history_metric(h, train_key);
     d[REGNN_DIAG_EPOCHS] = (double)n;
     d[REGNN_DIAG_TRAIN_METRIC] = (double)train_key;
 
@@ -383,13 +384,14 @@ static regnn_status split_of(const char *fn, const regnn_dataset *train, const r
                              const regnn_fit_options *fo, const regnn_path_options *po,
                              size_t *n_fit, const float **vy, size_t *n_val, size_t *k)
 {
+    const rg_rows tr = rg_dataset_view(train);
     double split = 0.0;
     int64_t folds = 0;
     if (fo && regnn_fit_options_get_double(fo, REGNN_FIT_VALIDATION_SPLIT, &split) != REGNN_OK)
         return REGNN_E_INTERNAL;
     if (po && regnn_path_options_get_int(po, REGNN_PATH_FOLDS, &folds) != REGNN_OK)
         return REGNN_E_INTERNAL;
-    *n_fit = train->rows;
+    *n_fit = tr.rows;
     *vy = NULL;
     *n_val = 0;
     *k = folds >= 2 ? (size_t)folds : 1;
@@ -400,21 +402,21 @@ static regnn_status split_of(const char *fn, const regnn_dataset *train, const r
     if (val && split > 0.0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: give either validation data or REGNN_FIT_VALIDATION_SPLIT, not both", fn);
-    if (*k > train->rows)
+    if (*k > tr.rows)
         return rg_error(REGNN_E_INVALID_ARG, "%s: REGNN_PATH_FOLDS %zu is more than the %zu "
-                        "training rows", fn, *k, train->rows);
+                        "training rows", fn, *k, tr.rows);
     if (val) {
-        *vy = val->y;
-        *n_val = val->rows;
+        *vy = rg_dataset_view(val).y;
+        *n_val = rg_dataset_view(val).rows;
     } else if (split > 0.0) {
-        size_t at = rg_tail_split_at(train->rows, split);
-        if (at == 0 || at >= train->rows)
+        size_t at = rg_tail_split_at(tr.rows, split);
+        if (at == 0 || at >= tr.rows)
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: validation split %g of %zu rows leaves an empty training or "
-                            "validation part", fn, split, train->rows);
+                            "validation part", fn, split, tr.rows);
         *n_fit = at;
-        *vy = train->y + at * train->n_y;
-        *n_val = train->rows - at;
+        *vy = tr.y + at * tr.n_y;
+        *n_val = tr.rows - at;
     }
     return REGNN_OK;
 }
@@ -423,11 +425,12 @@ static regnn_status split_checks(regnn_warnings *w, const regnn_dataset *train,
                                  const regnn_dataset *test, size_t n_fit, const float *vy,
                                  size_t n_val, size_t k, int flags)
 {
-    const size_t nt = train->n_y;
+    const rg_rows tr = rg_dataset_view(train);
+    const size_t nt = tr.n_y;
     double v[REGNN_WARNVAL_COUNT];
     regnn_status st = REGNN_OK;
     /* The smallest of k folds of n rows has floor(n / k) (src/path.c). */
-    const size_t few = k > 1 ? train->rows / k : n_val;
+    const size_t few = k > 1 ? tr.rows / k : n_val;
     if ((k > 1 || n_val > 0) && few < RG_WARN_FEW_ROWS) {
         rg_warnings_nan(v);
         v[REGNN_WARNVAL_ROWS] = v[REGNN_WARNVAL_VALUE] = (double)few;
@@ -443,15 +446,16 @@ static regnn_status split_checks(regnn_warnings *w, const regnn_dataset *train,
     for (size_t t = 0; t < nt && st == REGNN_OK; t++) {
         const char *name = regnn_dataset_target_name(train, t);
         double m_all, sd_all;
-        moments(train->y, train->rows, nt, t, &m_all, &sd_all);
+        moments(tr.y, tr.rows, nt, t, &m_all, &sd_all);
         if (n_val > 0)
             st = check_constant(w, REGNN_WARN_CONSTANT_VALIDATION, "validation", vy, n_val, nt, t,
                                 sd_all, name);
         if (st == REGNN_OK && test)
-            st = check_constant(w, REGNN_WARN_CONSTANT_TEST, "test", test->y, test->rows, nt, t,
+            st = check_constant(w, REGNN_WARN_CONSTANT_TEST, "test", rg_dataset_view(test).y,
+                                regnn_dataset_rows(test), nt, t,
                                 sd_all, name);
         if (st == REGNN_OK && n_val > 0 && !(flags & REGNN_SPLIT_SHUFFLED))
-            st = check_order(w, train->y, n_fit, vy, n_val, nt, t, name);
+            st = check_order(w, tr.y, n_fit, vy, n_val, nt, t, name);
     }
     return st;
 }
@@ -468,19 +472,21 @@ regnn_status regnn_split_diagnose(const regnn_dataset *train, const regnn_datase
     if (flags & ~REGNN_SPLIT_SHUFFLED)
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown flags 0x%x", fn,
                         (unsigned)(flags & ~REGNN_SPLIT_SHUFFLED));
-    if (train->rows == 0)
+    const rg_rows tr = rg_dataset_view(train);
+    if (tr.rows == 0)
         return rg_error(REGNN_E_INVALID_ARG, "%s: the training data has no rows", fn);
-    if ((val && val->n_y != train->n_y) || (test && test->n_y != train->n_y))
+    const size_t val_y = regnn_dataset_targets(val), test_y = regnn_dataset_targets(test);
+    if ((val && val_y != tr.n_y) || (test && test_y != tr.n_y))
         return rg_error(REGNN_E_SHAPE, "%s: the %s data has %zu targets, the training data %zu",
-                        fn, val && val->n_y != train->n_y ? "validation" : "test",
-                        val && val->n_y != train->n_y ? val->n_y : test->n_y, train->n_y);
+                        fn, val && val_y != tr.n_y ? "validation" : "test",
+                        val && val_y != tr.n_y ? val_y : test_y, tr.n_y);
     size_t n_fit, n_val, k;
     const float *vy;
     regnn_status st = split_of(fn, train, val, fit_opts, popts, &n_fit, &vy, &n_val, &k);
     if (st != REGNN_OK)
         return st;
     /* At most: few rows, then per target constant validation, constant test, row order. */
-    regnn_warnings *w = rg_warnings_new(1 + 3 * train->n_y);
+    regnn_warnings *w = rg_warnings_new(1 + 3 * tr.n_y);
     if (!w)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     st = split_checks(w, train, test, n_fit, vy, n_val, k, flags);

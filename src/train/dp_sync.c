@@ -28,7 +28,15 @@ _Static_assert(RG_SETTINGS_HASH_MASK < (1ULL << 53), "hashes travel exactly as d
 
 static int sum(const regnn_fit_options *opts, double *v, size_t n)
 {
-    return opts->exchange(opts->exchange_user, NULL, 0, v, n) != 0;
+    return rg_fit_options_exchange(opts, NULL, 0, v, n);
+}
+
+/* An integer setting of valid options (the getter cannot fail). */
+static int64_t opt_int(const regnn_fit_options *opts, int key)
+{
+    int64_t v = 0;
+    (void)regnn_fit_options_get_int(opts, key, &v);
+    return v;
 }
 
 /* The smallest v over the processes (v < 2^(MIN_BITS*RG_DP_MIN_ROUNDS)), a
@@ -72,8 +80,8 @@ static int dp_share(const regnn_fit_options *opts, int owner, double *v, size_t 
 
 static uint32_t my_index(const regnn_fit_options *opts)
 {
-    return opts->shard_index >= 0 && opts->shard_index < (int64_t)NONE ? (uint32_t)opts->shard_index
-                                                                       : NONE - 1;
+    const int64_t i = opt_int(opts, REGNN_FIT_SHARD_INDEX);
+    return i >= 0 && i < (int64_t)NONE ? (uint32_t)i : NONE - 1;
 }
 
 /* Some process failed (failing: this one did, why says why): the lowest
@@ -178,7 +186,7 @@ regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts, regnn_sta
                                         const char *message)
 {
     static const char fn[] = "regnn_fit_exchange_failure";
-    if (!opts || !opts->exchange)
+    if (!opts || !rg_fit_options_has_exchange(opts))
         return rg_error(REGNN_E_INVALID_ARG, "%s: the options have no exchange", fn);
     if (status == REGNN_OK)
         return rg_error(REGNN_E_INVALID_ARG, "%s: the status is REGNN_OK, not a failure", fn);
@@ -192,9 +200,9 @@ regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts, regnn_sta
 
 void rg_dp_init(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch)
 {
-    d->opts = opts->exchange ? opts : NULL;
-    d->index = (size_t)opts->shard_index;
-    d->count = (size_t)opts->shard_count;
+    d->opts = rg_fit_options_has_exchange(opts) ? opts : NULL;
+    d->index = (size_t)opt_int(opts, REGNN_FIT_SHARD_INDEX);
+    d->count = (size_t)opt_int(opts, REGNN_FIT_SHARD_COUNT);
     d->exact = d->opts && d->count > 1 && rg_model_shards(m, batch, NULL) == d->count;
 }
 
@@ -215,7 +223,7 @@ size_t rg_dp_batch_part(const rg_dp *d, const regnn_model *m, size_t rows, size_
 
 int rg_dp_sum(const rg_dp *d, float *g, size_t n, double *sums, size_t n_sums)
 {
-    return d->opts && d->opts->exchange(d->opts->exchange_user, g, n, sums, n_sums) != 0;
+    return d->opts && rg_fit_options_exchange(d->opts, g, n, sums, n_sums);
 }
 
 int rg_dp_any(const rg_dp *d, int flag)

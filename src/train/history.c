@@ -8,6 +8,14 @@
 #include <stdio.h>
 #include <string.h>
 
+struct regnn_history {
+    size_t epochs, cap;
+    double *v[RG_N_METRICS]; /* indexed by REGNN_METRIC_* - 1 */
+    size_t best_epoch;
+    int has_best;
+    int stop_reason;
+};
+
 regnn_status rg_history_create(size_t cap, regnn_history **out)
 {
     *out = NULL;
@@ -139,3 +147,18 @@ void rg_history_set_best(regnn_history *h, size_t epoch)
 }
 
 void rg_history_set_stop(regnn_history *h, int reason) { h->stop_reason = reason; }
+
+const double *rg_history_metric(const regnn_history *h, int metric) { return h->v[metric - 1]; }
+
+rg_history_marks rg_history_get_marks(const regnn_history *h)
+{
+    rg_history_marks mk = {h->best_epoch, h->has_best, h->stop_reason};
+    return mk;
+}
+
+void rg_history_set_marks(regnn_history *h, rg_history_marks mk)
+{
+    h->best_epoch = mk.best_epoch;
+    h->has_best = mk.has_best;
+    h->stop_reason = mk.stop_reason;
+}

@@ -6,6 +6,23 @@
 #include <math.h>
 #include <string.h>
 
+struct regnn_path_options {
+    double *lambdas;
+    size_t n_lambdas;
+    size_t *layers; /* NULL: every layer */
+    size_t n_layers;
+    int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
+    int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
+    int64_t eval_train;
+    regnn_path_progress_fn progress;
+    void *progress_user;
+    const regnn_dataset *test; /* borrowed */
+#ifdef REGNN_TESTING
+    long test_fail_at; /* fail this allocation in every worker thread */
+    int test_persistent;
+#endif
+};
+
 /* ---- options ---- */
 
 static int64_t *path_slot(regnn_path_options *o, int key);
@@ -219,5 +236,19 @@ void regnn__test_path_worker_alloc_fail(regnn_path_options *opts, long nth, int 
 {
     opts->test_fail_at = nth;
     opts->test_persistent = persistent;
+}
+#endif
+
+regnn_path_progress_fn rg_path_options_progress(const regnn_path_options *opts, void **user)
+{
+    *user = opts->progress_user;
+    return opts->progress;
+}
+
+#ifdef REGNN_TESTING
+long rg_path_options_worker_fail(const regnn_path_options *opts, int *persistent)
+{
+    *persistent = opts->test_persistent;
+    return opts->test_fail_at;
 }
 #endif

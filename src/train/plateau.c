@@ -8,11 +8,12 @@
 
 void rg_plateau_start(rg_plateau *pl, const regnn_fit_options *opts)
 {
-    pl->factor = opts->reduce_lr_factor;
-    pl->min_delta = opts->reduce_lr_min_delta;
-    pl->min_lr = opts->reduce_lr_min_lr;
-    pl->patience = opts->reduce_lr_patience;
-    pl->cooldown = opts->reduce_lr_cooldown;
+    /* Valid keys of valid options: the getters cannot fail. */
+    (void)regnn_fit_options_get_double(opts, REGNN_FIT_REDUCE_LR_FACTOR, &pl->factor);
+    (void)regnn_fit_options_get_double(opts, REGNN_FIT_REDUCE_LR_MIN_DELTA, &pl->min_delta);
+    (void)regnn_fit_options_get_double(opts, REGNN_FIT_REDUCE_LR_MIN_LR, &pl->min_lr);
+    (void)regnn_fit_options_get_int(opts, REGNN_FIT_REDUCE_LR_PATIENCE, &pl->patience);
+    (void)regnn_fit_options_get_int(opts, REGNN_FIT_REDUCE_LR_COOLDOWN, &pl->cooldown);
     pl->best = INFINITY;
     pl->wait = 0;
     pl->cooldown_counter = 0;

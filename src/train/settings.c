@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Where an entry's bytes live. */
-enum { SRC_OPTIMIZER, SRC_FIT, SRC_PATH_INT, SRC_CUSTOM };
+enum { SRC_OPTIMIZER, SRC_FIT_INT, SRC_FIT_DOUBLE, SRC_PATH_INT, SRC_CUSTOM };
 /* What an entry changes: a fit, a path's runs (which start from fresh
  * weights and optimizer state, and set the penalty they sweep), or both. */
 enum { USE_FIT = 1, USE_PATH = 2, USE_BOTH = 3 };
@@ -22,7 +22,8 @@ typedef void (*feed_fn)(const rg_fit_setup *s, rg_hash *h);
 typedef struct setting {
     const char *name;
     int src, uses;
-    size_t offset, size; /* the field's bytes in its struct; SRC_PATH_INT: offset is the key */
+    size_t offset, size; /* the field's bytes in its struct; SRC_FIT_*, SRC_PATH_INT: offset is
+                            the key */
     feed_fn feed;        /* SRC_CUSTOM */
 } setting;
 
@@ -131,14 +132,15 @@ static void feed_params(const rg_fit_setup *s, rg_hash *h)
 
 static void feed_state(const rg_fit_setup *s, rg_hash *h)
 {
-    const regnn_optimizer *o = s->o;
-    feed_floats(h, o->m, o->m ? o->n : 0);
-    feed_floats(h, o->v, o->v ? o->n : 0);
+    const float *m, *v;
+    const size_t n = rg_optimizer_state(s->o, &m, &v);
+    feed_floats(h, m, m ? n : 0);
+    feed_floats(h, v, v ? n : 0);
 }
 
 static void feed_schedule(const rg_fit_setup *s, rg_hash *h)
 {
-    const rg_schedule *sc = &s->o->sched;
+    const rg_schedule *sc = rg_optimizer_schedule(s->o);
     feed(h, &sc->kind, sizeof sc->kind);
     feed_array(h, sc->p, sc->n, sizeof *sc->p);
 }
@@ -148,17 +150,19 @@ static void feed_data(const regnn_dataset *d, rg_hash *h)
     feed_size(h, d != NULL);
     if (!d)
         return;
-    feed_size(h, d->rows);
-    feed_size(h, d->n_x);
-    feed_floats(h, d->x, d->rows * d->n_x);
-    feed_floats(h, d->y, d->rows * d->n_y);
+    const rg_rows r = rg_dataset_view(d);
+    feed_size(h, r.rows);
+    feed_size(h, r.n_x);
+    feed_floats(h, r.x, r.rows * r.n_x);
+    feed_floats(h, r.y, r.rows * r.n_y);
 }
 
 static void feed_weights(const regnn_dataset *d, rg_hash *h)
 {
-    feed_size(h, d && d->w); /* presence, then the values */
-    if (d && d->w)
-        feed_floats(h, d->w, d->rows);
+    const float *w = d ? rg_dataset_view(d).w : NULL;
+    feed_size(h, w != NULL); /* presence, then the values */
+    if (w)
+        feed_floats(h, w, regnn_dataset_rows(d));
 }
 
 static void feed_lambdas(const rg_fit_setup *s, rg_hash *h)
@@ -191,8 +195,9 @@ static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val,
 
 #define FIELD(src, uses, type, name, field) \
     {name, src, uses, offsetof(type, field), sizeof(((type *)0)->field), NULL}
-#define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, regnn_optimizer, name, field)
-#define FIT(name, field, uses) FIELD(SRC_FIT, uses, regnn_fit_options, name, field)
+#define OPTIM(name, field, uses) FIELD(SRC_OPTIMIZER, uses, rg_optimizer_settings, name, field)
+#define FIT_INT(name, key, uses) {name, SRC_FIT_INT, uses, key, 0, NULL}
+#define FIT_DOUBLE(name, key, uses) {name, SRC_FIT_DOUBLE, uses, key, 0, NULL}
 #define PATH_INT(name, key) {name, SRC_PATH_INT, USE_PATH, key, 0, NULL}
 #define CUSTOM(name, fn, uses) {name, SRC_CUSTOM, uses, 0, 0, fn}
 
@@ -221,23 +226,23 @@ static const setting table[] = {
     CUSTOM("optimizer.schedule", feed_schedule, USE_BOTH),
     OPTIM("optimizer.steps", steps, USE_FIT),
     CUSTOM("optimizer.state", feed_state, USE_FIT),
-    FIT("fit.epochs", epochs, USE_BOTH),
-    FIT("fit.batch_size", batch_size, USE_BOTH),
-    FIT("fit.shuffle", shuffle, USE_BOTH),
-    FIT("fit.validation_split", validation_split, USE_BOTH),
-    FIT("fit.eval_train", eval_train, USE_BOTH),
-    FIT("fit.early_stopping", early_stopping, USE_BOTH),
-    FIT("fit.patience", patience, USE_BOTH),
-    FIT("fit.restore_best", restore_best, USE_BOTH),
-    FIT("fit.monitor", monitor, USE_BOTH),
-    FIT("fit.min_delta", min_delta, USE_BOTH),
-    FIT("fit.reduce_lr", reduce_lr, USE_BOTH),
-    FIT("fit.reduce_lr_patience", reduce_lr_patience, USE_BOTH),
-    FIT("fit.reduce_lr_cooldown", reduce_lr_cooldown, USE_BOTH),
-    FIT("fit.reduce_lr_factor", reduce_lr_factor, USE_BOTH),
-    FIT("fit.reduce_lr_min_delta", reduce_lr_min_delta, USE_BOTH),
-    FIT("fit.reduce_lr_min_lr", reduce_lr_min_lr, USE_BOTH),
-    FIT("fit.shard_count", shard_count, USE_FIT),
+    FIT_INT("fit.epochs", REGNN_FIT_EPOCHS, USE_BOTH),
+    FIT_INT("fit.batch_size", REGNN_FIT_BATCH_SIZE, USE_BOTH),
+    FIT_INT("fit.shuffle", REGNN_FIT_SHUFFLE, USE_BOTH),
+    FIT_DOUBLE("fit.validation_split", REGNN_FIT_VALIDATION_SPLIT, USE_BOTH),
+    FIT_INT("fit.eval_train", REGNN_FIT_EVAL_TRAIN, USE_BOTH),
+    FIT_INT("fit.early_stopping", REGNN_FIT_EARLY_STOPPING, USE_BOTH),
+    FIT_INT("fit.patience", REGNN_FIT_PATIENCE, USE_BOTH),
+    FIT_INT("fit.restore_best", REGNN_FIT_RESTORE_BEST, USE_BOTH),
+    FIT_INT("fit.monitor", REGNN_FIT_MONITOR, USE_BOTH),
+    FIT_DOUBLE("fit.min_delta", REGNN_FIT_MIN_DELTA, USE_BOTH),
+    FIT_INT("fit.reduce_lr", REGNN_FIT_REDUCE_LR, USE_BOTH),
+    FIT_INT("fit.reduce_lr_patience", REGNN_FIT_REDUCE_LR_PATIENCE, USE_BOTH),
+    FIT_INT("fit.reduce_lr_cooldown", REGNN_FIT_REDUCE_LR_COOLDOWN, USE_BOTH),
+    FIT_DOUBLE("fit.reduce_lr_factor", REGNN_FIT_REDUCE_LR_FACTOR, USE_BOTH),
+    FIT_DOUBLE("fit.reduce_lr_min_delta", REGNN_FIT_REDUCE_LR_MIN_DELTA, USE_BOTH),
+    FIT_DOUBLE("fit.reduce_lr_min_lr", REGNN_FIT_REDUCE_LR_MIN_LR, USE_BOTH),
+    FIT_INT("fit.shard_count", REGNN_FIT_SHARD_COUNT, USE_FIT),
     CUSTOM("path.lambdas", feed_lambdas, USE_PATH),
     CUSTOM("path.layers", feed_layers, USE_PATH),
     PATH_INT("path.penalty", REGNN_PATH_PENALTY),
@@ -265,7 +270,6 @@ const char *rg_settings_name(size_t i)
 
 static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
 {
-    const unsigned char *base = NULL;
     if (!(e->uses & (s->po ? USE_PATH : USE_FIT)))
         return; /* the same (empty) hash everywhere */
     switch (e->src) {
@@ -275,11 +279,25 @@ static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
         feed(h, &v, sizeof v);
         return;
     }
-    case SRC_OPTIMIZER: base = (const unsigned char *)s->o; break;
-    case SRC_FIT: base = (const unsigned char *)s->opts; break;
+    case SRC_FIT_INT: { /* the bytes of the int64_t field */
+        int64_t v = 0;
+        (void)regnn_fit_options_get_int(s->opts, (int)e->offset, &v);
+        feed(h, &v, sizeof v);
+        return;
+    }
+    case SRC_FIT_DOUBLE: {
+        double v = 0.0;
+        (void)regnn_fit_options_get_double(s->opts, (int)e->offset, &v);
+        feed(h, &v, sizeof v);
+        return;
+    }
+    case SRC_OPTIMIZER: { /* the field's bytes, as the optimizer holds them */
+        const rg_optimizer_settings os = rg_optimizer_get_settings(s->o);
+        feed(h, (const unsigned char *)&os + e->offset, e->size);
+        return;
+    }
     default: e->feed(s, h); return;
     }
-    feed(h, base + e->offset, e->size);
 }
 
 void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COUNT])

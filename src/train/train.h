@@ -7,19 +7,14 @@
 
 #include "../model/model.h"
 
-/* ---- fit options and history (fit.c, history.c) ---- */
-struct regnn_fit_options {
-    int64_t epochs, batch_size, shuffle, early_stopping, patience, restore_best, monitor,
-        eval_train;
-    double validation_split, min_delta;
-    int64_t reduce_lr, reduce_lr_patience, reduce_lr_cooldown; /* ReduceLROnPlateau */
-    double reduce_lr_factor, reduce_lr_min_delta, reduce_lr_min_lr;
-    regnn_epoch_fn callback;
-    void *callback_user;
-    int64_t shard_index, shard_count; /* rows of each batch this process computes */
-    regnn_exchange_fn exchange;       /* NULL: one process */
-    void *exchange_user;
-};
+/* ---- fit options and history (fit_options.c, history.c) ---- */
+/* The epoch callback of opts and, in *user, its user pointer. */
+regnn_epoch_fn rg_fit_options_callback(const regnn_fit_options *opts, void **user);
+/* Whether opts has an exchange (a data-parallel fit), and one call of it
+ * (opts must have one): non-zero when it failed. */
+int rg_fit_options_has_exchange(const regnn_fit_options *opts);
+int rg_fit_options_exchange(const regnn_fit_options *opts, float *g, size_t n, double *sums,
+                            size_t n_sums);
 
 /* The first validation row of a REGNN_FIT_VALIDATION_SPLIT tail split of rows
  * (Keras's validation_split): rows before it train, the rest validate. */
@@ -29,13 +24,6 @@ static inline size_t rg_tail_split_at(size_t rows, double split)
 }
 
 #define RG_N_METRICS 10
-struct regnn_history {
-    size_t epochs, cap;
-    double *v[RG_N_METRICS]; /* indexed by REGNN_METRIC_* - 1 */
-    size_t best_epoch;
-    int has_best;
-    int stop_reason;
-};
 
 /* An empty history with room for min(cap, RG_HISTORY_FIRST) epochs. */
 regnn_status rg_history_create(size_t cap, regnn_history **out);
@@ -46,6 +34,16 @@ regnn_status rg_history_push(regnn_history *h, const double *metrics);
 /* Record the best epoch so far, and why training stopped (REGNN_STOP_*). */
 void rg_history_set_best(regnn_history *h, size_t epoch);
 void rg_history_set_stop(regnn_history *h, int reason);
+/* The epochs values of metric (REGNN_METRIC_*) of a history. */
+const double *rg_history_metric(const regnn_history *h, int metric);
+/* A history's best epoch (meaningful when has_best) and stop reason, as a
+ * path file stores them. */
+typedef struct rg_history_marks {
+    size_t best_epoch;
+    int has_best, stop_reason;
+} rg_history_marks;
+rg_history_marks rg_history_get_marks(const regnn_history *h);
+void rg_history_set_marks(regnn_history *h, rg_history_marks mk);
 
 /* ReduceLROnPlateau state of one fit (plateau.c). */
 typedef struct rg_plateau {
@@ -75,28 +73,18 @@ void rg_settings_fingerprint(const rg_fit_setup *s, uint64_t out[RG_SETTINGS_COU
 
 /* Whether lambda is a penalty a path takes: finite and >= 0. */
 static inline int rg_path_lambda_ok(double lambda) { return lambda >= 0.0 && !isinf(lambda); }
-/* Path options (path_options.c); path.c reads the fields. */
-struct regnn_path_options {
-    double *lambdas;
-    size_t n_lambdas;
-    size_t *layers; /* NULL: every layer */
-    size_t n_layers;
-    int64_t seeds, seed, penalty, threads, init, folds, fold_seed;
-    int64_t shard_index, shard_count; /* this call trains runs r with r % count == index */
-    int64_t eval_train;
-    regnn_path_progress_fn progress;
-    void *progress_user;
-    const regnn_dataset *test; /* borrowed */
-#ifdef REGNN_TESTING
-    long test_fail_at; /* fail this allocation in every worker thread */
-    int test_persistent;
-#endif
-};
 
 /* A path's test data (NULL: none), lambdas and penalized layers (none: all), from path_options.c. */
 const regnn_dataset *rg_path_options_test(const regnn_path_options *opts);
 const double *rg_path_options_lambdas(const regnn_path_options *opts, size_t *n);
 const size_t *rg_path_options_layers(const regnn_path_options *opts, size_t *n);
+/* Its progress callback (NULL: none) and, in *user, the callback's pointer. */
+regnn_path_progress_fn rg_path_options_progress(const regnn_path_options *opts, void **user);
+#ifdef REGNN_TESTING
+/* The allocation every worker thread fails (0: none) and whether it persists
+ * (regnn__test_path_worker_alloc_fail). */
+long rg_path_options_worker_fail(const regnn_path_options *opts, int *persistent);
+#endif
 
 /* ---- warnings about a split or a lambda grid (diagnose.c) ---- */
 /* An empty list with room for cap warnings; NULL when out of memory. */
