@@ -101,6 +101,16 @@ test-check-layers:
 
 CHECK_TARGETS += check-layers test-check-layers
 
+# No function of the library over 100 lines (scripts/check-function-length.sh).
+.PHONY: check-function-length test-check-function-length
+check-function-length:
+	$(Q)sh scripts/check-function-length.sh
+
+test-check-function-length:
+	$(Q)sh tests/test_check_function_length.sh
+
+CHECK_TARGETS += check-function-length test-check-function-length
+
 # README's vendoring recipe, as written (tests/test_vendor.sh).
 .PHONY: test-vendor
 test-vendor:
