@@ -300,6 +300,7 @@ static regnn_status write_atomic(const char *fn, const char *path, const uint8_t
 #ifdef O_TMPFILE
     res = write_unnamed(&j);
 #endif
+    /* cppcheck-suppress knownConditionTrueFalse ; always true only without O_TMPFILE */
     if (res == WRITE_FALLBACK)
         res = write_named(&j);
     if (res == WRITE_DONE)

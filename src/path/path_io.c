@@ -188,9 +188,9 @@ static void encode(const regnn_path *p, pw *w)
         w_u32(w, (uint32_t)mk.has_best);
         w_u32(w, (uint32_t)mk.stop_reason);
         for (int m = 0; m < RG_N_METRICS; m++) {
-            const double *v = rg_history_metric(h, m + 1);
+            const double *series = rg_history_metric(h, m + 1);
             for (size_t e = 0; e < epochs; e++)
-                w_f64(w, v[e]);
+                w_f64(w, series[e]);
         }
     }
 }
