@@ -49,15 +49,15 @@ done
 
 echo
 echo "==== make check: summary (logs in $LOGDIR/)"
-printf '%-18s %-7s %7s %8s %7s %7s\n' suite result passed skipped failed time
+printf '%-26s %-7s %7s %8s %7s %7s\n' suite result passed skipped failed time
 nfail=0
 while read -r s res p sk f t; do
-    printf '%-18s %-7s %7s %8s %7s %6ss\n' "$s" "$res" "$p" "$sk" "$f" "$t"
+    printf '%-26s %-7s %7s %8s %7s %6ss\n' "$s" "$res" "$p" "$sk" "$f" "$t"
     [ "$res" = ok ] || nfail=$((nfail + 1))
 done < "$LOGDIR/summary"
 awk 'function n(x) { return x == "-" ? 0 : x }
      { p += n($3); s += n($4); f += n($5); t += $6 }
-     END { printf "%-18s %-7s %7d %8d %7d %6ds\n", "total", "", p, s, f, t }' "$LOGDIR/summary"
+     END { printf "%-26s %-7s %7d %8d %7d %6ds\n", "total", "", p, s, f, t }' "$LOGDIR/summary"
 skips=$(for s in "$@"; do
     grep -E '^skip - |^[A-Za-z0-9_-]+: skipped(,| [0-9]+:) ' "$LOGDIR/$s.log" | sed "s/^/  $s: /"; done)
 if [ -n "$skips" ]; then echo "skipped, and why:"; echo "$skips"; fi
