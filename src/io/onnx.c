@@ -296,9 +296,10 @@ static regnn_status check_exportable(const char *fn, const regnn_model *m)
         return rg_error(st, "%s: %s", fn, regnn_errmsg());
     if (!rg_all_finite(rg_model_params(m), regnn_model_param_count(m)))
         return rg_error(REGNN_E_NUMERIC, "%s: the parameters contain NaN or Inf", fn);
-    if (!rg_model_scaler(m))
+    const regnn_scaler *attached = rg_model_scaler(m);
+    if (!attached)
         return REGNN_OK;
-    const rg_scaler_stats s = rg_scaler_view(rg_model_scaler(m)), *sc = &s;
+    const rg_scaler_stats s = rg_scaler_view(attached), *sc = &s;
     const size_t n_out = regnn_model_outputs(m), n_in = regnn_model_inputs(m);
     if (sc->n_x != n_in || sc->n_y != n_out)
         return rg_error(REGNN_E_SHAPE,

@@ -24,10 +24,6 @@ static int64_t po_int(const regnn_path_options *po, int key)
 
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
-static size_t path_held(const regnn_path *p)
-{
-    return rg_path_held(rg_path_runs(p), p->shard_index, p->shard_count);
-}
 /* Run r's value of stat; NaN when the run is in another shard. */
 static double run_value(const regnn_path *p, size_t r, int stat)
 {
@@ -691,7 +687,7 @@ static regnn_status plan_job(const char *fn, path_job *j, const regnn_fit_option
     j->p = plan_results(j->po, j->train, n_train, vy, n_val);
     if (!j->p)
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
-    j->total = path_held(j->p);
+    j->total = rg_path_held_runs(j->p);
     atomic_init(&j->stop, 0);
     return REGNN_OK;
 }

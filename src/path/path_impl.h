@@ -38,5 +38,10 @@ static inline size_t rg_path_runs(const regnn_path *p) { return p->n_lambdas * p
 static inline size_t rg_path_run_lambda(const regnn_path *p, size_t r) { return r / (p->n_folds * p->n_seeds); }
 static inline size_t rg_path_run_fold(const regnn_path *p, size_t r) { return (r / p->n_seeds) % p->n_folds; }
 static inline size_t rg_path_run_seed(const regnn_path *p, size_t r) { return r % p->n_seeds; }
+/* The runs p holds: its shard's. */
+static inline size_t rg_path_held_runs(const regnn_path *p)
+{
+    return rg_path_held(rg_path_runs(p), p->shard_index, p->shard_count);
+}
 
 #endif

@@ -221,7 +221,7 @@ void regnn_path_free(regnn_path *p)
     if (!p)
         return;
     if (p->hist)
-        for (size_t k = 0; k < rg_path_held(rg_path_runs(p), p->shard_index, p->shard_count); k++)
+        for (size_t k = 0; k < rg_path_held_runs(p); k++)
             regnn_history_free(p->hist[k]);
     rg_free(p->hist);
     rg_free(p->runv);
@@ -243,7 +243,7 @@ regnn_path *rg_path_new(size_t n_lambdas, size_t n_seeds, size_t n_folds, size_t
     p->n_folds = n_folds;
     p->shard_index = shard_index;
     p->shard_count = shard_count;
-    const size_t held = rg_path_held(rg_path_runs(p), shard_index, shard_count);
+    const size_t held = rg_path_held_runs(p);
     p->lambdas = rg_malloc(n_lambdas * sizeof *p->lambdas);
     p->hist = rg_calloc(held ? held : 1, sizeof *p->hist);
     p->runv = rg_calloc(held ? held : 1, RG_RUN_N * sizeof *p->runv);
