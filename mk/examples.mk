@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Examples: `make demo` runs the diabetes regularization study and
-# leaves its figures and tables in $(DEMO_OUT)/; `make check` also runs
+# Examples: `make demo` runs the diabetes regularization study and the
+# comparison of regularizers, and leaves their figures and tables in $(DEMO_OUT)/; `make check` also runs
 # tests/test_examples.sh, which asserts the study's qualitative result.
 #
 # BLAS threads do not pay off for these small matrices, so diabetes calls
@@ -19,7 +19,8 @@ DEMO_JOBS = $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null |
 .PHONY: demo demo-build demo-prereqs test-examples
 demo: demo-build lib examples-build
 	$(BUILD)/examples/diabetes --out $(DEMO_OUT) $(DEMO_ARGS)
-	@echo "make demo: figures in $(DEMO_OUT)/study.svg and $(DEMO_OUT)/lambda_sweep.svg, table in $(DEMO_OUT)/lambda_table.md"
+	$(BUILD)/examples/regularizers --out $(DEMO_OUT)
+	@echo "make demo: figures in $(DEMO_OUT)/study.svg, $(DEMO_OUT)/lambda_sweep.svg and $(DEMO_OUT)/regularizers.svg, tables in $(DEMO_OUT)/lambda_table.md and $(DEMO_OUT)/regularizers.md"
 
 demo-build:
 	+@$(if $(filter -j%,$(MAKEFLAGS)),:,echo "make demo: building with -j$(DEMO_JOBS)"; \

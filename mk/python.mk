@@ -19,7 +19,8 @@ test-python: lib $(PY_REF)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 6))' || { \
 	  echo "make test-python needs Python >= 3.6: sudo apt-get install python3 python3-numpy" >&2; exit 1; }
 	$(Q)REGNN_LIBRARY=$(abspath $(OUT)/libregnn.so) REGNN_C_REFERENCE=$(abspath $(PY_REF)) \
-	REGNN_C_DIABETES=$(abspath $(BUILD)/examples/diabetes) PYTHONDONTWRITEBYTECODE=1 \
+	REGNN_C_DIABETES=$(abspath $(BUILD)/examples/diabetes) \
+	REGNN_C_REGULARIZERS=$(abspath $(BUILD)/examples/regularizers) PYTHONDONTWRITEBYTECODE=1 \
 	    $(PYTHON) python/tests/run_tests.py -q
 
 CHECK_TARGETS += test-python

@@ -15,7 +15,7 @@ What is generated, from which run (RUNS holds each command, once):
   (tables and program output) are rewritten whole;
 - claims (CLAIMS): numbers inside prose, found by the text around them ({}
   marks a number, {w} words), are rewritten in place;
-- docs/figures/*.svg are the study run's figures, byte for byte.
+- docs/figures/*.svg are the figures of the runs FIGURES names, byte for byte.
 
 Exactness. The same seed gives the same bits on the same arithmetic, and the
 arithmetic is the GEMM kernel the CPU picks (avx512-fma, avx2-fma, portable),
@@ -56,7 +56,9 @@ TIME_TOLERANCE = 4.0
 CACHE_FORMAT = "2"  # changes when what a cached run holds changes
 DATA = "examples/data/diabetes.csv"
 DOCS = ["README.md", "docs/study.md", "docs/cli.md", "examples/README.md"]
-FIGURES = ["study.svg", "lambda_sweep.svg"]
+# (run, figure): docs/figures/FIGURE is that run's file, byte for byte
+FIGURES = [("study", "study.svg"), ("study", "lambda_sweep.svg"),
+           ("regularizers", "regularizers.svg")]
 
 # name -> (program, arguments). The program is relative to --build;
 # OUT is replaced by the run's output folder.
@@ -75,6 +77,8 @@ RUNS = {
                                       "--out", "OUT"]),
     "es": ("examples/diabetes", ["--lambdas", "1e-8", "--dropout", "0.2", "--early-stopping",
                                  "2", "--cv", "0", "--out", "OUT"]),
+    # make demo's comparison of regularizers
+    "regularizers": ("examples/regularizers", ["--out", "OUT"]),
     "path": ("tools/regnn", ["path", DATA, "--target", "y", "--lambdas", "0,1e-3,1e-2,3e-2",
                              "--seeds", "3"]),
     "info": ("tools/regnn", ["info", "OUT/model.rgn"]),
@@ -257,6 +261,10 @@ def block_lambda_table(r):
     return table
 
 
+def block_regularizers(r):
+    return r.file("regularizers", "regularizers.md").strip()
+
+
 def block_provenance(r):
     return ("The numbers and figures on this page come from `make docs-numbers`\n"
             "(scripts/docs-numbers.py, which `make check` reruns to compare), with\n"
@@ -367,6 +375,7 @@ def block_grunfeld_fit(r):
 BLOCKS = {
     "lambda-table": (block_lambda_table, ["study"]),
     "provenance": (block_provenance, []),
+    "regularizers": (block_regularizers, ["regularizers"]),
     "cv-seed1": (block_cv_seed1, ["study"]),
     "cv-table": (block_cv_table, ["study"]),
     "expected": (block_expected, ["study"]),
@@ -583,15 +592,15 @@ def main(argv):
     ranges = times_ranges(root)
 
     figs = os.path.join(root, "docs", "figures")
-    for fig in FIGURES:
+    for run, fig in FIGURES:
         if not exact:
             continue
-        new = os.path.join(r.run("study")["dir"], fig)
+        new = os.path.join(r.run(run)["dir"], fig)
         old = os.path.join(figs, fig)
         if args.update:
             shutil.copyfile(new, old)
         elif not os.path.isfile(old) or sha(old) != sha(new):
-            problems.append("docs/figures/%s differs from the study run's %s" % (fig, fig))
+            problems.append("docs/figures/%s differs from the %s run's %s" % (fig, run, fig))
 
     for path in DOCS:
         full = os.path.join(root, path)

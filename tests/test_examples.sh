@@ -26,6 +26,12 @@
 #    reject a copy of the figure with that feature removed.
 # 2. fit_csv: a short training run works; bad input exits non-zero with a
 #    message that says what is wrong.
+# 3. regularizers (make demo's comparison) on 2 seeds, 6 epochs, 2 folds:
+#    one row per regularizer and seed, every chosen strength is the grid
+#    value with the lowest cross-validated MSE in regularizers_cv.csv (lower
+#    value first on ties), every test MSE is finite and positive, the table
+#    has one line per regularizer, the figure one series per regularizer in
+#    each panel, the same bits on 1 and 2 threads, and bad options fail.
 # Prints "N passed, N failed" and exits 1 if anything failed.
 
 set -u
@@ -64,7 +70,7 @@ svg_ok() {
     return 0
 }
 
-for b in diabetes fit_csv; do
+for b in diabetes fit_csv regularizers; do
     if [ ! -x "$BIN/$b" ]; then
         echo "test_examples: $BIN/$b is missing (build it with make examples-build)" >&2
         exit 1
@@ -250,6 +256,40 @@ expect_fail "fit_csv: bad --layers" "--layers" "$BIN/fit_csv" --layers 12y "$DAT
 expect_fail "fit_csv: bad --epochs" "--epochs" "$BIN/fit_csv" --epochs 0 "$DATA"
 expect_fail "fit_csv: bad --val-split" "--val-split" "$BIN/fit_csv" --val-split 1.5 "$DATA"
 expect_fail "fit_csv: unknown option" "unknown option" "$BIN/fit_csv" --frobnicate "$DATA"
+
+# ---- regularizers ----
+R="$BIN/regularizers --seeds 2 --epochs 6 --folds 2"
+if $R --jobs 2 --out "$TMP/reg" >"$TMP/reg.log" 2>&1; then
+    ok "regularizers runs (2 seeds, 6 epochs, 2 folds)"
+else
+    ko "regularizers failed: $(cat "$TMP/reg.log")"
+fi
+n_reg=$(($(wc -l <"$TMP/reg/regularizers.md") - 2))
+check "regularizers: one CSV row per regularizer and seed ($n_reg regularizers)" \
+    test "$(($(wc -l <"$TMP/reg/regularizers.csv") - 1))" -eq $((2 * n_reg))
+# chosen[reg,seed] from the final fits; the argmin of the CV MSEs, grid order
+check "regularizers: each chosen strength has the lowest CV MSE of its grid" \
+    awk -F, 'FNR == 1 { next }
+        NR == FNR { if (!(($1, $2) in best) || $4 + 0 < min[$1, $2]) { min[$1, $2] = $4 + 0; best[$1, $2] = $3 } next }
+        $3 != "—" { n++; if (best[$1, $2] != $3) { print "chose " $3 " for " $1 " seed " $2 ", CV says " best[$1, $2]; bad = 1 } }
+        END { exit bad || n == 0 }' "$TMP/reg/regularizers_cv.csv" "$TMP/reg/regularizers.csv"
+check "regularizers: every test MSE is finite and positive" \
+    awk -F, 'NR > 1 && !($4 + 0 > 0 && $4 + 0 < 1e30) { bad = 1 } END { exit bad }' "$TMP/reg/regularizers.csv"
+check "regularizers: the figure is well formed" svg_ok "$TMP/reg/regularizers.svg"
+check "regularizers: the figure has a series per regularizer in each panel" \
+    test "$(grep -c 'class="series"' "$TMP/reg/regularizers.svg")" -eq $((2 * n_reg))
+$R --jobs 1 --out "$TMP/reg1" >/dev/null 2>&1
+check "regularizers: 1 and 2 threads give the same bits" \
+    cmp -s "$TMP/reg/regularizers_cv.csv" "$TMP/reg1/regularizers_cv.csv"
+check "regularizers: 1 and 2 threads give the same final fits" \
+    cmp -s "$TMP/reg/regularizers.csv" "$TMP/reg1/regularizers.csv"
+$R --only "early stopping" --out "$TMP/reg_es" >/dev/null 2>&1
+check "regularizers --only trains one regularizer" \
+    sh -c "test \$(wc -l <'$TMP/reg_es/regularizers.md') -eq 3 && grep -q '^| early stopping |' '$TMP/reg_es/regularizers.md'"
+expect_fail "regularizers: --only with an unknown name" "no regularizer named" "$BIN/regularizers" --only lasso
+expect_fail "regularizers: --folds 1 is refused" "--folds" "$BIN/regularizers" --folds 1
+expect_fail "regularizers: unknown option" "unknown argument" "$BIN/regularizers" --frobnicate
+expect_fail "regularizers: missing data" "nope.csv" "$BIN/regularizers" --data "$TMP/nope.csv" --out "$TMP/x"
 
 echo "test_examples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

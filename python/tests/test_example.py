@@ -129,5 +129,50 @@ class TestDiabetesExample(unittest.TestCase):
             self.assertEqual(rows(reg[0]), rows(os.path.join(d, "py_l2_0.01.csv")))
 
 
+REGULARIZERS = os.path.join(REPO, "examples", "regularizers.py")
+
+
+@unittest.skipUnless(DATA, "no diabetes.csv in examples/data or tests/data")
+class TestRegularizersExample(unittest.TestCase):
+    """examples/regularizers.py gives the C program's bytes: its grids, choices and
+    final fits are a copy of examples/regularizers.c's, and this is the check."""
+
+    SMALL = ["--seeds", "2", "--epochs", "5", "--folds", "2", "--data"]
+
+    def run_py(self, out):
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        return subprocess.run([sys.executable, REGULARIZERS] + self.SMALL + [DATA[0], "--out", out],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True, timeout=600)
+
+    def test_writes_one_row_per_regularizer_and_seed(self):
+        with TempDir() as d:
+            r = self.run_py(d)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            with open(os.path.join(d, "regularizers.csv")) as f:
+                table = list(csv.DictReader(f))
+            names = sorted({row["regularizer"] for row in table})
+            self.assertIn("none", names)
+            self.assertIn("L2 (kernel)", names)
+            self.assertEqual(len(table), 2 * len(names))
+
+    @unittest.skipUnless(os.path.exists(os.environ.get("REGNN_C_REGULARIZERS", "/nonexistent")),
+                         "examples/regularizers.c is not built (REGNN_C_REGULARIZERS)")
+    def test_same_bytes_as_the_c_example(self):
+        with TempDir() as d:
+            r = self.run_py(os.path.join(d, "py"))
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            c = subprocess.run([os.environ["REGNN_C_REGULARIZERS"]] + self.SMALL +
+                               [DATA[0], "--out", os.path.join(d, "c")],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               universal_newlines=True, timeout=600)
+            self.assertEqual(c.returncode, 0, c.stdout + c.stderr)
+            for name in ("regularizers.csv", "regularizers_cv.csv"):
+                with open(os.path.join(d, "py", name), "rb") as f:
+                    py = f.read()
+                with open(os.path.join(d, "c", name), "rb") as f:
+                    self.assertEqual(py, f.read(), name)
+
+
 if __name__ == "__main__":
     unittest.main()
