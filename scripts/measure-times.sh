@@ -10,6 +10,8 @@
 #   demo      `make demo` from a clean tree (parallel build + the study)
 #   study     the demo's study alone: BUILD/examples/diabetes --out DIR,
 #             with the programs already built
+#   compare   the demo's comparison of regularizers alone:
+#             BUILD/examples/regularizers --out DIR
 #   examples  the example test: sh tests/test_examples.sh BUILD/examples
 #   builtin   `make demo BLAS=builtin` from a clean tree
 # FILE (default docs/times.md of this tree) gets min-max and median of each,
@@ -73,6 +75,7 @@ for i in $(seq 1 "$RUNS"); do
     timed demo "$MAKE" demo
     diabetes=$(cd "$TREE" && ls build/*/examples/diabetes)
     timed study "./$diabetes" --out "$TMP/study-out"
+    timed compare "./$(dirname "$diabetes")/regularizers" --out "$TMP/compare-out"
     timed examples sh tests/test_examples.sh "$(dirname "$diabetes")"
     clean
     timed builtin "$MAKE" demo BLAS=builtin
@@ -112,11 +115,13 @@ mkdir -p "$(dirname "$OUT")"
     echo "|---|---|---:|---:|---|"
     echo "| the demo from a clean tree | \`make demo\` | $(stats demo) |"
     echo "| its study alone (already built) | \`$diabetes --out DIR\` | $(stats study) |"
+    echo "| its comparison of regularizers alone | \`$(dirname "$diabetes")/regularizers --out DIR\` | $(stats compare) |"
     echo "| the example test | \`sh tests/test_examples.sh $(dirname "$diabetes")\` | $(stats examples) |"
     echo "| the demo on the built-in GEMM, from a clean tree | \`make demo BLAS=builtin\` | $(stats builtin) |"
     echo
     echo "\`make demo\` builds with one job per core, then runs the study, which"
-    echo "trains its 30 networks on all cores. The example test runs the study with"
+    echo "trains its 30 networks on all cores, and the comparison of regularizers"
+    echo "(cross-validation of each strength on each seed). The example test runs the study with"
     echo "3 seeds instead of 5, plus a self-check and the fit_csv tests."
     echo
     echo "Machine:"
