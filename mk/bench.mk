@@ -19,7 +19,7 @@ XSMM_CFLAGS := $(if $(XSMM_OK),-DREGNN_BENCH_LIBXSMM $(shell $(PKG_CONFIG) --cfl
 XSMM_LIBS   := $(if $(XSMM_OK),$(shell $(PKG_CONFIG) --libs libxsmm) $(if $(filter openblas,$(BLAS)),,-lxsmmnoblas))
 BENCH_CC = $(CC) $(WARN) $(CFLAGS) $(OPT_FLAGS) -DREGNN_STATIC -Iinclude -Isrc $(BLAS_CFLAGS)
 
-$(BUILD)/bench/%: bench/%.c bench/benchutil.h $(STATIC)
+$(BUILD)/bench/%: bench/%.c bench/benchutil.h bench/benchreport.h $(STATIC)
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(BENCH_CC) -o $@ $< $(STATIC) $(LIBS)
 
@@ -28,7 +28,7 @@ $(BUILD)/bench/.xsmm: FORCE
 	@mkdir -p $(@D)
 	@echo '$(XSMM_OK)' | cmp -s - $@ || echo '$(XSMM_OK)' > $@
 
-$(BUILD)/bench/bench_gemm: bench/bench_gemm.c bench/benchutil.h $(STATIC) $(BUILD)/bench/.xsmm
+$(BUILD)/bench/bench_gemm: bench/bench_gemm.c bench/benchutil.h bench/benchreport.h $(STATIC) $(BUILD)/bench/.xsmm
 	@mkdir -p $(@D)
 	$(call say,CCLD,$@)$(BENCH_CC) $(XSMM_CFLAGS) -o $@ bench/bench_gemm.c $(STATIC) $(XSMM_LIBS) $(LIBS)
 
