@@ -203,7 +203,7 @@ static inline void bench_json_open(const char *path, const char *program)
     fputs(",\"loadavg_start\":", fp);
     bench_json_loadavg(fp);
     fputs("}\n", fp);
-    printf("results (JSON lines): %s\n", path);
+    fprintf(stderr, "results (JSON lines): %s\n", path);
 }
 
 /* One row: its name, the kernels (a JSON array, e.g. from bench_net_kernels),

@@ -14,6 +14,11 @@ clock with a chain of dependent integer adds (1 per cycle) and prints
 flops/cycle, for reference only: the peak does not depend on it.
 A training sample costs 6 x (weights) flops (forward, weight gradient, input
 gradient), as in bench_train.
+
+Each build's figures name the kernels that ran its products (bench_train's
+kernels.* lines, per layer when they differ); a built-in / OpenBLAS row whose
+two builds ran the same kernels says so instead of calling the ratio a
+comparison of built-in and OpenBLAS.
 """
 import argparse
 import re
@@ -74,11 +79,19 @@ def main():
     def sps(build, net, b):
         return tr.get(build, {}).get(f"train_samples_per_s.{net}.b{b}.t1")
 
+    def kernels(build, net, b):
+        return str(tr.get(build, {}).get(f"kernels.{net}.b{b}", "?"))
+
     for net, b, today, tgt in ((S, 64, "0.10x", 0.9), (L, 256, "0.08-0.09x", 0.8), (L, 1024, "0.08-0.09x", 0.8)):
         fig = f"built-in / OpenBLAS, {'study net' if net == S else '64-512^3-1'} training, batch {b}"
         if both:
             x, y = sps("builtin", net, b), sps("openblas", net, b)
-            row(fig, today, f">= {tgt}x", f"{x / y:.2f}x ({x:.0f} / {y:.0f} samples/s)", x / y >= tgt)
+            kx, ky = kernels("builtin", net, b), kernels("openblas", net, b)
+            value = f"{x / y:.2f}x ({x:.0f} [{kx}] / {y:.0f} [{ky}] samples/s)"
+            if kx == ky:
+                row(fig, today, f">= {tgt}x", value + ": the same kernels, not built-in vs OpenBLAS", None)
+            else:
+                row(fig, today, f">= {tgt}x", value, x / y >= tgt)
         else:
             row(fig, today, f">= {tgt}x", "n/a: needs both builds (OpenBLAS absent)", None)
 
@@ -122,6 +135,8 @@ def main():
                 f"serial {ser:.1f} s, parallel ({c} threads) {par:.1f} s", None)
 
     print(f"1 thread; ratios are built-in / OpenBLAS throughput (> 1: built-in faster) unless marked time")
+    for n in sorted(tr):
+        print(f"{n} build: OpenBLAS core {tr[n].get('openblas_core', '?')}")
     if peak:
         print(f"peak: FMA throughput of the built-in kernel's vector width, measured by bench_peak (best of 9); clock {peak.get('clock_ghz', 0):.2f} GHz "
               f"by a dependent-add chain, "
