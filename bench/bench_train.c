@@ -286,8 +286,6 @@ static void bench_throughput(int quick)
         {&LARGE, big, 256, 1, 3, 0.90},
         {&LARGE, big, 1024, 1, 3, 0.90},
     };
-    if (strcmp(regnn_blas_name(), "openblas") == 0)
-        CHECK(regnn_set_blas_threads(1));
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         throughput_case(&cases[c]);
     regnn_dataset_free(diab);
@@ -314,6 +312,7 @@ static void bench_study(const regnn_dataset *train, int quick)
     snprintf(v, sizeof v, "%.3f s", study0_s);
     row("the same, both runs without the L2 term", v, "", -1);
     csv("study_run_seconds", study_s);
+    csv_text("kernels.study_run", cur_kernels);
     csv("study_run_seconds.no_l2", study0_s);
     set_kernels(&STUDY, 64, 2);
     snprintf(v, sizeof v, "%.3f s", study2_s);
@@ -341,6 +340,7 @@ static void bench_latency(const regnn_model *m, int quick)
     snprintf(v, sizeof v, "%.2f us", one * 1e6);
     row("predict, one row, study network", v, "<= 4 us", one <= 4e-6);
     csv("predict_one_row_us", one * 1e6);
+    csv_text("kernels.predict_one_row", cur_kernels);
     for (int r = 0; r < 7; r++) {
         double t0 = bench_now();
         for (int i = 0; i < 20; i++)
@@ -440,6 +440,8 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc;
     CHECK(regnn_set_allocator(count_malloc, count_free, NULL));
+    if (strcmp(regnn_blas_name(), "openblas") == 0)
+        CHECK(regnn_set_blas_threads(1));
     if (!csv_mode) {
         const char *core = bench_openblas_core();
         printf("libregnn %s, %s build, built-in kernel %s, OpenBLAS core %s, REGNN_OPENBLAS_LARGE=%s;"

@@ -52,7 +52,8 @@ def run_path(binary, seeds):
     ser = float(re.search(r"serial\s+\(1 thread\):\s+([\d.]+) s", res).group(1))
     par = re.search(r"parallel \((\d+) threads\):\s+([\d.]+) s", res)
     same = "bit-identical: yes" in res
-    return ser, int(par.group(1)), float(par.group(2)), same
+    kern = re.search(r"kernels (\S+)", res)
+    return ser, int(par.group(1)), float(par.group(2)), same, kern.group(1) if kern else "?"
 
 
 def main():
@@ -112,7 +113,8 @@ def main():
         value, met)
 
     pr = {n: tr[n].get("predict_one_row_us") for n in tr}
-    value = ", ".join(f"{n} {v:.2f} us" for n, v in sorted(pr.items()))
+    value = ", ".join(f"{n} [{tr[n].get('kernels.predict_one_row', '?')}] {v:.2f} us"
+                      for n, v in sorted(pr.items()))
     row("one-row predict, study net", "4.3-8 us", "<= 4 us", value, min(pr.values()) <= 4.0)
 
     row("`make demo` BLAS=builtin vs OpenBLAS, wall", "122 s vs ~30 s", "<= 1.3x",
@@ -120,18 +122,20 @@ def main():
 
     if both:
         a, b = tr["builtin"]["study_run_seconds"], tr["openblas"]["study_run_seconds"]
-        row("study run (2 fits x 100 epochs), built-in / OpenBLAS time", "", "", f"{a / b:.2f}x ({a:.2f} s / {b:.2f} s)",
-            None)
+        ka, kb = (tr[n].get("kernels.study_run", "?") for n in ("builtin", "openblas"))
+        row("study run (2 fits x 100 epochs), built-in / OpenBLAS time", "", "",
+            f"{a / b:.2f}x ({a:.2f} s [{ka}] / {b:.2f} s [{kb}])", None)
     if len(paths) == 2 and both:
-        (sb, cb, pb, okb), (so, co, po, oko) = paths["builtin"], paths["openblas"]
+        (sb, cb, pb, okb, kb), (so, co, po, oko, ko) = paths["builtin"], paths["openblas"]
+        same = ": the same kernels, not built-in vs OpenBLAS" if kb == ko else ""
         row(f"whole study (bench_path, 6 lambdas x {args.path_seeds} seeds), serial, built-in / OpenBLAS",
-            "", "", f"{sb / so:.2f}x ({sb:.1f} s / {so:.1f} s)", None)
+            "", "", f"{sb / so:.2f}x ({sb:.1f} s [{kb}] / {so:.1f} s [{ko}]){same}", None)
         row(f"the same, parallel ({cb} threads), built-in / OpenBLAS", "", "",
             f"{pb / po:.2f}x ({pb:.1f} s / {po:.1f} s); bit-identical to serial: "
             f"{'yes' if okb and oko else 'NO'}", None)
     else:
-        for n, (ser, c, par, ok) in paths.items():
-            row(f"whole study (bench_path, 6 lambdas x {args.path_seeds} seeds), {n}", "", "",
+        for n, (ser, c, par, ok, k) in paths.items():
+            row(f"whole study (bench_path, 6 lambdas x {args.path_seeds} seeds), {n} [{k}]", "", "",
                 f"serial {ser:.1f} s, parallel ({c} threads) {par:.1f} s", None)
 
     print(f"1 thread; ratios are built-in / OpenBLAS throughput (> 1: built-in faster) unless marked time")
