@@ -244,6 +244,9 @@ static int run_workload(const workload *x, size_t nt, size_t reps, int quick, ch
                            (double)x->batch};
     bench_json_row(x->name, kj, nt, sizeof vals / sizeof vals[0], keys, vals);
     char key[96];
+    snprintf(key, sizeof key, "kernels.%s", x->key);
+    if (csv_fp)
+        fprintf(csv_fp, "%s,%s\n", key, kt);
     snprintf(key, sizeof key, "ratio.%s", x->key);
     csv(key, m1 / mn);
     snprintf(key, sizeof key, "samples_per_s.%s.t1", x->key);
