@@ -26,7 +26,7 @@ static int csv_mode;
 static FILE *csv_fp;
 /* The kernels (text and JSON, one per layer) and model threads of the rows
  * being printed (set_kernels). */
-static char cur_kernels[160], cur_kernels_json[320];
+static char cur_kernels[160] = "-", cur_kernels_json[320] = "[]";
 static size_t cur_threads = 1;
 
 /* ---- counting allocator: peak live bytes ---- */
