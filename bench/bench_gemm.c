@@ -5,8 +5,13 @@
  * training step: forward C = A*B (NN), weight gradient A^T*delta (TN), input
  * gradient delta*W^T (NT). All in the same run, 1 thread, best of 5 runs of
  * >= 20 ms each.
- * Usage: bench_gemm [batch widths...]   default: the study network at batch 64
- * and 64-512-512-512-1 at batches 64, 256 and 1024. */
+ * Each row names the kernels: the built-in kernel's variant, the core
+ * OpenBLAS runs for (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed
+ * first, benchreport.h), and the kernel the library itself gives that
+ * product in training ("library").
+ * Usage: bench_gemm [--json PATH] [batch widths...]   default: the study
+ * network at batch 64 and 64-512-512-512-1 at batches 64, 256 and 1024;
+ * --json: the rows also as JSON lines into PATH. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
+#include "benchreport.h"
 #include "benchutil.h"
 #include "regnn.h"
 
@@ -26,6 +32,8 @@
 
 enum { BUILTIN, OPENBLAS, LIBXSMM, N_IMPL };
 static const char *impl_name[N_IMPL] = {"builtin", "OpenBLAS", "libxsmm"};
+/* What ran in each column: the built-in variant, openblas:CORE, libxsmm. */
+static char impl_kernel[N_IMPL][64];
 static int have[N_IMPL];
 
 typedef struct {
@@ -93,6 +101,39 @@ static void fill(float *v, size_t n)
 
 static double tot[N_IMPL];
 static int tot_ok[N_IMPL];
+static char cur_net[160]; /* the network and batch of the rows being timed */
+
+/* The kernels of a row as a JSON object: each column's, and the library's
+ * (lib_json: a JSON value, a name or one per layer). */
+static void kernels_json(const char *lib_json, char *out, size_t cap)
+{
+    size_t len = (size_t)snprintf(out, cap, "{\"library\":%s", lib_json);
+    for (int i = 0; i < N_IMPL && len < cap; i++)
+        if (have[i])
+            len += (size_t)snprintf(out + len, cap - len, ",\"%s\":\"%s\"", impl_name[i],
+                                    impl_kernel[i]);
+    if (len < cap)
+        snprintf(out + len, cap - len, "}");
+}
+
+/* A product's row in the results file: GFLOP/s per column (null: not run). */
+static void json_product(const char *what, size_t m, size_t n, size_t k, const char *lib,
+                         const double t[N_IMPL])
+{
+    char name[256], kj[256], lj[80];
+    const char *keys[N_IMPL + 3] = {"m", "n", "k"};
+    double vals[N_IMPL + 3] = {(double)m, (double)n, (double)k};
+    char gk[N_IMPL][32];
+    for (int i = 0; i < N_IMPL; i++) {
+        snprintf(gk[i], sizeof gk[i], "gflops.%s", impl_name[i]);
+        keys[3 + i] = gk[i];
+        vals[3 + i] = t[i] > 0 ? 2.0 * (double)m * (double)n * (double)k / t[i] * 1e-9 : NAN;
+    }
+    snprintf(name, sizeof name, "%s: %s %zu %zu %zu", cur_net, what, m, n, k);
+    snprintf(lj, sizeof lj, "\"%s\"", lib);
+    kernels_json(lj, kj, sizeof kj);
+    bench_json_row(name, kj, 1, N_IMPL + 3, keys, vals);
+}
 
 /* Times one product with every implementation, prints a row, adds to the
  * step's totals; t[i] = seconds (0: not run). */
@@ -124,23 +165,26 @@ static void shape(const char *what, int ta, int tb, size_t m, size_t n, size_t k
     }
 #endif
     double flop = 2.0 * (double)m * (double)n * (double)k;
-    printf("  %-4s %5zu %5zu %5zu", what, m, n, k);
+    char lib[64];
+    bench_product_kernel(m, n, k, lib, sizeof lib);
+    printf("  %-4s %5zu %5zu %5zu  library: %-10s", what, m, n, k, lib);
     for (int i = 0; i < N_IMPL; i++) {
         t[i] = 0;
         if (!have[i])
             continue;
         if (!ok[i]) {
-            printf("  %8s %12s", impl_name[i], "no kernel");
+            printf("  %-17s %12s", impl_kernel[i], "no kernel");
             tot_ok[i] = 0;
             continue;
         }
         t[i] = time_impl(i, &p);
-        printf("  %8s %6.1f GFLOP/s", impl_name[i], flop / t[i] * 1e-9);
+        printf("  %-17s %6.1f GFLOP/s", impl_kernel[i], flop / t[i] * 1e-9);
     }
     for (int i = 1; i < N_IMPL; i++)
         if (t[i] > 0)
             printf("  builtin/%s time %5.2fx", impl_name[i], t[0] / t[i]);
     printf("\n");
+    json_product(what, m, n, k, lib, t);
     free(a);
     free(b);
     free(c);
@@ -150,10 +194,10 @@ static void shape(const char *what, int ta, int tb, size_t m, size_t n, size_t k
  * gradient), in the library's call shapes. */
 static void network(size_t batch, const size_t *w, size_t nw)
 {
-    printf("batch %zu, widths", batch);
-    for (size_t i = 0; i < nw; i++)
-        printf(" %zu", w[i]);
-    printf(" (m n k per product)\n");
+    size_t len = (size_t)snprintf(cur_net, sizeof cur_net, "batch %zu, widths", batch);
+    for (size_t i = 0; i < nw && len < sizeof cur_net; i++)
+        len += (size_t)snprintf(cur_net + len, sizeof cur_net - len, " %zu", w[i]);
+    printf("%s (m n k per product; library: the kernel regnn_fit gives it)\n", cur_net);
     for (int i = 0; i < N_IMPL; i++) {
         tot[i] = 0;
         tot_ok[i] = have[i];
@@ -182,22 +226,47 @@ static void network(size_t batch, const size_t *w, size_t nw)
         if (tot_ok[i])
             printf(", builtin/%s %.2fx", impl_name[i], tot[0] / tot[i]);
     printf("\n\n");
+    char name[200], kj[512], all[256];
+    const char *keys[N_IMPL];
+    double vals[N_IMPL];
+    char uk[N_IMPL][32];
+    for (int i = 0; i < N_IMPL; i++) {
+        snprintf(uk[i], sizeof uk[i], "step_us.%s", impl_name[i]);
+        keys[i] = uk[i];
+        vals[i] = tot_ok[i] ? tot[i] * 1e6 : NAN;
+    }
+    bench_net_kernels(w, nw, batch, NULL, 0, all, sizeof all);
+    kernels_json(all, kj, sizeof kj);
+    snprintf(name, sizeof name, "%s: all products of a step", cur_net);
+    bench_json_row(name, kj, 1, N_IMPL, keys, vals);
 }
 
 int main(int argc, char **argv)
 {
+    bench_clean_env(argv);
+    const char *json = NULL;
+    if (argc > 2 && strcmp(argv[1], "--json") == 0) {
+        json = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
     have[BUILTIN] = 1;
+    snprintf(impl_kernel[BUILTIN], sizeof impl_kernel[BUILTIN], "%s", rg_gemm_kernel_name());
+    snprintf(impl_kernel[LIBXSMM], sizeof impl_kernel[LIBXSMM], "libxsmm");
 #ifdef REGNN_USE_CBLAS
     have[OPENBLAS] = 1;
     openblas_set_num_threads(1);
+    snprintf(impl_kernel[OPENBLAS], sizeof impl_kernel[OPENBLAS], "openblas:%s",
+             bench_openblas_core());
 #endif
 #ifdef REGNN_BENCH_LIBXSMM
     have[LIBXSMM] = 1;
     libxsmm_init();
 #endif
+    bench_json_open(json, "bench_gemm");
     printf("built-in GEMM kernel: %s; OpenBLAS: %s; libxsmm: %s; 1 thread; ratios are "
            "builtin time / other time (< 1: builtin faster)\n",
-           rg_gemm_kernel_name(), have[OPENBLAS] ? "cblas_sgemm" : "not in this build",
+           rg_gemm_kernel_name(), have[OPENBLAS] ? impl_kernel[OPENBLAS] : "not in this build",
 #ifdef REGNN_BENCH_LIBXSMM
            LIBXSMM_VERSION " JIT kernels (libxsmm_smmdispatch)"
 #else
@@ -209,7 +278,7 @@ int main(int argc, char **argv)
         for (int i = 2; i < argc && nw < 32; i++)
             w[nw++] = (size_t)atol(argv[i]);
         network((size_t)atol(argv[1]), w, nw);
-        return 0;
+        return bench_json_close();
     }
     const size_t study[] = {10, 128, 128, 128, 128, 128, 128, 1};
     const size_t big[] = {64, 512, 512, 512, 1};
@@ -221,5 +290,5 @@ int main(int argc, char **argv)
 #ifdef REGNN_BENCH_LIBXSMM
     libxsmm_finalize();
 #endif
-    return 0;
+    return bench_json_close();
 }

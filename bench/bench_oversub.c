@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchreport.h"
 #include "benchutil.h"
 #include "regnn.h"
 
@@ -47,6 +48,7 @@ static double time_fit(const regnn_dataset *ds, size_t batch, size_t threads, fl
 
 int main(int argc, char **argv)
 {
+    bench_clean_env(argv);
     size_t nt = 64, reps = 3;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
@@ -73,7 +75,9 @@ int main(int argc, char **argv)
     printf("oversubscription, %s build: study net 10-128x6-1, one epoch, threads = 0 (the usable\n"
            "CPUs) vs %zu threads (median of %zu; target ratio <= %.2f)\n",
            regnn_blas_name(), nt, reps, TARGET_RATIO);
-    printf("%-10s %12s %12s %8s %s\n", "batch", "threads=0 s", "N threads s", "ratio", "bits");
+    printf("%-10s %12s %12s %8s %-6s %s\n", "batch", "threads=0 s", "N threads s", "ratio", "bits",
+           "kernels");
+    const size_t net[8] = {10, 128, 128, 128, 128, 128, 128, 1};
     int same = 1;
     for (int k = 0; k < 2; k++) {
         regnn_dataset *ds = bench_make_data(w[k].rows, 10);
@@ -86,8 +90,10 @@ int main(int argc, char **argv)
         qsort(ta, reps, sizeof *ta, bench_cmp_double);
         qsort(tb, reps, sizeof *tb, bench_cmp_double);
         const double a = ta[reps / 2], b = tb[reps / 2];
-        printf("%-10zu %12.3f %12.3f %7.2fx %s\n", w[k].batch, a, b, b / a,
-               eq ? "same" : "DIFFER");
+        char kt[256];
+        bench_net_kernels(net, 8, w[k].batch, kt, sizeof kt, NULL, 0);
+        printf("%-10zu %12.3f %12.3f %7.2fx %-6s %s\n", w[k].batch, a, b, b / a,
+               eq ? "same" : "DIFFER", kt);
         regnn_dataset_free(ds);
     }
     free(pa);

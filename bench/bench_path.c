@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchreport.h"
 #include "benchutil.h"
 #include "regnn.h"
 
@@ -176,6 +177,7 @@ static void print_results(const regnn_path *pp, long seeds)
 
 int main(int argc, char **argv)
 {
+    bench_clean_env(argv);
     const char *csv = argc > 1 ? argv[1] : "tests/data/diabetes.csv";
     long epochs = argc > 2 ? atol(argv[2]) : 100;
     long seeds = argc > 3 ? atol(argv[3]) : 5;
@@ -194,9 +196,12 @@ int main(int argc, char **argv)
     CHECK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const size_t net[8] = {regnn_dataset_features(d.train), 128, 128, 128, 128, 128, 128, 1};
+    char kt[256];
+    bench_net_kernels(net, 8, 64, kt, sizeof kt, NULL, 0);
     printf("blas=%s  %zu training rows (%.0f %% validation)  %d lambdas x %ld seeds x %ld epochs  "
-           "%ld online CPUs\n",
-           regnn_blas_name(), regnn_dataset_rows(d.train), 15.0, NL, seeds, epochs, cpus);
+           "%ld online CPUs  kernels %s\n",
+           regnn_blas_name(), regnn_dataset_rows(d.train), 15.0, NL, seeds, epochs, cpus, kt);
     double t_serial, t_par;
     regnn_path *ps = sweep(tm, d.train, fo, seeds, 1, 1, &t_serial);
     regnn_path *pp = sweep(tm, d.train, fo, seeds, 0, 1, &t_par);

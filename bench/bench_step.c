@@ -9,6 +9,7 @@
 #include <math.h>
 
 #include "optim/optim.h"
+#include "benchreport.h"
 #include "benchutil.h"
 #include "regnn.h"
 
@@ -150,7 +151,11 @@ static void print_results(const regnn_model *m, size_t batch, const size_t *w, s
     double flops = 0;
     for (size_t l = 1; l < nw; l++)
         flops += 6.0 * (double)batch * (double)w[l - 1] * (double)w[l];
-    printf("blas=%s batch=%zu params=%zu\n", rg_blas_name(), batch, regnn_model_param_count(m));
+    char kt[256];
+    bench_net_kernels(w, nw, batch, kt, sizeof kt, NULL, 0);
+    const char *core = bench_openblas_core();
+    printf("blas=%s batch=%zu params=%zu kernels=%s (per layer when they differ) openblas_core=%s\n",
+           rg_blas_name(), batch, regnn_model_param_count(m), kt, core ? core : "none");
     printf("train step   median %8.2f us  (%.2f GFLOP/s)\n", t_step[REP / 2] * 1e6, flops / t_step[REP / 2] * 1e-9);
     printf("GEMMs alone  median %8.2f us  (%.2f GFLOP/s)\n", t_gemm[REP / 2] * 1e6, flops / t_gemm[REP / 2] * 1e-9);
     printf("GEMM share of the step: %.1f %%\n", 100.0 * t_gemm[REP / 2] / t_step[REP / 2]);
@@ -166,6 +171,7 @@ static void print_results(const regnn_model *m, size_t batch, const size_t *w, s
 
 int main(int argc, char **argv)
 {
+    bench_clean_env(argv);
     size_t batch = argc > 1 ? (size_t)atol(argv[1]) : 64;
     size_t w[32] = {10, 128, 128, 128, 128, 128, 128, 1}, nw = 8;
     if (argc > 3) {

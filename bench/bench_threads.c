@@ -5,8 +5,14 @@
  * check that every count gave the same bits. Ratios come from one run;
  * times are medians of --reps runs (default 5).
  *
+ * Every row names the kernels of its products (benchreport.h). This is the
+ * thread-scaling bench: the model's threads (regnn_model_set_threads),
+ * OpenBLAS on one thread.
+ *
  * Usage: bench_threads [--threads N] [--reps R] [--quick] [--csv-file PATH]
- * (--csv-file: the figures as key,value lines, for bench/thread_targets.py) */
+ *                      [--json PATH]
+ * (--csv-file: the figures as key,value lines, for bench/thread_targets.py;
+ * --json: the rows as JSON lines) */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <pthread.h>
@@ -17,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "benchreport.h"
 #include "benchutil.h"
 #include "regnn.h"
 
@@ -221,12 +228,25 @@ static int run_workload(const workload *x, size_t nt, size_t reps, int quick, ch
     int same = memcmp(p1, pn, np * sizeof *p1) == 0;
     double samples = (double)rows * (double)x->epochs;
     double m1 = bench_median(t1, reps), mn = bench_median(tn, reps), mp = bench_median(tp, reps);
-    char ceil_s[16] = "-";
+    char ceil_s[16] = "-", kt[160], kj[320];
     if (nt == 2)
         snprintf(ceil_s, sizeof ceil_s, "%.2fx", 2.0 * m1 / mp);
-    printf("%-32s %12.0f %12.0f %7.2fx %8s %7.2fx %s\n", x->name, samples / m1, samples / mn,
-           m1 / mn, ceil_s, x->target, same ? "yes" : "NO");
+    size_t widths[10] = {x->n_in};
+    memcpy(widths + 1, x->widths, x->n_w * sizeof *widths);
+    widths[x->n_w + 1] = 1;
+    bench_net_kernels(widths, x->n_w + 2, x->batch, kt, sizeof kt, kj, sizeof kj);
+    printf("%-32s %12.0f %12.0f %7.2fx %8s %7.2fx %-9s %s\n", x->name, samples / m1, samples / mn,
+           m1 / mn, ceil_s, x->target, same ? "yes" : "NO", kt);
+    const char *keys[] = {"samples_per_s.t1", "samples_per_s.tn", "ratio", "ceiling", "target",
+                          "same_bits", "threads_n", "rows", "epochs", "batch"};
+    const double vals[] = {samples / m1, samples / mn, m1 / mn, nt == 2 ? 2.0 * m1 / mp : NAN,
+                           x->target, same, (double)nt, (double)rows, (double)x->epochs,
+                           (double)x->batch};
+    bench_json_row(x->name, kj, nt, sizeof vals / sizeof vals[0], keys, vals);
     char key[96];
+    snprintf(key, sizeof key, "kernels.%s", x->key);
+    if (csv_fp)
+        fprintf(csv_fp, "%s,%s\n", key, kt);
     snprintf(key, sizeof key, "ratio.%s", x->key);
     csv(key, m1 / mn);
     snprintf(key, sizeof key, "samples_per_s.%s.t1", x->key);
@@ -260,14 +280,22 @@ static void study_run(size_t nt, size_t reps)
                 time_fit(ds, 10, widths, 6, 64, 100, nt, 1e-3, 0.2, NULL, NULL);
     }
     double m1 = bench_median(t1, reps), mn = bench_median(tn, reps);
-    printf("%-32s %11.3fs %11.3fs %7.2fx\n", "study run (2 fits x 100 epochs)", m1, mn, m1 / mn);
+    const size_t net[8] = {10, 128, 128, 128, 128, 128, 128, 1};
+    char kt[160], kj[320];
+    bench_net_kernels(net, 8, 64, kt, sizeof kt, kj, sizeof kj);
+    printf("%-32s %11.3fs %11.3fs %7.2fx %8s %8s %-9s %s\n", "study run (2 fits x 100 epochs)", m1,
+           mn, m1 / mn, "", "", "", kt);
+    const char *keys[] = {"seconds.t1", "seconds.tn", "ratio"};
+    const double vals[] = {m1, mn, m1 / mn};
+    bench_json_row("study run (2 fits x 100 epochs)", kj, nt, 3, keys, vals);
     csv("study_run_seconds.t1", m1);
     csv("study_run_seconds.tn", mn);
 }
 
-/* --threads N, --reps R, --quick, --csv-file PATH: -1, or the exit status
- * of bad arguments. */
-static int parse_args(int argc, char **argv, size_t *nt, size_t *reps, int *quick)
+/* --threads N, --reps R, --quick, --csv-file PATH, --json PATH: -1, or the
+ * exit status of bad arguments. */
+static int parse_args(int argc, char **argv, size_t *nt, size_t *reps, int *quick,
+                      const char **json)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc)
@@ -282,11 +310,12 @@ static int parse_args(int argc, char **argv, size_t *nt, size_t *reps, int *quic
                 perror(argv[i]);
                 return 1;
             }
-        }
+        } else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+            *json = argv[++i];
     }
     if (*reps < 1 || *reps > 99 || *nt < 2 || *nt > 256) {
         fprintf(stderr, "usage: bench_threads [--threads N>=2] [--reps 1..99] [--quick] "
-                        "[--csv-file PATH]\n");
+                        "[--csv-file PATH] [--json PATH]\n");
         return 2;
     }
     return -1;
@@ -294,9 +323,11 @@ static int parse_args(int argc, char **argv, size_t *nt, size_t *reps, int *quic
 
 int main(int argc, char **argv)
 {
+    bench_clean_env(argv);
     size_t nt = 2, reps = 5;
     int quick = 0;
-    int rc = parse_args(argc, argv, &nt, &reps, &quick);
+    const char *json = NULL;
+    int rc = parse_args(argc, argv, &nt, &reps, &quick, &json);
     if (rc >= 0)
         return rc;
     if (regnn_set_blas_threads(1) != REGNN_OK && strcmp(regnn_blas_name(), "builtin") != 0)
@@ -310,12 +341,16 @@ int main(int argc, char **argv)
         {"64-512-512-512-1, batch 1024", "64-512x3-1.b1024", 64, {512, 512, 512}, 3, 1024, 8192,
          1, 1.85},
     };
-    printf("data-parallel training, %s build, 1 vs %zu threads (median of %zu fits each)\n",
-           regnn_blas_name(), nt, reps);
+    bench_json_open(json, "bench_threads");
+    const char *core = bench_openblas_core();
+    printf("data-parallel training, %s build, 1 vs %zu model threads (regnn_model_set_threads; "
+           "OpenBLAS: 1 thread), median of %zu fits each\n"
+           "built-in kernel %s, OpenBLAS core %s; kernels: per layer when they differ\n",
+           regnn_blas_name(), nt, reps, rg_gemm_kernel_name(), core ? core : "(none)");
     printf("(ceiling: two independent one-thread fits at once vs one alone, the most 2 threads\n"
            " can give on this machine; measured with 2 threads only)\n");
-    printf("%-32s %12s %12s %8s %8s %8s %s\n", "workload", "1 thr smp/s", "N thr smp/s", "ratio",
-           "ceiling", "target", "same bits");
+    printf("%-32s %12s %12s %8s %8s %8s %-9s %s\n", "workload", "1 thr smp/s", "N thr smp/s",
+           "ratio", "ceiling", "target", "same bits", "kernels");
     int all_same = 1;
     char move_s[320] = "";
     for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
@@ -327,5 +362,7 @@ int main(int argc, char **argv)
     if (csv_fp)
         fclose(csv_fp);
     fputs(move_s, stdout);
+    if (bench_json_close() != 0)
+        return 1;
     return all_same ? 0 : 1;
 }

@@ -2,10 +2,14 @@
 /* The benchmark suite behind `make bench`: GEMM ceiling, training throughput,
  * the study run, inference latency, allocations and peak memory, each printed
  * with its target. GEMM ceilings: median of 5 runs of >= 0.25 s each. Every ratio is measured in the same run; times are medians.
+ * Every row names the kernels of its products (the library's rule,
+ * benchreport.h). One model thread throughout, except the study run's
+ * 2-thread line: thread scaling is bench_threads' (docs/bench.md).
  *
- * Usage: bench_train [--quick] [--csv] [--csv-file PATH]
+ * Usage: bench_train [--quick] [--csv] [--csv-file PATH] [--json PATH]
  *   --csv: machine-readable key,value lines only; --csv-file: the table on
- *   stdout and the key,value lines into PATH. */
+ *   stdout and the key,value lines into PATH; --json: the figures as JSON
+ *   lines into PATH. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -14,11 +18,16 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
+#include "benchreport.h"
 #include "benchutil.h"
 #include "regnn.h"
 
 static int csv_mode;
 static FILE *csv_fp;
+/* The kernels (text and JSON, one per layer) and model threads of the rows
+ * being printed (set_kernels). */
+static char cur_kernels[160] = "-", cur_kernels_json[320] = "[]";
+static size_t cur_threads = 1;
 
 /* ---- counting allocator: peak live bytes ---- */
 static size_t live_bytes, peak_bytes, n_allocs;
@@ -161,19 +170,39 @@ static double fit_epoch_seconds(const net_spec *ns, const regnn_dataset *ds, siz
     return bench_median(t, reps);
 }
 
+/* The rows that follow run network ns at batch rows on threads model threads. */
+static void set_kernels(const net_spec *ns, size_t rows, size_t threads)
+{
+    bench_net_kernels(ns->widths, ns->n_widths, rows, cur_kernels, sizeof cur_kernels,
+                      cur_kernels_json, sizeof cur_kernels_json);
+    cur_threads = threads;
+}
+
 static void row(const char *figure, const char *value, const char *target, int met)
 {
     if (!csv_mode)
-        printf("| %-58s | %-28s | %-22s | %-4s |\n", figure, value, target,
-               met < 0 ? "" : met ? "yes" : "NO");
+        printf("| %-58s | %-28s | %-22s | %-4s | %s |\n", figure, value, target,
+               met < 0 ? "" : met ? "yes" : "NO", cur_kernels);
 }
 
+/* A figure: a key,value line (--csv, --csv-file) and a JSON row (--json). */
 static void csv(const char *key, double v)
 {
     if (csv_mode)
         printf("%s,%.9g\n", key, v);
     if (csv_fp)
         fprintf(csv_fp, "%s,%.9g\n", key, v);
+    const char *keys[] = {"value"};
+    bench_json_row(key, cur_kernels_json, cur_threads, 1, keys, &v);
+}
+
+/* A key,text line (what ran), for bench/targets.py. */
+static void csv_text(const char *key, const char *text)
+{
+    if (csv_mode)
+        printf("%s,%s\n", key, text);
+    if (csv_fp)
+        fprintf(csv_fp, "%s,%s\n", key, text);
 }
 
 /* The study: unregularized and L2 l2 runs (1e-2; 0 for the figure without
@@ -201,8 +230,8 @@ static double study_run_seconds(const regnn_dataset *train, double l2, size_t th
     return bench_now() - t0;
 }
 
-/* One throughput case at th threads: its GEMM ceiling, training speed and
- * their ratio (against the target at 1 thread); the samples per second. */
+/* One throughput case on one thread: its GEMM ceiling, training speed and
+ * their ratio against the target; the samples per second. */
 typedef struct {
     const net_spec *ns;
     const regnn_dataset *ds;
@@ -211,11 +240,13 @@ typedef struct {
     double target;
 } train_case;
 
-static double throughput_case(const train_case *tc, int th)
+static double throughput_case(const train_case *tc)
 {
     char fig[96], v[128], tgt[64], key[96];
     const net_spec *ns = tc->ns;
     size_t rows = regnn_dataset_rows(tc->ds), b = tc->batch;
+    const int th = 1;
+    set_kernels(ns, b, 1);
     double w = weights_of(ns);
     double step_flops = 6.0 * w * (double)b;
     double ceil_s = gemm_ceiling_step(ns, b, 5, 0.25);
@@ -232,21 +263,20 @@ static double throughput_case(const train_case *tc, int th)
     row(fig, v, "", -1);
     snprintf(fig, sizeof fig, "%s batch %zu, %d thread%s: training / ceiling", ns->name, b, th, s);
     snprintf(v, sizeof v, "%.0f %%", 100 * frac);
-    if (th == 1)
-        snprintf(tgt, sizeof tgt, ">= %.0f %%", 100 * tc->target);
-    else
-        snprintf(tgt, sizeof tgt, "(2 threads)");
-    row(fig, v, tgt, th == 1 ? frac >= tc->target : -1);
+    snprintf(tgt, sizeof tgt, ">= %.0f %%", 100 * tc->target);
+    row(fig, v, tgt, frac >= tc->target);
     snprintf(key, sizeof key, "train_samples_per_s.%s.b%zu.t%d", ns->name, b, th);
     csv(key, samples);
     snprintf(key, sizeof key, "ceiling_fraction.%s.b%zu.t%d", ns->name, b, th);
     csv(key, frac);
+    snprintf(key, sizeof key, "kernels.%s.b%zu", ns->name, b);
+    csv_text(key, cur_kernels);
     return samples;
 }
 
-/* 1 + 2: GEMM ceiling and training throughput, at 1 and (with OpenBLAS) 2
- * threads. */
-static void bench_throughput(int quick, int threads_max)
+/* 1 + 2: GEMM ceiling and training throughput, one thread (the model's
+ * and OpenBLAS's). */
+static void bench_throughput(int quick)
 {
     regnn_dataset *diab = synthetic(337, 10, 5);
     regnn_dataset *big = synthetic(quick ? 8192 : 65536, 64, 6);
@@ -256,22 +286,8 @@ static void bench_throughput(int quick, int threads_max)
         {&LARGE, big, 256, 1, 3, 0.90},
         {&LARGE, big, 1024, 1, 3, 0.90},
     };
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        double sps[3] = {0};
-        for (int th = 1; th <= threads_max; th++) {
-            CHECK(regnn_set_blas_threads(th));
-            sps[th] = throughput_case(&cases[c], th);
-        }
-        if (threads_max == 2) {
-            char fig[96], v[128];
-            double r = sps[2] / sps[1];
-            snprintf(fig, sizeof fig, "%s batch %zu: 2 threads / 1 thread", cases[c].ns->name,
-                     cases[c].batch);
-            snprintf(v, sizeof v, "%.2fx", r);
-            row(fig, v, ">= 1.0x (faster if big)", r >= 0.97);
-        }
-    }
-    CHECK(regnn_set_blas_threads(1));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        throughput_case(&cases[c]);
     regnn_dataset_free(diab);
     regnn_dataset_free(big);
 }
@@ -289,13 +305,16 @@ static void bench_study(const regnn_dataset *train, int quick)
     }
     double study_s = bench_median(st, n_study), study0_s = bench_median(st0, n_study);
     double study2_s = bench_median(st2, n_study);
+    set_kernels(&STUDY, 64, 1);
     snprintf(v, sizeof v, "%.3f s", study_s);
     row("study run: 2 x 100 epochs, 10-128x6-1, 337+60 rows, 1 thread", v, "4x faster than PyTorch",
         -1);
     snprintf(v, sizeof v, "%.3f s", study0_s);
     row("the same, both runs without the L2 term", v, "", -1);
     csv("study_run_seconds", study_s);
+    csv_text("kernels.study_run", cur_kernels);
     csv("study_run_seconds.no_l2", study0_s);
+    set_kernels(&STUDY, 64, 2);
     snprintf(v, sizeof v, "%.3f s", study2_s);
     row("the study run on 2 threads (regnn_model_set_threads)", v, "", -1);
     csv("study_run_seconds.t2", study2_s);
@@ -317,9 +336,11 @@ static void bench_latency(const regnn_model *m, int quick)
         lat[r] = (bench_now() - t0) / calls;
     }
     double one = bench_median(lat, 7);
+    set_kernels(&STUDY, 1, 1);
     snprintf(v, sizeof v, "%.2f us", one * 1e6);
     row("predict, one row, study network", v, "<= 4 us", one <= 4e-6);
     csv("predict_one_row_us", one * 1e6);
+    csv_text("kernels.predict_one_row", cur_kernels);
     for (int r = 0; r < 7; r++) {
         double t0 = bench_now();
         for (int i = 0; i < 20; i++)
@@ -327,6 +348,7 @@ static void bench_latency(const regnn_model *m, int quick)
         lat[r] = (bench_now() - t0) / (20.0 * 1024);
     }
     double per_row = bench_median(lat, 7);
+    set_kernels(&STUDY, 1024, 1);
     snprintf(v, sizeof v, "%.3f us/row", per_row * 1e6);
     row("predict, batch of 1024 rows, study network", v, "", -1);
     csv("predict_batch_us_per_row", per_row * 1e6);
@@ -365,6 +387,7 @@ static void bench_memory(regnn_model *m, const regnn_dataset *train)
     CHECK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.15));
     size_t counts[2];
     size_t base_live = live_bytes;
+    set_kernels(&STUDY, 64, 1);
     peak_bytes = live_bytes;
     CHECK(regnn_fit(m, o, train, NULL, fo, NULL)); /* binds the optimizer, sizes the workspace */
     for (int k = 0; k < 2; k++) {
@@ -383,8 +406,9 @@ static void bench_memory(regnn_model *m, const regnn_dataset *train)
     regnn_optimizer_free(o);
 }
 
-/* --quick, --csv, --csv-file PATH: 0, or the exit status of a bad argument. */
-static int parse_args(int argc, char **argv, int *quick)
+/* --quick, --csv, --csv-file PATH, --json PATH: 0, or the exit status of a
+ * bad argument. */
+static int parse_args(int argc, char **argv, int *quick, const char **json)
 {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
@@ -397,8 +421,10 @@ static int parse_args(int argc, char **argv, int *quick)
                 perror(argv[i]);
                 return 1;
             }
+        } else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+            *json = argv[++i];
         } else {
-            fprintf(stderr, "usage: bench_train [--quick] [--csv] [--csv-file PATH]\n");
+            fprintf(stderr, "usage: bench_train [--quick] [--csv] [--csv-file PATH] [--json PATH]\n");
             return 2;
         }
     }
@@ -407,20 +433,32 @@ static int parse_args(int argc, char **argv, int *quick)
 
 int main(int argc, char **argv)
 {
+    bench_clean_env(argv);
     int quick = 0;
-    int rc = parse_args(argc, argv, &quick);
+    const char *json = NULL;
+    int rc = parse_args(argc, argv, &quick, &json);
     if (rc != 0)
         return rc;
     CHECK(regnn_set_allocator(count_malloc, count_free, NULL));
-    const int threads_max = strcmp(regnn_blas_name(), "openblas") ? 1 : 2;
+    if (strcmp(regnn_blas_name(), "openblas") == 0)
+        CHECK(regnn_set_blas_threads(1));
     if (!csv_mode) {
-        printf("libregnn %s, GEMM: %s; medians of repeated runs; ratios from this run\n\n",
-               regnn_version_string(), regnn_blas_name());
-        printf("| %-58s | %-28s | %-22s | %-4s |\n", "figure", "value", "target", "met");
-        printf("|%s|%s|%s|%s|\n", "------------------------------------------------------------",
-               "------------------------------", "------------------------", "------");
+        const char *core = bench_openblas_core();
+        printf("libregnn %s, %s build, built-in kernel %s, OpenBLAS core %s, REGNN_OPENBLAS_LARGE=%s;"
+               "\none model thread unless a row says otherwise (thread scaling: bench_threads);"
+               " medians of repeated runs; ratios from this run\n",
+               regnn_version_string(), regnn_blas_name(), rg_gemm_kernel_name(),
+               core ? core : "(none)", getenv("REGNN_OPENBLAS_LARGE") ? getenv("REGNN_OPENBLAS_LARGE") : "unset");
     }
-    bench_throughput(quick, threads_max);
+    bench_json_open(json, "bench_train");
+    csv_text("openblas_core", bench_openblas_core() ? bench_openblas_core() : "none");
+    if (!csv_mode) {
+        printf("\n| %-58s | %-28s | %-22s | %-4s | %s |\n", "figure", "value", "target", "met",
+               "kernels (per layer when they differ)");
+        printf("|%s|%s|%s|%s|%s|\n", "------------------------------------------------------------",
+               "------------------------------", "------------------------", "------", "----");
+    }
+    bench_throughput(quick);
 
     regnn_dataset *raw, *scaled, *train, *test;
     const char *names[] = {"y"};
@@ -444,5 +482,5 @@ int main(int argc, char **argv)
         perror("bench_train: --csv-file");
         return 1;
     }
-    return 0;
+    return bench_json_close();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What the bench programs share: a clock, medians, a stop on a library
- * error, and the deterministic regression data of the thread benchmarks. */
+ * error, and the deterministic regression data of the thread benchmarks.
+ * (benchreport.h: what ran and the results file.) */
 #ifndef REGNN_BENCHUTIL_H
 #define REGNN_BENCHUTIL_H
 

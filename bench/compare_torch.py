@@ -127,7 +127,7 @@ def child(threads, quick):
             train_epochs(model, opt, xt, yt, 64, 100, lam, l2, xv=xv, yv=yv)
         return time.perf_counter() - t0
 
-    out = {"torch": torch.__version__, "threads": threads}
+    out = {"torch": torch.__version__, "threads": threads, "gemm": torch_gemm(torch)}
     rows_big = 8192 if quick else 65536
     xs, ys = synthetic(337, 10, 5)
     xb, yb = synthetic(rows_big, 64, 6)
@@ -148,6 +148,28 @@ def child(threads, quick):
     print(json.dumps(out))
 
 
+def torch_gemm(torch):
+    """What runs PyTorch's float32 products on the CPU: its BLAS and the vector
+    instructions it dispatches to, from torch.__config__.show()."""
+    cfg = torch.__config__.show()
+    blas = [x.split("=", 1)[1] for x in cfg.replace(",", " ").split() if x.startswith("BLAS_INFO=")]
+    cap = [line.split(":", 1)[1].strip() for line in cfg.splitlines() if "CPU capability usage" in line]
+    return f"BLAS {blas[0] if blas else '?'}, CPU capability {cap[0] if cap else '?'}"
+
+
+def figures(lines):
+    """bench_train's key,value lines: numbers as floats; text (kernels.*,
+    openblas_core) as it is."""
+    out = {}
+    for row in csv.reader(lines):
+        if len(row) == 2:
+            try:
+                out[row[0]] = float(row[1])
+            except ValueError:
+                out[row[0]] = row[1]
+    return out
+
+
 def run_child(threads, quick):
     env = dict(os.environ)
     for v in THREAD_VARS:
@@ -165,7 +187,7 @@ def run_child(threads, quick):
 def regnn_figures(binary, quick):
     cmd = [binary, "--csv"] + (["--quick"] if quick else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return {row[0]: float(row[1]) for row in csv.reader(out.splitlines()) if len(row) == 2}
+    return figures(out.splitlines())
 
 
 def main():
@@ -187,16 +209,20 @@ def main():
 
     if args.regnn_csv:
         with open(args.regnn_csv) as f:
-            r = {row[0]: float(row[1]) for row in csv.reader(f) if len(row) == 2}
+            r = figures(f)
         print(f"libregnn figures from {args.regnn_csv}; PyTorch in a child process per thread count...")
     else:
         print("running libregnn's bench_train, then PyTorch in a child process per thread count...")
         r = regnn_figures(args.regnn, args.quick)
-    threads_list = [t for t in (1, 2) if f"train_samples_per_s.10-128x6-1.b64.t{t}" in r]
+    # 1 thread for every row; 2 for the study run at each side's best count.
+    threads_list = [1] + ([2] if "study_run_seconds.t2" in r else [])
     tr = {t: run_child(t, args.quick) for t in threads_list}
     threads_list = [t for t in threads_list if tr[t] is not None]
     if 1 not in threads_list:
         return
+    print("libregnn's kernels: " + "; ".join(f"{k.split('.', 1)[1]} {v}" for k, v in sorted(r.items())
+                                              if k.startswith("kernels.")))
+    print(f"PyTorch's products: {tr[1]['gemm']}")
     print(f"PyTorch {tr[1]['torch']}; thread pools pinned through {', '.join(THREAD_VARS)} "
           "and torch.set_num_threads; L2 added as a gradient term (grad += 2 lam W) unless stated")
     for t in threads_list:

@@ -14,6 +14,12 @@ clock with a chain of dependent integer adds (1 per cycle) and prints
 flops/cycle, for reference only: the peak does not depend on it.
 A training sample costs 6 x (weights) flops (forward, weight gradient, input
 gradient), as in bench_train.
+
+Each build's figures name the kernels that ran its products (bench_train's
+kernels.* lines, per layer when they differ); a built-in / OpenBLAS row where
+no product of the OpenBLAS build ran on OpenBLAS (the library keeps products
+up to its size on the built-in kernel, docs/api.md) says so instead of calling
+the ratio a comparison of built-in and OpenBLAS.
 """
 import argparse
 import re
@@ -47,7 +53,8 @@ def run_path(binary, seeds):
     ser = float(re.search(r"serial\s+\(1 thread\):\s+([\d.]+) s", res).group(1))
     par = re.search(r"parallel \((\d+) threads\):\s+([\d.]+) s", res)
     same = "bit-identical: yes" in res
-    return ser, int(par.group(1)), float(par.group(2)), same
+    kern = re.search(r"kernels (\S+)", res)
+    return ser, int(par.group(1)), float(par.group(2)), same, kern.group(1) if kern else "?"
 
 
 def main():
@@ -74,11 +81,20 @@ def main():
     def sps(build, net, b):
         return tr.get(build, {}).get(f"train_samples_per_s.{net}.b{b}.t1")
 
+    def kernels(build, net, b):
+        return str(tr.get(build, {}).get(f"kernels.{net}.b{b}", "?"))
+
     for net, b, today, tgt in ((S, 64, "0.10x", 0.9), (L, 256, "0.08-0.09x", 0.8), (L, 1024, "0.08-0.09x", 0.8)):
         fig = f"built-in / OpenBLAS, {'study net' if net == S else '64-512^3-1'} training, batch {b}"
         if both:
             x, y = sps("builtin", net, b), sps("openblas", net, b)
-            row(fig, today, f">= {tgt}x", f"{x / y:.2f}x ({x:.0f} / {y:.0f} samples/s)", x / y >= tgt)
+            kx, ky = kernels("builtin", net, b), kernels("openblas", net, b)
+            value = f"{x / y:.2f}x ({x:.0f} [{kx}] / {y:.0f} [{ky}] samples/s)"
+            if "openblas" not in ky:
+                row(fig, today, f">= {tgt}x", value + ": no product ran on OpenBLAS, not built-in vs OpenBLAS",
+                    None)
+            else:
+                row(fig, today, f">= {tgt}x", value, x / y >= tgt)
         else:
             row(fig, today, f">= {tgt}x", "n/a: needs both builds (OpenBLAS absent)", None)
 
@@ -89,17 +105,18 @@ def main():
     pk, p2 = peak.get(f"peak_gflops.{isa}"), peak.get("peak_gflops.avx2")
     if pk:
         pct = 100 * gf / pk
-        value = f"{s / 1e3:.0f} k ({best}), {gf:.1f} GFLOP/s = {pct:.0f} % of the {isa} peak {pk:.0f} GFLOP/s"
+        value = f"{s / 1e3:.0f} k ({best} [{kernels(best, S, 64)}]), {gf:.1f} GFLOP/s = {pct:.0f} % of the {isa} peak {pk:.0f} GFLOP/s"
         if isa != "avx2" and p2:
             value += f" (AVX2+FMA peak {p2:.0f})"
         met = s >= 110e3 and pct >= 55
     else:
-        value, met = f"{s / 1e3:.0f} k ({best}), {gf:.1f} GFLOP/s (no peak estimate on this CPU)", s >= 110e3
+        value, met = f"{s / 1e3:.0f} k ({best} [{kernels(best, S, 64)}]), {gf:.1f} GFLOP/s (no peak estimate on this CPU)", s >= 110e3
     row("study net training, best build, samples/s (1 thread)", "78-89 k (41-48 %)", ">= 110 k (>= 55 %)",
         value, met)
 
     pr = {n: tr[n].get("predict_one_row_us") for n in tr}
-    value = ", ".join(f"{n} {v:.2f} us" for n, v in sorted(pr.items()))
+    value = ", ".join(f"{n} [{tr[n].get('kernels.predict_one_row', '?')}] {v:.2f} us"
+                      for n, v in sorted(pr.items()))
     row("one-row predict, study net", "4.3-8 us", "<= 4 us", value, min(pr.values()) <= 4.0)
 
     row("`make demo` BLAS=builtin vs OpenBLAS, wall", "122 s vs ~30 s", "<= 1.3x",
@@ -107,21 +124,25 @@ def main():
 
     if both:
         a, b = tr["builtin"]["study_run_seconds"], tr["openblas"]["study_run_seconds"]
-        row("study run (2 fits x 100 epochs), built-in / OpenBLAS time", "", "", f"{a / b:.2f}x ({a:.2f} s / {b:.2f} s)",
-            None)
+        ka, kb = (tr[n].get("kernels.study_run", "?") for n in ("builtin", "openblas"))
+        row("study run (2 fits x 100 epochs), built-in / OpenBLAS time", "", "",
+            f"{a / b:.2f}x ({a:.2f} s [{ka}] / {b:.2f} s [{kb}])", None)
     if len(paths) == 2 and both:
-        (sb, cb, pb, okb), (so, co, po, oko) = paths["builtin"], paths["openblas"]
+        (sb, cb, pb, okb, kb), (so, co, po, oko, ko) = paths["builtin"], paths["openblas"]
+        same = ": the same kernels, not built-in vs OpenBLAS" if kb == ko else ""
         row(f"whole study (bench_path, 6 lambdas x {args.path_seeds} seeds), serial, built-in / OpenBLAS",
-            "", "", f"{sb / so:.2f}x ({sb:.1f} s / {so:.1f} s)", None)
+            "", "", f"{sb / so:.2f}x ({sb:.1f} s [{kb}] / {so:.1f} s [{ko}]){same}", None)
         row(f"the same, parallel ({cb} threads), built-in / OpenBLAS", "", "",
             f"{pb / po:.2f}x ({pb:.1f} s / {po:.1f} s); bit-identical to serial: "
             f"{'yes' if okb and oko else 'NO'}", None)
     else:
-        for n, (ser, c, par, ok) in paths.items():
-            row(f"whole study (bench_path, 6 lambdas x {args.path_seeds} seeds), {n}", "", "",
+        for n, (ser, c, par, ok, k) in paths.items():
+            row(f"whole study (bench_path, 6 lambdas x {args.path_seeds} seeds), {n} [{k}]", "", "",
                 f"serial {ser:.1f} s, parallel ({c} threads) {par:.1f} s", None)
 
     print(f"1 thread; ratios are built-in / OpenBLAS throughput (> 1: built-in faster) unless marked time")
+    for n in sorted(tr):
+        print(f"{n} build: OpenBLAS core {tr[n].get('openblas_core', '?')}")
     if peak:
         print(f"peak: FMA throughput of the built-in kernel's vector width, measured by bench_peak (best of 9); clock {peak.get('clock_ghz', 0):.2f} GHz "
               f"by a dependent-add chain, "

@@ -28,7 +28,10 @@ def kv(path):
         for line in f:
             parts = line.strip().split(",")
             if len(parts) == 2:
-                out[parts[0]] = float(parts[1])
+                try:
+                    out[parts[0]] = float(parts[1])
+                except ValueError:  # kernels.*: the kernels that ran the workload
+                    out[parts[0]] = parts[1]
     return out
 
 
@@ -46,7 +49,8 @@ def main():
         r, c = t.get(f"ratio.{key}"), t.get(f"ceiling.{key}")
         if r is None:
             continue
-        rows.append((name, before, f">= {target}x", f"{r:.2f}x (ceiling {c:.2f}x)", "yes" if r >= target else "NO"))
+        rows.append((name, before, f">= {target}x", f"{r:.2f}x (ceiling {c:.2f}x) [{t.get(f'kernels.{key}', '?')}]",
+                     "yes" if r >= target else "NO"))
     if args.torch and os.path.exists(args.torch):
         with open(args.torch) as f:
             j = json.load(f)

@@ -4,7 +4,8 @@
 .PHONY: bench-threads
 bench-threads: $(BUILD)/bench/bench_threads
 	@echo "== data-parallel training inside one process"
-	OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_threads $(BENCH_ARGS) --csv-file $(BUILD)/bench/threads.csv
+	$(BENCH_ENV) OPENBLAS_NUM_THREADS=1 $(BUILD)/bench/bench_threads $(BENCH_ARGS) --csv-file $(BUILD)/bench/threads.csv \
+	    --json $(BUILD)/bench/threads.jsonl
 	@echo
 
 bench: bench-threads
