@@ -59,17 +59,33 @@ static void objects_free(objects *ob)
 /* A valid parameter vector of each schedule, and its schedule kind. */
 static int schedule_base(int kind, double p[5], size_t *n)
 {
-    static const double exp_p[] = {1e-3, 100, 0.9, 0}, pw_p[] = {10, 1e-3, 1e-4},
-                        cos_p[] = {1e-3, 100, 0, 0, 0};
-    const double *src = kind == REGNN_OPTION_EXPONENTIAL_DECAY ? exp_p
-                        : kind == REGNN_OPTION_PIECEWISE_DECAY ? pw_p
-                                                               : cos_p;
-    *n = kind == REGNN_OPTION_EXPONENTIAL_DECAY ? 4 : kind == REGNN_OPTION_PIECEWISE_DECAY ? 3 : 5;
-    memcpy(p, src, *n * sizeof *p);
-    return kind == REGNN_OPTION_EXPONENTIAL_DECAY ? REGNN_SCHEDULE_EXPONENTIAL
-           : kind == REGNN_OPTION_PIECEWISE_DECAY ? REGNN_SCHEDULE_PIECEWISE
-                                                  : REGNN_SCHEDULE_COSINE;
+    static const struct {
+        int option, schedule;
+        size_t n;
+        double p[5];
+    } base[] = {
+        {REGNN_OPTION_EXPONENTIAL_DECAY, REGNN_SCHEDULE_EXPONENTIAL, 4, {1e-3, 100, 0.9, 0}},
+        {REGNN_OPTION_PIECEWISE_DECAY, REGNN_SCHEDULE_PIECEWISE, 3, {10, 1e-3, 1e-4}},
+        {REGNN_OPTION_COSINE_DECAY, REGNN_SCHEDULE_COSINE, 5, {1e-3, 100, 0, 0, 0}},
+        {REGNN_OPTION_INVERSE_TIME_DECAY, REGNN_SCHEDULE_INVERSE_TIME, 4, {1e-3, 100, 0.5, 0}},
+        {REGNN_OPTION_POLYNOMIAL_DECAY, REGNN_SCHEDULE_POLYNOMIAL, 5, {1e-3, 100, 1e-4, 1, 0}},
+        {REGNN_OPTION_COSINE_RESTARTS, REGNN_SCHEDULE_COSINE_RESTARTS, 5, {1e-3, 100, 2, 1, 0}},
+    };
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        if (base[i].option == kind) {
+            *n = base[i].n;
+            memcpy(p, base[i].p, *n * sizeof *p);
+            return base[i].schedule;
+        }
+    ck_abort_msg("no schedule of option kind %d", kind);
+    return -1;
 }
+
+/* The schedules' option kinds, in order. */
+static const int schedule_options[] = {
+    REGNN_OPTION_EXPONENTIAL_DECAY,  REGNN_OPTION_PIECEWISE_DECAY, REGNN_OPTION_COSINE_DECAY,
+    REGNN_OPTION_INVERSE_TIME_DECAY, REGNN_OPTION_POLYNOMIAL_DECAY, REGNN_OPTION_COSINE_RESTARTS};
+#define N_SCHEDULES (sizeof schedule_options / sizeof schedule_options[0])
 
 static int is_schedule(int kind)
 {
@@ -289,7 +305,8 @@ START_TEST(test_schedule_defaults)
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &a));
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &b));
     int checked = 0;
-    for (int kind = REGNN_OPTION_EXPONENTIAL_DECAY; kind <= REGNN_OPTION_COSINE_DECAY; kind++) {
+    for (size_t si = 0; si < N_SCHEDULES; si++) {
+        const int kind = schedule_options[si];
         double p[5];
         size_t n;
         const int sk = schedule_base(kind, p, &n);
@@ -313,7 +330,7 @@ START_TEST(test_schedule_defaults)
             checked++;
         }
     }
-    ck_assert_int_ge(checked, 3);
+    ck_assert_int_ge(checked, 10);
     regnn_optimizer_free(a);
     regnn_optimizer_free(b);
 }
@@ -391,10 +408,10 @@ START_TEST(test_every_schedule_parameter_edges)
     objects ob;
     objects_make(&ob);
     int n = 0;
-    for (int kind = REGNN_OPTION_EXPONENTIAL_DECAY; kind <= REGNN_OPTION_COSINE_DECAY; kind++)
-        for (int key = 0; regnn_option_name(kind, key); key++, n++)
-            check_edges(&ob, kind, key);
-    ck_assert_int_eq(n, 11);
+    for (size_t si = 0; si < N_SCHEDULES; si++)
+        for (int key = 0; regnn_option_name(schedule_options[si], key); key++, n++)
+            check_edges(&ob, schedule_options[si], key);
+    ck_assert_int_eq(n, 25);
     objects_free(&ob);
 }
 END_TEST

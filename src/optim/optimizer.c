@@ -214,7 +214,7 @@ regnn_status regnn_optimizer_set_schedule(regnn_optimizer *o, int kind, const do
         return rg_error(REGNN_E_INVALID_ARG, "%s: params is NULL with n = %zu", fn, n);
     char why[240];
     if (rg_schedule_check(kind, params, NULL, n, o->wd, why, sizeof why))
-        return rg_error(kind < REGNN_SCHEDULE_CONSTANT || kind > REGNN_SCHEDULE_COSINE
+        return rg_error(kind < REGNN_SCHEDULE_CONSTANT || kind > REGNN_SCHEDULE_COSINE_RESTARTS
                             ? REGNN_E_UNSUPPORTED
                             : REGNN_E_INVALID_ARG,
                         "%s: %s", fn, why);
