@@ -267,12 +267,18 @@ static void put_optimizer(wr *w, const regnn_optimizer *opt)
         put_f64s(w, sched->p, sched->n);
         end_section(w, at);
     }
-    if (s.kind >= OPTK_FIRST_OPTIM || sched->kind >= OPTK_FIRST_SCHEDULE) {
-        at = begin_section(w, SEC_OPTK);
-        put_f64(w, s.rho);
-        put_f64(w, s.iacc);
-        end_section(w, at);
-    }
+}
+
+/* OPTK, only for an optimizer or schedule kind of version 1.1. */
+static void put_optk(wr *w, const regnn_optimizer *opt)
+{
+    const rg_optimizer_settings s = rg_optimizer_get_settings(opt);
+    if (s.kind < OPTK_FIRST_OPTIM && rg_optimizer_schedule(opt)->kind < OPTK_FIRST_SCHEDULE)
+        return;
+    size_t at = begin_section(w, SEC_OPTK);
+    put_f64(w, s.rho);
+    put_f64(w, s.iacc);
+    end_section(w, at);
 }
 
 /* Encode m (and o for a checkpoint) into w; returns the total size. */
@@ -305,6 +311,8 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
         put_f64(w, loss_param);
         end_section(w, at);
     }
+    if (o)
+        put_optk(w, o);
 
     if (w->p) {
         set_u64(w->p + 12, (uint64_t)(w->pos - HDR_SIZE));
