@@ -347,14 +347,16 @@ static void adamax_constants(const rg_optimizer_settings *s, double lr, uint64_t
 /* Nadam's momentum schedule u_i = beta1 * (1 - 0.5 * 0.96^i) (Keras 3), and
  * the product of u_1 .. u_t as beta1^t times the product of the brackets:
  * from i = 900 on, 0.5 * 0.96^i < 2^-54 and the bracket is exactly 1 in
- * double, so the loop ends there and the product is a function of t alone. */
+ * double, so the loop ends there (at most 900 multiplications a step) and
+ * the product is a function of t alone. */
 static double nadam_u(double beta1, uint64_t i) { return beta1 * (1.0 - 0.5 * pow(0.96, (double)i)); }
 
 static double nadam_u_product(double beta1, uint64_t t)
 {
-    double prod = 1.0;
+    double prod = 1.0, q = 1.0; /* q = 0.96^i by multiplication: no pow in the loop */
     for (uint64_t i = 1; i <= t; i++) {
-        const double b = 1.0 - 0.5 * pow(0.96, (double)i);
+        q *= 0.96;
+        const double b = 1.0 - 0.5 * q;
         if (b == 1.0)
             break;
         prod *= b;
