@@ -365,7 +365,11 @@ REGNN_API regnn_status regnn_layer_set_params(regnn_layer *l, const float *buf, 
 
 enum {
     REGNN_OPTIM_ADAM = 1, /* Keras form; see docs/api.md */
-    REGNN_OPTIM_SGD = 2   /* with optional (Nesterov) momentum, Keras form */
+    REGNN_OPTIM_SGD = 2,  /* with optional (Nesterov) momentum, Keras form */
+    REGNN_OPTIM_RMSPROP = 3, /* Keras form with centered=False, momentum=0 */
+    REGNN_OPTIM_ADAGRAD = 4, /* Keras form */
+    REGNN_OPTIM_ADAMAX = 5,  /* Keras form */
+    REGNN_OPTIM_NADAM = 6    /* Keras 3 form (momentum cache u_t = beta1 (1 - 0.5 * 0.96^t)) */
 };
 
 enum {
@@ -378,13 +382,17 @@ enum {
     REGNN_OPT_WEIGHT_DECAY = 5,  /* double in [0, 1/lr]; default 0: decoupled decay of every
                                     parameter, theta -= lr * wd * theta before the step */
     REGNN_OPT_MOMENTUM = 6,      /* double in [0, 1); default 0 (SGD) */
-    REGNN_OPT_NESTEROV = 7       /* double 0 or 1; default 0 (SGD) */
+    REGNN_OPT_NESTEROV = 7,      /* double 0 or 1; default 0 (SGD) */
+    REGNN_OPT_RHO = 8,           /* double in [0, 1); default 0.9 (RMSprop) */
+    REGNN_OPT_INITIAL_ACCUMULATOR = 9 /* double, finite and >= 0; default 0.1 (Adagrad) */
 };
 
 enum {
     REGNN_STATE_M = 1,       /* Adam first moment */
     REGNN_STATE_V = 2,       /* Adam second moment */
-    REGNN_STATE_VELOCITY = 3 /* SGD momentum buffer */
+    REGNN_STATE_VELOCITY = 3, /* SGD momentum buffer; RMSprop mean square */
+    REGNN_STATE_ACCUMULATOR = 4, /* Adagrad sum of squares */
+    REGNN_STATE_NORM = 5         /* Adamax infinity norm u (its m is REGNN_STATE_M) */
 };
 
 REGNN_API regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out);
@@ -420,8 +428,14 @@ enum {
                                        decay_rate[, staircase]} */
     REGNN_SCHEDULE_PIECEWISE = 2,   /* PiecewiseConstantDecay: {boundaries[0..k), values[0..k]},
                                        2k + 1 parameters */
-    REGNN_SCHEDULE_COSINE = 3       /* CosineDecay: {initial_learning_rate, decay_steps[, alpha[,
+    REGNN_SCHEDULE_COSINE = 3,      /* CosineDecay: {initial_learning_rate, decay_steps[, alpha[,
                                        warmup_target[, warmup_steps]]]} */
+    REGNN_SCHEDULE_INVERSE_TIME = 4, /* InverseTimeDecay: {initial_learning_rate, decay_steps,
+                                        decay_rate[, staircase]} */
+    REGNN_SCHEDULE_POLYNOMIAL = 5,  /* PolynomialDecay: {initial_learning_rate, decay_steps[,
+                                       end_learning_rate[, power[, cycle]]]} */
+    REGNN_SCHEDULE_COSINE_RESTARTS = 6 /* CosineDecayRestarts: {initial_learning_rate,
+                                          first_decay_steps[, t_mul[, m_mul[, alpha]]]} */
 };
 
 /** Give o a learning-rate schedule (kind REGNN_SCHEDULE_*, n parameters,
@@ -1009,7 +1023,14 @@ enum {
        or for warmup_target: absent means no warm-up) */
     REGNN_OPTION_EXPONENTIAL_DECAY = 7, /* key i: parameter i of REGNN_SCHEDULE_EXPONENTIAL */
     REGNN_OPTION_PIECEWISE_DECAY = 8,   /* key 0: every boundary, key 1: every value */
-    REGNN_OPTION_COSINE_DECAY = 9       /* key i: parameter i of REGNN_SCHEDULE_COSINE */
+    REGNN_OPTION_COSINE_DECAY = 9,      /* key i: parameter i of REGNN_SCHEDULE_COSINE */
+    REGNN_OPTION_RMSPROP = 10, /* REGNN_OPT_* of regnn_optimizer_set_double on RMSprop */
+    REGNN_OPTION_ADAGRAD = 11, /* ... on Adagrad */
+    REGNN_OPTION_ADAMAX = 12,  /* ... on Adamax */
+    REGNN_OPTION_NADAM = 13,   /* ... on Nadam */
+    REGNN_OPTION_INVERSE_TIME_DECAY = 14, /* key i: parameter i of REGNN_SCHEDULE_INVERSE_TIME */
+    REGNN_OPTION_POLYNOMIAL_DECAY = 15,   /* key i: parameter i of REGNN_SCHEDULE_POLYNOMIAL */
+    REGNN_OPTION_COSINE_RESTARTS = 16     /* key i: parameter i of REGNN_SCHEDULE_COSINE_RESTARTS */
 };
 
 /* regnn_bounds.flags */

@@ -1492,6 +1492,10 @@ static void fp_change(fp_parts *p, const char *name)
         fp_opt(p, REGNN_OPT_MOMENTUM, 0.5);
     } else if (!strcmp(name, "optimizer.nesterov")) {
         fp_opt(p, REGNN_OPT_NESTEROV, 1.0);
+    } else if (!strcmp(name, "optimizer.rho")) {
+        fp_opt(p, REGNN_OPT_RHO, 0.5);
+    } else if (!strcmp(name, "optimizer.initial_accumulator")) {
+        fp_opt(p, REGNN_OPT_INITIAL_ACCUMULATOR, 0.5);
     } else if (!strcmp(name, "optimizer.schedule")) {
         static const double ex[] = {0.01, 100.0, 0.9};
         CK_OK(regnn_optimizer_set_schedule(p->o, REGNN_SCHEDULE_EXPONENTIAL, ex, 3));
@@ -1557,9 +1561,13 @@ static void fp_change(fp_parts *p, const char *name)
     }
 }
 
-/* SGD for the settings only SGD has, else Adam. */
+/* SGD, RMSprop or Adagrad for the settings only they have, else Adam. */
 static int fp_kind(const char *name)
 {
+    if (!strcmp(name, "optimizer.rho"))
+        return REGNN_OPTIM_RMSPROP;
+    if (!strcmp(name, "optimizer.initial_accumulator"))
+        return REGNN_OPTIM_ADAGRAD;
     return !strcmp(name, "optimizer.momentum") || !strcmp(name, "optimizer.nesterov")
                ? REGNN_OPTIM_SGD
                : REGNN_OPTIM_ADAM;

@@ -216,6 +216,7 @@ static void assert_same_optimizer(const regnn_optimizer *oa, const regnn_optimiz
     ck_assert_int_eq(a->kind, b->kind);
     ck_assert(a->lr == b->lr && a->beta1 == b->beta1 && a->beta2 == b->beta2 && a->eps == b->eps);
     ck_assert(a->wd == b->wd && a->momentum == b->momentum && a->nesterov == b->nesterov);
+    ck_assert(a->rho == b->rho && a->iacc == b->iacc);
     ck_assert_uint_eq(a->steps, b->steps);
     const float *am, *av, *bm, *bv;
     const size_t n = rg_optimizer_state(oa, &am, &av);
@@ -594,7 +595,12 @@ static regnn_optimizer *make_opt(int kind)
         CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_NESTEROV, 1));
     } else {
         CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.01));
-        CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_BETA2, 0.99));
+        if (kind == REGNN_OPTIM_RMSPROP)
+            CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_RHO, 0.8));
+        else if (kind == REGNN_OPTIM_ADAGRAD)
+            CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_INITIAL_ACCUMULATOR, 0.05));
+        else
+            CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_BETA2, 0.99));
     }
     CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 1e-4));
     return o;
@@ -672,7 +678,65 @@ START_TEST(test_checkpoint_resume)
     resume_case(REGNN_OPTIM_ADAM, 1, dir);
     resume_case(REGNN_OPTIM_SGD, 0, dir);
     resume_case(REGNN_OPTIM_SGD, 1, dir);
+    for (int kind = REGNN_OPTIM_RMSPROP; kind <= REGNN_OPTIM_NADAM; kind++) {
+        resume_case(kind, 0, dir);
+        resume_case(kind, 1, dir);
+    }
     remove_tree(dir);
+}
+END_TEST
+
+/* A checkpoint of an optimizer or schedule kind of version 1.1 carries the
+ * required section OPTK (rho, initial accumulator), which a reader that does
+ * not know it refuses with REGNN_E_VERSION; other checkpoints have none. */
+START_TEST(test_optk_section)
+{
+    regnn_model *m = net(6, 0.0, 0, 2);
+    regnn_optimizer *adam = make_opt(REGNN_OPTIM_ADAM), *rms = make_opt(REGNN_OPTIM_RMSPROP);
+    const double ex[3] = {0.01, 10, 0.5};
+    CK_OK(regnn_optimizer_set_schedule(adam, REGNN_SCHEDULE_EXPONENTIAL, ex, 3));
+    blob a = encode(m, adam), r = encode(m, rms);
+    ck_assert_uint_eq(sec_find(&a, "OPTK"), 0);
+    const size_t at = sec_find(&r, "OPTK");
+    ck_assert_uint_ne(at, 0);
+    ck_assert_uint_eq(get_le(r.p + at + 4, 4), 1); /* required */
+    ck_assert_uint_eq(get_le(r.p + at + 8, 8), 16);
+    double rho;
+    uint64_t u = get_le(r.p + at + 16, 8);
+    memcpy(&rho, &u, 8);
+    ck_assert_double_eq(rho, 0.8);
+    /* a reader without OPTK among its sections (as 1.0) */
+    blob b = blob_copy(r);
+    memcpy(b.p + at, "OPTQ", 4);
+    blob_fix(&b);
+    expect_ckpt_fail(b, REGNN_E_VERSION, "unknown required section 'OPTQ'");
+    free(b.p);
+    /* OPTK out of range, missing, or where no kind needs it */
+    b = blob_copy(r);
+    put_f64le(b.p + at + 16, 1.0);
+    blob_fix(&b);
+    expect_ckpt_fail(b, REGNN_E_FORMAT, "section OPTK: rho 1");
+    free(b.p);
+    b = blob_copy(r);
+    put_f64le(b.p + at + 24, -1.0);
+    blob_fix(&b);
+    expect_ckpt_fail(b, REGNN_E_FORMAT, "initial accumulator -1");
+    free(b.p);
+    b = blob_copy(r);
+    blob_splice(&b, at, 32, NULL, 0);
+    blob_fix(&b);
+    expect_ckpt_fail(b, REGNN_E_FORMAT, "(RMSprop) needs section 'OPTK'");
+    free(b.p);
+    b = blob_copy(a);
+    blob_splice(&b, b.n - 4, 0, r.p + at, 32);
+    blob_fix(&b);
+    expect_ckpt_fail(b, REGNN_E_FORMAT, "do not use it");
+    free(b.p);
+    free(a.p);
+    free(r.p);
+    regnn_optimizer_free(adam);
+    regnn_optimizer_free(rms);
+    regnn_model_free(m);
 }
 END_TEST
 
@@ -1771,6 +1835,7 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_mem_roundtrip);
     tcase_add_test(tc, test_file_roundtrip);
     tcase_add_test(tc, test_checkpoint_resume);
+    tcase_add_test(tc, test_optk_section);
     tcase_add_test(tc, test_checkpoint_kinds);
     tcase_add_test(tc, test_truncation);
     tcase_add_test(tc, test_bit_flips);

@@ -15,8 +15,24 @@ typedef struct objects {
     regnn_fit_options *fit;
     regnn_path_options *path;
     regnn_model *model;
-    regnn_optimizer *adam, *sgd;
+    regnn_optimizer *opt[7]; /* by REGNN_OPTIM_* */
 } objects;
+
+/* Each optimizer kind's option group (the test's own list). */
+static const int optim_groups[][2] = {
+    {REGNN_OPTIM_ADAM, REGNN_OPTION_ADAM},       {REGNN_OPTIM_SGD, REGNN_OPTION_SGD},
+    {REGNN_OPTIM_RMSPROP, REGNN_OPTION_RMSPROP}, {REGNN_OPTIM_ADAGRAD, REGNN_OPTION_ADAGRAD},
+    {REGNN_OPTIM_ADAMAX, REGNN_OPTION_ADAMAX},   {REGNN_OPTIM_NADAM, REGNN_OPTION_NADAM}};
+#define N_OPTIM (sizeof optim_groups / sizeof optim_groups[0])
+
+/* The optimizer of option group kind, or NULL when kind is not an optimizer's. */
+static regnn_optimizer *optim_of(const objects *ob, int kind)
+{
+    for (size_t i = 0; i < N_OPTIM; i++)
+        if (optim_groups[i][1] == kind)
+            return ob->opt[optim_groups[i][0]];
+    return NULL;
+}
 
 static void objects_make(objects *ob)
 {
@@ -26,8 +42,9 @@ static void objects_make(objects *ob)
     CK_OK(regnn_model_add_dense(ob->model, 3, REGNN_ACT_RELU, NULL));
     CK_OK(regnn_model_add_dense(ob->model, 1, REGNN_ACT_LINEAR, NULL));
     CK_OK(regnn_model_init(ob->model, REGNN_INIT_GLOROT_UNIFORM, 1));
-    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ob->adam));
-    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &ob->sgd));
+    memset(ob->opt, 0, sizeof ob->opt);
+    for (size_t i = 0; i < N_OPTIM; i++)
+        CK_OK(regnn_optimizer_create(optim_groups[i][0], &ob->opt[optim_groups[i][0]]));
 }
 
 static void objects_free(objects *ob)
@@ -35,26 +52,46 @@ static void objects_free(objects *ob)
     regnn_fit_options_free(ob->fit);
     regnn_path_options_free(ob->path);
     regnn_model_free(ob->model);
-    regnn_optimizer_free(ob->adam);
-    regnn_optimizer_free(ob->sgd);
+    for (size_t i = 0; i < N_OPTIM; i++)
+        regnn_optimizer_free(ob->opt[optim_groups[i][0]]);
 }
 
 /* A valid parameter vector of each schedule, and its schedule kind. */
 static int schedule_base(int kind, double p[5], size_t *n)
 {
-    static const double exp_p[] = {1e-3, 100, 0.9, 0}, pw_p[] = {10, 1e-3, 1e-4},
-                        cos_p[] = {1e-3, 100, 0, 0, 0};
-    const double *src = kind == REGNN_OPTION_EXPONENTIAL_DECAY ? exp_p
-                        : kind == REGNN_OPTION_PIECEWISE_DECAY ? pw_p
-                                                               : cos_p;
-    *n = kind == REGNN_OPTION_EXPONENTIAL_DECAY ? 4 : kind == REGNN_OPTION_PIECEWISE_DECAY ? 3 : 5;
-    memcpy(p, src, *n * sizeof *p);
-    return kind == REGNN_OPTION_EXPONENTIAL_DECAY ? REGNN_SCHEDULE_EXPONENTIAL
-           : kind == REGNN_OPTION_PIECEWISE_DECAY ? REGNN_SCHEDULE_PIECEWISE
-                                                  : REGNN_SCHEDULE_COSINE;
+    static const struct {
+        int option, schedule;
+        size_t n;
+        double p[5];
+    } base[] = {
+        {REGNN_OPTION_EXPONENTIAL_DECAY, REGNN_SCHEDULE_EXPONENTIAL, 4, {1e-3, 100, 0.9, 0}},
+        {REGNN_OPTION_PIECEWISE_DECAY, REGNN_SCHEDULE_PIECEWISE, 3, {10, 1e-3, 1e-4}},
+        {REGNN_OPTION_COSINE_DECAY, REGNN_SCHEDULE_COSINE, 5, {1e-3, 100, 0, 0, 0}},
+        {REGNN_OPTION_INVERSE_TIME_DECAY, REGNN_SCHEDULE_INVERSE_TIME, 4, {1e-3, 100, 0.5, 0}},
+        {REGNN_OPTION_POLYNOMIAL_DECAY, REGNN_SCHEDULE_POLYNOMIAL, 5, {1e-3, 100, 1e-4, 1, 0}},
+        {REGNN_OPTION_COSINE_RESTARTS, REGNN_SCHEDULE_COSINE_RESTARTS, 5, {1e-3, 100, 2, 1, 0}},
+    };
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        if (base[i].option == kind) {
+            *n = base[i].n;
+            memcpy(p, base[i].p, *n * sizeof *p);
+            return base[i].schedule;
+        }
+    ck_abort_msg("no schedule of option kind %d", kind);
+    return -1;
 }
 
-static int is_schedule(int kind) { return kind >= REGNN_OPTION_EXPONENTIAL_DECAY; }
+/* The schedules' option kinds, in order. */
+static const int schedule_options[] = {
+    REGNN_OPTION_EXPONENTIAL_DECAY,  REGNN_OPTION_PIECEWISE_DECAY, REGNN_OPTION_COSINE_DECAY,
+    REGNN_OPTION_INVERSE_TIME_DECAY, REGNN_OPTION_POLYNOMIAL_DECAY, REGNN_OPTION_COSINE_RESTARTS};
+#define N_SCHEDULES (sizeof schedule_options / sizeof schedule_options[0])
+
+static int is_schedule(int kind)
+{
+    return (kind >= REGNN_OPTION_EXPONENTIAL_DECAY && kind <= REGNN_OPTION_COSINE_DECAY) ||
+           kind >= REGNN_OPTION_INVERSE_TIME_DECAY;
+}
 
 /* The base vector's value at key (a required parameter has no default). */
 static double schedule_value(int kind, int key)
@@ -75,15 +112,15 @@ static regnn_status set(objects *ob, int kind, int key, int integer, double v)
                        : regnn_fit_options_set_double(ob->fit, key, v);
     case REGNN_OPTION_PATH: return regnn_path_options_set_int(ob->path, key, (int64_t)v);
     case REGNN_OPTION_LAYER: return regnn_layer_set_double(regnn_model_layer(ob->model, 0), key, v);
-    case REGNN_OPTION_ADAM: return regnn_optimizer_set_double(ob->adam, key, v);
-    case REGNN_OPTION_SGD: return regnn_optimizer_set_double(ob->sgd, key, v);
     case REGNN_OPTION_LOSS: return regnn_model_set_loss(ob->model, key, v);
     default: {
+        if (optim_of(ob, kind))
+            return regnn_optimizer_set_double(optim_of(ob, kind), key, v);
         double p[5];
         size_t n;
         const int sk = schedule_base(kind, p, &n);
         p[key] = v;
-        return regnn_optimizer_set_schedule(ob->adam, sk, p, n);
+        return regnn_optimizer_set_schedule(ob->opt[REGNN_OPTIM_ADAM], sk, p, n);
     }
     }
 }
@@ -109,9 +146,11 @@ static double get(objects *ob, int kind, int key, int integer)
     case REGNN_OPTION_LAYER:
         CK_OK(regnn_layer_get_double(regnn_model_layer(ob->model, 0), key, &v));
         return v;
-    case REGNN_OPTION_ADAM: CK_OK(regnn_optimizer_get_double(ob->adam, key, &v)); return v;
-    case REGNN_OPTION_SGD: CK_OK(regnn_optimizer_get_double(ob->sgd, key, &v)); return v;
-    default: return NAN;
+    default:
+        if (!optim_of(ob, kind))
+            return NAN;
+        CK_OK(regnn_optimizer_get_double(optim_of(ob, kind), key, &v));
+        return v;
     }
 }
 
@@ -213,14 +252,23 @@ START_TEST(test_every_key_has_an_entry_and_its_edges_hold)
         memcpy(name, line + m[0].rm_so + strspn(line, " "),
                (size_t)(m[2].rm_eo - m[0].rm_so) - strspn(line, " "));
         const int key = atoi(line + m[3].rm_so);
-        int kind = kind_of_prefix(prefix);
-        if (kind == REGNN_OPTION_ADAM && !regnn_option_name(kind, key))
-            kind = REGNN_OPTION_SGD;
-        ck_assert_msg(regnn_option_name(kind, key) != NULL, "%s has no entry", name);
-        ck_assert_str_eq(regnn_option_name(kind, key), name);
-        check_edges(&ob, kind, key);
-        if (kind == REGNN_OPTION_ADAM && regnn_option_name(REGNN_OPTION_SGD, key))
-            check_edges(&ob, REGNN_OPTION_SGD, key);
+        const int kind = kind_of_prefix(prefix);
+        int found = 0;
+        for (size_t g = 0; kind == REGNN_OPTION_ADAM && g < N_OPTIM; g++) {
+            const int group = optim_groups[g][1]; /* every optimizer the key applies to */
+            if (!regnn_option_name(group, key))
+                continue;
+            ck_assert_str_eq(regnn_option_name(group, key), name);
+            check_edges(&ob, group, key);
+            found++;
+        }
+        if (kind != REGNN_OPTION_ADAM) {
+            ck_assert_msg(regnn_option_name(kind, key) != NULL, "%s has no entry", name);
+            ck_assert_str_eq(regnn_option_name(kind, key), name);
+            check_edges(&ob, kind, key);
+            found++;
+        }
+        ck_assert_msg(found > 0, "%s has no entry", name);
         keys++;
     }
     regfree(&re);
@@ -257,7 +305,8 @@ START_TEST(test_schedule_defaults)
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &a));
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &b));
     int checked = 0;
-    for (int kind = REGNN_OPTION_EXPONENTIAL_DECAY; kind <= REGNN_OPTION_COSINE_DECAY; kind++) {
+    for (size_t si = 0; si < N_SCHEDULES; si++) {
+        const int kind = schedule_options[si];
         double p[5];
         size_t n;
         const int sk = schedule_base(kind, p, &n);
@@ -281,7 +330,7 @@ START_TEST(test_schedule_defaults)
             checked++;
         }
     }
-    ck_assert_int_ge(checked, 3);
+    ck_assert_int_ge(checked, 10);
     regnn_optimizer_free(a);
     regnn_optimizer_free(b);
 }
@@ -309,7 +358,7 @@ START_TEST(test_fingerprint_covers_every_option)
                 at = j;
         ck_assert_msg(!setting[0] || at < RG_SETTINGS_COUNT, "%s: no fingerprint entry %s",
                       regnn_option_name(kind, key), setting);
-        regnn_optimizer *o = kind == REGNN_OPTION_SGD ? ob.sgd : ob.adam;
+        regnn_optimizer *o = optim_of(&ob, kind) ? optim_of(&ob, kind) : ob.opt[REGNN_OPTIM_ADAM];
         uint64_t before[2][RG_SETTINGS_COUNT], after[2][RG_SETTINGS_COUNT];
         const double def = isnan(b.default_value) ? schedule_value(kind, key) : b.default_value;
         if (kind == REGNN_OPTION_LOSS || is_schedule(kind)) /* the kind is an entry of its own */
@@ -344,7 +393,8 @@ START_TEST(test_fingerprint_covers_every_option)
         if (kind == REGNN_OPTION_LOSS)
             CK_OK(regnn_model_set_loss(ob.model, REGNN_LOSS_MSE, 0));
         if (is_schedule(kind))
-            CK_OK(regnn_optimizer_set_schedule(ob.adam, REGNN_SCHEDULE_CONSTANT, NULL, 0));
+            CK_OK(regnn_optimizer_set_schedule(ob.opt[REGNN_OPTIM_ADAM], REGNN_SCHEDULE_CONSTANT,
+                                               NULL, 0));
     }
     regnn_dataset_free(train);
     objects_free(&ob);
@@ -358,10 +408,10 @@ START_TEST(test_every_schedule_parameter_edges)
     objects ob;
     objects_make(&ob);
     int n = 0;
-    for (int kind = REGNN_OPTION_EXPONENTIAL_DECAY; kind <= REGNN_OPTION_COSINE_DECAY; kind++)
-        for (int key = 0; regnn_option_name(kind, key); key++, n++)
-            check_edges(&ob, kind, key);
-    ck_assert_int_eq(n, 11);
+    for (size_t si = 0; si < N_SCHEDULES; si++)
+        for (int key = 0; regnn_option_name(schedule_options[si], key); key++, n++)
+            check_edges(&ob, schedule_options[si], key);
+    ck_assert_int_eq(n, 25);
     objects_free(&ob);
 }
 END_TEST

@@ -348,6 +348,8 @@ static regnn_optimizer *make_opt(const config *c)
         CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 1e-3));
         CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_MOMENTUM, c->momentum));
     }
+    if (c->kind == REGNN_OPTIM_NADAM) /* with decoupled decay */
+        CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 1e-2));
     return o;
 }
 
@@ -450,6 +452,16 @@ END_TEST
 START_TEST(test_same_bits_sgd_l1_dropout)
 {
     config c = {7, 77, 3, 100, 230, 3, REGNN_OPTIM_SGD, 0.9, 0, 1e-4, 0.2, 0, REGNN_ACT_TANH};
+    check_config(&c);
+}
+END_TEST
+
+/* A table kind other than Adam and SGD: Nadam (two state buffers, the
+ * per-step constants of its momentum cache) over 35k parameters, whose
+ * update the threads share. */
+START_TEST(test_same_bits_nadam)
+{
+    config c = {10, 128, 3, 64, 300, 3, REGNN_OPTIM_NADAM, 0, 1e-3, 0, 0, 0, REGNN_ACT_RELU};
     check_config(&c);
 }
 END_TEST
@@ -793,6 +805,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_same_bits_adam_l2);
     tcase_add_test(tc, test_same_bits_sgd_l1_dropout);
     tcase_add_test(tc, test_same_bits_plain_sgd_sigmoid);
+    tcase_add_test(tc, test_same_bits_nadam);
     tcase_add_test(tc, test_same_bits_early_stopping);
     tcase_add_test(tc, test_same_bits_largest_shards);
     tcase_add_test(tc, test_sharded_gradient_is_documented_sum);

@@ -51,6 +51,165 @@ static double keras_cosine(double lr0, double ds, double alpha, double target, d
     return from * ((1.0 - alpha) * cosine + alpha);
 }
 
+/* keras.optimizers.schedules.InverseTimeDecay.__call__ */
+static double keras_inverse_time(double lr0, double ds, double rate, int staircase, double step)
+{
+    double p = step / ds;
+    if (staircase)
+        p = floor(p);
+    return lr0 / (1.0 + rate * p);
+}
+
+/* keras.optimizers.schedules.PolynomialDecay.__call__ */
+static double keras_polynomial(double lr0, double ds, double end, double power, int cycle,
+                               double step)
+{
+    if (cycle)
+        ds *= step == 0.0 ? 1.0 : ceil(step / ds);
+    else
+        step = fmin(step, ds);
+    return (lr0 - end) * pow(1.0 - step / ds, power) + end;
+}
+
+/* CosineDecayRestarts by walking its periods: period i lasts fds * t_mul^i
+ * steps and starts at lr0 * m_mul^i; within it the cosine of the fraction
+ * done, floored at alpha. */
+static double sgdr(double lr0, double fds, double t_mul, double m_mul, double alpha, double step)
+{
+    double start = 0.0, len = fds, m = 1.0;
+    while (step >= start + len) {
+        start += len;
+        len *= t_mul;
+        m *= m_mul;
+    }
+    const double frac = (step - start) / len;
+    return lr0 * ((1.0 - alpha) * 0.5 * m * (1.0 + cos(3.14159265358979323846 * frac)) + alpha);
+}
+
+static void near(double got, double want, uint64_t step)
+{
+    ck_assert_msg(fabs(got - want) <= 1e-12 * fabs(want) + 1e-300, "step %llu: %.17g, formula %.17g",
+                  (unsigned long long)step, got, want);
+}
+
+START_TEST(test_inverse_time_values)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    const double smooth[3] = {0.1, 100.0, 0.5}, stair[4] = {0.1, 100.0, 0.5, 1};
+    const uint64_t steps[] = {0, 1, 50, 99, 100, 101, 199, 200, 12345};
+    for (int st = 0; st < 2; st++) {
+        CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_INVERSE_TIME, st ? stair : smooth,
+                                           st ? 4 : 3));
+        for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+            near(lr_at(o, steps[i]), keras_inverse_time(0.1, 100, 0.5, st, (double)steps[i]),
+                 steps[i]);
+    }
+    /* staircase: flat until the boundary, then 0.1 / 1.5 */
+    ck_assert_double_eq(lr_at(o, 99), 0.1);
+    ck_assert_double_eq(lr_at(o, 100), 0.1 / 1.5);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_polynomial_values)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    const uint64_t steps[] = {0, 1, 50, 99, 100, 101, 150, 199, 200, 201, 1000};
+    const double powers[2] = {1.0, 0.5};
+    for (int cycle = 0; cycle < 2; cycle++)
+        for (int k = 0; k < 2; k++) {
+            const double p[5] = {0.1, 100.0, 0.01, powers[k], cycle};
+            CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_POLYNOMIAL, p, 5));
+            for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+                near(lr_at(o, steps[i]),
+                     keras_polynomial(0.1, 100, 0.01, powers[k], cycle, (double)steps[i]), steps[i]);
+        }
+    /* cycle: the end rate at each multiple, back up just after */
+    ck_assert_double_eq(lr_at(o, 100), 0.01);
+    ck_assert_double_eq(lr_at(o, 200), 0.01);
+    ck_assert_double_gt(lr_at(o, 101), 0.05);
+    /* without cycle it stays at the end; the defaults end 1e-4 and power 1 */
+    const double two[2] = {0.1, 100.0};
+    CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_POLYNOMIAL, two, 2));
+    ck_assert_double_eq(lr_at(o, 100), 1e-4);
+    ck_assert_double_eq(lr_at(o, 5000), 1e-4);
+    near(lr_at(o, 25), (0.1 - 1e-4) * 0.75 + 1e-4, 25);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_restarts_values)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    static const double cases[][5] = {
+        {0.1, 10, 2.0, 0.5, 0.1}, {0.1, 10, 1.0, 0.8, 0.0}, {0.1, 10, 3.0, 1.0, 0.0},
+        {0.2, 7, 1.5, 0.9, 0.05}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const double *p = cases[c];
+        CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_COSINE_RESTARTS, p, 5));
+        /* every step of the first periods, restarts included */
+        for (uint64_t s = 0; s < 1300; s++)
+            near(lr_at(o, s), sgdr(p[0], p[1], p[2], p[3], p[4], (double)s), s);
+    }
+    /* t_mul 3: restarts at 10, 40, 130, 400, 1210 start at lr0 * m_mul^i = lr0 */
+    const uint64_t restarts[] = {10, 40, 130, 400, 1210};
+    CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_COSINE_RESTARTS, cases[2], 5));
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_double_eq(lr_at(o, restarts[i]), 0.1);
+        ck_assert_double_lt(lr_at(o, restarts[i] - 1), 2.5e-3); /* the end of the last */
+    }
+    /* defaults t_mul 2, m_mul 1, alpha 0: restarts at 10, 30, 70 */
+    const double two[2] = {0.1, 10};
+    CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_COSINE_RESTARTS, two, 2));
+    ck_assert_double_eq(lr_at(o, 30), 0.1);
+    ck_assert_double_eq(lr_at(o, 70), 0.1);
+    near(lr_at(o, 20), 0.05, 20);
+    regnn_optimizer_free(o);
+}
+END_TEST
+
+START_TEST(test_new_schedules_refused)
+{
+    regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
+    static const struct {
+        int kind;
+        double p[6];
+        size_t n;
+        const char *says;
+    } bad[] = {
+        {REGNN_SCHEDULE_INVERSE_TIME, {0.1, 10}, 2, "3 or 4 parameters"},
+        {REGNN_SCHEDULE_INVERSE_TIME, {0.1, 0, 0.5}, 3, "decay_steps"},
+        {REGNN_SCHEDULE_INVERSE_TIME, {0.1, 10, -0.5}, 3, "decay_rate must be finite and >= 0"},
+        {REGNN_SCHEDULE_INVERSE_TIME, {0.1, 10, 0.5, 0.5}, 4, "staircase must be 0 or 1"},
+        {REGNN_SCHEDULE_POLYNOMIAL, {0.1}, 1, "2 to 5 parameters"},
+        {REGNN_SCHEDULE_POLYNOMIAL, {0.1, 10, -1}, 3, "end_learning_rate"},
+        {REGNN_SCHEDULE_POLYNOMIAL, {0.1, 10, 0, 0}, 4, "power must be finite and > 0"},
+        {REGNN_SCHEDULE_POLYNOMIAL, {0.1, 10, 0, 1, 2}, 5, "cycle must be 0 or 1"},
+        {REGNN_SCHEDULE_POLYNOMIAL, {0.1, 10, 0, 1, 0, 0}, 6, "2 to 5 parameters"},
+        {REGNN_SCHEDULE_COSINE_RESTARTS, {0.1, -10}, 2, "first_decay_steps"},
+        {REGNN_SCHEDULE_COSINE_RESTARTS, {0.1, 10, 0.5}, 3, "t_mul must be finite and >= 1"},
+        {REGNN_SCHEDULE_COSINE_RESTARTS, {0.1, 10, 2, 1.5}, 4, "m_mul must be in [0, 1]"},
+        {REGNN_SCHEDULE_COSINE_RESTARTS, {0.1, 10, 2, 1, 2}, 5, "alpha must be in [0, 1]"},
+        {REGNN_SCHEDULE_COSINE_RESTARTS, {NAN, 10}, 2, "initial_learning_rate"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CK_STATUS(regnn_optimizer_set_schedule(o, bad[i].kind, bad[i].p, bad[i].n),
+                  REGNN_E_INVALID_ARG);
+        ck_assert_msg(strstr(regnn_errmsg(), bad[i].says), "case %zu: '%s' lacks '%s'", i,
+                      regnn_errmsg(), bad[i].says);
+    }
+    /* a polynomial rising to its end rate: the end is the peak that meets the weight decay */
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_WEIGHT_DECAY, 0.5));
+    const double rise[3] = {0.1, 10, 4.0};
+    CK_STATUS(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_POLYNOMIAL, rise, 3),
+              REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "largest learning rate 4"));
+    const double ok[3] = {0.1, 10, 2.0};
+    CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_POLYNOMIAL, ok, 3));
+    regnn_optimizer_free(o);
+}
+END_TEST
+
 START_TEST(test_exponential_values)
 {
     regnn_optimizer *o = make(REGNN_OPTIM_ADAM);
@@ -216,11 +375,13 @@ static void reload(regnn_model **m, regnn_optimizer **o)
     free(buf);
 }
 
-static const double SCHEDULES[3][5] = {
-    {0.05, 7.0, 0.5, 1.0, 0}, {3, 9, 0.05, 0.02, 0.005}, {0.0, 20.0, 0.1, 0.05, 6.0}};
-static const int KINDS[3] = {REGNN_SCHEDULE_EXPONENTIAL, REGNN_SCHEDULE_PIECEWISE,
-                             REGNN_SCHEDULE_COSINE};
-static const size_t COUNTS[3] = {4, 5, 5};
+static const double SCHEDULES[6][5] = {
+    {0.05, 7.0, 0.5, 1.0, 0}, {3, 9, 0.05, 0.02, 0.005}, {0.0, 20.0, 0.1, 0.05, 6.0},
+    {0.05, 3.0, 0.7, 1.0, 0}, {0.05, 8.0, 0.002, 0.5, 1}, {0.05, 3.0, 1.5, 0.6, 0.1}};
+static const int KINDS[6] = {REGNN_SCHEDULE_EXPONENTIAL,  REGNN_SCHEDULE_PIECEWISE,
+                             REGNN_SCHEDULE_COSINE,       REGNN_SCHEDULE_INVERSE_TIME,
+                             REGNN_SCHEDULE_POLYNOMIAL,   REGNN_SCHEDULE_COSINE_RESTARTS};
+static const size_t COUNTS[6] = {4, 5, 5, 4, 5, 5};
 
 /* Train N steps, vs k steps, checkpoint, load, N - k steps: same bits. */
 START_TEST(test_checkpoint_resumes_batches)
@@ -723,7 +884,11 @@ static Suite *schedule_suite(void)
     tcase_add_test(tc, test_piecewise_boundaries);
     tcase_add_test(tc, test_cosine_warmup_and_alpha);
     tcase_add_test(tc, test_step_uses_count_before_update);
-    tcase_add_loop_test(tc, test_checkpoint_resumes_batches, 0, 3);
+    tcase_add_loop_test(tc, test_checkpoint_resumes_batches, 0, 6);
+    tcase_add_test(tc, test_inverse_time_values);
+    tcase_add_test(tc, test_polynomial_values);
+    tcase_add_test(tc, test_restarts_values);
+    tcase_add_test(tc, test_new_schedules_refused);
     tcase_add_test(tc, test_checkpoint_resumes_fit_and_history_rate);
     tcase_add_test(tc, test_threads_same_bits);
     tcase_add_test(tc, test_section_is_optional);

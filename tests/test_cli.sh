@@ -521,6 +521,21 @@ check "--weight: other weights give another model" sh -c "! cmp -s '$TMP/w2.rgn'
 status 0 "fit --schedule exponential:10:0.5" "$BIN" fit "$DATA" --target y $SMALL --schedule exponential:10:0.5 -q --history "$TMP/sch.csv"
 check "--schedule: the learning rate decays" awk -F, 'NR == 2 { a = $11 } END { exit !($11 < a / 100) }' "$TMP/sch.csv"
 status 2 "fit --schedule bogus: exit 2" "$BIN" fit "$DATA" --target y --schedule bogus:1
+status 0 "fit --optimizer nadam --schedule restarts:10:2:0.5" "$BIN" fit "$DATA" --target y $SMALL --optimizer nadam --schedule restarts:10:2:0.5 --checkpoint "$TMP/nadam.ckpt" -o "$TMP/nadam.rgn"
+check "--optimizer: the summary names Nadam at Keras's rate" has "$TMP/out" "parameters; Nadam lr 0.001, batch"
+status 0 "info on the Nadam checkpoint" "$BIN" info "$TMP/nadam.ckpt"
+check "info: optimizer Nadam and its settings" has "$TMP/out" "^optimizer: Nadam, lr 0.001, beta1 0.9, beta2 0.999, epsilon 1e-07"
+status 0 "fit --optimizer sgd without --lr" "$BIN" fit "$DATA" --target y --layers 8 --epochs 2 --optimizer sgd
+check "--optimizer sgd: Keras's default rate 0.01" has "$TMP/out" "SGD lr 0.01, batch"
+status 2 "fit --optimizer adadelta: exit 2" "$BIN" fit "$DATA" --target y --optimizer adadelta
+check "--optimizer: the names it takes" has "$TMP/err" "expected adam, sgd, rmsprop, adagrad, adamax or nadam"
+status 0 "fit --optimizer rmsprop --schedule polynomial:5:0.0002" "$BIN" fit "$DATA" --target y $SMALL --optimizer rmsprop --schedule polynomial:5:0.0002 -q --history "$TMP/poly.csv"
+check "--schedule polynomial: at its end rate after decay_steps" awk -F, 'END { exit !($11 == 0.0002) }' "$TMP/poly.csv"
+status 0 "fit --optimizer adagrad --schedule inverse:3:1:staircase" "$BIN" fit "$DATA" --target y --layers 8 --epochs 2 --optimizer adagrad --lr 0.1 --schedule inverse:3:1:staircase -q --history "$TMP/inv.csv"
+check "--schedule inverse: 0.1 / (1 + floor(s / 3)) after the 6 steps of epoch 1 (s = 5)" awk -F, 'NR == 2 { exit !($11 == 0.05) }' "$TMP/inv.csv"
+status 1 "fit --schedule restarts with t_mul 0.5 refused" "$BIN" fit "$DATA" --target y --schedule restarts:10:0.5
+check "the library's message names t_mul" has "$TMP/err" "t_mul must be finite and >= 1, got 0.5"
+status 0 "fit --optimizer adamax --schedule polynomial:10:0:2:cycle" "$BIN" fit "$DATA" --target y --layers 8 --epochs 2 --optimizer adamax --schedule polynomial:10:0:2:cycle -q
 status 0 "path --test-split 0" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --layers 8 --epochs 10 --test-split 0 --seeds 2 -q
 check "path without test rows: no 'nan', the reason said" sh -c "! grep -qi 'nan' '$TMP/out' && grep -q '^test MSE: none, as there are no test rows' '$TMP/out'"
 status 0 "path with a grid too large" "$BIN" path "$DATA" --target y --lambdas 10,100 --layers 8 --epochs 10

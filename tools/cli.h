@@ -48,6 +48,8 @@ typedef struct {
     int loss;                              /* REGNN_LOSS_* and Huber's delta */
     double loss_param;
     const char *weight;                    /* --weight COLUMN */
+    int optimizer;                         /* --optimizer: REGNN_OPTIM_* */
+    int lr_given;                          /* --lr given; else the optimizer's default */
     int schedule;                          /* REGNN_SCHEDULE_* and its parameters */
     double sched[CLI_MAX_SCHEDULE];
     size_t n_sched;
@@ -108,7 +110,9 @@ void cli_data_free(cli_data *d);
 
 /* The fit options of o (epochs, batch, validation split, early stopping). */
 int cli_fit_options(const cli_train_opts *o, regnn_fit_options **out);
-/* The optimizer of o: Adam with --lr and --schedule. */
+/* Keras's name of optimizer kind REGNN_OPTIM_* ("Adam", "RMSprop"), "?" if unknown. */
+const char *cli_optimizer_name(int kind);
+/* The optimizer of o: --optimizer with --lr and --schedule. */
 int cli_optimizer(const cli_train_opts *o, regnn_optimizer **out);
 /* Warnings about a split that cannot be trusted (regnn_split_diagnose), on
  * stderr: constant validation or test targets, targets that trend with the

@@ -49,7 +49,8 @@ void cli_train_defaults(cli_train_opts *o)
     o->activation = REGNN_ACT_RELU;
     o->feature_scale = REGNN_SCALE_UNIT_NORM;
     o->target_scale = REGNN_SCALE_ZSCORE;
-    o->lr = 1e-3;
+    o->optimizer = REGNN_OPTIM_ADAM;
+    o->lr = NAN; /* the optimizer's default (cli_train_finish) */
     o->val_split = 0.15;
     o->test_split = 0.1;
     o->epochs = 100;
@@ -113,18 +114,56 @@ static int number_list(const char *s, double *out, size_t cap)
     return n >= 1 ? n : -1;
 }
 
+/* The numbers f[1..nf) into o->sched[1..nf): the parameters after
+ * initial_learning_rate of a schedule that takes min..max of them in all. 0,
+ * or -1 if malformed. The word "staircase" or "cycle" as last field is 1. */
+static int schedule_numbers(char **f, size_t nf, size_t min, size_t max, const char *flag,
+                            cli_train_opts *o)
+{
+    if (nf < min || nf > max)
+        return -1;
+    for (size_t k = 1; k < nf; k++) {
+        if (flag && k + 1 == max && strcmp(f[k], flag) == 0)
+            o->sched[k] = 1;
+        else if (ex_parse_double(f[k], &o->sched[k]) != 0)
+            return -1;
+    }
+    o->n_sched = nf;
+    return 0;
+}
+
+/* inverse:STEPS:RATE[:staircase], polynomial:STEPS[:END[:POWER[:cycle]]] or
+ * restarts:STEPS[:T_MUL[:M_MUL[:ALPHA]]]: 0, -1 if malformed, 1 if none of them. */
+static int parse_schedule_1_3(char **f, size_t nf, cli_train_opts *o)
+{
+    if (strcmp(f[0], "inverse") == 0) {
+        o->schedule = REGNN_SCHEDULE_INVERSE_TIME;
+        return schedule_numbers(f, nf, 3, 4, "staircase", o);
+    }
+    if (strcmp(f[0], "polynomial") == 0) {
+        o->schedule = REGNN_SCHEDULE_POLYNOMIAL;
+        return schedule_numbers(f, nf, 2, 5, "cycle", o);
+    }
+    if (strcmp(f[0], "restarts") == 0) {
+        o->schedule = REGNN_SCHEDULE_COSINE_RESTARTS;
+        return schedule_numbers(f, nf, 2, 5, NULL, o);
+    }
+    return 1;
+}
+
 /* exponential:STEPS:RATE[:staircase], cosine:STEPS[:ALPHA],
- * piecewise:B1,...,Bk:V0,...,Vk or constant; the initial learning rate is
- * --lr (filled in by cli_optimizer). 0, or -1 if malformed. */
+ * piecewise:B1,...,Bk:V0,...,Vk, those of parse_schedule_1_3 or constant; the
+ * initial learning rate is --lr (filled in by cli_optimizer). 0, or -1 if
+ * malformed. */
 static int parse_schedule(const char *s, cli_train_opts *o)
 {
     char buf[1024];
     if (strlen(s) >= sizeof buf)
         return -1;
     strcpy(buf, s);
-    char *f[4] = {buf, NULL, NULL, NULL};
+    char *f[6] = {buf, NULL, NULL, NULL, NULL, NULL};
     size_t nf = 1;
-    for (char *p = buf; *p && nf < 4; p++)
+    for (char *p = buf; *p && nf < 6; p++)
         if (*p == ':') {
             *p = '\0';
             f[nf++] = p + 1;
@@ -167,8 +206,19 @@ static int parse_schedule(const char *s, cli_train_opts *o)
         o->n_sched = (size_t)(nb + nv);
         return 0;
     }
-    return -1;
+    const int rc = nf <= 5 ? parse_schedule_1_3(f, nf, o) : -1;
+    return rc == 1 ? -1 : rc;
 }
+
+/* --optimizer's names, their kinds and option groups (the defaults' home). */
+static const char *const optim_names[] = {"adam", "sgd", "rmsprop", "adagrad", "adamax", "nadam"};
+static const int optim_kinds[] = {REGNN_OPTIM_ADAM,    REGNN_OPTIM_SGD,    REGNN_OPTIM_RMSPROP,
+                                  REGNN_OPTIM_ADAGRAD, REGNN_OPTIM_ADAMAX, REGNN_OPTIM_NADAM};
+static const char *const optim_titles[] = {"Adam",    "SGD",    "RMSprop",
+                                            "Adagrad", "Adamax", "Nadam"};
+static const int optim_options[] = {REGNN_OPTION_ADAM,    REGNN_OPTION_SGD,
+                                    REGNN_OPTION_RMSPROP, REGNN_OPTION_ADAGRAD,
+                                    REGNN_OPTION_ADAMAX,  REGNN_OPTION_NADAM};
 
 /* "128,128", "128x6", "128x2,16" or "none". 0, or -1 if malformed. */
 static int parse_targets(const char *s, cli_train_opts *o)
@@ -251,11 +301,17 @@ static int training_option(int argc, char **argv, int *i, cli_train_opts *o)
     } else if (ex_option(argc, argv, i, "--lr", &v)) {
         if (ex_parse_double(v, &o->lr) != 0 || o->lr <= 0)
             return cli_bad_option(a, v, "expected a learning rate > 0");
+        o->lr_given = 1;
+    } else if (ex_option(argc, argv, i, "--optimizer", &v)) {
+        if (PICK(v, optim_names, optim_kinds, &o->optimizer) != 0)
+            return cli_bad_option(a, v, "expected adam, sgd, rmsprop, adagrad, adamax or nadam");
     } else if (ex_option(argc, argv, i, "--schedule", &v)) {
         if (!v || parse_schedule(v, o) != 0)
             return cli_bad_option(a, v, "expected exponential:STEPS:RATE[:staircase], "
-                                        "cosine:STEPS[:ALPHA], piecewise:B1,..,Bk:V0,..,Vk or "
-                                        "constant");
+                                        "cosine:STEPS[:ALPHA], piecewise:B1,..,Bk:V0,..,Vk, "
+                                        "inverse:STEPS:RATE[:staircase], "
+                                        "polynomial:STEPS[:END[:POWER[:cycle]]], "
+                                        "restarts:STEPS[:T_MUL[:M_MUL[:ALPHA]]] or constant");
     } else if (ex_option(argc, argv, i, "--epochs", &v)) {
         if (ex_parse_long(v, 1, 10000000L, &o->epochs) != 0)
             return cli_bad_option(a, v, "expected an integer in 1..10000000");
@@ -359,6 +415,12 @@ int cli_train_finish(cli_train_opts *o)
     if (o->n_targets == 0)
         return cli_fail(CLI_USAGE, "--target is required: the name of the column to predict "
                                    "(see %s --help)", g_name);
+    for (size_t k = 0; !o->lr_given && k < sizeof optim_kinds / sizeof *optim_kinds; k++) {
+        regnn_bounds b = {sizeof b, 0, 0, 0, 0};
+        if (optim_kinds[k] == o->optimizer &&
+            regnn_option_bounds(optim_options[k], REGNN_OPT_LEARNING_RATE, &b) == REGNN_OK)
+            o->lr = b.default_value; /* Keras's default of the optimizer */
+    }
     return CLI_OK;
 }
 
@@ -384,10 +446,15 @@ void cli_train_help(FILE *f)
           "                      validation split [off: Keras' tail split]\n"
           "  --epochs N          [100]\n"
           "  --batch N           batch size [64]\n"
-          "  --lr X              Adam learning rate [1e-3]\n"
+          "  --optimizer NAME    adam, sgd, rmsprop, adagrad, adamax or nadam, with Keras's\n"
+          "                      defaults [adam]\n"
+          "  --lr X              learning rate [the optimizer's: 1e-3, sgd 1e-2]\n"
           "  --schedule SPEC     learning-rate schedule starting at --lr, per step:\n"
           "                      exponential:STEPS:RATE[:staircase], cosine:STEPS[:ALPHA],\n"
-          "                      piecewise:B1,..,Bk:V0,..,Vk (V0 replaces --lr) [constant]\n"
+          "                      piecewise:B1,..,Bk:V0,..,Vk (V0 replaces --lr),\n"
+          "                      inverse:STEPS:RATE[:staircase],\n"
+          "                      polynomial:STEPS[:END[:POWER[:cycle]]],\n"
+          "                      restarts:STEPS[:T_MUL[:M_MUL[:ALPHA]]] [constant]\n"
           "  --early-stopping P  stop when val_loss has not improved for P epochs [off]\n"
           "  --restore-best      end with the weights of the best val_loss epoch [off]\n"
           "  --weight COLUMN     per-row sample weights (>= 0) from COLUMN, not a feature\n"
@@ -617,11 +684,19 @@ int cli_fit_options(const cli_train_opts *o, regnn_fit_options **out)
     return CLI_OK;
 }
 
+const char *cli_optimizer_name(int kind)
+{
+    for (size_t k = 0; k < sizeof optim_kinds / sizeof *optim_kinds; k++)
+        if (optim_kinds[k] == kind)
+            return optim_titles[k];
+    return "?";
+}
+
 int cli_optimizer(const cli_train_opts *o, regnn_optimizer **out)
 {
     regnn_optimizer *opt = NULL;
     *out = NULL;
-    if (regnn_optimizer_create(REGNN_OPTIM_ADAM, &opt) != REGNN_OK ||
+    if (regnn_optimizer_create(o->optimizer, &opt) != REGNN_OK ||
         regnn_optimizer_set_double(opt, REGNN_OPT_LEARNING_RATE, o->lr) != REGNN_OK) {
         regnn_optimizer_free(opt);
         return cli_lib_fail("--lr");

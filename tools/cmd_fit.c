@@ -287,8 +287,9 @@ static int train(const fit_opts *o, fit_run *r)
 {
     cli_describe_layers(r->m, r->desc, sizeof r->desc);
     if (!o->t.quiet)
-        printf("model: %s, L2 %g, %zu parameters; Adam lr %g, batch %ld, %ld epochs\n", r->desc,
-               o->t.l2, regnn_model_param_count(r->m), o->t.lr, o->t.batch, o->t.epochs);
+        printf("model: %s, L2 %g, %zu parameters; %s lr %g, batch %ld, %ld epochs\n", r->desc,
+               o->t.l2, regnn_model_param_count(r->m), cli_optimizer_name(o->t.optimizer),
+               o->t.lr, o->t.batch, o->t.epochs);
     fflush(stdout);
     regnn_status st = regnn_fit(r->m, r->opt, r->d.train, NULL, r->fo, &r->h);
     cli_progress_end(&r->prog.pr);

@@ -66,12 +66,13 @@ static void print_optimizer(const regnn_optimizer *o)
 {
     double v;
     int kind = regnn_optimizer_kind(o);
-    printf("optimizer: %s", kind == REGNN_OPTIM_ADAM ? "Adam" : kind == REGNN_OPTIM_SGD ? "SGD" : "?");
+    printf("optimizer: %s", cli_optimizer_name(kind));
     static const struct { int key; const char *name; } keys[] = {
         {REGNN_OPT_LEARNING_RATE, "lr"}, {REGNN_OPT_BETA1, "beta1"},
         {REGNN_OPT_BETA2, "beta2"},      {REGNN_OPT_EPSILON, "epsilon"},
         {REGNN_OPT_WEIGHT_DECAY, "weight_decay"}, {REGNN_OPT_MOMENTUM, "momentum"},
-        {REGNN_OPT_NESTEROV, "nesterov"}};
+        {REGNN_OPT_NESTEROV, "nesterov"}, {REGNN_OPT_RHO, "rho"},
+        {REGNN_OPT_INITIAL_ACCUMULATOR, "initial_accumulator"}};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (regnn_optimizer_get_double(o, keys[i].key, &v) == REGNN_OK)
             printf(", %s %g", keys[i].name, v);

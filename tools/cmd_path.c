@@ -515,8 +515,9 @@ static void describe_sweep(const path_opts *o, const regnn_model *tmpl)
     /* Describe the template through a copy: describing needs layer handles. */
     if (regnn_model_copy(tmpl, &probe) == REGNN_OK) {
         cli_describe_layers(probe, desc, sizeof desc);
-        printf("model: %s; Adam lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n", desc,
-               o->t.lr, o->t.batch, o->t.epochs, nl, nl > 1 ? "s" : "", ns, ns > 1 ? "s" : "");
+        printf("model: %s; %s lr %g, batch %ld, %ld epochs; %zu lambda%s x %zu seed%s\n", desc,
+               cli_optimizer_name(o->t.optimizer), o->t.lr, o->t.batch, o->t.epochs, nl,
+               nl > 1 ? "s" : "", ns, ns > 1 ? "s" : "");
     }
     regnn_model_free(probe);
     fflush(stdout);

@@ -27,6 +27,8 @@ from . import _library  # noqa: F401  (declares the library-wide functions used 
 from ._buffers import HAVE_NUMPY
 from ._dataset import SCALE_NONE, SCALE_UNIT_NORM, SCALE_ZSCORE, Dataset, Scaler
 from ._optimizer import OPTIM_ADAM, OPTIM_SGD, STATE_M, STATE_V, STATE_VELOCITY, SGD, Adam, Optimizer
+from ._optimizer import (OPTIM_ADAGRAD, OPTIM_ADAMAX, OPTIM_NADAM, OPTIM_RMSPROP,
+                         STATE_ACCUMULATOR, STATE_NORM, Adagrad, Adamax, Nadam, RMSprop)
 from ._fit import (DIAG_VALUES, METRICS, MONITOR_TRAIN_LOSS, MONITOR_VAL_LOSS, MONITOR_VAL_MSE,
                    REASONS, STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, Callback,
                    Diagnosis, History)
@@ -36,6 +38,7 @@ from ._model import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, INIT_GLOROT_UN
 from ._io import checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
+from ._schedule import CosineDecayRestarts, InverseTimeDecay, PolynomialDecay
 from ._mpi import mpi_fit
 from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, merge_path_shards, path_shard, refit,
@@ -51,7 +54,8 @@ for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError
               "Callback",
               "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
               "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay",
-              "CosineDecay", "ReduceLROnPlateau"):
+              "CosineDecay", "ReduceLROnPlateau", "RMSprop", "Adagrad", "Adamax", "Nadam",
+              "InverseTimeDecay", "PolynomialDecay", "CosineDecayRestarts"):
     globals()[_name].__module__ = __name__
 del _name
 
@@ -103,6 +107,9 @@ __all__ = [
     "History", "Diagnosis", "VERDICTS", "REASONS", "DIAG_VALUES", "Callback",
     "LearningRateSchedule", "ExponentialDecay", "PiecewiseConstantDecay", "CosineDecay",
     "ReduceLROnPlateau",
+    "RMSprop", "Adagrad", "Adamax", "Nadam", "InverseTimeDecay", "PolynomialDecay",
+    "CosineDecayRestarts", "OPTIM_RMSPROP", "OPTIM_ADAGRAD", "OPTIM_ADAMAX", "OPTIM_NADAM",
+    "STATE_ACCUMULATOR", "STATE_NORM",
     "load_model", "save_checkpoint", "load_checkpoint", "checkpoint_to_bytes",
     "regularization_path", "RegularizationPath", "refit", "mpi_fit", "RUN_STATS", "AGGREGATES",
     "path_shard", "merge_path_shards",

@@ -154,8 +154,9 @@ def checkpoint_to_bytes(model, optimizer):
 
 
 def load_checkpoint(source):
-    """(Model, Optimizer) from a checkpoint file path or its bytes; the optimizer is an Adam
-    or SGD with the saved settings, step count and state, bound to the model."""
+    """(Model, Optimizer) from a checkpoint file path or its bytes; the optimizer is of the
+    saved kind (Adam, SGD, RMSprop, ...) with the saved settings, step count and state, bound
+    to the model."""
     from ._model import Model  # _model imports this module
     mh, oh = checkpoint_load(source)
     try:

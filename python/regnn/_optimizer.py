@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Optimizers (internal; import them from regnn): Optimizer, Adam, SGD and the declarations
-of include/regnn.h's optimizer functions."""
+"""Optimizers (internal; import them from regnn): Optimizer, Adam, SGD, RMSprop, Adagrad,
+Adamax, Nadam and the declarations of include/regnn.h's optimizer functions."""
 
 from ctypes import POINTER, byref, c_double, c_int, c_size_t, c_uint64
 
@@ -30,10 +30,13 @@ PROTOTYPES = {
 declare(PROTOTYPES)
 
 OPTIM_ADAM, OPTIM_SGD = 1, 2
+OPTIM_RMSPROP, OPTIM_ADAGRAD, OPTIM_ADAMAX, OPTIM_NADAM = 3, 4, 5, 6
 STATE_M, STATE_V, STATE_VELOCITY = 1, 2, 3
+STATE_ACCUMULATOR, STATE_NORM = 4, 5
 (_OPT_LEARNING_RATE, _OPT_BETA1, _OPT_BETA2, _OPT_EPSILON, _OPT_WEIGHT_DECAY, _OPT_MOMENTUM,
- _OPT_NESTEROV) = range(1, 8)
-_STATES = {"m": STATE_M, "v": STATE_V, "velocity": STATE_VELOCITY}
+ _OPT_NESTEROV, _OPT_RHO, _OPT_INITIAL_ACCUMULATOR) = range(1, 10)
+_STATES = {"m": STATE_M, "v": STATE_V, "velocity": STATE_VELOCITY,
+           "accumulator": STATE_ACCUMULATOR, "norm": STATE_NORM}
 
 
 # ---------------------------------------------------------------- optimizers
@@ -51,7 +54,8 @@ def _opt_property(key, name, doc, conv=float):
 
 
 class Optimizer(_Handle):
-    """Base of Adam and SGD (regnn_optimizer). Options given as None keep the library default."""
+    """Base of Adam, SGD, RMSprop, Adagrad, Adamax and Nadam (regnn_optimizer). Options given
+    as None keep the library default."""
 
     _FREE = lib.regnn_optimizer_free
     _KIND = None
@@ -59,7 +63,8 @@ class Optimizer(_Handle):
 
     def __init__(self, **options):
         if self._KIND is None:
-            raise TypeError("use regnn.Adam or regnn.SGD")
+            raise TypeError("use regnn.Adam, regnn.SGD, regnn.RMSprop, regnn.Adagrad, "
+                            "regnn.Adamax or regnn.Nadam")
         self._adopt(_out_handle(lib.regnn_optimizer_create, self._KIND))
         for name, value in options.items():
             if name not in self._OPTIONS:
@@ -70,7 +75,7 @@ class Optimizer(_Handle):
     @classmethod
     def _wrap(cls, handle):
         kind = lib.regnn_optimizer_kind(handle)
-        sub = Adam if kind == OPTIM_ADAM else SGD if kind == OPTIM_SGD else Optimizer
+        sub = _KINDS.get(kind, Optimizer)
         self = sub.__new__(sub)
         self._adopt(handle)
         return self
@@ -83,7 +88,7 @@ class Optimizer(_Handle):
 
     @property
     def kind(self):
-        """REGNN_OPTIM_ADAM or REGNN_OPTIM_SGD."""
+        """REGNN_OPTIM_* (OPTIM_ADAM, OPTIM_SGD, OPTIM_RMSPROP, ...)."""
         return lib.regnn_optimizer_kind(self._handle())
 
     @property
@@ -128,8 +133,7 @@ class Optimizer(_Handle):
             return
         if not isinstance(value, LearningRateSchedule):
             raise TypeError("schedule must be a regnn.LearningRateSchedule (ExponentialDecay, "
-                            "PiecewiseConstantDecay, CosineDecay) or None, not %s"
-                            % type(value).__name__)
+                            "CosineDecayRestarts, ...) or None, not %s" % type(value).__name__)
         p = [float(v) for v in value.params()]
         buf = (c_double * max(len(p), 1))(*p)
         lib.regnn_optimizer_set_schedule(h, value.kind, buf, len(p))
@@ -159,7 +163,8 @@ class Optimizer(_Handle):
         return lib.regnn_optimizer_state_size(self._handle())
 
     def get_state(self, which):
-        """A state buffer: "m", "v" (Adam) or "velocity" (SGD), or a STATE_* code."""
+        """A state buffer: "m", "v" (Adam, Nadam), "velocity" (SGD, RMSprop), "accumulator"
+        (Adagrad), "m" and "norm" (Adamax), or a STATE_* code."""
         h = self._handle()
         w = _enum(which, _STATES, "state")
         n = lib.regnn_optimizer_state_size(h)
@@ -231,22 +236,100 @@ class SGD(Optimizer):
     nesterov = _opt_property(_OPT_NESTEROV, "nesterov", "Nesterov momentum on/off", bool)
 
 
-_OPTIMIZER_NAMES = {"adam": "Adam", "sgd": "SGD"}
+class RMSprop(Optimizer):
+    """RMSprop in Keras form (v = rho v + (1 - rho) g^2; theta -= lr g / sqrt(v + epsilon)):
+    defaults learning_rate 1e-3, rho 0.9, epsilon 1e-7. Keras' momentum and centered are
+    accepted only at their defaults (0 and False): the library has neither."""
+
+    _KIND = OPTIM_RMSPROP
+    _OPTIONS = ("learning_rate", "rho", "epsilon", "weight_decay")
+
+    def __init__(self, learning_rate=None, rho=None, momentum=0.0, epsilon=None, centered=False,
+                 weight_decay=None, *, lr=None):
+        if momentum != 0 or centered:
+            raise UnsupportedError("RMSprop: momentum=%r, centered=%r: only Keras' defaults "
+                                   "momentum=0, centered=False are supported"
+                                   % (momentum, centered))
+        learning_rate = _alias(learning_rate, lr, "learning_rate", "lr")
+        super().__init__(learning_rate=learning_rate, rho=rho, epsilon=epsilon,
+                         weight_decay=weight_decay)
+
+    rho = _opt_property(_OPT_RHO, "rho", "decay of the mean square")
+    epsilon = _opt_property(_OPT_EPSILON, "epsilon", "added to v inside the square root")
+
+
+class Adagrad(Optimizer):
+    """Adagrad in Keras form (a += g^2; theta -= lr g / sqrt(a + epsilon)): defaults
+    learning_rate 1e-3, initial_accumulator_value 0.1, epsilon 1e-7."""
+
+    _KIND = OPTIM_ADAGRAD
+    _OPTIONS = ("learning_rate", "initial_accumulator_value", "epsilon", "weight_decay")
+
+    def __init__(self, learning_rate=None, initial_accumulator_value=None, epsilon=None,
+                 weight_decay=None, *, lr=None):
+        learning_rate = _alias(learning_rate, lr, "learning_rate", "lr")
+        super().__init__(learning_rate=learning_rate,
+                         initial_accumulator_value=initial_accumulator_value, epsilon=epsilon,
+                         weight_decay=weight_decay)
+
+    initial_accumulator_value = _opt_property(
+        _OPT_INITIAL_ACCUMULATOR, "initial_accumulator_value",
+        "every accumulator's value when the optimizer binds to a model")
+    epsilon = _opt_property(_OPT_EPSILON, "epsilon", "added to a inside the square root")
+
+
+class _AdamLike(Optimizer):
+    _OPTIONS = ("learning_rate", "beta1", "beta2", "epsilon", "weight_decay")
+
+    def __init__(self, learning_rate=None, beta1=None, beta2=None, epsilon=None,
+                 weight_decay=None, *, lr=None, beta_1=None, beta_2=None):
+        learning_rate = _alias(learning_rate, lr, "learning_rate", "lr")
+        beta1 = _alias(beta1, beta_1, "beta1", "beta_1")
+        beta2 = _alias(beta2, beta_2, "beta2", "beta_2")
+        super().__init__(learning_rate=learning_rate, beta1=beta1, beta2=beta2, epsilon=epsilon,
+                         weight_decay=weight_decay)
+
+    beta1 = _opt_property(_OPT_BETA1, "beta1", "first-moment decay")
+    beta2 = _opt_property(_OPT_BETA2, "beta2", "second-moment (Adamax: norm) decay")
+    epsilon = _opt_property(_OPT_EPSILON, "epsilon", "numerical stability term")
+
+
+class Adamax(_AdamLike):
+    """Adamax in Keras form (u = max(beta2 u, |g|); theta -= lr / (1 - beta1^t) m /
+    (u + epsilon)): defaults learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7.
+    Keras' names lr=, beta_1=, beta_2= are accepted as aliases."""
+
+    _KIND = OPTIM_ADAMAX
+
+
+class Nadam(_AdamLike):
+    """Nadam in Keras 3 form (momentum cache u_t = beta1 (1 - 0.5 * 0.96^t)): defaults
+    learning_rate 1e-3, beta1 0.9, beta2 0.999, epsilon 1e-7. Keras' names lr=, beta_1=,
+    beta_2= are accepted as aliases."""
+
+    _KIND = OPTIM_NADAM
+
+
+_KINDS = {OPTIM_ADAM: Adam, OPTIM_SGD: SGD, OPTIM_RMSPROP: RMSprop, OPTIM_ADAGRAD: Adagrad,
+          OPTIM_ADAMAX: Adamax, OPTIM_NADAM: Nadam}
+_OPTIMIZER_NAMES = {cls.__name__.lower(): cls for cls in _KINDS.values()}
 
 
 def _make_optimizer(spec):
-    """An Optimizer from an Optimizer (returned as it is) or a name ("adam", "sgd")."""
+    """An Optimizer from an Optimizer (returned as it is) or a name ("adam", "sgd",
+    "rmsprop", "adagrad", "adamax", "nadam", as Keras' compile takes)."""
     if isinstance(spec, str):
-        name = _OPTIMIZER_NAMES.get(spec.lower())
-        if name is None:
-            raise UnsupportedError("unknown optimizer %r; expected \"adam\" or \"sgd\" (or a "
-                                   "regnn.Adam / regnn.SGD object)" % spec)
-        return Adam() if name == "Adam" else SGD()
+        cls = _OPTIMIZER_NAMES.get(spec.lower())
+        if cls is None:
+            raise UnsupportedError("unknown optimizer %r; expected one of %s (or a "
+                                   "regnn.Optimizer object)"
+                                   % (spec, ", ".join('"%s"' % n for n in _OPTIMIZER_NAMES)))
+        return cls()
     return _need_optimizer(spec)
 
 
 def _need_optimizer(obj):
     if not isinstance(obj, Optimizer):
-        raise TypeError("optimizer must be a regnn.Optimizer (regnn.Adam(), regnn.SGD()) or a "
-                        "name (\"adam\", \"sgd\"), not %s" % type(obj).__name__)
+        raise TypeError("optimizer must be a regnn.Optimizer (regnn.Adam(), regnn.SGD(), ...) "
+                        "or a name (\"adam\", \"sgd\", ...), not %s" % type(obj).__name__)
     return obj

@@ -3,6 +3,7 @@
 (keras.callbacks), as descriptions the library runs: formulas in docs/api.md."""
 
 SCHEDULE_CONSTANT, SCHEDULE_EXPONENTIAL, SCHEDULE_PIECEWISE, SCHEDULE_COSINE = 0, 1, 2, 3
+SCHEDULE_INVERSE_TIME, SCHEDULE_POLYNOMIAL, SCHEDULE_COSINE_RESTARTS = 4, 5, 6
 
 
 def _num(value, name):
@@ -47,6 +48,12 @@ class LearningRateSchedule:
         if kind == SCHEDULE_COSINE:
             return CosineDecay(p[0], p[1], p[2] if len(p) > 2 else 0.0,
                                p[3] if len(p) > 3 else None, p[4] if len(p) > 4 else 0)
+        if kind == SCHEDULE_INVERSE_TIME:
+            return InverseTimeDecay(p[0], p[1], p[2], bool(p[3]) if len(p) > 3 else False)
+        if kind == SCHEDULE_POLYNOMIAL:
+            return PolynomialDecay(*(p[:4] + [bool(p[4])] if len(p) > 4 else p))
+        if kind == SCHEDULE_COSINE_RESTARTS:
+            return CosineDecayRestarts(*p)
         return None
 
 
@@ -125,6 +132,95 @@ class CosineDecay(LearningRateSchedule):
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "alpha": self.alpha,
                 "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+
+
+def _optional(option, values):
+    """The parameter vector of values (None: left out), up to the last one given; a None
+    before a given one takes the library's default (regnn_option_bounds)."""
+    from ._library import option_bounds
+    while values and values[-1] is None:
+        values = values[:-1]
+    return [option_bounds(option, i).default_value if v is None else v
+            for i, v in enumerate(values)]
+
+
+class InverseTimeDecay(LearningRateSchedule):
+    """keras.optimizers.schedules.InverseTimeDecay: initial_learning_rate / (1 + decay_rate
+    * s / decay_steps) at step s, with floor(s / decay_steps) when staircase."""
+
+    kind = SCHEDULE_INVERSE_TIME
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
+        self.initial_learning_rate = _num(initial_learning_rate, "initial_learning_rate")
+        self.decay_steps = _num(decay_steps, "decay_steps")
+        self.decay_rate = _num(decay_rate, "decay_rate")
+        self.staircase = bool(staircase)
+
+    def params(self):
+        return [self.initial_learning_rate, self.decay_steps, self.decay_rate,
+                1.0 if self.staircase else 0.0]
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase}
+
+
+class PolynomialDecay(LearningRateSchedule):
+    """keras.optimizers.schedules.PolynomialDecay: (initial_learning_rate - end_learning_rate)
+    * (1 - s / decay_steps) ** power + end_learning_rate, s capped at decay_steps, or with
+    cycle decay_steps times the first multiple >= s. Left as None, end_learning_rate, power
+    and cycle take the library's defaults (Keras' 1e-4, 1 and False)."""
+
+    kind = SCHEDULE_POLYNOMIAL
+
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=None, power=None,
+                 cycle=None):
+        self.initial_learning_rate = _num(initial_learning_rate, "initial_learning_rate")
+        self.decay_steps = _num(decay_steps, "decay_steps")
+        self.end_learning_rate = (None if end_learning_rate is None
+                                  else _num(end_learning_rate, "end_learning_rate"))
+        self.power = None if power is None else _num(power, "power")
+        self.cycle = None if cycle is None else bool(cycle)
+
+    def params(self):
+        from ._library import OPTION_POLYNOMIAL_DECAY
+        return _optional(OPTION_POLYNOMIAL_DECAY, [
+            self.initial_learning_rate, self.decay_steps, self.end_learning_rate, self.power,
+            None if self.cycle is None else float(self.cycle)])
+
+    def get_config(self):
+        p = self.params() + [None] * 5
+        return {"initial_learning_rate": p[0], "decay_steps": p[1], "end_learning_rate": p[2],
+                "power": p[3], "cycle": None if p[4] is None else bool(p[4])}
+
+
+class CosineDecayRestarts(LearningRateSchedule):
+    """keras.optimizers.schedules.CosineDecayRestarts (SGDR): period i lasts
+    first_decay_steps * t_mul**i steps and decays from initial_learning_rate * m_mul**i by
+    a cosine to alpha times initial_learning_rate. Left as None, t_mul, m_mul and alpha
+    take the library's defaults (Keras' 2, 1 and 0)."""
+
+    kind = SCHEDULE_COSINE_RESTARTS
+
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=None, m_mul=None,
+                 alpha=None):
+        self.initial_learning_rate = _num(initial_learning_rate, "initial_learning_rate")
+        self.first_decay_steps = _num(first_decay_steps, "first_decay_steps")
+        self.t_mul = None if t_mul is None else _num(t_mul, "t_mul")
+        self.m_mul = None if m_mul is None else _num(m_mul, "m_mul")
+        self.alpha = None if alpha is None else _num(alpha, "alpha")
+
+    def params(self):
+        from ._library import OPTION_COSINE_RESTARTS
+        return _optional(OPTION_COSINE_RESTARTS, [
+            self.initial_learning_rate, self.first_decay_steps, self.t_mul, self.m_mul,
+            self.alpha])
+
+    def get_config(self):
+        p = self.params() + [None] * 5
+        return {"initial_learning_rate": p[0], "first_decay_steps": p[1], "t_mul": p[2],
+                "m_mul": p[3], "alpha": p[4]}
 
 
 class ReduceLROnPlateau:

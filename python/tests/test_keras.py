@@ -81,7 +81,9 @@ class TestFitForms(unittest.TestCase):
             m.fit(x, y, "Adam", epochs=1)  # a name in y's place: the explicit form
             self.assertIsNot(m.optimizer, o)
             with self.assertRaises(regnn.UnsupportedError):
-                m.compile("rmsprop")
+                m.compile("adadelta")
+            m.compile("RMSprop")
+            self.assertIsInstance(m.optimizer, regnn.RMSprop)
             with self.assertRaises(regnn.UnsupportedError) as cm:
                 m.compile("adam", loss="hinge")
             self.assertIn("log_cosh", cm.exception.message)

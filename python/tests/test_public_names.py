@@ -25,6 +25,10 @@ PUBLIC = {
     "library_abi_version", "library_path", "library_version", "library_version_number",
     "load_checkpoint", "load_model", "merge_path_shards", "mpi_fit", "path_shard", "refit",
     "regularization_path", "save_checkpoint", "set_blas_threads", "split_warnings", "strerror",
+    # 1.3: optimizers and schedules
+    "RMSprop", "Adagrad", "Adamax", "Nadam", "OPTIM_RMSPROP", "OPTIM_ADAGRAD", "OPTIM_ADAMAX",
+    "OPTIM_NADAM", "STATE_ACCUMULATOR", "STATE_NORM", "InverseTimeDecay", "PolynomialDecay",
+    "CosineDecayRestarts",
 }
 
 

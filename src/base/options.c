@@ -109,6 +109,38 @@ static const rg_option table[] = {
         MAX_OPEN | COUPLED),
     OPT(REGNN_OPTION_SGD, REGNN_OPT_MOMENTUM, "optimizer.momentum", 0, 1, 0, MAX_OPEN),
     OPT(REGNN_OPTION_SGD, REGNN_OPT_NESTEROV, "optimizer.nesterov", 0, 1, 0, INT),
+    /* keras.optimizers.RMSprop, Adagrad, Adamax and Nadam's defaults */
+    OPT(REGNN_OPTION_RMSPROP, REGNN_OPT_LEARNING_RATE, "optimizer.learning_rate", F32_LO, F32_HI,
+        1e-3, MIN_OPEN | MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_RMSPROP, REGNN_OPT_RHO, "optimizer.rho", 0, 1, 0.9, MAX_OPEN),
+    OPT(REGNN_OPTION_RMSPROP, REGNN_OPT_EPSILON, "optimizer.epsilon", F32_LO, F32_HI, 1e-7,
+        MIN_OPEN | MAX_OPEN),
+    OPT(REGNN_OPTION_RMSPROP, REGNN_OPT_WEIGHT_DECAY, "optimizer.weight_decay", 0, INFINITY, 0,
+        MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_ADAGRAD, REGNN_OPT_LEARNING_RATE, "optimizer.learning_rate", F32_LO, F32_HI,
+        1e-3, MIN_OPEN | MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_ADAGRAD, REGNN_OPT_INITIAL_ACCUMULATOR, "optimizer.initial_accumulator", 0,
+        F32_HI, 0.1, MAX_OPEN),
+    OPT(REGNN_OPTION_ADAGRAD, REGNN_OPT_EPSILON, "optimizer.epsilon", F32_LO, F32_HI, 1e-7,
+        MIN_OPEN | MAX_OPEN),
+    OPT(REGNN_OPTION_ADAGRAD, REGNN_OPT_WEIGHT_DECAY, "optimizer.weight_decay", 0, INFINITY, 0,
+        MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_ADAMAX, REGNN_OPT_LEARNING_RATE, "optimizer.learning_rate", F32_LO, F32_HI,
+        1e-3, MIN_OPEN | MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_ADAMAX, REGNN_OPT_BETA1, "optimizer.beta_1", 0, 1, 0.9, MAX_OPEN),
+    OPT(REGNN_OPTION_ADAMAX, REGNN_OPT_BETA2, "optimizer.beta_2", 0, 1, 0.999, MAX_OPEN),
+    OPT(REGNN_OPTION_ADAMAX, REGNN_OPT_EPSILON, "optimizer.epsilon", F32_LO, F32_HI, 1e-7,
+        MIN_OPEN | MAX_OPEN),
+    OPT(REGNN_OPTION_ADAMAX, REGNN_OPT_WEIGHT_DECAY, "optimizer.weight_decay", 0, INFINITY, 0,
+        MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_NADAM, REGNN_OPT_LEARNING_RATE, "optimizer.learning_rate", F32_LO, F32_HI,
+        1e-3, MIN_OPEN | MAX_OPEN | COUPLED),
+    OPT(REGNN_OPTION_NADAM, REGNN_OPT_BETA1, "optimizer.beta_1", 0, 1, 0.9, MAX_OPEN),
+    OPT(REGNN_OPTION_NADAM, REGNN_OPT_BETA2, "optimizer.beta_2", 0, 1, 0.999, MAX_OPEN),
+    OPT(REGNN_OPTION_NADAM, REGNN_OPT_EPSILON, "optimizer.epsilon", F32_LO, F32_HI, 1e-7,
+        MIN_OPEN | MAX_OPEN),
+    OPT(REGNN_OPTION_NADAM, REGNN_OPT_WEIGHT_DECAY, "optimizer.weight_decay", 0, INFINITY, 0,
+        MAX_OPEN | COUPLED),
 
     /* the param of regnn_model_set_loss: Huber's delta (Keras' default 1), 0 for the others */
     LOSS(REGNN_LOSS_MSE, 0, 0, 0, 0),
@@ -131,6 +163,24 @@ static const rg_option table[] = {
     /* absent: no warm-up (the decay starts from initial_learning_rate) */
     SCHED(REGNN_OPTION_COSINE_DECAY, 3, "warmup_target", 0, FLT_MAX, NAN, COUPLED),
     SCHED(REGNN_OPTION_COSINE_DECAY, 4, "warmup_steps", 0, INFINITY, 0, MAX_OPEN),
+    SCHED(REGNN_OPTION_INVERSE_TIME_DECAY, 0, "initial_learning_rate", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_INVERSE_TIME_DECAY, 1, "decay_steps", 0, INFINITY, NAN, MIN_OPEN | MAX_OPEN),
+    /* < 0 would raise the rate and divide by 0 on the way */
+    SCHED(REGNN_OPTION_INVERSE_TIME_DECAY, 2, "decay_rate", 0, INFINITY, NAN, MAX_OPEN),
+    SCHED(REGNN_OPTION_INVERSE_TIME_DECAY, 3, "staircase", 0, 1, 0, INT),
+    SCHED(REGNN_OPTION_POLYNOMIAL_DECAY, 0, "initial_learning_rate", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_POLYNOMIAL_DECAY, 1, "decay_steps", 0, INFINITY, NAN, MIN_OPEN | MAX_OPEN),
+    SCHED(REGNN_OPTION_POLYNOMIAL_DECAY, 2, "end_learning_rate", 0, FLT_MAX, 1e-4, COUPLED),
+    /* <= 0 would reach 0^power at the end of the decay */
+    SCHED(REGNN_OPTION_POLYNOMIAL_DECAY, 3, "power", 0, INFINITY, 1, MIN_OPEN | MAX_OPEN),
+    SCHED(REGNN_OPTION_POLYNOMIAL_DECAY, 4, "cycle", 0, 1, 0, INT),
+    SCHED(REGNN_OPTION_COSINE_RESTARTS, 0, "initial_learning_rate", 0, FLT_MAX, NAN, COUPLED),
+    SCHED(REGNN_OPTION_COSINE_RESTARTS, 1, "first_decay_steps", 0, INFINITY, NAN,
+          MIN_OPEN | MAX_OPEN),
+    /* < 1: the periods add up to a finite length, past which Keras's gives NaN */
+    SCHED(REGNN_OPTION_COSINE_RESTARTS, 2, "t_mul", 1, INFINITY, 2, MAX_OPEN),
+    SCHED(REGNN_OPTION_COSINE_RESTARTS, 3, "m_mul", 0, 1, 1, 0), /* > 1 grows without bound */
+    SCHED(REGNN_OPTION_COSINE_RESTARTS, 4, "alpha", 0, 1, 0, 0),
 };
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])

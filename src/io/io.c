@@ -35,9 +35,14 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_OPTK, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS", "OPTK"};
 #define SCHD_FIXED 8u
+#define OPTK_SIZE 16u /* rho, initial accumulator */
+/* The optimizer and schedule kinds a 1.0 reader knows; a file with a later
+ * one carries the required section OPTK, which such a reader refuses. */
+#define OPTK_FIRST_OPTIM REGNN_OPTIM_RMSPROP
+#define OPTK_FIRST_SCHEDULE REGNN_SCHEDULE_INVERSE_TIME
 
 /* ------------------------------------------------------------------ */
 /* Little-endian encoding, byte by byte whatever the host order         */
@@ -156,7 +161,7 @@ static size_t begin_section(wr *w, int sec)
     put(w, SEC_TAG[sec], 4);
     /* SCHD and LOSS are optional: a 1.0 reader still loads the model and
      * optimizer, and predicts the same. */
-    put_u32(w, sec == SEC_SCHD || sec == SEC_LOSS ? 0u : FLAG_REQUIRED);
+    put_u32(w, sec == SEC_SCHD || sec == SEC_LOSS ? 0u : FLAG_REQUIRED); /* OPTK: required */
     size_t at = w->pos;
     put_u64(w, 0);
     return at;
@@ -250,7 +255,7 @@ static void put_optimizer(wr *w, const regnn_optimizer *opt)
     put_u64(w, n);
     if (n) {
         put_f32s(w, om, n);
-        if (s.kind == REGNN_OPTIM_ADAM)
+        if (ov)
             put_f32s(w, ov, n);
     }
     end_section(w, at);
@@ -262,6 +267,18 @@ static void put_optimizer(wr *w, const regnn_optimizer *opt)
         put_f64s(w, sched->p, sched->n);
         end_section(w, at);
     }
+}
+
+/* OPTK, only for an optimizer or schedule kind of version 1.1. */
+static void put_optk(wr *w, const regnn_optimizer *opt)
+{
+    const rg_optimizer_settings s = rg_optimizer_get_settings(opt);
+    if (s.kind < OPTK_FIRST_OPTIM && rg_optimizer_schedule(opt)->kind < OPTK_FIRST_SCHEDULE)
+        return;
+    size_t at = begin_section(w, SEC_OPTK);
+    put_f64(w, s.rho);
+    put_f64(w, s.iacc);
+    end_section(w, at);
 }
 
 /* Encode m (and o for a checkpoint) into w; returns the total size. */
@@ -294,6 +311,8 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
         put_f64(w, loss_param);
         end_section(w, at);
     }
+    if (o)
+        put_optk(w, o);
 
     if (w->p) {
         set_u64(w->p + 12, (uint64_t)(w->pos - HDR_SIZE));
@@ -408,6 +427,8 @@ typedef struct parsed {
     int kind, nesterov;
     double lr, beta1, beta2, eps, wd, momentum;
     uint64_t steps;
+    int has_optk;
+    double rho, iacc; /* from OPTK; 0 without it */
     size_t n_state;
     const uint8_t *state; /* m (or velocity), then v for Adam */
     int sched_kind;       /* REGNN_SCHEDULE_CONSTANT without a SCHD section */
@@ -604,8 +625,8 @@ static regnn_status check_loss(const char *where, span s, parsed *P)
 /* The optimizer settings of OPTM in P. */
 static rg_optimizer_settings settings_of(const parsed *P)
 {
-    rg_optimizer_settings s = {P->kind, P->lr,       P->beta1,    P->beta2, P->eps,
-                               P->wd,   P->momentum, P->nesterov, P->steps};
+    rg_optimizer_settings s = {P->kind,     P->lr,       P->beta1, P->beta2, P->eps, P->wd,
+                               P->momentum, P->nesterov, P->steps, P->rho,   P->iacc};
     return s;
 }
 
@@ -621,7 +642,7 @@ static regnn_status check_optm_settings(const char *where, const parsed *P)
         bad = "beta1", badv = P->beta1;
     else if (!(P->beta2 >= 0.0 && P->beta2 < 1.0))
         bad = "beta2", badv = P->beta2;
-    else if (!finite_nonneg(P->eps) || (P->kind == REGNN_OPTIM_ADAM && !(P->eps > 0.0)))
+    else if (!finite_nonneg(P->eps) || (P->kind != REGNN_OPTIM_SGD && !(P->eps > 0.0)))
         bad = "epsilon", badv = P->eps;
     else if (!finite_nonneg(P->wd))
         bad = "weight decay", badv = P->wd;
@@ -638,21 +659,23 @@ static regnn_status check_optm_settings(const char *where, const parsed *P)
     return REGNN_OK;
 }
 
-/* The moments at c: P->n_state finite values, then for Adam as many finite
- * second moments >= 0. */
+/* The state buffers at c, P->n_state finite values each: those of a buffer
+ * of squares or magnitudes (Adam's second moment, ...) also >= 0. */
 static regnn_status check_optm_state(const char *where, cur *c, const parsed *P)
 {
-    for (size_t i = 0; i < P->n_state; i++)
-        if (!isfinite(rd_f32(c)))
-            return rg_error(REGNN_E_FORMAT, "%s: section OPTM: state value %zu is NaN or infinite",
-                            where, i);
-    if (P->kind == REGNN_OPTIM_ADAM)
+    const rg_optim_kind *k = rg_optim_kind_of(P->kind);
+    for (int b = 0; b < k->buffers; b++)
         for (size_t i = 0; i < P->n_state; i++) {
-            float v = rd_f32(c);
-            if (!isfinite(v) || v < 0.0f)
+            const float v = rd_f32(c);
+            const int nonneg = k->nonneg >> b & 1u;
+            if (!nonneg && !isfinite(v))
                 return rg_error(REGNN_E_FORMAT,
-                                "%s: section OPTM: second moment %zu is %g (must be finite and >= 0)",
-                                where, i, (double)v);
+                                "%s: section OPTM: state value %zu is NaN or infinite", where,
+                                (size_t)b * P->n_state + i);
+            if (nonneg && !(isfinite(v) && v >= 0.0f))
+                return rg_error(REGNN_E_FORMAT,
+                                "%s: section OPTM: %s %zu is %g (must be finite and >= 0)", where,
+                                b == 1 ? "second moment" : "state value", i, (double)v);
         }
     return REGNN_OK;
 }
@@ -664,9 +687,14 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
                         OPTM_FIXED);
     cur c = {s.p, s.n};
     uint32_t kind = rd_u32(&c), nest = rd_u32(&c);
-    if (kind != REGNN_OPTIM_ADAM && kind != REGNN_OPTIM_SGD)
+    const rg_optim_kind *ok = kind <= INT32_MAX ? rg_optim_kind_of((int)kind) : NULL;
+    if (!ok)
         return rg_error(REGNN_E_FORMAT, "%s: section OPTM: unknown optimizer kind %lu", where,
                         (unsigned long)kind);
+    if (kind >= OPTK_FIRST_OPTIM && !P->has_optk)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section OPTM: optimizer kind %lu (%s) needs section 'OPTK'", where,
+                        (unsigned long)kind, ok->name);
     if (nest > 1)
         return rg_error(REGNN_E_FORMAT, "%s: section OPTM: nesterov flag %lu, must be 0 or 1", where,
                         (unsigned long)nest);
@@ -687,7 +715,7 @@ static regnn_status check_optm(const char *where, span s, parsed *P)
         return rg_error(REGNN_E_FORMAT,
                         "%s: section OPTM: state for %llu parameters, the model has %zu", where,
                         (unsigned long long)n, P->n_params);
-    const size_t per = (kind == REGNN_OPTIM_ADAM ? 2 : 1) * sizeof(float);
+    const size_t per = (size_t)ok->buffers * sizeof(float);
     if ((s.n - OPTM_FIXED) % per != 0 || (s.n - OPTM_FIXED) / per != n)
         return rg_error(REGNN_E_FORMAT,
                         "%s: section OPTM has %zu bytes, %llu parameters need %u + %zu per parameter",
@@ -708,9 +736,12 @@ static regnn_status check_schd(const char *where, span s, parsed *P)
                         SCHD_FIXED);
     cur c = {s.p, s.n};
     uint32_t kind = rd_u32(&c), n = rd_u32(&c);
-    if (kind < REGNN_SCHEDULE_EXPONENTIAL || kind > REGNN_SCHEDULE_COSINE)
+    if (kind < REGNN_SCHEDULE_EXPONENTIAL || kind > REGNN_SCHEDULE_COSINE_RESTARTS)
         return rg_error(REGNN_E_FORMAT, "%s: section SCHD: unknown schedule kind %lu", where,
                         (unsigned long)kind);
+    if (kind >= OPTK_FIRST_SCHEDULE && !P->has_optk)
+        return rg_error(REGNN_E_FORMAT, "%s: section SCHD: schedule kind %lu needs section 'OPTK'",
+                        where, (unsigned long)kind);
     if ((s.n - SCHD_FIXED) % 8 != 0 || (s.n - SCHD_FIXED) / 8 != n)
         return rg_error(REGNN_E_FORMAT, "%s: section SCHD has %zu bytes, %lu parameters need %u + 8 each",
                         where, s.n, (unsigned long)n, SCHD_FIXED);
@@ -720,6 +751,49 @@ static regnn_status check_schd(const char *where, span s, parsed *P)
     P->sched_kind = (int)kind;
     P->sched_n = n;
     P->sched = c.p;
+    return REGNN_OK;
+}
+
+/* OPTK: RMSprop's rho and Adagrad's initial accumulator, in a required
+ * section that only files with a kind of version 1.1 carry. */
+static regnn_status check_optk(const char *where, span s, parsed *P)
+{
+    if (s.n != OPTK_SIZE)
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTK has %zu bytes, must have %u", where, s.n,
+                        OPTK_SIZE);
+    cur c = {s.p, s.n};
+    P->rho = rd_f64(&c);
+    P->iacc = rd_f64(&c);
+    if (!(P->rho >= 0.0 && P->rho < 1.0))
+        return rg_error(REGNN_E_FORMAT, "%s: section OPTK: rho %g is out of range [0, 1)", where,
+                        P->rho);
+    if (!finite_nonneg(P->iacc))
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section OPTK: initial accumulator %g must be finite and >= 0", where,
+                        P->iacc);
+    P->has_optk = 1;
+    return REGNN_OK;
+}
+
+/* The optimizer's sections: OPTK first (OPTM's check reads it), then OPTM and
+ * SCHD; OPTK only where a kind needs it. */
+static regnn_status check_optimizer(const char *where, const span *sec, parsed *P)
+{
+    regnn_status st;
+    if (sec[SEC_OPTK].present && !sec[SEC_OPTM].present)
+        return rg_error(REGNN_E_FORMAT, "%s: section 'OPTK' without optimizer state", where);
+    if (sec[SEC_OPTK].present && (st = check_optk(where, sec[SEC_OPTK], P)) != REGNN_OK)
+        return st;
+    if (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK)
+        return st;
+    if (sec[SEC_SCHD].present && !sec[SEC_OPTM].present)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: a learning-rate schedule (section 'SCHD') without optimizer state", where);
+    if (sec[SEC_SCHD].present && (st = check_schd(where, sec[SEC_SCHD], P)) != REGNN_OK)
+        return st;
+    if (P->has_optk && P->kind < OPTK_FIRST_OPTIM && P->sched_kind < OPTK_FIRST_SCHEDULE)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section 'OPTK' with an optimizer and schedule that do not use it", where);
     return REGNN_OK;
 }
 
@@ -783,15 +857,9 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
-        (sec[SEC_OPTM].present && (st = check_optm(where, sec[SEC_OPTM], P)) != REGNN_OK) ||
         (sec[SEC_LOSS].present && (st = check_loss(where, sec[SEC_LOSS], P)) != REGNN_OK))
         return st;
-    if (sec[SEC_SCHD].present && !sec[SEC_OPTM].present)
-        return rg_error(REGNN_E_FORMAT,
-                        "%s: a learning-rate schedule (section 'SCHD') without optimizer state", where);
-    if (sec[SEC_SCHD].present && (st = check_schd(where, sec[SEC_SCHD], P)) != REGNN_OK)
-        return st;
-    return REGNN_OK;
+    return check_optimizer(where, sec, P);
 }
 
 /* ------------------------------------------------------------------ */
@@ -858,16 +926,15 @@ static regnn_status build_scaler(const parsed *P, regnn_model *m)
     return REGNN_OK;
 }
 
-/* P's optimizer state (Adam's m and v, or the velocity) into o, through
- * tmp (room for P->n_state floats). */
+/* P's optimizer state (its kind's buffers in order) into o, through tmp
+ * (room for P->n_state floats). */
 static regnn_status build_optimizer_state(const parsed *P, regnn_optimizer *o, float *tmp)
 {
-    decode_f32s(P->state, tmp, P->n_state);
-    regnn_status st = regnn_optimizer_set_state(
-        o, P->kind == REGNN_OPTIM_ADAM ? REGNN_STATE_M : REGNN_STATE_VELOCITY, tmp, P->n_state);
-    if (st == REGNN_OK && P->kind == REGNN_OPTIM_ADAM) {
-        decode_f32s(P->state + 4 * P->n_state, tmp, P->n_state);
-        st = regnn_optimizer_set_state(o, REGNN_STATE_V, tmp, P->n_state);
+    const rg_optim_kind *k = rg_optim_kind_of(P->kind);
+    regnn_status st = REGNN_OK;
+    for (int b = 0; b < k->buffers && st == REGNN_OK; b++) {
+        decode_f32s(P->state + (size_t)b * 4 * P->n_state, tmp, P->n_state);
+        st = regnn_optimizer_set_state(o, k->state[b], tmp, P->n_state);
     }
     return st;
 }

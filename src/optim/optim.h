@@ -6,6 +6,8 @@
 
 #include "../data/data.h"
 
+#include <string.h>
+
 /* ---- learning-rate schedules (schedule.c) ---- */
 typedef struct rg_schedule {
     int kind;  /* REGNN_SCHEDULE_* */
@@ -56,10 +58,14 @@ int rg_optimizer_step_into(regnn_optimizer *o, const float *p, float *p_out, con
  * the step as rg_optimizer_step_inplace does. Same bits as
  * rg_optimizer_step_inplace. */
 typedef struct rg_step_k {
-    float alpha, c1, c2, eps; /* Adam */
-    float lr, mu;             /* SGD */
+    float alpha, c1, c2, eps; /* Adam; Adamax alpha, c1; Nadam c1, c2, eps */
+    float lr, mu;             /* SGD; RMSprop, Adagrad, Nadam lr */
     float f;                  /* decoupled decay: lr * wd */
     int decay, nesterov;
+    float rho, c;             /* RMSprop: rho, 1 - rho */
+    float a1, a2, bc2;        /* Nadam: the m and g coefficients of m_hat, 1 - beta2^t */
+    float b2;                 /* Adamax: beta2 */
+    int stateful;             /* the update reads and writes the state buffers */
 } rg_step_k;
 typedef struct rg_update {
     const regnn_optimizer *o;
@@ -92,7 +98,70 @@ typedef struct rg_optimizer_settings {
     double lr, beta1, beta2, eps, wd, momentum;
     int nesterov;
     uint64_t steps;
+    double rho, iacc; /* RMSprop's rho, Adagrad's initial_accumulator_value */
 } rg_optimizer_settings;
+
+/* A step records the largest magnitude of every value it writes, as the bits
+ * of |x| (float order = integer order for non-negative floats). A NaN or Inf
+ * has bits >= 0x7f800000, so the same maxima tell whether the step stayed
+ * finite, and they bound the next step (rg_optimizer_step_is_safe). Unsigned
+ * max reductions vectorize and change no value. */
+#define RG_NONFINITE_BITS 0x7f800000u
+
+static inline uint32_t rg_abs_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return u & 0x7fffffffu;
+}
+
+/* |x| bits are below 2^31, so a signed compare orders them too; it vectorizes
+ * with SSE2 alone (there is no unsigned max before SSE4.1). */
+static inline uint32_t rg_max_u32(uint32_t a, uint32_t b)
+{
+    return (int32_t)a > (int32_t)b ? a : b;
+}
+
+static inline float rg_bits_float(uint32_t u)
+{
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* ---- the kinds of optimizer (kinds.c): one entry each ---- */
+/* The loops of one update over n parameters: the state buffers s0, s1 (NULL
+ * when the kind has fewer) in place, or read from s0, s1 and written to s0o,
+ * s1o with the parameters to po. mx receives the largest |p|, |s0|, |s1|
+ * written (float bits). */
+typedef void (*rg_update_inplace_fn)(float *restrict p, const float *restrict g,
+                                     float *restrict s0, float *restrict s1, size_t n,
+                                     rg_step_k k, uint32_t *restrict mx);
+typedef void (*rg_update_into_fn)(const float *restrict p, float *restrict po,
+                                  const float *restrict g, const float *restrict s0,
+                                  float *restrict s0o, const float *restrict s1,
+                                  float *restrict s1o, size_t n, rg_step_k k,
+                                  uint32_t *restrict mx);
+typedef struct rg_optim_kind {
+    int kind;           /* REGNN_OPTIM_* */
+    const char *name;   /* "Adam", as messages name it */
+    int option;         /* REGNN_OPTION_*: its keys, ranges and defaults */
+    int buffers;        /* state buffers of P floats each: 1 or 2 */
+    int state[2];       /* the REGNN_STATE_* of buffer 0 and 1 */
+    unsigned nonneg;    /* bit b: buffer b holds values >= 0 */
+    int init_iacc;      /* buffer 0 starts at REGNN_OPT_INITIAL_ACCUMULATOR (else 0) */
+    /* The constants of step t (1-based) at learning rate lr. */
+    void (*constants)(const rg_optimizer_settings *s, double lr, uint64_t t, rg_step_k *k);
+    rg_update_inplace_fn inplace;
+    rg_update_into_fn into;
+    /* 1 when the step with constants k keeps every value below lim, given the
+     * largest |p|, |g|, |s0|, |s1| before it (a sufficient condition). */
+    int (*safe)(const rg_step_k *k, double P, double G, double S0, double S1, double lim);
+} rg_optim_kind;
+/* The entry of kind REGNN_OPTIM_*, or NULL for an unknown kind. */
+const rg_optim_kind *rg_optim_kind_of(int kind);
+/* The entry at index i (0-based, in kind order), NULL past the last. */
+const rg_optim_kind *rg_optim_kind_at(size_t i);
 /* The first setting of s out of range (as the setters judge it) as a message, or NULL. */
 const char *rg_optimizer_check(const rg_optimizer_settings *s, char *buf, size_t len);
 /* What training asks of the optimizer (optimizer.c): the busy flag (inside

@@ -14,8 +14,10 @@ struct regnn_optimizer {
     double lr, beta1, beta2, eps, wd, momentum;
     int nesterov;
     uint64_t steps;
+    double rho, iacc; /* RMSprop's rho, Adagrad's initial accumulator */
+    const rg_optim_kind *k; /* the kind's table entry (kinds.c) */
     size_t n;     /* bound parameter count; 0 = unbound */
-    float *m, *v; /* Adam moments, or SGD velocity in m */
+    float *m, *v; /* state buffers 0 and 1 of the kind (v NULL with one) */
     float *m2, *v2; /* spares rg_optimizer_step_into writes; swapped in when it succeeds */
     uint32_t m_max, v_max; /* largest |m|, |v| (float bits) the last step wrote ... */
     int bounds_known;      /* ... valid only while set: any other write clears it */
@@ -24,28 +26,32 @@ struct regnn_optimizer {
     double lr_now;     /* the learning rate of the last step (lr before any) */
 };
 
-/* The options table's kind for an optimizer kind. */
-static int option_kind(int kind)
-{
-    return kind == REGNN_OPTIM_ADAM ? REGNN_OPTION_ADAM : REGNN_OPTION_SGD;
-}
+/* The options table's kind for an optimizer kind (a known one). */
+static int option_kind(int kind) { return rg_optim_kind_of(kind)->option; }
 
 regnn_status regnn_optimizer_create(int kind, regnn_optimizer **out)
 {
     if (!out)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_optimizer_create: out is NULL");
     *out = NULL;
-    if (kind != REGNN_OPTIM_ADAM && kind != REGNN_OPTIM_SGD)
-        return rg_error(REGNN_E_UNSUPPORTED, "regnn_optimizer_create: unknown kind %d", kind);
+    const rg_optim_kind *ok = rg_optim_kind_of(kind);
+    if (!ok)
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_optimizer_create: unknown kind %d (REGNN_OPTIM_ADAM .. "
+                        "REGNN_OPTIM_NADAM are 1..6)",
+                        kind);
     regnn_optimizer *o = rg_calloc(1, sizeof *o);
     if (!o)
         return rg_error(REGNN_E_NOMEM, "regnn_optimizer_create: out of memory");
     o->kind = kind;
-    const int k = option_kind(kind); /* the defaults from the options table */
+    o->k = ok;
+    const int k = ok->option; /* the defaults from the options table */
     o->lr = rg_option_default(k, REGNN_OPT_LEARNING_RATE);
     o->beta1 = rg_option_default(k, REGNN_OPT_BETA1);
     o->beta2 = rg_option_default(k, REGNN_OPT_BETA2);
     o->eps = rg_option_default(k, REGNN_OPT_EPSILON);
+    o->rho = rg_option_default(k, REGNN_OPT_RHO);
+    o->iacc = rg_option_default(k, REGNN_OPT_INITIAL_ACCUMULATOR);
     o->lr_now = o->lr;
     *out = o;
     return REGNN_OK;
@@ -65,30 +71,30 @@ void regnn_optimizer_free(regnn_optimizer *o)
 
 int regnn_optimizer_kind(const regnn_optimizer *o) { return o ? o->kind : -1; }
 
+/* 1: the key applies to the kind (the options table has it in the kind's
+ * group); 0: it is another kind's; -1: no such key. */
 static int key_applies(int kind, int key)
 {
-    switch (key) {
-    case REGNN_OPT_LEARNING_RATE:
-    case REGNN_OPT_WEIGHT_DECAY: return 1;
-    case REGNN_OPT_BETA1:
-    case REGNN_OPT_BETA2:
-    case REGNN_OPT_EPSILON: return kind == REGNN_OPTIM_ADAM;
-    case REGNN_OPT_MOMENTUM:
-    case REGNN_OPT_NESTEROV: return kind == REGNN_OPTIM_SGD;
-    default: return -1;
-    }
+    if (key < REGNN_OPT_LEARNING_RATE || key > REGNN_OPT_INITIAL_ACCUMULATOR)
+        return -1;
+    return regnn_option_name(option_kind(kind), key) != NULL;
 }
 
-/* k < 0: no such key; k == 0: the key belongs to the other kind. */
+/* k < 0: no such key; k == 0: the key belongs to another kind. */
 static regnn_status key_error(const char *fn, int kind, int key, int k)
 {
-    const char *self = kind == REGNN_OPTIM_ADAM ? "Adam" : "SGD";
     if (k < 0)
         return rg_error(REGNN_E_UNSUPPORTED,
-                        "%s: unknown key %d (REGNN_OPT_LEARNING_RATE .. REGNN_OPT_NESTEROV are 1..7)",
+                        "%s: unknown key %d (REGNN_OPT_LEARNING_RATE .. "
+                        "REGNN_OPT_INITIAL_ACCUMULATOR are 1..9)",
                         fn, key);
-    return rg_error(REGNN_E_UNSUPPORTED, "%s: %s does not apply to %s (it is %s's)", fn, regnn_option_name(option_kind(kind == REGNN_OPTIM_ADAM ? REGNN_OPTIM_SGD : REGNN_OPTIM_ADAM), key),
-                    self, kind == REGNN_OPTIM_ADAM ? "SGD" : "Adam");
+    const rg_optim_kind *owner = NULL;
+    for (size_t i = 0; !owner && rg_optim_kind_at(i); i++)
+        if (key_applies(rg_optim_kind_at(i)->kind, key) == 1)
+            owner = rg_optim_kind_at(i);
+    return rg_error(REGNN_E_UNSUPPORTED, "%s: %s does not apply to %s (it is %s's)", fn,
+                    regnn_option_name(owner->option, key), rg_optim_kind_of(kind)->name,
+                    owner->name);
 }
 
 /* Why a value is refused, or NULL: its range from the options table, then
@@ -116,9 +122,14 @@ static const char *value_problem(int kind, int key, double v, double lr, double 
 
 const char *rg_optimizer_check(const rg_optimizer_settings *o, char *buf, size_t len)
 {
-    static const int keys[] = {REGNN_OPT_LEARNING_RATE, REGNN_OPT_BETA1, REGNN_OPT_BETA2,
-                               REGNN_OPT_EPSILON, REGNN_OPT_WEIGHT_DECAY, REGNN_OPT_MOMENTUM};
-    const double vals[] = {o->lr, o->beta1, o->beta2, o->eps, o->wd, o->momentum};
+    static const int keys[] = {REGNN_OPT_LEARNING_RATE, REGNN_OPT_BETA1,  REGNN_OPT_BETA2,
+                               REGNN_OPT_EPSILON,       REGNN_OPT_WEIGHT_DECAY, REGNN_OPT_MOMENTUM,
+                               REGNN_OPT_RHO,           REGNN_OPT_INITIAL_ACCUMULATOR};
+    const double vals[] = {o->lr, o->beta1, o->beta2, o->eps, o->wd, o->momentum, o->rho, o->iacc};
+    if (!rg_optim_kind_of(o->kind)) {
+        snprintf(buf, len, "unknown optimizer kind %d", o->kind);
+        return buf;
+    }
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (key_applies(o->kind, keys[i]) != 1)
             continue;
@@ -161,6 +172,8 @@ regnn_status regnn_optimizer_set_double(regnn_optimizer *o, int key, double v)
     case REGNN_OPT_EPSILON: o->eps = v; break;
     case REGNN_OPT_WEIGHT_DECAY: o->wd = v; break;
     case REGNN_OPT_MOMENTUM: o->momentum = v; break;
+    case REGNN_OPT_RHO: o->rho = v; break;
+    case REGNN_OPT_INITIAL_ACCUMULATOR: o->iacc = v; break;
     default: o->nesterov = v == 1.0; break;
     }
     return REGNN_OK;
@@ -180,6 +193,8 @@ regnn_status regnn_optimizer_get_double(const regnn_optimizer *o, int key, doubl
     case REGNN_OPT_EPSILON: *v = o->eps; break;
     case REGNN_OPT_WEIGHT_DECAY: *v = o->wd; break;
     case REGNN_OPT_MOMENTUM: *v = o->momentum; break;
+    case REGNN_OPT_RHO: *v = o->rho; break;
+    case REGNN_OPT_INITIAL_ACCUMULATOR: *v = o->iacc; break;
     default: *v = o->nesterov ? 1.0 : 0.0; break;
     }
     return REGNN_OK;
@@ -199,7 +214,7 @@ regnn_status regnn_optimizer_set_schedule(regnn_optimizer *o, int kind, const do
         return rg_error(REGNN_E_INVALID_ARG, "%s: params is NULL with n = %zu", fn, n);
     char why[240];
     if (rg_schedule_check(kind, params, NULL, n, o->wd, why, sizeof why))
-        return rg_error(kind < REGNN_SCHEDULE_CONSTANT || kind > REGNN_SCHEDULE_COSINE
+        return rg_error(kind < REGNN_SCHEDULE_CONSTANT || kind > REGNN_SCHEDULE_COSINE_RESTARTS
                             ? REGNN_E_UNSUPPORTED
                             : REGNN_E_INVALID_ARG,
                         "%s: %s", fn, why);
@@ -266,13 +281,17 @@ regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n)
                         "the optimizer holds state for %zu parameters, the model has %zu "
                         "(use a new optimizer or regnn_optimizer_reset)",
                         o->n, n);
+    const int two = o->k->buffers == 2;
     float *m = rg_calloc(n, sizeof *m);
-    float *v = o->kind == REGNN_OPTIM_ADAM ? rg_calloc(n, sizeof *v) : NULL;
-    if (!m || (o->kind == REGNN_OPTIM_ADAM && !v)) {
+    float *v = two ? rg_calloc(n, sizeof *v) : NULL;
+    if (!m || (two && !v)) {
         rg_free(m);
         rg_free(v);
         return rg_error(REGNN_E_NOMEM, "out of memory for optimizer state (%zu parameters)", n);
     }
+    if (o->k->init_iacc) /* Keras's initial_accumulator_value */
+        for (size_t i = 0; i < n; i++)
+            m[i] = (float)o->iacc;
     o->m = m;
     o->v = v;
     o->n = n;
@@ -282,7 +301,7 @@ regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n)
 
 regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o)
 {
-    const int adam = o->kind == REGNN_OPTIM_ADAM;
+    const int adam = o->k->buffers == 2;
     if (o->m2 && (!adam || o->v2))
         return REGNN_OK;
     float *m2 = o->m2 ? o->m2 : rg_malloc(o->n * sizeof *m2);
@@ -294,19 +313,22 @@ regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o)
     return REGNN_OK;
 }
 
-static float *state_ptr(const regnn_optimizer *o, int which)
+/* The buffer index of REGNN_STATE_* which for o's kind, or -1. */
+static int state_index(const regnn_optimizer *o, int which)
 {
-    if (o->kind == REGNN_OPTIM_ADAM)
-        return which == REGNN_STATE_M ? o->m : which == REGNN_STATE_V ? o->v : NULL;
-    return which == REGNN_STATE_VELOCITY ? o->m : NULL;
+    for (int b = 0; b < o->k->buffers; b++)
+        if (which == o->k->state[b])
+            return b;
+    return -1;
 }
 
-static int state_known(const regnn_optimizer *o, int which)
+static float *state_ptr(const regnn_optimizer *o, int which)
 {
-    if (o->kind == REGNN_OPTIM_ADAM)
-        return which == REGNN_STATE_M || which == REGNN_STATE_V;
-    return which == REGNN_STATE_VELOCITY;
+    const int b = state_index(o, which);
+    return b == 0 ? o->m : b == 1 ? o->v : NULL;
 }
+
+static int state_known(const regnn_optimizer *o, int which) { return state_index(o, which) >= 0; }
 
 regnn_status regnn_optimizer_get_state(const regnn_optimizer *o, int which, float *buf, size_t len)
 {
@@ -338,11 +360,13 @@ regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, const floa
                         o->n);
     if (!rg_all_finite(buf, len))
         return rg_error(REGNN_E_NUMERIC, "regnn_optimizer_set_state: values contain NaN or Inf");
-    if (which == REGNN_STATE_V)
+    if (o->k->nonneg >> state_index(o, which) & 1u)
         for (size_t i = 0; i < len; i++)
             if (buf[i] < 0.0f)
                 return rg_error(REGNN_E_INVALID_ARG,
-                                "regnn_optimizer_set_state: second moments must be >= 0");
+                                "regnn_optimizer_set_state: %s's state %d holds squares or "
+                                "magnitudes: its values must be >= 0",
+                                o->k->name, which);
     regnn_status st = rg_optimizer_bind(o, len);
     if (st != REGNN_OK)
         return rg_error(st, "regnn_optimizer_set_state: %s", regnn_errmsg());
@@ -377,168 +401,12 @@ regnn_status regnn_optimizer_reset(regnn_optimizer *o)
     return REGNN_OK;
 }
 
-/* A step records the largest magnitude of every value it writes, as the bits
- * of |x| (float order = integer order for non-negative floats). A NaN or Inf
- * has bits >= 0x7f800000, so the same maxima tell whether the step stayed
- * finite, and they bound the next step (rg_optimizer_step_is_safe). Unsigned
- * max reductions vectorize and change no value. */
-#define RG_NONFINITE_BITS 0x7f800000u
-
-static inline uint32_t abs_bits(float x)
-{
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    return u & 0x7fffffffu;
-}
-
-/* |x| bits are below 2^31, so a signed compare orders them too; it vectorizes
- * with SSE2 alone (there is no unsigned max before SSE4.1). */
-static inline uint32_t max_u32(uint32_t a, uint32_t b) { return (int32_t)a > (int32_t)b ? a : b; }
-
-static inline float bits_float(uint32_t u)
-{
-    float x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
-
 typedef rg_step_k step_k;
 
-typedef struct step_val {
-    float p, m, v;
-} step_val;
-
-/* One parameter's update, written once for the in-place and the out-of-place
- * loops: both do the same IEEE operations in the same order (no FMA
- * contraction), so they and the SIMD clones give the same bits. */
-static inline step_val adam_elem(float p, float g, float m, float v, const step_k *k)
-{
-    if (k->decay) /* decoupled decay (AdamW / Keras weight_decay) before the gradient step */
-        p -= p * k->f;
-    step_val r;
-    r.m = m + (g - m) * k->c1;
-    r.v = v + (g * g - v) * k->c2;
-    r.p = p - k->alpha * r.m / (sqrtf(r.v) + k->eps);
-    return r;
-}
-
-static inline step_val sgd_elem(float p, float g, float vel, const step_k *k)
-{
-    if (k->decay)
-        p -= p * k->f;
-    step_val r;
-    /* Keras: v = mu*v - lr*g; p += v, or p += mu*v - lr*g with Nesterov. */
-    r.m = k->mu * vel - k->lr * g;
-    r.p = p + (k->nesterov ? k->mu * r.m - k->lr * g : r.m);
-    r.v = 0.0f;
-    return r;
-}
-
-static inline step_val plain_elem(float p, float g, const step_k *k)
-{
-    if (k->decay)
-        p -= p * k->f;
-    step_val r = {p - k->lr * g, 0.0f, 0.0f};
-    return r;
-}
-
-/* The Adam loops are the largest cost outside GEMM; on x86-64 they get AVX2
- * clones chosen at load time. mx receives the maxima of |p|, |m|, |v| written. */
-RG_SIMD_CLONES
-static void adam_inplace(float *restrict p, const float *restrict g, float *restrict m,
-                         float *restrict v, size_t n, step_k k, uint32_t *restrict mx)
-{
-    uint32_t a = 0, b = 0, c = 0;
-    for (size_t i = 0; i < n; i++) {
-        step_val r = adam_elem(p[i], g[i], m[i], v[i], &k);
-        p[i] = r.p;
-        m[i] = r.m;
-        v[i] = r.v;
-        a = max_u32(a, abs_bits(r.p));
-        b = max_u32(b, abs_bits(r.m));
-        c = max_u32(c, abs_bits(r.v));
-    }
-    mx[0] = a;
-    mx[1] = b;
-    mx[2] = c;
-}
-
-RG_SIMD_CLONES
-static void adam_into(const float *restrict p, float *restrict po, const float *restrict g,
-                      const float *restrict m, float *restrict mo, const float *restrict v,
-                      float *restrict vo, size_t n, step_k k, uint32_t *restrict mx)
-{
-    uint32_t a = 0, b = 0, c = 0;
-    for (size_t i = 0; i < n; i++) {
-        step_val r = adam_elem(p[i], g[i], m[i], v[i], &k);
-        po[i] = r.p;
-        mo[i] = r.m;
-        vo[i] = r.v;
-        a = max_u32(a, abs_bits(r.p));
-        b = max_u32(b, abs_bits(r.m));
-        c = max_u32(c, abs_bits(r.v));
-    }
-    mx[0] = a;
-    mx[1] = b;
-    mx[2] = c;
-}
-
-static void sgd_inplace(float *restrict p, const float *restrict g, float *restrict vel, size_t n,
-                        step_k k, uint32_t *restrict mx)
-{
-    uint32_t a = 0, b = 0;
-    for (size_t i = 0; i < n; i++) {
-        step_val r = sgd_elem(p[i], g[i], vel[i], &k);
-        p[i] = r.p;
-        vel[i] = r.m;
-        a = max_u32(a, abs_bits(r.p));
-        b = max_u32(b, abs_bits(r.m));
-    }
-    mx[0] = a;
-    mx[1] = b;
-}
-
-static void sgd_into(const float *restrict p, float *restrict po, const float *restrict g,
-                     const float *restrict vel, float *restrict vo, size_t n, step_k k,
-                     uint32_t *restrict mx)
-{
-    uint32_t a = 0, b = 0;
-    for (size_t i = 0; i < n; i++) {
-        step_val r = sgd_elem(p[i], g[i], vel[i], &k);
-        po[i] = r.p;
-        vo[i] = r.m;
-        a = max_u32(a, abs_bits(r.p));
-        b = max_u32(b, abs_bits(r.m));
-    }
-    mx[0] = a;
-    mx[1] = b;
-}
-
-static void plain_inplace(float *restrict p, const float *restrict g, size_t n, step_k k,
-                          uint32_t *restrict mx)
-{
-    uint32_t a = 0;
-    for (size_t i = 0; i < n; i++) {
-        p[i] = plain_elem(p[i], g[i], &k).p;
-        a = max_u32(a, abs_bits(p[i]));
-    }
-    mx[0] = a;
-}
-
-static void plain_into(const float *restrict p, float *restrict po, const float *restrict g,
-                       size_t n, step_k k, uint32_t *restrict mx)
-{
-    uint32_t a = 0;
-    for (size_t i = 0; i < n; i++) {
-        po[i] = plain_elem(p[i], g[i], &k).p;
-        a = max_u32(a, abs_bits(po[i]));
-    }
-    mx[0] = a;
-}
-
+/* Whether the update uses the state buffers (not SGD without momentum). */
 static int uses_state(const regnn_optimizer *o)
 {
-    return o->kind == REGNN_OPTIM_ADAM || o->momentum > 0.0;
+    return o->kind != REGNN_OPTIM_SGD || o->momentum > 0.0;
 }
 
 static step_k step_constants(const regnn_optimizer *o, uint64_t t)
@@ -549,18 +417,8 @@ static step_k step_constants(const regnn_optimizer *o, uint64_t t)
     memset(&k, 0, sizeof k);
     k.decay = o->wd > 0.0;
     k.f = (float)(lr * o->wd);
-    if (o->kind == REGNN_OPTIM_ADAM) {
-        /* Keras: alpha = lr * sqrt(1 - b2^t) / (1 - b1^t); p -= alpha * m / (sqrt(v) + eps). */
-        const double bc1 = 1.0 - pow(o->beta1, (double)t), bc2 = 1.0 - pow(o->beta2, (double)t);
-        k.alpha = (float)(lr * sqrt(bc2) / bc1);
-        k.c1 = (float)(1.0 - o->beta1);
-        k.c2 = (float)(1.0 - o->beta2);
-        k.eps = (float)o->eps;
-    } else {
-        k.lr = (float)lr;
-        k.mu = (float)o->momentum;
-        k.nesterov = o->nesterov;
-    }
+    const rg_optimizer_settings s = rg_optimizer_get_settings(o);
+    o->k->constants(&s, lr, t, &k);
     return k;
 }
 
@@ -569,12 +427,13 @@ static step_k step_constants(const regnn_optimizer *o, uint64_t t)
 static int commit_maxima(regnn_optimizer *o, const uint32_t *mx, uint32_t *p_max)
 {
     int st = uses_state(o);
+    const int two = o->k->buffers == 2;
     int ok = mx[0] < RG_NONFINITE_BITS && (!st || mx[1] < RG_NONFINITE_BITS) &&
-             (o->kind != REGNN_OPTIM_ADAM || mx[2] < RG_NONFINITE_BITS);
+             (!two || mx[2] < RG_NONFINITE_BITS);
     *p_max = mx[0];
     if (st) {
         o->m_max = mx[1];
-        o->v_max = o->kind == REGNN_OPTIM_ADAM ? mx[2] : 0;
+        o->v_max = two ? mx[2] : 0;
     }
     return ok;
 }
@@ -588,24 +447,13 @@ static void opt_range(opt_job *j, size_t i0, size_t len, uint32_t *mx)
 {
     const regnn_optimizer *o = j->o;
     const float *g = j->g + i0;
-    if (!j->out) {
-        float *p = j->p + i0;
-        if (o->kind == REGNN_OPTIM_ADAM)
-            adam_inplace(p, g, o->m + i0, o->v + i0, len, j->k, mx);
-        else if (o->momentum > 0.0)
-            sgd_inplace(p, g, o->m + i0, len, j->k, mx);
-        else
-            plain_inplace(p, g, len, j->k, mx);
-    } else {
-        const float *p = j->pin + i0;
-        float *po = j->out + i0;
-        if (o->kind == REGNN_OPTIM_ADAM)
-            adam_into(p, po, g, o->m + i0, o->m2 + i0, o->v + i0, o->v2 + i0, len, j->k, mx);
-        else if (o->momentum > 0.0)
-            sgd_into(p, po, g, o->m + i0, o->m2 + i0, len, j->k, mx);
-        else
-            plain_into(p, po, g, len, j->k, mx);
-    }
+    const int two = o->k->buffers == 2;
+    float *s1 = two ? o->v + i0 : NULL;
+    if (!j->out)
+        o->k->inplace(j->p + i0, g, o->m + i0, s1, len, j->k, mx);
+    else
+        o->k->into(j->pin + i0, j->out + i0, g, o->m + i0, o->m2 + i0, s1,
+                   two ? o->v2 + i0 : NULL, len, j->k, mx);
 }
 
 static void opt_task(void *ctx, size_t t)
@@ -637,7 +485,7 @@ static void combine_maxima(const opt_job *j, size_t tasks, uint32_t *mx)
     mx[0] = mx[1] = mx[2] = 0;
     for (size_t t = 0; t < tasks; t++)
         for (size_t c = 0; c < 3; c++)
-            mx[c] = max_u32(mx[c], j->mx[t][c]);
+            mx[c] = rg_max_u32(mx[c], j->mx[t][c]);
 }
 
 static void run_update(regnn_optimizer *o, float *p, const float *pin, float *out,
@@ -706,7 +554,7 @@ void rg_optimizer_update_range(rg_update *u, size_t t, size_t i0, size_t len)
     if (len)
         opt_range(u, i0, len, r);
     for (int c = 0; c < 3; c++)
-        u->mx[t][c] = max_u32(u->mx[t][c], r[c]);
+        u->mx[t][c] = rg_max_u32(u->mx[t][c], r[c]);
 }
 
 int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max)
@@ -749,7 +597,7 @@ static uint32_t max_abs_bits(const float *restrict x, size_t n)
 {
     uint32_t a = 0;
     for (size_t i = 0; i < n; i++)
-        a = max_u32(a, abs_bits(x[i]));
+        a = rg_max_u32(a, rg_abs_bits(x[i]));
     return a;
 }
 
@@ -760,26 +608,12 @@ int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const fl
     const uint32_t gb = max_abs_bits(g, n);
     if (gb >= RG_NONFINITE_BITS || p_max >= RG_NONFINITE_BITS)
         return 0;
-    /* Every intermediate of the update is bounded by sums and products of these
-     * maxima (m and v are convex combinations, the decay factor 1 - lr*wd is in
-     * [0, 1]); keeping the bound below FLT_MAX / 8 leaves room for rounding. */
+    /* Keeping every bound below FLT_MAX / 8 leaves room for rounding. */
     const double lim = FLT_MAX / 8.0;
-    const double P = bits_float(p_max), G = bits_float(gb);
-    const double M = bits_float(o->m_max), V = bits_float(o->v_max);
+    const double P = rg_bits_float(p_max), G = rg_bits_float(gb);
+    const double M = rg_bits_float(o->m_max), V = rg_bits_float(o->v_max);
     const step_k k = step_constants(o, o->steps + 1);
-    if (o->kind == REGNN_OPTIM_ADAM) {
-        /* m / (sqrt(v) + eps) <= |m| / eps: needs a normal eps (a subnormal one
-         * may be read as 0 when the host flushes subnormals). */
-        if (!(k.eps >= FLT_MIN) || G > 1e18)
-            return 0;
-        const double mm = 2.0 * M + G;
-        return mm <= lim && V + G * G <= lim && P + (double)k.alpha * mm / (double)k.eps <= lim;
-    }
-    if (o->momentum > 0.0) {
-        const double vel = M + (double)k.lr * G;
-        return vel <= lim && P + vel + 2.0 * (double)k.lr * G <= lim;
-    }
-    return P + (double)k.lr * G <= lim;
+    return o->k->safe(&k, P, G, M, V, lim);
 }
 
 /* ---- what training asks of the optimizer (fit.c, path.c) ---- */
@@ -814,6 +648,8 @@ regnn_status rg_optimizer_like(const regnn_optimizer *t, regnn_optimizer **out)
     o->wd = t->wd;
     o->momentum = t->momentum;
     o->nesterov = t->nesterov;
+    o->rho = t->rho;
+    o->iacc = t->iacc;
     o->lr_now = t->lr;
     if (t->sched.kind != REGNN_SCHEDULE_CONSTANT) {
         st = regnn_optimizer_set_schedule(o, t->sched.kind, t->sched.p, t->sched.n);
@@ -872,14 +708,15 @@ void rg_optimizer_snapshot_free(rg_optimizer_snap *s)
 
 rg_optimizer_settings rg_optimizer_get_settings(const regnn_optimizer *o)
 {
-    rg_optimizer_settings s = {o->kind, o->lr,  o->beta1,    o->beta2,   o->eps,
-                               o->wd,   o->momentum, o->nesterov, o->steps};
+    rg_optimizer_settings s = {o->kind, o->lr,       o->beta1,    o->beta2, o->eps, o->wd,
+                               o->momentum, o->nesterov, o->steps, o->rho, o->iacc};
     return s;
 }
 
 void rg_optimizer_set_settings(regnn_optimizer *o, const rg_optimizer_settings *s)
 {
     o->kind = s->kind;
+    o->k = rg_optim_kind_of(s->kind);
     o->lr = s->lr;
     o->beta1 = s->beta1;
     o->beta2 = s->beta2;
@@ -888,6 +725,8 @@ void rg_optimizer_set_settings(regnn_optimizer *o, const rg_optimizer_settings *
     o->momentum = s->momentum;
     o->nesterov = s->nesterov;
     o->steps = s->steps;
+    o->rho = s->rho;
+    o->iacc = s->iacc;
 }
 
 void rg_optimizer_sync_lr_now(regnn_optimizer *o)

@@ -529,7 +529,7 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
                             layers[i], regnn_model_layer_count(tm));
     const int kind = to ? regnn_optimizer_kind(to) : REGNN_OPTIM_ADAM;
-    if (kind != REGNN_OPTIM_ADAM && kind != REGNN_OPTIM_SGD)
+    if (!rg_optim_kind_of(kind))
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, kind);
     return REGNN_OK;
 }

@@ -223,6 +223,8 @@ static const setting table[] = {
     OPTIM("optimizer.weight_decay", wd, USE_BOTH),
     OPTIM("optimizer.momentum", momentum, USE_BOTH),
     OPTIM("optimizer.nesterov", nesterov, USE_BOTH),
+    OPTIM("optimizer.rho", rho, USE_BOTH),
+    OPTIM("optimizer.initial_accumulator", iacc, USE_BOTH),
     CUSTOM("optimizer.schedule", feed_schedule, USE_BOTH),
     OPTIM("optimizer.steps", steps, USE_FIT),
     CUSTOM("optimizer.state", feed_state, USE_FIT),
