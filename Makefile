@@ -5,7 +5,7 @@
 # (CMakeLists.txt builds the library alone, for CMake projects that vendor
 # this tree with add_subdirectory; this Makefile is the primary build.)
 
-VERSION := 1.2.0
+VERSION := 1.3.0
 ABI     := 1
 
 PREFIX      ?= /usr/local

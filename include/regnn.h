@@ -51,11 +51,11 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 #define REGNN_VERSION_MAJOR 1
-#define REGNN_VERSION_MINOR 2
+#define REGNN_VERSION_MINOR 3
 #define REGNN_VERSION_PATCH 0
 #define REGNN_VERSION_NUMBER \
     (REGNN_VERSION_MAJOR * 10000 + REGNN_VERSION_MINOR * 100 + REGNN_VERSION_PATCH)
-#define REGNN_VERSION_STRING "1.2.0"
+#define REGNN_VERSION_STRING "1.3.0"
 /** ABI generation; equals the SONAME major (libregnn.so.1). */
 #define REGNN_ABI_VERSION 1
 

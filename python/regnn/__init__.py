@@ -60,7 +60,7 @@ for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError
 del _name
 
 #: Version of this binding (it follows the C library's version it was written for).
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 
 
 def library_version():
