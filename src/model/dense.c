@@ -9,9 +9,9 @@
 #define INV_SQRT2 0.70710678118654752440    /* 1 / sqrt(2) */
 #define INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi) */
 
-/* Each forward sets o[j] = act(o[j] + b[j]) for j < n. The new activations
- * run in double and round once to float: glibc's double functions give the
- * same bits on x86-64 and ARM64 (docs/reproducibility.md). */
+/* Each forward sets o[j] = act(o[j] + b[j]) for j < n. Those that need a
+ * transcendental function beyond expf run it in double and round once to
+ * float (docs/api.md, Activations). */
 static void fwd_linear(float *restrict o, const float *restrict b, size_t n)
 {
     for (size_t j = 0; j < n; j++)
