@@ -76,8 +76,8 @@ static void fwd_swish(float *restrict o, const float *restrict b, size_t n)
 static void fwd_leaky_relu(float *restrict o, const float *restrict b, size_t n)
 {
     for (size_t j = 0; j < n; j++) {
-        float z = o[j] + b[j];
-        o[j] = z > 0.0f ? z : (float)RG_LEAKY_SLOPE * z;
+        const float z = o[j] + b[j], neg = (float)RG_LEAKY_SLOPE * z;
+        o[j] = z > 0.0f ? z : neg;
     }
 }
 
@@ -125,8 +125,10 @@ static void bwd_elu(const float *restrict a, const float *restrict z, float *res
                     size_t n)
 {
     (void)z;
-    for (size_t i = 0; i < n; i++)
-        delta[i] = a[i] > 0.0f ? delta[i] : delta[i] * (a[i] + (float)RG_ELU_ALPHA);
+    for (size_t i = 0; i < n; i++) {
+        const float neg = delta[i] * (a[i] + (float)RG_ELU_ALPHA);
+        delta[i] = a[i] > 0.0f ? delta[i] : neg;
+    }
 }
 
 /* selu'(z) = scale * alpha * exp(z) = a + scale * alpha for z <= 0. */
@@ -134,9 +136,11 @@ static void bwd_selu(const float *restrict a, const float *restrict z, float *re
                      size_t n)
 {
     (void)z;
-    for (size_t i = 0; i < n; i++)
-        delta[i] *= a[i] > 0.0f ? (float)RG_SELU_SCALE
-                                : a[i] + (float)(RG_SELU_SCALE * RG_SELU_ALPHA);
+    for (size_t i = 0; i < n; i++) {
+        const float pos = delta[i] * (float)RG_SELU_SCALE;
+        const float neg = delta[i] * (a[i] + (float)(RG_SELU_SCALE * RG_SELU_ALPHA));
+        delta[i] = a[i] > 0.0f ? pos : neg;
+    }
 }
 
 /* gelu'(z) = Phi(z) + z * phi(z). */
@@ -161,13 +165,14 @@ static void bwd_swish(const float *restrict a, const float *restrict z, float *r
     }
 }
 
-RG_SIMD_CLONES
 static void bwd_leaky_relu(const float *restrict a, const float *restrict z,
                            float *restrict delta, size_t n)
 {
     (void)z;
-    for (size_t i = 0; i < n; i++)
-        delta[i] = a[i] > 0.0f ? delta[i] : delta[i] * (float)RG_LEAKY_SLOPE;
+    for (size_t i = 0; i < n; i++) {
+        const float neg = delta[i] * (float)RG_LEAKY_SLOPE;
+        delta[i] = a[i] > 0.0f ? delta[i] : neg;
+    }
 }
 
 /* softplus'(z) = sigmoid(z) = 1 - exp(-a). */
