@@ -256,7 +256,13 @@ enum {
     REGNN_ACT_LINEAR = 0,
     REGNN_ACT_RELU = 1,
     REGNN_ACT_SIGMOID = 2,
-    REGNN_ACT_TANH = 3
+    REGNN_ACT_TANH = 3,
+    REGNN_ACT_ELU = 4,        /* z > 0 ? z : expm1(z) (alpha 1) */
+    REGNN_ACT_SELU = 5,       /* 1.0507009873554805 * (z > 0 ? z : 1.6732632423543772 * expm1(z)) */
+    REGNN_ACT_GELU = 6,       /* 0.5 * z * (1 + erf(z / sqrt(2))), the exact form (Keras' default) */
+    REGNN_ACT_SWISH = 7,      /* z * sigmoid(z), also called silu */
+    REGNN_ACT_LEAKY_RELU = 8, /* z > 0 ? z : 0.2 * z (Keras 3's negative_slope) */
+    REGNN_ACT_SOFTPLUS = 9    /* log(1 + exp(z)) */
 };
 
 enum {

@@ -9,13 +9,43 @@
 
 /* ---- double-precision reference network ---- */
 
+/* Keras' constants, written here again so a wrong constant in the library fails. */
+#define K_SELU_ALPHA 1.6732632423543772848170429916717
+#define K_SELU_SCALE 1.0507009873554804934193349852946
+#define K_LEAKY 0.2
+
 static double act_d(int act, double z)
 {
     switch (act) {
     case REGNN_ACT_RELU: return z > 0 ? z : 0;
     case REGNN_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
     case REGNN_ACT_TANH: return tanh(z);
+    case REGNN_ACT_ELU: return z > 0 ? z : exp(z) - 1;
+    case REGNN_ACT_SELU: return K_SELU_SCALE * (z > 0 ? z : K_SELU_ALPHA * (exp(z) - 1));
+    case REGNN_ACT_GELU: return 0.5 * z * (1 + erf(z / sqrt(2.0)));
+    case REGNN_ACT_SWISH: return z / (1 + exp(-z));
+    case REGNN_ACT_LEAKY_RELU: return z > 0 ? z : K_LEAKY * z;
+    case REGNN_ACT_SOFTPLUS: return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
     default: return z;
+    }
+}
+
+/* The derivative, by hand; at z = 0 the left one where act is not smooth. */
+static double act_deriv(int act, double z)
+{
+    const double s = 1.0 / (1.0 + exp(-z));
+    const double pi = 3.14159265358979323846;
+    switch (act) {
+    case REGNN_ACT_RELU: return z > 0 ? 1 : 0;
+    case REGNN_ACT_SIGMOID: return s * (1 - s);
+    case REGNN_ACT_TANH: return 1 - tanh(z) * tanh(z);
+    case REGNN_ACT_ELU: return z > 0 ? 1 : exp(z);
+    case REGNN_ACT_SELU: return z > 0 ? K_SELU_SCALE : K_SELU_SCALE * K_SELU_ALPHA * exp(z);
+    case REGNN_ACT_GELU: return 0.5 * (1 + erf(z / sqrt(2.0))) + z * exp(-z * z / 2) / sqrt(2 * pi);
+    case REGNN_ACT_SWISH: return s + z * s * (1 - s);
+    case REGNN_ACT_LEAKY_RELU: return z > 0 ? 1 : K_LEAKY;
+    case REGNN_ACT_SOFTPLUS: return s;
+    default: return 1;
     }
 }
 
@@ -70,10 +100,9 @@ static void fill(float *v, size_t n, uint64_t seed, float scale)
 }
 
 /* Compare the library's gradient with central differences of ref_loss. */
-static void grad_check(const size_t *units, const int *acts, size_t n_layers, size_t n_in,
-                       double l2, double l1, uint64_t seed)
+static void grad_check_rows(const size_t *units, const int *acts, size_t n_layers, size_t n_in,
+                            double l2, double l1, uint64_t seed, size_t ROWS)
 {
-    enum { ROWS = 5 };
     regnn_model *m = NULL;
     CK_OK(regnn_model_create(n_in, &m));
     for (size_t i = 0; i < n_layers; i++) {
@@ -93,7 +122,8 @@ static void grad_check(const size_t *units, const int *acts, size_t n_layers, si
         fill(pf + l->offset + l->n_in * l->units, l->units, seed + 7 + i, 0.3f);
     }
     CK_OK(regnn_model_set_params(m, pf, np));
-    float x[ROWS * 16], t[ROWS * 16];
+    float x[5 * 16], t[5 * 16];
+    ck_assert_uint_le(ROWS, 5);
     fill(x, ROWS * n_in, seed + 1, 1.5f);
     fill(t, ROWS * n_out, seed + 2, 1.0f);
     CK_OK(rg_model_reserve(m, ROWS));
@@ -127,14 +157,88 @@ static void grad_check(const size_t *units, const int *acts, size_t n_layers, si
     regnn_model_free(m);
 }
 
+static void grad_check(const size_t *units, const int *acts, size_t n_layers, size_t n_in,
+                       double l2, double l1, uint64_t seed)
+{
+    grad_check_rows(units, acts, n_layers, n_in, l2, l1, seed, 5);
+}
+
 START_TEST(test_grad_each_activation)
 {
-    /* One hidden layer of each activation, linear output: checks act' and MSE. */
-    const int acts[] = {REGNN_ACT_LINEAR, REGNN_ACT_RELU, REGNN_ACT_SIGMOID, REGNN_ACT_TANH};
-    for (int a = 0; a < 4; a++) {
+    /* One hidden layer of each activation, linear output: checks act' and MSE;
+     * then the activation on the output layer too (its delta at the top). */
+    for (int a = 0; a < RG_ACT_COUNT; a++) {
         size_t units[] = {6, 2};
-        int layer_acts[] = {acts[a], REGNN_ACT_LINEAR};
+        int layer_acts[] = {a, REGNN_ACT_LINEAR};
         grad_check(units, layer_acts, 2, 4, 0.0, 0.0, 100 + (uint64_t)a);
+        int top_acts[] = {REGNN_ACT_TANH, a};
+        grad_check(units, top_acts, 2, 4, 0.0, 0.0, 200 + (uint64_t)a);
+    }
+}
+END_TEST
+
+/* Forward values and derivatives of every activation against act_d and
+ * act_deriv, on a grid that includes 0 and +-100 (no overflow, no NaN). */
+START_TEST(test_activation_formulas)
+{
+    static const float zs[] = {-100.0f, -30.0f, -5.0f, -1.5f, -0.25f, -1e-3f, 0.0f,
+                               1e-3f,   0.3f,   1.0f,  2.5f,  7.0f,   31.0f, 100.0f};
+    enum { NZ = sizeof zs / sizeof zs[0] };
+    regnn_layer l;
+    memset(&l, 0, sizeof l);
+    l.n_in = 1;
+    l.units = 1;
+    const float params[2] = {1.0f, 0.0f}; /* out = act(in) */
+    for (int a = 0; a < RG_ACT_COUNT; a++) {
+        float out[NZ], pre[NZ], delta[NZ];
+        l.act = a;
+        rg_dense_forward(&l, params, zs, NZ, out, pre);
+        for (int i = 0; i < NZ; i++) {
+            const double want = act_d(a, zs[i]), tol = 2e-7 * fmax(fabs(want), 1e-30) + 1e-40;
+            ck_assert_msg(isfinite(out[i]) && fabs(out[i] - want) <= tol,
+                          "%s(%g) = %.9g, expected %.9g", rg_act_name(a), (double)zs[i],
+                          (double)out[i], want);
+            delta[i] = 1.0f;
+        }
+        rg_dense_act_backward(a, out, rg_act(a)->needs_z ? pre : NULL, delta, NZ);
+        for (int i = 0; i < NZ; i++) {
+            const double want = act_deriv(a, zs[i]);
+            /* From the float output a, elu's and selu's derivative a + alpha
+             * near 0 keep a's absolute error (about 1e-7), as TF's EluGrad. */
+            ck_assert_msg(isfinite(delta[i]) && fabs(delta[i] - want) <= 1e-6 * fabs(want) + 3e-7,
+                          "%s'(%g) = %.9g, expected %.9g", rg_act_name(a), (double)zs[i],
+                          (double)delta[i], want);
+        }
+    }
+    /* The names, and none past the last activation. */
+    static const char *names[RG_ACT_COUNT] = {"linear", "relu", "sigmoid", "tanh", "elu",
+                                              "selu", "gelu", "swish", "leaky_relu", "softplus"};
+    for (int a = 0; a < RG_ACT_COUNT; a++)
+        ck_assert_str_eq(rg_act_name(a), names[a]);
+    ck_assert_ptr_null(rg_act_name(RG_ACT_COUNT));
+    ck_assert_ptr_null(rg_act_name(-1));
+}
+END_TEST
+
+/* The bound on predictions holds for each activation:
+ * |act(z)| <= max(gain |z| + offset, 1) (sigmoid's is the 1). */
+START_TEST(test_activation_bounds)
+{
+    for (int a = 0; a < RG_ACT_COUNT; a++) {
+        const rg_act_def *d = rg_act(a);
+        for (double z = -50; z <= 50; z += 0.125)
+            ck_assert_msg(fabs(act_d(a, z)) <= fmax(d->gain * fabs(z) + d->offset, 1.0), "%s at %g", d->name, z);
+    }
+}
+END_TEST
+
+/* A batch of one row takes its own forward path (matrix-vector). */
+START_TEST(test_grad_one_row)
+{
+    for (int a = REGNN_ACT_ELU; a < RG_ACT_COUNT; a++) {
+        size_t units[] = {5, 1};
+        int layer_acts[] = {a, REGNN_ACT_LINEAR};
+        grad_check_rows(units, layer_acts, 2, 3, 0.0, 0.0, 300 + (uint64_t)a, 1);
     }
 }
 END_TEST
@@ -199,20 +303,20 @@ START_TEST(test_activation_values)
     const float in[4] = {-2.0f, -0.0f, 0.5f, 3.0f};
     float out[4];
     l.act = REGNN_ACT_RELU;
-    rg_dense_forward(&l, params, in, 4, out);
+    rg_dense_forward(&l, params, in, 4, out, NULL);
     ck_assert_float_eq(out[0], 0.0f);
     ck_assert_float_eq(out[2], 0.5f);
     ck_assert_float_eq(out[3], 3.0f);
     l.act = REGNN_ACT_SIGMOID;
-    rg_dense_forward(&l, params, in, 4, out);
+    rg_dense_forward(&l, params, in, 4, out, NULL);
     ck_assert_float_eq_tol(out[1], 0.5f, 1e-7f);
     ck_assert_float_eq_tol(out[3], (float)(1 / (1 + exp(-3.0))), 1e-6f);
     l.act = REGNN_ACT_TANH;
-    rg_dense_forward(&l, params, in, 4, out);
+    rg_dense_forward(&l, params, in, 4, out, NULL);
     ck_assert_float_eq_tol(out[0], (float)tanh(-2.0), 1e-6f);
     params[1] = 1.5f; /* bias is added before the activation */
     l.act = REGNN_ACT_LINEAR;
-    rg_dense_forward(&l, params, in, 4, out);
+    rg_dense_forward(&l, params, in, 4, out, NULL);
     ck_assert_float_eq(out[0], -0.5f);
     ck_assert_str_eq(rg_act_name(REGNN_ACT_TANH), "tanh");
     ck_assert_ptr_null(rg_act_name(42));
@@ -278,6 +382,9 @@ static Suite *dense_suite(void)
     tcase_add_test(tc, test_grad_deep_network);
     tcase_add_test(tc, test_forward_matches_reference);
     tcase_add_test(tc, test_activation_values);
+    tcase_add_test(tc, test_activation_formulas);
+    tcase_add_test(tc, test_activation_bounds);
+    tcase_add_test(tc, test_grad_one_row);
     tcase_add_test(tc, test_penalty_value);
     tcase_add_test(tc, test_dropout_mask);
     suite_add_tcase(s, tc);

@@ -1259,6 +1259,89 @@ START_TEST(test_sections)
 }
 END_TEST
 
+/* 3 inputs -> a layer of 2 units for each activation, in code order -> 1 linear. */
+static regnn_model *every_activation(void)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(3, &m));
+    for (int a = 0; a < RG_ACT_COUNT; a++)
+        CK_OK(regnn_model_add_dense(m, 2, a, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 4));
+    return m;
+}
+
+/* The activations after format 1.0 are in section ACTV (required): TOPO holds
+ * 0 for their layers. The model round-trips; a reader that does not know
+ * ACTV (1.0) refuses the file with REGNN_E_VERSION; bad ACTV contents are
+ * REGNN_E_FORMAT. */
+START_TEST(test_activation_section)
+{
+    enum { NEW = RG_ACT_COUNT - 1 - REGNN_ACT_TANH, TOPO_ACT = 60, LREC = 36 };
+    regnn_model *m = every_activation(), *l = NULL;
+    blob b = encode(m, NULL);
+    const size_t at = sec_find(&b, "ACTV");
+    ck_assert_uint_gt(at, 0);
+    ck_assert_uint_eq(get_le(b.p + at + 4, 4), 1); /* required */
+    ck_assert_uint_eq(get_le(b.p + at + 8, 8), 8 + 12 * NEW);
+    ck_assert_uint_eq(get_le(b.p + at + 16, 8), NEW);
+    for (int k = 0; k < NEW; k++) {
+        ck_assert_uint_eq(get_le(b.p + at + 24 + 12 * (size_t)k, 8), REGNN_ACT_TANH + 1 + k);
+        ck_assert_uint_eq(get_le(b.p + at + 32 + 12 * (size_t)k, 4), REGNN_ACT_TANH + 1 + k);
+    }
+    for (int i = 0; i <= RG_ACT_COUNT; i++)
+        ck_assert_uint_eq(get_le(b.p + TOPO_ACT + LREC * (size_t)i, 4),
+                          i <= REGNN_ACT_TANH ? (uint64_t)i : 0);
+    CK_OK(regnn_model_load_mem(b.p, b.n, &l));
+    assert_same_model(m, l);
+    assert_same_predictions(m, l);
+    blob again = encode(l, NULL);
+    ck_assert_uint_eq(again.n, b.n);
+    ck_assert_mem_eq(again.p, b.p, b.n);
+    free(again.p);
+    regnn_model_free(l);
+    /* Without a later activation there is no ACTV (the 1.0 bytes). */
+    regnn_model *old = net(4, 0.0, 0, 3);
+    blob ob = encode(old, NULL);
+    ck_assert_uint_eq(sec_find(&ob, "ACTV"), 0);
+    free(ob.p);
+    regnn_model_free(old);
+
+    /* A reader without ACTV among its tags sees an unknown required section. */
+    blob c = blob_copy(b);
+    memcpy(c.p + at, "ACTW", 4);
+    blob_fix(&c);
+    expect_model_fail(c, REGNN_E_VERSION, "unknown required section 'ACTW'");
+    free(c.p);
+
+    const size_t rec = at + 24; /* the first record: layer 4 */
+    struct {
+        size_t at;
+        int bytes;
+        uint64_t v;
+        const char *needle;
+    } bad[] = {
+        {TOPO_ACT + LREC * 4, 4, REGNN_ACT_RELU, "layer 4 has an activation in TOPO too"},
+        {TOPO_ACT + LREC * 4, 4, REGNN_ACT_ELU, "TOPO: layer 4 has unknown activation code 4"},
+        {rec + 8, 4, REGNN_ACT_TANH, "layer 4 has activation code 3"},
+        {rec + 8, 4, RG_ACT_COUNT, "layer 4 has activation code 10"},
+        {rec, 8, 99, "record 0 names layer 99"},
+        {rec + 12, 8, 4, "record 1 names layer 4"},
+        {at + 16, 8, 0, "section ACTV has 80 bytes for 0 layers"},
+        {at + 16, 8, NEW + 1, "section ACTV has 80 bytes for 7 layers"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = blob_copy(b);
+        put_le(c.p + bad[i].at, bad[i].v, bad[i].bytes);
+        blob_fix(&c);
+        expect_model_fail(c, REGNN_E_FORMAT, bad[i].needle);
+        free(c.p);
+    }
+    free(b.p);
+    regnn_model_free(m);
+}
+END_TEST
+
 /* ---- allocation failures ---- */
 
 typedef regnn_status (*load_fn)(blob b, regnn_model **m, regnn_optimizer **o);
@@ -1845,6 +1928,7 @@ static Suite *io_suite(void)
     tcase_add_test(tc, test_bad_values);
     tcase_add_test(tc, test_bad_optimizer);
     tcase_add_test(tc, test_sections);
+    tcase_add_test(tc, test_activation_section);
     tcase_add_test(tc, test_alloc_failure_load);
     tcase_add_test(tc, test_alloc_failure_save);
     tcase_add_test(tc, test_io_errors);

@@ -41,8 +41,8 @@ static uint64_t rd_varint(span m, size_t *pos)
     return 0;
 }
 
-/* The next field of m at *pos; 0 at the end. Only varint and length-delimited
- * fields may occur in this subset. */
+/* The next field of m at *pos; 0 at the end. Only varint, length-delimited
+ * and (a float attribute's value) 32-bit fields may occur in this subset. */
 static int next_field(span m, size_t *pos, field *f)
 {
     memset(f, 0, sizeof *f);
@@ -54,6 +54,11 @@ static int next_field(span m, size_t *pos, field *f)
     ck_assert_uint_gt(f->num, 0);
     if (f->wire == 0) {
         f->v = rd_varint(m, pos);
+    } else if (f->wire == 5) {
+        ck_assert_uint_le(4, m.n - *pos);
+        for (int i = 3; i >= 0; i--)
+            f->v = f->v << 8 | m.p[*pos + (size_t)i];
+        *pos += 4;
     } else {
         ck_assert_uint_eq(f->wire, 2);
         uint64_t len = rd_varint(m, pos);
@@ -75,13 +80,16 @@ static void copy_str(char *dst, size_t cap, span s)
 
 /* ---- the decoded model ---- */
 
-#define MAX_NODES 64
-#define MAX_INITS 32
+#define MAX_NODES 96
+#define MAX_INITS 40
 #define NAME_CAP 64
 
 typedef struct dnode {
     char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[2][NAME_CAP];
     int n_in, n_out;
+    char attr_name[2][NAME_CAP]; /* float attributes */
+    float attr[2];
+    int n_attrs;
 } dnode;
 
 typedef struct dtensor {
@@ -126,6 +134,26 @@ static void decode_node(span m, dnode *n)
             copy_str(n->name, NAME_CAP, f.s);
         } else if (f.num == 4) {
             copy_str(n->op, NAME_CAP, f.s);
+        } else if (f.num == 5) {
+            /* AttributeProto { name = 1, f = 2, type = 20 (FLOAT = 1) } */
+            ck_assert_int_lt(n->n_attrs, 2);
+            size_t p2 = 0;
+            field g;
+            int type = 0;
+            while (next_field(f.s, &p2, &g)) {
+                if (g.num == 1) {
+                    copy_str(n->attr_name[n->n_attrs], NAME_CAP, g.s);
+                } else if (g.num == 2) {
+                    ck_assert_uint_eq(g.wire, 5);
+                    uint32_t u = (uint32_t)g.v;
+                    memcpy(&n->attr[n->n_attrs], &u, 4);
+                } else {
+                    ck_assert_uint_eq(g.num, 20);
+                    type = (int)g.v;
+                }
+            }
+            ck_assert_int_eq(type, 1);
+            n->n_attrs++;
         } else {
             ck_abort_msg("unexpected NodeProto field %u", f.num);
         }
@@ -594,6 +622,11 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
                 a = &vals[k];
         ck_assert_msg(a != NULL, "node %s: input %s not computed", nd->name, nd->in[0]);
         const dtensor *t = nd->n_in == 2 ? find_init(d, nd->in[1]) : NULL;
+        const tval *b = NULL; /* a second input computed by an earlier node */
+        for (int k = 0; nd->n_in == 2 && !t && k < nv; k++)
+            if (!strcmp(vals[k].name, nd->in[1]))
+                b = &vals[k];
+        ck_assert_msg(nd->n_in < 2 || t || b, "node %s: input %s unknown", nd->name, nd->in[1]);
         tval *o = &vals[nv++];
         strcpy(o->name, nd->out);
         o->rows = a->rows;
@@ -613,13 +646,19 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
         }
         o->cols = a->cols;
         o->v = malloc(o->rows * o->cols * sizeof(float));
-        if (t) {
+        if (t && t->ndims == 0) {
+            ck_assert_uint_eq(t->raw.n, 4); /* a scalar, broadcast everywhere */
+        } else if (t) {
             ck_assert_int_eq(t->ndims, 1);
             ck_assert_int_eq(t->dims[0], (int64_t)a->cols);
         }
+        if (b)
+            ck_assert(b->rows == a->rows && b->cols == a->cols);
         for (size_t r = 0; r < o->rows; r++)
             for (size_t j = 0; j < o->cols; j++) {
-                float u = a->v[r * a->cols + j], w = t ? raw_at(t, j) : 0.0f, z;
+                float u = a->v[r * a->cols + j], z;
+                float w = t ? raw_at(t, t->ndims ? j : 0) : b ? b->v[r * b->cols + j] : 0.0f;
+                const float al = nd->n_attrs ? nd->attr[0] : 0.0f;
                 if (!strcmp(nd->op, "Add"))
                     z = u + w;
                 else if (!strcmp(nd->op, "Sub"))
@@ -634,6 +673,16 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
                     z = (float)(1 / (1 + exp(-(double)u)));
                 else if (!strcmp(nd->op, "Tanh"))
                     z = (float)tanh((double)u);
+                else if (!strcmp(nd->op, "Erf"))
+                    z = (float)erf((double)u);
+                else if (!strcmp(nd->op, "Softplus"))
+                    z = (float)log(exp((double)u) + 1);
+                else if (!strcmp(nd->op, "LeakyRelu"))
+                    z = u < 0 ? al * u : u;
+                else if (!strcmp(nd->op, "Elu"))
+                    z = u < 0 ? (float)(al * (exp((double)u) - 1)) : u;
+                else if (!strcmp(nd->op, "Selu"))
+                    z = (float)(nd->attr[1] * (u > 0 ? u : al * exp((double)u) - al));
                 else
                     ck_abort_msg("unknown op %s", nd->op);
                 o->v[r * o->cols + j] = z;
@@ -708,6 +757,80 @@ START_TEST(test_graph_matches_predict)
         }
     }
     printf("onnx: largest relative difference graph vs predict: %.3g\n", worst);
+}
+END_TEST
+
+/* The activations after format 1.0 as opset-13 nodes: Elu, Selu and
+ * LeakyRelu with Keras' constants as attributes, Softplus, swish as
+ * x * Sigmoid(x) and gelu as 0.5 * x * (1 + Erf(x / sqrt 2)); the graph
+ * computes what the model predicts. */
+START_TEST(test_new_activations)
+{
+    static const int acts[6] = {REGNN_ACT_ELU,   REGNN_ACT_SELU,       REGNN_ACT_GELU,
+                                REGNN_ACT_SWISH, REGNN_ACT_LEAKY_RELU, REGNN_ACT_SOFTPLUS};
+    static const char *ops[6][5] = {{"Elu"},     {"Selu"},      {"Div", "Erf", "Add", "Mul", "Mul"},
+                                    {"Sigmoid", "Mul"}, {"LeakyRelu"}, {"Softplus"}};
+    static const int n_ops[6] = {1, 1, 5, 2, 1, 1};
+    const size_t n_in = 3, rows = 64;
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(n_in, &m));
+    for (int a = 0; a < 6; a++)
+        CK_OK(regnn_model_add_dense(m, 5 + (size_t)a, acts[a], NULL));
+    CK_OK(regnn_model_add_dense(m, 2, REGNN_ACT_GELU, NULL)); /* on the output layer too */
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 8));
+    blob b = export_mem(m);
+    dmodel *d = malloc(sizeof *d);
+    decode_model(b.p, b.n, d);
+    ck_assert_int_eq(d->opset, 13);
+    int k = 0;
+    for (int l = 0; l < 7; l++) {
+        const int a = l < 6 ? l : 2;
+        ck_assert_str_eq(d->nodes[k++].op, "MatMul");
+        const dnode *add = &d->nodes[k++];
+        ck_assert_str_eq(add->op, "Add");
+        for (int i = 0; i < n_ops[a]; i++, k++) {
+            const dnode *nd = &d->nodes[k];
+            ck_assert_str_eq(nd->op, ops[a][i]);
+            ck_assert_str_eq(nd->in[0], d->nodes[k - 1].out);
+            if (!strcmp(nd->op, "Mul") && i + 1 == (a == 2 ? 4 : 2))
+                ck_assert_str_eq(nd->in[1], add->out); /* times the activation's input */
+        }
+    }
+    ck_assert_int_eq(k, d->n_nodes);
+    ck_assert_str_eq(d->nodes[k - 1].out, "output");
+    /* Attributes: Keras' constants rounded to float. */
+    ck_assert_int_eq(d->nodes[2].n_attrs, 1);
+    ck_assert_str_eq(d->nodes[2].attr_name[0], "alpha");
+    ck_assert(d->nodes[2].attr[0] == 1.0f);
+    ck_assert_int_eq(d->nodes[5].n_attrs, 2);
+    ck_assert_str_eq(d->nodes[5].attr_name[0], "alpha");
+    ck_assert_str_eq(d->nodes[5].attr_name[1], "gamma");
+    ck_assert(d->nodes[5].attr[0] == (float)1.6732632423543772848);
+    ck_assert(d->nodes[5].attr[1] == (float)1.0507009873554804934);
+    const dnode *lr = &d->nodes[k - 2 - 5 - 3 - 1];
+    ck_assert_str_eq(lr->op, "LeakyRelu");
+    ck_assert(lr->attr[0] == 0.2f);
+    /* The constants gelu's nodes name, once each. */
+    const dtensor *c2 = find_init(d, d->nodes[8].in[1]);
+    ck_assert_ptr_nonnull(c2);
+    ck_assert_int_eq(c2->ndims, 0);
+    ck_assert(raw_at(c2, 0) == (float)sqrt(2.0));
+    ck_assert_int_eq(d->n_inits, 2 * 7 + 3);
+
+    float *x = data(rows, n_in, 2.0, 0.0, 70), *y = malloc(rows * 2 * sizeof *y);
+    CK_OK(regnn_model_predict(m, x, rows, y, rows * 2));
+    size_t got_out = 0;
+    float *g = run_graph(d, x, rows, n_in, &got_out);
+    ck_assert_uint_eq(got_out, 2);
+    for (size_t i = 0; i < rows * 2; i++)
+        ck_assert_msg(rel_diff(g[i], y[i]) <= 1e-5 || fabs((double)g[i] - (double)y[i]) <= 1e-6,
+                      "row %zu: graph %.9g, predict %.9g", i / 2, (double)g[i], (double)y[i]);
+    free(g);
+    free(x);
+    free(y);
+    free(d);
+    free(b.p);
+    regnn_model_free(m);
 }
 END_TEST
 
@@ -927,6 +1050,7 @@ static Suite *onnx_suite(void)
     tcase_add_test(tc, test_structure_scaler);
     tcase_add_test(tc, test_dropout_omitted);
     tcase_add_test(tc, test_graph_matches_predict);
+    tcase_add_test(tc, test_new_activations);
     tcase_add_test(tc, test_mem_sizes);
     tcase_add_test(tc, test_file);
     tcase_add_test(tc, test_errors);

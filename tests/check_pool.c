@@ -483,6 +483,20 @@ START_TEST(test_same_bits_early_stopping)
 }
 END_TEST
 
+/* The activations whose derivative reads the output (elu, selu, leaky_relu,
+ * softplus) or the kept pre-activation (gelu, swish), in each form of a step:
+ * shards (batches of 100), pieces and owned rows (16), one row (1). */
+START_TEST(test_same_bits_new_activations)
+{
+    static const size_t batches[3] = {100, 16, 1};
+    for (int act = REGNN_ACT_ELU; act <= REGNN_ACT_SOFTPLUS; act++)
+        for (int b = 0; b < 3; b++) {
+            config c = {6, 128, 2, batches[b], 230, 1, REGNN_OPTIM_ADAM, 0, 1e-3, 0, 0.1, 0, act};
+            check_config(&c);
+        }
+}
+END_TEST
+
 /* Batches of 512 rows: four shards of 128 rows, the most one part sums. */
 START_TEST(test_same_bits_largest_shards)
 {
@@ -815,6 +829,7 @@ static Suite *pool_suite(void)
 #if defined(__x86_64__)
     tcase_add_test(tc, test_same_bits_with_flush_to_zero);
 #endif
+    tcase_add_test(tc, test_same_bits_new_activations);
     tcase_add_test(tc, test_set_threads_contract);
     tcase_add_test(tc, test_set_threads_refused_during_fit);
     tcase_add_test(tc, test_training_when_threads_cannot_start);

@@ -198,10 +198,11 @@ status 0 "export-onnx --quiet from a checkpoint" "$BIN" export-onnx "$TMP/ck.rgn
 check "export-onnx --quiet: no output" sh -c "test ! -s '$TMP/out' && test ! -s '$TMP/err'"
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
-if "$PY" -c 'import numpy, onnx' >/dev/null 2>&1; then
-    # The graph, run with numpy on the raw features, gives regnn predict's numbers.
-    check "export-onnx: the ONNX graph on raw features = regnn predict (python3-onnx)" \
-        "$PY" - "$TMP/m.onnx" "$TMP/features.csv" "$TMP/p.pred" <<'EOF'
+# onnx_check.py MODEL.onnx FEATURES PREDICTIONS: the graph, run with numpy on
+# the raw features (each op the exporter writes, by its ONNX definition),
+# gives regnn predict's numbers.
+cat > "$TMP/onnx_check.py" <<'EOF'
+import math
 import sys
 import numpy as np
 import onnx
@@ -210,18 +211,55 @@ m = onnx.load(sys.argv[1])
 onnx.checker.check_model(m, full_check=True)
 env = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
 env["input"] = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1, dtype=np.float32)
+one = np.float32(1)
 f = {"MatMul": np.matmul, "Add": np.add, "Sub": np.subtract, "Mul": np.multiply,
      "Div": np.divide, "Relu": lambda a: np.maximum(a, np.float32(0)), "Tanh": np.tanh,
-     "Sigmoid": lambda a: np.float32(1) / (np.float32(1) + np.exp(-a))}
+     "Sigmoid": lambda a: one / (one + np.exp(-a)),
+     "Erf": lambda a: np.vectorize(math.erf)(a).astype(np.float32),
+     "Softplus": lambda a: np.log1p(np.exp(-np.abs(a))) + np.maximum(a, np.float32(0))}
 for n in m.graph.node:
-    env[n.output[0]] = f[n.op_type](*[env[i] for i in n.input])
+    at = {a.name: np.float32(a.f) for a in n.attribute}
+    x = [env[i] for i in n.input]
+    if n.op_type == "LeakyRelu":
+        r = np.where(x[0] > 0, x[0], at["alpha"] * x[0])
+    elif n.op_type in ("Elu", "Selu"):
+        r = np.where(x[0] > 0, x[0], at["alpha"] * np.expm1(x[0])) * at.get("gamma", one)
+    else:
+        r = f[n.op_type](*x)
+    env[n.output[0]] = r
 got = env["output"][:, 0]
 want = np.loadtxt(sys.argv[3], dtype=np.float32)
 np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
 EOF
+HAVE_ONNX=0
+"$PY" -c 'import numpy, onnx' >/dev/null 2>&1 && HAVE_ONNX=1
+if [ $HAVE_ONNX = 1 ]; then
+    check "export-onnx: the ONNX graph on raw features = regnn predict (python3-onnx)" \
+        "$PY" "$TMP/onnx_check.py" "$TMP/m.onnx" "$TMP/features.csv" "$TMP/p.pred"
 else
     echo "skip - export-onnx graph vs regnn predict (python3 cannot import numpy and onnx: apt-get install python3-onnx)"
 fi
+
+# ---- --activation: each trains, info names it, its ONNX graph predicts the same ----
+for act in relu tanh sigmoid elu selu gelu swish leaky_relu softplus; do
+    status 0 "fit --activation $act" "$BIN" fit "$DATA" --target y --layers 8,8 --epochs 2 \
+        --activation $act -q -o "$TMP/act-$act.rgn"
+    "$BIN" info "$TMP/act-$act.rgn" > "$TMP/act.info"
+    check "info names $act on both hidden layers" \
+        sh -c "grep -c '^  [01] .*  $act  ' '$TMP/act.info' | grep -qx 2"
+    "$BIN" predict "$TMP/act-$act.rgn" "$TMP/features.csv" 2>/dev/null | tail -n +2 > "$TMP/act.pred"
+    status 0 "export-onnx of a $act model" "$BIN" export-onnx "$TMP/act-$act.rgn" "$TMP/act.onnx" -q
+    if [ $HAVE_ONNX = 1 ]; then
+        check "the ONNX graph of a $act model = regnn predict" \
+            "$PY" "$TMP/onnx_check.py" "$TMP/act.onnx" "$TMP/features.csv" "$TMP/act.pred"
+    fi
+done
+status 0 "fit --activation silu" "$BIN" fit "$DATA" --target y --layers 8,8 --epochs 2 \
+    --activation silu -q -o "$TMP/act-silu.rgn"
+check "--activation silu is swish" cmp -s "$TMP/act-silu.rgn" "$TMP/act-swish.rgn"
+status 2 "fit --activation mish: exit 2" "$BIN" fit "$DATA" --target y --activation mish
+check "the message lists the activations" has "$TMP/err" \
+    "expected relu, tanh, sigmoid, elu, selu, gelu, swish (or silu), leaky_relu or softplus"
 
 # ---- path ----
 status 0 "path: 2 lambdas x 2 seeds" "$BIN" path "$DATA" --target y --lambdas 0,1e-2 --seeds 2 \

@@ -131,6 +131,8 @@ void cli_warn(const char *fmt, ...)
 int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regnn_model **out);
 /* "10-128x6-1 relu" style description into buf. */
 void cli_describe_layers(const regnn_model *m, char *buf, size_t size);
+/* The name of activation act (REGNN_ACT_*), "?" for none. */
+const char *cli_act_name(int act);
 
 /* MSE of predicting the mean of the first floor(n (1 - split)) rows' targets
  * on the remaining rows (the diagnosis baseline of a Keras tail split). */

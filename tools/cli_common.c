@@ -255,12 +255,37 @@ static int pick(const char *v, const char *const *words, const int *values, size
 
 #define PICK(v, words, values, out) pick(v, words, values, sizeof words / sizeof *words, out)
 
+/* The name of each REGNN_ACT_*, by code. */
+static const char *const ACT_NAMES[] = {"linear", "relu",       "sigmoid", "tanh",
+                                        "elu",    "selu",       "gelu",    "swish",
+                                        "leaky_relu", "softplus"};
+_Static_assert(sizeof ACT_NAMES / sizeof *ACT_NAMES == REGNN_ACT_SOFTPLUS + 1,
+               "a name for every activation");
+
+const char *cli_act_name(int act)
+{
+    return act >= 0 && act <= REGNN_ACT_SOFTPLUS ? ACT_NAMES[act] : "?";
+}
+
+/* --activation NAME: any activation but linear, or silu (swish). */
+static int pick_activation(const char *v, int *out)
+{
+    for (int a = REGNN_ACT_LINEAR + 1; v && a <= REGNN_ACT_SOFTPLUS; a++)
+        if (strcmp(v, ACT_NAMES[a]) == 0) {
+            *out = a;
+            return 0;
+        }
+    if (v && strcmp(v, "silu") == 0) {
+        *out = REGNN_ACT_SWISH;
+        return 0;
+    }
+    return -1;
+}
+
 /* The options of the network: --layers, --activation, --l2, --l1,
  * --dropout, --loss. CLI_OK, a usage error, or -1 when a is none of them. */
 static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
 {
-    static const char *const acts[] = {"relu", "tanh", "sigmoid"};
-    static const int act_values[] = {REGNN_ACT_RELU, REGNN_ACT_TANH, REGNN_ACT_SIGMOID};
     const char *a = argv[*i], *v = NULL;
     if (ex_option(argc, argv, i, "--layers", &v)) {
         if (!v || ex_parse_layers(v, o->units, CLI_MAX_LAYERS, &o->n_layers) != 0)
@@ -268,8 +293,10 @@ static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
                                   "expected hidden layer sizes such as 128,128 or 128x6, or none "
                                   "(at most 64 layers)");
     } else if (ex_option(argc, argv, i, "--activation", &v)) {
-        if (PICK(v, acts, act_values, &o->activation) != 0)
-            return cli_bad_option(a, v, "expected relu, tanh or sigmoid");
+        if (pick_activation(v, &o->activation) != 0)
+            return cli_bad_option(a, v,
+                                  "expected relu, tanh, sigmoid, elu, selu, gelu, swish (or "
+                                  "silu), leaky_relu or softplus");
     } else if (ex_option(argc, argv, i, "--l2", &v)) {
         if (ex_parse_double(v, &o->l2) != 0 || o->l2 < 0)
             return cli_bad_option(a, v, "expected a number >= 0");
@@ -430,7 +457,8 @@ void cli_train_help(FILE *f)
           "  --target NAMES      column(s) to predict, comma separated (required)\n"
           "  --layers SPEC       hidden layers: 128,128 or 128x6 or 128x2,16; none for a\n"
           "                      linear model [128x6]\n"
-          "  --activation NAME   relu, tanh or sigmoid for the hidden layers [relu]\n"
+          "  --activation NAME   relu, tanh, sigmoid, elu, selu, gelu, swish (or silu),\n"
+          "                      leaky_relu or softplus for the hidden layers [relu]\n"
           "  --dropout R         dropout rate after each hidden layer [0]\n"
           "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
           "  --loss KIND         training loss: mse, mae, huber (delta 1), huber:DELTA or\n"
@@ -767,17 +795,6 @@ void cli_warn_split(const cli_train_opts *o, const cli_data *d)
     regnn_fit_options_free(fo);
 }
 
-static const char *act_name(int act)
-{
-    switch (act) {
-    case REGNN_ACT_LINEAR: return "linear";
-    case REGNN_ACT_RELU: return "relu";
-    case REGNN_ACT_SIGMOID: return "sigmoid";
-    case REGNN_ACT_TANH: return "tanh";
-    default: return "?";
-    }
-}
-
 void cli_describe_layers(const regnn_model *m, char *buf, size_t size)
 {
     size_t n = regnn_model_layer_count(m), used = 0;
@@ -799,7 +816,7 @@ void cli_describe_layers(const regnn_model *m, char *buf, size_t size)
     }
     if (n > 1 && used < size)
         snprintf(buf + used, size - used, " %s",
-                 act_name(regnn_layer_activation(regnn_model_layer(mm, 0))));
+                 cli_act_name(regnn_layer_activation(regnn_model_layer(mm, 0))));
 }
 
 double cli_tail_baseline(const regnn_dataset *train, double split)

@@ -20,17 +20,6 @@ static void info_help(FILE *f)
           f);
 }
 
-static const char *act_name(int a)
-{
-    switch (a) {
-    case REGNN_ACT_LINEAR: return "linear";
-    case REGNN_ACT_RELU: return "relu";
-    case REGNN_ACT_SIGMOID: return "sigmoid";
-    case REGNN_ACT_TANH: return "tanh";
-    default: return "?";
-    }
-}
-
 /* "format 1.0" from the file header; the load already validated it. The
  * header is read only from a regular file, without waiting on a FIFO that
  * might have replaced it since. */
@@ -111,7 +100,7 @@ int cmd_info(int argc, char **argv)
     size_t nl = regnn_model_layer_count(m);
     printf("inputs %zu, outputs %zu, %zu layer%s, %zu parameters\n", regnn_model_inputs(m),
            regnn_model_outputs(m), nl, nl == 1 ? "" : "s", regnn_model_param_count(m));
-    printf("  %-5s %6s %6s  %-8s %10s %10s %8s %10s\n", "layer", "inputs", "units", "act", "L2",
+    printf("  %-5s %6s %6s  %-10s %10s %10s %8s %10s\n", "layer", "inputs", "units", "act", "L2",
            "L1", "dropout", "params");
     for (size_t i = 0; i < nl; i++) {
         const regnn_layer *l = regnn_model_layer(m, i);
@@ -119,8 +108,8 @@ int cmd_info(int argc, char **argv)
         regnn_layer_get_double(l, REGNN_LAYER_L2, &l2);
         regnn_layer_get_double(l, REGNN_LAYER_L1, &l1);
         regnn_layer_get_double(l, REGNN_LAYER_DROPOUT, &dr);
-        printf("  %-5zu %6zu %6zu  %-8s %10g %10g %8g %10zu\n", i, regnn_layer_inputs(l),
-               regnn_layer_units(l), act_name(regnn_layer_activation(l)), l2, l1, dr,
+        printf("  %-5zu %6zu %6zu  %-10s %10g %10g %8g %10zu\n", i, regnn_layer_inputs(l),
+               regnn_layer_units(l), cli_act_name(regnn_layer_activation(l)), l2, l1, dr,
                regnn_layer_param_count(l));
     }
 

@@ -33,6 +33,7 @@ from ._fit import (DIAG_VALUES, METRICS, MONITOR_TRAIN_LOSS, MONITOR_VAL_LOSS, M
                    REASONS, STOP_CALLBACK, STOP_COMPLETED, STOP_EARLY, VERDICTS, Callback,
                    Diagnosis, History)
 from ._model import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, INIT_GLOROT_UNIFORM,  # noqa: F401
+                     ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_LEAKY_RELU, ACT_SOFTPLUS,
                      INIT_HE_UNIFORM, LOSS_HUBER, LOSS_LOG_COSH, LOSS_MAE, LOSS_MSE, Dense,
                      Evaluation, Huber, Layer, Model)
 from ._io import checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint
@@ -116,6 +117,7 @@ __all__ = [
     "split_warnings", "DiagnosisWarning", "WARNING_VALUES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
+    "ACT_ELU", "ACT_SELU", "ACT_GELU", "ACT_SWISH", "ACT_LEAKY_RELU", "ACT_SOFTPLUS",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",
     "MONITOR_VAL_LOSS", "MONITOR_VAL_MSE", "MONITOR_TRAIN_LOSS", "STOP_COMPLETED", "STOP_EARLY",
     "STOP_CALLBACK", "STATE_M", "STATE_V", "STATE_VELOCITY",

@@ -50,10 +50,13 @@ PROTOTYPES = {
 declare(PROTOTYPES)
 
 ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
+ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_LEAKY_RELU, ACT_SOFTPLUS = 4, 5, 6, 7, 8, 9
 INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM = 0, 1
 LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
-_ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
+_ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
+                "elu": ACT_ELU, "selu": ACT_SELU, "gelu": ACT_GELU, "swish": ACT_SWISH,
+                "silu": ACT_SWISH, "leaky_relu": ACT_LEAKY_RELU, "softplus": ACT_SOFTPLUS}
 _INITS = {"glorot_uniform": INIT_GLOROT_UNIFORM, "glorot": INIT_GLOROT_UNIFORM,
           "he_uniform": INIT_HE_UNIFORM, "he": INIT_HE_UNIFORM}
 

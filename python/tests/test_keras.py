@@ -237,7 +237,11 @@ class TestLayersAndOptimizers(unittest.TestCase):
     def test_activations(self):
         for act, code in ((None, regnn.ACT_LINEAR), ("linear", regnn.ACT_LINEAR),
                           ("relu", regnn.ACT_RELU), ("sigmoid", regnn.ACT_SIGMOID),
-                          ("tanh", regnn.ACT_TANH), ("ReLU", regnn.ACT_RELU)):
+                          ("tanh", regnn.ACT_TANH), ("ReLU", regnn.ACT_RELU),
+                          ("elu", regnn.ACT_ELU), ("selu", regnn.ACT_SELU),
+                          ("gelu", regnn.ACT_GELU), ("swish", regnn.ACT_SWISH),
+                          ("silu", regnn.ACT_SWISH), ("leaky_relu", regnn.ACT_LEAKY_RELU),
+                          ("softplus", regnn.ACT_SOFTPLUS)):
             with regnn.Model(2, [regnn.Dense(3, act)]) as m:
                 self.assertEqual(m.layers[0].activation, code, act)
                 m.add_dense(1, activation=None)

@@ -17,7 +17,14 @@ def small_model(seed=1, **kw):
 def forward(m, rows):
     """Reference forward pass in pure Python (double precision)."""
     acts = {"linear": lambda v: v, "relu": lambda v: max(v, 0.0), "tanh": math.tanh,
-            "sigmoid": lambda v: 1 / (1 + math.exp(-v))}
+            "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+            # Keras' formulas and constants
+            "elu": lambda v: v if v > 0 else math.exp(v) - 1,
+            "selu": lambda v: 1.0507009873554805 * (v if v > 0 else 1.6732632423543772 * (math.exp(v) - 1)),
+            "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
+            "swish": lambda v: v / (1 + math.exp(-v)),
+            "leaky_relu": lambda v: v if v > 0 else 0.2 * v,
+            "softplus": lambda v: math.log1p(math.exp(v)) if v < 30 else v + math.log1p(math.exp(-v))}
     out = []
     for r in rows:
         a = list(r)
@@ -181,6 +188,17 @@ class TestPredict(unittest.TestCase):
         want = forward(m, rows)
         for g, w in zip(flat(got), flat(want)):
             self.assertAlmostEqual(g, w, places=5)
+
+    def test_each_activation_matches_reference_forward(self):
+        rows = [[0.5, -1.0, 2.0], [0.0, 0.25, -0.75], [3.0, -4.0, 1.5]]
+        for name in ("elu", "selu", "gelu", "swish", "silu", "leaky_relu", "softplus"):
+            with regnn.Model(3, [regnn.Dense(5, name), regnn.Dense(2, name)]) as m:
+                m.init("glorot_uniform", 7)
+                p = m.get_params()
+                m.set_params([v + 0.1 for v in flat(p)])  # non-zero biases
+                got, want = flat(tolist(m.predict(rows))), flat(forward(m, rows))
+                for g, w in zip(got, want):
+                    self.assertAlmostEqual(g, w, places=5, msg=name)
 
     def test_shapes(self):
         m = small_model()

@@ -6,6 +6,7 @@ scaler: in original units) to float rounding, for every activation and several s
 Skips, saying why, when onnx (or numpy) cannot be imported. No onnxruntime: the graph is
 evaluated here, op by op, by the ONNX definitions of the ops."""
 
+import math
 import os
 import sys
 import unittest
@@ -34,8 +35,18 @@ CASES = [
     (4, [(7, "tanh")], 3),
     (10, [(16, "relu"), (9, "tanh"), (5, "sigmoid"), (4, "linear")], 1),
     (6, [(32, "tanh"), (32, "relu")], 4),
+    (5, [(7, "elu"), (6, "selu"), (8, "gelu")], 2),
+    (4, [(9, "swish"), (5, "leaky_relu"), (6, "softplus")], 3),
+    (3, [(8, "gelu"), (8, "swish"), (8, "gelu")], 1),
 ]
-ACT_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "linear": None}
+# The nodes of each activation (opset 13 has no Gelu: the Erf form).
+ACT_OPS = {"relu": ["Relu"], "sigmoid": ["Sigmoid"], "tanh": ["Tanh"], "linear": [],
+           "elu": ["Elu"], "selu": ["Selu"], "leaky_relu": ["LeakyRelu"],
+           "softplus": ["Softplus"], "swish": ["Sigmoid", "Mul"],
+           "gelu": ["Div", "Erf", "Add", "Mul", "Mul"]}
+# Keras' constants, as the float attributes the nodes must carry.
+ACT_ATTRS = {"Elu": {"alpha": 1.0}, "Selu": {"alpha": 1.6732632423543772, "gamma": 1.0507009873554805},
+             "LeakyRelu": {"alpha": 0.2}}
 
 
 def evaluate(model_proto, x):
@@ -63,6 +74,20 @@ def evaluate(model_proto, x):
             r = one / (one + np.exp(-a[0]))
         elif op == "Tanh":
             r = np.tanh(a[0])
+        elif op == "Erf":
+            r = np.vectorize(math.erf, otypes=[np.float64])(a[0]).astype(np.float32)
+        elif op == "Softplus":
+            r = np.log1p(np.exp(-np.abs(a[0]))) + np.maximum(a[0], np.float32(0))
+        elif op in ("Elu", "Selu", "LeakyRelu"):
+            at = {x.name: x.f for x in node.attribute}
+            self_check = {k: np.float32(v) for k, v in ACT_ATTRS[op].items()}
+            assert {k: np.float32(v) for k, v in at.items()} == self_check, (op, at)
+            x0 = a[0]
+            if op == "LeakyRelu":
+                r = np.where(x0 > 0, x0, np.float32(at["alpha"]) * x0)
+            else:
+                neg = np.float32(at["alpha"]) * np.expm1(x0)
+                r = np.where(x0 > 0, x0, neg) * np.float32(at.get("gamma", 1.0))
         else:
             raise AssertionError("unexpected op %s" % op)
         assert r.dtype == np.float32, (op, r.dtype)
@@ -133,7 +158,7 @@ class OnnxExportTest(unittest.TestCase):
             ops = [n.op_type for n in proto.graph.node]
             want = ["Sub", "Div"] if scaler else []
             for _, act in hidden + [(n_out, "linear")]:
-                want += ["MatMul", "Add"] + ([ACT_OPS[act]] if ACT_OPS[act] else [])
+                want += ["MatMul", "Add"] + ACT_OPS[act]
             want += ["Mul", "Add"] if scaler else []
             self.assertEqual(ops, want, what)
 

@@ -10,6 +10,7 @@ from _support import regnn, run_python
 
 PUBLIC = {
     "ABI_VERSION", "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "AGGREGATES", "Adam",
+    "ACT_ELU", "ACT_SELU", "ACT_GELU", "ACT_SWISH", "ACT_LEAKY_RELU", "ACT_SOFTPLUS",
     "Callback", "CancelledError", "ClosedError", "CosineDecay", "DIAG_VALUES", "Dataset",
     "Dense", "Diagnosis", "DiagnosisWarning", "Error", "Evaluation", "ExponentialDecay",
     "FileError", "FormatError", "HAVE_NUMPY", "History", "Huber", "INIT_GLOROT_UNIFORM",

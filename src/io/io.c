@@ -30,13 +30,18 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 #define TOPO_FIXED 16u
 #define OPTM_FIXED 72u
 #define FLAG_REQUIRED 1u
+/* TOPO holds format 1.0's activation codes; a layer with a later one holds 0
+ * there and its code in ACTV, which a 1.0 reader refuses with REGNN_E_VERSION. */
+#define TOPO_ACT_MAX REGNN_ACT_TANH
+#define ACTV_REC 12u /* layer index, activation */
 /* Same bound as regnn_model_create / regnn_model_add_dense. */
 #define MAX_DIM ((uint64_t)1 << 24)
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_OPTK, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS", "OPTK"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_OPTK, SEC_ACTV, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM",
+                                       "SCHD", "LOSS", "OPTK", "ACTV"};
 #define SCHD_FIXED 8u
 #define OPTK_SIZE 16u /* rho, initial accumulator */
 /* The optimizer and schedule kinds a 1.0 reader knows; a file with a later
@@ -213,11 +218,34 @@ static void put_topology(wr *w, const regnn_model *m)
     put_u64(w, regnn_model_layer_count(m));
     for (size_t i = 0; i < regnn_model_layer_count(m); i++) {
         const regnn_layer *l = rg_model_layer_at(m, i);
+        const int act = regnn_layer_activation(l);
         put_u64(w, regnn_layer_units(l));
-        put_u32(w, (uint32_t)regnn_layer_activation(l));
+        put_u32(w, act > TOPO_ACT_MAX ? (uint32_t)REGNN_ACT_LINEAR : (uint32_t)act);
         put_f64(w, rg_layer_value(l, REGNN_LAYER_L2));
         put_f64(w, rg_layer_value(l, REGNN_LAYER_L1));
         put_f64(w, rg_layer_value(l, REGNN_LAYER_DROPOUT));
+    }
+    end_section(w, at);
+}
+
+/* The activation section: the layers whose activation is newer than format
+ * 1.0, each as its index and code; none when there is no such layer. */
+static void put_activations(wr *w, const regnn_model *m)
+{
+    const size_t L = regnn_model_layer_count(m);
+    uint64_t n = 0;
+    for (size_t i = 0; i < L; i++)
+        n += regnn_layer_activation(rg_model_layer_at(m, i)) > TOPO_ACT_MAX;
+    if (n == 0)
+        return;
+    size_t at = begin_section(w, SEC_ACTV);
+    put_u64(w, n);
+    for (size_t i = 0; i < L; i++) {
+        const int act = regnn_layer_activation(rg_model_layer_at(m, i));
+        if (act > TOPO_ACT_MAX) {
+            put_u64(w, i);
+            put_u32(w, (uint32_t)act);
+        }
     }
     end_section(w, at);
 }
@@ -290,6 +318,7 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
     put_u64(w, 0); /* body length, patched below */
 
     put_topology(w, m);
+    put_activations(w, m);
     size_t at = begin_section(w, SEC_PARM);
     put_u64(w, regnn_model_param_count(m));
     put_f32s(w, rg_model_params(m), regnn_model_param_count(m));
@@ -436,6 +465,8 @@ typedef struct parsed {
     const uint8_t *sched; /* sched_n little-endian doubles */
     int loss;
     double loss_param;
+    size_t n_actv;
+    const uint8_t *actv; /* n_actv ACTV records */
 } parsed;
 
 /* A tag as printable text: bytes outside ASCII 32..126 as \xNN. */
@@ -516,9 +547,11 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
         if (units == 0 || units > MAX_DIM)
             return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has %llu units, must be in 1..%llu",
                             where, i, (unsigned long long)units, (unsigned long long)MAX_DIM);
-        if (act > 255 || !rg_act_name((int)act))
-            return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has unknown activation code %lu",
-                            where, i, (unsigned long)act);
+        if (act > TOPO_ACT_MAX)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section TOPO: layer %zu has unknown activation code %lu (TOPO "
+                            "holds 0 to %d, later ones are in section ACTV)",
+                            where, i, (unsigned long)act, TOPO_ACT_MAX);
         if (!finite_nonneg(l2) || !finite_nonneg(l1))
             return rg_error(REGNN_E_FORMAT,
                             "%s: section TOPO: layer %zu has L2 %g and L1 %g (must be finite and >= 0)",
@@ -535,6 +568,40 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
     }
     P->n_params = total;
     P->n_out = fan_in;
+    return REGNN_OK;
+}
+
+/* ACTV: a count, then that many (layer index, activation) records, layers
+ * ascending, each activation newer than 1.0 and 0 in TOPO for that layer. */
+static regnn_status check_actv(const char *where, span s, parsed *P)
+{
+    cur c = {s.p, s.n};
+    const uint64_t n = s.n >= 8 ? rd_u64(&c) : 0;
+    if (s.n < 8 || n == 0 || n > P->n_layers || s.n != 8 + (size_t)n * ACTV_REC)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section ACTV has %zu bytes for %llu layers (8 + %u per layer, "
+                        "1 to %zu layers)",
+                        where, s.n, (unsigned long long)n, ACTV_REC, P->n_layers);
+    P->n_actv = (size_t)n;
+    P->actv = c.p;
+    uint64_t next = 0;
+    for (size_t k = 0; k < P->n_actv; k++) {
+        const uint64_t i = rd_u64(&c);
+        const uint32_t act = rd_u32(&c);
+        if (i < next || i >= P->n_layers)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section ACTV: record %zu names layer %llu (layers ascending, "
+                            "below %zu)",
+                            where, k, (unsigned long long)i, P->n_layers);
+        if (act <= TOPO_ACT_MAX || act > 255 || !rg_act_name((int)act))
+            return rg_error(REGNN_E_FORMAT, "%s: section ACTV: layer %llu has activation code %lu",
+                            where, (unsigned long long)i, (unsigned long)act);
+        if (get_u32(P->layers + (size_t)i * LAYER_REC + 8) != REGNN_ACT_LINEAR)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section ACTV: layer %llu has an activation in TOPO too", where,
+                            (unsigned long long)i);
+        next = i + 1;
+    }
     return REGNN_OK;
 }
 
@@ -854,6 +921,7 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
                         "checkpoint",
                         where);
     if ((st = check_topo(where, sec[SEC_TOPO], P)) != REGNN_OK ||
+        (sec[SEC_ACTV].present && (st = check_actv(where, sec[SEC_ACTV], P)) != REGNN_OK) ||
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
@@ -891,10 +959,16 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
 {
     regnn_status st = REGNN_OK;
     cur c = {P->layers, P->n_layers * LAYER_REC};
+    cur a = {P->actv, P->n_actv * ACTV_REC};
+    uint64_t a_next = P->n_actv ? rd_u64(&a) : UINT64_MAX; /* the next layer ACTV names */
     for (size_t i = 0; st == REGNN_OK && i < P->n_layers; i++) {
         uint64_t units = rd_u64(&c);
         int act = (int)rd_u32(&c);
         double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c);
+        if (i == a_next) {
+            act = (int)rd_u32(&a);
+            a_next = a.left ? rd_u64(&a) : UINT64_MAX;
+        }
         regnn_layer *l = NULL;
         st = regnn_model_add_dense(m, (size_t)units, act, &l);
         if (st == REGNN_OK)

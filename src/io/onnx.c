@@ -18,7 +18,7 @@
  * models need ONNX's external-data layout, which this writer does not produce. */
 #define PB_MAX_MESSAGE ((size_t)0x7fffffff)
 
-enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+enum { WIRE_VARINT = 0, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
 
 /* Field numbers of onnx.proto. */
 enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_GRAPH = 7,
@@ -26,7 +26,9 @@ enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MOD
 enum { OPSET_VERSION = 2 };
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11,
        GRAPH_OUTPUT = 12 };
-enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4 };
+enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5 };
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_TYPE = 20 };
+enum { ATTR_TYPE_FLOAT = 1 }; /* AttributeProto.AttributeType.FLOAT */
 enum { TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1 };
@@ -71,6 +73,14 @@ static void pb_str(pb *w, unsigned field, const char *s)
     pb_key(w, field, WIRE_LEN);
     pb_varint(w, n);
     pb_put(w, s, n);
+}
+static void pb_float(pb *w, unsigned field, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+    pb_key(w, field, WIRE_FIXED32);
+    pb_put(w, b, 4);
 }
 /* A nested message: body runs once to measure its length, once to write it. */
 typedef void (*pb_body)(pb *w, const void *ctx);
@@ -152,8 +162,24 @@ static void value_body(pb *w, const void *ctx)
     pb_msg(w, VALUE_TYPE, type_body, v);
 }
 
+/* A float attribute of a node. */
+typedef struct attr {
+    const char *name;
+    float value;
+} attr;
+
+static void attr_body(pb *w, const void *ctx)
+{
+    const attr *a = ctx;
+    pb_str(w, ATTR_NAME, a->name);
+    pb_float(w, ATTR_F, a->value);
+    pb_int(w, ATTR_TYPE, ATTR_TYPE_FLOAT);
+}
+
 typedef struct node {
     const char *op, *in0, *in1, *out, *name;
+    const attr *attrs; /* n_attrs of them */
+    size_t n_attrs;
 } node;
 
 static void node_body(pb *w, const void *ctx)
@@ -165,6 +191,8 @@ static void node_body(pb *w, const void *ctx)
     pb_str(w, NODE_OUTPUT, n->out);
     pb_str(w, NODE_NAME, n->name);
     pb_str(w, NODE_OP_TYPE, n->op);
+    for (size_t i = 0; i < n->n_attrs; i++)
+        pb_msg(w, NODE_ATTRIBUTE, attr_body, &n->attrs[i]);
 }
 
 /* The nodes form one chain: each takes the previous node's output (the first
@@ -173,32 +201,107 @@ static void node_body(pb *w, const void *ctx)
 typedef struct chain {
     pb *w;
     size_t done, total;
-    char prev[48], cur[48];
+    char prev[96], cur[96];
 } chain;
 
-static void chain_node(chain *c, const char *op, const char *prefix, const char *param)
+static void chain_node_attrs(chain *c, const char *op, const char *prefix, const char *param,
+                             const attr *attrs, size_t n_attrs)
 {
     snprintf(c->cur, sizeof c->cur, "%s/%s", prefix, op);
-    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur};
+    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur, attrs,
+              n_attrs};
     pb_msg(c->w, GRAPH_NODE, node_body, &n);
     memcpy(c->prev, c->cur, sizeof c->prev);
 }
 
-static const char *act_op(int act)
+static void chain_node(chain *c, const char *op, const char *prefix, const char *param)
 {
-    switch (act) {
-    case REGNN_ACT_RELU: return "Relu";
-    case REGNN_ACT_SIGMOID: return "Sigmoid";
-    case REGNN_ACT_TANH: return "Tanh";
-    default: return NULL;
+    chain_node_attrs(c, op, prefix, param, NULL, 0);
+}
+
+/* An activation as ONNX nodes (opset 13): each takes the previous node's
+ * output and, as its second input, a scalar constant (ACT_CONSTS) or, with
+ * ACT_INPUT, the activation's input z. Opset 13 has no Gelu (opset 20): gelu
+ * is 0.5 * z * (1 + Erf(z / sqrt(2))), its exact form; swish is z * Sigmoid(z). */
+#define ACT_INPUT "" /* in1: the activation's input z */
+#define ACT_MAX_NODES 5
+typedef struct act_node {
+    const char *op, *in1; /* in1: NULL, a constant's name or ACT_INPUT */
+    attr attrs[2];
+    size_t n_attrs;
+} act_node;
+typedef struct act_nodes {
+    size_t n;
+    act_node node[ACT_MAX_NODES];
+} act_nodes;
+
+static const act_nodes ACT_NODES[RG_ACT_COUNT] = {
+    [REGNN_ACT_LINEAR] = {0, {{NULL, NULL, {{NULL, 0}}, 0}}},
+    [REGNN_ACT_RELU] = {1, {{"Relu", NULL, {{NULL, 0}}, 0}}},
+    [REGNN_ACT_SIGMOID] = {1, {{"Sigmoid", NULL, {{NULL, 0}}, 0}}},
+    [REGNN_ACT_TANH] = {1, {{"Tanh", NULL, {{NULL, 0}}, 0}}},
+    [REGNN_ACT_ELU] = {1, {{"Elu", NULL, {{"alpha", (float)RG_ELU_ALPHA}}, 1}}},
+    [REGNN_ACT_SELU] = {1, {{"Selu", NULL, {{"alpha", (float)RG_SELU_ALPHA},
+                                             {"gamma", (float)RG_SELU_SCALE}}, 2}}},
+    [REGNN_ACT_GELU] = {5, {{"Div", "gelu/sqrt2", {{NULL, 0}}, 0},
+                            {"Erf", NULL, {{NULL, 0}}, 0},
+                            {"Add", "gelu/one", {{NULL, 0}}, 0},
+                            {"Mul", ACT_INPUT, {{NULL, 0}}, 0},
+                            {"Mul", "gelu/half", {{NULL, 0}}, 0}}},
+    [REGNN_ACT_SWISH] = {2, {{"Sigmoid", NULL, {{NULL, 0}}, 0},
+                             {"Mul", ACT_INPUT, {{NULL, 0}}, 0}}},
+    [REGNN_ACT_LEAKY_RELU] = {1, {{"LeakyRelu", NULL, {{"alpha", (float)RG_LEAKY_SLOPE}}, 1}}},
+    [REGNN_ACT_SOFTPLUS] = {1, {{"Softplus", NULL, {{NULL, 0}}, 0}}},
+};
+
+/* The scalar constants the activations' nodes name. */
+static const struct {
+    const char *name;
+    float value;
+} ACT_CONSTS[] = {{"gelu/sqrt2", 1.41421356237309504880f}, {"gelu/one", 1.0f},
+                  {"gelu/half", 0.5f}};
+#define N_ACT_CONSTS (sizeof ACT_CONSTS / sizeof ACT_CONSTS[0])
+
+static const act_nodes *layer_act(const regnn_model *m, size_t i)
+{
+    return &ACT_NODES[regnn_layer_activation(rg_model_layer_at(m, i))];
+}
+
+/* The activation's nodes of layer `prefix`: a single node is named
+ * prefix/Op, several prefix/<act>_<k>/Op. */
+static void chain_act(chain *c, int act, const char *prefix)
+{
+    const act_nodes *a = &ACT_NODES[act];
+    char z[96], pre[64];
+    memcpy(z, c->prev, sizeof z);
+    for (size_t k = 0; k < a->n; k++) {
+        const act_node *nd = &a->node[k];
+        if (a->n > 1)
+            snprintf(pre, sizeof pre, "%s/%s_%zu", prefix, rg_act_name(act), k);
+        else
+            snprintf(pre, sizeof pre, "%s", prefix);
+        const char *in1 = nd->in1 && !*nd->in1 ? z : nd->in1;
+        chain_node_attrs(c, nd->op, pre, in1, nd->attrs, nd->n_attrs);
     }
+}
+
+/* Whether a layer of m uses the constant `name`. */
+static int uses_const(const regnn_model *m, const char *name)
+{
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++) {
+        const act_nodes *a = layer_act(m, i);
+        for (size_t k = 0; k < a->n; k++)
+            if (a->node[k].in1 && !strcmp(a->node[k].in1, name))
+                return 1;
+    }
+    return 0;
 }
 
 static size_t node_count(const regnn_model *m)
 {
     size_t n = rg_model_scaler(m) ? 4 : 0;
     for (size_t i = 0; i < regnn_model_layer_count(m); i++)
-        n += act_op(regnn_layer_activation(rg_model_layer_at(m, i))) ? 3 : 2;
+        n += 2 + layer_act(m, i)->n;
     return n;
 }
 
@@ -221,9 +324,7 @@ static void graph_body(pb *w, const void *ctx)
         snprintf(bname, sizeof bname, "%s/bias", prefix);
         chain_node(&c, "MatMul", prefix, kname);
         chain_node(&c, "Add", prefix, bname);
-        const char *op = act_op(regnn_layer_activation(rg_model_layer_at(m, i)));
-        if (op)
-            chain_node(&c, op, prefix, NULL);
+        chain_act(&c, regnn_layer_activation(rg_model_layer_at(m, i)), prefix);
     }
     if (sc) {
         chain_node(&c, "Mul", "scaler", "scaler/target_scale");
@@ -241,6 +342,12 @@ static void graph_body(pb *w, const void *ctx)
         tensor b = {bname, {lu, 0}, 1, lu, k.f + k.n, NULL};
         pb_msg(w, GRAPH_INITIALIZER, tensor_body, &k);
         pb_msg(w, GRAPH_INITIALIZER, tensor_body, &b);
+    }
+    for (size_t k = 0; k < N_ACT_CONSTS; k++) {
+        if (!uses_const(m, ACT_CONSTS[k].name))
+            continue;
+        tensor t = {ACT_CONSTS[k].name, {0, 0}, 0, 1, &ACT_CONSTS[k].value, NULL};
+        pb_msg(w, GRAPH_INITIALIZER, tensor_body, &t);
     }
     if (sc) {
         const rg_scaler_stats s = rg_scaler_view(sc);

@@ -1,53 +1,232 @@
 /* SPDX-License-Identifier: MIT */
 /* Dense layer kernels: forward with bias and activation fused into one pass
- * after the GEMM, activation derivatives from the stored outputs, and the
- * kernel penalty. */
+ * after the GEMM, activation derivatives, and the kernel penalty. Each
+ * activation is one entry of ACTS: its name, forward and derivative. */
 #include "model_impl.h"
 
 #include <math.h>
 
-const char *rg_act_name(int act)
+#define INV_SQRT2 0.70710678118654752440    /* 1 / sqrt(2) */
+#define INV_SQRT_2PI 0.39894228040143267794 /* 1 / sqrt(2 pi) */
+
+/* Each forward sets o[j] = act(o[j] + b[j]) for j < n. Those that need a
+ * transcendental function beyond expf run it in double and round once to
+ * float (docs/api.md, Activations). */
+static void fwd_linear(float *restrict o, const float *restrict b, size_t n)
 {
-    switch (act) {
-    case REGNN_ACT_LINEAR: return "linear";
-    case REGNN_ACT_RELU: return "relu";
-    case REGNN_ACT_SIGMOID: return "sigmoid";
-    case REGNN_ACT_TANH: return "tanh";
-    default: return NULL;
+    for (size_t j = 0; j < n; j++)
+        o[j] += b[j];
+}
+
+static void fwd_relu(float *restrict o, const float *restrict b, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        float z = o[j] + b[j];
+        o[j] = z > 0.0f ? z : 0.0f;
     }
 }
 
-void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, size_t r0,
-                       size_t r1, size_t c0, size_t c1)
+static void fwd_sigmoid(float *restrict o, const float *restrict b, size_t n)
+{
+    for (size_t j = 0; j < n; j++)
+        o[j] = 1.0f / (1.0f + expf(-(o[j] + b[j])));
+}
+
+static void fwd_tanh(float *restrict o, const float *restrict b, size_t n)
+{
+    /* double tanh rounded to float, not tanhf: glibc's tanhf gives other
+     * bits on ARM64 than on x86-64; its tanh gives the same. */
+    for (size_t j = 0; j < n; j++)
+        o[j] = (float)tanh((double)(o[j] + b[j]));
+}
+
+static void fwd_elu(float *restrict o, const float *restrict b, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double z = (double)(o[j] + b[j]);
+        o[j] = (float)(z > 0.0 ? z : RG_ELU_ALPHA * expm1(z));
+    }
+}
+
+static void fwd_selu(float *restrict o, const float *restrict b, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double z = (double)(o[j] + b[j]);
+        o[j] = (float)(RG_SELU_SCALE * (z > 0.0 ? z : RG_SELU_ALPHA * expm1(z)));
+    }
+}
+
+static void fwd_gelu(float *restrict o, const float *restrict b, size_t n)
+{
+    /* 1 + erf(x) written as erfc(-x): no cancellation for negative z. */
+    for (size_t j = 0; j < n; j++) {
+        const double z = (double)(o[j] + b[j]);
+        o[j] = (float)(0.5 * z * erfc(-z * INV_SQRT2));
+    }
+}
+
+static void fwd_swish(float *restrict o, const float *restrict b, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const double z = (double)(o[j] + b[j]);
+        o[j] = (float)(z / (1.0 + exp(-z)));
+    }
+}
+
+static void fwd_leaky_relu(float *restrict o, const float *restrict b, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        const float z = o[j] + b[j], neg = (float)RG_LEAKY_SLOPE * z;
+        o[j] = z > 0.0f ? z : neg;
+    }
+}
+
+static void fwd_softplus(float *restrict o, const float *restrict b, size_t n)
+{
+    /* max(z, 0) + log1p(exp(-|z|)): exp never overflows. */
+    for (size_t j = 0; j < n; j++) {
+        const double z = (double)(o[j] + b[j]);
+        o[j] = (float)(fmax(z, 0.0) + log1p(exp(-fabs(z))));
+    }
+}
+
+/* Each derivative sets delta[i] *= act'(z[i]), from the output a = act(z)
+ * where that determines act'(z), else from z. Where act is not smooth (z = 0)
+ * the derivative is the left one, as for relu (a > 0 is false at z = 0). */
+RG_SIMD_CLONES
+static void bwd_relu(const float *restrict a, const float *restrict z, float *restrict delta,
+                     size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++)
+        delta[i] = a[i] > 0.0f ? delta[i] : 0.0f;
+}
+
+RG_SIMD_CLONES
+static void bwd_sigmoid(const float *restrict a, const float *restrict z, float *restrict delta,
+                        size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++)
+        delta[i] *= a[i] * (1.0f - a[i]);
+}
+
+RG_SIMD_CLONES
+static void bwd_tanh(const float *restrict a, const float *restrict z, float *restrict delta,
+                     size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++)
+        delta[i] *= 1.0f - a[i] * a[i];
+}
+
+/* elu'(z) = alpha * exp(z) = a + alpha for z <= 0. */
+static void bwd_elu(const float *restrict a, const float *restrict z, float *restrict delta,
+                    size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++) {
+        const float neg = delta[i] * (a[i] + (float)RG_ELU_ALPHA);
+        delta[i] = a[i] > 0.0f ? delta[i] : neg;
+    }
+}
+
+/* selu'(z) = scale * alpha * exp(z) = a + scale * alpha for z <= 0. */
+static void bwd_selu(const float *restrict a, const float *restrict z, float *restrict delta,
+                     size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++) {
+        const float pos = delta[i] * (float)RG_SELU_SCALE;
+        const float neg = delta[i] * (a[i] + (float)(RG_SELU_SCALE * RG_SELU_ALPHA));
+        delta[i] = a[i] > 0.0f ? pos : neg;
+    }
+}
+
+/* gelu'(z) = Phi(z) + z * phi(z). */
+static void bwd_gelu(const float *restrict a, const float *restrict z, float *restrict delta,
+                     size_t n)
+{
+    (void)a;
+    for (size_t i = 0; i < n; i++) {
+        const double x = (double)z[i];
+        delta[i] *= (float)(0.5 * erfc(-x * INV_SQRT2) + x * exp(-0.5 * x * x) * INV_SQRT_2PI);
+    }
+}
+
+/* swish'(z) = s + z * s * (1 - s), s = sigmoid(z). */
+static void bwd_swish(const float *restrict a, const float *restrict z, float *restrict delta,
+                      size_t n)
+{
+    (void)a;
+    for (size_t i = 0; i < n; i++) {
+        const double x = (double)z[i], s = 1.0 / (1.0 + exp(-x));
+        delta[i] *= (float)(s * (1.0 + x * (1.0 - s)));
+    }
+}
+
+static void bwd_leaky_relu(const float *restrict a, const float *restrict z,
+                           float *restrict delta, size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++) {
+        const float neg = delta[i] * (float)RG_LEAKY_SLOPE;
+        delta[i] = a[i] > 0.0f ? delta[i] : neg;
+    }
+}
+
+/* softplus'(z) = sigmoid(z) = 1 - exp(-a). */
+static void bwd_softplus(const float *restrict a, const float *restrict z, float *restrict delta,
+                         size_t n)
+{
+    (void)z;
+    for (size_t i = 0; i < n; i++)
+        delta[i] *= (float)-expm1(-(double)a[i]);
+}
+
+/* Indexed by REGNN_ACT_*. gain and offset bound the output:
+ * |act(z)| <= max(gain * |z| + offset, 1) (rg_model_predictions_bounded). */
+_Static_assert(REGNN_ACT_SOFTPLUS + 1 == RG_ACT_COUNT, "RG_ACT_COUNT is the REGNN_ACT_* count");
+static const rg_act_def ACTS[RG_ACT_COUNT] = {
+    [REGNN_ACT_LINEAR] = {"linear", fwd_linear, NULL, 0, 1.0, 0.0},
+    [REGNN_ACT_RELU] = {"relu", fwd_relu, bwd_relu, 0, 1.0, 0.0},
+    [REGNN_ACT_SIGMOID] = {"sigmoid", fwd_sigmoid, bwd_sigmoid, 0, 1.0, 0.0},
+    [REGNN_ACT_TANH] = {"tanh", fwd_tanh, bwd_tanh, 0, 1.0, 0.0},
+    [REGNN_ACT_ELU] = {"elu", fwd_elu, bwd_elu, 0, 1.0, 0.0},
+    [REGNN_ACT_SELU] = {"selu", fwd_selu, bwd_selu, 0, RG_SELU_SCALE,
+                        RG_SELU_SCALE * RG_SELU_ALPHA},
+    [REGNN_ACT_GELU] = {"gelu", fwd_gelu, bwd_gelu, 1, 1.0, 0.0},
+    [REGNN_ACT_SWISH] = {"swish", fwd_swish, bwd_swish, 1, 1.0, 0.0},
+    [REGNN_ACT_LEAKY_RELU] = {"leaky_relu", fwd_leaky_relu, bwd_leaky_relu, 0, 1.0, 0.0},
+    [REGNN_ACT_SOFTPLUS] = {"softplus", fwd_softplus, bwd_softplus, 0, 1.0, 1.0},
+};
+
+const rg_act_def *rg_act(int act)
+{
+    return act >= 0 && act < RG_ACT_COUNT ? &ACTS[act] : NULL;
+}
+
+const char *rg_act_name(int act)
+{
+    const rg_act_def *d = rg_act(act);
+    return d ? d->name : NULL;
+}
+
+void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, float *pre,
+                       size_t r0, size_t r1, size_t c0, size_t c1)
 {
     const size_t units = l->units;
     const float *b = params + l->offset + l->n_in * units + c0;
     const size_t n = c1 - c0;
+    const rg_act_def *d = &ACTS[l->act];
     for (size_t r = r0; r < r1; r++) {
         float *o = out + r * units + c0;
-        switch (l->act) {
-        case REGNN_ACT_RELU:
-            for (size_t j = 0; j < n; j++) {
-                float z = o[j] + b[j];
-                o[j] = z > 0.0f ? z : 0.0f;
-            }
-            break;
-        case REGNN_ACT_SIGMOID:
+        if (pre && d->needs_z) {
+            float *z = pre + r * units + c0;
             for (size_t j = 0; j < n; j++)
-                o[j] = 1.0f / (1.0f + expf(-(o[j] + b[j])));
-            break;
-        case REGNN_ACT_TANH:
-            /* double tanh rounded to float, not tanhf: glibc's tanhf gives
-             * other bits on ARM64 than on x86-64; its tanh gives the same
-             * (docs/reproducibility.md). */
-            for (size_t j = 0; j < n; j++)
-                o[j] = (float)tanh((double)(o[j] + b[j]));
-            break;
-        default:
-            for (size_t j = 0; j < n; j++)
-                o[j] += b[j];
-            break;
+                z[j] = o[j] + b[j];
         }
+        d->forward(o, b, n);
     }
 }
 
@@ -60,12 +239,12 @@ void rg_dense_gemm(rg_gemm *g, const struct regnn_layer *l, const float *params,
 }
 
 void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
-                      size_t rows, float *out)
+                      size_t rows, float *out, float *pre)
 {
     /* One row is a matrix-vector product; GEMM would pack the whole kernel for it. */
     if (rows == 1) {
         rg_sgemv_t(l->n_in, l->units, params + l->offset, l->units, in, out);
-        rg_dense_bias_act(l, params, out, 0, 1, 0, l->units);
+        rg_dense_bias_act(l, params, out, pre, 0, 1, 0, l->units);
         return;
     }
     rg_gemm g;
@@ -74,30 +253,15 @@ void rg_dense_forward(const struct regnn_layer *l, const float *params, const fl
     for (size_t p = 0; p < g.pr * g.pc; p++) {
         size_t r0, r1, c0, c1;
         rg_gemm_piece(&g, p, &r0, &r1, &c0, &c1);
-        rg_dense_bias_act(l, params, out, r0, r1, c0, c1);
+        rg_dense_bias_act(l, params, out, pre, r0, r1, c0, c1);
     }
 }
 
-RG_SIMD_CLONES
-void rg_dense_act_backward(int act, const float *a, float *delta, size_t n)
+void rg_dense_act_backward(int act, const float *a, const float *z, float *delta, size_t n)
 {
-    /* Derivatives written in terms of the output a = act(z), so z need not be kept. */
-    switch (act) {
-    case REGNN_ACT_RELU:
-        for (size_t i = 0; i < n; i++)
-            delta[i] = a[i] > 0.0f ? delta[i] : 0.0f;
-        break;
-    case REGNN_ACT_SIGMOID:
-        for (size_t i = 0; i < n; i++)
-            delta[i] *= a[i] * (1.0f - a[i]);
-        break;
-    case REGNN_ACT_TANH:
-        for (size_t i = 0; i < n; i++)
-            delta[i] *= 1.0f - a[i] * a[i];
-        break;
-    default:
-        break;
-    }
+    const rg_act_def *d = &ACTS[act];
+    if (d->backward)
+        d->backward(a, z, delta, n);
 }
 
 double rg_dense_penalty(const struct regnn_layer *l, const float *params)

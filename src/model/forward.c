@@ -30,7 +30,7 @@ static void fwd_task(void *ctx, size_t t)
     const fwd_job *j = ctx;
     size_t r0, r1, c0, c1;
     rg_gemm_piece(&j->g, t, &r0, &r1, &c0, &c1);
-    rg_dense_bias_act(j->l, j->params, j->g.c, r0, r1, c0, c1);
+    rg_dense_bias_act(j->l, j->params, j->g.c, NULL, r0, r1, c0, c1);
 }
 
 static regnn_status forward_rows(const regnn_model *m, const float *x, size_t rows, float *y_out,
@@ -64,7 +64,7 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
                 rg_gemm_plan(&j.g, rg_pool_threads(pool), 0);
                 rg_pool_run(pool, fwd_task, &j, j.g.pr * j.g.pc);
             } else {
-                rg_dense_forward(m->layers[i], m->params, in, nr, cur);
+                rg_dense_forward(m->layers[i], m->params, in, nr, cur, NULL);
             }
             in = cur;
             cur = cur == ping ? pong : ping;
@@ -182,7 +182,9 @@ int rg_model_predictions_bounded(const regnn_model *m, double xmax)
     }
     double bound = xmax;
     for (size_t l = 0; l < m->n_layers; l++) {
+        const rg_act_def *a = rg_act(m->layers[l]->act);
         bound = (double)p * ((double)m->layers[l]->n_in * bound + 1.0);
+        bound = a->gain * bound + a->offset;
         bound = bound > 1.0 ? bound : 1.0;
     }
     return bound <= FLT_MAX / 4; /* isfinite too: NaN compares false */

@@ -8,20 +8,43 @@
 
 /* ---- model (the files of src/model; its structs are in model_impl.h) ---- */
 /* Dense kernels (dense.c) */
-/* out = act(in * W + b), one fused pass after each piece of the GEMM. */
+/* The activations' constants: Keras' ELU alpha, SELU alpha and scale, and
+ * leaky_relu's negative_slope (Keras 3's default). */
+#define RG_ELU_ALPHA 1.0
+#define RG_SELU_ALPHA 1.6732632423543772848170429916717
+#define RG_SELU_SCALE 1.0507009873554804934193349852946
+#define RG_LEAKY_SLOPE 0.2
+#define RG_ACT_COUNT 10 /* REGNN_ACT_* are 0 .. RG_ACT_COUNT - 1 */
+/* An activation: forward sets o[j] = act(o[j] + b[j]); backward sets
+ * delta[i] *= act'(z[i]) from a = act(z) and, when needs_z, from z itself
+ * (otherwise z may be NULL); NULL for linear.
+ * |act(z)| <= max(gain * |z| + offset, 1). */
+typedef struct rg_act_def {
+    const char *name;
+    void (*forward)(float *restrict o, const float *restrict b, size_t n);
+    void (*backward)(const float *restrict a, const float *restrict z, float *restrict delta,
+                     size_t n);
+    int needs_z;
+    double gain, offset;
+} rg_act_def;
+/* The activation act, or NULL when act is no REGNN_ACT_*. */
+const rg_act_def *rg_act(int act);
+const char *rg_act_name(int act);
+/* out = act(in * W + b), one fused pass after each piece of the GEMM; pre
+ * (NULL, or as out) receives in * W + b when the derivative needs it. */
 void rg_dense_forward(const struct regnn_layer *l, const float *params, const float *in,
-                      size_t rows, float *out);
+                      size_t rows, float *out, float *pre);
 /* The product in * W of a layer, unplanned (rg_gemm_plan next). */
 void rg_dense_gemm(rg_gemm *g, const struct regnn_layer *l, const float *params, const float *in,
                    size_t rows, float *out);
-/* out += bias, then the activation, on rows [r0, r1) x columns [c0, c1) of out. */
-void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, size_t r0,
-                       size_t r1, size_t c0, size_t c1);
-/* In place: delta *= act'(a) where a = act(z). */
-void rg_dense_act_backward(int act, const float *a, float *delta, size_t n);
+/* out += bias, then the activation, on rows [r0, r1) x columns [c0, c1) of
+ * out; pre as for rg_dense_forward. */
+void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *out, float *pre,
+                       size_t r0, size_t r1, size_t c0, size_t c1);
+/* In place: delta *= act'(z) from a = act(z) and z (NULL unless needs_z). */
+void rg_dense_act_backward(int act, const float *a, const float *z, float *delta, size_t n);
 /* Kernel penalty L2*sum(w^2) + L1*sum|w| of one layer. */
 double rg_dense_penalty(const struct regnn_layer *l, const float *params);
-const char *rg_act_name(int act);
 
 /* Model internals (model.c) */
 regnn_status rg_model_check_ready(const regnn_model *m); /* layers and initialized */
@@ -112,7 +135,8 @@ void rg_model_release(regnn_model *m, rg_model_snap *s);
 void rg_model_snapshot_free(rg_model_snap *s);
 /* Whether predictions on rows whose features are at most xmax in magnitude
  * are provably finite in float: with P the largest |parameter|, a layer's
- * output is at most P * (n_in * (its input bound) + 1). */
+ * output is at most gain * P * (n_in * (its input bound) + 1) + offset, its
+ * activation's gain and offset. */
 int rg_model_predictions_bounded(const regnn_model *m, double xmax);
 /* Outcomes of a training step. */
 enum {

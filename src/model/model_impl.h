@@ -13,6 +13,7 @@ typedef struct rg_layer_ws {
     float *out;  /* batch x units: after dropout (== act when no dropout) */
     float *mask; /* batch x units: dropout multipliers, or NULL */
     float *delta;/* batch x units: d loss / d pre-activation */
+    float *pre;  /* batch x units: pre-activation, when the derivative needs it, or NULL */
 } rg_layer_ws;
 
 struct regnn_layer {

@@ -113,7 +113,7 @@ static void step_forward(step_job *j, size_t nt)
         rg_layer_ws *w = &m->ws[i];
         j->layer = i;
         if (j->rows == 1) {
-            rg_dense_forward(l, m->params, in, j->rows, w->act);
+            rg_dense_forward(l, m->params, in, j->rows, w->act, w->pre);
             if (w->mask)
                 for (size_t k = 0; k < l->units; k++)
                     w->out[k] = w->act[k] * w->mask[k];

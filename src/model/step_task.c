@@ -98,7 +98,7 @@ void rg_step_forward_task(void *ctx, size_t t)
     const rg_layer_ws *w = &j->m->ws[j->layer];
     size_t r0, r1, c0, c1;
     rg_gemm_piece(&j->g1, t, &r0, &r1, &c0, &c1);
-    rg_dense_bias_act(l, j->m->params, w->act, r0, r1, c0, c1);
+    rg_dense_bias_act(l, j->m->params, w->act, w->pre, r0, r1, c0, c1);
     if (w->mask)
         for (size_t r = r0; r < r1; r++)
             for (size_t k = r * l->units + c0; k < r * l->units + c1; k++)
@@ -119,7 +119,8 @@ static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1
             for (size_t k = 0; k < c1 - c0; k++)
                 d[k] *= mk[k];
         }
-        rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
+        const float *z = wl->pre ? wl->pre + r * lo->units + c0 : NULL;
+        rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, z, d, c1 - c0);
     }
 }
 
@@ -234,7 +235,8 @@ void rg_step_top_delta(step_job *j, size_t s)
     if (top->mask)
         for (size_t k = k0; k < k0 + n; k++)
             top->delta[k] *= top->mask[k];
-    rg_dense_act_backward(lt->act, top->act + k0, top->delta + k0, n);
+    rg_dense_act_backward(lt->act, top->act + k0, top->pre ? top->pre + k0 : NULL, top->delta + k0,
+                          n);
 }
 
 /* Shard s's forward and backward on one thread, its parts into ws_shard's
@@ -250,7 +252,7 @@ void rg_step_shard_task(void *ctx, size_t s)
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
         const size_t k0 = r0 * l->units;
-        rg_dense_forward(l, m->params, in, nr, w->act + k0);
+        rg_dense_forward(l, m->params, in, nr, w->act + k0, w->pre ? w->pre + k0 : NULL);
         if (w->mask)
             for (size_t k = k0; k < k0 + nr * l->units; k++)
                 w->out[k] = w->act[k] * w->mask[k];

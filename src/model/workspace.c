@@ -15,6 +15,7 @@ void rg_model_free_workspace(regnn_model *m)
                 rg_free(m->ws[i].out);
             rg_free(m->ws[i].mask);
             rg_free(m->ws[i].delta);
+            rg_free(m->ws[i].pre);
         }
         rg_free(m->ws);
     }
@@ -111,6 +112,10 @@ static regnn_status reserve_layers(regnn_model *m, size_t batch)
         ws[i].act = rg_malloc(n * sizeof(float));
         ws[i].delta = rg_malloc(n * sizeof(float));
         ok = ws[i].act && ws[i].delta;
+        if (ok && rg_act(m->layers[i]->act)->needs_z) {
+            ws[i].pre = rg_malloc(n * sizeof(float));
+            ok = ws[i].pre != NULL;
+        }
         if (ok && m->layers[i]->dropout > 0.0) {
             ws[i].out = rg_malloc(n * sizeof(float));
             ws[i].mask = rg_malloc(n * sizeof(float));
