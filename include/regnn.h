@@ -280,6 +280,30 @@ REGNN_API regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
  *  handle borrowed from the model, valid until the model is freed. */
 REGNN_API regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
                                              regnn_layer **layer_out);
+
+/* Layer types (regnn_layer_type). */
+enum {
+    REGNN_LAYERTYPE_DENSE = 0,            /* regnn_model_add_dense */
+    REGNN_LAYERTYPE_GAUSSIAN_NOISE = 1,   /* regnn_model_add_gaussian_noise */
+    REGNN_LAYERTYPE_GAUSSIAN_DROPOUT = 2  /* regnn_model_add_gaussian_dropout */
+};
+/** Append a Keras GaussianNoise layer: in training (regnn_fit, regnn_train_batch)
+ *  it adds independent N(0, stddev^2) noise to each of its inputs, drawn from the
+ *  model's random stream; in inference it passes its input through. stddev in
+ *  [0, 1] (as Keras). No parameters; its units are its inputs. Only before
+ *  regnn_model_init (REGNN_E_STATE after). */
+REGNN_API regnn_status regnn_model_add_gaussian_noise(regnn_model *m, double stddev,
+                                                      regnn_layer **layer_out);
+/** Append a Keras GaussianDropout layer: in training it multiplies each of its
+ *  inputs by an independent N(1, rate / (1 - rate)) draw; in inference it passes
+ *  its input through. rate in [0, 1). No parameters. Only before regnn_model_init. */
+REGNN_API regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double rate,
+                                                        regnn_layer **layer_out);
+/** REGNN_LAYERTYPE_* of the layer, or -1 for NULL. */
+REGNN_API int regnn_layer_type(const regnn_layer *l);
+/** The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer;
+ *  0 for a dense layer or NULL. */
+REGNN_API double regnn_layer_noise(const regnn_layer *l);
 REGNN_API size_t regnn_model_inputs(const regnn_model *m);
 /** Units of the last layer; 0 if there is none. */
 REGNN_API size_t regnn_model_outputs(const regnn_model *m);
@@ -353,7 +377,7 @@ REGNN_API size_t regnn_layer_units(const regnn_layer *l);
 REGNN_API int regnn_layer_activation(const regnn_layer *l);
 REGNN_API regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value);
 REGNN_API regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value);
-/** inputs*units + units. */
+/** inputs*units + units (0 for a GaussianNoise or GaussianDropout layer). */
 REGNN_API size_t regnn_layer_param_count(const regnn_layer *l);
 /** The layer's kernel (inputs x units, row-major) then bias (units). */
 REGNN_API regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len);

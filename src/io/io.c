@@ -35,8 +35,10 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_LTYP, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD", "LOSS",
+                                       "LTYP"};
+#define LTYP_REC 24u /* layer index, type, zero, value */
 #define SCHD_FIXED 8u
 
 /* ------------------------------------------------------------------ */
@@ -200,6 +202,31 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
     return REGNN_OK;
 }
 
+/* The layers that are not dense, in a required section of their own, so that
+ * a reader that does not know it refuses the file instead of reading them as
+ * dense layers; none, no section (the file of a dense model is unchanged). */
+static void put_layer_types(wr *w, const regnn_model *m)
+{
+    const size_t L = regnn_model_layer_count(m);
+    size_t k = 0;
+    for (size_t i = 0; i < L; i++)
+        k += regnn_layer_type(rg_model_layer_at(m, i)) != REGNN_LAYERTYPE_DENSE;
+    if (k == 0)
+        return;
+    size_t at = begin_section(w, SEC_LTYP);
+    put_u64(w, k);
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = rg_model_layer_at(m, i);
+        if (regnn_layer_type(l) == REGNN_LAYERTYPE_DENSE)
+            continue;
+        put_u64(w, i);
+        put_u32(w, (uint32_t)regnn_layer_type(l));
+        put_u32(w, 0);
+        put_f64(w, regnn_layer_noise(l));
+    }
+    end_section(w, at);
+}
+
 /* The topology section: inputs, then per layer units, activation and penalties. */
 static void put_topology(wr *w, const regnn_model *m)
 {
@@ -215,6 +242,7 @@ static void put_topology(wr *w, const regnn_model *m)
         put_f64(w, rg_layer_value(l, REGNN_LAYER_DROPOUT));
     }
     end_section(w, at);
+    put_layer_types(w, m);
 }
 
 static void put_scaler(wr *w, const regnn_scaler *scaler)
@@ -401,6 +429,8 @@ typedef struct span {
 typedef struct parsed {
     size_t n_in, n_layers, n_params, n_out;
     const uint8_t *layers, *params;
+    size_t n_types;
+    const uint8_t *types; /* n_types LTYP records, layer indexes increasing */
     int has_scaler;
     const uint8_t *scal; /* the four statistics, n_in and n_out doubles each */
     uint64_t rng[4];
@@ -466,6 +496,68 @@ static regnn_status check_header(const char *where, const uint8_t *p, size_t ava
 
 static int finite_nonneg(double v) { return isfinite(v) && v >= 0.0; }
 
+static regnn_status check_ltyp(const char *where, span s, parsed *P)
+{
+    if (s.n < 8)
+        return rg_error(REGNN_E_FORMAT, "%s: section LTYP has %zu bytes, fewer than 8", where, s.n);
+    cur c = {s.p, s.n};
+    uint64_t k = rd_u64(&c);
+    if (k == 0 || k > (s.n - 8) / LTYP_REC || s.n != 8 + (size_t)k * LTYP_REC)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section LTYP: %llu layers announced, the section has %zu bytes "
+                        "(8 + %u per layer)",
+                        where, (unsigned long long)k, s.n, LTYP_REC);
+    P->n_types = (size_t)k;
+    P->types = c.p;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < P->n_types; i++) {
+        const uint64_t at = rd_u64(&c);
+        const uint32_t type = rd_u32(&c), zero = rd_u32(&c);
+        const double v = rd_f64(&c);
+        if (i > 0 && at <= prev)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section LTYP: layer indexes must increase (%llu after %llu)", where,
+                            (unsigned long long)at, (unsigned long long)prev);
+        const char *bad = rg_noise_range((int)type, v);
+        if (type > 255 || zero != 0 || bad)
+            return rg_error(REGNN_E_FORMAT, "%s: section LTYP: layer %llu (type %lu, value %g): %s",
+                            where, (unsigned long long)at, (unsigned long)type, v,
+                            zero != 0 ? "the reserved field is not 0" : bad);
+        prev = at;
+    }
+    return REGNN_OK;
+}
+
+/* The LTYP record of layer i: its type and value; REGNN_LAYERTYPE_DENSE if none. */
+static int layer_type(const parsed *P, size_t i, double *value)
+{
+    cur c = {P->types, P->n_types * LTYP_REC};
+    for (size_t k = 0; k < P->n_types; k++) {
+        const uint64_t at = rd_u64(&c);
+        const uint32_t type = rd_u32(&c);
+        (void)rd_u32(&c);
+        const double v = rd_f64(&c);
+        if (at == i) {
+            *value = v;
+            return (int)type;
+        }
+    }
+    *value = 0.0;
+    return REGNN_LAYERTYPE_DENSE;
+}
+
+/* A noise layer's TOPO record: the previous width, linear, no penalty or dropout. */
+static regnn_status check_noise_record(const char *where, size_t i, size_t fan_in, uint64_t units,
+                                       uint32_t act, double l2, double l1, double drop)
+{
+    if (units != fan_in || act != REGNN_ACT_LINEAR || l2 != 0.0 || l1 != 0.0 || drop != 0.0)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section TOPO: noise layer %zu must keep its %zu units, a linear "
+                        "activation and no penalty or dropout",
+                        where, i, fan_in);
+    return REGNN_OK;
+}
+
 static regnn_status check_topo(const char *where, span s, parsed *P)
 {
     if (s.n < TOPO_FIXED)
@@ -505,6 +597,13 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
         if (!(drop >= 0.0 && drop < 1.0))
             return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has dropout %g, must be in [0, 1)",
                             where, i, drop);
+        double nv;
+        if (layer_type(P, i, &nv) != REGNN_LAYERTYPE_DENSE) {
+            regnn_status st = check_noise_record(where, i, fan_in, units, act, l2, l1, drop);
+            if (st != REGNN_OK)
+                return st;
+            continue;
+        }
         /* Both factors < 2^25, so each count fits; the sum is bounded like add_dense's. */
         size_t count = fan_in * (size_t)units + (size_t)units;
         if (total > SIZE_MAX / sizeof(float) - count)
@@ -512,6 +611,15 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
         total += count;
         fan_in = (size_t)units;
     }
+    if (P->n_types) {
+        cur c = {P->types + (P->n_types - 1) * LTYP_REC, 8};
+        const uint64_t last = rd_u64(&c);
+        if (last >= L)
+            return rg_error(REGNN_E_FORMAT, "%s: section LTYP: layer %llu, the model has %llu layers",
+                            where, (unsigned long long)last, (unsigned long long)L);
+    }
+    if (total == 0)
+        return rg_error(REGNN_E_FORMAT, "%s: section TOPO: no dense layer (no parameters)", where);
     P->n_params = total;
     P->n_out = fan_in;
     return REGNN_OK;
@@ -779,7 +887,8 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
                         "%s: no optimizer state (section 'OPTM'): this is a model file, not a "
                         "checkpoint",
                         where);
-    if ((st = check_topo(where, sec[SEC_TOPO], P)) != REGNN_OK ||
+    if ((sec[SEC_LTYP].present && (st = check_ltyp(where, sec[SEC_LTYP], P)) != REGNN_OK) ||
+        (st = check_topo(where, sec[SEC_TOPO], P)) != REGNN_OK ||
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
@@ -826,8 +935,17 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
     for (size_t i = 0; st == REGNN_OK && i < P->n_layers; i++) {
         uint64_t units = rd_u64(&c);
         int act = (int)rd_u32(&c);
-        double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c);
+        double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c), nv;
         regnn_layer *l = NULL;
+        const int type = layer_type(P, i, &nv);
+        if (type == REGNN_LAYERTYPE_GAUSSIAN_NOISE) {
+            st = regnn_model_add_gaussian_noise(m, nv, NULL);
+            continue;
+        }
+        if (type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT) {
+            st = regnn_model_add_gaussian_dropout(m, nv, NULL);
+            continue;
+        }
         st = regnn_model_add_dense(m, (size_t)units, act, &l);
         if (st == REGNN_OK)
             st = regnn_layer_set_double(l, REGNN_LAYER_L2, l2);

@@ -194,11 +194,19 @@ static const char *act_op(int act)
     }
 }
 
+/* Noise layers are the identity in inference: no node, as Keras exports them. */
+static int skipped(const regnn_model *m, size_t i)
+{
+    const int type = regnn_layer_type(rg_model_layer_at(m, i));
+    return type == REGNN_LAYERTYPE_GAUSSIAN_NOISE || type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT;
+}
+
 static size_t node_count(const regnn_model *m)
 {
     size_t n = rg_model_scaler(m) ? 4 : 0;
     for (size_t i = 0; i < regnn_model_layer_count(m); i++)
-        n += act_op(regnn_layer_activation(rg_model_layer_at(m, i))) ? 3 : 2;
+        if (!skipped(m, i))
+            n += act_op(regnn_layer_activation(rg_model_layer_at(m, i))) ? 3 : 2;
     return n;
 }
 
@@ -216,6 +224,8 @@ static void graph_body(pb *w, const void *ctx)
         chain_node(&c, "Div", "scaler", "scaler/feature_scale");
     }
     for (size_t i = 0; i < n_layers; i++) {
+        if (skipped(m, i))
+            continue;
         snprintf(prefix, sizeof prefix, "layer%zu", i);
         snprintf(kname, sizeof kname, "%s/kernel", prefix);
         snprintf(bname, sizeof bname, "%s/bias", prefix);
@@ -234,6 +244,8 @@ static void graph_body(pb *w, const void *ctx)
 
     for (size_t i = 0; i < n_layers; i++) {
         const regnn_layer *l = rg_model_layer_at(m, i);
+        if (skipped(m, i))
+            continue;
         const size_t li = regnn_layer_inputs(l), lu = regnn_layer_units(l);
         snprintf(kname, sizeof kname, "layer%zu/kernel", i);
         snprintf(bname, sizeof bname, "layer%zu/bias", i);

@@ -57,6 +57,8 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
         const float *in = x + r0 * m->n_in;
         float *cur = ping;
         for (size_t i = 0; i < m->n_layers; i++) {
+            if (rg_layer_is_noise(m->layers[i]))
+                continue; /* the identity in inference */
             if (pool && nr > 1) {
                 /* The same pieces' bits as rg_dense_forward (gemm.c's rule). */
                 fwd_job j = {m->layers[i], m->params, {0}};
@@ -182,6 +184,8 @@ int rg_model_predictions_bounded(const regnn_model *m, double xmax)
     }
     double bound = xmax;
     for (size_t l = 0; l < m->n_layers; l++) {
+        if (rg_layer_is_noise(m->layers[l]))
+            continue; /* the identity in inference */
         bound = (double)p * ((double)m->layers[l]->n_in * bound + 1.0);
         bound = bound > 1.0 ? bound : 1.0;
     }

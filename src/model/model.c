@@ -47,6 +47,8 @@ static regnn_status ensure_params(regnn_model *m, const char *fn)
 {
     if (m->params)
         return REGNN_OK;
+    if (m->n_params == 0) /* noise layers only */
+        return rg_error(REGNN_E_STATE, "%s: the model has no parameters (no dense layer)", fn);
     float *p = rg_calloc(m->n_params, sizeof *p);
     float *g = rg_calloc(m->n_params, sizeof *g);
     if (!p || !g) {
@@ -104,6 +106,41 @@ nomem:
     return rg_error(REGNN_E_NOMEM, "regnn_model_copy: out of memory");
 }
 
+/* Append a layer of n_in inputs, units outputs and count parameters (dense
+ * by default); NULL with the error set when out of memory. */
+static regnn_layer *push_layer(regnn_model *m, const char *fn, size_t n_in, size_t units,
+                               size_t count)
+{
+    if (m->n_layers == m->cap_layers) {
+        size_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
+        regnn_layer **nl = rg_calloc(cap, sizeof *nl);
+        if (!nl) {
+            rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+            return NULL;
+        }
+        if (m->n_layers)
+            memcpy(nl, m->layers, m->n_layers * sizeof *nl);
+        rg_free(m->layers);
+        m->layers = nl;
+        m->cap_layers = cap;
+    }
+    regnn_layer *l = rg_calloc(1, sizeof *l);
+    if (!l) {
+        rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        return NULL;
+    }
+    l->model = m;
+    l->index = m->n_layers;
+    l->n_in = n_in;
+    l->units = units;
+    l->offset = m->n_params;
+    /* The workspace is laid out per layer; drop it so it is rebuilt for the new depth. */
+    rg_model_free_workspace(m);
+    m->layers[m->n_layers++] = l;
+    m->n_params += count;
+    return l;
+}
+
 regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
                                    regnn_layer **layer_out)
 {
@@ -125,34 +162,76 @@ regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
     size_t count = n_in * units + units; /* both < 2^24: no overflow */
     if (m->n_params > SIZE_MAX / sizeof(float) - count)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_model_add_dense: too many parameters");
-    if (m->n_layers == m->cap_layers) {
-        size_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
-        regnn_layer **nl = rg_calloc(cap, sizeof *nl);
-        if (!nl)
-            return rg_error(REGNN_E_NOMEM, "regnn_model_add_dense: out of memory");
-        if (m->n_layers)
-            memcpy(nl, m->layers, m->n_layers * sizeof *nl);
-        rg_free(m->layers);
-        m->layers = nl;
-        m->cap_layers = cap;
-    }
-    regnn_layer *l = rg_calloc(1, sizeof *l);
+    regnn_layer *l = push_layer(m, "regnn_model_add_dense", n_in, units, count);
     if (!l)
-        return rg_error(REGNN_E_NOMEM, "regnn_model_add_dense: out of memory");
-    l->model = m;
-    l->index = m->n_layers;
-    l->n_in = n_in;
-    l->units = units;
+        return REGNN_E_NOMEM;
     l->act = activation;
-    l->offset = m->n_params;
-    /* The workspace is laid out per layer; drop it so it is rebuilt for the new depth. */
-    rg_model_free_workspace(m);
-    m->layers[m->n_layers++] = l;
-    m->n_params += count;
     if (layer_out)
         *layer_out = l;
     return REGNN_OK;
 }
+
+/* A noise layer of the previous layer's width, after the checks common to
+ * the two types; `value` was checked against the type's range by the caller. */
+static regnn_status add_noise(regnn_model *m, const char *fn, int type, double value,
+                              regnn_layer **layer_out)
+{
+    if (layer_out)
+        *layer_out = NULL;
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: model is NULL", fn);
+    if (m->params)
+        return rg_error(REGNN_E_STATE,
+                        "%s: the topology is frozen once parameters exist (after regnn_model_init "
+                        "or regnn_model_set_params)",
+                        fn);
+    const size_t width = m->n_layers ? m->layers[m->n_layers - 1]->units : m->n_in;
+    regnn_layer *l = push_layer(m, fn, width, width, 0);
+    if (!l)
+        return REGNN_E_NOMEM;
+    l->type = type;
+    l->act = REGNN_ACT_LINEAR;
+    l->noise = value;
+    if (layer_out)
+        *layer_out = l;
+    return REGNN_OK;
+}
+
+const char *rg_noise_range(int type, double value)
+{
+    if (type == REGNN_LAYERTYPE_GAUSSIAN_NOISE) /* Keras' range */
+        return value >= 0.0 && value <= 1.0 ? NULL : "stddev must be in [0, 1]";
+    if (type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT) /* rate / (1 - rate) is the variance */
+        return value >= 0.0 && value < 1.0 ? NULL : "rate must be in [0, 1)";
+    return "not a noise layer type";
+}
+
+static regnn_status add_checked(regnn_model *m, const char *fn, int type, double value,
+                                regnn_layer **layer_out)
+{
+    const char *bad = rg_noise_range(type, value);
+    if (m && bad) {
+        if (layer_out)
+            *layer_out = NULL;
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %s, got %g", fn, bad, value);
+    }
+    return add_noise(m, fn, type, value, layer_out);
+}
+
+regnn_status regnn_model_add_gaussian_noise(regnn_model *m, double stddev, regnn_layer **layer_out)
+{
+    return add_checked(m, "regnn_model_add_gaussian_noise", REGNN_LAYERTYPE_GAUSSIAN_NOISE, stddev,
+                       layer_out);
+}
+
+regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double rate, regnn_layer **layer_out)
+{
+    return add_checked(m, "regnn_model_add_gaussian_dropout", REGNN_LAYERTYPE_GAUSSIAN_DROPOUT,
+                       rate, layer_out);
+}
+
+int regnn_layer_type(const regnn_layer *l) { return l ? l->type : -1; }
+double regnn_layer_noise(const regnn_layer *l) { return l ? l->noise : 0.0; }
 
 size_t regnn_model_inputs(const regnn_model *m) { return m ? m->n_in : 0; }
 size_t regnn_model_outputs(const regnn_model *m)
@@ -190,6 +269,12 @@ regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
     regnn_status st = check_layer_value("regnn_layer_set_double", key, value);
     if (st != REGNN_OK)
         return st;
+    if (rg_layer_is_noise(l))
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_layer_set_double: layer %zu is a %s layer (no kernel, no dropout)",
+                        l->index,
+                        l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE ? "GaussianNoise"
+                                                                  : "GaussianDropout");
     /* A dropout change alters the workspace layout (mask buffers). */
     if (key == REGNN_LAYER_DROPOUT && (l->dropout > 0.0) != (value > 0.0)) {
         if (l->model->busy)
@@ -215,7 +300,8 @@ regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value
         rg_model_free_workspace(m);
     }
     for (size_t i = 0; i < m->n_layers; i++)
-        set_layer_value(m->layers[i], key, value);
+        if (!rg_layer_is_noise(m->layers[i])) /* noise layers have no kernel, no dropout */
+            set_layer_value(m->layers[i], key, value);
     return REGNN_OK;
 }
 
@@ -234,7 +320,10 @@ regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value
 size_t regnn_layer_inputs(const regnn_layer *l) { return l ? l->n_in : 0; }
 size_t regnn_layer_units(const regnn_layer *l) { return l ? l->units : 0; }
 int regnn_layer_activation(const regnn_layer *l) { return l ? l->act : -1; }
-size_t regnn_layer_param_count(const regnn_layer *l) { return l ? l->n_in * l->units + l->units : 0; }
+size_t regnn_layer_param_count(const regnn_layer *l)
+{
+    return l && !rg_layer_is_noise(l) ? l->n_in * l->units + l->units : 0;
+}
 
 regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len)
 {
@@ -285,6 +374,8 @@ regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t seed)
     rg_rng_seed(&m->rng, seed ^ 0xA5A5A5A5DEADBEEFull);
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
+        if (rg_layer_is_noise(l))
+            continue;
         double fan = scheme == REGNN_INIT_HE_UNIFORM ? (double)l->n_in : (double)(l->n_in + l->units);
         double limit = sqrt(6.0 / fan);
         float *w = m->params + l->offset;
@@ -396,7 +487,7 @@ void rg_model_set_busy(regnn_model *m, int busy) { m->busy = busy; }
 size_t rg_model_first_dropout(const regnn_model *m)
 {
     size_t i = 0;
-    while (i < m->n_layers && !(m->layers[i]->dropout > 0.0))
+    while (i < m->n_layers && !(m->layers[i]->dropout > 0.0) && !rg_layer_is_noise(m->layers[i]))
         i++;
     return i;
 }

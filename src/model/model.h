@@ -73,7 +73,8 @@ size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved (rg_threads_resolve). */
 size_t rg_model_resolved_threads(const regnn_model *m);
 /* What training asks of the model (model.c). The busy flag: inside
- * regnn_fit. The first layer with dropout, or the layer count. Whether the
+ * regnn_fit. The first layer that draws per row (dropout, GaussianNoise,
+ * GaussianDropout), or the layer count. Whether the
  * workspace holds `rows` rows. The scratch rows of an evaluation of `rows`
  * rows at a time. */
 int rg_model_busy(const regnn_model *m);
@@ -148,6 +149,9 @@ const regnn_layer *rg_model_layer_at(const regnn_model *m, size_t i);
 const float *rg_model_params(const regnn_model *m);
 const float *rg_layer_params(const regnn_layer *l);
 double rg_layer_value(const regnn_layer *l, int key);
+/* NULL when value is in the range of a noise layer of that REGNN_LAYERTYPE_*,
+ * else what the range is ("stddev must be in [0, 1]"). */
+const char *rg_noise_range(int type, double value);
 const rg_rng *rg_model_rng(const regnn_model *m);
 void rg_model_set_rng(regnn_model *m, const rg_rng *r);
 void rg_model_set_loss_checked(regnn_model *m, int kind, double param);

@@ -11,7 +11,7 @@
 typedef struct rg_layer_ws {
     float *act;  /* batch x units: output after activation (before dropout) */
     float *out;  /* batch x units: after dropout (== act when no dropout) */
-    float *mask; /* batch x units: dropout multipliers, or NULL */
+    float *mask; /* batch x units: dropout multipliers (a noise layer's draws), or NULL */
     float *delta;/* batch x units: d loss / d pre-activation */
 } rg_layer_ws;
 
@@ -19,7 +19,9 @@ struct regnn_layer {
     struct regnn_model *model;
     size_t index;
     size_t n_in, units;
+    int type;     /* REGNN_LAYERTYPE_*; a noise layer keeps act LINEAR and no parameters */
     int act;
+    double noise; /* GaussianNoise: stddev; GaussianDropout: rate; 0 for dense */
     double l2, l1, dropout;
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
@@ -108,6 +110,24 @@ void rg_step_shard_task(void *ctx, size_t s);
 void rg_step_reduce_task(void *ctx, size_t t);
 void rg_step_top_delta(step_job *j, size_t s);
 double rg_penalty_sum(const regnn_model *m);
+/* A noise layer (GaussianNoise, GaussianDropout): no parameters, identity
+ * in inference. */
+static inline int rg_layer_is_noise(const regnn_layer *l)
+{
+    return l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE || l->type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT;
+}
+/* noise.c: a noise layer's draws for `rows` rows into its mask (addends or
+ * multipliers; the identity's when not training), in the order one thread
+ * would draw them; its forward into ws.act on rows r0..r1 from `in` (the
+ * whole batch's input); its backward, the lower layer's delta of rows
+ * r0..r1 before that layer's own dropout and activation derivative. */
+void rg_noise_draw(regnn_model *m, size_t layer, size_t rows, int train);
+void rg_noise_forward(const regnn_model *m, size_t layer, const float *in, size_t r0, size_t r1);
+void rg_noise_backward(const regnn_model *m, size_t layer, size_t r0, size_t r1);
+/* step_task.c: the lower layer's delta of rows r0..r1, columns c0..c1 once
+ * layer's input gradient is in it: its dropout, its activation derivative. */
+void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
+                    size_t c1);
 /* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
 void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
 

@@ -48,6 +48,10 @@ void rg_flat_plan(regnn_model *m)
             const regnn_layer *l = m->layers[i];
             const size_t off = l->offset, u = l->units, nk = l->n_in * u;
             size_t *seg = m->flat.seg + 2 * (t * m->flat.per + 2 * i);
+            if (rg_layer_is_noise(l)) { /* no parameters: empty ranges */
+                seg[0] = seg[1] = seg[2] = seg[3] = off;
+                continue;
+            }
             size_t r0 = e0 <= off ? 0 : (e0 - off + u - 1) / u;
             size_t r1 = e1 <= off ? 0 : (e1 - off + u - 1) / u;
             r0 = r0 < l->n_in ? r0 : l->n_in;
@@ -72,6 +76,10 @@ void rg_own_plan(regnn_model *m)
             const size_t parts = own_parts(l, nt), nk = l->n_in * l->units;
             size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * i);
             size_t r0 = 0, r1 = 0, b0 = 0, b1 = 0;
+            if (rg_layer_is_noise(l)) { /* no parameters: empty ranges */
+                seg[0] = seg[1] = seg[2] = seg[3] = l->offset;
+                continue;
+            }
             if (t < parts) {
                 own_cut(l->n_in, parts, 8, t, &r0, &r1);
                 own_cut(l->units, parts, 16, t, &b0, &b1);
@@ -110,7 +118,8 @@ size_t rg_shard_plan(const regnn_model *m, size_t rows,
 {
     size_t s = rows / RG_SHARD_MIN_ROWS;
     for (size_t i = 0; i < m->n_layers && s >= 2; i++)
-        if ((double)rows * (double)m->layers[i]->n_in * (double)m->layers[i]->units > RG_SMALL_MNK)
+        if (!rg_layer_is_noise(m->layers[i]) && /* no product */
+            ((double)rows * (double)m->layers[i]->n_in * (double)m->layers[i]->units > RG_SMALL_MNK))
             s = 1;
     if (s < 2 || rows > RG_SHARDS_MAX * RG_GEMM_ADD_K) {
         bounds[0] = 0;

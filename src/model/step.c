@@ -21,6 +21,10 @@ static void draw_masks(regnn_model *m, size_t rows, int train)
         rg_layer_ws *w = &m->ws[i];
         if (!w->mask)
             continue;
+        if (rg_layer_is_noise(l)) {
+            rg_noise_draw(m, i, rows, train);
+            continue;
+        }
         size_t n = rows * l->units;
         if (train && l->dropout > 0.0) {
             /* Inverted dropout: survivors are scaled so inference needs no change. */
@@ -112,6 +116,11 @@ static void step_forward(step_job *j, size_t nt)
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
         j->layer = i;
+        if (rg_layer_is_noise(l)) { /* element-wise: on the calling thread */
+            rg_noise_forward(m, i, in, 0, j->rows);
+            in = w->out;
+            continue;
+        }
         if (j->rows == 1) {
             rg_dense_forward(l, m->params, in, j->rows, w->act);
             if (w->mask)
@@ -135,7 +144,7 @@ static int step_owned_update(step_job *j, size_t nt, rg_update *upd)
 {
     int all = 1;
     for (size_t i = 0; i < j->m->n_layers && all; i++)
-        all = backward_products(j, i, nt);
+        all = rg_layer_is_noise(j->m->layers[i]) || backward_products(j, i, nt);
     if (!all)
         return 0;
     rg_optimizer_update_plan(upd, j->m->plan, nt);
@@ -150,6 +159,13 @@ static void step_backward(step_job *j, size_t nt, int own)
     regnn_model *m = j->m;
     for (size_t i = m->n_layers; i-- > 0;) {
         j->layer = i;
+        if (rg_layer_is_noise(m->layers[i])) {
+            if (i > 0) {
+                rg_noise_backward(m, i, 0, j->rows);
+                rg_lower_delta(m, i, 0, j->rows, 0, m->layers[i]->n_in);
+            }
+            continue;
+        }
         const int builtin = backward_products(j, i, nt);
         if (own && builtin) {
             rg_own_products(j, m->layers[i], nt);

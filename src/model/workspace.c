@@ -111,7 +111,11 @@ static regnn_status reserve_layers(regnn_model *m, size_t batch)
         ws[i].act = rg_malloc(n * sizeof(float));
         ws[i].delta = rg_malloc(n * sizeof(float));
         ok = ws[i].act && ws[i].delta;
-        if (ok && m->layers[i]->dropout > 0.0) {
+        if (ok && rg_layer_is_noise(m->layers[i])) {
+            ws[i].out = ws[i].act; /* act = the input with its noise */
+            ws[i].mask = rg_malloc(n * sizeof(float));
+            ok = ws[i].mask != NULL;
+        } else if (ok && m->layers[i]->dropout > 0.0) {
             ws[i].out = rg_malloc(n * sizeof(float));
             ws[i].mask = rg_malloc(n * sizeof(float));
             ok = ws[i].out && ws[i].mask;

@@ -231,6 +231,14 @@ static double weight_sum(const float *w, size_t n)
 /* -- check -- */
 
 /* The data's shapes and the data-parallel settings. */
+/* What a layer that draws per row is called in a message. */
+static const char *drop_name(int type)
+{
+    return type == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
+           : type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
+                                                      : "dropout";
+}
+
 static regnn_status fit_check_args(const char *fn, const regnn_model *m, const regnn_dataset *train,
                                    const regnn_dataset *val, const regnn_fit_options *opts)
 {
@@ -263,9 +271,10 @@ static regnn_status fit_check_args(const char *fn, const regnn_model *m, const r
     const size_t drop = rg_model_first_dropout(m);
     if (sc > 1 && drop < regnn_model_layer_count(m))
         return rg_error(REGNN_E_UNSUPPORTED,
-                        "%s: dropout (layer %zu) draws per row from the model's random "
+                        "%s: %s (layer %zu) draws per row from the model's random "
                         "stream, which the processes of a data-parallel fit must share",
-                        fn, drop);
+                        fn, drop_name(regnn_layer_type(rg_model_layer_at(m, drop))),
+                        drop);
     return REGNN_OK;
 }
 
