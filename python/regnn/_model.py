@@ -21,6 +21,10 @@ PROTOTYPES = {
     "regnn_model_free": (None, [H]),
     "regnn_model_copy": (S, [H, P_HANDLE]),
     "regnn_model_add_dense": (S, [H, c_size_t, c_int, P_HANDLE]),
+    "regnn_model_add_gaussian_noise": (S, [H, c_double, P_HANDLE]),
+    "regnn_model_add_gaussian_dropout": (S, [H, c_double, P_HANDLE]),
+    "regnn_layer_type": (c_int, [H]),
+    "regnn_layer_noise": (c_double, [H]),
     "regnn_model_inputs": (c_size_t, [H]),
     "regnn_model_outputs": (c_size_t, [H]),
     "regnn_model_layer_count": (c_size_t, [H]),
@@ -53,6 +57,9 @@ ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH = 0, 1, 2, 3
 INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM = 0, 1
 LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
+_LAYERTYPE_DENSE, _LAYERTYPE_GAUSSIAN_NOISE, _LAYERTYPE_GAUSSIAN_DROPOUT = 0, 1, 2
+_LAYERTYPES = {"dense": _LAYERTYPE_DENSE, "gaussian_noise": _LAYERTYPE_GAUSSIAN_NOISE,
+               "gaussian_dropout": _LAYERTYPE_GAUSSIAN_DROPOUT}
 _ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
 _INITS = {"glorot_uniform": INIT_GLOROT_UNIFORM, "glorot": INIT_GLOROT_UNIFORM,
           "he_uniform": INIT_HE_UNIFORM, "he": INIT_HE_UNIFORM}
@@ -95,6 +102,32 @@ class Dense:
         extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
                         if getattr(self, k))
         return "Dense(%d, %r%s)" % (self.units, act, extra)
+
+
+class GaussianNoise:
+    """Specification of a Keras GaussianNoise(stddev) layer: in training adds N(0, stddev^2)
+    noise to its inputs; in inference passes them through. stddev in [0, 1]."""
+
+    __slots__ = ("stddev",)
+
+    def __init__(self, stddev):
+        self.stddev = B.real(stddev, "GaussianNoise: stddev")  # the library checks the range
+
+    def __repr__(self):
+        return "GaussianNoise(%g)" % self.stddev
+
+
+class GaussianDropout:
+    """Specification of a Keras GaussianDropout(rate) layer: in training multiplies its inputs
+    by N(1, rate / (1 - rate)) noise; in inference passes them through. rate in [0, 1)."""
+
+    __slots__ = ("rate",)
+
+    def __init__(self, rate):
+        self.rate = B.real(rate, "GaussianDropout: rate")
+
+    def __repr__(self):
+        return "GaussianDropout(%g)" % self.rate
 
 
 Evaluation = collections.namedtuple("Evaluation", "mse mae penalty loss")
@@ -146,6 +179,17 @@ class Layer:
     def param_count(self):
         return lib.regnn_layer_param_count(self._handle())
 
+    @property
+    def type(self):
+        """The layer's type: "dense", "gaussian_noise" or "gaussian_dropout"."""
+        return _name_of(lib.regnn_layer_type(self._handle()), _LAYERTYPES)
+
+    @property
+    def noise(self):
+        """The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer; 0 for a
+        dense layer."""
+        return lib.regnn_layer_noise(self._handle())
+
     def _get(self, key):
         v = c_double()
         lib.regnn_layer_get_double(self._handle(), key, byref(v))
@@ -194,6 +238,10 @@ class Layer:
     def __repr__(self):
         if self._model.closed:
             return "<regnn.Layer of a closed model>"
+        if self.type != "dense":
+            spec = "GaussianNoise" if self.type == "gaussian_noise" else "GaussianDropout"
+            return "<regnn.Layer %d: %s(%g), %d inputs>" % (self.index, spec, self.noise,
+                                                            self.inputs)
         extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
                         if getattr(self, k))
         return "<regnn.Layer %d: Dense(%d, %r%s), %d inputs>" % (
@@ -248,9 +296,14 @@ class Model(_Handle):
 
     # -- topology
     def add(self, layer):
-        """Append a Dense spec; returns the Layer."""
+        """Append a Dense, GaussianNoise or GaussianDropout spec; returns the Layer."""
+        if isinstance(layer, GaussianNoise):
+            return self.add_gaussian_noise(layer.stddev)
+        if isinstance(layer, GaussianDropout):
+            return self.add_gaussian_dropout(layer.rate)
         if not isinstance(layer, Dense):
-            raise TypeError("Model.add expects a regnn.Dense, not %s" % type(layer).__name__)
+            raise TypeError("Model.add expects a regnn.Dense, GaussianNoise or GaussianDropout, "
+                            "not %s" % type(layer).__name__)
         return self.add_dense(layer.units, layer.activation, l2=layer.l2, l1=layer.l1,
                               dropout=layer.dropout)
 
@@ -268,6 +321,25 @@ class Model(_Handle):
             if value:
                 layer._set(key, value, what)
         return layer
+
+    def _add_noise(self, fn, value, what):
+        h = self._check_idle("add layers")
+        lh = c_void_p()
+        fn(h, B.real(value, what), byref(lh))
+        layer = Layer(self, lh.value, len(self._layers))
+        self._layers.append(layer)
+        self._n_out = lib.regnn_model_outputs(h)
+        return layer
+
+    def add_gaussian_noise(self, stddev):
+        """Append a GaussianNoise layer (before init only): training adds N(0, stddev^2)
+        noise, stddev in [0, 1]; returns the Layer."""
+        return self._add_noise(lib.regnn_model_add_gaussian_noise, stddev, "stddev")
+
+    def add_gaussian_dropout(self, rate):
+        """Append a GaussianDropout layer (before init only): training multiplies by
+        N(1, rate / (1 - rate)) noise, rate in [0, 1); returns the Layer."""
+        return self._add_noise(lib.regnn_model_add_gaussian_dropout, rate, "rate")
 
     @property
     def n_inputs(self):

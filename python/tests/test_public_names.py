@@ -12,7 +12,7 @@ PUBLIC = {
     "ABI_VERSION", "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "AGGREGATES", "Adam",
     "Callback", "CancelledError", "ClosedError", "CosineDecay", "DIAG_VALUES", "Dataset",
     "Dense", "Diagnosis", "DiagnosisWarning", "Error", "Evaluation", "ExponentialDecay",
-    "FileError", "FormatError", "HAVE_NUMPY", "History", "Huber", "INIT_GLOROT_UNIFORM",
+    "FileError", "FormatError", "GaussianDropout", "GaussianNoise", "HAVE_NUMPY", "History", "Huber", "INIT_GLOROT_UNIFORM",
     "INIT_HE_UNIFORM", "InternalError", "InvalidArgumentError", "LOSS_HUBER", "LOSS_LOG_COSH",
     "LOSS_MAE", "LOSS_MSE", "Layer", "LearningRateSchedule", "LibraryError", "METRICS",
     "MONITOR_TRAIN_LOSS", "MONITOR_VAL_LOSS", "MONITOR_VAL_MSE", "Model", "NumericError",

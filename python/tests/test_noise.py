@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: MIT
+"""GaussianNoise and GaussianDropout: specs and methods, types, inference is the identity,
+training draws (same bits on 1 and 3 threads), bad values, files and pickles."""
+
+import pickle
+import unittest
+
+from _support import flat, make_data, regnn
+
+
+def noisy(spec=None, seed=3):
+    layers = [regnn.Dense(8, "tanh")] + ([spec] if spec is not None else []) + [regnn.Dense(1)]
+    return regnn.Model(4, layers).init("glorot_uniform", seed)
+
+
+class TestNoiseLayers(unittest.TestCase):
+    def test_specs_methods_and_types(self):
+        m = regnn.Model(4)
+        m.add_dense(8, "relu")
+        g = m.add_gaussian_noise(0.25)
+        d = m.add(regnn.GaussianDropout(0.2))
+        m.add(regnn.Dense(1))
+        self.assertEqual([l.type for l in m.layers],
+                         ["dense", "gaussian_noise", "gaussian_dropout", "dense"])
+        self.assertEqual((g.noise, d.noise, m.layers[0].noise), (0.25, 0.2, 0.0))
+        self.assertEqual((g.inputs, g.units, g.param_count), (8, 8, 0))
+        self.assertEqual(m.param_count, 4 * 8 + 8 + 8 + 1)
+        self.assertIn("GaussianNoise(0.25)", repr(g))
+        self.assertEqual(repr(regnn.GaussianDropout(0.5)), "GaussianDropout(0.5)")
+        with self.assertRaises(regnn.UnsupportedError):
+            g.l2 = 0.1
+
+    def test_bad_values(self):
+        m = regnn.Model(4)
+        for bad in (-0.1, 1.5, float("nan")):
+            with self.assertRaisesRegex(regnn.InvalidArgumentError, r"stddev must be in \[0, 1\]"):
+                m.add_gaussian_noise(bad)
+        for bad in (1.0, -1e-9):
+            with self.assertRaisesRegex(regnn.InvalidArgumentError, r"rate must be in \[0, 1\)"):
+                m.add(regnn.GaussianDropout(bad))
+        self.assertEqual(len(m), 0)
+        m.add(regnn.GaussianNoise(0.1))
+        with self.assertRaises(regnn.StateError):
+            m.init()  # noise layers only: no parameters
+
+    def test_inference_is_identity(self):
+        x, _ = make_data(16)
+        ref = flat(noisy().predict(x))
+        for spec in (regnn.GaussianNoise(0.5), regnn.GaussianDropout(0.5)):
+            self.assertEqual(flat(noisy(spec).predict(x)), ref)
+
+    def test_training_same_bits_any_threads_and_noise_matters(self):
+        x, y = make_data(96)
+        got = {}
+        for threads in (1, 3):
+            for spec in (None, regnn.GaussianNoise(0.3), regnn.GaussianDropout(0.3)):
+                m = noisy(spec)
+                m.threads = threads
+                m.fit((x, y), regnn.Adam(), epochs=2, batch_size=64)
+                got[threads, repr(spec)] = flat(m.get_params())
+        for spec in ("None", "GaussianNoise(0.3)", "GaussianDropout(0.3)"):
+            self.assertEqual(got[1, spec], got[3, spec], spec)
+        self.assertNotEqual(got[1, "None"], got[1, "GaussianNoise(0.3)"])
+        self.assertNotEqual(got[1, "None"], got[1, "GaussianDropout(0.3)"])
+
+    def test_bytes_and_pickle_round_trip(self):
+        m = noisy(regnn.GaussianDropout(0.4))
+        back = regnn.Model.load(m.to_bytes())
+        self.assertEqual([l.type for l in back.layers], [l.type for l in m.layers])
+        self.assertEqual(back.layers[1].noise, 0.4)
+        self.assertEqual(back.to_bytes(), m.to_bytes())
+        fresh = regnn.Model(4, [regnn.GaussianNoise(0.2), regnn.Dense(2)])  # no parameters yet
+        copy = pickle.loads(pickle.dumps(fresh))
+        self.assertEqual([(l.type, l.noise) for l in copy.layers],
+                         [("gaussian_noise", 0.2), ("dense", 0.0)])
+
+
+if __name__ == "__main__":
+    unittest.main()
