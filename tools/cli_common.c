@@ -205,6 +205,20 @@ static int pick(const char *v, const char *const *words, const int *values, size
 
 #define PICK(v, words, values, out) pick(v, words, values, sizeof words / sizeof *words, out)
 
+/* Whether the library takes a noise layer of this type and value (its range
+ * is written there). */
+static int noise_ok(int type, double v)
+{
+    regnn_model *t = NULL;
+    if (regnn_model_create(1, &t) != REGNN_OK)
+        return 0;
+    const regnn_status st = type == REGNN_LAYERTYPE_GAUSSIAN_NOISE
+                                ? regnn_model_add_gaussian_noise(t, v, NULL)
+                                : regnn_model_add_gaussian_dropout(t, v, NULL);
+    regnn_model_free(t);
+    return st == REGNN_OK;
+}
+
 /* The options of the network: --layers, --activation, --l2, --l1,
  * --dropout, --loss. CLI_OK, a usage error, or -1 when a is none of them. */
 static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
@@ -228,6 +242,14 @@ static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
             return cli_bad_option(a, v, "expected a number >= 0");
     } else if (ex_option(argc, argv, i, "--dropout", &v)) {
         if (ex_parse_double(v, &o->dropout) != 0 || o->dropout < 0 || o->dropout >= 1)
+            return cli_bad_option(a, v, "expected a rate in [0, 1)");
+    } else if (ex_option(argc, argv, i, "--gaussian-noise", &v)) {
+        if (ex_parse_double(v, &o->gaussian_noise) != 0 ||
+            !noise_ok(REGNN_LAYERTYPE_GAUSSIAN_NOISE, o->gaussian_noise))
+            return cli_bad_option(a, v, "expected a standard deviation in [0, 1]");
+    } else if (ex_option(argc, argv, i, "--gaussian-dropout", &v)) {
+        if (ex_parse_double(v, &o->gaussian_dropout) != 0 ||
+            !noise_ok(REGNN_LAYERTYPE_GAUSSIAN_DROPOUT, o->gaussian_dropout))
             return cli_bad_option(a, v, "expected a rate in [0, 1)");
     } else if (ex_option(argc, argv, i, "--loss", &v)) {
         if (!v || parse_loss(v, o) != 0)
@@ -370,6 +392,8 @@ void cli_train_help(FILE *f)
           "                      linear model [128x6]\n"
           "  --activation NAME   relu, tanh or sigmoid for the hidden layers [relu]\n"
           "  --dropout R         dropout rate after each hidden layer [0]\n"
+          "  --gaussian-noise S  a GaussianNoise(S) layer after each hidden layer [none]\n"
+          "  --gaussian-dropout R a GaussianDropout(R) layer after each hidden layer [none]\n"
           "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
           "  --loss KIND         training loss: mse, mae, huber (delta 1), huber:DELTA or\n"
           "                      log-cosh [mse]\n"
@@ -564,6 +588,17 @@ void cli_data_free(cli_data *d)
     memset(d, 0, sizeof *d);
 }
 
+/* --gaussian-noise and --gaussian-dropout: their layers after a hidden layer. */
+static int add_noise_layers(const cli_train_opts *o, regnn_model *m)
+{
+    if (o->gaussian_noise != 0 && regnn_model_add_gaussian_noise(m, o->gaussian_noise, NULL) != REGNN_OK)
+        return cli_lib_fail("--gaussian-noise");
+    if (o->gaussian_dropout != 0 &&
+        regnn_model_add_gaussian_dropout(m, o->gaussian_dropout, NULL) != REGNN_OK)
+        return cli_lib_fail("--gaussian-dropout");
+    return CLI_OK;
+}
+
 int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regnn_model **out)
 {
     regnn_model *m = NULL;
@@ -576,6 +611,11 @@ int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regn
             (o->dropout > 0 && regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, o->dropout) != REGNN_OK)) {
             regnn_model_free(m);
             return cli_lib_fail("model");
+        }
+        const int rc = add_noise_layers(o, m);
+        if (rc != CLI_OK) {
+            regnn_model_free(m);
+            return rc;
         }
     }
     if (regnn_model_add_dense(m, outputs, REGNN_ACT_LINEAR, NULL) != REGNN_OK) {
