@@ -703,7 +703,9 @@ typedef struct regnn_path regnn_path;                 /* results of a sweep */
 enum {
     REGNN_PENALTY_L2 = 0,          /* lambda is REGNN_LAYER_L2 of the chosen layers (default) */
     REGNN_PENALTY_L1 = 1,          /* lambda is REGNN_LAYER_L1 of the chosen layers */
-    REGNN_PENALTY_WEIGHT_DECAY = 2 /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_WEIGHT_DECAY = 2, /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_GAUSSIAN_NOISE = 7 /* lambda is the stddev of the chosen GaussianNoise layers
+                                        (all of them by default), in [0, 1] */
 };
 
 enum {
@@ -779,7 +781,8 @@ REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,
 REGNN_API regnn_status regnn_path_options_get_lambdas(const regnn_path_options *opts, double *buf,
                                                       size_t len, size_t *n);
 /** The 0-based layers lambda applies to (copied); NULL/0 = every layer (default).
- *  Only with REGNN_PENALTY_L2 / L1; indices are checked against the model. */
+ *  Only with REGNN_PENALTY_L2 / L1 / GAUSSIAN_NOISE (GaussianNoise layers); indices are
+ *  checked against the model. */
 REGNN_API regnn_status regnn_path_options_set_layers(regnn_path_options *opts,
                                                      const size_t *layers, size_t n);
 REGNN_API regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key,

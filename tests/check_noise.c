@@ -538,6 +538,103 @@ START_TEST(test_data_parallel_refused)
 }
 END_TEST
 
+/* 4 -> dense 8 relu -> GaussianNoise(sd) -> dense 1: a path's template, or a run by hand. */
+static regnn_model *path_net(double sd, uint64_t seed, int init)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_add_dense(m, 8, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_gaussian_noise(m, sd, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    if (init)
+        CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed));
+    return m;
+}
+
+static double last_loss(const regnn_history *h)
+{
+    double v[64];
+    const size_t n = regnn_history_epochs(h);
+    ck_assert_uint_le(n, 64);
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, v, n));
+    return v[n - 1];
+}
+
+/* REGNN_PENALTY_GAUSSIAN_NOISE: run (lambda, seed) is the template with that
+ * stddev, trained by hand; what it refuses. */
+START_TEST(test_path_sweeps_stddev)
+{
+    enum { N = 64 };
+    static float x[N * 4], y[N];
+    for (int i = 0; i < N * 4; i++)
+        x[i] = (float)sin(0.7 * i);
+    for (int r = 0; r < N; r++)
+        y[r] = x[4 * r] * x[4 * r + 1];
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, N, 4, 1, REGNN_COPY, &ds));
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 3));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 16));
+    CK_OK(regnn_fit_options_set_double(fo, REGNN_FIT_VALIDATION_SPLIT, 0.25));
+    const double lambdas[2] = {0.0, 0.5};
+    regnn_path_options *po = NULL;
+    CK_OK(regnn_path_options_create(&po));
+    CK_OK(regnn_path_options_set_lambdas(po, lambdas, 2));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 2));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEED, 5));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 1));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_GAUSSIAN_NOISE));
+    regnn_model *tm = path_net(0.1, 0, 0);
+    regnn_path *p = NULL;
+    CK_OK(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p));
+    double by_lambda[2] = {0, 0};
+    for (size_t li = 0; li < 2; li++)
+        for (size_t si = 0; si < 2; si++) {
+            regnn_model *m = path_net(lambdas[li], 5 + si, 1);
+            regnn_optimizer *o = NULL;
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+            regnn_fit_options *f = NULL;
+            CK_OK(regnn_fit_options_copy(fo, &f));
+            CK_OK(regnn_fit_options_set_int(f, REGNN_FIT_EVAL_TRAIN, 1));
+            regnn_history *h = NULL;
+            CK_OK(regnn_fit(m, o, ds, NULL, f, &h));
+            const double want = last_loss(h), got = last_loss(regnn_path_history(p, li, si));
+            ck_assert_msg(want == got, "lambda %g seed %zu: %.17g vs %.17g", lambdas[li], si, got,
+                          want);
+            by_lambda[li] += got;
+            regnn_history_free(h);
+            regnn_fit_options_free(f);
+            regnn_optimizer_free(o);
+            regnn_model_free(m);
+        }
+    ck_assert(by_lambda[0] != by_lambda[1]); /* the stddev took effect */
+    regnn_path_free(p);
+    /* A stddev above 1, a chosen dense layer, a template without noise. */
+    const double too_big[2] = {0.1, 1.5};
+    CK_OK(regnn_path_options_set_lambdas(po, too_big, 2));
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "lambda[1] = 1.5: stddev must be in [0, 1]"));
+    CK_OK(regnn_path_options_set_lambdas(po, lambdas, 2));
+    const size_t dense_layer[1] = {0};
+    CK_OK(regnn_path_options_set_layers(po, dense_layer, 1));
+    CK_STATUS(regnn_regularization_path(tm, NULL, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "layer 0 is not a GaussianNoise layer"));
+    CK_OK(regnn_path_options_set_layers(po, NULL, 0));
+    regnn_model *plain = NULL;
+    CK_OK(regnn_model_create(4, &plain));
+    CK_OK(regnn_model_add_dense(plain, 1, REGNN_ACT_LINEAR, NULL));
+    CK_STATUS(regnn_regularization_path(plain, NULL, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "needs a GaussianNoise layer"));
+    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, 4), REGNN_E_INVALID_ARG);
+    regnn_model_free(plain);
+    regnn_model_free(tm);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *noise_suite(void)
 {
     Suite *s = suite_create("noise");
@@ -554,6 +651,7 @@ static Suite *noise_suite(void)
     tcase_add_loop_test(tc, test_onnx_omits_noise, 0, 2);
     tcase_add_test(tc, test_fingerprint);
     tcase_add_test(tc, test_data_parallel_refused);
+    tcase_add_test(tc, test_path_sweeps_stddev);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -37,7 +37,8 @@ from ._io import checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoi
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._mpi import mpi_fit
-from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,
+from ._path import (AGGREGATES, PENALTY_GAUSSIAN_NOISE, PENALTY_L2, PENALTY_L1,
+                    PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, merge_path_shards, path_shard, refit,
                     regularization_path)
 from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings

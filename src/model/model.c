@@ -553,6 +553,8 @@ const float *rg_model_params(const regnn_model *m) { return m->params; }
 
 const float *rg_layer_params(const regnn_layer *l) { return l->model->params + l->offset; }
 
+void rg_model_set_noise(regnn_model *m, size_t i, double value) { m->layers[i]->noise = value; }
+
 double rg_layer_value(const regnn_layer *l, int key)
 {
     return key == REGNN_LAYER_L2        ? l->l2

@@ -152,6 +152,9 @@ double rg_layer_value(const regnn_layer *l, int key);
 /* NULL when value is in the range of a noise layer of that REGNN_LAYERTYPE_*,
  * else what the range is ("stddev must be in [0, 1]"). */
 const char *rg_noise_range(int type, double value);
+/* A path's sweep: the stddev or rate of noise layer i of a model without
+ * parameters yet, value in its range (rg_noise_range). */
+void rg_model_set_noise(regnn_model *m, size_t i, double value);
 const rg_rng *rg_model_rng(const regnn_model *m);
 void rg_model_set_rng(regnn_model *m, const rg_rng *r);
 void rg_model_set_loss_checked(regnn_model *m, int kind, double param);
