@@ -285,7 +285,8 @@ REGNN_API regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int a
 enum {
     REGNN_LAYERTYPE_DENSE = 0,            /* regnn_model_add_dense */
     REGNN_LAYERTYPE_GAUSSIAN_NOISE = 1,   /* regnn_model_add_gaussian_noise */
-    REGNN_LAYERTYPE_GAUSSIAN_DROPOUT = 2  /* regnn_model_add_gaussian_dropout */
+    REGNN_LAYERTYPE_GAUSSIAN_DROPOUT = 2, /* regnn_model_add_gaussian_dropout */
+    REGNN_LAYERTYPE_LAYER_NORMALIZATION = 3 /* regnn_model_add_layer_normalization */
 };
 /** Append a Keras GaussianNoise layer: in training (regnn_fit, regnn_train_batch)
  *  it adds independent N(0, stddev^2) noise to each of its inputs, drawn from the
@@ -299,10 +300,17 @@ REGNN_API regnn_status regnn_model_add_gaussian_noise(regnn_model *m, double std
  *  its input through. rate in [0, 1). No parameters. Only before regnn_model_init. */
 REGNN_API regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double rate,
                                                         regnn_layer **layer_out);
+/** Append a Keras LayerNormalization layer (axis -1, center and scale): each row
+ *  x of its input becomes gamma * (x - mean) / sqrt(var + epsilon) + beta, with the
+ *  row's mean and biased variance; gamma (starts at 1) and beta (at 0) are trainable,
+ *  one per unit (parameters: gamma then beta). epsilon finite and > 0 (Keras: 1e-3).
+ *  Only before regnn_model_init. */
+REGNN_API regnn_status regnn_model_add_layer_normalization(regnn_model *m, double epsilon,
+                                                           regnn_layer **layer_out);
 /** REGNN_LAYERTYPE_* of the layer, or -1 for NULL. */
 REGNN_API int regnn_layer_type(const regnn_layer *l);
-/** The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer;
- *  0 for a dense layer or NULL. */
+/** The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer, the
+ *  epsilon of a LayerNormalization layer; 0 for a dense layer or NULL. */
 REGNN_API double regnn_layer_noise(const regnn_layer *l);
 REGNN_API size_t regnn_model_inputs(const regnn_model *m);
 /** Units of the last layer; 0 if there is none. */
@@ -377,7 +385,8 @@ REGNN_API size_t regnn_layer_units(const regnn_layer *l);
 REGNN_API int regnn_layer_activation(const regnn_layer *l);
 REGNN_API regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value);
 REGNN_API regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value);
-/** inputs*units + units (0 for a GaussianNoise or GaussianDropout layer). */
+/** inputs*units + units (0 for a GaussianNoise or GaussianDropout layer, 2*units
+ *  for a LayerNormalization layer: gamma then beta). */
 REGNN_API size_t regnn_layer_param_count(const regnn_layer *l);
 /** The layer's kernel (inputs x units, row-major) then bias (units). */
 REGNN_API regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len);

@@ -54,6 +54,11 @@ static int next_field(span m, size_t *pos, field *f)
     ck_assert_uint_gt(f->num, 0);
     if (f->wire == 0) {
         f->v = rd_varint(m, pos);
+    } else if (f->wire == 5) { /* fixed32: an attribute's float */
+        ck_assert_msg(m.n - *pos >= 4, "fixed32 past the end");
+        f->v = (uint64_t)m.p[*pos] | (uint64_t)m.p[*pos + 1] << 8 |
+               (uint64_t)m.p[*pos + 2] << 16 | (uint64_t)m.p[*pos + 3] << 24;
+        *pos += 4;
     } else {
         ck_assert_uint_eq(f->wire, 2);
         uint64_t len = rd_varint(m, pos);
@@ -80,8 +85,11 @@ static void copy_str(char *dst, size_t cap, span s)
 #define NAME_CAP 64
 
 typedef struct dnode {
-    char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[2][NAME_CAP];
+    char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[3][NAME_CAP];
     int n_in, n_out;
+    int n_attr;
+    int64_t axis; /* LayerNormalization's attributes */
+    float epsilon;
 } dnode;
 
 typedef struct dtensor {
@@ -110,14 +118,47 @@ typedef struct dmodel {
     int n_inputs, n_outputs;
 } dmodel;
 
+/* An attribute: only LayerNormalization's axis (int) and epsilon (float). */
+static void decode_attribute(span m, dnode *n)
+{
+    size_t pos = 0;
+    field f;
+    char name[NAME_CAP] = "";
+    uint64_t i = 0, fl = 0, type = 0;
+    while (next_field(m, &pos, &f)) {
+        if (f.num == 1)
+            copy_str(name, NAME_CAP, f.s);
+        else if (f.num == 2)
+            fl = f.v;
+        else if (f.num == 3)
+            i = f.v;
+        else if (f.num == 20)
+            type = f.v;
+        else
+            ck_abort_msg("unexpected AttributeProto field %u", f.num);
+    }
+    n->n_attr++;
+    if (!strcmp(name, "axis")) {
+        ck_assert_uint_eq(type, 2);
+        n->axis = (int64_t)i;
+    } else {
+        ck_assert_str_eq(name, "epsilon");
+        ck_assert_uint_eq(type, 1);
+        const uint32_t u = (uint32_t)fl;
+        memcpy(&n->epsilon, &u, sizeof u);
+    }
+}
+
 static void decode_node(span m, dnode *n)
 {
     size_t pos = 0;
     field f;
     memset(n, 0, sizeof *n);
     while (next_field(m, &pos, &f)) {
-        if (f.num == 1) {
-            ck_assert_int_lt(n->n_in, 2);
+        if (f.num == 5) {
+            decode_attribute(f.s, n);
+        } else if (f.num == 1) {
+            ck_assert_int_lt(n->n_in, 3);
             copy_str(n->in[n->n_in++], NAME_CAP, f.s);
         } else if (f.num == 2) {
             copy_str(n->out, NAME_CAP, f.s);
@@ -576,6 +617,30 @@ typedef struct tval {
 /* Runs the decoded graph on x (rows x n_in) by the ONNX definitions of its ops,
  * on float32 tensors (MatMul sums in double, then rounds), broadcasting a 1-D
  * initializer over the rows; returns rows x n_out. */
+/* ONNX LayerNormalization over the last axis, from its definition, in double. */
+static void run_layer_norm(const dmodel *d, const dnode *nd, const tval *a, tval *o)
+{
+    ck_assert_int_eq(nd->n_in, 3);
+    ck_assert_int_eq(nd->axis, -1);
+    const dtensor *sc = find_init(d, nd->in[1]), *b = find_init(d, nd->in[2]);
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_ptr_nonnull(b);
+    const size_t n = a->cols;
+    o->cols = n;
+    o->v = malloc(o->rows * n * sizeof(float));
+    for (size_t r = 0; r < a->rows; r++) {
+        const float *x = a->v + r * n;
+        double mean = 0, var = 0;
+        for (size_t k = 0; k < n; k++)
+            mean += x[k] / (double)n;
+        for (size_t k = 0; k < n; k++)
+            var += (x[k] - mean) * (x[k] - mean) / (double)n;
+        for (size_t k = 0; k < n; k++)
+            o->v[r * n + k] = (float)((x[k] - mean) / sqrt(var + nd->epsilon) * raw_at(sc, k) +
+                                      raw_at(b, k));
+    }
+}
+
 static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_in, size_t *n_out)
 {
     tval vals[MAX_NODES + 1];
@@ -597,6 +662,10 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
         tval *o = &vals[nv++];
         strcpy(o->name, nd->out);
         o->rows = a->rows;
+        if (!strcmp(nd->op, "LayerNormalization")) {
+            run_layer_norm(d, nd, a, o);
+            continue;
+        }
         if (!strcmp(nd->op, "MatMul")) {
             ck_assert_ptr_nonnull(t);
             ck_assert_int_eq(t->dims[0], (int64_t)a->cols);
@@ -708,6 +777,54 @@ START_TEST(test_graph_matches_predict)
         }
     }
     printf("onnx: largest relative difference graph vs predict: %.3g\n", worst);
+}
+END_TEST
+
+/* LayerNormalization as the ONNX operator (opset 17, IR 8; axis -1, its epsilon),
+ * its gamma and beta as initializers; a GaussianNoise layer left out; the graph
+ * computes what the model predicts. */
+START_TEST(test_layer_normalization)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_add_dense(m, 6, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_layer_normalization(m, 0.01, NULL));
+    CK_OK(regnn_model_add_gaussian_noise(m, 0.3, NULL));
+    CK_OK(regnn_model_add_dense(m, 2, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 8));
+    float ln[12];
+    for (int k = 0; k < 12; k++)
+        ln[k] = (float)(k < 6 ? 0.5 + 0.2 * k : 0.1 * (k - 8));
+    CK_OK(regnn_layer_set_params(regnn_model_layer(m, 1), ln, 12));
+    blob b = export_mem(m);
+    dmodel *d = malloc(sizeof *d);
+    decode_model(b.p, b.n, d);
+    ck_assert_int_eq(d->ir_version, 8);
+    ck_assert_int_eq(d->opset, 17);
+    ck_assert_int_eq(d->n_nodes, 3 + 1 + 2); /* MatMul Add Tanh, LayerNormalization, MatMul Add */
+    const dnode *nd = &d->nodes[3];
+    ck_assert_str_eq(nd->op, "LayerNormalization");
+    ck_assert_str_eq(nd->in[1], "layer1/gamma");
+    ck_assert_str_eq(nd->in[2], "layer1/beta");
+    ck_assert_int_eq(nd->n_attr, 2);
+    ck_assert_int_eq(nd->axis, -1);
+    ck_assert(nd->epsilon == 0.01f);
+    ck_assert(raw_at(find_init(d, "layer1/gamma"), 5) == ln[5]);
+    ck_assert(raw_at(find_init(d, "layer1/beta"), 0) == ln[6]);
+    const size_t rows = 32;
+    float *x = data(rows, 4, 2.0, 0.5, 9), y[64];
+    CK_OK(regnn_model_predict(m, x, rows, y, 64));
+    size_t got_out = 0;
+    float *g = run_graph(d, x, rows, 4, &got_out);
+    ck_assert_uint_eq(got_out, 2);
+    for (size_t i = 0; i < rows * 2; i++)
+        ck_assert_msg(rel_diff(g[i], y[i]) <= 1e-5 || fabs((double)g[i] - y[i]) <= 1e-6,
+                      "row %zu: graph %.9g, predict %.9g", i / 2, (double)g[i], (double)y[i]);
+    free(g);
+    free(x);
+    free(d);
+    free(b.p);
+    regnn_model_free(m);
 }
 END_TEST
 
@@ -926,6 +1043,7 @@ static Suite *onnx_suite(void)
     tcase_add_test(tc, test_structure);
     tcase_add_test(tc, test_structure_scaler);
     tcase_add_test(tc, test_dropout_omitted);
+    tcase_add_test(tc, test_layer_normalization);
     tcase_add_test(tc, test_graph_matches_predict);
     tcase_add_test(tc, test_mem_sizes);
     tcase_add_test(tc, test_file);

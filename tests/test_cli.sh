@@ -515,6 +515,12 @@ status 0 "fit --gaussian-noise 0.1 --gaussian-dropout 0.2" "$BIN" fit "$DATA" --
 check "--gaussian-noise: a GaussianNoise layer after each hidden layer" sh -c "grep -c '^  [14] .*GaussianNoise(0.1)' '$TMP/gn.info' | grep -qx 2"
 check "--gaussian-dropout: a GaussianDropout layer after each noise layer" sh -c "grep -c '^  [25] .*GaussianDropout(0.2)' '$TMP/gn.info' | grep -qx 2"
 check "noise layers change the model" sh -c "! cmp -s '$TMP/gn.rgn' '$TMP/m.rgn'"
+status 0 "fit --layer-norm" "$BIN" fit "$DATA" --target y $SMALL --layer-norm --gaussian-noise 0.1 -q -o "$TMP/ln.rgn"
+"$BIN" info "$TMP/ln.rgn" > "$TMP/ln.info"
+check "--layer-norm: a LayerNormalization layer after each hidden layer, then the noise" sh -c "grep -c '^  [14] .*LayerNormalization(0.001) *64\$' '$TMP/ln.info' | grep -qx 2 && grep -q '^  2 .*GaussianNoise(0.1)' '$TMP/ln.info'"
+status 0 "export-onnx of a model with LayerNormalization" "$BIN" export-onnx "$TMP/ln.rgn" "$TMP/ln.onnx"
+check "export-onnx: a LayerNormalization node" grep -q "LayerNormalization" "$TMP/ln.onnx"
+check "export-onnx: opset 17 and the dense network in the summary" has "$TMP/out" "ONNX opset 17, network 10-32x2-1 relu"
 status 2 "fit --gaussian-noise 1.5: exit 2" "$BIN" fit "$DATA" --target y --gaussian-noise 1.5
 check "--gaussian-noise 1.5: the range" has "$TMP/err" "standard deviation in \\[0, 1\\]"
 status 2 "fit --gaussian-dropout 1: exit 2" "$BIN" fit "$DATA" --target y --gaussian-dropout 1

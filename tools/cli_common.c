@@ -226,7 +226,9 @@ static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
     static const char *const acts[] = {"relu", "tanh", "sigmoid"};
     static const int act_values[] = {REGNN_ACT_RELU, REGNN_ACT_TANH, REGNN_ACT_SIGMOID};
     const char *a = argv[*i], *v = NULL;
-    if (ex_option(argc, argv, i, "--layers", &v)) {
+    if (strcmp(a, "--layer-norm") == 0) {
+        o->layer_norm = 1;
+    } else if (ex_option(argc, argv, i, "--layers", &v)) {
         if (!v || ex_parse_layers(v, o->units, CLI_MAX_LAYERS, &o->n_layers) != 0)
             return cli_bad_option(a, v,
                                   "expected hidden layer sizes such as 128,128 or 128x6, or none "
@@ -392,6 +394,8 @@ void cli_train_help(FILE *f)
           "                      linear model [128x6]\n"
           "  --activation NAME   relu, tanh or sigmoid for the hidden layers [relu]\n"
           "  --dropout R         dropout rate after each hidden layer [0]\n"
+          "  --layer-norm        a LayerNormalization layer (epsilon 1e-3) after each\n"
+          "                      hidden layer [none]\n"
           "  --gaussian-noise S  a GaussianNoise(S) layer after each hidden layer [none]\n"
           "  --gaussian-dropout R a GaussianDropout(R) layer after each hidden layer [none]\n"
           "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
@@ -588,9 +592,12 @@ void cli_data_free(cli_data *d)
     memset(d, 0, sizeof *d);
 }
 
-/* --gaussian-noise and --gaussian-dropout: their layers after a hidden layer. */
+/* --layer-norm, --gaussian-noise and --gaussian-dropout: their layers after a
+ * hidden layer, in that order. */
 static int add_noise_layers(const cli_train_opts *o, regnn_model *m)
 {
+    if (o->layer_norm && regnn_model_add_layer_normalization(m, 1e-3, NULL) != REGNN_OK)
+        return cli_lib_fail("--layer-norm");
     if (o->gaussian_noise != 0 && regnn_model_add_gaussian_noise(m, o->gaussian_noise, NULL) != REGNN_OK)
         return cli_lib_fail("--gaussian-noise");
     if (o->gaussian_dropout != 0 &&
@@ -743,28 +750,42 @@ static const char *act_name(int act)
     }
 }
 
+/* The first dense layer at or after i; n if none (the others are not described). */
+static size_t next_dense(regnn_model *m, size_t i)
+{
+    const size_t n = regnn_model_layer_count(m);
+    while (i < n && regnn_layer_type(regnn_model_layer(m, i)) != REGNN_LAYERTYPE_DENSE)
+        i++;
+    return i;
+}
+
 void cli_describe_layers(const regnn_model *m, char *buf, size_t size)
 {
-    size_t n = regnn_model_layer_count(m), used = 0;
+    size_t n = regnn_model_layer_count(m), used = 0, dense = 0;
     regnn_model *mm = (regnn_model *)m; /* regnn_model_layer takes a non-const handle */
     int w = snprintf(buf, size, "%zu", regnn_model_inputs(m));
     used = w > 0 ? (size_t)w : 0;
-    for (size_t i = 0; i < n && used < size; i++) {
-        size_t units = regnn_layer_units(regnn_model_layer(mm, i)), run = 1;
-        while (i + run < n - 1 && regnn_layer_units(regnn_model_layer(mm, i + run)) == units &&
-               regnn_layer_activation(regnn_model_layer(mm, i + run)) ==
-                   regnn_layer_activation(regnn_model_layer(mm, i)))
+    for (size_t i = next_dense(mm, 0); i < n && used < size;) {
+        const regnn_layer *l = regnn_model_layer(mm, i);
+        size_t units = regnn_layer_units(l), run = 1, j = next_dense(mm, i + 1);
+        /* runs of equal hidden layers; the output layer stands alone */
+        while (j < n && next_dense(mm, j + 1) < n &&
+               regnn_layer_units(regnn_model_layer(mm, j)) == units &&
+               regnn_layer_activation(regnn_model_layer(mm, j)) == regnn_layer_activation(l)) {
             run++;
+            j = next_dense(mm, j + 1);
+        }
         if (run > 1)
             w = snprintf(buf + used, size - used, "-%zux%zu", units, run);
         else
             w = snprintf(buf + used, size - used, "-%zu", units);
         used += w > 0 ? (size_t)w : 0;
-        i += run - 1;
+        dense += run;
+        i = j;
     }
-    if (n > 1 && used < size)
+    if (dense > 1 && used < size)
         snprintf(buf + used, size - used, " %s",
-                 act_name(regnn_layer_activation(regnn_model_layer(mm, 0))));
+                 act_name(regnn_layer_activation(regnn_model_layer(mm, next_dense(mm, 0)))));
 }
 
 double cli_tail_baseline(const regnn_dataset *train, double split)

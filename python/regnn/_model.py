@@ -23,6 +23,7 @@ PROTOTYPES = {
     "regnn_model_add_dense": (S, [H, c_size_t, c_int, P_HANDLE]),
     "regnn_model_add_gaussian_noise": (S, [H, c_double, P_HANDLE]),
     "regnn_model_add_gaussian_dropout": (S, [H, c_double, P_HANDLE]),
+    "regnn_model_add_layer_normalization": (S, [H, c_double, P_HANDLE]),
     "regnn_layer_type": (c_int, [H]),
     "regnn_layer_noise": (c_double, [H]),
     "regnn_model_inputs": (c_size_t, [H]),
@@ -58,8 +59,10 @@ INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM = 0, 1
 LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
 _LAYERTYPE_DENSE, _LAYERTYPE_GAUSSIAN_NOISE, _LAYERTYPE_GAUSSIAN_DROPOUT = 0, 1, 2
+_LAYERTYPE_LAYER_NORMALIZATION = 3
 _LAYERTYPES = {"dense": _LAYERTYPE_DENSE, "gaussian_noise": _LAYERTYPE_GAUSSIAN_NOISE,
-               "gaussian_dropout": _LAYERTYPE_GAUSSIAN_DROPOUT}
+               "gaussian_dropout": _LAYERTYPE_GAUSSIAN_DROPOUT,
+               "layer_normalization": _LAYERTYPE_LAYER_NORMALIZATION}
 _ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
 _INITS = {"glorot_uniform": INIT_GLOROT_UNIFORM, "glorot": INIT_GLOROT_UNIFORM,
           "he_uniform": INIT_HE_UNIFORM, "he": INIT_HE_UNIFORM}
@@ -115,6 +118,19 @@ class GaussianNoise:
 
     def __repr__(self):
         return "GaussianNoise(%g)" % self.stddev
+
+
+class LayerNormalization:
+    """Specification of a Keras LayerNormalization layer (axis -1, center and scale): each row
+    becomes gamma * (x - mean) / sqrt(var + epsilon) + beta; gamma and beta are trainable."""
+
+    __slots__ = ("epsilon",)
+
+    def __init__(self, epsilon=1e-3):
+        self.epsilon = B.real(epsilon, "LayerNormalization: epsilon")
+
+    def __repr__(self):
+        return "LayerNormalization(epsilon=%g)" % self.epsilon
 
 
 class GaussianDropout:
@@ -181,13 +197,14 @@ class Layer:
 
     @property
     def type(self):
-        """The layer's type: "dense", "gaussian_noise" or "gaussian_dropout"."""
+        """The layer's type: "dense", "gaussian_noise", "gaussian_dropout" or
+        "layer_normalization"."""
         return _name_of(lib.regnn_layer_type(self._handle()), _LAYERTYPES)
 
     @property
     def noise(self):
-        """The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer; 0 for a
-        dense layer."""
+        """The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer, the epsilon
+        of a LayerNormalization layer; 0 for a dense layer."""
         return lib.regnn_layer_noise(self._handle())
 
     def _get(self, key):
@@ -239,7 +256,8 @@ class Layer:
         if self._model.closed:
             return "<regnn.Layer of a closed model>"
         if self.type != "dense":
-            spec = "GaussianNoise" if self.type == "gaussian_noise" else "GaussianDropout"
+            spec = {"gaussian_noise": "GaussianNoise", "gaussian_dropout": "GaussianDropout",
+                    "layer_normalization": "LayerNormalization"}[self.type]
             return "<regnn.Layer %d: %s(%g), %d inputs>" % (self.index, spec, self.noise,
                                                             self.inputs)
         extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
@@ -301,8 +319,11 @@ class Model(_Handle):
             return self.add_gaussian_noise(layer.stddev)
         if isinstance(layer, GaussianDropout):
             return self.add_gaussian_dropout(layer.rate)
+        if isinstance(layer, LayerNormalization):
+            return self.add_layer_normalization(layer.epsilon)
         if not isinstance(layer, Dense):
-            raise TypeError("Model.add expects a regnn.Dense, GaussianNoise or GaussianDropout, "
+            raise TypeError("Model.add expects a regnn.Dense, GaussianNoise, GaussianDropout or "
+                            "LayerNormalization, "
                             "not %s" % type(layer).__name__)
         return self.add_dense(layer.units, layer.activation, l2=layer.l2, l1=layer.l1,
                               dropout=layer.dropout)
@@ -335,6 +356,11 @@ class Model(_Handle):
         """Append a GaussianNoise layer (before init only): training adds N(0, stddev^2)
         noise, stddev in [0, 1]; returns the Layer."""
         return self._add_noise(lib.regnn_model_add_gaussian_noise, stddev, "stddev")
+
+    def add_layer_normalization(self, epsilon=1e-3):
+        """Append a LayerNormalization layer (before init only): per row
+        gamma * (x - mean) / sqrt(var + epsilon) + beta; returns the Layer."""
+        return self._add_noise(lib.regnn_model_add_layer_normalization, epsilon, "epsilon")
 
     def add_gaussian_dropout(self, rate):
         """Append a GaussianDropout layer (before init only): training multiplies by

@@ -27,7 +27,7 @@ from ._capi import lib
 from ._dataset import Dataset
 from ._handles import _name_of
 from ._io import load_checkpoint
-from ._model import Dense, GaussianDropout, GaussianNoise, Model, _ACTIVATIONS
+from ._model import Dense, GaussianDropout, GaussianNoise, LayerNormalization, Model, _ACTIVATIONS
 from ._errors import StateError, UnsupportedError
 
 # The library's largest n_inputs and units (RG_MAX_DIM of its model module; no public call
@@ -62,11 +62,14 @@ def model_state(model):
 
 
 def _layer_spec(t):
-    """A layer of a pickled topology: (type name, value) for a noise layer, else Dense's."""
+    """A layer of a pickled topology: (type name, value) for a layer that is not dense, else
+    Dense's."""
     if t[0] == "gaussian_noise":
         return GaussianNoise(t[1])
     if t[0] == "gaussian_dropout":
         return GaussianDropout(t[1])
+    if t[0] == "layer_normalization":
+        return LayerNormalization(t[1])
     u, a, l2, l1, d = t
     return Dense(u, a, l2=l2, l1=l1, dropout=d)
 

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
-"""GaussianNoise and GaussianDropout: specs and methods, types, inference is the identity,
-training draws (same bits on 1 and 3 threads), bad values, files and pickles."""
+"""GaussianNoise, GaussianDropout and LayerNormalization: specs and methods, types, inference
+(the identity; LayerNormalization's formula), training (same bits on 1 and 3 threads), bad
+values, files and pickles."""
 
+import math
 import pickle
 import unittest
 
@@ -73,6 +75,44 @@ class TestNoiseLayers(unittest.TestCase):
         copy = pickle.loads(pickle.dumps(fresh))
         self.assertEqual([(l.type, l.noise) for l in copy.layers],
                          [("gaussian_noise", 0.2), ("dense", 0.0)])
+
+
+class TestLayerNormalization(unittest.TestCase):
+    def test_formula_and_parameters(self):
+        m = regnn.Model(4, [regnn.LayerNormalization(0.01), regnn.Dense(1)]).init(seed=2)
+        ln = m.layers[0]
+        self.assertEqual((ln.type, ln.noise, ln.param_count), ("layer_normalization", 0.01, 8))
+        self.assertEqual(flat(ln.get_params()), [1.0] * 4 + [0.0] * 4)
+        ln.set_params([0.5, 1.0, 1.5, 2.0, 0.25, -0.25, 0.0, 1.0])
+        x, _ = make_data(8)
+        p = flat(m.get_params())
+        g, b, w, c = p[:4], p[4:8], p[8:12], p[12]
+        for row, got in zip(x, flat(m.predict(x))):
+            mean = sum(row) / 4
+            var = sum((v - mean) ** 2 for v in row) / 4
+            h = [g[k] * (row[k] - mean) / math.sqrt(var + 0.01) + b[k] for k in range(4)]
+            self.assertAlmostEqual(got, sum(h[k] * w[k] for k in range(4)) + c, places=5)
+        with self.assertRaisesRegex(regnn.InvalidArgumentError, "epsilon must be finite and > 0"):
+            regnn.Model(4).add_layer_normalization(0.0)
+
+    def test_training_same_bits_and_round_trips(self):
+        x, y = make_data(96)
+        got = []
+        for threads in (1, 3):
+            m = regnn.Model(4, [regnn.Dense(8, "relu"), regnn.LayerNormalization(),
+                                regnn.Dense(1)]).init(seed=5)
+            m.threads = threads
+            m.fit((x, y), regnn.Adam(), epochs=2, batch_size=64)
+            got.append(flat(m.get_params()))
+        self.assertEqual(got[0], got[1])
+        self.assertNotEqual(got[0][8 * 4 + 8:8 * 4 + 16], [1.0] * 8)  # gamma trained
+        back = regnn.Model.load(m.to_bytes())
+        self.assertEqual(back.to_bytes(), m.to_bytes())
+        self.assertEqual(flat(back.predict(x)), flat(m.predict(x)))
+        fresh = pickle.loads(pickle.dumps(regnn.Model(4, [regnn.LayerNormalization(0.5),
+                                                          regnn.Dense(1)])))
+        self.assertEqual((fresh.layers[0].type, fresh.layers[0].noise),
+                         ("layer_normalization", 0.5))
 
 
 if __name__ == "__main__":

@@ -518,7 +518,7 @@ static regnn_status check_ltyp(const char *where, span s, parsed *P)
             return rg_error(REGNN_E_FORMAT,
                             "%s: section LTYP: layer indexes must increase (%llu after %llu)", where,
                             (unsigned long long)at, (unsigned long long)prev);
-        const char *bad = rg_noise_range((int)type, v);
+        const char *bad = rg_layer_value_range((int)type, v);
         if (type > 255 || zero != 0 || bad)
             return rg_error(REGNN_E_FORMAT, "%s: section LTYP: layer %llu (type %lu, value %g): %s",
                             where, (unsigned long long)at, (unsigned long)type, v,
@@ -546,13 +546,14 @@ static int layer_type(const parsed *P, size_t i, double *value)
     return REGNN_LAYERTYPE_DENSE;
 }
 
-/* A noise layer's TOPO record: the previous width, linear, no penalty or dropout. */
-static regnn_status check_noise_record(const char *where, size_t i, size_t fan_in, uint64_t units,
+/* The TOPO record of a layer listed in LTYP: the previous width, linear, no
+ * penalty or dropout. */
+static regnn_status check_typed_record(const char *where, size_t i, size_t fan_in, uint64_t units,
                                        uint32_t act, double l2, double l1, double drop)
 {
     if (units != fan_in || act != REGNN_ACT_LINEAR || l2 != 0.0 || l1 != 0.0 || drop != 0.0)
         return rg_error(REGNN_E_FORMAT,
-                        "%s: section TOPO: noise layer %zu must keep its %zu units, a linear "
+                        "%s: section TOPO: layer %zu (section LTYP) must keep its %zu units, a linear "
                         "activation and no penalty or dropout",
                         where, i, fan_in);
     return REGNN_OK;
@@ -598,14 +599,16 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
             return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has dropout %g, must be in [0, 1)",
                             where, i, drop);
         double nv;
-        if (layer_type(P, i, &nv) != REGNN_LAYERTYPE_DENSE) {
-            regnn_status st = check_noise_record(where, i, fan_in, units, act, l2, l1, drop);
+        const int type = layer_type(P, i, &nv);
+        if (type != REGNN_LAYERTYPE_DENSE) {
+            regnn_status st = check_typed_record(where, i, fan_in, units, act, l2, l1, drop);
             if (st != REGNN_OK)
                 return st;
-            continue;
         }
         /* Both factors < 2^25, so each count fits; the sum is bounded like add_dense's. */
-        size_t count = fan_in * (size_t)units + (size_t)units;
+        size_t count = type == REGNN_LAYERTYPE_DENSE ? fan_in * (size_t)units + (size_t)units
+                       : type == REGNN_LAYERTYPE_LAYER_NORMALIZATION ? 2 * (size_t)units
+                                                                     : 0;
         if (total > SIZE_MAX / sizeof(float) - count)
             return rg_error(REGNN_E_FORMAT, "%s: section TOPO: too many parameters", where);
         total += count;
@@ -619,7 +622,7 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
                             where, (unsigned long long)last, (unsigned long long)L);
     }
     if (total == 0)
-        return rg_error(REGNN_E_FORMAT, "%s: section TOPO: no dense layer (no parameters)", where);
+        return rg_error(REGNN_E_FORMAT, "%s: section TOPO: no layer with parameters", where);
     P->n_params = total;
     P->n_out = fan_in;
     return REGNN_OK;
@@ -944,6 +947,10 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
         }
         if (type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT) {
             st = regnn_model_add_gaussian_dropout(m, nv, NULL);
+            continue;
+        }
+        if (type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            st = regnn_model_add_layer_normalization(m, nv, NULL);
             continue;
         }
         st = regnn_model_add_dense(m, (size_t)units, act, &l);

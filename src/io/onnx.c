@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ONNX export: a trained model as an ONNX inference graph (opset 13), so that
+/* ONNX export: a trained model as an ONNX inference graph (opset 13; 17 with
+ * LayerNormalization), so that
  * ONNX runtimes and converters can run it. The library writes the protobuf
  * itself: only the few messages of onnx/onnx.proto the graph needs (field
  * numbers below are that file's), with no dependency on protobuf. */
@@ -13,12 +14,16 @@
  * every runtime that knows the opset reads the file. */
 #define ONNX_IR_VERSION 7
 #define ONNX_OPSET 13
+/* LayerNormalization is an operator from opset 17 (ONNX 1.12, IR version 8):
+ * a model with one is exported at that opset, the others as before. */
+#define ONNX_IR_VERSION_LN 8
+#define ONNX_OPSET_LN 17
 #define ONNX_FLOAT 1 /* TensorProto.DataType.FLOAT */
 /* The reference protobuf parser refuses messages of 2 GiB and more; larger
  * models need ONNX's external-data layout, which this writer does not produce. */
 #define PB_MAX_MESSAGE ((size_t)0x7fffffff)
 
-enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+enum { WIRE_VARINT = 0, WIRE_LEN = 2, WIRE_FIXED32 = 5 };
 
 /* Field numbers of onnx.proto. */
 enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MODEL_GRAPH = 7,
@@ -26,7 +31,9 @@ enum { MODEL_IR_VERSION = 1, MODEL_PRODUCER = 2, MODEL_PRODUCER_VERSION = 3, MOD
 enum { OPSET_VERSION = 2 };
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11,
        GRAPH_OUTPUT = 12 };
-enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4 };
+enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5 };
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_TYPE = 20 };
+enum { ATTR_FLOAT = 1, ATTR_INT = 2 }; /* AttributeProto.AttributeType */
 enum { TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1 };
@@ -154,7 +161,28 @@ static void value_body(pb *w, const void *ctx)
 
 typedef struct node {
     const char *op, *in0, *in1, *out, *name;
+    const char *in2; /* LayerNormalization's bias, else NULL */
+    float epsilon;   /* LayerNormalization's, with its axis -1 */
 } node;
+
+static void attr_axis_body(pb *w, const void *ctx)
+{
+    (void)ctx;
+    pb_str(w, ATTR_NAME, "axis");
+    pb_int(w, ATTR_I, UINT64_MAX); /* -1, an int64 as a varint */
+    pb_int(w, ATTR_TYPE, ATTR_INT);
+}
+static void attr_epsilon_body(pb *w, const void *ctx)
+{
+    const node *n = ctx;
+    uint32_t u;
+    memcpy(&u, &n->epsilon, sizeof u);
+    const uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+    pb_str(w, ATTR_NAME, "epsilon");
+    pb_key(w, ATTR_F, WIRE_FIXED32);
+    pb_put(w, b, 4);
+    pb_int(w, ATTR_TYPE, ATTR_FLOAT);
+}
 
 static void node_body(pb *w, const void *ctx)
 {
@@ -162,9 +190,15 @@ static void node_body(pb *w, const void *ctx)
     pb_str(w, NODE_INPUT, n->in0);
     if (n->in1)
         pb_str(w, NODE_INPUT, n->in1);
+    if (n->in2)
+        pb_str(w, NODE_INPUT, n->in2);
     pb_str(w, NODE_OUTPUT, n->out);
     pb_str(w, NODE_NAME, n->name);
     pb_str(w, NODE_OP_TYPE, n->op);
+    if (n->in2) {
+        pb_msg(w, NODE_ATTRIBUTE, attr_axis_body, n);
+        pb_msg(w, NODE_ATTRIBUTE, attr_epsilon_body, n);
+    }
 }
 
 /* The nodes form one chain: each takes the previous node's output (the first
@@ -173,15 +207,39 @@ static void node_body(pb *w, const void *ctx)
 typedef struct chain {
     pb *w;
     size_t done, total;
-    char prev[48], cur[48];
+    char prev[64], cur[64]; /* "layer<i>/LayerNormalization" fits */
 } chain;
 
 static void chain_node(chain *c, const char *op, const char *prefix, const char *param)
 {
     snprintf(c->cur, sizeof c->cur, "%s/%s", prefix, op);
-    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur};
+    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur, NULL, 0.0f};
     pb_msg(c->w, GRAPH_NODE, node_body, &n);
     memcpy(c->prev, c->cur, sizeof c->prev);
+}
+
+/* A LayerNormalization node of layer `prefix`: its scale (gamma) and bias (beta). */
+static void chain_ln(chain *c, const char *prefix, const char *scale, const char *bias,
+                     double epsilon)
+{
+    snprintf(c->cur, sizeof c->cur, "%s/LayerNormalization", prefix);
+    node n = {"LayerNormalization", c->prev, scale, ++c->done == c->total ? "output" : c->cur,
+              c->cur, bias, (float)epsilon};
+    pb_msg(c->w, GRAPH_NODE, node_body, &n);
+    memcpy(c->prev, c->cur, sizeof c->prev);
+}
+
+static int is_ln(const regnn_model *m, size_t i)
+{
+    return regnn_layer_type(rg_model_layer_at(m, i)) == REGNN_LAYERTYPE_LAYER_NORMALIZATION;
+}
+
+static int has_ln(const regnn_model *m)
+{
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++)
+        if (is_ln(m, i))
+            return 1;
+    return 0;
 }
 
 static const char *act_op(int act)
@@ -205,7 +263,9 @@ static size_t node_count(const regnn_model *m)
 {
     size_t n = rg_model_scaler(m) ? 4 : 0;
     for (size_t i = 0; i < regnn_model_layer_count(m); i++)
-        if (!skipped(m, i))
+        if (is_ln(m, i))
+            n += 1;
+        else if (!skipped(m, i))
             n += act_op(regnn_layer_activation(rg_model_layer_at(m, i))) ? 3 : 2;
     return n;
 }
@@ -227,6 +287,12 @@ static void graph_body(pb *w, const void *ctx)
         if (skipped(m, i))
             continue;
         snprintf(prefix, sizeof prefix, "layer%zu", i);
+        if (is_ln(m, i)) {
+            snprintf(kname, sizeof kname, "%s/gamma", prefix);
+            snprintf(bname, sizeof bname, "%s/beta", prefix);
+            chain_ln(&c, prefix, kname, bname, regnn_layer_noise(rg_model_layer_at(m, i)));
+            continue;
+        }
         snprintf(kname, sizeof kname, "%s/kernel", prefix);
         snprintf(bname, sizeof bname, "%s/bias", prefix);
         chain_node(&c, "MatMul", prefix, kname);
@@ -247,6 +313,15 @@ static void graph_body(pb *w, const void *ctx)
         if (skipped(m, i))
             continue;
         const size_t li = regnn_layer_inputs(l), lu = regnn_layer_units(l);
+        if (is_ln(m, i)) {
+            snprintf(kname, sizeof kname, "layer%zu/gamma", i);
+            snprintf(bname, sizeof bname, "layer%zu/beta", i);
+            tensor g = {kname, {lu, 0}, 1, lu, rg_layer_params(l), NULL};
+            tensor be = {bname, {lu, 0}, 1, lu, g.f + lu, NULL};
+            pb_msg(w, GRAPH_INITIALIZER, tensor_body, &g);
+            pb_msg(w, GRAPH_INITIALIZER, tensor_body, &be);
+            continue;
+        }
         snprintf(kname, sizeof kname, "layer%zu/kernel", i);
         snprintf(bname, sizeof bname, "layer%zu/bias", i);
         tensor k = {kname, {li, lu}, 2, li * lu, rg_layer_params(l), NULL};
@@ -272,17 +347,17 @@ static void graph_body(pb *w, const void *ctx)
 
 static void opset_body(pb *w, const void *ctx)
 {
-    (void)ctx;
-    pb_int(w, OPSET_VERSION, ONNX_OPSET); /* domain left empty: the default ai.onnx */
+    /* domain left empty: the default ai.onnx */
+    pb_int(w, OPSET_VERSION, has_ln(ctx) ? ONNX_OPSET_LN : ONNX_OPSET);
 }
 
 static void model_body(pb *w, const void *ctx)
 {
-    pb_int(w, MODEL_IR_VERSION, ONNX_IR_VERSION);
+    pb_int(w, MODEL_IR_VERSION, has_ln(ctx) ? ONNX_IR_VERSION_LN : ONNX_IR_VERSION);
     pb_str(w, MODEL_PRODUCER, "libregnn");
     pb_str(w, MODEL_PRODUCER_VERSION, REGNN_VERSION_STRING);
     pb_msg(w, MODEL_GRAPH, graph_body, ctx);
-    pb_msg(w, MODEL_OPSET, opset_body, NULL);
+    pb_msg(w, MODEL_OPSET, opset_body, ctx);
 }
 
 /* ------------------------------------------------------------------ */

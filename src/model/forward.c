@@ -59,7 +59,9 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
         for (size_t i = 0; i < m->n_layers; i++) {
             if (rg_layer_is_noise(m->layers[i]))
                 continue; /* the identity in inference */
-            if (pool && nr > 1) {
+            if (m->layers[i]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+                rg_ln_forward(m->layers[i], m->params, in, nr, cur, NULL);
+            } else if (pool && nr > 1) {
                 /* The same pieces' bits as rg_dense_forward (gemm.c's rule). */
                 fwd_job j = {m->layers[i], m->params, {0}};
                 rg_dense_gemm(&j.g, m->layers[i], m->params, in, nr, cur);
@@ -186,6 +188,12 @@ int rg_model_predictions_bounded(const regnn_model *m, double xmax)
     for (size_t l = 0; l < m->n_layers; l++) {
         if (rg_layer_is_noise(m->layers[l]))
             continue; /* the identity in inference */
+        if (m->layers[l]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            /* |x-hat| < sqrt(units), whatever the input */
+            bound = (double)p * (sqrt((double)m->layers[l]->units) + 1.0);
+            bound = bound > 1.0 ? bound : 1.0;
+            continue;
+        }
         bound = (double)p * ((double)m->layers[l]->n_in * bound + 1.0);
         bound = bound > 1.0 ? bound : 1.0;
     }

@@ -48,7 +48,7 @@ static regnn_status ensure_params(regnn_model *m, const char *fn)
     if (m->params)
         return REGNN_OK;
     if (m->n_params == 0) /* noise layers only */
-        return rg_error(REGNN_E_STATE, "%s: the model has no parameters (no dense layer)", fn);
+        return rg_error(REGNN_E_STATE, "%s: the model has no parameters (noise layers only)", fn);
     float *p = rg_calloc(m->n_params, sizeof *p);
     float *g = rg_calloc(m->n_params, sizeof *g);
     if (!p || !g) {
@@ -171,8 +171,9 @@ regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
     return REGNN_OK;
 }
 
-/* A noise layer of the previous layer's width, after the checks common to
- * the two types; `value` was checked against the type's range by the caller. */
+/* A layer of the previous layer's width that is not dense (noise,
+ * LayerNormalization), after the checks common to these types; `value` was
+ * checked against the type's range by the caller. */
 static regnn_status add_noise(regnn_model *m, const char *fn, int type, double value,
                               regnn_layer **layer_out)
 {
@@ -186,7 +187,10 @@ static regnn_status add_noise(regnn_model *m, const char *fn, int type, double v
                         "or regnn_model_set_params)",
                         fn);
     const size_t width = m->n_layers ? m->layers[m->n_layers - 1]->units : m->n_in;
-    regnn_layer *l = push_layer(m, fn, width, width, 0);
+    const size_t count = type == REGNN_LAYERTYPE_LAYER_NORMALIZATION ? 2 * width : 0;
+    if (m->n_params > SIZE_MAX / sizeof(float) - count)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: too many parameters", fn);
+    regnn_layer *l = push_layer(m, fn, width, width, count);
     if (!l)
         return REGNN_E_NOMEM;
     l->type = type;
@@ -197,19 +201,21 @@ static regnn_status add_noise(regnn_model *m, const char *fn, int type, double v
     return REGNN_OK;
 }
 
-const char *rg_noise_range(int type, double value)
+const char *rg_layer_value_range(int type, double value)
 {
     if (type == REGNN_LAYERTYPE_GAUSSIAN_NOISE) /* Keras' range */
         return value >= 0.0 && value <= 1.0 ? NULL : "stddev must be in [0, 1]";
     if (type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT) /* rate / (1 - rate) is the variance */
         return value >= 0.0 && value < 1.0 ? NULL : "rate must be in [0, 1)";
-    return "not a noise layer type";
+    if (type == REGNN_LAYERTYPE_LAYER_NORMALIZATION)
+        return value > 0.0 && isfinite(value) ? NULL : "epsilon must be finite and > 0";
+    return "not a layer type with a value";
 }
 
 static regnn_status add_checked(regnn_model *m, const char *fn, int type, double value,
                                 regnn_layer **layer_out)
 {
-    const char *bad = rg_noise_range(type, value);
+    const char *bad = rg_layer_value_range(type, value);
     if (m && bad) {
         if (layer_out)
             *layer_out = NULL;
@@ -228,6 +234,13 @@ regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double rate, regnn
 {
     return add_checked(m, "regnn_model_add_gaussian_dropout", REGNN_LAYERTYPE_GAUSSIAN_DROPOUT,
                        rate, layer_out);
+}
+
+regnn_status regnn_model_add_layer_normalization(regnn_model *m, double epsilon,
+                                                 regnn_layer **layer_out)
+{
+    return add_checked(m, "regnn_model_add_layer_normalization",
+                       REGNN_LAYERTYPE_LAYER_NORMALIZATION, epsilon, layer_out);
 }
 
 int regnn_layer_type(const regnn_layer *l) { return l ? l->type : -1; }
@@ -269,12 +282,13 @@ regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
     regnn_status st = check_layer_value("regnn_layer_set_double", key, value);
     if (st != REGNN_OK)
         return st;
-    if (rg_layer_is_noise(l))
+    if (!rg_layer_is_dense(l))
         return rg_error(REGNN_E_UNSUPPORTED,
                         "regnn_layer_set_double: layer %zu is a %s layer (no kernel, no dropout)",
                         l->index,
-                        l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE ? "GaussianNoise"
-                                                                  : "GaussianDropout");
+                        l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
+                        : l->type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
+                                                                      : "LayerNormalization");
     /* A dropout change alters the workspace layout (mask buffers). */
     if (key == REGNN_LAYER_DROPOUT && (l->dropout > 0.0) != (value > 0.0)) {
         if (l->model->busy)
@@ -300,7 +314,7 @@ regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value
         rg_model_free_workspace(m);
     }
     for (size_t i = 0; i < m->n_layers; i++)
-        if (!rg_layer_is_noise(m->layers[i])) /* noise layers have no kernel, no dropout */
+        if (rg_layer_is_dense(m->layers[i])) /* the others have no kernel, no dropout */
             set_layer_value(m->layers[i], key, value);
     return REGNN_OK;
 }
@@ -322,7 +336,9 @@ size_t regnn_layer_units(const regnn_layer *l) { return l ? l->units : 0; }
 int regnn_layer_activation(const regnn_layer *l) { return l ? l->act : -1; }
 size_t regnn_layer_param_count(const regnn_layer *l)
 {
-    return l && !rg_layer_is_noise(l) ? l->n_in * l->units + l->units : 0;
+    if (!l || rg_layer_is_noise(l))
+        return 0;
+    return rg_layer_is_dense(l) ? l->n_in * l->units + l->units : 2 * l->units;
 }
 
 regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len)
@@ -374,7 +390,13 @@ regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t seed)
     rg_rng_seed(&m->rng, seed ^ 0xA5A5A5A5DEADBEEFull);
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
-        if (rg_layer_is_noise(l))
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) { /* gamma 1, beta 0 */
+            for (size_t k = 0; k < l->units; k++) {
+                m->params[l->offset + k] = 1.0f;
+                m->params[l->offset + l->units + k] = 0.0f;
+            }
+        }
+        if (!rg_layer_is_dense(l))
             continue;
         double fan = scheme == REGNN_INIT_HE_UNIFORM ? (double)l->n_in : (double)(l->n_in + l->units);
         double limit = sqrt(6.0 / fan);

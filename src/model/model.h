@@ -151,9 +151,9 @@ const float *rg_layer_params(const regnn_layer *l);
 double rg_layer_value(const regnn_layer *l, int key);
 /* NULL when value is in the range of a noise layer of that REGNN_LAYERTYPE_*,
  * else what the range is ("stddev must be in [0, 1]"). */
-const char *rg_noise_range(int type, double value);
+const char *rg_layer_value_range(int type, double value);
 /* A path's sweep: the stddev or rate of noise layer i of a model without
- * parameters yet, value in its range (rg_noise_range). */
+ * parameters yet, value in its range (rg_layer_value_range). */
 void rg_model_set_noise(regnn_model *m, size_t i, double value);
 const rg_rng *rg_model_rng(const regnn_model *m);
 void rg_model_set_rng(regnn_model *m, const rg_rng *r);

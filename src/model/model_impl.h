@@ -116,6 +116,26 @@ static inline int rg_layer_is_noise(const regnn_layer *l)
 {
     return l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE || l->type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT;
 }
+static inline int rg_layer_is_dense(const regnn_layer *l)
+{
+    return l->type == REGNN_LAYERTYPE_DENSE;
+}
+/* The rows of a layer's first parameter block as the plans cut it: a dense
+ * layer's kernel rows, LayerNormalization's gamma (one row; beta is its
+ * "bias"), none for a noise layer. */
+static inline size_t rg_layer_kernel_rows(const regnn_layer *l)
+{
+    return rg_layer_is_dense(l) ? l->n_in : l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION;
+}
+/* layernorm.c: LayerNormalization of `rows` rows of in into out (x-hat into
+ * xhat when not NULL); its backward on rows r0..r1 of the batch: gamma's and
+ * beta's part (summed from +0 over the rows in order) stored into g (add 0)
+ * or added to it (add 1), and the input gradient into dx when not NULL. */
+void rg_ln_forward(const regnn_layer *l, const float *params, const float *in, size_t rows,
+                   float *out, float *xhat);
+void rg_ln_backward(const regnn_layer *l, const float *params, const float *in,
+                    const float *xhat, const float *dy, size_t r0, size_t r1, float *g, int add,
+                    float *dx);
 /* noise.c: a noise layer's draws for `rows` rows into its mask (addends or
  * multipliers; the identity's when not training), in the order one thread
  * would draw them; its forward into ws.act on rows r0..r1 from `in` (the

@@ -19,7 +19,7 @@ static void draw_masks(regnn_model *m, size_t rows, int train)
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
-        if (!w->mask)
+        if (!w->mask || l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) /* its mask: x-hat */
             continue;
         if (rg_layer_is_noise(l)) {
             rg_noise_draw(m, i, rows, train);
@@ -121,6 +121,11 @@ static void step_forward(step_job *j, size_t nt)
             in = w->out;
             continue;
         }
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) { /* row-wise: the calling thread */
+            rg_ln_forward(l, m->params, in, j->rows, w->act, w->mask);
+            in = w->out;
+            continue;
+        }
         if (j->rows == 1) {
             rg_dense_forward(l, m->params, in, j->rows, w->act);
             if (w->mask)
@@ -144,12 +149,29 @@ static int step_owned_update(step_job *j, size_t nt, rg_update *upd)
 {
     int all = 1;
     for (size_t i = 0; i < j->m->n_layers && all; i++)
-        all = rg_layer_is_noise(j->m->layers[i]) || backward_products(j, i, nt);
+        all = rg_layer_is_noise(j->m->layers[i]) ||
+              (rg_layer_is_dense(j->m->layers[i]) && backward_products(j, i, nt));
     if (!all)
         return 0;
     rg_optimizer_update_plan(upd, j->m->plan, nt);
     j->upd = upd;
     return 1;
+}
+
+/* A LayerNormalization layer's backward on the calling thread: its
+ * parameters' parts shard by shard, added in shard order (as a sharded step
+ * adds them), then the lower layer's delta. */
+static void ln_backward(step_job *j, size_t i)
+{
+    regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[i];
+    const rg_layer_ws *w = &m->ws[i];
+    const float *in = i ? m->ws[i - 1].out : j->x;
+    for (size_t s = 0; s < j->n_shards; s++)
+        rg_ln_backward(l, m->params, in, w->mask, w->delta, j->shard[s], j->shard[s + 1],
+                       m->grads + l->offset, s > 0, i ? m->ws[i - 1].delta : NULL);
+    if (i > 0)
+        rg_lower_delta(m, i, 0, j->rows, 0, l->n_in);
 }
 
 /* The backward pass of an unsharded step, layers from the top; on owned
@@ -164,6 +186,10 @@ static void step_backward(step_job *j, size_t nt, int own)
                 rg_noise_backward(m, i, 0, j->rows);
                 rg_lower_delta(m, i, 0, j->rows, 0, m->layers[i]->n_in);
             }
+            continue;
+        }
+        if (m->layers[i]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            ln_backward(j, i);
             continue;
         }
         const int builtin = backward_products(j, i, nt);

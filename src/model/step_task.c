@@ -112,7 +112,7 @@ void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, si
 {
     const regnn_layer *lo = m->layers[layer - 1];
     const rg_layer_ws *wl = &m->ws[layer - 1];
-    const int dropout = wl->mask && !rg_layer_is_noise(lo); /* a noise layer's mask is its draws */
+    const int dropout = wl->mask && rg_layer_is_dense(lo); /* the others' mask is not dropout's */
     for (size_t r = r0; r < r1; r++) {
         float *d = wl->delta + r * lo->units + c0;
         if (dropout) {
@@ -232,7 +232,7 @@ void rg_step_top_delta(step_job *j, size_t s)
     const size_t no = lt->units, k0 = r0 * no, n = (r1 - r0) * no;
     rg_loss_delta_part(m->loss, m->loss_param, top->out + k0, j->y + k0, j->wt ? j->wt + r0 : NULL,
                        r1 - r0, no, j->total, top->delta + k0, j->sums[s]);
-    if (top->mask && !rg_layer_is_noise(lt)) /* dropout multipliers */
+    if (top->mask && rg_layer_is_dense(lt)) /* dropout multipliers */
         for (size_t k = k0; k < k0 + n; k++)
             top->delta[k] *= top->mask[k];
     rg_dense_act_backward(lt->act, top->act + k0, top->delta + k0, n);
@@ -256,6 +256,11 @@ void rg_step_shard_task(void *ctx, size_t s)
             in = w->out + k0;
             continue;
         }
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            rg_ln_forward(l, m->params, in, nr, w->act + k0, w->mask + k0);
+            in = w->out + k0;
+            continue;
+        }
         rg_dense_forward(l, m->params, in, nr, w->act + k0);
         if (w->mask)
             for (size_t k = k0; k < k0 + nr * l->units; k++)
@@ -272,6 +277,13 @@ void rg_step_shard_task(void *ctx, size_t s)
                 rg_noise_backward(m, i, r0, r1);
                 rg_lower_delta(m, i, r0, r1, 0, l->n_in);
             }
+            continue;
+        }
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            rg_ln_backward(l, m->params, i ? m->ws[i - 1].out : j->x, w->mask, w->delta, r0, r1,
+                           dst + l->offset, 0, i ? m->ws[i - 1].delta : NULL);
+            if (i > 0)
+                rg_lower_delta(m, i, r0, r1, 0, l->n_in);
             continue;
         }
         const float *lin = i ? m->ws[i - 1].out : j->x;

@@ -111,8 +111,8 @@ static regnn_status reserve_layers(regnn_model *m, size_t batch)
         ws[i].act = rg_malloc(n * sizeof(float));
         ws[i].delta = rg_malloc(n * sizeof(float));
         ok = ws[i].act && ws[i].delta;
-        if (ok && rg_layer_is_noise(m->layers[i])) {
-            ws[i].out = ws[i].act; /* act = the input with its noise */
+        if (ok && !rg_layer_is_dense(m->layers[i])) {
+            ws[i].out = ws[i].act; /* act: the output; mask: the draws, or LN's x-hat */
             ws[i].mask = rg_malloc(n * sizeof(float));
             ok = ws[i].mask != NULL;
         } else if (ok && m->layers[i]->dropout > 0.0) {

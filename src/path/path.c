@@ -531,7 +531,7 @@ static regnn_status check_noise_template(const char *fn, const regnn_model *tm,
                         "template model",
                         fn);
     for (size_t i = 0; i < n; i++) {
-        const char *bad = rg_noise_range(REGNN_LAYERTYPE_GAUSSIAN_NOISE, lambdas[i]);
+        const char *bad = rg_layer_value_range(REGNN_LAYERTYPE_GAUSSIAN_NOISE, lambdas[i]);
         if (!bad)
             continue;
         if (indexed)
