@@ -286,7 +286,8 @@ enum {
     REGNN_LAYERTYPE_DENSE = 0,            /* regnn_model_add_dense */
     REGNN_LAYERTYPE_GAUSSIAN_NOISE = 1,   /* regnn_model_add_gaussian_noise */
     REGNN_LAYERTYPE_GAUSSIAN_DROPOUT = 2, /* regnn_model_add_gaussian_dropout */
-    REGNN_LAYERTYPE_LAYER_NORMALIZATION = 3 /* regnn_model_add_layer_normalization */
+    REGNN_LAYERTYPE_LAYER_NORMALIZATION = 3, /* regnn_model_add_layer_normalization */
+    REGNN_LAYERTYPE_BATCH_NORMALIZATION = 4  /* regnn_model_add_batch_normalization */
 };
 /** Append a Keras GaussianNoise layer: in training (regnn_fit, regnn_train_batch)
  *  it adds independent N(0, stddev^2) noise to each of its inputs, drawn from the
@@ -307,10 +308,28 @@ REGNN_API regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double r
  *  Only before regnn_model_init. */
 REGNN_API regnn_status regnn_model_add_layer_normalization(regnn_model *m, double epsilon,
                                                            regnn_layer **layer_out);
+/** Append a Keras BatchNormalization layer (axis -1, center and scale): in training
+ *  each unit is normalized with the batch's mean and biased variance (over all its
+ *  rows, summed in row order), and after each step the moving statistics become
+ *  moving * momentum + batch * (1 - momentum); in inference the moving ones are
+ *  used: gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
+ *  gamma (1) and beta (0) are trainable parameters; moving mean (0) and variance
+ *  (1) are state. momentum in [0, 1] (Keras: 0.99), epsilon finite and > 0 (Keras:
+ *  1e-3). A data-parallel fit refuses it. Only before regnn_model_init. */
+REGNN_API regnn_status regnn_model_add_batch_normalization(regnn_model *m, double momentum,
+                                                           double epsilon,
+                                                           regnn_layer **layer_out);
+/** A BatchNormalization layer's momentum; 0 for other layers or NULL. */
+REGNN_API double regnn_layer_momentum(const regnn_layer *l);
+/** A BatchNormalization layer's moving mean and variance (units values each,
+ *  len >= units; either buffer may be NULL). REGNN_E_UNSUPPORTED for another type. */
+REGNN_API regnn_status regnn_layer_get_moving(const regnn_layer *l, float *mean, float *variance,
+                                              size_t len);
 /** REGNN_LAYERTYPE_* of the layer, or -1 for NULL. */
 REGNN_API int regnn_layer_type(const regnn_layer *l);
 /** The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer, the
- *  epsilon of a LayerNormalization layer; 0 for a dense layer or NULL. */
+ *  epsilon of a LayerNormalization or BatchNormalization layer; 0 for a dense
+ *  layer or NULL. */
 REGNN_API double regnn_layer_noise(const regnn_layer *l);
 REGNN_API size_t regnn_model_inputs(const regnn_model *m);
 /** Units of the last layer; 0 if there is none. */
@@ -386,7 +405,7 @@ REGNN_API int regnn_layer_activation(const regnn_layer *l);
 REGNN_API regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value);
 REGNN_API regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value);
 /** inputs*units + units (0 for a GaussianNoise or GaussianDropout layer, 2*units
- *  for a LayerNormalization layer: gamma then beta). */
+ *  for a LayerNormalization or BatchNormalization layer: gamma then beta). */
 REGNN_API size_t regnn_layer_param_count(const regnn_layer *l);
 /** The layer's kernel (inputs x units, row-major) then bias (units). */
 REGNN_API regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len);

@@ -85,7 +85,7 @@ static void copy_str(char *dst, size_t cap, span s)
 #define NAME_CAP 64
 
 typedef struct dnode {
-    char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[3][NAME_CAP];
+    char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[5][NAME_CAP];
     int n_in, n_out;
     int n_attr;
     int64_t axis; /* LayerNormalization's attributes */
@@ -158,7 +158,7 @@ static void decode_node(span m, dnode *n)
         if (f.num == 5) {
             decode_attribute(f.s, n);
         } else if (f.num == 1) {
-            ck_assert_int_lt(n->n_in, 3);
+            ck_assert_int_lt(n->n_in, 5);
             copy_str(n->in[n->n_in++], NAME_CAP, f.s);
         } else if (f.num == 2) {
             copy_str(n->out, NAME_CAP, f.s);
@@ -641,6 +641,27 @@ static void run_layer_norm(const dmodel *d, const dnode *nd, const tval *a, tval
     }
 }
 
+/* ONNX BatchNormalization in inference: (x - mean) / sqrt(var + epsilon) * scale + B. */
+static void run_batch_norm(const dmodel *d, const dnode *nd, const tval *a, tval *o)
+{
+    ck_assert_int_eq(nd->n_in, 5);
+    ck_assert_int_eq(nd->n_attr, 1); /* epsilon only */
+    const dtensor *t[4];
+    for (int k = 0; k < 4; k++) {
+        t[k] = find_init(d, nd->in[k + 1]);
+        ck_assert_ptr_nonnull(t[k]);
+    }
+    const size_t n = a->cols;
+    o->cols = n;
+    o->v = malloc(o->rows * n * sizeof(float));
+    for (size_t r = 0; r < a->rows; r++)
+        for (size_t k = 0; k < n; k++)
+            o->v[r * n + k] = (float)(((double)a->v[r * n + k] - raw_at(t[2], k)) /
+                                          sqrt((double)raw_at(t[3], k) + nd->epsilon) *
+                                          raw_at(t[0], k) +
+                                      raw_at(t[1], k));
+}
+
 static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_in, size_t *n_out)
 {
     tval vals[MAX_NODES + 1];
@@ -664,6 +685,10 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
         o->rows = a->rows;
         if (!strcmp(nd->op, "LayerNormalization")) {
             run_layer_norm(d, nd, a, o);
+            continue;
+        }
+        if (!strcmp(nd->op, "BatchNormalization")) {
+            run_batch_norm(d, nd, a, o);
             continue;
         }
         if (!strcmp(nd->op, "MatMul")) {
@@ -824,6 +849,54 @@ START_TEST(test_layer_normalization)
     free(x);
     free(d);
     free(b.p);
+    regnn_model_free(m);
+}
+END_TEST
+
+/* BatchNormalization as the ONNX operator with the moving statistics (opset 13
+ * kept), after a fit moved them; the graph computes what the model predicts. */
+START_TEST(test_batch_normalization)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_add_dense(m, 6, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_batch_normalization(m, 0.5, 0.01, NULL));
+    CK_OK(regnn_model_add_dense(m, 2, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 8));
+    const size_t rows = 32;
+    float *x = data(rows, 4, 2.0, 0.5, 9), y[64], yt[64];
+    for (size_t i = 0; i < rows * 2; i++)
+        yt[i] = (float)(0.1 * (double)i);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    double loss;
+    for (int s = 0; s < 3; s++)
+        CK_OK(regnn_train_batch(m, o, x, yt, rows, &loss));
+    float mean[6];
+    CK_OK(regnn_layer_get_moving(regnn_model_layer(m, 1), mean, NULL, 6));
+    blob b = export_mem(m);
+    dmodel *d = malloc(sizeof *d);
+    decode_model(b.p, b.n, d);
+    ck_assert_int_eq(d->opset, 13);
+    ck_assert_int_eq(d->n_nodes, 3 + 1 + 2);
+    const dnode *nd = &d->nodes[3];
+    ck_assert_str_eq(nd->op, "BatchNormalization");
+    ck_assert_str_eq(nd->in[3], "layer1/moving_mean");
+    ck_assert_str_eq(nd->in[4], "layer1/moving_variance");
+    ck_assert(nd->epsilon == 0.01f);
+    ck_assert(raw_at(find_init(d, "layer1/moving_mean"), 2) == mean[2]);
+    CK_OK(regnn_model_predict(m, x, rows, y, 64));
+    size_t got_out = 0;
+    float *g = run_graph(d, x, rows, 4, &got_out);
+    ck_assert_uint_eq(got_out, 2);
+    for (size_t i = 0; i < rows * 2; i++)
+        ck_assert_msg(rel_diff(g[i], y[i]) <= 1e-5 || fabs((double)g[i] - y[i]) <= 1e-6,
+                      "row %zu: graph %.9g, predict %.9g", i / 2, (double)g[i], (double)y[i]);
+    free(g);
+    free(x);
+    free(d);
+    free(b.p);
+    regnn_optimizer_free(o);
     regnn_model_free(m);
 }
 END_TEST
@@ -1044,6 +1117,7 @@ static Suite *onnx_suite(void)
     tcase_add_test(tc, test_structure_scaler);
     tcase_add_test(tc, test_dropout_omitted);
     tcase_add_test(tc, test_layer_normalization);
+    tcase_add_test(tc, test_batch_normalization);
     tcase_add_test(tc, test_graph_matches_predict);
     tcase_add_test(tc, test_mem_sizes);
     tcase_add_test(tc, test_file);

@@ -521,6 +521,11 @@ check "--layer-norm: a LayerNormalization layer after each hidden layer, then th
 status 0 "export-onnx of a model with LayerNormalization" "$BIN" export-onnx "$TMP/ln.rgn" "$TMP/ln.onnx"
 check "export-onnx: a LayerNormalization node" grep -q "LayerNormalization" "$TMP/ln.onnx"
 check "export-onnx: opset 17 and the dense network in the summary" has "$TMP/out" "ONNX opset 17, network 10-32x2-1 relu"
+status 0 "fit --batch-norm" "$BIN" fit "$DATA" --target y $SMALL --batch-norm -q -o "$TMP/bn.rgn"
+"$BIN" info "$TMP/bn.rgn" > "$TMP/bn.info"
+check "--batch-norm: a BatchNormalization layer after each hidden layer" sh -c "grep -c '^  [13] .*BatchNormalization(0.001) *64\$' '$TMP/bn.info' | grep -qx 2"
+status 0 "export-onnx of a model with BatchNormalization" "$BIN" export-onnx "$TMP/bn.rgn" "$TMP/bn.onnx"
+check "export-onnx: a BatchNormalization node" grep -q "BatchNormalization" "$TMP/bn.onnx"
 status 2 "fit --gaussian-noise 1.5: exit 2" "$BIN" fit "$DATA" --target y --gaussian-noise 1.5
 check "--gaussian-noise 1.5: the range" has "$TMP/err" "standard deviation in \\[0, 1\\]"
 status 2 "fit --gaussian-dropout 1: exit 2" "$BIN" fit "$DATA" --target y --gaussian-dropout 1

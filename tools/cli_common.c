@@ -228,6 +228,8 @@ static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
     const char *a = argv[*i], *v = NULL;
     if (strcmp(a, "--layer-norm") == 0) {
         o->layer_norm = 1;
+    } else if (strcmp(a, "--batch-norm") == 0) {
+        o->batch_norm = 1;
     } else if (ex_option(argc, argv, i, "--layers", &v)) {
         if (!v || ex_parse_layers(v, o->units, CLI_MAX_LAYERS, &o->n_layers) != 0)
             return cli_bad_option(a, v,
@@ -396,6 +398,8 @@ void cli_train_help(FILE *f)
           "  --dropout R         dropout rate after each hidden layer [0]\n"
           "  --layer-norm        a LayerNormalization layer (epsilon 1e-3) after each\n"
           "                      hidden layer [none]\n"
+          "  --batch-norm        a BatchNormalization layer (momentum 0.99, epsilon 1e-3)\n"
+          "                      after each hidden layer [none]\n"
           "  --gaussian-noise S  a GaussianNoise(S) layer after each hidden layer [none]\n"
           "  --gaussian-dropout R a GaussianDropout(R) layer after each hidden layer [none]\n"
           "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
@@ -592,12 +596,14 @@ void cli_data_free(cli_data *d)
     memset(d, 0, sizeof *d);
 }
 
-/* --layer-norm, --gaussian-noise and --gaussian-dropout: their layers after a
- * hidden layer, in that order. */
+/* --layer-norm, --batch-norm, --gaussian-noise and --gaussian-dropout: their
+ * layers after a hidden layer, in that order. */
 static int add_noise_layers(const cli_train_opts *o, regnn_model *m)
 {
     if (o->layer_norm && regnn_model_add_layer_normalization(m, 1e-3, NULL) != REGNN_OK)
         return cli_lib_fail("--layer-norm");
+    if (o->batch_norm && regnn_model_add_batch_normalization(m, 0.99, 1e-3, NULL) != REGNN_OK)
+        return cli_lib_fail("--batch-norm");
     if (o->gaussian_noise != 0 && regnn_model_add_gaussian_noise(m, o->gaussian_noise, NULL) != REGNN_OK)
         return cli_lib_fail("--gaussian-noise");
     if (o->gaussian_dropout != 0 &&

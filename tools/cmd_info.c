@@ -123,6 +123,7 @@ int cmd_info(int argc, char **argv)
             printf("  %-5zu %6zu %6zu  %s(%g)%*zu\n", i, regnn_layer_inputs(l), regnn_layer_units(l),
                    t == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
                    : t == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
+                   : t == REGNN_LAYERTYPE_BATCH_NORMALIZATION ? "BatchNormalization"
                                                            : "LayerNormalization",
                    regnn_layer_noise(l), 8, regnn_layer_param_count(l));
             continue;

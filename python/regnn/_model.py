@@ -24,6 +24,9 @@ PROTOTYPES = {
     "regnn_model_add_gaussian_noise": (S, [H, c_double, P_HANDLE]),
     "regnn_model_add_gaussian_dropout": (S, [H, c_double, P_HANDLE]),
     "regnn_model_add_layer_normalization": (S, [H, c_double, P_HANDLE]),
+    "regnn_model_add_batch_normalization": (S, [H, c_double, c_double, P_HANDLE]),
+    "regnn_layer_momentum": (c_double, [H]),
+    "regnn_layer_get_moving": (S, [H, P_FLOAT, P_FLOAT, c_size_t]),
     "regnn_layer_type": (c_int, [H]),
     "regnn_layer_noise": (c_double, [H]),
     "regnn_model_inputs": (c_size_t, [H]),
@@ -59,10 +62,11 @@ INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM = 0, 1
 LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
 _LAYERTYPE_DENSE, _LAYERTYPE_GAUSSIAN_NOISE, _LAYERTYPE_GAUSSIAN_DROPOUT = 0, 1, 2
-_LAYERTYPE_LAYER_NORMALIZATION = 3
+_LAYERTYPE_LAYER_NORMALIZATION, _LAYERTYPE_BATCH_NORMALIZATION = 3, 4
 _LAYERTYPES = {"dense": _LAYERTYPE_DENSE, "gaussian_noise": _LAYERTYPE_GAUSSIAN_NOISE,
                "gaussian_dropout": _LAYERTYPE_GAUSSIAN_DROPOUT,
-               "layer_normalization": _LAYERTYPE_LAYER_NORMALIZATION}
+               "layer_normalization": _LAYERTYPE_LAYER_NORMALIZATION,
+               "batch_normalization": _LAYERTYPE_BATCH_NORMALIZATION}
 _ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH}
 _INITS = {"glorot_uniform": INIT_GLOROT_UNIFORM, "glorot": INIT_GLOROT_UNIFORM,
           "he_uniform": INIT_HE_UNIFORM, "he": INIT_HE_UNIFORM}
@@ -131,6 +135,21 @@ class LayerNormalization:
 
     def __repr__(self):
         return "LayerNormalization(epsilon=%g)" % self.epsilon
+
+
+class BatchNormalization:
+    """Specification of a Keras BatchNormalization layer (axis -1, center and scale): training
+    normalizes with the batch's statistics and moves moving_mean / moving_variance by momentum;
+    inference uses the moving ones."""
+
+    __slots__ = ("momentum", "epsilon")
+
+    def __init__(self, momentum=0.99, epsilon=1e-3):
+        self.momentum = B.real(momentum, "BatchNormalization: momentum")
+        self.epsilon = B.real(epsilon, "BatchNormalization: epsilon")
+
+    def __repr__(self):
+        return "BatchNormalization(momentum=%g, epsilon=%g)" % (self.momentum, self.epsilon)
 
 
 class GaussianDropout:
@@ -202,6 +221,28 @@ class Layer:
         return _name_of(lib.regnn_layer_type(self._handle()), _LAYERTYPES)
 
     @property
+    def momentum(self):
+        """A BatchNormalization layer's momentum; 0 for other layers."""
+        return lib.regnn_layer_momentum(self._handle())
+
+    def _moving(self, which):
+        n = self.units
+        ptr, buf = B.new_floats(1, n, True)
+        args = (ptr, None) if which == 0 else (None, ptr)
+        lib.regnn_layer_get_moving(self._handle(), args[0], args[1], n)
+        return B.finish_floats(buf, 1, n, True)
+
+    @property
+    def moving_mean(self):
+        """A BatchNormalization layer's moving mean (state, not a parameter)."""
+        return self._moving(0)
+
+    @property
+    def moving_variance(self):
+        """A BatchNormalization layer's moving variance (state, not a parameter)."""
+        return self._moving(1)
+
+    @property
     def noise(self):
         """The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer, the epsilon
         of a LayerNormalization layer; 0 for a dense layer."""
@@ -257,7 +298,8 @@ class Layer:
             return "<regnn.Layer of a closed model>"
         if self.type != "dense":
             spec = {"gaussian_noise": "GaussianNoise", "gaussian_dropout": "GaussianDropout",
-                    "layer_normalization": "LayerNormalization"}[self.type]
+                    "layer_normalization": "LayerNormalization",
+                    "batch_normalization": "BatchNormalization"}[self.type]
             return "<regnn.Layer %d: %s(%g), %d inputs>" % (self.index, spec, self.noise,
                                                             self.inputs)
         extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
@@ -321,9 +363,11 @@ class Model(_Handle):
             return self.add_gaussian_dropout(layer.rate)
         if isinstance(layer, LayerNormalization):
             return self.add_layer_normalization(layer.epsilon)
+        if isinstance(layer, BatchNormalization):
+            return self.add_batch_normalization(layer.momentum, layer.epsilon)
         if not isinstance(layer, Dense):
-            raise TypeError("Model.add expects a regnn.Dense, GaussianNoise, GaussianDropout or "
-                            "LayerNormalization, "
+            raise TypeError("Model.add expects a regnn.Dense, GaussianNoise, GaussianDropout, "
+                            "LayerNormalization or BatchNormalization, "
                             "not %s" % type(layer).__name__)
         return self.add_dense(layer.units, layer.activation, l2=layer.l2, l1=layer.l1,
                               dropout=layer.dropout)
@@ -361,6 +405,17 @@ class Model(_Handle):
         """Append a LayerNormalization layer (before init only): per row
         gamma * (x - mean) / sqrt(var + epsilon) + beta; returns the Layer."""
         return self._add_noise(lib.regnn_model_add_layer_normalization, epsilon, "epsilon")
+
+    def add_batch_normalization(self, momentum=0.99, epsilon=1e-3):
+        """Append a BatchNormalization layer (before init only); returns the Layer."""
+        h = self._check_idle("add layers")
+        lh = c_void_p()
+        lib.regnn_model_add_batch_normalization(h, B.real(momentum, "momentum"),
+                                                B.real(epsilon, "epsilon"), byref(lh))
+        layer = Layer(self, lh.value, len(self._layers))
+        self._layers.append(layer)
+        self._n_out = lib.regnn_model_outputs(h)
+        return layer
 
     def add_gaussian_dropout(self, rate):
         """Append a GaussianDropout layer (before init only): training multiplies by

@@ -115,5 +115,40 @@ class TestLayerNormalization(unittest.TestCase):
                          ("layer_normalization", 0.5))
 
 
+class TestBatchNormalization(unittest.TestCase):
+    def test_defaults_training_and_inference(self):
+        x, y = make_data(64)
+        got = []
+        for threads in (1, 3):
+            m = regnn.Model(4, [regnn.BatchNormalization(), regnn.Dense(1)]).init(seed=3)
+            bn = m.layers[0]
+            self.assertEqual((bn.type, bn.momentum, bn.noise), ("batch_normalization", 0.99, 1e-3))
+            self.assertEqual(flat(bn.moving_mean), [0.0] * 4)
+            self.assertEqual(flat(bn.moving_variance), [1.0] * 4)
+            m.threads = threads
+            m.fit((x, y), regnn.SGD(), epochs=1, batch_size=64, shuffle=False)
+            got.append((flat(m.get_params()), flat(bn.moving_mean), flat(bn.moving_variance)))
+        self.assertEqual(got[0], got[1])
+        params, mean, var = got[0]
+        for k in range(4):  # one step: moving = 0.99 * start + 0.01 * batch statistic
+            col = [r[k] for r in x]
+            mu = sum(col) / 64
+            self.assertAlmostEqual(mean[k], 0.01 * mu, places=6)
+            self.assertAlmostEqual(var[k], 0.99 + 0.01 * sum((v - mu) ** 2 for v in col) / 64,
+                                   places=5)
+        g, b, w, c = params[:4], params[4:8], params[8:12], params[12]
+        row = x[0]
+        want = sum((g[k] * (row[k] - mean[k]) / math.sqrt(var[k] + 1e-3) + b[k]) * w[k]
+                   for k in range(4)) + c
+        self.assertAlmostEqual(flat(m.predict([row]))[0], want, places=5)
+        back = regnn.Model.load(m.to_bytes())
+        self.assertEqual(flat(back.layers[0].moving_variance), var)
+        fresh = pickle.loads(pickle.dumps(regnn.Model(4, [regnn.BatchNormalization(0.9, 0.01),
+                                                          regnn.Dense(1)])))
+        self.assertEqual((fresh.layers[0].momentum, fresh.layers[0].noise), (0.9, 0.01))
+        with self.assertRaisesRegex(regnn.InvalidArgumentError, r"momentum must be in \[0, 1\]"):
+            regnn.Model(4).add_batch_normalization(momentum=2)
+
+
 if __name__ == "__main__":
     unittest.main()

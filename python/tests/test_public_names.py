@@ -10,6 +10,7 @@ from _support import regnn, run_python
 
 PUBLIC = {
     "ABI_VERSION", "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "AGGREGATES", "Adam",
+    "BatchNormalization",
     "Callback", "CancelledError", "ClosedError", "CosineDecay", "DIAG_VALUES", "Dataset",
     "Dense", "Diagnosis", "DiagnosisWarning", "Error", "Evaluation", "ExponentialDecay",
     "FileError", "FormatError", "GaussianDropout", "GaussianNoise", "HAVE_NUMPY", "History", "Huber", "INIT_GLOROT_UNIFORM",

@@ -163,6 +163,7 @@ typedef struct node {
     const char *op, *in0, *in1, *out, *name;
     const char *in2; /* LayerNormalization's bias, else NULL */
     float epsilon;   /* LayerNormalization's, with its axis -1 */
+    const char *in3, *in4; /* BatchNormalization's mean and variance (then no axis) */
 } node;
 
 static void attr_axis_body(pb *w, const void *ctx)
@@ -192,13 +193,17 @@ static void node_body(pb *w, const void *ctx)
         pb_str(w, NODE_INPUT, n->in1);
     if (n->in2)
         pb_str(w, NODE_INPUT, n->in2);
+    if (n->in3) {
+        pb_str(w, NODE_INPUT, n->in3);
+        pb_str(w, NODE_INPUT, n->in4);
+    }
     pb_str(w, NODE_OUTPUT, n->out);
     pb_str(w, NODE_NAME, n->name);
     pb_str(w, NODE_OP_TYPE, n->op);
-    if (n->in2) {
+    if (n->in2 && !n->in3)
         pb_msg(w, NODE_ATTRIBUTE, attr_axis_body, n);
+    if (n->in2)
         pb_msg(w, NODE_ATTRIBUTE, attr_epsilon_body, n);
-    }
 }
 
 /* The nodes form one chain: each takes the previous node's output (the first
@@ -213,7 +218,8 @@ typedef struct chain {
 static void chain_node(chain *c, const char *op, const char *prefix, const char *param)
 {
     snprintf(c->cur, sizeof c->cur, "%s/%s", prefix, op);
-    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur, NULL, 0.0f};
+    node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur, NULL, 0.0f,
+              NULL, NULL};
     pb_msg(c->w, GRAPH_NODE, node_body, &n);
     memcpy(c->prev, c->cur, sizeof c->prev);
 }
@@ -224,9 +230,29 @@ static void chain_ln(chain *c, const char *prefix, const char *scale, const char
 {
     snprintf(c->cur, sizeof c->cur, "%s/LayerNormalization", prefix);
     node n = {"LayerNormalization", c->prev, scale, ++c->done == c->total ? "output" : c->cur,
-              c->cur, bias, (float)epsilon};
+              c->cur, bias, (float)epsilon, NULL, NULL};
     pb_msg(c->w, GRAPH_NODE, node_body, &n);
     memcpy(c->prev, c->cur, sizeof c->prev);
+}
+
+/* A BatchNormalization node (inference: the moving statistics) of layer `prefix`. */
+static void chain_bn(chain *c, const char *prefix, double epsilon)
+{
+    char sc[80], b[80], mean[80], var[80];
+    snprintf(sc, sizeof sc, "%s/gamma", prefix);
+    snprintf(b, sizeof b, "%s/beta", prefix);
+    snprintf(mean, sizeof mean, "%s/moving_mean", prefix);
+    snprintf(var, sizeof var, "%s/moving_variance", prefix);
+    snprintf(c->cur, sizeof c->cur, "%s/BatchNormalization", prefix);
+    node n = {"BatchNormalization", c->prev, sc, ++c->done == c->total ? "output" : c->cur,
+              c->cur, b, (float)epsilon, mean, var};
+    pb_msg(c->w, GRAPH_NODE, node_body, &n);
+    memcpy(c->prev, c->cur, sizeof c->prev);
+}
+
+static int is_bn(const regnn_model *m, size_t i)
+{
+    return regnn_layer_type(rg_model_layer_at(m, i)) == REGNN_LAYERTYPE_BATCH_NORMALIZATION;
 }
 
 static int is_ln(const regnn_model *m, size_t i)
@@ -263,11 +289,23 @@ static size_t node_count(const regnn_model *m)
 {
     size_t n = rg_model_scaler(m) ? 4 : 0;
     for (size_t i = 0; i < regnn_model_layer_count(m); i++)
-        if (is_ln(m, i))
+        if (is_ln(m, i) || is_bn(m, i))
             n += 1;
         else if (!skipped(m, i))
             n += act_op(regnn_layer_activation(rg_model_layer_at(m, i))) ? 3 : 2;
     return n;
+}
+
+/* A BatchNormalization layer's moving mean and variance as initializers. */
+static void bn_stats(pb *w, size_t i, const float *moving, size_t u)
+{
+    char mean[64], var[64];
+    snprintf(mean, sizeof mean, "layer%zu/moving_mean", i);
+    snprintf(var, sizeof var, "layer%zu/moving_variance", i);
+    tensor a = {mean, {u, 0}, 1, u, moving, NULL};
+    tensor b = {var, {u, 0}, 1, u, moving + u, NULL};
+    pb_msg(w, GRAPH_INITIALIZER, tensor_body, &a);
+    pb_msg(w, GRAPH_INITIALIZER, tensor_body, &b);
 }
 
 static void graph_body(pb *w, const void *ctx)
@@ -287,6 +325,10 @@ static void graph_body(pb *w, const void *ctx)
         if (skipped(m, i))
             continue;
         snprintf(prefix, sizeof prefix, "layer%zu", i);
+        if (is_bn(m, i)) {
+            chain_bn(&c, prefix, regnn_layer_noise(rg_model_layer_at(m, i)));
+            continue;
+        }
         if (is_ln(m, i)) {
             snprintf(kname, sizeof kname, "%s/gamma", prefix);
             snprintf(bname, sizeof bname, "%s/beta", prefix);
@@ -313,13 +355,15 @@ static void graph_body(pb *w, const void *ctx)
         if (skipped(m, i))
             continue;
         const size_t li = regnn_layer_inputs(l), lu = regnn_layer_units(l);
-        if (is_ln(m, i)) {
+        if (is_ln(m, i) || is_bn(m, i)) {
             snprintf(kname, sizeof kname, "layer%zu/gamma", i);
             snprintf(bname, sizeof bname, "layer%zu/beta", i);
             tensor g = {kname, {lu, 0}, 1, lu, rg_layer_params(l), NULL};
             tensor be = {bname, {lu, 0}, 1, lu, g.f + lu, NULL};
             pb_msg(w, GRAPH_INITIALIZER, tensor_body, &g);
             pb_msg(w, GRAPH_INITIALIZER, tensor_body, &be);
+            if (is_bn(m, i))
+                bn_stats(w, i, rg_layer_moving(l), lu);
             continue;
         }
         snprintf(kname, sizeof kname, "layer%zu/kernel", i);

@@ -61,6 +61,8 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
                 continue; /* the identity in inference */
             if (m->layers[i]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
                 rg_ln_forward(m->layers[i], m->params, in, nr, cur, NULL);
+            } else if (rg_layer_is_bn(m->layers[i])) {
+                rg_bn_forward(m->layers[i], m->params, in, nr, cur, NULL, NULL, 0);
             } else if (pool && nr > 1) {
                 /* The same pieces' bits as rg_dense_forward (gemm.c's rule). */
                 fwd_job j = {m->layers[i], m->params, {0}};
@@ -188,6 +190,17 @@ int rg_model_predictions_bounded(const regnn_model *m, double xmax)
     for (size_t l = 0; l < m->n_layers; l++) {
         if (rg_layer_is_noise(m->layers[l]))
             continue; /* the identity in inference */
+        if (rg_layer_is_bn(m->layers[l])) {
+            const regnn_layer *b = m->layers[l];
+            double mm = 0.0, vmin = INFINITY;
+            for (size_t k = 0; k < b->units; k++) {
+                mm = fmax(mm, fabs((double)b->moving[k]));
+                vmin = fmin(vmin, (double)b->moving[b->units + k]);
+            }
+            bound = (double)p * ((bound + mm) / sqrt(vmin + b->noise) + 1.0);
+            bound = bound > 1.0 ? bound : 1.0;
+            continue;
+        }
         if (m->layers[l]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
             /* |x-hat| < sqrt(units), whatever the input */
             bound = (double)p * (sqrt((double)m->layers[l]->units) + 1.0);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* LayerNormalization (Keras, axis -1, center and scale): per row,
+/* LayerNormalization (Keras, axis -1, center and scale), and below
+ * BatchNormalization. LayerNormalization, per row,
  * y = gamma * (x - mean) / sqrt(var + epsilon) + beta, var the biased variance.
  * Row statistics in double; the parameters' gradient sums in float from +0
  * over rows in order, in column blocks (as the bias's), so a part's bits do
@@ -87,5 +88,82 @@ void rg_ln_backward(const regnn_layer *l, const float *params, const float *in,
             dx[r * u + k] = (float)(inv * ((double)d[k] * gamma[k] - sg / (double)u -
                                           h * sgh / (double)u));
         }
+    }
+}
+
+/* ---- BatchNormalization (Keras, axis -1, center and scale) ----
+ * In training, per unit over the batch's rows (in row order, in double):
+ * mean = sum x / B, var = sum (x - mean)^2 / B; in inference the moving ones. */
+
+void rg_bn_forward(const regnn_layer *l, const float *params, const float *in, size_t rows,
+                   float *out, float *xhat, double *stats, int train)
+{
+    const size_t u = l->units;
+    const float *gamma = params + l->offset, *beta = gamma + u;
+    for (size_t k = 0; k < u; k++) {
+        double mu, var;
+        if (train) {
+            double s = 0.0, q = 0.0;
+            for (size_t r = 0; r < rows; r++)
+                s += in[r * u + k];
+            mu = s / (double)rows;
+            for (size_t r = 0; r < rows; r++)
+                q += ((double)in[r * u + k] - mu) * ((double)in[r * u + k] - mu);
+            var = q / (double)rows;
+        } else {
+            mu = l->moving[k];
+            var = l->moving[u + k];
+        }
+        const double inv = 1.0 / sqrt(var + l->noise);
+        if (stats) {
+            stats[k] = mu;
+            stats[u + k] = var;
+            stats[2 * u + k] = inv;
+        }
+        for (size_t r = 0; r < rows; r++) {
+            const double h = ((double)in[r * u + k] - mu) * inv;
+            out[r * u + k] = (float)(gamma[k] * h + beta[k]);
+            if (xhat)
+                xhat[r * u + k] = (float)h;
+        }
+    }
+}
+
+void rg_bn_backward(const regnn_layer *l, const float *params, const float *xhat,
+                    const float *dy, const double *stats, int train, size_t rows,
+                    const size_t *shard, size_t n_shards, float *g, float *dx)
+{
+    const size_t u = l->units;
+    for (size_t s = 0; s < n_shards; s++)
+        param_part(u, xhat, dy, shard[s], shard[s + 1], g, s > 0);
+    if (!dx)
+        return;
+    const float *gamma = params + l->offset;
+    for (size_t k = 0; k < u; k++) {
+        const double inv = stats[2 * u + k];
+        double sd = 0.0, sdh = 0.0;
+        if (train) /* the batch's statistics depend on every row */
+            for (size_t r = 0; r < rows; r++) {
+                sd += dy[r * u + k];
+                sdh += (double)dy[r * u + k] * xhat[r * u + k];
+            }
+        /* dx = gamma * inv * (dy - mean(dy) - x-hat * mean(dy * x-hat)) */
+        for (size_t r = 0; r < rows; r++)
+            dx[r * u + k] = (float)(gamma[k] * inv *
+                                    ((double)dy[r * u + k] - sd / (double)rows -
+                                     (double)xhat[r * u + k] * sdh / (double)rows));
+    }
+}
+
+void rg_bn_commit(regnn_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        if (!rg_layer_is_bn(l))
+            continue;
+        const size_t u = l->units;
+        const double *st = m->ws[i].stats, mo = l->momentum;
+        for (size_t k = 0; k < 2 * u; k++)
+            l->moving[k] = (float)(l->moving[k] * mo + st[k] * (1.0 - mo));
     }
 }

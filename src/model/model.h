@@ -94,7 +94,14 @@ size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size
                            size_t *len);
 /* The gradient buffer (*n floats), to sum over the processes of a fit. */
 float *rg_model_grads(regnn_model *m, size_t *n);
-/* Copy the parameters out, or in (which forgets their bound). */
+/* Copy the parameters out, or in (which forgets their bound), each followed
+ * by the BatchNormalization layers' moving statistics: rg_model_saved_count
+ * floats. The first BatchNormalization layer, or the layer count. A
+ * BatchNormalization layer's moving statistics (a file's). */
+size_t rg_model_saved_count(const regnn_model *m);
+size_t rg_model_first_batch_norm(const regnn_model *m);
+void rg_layer_set_moving(regnn_layer *l, const float *mean, const float *variance);
+const float *rg_layer_moving(const regnn_layer *l);
 void rg_model_params_save(const regnn_model *m, float *to);
 void rg_model_params_load(regnn_model *m, const float *from);
 /* The model as a fit found it: parameters, random stream, and whether it

@@ -13,6 +13,7 @@ typedef struct rg_layer_ws {
     float *out;  /* batch x units: after dropout (== act when no dropout) */
     float *mask; /* batch x units: dropout multipliers (a noise layer's draws), or NULL */
     float *delta;/* batch x units: d loss / d pre-activation */
+    double *stats; /* BatchNormalization: the batch's mean, variance and 1/sqrt(var + eps) */
 } rg_layer_ws;
 
 struct regnn_layer {
@@ -21,7 +22,9 @@ struct regnn_layer {
     size_t n_in, units;
     int type;     /* REGNN_LAYERTYPE_*; a noise layer keeps act LINEAR and no parameters */
     int act;
-    double noise; /* GaussianNoise: stddev; GaussianDropout: rate; 0 for dense */
+    double noise; /* GaussianNoise: stddev; GaussianDropout: rate; LN, BN: epsilon; 0 for dense */
+    double momentum; /* BatchNormalization */
+    float *moving;   /* BatchNormalization: moving mean then moving variance (2 * units) */
     double l2, l1, dropout;
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
@@ -125,8 +128,24 @@ static inline int rg_layer_is_dense(const regnn_layer *l)
  * "bias"), none for a noise layer. */
 static inline size_t rg_layer_kernel_rows(const regnn_layer *l)
 {
-    return rg_layer_is_dense(l) ? l->n_in : l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION;
+    return rg_layer_is_dense(l) ? l->n_in : !rg_layer_is_noise(l);
 }
+static inline int rg_layer_is_bn(const regnn_layer *l)
+{
+    return l->type == REGNN_LAYERTYPE_BATCH_NORMALIZATION;
+}
+/* layernorm.c: BatchNormalization of the batch's `rows` rows of in into out
+ * and x-hat into xhat: with the batch's statistics into stats when training,
+ * else the moving ones; its backward over the whole batch (stats from the
+ * forward; the moving ones when not training): the parameters' parts shard
+ * by shard as LayerNormalization's, into g; the input gradient into dx when
+ * not NULL. rg_bn_commit: the moving statistics after a step. */
+void rg_bn_forward(const regnn_layer *l, const float *params, const float *in, size_t rows,
+                   float *out, float *xhat, double *stats, int train);
+void rg_bn_backward(const regnn_layer *l, const float *params, const float *xhat,
+                    const float *dy, const double *stats, int train, size_t rows,
+                    const size_t *shard, size_t n_shards, float *g, float *dx);
+void rg_bn_commit(regnn_model *m);
 /* layernorm.c: LayerNormalization of `rows` rows of in into out (x-hat into
  * xhat when not NULL); its backward on rows r0..r1 of the batch: gamma's and
  * beta's part (summed from +0 over the rows in order) stored into g (add 0)

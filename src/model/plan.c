@@ -161,7 +161,11 @@ size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size
  * the workspace holds their parts. */
 int rg_step_sharded(const regnn_model *m, size_t n_shards, size_t nt)
 {
-    return n_shards > 1 && nt > 1 && m->ws_shards >= n_shards && m->own.tasks == nt;
+    /* BatchNormalization needs the whole batch between layers: never as shards. */
+    int bn = 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        bn |= rg_layer_is_bn(m->layers[i]);
+    return n_shards > 1 && nt > 1 && m->ws_shards >= n_shards && m->own.tasks == nt && !bn;
 }
 
 /* Up to RG_OWN_ROWS rows, a layer's products are cheap next to moving its

@@ -19,7 +19,7 @@ static void draw_masks(regnn_model *m, size_t rows, int train)
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
-        if (!w->mask || l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) /* its mask: x-hat */
+        if (!w->mask || (!rg_layer_is_dense(l) && !rg_layer_is_noise(l))) /* LN, BN: x-hat */
             continue;
         if (rg_layer_is_noise(l)) {
             rg_noise_draw(m, i, rows, train);
@@ -126,6 +126,11 @@ static void step_forward(step_job *j, size_t nt)
             in = w->out;
             continue;
         }
+        if (rg_layer_is_bn(l)) { /* the whole batch: the calling thread */
+            rg_bn_forward(l, m->params, in, j->rows, w->act, w->mask, w->stats, j->train);
+            in = w->out;
+            continue;
+        }
         if (j->rows == 1) {
             rg_dense_forward(l, m->params, in, j->rows, w->act);
             if (w->mask)
@@ -190,6 +195,15 @@ static void step_backward(step_job *j, size_t nt, int own)
         }
         if (m->layers[i]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
             ln_backward(j, i);
+            continue;
+        }
+        if (rg_layer_is_bn(m->layers[i])) {
+            const regnn_layer *l = m->layers[i];
+            const rg_layer_ws *w = &m->ws[i];
+            rg_bn_backward(l, m->params, w->mask, w->delta, w->stats, j->train, j->rows, j->shard,
+                           j->n_shards, m->grads + l->offset, i ? m->ws[i - 1].delta : NULL);
+            if (i > 0)
+                rg_lower_delta(m, i, 0, j->rows, 0, l->n_in);
             continue;
         }
         const int builtin = backward_products(j, i, nt);
@@ -291,11 +305,12 @@ int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const 
     const int updated = step_means(m, x, y, w, rows, 1, &out[0], &out[1], &out[2], &out[3], &upd);
     if (!isfinite(out[0] + out[3]))
         return RG_STEP_LOSS;
-    if (!updated)
-        return rg_model_update(m, o) ? RG_STEP_OK : RG_STEP_UPDATE;
-    if (!rg_optimizer_update_end(o, &upd, &m->params_max))
+    if (!updated && !rg_model_update(m, o))
+        return RG_STEP_UPDATE;
+    if (updated && !rg_optimizer_update_end(o, &upd, &m->params_max))
         return RG_STEP_UPDATE;
     m->params_max_known = 1;
+    rg_bn_commit(m);
     return RG_STEP_OK;
 }
 
@@ -312,8 +327,10 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
         /* The bounds from the last step prove this one stays finite: in place. */
         if (rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool,
-                                      rg_model_plan(m)))
+                                      rg_model_plan(m))) {
+            rg_bn_commit(m);
             return RG_STEP_OK;
+        }
         m->params_max_known = 0;
         rg_optimizer_forget_bounds(o);
         return RG_STEP_BROKEN;
@@ -326,6 +343,7 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         m->params = m->params_next;
         m->params_next = t;
         m->params_max_known = 1;
+        rg_bn_commit(m);
         return RG_STEP_OK;
     }
     m->rng = saved;

@@ -84,6 +84,11 @@ static void feed_topology(const rg_fit_setup *s, rg_hash *h)
             feed(h, &type, sizeof type);
             feed(h, &v, sizeof v);
         }
+        if (type == REGNN_LAYERTYPE_BATCH_NORMALIZATION) { /* its momentum and state */
+            const double mo = regnn_layer_momentum(l);
+            feed(h, &mo, sizeof mo);
+            feed_floats(h, rg_layer_moving(l), 2 * regnn_layer_units(l));
+        }
     }
 }
 
