@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* LayerNormalization: topology and parameters, the forward pass against its
  * formula, the gradient against finite differences of the loss computed here,
- * the same bits on any thread count, files and checkpoints, bad values. */
+ * the same bits on any thread count, a data-parallel fit, files and
+ * checkpoints, bad values. */
+#define _POSIX_C_SOURCE 200809L /* pthread barriers (dp_emulate.h) */
 #include "testutil.h"
+#include "dp_emulate.h"
 
 #include <math.h>
 #include <string.h>
@@ -269,6 +272,57 @@ START_TEST(test_save_load_checkpoint)
 }
 END_TEST
 
+/* A data-parallel fit of 3 emulated processes (LayerNormalization has no
+ * batch statistics, so it is allowed): the processes end with the same bits,
+ * close to one process's fit. */
+START_TEST(test_data_parallel)
+{
+    enum { N = 240 };
+    static float x[N * 3], y[N];
+    for (int i = 0; i < N * 3; i++)
+        x[i] = (float)sin(0.23 * i);
+    for (int r = 0; r < N; r++)
+        y[r] = (float)(x[3 * r + 1] - x[3 * r]);
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, N, 3, 1, REGNN_COPY, &ds));
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 3));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 60));
+    regnn_model *ref = ln_net(1e-3, REGNN_ACT_TANH, 6);
+    regnn_optimizer *oref = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
+    CK_OK(regnn_fit(ref, oref, ds, NULL, fo, NULL));
+    float pref[NP], p[3][NP];
+    CK_OK(regnn_model_get_params(ref, pref, NP));
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < 3; i++) {
+        sh[i].m = ln_net(1e-3, REGNN_ACT_TANH, 6);
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = ds;
+        sh[i].opts = fo;
+    }
+    ck_assert_int_eq(dp_run(sh, 3, NP), 0);
+    for (size_t i = 0; i < 3; i++) {
+        CK_OK(sh[i].st);
+        CK_OK(regnn_model_get_params(sh[i].m, p[i], NP));
+        ck_assert_mem_eq(p[i], p[0], sizeof p[0]);
+    }
+    for (int k = 0; k < NP; k++)
+        ck_assert_msg(fabs(p[0][k] - pref[k]) <= 1e-4 * (1 + fabs(pref[k])), "parameter %d", k);
+    for (size_t i = 0; i < 3; i++) {
+        regnn_history_free(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    regnn_optimizer_free(oref);
+    regnn_model_free(ref);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(ds);
+}
+END_TEST
+
 static Suite *layernorm_suite(void)
 {
     Suite *s = suite_create("layernorm");
@@ -279,6 +333,7 @@ static Suite *layernorm_suite(void)
     tcase_add_test(tc, test_gradient_finite_differences);
     tcase_add_test(tc, test_threads_same_bits);
     tcase_add_test(tc, test_save_load_checkpoint);
+    tcase_add_test(tc, test_data_parallel);
     suite_add_tcase(s, tc);
     return s;
 }
