@@ -172,7 +172,8 @@ Evaluation.__doc__ = ("Metrics of Model.evaluate: loss = the model's loss (sampl
 
 
 class Layer:
-    """A dense layer, borrowed from its Model: valid while the model is open."""
+    """A layer (dense, noise or normalization), borrowed from its Model: valid while the model
+    is open."""
 
     __slots__ = ("_model", "_h", "index")
 
