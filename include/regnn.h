@@ -286,6 +286,57 @@ REGNN_API regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
  *  handle borrowed from the model, valid until the model is freed. */
 REGNN_API regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
                                              regnn_layer **layer_out);
+
+/* Layer types (regnn_layer_type). */
+enum {
+    REGNN_LAYERTYPE_DENSE = 0,            /* regnn_model_add_dense */
+    REGNN_LAYERTYPE_GAUSSIAN_NOISE = 1,   /* regnn_model_add_gaussian_noise */
+    REGNN_LAYERTYPE_GAUSSIAN_DROPOUT = 2, /* regnn_model_add_gaussian_dropout */
+    REGNN_LAYERTYPE_LAYER_NORMALIZATION = 3, /* regnn_model_add_layer_normalization */
+    REGNN_LAYERTYPE_BATCH_NORMALIZATION = 4  /* regnn_model_add_batch_normalization */
+};
+/** Append a Keras GaussianNoise layer: in training (regnn_fit, regnn_train_batch)
+ *  it adds independent N(0, stddev^2) noise to each of its inputs, drawn from the
+ *  model's random stream; in inference it passes its input through. stddev in
+ *  [0, 1] (as Keras). No parameters; its units are its inputs. Only before
+ *  regnn_model_init (REGNN_E_STATE after). */
+REGNN_API regnn_status regnn_model_add_gaussian_noise(regnn_model *m, double stddev,
+                                                      regnn_layer **layer_out);
+/** Append a Keras GaussianDropout layer: in training it multiplies each of its
+ *  inputs by an independent N(1, rate / (1 - rate)) draw; in inference it passes
+ *  its input through. rate in [0, 1). No parameters. Only before regnn_model_init. */
+REGNN_API regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double rate,
+                                                        regnn_layer **layer_out);
+/** Append a Keras LayerNormalization layer (axis -1, center and scale): each row
+ *  x of its input becomes gamma * (x - mean) / sqrt(var + epsilon) + beta, with the
+ *  row's mean and biased variance; gamma (starts at 1) and beta (at 0) are trainable,
+ *  one per unit (parameters: gamma then beta). epsilon finite and > 0 (Keras: 1e-3).
+ *  Only before regnn_model_init. */
+REGNN_API regnn_status regnn_model_add_layer_normalization(regnn_model *m, double epsilon,
+                                                           regnn_layer **layer_out);
+/** Append a Keras BatchNormalization layer (axis -1, center and scale): in training
+ *  each unit is normalized with the batch's mean and biased variance (over all its
+ *  rows, summed in row order), and after each step the moving statistics become
+ *  moving * momentum + batch * (1 - momentum); in inference the moving ones are
+ *  used: gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
+ *  gamma (1) and beta (0) are trainable parameters; moving mean (0) and variance
+ *  (1) are state. momentum in [0, 1] (Keras: 0.99), epsilon finite and > 0 (Keras:
+ *  1e-3). A data-parallel fit refuses it. Only before regnn_model_init. */
+REGNN_API regnn_status regnn_model_add_batch_normalization(regnn_model *m, double momentum,
+                                                           double epsilon,
+                                                           regnn_layer **layer_out);
+/** A BatchNormalization layer's momentum; 0 for other layers or NULL. */
+REGNN_API double regnn_layer_momentum(const regnn_layer *l);
+/** A BatchNormalization layer's moving mean and variance (units values each,
+ *  len >= units; either buffer may be NULL). REGNN_E_UNSUPPORTED for another type. */
+REGNN_API regnn_status regnn_layer_get_moving(const regnn_layer *l, float *mean, float *variance,
+                                              size_t len);
+/** REGNN_LAYERTYPE_* of the layer, or -1 for NULL. */
+REGNN_API int regnn_layer_type(const regnn_layer *l);
+/** The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer, the
+ *  epsilon of a LayerNormalization or BatchNormalization layer; 0 for a dense
+ *  layer or NULL. */
+REGNN_API double regnn_layer_noise(const regnn_layer *l);
 REGNN_API size_t regnn_model_inputs(const regnn_model *m);
 /** Units of the last layer; 0 if there is none. */
 REGNN_API size_t regnn_model_outputs(const regnn_model *m);
@@ -359,7 +410,8 @@ REGNN_API size_t regnn_layer_units(const regnn_layer *l);
 REGNN_API int regnn_layer_activation(const regnn_layer *l);
 REGNN_API regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value);
 REGNN_API regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value);
-/** inputs*units + units. */
+/** inputs*units + units (0 for a GaussianNoise or GaussianDropout layer, 2*units
+ *  for a LayerNormalization or BatchNormalization layer: gamma then beta). */
 REGNN_API size_t regnn_layer_param_count(const regnn_layer *l);
 /** The layer's kernel (inputs x units, row-major) then bias (units). */
 REGNN_API regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len);
@@ -699,7 +751,9 @@ typedef struct regnn_path regnn_path;                 /* results of a sweep */
 enum {
     REGNN_PENALTY_L2 = 0,          /* lambda is REGNN_LAYER_L2 of the chosen layers (default) */
     REGNN_PENALTY_L1 = 1,          /* lambda is REGNN_LAYER_L1 of the chosen layers */
-    REGNN_PENALTY_WEIGHT_DECAY = 2 /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_WEIGHT_DECAY = 2, /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_GAUSSIAN_NOISE = 7 /* lambda is the stddev of the chosen GaussianNoise layers
+                                        (all of them by default), in [0, 1] */
 };
 
 enum {
@@ -775,7 +829,8 @@ REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,
 REGNN_API regnn_status regnn_path_options_get_lambdas(const regnn_path_options *opts, double *buf,
                                                       size_t len, size_t *n);
 /** The 0-based layers lambda applies to (copied); NULL/0 = every layer (default).
- *  Only with REGNN_PENALTY_L2 / L1; indices are checked against the model. */
+ *  Only with REGNN_PENALTY_L2 / L1 / GAUSSIAN_NOISE (GaussianNoise layers); indices are
+ *  checked against the model. */
 REGNN_API regnn_status regnn_path_options_set_layers(regnn_path_options *opts,
                                                      const size_t *layers, size_t n);
 REGNN_API regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key,

@@ -85,11 +85,14 @@ static void copy_str(char *dst, size_t cap, span s)
 #define NAME_CAP 64
 
 typedef struct dnode {
-    char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[2][NAME_CAP];
+    char op[NAME_CAP], name[NAME_CAP], out[NAME_CAP], in[5][NAME_CAP];
     int n_in, n_out;
     char attr_name[2][NAME_CAP]; /* float attributes */
     float attr[2];
     int n_attrs;
+    int n_attr;
+    int64_t axis; /* LayerNormalization's attributes */
+    float epsilon;
 } dnode;
 
 typedef struct dtensor {
@@ -118,14 +121,51 @@ typedef struct dmodel {
     int n_inputs, n_outputs;
 } dmodel;
 
+/* An attribute: a float one (an activation's constant, a normalization's
+ * epsilon) or LayerNormalization's axis, the only int one. */
+static void decode_attribute(span m, dnode *n)
+{
+    size_t pos = 0;
+    field f;
+    char name[NAME_CAP] = "";
+    uint64_t i = 0, fl = 0, type = 0;
+    while (next_field(m, &pos, &f)) {
+        if (f.num == 1)
+            copy_str(name, NAME_CAP, f.s);
+        else if (f.num == 2)
+            fl = f.v;
+        else if (f.num == 3)
+            i = f.v;
+        else if (f.num == 20)
+            type = f.v;
+        else
+            ck_abort_msg("unexpected AttributeProto field %u", f.num);
+    }
+    ck_assert_int_lt(n->n_attrs, 2);
+    copy_str(n->attr_name[n->n_attrs], NAME_CAP, (span){(const uint8_t *)name, strlen(name)});
+    if (!strcmp(name, "axis")) {
+        ck_assert_uint_eq(type, 2);
+        n->axis = (int64_t)i;
+    } else {
+        ck_assert_uint_eq(type, 1);
+        const uint32_t u = (uint32_t)fl;
+        memcpy(&n->attr[n->n_attrs], &u, sizeof u);
+        if (!strcmp(name, "epsilon"))
+            n->epsilon = n->attr[n->n_attrs];
+    }
+    n->n_attr = ++n->n_attrs;
+}
+
 static void decode_node(span m, dnode *n)
 {
     size_t pos = 0;
     field f;
     memset(n, 0, sizeof *n);
     while (next_field(m, &pos, &f)) {
-        if (f.num == 1) {
-            ck_assert_int_lt(n->n_in, 2);
+        if (f.num == 5) {
+            decode_attribute(f.s, n);
+        } else if (f.num == 1) {
+            ck_assert_int_lt(n->n_in, 5);
             copy_str(n->in[n->n_in++], NAME_CAP, f.s);
         } else if (f.num == 2) {
             copy_str(n->out, NAME_CAP, f.s);
@@ -134,26 +174,6 @@ static void decode_node(span m, dnode *n)
             copy_str(n->name, NAME_CAP, f.s);
         } else if (f.num == 4) {
             copy_str(n->op, NAME_CAP, f.s);
-        } else if (f.num == 5) {
-            /* AttributeProto { name = 1, f = 2, type = 20 (FLOAT = 1) } */
-            ck_assert_int_lt(n->n_attrs, 2);
-            size_t p2 = 0;
-            field g;
-            int type = 0;
-            while (next_field(f.s, &p2, &g)) {
-                if (g.num == 1) {
-                    copy_str(n->attr_name[n->n_attrs], NAME_CAP, g.s);
-                } else if (g.num == 2) {
-                    ck_assert_uint_eq(g.wire, 5);
-                    uint32_t u = (uint32_t)g.v;
-                    memcpy(&n->attr[n->n_attrs], &u, 4);
-                } else {
-                    ck_assert_uint_eq(g.num, 20);
-                    type = (int)g.v;
-                }
-            }
-            ck_assert_int_eq(type, 1);
-            n->n_attrs++;
         } else {
             ck_abort_msg("unexpected NodeProto field %u", f.num);
         }
@@ -604,6 +624,51 @@ typedef struct tval {
 /* Runs the decoded graph on x (rows x n_in) by the ONNX definitions of its ops,
  * on float32 tensors (MatMul sums in double, then rounds), broadcasting a 1-D
  * initializer over the rows; returns rows x n_out. */
+/* ONNX LayerNormalization over the last axis, from its definition, in double. */
+static void run_layer_norm(const dmodel *d, const dnode *nd, const tval *a, tval *o)
+{
+    ck_assert_int_eq(nd->n_in, 3);
+    ck_assert_int_eq(nd->axis, -1);
+    const dtensor *sc = find_init(d, nd->in[1]), *b = find_init(d, nd->in[2]);
+    ck_assert_ptr_nonnull(sc);
+    ck_assert_ptr_nonnull(b);
+    const size_t n = a->cols;
+    o->cols = n;
+    o->v = malloc(o->rows * n * sizeof(float));
+    for (size_t r = 0; r < a->rows; r++) {
+        const float *x = a->v + r * n;
+        double mean = 0, var = 0;
+        for (size_t k = 0; k < n; k++)
+            mean += x[k] / (double)n;
+        for (size_t k = 0; k < n; k++)
+            var += (x[k] - mean) * (x[k] - mean) / (double)n;
+        for (size_t k = 0; k < n; k++)
+            o->v[r * n + k] = (float)((x[k] - mean) / sqrt(var + nd->epsilon) * raw_at(sc, k) +
+                                      raw_at(b, k));
+    }
+}
+
+/* ONNX BatchNormalization in inference: (x - mean) / sqrt(var + epsilon) * scale + B. */
+static void run_batch_norm(const dmodel *d, const dnode *nd, const tval *a, tval *o)
+{
+    ck_assert_int_eq(nd->n_in, 5);
+    ck_assert_int_eq(nd->n_attr, 1); /* epsilon only */
+    const dtensor *t[4];
+    for (int k = 0; k < 4; k++) {
+        t[k] = find_init(d, nd->in[k + 1]);
+        ck_assert_ptr_nonnull(t[k]);
+    }
+    const size_t n = a->cols;
+    o->cols = n;
+    o->v = malloc(o->rows * n * sizeof(float));
+    for (size_t r = 0; r < a->rows; r++)
+        for (size_t k = 0; k < n; k++)
+            o->v[r * n + k] = (float)(((double)a->v[r * n + k] - raw_at(t[2], k)) /
+                                          sqrt((double)raw_at(t[3], k) + nd->epsilon) *
+                                          raw_at(t[0], k) +
+                                      raw_at(t[1], k));
+}
+
 static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_in, size_t *n_out)
 {
     tval vals[MAX_NODES + 1];
@@ -630,6 +695,14 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
         tval *o = &vals[nv++];
         strcpy(o->name, nd->out);
         o->rows = a->rows;
+        if (!strcmp(nd->op, "LayerNormalization")) {
+            run_layer_norm(d, nd, a, o);
+            continue;
+        }
+        if (!strcmp(nd->op, "BatchNormalization")) {
+            run_batch_norm(d, nd, a, o);
+            continue;
+        }
         if (!strcmp(nd->op, "MatMul")) {
             ck_assert_ptr_nonnull(t);
             ck_assert_int_eq(t->dims[0], (int64_t)a->cols);
@@ -828,8 +901,98 @@ START_TEST(test_new_activations)
     free(g);
     free(x);
     free(y);
+/* LayerNormalization as the ONNX operator (opset 17, IR 8; axis -1, its epsilon),
+ * its gamma and beta as initializers; a GaussianNoise layer left out; the graph
+ * computes what the model predicts. */
+START_TEST(test_layer_normalization)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_add_dense(m, 6, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_layer_normalization(m, 0.01, NULL));
+    CK_OK(regnn_model_add_gaussian_noise(m, 0.3, NULL));
+    CK_OK(regnn_model_add_dense(m, 2, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 8));
+    float ln[12];
+    for (int k = 0; k < 12; k++)
+        ln[k] = (float)(k < 6 ? 0.5 + 0.2 * k : 0.1 * (k - 8));
+    CK_OK(regnn_layer_set_params(regnn_model_layer(m, 1), ln, 12));
+    blob b = export_mem(m);
+    dmodel *d = malloc(sizeof *d);
+    decode_model(b.p, b.n, d);
+    ck_assert_int_eq(d->ir_version, 8);
+    ck_assert_int_eq(d->opset, 17);
+    ck_assert_int_eq(d->n_nodes, 3 + 1 + 2); /* MatMul Add Tanh, LayerNormalization, MatMul Add */
+    const dnode *nd = &d->nodes[3];
+    ck_assert_str_eq(nd->op, "LayerNormalization");
+    ck_assert_str_eq(nd->in[1], "layer1/gamma");
+    ck_assert_str_eq(nd->in[2], "layer1/beta");
+    ck_assert_int_eq(nd->n_attr, 2);
+    ck_assert_int_eq(nd->axis, -1);
+    ck_assert(nd->epsilon == 0.01f);
+    ck_assert(raw_at(find_init(d, "layer1/gamma"), 5) == ln[5]);
+    ck_assert(raw_at(find_init(d, "layer1/beta"), 0) == ln[6]);
+    const size_t rows = 32;
+    float *x = data(rows, 4, 2.0, 0.5, 9), y[64];
+    CK_OK(regnn_model_predict(m, x, rows, y, 64));
+    size_t got_out = 0;
+    float *g = run_graph(d, x, rows, 4, &got_out);
+    ck_assert_uint_eq(got_out, 2);
+    for (size_t i = 0; i < rows * 2; i++)
+        ck_assert_msg(rel_diff(g[i], y[i]) <= 1e-5 || fabs((double)g[i] - y[i]) <= 1e-6,
+                      "row %zu: graph %.9g, predict %.9g", i / 2, (double)g[i], (double)y[i]);
+    free(g);
+    free(x);
     free(d);
     free(b.p);
+    regnn_model_free(m);
+}
+END_TEST
+
+/* BatchNormalization as the ONNX operator with the moving statistics (opset 13
+ * kept), after a fit moved them; the graph computes what the model predicts. */
+START_TEST(test_batch_normalization)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_add_dense(m, 6, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_batch_normalization(m, 0.5, 0.01, NULL));
+    CK_OK(regnn_model_add_dense(m, 2, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 8));
+    const size_t rows = 32;
+    float *x = data(rows, 4, 2.0, 0.5, 9), y[64], yt[64];
+    for (size_t i = 0; i < rows * 2; i++)
+        yt[i] = (float)(0.1 * (double)i);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    double loss;
+    for (int s = 0; s < 3; s++)
+        CK_OK(regnn_train_batch(m, o, x, yt, rows, &loss));
+    float mean[6];
+    CK_OK(regnn_layer_get_moving(regnn_model_layer(m, 1), mean, NULL, 6));
+    blob b = export_mem(m);
+    dmodel *d = malloc(sizeof *d);
+    decode_model(b.p, b.n, d);
+    ck_assert_int_eq(d->opset, 13);
+    ck_assert_int_eq(d->n_nodes, 3 + 1 + 2);
+    const dnode *nd = &d->nodes[3];
+    ck_assert_str_eq(nd->op, "BatchNormalization");
+    ck_assert_str_eq(nd->in[3], "layer1/moving_mean");
+    ck_assert_str_eq(nd->in[4], "layer1/moving_variance");
+    ck_assert(nd->epsilon == 0.01f);
+    ck_assert(raw_at(find_init(d, "layer1/moving_mean"), 2) == mean[2]);
+    CK_OK(regnn_model_predict(m, x, rows, y, 64));
+    size_t got_out = 0;
+    float *g = run_graph(d, x, rows, 4, &got_out);
+    ck_assert_uint_eq(got_out, 2);
+    for (size_t i = 0; i < rows * 2; i++)
+        ck_assert_msg(rel_diff(g[i], y[i]) <= 1e-5 || fabs((double)g[i] - y[i]) <= 1e-6,
+                      "row %zu: graph %.9g, predict %.9g", i / 2, (double)g[i], (double)y[i]);
+    free(g);
+    free(x);
+    free(d);
+    free(b.p);
+    regnn_optimizer_free(o);
     regnn_model_free(m);
 }
 END_TEST
@@ -1049,6 +1212,8 @@ static Suite *onnx_suite(void)
     tcase_add_test(tc, test_structure);
     tcase_add_test(tc, test_structure_scaler);
     tcase_add_test(tc, test_dropout_omitted);
+    tcase_add_test(tc, test_layer_normalization);
+    tcase_add_test(tc, test_batch_normalization);
     tcase_add_test(tc, test_graph_matches_predict);
     tcase_add_test(tc, test_new_activations);
     tcase_add_test(tc, test_mem_sizes);

@@ -834,9 +834,10 @@ START_TEST(test_option_messages)
         {REGNN_PATH_SEEDS, 0, "REGNN_PATH_SEEDS must be in 1..1048576, got 0"},
         {REGNN_PATH_SEEDS, 1048577, "REGNN_PATH_SEEDS must be in 1..1048576, got 1048577"},
         {REGNN_PATH_SEED, -5, "REGNN_PATH_SEED must be >= 0, got -5"},
-        {REGNN_PATH_PENALTY, 3,
-         "REGNN_PATH_PENALTY must be REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1) or "
-         "REGNN_PENALTY_WEIGHT_DECAY (2), got 3"},
+        {REGNN_PATH_PENALTY, 8,
+         "REGNN_PATH_PENALTY must be REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1), "
+         "REGNN_PENALTY_WEIGHT_DECAY (2) or REGNN_PENALTY_GAUSSIAN_NOISE (7), got 8"},
+        {REGNN_PATH_PENALTY, 3, "path.penalty 3 is not a REGNN_PENALTY_* value"},
         {REGNN_PATH_THREADS, 257, "REGNN_PATH_THREADS must be in 0..256, got 257"},
         {REGNN_PATH_INIT, -1,
          "REGNN_PATH_INIT must be REGNN_INIT_GLOROT_UNIFORM (0) or REGNN_INIT_HE_UNIFORM (1), got -1"},

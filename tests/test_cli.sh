@@ -548,6 +548,25 @@ status 0 "fit --l1 1e-3 --loss huber:0.5 --dropout 0.1" "$BIN" fit "$DATA" --tar
 "$BIN" info "$TMP/l1.rgn" > "$TMP/l1.info"
 check "--l1 and --dropout reach every hidden layer" sh -c "grep -c '^  [01] .* 0.001 *0.1 ' '$TMP/l1.info' | grep -qx 2"
 check "--loss huber:0.5 changes the model" sh -c "! cmp -s '$TMP/l1.rgn' '$TMP/m.rgn'"
+status 0 "fit --gaussian-noise 0.1 --gaussian-dropout 0.2" "$BIN" fit "$DATA" --target y $SMALL --gaussian-noise 0.1 --gaussian-dropout 0.2 -q -o "$TMP/gn.rgn"
+"$BIN" info "$TMP/gn.rgn" > "$TMP/gn.info"
+check "--gaussian-noise: a GaussianNoise layer after each hidden layer" sh -c "grep -c '^  [14] .*GaussianNoise(0.1)' '$TMP/gn.info' | grep -qx 2"
+check "--gaussian-dropout: a GaussianDropout layer after each noise layer" sh -c "grep -c '^  [25] .*GaussianDropout(0.2)' '$TMP/gn.info' | grep -qx 2"
+check "noise layers change the model" sh -c "! cmp -s '$TMP/gn.rgn' '$TMP/m.rgn'"
+status 0 "fit --layer-norm" "$BIN" fit "$DATA" --target y $SMALL --layer-norm --gaussian-noise 0.1 -q -o "$TMP/ln.rgn"
+"$BIN" info "$TMP/ln.rgn" > "$TMP/ln.info"
+check "--layer-norm: a LayerNormalization layer after each hidden layer, then the noise" sh -c "grep -c '^  [14] .*LayerNormalization(0.001) *64\$' '$TMP/ln.info' | grep -qx 2 && grep -q '^  2 .*GaussianNoise(0.1)' '$TMP/ln.info'"
+status 0 "export-onnx of a model with LayerNormalization" "$BIN" export-onnx "$TMP/ln.rgn" "$TMP/ln.onnx"
+check "export-onnx: a LayerNormalization node" grep -q "LayerNormalization" "$TMP/ln.onnx"
+check "export-onnx: opset 17 and the dense network in the summary" has "$TMP/out" "ONNX opset 17, network 10-32x2-1 relu"
+status 0 "fit --batch-norm" "$BIN" fit "$DATA" --target y $SMALL --batch-norm -q -o "$TMP/bn.rgn"
+"$BIN" info "$TMP/bn.rgn" > "$TMP/bn.info"
+check "--batch-norm: a BatchNormalization layer after each hidden layer" sh -c "grep -c '^  [13] .*BatchNormalization(0.001) *64\$' '$TMP/bn.info' | grep -qx 2"
+status 0 "export-onnx of a model with BatchNormalization" "$BIN" export-onnx "$TMP/bn.rgn" "$TMP/bn.onnx"
+check "export-onnx: a BatchNormalization node" grep -q "BatchNormalization" "$TMP/bn.onnx"
+status 2 "fit --gaussian-noise 1.5: exit 2" "$BIN" fit "$DATA" --target y --gaussian-noise 1.5
+check "--gaussian-noise 1.5: the range" has "$TMP/err" "standard deviation in \\[0, 1\\]"
+status 2 "fit --gaussian-dropout 1: exit 2" "$BIN" fit "$DATA" --target y --gaussian-dropout 1
 status 2 "fit --loss huber:0: exit 2" "$BIN" fit "$DATA" --target y --loss huber:0
 status 2 "fit --loss bogus: exit 2" "$BIN" fit "$DATA" --target y --loss bogus
 awk -F, 'NR == 1 { print $0 ",w"; next } { print $0 ",1" }' "$DATA" > "$TMP/w1.csv"

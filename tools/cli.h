@@ -45,6 +45,9 @@ typedef struct {
     long patience;                         /* --early-stopping PATIENCE; -1: off */
     int restore_best;
     double l1;
+    double gaussian_noise, gaussian_dropout; /* after each hidden layer; 0: none */
+    int layer_norm;                        /* --layer-norm: LayerNormalization after each */
+    int batch_norm;                        /* --batch-norm: BatchNormalization after each */
     int loss;                              /* REGNN_LOSS_* and Huber's delta */
     double loss_param;
     const char *weight;                    /* --weight COLUMN */

@@ -282,12 +282,30 @@ static int pick_activation(const char *v, int *out)
     return -1;
 }
 
+/* Whether the library takes a noise layer of this type and value (its range
+ * is written there). */
+static int noise_ok(int type, double v)
+{
+    regnn_model *t = NULL;
+    if (regnn_model_create(1, &t) != REGNN_OK)
+        return 0;
+    const regnn_status st = type == REGNN_LAYERTYPE_GAUSSIAN_NOISE
+                                ? regnn_model_add_gaussian_noise(t, v, NULL)
+                                : regnn_model_add_gaussian_dropout(t, v, NULL);
+    regnn_model_free(t);
+    return st == REGNN_OK;
+}
+
 /* The options of the network: --layers, --activation, --l2, --l1,
  * --dropout, --loss. CLI_OK, a usage error, or -1 when a is none of them. */
 static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
 {
     const char *a = argv[*i], *v = NULL;
-    if (ex_option(argc, argv, i, "--layers", &v)) {
+    if (strcmp(a, "--layer-norm") == 0) {
+        o->layer_norm = 1;
+    } else if (strcmp(a, "--batch-norm") == 0) {
+        o->batch_norm = 1;
+    } else if (ex_option(argc, argv, i, "--layers", &v)) {
         if (!v || ex_parse_layers(v, o->units, CLI_MAX_LAYERS, &o->n_layers) != 0)
             return cli_bad_option(a, v,
                                   "expected hidden layer sizes such as 128,128 or 128x6, or none "
@@ -305,6 +323,14 @@ static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
             return cli_bad_option(a, v, "expected a number >= 0");
     } else if (ex_option(argc, argv, i, "--dropout", &v)) {
         if (ex_parse_double(v, &o->dropout) != 0 || o->dropout < 0 || o->dropout >= 1)
+            return cli_bad_option(a, v, "expected a rate in [0, 1)");
+    } else if (ex_option(argc, argv, i, "--gaussian-noise", &v)) {
+        if (ex_parse_double(v, &o->gaussian_noise) != 0 ||
+            !noise_ok(REGNN_LAYERTYPE_GAUSSIAN_NOISE, o->gaussian_noise))
+            return cli_bad_option(a, v, "expected a standard deviation in [0, 1]");
+    } else if (ex_option(argc, argv, i, "--gaussian-dropout", &v)) {
+        if (ex_parse_double(v, &o->gaussian_dropout) != 0 ||
+            !noise_ok(REGNN_LAYERTYPE_GAUSSIAN_DROPOUT, o->gaussian_dropout))
             return cli_bad_option(a, v, "expected a rate in [0, 1)");
     } else if (ex_option(argc, argv, i, "--loss", &v)) {
         if (!v || parse_loss(v, o) != 0)
@@ -460,6 +486,12 @@ void cli_train_help(FILE *f)
           "  --activation NAME   relu, tanh, sigmoid, elu, selu, gelu, swish (or silu),\n"
           "                      leaky_relu or softplus for the hidden layers [relu]\n"
           "  --dropout R         dropout rate after each hidden layer [0]\n"
+          "  --layer-norm        a LayerNormalization layer (epsilon 1e-3) after each\n"
+          "                      hidden layer [none]\n"
+          "  --batch-norm        a BatchNormalization layer (momentum 0.99, epsilon 1e-3)\n"
+          "                      after each hidden layer [none]\n"
+          "  --gaussian-noise S  a GaussianNoise(S) layer after each hidden layer [none]\n"
+          "  --gaussian-dropout R a GaussianDropout(R) layer after each hidden layer [none]\n"
           "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
           "  --loss KIND         training loss: mse, mae, huber (delta 1), huber:DELTA or\n"
           "                      log-cosh [mse]\n"
@@ -659,6 +691,22 @@ void cli_data_free(cli_data *d)
     memset(d, 0, sizeof *d);
 }
 
+/* --layer-norm, --batch-norm, --gaussian-noise and --gaussian-dropout: their
+ * layers after a hidden layer, in that order. */
+static int add_noise_layers(const cli_train_opts *o, regnn_model *m)
+{
+    if (o->layer_norm && regnn_model_add_layer_normalization(m, 1e-3, NULL) != REGNN_OK)
+        return cli_lib_fail("--layer-norm");
+    if (o->batch_norm && regnn_model_add_batch_normalization(m, 0.99, 1e-3, NULL) != REGNN_OK)
+        return cli_lib_fail("--batch-norm");
+    if (o->gaussian_noise != 0 && regnn_model_add_gaussian_noise(m, o->gaussian_noise, NULL) != REGNN_OK)
+        return cli_lib_fail("--gaussian-noise");
+    if (o->gaussian_dropout != 0 &&
+        regnn_model_add_gaussian_dropout(m, o->gaussian_dropout, NULL) != REGNN_OK)
+        return cli_lib_fail("--gaussian-dropout");
+    return CLI_OK;
+}
+
 int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regnn_model **out)
 {
     regnn_model *m = NULL;
@@ -671,6 +719,11 @@ int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regn
             (o->dropout > 0 && regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, o->dropout) != REGNN_OK)) {
             regnn_model_free(m);
             return cli_lib_fail("model");
+        }
+        const int rc = add_noise_layers(o, m);
+        if (rc != CLI_OK) {
+            regnn_model_free(m);
+            return rc;
         }
     }
     if (regnn_model_add_dense(m, outputs, REGNN_ACT_LINEAR, NULL) != REGNN_OK) {
@@ -795,28 +848,42 @@ void cli_warn_split(const cli_train_opts *o, const cli_data *d)
     regnn_fit_options_free(fo);
 }
 
+/* The first dense layer at or after i; n if none (the others are not described). */
+static size_t next_dense(regnn_model *m, size_t i)
+{
+    const size_t n = regnn_model_layer_count(m);
+    while (i < n && regnn_layer_type(regnn_model_layer(m, i)) != REGNN_LAYERTYPE_DENSE)
+        i++;
+    return i;
+}
+
 void cli_describe_layers(const regnn_model *m, char *buf, size_t size)
 {
-    size_t n = regnn_model_layer_count(m), used = 0;
+    size_t n = regnn_model_layer_count(m), used = 0, dense = 0;
     regnn_model *mm = (regnn_model *)m; /* regnn_model_layer takes a non-const handle */
     int w = snprintf(buf, size, "%zu", regnn_model_inputs(m));
     used = w > 0 ? (size_t)w : 0;
-    for (size_t i = 0; i < n && used < size; i++) {
-        size_t units = regnn_layer_units(regnn_model_layer(mm, i)), run = 1;
-        while (i + run < n - 1 && regnn_layer_units(regnn_model_layer(mm, i + run)) == units &&
-               regnn_layer_activation(regnn_model_layer(mm, i + run)) ==
-                   regnn_layer_activation(regnn_model_layer(mm, i)))
+    for (size_t i = next_dense(mm, 0); i < n && used < size;) {
+        const regnn_layer *l = regnn_model_layer(mm, i);
+        size_t units = regnn_layer_units(l), run = 1, j = next_dense(mm, i + 1);
+        /* runs of equal hidden layers; the output layer stands alone */
+        while (j < n && next_dense(mm, j + 1) < n &&
+               regnn_layer_units(regnn_model_layer(mm, j)) == units &&
+               regnn_layer_activation(regnn_model_layer(mm, j)) == regnn_layer_activation(l)) {
             run++;
+            j = next_dense(mm, j + 1);
+        }
         if (run > 1)
             w = snprintf(buf + used, size - used, "-%zux%zu", units, run);
         else
             w = snprintf(buf + used, size - used, "-%zu", units);
         used += w > 0 ? (size_t)w : 0;
-        i += run - 1;
+        dense += run;
+        i = j;
     }
-    if (n > 1 && used < size)
+    if (dense > 1 && used < size)
         snprintf(buf + used, size - used, " %s",
-                 cli_act_name(regnn_layer_activation(regnn_model_layer(mm, 0))));
+                 cli_act_name(regnn_layer_activation(regnn_model_layer(mm, next_dense(mm, 0)))));
 }
 
 double cli_tail_baseline(const regnn_dataset *train, double split)

@@ -9,10 +9,12 @@
 static void export_help(FILE *f)
 {
     fputs("Usage: regnn export-onnx MODEL.rgn OUT.onnx [--quiet]\n"
-          "Write a model file (or the model of a checkpoint) as an ONNX model (opset 13)\n"
-          "that ONNX runtimes can run: input \"input\" float [N, inputs], output \"output\"\n"
-          "float [N, outputs]; per layer MatMul, Add and Relu/Sigmoid/Tanh; dropout left\n"
-          "out. When the model carries a scaler (regnn fit attaches it), the graph takes\n"
+          "Write a model file (or the model of a checkpoint) as an ONNX model (opset 13;\n"
+          "17 with LayerNormalization) that ONNX runtimes can run: input \"input\" float\n"
+          "[N, inputs], output \"output\" float [N, outputs]; per dense layer MatMul, Add\n"
+          "and Relu/Sigmoid/Tanh, a LayerNormalization or BatchNormalization node per such\n"
+          "layer;\n"
+          "dropout and noise layers left out. When the model carries a scaler (regnn fit attaches it), the graph takes\n"
           "raw features and returns predictions in the target's own units, like\n"
           "regnn predict. OUT.onnx is replaced atomically.\n"
           "\n"
@@ -86,8 +88,12 @@ int cmd_export_onnx(int argc, char **argv)
         int scaled = regnn_model_get_scaler(m, &sc) == REGNN_OK;
         char layers[256];
         cli_describe_layers(m, layers, sizeof layers);
-        printf("%s: ONNX opset 13, network %s, input float [N, %zu], output float [N, %zu]\n",
-               out, layers, regnn_model_inputs(m), regnn_model_outputs(m));
+        int opset = 13; /* 17 with LayerNormalization (docs/api.md) */
+        for (size_t i = 0; i < regnn_model_layer_count(m); i++)
+            if (regnn_layer_type(regnn_model_layer(m, i)) == REGNN_LAYERTYPE_LAYER_NORMALIZATION)
+                opset = 17;
+        printf("%s: ONNX opset %d, network %s, input float [N, %zu], output float [N, %zu]\n",
+               out, opset, layers, regnn_model_inputs(m), regnn_model_outputs(m));
         printf("%s\n", scaled ? "scaler included: the graph takes raw features and returns "
                                 "predictions in the target's own units"
                               : "no scaler: inputs and outputs in the model's own units");

@@ -108,6 +108,16 @@ int cmd_info(int argc, char **argv)
         regnn_layer_get_double(l, REGNN_LAYER_L2, &l2);
         regnn_layer_get_double(l, REGNN_LAYER_L1, &l1);
         regnn_layer_get_double(l, REGNN_LAYER_DROPOUT, &dr);
+        if (regnn_layer_type(l) != REGNN_LAYERTYPE_DENSE) {
+            const int t = regnn_layer_type(l);
+            printf("  %-5zu %6zu %6zu  %s(%g)%*zu\n", i, regnn_layer_inputs(l), regnn_layer_units(l),
+                   t == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
+                   : t == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
+                   : t == REGNN_LAYERTYPE_BATCH_NORMALIZATION ? "BatchNormalization"
+                                                           : "LayerNormalization",
+                   regnn_layer_noise(l), 8, regnn_layer_param_count(l));
+            continue;
+        }
         printf("  %-5zu %6zu %6zu  %-10s %10g %10g %8g %10zu\n", i, regnn_layer_inputs(l),
                regnn_layer_units(l), cli_act_name(regnn_layer_activation(l)), l2, l1, dr,
                regnn_layer_param_count(l));

@@ -35,13 +35,15 @@ from ._fit import (DIAG_VALUES, METRICS, MONITOR_TRAIN_LOSS, MONITOR_VAL_LOSS, M
 from ._model import (ACT_LINEAR, ACT_RELU, ACT_SIGMOID, ACT_TANH, INIT_GLOROT_UNIFORM,  # noqa: F401
                      ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_LEAKY_RELU, ACT_SOFTPLUS,
                      INIT_HE_UNIFORM, LOSS_HUBER, LOSS_LOG_COSH, LOSS_MAE, LOSS_MSE, Dense,
-                     Evaluation, Huber, Layer, Model)
+                     Evaluation, GaussianDropout, GaussianNoise, Huber, Layer,
+                     LayerNormalization, BatchNormalization, Model)
 from ._io import checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoint
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._schedule import CosineDecayRestarts, InverseTimeDecay, PolynomialDecay
 from ._mpi import mpi_fit
-from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,
+from ._path import (AGGREGATES, PENALTY_GAUSSIAN_NOISE, PENALTY_L2, PENALTY_L1,
+                    PENALTY_WEIGHT_DECAY, RUN_STATS,
                     RegularizationPath, merge_path_shards, path_shard, refit,
                     regularization_path)
 from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings
@@ -49,7 +51,7 @@ from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings
 for _name in ("LibraryError", "Error", "InvalidArgumentError", "OutOfMemoryError", "ShapeError",
               "StateError", "ClosedError", "FileError", "FormatError", "VersionError",
               "NumericError", "CancelledError", "UnsupportedError", "InternalError", "Dataset",
-              "Scaler", "Dense", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
+              "Scaler", "Dense", "GaussianNoise", "GaussianDropout", "LayerNormalization", "BatchNormalization", "Layer", "Model", "Evaluation", "Huber", "Optimizer", "Adam", "SGD",
               "History", "Diagnosis", "RegularizationPath", "regularization_path", "refit", "mpi_fit",
               "path_shard", "merge_path_shards", "DiagnosisWarning", "split_warnings",
               "Callback",

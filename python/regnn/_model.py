@@ -21,6 +21,14 @@ PROTOTYPES = {
     "regnn_model_free": (None, [H]),
     "regnn_model_copy": (S, [H, P_HANDLE]),
     "regnn_model_add_dense": (S, [H, c_size_t, c_int, P_HANDLE]),
+    "regnn_model_add_gaussian_noise": (S, [H, c_double, P_HANDLE]),
+    "regnn_model_add_gaussian_dropout": (S, [H, c_double, P_HANDLE]),
+    "regnn_model_add_layer_normalization": (S, [H, c_double, P_HANDLE]),
+    "regnn_model_add_batch_normalization": (S, [H, c_double, c_double, P_HANDLE]),
+    "regnn_layer_momentum": (c_double, [H]),
+    "regnn_layer_get_moving": (S, [H, P_FLOAT, P_FLOAT, c_size_t]),
+    "regnn_layer_type": (c_int, [H]),
+    "regnn_layer_noise": (c_double, [H]),
     "regnn_model_inputs": (c_size_t, [H]),
     "regnn_model_outputs": (c_size_t, [H]),
     "regnn_model_layer_count": (c_size_t, [H]),
@@ -54,6 +62,12 @@ ACT_ELU, ACT_SELU, ACT_GELU, ACT_SWISH, ACT_LEAKY_RELU, ACT_SOFTPLUS = 4, 5, 6, 
 INIT_GLOROT_UNIFORM, INIT_HE_UNIFORM = 0, 1
 LOSS_MSE, LOSS_MAE, LOSS_HUBER, LOSS_LOG_COSH = 0, 1, 2, 3
 _LAYER_L2, _LAYER_L1, _LAYER_DROPOUT = 1, 2, 3
+_LAYERTYPE_DENSE, _LAYERTYPE_GAUSSIAN_NOISE, _LAYERTYPE_GAUSSIAN_DROPOUT = 0, 1, 2
+_LAYERTYPE_LAYER_NORMALIZATION, _LAYERTYPE_BATCH_NORMALIZATION = 3, 4
+_LAYERTYPES = {"dense": _LAYERTYPE_DENSE, "gaussian_noise": _LAYERTYPE_GAUSSIAN_NOISE,
+               "gaussian_dropout": _LAYERTYPE_GAUSSIAN_DROPOUT,
+               "layer_normalization": _LAYERTYPE_LAYER_NORMALIZATION,
+               "batch_normalization": _LAYERTYPE_BATCH_NORMALIZATION}
 _ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
                 "elu": ACT_ELU, "selu": ACT_SELU, "gelu": ACT_GELU, "swish": ACT_SWISH,
                 "silu": ACT_SWISH, "leaky_relu": ACT_LEAKY_RELU, "softplus": ACT_SOFTPLUS}
@@ -100,6 +114,60 @@ class Dense:
         return "Dense(%d, %r%s)" % (self.units, act, extra)
 
 
+class GaussianNoise:
+    """Specification of a Keras GaussianNoise(stddev) layer: in training adds N(0, stddev^2)
+    noise to its inputs; in inference passes them through. stddev in [0, 1]."""
+
+    __slots__ = ("stddev",)
+
+    def __init__(self, stddev):
+        self.stddev = B.real(stddev, "GaussianNoise: stddev")  # the library checks the range
+
+    def __repr__(self):
+        return "GaussianNoise(%g)" % self.stddev
+
+
+class LayerNormalization:
+    """Specification of a Keras LayerNormalization layer (axis -1, center and scale): each row
+    becomes gamma * (x - mean) / sqrt(var + epsilon) + beta; gamma and beta are trainable."""
+
+    __slots__ = ("epsilon",)
+
+    def __init__(self, epsilon=1e-3):
+        self.epsilon = B.real(epsilon, "LayerNormalization: epsilon")
+
+    def __repr__(self):
+        return "LayerNormalization(epsilon=%g)" % self.epsilon
+
+
+class BatchNormalization:
+    """Specification of a Keras BatchNormalization layer (axis -1, center and scale): training
+    normalizes with the batch's statistics and moves moving_mean / moving_variance by momentum;
+    inference uses the moving ones."""
+
+    __slots__ = ("momentum", "epsilon")
+
+    def __init__(self, momentum=0.99, epsilon=1e-3):
+        self.momentum = B.real(momentum, "BatchNormalization: momentum")
+        self.epsilon = B.real(epsilon, "BatchNormalization: epsilon")
+
+    def __repr__(self):
+        return "BatchNormalization(momentum=%g, epsilon=%g)" % (self.momentum, self.epsilon)
+
+
+class GaussianDropout:
+    """Specification of a Keras GaussianDropout(rate) layer: in training multiplies its inputs
+    by N(1, rate / (1 - rate)) noise; in inference passes them through. rate in [0, 1)."""
+
+    __slots__ = ("rate",)
+
+    def __init__(self, rate):
+        self.rate = B.real(rate, "GaussianDropout: rate")
+
+    def __repr__(self):
+        return "GaussianDropout(%g)" % self.rate
+
+
 Evaluation = collections.namedtuple("Evaluation", "mse mae penalty loss")
 Evaluation.__doc__ = ("Metrics of Model.evaluate: loss = the model's loss (sample-weighted, "
                       "divided by the rows) + penalty, as Keras reports it; mse and mae are "
@@ -107,7 +175,8 @@ Evaluation.__doc__ = ("Metrics of Model.evaluate: loss = the model's loss (sampl
 
 
 class Layer:
-    """A dense layer, borrowed from its Model: valid while the model is open."""
+    """A layer (dense, noise or normalization), borrowed from its Model: valid while the model
+    is open."""
 
     __slots__ = ("_model", "_h", "index")
 
@@ -148,6 +217,40 @@ class Layer:
     @property
     def param_count(self):
         return lib.regnn_layer_param_count(self._handle())
+
+    @property
+    def type(self):
+        """The layer's type: "dense", "gaussian_noise", "gaussian_dropout" or
+        "layer_normalization"."""
+        return _name_of(lib.regnn_layer_type(self._handle()), _LAYERTYPES)
+
+    @property
+    def momentum(self):
+        """A BatchNormalization layer's momentum; 0 for other layers."""
+        return lib.regnn_layer_momentum(self._handle())
+
+    def _moving(self, which):
+        n = self.units
+        ptr, buf = B.new_floats(1, n, True)
+        args = (ptr, None) if which == 0 else (None, ptr)
+        lib.regnn_layer_get_moving(self._handle(), args[0], args[1], n)
+        return B.finish_floats(buf, 1, n, True)
+
+    @property
+    def moving_mean(self):
+        """A BatchNormalization layer's moving mean (state, not a parameter)."""
+        return self._moving(0)
+
+    @property
+    def moving_variance(self):
+        """A BatchNormalization layer's moving variance (state, not a parameter)."""
+        return self._moving(1)
+
+    @property
+    def noise(self):
+        """The stddev of a GaussianNoise layer, the rate of a GaussianDropout layer, the epsilon
+        of a LayerNormalization layer; 0 for a dense layer."""
+        return lib.regnn_layer_noise(self._handle())
 
     def _get(self, key):
         v = c_double()
@@ -197,6 +300,12 @@ class Layer:
     def __repr__(self):
         if self._model.closed:
             return "<regnn.Layer of a closed model>"
+        if self.type != "dense":
+            spec = {"gaussian_noise": "GaussianNoise", "gaussian_dropout": "GaussianDropout",
+                    "layer_normalization": "LayerNormalization",
+                    "batch_normalization": "BatchNormalization"}[self.type]
+            return "<regnn.Layer %d: %s(%g), %d inputs>" % (self.index, spec, self.noise,
+                                                            self.inputs)
         extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
                         if getattr(self, k))
         return "<regnn.Layer %d: Dense(%d, %r%s), %d inputs>" % (
@@ -251,9 +360,19 @@ class Model(_Handle):
 
     # -- topology
     def add(self, layer):
-        """Append a Dense spec; returns the Layer."""
+        """Append a Dense, GaussianNoise or GaussianDropout spec; returns the Layer."""
+        if isinstance(layer, GaussianNoise):
+            return self.add_gaussian_noise(layer.stddev)
+        if isinstance(layer, GaussianDropout):
+            return self.add_gaussian_dropout(layer.rate)
+        if isinstance(layer, LayerNormalization):
+            return self.add_layer_normalization(layer.epsilon)
+        if isinstance(layer, BatchNormalization):
+            return self.add_batch_normalization(layer.momentum, layer.epsilon)
         if not isinstance(layer, Dense):
-            raise TypeError("Model.add expects a regnn.Dense, not %s" % type(layer).__name__)
+            raise TypeError("Model.add expects a regnn.Dense, GaussianNoise, GaussianDropout, "
+                            "LayerNormalization or BatchNormalization, "
+                            "not %s" % type(layer).__name__)
         return self.add_dense(layer.units, layer.activation, l2=layer.l2, l1=layer.l1,
                               dropout=layer.dropout)
 
@@ -271,6 +390,41 @@ class Model(_Handle):
             if value:
                 layer._set(key, value, what)
         return layer
+
+    def _add_noise(self, fn, value, what):
+        h = self._check_idle("add layers")
+        lh = c_void_p()
+        fn(h, B.real(value, what), byref(lh))
+        layer = Layer(self, lh.value, len(self._layers))
+        self._layers.append(layer)
+        self._n_out = lib.regnn_model_outputs(h)
+        return layer
+
+    def add_gaussian_noise(self, stddev):
+        """Append a GaussianNoise layer (before init only): training adds N(0, stddev^2)
+        noise, stddev in [0, 1]; returns the Layer."""
+        return self._add_noise(lib.regnn_model_add_gaussian_noise, stddev, "stddev")
+
+    def add_layer_normalization(self, epsilon=1e-3):
+        """Append a LayerNormalization layer (before init only): per row
+        gamma * (x - mean) / sqrt(var + epsilon) + beta; returns the Layer."""
+        return self._add_noise(lib.regnn_model_add_layer_normalization, epsilon, "epsilon")
+
+    def add_batch_normalization(self, momentum=0.99, epsilon=1e-3):
+        """Append a BatchNormalization layer (before init only); returns the Layer."""
+        h = self._check_idle("add layers")
+        lh = c_void_p()
+        lib.regnn_model_add_batch_normalization(h, B.real(momentum, "momentum"),
+                                                B.real(epsilon, "epsilon"), byref(lh))
+        layer = Layer(self, lh.value, len(self._layers))
+        self._layers.append(layer)
+        self._n_out = lib.regnn_model_outputs(h)
+        return layer
+
+    def add_gaussian_dropout(self, rate):
+        """Append a GaussianDropout layer (before init only): training multiplies by
+        N(1, rate / (1 - rate)) noise, rate in [0, 1); returns the Layer."""
+        return self._add_noise(lib.regnn_model_add_gaussian_dropout, rate, "rate")
 
     @property
     def n_inputs(self):

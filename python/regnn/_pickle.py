@@ -27,7 +27,8 @@ from ._capi import lib
 from ._dataset import Dataset
 from ._handles import _name_of
 from ._io import load_checkpoint
-from ._model import Dense, Model, _ACTIVATIONS
+from ._model import (BatchNormalization, Dense, GaussianDropout, GaussianNoise,
+                     LayerNormalization, Model, _ACTIVATIONS)
 from ._errors import StateError, UnsupportedError
 
 # The library's largest n_inputs and units (RG_MAX_DIM of its model module; no public call
@@ -55,10 +56,25 @@ def model_state(model):
     # No parameters yet: the topology is all there is.
     state["n_inputs"] = model.n_inputs
     state["layers"] = [(l.units, _name_of(l.activation, _ACTIVATIONS), l.l2, l.l1, l.dropout)
-                       for l in model.layers]
+                       if l.type == "dense" else (l.type, l.noise, l.momentum) for l in model.layers]
     state["loss"] = (model.loss, model.huber_delta)
     state["optimizer"] = opt
     return state
+
+
+def _layer_spec(t):
+    """A layer of a pickled topology: (type name, value) for a layer that is not dense, else
+    Dense's."""
+    if t[0] == "gaussian_noise":
+        return GaussianNoise(t[1])
+    if t[0] == "gaussian_dropout":
+        return GaussianDropout(t[1])
+    if t[0] == "layer_normalization":
+        return LayerNormalization(t[1])
+    if t[0] == "batch_normalization":
+        return BatchNormalization(t[2], t[1])
+    u, a, l2, l1, d = t
+    return Dense(u, a, l2=l2, l1=l1, dropout=d)
 
 
 def model_from_state(state):
@@ -67,9 +83,7 @@ def model_from_state(state):
     elif "model" in state:
         model = Model.load(state["model"])
     else:
-        model = Model(state["n_inputs"],
-                      [Dense(u, a, l2=l2, l1=l1, dropout=d) for u, a, l2, l1, d in
-                       state["layers"]])
+        model = Model(state["n_inputs"], [_layer_spec(t) for t in state["layers"]])
         model.set_loss(*state["loss"])
         model._optimizer = state["optimizer"]
     model.threads = state["threads"]

@@ -35,6 +35,7 @@ TABLES = (
 # that is a constant's (PREFIX + NAME) has its value (the others are aliases).
 DICTS = (
     (_model._ACTIVATIONS, "REGNN_ACT_"), (_model._INITS, "REGNN_INIT_"),
+    (_model._LAYERTYPES, "REGNN_LAYERTYPE_"),
     (_model._LOSSES, "REGNN_LOSS_"), (_dataset._SCALES, "REGNN_SCALE_"),
     (_fit._MONITORS, "REGNN_MONITOR_"), (_optimizer._STATES, "REGNN_STATE_"),
     (_path._PENALTIES, "REGNN_PENALTY_"), (_path._SELECT_STATS, "REGNN_RUN_"),

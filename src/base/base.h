@@ -86,6 +86,7 @@ typedef struct rg_rng {
 void rg_rng_seed(rg_rng *r, uint64_t seed);
 uint64_t rg_rng_next(rg_rng *r);
 double rg_rng_uniform(rg_rng *r);             /* [0, 1), 53 bits */
+double rg_rng_normal(rg_rng *r);              /* N(0, 1), from two uniform draws */
 uint64_t rg_rng_below(rg_rng *r, uint64_t n); /* unbiased in [0, n), n > 0 */
 void rg_rng_permutation(rg_rng *r, size_t *idx, size_t n); /* Fisher-Yates of 0..n-1 */
 

@@ -4,6 +4,8 @@
  * platform: the library's "same seed, same bits" rests on it. */
 #include "base.h"
 
+#include <math.h>
+
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
@@ -36,6 +38,13 @@ uint64_t rg_rng_next(rg_rng *r)
 }
 
 double rg_rng_uniform(rg_rng *r) { return (double)(rg_rng_next(r) >> 11) * 0x1.0p-53; }
+
+double rg_rng_normal(rg_rng *r)
+{
+    /* Box-Muller from two draws, one value per pair; 1 - u is in (0, 1]. */
+    const double u = 1.0 - rg_rng_uniform(r), v = rg_rng_uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586476925 * v);
+}
 
 uint64_t rg_rng_below(rg_rng *r, uint64_t n)
 {

@@ -39,9 +39,11 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
-enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_OPTK, SEC_ACTV, N_SEC };
-static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM",
-                                       "SCHD", "LOSS", "OPTK", "ACTV"};
+enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_OPTK, SEC_ACTV,
+       SEC_LTYP, SEC_BNST, N_SEC };
+static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD",
+                                       "LOSS", "OPTK", "ACTV", "LTYP", "BNST"};
+#define LTYP_REC 24u /* layer index, type, zero, value */
 #define SCHD_FIXED 8u
 #define OPTK_SIZE 16u /* rho, initial accumulator */
 /* The optimizer and schedule kinds a 1.0 reader knows; a file with a later
@@ -210,6 +212,55 @@ static regnn_status check_saveable(const char *fn, const regnn_model *m, const r
     return REGNN_OK;
 }
 
+/* The layers that are not dense, in a required section of their own, so that
+ * a reader that does not know it refuses the file instead of reading them as
+ * dense layers; none, no section (the file of a dense model is unchanged). */
+static void put_layer_types(wr *w, const regnn_model *m)
+{
+    const size_t L = regnn_model_layer_count(m);
+    size_t k = 0;
+    for (size_t i = 0; i < L; i++)
+        k += regnn_layer_type(rg_model_layer_at(m, i)) != REGNN_LAYERTYPE_DENSE;
+    if (k == 0)
+        return;
+    size_t at = begin_section(w, SEC_LTYP);
+    put_u64(w, k);
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = rg_model_layer_at(m, i);
+        if (regnn_layer_type(l) == REGNN_LAYERTYPE_DENSE)
+            continue;
+        put_u64(w, i);
+        put_u32(w, (uint32_t)regnn_layer_type(l));
+        put_u32(w, 0);
+        put_f64(w, regnn_layer_noise(l));
+    }
+    end_section(w, at);
+}
+
+/* The BatchNormalization layers' momentum and moving statistics (section
+ * BNST, required; none, no section). */
+static void put_bn_state(wr *w, const regnn_model *m)
+{
+    const size_t L = regnn_model_layer_count(m);
+    size_t k = 0;
+    for (size_t i = 0; i < L; i++)
+        k += regnn_layer_type(rg_model_layer_at(m, i)) == REGNN_LAYERTYPE_BATCH_NORMALIZATION;
+    if (k == 0)
+        return;
+    size_t at = begin_section(w, SEC_BNST);
+    put_u64(w, k);
+    for (size_t i = 0; i < L; i++) {
+        const regnn_layer *l = rg_model_layer_at(m, i);
+        if (regnn_layer_type(l) != REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+            continue;
+        const size_t u = regnn_layer_units(l);
+        put_u64(w, i);
+        put_f64(w, regnn_layer_momentum(l));
+        put_f32s(w, rg_layer_moving(l), 2 * u); /* mean, then variance */
+    }
+    end_section(w, at);
+}
+
 /* The topology section: inputs, then per layer units, activation and penalties. */
 static void put_topology(wr *w, const regnn_model *m)
 {
@@ -226,6 +277,8 @@ static void put_topology(wr *w, const regnn_model *m)
         put_f64(w, rg_layer_value(l, REGNN_LAYER_DROPOUT));
     }
     end_section(w, at);
+    put_layer_types(w, m);
+    put_bn_state(w, m);
 }
 
 /* The activation section: the layers whose activation is newer than format
@@ -449,6 +502,9 @@ typedef struct span {
 typedef struct parsed {
     size_t n_in, n_layers, n_params, n_out;
     const uint8_t *layers, *params;
+    size_t n_types;
+    const uint8_t *types; /* n_types LTYP records, layer indexes increasing */
+    const uint8_t *bnst;  /* BNST records (after the count), in LTYP's order of BN layers */
     int has_scaler;
     const uint8_t *scal; /* the four statistics, n_in and n_out doubles each */
     uint64_t rng[4];
@@ -518,6 +574,125 @@ static regnn_status check_header(const char *where, const uint8_t *p, size_t ava
 
 static int finite_nonneg(double v) { return isfinite(v) && v >= 0.0; }
 
+static regnn_status check_ltyp(const char *where, span s, parsed *P)
+{
+    if (s.n < 8)
+        return rg_error(REGNN_E_FORMAT, "%s: section LTYP has %zu bytes, fewer than 8", where, s.n);
+    cur c = {s.p, s.n};
+    uint64_t k = rd_u64(&c);
+    if (k == 0 || k > (s.n - 8) / LTYP_REC || s.n != 8 + (size_t)k * LTYP_REC)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section LTYP: %llu layers announced, the section has %zu bytes "
+                        "(8 + %u per layer)",
+                        where, (unsigned long long)k, s.n, LTYP_REC);
+    P->n_types = (size_t)k;
+    P->types = c.p;
+    uint64_t prev = 0;
+    for (size_t i = 0; i < P->n_types; i++) {
+        const uint64_t at = rd_u64(&c);
+        const uint32_t type = rd_u32(&c), zero = rd_u32(&c);
+        const double v = rd_f64(&c);
+        if (i > 0 && at <= prev)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section LTYP: layer indexes must increase (%llu after %llu)", where,
+                            (unsigned long long)at, (unsigned long long)prev);
+        const char *bad = rg_layer_value_range((int)type, v);
+        if (type > 255 || zero != 0 || bad)
+            return rg_error(REGNN_E_FORMAT, "%s: section LTYP: layer %llu (type %lu, value %g): %s",
+                            where, (unsigned long long)at, (unsigned long)type, v,
+                            zero != 0 ? "the reserved field is not 0" : bad);
+        prev = at;
+    }
+    return REGNN_OK;
+}
+
+/* The LTYP record of layer i: its type and value; REGNN_LAYERTYPE_DENSE if none. */
+static int layer_type(const parsed *P, size_t i, double *value)
+{
+    cur c = {P->types, P->n_types * LTYP_REC};
+    for (size_t k = 0; k < P->n_types; k++) {
+        const uint64_t at = rd_u64(&c);
+        const uint32_t type = rd_u32(&c);
+        (void)rd_u32(&c);
+        const double v = rd_f64(&c);
+        if (at == i) {
+            *value = v;
+            return (int)type;
+        }
+    }
+    *value = 0.0;
+    return REGNN_LAYERTYPE_DENSE;
+}
+
+/* The TOPO record of a layer listed in LTYP: the previous width, linear, no
+ * penalty or dropout. */
+static regnn_status check_typed_record(const char *where, size_t i, size_t fan_in, uint64_t units,
+                                       uint32_t act, double l2, double l1, double drop)
+{
+    if (units != fan_in || act != REGNN_ACT_LINEAR || l2 != 0.0 || l1 != 0.0 || drop != 0.0)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section TOPO: layer %zu (section LTYP) must keep its %zu units, a linear "
+                        "activation and no penalty or dropout",
+                        where, i, fan_in);
+    return REGNN_OK;
+}
+
+/* Units of layer i (its TOPO record). */
+static size_t layer_units(const parsed *P, size_t i)
+{
+    cur c = {P->layers + i * LAYER_REC, 8};
+    return (size_t)rd_u64(&c);
+}
+
+/* Section BNST against the BatchNormalization layers of LTYP: one record
+ * each, in layer order: index, momentum in [0, 1], finite moving means,
+ * finite moving variances >= 0. */
+static regnn_status check_bnst(const char *where, const span *s, parsed *P)
+{
+    size_t want = 0;
+    for (size_t i = 0; i < P->n_layers; i++) {
+        double v;
+        want += layer_type(P, i, &v) == REGNN_LAYERTYPE_BATCH_NORMALIZATION;
+    }
+    if (!s->present && want == 0)
+        return REGNN_OK;
+    if (!s->present || s->n < 8)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: %zu BatchNormalization layers, section BNST %s", where, want,
+                        s->present ? "is cut short" : "is missing");
+    cur c = {s->p, s->n};
+    if (rd_u64(&c) != want)
+        return rg_error(REGNN_E_FORMAT, "%s: section BNST: its count is not the %zu "
+                        "BatchNormalization layers", where, want);
+    P->bnst = c.p;
+    for (size_t i = 0; i < P->n_layers; i++) {
+        double v;
+        if (layer_type(P, i, &v) != REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+            continue;
+        const size_t u = layer_units(P, i);
+        if (c.left < 16 + 8 * u)
+            return rg_error(REGNN_E_FORMAT, "%s: section BNST: layer %zu's record is cut short",
+                            where, i);
+        const uint64_t at = rd_u64(&c);
+        const double mo = rd_f64(&c);
+        int bad = at != i || !(mo >= 0.0 && mo <= 1.0);
+        for (size_t k = 0; k < 2 * u; k++) {
+            const float f = rd_f32(&c);
+            bad |= !isfinite(f) || (k >= u && f < 0.0f);
+        }
+        if (bad)
+            return rg_error(REGNN_E_FORMAT,
+                            "%s: section BNST: the record of layer %zu (index %llu, momentum %g) "
+                            "is out of range (momentum in [0, 1], finite statistics, variances "
+                            ">= 0)",
+                            where, i, (unsigned long long)at, mo);
+    }
+    if (c.left != 0)
+        return rg_error(REGNN_E_FORMAT, "%s: section BNST: %zu bytes after the last record",
+                        where, c.left);
+    return REGNN_OK;
+}
+
 static regnn_status check_topo(const char *where, span s, parsed *P)
 {
     if (s.n < TOPO_FIXED)
@@ -559,13 +734,33 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
         if (!(drop >= 0.0 && drop < 1.0))
             return rg_error(REGNN_E_FORMAT, "%s: section TOPO: layer %zu has dropout %g, must be in [0, 1)",
                             where, i, drop);
+        double nv;
+        const int type = layer_type(P, i, &nv);
+        if (type != REGNN_LAYERTYPE_DENSE) {
+            regnn_status st = check_typed_record(where, i, fan_in, units, act, l2, l1, drop);
+            if (st != REGNN_OK)
+                return st;
+        }
         /* Both factors < 2^25, so each count fits; the sum is bounded like add_dense's. */
-        size_t count = fan_in * (size_t)units + (size_t)units;
+        size_t count = type == REGNN_LAYERTYPE_DENSE ? fan_in * (size_t)units + (size_t)units
+                       : type == REGNN_LAYERTYPE_LAYER_NORMALIZATION ||
+                               type == REGNN_LAYERTYPE_BATCH_NORMALIZATION
+                           ? 2 * (size_t)units
+                           : 0;
         if (total > SIZE_MAX / sizeof(float) - count)
             return rg_error(REGNN_E_FORMAT, "%s: section TOPO: too many parameters", where);
         total += count;
         fan_in = (size_t)units;
     }
+    if (P->n_types) {
+        cur c = {P->types + (P->n_types - 1) * LTYP_REC, 8};
+        const uint64_t last = rd_u64(&c);
+        if (last >= L)
+            return rg_error(REGNN_E_FORMAT, "%s: section LTYP: layer %llu, the model has %llu layers",
+                            where, (unsigned long long)last, (unsigned long long)L);
+    }
+    if (total == 0)
+        return rg_error(REGNN_E_FORMAT, "%s: section TOPO: no layer with parameters", where);
     P->n_params = total;
     P->n_out = fan_in;
     return REGNN_OK;
@@ -920,8 +1115,10 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
                         "%s: no optimizer state (section 'OPTM'): this is a model file, not a "
                         "checkpoint",
                         where);
-    if ((st = check_topo(where, sec[SEC_TOPO], P)) != REGNN_OK ||
+    if ((sec[SEC_LTYP].present && (st = check_ltyp(where, sec[SEC_LTYP], P)) != REGNN_OK) ||
+        (st = check_topo(where, sec[SEC_TOPO], P)) != REGNN_OK ||
         (sec[SEC_ACTV].present && (st = check_actv(where, sec[SEC_ACTV], P)) != REGNN_OK) ||
+        (st = check_bnst(where, &sec[SEC_BNST], P)) != REGNN_OK ||
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
@@ -954,6 +1151,34 @@ static regnn_status build_fail(const char *where, regnn_status st)
     return rg_error(REGNN_E_INTERNAL, "%s: %s", where, regnn_errmsg());
 }
 
+/* BNST's record of layer i (a BatchNormalization layer): its momentum, and
+ * its moving statistics into mean and var when not NULL. */
+static double bn_record(const parsed *P, size_t i, float *mean, float *var)
+{
+    cur c = {P->bnst, SIZE_MAX};
+    for (size_t j = 0;; j++) {
+        double v;
+        if (layer_type(P, j, &v) != REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+            continue;
+        const size_t u = layer_units(P, j);
+        (void)rd_u64(&c);
+        const double mo = rd_f64(&c);
+        if (j == i) {
+            for (size_t k = 0; k < 2 * u; k++) {
+                const float f = rd_f32(&c);
+                if (mean && k < u)
+                    mean[k] = f;
+                if (var && k >= u)
+                    var[k - u] = f;
+            }
+            return mo;
+        }
+        (void)take(&c, 8 * u);
+    }
+}
+
+static double bn_momentum(const parsed *P, size_t i) { return bn_record(P, i, NULL, NULL); }
+
 /* The layers of P onto the model m (which has none yet). */
 static regnn_status build_layers(const parsed *P, regnn_model *m)
 {
@@ -964,12 +1189,29 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
     for (size_t i = 0; st == REGNN_OK && i < P->n_layers; i++) {
         uint64_t units = rd_u64(&c);
         int act = (int)rd_u32(&c);
-        double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c);
+        double l2 = rd_f64(&c), l1 = rd_f64(&c), drop = rd_f64(&c), nv;
         if (i == a_next) {
             act = (int)rd_u32(&a);
             a_next = a.left ? rd_u64(&a) : UINT64_MAX;
         }
         regnn_layer *l = NULL;
+        const int type = layer_type(P, i, &nv);
+        if (type == REGNN_LAYERTYPE_GAUSSIAN_NOISE) {
+            st = regnn_model_add_gaussian_noise(m, nv, NULL);
+            continue;
+        }
+        if (type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT) {
+            st = regnn_model_add_gaussian_dropout(m, nv, NULL);
+            continue;
+        }
+        if (type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            st = regnn_model_add_layer_normalization(m, nv, NULL);
+            continue;
+        }
+        if (type == REGNN_LAYERTYPE_BATCH_NORMALIZATION) {
+            st = regnn_model_add_batch_normalization(m, bn_momentum(P, i), nv, NULL);
+            continue;
+        }
         st = regnn_model_add_dense(m, (size_t)units, act, &l);
         if (st == REGNN_OK)
             st = regnn_layer_set_double(l, REGNN_LAYER_L2, l2);
@@ -1045,6 +1287,14 @@ static regnn_status build_state(const parsed *P, float *tmp, regnn_model *m)
 {
     decode_f32s(P->params, tmp, P->n_params);
     regnn_status st = regnn_model_set_params(m, tmp, P->n_params);
+    for (size_t i = 0; st == REGNN_OK && i < P->n_layers; i++) {
+        double v;
+        if (layer_type(P, i, &v) != REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+            continue;
+        const size_t u = layer_units(P, i); /* tmp holds n_params >= 2u floats */
+        (void)bn_record(P, i, tmp, tmp + u);
+        rg_layer_set_moving(regnn_model_layer(m, i), tmp, tmp + u);
+    }
     if (st == REGNN_OK && P->has_scaler)
         st = build_scaler(P, m);
     if (st == REGNN_OK) {

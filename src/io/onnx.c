@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ONNX export: a trained model as an ONNX inference graph (opset 13), so that
+/* ONNX export: a trained model as an ONNX inference graph (opset 13; 17 with
+ * LayerNormalization), so that
  * ONNX runtimes and converters can run it. The library writes the protobuf
  * itself: only the few messages of onnx/onnx.proto the graph needs (field
  * numbers below are that file's), with no dependency on protobuf. */
@@ -13,6 +14,10 @@
  * every runtime that knows the opset reads the file. */
 #define ONNX_IR_VERSION 7
 #define ONNX_OPSET 13
+/* LayerNormalization is an operator from opset 17 (ONNX 1.12, IR version 8):
+ * a model with one is exported at that opset, the others as before. */
+#define ONNX_IR_VERSION_LN 8
+#define ONNX_OPSET_LN 17
 #define ONNX_FLOAT 1 /* TensorProto.DataType.FLOAT */
 /* The reference protobuf parser refuses messages of 2 GiB and more; larger
  * models need ONNX's external-data layout, which this writer does not produce. */
@@ -27,8 +32,8 @@ enum { OPSET_VERSION = 2 };
 enum { GRAPH_NODE = 1, GRAPH_NAME = 2, GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11,
        GRAPH_OUTPUT = 12 };
 enum { NODE_INPUT = 1, NODE_OUTPUT = 2, NODE_NAME = 3, NODE_OP_TYPE = 4, NODE_ATTRIBUTE = 5 };
-enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_TYPE = 20 };
-enum { ATTR_TYPE_FLOAT = 1 }; /* AttributeProto.AttributeType.FLOAT */
+enum { ATTR_NAME = 1, ATTR_F = 2, ATTR_I = 3, ATTR_TYPE = 20 };
+enum { ATTR_TYPE_FLOAT = 1, ATTR_TYPE_INT = 2 }; /* AttributeProto.AttributeType */
 enum { TENSOR_DIMS = 1, TENSOR_DATA_TYPE = 2, TENSOR_NAME = 8, TENSOR_RAW_DATA = 9 };
 enum { VALUE_NAME = 1, VALUE_TYPE = 2 };
 enum { TYPE_TENSOR = 1 };
@@ -166,28 +171,37 @@ static void value_body(pb *w, const void *ctx)
 typedef struct attr {
     const char *name;
     float value;
+    int is_int; /* then the value is ivalue */
+    int64_t ivalue;
 } attr;
 
 static void attr_body(pb *w, const void *ctx)
 {
     const attr *a = ctx;
     pb_str(w, ATTR_NAME, a->name);
-    pb_float(w, ATTR_F, a->value);
-    pb_int(w, ATTR_TYPE, ATTR_TYPE_FLOAT);
+    if (a->is_int) {
+        pb_int(w, ATTR_I, (uint64_t)a->ivalue); /* an int64 as a varint: -1 is 2^64 - 1 */
+        pb_int(w, ATTR_TYPE, ATTR_TYPE_INT);
+    } else {
+        pb_float(w, ATTR_F, a->value);
+        pb_int(w, ATTR_TYPE, ATTR_TYPE_FLOAT);
+    }
 }
 
 typedef struct node {
     const char *op, *in0, *in1, *out, *name;
     const attr *attrs; /* n_attrs of them */
     size_t n_attrs;
+    const char *in2, *in3, *in4; /* the normalizations' further inputs, or NULL */
 } node;
 
 static void node_body(pb *w, const void *ctx)
 {
     const node *n = ctx;
     pb_str(w, NODE_INPUT, n->in0);
-    if (n->in1)
-        pb_str(w, NODE_INPUT, n->in1);
+    const char *more[4] = {n->in1, n->in2, n->in3, n->in4};
+    for (int i = 0; i < 4 && more[i]; i++)
+        pb_str(w, NODE_INPUT, more[i]);
     pb_str(w, NODE_OUTPUT, n->out);
     pb_str(w, NODE_NAME, n->name);
     pb_str(w, NODE_OP_TYPE, n->op);
@@ -209,7 +223,7 @@ static void chain_node_attrs(chain *c, const char *op, const char *prefix, const
 {
     snprintf(c->cur, sizeof c->cur, "%s/%s", prefix, op);
     node n = {op, c->prev, param, ++c->done == c->total ? "output" : c->cur, c->cur, attrs,
-              n_attrs};
+              n_attrs, NULL, NULL, NULL};
     pb_msg(c->w, GRAPH_NODE, node_body, &n);
     memcpy(c->prev, c->cur, sizeof c->prev);
 }
@@ -217,6 +231,50 @@ static void chain_node_attrs(chain *c, const char *op, const char *prefix, const
 static void chain_node(chain *c, const char *op, const char *prefix, const char *param)
 {
     chain_node_attrs(c, op, prefix, param, NULL, 0);
+}
+
+/* A LayerNormalization node (axis -1) or, with bn, a BatchNormalization node
+ * (inference: the moving statistics) of layer `prefix`. */
+static void chain_norm(chain *c, const char *prefix, double epsilon, int bn)
+{
+    char sc[80], b[80], mean[80], var[80];
+    snprintf(sc, sizeof sc, "%s/gamma", prefix);
+    snprintf(b, sizeof b, "%s/beta", prefix);
+    snprintf(mean, sizeof mean, "%s/moving_mean", prefix);
+    snprintf(var, sizeof var, "%s/moving_variance", prefix);
+    const char *op = bn ? "BatchNormalization" : "LayerNormalization";
+    const attr ln[2] = {{"axis", 0.0f, 1, -1}, {"epsilon", (float)epsilon, 0, 0}};
+    const attr *attrs = bn ? ln + 1 : ln; /* BatchNormalization has no axis */
+    snprintf(c->cur, sizeof c->cur, "%s/%s", prefix, op);
+    node n = {op, c->prev, sc, ++c->done == c->total ? "output" : c->cur, c->cur, attrs,
+              bn ? 1 : 2, b, bn ? mean : NULL, bn ? var : NULL};
+    pb_msg(c->w, GRAPH_NODE, node_body, &n);
+    memcpy(c->prev, c->cur, sizeof c->prev);
+}
+
+static int is_bn(const regnn_model *m, size_t i)
+{
+    return regnn_layer_type(rg_model_layer_at(m, i)) == REGNN_LAYERTYPE_BATCH_NORMALIZATION;
+}
+
+static int is_ln(const regnn_model *m, size_t i)
+{
+    return regnn_layer_type(rg_model_layer_at(m, i)) == REGNN_LAYERTYPE_LAYER_NORMALIZATION;
+}
+
+static int has_ln(const regnn_model *m)
+{
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++)
+        if (is_ln(m, i))
+            return 1;
+    return 0;
+}
+
+/* Noise layers are the identity in inference: no node, as Keras exports them. */
+static int skipped(const regnn_model *m, size_t i)
+{
+    const int type = regnn_layer_type(rg_model_layer_at(m, i));
+    return type == REGNN_LAYERTYPE_GAUSSIAN_NOISE || type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT;
 }
 
 /* An activation as ONNX nodes (opset 13): each takes the previous node's
@@ -236,22 +294,22 @@ typedef struct act_nodes {
 } act_nodes;
 
 static const act_nodes ACT_NODES[RG_ACT_COUNT] = {
-    [REGNN_ACT_LINEAR] = {0, {{NULL, NULL, {{NULL, 0}}, 0}}},
-    [REGNN_ACT_RELU] = {1, {{"Relu", NULL, {{NULL, 0}}, 0}}},
-    [REGNN_ACT_SIGMOID] = {1, {{"Sigmoid", NULL, {{NULL, 0}}, 0}}},
-    [REGNN_ACT_TANH] = {1, {{"Tanh", NULL, {{NULL, 0}}, 0}}},
-    [REGNN_ACT_ELU] = {1, {{"Elu", NULL, {{"alpha", (float)RG_ELU_ALPHA}}, 1}}},
-    [REGNN_ACT_SELU] = {1, {{"Selu", NULL, {{"alpha", (float)RG_SELU_ALPHA},
-                                             {"gamma", (float)RG_SELU_SCALE}}, 2}}},
-    [REGNN_ACT_GELU] = {5, {{"Div", "gelu/sqrt2", {{NULL, 0}}, 0},
-                            {"Erf", NULL, {{NULL, 0}}, 0},
-                            {"Add", "gelu/one", {{NULL, 0}}, 0},
-                            {"Mul", ACT_INPUT, {{NULL, 0}}, 0},
-                            {"Mul", "gelu/half", {{NULL, 0}}, 0}}},
-    [REGNN_ACT_SWISH] = {2, {{"Sigmoid", NULL, {{NULL, 0}}, 0},
-                             {"Mul", ACT_INPUT, {{NULL, 0}}, 0}}},
-    [REGNN_ACT_LEAKY_RELU] = {1, {{"LeakyRelu", NULL, {{"alpha", (float)RG_LEAKY_SLOPE}}, 1}}},
-    [REGNN_ACT_SOFTPLUS] = {1, {{"Softplus", NULL, {{NULL, 0}}, 0}}},
+    [REGNN_ACT_LINEAR] = {0, {{NULL, NULL, {{NULL, 0, 0, 0}}, 0}}},
+    [REGNN_ACT_RELU] = {1, {{"Relu", NULL, {{NULL, 0, 0, 0}}, 0}}},
+    [REGNN_ACT_SIGMOID] = {1, {{"Sigmoid", NULL, {{NULL, 0, 0, 0}}, 0}}},
+    [REGNN_ACT_TANH] = {1, {{"Tanh", NULL, {{NULL, 0, 0, 0}}, 0}}},
+    [REGNN_ACT_ELU] = {1, {{"Elu", NULL, {{"alpha", (float)RG_ELU_ALPHA, 0, 0}}, 1}}},
+    [REGNN_ACT_SELU] = {1, {{"Selu", NULL, {{"alpha", (float)RG_SELU_ALPHA, 0, 0},
+                                             {"gamma", (float)RG_SELU_SCALE, 0, 0}}, 2}}},
+    [REGNN_ACT_GELU] = {5, {{"Div", "gelu/sqrt2", {{NULL, 0, 0, 0}}, 0},
+                            {"Erf", NULL, {{NULL, 0, 0, 0}}, 0},
+                            {"Add", "gelu/one", {{NULL, 0, 0, 0}}, 0},
+                            {"Mul", ACT_INPUT, {{NULL, 0, 0, 0}}, 0},
+                            {"Mul", "gelu/half", {{NULL, 0, 0, 0}}, 0}}},
+    [REGNN_ACT_SWISH] = {2, {{"Sigmoid", NULL, {{NULL, 0, 0, 0}}, 0},
+                             {"Mul", ACT_INPUT, {{NULL, 0, 0, 0}}, 0}}},
+    [REGNN_ACT_LEAKY_RELU] = {1, {{"LeakyRelu", NULL, {{"alpha", (float)RG_LEAKY_SLOPE, 0, 0}}, 1}}},
+    [REGNN_ACT_SOFTPLUS] = {1, {{"Softplus", NULL, {{NULL, 0, 0, 0}}, 0}}},
 };
 
 /* The scalar constants the activations' nodes name. */
@@ -301,8 +359,23 @@ static size_t node_count(const regnn_model *m)
 {
     size_t n = rg_model_scaler(m) ? 4 : 0;
     for (size_t i = 0; i < regnn_model_layer_count(m); i++)
-        n += 2 + layer_act(m, i)->n;
+        if (is_ln(m, i) || is_bn(m, i))
+            n += 1;
+        else if (!skipped(m, i))
+            n += 2 + layer_act(m, i)->n;
     return n;
+}
+
+/* A BatchNormalization layer's moving mean and variance as initializers. */
+static void bn_stats(pb *w, size_t i, const float *moving, size_t u)
+{
+    char mean[64], var[64];
+    snprintf(mean, sizeof mean, "layer%zu/moving_mean", i);
+    snprintf(var, sizeof var, "layer%zu/moving_variance", i);
+    tensor a = {mean, {u, 0}, 1, u, moving, NULL};
+    tensor b = {var, {u, 0}, 1, u, moving + u, NULL};
+    pb_msg(w, GRAPH_INITIALIZER, tensor_body, &a);
+    pb_msg(w, GRAPH_INITIALIZER, tensor_body, &b);
 }
 
 static void graph_body(pb *w, const void *ctx)
@@ -319,7 +392,13 @@ static void graph_body(pb *w, const void *ctx)
         chain_node(&c, "Div", "scaler", "scaler/feature_scale");
     }
     for (size_t i = 0; i < n_layers; i++) {
+        if (skipped(m, i))
+            continue;
         snprintf(prefix, sizeof prefix, "layer%zu", i);
+        if (is_bn(m, i) || is_ln(m, i)) {
+            chain_norm(&c, prefix, regnn_layer_noise(rg_model_layer_at(m, i)), is_bn(m, i));
+            continue;
+        }
         snprintf(kname, sizeof kname, "%s/kernel", prefix);
         snprintf(bname, sizeof bname, "%s/bias", prefix);
         chain_node(&c, "MatMul", prefix, kname);
@@ -335,7 +414,20 @@ static void graph_body(pb *w, const void *ctx)
 
     for (size_t i = 0; i < n_layers; i++) {
         const regnn_layer *l = rg_model_layer_at(m, i);
+        if (skipped(m, i))
+            continue;
         const size_t li = regnn_layer_inputs(l), lu = regnn_layer_units(l);
+        if (is_ln(m, i) || is_bn(m, i)) {
+            snprintf(kname, sizeof kname, "layer%zu/gamma", i);
+            snprintf(bname, sizeof bname, "layer%zu/beta", i);
+            tensor g = {kname, {lu, 0}, 1, lu, rg_layer_params(l), NULL};
+            tensor be = {bname, {lu, 0}, 1, lu, g.f + lu, NULL};
+            pb_msg(w, GRAPH_INITIALIZER, tensor_body, &g);
+            pb_msg(w, GRAPH_INITIALIZER, tensor_body, &be);
+            if (is_bn(m, i))
+                bn_stats(w, i, rg_layer_moving(l), lu);
+            continue;
+        }
         snprintf(kname, sizeof kname, "layer%zu/kernel", i);
         snprintf(bname, sizeof bname, "layer%zu/bias", i);
         tensor k = {kname, {li, lu}, 2, li * lu, rg_layer_params(l), NULL};
@@ -367,17 +459,17 @@ static void graph_body(pb *w, const void *ctx)
 
 static void opset_body(pb *w, const void *ctx)
 {
-    (void)ctx;
-    pb_int(w, OPSET_VERSION, ONNX_OPSET); /* domain left empty: the default ai.onnx */
+    /* domain left empty: the default ai.onnx */
+    pb_int(w, OPSET_VERSION, has_ln(ctx) ? ONNX_OPSET_LN : ONNX_OPSET);
 }
 
 static void model_body(pb *w, const void *ctx)
 {
-    pb_int(w, MODEL_IR_VERSION, ONNX_IR_VERSION);
+    pb_int(w, MODEL_IR_VERSION, has_ln(ctx) ? ONNX_IR_VERSION_LN : ONNX_IR_VERSION);
     pb_str(w, MODEL_PRODUCER, "libregnn");
     pb_str(w, MODEL_PRODUCER_VERSION, REGNN_VERSION_STRING);
     pb_msg(w, MODEL_GRAPH, graph_body, ctx);
-    pb_msg(w, MODEL_OPSET, opset_body, NULL);
+    pb_msg(w, MODEL_OPSET, opset_body, ctx);
 }
 
 /* ------------------------------------------------------------------ */

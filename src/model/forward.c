@@ -57,7 +57,13 @@ static regnn_status forward_rows(const regnn_model *m, const float *x, size_t ro
         const float *in = x + r0 * m->n_in;
         float *cur = ping;
         for (size_t i = 0; i < m->n_layers; i++) {
-            if (pool && nr > 1) {
+            if (rg_layer_is_noise(m->layers[i]))
+                continue; /* the identity in inference */
+            if (m->layers[i]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+                rg_ln_forward(m->layers[i], m->params, in, nr, cur, NULL);
+            } else if (rg_layer_is_bn(m->layers[i])) {
+                rg_bn_forward(m->layers[i], m->params, in, nr, cur, NULL, NULL, 0);
+            } else if (pool && nr > 1) {
                 /* The same pieces' bits as rg_dense_forward (gemm.c's rule). */
                 fwd_job j = {m->layers[i], m->params, {0}};
                 rg_dense_gemm(&j.g, m->layers[i], m->params, in, nr, cur);
@@ -182,6 +188,25 @@ int rg_model_predictions_bounded(const regnn_model *m, double xmax)
     }
     double bound = xmax;
     for (size_t l = 0; l < m->n_layers; l++) {
+        if (rg_layer_is_noise(m->layers[l]))
+            continue; /* the identity in inference */
+        if (rg_layer_is_bn(m->layers[l])) {
+            const regnn_layer *b = m->layers[l];
+            double mm = 0.0, vmin = INFINITY;
+            for (size_t k = 0; k < b->units; k++) {
+                mm = fmax(mm, fabs((double)b->moving[k]));
+                vmin = fmin(vmin, (double)b->moving[b->units + k]);
+            }
+            bound = (double)p * ((bound + mm) / sqrt(vmin + b->noise) + 1.0);
+            bound = bound > 1.0 ? bound : 1.0;
+            continue;
+        }
+        if (m->layers[l]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            /* |x-hat| < sqrt(units), whatever the input */
+            bound = (double)p * (sqrt((double)m->layers[l]->units) + 1.0);
+            bound = bound > 1.0 ? bound : 1.0;
+            continue;
+        }
         const rg_act_def *a = rg_act(m->layers[l]->act);
         bound = (double)p * ((double)m->layers[l]->n_in * bound + 1.0);
         bound = a->gain * bound + a->offset;

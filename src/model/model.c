@@ -33,8 +33,10 @@ void regnn_model_free(regnn_model *m)
     if (!m)
         return;
     rg_model_drop_workspace(m);
-    for (size_t i = 0; i < m->n_layers; i++)
+    for (size_t i = 0; i < m->n_layers; i++) {
+        rg_free(m->layers[i]->moving);
         rg_free(m->layers[i]);
+    }
     rg_free(m->layers);
     rg_free(m->params);
     rg_free(m->grads);
@@ -47,6 +49,8 @@ static regnn_status ensure_params(regnn_model *m, const char *fn)
 {
     if (m->params)
         return REGNN_OK;
+    if (m->n_params == 0) /* noise layers only */
+        return rg_error(REGNN_E_STATE, "%s: the model has no parameters (noise layers only)", fn);
     float *p = rg_calloc(m->n_params, sizeof *p);
     float *g = rg_calloc(m->n_params, sizeof *g);
     if (!p || !g) {
@@ -87,7 +91,14 @@ regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
                 goto nomem;
             *c->layers[i] = *m->layers[i];
             c->layers[i]->model = c;
+            c->layers[i]->moving = NULL;
             c->n_layers = i + 1;
+            const size_t nm = 2 * m->layers[i]->units;
+            if (m->layers[i]->moving) {
+                if (!(c->layers[i]->moving = rg_malloc(nm * sizeof(float))))
+                    goto nomem;
+                memcpy(c->layers[i]->moving, m->layers[i]->moving, nm * sizeof(float));
+            }
         }
     }
     if (m->params) {
@@ -102,6 +113,41 @@ regnn_status regnn_model_copy(const regnn_model *m, regnn_model **out)
 nomem:
     regnn_model_free(c);
     return rg_error(REGNN_E_NOMEM, "regnn_model_copy: out of memory");
+}
+
+/* Append a layer of n_in inputs, units outputs and count parameters (dense
+ * by default); NULL with the error set when out of memory. */
+static regnn_layer *push_layer(regnn_model *m, const char *fn, size_t n_in, size_t units,
+                               size_t count)
+{
+    if (m->n_layers == m->cap_layers) {
+        size_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
+        regnn_layer **nl = rg_calloc(cap, sizeof *nl);
+        if (!nl) {
+            rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+            return NULL;
+        }
+        if (m->n_layers)
+            memcpy(nl, m->layers, m->n_layers * sizeof *nl);
+        rg_free(m->layers);
+        m->layers = nl;
+        m->cap_layers = cap;
+    }
+    regnn_layer *l = rg_calloc(1, sizeof *l);
+    if (!l) {
+        rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        return NULL;
+    }
+    l->model = m;
+    l->index = m->n_layers;
+    l->n_in = n_in;
+    l->units = units;
+    l->offset = m->n_params;
+    /* The workspace is laid out per layer; drop it so it is rebuilt for the new depth. */
+    rg_model_free_workspace(m);
+    m->layers[m->n_layers++] = l;
+    m->n_params += count;
+    return l;
 }
 
 regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
@@ -125,34 +171,146 @@ regnn_status regnn_model_add_dense(regnn_model *m, size_t units, int activation,
     size_t count = n_in * units + units; /* both < 2^24: no overflow */
     if (m->n_params > SIZE_MAX / sizeof(float) - count)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_model_add_dense: too many parameters");
-    if (m->n_layers == m->cap_layers) {
-        size_t cap = m->cap_layers ? 2 * m->cap_layers : 8;
-        regnn_layer **nl = rg_calloc(cap, sizeof *nl);
-        if (!nl)
-            return rg_error(REGNN_E_NOMEM, "regnn_model_add_dense: out of memory");
-        if (m->n_layers)
-            memcpy(nl, m->layers, m->n_layers * sizeof *nl);
-        rg_free(m->layers);
-        m->layers = nl;
-        m->cap_layers = cap;
-    }
-    regnn_layer *l = rg_calloc(1, sizeof *l);
+    regnn_layer *l = push_layer(m, "regnn_model_add_dense", n_in, units, count);
     if (!l)
-        return rg_error(REGNN_E_NOMEM, "regnn_model_add_dense: out of memory");
-    l->model = m;
-    l->index = m->n_layers;
-    l->n_in = n_in;
-    l->units = units;
+        return REGNN_E_NOMEM;
     l->act = activation;
-    l->offset = m->n_params;
-    /* The workspace is laid out per layer; drop it so it is rebuilt for the new depth. */
-    rg_model_free_workspace(m);
-    m->layers[m->n_layers++] = l;
-    m->n_params += count;
     if (layer_out)
         *layer_out = l;
     return REGNN_OK;
 }
+
+/* A layer of the previous layer's width that is not dense (noise,
+ * LayerNormalization), after the checks common to these types; `value` was
+ * checked against the type's range by the caller. */
+static regnn_status add_noise(regnn_model *m, const char *fn, int type, double value,
+                              regnn_layer **layer_out)
+{
+    if (layer_out)
+        *layer_out = NULL;
+    if (!m)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: model is NULL", fn);
+    if (m->params)
+        return rg_error(REGNN_E_STATE,
+                        "%s: the topology is frozen once parameters exist (after regnn_model_init "
+                        "or regnn_model_set_params)",
+                        fn);
+    const size_t width = m->n_layers ? m->layers[m->n_layers - 1]->units : m->n_in;
+    const size_t count = type == REGNN_LAYERTYPE_GAUSSIAN_NOISE ||
+                                 type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT
+                             ? 0
+                             : 2 * width;
+    float *moving = NULL;
+    if (type == REGNN_LAYERTYPE_BATCH_NORMALIZATION) {
+        if (!(moving = rg_malloc(2 * width * sizeof *moving)))
+            return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
+        for (size_t k = 0; k < width; k++) { /* Keras: moving mean 0, variance 1 */
+            moving[k] = 0.0f;
+            moving[width + k] = 1.0f;
+        }
+    }
+    if (m->n_params > SIZE_MAX / sizeof(float) - count) {
+        rg_free(moving);
+        return rg_error(REGNN_E_INVALID_ARG, "%s: too many parameters", fn);
+    }
+    regnn_layer *l = push_layer(m, fn, width, width, count);
+    if (!l) {
+        rg_free(moving);
+        return REGNN_E_NOMEM;
+    }
+    l->moving = moving;
+    l->type = type;
+    l->act = REGNN_ACT_LINEAR;
+    l->noise = value;
+    if (layer_out)
+        *layer_out = l;
+    return REGNN_OK;
+}
+
+const char *rg_layer_value_range(int type, double value)
+{
+    if (type == REGNN_LAYERTYPE_GAUSSIAN_NOISE) /* Keras' range */
+        return value >= 0.0 && value <= 1.0 ? NULL : "stddev must be in [0, 1]";
+    if (type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT) /* rate / (1 - rate) is the variance */
+        return value >= 0.0 && value < 1.0 ? NULL : "rate must be in [0, 1)";
+    if (type == REGNN_LAYERTYPE_LAYER_NORMALIZATION || type == REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+        return value > 0.0 && isfinite(value) ? NULL : "epsilon must be finite and > 0";
+    return "not a layer type with a value";
+}
+
+static regnn_status add_checked(regnn_model *m, const char *fn, int type, double value,
+                                regnn_layer **layer_out)
+{
+    const char *bad = rg_layer_value_range(type, value);
+    if (m && bad) {
+        if (layer_out)
+            *layer_out = NULL;
+        return rg_error(REGNN_E_INVALID_ARG, "%s: %s, got %g", fn, bad, value);
+    }
+    return add_noise(m, fn, type, value, layer_out);
+}
+
+regnn_status regnn_model_add_gaussian_noise(regnn_model *m, double stddev, regnn_layer **layer_out)
+{
+    return add_checked(m, "regnn_model_add_gaussian_noise", REGNN_LAYERTYPE_GAUSSIAN_NOISE, stddev,
+                       layer_out);
+}
+
+regnn_status regnn_model_add_gaussian_dropout(regnn_model *m, double rate, regnn_layer **layer_out)
+{
+    return add_checked(m, "regnn_model_add_gaussian_dropout", REGNN_LAYERTYPE_GAUSSIAN_DROPOUT,
+                       rate, layer_out);
+}
+
+regnn_status regnn_model_add_layer_normalization(regnn_model *m, double epsilon,
+                                                 regnn_layer **layer_out)
+{
+    return add_checked(m, "regnn_model_add_layer_normalization",
+                       REGNN_LAYERTYPE_LAYER_NORMALIZATION, epsilon, layer_out);
+}
+
+regnn_status regnn_model_add_batch_normalization(regnn_model *m, double momentum, double epsilon,
+                                                 regnn_layer **layer_out)
+{
+    static const char fn[] = "regnn_model_add_batch_normalization";
+    if (m && !(momentum >= 0.0 && momentum <= 1.0)) {
+        if (layer_out)
+            *layer_out = NULL;
+        return rg_error(REGNN_E_INVALID_ARG, "%s: momentum must be in [0, 1], got %g", fn,
+                        momentum);
+    }
+    regnn_layer *l = NULL;
+    regnn_status st = add_checked(m, fn, REGNN_LAYERTYPE_BATCH_NORMALIZATION, epsilon, &l);
+    if (st == REGNN_OK)
+        l->momentum = momentum;
+    if (layer_out)
+        *layer_out = l;
+    return st;
+}
+
+double regnn_layer_momentum(const regnn_layer *l) { return l ? l->momentum : 0.0; }
+
+regnn_status regnn_layer_get_moving(const regnn_layer *l, float *mean, float *variance,
+                                    size_t len)
+{
+    static const char fn[] = "regnn_layer_get_moving";
+    if (!l)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: layer is NULL", fn);
+    if (!rg_layer_is_bn(l))
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: layer %zu is not a BatchNormalization layer",
+                        fn, l->index);
+    if (len < l->units)
+        return rg_error(REGNN_E_SHAPE, "%s: buffers hold %zu floats, the layer has %zu units", fn,
+                        len, l->units);
+    if (mean)
+        memcpy(mean, l->moving, l->units * sizeof *mean);
+    if (variance)
+        memcpy(variance, l->moving + l->units, l->units * sizeof *variance);
+    return REGNN_OK;
+}
+
+int regnn_layer_type(const regnn_layer *l) { return l ? l->type : -1; }
+double regnn_layer_noise(const regnn_layer *l) { return l ? l->noise : 0.0; }
 
 size_t regnn_model_inputs(const regnn_model *m) { return m ? m->n_in : 0; }
 size_t regnn_model_outputs(const regnn_model *m)
@@ -190,6 +348,14 @@ regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
     regnn_status st = check_layer_value("regnn_layer_set_double", key, value);
     if (st != REGNN_OK)
         return st;
+    if (!rg_layer_is_dense(l))
+        return rg_error(REGNN_E_UNSUPPORTED,
+                        "regnn_layer_set_double: layer %zu is a %s layer (no kernel, no dropout)",
+                        l->index,
+                        l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
+                        : l->type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
+                        : rg_layer_is_bn(l)                           ? "BatchNormalization"
+                                                                      : "LayerNormalization");
     /* A dropout change alters the workspace layout (mask buffers). */
     if (key == REGNN_LAYER_DROPOUT && (l->dropout > 0.0) != (value > 0.0)) {
         if (l->model->busy)
@@ -215,7 +381,8 @@ regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value
         rg_model_free_workspace(m);
     }
     for (size_t i = 0; i < m->n_layers; i++)
-        set_layer_value(m->layers[i], key, value);
+        if (rg_layer_is_dense(m->layers[i])) /* the others have no kernel, no dropout */
+            set_layer_value(m->layers[i], key, value);
     return REGNN_OK;
 }
 
@@ -234,7 +401,12 @@ regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value
 size_t regnn_layer_inputs(const regnn_layer *l) { return l ? l->n_in : 0; }
 size_t regnn_layer_units(const regnn_layer *l) { return l ? l->units : 0; }
 int regnn_layer_activation(const regnn_layer *l) { return l ? l->act : -1; }
-size_t regnn_layer_param_count(const regnn_layer *l) { return l ? l->n_in * l->units + l->units : 0; }
+size_t regnn_layer_param_count(const regnn_layer *l)
+{
+    if (!l || rg_layer_is_noise(l))
+        return 0;
+    return rg_layer_is_dense(l) ? l->n_in * l->units + l->units : 2 * l->units;
+}
 
 regnn_status regnn_layer_get_params(const regnn_layer *l, float *buf, size_t len)
 {
@@ -285,6 +457,19 @@ regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t seed)
     rg_rng_seed(&m->rng, seed ^ 0xA5A5A5A5DEADBEEFull);
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
+        if (!rg_layer_is_dense(l) && !rg_layer_is_noise(l)) { /* gamma 1, beta 0 */
+            for (size_t k = 0; k < l->units; k++) {
+                m->params[l->offset + k] = 1.0f;
+                m->params[l->offset + l->units + k] = 0.0f;
+            }
+        }
+        if (rg_layer_is_bn(l)) /* moving mean 0, variance 1 */
+            for (size_t k = 0; k < l->units; k++) {
+                l->moving[k] = 0.0f;
+                l->moving[l->units + k] = 1.0f;
+            }
+        if (!rg_layer_is_dense(l))
+            continue;
         double fan = scheme == REGNN_INIT_HE_UNIFORM ? (double)l->n_in : (double)(l->n_in + l->units);
         double limit = sqrt(6.0 / fan);
         float *w = m->params + l->offset;
@@ -396,7 +581,7 @@ void rg_model_set_busy(regnn_model *m, int busy) { m->busy = busy; }
 size_t rg_model_first_dropout(const regnn_model *m)
 {
     size_t i = 0;
-    while (i < m->n_layers && !(m->layers[i]->dropout > 0.0))
+    while (i < m->n_layers && !(m->layers[i]->dropout > 0.0) && !rg_layer_is_noise(m->layers[i]))
         i++;
     return i;
 }
@@ -412,20 +597,57 @@ float *rg_model_grads(regnn_model *m, size_t *n)
     return m->grads;
 }
 
+size_t rg_model_saved_count(const regnn_model *m)
+{
+    size_t n = m->n_params;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (rg_layer_is_bn(m->layers[i]))
+            n += 2 * m->layers[i]->units;
+    return n;
+}
+
 void rg_model_params_save(const regnn_model *m, float *to)
 {
     memcpy(to, m->params, m->n_params * sizeof *to);
+    to += m->n_params;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (rg_layer_is_bn(m->layers[i])) {
+            memcpy(to, m->layers[i]->moving, 2 * m->layers[i]->units * sizeof *to);
+            to += 2 * m->layers[i]->units;
+        }
 }
 
 void rg_model_params_load(regnn_model *m, const float *from)
 {
     memcpy(m->params, from, m->n_params * sizeof *from);
+    from += m->n_params;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (rg_layer_is_bn(m->layers[i])) {
+            memcpy(m->layers[i]->moving, from, 2 * m->layers[i]->units * sizeof *from);
+            from += 2 * m->layers[i]->units;
+        }
     m->params_max_known = 0;
+}
+
+size_t rg_model_first_batch_norm(const regnn_model *m)
+{
+    size_t i = 0;
+    while (i < m->n_layers && !rg_layer_is_bn(m->layers[i]))
+        i++;
+    return i;
+}
+
+const float *rg_layer_moving(const regnn_layer *l) { return l->moving; }
+
+void rg_layer_set_moving(regnn_layer *l, const float *mean, const float *variance)
+{
+    memcpy(l->moving, mean, l->units * sizeof *mean);
+    memcpy(l->moving + l->units, variance, l->units * sizeof *variance);
 }
 
 regnn_status rg_model_snapshot(const regnn_model *m, size_t batch, rg_model_snap *s)
 {
-    s->params = rg_malloc(m->n_params * sizeof *s->params);
+    s->params = rg_malloc(rg_model_saved_count(m) * sizeof *s->params);
     if (!s->params)
         return REGNN_E_NOMEM;
     rg_model_params_save(m, s->params);
@@ -461,6 +683,8 @@ const regnn_layer *rg_model_layer_at(const regnn_model *m, size_t i) { return m-
 const float *rg_model_params(const regnn_model *m) { return m->params; }
 
 const float *rg_layer_params(const regnn_layer *l) { return l->model->params + l->offset; }
+
+void rg_model_set_noise(regnn_model *m, size_t i, double value) { m->layers[i]->noise = value; }
 
 double rg_layer_value(const regnn_layer *l, int key)
 {

@@ -96,7 +96,8 @@ size_t rg_model_max_width(const regnn_model *m);
 /* Threads a fit of m runs on: its setting, with 0 resolved (rg_threads_resolve). */
 size_t rg_model_resolved_threads(const regnn_model *m);
 /* What training asks of the model (model.c). The busy flag: inside
- * regnn_fit. The first layer with dropout, or the layer count. Whether the
+ * regnn_fit. The first layer that draws per row (dropout, GaussianNoise,
+ * GaussianDropout), or the layer count. Whether the
  * workspace holds `rows` rows. The scratch rows of an evaluation of `rows`
  * rows at a time. */
 int rg_model_busy(const regnn_model *m);
@@ -116,7 +117,14 @@ size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size
                            size_t *len);
 /* The gradient buffer (*n floats), to sum over the processes of a fit. */
 float *rg_model_grads(regnn_model *m, size_t *n);
-/* Copy the parameters out, or in (which forgets their bound). */
+/* Copy the parameters out, or in (which forgets their bound), each followed
+ * by the BatchNormalization layers' moving statistics: rg_model_saved_count
+ * floats. The first BatchNormalization layer, or the layer count. A
+ * BatchNormalization layer's moving statistics (a file's). */
+size_t rg_model_saved_count(const regnn_model *m);
+size_t rg_model_first_batch_norm(const regnn_model *m);
+void rg_layer_set_moving(regnn_layer *l, const float *mean, const float *variance);
+const float *rg_layer_moving(const regnn_layer *l);
 void rg_model_params_save(const regnn_model *m, float *to);
 void rg_model_params_load(regnn_model *m, const float *from);
 /* The model as a fit found it: parameters, random stream, and whether it
@@ -172,6 +180,12 @@ const regnn_layer *rg_model_layer_at(const regnn_model *m, size_t i);
 const float *rg_model_params(const regnn_model *m);
 const float *rg_layer_params(const regnn_layer *l);
 double rg_layer_value(const regnn_layer *l, int key);
+/* NULL when value is in the range of a noise layer of that REGNN_LAYERTYPE_*,
+ * else what the range is ("stddev must be in [0, 1]"). */
+const char *rg_layer_value_range(int type, double value);
+/* A path's sweep: the stddev or rate of noise layer i of a model without
+ * parameters yet, value in its range (rg_layer_value_range). */
+void rg_model_set_noise(regnn_model *m, size_t i, double value);
 const rg_rng *rg_model_rng(const regnn_model *m);
 void rg_model_set_rng(regnn_model *m, const rg_rng *r);
 void rg_model_set_loss_checked(regnn_model *m, int kind, double param);

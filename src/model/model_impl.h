@@ -11,16 +11,21 @@
 typedef struct rg_layer_ws {
     float *act;  /* batch x units: output after activation (before dropout) */
     float *out;  /* batch x units: after dropout (== act when no dropout) */
-    float *mask; /* batch x units: dropout multipliers, or NULL */
+    float *mask; /* batch x units: dropout multipliers (a noise layer's draws), or NULL */
     float *delta;/* batch x units: d loss / d pre-activation */
     float *pre;  /* batch x units: pre-activation, when the derivative needs it, or NULL */
+    double *stats; /* BatchNormalization: the batch's mean, variance and 1/sqrt(var + eps) */
 } rg_layer_ws;
 
 struct regnn_layer {
     struct regnn_model *model;
     size_t index;
     size_t n_in, units;
+    int type;     /* REGNN_LAYERTYPE_*; a noise layer keeps act LINEAR and no parameters */
     int act;
+    double noise; /* GaussianNoise: stddev; GaussianDropout: rate; LN, BN: epsilon; 0 for dense */
+    double momentum; /* BatchNormalization */
+    float *moving;   /* BatchNormalization: moving mean then moving variance (2 * units) */
     double l2, l1, dropout;
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
@@ -109,6 +114,60 @@ void rg_step_shard_task(void *ctx, size_t s);
 void rg_step_reduce_task(void *ctx, size_t t);
 void rg_step_top_delta(step_job *j, size_t s);
 double rg_penalty_sum(const regnn_model *m);
+/* A noise layer (GaussianNoise, GaussianDropout): no parameters, identity
+ * in inference. */
+static inline int rg_layer_is_noise(const regnn_layer *l)
+{
+    return l->type == REGNN_LAYERTYPE_GAUSSIAN_NOISE || l->type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT;
+}
+static inline int rg_layer_is_dense(const regnn_layer *l)
+{
+    return l->type == REGNN_LAYERTYPE_DENSE;
+}
+/* The rows of a layer's first parameter block as the plans cut it: a dense
+ * layer's kernel rows, LayerNormalization's gamma (one row; beta is its
+ * "bias"), none for a noise layer. */
+static inline size_t rg_layer_kernel_rows(const regnn_layer *l)
+{
+    return rg_layer_is_dense(l) ? l->n_in : !rg_layer_is_noise(l);
+}
+static inline int rg_layer_is_bn(const regnn_layer *l)
+{
+    return l->type == REGNN_LAYERTYPE_BATCH_NORMALIZATION;
+}
+/* layernorm.c: BatchNormalization of the batch's `rows` rows of in into out
+ * and x-hat into xhat: with the batch's statistics into stats when training,
+ * else the moving ones; its backward over the whole batch (stats from the
+ * forward; the moving ones when not training): the parameters' parts shard
+ * by shard as LayerNormalization's, into g; the input gradient into dx when
+ * not NULL. rg_bn_commit: the moving statistics after a step. */
+void rg_bn_forward(const regnn_layer *l, const float *params, const float *in, size_t rows,
+                   float *out, float *xhat, double *stats, int train);
+void rg_bn_backward(const regnn_layer *l, const float *params, const float *xhat,
+                    const float *dy, const double *stats, int train, size_t rows,
+                    const size_t *shard, size_t n_shards, float *g, float *dx);
+void rg_bn_commit(regnn_model *m);
+/* layernorm.c: LayerNormalization of `rows` rows of in into out (x-hat into
+ * xhat when not NULL); its backward on rows r0..r1 of the batch: gamma's and
+ * beta's part (summed from +0 over the rows in order) stored into g (add 0)
+ * or added to it (add 1), and the input gradient into dx when not NULL. */
+void rg_ln_forward(const regnn_layer *l, const float *params, const float *in, size_t rows,
+                   float *out, float *xhat);
+void rg_ln_backward(const regnn_layer *l, const float *params, const float *in,
+                    const float *xhat, const float *dy, size_t r0, size_t r1, float *g, int add,
+                    float *dx);
+/* noise.c: a noise layer's draws for `rows` rows into its mask (addends or
+ * multipliers; the identity's when not training), in the order one thread
+ * would draw them; its forward into ws.act on rows r0..r1 from `in` (the
+ * whole batch's input); its backward, the lower layer's delta of rows
+ * r0..r1 before that layer's own dropout and activation derivative. */
+void rg_noise_draw(regnn_model *m, size_t layer, size_t rows, int train);
+void rg_noise_forward(const regnn_model *m, size_t layer, const float *in, size_t r0, size_t r1);
+void rg_noise_backward(const regnn_model *m, size_t layer, size_t r0, size_t r1);
+/* step_task.c: the lower layer's delta of rows r0..r1, columns c0..c1 once
+ * layer's input gradient is in it: its dropout, its activation derivative. */
+void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
+                    size_t c1);
 /* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
 void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
 

@@ -33,7 +33,7 @@ static void own_cut(size_t n, size_t parts, size_t align, size_t t, size_t *lo, 
 
 static size_t own_parts(const regnn_layer *l, size_t nt)
 {
-    return l->n_in * l->units < RG_OWN_MIN ? 1 : nt;
+    return rg_layer_kernel_rows(l) * l->units < RG_OWN_MIN ? 1 : nt;
 }
 
 /* The sharded steps' plan: task t owns the parameters in one contiguous
@@ -46,12 +46,16 @@ void rg_flat_plan(regnn_model *m)
         const size_t e1 = m->n_params - e0 < chunk ? m->n_params : e0 + chunk;
         for (size_t i = 0; i < m->n_layers; i++) {
             const regnn_layer *l = m->layers[i];
-            const size_t off = l->offset, u = l->units, nk = l->n_in * u;
+            const size_t off = l->offset, u = l->units, kr = rg_layer_kernel_rows(l), nk = kr * u;
             size_t *seg = m->flat.seg + 2 * (t * m->flat.per + 2 * i);
+            if (rg_layer_is_noise(l)) { /* no parameters: empty ranges */
+                seg[0] = seg[1] = seg[2] = seg[3] = off;
+                continue;
+            }
             size_t r0 = e0 <= off ? 0 : (e0 - off + u - 1) / u;
             size_t r1 = e1 <= off ? 0 : (e1 - off + u - 1) / u;
-            r0 = r0 < l->n_in ? r0 : l->n_in;
-            r1 = r1 < l->n_in ? r1 : l->n_in;
+            r0 = r0 < kr ? r0 : kr;
+            r1 = r1 < kr ? r1 : kr;
             size_t b0 = off + nk, b1 = b0 + u;
             b0 = b0 < e0 ? e0 : b0;
             b1 = b1 > e1 ? e1 : b1;
@@ -69,11 +73,15 @@ void rg_own_plan(regnn_model *m)
     for (size_t t = 0; t < nt; t++)
         for (size_t i = 0; i < m->n_layers; i++) {
             const regnn_layer *l = m->layers[i];
-            const size_t parts = own_parts(l, nt), nk = l->n_in * l->units;
+            const size_t kr = rg_layer_kernel_rows(l), parts = own_parts(l, nt), nk = kr * l->units;
             size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * i);
             size_t r0 = 0, r1 = 0, b0 = 0, b1 = 0;
+            if (rg_layer_is_noise(l)) { /* no parameters: empty ranges */
+                seg[0] = seg[1] = seg[2] = seg[3] = l->offset;
+                continue;
+            }
             if (t < parts) {
-                own_cut(l->n_in, parts, 8, t, &r0, &r1);
+                own_cut(kr, parts, 8, t, &r0, &r1);
                 own_cut(l->units, parts, 16, t, &b0, &b1);
             }
             seg[0] = l->offset + r0 * l->units;
@@ -110,7 +118,8 @@ size_t rg_shard_plan(const regnn_model *m, size_t rows,
 {
     size_t s = rows / RG_SHARD_MIN_ROWS;
     for (size_t i = 0; i < m->n_layers && s >= 2; i++)
-        if ((double)rows * (double)m->layers[i]->n_in * (double)m->layers[i]->units > RG_SMALL_MNK)
+        if (rg_layer_is_dense(m->layers[i]) && /* the others: no product */
+            ((double)rows * (double)m->layers[i]->n_in * (double)m->layers[i]->units > RG_SMALL_MNK))
             s = 1;
     if (s < 2 || rows > RG_SHARDS_MAX * RG_GEMM_ADD_K) {
         bounds[0] = 0;
@@ -152,7 +161,11 @@ size_t rg_model_shard_part(const regnn_model *m, size_t rows, size_t index, size
  * the workspace holds their parts. */
 int rg_step_sharded(const regnn_model *m, size_t n_shards, size_t nt)
 {
-    return n_shards > 1 && nt > 1 && m->ws_shards >= n_shards && m->own.tasks == nt;
+    /* BatchNormalization needs the whole batch between layers: never as shards. */
+    int bn = 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        bn |= rg_layer_is_bn(m->layers[i]);
+    return n_shards > 1 && nt > 1 && m->ws_shards >= n_shards && m->own.tasks == nt && !bn;
 }
 
 /* Up to RG_OWN_ROWS rows, a layer's products are cheap next to moving its

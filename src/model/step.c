@@ -19,8 +19,12 @@ static void draw_masks(regnn_model *m, size_t rows, int train)
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
-        if (!w->mask)
+        if (!w->mask || (!rg_layer_is_dense(l) && !rg_layer_is_noise(l))) /* LN, BN: x-hat */
             continue;
+        if (rg_layer_is_noise(l)) {
+            rg_noise_draw(m, i, rows, train);
+            continue;
+        }
         size_t n = rows * l->units;
         if (train && l->dropout > 0.0) {
             /* Inverted dropout: survivors are scaled so inference needs no change. */
@@ -112,6 +116,21 @@ static void step_forward(step_job *j, size_t nt)
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
         j->layer = i;
+        if (rg_layer_is_noise(l)) { /* element-wise: on the calling thread */
+            rg_noise_forward(m, i, in, 0, j->rows);
+            in = w->out;
+            continue;
+        }
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) { /* row-wise: the calling thread */
+            rg_ln_forward(l, m->params, in, j->rows, w->act, w->mask);
+            in = w->out;
+            continue;
+        }
+        if (rg_layer_is_bn(l)) { /* the whole batch: the calling thread */
+            rg_bn_forward(l, m->params, in, j->rows, w->act, w->mask, w->stats, j->train);
+            in = w->out;
+            continue;
+        }
         if (j->rows == 1) {
             rg_dense_forward(l, m->params, in, j->rows, w->act, w->pre);
             if (w->mask)
@@ -135,12 +154,29 @@ static int step_owned_update(step_job *j, size_t nt, rg_update *upd)
 {
     int all = 1;
     for (size_t i = 0; i < j->m->n_layers && all; i++)
-        all = backward_products(j, i, nt);
+        all = rg_layer_is_noise(j->m->layers[i]) ||
+              (rg_layer_is_dense(j->m->layers[i]) && backward_products(j, i, nt));
     if (!all)
         return 0;
     rg_optimizer_update_plan(upd, j->m->plan, nt);
     j->upd = upd;
     return 1;
+}
+
+/* A LayerNormalization layer's backward on the calling thread: its
+ * parameters' parts shard by shard, added in shard order (as a sharded step
+ * adds them), then the lower layer's delta. */
+static void ln_backward(step_job *j, size_t i)
+{
+    regnn_model *m = j->m;
+    const regnn_layer *l = m->layers[i];
+    const rg_layer_ws *w = &m->ws[i];
+    const float *in = i ? m->ws[i - 1].out : j->x;
+    for (size_t s = 0; s < j->n_shards; s++)
+        rg_ln_backward(l, m->params, in, w->mask, w->delta, j->shard[s], j->shard[s + 1],
+                       m->grads + l->offset, s > 0, i ? m->ws[i - 1].delta : NULL);
+    if (i > 0)
+        rg_lower_delta(m, i, 0, j->rows, 0, l->n_in);
 }
 
 /* The backward pass of an unsharded step, layers from the top; on owned
@@ -150,6 +186,26 @@ static void step_backward(step_job *j, size_t nt, int own)
     regnn_model *m = j->m;
     for (size_t i = m->n_layers; i-- > 0;) {
         j->layer = i;
+        if (rg_layer_is_noise(m->layers[i])) {
+            if (i > 0) {
+                rg_noise_backward(m, i, 0, j->rows);
+                rg_lower_delta(m, i, 0, j->rows, 0, m->layers[i]->n_in);
+            }
+            continue;
+        }
+        if (m->layers[i]->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            ln_backward(j, i);
+            continue;
+        }
+        if (rg_layer_is_bn(m->layers[i])) {
+            const regnn_layer *l = m->layers[i];
+            const rg_layer_ws *w = &m->ws[i];
+            rg_bn_backward(l, m->params, w->mask, w->delta, w->stats, j->train, j->rows, j->shard,
+                           j->n_shards, m->grads + l->offset, i ? m->ws[i - 1].delta : NULL);
+            if (i > 0)
+                rg_lower_delta(m, i, 0, j->rows, 0, l->n_in);
+            continue;
+        }
         const int builtin = backward_products(j, i, nt);
         if (own && builtin) {
             rg_own_products(j, m->layers[i], nt);
@@ -249,11 +305,12 @@ int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const 
     const int updated = step_means(m, x, y, w, rows, 1, &out[0], &out[1], &out[2], &out[3], &upd);
     if (!isfinite(out[0] + out[3]))
         return RG_STEP_LOSS;
-    if (!updated)
-        return rg_model_update(m, o) ? RG_STEP_OK : RG_STEP_UPDATE;
-    if (!rg_optimizer_update_end(o, &upd, &m->params_max))
+    if (!updated && !rg_model_update(m, o))
+        return RG_STEP_UPDATE;
+    if (updated && !rg_optimizer_update_end(o, &upd, &m->params_max))
         return RG_STEP_UPDATE;
     m->params_max_known = 1;
+    rg_bn_commit(m);
     return RG_STEP_OK;
 }
 
@@ -270,8 +327,10 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
         /* The bounds from the last step prove this one stays finite: in place. */
         if (rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool,
-                                      rg_model_plan(m)))
+                                      rg_model_plan(m))) {
+            rg_bn_commit(m);
             return RG_STEP_OK;
+        }
         m->params_max_known = 0;
         rg_optimizer_forget_bounds(o);
         return RG_STEP_BROKEN;
@@ -284,6 +343,7 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         m->params = m->params_next;
         m->params_next = t;
         m->params_max_known = 1;
+        rg_bn_commit(m);
         return RG_STEP_OK;
     }
     m->rng = saved;

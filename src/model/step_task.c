@@ -107,14 +107,15 @@ void rg_step_forward_task(void *ctx, size_t t)
 
 /* The lower layer's delta for rows r0..r1, columns c0..c1, once the product
  * is in it: its dropout mask, then its activation derivative. */
-static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
-                        size_t c1)
+void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
+                    size_t c1)
 {
     const regnn_layer *lo = m->layers[layer - 1];
     const rg_layer_ws *wl = &m->ws[layer - 1];
+    const int dropout = wl->mask && rg_layer_is_dense(lo); /* the others' mask is not dropout's */
     for (size_t r = r0; r < r1; r++) {
         float *d = wl->delta + r * lo->units + c0;
-        if (wl->mask) {
+        if (dropout) {
             const float *mk = wl->mask + r * lo->units + c0;
             for (size_t k = 0; k < c1 - c0; k++)
                 d[k] *= mk[k];
@@ -153,7 +154,7 @@ void rg_step_backward_task(void *ctx, size_t t)
      * thread that computed those batch rows going forward. */
     if (t < j->n2) {
         rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
-        lower_delta(m, j->layer, r0, r1, c0, c1);
+        rg_lower_delta(m, j->layer, r0, r1, c0, c1);
         return;
     }
     t -= j->n2;
@@ -207,7 +208,7 @@ void rg_step_own_backward_task(void *ctx, size_t t)
     size_t r0, r1, c0, c1;
     if (j->n2 && t < j->g2.pc) {
         rg_gemm_piece(&j->g2, t, &r0, &r1, &c0, &c1);
-        lower_delta(m, j->layer, r0, r1, c0, c1);
+        rg_lower_delta(m, j->layer, r0, r1, c0, c1);
     }
     if (t < j->g1.pr)
         kernel_piece(j, t);
@@ -232,7 +233,7 @@ void rg_step_top_delta(step_job *j, size_t s)
     const size_t no = lt->units, k0 = r0 * no, n = (r1 - r0) * no;
     rg_loss_delta_part(m->loss, m->loss_param, top->out + k0, j->y + k0, j->wt ? j->wt + r0 : NULL,
                        r1 - r0, no, j->total, top->delta + k0, j->sums[s]);
-    if (top->mask)
+    if (top->mask && rg_layer_is_dense(lt)) /* dropout multipliers */
         for (size_t k = k0; k < k0 + n; k++)
             top->delta[k] *= top->mask[k];
     rg_dense_act_backward(lt->act, top->act + k0, top->pre ? top->pre + k0 : NULL, top->delta + k0,
@@ -252,6 +253,16 @@ void rg_step_shard_task(void *ctx, size_t s)
         const regnn_layer *l = m->layers[i];
         rg_layer_ws *w = &m->ws[i];
         const size_t k0 = r0 * l->units;
+        if (rg_layer_is_noise(l)) {
+            rg_noise_forward(m, i, i ? m->ws[i - 1].out : j->x, r0, r1);
+            in = w->out + k0;
+            continue;
+        }
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            rg_ln_forward(l, m->params, in, nr, w->act + k0, w->mask + k0);
+            in = w->out + k0;
+            continue;
+        }
         rg_dense_forward(l, m->params, in, nr, w->act + k0, w->pre ? w->pre + k0 : NULL);
         if (w->mask)
             for (size_t k = k0; k < k0 + nr * l->units; k++)
@@ -263,6 +274,20 @@ void rg_step_shard_task(void *ctx, size_t s)
     for (size_t i = L; i-- > 0;) {
         const regnn_layer *l = m->layers[i];
         const rg_layer_ws *w = &m->ws[i];
+        if (rg_layer_is_noise(l)) {
+            if (i > 0) {
+                rg_noise_backward(m, i, r0, r1);
+                rg_lower_delta(m, i, r0, r1, 0, l->n_in);
+            }
+            continue;
+        }
+        if (l->type == REGNN_LAYERTYPE_LAYER_NORMALIZATION) {
+            rg_ln_backward(l, m->params, i ? m->ws[i - 1].out : j->x, w->mask, w->delta, r0, r1,
+                           dst + l->offset, 0, i ? m->ws[i - 1].delta : NULL);
+            if (i > 0)
+                rg_lower_delta(m, i, r0, r1, 0, l->n_in);
+            continue;
+        }
         const float *lin = i ? m->ws[i - 1].out : j->x;
         const float *d = w->delta + r0 * l->units;
         rg_sgemm_builtin(1, 0, l->n_in, l->units, nr, 1.0f, lin + r0 * l->n_in, l->n_in, d,
@@ -271,7 +296,7 @@ void rg_step_shard_task(void *ctx, size_t s)
         if (i > 0) {
             rg_sgemm_builtin(0, 1, nr, l->n_in, l->units, 1.0f, d, l->units, m->params + l->offset,
                              l->units, 0.0f, m->ws[i - 1].delta + r0 * l->n_in, l->n_in);
-            lower_delta(m, i, r0, r1, 0, l->n_in);
+            rg_lower_delta(m, i, r0, r1, 0, l->n_in);
         }
     }
 }

@@ -16,6 +16,7 @@ void rg_model_free_workspace(regnn_model *m)
             rg_free(m->ws[i].mask);
             rg_free(m->ws[i].delta);
             rg_free(m->ws[i].pre);
+            rg_free(m->ws[i].stats);
         }
         rg_free(m->ws);
     }
@@ -112,11 +113,19 @@ static regnn_status reserve_layers(regnn_model *m, size_t batch)
         ws[i].act = rg_malloc(n * sizeof(float));
         ws[i].delta = rg_malloc(n * sizeof(float));
         ok = ws[i].act && ws[i].delta;
-        if (ok && rg_act(m->layers[i]->act)->needs_z) {
+        if (ok && rg_layer_is_dense(m->layers[i]) && rg_act(m->layers[i]->act)->needs_z) {
             ws[i].pre = rg_malloc(n * sizeof(float));
             ok = ws[i].pre != NULL;
         }
-        if (ok && m->layers[i]->dropout > 0.0) {
+        if (ok && !rg_layer_is_dense(m->layers[i])) {
+            ws[i].out = ws[i].act; /* act: the output; mask: the draws, or LN's x-hat */
+            ws[i].mask = rg_malloc(n * sizeof(float));
+            ok = ws[i].mask != NULL;
+            if (ok && rg_layer_is_bn(m->layers[i])) {
+                ws[i].stats = rg_malloc(3 * m->layers[i]->units * sizeof(double));
+                ok = ws[i].stats != NULL;
+            }
+        } else if (ok && m->layers[i]->dropout > 0.0) {
             ws[i].out = rg_malloc(n * sizeof(float));
             ws[i].mask = rg_malloc(n * sizeof(float));
             ok = ws[i].out && ws[i].mask;

@@ -123,6 +123,22 @@ static void store_values(regnn_path *p, size_t r, const regnn_history *h, double
     rv[REGNN_RUN_TEST_MSE - 1] = test_mse;
 }
 
+/* The stddev of the chosen GaussianNoise layers (all of them when none is
+ * chosen; check_template made sure the chosen ones are). */
+static regnn_status set_noise(regnn_model *m, const regnn_path_options *po, double stddev)
+{
+    size_t n_layers;
+    const size_t *layers = rg_path_options_layers(po, &n_layers);
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++) {
+        int chosen = n_layers == 0;
+        for (size_t k = 0; k < n_layers; k++)
+            chosen |= layers[k] == i;
+        if (chosen && regnn_layer_type(regnn_model_layer(m, i)) == REGNN_LAYERTYPE_GAUSSIAN_NOISE)
+            rg_model_set_noise(m, i, stddev);
+    }
+    return REGNN_OK;
+}
+
 /* The model and fresh optimizer of one run: a copy of the template with
  * lambda set as the penalty chooses, initialized with seed. */
 static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
@@ -133,7 +149,9 @@ static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
     regnn_optimizer *o = NULL;
     regnn_status st = regnn_model_copy(tm, &m);
     const int64_t penalty = po_int(po, REGNN_PATH_PENALTY);
-    if (st == REGNN_OK && penalty != REGNN_PENALTY_WEIGHT_DECAY) {
+    if (st == REGNN_OK && penalty == REGNN_PENALTY_GAUSSIAN_NOISE)
+        st = set_noise(m, po, lambda);
+    else if (st == REGNN_OK && penalty != REGNN_PENALTY_WEIGHT_DECAY) {
         int key = penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
         size_t n_layers;
         const size_t *layers = rg_path_options_layers(po, &n_layers);
@@ -492,6 +510,38 @@ static regnn_status fit_options_of(const char *fn, const regnn_fit_options *give
     return REGNN_OK;
 }
 
+/* A sweep of the noise stddev: the chosen layers (or the template) hold a
+ * GaussianNoise layer, and every lambda is a stddev the layer takes. */
+static regnn_status check_noise_template(const char *fn, const regnn_model *tm,
+                                         const size_t *layers, size_t n_layers,
+                                         const double *lambdas, size_t n, int indexed)
+{
+    size_t found = 0;
+    for (size_t i = 0; i < regnn_model_layer_count(tm); i++)
+        found += regnn_layer_type(rg_model_layer_at(tm, i)) == REGNN_LAYERTYPE_GAUSSIAN_NOISE;
+    for (size_t k = 0; k < n_layers; k++)
+        if (regnn_layer_type(rg_model_layer_at(tm, layers[k])) != REGNN_LAYERTYPE_GAUSSIAN_NOISE)
+            return rg_error(REGNN_E_INVALID_ARG,
+                            "%s: REGNN_PENALTY_GAUSSIAN_NOISE: layer %zu is not a GaussianNoise "
+                            "layer",
+                            fn, layers[k]);
+    if (found == 0)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: REGNN_PENALTY_GAUSSIAN_NOISE needs a GaussianNoise layer in the "
+                        "template model",
+                        fn);
+    for (size_t i = 0; i < n; i++) {
+        const char *bad = rg_layer_value_range(REGNN_LAYERTYPE_GAUSSIAN_NOISE, lambdas[i]);
+        if (!bad)
+            continue;
+        if (indexed)
+            return rg_error(REGNN_E_INVALID_ARG, "%s: lambda[%zu] = %g: %s", fn, i, lambdas[i],
+                            bad);
+        return rg_error(REGNN_E_INVALID_ARG, "%s: lambda %g: %s", fn, lambdas[i], bad);
+    }
+    return REGNN_OK;
+}
+
 /* What a path and its refit both check: the template has layers, the chosen
  * layers exist and suit the penalty, each of lambdas[0..n) is a weight decay
  * the optimizer can take, and the optimizer's kind is known. A path names its
@@ -528,6 +578,11 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
                             layers[i], regnn_model_layer_count(tm));
+    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_GAUSSIAN_NOISE) {
+        regnn_status st = check_noise_template(fn, tm, layers, n_layers, lambdas, n, indexed);
+        if (st != REGNN_OK)
+            return st;
+    }
     const int kind = to ? regnn_optimizer_kind(to) : REGNN_OPTIM_ADAM;
     if (!rg_optim_kind_of(kind))
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, kind);

@@ -231,6 +231,14 @@ static double weight_sum(const float *w, size_t n)
 /* -- check -- */
 
 /* The data's shapes and the data-parallel settings. */
+/* What a layer that draws per row is called in a message. */
+static const char *drop_name(int type)
+{
+    return type == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
+           : type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
+                                                      : "dropout";
+}
+
 static regnn_status fit_check_args(const char *fn, const regnn_model *m, const regnn_dataset *train,
                                    const regnn_dataset *val, const regnn_fit_options *opts)
 {
@@ -260,12 +268,20 @@ static regnn_status fit_check_args(const char *fn, const regnn_model *m, const r
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: REGNN_FIT_SHARD_COUNT %zu needs an exchange "
                         "(regnn_fit_options_set_exchange)", fn, sc);
+    const size_t bn = rg_model_first_batch_norm(m);
+    if (sc > 1 && bn < regnn_model_layer_count(m))
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: BatchNormalization (layer %zu) normalizes with the statistics of "
+                        "the whole batch, which a data-parallel fit splits among its processes "
+                        "(REGNN_FIT_SHARD_COUNT > 1)",
+                        fn, bn);
     const size_t drop = rg_model_first_dropout(m);
     if (sc > 1 && drop < regnn_model_layer_count(m))
         return rg_error(REGNN_E_UNSUPPORTED,
-                        "%s: dropout (layer %zu) draws per row from the model's random "
+                        "%s: %s (layer %zu) draws per row from the model's random "
                         "stream, which the processes of a data-parallel fit must share",
-                        fn, drop);
+                        fn, drop_name(regnn_layer_type(rg_model_layer_at(m, drop))),
+                        drop);
     return REGNN_OK;
 }
 
@@ -348,7 +364,7 @@ static regnn_status fit_check(const char *fn, fit_ctx *f, const regnn_dataset *t
  * count the allocations); 0 when one failed. */
 static int fit_alloc(fit_ctx *f)
 {
-    const size_t np = regnn_model_param_count(f->m), batch = f->batch;
+    const size_t batch = f->batch;
     int ok = rg_history_create(f->epochs, &f->hist) == REGNN_OK;
     if (ok && f->shuffle) {
         f->perm = rg_calloc(f->tr.n, sizeof *f->perm);
@@ -363,7 +379,7 @@ static int fit_alloc(fit_ctx *f)
     ok = ok && rg_model_snapshot(f->m, batch, &f->ms) == REGNN_OK;
     ok = ok && rg_optimizer_snapshot(f->o, &f->os) == REGNN_OK;
     if (ok && f->opts->restore_best) {
-        f->best = rg_malloc(np * sizeof(float));
+        f->best = rg_malloc(rg_model_saved_count(f->m) * sizeof(float));
         ok = f->best != NULL;
     }
     size_t eval_rows = f->has_val ? f->va.n : 0;

@@ -75,8 +75,21 @@ static void feed_inputs(const rg_fit_setup *s, rg_hash *h) { feed_size(h, regnn_
 static void feed_topology(const rg_fit_setup *s, rg_hash *h)
 {
     feed_size(h, regnn_model_layer_count(s->m));
-    for (size_t i = 0; i < regnn_model_layer_count(s->m); i++)
-        feed_size(h, regnn_layer_units(rg_model_layer_at(s->m, i)));
+    for (size_t i = 0; i < regnn_model_layer_count(s->m); i++) {
+        const regnn_layer *l = rg_model_layer_at(s->m, i);
+        feed_size(h, regnn_layer_units(l));
+        const int type = regnn_layer_type(l);
+        if (type != REGNN_LAYERTYPE_DENSE) { /* a dense layer hashes as it always did */
+            const double v = regnn_layer_noise(l);
+            feed(h, &type, sizeof type);
+            feed(h, &v, sizeof v);
+        }
+        if (type == REGNN_LAYERTYPE_BATCH_NORMALIZATION) { /* its momentum and state */
+            const double mo = regnn_layer_momentum(l);
+            feed(h, &mo, sizeof mo);
+            feed_floats(h, rg_layer_moving(l), 2 * regnn_layer_units(l));
+        }
+    }
 }
 
 /* A layer value of every layer, in order. */
