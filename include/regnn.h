@@ -1027,7 +1027,7 @@ REGNN_API const char *regnn_warning_name(int code);
  * major version with REGNN_E_VERSION. Malformed input gives REGNN_E_FORMAT
  * with a message naming what is wrong. */
 #define REGNN_FORMAT_VERSION_MAJOR 1
-#define REGNN_FORMAT_VERSION_MINOR 0
+#define REGNN_FORMAT_VERSION_MINOR 1
 
 /** Attach a copy of sc's statistics to m, saved with it (NULL detaches).
  *  sc must have regnn_model_inputs features and regnn_model_outputs targets

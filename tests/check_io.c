@@ -493,7 +493,7 @@ START_TEST(test_mem_roundtrip)
         static const uint8_t magic[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
         ck_assert_mem_eq(buf, magic, 8);
         ck_assert_uint_eq(get_le(buf + 8, 2), REGNN_FORMAT_VERSION_MAJOR);
-        ck_assert_uint_eq(get_le(buf + 10, 2), REGNN_FORMAT_VERSION_MINOR);
+        ck_assert_uint_eq(get_le(buf + 10, 2), 0); /* nothing of 1.1: a 1.0 file */
         ck_assert_uint_eq(get_le(buf + 12, 8), need - 24);
         ck_assert_uint_eq(get_le(buf + need - 4, 4), rg_crc32(0, buf, need - 4));
 
@@ -1907,11 +1907,48 @@ START_TEST(test_empty_path)
 }
 END_TEST
 
+/* The minor version a file says is the lowest whose reader reads it: 0
+ * without the sections 1.1 added, 1 with any of them (an activation, a layer
+ * type, an optimizer of 1.1), and the CRC covers it. */
+START_TEST(test_minor_version_written)
+{
+    static const int features[4] = {0, 1, 2, 3};
+    for (int f = 0; f < 4; f++) {
+        regnn_model *m = NULL;
+        regnn_optimizer *o = NULL;
+        CK_OK(regnn_model_create(3, &m));
+        CK_OK(regnn_model_add_dense(m, 4, features[f] == 1 ? REGNN_ACT_GELU : REGNN_ACT_RELU,
+                                    NULL));
+        if (features[f] == 2)
+            CK_OK(regnn_model_add_gaussian_noise(m, 0.1, NULL));
+        CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+        CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 3));
+        CK_OK(regnn_optimizer_create(features[f] == 3 ? REGNN_OPTIM_NADAM : REGNN_OPTIM_ADAM, &o));
+        size_t need = 0, got = 0;
+        CK_OK(regnn_checkpoint_save_mem(m, o, NULL, 0, &need));
+        uint8_t *buf = malloc(need);
+        CK_OK(regnn_checkpoint_save_mem(m, o, buf, need, &got));
+        ck_assert_uint_eq(get_le(buf + 8, 2), REGNN_FORMAT_VERSION_MAJOR);
+        ck_assert_uint_eq(get_le(buf + 10, 2), features[f] ? 1u : 0u);
+        ck_assert_uint_eq(get_le(buf + need - 4, 4), rg_crc32(0, buf, need - 4));
+        regnn_model *l = NULL;
+        regnn_optimizer *lo = NULL;
+        CK_OK(regnn_checkpoint_load_mem(buf, need, &l, &lo));
+        regnn_model_free(l);
+        regnn_optimizer_free(lo);
+        free(buf);
+        regnn_optimizer_free(o);
+        regnn_model_free(m);
+    }
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_minor_version_written);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_golden_v1);
     tcase_add_test(tc, test_scaler_attach);

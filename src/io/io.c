@@ -43,6 +43,10 @@ enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_
        SEC_LTYP, SEC_BNST, N_SEC };
 static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD",
                                        "LOSS", "OPTK", "ACTV", "LTYP", "BNST"};
+/* The sections that version 1.1 added: a file with one of them is written as
+ * version 1.1, any other as 1.0 (which every 1.x reader reads). */
+#define SEC_FIRST_1_1 SEC_OPTK
+_Static_assert(REGNN_FORMAT_VERSION_MINOR == 1, "the sections of each minor version");
 #define LTYP_REC 24u /* layer index, type, zero, value */
 #define SCHD_FIXED 8u
 #define OPTK_SIZE 16u /* rho, initial accumulator */
@@ -80,6 +84,11 @@ static void set_u32(uint8_t *p, uint32_t v)
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
+static void set_u16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 static void set_u64(uint8_t *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
@@ -114,6 +123,7 @@ static double rd_f64(cur *c) { return get_f64(take(c, 8)); }
 typedef struct wr {
     uint8_t *p;
     size_t pos;
+    unsigned minor; /* the lowest minor version whose reader reads what was written */
 } wr;
 
 static void put(wr *w, const void *src, size_t n)
@@ -165,6 +175,8 @@ static void put_f64s(wr *w, const double *v, size_t n)
 /* Section header with a length patched in by end_section. */
 static size_t begin_section(wr *w, int sec)
 {
+    if (sec >= SEC_FIRST_1_1)
+        w->minor = 1;
     put(w, SEC_TAG[sec], 4);
     /* SCHD and LOSS are optional: a 1.0 reader still loads the model and
      * optimizer, and predicts the same. */
@@ -367,7 +379,7 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
 {
     put(w, MAGIC, sizeof MAGIC);
     put_u16(w, REGNN_FORMAT_VERSION_MAJOR);
-    put_u16(w, REGNN_FORMAT_VERSION_MINOR);
+    put_u16(w, 0); /* the minor version, patched below */
     put_u64(w, 0); /* body length, patched below */
 
     put_topology(w, m);
@@ -397,6 +409,7 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
         put_optk(w, o);
 
     if (w->p) {
+        set_u16(w->p + 10, (uint16_t)w->minor);
         set_u64(w->p + 12, (uint64_t)(w->pos - HDR_SIZE));
         uint32_t crc = rg_crc32(0, w->p, w->pos);
         put_u32(w, crc);
@@ -415,7 +428,7 @@ static regnn_status save_mem(const char *fn, const regnn_model *m, const regnn_o
     regnn_status st = check_saveable(fn, m, o);
     if (st != REGNN_OK)
         return st;
-    wr w = {NULL, 0};
+    wr w = {NULL, 0, 0};
     size_t need = encode(&w, m, o);
     *size = need;
     if (!buf)
@@ -457,7 +470,7 @@ static regnn_status save_file(const char *fn, const regnn_model *m, const regnn_
     regnn_status st = check_saveable(fn, m, o);
     if (st != REGNN_OK)
         return st;
-    wr w = {NULL, 0};
+    wr w = {NULL, 0, 0};
     size_t need = encode(&w, m, o);
     w.p = rg_malloc(need);
     if (!w.p)
