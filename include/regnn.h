@@ -267,7 +267,9 @@ enum {
 enum {
     REGNN_LAYER_L2 = 1,     /* double >= 0: adds L2 * sum(kernel^2) to the loss (bias not penalized) */
     REGNN_LAYER_L1 = 2,     /* double >= 0: adds L1 * sum(|kernel|) to the loss */
-    REGNN_LAYER_DROPOUT = 3 /* double in [0, 1): inverted dropout on the layer's output, training only */
+    REGNN_LAYER_DROPOUT = 3, /* double in [0, 1): inverted dropout on the layer's output, training only */
+    REGNN_LAYER_BIAS_L2 = 4, /* double >= 0: adds BIAS_L2 * sum(bias^2) to the loss (Keras bias_regularizer) */
+    REGNN_LAYER_BIAS_L1 = 5  /* double >= 0: adds BIAS_L1 * sum(|bias|) to the loss */
 };
 
 /** Empty model taking n_inputs features. */

@@ -90,6 +90,8 @@ static const rg_option table[] = {
     LAYER(REGNN_LAYER_L2, "layer.l2", INFINITY, 0, MAX_OPEN),
     LAYER(REGNN_LAYER_L1, "layer.l1", INFINITY, 0, MAX_OPEN),
     LAYER(REGNN_LAYER_DROPOUT, "layer.dropout", 1, 0, MAX_OPEN),
+    LAYER(REGNN_LAYER_BIAS_L2, "layer.bias_l2", INFINITY, 0, MAX_OPEN),
+    LAYER(REGNN_LAYER_BIAS_L1, "layer.bias_l1", INFINITY, 0, MAX_OPEN),
 
     /* The step runs in float32: a learning rate or epsilon that rounds to 0
      * or overflows there can only give NaN or Inf: the open bounds are the

@@ -100,10 +100,38 @@ void rg_dense_act_backward(int act, const float *a, float *delta, size_t n)
     }
 }
 
+double rg_dense_bias_penalty(const struct regnn_layer *l, const float *params)
+{
+    if (l->bias_l2 == 0.0 && l->bias_l1 == 0.0)
+        return 0.0;
+    const float *b = params + l->offset + l->n_in * l->units;
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t j = 0; j < l->units; j++) {
+        s2 += (double)b[j] * b[j];
+        s1 += fabs((double)b[j]);
+    }
+    return l->bias_l2 * s2 + l->bias_l1 * s1;
+}
+
+void rg_dense_bias_grad(const struct regnn_layer *l, const float *params, float *grads, size_t c0,
+                        size_t c1)
+{
+    if (l->bias_l2 == 0.0 && l->bias_l1 == 0.0)
+        return;
+    const size_t at = l->offset + l->n_in * l->units;
+    const float c2 = (float)(2.0 * l->bias_l2), k1 = (float)l->bias_l1;
+    for (size_t j = c0; j < c1; j++) {
+        const float v = params[at + j];
+        const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+        grads[at + j] = grads[at + j] + (c2 * v + k1 * sg);
+    }
+}
+
 double rg_dense_penalty(const struct regnn_layer *l, const float *params)
 {
+    const double bias = rg_dense_bias_penalty(l, params);
     if (l->l2 == 0.0 && l->l1 == 0.0)
-        return 0.0;
+        return bias;
     const float *w = params + l->offset;
     size_t n = l->n_in * l->units;
     double s2 = 0.0, s1 = 0.0;
@@ -111,5 +139,5 @@ double rg_dense_penalty(const struct regnn_layer *l, const float *params)
         s2 += (double)w[i] * w[i];
         s1 += fabs((double)w[i]);
     }
-    return l->l2 * s2 + l->l1 * s1;
+    return l->l2 * s2 + l->l1 * s1 + bias;
 }

@@ -179,6 +179,10 @@ static void set_layer_value(regnn_layer *l, int key, double value)
         l->l2 = value;
     else if (key == REGNN_LAYER_L1)
         l->l1 = value;
+    else if (key == REGNN_LAYER_BIAS_L2)
+        l->bias_l2 = value;
+    else if (key == REGNN_LAYER_BIAS_L1)
+        l->bias_l1 = value;
     else
         l->dropout = value;
 }
@@ -227,6 +231,8 @@ regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value
     case REGNN_LAYER_L2: *value = l->l2; return REGNN_OK;
     case REGNN_LAYER_L1: *value = l->l1; return REGNN_OK;
     case REGNN_LAYER_DROPOUT: *value = l->dropout; return REGNN_OK;
+    case REGNN_LAYER_BIAS_L2: *value = l->bias_l2; return REGNN_OK;
+    case REGNN_LAYER_BIAS_L1: *value = l->bias_l1; return REGNN_OK;
     default: return rg_error(REGNN_E_UNSUPPORTED, "regnn_layer_get_double: unknown layer key %d", key);
     }
 }
@@ -467,6 +473,8 @@ double rg_layer_value(const regnn_layer *l, int key)
     return key == REGNN_LAYER_L2        ? l->l2
            : key == REGNN_LAYER_L1      ? l->l1
            : key == REGNN_LAYER_DROPOUT ? l->dropout
+           : key == REGNN_LAYER_BIAS_L2 ? l->bias_l2
+           : key == REGNN_LAYER_BIAS_L1 ? l->bias_l1
                                         : 0.0;
 }
 

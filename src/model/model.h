@@ -19,8 +19,15 @@ void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *
                        size_t r1, size_t c0, size_t c1);
 /* In place: delta *= act'(a) where a = act(z). */
 void rg_dense_act_backward(int act, const float *a, float *delta, size_t n);
-/* Kernel penalty L2*sum(w^2) + L1*sum|w| of one layer. */
+/* Penalty L2*sum(w^2) + L1*sum|w| of one layer's kernel, plus its bias penalty. */
 double rg_dense_penalty(const struct regnn_layer *l, const float *params);
+/* Bias penalty BIAS_L2*sum(b^2) + BIAS_L1*sum|b| of one layer, summed in
+ * double over the units in order. */
+double rg_dense_bias_penalty(const struct regnn_layer *l, const float *params);
+/* grads' bias columns [c0, c1) += 2*BIAS_L2*b + BIAS_L1*sign(b), each
+ * element on its own (float), so any cut gives the same bits. */
+void rg_dense_bias_grad(const struct regnn_layer *l, const float *params, float *grads, size_t c0,
+                        size_t c1);
 const char *rg_act_name(int act);
 
 /* Model internals (model.c) */

@@ -21,6 +21,7 @@ struct regnn_layer {
     size_t n_in, units;
     int act;
     double l2, l1, dropout;
+    double bias_l2, bias_l1; /* the bias penalty (Keras bias_regularizer) */
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
 
@@ -41,7 +42,7 @@ struct regnn_model {
     size_t ws_batch;
     rg_layer_ws *ws;
     float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
-    double *ws_pen; /* one penalty partial sum per kernel row, all layers */
+    double *ws_pen; /* per layer: one penalty partial sum per kernel row, then its bias penalty */
     float *ws_shard; /* shard gradients of a sharded step on threads, each n_params */
     size_t ws_shards; /* how many ws_shard holds */
     rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
@@ -108,6 +109,8 @@ void rg_step_shard_task(void *ctx, size_t s);
 void rg_step_reduce_task(void *ctx, size_t t);
 void rg_step_top_delta(step_job *j, size_t s);
 double rg_penalty_sum(const regnn_model *m);
+/* Each layer's bias penalty into its ws_pen slot, before the step's update. */
+void rg_step_bias_penalty(regnn_model *m);
 /* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
 void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
 

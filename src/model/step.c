@@ -176,6 +176,8 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
     const size_t nt = rg_pool_threads(m->pool);
     step_job j;
     step_prepare(&j, m, x, y, wt, rows, total, train, penalty);
+    if (penalty)
+        rg_step_bias_penalty(m); /* its value before the tasks update the biases */
     int updated = 0;
     if (rg_step_sharded(m, j.n_shards, nt)) {
         updated = step_shards(&j, upd);

@@ -102,6 +102,14 @@ static void feed_dropout(const rg_fit_setup *s, rg_hash *h)
 {
     feed_layer_value(s, h, REGNN_LAYER_DROPOUT);
 }
+static void feed_bias_l2(const rg_fit_setup *s, rg_hash *h)
+{
+    feed_layer_value(s, h, REGNN_LAYER_BIAS_L2);
+}
+static void feed_bias_l1(const rg_fit_setup *s, rg_hash *h)
+{
+    feed_layer_value(s, h, REGNN_LAYER_BIAS_L1);
+}
 
 static void feed_loss(const rg_fit_setup *s, rg_hash *h)
 {
@@ -211,6 +219,8 @@ static const setting table[] = {
     CUSTOM("layer.l2", feed_l2, USE_BOTH),
     CUSTOM("layer.l1", feed_l1, USE_BOTH),
     CUSTOM("layer.dropout", feed_dropout, USE_BOTH),
+    CUSTOM("layer.bias_l2", feed_bias_l2, USE_BOTH),
+    CUSTOM("layer.bias_l1", feed_bias_l1, USE_BOTH),
     CUSTOM("model.loss", feed_loss, USE_BOTH),
     CUSTOM("model.loss_param", feed_loss_param, USE_BOTH),
     CUSTOM("model.seed", feed_rng, USE_FIT), /* the random stream: shuffling, dropout */

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT */
+/* Layer regularizers beyond the kernel's: the bias penalty (Keras
+ * bias_regularizer), its value, its gradient against central finite
+ * differences of a double-precision reference written here, its place in
+ * the loss, the settings' checks and the model file's section LREG. */
+#include "testutil.h"
+#include "model/model_impl.h" /* the model's fields, which this test reads */
+
+#include <math.h>
+#include <string.h>
+
+static double act_d(int act, double z)
+{
+    switch (act) {
+    case REGNN_ACT_RELU: return z > 0 ? z : 0;
+    case REGNN_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    case REGNN_ACT_TANH: return tanh(z);
+    default: return z;
+    }
+}
+
+/* Keras's penalty of one layer, from its settings: kernel l2*sum w^2 +
+ * l1*sum|w|, bias bias_l2*sum b^2 + bias_l1*sum|b|. */
+static double ref_penalty(const regnn_model *m, const double *p)
+{
+    double pen = 0;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        double k2, k1, b2, b1;
+        CK_OK(regnn_layer_get_double(l, REGNN_LAYER_L2, &k2));
+        CK_OK(regnn_layer_get_double(l, REGNN_LAYER_L1, &k1));
+        CK_OK(regnn_layer_get_double(l, REGNN_LAYER_BIAS_L2, &b2));
+        CK_OK(regnn_layer_get_double(l, REGNN_LAYER_BIAS_L1, &b1));
+        const size_t nk = l->n_in * l->units;
+        for (size_t k = 0; k < nk; k++) {
+            const double w = p[l->offset + k];
+            pen += k2 * w * w + k1 * fabs(w);
+        }
+        for (size_t j = 0; j < l->units; j++) {
+            const double b = p[l->offset + nk + j];
+            pen += b2 * b * b + b1 * fabs(b);
+        }
+    }
+    return pen;
+}
+
+/* Mean squared error over rows and outputs, plus the penalty, in double. */
+static double ref_loss(const regnn_model *m, const double *p, const float *x, const float *t,
+                       size_t rows)
+{
+    double a[64], b[64], se = 0;
+    const size_t n_out = regnn_model_outputs(m);
+    for (size_t r = 0; r < rows; r++) {
+        double *in = a, *out = b;
+        for (size_t k = 0; k < m->n_in; k++)
+            in[k] = x[r * m->n_in + k];
+        for (size_t i = 0; i < m->n_layers; i++) {
+            const regnn_layer *l = m->layers[i];
+            const double *w = p + l->offset, *bias = w + l->n_in * l->units;
+            for (size_t j = 0; j < l->units; j++) {
+                double z = bias[j];
+                for (size_t k = 0; k < l->n_in; k++)
+                    z += in[k] * w[k * l->units + j];
+                out[j] = act_d(l->act, z);
+            }
+            double *s = in;
+            in = out;
+            out = s;
+        }
+        for (size_t j = 0; j < n_out; j++) {
+            const double d = in[j] - t[r * n_out + j];
+            se += d * d;
+        }
+    }
+    return se / (double)(rows * n_out) + ref_penalty(m, p);
+}
+
+static void fill(float *v, size_t n, uint64_t seed, float scale)
+{
+    rg_rng r;
+    rg_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (float)((2 * rg_rng_uniform(&r) - 1) * scale);
+}
+
+/* A 3-5-2 network (tanh, linear) with non-zero biases and the given bias
+ * penalties on both layers. */
+static regnn_model *small_net(double b2, double b1, uint64_t seed)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(3, &m));
+    CK_OK(regnn_model_add_dense(m, 5, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_dense(m, 2, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, b2));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L1, b1));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, seed));
+    const size_t np = regnn_model_param_count(m);
+    float pf[64];
+    CK_OK(regnn_model_get_params(m, pf, np));
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        fill(pf + l->offset + l->n_in * l->units, l->units, seed + 7 + i, 0.4f);
+    }
+    CK_OK(regnn_model_set_params(m, pf, np));
+    return m;
+}
+
+/* The step's gradient and penalty against the reference, by central
+ * differences of the whole loss in double. */
+static void grad_check(double b2, double b1, uint64_t seed)
+{
+    enum { ROWS = 6 };
+    regnn_model *m = small_net(b2, b1, seed);
+    const size_t np = regnn_model_param_count(m);
+    float x[ROWS * 3], t[ROWS * 2];
+    fill(x, ROWS * 3, seed + 1, 1.5f);
+    fill(t, ROWS * 2, seed + 2, 1.0f);
+    CK_OK(rg_model_reserve(m, ROWS));
+    double mse, mae, pen;
+    CK_OK(rg_model_step_grads(m, x, t, ROWS, 1, &mse, &mae, &pen));
+    double p[64];
+    for (size_t i = 0; i < np; i++)
+        p[i] = m->params[i];
+    const double want_pen = ref_penalty(m, p);
+    ck_assert(want_pen > 0.0);
+    ck_assert_double_eq_tol(pen, want_pen, 1e-6 * want_pen);
+    for (size_t i = 0; i < np; i++) {
+        const double h = 1e-6, keep = p[i];
+        p[i] = keep + h;
+        const double lp = ref_loss(m, p, x, t, ROWS);
+        p[i] = keep - h;
+        const double lm = ref_loss(m, p, x, t, ROWS);
+        p[i] = keep;
+        const double num = (lp - lm) / (2 * h);
+        const double err = fabs(num - m->grads[i]) / (1e-3 + fabs(num));
+        ck_assert_msg(err < 2e-3, "param %zu: numeric %.8g, analytic %.8g", i, num, m->grads[i]);
+    }
+    regnn_model_free(m);
+}
+
+START_TEST(test_bias_l2_gradient)
+{
+    grad_check(0.3, 0.0, 21);
+}
+END_TEST
+
+START_TEST(test_bias_l1_gradient)
+{
+    grad_check(0.0, 0.2, 22);
+}
+END_TEST
+
+START_TEST(test_bias_l1_l2_gradient)
+{
+    grad_check(0.15, 0.05, 23);
+}
+END_TEST
+
+/* The bias penalty's gradient is 2*BIAS_L2*b + BIAS_L1*sign(b) on top of the
+ * data gradient, and nothing on the kernel. */
+START_TEST(test_bias_gradient_is_formula)
+{
+    enum { ROWS = 4 };
+    const double b2 = 0.25, b1 = 0.125;
+    regnn_model *off = small_net(0.0, 0.0, 31), *on = small_net(b2, b1, 31);
+    float x[ROWS * 3], t[ROWS * 2];
+    fill(x, ROWS * 3, 32, 1.0f);
+    fill(t, ROWS * 2, 33, 1.0f);
+    double mse, mae, pen;
+    CK_OK(rg_model_reserve(off, ROWS));
+    CK_OK(rg_model_reserve(on, ROWS));
+    CK_OK(rg_model_step_grads(off, x, t, ROWS, 1, &mse, &mae, &pen));
+    ck_assert(pen == 0.0);
+    CK_OK(rg_model_step_grads(on, x, t, ROWS, 1, &mse, &mae, &pen));
+    for (size_t i = 0; i < on->n_layers; i++) {
+        const regnn_layer *l = on->layers[i];
+        const size_t nk = l->n_in * l->units;
+        for (size_t k = 0; k < nk; k++)
+            ck_assert(on->grads[l->offset + k] == off->grads[l->offset + k]);
+        for (size_t j = 0; j < l->units; j++) {
+            const size_t e = l->offset + nk + j;
+            const double b = on->params[e];
+            const double want = 2 * b2 * b + b1 * (b > 0 ? 1 : -1);
+            ck_assert_double_eq_tol(on->grads[e] - off->grads[e], want, 1e-6);
+        }
+    }
+    regnn_model_free(off);
+    regnn_model_free(on);
+}
+END_TEST
+
+/* regnn_model_evaluate's penalty and the loss regnn_train_batch reports
+ * (Keras: the data loss plus every regularization loss, before the update). */
+START_TEST(test_bias_penalty_in_loss)
+{
+    enum { ROWS = 8 };
+    regnn_model *m = small_net(0.5, 0.25, 41);
+    float x[ROWS * 3], t[ROWS * 2];
+    fill(x, ROWS * 3, 42, 1.0f);
+    fill(t, ROWS * 2, 43, 1.0f);
+    double p[64];
+    for (size_t i = 0; i < regnn_model_param_count(m); i++)
+        p[i] = m->params[i];
+    const double want_pen = ref_penalty(m, p), want_loss = ref_loss(m, p, x, t, ROWS);
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, t, ROWS, 3, 2, REGNN_COPY, &ds));
+    double mse, mae, pen;
+    CK_OK(regnn_model_evaluate(m, ds, &mse, &mae, &pen));
+    ck_assert_double_eq_tol(pen, want_pen, 1e-6 * want_pen);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    double loss;
+    CK_OK(regnn_train_batch(m, o, x, t, ROWS, &loss));
+    ck_assert_double_eq_tol(loss, want_loss, 1e-6 * want_loss);
+    regnn_optimizer_free(o);
+    regnn_dataset_free(ds);
+    regnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_bias_values_checked)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(2, &m));
+    regnn_layer *l = NULL;
+    CK_OK(regnn_model_add_dense(m, 3, REGNN_ACT_RELU, &l));
+    static const int keys[] = {REGNN_LAYER_BIAS_L2, REGNN_LAYER_BIAS_L1};
+    for (int k = 0; k < 2; k++) {
+        double v = -1;
+        CK_OK(regnn_layer_get_double(l, keys[k], &v));
+        ck_assert(v == 0.0); /* the default: no bias penalty, as Keras */
+        CK_OK(regnn_layer_set_double(l, keys[k], 0.5));
+        CK_STATUS(regnn_layer_set_double(l, keys[k], -0.1), REGNN_E_INVALID_ARG);
+        CK_STATUS(regnn_layer_set_double(l, keys[k], NAN), REGNN_E_INVALID_ARG);
+        CK_STATUS(regnn_layer_set_double(l, keys[k], INFINITY), REGNN_E_INVALID_ARG);
+        CK_STATUS(regnn_model_set_layers_double(m, keys[k], -1.0), REGNN_E_INVALID_ARG);
+        CK_OK(regnn_layer_get_double(l, keys[k], &v));
+        ck_assert(v == 0.5); /* a refused value leaves the setting */
+        regnn_bounds b;
+        memset(&b, 0, sizeof b);
+        b.size = sizeof b;
+        CK_OK(regnn_option_bounds(REGNN_OPTION_LAYER, keys[k], &b));
+        ck_assert(b.min == 0.0 && isinf(b.max) && b.default_value == 0.0);
+    }
+    regnn_model_free(m);
+}
+END_TEST
+
+static uint8_t *save(const regnn_model *m, size_t *n)
+{
+    CK_OK(regnn_model_save_mem(m, NULL, 0, n));
+    uint8_t *b = malloc(*n);
+    CK_OK(regnn_model_save_mem(m, b, *n, n));
+    return b;
+}
+
+static size_t find_tag(const uint8_t *b, size_t n, const char *tag)
+{
+    for (size_t i = 20; i + 4 <= n; i++)
+        if (memcmp(b + i, tag, 4) == 0)
+            return i;
+    return 0;
+}
+
+START_TEST(test_bias_save_load)
+{
+    regnn_model *m = small_net(0.0, 0.0, 51);
+    size_t n0;
+    uint8_t *plain = save(m, &n0);
+    ck_assert_uint_eq(find_tag(plain, n0, "LREG"), 0);
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 1), REGNN_LAYER_BIAS_L2, 0.375));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_BIAS_L1, 0.0625));
+    size_t n1;
+    uint8_t *with = save(m, &n1);
+    const size_t at = find_tag(with, n1, "LREG");
+    ck_assert_uint_ne(at, 0);
+    ck_assert_uint_eq(with[at + 4] & 1u, 1u); /* required: a 1.0 reader refuses it */
+    regnn_model *back = NULL;
+    CK_OK(regnn_model_load_mem(with, n1, &back));
+    for (size_t i = 0; i < 2; i++)
+        for (int key = REGNN_LAYER_BIAS_L2; key <= REGNN_LAYER_BIAS_L1; key++) {
+            double a, b;
+            CK_OK(regnn_layer_get_double(regnn_model_layer(m, i), key, &a));
+            CK_OK(regnn_layer_get_double(regnn_model_layer(back, i), key, &b));
+            ck_assert(a == b);
+        }
+    size_t n2;
+    uint8_t *again = save(back, &n2);
+    ck_assert(n2 == n1 && memcmp(again, with, n1) == 0);
+    /* Back to 0: the file is the one without the feature, byte for byte. */
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, 0.0));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L1, 0.0));
+    size_t n3;
+    uint8_t *off = save(m, &n3);
+    ck_assert(n3 == n0 && memcmp(off, plain, n0) == 0);
+
+    /* A setting this reader does not know: REGNN_E_VERSION, and a value out
+     * of range: REGNN_E_FORMAT (the CRC made right each time). */
+    regnn_model *bad = NULL;
+    const size_t key0 = at + 16 + 12;
+    with[key0] = 99;
+    memcpy(with + n1 - 4, (uint32_t[]){0}, 4);
+    const uint32_t crc = rg_crc32(0, with, n1 - 4);
+    for (int k = 0; k < 4; k++)
+        with[n1 - 4 + k] = (uint8_t)(crc >> (8 * k));
+    CK_STATUS(regnn_model_load_mem(with, n1, &bad), REGNN_E_VERSION);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "LREG"));
+    with[key0] = REGNN_LAYER_BIAS_L2;
+    const double neg = -1.0;
+    memcpy(with + key0 + 8, &neg, 8); /* little-endian hosts (the test's assumption) */
+    const uint32_t crc2 = rg_crc32(0, with, n1 - 4);
+    for (int k = 0; k < 4; k++)
+        with[n1 - 4 + k] = (uint8_t)(crc2 >> (8 * k));
+    CK_STATUS(regnn_model_load_mem(with, n1, &bad), REGNN_E_FORMAT);
+    ck_assert_ptr_null(bad);
+    free(plain);
+    free(with);
+    free(again);
+    free(off);
+    regnn_model_free(back);
+    regnn_model_free(m);
+}
+END_TEST
+
+/* regnn_fit with the bias penalty: the same bits on 1, 2 and 3 threads, on
+ * owned rows (batches of 64, width 128) and in shards (batches of 100). */
+static void fit_bits(size_t width, size_t batch, size_t threads, float *params, double *hist)
+{
+    enum { ROWS = 230, IN = 7, EPOCHS = 2 };
+    static float x[ROWS * IN], y[ROWS];
+    fill(x, ROWS * IN, 61, 1.0f);
+    fill(y, ROWS, 62, 1.0f);
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, ROWS, IN, 1, REGNN_COPY, &ds));
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(IN, &m));
+    CK_OK(regnn_model_add_dense(m, width, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_dense(m, width, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, 1e-2));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L1, 1e-3));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-4));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 63));
+    CK_OK(regnn_model_set_threads(m, threads));
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, EPOCHS));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, (int64_t)batch));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(m, o, ds, NULL, fo, &h));
+    CK_OK(regnn_model_get_params(m, params, regnn_model_param_count(m)));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, hist, EPOCHS));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_PENALTY, hist + EPOCHS, EPOCHS));
+    ck_assert(hist[EPOCHS] > 0.0);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_dataset_free(ds);
+}
+
+START_TEST(test_bias_same_bits_threads)
+{
+    regnn__test_usable_cpus(RG_MAX_THREADS);
+    static const size_t shapes[2][2] = {{128, 64}, {77, 100}};
+    for (int k = 0; k < 2; k++) {
+        const size_t w = shapes[k][0], np = 7 * w + w + w * w + w + w + 1;
+        float *one = malloc(np * sizeof *one), *other = malloc(np * sizeof *other);
+        double h1[4], h2[4];
+        fit_bits(w, shapes[k][1], 1, one, h1);
+        for (size_t t = 2; t <= 3; t++) {
+            fit_bits(w, shapes[k][1], t, other, h2);
+            ck_assert_msg(memcmp(one, other, np * sizeof *one) == 0, "width %zu: %zu threads", w, t);
+            ck_assert_msg(memcmp(h1, h2, sizeof h1) == 0, "width %zu: history, %zu threads", w, t);
+        }
+        free(one);
+        free(other);
+    }
+}
+END_TEST
+
+static Suite *layerreg_suite(void)
+{
+    Suite *s = suite_create("layerreg");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_bias_l2_gradient);
+    tcase_add_test(tc, test_bias_l1_gradient);
+    tcase_add_test(tc, test_bias_l1_l2_gradient);
+    tcase_add_test(tc, test_bias_gradient_is_formula);
+    tcase_add_test(tc, test_bias_penalty_in_loss);
+    tcase_add_test(tc, test_bias_values_checked);
+    tcase_add_test(tc, test_bias_save_load);
+    tcase_add_test(tc, test_bias_same_bits_threads);
+    tcase_set_timeout(tc, 120);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+RG_TEST_MAIN(layerreg_suite)
