@@ -269,7 +269,14 @@ enum {
     REGNN_LAYER_L1 = 2,     /* double >= 0: adds L1 * sum(|kernel|) to the loss */
     REGNN_LAYER_DROPOUT = 3, /* double in [0, 1): inverted dropout on the layer's output, training only */
     REGNN_LAYER_BIAS_L2 = 4, /* double >= 0: adds BIAS_L2 * sum(bias^2) to the loss (Keras bias_regularizer) */
-    REGNN_LAYER_BIAS_L1 = 5  /* double >= 0: adds BIAS_L1 * sum(|bias|) to the loss */
+    REGNN_LAYER_BIAS_L1 = 5, /* double >= 0: adds BIAS_L1 * sum(|bias|) to the loss */
+    /* Kernel constraints, applied to the kernel after each update (Keras kernel_constraint,
+       axis=0: the norm of each unit's incoming weights); one kind per layer. */
+    REGNN_LAYER_MAX_NORM = 6,  /* double >= 0; > 0: MaxNorm(max_value) or MinMaxNorm's max_value; 0: none */
+    REGNN_LAYER_MIN_NORM = 7,  /* double >= 0, <= MAX_NORM: MinMaxNorm's min_value (default 0) */
+    REGNN_LAYER_NORM_RATE = 8, /* double in [0, 1]: MinMaxNorm's rate (default 1) */
+    REGNN_LAYER_NON_NEG = 9,   /* 0 or 1: NonNeg */
+    REGNN_LAYER_UNIT_NORM = 10 /* 0 or 1: UnitNorm */
 };
 
 /** Empty model taking n_inputs features. */

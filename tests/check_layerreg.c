@@ -307,7 +307,8 @@ START_TEST(test_bias_save_load)
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "LREG"));
     with[key0] = REGNN_LAYER_BIAS_L2;
     const double neg = -1.0;
-    memcpy(with + key0 + 8, &neg, 8); /* little-endian hosts (the test's assumption) */
+    const size_t nkeys = with[at + 16 + 8]; /* layer 0's first value follows the keys */
+    memcpy(with + key0 + 4 * nkeys, &neg, 8); /* little-endian hosts (the test's assumption) */
     const uint32_t crc2 = rg_crc32(0, with, n1 - 4);
     for (int k = 0; k < 4; k++)
         with[n1 - 4 + k] = (uint8_t)(crc2 >> (8 * k));
@@ -322,9 +323,11 @@ START_TEST(test_bias_save_load)
 }
 END_TEST
 
-/* regnn_fit with the bias penalty: the same bits on 1, 2 and 3 threads, on
- * owned rows (batches of 64, width 128) and in shards (batches of 100). */
-static void fit_bits(size_t width, size_t batch, size_t threads, float *params, double *hist)
+/* regnn_fit with the bias penalty (mode 0), MaxNorm (1) or UnitNorm (2) on
+ * the hidden layers: the same bits on 1, 2 and 3 threads, on owned rows
+ * (batches of 64, width 128) and in shards (batches of 100). */
+static void fit_bits(int mode, size_t width, size_t batch, size_t threads, float *params,
+                     double *hist)
 {
     enum { ROWS = 230, IN = 7, EPOCHS = 2 };
     static float x[ROWS * IN], y[ROWS];
@@ -337,8 +340,14 @@ static void fit_bits(size_t width, size_t batch, size_t threads, float *params, 
     CK_OK(regnn_model_add_dense(m, width, REGNN_ACT_TANH, NULL));
     CK_OK(regnn_model_add_dense(m, width, REGNN_ACT_RELU, NULL));
     CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
-    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, 1e-2));
-    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L1, 1e-3));
+    if (mode == 0) {
+        CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, 1e-2));
+        CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L1, 1e-3));
+    }
+    for (size_t i = 0; mode && i < 2; i++)
+        CK_OK(regnn_layer_set_double(regnn_model_layer(m, i),
+                                     mode == 1 ? REGNN_LAYER_MAX_NORM : REGNN_LAYER_UNIT_NORM,
+                                     mode == 1 ? 0.5 : 1.0));
     CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-4));
     CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 63));
     CK_OK(regnn_model_set_threads(m, threads));
@@ -353,7 +362,7 @@ static void fit_bits(size_t width, size_t batch, size_t threads, float *params, 
     CK_OK(regnn_model_get_params(m, params, regnn_model_param_count(m)));
     CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, hist, EPOCHS));
     CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_PENALTY, hist + EPOCHS, EPOCHS));
-    ck_assert(hist[EPOCHS] > 0.0);
+    ck_assert(mode != 0 || hist[EPOCHS] > 0.0);
     regnn_history_free(h);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
@@ -361,23 +370,223 @@ static void fit_bits(size_t width, size_t batch, size_t threads, float *params, 
     regnn_dataset_free(ds);
 }
 
-START_TEST(test_bias_same_bits_threads)
+START_TEST(test_same_bits_threads)
 {
+    const int mode = _i; /* bias penalty, MaxNorm, UnitNorm */
     regnn__test_usable_cpus(RG_MAX_THREADS);
     static const size_t shapes[2][2] = {{128, 64}, {77, 100}};
     for (int k = 0; k < 2; k++) {
         const size_t w = shapes[k][0], np = 7 * w + w + w * w + w + w + 1;
         float *one = malloc(np * sizeof *one), *other = malloc(np * sizeof *other);
         double h1[4], h2[4];
-        fit_bits(w, shapes[k][1], 1, one, h1);
+        fit_bits(mode, w, shapes[k][1], 1, one, h1);
         for (size_t t = 2; t <= 3; t++) {
-            fit_bits(w, shapes[k][1], t, other, h2);
+            fit_bits(mode, w, shapes[k][1], t, other, h2);
             ck_assert_msg(memcmp(one, other, np * sizeof *one) == 0, "width %zu: %zu threads", w, t);
             ck_assert_msg(memcmp(h1, h2, sizeof h1) == 0, "width %zu: history, %zu threads", w, t);
         }
         free(one);
         free(other);
     }
+}
+END_TEST
+
+/* ---- kernel constraints ---- */
+
+typedef struct {
+    int key;      /* the REGNN_LAYER_* that turns it on */
+    double value; /* its value */
+    double min_norm, rate;
+} constraint;
+
+/* Keras's constraint on a kernel of n_in x units (axis=0), in double:
+ * MaxNorm / MinMaxNorm w * desired / (eps + norm), UnitNorm w / (eps + norm),
+ * NonNeg w * (w >= 0). */
+static void ref_constrain(const constraint *c, double *w, size_t n_in, size_t units)
+{
+    const double eps = 1e-7;
+    for (size_t j = 0; j < units; j++) {
+        double s = 0;
+        for (size_t i = 0; i < n_in; i++)
+            s += w[i * units + j] * w[i * units + j];
+        const double norm = sqrt(s);
+        const double lo = c->key == REGNN_LAYER_MAX_NORM ? c->min_norm : 0;
+        const double clipped = fmin(fmax(norm, lo), c->value);
+        const double desired = c->rate * clipped + (1 - c->rate) * norm;
+        for (size_t i = 0; i < n_in; i++) {
+            double *v = &w[i * units + j];
+            if (c->key == REGNN_LAYER_NON_NEG)
+                *v = *v >= 0 ? *v : 0;
+            else if (c->key == REGNN_LAYER_UNIT_NORM)
+                *v = *v / (eps + norm);
+            else
+                *v = *v * (desired / (eps + norm));
+        }
+    }
+}
+
+static void set_constraint(regnn_layer *l, const constraint *c)
+{
+    if (c->key == REGNN_LAYER_MAX_NORM) {
+        CK_OK(regnn_layer_set_double(l, REGNN_LAYER_MIN_NORM, c->min_norm));
+        CK_OK(regnn_layer_set_double(l, REGNN_LAYER_NORM_RATE, c->rate));
+    }
+    CK_OK(regnn_layer_set_double(l, c->key, c->value));
+}
+
+/* Steps of plain SGD on a model whose first layer has the constraint: each
+ * step equals the same step without it (a copy) followed by the formula on
+ * that layer's kernel; the bias and the other layer are the copy's. */
+static void constraint_steps(const constraint *c, int steps)
+{
+    enum { ROWS = 8, IN = 4, UNITS = 5 };
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(IN, &m));
+    CK_OK(regnn_model_add_dense(m, UNITS, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 71));
+    const size_t np = regnn_model_param_count(m), nk = IN * UNITS;
+    float p[64];
+    CK_OK(regnn_model_get_params(m, p, np));
+    fill(p, nk, 72, 1.2f); /* column norms on both sides of the bounds */
+    CK_OK(regnn_model_set_params(m, p, np));
+    set_constraint(regnn_model_layer(m, 0), c);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    CK_OK(regnn_optimizer_set_double(o, REGNN_OPT_LEARNING_RATE, 0.1));
+    float x[ROWS * IN], y[ROWS];
+    fill(x, ROWS * IN, 73, 1.0f);
+    fill(y, ROWS, 74, 2.0f);
+    int changed = 0;
+    for (int s = 0; s < steps; s++) {
+        regnn_model *free_m = NULL;
+        CK_OK(regnn_model_copy(m, &free_m));
+        regnn_layer *fl = regnn_model_layer(free_m, 0);
+        CK_OK(regnn_layer_set_double(fl, c->key, 0.0));
+        double loss;
+        CK_OK(regnn_train_batch(m, o, x, y, ROWS, &loss));
+        CK_OK(regnn_train_batch(free_m, o, x, y, ROWS, &loss));
+        float a[64], b[64];
+        CK_OK(regnn_model_get_params(m, a, np));
+        CK_OK(regnn_model_get_params(free_m, b, np));
+        double want[64];
+        for (size_t k = 0; k < np; k++)
+            want[k] = b[k];
+        ref_constrain(c, want, IN, UNITS);
+        for (size_t k = 0; k < nk; k++) {
+            ck_assert_msg(fabs(a[k] - want[k]) <= 2e-7 * fabs(want[k]) + 1e-30,
+                          "step %d, weight %zu: %.9g, formula %.9g", s, k, a[k], want[k]);
+            changed |= a[k] != b[k];
+        }
+        ck_assert(memcmp(a + nk, b + nk, (np - nk) * sizeof *a) == 0);
+        regnn_model_free(free_m);
+    }
+    ck_assert_msg(changed, "the constraint never acted: the test proves nothing");
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+}
+
+START_TEST(test_max_norm_steps)
+{
+    const constraint c = {REGNN_LAYER_MAX_NORM, 1.0, 0.0, 1.0};
+    constraint_steps(&c, 1);
+    constraint_steps(&c, 4);
+}
+END_TEST
+
+START_TEST(test_min_max_norm_steps)
+{
+    const constraint c = {REGNN_LAYER_MAX_NORM, 1.5, 1.2, 0.5};
+    constraint_steps(&c, 1);
+    constraint_steps(&c, 4);
+}
+END_TEST
+
+START_TEST(test_unit_norm_steps)
+{
+    const constraint c = {REGNN_LAYER_UNIT_NORM, 1.0, 0.0, 1.0};
+    constraint_steps(&c, 1);
+    constraint_steps(&c, 4);
+}
+END_TEST
+
+START_TEST(test_non_neg_steps)
+{
+    const constraint c = {REGNN_LAYER_NON_NEG, 1.0, 0.0, 1.0};
+    constraint_steps(&c, 1);
+    constraint_steps(&c, 4);
+}
+END_TEST
+
+/* One kind per layer, MIN_NORM <= MAX_NORM, ranges; a refused value changes
+ * nothing, on one layer or on all. */
+START_TEST(test_constraint_values_checked)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(2, &m));
+    regnn_layer *l0 = NULL, *l1 = NULL;
+    CK_OK(regnn_model_add_dense(m, 3, REGNN_ACT_RELU, &l0));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, &l1));
+    double v;
+    CK_OK(regnn_layer_get_double(l0, REGNN_LAYER_NORM_RATE, &v));
+    ck_assert(v == 1.0); /* Keras's MinMaxNorm rate */
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_NON_NEG, 0.5), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_UNIT_NORM, 2), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_NORM_RATE, 1.5), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_MAX_NORM, -1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_MAX_NORM, INFINITY), REGNN_E_INVALID_ARG);
+    CK_OK(regnn_layer_set_double(l1, REGNN_LAYER_NON_NEG, 1));
+    CK_STATUS(regnn_model_set_layers_double(m, REGNN_LAYER_MAX_NORM, 2.0), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "one kernel constraint"));
+    CK_OK(regnn_layer_get_double(l0, REGNN_LAYER_MAX_NORM, &v));
+    ck_assert(v == 0.0); /* all or none: layer 0 was not changed either */
+    CK_OK(regnn_layer_set_double(l0, REGNN_LAYER_MAX_NORM, 2.0));
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_UNIT_NORM, 1), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_MIN_NORM, 3.0), REGNN_E_INVALID_ARG);
+    CK_OK(regnn_layer_set_double(l0, REGNN_LAYER_MIN_NORM, 1.0));
+    CK_STATUS(regnn_layer_set_double(l0, REGNN_LAYER_MAX_NORM, 0.5), REGNN_E_INVALID_ARG);
+    CK_OK(regnn_layer_set_double(l0, REGNN_LAYER_MAX_NORM, 0.0)); /* off: min is not checked */
+    CK_OK(regnn_layer_set_double(l0, REGNN_LAYER_UNIT_NORM, 1));
+    regnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_constraint_save_load)
+{
+    regnn_model *m = small_net(0.0, 0.0, 81);
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_MIN_NORM, 0.25));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_MAX_NORM, 1.5));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_NORM_RATE, 0.75));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 1), REGNN_LAYER_UNIT_NORM, 1));
+    size_t n;
+    uint8_t *b = save(m, &n);
+    regnn_model *back = NULL;
+    CK_OK(regnn_model_load_mem(b, n, &back));
+    static const int keys[] = {REGNN_LAYER_MAX_NORM, REGNN_LAYER_MIN_NORM, REGNN_LAYER_NORM_RATE,
+                               REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM};
+    for (size_t i = 0; i < 2; i++)
+        for (int k = 0; k < 5; k++) {
+            double x, y;
+            CK_OK(regnn_layer_get_double(regnn_model_layer(m, i), keys[k], &x));
+            CK_OK(regnn_layer_get_double(regnn_model_layer(back, i), keys[k], &y));
+            ck_assert(x == y);
+        }
+    /* Layer 1 with UnitNorm and a max norm too: refused as a file. */
+    const size_t at = find_tag(b, n, "LREG"), K = b[at + 16 + 8];
+    size_t kmax = 0;
+    while (b[at + 16 + 12 + 4 * kmax] != REGNN_LAYER_MAX_NORM)
+        kmax++;
+    const double two = 2.0;
+    memcpy(b + at + 16 + 12 + 4 * K + 8 * (K + kmax), &two, 8); /* layer 1, little-endian */
+    const uint32_t crc = rg_crc32(0, b, n - 4);
+    for (int k = 0; k < 4; k++)
+        b[n - 4 + k] = (uint8_t)(crc >> (8 * k));
+    regnn_model *bad = NULL;
+    CK_STATUS(regnn_model_load_mem(b, n, &bad), REGNN_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "one kernel constraint"));
+    free(b);
+    regnn_model_free(back);
+    regnn_model_free(m);
 }
 END_TEST
 
@@ -392,7 +601,13 @@ static Suite *layerreg_suite(void)
     tcase_add_test(tc, test_bias_penalty_in_loss);
     tcase_add_test(tc, test_bias_values_checked);
     tcase_add_test(tc, test_bias_save_load);
-    tcase_add_test(tc, test_bias_same_bits_threads);
+    tcase_add_loop_test(tc, test_same_bits_threads, 0, 3);
+    tcase_add_test(tc, test_max_norm_steps);
+    tcase_add_test(tc, test_min_max_norm_steps);
+    tcase_add_test(tc, test_unit_norm_steps);
+    tcase_add_test(tc, test_non_neg_steps);
+    tcase_add_test(tc, test_constraint_values_checked);
+    tcase_add_test(tc, test_constraint_save_load);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

@@ -92,6 +92,12 @@ static const rg_option table[] = {
     LAYER(REGNN_LAYER_DROPOUT, "layer.dropout", 1, 0, MAX_OPEN),
     LAYER(REGNN_LAYER_BIAS_L2, "layer.bias_l2", INFINITY, 0, MAX_OPEN),
     LAYER(REGNN_LAYER_BIAS_L1, "layer.bias_l1", INFINITY, 0, MAX_OPEN),
+    /* Kernel constraints: MIN_NORM <= MAX_NORM couples them; one kind per layer. */
+    LAYER(REGNN_LAYER_MAX_NORM, "layer.max_norm", INFINITY, 0, MAX_OPEN | COUPLED),
+    LAYER(REGNN_LAYER_MIN_NORM, "layer.min_norm", INFINITY, 0, MAX_OPEN | COUPLED),
+    LAYER(REGNN_LAYER_NORM_RATE, "layer.norm_rate", 1, 1, 0),
+    LAYER(REGNN_LAYER_NON_NEG, "layer.non_neg", 1, 0, INT | COUPLED),
+    LAYER(REGNN_LAYER_UNIT_NORM, "layer.unit_norm", 1, 0, INT | COUPLED),
 
     /* The step runs in float32: a learning rate or epsilon that rounds to 0
      * or overflows there can only give NaN or Inf: the open bounds are the

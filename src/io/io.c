@@ -41,7 +41,9 @@ static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "
 #define LREG_FIXED 12u /* layer count, key count */
 /* The layer settings of section LREG (version 1.1), in the order written:
  * one more setting is one more entry. */
-static const int LREG_KEYS[] = {REGNN_LAYER_BIAS_L2, REGNN_LAYER_BIAS_L1};
+static const int LREG_KEYS[] = {REGNN_LAYER_BIAS_L2,  REGNN_LAYER_BIAS_L1,  REGNN_LAYER_MAX_NORM,
+                                REGNN_LAYER_MIN_NORM, REGNN_LAYER_NORM_RATE, REGNN_LAYER_NON_NEG,
+                                REGNN_LAYER_UNIT_NORM};
 #define N_LREG_KEYS (sizeof LREG_KEYS / sizeof LREG_KEYS[0])
 #define SCHD_FIXED 8u
 
@@ -270,7 +272,7 @@ static void put_optimizer(wr *w, const regnn_optimizer *opt)
     }
 }
 
-/* Section LREG when a layer has a setting of LREG_KEYS other than 0: the
+/* Section LREG when a layer has a setting of LREG_KEYS other than its default: the
  * layer count, the key count, the keys, then each layer's values. */
 static void put_layer_settings(wr *w, const regnn_model *m)
 {
@@ -278,7 +280,8 @@ static void put_layer_settings(wr *w, const regnn_model *m)
     int any = 0;
     for (size_t i = 0; i < L; i++)
         for (size_t k = 0; k < N_LREG_KEYS; k++)
-            any |= rg_layer_value(rg_model_layer_at(m, i), LREG_KEYS[k]) != 0.0;
+            any |= rg_layer_value(rg_model_layer_at(m, i), LREG_KEYS[k]) !=
+                   rg_option_default(REGNN_OPTION_LAYER, LREG_KEYS[k]);
     if (!any)
         return; /* a file without them is what a 1.0 writer wrote */
     size_t at = begin_section(w, SEC_LREG);
@@ -652,13 +655,24 @@ static regnn_status check_lreg(const char *where, span s, parsed *P)
                                 where, (unsigned long)key);
     }
     const uint8_t *v = keys + 4 * K;
-    for (size_t i = 0; i < P->n_layers; i++)
+    for (size_t i = 0; i < P->n_layers; i++) {
+        /* The constraint settings as the layer will hold them: defaults, then the file's. */
+        double c[4] = {0.0, 0.0, 0.0, 0.0};
+        static const int ckeys[4] = {REGNN_LAYER_MAX_NORM, REGNN_LAYER_MIN_NORM,
+                                     REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM};
         for (uint32_t k = 0; k < K; k++) {
             const int key = (int)get_u32(keys + 4 * k);
-            if (rg_option_check("section LREG", REGNN_OPTION_LAYER, key,
-                                get_f64(v + 8 * (i * K + k))) != REGNN_OK)
+            const double val = get_f64(v + 8 * (i * K + k));
+            if (rg_option_check("section LREG", REGNN_OPTION_LAYER, key, val) != REGNN_OK)
                 return rg_error(REGNN_E_FORMAT, "%s: layer %zu: %s", where, i, regnn_errmsg());
+            for (int q = 0; q < 4; q++)
+                if (ckeys[q] == key)
+                    c[q] = val;
         }
+        const char *why = rg_layer_constraint_problem(c[0], c[1], c[2], c[3]);
+        if (why)
+            return rg_error(REGNN_E_FORMAT, "%s: section LREG: layer %zu: %s", where, i, why);
+    }
     P->lreg_keys = K;
     P->lreg = keys;
     return REGNN_OK;

@@ -21,6 +21,14 @@ void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *
 void rg_dense_act_backward(int act, const float *a, float *delta, size_t n);
 /* Penalty L2*sum(w^2) + L1*sum|w| of one layer's kernel, plus its bias penalty. */
 double rg_dense_penalty(const struct regnn_layer *l, const float *params);
+/* NULL when a layer may hold these constraint settings together, else why
+ * not (one kind per layer; MIN_NORM <= MAX_NORM). */
+const char *rg_layer_constraint_problem(double max_norm, double min_norm, double non_neg,
+                                        double unit_norm);
+/* Whether the layer has a kernel constraint; apply it to params' kernel
+ * (Keras's formula, docs/api.md), column by column in a fixed order. */
+int rg_dense_constrained(const struct regnn_layer *l);
+void rg_dense_constrain(const struct regnn_layer *l, float *params);
 /* Bias penalty BIAS_L2*sum(b^2) + BIAS_L1*sum|b| of one layer, summed in
  * double over the units in order. */
 double rg_dense_bias_penalty(const struct regnn_layer *l, const float *params);

@@ -22,6 +22,8 @@ struct regnn_layer {
     int act;
     double l2, l1, dropout;
     double bias_l2, bias_l1; /* the bias penalty (Keras bias_regularizer) */
+    double max_norm, min_norm, norm_rate; /* kernel norm constraint: on when max_norm > 0 */
+    double non_neg, unit_norm;            /* 0 or 1 */
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
 

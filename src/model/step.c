@@ -233,12 +233,36 @@ void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const fl
     step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen, NULL);
 }
 
+/* The kernel constraints after an update (Keras applies them after the
+ * optimizer's update of the variable), on the calling thread; then the
+ * parameters' bound anew, as UnitNorm and MinMaxNorm may grow a weight. */
+static void constrain(regnn_model *m)
+{
+    int any = 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (rg_dense_constrained(m->layers[i])) {
+            rg_dense_constrain(m->layers[i], m->params);
+            any = 1;
+        }
+    if (!any)
+        return;
+    uint32_t mx = 0;
+    for (size_t k = 0; k < m->n_params; k++) {
+        uint32_t u;
+        memcpy(&u, &m->params[k], sizeof u);
+        u &= 0x7FFFFFFFu;
+        mx = u > mx ? u : mx;
+    }
+    m->params_max = mx;
+}
+
 int rg_model_update(regnn_model *m, regnn_optimizer *o)
 {
     if (!rg_optimizer_step_inplace(o, m->params, m->grads, m->n_params, &m->params_max, m->pool,
                                    rg_model_plan(m)))
         return 0;
     m->params_max_known = 1;
+    constrain(m);
     return 1;
 }
 
@@ -256,6 +280,7 @@ int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const 
     if (!rg_optimizer_update_end(o, &upd, &m->params_max))
         return RG_STEP_UPDATE;
     m->params_max_known = 1;
+    constrain(m);
     return RG_STEP_OK;
 }
 
@@ -272,8 +297,10 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         rg_optimizer_step_is_safe(o, m->params_max, m->grads, np)) {
         /* The bounds from the last step prove this one stays finite: in place. */
         if (rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool,
-                                      rg_model_plan(m)))
+                                      rg_model_plan(m))) {
+            constrain(m);
             return RG_STEP_OK;
+        }
         m->params_max_known = 0;
         rg_optimizer_forget_bounds(o);
         return RG_STEP_BROKEN;
@@ -286,6 +313,7 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         m->params = m->params_next;
         m->params_next = t;
         m->params_max_known = 1;
+        constrain(m);
         return RG_STEP_OK;
     }
     m->rng = saved;
