@@ -276,7 +276,11 @@ enum {
     REGNN_LAYER_MIN_NORM = 7,  /* double >= 0, <= MAX_NORM: MinMaxNorm's min_value (default 0) */
     REGNN_LAYER_NORM_RATE = 8, /* double in [0, 1]: MinMaxNorm's rate (default 1) */
     REGNN_LAYER_NON_NEG = 9,   /* 0 or 1: NonNeg */
-    REGNN_LAYER_UNIT_NORM = 10 /* 0 or 1: UnitNorm */
+    REGNN_LAYER_UNIT_NORM = 10, /* 0 or 1: UnitNorm */
+    /* Keras activity_regularizer: on the layer's output (after the activation, before dropout)
+       of each training batch, summed over rows and units, not divided by the batch size */
+    REGNN_LAYER_ACTIVITY_L2 = 11, /* double >= 0: adds ACTIVITY_L2 * sum(output^2) */
+    REGNN_LAYER_ACTIVITY_L1 = 12  /* double >= 0: adds ACTIVITY_L1 * sum(|output|) */
 };
 
 /** Empty model taking n_inputs features. */

@@ -1265,6 +1265,7 @@ START_TEST(test_shards_reproduce_one_process_fit)
     CK_OK(regnn_model_set_layers_double(ref, REGNN_LAYER_L1, 1e-4));
     CK_OK(regnn_model_set_layers_double(ref, REGNN_LAYER_BIAS_L2, 1e-3));
     CK_OK(regnn_layer_set_double(regnn_model_layer(ref, 0), REGNN_LAYER_MAX_NORM, 0.3));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(ref, 1), REGNN_LAYER_ACTIVITY_L2, 1e-3));
     ck_assert_uint_eq(rg_model_shards(ref, batch, NULL), n);
     regnn_optimizer *oref = NULL;
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
@@ -1280,6 +1281,7 @@ START_TEST(test_shards_reproduce_one_process_fit)
         CK_OK(regnn_model_set_layers_double(sh[i].m, REGNN_LAYER_L1, 1e-4));
         CK_OK(regnn_model_set_layers_double(sh[i].m, REGNN_LAYER_BIAS_L2, 1e-3));
         CK_OK(regnn_layer_set_double(regnn_model_layer(sh[i].m, 0), REGNN_LAYER_MAX_NORM, 0.3));
+        CK_OK(regnn_layer_set_double(regnn_model_layer(sh[i].m, 1), REGNN_LAYER_ACTIVITY_L2, 1e-3));
         CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
         sh[i].train = tr;
         sh[i].val = va;
@@ -1480,6 +1482,10 @@ static void fp_change(fp_parts *p, const char *name)
         fp_layer(p, REGNN_LAYER_NON_NEG, 1.0);
     } else if (!strcmp(name, "layer.unit_norm")) {
         fp_layer(p, REGNN_LAYER_UNIT_NORM, 1.0);
+    } else if (!strcmp(name, "layer.activity_l2")) {
+        fp_layer(p, REGNN_LAYER_ACTIVITY_L2, 0.5);
+    } else if (!strcmp(name, "layer.activity_l1")) {
+        fp_layer(p, REGNN_LAYER_ACTIVITY_L1, 0.5);
     } else if (!strcmp(name, "model.loss")) {
         CK_OK(regnn_model_set_loss(p->m, REGNN_LOSS_MAE, 0.0));
     } else if (!strcmp(name, "model.loss_param")) {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Layer regularizers beyond the kernel's: the bias penalty (Keras
- * bias_regularizer), its value, its gradient against central finite
- * differences of a double-precision reference written here, its place in
- * the loss, the settings' checks and the model file's section LREG. */
+/* Layer regularizers beyond the kernel's and kernel constraints: the bias
+ * penalty (Keras bias_regularizer) and the activity penalty
+ * (activity_regularizer) — their values, their gradients against central
+ * finite differences of a double-precision reference written here, their
+ * place in the loss; MaxNorm, MinMaxNorm, UnitNorm and NonNeg after each
+ * update against their formulas; the same bits on any thread count; the
+ * settings' checks and the model file's section LREG. */
 #include "testutil.h"
 #include "model/model_impl.h" /* the model's fields, which this test reads */
 
@@ -44,11 +47,23 @@ static double ref_penalty(const regnn_model *m, const double *p)
     return pen;
 }
 
-/* Mean squared error over rows and outputs, plus the penalty, in double. */
-static double ref_loss(const regnn_model *m, const double *p, const float *x, const float *t,
-                       size_t rows)
+/* Keras's activity penalty of a layer's outputs out (units of them, one row). */
+static double ref_activity(const regnn_layer *l, const double *out)
 {
-    double a[64], b[64], se = 0;
+    double a2, a1, s = 0;
+    CK_OK(regnn_layer_get_double(l, REGNN_LAYER_ACTIVITY_L2, &a2));
+    CK_OK(regnn_layer_get_double(l, REGNN_LAYER_ACTIVITY_L1, &a1));
+    for (size_t j = 0; j < regnn_layer_units(l); j++)
+        s += a2 * out[j] * out[j] + a1 * fabs(out[j]);
+    return s;
+}
+
+/* Mean squared error over rows and outputs, plus the penalty and the
+ * activity penalty summed over the rows, in double. */
+static double ref_loss_act(const regnn_model *m, const double *p, const float *x, const float *t,
+                           size_t rows, double *activity)
+{
+    double a[64], b[64], se = 0, act = 0;
     const size_t n_out = regnn_model_outputs(m);
     for (size_t r = 0; r < rows; r++) {
         double *in = a, *out = b;
@@ -63,6 +78,7 @@ static double ref_loss(const regnn_model *m, const double *p, const float *x, co
                     z += in[k] * w[k * l->units + j];
                 out[j] = act_d(l->act, z);
             }
+            act += ref_activity(l, out);
             double *s = in;
             in = out;
             out = s;
@@ -72,7 +88,15 @@ static double ref_loss(const regnn_model *m, const double *p, const float *x, co
             se += d * d;
         }
     }
-    return se / (double)(rows * n_out) + ref_penalty(m, p);
+    *activity = act;
+    return se / (double)(rows * n_out) + ref_penalty(m, p) + act;
+}
+
+static double ref_loss(const regnn_model *m, const double *p, const float *x, const float *t,
+                       size_t rows)
+{
+    double act;
+    return ref_loss_act(m, p, x, t, rows, &act);
 }
 
 static void fill(float *v, size_t n, uint64_t seed, float scale)
@@ -106,30 +130,36 @@ static regnn_model *small_net(double b2, double b1, uint64_t seed)
 }
 
 /* The step's gradient and penalty against the reference, by central
- * differences of the whole loss in double. */
-static void grad_check(double b2, double b1, uint64_t seed)
+ * differences of the whole loss in double; activity penalties a2, a1 on
+ * every layer, a batch of `rows` (100: three shards). */
+static void grad_check_rows(double b2, double b1, double a2, double a1, size_t rows,
+                            uint64_t seed)
 {
-    enum { ROWS = 6 };
+    enum { MAX_ROWS = 100 };
     regnn_model *m = small_net(b2, b1, seed);
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_ACTIVITY_L2, a2));
+    CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_ACTIVITY_L1, a1));
     const size_t np = regnn_model_param_count(m);
-    float x[ROWS * 3], t[ROWS * 2];
-    fill(x, ROWS * 3, seed + 1, 1.5f);
-    fill(t, ROWS * 2, seed + 2, 1.0f);
-    CK_OK(rg_model_reserve(m, ROWS));
+    float x[MAX_ROWS * 3], t[MAX_ROWS * 2];
+    fill(x, rows * 3, seed + 1, 1.5f);
+    fill(t, rows * 2, seed + 2, 1.0f);
+    CK_OK(rg_model_reserve(m, rows));
     double mse, mae, pen;
-    CK_OK(rg_model_step_grads(m, x, t, ROWS, 1, &mse, &mae, &pen));
+    CK_OK(rg_model_step_grads(m, x, t, rows, 1, &mse, &mae, &pen));
     double p[64];
     for (size_t i = 0; i < np; i++)
         p[i] = m->params[i];
-    const double want_pen = ref_penalty(m, p);
+    double act;
+    (void)ref_loss_act(m, p, x, t, rows, &act);
+    const double want_pen = ref_penalty(m, p) + act;
     ck_assert(want_pen > 0.0);
     ck_assert_double_eq_tol(pen, want_pen, 1e-6 * want_pen);
     for (size_t i = 0; i < np; i++) {
         const double h = 1e-6, keep = p[i];
         p[i] = keep + h;
-        const double lp = ref_loss(m, p, x, t, ROWS);
+        const double lp = ref_loss(m, p, x, t, rows);
         p[i] = keep - h;
-        const double lm = ref_loss(m, p, x, t, ROWS);
+        const double lm = ref_loss(m, p, x, t, rows);
         p[i] = keep;
         const double num = (lp - lm) / (2 * h);
         const double err = fabs(num - m->grads[i]) / (1e-3 + fabs(num));
@@ -137,6 +167,25 @@ static void grad_check(double b2, double b1, uint64_t seed)
     }
     regnn_model_free(m);
 }
+
+static void grad_check(double b2, double b1, uint64_t seed)
+{
+    grad_check_rows(b2, b1, 0.0, 0.0, 6, seed);
+}
+
+START_TEST(test_activity_l2_gradient)
+{
+    grad_check_rows(0.0, 0.0, 0.02, 0.0, 6, 24);
+    grad_check_rows(0.0, 0.0, 0.02, 0.0, 100, 25);
+}
+END_TEST
+
+START_TEST(test_activity_l1_gradient)
+{
+    grad_check_rows(0.0, 0.0, 0.0, 0.01, 6, 26);
+    grad_check_rows(0.1, 0.0, 0.003, 0.01, 100, 27);
+}
+END_TEST
 
 START_TEST(test_bias_l2_gradient)
 {
@@ -323,8 +372,8 @@ START_TEST(test_bias_save_load)
 }
 END_TEST
 
-/* regnn_fit with the bias penalty (mode 0), MaxNorm (1) or UnitNorm (2) on
- * the hidden layers: the same bits on 1, 2 and 3 threads, on owned rows
+/* regnn_fit with the bias penalty (mode 0), MaxNorm (1), UnitNorm (2) or
+ * the activity penalty with dropout (3) on the hidden layers: the same bits on 1, 2 and 3 threads, on owned rows
  * (batches of 64, width 128) and in shards (batches of 100). */
 static void fit_bits(int mode, size_t width, size_t batch, size_t threads, float *params,
                      double *hist)
@@ -344,10 +393,15 @@ static void fit_bits(int mode, size_t width, size_t batch, size_t threads, float
         CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, 1e-2));
         CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L1, 1e-3));
     }
+    static const int key[4] = {0, REGNN_LAYER_MAX_NORM, REGNN_LAYER_UNIT_NORM,
+                               REGNN_LAYER_ACTIVITY_L2};
+    static const double val[4] = {0, 0.5, 1.0, 1e-3};
     for (size_t i = 0; mode && i < 2; i++)
-        CK_OK(regnn_layer_set_double(regnn_model_layer(m, i),
-                                     mode == 1 ? REGNN_LAYER_MAX_NORM : REGNN_LAYER_UNIT_NORM,
-                                     mode == 1 ? 0.5 : 1.0));
+        CK_OK(regnn_layer_set_double(regnn_model_layer(m, i), key[mode], val[mode]));
+    if (mode == 3) {
+        CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
+        CK_OK(regnn_layer_set_double(regnn_model_layer(m, 2), REGNN_LAYER_ACTIVITY_L1, 1e-3));
+    }
     CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-4));
     CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 63));
     CK_OK(regnn_model_set_threads(m, threads));
@@ -362,7 +416,7 @@ static void fit_bits(int mode, size_t width, size_t batch, size_t threads, float
     CK_OK(regnn_model_get_params(m, params, regnn_model_param_count(m)));
     CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, hist, EPOCHS));
     CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_PENALTY, hist + EPOCHS, EPOCHS));
-    ck_assert(mode != 0 || hist[EPOCHS] > 0.0);
+    ck_assert(mode == 1 || mode == 2 || hist[EPOCHS] > 0.0);
     regnn_history_free(h);
     regnn_fit_options_free(fo);
     regnn_optimizer_free(o);
@@ -372,7 +426,7 @@ static void fit_bits(int mode, size_t width, size_t batch, size_t threads, float
 
 START_TEST(test_same_bits_threads)
 {
-    const int mode = _i; /* bias penalty, MaxNorm, UnitNorm */
+    const int mode = _i; /* bias penalty, MaxNorm, UnitNorm, activity */
     regnn__test_usable_cpus(RG_MAX_THREADS);
     static const size_t shapes[2][2] = {{128, 64}, {77, 100}};
     for (int k = 0; k < 2; k++) {
@@ -590,18 +644,96 @@ START_TEST(test_constraint_save_load)
 }
 END_TEST
 
+/* The activity penalty in the loss as Keras reports it: regnn_train_batch's
+ * loss is the data loss plus the batch's summed activity penalty, and the
+ * history's penalty and loss of a one-batch epoch are those of the starting
+ * weights. */
+START_TEST(test_activity_in_loss_and_history)
+{
+    enum { ROWS = 40 };
+    float x[ROWS * 3], t[ROWS * 2];
+    fill(x, ROWS * 3, 92, 1.0f);
+    fill(t, ROWS * 2, 93, 1.0f);
+    regnn_model *m = small_net(0.0, 0.0, 91);
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_ACTIVITY_L2, 0.01));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 1), REGNN_LAYER_ACTIVITY_L1, 0.002));
+    regnn_model *copy = NULL;
+    CK_OK(regnn_model_copy(m, &copy));
+    double p[64], act;
+    for (size_t i = 0; i < regnn_model_param_count(m); i++)
+        p[i] = m->params[i];
+    const double want_loss = ref_loss_act(m, p, x, t, ROWS, &act);
+    ck_assert(act > 0.0);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    double loss;
+    CK_OK(regnn_train_batch(m, o, x, t, ROWS, &loss));
+    ck_assert_double_eq_tol(loss, want_loss, 1e-6 * want_loss);
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, t, ROWS, 3, 2, REGNN_COPY, &ds));
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 1));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, ROWS));
+    regnn_history *h = NULL;
+    CK_OK(regnn_fit(copy, o, ds, NULL, fo, &h));
+    double hp, hl;
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_PENALTY, &hp, 1));
+    CK_OK(regnn_history_get(h, REGNN_METRIC_TRAIN_LOSS, &hl, 1));
+    ck_assert_double_eq_tol(hp, act, 1e-6 * act);
+    ck_assert_double_eq_tol(hl, want_loss, 1e-6 * want_loss);
+    regnn_history_free(h);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(ds);
+    regnn_optimizer_free(o);
+    regnn_model_free(copy);
+    regnn_model_free(m);
+}
+END_TEST
+
+START_TEST(test_activity_values_checked)
+{
+    regnn_model *m = small_net(0.0, 0.0, 94);
+    static const int keys[] = {REGNN_LAYER_ACTIVITY_L2, REGNN_LAYER_ACTIVITY_L1};
+    for (int k = 0; k < 2; k++) {
+        double v = -1;
+        CK_OK(regnn_layer_get_double(regnn_model_layer(m, 0), keys[k], &v));
+        ck_assert(v == 0.0);
+        CK_STATUS(regnn_model_set_layers_double(m, keys[k], -1e-3), REGNN_E_INVALID_ARG);
+        CK_STATUS(regnn_model_set_layers_double(m, keys[k], NAN), REGNN_E_INVALID_ARG);
+        CK_OK(regnn_model_set_layers_double(m, keys[k], 0.25));
+    }
+    size_t n;
+    uint8_t *b = save(m, &n);
+    regnn_model *back = NULL;
+    CK_OK(regnn_model_load_mem(b, n, &back));
+    for (int k = 0; k < 2; k++) {
+        double v;
+        CK_OK(regnn_layer_get_double(regnn_model_layer(back, 1), keys[k], &v));
+        ck_assert(v == 0.25);
+    }
+    free(b);
+    regnn_model_free(back);
+    regnn_model_free(m);
+}
+END_TEST
+
 static Suite *layerreg_suite(void)
 {
     Suite *s = suite_create("layerreg");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_bias_l2_gradient);
+    tcase_add_test(tc, test_activity_l2_gradient);
+    tcase_add_test(tc, test_activity_l1_gradient);
+    tcase_add_test(tc, test_activity_in_loss_and_history);
+    tcase_add_test(tc, test_activity_values_checked);
     tcase_add_test(tc, test_bias_l1_gradient);
     tcase_add_test(tc, test_bias_l1_l2_gradient);
     tcase_add_test(tc, test_bias_gradient_is_formula);
     tcase_add_test(tc, test_bias_penalty_in_loss);
     tcase_add_test(tc, test_bias_values_checked);
     tcase_add_test(tc, test_bias_save_load);
-    tcase_add_loop_test(tc, test_same_bits_threads, 0, 3);
+    tcase_add_loop_test(tc, test_same_bits_threads, 0, 4);
     tcase_add_test(tc, test_max_norm_steps);
     tcase_add_test(tc, test_min_max_norm_steps);
     tcase_add_test(tc, test_unit_norm_steps);

@@ -98,6 +98,8 @@ static const rg_option table[] = {
     LAYER(REGNN_LAYER_NORM_RATE, "layer.norm_rate", 1, 1, 0),
     LAYER(REGNN_LAYER_NON_NEG, "layer.non_neg", 1, 0, INT | COUPLED),
     LAYER(REGNN_LAYER_UNIT_NORM, "layer.unit_norm", 1, 0, INT | COUPLED),
+    LAYER(REGNN_LAYER_ACTIVITY_L2, "layer.activity_l2", INFINITY, 0, MAX_OPEN),
+    LAYER(REGNN_LAYER_ACTIVITY_L1, "layer.activity_l1", INFINITY, 0, MAX_OPEN),
 
     /* The step runs in float32: a learning rate or epsilon that rounds to 0
      * or overflows there can only give NaN or Inf: the open bounds are the

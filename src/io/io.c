@@ -41,9 +41,10 @@ static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "
 #define LREG_FIXED 12u /* layer count, key count */
 /* The layer settings of section LREG (version 1.1), in the order written:
  * one more setting is one more entry. */
-static const int LREG_KEYS[] = {REGNN_LAYER_BIAS_L2,  REGNN_LAYER_BIAS_L1,  REGNN_LAYER_MAX_NORM,
-                                REGNN_LAYER_MIN_NORM, REGNN_LAYER_NORM_RATE, REGNN_LAYER_NON_NEG,
-                                REGNN_LAYER_UNIT_NORM};
+static const int LREG_KEYS[] = {
+    REGNN_LAYER_BIAS_L2,   REGNN_LAYER_BIAS_L1, REGNN_LAYER_MAX_NORM,      REGNN_LAYER_MIN_NORM,
+    REGNN_LAYER_NORM_RATE, REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM,     REGNN_LAYER_ACTIVITY_L2,
+    REGNN_LAYER_ACTIVITY_L1};
 #define N_LREG_KEYS (sizeof LREG_KEYS / sizeof LREG_KEYS[0])
 #define SCHD_FIXED 8u
 

@@ -100,6 +100,25 @@ void rg_dense_act_backward(int act, const float *a, float *delta, size_t n)
     }
 }
 
+double rg_dense_activity(const struct regnn_layer *l, const float *act, size_t r0, size_t r1)
+{
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t k = r0 * l->units; k < r1 * l->units; k++) {
+        s2 += (double)act[k] * act[k];
+        s1 += fabs((double)act[k]);
+    }
+    return l->act_l2 * s2 + l->act_l1 * s1;
+}
+
+void rg_dense_activity_grad(const struct regnn_layer *l, const float *act, float *delta, size_t n)
+{
+    const float c2 = (float)(2.0 * l->act_l2), c1 = (float)l->act_l1;
+    for (size_t k = 0; k < n; k++) {
+        const float sg = (float)(act[k] > 0.0f) - (float)(act[k] < 0.0f);
+        delta[k] = delta[k] + (c2 * act[k] + c1 * sg);
+    }
+}
+
 int rg_dense_constrained(const struct regnn_layer *l)
 {
     return l->max_norm > 0.0 || l->non_neg != 0.0 || l->unit_norm != 0.0;

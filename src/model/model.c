@@ -194,6 +194,10 @@ static void set_layer_value(regnn_layer *l, int key, double value)
         l->non_neg = value;
     else if (key == REGNN_LAYER_UNIT_NORM)
         l->unit_norm = value;
+    else if (key == REGNN_LAYER_ACTIVITY_L2)
+        l->act_l2 = value;
+    else if (key == REGNN_LAYER_ACTIVITY_L1)
+        l->act_l1 = value;
     else
         l->dropout = value;
 }
@@ -278,6 +282,8 @@ regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value
     case REGNN_LAYER_NORM_RATE: *value = l->norm_rate; return REGNN_OK;
     case REGNN_LAYER_NON_NEG: *value = l->non_neg; return REGNN_OK;
     case REGNN_LAYER_UNIT_NORM: *value = l->unit_norm; return REGNN_OK;
+    case REGNN_LAYER_ACTIVITY_L2: *value = l->act_l2; return REGNN_OK;
+    case REGNN_LAYER_ACTIVITY_L1: *value = l->act_l1; return REGNN_OK;
     default: return rg_error(REGNN_E_UNSUPPORTED, "regnn_layer_get_double: unknown layer key %d", key);
     }
 }
@@ -525,6 +531,8 @@ double rg_layer_value(const regnn_layer *l, int key)
            : key == REGNN_LAYER_NORM_RATE ? l->norm_rate
            : key == REGNN_LAYER_NON_NEG ? l->non_neg
            : key == REGNN_LAYER_UNIT_NORM ? l->unit_norm
+           : key == REGNN_LAYER_ACTIVITY_L2 ? l->act_l2
+           : key == REGNN_LAYER_ACTIVITY_L1 ? l->act_l1
                                         : 0.0;
 }
 

@@ -24,6 +24,7 @@ struct regnn_layer {
     double bias_l2, bias_l1; /* the bias penalty (Keras bias_regularizer) */
     double max_norm, min_norm, norm_rate; /* kernel norm constraint: on when max_norm > 0 */
     double non_neg, unit_norm;            /* 0 or 1 */
+    double act_l2, act_l1; /* the activity penalty (Keras activity_regularizer) */
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
 
@@ -57,6 +58,9 @@ struct regnn_model {
     int loss;          /* REGNN_LOSS_* */
     double loss_param; /* Huber delta, else 0 */
 };
+
+/* Whether layer l has an activity penalty. */
+#define RG_HAS_ACTIVITY(l) ((l)->act_l2 > 0.0 || (l)->act_l1 > 0.0)
 
 /* ---- the step engine's internals (plan.c, workspace.c, step_task.c, step.c) ---- */
 #define RG_SHARDS_MAX 4
@@ -100,6 +104,7 @@ typedef struct step_job {
     int penalty;   /* add the penalty gradient (else the data gradient only) */
     rg_update *upd; /* the optimizer update the step's tasks run, or NULL */
     double sums[RG_SHARDS_MAX][3];
+    double activity[RG_SHARDS_MAX]; /* each shard's activity penalty */
 } step_job;
 
 /* step_task.c: the tasks a step runs on the pool (ctx: a step_job), the

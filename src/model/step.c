@@ -160,11 +160,20 @@ static void step_backward(step_job *j, size_t nt, int own)
     }
 }
 
+static int has_activity(const regnn_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (RG_HAS_ACTIVITY(m->layers[i]))
+            return 1;
+    return 0;
+}
+
 /* One step's gradient into m->grads: the data gradient of `rows` rows of a
  * batch of `total` (the loss's scale), plus the penalty gradient if
  * `penalty` (unsharded: the chain starts from it; sharded: added last); the
  * loss sums into sums (from 0, rows in order by shard, shards in order); the
- * penalty value into *pen_value when added. With upd (begun, in place) the
+ * penalty value into *pen_value when added, plus the rows' activity penalty
+ * (alone when the penalty is not added) when a layer has one. With upd (begun, in place) the
  * step's tasks also run the update when they own the ranges they finish (a
  * sharded step's last job; an owned-row step with every layer on owned rows,
  * layer by layer): returns 1 when they did (the loss and penalty are those
@@ -196,6 +205,13 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
     }
     if (penalty)
         *pen_value = rg_penalty_sum(m);
+    if (has_activity(m)) {
+        /* The activity penalty of the rows, shards in order, after the weights'. */
+        double a = j.activity[0];
+        for (size_t s = 1; s < j.n_shards; s++)
+            a += j.activity[s];
+        *pen_value = penalty ? *pen_value + a : a;
+    }
     return updated;
 }
 

@@ -114,7 +114,8 @@ void rg_step_forward_task(void *ctx, size_t t)
 }
 
 /* The lower layer's delta for rows r0..r1, columns c0..c1, once the product
- * is in it: its dropout mask, then its activation derivative. */
+ * is in it: its dropout mask, its activity penalty's gradient, then its
+ * activation derivative. */
 static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
                         size_t c1)
 {
@@ -127,6 +128,8 @@ static void lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1
             for (size_t k = 0; k < c1 - c0; k++)
                 d[k] *= mk[k];
         }
+        if (RG_HAS_ACTIVITY(lo))
+            rg_dense_activity_grad(lo, wl->act + r * lo->units + c0, d, c1 - c0);
         rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, d, c1 - c0);
     }
 }
@@ -233,7 +236,9 @@ void rg_step_own_backward_task(void *ctx, size_t t)
     }
 }
 
-/* The loss, its gradient at the top and its sums per shard. */
+/* The loss, its gradient at the top and its sums per shard, and the shard's
+ * activity penalty (layers from the bottom; every layer's output of the
+ * shard's rows is there once its forward pass is). */
 void rg_step_top_delta(step_job *j, size_t s)
 {
     regnn_model *m = j->m;
@@ -246,6 +251,12 @@ void rg_step_top_delta(step_job *j, size_t s)
     if (top->mask)
         for (size_t k = k0; k < k0 + n; k++)
             top->delta[k] *= top->mask[k];
+    j->activity[s] = 0.0;
+    for (size_t i = 0; i < L; i++)
+        if (RG_HAS_ACTIVITY(m->layers[i]))
+            j->activity[s] += rg_dense_activity(m->layers[i], m->ws[i].act, r0, r1);
+    if (RG_HAS_ACTIVITY(lt))
+        rg_dense_activity_grad(lt, top->act + k0, top->delta + k0, n);
     rg_dense_act_backward(lt->act, top->act + k0, top->delta + k0, n);
 }
 

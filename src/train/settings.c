@@ -220,6 +220,8 @@ static const setting table[] = {
     LAYER_VALUE("layer.norm_rate", REGNN_LAYER_NORM_RATE),
     LAYER_VALUE("layer.non_neg", REGNN_LAYER_NON_NEG),
     LAYER_VALUE("layer.unit_norm", REGNN_LAYER_UNIT_NORM),
+    LAYER_VALUE("layer.activity_l2", REGNN_LAYER_ACTIVITY_L2),
+    LAYER_VALUE("layer.activity_l1", REGNN_LAYER_ACTIVITY_L1),
     CUSTOM("model.loss", feed_loss, USE_BOTH),
     CUSTOM("model.loss_param", feed_loss_param, USE_BOTH),
     CUSTOM("model.seed", feed_rng, USE_FIT), /* the random stream: shuffling, dropout */
