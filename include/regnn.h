@@ -692,7 +692,12 @@ typedef struct regnn_path regnn_path;                 /* results of a sweep */
 enum {
     REGNN_PENALTY_L2 = 0,          /* lambda is REGNN_LAYER_L2 of the chosen layers (default) */
     REGNN_PENALTY_L1 = 1,          /* lambda is REGNN_LAYER_L1 of the chosen layers */
-    REGNN_PENALTY_WEIGHT_DECAY = 2 /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_WEIGHT_DECAY = 2, /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_DROPOUT = 3,     /* lambda is REGNN_LAYER_DROPOUT, in [0, 1), of the chosen
+                                      layers (default: every layer but the output layer) */
+    REGNN_PENALTY_MAX_NORM = 4,    /* lambda is REGNN_LAYER_MAX_NORM (MaxNorm; 0: none) */
+    REGNN_PENALTY_ACTIVITY_L2 = 5, /* lambda is REGNN_LAYER_ACTIVITY_L2 */
+    REGNN_PENALTY_BIAS_L2 = 6      /* lambda is REGNN_LAYER_BIAS_L2 */
 };
 
 enum {

@@ -718,6 +718,188 @@ START_TEST(test_activity_values_checked)
 }
 END_TEST
 
+/* ---- the regularization path over the new kinds ---- */
+
+/* Every metric but the seconds, bit for bit. */
+static void same_history(const regnn_history *a, const regnn_history *b)
+{
+    ck_assert_ptr_nonnull(a);
+    ck_assert_ptr_nonnull(b);
+    const size_t n = regnn_history_epochs(a);
+    ck_assert_uint_eq(n, regnn_history_epochs(b));
+    double x[16], y[16];
+    for (int k = REGNN_METRIC_TRAIN_LOSS; k <= REGNN_METRIC_TRAIN_EVAL_MSE; k++) {
+        if (k == REGNN_METRIC_SECONDS)
+            continue;
+        CK_OK(regnn_history_get(a, k, x, n));
+        CK_OK(regnn_history_get(b, k, y, n));
+        ck_assert_msg(memcmp(x, y, n * sizeof *x) == 0, "metric %d differs", k);
+    }
+}
+
+static const struct {
+    int penalty, key, hidden_only;
+    double lambdas[2];
+} path_cases[] = {
+    {REGNN_PENALTY_DROPOUT, REGNN_LAYER_DROPOUT, 1, {0.3, 0.0}},
+    {REGNN_PENALTY_MAX_NORM, REGNN_LAYER_MAX_NORM, 0, {0.4, 2.0}},
+    {REGNN_PENALTY_ACTIVITY_L2, REGNN_LAYER_ACTIVITY_L2, 0, {1e-3, 0.0}},
+    {REGNN_PENALTY_BIAS_L2, REGNN_LAYER_BIAS_L2, 0, {0.5, 1e-3}},
+};
+
+static regnn_dataset *path_data(size_t rows, uint64_t seed)
+{
+    float x[200 * 3], y[200];
+    fill(x, rows * 3, seed, 1.0f);
+    for (size_t r = 0; r < rows; r++)
+        y[r] = (float)(sin(2 * x[r * 3]) + x[r * 3 + 1] * x[r * 3 + 2]);
+    regnn_dataset *ds = NULL;
+    CK_OK(regnn_dataset_from_arrays(x, y, rows, 3, 1, REGNN_COPY, &ds));
+    return ds;
+}
+
+/* Each run of a path of every new kind is the documented recipe done by
+ * hand: copy the template, set lambda on every layer (every hidden layer for
+ * dropout), initialize with seed, fit with a fresh Adam; 1 and 2 threads
+ * agree; the file is version 3 and reads back. */
+START_TEST(test_path_sweeps_new_kinds)
+{
+    const size_t c = (size_t)_i;
+    regnn_dataset *tr = path_data(120, 101), *va = path_data(40, 102);
+    regnn_model *tm = NULL;
+    CK_OK(regnn_model_create(3, &tm));
+    CK_OK(regnn_model_add_dense(tm, 16, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(tm, 8, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_dense(tm, 1, REGNN_ACT_LINEAR, NULL));
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 4));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_BATCH_SIZE, 16));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
+    regnn_path *p[2] = {NULL, NULL};
+    for (int t = 0; t < 2; t++) {
+        regnn_path_options *po = NULL;
+        CK_OK(regnn_path_options_create(&po));
+        CK_OK(regnn_path_options_set_lambdas(po, path_cases[c].lambdas, 2));
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, path_cases[c].penalty));
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 2));
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_SEED, 5));
+        CK_OK(regnn_path_options_set_int(po, REGNN_PATH_THREADS, t + 1));
+        CK_OK(regnn_regularization_path(tm, NULL, tr, va, fo, po, &p[t]));
+        regnn_path_options_free(po);
+    }
+    double finals[4];
+    for (size_t li = 0; li < 2; li++)
+        for (size_t si = 0; si < 2; si++) {
+            regnn_model *m = NULL;
+            CK_OK(regnn_model_copy(tm, &m));
+            const size_t n = regnn_model_layer_count(m) - (size_t)path_cases[c].hidden_only;
+            for (size_t i = 0; i < n; i++)
+                CK_OK(regnn_layer_set_double(regnn_model_layer(m, i), path_cases[c].key,
+                                             path_cases[c].lambdas[li]));
+            CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 5 + si));
+            regnn_optimizer *o = NULL;
+            CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+            regnn_history *h = NULL;
+            CK_OK(regnn_fit(m, o, tr, va, fo, &h));
+            same_history(h, regnn_path_history(p[0], li, si));
+            same_history(h, regnn_path_history(p[1], li, si));
+            const size_t ep = regnn_history_epochs(h);
+            double v[16];
+            CK_OK(regnn_history_get(h, REGNN_METRIC_VAL_MSE, v, ep));
+            finals[li * 2 + si] = v[ep - 1];
+            regnn_history_free(h);
+            regnn_optimizer_free(o);
+            regnn_model_free(m);
+        }
+    ck_assert(finals[0] != finals[2]); /* lambda made a difference */
+    size_t n;
+    CK_OK(regnn_path_save_mem(p[0], NULL, 0, &n));
+    uint8_t *b = malloc(n);
+    CK_OK(regnn_path_save_mem(p[0], b, n, &n));
+    ck_assert_uint_eq(b[8], 3); /* version 3: a reader of version 2 refuses it */
+    ck_assert_uint_eq(b[24], (unsigned)path_cases[c].penalty);
+    regnn_path *back = NULL;
+    CK_OK(regnn_path_load_mem(b, n, &back));
+    size_t n2;
+    CK_OK(regnn_path_save_mem(back, NULL, 0, &n2));
+    uint8_t *b2 = malloc(n2);
+    CK_OK(regnn_path_save_mem(back, b2, n2, &n2));
+    ck_assert(n2 == n && memcmp(b, b2, n) == 0);
+    b[24] = REGNN_PENALTY_L1; /* a version 3 file of an old kind: not one a writer makes */
+    const uint32_t crc = rg_crc32(0, b, n - 4);
+    for (int k = 0; k < 4; k++)
+        b[n - 4 + k] = (uint8_t)(crc >> (8 * k));
+    regnn_path *bad = NULL;
+    CK_STATUS(regnn_path_load_mem(b, n, &bad), REGNN_E_FORMAT);
+    free(b);
+    free(b2);
+    regnn_path_free(back);
+    regnn_path_free(p[0]);
+    regnn_path_free(p[1]);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+/* Lambdas each kind refuses, named by index; a dropout path needs a hidden
+ * layer; an L2 path still writes the version 1 file it always wrote. */
+START_TEST(test_path_new_kinds_checked)
+{
+    regnn_dataset *tr = path_data(40, 111), *va = path_data(20, 112);
+    regnn_model *tm = NULL;
+    CK_OK(regnn_model_create(3, &tm));
+    CK_OK(regnn_model_add_dense(tm, 4, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(tm, 1, REGNN_ACT_LINEAR, NULL));
+    regnn_fit_options *fo = NULL;
+    CK_OK(regnn_fit_options_create(&fo));
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EPOCHS, 1));
+    regnn_path_options *po = NULL;
+    CK_OK(regnn_path_options_create(&po));
+    regnn_path *p = NULL;
+    const double drop[] = {0.5, 1.0};
+    CK_OK(regnn_path_options_set_lambdas(po, drop, 2));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_DROPOUT));
+    CK_STATUS(regnn_regularization_path(tm, NULL, tr, va, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "lambda[1] = 1"));
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "REGNN_LAYER_DROPOUT"));
+    /* MaxNorm on a layer that has NonNeg: one kernel constraint per layer. */
+    const double mn[] = {1.0};
+    CK_OK(regnn_path_options_set_lambdas(po, mn, 1));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_MAX_NORM));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(tm, 0), REGNN_LAYER_NON_NEG, 1));
+    CK_STATUS(regnn_regularization_path(tm, NULL, tr, va, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "one kernel constraint"));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(tm, 0), REGNN_LAYER_NON_NEG, 0));
+    /* No hidden layer for a dropout path. */
+    regnn_model *one = NULL;
+    CK_OK(regnn_model_create(3, &one));
+    CK_OK(regnn_model_add_dense(one, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_DROPOUT));
+    const double d0[] = {0.1};
+    CK_OK(regnn_path_options_set_lambdas(po, d0, 1));
+    CK_STATUS(regnn_regularization_path(one, NULL, tr, va, fo, po, &p), REGNN_E_INVALID_ARG);
+    ck_assert_ptr_null(p);
+    CK_OK(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, REGNN_PENALTY_L2));
+    CK_OK(regnn_regularization_path(tm, NULL, tr, va, fo, po, &p));
+    size_t n;
+    CK_OK(regnn_path_save_mem(p, NULL, 0, &n));
+    uint8_t *b = malloc(n);
+    CK_OK(regnn_path_save_mem(p, b, n, &n));
+    ck_assert_uint_eq(b[8], 1);
+    free(b);
+    regnn_path_free(p);
+    regnn_model_free(one);
+    regnn_path_options_free(po);
+    regnn_fit_options_free(fo);
+    regnn_model_free(tm);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
 static Suite *layerreg_suite(void)
 {
     Suite *s = suite_create("layerreg");
@@ -740,6 +922,8 @@ static Suite *layerreg_suite(void)
     tcase_add_test(tc, test_non_neg_steps);
     tcase_add_test(tc, test_constraint_values_checked);
     tcase_add_test(tc, test_constraint_save_load);
+    tcase_add_loop_test(tc, test_path_sweeps_new_kinds, 0, 4);
+    tcase_add_test(tc, test_path_new_kinds_checked);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;

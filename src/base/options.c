@@ -74,9 +74,11 @@ static const rg_option table[] = {
 
     PATH(REGNN_PATH_SEEDS, "path.seeds", 1, RG_PATH_MAX_COUNT, 1, 0),
     PATH(REGNN_PATH_SEED, "path.seed", 0, INFINITY, 0, MAX_OPEN),
-    PATH_ENUM(REGNN_PATH_PENALTY, "path.penalty", REGNN_PENALTY_L2, REGNN_PENALTY_WEIGHT_DECAY,
+    PATH_ENUM(REGNN_PATH_PENALTY, "path.penalty", REGNN_PENALTY_L2, REGNN_PENALTY_BIAS_L2,
               REGNN_PENALTY_L2,
-              "REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1) or REGNN_PENALTY_WEIGHT_DECAY (2)"),
+              "REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1), REGNN_PENALTY_WEIGHT_DECAY (2), "
+              "REGNN_PENALTY_DROPOUT (3), REGNN_PENALTY_MAX_NORM (4), "
+              "REGNN_PENALTY_ACTIVITY_L2 (5) or REGNN_PENALTY_BIAS_L2 (6)"),
     PATH(REGNN_PATH_THREADS, NULL, 0, RG_PATH_MAX_THREADS, 0, 0),
     PATH_ENUM(REGNN_PATH_INIT, "path.init", REGNN_INIT_GLOROT_UNIFORM, REGNN_INIT_HE_UNIFORM,
               REGNN_INIT_GLOROT_UNIFORM,
@@ -210,7 +212,7 @@ const char *rg_option_problem(int kind, int key, double v, char *buf, size_t len
     }
     if (in_range(e, v))
         return NULL;
-    char range[160], got[40];
+    char range[400], got[40];
     describe(e, range, sizeof range);
     rg_format_double(got, sizeof got, v);
     snprintf(buf, len, "%s must be %s, got %s", e->name, range, got);
@@ -219,7 +221,7 @@ const char *rg_option_problem(int kind, int key, double v, char *buf, size_t len
 
 regnn_status rg_option_check(const char *fn, int kind, int key, double v)
 {
-    char why[256];
+    char why[512];
     if (rg_option_problem(kind, key, v, why, sizeof why))
         return rg_error(REGNN_E_INVALID_ARG, "%s: %s", fn, why);
     return REGNN_OK;
@@ -232,10 +234,10 @@ regnn_status rg_option_check_int(const char *fn, int kind, int key, int64_t v)
      * an infinite max lets every int64 through. */
     if (e && v >= (int64_t)e->min && (isinf(e->max) || v <= (int64_t)e->max))
         return REGNN_OK;
-    char why[256];
+    char why[512];
     snprintf(why, sizeof why, "unknown key %d", key);
     if (e) {
-        char range[160];
+        char range[400];
         describe(e, range, sizeof range);
         snprintf(why, sizeof why, "%s must be %s, got %lld", e->name, range, (long long)v);
     }
