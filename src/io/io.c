@@ -305,7 +305,6 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
     put_u64(w, 0); /* body length, patched below */
 
     put_topology(w, m);
-    put_layer_settings(w, m);
     size_t at = begin_section(w, SEC_PARM);
     put_u64(w, regnn_model_param_count(m));
     put_f32s(w, rg_model_params(m), regnn_model_param_count(m));
@@ -327,6 +326,7 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
         put_f64(w, loss_param);
         end_section(w, at);
     }
+    put_layer_settings(w, m);
 
     if (w->p) {
         set_u64(w->p + 12, (uint64_t)(w->pos - HDR_SIZE));
