@@ -37,7 +37,8 @@ from ._io import checkpoint_to_bytes, load_checkpoint, load_model, save_checkpoi
 from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._mpi import mpi_fit
-from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,
+from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,  # noqa: F401
+                    PENALTY_DROPOUT, PENALTY_MAX_NORM, PENALTY_ACTIVITY_L2, PENALTY_BIAS_L2,
                     RegularizationPath, merge_path_shards, path_shard, refit,
                     regularization_path)
 from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings
@@ -108,6 +109,7 @@ __all__ = [
     "path_shard", "merge_path_shards",
     "split_warnings", "DiagnosisWarning", "WARNING_VALUES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
+    "PENALTY_DROPOUT", "PENALTY_MAX_NORM", "PENALTY_ACTIVITY_L2", "PENALTY_BIAS_L2",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",
     "MONITOR_VAL_LOSS", "MONITOR_VAL_MSE", "MONITOR_TRAIN_LOSS", "STOP_COMPLETED", "STOP_EARLY",
