@@ -900,6 +900,31 @@ START_TEST(test_path_new_kinds_checked)
 }
 END_TEST
 
+/* Penalties and constraints act in training only: the ONNX export of a model
+ * with them is the export of the same weights without them, byte for byte. */
+START_TEST(test_onnx_export_unchanged)
+{
+    regnn_model *plain = small_net(0.0, 0.0, 121), *with = NULL;
+    CK_OK(regnn_model_copy(plain, &with));
+    CK_OK(regnn_model_set_layers_double(with, REGNN_LAYER_BIAS_L2, 0.5));
+    CK_OK(regnn_model_set_layers_double(with, REGNN_LAYER_ACTIVITY_L1, 0.5));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(with, 0), REGNN_LAYER_MAX_NORM, 0.1));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(with, 1), REGNN_LAYER_NON_NEG, 1));
+    size_t na, nb;
+    CK_OK(regnn_model_export_onnx_mem(plain, NULL, 0, &na));
+    CK_OK(regnn_model_export_onnx_mem(with, NULL, 0, &nb));
+    ck_assert_uint_eq(na, nb);
+    uint8_t *a = malloc(na), *b = malloc(nb);
+    CK_OK(regnn_model_export_onnx_mem(plain, a, na, &na));
+    CK_OK(regnn_model_export_onnx_mem(with, b, nb, &nb));
+    ck_assert(memcmp(a, b, na) == 0);
+    free(a);
+    free(b);
+    regnn_model_free(with);
+    regnn_model_free(plain);
+}
+END_TEST
+
 static Suite *layerreg_suite(void)
 {
     Suite *s = suite_create("layerreg");
@@ -924,6 +949,7 @@ static Suite *layerreg_suite(void)
     tcase_add_test(tc, test_constraint_save_load);
     tcase_add_loop_test(tc, test_path_sweeps_new_kinds, 0, 4);
     tcase_add_test(tc, test_path_new_kinds_checked);
+    tcase_add_test(tc, test_onnx_export_unchanged);
     tcase_set_timeout(tc, 120);
     suite_add_tcase(s, tc);
     return s;
