@@ -773,7 +773,7 @@ REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,
 REGNN_API regnn_status regnn_path_options_get_lambdas(const regnn_path_options *opts, double *buf,
                                                       size_t len, size_t *n);
 /** The 0-based layers lambda applies to (copied); NULL/0 = every layer (default).
- *  Only with REGNN_PENALTY_L2 / L1; indices are checked against the model. */
+ *  Not with REGNN_PENALTY_WEIGHT_DECAY; indices are checked against the model. */
 REGNN_API regnn_status regnn_path_options_set_layers(regnn_path_options *opts,
                                                      const size_t *layers, size_t n);
 REGNN_API regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key,

@@ -25,6 +25,7 @@ PUBLIC = {
     "library_abi_version", "library_path", "library_version", "library_version_number",
     "load_checkpoint", "load_model", "merge_path_shards", "mpi_fit", "path_shard", "refit",
     "regularization_path", "save_checkpoint", "set_blas_threads", "split_warnings", "strerror",
+    "PENALTY_DROPOUT", "PENALTY_MAX_NORM", "PENALTY_ACTIVITY_L2", "PENALTY_BIAS_L2",
 }
 
 
