@@ -273,7 +273,20 @@ enum {
 enum {
     REGNN_LAYER_L2 = 1,     /* double >= 0: adds L2 * sum(kernel^2) to the loss (bias not penalized) */
     REGNN_LAYER_L1 = 2,     /* double >= 0: adds L1 * sum(|kernel|) to the loss */
-    REGNN_LAYER_DROPOUT = 3 /* double in [0, 1): inverted dropout on the layer's output, training only */
+    REGNN_LAYER_DROPOUT = 3, /* double in [0, 1): inverted dropout on the layer's output, training only */
+    REGNN_LAYER_BIAS_L2 = 4, /* double >= 0: adds BIAS_L2 * sum(bias^2) to the loss (Keras bias_regularizer) */
+    REGNN_LAYER_BIAS_L1 = 5, /* double >= 0: adds BIAS_L1 * sum(|bias|) to the loss */
+    /* Kernel constraints, applied to the kernel after each update (Keras kernel_constraint,
+       axis=0: the norm of each unit's incoming weights); one kind per layer. */
+    REGNN_LAYER_MAX_NORM = 6,  /* double >= 0; > 0: MaxNorm(max_value) or MinMaxNorm's max_value; 0: none */
+    REGNN_LAYER_MIN_NORM = 7,  /* double >= 0, <= MAX_NORM: MinMaxNorm's min_value (default 0) */
+    REGNN_LAYER_NORM_RATE = 8, /* double in [0, 1]: MinMaxNorm's rate (default 1) */
+    REGNN_LAYER_NON_NEG = 9,   /* 0 or 1: NonNeg */
+    REGNN_LAYER_UNIT_NORM = 10, /* 0 or 1: UnitNorm */
+    /* Keras activity_regularizer: on the layer's output (after the activation, before dropout)
+       of each training batch, summed over rows and units, not divided by the batch size */
+    REGNN_LAYER_ACTIVITY_L2 = 11, /* double >= 0: adds ACTIVITY_L2 * sum(output^2) */
+    REGNN_LAYER_ACTIVITY_L1 = 12  /* double >= 0: adds ACTIVITY_L1 * sum(|output|) */
 };
 
 /** Empty model taking n_inputs features. */
@@ -752,6 +765,11 @@ enum {
     REGNN_PENALTY_L2 = 0,          /* lambda is REGNN_LAYER_L2 of the chosen layers (default) */
     REGNN_PENALTY_L1 = 1,          /* lambda is REGNN_LAYER_L1 of the chosen layers */
     REGNN_PENALTY_WEIGHT_DECAY = 2, /* lambda is the optimizer's REGNN_OPT_WEIGHT_DECAY */
+    REGNN_PENALTY_DROPOUT = 3,     /* lambda is REGNN_LAYER_DROPOUT, in [0, 1), of the chosen
+                                      layers (default: every layer but the output layer) */
+    REGNN_PENALTY_MAX_NORM = 4,    /* lambda is REGNN_LAYER_MAX_NORM (MaxNorm; 0: none) */
+    REGNN_PENALTY_ACTIVITY_L2 = 5, /* lambda is REGNN_LAYER_ACTIVITY_L2 */
+    REGNN_PENALTY_BIAS_L2 = 6,     /* lambda is REGNN_LAYER_BIAS_L2 */
     REGNN_PENALTY_GAUSSIAN_NOISE = 7 /* lambda is the stddev of the chosen GaussianNoise layers
                                         (all of them by default), in [0, 1] */
 };
@@ -829,8 +847,8 @@ REGNN_API regnn_status regnn_path_options_set_lambdas(regnn_path_options *opts,
 REGNN_API regnn_status regnn_path_options_get_lambdas(const regnn_path_options *opts, double *buf,
                                                       size_t len, size_t *n);
 /** The 0-based layers lambda applies to (copied); NULL/0 = every layer (default).
- *  Only with REGNN_PENALTY_L2 / L1 / GAUSSIAN_NOISE (GaussianNoise layers); indices are
- *  checked against the model. */
+ *  Not with REGNN_PENALTY_WEIGHT_DECAY; with REGNN_PENALTY_GAUSSIAN_NOISE the
+ *  chosen layers are GaussianNoise layers; indices are checked against the model. */
 REGNN_API regnn_status regnn_path_options_set_layers(regnn_path_options *opts,
                                                      const size_t *layers, size_t n);
 REGNN_API regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key,

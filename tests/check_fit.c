@@ -1263,6 +1263,9 @@ START_TEST(test_shards_reproduce_one_process_fit)
     CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_EVAL_TRAIN, 1));
     regnn_model *ref = net(24, 2, 1e-3, 9);
     CK_OK(regnn_model_set_layers_double(ref, REGNN_LAYER_L1, 1e-4));
+    CK_OK(regnn_model_set_layers_double(ref, REGNN_LAYER_BIAS_L2, 1e-3));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(ref, 0), REGNN_LAYER_MAX_NORM, 0.3));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(ref, 1), REGNN_LAYER_ACTIVITY_L2, 1e-3));
     ck_assert_uint_eq(rg_model_shards(ref, batch, NULL), n);
     regnn_optimizer *oref = NULL;
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
@@ -1276,6 +1279,9 @@ START_TEST(test_shards_reproduce_one_process_fit)
     for (size_t i = 0; i < n; i++) {
         sh[i].m = net(24, 2, 1e-3, 9);
         CK_OK(regnn_model_set_layers_double(sh[i].m, REGNN_LAYER_L1, 1e-4));
+        CK_OK(regnn_model_set_layers_double(sh[i].m, REGNN_LAYER_BIAS_L2, 1e-3));
+        CK_OK(regnn_layer_set_double(regnn_model_layer(sh[i].m, 0), REGNN_LAYER_MAX_NORM, 0.3));
+        CK_OK(regnn_layer_set_double(regnn_model_layer(sh[i].m, 1), REGNN_LAYER_ACTIVITY_L2, 1e-3));
         CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
         sh[i].train = tr;
         sh[i].val = va;
@@ -1462,6 +1468,24 @@ static void fp_change(fp_parts *p, const char *name)
         fp_layer(p, REGNN_LAYER_L1, 0.5);
     } else if (!strcmp(name, "layer.dropout")) {
         fp_layer(p, REGNN_LAYER_DROPOUT, 0.25);
+    } else if (!strcmp(name, "layer.bias_l2")) {
+        fp_layer(p, REGNN_LAYER_BIAS_L2, 0.5);
+    } else if (!strcmp(name, "layer.bias_l1")) {
+        fp_layer(p, REGNN_LAYER_BIAS_L1, 0.5);
+    } else if (!strcmp(name, "layer.max_norm")) {
+        fp_layer(p, REGNN_LAYER_MAX_NORM, 2.0);
+    } else if (!strcmp(name, "layer.min_norm")) {
+        fp_layer(p, REGNN_LAYER_MIN_NORM, 0.5);
+    } else if (!strcmp(name, "layer.norm_rate")) {
+        fp_layer(p, REGNN_LAYER_NORM_RATE, 0.5);
+    } else if (!strcmp(name, "layer.non_neg")) {
+        fp_layer(p, REGNN_LAYER_NON_NEG, 1.0);
+    } else if (!strcmp(name, "layer.unit_norm")) {
+        fp_layer(p, REGNN_LAYER_UNIT_NORM, 1.0);
+    } else if (!strcmp(name, "layer.activity_l2")) {
+        fp_layer(p, REGNN_LAYER_ACTIVITY_L2, 0.5);
+    } else if (!strcmp(name, "layer.activity_l1")) {
+        fp_layer(p, REGNN_LAYER_ACTIVITY_L1, 0.5);
     } else if (!strcmp(name, "model.loss")) {
         CK_OK(regnn_model_set_loss(p->m, REGNN_LOSS_MAE, 0.0));
     } else if (!strcmp(name, "model.loss_param")) {

@@ -106,9 +106,9 @@ START_TEST(test_layer_setting_messages)
     CK_STATUS(regnn_model_set_layers_double(m, REGNN_LAYER_DROPOUT, 1.5), REGNN_E_INVALID_ARG);
     ck_assert_str_eq(regnn_errmsg(),
                      "regnn_model_set_layers_double: REGNN_LAYER_DROPOUT must be in [0, 1), got 1.5");
-    CK_STATUS(regnn_layer_set_double(l, 7, 0.5), REGNN_E_UNSUPPORTED);
+    CK_STATUS(regnn_layer_set_double(l, 99, 0.5), REGNN_E_UNSUPPORTED);
     ck_assert_str_eq(regnn_errmsg(),
-                     "regnn_layer_set_double: unknown layer key 7 (not a REGNN_LAYER_* value)");
+                     "regnn_layer_set_double: unknown layer key 99 (not a REGNN_LAYER_* value)");
     regnn_model_free(m);
 }
 END_TEST

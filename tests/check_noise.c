@@ -626,7 +626,7 @@ START_TEST(test_path_sweeps_stddev)
     CK_OK(regnn_model_add_dense(plain, 1, REGNN_ACT_LINEAR, NULL));
     CK_STATUS(regnn_regularization_path(plain, NULL, ds, NULL, fo, po, &p), REGNN_E_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "needs a GaussianNoise layer"));
-    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, 4), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, 8), REGNN_E_INVALID_ARG);
     regnn_model_free(plain);
     regnn_model_free(tm);
     regnn_path_options_free(po);

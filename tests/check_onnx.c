@@ -686,9 +686,9 @@ static float *run_graph(const dmodel *d, const float *x, size_t rows, size_t n_i
             if (!strcmp(vals[k].name, nd->in[0]))
                 a = &vals[k];
         ck_assert_msg(a != NULL, "node %s: input %s not computed", nd->name, nd->in[0]);
-        const dtensor *t = nd->n_in == 2 ? find_init(d, nd->in[1]) : NULL;
+        const dtensor *t = nd->n_in >= 2 ? find_init(d, nd->in[1]) : NULL;
         const tval *b = NULL; /* a second input computed by an earlier node */
-        for (int k = 0; nd->n_in == 2 && !t && k < nv; k++)
+        for (int k = 0; nd->n_in >= 2 && !t && k < nv; k++)
             if (!strcmp(vals[k].name, nd->in[1]))
                 b = &vals[k];
         ck_assert_msg(nd->n_in < 2 || t || b, "node %s: input %s unknown", nd->name, nd->in[1]);
@@ -901,6 +901,12 @@ START_TEST(test_new_activations)
     free(g);
     free(x);
     free(y);
+    free(d);
+    free(b.p);
+    regnn_model_free(m);
+}
+END_TEST
+
 /* LayerNormalization as the ONNX operator (opset 17, IR 8; axis -1, its epsilon),
  * its gamma and beta as initializers; a GaussianNoise layer left out; the graph
  * computes what the model predicts. */

@@ -214,6 +214,9 @@ static void check_edges(objects *ob, int kind, int key)
         if (integer && b.max > b.min)
             expect(ob, kind, key, 0, b.min + 0.5, bad);
     }
+    /* Back to the default: a layer takes one kernel constraint at a time. */
+    if (kind == REGNN_OPTION_LAYER)
+        expect(ob, kind, key, 0, b.default_value, REGNN_OK);
 }
 
 static int kind_of_prefix(const char *p)

@@ -652,7 +652,7 @@ START_TEST(test_bad_arguments)
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_SEEDS, 0), REGNN_E_INVALID_ARG);
     ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "REGNN_PATH_SEEDS must be in 1.."));
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_SEED, -1), REGNN_E_INVALID_ARG);
-    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, 3), REGNN_E_INVALID_ARG);
+    CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_PENALTY, -1), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_THREADS, -1), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_THREADS, 257), REGNN_E_INVALID_ARG);
     CK_STATUS(regnn_path_options_set_int(po, REGNN_PATH_INIT, 2), REGNN_E_INVALID_ARG);
@@ -836,15 +836,16 @@ START_TEST(test_option_messages)
         {REGNN_PATH_SEED, -5, "REGNN_PATH_SEED must be >= 0, got -5"},
         {REGNN_PATH_PENALTY, 8,
          "REGNN_PATH_PENALTY must be REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1), "
-         "REGNN_PENALTY_WEIGHT_DECAY (2) or REGNN_PENALTY_GAUSSIAN_NOISE (7), got 8"},
-        {REGNN_PATH_PENALTY, 3, "path.penalty 3 is not a REGNN_PENALTY_* value"},
+         "REGNN_PENALTY_WEIGHT_DECAY (2), REGNN_PENALTY_DROPOUT (3), REGNN_PENALTY_MAX_NORM (4), "
+         "REGNN_PENALTY_ACTIVITY_L2 (5), REGNN_PENALTY_BIAS_L2 (6) or "
+         "REGNN_PENALTY_GAUSSIAN_NOISE (7), got 8"},
         {REGNN_PATH_THREADS, 257, "REGNN_PATH_THREADS must be in 0..256, got 257"},
         {REGNN_PATH_INIT, -1,
          "REGNN_PATH_INIT must be REGNN_INIT_GLOROT_UNIFORM (0) or REGNN_INIT_HE_UNIFORM (1), got -1"},
         {REGNN_PATH_EVAL_TRAIN, 2, "REGNN_PATH_EVAL_TRAIN must be 0 or 1, got 2"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char want[200];
+        char want[512];
         snprintf(want, sizeof want, "regnn_path_options_set_int: %s", cases[i].msg);
         CK_STATUS(regnn_path_options_set_int(po, cases[i].key, cases[i].value), REGNN_E_INVALID_ARG);
         ck_assert_str_eq(regnn_errmsg(), want);

@@ -567,6 +567,17 @@ check "export-onnx: a BatchNormalization node" grep -q "BatchNormalization" "$TM
 status 2 "fit --gaussian-noise 1.5: exit 2" "$BIN" fit "$DATA" --target y --gaussian-noise 1.5
 check "--gaussian-noise 1.5: the range" has "$TMP/err" "standard deviation in \\[0, 1\\]"
 status 2 "fit --gaussian-dropout 1: exit 2" "$BIN" fit "$DATA" --target y --gaussian-dropout 1
+status 0 "fit --bias-l2 --activity-l2 --max-norm" "$BIN" fit "$DATA" --target y $SMALL --bias-l2 0.01 --activity-l2 1e-4 --max-norm 2 -q -o "$TMP/reg.rgn"
+"$BIN" info "$TMP/reg.rgn" > "$TMP/reg.info"
+check "--activity-l2 and --max-norm reach every hidden layer, --bias-l2 every layer" sh -c "grep -c '^  layer [01]: bias_l2 0.01, activity_l2 0.0001, max_norm 2\$' '$TMP/reg.info' | grep -qx 2 && grep -q '^  layer 2: bias_l2 0.01\$' '$TMP/reg.info'"
+status 2 "fit --max-norm -1: exit 2" "$BIN" fit "$DATA" --target y --max-norm -1
+check "bad --max-norm message names the option" has "$TMP/err" "\-\-max-norm '-1': expected a number >= 0"
+status 0 "path --penalty dropout" "$BIN" path "$DATA" --target y --layers 16 --epochs 2 --penalty dropout --lambdas 0,0.25 -q
+check "path --penalty dropout prints both rates" sh -c "grep -q '^0 ' '$TMP/out' && grep -q '^0.25 ' '$TMP/out'"
+status 1 "path --penalty dropout --lambdas 0,1: exit 1" "$BIN" path "$DATA" --target y --layers 16 --epochs 1 --penalty dropout --lambdas 0,1 -q
+check "a dropout rate of 1 is refused naming the lambda" has "$TMP/err" "lambda\[1\] = 1"
+status 2 "path --penalty max-norm without --lambdas: exit 2" "$BIN" path "$DATA" --target y --penalty max-norm
+status 2 "path --penalty bogus: exit 2" "$BIN" path "$DATA" --target y --penalty bogus --lambdas 0
 status 2 "fit --loss huber:0: exit 2" "$BIN" fit "$DATA" --target y --loss huber:0
 status 2 "fit --loss bogus: exit 2" "$BIN" fit "$DATA" --target y --loss bogus
 awk -F, 'NR == 1 { print $0 ",w"; next } { print $0 ",1" }' "$DATA" > "$TMP/w1.csv"

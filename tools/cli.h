@@ -62,6 +62,7 @@ typedef struct {
     size_t n_drops;
     int na;                                /* CLI_NA_* */
     long folds;                            /* path --folds K: cross-validation; 0: off */
+    double bias_l2, activity_l2, max_norm; /* --bias-l2, --activity-l2, --max-norm */
 } cli_train_opts;
 
 /* The data of a run: the raw file, its training (train + validation) and test

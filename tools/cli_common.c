@@ -297,7 +297,7 @@ static int noise_ok(int type, double v)
 }
 
 /* The options of the network: --layers, --activation, --l2, --l1,
- * --dropout, --loss. CLI_OK, a usage error, or -1 when a is none of them. */
+ * --dropout, --bias-l2, --activity-l2, --max-norm, --loss. CLI_OK, a usage error, or -1 when a is none of them. */
 static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
 {
     const char *a = argv[*i], *v = NULL;
@@ -332,6 +332,15 @@ static int model_option(int argc, char **argv, int *i, cli_train_opts *o)
         if (ex_parse_double(v, &o->gaussian_dropout) != 0 ||
             !noise_ok(REGNN_LAYERTYPE_GAUSSIAN_DROPOUT, o->gaussian_dropout))
             return cli_bad_option(a, v, "expected a rate in [0, 1)");
+    } else if (ex_option(argc, argv, i, "--bias-l2", &v)) {
+        if (ex_parse_double(v, &o->bias_l2) != 0 || o->bias_l2 < 0)
+            return cli_bad_option(a, v, "expected a number >= 0");
+    } else if (ex_option(argc, argv, i, "--activity-l2", &v)) {
+        if (ex_parse_double(v, &o->activity_l2) != 0 || o->activity_l2 < 0)
+            return cli_bad_option(a, v, "expected a number >= 0");
+    } else if (ex_option(argc, argv, i, "--max-norm", &v)) {
+        if (ex_parse_double(v, &o->max_norm) != 0 || o->max_norm < 0)
+            return cli_bad_option(a, v, "expected a number >= 0 (0: none)");
     } else if (ex_option(argc, argv, i, "--loss", &v)) {
         if (!v || parse_loss(v, o) != 0)
             return cli_bad_option(a, v, "expected mse, mae, huber, huber:DELTA (DELTA > 0) or "
@@ -493,7 +502,13 @@ void cli_train_help(FILE *f)
           "  --gaussian-noise S  a GaussianNoise(S) layer after each hidden layer [none]\n"
           "  --gaussian-dropout R a GaussianDropout(R) layer after each hidden layer [none]\n"
           "  --l1 LAMBDA         Keras l1(LAMBDA) on every kernel: loss += LAMBDA sum|w| [0]\n"
-          "  --loss KIND         training loss: mse, mae, huber (delta 1), huber:DELTA or\n"
+          "  --bias-l2 LAMBDA    Keras bias_regularizer l2(LAMBDA) on every layer [0]\n"
+          "  --activity-l2 LAMBDA Keras 3 activity_regularizer l2(LAMBDA) on each hidden\n"
+          "                      layer's output: loss += LAMBDA sum over the batch of a^2 [0]\n"
+          "  --max-norm C        Keras MaxNorm(C) on each hidden layer's kernel after every\n"
+          "                      update; 0 for none [0]\n",
+          f);
+    fputs("  --loss KIND         training loss: mse, mae, huber (delta 1), huber:DELTA or\n"
           "                      log-cosh [mse]\n"
           "  --scale KIND        feature scaling: unit ((x - mean) / (std sqrt(n)), as\n"
           "                      sklearn's diabetes data), zscore or none [unit]\n"
@@ -716,7 +731,10 @@ int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regn
     for (size_t i = 0; i < o->n_layers; i++) {
         regnn_layer *l = NULL;
         if (regnn_model_add_dense(m, o->units[i], o->activation, &l) != REGNN_OK ||
-            (o->dropout > 0 && regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, o->dropout) != REGNN_OK)) {
+            (o->dropout > 0 && regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, o->dropout) != REGNN_OK) ||
+            (o->activity_l2 > 0 &&
+             regnn_layer_set_double(l, REGNN_LAYER_ACTIVITY_L2, o->activity_l2) != REGNN_OK) ||
+            (o->max_norm > 0 && regnn_layer_set_double(l, REGNN_LAYER_MAX_NORM, o->max_norm) != REGNN_OK)) {
             regnn_model_free(m);
             return cli_lib_fail("model");
         }
@@ -737,6 +755,10 @@ int cli_build_model(const cli_train_opts *o, size_t inputs, size_t outputs, regn
     if (o->l1 > 0 && regnn_model_set_layers_double(m, REGNN_LAYER_L1, o->l1) != REGNN_OK) {
         regnn_model_free(m);
         return cli_lib_fail("--l1");
+    }
+    if (o->bias_l2 > 0 && regnn_model_set_layers_double(m, REGNN_LAYER_BIAS_L2, o->bias_l2) != REGNN_OK) {
+        regnn_model_free(m);
+        return cli_lib_fail("--bias-l2");
     }
     if (o->loss != REGNN_LOSS_MSE && regnn_model_set_loss(m, o->loss, o->loss_param) != REGNN_OK) {
         regnn_model_free(m);

@@ -23,6 +23,35 @@ static void info_help(FILE *f)
 /* "format 1.0" from the file header; the load already validated it. The
  * header is read only from a regular file, without waiting on a FIFO that
  * might have replaced it since. */
+/* A layer's settings beyond the table's (bias and activity penalties, kernel
+ * constraints), on one line, when any differs from its default. */
+static void print_layer_extras(const regnn_layer *l, size_t i)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } extras[] = {{"bias_l2", REGNN_LAYER_BIAS_L2},         {"bias_l1", REGNN_LAYER_BIAS_L1},
+                  {"activity_l2", REGNN_LAYER_ACTIVITY_L2}, {"activity_l1", REGNN_LAYER_ACTIVITY_L1},
+                  {"max_norm", REGNN_LAYER_MAX_NORM},       {"min_norm", REGNN_LAYER_MIN_NORM},
+                  {"norm_rate", REGNN_LAYER_NORM_RATE},     {"non_neg", REGNN_LAYER_NON_NEG},
+                  {"unit_norm", REGNN_LAYER_UNIT_NORM}};
+    int any = 0;
+    for (size_t k = 0; k < sizeof extras / sizeof *extras; k++) {
+        double v = 0;
+        regnn_bounds b = {sizeof b, 0, 0, 0, 0};
+        regnn_layer_get_double(l, extras[k].key, &v);
+        if (regnn_option_bounds(REGNN_OPTION_LAYER, extras[k].key, &b) != REGNN_OK ||
+            v == b.default_value)
+            continue;
+        if (!any)
+            printf("  layer %zu:", i);
+        printf("%s %s %g", any ? "," : "", extras[k].name, v);
+        any = 1;
+    }
+    if (any)
+        printf("\n");
+}
+
 static void print_format(const char *path, int checkpoint)
 {
     unsigned char h[12];
@@ -122,6 +151,8 @@ int cmd_info(int argc, char **argv)
                regnn_layer_units(l), cli_act_name(regnn_layer_activation(l)), l2, l1, dr,
                regnn_layer_param_count(l));
     }
+    for (size_t i = 0; i < nl; i++)
+        print_layer_extras(regnn_model_layer(m, i), i);
 
     regnn_status st = regnn_model_get_scaler(m, &sc);
     if (st == REGNN_OK) {

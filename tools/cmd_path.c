@@ -18,7 +18,26 @@ typedef struct {
     long seeds, threads;
     long shard_index, shard_count; /* --shard I/N */
     const char *out;               /* --out FILE */
+    int penalty;                   /* --penalty: REGNN_PENALTY_* */
 } path_opts;
+
+/* --penalty's words and the REGNN_PENALTY_* each names. */
+static const char *const penalty_words[] = {"l2",      "l1",       "weight-decay", "dropout",
+                                            "max-norm", "activity-l2", "bias-l2"};
+static const int penalty_values[] = {REGNN_PENALTY_L2,      REGNN_PENALTY_L1,
+                                     REGNN_PENALTY_WEIGHT_DECAY, REGNN_PENALTY_DROPOUT,
+                                     REGNN_PENALTY_MAX_NORM, REGNN_PENALTY_ACTIVITY_L2,
+                                     REGNN_PENALTY_BIAS_L2};
+
+static int parse_penalty(const char *v, int *out)
+{
+    for (size_t k = 0; v && k < sizeof penalty_words / sizeof *penalty_words; k++)
+        if (strcmp(v, penalty_words[k]) == 0) {
+            *out = penalty_values[k];
+            return 0;
+        }
+    return -1;
+}
 
 static void path_help(FILE *f)
 {
@@ -35,6 +54,11 @@ static void path_help(FILE *f)
           "                      [from the data: 0 and lambda_max x 1e-4, 1e-3, 1e-2, 1e-1,\n"
           "                      1, lambda_max = 2 max_j |x_j . (y - mean y)| / n on the\n"
           "                      scaled training rows, rounded up to 2 digits]\n"
+          "  --penalty KIND      what lambda is: l2 (Keras l2 on every kernel), l1,\n"
+          "                      weight-decay (Adam's decoupled decay), dropout (the rate\n"
+          "                      of every hidden layer), max-norm (MaxNorm on every kernel;\n"
+          "                      0: none), activity-l2, bias-l2 (every layer); all but l2\n"
+          "                      and l1 need --lambdas [l2]\n"
           "  --folds K           K-fold cross-validation on the training rows instead of\n"
           "                      the validation split (cv.glmnet): lambda.min, lambda.1se\n"
           "  --seeds N           runs per lambda; run s uses seed --seed + s [1]\n"
@@ -92,6 +116,10 @@ static int parse(int argc, char **argv, path_opts *o)
                 if (o->lambdas[k] < 0)
                     return cli_bad_option(a, v, "every lambda must be >= 0");
             o->n_lambdas = (size_t)n;
+        } else if (ex_option(argc, argv, &i, "--penalty", &v)) {
+            if (parse_penalty(v, &o->penalty) != 0)
+                return cli_bad_option(a, v, "expected l2, l1, weight-decay, dropout, max-norm, "
+                                            "activity-l2 or bias-l2");
         } else if (ex_option(argc, argv, &i, "--folds", &v)) {
             if (ex_parse_long(v, 2, 1000, &o->t.folds) != 0)
                 return cli_bad_option(a, v, "expected a number of folds in 2..1000");
@@ -136,6 +164,10 @@ static int parse(int argc, char **argv, path_opts *o)
         }
     }
     int rc = cli_train_finish(&o->t);
+    if (rc == CLI_OK && o->n_lambdas == 0 && o->penalty != REGNN_PENALTY_L2 &&
+        o->penalty != REGNN_PENALTY_L1)
+        rc = cli_fail(CLI_USAGE, "--penalty %s needs --lambdas (the grid from the data is one "
+                      "of L2 and L1 factors)", penalty_words[o->penalty]);
     if (rc == CLI_OK && o->shard_count > 0 && !o->out)
         rc = cli_fail(CLI_USAGE, "--shard needs --out FILE (merge the files with regnn merge)");
     return rc;
@@ -481,6 +513,7 @@ static int set_path_options(const path_opts *o, sweep_run *r)
         (!r->po && regnn_path_options_create(&r->po) != REGNN_OK) ||
         regnn_path_options_set_lambdas(r->po, o->lambdas, o->n_lambdas) != REGNN_OK ||
         regnn_path_options_set_int(r->po, REGNN_PATH_SEEDS, o->seeds) != REGNN_OK ||
+        regnn_path_options_set_int(r->po, REGNN_PATH_PENALTY, o->penalty) != REGNN_OK ||
         regnn_path_options_set_int(r->po, REGNN_PATH_SEED, o->t.seed) != REGNN_OK ||
         regnn_path_options_set_int(r->po, REGNN_PATH_THREADS, o->threads) != REGNN_OK ||
         (r->d.test && regnn_path_options_set_test(r->po, r->d.test) != REGNN_OK) ||

@@ -42,8 +42,9 @@ from ._schedule import (CosineDecay, ExponentialDecay, LearningRateSchedule,
                         PiecewiseConstantDecay, ReduceLROnPlateau)
 from ._schedule import CosineDecayRestarts, InverseTimeDecay, PolynomialDecay
 from ._mpi import mpi_fit
-from ._path import (AGGREGATES, PENALTY_GAUSSIAN_NOISE, PENALTY_L2, PENALTY_L1,
-                    PENALTY_WEIGHT_DECAY, RUN_STATS,
+from ._path import (AGGREGATES, PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY, RUN_STATS,  # noqa: F401
+                    PENALTY_DROPOUT, PENALTY_MAX_NORM, PENALTY_ACTIVITY_L2, PENALTY_BIAS_L2,
+                    PENALTY_GAUSSIAN_NOISE,
                     RegularizationPath, merge_path_shards, path_shard, refit,
                     regularization_path)
 from ._path import WARNING_VALUES, DiagnosisWarning, split_warnings
@@ -118,6 +119,7 @@ __all__ = [
     "path_shard", "merge_path_shards",
     "split_warnings", "DiagnosisWarning", "WARNING_VALUES",
     "PENALTY_L2", "PENALTY_L1", "PENALTY_WEIGHT_DECAY",
+    "PENALTY_DROPOUT", "PENALTY_MAX_NORM", "PENALTY_ACTIVITY_L2", "PENALTY_BIAS_L2",
     "ACT_LINEAR", "ACT_RELU", "ACT_SIGMOID", "ACT_TANH", "INIT_GLOROT_UNIFORM", "INIT_HE_UNIFORM",
     "ACT_ELU", "ACT_SELU", "ACT_GELU", "ACT_SWISH", "ACT_LEAKY_RELU", "ACT_SOFTPLUS",
     "SCALE_NONE", "SCALE_ZSCORE", "SCALE_UNIT_NORM", "OPTIM_ADAM", "OPTIM_SGD",

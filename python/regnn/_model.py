@@ -68,6 +68,17 @@ _LAYERTYPES = {"dense": _LAYERTYPE_DENSE, "gaussian_noise": _LAYERTYPE_GAUSSIAN_
                "gaussian_dropout": _LAYERTYPE_GAUSSIAN_DROPOUT,
                "layer_normalization": _LAYERTYPE_LAYER_NORMALIZATION,
                "batch_normalization": _LAYERTYPE_BATCH_NORMALIZATION}
+_LAYER_BIAS_L2, _LAYER_BIAS_L1 = 4, 5
+_LAYER_MAX_NORM, _LAYER_MIN_NORM, _LAYER_NORM_RATE, _LAYER_NON_NEG, _LAYER_UNIT_NORM = 6, 7, 8, 9, 10
+_LAYER_ACTIVITY_L2, _LAYER_ACTIVITY_L1 = 11, 12
+# The layer settings of Keras's bias_regularizer, activity_regularizer and kernel_constraint,
+# by keyword (Dense, add_dense, set_layers and a Layer's properties), set in this order
+# (max_norm before min_norm: a minimum above the maximum is refused).
+_EXTRA_SETTINGS = (("bias_l2", _LAYER_BIAS_L2), ("bias_l1", _LAYER_BIAS_L1),
+                   ("activity_l2", _LAYER_ACTIVITY_L2), ("activity_l1", _LAYER_ACTIVITY_L1),
+                   ("max_norm", _LAYER_MAX_NORM), ("min_norm", _LAYER_MIN_NORM),
+                   ("norm_rate", _LAYER_NORM_RATE), ("non_neg", _LAYER_NON_NEG),
+                   ("unit_norm", _LAYER_UNIT_NORM))
 _ACTIVATIONS = {"linear": ACT_LINEAR, "relu": ACT_RELU, "sigmoid": ACT_SIGMOID, "tanh": ACT_TANH,
                 "elu": ACT_ELU, "selu": ACT_SELU, "gelu": ACT_GELU, "swish": ACT_SWISH,
                 "silu": ACT_SWISH, "leaky_relu": ACT_LEAKY_RELU, "softplus": ACT_SOFTPLUS}
@@ -85,12 +96,33 @@ _empty = _np.empty if _np is not None else None
 
 # ---------------------------------------------------------------- models
 
+def _settings_text(obj):
+    """", l2=0.5, max_norm=2" of the settings obj holds other than their defaults."""
+    names = (("l2", _LAYER_L2), ("l1", _LAYER_L1), ("dropout", _LAYER_DROPOUT)) + _EXTRA_SETTINGS
+    out = ""
+    for name, key in names:
+        v = getattr(obj, name)
+        if v is not None and v != _bounds(OPTION_LAYER, key).default_value:
+            out += ", %s=%g" % (name, v)
+    return out
+
+
+def _extra_values(extra, fn):
+    """(key, value, name) of the _EXTRA_SETTINGS given (not None), in the table's order."""
+    known = dict(_EXTRA_SETTINGS)
+    for name in extra:
+        if name not in known:
+            raise TypeError("%s: unexpected keyword argument %r" % (fn, name))
+    return [(key, extra[name], name) for name, key in _EXTRA_SETTINGS
+            if extra.get(name) is not None]
+
+
 class Dense:
     """Specification of a dense layer for Model(n_inputs, [Dense(...), ...])."""
 
-    __slots__ = ("units", "activation", "l2", "l1", "dropout")
+    __slots__ = ("units", "activation", "l2", "l1", "dropout") + tuple(n for n, _ in _EXTRA_SETTINGS)
 
-    def __init__(self, units, activation="linear", *, l2=0.0, l1=0.0, dropout=0.0):
+    def __init__(self, units, activation="linear", *, l2=0.0, l1=0.0, dropout=0.0, **extra):
         B.index(units, "Dense: units")  # a size_t; the library checks the range
         if activation is None:  # Keras' default: no activation
             activation = "linear"
@@ -100,6 +132,14 @@ class Dense:
                 B.in_bounds(value, "Dense: " + name, _bounds(OPTION_LAYER, key))
         if dropout is not None:
             B.in_bounds(dropout, "Dense: dropout", _bounds(OPTION_LAYER, _LAYER_DROPOUT))
+        for name in extra:
+            if name not in dict(_EXTRA_SETTINGS):
+                raise TypeError("Dense: unexpected keyword argument %r" % name)
+        for name, key in _EXTRA_SETTINGS:
+            value = extra.get(name)
+            if value is not None:
+                B.in_bounds(value, "Dense: " + name, _bounds(OPTION_LAYER, key))
+            setattr(self, name, value)
         self.units = units
         self.activation = activation
         self.l2 = l2
@@ -109,8 +149,7 @@ class Dense:
     def __repr__(self):
         act = self.activation if isinstance(self.activation, str) else _name_of(
             self.activation, _ACTIVATIONS)
-        extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
-                        if getattr(self, k))
+        extra = _settings_text(self)
         return "Dense(%d, %r%s)" % (self.units, act, extra)
 
 
@@ -267,6 +306,34 @@ class Layer:
     dropout = property(lambda self: self._get(_LAYER_DROPOUT),
                        lambda self, v: self._set(_LAYER_DROPOUT, v, "dropout"),
                        doc="dropout rate on the layer's output (training only)")
+    bias_l2 = property(lambda self: self._get(_LAYER_BIAS_L2),
+                       lambda self, v: self._set(_LAYER_BIAS_L2, v, "bias_l2"),
+                       doc="L2 penalty of the bias (Keras bias_regularizer)")
+    bias_l1 = property(lambda self: self._get(_LAYER_BIAS_L1),
+                       lambda self, v: self._set(_LAYER_BIAS_L1, v, "bias_l1"),
+                       doc="L1 penalty of the bias")
+    activity_l2 = property(lambda self: self._get(_LAYER_ACTIVITY_L2),
+                           lambda self, v: self._set(_LAYER_ACTIVITY_L2, v, "activity_l2"),
+                           doc="L2 penalty of the layer's output, summed over the batch "
+                               "(Keras 3 activity_regularizer)")
+    activity_l1 = property(lambda self: self._get(_LAYER_ACTIVITY_L1),
+                           lambda self, v: self._set(_LAYER_ACTIVITY_L1, v, "activity_l1"),
+                           doc="L1 penalty of the layer's output, summed over the batch")
+    max_norm = property(lambda self: self._get(_LAYER_MAX_NORM),
+                        lambda self, v: self._set(_LAYER_MAX_NORM, v, "max_norm"),
+                        doc="MaxNorm(max_value) on the kernel after each update (0: none)")
+    min_norm = property(lambda self: self._get(_LAYER_MIN_NORM),
+                        lambda self, v: self._set(_LAYER_MIN_NORM, v, "min_norm"),
+                        doc="MinMaxNorm's min_value (with max_norm)")
+    norm_rate = property(lambda self: self._get(_LAYER_NORM_RATE),
+                         lambda self, v: self._set(_LAYER_NORM_RATE, v, "norm_rate"),
+                         doc="MinMaxNorm's rate (with max_norm)")
+    non_neg = property(lambda self: self._get(_LAYER_NON_NEG),
+                       lambda self, v: self._set(_LAYER_NON_NEG, v, "non_neg"),
+                       doc="1: NonNeg on the kernel after each update")
+    unit_norm = property(lambda self: self._get(_LAYER_UNIT_NORM),
+                         lambda self, v: self._set(_LAYER_UNIT_NORM, v, "unit_norm"),
+                         doc="1: UnitNorm on the kernel after each update")
 
     def get_params(self, out=None):
         """Kernel (inputs x units, row-major) then bias (units), flat."""
@@ -306,8 +373,7 @@ class Layer:
                     "batch_normalization": "BatchNormalization"}[self.type]
             return "<regnn.Layer %d: %s(%g), %d inputs>" % (self.index, spec, self.noise,
                                                             self.inputs)
-        extra = "".join(", %s=%g" % (k, getattr(self, k)) for k in ("l2", "l1", "dropout")
-                        if getattr(self, k))
+        extra = _settings_text(self)
         return "<regnn.Layer %d: Dense(%d, %r%s), %d inputs>" % (
             self.index, self.units, self.activation_name, extra, self.inputs)
 
@@ -374,9 +440,10 @@ class Model(_Handle):
                             "LayerNormalization or BatchNormalization, "
                             "not %s" % type(layer).__name__)
         return self.add_dense(layer.units, layer.activation, l2=layer.l2, l1=layer.l1,
-                              dropout=layer.dropout)
+                              dropout=layer.dropout,
+                              **{n: getattr(layer, n) for n, _ in _EXTRA_SETTINGS})
 
-    def add_dense(self, units, activation="linear", *, l2=None, l1=None, dropout=None):
+    def add_dense(self, units, activation="linear", *, l2=None, l1=None, dropout=None, **extra):
         """Append a dense layer (before init only); returns the Layer."""
         h = self._check_idle("add layers")
         act = _enum("linear" if activation is None else activation, _ACTIVATIONS, "activation")
@@ -389,6 +456,8 @@ class Model(_Handle):
                                  (_LAYER_DROPOUT, dropout, "dropout")):
             if value:
                 layer._set(key, value, what)
+        for key, value, what in _extra_values(extra, "add_dense"):
+            layer._set(key, value, what)
         return layer
 
     def _add_noise(self, fn, value, what):
@@ -449,13 +518,17 @@ class Model(_Handle):
     def param_count(self):
         return lib.regnn_model_param_count(self._handle())
 
-    def set_layers(self, *, l2=None, l1=None, dropout=None):
-        """Set L2 / L1 / dropout on every layer (None leaves a setting unchanged)."""
+    def set_layers(self, *, l2=None, l1=None, dropout=None, **extra):
+        """Set L2 / L1 / dropout, or bias_l2, bias_l1, activity_l2, activity_l1, max_norm,
+        min_norm, norm_rate, non_neg, unit_norm on every layer (None leaves a setting
+        unchanged)."""
         h = self._check_idle("change layers")
         for key, value, what in ((_LAYER_L2, l2, "l2"), (_LAYER_L1, l1, "l1"),
                                  (_LAYER_DROPOUT, dropout, "dropout")):
             if value is not None:
                 lib.regnn_model_set_layers_double(h, key, B.real(value, what))
+        for key, value, what in _extra_values(extra, "set_layers"):
+            lib.regnn_model_set_layers_double(h, key, B.real(value, what))
 
     # -- parameters
     def init(self, scheme="glorot_uniform", seed=0):

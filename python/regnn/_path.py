@@ -21,8 +21,11 @@ from ._errors import Error, InvalidArgumentError, NumericError, ShapeError, decl
 from ._sigint import DeferSigint
 
 PENALTY_L2, PENALTY_L1, PENALTY_WEIGHT_DECAY = 0, 1, 2
+PENALTY_DROPOUT, PENALTY_MAX_NORM, PENALTY_ACTIVITY_L2, PENALTY_BIAS_L2 = 3, 4, 5, 6
 PENALTY_GAUSSIAN_NOISE = 7
 _PENALTIES = {"l2": PENALTY_L2, "l1": PENALTY_L1, "weight_decay": PENALTY_WEIGHT_DECAY,
+              "dropout": PENALTY_DROPOUT, "max_norm": PENALTY_MAX_NORM,
+              "activity_l2": PENALTY_ACTIVITY_L2, "bias_l2": PENALTY_BIAS_L2,
               "gaussian_noise": PENALTY_GAUSSIAN_NOISE}
 _PATH_SEEDS, _PATH_SEED, _PATH_PENALTY, _PATH_THREADS, _PATH_INIT, _PATH_FOLDS, \
     _PATH_FOLD_SEED = range(1, 8)
@@ -408,7 +411,9 @@ def regularization_path(model, train, lambdas, *, optimizer=None, validation_dat
     scored on it (its final weights, as Model.evaluate does): runs["test_mse"] and the
     table's test_mse columns (regnn_path_options_set_test). Without it they are NaN.
     penalty: "l2" (default), "l1" (REGNN_LAYER_L2 / _L1 of the layers, all or the 0-based
-    indices in layers), "weight_decay" (the optimizer's decoupled weight decay) or
+    indices in layers), "weight_decay" (the optimizer's decoupled weight decay),
+    "dropout" (the dropout rate, lambda in [0, 1); by default every layer but the output
+    layer), "max_norm" (MaxNorm's max_value; 0: none), "activity_l2", "bias_l2" or
     "gaussian_noise" (the stddev of the GaussianNoise layers, all or those in layers).
     threads: worker threads, 0 = one per CPU; results are the same for every count when
     the BLAS uses one thread (regnn.set_blas_threads(1)).

@@ -231,7 +231,7 @@ class TestPythonMessages(unittest.TestCase):
         path = regnn.regularization_path
         self.assertIn("regnn_regularization_path: the path compares validation errors",
                       self.lib_err(regnn.InvalidArgumentError, path, m, ds, [0.0]))
-        self.assertIn("choosing layers needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1",
+        self.assertIn("choosing layers needs a penalty that is a layer setting",
                       self.lib_err(regnn.InvalidArgumentError, path, m, ds, [0.0],
                                    validation_split=0.5, penalty="weight_decay", layers=[0]))
         self.assertIn("regnn_scaler_fit: unknown scaling kind (features 7, targets 1)",

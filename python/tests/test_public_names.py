@@ -33,6 +33,7 @@ PUBLIC = {
     "RMSprop", "Adagrad", "Adamax", "Nadam", "OPTIM_RMSPROP", "OPTIM_ADAGRAD", "OPTIM_ADAMAX",
     "OPTIM_NADAM", "STATE_ACCUMULATOR", "STATE_NORM", "InverseTimeDecay", "PolynomialDecay",
     "CosineDecayRestarts",
+    "PENALTY_DROPOUT", "PENALTY_MAX_NORM", "PENALTY_ACTIVITY_L2", "PENALTY_BIAS_L2",
 }
 
 

@@ -76,7 +76,9 @@ static const rg_option table[] = {
     PATH(REGNN_PATH_SEED, "path.seed", 0, INFINITY, 0, MAX_OPEN),
     PATH_ENUM(REGNN_PATH_PENALTY, "path.penalty", REGNN_PENALTY_L2, REGNN_PENALTY_GAUSSIAN_NOISE,
               REGNN_PENALTY_L2,
-              "REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1), REGNN_PENALTY_WEIGHT_DECAY (2) or "
+              "REGNN_PENALTY_L2 (0), REGNN_PENALTY_L1 (1), REGNN_PENALTY_WEIGHT_DECAY (2), "
+              "REGNN_PENALTY_DROPOUT (3), REGNN_PENALTY_MAX_NORM (4), "
+              "REGNN_PENALTY_ACTIVITY_L2 (5), REGNN_PENALTY_BIAS_L2 (6) or "
               "REGNN_PENALTY_GAUSSIAN_NOISE (7)"),
     PATH(REGNN_PATH_THREADS, NULL, 0, RG_PATH_MAX_THREADS, 0, 0),
     PATH_ENUM(REGNN_PATH_INIT, "path.init", REGNN_INIT_GLOROT_UNIFORM, REGNN_INIT_HE_UNIFORM,
@@ -91,6 +93,16 @@ static const rg_option table[] = {
     LAYER(REGNN_LAYER_L2, "layer.l2", INFINITY, 0, MAX_OPEN),
     LAYER(REGNN_LAYER_L1, "layer.l1", INFINITY, 0, MAX_OPEN),
     LAYER(REGNN_LAYER_DROPOUT, "layer.dropout", 1, 0, MAX_OPEN),
+    LAYER(REGNN_LAYER_BIAS_L2, "layer.bias_l2", INFINITY, 0, MAX_OPEN),
+    LAYER(REGNN_LAYER_BIAS_L1, "layer.bias_l1", INFINITY, 0, MAX_OPEN),
+    /* Kernel constraints: MIN_NORM <= MAX_NORM couples them; one kind per layer. */
+    LAYER(REGNN_LAYER_MAX_NORM, "layer.max_norm", INFINITY, 0, MAX_OPEN | COUPLED),
+    LAYER(REGNN_LAYER_MIN_NORM, "layer.min_norm", INFINITY, 0, MAX_OPEN | COUPLED),
+    LAYER(REGNN_LAYER_NORM_RATE, "layer.norm_rate", 1, 1, 0),
+    LAYER(REGNN_LAYER_NON_NEG, "layer.non_neg", 1, 0, INT | COUPLED),
+    LAYER(REGNN_LAYER_UNIT_NORM, "layer.unit_norm", 1, 0, INT | COUPLED),
+    LAYER(REGNN_LAYER_ACTIVITY_L2, "layer.activity_l2", INFINITY, 0, MAX_OPEN),
+    LAYER(REGNN_LAYER_ACTIVITY_L1, "layer.activity_l1", INFINITY, 0, MAX_OPEN),
 
     /* The step runs in float32: a learning rate or epsilon that rounds to 0
      * or overflows there can only give NaN or Inf: the open bounds are the
@@ -251,7 +263,7 @@ const char *rg_option_problem(int kind, int key, double v, char *buf, size_t len
     }
     if (in_range(e, v))
         return NULL;
-    char range[160], got[40];
+    char range[400], got[40];
     describe(e, range, sizeof range);
     rg_format_double(got, sizeof got, v);
     snprintf(buf, len, "%s must be %s, got %s", e->name, range, got);
@@ -260,7 +272,7 @@ const char *rg_option_problem(int kind, int key, double v, char *buf, size_t len
 
 regnn_status rg_option_check(const char *fn, int kind, int key, double v)
 {
-    char why[256];
+    char why[512];
     if (rg_option_problem(kind, key, v, why, sizeof why))
         return rg_error(REGNN_E_INVALID_ARG, "%s: %s", fn, why);
     return REGNN_OK;
@@ -273,10 +285,10 @@ regnn_status rg_option_check_int(const char *fn, int kind, int key, int64_t v)
      * an infinite max lets every int64 through. */
     if (e && v >= (int64_t)e->min && (isinf(e->max) || v <= (int64_t)e->max))
         return REGNN_OK;
-    char why[256];
+    char why[512];
     snprintf(why, sizeof why, "unknown key %d", key);
     if (e) {
-        char range[160];
+        char range[400];
         describe(e, range, sizeof range);
         snprintf(why, sizeof why, "%s must be %s, got %lld", e->name, range, (long long)v);
     }

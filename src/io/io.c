@@ -40,14 +40,22 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8, "binary32 and binary64
 static const uint8_t MAGIC[8] = {0x89, 'R', 'G', 'N', 'N', '\r', '\n', 0x1A};
 
 enum { SEC_TOPO, SEC_PARM, SEC_SCAL, SEC_RNG, SEC_OPTM, SEC_SCHD, SEC_LOSS, SEC_OPTK, SEC_ACTV,
-       SEC_LTYP, SEC_BNST, N_SEC };
+       SEC_LTYP, SEC_BNST, SEC_LREG, N_SEC };
 static const char SEC_TAG[N_SEC][5] = {"TOPO", "PARM", "SCAL", "RNG ", "OPTM", "SCHD",
-                                       "LOSS", "OPTK", "ACTV", "LTYP", "BNST"};
+                                       "LOSS", "OPTK", "ACTV", "LTYP", "BNST", "LREG"};
 /* The sections that version 1.1 added: a file with one of them is written as
  * version 1.1, any other as 1.0 (which every 1.x reader reads). */
 #define SEC_FIRST_1_1 SEC_OPTK
 _Static_assert(REGNN_FORMAT_VERSION_MINOR == 1, "the sections of each minor version");
 #define LTYP_REC 24u /* layer index, type, zero, value */
+#define LREG_FIXED 12u /* layer count, key count */
+/* The layer settings of section LREG (version 1.1), in the order written:
+ * one more setting is one more entry. */
+static const int LREG_KEYS[] = {
+    REGNN_LAYER_BIAS_L2,   REGNN_LAYER_BIAS_L1, REGNN_LAYER_MAX_NORM,      REGNN_LAYER_MIN_NORM,
+    REGNN_LAYER_NORM_RATE, REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM,     REGNN_LAYER_ACTIVITY_L2,
+    REGNN_LAYER_ACTIVITY_L1};
+#define N_LREG_KEYS (sizeof LREG_KEYS / sizeof LREG_KEYS[0])
 #define SCHD_FIXED 8u
 #define OPTK_SIZE 16u /* rho, initial accumulator */
 /* The optimizer and schedule kinds a 1.0 reader knows; a file with a later
@@ -180,7 +188,7 @@ static size_t begin_section(wr *w, int sec)
     put(w, SEC_TAG[sec], 4);
     /* SCHD and LOSS are optional: a 1.0 reader still loads the model and
      * optimizer, and predicts the same. */
-    put_u32(w, sec == SEC_SCHD || sec == SEC_LOSS ? 0u : FLAG_REQUIRED); /* OPTK: required */
+    put_u32(w, sec == SEC_SCHD || sec == SEC_LOSS ? 0u : FLAG_REQUIRED); /* 1.1's: required */
     size_t at = w->pos;
     put_u64(w, 0);
     return at;
@@ -374,6 +382,29 @@ static void put_optk(wr *w, const regnn_optimizer *opt)
     end_section(w, at);
 }
 
+/* Section LREG when a layer has a setting of LREG_KEYS other than its default: the
+ * layer count, the key count, the keys, then each layer's values. */
+static void put_layer_settings(wr *w, const regnn_model *m)
+{
+    const size_t L = regnn_model_layer_count(m);
+    int any = 0;
+    for (size_t i = 0; i < L; i++)
+        for (size_t k = 0; k < N_LREG_KEYS; k++)
+            any |= rg_layer_value(rg_model_layer_at(m, i), LREG_KEYS[k]) !=
+                   rg_option_default(REGNN_OPTION_LAYER, LREG_KEYS[k]);
+    if (!any)
+        return; /* a file without them is what a 1.0 writer wrote */
+    size_t at = begin_section(w, SEC_LREG);
+    put_u64(w, L);
+    put_u32(w, (uint32_t)N_LREG_KEYS);
+    for (size_t k = 0; k < N_LREG_KEYS; k++)
+        put_u32(w, (uint32_t)LREG_KEYS[k]);
+    for (size_t i = 0; i < L; i++)
+        for (size_t k = 0; k < N_LREG_KEYS; k++)
+            put_f64(w, rg_layer_value(rg_model_layer_at(m, i), LREG_KEYS[k]));
+    end_section(w, at);
+}
+
 /* Encode m (and o for a checkpoint) into w; returns the total size. */
 static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
 {
@@ -407,6 +438,7 @@ static size_t encode(wr *w, const regnn_model *m, const regnn_optimizer *o)
     }
     if (o)
         put_optk(w, o);
+    put_layer_settings(w, m);
 
     if (w->p) {
         set_u16(w->p + 10, (uint16_t)w->minor);
@@ -536,6 +568,8 @@ typedef struct parsed {
     double loss_param;
     size_t n_actv;
     const uint8_t *actv; /* n_actv ACTV records */
+    size_t lreg_keys;    /* section LREG: its key count (0 without it) */
+    const uint8_t *lreg; /* its keys (u32 each), then the layers' values */
 } parsed;
 
 /* A tag as printable text: bytes outside ASCII 32..126 as \xNN. */
@@ -879,6 +913,67 @@ static regnn_status check_rng(const char *where, span s, parsed *P)
     return REGNN_OK;
 }
 
+static int lreg_known(uint32_t key)
+{
+    for (size_t k = 0; k < N_LREG_KEYS; k++)
+        if ((uint32_t)LREG_KEYS[k] == key)
+            return 1;
+    return 0;
+}
+
+/* Section LREG: a layer count that matches TOPO's, known keys, each once,
+ * and each value in its range (the options table's). */
+static regnn_status check_lreg(const char *where, span s, parsed *P)
+{
+    if (s.n < LREG_FIXED)
+        return rg_error(REGNN_E_FORMAT, "%s: section LREG has %zu bytes, fewer than %u", where, s.n,
+                        LREG_FIXED);
+    cur c = {s.p, s.n};
+    const uint64_t L = rd_u64(&c);
+    const uint32_t K = rd_u32(&c);
+    if (L != P->n_layers || K == 0 || K > 64 ||
+        s.n != LREG_FIXED + 4u * K + 8u * (size_t)K * P->n_layers)
+        return rg_error(REGNN_E_FORMAT,
+                        "%s: section LREG: %llu layers and %lu settings in %zu bytes, for a model "
+                        "of %zu layers",
+                        where, (unsigned long long)L, (unsigned long)K, s.n, P->n_layers);
+    const uint8_t *keys = c.p;
+    for (uint32_t k = 0; k < K; k++) {
+        const uint32_t key = get_u32(keys + 4 * k);
+        if (!lreg_known(key))
+            return rg_error(REGNN_E_VERSION,
+                            "%s: section LREG: unknown layer setting %lu (written by a newer "
+                            "libregnn?)",
+                            where, (unsigned long)key);
+        for (uint32_t q = 0; q < k; q++)
+            if (get_u32(keys + 4 * q) == key)
+                return rg_error(REGNN_E_FORMAT, "%s: section LREG: layer setting %lu appears twice",
+                                where, (unsigned long)key);
+    }
+    const uint8_t *v = keys + 4 * K;
+    for (size_t i = 0; i < P->n_layers; i++) {
+        /* The constraint settings as the layer will hold them: defaults, then the file's. */
+        double c[4] = {0.0, 0.0, 0.0, 0.0};
+        static const int ckeys[4] = {REGNN_LAYER_MAX_NORM, REGNN_LAYER_MIN_NORM,
+                                     REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM};
+        for (uint32_t k = 0; k < K; k++) {
+            const int key = (int)get_u32(keys + 4 * k);
+            const double val = get_f64(v + 8 * (i * K + k));
+            if (rg_option_check("section LREG", REGNN_OPTION_LAYER, key, val) != REGNN_OK)
+                return rg_error(REGNN_E_FORMAT, "%s: layer %zu: %s", where, i, regnn_errmsg());
+            for (int q = 0; q < 4; q++)
+                if (ckeys[q] == key)
+                    c[q] = val;
+        }
+        const char *why = rg_layer_constraint_problem(c[0], c[1], c[2], c[3]);
+        if (why)
+            return rg_error(REGNN_E_FORMAT, "%s: section LREG: layer %zu: %s", where, i, why);
+    }
+    P->lreg_keys = K;
+    P->lreg = keys;
+    return REGNN_OK;
+}
+
 static regnn_status check_loss(const char *where, span s, parsed *P)
 {
     if (s.n != 12)
@@ -1135,7 +1230,8 @@ static regnn_status parse(const char *where, const uint8_t *p, size_t len, int w
         (st = check_parm(where, sec[SEC_PARM], P)) != REGNN_OK ||
         (sec[SEC_SCAL].present && (st = check_scal(where, sec[SEC_SCAL], P)) != REGNN_OK) ||
         (st = check_rng(where, sec[SEC_RNG], P)) != REGNN_OK ||
-        (sec[SEC_LOSS].present && (st = check_loss(where, sec[SEC_LOSS], P)) != REGNN_OK))
+        (sec[SEC_LOSS].present && (st = check_loss(where, sec[SEC_LOSS], P)) != REGNN_OK) ||
+        (sec[SEC_LREG].present && (st = check_lreg(where, sec[SEC_LREG], P)) != REGNN_OK))
         return st;
     return check_optimizer(where, sec, P);
 }
@@ -1232,6 +1328,9 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
             st = regnn_layer_set_double(l, REGNN_LAYER_L1, l1);
         if (st == REGNN_OK)
             st = regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, drop);
+        const uint8_t *v = P->lreg + 4 * P->lreg_keys + 8 * i * P->lreg_keys;
+        for (size_t k = 0; st == REGNN_OK && k < P->lreg_keys; k++)
+            st = regnn_layer_set_double(l, (int)get_u32(P->lreg + 4 * k), get_f64(v + 8 * k));
     }
     return st;
 }

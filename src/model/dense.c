@@ -264,10 +264,108 @@ void rg_dense_act_backward(int act, const float *a, const float *z, float *delta
         d->backward(a, z, delta, n);
 }
 
+double rg_dense_activity(const struct regnn_layer *l, const float *act, size_t r0, size_t r1)
+{
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t k = r0 * l->units; k < r1 * l->units; k++) {
+        s2 += (double)act[k] * act[k];
+        s1 += fabs((double)act[k]);
+    }
+    return l->act_l2 * s2 + l->act_l1 * s1;
+}
+
+void rg_dense_activity_grad(const struct regnn_layer *l, const float *act, float *delta, size_t n)
+{
+    const float c2 = (float)(2.0 * l->act_l2), c1 = (float)l->act_l1;
+    for (size_t k = 0; k < n; k++) {
+        const float sg = (float)(act[k] > 0.0f) - (float)(act[k] < 0.0f);
+        delta[k] = delta[k] + (c2 * act[k] + c1 * sg);
+    }
+}
+
+int rg_dense_constrained(const struct regnn_layer *l)
+{
+    return l->max_norm > 0.0 || l->non_neg != 0.0 || l->unit_norm != 0.0;
+}
+
+/* keras.backend.epsilon(), which Keras's norm constraints add to the norm
+ * they divide by. */
+#define KERAS_EPSILON 1e-7
+
+/* Columns [c0, c1) of the kernel w (n_in x units): each column's norm (its
+ * squares summed in double, rows in order), then every weight of it
+ * multiplied by desired / (eps + norm), or divided by eps + norm for
+ * UnitNorm, in double and rounded once. */
+static void norm_columns(const struct regnn_layer *l, float *w, size_t c0, size_t c1)
+{
+    enum { COLS = 64 };
+    double f[COLS];
+    const size_t u = l->units;
+    for (size_t c = c0; c < c1; c++)
+        f[c - c0] = 0.0;
+    for (size_t r = 0; r < l->n_in; r++)
+        for (size_t c = c0; c < c1; c++)
+            f[c - c0] += (double)w[r * u + c] * w[r * u + c];
+    for (size_t c = c0; c < c1; c++) {
+        const double norm = sqrt(f[c - c0]);
+        const double clipped = norm < l->min_norm ? l->min_norm
+                               : norm > l->max_norm ? l->max_norm
+                                                    : norm;
+        const double desired = l->norm_rate * clipped + (1.0 - l->norm_rate) * norm;
+        f[c - c0] = l->unit_norm != 0.0 ? KERAS_EPSILON + norm : desired / (KERAS_EPSILON + norm);
+    }
+    for (size_t r = 0; r < l->n_in; r++)
+        for (size_t c = c0; c < c1; c++) {
+            float *v = &w[r * u + c];
+            *v = (float)(l->unit_norm != 0.0 ? *v / f[c - c0] : *v * f[c - c0]);
+        }
+}
+
+void rg_dense_constrain(const struct regnn_layer *l, float *params)
+{
+    float *w = params + l->offset;
+    if (l->non_neg != 0.0) {
+        /* Keras: w * (w >= 0), so a negative weight becomes -0. */
+        for (size_t k = 0; k < l->n_in * l->units; k++)
+            w[k] = w[k] * (float)(w[k] >= 0.0f);
+        return;
+    }
+    for (size_t c0 = 0; c0 < l->units; c0 += 64)
+        norm_columns(l, w, c0, l->units - c0 < 64 ? l->units : c0 + 64);
+}
+
+double rg_dense_bias_penalty(const struct regnn_layer *l, const float *params)
+{
+    if (l->bias_l2 == 0.0 && l->bias_l1 == 0.0)
+        return 0.0;
+    const float *b = params + l->offset + l->n_in * l->units;
+    double s2 = 0.0, s1 = 0.0;
+    for (size_t j = 0; j < l->units; j++) {
+        s2 += (double)b[j] * b[j];
+        s1 += fabs((double)b[j]);
+    }
+    return l->bias_l2 * s2 + l->bias_l1 * s1;
+}
+
+void rg_dense_bias_grad(const struct regnn_layer *l, const float *params, float *grads, size_t c0,
+                        size_t c1)
+{
+    if (l->bias_l2 == 0.0 && l->bias_l1 == 0.0)
+        return;
+    const size_t at = l->offset + l->n_in * l->units;
+    const float c2 = (float)(2.0 * l->bias_l2), k1 = (float)l->bias_l1;
+    for (size_t j = c0; j < c1; j++) {
+        const float v = params[at + j];
+        const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+        grads[at + j] = grads[at + j] + (c2 * v + k1 * sg);
+    }
+}
+
 double rg_dense_penalty(const struct regnn_layer *l, const float *params)
 {
+    const double bias = rg_dense_bias_penalty(l, params);
     if (l->l2 == 0.0 && l->l1 == 0.0)
-        return 0.0;
+        return bias;
     const float *w = params + l->offset;
     size_t n = l->n_in * l->units;
     double s2 = 0.0, s1 = 0.0;
@@ -275,5 +373,5 @@ double rg_dense_penalty(const struct regnn_layer *l, const float *params)
         s2 += (double)w[i] * w[i];
         s1 += fabs((double)w[i]);
     }
-    return l->l2 * s2 + l->l1 * s1;
+    return l->l2 * s2 + l->l1 * s1 + bias;
 }

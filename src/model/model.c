@@ -142,6 +142,9 @@ static regnn_layer *push_layer(regnn_model *m, const char *fn, size_t n_in, size
     l->index = m->n_layers;
     l->n_in = n_in;
     l->units = units;
+    /* Every layer holds the layer settings' defaults, so that a file's LREG
+     * section is written only when a setting differs from them. */
+    l->norm_rate = rg_option_default(REGNN_OPTION_LAYER, REGNN_LAYER_NORM_RATE);
     l->offset = m->n_params;
     /* The workspace is laid out per layer; drop it so it is rebuilt for the new depth. */
     rg_model_free_workspace(m);
@@ -337,8 +340,51 @@ static void set_layer_value(regnn_layer *l, int key, double value)
         l->l2 = value;
     else if (key == REGNN_LAYER_L1)
         l->l1 = value;
+    else if (key == REGNN_LAYER_BIAS_L2)
+        l->bias_l2 = value;
+    else if (key == REGNN_LAYER_BIAS_L1)
+        l->bias_l1 = value;
+    else if (key == REGNN_LAYER_MAX_NORM)
+        l->max_norm = value;
+    else if (key == REGNN_LAYER_MIN_NORM)
+        l->min_norm = value;
+    else if (key == REGNN_LAYER_NORM_RATE)
+        l->norm_rate = value;
+    else if (key == REGNN_LAYER_NON_NEG)
+        l->non_neg = value;
+    else if (key == REGNN_LAYER_UNIT_NORM)
+        l->unit_norm = value;
+    else if (key == REGNN_LAYER_ACTIVITY_L2)
+        l->act_l2 = value;
+    else if (key == REGNN_LAYER_ACTIVITY_L1)
+        l->act_l1 = value;
     else
         l->dropout = value;
+}
+
+const char *rg_layer_constraint_problem(double max_norm, double min_norm, double non_neg,
+                                        double unit_norm)
+{
+    if ((max_norm > 0.0) + (non_neg != 0.0) + (unit_norm != 0.0) > 1)
+        return "a layer takes one kernel constraint (Keras's kernel_constraint): one of "
+               "REGNN_LAYER_MAX_NORM, REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM; set the other "
+               "to 0 first";
+    if (max_norm > 0.0 && min_norm > max_norm)
+        return "REGNN_LAYER_MIN_NORM is above REGNN_LAYER_MAX_NORM";
+    return NULL;
+}
+
+/* The constraint keys' coupling, with key set to value. */
+static regnn_status check_constraint(const char *fn, const regnn_layer *l, int key, double value)
+{
+    const char *why = rg_layer_constraint_problem(
+        key == REGNN_LAYER_MAX_NORM ? value : l->max_norm,
+        key == REGNN_LAYER_MIN_NORM ? value : l->min_norm,
+        key == REGNN_LAYER_NON_NEG ? value : l->non_neg,
+        key == REGNN_LAYER_UNIT_NORM ? value : l->unit_norm);
+    if (why)
+        return rg_error(REGNN_E_INVALID_ARG, "%s: layer %zu: %s", fn, l->index, why);
+    return REGNN_OK;
 }
 
 regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
@@ -346,6 +392,8 @@ regnn_status regnn_layer_set_double(regnn_layer *l, int key, double value)
     if (!l)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_layer_set_double: layer is NULL");
     regnn_status st = check_layer_value("regnn_layer_set_double", key, value);
+    if (st == REGNN_OK)
+        st = check_constraint("regnn_layer_set_double", l, key, value);
     if (st != REGNN_OK)
         return st;
     if (!rg_layer_is_dense(l))
@@ -372,6 +420,8 @@ regnn_status regnn_model_set_layers_double(regnn_model *m, int key, double value
     if (!m)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_model_set_layers_double: model is NULL");
     regnn_status st = check_layer_value("regnn_model_set_layers_double", key, value);
+    for (size_t i = 0; st == REGNN_OK && i < m->n_layers; i++) /* all or none */
+        st = check_constraint("regnn_model_set_layers_double", m->layers[i], key, value);
     if (st != REGNN_OK)
         return st;
     if (key == REGNN_LAYER_DROPOUT) {
@@ -394,6 +444,15 @@ regnn_status regnn_layer_get_double(const regnn_layer *l, int key, double *value
     case REGNN_LAYER_L2: *value = l->l2; return REGNN_OK;
     case REGNN_LAYER_L1: *value = l->l1; return REGNN_OK;
     case REGNN_LAYER_DROPOUT: *value = l->dropout; return REGNN_OK;
+    case REGNN_LAYER_BIAS_L2: *value = l->bias_l2; return REGNN_OK;
+    case REGNN_LAYER_BIAS_L1: *value = l->bias_l1; return REGNN_OK;
+    case REGNN_LAYER_MAX_NORM: *value = l->max_norm; return REGNN_OK;
+    case REGNN_LAYER_MIN_NORM: *value = l->min_norm; return REGNN_OK;
+    case REGNN_LAYER_NORM_RATE: *value = l->norm_rate; return REGNN_OK;
+    case REGNN_LAYER_NON_NEG: *value = l->non_neg; return REGNN_OK;
+    case REGNN_LAYER_UNIT_NORM: *value = l->unit_norm; return REGNN_OK;
+    case REGNN_LAYER_ACTIVITY_L2: *value = l->act_l2; return REGNN_OK;
+    case REGNN_LAYER_ACTIVITY_L1: *value = l->act_l1; return REGNN_OK;
     default: return rg_error(REGNN_E_UNSUPPORTED, "regnn_layer_get_double: unknown layer key %d", key);
     }
 }
@@ -691,6 +750,15 @@ double rg_layer_value(const regnn_layer *l, int key)
     return key == REGNN_LAYER_L2        ? l->l2
            : key == REGNN_LAYER_L1      ? l->l1
            : key == REGNN_LAYER_DROPOUT ? l->dropout
+           : key == REGNN_LAYER_BIAS_L2 ? l->bias_l2
+           : key == REGNN_LAYER_BIAS_L1 ? l->bias_l1
+           : key == REGNN_LAYER_MAX_NORM ? l->max_norm
+           : key == REGNN_LAYER_MIN_NORM ? l->min_norm
+           : key == REGNN_LAYER_NORM_RATE ? l->norm_rate
+           : key == REGNN_LAYER_NON_NEG ? l->non_neg
+           : key == REGNN_LAYER_UNIT_NORM ? l->unit_norm
+           : key == REGNN_LAYER_ACTIVITY_L2 ? l->act_l2
+           : key == REGNN_LAYER_ACTIVITY_L1 ? l->act_l1
                                         : 0.0;
 }
 

@@ -43,8 +43,29 @@ void rg_dense_bias_act(const struct regnn_layer *l, const float *params, float *
                        size_t r0, size_t r1, size_t c0, size_t c1);
 /* In place: delta *= act'(z) from a = act(z) and z (NULL unless needs_z). */
 void rg_dense_act_backward(int act, const float *a, const float *z, float *delta, size_t n);
-/* Kernel penalty L2*sum(w^2) + L1*sum|w| of one layer. */
+/* Penalty L2*sum(w^2) + L1*sum|w| of one layer's kernel, plus its bias penalty. */
 double rg_dense_penalty(const struct regnn_layer *l, const float *params);
+/* The activity penalty (Keras activity_regularizer) of rows [r0, r1) of a
+ * layer's output act (batch x units): ACTIVITY_L2*sum(a^2) + ACTIVITY_L1*sum|a|,
+ * summed in double, rows then units in order. Its gradient added to n
+ * elements of delta (the gradient with respect to act), each on its own. */
+double rg_dense_activity(const struct regnn_layer *l, const float *act, size_t r0, size_t r1);
+void rg_dense_activity_grad(const struct regnn_layer *l, const float *act, float *delta, size_t n);
+/* NULL when a layer may hold these constraint settings together, else why
+ * not (one kind per layer; MIN_NORM <= MAX_NORM). */
+const char *rg_layer_constraint_problem(double max_norm, double min_norm, double non_neg,
+                                        double unit_norm);
+/* Whether the layer has a kernel constraint; apply it to params' kernel
+ * (Keras's formula, docs/api.md), column by column in a fixed order. */
+int rg_dense_constrained(const struct regnn_layer *l);
+void rg_dense_constrain(const struct regnn_layer *l, float *params);
+/* Bias penalty BIAS_L2*sum(b^2) + BIAS_L1*sum|b| of one layer, summed in
+ * double over the units in order. */
+double rg_dense_bias_penalty(const struct regnn_layer *l, const float *params);
+/* grads' bias columns [c0, c1) += 2*BIAS_L2*b + BIAS_L1*sign(b), each
+ * element on its own (float), so any cut gives the same bits. */
+void rg_dense_bias_grad(const struct regnn_layer *l, const float *params, float *grads, size_t c0,
+                        size_t c1);
 
 /* Model internals (model.c) */
 regnn_status rg_model_check_ready(const regnn_model *m); /* layers and initialized */
@@ -64,7 +85,8 @@ void rg_model_drop_workspace(regnn_model *m);
  * step's order: a part of a data-parallel step (rows 0: the gradient is -0,
  * which adds nothing to a sum, and sums are untouched). Without the penalty,
  * rg_model_add_penalty then adds it as a sharded step does (last) and returns
- * the penalty. */
+ * the penalty. *pen also gets the rows' activity penalty (added after the
+ * weights' when penalty is set, alone otherwise) when a layer has one. */
 void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
                         size_t rows, size_t total_rows, int train, int penalty, double sums[3],
                         double *pen);

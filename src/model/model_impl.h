@@ -27,6 +27,10 @@ struct regnn_layer {
     double momentum; /* BatchNormalization */
     float *moving;   /* BatchNormalization: moving mean then moving variance (2 * units) */
     double l2, l1, dropout;
+    double bias_l2, bias_l1; /* the bias penalty (Keras bias_regularizer) */
+    double max_norm, min_norm, norm_rate; /* kernel norm constraint: on when max_norm > 0 */
+    double non_neg, unit_norm;            /* 0 or 1 */
+    double act_l2, act_l1; /* the activity penalty (Keras activity_regularizer) */
     size_t offset; /* kernel start in model->params; bias follows at offset + n_in*units */
 };
 
@@ -47,7 +51,7 @@ struct regnn_model {
     size_t ws_batch;
     rg_layer_ws *ws;
     float *ws_dx; /* batch x widest layer input: gradient w.r.t. a layer's input */
-    double *ws_pen; /* one penalty partial sum per kernel row, all layers */
+    double *ws_pen; /* per layer: one penalty partial sum per kernel row, then its bias penalty */
     float *ws_shard; /* shard gradients of a sharded step on threads, each n_params */
     size_t ws_shards; /* how many ws_shard holds */
     rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
@@ -60,6 +64,9 @@ struct regnn_model {
     int loss;          /* REGNN_LOSS_* */
     double loss_param; /* Huber delta, else 0 */
 };
+
+/* Whether layer l has an activity penalty. */
+#define RG_HAS_ACTIVITY(l) ((l)->act_l2 > 0.0 || (l)->act_l1 > 0.0)
 
 /* ---- the step engine's internals (plan.c, workspace.c, step_task.c, step.c) ---- */
 #define RG_SHARDS_MAX 4
@@ -103,6 +110,7 @@ typedef struct step_job {
     int penalty;   /* add the penalty gradient (else the data gradient only) */
     rg_update *upd; /* the optimizer update the step's tasks run, or NULL */
     double sums[RG_SHARDS_MAX][3];
+    double activity[RG_SHARDS_MAX]; /* each shard's activity penalty */
 } step_job;
 
 /* step_task.c: the tasks a step runs on the pool (ctx: a step_job), the
@@ -168,6 +176,8 @@ void rg_noise_backward(const regnn_model *m, size_t layer, size_t r0, size_t r1)
  * layer's input gradient is in it: its dropout, its activation derivative. */
 void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
                     size_t c1);
+/* Each layer's bias penalty into its ws_pen slot, before the step's update. */
+void rg_step_bias_penalty(regnn_model *m);
 /* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
 void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
 

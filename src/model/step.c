@@ -216,11 +216,20 @@ static void step_backward(step_job *j, size_t nt, int own)
     }
 }
 
+static int has_activity(const regnn_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (RG_HAS_ACTIVITY(m->layers[i]))
+            return 1;
+    return 0;
+}
+
 /* One step's gradient into m->grads: the data gradient of `rows` rows of a
  * batch of `total` (the loss's scale), plus the penalty gradient if
  * `penalty` (unsharded: the chain starts from it; sharded: added last); the
  * loss sums into sums (from 0, rows in order by shard, shards in order); the
- * penalty value into *pen_value when added. With upd (begun, in place) the
+ * penalty value into *pen_value when added, plus the rows' activity penalty
+ * (alone when the penalty is not added) when a layer has one. With upd (begun, in place) the
  * step's tasks also run the update when they own the ranges they finish (a
  * sharded step's last job; an owned-row step with every layer on owned rows,
  * layer by layer): returns 1 when they did (the loss and penalty are those
@@ -232,6 +241,8 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
     const size_t nt = rg_pool_threads(m->pool);
     step_job j;
     step_prepare(&j, m, x, y, wt, rows, total, train, penalty);
+    if (penalty)
+        rg_step_bias_penalty(m); /* its value before the tasks update the biases */
     int updated = 0;
     if (rg_step_sharded(m, j.n_shards, nt)) {
         updated = step_shards(&j, upd);
@@ -250,6 +261,13 @@ static int step(regnn_model *m, const float *x, const float *y, const float *wt,
     }
     if (penalty)
         *pen_value = rg_penalty_sum(m);
+    if (has_activity(m)) {
+        /* The activity penalty of the rows, shards in order, after the weights'. */
+        double a = j.activity[0];
+        for (size_t s = 1; s < j.n_shards; s++)
+            a += j.activity[s];
+        *pen_value = penalty ? *pen_value + a : a;
+    }
     return updated;
 }
 
@@ -287,12 +305,36 @@ void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const fl
     step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen, NULL);
 }
 
+/* The kernel constraints after an update (Keras applies them after the
+ * optimizer's update of the variable), on the calling thread; then the
+ * parameters' bound anew, as UnitNorm and MinMaxNorm may grow a weight. */
+static void constrain(regnn_model *m)
+{
+    int any = 0;
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (rg_dense_constrained(m->layers[i])) {
+            rg_dense_constrain(m->layers[i], m->params);
+            any = 1;
+        }
+    if (!any)
+        return;
+    uint32_t mx = 0;
+    for (size_t k = 0; k < m->n_params; k++) {
+        uint32_t u;
+        memcpy(&u, &m->params[k], sizeof u);
+        u &= 0x7FFFFFFFu;
+        mx = u > mx ? u : mx;
+    }
+    m->params_max = mx;
+}
+
 int rg_model_update(regnn_model *m, regnn_optimizer *o)
 {
     if (!rg_optimizer_step_inplace(o, m->params, m->grads, m->n_params, &m->params_max, m->pool,
                                    rg_model_plan(m)))
         return 0;
     m->params_max_known = 1;
+    constrain(m);
     return 1;
 }
 
@@ -305,11 +347,14 @@ int rg_model_fit_step(regnn_model *m, regnn_optimizer *o, const float *x, const 
     const int updated = step_means(m, x, y, w, rows, 1, &out[0], &out[1], &out[2], &out[3], &upd);
     if (!isfinite(out[0] + out[3]))
         return RG_STEP_LOSS;
-    if (!updated && !rg_model_update(m, o))
+    if (!updated && !rg_model_update(m, o)) /* with the constraints */
         return RG_STEP_UPDATE;
-    if (updated && !rg_optimizer_update_end(o, &upd, &m->params_max))
-        return RG_STEP_UPDATE;
-    m->params_max_known = 1;
+    if (updated) {
+        if (!rg_optimizer_update_end(o, &upd, &m->params_max))
+            return RG_STEP_UPDATE;
+        m->params_max_known = 1;
+        constrain(m);
+    }
     rg_bn_commit(m);
     return RG_STEP_OK;
 }
@@ -329,6 +374,7 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         if (rg_optimizer_step_inplace(o, m->params, m->grads, np, &m->params_max, m->pool,
                                       rg_model_plan(m))) {
             rg_bn_commit(m);
+            constrain(m);
             return RG_STEP_OK;
         }
         m->params_max_known = 0;
@@ -344,6 +390,7 @@ int rg_model_train_step(regnn_model *m, regnn_optimizer *o, const float *x, cons
         m->params_next = t;
         m->params_max_known = 1;
         rg_bn_commit(m);
+        constrain(m);
         return RG_STEP_OK;
     }
     m->rng = saved;

@@ -87,8 +87,16 @@ static size_t pen_row0(const regnn_model *m, size_t layer)
 {
     size_t r = 0;
     for (size_t i = 0; i < layer; i++)
-        r += m->layers[i]->n_in;
+        r += m->layers[i]->n_in + 1;
     return r;
+}
+
+void rg_step_bias_penalty(regnn_model *m)
+{
+    for (size_t i = 0; i < m->n_layers; i++) {
+        const regnn_layer *l = m->layers[i];
+        m->ws_pen[pen_row0(m, i) + l->n_in] = rg_dense_bias_penalty(l, m->params);
+    }
 }
 
 void rg_step_forward_task(void *ctx, size_t t)
@@ -106,7 +114,8 @@ void rg_step_forward_task(void *ctx, size_t t)
 }
 
 /* The lower layer's delta for rows r0..r1, columns c0..c1, once the product
- * is in it: its dropout mask, then its activation derivative. */
+ * is in it: its dropout mask, its activity penalty's gradient, then its
+ * activation derivative. */
 void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, size_t c0,
                     size_t c1)
 {
@@ -120,6 +129,8 @@ void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, si
             for (size_t k = 0; k < c1 - c0; k++)
                 d[k] *= mk[k];
         }
+        if (RG_HAS_ACTIVITY(lo))
+            rg_dense_activity_grad(lo, wl->act + r * lo->units + c0, d, c1 - c0);
         const float *z = wl->pre ? wl->pre + r * lo->units + c0 : NULL;
         rg_dense_act_backward(lo->act, wl->act + r * lo->units + c0, z, d, c1 - c0);
     }
@@ -194,6 +205,8 @@ void rg_step_backward_task(void *ctx, size_t t)
     const size_t b0 = t * j->bstep, b1 = b0 + j->bstep < l->units ? b0 + j->bstep : l->units;
     for (size_t s = 0; s < j->n_shards; s++)
         bias_part(w->delta, l->units, j->shard[s], j->shard[s + 1], b0, b1, gb, s > 0);
+    if (j->penalty)
+        rg_dense_bias_grad(l, m->params, m->grads, b0, b1);
 }
 
 /* Layer j->layer's backward on the threads' own rows (m->own): task t
@@ -216,6 +229,8 @@ void rg_step_own_backward_task(void *ctx, size_t t)
     const size_t *seg = m->own.seg + 2 * (t * m->own.per + 2 * j->layer);
     const size_t b = l->offset + l->n_in * l->units;
     bias_part(w->delta, l->units, 0, j->rows, seg[2] - b, seg[3] - b, m->grads + b, 0);
+    if (j->penalty)
+        rg_dense_bias_grad(l, m->params, m->grads, seg[2] - b, seg[3] - b);
     if (j->upd) {
         /* Its own rows of this layer: nothing of the step reads them now. */
         rg_optimizer_update_range(j->upd, t, seg[0], seg[1] - seg[0]);
@@ -223,7 +238,9 @@ void rg_step_own_backward_task(void *ctx, size_t t)
     }
 }
 
-/* The loss, its gradient at the top and its sums per shard. */
+/* The loss, its gradient at the top and its sums per shard, and the shard's
+ * activity penalty (layers from the bottom; every layer's output of the
+ * shard's rows is there once its forward pass is). */
 void rg_step_top_delta(step_job *j, size_t s)
 {
     regnn_model *m = j->m;
@@ -236,6 +253,12 @@ void rg_step_top_delta(step_job *j, size_t s)
     if (top->mask && rg_layer_is_dense(lt)) /* dropout multipliers */
         for (size_t k = k0; k < k0 + n; k++)
             top->delta[k] *= top->mask[k];
+    j->activity[s] = 0.0;
+    for (size_t i = 0; i < L; i++)
+        if (RG_HAS_ACTIVITY(m->layers[i]))
+            j->activity[s] += rg_dense_activity(m->layers[i], m->ws[i].act, r0, r1);
+    if (RG_HAS_ACTIVITY(lt))
+        rg_dense_activity_grad(lt, top->act + k0, top->delta + k0, n);
     rg_dense_act_backward(lt->act, top->act + k0, top->pre ? top->pre + k0 : NULL, top->delta + k0,
                           n);
 }
@@ -324,7 +347,11 @@ void rg_step_reduce_task(void *ctx, size_t t)
                     g[e] = g[e] + p[e];
             }
         }
-        if ((l->l2 == 0.0 && l->l1 == 0.0) || !j->penalty)
+        if (!j->penalty)
+            continue;
+        const size_t b = off + l->n_in * u;
+        rg_dense_bias_grad(l, m->params, g, seg[2] - b, seg[3] - b);
+        if (l->l2 == 0.0 && l->l1 == 0.0)
             continue;
         double *pen = m->ws_pen + pen_row0(m, i);
         for (size_t r = (seg[0] - off) / u; r < (seg[1] - off) / u; r++)
@@ -345,14 +372,18 @@ double rg_penalty_sum(const regnn_model *m)
             for (size_t r = 0; r < l->n_in; r++)
                 pen += pr[r];
         }
+        if (l->bias_l2 > 0.0 || l->bias_l1 > 0.0)
+            pen += m->ws_pen[pen_row0(m, i) + l->n_in];
     }
     return pen;
 }
 
 double rg_model_add_penalty(regnn_model *m)
 {
+    rg_step_bias_penalty(m);
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
+        rg_dense_bias_grad(l, m->params, m->grads, 0, l->units);
         if (l->l2 == 0.0 && l->l1 == 0.0)
             continue;
         double *pen = m->ws_pen + pen_row0(m, i);

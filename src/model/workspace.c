@@ -156,7 +156,7 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
     if (!m->ws_pen) {
         size_t rows = 0;
         for (size_t i = 0; i < m->n_layers; i++)
-            rows += m->layers[i]->n_in;
+            rows += m->layers[i]->n_in + 1; /* kernel rows, then the bias */
         m->ws_pen = rg_calloc(rows, sizeof *m->ws_pen);
         if (!m->ws_pen)
             return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");

@@ -22,6 +22,52 @@ static int64_t po_int(const regnn_path_options *po, int key)
     return v;
 }
 
+/* What lambda is for each REGNN_PENALTY_*: a layer setting of the chosen
+ * layers, or by default of every layer (every layer but the output layer
+ * for dropout), or, key 0, the optimizer's weight decay. One more kind of
+ * path is one more entry. */
+typedef struct path_kind {
+    int penalty, key, hidden_only; /* key: the REGNN_LAYER_* lambda is, 0 for the
+                                      optimizer's weight decay, PATH_KEY_NOISE */
+} path_kind;
+#define PATH_KEY_NOISE (-1) /* lambda is the stddev of GaussianNoise layers */
+static const path_kind path_kinds[] = {
+    {REGNN_PENALTY_L2, REGNN_LAYER_L2, 0},
+    {REGNN_PENALTY_L1, REGNN_LAYER_L1, 0},
+    {REGNN_PENALTY_WEIGHT_DECAY, 0, 0},
+    {REGNN_PENALTY_DROPOUT, REGNN_LAYER_DROPOUT, 1},
+    {REGNN_PENALTY_MAX_NORM, REGNN_LAYER_MAX_NORM, 0},
+    {REGNN_PENALTY_ACTIVITY_L2, REGNN_LAYER_ACTIVITY_L2, 0},
+    {REGNN_PENALTY_BIAS_L2, REGNN_LAYER_BIAS_L2, 0},
+    {REGNN_PENALTY_GAUSSIAN_NOISE, PATH_KEY_NOISE, 0},
+};
+
+/* The entry of the options' penalty (checked by the options' setter). */
+static const path_kind *path_kind_of(const regnn_path_options *po)
+{
+    const int64_t penalty = po_int(po, REGNN_PATH_PENALTY);
+    size_t i = 0;
+    while (i + 1 < sizeof path_kinds / sizeof path_kinds[0] && path_kinds[i].penalty != penalty)
+        i++;
+    return &path_kinds[i];
+}
+
+/* lambda as the kind's layer setting of m: on the chosen layers, else on
+ * every layer (but the output layer for a hidden-only kind). */
+static regnn_status set_lambda(regnn_model *m, const path_kind *k, const regnn_path_options *po,
+                               double lambda)
+{
+    size_t n_layers;
+    const size_t *layers = rg_path_options_layers(po, &n_layers);
+    regnn_status st = REGNN_OK;
+    for (size_t i = 0; i < n_layers && st == REGNN_OK; i++)
+        st = regnn_layer_set_double(regnn_model_layer(m, layers[i]), k->key, lambda);
+    const size_t all = regnn_model_layer_count(m) - (k->hidden_only ? 1 : 0);
+    for (size_t i = 0; n_layers == 0 && i < all && st == REGNN_OK; i++)
+        st = regnn_layer_set_double(regnn_model_layer(m, i), k->key, lambda);
+    return st;
+}
+
 /* Runs of one lambda: fold-major over (fold, seed). */
 static size_t runs_per_lambda(const regnn_path *p) { return p->n_folds * p->n_seeds; }
 /* Run r's value of stat; NaN when the run is in another shard. */
@@ -42,6 +88,8 @@ static regnn_path *path_alloc(const regnn_path_options *po, size_t n_folds)
     if (!p)
         return NULL;
     p->seed = (uint64_t)po_int(po, REGNN_PATH_SEED);
+    const int64_t penalty = po_int(po, REGNN_PATH_PENALTY);
+    p->penalty = penalty >= REGNN_PENALTY_DROPOUT ? (int)penalty : 0;
     memcpy(p->lambdas, lambdas, p->n_lambdas * sizeof *p->lambdas);
     /* A run's history is the one its fit returns, sized by the epochs it ran. */
     return p;
@@ -148,24 +196,17 @@ static regnn_status make_run(const regnn_model *tm, const regnn_optimizer *to,
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
     regnn_status st = regnn_model_copy(tm, &m);
-    const int64_t penalty = po_int(po, REGNN_PATH_PENALTY);
-    if (st == REGNN_OK && penalty == REGNN_PENALTY_GAUSSIAN_NOISE)
+    const path_kind *k = path_kind_of(po);
+    if (st == REGNN_OK && k->key == PATH_KEY_NOISE)
         st = set_noise(m, po, lambda);
-    else if (st == REGNN_OK && penalty != REGNN_PENALTY_WEIGHT_DECAY) {
-        int key = penalty == REGNN_PENALTY_L1 ? REGNN_LAYER_L1 : REGNN_LAYER_L2;
-        size_t n_layers;
-        const size_t *layers = rg_path_options_layers(po, &n_layers);
-        if (n_layers == 0)
-            st = regnn_model_set_layers_double(m, key, lambda);
-        for (size_t i = 0; i < n_layers && st == REGNN_OK; i++)
-            st = regnn_layer_set_double(regnn_model_layer(m, layers[i]), key, lambda);
-    }
+    else if (st == REGNN_OK && k->key != 0)
+        st = set_lambda(m, k, po, lambda);
     /* The same seed gives the same initial weights and shuffling for every lambda. */
     if (st == REGNN_OK)
         st = regnn_model_init(m, (int)po_int(po, REGNN_PATH_INIT), seed);
     if (st == REGNN_OK)
         st = optimizer_like(to, &o);
-    if (st == REGNN_OK && penalty == REGNN_PENALTY_WEIGHT_DECAY) {
+    if (st == REGNN_OK && k->key == 0) {
         /* lambda was checked against the learning rate (check_template) */
         rg_optimizer_settings s = rg_optimizer_get_settings(o);
         s.wd = lambda;
@@ -542,6 +583,38 @@ static regnn_status check_noise_template(const char *fn, const regnn_model *tm,
     return REGNN_OK;
 }
 
+/* Each of lambdas[0..n) as the kind's layer setting of a copy of the
+ * template: the setter's checks (the range, dropout below 1, one kernel
+ * constraint per layer) and its words. */
+static regnn_status check_lambdas(const char *fn, const regnn_model *tm, const path_kind *k,
+                                  const regnn_path_options *po, const double *lambdas, size_t n,
+                                  int indexed)
+{
+    size_t n_layers;
+    (void)rg_path_options_layers(po, &n_layers);
+    if (k->hidden_only && n_layers == 0 && regnn_model_layer_count(tm) < 2)
+        return rg_error(REGNN_E_INVALID_ARG,
+                        "%s: a dropout path acts on the hidden layers and the model has none "
+                        "(choose layers with regnn_path_options_set_layers)", fn);
+    regnn_model *m = NULL;
+    regnn_status st = regnn_model_copy(tm, &m);
+    if (st != REGNN_OK)
+        return rg_error(st, "%s: %s", fn, regnn_errmsg());
+    for (size_t i = 0; i < n && st == REGNN_OK; i++) {
+        st = set_lambda(m, k, po, lambdas[i]);
+        if (st == REGNN_OK)
+            continue;
+        char name[64];
+        if (indexed)
+            snprintf(name, sizeof name, "lambda[%zu] = %g", i, lambdas[i]);
+        else
+            snprintf(name, sizeof name, "lambda %g", lambdas[i]);
+        st = rg_error(st, "%s: %s: %s", fn, name, regnn_errmsg());
+    }
+    regnn_model_free(m);
+    return st;
+}
+
 /* What a path and its refit both check: the template has layers, the chosen
  * layers exist and suit the penalty, each of lambdas[0..n) is a weight decay
  * the optimizer can take, and the optimizer's kind is known. A path names its
@@ -554,11 +627,12 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
         return rg_error(REGNN_E_STATE, "%s: the template model has no layers", fn);
     size_t n_layers;
     const size_t *layers = rg_path_options_layers(po, &n_layers);
-    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY && n_layers > 0)
+    const path_kind *k = path_kind_of(po);
+    if (k->key == 0 && n_layers > 0)
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: decoupled weight decay acts on every parameter; choosing layers "
-                        "needs REGNN_PENALTY_L2 or REGNN_PENALTY_L1", fn);
-    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_WEIGHT_DECAY) {
+                        "needs a penalty that is a layer setting", fn);
+    if (k->key == 0) {
         const double lr = to ? rg_optimizer_peak_lr(to) : 1e-3;
         for (size_t i = 0; i < n; i++) {
             if (!(lr * lambdas[i] > 1.0))
@@ -578,11 +652,12 @@ static regnn_status check_template(const char *fn, const regnn_model *tm,
             return rg_error(REGNN_E_INVALID_ARG,
                             "%s: layer index %zu out of range (the model has %zu layers)", fn,
                             layers[i], regnn_model_layer_count(tm));
-    if (po_int(po, REGNN_PATH_PENALTY) == REGNN_PENALTY_GAUSSIAN_NOISE) {
-        regnn_status st = check_noise_template(fn, tm, layers, n_layers, lambdas, n, indexed);
-        if (st != REGNN_OK)
-            return st;
-    }
+    regnn_status st = k->key == PATH_KEY_NOISE
+                          ? check_noise_template(fn, tm, layers, n_layers, lambdas, n, indexed)
+                      : k->key ? check_lambdas(fn, tm, k, po, lambdas, n, indexed)
+                               : REGNN_OK;
+    if (st != REGNN_OK)
+        return st;
     const int kind = to ? regnn_optimizer_kind(to) : REGNN_OPTIM_ADAM;
     if (!rg_optim_kind_of(kind))
         return rg_error(REGNN_E_UNSUPPORTED, "%s: unknown optimizer kind %d", fn, kind);

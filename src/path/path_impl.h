@@ -11,6 +11,10 @@ struct regnn_path {
     double *lambdas;
     uint64_t seed;
     double baseline;
+    /* The penalty swept when it is REGNN_PENALTY_DROPOUT or a later kind
+     * (files say so from version 3 on); 0 for the first three kinds, which
+     * files of version 1 and 2 do not tell apart. */
+    int penalty;
     size_t shard_index, shard_count; /* runs r with r % count == index are present */
     /* Only the present runs are stored, run r at slot r / shard_count, so a
      * shard's memory follows its own runs, not the whole sweep's. */

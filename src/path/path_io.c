@@ -3,6 +3,7 @@
  * split over processes or batch jobs (REGNN_PATH_SHARD_*) comes back as the
  * path of one call. Encoding (little-endian):
  *   "RGNNPATH" u32 version u32 RG_RUN_N u32 RG_N_METRICS u32 folds (0: none)
+ *   version 3 (a path of REGNN_PENALTY_DROPOUT or a later kind): u32 penalty
  *   u64 lambdas, seeds, seed, shard index, shard count  f64 baseline  f64 lambdas[]
  *   with folds (version 2; version 1 without): u64 rows, u32 fold of each row,
  *     f64 baseline of each fold
@@ -16,7 +17,9 @@
 #include <math.h>
 #include <string.h>
 
-#define RG_PATH_IO_VERSION 2 /* 1 when the path has no folds: such files are as before */
+/* 3 for the penalties after weight decay; else 2 with folds, 1 without:
+ * such files are as before. */
+#define RG_PATH_IO_VERSION 3
 static const char path_magic[8] = {'R', 'G', 'N', 'N', 'P', 'A', 'T', 'H'};
 
 typedef struct {
@@ -157,10 +160,12 @@ static void encode(const regnn_path *p, pw *w)
 {
     const int folded = p->n_folds > 1;
     w_bytes(w, path_magic, sizeof path_magic);
-    w_u32(w, folded ? RG_PATH_IO_VERSION : 1);
+    w_u32(w, p->penalty ? 3 : folded ? 2 : 1);
     w_u32(w, RG_RUN_N);
     w_u32(w, RG_N_METRICS);
     w_u32(w, folded ? (uint32_t)p->n_folds : 0);
+    if (p->penalty)
+        w_u32(w, (uint32_t)p->penalty);
     w_u64(w, p->n_lambdas);
     w_u64(w, p->n_seeds);
     w_u64(w, p->seed);
@@ -314,11 +319,18 @@ static regnn_status decode_header(const char *fn, const void *buf, size_t len, p
     if (n_run != RG_RUN_N || n_met != RG_N_METRICS)
         return rg_error(REGNN_E_FORMAT, "%s: %u values per run and %u metrics, expected %d and %d",
                         fn, n_run, n_met, RG_RUN_N, RG_N_METRICS);
+    const uint32_t penalty = version >= 3 ? r_u32(r) : 0;
+    char why[200];
+    if (version >= 3 && (penalty < REGNN_PENALTY_DROPOUT ||
+                         rg_option_problem(REGNN_OPTION_PATH, REGNN_PATH_PENALTY, penalty, why,
+                                           sizeof why)))
+        return rg_error(REGNN_E_FORMAT, "%s: penalty %u in a version 3 file (must be "
+                        "REGNN_PENALTY_DROPOUT or a later REGNN_PENALTY_* value)", fn, penalty);
     uint64_t nl = r_u64(r), ns = r_u64(r), seed = r_u64(r), si = r_u64(r), sc = r_u64(r);
     double baseline = r_f64(r);
     const uint64_t nf = folds ? folds : 1;
     /* Version 2 is written for cross-validated paths only, so that a file reads back to its bytes. */
-    if ((version < 2 && folds) || (version >= 2 && !folds) || folds == 1)
+    if ((version < 2 && folds) || (version == 2 && !folds) || folds == 1)
         return rg_error(REGNN_E_FORMAT, "%s: bad fold count %u for format version %u", fn, folds,
                         version);
     if (r->bad || nl == 0 || ns == 0 || nl > RG_PATH_MAX_COUNT || ns > RG_PATH_MAX_COUNT / nl ||
@@ -338,6 +350,7 @@ static regnn_status decode_header(const char *fn, const void *buf, size_t len, p
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = seed;
     p->baseline = baseline;
+    p->penalty = (int)penalty;
     *out = p;
     return REGNN_OK;
 }
@@ -425,10 +438,11 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
         const regnn_path *b = parts[i];
         if (b->n_lambdas != a->n_lambdas || b->n_seeds != a->n_seeds || b->seed != a->seed ||
             memcmp(b->lambdas, a->lambdas, a->n_lambdas * sizeof *a->lambdas) != 0 ||
-            memcmp(&b->baseline, &a->baseline, sizeof a->baseline) != 0 || !same_folds(a, b))
+            memcmp(&b->baseline, &a->baseline, sizeof a->baseline) != 0 || !same_folds(a, b) ||
+            b->penalty != a->penalty)
             return rg_error(REGNN_E_SHAPE,
                             "%s: part %zu is not from the same sweep as part 0 (lambdas, seeds, "
-                            "seed, folds or validation data differ)", fn, i);
+                            "seed, folds, penalty or validation data differ)", fn, i);
     }
     const size_t runs = rg_path_runs(a);
     for (size_t r = 0; r < runs; r++) {
@@ -449,6 +463,7 @@ regnn_status regnn_path_merge(const regnn_path *const *parts, size_t n, regnn_pa
         return rg_error(REGNN_E_NOMEM, "%s: out of memory", fn);
     p->seed = a->seed;
     p->baseline = a->baseline;
+    p->penalty = a->penalty;
     memcpy(p->lambdas, a->lambdas, a->n_lambdas * sizeof *a->lambdas);
     for (size_t i = 0; i < n; i++) {
         const regnn_path *b = parts[i];

@@ -257,7 +257,8 @@ int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *
     out[0] = sums[0] / n;
     out[1] = sums[1] / n;
     out[2] = sums[2] / n;
-    out[3] = pen_in_step ? sums[3] : rg_model_add_penalty(m);
+    /* Not in the step, sums[3] is the activity penalty of the rows (-0 without one). */
+    out[3] = pen_in_step ? sums[3] : rg_model_add_penalty(m) + sums[3];
     if (!isfinite(out[0] + out[3]))
         return RG_STEP_LOSS;
     return rg_model_update(m, o) ? RG_STEP_OK : RG_STEP_UPDATE;

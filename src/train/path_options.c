@@ -180,10 +180,6 @@ regnn_status regnn_path_options_set_int(regnn_path_options *opts, int key, int64
     regnn_status st = rg_option_check_int(fn, REGNN_OPTION_PATH, key, value);
     if (st != REGNN_OK)
         return st;
-    if (key == REGNN_PATH_PENALTY && value > REGNN_PENALTY_WEIGHT_DECAY &&
-        value < REGNN_PENALTY_GAUSSIAN_NOISE) /* the values between are not penalties (yet) */
-        return rg_error(REGNN_E_INVALID_ARG, "%s: path.penalty %lld is not a REGNN_PENALTY_* value",
-                        fn, (long long)value);
     *slot = value;
     return REGNN_OK;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 /* Where an entry's bytes live. */
-enum { SRC_OPTIMIZER, SRC_FIT_INT, SRC_FIT_DOUBLE, SRC_PATH_INT, SRC_CUSTOM };
+enum { SRC_OPTIMIZER, SRC_FIT_INT, SRC_FIT_DOUBLE, SRC_PATH_INT, SRC_CUSTOM, SRC_LAYER };
 /* What an entry changes: a fit, a path's runs (which start from fresh
  * weights and optimizer state, and set the penalty they sweep), or both. */
 enum { USE_FIT = 1, USE_PATH = 2, USE_BOTH = 3 };
@@ -22,8 +22,8 @@ typedef void (*feed_fn)(const rg_fit_setup *s, rg_hash *h);
 typedef struct setting {
     const char *name;
     int src, uses;
-    size_t offset, size; /* the field's bytes in its struct; SRC_FIT_*, SRC_PATH_INT: offset is
-                            the key */
+    size_t offset, size; /* the field's bytes in its struct; SRC_FIT_*, SRC_PATH_INT, SRC_LAYER:
+                            offset is the key */
     feed_fn feed;        /* SRC_CUSTOM */
 } setting;
 
@@ -115,6 +115,7 @@ static void feed_dropout(const rg_fit_setup *s, rg_hash *h)
 {
     feed_layer_value(s, h, REGNN_LAYER_DROPOUT);
 }
+
 
 static void feed_loss(const rg_fit_setup *s, rg_hash *h)
 {
@@ -213,6 +214,7 @@ static void feed_val_w(const rg_fit_setup *s, rg_hash *h) { feed_weights(s->val,
 #define FIT_DOUBLE(name, key, uses) {name, SRC_FIT_DOUBLE, uses, key, 0, NULL}
 #define PATH_INT(name, key) {name, SRC_PATH_INT, USE_PATH, key, 0, NULL}
 #define CUSTOM(name, fn, uses) {name, SRC_CUSTOM, uses, 0, 0, fn}
+#define LAYER_VALUE(name, key) {name, SRC_LAYER, USE_BOTH, key, 0, NULL} /* every layer's */
 
 /* Structure first, so that the first differing entry is the cause (other
  * layer sizes also change the parameters). Not here, as they do not change
@@ -224,6 +226,15 @@ static const setting table[] = {
     CUSTOM("layer.l2", feed_l2, USE_BOTH),
     CUSTOM("layer.l1", feed_l1, USE_BOTH),
     CUSTOM("layer.dropout", feed_dropout, USE_BOTH),
+    LAYER_VALUE("layer.bias_l2", REGNN_LAYER_BIAS_L2),
+    LAYER_VALUE("layer.bias_l1", REGNN_LAYER_BIAS_L1),
+    LAYER_VALUE("layer.max_norm", REGNN_LAYER_MAX_NORM),
+    LAYER_VALUE("layer.min_norm", REGNN_LAYER_MIN_NORM),
+    LAYER_VALUE("layer.norm_rate", REGNN_LAYER_NORM_RATE),
+    LAYER_VALUE("layer.non_neg", REGNN_LAYER_NON_NEG),
+    LAYER_VALUE("layer.unit_norm", REGNN_LAYER_UNIT_NORM),
+    LAYER_VALUE("layer.activity_l2", REGNN_LAYER_ACTIVITY_L2),
+    LAYER_VALUE("layer.activity_l1", REGNN_LAYER_ACTIVITY_L1),
     CUSTOM("model.loss", feed_loss, USE_BOTH),
     CUSTOM("model.loss_param", feed_loss_param, USE_BOTH),
     CUSTOM("model.seed", feed_rng, USE_FIT), /* the random stream: shuffling, dropout */
@@ -311,6 +322,7 @@ static void feed_entry(const setting *e, const rg_fit_setup *s, rg_hash *h)
         feed(h, (const unsigned char *)&os + e->offset, e->size);
         return;
     }
+    case SRC_LAYER: feed_layer_value(s, h, (int)e->offset); return;
     default: e->feed(s, h); return;
     }
 }

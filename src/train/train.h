@@ -64,7 +64,7 @@ typedef struct rg_fit_setup {
     const regnn_fit_options *opts;
     const regnn_path_options *po; /* a path's runs; NULL: one fit */
 } rg_fit_setup;
-#define RG_SETTINGS_COUNT 55
+#define RG_SETTINGS_COUNT 64
 #define RG_SETTINGS_HASH_MASK ((1ULL << 48) - 1) /* hashes are 48-bit */
 /* Entry i's name ("optimizer.learning_rate"), NULL past the table. */
 const char *rg_settings_name(size_t i);
