@@ -48,6 +48,7 @@ typedef struct {
     double grid[MAX_GRID];
     size_t n_grid;
     int penalty; /* REGNN_PENALTY_* the path sweeps, or -1 */
+    int hidden_only; /* the path sets it on the hidden Dense layers only */
     /* after each hidden Dense layer l is added (set its options or append a layer) */
     regnn_status (*hidden)(regnn_model *m, regnn_layer *l, double s);
     /* on the finished network */
@@ -56,10 +57,17 @@ typedef struct {
     regnn_status (*fit)(regnn_fit_options *fo, double s);
 } regularizer;
 
-static regnn_status set_dropout(regnn_model *m, regnn_layer *l, double s)
+static regnn_status add_noise(regnn_model *m, regnn_layer *l, double stddev)
 {
-    (void)m;
-    return regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, s);
+    (void)l;
+    return regnn_model_add_gaussian_noise(m, stddev, NULL);
+}
+
+static regnn_status add_batch_norm(regnn_model *m, regnn_layer *l, double s)
+{
+    (void)l;
+    (void)s;
+    return regnn_model_add_batch_normalization(m, 0.99, 1e-3, NULL); /* Keras's defaults */
 }
 
 static regnn_status set_early_stopping(regnn_fit_options *fo, double patience)
@@ -74,11 +82,15 @@ static regnn_status set_early_stopping(regnn_fit_options *fo, double patience)
 
 /* The comparison, in table order. */
 static const regularizer regularizers[] = {
-    {"none", NULL, {0}, 1, -1, NULL, NULL, NULL},
-    {"L2 (kernel)", "λ", {1e-3, 1e-2, 3e-2}, 3, REGNN_PENALTY_L2, NULL, NULL, NULL},
-    {"L1 (kernel)", "λ", {1e-4, 1e-3, 1e-2}, 3, REGNN_PENALTY_L1, NULL, NULL, NULL},
-    {"dropout", "rate", {0.2, 0.4, 0.6}, 3, -1, set_dropout, NULL, NULL},
-    {"early stopping", "patience", {2, 5, 10}, 3, -1, NULL, NULL, set_early_stopping},
+    {"none", NULL, {0}, 1, -1, 0, NULL, NULL, NULL},
+    {"L2 (kernel)", "λ", {1e-3, 1e-2, 3e-2}, 3, REGNN_PENALTY_L2, 0, NULL, NULL, NULL},
+    {"L1 (kernel)", "λ", {1e-4, 1e-3, 1e-2}, 3, REGNN_PENALTY_L1, 0, NULL, NULL, NULL},
+    {"dropout", "rate", {0.2, 0.4, 0.6}, 3, REGNN_PENALTY_DROPOUT, 0, NULL, NULL, NULL},
+    {"max-norm", "max value", {0.12, 0.25, 0.5}, 3, REGNN_PENALTY_MAX_NORM, 1, NULL, NULL, NULL},
+    {"Gaussian noise", "stddev", {0.03, 0.1, 0.3}, 3, REGNN_PENALTY_GAUSSIAN_NOISE, 0, add_noise,
+     NULL, NULL},
+    {"batch normalization", NULL, {0}, 1, -1, 0, add_batch_norm, NULL, NULL},
+    {"early stopping", "patience", {2, 5, 10}, 3, -1, 0, NULL, NULL, set_early_stopping},
 };
 #define N_REG (sizeof regularizers / sizeof regularizers[0])
 
@@ -249,6 +261,9 @@ static regnn_status run_path(const options *o, const regularizer *r, const doubl
         st = regnn_path_options_set_int(po, REGNN_PATH_FOLD_SEED, (long)seed);
     if (st == REGNN_OK && test)
         st = regnn_path_options_set_test(po, test);
+    static const size_t hidden[HIDDEN_LAYERS] = {0, 1, 2, 3, 4, 5};
+    if (st == REGNN_OK && swept && r->hidden_only)
+        st = regnn_path_options_set_layers(po, hidden, HIDDEN_LAYERS);
     if (st == REGNN_OK)
         st = regnn_regularization_path(m, NULL, train, NULL, fo, po, out);
     regnn_path_options_free(po);

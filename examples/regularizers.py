@@ -25,29 +25,43 @@ except ImportError:
     import regnn  # noqa: E402
 
 
-def hidden_dropout(rate):
-    return dict(hidden={"dropout": rate})
+def gaussian_noise(stddev):
+    return dict(after=lambda: regnn.GaussianNoise(stddev))
+
+
+def batch_norm(_):
+    return dict(after=lambda: regnn.BatchNormalization(momentum=0.99, epsilon=1e-3))
 
 
 def early_stopping(patience):
     return dict(fit={"early_stopping": True, "patience": int(patience), "monitor": "val_loss"})
 
 
-# (name, strength, grid, path penalty or None, settings(strength)) in table order
+def nothing(_):
+    return {}
+
+
+# (name, strength, grid, path penalty or None, settings(strength)) in table order;
+# a path penalty with "hidden" is set on the hidden Dense layers only
 REGULARIZERS = [
-    ("none", None, [0.0], None, lambda s: {}),
-    ("L2 (kernel)", "λ", [1e-3, 1e-2, 3e-2], "l2", lambda s: {}),
-    ("L1 (kernel)", "λ", [1e-4, 1e-3, 1e-2], "l1", lambda s: {}),
-    ("dropout", "rate", [0.2, 0.4, 0.6], None, hidden_dropout),
+    ("none", None, [0.0], None, nothing),
+    ("L2 (kernel)", "λ", [1e-3, 1e-2, 3e-2], "l2", nothing),
+    ("L1 (kernel)", "λ", [1e-4, 1e-3, 1e-2], "l1", nothing),
+    ("dropout", "rate", [0.2, 0.4, 0.6], "dropout", nothing),
+    ("max-norm", "max value", [0.12, 0.25, 0.5], "max_norm hidden", nothing),
+    ("Gaussian noise", "stddev", [0.03, 0.1, 0.3], "gaussian_noise", gaussian_noise),
+    ("batch normalization", None, [0.0], None, batch_norm),
     ("early stopping", "patience", [2, 5, 10], None, early_stopping),
 ]
 
 
 def network(n_features, settings):
-    hidden = settings.get("hidden", {})
-    model = regnn.Model(n_features, [regnn.Dense(128, "relu", **hidden) for _ in range(6)]
-                        + [regnn.Dense(1)], threads=1)
-    return model
+    layers = []
+    for _ in range(6):
+        layers.append(regnn.Dense(128, "relu"))
+        if "after" in settings:
+            layers.append(settings["after"]())
+    return regnn.Model(n_features, layers + [regnn.Dense(1)], threads=1)
 
 
 def path(args, reg, strengths, seed, train, test=None):
@@ -60,7 +74,9 @@ def path(args, reg, strengths, seed, train, test=None):
         fit.update(folds=args.folds, fold_seed=seed)
     else:
         fit.update(validation_split=0.15, test_data=test)
-    lambdas, pen = (strengths, penalty) if penalty else ([0.0], "weight_decay")
+    lambdas, pen = (strengths, penalty.split()[0]) if penalty else ([0.0], "weight_decay")
+    if penalty and penalty.endswith(" hidden"):
+        fit.update(layers=list(range(6)))
     return regnn.regularization_path(network(train.n_features, s), train, lambdas, penalty=pen,
                                      seed=seed, threads=args.jobs, **fit)
 

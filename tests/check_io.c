@@ -1943,12 +1943,76 @@ START_TEST(test_minor_version_written)
 }
 END_TEST
 
+/* Every section of version 1.1 in one checkpoint: a new activation, a noise
+ * layer, LayerNormalization, BatchNormalization (moved by training), layer
+ * penalties and a constraint, Nadam with a polynomial schedule. It loads to the
+ * same model, optimizer and predictions, re-encodes to the same bytes, and
+ * training on from it equals training on from the original. */
+START_TEST(test_all_sections_of_1_1)
+{
+    regnn_model *m = NULL;
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_add_dense(m, 8, REGNN_ACT_GELU, NULL));
+    CK_OK(regnn_model_add_gaussian_noise(m, 0.2, NULL));
+    CK_OK(regnn_model_add_layer_normalization(m, 1e-3, NULL));
+    CK_OK(regnn_model_add_dense(m, 6, REGNN_ACT_SWISH, NULL));
+    CK_OK(regnn_model_add_batch_normalization(m, 0.9, 1e-3, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_MAX_NORM, 0.8));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 3), REGNN_LAYER_BIAS_L2, 1e-3));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 3), REGNN_LAYER_ACTIVITY_L1, 1e-4));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 5));
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_NADAM, &o));
+    const double sched[2] = {1e-2, 50};
+    CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_POLYNOMIAL, sched, 2));
+    float x[32 * 4], y[32];
+    for (int i = 0; i < 32; i++) {
+        for (int k = 0; k < 4; k++)
+            x[i * 4 + k] = (float)sin(0.3 * i + k);
+        y[i] = (float)cos(0.2 * i);
+    }
+    double loss;
+    for (int s = 0; s < 3; s++)
+        CK_OK(regnn_train_batch(m, o, x, y, 32, &loss));
+    blob b = encode(m, o);
+    ck_assert_uint_eq(get_le(b.p + 10, 2), 1);
+    static const char *const tags[] = {"OPTK", "ACTV", "LTYP", "BNST", "LREG"};
+    for (int t = 0; t < 5; t++)
+        ck_assert_msg(sec_find(&b, tags[t]) != 0, "no section %s", tags[t]);
+    regnn_model *l = NULL;
+    regnn_optimizer *lo = NULL;
+    CK_OK(regnn_checkpoint_load_mem(b.p, b.n, &l, &lo));
+    assert_same_model(m, l);
+    assert_same_predictions(m, l);
+    blob again = encode(l, lo);
+    ck_assert_uint_eq(again.n, b.n);
+    ck_assert_mem_eq(again.p, b.p, b.n);
+    double l1, l2;
+    CK_OK(regnn_train_batch(m, o, x, y, 32, &l1));
+    CK_OK(regnn_train_batch(l, lo, x, y, 32, &l2));
+    ck_assert(l1 == l2);
+    blob after_m = encode(m, o), after_l = encode(l, lo);
+    ck_assert_uint_eq(after_m.n, after_l.n);
+    ck_assert_mem_eq(after_m.p, after_l.p, after_m.n);
+    free(after_m.p);
+    free(after_l.p);
+    free(again.p);
+    free(b.p);
+    regnn_optimizer_free(lo);
+    regnn_model_free(l);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+}
+END_TEST
+
 static Suite *io_suite(void)
 {
     Suite *s = suite_create("io");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_minor_version_written);
+    tcase_add_test(tc, test_all_sections_of_1_1);
     tcase_add_test(tc, test_crc32);
     tcase_add_test(tc, test_golden_v1);
     tcase_add_test(tc, test_scaler_attach);
