@@ -1365,6 +1365,7 @@ START_TEST(test_shards_reproduce_draws)
     regnn_dataset *tr = synth(250, 3), *va = synth(37, 4);
     regnn_fit_options *fo = opts(4, (int64_t)batch);
     regnn_model *ref = drawing_net(kind, rate);
+    CK_OK(regnn_model_set_threads(ref, 1));
     ck_assert_uint_eq(rg_model_shards(ref, batch, NULL), n);
     regnn_optimizer *oref = NULL;
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
@@ -1378,6 +1379,7 @@ START_TEST(test_shards_reproduce_draws)
     memset(sh, 0, sizeof sh);
     for (size_t i = 0; i < n; i++) {
         sh[i].m = drawing_net(kind, rate);
+        CK_OK(regnn_model_set_threads(sh[i].m, i % 2 ? 3 : 1)); /* the same bits on any */
         CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
         sh[i].train = tr;
         sh[i].val = va;
