@@ -612,8 +612,9 @@ typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums
  *  the same data, model, optimizer and options: before training they are
  *  compared (a hash per setting that changes results), and on a mismatch
  *  every process fails with REGNN_E_INVALID_ARG naming the first differing
- *  setting and the ranks (REGNN_FIT_SHARD_INDEX). Dropout is refused
- *  (REGNN_E_UNSUPPORTED) when the count is > 1. */
+ *  setting and the ranks (REGNN_FIT_SHARD_INDEX). Every process draws the
+ *  whole batch's dropout masks and noise and uses its rows'; BatchNormalization
+ *  is refused (REGNN_E_INVALID_ARG) when the count is > 1. */
 REGNN_API regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts,
                                                       regnn_exchange_fn fn, void *user);
 /** For a process of a data-parallel fit that fails before it can call

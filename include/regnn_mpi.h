@@ -55,8 +55,8 @@ REGNN_MPI_API regnn_status regnn_mpi_regularization_path(MPI_Comm comm,
  *  rank the result is regnn_fit's bit for bit; with n ranks it is bit-identical
  *  to regnn_fit given REGNN_FIT_SHARD_INDEX/COUNT and an exchange that sums the
  *  n parts in rank order, and otherwise differs from the one-process fit by
- *  rounding only (docs/scaling.md). Dropout is refused with more than one
- *  rank. A failure on any rank gives every rank an error status. */
+ *  rounding only (docs/scaling.md). BatchNormalization is refused with more
+ *  than one rank. A failure on any rank gives every rank an error status. */
 REGNN_MPI_API regnn_status regnn_mpi_fit(MPI_Comm comm, regnn_model *m, regnn_optimizer *o,
                                          const regnn_dataset *train, const regnn_dataset *val,
                                          const regnn_fit_options *opts,

@@ -1324,6 +1324,143 @@ START_TEST(test_shards_reproduce_one_process_fit)
 }
 END_TEST
 
+/* 3 -> dense 24 relu -> [GaussianNoise | GaussianDropout] -> dense 24 relu
+ * -> dense 1, kind 0 with dropout 0.3 on the dense layers instead; `rate`
+ * is the dropout rate, the noise's stddev or the GaussianDropout rate. */
+static regnn_model *drawing_net(int kind, double rate)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(3, &m));
+    CK_OK(regnn_model_add_dense(m, 24, REGNN_ACT_RELU, NULL));
+    if (kind == 1)
+        CK_OK(regnn_model_add_gaussian_noise(m, rate, NULL));
+    if (kind == 2)
+        CK_OK(regnn_model_add_gaussian_dropout(m, rate, NULL));
+    CK_OK(regnn_model_add_dense(m, 24, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    if (kind == 0)
+        for (size_t i = 0; i < 2; i++)
+            CK_OK(regnn_layer_set_double(regnn_model_layer(m, i), REGNN_LAYER_DROPOUT, rate));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 9));
+    return m;
+}
+
+static void state_of(const regnn_optimizer *o, int which, float **out, size_t *n)
+{
+    *n = regnn_optimizer_state_size(o);
+    *out = malloc(*n * sizeof **out);
+    CK_OK(regnn_optimizer_get_state(o, which, *out, *n));
+}
+
+/* Dropout and the noise layers in 2, 3 and 4 processes: each draws the whole
+ * batch's masks or noise in one process's order and uses its rows' part, so
+ * the parameters, optimizer state and training metrics are regnn_fit's bit
+ * for bit (short last batches and idle processes included). */
+START_TEST(test_shards_reproduce_draws)
+{
+    const int kind = _i / 3;              /* dropout, GaussianNoise, GaussianDropout */
+    const size_t n = (size_t)(_i % 3) + 2; /* 2, 3, 4 processes */
+    const size_t batch = 32 * n;
+    const double rate = kind == 1 ? 0.2 : 0.3;
+    regnn_dataset *tr = synth(250, 3), *va = synth(37, 4);
+    regnn_fit_options *fo = opts(4, (int64_t)batch);
+    regnn_model *ref = drawing_net(kind, rate);
+    CK_OK(regnn_model_set_threads(ref, 1));
+    ck_assert_uint_eq(rg_model_shards(ref, batch, NULL), n);
+    regnn_optimizer *oref = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
+    regnn_history *href = NULL;
+    CK_OK(regnn_fit(ref, oref, tr, va, fo, &href));
+    float *pref, *mref;
+    size_t np, ns;
+    params_of(ref, &pref, &np);
+    state_of(oref, REGNN_STATE_V, &mref, &ns);
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < n; i++) {
+        sh[i].m = drawing_net(kind, rate);
+        CK_OK(regnn_model_set_threads(sh[i].m, i % 2 ? 3 : 1)); /* the same bits on any */
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = tr;
+        sh[i].val = va;
+        sh[i].opts = fo;
+    }
+    ck_assert_int_eq(dp_run(sh, n, np), 0);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(sh[i].st == REGNN_OK, "kind %d, shard %zu: %s", kind, i, sh[i].msg);
+        float *pi, *mi;
+        params_of(sh[i].m, &pi, &np);
+        state_of(sh[i].o, REGNN_STATE_V, &mi, &ns);
+        ck_assert_msg(memcmp(pref, pi, np * sizeof *pi) == 0,
+                      "kind %d, %zu shards: shard %zu's parameters differ", kind, n, i);
+        ck_assert_msg(memcmp(mref, mi, ns * sizeof *mi) == 0,
+                      "kind %d, %zu shards: shard %zu's optimizer state differs", kind, n, i);
+        ck_assert_uint_eq(regnn_optimizer_steps(sh[i].o), regnn_optimizer_steps(oref));
+        static const int exact[] = {REGNN_METRIC_TRAIN_LOSS, REGNN_METRIC_TRAIN_MSE,
+                                    REGNN_METRIC_TRAIN_MAE, REGNN_METRIC_TRAIN_PENALTY};
+        for (size_t k = 0; k < 4; k++) {
+            double x[4], y[4];
+            CK_OK(regnn_history_get(href, exact[k], x, 4));
+            CK_OK(regnn_history_get(sh[i].h, exact[k], y, 4));
+            ck_assert_msg(memcmp(x, y, sizeof x) == 0, "kind %d, %zu shards: metric %d", kind,
+                          n, exact[k]);
+        }
+        free(pi);
+        free(mi);
+        regnn_history_free(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    /* The draws matter: without them the fit ends elsewhere. */
+    regnn_model *plain = drawing_net(kind, 0.0);
+    regnn_optimizer *op = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &op));
+    CK_OK(regnn_fit(plain, op, tr, va, fo, NULL));
+    float *pp;
+    params_of(plain, &pp, &np);
+    ck_assert(memcmp(pref, pp, np * sizeof *pp) != 0);
+    free(pp);
+    regnn_optimizer_free(op);
+    regnn_model_free(plain);
+    free(pref);
+    free(mref);
+    regnn_history_free(href);
+    regnn_optimizer_free(oref);
+    regnn_model_free(ref);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+/* A process whose noise layer has another rate: every process fails before
+ * training, naming the layers' setting. */
+START_TEST(test_shards_noise_rate_must_agree)
+{
+    regnn_dataset *tr = synth(60, 3);
+    regnn_fit_options *fo = opts(2, 16);
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < 3; i++) {
+        sh[i].m = drawing_net(1, i == 2 ? 0.25 : 0.2);
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = tr;
+        sh[i].opts = fo;
+    }
+    ck_assert_int_eq(dp_run(sh, 3, regnn_model_param_count(sh[0].m)), 0);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(sh[i].st, REGNN_E_INVALID_ARG);
+        ck_assert_msg(strstr(sh[i].msg, "setting 'model.layers' differs: rank 0 vs rank 2"),
+                      "shard %zu: %s", i, sh[i].msg);
+        ck_assert_uint_eq(regnn_optimizer_steps(sh[i].o), 0);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+}
+END_TEST
+
 /* A shard that fails before training makes every shard fail, none hangs. */
 START_TEST(test_shard_failure_reaches_all)
 {
@@ -1390,8 +1527,6 @@ START_TEST(test_shard_option_errors)
     CK_STATUS(regnn_fit(m, o, tr, NULL, fo, NULL), REGNN_E_INVALID_ARG);
     ck_assert_int_gt(calls, 0); /* the failure was still announced */
     CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_INDEX, 1));
-    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
-    CK_STATUS(regnn_fit(m, o, tr, NULL, fo, NULL), REGNN_E_UNSUPPORTED);
     int64_t v = 0;
     regnn_fit_options *c = NULL;
     CK_OK(regnn_fit_options_copy(fo, &c));
@@ -1717,7 +1852,7 @@ END_TEST
  * training, naming the setting and the ranks; nothing changes. */
 static const char *const dp_differs[] = {
     "optimizer.learning_rate", "layer.l2", "optimizer.schedule", "model.loss", "layer.activation",
-    "data.train_weights", "model.seed", "data.train", "fit.epochs"};
+    "data.train_weights", "model.seed", "data.train", "fit.epochs", "layer.dropout"};
 
 START_TEST(test_shard_settings_must_agree)
 {
@@ -1911,6 +2046,8 @@ static Suite *fit_suite(void)
     tcase_add_test(tc, test_exchange_one_shard_is_plain_fit);
     tcase_add_loop_test(tc, test_shards_agree_and_match_plain_fit, 0, 3);
     tcase_add_loop_test(tc, test_shards_reproduce_one_process_fit, 0, 3);
+    tcase_add_loop_test(tc, test_shards_reproduce_draws, 0, 9);
+    tcase_add_test(tc, test_shards_noise_rate_must_agree);
     tcase_add_test(tc, test_shard_failure_reaches_all);
     tcase_add_test(tc, test_shard_option_errors);
     tcase_add_test(tc, test_settings_fingerprint_entries);

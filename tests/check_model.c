@@ -451,9 +451,6 @@ START_TEST(test_shard_part_matches_shards)
             ck_assert_uint_eq(len, i < n ? bd[i + 1] - bd[i] : 0);
         }
     }
-    ck_assert_uint_eq(rg_model_first_dropout(m), 3);
-    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 1), REGNN_LAYER_DROPOUT, 0.5));
-    ck_assert_uint_eq(rg_model_first_dropout(m), 1);
     regnn_model_free(m);
 }
 END_TEST

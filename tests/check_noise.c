@@ -505,39 +505,6 @@ START_TEST(test_fingerprint)
 }
 END_TEST
 
-static int sum_of_one(void *user, float *grad, size_t n, double *sums, size_t n_sums)
-{
-    (void)user;
-    (void)grad;
-    (void)n;
-    (void)sums;
-    (void)n_sums;
-    return 0;
-}
-
-/* A data-parallel fit shares the model's stream: noise layers are refused. */
-START_TEST(test_data_parallel_refused)
-{
-    enum { N = 40 };
-    static float x[N * 3], y[N];
-    regnn_dataset *ds = NULL;
-    CK_OK(regnn_dataset_from_arrays(x, y, N, 3, 1, REGNN_COPY, &ds));
-    regnn_model *m = deep(1);
-    regnn_optimizer *o = NULL;
-    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
-    regnn_fit_options *fo = NULL;
-    CK_OK(regnn_fit_options_create(&fo));
-    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 2));
-    CK_OK(regnn_fit_options_set_exchange(fo, sum_of_one, NULL));
-    CK_STATUS(regnn_fit(m, o, ds, NULL, fo, NULL), REGNN_E_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "GaussianNoise (layer 0)"));
-    regnn_fit_options_free(fo);
-    regnn_optimizer_free(o);
-    regnn_model_free(m);
-    regnn_dataset_free(ds);
-}
-END_TEST
-
 /* 4 -> dense 8 relu -> GaussianNoise(sd) -> dense 1: a path's template, or a run by hand. */
 static regnn_model *path_net(double sd, uint64_t seed, int init)
 {
@@ -650,7 +617,6 @@ static Suite *noise_suite(void)
     tcase_add_test(tc, test_checkpoint_round_trip);
     tcase_add_loop_test(tc, test_onnx_omits_noise, 0, 2);
     tcase_add_test(tc, test_fingerprint);
-    tcase_add_test(tc, test_data_parallel_refused);
     tcase_add_test(tc, test_path_sweeps_stddev);
     suite_add_tcase(s, tc);
     return s;

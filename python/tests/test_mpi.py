@@ -189,26 +189,50 @@ class TestMpiFit(unittest.TestCase):
                           "(invalid argument): TypeError: " % bad, str(other))
             self.assertIn(str(errors[bad])[:40], str(other))
 
-    def test_dropout_refused_with_two_processes(self):
+    def test_dropout_and_noise_are_model_fit(self):
+        # Every process draws the whole batch's masks and noise and uses its rows':
+        # the bits of the one-process Model.fit.
         x, y = data()
+
+        def drawing():
+            m = regnn.Model(5, [regnn.Dense(24, "relu", dropout=0.2), regnn.GaussianNoise(0.1),
+                                regnn.Dense(24, "tanh"), regnn.GaussianDropout(0.2),
+                                regnn.Dense(1)])
+            m.init(seed=9)
+            return m
         shared = {"size": 2, "slots": [None] * 2, "barrier": threading.Barrier(2, timeout=60)}
-        errors = [None, None]
+        models, hists, errors = [drawing() for _ in range(2)], [None] * 2, []
 
         def rank(r):
-            m = regnn.Model(5, [regnn.Dense(8, "relu", dropout=0.2), regnn.Dense(1)])
-            m.init(seed=1)
             try:
-                regnn.mpi_fit(ThreadComm(shared, r), m, x, y, epochs=1, batch_size=64)
-            except BaseException as e:
-                errors[r] = e
+                hists[r] = regnn.mpi_fit(ThreadComm(shared, r), models[r], x, y, epochs=3,
+                                         batch_size=64)
+            except BaseException as e:  # reported below
+                errors.append(e)
+                shared["barrier"].abort()
         threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(120)
-        for e in errors:
-            self.assertIsInstance(e, regnn.UnsupportedError)
+        self.assertFalse(errors, errors)
+        alone = drawing()
+        h = alone.fit(x, y, epochs=3, batch_size=64)
+        for m, hist in zip(models, hists):
+            self.assertEqual(m.get_params().tobytes(), alone.get_params().tobytes())
+            self.assertEqual(list(hist["loss"]), list(h["loss"]))
 
+    def test_batch_normalization_refused_with_two_processes(self):
+        x, y = data()
+
+        def setup(r):
+            m = regnn.Model(5, [regnn.Dense(8, "relu"), regnn.BatchNormalization(),
+                                regnn.Dense(1)])
+            m.init(seed=1)
+            return m, x, y, {}
+        for e in self.run_each(2, setup):
+            self.assertIsInstance(e, regnn.InvalidArgumentError)
+            self.assertIn("BatchNormalization (layer 1)", str(e))
 
 if __name__ == "__main__":
     unittest.main()

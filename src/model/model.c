@@ -637,14 +637,6 @@ int rg_model_busy(const regnn_model *m) { return m->busy; }
 
 void rg_model_set_busy(regnn_model *m, int busy) { m->busy = busy; }
 
-size_t rg_model_first_dropout(const regnn_model *m)
-{
-    size_t i = 0;
-    while (i < m->n_layers && !(m->layers[i]->dropout > 0.0) && !rg_layer_is_noise(m->layers[i]))
-        i++;
-    return i;
-}
-
 void rg_model_permutation(regnn_model *m, size_t *idx, size_t n)
 {
     rg_rng_permutation(&m->rng, idx, n);

@@ -79,8 +79,9 @@ regnn_status rg_model_reserve_next(regnn_model *m);
 void rg_model_drop_workspace(regnn_model *m);
 /* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
-/* The gradient of `rows` rows of a batch of total_rows (the loss's scale)
- * into m->grads, with the penalty gradient if `penalty` (its value into
+/* The gradient of `rows` rows of a batch of total_rows (the loss's scale),
+ * starting at its row `first` (the masks and noise drawn for the whole batch,
+ * these rows' kept, as rg_model_fit_step draws them), into m->grads, with the penalty gradient if `penalty` (its value into
  * *pen), and the loss sums (loss, squared and absolute errors) from 0 in the
  * step's order: a part of a data-parallel step (rows 0: the gradient is -0,
  * which adds nothing to a sum, and sums are untouched). Without the penalty,
@@ -88,8 +89,8 @@ void rg_model_drop_workspace(regnn_model *m);
  * the penalty. *pen also gets the rows' activity penalty (added after the
  * weights' when penalty is set, alone otherwise) when a layer has one. */
 void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
-                        size_t rows, size_t total_rows, int train, int penalty, double sums[3],
-                        double *pen);
+                        size_t first, size_t rows, size_t total_rows, int train, int penalty,
+                        double sums[3], double *pen);
 double rg_model_add_penalty(regnn_model *m);
 /* The shards of a step of `rows` rows (model.c): their count, and their
  * bounds into bounds[0..count] if bounds is not NULL (at most 5 values). */
@@ -124,7 +125,6 @@ size_t rg_model_resolved_threads(const regnn_model *m);
  * rows at a time. */
 int rg_model_busy(const regnn_model *m);
 void rg_model_set_busy(regnn_model *m, int busy);
-size_t rg_model_first_dropout(const regnn_model *m);
 int rg_model_has_workspace(const regnn_model *m, size_t rows);
 size_t rg_model_eval_chunk(size_t rows);
 /* A Fisher-Yates permutation of 0..n-1 from the model's random stream. */

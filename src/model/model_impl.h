@@ -169,7 +169,8 @@ void rg_ln_backward(const regnn_layer *l, const float *params, const float *in,
  * would draw them; its forward into ws.act on rows r0..r1 from `in` (the
  * whole batch's input); its backward, the lower layer's delta of rows
  * r0..r1 before that layer's own dropout and activation derivative. */
-void rg_noise_draw(regnn_model *m, size_t layer, size_t rows, int train);
+void rg_noise_draw(regnn_model *m, size_t layer, size_t first, size_t rows, size_t total,
+                   int train);
 void rg_noise_forward(const regnn_model *m, size_t layer, const float *in, size_t r0, size_t r1);
 void rg_noise_backward(const regnn_model *m, size_t layer, size_t r0, size_t r1);
 /* step_task.c: the lower layer's delta of rows r0..r1, columns c0..c1 once

@@ -14,7 +14,11 @@ regnn_status rg_model_step_grads(regnn_model *m, const float *x, const float *y,
     return rg_model_step_grads_w(m, x, y, NULL, rows, train, &loss, mse, mae, penalty);
 }
 
-static void draw_masks(regnn_model *m, size_t rows, int train)
+/* The masks of rows [first, first + rows) of a batch of `total`: the whole
+ * batch's draws in one process's order (layer by layer, row by row), the
+ * other rows' dropped, so every process of a data-parallel fit keeps the
+ * model's stream in step and uses its own rows' part. */
+static void draw_masks(regnn_model *m, size_t first, size_t rows, size_t total, int train)
 {
     for (size_t i = 0; i < m->n_layers; i++) {
         const regnn_layer *l = m->layers[i];
@@ -22,15 +26,19 @@ static void draw_masks(regnn_model *m, size_t rows, int train)
         if (!w->mask || (!rg_layer_is_dense(l) && !rg_layer_is_noise(l))) /* LN, BN: x-hat */
             continue;
         if (rg_layer_is_noise(l)) {
-            rg_noise_draw(m, i, rows, train);
+            rg_noise_draw(m, i, first, rows, total, train);
             continue;
         }
         size_t n = rows * l->units;
         if (train && l->dropout > 0.0) {
             /* Inverted dropout: survivors are scaled so inference needs no change. */
             float keep = (float)(1.0 / (1.0 - l->dropout));
+            for (size_t k = 0; k < first * l->units; k++)
+                (void)rg_rng_uniform(&m->rng);
             for (size_t k = 0; k < n; k++)
                 w->mask[k] = rg_rng_uniform(&m->rng) >= l->dropout ? keep : 0.0f;
+            for (size_t k = (first + rows) * l->units; k < total * l->units; k++)
+                (void)rg_rng_uniform(&m->rng);
         } else {
             for (size_t k = 0; k < n; k++)
                 w->mask[k] = 1.0f;
@@ -74,7 +82,8 @@ static int backward_products(step_job *j, size_t i, size_t nt)
 
 /* The job of a step: its rows, the loss's scale, the penalty, the shards. */
 static void step_prepare(step_job *j, regnn_model *m, const float *x, const float *y,
-                         const float *wt, size_t rows, size_t total, int train, int penalty)
+                         const float *wt, size_t first, size_t rows, size_t total, int train,
+                         int penalty)
 {
     memset(j, 0, sizeof *j);
     j->m = m;
@@ -86,7 +95,7 @@ static void step_prepare(step_job *j, regnn_model *m, const float *x, const floa
     j->penalty = penalty;
     j->train = train;
     j->n_shards = rg_shard_plan(m, rows, j->shard);
-    draw_masks(m, rows, train);
+    draw_masks(m, first, rows, total, train);
 }
 
 /* A sharded step on the threads: each shard forward and backward, then the
@@ -234,13 +243,13 @@ static int has_activity(const regnn_model *m)
  * sharded step's last job; an owned-row step with every layer on owned rows,
  * layer by layer): returns 1 when they did (the loss and penalty are those
  * before the update). */
-static int step(regnn_model *m, const float *x, const float *y, const float *wt, size_t rows,
-                size_t total, int train, int penalty, double sums_out[3], double *pen_value,
-                rg_update *upd)
+static int step(regnn_model *m, const float *x, const float *y, const float *wt, size_t first,
+                size_t rows, size_t total, int train, int penalty, double sums_out[3],
+                double *pen_value, rg_update *upd)
 {
     const size_t nt = rg_pool_threads(m->pool);
     step_job j;
-    step_prepare(&j, m, x, y, wt, rows, total, train, penalty);
+    step_prepare(&j, m, x, y, wt, first, rows, total, train, penalty);
     if (penalty)
         rg_step_bias_penalty(m); /* its value before the tasks update the biases */
     int updated = 0;
@@ -277,7 +286,7 @@ static int step_means(regnn_model *m, const float *x, const float *y, const floa
                       double *penalty, rg_update *upd)
 {
     double sums[3] = {0.0, 0.0, 0.0};
-    const int updated = step(m, x, y, wt, rows, rows, train, 1, sums, penalty, upd);
+    const int updated = step(m, x, y, wt, 0, rows, rows, train, 1, sums, penalty, upd);
     const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
     *loss = sums[0] / n;
     *mse = sums[1] / n;
@@ -294,15 +303,16 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
 }
 
 void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
-                        size_t rows, size_t total_rows, int train, int penalty, double sums[3],
-                        double *pen)
+                        size_t first, size_t rows, size_t total_rows, int train, int penalty,
+                        double sums[3], double *pen)
 {
     if (rows == 0) { /* -0 adds nothing to a sum over processes, not even to a -0 */
+        draw_masks(m, first, 0, total_rows, train); /* the stream stays in step */
         for (size_t k = 0; k < m->n_params; k++)
             m->grads[k] = -0.0f;
         return;
     }
-    step(m, x, y, wt, rows, total_rows, train, penalty, sums, pen, NULL);
+    step(m, x, y, wt, first, rows, total_rows, train, penalty, sums, pen, NULL);
 }
 
 /* The kernel constraints after an update (Keras applies them after the

@@ -235,8 +235,8 @@ int rg_dp_any(const rg_dp *d, int flag)
 }
 
 int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *x,
-               const float *y, const float *w, size_t rows, size_t total_rows, size_t shards,
-               double out[4])
+               const float *y, const float *w, size_t first, size_t rows, size_t total_rows,
+               size_t shards, double out[4])
 {
     if (!d->opts)
         return rg_model_fit_step(m, o, x, y, w, rows, out);
@@ -248,7 +248,7 @@ int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *
      * process after the sum, as a sharded step adds it. */
     const int pen_in_step = d->count == 1 || shards == 1;
     double sums[4] = {-0.0, -0.0, -0.0, -0.0};
-    rg_model_step_sums(m, x, y, w, rows, total_rows, 1, pen_in_step, sums, &sums[3]);
+    rg_model_step_sums(m, x, y, w, first, rows, total_rows, 1, pen_in_step, sums, &sums[3]);
     size_t np;
     float *g = rg_model_grads(m, &np);
     if (rg_dp_sum(d, g, np, sums, 4))

@@ -231,14 +231,6 @@ static double weight_sum(const float *w, size_t n)
 /* -- check -- */
 
 /* The data's shapes and the data-parallel settings. */
-/* What a layer that draws per row is called in a message. */
-static const char *drop_name(int type)
-{
-    return type == REGNN_LAYERTYPE_GAUSSIAN_NOISE     ? "GaussianNoise"
-           : type == REGNN_LAYERTYPE_GAUSSIAN_DROPOUT ? "GaussianDropout"
-                                                      : "dropout";
-}
-
 static regnn_status fit_check_args(const char *fn, const regnn_model *m, const regnn_dataset *train,
                                    const regnn_dataset *val, const regnn_fit_options *opts)
 {
@@ -275,13 +267,6 @@ static regnn_status fit_check_args(const char *fn, const regnn_model *m, const r
                         "the whole batch, which a data-parallel fit splits among its processes "
                         "(REGNN_FIT_SHARD_COUNT > 1)",
                         fn, bn);
-    const size_t drop = rg_model_first_dropout(m);
-    if (sc > 1 && drop < regnn_model_layer_count(m))
-        return rg_error(REGNN_E_UNSUPPORTED,
-                        "%s: %s (layer %zu) draws per row from the model's random "
-                        "stream, which the processes of a data-parallel fit must share",
-                        fn, drop_name(regnn_layer_type(rg_model_layer_at(m, drop))),
-                        drop);
     return REGNN_OK;
 }
 
@@ -472,7 +457,7 @@ static regnn_status fit_batches(fit_ctx *f, size_t e, double *met)
         double v[4];
         /* In place: a failed step is undone from the entry snapshot (so is an
          * update the step ran with a non-finite loss). */
-        const int step = rg_dp_step(&f->dp, f->m, f->o, x, y, w, nl, nr, shards, v);
+        const int step = rg_dp_step(&f->dp, f->m, f->o, x, y, w, lo, nl, nr, shards, v);
         if (step != RG_STEP_OK)
             return fit_step_failed(f, step, e);
         for (int k = 0; k < 4; k++)

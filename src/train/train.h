@@ -127,13 +127,13 @@ size_t rg_dp_batch_part(const rg_dp *d, const regnn_model *m, size_t rows, size_
 int rg_dp_sum(const rg_dp *d, float *g, size_t n, double *sums, size_t n_sums);
 /* Whether any process has flag set (a failed exchange counts as set). */
 int rg_dp_any(const rg_dp *d, int flag);
-/* One step of the fit on this process's rows [0, rows) of a batch of
- * total_rows (shards: what rg_dp_batch_part returned): in one process the
+/* One step of the fit on this process's rows (the batch's rows
+ * [first, first + rows), at x, y, w) of a batch of total_rows (shards: what rg_dp_batch_part returned): in one process the
  * model's step (rg_model_fit_step); else the gradient and loss sums summed
  * over the processes, then the update. out and the outcome as
  * rg_model_fit_step's, or RG_STEP_EXCHANGE. */
 int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *x,
-               const float *y, const float *w, size_t rows, size_t total_rows, size_t shards,
-               double out[4]);
+               const float *y, const float *w, size_t first, size_t rows, size_t total_rows,
+               size_t shards, double out[4]);
 
 #endif

@@ -158,6 +158,67 @@ static void params(const regnn_model *m, float **p, size_t *n)
     regnn_model_get_params(m, *p, *n);
 }
 
+/* net(4, 32, 1e-3, 6), with `drawing`: dropout 0.2 on layer 0 and a
+ * GaussianNoise(0.1) layer after it (every rank draws the whole batch's). */
+static regnn_model *exact_net(int drawing)
+{
+    regnn_model *m = net(4, 32, 1e-3, 6);
+    if (!drawing)
+        return m;
+    regnn_model_free(m);
+    m = NULL;
+    OK(regnn_model_create(4, &m));
+    OK(regnn_model_add_dense(m, 32, REGNN_ACT_RELU, NULL));
+    OK(regnn_model_add_gaussian_noise(m, 0.1, NULL));
+    OK(regnn_model_add_dense(m, 32, REGNN_ACT_TANH, NULL));
+    OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-3));
+    OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
+    OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 6));
+    return m;
+}
+
+/* A batch with one shard per rank (32 x ranks rows): regnn_fit bit for bit. */
+static void exact_fit(const regnn_dataset *tr, const regnn_dataset *va,
+                      const regnn_fit_options *fo, size_t epochs, int drawing)
+{
+    const int64_t bs = 32 * (size > 1 ? size : 2);
+    regnn_fit_options *fx = NULL;
+    OK(regnn_fit_options_copy(fo, &fx));
+    OK(regnn_fit_options_set_int(fx, REGNN_FIT_BATCH_SIZE, bs));
+    OK(regnn_fit_options_set_int(fx, REGNN_FIT_EARLY_STOPPING, 0));
+    regnn_model *mx = exact_net(drawing), *rx = exact_net(drawing);
+    regnn_optimizer *ox = NULL, *rox = NULL;
+    regnn_history *hx = NULL, *rhx = NULL;
+    OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ox));
+    OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &rox));
+    OK(regnn_mpi_fit(MPI_COMM_WORLD, mx, ox, tr, va, fx, &hx));
+    OK(regnn_fit(rx, rox, tr, va, fx, &rhx));
+    float *a, *c;
+    size_t np;
+    params(mx, &a, &np);
+    params(rx, &c, &np);
+    CHECK(memcmp(a, c, np * sizeof *a) == 0, "batch %lld on %d ranks%s differs from regnn_fit",
+          (long long)bs, size, drawing ? " with dropout and noise" : "");
+    double x[12], y[12];
+    OK(regnn_history_get(hx, REGNN_METRIC_TRAIN_LOSS, x, epochs));
+    OK(regnn_history_get(rhx, REGNN_METRIC_TRAIN_LOSS, y, epochs));
+    CHECK(memcmp(x, y, epochs * sizeof *x) == 0, "training loss history differs");
+    if (rank == 0)
+        printf("mpi fit, %d ranks, batch %lld%s: bit-identical to regnn_fit (parameters and "
+               "training loss over %zu epochs)\n", size, (long long)bs,
+               drawing ? ", dropout and GaussianNoise" : "", epochs);
+    free(a);
+    free(c);
+    regnn_history_free(hx);
+    regnn_history_free(rhx);
+    regnn_optimizer_free(ox);
+    regnn_optimizer_free(rox);
+    regnn_model_free(mx);
+    regnn_model_free(rx);
+    regnn_fit_options_free(fx);
+}
+
 static void test_fit(void)
 {
     const size_t epochs = 12;
@@ -233,39 +294,8 @@ static void test_fit(void)
 
     /* a batch with one shard per rank (32 x ranks rows): regnn_fit bit for bit */
     if (size <= 4) {
-        const int64_t bs = 32 * (size > 1 ? size : 2);
-        regnn_fit_options *fx = NULL;
-        OK(regnn_fit_options_copy(fo, &fx));
-        OK(regnn_fit_options_set_int(fx, REGNN_FIT_BATCH_SIZE, bs));
-        OK(regnn_fit_options_set_int(fx, REGNN_FIT_EARLY_STOPPING, 0));
-        regnn_model *mx = net(4, 32, 1e-3, 6), *rx = net(4, 32, 1e-3, 6);
-        regnn_optimizer *ox = NULL, *rox = NULL;
-        regnn_history *hx = NULL, *rhx = NULL;
-        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ox));
-        OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &rox));
-        OK(regnn_mpi_fit(MPI_COMM_WORLD, mx, ox, tr, va, fx, &hx));
-        OK(regnn_fit(rx, rox, tr, va, fx, &rhx));
-        float *a, *c;
-        params(mx, &a, &np);
-        params(rx, &c, &np);
-        CHECK(memcmp(a, c, np * sizeof *a) == 0,
-              "batch %lld on %d ranks differs from regnn_fit", (long long)bs, size);
-        double x[12], y[12];
-        OK(regnn_history_get(hx, REGNN_METRIC_TRAIN_LOSS, x, epochs));
-        OK(regnn_history_get(rhx, REGNN_METRIC_TRAIN_LOSS, y, epochs));
-        CHECK(memcmp(x, y, epochs * sizeof *x) == 0, "training loss history differs");
-        if (rank == 0)
-            printf("mpi fit, %d ranks, batch %lld: bit-identical to regnn_fit (parameters and "
-                   "training loss over %zu epochs)\n", size, (long long)bs, epochs);
-        free(a);
-        free(c);
-        regnn_history_free(hx);
-        regnn_history_free(rhx);
-        regnn_optimizer_free(ox);
-        regnn_optimizer_free(rox);
-        regnn_model_free(mx);
-        regnn_model_free(rx);
-        regnn_fit_options_free(fx);
+        exact_fit(tr, va, fo, epochs, 0);
+        exact_fit(tr, va, fo, epochs, 1);
     }
 
     for (int i = 0; i < size; i++) {
