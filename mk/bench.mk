@@ -68,6 +68,9 @@ bench: $(BENCH_BINS) bench-builtin
 	@echo
 	@echo "== built-in GEMM vs OpenBLAS vs libxsmm, per product of a training step"
 	$(BENCH_ENV) $(BUILD)/bench/bench_gemm --json $(BUILD)/bench/gemm.jsonl
+	@echo "== one-row predict of the study network vs its products alone vs reading its weights"
+	$(BUILD)/bench/bench_predict
+	@echo
 	@echo "== one training step vs its GEMMs alone"
 	$(BUILD)/bench/bench_step 64
 	$(BUILD)/bench/bench_step 256 64 512 512 512 1
