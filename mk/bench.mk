@@ -81,7 +81,7 @@ bench: $(BENCH_BINS) bench-builtin
 	@echo "== issue 13 targets: one model on 2 threads, this run"
 	$(BENCH_ENV) $(PYTHON) bench/thread_targets.py --threads $(BUILD)/bench/threads.csv --torch $(BUILD)/bench/torch.json
 	@echo
-	@echo "== oversubscription: 64 threads vs threads = 0 (the usable CPUs), target <= 1.25x"
+	@echo "== oversubscription: 64 threads vs one per usable CPU, target <= 1.25x"
 	$(BUILD)/bench/bench_oversub
 	@echo
 	@echo "== results as JSON lines (CPU, kernels, OpenBLAS core, threads, load average, figures):"
