@@ -364,14 +364,15 @@ REGNN_API regnn_status regnn_model_init(regnn_model *m, int scheme, uint64_t see
 /** Re-seed the model's RNG (shuffling, dropout) without touching parameters. */
 REGNN_API regnn_status regnn_model_seed(regnn_model *m, uint64_t seed);
 /** Threads that regnn_fit and regnn_train_batch use for this model: 1..256,
- *  or 0 for one per CPU the process may use (affinity mask, cgroup quota);
+ *  or 0 for a count picked from the model's shapes, the batch and the CPUs the
+ *  process may use (affinity mask, cgroup quota; docs/api.md);
  *  a count above those CPUs runs on that many; default 1. Training gives the same bits for
  *  every count (docs/api.md states the promise). The threads start at the
  *  next training call, sleep between calls and stop when the model is freed
  *  or the count changes. Copied by regnn_model_copy, not saved in files.
  *  REGNN_E_STATE from an epoch callback of a fit of this model. */
 REGNN_API regnn_status regnn_model_set_threads(regnn_model *m, size_t n);
-/** The thread setting (0 = one per usable CPU); 0 for NULL. */
+/** The thread setting (0 = automatic); 0 for NULL. */
 REGNN_API size_t regnn_model_threads(const regnn_model *m);
 /** Total number of parameters (0 before the first layer). */
 REGNN_API size_t regnn_model_param_count(const regnn_model *m);

@@ -68,6 +68,9 @@ bench: $(BENCH_BINS) bench-builtin
 	@echo
 	@echo "== built-in GEMM vs OpenBLAS vs libxsmm, per product of a training step"
 	$(BENCH_ENV) $(BUILD)/bench/bench_gemm --json $(BUILD)/bench/gemm.jsonl
+	@echo "== one-row predict of the study network vs its products alone vs reading its weights"
+	$(BUILD)/bench/bench_predict
+	@echo
 	@echo "== one training step vs its GEMMs alone"
 	$(BUILD)/bench/bench_step 64
 	$(BUILD)/bench/bench_step 256 64 512 512 512 1
@@ -78,7 +81,7 @@ bench: $(BENCH_BINS) bench-builtin
 	@echo "== issue 13 targets: one model on 2 threads, this run"
 	$(BENCH_ENV) $(PYTHON) bench/thread_targets.py --threads $(BUILD)/bench/threads.csv --torch $(BUILD)/bench/torch.json
 	@echo
-	@echo "== oversubscription: 64 threads vs threads = 0 (the usable CPUs), target <= 1.25x"
+	@echo "== oversubscription: 64 threads vs one per usable CPU, target <= 1.25x"
 	$(BUILD)/bench/bench_oversub
 	@echo
 	@echo "== results as JSON lines (CPU, kernels, OpenBLAS core, threads, load average, figures):"

@@ -7,7 +7,8 @@
 #
 # Usage: scripts/ab-speed.sh BASE_REV [NEW_REV]   (NEW_REV: the work tree)
 # Environment: BLAS (openblas or builtin; default: what `make` picks), REPS (5),
-# AB_CONFIGS ("net:threads:batch:epochs ...").
+# AB_CONFIGS ("net:threads:batch:epochs ..."; threads "predict": seconds per
+# regnn_model_predict call of batch rows, epochs calls).
 set -eu
 base=${1:?usage: scripts/ab-speed.sh BASE_REV [NEW_REV]}
 new=${2:-}

@@ -237,8 +237,11 @@ static int print_cpus(void)
     if (regnn_model_create(3, &m) != REGNN_OK || regnn_model_set_threads(m, 0) != REGNN_OK ||
         rg_pool_create(4, &p) != REGNN_OK)
         return EXIT_FAILURE;
-    printf("usable %zu resolved %zu model %zu active %zu\n", rg_usable_cpus(), rg_threads_resolve(0),
-           rg_model_resolved_threads(m), rg_pool_active(p));
+    /* shapes and a batch for which the automatic rule alone would pick many */
+    if (regnn_model_add_dense(m, 4096, REGNN_ACT_RELU, NULL) != REGNN_OK)
+        return EXIT_FAILURE;
+    printf("usable %zu resolved %zu model %zu active %zu\n", rg_usable_cpus(),
+           rg_threads_resolve(0, 1e15), rg_model_resolved_threads(m, 1u << 16), rg_pool_active(p));
     rg_pool_free(p);
     regnn_model_free(m);
     return EXIT_SUCCESS;
@@ -272,6 +275,94 @@ START_TEST(test_threads_zero_under_taskset)
     ck_assert_uint_eq(resolved, 1);
     ck_assert_uint_eq(model, 1);
     ck_assert_uint_eq(active, 1);
+}
+END_TEST
+
+/* threads = 0: the automatic rule's decisions by step size and CPUs. */
+START_TEST(test_threads_auto_rule)
+{
+    const size_t study = 10 * 128 + 5 * 128 * 128 + 128, wide = 64 * 512 + 2 * 512 * 512 + 512;
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(study, 64), 2), 1);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(study, 64), 64), 1);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(study, 1), 2), 1);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(study, 320), 2), 1); /* docs/api.md's bound */
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(study, 321), 2), 2);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(wide, 256), 2), 2);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(wide, 256), 8), 8);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(wide, 256), 64), 10); /* 428 M / 40 M */
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(wide, 256), 1), 1);
+    ck_assert_uint_eq(rg_threads_auto(rg_step_macs(wide, 1), 2), 1);
+    /* each thread gets at least RG_AUTO_MACS_PER_THREAD */
+    ck_assert_uint_eq(rg_threads_auto(2 * RG_AUTO_MACS_PER_THREAD, 4), 2);
+    ck_assert_uint_eq(rg_threads_auto(2 * RG_AUTO_MACS_PER_THREAD - 1, 4), 1);
+    ck_assert_uint_eq(rg_threads_auto(1e300, 1000), RG_MAX_THREADS);
+    ck_assert_uint_eq(rg_threads_auto(0.0, 4), 1);
+    /* a set count is the count, capped by the CPUs, whatever the work */
+    regnn__test_usable_cpus(2);
+    ck_assert_uint_eq(rg_threads_resolve(0, rg_step_macs(study, 64)), 1);
+    ck_assert_uint_eq(rg_threads_resolve(0, rg_step_macs(wide, 256)), 2);
+    ck_assert_uint_eq(rg_threads_resolve(1, 1e15), 1);
+    ck_assert_uint_eq(rg_threads_resolve(3, 0.0), 2);
+    regnn__test_usable_cpus(0);
+}
+END_TEST
+
+/* docs/api.md states RG_AUTO_MACS_PER_THREAD as a number: the two agree. */
+START_TEST(test_threads_auto_rule_documented)
+{
+    FILE *f = fopen("docs/api.md", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024], want[64];
+    snprintf(want, sizeof want, "W / %.0f", RG_AUTO_MACS_PER_THREAD);
+    /* the docs group thousands with commas */
+    char grouped[64];
+    size_t g = 0, n = strlen(want), digits = n - 4; /* after "W / " */
+    for (size_t i = 0; i < n; i++) {
+        grouped[g++] = want[i];
+        if (i >= 4 && i + 1 < n && (n - 1 - i) % 3 == 0 && digits > 3)
+            grouped[g++] = ',';
+    }
+    grouped[g] = '\0';
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, grouped) != NULL;
+    fclose(f);
+    ck_assert_msg(found, "docs/api.md does not say \"%s\" (RG_AUTO_MACS_PER_THREAD)", grouped);
+}
+END_TEST
+
+/* A model with threads = 0 counts its dense kernels' weights (not noise
+ * layers') and the batch, resolves again when a fit's batch changes, and
+ * starts or stops its pool to match. */
+START_TEST(test_threads_auto_model)
+{
+    regnn__test_usable_cpus(2);
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(64, &m));
+    for (int i = 0; i < 3; i++) {
+        CK_OK(regnn_model_add_dense(m, 512, REGNN_ACT_RELU, NULL));
+        CK_OK(regnn_model_add_gaussian_noise(m, 0.1, NULL));
+    }
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 1));
+    CK_OK(regnn_model_set_threads(m, 0));
+    ck_assert_uint_eq(rg_model_resolved_threads(m, 256), 2);
+    ck_assert_uint_eq(rg_model_resolved_threads(m, 8), 1);
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_SGD, &o));
+    const size_t rows[] = {256, 8, 256};
+    for (int k = 0; k < 3; k++) {
+        float *x = calloc(rows[k] * 64, sizeof *x), *y = calloc(rows[k], sizeof *y);
+        ck_assert_ptr_nonnull(x);
+        ck_assert_ptr_nonnull(y);
+        CK_OK(regnn_train_batch(m, o, x, y, rows[k], NULL));
+        ck_assert_uint_eq(rg_pool_threads(m->pool), rows[k] == 256 ? 2 : 1);
+        free(x);
+        free(y);
+    }
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn__test_usable_cpus(0);
 }
 END_TEST
 
@@ -814,6 +905,9 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_pool_start_runs_on_workers);
     tcase_add_test(tc, test_cpu_quota_text);
     tcase_add_test(tc, test_threads_zero_under_taskset);
+    tcase_add_test(tc, test_threads_auto_rule);
+    tcase_add_test(tc, test_threads_auto_rule_documented);
+    tcase_add_test(tc, test_threads_auto_model);
     tcase_add_test(tc, test_pool_wakes_sleeping_workers);
     tcase_add_test(tc, test_pool_create_failures);
     tcase_add_test(tc, test_same_bits_adam_l2);

@@ -265,7 +265,9 @@ static int setup_training(const fit_opts *o, fit_run *r)
     if (cli_build_model(&o->t, regnn_dataset_features(r->d.train),
                         regnn_dataset_targets(r->d.train), &r->m) != CLI_OK)
         return CLI_ERR;
-    if (regnn_model_init(r->m, REGNN_INIT_GLOROT_UNIFORM, (uint64_t)o->t.seed) != REGNN_OK)
+    /* threads 0: the library picks the count from the shapes and the batch */
+    if (regnn_model_init(r->m, REGNN_INIT_GLOROT_UNIFORM, (uint64_t)o->t.seed) != REGNN_OK ||
+        regnn_model_set_threads(r->m, 0) != REGNN_OK)
         return cli_lib_fail("model");
     if (cli_optimizer(&o->t, &r->opt) != CLI_OK)
         return CLI_ERR;

@@ -391,7 +391,7 @@ class Model(_Handle):
     #: Set to True by a callback to stop fit() after the current epoch (Keras).
     stop_training = False
 
-    def __init__(self, n_inputs, layers=(), *, threads=None):
+    def __init__(self, n_inputs, layers=(), *, threads=0):
         n = B.index(n_inputs, "Model: n_inputs")
         self._layers = []
         self._n_in = n
@@ -399,14 +399,16 @@ class Model(_Handle):
         self._adopt(_out_handle(lib.regnn_model_create, n))
         for spec in layers:
             self.add(spec)
-        if threads is not None:
-            self.threads = threads
+        self.threads = 0 if threads is None else threads
 
     @property
     def threads(self):
-        """Threads fit() and train_batch() use: 1..256, or 0 for one per CPU the
-        process may use (affinity mask, cgroup quota); a count above those CPUs runs
-        on that many (default 1). Results are bit-identical for every count."""
+        """Threads fit() and train_batch() use: 1..256, or 0 to let the library pick
+        the count from the layers' shapes, the batch and the CPUs the process may use
+        (affinity mask, cgroup quota; docs/api.md, "Training on several threads"); a
+        count above those CPUs runs on that many. Default 0 for a Model built here (a
+        loaded model starts at the library's 1). Results are bit-identical for every
+        count."""
         return lib.regnn_model_threads(self._handle())
 
     @threads.setter

@@ -85,7 +85,7 @@ class RegNNRegressor(RegressorMixin, BaseEstimator):
                  epochs=200, batch_size=32, shuffle=True, validation_split=0.0,
                  early_stopping=False, patience=10, restore_best=False, monitor="val_loss",
                  min_delta=0.0, scale_features=True, scale_targets=True,
-                 init="glorot_uniform", random_state=None, threads=1, verbose=0):
+                 init="glorot_uniform", random_state=None, threads=0, verbose=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.l2 = l2

@@ -358,6 +358,8 @@ class TestThreads(unittest.TestCase):
 
     def test_setting_and_errors(self):
         with model() as m:
+            self.assertEqual(m.threads, 0)  # the automatic count, by default
+            m.threads = 1
             self.assertEqual(m.threads, 1)
             m.threads = 0
             self.assertEqual(m.threads, 0)

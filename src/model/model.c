@@ -603,24 +603,20 @@ size_t rg_model_max_width(const regnn_model *m)
     return w;
 }
 
-size_t rg_model_resolved_threads(const regnn_model *m)
-{
-    return m->threads_resolved ? m->threads_resolved : rg_threads_resolve(m->threads);
-}
-
 regnn_status regnn_model_set_threads(regnn_model *m, size_t n)
 {
     if (!m)
         return rg_error(REGNN_E_INVALID_ARG, "regnn_model_set_threads: model is NULL");
     if (n > RG_MAX_THREADS)
         return rg_error(REGNN_E_INVALID_ARG,
-                        "regnn_model_set_threads: n must be in 0..%d (0 = one per usable CPU), got %zu",
+                        "regnn_model_set_threads: n must be in 0..%d (0 = automatic), got %zu",
                         RG_MAX_THREADS, n);
     if (m->busy)
         return rg_error(REGNN_E_STATE, "regnn_model_set_threads: the model is being trained by "
                                        "regnn_fit (called from an epoch callback?)");
     m->threads_resolved = 0;
-    if (rg_threads_resolve(n) != rg_pool_threads(m->pool)) {
+    /* With 0 the count waits for the batch: the next training call decides. */
+    if (n == 0 || rg_threads_resolve(n, 0.0) != rg_pool_threads(m->pool)) {
         /* The pool restarts at the next training call with the new count. */
         rg_pool_free(m->pool);
         m->pool = NULL;

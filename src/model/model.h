@@ -116,8 +116,9 @@ regnn_status rg_model_eval_sums(const regnn_model *m, const float *x, const floa
                                 const float *w, size_t rows, rg_loss_sums *sums, float *scratch,
                                 size_t scratch_rows, rg_pool *pool);
 size_t rg_model_max_width(const regnn_model *m);
-/* Threads a fit of m runs on: its setting, with 0 resolved (rg_threads_resolve). */
-size_t rg_model_resolved_threads(const regnn_model *m);
+/* Threads a fit of m in batches of `batch` rows runs on: its setting, with 0
+ * resolved by m's shapes and the batch (rg_threads_resolve). */
+size_t rg_model_resolved_threads(const regnn_model *m, size_t batch);
 /* What training asks of the model (model.c). The busy flag: inside
  * regnn_fit. The first layer that draws per row (dropout, GaussianNoise,
  * GaussianDropout), or the layer count. Whether the

@@ -57,8 +57,9 @@ struct regnn_model {
     rg_plan own;      /* the threads' parameter ranges by layer rows (threads >= 2) */
     rg_plan flat;     /* the same in contiguous chunks, for sharded steps */
     const rg_plan *plan; /* the one the last step used, for the optimizer */
-    size_t threads; /* regnn_model_set_threads: 0 = one per usable CPU */
+    size_t threads; /* regnn_model_set_threads: 0 = automatic (rg_threads_resolve) */
     size_t threads_resolved; /* threads with 0 resolved at the first training call; 0 = not yet */
+    size_t threads_batch;    /* the batch threads_resolved was resolved for */
     rg_pool *pool;  /* started by rg_model_reserve when threads resolve to 2 or more */
     regnn_scaler *scaler; /* attached statistics (owned, saved with the model), or NULL */
     int loss;          /* REGNN_LOSS_* */

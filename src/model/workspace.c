@@ -51,13 +51,31 @@ regnn_status rg_model_reserve_next(regnn_model *m)
     return REGNN_OK;
 }
 
-/* The pool and both plans for the resolved thread count (none for one). */
-static regnn_status reserve_threads(regnn_model *m)
+size_t rg_model_resolved_threads(const regnn_model *m, size_t batch)
 {
-    /* Resolved once per setting: 0 reads the CPUs (system calls) only then. */
-    if (!m->threads_resolved)
-        m->threads_resolved = rg_threads_resolve(m->threads);
+    if (m->threads_resolved && (m->threads != 0 || m->threads_batch == batch))
+        return m->threads_resolved;
+    size_t weights = 0; /* the dense kernels': the products' multiply-adds per row */
+    for (size_t i = 0; i < m->n_layers; i++)
+        if (rg_layer_is_dense(m->layers[i]))
+            weights += m->layers[i]->n_in * m->layers[i]->units;
+    return rg_threads_resolve(m->threads, rg_step_macs(weights, batch));
+}
+
+/* The pool and both plans for the resolved thread count (none for one). */
+static regnn_status reserve_threads(regnn_model *m, size_t batch)
+{
+    /* Resolved once per setting (and batch, for 0): the CPUs are read (system
+     * calls) only then. */
+    if (!m->threads_resolved || (m->threads == 0 && m->threads_batch != batch)) {
+        m->threads_resolved = rg_model_resolved_threads(m, batch);
+        m->threads_batch = batch;
+    }
     const size_t nt = m->threads_resolved;
+    if (m->pool && rg_pool_threads(m->pool) != nt) {
+        rg_pool_free(m->pool); /* 0 resolved to another count for this batch */
+        m->pool = NULL;
+    }
     if (nt > 1 && !m->pool) {
         regnn_status st = rg_pool_create(nt, &m->pool);
         if (st != REGNN_OK)
@@ -161,7 +179,7 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch)
         if (!m->ws_pen)
             return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
     }
-    regnn_status st = reserve_threads(m);
+    regnn_status st = reserve_threads(m, batch);
     if (st == REGNN_OK && m->threads_resolved > 1)
         st = reserve_shards(m, batch);
     if (st != REGNN_OK || (m->ws && m->ws_batch >= batch))

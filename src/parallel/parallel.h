@@ -26,11 +26,26 @@ size_t rg_usable_cpus(void);
 /* CPUs of a cgroup v2 cpu.max text ("QUOTA PERIOD"), rounded up and at most
  * RG_MAX_THREADS; 0 for "max" (no limit) or anything unreadable. */
 size_t rg_cpu_quota_cpus(const char *text);
+/* The automatic thread count (threads = 0): one thread per
+ * RG_AUTO_MACS_PER_THREAD multiply-adds of a training step (forward and
+ * backward), at least 1, at most the usable CPUs. Below it a second thread
+ * costs more in handing over work and moving weights between cores than it
+ * saves. The study net (10-128x6-1) at batch 64 has 16 M: one thread; the
+ * wide net (64-512x3-1) at batch 256 has 428 M: every CPU. */
+#define RG_AUTO_MACS_PER_THREAD 40e6
+/* Multiply-adds of one training step of `batch` rows through dense kernels
+ * holding `weights` weights in all: the forward product and the backward
+ * pass's two (the inputs' gradient and the kernel's). */
+double rg_step_macs(size_t weights, size_t batch);
+/* The threads of the automatic rule for a step of step_macs multiply-adds
+ * on `cpus` usable CPUs (at most RG_MAX_THREADS). */
+size_t rg_threads_auto(double step_macs, size_t cpus);
 /* The one resolution of a thread setting: the threads training runs on.
- * 0 means rg_usable_cpus(), and so does any larger setting: the bits do not
- * depend on the count, and threads beyond the CPUs would only wait for one.
- * At most RG_MAX_THREADS. */
-size_t rg_threads_resolve(size_t setting);
+ * 0 is the automatic rule for a step of step_macs multiply-adds
+ * (rg_threads_auto); a larger setting than rg_usable_cpus() means
+ * rg_usable_cpus(): the bits do not depend on the count, and threads beyond
+ * the CPUs would only wait for one. At most RG_MAX_THREADS. */
+size_t rg_threads_resolve(size_t setting, double step_macs);
 /* Run fn(ctx, t) for t in [0, n_tasks) on the pool and the caller; returns when
  * all are done. NULL pool: on the caller, in order. */
 void rg_pool_run(rg_pool *p, rg_task_fn fn, void *ctx, size_t n_tasks);

@@ -164,10 +164,22 @@ size_t rg_usable_cpus(void)
     return n > 0 ? n : 1;
 }
 
-size_t rg_threads_resolve(size_t setting)
+double rg_step_macs(size_t weights, size_t batch) { return 3.0 * (double)weights * (double)batch; }
+
+size_t rg_threads_auto(double step_macs, size_t cpus)
+{
+    const double by_work = step_macs / RG_AUTO_MACS_PER_THREAD;
+    size_t n = by_work < (double)RG_MAX_THREADS ? (size_t)by_work : RG_MAX_THREADS;
+    n = n < cpus ? n : cpus;
+    return n > 1 ? n : 1;
+}
+
+size_t rg_threads_resolve(size_t setting, double step_macs)
 {
     const size_t cpus = rg_usable_cpus();
-    const size_t n = setting && setting < cpus ? setting : cpus;
+    if (setting == 0)
+        return rg_threads_auto(step_macs, cpus);
+    const size_t n = setting < cpus ? setting : cpus;
     return n > RG_MAX_THREADS ? RG_MAX_THREADS : n;
 }
 

@@ -829,7 +829,9 @@ static size_t path_threads(const path_job *j)
 {
     size_t nt = (size_t)po_int(j->po, REGNN_PATH_THREADS);
     if (nt == 0) {
-        nt = rg_usable_cpus() / rg_model_resolved_threads(j->tm);
+        int64_t batch = 0;
+        (void)regnn_fit_options_get_int(j->fo, REGNN_FIT_BATCH_SIZE, &batch);
+        nt = rg_usable_cpus() / rg_model_resolved_threads(j->tm, (size_t)batch);
         if (nt == 0)
             nt = 1;
         if (nt > RG_PATH_MAX_THREADS)
