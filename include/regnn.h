@@ -334,7 +334,8 @@ REGNN_API regnn_status regnn_model_add_layer_normalization(regnn_model *m, doubl
  *  used: gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta.
  *  gamma (1) and beta (0) are trainable parameters; moving mean (0) and variance
  *  (1) are state. momentum in [0, 1] (Keras: 0.99), epsilon finite and > 0 (Keras:
- *  1e-3). A data-parallel fit refuses it. Only before regnn_model_init. */
+ *  1e-3). In a data-parallel fit the statistics are the whole batch's, gathered
+ *  through the exchange. Only before regnn_model_init. */
 REGNN_API regnn_status regnn_model_add_batch_normalization(regnn_model *m, double momentum,
                                                            double epsilon,
                                                            regnn_layer **layer_out);
@@ -615,7 +616,8 @@ typedef int (*regnn_exchange_fn)(void *user, float *grad, size_t n, double *sums
  *  every process fails with REGNN_E_INVALID_ARG naming the first differing
  *  setting and the ranks (REGNN_FIT_SHARD_INDEX). Every process draws the
  *  whole batch's dropout masks and noise and uses its rows'; BatchNormalization
- *  is refused (REGNN_E_INVALID_ARG) when the count is > 1. */
+ *  layers gather their input and output gradient of the whole batch through fn
+ *  (calls of n = the parameter count floats, n_sums 0). */
 REGNN_API regnn_status regnn_fit_options_set_exchange(regnn_fit_options *opts,
                                                       regnn_exchange_fn fn, void *user);
 /** For a process of a data-parallel fit that fails before it can call

@@ -2,7 +2,8 @@
 /* BatchNormalization: defaults and bad values, the gradient against finite
  * differences of the batch-statistics loss computed here, the moving
  * statistics' update and their use in inference, the same bits on any thread
- * count, files and checkpoints, a refused step, a data-parallel fit. */
+ * count, files and checkpoints, a refused step (data-parallel fits:
+ * check_fit's test_shards_reproduce_batch_norm). */
 #include "testutil.h"
 
 #include <math.h>
@@ -359,38 +360,6 @@ START_TEST(test_restore_best)
 }
 END_TEST
 
-static int exchange(void *user, float *grad, size_t n, double *sums, size_t n_sums)
-{
-    (void)user;
-    (void)grad;
-    (void)n;
-    (void)sums;
-    (void)n_sums;
-    return 0;
-}
-
-START_TEST(test_data_parallel_refused)
-{
-    enum { N = 40 };
-    static float x[N * 3], y[N];
-    regnn_dataset *ds = NULL;
-    CK_OK(regnn_dataset_from_arrays(x, y, N, 3, 1, REGNN_COPY, &ds));
-    regnn_model *m = deep(1);
-    regnn_optimizer *o = NULL;
-    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
-    regnn_fit_options *fo = NULL;
-    CK_OK(regnn_fit_options_create(&fo));
-    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 2));
-    CK_OK(regnn_fit_options_set_exchange(fo, exchange, NULL));
-    CK_STATUS(regnn_fit(m, o, ds, NULL, fo, NULL), REGNN_E_INVALID_ARG);
-    ck_assert_ptr_nonnull(strstr(regnn_errmsg(), "BatchNormalization (layer 1)"));
-    regnn_fit_options_free(fo);
-    regnn_optimizer_free(o);
-    regnn_model_free(m);
-    regnn_dataset_free(ds);
-}
-END_TEST
-
 static Suite *batchnorm_suite(void)
 {
     Suite *s = suite_create("batchnorm");
@@ -400,7 +369,6 @@ static Suite *batchnorm_suite(void)
     tcase_add_test(tc, test_step_gradient_moving_and_inference);
     tcase_add_test(tc, test_threads_same_bits);
     tcase_add_test(tc, test_files);
-    tcase_add_test(tc, test_data_parallel_refused);
     tcase_add_test(tc, test_restore_best);
     suite_add_tcase(s, tc);
     return s;

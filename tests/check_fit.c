@@ -1433,6 +1433,241 @@ START_TEST(test_shards_reproduce_draws)
 }
 END_TEST
 
+/* 3 -> BatchNormalization -> dense 24 relu (dropout 0.2) -> BatchNormalization
+ * -> dense 16 tanh -> BatchNormalization -> dense 1: a first layer whose
+ * input gradient is not needed, and layers whose gathers take several calls. */
+static regnn_model *bn_net(void)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(3, &m));
+    CK_OK(regnn_model_add_batch_normalization(m, 0.9, 1e-3, NULL));
+    CK_OK(regnn_model_add_dense(m, 24, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_batch_normalization(m, 0.8, 1e-2, NULL));
+    CK_OK(regnn_model_add_dense(m, 16, REGNN_ACT_TANH, NULL));
+    CK_OK(regnn_model_add_batch_normalization(m, 0.95, 1e-3, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_layer_set_double(regnn_model_layer(m, 1), REGNN_LAYER_DROPOUT, 0.2));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 9));
+    return m;
+}
+
+/* Every BatchNormalization layer's moving mean then variance, into a new array. */
+static float *moving_of(regnn_model *m, size_t *n)
+{
+    *n = 0;
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++)
+        if (regnn_layer_type(regnn_model_layer(m, i)) == REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+            *n += 2 * regnn_layer_units(regnn_model_layer(m, i));
+    float *v = malloc(*n * sizeof *v), *at = v;
+    for (size_t i = 0; i < regnn_model_layer_count(m); i++) {
+        const regnn_layer *l = regnn_model_layer(m, i);
+        if (regnn_layer_type(l) != REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+            continue;
+        const size_t u = regnn_layer_units(l);
+        CK_OK(regnn_layer_get_moving(l, at, at + u, u));
+        at += 2 * u;
+    }
+    return v;
+}
+
+/* The model's parameters, moving statistics, Adam state and step count
+ * against ref's, bit for bit (what says who). */
+static void same_state(regnn_model *ref, const regnn_optimizer *oref, regnn_model *m,
+                       const regnn_optimizer *o, const char *what)
+{
+    float *a, *b;
+    size_t n;
+    params_of(ref, &a, &n);
+    params_of(m, &b, &n);
+    ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s: parameters differ", what);
+    free(a);
+    free(b);
+    a = moving_of(ref, &n);
+    b = moving_of(m, &n);
+    ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s: moving statistics differ", what);
+    free(a);
+    free(b);
+    for (int which = REGNN_STATE_M; which <= REGNN_STATE_V; which++) {
+        state_of(oref, which, &a, &n);
+        state_of(o, which, &b, &n);
+        ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "%s: optimizer state %d differs", what,
+                      which);
+        free(a);
+        free(b);
+    }
+    ck_assert_uint_eq(regnn_optimizer_steps(o), regnn_optimizer_steps(oref));
+}
+
+/* BatchNormalization in 2, 3 and 4 processes: each layer's statistics and
+ * input gradient from the whole batch gathered through the exchange, so the
+ * parameters, moving statistics, optimizer state and training metrics are
+ * regnn_fit's bit for bit (short last batches and idle processes included);
+ * validation metrics sum in another order. */
+START_TEST(test_shards_reproduce_batch_norm)
+{
+    const size_t n = (size_t)_i + 2; /* 2, 3, 4 processes */
+    const size_t batch = 32 * n;     /* 250 rows: last batch 58, 58, 122 rows (1, 1, 3 shards) */
+    regnn_dataset *tr = synth(250, 3), *va = synth(37, 4);
+    regnn_fit_options *fo = opts(4, (int64_t)batch);
+    regnn_model *ref = bn_net();
+    CK_OK(regnn_model_set_threads(ref, 1));
+    ck_assert_uint_eq(rg_model_shards(ref, batch, NULL), n);
+    regnn_optimizer *oref = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oref));
+    regnn_history *href = NULL;
+    CK_OK(regnn_fit(ref, oref, tr, va, fo, &href));
+    dp_shard sh[DP_MAX];
+    memset(sh, 0, sizeof sh);
+    for (size_t i = 0; i < n; i++) {
+        sh[i].m = bn_net();
+        CK_OK(regnn_model_set_threads(sh[i].m, i % 2 ? 3 : 1)); /* the same bits on any */
+        CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &sh[i].o));
+        sh[i].train = tr;
+        sh[i].val = va;
+        sh[i].opts = fo;
+    }
+    ck_assert_int_eq(dp_run(sh, n, regnn_model_param_count(ref)), 0);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_msg(sh[i].st == REGNN_OK, "shard %zu: %s", i, sh[i].msg);
+        char what[64];
+        snprintf(what, sizeof what, "%zu processes, process %zu", n, i);
+        same_state(ref, oref, sh[i].m, sh[i].o, what);
+        static const int exact[] = {REGNN_METRIC_TRAIN_LOSS, REGNN_METRIC_TRAIN_MSE,
+                                    REGNN_METRIC_TRAIN_MAE, REGNN_METRIC_TRAIN_PENALTY};
+        double x[4], y[4];
+        for (size_t k = 0; k < 4; k++) {
+            CK_OK(regnn_history_get(href, exact[k], x, 4));
+            CK_OK(regnn_history_get(sh[i].h, exact[k], y, 4));
+            ck_assert_msg(memcmp(x, y, sizeof x) == 0, "%s: metric %d", what, exact[k]);
+        }
+        CK_OK(regnn_history_get(href, REGNN_METRIC_VAL_LOSS, x, 4));
+        CK_OK(regnn_history_get(sh[i].h, REGNN_METRIC_VAL_LOSS, y, 4));
+        for (size_t e = 0; e < 4; e++)
+            ck_assert_msg(fabs(x[e] - y[e]) <= 1e-12 * fabs(x[e]), "%s: val loss", what);
+        regnn_history_free(sh[i].h);
+        regnn_optimizer_free(sh[i].o);
+        regnn_model_free(sh[i].m);
+    }
+    /* The statistics moved: not the initial 0 and 1. */
+    size_t nm;
+    float *mv = moving_of(ref, &nm);
+    ck_assert(mv[0] != 0.0f && mv[3] != 1.0f);
+    free(mv);
+    regnn_history_free(href);
+    regnn_optimizer_free(oref);
+    regnn_model_free(ref);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+    regnn_dataset_free(va);
+}
+END_TEST
+
+/* One process with an exchange: regnn_fit's moving statistics too. */
+START_TEST(test_exchange_one_shard_batch_norm)
+{
+    regnn_dataset *tr = synth(150, 3);
+    regnn_fit_options *fo = opts(3, 40), *fx = NULL;
+    CK_OK(regnn_fit_options_copy(fo, &fx));
+    long calls = 0;
+    CK_OK(regnn_fit_options_set_exchange(fx, sum_of_one, &calls));
+    regnn_model *a = bn_net(), *b = bn_net();
+    regnn_optimizer *oa = NULL, *ob = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &oa));
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &ob));
+    CK_OK(regnn_fit(a, oa, tr, NULL, fo, NULL));
+    CK_OK(regnn_fit(b, ob, tr, NULL, fx, NULL));
+    ck_assert_int_gt(calls, 0);
+    same_state(a, oa, b, ob, "one process with an exchange");
+    regnn_optimizer_free(oa);
+    regnn_optimizer_free(ob);
+    regnn_model_free(a);
+    regnn_model_free(b);
+    regnn_fit_options_free(fo);
+    regnn_fit_options_free(fx);
+    regnn_dataset_free(tr);
+}
+END_TEST
+
+/* Process 0 of 2 alone: its exchange returns the values as they are (the
+ * other process's part -0 or 0), counts the gradient-sized calls and fails
+ * the fail-th of them (0: none). */
+typedef struct lone_exchange {
+    size_t np, float_calls, fail;
+} lone_exchange;
+
+static int lone(void *user, float *grad, size_t n, double *sums, size_t n_sums)
+{
+    lone_exchange *x = user;
+    (void)grad;
+    (void)sums;
+    (void)n_sums;
+    if (n == 0)
+        return 0;
+    ck_assert_uint_eq(n, x->np);
+    return ++x->float_calls == x->fail;
+}
+
+/* The gathers of one step of `rows` rows of bn_net: each BatchNormalization
+ * layer's input, and the output gradient of those above the first layer,
+ * in parameter-count calls. */
+static size_t bn_gathers(size_t rows, size_t np)
+{
+    const size_t units[3] = {3, 24, 16}, backward[3] = {0, 1, 1};
+    size_t c = 0;
+    for (size_t k = 0; k < 3; k++)
+        c += (1 + backward[k]) * ((rows * units[k] + np - 1) / np);
+    return c;
+}
+
+/* The exchange's calls of a BatchNormalization fit, and a failure in a
+ * gather of the forward or the backward: REGNN_E_IO, the model and optimizer
+ * as they were, no call after it. */
+START_TEST(test_shard_batch_norm_exchange)
+{
+    regnn_dataset *tr = synth(150, 3);
+    regnn_fit_options *fo = opts(2, 64);
+    CK_OK(regnn_fit_options_set_int(fo, REGNN_FIT_SHARD_COUNT, 2));
+    regnn_model *m = bn_net();
+    const size_t np = regnn_model_param_count(m);
+    lone_exchange x = {np, 0, 0};
+    CK_OK(regnn_fit_options_set_exchange(fo, lone, &x));
+    regnn_optimizer *o = NULL;
+    CK_OK(regnn_optimizer_create(REGNN_OPTIM_ADAM, &o));
+    CK_OK(regnn_fit(m, o, tr, NULL, fo, NULL));
+    /* per epoch: batches of 64, 64, 22 rows; each a gradient call and the gathers */
+    ck_assert_uint_eq(x.float_calls, 2 * (3 + 2 * bn_gathers(64, np) + bn_gathers(22, np)));
+    ck_assert_uint_gt(bn_gathers(64, np), 4); /* a gather of several calls */
+    float *before, *after;
+    size_t n;
+    params_of(m, &before, &n);
+    float *mv_before = moving_of(m, &n);
+    const size_t forward = (64 * 3 + np - 1) / np + (64 * 24 + np - 1) / np +
+                           (64 * 16 + np - 1) / np;
+    const size_t fail_at[2] = {1, 1 + forward};
+    for (size_t k = 0; k < 2; k++) { /* the first call; the first of the backward */
+        x.float_calls = 0;
+        x.fail = fail_at[k];
+        CK_STATUS(regnn_fit(m, o, tr, NULL, fo, NULL), REGNN_E_IO);
+        ck_assert_msg(strstr(regnn_errmsg(), "the exchange failed in epoch 1"), "%s",
+                      regnn_errmsg());
+        ck_assert_uint_eq(x.float_calls, fail_at[k]);
+        params_of(m, &after, &n);
+        ck_assert(memcmp(before, after, np * sizeof *after) == 0);
+        free(after);
+        float *mv = moving_of(m, &n);
+        ck_assert(memcmp(mv_before, mv, n * sizeof *mv) == 0);
+        free(mv);
+        ck_assert_uint_eq(regnn_optimizer_steps(o), 6);
+    }
+    free(before);
+    free(mv_before);
+    regnn_optimizer_free(o);
+    regnn_model_free(m);
+    regnn_fit_options_free(fo);
+    regnn_dataset_free(tr);
+}
+END_TEST
+
 /* A process whose noise layer has another rate: every process fails before
  * training, naming the layers' setting. */
 START_TEST(test_shards_noise_rate_must_agree)
@@ -2048,6 +2283,9 @@ static Suite *fit_suite(void)
     tcase_add_loop_test(tc, test_shards_reproduce_one_process_fit, 0, 3);
     tcase_add_loop_test(tc, test_shards_reproduce_draws, 0, 9);
     tcase_add_test(tc, test_shards_noise_rate_must_agree);
+    tcase_add_loop_test(tc, test_shards_reproduce_batch_norm, 0, 3);
+    tcase_add_test(tc, test_exchange_one_shard_batch_norm);
+    tcase_add_test(tc, test_shard_batch_norm_exchange);
     tcase_add_test(tc, test_shard_failure_reaches_all);
     tcase_add_test(tc, test_shard_option_errors);
     tcase_add_test(tc, test_settings_fingerprint_entries);

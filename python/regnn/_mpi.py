@@ -39,7 +39,7 @@ def mpi_fit(comm, model, x=None, y=None, optimizer=None, **fit_kwargs):
     end with the same weights and History. When the batch size has one shard per
     process in one process (64-95 rows on 2 processes, 96-127 on 3, 128-512 on 4 for a
     small model; docs/api.md), the result is the one-process model.fit bit for bit.
-    BatchNormalization is refused with more than one process. Needs numpy; a failing process
+    BatchNormalization uses the whole batch's statistics. Needs numpy; a failing process
     makes every process raise instead of hanging.
     """
     try:

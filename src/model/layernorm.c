@@ -95,21 +95,43 @@ void rg_ln_backward(const regnn_layer *l, const float *params, const float *in,
  * In training, per unit over the batch's rows (in row order, in double):
  * mean = sum x / B, var = sum (x - mean)^2 / B; in inference the moving ones. */
 
+/* Unit k's batch mean and biased variance over `rows` rows of in (u units a
+ * row), each summed in double over the rows in order. */
+static void bn_unit_stats(const float *in, size_t u, size_t k, size_t rows, double *mu,
+                          double *var)
+{
+    double s = 0.0, q = 0.0;
+    for (size_t r = 0; r < rows; r++)
+        s += in[r * u + k];
+    *mu = s / (double)rows;
+    for (size_t r = 0; r < rows; r++)
+        q += ((double)in[r * u + k] - *mu) * ((double)in[r * u + k] - *mu);
+    *var = q / (double)rows;
+}
+
+/* Unit k of `rows` rows normalized with mu and inv: out (when not NULL) and
+ * x-hat (when not NULL). */
+static void bn_unit_apply(const float *params, size_t u, size_t k, double mu, double inv,
+                          const float *in, size_t rows, float *out, float *xhat)
+{
+    const float gamma = params[k], beta = params[u + k];
+    for (size_t r = 0; r < rows; r++) {
+        const double h = ((double)in[r * u + k] - mu) * inv;
+        if (out)
+            out[r * u + k] = (float)(gamma * h + beta);
+        if (xhat)
+            xhat[r * u + k] = (float)h;
+    }
+}
+
 void rg_bn_forward(const regnn_layer *l, const float *params, const float *in, size_t rows,
                    float *out, float *xhat, double *stats, int train)
 {
     const size_t u = l->units;
-    const float *gamma = params + l->offset, *beta = gamma + u;
     for (size_t k = 0; k < u; k++) {
         double mu, var;
         if (train) {
-            double s = 0.0, q = 0.0;
-            for (size_t r = 0; r < rows; r++)
-                s += in[r * u + k];
-            mu = s / (double)rows;
-            for (size_t r = 0; r < rows; r++)
-                q += ((double)in[r * u + k] - mu) * ((double)in[r * u + k] - mu);
-            var = q / (double)rows;
+            bn_unit_stats(in, u, k, rows, &mu, &var);
         } else {
             mu = l->moving[k];
             var = l->moving[u + k];
@@ -120,12 +142,46 @@ void rg_bn_forward(const regnn_layer *l, const float *params, const float *in, s
             stats[u + k] = var;
             stats[2 * u + k] = inv;
         }
-        for (size_t r = 0; r < rows; r++) {
-            const double h = ((double)in[r * u + k] - mu) * inv;
-            out[r * u + k] = (float)(gamma[k] * h + beta[k]);
-            if (xhat)
-                xhat[r * u + k] = (float)h;
-        }
+        bn_unit_apply(params + l->offset, u, k, mu, inv, in, rows, out, xhat);
+    }
+}
+
+void rg_bn_stats(const regnn_layer *l, const float *in, size_t rows, double *stats)
+{
+    const size_t u = l->units;
+    for (size_t k = 0; k < u; k++) {
+        bn_unit_stats(in, u, k, rows, &stats[k], &stats[u + k]);
+        stats[2 * u + k] = 1.0 / sqrt(stats[u + k] + l->noise);
+    }
+}
+
+void rg_bn_apply(const regnn_layer *l, const float *params, const double *stats, const float *in,
+                 size_t rows, float *out, float *xhat)
+{
+    const size_t u = l->units;
+    for (size_t k = 0; k < u; k++)
+        bn_unit_apply(params + l->offset, u, k, stats[k], stats[2 * u + k], in, rows, out, xhat);
+}
+
+void rg_bn_input_grad(const regnn_layer *l, const float *params, const double *stats,
+                      const float *xhat_all, const float *dy_all, size_t total,
+                      const float *xhat, const float *dy, size_t rows, float *dx)
+{
+    const size_t u = l->units;
+    const float *gamma = params + l->offset;
+    for (size_t k = 0; k < u; k++) {
+        const double inv = stats[2 * u + k];
+        double sd = 0.0, sdh = 0.0;
+        if (xhat_all) /* the batch's statistics depend on every row */
+            for (size_t r = 0; r < total; r++) {
+                sd += dy_all[r * u + k];
+                sdh += (double)dy_all[r * u + k] * xhat_all[r * u + k];
+            }
+        /* dx = gamma * inv * (dy - mean(dy) - x-hat * mean(dy * x-hat)) */
+        for (size_t r = 0; r < rows; r++)
+            dx[r * u + k] = (float)(gamma[k] * inv *
+                                    ((double)dy[r * u + k] - sd / (double)total -
+                                     (double)xhat[r * u + k] * sdh / (double)total));
     }
 }
 
@@ -136,23 +192,8 @@ void rg_bn_backward(const regnn_layer *l, const float *params, const float *xhat
     const size_t u = l->units;
     for (size_t s = 0; s < n_shards; s++)
         param_part(u, xhat, dy, shard[s], shard[s + 1], g, s > 0);
-    if (!dx)
-        return;
-    const float *gamma = params + l->offset;
-    for (size_t k = 0; k < u; k++) {
-        const double inv = stats[2 * u + k];
-        double sd = 0.0, sdh = 0.0;
-        if (train) /* the batch's statistics depend on every row */
-            for (size_t r = 0; r < rows; r++) {
-                sd += dy[r * u + k];
-                sdh += (double)dy[r * u + k] * xhat[r * u + k];
-            }
-        /* dx = gamma * inv * (dy - mean(dy) - x-hat * mean(dy * x-hat)) */
-        for (size_t r = 0; r < rows; r++)
-            dx[r * u + k] = (float)(gamma[k] * inv *
-                                    ((double)dy[r * u + k] - sd / (double)rows -
-                                     (double)xhat[r * u + k] * sdh / (double)rows));
-    }
+    if (dx)
+        rg_bn_input_grad(l, params, stats, train ? xhat : NULL, dy, rows, xhat, dy, rows, dx);
 }
 
 void rg_bn_commit(regnn_model *m)

@@ -77,6 +77,7 @@ regnn_status rg_model_reserve(regnn_model *m, size_t batch);
 regnn_status rg_model_reserve_next(regnn_model *m);
 /* Free the workspace and m->params_next. */
 void rg_model_drop_workspace(regnn_model *m);
+typedef struct rg_bn_dp rg_bn_dp; /* bn_dp.c, below */
 /* Forward (training mode when train != 0: dropout on) + MSE/MAE + backward
  * into m->grads (penalty gradient included). Returns data mse, mae and penalty. */
 /* The gradient of `rows` rows of a batch of total_rows (the loss's scale),
@@ -87,10 +88,25 @@ void rg_model_drop_workspace(regnn_model *m);
  * which adds nothing to a sum, and sums are untouched). Without the penalty,
  * rg_model_add_penalty then adds it as a sharded step does (last) and returns
  * the penalty. *pen also gets the rows' activity penalty (added after the
- * weights' when penalty is set, alone otherwise) when a layer has one. */
-void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
-                        size_t first, size_t rows, size_t total_rows, int train, int penalty,
-                        double sums[3], double *pen);
+ * weights' when penalty is set, alone otherwise) when a layer has one.
+ * bn: see rg_bn_dp_new. */
+int rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
+                       size_t first, size_t rows, size_t total_rows, int train, int penalty,
+                       double sums[3], double *pen, rg_bn_dp *bn);
+/* BatchNormalization in a data-parallel step (bn_dp.c): the statistics of
+ * the whole batch from every process's rows. fn replaces the n floats of buf
+ * (n: the parameter count) by their sums over the processes in a fixed
+ * order, non-zero when it failed; each process fills its rows and leaves
+ * -0 elsewhere, which adds nothing. rg_bn_dp_new: NULL when out of memory
+ * (the buffers of batch rows). rg_model_step_sums with bn (training only)
+ * gathers each BatchNormalization layer's input, and its output gradient
+ * for the layer's input gradient; it returns non-zero when fn failed (the
+ * step's values are then unusable). */
+typedef int (*rg_gather_fn)(void *ctx, float *buf, size_t n);
+rg_bn_dp *rg_bn_dp_new(const regnn_model *m, size_t batch, rg_gather_fn fn, void *ctx);
+void rg_bn_dp_free(rg_bn_dp *g);
+/* The BatchNormalization layers' moving statistics after a step's update. */
+void rg_model_commit_stats(regnn_model *m);
 double rg_model_add_penalty(regnn_model *m);
 /* The shards of a step of `rows` rows (model.c): their count, and their
  * bounds into bounds[0..count] if bounds is not NULL (at most 5 values). */

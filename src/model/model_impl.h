@@ -112,6 +112,8 @@ typedef struct step_job {
     rg_update *upd; /* the optimizer update the step's tasks run, or NULL */
     double sums[RG_SHARDS_MAX][3];
     double activity[RG_SHARDS_MAX]; /* each shard's activity penalty */
+    rg_bn_dp *bn;  /* a data-parallel step's BatchNormalization gathers, or NULL */
+    size_t first;  /* the step's first row in the batch of `total` */
 } step_job;
 
 /* step_task.c: the tasks a step runs on the pool (ctx: a step_job), the
@@ -156,6 +158,31 @@ void rg_bn_backward(const regnn_layer *l, const float *params, const float *xhat
                     const float *dy, const double *stats, int train, size_t rows,
                     const size_t *shard, size_t n_shards, float *g, float *dx);
 void rg_bn_commit(regnn_model *m);
+/* layernorm.c, the same in parts: the batch statistics of `rows` rows of in
+ * into stats (as rg_bn_forward's); `rows` rows normalized with stats into
+ * out and xhat (either may be NULL); the input gradient of `rows` rows
+ * (xhat, dy) into dx, with the sums over the `total` rows of the batch
+ * (xhat_all, dy_all, in row order; xhat_all NULL: no batch statistics, the
+ * moving ones). */
+void rg_bn_stats(const regnn_layer *l, const float *in, size_t rows, double *stats);
+void rg_bn_apply(const regnn_layer *l, const float *params, const double *stats, const float *in,
+                 size_t rows, float *out, float *xhat);
+void rg_bn_input_grad(const regnn_layer *l, const float *params, const double *stats,
+                      const float *xhat_all, const float *dy_all, size_t total,
+                      const float *xhat, const float *dy, size_t rows, float *dx);
+/* bn_dp.c: a data-parallel step's BatchNormalization layer i on this
+ * process's rows [first, first + rows) of a batch of `total`: the forward
+ * with the whole batch's statistics (its input gathered from every process);
+ * the backward (its output gradient gathered for the input gradient's sums).
+ * rg_bn_dp_idle: a process without rows of the batch takes its part in the
+ * same gathers and gets the same statistics. */
+void rg_bn_dp_forward(rg_bn_dp *g, regnn_model *m, size_t i, const float *in, size_t first,
+                      size_t rows, size_t total);
+void rg_bn_dp_backward(rg_bn_dp *g, const step_job *j, size_t i);
+void rg_bn_dp_idle(rg_bn_dp *g, regnn_model *m, size_t total);
+/* A step's start (no failure yet), and whether an exchange of it failed. */
+void rg_bn_dp_begin(rg_bn_dp *g);
+int rg_bn_dp_failed(const rg_bn_dp *g);
 /* layernorm.c: LayerNormalization of `rows` rows of in into out (x-hat into
  * xhat when not NULL); its backward on rows r0..r1 of the batch: gamma's and
  * beta's part (summed from +0 over the rows in order) stored into g (add 0)

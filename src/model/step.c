@@ -94,6 +94,7 @@ static void step_prepare(step_job *j, regnn_model *m, const float *x, const floa
     j->total = total;
     j->penalty = penalty;
     j->train = train;
+    j->first = first;
     j->n_shards = rg_shard_plan(m, rows, j->shard);
     draw_masks(m, first, rows, total, train);
 }
@@ -136,7 +137,10 @@ static void step_forward(step_job *j, size_t nt)
             continue;
         }
         if (rg_layer_is_bn(l)) { /* the whole batch: the calling thread */
-            rg_bn_forward(l, m->params, in, j->rows, w->act, w->mask, w->stats, j->train);
+            if (j->bn)
+                rg_bn_dp_forward(j->bn, m, i, in, j->first, j->rows, j->total);
+            else
+                rg_bn_forward(l, m->params, in, j->rows, w->act, w->mask, w->stats, j->train);
             in = w->out;
             continue;
         }
@@ -209,8 +213,12 @@ static void step_backward(step_job *j, size_t nt, int own)
         if (rg_layer_is_bn(m->layers[i])) {
             const regnn_layer *l = m->layers[i];
             const rg_layer_ws *w = &m->ws[i];
-            rg_bn_backward(l, m->params, w->mask, w->delta, w->stats, j->train, j->rows, j->shard,
-                           j->n_shards, m->grads + l->offset, i ? m->ws[i - 1].delta : NULL);
+            if (j->bn)
+                rg_bn_dp_backward(j->bn, j, i);
+            else
+                rg_bn_backward(l, m->params, w->mask, w->delta, w->stats, j->train, j->rows,
+                               j->shard, j->n_shards, m->grads + l->offset,
+                               i ? m->ws[i - 1].delta : NULL);
             if (i > 0)
                 rg_lower_delta(m, i, 0, j->rows, 0, l->n_in);
             continue;
@@ -245,11 +253,12 @@ static int has_activity(const regnn_model *m)
  * before the update). */
 static int step(regnn_model *m, const float *x, const float *y, const float *wt, size_t first,
                 size_t rows, size_t total, int train, int penalty, double sums_out[3],
-                double *pen_value, rg_update *upd)
+                double *pen_value, rg_update *upd, rg_bn_dp *bn)
 {
     const size_t nt = rg_pool_threads(m->pool);
     step_job j;
     step_prepare(&j, m, x, y, wt, first, rows, total, train, penalty);
+    j.bn = train ? bn : NULL;
     if (penalty)
         rg_step_bias_penalty(m); /* its value before the tasks update the biases */
     int updated = 0;
@@ -286,7 +295,7 @@ static int step_means(regnn_model *m, const float *x, const float *y, const floa
                       double *penalty, rg_update *upd)
 {
     double sums[3] = {0.0, 0.0, 0.0};
-    const int updated = step(m, x, y, wt, 0, rows, rows, train, 1, sums, penalty, upd);
+    const int updated = step(m, x, y, wt, 0, rows, rows, train, 1, sums, penalty, upd, NULL);
     const double n = (double)rows * (double)m->layers[m->n_layers - 1]->units;
     *loss = sums[0] / n;
     *mse = sums[1] / n;
@@ -302,18 +311,26 @@ regnn_status rg_model_step_grads_w(regnn_model *m, const float *x, const float *
     return REGNN_OK;
 }
 
-void rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
-                        size_t first, size_t rows, size_t total_rows, int train, int penalty,
-                        double sums[3], double *pen)
+int rg_model_step_sums(regnn_model *m, const float *x, const float *y, const float *wt,
+                       size_t first, size_t rows, size_t total_rows, int train, int penalty,
+                       double sums[3], double *pen, rg_bn_dp *bn)
 {
+    bn = train ? bn : NULL;
+    if (bn)
+        rg_bn_dp_begin(bn);
     if (rows == 0) { /* -0 adds nothing to a sum over processes, not even to a -0 */
         draw_masks(m, first, 0, total_rows, train); /* the stream stays in step */
         for (size_t k = 0; k < m->n_params; k++)
             m->grads[k] = -0.0f;
-        return;
+        if (bn) /* the gathers of the batch's statistics, whose rows are the others' */
+            rg_bn_dp_idle(bn, m, total_rows);
+    } else {
+        step(m, x, y, wt, first, rows, total_rows, train, penalty, sums, pen, NULL, bn);
     }
-    step(m, x, y, wt, first, rows, total_rows, train, penalty, sums, pen, NULL);
+    return bn && rg_bn_dp_failed(bn);
 }
+
+void rg_model_commit_stats(regnn_model *m) { rg_bn_commit(m); }
 
 /* The kernel constraints after an update (Keras applies them after the
  * optimizer's update of the variable), on the calling thread; then the

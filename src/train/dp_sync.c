@@ -198,6 +198,29 @@ regnn_status regnn_fit_exchange_failure(const regnn_fit_options *opts, regnn_sta
 
 /* ---- the exchange during training ---- */
 
+/* One gather of BatchNormalization (rg_gather_fn): n floats summed. */
+static int gather(void *ctx, float *buf, size_t n)
+{
+    double none = 0.0;
+    return rg_dp_sum(ctx, buf, n, &none, 0);
+}
+
+int rg_dp_reserve(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch)
+{
+    d->bn = NULL;
+    if (!rg_fit_options_has_exchange(opts) || opt_int(opts, REGNN_FIT_SHARD_COUNT) < 2 ||
+        rg_model_first_batch_norm(m) == regnn_model_layer_count(m))
+        return 1;
+    d->bn = rg_bn_dp_new(m, batch, gather, d);
+    return d->bn != NULL;
+}
+
+void rg_dp_free(rg_dp *d)
+{
+    rg_bn_dp_free(d->bn);
+    d->bn = NULL;
+}
+
 void rg_dp_init(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch)
 {
     d->opts = rg_fit_options_has_exchange(opts) ? opts : NULL;
@@ -248,7 +271,9 @@ int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *
      * process after the sum, as a sharded step adds it. */
     const int pen_in_step = d->count == 1 || shards == 1;
     double sums[4] = {-0.0, -0.0, -0.0, -0.0};
-    rg_model_step_sums(m, x, y, w, first, rows, total_rows, 1, pen_in_step, sums, &sums[3]);
+    if (rg_model_step_sums(m, x, y, w, first, rows, total_rows, 1, pen_in_step, sums, &sums[3],
+                           d->bn))
+        return RG_STEP_EXCHANGE;
     size_t np;
     float *g = rg_model_grads(m, &np);
     if (rg_dp_sum(d, g, np, sums, 4))
@@ -261,5 +286,8 @@ int rg_dp_step(const rg_dp *d, regnn_model *m, regnn_optimizer *o, const float *
     out[3] = pen_in_step ? sums[3] : rg_model_add_penalty(m) + sums[3];
     if (!isfinite(out[0] + out[3]))
         return RG_STEP_LOSS;
-    return rg_model_update(m, o) ? RG_STEP_OK : RG_STEP_UPDATE;
+    if (!rg_model_update(m, o))
+        return RG_STEP_UPDATE;
+    rg_model_commit_stats(m); /* the batch's statistics: the same on every process */
+    return RG_STEP_OK;
 }

@@ -164,6 +164,7 @@ static void fit_free(fit_ctx *f)
     rg_free(f->bw);
     rg_free(f->best);
     rg_free(f->eval);
+    rg_dp_free(&f->dp);
     regnn_history_free(f->hist);
     rg_model_snapshot_free(&f->ms);
     rg_optimizer_snapshot_free(&f->os);
@@ -260,13 +261,6 @@ static regnn_status fit_check_args(const char *fn, const regnn_model *m, const r
         return rg_error(REGNN_E_INVALID_ARG,
                         "%s: REGNN_FIT_SHARD_COUNT %zu needs an exchange "
                         "(regnn_fit_options_set_exchange)", fn, sc);
-    const size_t bn = rg_model_first_batch_norm(m);
-    if (sc > 1 && bn < regnn_model_layer_count(m))
-        return rg_error(REGNN_E_INVALID_ARG,
-                        "%s: BatchNormalization (layer %zu) normalizes with the statistics of "
-                        "the whole batch, which a data-parallel fit splits among its processes "
-                        "(REGNN_FIT_SHARD_COUNT > 1)",
-                        fn, bn);
     return REGNN_OK;
 }
 
@@ -375,7 +369,7 @@ static int fit_alloc(fit_ctx *f)
         f->eval = rg_calloc(2 * f->eval_rows, rg_model_max_width(f->m) * sizeof(float));
         ok = f->eval != NULL;
     }
-    return ok;
+    return ok && rg_dp_reserve(&f->dp, f->opts, f->m, batch);
 }
 
 /* Everything the epochs use; on failure the model and optimizer are as they were. */

@@ -114,7 +114,13 @@ typedef struct rg_dp {
     const regnn_fit_options *opts; /* NULL: one process */
     size_t index, count;           /* this process, of count */
     int exact; /* one shard per process: bit for bit the one-process fit */
+    rg_bn_dp *bn; /* BatchNormalization's gathers (processes > 1), or NULL */
 } rg_dp;
+/* The buffers of BatchNormalization's gathers when opts shard the batch of
+ * a model that has such layers (0 when they could not be allocated), before
+ * rg_dp_init, which leaves them; rg_dp_free frees them. */
+int rg_dp_reserve(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch);
+void rg_dp_free(rg_dp *d);
 void rg_dp_init(rg_dp *d, const regnn_fit_options *opts, const regnn_model *m, size_t batch);
 static inline int rg_dp_active(const rg_dp *d) { return d->opts != NULL; }
 /* This process's even share [*lo, *lo + *n) of rows. */

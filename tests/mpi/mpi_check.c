@@ -158,8 +158,10 @@ static void params(const regnn_model *m, float **p, size_t *n)
     regnn_model_get_params(m, *p, *n);
 }
 
-/* net(4, 32, 1e-3, 6), with `drawing`: dropout 0.2 on layer 0 and a
- * GaussianNoise(0.1) layer after it (every rank draws the whole batch's). */
+/* net(4, 32, 1e-3, 6), with `drawing` 1: dropout 0.2 on layer 0 and a
+ * GaussianNoise(0.1) layer after it (every rank draws the whole batch's);
+ * 2: a BatchNormalization layer there instead (the whole batch's statistics,
+ * gathered through the exchange). */
 static regnn_model *exact_net(int drawing)
 {
     regnn_model *m = net(4, 32, 1e-3, 6);
@@ -169,11 +171,15 @@ static regnn_model *exact_net(int drawing)
     m = NULL;
     OK(regnn_model_create(4, &m));
     OK(regnn_model_add_dense(m, 32, REGNN_ACT_RELU, NULL));
-    OK(regnn_model_add_gaussian_noise(m, 0.1, NULL));
+    if (drawing == 2)
+        OK(regnn_model_add_batch_normalization(m, 0.9, 1e-3, NULL));
+    else
+        OK(regnn_model_add_gaussian_noise(m, 0.1, NULL));
     OK(regnn_model_add_dense(m, 32, REGNN_ACT_TANH, NULL));
     OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
     OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 1e-3));
-    OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
+    if (drawing == 1)
+        OK(regnn_layer_set_double(regnn_model_layer(m, 0), REGNN_LAYER_DROPOUT, 0.2));
     OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 6));
     return m;
 }
@@ -198,16 +204,22 @@ static void exact_fit(const regnn_dataset *tr, const regnn_dataset *va,
     size_t np;
     params(mx, &a, &np);
     params(rx, &c, &np);
+    static const char *const with[] = {"", ", dropout and GaussianNoise", ", BatchNormalization"};
     CHECK(memcmp(a, c, np * sizeof *a) == 0, "batch %lld on %d ranks%s differs from regnn_fit",
-          (long long)bs, size, drawing ? " with dropout and noise" : "");
+          (long long)bs, size, with[drawing]);
+    if (drawing == 2) {
+        float mv[2][64];
+        OK(regnn_layer_get_moving(regnn_model_layer(mx, 1), mv[0], mv[0] + 32, 32));
+        OK(regnn_layer_get_moving(regnn_model_layer(rx, 1), mv[1], mv[1] + 32, 32));
+        CHECK(memcmp(mv[0], mv[1], sizeof mv[0]) == 0, "moving statistics differ from regnn_fit");
+    }
     double x[12], y[12];
     OK(regnn_history_get(hx, REGNN_METRIC_TRAIN_LOSS, x, epochs));
     OK(regnn_history_get(rhx, REGNN_METRIC_TRAIN_LOSS, y, epochs));
     CHECK(memcmp(x, y, epochs * sizeof *x) == 0, "training loss history differs");
     if (rank == 0)
         printf("mpi fit, %d ranks, batch %lld%s: bit-identical to regnn_fit (parameters and "
-               "training loss over %zu epochs)\n", size, (long long)bs,
-               drawing ? ", dropout and GaussianNoise" : "", epochs);
+               "training loss over %zu epochs)\n", size, (long long)bs, with[drawing], epochs);
     free(a);
     free(c);
     regnn_history_free(hx);
@@ -296,6 +308,7 @@ static void test_fit(void)
     if (size <= 4) {
         exact_fit(tr, va, fo, epochs, 0);
         exact_fit(tr, va, fo, epochs, 1);
+        exact_fit(tr, va, fo, epochs, 2);
     }
 
     for (int i = 0; i < size; i++) {
