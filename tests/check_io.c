@@ -1952,7 +1952,7 @@ START_TEST(test_all_sections_of_1_1)
 {
     regnn_model *m = NULL;
     regnn_optimizer *o = NULL;
-    CK_OK(regnn_model_create(4, &m));
+    CK_OK(regnn_model_create(3, &m)); /* synth()'s columns */
     CK_OK(regnn_model_add_dense(m, 8, REGNN_ACT_GELU, NULL));
     CK_OK(regnn_model_add_gaussian_noise(m, 0.2, NULL));
     CK_OK(regnn_model_add_layer_normalization(m, 1e-3, NULL));
@@ -1966,10 +1966,10 @@ START_TEST(test_all_sections_of_1_1)
     CK_OK(regnn_optimizer_create(REGNN_OPTIM_NADAM, &o));
     const double sched[2] = {1e-2, 50};
     CK_OK(regnn_optimizer_set_schedule(o, REGNN_SCHEDULE_POLYNOMIAL, sched, 2));
-    float x[32 * 4], y[32];
+    float x[32 * 3], y[32];
     for (int i = 0; i < 32; i++) {
-        for (int k = 0; k < 4; k++)
-            x[i * 4 + k] = (float)sin(0.3 * i + k);
+        for (int k = 0; k < 3; k++)
+            x[i * 3 + k] = (float)sin(0.3 * i + k);
         y[i] = (float)cos(0.2 * i);
     }
     double loss;
