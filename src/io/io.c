@@ -1328,9 +1328,11 @@ static regnn_status build_layers(const parsed *P, regnn_model *m)
             st = regnn_layer_set_double(l, REGNN_LAYER_L1, l1);
         if (st == REGNN_OK)
             st = regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, drop);
-        const uint8_t *v = P->lreg + 4 * P->lreg_keys + 8 * i * P->lreg_keys;
+        /* Layer i's values follow the keys; no section: no keys, and no pointer to offset. */
         for (size_t k = 0; st == REGNN_OK && k < P->lreg_keys; k++)
-            st = regnn_layer_set_double(l, (int)get_u32(P->lreg + 4 * k), get_f64(v + 8 * k));
+            st = regnn_layer_set_double(l, (int)get_u32(P->lreg + 4 * k),
+                                        get_f64(P->lreg + 4 * P->lreg_keys +
+                                                8 * (i * P->lreg_keys + k)));
     }
     return st;
 }
