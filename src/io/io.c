@@ -800,8 +800,8 @@ static regnn_status check_topo(const char *where, span s, parsed *P)
         fan_in = (size_t)units;
     }
     if (P->n_types) {
-        cur c = {P->types + (P->n_types - 1) * LTYP_REC, 8};
-        const uint64_t last = rd_u64(&c);
+        cur lc = {P->types + (P->n_types - 1) * LTYP_REC, 8};
+        const uint64_t last = rd_u64(&lc);
         if (last >= L)
             return rg_error(REGNN_E_FORMAT, "%s: section LTYP: layer %llu, the model has %llu layers",
                             where, (unsigned long long)last, (unsigned long long)L);
@@ -953,7 +953,7 @@ static regnn_status check_lreg(const char *where, span s, parsed *P)
     const uint8_t *v = keys + 4 * K;
     for (size_t i = 0; i < P->n_layers; i++) {
         /* The constraint settings as the layer will hold them: defaults, then the file's. */
-        double c[4] = {0.0, 0.0, 0.0, 0.0};
+        double cons[4] = {0.0, 0.0, 0.0, 0.0};
         static const int ckeys[4] = {REGNN_LAYER_MAX_NORM, REGNN_LAYER_MIN_NORM,
                                      REGNN_LAYER_NON_NEG, REGNN_LAYER_UNIT_NORM};
         for (uint32_t k = 0; k < K; k++) {
@@ -963,9 +963,9 @@ static regnn_status check_lreg(const char *where, span s, parsed *P)
                 return rg_error(REGNN_E_FORMAT, "%s: layer %zu: %s", where, i, regnn_errmsg());
             for (int q = 0; q < 4; q++)
                 if (ckeys[q] == key)
-                    c[q] = val;
+                    cons[q] = val;
         }
-        const char *why = rg_layer_constraint_problem(c[0], c[1], c[2], c[3]);
+        const char *why = rg_layer_constraint_problem(cons[0], cons[1], cons[2], cons[3]);
         if (why)
             return rg_error(REGNN_E_FORMAT, "%s: section LREG: layer %zu: %s", where, i, why);
     }

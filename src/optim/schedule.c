@@ -14,8 +14,8 @@
 /* Parameters come either as doubles or, from a file, as little-endian bytes. */
 static double param(const double *p, const unsigned char *le, size_t i)
 {
-    if (p)
-        return p[i];
+    if (p || !le)
+        return p ? p[i] : 0.0;
     uint64_t u = 0;
     for (int b = 7; b >= 0; b--)
         u = u << 8 | le[8 * i + (size_t)b];
