@@ -284,7 +284,7 @@ regnn_status regnn_model_add_batch_normalization(regnn_model *m, double momentum
     }
     regnn_layer *l = NULL;
     regnn_status st = add_checked(m, fn, REGNN_LAYERTYPE_BATCH_NORMALIZATION, epsilon, &l);
-    if (st == REGNN_OK)
+    if (st == REGNN_OK && l)
         l->momentum = momentum;
     if (layer_out)
         *layer_out = l;
