@@ -92,6 +92,8 @@ static regnn_status key_error(const char *fn, int kind, int key, int k)
     for (size_t i = 0; !owner && rg_optim_kind_at(i); i++)
         if (key_applies(rg_optim_kind_at(i)->kind, key) == 1)
             owner = rg_optim_kind_at(i);
+    if (!owner) /* every key in range belongs to a kind */
+        return rg_error(REGNN_E_UNSUPPORTED, "%s: key %d does not apply", fn, key);
     return rg_error(REGNN_E_UNSUPPORTED, "%s: %s does not apply to %s (it is %s's)", fn,
                     regnn_option_name(owner->option, key), rg_optim_kind_of(kind)->name,
                     owner->name);
