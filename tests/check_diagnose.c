@@ -852,7 +852,6 @@ static Suite *diagnose_suite(void)
     tcase_add_test(tc, test_nan_and_no_validation);
     tcase_add_test(tc, test_train_metric_fallback);
     tcase_add_test(tc, test_arguments);
-    tcase_add_test(tc, test_real_fits);
     tcase_add_test(tc, test_split_fair);
     tcase_add_test(tc, test_split_few_rows);
     tcase_add_test(tc, test_split_constant);
@@ -860,6 +859,12 @@ static Suite *diagnose_suite(void)
     tcase_add_test(tc, test_split_arguments);
     tcase_add_test(tc, test_path_grid);
     suite_add_tcase(s, tc);
+    /* A minute under valgrind, which excludes the tag "long" (ASan runs it). */
+    TCase *tl = tcase_create("long");
+    tcase_set_tags(tl, "long");
+    tcase_set_timeout(tl, 60);
+    tcase_add_test(tl, test_real_fits);
+    suite_add_tcase(s, tl);
     return s;
 }
 

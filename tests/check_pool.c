@@ -907,28 +907,35 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_threads_zero_under_taskset);
     tcase_add_test(tc, test_threads_auto_rule);
     tcase_add_test(tc, test_threads_auto_rule_documented);
-    tcase_add_test(tc, test_threads_auto_model);
     tcase_add_test(tc, test_pool_wakes_sleeping_workers);
     tcase_add_test(tc, test_pool_create_failures);
-    tcase_add_test(tc, test_same_bits_adam_l2);
     tcase_add_test(tc, test_same_bits_sgd_l1_dropout);
     tcase_add_test(tc, test_same_bits_plain_sgd_sigmoid);
-    tcase_add_test(tc, test_same_bits_nadam);
-    tcase_add_test(tc, test_same_bits_early_stopping);
     tcase_add_test(tc, test_same_bits_largest_shards);
     tcase_add_test(tc, test_sharded_gradient_is_documented_sum);
-    tcase_add_test(tc, test_same_bits_blas_shapes);
     tcase_add_test(tc, test_same_bits_train_batch);
-    tcase_add_test(tc, test_same_bits_path);
 #if defined(__x86_64__)
     tcase_add_test(tc, test_same_bits_with_flush_to_zero);
 #endif
-    tcase_add_test(tc, test_same_bits_new_activations);
     tcase_add_test(tc, test_set_threads_contract);
     tcase_add_test(tc, test_set_threads_refused_during_fit);
     tcase_add_test(tc, test_training_when_threads_cannot_start);
     tcase_add_test(tc, test_fit_allocation_failures_with_threads);
     suite_add_tcase(s, tc);
+    /* More settings over the code paths above, minutes under valgrind: tagged
+     * "long", which the valgrind run excludes (ASan and TSan run them). */
+    TCase *tl = tcase_create("long");
+    tcase_set_tags(tl, "long");
+    tcase_set_timeout(tl, 300);
+    tcase_add_checked_fixture(tl, all_cpus, NULL);
+    tcase_add_test(tl, test_threads_auto_model);
+    tcase_add_test(tl, test_same_bits_adam_l2);
+    tcase_add_test(tl, test_same_bits_nadam);
+    tcase_add_test(tl, test_same_bits_early_stopping);
+    tcase_add_test(tl, test_same_bits_blas_shapes);
+    tcase_add_test(tl, test_same_bits_path);
+    tcase_add_test(tl, test_same_bits_new_activations);
+    suite_add_tcase(s, tl);
     return s;
 }
 
