@@ -16,6 +16,18 @@ test-exports: $(SO_REAL)
 
 CHECK_TARGETS += test-header test-exports
 
+# The rounding functions of the C library the shared library calls are those
+# docs/reproducibility.md lists (scripts/check-libm.sh); test-check-libm shows
+# the check fails on a table with a row missing or one too many.
+.PHONY: check-libm test-check-libm
+check-libm: $(SO_REAL)
+	$(Q)CC='$(CC)' sh scripts/check-libm.sh $(SO_REAL)
+
+test-check-libm: $(SO_REAL)
+	$(Q)CC='$(CC)' sh tests/test_check_libm.sh $(SO_REAL)
+
+CHECK_TARGETS += check-libm test-check-libm
+
 # ThreadSanitizer (clang): the thread suite plus the model and fit suites.
 TSAN_SUITES := check_threads check_pool check_model check_fit check_path
 tsan:

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Golden outputs: a fixed set of small trainings (every loss, optimizer,
- * schedule and penalty, dropout, sample weights, sharded and layer-by-layer
+ * schedule and penalty, kernel constraint, dropout, noise and normalization
+ * layers, sample weights, sharded and layer-by-layer
  * steps, the emulated data-parallel fit, early stopping, the path and the
  * cross-validated path), each written as one text file of exact values: hex
  * floats for histories, metrics and small vectors, SHA-256 for parameters and
@@ -183,13 +184,20 @@ typedef struct {
     size_t units[MAX_LAYERS];
     int act[MAX_LAYERS];
     double l2[MAX_LAYERS], l1[MAX_LAYERS], dropout[MAX_LAYERS];
+    double bias_l2[MAX_LAYERS], activity_l2[MAX_LAYERS], max_norm[MAX_LAYERS];
+    int extra; /* EXTRA_*: layers of other types after the first two dense layers */
     int he_init;
     uint64_t seed;
     int loss;
     double loss_param;
 } net_spec;
 
+/* GaussianNoise(0.1) after dense layer 0 and GaussianDropout(0.2) after layer 1;
+ * BatchNormalization(0.9) after layer 0 and LayerNormalization after layer 1. */
+enum { EXTRA_NOISE = 1, EXTRA_NORM = 2 };
+
 typedef struct {
+    int kind;              /* REGNN_OPTIM_*; 0: by sgd */
     int sgd;               /* 0: Adam, 1: SGD */
     double lr;             /* 0: the optimizer's default */
     double beta1, beta2, epsilon, weight_decay, momentum, nesterov; /* 0: default */
@@ -217,6 +225,39 @@ typedef struct {
 #define NET_M .units = {12, 6, 2}, .act = {REGNN_ACT_SIGMOID, REGNN_ACT_RELU, REGNN_ACT_LINEAR}, \
               .he_init = 1, .seed = 13
 
+/* The layers of other types net_spec's extra puts after dense layer i. */
+static regnn_status add_extra(regnn_model *m, int extra, size_t i)
+{
+    regnn_status st = REGNN_OK;
+    if ((extra & EXTRA_NORM) && i == 0)
+        st = regnn_model_add_batch_normalization(m, 0.9, 1e-3, NULL);
+    if ((extra & EXTRA_NORM) && i == 1)
+        st = regnn_model_add_layer_normalization(m, 1e-3, NULL);
+    if (st == REGNN_OK && (extra & EXTRA_NOISE) && i == 0)
+        st = regnn_model_add_gaussian_noise(m, 0.1, NULL);
+    if (st == REGNN_OK && (extra & EXTRA_NOISE) && i == 1)
+        st = regnn_model_add_gaussian_dropout(m, 0.2, NULL);
+    return st;
+}
+
+static regnn_status set_dense(regnn_layer *l, const net_spec *ns, size_t i)
+{
+    const struct {
+        int key;
+        double v;
+    } set[] = {{REGNN_LAYER_L2, ns->l2[i]},
+               {REGNN_LAYER_L1, ns->l1[i]},
+               {REGNN_LAYER_DROPOUT, ns->dropout[i]},
+               {REGNN_LAYER_BIAS_L2, ns->bias_l2[i]},
+               {REGNN_LAYER_ACTIVITY_L2, ns->activity_l2[i]},
+               {REGNN_LAYER_MAX_NORM, ns->max_norm[i]}};
+    regnn_status st = REGNN_OK;
+    for (size_t k = 0; st == REGNN_OK && k < sizeof set / sizeof set[0]; k++)
+        if (set[k].v != 0.0)
+            st = regnn_layer_set_double(l, set[k].key, set[k].v);
+    return st;
+}
+
 static regnn_status build_net(const net_spec *ns, size_t n_in, regnn_model **out)
 {
     regnn_model *m = NULL;
@@ -224,12 +265,10 @@ static regnn_status build_net(const net_spec *ns, size_t n_in, regnn_model **out
     for (size_t i = 0; st == REGNN_OK && i < MAX_LAYERS; i++) {
         regnn_layer *l = NULL;
         st = regnn_model_add_dense(m, ns->units[i], ns->act[i], &l);
-        if (st == REGNN_OK && ns->l2[i] != 0.0)
-            st = regnn_layer_set_double(l, REGNN_LAYER_L2, ns->l2[i]);
-        if (st == REGNN_OK && ns->l1[i] != 0.0)
-            st = regnn_layer_set_double(l, REGNN_LAYER_L1, ns->l1[i]);
-        if (st == REGNN_OK && ns->dropout[i] != 0.0)
-            st = regnn_layer_set_double(l, REGNN_LAYER_DROPOUT, ns->dropout[i]);
+        if (st == REGNN_OK)
+            st = set_dense(l, ns, i);
+        if (st == REGNN_OK)
+            st = add_extra(m, ns->extra, i);
     }
     if (st == REGNN_OK)
         st = regnn_model_set_loss(m, ns->loss, ns->loss_param);
@@ -254,7 +293,8 @@ static regnn_status build_opt(const opt_spec *os, regnn_optimizer **out)
                {REGNN_OPT_MOMENTUM, os->momentum}, {REGNN_OPT_NESTEROV, os->nesterov},
                {REGNN_OPT_WEIGHT_DECAY, os->weight_decay}};
     regnn_optimizer *o = NULL;
-    regnn_status st = regnn_optimizer_create(os->sgd ? REGNN_OPTIM_SGD : REGNN_OPTIM_ADAM, &o);
+    const int kind = os->kind ? os->kind : os->sgd ? REGNN_OPTIM_SGD : REGNN_OPTIM_ADAM;
+    regnn_status st = regnn_optimizer_create(kind, &o);
     for (size_t i = 0; st == REGNN_OK && i < sizeof set / sizeof set[0]; i++)
         if (set[i].v != 0.0)
             st = regnn_optimizer_set_double(o, set[i].key, set[i].v);
@@ -408,6 +448,23 @@ static void put_saved(text *t, const char *key, save_fn fn, const void *a, const
     free(buf);
 }
 
+/* A BatchNormalization layer's moving mean and variance. */
+static void put_moving(text *t, const char *prefix, const regnn_layer *l, size_t i)
+{
+    if (regnn_layer_type(l) != REGNN_LAYERTYPE_BATCH_NORMALIZATION)
+        return;
+    const size_t n = regnn_layer_units(l);
+    float *mv = malloc(2 * n * sizeof *mv);
+    if (!mv)
+        die("out of memory");
+    if (regnn_layer_get_moving(l, mv, mv + n, n) != REGNN_OK)
+        die(regnn_errmsg());
+    char key[96];
+    snprintf(key, sizeof key, "%s.layer%zu.moving", prefix, i);
+    put_floats(t, key, mv, 2 * n);
+    free(mv);
+}
+
 /* The parameters layer by layer, the saved model, and its loss on ds. */
 static void put_model(text *t, const char *prefix, regnn_model *m, const regnn_dataset *ds)
 {
@@ -421,11 +478,17 @@ static void put_model(text *t, const char *prefix, regnn_model *m, const regnn_d
             die("out of memory");
         if (regnn_layer_get_params(l, p, np) != REGNN_OK)
             die(regnn_errmsg());
-        snprintf(key, sizeof key, "%s.layer%zu.kernel", prefix, i);
-        put_floats(t, key, p, nk);
-        snprintf(key, sizeof key, "%s.layer%zu.bias", prefix, i);
-        put_floats(t, key, p + nk, np - nk);
+        if (regnn_layer_type(l) == REGNN_LAYERTYPE_DENSE) {
+            snprintf(key, sizeof key, "%s.layer%zu.kernel", prefix, i);
+            put_floats(t, key, p, nk);
+            snprintf(key, sizeof key, "%s.layer%zu.bias", prefix, i);
+            put_floats(t, key, p + nk, np - nk);
+        } else if (np > 0) {
+            snprintf(key, sizeof key, "%s.layer%zu.params", prefix, i);
+            put_floats(t, key, p, np);
+        }
         free(p);
+        put_moving(t, prefix, l, i);
     }
     snprintf(key, sizeof key, "%s.file", prefix);
     put_saved(t, key, save_model, m, NULL);
@@ -497,12 +560,33 @@ static const fit_config fit_configs[] = {
      {.schedule = REGNN_SCHEDULE_COSINE, .sched = {1e-2, 40, 0.1}, .n_sched = 3}, {0}},
     {"sched_cosine_warmup", D_PLAIN, {NET_A},
      {.schedule = REGNN_SCHEDULE_COSINE, .sched = {1e-3, 40, 0.0, 1e-2, 10}, .n_sched = 5}, {0}},
+    {"opt_rmsprop", D_PLAIN, {NET_A}, {.kind = REGNN_OPTIM_RMSPROP, .lr = 3e-3}, {0}},
+    {"opt_adagrad", D_PLAIN, {NET_A}, {.kind = REGNN_OPTIM_ADAGRAD, .lr = 5e-2}, {0}},
+    {"opt_adamax", D_PLAIN, {NET_A}, {.kind = REGNN_OPTIM_ADAMAX, .lr = 1e-2}, {0}},
+    {"opt_nadam", D_PLAIN, {NET_A}, {.kind = REGNN_OPTIM_NADAM, .lr = 5e-3}, {0}},
+    {"sched_inverse_time", D_PLAIN, {NET_A},
+     {.schedule = REGNN_SCHEDULE_INVERSE_TIME, .sched = {1e-2, 10, 0.5, 1}, .n_sched = 4}, {0}},
+    {"sched_polynomial_cycle", D_PLAIN, {NET_A},
+     {.schedule = REGNN_SCHEDULE_POLYNOMIAL, .sched = {1e-2, 15, 1e-3, 2.0, 1}, .n_sched = 5},
+     {0}},
+    {"sched_cosine_restarts", D_PLAIN, {NET_A},
+     {.schedule = REGNN_SCHEDULE_COSINE_RESTARTS, .sched = {1e-2, 5, 1.5, 0.8, 0.05},
+      .n_sched = 5},
+     {0}},
     /* penalties and dropout */
     {"pen_l2", D_PLAIN, {NET_A, .l2 = {1e-3, 1e-3, 1e-3}}, {.lr = 1e-2}, {0}},
     {"pen_l1", D_PLAIN, {NET_A, .l1 = {1e-3, 1e-3, 1e-3}}, {.lr = 1e-2}, {0}},
     {"pen_l1_l2_mixed", D_PLAIN, {NET_A, .l2 = {1e-2, 0, 1e-4}, .l1 = {0, 1e-3, 1e-4}},
      {.lr = 1e-2}, {0}},
     {"dropout", D_PLAIN, {NET_A, .dropout = {0.2, 0.1, 0}}, {.lr = 1e-2}, {0}},
+    {"bias_activity_max_norm", D_PLAIN,
+     {NET_A, .bias_l2 = {1e-3, 1e-3, 0}, .activity_l2 = {0, 1e-4, 0}, .max_norm = {0.5, 0, 0}},
+     {.lr = 1e-2}, {0}},
+    /* layers of other types: noise draws, batch and layer statistics */
+    {"layers_noise", D_PLAIN, {NET_A, .extra = EXTRA_NOISE}, {.lr = 1e-2}, {0}},
+    {"layers_norm", D_PLAIN, {NET_A, .extra = EXTRA_NORM}, {.lr = 1e-2}, {0}},
+    {"layers_noise_norm_b96", D_PLAIN, {NET_A, .extra = EXTRA_NOISE | EXTRA_NORM}, {.lr = 1e-2},
+     {.batch = 96}},
     /* sample weights */
     {"weights_mse", D_WEIGHTS, {NET_A}, {.lr = 1e-2}, {.eval_train = 1}},
     {"weights_huber_dropout_b64", D_WEIGHTS,
@@ -625,6 +709,8 @@ static const dp_config dp_configs[] = {
     {"dp3_b50_rows", 3, 1, {NULL, D_PLAIN, {NET_A}, {.lr = 1e-2}, {.batch = 50, .eval_train = 1}}},
     {"dp2_wide_b64_threads2", 2, 2,
      {NULL, D_PLAIN, {NET_W}, {.lr = 3e-3}, {.epochs = 3, .batch = 64}}},
+    {"dp2_noise_norm_b64", 2, 1,
+     {NULL, D_PLAIN, {NET_A, .extra = EXTRA_NOISE | EXTRA_NORM}, {.lr = 1e-2}, {.batch = 64}}},
     {"dp2_early_stop", 2, 1,
      {NULL, D_PLAIN, {NET_A}, {.lr = 3e-2},
       {.epochs = 40, .batch = 64, .early_stopping = 1, .patience = 2, .restore_best = 1}}},
