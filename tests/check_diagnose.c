@@ -859,12 +859,8 @@ static Suite *diagnose_suite(void)
     tcase_add_test(tc, test_split_arguments);
     tcase_add_test(tc, test_path_grid);
     suite_add_tcase(s, tc);
-    /* A minute under valgrind, which excludes the tag "long" (ASan runs it). */
-    TCase *tl = tcase_create("long");
-    tcase_set_tags(tl, "long");
-    tcase_set_timeout(tl, 60);
+    TCase *tl = rg_tcase_long(s, 60);
     tcase_add_test(tl, test_real_fits);
-    suite_add_tcase(s, tl);
     return s;
 }
 

@@ -1604,13 +1604,9 @@ static Suite *path_suite(void)
     tcase_add_test(tc, test_folds_alloc_failures);
     tcase_add_test(tc, test_settings_fingerprint);
     suite_add_tcase(s, tc);
-    /* A minute under valgrind, which excludes the tag "long" (ASan runs it). */
-    TCase *tl = tcase_create("long");
-    tcase_set_tags(tl, "long");
-    tcase_set_timeout(tl, 300);
+    TCase *tl = rg_tcase_long(s, 300);
     tcase_add_checked_fixture(tl, one_blas_thread, NULL);
     tcase_add_test(tl, test_summaries_and_selection);
-    suite_add_tcase(s, tl);
     return s;
 }
 

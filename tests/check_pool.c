@@ -922,11 +922,7 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_training_when_threads_cannot_start);
     tcase_add_test(tc, test_fit_allocation_failures_with_threads);
     suite_add_tcase(s, tc);
-    /* More settings over the code paths above, minutes under valgrind: tagged
-     * "long", which the valgrind run excludes (ASan and TSan run them). */
-    TCase *tl = tcase_create("long");
-    tcase_set_tags(tl, "long");
-    tcase_set_timeout(tl, 300);
+    TCase *tl = rg_tcase_long(s, 300);
     tcase_add_checked_fixture(tl, all_cpus, NULL);
     tcase_add_test(tl, test_threads_auto_model);
     tcase_add_test(tl, test_same_bits_adam_l2);
@@ -935,7 +931,6 @@ static Suite *pool_suite(void)
     tcase_add_test(tl, test_same_bits_blas_shapes);
     tcase_add_test(tl, test_same_bits_path);
     tcase_add_test(tl, test_same_bits_new_activations);
-    suite_add_tcase(s, tl);
     return s;
 }
 

@@ -26,6 +26,18 @@
     } while (0)
 
 /* Run a suite; returns the number of failures (main returns non-zero on any). */
+/* s's test case "long", tagged "long": tests that repeat code paths other tests
+ * cover at more settings (thread counts, optimizers), minutes each under
+ * valgrind, whose run excludes the tag (CK_EXCLUDE_TAGS=long; ASan runs them). */
+static inline TCase *rg_tcase_long(Suite *s, double timeout)
+{
+    TCase *tl = tcase_create("long");
+    tcase_set_tags(tl, "long");
+    tcase_set_timeout(tl, timeout);
+    suite_add_tcase(s, tl);
+    return tl;
+}
+
 static inline int rg_run_suite(Suite *s)
 {
     SRunner *sr = srunner_create(s);
