@@ -238,6 +238,83 @@ START_TEST(test_bias_gradient_is_formula)
 }
 END_TEST
 
+/* The kernel penalty's row kernel (step_task.c) against its rule written
+ * out here: per kernel row, blocks of 256; in a block lane k sums w^2 (and
+ * sign(w) * w) of elements k, k + 8, ... in float, the block's tail goes to
+ * lane 0, the lanes add up in double; the gradient is c2*w (+ l1*sign(w))
+ * stored or added to g. */
+static double ref_pen_row(const float *w, float *g, size_t n, double l2, double l1, int add)
+{
+    const float c2 = (float)(2.0 * l2), c1 = (float)l1;
+    double q2 = 0.0, q1 = 0.0;
+    for (size_t b = 0; b < n; b += 256) {
+        const size_t end = n - b > 256 ? b + 256 : n, whole = b + (end - b) / 8 * 8;
+        float a2[8] = {0}, a1[8] = {0};
+        for (size_t i = b; i < end; i++) {
+            const float v = w[i], sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+            const size_t k = i < whole ? (i - b) % 8 : 0;
+            a2[k] += v * v;
+            a1[k] += sg * v;
+            const float t = l1 != 0.0 ? c2 * v + c1 * sg : c2 * v;
+            g[i] = add ? g[i] + t : t;
+        }
+        for (size_t k = 0; k < 8; k++) {
+            q2 += a2[k];
+            q1 += a1[k];
+        }
+    }
+    return l1 != 0.0 ? l2 * q2 + l1 * q1 : l2 * q2;
+}
+
+/* A 3-300-13-1 network (300 = a block of 256, 5 lanes' rounds and a tail of
+ * 4; 13: one round and a tail) with zeros of both signs among the weights:
+ * rg_model_add_penalty (the gradient added) and a one-shard step (stored,
+ * then the data gradient added) against ref_pen_row, bit for bit, with and
+ * without the L1 term. */
+START_TEST(test_penalty_rows_rule)
+{
+    for (int with_l1 = 0; with_l1 < 2; with_l1++) {
+        regnn_model *m = NULL;
+        CK_OK(regnn_model_create(3, &m));
+        CK_OK(regnn_model_add_dense(m, 300, REGNN_ACT_RELU, NULL));
+        CK_OK(regnn_model_add_dense(m, 13, REGNN_ACT_RELU, NULL));
+        CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+        CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L2, 0.03));
+        CK_OK(regnn_model_set_layers_double(m, REGNN_LAYER_L1, with_l1 ? 0.007 : 0.0));
+        CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 41));
+        CK_OK(rg_model_reserve(m, 8));
+        m->params[5] = 0.0f;
+        m->params[777] = -0.0f;
+        const size_t np = m->n_params;
+        float *g0 = malloc(np * sizeof *g0), *want = malloc(np * sizeof *want);
+        ck_assert_ptr_nonnull(g0);
+        ck_assert_ptr_nonnull(want);
+        fill(g0, np, 42, 0.5f);
+        memcpy(m->grads, g0, np * sizeof *g0);
+        memcpy(want, g0, np * sizeof *g0);
+        double pen = 0.0;
+        for (size_t i = m->n_layers; i-- > 0;) {
+            const regnn_layer *l = m->layers[i];
+            for (size_t r = 0; r < l->n_in; r++)
+                pen += ref_pen_row(m->params + l->offset + r * l->units,
+                                   want + l->offset + r * l->units, l->units, l->l2, l->l1, 1);
+        }
+        ck_assert(rg_model_add_penalty(m) == pen);
+        ck_assert(memcmp(m->grads, want, np * sizeof *want) == 0);
+        /* One shard: each row's gradient starts from the penalty's (stored). */
+        float x[8 * 3], t[8];
+        fill(x, 8 * 3, 43, 1.0f);
+        fill(t, 8, 44, 1.0f);
+        double mse, mae, step_pen;
+        CK_OK(rg_model_step_grads(m, x, t, 8, 1, &mse, &mae, &step_pen));
+        ck_assert(step_pen == pen);
+        free(g0);
+        free(want);
+        regnn_model_free(m);
+    }
+}
+END_TEST
+
 /* regnn_model_evaluate's penalty and the loss regnn_train_batch reports
  * (Keras: the data loss plus every regularization loss, before the update). */
 START_TEST(test_bias_penalty_in_loss)
@@ -937,6 +1014,7 @@ static Suite *layerreg_suite(void)
     tcase_add_test(tc, test_bias_l1_gradient);
     tcase_add_test(tc, test_bias_l1_l2_gradient);
     tcase_add_test(tc, test_bias_gradient_is_formula);
+    tcase_add_test(tc, test_penalty_rows_rule);
     tcase_add_test(tc, test_bias_penalty_in_loss);
     tcase_add_test(tc, test_bias_values_checked);
     tcase_add_test(tc, test_bias_save_load);

@@ -432,42 +432,11 @@ int rg_gemm_kernel_wide(void)
 #endif
 }
 
-/* Packs rows i0..i0+mc of op(A), columns p0..p0+kc, times alpha, as panels of
- * mr rows stored p-major (mr values per p), zero-padded to whole panels. */
-static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc,
-                   size_t mr, float alpha, float *restrict dst)
-{
-    for (size_t ir = 0; ir < mc; ir += mr) {
-        const size_t rows = mc - ir < mr ? mc - ir : mr;
-        if (ta) { /* A(i,p) = a[p*lda + i]: contiguous over i */
-            for (size_t p = 0; p < kc; p++) {
-                const float *src = a + (p0 + p) * lda + i0 + ir;
-                float *d = dst + p * mr;
-                size_t r = 0;
-                for (; r < rows; r++)
-                    d[r] = alpha * src[r];
-                for (; r < mr; r++)
-                    d[r] = 0.0f;
-            }
-        } else { /* a transposition: contiguous writes, one read stream per row */
-            const float *src = a + (i0 + ir) * lda + p0;
-            for (size_t p = 0; p < kc; p++) {
-                float *d = dst + p * mr;
-                size_t r = 0;
-                for (; r < rows; r++)
-                    d[r] = alpha * src[r * lda + p];
-                for (; r < mr; r++)
-                    d[r] = 0.0f;
-            }
-        }
-        dst += kc * mr;
-    }
-}
-
 #ifdef RG_GEMM_AVX2
-/* d[q*ld + r] = s[r*ls + q] for an 8x8 block: packing a transposed B moves
- * data only, so this changes no bit, only the time (a scalar transposition
- * was a fifth of a threaded step's time). */
+/* d[q*ld + r] = s[r*ls + q] for an 8x8 block: packing a transposed B (or
+ * an A that is not transposed, with alpha 1) moves data only, so this changes
+ * no bit, only the time (a scalar transposition was a fifth of a threaded
+ * step's time). */
 __attribute__((target("avx"))) static void transpose8(const float *restrict s, size_t ls,
                                                       float *restrict d, size_t ld)
 {
@@ -490,6 +459,46 @@ __attribute__((target("avx"))) static void transpose8(const float *restrict s, s
     }
 }
 #endif
+
+/* Packs rows i0..i0+mc of op(A), columns p0..p0+kc, times alpha, as panels of
+ * mr rows stored p-major (mr values per p), zero-padded to whole panels. */
+static void pack_a(int ta, const float *a, size_t lda, size_t i0, size_t p0, size_t mc, size_t kc,
+                   size_t mr, float alpha, float *restrict dst)
+{
+    for (size_t ir = 0; ir < mc; ir += mr) {
+        const size_t rows = mc - ir < mr ? mc - ir : mr;
+        if (ta) { /* A(i,p) = a[p*lda + i]: contiguous over i */
+            for (size_t p = 0; p < kc; p++) {
+                const float *src = a + (p0 + p) * lda + i0 + ir;
+                float *d = dst + p * mr;
+                size_t r = 0;
+                for (; r < rows; r++)
+                    d[r] = alpha * src[r];
+                for (; r < mr; r++)
+                    d[r] = 0.0f;
+            }
+        } else { /* a transposition: contiguous writes, one read stream per row */
+            const float *src = a + (i0 + ir) * lda + p0;
+            size_t p = 0;
+#ifdef RG_GEMM_AVX2
+            if (alpha == 1.0f && rows == mr && mr % 8 == 0 && cpu_has_avx2_fma())
+                for (; p + 8 <= kc; p += 8)
+                    for (size_t r = 0; r < mr; r += 8)
+                        transpose8(src + r * lda + p, lda, dst + p * mr + r, mr);
+#endif
+            for (; p < kc; p++) {
+                float *d = dst + p * mr;
+                size_t r = 0;
+                for (; r < rows; r++)
+                    d[r] = alpha * src[r * lda + p];
+                for (; r < mr; r++)
+                    d[r] = 0.0f;
+            }
+        }
+        dst += kc * mr;
+    }
+}
+
 
 /* Packs rows p0..p0+kc of op(B), columns j0..j0+nc, as panels of nr columns
  * stored p-major, zero-padded to whole panels. */

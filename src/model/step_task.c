@@ -7,60 +7,99 @@
 #include <string.h>
 
 /* g = 2*l2*w + l1*sign(w), or with add g = g + (2*l2*w + l1*sign(w)); returns
- * l2*sum(w^2) + l1*sum|w|. Sums run in float lanes over short blocks (so they
- * vectorize) and blocks add up in double. */
+ * l2*sum(w^2) + l1*sum|w|. Sums run in PEN_LANES float lanes over blocks of
+ * PEN_BLOCK (lane k: elements k, k + PEN_LANES, ... in order, then the block's
+ * tail in lane 0) and blocks add up in double. */
+#define PEN_LANES 8
+#define PEN_BLOCK 256
+
+#if defined(__GNUC__)
+/* The lanes as one vector: compilers vectorize the scalar form badly (over
+ * the blocks, with in-order scalar reductions). Each lane computes what the
+ * scalar form computes, in the same order. */
+typedef float pen_lanes __attribute__((vector_size(PEN_LANES * sizeof(float))));
+typedef int32_t pen_mask __attribute__((vector_size(PEN_LANES * sizeof(int32_t))));
+
+/* Elements [i, i + PEN_LANES * whole) of a block: the lanes' sums into a2 (and a1). */
+static inline void pen_lanes_run(const float *restrict w, float *restrict g, size_t i, size_t end,
+                                 float c2, float c1, int l1, int add, float a2[PEN_LANES],
+                                 float a1[PEN_LANES], size_t *next)
+{
+    pen_lanes s2, s1, v, gv;
+    memcpy(&s2, a2, sizeof s2);
+    memcpy(&s1, a1, sizeof s1);
+    const pen_lanes zero = {0}, one = zero + 1.0f;
+    for (; i + PEN_LANES <= end; i += PEN_LANES) {
+        memcpy(&v, w + i, sizeof v);
+        s2 += v * v;
+        pen_lanes t = c2 * v;
+        if (l1) {
+            /* sign(v) = (v > 0) - (v < 0): a comparison's all-ones lanes pick 1.0f's bits */
+            const pen_lanes sg = (pen_lanes)((v > zero) & (pen_mask)one) -
+                                 (pen_lanes)((v < zero) & (pen_mask)one);
+            s1 += sg * v;
+            t = t + c1 * sg;
+        }
+        if (add) {
+            memcpy(&gv, g + i, sizeof gv);
+            t = gv + t;
+        }
+        memcpy(g + i, &t, sizeof t);
+    }
+    memcpy(a2, &s2, sizeof s2);
+    memcpy(a1, &s1, sizeof s1);
+    *next = i;
+}
+#else
+static inline void pen_lanes_run(const float *restrict w, float *restrict g, size_t i, size_t end,
+                                 float c2, float c1, int l1, int add, float a2[PEN_LANES],
+                                 float a1[PEN_LANES], size_t *next)
+{
+    for (; i + PEN_LANES <= end; i += PEN_LANES)
+        for (size_t k = 0; k < PEN_LANES; k++) {
+            const float v = w[i + k];
+            float t = c2 * v;
+            a2[k] += v * v;
+            if (l1) {
+                const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+                a1[k] += sg * v;
+                t = t + c1 * sg;
+            }
+            g[i + k] = add ? g[i + k] + t : t;
+        }
+    *next = i;
+}
+#endif
+
 RG_SIMD_CLONES
 static double penalty_grad(const float *restrict w, float *restrict g, size_t n, double l2,
                            double l1, int add)
 {
-    enum { LANES = 8, BLOCK = 256 };
     const float c2 = (float)(2.0 * l2), c1 = (float)l1;
+    const int has_l1 = l1 != 0.0;
     double q2 = 0.0, q1 = 0.0;
     size_t i = 0;
-    if (l1 == 0.0) {
-        /* The common L2-only case: half the arithmetic, no sign. */
-        while (i < n) {
-            size_t end = n - i > BLOCK ? i + BLOCK : n;
-            float a2[LANES] = {0};
-            for (; i + LANES <= end; i += LANES)
-                for (size_t k = 0; k < LANES; k++) {
-                    float v = w[i + k];
-                    a2[k] += v * v;
-                    g[i + k] = add ? g[i + k] + c2 * v : c2 * v;
-                }
-            for (; i < end; i++) {
-                a2[0] += w[i] * w[i];
-                g[i] = add ? g[i] + c2 * w[i] : c2 * w[i];
-            }
-            for (size_t k = 0; k < LANES; k++)
-                q2 += a2[k];
-        }
-        return l2 * q2;
-    }
     while (i < n) {
-        size_t end = n - i > BLOCK ? i + BLOCK : n;
-        float a2[LANES] = {0}, a1[LANES] = {0};
-        for (; i + LANES <= end; i += LANES)
-            for (size_t k = 0; k < LANES; k++) {
-                float v = w[i + k];
-                float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
-                a2[k] += v * v;
-                a1[k] += sg * v;
-                g[i + k] = add ? g[i + k] + (c2 * v + c1 * sg) : c2 * v + c1 * sg;
-            }
+        const size_t end = n - i > PEN_BLOCK ? i + PEN_BLOCK : n;
+        float a2[PEN_LANES] = {0}, a1[PEN_LANES] = {0};
+        pen_lanes_run(w, g, i, end, c2, c1, has_l1, add, a2, a1, &i);
         for (; i < end; i++) {
-            float v = w[i];
-            float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+            const float v = w[i];
+            float t = c2 * v;
             a2[0] += v * v;
-            a1[0] += sg * v;
-            g[i] = add ? g[i] + (c2 * v + c1 * sg) : c2 * v + c1 * sg;
+            if (has_l1) {
+                const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+                a1[0] += sg * v;
+                t = t + c1 * sg;
+            }
+            g[i] = add ? g[i] + t : t;
         }
-        for (size_t k = 0; k < LANES; k++) {
+        for (size_t k = 0; k < PEN_LANES; k++) {
             q2 += a2[k];
             q1 += a1[k];
         }
     }
-    return l2 * q2 + l1 * q1;
+    return has_l1 ? l2 * q2 + l1 * q1 : l2 * q2;
 }
 
 /* Bias part of rows r0..r1, columns c0..c1: from +0, rows ascending; stored
