@@ -137,13 +137,6 @@ version_fail "a changelog without the version's section fails" "CHANGELOG.md: th
     CHANGELOG.md "s/^## \[$v\]/## [9.9.9]/"
 version_fail "a changelog section without a date fails" "has no date" \
     CHANGELOG.md "s/^\(## \[$v\]\) - .*/\1/"
-# An "Unreleased" section above the version's (the changes since) is not the newest version.
-vcopy
-awk '!d && /^## \[/ { print "## [Unreleased]"; print ""; print "- a change"; print ""; d = 1 } { print }' \
-    CHANGELOG.md > "$vroot/CHANGELOG.md"
-if sh scripts/check-version.sh --root "$vroot" > "$TMP/out" 2>&1; then
-    ok "an Unreleased section above the version's passes"; else
-    ko "an Unreleased section above the version's passes"; cat "$TMP/out"; fi
 printf '#!/bin/sh\necho "regnn 9.9.9 (libregnn %s, builtin GEMM)"\n' "$v" > "$TMP/fake-regnn"
 chmod +x "$TMP/fake-regnn"
 version_fail "a regnn --version that differs fails" "--version prints 'regnn 9.9.9" \
