@@ -588,6 +588,51 @@ START_TEST(test_same_bits_new_activations)
 }
 END_TEST
 
+/* Owned rows (a batch of 40: one shard) with layers wide enough that the
+ * forward product is cut by output columns at 2 and 3 threads (pieces of
+ * 128 + 72 and 96 + 96 + 8 columns; at 4 threads by batch rows), with dropout. */
+START_TEST(test_same_bits_owned_columns)
+{
+    config c = {8, 200, 2, 40, 120, 1, REGNN_OPTIM_ADAM, 0, 1e-3, 0, 0.1, 0, REGNN_ACT_RELU};
+    check_config(&c);
+}
+END_TEST
+
+/* The cut of a forward product on owned rows: output columns in whole
+ * micro-tiles, one piece per part, for a layer cut into parts with at least
+ * 64 columns a part; any other layer keeps rg_gemm_plan's cut. */
+START_TEST(test_own_forward_cut)
+{
+    regnn_model *m = NULL;
+    CK_OK(regnn_model_create(8, &m));
+    CK_OK(regnn_model_add_dense(m, 200, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 200, REGNN_ACT_RELU, NULL));
+    CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    static const size_t want_pc[5] = {0, 1, 2, 3, 0}, want_step[5] = {0, 200, 128, 96, 0};
+    for (size_t nt = 1; nt <= 4; nt++)
+        for (size_t i = 0; i < 3; i++) {
+            const regnn_layer *l = m->layers[i];
+            rg_gemm g, plain;
+            rg_dense_gemm(&g, l, m->params, NULL, 40, NULL);
+            rg_gemm_plan(&g, nt, 0);
+            plain = g;
+            rg_own_forward(&g, l, nt);
+            if (i == 1 && want_pc[nt]) { /* 40,000 weights: cut into nt parts */
+                ck_assert_uint_eq(g.pr, 1);
+                ck_assert_uint_eq(g.rstep, 40);
+                ck_assert_uint_eq(g.pc, want_pc[nt]);
+                ck_assert_uint_eq(g.cstep, want_step[nt]);
+            } else { /* 1,600 and 200 weights: one part; at 4 threads 50 columns a part */
+                ck_assert_uint_eq(g.pr, plain.pr);
+                ck_assert_uint_eq(g.pc, plain.pc);
+                ck_assert_uint_eq(g.rstep, plain.rstep);
+                ck_assert_uint_eq(g.cstep, plain.cstep);
+            }
+        }
+    regnn_model_free(m);
+}
+END_TEST
+
 /* Batches of 512 rows: four shards of 128 rows, the most one part sums. */
 START_TEST(test_same_bits_largest_shards)
 {
@@ -912,6 +957,8 @@ static Suite *pool_suite(void)
     tcase_add_test(tc, test_same_bits_sgd_l1_dropout);
     tcase_add_test(tc, test_same_bits_plain_sgd_sigmoid);
     tcase_add_test(tc, test_same_bits_largest_shards);
+    tcase_add_test(tc, test_same_bits_owned_columns);
+    tcase_add_test(tc, test_own_forward_cut);
     tcase_add_test(tc, test_sharded_gradient_is_documented_sum);
     tcase_add_test(tc, test_same_bits_train_batch);
 #if defined(__x86_64__)

@@ -209,5 +209,7 @@ void rg_lower_delta(const regnn_model *m, size_t layer, size_t r0, size_t r1, si
 void rg_step_bias_penalty(regnn_model *m);
 /* plan.c: cut layer l's backward products (j->g1, j->g2) by owned rows. */
 void rg_own_products(step_job *j, const regnn_layer *l, size_t nt);
+/* plan.c: cut layer l's forward product g by output columns on owned rows. */
+void rg_own_forward(rg_gemm *g, const regnn_layer *l, size_t nt);
 
 #endif

@@ -189,3 +189,21 @@ void rg_own_products(step_job *j, const regnn_layer *l, size_t nt)
     j->g2.pc = j->g1.pr;
     j->g2.cstep = st;
 }
+
+/* Forward on owned rows: the product of a layer cut into parts (own_parts)
+ * is cut by output columns in whole micro-tiles (32), one piece per part,
+ * when each piece has at least 64 columns. Each thread then reads only its
+ * columns of the kernel, not all of it (as a cut by batch rows does): its
+ * half on 2 threads, of which only the rows the other thread updated last
+ * step cross between cores. */
+void rg_own_forward(rg_gemm *g, const regnn_layer *l, size_t nt)
+{
+    const size_t parts = own_parts(l, nt);
+    if (!g->builtin || parts < 2 || l->units < 64 * parts)
+        return;
+    const size_t st = own_step(l->units, parts, 32);
+    g->pr = 1;
+    g->rstep = g->m;
+    g->pc = (l->units + st - 1) / st;
+    g->cstep = st;
+}

@@ -152,6 +152,8 @@ static void step_forward(step_job *j, size_t nt)
         } else {
             rg_dense_gemm(&j->g1, l, m->params, in, j->rows, w->act);
             rg_gemm_plan(&j->g1, nt, 0);
+            if (m->plan == &m->own)
+                rg_own_forward(&j->g1, l, nt);
             rg_pool_run(m->pool, rg_step_forward_task, j, j->g1.pr * j->g1.pc);
         }
         in = w->out;
