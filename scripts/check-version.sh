@@ -52,10 +52,8 @@ expect docs/python.md "the wheel's name" "regnn-$v-py3-none"
 expect docs/regnn.1 "the manual page's version" "\"libregnn $v\""
 expect python/regnn/__init__.py "__version__" "__version__ = \"$v\""
 
-# The newest section of the changelog is this version, with a date (an
-# "Unreleased" section above it collects the changes since).
-top=$(grep '^## \[' "$root/CHANGELOG.md" | grep -v '^## \[Unreleased\]' | head -n 1 |
-    sed -n 's/^## \[\([^]]*\)\].*/\1/p')
+# The newest section of the changelog is this version, with a date.
+top=$(grep -m1 '^## \[' "$root/CHANGELOG.md" | sed -n 's/^## \[\([^]]*\)\].*/\1/p')
 if [ "$top" != "$v" ]; then
     echo "check-version: CHANGELOG.md: the newest section is '${top:-none}', not $v"
     bad=1
