@@ -608,6 +608,7 @@ START_TEST(test_own_forward_cut)
     CK_OK(regnn_model_add_dense(m, 200, REGNN_ACT_RELU, NULL));
     CK_OK(regnn_model_add_dense(m, 200, REGNN_ACT_RELU, NULL));
     CK_OK(regnn_model_add_dense(m, 1, REGNN_ACT_LINEAR, NULL));
+    CK_OK(regnn_model_init(m, REGNN_INIT_GLOROT_UNIFORM, 1)); /* the plan reads the parameters' place */
     static const size_t want_pc[5] = {0, 1, 2, 3, 0}, want_step[5] = {0, 200, 128, 96, 0};
     for (size_t nt = 1; nt <= 4; nt++)
         for (size_t i = 0; i < 3; i++) {
