@@ -13,6 +13,20 @@
 #define PEN_LANES 8
 #define PEN_BLOCK 256
 
+/* One element: its squares (and sign(v) * v) into lane sums s2 (s1); returns
+ * its gradient term c2*v (+ c1*sign(v)). */
+static inline float pen_one(float v, float c2, float c1, int l1, float *s2, float *s1)
+{
+    float t = c2 * v;
+    *s2 += v * v;
+    if (l1) {
+        const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
+        *s1 += sg * v;
+        t = t + c1 * sg;
+    }
+    return t;
+}
+
 #if defined(__GNUC__)
 /* The lanes as one vector: compilers vectorize the scalar form badly (over
  * the blocks, with in-order scalar reductions). Each lane computes what the
@@ -57,14 +71,7 @@ static inline void pen_lanes_run(const float *restrict w, float *restrict g, siz
 {
     for (; i + PEN_LANES <= end; i += PEN_LANES)
         for (size_t k = 0; k < PEN_LANES; k++) {
-            const float v = w[i + k];
-            float t = c2 * v;
-            a2[k] += v * v;
-            if (l1) {
-                const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
-                a1[k] += sg * v;
-                t = t + c1 * sg;
-            }
+            const float t = pen_one(w[i + k], c2, c1, l1, &a2[k], &a1[k]);
             g[i + k] = add ? g[i + k] + t : t;
         }
     *next = i;
@@ -84,14 +91,7 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
         float a2[PEN_LANES] = {0}, a1[PEN_LANES] = {0};
         pen_lanes_run(w, g, i, end, c2, c1, has_l1, add, a2, a1, &i);
         for (; i < end; i++) {
-            const float v = w[i];
-            float t = c2 * v;
-            a2[0] += v * v;
-            if (has_l1) {
-                const float sg = (float)(v > 0.0f) - (float)(v < 0.0f);
-                a1[0] += sg * v;
-                t = t + c1 * sg;
-            }
+            const float t = pen_one(w[i], c2, c1, has_l1, &a2[0], &a1[0]);
             g[i] = add ? g[i] + t : t;
         }
         for (size_t k = 0; k < PEN_LANES; k++) {
@@ -99,7 +99,7 @@ static double penalty_grad(const float *restrict w, float *restrict g, size_t n,
             q1 += a1[k];
         }
     }
-    return has_l1 ? l2 * q2 + l1 * q1 : l2 * q2;
+    return l2 * q2 + l1 * q1; /* without L1, q1 and l1 are 0: l2 * q2 + 0 */
 }
 
 /* Bias part of rows r0..r1, columns c0..c1: from +0, rows ascending; stored
