@@ -4,6 +4,7 @@
 #include "base.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +103,33 @@ void rg_free(void *p)
     atomic_fetch_sub(&test_live, 1);
 #endif
     hook_free(hook_user, p);
+}
+
+/* The hook's block holds up to `align` bytes of padding in front; the byte
+ * just before the returned start says how many (1..align), so the block can
+ * be found again. Whole cache lines keep every vector load within one line. */
+void *rg_calloc_aligned(size_t n, size_t size, size_t align)
+{
+    size_t total;
+    if (align == 0 || align > 128 || (align & (align - 1)) || !rg_mul_ok(n, size, &total) ||
+        total > SIZE_MAX - align || total == 0)
+        return NULL;
+    unsigned char *raw = rg_malloc(total + align);
+    if (!raw)
+        return NULL;
+    const size_t pad = align - (size_t)((uintptr_t)raw % align);
+    unsigned char *p = raw + pad;
+    p[-1] = (unsigned char)pad;
+    memset(p, 0, total);
+    return p;
+}
+
+void rg_free_aligned(void *p)
+{
+    if (!p)
+        return;
+    unsigned char *q = p;
+    rg_free(q - q[-1]);
 }
 
 int rg_mul_ok(size_t n, size_t size, size_t *out)

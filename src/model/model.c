@@ -38,8 +38,8 @@ void regnn_model_free(regnn_model *m)
         rg_free(m->layers[i]);
     }
     rg_free(m->layers);
-    rg_free(m->params);
-    rg_free(m->grads);
+    rg_free_aligned(m->params);
+    rg_free_aligned(m->grads);
     regnn_scaler_free(m->scaler);
     rg_free(m);
 }
@@ -51,11 +51,11 @@ static regnn_status ensure_params(regnn_model *m, const char *fn)
         return REGNN_OK;
     if (m->n_params == 0) /* noise layers only */
         return rg_error(REGNN_E_STATE, "%s: the model has no parameters (noise layers only)", fn);
-    float *p = rg_calloc(m->n_params, sizeof *p);
-    float *g = rg_calloc(m->n_params, sizeof *g);
+    float *p = rg_calloc_aligned(m->n_params, sizeof *p, RG_LINE);
+    float *g = rg_calloc_aligned(m->n_params, sizeof *g, RG_LINE);
     if (!p || !g) {
-        rg_free(p);
-        rg_free(g);
+        rg_free_aligned(p);
+        rg_free_aligned(g);
         return rg_error(REGNN_E_NOMEM, "%s: out of memory for %zu parameters", fn, m->n_params);
     }
     m->params = p;

@@ -27,7 +27,7 @@ void rg_model_free_workspace(regnn_model *m)
 void rg_model_drop_workspace(regnn_model *m)
 {
     rg_model_free_workspace(m);
-    rg_free(m->params_next);
+    rg_free_aligned(m->params_next);
     m->params_next = NULL;
     rg_free(m->ws_pen);
     m->ws_pen = NULL;
@@ -45,7 +45,7 @@ void rg_model_drop_workspace(regnn_model *m)
 regnn_status rg_model_reserve_next(regnn_model *m)
 {
     if (!m->params_next)
-        m->params_next = rg_malloc(m->n_params * sizeof(float));
+        m->params_next = rg_calloc_aligned(m->n_params, sizeof(float), RG_LINE);
     if (!m->params_next)
         return rg_error(REGNN_E_NOMEM, "out of memory for the training workspace");
     return REGNN_OK;

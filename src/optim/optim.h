@@ -89,6 +89,8 @@ int rg_optimizer_update_end(regnn_optimizer *o, rg_update *u, uint32_t *p_max);
  * bits, as the steps report it) with gradients g is certain to stay finite, so
  * that it can run in place; reads g once. */
 int rg_optimizer_step_is_safe(const regnn_optimizer *o, uint32_t p_max, const float *g, size_t n);
+/* The state buffers and their spares (m, v, m2, v2; NULL where absent). */
+void rg_optimizer_buffers(const regnn_optimizer *o, const float *b[4]);
 /* Allocate the spare state buffers of rg_optimizer_step_into (bound optimizer). */
 regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o);
 /* An optimizer's kind and hyperparameters and its step count, as a value

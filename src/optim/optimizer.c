@@ -61,10 +61,10 @@ void regnn_optimizer_free(regnn_optimizer *o)
 {
     if (!o)
         return;
-    rg_free(o->m);
-    rg_free(o->v);
-    rg_free(o->m2);
-    rg_free(o->v2);
+    rg_free_aligned(o->m);
+    rg_free_aligned(o->v);
+    rg_free_aligned(o->m2);
+    rg_free_aligned(o->v2);
     rg_free(o->sched.p);
     rg_free(o);
 }
@@ -284,11 +284,11 @@ regnn_status rg_optimizer_bind(regnn_optimizer *o, size_t n)
                         "(use a new optimizer or regnn_optimizer_reset)",
                         o->n, n);
     const int two = o->k->buffers == 2;
-    float *m = rg_calloc(n, sizeof *m);
-    float *v = two ? rg_calloc(n, sizeof *v) : NULL;
+    float *m = rg_calloc_aligned(n, sizeof *m, RG_LINE);
+    float *v = two ? rg_calloc_aligned(n, sizeof *v, RG_LINE) : NULL;
     if (!m || (two && !v)) {
-        rg_free(m);
-        rg_free(v);
+        rg_free_aligned(m);
+        rg_free_aligned(v);
         return rg_error(REGNN_E_NOMEM, "out of memory for optimizer state (%zu parameters)", n);
     }
     if (o->k->init_iacc) /* Keras's initial_accumulator_value */
@@ -306,13 +306,21 @@ regnn_status rg_optimizer_reserve_spares(regnn_optimizer *o)
     const int adam = o->k->buffers == 2;
     if (o->m2 && (!adam || o->v2))
         return REGNN_OK;
-    float *m2 = o->m2 ? o->m2 : rg_malloc(o->n * sizeof *m2);
-    float *v2 = !adam || o->v2 ? o->v2 : rg_malloc(o->n * sizeof *v2);
+    float *m2 = o->m2 ? o->m2 : rg_calloc_aligned(o->n, sizeof *m2, RG_LINE);
+    float *v2 = !adam || o->v2 ? o->v2 : rg_calloc_aligned(o->n, sizeof *v2, RG_LINE);
     o->m2 = m2;
     o->v2 = v2;
     if (!m2 || (adam && !v2))
         return rg_error(REGNN_E_NOMEM, "out of memory for optimizer state (%zu parameters)", o->n);
     return REGNN_OK;
+}
+
+void rg_optimizer_buffers(const regnn_optimizer *o, const float *b[4])
+{
+    b[0] = o->m;
+    b[1] = o->v;
+    b[2] = o->m2;
+    b[3] = o->v2;
 }
 
 /* The buffer index of REGNN_STATE_* which for o's kind, or -1. */
@@ -382,10 +390,10 @@ regnn_status regnn_optimizer_set_state(regnn_optimizer *o, int which, const floa
 
 void rg_optimizer_unbind(regnn_optimizer *o)
 {
-    rg_free(o->m);
-    rg_free(o->v);
-    rg_free(o->m2);
-    rg_free(o->v2);
+    rg_free_aligned(o->m);
+    rg_free_aligned(o->v);
+    rg_free_aligned(o->m2);
+    rg_free_aligned(o->v2);
     o->m = o->v = o->m2 = o->v2 = NULL;
     o->bounds_known = 0;
     o->n = 0;
