@@ -68,7 +68,7 @@ bench: $(BENCH_BINS) bench-builtin
 	@echo
 	@echo "== built-in GEMM vs OpenBLAS vs libxsmm, per product of a training step"
 	$(BENCH_ENV) $(BUILD)/bench/bench_gemm --json $(BUILD)/bench/gemm.jsonl
-	@echo "== one-row predict of the study network vs its products alone vs reading its weights"
+	@echo "== one-row predict of the study network vs its products alone, reading its weights, two cores"
 	$(BUILD)/bench/bench_predict
 	@echo
 	@echo "== one training step vs its GEMMs alone"
