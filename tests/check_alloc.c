@@ -98,21 +98,26 @@ START_TEST(test_fault_hooks)
 }
 END_TEST
 
-/* Blocks at every offset from a cache line, so that every amount of padding
- * in front of an aligned block occurs. */
+/* Blocks at every offset from a 128-byte boundary that keeps malloc's
+ * alignment (16 bytes), so that every amount of padding in front of an
+ * aligned block occurs. */
 enum { SHIFTED_MAX = 256 };
 static void *shifted_user[SHIFTED_MAX], *shifted_raw[SHIFTED_MAX];
 static size_t n_shifted;
+static int shifted_off_line; /* never at a multiple of 64 bytes */
 
 static void *shifted_malloc(void *user, size_t size)
 {
     (void)user;
-    unsigned char *raw = malloc(size + 128);
+    unsigned char *raw = malloc(size + 256);
     if (!raw || n_shifted == SHIFTED_MAX) {
         free(raw);
         return NULL;
     }
-    const size_t shift = n_shifted % 64 + (64 - (uintptr_t)raw % 64);
+    size_t k = n_shifted % 8;
+    if (shifted_off_line && k % 4 == 0)
+        k++;
+    const size_t shift = 16 * k + (128 - (uintptr_t)raw % 128);
     shifted_raw[n_shifted] = raw;
     shifted_user[n_shifted] = raw + shift;
     return shifted_user[n_shifted++];
@@ -175,7 +180,8 @@ END_TEST
  * them with the spare buffer. */
 START_TEST(test_params_aligned)
 {
-    regnn_set_allocator(shifted_malloc, shifted_free, NULL); /* blocks off the line */
+    shifted_off_line = 1;
+    regnn_set_allocator(shifted_malloc, shifted_free, NULL);
     regnn_model *m = NULL;
     CK_OK(regnn_model_create(3, &m));
     CK_OK(regnn_model_add_dense(m, 5, REGNN_ACT_RELU, NULL));
