@@ -73,9 +73,19 @@ enum { TRIPS = 200000 };
 static _Alignas(64) atomic_long ping;
 static _Alignas(64) atomic_long pong;
 
-/* The first two CPUs of the affinity mask, read before any thread is
- * pinned (a thread inherits its creator's mask). */
+/* The process's affinity mask and its first two CPUs (-1: none), read once
+ * before any thread is pinned, since a thread inherits its creator's mask. */
+static cpu_set_t usable;
 static int cpus[2] = {-1, -1};
+
+static void find_cpus(void)
+{
+    if (sched_getaffinity(0, sizeof usable, &usable) != 0)
+        return;
+    for (int c = 0, seen = 0; c < CPU_SETSIZE && seen < 2; c++)
+        if (CPU_ISSET(c, &usable))
+            cpus[seen++] = c;
+}
 
 static void pin_to(int cpu)
 {
@@ -84,6 +94,8 @@ static void pin_to(int cpu)
     CPU_SET(cpu, &one);
     pthread_setaffinity_np(pthread_self(), sizeof one, &one);
 }
+
+static void unpin(void) { pthread_setaffinity_np(pthread_self(), sizeof usable, &usable); }
 
 static void *answer(void *arg)
 {
@@ -101,12 +113,6 @@ static void *answer(void *arg)
  * two usable CPUs. */
 static double trip_ns(void)
 {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return -1.0;
-    for (int c = 0, seen = 0; c < CPU_SETSIZE && seen < 2; c++)
-        if (CPU_ISSET(c, &set))
-            cpus[seen++] = c;
     if (cpus[1] < 0)
         return -1.0;
     double best = 1e30;
@@ -127,7 +133,7 @@ static double trip_ns(void)
         pthread_join(t, NULL);
         best = t1 - t0 < best ? t1 - t0 : best;
     }
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    unpin();
     return best / TRIPS / 2 * 1e9;
 }
 
@@ -138,7 +144,9 @@ typedef struct split {
     const float *x;
     _Alignas(64) float act[2][256];
     _Alignas(64) atomic_long go;
-    _Alignas(64) atomic_long done[2][16];
+    struct {
+        _Alignas(64) atomic_long mark;
+    } done[2];
 } split;
 
 static void split_layers(split *s, int me, long call)
@@ -158,8 +166,8 @@ static void split_layers(split *s, int me, long call)
         if (l + 1 == m->n_layers)
             break;
         const long mark = call * 64 + (long)l + 1;
-        atomic_store_explicit(&s->done[me][0], mark, memory_order_release);
-        while (atomic_load_explicit(&s->done[1 - me][0], memory_order_acquire) < mark)
+        atomic_store_explicit(&s->done[me].mark, mark, memory_order_release);
+        while (atomic_load_explicit(&s->done[1 - me].mark, memory_order_acquire) < mark)
             ;
         in = out;
     }
@@ -188,11 +196,8 @@ static double split_ns(const regnn_model *m, const float *x, long calls)
     static split s;
     s.m = m;
     atomic_store(&s.go, 0);
-    atomic_store(&s.done[0][0], 0);
-    atomic_store(&s.done[1][0], 0);
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) != 0)
-        return -1.0;
+    atomic_store(&s.done[0].mark, 0);
+    atomic_store(&s.done[1].mark, 0);
     pthread_t t;
     if (pthread_create(&t, NULL, split_worker, &s) != 0)
         return -1.0;
@@ -222,7 +227,7 @@ static double split_ns(const regnn_model *m, const float *x, long calls)
     }
     atomic_store(&s.go, -1);
     pthread_join(t, NULL);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    unpin();
     return best / (double)calls * 1e9;
 }
 
@@ -276,6 +281,7 @@ int main(int argc, char **argv)
     printf("predict, one row:           %7.0f ns\n", best[0] / (double)calls * 1e9);
     printf("its one-row products alone: %7.0f ns\n", best[1] / (double)calls * 1e9);
     printf("reading its weights alone:  %7.0f ns\n", best[2] / (double)calls * 1e9);
+    find_cpus();
     const double trip = trip_ns();
     if (trip < 0) {
         printf("two cores by output columns: fewer than two usable CPUs\n");

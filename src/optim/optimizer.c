@@ -61,10 +61,7 @@ void regnn_optimizer_free(regnn_optimizer *o)
 {
     if (!o)
         return;
-    rg_free_aligned(o->m);
-    rg_free_aligned(o->v);
-    rg_free_aligned(o->m2);
-    rg_free_aligned(o->v2);
+    rg_optimizer_unbind(o);
     rg_free(o->sched.p);
     rg_free(o);
 }
